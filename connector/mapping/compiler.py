@@ -1,0 +1,284 @@
+"""Compile a validated mapping into Python callables, once, and apply them to every record.
+
+Measured in design §2: copies and whitelisted operations compiled to closures cost about 2× a hand-written
+dict comprehension; one sandboxed Jinja call costs ~7 µs of context building.  So copies and operations never
+touch Jinja, and all computed fields of one level are evaluated in *one* Jinja expression (a dict literal)
+per record; only when that fails are they evaluated one by one, to say which field failed.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from connector.errors import MappingError
+from connector.mapping.expressions import compile_expression
+from connector.mapping.ops import Op, OpError, compile_op
+from connector.mapping.schema import ChildSpec, FieldSpec, FieldValue, MappingSpec, PayloadSpec
+from connector.model import ABSENT, Product
+
+_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+Getter = Callable[[tuple[Any, ...]], Any]
+
+
+class RecordMappingError(ValueError):
+    """One record could not be mapped; names the payload field so the report can say what to fix."""
+
+    def __init__(self, field_path: str, message: str) -> None:
+        self.field_path = field_path
+        super().__init__(f"mapping field '{field_path}': {message}")
+
+
+def _step(obj: Any, name: str) -> Any:
+    if obj is ABSENT or obj is None:
+        return obj
+    if isinstance(obj, dict):
+        return obj.get(name, ABSENT)
+    return getattr(obj, name, ABSENT)
+
+
+def compile_path(path: str, roots: tuple[str, ...], where: str) -> Getter:
+    """``product.price.amount`` -> getter over the context tuple (product, item...)."""
+    parts = path.split(".")
+    if parts[0] not in roots:
+        raise ValueError(f"{where}: path {path!r} must start with {' or '.join(roots)}")
+    for seg in parts[1:]:
+        if not _SEGMENT.match(seg):
+            raise ValueError(f"{where}: {seg!r} in {path!r} is not a plain name")
+    idx, rest = roots.index(parts[0]), parts[1:]
+    if not rest:
+        return operator.itemgetter(idx)
+    if len(rest) == 1:
+        name = rest[0]
+        return lambda ctx: _step(ctx[idx], name)
+
+    def get(ctx: tuple[Any, ...]) -> Any:
+        obj = ctx[idx]
+        for seg in rest:
+            obj = _step(obj, seg)
+            if obj is ABSENT or obj is None:
+                return obj
+        return obj
+
+    return get
+
+
+def _chain(getter: Getter, ops: tuple[Op, ...], field_path: str) -> Getter:
+    if not ops:
+        return getter
+
+    def run(ctx: tuple[Any, ...]) -> Any:
+        value = getter(ctx)
+        try:
+            for op in ops:
+                value = op(value)
+        except (OpError, ArithmeticError, TypeError, ValueError) as exc:
+            raise RecordMappingError(field_path, str(exc)) from None
+        return value
+
+    return run
+
+
+def _apply_ops(value: Any, ops: tuple[Op, ...], field_path: str) -> Any:
+    try:
+        for op in ops:
+            value = op(value)
+    except (OpError, ArithmeticError, TypeError, ValueError) as exc:
+        raise RecordMappingError(field_path, str(exc)) from None
+    return value
+
+
+@dataclass(slots=True)
+class _Level:
+    """Compiled fields of one object level (the payload itself, or one child element)."""
+
+    roots: tuple[str, ...]
+    plain: tuple[tuple[str, Getter], ...]  # copies and constants (with ops)
+    exprs: tuple[tuple[str, Callable[..., Any], tuple[Op, ...]], ...]  # per-field, for error reporting
+    batch: Callable[..., Any] | None  # all expressions of the level in one call
+    required: frozenset[str]
+    children: tuple[_Child, ...] = ()
+    path: str = ""
+
+    def build(self, ctx: tuple[Any, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, get in self.plain:
+            value = get(ctx)
+            if value is not ABSENT:
+                out[name] = value
+        if self.exprs:
+            self._eval_exprs(ctx, out)
+        for child in self.children:
+            value = child.build(ctx)
+            if value is not ABSENT:
+                out[child.name] = value
+        for name in self.required:
+            if out.get(name) in (None, "", ABSENT):
+                raise RecordMappingError(f"{self.path}{name}", "required value is missing")
+        return out
+
+    def _eval_exprs(self, ctx: tuple[Any, ...], out: dict[str, Any]) -> None:
+        names = dict(zip(self.roots, ctx, strict=True))
+        try:
+            values = self.batch(**names) if self.batch else None
+        except Exception:  # noqa: BLE001 - re-evaluated one by one below to name the field
+            values = None
+        if values is None or values is ABSENT:
+            values = {}
+            for name, fn, _ops in self.exprs:
+                try:
+                    values[name] = fn(**names)
+                except (UndefinedError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
+                    raise RecordMappingError(f"{self.path}{name}", str(exc)) from None
+        for name, _fn, ops in self.exprs:
+            value = values.get(name, ABSENT)
+            if value is not ABSENT and ops:
+                value = _apply_ops(value, ops, f"{self.path}{name}")
+            if value is not ABSENT and not _is_undefined(value):
+                out[name] = value
+
+
+def _is_undefined(value: Any) -> bool:
+    from jinja2 import Undefined
+
+    return isinstance(value, Undefined)
+
+
+@dataclass(slots=True)
+class _Child:
+    name: str
+    source: Getter
+    when: Getter | None
+    level: _Level
+    match_key: str
+
+    def build(self, ctx: tuple[Any, ...]) -> Any:
+        if self.when is not None and not self.when(ctx):
+            return ABSENT
+        items = self.source(ctx)
+        if items is ABSENT:
+            return ABSENT
+        if items is None:
+            return []
+        return [self.level.build((*ctx, item)) for item in items]
+
+
+@dataclass(slots=True)
+class CompiledPayload:
+    """One payload kind of a marketplace (e.g. Elebne ``product`` or ``stock``)."""
+
+    name: str
+    key_field: str
+    create_only: frozenset[str]
+    match_keys: dict[str, str]  # child collection field -> match key
+    level: _Level
+
+    def build(self, product: Product) -> dict[str, Any]:
+        payload = self.level.build((product,))
+        if payload.get(self.key_field) in (None, "", ABSENT):
+            raise RecordMappingError(f"{self.name}.{self.key_field}", "the key field has no value")
+        return payload
+
+
+@dataclass(slots=True)
+class CompiledMapping:
+    marketplace: str
+    payloads: dict[str, CompiledPayload]
+    source_files: list[str] = field(default_factory=list)
+
+    def apply(self, product: Product) -> dict[str, dict[str, Any]]:
+        """Map one product to every payload kind.  Raises ``RecordMappingError`` for this record only."""
+        return {name: p.build(product) for name, p in self.payloads.items()}
+
+
+def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str
+                   ) -> tuple[str, Getter | None, tuple[Callable[..., Any], str] | None, tuple[Op, ...], bool]:
+    ops = []
+    for i, op_spec in enumerate(spec.ops):
+        try:
+            ops.append(compile_op(op_spec, tables)[1])
+        except ValueError as exc:
+            raise ValueError(f"{where}.ops[{i}]: {exc}") from None
+    ops_t = tuple(ops)
+    if spec.expr is not None:
+        try:
+            return name, None, (compile_expression(spec.expr), spec.expr), ops_t, spec.required
+        except ValueError as exc:
+            raise ValueError(f"{where}.expr: {exc}") from None
+    if "const" in spec.model_fields_set:
+        const = spec.const
+        getter: Getter = lambda _ctx: const  # noqa: E731
+    else:
+        getter = compile_path(spec.copy_ or "", roots, where)
+    return name, _chain(getter, ops_t, where), None, (), spec.required
+
+
+def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
+                   tables: dict, where: str) -> _Level:
+    plain, exprs, required = [], [], set()
+    for name, spec in fields.items():
+        fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}")
+        if req:
+            required.add(fname)
+        if getter is not None:
+            plain.append((fname, getter))
+        elif expr is not None:
+            exprs.append((fname, expr[0], ops, expr[1]))
+    batch = None
+    if len(exprs) > 1:
+        literal = "{" + ", ".join(f"{name!r}: ({src})" for name, _f, _o, src in exprs) + "}"
+        try:
+            batch = compile_expression(literal)
+        except ValueError:
+            batch = None  # too long together: evaluate one by one
+    compiled_children = []
+    for cname, child in children.items():
+        cwhere = f"{where}.children.{cname}"
+        croots = (*roots, child.as_)
+        level = _compile_level(child.fields, {}, croots, tables, cwhere)
+        level.path = f"{cname}[]."
+        if child.match_key not in child.fields:
+            raise ValueError(f"{cwhere}.match_key: {child.match_key!r} is not one of its fields")
+        compiled_children.append(_Child(
+            name=cname,
+            source=compile_path(child.source, roots, f"{cwhere}.source"),
+            when=compile_path(child.when, roots, f"{cwhere}.when") if child.when else None,
+            level=level,
+            match_key=child.match_key,
+        ))
+    single = tuple((n, f, o) for n, f, o, _s in exprs)
+    return _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
+                  required=frozenset(required), children=tuple(compiled_children))
+
+
+def compile_payload(name: str, spec: PayloadSpec, tables: dict) -> CompiledPayload:
+    where = f"payloads.{name}"
+    level = _compile_level(spec.fields, spec.children, ("product",), tables, where)
+    if spec.key not in spec.fields:
+        raise ValueError(f"{where}.key: {spec.key!r} is not one of its fields")
+    return CompiledPayload(name=name, key_field=spec.key, create_only=frozenset(spec.create_only),
+                           match_keys={c: s.match_key for c, s in spec.children.items()}, level=level)
+
+
+def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = None) -> CompiledMapping:
+    """Compile a validated spec.  Errors name the file, key path and (when ``doc`` is given) the line."""
+    from connector.mapping.yaml_lines import line_of
+
+    payloads = {}
+    for name, pspec in spec.payloads.items():
+        try:
+            payloads[name] = compile_payload(name, pspec, spec.tables)
+        except ValueError as exc:
+            msg = str(exc)
+            path, _, detail = msg.partition(": ")
+            keys = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[(\d+)\]", path) if p)
+            line = line_of(doc, keys) if doc is not None else None
+            raise MappingError(detail or msg, file=file, path=path, line=line) from None
+    return CompiledMapping(marketplace=spec.marketplace, payloads=payloads,
+                           source_files=[file] if file else [])

@@ -1,0 +1,272 @@
+"""Whitelisted operations a mapping may apply to a value, compiled to plain Python closures.
+
+Every operation passes ``ABSENT`` through untouched (absent means "don't touch"), except ``default``.
+``None`` (an explicit empty) also passes through, except for ``default``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from connector.model import ABSENT, Money
+
+Op = Callable[[Any], Any]
+
+
+class OpError(ValueError):
+    """A value could not be transformed; the message is shown to the user with the field name."""
+
+
+def _passthrough(fn: Op) -> Op:
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None:
+            return x
+        return fn(x)
+
+    return op
+
+
+def _to_decimal(x: Any) -> Decimal:
+    if isinstance(x, Money):
+        return x.amount
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, bool):
+        raise OpError(f"expected a number, got {x!r}")
+    if isinstance(x, int):
+        return Decimal(x)
+    if isinstance(x, float):
+        return Decimal(repr(x))
+    if isinstance(x, str):
+        try:
+            return Decimal(x.strip().replace(",", "."))
+        except InvalidOperation:
+            raise OpError(f"expected a number, got {x!r}") from None
+    raise OpError(f"expected a number, got {type(x).__name__}")
+
+
+def _arg_decimal(arg: Any, name: str) -> Decimal:
+    try:
+        return _to_decimal(arg)
+    except OpError:
+        raise ValueError(f"'{name}' needs a number argument, got {arg!r}") from None
+
+
+def _arg_int(arg: Any, name: str, lo: int = 0, hi: int = 10**6) -> int:
+    if isinstance(arg, bool) or not isinstance(arg, int) or not lo <= arg <= hi:
+        raise ValueError(f"'{name}' needs a whole number from {lo} to {hi}, got {arg!r}")
+    return arg
+
+
+def op_default(arg: Any, _tables: dict) -> Op:
+    def op(x: Any) -> Any:
+        return arg if x is ABSENT or x is None or x == "" or x == [] else x
+
+    return op
+
+
+def op_multiply(arg: Any, _tables: dict) -> Op:
+    factor = _arg_decimal(arg, "multiply")
+    return _passthrough(lambda x: _to_decimal(x) * factor)
+
+
+def op_round(arg: Any, _tables: dict) -> Op:
+    places = _arg_int(2 if arg is None else arg, "round", 0, 12)
+    quantum = Decimal(1).scaleb(-places)
+    return _passthrough(lambda x: _to_decimal(x).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def op_minor_units(arg: Any, _tables: dict) -> Op:
+    """Money or number -> integer count of minor units (``12.50`` with exponent 2 -> ``1250``)."""
+    exponent = _arg_int(2 if arg is None else arg, "minor_units", 0, 6)
+    scale = Decimal(10) ** exponent
+
+    def fn(x: Any) -> int:
+        return int((_to_decimal(x) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    return _passthrough(fn)
+
+
+def op_amount(_arg: Any, _tables: dict) -> Op:
+    return _passthrough(_to_decimal)
+
+
+def op_currency(_arg: Any, _tables: dict) -> Op:
+    def fn(x: Any) -> Any:
+        if not isinstance(x, Money):
+            raise OpError(f"'currency' needs a money value, got {type(x).__name__}")
+        return x.currency
+
+    return _passthrough(fn)
+
+
+def op_truncate(arg: Any, _tables: dict) -> Op:
+    n = _arg_int(arg, "truncate", 1)
+    return _passthrough(lambda x: str(x)[:n])
+
+
+def op_join(arg: Any, _tables: dict) -> Op:
+    sep = ", " if arg is None else arg
+    if not isinstance(sep, str):
+        raise ValueError(f"'join' needs a text separator, got {sep!r}")
+
+    def fn(x: Any) -> str:
+        if isinstance(x, str):
+            return x
+        return sep.join(str(i) for i in x if i is not None and i is not ABSENT)
+
+    return _passthrough(fn)
+
+
+def op_split(arg: Any, _tables: dict) -> Op:
+    sep = "," if arg is None else arg
+    if not isinstance(sep, str) or not sep:
+        raise ValueError(f"'split' needs a non-empty text separator, got {sep!r}")
+    return _passthrough(lambda x: [p.strip() for p in str(x).split(sep) if p.strip()])
+
+
+def op_first(_arg: Any, _tables: dict) -> Op:
+    def fn(x: Any) -> Any:
+        if isinstance(x, str | dict):
+            return x
+        for item in x:
+            return item
+        return None
+
+    return _passthrough(fn)
+
+
+def op_values(_arg: Any, _tables: dict) -> Op:
+    def fn(x: Any) -> list:
+        if not isinstance(x, dict):
+            raise OpError(f"'values' needs a table of values, got {type(x).__name__}")
+        return list(x.values())
+
+    return _passthrough(fn)
+
+
+def op_lookup(arg: Any, tables: dict) -> Op:
+    """Look the value up in a table declared under ``tables:``; ``{lookup: name}`` or
+    ``{lookup: {table: name, default: value}}``."""
+    if isinstance(arg, dict):
+        name, has_default, fallback = arg.get("table"), "default" in arg, arg.get("default")
+        unknown = set(arg) - {"table", "default"}
+        if unknown:
+            raise ValueError(f"'lookup' takes table and default, not {', '.join(sorted(unknown))}")
+    else:
+        name, has_default, fallback = arg, False, None
+    if name not in tables:
+        known = ", ".join(sorted(tables)) or "none declared"
+        raise ValueError(f"'lookup' names table {name!r}, which is not under tables: ({known})")
+    table = {_table_key(k): v for k, v in tables[name].items()}
+
+    def fn(x: Any) -> Any:
+        k = _table_key(x)
+        if k in table:
+            return table[k]
+        if has_default:
+            return fallback
+        raise OpError(f"{x!r} is not in table '{name}'")
+
+    return _passthrough(fn)
+
+
+def _table_key(x: Any) -> str:
+    """Tables are keyed by text so YAML's ``true``/``"true"``/``True`` all match a bool value."""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    return str(x).strip().casefold()
+
+
+def _str_method(name: str) -> Callable[[Any, dict], Op]:
+    def factory(_arg: Any, _tables: dict) -> Op:
+        method = getattr(str, name)
+        return _passthrough(lambda x: method(str(x)))
+
+    return factory
+
+
+def op_str(_arg: Any, _tables: dict) -> Op:
+    def fn(x: Any) -> str:
+        if isinstance(x, Money):
+            return str(x.amount)
+        return str(x)
+
+    return _passthrough(fn)
+
+
+def op_int(_arg: Any, _tables: dict) -> Op:
+    def fn(x: Any) -> int:
+        d = _to_decimal(x)
+        if d != d.to_integral_value():
+            raise OpError(f"{x!r} is not a whole number")
+        return int(d)
+
+    return _passthrough(fn)
+
+
+def op_decimal(_arg: Any, _tables: dict) -> Op:
+    return _passthrough(_to_decimal)
+
+
+def op_bool(_arg: Any, _tables: dict) -> Op:
+    return _passthrough(bool)
+
+
+def op_prefix(arg: Any, _tables: dict) -> Op:
+    if not isinstance(arg, str):
+        raise ValueError(f"'prefix' needs text, got {arg!r}")
+    return _passthrough(lambda x: arg + str(x))
+
+
+def op_suffix(arg: Any, _tables: dict) -> Op:
+    if not isinstance(arg, str):
+        raise ValueError(f"'suffix' needs text, got {arg!r}")
+    return _passthrough(lambda x: str(x) + arg)
+
+
+def op_count(_arg: Any, _tables: dict) -> Op:
+    return _passthrough(len)
+
+
+OPS: dict[str, Callable[[Any, dict], Op]] = {
+    "default": op_default,
+    "multiply": op_multiply,
+    "round": op_round,
+    "minor_units": op_minor_units,
+    "amount": op_amount,
+    "currency": op_currency,
+    "truncate": op_truncate,
+    "upper": _str_method("upper"),
+    "lower": _str_method("lower"),
+    "strip": _str_method("strip"),
+    "title": _str_method("title"),
+    "join": op_join,
+    "split": op_split,
+    "first": op_first,
+    "values": op_values,
+    "lookup": op_lookup,
+    "str": op_str,
+    "int": op_int,
+    "decimal": op_decimal,
+    "bool": op_bool,
+    "prefix": op_prefix,
+    "suffix": op_suffix,
+    "count": op_count,
+}
+
+
+def compile_op(spec: str | dict[str, Any], tables: dict[str, dict[str, Any]]) -> tuple[str, Op]:
+    """``"upper"`` or ``{"truncate": 80}`` -> (name, closure).  Raises ValueError on a bad spec."""
+    if isinstance(spec, str):
+        name, arg = spec, None
+    elif isinstance(spec, dict) and len(spec) == 1:
+        ((name, arg),) = spec.items()
+    else:
+        raise ValueError("an operation is a name (upper) or a one-key table ({truncate: 80})")
+    factory = OPS.get(name)
+    if factory is None:
+        raise ValueError(f"unknown operation {name!r} (known: {', '.join(sorted(OPS))})")
+    return name, factory(arg, tables)

@@ -1,0 +1,1 @@
+"""Sources produce canonical records (``connector.model``) and issues; they know nothing of marketplaces."""

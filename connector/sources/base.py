@@ -1,0 +1,65 @@
+"""What every source returns: canonical products plus the problems found while reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.model import Product, SourceRef
+
+
+@dataclass(slots=True)
+class Issue:
+    """A problem with one input cell/row/record.
+
+    Spreadsheet issues carry sheet, row, column header and the raw value; other sources fill ``sheet`` with
+    their origin (e.g. ``product.product``) and leave ``column`` empty.
+    """
+
+    reason: str
+    sheet: str | None = None
+    row: int | None = None  # 1-based, as the user sees it in the spreadsheet
+    column: str | None = None  # the header text as written in the file
+    value: Any = None  # raw value as read
+    sku: str | None = None
+    severity: str = "error"  # error: the row is skipped; warning: the row goes on
+    col_index: int | None = None  # 0-based column index, for highlighting cells
+
+    def where(self) -> str:
+        parts = []
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        val = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
+        return f"{self.where()}: {self.reason}{val}" if self.where() else f"{self.reason}{val}"
+
+
+@dataclass(slots=True)
+class RowRef:
+    """One input row and what became of it at the source level."""
+
+    sku: str | None
+    ref: SourceRef
+    skipped_reason: str | None = None
+
+
+@dataclass
+class SourceResult:
+    """Products that passed validation, every issue found, and every input row (for the report)."""
+
+    products: list[Product] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rows: list[RowRef] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Which canonical fields the source provided at all (absent column => "don't touch").
+    provided_fields: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
