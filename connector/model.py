@@ -89,8 +89,8 @@ class Variant:
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
     ref: SourceRef | None = None
     # Listed quantity for the marketplace being mapped, computed by the stock policy before mapping
-    # (design §4).  ``None`` when stock is not known.
-    qty: int | None = None
+    # (design §4).  ``ABSENT`` when the source said nothing about stock.
+    qty: Any = ABSENT
 
     @property
     def label(self) -> str:
@@ -135,10 +135,10 @@ class Product:
         return ABSENT if self.has_variants or not self.variants else self.variants[0].barcode
 
     @property
-    def qty(self) -> int | None:
-        """Listed quantity of the product: the sum of its variants' listed quantities."""
-        known = [v.qty for v in self.variants if v.qty is not None]
-        return sum(known) if known else None
+    def qty(self) -> Any:
+        """Listed quantity of the product: the sum of its variants' known listed quantities, else ABSENT."""
+        known = [v.qty for v in self.variants if v.qty is not ABSENT and v.qty is not None]
+        return sum(known) if known else ABSENT
 
     @property
     def skus(self) -> list[str]:

@@ -19,7 +19,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression
 from connector.mapping.ops import Op, OpError, compile_op
-from connector.mapping.schema import ChildSpec, FieldSpec, FieldValue, MappingSpec, PayloadSpec
+from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT, Product
 
 _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -127,7 +127,7 @@ class _Level:
         names = dict(zip(self.roots, ctx, strict=True))
         try:
             values = self.batch(**names) if self.batch else None
-        except Exception:  # noqa: BLE001 - re-evaluated one by one below to name the field
+        except Exception:
             values = None
         if values is None or values is ABSENT:
             values = {}

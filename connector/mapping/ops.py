@@ -67,6 +67,15 @@ def op_default(arg: Any, _tables: dict) -> Op:
     return op
 
 
+def op_if_empty(arg: Any, _tables: dict) -> Op:
+    """Replace an explicit empty (``None``) by ``arg``; an absent value stays absent (not sent)."""
+
+    def op(x: Any) -> Any:
+        return arg if x is None else x
+
+    return op
+
+
 def op_multiply(arg: Any, _tables: dict) -> Op:
     factor = _arg_decimal(arg, "multiply")
     return _passthrough(lambda x: _to_decimal(x) * factor)
@@ -233,6 +242,7 @@ def op_count(_arg: Any, _tables: dict) -> Op:
 
 OPS: dict[str, Callable[[Any, dict], Op]] = {
     "default": op_default,
+    "if_empty": op_if_empty,
     "multiply": op_multiply,
     "round": op_round,
     "minor_units": op_minor_units,

@@ -1,0 +1,130 @@
+"""Generate realistic spreadsheet catalogues for the spreadsheet-reader benchmark.
+
+``generate(path, rows, fmt)`` writes ``rows`` Products rows (about a third of them variants sharing a Parent
+SKU, the rest simple products) with every template column filled the way a merchant would fill it.
+
+- ``xlsx``: sheet "Products" plus a "Stock - Warehouse" sheet with one row per SKU (openpyxl write-only).
+- ``csv``: UTF-8, comma separated, stock inline in a ``Stock: Warehouse`` column (a CSV has one sheet).
+
+Run ``python bench/spreadsheet_data.py [rows]`` to generate both formats and time ``read_spreadsheet``.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HEADERS = [
+    "Parent SKU", "SKU*", "Name*", "Description", "Brand", "Category", "Price*", "Currency", "Cost",
+    "Barcode", "Weight (kg)", "HS code", "Active", "Images", "Attribute: Size", "Attribute: Color",
+    "Name (fr)", "Name (ar)", "Description (fr)", "Description (ar)",
+]
+BRANDS = ["Acme", "Sahel Textiles", "Nouakchott Home", "Atlas", "Dune", "Oasis", "Baobab", "Chinguetti"]
+CATEGORIES = [
+    "Home > Kitchen > Cookware", "Home > Kitchen > Tableware", "Fashion > Men > T-shirts",
+    "Fashion > Women > Dresses", "Electronics > Phones > Accessories", "Beauty > Skin care",
+    "Food > Tea & Coffee", "Sports > Outdoor",
+]
+NOUNS = ["Teapot", "Shirt", "Kettle", "Dress", "Charger", "Cream", "Tea", "Tent", "Bowl", "Scarf", "Lamp"]
+ADJ = ["Classic", "Premium", "Light", "Family", "Travel", "Organic", "Deluxe", "Mini", "Pro"]
+SIZES = ["S", "M", "L", "XL"]
+COLORS = ["Blue", "Red", "Black", "White", "Sand"]
+
+
+def ean13(n: int) -> str:
+    """A valid EAN-13 built from a 12-digit body derived from ``n``."""
+    body = f"{2000000000000 + n:013d}"[1:13]
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def _rows(rows: int, seed: int = 7) -> Iterator[tuple[list, int]]:
+    """Yield (Products row as a list of values, stock quantity)."""
+    rnd = random.Random(seed)
+    i = 0
+    product = 0
+    while i < rows:
+        product += 1
+        noun, adj = rnd.choice(NOUNS), rnd.choice(ADJ)
+        brand, category = rnd.choice(BRANDS), rnd.choice(CATEGORIES)
+        name = f"{adj} {noun} {product}"
+        desc = f"{adj} {noun.lower()} for everyday use, model {product}. Sold by {brand}."
+        price = round(rnd.uniform(50, 25000), 2)
+        with_variants = rnd.random() < 0.1 and rows - i >= 4
+        if with_variants:
+            parent = f"P{product:07d}"
+            combos = [(s, c) for s in SIZES[: rnd.randint(2, 4)] for c in COLORS[: rnd.randint(1, 3)]]
+            combos = combos[: rows - i]
+        else:
+            parent = ""
+            combos = [("", "")]
+        for k, (size, color) in enumerate(combos):
+            i += 1
+            sku = f"{parent}-{size}-{color}" if parent else f"S{product:07d}"
+            first = k == 0
+            row = [
+                parent, sku,
+                name if first else "", desc if first else "", brand if first else "",
+                category if first else "",
+                price, "MRU", round(price * 0.6, 2), ean13(i), round(rnd.uniform(0.1, 20), 3), "950300",
+                "Yes" if rnd.random() > 0.05 else "No",
+                f"https://cdn.example.com/p/{sku}/1.jpg https://cdn.example.com/p/{sku}/2.jpg",
+                size, color,
+                f"{noun} {adj} {product}" if first else "", f"منتج {product}" if first else "",
+                f"Article {product}, qualité {adj.lower()}." if first else "",
+                f"وصف المنتج {product}" if first else "",
+            ]
+            yield row, rnd.randint(0, 500)
+
+
+def generate(path: Path, rows: int, fmt: str = "xlsx") -> Path:
+    """Write a benchmark workbook (``fmt`` "xlsx") or CSV (``fmt`` "csv") with ``rows`` Products rows."""
+    path = Path(path)
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([*HEADERS, "Stock: Warehouse"])
+            for row, qty in _rows(rows):
+                w.writerow([*row, qty])
+        return path
+    if fmt != "xlsx":
+        raise ValueError(f"unknown format {fmt!r}")
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    products = wb.create_sheet("Products")
+    stock = wb.create_sheet("Stock - Warehouse")
+    products.append(HEADERS)
+    stock.append(["SKU*", "Quantity*"])
+    for row, qty in _rows(rows):
+        products.append(row)
+        stock.append([row[1], qty])
+    wb.save(path)
+    return path
+
+
+def main(argv: list[str]) -> None:
+    from connector.sources.spreadsheet import read_spreadsheet
+
+    rows = int(argv[1]) if len(argv) > 1 else 100_000
+    out = Path(argv[2]) if len(argv) > 2 else Path("/tmp")
+    for fmt in ("xlsx", "csv"):
+        path = out / f"bench_{rows}.{fmt}"
+        if not path.exists():
+            generate(path, rows, fmt)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            res = read_spreadsheet(path)
+            best = min(best, time.perf_counter() - t0)
+        variants = sum(len(p.variants) for p in res.products)
+        print(f"{fmt}: {rows} rows -> {len(res.products)} products / {variants} variants, "
+              f"{len(res.errors)} errors, best of 3: {best:.2f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

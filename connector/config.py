@@ -1,0 +1,151 @@
+"""Sync profiles and credentials.
+
+A profile (YAML) says what to read, where to push, the stock policy and where the state lives.  Secrets are
+never in a profile: they come from the environment (``ELEBNE_API_KEY``...) or from a credentials file outside
+the repository (``$CONNECTOR_CREDENTIALS``, default ``~/.config/connector/credentials.yaml``)::
+
+    elebne:
+      api_key: sk_live_...
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from connector.errors import ConfigError
+from connector.sync.stock_policy import StockPolicy
+
+
+def default_state_dir() -> Path:
+    if os.environ.get("CONNECTOR_STATE_DIR"):
+        return Path(os.environ["CONNECTOR_STATE_DIR"])
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "connector"
+
+
+def credentials_path() -> Path:
+    env = os.environ.get("CONNECTOR_CREDENTIALS")
+    return Path(env) if env else Path.home() / ".config" / "connector" / "credentials.yaml"
+
+
+def load_secret(target: str, env_name: str) -> str | None:
+    """The target's secret from the environment first, then from the credentials file."""
+    value = os.environ.get(env_name)
+    if value:
+        return value.strip()
+    path = credentials_path()
+    if not path.exists():
+        return None
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"credentials file {path} is not valid YAML: {exc}") from None
+    entry = data.get(target) if isinstance(data, dict) else None
+    if isinstance(entry, dict):
+        secret = entry.get("api_key") or entry.get("secret") or entry.get("password")
+        return str(secret).strip() if secret else None
+    return None
+
+
+@dataclass
+class TargetConfig:
+    name: str
+    base_url: str | None = None
+    account: str | None = None
+    mapping: str | None = None
+    secret_env: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    stock: dict[str, Any] = field(default_factory=dict)  # per-channel stock policy overrides
+
+
+@dataclass
+class Profile:
+    name: str
+    source: dict[str, Any]
+    targets: dict[str, TargetConfig]
+    state: Path
+    stock: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def stock_policy(self, target: str) -> StockPolicy:
+        return make_stock_policy({**self.stock, **self.targets[target].stock})
+
+
+def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
+    allowed = {"quantity", "locations", "buffer", "maximum", "percent"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigError(f"unknown stock setting(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})")
+    locs = data.get("locations")
+    try:
+        return StockPolicy(
+            quantity=str(data.get("quantity", "available")),
+            locations=tuple(str(x) for x in locs) if locs else None,
+            buffer=int(data.get("buffer", 0)),
+            maximum=int(data["maximum"]) if data.get("maximum") is not None else None,
+            percent=int(data.get("percent", 100)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad stock setting: {exc}") from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"profile {path} must be a YAML table")
+    for secret_key in ("api_key", "password", "secret"):
+        if _contains_key(data, secret_key):
+            raise ConfigError(f"profile {path} contains '{secret_key}': secrets belong in the environment or in "
+                              f"{credentials_path()}, never in a profile")
+    name = str(data.get("name") or path.stem)
+    source = data.get("source")
+    if isinstance(source, str):
+        source = {"type": "spreadsheet", "path": source}
+    if not isinstance(source, dict) or "type" not in source:
+        raise ConfigError(f"profile {path}: 'source' needs a 'type' (spreadsheet, odoo, aleta)")
+    if source.get("path") and not Path(source["path"]).is_absolute():
+        source["path"] = str((path.parent / source["path"]).resolve())
+    targets_raw = data.get("targets") or {}
+    if not isinstance(targets_raw, dict) or not targets_raw:
+        raise ConfigError(f"profile {path}: 'targets' must name at least one marketplace")
+    targets = {}
+    for tname, tdata in targets_raw.items():
+        tdata = tdata or {}
+        if tdata.get("mapping") and not Path(tdata["mapping"]).is_absolute():
+            tdata["mapping"] = str((path.parent / tdata["mapping"]).resolve())
+        targets[tname] = TargetConfig(
+            name=tname, base_url=tdata.get("base_url"), account=tdata.get("account"), mapping=tdata.get("mapping"),
+            secret_env=tdata.get("api_key_env") or tdata.get("secret_env"), settings=tdata.get("settings") or {},
+            stock=tdata.get("stock") or {})
+    state = data.get("state")
+    state_path = Path(os.path.expanduser(state)) if state else default_state_dir() / f"{name}.sqlite"
+    if state and not state_path.is_absolute():
+        state_path = (path.parent / state_path).resolve()
+    profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
+                      path=path)
+    for t in targets:
+        profile.stock_policy(t)  # validate early
+    return profile
+
+
+def _contains_key(obj: Any, key: str) -> bool:
+    if isinstance(obj, dict):
+        return any(k == key or _contains_key(v, key) for k, v in obj.items())
+    if isinstance(obj, list):
+        return any(_contains_key(v, key) for v in obj)
+    return False

@@ -1,0 +1,103 @@
+"""Call budgets per operation class, declared by each marketplace from its documented limits.
+
+We slow down *before* the marketplace has to answer 429: a sliding window per class (e.g. Elebne writes
+30/min) makes the caller wait, and a per-day count (kept in the state database, so it survives between runs)
+stops the run cleanly with ``BudgetExhausted`` when the day's allowance is spent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from connector.errors import BudgetExhausted
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Documented limit of one operation class."""
+
+    op_class: str
+    per_window: int | None = None  # calls per window (per minute unless window_seconds says otherwise)
+    per_day: int | None = None
+    window_seconds: float = 60.0
+
+
+class DailyCounter(Protocol):
+    """Persistent per-day call counts (implemented by the state store)."""
+
+    def used_today(self, op_class: str, day: str) -> int: ...
+
+    def add_today(self, op_class: str, day: str, n: int = 1) -> None: ...
+
+
+class MemoryCounter:
+    """Per-day counts kept in memory: for tests and for runs without a state file."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def used_today(self, op_class: str, day: str) -> int:
+        return self._counts.get((op_class, day), 0)
+
+    def add_today(self, op_class: str, day: str, n: int = 1) -> None:
+        self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
+
+
+def utc_day() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+class Budget:
+    """Thread-safe budget over several operation classes."""
+
+    def __init__(self, limits: dict[str, RateLimit], counter: DailyCounter | None = None, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 day: Callable[[], str] = utc_day) -> None:
+        self.limits = limits
+        self.counter = counter or MemoryCounter()
+        self._clock, self._sleep, self._day = clock, sleep, day
+        self._windows: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self.waited: dict[str, float] = {}
+
+    def remaining_today(self, op_class: str) -> int | None:
+        limit = self.limits.get(op_class)
+        if limit is None or limit.per_day is None:
+            return None
+        return max(0, limit.per_day - self.counter.used_today(op_class, self._day()))
+
+    def acquire(self, op_class: str) -> float:
+        """Take one call from the budget, waiting for the window if needed; returns seconds waited.
+
+        Raises ``BudgetExhausted`` when the per-day allowance is spent (nothing is taken then).
+        """
+        limit = self.limits.get(op_class)
+        if limit is None:
+            return 0.0
+        waited = 0.0
+        with self._lock:
+            day = self._day()
+            if limit.per_day is not None and self.counter.used_today(op_class, day) >= limit.per_day:
+                raise BudgetExhausted(op_class, limit.per_day)
+            if limit.per_window:
+                window = self._windows.setdefault(op_class, deque())
+                while True:
+                    now = self._clock()
+                    while window and window[0] <= now - limit.window_seconds:
+                        window.popleft()
+                    if len(window) < limit.per_window:
+                        break
+                    pause = window[0] + limit.window_seconds - now
+                    self._sleep(pause)
+                    waited += pause
+                window.append(self._clock())
+            self.counter.add_today(op_class, day)
+        if waited:
+            self.waited[op_class] = self.waited.get(op_class, 0.0) + waited
+        return waited

@@ -1,0 +1,164 @@
+"""HTTP client shared by every marketplace: timeouts, retries, ``Retry-After``, budgets, idempotency keys.
+
+Retried: 429, 500/502/503/504, timeouts and dropped connections, with jittered exponential backoff; a
+``Retry-After`` header (seconds or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
+get better by asking again).  A request that is not idempotent (a POST without an idempotency key) is not
+retried after a timeout or dropped connection, because the first attempt may have been applied.
+Secrets never reach logs: only method, path (without query string), status and timing are logged.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from connector import __version__
+from connector.http.budget import Budget
+
+log = logging.getLogger("connector.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class TransportError(Exception):
+    """No usable answer after every retry (connection refused, timeouts, dropped connections)."""
+
+
+class RateLimitedTooLong(Exception):
+    """The marketplace asks us to wait longer than this run is willing to (e.g. a daily limit)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"the marketplace asks to wait {retry_after:.0f}s before the next call")
+
+
+@dataclass
+class HttpStats:
+    """What the report shows about the traffic of one client."""
+
+    requests: dict[str, int] = field(default_factory=dict)  # per operation class, attempts included
+    retries: int = 0
+    throttled: int = 0  # 429 answers
+    waited_seconds: float = 0.0  # sleeping for Retry-After / backoff / budget windows
+
+    def count(self, op_class: str) -> None:
+        self.requests[op_class] = self.requests.get(op_class, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` is delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """One ``requests.Session`` per marketplace account."""
+
+    def __init__(self, base_url: str, *, headers: Mapping[str, str] | None = None,
+                 auth: Callable[[], Mapping[str, str]] | None = None, timeout: tuple[float, float] = (5.0, 30.0),
+                 max_retries: int = 5, backoff_base: float = 0.5, backoff_cap: float = 30.0,
+                 max_retry_after: float = 120.0, budget: Budget | None = None,
+                 sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": f"connector/{__version__}", "Accept": "application/json"})
+        if headers:
+            self.session.headers.update(headers)
+        self._auth = auth
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self.max_retry_after = max_retry_after
+        self.budget = budget
+        self._sleep = sleep
+        self.stats = HttpStats()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self.stats.waited_seconds += seconds
+            self._sleep(seconds)
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff: uniform in [0.5, 1] × min(cap, base × 2^attempt)."""
+        return min(self.backoff_cap, self.backoff_base * (2**attempt)) * random.uniform(0.5, 1.0)
+
+    def request(self, method: str, path: str, *, op_class: str, json: Any = None,
+                params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+                idempotency_key: str | None = None, idempotency_header: str = "X-Idempotency-Key",
+                idempotent: bool | None = None, data: bytes | None = None) -> requests.Response:
+        """Send one logical request (with retries) and return the final response.
+
+        Non-retryable statuses and the last retryable one are returned, not raised: the marketplace client
+        reads its own error envelope.  ``TransportError`` when no response could be had at all.
+        """
+        method = method.upper()
+        send_headers: dict[str, str] = dict(headers or {})
+        if idempotency_key:
+            send_headers[idempotency_header] = idempotency_key
+        if self._auth:
+            send_headers.update(self._auth())
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS or bool(idempotency_key)
+        url = self.base_url + path
+        shown = urlsplit(url).path  # never the query string: it may carry an api_key
+        attempt = 0
+        while True:
+            if self.budget is not None:
+                waited = self.budget.acquire(op_class)
+                self.stats.waited_seconds += waited
+            self.stats.count(op_class)
+            started = time.monotonic()
+            try:
+                resp = self.session.request(method, url, json=json, params=params, data=data,
+                                            headers=send_headers, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
+                log.warning("%s %s: %s (attempt %d)", method, shown, kind, attempt + 1)
+                if not idempotent or attempt >= self.max_retries:
+                    raise TransportError(f"{method} {shown}: {kind} after {attempt + 1} attempt(s)") from None
+                attempt += 1
+                self.stats.retries += 1
+                self._pause(self.backoff(attempt))
+                continue
+            log.debug("%s %s -> %s in %.0f ms", method, shown, resp.status_code,
+                      (time.monotonic() - started) * 1000)
+            if resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                return resp
+            if resp.status_code == 429:
+                self.stats.throttled += 1
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self.max_retry_after:
+                raise RateLimitedTooLong(retry_after)
+            attempt += 1
+            self.stats.retries += 1
+            wait = retry_after * random.uniform(1.0, 1.1) if retry_after is not None else self.backoff(attempt)
+            log.info("%s %s -> %s, retrying in %.2fs", method, shown, resp.status_code, wait)
+            resp.close()
+            self._pause(wait)

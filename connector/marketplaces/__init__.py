@@ -1,0 +1,1 @@
+"""Marketplace plugins (client, sandbox, default mapping, limits), found through entry points."""

@@ -1,0 +1,68 @@
+"""What a marketplace plugin provides, and the results its adapter reports back to the push engine.
+
+A marketplace is registered in the entry-point group ``connector.marketplaces`` (see ``pyproject.toml``), so
+an integrator's own package can add one without editing this package; Elebne is registered the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from connector.http import HttpClient, RateLimit
+from connector.sync.plan import PlannedOp
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """The marketplace's verdict on one planned operation."""
+
+    op: PlannedOp
+    ok: bool
+    remote_id: str | None = None
+    message: str | None = None  # the marketplace's own message on failure
+    code: str | None = None
+    deferred: bool = False  # not attempted: budget spent / rate limited for long; the next run carries on
+    blocked: bool = False  # not attempted because something it depends on failed
+    forget: bool = False  # the remote record is gone: drop our binding so the next run re-creates it
+
+
+class ResultSink(Protocol):
+    """Given by the push engine to an adapter: journals batches and records outcomes as they come."""
+
+    def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int: ...
+
+    def done(self, journal_id: int, results: Sequence[ItemResult]) -> None: ...
+
+
+class Adapter(Protocol):
+    """Marketplace-specific planning hooks and push strategy."""
+
+    roles: dict[str, str]
+
+    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def validate(self, op: PlannedOp) -> str | None: ...
+
+    def push(self, ops: list[PlannedOp], sink: ResultSink) -> None: ...
+
+
+@dataclass
+class MarketplacePlugin:
+    """Everything the connector needs to know about one marketplace."""
+
+    name: str
+    title: str
+    default_base_url: str
+    limits: dict[str, RateLimit]
+    default_mapping: Path
+    credential_env: str  # environment variable holding the API key / secret
+    make_adapter: Callable[[HttpClient, dict[str, Any], str], Adapter]  # (http, settings, account)
+    auth_headers: Callable[[str], dict[str, str]]  # secret -> headers
+    create_sandbox: Callable[..., Any] | None = None
+    sandbox_base_path: str = ""
+    sandbox_key: str = ""  # a key the sandbox accepts, used by `connector demo`
+    settings: dict[str, Any] = field(default_factory=dict)  # inferred paths, batch sizes: overridable
+    docs: str = ""

@@ -1,0 +1,65 @@
+"""Elebne Store API: plugin registration (entry point ``connector.marketplaces:elebne``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.http import HttpClient, RateLimit
+from connector.mapping.loader import shipped_mapping
+from connector.marketplaces.base import MarketplacePlugin
+
+# Documented limits (seed 000): per IP per minute, per API key per day.
+LIMITS = {
+    "read": RateLimit("read", per_window=60, per_day=2000),
+    "write": RateLimit("write", per_window=30, per_day=500),
+    "stock": RateLimit("stock", per_window=120, per_day=5000),
+    "bulk": RateLimit("bulk", per_window=30, per_day=500),
+    "import": RateLimit("import", per_window=5, per_day=50, window_seconds=3600),
+}
+
+# Inferred from the documents' own patterns (docs/elebne.md); a profile may override any of them under
+# `settings:` of the target.
+SETTINGS: dict[str, Any] = {
+    "paths": {
+        "products": "/products",
+        "product": "/products/{id}",
+        "product_stock": "/products/{id}/stock",
+        "bulk_inventory": "/inventory/bulk",
+        "inventory": "/inventory",
+    },
+    "bulk_max_items": 200,
+    "page_limit": 100,
+    "idempotency_header": "X-Idempotency-Key",
+}
+
+
+def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str) -> Any:
+    from connector.marketplaces.elebne.adapter import ElebneAdapter
+    from connector.marketplaces.elebne.client import ElebneClient
+
+    client = ElebneClient(http, paths=settings.get("paths"), idempotency_header=settings["idempotency_header"],
+                          page_limit=int(settings["page_limit"]))
+    return ElebneAdapter(client, account=account, bulk_max_items=int(settings["bulk_max_items"]))
+
+
+def _create_sandbox(**kwargs: Any) -> Any:
+    from connector.marketplaces.elebne.sandbox import create_sandbox
+
+    return create_sandbox(**kwargs)
+
+
+PLUGIN = MarketplacePlugin(
+    name="elebne",
+    title="Elebne",
+    default_base_url="https://api.elebne.ai/api/v1/dev/store",
+    limits=LIMITS,
+    default_mapping=shipped_mapping("elebne"),
+    credential_env="ELEBNE_API_KEY",
+    make_adapter=_make_adapter,
+    auth_headers=lambda secret: {"Authorization": f"Bearer {secret}"},
+    create_sandbox=_create_sandbox,
+    sandbox_base_path="/api/v1/dev/store",
+    sandbox_key="sk_test_demo0000connector",
+    settings=SETTINGS,
+    docs="docs/elebne.md",
+)

@@ -1,0 +1,140 @@
+"""Elebne Store API client (contract: docs/elebne.md).
+
+Every method returns the ``data`` of the success envelope or raises ``ElebneError`` carrying the HTTP status,
+the marketplace's error code and its own message.  Paths come from the marketplace settings, because the
+update path (and a few others) are inferred, not documented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from connector.http import HttpClient
+from connector.jsonutil import to_wire
+
+DEFAULT_PATHS = {
+    "products": "/products",
+    "product": "/products/{id}",  # inferred: update and get by id or externalId
+    "product_stock": "/products/{id}/stock",
+    "bulk_inventory": "/inventory/bulk",
+    "inventory": "/inventory",
+}
+
+
+class ElebneError(Exception):
+    """An error answer from Elebne."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        self.status, self.code, self.message, self.details = status, code, message, details
+        super().__init__(f"{code} ({status}): {message}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500
+
+
+@dataclass(slots=True)
+class BulkResult:
+    updated: int
+    failed: int
+    errors: list[dict[str, Any]] = field(default_factory=list)  # [{"externalId", "error", "code"?}]
+
+
+class ElebneClient:
+    def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None,
+                 idempotency_header: str = "X-Idempotency-Key", page_limit: int = 100) -> None:
+        self.http = http
+        self.paths = {**DEFAULT_PATHS, **(paths or {})}
+        self.idempotency_header = idempotency_header
+        self.page_limit = page_limit
+
+    def _path(self, name: str, ident: str | None = None) -> str:
+        path = self.paths[name]
+        return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
+
+    def _call(self, method: str, path: str, op_class: str, **kw: Any) -> Any:
+        if "json" in kw:
+            kw["json"] = to_wire(kw["json"])
+        resp = self.http.request(method, path, op_class=op_class, **kw)
+        return _unwrap(resp)
+
+    # -- products ------------------------------------------------------------------------------------------
+    def create_product(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return self._call("POST", self._path("products"), "write", json=payload, idempotency_key=idempotency_key,
+                          idempotency_header=self.idempotency_header)
+
+    def get_product(self, ident: str) -> dict[str, Any]:
+        return self._call("GET", self._path("product", ident), "read")
+
+    def update_product(self, ident: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PATCH", self._path("product", ident), "write", json=changes, idempotent=True)
+
+    def list_products(self, page: int = 1, limit: int | None = None) -> dict[str, Any]:
+        return self._call("GET", self._path("products"), "read",
+                          params={"page": page, "limit": limit or self.page_limit})
+
+    def iter_products(self) -> Iterator[dict[str, Any]]:
+        yield from self._pages(self.list_products)
+
+    # -- stock ---------------------------------------------------------------------------------------------
+    def update_stock(self, ident: str, quantity: int | None = None,
+                     variants: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if quantity is not None:
+            body["quantity"] = quantity
+        if variants is not None:
+            body["variants"] = variants
+        return self._call("PATCH", self._path("product_stock", ident), "stock", json=body, idempotent=True)
+
+    def bulk_inventory(self, items: list[dict[str, Any]]) -> BulkResult:
+        """``PATCH /inventory/bulk``: up to 200 items; per-item errors come back, the rest is applied.
+
+        Only absolute ``set`` items are idempotent, so only those are retried after a dropped connection.
+        """
+        idempotent = all(item.get("mode") == "set" for item in items)
+        data = self._call("PATCH", self._path("bulk_inventory"), "bulk", json={"items": items},
+                          idempotent=idempotent)
+        return BulkResult(updated=int(data.get("updated", 0)), failed=int(data.get("failed", 0)),
+                          errors=list(data.get("errors") or []))
+
+    def list_inventory(self, *, low_stock: bool = False, page: int = 1, limit: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"page": page, "limit": limit or self.page_limit}
+        if low_stock:
+            params["lowStock"] = "true"
+        return self._call("GET", self._path("inventory"), "read", params=params)
+
+    def iter_inventory(self, *, low_stock: bool = False) -> Iterator[dict[str, Any]]:
+        yield from self._pages(lambda page: self.list_inventory(low_stock=low_stock, page=page))
+
+    @staticmethod
+    def _pages(fetch: Any) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            data = fetch(page)
+            items = data.get("items") or []
+            yield from items
+            if not data.get("hasMore") or not items:
+                return
+            page += 1
+
+
+def _unwrap(resp: requests.Response) -> Any:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if resp.ok and isinstance(body, dict) and body.get("success") is not False:
+        return body.get("data", body)
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        raise ElebneError(resp.status_code, str(err.get("code") or "ERROR"), str(err.get("message") or ""),
+                          err.get("details"))
+    if isinstance(err, str):  # tolerate {"success": false, "error": "message"}
+        raise ElebneError(resp.status_code, str(body.get("code") or "ERROR"), err)
+    text = (resp.text or "")[:300]
+    raise ElebneError(resp.status_code, f"HTTP_{resp.status_code}", text or resp.reason or "no message")

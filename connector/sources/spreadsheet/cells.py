@@ -1,0 +1,291 @@
+"""Typed cell conversion, one whole column at a time.
+
+calamine gives ``str``, ``float`` (every number), ``bool``, ``date``/``datetime`` and ``''`` for empty cells;
+the csv module gives ``str`` only.  Each column is converted by its *declared* type (never inferred from the
+data).  A converter takes the list of raw cells of one column and returns the converted list plus a dict
+``{position: reason}`` of the cells it rejected.  An empty cell converts to ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from .columns import BOOL, CURRENCY, DECIMAL, INTEGER, LIST, PATH, TEXT
+
+Converted = tuple[list, dict[int, str]]
+Converter = Callable[[list], Converted]
+
+TEXT_IN_NUMBER = "text in a number column"
+NOT_WHOLE = "not a whole number"
+DATE_IN_NUMBER = "a date in a number column"
+NOT_YES_NO = "expected Yes or No"
+BAD_CURRENCY = "currency must be a 3-letter code such as MRU"
+
+YES = frozenset({"yes", "y", "true", "1", "oui", "o", "vrai", "نعم", "x"})
+NO = frozenset({"no", "n", "false", "0", "non", "faux", "لا"})
+_SPACES = ("\xa0", "\u202f", "\u2009", " ")
+
+
+class Bad:
+    """A rejected cell inside a converted column (replaced by ``None`` before the column is returned)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def text_of(v: object) -> str | None:
+    """A non-string cell as text: 12.0 -> "12", 1.5 -> "1.5", dates in ISO form; empty -> None."""
+    if v.__class__ is str:
+        return v.strip() or None  # type: ignore[union-attr]
+    if v is None:
+        return None
+    if v.__class__ is float:
+        if v.is_integer():  # type: ignore[union-attr]
+            return str(int(v))  # type: ignore[call-overload]
+        return repr(v)
+    if v.__class__ is bool:
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        return v.date().isoformat()
+    if isinstance(v, dt.date | dt.datetime | dt.time):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    return str(v).strip() or None
+
+
+def _finish(out: list, nbad: int) -> Converted:
+    if not nbad:
+        return out, {}
+    bad: dict[int, str] = {}
+    for i, x in enumerate(out):
+        if x.__class__ is Bad:
+            bad[i] = x.reason
+            out[i] = None
+    return out, bad
+
+
+def convert_text(values: list) -> Converted:
+    return [(v.strip() or None) if v.__class__ is str else text_of(v) for v in values], {}
+
+
+def parse_decimal(s: str) -> Decimal | Bad | None:
+    """Text to Decimal: ``12.50``, ``12,50``, ``1 234,50``, ``-3``; anything else is "text in a number"."""
+    s = s.strip()
+    if not s:
+        return None
+    for sp in _SPACES:
+        if sp in s:
+            s = s.replace(sp, "")
+    if "," in s:
+        if "." in s or s.count(",") > 1:
+            return Bad(TEXT_IN_NUMBER)
+        s = s.replace(",", ".")
+    if "_" in s:
+        return Bad(TEXT_IN_NUMBER)
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        return Bad(TEXT_IN_NUMBER)
+    if not d.is_finite():
+        return Bad(TEXT_IN_NUMBER)
+    return d
+
+
+def _decimal_converter(negative_reason: str | None) -> Converter:
+    def check(d: Decimal | Bad) -> Decimal | Bad:
+        if negative_reason and d.__class__ is Decimal and d < 0:  # type: ignore[operator]
+            return Bad(negative_reason)
+        return d
+
+    def other(v: object) -> Decimal | Bad | None:
+        if v is None:
+            return None
+        if v.__class__ is bool:
+            return Bad(TEXT_IN_NUMBER)
+        if isinstance(v, int):
+            return check(Decimal(v))
+        if isinstance(v, dt.date | dt.time | dt.timedelta):
+            return Bad(DATE_IN_NUMBER)
+        return Bad(TEXT_IN_NUMBER)
+
+    def convert(values: list) -> Converted:
+        fcache: dict[float, Decimal | Bad] = {}
+        scache: dict[str, Decimal | Bad] = {}
+        nbad = 0
+
+        def one(v: object) -> object:
+            nonlocal nbad
+            c = v.__class__
+            if c is float:
+                d = fcache.get(v)  # type: ignore[call-overload]
+                if d is None:
+                    d = fcache[v] = check(  # type: ignore[index]
+                        Decimal(int(v)) if v.is_integer() else Decimal(repr(v)))  # type: ignore[attr-defined]
+            elif c is str:
+                if v == "":
+                    return None
+                d = scache.get(v)  # type: ignore[call-overload]
+                if d is None:
+                    p = parse_decimal(v)  # type: ignore[arg-type]
+                    if p is None:
+                        return None
+                    d = scache[v] = check(p)  # type: ignore[index]
+            else:
+                d = other(v)
+                if d is None:
+                    return None
+            if d.__class__ is Bad:
+                nbad += 1
+            return d
+
+        return _finish([one(v) for v in values], nbad)
+
+    return convert
+
+
+def _integer_converter(negative_reason: str | None) -> Converter:
+    to_decimal = _decimal_converter(None)
+
+    def convert(values: list) -> Converted:
+        out: list = []
+        slow: list[int] = []
+        for v in values:
+            if v.__class__ is float and v.is_integer():
+                out.append(int(v))
+            elif v == "":
+                out.append(None)
+            elif v.__class__ is str and v.isdigit() and v.isascii():
+                out.append(int(v))
+            else:
+                slow.append(len(out))
+                out.append(v)
+        nbad = 0
+        for i in slow:
+            conv, bad = to_decimal([out[i]])
+            d = conv[0]
+            if bad:
+                out[i] = Bad(bad[0])
+                nbad += 1
+            elif d is None:
+                out[i] = None
+            elif d != d.to_integral_value():
+                out[i] = Bad(NOT_WHOLE)
+                nbad += 1
+            else:
+                out[i] = int(d)
+        if negative_reason and any(x.__class__ is int and x < 0 for x in out):
+            for i, x in enumerate(out):
+                if x.__class__ is int and x < 0:
+                    out[i] = Bad(negative_reason)
+                    nbad += 1
+        return _finish(out, nbad)
+
+    return convert
+
+
+def convert_bool(values: list) -> Converted:
+    out: list = []
+    nbad = 0
+    for v in values:
+        if v == "":
+            out.append(None)
+        elif v.__class__ is bool:
+            out.append(v)
+        else:
+            t = (text_of(v) or "").casefold()
+            if t in YES:
+                out.append(True)
+            elif t in NO:
+                out.append(False)
+            elif not t:
+                out.append(None)
+            else:
+                out.append(Bad(NOT_YES_NO))
+                nbad += 1
+    return _finish(out, nbad)
+
+
+def split_list(s: str) -> list[str]:
+    """Images: URLs separated by spaces, commas or line breaks."""
+    return s.replace(",", " ").split()
+
+
+def convert_list(values: list) -> Converted:
+    return [split_list(v) if v.__class__ is str else split_list(text_of(v) or "") for v in values], {}
+
+
+def split_path(s: str) -> list[str]:
+    """Category path "Home > Kitchen" -> ["Home", "Kitchen"] (empty levels dropped)."""
+    return [p for p in (x.strip() for x in s.split(">")) if p]
+
+
+def convert_path(values: list) -> Converted:
+    return [split_path(v) if v.__class__ is str else split_path(text_of(v) or "") for v in values], {}
+
+
+def convert_currency(values: list) -> Converted:
+    out: list = []
+    nbad = 0
+    for v in values:
+        t = (v.strip() if v.__class__ is str else text_of(v)) or None
+        if t is None:
+            out.append(None)
+        else:
+            t = t.upper()
+            if len(t) == 3 and t.isascii() and t.isalpha():
+                out.append(t)
+            else:
+                out.append(Bad(BAD_CURRENCY))
+                nbad += 1
+    return _finish(out, nbad)
+
+
+def converter_for(kind: str, negative_reason: str | None = None) -> Converter:
+    """The column converter for a declared column kind (built once per sheet)."""
+    if kind == TEXT:
+        return convert_text
+    if kind == DECIMAL:
+        return _decimal_converter(negative_reason)
+    if kind == INTEGER:
+        return _integer_converter(negative_reason)
+    if kind == BOOL:
+        return convert_bool
+    if kind == LIST:
+        return convert_list
+    if kind == PATH:
+        return convert_path
+    if kind == CURRENCY:
+        return convert_currency
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+# --- barcodes -------------------------------------------------------------------------------------------
+
+BARCODE_LENGTHS = (8, 12, 13, 14)
+
+
+def gs1_check_digit(body: str) -> int:
+    """GS1 check digit for the digits before it (EAN-8/UPC-A/EAN-13/GTIN-14 share the algorithm)."""
+    total = 0
+    for k, ch in enumerate(reversed(body)):
+        total += (ord(ch) - 48) * (3 if k % 2 == 0 else 1)
+    return (10 - total % 10) % 10
+
+
+def barcode_problem(code: str, was_number: bool = False) -> str | None:
+    """Why ``code`` is not a valid EAN-13/EAN-8/UPC-A/GTIN-14, or ``None`` when it is."""
+    if not (code.isascii() and code.isdigit()):
+        return "barcode must contain only digits"
+    if len(code) not in BARCODE_LENGTHS:
+        hint = (" (typed as a number, it may have lost leading zeros: format the column as text)"
+                if was_number else "")
+        return f"barcode must have 8, 12, 13 or 14 digits, not {len(code)}{hint}"
+    expected = gs1_check_digit(code[:-1])
+    if ord(code[-1]) - 48 != expected:
+        return f"bad barcode check digit (expected {expected})"
+    return None

@@ -1,0 +1,337 @@
+"""Raw reading: a workbook (calamine) or a CSV (csv module) into grids of cell values, nothing converted.
+
+- ``.xlsx .xlsm .xlsb .xls .ods`` through python-calamine.  The Products sheet is read on the calling thread
+  while a helper thread (calamine and zlib release the GIL) reads the stock sheets and scans the sheet XML
+  of xlsx/xlsm files for formula cells without a cached value and error cells (``#N/A`` ...), which calamine
+  reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
+  ``t="e"`` occurs at all.
+- ``.csv .tsv .txt``: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252; separator ``,`` ``;`` or tab
+  taken from the header line (or an Excel ``sep=;`` first line).
+
+Grids always start at cell A1: ``rows[r][c]`` is the cell at 1-based row ``r + 1``, column ``c + 1``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+from connector.errors import SourceError
+
+from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
+
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+CSV_SHEET = "Products"  # sheet name used in issues for a CSV file
+
+FORMULA_NO_VALUE = "formula without a cached value (open the file in Excel or LibreOffice and save it again)"
+ERROR_VALUE = "error value in the cell ({})"
+
+_IGNORED_SHEETS = frozenset(normalize(n) for n in (*INSTRUCTIONS_SHEET.values(), LISTS_SHEET, "Errors",
+                                                   "Erreurs", "الأخطاء"))
+
+
+@dataclass(slots=True)
+class RawSheet:
+    name: str
+    rows: list[list]
+    # (row0, col0) -> (raw value, reason): formula cells without a cached value and error cells
+    problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RawBook:
+    path: Path
+    fmt: str  # file suffix without the dot: "xlsx", "csv", ...
+    products: RawSheet
+    stock: list[tuple[str, RawSheet]] = field(default_factory=list)  # (location, sheet)
+    unused_sheets: list[str] = field(default_factory=list)
+    delimiter: str | None = None  # CSV only
+    encoding: str | None = None  # CSV only
+
+
+def read_raw(path: str | Path) -> RawBook:
+    """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES:
+        kinds = ", ".join(sorted(WORKBOOK_SUFFIXES | CSV_SUFFIXES))
+        raise SourceError(f"{p.name}: unsupported file type '{suffix or '(none)'}' (use one of {kinds})")
+    if not p.exists():
+        raise SourceError(f"{p}: file not found")
+    if not p.is_file():
+        raise SourceError(f"{p}: not a file")
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(p, suffix)
+    return _read_workbook(p, suffix)
+
+
+# --- CSV ------------------------------------------------------------------------------------------------
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 BOM, UTF-16 BOM, plain UTF-8, else cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(line: str) -> str:
+    """The separator of a header line: the most frequent of tab, ``;`` and ``,`` outside quotes."""
+    unquoted = re.sub(r'"[^"]*"', "", line)
+    counts = {d: unquoted.count(d) for d in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])  # ties: tab, then ';', then ','
+    return best if counts[best] else ","
+
+
+def _read_csv(p: Path, suffix: str) -> RawBook:
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SourceError(f"{p.name}: this is not a text (CSV) file")
+    text, encoding = decode_bytes(data)
+    first_nl = text.find("\n")
+    first = text if first_nl < 0 else text[:first_nl]
+    delimiter = None
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        delimiter = first.strip()[4]
+        text = "" if first_nl < 0 else text[first_nl + 1:]
+    elif suffix == ".tsv":
+        delimiter = "\t"
+    else:
+        header_line = next((ln for ln in text.splitlines()[:20] if ln.strip()), "")
+        delimiter = sniff_delimiter(header_line)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows), delimiter=delimiter, encoding=encoding)
+
+
+# --- workbooks ------------------------------------------------------------------------------------------
+
+def _open_calamine(p: Path):
+    import python_calamine as pc
+
+    try:
+        return pc.CalamineWorkbook.from_path(str(p))
+    except pc.PasswordError:
+        raise SourceError(f"{p.name}: the workbook is password-protected; save a copy without a password") \
+            from None
+    except Exception as e:  # calamine raises several unrelated types for corrupt/unknown files
+        raise SourceError(f"{p.name}: cannot read the workbook ({type(e).__name__}: {e})") from None
+
+
+def _grid(wb, name: str, p: Path) -> list[list]:
+    try:
+        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as e:
+        raise SourceError(f"{p.name}: cannot read sheet '{name}' ({type(e).__name__}: {e})") from None
+
+
+def _read_workbook(p: Path, suffix: str) -> RawBook:
+    wb = _open_calamine(p)
+    names = list(wb.sheet_names)
+    products = next((n for n in names if is_products_sheet(n)), None)
+    if products is None:
+        listed = ", ".join(f"'{n}'" for n in names) or "none"
+        raise SourceError(f"{p.name}: no 'Products' sheet (also accepted: 'Produits', 'المنتجات'); "
+                          f"sheets found: {listed}")
+    stock_names: list[tuple[str, str]] = []
+    seen_locations: dict[str, str] = {}
+    unused: list[str] = []
+    for n in names:
+        if n == products:
+            continue
+        loc = stock_sheet_location(n)
+        if loc is None:
+            if normalize(n) not in _IGNORED_SHEETS:
+                unused.append(n)
+            continue
+        if normalize(loc) in seen_locations:
+            raise SourceError(f"{p.name}: sheets '{seen_locations[normalize(loc)]}' and '{n}' are both the "
+                              f"stock of location '{loc}'")
+        seen_locations[normalize(loc)] = n
+        stock_names.append((n, loc))
+
+    helper: dict = {}
+    scan = suffix in (".xlsx", ".xlsm")
+
+    def background() -> None:
+        try:
+            if scan:
+                helper["problems"] = scan_problem_cells(p, [products, *(n for n, _ in stock_names)])
+            if stock_names:
+                wb2 = _open_calamine(p)
+                helper["stock"] = [(loc, RawSheet(n, _grid(wb2, n, p))) for n, loc in stock_names]
+        except BaseException as e:  # re-raised on the calling thread
+            helper["error"] = e
+
+    thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
+    thread.start()
+    try:
+        rows = _grid(wb, products, p)
+    finally:
+        thread.join()
+    if "error" in helper:
+        err = helper["error"]
+        if isinstance(err, SourceError):
+            raise err
+        raise SourceError(f"{p.name}: cannot read the workbook ({type(err).__name__}: {err})") from None
+    problems = helper.get("problems", {})
+    sheet = RawSheet(products, rows, problems.get(products, {}))
+    stock = helper.get("stock", [])
+    for _loc, s in stock:
+        s.problems = problems.get(s.name, {})
+    return RawBook(p, suffix[1:], sheet, stock, unused)
+
+
+# --- formula / error cells in xlsx ----------------------------------------------------------------------
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_R_ATTR = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
+_T_ATTR = re.compile(rb'\st="([A-Za-z]+)"')
+_F_ELEM = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_V_ELEM = re.compile(rb"<v>(.*?)</v>|<v\s*/>", re.S)
+_CHUNK = 1 << 22
+
+
+def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip member of its XML, from xl/workbook.xml and its relationships."""
+    wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
+    out: dict[str, str] = {}
+    for s in wb.iter(f"{_NS_MAIN}sheet"):
+        target = targets.get(s.get(f"{_NS_REL}id"), "")
+        if not target:
+            continue
+        member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        out[s.get("name", "")] = member
+    return out
+
+
+def _has_markers(zf: zipfile.ZipFile, member: str) -> bool:
+    tail = b""
+    with zf.open(member) as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                return False
+            chunk = tail + block
+            if b"<f" in chunk or b't="e"' in chunk:
+                return True
+            tail = block[-8:]
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _unescape(b: bytes) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(b.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
+
+
+def locate_problem_cells(data: bytes) -> dict[tuple[int, int], tuple[str, str]] | None:
+    """Formula cells without a cached value and error cells of one sheet XML; ``None`` if cells lack refs."""
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    starts: set[int] = set()
+    positions: list[int] = []
+    for marker in (b"<f", b't="e"'):
+        pos = data.find(marker)
+        while pos >= 0:
+            if marker != b"<f" or data[pos + 2:pos + 3] in (b">", b" ", b"/"):
+                positions.append(pos)
+            pos = data.find(marker, pos + 1)
+    for pos in positions:
+        start = data.rfind(b"<c ", 0, pos)
+        if start < 0 or start in starts:
+            continue
+        starts.add(start)
+        tag_end = data.find(b">", start)
+        head = data[start:tag_end + 1]
+        if head.endswith(b"/>"):
+            body = b""
+        else:
+            end = data.find(b"</c>", tag_end)
+            body = data[tag_end + 1:end if end >= 0 else tag_end + 1]
+        ref = _R_ATTR.search(head)
+        if ref is None:
+            return None
+        t = _T_ATTR.search(head)
+        ctype = t.group(1) if t else b"n"
+        v = _V_ELEM.search(body)
+        value = (v.group(1) or b"") if v else None
+        cell = (int(ref.group(2)) - 1, _col_index(ref.group(1)))
+        if ctype == b"e":
+            text = _unescape(value or b"")
+            found[cell] = (text, ERROR_VALUE.format(text or "error"))
+            continue
+        f = _F_ELEM.search(body)
+        if f is None:
+            continue
+        if value is None or (value == b"" and ctype != b"str"):
+            formula = _unescape(f.group(1) or b"")
+            found[cell] = ("=" + formula if formula else "(shared formula)", FORMULA_NO_VALUE)
+    return found
+
+
+def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """Slow fallback for sheet XML written without cell references."""
+    import openpyxl
+
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    wf = openpyxl.load_workbook(p, read_only=True, data_only=False)
+    wv = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    try:
+        for r, (frow, vrow) in enumerate(zip(wf[sheet].iter_rows(), wv[sheet].iter_rows(), strict=False)):
+            for c, (fc, vc) in enumerate(zip(frow, vrow, strict=False)):
+                if getattr(vc, "data_type", None) == "e":
+                    found[(r, c)] = (str(vc.value), ERROR_VALUE.format(vc.value))
+                elif getattr(fc, "data_type", None) == "f" and vc.value is None:
+                    found[(r, c)] = (str(fc.value), FORMULA_NO_VALUE)
+    finally:
+        wf.close()
+        wv.close()
+    return found
+
+
+def scan_problem_cells(p: Path, sheets: list[str]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+    """Per sheet name, the formula cells without a cached value and the error cells (see module doc)."""
+    out: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = sheet_members(zf)
+            for name in sheets:
+                member = members.get(name)
+                if not member or member not in zf.NameToInfo or not _has_markers(zf, member):
+                    continue
+                cells = locate_problem_cells(zf.read(member))
+                out[name] = cells if cells is not None else _locate_with_openpyxl(p, name)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return out  # calamine read it; nothing more we can learn
+    return out

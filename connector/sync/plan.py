@@ -1,0 +1,162 @@
+"""The plan: compare what the mapping produced with what the marketplace last confirmed (design §1).
+
+Each product yields, per payload kind, one of: create, update (changed fields only), stock, unchanged.
+Nothing is sent here; ``--dry-run`` stops after planning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from connector.jsonutil import canonical_json, digest
+from connector.mapping import CompiledMapping, RecordMappingError
+from connector.model import Product
+from connector.sync.state import StateStore
+
+CATALOGUE, STOCK = "catalogue", "stock"
+
+
+class PlanningAdapter(Protocol):
+    """What the plan needs from a marketplace adapter."""
+
+    roles: dict[str, str]  # payload kind -> CATALOGUE | STOCK
+
+    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+@dataclass(slots=True)
+class PlannedOp:
+    action: str  # create | update | stock | refresh (state only, nothing to send)
+    kind: str  # payload kind, e.g. "product" or "stock"
+    key: str
+    body: dict[str, Any]  # what to send: the full payload, or only the changed fields for an update
+    payload: dict[str, Any]  # the full new payload
+    canonical: str  # canonical JSON of the state body to store once confirmed
+    digest: str
+    product: Product
+
+
+@dataclass
+class Plan:
+    marketplace: str
+    account: str
+    ops: list[PlannedOp] = field(default_factory=list)
+    unchanged: dict[str, set[str]] = field(default_factory=dict)  # kind -> keys
+    mapping_failures: list[tuple[Product, str]] = field(default_factory=list)
+    products: dict[str, Product] = field(default_factory=dict)  # key -> product (planned ones)
+    no_stock: set[str] = field(default_factory=set)  # keys whose source said nothing about stock
+
+    def by_action(self, action: str) -> list[PlannedOp]:
+        return [op for op in self.ops if op.action == action]
+
+    def counts(self) -> dict[str, int]:
+        out = {a: 0 for a in ("create", "update", "stock", "refresh")}
+        for op in self.ops:
+            out[op.action] += 1
+        out["unchanged"] = len(self.unchanged.get(self._catalogue_kind(), set()))
+        out["stock_unchanged"] = sum(len(v) for k, v in self.unchanged.items() if k != self._catalogue_kind())
+        out["mapping_failed"] = len(self.mapping_failures)
+        return out
+
+    def _catalogue_kind(self) -> str:
+        return next(iter(self.unchanged), "product") if self.unchanged else "product"
+
+
+def diff_payload(old: dict[str, Any], new: dict[str, Any], create_only: frozenset[str],
+                 match_keys: dict[str, str]) -> dict[str, Any]:
+    """Fields of ``new`` that differ from ``old`` (both in canonical JSON form).
+
+    A field missing from ``new`` is absent ("don't touch") and is not sent.  Child collections with a match
+    key send only the elements that are new or changed.
+    """
+    changes: dict[str, Any] = {}
+    for name, value in new.items():
+        if name in create_only:
+            continue
+        if name in match_keys and isinstance(value, list):
+            mk = match_keys[name]
+            before = {_mkey(item.get(mk)): item for item in old.get(name) or [] if isinstance(item, dict)}
+            changed = [item for item in value if before.get(_mkey(item.get(mk))) != item]
+            if changed:
+                changes[name] = changed
+        elif old.get(name, _MISSING) != value:
+            changes[name] = value
+    return changes
+
+
+_MISSING = object()
+
+
+def _mkey(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, str]) -> dict[str, Any]:
+    """The confirmed view after an update: old fields the source no longer provides are kept (untouched)."""
+    merged = {**old, **new}
+    for name, mk in match_keys.items():
+        if isinstance(new.get(name), list) and isinstance(old.get(name), list):
+            items = {_mkey(i.get(mk)): i for i in old[name] if isinstance(i, dict)}
+            items.update({_mkey(i.get(mk)): i for i in new[name] if isinstance(i, dict)})
+            merged[name] = list(items.values())
+    return merged
+
+
+def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
+               state: StateStore, marketplace: str, account: str) -> Plan:
+    plan = Plan(marketplace, account)
+    kinds = list(mapping.payloads)
+    confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
+    catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
+    for kind in kinds:
+        plan.unchanged[kind] = set()
+    pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
+    known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
+    for product in products:
+        try:
+            payloads = mapping.apply(product)
+        except RecordMappingError as exc:
+            plan.mapping_failures.append((product, str(exc)))
+            continue
+        plan.products[product.key] = product
+        for kind, payload in payloads.items():
+            payload = adapter.normalize(kind, payload)
+            key = product.key
+            if payload is None:
+                plan.no_stock.add(key)
+                continue
+            text = canonical_json(payload)
+            h = digest(text)
+            prev = confirmed[kind].get(key)
+            if prev == h:
+                plan.unchanged[kind].add(key)
+            elif adapter.roles.get(kind) == STOCK:
+                plan.ops.append(PlannedOp("stock", kind, key, payload, payload, text, h, product))
+            elif prev is None and key not in known_products:
+                plan.ops.append(PlannedOp("create", kind, key, payload, payload, text, h, product))
+            else:
+                pending_updates.append((kind, key, payload, text, product, {"hash": h}))
+    _plan_updates(plan, pending_updates, mapping, state)
+    return plan
+
+
+def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore) -> None:
+    """Load the confirmed bodies of changed products only, and keep just the changed fields."""
+    by_kind: dict[str, list] = {}
+    for item in pending:
+        by_kind.setdefault(item[0], []).append(item)
+    for kind, items in by_kind.items():
+        compiled = mapping.payloads[kind]
+        old_bodies = state.bodies(plan.marketplace, plan.account, kind, [i[1] for i in items])
+        for _kind, key, payload, text, product, meta in items:
+            new = json.loads(text)
+            old = old_bodies.get(key, {})
+            changes = diff_payload(old, new, compiled.create_only, compiled.match_keys)
+            merged = canonical_json(_merge_body(old, new, compiled.match_keys))
+            action = "update" if changes else "refresh"
+            if changes:
+                changes[compiled.key_field] = new[compiled.key_field]
+            plan.ops.append(PlannedOp(action, kind, key, changes, payload, merged, meta["hash"], product))

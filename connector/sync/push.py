@@ -1,0 +1,61 @@
+"""The push engine: hands the plan to the marketplace adapter and records outcomes as they are confirmed.
+
+State is written only after the marketplace confirmed an item (design §1: saving early loses data, saving
+late duplicates it), batch by batch, inside the journal's intent/outcome pair, so a killed run resumes
+without duplicates: creates carry content-derived idempotency keys, stock is absolute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from connector.marketplaces.base import Adapter, ItemResult
+from connector.sync.plan import Plan, PlannedOp
+from connector.sync.state import StateStore
+
+
+class PushEngine:
+    """Implements ``ResultSink`` for adapters."""
+
+    def __init__(self, plan: Plan, adapter: Adapter, state: StateStore, run_id: str,
+                 on_progress: Callable[[int], None] | None = None) -> None:
+        self.plan, self.adapter, self.state, self.run_id = plan, adapter, state, run_id
+        self.results: dict[tuple[str, str], ItemResult] = {}
+        self._on_progress = on_progress
+
+    def run(self) -> dict[tuple[str, str], ItemResult]:
+        refresh = [op for op in self.plan.ops if op.action == "refresh"]
+        if refresh:  # nothing to send: our confirmed view only needs the new hash
+            self.done(0, [ItemResult(op, ok=True) for op in refresh])
+        to_send = [op for op in self.plan.ops if op.action != "refresh"]
+        if to_send:
+            stale = self.state.journal_close_stale(self.plan.marketplace, self.plan.account,
+                                                   "interrupted run: outcome unknown, re-planned by a later run")
+            if stale:
+                self.stale_batches = stale
+            self.adapter.push(to_send, self)
+        return self.results
+
+    stale_batches = 0
+
+    # -- ResultSink -------------------------------------------------------------------------------------------
+    def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int:
+        return self.state.journal_sent(self.run_id, self.plan.marketplace, self.plan.account, action,
+                                       [op.key for op in ops], idempotency_key)
+
+    def done(self, journal_id: int, results: Sequence[ItemResult]) -> None:
+        by_kind: dict[str, list[tuple[str, str, str, str | None]]] = {}
+        for r in results:
+            self.results[(r.op.kind, r.op.key)] = r
+            if r.ok:
+                by_kind.setdefault(r.op.kind, []).append((r.op.key, r.op.digest, r.op.canonical, r.remote_id))
+            elif r.forget:
+                self.state.forget(self.plan.marketplace, self.plan.account, r.op.key)
+        for kind, items in by_kind.items():
+            self.state.confirm(self.plan.marketplace, self.plan.account, kind, items)
+        if journal_id:
+            failed = [r for r in results if not r.ok]
+            message = "; ".join(f"{r.op.key}: {r.message}" for r in failed[:5]) if failed else None
+            self.state.journal_done(journal_id, ok=not failed, message=message)
+        if self._on_progress:
+            self._on_progress(len(results))

@@ -1,0 +1,170 @@
+"""The run report: every input row ends as pushed, unchanged, skipped (why) or failed (why).
+
+A console table for people, JSON for machines; the exit code tells cron what happened.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
+from connector.marketplaces.base import ItemResult
+from connector.sources.base import SourceResult
+from connector.sync.plan import Plan
+
+PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    sku: str | None
+    product: str | None
+    sheet: str | None
+    row: int | None
+    status: str
+    actions: list[str] = field(default_factory=list)
+    reason: str | None = None
+    marketplace_message: str | None = None
+    code: str | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    source: str
+    target: str
+    dry_run: bool
+    started_at: str
+    finished_at: str | None = None
+    exit_code: int = EXIT_OK
+    rows: list[RowOutcome] = field(default_factory=list)
+    operations: dict[str, int] = field(default_factory=dict)
+    http: dict[str, Any] = field(default_factory=dict)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unreachable: str | None = None
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        counts = {PUSHED: 0, UNCHANGED: 0, SKIPPED: 0, FAILED: 0}
+        for row in self.rows:
+            counts[row.status] += 1
+        return counts
+
+    @property
+    def deferred(self) -> int:
+        return self.operations.get("deferred", 0)
+
+    def compute_exit_code(self) -> int:
+        counts = self.status_counts
+        if self.unreachable:
+            return EXIT_UNREACHABLE
+        if counts[FAILED] or any(r.status == SKIPPED and not (r.reason or "").startswith("deferred")
+                                 for r in self.rows):
+            return EXIT_FAILED
+        if self.deferred:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "source": self.source, "target": self.target, "dry_run": self.dry_run,
+            "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
+            "summary": {"rows": self.status_counts, "operations": self.operations},
+            "http": self.http, "unreachable": self.unreachable, "notes": self.notes, "warnings": self.warnings,
+            "issues": self.issues, "rows": [asdict(r) for r in self.rows],
+        }
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
+                 results: dict[tuple[str, str], ItemResult], *, catalogue_kind: str | None, dry_run: bool) -> None:
+    """Give every input row of the source its outcome."""
+    sku_to_key: dict[str, str] = {}
+    for key, product in (plan.products.items() if plan else []):
+        for v in product.variants:
+            sku_to_key[v.sku] = key
+    mapping_failed: dict[str, str] = {}
+    if plan:
+        for product, message in plan.mapping_failures:
+            for v in product.variants:
+                mapping_failed[v.sku] = message
+                sku_to_key[v.sku] = product.key
+    planned: dict[str, list[tuple[str, str]]] = {}
+    for op in plan.ops if plan else []:
+        planned.setdefault(op.key, []).append((op.kind, op.action))
+
+    for ref in source.rows:
+        sheet, row = ref.ref.origin, ref.ref.row
+        key = sku_to_key.get(ref.sku or "")
+        out = RowOutcome(sku=ref.sku, product=key, sheet=sheet, row=row, status=UNCHANGED)
+        is_stock_row = sheet is not None and sheet.lower().startswith("stock")
+        if ref.skipped_reason:
+            out.status, out.reason = SKIPPED, ref.skipped_reason
+        elif ref.sku in mapping_failed:
+            out.status, out.reason = FAILED, mapping_failed[ref.sku]
+        elif key is None:
+            out.status, out.reason = SKIPPED, "not part of any product that was read"
+        else:
+            _row_outcome(out, key, planned.get(key, []), results, catalogue_kind, is_stock_row, dry_run)
+        report.rows.append(out)
+
+
+def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
+                 results: dict[tuple[str, str], ItemResult], catalogue_kind: str | None, stock_row: bool,
+                 dry_run: bool) -> None:
+    failures, deferred, pushed = [], [], []
+    for kind, action in planned:
+        if action == "refresh" or (stock_row and kind == catalogue_kind):
+            continue
+        if dry_run:
+            pushed.append(action)
+            continue
+        r = results.get((kind, key))
+        if r is None:
+            continue
+        if r.ok:
+            pushed.append(action)
+        elif r.deferred:
+            deferred.append(r)
+        else:
+            failures.append(r)
+    if failures:
+        r = failures[0]
+        out.status = FAILED
+        out.actions = [r.op.action]
+        out.reason = ("blocked: " if r.blocked else f"{r.op.action} failed: ") + (r.message or "")
+        out.marketplace_message, out.code = r.message, r.code
+    elif deferred:
+        out.status, out.reason = SKIPPED, f"deferred to the next run: {deferred[0].message}"
+    elif pushed:
+        out.status, out.actions = PUSHED, pushed
+        if dry_run:
+            out.reason = "dry run: would be sent"
+
+
+def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResult]) -> dict[str, int]:
+    ops = {"create": 0, "update": 0, "stock": 0, "unchanged": 0, "failed": 0, "deferred": 0}
+    if plan is None:
+        return ops
+    catalogue = next(iter(plan.unchanged), None)
+    ops["unchanged"] = len(plan.unchanged.get(catalogue, ())) if catalogue else 0
+    for op in plan.ops:
+        if op.action == "refresh":
+            continue
+        r = results.get((op.kind, op.key))
+        if r is None or r.ok:
+            ops[op.action] += 1
+        elif r.deferred:
+            ops["deferred"] += 1
+        else:
+            ops["failed"] += 1
+    ops["mapping_failed"] = len(plan.mapping_failures)
+    return ops

@@ -1,0 +1,61 @@
+"""Which number goes to the marketplace is policy, and must be explicit (design §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from connector.errors import ConfigError
+from connector.model import ABSENT, STOCK_KINDS, Product, Variant
+
+QUANTITY_FIELDS = ("available", "on_hand", "incoming_total")
+
+
+@dataclass(frozen=True, slots=True)
+class StockPolicy:
+    """``quantity``: ``available`` (free to sell: on hand minus reserved, the usual choice), ``on_hand``, or
+    ``incoming_total`` (available plus incoming, like Odoo's forecast).  ``locations``: which locations count
+    (None = all).  A listed quantity at or below ``buffer`` shows 0; ``maximum`` caps it; ``percent`` of it is
+    listed, rounded down; never below 0."""
+
+    quantity: str = "available"
+    locations: tuple[str, ...] | None = None
+    buffer: int = 0
+    maximum: int | None = None
+    percent: int = 100
+
+    def __post_init__(self) -> None:
+        if self.quantity not in QUANTITY_FIELDS:
+            raise ConfigError(f"stock quantity must be one of {', '.join(QUANTITY_FIELDS)}, not {self.quantity!r}")
+        if not 0 <= self.percent <= 100:
+            raise ConfigError(f"stock percent must be between 0 and 100, not {self.percent}")
+        if self.buffer < 0 or (self.maximum is not None and self.maximum < 0):
+            raise ConfigError("stock buffer and maximum cannot be negative")
+
+    def listed(self, variant: Variant, kind: str = "stocked") -> int | None:
+        """The quantity to list, or ``ABSENT`` when the source said nothing about this variant's stock."""
+        if not variant.stock_known or kind not in STOCK_KINDS:
+            return ABSENT
+        total = 0
+        for name, level in variant.stock.items():
+            if self.locations is not None and name not in self.locations:
+                continue
+            if self.quantity == "on_hand":
+                q = level.on_hand if level.on_hand is not None else level.available
+            else:
+                q = level.available if level.available is not None else level.on_hand
+                if self.quantity == "incoming_total":
+                    q = (q or 0) + (level.incoming or 0)
+            total += q or 0
+        total = max(0, total)
+        if total <= self.buffer:
+            return 0
+        if self.maximum is not None:
+            total = min(total, self.maximum)
+        return total * self.percent // 100
+
+    def apply(self, products: Iterable[Product]) -> None:
+        """Set ``Variant.qty`` on every variant: what this marketplace will be told."""
+        for product in products:
+            for variant in product.variants:
+                variant.qty = self.listed(variant, product.kind)
