@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from connector import __version__
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, ConnectorError, UserError
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, ConnectorError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_WORKBOOK = REPO_ROOT / "templates" / "sample_catalogue.xlsx"
@@ -179,7 +179,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     for target in targets:
         plugin = get_plugin(target)
         tconf = profile.targets[target] if profile else None
-        policy = make_stock_policy({**(profile.stock if profile else {}), **(tconf.stock if tconf else {}), **stock_cli})
+        profile_stock = profile.stock if profile else {}
+        policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
         secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
         opts = SyncOptions(
             target=target, state_path=state_path, secret=load_secret(target, secret_env),

@@ -84,7 +84,8 @@ def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
     allowed = {"quantity", "locations", "buffer", "maximum", "percent"}
     unknown = set(data) - allowed
     if unknown:
-        raise ConfigError(f"unknown stock setting(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})")
+        raise ConfigError(f"unknown stock setting(s): {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(sorted(allowed))})")
     locs = data.get("locations")
     try:
         return StockPolicy(

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from connector.errors import MappingError
-from connector.mapping.expressions import compile_expression
+from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.ops import Op, OpError, compile_op
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT, Product
@@ -127,9 +127,11 @@ class _Level:
         names = dict(zip(self.roots, ctx, strict=True))
         try:
             values = self.batch(**names) if self.batch else None
-        except Exception:
+            if values is not None:
+                values = {name: resolve(value) for name, value in values.items()}
+        except Exception:  # re-evaluated one by one below, to name the field that failed
             values = None
-        if values is None or values is ABSENT:
+        if values is None:
             values = {}
             for name, fn, _ops in self.exprs:
                 try:
@@ -140,14 +142,8 @@ class _Level:
             value = values.get(name, ABSENT)
             if value is not ABSENT and ops:
                 value = _apply_ops(value, ops, f"{self.path}{name}")
-            if value is not ABSENT and not _is_undefined(value):
+            if value is not ABSENT:
                 out[name] = value
-
-
-def _is_undefined(value: Any) -> bool:
-    from jinja2 import Undefined
-
-    return isinstance(value, Undefined)
 
 
 @dataclass(slots=True)

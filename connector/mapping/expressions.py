@@ -31,6 +31,25 @@ _BLOCKED_ATTRIBUTES = frozenset({"center", "ljust", "rjust", "zfill", "expandtab
 _BLOCKED_FILTERS = ("center", "format", "indent", "wordwrap", "xmlattr", "pprint", "urlize", "filesizeformat")
 
 
+class AbsentUndefined(StrictUndefined):
+    """An undefined that stands for a canonical value the source did not provide (``ABSENT``).
+
+    Like any ``StrictUndefined`` it fails when used, but an expression whose whole value is absent yields an
+    absent field (not sent), whereas a misspelt name stays an error.
+    """
+
+    __slots__ = ()
+
+
+def resolve(value: Any) -> Any:
+    """Turn an expression's value into a payload value: absent -> ``ABSENT``; other undefined -> error."""
+    if isinstance(value, AbsentUndefined):
+        return ABSENT
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
 class MappingSandbox(ImmutableSandboxedEnvironment):
     """The only environment mapping expressions run in."""
 
@@ -75,11 +94,20 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
     # bare use of an absent value is an error instead of the text "ABSENT".
     def getattr(self, obj: Any, attribute: str) -> Any:
         value = super().getattr(obj, attribute)
-        return self.undefined(obj=obj, name=attribute) if value is ABSENT else value
+        return AbsentUndefined(obj=obj, name=attribute) if value is ABSENT else value
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         value = super().getitem(obj, argument)
-        return self.undefined(obj=obj, name=argument) if value is ABSENT else value
+        return AbsentUndefined(obj=obj, name=argument) if value is ABSENT else value
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """``str.format`` can pad to any width: refuse it instead of wrapping it."""
+        if super().wrap_str_format(value) is not None:
+            def refused(*_args: Any, **_kwargs: Any) -> str:
+                raise SecurityError("str.format is not allowed in mappings; use '~' to join text")
+
+            return refused
+        return None
 
 
 _ENV: MappingSandbox | None = None
@@ -96,7 +124,8 @@ def compile_expression(source: str) -> Callable[..., Any]:
     """Compile once; the callable takes the context names as keyword arguments.
 
     Raises ``ValueError`` with a readable message on a syntax error or an over-long expression.
-    The result of calling it is ``ABSENT`` when the expression's value is undefined.
+    The result of calling it is ``ABSENT`` when the expression's value is an absent canonical value; any
+    other undefined value (a misspelt name) raises ``UndefinedError``.
     """
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise ValueError(f"expression is {len(source)} characters long (limit {MAX_EXPRESSION_LENGTH})")
@@ -106,7 +135,6 @@ def compile_expression(source: str) -> Callable[..., Any]:
         raise ValueError(f"expression syntax error: {exc.message}") from None
 
     def run(**context: Any) -> Any:
-        value = compiled(**context)
-        return ABSENT if isinstance(value, Undefined) else value
+        return resolve(compiled(**context))
 
     return run

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -197,7 +198,8 @@ class FaultQueue:
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.count -= 1
-                    pass
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
                     return fault
         return None
 
@@ -213,6 +215,12 @@ class FaultQueue:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # load tests open many connections at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (it timed out, as tests make it) is normal: no traceback on stderr."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        log.exception("sandbox: error while serving %s", client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

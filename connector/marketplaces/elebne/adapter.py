@@ -10,7 +10,7 @@ are deferred to the next run and the others go on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from connector.errors import BudgetExhausted, MarketplaceUnreachable
 from connector.http import RateLimitedTooLong, TransportError
@@ -22,7 +22,7 @@ from connector.sync.plan import CATALOGUE, STOCK, PlannedOp
 
 
 class ElebneAdapter:
-    roles = {"product": CATALOGUE, "stock": STOCK}
+    roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
 
     def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200) -> None:
         self.client = client
@@ -153,8 +153,8 @@ class ElebneAdapter:
                     results.append(ItemResult(op, ok=False, code=code or None,
                                               message=str(err.get("error") or err.get("message") or code),
                                               forget=code == "PRODUCT_NOT_FOUND"
-                                              or "not found" in str(err.get("error", "")).lower()
-                                              and "variant" not in str(err.get("error", "")).lower()))
+                                              or ("not found" in str(err.get("error", "")).lower()
+                                              and "variant" not in str(err.get("error", "")).lower())))
             sink.done(jid, results)
         return done
 

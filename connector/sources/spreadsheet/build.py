@@ -7,7 +7,6 @@ A row with any error is skipped; the other rows carry on.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 from connector.errors import SourceError

@@ -1,0 +1,85 @@
+"""The small RPC interface the reader needs, so JSON-RPC (odoorpc) and JSON-2 (Odoo 19+) are interchangeable.
+
+Backends implement ``connect()`` and ``call()``; the model helpers below are written once on top of ``call``
+with keyword arguments only (the shape JSON-2 requires, and one that JSON-RPC's ``execute_kw`` accepts).
+Every backend counts its HTTP round trips in ``calls`` so tests and the bench can assert O(pages) reading.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from connector.errors import SourceError
+
+
+class OdooRPCError(SourceError):
+    """Odoo answered with an error (access rights, unknown field, server exception...)."""
+
+    def __init__(self, message: str, *, name: str | None = None) -> None:
+        self.name = name  # Odoo's exception class, e.g. "odoo.exceptions.AccessError"
+        super().__init__(message)
+
+
+class OdooBackend(ABC):
+    """One logged-in connection to one Odoo database."""
+
+    def __init__(self) -> None:
+        self.calls = 0  # HTTP round trips, login and version included
+        self.server_version = ""  # as reported, e.g. "18.0+e-20241005"
+        self.version_info: tuple[int, int] = (0, 0)
+        self.user_context: dict[str, Any] = {}
+        self.uid: int | None = None
+        self.first_response_date: datetime | None = None  # server clock (HTTP Date) at the first response
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Fetch the version, log in and load the user context.  Raises ``SourceError`` naming the setting."""
+
+    @abstractmethod
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip)."""
+
+    # -- helpers built on call() ----------------------------------------------------------------------------
+    def version(self) -> tuple[int, int]:
+        return self.version_info
+
+    def search_read(self, model: str, domain: list[Any], fields: list[str], offset: int = 0,
+                    limit: int | None = None, order: str | None = None,
+                    context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"domain": domain, "fields": fields}
+        if offset:
+            kwargs["offset"] = offset
+        if limit:
+            kwargs["limit"] = limit
+        if order:
+            kwargs["order"] = order
+        if context is not None:
+            kwargs["context"] = context
+        return self.call(model, "search_read", [], kwargs) or []
+
+    def search_count(self, model: str, domain: list[Any], context: dict[str, Any] | None = None) -> int:
+        kwargs: dict[str, Any] = {"domain": domain}
+        if context is not None:
+            kwargs["context"] = context
+        return int(self.call(model, "search_count", [], kwargs))
+
+    def fields_get(self, model: str, attributes: list[str] | None = None,
+                   context: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {"attributes": attributes or ["type", "string", "relation"]}
+        if context is not None:
+            kwargs["context"] = context
+        return self.call(model, "fields_get", [], kwargs) or {}
+
+    def read_group(self, model: str, domain: list[Any], fields: list[str], groupby: list[str],
+                   context: dict[str, Any] | None = None, lazy: bool = False) -> list[dict[str, Any]]:
+        """``read_group`` as in 16-18 (19 keeps it, deprecated in favour of ``formatted_read_group``)."""
+        kwargs: dict[str, Any] = {"domain": domain, "fields": fields, "groupby": groupby, "lazy": lazy}
+        if context is not None:
+            kwargs["context"] = context
+        return self.call(model, "read_group", [], kwargs) or []
+
+    def close(self) -> None:
+        """Release the connection (nothing to do for stateless HTTP backends)."""

@@ -1,0 +1,121 @@
+"""JSON-RPC backend through ``odoorpc`` (Odoo 8 to 19; 19 logs JSON-RPC as deprecated).
+
+odoorpc speaks JSON-RPC over ``urllib``: we hand it our own opener so that every HTTP round trip is counted
+and the server's ``Date`` header (its clock, used for incremental cursors) is captured.  We call
+``execute_kw`` directly, never odoorpc's record proxies, which would issue one request per attribute access.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar
+from typing import Any
+
+from connector.errors import SourceError
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.settings import OdooSettings
+from connector.sources.odoo.version import parse_version
+
+
+class _Observer(urllib.request.BaseHandler):
+    """Counts responses and remembers the first ``Date`` header."""
+
+    handler_order = 100  # before HTTPErrorProcessor, so error responses are counted too
+
+    def __init__(self, backend: OdooBackend) -> None:
+        self.backend = backend
+
+    def http_response(self, request: urllib.request.Request, response: Any) -> Any:
+        self.backend.calls += 1
+        if self.backend.first_response_date is None:
+            date = response.headers.get("Date") if getattr(response, "headers", None) is not None else None
+            if date:
+                try:
+                    self.backend.first_response_date = parsedate_to_datetime(date)
+                except (TypeError, ValueError):
+                    pass
+        return response
+
+    https_response = http_response
+
+
+def _rpc_message(exc: Exception) -> tuple[str, str | None]:
+    info = getattr(exc, "info", None)
+    if isinstance(info, dict):
+        data = info.get("data") or {}
+        return str(data.get("message") or info.get("message") or exc), data.get("name")
+    return str(exc), None
+
+
+class OdooRPCBackend(OdooBackend):
+    """``OdooBackend`` over JSON-RPC with odoorpc."""
+
+    def __init__(self, settings: OdooSettings, password: str) -> None:
+        super().__init__()
+        self.settings = settings
+        self._password = password
+        self._odoo: Any = None
+
+    def _unreachable(self, exc: BaseException) -> SourceError:
+        reason = getattr(exc, "reason", None) or exc
+        return SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {reason}")
+
+    def connect(self) -> None:
+        try:
+            import odoorpc
+        except ImportError as exc:  # pragma: no cover - optional dependency
+            raise SourceError("the Odoo source needs the 'odoorpc' package: pip install 'connector[odoo]'") from exc
+        s = self.settings
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _Observer(self))
+        try:
+            # version given so odoorpc does not fetch it itself (its SSL connector would fetch it twice)
+            self._odoo = odoorpc.ODOO(s.host, protocol="jsonrpc+ssl" if s.ssl else "jsonrpc", port=s.port,
+                                      timeout=s.timeout, version="0.0", opener=opener)
+            info = self._odoo.json("/web/webclient/version_info", {}).get("result") or {}
+        except urllib.error.HTTPError as exc:
+            raise SourceError(f"{s.url} answered HTTP {exc.code} to /web/webclient/version_info: is it an Odoo "
+                              f"server? (setting 'url')") from exc
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            raise self._unreachable(exc) from exc
+        except ValueError as exc:  # not JSON
+            raise SourceError(f"{s.url} did not answer like an Odoo server (setting 'url'): {exc}") from exc
+        self.server_version = str(info.get("server_version") or "")
+        try:
+            self.version_info = parse_version(self.server_version, info.get("server_version_info"))
+        except ValueError as exc:
+            raise SourceError(f"{s.url}: unrecognised Odoo version {self.server_version!r}") from exc
+        self._odoo._connector.version = f"{self.version_info[0]}.{self.version_info[1]}"
+        try:
+            self._odoo.login(s.db, s.user, self._password)
+        except urllib.error.HTTPError as exc:
+            raise SourceError(f"Odoo at {s.url} answered HTTP {exc.code} while logging in to database "
+                              f"{s.db!r} (settings 'url', 'db')") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise self._unreachable(exc) from exc
+        except odoorpc.error.RPCError as exc:
+            message, name = _rpc_message(exc)
+            if "does not exist" in message or "database" in message.lower() or "KeyError" in str(name):
+                raise SourceError(f"Odoo at {s.url} has no usable database {s.db!r} (setting 'db'): "
+                                  f"{message}") from exc
+            raise SourceError(
+                f"Odoo refused the credentials of user {s.user!r} on database {s.db!r} (settings 'user' and "
+                f"'password_env': check the password or API key in ${s.password_env}): {message}") from exc
+        self.uid = self._odoo.env.uid
+        self.user_context = dict(self._odoo.env.context)
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        import odoorpc
+
+        try:
+            return self._odoo.execute_kw(model, method, args or [], kwargs or {})
+        except odoorpc.error.RPCError as exc:
+            message, name = _rpc_message(exc)
+            raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise self._unreachable(exc) from exc
+
+    def close(self) -> None:
+        self._odoo = None

@@ -1,0 +1,99 @@
+"""Connection and reading settings for the Odoo source (the ``source:`` section of a sync profile)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from connector.errors import ConfigError
+
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_OVERLAP_SECONDS = 300
+
+
+@dataclass(slots=True)
+class OdooSettings:
+    """What the Odoo source needs.  The secret itself never lives here: ``password_env`` names the
+    environment variable that holds the password or API key.
+
+    ``warehouses`` / ``locations`` are names (warehouse name or short code, location full name such as
+    ``WH/Stock``) or integer ids.  Each becomes one key of ``Variant.stock``.  When both are empty every active
+    warehouse of the company is read.
+    """
+
+    url: str
+    db: str
+    user: str = "admin"
+    password_env: str = "ODOO_PASSWORD"
+    languages: list[str] = field(default_factory=list)
+    warehouses: list[str | int] = field(default_factory=list)
+    locations: list[str | int] = field(default_factory=list)
+    image_base_url: str | None = None  # public base URL for /web/image links; None = no images
+    include_image_bytes: bool = False  # also read image_1920 (base64) into Product.extra["image_bytes"]
+    page_size: int = DEFAULT_PAGE_SIZE
+    company: str | int | None = None  # restrict to one company (name or id); None = the user's default
+    read_stock: bool = True
+    domain: list[Any] = field(default_factory=list)  # extra Odoo domain ANDed to every product search
+    overlap_seconds: int = DEFAULT_OVERLAP_SECONDS  # incremental cursor overlap (write_date is txn start)
+    backend: str = "jsonrpc"  # jsonrpc (odoorpc) | json2 (Odoo 19+, API key as bearer token)
+    timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"odoo setting 'url': expected http(s)://host[:port], got {self.url!r}")
+        if not self.db:
+            raise ConfigError("odoo setting 'db' is empty: name the Odoo database to read")
+        if self.page_size < 1:
+            raise ConfigError(f"odoo setting 'page_size' must be >= 1, got {self.page_size}")
+        if self.backend not in ("jsonrpc", "json2"):
+            raise ConfigError(f"odoo setting 'backend' must be 'jsonrpc' or 'json2', got {self.backend!r}")
+        if self.overlap_seconds < 0:
+            raise ConfigError("odoo setting 'overlap_seconds' must be >= 0")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def ssl(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    @property
+    def cursor_source(self) -> str:
+        """Name under which the incremental cursor is stored in the state file."""
+        return f"odoo:{self.db}"
+
+    def password(self) -> str:
+        """The password / API key, read from the environment variable named by ``password_env``."""
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise ConfigError(
+                f"odoo setting 'password_env': environment variable {self.password_env} is not set; "
+                f"export it with the password or API key of Odoo user {self.user!r}")
+        return value
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OdooSettings:
+        """Build from a profile's ``source:`` mapping; unknown keys are an error naming the key."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - {"type", "kind"})
+        if unknown:
+            raise ConfigError(f"odoo settings: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        missing = [k for k in ("url", "db") if not data.get(k)]
+        if missing:
+            raise ConfigError(f"odoo settings: missing {', '.join(missing)}")
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("languages", "warehouses", "locations", "domain"):
+            if key in kwargs and kwargs[key] is None:
+                kwargs[key] = []
+            if key in kwargs and not isinstance(kwargs[key], list):
+                kwargs[key] = [kwargs[key]]
+        return cls(**kwargs)

@@ -1,0 +1,63 @@
+"""Shared fixtures: a live Elebne sandbox on loopback and helpers to read its request log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.marketplaces.elebne import PLUGIN as ELEBNE
+
+ELEBNE_KEY = ELEBNE.sandbox_key
+
+
+class SandboxHandle:
+    """A started sandbox plus the few admin calls tests need."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.base_url = server.url + ELEBNE.sandbox_base_path
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        return requests.get(f"{self.server.url}/__sandbox/requests", params={"since": since}, timeout=5).json()[
+            "requests"]
+
+    def writes(self, since: int = 0) -> list[dict[str, Any]]:
+        return [r for r in self.requests(since) if r["method"] in ("POST", "PATCH", "PUT", "DELETE")]
+
+    def last_id(self) -> int:
+        log = self.requests()
+        return max((r["id"] for r in log), default=0)
+
+    def state(self) -> dict[str, Any]:
+        return requests.get(f"{self.server.url}/__sandbox/state", timeout=5).json()
+
+    def fault(self, **spec: Any) -> None:
+        resp = requests.post(f"{self.server.url}/__sandbox/faults", json=spec, timeout=5)
+        assert resp.status_code == 201, resp.text
+
+    def products(self) -> dict[str, dict[str, Any]]:
+        """Products by externalId, read through the public API with a publishable key."""
+        out: dict[str, dict[str, Any]] = {}
+        page = 1
+        while True:
+            body = requests.get(f"{self.base_url}/products", params={"page": page, "limit": 100},
+                                headers={"Authorization": "Bearer pk_test_demo0000connector"}, timeout=5).json()
+            for item in body["data"]["items"]:
+                out[item["externalId"]] = item
+            if not body["data"]["hasMore"]:
+                return out
+            page += 1
+
+
+@pytest.fixture
+def elebne_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
+    server = ELEBNE.create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite"))
+    server.start()
+    try:
+        yield SandboxHandle(server)
+    finally:
+        server.stop()
