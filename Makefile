@@ -27,6 +27,7 @@ bench: $(STAMP)
 
 # Re-record the Elebne client cassettes against a sandbox (or a real account: see README).
 record-elebne: $(STAMP)
+	rm -f cassettes/elebne/*.yaml
 	CONNECTOR_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_elebne_client_cassettes.py
 
 clean:

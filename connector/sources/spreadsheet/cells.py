@@ -58,7 +58,7 @@ def text_of(v: object) -> str | None:
     return str(v).strip() or None
 
 
-def _finish(out: list, nbad: int) -> Converted:
+def _finish(out: list, nbad: int | bool) -> Converted:
     if not nbad:
         return out, {}
     bad: dict[int, str] = {}
@@ -70,7 +70,10 @@ def _finish(out: list, nbad: int) -> Converted:
 
 
 def convert_text(values: list) -> Converted:
-    return [(v.strip() or None) if v.__class__ is str else text_of(v) for v in values], {}
+    try:  # fast path: every cell is a string (always so for CSV)
+        return [t or None for t in map(str.strip, values)], {}
+    except TypeError:
+        return [(v.strip() or None) if v.__class__ is str else text_of(v) for v in values], {}
 
 
 def parse_decimal(s: str) -> Decimal | Bad | None:
@@ -97,53 +100,65 @@ def parse_decimal(s: str) -> Decimal | Bad | None:
 
 
 def _decimal_converter(negative_reason: str | None) -> Converter:
-    def check(d: Decimal | Bad) -> Decimal | Bad:
+    def slow(v: object) -> Decimal | Bad | None:
+        if v is None or v == "":
+            return None
+        if v.__class__ is str:
+            d = parse_decimal(v)  # type: ignore[arg-type]
+        elif v.__class__ is bool:
+            d = Bad(TEXT_IN_NUMBER)
+        elif isinstance(v, int):
+            d = Decimal(v)
+        elif isinstance(v, dt.date | dt.time | dt.timedelta):
+            d = Bad(DATE_IN_NUMBER)
+        else:
+            d = Bad(TEXT_IN_NUMBER)
         if negative_reason and d.__class__ is Decimal and d < 0:  # type: ignore[operator]
             return Bad(negative_reason)
         return d
 
-    def other(v: object) -> Decimal | Bad | None:
-        if v is None:
-            return None
-        if v.__class__ is bool:
-            return Bad(TEXT_IN_NUMBER)
-        if isinstance(v, int):
-            return check(Decimal(v))
-        if isinstance(v, dt.date | dt.time | dt.timedelta):
-            return Bad(DATE_IN_NUMBER)
-        return Bad(TEXT_IN_NUMBER)
-
     def convert(values: list) -> Converted:
-        fcache: dict[float, Decimal | Bad] = {}
-        scache: dict[str, Decimal | Bad] = {}
-        nbad = 0
-
-        def one(v: object) -> object:
-            nonlocal nbad
+        fcache: dict[float, object] = {}
+        scache: dict[str, object] = {}
+        out: list = []
+        append = out.append
+        has_bad = False
+        for v in values:
             c = v.__class__
             if c is float:
-                d = fcache.get(v)  # type: ignore[call-overload]
+                d = fcache.get(v)
                 if d is None:
-                    d = fcache[v] = check(  # type: ignore[index]
-                        Decimal(int(v)) if v.is_integer() else Decimal(repr(v)))  # type: ignore[attr-defined]
-            elif c is str:
-                if v == "":
-                    return None
-                d = scache.get(v)  # type: ignore[call-overload]
+                    d = Decimal(int(v)) if v.is_integer() else Decimal(repr(v))
+                    if negative_reason and d < 0:
+                        d = Bad(negative_reason)
+                    fcache[v] = d
+                append(d)
+            elif c is str and v:
+                d = scache.get(v)
                 if d is None:
-                    p = parse_decimal(v)  # type: ignore[arg-type]
-                    if p is None:
-                        return None
-                    d = scache[v] = check(p)  # type: ignore[index]
+                    if "_" in v:
+                        d = Bad(TEXT_IN_NUMBER)
+                    else:
+                        try:
+                            d = Decimal(v)
+                            if not d.is_finite():
+                                d = Bad(TEXT_IN_NUMBER)
+                            elif negative_reason and d < 0:
+                                d = Bad(negative_reason)
+                        except InvalidOperation:
+                            d = slow(v)
+                    scache[v] = d
+                append(d)
+            elif v == "":
+                append(None)
             else:
-                d = other(v)
-                if d is None:
-                    return None
-            if d.__class__ is Bad:
-                nbad += 1
-            return d
-
-        return _finish([one(v) for v in values], nbad)
+                d = slow(v)
+                has_bad = has_bad or d.__class__ is Bad
+                append(d)
+        if not has_bad:
+            has_bad = any(x.__class__ is Bad for x in fcache.values()) or \
+                any(x.__class__ is Bad for x in scache.values())
+        return _finish(out, has_bad)
 
     return convert
 

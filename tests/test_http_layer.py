@@ -1,0 +1,140 @@
+"""The shared HTTP layer: retries, Retry-After, no retry on validation errors, budgets, secrets out of logs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from connector.errors import BudgetExhausted
+from connector.http import Budget, HttpClient, RateLimit, RateLimitedTooLong, TransportError
+from connector.http.client import parse_retry_after
+from tests.conftest import ELEBNE_KEY, SandboxHandle
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client(sandbox: SandboxHandle, sleeps: Sleeps, **kw) -> HttpClient:
+    return HttpClient(sandbox.base_url, auth=lambda: {"Authorization": f"Bearer {ELEBNE_KEY}"}, sleep=sleeps,
+                      timeout=(2.0, 2.0), **kw)
+
+
+def test_retry_after_is_honoured_on_429(elebne_sandbox: SandboxHandle) -> None:
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="status", status=429, retry_after=7, count=2)
+    sleeps = Sleeps()
+    http = client(elebne_sandbox, sleeps)
+    resp = http.request("GET", "/inventory", op_class="read")
+    assert resp.status_code == 200
+    assert len(sleeps) == 2 and all(7 <= s <= 7.7 for s in sleeps)
+    assert http.stats.throttled == 2 and http.stats.retries == 2
+    assert http.stats.requests["read"] == 3
+
+
+def test_5xx_is_retried_with_backoff_then_returned(elebne_sandbox: SandboxHandle) -> None:
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="status", status=503, count=10)
+    sleeps = Sleeps()
+    http = client(elebne_sandbox, sleeps, max_retries=3, backoff_base=0.5)
+    resp = http.request("GET", "/inventory", op_class="read")
+    assert resp.status_code == 503
+    assert len(sleeps) == 3
+    # jittered exponential: attempt n waits between 0.5 and 1 × base × 2^n
+    for n, s in enumerate(sleeps, start=1):
+        assert 0.5 * 0.5 * 2**n <= s <= 0.5 * 2**n
+
+
+def test_validation_errors_are_not_retried(elebne_sandbox: SandboxHandle) -> None:
+    sleeps = Sleeps()
+    http = client(elebne_sandbox, sleeps)
+    resp = http.request("POST", "/products", op_class="write", json={"name": "x", "price": "7"},
+                        idempotency_key="k-1")
+    assert resp.status_code == 400
+    assert sleeps == [] and http.stats.requests["write"] == 1
+
+
+def test_dropped_connection_retried_only_when_idempotent(elebne_sandbox: SandboxHandle) -> None:
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="drop", count=1)
+    sleeps = Sleeps()
+    http = client(elebne_sandbox, sleeps)
+    assert http.request("GET", "/inventory", op_class="read").status_code == 200
+    assert len(sleeps) == 1
+
+    elebne_sandbox.fault(method="POST", path="/products", kind="drop", count=1)
+    with pytest.raises(TransportError):
+        http.request("POST", "/products", op_class="write", json={"name": "x", "price": 1})
+    before = len(elebne_sandbox.writes())
+    elebne_sandbox.fault(method="POST", path="/products", kind="drop", count=1)
+    resp = http.request("POST", "/products", op_class="write", json={"name": "x", "price": 1, "externalId": "X"},
+                        idempotency_key="create-x")
+    assert resp.status_code == 201  # retried because the idempotency key makes it safe
+    assert len(elebne_sandbox.writes()) == before + 2
+
+
+def test_timeout_is_retried(elebne_sandbox: SandboxHandle) -> None:
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="delay", delay=1.5, count=1)
+    sleeps = Sleeps()
+    http = HttpClient(elebne_sandbox.base_url, auth=lambda: {"Authorization": f"Bearer {ELEBNE_KEY}"},
+                      sleep=sleeps, timeout=(1.0, 0.3))
+    assert http.request("GET", "/inventory", op_class="read").status_code == 200
+    assert http.stats.retries == 1
+
+
+def test_unreachable_server_raises_transport_error() -> None:
+    sleeps = Sleeps()
+    http = HttpClient("http://127.0.0.1:9", sleep=sleeps, max_retries=2, timeout=(0.5, 0.5))
+    with pytest.raises(TransportError, match="connection error after 3 attempt"):
+        http.request("GET", "/x", op_class="read")
+
+
+def test_long_retry_after_stops_instead_of_hanging(elebne_sandbox: SandboxHandle) -> None:
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="status", status=429, retry_after=3600, count=1)
+    with pytest.raises(RateLimitedTooLong):
+        client(elebne_sandbox, Sleeps(), max_retry_after=120).request("GET", "/inventory", op_class="read")
+
+
+def test_parse_retry_after_seconds_and_http_date() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
+    assert parse_retry_after("garbage") is None and parse_retry_after(None) is None
+
+
+def test_budget_window_waits_before_the_marketplace_says_429() -> None:
+    clock = [0.0]
+    sleeps = Sleeps()
+
+    def sleep(s: float) -> None:
+        sleeps.append(s)
+        clock[0] += s
+
+    budget = Budget({"write": RateLimit("write", per_window=3, per_day=None)}, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(3):
+        assert budget.acquire("write") == 0
+    assert budget.acquire("write") == pytest.approx(60.0)
+    assert budget.waited["write"] == pytest.approx(60.0)
+
+
+def test_budget_per_day_is_exhausted_cleanly() -> None:
+    budget = Budget({"write": RateLimit("write", per_window=None, per_day=2)}, day=lambda: "2026-11-23")
+    budget.acquire("write")
+    budget.acquire("write")
+    with pytest.raises(BudgetExhausted, match="500|2/day"):
+        budget.acquire("write")
+    assert budget.remaining_today("write") == 0
+    tomorrow = Budget(budget.limits, budget.counter, day=lambda: "2026-11-24")
+    assert tomorrow.remaining_today("write") == 2
+
+
+def test_secrets_and_query_strings_never_reach_logs(elebne_sandbox: SandboxHandle,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="connector")
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="status", status=503, count=1)
+    http = client(elebne_sandbox, Sleeps())
+    http.request("GET", "/inventory", op_class="read", params={"api_key": "b2b_supersecretvalue"})
+    text = caplog.text
+    assert "/inventory" in text
+    assert ELEBNE_KEY not in text and "supersecret" not in text and "Authorization" not in text
