@@ -61,7 +61,7 @@ def test_create_get_update_product(elebne) -> None:
     posts = [r for r in cassette.requests if r.method == "POST"]
     assert len(posts) == 2 and all(r.headers["X-Idempotency-Key"] == "create-tee-01" for r in posts)
     assert cassette.responses[1]["headers"].get("Idempotent-Replayed") in (["true"], "true")
-    assert cassette.all_played
+    assert RECORDING or cassette.all_played
 
 
 def test_stock_single_and_bulk_with_partial_failure(elebne) -> None:
