@@ -53,7 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-buffer", type=int, default=0, help="list 0 at or below this quantity")
     s.add_argument("--stock-max", type=int, help="never list more than this")
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
+    s.add_argument("--full", action="store_true", help="read everything, not only what changed since the last run")
     s.add_argument("--no-progress", action="store_true")
+
+    e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
+    e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
+    e.add_argument("--profile", type=Path, help="a sync profile whose source settings to use")
+    e.add_argument("-o", "--output", required=True, type=Path)
+    e.add_argument("--lang", choices=("en", "fr", "ar"), default="en")
+    e.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"))
+
+    w = sub.add_parser("webhooks", help="EcomLinx webhooks: register, list, delete, or serve a receiver")
+    w.add_argument("action", choices=("register", "list", "delete", "serve"))
+    w.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of the action (see --help of each)")
 
     sb = sub.add_parser("sandbox", help="run a local marketplace sandbox on 127.0.0.1")
     sb.add_argument("marketplace")
@@ -138,8 +150,11 @@ def _issue_dict(issue: Any) -> dict[str, Any]:
 def cmd_sync(args: argparse.Namespace) -> int:
     from connector.config import default_state_dir, load_profile, load_secret, make_stock_policy
     from connector.console import out, print_plan, print_summary, progress_factory
+    from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
+    from connector.sources.registry import read_source
     from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.state import StateStore
 
     stock_cli: dict[str, Any] = {}
     if args.stock_locations:
@@ -156,52 +171,60 @@ def cmd_sync(args: argparse.Namespace) -> int:
         targets = [args.target] if args.target else list(profile.targets)
         for t in targets:
             if t not in profile.targets:
-                from connector.errors import ConfigError
-
                 raise ConfigError(f"profile {args.profile} has no target {t!r} (it has: {', '.join(profile.targets)})")
-        source = _read_profile_source(profile.source, args)
+        source_config = dict(profile.source)
         label = str(profile.source.get("path") or profile.source.get("type"))
         state_path = args.state or profile.state
     else:
         if not args.target:
-            from connector.errors import ConfigError
-
             raise ConfigError("--target is required with --source (e.g. --target elebne)")
         profile = None
         targets = [args.target]
-        from connector.sources.spreadsheet import read_spreadsheet
-
-        source = read_spreadsheet(Path(args.source), currency=args.currency)
+        source_config = _source_config(args.source, args.currency)
         label = str(args.source)
         state_path = args.state or default_state_dir() / "default.sqlite"
 
     worst = EXIT_OK
-    for target in targets:
-        plugin = get_plugin(target)
-        tconf = profile.targets[target] if profile else None
-        profile_stock = profile.stock if profile else {}
-        policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
-        secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
-        opts = SyncOptions(
-            target=target, state_path=state_path, secret=load_secret(target, secret_env),
-            base_url=args.base_url or (tconf.base_url if tconf else None),
-            account=args.account or (tconf.account if tconf else None),
-            mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
-            stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
-        outcome = run_sync(source, opts, progress=progress_factory(not args.no_progress))
-        report = outcome.report
-        if args.dry_run and outcome.plan is not None:
-            print_plan(outcome.plan)
-        print_summary(report)
-        report_path = args.report
-        if report_path is None:
-            report_path = state_path.parent / "reports" / f"{report.run_id}-{target}.json"
-        elif len(targets) > 1:
-            report_path = report_path.with_name(f"{report_path.stem}-{target}{report_path.suffix}")
-        report.save(report_path)
-        out.print(f"report: {report_path}")
-        worst = max(worst, report.exit_code, key=_severity)
+    with StateStore.open(state_path) as state:
+        source = read_source(source_config, state, full=args.full, currency=args.currency)
+        for target in targets:
+            plugin = get_plugin(target)
+            tconf = profile.targets[target] if profile else None
+            profile_stock = profile.stock if profile else {}
+            policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
+            secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
+            opts = SyncOptions(
+                target=target, state_path=state_path, secret=load_secret(target, secret_env),
+                base_url=args.base_url or (tconf.base_url if tconf else None),
+                account=args.account or (tconf.account if tconf else None),
+                mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
+                stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
+            outcome = run_sync(source, opts, progress=progress_factory(not args.no_progress), state=state)
+            report = outcome.report
+            if args.dry_run and outcome.plan is not None:
+                print_plan(outcome.plan)
+            print_summary(report)
+            report_path = args.report
+            if report_path is None:
+                report_path = state_path.parent / "reports" / f"{report.run_id}-{target}.json"
+            elif len(targets) > 1:
+                report_path = report_path.with_name(f"{report_path.stem}-{target}{report_path.suffix}")
+            report.save(report_path)
+            out.print(f"report: {report_path}")
+            worst = max(worst, report.exit_code, key=_severity)
+        if source.cursors and worst == EXIT_OK and not args.dry_run:
+            for (src, name), value in source.cursors.items():
+                state.set_cursor(src, name, value)
+        elif source.cursors and not args.dry_run:
+            out.print("incremental cursor kept where it was: the next run reads these changes again")
     return worst
+
+
+def _source_config(source: str, currency: str) -> dict[str, Any]:
+    """``--source FILE`` is a spreadsheet; ``--source odoo|aleta`` reads its settings from the environment."""
+    if source in ("odoo", "aleta"):
+        return {"type": source, "from_env": True}
+    return {"type": "spreadsheet", "path": source, "currency": currency}
 
 
 def _severity(code: int) -> int:
@@ -209,15 +232,23 @@ def _severity(code: int) -> int:
     return {0: 0, 3: 1, 1: 2, 4: 3}.get(code, 2)
 
 
-def _read_profile_source(source: dict[str, Any], args: argparse.Namespace) -> Any:
-    kind = source.get("type")
-    if kind == "spreadsheet":
-        from connector.sources.spreadsheet import read_spreadsheet
-
-        return read_spreadsheet(Path(source["path"]), currency=source.get("currency", args.currency))
+def cmd_export(args: argparse.Namespace) -> int:
+    from connector.config import load_profile
+    from connector.console import out
     from connector.sources.registry import read_source
+    from connector.sources.spreadsheet.export import write_catalogue
 
-    return read_source(source, state_dir=(args.state.parent if args.state else None))
+    config = dict(load_profile(args.profile).source) if args.profile else _source_config(args.source, args.currency)
+    result = read_source(config, None, full=True, currency=args.currency)
+    rows = write_catalogue(result.products, args.output, lang=args.lang)
+    out.print(f"{args.output}: {len(result.products)} product(s), {rows} row(s) in the template format")
+    return EXIT_FAILED if result.errors else EXIT_OK
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from connector.marketplaces.ecomlinx.webhooks_cli import run
+
+    return int(run(args.action, args.rest))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

@@ -81,6 +81,7 @@ class Variant:
     cost: Any = ABSENT  # Money | None | ABSENT
     weight: Any = ABSENT  # Decimal (kg) | None | ABSENT
     hs_code: Any = ABSENT  # str | None | ABSENT
+    dimensions: Any = ABSENT  # {"length", "width", "height"} -> Decimal (cm) | ABSENT
     images: Any = ABSENT  # list[str] | ABSENT
     active: bool = True
     # location name -> StockLevel; empty dict + ``stock_known=False`` means the source says nothing on stock

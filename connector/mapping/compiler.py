@@ -26,6 +26,9 @@ _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 Getter = Callable[[tuple[Any, ...]], Any]
 
+ROOTS = ("product", "defaults")
+"""Names every path and expression can start with; a child collection adds its ``as`` name."""
+
 
 class RecordMappingError(ValueError):
     """One record could not be mapped; names the payload field so the report can say what to fix."""
@@ -175,8 +178,8 @@ class CompiledPayload:
     match_keys: dict[str, str]  # child collection field -> match key
     level: _Level
 
-    def build(self, product: Product) -> dict[str, Any]:
-        payload = self.level.build((product,))
+    def build(self, product: Product, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload = self.level.build((product, defaults if defaults is not None else {}))
         if payload.get(self.key_field) in (None, "", ABSENT):
             raise RecordMappingError(f"{self.name}.{self.key_field}", "the key field has no value")
         return payload
@@ -188,9 +191,14 @@ class CompiledMapping:
     payloads: dict[str, CompiledPayload]
     source_files: list[str] = field(default_factory=list)
 
-    def apply(self, product: Product) -> dict[str, dict[str, Any]]:
-        """Map one product to every payload kind.  Raises ``RecordMappingError`` for this record only."""
-        return {name: p.build(product) for name, p in self.payloads.items()}
+    def apply(self, product: Product, defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Map one product to every payload kind.  Raises ``RecordMappingError`` for this record only.
+
+        ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
+        marks them ``required`` so a missing one is reported, never invented.
+        """
+        ctx_defaults = defaults if defaults is not None else {}
+        return {name: p.build(product, ctx_defaults) for name, p in self.payloads.items()}
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str
@@ -255,7 +263,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
 
 def compile_payload(name: str, spec: PayloadSpec, tables: dict) -> CompiledPayload:
     where = f"payloads.{name}"
-    level = _compile_level(spec.fields, spec.children, ("product",), tables, where)
+    level = _compile_level(spec.fields, spec.children, ROOTS, tables, where)
     if spec.key not in spec.fields:
         raise ValueError(f"{where}.key: {spec.key!r} is not one of its fields")
     return CompiledPayload(name=name, key_field=spec.key, create_only=frozenset(spec.create_only),

@@ -27,6 +27,7 @@ class ItemResult:
     deferred: bool = False  # not attempted: budget spent / rate limited for long; the next run carries on
     blocked: bool = False  # not attempted because something it depends on failed
     forget: bool = False  # the remote record is gone: drop our binding so the next run re-creates it
+    skipped: bool = False  # deliberately not sent, not a failure (e.g. "not on EcomLinx: create it there first")
 
 
 class ResultSink(Protocol):

@@ -59,6 +59,9 @@ class SourceResult:
     warnings: list[str] = field(default_factory=list)
     # Which canonical fields the source provided at all (absent column => "don't touch").
     provided_fields: set[str] = field(default_factory=set)
+    # Incremental cursors to save once every target confirmed the push: {(source, name): value}.
+    # Saving them earlier would lose the changes of a run that failed (design §10, Singer).
+    cursors: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:

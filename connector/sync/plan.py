@@ -106,7 +106,8 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 
 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
-               state: StateStore, marketplace: str, account: str) -> Plan:
+               state: StateStore, marketplace: str, account: str,
+               defaults: dict[str, Any] | None = None) -> Plan:
     plan = Plan(marketplace, account)
     kinds = list(mapping.payloads)
     confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
@@ -117,7 +118,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     for product in products:
         try:
-            payloads = mapping.apply(product)
+            payloads = mapping.apply(product, defaults)
         except RecordMappingError as exc:
             plan.mapping_failures.append((product, str(exc)))
             continue

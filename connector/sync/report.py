@@ -29,6 +29,7 @@ class RowOutcome:
     reason: str | None = None
     marketplace_message: str | None = None
     code: str | None = None
+    attention: bool = False  # counts as "something failed" for the exit code (failures, invalid input rows)
 
 
 @dataclass
@@ -63,8 +64,7 @@ class RunReport:
         counts = self.status_counts
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if counts[FAILED] or any(r.status == SKIPPED and not (r.reason or "").startswith("deferred")
-                                 for r in self.rows):
+        if counts[FAILED] or any(r.attention for r in self.rows):
             return EXIT_FAILED
         if self.deferred:
             return EXIT_PARTIAL
@@ -107,9 +107,9 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         out = RowOutcome(sku=ref.sku, product=key, sheet=sheet, row=row, status=UNCHANGED)
         is_stock_row = sheet is not None and sheet.lower().startswith("stock")
         if ref.skipped_reason:
-            out.status, out.reason = SKIPPED, ref.skipped_reason
+            out.status, out.reason, out.attention = SKIPPED, ref.skipped_reason, True
         elif ref.sku in mapping_failed:
-            out.status, out.reason = FAILED, mapping_failed[ref.sku]
+            out.status, out.reason, out.attention = FAILED, mapping_failed[ref.sku], True
         elif key is None:
             out.status, out.reason = SKIPPED, "not part of any product that was read"
         else:
@@ -120,7 +120,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
                  results: dict[tuple[str, str], ItemResult], catalogue_kind: str | None, stock_row: bool,
                  dry_run: bool) -> None:
-    failures, deferred, pushed = [], [], []
+    failures, deferred, skipped, pushed = [], [], [], []
     for kind, action in planned:
         if action == "refresh" or (stock_row and kind == catalogue_kind):
             continue
@@ -132,6 +132,8 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
             continue
         if r.ok:
             pushed.append(action)
+        elif r.skipped:
+            skipped.append(r)
         elif r.deferred:
             deferred.append(r)
         else:
@@ -142,6 +144,9 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
         out.actions = [r.op.action]
         out.reason = ("blocked: " if r.blocked else f"{r.op.action} failed: ") + (r.message or "")
         out.marketplace_message, out.code = r.message, r.code
+        out.attention = True
+    elif skipped:
+        out.status, out.reason, out.code = SKIPPED, skipped[0].message, skipped[0].code
     elif deferred:
         out.status, out.reason = SKIPPED, f"deferred to the next run: {deferred[0].message}"
     elif pushed:
@@ -151,7 +156,7 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
 
 
 def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResult]) -> dict[str, int]:
-    ops = {"create": 0, "update": 0, "stock": 0, "unchanged": 0, "failed": 0, "deferred": 0}
+    ops = {"create": 0, "update": 0, "stock": 0, "unchanged": 0, "failed": 0, "deferred": 0, "skipped": 0}
     if plan is None:
         return ops
     catalogue = next(iter(plan.unchanged), None)
@@ -162,6 +167,8 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
         r = results.get((op.kind, op.key))
         if r is None or r.ok:
             ops[op.action] += 1
+        elif r.skipped:
+            ops["skipped"] += 1
         elif r.deferred:
             ops["deferred"] += 1
         else:

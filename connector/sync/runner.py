@@ -55,8 +55,16 @@ def _merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
 
 
 def run_sync(source: SourceResult, opts: SyncOptions,
-             progress: Callable[[int], Callable[[int], None]] | None = None) -> SyncOutcome:
-    """Plan and (unless dry-run) push one source result to one marketplace."""
+             progress: Callable[[int], Callable[[int], None]] | None = None,
+             state: StateStore | None = None) -> SyncOutcome:
+    """Plan and (unless dry-run) push one source result to one marketplace.
+
+    ``state`` is an open state store (the caller holds its lock across targets); without one, the file at
+    ``opts.state_path`` is opened and locked for this call.
+    """
+    if state is None:
+        with StateStore.open(opts.state_path) as own:
+            return run_sync(source, opts, progress, own)
     plugin = get_plugin(opts.target)
     if not opts.secret and not opts.dry_run:
         raise ConfigError(f"no credentials for {plugin.title}: set {plugin.credential_env} in the environment "
@@ -71,40 +79,40 @@ def run_sync(source: SourceResult, opts: SyncOptions,
                        issues=[_issue_json(i) for i in source.issues])
 
     opts.stock_policy.apply(source.products)
-    with StateStore.open(opts.state_path) as state:
-        budget = Budget(plugin.limits, state.budget_counter(opts.target, account))
-        secret = opts.secret or ""
-        http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
-                          timeout=opts.http_timeout, max_retries=opts.max_retries)
-        adapter = plugin.make_adapter(http, settings, account)
-        plan = build_plan(source.products, mapping, adapter, state, opts.target, account)
-        results: dict = {}
-        if not opts.dry_run:
-            state.run_started(run_id)
-            on_progress = progress(len(plan.ops)) if progress else None
-            engine = PushEngine(plan, adapter, state, run_id, on_progress)
-            try:
-                results = engine.run()
-            except MarketplaceUnreachable as exc:
-                results = engine.results
-                report.unreachable = str(exc)
-            if engine.stale_batches:
-                report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded outcome; "
-                                    "they were planned again (creates reuse their idempotency keys)")
-        catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
-        account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
-        report.operations = count_operations(plan, results)
-        report.http = {
-            "requests": dict(http.stats.requests), "total_requests": http.stats.total,
-            "retries": http.stats.retries, "throttled_429": http.stats.throttled,
-            "waited_seconds": round(http.stats.waited_seconds, 2),
-            "budget_remaining_today": {c: budget.remaining_today(c) for c in plugin.limits},
-        }
-        report.finished_at = utcnow()
-        report.exit_code = report.compute_exit_code()
-        if not opts.dry_run:
-            state.run_finished(run_id, report.exit_code, {"rows": report.status_counts, "ops": report.operations})
-        http.close()
+    budget = Budget(plugin.limits, state.budget_counter(opts.target, account))
+    secret = opts.secret or ""
+    http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
+                      timeout=opts.http_timeout, max_retries=opts.max_retries)
+    adapter = plugin.make_adapter(http, settings, account)
+    plan = build_plan(source.products, mapping, adapter, state, opts.target, account,
+                      defaults=settings.get("defaults") or {})
+    results: dict = {}
+    if not opts.dry_run:
+        state.run_started(run_id)
+        on_progress = progress(len(plan.ops)) if progress else None
+        engine = PushEngine(plan, adapter, state, run_id, on_progress)
+        try:
+            results = engine.run()
+        except MarketplaceUnreachable as exc:
+            results = engine.results
+            report.unreachable = str(exc)
+        if engine.stale_batches:
+            report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded outcome; "
+                                "they were planned again (creates reuse their idempotency keys)")
+    catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
+    account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
+    report.operations = count_operations(plan, results)
+    report.http = {
+        "requests": dict(http.stats.requests), "total_requests": http.stats.total,
+        "retries": http.stats.retries, "throttled_429": http.stats.throttled,
+        "waited_seconds": round(http.stats.waited_seconds, 2),
+        "budget_remaining_today": {c: budget.remaining_today(c) for c in plugin.limits},
+    }
+    report.finished_at = utcnow()
+    report.exit_code = report.compute_exit_code()
+    if not opts.dry_run:
+        state.run_finished(run_id, report.exit_code, {"rows": report.status_counts, "ops": report.operations})
+    http.close()
     return SyncOutcome(report=report, plan=plan)
 
 

@@ -81,5 +81,5 @@ class OdooBackend(ABC):
             kwargs["context"] = context
         return self.call(model, "read_group", [], kwargs) or []
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the connection (nothing to do for stateless HTTP backends)."""

@@ -11,6 +11,7 @@ against a real Odoo 19 server (none was available when it was written).
 
 from __future__ import annotations
 
+import contextlib
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -48,10 +49,8 @@ class Json2Backend(OdooBackend):
             raise SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
         self.calls += 1
         if self.first_response_date is None and resp.headers.get("Date"):
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 self.first_response_date = parsedate_to_datetime(resp.headers["Date"])
-            except (TypeError, ValueError):
-                pass
         return resp
 
     def connect(self) -> None:

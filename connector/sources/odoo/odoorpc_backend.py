@@ -7,6 +7,7 @@ and the server's ``Date`` header (its clock, used for incremental cursors) is ca
 
 from __future__ import annotations
 
+import contextlib
 import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
@@ -32,10 +33,8 @@ class _Observer(urllib.request.BaseHandler):
         if self.backend.first_response_date is None:
             date = response.headers.get("Date") if getattr(response, "headers", None) is not None else None
             if date:
-                try:
+                with contextlib.suppress(TypeError, ValueError):
                     self.backend.first_response_date = parsedate_to_datetime(date)
-                except (TypeError, ValueError):
-                    pass
         return response
 
     https_response = http_response

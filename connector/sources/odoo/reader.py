@@ -1,0 +1,425 @@
+"""Odoo products, variants and stock -> canonical ``Product``s (design §7).
+
+Reading is O(pages): per page of ``page_size`` variants, one ``search_read`` of the variants with their
+template fields, one of their attribute values, one per configured language, one per stock target and one
+for image presence.  Before the pages: version, login, user context, ``fields_get``, languages and
+warehouses.  Nothing is read record by record.
+
+Product key (``Product.key``, the marketplace's parent key): the variant's SKU when the template has exactly
+one variant (archived ones included) without attribute values, i.e. what Odoo shows as the template's
+Internal Reference; otherwise ``tmpl-<template id>``, which never changes when SKUs are edited.  Adding
+variants to a simple product therefore changes its key (documented in docs/odoo.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connector.errors import SourceError
+from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
+from connector.sources.base import Issue, RowRef, SourceResult
+from connector.sources.odoo.backend import OdooBackend
+from connector.sources.odoo.settings import OdooSettings
+from connector.sources.odoo.stock import QTY_FIELDS, StockTarget, read_quantities, resolve_targets, to_level
+
+PRODUCT = "product.product"
+TEMPLATE = "product.template"
+CURSOR_NAME = "products"
+ODOO_DT = "%Y-%m-%d %H:%M:%S"
+
+_BASE_FIELDS = ["id", "default_code", "barcode", "name", "description_sale", "product_tmpl_id", "lst_price",
+                "standard_price", "weight", "categ_id", "product_template_attribute_value_ids", "active", "type",
+                "currency_id", "write_date"]
+_TRANSLATED = {"name": "name", "description_sale": "description"}
+
+
+@dataclass(slots=True)
+class Capabilities:
+    """What this server's ``product.product`` offers, from ``fields_get`` (not from the version string)."""
+
+    has_stock: bool
+    has_storable: bool  # 18+: type 'consu' + is_storable
+    has_hs_code: bool
+    price_digits: int = 2
+    weight_digits: int = 2
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _digits(meta: dict[str, Any], default: int) -> int:
+    d = meta.get("digits")
+    if isinstance(d, list | tuple) and len(d) == 2 and isinstance(d[1], int):
+        return d[1]
+    return default
+
+
+def capabilities(fields_meta: dict[str, dict[str, Any]]) -> Capabilities:
+    return Capabilities(
+        has_stock="qty_available" in fields_meta and "free_qty" in fields_meta,
+        has_storable="is_storable" in fields_meta,
+        has_hs_code="hs_code" in fields_meta,
+        price_digits=_digits(fields_meta.get("lst_price", {}), 2),
+        weight_digits=_digits(fields_meta.get("weight", {}), 2),
+        fields=fields_meta,
+    )
+
+
+def product_kind(row: dict[str, Any], has_storable: bool) -> str:
+    """16/17: type product|consu|service.  18/19: type consu (+ is_storable)|service|combo."""
+    t = row.get("type")
+    if t == "service":
+        return "service"
+    if t == "combo":
+        return "combo"
+    if t == "product":
+        return "stocked"
+    if has_storable and row.get("is_storable"):
+        return "stocked"
+    return "consumable"
+
+
+def _m2o(value: Any) -> tuple[int | None, str | None]:
+    if isinstance(value, list | tuple) and len(value) >= 2:
+        return value[0], value[1]
+    return None, None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _decimal(value: Any, digits: int) -> Decimal:
+    return Decimal(repr(float(value or 0))).quantize(Decimal(1).scaleb(-digits))
+
+
+def parse_cursor(value: str) -> datetime:
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def format_cursor(dt: datetime) -> str:
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class OdooSource:
+    """Reads one Odoo database.  ``backend`` defaults to odoorpc (or JSON-2 when ``settings.backend='json2'``)."""
+
+    def __init__(self, settings: OdooSettings, backend: OdooBackend | None = None) -> None:
+        self.settings = settings
+        self._backend = backend
+        self.backend: OdooBackend | None = backend
+        self.next_cursor: str | None = None  # what a successful run would store (see commit_cursor)
+        self.changed_template_ids: list[int] | None = None  # incremental runs: the templates re-read
+
+    # -- connection -----------------------------------------------------------------------------------------
+    def _connect(self) -> OdooBackend:
+        backend = self._backend
+        if backend is None:
+            password = self.settings.password()
+            if self.settings.backend == "json2":
+                from connector.sources.odoo.json2_backend import Json2Backend
+
+                backend = Json2Backend(self.settings, password)
+            else:
+                from connector.sources.odoo.odoorpc_backend import OdooRPCBackend
+
+                backend = OdooRPCBackend(self.settings, password)
+        backend.connect()
+        self.backend = backend
+        return backend
+
+    def commit_cursor(self, state: Any) -> None:
+        """Store the cursor of the last read; call it once the changes were pushed and confirmed."""
+        if self.next_cursor is not None:
+            state.set_cursor(self.settings.cursor_source, CURSOR_NAME, self.next_cursor)
+
+    # -- main entry ------------------------------------------------------------------------------------------
+    def read(self, state: Any = None, full: bool = True, commit_cursor: bool = True) -> SourceResult:
+        """Read products.  ``full=False`` reads only what changed since the cursor stored in ``state`` (a full
+        read when there is none).  The new cursor is the server's clock at the start of this run; it is stored
+        in ``state`` when ``commit_cursor`` (pass False and call ``commit_cursor(state)`` after the push to
+        never lose changes when a push fails)."""
+        s = self.settings
+        backend = self._connect()
+        started = backend.first_response_date or datetime.now(UTC)
+        caps = capabilities(backend.fields_get(PRODUCT, ["type", "digits"]))
+        wants_stock = s.read_stock
+        if wants_stock and not caps.has_stock:
+            raise SourceError(
+                f"the Odoo module 'stock' (Inventory) is not installed on database {s.db!r}: no quantities can be "
+                f"read; install it, or set 'read_stock: false' in the odoo settings to read the catalogue only")
+        default_lang = str(backend.user_context.get("lang") or "en_US")
+        ctx: dict[str, Any] = {"lang": default_lang, "active_test": False}
+        if backend.user_context.get("tz"):
+            ctx["tz"] = backend.user_context["tz"]
+        if s.company is not None:
+            ctx["allowed_company_ids"] = [self._company_id(backend, ctx)]
+        languages = self._languages(backend, default_lang, ctx)
+        targets = resolve_targets(backend, s.warehouses, s.locations, ctx) if wants_stock else []
+
+        domain: list[Any] = list(s.domain)
+        cursor = state.get_cursor(s.cursor_source, CURSOR_NAME) if (state is not None and not full) else None
+        result = SourceResult()
+        if cursor:
+            tmpl_ids = self._changed_templates(backend, parse_cursor(cursor), ctx)
+            self.changed_template_ids = tmpl_ids
+            domain = [*domain, ("product_tmpl_id", "in", tmpl_ids)]
+        rows: list[dict[str, Any]] = []
+        extra: dict[int, dict[str, Any]] = defaultdict(dict)
+        if not cursor or self.changed_template_ids:
+            rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
+        self._build(rows, extra, caps, languages, targets, default_lang, result)
+        result.provided_fields = {"sku", "name", "description", "category_path", "price", "cost", "barcode",
+                                  "weight", "active", "attributes", "translations", "kind"}
+        if caps.has_hs_code:
+            result.provided_fields.add("hs_code")
+        if s.image_base_url:
+            result.provided_fields.add("images")
+        if targets:
+            result.provided_fields.add("stock")
+        self.next_cursor = format_cursor(started)
+        if state is not None and commit_cursor:
+            self.commit_cursor(state)
+        return result
+
+    # -- setup calls -----------------------------------------------------------------------------------------
+    def _company_id(self, backend: OdooBackend, ctx: dict[str, Any]) -> int:
+        c = self.settings.company
+        dom = [("id", "=", c)] if isinstance(c, int) else [("name", "=", c)]
+        rows = backend.search_read("res.company", dom, ["id", "name"], context={**ctx, "active_test": True})
+        if not rows:
+            raise SourceError(f"odoo setting 'company': no company {c!r} visible to user {self.settings.user!r}")
+        return int(rows[0]["id"])
+
+    def _languages(self, backend: OdooBackend, default_lang: str, ctx: dict[str, Any]) -> list[str]:
+        wanted = [lang for lang in self.settings.languages if lang != default_lang]
+        if not wanted:
+            return []
+        rows = backend.search_read("res.lang", [("code", "in", wanted)], ["code", "active"],
+                                   context={**ctx, "active_test": False})
+        active = {r["code"] for r in rows if r.get("active")}
+        missing = [lang for lang in wanted if lang not in active]
+        if missing:
+            raise SourceError(f"odoo setting 'languages': {', '.join(missing)} not active in Odoo database "
+                              f"{self.settings.db!r} (activate it under Settings > Languages, or remove it)")
+        return wanted
+
+    def _changed_templates(self, backend: OdooBackend, since: datetime, ctx: dict[str, Any]) -> list[int]:
+        """Templates with a variant or template edit, a stock move or a quant change since the cursor.
+
+        One call.  Stock changes do not touch product write_date (design §7): quants change (on hand,
+        reservations) and moves are written (done, confirmed incoming); archivals bump write_date and are
+        visible with active_test=False.  The overlap window covers write_date being the transaction start.
+        """
+        value = (since - timedelta(seconds=self.settings.overlap_seconds)).astimezone(UTC).strftime(ODOO_DT)
+        dom: list[Any] = ["|", ("write_date", ">=", value), ("product_tmpl_id.write_date", ">=", value)]
+        if self.settings.read_stock:
+            dom = ["|", "|", *dom, ("stock_move_ids.write_date", ">=", value),
+                   ("stock_quant_ids.write_date", ">=", value)]
+        rows = backend.search_read(PRODUCT, [*self.settings.domain, *dom], ["product_tmpl_id"], context=ctx)
+        return sorted({t for t in (_m2o(r["product_tmpl_id"])[0] for r in rows) if t})
+
+    # -- pages -----------------------------------------------------------------------------------------------
+    def _read_pages(self, backend: OdooBackend, caps: Capabilities, domain: list[Any], ctx: dict[str, Any],
+                    languages: list[str], targets: list[StockTarget],
+                    extra: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        s = self.settings
+        fields = list(_BASE_FIELDS)
+        if caps.has_storable:
+            fields.append("is_storable")
+        if caps.has_hs_code:
+            fields.append("hs_code")
+        if targets:
+            fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
+        rows: list[dict[str, Any]] = []
+        last_id = 0
+        while True:
+            page = backend.search_read(PRODUCT, [*domain, ("id", ">", last_id)], fields, limit=s.page_size,
+                                       order="id", context=ctx)
+            if not page:
+                break
+            rows.extend(page)
+            last_id = page[-1]["id"]
+            self._page_details(backend, caps, page, ctx, languages, targets, extra)
+            if len(page) < s.page_size:
+                break
+        return rows
+
+    def _page_details(self, backend: OdooBackend, caps: Capabilities, page: list[dict[str, Any]],
+                      ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
+                      extra: dict[int, dict[str, Any]]) -> None:
+        ids = [r["id"] for r in page]
+        ptav_ids = sorted({i for r in page for i in r.get("product_template_attribute_value_ids") or []})
+        if ptav_ids:
+            ptavs = backend.search_read("product.template.attribute.value", [("id", "in", ptav_ids)],
+                                        ["id", "attribute_id", "name"], context=ctx)
+            names = {p["id"]: (_m2o(p["attribute_id"])[1] or "", p["name"]) for p in ptavs}
+            for r in page:
+                extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
+                                                or [] if i in names]
+        for lang in languages:
+            for t in backend.search_read(PRODUCT, [("id", "in", ids)], list(_TRANSLATED),
+                                         context={**ctx, "lang": lang}):
+                extra[t["id"]].setdefault("lang", {})[lang] = t
+        stocked = [r["id"] for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
+        for name, by_id in read_quantities(backend, stocked, targets, ctx).items():
+            for pid, q in by_id.items():
+                extra[pid].setdefault("stock", {})[name] = q
+        if self.settings.image_base_url:
+            tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
+            atts = backend.search_read(
+                "ir.attachment",
+                ["|", "&", ("res_model", "=", TEMPLATE), ("res_id", "in", tmpl_ids),
+                 "&", ("res_model", "=", PRODUCT), ("res_id", "in", ids),
+                 ("res_field", "in", ["image_1920", "image_variant_1920"])],
+                ["res_model", "res_id", "res_field"], context=ctx)
+            with_image = {(a["res_model"], a["res_id"]) for a in atts}
+            for r in page:
+                tid = _m2o(r["product_tmpl_id"])[0]
+                extra[r["id"]]["tmpl_image"] = (TEMPLATE, tid) in with_image
+                extra[r["id"]]["image"] = (PRODUCT, r["id"]) in with_image or (TEMPLATE, tid) in with_image
+            if self.settings.include_image_bytes:
+                with_bytes = [r["id"] for r in page if extra[r["id"]]["image"]]
+                if with_bytes:
+                    for b in backend.search_read(PRODUCT, [("id", "in", with_bytes)], ["image_1920"], context=ctx):
+                        extra[b["id"]]["image_bytes"] = b.get("image_1920") or None
+
+    # -- building canonical records --------------------------------------------------------------------------
+    def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,
+               languages: list[str], targets: list[StockTarget], default_lang: str, result: SourceResult) -> None:
+        s = self.settings
+        base_url = s.image_base_url.rstrip("/") if s.image_base_url else None
+        skus = Counter(r["default_code"] for r in rows if _text(r.get("default_code")))
+        by_sku: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            if _text(r.get("default_code")) and skus[r["default_code"]] > 1:
+                by_sku[r["default_code"]].append(r)
+        dup_skip: dict[int, str] = {}
+        for sku, group in by_sku.items():
+            active = [r for r in group if r.get("active")]
+            ids = ", ".join(str(r["id"]) for r in group)
+            if len(active) == 1:  # an archived old product sharing the SKU of its replacement: keep the live one
+                for r in group:
+                    if r is not active[0]:
+                        dup_skip[r["id"]] = f"duplicate SKU {sku!r} (product.product ids {ids}): archived copy ignored"
+                        result.issues.append(Issue(dup_skip[r["id"]], sheet=PRODUCT, value=sku, sku=sku,
+                                                   severity="warning"))
+            else:
+                for r in group:
+                    dup_skip[r["id"]] = f"duplicate SKU {sku!r} shared by product.product ids {ids}: skipped"
+                result.issues.append(Issue(f"duplicate SKU {sku!r} shared by product.product ids {ids}: "
+                                           f"all skipped (Odoo does not enforce unique Internal References)",
+                                           sheet=PRODUCT, value=sku, sku=sku))
+
+        templates: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            templates[_m2o(r["product_tmpl_id"])[0] or 0].append(r)
+
+        for tmpl_id, variants in templates.items():
+            variants.sort(key=lambda r: r["id"])
+            first = variants[0]
+            kind = product_kind(first, caps.has_storable)
+            has_attrs = any(extra[r["id"]].get("attributes") for r in variants)
+            single = len(variants) == 1 and not has_attrs and _text(first.get("default_code"))
+            key = first["default_code"] if single else f"tmpl-{tmpl_id}"
+            name = _text(first.get("name"))
+            product = Product(
+                key=key, name=name if name is not None else "", description=_text(first.get("description_sale")),
+                category_path=[p.strip() for p in (_m2o(first.get("categ_id"))[1] or "").split(" / ") if p.strip()],
+                active=any(r.get("active") for r in variants), kind=kind,
+                ref=SourceRef(TEMPLATE, ident=str(tmpl_id)),
+                extra={"odoo_template_id": tmpl_id, "odoo_type": first.get("type")},
+            )
+            if base_url:
+                product.images = ([f"{base_url}/web/image/{TEMPLATE}/{tmpl_id}/image_1920"]
+                                  if extra[first["id"]].get("tmpl_image") else [])
+            self._translations(product, first, extra[first["id"]].get("lang", {}), languages, default_lang, result)
+            stock_raw: dict[str, dict[str, Any]] = {}
+            image_bytes: dict[str, Any] = {}
+            for r in variants:
+                sku = _text(r.get("default_code"))
+                vref = SourceRef(PRODUCT, ident=str(r["id"]))
+                if sku is None:
+                    reason = (f"product.product id {r['id']} ({r.get('name')!s}) has no Internal Reference "
+                              f"(default_code): skipped")
+                    result.issues.append(Issue(reason, sheet=PRODUCT, value=r["id"], severity="error"))
+                    result.rows.append(RowRef(None, vref, reason))
+                    continue
+                if r["id"] in dup_skip:
+                    result.rows.append(RowRef(sku, vref, dup_skip[r["id"]]))
+                    continue
+                v = self._variant(r, sku, vref, extra[r["id"]], caps, kind, targets, base_url, result)
+                product.variants.append(v)
+                result.rows.append(RowRef(sku, vref))
+                if extra[r["id"]].get("stock"):
+                    stock_raw[sku] = extra[r["id"]]["stock"]
+                if extra[r["id"]].get("image_bytes"):
+                    image_bytes[sku] = extra[r["id"]]["image_bytes"]
+            if stock_raw:  # all five Odoo quantities (virtual_available, outgoing_qty...) for the stock policy
+                product.extra["stock_raw"] = stock_raw
+            if image_bytes:
+                product.extra["image_bytes"] = image_bytes
+            if product.variants:
+                result.products.append(product)
+
+    def _translations(self, product: Product, first: dict[str, Any], by_lang: dict[str, dict[str, Any]],
+                      languages: list[str], default_lang: str, result: SourceResult) -> None:
+        for lang in languages:
+            t = by_lang.get(lang)
+            if t is None:
+                continue
+            out: dict[str, str] = {}
+            for odoo_field, canon in _TRANSLATED.items():
+                src, val = _text(first.get(odoo_field)), _text(t.get(odoo_field))
+                if src is None or val is None:
+                    continue
+                if val == src:  # Odoo falls back to the source text when a translation is missing
+                    result.issues.append(Issue(
+                        f"product {product.key!r}: no {lang} translation of {odoo_field} (Odoo falls back to "
+                        f"{default_lang}); not sent as {lang}", sheet=TEMPLATE, column=odoo_field, value=src,
+                        severity="warning"))
+                    continue
+                out[canon] = val
+            if out:
+                product.translations[lang] = out
+
+    def _variant(self, r: dict[str, Any], sku: str, vref: SourceRef, ex: dict[str, Any], caps: Capabilities,
+                 kind: str, targets: list[StockTarget], base_url: str | None, result: SourceResult) -> Variant:
+        currency = _m2o(r.get("currency_id"))[1] or ""
+        weight = float(r.get("weight") or 0)
+        v = Variant(
+            sku=sku,
+            attributes=dict(ex.get("attributes", [])),
+            barcode=_text(r.get("barcode")),
+            price=Money(_decimal(r.get("lst_price"), caps.price_digits), currency),
+            cost=Money(_decimal(r.get("standard_price"), caps.price_digits), currency),
+            weight=_decimal(weight, caps.weight_digits) if weight else None,  # 0 in Odoo means "not set"
+            hs_code=_text(r.get("hs_code")) if caps.has_hs_code else ABSENT,
+            active=bool(r.get("active")),
+            ref=vref,
+        )
+        if base_url:
+            v.images = [f"{base_url}/web/image/{PRODUCT}/{r['id']}/image_1920"] if ex.get("image") else []
+        if kind in STOCK_KINDS and targets:
+            v.stock_known = True
+            raw = ex.get("stock", {})
+            for t in targets:
+                q = raw.get(t.name, {f: 0 for f in QTY_FIELDS})
+                level = to_level(t, q)
+                v.stock[t.name] = level
+                if (level.on_hand or 0) < 0:
+                    result.issues.append(Issue(
+                        f"negative stock for {sku} in {t.name}: on hand {q.get('qty_available')} (listed as 0)",
+                        sheet=PRODUCT, value=q.get("qty_available"), sku=sku, severity="warning"))
+            here = sum(abs(float(raw.get(t.name, {}).get("qty_available") or 0)) for t in targets)
+            total = float(r.get("qty_available") or 0)
+            if here == 0 and total != 0:
+                result.issues.append(Issue(
+                    f"{sku} has {total:g} on hand only outside the configured "
+                    f"{'warehouses' if any(t.kind == 'warehouse' for t in targets) else 'locations'} "
+                    f"({', '.join(t.name for t in targets)}); listed as 0", sheet=PRODUCT, sku=sku, value=total,
+                    severity="warning"))
+        return v
