@@ -123,7 +123,8 @@ class Product:
     @property
     def has_variants(self) -> bool:
         """True when the product has real variants (attribute values), not just its single default SKU."""
-        return len(self.variants) > 1 or any(v.attributes for v in self.variants)
+        variants = self.variants
+        return len(variants) > 1 or (len(variants) == 1 and bool(variants[0].attributes))
 
     @property
     def price(self) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.ops import Op, OpError, compile_op
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
-from connector.model import ABSENT, Product
+from connector.model import ABSENT, Product, Variant
 
 _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -46,8 +47,31 @@ def _step(obj: Any, name: str) -> Any:
     return getattr(obj, name, ABSENT)
 
 
-def compile_path(path: str, roots: tuple[str, ...], where: str) -> Getter:
-    """``product.price.amount`` -> getter over the context tuple (product, item...)."""
+def _known_attributes(cls: type) -> frozenset[str]:
+    fields = set(getattr(cls, "__dataclass_fields__", {}))
+    props = {n for n in dir(cls) if isinstance(getattr(cls, n, None), property)}
+    return frozenset(f for f in fields | props if not f.startswith("_"))
+
+
+ROOT_TYPES: dict[str, type] = {"product": Product}
+"""Roots whose type is known at compile time: a misspelt attribute is a load error, not a runtime one."""
+CHILD_TYPES: dict[str, type] = {"variants": Variant}
+_ATTRS = {cls: _known_attributes(cls) for cls in (Product, Variant)}
+
+RootGetter = Callable[[Any], Any]
+
+_RAW: weakref.WeakKeyDictionary[Callable[..., Any], tuple[RootGetter, tuple[Op, ...]]] = weakref.WeakKeyDictionary()
+"""Chained getter -> (plain getter, ops), so a level can inline the ops in its specialised function."""
+
+
+def compile_path(path: str, roots: tuple[str, ...], where: str,
+                 root_types: dict[str, type] | None = None) -> tuple[int, RootGetter]:
+    """``product.price.amount`` -> (index of the root in the context, getter applied to that root).
+
+    A first segment on a root of known type compiles to ``operator.attrgetter`` (C speed, and a typo is
+    reported when the mapping is loaded); deeper segments step through attributes or keys, stopping at an
+    absent or empty value.
+    """
     parts = path.split(".")
     if parts[0] not in roots:
         raise ValueError(f"{where}: path {path!r} must start with {' or '.join(roots)}")
@@ -56,28 +80,58 @@ def compile_path(path: str, roots: tuple[str, ...], where: str) -> Getter:
             raise ValueError(f"{where}: {seg!r} in {path!r} is not a plain name")
     idx, rest = roots.index(parts[0]), parts[1:]
     if not rest:
-        return operator.itemgetter(idx)
-    if len(rest) == 1:
-        name = rest[0]
-        return lambda ctx: _step(ctx[idx], name)
+        return idx, _identity
+    cls = (root_types or {}).get(parts[0])
+    first_fast = None
+    if cls is not None:
+        if rest[0] not in _ATTRS[cls]:
+            known = ", ".join(sorted(_ATTRS[cls]))
+            raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
+        first_fast = operator.attrgetter(rest[0])
+        if len(rest) == 1:
+            return idx, first_fast
+        deeper = rest[1:]
 
-    def get(ctx: tuple[Any, ...]) -> Any:
-        obj = ctx[idx]
+        def get_fast(obj: Any) -> Any:
+            obj = first_fast(obj)
+            for seg in deeper:
+                if obj is ABSENT or obj is None:
+                    return obj
+                obj = _step(obj, seg)
+            return obj
+
+        return idx, get_fast
+
+    def get(obj: Any) -> Any:
         for seg in rest:
-            obj = _step(obj, seg)
             if obj is ABSENT or obj is None:
                 return obj
+            obj = _step(obj, seg)
         return obj
 
-    return get
+    return idx, get
 
 
-def _chain(getter: Getter, ops: tuple[Op, ...], field_path: str) -> Getter:
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+def _chain(getter: RootGetter, ops: tuple[Op, ...], field_path: str) -> RootGetter:
     if not ops:
         return getter
+    if len(ops) == 1:
+        (op,) = ops
 
-    def run(ctx: tuple[Any, ...]) -> Any:
-        value = getter(ctx)
+        def run_one(obj: Any) -> Any:
+            try:
+                return op(getter(obj))
+            except (OpError, ArithmeticError, TypeError, ValueError) as exc:
+                raise RecordMappingError(field_path, str(exc)) from None
+
+        return run_one
+
+    def run(obj: Any) -> Any:
+        value = getter(obj)
         try:
             for op in ops:
                 value = op(value)
@@ -97,24 +151,58 @@ def _apply_ops(value: Any, ops: tuple[Op, ...], field_path: str) -> Any:
     return value
 
 
+def _specialise(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """One straight-line function for the copies of a level: getters and operations called inline, no loop.
+
+    The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...); field names, getters
+    and operations from the mapping file are bound as values in the function's namespace, never written into
+    the code.  When an operation fails, the level falls back to the per-field path, which names the field.
+    """
+    namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
+                                 "slow": _slow_copy(plain)}
+    lines = ["def copy(ctx):", "    out = {}", "    try:"]
+    for i, (name, idx, get) in enumerate(plain):
+        raw_get, ops = _RAW.get(get, (get, ()))
+        namespace[f"g{i}"], namespace[f"n{i}"] = raw_get, name
+        lines.append(f"        v = g{i}(ctx[{int(idx)}])")
+        for j, op in enumerate(ops):
+            namespace[f"o{i}_{j}"] = op
+            lines.append(f"        v = o{i}_{j}(v)")
+        lines += ["        if v is not ABSENT:", f"            out[n{i}] = v"]
+    lines += ["    except ERRORS:", "        return slow(ctx)", "    return out"]
+    exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
+    return namespace["copy"]
+
+
+def _slow_copy(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    def copy(ctx: tuple[Any, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, idx, get in plain:
+            value = get(ctx[idx])
+            if value is not ABSENT:
+                out[name] = value
+        return out
+
+    return copy
+
+
 @dataclass(slots=True)
 class _Level:
     """Compiled fields of one object level (the payload itself, or one child element)."""
 
     roots: tuple[str, ...]
-    plain: tuple[tuple[str, Getter], ...]  # copies and constants (with ops)
+    plain: tuple[tuple[str, int, RootGetter], ...]  # copies and constants (with ops): name, root index, getter
     exprs: tuple[tuple[str, Callable[..., Any], tuple[Op, ...]], ...]  # per-field, for error reporting
     batch: Callable[..., Any] | None  # all expressions of the level in one call
     required: frozenset[str]
     children: tuple[_Child, ...] = ()
     path: str = ""
+    _copy: Callable[[tuple[Any, ...]], dict[str, Any]] | None = None
 
     def build(self, ctx: tuple[Any, ...]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, get in self.plain:
-            value = get(ctx)
-            if value is not ABSENT:
-                out[name] = value
+        if self._copy is None:
+            self._copy = _specialise(self.plain)
+        out = self._copy(ctx)
         if self.exprs:
             self._eval_exprs(ctx, out)
         for child in self.children:
@@ -152,15 +240,15 @@ class _Level:
 @dataclass(slots=True)
 class _Child:
     name: str
-    source: Getter
-    when: Getter | None
+    source: tuple[int, RootGetter]
+    when: tuple[int, RootGetter] | None
     level: _Level
     match_key: str
 
     def build(self, ctx: tuple[Any, ...]) -> Any:
-        if self.when is not None and not self.when(ctx):
+        if self.when is not None and not self.when[1](ctx[self.when[0]]):
             return ABSENT
-        items = self.source(ctx)
+        items = self.source[1](ctx[self.source[0]])
         if items is ABSENT:
             return ABSENT
         if items is None:
@@ -201,8 +289,10 @@ class CompiledMapping:
         return {name: p.build(product, ctx_defaults) for name, p in self.payloads.items()}
 
 
-def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str
-                   ) -> tuple[str, Getter | None, tuple[Callable[..., Any], str] | None, tuple[Op, ...], bool]:
+def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
+                   types: dict[str, type]
+                   ) -> tuple[str, tuple[int, RootGetter] | None, tuple[Callable[..., Any], str] | None,
+                              tuple[Op, ...], bool]:
     ops = []
     for i, op_spec in enumerate(spec.ops):
         try:
@@ -217,21 +307,23 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
             raise ValueError(f"{where}.expr: {exc}") from None
     if "const" in spec.model_fields_set:
         const = spec.const
-        getter: Getter = lambda _ctx: const  # noqa: E731
+        idx, getter = 0, (lambda _obj: const)
     else:
-        getter = compile_path(spec.copy_ or "", roots, where)
-    return name, _chain(getter, ops_t, where), None, (), spec.required
+        idx, getter = compile_path(spec.copy_ or "", roots, where, types)
+    chained = _chain(getter, ops_t, where)
+    _RAW[chained] = (getter, ops_t)
+    return name, (idx, chained), None, (), spec.required
 
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
-                   tables: dict, where: str) -> _Level:
+                   tables: dict, where: str, types: dict[str, type]) -> _Level:
     plain, exprs, required = [], [], set()
     for name, spec in fields.items():
-        fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}")
+        fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}", types)
         if req:
             required.add(fname)
         if getter is not None:
-            plain.append((fname, getter))
+            plain.append((fname, *getter))
         elif expr is not None:
             exprs.append((fname, expr[0], ops, expr[1]))
     batch = None
@@ -245,14 +337,18 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
     for cname, child in children.items():
         cwhere = f"{where}.children.{cname}"
         croots = (*roots, child.as_)
-        level = _compile_level(child.fields, {}, croots, tables, cwhere)
+        ctypes = dict(types)
+        source_parts = child.source.split(".")
+        if len(source_parts) == 2 and source_parts[0] == "product" and source_parts[1] in CHILD_TYPES:
+            ctypes[child.as_] = CHILD_TYPES[source_parts[1]]
+        level = _compile_level(child.fields, child.children, croots, tables, cwhere, ctypes)
         level.path = f"{cname}[]."
         if child.match_key not in child.fields:
             raise ValueError(f"{cwhere}.match_key: {child.match_key!r} is not one of its fields")
         compiled_children.append(_Child(
             name=cname,
-            source=compile_path(child.source, roots, f"{cwhere}.source"),
-            when=compile_path(child.when, roots, f"{cwhere}.when") if child.when else None,
+            source=compile_path(child.source, roots, f"{cwhere}.source", types),
+            when=compile_path(child.when, roots, f"{cwhere}.when", types) if child.when else None,
             level=level,
             match_key=child.match_key,
         ))
@@ -263,7 +359,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
 
 def compile_payload(name: str, spec: PayloadSpec, tables: dict) -> CompiledPayload:
     where = f"payloads.{name}"
-    level = _compile_level(spec.fields, spec.children, ROOTS, tables, where)
+    level = _compile_level(spec.fields, spec.children, ROOTS, tables, where, ROOT_TYPES)
     if spec.key not in spec.fields:
         raise ValueError(f"{where}.key: {spec.key!r} is not one of its fields")
     return CompiledPayload(name=name, key_field=spec.key, create_only=frozenset(spec.create_only),

@@ -90,12 +90,15 @@ def op_round(arg: Any, _tables: dict) -> Op:
 def op_minor_units(arg: Any, _tables: dict) -> Op:
     """Money or number -> integer count of minor units (``12.50`` with exponent 2 -> ``1250``)."""
     exponent = _arg_int(2 if arg is None else arg, "minor_units", 0, 6)
-    scale = Decimal(10) ** exponent
+    scale, one = Decimal(10) ** exponent, Decimal(1)
 
-    def fn(x: Any) -> int:
-        return int((_to_decimal(x) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None:
+            return x
+        amount = x.amount if type(x) is Money else _to_decimal(x)
+        return int((amount * scale).quantize(one, rounding=ROUND_HALF_UP))
 
-    return _passthrough(fn)
+    return op
 
 
 def op_amount(_arg: Any, _tables: dict) -> Op:
@@ -113,7 +116,13 @@ def op_currency(_arg: Any, _tables: dict) -> Op:
 
 def op_truncate(arg: Any, _tables: dict) -> Op:
     n = _arg_int(arg, "truncate", 1)
-    return _passthrough(lambda x: str(x)[:n])
+
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None:
+            return x
+        return (x if type(x) is str else str(x))[:n]
+
+    return op
 
 
 def op_join(arg: Any, _tables: dict) -> Op:
@@ -121,12 +130,15 @@ def op_join(arg: Any, _tables: dict) -> Op:
     if not isinstance(sep, str):
         raise ValueError(f"'join' needs a text separator, got {sep!r}")
 
-    def fn(x: Any) -> str:
-        if isinstance(x, str):
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None or type(x) is str:
             return x
-        return sep.join(str(i) for i in x if i is not None and i is not ABSENT)
+        try:
+            return sep.join(x)  # the usual case: a list of text
+        except TypeError:
+            return sep.join([i if type(i) is str else str(i) for i in x if i is not None and i is not ABSENT])
 
-    return _passthrough(fn)
+    return op
 
 
 def op_split(arg: Any, _tables: dict) -> Op:
@@ -148,12 +160,14 @@ def op_first(_arg: Any, _tables: dict) -> Op:
 
 
 def op_values(_arg: Any, _tables: dict) -> Op:
-    def fn(x: Any) -> list:
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None:
+            return x
         if not isinstance(x, dict):
             raise OpError(f"'values' needs a table of values, got {type(x).__name__}")
         return list(x.values())
 
-    return _passthrough(fn)
+    return op
 
 
 def op_lookup(arg: Any, tables: dict) -> Op:
@@ -170,8 +184,15 @@ def op_lookup(arg: Any, tables: dict) -> Op:
         known = ", ".join(sorted(tables)) or "none declared"
         raise ValueError(f"'lookup' names table {name!r}, which is not under tables: ({known})")
     table = {_table_key(k): v for k, v in tables[name].items()}
+    exact = {True: table["true"]} if "true" in table else {}
+    if "false" in table:
+        exact[False] = table["false"]
 
-    def fn(x: Any) -> Any:
+    def op(x: Any) -> Any:
+        if x is ABSENT or x is None:
+            return x
+        if type(x) is bool and x in exact:
+            return exact[x]
         k = _table_key(x)
         if k in table:
             return table[k]
@@ -179,7 +200,7 @@ def op_lookup(arg: Any, tables: dict) -> Op:
             return fallback
         raise OpError(f"{x!r} is not in table '{name}'")
 
-    return _passthrough(fn)
+    return op
 
 
 def _table_key(x: Any) -> str:
@@ -192,7 +213,13 @@ def _table_key(x: Any) -> str:
 def _str_method(name: str) -> Callable[[Any, dict], Op]:
     def factory(_arg: Any, _tables: dict) -> Op:
         method = getattr(str, name)
-        return _passthrough(lambda x: method(str(x)))
+
+        def op(x: Any) -> Any:
+            if x is ABSENT or x is None:
+                return x
+            return method(x if type(x) is str else str(x))
+
+        return op
 
     return factory
 

@@ -50,6 +50,8 @@ class ChildSpec(BaseModel):
     match_key: str = Field(description="Field that identifies an element across runs (e.g. label)")
     when: str | None = Field(default=None, description="Path; the collection is sent only when it is true")
     fields: dict[str, FieldValue]
+    children: dict[str, ChildSpec] = Field(
+        default_factory=dict, description="Nested collections of each element (e.g. a variant's attributes)")
 
 
 class PayloadSpec(BaseModel):

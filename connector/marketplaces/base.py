@@ -66,4 +66,7 @@ class MarketplacePlugin:
     sandbox_base_path: str = ""
     sandbox_key: str = ""  # a key the sandbox accepts, used by `connector demo`
     settings: dict[str, Any] = field(default_factory=dict)  # inferred paths, batch sizes: overridable
+    # True when the secret is a login password the adapter exchanges for a token (Elryan): make_adapter is then
+    # called with ``secret=`` and ``auth_headers`` usually returns nothing.
+    adapter_takes_secret: bool = False
     docs: str = ""

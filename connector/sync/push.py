@@ -38,6 +38,11 @@ class PushEngine:
 
     stale_batches = 0
 
+    def confirmed(self, kind: str) -> dict[str, str]:
+        """key -> hash of what the marketplace last confirmed for ``kind``: lets an adapter skip shared records
+        (e.g. Elryan categories and brands) that an earlier run already created."""
+        return self.state.hashes(self.plan.marketplace, self.plan.account, kind)
+
     # -- ResultSink -------------------------------------------------------------------------------------------
     def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int:
         return self.state.journal_sent(self.run_id, self.plan.marketplace, self.plan.account, action,

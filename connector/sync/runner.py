@@ -83,7 +83,8 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     secret = opts.secret or ""
     http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
                       timeout=opts.http_timeout, max_retries=opts.max_retries)
-    adapter = plugin.make_adapter(http, settings, account)
+    adapter = (plugin.make_adapter(http, settings, account, secret=secret) if plugin.adapter_takes_secret
+               else plugin.make_adapter(http, settings, account))
     plan = build_plan(source.products, mapping, adapter, state, opts.target, account,
                       defaults=settings.get("defaults") or {})
     results: dict = {}

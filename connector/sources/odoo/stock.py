@@ -59,7 +59,7 @@ def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations
             by_key[r["id"]] = r
             by_key.setdefault(str(r["name"]).casefold(), r)
             by_key.setdefault(str(r.get("code") or "").casefold(), r)
-        chosen: list[dict[str, Any]] = []
+        chosen: list[tuple[str, dict[str, Any]]] = []  # (label, row): the label is the key of Variant.stock
         if warehouses:
             for w in warehouses:
                 r = by_key.get(w if isinstance(w, int) else str(w).strip().casefold())
@@ -67,12 +67,13 @@ def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations
                     known = ", ".join(f"{x['name']} ({x.get('code')})" for x in rows) or "none"
                     raise SourceError(f"odoo setting 'warehouses': no active warehouse {w!r} in Odoo; "
                                       f"known: {known}")
-                chosen.append(r)
+                # keyed by what the profile says (e.g. the code "WH"), so the stock policy can use the same names
+                chosen.append((str(r["name"]) if isinstance(w, int) else str(w).strip(), r))
         else:
-            chosen = rows
-        for r in chosen:
+            chosen = [(str(r["name"]), r) for r in rows]
+        for label, r in chosen:
             ctx = warehouse_context(version, r["id"], _m2o_id(r.get("view_location_id")))
-            targets.append(StockTarget(str(r["name"]), "warehouse", r["id"], ctx))
+            targets.append(StockTarget(label, "warehouse", r["id"], ctx))
     if locations:
         ids = [x for x in locations if isinstance(x, int)]
         names = [str(x) for x in locations if not isinstance(x, int)]
@@ -85,7 +86,8 @@ def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations
             if r is None:
                 raise SourceError(f"odoo setting 'locations': no active location {loc!r} in Odoo "
                                   f"(use the full name, e.g. 'WH/Stock', or the id)")
-            targets.append(StockTarget(str(r["complete_name"]), "location", r["id"], {"location": r["id"]}))
+            label = str(r["complete_name"]) if isinstance(loc, int) else str(loc)
+            targets.append(StockTarget(label, "location", r["id"], {"location": r["id"]}))
     return targets
 
 

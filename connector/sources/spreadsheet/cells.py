@@ -28,6 +28,9 @@ NO = frozenset({"no", "n", "false", "0", "non", "faux", "لا"})
 _SPACES = ("\xa0", "\u202f", "\u2009", " ")
 
 
+_NOT_FOUND = object()
+
+
 class Bad:
     """A rejected cell inside a converted column (replaced by ``None`` before the column is returned)."""
 
@@ -203,24 +206,30 @@ def _integer_converter(negative_reason: str | None) -> Converter:
     return convert
 
 
+_BOOL_WORDS: dict[object, bool] = {w: True for w in YES} | {w: False for w in NO}
+_BOOL_CELLS: dict[object, object] = {
+    **{k: v for w, v in _BOOL_WORDS.items() for k in (w, w.upper(), w.capitalize())},
+    "": None, True: True, False: False,  # True == 1.0 and False == 0.0 as keys: same meaning
+}
+
+
 def convert_bool(values: list) -> Converted:
-    out: list = []
+    """Yes/No in English, French or Arabic (also true/false, 1/0, x); empty -> None."""
+    cells = _BOOL_CELLS
+    miss = _NOT_FOUND
+    out = [cells.get(v, miss) for v in values]
+    if miss not in out:
+        return out, {}
     nbad = 0
-    for v in values:
-        if v == "":
-            out.append(None)
-        elif v.__class__ is bool:
-            out.append(v)
-        else:
-            t = (text_of(v) or "").casefold()
-            if t in YES:
-                out.append(True)
-            elif t in NO:
-                out.append(False)
-            elif not t:
-                out.append(None)
+    for i, x in enumerate(out):
+        if x is miss:
+            t = (text_of(values[i]) or "").casefold()
+            if not t:
+                out[i] = None
+            elif t in _BOOL_WORDS:
+                out[i] = _BOOL_WORDS[t]
             else:
-                out.append(Bad(NOT_YES_NO))
+                out[i] = Bad(NOT_YES_NO)
                 nbad += 1
     return _finish(out, nbad)
 
@@ -240,23 +249,38 @@ def split_path(s: str) -> list[str]:
 
 
 def convert_path(values: list) -> Converted:
-    return [split_path(v) if v.__class__ is str else split_path(text_of(v) or "") for v in values], {}
+    """Category paths; empty -> None.  Equal cells share one list (callers copy before handing it out)."""
+    cache: dict[object, list[str] | None] = {"": None}
+    out: list = []
+    append = out.append
+    for v in values:
+        r = cache.get(v, _NOT_FOUND)
+        if r is _NOT_FOUND:
+            r = cache[v] = split_path(v if v.__class__ is str else text_of(v) or "") or None
+        append(r)
+    return out, {}
 
 
 def convert_currency(values: list) -> Converted:
+    """3-letter currency codes, upper-cased; empty -> None."""
+    cache: dict[object, object] = {"": None}
     out: list = []
+    append = out.append
     nbad = 0
     for v in values:
-        t = (v.strip() if v.__class__ is str else text_of(v)) or None
-        if t is None:
-            out.append(None)
-        else:
-            t = t.upper()
-            if len(t) == 3 and t.isascii() and t.isalpha():
-                out.append(t)
+        r = cache.get(v, _NOT_FOUND)
+        if r is _NOT_FOUND:
+            t = (v.strip() if v.__class__ is str else text_of(v)) or None
+            if t is None:
+                r = None
             else:
-                out.append(Bad(BAD_CURRENCY))
-                nbad += 1
+                t = t.upper()
+                r = t if len(t) == 3 and t.isascii() and t.isalpha() else Bad(BAD_CURRENCY)
+            if v.__class__ is not bool:
+                cache[v] = r
+        if r.__class__ is Bad:
+            nbad += 1
+        append(r)
     return _finish(out, nbad)
 
 

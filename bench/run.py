@@ -1,0 +1,209 @@
+"""``make bench``: measures the issue targets and prints a table (never asserted in the test suite).
+
+Rows: reading 100k rows (.xlsx, .csv) into validated canonical records; mapping µs/record next to a
+hand-written dict-building floor measured in the same run; plan time of a no-change re-run of 100k SKUs;
+HTTP requests for 10,000 stock changes against the Elebne sandbox; plus the Odoo and Aleta source rows
+when those sources are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from connector.jsonutil import canonical_json, digest
+from connector.mapping import load_mapping, shipped_mapping
+from connector.marketplaces.elebne import PLUGIN as ELEBNE
+from connector.marketplaces.elebne.adapter import ElebneAdapter
+from connector.model import Money, Product, SourceRef, StockLevel, Variant
+from connector.sync.plan import build_plan
+from connector.sync.state import StateStore
+from connector.sync.stock_policy import StockPolicy
+
+Row = tuple[str, str, str, str]  # (measure, value, target, verdict)
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def make_products(n: int) -> list[Product]:
+    products = []
+    for i in range(n):
+        sku = f"SKU-{i:06d}"
+        v = Variant(sku=sku, price=Money(Decimal(f"{i % 997}.{i % 100:02d}"), "MRU"), barcode=None,
+                    stock={"Main": StockLevel("Main", available=i % 50)}, stock_known=True,
+                    ref=SourceRef("Products", i + 2))
+        products.append(Product(key=sku, name=f"Product {i}", description="A description", brand="Acme",
+                                category_path=["Home", "Kitchen"], variants=[v], ref=SourceRef("Products", i + 2)))
+    StockPolicy().apply(products)
+    return products
+
+
+def floor_map(p: Product) -> dict[str, Any]:
+    """What the shipped Elebne mapping does, written by hand: the floor the engine is compared with."""
+    v = p.variants[0]
+    price = int((v.price.amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return {
+        "product": {"externalId": p.key, "name": p.name.strip()[:200], "description": p.description or "",
+                    "price": price, "status": "ACTIVE" if p.active else "INACTIVE",
+                    "category": " > ".join(p.category_path) or "", "brand": p.brand or "", "barcode": v.barcode},
+        "stock": {"externalId": p.key, "mode": "set", "quantity": v.qty},
+    }
+
+
+def bench_read(rows: int, tmp: Path) -> list[Row]:
+    from bench.spreadsheet_data import generate
+    from connector.sources.spreadsheet import read_spreadsheet
+
+    out: list[Row] = []
+    for fmt, target in (("xlsx", 2.5), ("csv", 1.0)):
+        path = tmp / f"bench.{fmt}"
+        generate(path, rows, fmt)
+        seconds, result = best_of(lambda p=path: read_spreadsheet(p), repeat=3)
+        variants = sum(len(p.variants) for p in result.products)
+        assert not result.errors, result.errors[:3]
+        out.append((f"read {rows:,} rows .{fmt} -> validated canonical ({variants:,} variants)",
+                    f"{seconds:.2f} s", f"<= {target} s", verdict(seconds <= target * rows / 100_000)))
+    return out
+
+
+def bench_mapping(n: int) -> list[Row]:
+    products = make_products(n)
+    mapping = load_mapping(shipped_mapping("elebne"))
+    engine = mapping.apply
+    assert engine(products[1]) == floor_map(products[1]), (engine(products[1]), floor_map(products[1]))
+    t_floor, _ = best_of(lambda: [floor_map(p) for p in products])
+    t_engine, _ = best_of(lambda: [engine(p) for p in products])
+    ratio = t_engine / t_floor
+    return [
+        (f"mapping floor (hand-written dicts), {n:,} records", f"{t_floor / n * 1e6:.2f} µs/record", "", ""),
+        ("mapping engine, shipped elebne.yaml (copies + ops)", f"{t_engine / n * 1e6:.2f} µs/record",
+         "<= 3x floor", f"{ratio:.2f}x {verdict(ratio <= 3)}"),
+    ]
+
+
+def bench_plan(n: int, tmp: Path) -> list[Row]:
+    products = make_products(n)
+    mapping = load_mapping(shipped_mapping("elebne"))
+    adapter = ElebneAdapter(client=None, account="bench")  # type: ignore[arg-type]
+    with StateStore.open(tmp / "plan.sqlite") as state:
+        first = build_plan(products, mapping, adapter, state, "elebne", "bench")
+        for kind in ("product", "stock"):
+            state.confirm("elebne", "bench", kind,
+                          [(op.key, op.digest, op.canonical, None) for op in first.ops if op.kind == kind])
+        seconds, plan = best_of(lambda: build_plan(products, mapping, adapter, state, "elebne", "bench"))
+    assert not plan.ops, "a no-change re-run must plan nothing"
+    return [(f"plan of a no-change re-run, {n:,} SKUs (map + hash + compare)", f"{seconds:.2f} s", "<= 3 s",
+             verdict(seconds <= 3 * n / 100_000))]
+
+
+def bench_stock_requests(n: int, tmp: Path) -> list[Row]:
+    """Push n stock changes to a live sandbox and count the HTTP requests it received."""
+    import requests
+
+    from connector.http import RateLimit
+    from connector.sources.base import SourceResult
+    from connector.sync.runner import SyncOptions, run_sync
+
+    products = make_products(n)
+    server = ELEBNE.create_sandbox(port=0, rate_limits={"bulk": (10_000, 10_000), "write": (20_000, 20_000)})
+    server.start()
+    saved = dict(ELEBNE.limits)
+    # Per-minute windows lifted on both sides: this row counts requests, not minutes of politeness.
+    ELEBNE.limits.update({"bulk": RateLimit("bulk", 10_000, 10_000), "write": RateLimit("write", 20_000, 20_000)})
+    try:
+        seed = [{"externalId": p.key, "name": p.name, "price": 100, "quantity": 0} for p in products]
+        requests.post(server.url + "/__sandbox/seed", json={"products": seed}, timeout=60).raise_for_status()
+        state_path = tmp / "stock.sqlite"
+        opts = SyncOptions(target="elebne", state_path=state_path, secret=ELEBNE.sandbox_key,
+                           base_url=server.url + ELEBNE.sandbox_base_path, account="bench")
+        mapping = load_mapping(shipped_mapping("elebne"))
+        with StateStore.open(state_path) as state:  # the catalogue is already confirmed: only stock differs
+            rows = []
+            for p in products:
+                payload = mapping.apply(p)["product"]
+                text = canonical_json(payload)
+                rows.append((p.key, digest(text), text, None))
+            state.confirm("elebne", "bench", "product", rows)
+        for p in products:
+            p.variants[0].stock["Main"].available += 7
+        StockPolicy().apply(products)
+        before = len(requests.get(server.url + "/__sandbox/requests", timeout=30).json()["requests"])
+        seconds, outcome = best_of(lambda: run_sync(SourceResult(products=products), opts), repeat=1)
+        log = requests.get(server.url + "/__sandbox/requests", timeout=30).json()["requests"][before:]
+        sent = len([r for r in log if r["method"] == "PATCH"])
+        assert outcome.report.operations["stock"] == n, outcome.report.operations
+    finally:
+        ELEBNE.limits.clear()
+        ELEBNE.limits.update(saved)
+        server.stop()
+    return [(f"HTTP requests for {n:,} stock changes (bulk, 200/request)", f"{sent} requests in {seconds:.1f} s",
+             "<= 50", verdict(sent <= 50 * n / 10_000))]
+
+
+def optional_rows(module: str, func: str) -> list[Row]:
+    """Rows from a source's own bench function, when that source is installed."""
+    try:
+        fn = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError):
+        return [(f"{module}.{func}", "not available", "", "")]
+    result = fn()
+    return [(str(r[0]), str(r[1]), str(r[2]) if len(r) > 2 else "", str(r[3]) if len(r) > 3 else "")
+            for r in result.get("rows", [])] if isinstance(result, dict) and "rows" in result else [
+        (func, ", ".join(f"{k}={v}" for k, v in result.items()), "", "")]
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("measure", "value", "target", "verdict")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--stock-changes", type=int, default=10_000)
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,odoo,aleta")
+    args = ap.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "odoo", "aleta"}
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        steps = [("read", lambda: bench_read(args.rows, tmp)), ("mapping", lambda: bench_mapping(args.rows)),
+                 ("plan", lambda: bench_plan(args.rows, tmp)),
+                 ("stock", lambda: bench_stock_requests(args.stock_changes, tmp)),
+                 ("odoo", lambda: optional_rows("bench.odoo_bench", "bench_odoo_replay")),
+                 ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta"))]
+        for name, step in steps:
+            if name in only:
+                print(f"running {name}...", file=sys.stderr, flush=True)
+                rows.extend(step())
+    print_table(rows)
+    return 0 if all("MISSED" not in r[3] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

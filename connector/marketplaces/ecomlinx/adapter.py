@@ -1,0 +1,231 @@
+"""How a plan is pushed to EcomLinx.
+
+EcomLinx is flat: one product per SKU, matched by SKU (``prepare`` splits canonical products into one per
+SKU before planning).  There is no create endpoint, so a planned "create" means "first time we push this
+SKU": it PATCHes the existing product with the whole payload.  A SKU EcomLinx does not have is *skipped*
+("not on EcomLinx: create it there first"), remembered in the state, and re-checked only when the product
+listing is next refreshed.
+
+Order: stock first (``PATCH /inventory/{sku}``, absolute quantity), then catalogue (``PATCH /products/{id}``).
+Every call shares one per-key budget: when it is spent (or EcomLinx keeps answering 429 after the HTTP
+layer's retries), everything not yet sent is deferred to the next run.  401/403 and network failure stop
+the run as "unreachable" after accounting for every operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from connector.errors import BudgetExhausted, MarketplaceUnreachable
+from connector.http import RateLimitedTooLong, TransportError
+from connector.marketplaces.base import ItemResult, ResultSink
+from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
+from connector.marketplaces.ecomlinx.client import EcomLinxClient
+from connector.marketplaces.ecomlinx.errors import EcomLinxError, Forbidden, NotFound, RateLimited, Unauthorized
+from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
+from connector.marketplaces.ecomlinx.payloads import check, product_body
+from connector.model import Product
+from connector.sync.plan import CATALOGUE, STOCK, PlannedOp
+from connector.sync.state import StateStore
+
+NOT_ON_ECOMLINX = "not on EcomLinx: create it there first"
+NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
+_DEFER = (BudgetExhausted, RateLimitedTooLong, RateLimited)  # the per-key budget: try again next run
+_STOP = (TransportError, Unauthorized, Forbidden)  # nothing else can go through in this run
+
+
+def split_by_sku(products: Sequence[Product]) -> list[Product]:
+    """One canonical product per SKU, keyed by the SKU, as EcomLinx stores them.
+
+    A variant's product is named "<product name> – <variant label>" (EcomLinx's own style, e.g. "Premium
+    Cotton T-Shirt – Blue / M"); the parent's name and the label stay in ``extra`` for mappings that want
+    another form.  A variant is active only if its product is.
+    """
+    out: list[Product] = []
+    for p in products:
+        for v in p.variants:
+            name = p.name
+            label = v.label if v.attributes else None
+            if label and isinstance(name, str) and name:
+                name = f"{name} – {label}"
+            images = v.images if v.images else p.images
+            out.append(Product(
+                key=v.sku, name=name, description=p.description, brand=p.brand, category_path=p.category_path,
+                images=images, active=p.active and v.active, kind=p.kind, translations=p.translations,
+                variants=[v], ref=v.ref or p.ref,
+                extra={**p.extra, "parent_key": p.key, "parent_name": p.name, "variant_label": label}))
+    return out
+
+
+class EcomLinxAdapter:
+    roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
+
+    def __init__(self, client: EcomLinxClient, *, account: str, settings: dict[str, Any] | None = None,
+                 state: StateStore | None = None) -> None:
+        from datetime import timedelta
+
+        settings = settings or {}
+        self.client, self.account = client, account
+        self.read_only = bool(settings.get("read_only"))
+        self.plan_name = str(settings.get("plan") or "")
+        self.currency = settings.get("currency") or None
+        self.max_age = timedelta(minutes=float(settings.get("listing_max_age_minutes", 60)))
+        self.state = state
+        self._index: SkuIndex | None = None
+        self.not_on_ecomlinx: set[str] = set()
+
+    # -- optional runner hooks --------------------------------------------------------------------------------
+    def prepare(self, products: list[Product], state: StateStore) -> list[Product]:
+        """Before planning: keep the state (SKU map cache) and split products per SKU."""
+        self.state = state
+        return split_by_sku(products)
+
+    def report_extras(self) -> tuple[dict[str, int], list[str]]:
+        """Counts and notes for the run summary."""
+        n = len(self.not_on_ecomlinx)
+        if not n:
+            return {NOT_ON_ECOMLINX_CODE: 0}, []
+        return {NOT_ON_ECOMLINX_CODE: n}, [
+            f"{n} SKU(s) are not on EcomLinx: create them there first; they are checked again when the product "
+            f"listing is next refreshed (every {self.max_age.total_seconds() / 60:.0f} min, or after a 404)"]
+
+    @property
+    def index(self) -> SkuIndex:
+        if self._index is None:
+            if self.state is None:
+                self.state = StateStore.open(":memory:")
+            self._index = SkuIndex(self.client, self.state, self.account, max_age=self.max_age)
+        return self._index
+
+    # -- planning hooks --------------------------------------------------------------------------------------
+    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Stock without a known quantity is not sent; an allocation policy becomes concrete numbers."""
+        if kind != "stock":
+            return payload
+        quantity = payload.get("quantity")
+        if quantity is None:
+            return None
+        policy = payload.pop("allocations", None)
+        if policy and isinstance(quantity, int) and quantity >= 0:
+            shares: tuple[Share, ...] = parse_policy(policy, "defaults.allocations")
+            payload["allocations"] = allocate(quantity, shares)
+        return payload
+
+    def validate(self, op: PlannedOp) -> str | None:
+        problem = check(op.action, op.body)
+        if problem is None and op.kind == "product" and self.currency:
+            currency = op.payload.get("currency")
+            if currency not in (None, self.currency):
+                problem = (f"price is in {currency} but the EcomLinx account sells in {self.currency} "
+                           "(settings.currency): not sent")
+        return problem
+
+    # -- push ------------------------------------------------------------------------------------------------
+    def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
+        ordered = [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]
+        if self.read_only and ordered:
+            reason = (f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale plan key "
+                      "(settings.plan)")
+            sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {reason}") for op in ordered])
+            raise MarketplaceUnreachable(reason)
+        missing: list[str] = []
+        try:
+            for i, op in enumerate(ordered):
+                try:
+                    result = self._push_one(op, sink)
+                except _Stop as stop:
+                    rest = ordered[i + 1:]
+                    sink.done(0, [ItemResult(o, ok=False, deferred=True, message=f"not sent: {stop.cause}")
+                                  for o in rest])
+                    if isinstance(stop.cause, _STOP):
+                        raise MarketplaceUnreachable(str(stop.cause)) from None
+                    return
+                if result is not None and result.skipped and result.code == NOT_ON_ECOMLINX_CODE:
+                    missing.append(op.key)
+        finally:
+            self.not_on_ecomlinx.update(missing)
+            if missing and self.state is not None:
+                self.index.note_missing(sorted(set(missing)))
+
+    def _lookup(self, op: PlannedOp, sink: ResultSink) -> Match:
+        try:
+            return self.index.lookup(op.key)
+        except (*_DEFER, *_STOP) as exc:
+            sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
+            raise _Stop(exc) from None
+
+    def _push_one(self, op: PlannedOp, sink: ResultSink) -> ItemResult | None:
+        problem = self.validate(op)
+        if problem:
+            result = ItemResult(op, ok=False, code="invalid_payload", message=problem)
+            sink.done(0, [result])
+            return result
+        match = self._lookup(op, sink)
+        if not match.found:
+            result = self._unmatched(op, match)
+            sink.done(0, [result])
+            return result
+        jid = sink.sending(op.action, [op])
+        try:
+            result = self._send(op, match)
+        except NotFound:
+            result = self._after_404(op, sink, jid)
+        except (*_DEFER, *_STOP) as exc:
+            sink.done(jid, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
+            raise _Stop(exc) from None
+        except EcomLinxError as exc:
+            result = ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
+        sink.done(jid, [result])
+        return result
+
+    def _after_404(self, op: PlannedOp, sink: ResultSink, jid: int) -> ItemResult:
+        """The cached id (or SKU) is gone: read the listing again (once per run) and retry once."""
+        try:
+            if self.index.refresh_after_404():
+                match = self.index.lookup(op.key)
+                if match.found:
+                    return self._send(op, match)
+            else:
+                match = self.index.lookup(op.key)
+        except NotFound:
+            match = Match(op.key, None)
+        except (*_DEFER, *_STOP) as exc:
+            sink.done(jid, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
+            raise _Stop(exc) from None
+        except EcomLinxError as exc:
+            return ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
+        if match.found:  # listed, yet 404 again: not something a new listing fixes
+            return ItemResult(op, ok=False, code="not_found",
+                              message=f"EcomLinx lists SKU {op.key} as {match.product_id} but answers 404 for it")
+        return self._unmatched(op, match)
+
+    def _unmatched(self, op: PlannedOp, match: Match) -> ItemResult:
+        if match.duplicate_ids:
+            return ItemResult(op, ok=False, code="duplicate_sku",
+                              message=f"{len(match.duplicate_ids)} EcomLinx products have SKU {op.key} "
+                                      f"({', '.join(match.duplicate_ids)}): keep one there")
+        # forget: if it had been pushed before, it was deleted there; re-created later, it is pushed in full again
+        return ItemResult(op, ok=False, skipped=True, forget=True, code=NOT_ON_ECOMLINX_CODE,
+                          message=NOT_ON_ECOMLINX)
+
+    def _send(self, op: PlannedOp, match: Match) -> ItemResult:
+        if op.action == "stock":
+            body = op.body
+            data = self.client.set_inventory(op.key, int(body["quantity"]), body.get("allocations"))
+            return ItemResult(op, ok=True, remote_id=match.product_id,
+                              message=None if data.get("total_stock", body["quantity"]) == body["quantity"]
+                              else f"EcomLinx answered total_stock {data.get('total_stock')}")
+        fields = product_body(op.body)
+        fields.pop("currency", None)
+        if fields:
+            self.client.update_product(str(match.product_id), fields)
+        return ItemResult(op, ok=True, remote_id=match.product_id)
+
+
+class _Stop(Exception):
+    """Internal: nothing more can be sent in this run (budget, 429s, credentials refused, network down)."""
+
+    def __init__(self, cause: Exception) -> None:
+        self.cause = cause
+        super().__init__(str(cause))

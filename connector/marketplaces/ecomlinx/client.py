@@ -1,0 +1,151 @@
+"""EcomLinx REST API client (contract: docs/ecomlinx.md).
+
+Every method returns the parsed answer or raises a typed ``EcomLinxError`` (``errors.py``).  Retries on
+429/5xx, ``Retry-After`` and the per-key budget live in ``connector.http``.  Paths come from the plugin
+settings so a changed path is a profile edit, not a code change.
+
+Stock is only ever set as an absolute ``quantity``: the documented relative ``adjust`` is deliberately not
+offered, because a retried adjust counts twice (design §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from connector.http import HttpClient
+from connector.jsonutil import to_wire
+from connector.marketplaces.ecomlinx.errors import raise_for_error
+
+OP_CLASS = "api"
+"""EcomLinx limits requests per API key, reads and writes together: one budget class for every call."""
+
+DEFAULT_PATHS = {
+    "products": "/products",
+    "product": "/products/{id}",
+    "inventory": "/inventory",
+    "inventory_sku": "/inventory/{id}",
+    "orders": "/orders",
+    "order": "/orders/{id}",
+    "channels": "/channels",
+    "channel_sync": "/channels/{id}/sync",
+    "webhooks": "/webhooks",
+    "webhook": "/webhooks/{id}",
+}
+PRODUCT_STATUSES = ("live", "suppressed", "draft", "inactive")  # listing filter
+WRITABLE_STATUSES = ("live", "draft", "inactive")  # PATCH /products/{id}
+INVENTORY_STATUSES = ("critical", "low", "healthy", "dead_stock")
+ORDER_STATUSES = ("new", "processing", "ready", "shipped", "delivered", "cancelled", "return")
+ORDER_UPDATE_STATUSES = ("processing", "ready", "shipped", "delivered", "cancelled")
+MAX_PAGE_LIMIT = 100
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class EcomLinxClient:
+    def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None, page_limit: int = 100) -> None:
+        self.http = http
+        self.paths = {**DEFAULT_PATHS, **(paths or {})}
+        self.page_limit = max(1, min(int(page_limit), MAX_PAGE_LIMIT))
+
+    def _path(self, name: str, ident: str | None = None) -> str:
+        path = self.paths[name]
+        return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        if "json" in kw:
+            kw["json"] = to_wire(kw["json"])
+        return raise_for_error(self.http.request(method, path, op_class=OP_CLASS, **kw))
+
+    # -- products ------------------------------------------------------------------------------------------
+    def list_products(self, *, page: int = 1, limit: int | None = None, channel: str | None = None,
+                      status: str | None = None, q: str | None = None) -> dict[str, Any]:
+        """One page: ``{"data": [...], "meta": {"total", "page", "limit"}}``."""
+        return self._call("GET", self._path("products"),
+                          params=_params(page=page, limit=limit or self.page_limit, channel=channel, status=status,
+                                         q=q))
+
+    def iter_products(self, *, channel: str | None = None, status: str | None = None,
+                      q: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every product matching the filters, page after page."""
+        yield from self._pages(lambda page: self.list_products(page=page, channel=channel, status=status, q=q))
+
+    def get_product(self, product_id: str) -> dict[str, Any]:
+        return self._call("GET", self._path("product", product_id))
+
+    def update_product(self, product_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH /products/{id}``: only the fields given change (name, price, status; absolute values, so
+        a retry after a dropped connection is safe)."""
+        return self._call("PATCH", self._path("product", product_id), json=fields, idempotent=True)
+
+    # -- inventory -----------------------------------------------------------------------------------------
+    def list_inventory(self, *, status: str | None = None, channel: str | None = None) -> dict[str, Any]:
+        """``{"data": [{"sku", "total_stock", "allocations", ...}], "summary": {...}}`` (not paged)."""
+        return self._call("GET", self._path("inventory"), params=_params(status=status, channel=channel))
+
+    def set_inventory(self, sku: str, quantity: int, allocations: dict[str, int] | None = None) -> dict[str, Any]:
+        """``PATCH /inventory/{sku}`` with an absolute ``quantity`` and optional per-channel ``allocations``."""
+        body: dict[str, Any] = {"quantity": quantity}
+        if allocations is not None:
+            body["allocations"] = allocations
+        return self._call("PATCH", self._path("inventory_sku", sku), json=body, idempotent=True)
+
+    # -- orders --------------------------------------------------------------------------------------------
+    def list_orders(self, *, status: str | None = None, channel: str | None = None, since: str | None = None,
+                    page: int = 1, limit: int | None = None) -> dict[str, Any]:
+        """Newest first; ``since`` is the documented ``from`` filter (ISO 8601 date)."""
+        return self._call("GET", self._path("orders"),
+                          params=_params(status=status, channel=channel, page=page, limit=limit or self.page_limit,
+                                         **{"from": since}))
+
+    def iter_orders(self, *, status: str | None = None, channel: str | None = None,
+                    since: str | None = None) -> Iterator[dict[str, Any]]:
+        yield from self._pages(lambda page: self.list_orders(status=status, channel=channel, since=since, page=page))
+
+    def update_order(self, order_id: str, status: str, *, awb: str | None = None,
+                     courier: str | None = None) -> dict[str, Any]:
+        """``PATCH /orders/{id}``: status, and the airway bill and courier once shipped."""
+        body = _params(status=status, awb=awb, courier=courier)
+        return self._call("PATCH", self._path("order", order_id), json=body, idempotent=True)
+
+    # -- channels ------------------------------------------------------------------------------------------
+    def list_channels(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", self._path("channels")).get("data") or [])
+
+    def trigger_channel_sync(self, channel_id: str) -> dict[str, Any]:
+        """``POST /channels/{id}/sync``: queues a sync job (not retried after a dropped connection: the first
+        attempt may have queued one)."""
+        return self._call("POST", self._path("channel_sync", channel_id))
+
+    # -- webhooks ------------------------------------------------------------------------------------------
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", self._path("webhooks")).get("data") or [])
+
+    def register_webhook(self, url: str, events: list[str], secret: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"url": url, "events": list(events)}
+        if secret:
+            body["secret"] = secret
+        return self._call("POST", self._path("webhooks"), json=body)
+
+    def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
+        return self._call("DELETE", self._path("webhook", webhook_id))
+
+    # -- paging --------------------------------------------------------------------------------------------
+    @staticmethod
+    def _pages(fetch: Callable[[int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Pages from 1 until a short or empty page, or ``meta.total`` is reached."""
+        page, seen = 1, 0
+        while True:
+            body = fetch(page)
+            items = list(body.get("data") or [])
+            yield from items
+            seen += len(items)
+            meta = body.get("meta") or {}
+            limit = int(meta.get("limit") or 0)
+            total = meta.get("total")
+            if not items or (total is not None and seen >= int(total)) or (limit and len(items) < limit):
+                return
+            page += 1

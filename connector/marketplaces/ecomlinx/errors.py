@@ -1,0 +1,94 @@
+"""EcomLinx's error envelope as typed exceptions.
+
+Every error answer carries ``{"error": {"code", "message", "status"}}`` (docs/ecomlinx.md).  The code picks
+the exception class, so callers catch what they can act on (``NotFound`` -> refresh the SKU map,
+``RateLimited`` -> defer, ``Unauthorized``/``Forbidden`` -> stop the run) instead of parsing messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class EcomLinxError(Exception):
+    """An error answer from EcomLinx: HTTP status, the documented code and EcomLinx's own message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status, self.code, self.message = status, code, message
+        super().__init__(f"{code} ({status}): {message}")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500
+
+
+class BadRequest(EcomLinxError):
+    """400 ``bad_request``: missing or invalid parameters."""
+
+
+class Unauthorized(EcomLinxError):
+    """401 ``unauthorized``: invalid or missing API key."""
+
+
+class Forbidden(EcomLinxError):
+    """403 ``forbidden``: API keys are a Scale plan feature (Pro keys are read-only)."""
+
+
+class NotFound(EcomLinxError):
+    """404 ``not_found``: the product, SKU, order, channel or webhook does not exist."""
+
+
+class Conflict(EcomLinxError):
+    """409 ``conflict``: duplicate resource or conflicting state."""
+
+
+class RateLimited(EcomLinxError):
+    """429 ``rate_limited`` still answered after the HTTP layer's retries (each honouring Retry-After)."""
+
+
+class ServerError(EcomLinxError):
+    """500 ``internal_error`` (or any 5xx) still answered after retries."""
+
+
+BY_CODE: dict[str, type[EcomLinxError]] = {
+    "bad_request": BadRequest,
+    "unauthorized": Unauthorized,
+    "forbidden": Forbidden,
+    "not_found": NotFound,
+    "conflict": Conflict,
+    "rate_limited": RateLimited,
+    "internal_error": ServerError,
+}
+BY_STATUS: dict[int, type[EcomLinxError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 429: RateLimited,
+}
+
+
+def error_class(status: int, code: str | None) -> type[EcomLinxError]:
+    """The documented code wins; an unknown code falls back on the HTTP status."""
+    if code and code in BY_CODE:
+        return BY_CODE[code]
+    if status >= 500:
+        return ServerError
+    return BY_STATUS.get(status, EcomLinxError)
+
+
+def raise_for_error(resp: requests.Response) -> Any:
+    """The parsed JSON of a 2xx answer, or the typed error of any other."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if resp.ok:
+        if body is None and resp.content:
+            raise EcomLinxError(resp.status_code, "invalid_response", "the answer is not JSON")
+        return body
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        code = str(err.get("code") or f"http_{resp.status_code}")
+        message = str(err.get("message") or resp.reason or "no message")
+    else:
+        code, message = f"http_{resp.status_code}", (resp.text or "")[:300] or resp.reason or "no message"
+    raise error_class(resp.status_code, code)(resp.status_code, code, message)

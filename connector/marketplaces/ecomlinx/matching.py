@@ -1,0 +1,122 @@
+"""SKU -> EcomLinx product id, built from the paged product listing and cached in the state file.
+
+EcomLinx has no product-create endpoint: products exist there already and are matched by SKU (exactly, as
+written).  The listing is read again when the cache is older than ``listing_max_age_minutes`` or when a PATCH
+answers 404 (the product was deleted or re-created under another id), at most once per run for 404s.  SKUs
+of the source that the listing does not have are remembered as missing and are only re-checked when the
+listing is next refreshed, so a sync run every minute does not ask about them every minute.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from connector.marketplaces.ecomlinx.client import EcomLinxClient
+from connector.marketplaces.ecomlinx.statedb import ensure_tables
+from connector.sync.state import StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    sku: str
+    product_id: str | None  # None: EcomLinx has no product with this SKU
+    duplicate_ids: tuple[str, ...] = ()  # several EcomLinx products carry this SKU
+
+    @property
+    def found(self) -> bool:
+        return self.product_id is not None and not self.duplicate_ids
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class SkuIndex:
+    def __init__(self, client: EcomLinxClient, state: StateStore, account: str, *,
+                 max_age: timedelta = timedelta(hours=1), now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.client, self.state, self.account = client, state, account
+        self.max_age, self._now = max_age, now
+        ensure_tables(state.conn)
+        self._map: dict[str, tuple[str, tuple[str, ...]]] | None = None
+        self.refreshes = 0  # listings read during this run
+        self.refreshed_for_404 = False
+
+    # -- cache -------------------------------------------------------------------------------------------------
+    def listing_time(self) -> datetime | None:
+        row = self.state.conn.execute("SELECT refreshed_at FROM ecomlinx_listing WHERE account=?",
+                                      (self.account,)).fetchone()
+        return datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row else None
+
+    def is_fresh(self) -> bool:
+        when = self.listing_time()
+        return when is not None and self._now() - when < self.max_age
+
+    def _load(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        if self._map is None:
+            if not self.is_fresh():
+                self.refresh()
+            else:
+                rows = self.state.conn.execute(
+                    "SELECT sku, product_id, duplicate_ids FROM ecomlinx_sku_map WHERE account=?", (self.account,))
+                self._map = {sku: (pid, tuple(json.loads(dups)) if dups else ()) for sku, pid, dups in rows}
+        assert self._map is not None
+        return self._map
+
+    def lookup(self, sku: str) -> Match:
+        """Where ``sku`` lives on EcomLinx (reads the listing first if the cache is missing or stale)."""
+        entry = self._load().get(sku)
+        if entry is None:
+            return Match(sku, None)
+        return Match(sku, entry[0], entry[1])
+
+    def refresh(self) -> int:
+        """Read the whole listing (every page) and replace the cached map; returns how many products."""
+        found: dict[str, list[str]] = {}
+        count = 0
+        for product in self.client.iter_products():
+            sku, pid = product.get("sku"), product.get("id")
+            if isinstance(sku, str) and sku and pid is not None:
+                found.setdefault(sku, []).append(str(pid))
+                count += 1
+        now = _iso(self._now())
+        with self.state.transaction() as c:
+            c.execute("DELETE FROM ecomlinx_sku_map WHERE account=?", (self.account,))
+            c.executemany("INSERT INTO ecomlinx_sku_map VALUES (?,?,?,?)",
+                          [(self.account, sku, ids[0], json.dumps(ids) if len(ids) > 1 else None)
+                           for sku, ids in found.items()])
+            c.execute("INSERT INTO ecomlinx_listing VALUES (?,?,?) ON CONFLICT (account) DO UPDATE SET "
+                      "refreshed_at=excluded.refreshed_at, products=excluded.products", (self.account, now, count))
+            # SKUs that appeared since: no longer missing
+            c.execute("DELETE FROM ecomlinx_missing WHERE account=? AND sku IN "
+                      "(SELECT sku FROM ecomlinx_sku_map WHERE account=?)", (self.account, self.account))
+        self._map = {sku: (ids[0], tuple(ids) if len(ids) > 1 else ()) for sku, ids in found.items()}
+        self.refreshes += 1
+        return count
+
+    def refresh_after_404(self) -> bool:
+        """Re-read the listing once per run after a 404; False if it was already re-read for one."""
+        if self.refreshed_for_404:
+            return False
+        self.refreshed_for_404 = True
+        self.refresh()
+        return True
+
+    # -- missing SKUs ------------------------------------------------------------------------------------------
+    def note_missing(self, skus: list[str]) -> None:
+        if not skus:
+            return
+        now = _iso(self._now())
+        checked = _iso(self.listing_time() or self._now())
+        with self.state.transaction() as c:
+            c.executemany("INSERT INTO ecomlinx_missing VALUES (?,?,?,?) ON CONFLICT (account, sku) "
+                          "DO UPDATE SET last_checked=excluded.last_checked",
+                          [(self.account, sku, now, checked) for sku in skus])
+
+    def missing(self) -> dict[str, str]:
+        """SKU -> when it was first found missing."""
+        rows = self.state.conn.execute("SELECT sku, first_seen FROM ecomlinx_missing WHERE account=?",
+                                       (self.account,))
+        return dict(rows)

@@ -1,0 +1,102 @@
+"""EcomLinx request shapes, checked before anything is sent.
+
+``product`` payloads become ``PATCH /products/{id}`` bodies (name, price, status); ``stock`` payloads become
+``PATCH /inventory/{sku}`` bodies (absolute ``quantity``, optional ``allocations``).  The ``sku`` is the match
+key and is never sent in a body.
+
+Prices are Decimals in the mapping, and decimal *strings* once they went through the state (canonical JSON
+writes Decimals as their exact text): both are accepted and sent as JSON numbers; floats and booleans are not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+SKU_FIELD = "sku"
+
+
+def as_decimal(value: Any) -> Decimal:
+    """A price from the mapping (Decimal, int) or from the state (decimal text); anything else is refused."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f"must be a decimal amount, got {type(value).__name__}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"must be a decimal amount, got {value!r}") from None
+    else:
+        raise ValueError(f"must be a decimal amount, got {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError("must be a finite amount")
+    return result
+
+
+class ProductPatch(BaseModel):
+    model_config = _STRICT
+    sku: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    price: Any = None
+    status: Literal["live", "draft", "inactive"] | None = None
+
+    @field_validator("price")
+    @classmethod
+    def _price(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        amount = as_decimal(value)
+        if amount < 0:
+            raise ValueError("must not be negative")
+        return amount
+
+
+class InventoryPatch(BaseModel):
+    model_config = _STRICT
+    sku: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=0)
+    allocations: dict[str, int] | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> InventoryPatch:
+        for channel, units in (self.allocations or {}).items():
+            if units < 0:
+                raise ValueError(f"allocation for {channel} is negative ({units})")
+        allocated = sum((self.allocations or {}).values())
+        if allocated > self.quantity:
+            raise ValueError(f"allocations sum to {allocated}, more than the quantity {self.quantity}")
+        return self
+
+
+SHAPES: dict[str, type[BaseModel]] = {"create": ProductPatch, "update": ProductPatch, "stock": InventoryPatch}
+
+
+def check(action: str, body: dict[str, Any]) -> str | None:
+    """None when ``body`` is a valid request for ``action``, else a readable reason naming the fields."""
+    shape = SHAPES.get(action)
+    if shape is None:
+        return None
+    try:
+        shape.model_validate(body)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err["loc"]) or "payload"
+            msg = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            parts.append(f"{where} {msg}")
+        return "; ".join(parts)
+    return None
+
+
+def product_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH body: every field but the SKU, prices as Decimals (sent as JSON numbers)."""
+    out = {k: v for k, v in body.items() if k != SKU_FIELD}
+    if out.get("price") is not None:
+        out["price"] = as_decimal(out["price"])
+    return out

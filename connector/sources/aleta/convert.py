@@ -1,0 +1,241 @@
+"""Aleta products and stock rows -> canonical ``Product`` / ``Variant`` / ``StockLevel``.
+
+- Product key: the Shopify ``handle`` (or the product ``id``, setting ``product_key``); name = ``title``;
+  brand = ``vendor``; category path = ``[product_type]``; images = featured image then the others, deduplicated;
+  active = ``status == "active"``.  Aleta sends no description: it stays ABSENT ("don't touch").
+- Variant: ``sku``; attributes from the Shopify variant ``title`` (``"Black / M"`` -> ``{"Option 1": "Black",
+  "Option 2": "M"}``, names from the ``option_names`` setting); a single ``"Default Title"`` variant is a simple
+  product.  Price from the price rule, cost from ``cost_field``, barcode, weight converted to kg (Decimal).
+- Stock: one ``StockLevel`` per chosen Aleta location, keyed by the location's name, with ``available``,
+  ``on_hand``, ``reserved`` (= ``committed``) and ``incoming``.  Which of them is listed, and which locations
+  count, is the stock policy's business (``connector/sync/stock_policy.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
+from connector.sources.aleta.pricing import MoneyError, PriceRule, parse_money
+from connector.sources.base import Issue, RowRef
+
+ORIGIN = "aleta"
+DEFAULT_TITLE = "Default Title"
+TO_KG = {"kg": Decimal(1), "g": Decimal("0.001"), "lb": Decimal("0.45359237"), "oz": Decimal("0.028349523125")}
+
+
+@dataclass
+class Converted:
+    products: list[Product] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    rows: list[RowRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertOptions:
+    price: PriceRule
+    cost_field: str | None
+    currency: str
+    option_names: tuple[str, ...] = ()
+    product_key: str = "handle"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def product_key(doc: dict[str, Any], how: str = "handle") -> str | None:
+    return _text(doc.get("handle")) if how == "handle" else _text(doc.get("id"))
+
+
+def attributes_of(title: Any, option_names: tuple[str, ...], single: bool) -> dict[str, str]:
+    text = _text(title)
+    if text is None or (single and text == DEFAULT_TITLE):
+        return {}
+    parts = [p.strip() for p in text.split(" / ")]
+    return {(option_names[i] if i < len(option_names) else f"Option {i + 1}"): part
+            for i, part in enumerate(parts) if part}
+
+
+def weight_kg(value: Any, unit: Any) -> Decimal | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    factor = TO_KG.get(str(unit or "kg").strip().lower())
+    if factor is None:
+        raise MoneyError(f"unknown weight unit {unit!r}")
+    try:
+        amount = parse_money(value if isinstance(value, str | Decimal | int) else str(value))
+    except MoneyError:
+        raise MoneyError(f"weight is not a number: {value!r}") from None
+    if amount is None:
+        return None
+    return amount if factor == 1 else (amount * factor).quantize(Decimal("0.001")).normalize()
+
+
+def images_of(doc: dict[str, Any]) -> list[str]:
+    urls: list[str] = []
+    featured = doc.get("featured_image")
+    if isinstance(featured, dict) and _text(featured.get("url")):
+        urls.append(str(featured["url"]).strip())
+    for image in doc.get("images") or []:
+        if isinstance(image, dict) and _text(image.get("url")):
+            urls.append(str(image["url"]).strip())
+    return list(dict.fromkeys(urls))
+
+
+def convert_products(docs: Iterable[dict[str, Any]], opts: ConvertOptions, *, force_inactive: Iterable[str] = (),
+                     seen_skus: dict[str, str] | None = None) -> Converted:
+    """Convert Aleta product documents.  Bad variants become issues and skipped rows; the rest carries on.
+
+    ``force_inactive``: product ids to convert as inactive (withdrawn by the supplier).
+    """
+    out = Converted()
+    withdrawn = set(force_inactive)
+    skus = {} if seen_skus is None else seen_skus
+    for doc in docs:
+        _convert_one(doc, opts, doc.get("id") in withdrawn, skus, out)
+    return out
+
+
+def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, skus: dict[str, str],
+                 out: Converted) -> None:
+    pid = _text(doc.get("id")) or "?"
+    key = product_key(doc, opts.product_key)
+    raw_variants = [v for v in doc.get("variants") or [] if isinstance(v, dict)]
+    pref = SourceRef(ORIGIN, None, pid)
+
+    def skip(sku: str | None, ident: str | None, reason: str, value: Any = None) -> None:
+        out.issues.append(Issue(reason, sheet=ORIGIN, sku=sku, value=value))
+        out.rows.append(RowRef(sku, SourceRef(ORIGIN, None, ident or pid), reason))
+
+    if key is None:
+        for v in raw_variants or [{}]:
+            skip(_text(v.get("sku")), _text(v.get("id")), f"product {pid} has no {opts.product_key}")
+        return
+    active = doc.get("status") == "active" and not withdrawn
+    single = len(raw_variants) == 1
+    variants: list[Variant] = []
+    for raw in raw_variants:
+        sku = _text(raw.get("sku"))
+        vid = _text(raw.get("id"))
+        if sku is None:
+            skip(None, vid, f"variant {vid or '?'} of product '{key}' has no SKU")
+            continue
+        if sku in skus and skus[sku] != pid:
+            skip(sku, vid, f"duplicate SKU (also in product {skus[sku]})", sku)
+            continue
+        try:
+            base = parse_money(raw.get(opts.price.field))
+            cost = parse_money(raw.get(opts.cost_field)) if opts.cost_field else ABSENT
+            weight = weight_kg(raw.get("weight"), raw.get("weight_unit"))
+        except MoneyError as exc:
+            skip(sku, vid, str(exc), None)
+            continue
+        if base is None:
+            skip(sku, vid, f"no {opts.price.field} (the configured price field)")
+            continue
+        if base < 0:
+            skip(sku, vid, f"negative {opts.price.field}", str(base))
+            continue
+        skus[sku] = pid
+        image = _text(raw.get("image_url"))
+        variant = Variant(
+            sku=sku,
+            attributes=attributes_of(raw.get("title"), opts.option_names, single),
+            barcode=_text(raw.get("barcode")),
+            price=Money(opts.price.apply(base), opts.currency),
+            cost=ABSENT if cost is ABSENT else (Money(cost, opts.currency) if cost is not None else None),
+            weight=weight,
+            images=[image] if image else [],
+            active=active,
+            ref=SourceRef(ORIGIN, None, vid or sku),
+        )
+        variants.append(variant)
+        out.rows.append(RowRef(sku, variant.ref))
+    if not variants:
+        return
+    category = _text(doc.get("product_type"))
+    out.products.append(Product(
+        key=key,
+        name=_text(doc.get("title")) or key,
+        brand=_text(doc.get("vendor")) or None,
+        category_path=[category] if category else [],
+        images=images_of(doc),
+        active=active,
+        variants=variants,
+        ref=pref,
+        extra={"aleta_id": pid, "handle": _text(doc.get("handle")), "updated_at": _text(doc.get("updated_at")),
+               "aleta_status": doc.get("status")},
+    ))
+
+
+def location_names(locations: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Location id -> the name used as ``Variant.stock`` key (the id when two locations share a name)."""
+    locs = [loc for loc in locations if isinstance(loc, dict) and _text(loc.get("id"))]
+    counts: dict[str, int] = {}
+    for loc in locs:
+        name = _text(loc.get("name")) or str(loc["id"])
+        counts[name] = counts.get(name, 0) + 1
+    out = {}
+    for loc in locs:
+        name = _text(loc.get("name")) or str(loc["id"])
+        out[str(loc["id"])] = name if counts[name] == 1 else str(loc["id"])
+    return out
+
+
+def _qty(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def apply_stock(products: Iterable[Product], rows: Iterable[dict[str, Any]], *, chosen: set[str] | None,
+                names: dict[str, str], missing_stock: str = "zero") -> list[str]:
+    """Put one ``StockLevel`` per chosen location on each variant; returns the SKUs without a stock row.
+
+    ``chosen``: location ids that count (``None``: all).  ``names``: location id -> stock key.  A variant
+    without a stock row gets an empty, known stock (lists 0) when ``missing_stock == "zero"``, else its stock
+    stays unknown (the marketplace's quantity is left untouched).
+    """
+    by_sku = {v.sku: v for p in products for v in p.variants}
+    seen: set[str] = set()
+    for row in rows:
+        variant = by_sku.get(str(row.get("sku")))
+        if variant is None:
+            continue
+        seen.add(variant.sku)
+        variant.stock = {}
+        variant.stock_known = True
+        for loc in row.get("locations") or []:
+            if not isinstance(loc, dict):
+                continue
+            lid = str(loc.get("location_id"))
+            if chosen is not None and lid not in chosen:
+                continue
+            name = names.get(lid) or _text(loc.get("location_name")) or lid
+            q = loc.get("quantities") if isinstance(loc.get("quantities"), dict) else {}
+            variant.stock[name] = StockLevel(name, available=_qty(q.get("available")), on_hand=_qty(q.get("on_hand")),
+                                             reserved=_qty(q.get("committed")), incoming=_qty(q.get("incoming")))
+    missing = [sku for sku in by_sku if sku not in seen]
+    for sku in missing:
+        variant = by_sku[sku]
+        variant.stock = {}
+        variant.stock_known = missing_stock == "zero"
+    return missing
+
+
+def zero_stock(products: Iterable[Product]) -> None:
+    """Withdrawn products list nothing."""
+    for product in products:
+        for variant in product.variants:
+            variant.stock = {}
+            variant.stock_known = True

@@ -1,0 +1,196 @@
+"""vcrpy set-up for the Odoo cassettes (cassettes/odoo16, cassettes/odoo18).
+
+Replay (the default, CI): record mode ``none``, the network blocked; the tests never need a server.
+Record: ``ODOO_RECORD=1`` plus, per version, ``ODOO16_URL`` / ``ODOO18_URL`` (default the loopback servers),
+``ODOO16_DB`` / ``ODOO18_DB``, ``ODOO_USER`` and ``ODOO_PASSWORD`` (or ``ODOO16_PASSWORD`` / ``ODOO18_PASSWORD``);
+see docs/odoo.md.
+
+What is scrubbed at record time (and applied to live requests before matching, so replays match whatever
+password the test uses):
+- the password / API key in JSON-RPC bodies: ``params.args[2]`` of ``common.login`` and ``object.execute(_kw)``
+  calls, and ``params.password`` of ``/web/session/authenticate``;
+- odoorpc's random JSON-RPC ``id`` (requests and responses) -> 0;
+- ``Cookie``, ``Authorization`` request headers; ``Set-Cookie`` response headers; ``session_id`` in bodies.
+Requests match on method + path + the JSON-normalised (key-sorted, id- and password-scrubbed) body.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vcr
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+PLACEHOLDER = "***"
+VERSIONS = (16, 18)
+DEFAULTS = {16: ("http://127.0.0.1:8016", "odoo16"), 18: ("http://127.0.0.1:8069", "odoo18")}
+RECORDING = os.environ.get("ODOO_RECORD") == "1"
+_SECRET_HEADERS = ("cookie", "authorization", "x-openerp-session-id")
+
+
+def _load_seed() -> Any:
+    path = Path(__file__).resolve().parent / "fixtures" / "odoo_seed.py"
+    spec = importlib.util.spec_from_file_location("odoo_seed", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("odoo_seed", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+seed_data = _load_seed()
+
+
+# -- scrubbing ---------------------------------------------------------------------------------------------------
+def scrub_payload(data: Any) -> Any:
+    """Mask the password and normalise the id of one JSON-RPC request body (a parsed dict)."""
+    if not isinstance(data, dict):
+        return data
+    if "id" in data:
+        data["id"] = 0
+    params = data.get("params")
+    if isinstance(params, dict):
+        if "password" in params:
+            params["password"] = PLACEHOLDER
+        args = params.get("args")
+        if params.get("service") in ("common", "object") and isinstance(args, list) and len(args) > 2:
+            method = params.get("method")
+            if method in ("login", "authenticate", "execute", "execute_kw"):
+                args[2] = PLACEHOLDER
+    return data
+
+
+def _scrub_response_payload(data: Any) -> Any:
+    if isinstance(data, dict):
+        if "id" in data:
+            data["id"] = 0
+        result = data.get("result")
+        if isinstance(result, dict) and "session_id" in result:
+            result["session_id"] = PLACEHOLDER
+    return data
+
+
+def normalised_body(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        return json.dumps(scrub_payload(json.loads(text)), sort_keys=True, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def before_record_request(request: Any) -> Any:
+    request = copy.deepcopy(request)
+    for name in list(request.headers):
+        if name.lower() in _SECRET_HEADERS:
+            del request.headers[name]
+    if request.body:
+        request.body = normalised_body(request.body).encode("utf-8")
+    return request
+
+
+def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+    response = copy.deepcopy(response)
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in ("set-cookie", "x-openerp-session-id"):
+            del headers[name]
+    body = response.get("body", {}).get("string")
+    if body:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        try:
+            scrubbed = json.dumps(_scrub_response_payload(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            scrubbed = text
+        response["body"]["string"] = scrubbed.encode("utf-8")
+    return response
+
+
+def match_odoo_body(r1: Any, r2: Any) -> None:
+    a, b = normalised_body(r1.body), normalised_body(r2.body)
+    assert a == b, "JSON bodies differ"
+
+
+def make_vcr(version: int) -> vcr.VCR:
+    v = vcr.VCR(
+        cassette_library_dir=str(CASSETTES / f"odoo{version}"),
+        record_mode="all" if RECORDING else "none",
+        match_on=["method", "path", "odoo_body"],
+        before_record_request=before_record_request,
+        before_record_response=before_record_response,
+        decode_compressed_response=True,
+        serializer="yaml",
+    )
+    v.register_matcher("odoo_body", match_odoo_body)
+    return v
+
+
+@contextmanager
+def odoo_cassette(version: int, name: str) -> Iterator[Any]:
+    """Replay (or, with ODOO_RECORD=1, record) ``cassettes/odoo<version>/<name>.yaml``."""
+    with make_vcr(version).use_cassette(f"{name}.yaml", allow_playback_repeats=False) as cass:
+        yield cass
+
+
+# -- settings for the tests ------------------------------------------------------------------------------------
+def server(version: int) -> tuple[str, str]:
+    url, db = DEFAULTS[version]
+    return os.environ.get(f"ODOO{version}_URL", url), os.environ.get(f"ODOO{version}_DB", db)
+
+
+def password(version: int) -> str:
+    if RECORDING:
+        value = os.environ.get(f"ODOO{version}_PASSWORD") or os.environ.get("ODOO_PASSWORD")
+        if not value:
+            raise RuntimeError("recording needs ODOO_PASSWORD (or ODOO16_PASSWORD / ODOO18_PASSWORD)")
+        return value
+    return PLACEHOLDER
+
+
+def settings_kwargs(version: int, **kw: Any) -> dict[str, Any]:
+    url, db = server(version)
+    base: dict[str, Any] = {"url": url, "db": db, "user": os.environ.get("ODOO_USER", "admin"),
+                            "password_env": f"CONNECTOR_TEST_ODOO{version}_PASSWORD"}
+    base.update(kw)
+    return base
+
+
+def seed_rpc(version: int) -> Any:
+    """A live RPC connection for the recording-time fixture actions (inventory adjustments)."""
+    url, db = server(version)
+    return seed_data.Rpc(url, db, os.environ.get("ODOO_USER", "admin"), password(version))
+
+
+@pytest.fixture
+def odoo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put each version's password (the placeholder when replaying) where ``password_env`` points."""
+    for version in VERSIONS:
+        try:
+            monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+        except RuntimeError:
+            pass
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replays must not touch the network: any socket connect fails (skipped while recording)."""
+    if RECORDING:
+        return
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        raise RuntimeError(f"network blocked in replay tests (connect to {address!r})")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
