@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 import re
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +59,8 @@ _ATTRS = {cls: _known_attributes(cls) for cls in (Product, Variant)}
 
 RootGetter = Callable[[Any], Any]
 
-_RAW: weakref.WeakKeyDictionary[Callable[..., Any], tuple[RootGetter, tuple[Op, ...]]] = weakref.WeakKeyDictionary()
-"""Chained getter -> (plain getter, ops), so a level can inline the ops in its specialised function."""
+Copy = tuple[str, int, RootGetter, RootGetter, tuple]
+"""A compiled copy/const field: name, root index, getter with ops (names the field on error), bare getter, ops."""
 
 
 def compile_path(path: str, roots: tuple[str, ...], where: str,
@@ -151,7 +150,7 @@ def _apply_ops(value: Any, ops: tuple[Op, ...], field_path: str) -> Any:
     return value
 
 
-def _specialise(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+def _specialise(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     """One straight-line function for the copies of a level: getters and operations called inline, no loop.
 
     The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...); field names, getters
@@ -161,8 +160,7 @@ def _specialise(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tup
     namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
                                  "slow": _slow_copy(plain)}
     lines = ["def copy(ctx):", "    out = {}", "    try:"]
-    for i, (name, idx, get) in enumerate(plain):
-        raw_get, ops = _RAW.get(get, (get, ()))
+    for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
         namespace[f"g{i}"], namespace[f"n{i}"] = raw_get, name
         lines.append(f"        v = g{i}(ctx[{int(idx)}])")
         for j, op in enumerate(ops):
@@ -174,10 +172,10 @@ def _specialise(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tup
     return namespace["copy"]
 
 
-def _slow_copy(plain: tuple[tuple[str, int, RootGetter], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     def copy(ctx: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, idx, get in plain:
+        for name, idx, get, _raw, _ops in plain:
             value = get(ctx[idx])
             if value is not ABSENT:
                 out[name] = value
@@ -191,7 +189,7 @@ class _Level:
     """Compiled fields of one object level (the payload itself, or one child element)."""
 
     roots: tuple[str, ...]
-    plain: tuple[tuple[str, int, RootGetter], ...]  # copies and constants (with ops): name, root index, getter
+    plain: tuple[Copy, ...]  # copies and constants (with ops)
     exprs: tuple[tuple[str, Callable[..., Any], tuple[Op, ...]], ...]  # per-field, for error reporting
     batch: Callable[..., Any] | None  # all expressions of the level in one call
     required: frozenset[str]
@@ -291,8 +289,8 @@ class CompiledMapping:
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
                    types: dict[str, type]
-                   ) -> tuple[str, tuple[int, RootGetter] | None, tuple[Callable[..., Any], str] | None,
-                              tuple[Op, ...], bool]:
+                   ) -> tuple[str, tuple[int, RootGetter, RootGetter, tuple] | None,
+                              tuple[Callable[..., Any], str] | None, tuple[Op, ...], bool]:
     ops = []
     for i, op_spec in enumerate(spec.ops):
         try:
@@ -310,9 +308,7 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
         idx, getter = 0, (lambda _obj: const)
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
-    chained = _chain(getter, ops_t, where)
-    _RAW[chained] = (getter, ops_t)
-    return name, (idx, chained), None, (), spec.required
+    return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
 
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],

@@ -212,12 +212,9 @@ class EcomLinxAdapter:
     def _send(self, op: PlannedOp, match: Match) -> ItemResult:
         if op.action == "stock":
             body = op.body
-            data = self.client.set_inventory(op.key, int(body["quantity"]), body.get("allocations"))
-            return ItemResult(op, ok=True, remote_id=match.product_id,
-                              message=None if data.get("total_stock", body["quantity"]) == body["quantity"]
-                              else f"EcomLinx answered total_stock {data.get('total_stock')}")
+            self.client.set_inventory(op.key, int(body["quantity"]), body.get("allocations"))
+            return ItemResult(op, ok=True, remote_id=match.product_id)
         fields = product_body(op.body)
-        fields.pop("currency", None)
         if fields:
             self.client.update_product(str(match.product_id), fields)
         return ItemResult(op, ok=True, remote_id=match.product_id)

@@ -45,6 +45,7 @@ class ProductPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=500)
     price: Any = None
     status: Literal["live", "draft", "inactive"] | None = None
+    currency: str | None = None  # checked against settings.currency, never sent
 
     @field_validator("price")
     @classmethod
@@ -95,8 +96,8 @@ def check(action: str, body: dict[str, Any]) -> str | None:
 
 
 def product_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH body: every field but the SKU, prices as Decimals (sent as JSON numbers)."""
-    out = {k: v for k, v in body.items() if k != SKU_FIELD}
+    """The PATCH body: every field but the SKU (and the currency, only checked), prices as Decimals (sent as JSON numbers)."""
+    out = {k: v for k, v in body.items() if k not in (SKU_FIELD, "currency")}
     if out.get("price") is not None:
         out["price"] = as_decimal(out["price"])
     return out

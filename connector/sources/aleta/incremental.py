@@ -60,8 +60,8 @@ class Snapshot:
 
 
 def _json_default(obj: Any) -> Any:
-    if isinstance(obj, Decimal):
-        return float(obj) if obj != obj.to_integral_value() else int(obj)
+    if isinstance(obj, Decimal):  # weights: kept as exact text (the converter reads numbers from strings)
+        return str(obj)
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
