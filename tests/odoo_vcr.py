@@ -16,6 +16,7 @@ Requests match on method + path + the JSON-normalised (key-sorted, id- and passw
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
@@ -177,10 +178,8 @@ def seed_rpc(version: int) -> Any:
 def odoo_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Put each version's password (the placeholder when replaying) where ``password_env`` points."""
     for version in VERSIONS:
-        try:
+        with contextlib.suppress(RuntimeError):
             monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-        except RuntimeError:
-            pass
 
 
 @pytest.fixture

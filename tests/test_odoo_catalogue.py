@@ -10,6 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
+from connector.model import Money, Product, Variant
+from connector.sources.base import SourceResult
+from connector.sources.odoo import OdooSettings, OdooSource
 from tests.odoo_vcr import (
     PLACEHOLDER,
     RECORDING,
@@ -19,10 +23,6 @@ from tests.odoo_vcr import (
     seed_data,
     settings_kwargs,
 )
-
-from connector.model import Money, Product, Variant
-from connector.sources.base import SourceResult
-from connector.sources.odoo import OdooSettings, OdooSource
 
 LANGS = ["fr_FR", "ar_001"]
 CATALOGUE_DOMAIN = [["categ_id.complete_name", "=like", "Connector Test%"]]

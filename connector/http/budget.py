@@ -58,10 +58,11 @@ class Budget:
 
     def __init__(self, limits: dict[str, RateLimit], counter: DailyCounter | None = None, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 day: Callable[[], str] = utc_day) -> None:
+                 day: Callable[[], str] | None = None) -> None:
         self.limits = limits
         self.counter = counter or MemoryCounter()
-        self._clock, self._sleep, self._day = clock, sleep, day
+        self._clock, self._sleep = clock, sleep
+        self._day = day or (lambda: utc_day())  # looked up at call time: the day changes during long runs
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.waited: dict[str, float] = {}

@@ -21,7 +21,7 @@ SKU_FIELD = "sku"
 
 def as_decimal(value: Any) -> Decimal:
     """A price from the mapping (Decimal, int) or from the state (decimal text); anything else is refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(f"must be a decimal amount, got {type(value).__name__}")
     if isinstance(value, Decimal):
         result = value
@@ -96,7 +96,7 @@ def check(action: str, body: dict[str, Any]) -> str | None:
 
 
 def product_body(body: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH body: every field but the SKU (and the currency, only checked), prices as Decimals (sent as JSON numbers)."""
+    """The PATCH body: every field but the SKU (and the currency, only checked); prices as Decimals."""
     out = {k: v for k, v in body.items() if k not in (SKU_FIELD, "currency")}
     if out.get("price") is not None:
         out["price"] = as_decimal(out["price"])

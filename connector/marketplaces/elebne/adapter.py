@@ -61,9 +61,8 @@ class ElebneAdapter:
         guard.run(stock_now, self._push_stock_batches)
         created = guard.run(creates, self._push_each(self._create))
         ready = [op for op in stock_later if op.key in created]
-        blocked = [op for op in stock_later if op.key not in created]
-        sink.done(0, [ItemResult(op, ok=False, blocked=True, message="not sent: the product was not created")
-                      for op in blocked])
+        waiting = [op for op in stock_later if op.key not in created]
+        sink.done(0, [_dependent(op, guard.deferred) for op in waiting])
         guard.run(ready, self._push_stock_batches)
         guard.run(updates, self._push_each(self._update))
         guard.raise_if_unreachable()
@@ -82,7 +81,7 @@ class ElebneAdapter:
                     result = send(op)
                 except (BudgetExhausted, RateLimitedTooLong, TransportError) as exc:
                     sink.done(jid, [ItemResult(op, ok=False, message=str(exc), deferred=True)])
-                    raise _Stop(exc, ops[i + 1:]) from None
+                    raise _Stop(exc, ops[i + 1:], done) from None
                 sink.done(jid, [result])
                 if result.ok:
                     done.add(op.key)
@@ -137,7 +136,7 @@ class ElebneAdapter:
                 result = self.client.bulk_inventory([op.body for op in batch])
             except (BudgetExhausted, RateLimitedTooLong, TransportError) as exc:
                 sink.done(jid, [ItemResult(op, ok=False, message=str(exc), deferred=True) for op in batch])
-                raise _Stop(exc, valid[start + self.bulk_max_items:]) from None
+                raise _Stop(exc, valid[start + self.bulk_max_items:], done) from None
             except ElebneError as exc:
                 sink.done(jid, [_failed(op, exc) for op in batch])
                 continue
@@ -159,6 +158,13 @@ class ElebneAdapter:
         return done
 
 
+def _dependent(op: PlannedOp, deferred: set[str]) -> ItemResult:
+    """Stock of a product that was not created: deferred with it, or blocked by its failure."""
+    if op.key in deferred:
+        return ItemResult(op, ok=False, deferred=True, message="not sent: the product's creation was deferred")
+    return ItemResult(op, ok=False, blocked=True, message="not sent: the product could not be created")
+
+
 def _failed(op: PlannedOp, exc: ElebneError) -> ItemResult:
     return ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
 
@@ -166,8 +172,8 @@ def _failed(op: PlannedOp, exc: ElebneError) -> ItemResult:
 class _Stop(Exception):
     """Internal: a class of operations cannot go on (budget spent, network down)."""
 
-    def __init__(self, cause: Exception, rest: Sequence[PlannedOp]) -> None:
-        self.cause, self.rest = cause, list(rest)
+    def __init__(self, cause: Exception, rest: Sequence[PlannedOp], done: set[str]) -> None:
+        self.cause, self.rest, self.done = cause, list(rest), done
         super().__init__(str(cause))
 
 
@@ -178,11 +184,13 @@ class _Guard:
     def __init__(self, sink: ResultSink) -> None:
         self.sink = sink
         self.unreachable: TransportError | None = None
+        self.deferred: set[str] = set()  # keys whose operation was deferred (budget, long rate limit, network)
 
     def run(self, ops: list[PlannedOp], fn: Callable[[list[PlannedOp], ResultSink], set[str]]) -> set[str]:
         if not ops:
             return set()
         if self.unreachable is not None:
+            self.deferred.update(op.key for op in ops)
             self.sink.done(0, [ItemResult(op, ok=False, deferred=True,
                                           message=f"not sent: marketplace unreachable ({self.unreachable})")
                                for op in ops])
@@ -190,11 +198,13 @@ class _Guard:
         try:
             return fn(ops, self.sink)
         except _Stop as stop:
+            done = stop.done
+            self.deferred.update(op.key for op in ops if op.key not in done)
             self.sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {stop.cause}")
                                for op in stop.rest])
             if isinstance(stop.cause, TransportError):
                 self.unreachable = stop.cause
-            return set()
+            return done
 
     def raise_if_unreachable(self) -> None:
         if self.unreachable is not None:

@@ -89,11 +89,8 @@ INFERRED = frozenset(DEFAULT_PATHS) - DOCUMENTED
 
 NO_AUTH = frozenset({"health_check", "generate_token", "cron_start"})
 
-# operation -> budget class (the document gives no limits; the classes only split the report's counts)
-_OP_CLASS_PREFIXES = (("search_", "read"), ("_info", "read"), ("upsert_", "write"), ("update_price_stock", "stock"))
-
-
 def _op_class(name: str) -> str:
+    """Budget class of an operation (the document gives no limits; the classes split the report's counts)."""
     if name == "update_price_stock":
         return "stock"
     if name.startswith("search_") or name.endswith("_info") or name in ("health_check", "order_details",

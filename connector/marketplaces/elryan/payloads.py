@@ -1,0 +1,179 @@
+"""Elryan request shapes, checked strictly before anything is sent ("7" is not 7, a bool is not a number).
+
+The document marks nearly every field "required"; its own request samples leave out images, and a source
+rarely has every descriptive field.  So the shapes below require what identifies a record and what it refers
+to (spu/sku, names, category, brand, supplier, prices, currency, tax, guarantee, fulfilment days, attribute
+references) and accept the descriptive fields (barcode, GTIN, HS code, images, description, weight and
+dimensions, freight) when the source has them; docs/elryan.md says so.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+Text = Annotated[str, Field(min_length=1)]
+Number = Annotated[int | Decimal | float, Field(ge=0)]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class CategoryUpsert(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+    remote_parent_id: str | None = None
+    parent_id: str | None = None
+    is_active: bool
+
+
+class BrandUpsert(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+    remote_image_url: str | None = None
+    is_active: bool
+
+
+class AttributeUpsert(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+    is_active: bool
+
+
+class AttributeValueUpsert(BaseModel):
+    model_config = _STRICT
+    value: Text
+    remote_id: Text
+    is_active: bool
+    attribute: AttributeUpsert
+
+
+class CategoryRef(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+    parent_remote_id: str | None = None
+
+
+class BrandRef(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+
+
+class Supplier(BaseModel):
+    model_config = _STRICT
+    name: Text
+    remote_id: Text
+
+
+class ProductTranslation(BaseModel):
+    model_config = _STRICT
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+    name: Text
+
+
+class VariantTranslation(ProductTranslation):
+    description: str | None = None
+
+
+class AttributeRef(BaseModel):
+    model_config = _STRICT
+    name: Text
+    value: Text
+    remote_attribute_id: Text
+    remote_attribute_value_id: Text
+
+
+class VariantIn(BaseModel):
+    model_config = _STRICT
+    sku: Text
+    name: Text
+    retail_price: Number
+    price: Number
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    stock: Annotated[int, Field(ge=0)] | None = None
+    barcode: str | None = None
+    hs_code: str | None = None
+    gtin: str | None = None
+    default_image_url: Url | None = None
+    extra_images: list[Url] | None = None
+    description: str | None = None
+    weight: Number | None = None
+    height: Number | None = None
+    width: Number | None = None
+    length: Number | None = None
+    freight: Number | None = None
+    is_active: bool
+    supplier: Supplier
+    translations: list[VariantTranslation]
+    attributes: list[AttributeRef]
+
+    @model_validator(mode="after")
+    def _one_value_per_attribute(self) -> VariantIn:
+        ids = [a.remote_attribute_id for a in self.attributes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"attribute given twice: {', '.join(dupes)}")
+        return self
+
+
+class ProductUpsert(BaseModel):
+    model_config = _STRICT
+    name: Text
+    spu: Text
+    category: CategoryRef
+    brand: BrandRef
+    default_image_url: Url | None = None
+    tax: Number
+    is_active: bool
+    translations: list[ProductTranslation]
+    variants: Annotated[list[VariantIn], Field(min_length=1)]
+    guarantee: Number
+    fulfillment_day: Number
+
+    @model_validator(mode="after")
+    def _unique_skus(self) -> ProductUpsert:
+        skus = [v.sku for v in self.variants]
+        dupes = sorted({s for s in skus if skus.count(s) > 1})
+        if dupes:
+            raise ValueError(f"SKU given twice: {', '.join(dupes)}")
+        return self
+
+
+class PriceStockItem(BaseModel):
+    model_config = _STRICT
+    sku: Text
+    stock: Annotated[int, Field(ge=0)] | None = None
+    price: Number | None = None
+    retail_price: Number | None = None
+
+    @model_validator(mode="after")
+    def _something_to_update(self) -> PriceStockItem:
+        if self.stock is None and self.price is None and self.retail_price is None:
+            raise ValueError("nothing to update (no stock, price nor retail_price)")
+        return self
+
+
+SHAPES: dict[str, type[BaseModel]] = {
+    "category": CategoryUpsert, "brand": BrandUpsert, "attribute": AttributeUpsert,
+    "attribute_value": AttributeValueUpsert, "product": ProductUpsert, "price_stock_item": PriceStockItem,
+}
+
+
+def check(kind: str, body: dict) -> str | None:
+    """None when ``body`` is a valid request of ``kind``, else a readable reason naming the fields."""
+    try:
+        SHAPES[kind].model_validate(body)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err["loc"]) or "payload"
+            msg = "is required by Elryan" if err["type"] == "missing" else err["msg"]
+            parts.append(f"{where} {msg}")
+        return "; ".join(parts)
+    return None

@@ -1,0 +1,85 @@
+"""Incremental runs: an inventory adjustment (no write on the product) is picked up by the next run.
+
+Recorded as a sequence: full read -> (recording only: an inventory adjustment on CT-INC, done by the seed
+fixture over RPC, outside the cassettes) -> incremental read.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from connector.sources.odoo import OdooSettings, OdooSource
+from connector.sync.state import StateStore
+from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, password, seed_data, seed_rpc, settings_kwargs
+
+DOMAIN = ["|", ["categ_id.complete_name", "=like", "Connector Test%"], ["categ_id.name", "=", "Connector Inc"]]
+
+
+def _settings(version: int) -> OdooSettings:
+    return OdooSettings(**settings_kwargs(version, warehouses=seed_data.TEST_WAREHOUSES, domain=DOMAIN,
+                                          overlap_seconds=1))
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
+def test_inventory_adjustment_is_picked_up(version: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+    if RECORDING:
+        rpc = seed_rpc(version)
+        seed_data.set_inc_quantity(rpc, seed_data.INC_BEFORE)
+        time.sleep(3)  # leave the set-up adjustment outside the (1 s) overlap window
+    else:
+        monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+    state = StateStore.open(tmp_path / "state.sqlite")
+    source_key = f"odoo:{_settings(version).db}"
+    with odoo_cassette(version, "incremental_1_full") as cass:
+        full = OdooSource(_settings(version)).read(state=state, full=True)
+        full_calls = len(cass.requests)
+    cursor = state.get_cursor(source_key, "products")
+    assert cursor and cursor.endswith("Z")
+    before = {v.sku: v for p in full.products for v in p.variants}
+    assert before[seed_data.INC_SKU].stock["WH"].on_hand == seed_data.INC_BEFORE
+    assert len(before) > 60  # the whole catalogue
+
+    if RECORDING:
+        time.sleep(2)
+        seed_data.set_inc_quantity(rpc, seed_data.INC_AFTER)  # stock.quant + done stock.move; no product write
+
+    with odoo_cassette(version, "incremental_2_changes") as cass:
+        source = OdooSource(_settings(version))
+        inc = source.read(state=state, full=False)
+        bodies = [json.loads(r.body) for r in cass.requests]
+    after = {v.sku: v for p in inc.products for v in p.variants}
+    assert set(after) == {seed_data.INC_SKU}  # only the product whose stock changed
+    assert after[seed_data.INC_SKU].stock["WH"].on_hand == seed_data.INC_AFTER
+    assert after[seed_data.INC_SKU].stock["WH"].available == seed_data.INC_AFTER
+    # the change query watches product, template, stock moves and quants since cursor - overlap
+    change_query = [b for b in bodies if b["params"].get("method") == "execute_kw"
+                    and b["params"]["args"][6].get("fields") == ["product_tmpl_id"]]
+    assert len(change_query) == 1
+    domain = json.dumps(change_query[0]["params"]["args"][6]["domain"])
+    for probe in ('"write_date"', '"product_tmpl_id.write_date"', '"stock_move_ids.write_date"',
+                  '"stock_quant_ids.write_date"'):
+        assert probe in domain
+    assert len(bodies) <= full_calls + 1
+    assert state.get_cursor(source_key, "products") >= cursor
+    state.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
+def test_incremental_without_cursor_is_a_full_read(version: int, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """First run of a cron job: no cursor yet, so everything is read (replays the full-read cassette)."""
+    if RECORDING:
+        pytest.skip("replay only: shares the full-read cassette recorded above")
+    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+    state = StateStore.open(tmp_path / "state.sqlite")
+    with odoo_cassette(version, "incremental_1_full"):
+        result = OdooSource(_settings(version)).read(state=state, full=False)
+    assert len({v.sku for p in result.products for v in p.variants}) > 60
+    state.close()
