@@ -16,7 +16,6 @@ Requests match on method + path + the JSON-normalised (key-sorted, id- and passw
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib.util
 import json
@@ -174,22 +173,13 @@ def seed_rpc(version: int) -> Any:
     return seed_data.Rpc(url, db, os.environ.get("ODOO_USER", "admin"), password(version))
 
 
-@pytest.fixture
-def odoo_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Put each version's password (the placeholder when replaying) where ``password_env`` points."""
-    for version in VERSIONS:
-        with contextlib.suppress(RuntimeError):
-            monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replays must not touch the network: any socket connect fails (skipped while recording)."""
+def block_network(mp: pytest.MonkeyPatch) -> None:
+    """Replays must not touch the network: any socket connect fails (nothing is blocked while recording)."""
     if RECORDING:
         return
 
     def refuse(self: socket.socket, address: Any) -> None:
         raise RuntimeError(f"network blocked in replay tests (connect to {address!r})")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    mp.setattr(socket.socket, "connect", refuse)
+    mp.setattr(socket.socket, "connect_ex", refuse)

@@ -122,7 +122,7 @@ def test_budget_per_day_is_exhausted_cleanly() -> None:
     budget = Budget({"write": RateLimit("write", per_window=None, per_day=2)}, day=lambda: "2026-11-23")
     budget.acquire("write")
     budget.acquire("write")
-    with pytest.raises(BudgetExhausted, match="500|2/day"):
+    with pytest.raises(BudgetExhausted, match=r"\(2/day\)"):
         budget.acquire("write")
     assert budget.remaining_today("write") == 0
     tomorrow = Budget(budget.limits, budget.counter, day=lambda: "2026-11-24")

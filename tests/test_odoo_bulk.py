@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from connector.sources.odoo import OdooSettings, OdooSource
-from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, password, seed_data, settings_kwargs
+from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, password, seed_data, settings_kwargs
 
 MAX_CALLS = 15
 BULK_DOMAIN = [["categ_id.name", "=", seed_data.BULK_CATEG]]
@@ -25,8 +25,7 @@ def bulk_settings(version: int) -> OdooSettings:
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
 def test_thousand_variants_in_at_most_15_calls(version: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-    if not RECORDING:
-        monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+    block_network(monkeypatch)
     with odoo_cassette(version, "bulk_1000") as cass:
         source = OdooSource(bulk_settings(version))
         result = source.read()

@@ -15,6 +15,7 @@ from connector.model import Money, Product, Variant
 from connector.sources.base import SourceResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from tests.odoo_vcr import (
+    block_network,
     PLACEHOLDER,
     RECORDING,
     VERSIONS,
@@ -50,8 +51,7 @@ def catalogue(request: pytest.FixtureRequest) -> Iterator[Read]:
     version = request.param
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-        if not RECORDING:
-            mp.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("network blocked")))
+        block_network(mp)
         with odoo_cassette(version, "catalogue_full") as cass:
             source = OdooSource(catalogue_settings(version))
             result = source.read()

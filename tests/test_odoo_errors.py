@@ -12,14 +12,13 @@ from connector.errors import ConfigError, SourceError, UserError
 from connector.model import ABSENT
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
-from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, settings_kwargs
+from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, settings_kwargs
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
 def test_bad_credentials_name_the_settings(version: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONNECTOR_TEST_BAD_PASSWORD", "wrong-password-for-test")
-    if not RECORDING:
-        monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+    block_network(monkeypatch)
     settings = OdooSettings(**settings_kwargs(version, password_env="CONNECTOR_TEST_BAD_PASSWORD"))
     with odoo_cassette(version, "bad_credentials"), pytest.raises(SourceError) as err:
         OdooSource(settings).read()

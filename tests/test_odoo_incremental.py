@@ -15,7 +15,7 @@ import pytest
 
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sync.state import StateStore
-from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, password, seed_data, seed_rpc, settings_kwargs
+from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, password, seed_data, seed_rpc, settings_kwargs
 
 DOMAIN = ["|", ["categ_id.complete_name", "=like", "Connector Test%"], ["categ_id.name", "=", "Connector Inc"]]
 
@@ -33,7 +33,7 @@ def test_inventory_adjustment_is_picked_up(version: int, tmp_path: Path, monkeyp
         seed_data.set_inc_quantity(rpc, seed_data.INC_BEFORE)
         time.sleep(3)  # leave the set-up adjustment outside the (1 s) overlap window
     else:
-        monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+        block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
     source_key = f"odoo:{_settings(version).db}"
     with odoo_cassette(version, "incremental_1_full") as cass:
@@ -77,7 +77,7 @@ def test_incremental_without_cursor_is_a_full_read(version: int, tmp_path: Path,
     if RECORDING:
         pytest.skip("replay only: shares the full-read cassette recorded above")
     monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-    monkeypatch.setattr(socket.socket, "connect", lambda *a: (_ for _ in ()).throw(RuntimeError("no network")))
+    block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
     with odoo_cassette(version, "incremental_1_full"):
         result = OdooSource(_settings(version)).read(state=state, full=False)

@@ -88,7 +88,8 @@ def test_absent_column_later_does_not_resend(state: StateStore) -> None:
 
 def test_diff_payload_sends_only_new_or_changed_children() -> None:
     old = {"name": "x", "variants": [{"label": "M", "price": 1}, {"label": "L", "price": 2}]}
-    new = {"name": "x", "variants": [{"label": "M", "price": 1}, {"label": "L", "price": 3}, {"label": "XL", "price": 4}]}
+    new = {"name": "x",
+           "variants": [{"label": "M", "price": 1}, {"label": "L", "price": 3}, {"label": "XL", "price": 4}]}
     changes = diff_payload(old, new, frozenset(), {"variants": "label"})
     assert changes == {"variants": [{"label": "L", "price": 3}, {"label": "XL", "price": 4}]}
     assert diff_payload(old, old, frozenset(), {"variants": "label"}) == {}
