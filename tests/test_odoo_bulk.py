@@ -4,13 +4,12 @@ recorded requests."""
 from __future__ import annotations
 
 import json
-import socket
 from collections import Counter
 
 import pytest
 
 from connector.sources.odoo import OdooSettings, OdooSource
-from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, password, seed_data, settings_kwargs
+from tests.odoo_vcr import RECORDING, VERSIONS, block_network, odoo_cassette, password, seed_data, settings_kwargs
 
 MAX_CALLS = 15
 BULK_DOMAIN = [["categ_id.name", "=", seed_data.BULK_CATEG]]

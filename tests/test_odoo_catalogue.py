@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,10 +14,10 @@ from connector.model import Money, Product, Variant
 from connector.sources.base import SourceResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from tests.odoo_vcr import (
-    block_network,
     PLACEHOLDER,
     RECORDING,
     VERSIONS,
+    block_network,
     odoo_cassette,
     password,
     seed_data,

@@ -12,7 +12,7 @@ from connector.errors import ConfigError, SourceError, UserError
 from connector.model import ABSENT
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
-from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, settings_kwargs
+from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, settings_kwargs
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")

@@ -7,7 +7,6 @@ fixture over RPC, outside the cassettes) -> incremental read.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -15,7 +14,16 @@ import pytest
 
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sync.state import StateStore
-from tests.odoo_vcr import block_network, RECORDING, VERSIONS, odoo_cassette, password, seed_data, seed_rpc, settings_kwargs
+from tests.odoo_vcr import (
+    RECORDING,
+    VERSIONS,
+    block_network,
+    odoo_cassette,
+    password,
+    seed_data,
+    seed_rpc,
+    settings_kwargs,
+)
 
 DOMAIN = ["|", ["categ_id.complete_name", "=like", "Connector Test%"], ["categ_id.name", "=", "Connector Inc"]]
 

@@ -314,7 +314,7 @@ def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, keys: list
             parent_rows.setdefault(par, i)
     if not parent_rows:
         return
-    plain = {sku: i for sku, i in first_row.items() if sku in parent_rows and keys[i] != sku}
+    plain = {sku: i for sku, i in first_row.items() if sku in parent_rows and parents[i] != sku}
     if not plain:
         return
     sku_col = sheet.hm.fields["sku"].index

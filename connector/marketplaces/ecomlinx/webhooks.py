@@ -1,0 +1,228 @@
+"""Receiver for EcomLinx webhooks: verify, store once, acknowledge.
+
+Each POST carries ``{"event", "created_at", "data"}`` and ``X-EcomLinx-Signature: sha256=<hex>``, the
+HMAC-SHA256 of the *raw* body with the webhook's secret.  The receiver:
+
+- refuses bodies over ``max_body_bytes`` with 413 before reading them;
+- answers 401 when the signature header is missing or does not match (constant-time comparison);
+- answers 400 for a signed body that is not an event object;
+- stores accepted events in the state database (table ``ecomlinx_webhook_events``) under a key derived from
+  the event itself, so a redelivered event is acknowledged (200) but stored and processed only once.
+
+What to do with ``order.new`` / ``inventory.low`` beyond storing them comes with the order round trip: a
+``handler`` callback, called once per new event, is the hook for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from connector.jsonutil import canonical_json
+from connector.marketplaces.ecomlinx.statedb import ensure_tables
+from connector.sync.state import StateStore
+
+log = logging.getLogger("connector.ecomlinx.webhooks")
+
+SIGNATURE_HEADER = "X-EcomLinx-Signature"
+DEFAULT_MAX_BODY = 256 * 1024
+DEFAULT_PATH = "/hooks/ecomlinx"
+
+
+def expected_signature(secret: str | bytes, body: bytes) -> str:
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
+    """True when ``header`` (``sha256=<hex>``, or the bare hex) is the HMAC-SHA256 of ``body``."""
+    if not header or not secret:
+        return False
+    value = header.strip()
+    if value.lower().startswith("sha256="):
+        value = value[len("sha256="):]
+    return hmac.compare_digest(value.lower().encode("ascii", "replace"),
+                               expected_signature(secret, body).encode("ascii"))
+
+
+def event_key(event: dict[str, Any]) -> str:
+    """What makes two deliveries the same event: its ``id`` when EcomLinx sends one, else the event name,
+    its ``created_at`` and its data (compared as canonical JSON, so key order or spacing do not matter)."""
+    if isinstance(event.get("id"), str) and event["id"]:
+        return "id:" + event["id"]
+    text = canonical_json({"event": event.get("event"), "created_at": event.get("created_at"),
+                           "data": event.get("data")})
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    key: str
+    new: bool  # False: this event was already stored (a redelivery)
+
+
+class EventStore:
+    """Accepted events in the state database; safe to use from the receiver's threads."""
+
+    def __init__(self, state_path: str | Path) -> None:
+        # create/migrate the state file without taking the sync lock: the receiver runs beside syncs
+        StateStore.open(state_path, lock=False).close()
+        self._conn = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        ensure_tables(self._conn)
+        self._lock = threading.Lock()
+
+    def add(self, event: dict[str, Any], raw: bytes) -> Stored:
+        key = event_key(event)
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        with self._lock:
+            cur = self._conn.execute(
+                "INSERT INTO ecomlinx_webhook_events (event_key, event, created_at, received_at, body) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (event_key) DO NOTHING",
+                (key, str(event.get("event")), event.get("created_at"), now, raw.decode("utf-8")))
+            new = cur.rowcount == 1
+            if not new:
+                self._conn.execute("UPDATE ecomlinx_webhook_events SET deliveries = deliveries + 1 "
+                                   "WHERE event_key = ?", (key,))
+        return Stored(key, new)
+
+    def mark_processed(self, key: str) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        with self._lock:
+            self._conn.execute("UPDATE ecomlinx_webhook_events SET processed_at = ? WHERE event_key = ?", (now, key))
+
+    def remove(self, key: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM ecomlinx_webhook_events WHERE event_key = ?", (key,))
+
+    def events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT event_key, event, created_at, received_at, body, deliveries, "
+                                      "processed_at FROM ecomlinx_webhook_events ORDER BY received_at, event_key")
+            names = [d[0] for d in rows.description]
+            return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+class WebhookReceiver:
+    """``ThreadingHTTPServer`` on ``host:port`` answering POSTs to ``path``; ``port=0`` picks a free port."""
+
+    def __init__(self, secret: str, store: EventStore, *, host: str = "127.0.0.1", port: int = 0,
+                 path: str = DEFAULT_PATH, max_body_bytes: int = DEFAULT_MAX_BODY,
+                 handler: Handler | None = None) -> None:
+        if not secret:
+            raise ValueError("a webhook receiver needs the webhook secret")
+        self.secret, self.store, self.path = secret, store, path
+        self.max_body_bytes, self.handler = max_body_bytes, handler
+        self.counts = {"accepted": 0, "duplicate": 0, "refused": 0}
+        receiver = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "connector-webhooks"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+                status, body = receiver.handle(self.path, dict(self.headers.items()), self.rfile)
+                if status in (411, 413):
+                    self.close_connection = True
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("webhook %s", format % args)
+
+        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{self.path}"
+
+    def handle(self, path: str, headers: dict[str, str], rfile: Any) -> tuple[int, dict[str, Any]]:
+        """Decide on one delivery: (HTTP status, JSON answer)."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if path.split("?", 1)[0] != self.path:
+            return 404, {"error": "unknown path"}
+        if "chunked" in lowered.get("transfer-encoding", "").lower():
+            return 411, {"error": "a Content-Length is required"}
+        try:
+            length = int(lowered.get("content-length", ""))
+        except ValueError:
+            return 411, {"error": "a Content-Length is required"}
+        if length < 0:
+            return 411, {"error": "a Content-Length is required"}
+        if length > self.max_body_bytes:
+            self.counts["refused"] += 1
+            return 413, {"error": f"body over {self.max_body_bytes} bytes"}
+        raw = rfile.read(length) if length else b""
+        if not verify_signature(self.secret, raw, lowered.get(SIGNATURE_HEADER.lower())):
+            self.counts["refused"] += 1
+            log.warning("webhook refused: missing or bad %s", SIGNATURE_HEADER)
+            return 401, {"error": "missing or invalid signature"}
+        try:
+            event = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return 400, {"error": "the body is not JSON"}
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            return 400, {"error": "the body is not an EcomLinx event"}
+        stored = self.store.add(event, raw)
+        if not stored.new:
+            self.counts["duplicate"] += 1
+            return 200, {"ok": True, "duplicate": True}
+        if self.handler is not None:
+            try:
+                self.handler(event)
+            except Exception:
+                log.exception("webhook handler failed on %s", event.get("event"))
+                self.store.remove(stored.key)  # not processed: a redelivery gets its chance
+                return 500, {"error": "the event could not be processed"}
+        self.counts["accepted"] += 1
+        self.store.mark_processed(stored.key)
+        return 200, {"ok": True, "duplicate": False}
+
+    def start(self) -> WebhookReceiver:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="ecomlinx-webhooks", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._httpd.server_close()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

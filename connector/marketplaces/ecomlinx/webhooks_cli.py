@@ -1,0 +1,161 @@
+"""``connector webhooks register|list|delete|serve`` (wired in connector/cli.py).
+
+The API key comes from ``ECOMLINX_API_KEY`` (or the credentials file), the webhook secret from
+``ECOMLINX_WEBHOOK_SECRET`` (or ``--secret-env NAME``): secrets are never command-line arguments, which any
+user of the machine can read in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from connector.errors import EXIT_OK, EXIT_USAGE, ConfigError, MarketplaceUnreachable
+
+SECRET_ENV = "ECOMLINX_WEBHOOK_SECRET"
+
+
+def _parser(action: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"connector webhooks {action}")
+    if action in ("register", "list", "delete"):
+        p.add_argument("--base-url", help="EcomLinx API base URL (default: the real API; a sandbox for tests)")
+        p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    if action == "register":
+        p.add_argument("--url", required=True, help="HTTPS URL EcomLinx will POST events to")
+        p.add_argument("--events", required=True,
+                       help="comma-separated event names, e.g. order.new,inventory.low")
+        p.add_argument("--secret-env", default=SECRET_ENV,
+                       help=f"environment variable holding the signing secret (default {SECRET_ENV})")
+    elif action == "delete":
+        p.add_argument("webhook_id")
+    elif action == "serve":
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8788)
+        p.add_argument("--path", default="/hooks/ecomlinx")
+        p.add_argument("--state", type=Path, help="state database the events are stored in "
+                                                  "(default: the default sync state file)")
+        p.add_argument("--max-body", type=int, default=256 * 1024, help="largest accepted body in bytes")
+        p.add_argument("--secret-env", default=SECRET_ENV,
+                       help=f"environment variable holding the signing secret (default {SECRET_ENV})")
+    return p
+
+
+def run(action: str, argv: list[str]) -> int:
+    """Entry point of ``connector webhooks ACTION ...``; returns the exit code."""
+    parser = _parser(action)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    if action == "serve":
+        return _serve(args)
+    client = _client(args.base_url)
+    try:
+        if action == "list":
+            hooks = client.list_webhooks()
+            _show(args, hooks, lambda h: f"{h.get('id')}  {h.get('status')}  {h.get('url')}  "
+                                         f"{','.join(h.get('events') or [])}")
+        elif action == "register":
+            events = [e.strip() for e in args.events.split(",") if e.strip()]
+            if not events:
+                raise ConfigError("--events needs at least one event name")
+            secret = os.environ.get(args.secret_env) or None
+            if secret is None:
+                raise ConfigError(f"set {args.secret_env} to the webhook signing secret: the receiver "
+                                  "refuses unsigned events")
+            hook = client.register_webhook(args.url, events, secret)
+            _show(args, [hook], lambda h: f"registered {h.get('id')} for {h.get('url')} "
+                                          f"({','.join(h.get('events') or [])})")
+        elif action == "delete":
+            answer = client.delete_webhook(args.webhook_id)
+            _show(args, [answer], lambda a: f"deleted {a.get('id')}")
+        else:
+            raise ConfigError(f"unknown webhooks action {action!r}")
+    except _api_errors() as exc:
+        raise ConfigError(f"EcomLinx refused: {exc}") from None
+    finally:
+        client.http.close()
+    return EXIT_OK
+
+
+def _api_errors() -> tuple[type[Exception], ...]:
+    from connector.marketplaces.ecomlinx.errors import BadRequest, Conflict, NotFound
+
+    return (BadRequest, Conflict, NotFound)
+
+
+def _client(base_url: str | None) -> Any:
+    from connector.config import load_secret
+    from connector.http import HttpClient
+    from connector.marketplaces.ecomlinx import PLUGIN
+    from connector.marketplaces.ecomlinx.client import EcomLinxClient
+    from connector.marketplaces.ecomlinx.errors import Forbidden, Unauthorized
+
+    secret = load_secret(PLUGIN.name, PLUGIN.credential_env)
+    if not secret:
+        raise ConfigError(f"no credentials for EcomLinx: set {PLUGIN.credential_env} in the environment")
+    http = HttpClient(base_url or PLUGIN.default_base_url, auth=lambda: PLUGIN.auth_headers(secret), max_retries=3)
+    client = EcomLinxClient(http)
+    original = client._call
+
+    def call(*a: Any, **kw: Any) -> Any:
+        from connector.http import TransportError
+
+        try:
+            return original(*a, **kw)
+        except (Unauthorized, Forbidden) as exc:
+            raise MarketplaceUnreachable(f"EcomLinx refused the API key: {exc.message}") from None
+        except TransportError as exc:
+            raise MarketplaceUnreachable(str(exc)) from None
+
+    client._call = call  # type: ignore[method-assign]
+    return client
+
+
+def _show(args: argparse.Namespace, items: list[dict[str, Any]], line: Any) -> None:
+    from connector.console import out
+
+    if args.json:
+        print(json.dumps(items if len(items) != 1 or args_is_list(args) else items[0], indent=2, ensure_ascii=False))
+        return
+    if not items:
+        out.print("no webhooks registered")
+    for item in items:
+        out.print(line(item), markup=False)
+
+
+def args_is_list(args: argparse.Namespace) -> bool:
+    return not hasattr(args, "url") and not hasattr(args, "webhook_id")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from connector.config import default_state_dir
+    from connector.console import out
+    from connector.marketplaces.ecomlinx.webhooks import EventStore, WebhookReceiver
+
+    secret = os.environ.get(args.secret_env)
+    if not secret:
+        raise ConfigError(f"set {args.secret_env} to the webhook signing secret (the one given at registration)")
+    if args.max_body < 1:
+        raise ConfigError("--max-body must be a positive number of bytes")
+    state_path = args.state or default_state_dir() / "default.sqlite"
+    store = EventStore(state_path)
+    try:
+        receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path,
+                                   max_body_bytes=args.max_body)
+    except OSError as exc:
+        store.close()
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    out.print(f"receiving EcomLinx webhooks on {receiver.url} (events stored in {state_path}; Ctrl-C to stop)")
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+        out.print(f"stopped: {receiver.counts['accepted']} accepted, {receiver.counts['duplicate']} duplicate(s), "
+                  f"{receiver.counts['refused']} refused")
+    return EXIT_OK

@@ -1,0 +1,231 @@
+"""Every issue type of the spreadsheet reader, with its sheet, row, column and raw value."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from connector.sources.spreadsheet import read_spreadsheet
+from tests.test_spreadsheet_read import write_xlsx
+
+HEAD = ["Parent SKU", "SKU*", "Name*", "Price*", "Barcode", "Brand", "Category", "Attribute: Size",
+        "Stock: Main"]
+
+
+def read(tmp_path: Path, rows: list[list], **sheets: list[list]):
+    return read_spreadsheet(write_xlsx(tmp_path / "c.xlsx", {"Products": [HEAD, *rows], **sheets}))
+
+
+def issue_tuples(result):
+    return [(i.sheet, i.row, i.column, i.value, i.reason) for i in result.issues]
+
+
+def skipped(result):
+    return {r.ref.row: r.skipped_reason for r in result.rows if r.skipped_reason and r.ref.origin == "Products"}
+
+
+def test_missing_required_values(tmp_path):
+    result = read(tmp_path, [
+        [None, None, "no sku", 1],
+        [None, "B", "no price", None],
+        [None, "C", None, 3],
+        [None, "D", "ok", 4],
+    ])
+    assert issue_tuples(result) == [
+        ("Products", 2, "SKU*", "", "missing required value"),
+        ("Products", 3, "Price*", "", "missing required value"),
+        ("Products", 4, "Name*", "", "missing required value"),
+    ]
+    assert [p.key for p in result.products] == ["D"]
+    assert set(skipped(result)) == {2, 3, 4}
+    assert skipped(result)[3] == "Price*: missing required value"
+
+
+def test_text_in_number_column_and_negative_price(tmp_path):
+    result = read(tmp_path, [[None, "A", "a", "abc"], [None, "B", "b", -5], [None, "C", "c", "12,5"]])
+    assert issue_tuples(result) == [
+        ("Products", 2, "Price*", "abc", "text in a number column"),
+        ("Products", 3, "Price*", -5.0, "negative price"),
+    ]
+    assert result.issues[0].col_index == 3 and result.issues[0].sku == "A"
+    assert [p.variants[0].price.amount for p in result.products] == [Decimal("12.5")]
+
+
+def test_negative_and_fractional_stock(tmp_path):
+    result = read(tmp_path, [[None, "A", "a", 1, None, None, None, None, -1],
+                             [None, "B", "b", 1, None, None, None, None, 2.5],
+                             [None, "C", "c", 1, None, None, None, None, "x"]],
+                  **{"Stock - Depot": [["SKU", "Quantity"], ["C", -3]]})
+    assert issue_tuples(result) == [
+        ("Products", 2, "Stock: Main", -1.0, "negative stock"),
+        ("Products", 3, "Stock: Main", 2.5, "not a whole number"),
+        ("Products", 4, "Stock: Main", "x", "text in a number column"),
+        ("Stock - Depot", 2, "Quantity", -3.0, "negative stock"),
+    ]
+    assert result.products == []
+
+
+def test_duplicate_sku_names_the_first_row(tmp_path):
+    result = read(tmp_path, [[None, "A", "a", 1], [None, "B", "b", 1], [None, "A", "again", 2],
+                             [None, "A", "third", 3]])
+    assert issue_tuples(result) == [
+        ("Products", 4, "SKU*", "A", "duplicate SKU (first seen on row 2)"),
+        ("Products", 5, "SKU*", "A", "duplicate SKU (first seen on row 2)"),
+    ]
+    assert [(p.key, p.name) for p in result.products] == [("A", "a"), ("B", "b")]
+
+
+def test_barcodes(tmp_path):
+    result = read(tmp_path, [
+        [None, "A", "a", 1, "4006381333931"],  # EAN-13 ok
+        [None, "B", "b", 1, "4006381333932"],  # bad check digit
+        [None, "C", "c", 1, "96385074"],  # EAN-8 ok
+        [None, "D", "d", 1, "036000291452"],  # UPC-A ok
+        [None, "E", "e", 1, "10012345678902"],  # GTIN-14 ok
+        [None, "F", "f", 1, "40063813339X1"],
+        [None, "G", "g", 1, 36000291452],  # typed as a number: lost its leading zero
+        [None, "H", "h", 1, "12345"],
+    ])
+    assert issue_tuples(result) == [
+        ("Products", 3, "Barcode", "4006381333932", "bad barcode check digit (expected 1)"),
+        ("Products", 7, "Barcode", "40063813339X1", "barcode must contain only digits"),
+        ("Products", 8, "Barcode", 36000291452.0,
+         "barcode must have 8, 12, 13 or 14 digits, not 11 (typed as a number, it may have lost leading "
+         "zeros: format the column as text)"),
+        ("Products", 9, "Barcode", "12345", "barcode must have 8, 12, 13 or 14 digits, not 5"),
+    ]
+    assert [p.key for p in result.products] == ["A", "C", "D", "E"]
+
+
+def test_variant_rows_must_agree_blank_inherits(tmp_path):
+    result = read(tmp_path, [
+        ["TS", "TS-S", "T-shirt", 1, None, "Acme", "Fashion > Men", "S"],
+        ["TS", "TS-M", None, 1, None, None, None, "M"],  # blank: inherits
+        ["TS", "TS-L", "T-shirt", 1, None, "Acme", "Fashion > Men", "L"],  # same values: fine
+        ["TS", "TS-XL", "Tee", 1, None, "Other", "Fashion > Women", "XL"],  # disagrees three times
+    ])
+    assert issue_tuples(result) == [
+        ("Products", 5, "Name*", "Tee", "differs from row 2 of Parent SKU 'TS' ('T-shirt'); leave it blank "
+                                        "to inherit"),
+        ("Products", 5, "Brand", "Other", "differs from row 2 of Parent SKU 'TS' ('Acme'); leave it blank to "
+                                          "inherit"),
+        ("Products", 5, "Category", "Fashion > Women",
+         "differs from row 2 of Parent SKU 'TS' ('Fashion > Men'); leave it blank to inherit"),
+    ]
+    (p,) = result.products
+    assert [v.sku for v in p.variants] == ["TS-S", "TS-M", "TS-L"]
+    assert (p.name, p.brand, p.category_path) == ("T-shirt", "Acme", ["Fashion", "Men"])
+    assert skipped(result) == {5: result.rows[3].skipped_reason}
+    assert "Name*: differs from row 2" in skipped(result)[5]
+
+
+def test_parent_sku_also_used_as_plain_sku(tmp_path):
+    result = read(tmp_path, [[None, "TS", "plain", 1], ["TS", "TS-S", "T-shirt", 1, None, None, None, "S"],
+                             [None, "OK", "ok", 1]])
+    assert issue_tuples(result) == [
+        ("Products", 2, "SKU*", "TS", "SKU 'TS' is also used as Parent SKU (row 3)"),
+        ("Products", 3, "Parent SKU", "TS", "Parent SKU 'TS' is also the SKU of another product (row 2)"),
+    ]
+    assert [p.key for p in result.products] == ["OK"]
+
+
+def test_stock_rows_for_unknown_or_skipped_skus(tmp_path):
+    result = read(tmp_path, [[None, "A", "a", 1], [None, "B", "b", "oops"]],
+                  **{"Stock - Shop": [["SKU*", "Quantity*"], ["A", 1], ["ZZZ", 4], ["B", 2], ["A", 5],
+                                      [None, 3], ["EXAMPLE-X", 1], ["C", None]]})
+    stock_issues = [t for t in issue_tuples(result) if t[0] == "Stock - Shop"]
+    assert stock_issues == [
+        ("Stock - Shop", 3, "SKU*", "ZZZ", "SKU not found in sheet 'Products'"),
+        ("Stock - Shop", 5, "SKU*", "A", "duplicate SKU (first seen on row 2)"),
+        ("Stock - Shop", 6, "SKU*", "", "missing required value"),
+        ("Stock - Shop", 8, "Quantity*", "", "missing required value"),
+    ]
+    rows = {r.ref.row: r.skipped_reason for r in result.rows if r.ref.origin == "Stock - Shop"}
+    assert rows[2] is None
+    assert rows[4] == "SKU 'B' skipped in sheet 'Products' (row 3)"  # no second issue for the same mistake
+    assert 7 not in rows  # example row
+    assert result.products[0].variants[0].stock["Shop"].available == 1
+
+
+def test_yes_no_and_currency(tmp_path):
+    path = write_xlsx(tmp_path / "y.xlsx", {"Products": [["SKU", "Name", "Price", "Active", "Currency"],
+                                                         ["A", "a", 1, "maybe", "MRU"], ["B", "b", 1, "Non", "euro"],
+                                                         ["C", "c", 1, "لا", "eur"]]})
+    result = read_spreadsheet(path)
+    assert issue_tuples(result) == [
+        ("Products", 2, "Active", "maybe", "expected Yes or No"),
+        ("Products", 3, "Currency", "euro", "currency must be a 3-letter code such as MRU"),
+    ]
+    (p,) = result.products
+    assert p.variants[0].active is False and p.active is False
+    assert p.variants[0].price.currency == "EUR"
+
+
+def _patch_sheet_xml(path: Path, replace: dict[str, str]) -> None:
+    tmp = path.with_suffix(".tmp")
+    shutil.move(path, tmp)
+    with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for old, new in replace.items():
+                    assert old in text, old
+                    text = text.replace(old, new)
+                data = text.encode()
+            dst.writestr(item, data)
+    tmp.unlink()
+
+
+def test_formula_without_cached_value_and_error_cells(tmp_path):
+    path = write_xlsx(tmp_path / "f.xlsx", {"Products": [
+        ["SKU", "Name", "Price", "Barcode", "Brand"],
+        ["A", "a", "=2*3", None],  # openpyxl writes no cached value
+        ["B", "b", "#N/A", None],  # an error cell (t="e")
+        ["C", "c", 5, "#DIV/0!"],
+        ["D", "d", 7, None],
+        ["E", "e", 8, None, '=""'],
+    ]})
+    # E6 as Excel saves a formula whose result is an empty string: a real empty value, not an error
+    _patch_sheet_xml(path, {'<c r="E6"><f>""</f><v /></c>': '<c r="E6" t="str"><f>""</f><v></v></c>'})
+    result = read_spreadsheet(path)
+    assert issue_tuples(result) == [
+        ("Products", 2, "Price", "=2*3",
+         "formula without a cached value (open the file in Excel or LibreOffice and save it again)"),
+        ("Products", 3, "Price", "#N/A", "error value in the cell (#N/A)"),
+        ("Products", 4, "Barcode", "#DIV/0!", "error value in the cell (#DIV/0!)"),
+    ]
+    assert [p.key for p in result.products] == ["D", "E"]
+    assert result.products[1].brand is None
+
+
+def test_formula_with_cached_value_is_fine(tmp_path):
+    path = write_xlsx(tmp_path / "g.xlsx", {"Products": [["SKU", "Name", "Price"], ["A", "a", "=2*3"]]})
+    # what Excel saves: the formula and its cached result
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    old = xml[xml.index('<c r="C2"'):xml.index("</c>", xml.index('<c r="C2"')) + 4]
+    _patch_sheet_xml(path, {old: '<c r="C2"><f>2*3</f><v>6</v></c>'})
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    assert result.products[0].variants[0].price.amount == Decimal(6)
+
+
+def test_a_bad_row_is_skipped_others_carry_on(tmp_path):
+    result = read(tmp_path, [["TS", "TS-S", "T", 1, None, None, None, "S"],
+                             ["TS", "TS-M", None, "x", None, None, None, "M"],
+                             ["TS", "TS-L", None, 3, None, None, None, "L"]])
+    (p,) = result.products
+    assert [v.sku for v in p.variants] == ["TS-S", "TS-L"]
+    assert [(r.sku, r.skipped_reason) for r in result.rows] == [
+        ("TS-S", None), ("TS-M", "Price*: text in a number column"), ("TS-L", None)]
+
+
+def test_product_without_a_name_skips_its_variants(tmp_path):
+    result = read(tmp_path, [["TS", "TS-S", None, 1], ["TS", "TS-M", None, 2]])
+    assert issue_tuples(result) == [("Products", 2, "Name*", "", "missing required value")]
+    assert result.products == []
+    assert [r.skipped_reason for r in result.rows] == [
+        "Name*: missing required value", "product 'TS' has no name (row 2)"]
