@@ -255,6 +255,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from connector.console import out
     from connector.marketplaces.registry import get_plugin
 
+    if args.marketplace == "aleta":  # a source, not a marketplace plugin: a generated supplier catalogue
+        from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
+
+        server = create_sandbox(port=args.port, db_path=args.db, keys=args.key, variants=3000)
+        key = args.key[0] if args.key else SANDBOX_KEY
+        out.print(f"Aleta sandbox on {server.api_url} (key {key}, 3,000 variants; Ctrl-C to stop)")
+        server.serve_forever()
+        return EXIT_OK
     plugin = get_plugin(args.marketplace)
     if plugin.create_sandbox is None:
         from connector.errors import ConfigError

@@ -139,7 +139,9 @@ def make_vcr(version: int) -> vcr.VCR:
 
 @contextmanager
 def odoo_cassette(version: int, name: str) -> Iterator[Any]:
-    """Replay (or, with ODOO_RECORD=1, record) ``cassettes/odoo<version>/<name>.yaml``."""
+    """Replay (or, with ODOO_RECORD=1, record afresh) ``cassettes/odoo<version>/<name>.yaml``."""
+    if RECORDING:  # vcrpy's "all" mode appends to an existing cassette: start from an empty one
+        (CASSETTES / f"odoo{version}" / f"{name}.yaml").unlink(missing_ok=True)
     with make_vcr(version).use_cassette(f"{name}.yaml", allow_playback_repeats=False) as cass:
         yield cass
 

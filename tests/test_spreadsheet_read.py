@@ -272,13 +272,13 @@ def test_corrupt_workbook(tmp_path):
 
 def test_no_products_sheet(tmp_path):
     path = write_xlsx(tmp_path / "p.xlsx", {"Sheet1": [["SKU", "Name", "Price"]]})
-    with pytest.raises(SourceError, match="no 'Products' sheet.*'Sheet1'"):
+    with pytest.raises(SourceError, match=r"no 'Products' sheet.*'Sheet1'"):
         read_spreadsheet(path)
 
 
 def test_no_sku_column(tmp_path):
     path = write_xlsx(tmp_path / "p.xlsx", {"Products": [["Code", "Name", "Price"], ["A", "a", 1]]})
-    with pytest.raises(SourceError, match="no SKU column.*'Code'"):
+    with pytest.raises(SourceError, match=r"no SKU column.*'Code'"):
         read_spreadsheet(path)
 
 

@@ -49,6 +49,10 @@ class MemoryCounter:
         self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
 
 
+WINDOW_MARGIN = 0.5
+"""Seconds added to a window wait so that a call never lands on the marketplace's window edge."""
+
+
 def utc_day() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
@@ -94,7 +98,8 @@ class Budget:
                         window.popleft()
                     if len(window) < limit.per_window:
                         break
-                    pause = window[0] + limit.window_seconds - now
+                    # a little past the edge: the marketplace's clock and window are not exactly ours
+                    pause = window[0] + limit.window_seconds - now + WINDOW_MARGIN
                     self._sleep(pause)
                     waited += pause
                 window.append(self._clock())

@@ -85,7 +85,11 @@ def run_sync(source: SourceResult, opts: SyncOptions,
                       timeout=opts.http_timeout, max_retries=opts.max_retries)
     adapter = (plugin.make_adapter(http, settings, account, secret=secret) if plugin.adapter_takes_secret
                else plugin.make_adapter(http, settings, account))
-    plan = build_plan(source.products, mapping, adapter, state, opts.target, account,
+    # Optional adapter hook: reshape products before planning (EcomLinx: one product per SKU) and keep the
+    # state for its own caches.
+    prepare = getattr(adapter, "prepare", None)
+    products = prepare(source.products, state) if prepare is not None else source.products
+    plan = build_plan(products, mapping, adapter, state, opts.target, account,
                       defaults=settings.get("defaults") or {})
     results: dict = {}
     if not opts.dry_run:
@@ -103,6 +107,11 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
     report.operations = count_operations(plan, results)
+    extras = getattr(adapter, "report_extras", None)  # optional adapter hook: extra counts and notes
+    if extras is not None and not opts.dry_run:
+        counts, notes = extras()
+        report.operations.update(counts)
+        report.notes.extend(notes)
     report.http = {
         "requests": dict(http.stats.requests), "total_requests": http.stats.total,
         "retries": http.stats.retries, "throttled_429": http.stats.throttled,

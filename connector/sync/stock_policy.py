@@ -33,8 +33,16 @@ class StockPolicy:
             raise ConfigError("stock buffer and maximum cannot be negative")
 
     def listed(self, variant: Variant, kind: str = "stocked") -> int | None:
-        """The quantity to list, or ``ABSENT`` when the source said nothing about this variant's stock."""
-        if not variant.stock_known or kind not in STOCK_KINDS:
+        """The quantity to list, or ``ABSENT`` when the source said nothing about this variant's stock.
+
+        An archived (inactive) stocked variant lists 0: that is how a single archived variant of an active
+        product is disabled on marketplaces whose variants have no status of their own.
+        """
+        if kind not in STOCK_KINDS:
+            return ABSENT
+        if not variant.active:
+            return 0
+        if not variant.stock_known:
             return ABSENT
         total = 0
         for name, level in variant.stock.items():

@@ -136,8 +136,12 @@ class EcomLinxAdapter:
                     result = self._push_one(op, sink)
                 except _Stop as stop:
                     rest = ordered[i + 1:]
+                    # SKUs the loaded map already says EcomLinx lacks are still reported as such, not deferred
+                    lacking = [o for o in rest if self._index is not None and self._index.known_missing(o.key)]
+                    sink.done(0, [self._unmatched(o, Match(o.key, None)) for o in lacking])
+                    missing.extend(o.key for o in lacking)
                     sink.done(0, [ItemResult(o, ok=False, deferred=True, message=f"not sent: {stop.cause}")
-                                  for o in rest])
+                                  for o in rest if o not in lacking])
                     if isinstance(stop.cause, _STOP):
                         raise MarketplaceUnreachable(str(stop.cause)) from None
                     return

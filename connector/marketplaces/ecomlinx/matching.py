@@ -72,6 +72,10 @@ class SkuIndex:
             return Match(sku, None)
         return Match(sku, entry[0], entry[1])
 
+    def known_missing(self, sku: str) -> bool:
+        """True when the map is loaded (no request needed) and has no product with ``sku``."""
+        return self._map is not None and sku not in self._map
+
     def refresh(self) -> int:
         """Read the whole listing (every page) and replace the cached map; returns how many products."""
         found: dict[str, list[str]] = {}

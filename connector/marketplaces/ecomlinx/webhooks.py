@@ -137,7 +137,7 @@ class WebhookReceiver:
             protocol_version = "HTTP/1.1"
             server_version = "connector-webhooks"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            def do_POST(self) -> None:
                 status, body = receiver.handle(self.path, dict(self.headers.items()), self.rfile)
                 if status in (411, 413):
                     self.close_connection = True

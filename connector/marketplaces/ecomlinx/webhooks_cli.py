@@ -52,12 +52,15 @@ def run(action: str, argv: list[str]) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if action == "serve":
         return _serve(args)
+    from connector.http import TransportError
+    from connector.marketplaces.ecomlinx.errors import EcomLinxError, Forbidden, Unauthorized
+
     client = _client(args.base_url)
     try:
         if action == "list":
             hooks = client.list_webhooks()
-            _show(args, hooks, lambda h: f"{h.get('id')}  {h.get('status')}  {h.get('url')}  "
-                                         f"{','.join(h.get('events') or [])}")
+            _show(args.json, hooks, [f"{h.get('id')}  {h.get('status')}  {h.get('url')}  "
+                                     f"{','.join(h.get('events') or [])}" for h in hooks] or ["no webhooks registered"])
         elif action == "register":
             events = [e.strip() for e in args.events.split(",") if e.strip()]
             if not events:
@@ -67,24 +70,22 @@ def run(action: str, argv: list[str]) -> int:
                 raise ConfigError(f"set {args.secret_env} to the webhook signing secret: the receiver "
                                   "refuses unsigned events")
             hook = client.register_webhook(args.url, events, secret)
-            _show(args, [hook], lambda h: f"registered {h.get('id')} for {h.get('url')} "
-                                          f"({','.join(h.get('events') or [])})")
+            _show(args.json, hook, [f"registered {hook.get('id')} for {hook.get('url')} "
+                                    f"({','.join(hook.get('events') or [])})"])
         elif action == "delete":
             answer = client.delete_webhook(args.webhook_id)
-            _show(args, [answer], lambda a: f"deleted {a.get('id')}")
+            _show(args.json, answer, [f"deleted {answer.get('id')}"])
         else:
             raise ConfigError(f"unknown webhooks action {action!r}")
-    except _api_errors() as exc:
-        raise ConfigError(f"EcomLinx refused: {exc}") from None
+    except (Unauthorized, Forbidden) as exc:
+        raise MarketplaceUnreachable(f"EcomLinx refused the API key: {exc.message}") from None
+    except TransportError as exc:
+        raise MarketplaceUnreachable(str(exc)) from None
+    except EcomLinxError as exc:
+        raise ConfigError(f"EcomLinx refused: {exc.message} ({exc.code})") from None
     finally:
         client.http.close()
     return EXIT_OK
-
-
-def _api_errors() -> tuple[type[Exception], ...]:
-    from connector.marketplaces.ecomlinx.errors import BadRequest, Conflict, NotFound
-
-    return (BadRequest, Conflict, NotFound)
 
 
 def _client(base_url: str | None) -> Any:
@@ -92,43 +93,22 @@ def _client(base_url: str | None) -> Any:
     from connector.http import HttpClient
     from connector.marketplaces.ecomlinx import PLUGIN
     from connector.marketplaces.ecomlinx.client import EcomLinxClient
-    from connector.marketplaces.ecomlinx.errors import Forbidden, Unauthorized
 
     secret = load_secret(PLUGIN.name, PLUGIN.credential_env)
     if not secret:
         raise ConfigError(f"no credentials for EcomLinx: set {PLUGIN.credential_env} in the environment")
     http = HttpClient(base_url or PLUGIN.default_base_url, auth=lambda: PLUGIN.auth_headers(secret), max_retries=3)
-    client = EcomLinxClient(http)
-    original = client._call
-
-    def call(*a: Any, **kw: Any) -> Any:
-        from connector.http import TransportError
-
-        try:
-            return original(*a, **kw)
-        except (Unauthorized, Forbidden) as exc:
-            raise MarketplaceUnreachable(f"EcomLinx refused the API key: {exc.message}") from None
-        except TransportError as exc:
-            raise MarketplaceUnreachable(str(exc)) from None
-
-    client._call = call  # type: ignore[method-assign]
-    return client
+    return EcomLinxClient(http)
 
 
-def _show(args: argparse.Namespace, items: list[dict[str, Any]], line: Any) -> None:
+def _show(as_json: bool, payload: Any, lines: list[str]) -> None:
     from connector.console import out
 
-    if args.json:
-        print(json.dumps(items if len(items) != 1 or args_is_list(args) else items[0], indent=2, ensure_ascii=False))
+    if as_json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    if not items:
-        out.print("no webhooks registered")
-    for item in items:
-        out.print(line(item), markup=False)
-
-
-def args_is_list(args: argparse.Namespace) -> bool:
-    return not hasattr(args, "url") and not hasattr(args, "webhook_id")
+    for line in lines:
+        out.print(line, markup=False)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -134,7 +134,9 @@ class ElryanAdapter:
         needs = _needs_by_product(dependencies)
         for op in ready:
             broken = [d for d in needs.get(op.key, []) if d in failed]
-            if broken:
+            if run.stopped is not None:
+                run.deferred([op])
+            elif broken:
                 kind, rid = broken[0]
                 run.blocked(op, f"not sent: {kind.replace('_', ' ')} {rid} failed: {failed[broken[0]]}")
             else:

@@ -167,7 +167,7 @@ class AletaClient:
         if resp.status_code == 404 and allow_404:
             return None
         if resp.status_code in (401, 403):
-            key_env = "the key" if self.auth == "header" else "the key (sent as ?api_key=)"
+            key_env = "the key" if self.auth == "header" else "the key (sent in the query string)"
             raise MarketplaceUnreachable(
                 f"Aleta refused {key_env} on GET {shown} (HTTP {resp.status_code}: {_message(resp)}); "
                 "check the environment variable named by 'api_key_env' (default ALETA_API_KEY)")

@@ -311,6 +311,8 @@ class AletaSandbox(SandboxServer):
                     levels.setdefault(r["inventory_item_id"], []).append(r)
         rows = []
         for v in variants:
+            if v["inventory_item_id"] not in levels:  # not stocked anywhere (untracked): no row
+                continue
             locs = []
             for r in levels.get(v["inventory_item_id"], []):
                 if r["location_id"] not in locations or (location_id and r["location_id"] != location_id):

@@ -101,7 +101,7 @@ def generate(variants: int = 3000, seed: int = 1, locations: int = 2) -> tuple[l
         status = "draft" if roll < 0.04 else "archived" if roll < 0.08 else "active"
         image = f"https://cdn.shopify.com/s/files/1/0000/0000/products/{handle}.jpg?v=1"
         images = [{"url": image, "alt": handle_base}] + [
-            {"url": v["image_url"], "alt": v["title"]} for v in product_variants if v["title"] != "Default Title"]
+            {"url": v["image_url"], "alt": v["title"]} for v in product_variants]  # Shopify: among the product's
         products.append({
             "id": f"gid://shopify/Product/{10000 + n}",
             "title": f"{handle_base} {n}",

@@ -5,8 +5,35 @@ behind ``OdooBackend`` (``backend.py``) so the JSON-RPC client (odoorpc) and the
 interchangeable.
 """
 
-from connector.sources.odoo.reader import OdooSource
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from connector.sources.base import SourceResult
+from connector.sources.odoo.reader import CURSOR_NAME, OdooSource
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
-__all__ = ["OdooSettings", "OdooSource", "parse_version"]
+__all__ = ["OdooSettings", "OdooSource", "parse_version", "read_profile_source"]
+
+_ENV_SETTINGS = {"url": "ODOO_URL", "db": "ODOO_DB", "user": "ODOO_USER"}
+
+
+def read_profile_source(config: dict[str, Any], state: Any, full: bool) -> SourceResult:
+    """Read Odoo for a sync profile (``source: {type: odoo, url: ..., db: ..., ...}``) or, with
+    ``connector sync --source odoo``, from ``ODOO_URL``/``ODOO_DB``/``ODOO_USER``/``ODOO_PASSWORD``.
+
+    The incremental cursor is returned in ``SourceResult.cursors``: the CLI saves it only once every target
+    confirmed the push, so a failed run reads the same changes again.
+    """
+    data = {k: v for k, v in config.items() if k not in ("type", "from_env")}
+    if config.get("from_env"):
+        for key, env in _ENV_SETTINGS.items():
+            if os.environ.get(env):
+                data.setdefault(key, os.environ[env])
+    source = OdooSource(OdooSettings.from_dict(data))
+    result = source.read(state, full=full or state is None, commit_cursor=False)
+    if source.next_cursor is not None:
+        result.cursors[(source.settings.cursor_source, CURSOR_NAME)] = source.next_cursor
+    return result

@@ -8,8 +8,10 @@ per-row Python code is what dominates the time on 100k rows.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import MISSING, fields
-from itertools import compress, islice, repeat
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from connector.errors import SourceError
@@ -71,7 +73,10 @@ def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
             args.append(repeat(f.default))
         else:
             raise TypeError(f"{cls.__name__}.{f.name} has no default")
-    return list(islice(map(cls, *args[:last]), n))
+    out = list(islice(map(cls, *args[:last]), n))
+    if len(out) != n:  # a column shorter than the sheet: a bug, never silently drop records
+        raise AssertionError(f"{cls.__name__}: {len(out)} records built for {n} rows")
+    return out
 
 
 def _negative_reason(spec: ColumnSpec) -> str | None:
@@ -108,6 +113,8 @@ class _Sheet:
         self.headers = {i: header_text(v) for i, v in enumerate(rows[h])}
         width = len(rows[h])
         data = rows[h + 1:]
+        while data and not any(data[-1]) and all(v == "" or v is None for v in data[-1]):
+            data.pop()  # trailing blank rows (a CSV's final line break, formatted but empty rows)
         if raw.problems:  # a formula/error cell beyond calamine's range (its row holds nothing else)
             last = max(r for r, _ in raw.problems)
             while h + 1 + len(data) <= last:
@@ -217,17 +224,72 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     attrs = [(m.name, sheet.convert(m.index, TEXT)) for m in hm.attributes]
     trans = [(m, sheet.convert(m.index, TEXT)) for m in hm.translations]
     inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK)) for m in hm.stock]
-    sku_col = hm.fields["sku"].index
     if "barcode" in hm.fields:
         _check_barcodes(sheet, cols["barcode"], hm.fields["barcode"].index)
 
     # --- row checks: blank and example rows, required values, duplicate SKUs
     skip = [False] * n  # blank or example rows: not data rows
-    first_row: dict[str, int] = {}  # SKU -> first data row index
     prices = cols["price"]
     price_col = hm.fields["price"].index if "price" in hm.fields else None
     issues = sheet.issues
-    for i in range(n):
+    if None not in skus and len(set(skus)) == n and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) \
+            and (price_col is None or None not in prices):
+        first_row = dict(zip(skus, range(n), strict=True))  # the common case, checked in C
+    else:
+        first_row = _check_rows(sheet, skus, prices, price_col, skip)
+    # Parent SKU, or the SKU itself
+    keys = skus if parents.count(None) == n else [p or s for p, s in zip(parents, skus, strict=True)]
+    _check_parent_conflicts(sheet, skus, parents, skip, first_row)
+
+    # --- group the good rows into products; product-level values must agree within a product
+    good: Any = range(n)
+    if issues or True in skip:
+        good = [i for i in good if not skip[i] and i not in issues]
+    groups: dict[str, list[int]] = {}
+    get = groups.get
+    for i in good:
+        k = keys[i]
+        g = get(k)
+        if g is None:
+            groups[k] = [i]
+        else:
+            g.append(i)
+    level_cols = [(hm.fields[k].index, cols[k]) for k in _PRODUCT_LEVEL if k in hm.fields]
+    level_cols += [(m.index, col) for m, col in trans]
+    resolved = _resolve_product_values(sheet, groups, level_cols, skus)
+    group_skip: dict[int, str] = {}
+    if "name" in hm.fields:
+        names = cols["name"]
+        name_col = hm.fields["name"].index
+        if None in map(names.__getitem__, map(itemgetter(0), groups.values())):
+            for key, idxs in groups.items():
+                i0 = idxs[0]
+                if names[i0] is None and (key not in resolved or resolved[key].get(name_col) is None):
+                    sheet.add(i0, MISSING_VALUE, name_col, "", skus[i0])
+                    for i in idxs[1:]:
+                        group_skip[i] = f"product '{key}' has no name (row {sheet.first_row + i0})"
+                    idxs.clear()
+
+    # --- canonical records, built column-wise
+    refs = list(map(SourceRef, repeat(sheet.name, n), range(sheet.first_row, sheet.first_row + n)))
+    variants = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
+    live = [(k, idxs) for k, idxs in groups.items() if idxs]
+    result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
+    used = list(chain.from_iterable(idxs for _, idxs in live))
+    variants_by_sku = dict(zip(map(skus.__getitem__, used), map(variants.__getitem__, used), strict=True))
+
+    sheet.row_refs(result, skus, skip, refs, group_skip)
+    for location, raw in book.stock:
+        _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet)
+    return result
+
+
+def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, skip: list[bool]) -> dict[str, int]:
+    """Blank rows, example rows, missing SKU/price, duplicate SKUs; returns SKU -> first row index."""
+    first_row: dict[str, int] = {}
+    issues = sheet.issues
+    sku_col = sheet.hm.fields["sku"].index
+    for i in range(sheet.n):
         sku = skus[i]
         if sku is None:
             if sheet.blank_row(i):
@@ -243,49 +305,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         if price_col is not None and prices[i] is None and \
                 not any(x.col_index == price_col for x in issues.get(i, ())):
             sheet.add(i, MISSING_VALUE, price_col, "")
-    keys = [p or s for p, s in zip(parents, skus, strict=True)]
-    _check_parent_conflicts(sheet, skus, parents, keys, skip, first_row)
-
-    # --- group the good rows into products; product-level values must agree within a product
-    groups: dict[str, list[int]] = {}
-    for i in range(n):
-        if not skip[i] and i not in issues:
-            k = keys[i]
-            if k in groups:
-                groups[k].append(i)
-            else:
-                groups[k] = [i]
-    level_cols = [(hm.fields[k].index, cols[k]) for k in _PRODUCT_LEVEL if k in hm.fields]
-    level_cols += [(m.index, col) for m, col in trans]
-    resolved = _resolve_product_values(sheet, groups, level_cols, skus)
-    group_skip: dict[int, str] = {}
-    if "name" in hm.fields:
-        names = cols["name"]
-        name_col = hm.fields["name"].index
-        for key, idxs in groups.items():
-            i0 = idxs[0]
-            if names[i0] is None and (key not in resolved or resolved[key].get(name_col) is None):
-                sheet.add(i0, MISSING_VALUE, name_col, "", skus[i0])
-                for i in idxs[1:]:
-                    group_skip[i] = f"product '{key}' has no name (row {sheet.first_row + i0})"
-                idxs.clear()
-
-    # --- canonical records, built column-wise
-    refs = list(map(SourceRef, repeat(sheet.name, n), range(sheet.first_row, sheet.first_row + n)))
-    variants = _build_variants(sheet, cols, skus, attrs, refs, currency)
-    for loc, col in inline_stock:
-        for v, q in zip(variants, col, strict=True):
-            if q is not None:
-                v.stock[loc] = StockLevel(loc, q)
-                v.stock_known = True
-    live = [(k, idxs) for k, idxs in groups.items() if idxs]
-    result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
-    variants_by_sku = {variants[i].sku: variants[i] for _, idxs in live for i in idxs}
-
-    sheet.row_refs(result, skus, skip, refs, group_skip)
-    for location, raw in book.stock:
-        _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet)
-    return result
+    return first_row
 
 
 def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
@@ -305,15 +325,15 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
             sheet.add(i, problem, col, raw[i])
 
 
-def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, keys: list, skip: list[bool],
+def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list[bool],
                             first_row: dict[str, int]) -> None:
     """A Parent SKU that is also the (plain) SKU of another product: both sides are reported."""
+    if not (set(parents) & first_row.keys()):
+        return  # no Parent SKU is also a SKU: the common case, checked in C
     parent_rows: dict[str, int] = {}
     for i, par in enumerate(parents):
         if par is not None and not skip[i]:
             parent_rows.setdefault(par, i)
-    if not parent_rows:
-        return
     plain = {sku: i for sku, i in first_row.items() if sku in parent_rows and parents[i] != sku}
     if not plain:
         return
@@ -358,88 +378,96 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
     return resolved
 
 
+def _money(amounts: list, currencies: Any) -> list:
+    """Money per cell (None stays None)."""
+    if None not in amounts:
+        return list(map(Money, amounts, currencies))
+    return [Money(a, c) if a is not None else None for a, c in zip(amounts, currencies, strict=False)]
+
+
+def _dicts(names: list, columns: list[list]) -> list[dict]:
+    """Per row, ``{name: value}`` of the non-empty cells of ``columns`` (values are never "" here)."""
+    rows = zip(*columns, strict=True)
+    pairs = map(zip, repeat(names), rows)
+    if not any(None in col for col in columns):
+        return list(map(dict, pairs))
+    return list(map(dict, map(filter, repeat(itemgetter(1)), pairs)))
+
+
 def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: list[tuple[str, list]],
-                    refs: list[SourceRef], currency: str) -> list[Variant]:
+                    inline_stock: list[tuple[str, list]], refs: list[SourceRef], currency: str) -> list[Variant]:
     """One Variant per data row (rows that end up skipped are simply not used)."""
     hm = sheet.hm
     n = sheet.n
-    curs = [c or currency for c in cols["currency"]] if "currency" in hm.fields else repeat(currency, n)
-    if "price" in hm.fields:
-        prices = [Money(p, c) if p is not None else None
-                  for p, c in zip(cols["price"], curs, strict=False)]
-    else:
-        prices = cols["price"]
-    if "cost" in hm.fields:
-        curs = [c or currency for c in cols["currency"]] if "currency" in hm.fields else repeat(currency, n)
-        costs = [Money(p, c) if p is not None else None for p, c in zip(cols["cost"], curs, strict=False)]
-    else:
-        costs = cols["cost"]
-    actives = cols["active"]
-    if "active" in hm.fields:
-        actives = [a is not False for a in actives]
-    else:
-        actives = repeat(True, n)  # type: ignore[assignment]
+    curs: Any = None  # None: every row in the default currency
+    if "currency" in hm.fields:
+        given = cols["currency"]
+        curs = given if None not in given else [c or currency for c in given]
+    prices = _money(cols["price"], curs or repeat(currency)) if "price" in hm.fields else cols["price"]
+    costs = _money(cols["cost"], curs or repeat(currency)) if "cost" in hm.fields else cols["cost"]
+    actives = list(map(is_not, cols["active"], repeat(False))) if "active" in hm.fields else repeat(True, n)
+    columns: dict[str, Any] = {
+        "sku": skus, "barcode": cols["barcode"], "price": prices, "cost": costs, "weight": cols["weight"],
+        "hs_code": cols["hs_code"], "images": cols["images"], "active": actives, "ref": refs,
+    }
     if attrs:
-        names = [name for name, _ in attrs]
-        attributes = [
-            dict(zip(names, vals, strict=True)) if None not in vals
-            else {k: x for k, x in zip(names, vals, strict=True) if x is not None}
-            for vals in zip(*(col for _, col in attrs), strict=True)
-        ]
-    else:
-        attributes = iter(dict, _NEVER)  # type: ignore[assignment]  # a new empty dict per variant
-    return _construct_all(Variant, n, {
-        "sku": skus, "attributes": attributes, "barcode": cols["barcode"], "price": prices, "cost": costs,
-        "weight": cols["weight"], "hs_code": cols["hs_code"], "images": cols["images"], "active": actives,
-        "ref": refs,
-    })
+        columns["attributes"] = _dicts([name for name, _ in attrs], [col for _, col in attrs])
+    if inline_stock:
+        levels = []
+        for loc, col in inline_stock:
+            lv = list(map(StockLevel, repeat(loc), col))
+            if None in col:
+                lv = [x if q is not None else None for x, q in zip(lv, col, strict=True)]
+            levels.append(lv)
+        stock = _dicts([loc for loc, _ in inline_stock], levels)
+        columns["stock"] = stock
+        columns["stock_known"] = list(map(bool, stock))
+    return _construct_all(Variant, n, columns)
 
 
 def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[int, Any]],
                     cols: dict[str, list], trans: list, variants: list[Variant], refs: list[SourceRef],
                     hm: HeaderMap) -> list[Product]:
-    first = [idxs[0] for _, idxs in live]
-    pick: dict[str, list] = {}
-    for key in _PRODUCT_LEVEL:
-        col = cols[key]
-        if key not in hm.fields:
-            pick[key] = repeat(ABSENT)  # type: ignore[assignment]
-            continue
-        pick[key] = [col[i] for i in first]
+    idx_lists = [idxs for _, idxs in live]
+    first = list(map(itemgetter(0), idx_lists))
     # products with several rows take their resolved (first non-empty) values
-    multi = [(g, resolved[key]) for g, (key, idxs) in enumerate(live) if len(idxs) > 1 and key in resolved]
-    for key in _PRODUCT_LEVEL:
-        if key in hm.fields:
-            ci = hm.fields[key].index
-            values = pick[key]
-            for g, res in multi:
-                values[g] = res[ci]
-    if "category" in hm.fields:
-        pick["category"] = [c[:] if c is not None else [] for c in pick["category"]]
-    translations: list[dict] = [{} for _ in live]
-    for m, col in trans:
-        loc, fname, ci = m.locale, m.name, m.index
-        values = [col[i] for i in first]
-        for g, res in multi:
+    multi = [(g, resolved[key], idxs) for g, (key, idxs) in enumerate(live) if len(idxs) > 1 and key in resolved]
+
+    def pick(col: list, ci: int) -> list:
+        values = list(map(col.__getitem__, first))
+        for g, res, _ in multi:
             values[g] = res[ci]
-        for t, v in zip(translations, values, strict=True):
-            if v is not None:
-                if loc in t:
-                    t[loc][fname] = v
-                else:
-                    t[loc] = {fname: v}
-    groups_v = [[variants[i] for i in idxs] for _, idxs in live]
+        return values
+
+    columns: dict[str, Any] = {"key": [k for k, _ in live], "ref": list(map(refs.__getitem__, first))}
+    for key, field in (("name", "name"), ("description", "description"), ("brand", "brand"),
+                       ("category", "category_path")):
+        if key in hm.fields:
+            columns[field] = pick(cols[key], hm.fields[key].index)
+    if "category_path" in columns:
+        columns["category_path"] = [c[:] if c is not None else [] for c in columns["category_path"]]
+    if trans:
+        locales = list(dict.fromkeys(m.locale for m, _ in trans))
+        per_locale = []
+        for loc in locales:
+            mine = [(m, col) for m, col in trans if m.locale == loc]
+            per_locale.append(_dicts([m.name for m, _ in mine], [pick(col, m.index) for m, col in mine]))
+        columns["translations"] = list(map(dict, map(filter, repeat(itemgetter(1)),
+                                                     map(zip, repeat(locales), zip(*per_locale, strict=True)))))
+    columns["variants"] = list(map(list, map(map, repeat(variants.__getitem__), idx_lists)))
+    images_col = cols["images"]
+    actives_col = cols["active"]
     if "images" in hm.fields:
-        images = [vs[0].images[:] if len(vs) == 1 else list(dict.fromkeys(u for v in vs for u in v.images))
-                  for vs in groups_v]
-    else:
-        images = repeat(ABSENT)  # type: ignore[assignment]
-    active = [vs[0].active if len(vs) == 1 else any(v.active for v in vs) for vs in groups_v]
-    return _construct_all(Product, len(live), {
-        "key": [k for k, _ in live], "name": pick["name"], "description": pick["description"],
-        "brand": pick["brand"], "category_path": pick["category"], "images": images, "active": active,
-        "translations": translations, "variants": groups_v, "ref": [refs[i] for i in first],
-    })
+        images = list(map(list, map(images_col.__getitem__, first)))  # a copy of the first variant's list
+        for g, _, idxs in multi:
+            images[g] = list(dict.fromkeys(chain.from_iterable(map(images_col.__getitem__, idxs))))
+        columns["images"] = images
+    if "active" in hm.fields:
+        active = list(map(is_not, map(actives_col.__getitem__, first), repeat(False)))
+        for g, _, idxs in multi:
+            active[g] = any(actives_col[i] is not False for i in idxs)
+        columns["active"] = active
+    return _construct_all(Product, len(live), columns)
 
 
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: dict[str, Variant],
@@ -495,7 +523,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
             continue
         targets.append(v)
         quantities.append(q)
-    for v, level in zip(targets, map(StockLevel, repeat(location), quantities), strict=True):
-        v.stock[location] = level
-        v.stock_known = True
+    levels = map(StockLevel, repeat(location), quantities)
+    deque(map(dict.__setitem__, map(attrgetter("stock"), targets), repeat(location), levels), maxlen=0)
+    deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
     sheet.row_refs(result, skus, skip, None, skipped)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from math import isfinite
 
 from .columns import BOOL, CURRENCY, DECIMAL, INTEGER, LIST, PATH, TEXT
 
@@ -102,6 +104,61 @@ def parse_decimal(s: str) -> Decimal | Bad | None:
     return d
 
 
+_FLOAT_STR = frozenset({float, str})
+_FLOAT = frozenset({float})
+_STR = frozenset({str})
+
+
+def _has_bad(table: dict) -> bool:
+    return any(x.__class__ is Bad for x in table.values())
+
+
+def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tuple[dict, bool] | None:
+    """Distinct cells (floats and strings only) -> Decimal | Bad | None, converted once each; and whether
+    any is Bad."""
+    table: dict = {"": None} if "" in uniq else {}
+    types = set(map(type, uniq))
+    if types == _STR:
+        floats: list = []
+        strings = list(uniq)
+        if "" in table:
+            strings.remove("")
+    elif types == _FLOAT:
+        floats, strings = list(uniq), []
+    else:
+        floats = [v for v in uniq if v.__class__ is float]
+        strings = [v for v in uniq if v.__class__ is str and v]
+    has_bad = False
+    try:
+        table.update(zip(floats, map(Decimal, map(str.removesuffix, map(repr, floats), repeat(".0"))),
+                         strict=True))
+        if not all(map(isfinite, floats)):
+            return None
+    except (ValueError, OverflowError):  # inf / nan
+        return None
+    negative = bool(floats) and min(floats) < 0
+    if strings:
+        joined = "\x00".join(strings)
+        # Decimal() also takes NaN, Infinity and underscores: those go the slow way
+        fast = "_" not in joined and "n" not in joined and "N" not in joined
+        if fast:
+            try:
+                table.update(zip(strings, map(Decimal, strings), strict=True))
+            except InvalidOperation:  # decimal comma, spaces, text...
+                fast = False
+        if not fast:
+            converted = {v: slow(v) for v in strings}
+            has_bad = any(x.__class__ is Bad for x in converted.values())
+            table.update(converted)
+        negative = negative or "-" in joined
+    if negative_reason and negative:
+        for k, d in table.items():
+            if d.__class__ is Decimal and d < 0:
+                table[k] = Bad(negative_reason)
+                has_bad = True
+    return table, has_bad
+
+
 def _decimal_converter(negative_reason: str | None) -> Converter:
     def slow(v: object) -> Decimal | Bad | None:
         if v is None or v == "":
@@ -120,7 +177,7 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
             return Bad(negative_reason)
         return d
 
-    def convert(values: list) -> Converted:
+    def general(values: list) -> Converted:
         fcache: dict[float, object] = {}
         scache: dict[str, object] = {}
         out: list = []
@@ -131,8 +188,11 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
             if c is float:
                 d = fcache.get(v)
                 if d is None:
-                    d = Decimal(int(v)) if v.is_integer() else Decimal(repr(v))
-                    if negative_reason and d < 0:
+                    if not isfinite(v):
+                        d = Bad(TEXT_IN_NUMBER)
+                    else:
+                        d = Decimal(int(v)) if v.is_integer() else Decimal(repr(v))
+                    if negative_reason and d.__class__ is Decimal and d < 0:
                         d = Bad(negative_reason)
                     fcache[v] = d
                 append(d)
@@ -163,13 +223,42 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
                 any(x.__class__ is Bad for x in scache.values())
         return _finish(out, has_bad)
 
+    def convert(values: list) -> Converted:
+        types = set(map(type, values))
+        out: list | None = None
+        if types == _STR:  # CSV, or a text column of a workbook
+            joined = "\x00".join(values)
+            if "_" not in joined and "n" not in joined and "N" not in joined:  # Decimal() takes NaN, 1_0
+                try:
+                    out = list(map(Decimal, values))
+                except InvalidOperation:  # empty cells, decimal comma, text...
+                    out = None
+                negative = "-" in joined
+        elif types == _FLOAT and all(map(isfinite, values)):  # numbers of a workbook: 12.0 -> "12"
+            out = list(map(Decimal, map(str.removesuffix, map(repr, values), repeat(".0"))))
+            negative = min(values) < 0
+        if out is not None:
+            has_bad = False
+            if negative_reason and negative:
+                for i, d in enumerate(out):
+                    if d < 0:
+                        out[i] = Bad(negative_reason)
+                        has_bad = True
+            return _finish(out, has_bad)
+        if types <= _FLOAT_STR:
+            found = _decimal_table(set(values), negative_reason, slow)
+            if found is not None:
+                table, has_bad = found
+                return _finish(list(map(table.__getitem__, values)), has_bad)
+        return general(values)
+
     return convert
 
 
 def _integer_converter(negative_reason: str | None) -> Converter:
     to_decimal = _decimal_converter(None)
 
-    def convert(values: list) -> Converted:
+    def general(values: list) -> Converted:
         out: list = []
         slow: list[int] = []
         for v in values:
@@ -203,6 +292,48 @@ def _integer_converter(negative_reason: str | None) -> Converter:
                     nbad += 1
         return _finish(out, nbad)
 
+    def convert(values: list) -> Converted:
+        types = set(map(type, values))
+        out: list | None = None
+        if types == _STR:
+            joined = "\x00".join(values)
+            if "_" not in joined:  # int() takes 1_000
+                try:
+                    out = list(map(int, values))
+                except ValueError:  # empty cells, decimals, text...
+                    out = None
+                negative = "-" in joined
+        elif types == _FLOAT and all(map(float.is_integer, values)):
+            out = list(map(int, values))
+            negative = min(values) < 0
+        if out is not None:
+            has_bad = False
+            if negative_reason and negative:
+                for i, q in enumerate(out):
+                    if q < 0:
+                        out[i] = Bad(negative_reason)
+                        has_bad = True
+            return _finish(out, has_bad)
+        if types <= _FLOAT_STR:
+            uniq = set(values)
+            joined = "\x00".join(v for v in uniq if v.__class__ is str)
+            if "_" not in joined:  # int() takes underscores
+                try:
+                    table = {v: int(v) for v in uniq if v != "" and (v.__class__ is str or v.is_integer())}
+                except ValueError:
+                    table = None
+                if table is not None and len(table) + ("" in uniq) == len(uniq):
+                    if "" in uniq:
+                        table[""] = None
+                    has_bad = False
+                    if negative_reason and min((q for q in table.values() if q is not None), default=0) < 0:
+                        for k, q in table.items():
+                            if q is not None and q < 0:
+                                table[k] = Bad(negative_reason)
+                                has_bad = True
+                    return _finish(list(map(table.__getitem__, values)), has_bad)
+        return general(values)
+
     return convert
 
 
@@ -217,7 +348,7 @@ def convert_bool(values: list) -> Converted:
     """Yes/No in English, French or Arabic (also true/false, 1/0, x); empty -> None."""
     cells = _BOOL_CELLS
     miss = _NOT_FOUND
-    out = [cells.get(v, miss) for v in values]
+    out = list(map(cells.get, values, repeat(miss)))
     if miss not in out:
         return out, {}
     nbad = 0
@@ -240,6 +371,9 @@ def split_list(s: str) -> list[str]:
 
 
 def convert_list(values: list) -> Converted:
+    """Image URLs; an empty cell gives an empty list (a new list per cell)."""
+    if set(map(type, values)) == {str}:
+        return list(map(str.split, map(str.replace, values, repeat(","), repeat(" ")))), {}
     return [split_list(v) if v.__class__ is str else split_list(text_of(v) or "") for v in values], {}
 
 
@@ -248,40 +382,36 @@ def split_path(s: str) -> list[str]:
     return [p for p in (x.strip() for x in s.split(">")) if p]
 
 
+def _hashable_cells(values: list) -> set | None:
+    """The distinct cells of a column, or ``None`` when bools hide among them (True == 1.0 in a set)."""
+    return set(values) if bool not in set(map(type, values)) else None
+
+
 def convert_path(values: list) -> Converted:
     """Category paths; empty -> None.  Equal cells share one list (callers copy before handing it out)."""
-    cache: dict[object, list[str] | None] = {"": None}
-    out: list = []
-    append = out.append
-    for v in values:
-        r = cache.get(v, _NOT_FOUND)
-        if r is _NOT_FOUND:
-            r = cache[v] = split_path(v if v.__class__ is str else text_of(v) or "") or None
-        append(r)
-    return out, {}
+    uniq = _hashable_cells(values)
+    if uniq is None:
+        return [split_path(text_of(v) or "") or None for v in values], {}
+    table = {v: split_path(v if v.__class__ is str else text_of(v) or "") or None for v in uniq}
+    return list(map(table.__getitem__, values)), {}
+
+
+def _currency(v: object) -> object:
+    t = (v.strip() if v.__class__ is str else text_of(v)) or None  # type: ignore[attr-defined]
+    if t is None:
+        return None
+    t = t.upper()
+    return t if len(t) == 3 and t.isascii() and t.isalpha() else Bad(BAD_CURRENCY)
 
 
 def convert_currency(values: list) -> Converted:
     """3-letter currency codes, upper-cased; empty -> None."""
-    cache: dict[object, object] = {"": None}
-    out: list = []
-    append = out.append
-    nbad = 0
-    for v in values:
-        r = cache.get(v, _NOT_FOUND)
-        if r is _NOT_FOUND:
-            t = (v.strip() if v.__class__ is str else text_of(v)) or None
-            if t is None:
-                r = None
-            else:
-                t = t.upper()
-                r = t if len(t) == 3 and t.isascii() and t.isalpha() else Bad(BAD_CURRENCY)
-            if v.__class__ is not bool:
-                cache[v] = r
-        if r.__class__ is Bad:
-            nbad += 1
-        append(r)
-    return _finish(out, nbad)
+    uniq = _hashable_cells(values)
+    if uniq is None:
+        out = [_currency(v) for v in values]
+        return _finish(out, any(x.__class__ is Bad for x in out))
+    table = {v: _currency(v) for v in uniq}
+    return _finish(list(map(table.__getitem__, values)), _has_bad(table))
 
 
 def converter_for(kind: str, negative_reason: str | None = None) -> Converter:

@@ -1,0 +1,97 @@
+"""CSV input: encodings, separators, decimal comma, inline stock."""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+
+import pytest
+
+from connector.errors import SourceError
+from connector.model import ABSENT
+from connector.sources.spreadsheet import read_spreadsheet
+from connector.sources.spreadsheet.reader import read_raw
+
+
+def test_utf8_bom_comma(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "SKU,Name,Price,Barcode\nA-1,Café noir,12.50,0012345678905\n".encode())
+    result = read_spreadsheet(path)
+    assert result.issues == [] and result.warnings == []
+    (p,) = result.products
+    assert p.name == "Café noir"  # the BOM is not part of the first header either
+    assert p.variants[0].price.amount == Decimal("12.50")
+    assert p.variants[0].barcode == "0012345678905"
+    assert read_raw(path).encoding == "utf-8-sig"
+
+
+def test_cp1252_semicolon_decimal_comma(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes("SKU;Nom;Prix;Poids (kg);Stock : Entrepôt\nA;Thé glacé;12,50;1 234,5;7\n".encode("cp1252"))
+    raw = read_raw(path)
+    assert (raw.encoding, raw.delimiter) == ("cp1252", ";")
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    v = result.products[0].variants[0]
+    assert result.products[0].name == "Thé glacé"
+    assert v.price.amount == Decimal("12.50")
+    assert v.weight == Decimal("1234.5")
+    assert v.stock["Entrepôt"].available == 7 and v.stock_known
+
+
+def test_tab_separated_txt_and_tsv(tmp_path):
+    for name in ("c.txt", "c.tsv"):
+        path = tmp_path / name
+        path.write_text("SKU\tName\tPrice\nA\tx, y\t3\n", encoding="utf-8")
+        result = read_spreadsheet(path)
+        assert result.products[0].name == "x, y"
+        assert read_raw(path).delimiter == "\t"
+
+
+def test_excel_sep_line_and_quoted_newlines(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('sep=;\nSKU;Name;Description;Price\nA;a;"line 1\nline 2; still";"1,5"\n', encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert result.products[0].description == "line 1\nline 2; still"
+    assert result.products[0].variants[0].price.amount == Decimal("1.5")
+    assert result.products[0].ref.row == 2
+
+
+def test_utf16_with_bom(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes("SKU\tName\tPrice\nA\tشاي\t5\n".encode("utf-16"))
+    result = read_spreadsheet(path)
+    assert result.products[0].name == "شاي"
+
+
+def test_csv_issues_and_ragged_rows(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("SKU,Name,Price,Stock: Main\nA,a,abc\nB,b,2,-1\nC,c,3,4,extra\n", encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert [(i.sheet, i.row, i.column, i.value, i.reason) for i in result.issues] == [
+        ("Products", 2, "Price", "abc", "text in a number column"),
+        ("Products", 3, "Stock: Main", "-1", "negative stock"),
+    ]
+    assert [p.key for p in result.products] == ["C"]
+    assert [r.skipped_reason is None for r in result.rows] == [False, False, True]
+
+
+def test_csv_absent_columns(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("SKU,Price\nA,1\n", encoding="utf-8")
+    v = read_spreadsheet(path).products[0].variants[0]
+    assert v.barcode is ABSENT and v.stock_known is False
+
+
+def test_binary_file_with_csv_suffix(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(SourceError, match="not a text"):
+        read_spreadsheet(path)
+
+
+def test_empty_csv(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(SourceError, match="no SKU column"):
+        read_spreadsheet(path)
