@@ -232,3 +232,17 @@ def test_yaml_python_tags_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "version: 1\nmarketplace: !!python/object/apply:os.system ['true']\npayloads: {}\n")
     with pytest.raises(MappingError, match="not valid YAML"):
         load_mapping(path)
+
+
+def test_a_level_with_only_computed_fields(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+    version: 1
+    marketplace: test
+    payloads:
+      p:
+        key: id
+        fields:
+          id: {expr: "product.key"}
+          n: {expr: "product.variants | length"}
+    """)
+    assert load_mapping(path).apply(simple())["p"] == {"id": "S-1", "n": 1}

@@ -159,7 +159,7 @@ def _specialise(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str
     """
     namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
                                  "slow": _slow_copy(plain)}
-    lines = ["def copy(ctx):", "    out = {}", "    try:"]
+    lines = ["def copy(ctx):", "    out = {}", "    try:", "        pass"]
     for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
         namespace[f"g{i}"], namespace[f"n{i}"] = raw_get, name
         lines.append(f"        v = g{i}(ctx[{int(idx)}])")

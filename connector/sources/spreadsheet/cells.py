@@ -17,7 +17,7 @@ from math import isfinite
 from .columns import BOOL, CURRENCY, DECIMAL, INTEGER, LIST, PATH, TEXT
 
 Converted = tuple[list, dict[int, str]]
-Converter = Callable[[list], Converted]
+Converter = Callable[..., Converted]  # (cells of one column, all_str: every cell is a str) -> Converted
 
 TEXT_IN_NUMBER = "text in a number column"
 NOT_WHOLE = "not a whole number"
@@ -74,7 +74,7 @@ def _finish(out: list, nbad: int | bool) -> Converted:
     return out, bad
 
 
-def convert_text(values: list) -> Converted:
+def convert_text(values: list, all_str: bool = False) -> Converted:
     try:  # fast path: every cell is a string (always so for CSV)
         return [t or None for t in map(str.strip, values)], {}
     except TypeError:
@@ -93,8 +93,6 @@ def parse_decimal(s: str) -> Decimal | Bad | None:
         if "." in s or s.count(",") > 1:
             return Bad(TEXT_IN_NUMBER)
         s = s.replace(",", ".")
-    if "_" in s:
-        return Bad(TEXT_IN_NUMBER)
     try:
         d = Decimal(s)
     except InvalidOperation:
@@ -139,8 +137,8 @@ def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tu
     negative = bool(floats) and min(floats) < 0
     if strings:
         joined = "\x00".join(strings)
-        # Decimal() also takes NaN, Infinity and underscores: those go the slow way
-        fast = "_" not in joined and "n" not in joined and "N" not in joined
+        # Decimal() also takes NaN and Infinity: those go the slow way
+        fast = "n" not in joined and "N" not in joined
         if fast:
             try:
                 table.update(zip(strings, map(Decimal, strings), strict=True))
@@ -199,17 +197,14 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
             elif c is str and v:
                 d = scache.get(v)
                 if d is None:
-                    if "_" in v:
-                        d = Bad(TEXT_IN_NUMBER)
-                    else:
-                        try:
-                            d = Decimal(v)
-                            if not d.is_finite():
-                                d = Bad(TEXT_IN_NUMBER)
-                            elif negative_reason and d < 0:
-                                d = Bad(negative_reason)
-                        except InvalidOperation:
-                            d = slow(v)
+                    try:
+                        d = Decimal(v)
+                        if not d.is_finite():
+                            d = Bad(TEXT_IN_NUMBER)
+                        elif negative_reason and d < 0:
+                            d = Bad(negative_reason)
+                    except InvalidOperation:
+                        d = slow(v)
                     scache[v] = d
                 append(d)
             elif v == "":
@@ -223,28 +218,31 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
                 any(x.__class__ is Bad for x in scache.values())
         return _finish(out, has_bad)
 
-    def convert(values: list) -> Converted:
-        types = set(map(type, values))
+    def convert(values: list, all_str: bool = False) -> Converted:
+        # Fast paths, one C-level pass over the cells (touching cells is what costs on 100k rows):
+        # a CSV column parsed by Decimal(); a workbook column of numbers through repr() (12.0 -> "12").
+        # Anything unusual (empty cells, decimal comma, text, NaN...) raises and takes the general way.
         out: list | None = None
-        if types == _STR:  # CSV, or a text column of a workbook
-            joined = "\x00".join(values)
-            if "_" not in joined and "n" not in joined and "N" not in joined:  # Decimal() takes NaN, 1_0
-                try:
-                    out = list(map(Decimal, values))
-                except InvalidOperation:  # empty cells, decimal comma, text...
+        try:
+            if all_str:
+                out = list(map(Decimal, values))
+            else:
+                out = list(map(Decimal, map(str.removesuffix, map(repr, values), repeat(".0"))))
+            if out:
+                lo, hi = min(out), max(out)  # NaN raises; infinities are caught below
+                if not (lo.is_finite() and hi.is_finite()):
                     out = None
-                negative = "-" in joined
-        elif types == _FLOAT and all(map(isfinite, values)):  # numbers of a workbook: 12.0 -> "12"
-            out = list(map(Decimal, map(str.removesuffix, map(repr, values), repeat(".0"))))
-            negative = min(values) < 0
+        except InvalidOperation:
+            out = None
         if out is not None:
             has_bad = False
-            if negative_reason and negative:
+            if negative_reason and out and lo < 0:
                 for i, d in enumerate(out):
                     if d < 0:
                         out[i] = Bad(negative_reason)
                         has_bad = True
             return _finish(out, has_bad)
+        types = set(map(type, values))
         if types <= _FLOAT_STR:
             found = _decimal_table(set(values), negative_reason, slow)
             if found is not None:
@@ -292,46 +290,39 @@ def _integer_converter(negative_reason: str | None) -> Converter:
                     nbad += 1
         return _finish(out, nbad)
 
-    def convert(values: list) -> Converted:
-        types = set(map(type, values))
+    def convert(values: list, all_str: bool = False) -> Converted:
         out: list | None = None
-        if types == _STR:
-            joined = "\x00".join(values)
-            if "_" not in joined:  # int() takes 1_000
-                try:
-                    out = list(map(int, values))
-                except ValueError:  # empty cells, decimals, text...
-                    out = None
-                negative = "-" in joined
-        elif types == _FLOAT and all(map(float.is_integer, values)):
-            out = list(map(int, values))
-            negative = min(values) < 0
+        try:
+            if all_str or all(map(float.is_integer, values)):
+                out = list(map(int, values))
+        except (ValueError, TypeError):  # empty cells, decimals, text...
+            out = None
         if out is not None:
             has_bad = False
-            if negative_reason and negative:
+            if negative_reason and out and min(out) < 0:
                 for i, q in enumerate(out):
                     if q < 0:
                         out[i] = Bad(negative_reason)
                         has_bad = True
             return _finish(out, has_bad)
+        types = set(map(type, values))
         if types <= _FLOAT_STR:
             uniq = set(values)
-            joined = "\x00".join(v for v in uniq if v.__class__ is str)
-            if "_" not in joined:  # int() takes underscores
-                try:
-                    table = {v: int(v) for v in uniq if v != "" and (v.__class__ is str or v.is_integer())}
-                except ValueError:
-                    table = None
-                if table is not None and len(table) + ("" in uniq) == len(uniq):
-                    if "" in uniq:
-                        table[""] = None
-                    has_bad = False
-                    if negative_reason and min((q for q in table.values() if q is not None), default=0) < 0:
-                        for k, q in table.items():
-                            if q is not None and q < 0:
-                                table[k] = Bad(negative_reason)
-                                has_bad = True
-                    return _finish(list(map(table.__getitem__, values)), has_bad)
+            try:
+                table: dict | None = {v: int(v) for v in uniq
+                                      if v != "" and (v.__class__ is str or v.is_integer())}
+            except ValueError:
+                table = None
+            if table is not None and len(table) + ("" in uniq) == len(uniq):
+                if "" in uniq:
+                    table[""] = None
+                has_bad = False
+                if negative_reason and min((q for q in table.values() if q is not None), default=0) < 0:
+                    for k, q in table.items():
+                        if q is not None and q < 0:
+                            table[k] = Bad(negative_reason)
+                            has_bad = True
+                return _finish(list(map(table.__getitem__, values)), has_bad)
         return general(values)
 
     return convert
@@ -344,7 +335,7 @@ _BOOL_CELLS: dict[object, object] = {
 }
 
 
-def convert_bool(values: list) -> Converted:
+def convert_bool(values: list, all_str: bool = False) -> Converted:
     """Yes/No in English, French or Arabic (also true/false, 1/0, x); empty -> None."""
     cells = _BOOL_CELLS
     miss = _NOT_FOUND
@@ -370,10 +361,12 @@ def split_list(s: str) -> list[str]:
     return s.replace(",", " ").split()
 
 
-def convert_list(values: list) -> Converted:
+def convert_list(values: list, all_str: bool = False) -> Converted:
     """Image URLs; an empty cell gives an empty list (a new list per cell)."""
-    if set(map(type, values)) == {str}:
+    try:
         return list(map(str.split, map(str.replace, values, repeat(","), repeat(" ")))), {}
+    except TypeError:  # not all strings
+        pass
     return [split_list(v) if v.__class__ is str else split_list(text_of(v) or "") for v in values], {}
 
 
@@ -382,14 +375,14 @@ def split_path(s: str) -> list[str]:
     return [p for p in (x.strip() for x in s.split(">")) if p]
 
 
-def _hashable_cells(values: list) -> set | None:
+def _hashable_cells(values: list, all_str: bool) -> set | None:
     """The distinct cells of a column, or ``None`` when bools hide among them (True == 1.0 in a set)."""
-    return set(values) if bool not in set(map(type, values)) else None
+    return set(values) if all_str or bool not in set(map(type, values)) else None
 
 
-def convert_path(values: list) -> Converted:
+def convert_path(values: list, all_str: bool = False) -> Converted:
     """Category paths; empty -> None.  Equal cells share one list (callers copy before handing it out)."""
-    uniq = _hashable_cells(values)
+    uniq = _hashable_cells(values, all_str)
     if uniq is None:
         return [split_path(text_of(v) or "") or None for v in values], {}
     table = {v: split_path(v if v.__class__ is str else text_of(v) or "") or None for v in uniq}
@@ -404,9 +397,9 @@ def _currency(v: object) -> object:
     return t if len(t) == 3 and t.isascii() and t.isalpha() else Bad(BAD_CURRENCY)
 
 
-def convert_currency(values: list) -> Converted:
-    """3-letter currency codes, upper-cased; empty -> None."""
-    uniq = _hashable_cells(values)
+def convert_currency(values: list, all_str: bool = False) -> Converted:
+    """3-letter currency codes, upper-cased; empty -> None (True and 1.0 are both rejected alike)."""
+    uniq: set | None = set(values)
     if uniq is None:
         out = [_currency(v) for v in values]
         return _finish(out, any(x.__class__ is Bad for x in out))

@@ -44,6 +44,7 @@ class RawSheet:
     rows: list[list]
     # (row0, col0) -> (raw value, reason): formula cells without a cached value and error cells
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    all_str: bool = False  # every cell is a str (CSV): converters skip type checks
 
 
 @dataclass(slots=True)
@@ -119,7 +120,8 @@ def _read_csv(p: Path, suffix: str) -> RawBook:
         header_line = next((ln for ln in text.splitlines()[:20] if ln.strip()), "")
         delimiter = sniff_delimiter(header_line)
     rows = parse_csv(text, delimiter, p.name)
-    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows), delimiter=delimiter, encoding=encoding)
+    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=delimiter,
+                   encoding=encoding)
 
 
 def parse_csv(text: str, delimiter: str, name: str = "file") -> list[list[str]]:
