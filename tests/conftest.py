@@ -61,3 +61,20 @@ def elebne_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
         yield SandboxHandle(server)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fast_elebne_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
+    """An Elebne sandbox, and client budgets, with the per-minute windows lifted: for tests about data that
+    would otherwise spend minutes politely waiting (pacing itself is tested elsewhere)."""
+    from connector.http import RateLimit
+
+    lifted = {"write": (10_000, 100_000), "bulk": (10_000, 100_000), "read": (10_000, 100_000)}
+    for op_class, (per_window, per_day) in lifted.items():
+        monkeypatch.setitem(ELEBNE.limits, op_class, RateLimit(op_class, per_window, per_day))
+    server = ELEBNE.create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite"), rate_limits=lifted)
+    server.start()
+    try:
+        yield SandboxHandle(server)
+    finally:
+        server.stop()

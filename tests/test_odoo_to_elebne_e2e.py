@@ -25,14 +25,14 @@ def read_recorded(version: int):
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
-def test_odoo_catalogue_lands_on_elebne(version: int, elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+def test_odoo_catalogue_lands_on_elebne(version: int, fast_elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
     source = read_recorded(version)
     opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
-                       base_url=elebne_sandbox.base_url, account="odoo-shop", source_label=f"odoo{version}",
+                       base_url=fast_elebne_sandbox.base_url, account="odoo-shop", source_label=f"odoo{version}",
                        stock_policy=StockPolicy(locations=tuple(seed_data.TEST_WAREHOUSES)))
     report = run_sync(source, opts).report
     assert report.unreachable is None
-    remote = elebne_sandbox.products()
+    remote = fast_elebne_sandbox.products()
     by_sku = {}
     for product in remote.values():
         for v in product.get("variants") or []:
@@ -66,7 +66,7 @@ def test_odoo_catalogue_lands_on_elebne(version: int, elebne_sandbox: SandboxHan
     archived_variant = next(v for v in remote[tee.key]["variants"] if v["sku"] == "CT-TEE-01-L-BLU")
     assert archived_variant["quantity"] == 0  # the single archived variant is disabled
 
-    mark = elebne_sandbox.last_id()
+    mark = fast_elebne_sandbox.last_id()
     again = run_sync(read_recorded(version), opts).report
-    assert elebne_sandbox.writes(since=mark) == []
+    assert fast_elebne_sandbox.writes(since=mark) == []
     assert again.operations["create"] == again.operations["update"] == again.operations["stock"] == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import MISSING, fields
 from itertools import chain, compress, islice, repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_, is_not, itemgetter
 from typing import Any
 
 from connector.errors import SourceError
@@ -50,53 +50,34 @@ _EXAMPLE_FIRST = frozenset(p[0] for p in EXAMPLE_PREFIXES) | frozenset(p[0].uppe
 # gives back the 48s of the ASCII digits (plus 1000 to stay positive; a multiple of 10 changes nothing).
 _BARCODE_SIZES = frozenset({8, 12, 13, 14})
 _BARCODE_BASE = {size: 48 * (3 * (size // 2) + (size - 1) // 2) + 1000 for size in _BARCODE_SIZES}
+# ASCII digit -> weight * digit mod 10, for weights 1 and 3; lane value -> 1 unless a multiple of 10
+_WEIGHTED = {w: bytes((w * (b - 48)) % 10 if 48 <= b <= 57 else 0 for b in range(256)) for w in (1, 3)}
+_NOT_MULTIPLE_OF_10 = bytes(0 if b % 10 == 0 else 1 for b in range(256))
 
 
 _NEVER = object()
 
 
-def _slot_setters(cls: type) -> list | None:
-    """(field, slot setter) of a slotted dataclass whose ``__init__`` only assigns its fields (no
-    ``__post_init__``, every field in ``__init__``); ``None`` when that does not hold."""
-    if "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
-        return None
-    out = []
-    for f in fields(cls):
-        slot = cls.__dict__.get(f.name)
-        if not f.init or type(slot).__name__ != "member_descriptor":
-            return None
-        out.append((f, slot.__set__))
-    return out
-
-
 def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
-    """``n`` instances of dataclass ``cls`` built column-wise from ``columns`` (field name -> iterable of
-    values); fields not given get their default (a new one per instance for default factories).
-
-    For a plain slotted dataclass the slots are filled field by field (one C-level ``map`` per field),
-    which is exactly what its generated ``__init__`` does, at a third of the cost; otherwise ``cls`` is
-    called with the values in field order."""
-    sources: list[tuple[Any, Any]] = []
+    """``n`` instances of dataclass ``cls`` built column-wise: ``map(cls, *columns)`` in the model's field
+    order (positional calls from C are much cheaper than per-row keyword calls), defaults filled for the
+    fields not given, so a field added to the model later does not break this."""
+    args: list = []
+    last = 0
     for f in fields(cls):
+        if not f.init:
+            continue
         if f.name in columns:
-            sources.append((f, columns[f.name]))
+            args.append(columns[f.name])
+            last = len(args)
         elif f.default_factory is not MISSING:
-            sources.append((f, iter(f.default_factory, _NEVER)))  # a new default (dict, list) per instance
+            args.append(iter(f.default_factory, _NEVER))  # a new default (dict, list) per instance
         elif f.default is not MISSING:
-            sources.append((f, repeat(f.default)))
+            args.append(repeat(f.default))
         else:
             raise TypeError(f"{cls.__name__}.{f.name} has no default")
-    setters = _slot_setters(cls)
-    if setters is None:
-        out = list(islice(map(cls, *(src for _, src in sources)), n))
-    else:
-        out = list(map(object.__new__, repeat(cls, n)))
-        for (_, set_slot), (_, src) in zip(setters, sources, strict=True):
-            consumed = deque(enumerate(map(set_slot, out, src)), maxlen=1)
-            if n and (not consumed or consumed[0][0] != n - 1):
-                out = []  # a column shorter than the sheet
-                break
-    if len(out) != n:  # a bug, never silently drop records
+    out = list(islice(map(cls, *args[:last]), n))
+    if len(out) != n:  # a column shorter than the sheet: a bug, never silently drop records
         raise AssertionError(f"{cls.__name__}: {len(out)} records built for {n} rows")
     return out
 
@@ -142,7 +123,7 @@ class _Sheet:
             last = max(r for r, _ in raw.problems)
             while h + 1 + len(data) <= last:
                 data.append([""] * width)
-        if any(len(r) < width for r in data):
+        if data and min(map(len, data)) < width:
             data = [r if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in data]
         self.data = data
         self.n = len(data)
@@ -257,7 +238,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     price_col = hm.fields["price"].index if "price" in hm.fields else None
     issues = sheet.issues
     if None not in skus and len(set(skus)) == n and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) \
-            and (price_col is None or None not in prices):
+            and (price_col is None or not _has_none(prices)):
         first_row = dict(zip(skus, range(n), strict=True))  # the common case, checked in C
     else:
         first_row = _check_rows(sheet, skus, prices, price_col, skip)
@@ -333,8 +314,34 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
     return first_row
 
 
+def _barcodes_all_valid(codes: list) -> bool:
+    """Whether every non-empty code is valid, checked for the whole column at once when the codes are
+    digits of one length: digit k of every code is ``joined[k::size]``; ``translate`` weighs each digit
+    (mod 10) and ``int.from_bytes`` adds the positions of all codes lane by lane (a lane stays < 256);
+    a code is valid when its lane is a multiple of 10."""
+    present = list(filter(None, codes))
+    if not present:
+        return True
+    sizes = set(map(len, present))
+    if len(sizes) != 1:
+        return False
+    size = sizes.pop()
+    joined = "".join(present)
+    if size not in _BARCODE_SIZES or not (joined.isdigit() and joined.isascii()):
+        return False
+    data = joined.encode()
+    total = 0
+    for k in range(size):
+        weight = 1 if k == size - 1 else (3 if (size - 1 - k) % 2 else 1)
+        total += int.from_bytes(data[k::size].translate(_WEIGHTED[weight]), "big")
+    lanes = total.to_bytes(len(present), "big")
+    return not lanes.translate(_NOT_MULTIPLE_OF_10).strip(b"\x00")
+
+
 def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
     """Digits only, 8/12/13/14 digits, right GS1 check digit."""
+    if _barcodes_all_valid(codes):
+        return
     raw = sheet.columns[col]
     sizes, base = _BARCODE_SIZES, _BARCODE_BASE
     for i, code in enumerate(codes):
@@ -403,9 +410,14 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
     return resolved
 
 
+def _has_none(values: list) -> bool:
+    """``None in values`` by identity: ``==`` against Decimals is slow (an ABC check per element)."""
+    return any(map(is_, values, repeat(None)))
+
+
 def _money(amounts: list, currencies: Any) -> list:
     """Money per cell (None stays None)."""
-    if None not in amounts:
+    if not _has_none(amounts):
         return list(map(Money, amounts, currencies))
     return [Money(a, c) if a is not None else None for a, c in zip(amounts, currencies, strict=False)]
 
@@ -441,7 +453,7 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
         levels = []
         for loc, col in inline_stock:
             lv = _construct_all(StockLevel, n, {"location": repeat(loc), "available": col})
-            if None in col:
+            if _has_none(col):
                 lv = [x if q is not None else None for x, q in zip(lv, col, strict=True)]
             levels.append(lv)
         stock = _dicts([loc for loc, _ in inline_stock], levels)

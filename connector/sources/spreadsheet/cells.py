@@ -74,9 +74,13 @@ def _finish(out: list, nbad: int | bool) -> Converted:
     return out, bad
 
 
+_EMPTY_TO_NONE = {"": None}.get
+
+
 def convert_text(values: list, all_str: bool = False) -> Converted:
-    try:  # fast path: every cell is a string (always so for CSV)
-        return [t or None for t in map(str.strip, values)], {}
+    try:  # fast path: every cell is a string (always so for CSV); "" -> None by a dict lookup
+        stripped = list(map(str.strip, values))
+        return list(map(_EMPTY_TO_NONE, stripped, stripped)), {}
     except TypeError:
         return [(v.strip() or None) if v.__class__ is str else text_of(v) for v in values], {}
 
