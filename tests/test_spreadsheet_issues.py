@@ -229,3 +229,13 @@ def test_product_without_a_name_skips_its_variants(tmp_path):
     assert result.products == []
     assert [r.skipped_reason for r in result.rows] == [
         "Name*: missing required value", "product 'TS' has no name (row 2)"]
+
+
+def test_stock_sheet_with_an_unknown_sku_among_many_known(tmp_path):
+    rows = [[None, f"S{i}", f"n{i}", 1] for i in range(30)]
+    stock = [["SKU", "Quantity"], *([f"S{i}", i] for i in range(30)), ["NOPE", 1]]
+    result = read(tmp_path, rows, **{"Stock - Main": stock})
+    assert [(i.sheet, i.row, i.reason) for i in result.issues] == [
+        ("Stock - Main", 32, "SKU not found in sheet 'Products'")]
+    assert [p.variants[0].stock["Main"].available for p in result.products] == list(range(30))
+    assert sum(1 for r in result.rows if r.ref.origin == "Stock - Main") == 31

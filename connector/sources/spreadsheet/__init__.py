@@ -10,7 +10,29 @@ Public API:
 - ``write_sample(path)``: the bundled demo catalogue.
 
 Example rows: a row whose SKU starts with ``EXAMPLE-`` (also ``EXEMPLE-`` / ``مثال-``; any case) is ignored,
-in the Products sheet and in stock sheets.  It is not a data row and gets no ``RowRef``.
+in the Products sheet and in stock sheets.  It is not a data row and gets no ``RowRef``.  Blank rows neither.
+
+Issue reasons (``Issue.reason``; sheet, 1-based row, header as written, raw value and 0-based column index
+are set on every cell issue; a row-level issue is put on the SKU column):
+
+- ``missing required value`` (SKU, Price, Name on a product's first row, stock SKU/Quantity)
+- ``text in a number column``, ``a date in a number column``, ``not a whole number``
+- ``negative price`` / ``negative cost`` / ``negative weight`` / ``negative stock``
+- ``duplicate SKU (first seen on row N)`` (second and later occurrences; in stock sheets too)
+- ``bad barcode check digit (expected D)``, ``barcode must contain only digits``,
+  ``barcode must have 8, 12, 13 or 14 digits, not N`` (+ a leading-zero hint when typed as a number)
+- ``differs from row N of Parent SKU 'P' ('value'); leave it blank to inherit`` (Name, Description, Brand,
+  Category and translation columns of variant rows)
+- ``SKU 'X' is also used as Parent SKU (row N)`` and ``Parent SKU 'X' is also the SKU of another product
+  (row N)``
+- ``SKU not found in sheet 'Products'`` (stock rows)
+- ``formula without a cached value (open the file in Excel or LibreOffice and save it again)``,
+  ``error value in the cell (#N/A)``
+- ``expected Yes or No``, ``currency must be a 3-letter code such as MRU``,
+  ``stock of 'X' at 'L' is also given in sheet 'Products' with a different quantity (N)``
+
+A product whose rows all lack a name: the first row gets the issue, the others ``skipped_reason`` "product 'P'
+has no name (row N)".  A stock row whose SKU was skipped in Products gets ``skipped_reason`` only.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from .columns import (
     HeaderMap,
     header_text,
     match_headers,
+    normalize,
 )
 from .reader import RawBook, RawSheet
 
@@ -94,10 +95,6 @@ def _is_example(sku: str) -> bool:
 
 def _shown(v: Any) -> str:
     return " > ".join(v) if isinstance(v, list) else str(v)
-
-
-def _empty(v: Any) -> bool:
-    return v is None or v == [] or v == ""
 
 
 class _Sheet:
@@ -285,8 +282,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     variants_by_sku = dict(zip(map(skus.__getitem__, used), map(variants.__getitem__, used), strict=True))
 
     sheet.row_refs(result, skus, skip, refs, group_skip)
+    inline = {normalize(m.name) for m in hm.stock}
     for location, raw in book.stock:
-        _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet)
+        _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet, inline)
     return result
 
 
@@ -406,6 +404,9 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
             values[col_index] = col[ref] if ref is not None else col[idxs[0]]
         if bad:
             idxs[:] = [i for i in idxs if i not in bad]
+            for col_index, col in level_cols:  # the values of the rows that remain
+                values[col_index] = next((col[i] for i in idxs if col[i] is not None and col[i] != []),
+                                         col[idxs[0]])
         resolved[key] = values
     return resolved
 
@@ -508,7 +509,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
 
 
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: dict[str, Variant],
-                 product_rows: dict[str, int], products: _Sheet) -> None:
+                 product_rows: dict[str, int], products: _Sheet, inline: set[str]) -> None:
     sheet = _Sheet(raw, STOCK_ALIASES, False, result)
     if "quantity" not in sheet.hm.fields:
         raise SourceError(f"sheet '{sheet.name}' has no Quantity column")
@@ -521,9 +522,16 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     skipped: dict[int, str] = {}
     skip = [False] * sheet.n
     issues = sheet.issues
-    targets: list[Variant] = []
+    targets: list = []
     quantities: list[int] = []
-    for i in range(sheet.n):
+    if not issues and normalize(location) not in inline and None not in skus and len(set(skus)) == sheet.n \
+            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) and None not in qtys:
+        targets = list(map(variants.get, skus))  # the common case, checked in C
+        if _has_none(targets):
+            targets = []
+        else:
+            quantities = qtys
+    for i in range(sheet.n if not quantities else 0):
         sku = skus[i]
         if sku is None:
             if i not in issues and (qtys[i] is None or sheet.blank_row(i)):
@@ -553,7 +561,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
             else:
                 sheet.add(i, f"SKU not found in sheet '{products.name}'", sku_col, sku)
             continue
-        level = v.stock.get(location)
+        level = v.stock.get(location) if inline else None
         if level is not None and level.available != q:
             sheet.add(i, f"stock of '{sku}' at '{location}' is also given in sheet '{products.name}' with a "
                          f"different quantity ({level.available})", qty_col, sheet.columns[qty_col][i], sku)
