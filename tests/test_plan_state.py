@@ -150,3 +150,14 @@ def test_money_is_decimal_and_wire_numbers_are_exact() -> None:
     assert canonical_json({"p": Decimal("49.90")}) == '{"p":"49.90"}'
     assert to_wire({"p": Decimal("49.90"), "q": Decimal("1250")}) == {"p": 49.9, "q": 1250}
     assert payload_hash({"a": 1, "b": 2}) == payload_hash({"b": 2, "a": 1})
+
+
+def test_payloads_are_checked_strictly_before_sending() -> None:
+    from connector.marketplaces.elebne.payloads import check
+
+    assert check("create", {"externalId": "A", "name": "n", "price": 100}) is None
+    assert "price Input should be a valid integer" in check("create", {"externalId": "A", "name": "n", "price": "7"})
+    assert "name is required to create a product on Elebne" in check("create", {"externalId": "A", "price": 1})
+    assert check("update", {"externalId": "A", "price": True})  # a bool is not an int
+    assert "unique" in check("create", {"externalId": "A", "name": "n", "price": 1,
+                                        "variants": [{"label": "M"}, {"label": "m"}]})

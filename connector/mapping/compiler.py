@@ -89,26 +89,18 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
         first_fast = operator.attrgetter(rest[0])
         if len(rest) == 1:
             return idx, first_fast
-        deeper = rest[1:]
+        deeper = tuple(rest[1:])
+        return idx, lambda obj: _walk(first_fast(obj), deeper)
+    segments = tuple(rest)
+    return idx, lambda obj: _walk(obj, segments)
 
-        def get_fast(obj: Any) -> Any:
-            obj = first_fast(obj)
-            for seg in deeper:
-                if obj is ABSENT or obj is None:
-                    return obj
-                obj = _step(obj, seg)
+
+def _walk(obj: Any, segments: tuple[str, ...]) -> Any:
+    for seg in segments:
+        if obj is ABSENT or obj is None:
             return obj
-
-        return idx, get_fast
-
-    def get(obj: Any) -> Any:
-        for seg in rest:
-            if obj is ABSENT or obj is None:
-                return obj
-            obj = _step(obj, seg)
-        return obj
-
-    return idx, get
+        obj = _step(obj, seg)
+    return obj
 
 
 def _identity(obj: Any) -> Any:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connector.marketplaces.shapes import shape_problem
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 SKU_FIELD = "sku"
@@ -80,19 +82,7 @@ SHAPES: dict[str, type[BaseModel]] = {"create": ProductPatch, "update": ProductP
 
 def check(action: str, body: dict[str, Any]) -> str | None:
     """None when ``body`` is a valid request for ``action``, else a readable reason naming the fields."""
-    shape = SHAPES.get(action)
-    if shape is None:
-        return None
-    try:
-        shape.model_validate(body)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"]) or "payload"
-            msg = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
-            parts.append(f"{where} {msg}")
-        return "; ".join(parts)
-    return None
+    return shape_problem(SHAPES.get(action), body)
 
 
 def product_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connector.marketplaces.shapes import shape_problem
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 Name = str
@@ -71,18 +73,5 @@ SHAPES: dict[str, type[BaseModel]] = {"create": ProductCreate, "update": Product
 
 def check(action: str, body: dict) -> str | None:
     """None when ``body`` is a valid request for ``action``, else a readable reason naming the fields."""
-    shape = SHAPES.get(action)
-    if shape is None:
-        return None
-    try:
-        shape.model_validate(body)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"]) or "payload"
-            msg = "is required" if err["type"] == "missing" else err["msg"]
-            if err["type"] == "missing" and action == "create":
-                msg = "is required to create a product on Elebne"
-            parts.append(f"{where} {msg}")
-        return "; ".join(parts)
-    return None
+    missing = "is required to create a product on Elebne" if action == "create" else "is required"
+    return shape_problem(SHAPES.get(action), body, missing=missing)

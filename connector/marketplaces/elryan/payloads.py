@@ -12,7 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connector.marketplaces.shapes import shape_problem
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1)]
@@ -167,13 +169,4 @@ SHAPES: dict[str, type[BaseModel]] = {
 
 def check(kind: str, body: dict) -> str | None:
     """None when ``body`` is a valid request of ``kind``, else a readable reason naming the fields."""
-    try:
-        SHAPES[kind].model_validate(body)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"]) or "payload"
-            msg = "is required by Elryan" if err["type"] == "missing" else err["msg"]
-            parts.append(f"{where} {msg}")
-        return "; ".join(parts)
-    return None
+    return shape_problem(SHAPES[kind], body, missing="is required by Elryan")
