@@ -84,7 +84,7 @@ def test_an_installed_package_can_add_a_marketplace(tmp_path: Path, monkeypatch:
         "from connector.marketplaces.base import MarketplacePlugin\n"
         "PLUGIN = MarketplacePlugin(name='acme', title='Acme', default_base_url='https://acme.test',\n"
         "    limits={}, default_mapping=Path('acme.yaml'), credential_env='ACME_KEY',\n"
-        "    make_adapter=lambda http, settings, account: None, auth_headers=lambda s: {})\n")
+        "    make_adapter=lambda http, settings, account, secret: None, auth_headers=lambda s: {})\n")
     dist = tmp_path / "acme_market-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-market\nVersion: 1.0\n")

@@ -39,7 +39,13 @@ class ResultSink(Protocol):
 
 
 class Adapter(Protocol):
-    """Marketplace-specific planning hooks and push strategy."""
+    """Marketplace-specific planning hooks and push strategy.
+
+    Optional hooks the runner calls when an adapter defines them:
+    ``prepare(products, state) -> products`` reshapes canonical products before planning (EcomLinx: one
+    product per SKU) and may keep its own caches in the state file; ``report_extras() -> (counts, notes)``
+    adds marketplace-specific counts and notes to the run report.
+    """
 
     roles: dict[str, str]
 
@@ -60,13 +66,12 @@ class MarketplacePlugin:
     limits: dict[str, RateLimit]
     default_mapping: Path
     credential_env: str  # environment variable holding the API key / secret
-    make_adapter: Callable[[HttpClient, dict[str, Any], str], Adapter]  # (http, settings, account)
+    # (http, settings, account, secret): the secret is for adapters that exchange a login for a token (Elryan);
+    # API-key marketplaces put it in ``auth_headers`` and ignore it here.
+    make_adapter: Callable[[HttpClient, dict[str, Any], str, str], Adapter]
     auth_headers: Callable[[str], dict[str, str]]  # secret -> headers
     create_sandbox: Callable[..., Any] | None = None
     sandbox_base_path: str = ""
     sandbox_key: str = ""  # a key the sandbox accepts, used by `connector demo`
     settings: dict[str, Any] = field(default_factory=dict)  # inferred paths, batch sizes: overridable
-    # True when the secret is a login password the adapter exchanges for a token (Elryan): make_adapter is then
-    # called with ``secret=`` and ``auth_headers`` usually returns nothing.
-    adapter_takes_secret: bool = False
     docs: str = ""

@@ -83,8 +83,7 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     secret = opts.secret or ""
     http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
                       timeout=opts.http_timeout, max_retries=opts.max_retries)
-    adapter = (plugin.make_adapter(http, settings, account, secret=secret) if plugin.adapter_takes_secret
-               else plugin.make_adapter(http, settings, account))
+    adapter = plugin.make_adapter(http, settings, account, secret)
     # Optional adapter hook: reshape products before planning (EcomLinx: one product per SKU) and keep the
     # state for its own caches.
     prepare = getattr(adapter, "prepare", None)

@@ -62,7 +62,7 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str) -> Any:
+def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
     from connector.marketplaces.ecomlinx.adapter import EcomLinxAdapter
     from connector.marketplaces.ecomlinx.client import EcomLinxClient
 

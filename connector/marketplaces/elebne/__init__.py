@@ -33,7 +33,7 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str) -> Any:
+def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
     from connector.marketplaces.elebne.adapter import ElebneAdapter
     from connector.marketplaces.elebne.client import ElebneClient
 

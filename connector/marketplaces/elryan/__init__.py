@@ -102,5 +102,4 @@ PLUGIN = MarketplacePlugin(
     sandbox_key=SANDBOX_PASSWORD,
     settings=SETTINGS,
     docs="docs/elryan.md",
-    adapter_takes_secret=True,
 )
