@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench record-elebne clean
+.PHONY: demo test lint bench record-elebne record-elryan record-ecomlinx record-aleta record-odoo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ bench: $(STAMP)
 record-elebne: $(STAMP)
 	rm -f cassettes/elebne/*.yaml
 	CONNECTOR_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_elebne_client_cassettes.py
+
+# The other marketplaces' and Aleta's client cassettes, each against its own fresh local sandbox.
+record-elryan record-ecomlinx record-aleta: record-%: $(STAMP)
+	rm -f cassettes/$*/*.yaml
+	CONNECTOR_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_$*_client_cassettes.py
+
+# Odoo cassettes need real servers (never started by this project): see docs/odoo.md for seeding and the
+# ODOO16_URL / ODOO18_URL / ODOO_PASSWORD variables.
+record-odoo: $(STAMP)
+	ODOO_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_odoo_*.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
