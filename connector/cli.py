@@ -133,8 +133,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         print_issues(result.issues, result.warnings)
         good = sum(1 for r in result.rows if not r.skipped_reason)
-        out.print(f"{args.file}: {len(result.products)} product(s), {good} good row(s), "
-                  f"{len(result.rows) - good} row(s) with errors")
+        skipped = len(result.rows) - good
+        out.print(f"{args.file}: {len(result.products)} product(s), {good} good row(s)"
+                  + (f", {skipped} row(s) would be skipped (problems above)" if skipped else ""))
     if args.errors_copy and result.issues:
         marked = write_error_copy(args.file, result.issues, args.errors_copy)
         out.print(f"error copy with {marked} marked cell(s) written to {args.errors_copy}")
@@ -143,7 +144,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _issue_dict(issue: Any) -> dict[str, Any]:
     return {"sheet": issue.sheet, "row": issue.row, "column": issue.column,
-            "value": None if issue.value is None else str(issue.value), "reason": issue.reason,
+            "value": issue.shown_value if issue.value is not None else None, "reason": issue.reason,
             "sku": issue.sku, "severity": issue.severity}
 
 

@@ -37,7 +37,7 @@ def print_issues(issues: Sequence[Issue], warnings: Sequence[str] = (), limit: i
     for col in ("sheet", "row", "column", "value", "problem"):
         table.add_column(col, overflow="fold")
     for issue in list(issues)[:limit]:
-        value = "" if issue.value is None else str(issue.value)
+        value = issue.shown_value
         style = "yellow" if issue.severity == "warning" else None
         table.add_row(escape(issue.sheet or ""), "" if issue.row is None else str(issue.row),
                       escape(issue.column or ""), escape(value[:60]), escape(issue.reason), style=style)
@@ -75,11 +75,15 @@ def print_summary(report: RunReport) -> None:
     table.add_column("", justify="right")
     table.add_column("operations", justify="left")
     table.add_column("", justify="right")
-    left = [("pushed", counts["pushed"]), ("unchanged", counts["unchanged"]), ("skipped", counts["skipped"]),
-            ("failed", counts["failed"])]
-    right = [("products created", ops.get("create", 0)), ("products updated", ops.get("update", 0)),
+    would = report.dry_run
+    left = [("to push" if would else "pushed", counts["pushed"]), ("unchanged", counts["unchanged"]),
+            ("skipped", counts["skipped"]), ("failed", counts["failed"])]
+    right = [("products to create" if would else "products created", ops.get("create", 0)),
+             ("products to update" if would else "products updated", ops.get("update", 0)),
              ("stock updates", ops.get("stock", 0)), ("products unchanged", ops.get("unchanged", 0)),
              ("deferred (budget)", ops.get("deferred", 0)), ("failed", ops.get("failed", 0))]
+    if ops.get("skipped"):
+        right.append(("not sent (see notes)", ops["skipped"]))
     for (lname, lval), (rname, rval) in zip(left + [("", "")] * (len(right) - len(left)), right, strict=True):
         table.add_row(lname, str(lval), rname, str(rval))
     out.print(table)

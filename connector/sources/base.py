@@ -25,6 +25,16 @@ class Issue:
     severity: str = "error"  # error: the row is skipped; warning: the row goes on
     col_index: int | None = None  # 0-based column index, for highlighting cells
 
+    @property
+    def shown_value(self) -> str:
+        """The raw value as the user typed it: a spreadsheet number 2.0 is shown as 2."""
+        v = self.value
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
     def where(self) -> str:
         parts = []
         if self.sheet:
@@ -36,7 +46,7 @@ class Issue:
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        val = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
+        val = f" (value: {self.shown_value!r})" if self.shown_value else ""
         return f"{self.where()}: {self.reason}{val}" if self.where() else f"{self.reason}{val}"
 
 

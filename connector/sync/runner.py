@@ -127,5 +127,5 @@ def run_sync(source: SourceResult, opts: SyncOptions,
 
 def _issue_json(issue: Any) -> dict[str, Any]:
     return {"sheet": issue.sheet, "row": issue.row, "column": issue.column,
-            "value": None if issue.value is None else str(issue.value), "reason": issue.reason,
+            "value": issue.shown_value if issue.value is not None else None, "reason": issue.reason,
             "sku": issue.sku, "severity": issue.severity}
