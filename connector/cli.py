@@ -254,6 +254,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from connector.console import out
+    from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
 
     if args.marketplace == "aleta":  # a source, not a marketplace plugin: a generated supplier catalogue
@@ -261,16 +262,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
         server = create_sandbox(port=args.port, db_path=args.db, keys=args.key, variants=3000)
         key = args.key[0] if args.key else SANDBOX_KEY
-        out.print(f"Aleta sandbox on {server.api_url} (key {key}, 3,000 variants; Ctrl-C to stop)")
-        server.serve_forever()
-        return EXIT_OK
-    plugin = get_plugin(args.marketplace)
-    if plugin.create_sandbox is None:
-        from connector.errors import ConfigError
-
-        raise ConfigError(f"{plugin.title} has no sandbox")
-    server = plugin.create_sandbox(port=args.port, db_path=args.db, keys=args.key)
-    out.print(f"{plugin.title} sandbox on {server.url}{plugin.sandbox_base_path} (Ctrl-C to stop)")
+        banner = f"Aleta sandbox on {server.api_url} (key {key}, 3,000 variants)"
+    else:
+        plugin = get_plugin(args.marketplace)
+        if plugin.create_sandbox is None:
+            raise ConfigError(f"{plugin.title} has no sandbox")
+        server = plugin.create_sandbox(port=args.port, db_path=args.db, keys=args.key)
+        banner = f"{plugin.title} sandbox on {server.url}{plugin.sandbox_base_path}"
+    out.print(f"{banner} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
