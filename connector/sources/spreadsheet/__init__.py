@@ -42,7 +42,7 @@ from pathlib import Path
 
 from connector.sources.base import SourceResult
 
-from .build import build_result
+from .build import build_result, prepare_stock
 from .columns import EXAMPLE_PREFIXES
 from .error_copy import write_error_copy
 from .reader import read_raw
@@ -59,7 +59,7 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_result(read_raw(path), currency=currency.strip().upper() or "MRU")
+        return build_result(read_raw(path, prepare_stock), currency=currency.strip().upper() or "MRU")
     finally:
         if was_enabled:
             gc.enable()

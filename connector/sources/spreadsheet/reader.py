@@ -1,8 +1,9 @@
 """Raw reading: a workbook (calamine) or a CSV (csv module) into grids of cell values, nothing converted.
 
 - ``.xlsx .xlsm .xlsb .xls .ods`` through python-calamine.  The Products sheet is read on the calling thread
-  while a helper thread (calamine and zlib release the GIL) reads the stock sheets and scans the sheet XML
-  of xlsx/xlsm files for formula cells without a cached value and error cells (``#N/A`` ...), which calamine
+  while a helper thread (calamine and zlib release the GIL) reads the stock sheets, validates their columns
+  (``read_raw(prepare_stock=...)``: that needs nothing from the Products sheet) and scans the sheet XML of
+  xlsx/xlsm files for formula cells without a cached value and error cells (``#N/A`` ...), which calamine
   reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
   ``t="e"`` occurs at all.
 - ``.csv .tsv .txt``: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252; separator ``,`` ``;`` or tab
@@ -19,8 +20,11 @@ import io
 import re
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice, repeat
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.etree import ElementTree
 
 from connector.errors import SourceError
@@ -45,6 +49,7 @@ class RawSheet:
     # (row0, col0) -> (raw value, reason): formula cells without a cached value and error cells
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     all_str: bool = False  # every cell is a str (CSV): converters skip type checks
+    prepared: Any = None  # what ``read_raw(prepare_stock=...)`` computed for a stock sheet on the helper thread
 
 
 @dataclass(slots=True)
@@ -58,8 +63,11 @@ class RawBook:
     encoding: str | None = None  # CSV only
 
 
-def read_raw(path: str | Path) -> RawBook:
-    """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``."""
+def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | None = None) -> RawBook:
+    """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``.
+
+    ``prepare_stock(sheet, location)``, if given, is run on each stock sheet by the helper thread while the
+    Products sheet is being parsed; its result is stored in ``RawSheet.prepared`` (it must not raise)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES:
@@ -71,7 +79,7 @@ def read_raw(path: str | Path) -> RawBook:
         raise SourceError(f"{p}: not a file")
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, suffix)
-    return _read_workbook(p, suffix)
+    return _read_workbook(p, suffix, prepare_stock)
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -107,7 +115,11 @@ def _read_csv(p: Path, suffix: str) -> RawBook:
         raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
     if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise SourceError(f"{p.name}: this is not a text (CSV) file")
+    fast = _read_utf8_lines(p, suffix, data)
+    if fast is not None:
+        return fast
     text, encoding = decode_bytes(data)
+    del data
     first_nl = text.find("\n")
     first = text if first_nl < 0 else text[:first_nl]
     delimiter = None
@@ -117,9 +129,56 @@ def _read_csv(p: Path, suffix: str) -> RawBook:
     elif suffix == ".tsv":
         delimiter = "\t"
     else:
-        header_line = next((ln for ln in text.splitlines()[:20] if ln.strip()), "")
-        delimiter = sniff_delimiter(header_line)
+        delimiter = sniff_delimiter(_header_line(text))
     rows = parse_csv(text, delimiter, p.name)
+    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=delimiter,
+                   encoding=encoding)
+
+
+def _header_line(text: str) -> str:
+    """The first non-blank line among the first 20 (only the start of ``text`` is split)."""
+    end = -1
+    for _ in range(21):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    head = text if end < 0 else text[:end]
+    return next((ln for ln in head.splitlines()[:20] if ln.strip()), "")
+
+
+def _read_utf8_lines(p: Path, suffix: str, data: bytes) -> RawBook | None:
+    """UTF-8 (BOM or not) without a quoted field spanning lines: the bytes are split at ``\n`` and each line
+    is decoded as the csv module asks for it, which never holds the whole text as ``str`` (twice the size of
+    the file, or four times with Arabic text) nor a list of ``str`` lines: on 100k rows that is ~20k fewer
+    page faults and ~25% less time than decoding first.  ``None`` when this does not apply (UTF-16, not
+    UTF-8, odd quotes, bare CR line ends...): the caller decodes the whole text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    lines = data.split(b"\n")
+    encoding = "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        lines[0] = lines[0][3:]
+        encoding = "utf-8-sig"
+    del data
+    if any(map((1).__and__, map(bytes.count, lines, repeat(b'"')))):
+        return None  # a quoted field may span lines: the stream reader handles that
+    try:
+        head = [ln.decode() for ln in lines[:21]]
+    except UnicodeDecodeError:
+        return None
+    first = head[0].strip()
+    start = 0
+    if first.lower().startswith("sep=") and len(first) == 5:
+        delimiter = first[4]
+        start = 1
+    elif suffix == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = sniff_delimiter(_header_line("\n".join(head)))
+    try:
+        rows = list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
+    except (UnicodeDecodeError, csv.Error):  # not UTF-8 after all, or bare CR line ends
+        return None
     return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=delimiter,
                    encoding=encoding)
 
@@ -160,7 +219,7 @@ def _grid(wb, name: str, p: Path) -> list[list]:
         raise SourceError(f"{p.name}: cannot read sheet '{name}' ({type(e).__name__}: {e})") from None
 
 
-def _read_workbook(p: Path, suffix: str) -> RawBook:
+def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None) -> RawBook:
     wb = _open_calamine(p)
     names = list(wb.sheet_names)
     products = next((n for n in names if is_products_sheet(n)), None)
@@ -190,11 +249,17 @@ def _read_workbook(p: Path, suffix: str) -> RawBook:
 
     def background() -> None:
         try:
-            if scan:
-                helper["problems"] = scan_problem_cells(p, [products, *(n for n, _ in stock_names)])
+            problems = scan_problem_cells(p, [products, *(n for n, _ in stock_names)]) if scan else {}
+            helper["problems"] = problems
             if stock_names:
                 wb2 = _open_calamine(p)
-                helper["stock"] = [(loc, RawSheet(n, _grid(wb2, n, p))) for n, loc in stock_names]
+                stock = []
+                for n, loc in stock_names:
+                    sheet = RawSheet(n, _grid(wb2, n, p), problems.get(n, {}))
+                    if prepare_stock is not None:
+                        sheet.prepared = prepare_stock(sheet, loc)
+                    stock.append((loc, sheet))
+                helper["stock"] = stock
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
 
@@ -211,10 +276,7 @@ def _read_workbook(p: Path, suffix: str) -> RawBook:
         raise SourceError(f"{p.name}: cannot read the workbook ({type(err).__name__}: {err})") from None
     problems = helper.get("problems", {})
     sheet = RawSheet(products, rows, problems.get(products, {}))
-    stock = helper.get("stock", [])
-    for _loc, s in stock:
-        s.problems = problems.get(s.name, {})
-    return RawBook(p, suffix[1:], sheet, stock, unused)
+    return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
 
 
 # --- formula / error cells in xlsx ----------------------------------------------------------------------
