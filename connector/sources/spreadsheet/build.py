@@ -286,6 +286,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     # Parent SKU, or the SKU itself
     keys = skus if parents.count(None) == n else [p or s for p, s in zip(parents, skus, strict=True)]
     _check_parent_conflicts(sheet, skus, parents, skip, first_row)
+    _check_example_parents(sheet, parents, skip)
 
     # --- group the good rows into products; product-level values must agree within a product
     good: Any = range(n)
@@ -426,6 +427,20 @@ def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list
         if par in plain and not skip[i]:
             sheet.add(i, f"Parent SKU '{par}' is also the SKU of another product "
                          f"(row {sheet.first_row + plain[par]})", pcol, par)
+
+
+def _check_example_parents(sheet: _Sheet, parents: list, skip: list[bool]) -> None:
+    """A real row whose Parent SKU is the template's example key was typed over an example row, leaving its
+    Parent SKU (and attributes) behind: reported, instead of silently becoming a variant of the example."""
+    if "parent_sku" not in sheet.hm.fields or not (set(filter(None, parents)) and any(
+            p and p[0] in _EXAMPLE_FIRST and _is_example(p) for p in set(parents))):
+        return  # no example Parent SKU left on a data row: the common case
+    pcol = sheet.hm.fields["parent_sku"].index
+    for i, par in enumerate(parents):
+        if par and not skip[i] and par[0] in _EXAMPLE_FIRST and _is_example(par):
+            sheet.add(i, f"Parent SKU '{par}' belongs to the template's example rows: this row seems typed over "
+                         "an example row; clear its Parent SKU and attribute cells (or delete the example rows)",
+                      pcol, par)
 
 
 def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_cols: list[tuple[int, list]],
