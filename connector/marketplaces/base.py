@@ -56,6 +56,20 @@ class Adapter(Protocol):
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None: ...
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """``"package.module:function"`` -> a callable that imports it on first use, so listing plugins does not
+    import every marketplace's sandbox and client."""
+    module_name, _, attr = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"lazy({target})"
+    return call
+
+
 @dataclass
 class MarketplacePlugin:
     """Everything the connector needs to know about one marketplace."""

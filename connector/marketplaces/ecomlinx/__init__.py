@@ -10,7 +10,7 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.http import HttpClient, RateLimit
 from connector.mapping.loader import shipped_mapping
-from connector.marketplaces.base import MarketplacePlugin
+from connector.marketplaces.base import MarketplacePlugin, lazy
 from connector.marketplaces.ecomlinx.client import DEFAULT_PATHS, OP_CLASS
 
 # Documented limits per API key (reads and writes together), per plan.  ``read_only``: the Pro plan's keys
@@ -74,11 +74,6 @@ def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secr
                            settings={**settings, "plan": name, "read_only": bool(plan.get("read_only"))})
 
 
-def _create_sandbox(**kwargs: Any) -> Any:
-    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
-
-    return create_sandbox(**kwargs)
-
 
 SANDBOX_KEY = "elx_test_sk_scale0000connector"
 SANDBOX_PRO_KEY = "elx_test_sk_pro00000connector"
@@ -92,7 +87,7 @@ PLUGIN = MarketplacePlugin(
     credential_env="ECOMLINX_API_KEY",
     make_adapter=_make_adapter,
     auth_headers=lambda secret: {"Authorization": f"Bearer {secret}"},
-    create_sandbox=_create_sandbox,
+    create_sandbox=lazy("connector.marketplaces.ecomlinx.sandbox:create_sandbox"),
     sandbox_base_path="/v1",
     sandbox_key=SANDBOX_KEY,
     settings=SETTINGS,

@@ -6,7 +6,7 @@ from typing import Any
 
 from connector.http import HttpClient, RateLimit
 from connector.mapping.loader import shipped_mapping
-from connector.marketplaces.base import MarketplacePlugin
+from connector.marketplaces.base import MarketplacePlugin, lazy
 
 # Documented limits (seed 000): per IP per minute, per API key per day.
 LIMITS = {
@@ -42,11 +42,6 @@ def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secr
     return ElebneAdapter(client, account=account, bulk_max_items=int(settings["bulk_max_items"]))
 
 
-def _create_sandbox(**kwargs: Any) -> Any:
-    from connector.marketplaces.elebne.sandbox import create_sandbox
-
-    return create_sandbox(**kwargs)
-
 
 PLUGIN = MarketplacePlugin(
     name="elebne",
@@ -57,7 +52,7 @@ PLUGIN = MarketplacePlugin(
     credential_env="ELEBNE_API_KEY",
     make_adapter=_make_adapter,
     auth_headers=lambda secret: {"Authorization": f"Bearer {secret}"},
-    create_sandbox=_create_sandbox,
+    create_sandbox=lazy("connector.marketplaces.elebne.sandbox:create_sandbox"),
     sandbox_base_path="/api/v1/dev/store",
     sandbox_key="sk_test_demo0000connector",
     settings=SETTINGS,

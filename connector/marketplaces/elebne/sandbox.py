@@ -191,6 +191,21 @@ def check_unique_labels(errors: Errors, field: str, entries: list[Any]) -> None:
             seen[folded] = i
 
 
+def object_items(errors: Errors, field: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of an array-of-objects field with their paths (``variants[2]``); anything else is
+    reported and left out."""
+    if not isinstance(value, list):
+        errors.add(field, f"must be an array, got {json_type(value)}")
+        return []
+    out = []
+    for i, entry in enumerate(value):
+        if isinstance(entry, dict):
+            out.append((f"{field}[{i}]", entry))
+        else:
+            errors.add(f"{field}[{i}]", f"must be an object, got {json_type(entry)}")
+    return out
+
+
 def check_variants(errors: Errors, value: Any, *, unique_labels: bool = True) -> None:
     if value is None:
         return
@@ -351,16 +366,11 @@ def check_bulk_item(item: Any) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
         check_str(errors, "externalId", item["externalId"], nullable=False, non_empty=True)
     mode = check_mode(errors, "mode", item, "adjust")
     check_stock_entry(errors, "", item, mode, required=False)
-    variants = item.get("variants", [])
     resolved: list[tuple[str, dict[str, Any]]] = []
-    if not isinstance(variants, list):
-        errors.add("variants", f"must be an array, got {json_type(variants)}")
-        variants = []
-    for i, entry in enumerate(variants):
-        field = f"variants[{i}]"
-        if not isinstance(entry, dict):
-            errors.add(field, f"must be an object, got {json_type(entry)}")
-            continue
+    variants = item.get("variants", [])
+    entries = object_items(errors, "variants", variants)
+    variants = variants if isinstance(variants, list) else []
+    for field, entry in entries:
         check_unknown(errors, f"{field}.", entry, ("label", "mode", "quantity", "quantityDelta"))
         check_str(errors, f"{field}.label", entry.get("label"), nullable=False, non_empty=True)
         variant_mode = check_mode(errors, f"{field}.mode", entry, mode)
@@ -591,14 +601,9 @@ class ElebneSandbox(SandboxServer):
         if "quantity" in body:
             check_int(errors, "quantity", body["quantity"])
         variants = body.get("variants", [])
-        if not isinstance(variants, list):
-            errors.add("variants", f"must be an array, got {json_type(variants)}")
-            variants = []
-        for i, entry in enumerate(variants):
-            field = f"variants[{i}]"
-            if not isinstance(entry, dict):
-                errors.add(field, f"must be an object, got {json_type(entry)}")
-                continue
+        entries = object_items(errors, "variants", variants)
+        variants = variants if isinstance(variants, list) else []
+        for field, entry in entries:
             check_unknown(errors, f"{field}.", entry, ("label", "quantity"))
             for name in ("label", "quantity"):
                 if name not in entry:

@@ -13,7 +13,7 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.http import HttpClient, RateLimit
 from connector.mapping.loader import shipped_mapping
-from connector.marketplaces.base import MarketplacePlugin
+from connector.marketplaces.base import MarketplacePlugin, lazy
 
 # The document gives no rate limits; none are enforced here (a profile cannot add any yet).
 LIMITS: dict[str, RateLimit] = {}
@@ -82,11 +82,6 @@ def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secr
         raise ConfigError(f"Elryan settings: {exc}") from None
 
 
-def _create_sandbox(**kwargs: Any) -> Any:
-    from connector.marketplaces.elryan.sandbox import create_sandbox
-
-    return create_sandbox(**kwargs)
-
 
 PLUGIN = MarketplacePlugin(
     name="elryan",
@@ -97,7 +92,7 @@ PLUGIN = MarketplacePlugin(
     credential_env=PASSWORD_ENV,
     make_adapter=_make_adapter,
     auth_headers=lambda _secret: {},  # the password never leaves in a header: it buys a token (client.py)
-    create_sandbox=_create_sandbox,
+    create_sandbox=lazy("connector.marketplaces.elryan.sandbox:create_sandbox"),
     sandbox_base_path="/api",
     sandbox_key=SANDBOX_PASSWORD,
     settings=SETTINGS,
