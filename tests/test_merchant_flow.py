@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from connector.cli import main
 from connector.sources.spreadsheet import read_spreadsheet
@@ -56,3 +57,28 @@ def test_template_filled_by_hand_validates_and_syncs(tmp_path: Path, elebne_sand
     mark = elebne_sandbox.last_id()
     assert main(args) == 0
     assert elebne_sandbox.requests(since=mark) == []
+
+
+def test_arabic_stock_rows_are_accounted_as_stock(tmp_path: Path, elebne_sandbox, monkeypatch) -> None:
+    """A stock row's outcome is its SKU's stock operation, whatever the language of the sheet's name."""
+    path = tmp_path / "ar.xlsx"
+    wb = Workbook()
+    products = wb.active
+    products.title = "المنتجات"
+    products.append(["SKU", "Name", "Price"])
+    products.append(["TEA-1", "شاي", 5])
+    stock = wb.create_sheet("المخزون - المستودع")
+    stock.append(["SKU", "Quantity"])
+    stock.append(["TEA-1", 7])
+    wb.save(path)
+    monkeypatch.setenv("ELEBNE_API_KEY", "sk_test_demo0000connector")
+    report = tmp_path / "r.json"
+    args = ["sync", "--source", str(path), "--target", "elebne", "--base-url", elebne_sandbox.base_url,
+            "--state", str(tmp_path / "s.sqlite"), "--report", str(report), "--no-progress"]
+    assert main(args) == 0
+    fill(path, "المنتجات", [{"Name": "شاي أخضر"}])  # only the name changes, not the stock
+    assert main(args) == 0
+    rows = {(r["sheet"], r["row"]): r for r in json.loads(report.read_text())["rows"]}
+    assert rows[("المنتجات", 2)]["status"] == "pushed" and rows[("المنتجات", 2)]["actions"] == ["update"]
+    assert rows[("المخزون - المستودع", 2)]["status"] == "unchanged"
+    assert elebne_sandbox.products()["TEA-1"]["name"] == "شاي أخضر"

@@ -48,6 +48,7 @@ class Plan:
     mapping_failures: list[tuple[Product, str]] = field(default_factory=list)
     products: dict[str, Product] = field(default_factory=dict)  # key -> product (planned ones)
     no_stock: set[str] = field(default_factory=set)  # keys whose source said nothing about stock
+    roles: dict[str, str] = field(default_factory=dict)  # payload kind -> CATALOGUE | STOCK (from the adapter)
 
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
@@ -56,13 +57,11 @@ class Plan:
         out = {a: 0 for a in ("create", "update", "stock", "refresh")}
         for op in self.ops:
             out[op.action] += 1
-        out["unchanged"] = len(self.unchanged.get(self._catalogue_kind(), set()))
-        out["stock_unchanged"] = sum(len(v) for k, v in self.unchanged.items() if k != self._catalogue_kind())
+        out["unchanged"] = sum(len(keys) for kind, keys in self.unchanged.items() if self.roles.get(kind) == CATALOGUE)
+        out["stock_unchanged"] = sum(len(keys) for kind, keys in self.unchanged.items()
+                                     if self.roles.get(kind) != CATALOGUE)
         out["mapping_failed"] = len(self.mapping_failures)
         return out
-
-    def _catalogue_kind(self) -> str:
-        return next(iter(self.unchanged), "product") if self.unchanged else "product"
 
 
 def diff_payload(old: dict[str, Any], new: dict[str, Any], create_only: frozenset[str],
@@ -108,7 +107,7 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
                defaults: dict[str, Any] | None = None) -> Plan:
-    plan = Plan(marketplace, account)
+    plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]

@@ -105,7 +105,9 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         sheet, row = ref.ref.origin, ref.ref.row
         key = sku_to_key.get(ref.sku or "")
         out = RowOutcome(sku=ref.sku, product=key, sheet=sheet, row=row, status=UNCHANGED)
-        is_stock_row = sheet is not None and sheet.lower().startswith("stock")
+        # a row from another sheet than its product's own (a per-location stock sheet, in any language)
+        product = plan.products.get(key) if (plan and key) else None
+        is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
         if ref.skipped_reason:
             out.status, out.reason, out.attention = SKIPPED, ref.skipped_reason, True
         elif ref.sku in mapping_failed:
@@ -159,8 +161,7 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
     ops = {"create": 0, "update": 0, "stock": 0, "unchanged": 0, "failed": 0, "deferred": 0, "skipped": 0}
     if plan is None:
         return ops
-    catalogue = next(iter(plan.unchanged), None)
-    ops["unchanged"] = len(plan.unchanged.get(catalogue, ())) if catalogue else 0
+    ops["unchanged"] = plan.counts()["unchanged"]
     for op in plan.ops:
         if op.action == "refresh":
             continue
