@@ -53,3 +53,13 @@ def test_the_scanner_catches_leaks(text: str) -> None:
 
 def test_the_scanner_accepts_scrubbed_text() -> None:
     assert find_leaks('body: \'{"password": "***"}\'\nuri: https://x/p?api_key=***\n') == []
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
+def test_the_network_beyond_loopback_is_blocked() -> None:
+    """CI replays cassettes and talks to sandboxes on loopback only; anything else must fail loudly."""
+    import socket
+
+    with pytest.raises(Exception) as exc:
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routable
+    assert "SocketConnectBlockedError" in type(exc.value).__name__ or "not allowed" in str(exc.value).lower()
