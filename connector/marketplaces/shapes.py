@@ -7,6 +7,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 
+def repeated(values: list[Any]) -> list[Any]:
+    """Values that occur more than once, sorted: for "labels/SKUs must be unique" checks in shapes."""
+    seen: set[Any] = set()
+    twice: set[Any] = set()
+    for v in values:
+        (twice if v in seen else seen).add(v)
+    return sorted(twice)
+
+
 def shape_problem(shape: type[BaseModel] | None, body: dict[str, Any], *, missing: str = "is required",
                   limit: int = 5) -> str | None:
     """None when ``body`` fits ``shape`` (strict pydantic model), else a readable reason naming the fields,

@@ -92,6 +92,19 @@ def bad_request(message: str) -> HTTPError:
     return api_error(400, "bad_request", message)
 
 
+def object_body(request: Request, allowed: set[str], hint: str, *, message: str = "The body must be a JSON object",
+                non_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object, refused with 400 when it is not an object (or is empty, if ``non_empty``) or
+    holds a field outside ``allowed``; ``hint`` says what the endpoint takes."""
+    body = request.json()
+    if not isinstance(body, dict) or (non_empty and not body):
+        raise bad_request(message)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise bad_request(f"Unknown field '{unknown[0]}': {hint}")
+    return body
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-EcomLinx-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of the raw body."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
@@ -337,12 +350,9 @@ class EcomLinxSandbox(SandboxServer):
             return Response(200, self.detail_view(self.product_or_404(conn, request.params["ident"])))
 
     def update_product(self, request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict) or not body:
-            raise bad_request("The body must be a JSON object with at least one of name, price, stock, status")
-        unknown = sorted(set(body) - {"name", "price", "stock", "status"})
-        if unknown:
-            raise bad_request(f"Unknown field '{unknown[0]}': a product update takes name, price, stock, status")
+        body = object_body(request, {"name", "price", "stock", "status"},
+                           "a product update takes name, price, stock, status", non_empty=True,
+                           message="The body must be a JSON object with at least one of name, price, stock, status")
         if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
             raise bad_request("name must be a non-empty string")
         if "price" in body and (not _is_number(body["price"]) or body["price"] < 0):
@@ -396,12 +406,8 @@ class EcomLinxSandbox(SandboxServer):
                               "summary": summary})
 
     def update_inventory(self, request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict):
-            raise bad_request("The body must be a JSON object")
-        unknown = sorted(set(body) - {"quantity", "adjust", "allocations"})
-        if unknown:
-            raise bad_request(f"Unknown field '{unknown[0]}': send quantity or adjust, and optionally allocations")
+        body = object_body(request, {"quantity", "adjust", "allocations"},
+                           "send quantity or adjust, and optionally allocations")
         if "quantity" in body and "adjust" in body:
             raise bad_request("Send quantity (absolute) or adjust (relative), not both")
         if not {"quantity", "adjust", "allocations"} & set(body):
@@ -479,12 +485,7 @@ class EcomLinxSandbox(SandboxServer):
                               "meta": {"total": len(docs), "page": page, "limit": limit}})
 
     def update_order(self, request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict):
-            raise bad_request("The body must be a JSON object")
-        unknown = sorted(set(body) - {"status", "awb", "courier"})
-        if unknown:
-            raise bad_request(f"Unknown field '{unknown[0]}': an order update takes status, awb, courier")
+        body = object_body(request, {"status", "awb", "courier"}, "an order update takes status, awb, courier")
         if body.get("status") not in ORDER_UPDATE_STATUSES:
             raise bad_request(f"status is required, one of {' | '.join(ORDER_UPDATE_STATUSES)}")
         for name in ("awb", "courier"):
@@ -544,12 +545,7 @@ class EcomLinxSandbox(SandboxServer):
         return Response(200, {"data": [json.loads(r["doc"]) for r in rows]})
 
     def register_webhook(self, request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict):
-            raise bad_request("The body must be a JSON object")
-        unknown = sorted(set(body) - {"url", "events", "secret"})
-        if unknown:
-            raise bad_request(f"Unknown field '{unknown[0]}': a webhook takes url, events, secret")
+        body = object_body(request, {"url", "events", "secret"}, "a webhook takes url, events, secret")
         url = body.get("url")
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or not parts.hostname or not (

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import shape_problem
+from connector.marketplaces.shapes import repeated, shape_problem
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 Name = str
@@ -36,7 +36,7 @@ class _ProductFields(BaseModel):
     @model_validator(mode="after")
     def _unique_labels(self) -> _ProductFields:
         labels = [v.label.casefold() for v in self.variants or []]
-        dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
+        dupes = repeated(labels)
         if dupes:
             raise ValueError(f"variant labels must be unique (case-insensitive): {', '.join(dupes)}")
         return self

@@ -14,6 +14,7 @@ from connector.errors import ConfigError
 from connector.http import HttpClient, RateLimit
 from connector.mapping.loader import shipped_mapping
 from connector.marketplaces.base import MarketplacePlugin, lazy
+from connector.marketplaces.elryan.client import DEFAULT_PATHS, INFERRED
 
 # The document gives no rate limits; none are enforced here (a profile cannot add any yet).
 LIMITS: dict[str, RateLimit] = {}
@@ -27,37 +28,8 @@ SANDBOX_PASSWORD = "sandbox-password"
 # `settings:` of the target.  Paths are "METHOD /path"; {id} is a remote id / spu / sku / order line id.
 SETTINGS: dict[str, Any] = {
     "email": None,
-    "paths": {
-        "generate_token": "POST /users/generate-token",
-        "category_info": "GET /categories/get/{id}",
-        "brand_info": "GET /brands/get/{id}",
-        "search_attribute_values": "POST /attribute-values/search",
-        "upsert_attribute_value": "POST /attribute-values/upsert",
-        "attribute_value_info": "GET /attribute-values/get/{id}",
-        "upsert_product": "POST /products/upsert",
-        "product_info": "GET /products/get/{id}",
-        "enable_product": "GET /products/enable/{id}",
-        "disable_product": "GET /products/disable/{id}",
-        "upsert_variant": "POST /variants/upsert",
-        "search_variants": "POST /variants/search",
-        "enable_variant": "GET /variants/enable/{id}",
-        "disable_variant": "GET /variants/disable/{id}",
-        "update_price_stock": "POST /variants/price-stock",
-        "search_orders": "POST /orders/search",
-        "order_details": "GET /orders/get/{id}",
-        "unfulfilled_orders": "POST /orders/unfulfilled",
-        "prepare_order_items": "GET /orders/prepare/{id}",
-        "cancellation_reasons": "GET /orders/cancel-reasons",
-        "transaction_info": "GET /transactions/get/{id}",
-        "create_package": "POST /packages/create",
-        "cancel_package": "GET /packages/cancel/{id}",
-        "fulfill_online_package": "POST /packages/fulfill-online/{id}",
-        "search_tracking": "POST /tracking/search",
-        "upsert_tracking": "POST /tracking/upsert",
-        "tracking_info": "GET /tracking/get/{id}",
-        "update_delivery_event": "POST /deliveries/{id}/event-info",
-        "update_delivery_status": "POST /deliveries/{id}/status",
-    },
+    # the inferred paths, listed so a profile sees what it may need to correct (values: client.DEFAULT_PATHS)
+    "paths": {name: DEFAULT_PATHS[name] for name in sorted(INFERRED)},
     # SKUs per price & stock request: the document gives no maximum (docs/elryan.md, "Batch size").
     "price_stock_batch_size": 100,
     "page_length": 100,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import shape_problem
+from connector.marketplaces.shapes import repeated, shape_problem
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1)]
@@ -118,7 +118,7 @@ class VariantIn(BaseModel):
     @model_validator(mode="after")
     def _one_value_per_attribute(self) -> VariantIn:
         ids = [a.remote_attribute_id for a in self.attributes]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         if dupes:
             raise ValueError(f"attribute given twice: {', '.join(dupes)}")
         return self
@@ -141,7 +141,7 @@ class ProductUpsert(BaseModel):
     @model_validator(mode="after")
     def _unique_skus(self) -> ProductUpsert:
         skus = [v.sku for v in self.variants]
-        dupes = sorted({s for s in skus if skus.count(s) > 1})
+        dupes = repeated(skus)
         if dupes:
             raise ValueError(f"SKU given twice: {', '.join(dupes)}")
         return self
