@@ -142,10 +142,6 @@ class Product:
         known = [v.qty for v in self.variants if v.qty is not ABSENT and v.qty is not None]
         return sum(known) if known else ABSENT
 
-    @property
-    def skus(self) -> list[str]:
-        return [v.sku for v in self.variants]
-
 
 STOCK_KINDS = frozenset({"stocked"})
 """Product kinds whose stock is tracked; services, combos and non-stored consumables carry none."""

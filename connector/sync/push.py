@@ -21,6 +21,7 @@ class PushEngine:
                  on_progress: Callable[[int], None] | None = None) -> None:
         self.plan, self.adapter, self.state, self.run_id = plan, adapter, state, run_id
         self.results: dict[tuple[str, str], ItemResult] = {}
+        self.stale_batches = 0  # batches of an interrupted run whose outcome was never recorded
         self._on_progress = on_progress
 
     def run(self) -> dict[tuple[str, str], ItemResult]:
@@ -29,14 +30,10 @@ class PushEngine:
             self.done(0, [ItemResult(op, ok=True) for op in refresh])
         to_send = [op for op in self.plan.ops if op.action != "refresh"]
         if to_send:
-            stale = self.state.journal_close_stale(self.plan.marketplace, self.plan.account,
-                                                   "interrupted run: outcome unknown, re-planned by a later run")
-            if stale:
-                self.stale_batches = stale
+            self.stale_batches = self.state.journal_close_stale(
+                self.plan.marketplace, self.plan.account, "interrupted run: outcome unknown, re-planned by a later run")
             self.adapter.push(to_send, self)
         return self.results
-
-    stale_batches = 0
 
     def confirmed(self, kind: str) -> dict[str, str]:
         """key -> hash of what the marketplace last confirmed for ``kind``: lets an adapter skip shared records

@@ -145,11 +145,6 @@ class StateStore:
                 out[key] = json.loads(body)
         return out
 
-    def remote_ids(self, marketplace: str, account: str) -> dict[str, str | None]:
-        rows = self.conn.execute("SELECT key, remote_id FROM bindings WHERE marketplace=? AND account=?",
-                                 (marketplace, account))
-        return dict(rows)
-
     def confirm(self, marketplace: str, account: str, kind: str,
                 items: Iterable[tuple[str, str, str, str | None]]) -> None:
         """Record confirmed payloads: items of (key, hash, canonical JSON body, remote id or None)."""

@@ -151,11 +151,19 @@ class ElebneAdapter:
                     code = str(err.get("code") or "")
                     results.append(ItemResult(op, ok=False, code=code or None,
                                               message=str(err.get("error") or err.get("message") or code),
-                                              forget=code == "PRODUCT_NOT_FOUND"
-                                              or ("not found" in str(err.get("error", "")).lower()
-                                              and "variant" not in str(err.get("error", "")).lower())))
+                                              forget=_product_gone(code, str(err.get("error", "")))))
             sink.done(jid, results)
         return done
+
+
+def _product_gone(code: str, message: str) -> bool:
+    """A bulk item error saying the product itself no longer exists on Elebne (not one of its variants): the
+    binding is dropped so the next run re-creates it.  The documented error has only a message; the sandbox
+    adds a code, which is trusted when present."""
+    if code:
+        return code == "PRODUCT_NOT_FOUND"
+    text = message.lower()
+    return "not found" in text and "variant" not in text
 
 
 def _dependent(op: PlannedOp, deferred: set[str]) -> ItemResult:

@@ -77,6 +77,16 @@ def _finish(out: list, nbad: int | bool) -> Converted:
 _EMPTY_TO_NONE = {"": None}.get
 
 
+def _mark_negative(out: list, reason: str) -> bool:
+    """Replace negative numbers of a converted column by ``Bad(reason)``; True when any was found."""
+    found = False
+    for i, x in enumerate(out):
+        if x < 0:
+            out[i] = Bad(reason)
+            found = True
+    return found
+
+
 def convert_text(values: list, all_str: bool = False) -> Converted:
     try:  # fast path: every cell is a string (always so for CSV); "" -> None by a dict lookup
         stripped = list(map(str.strip, values))
@@ -239,12 +249,7 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
         except InvalidOperation:
             out = None
         if out is not None:
-            has_bad = False
-            if negative_reason and out and lo < 0:
-                for i, d in enumerate(out):
-                    if d < 0:
-                        out[i] = Bad(negative_reason)
-                        has_bad = True
+            has_bad = bool(negative_reason and out and lo < 0) and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         types = set(map(type, values))
         if types <= _FLOAT_STR:
@@ -302,12 +307,7 @@ def _integer_converter(negative_reason: str | None) -> Converter:
         except (ValueError, TypeError):  # empty cells, decimals, text...
             out = None
         if out is not None:
-            has_bad = False
-            if negative_reason and out and min(out) < 0:
-                for i, q in enumerate(out):
-                    if q < 0:
-                        out[i] = Bad(negative_reason)
-                        has_bad = True
+            has_bad = bool(negative_reason and out and min(out) < 0) and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         types = set(map(type, values))
         if types <= _FLOAT_STR:
