@@ -74,6 +74,10 @@ def lazy(target: str) -> Callable[..., Any]:
 class MarketplacePlugin:
     """Everything the connector needs to know about one marketplace."""
 
+    def limits_with(self, settings: dict[str, Any]) -> dict[str, RateLimit]:
+        """The call budgets for one account: the documented limits, adjusted by ``limits_for`` if given."""
+        return {**self.limits, **self.limits_for(settings)} if self.limits_for else dict(self.limits)
+
     name: str
     title: str
     default_base_url: str
@@ -88,4 +92,6 @@ class MarketplacePlugin:
     sandbox_base_path: str = ""
     sandbox_key: str = ""  # a key the sandbox accepts, used by `connector demo`
     settings: dict[str, Any] = field(default_factory=dict)  # inferred paths, batch sizes: overridable
+    # When the limits depend on the account's settings (EcomLinx: per plan): settings -> limits.
+    limits_for: Callable[[dict[str, Any]], dict[str, RateLimit]] | None = None
     docs: str = ""

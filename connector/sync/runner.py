@@ -79,7 +79,8 @@ def run_sync(source: SourceResult, opts: SyncOptions,
                        issues=[_issue_json(i) for i in source.issues])
 
     opts.stock_policy.apply(source.products)
-    budget = Budget(plugin.limits, state.budget_counter(opts.target, account))
+    limits = plugin.limits_with(settings)
+    budget = Budget(limits, state.budget_counter(opts.target, account))
     secret = opts.secret or ""
     http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
                       timeout=opts.http_timeout, max_retries=opts.max_retries)
@@ -115,7 +116,7 @@ def run_sync(source: SourceResult, opts: SyncOptions,
         "requests": dict(http.stats.requests), "total_requests": http.stats.total,
         "retries": http.stats.retries, "throttled_429": http.stats.throttled,
         "waited_seconds": round(http.stats.waited_seconds, 2),
-        "budget_remaining_today": {c: budget.remaining_today(c) for c in plugin.limits},
+        "budget_remaining_today": {c: budget.remaining_today(c) for c in limits},
     }
     report.finished_at = utcnow()
     report.exit_code = report.compute_exit_code()

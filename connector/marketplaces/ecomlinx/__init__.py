@@ -67,8 +67,6 @@ def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secr
     from connector.marketplaces.ecomlinx.client import EcomLinxClient
 
     name, plan = resolve_plan(settings)
-    if http.budget is not None:
-        http.budget.limits = {**http.budget.limits, **plan_limits(plan)}
     client = EcomLinxClient(http, paths=settings.get("paths"), page_limit=int(settings.get("page_limit", 100)))
     return EcomLinxAdapter(client, account=account,
                            settings={**settings, "plan": name, "read_only": bool(plan.get("read_only"))})
@@ -91,5 +89,6 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/v1",
     sandbox_key=SANDBOX_KEY,
     settings=SETTINGS,
+    limits_for=lambda settings: plan_limits(resolve_plan(settings)[1]),
     docs="docs/ecomlinx.md",
 )
