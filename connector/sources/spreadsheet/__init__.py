@@ -3,7 +3,8 @@
 Public API:
 
 - ``read_spreadsheet(path, *, currency="MRU") -> SourceResult``: .xlsx/.xlsm/.xlsb/.xls/.ods (python-calamine)
-  and .csv/.tsv/.txt (csv module) into validated canonical products, issues and one ``RowRef`` per input row.
+  and .csv/.tsv/.txt (Arrow's CSV parser, or the csv module for what Arrow would read differently) into
+  validated canonical products, issues and one ``RowRef`` per input row.
   Unreadable input raises ``connector.errors.SourceError``.
 - ``write_template(path, *, lang="en", locations=("Main",), example=True)``: the blank template.
 - ``write_error_copy(source_path, issues, out_path) -> int``: the merchant's file with bad cells in red.
@@ -59,7 +60,7 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_result(read_raw(path, prepare_stock), currency=currency.strip().upper() or "MRU")
+        return build_result(read_raw(path, prepare_stock, columnar=True), currency=currency.strip().upper() or "MRU")
     finally:
         if was_enabled:
             gc.enable()

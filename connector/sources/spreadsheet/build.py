@@ -9,6 +9,7 @@ per-row Python code is what dominates the time on 100k rows.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import MISSING, fields
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, is_, is_not, itemgetter
@@ -20,6 +21,7 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, RowRef, SourceResult
 
 from .cells import barcode_problem, converter_for
+from .columnar import ArrowColumns, head_rows, table_row
 from .columns import (
     EXAMPLE_PREFIXES,
     INTEGER,
@@ -122,6 +124,10 @@ def _transpose(data: list[list], width: int) -> tuple[list, bool]:
     return list(map(list, zip(*data, strict=False))), False
 
 
+def _blank_cells(row: list) -> bool:
+    return not any(row) and all(v == "" or v is None for v in row)
+
+
 def _negative_reason(spec: ColumnSpec) -> str | None:
     if not spec.nonnegative:
         return None
@@ -143,7 +149,8 @@ class _Sheet:
                  result: SourceResult) -> None:
         self.name = raw.name
         self.all_str = raw.all_str
-        rows = raw.rows
+        table = raw.table
+        rows = raw.rows if table is None else head_rows(table, HEADER_SEARCH_ROWS)
         h, hm = self._find_header(rows, aliases, dynamic)
         for meaning, first, second in hm.duplicates:
             raise SourceError(f"sheet '{self.name}' has two columns for {meaning}: '{first}' and '{second}'")
@@ -151,9 +158,21 @@ class _Sheet:
             result.warnings.append(f"column '{header}' in sheet '{self.name}' is not used")
         self.hm = hm
         self.headers = {i: header_text(v) for i, v in enumerate(rows[h])}
+        self.first_row = h + 2  # 1-based row number of data[0]
+        self.issues: dict[int, list[Issue]] = {}
+        self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
+        self._ragged: list[list] | None = None
+        self.columns: Sequence[list]
+        if table is not None:  # an Arrow table (CSV fast path): rows of one length, converted column by column
+            end = table.num_rows
+            while end > h + 1 and _blank_cells(table_row(table, end - 1)):
+                end -= 1  # trailing blank rows
+            self.n = end - h - 1
+            self.columns = ArrowColumns(table, h + 1, end)
+            return
         width = len(rows[h])
         data = rows[h + 1:]
-        while data and not any(data[-1]) and all(v == "" or v is None for v in data[-1]):
+        while data and _blank_cells(data[-1]):
             data.pop()  # trailing blank rows (a CSV's final line break, formatted but empty rows)
         if raw.problems:  # a formula/error cell beyond calamine's range (its row holds nothing else)
             last = max(r for r, _ in raw.problems)
@@ -162,16 +181,14 @@ class _Sheet:
         if data and min(map(len, data)) < width:
             data = [r if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in data]
         self.n = len(data)
-        self.first_row = h + 2  # 1-based row number of data[0]
         self.columns, uniform = _transpose(data, width)
         # Rows of one length are no longer needed: releasing them (and the book's) now lets the records built
         # next reuse their memory instead of faulting in fresh pages (build_result consumes the book).  Ragged
         # rows are kept: cells past the shortest row are not in ``columns`` but count for ``blank_row``.
-        self._ragged: list[list] | None = None if uniform else data
         if uniform:
             del raw.rows[h + 1:]
-        self.issues: dict[int, list[Issue]] = {}
-        self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
+        else:
+            self._ragged = data
 
     def _find_header(self, rows: list[list], aliases: dict[str, ColumnSpec],
                      dynamic: bool) -> tuple[int, HeaderMap]:
@@ -196,10 +213,13 @@ class _Sheet:
 
     def convert(self, index: int, kind: str, negative_reason: str | None = None) -> list:
         """Convert one column; rejected cells become issues and ``None``."""
-        raw = self.columns[index] if index < len(self.columns) else [""] * self.n
-        values, bad = converter_for(kind, negative_reason)(raw, self.all_str)
-        for i, reason in bad.items():
-            self.add(i, reason, index, raw[i])
+        if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns):
+            values, bad = self.columns.text(index), {}  # stripped by Arrow: no raw list made
+        else:
+            raw = self.columns[index] if index < len(self.columns) else [""] * self.n
+            values, bad = converter_for(kind, negative_reason)(raw, self.all_str)
+            for i, reason in bad.items():
+                self.add(i, reason, index, raw[i])
         if self.problems:
             for (i, c), (value, reason) in self.problems.items():
                 if c == index and 0 <= i < self.n:

@@ -7,7 +7,8 @@
   reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
   ``t="e"`` occurs at all.
 - ``.csv .tsv .txt``: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252; separator ``,`` ``;`` or tab
-  taken from the header line (or an Excel ``sep=;`` first line).
+  taken from the header line (or an Excel ``sep=;`` first line).  ``read_raw(columnar=True)`` first tries
+  Arrow's parser (columnar.py), which steps aside for anything the csv module would read differently.
 
 Grids always start at cell A1: ``rows[r][c]`` is the cell at 1-based row ``r + 1``, column ``c + 1``.
 """
@@ -16,13 +17,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -34,6 +34,7 @@ from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normali
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 CSV_SHEET = "Products"  # sheet name used in issues for a CSV file
+_HEAD_BYTES = 1 << 16  # the start of a CSV read to check it and find its dialect (the first 21 lines)
 
 FORMULA_NO_VALUE = "formula without a cached value (open the file in Excel or LibreOffice and save it again)"
 ERROR_VALUE = "error value in the cell ({})"
@@ -50,6 +51,7 @@ class RawSheet:
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     all_str: bool = False  # every cell is a str (CSV): converters skip type checks
     prepared: Any = None  # what ``read_raw(prepare_stock=...)`` computed for a stock sheet on the helper thread
+    table: Any = None  # ``read_raw(columnar=True)`` of a CSV: an Arrow table of string cells; ``rows`` is then []
 
 
 @dataclass(slots=True)
@@ -63,11 +65,14 @@ class RawBook:
     encoding: str | None = None  # CSV only
 
 
-def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | None = None) -> RawBook:
+def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | None = None,
+             columnar: bool = False) -> RawBook:
     """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``.
 
     ``prepare_stock(sheet, location)``, if given, is run on each stock sheet by the helper thread while the
-    Products sheet is being parsed; its result is stored in ``RawSheet.prepared`` (it must not raise)."""
+    Products sheet is being parsed; its result is stored in ``RawSheet.prepared`` (it must not raise).
+    ``columnar``: a CSV that Arrow reads exactly like the csv module is returned as ``RawSheet.table``
+    (column-major, see columnar.py) instead of ``rows``; the builder takes both."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES:
@@ -78,7 +83,7 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
     if not p.is_file():
         raise SourceError(f"{p}: not a file")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(p, suffix)
+        return _read_csv(p, suffix, columnar)
     return _read_workbook(p, suffix, prepare_stock)
 
 
@@ -108,94 +113,96 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(p: Path, suffix: str) -> RawBook:
+def _dialect(lines: list[bytes], suffix: str) -> tuple[str, int] | None:
+    """(separator, index of the first line of data) from the first lines of a UTF-8 text (BOM removed);
+    ``None`` if they are not UTF-8.  A first line ``sep=;`` (Excel) gives the separator and is skipped."""
+    try:
+        head = [ln.decode().rstrip("\r\n") for ln in lines[:21]]
+    except UnicodeDecodeError:
+        return None
+    first = head[0].strip() if head else ""
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return first[4], 1
+    if suffix == ".tsv":
+        return "\t", 0
+    header = next((ln for ln in head[:20] if ln.strip()), "")  # the first non-blank line
+    return sniff_delimiter(header), 0
+
+
+def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError as e:
+        raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in head[:4096] and not utf16:
+        raise SourceError(f"{p.name}: this is not a text (CSV) file")
+    if columnar and not utf16:  # Arrow reads the file itself; the head gives the dialect
+        lines = head.splitlines(keepends=True)
+        if len(head) == _HEAD_BYTES and len(lines) > 1:
+            lines.pop()  # the file goes on: the head may end inside a line, even inside a character
+        book = _columnar_book(p, suffix, p, lines, "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8")
+        if book is not None:
+            return book
     try:
         data = p.read_bytes()
     except OSError as e:
         raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SourceError(f"{p.name}: this is not a text (CSV) file")
-    fast = _read_utf8_lines(p, suffix, data)
-    if fast is not None:
-        return fast
-    text, encoding = decode_bytes(data)
-    del data
-    first_nl = text.find("\n")
-    first = text if first_nl < 0 else text[:first_nl]
-    delimiter = None
-    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
-        delimiter = first.strip()[4]
-        text = "" if first_nl < 0 else text[first_nl + 1:]
-    elif suffix == ".tsv":
-        delimiter = "\t"
-    else:
-        delimiter = sniff_delimiter(_header_line(text))
-    rows = parse_csv(text, delimiter, p.name)
-    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=delimiter,
-                   encoding=encoding)
-
-
-def _header_line(text: str) -> str:
-    """The first non-blank line among the first 20 (only the start of ``text`` is split)."""
-    end = -1
-    for _ in range(21):
-        end = text.find("\n", end + 1)
-        if end < 0:
-            break
-    head = text if end < 0 else text[:end]
-    return next((ln for ln in head.splitlines()[:20] if ln.strip()), "")
-
-
-def _read_utf8_lines(p: Path, suffix: str, data: bytes) -> RawBook | None:
-    """UTF-8 (BOM or not) without a quoted field spanning lines: the bytes are split at ``\n`` and each line
-    is decoded as the csv module asks for it, which never holds the whole text as ``str`` (twice the size of
-    the file, or four times with Arabic text) nor a list of ``str`` lines: on 100k rows that is ~20k fewer
-    page faults and ~25% less time than decoding first.  ``None`` when this does not apply (UTF-16, not
-    UTF-8, odd quotes, bare CR line ends...): the caller decodes the whole text."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
-    lines = data.split(b"\n")
-    encoding = "utf-8"
-    if data.startswith(codecs.BOM_UTF8):
-        lines[0] = lines[0][3:]
-        encoding = "utf-8-sig"
-    del data
-    if any(map((1).__and__, map(bytes.count, lines, repeat(b'"')))):
-        return None  # a quoted field may span lines: the stream reader handles that
+    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    lines = data[3:].splitlines(keepends=True) if encoding == "utf-8-sig" else data.splitlines(keepends=True)
     try:
-        head = [ln.decode() for ln in lines[:21]]
+        dialect = _dialect(lines, suffix)
+        rows = _parse_lines(lines, *dialect) if dialect is not None and not utf16 else None
     except UnicodeDecodeError:
-        return None
-    first = head[0].strip()
-    start = 0
-    if first.lower().startswith("sep=") and len(first) == 5:
-        delimiter = first[4]
-        start = 1
-    elif suffix == ".tsv":
-        delimiter = "\t"
-    else:
-        delimiter = sniff_delimiter(_header_line("\n".join(head)))
-    try:
-        rows = list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
-    except (UnicodeDecodeError, csv.Error):  # not UTF-8 after all, or bare CR line ends
-        return None
-    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=delimiter,
+        rows = None
+    except csv.Error as e:
+        raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+    if rows is None:  # not UTF-8: decoded whole (UTF-16, cp1252...), then read as UTF-8 like the others
+        text, encoding = decode_bytes(data)
+        del data
+        utf8 = text.encode()
+        del text
+        lines = utf8.splitlines(keepends=True)
+        if columnar:
+            book = _columnar_book(p, suffix, utf8, lines, encoding)
+            if book is not None:
+                return book
+        dialect = _dialect(lines, suffix)
+        assert dialect is not None
+        try:
+            rows = _parse_lines(lines, *dialect)
+        except csv.Error as e:
+            raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=dialect[0],
                    encoding=encoding)
 
 
-def parse_csv(text: str, delimiter: str, name: str = "file") -> list[list[str]]:
-    """Rows of a CSV text.  Feeding csv.reader a list of lines is ~40% faster than a stream, and exact
-    unless a quoted field spans lines (a line with an odd number of quotes): then the stream is used."""
-    lines = text.split("\n")
-    try:
-        if '"' not in text or not any(ln.count('"') % 2 for ln in lines if '"' in ln):
-            try:
-                return list(csv.reader(lines, delimiter=delimiter))
-            except csv.Error:  # e.g. bare \r line ends: let the stream reader handle them
-                pass
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as e:
-        raise SourceError(f"{name}: cannot read the CSV file ({e})") from None
+def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[str]]:
+    """Rows of a UTF-8 CSV split into lines that keep their line ends (``bytes.splitlines`` splits at LF, CR
+    and CRLF, as ``open(newline="")`` does): the csv module then reads exactly what it reads from the file,
+    quoted line breaks included, while each line is only decoded when the reader asks for it (the whole text
+    as ``str`` would take two to four times the file's size)."""
+    return list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
+
+
+def _columnar_book(p: Path, suffix: str, source: Path | bytes, lines: list[bytes], encoding: str) -> RawBook | None:
+    """The Arrow fast path (columnar.py) for UTF-8 ``source`` (the file, or its text re-encoded) whose first
+    ``lines`` are given; ``None`` when it does not apply."""
+    if lines and lines[0].startswith(codecs.BOM_UTF8):
+        lines = [lines[0][3:], *lines[1:21]]
+    dialect = _dialect(lines, suffix)
+    if dialect is None:
+        return None
+    delimiter, start = dialect
+    hint = max(ln.count(delimiter.encode()) for ln in lines[start:start + 21] or [b""]) + 1
+    from .columnar import read_table
+
+    table = read_table(source, delimiter, start, hint)
+    if table is None:
+        return None
+    return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, [], all_str=True, table=table), delimiter=delimiter,
+                   encoding=encoding)
 
 
 # --- workbooks ------------------------------------------------------------------------------------------

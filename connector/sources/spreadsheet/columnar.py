@@ -1,0 +1,95 @@
+"""Column-major CSV reading through Apache Arrow's CSV parser (the fast path of ``read_spreadsheet``).
+
+Arrow parses on every core, outside the GIL, straight into one string column per CSV column; nothing is typed
+by guessing (every column is read as text and converted by its declared kind in build.py).  The columns stay
+in Arrow until the builder asks for them: a text column is stripped and its empty cells turned into ``None``
+by Arrow kernels, so its Python strings are created once, already clean.
+
+It is only an accelerator.  ``read_table`` returns ``None`` whenever it cannot give exactly what the csv
+module gives (not UTF-8, rows of different lengths, a stray quote...), and the caller then reads the file
+with the csv module.  A differential test (tests/test_spreadsheet_columnar.py) compares both on generated
+texts.  Blank lines are kept as rows of empty cells, so row numbers match the csv module's (and Excel's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+# what Python's str.strip() removes: Arrow's utf8_trim is given exactly this set, so a text cell comes out
+# the same as from the csv module followed by str.strip()
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+
+
+def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hint: int) -> Any | None:
+    """The CSV file ``source`` (UTF-8, BOM or not; or its text re-encoded in UTF-8) as an Arrow table of
+    string columns, or ``None`` if Arrow cannot read it exactly like the csv module (the caller falls back
+    to it).  ``columns_hint`` is an upper
+    bound of the number of columns (separators in the header line + 1): every column is declared ``string``
+    so that Arrow infers nothing."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(source)) if isinstance(source, bytes) else str(source),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, skip_rows=skip_rows, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(columns_hint)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None  # ragged rows, invalid UTF-8, a quote the csv module reads differently...
+    if table.num_rows == 0 or any(t != pa.string() for t in table.schema.types):
+        return None
+    return table
+
+
+class ArrowColumns(Sequence):
+    """The raw cells of rows ``start:`` of an Arrow table, column by column.  ``columns[j]`` is a Python list of
+    ``str`` made on first use (and kept); ``text(j)`` gives the stripped column with ``None`` for empty cells
+    without making the raw list at all."""
+
+    def __init__(self, table: Any, start: int = 0, stop: int | None = None) -> None:
+        self._table = table.slice(start, None if stop is None else stop - start)
+        self._lists: dict[int, list] = {}
+
+    def __len__(self) -> int:
+        return self._table.num_columns
+
+    def __getitem__(self, j: int) -> list:  # type: ignore[override]
+        if j < 0:
+            j += len(self)
+        got = self._lists.get(j)
+        if got is None:
+            got = self._lists[j] = self._table.column(j).to_pylist()
+        return got
+
+    def __iter__(self) -> Iterator[list]:
+        return (self[j] for j in range(len(self)))
+
+    def text(self, j: int) -> list:
+        """Column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = pc.utf8_trim(self._table.column(j), characters=PY_WHITESPACE)
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        return col.to_pylist()
+
+
+def head_rows(table: Any, count: int) -> list[list[str]]:
+    """Rows ``0:count`` of ``table`` as lists of cells."""
+    part = table.slice(0, count)
+    return [list(r) for r in zip(*(c.to_pylist() for c in part.columns), strict=True)]
+
+
+def table_row(table: Any, i: int) -> list[str]:
+    """Row ``i`` of ``table`` as a list of cells."""
+    return head_rows(table.slice(i, 1), 1)[0]

@@ -1,0 +1,166 @@
+"""The Arrow CSV fast path (columnar.py) gives exactly what the csv module gives, or steps aside."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from decimal import Decimal
+
+import pytest
+
+from bench.spreadsheet_data import generate
+from connector.sources.spreadsheet import columnar, read_spreadsheet
+from connector.sources.spreadsheet.build import build_result, prepare_stock
+from connector.sources.spreadsheet.columnar import PY_WHITESPACE, head_rows
+from connector.sources.spreadsheet.reader import read_raw
+
+
+def both(path):
+    """(result through Arrow, result through the csv module, whether Arrow was used)."""
+    fast_book = read_raw(path, prepare_stock, columnar=True)
+    used = fast_book.products.table is not None
+    return build_result(fast_book), build_result(read_raw(path, prepare_stock)), used
+
+
+def same(a, b) -> None:
+    assert a.products == b.products
+    assert a.rows == b.rows
+    assert a.issues == b.issues
+    assert a.warnings == b.warnings
+
+
+def test_generated_catalogue_same_records_both_ways(tmp_path, monkeypatch):
+    path = tmp_path / "c.csv"
+    generate(path, 400, "csv")
+    fast, slow, used = both(path)
+    assert used and len(fast.products) > 200
+    same(fast, slow)
+    calls = []
+    real = columnar.read_table
+    monkeypatch.setattr(columnar, "read_table", lambda *a: calls.append(a) or real(*a))
+    same(read_spreadsheet(path), fast)
+    assert len(calls) == 1  # read_spreadsheet takes the Arrow path
+
+
+def test_cells_stripped_exactly_like_str_strip(tmp_path):
+    path = tmp_path / "c.csv"
+    pad = PY_WHITESPACE.replace("\n", "").replace("\r", "")
+    path.write_text(f"SKU,Name,Brand,Price\n{pad}A-1{pad},\u200b Tea\xa0,{pad},3\nB,  ,x\u2009,4\n", encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    (a,) = fast.products
+    assert (a.key, a.name, a.brand) == ("A-1", "\u200b Tea", None)  # a zero-width space is not whitespace
+    (issue,) = fast.issues
+    assert (issue.sku, issue.column, issue.reason) == ("B", "Name", "missing required value")
+
+
+def test_blank_lines_keep_row_numbers(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("SKU,Name,Price\nA,a,1\n\n,,\nB,b,x\n\n\n", encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    (issue,) = fast.issues
+    assert (issue.row, issue.column, issue.value) == (5, "Price", "x")
+
+
+@pytest.mark.parametrize("text", [
+    "SKU,Name,Price\nA,a,1\nB,b\n",  # a short row
+    "SKU,Name,Price\nA,a,1,extra\n",  # a long row
+    'SKU,Name,Price\nA, "a,b",1\n',  # a quote after a space: the csv module reads it literally
+    "My catalogue\nSKU,Name,Price\nA,a,1\n",  # a title line above the header
+])
+def test_irregular_files_fall_back_to_the_csv_module(tmp_path, text):
+    path = tmp_path / "c.csv"
+    path.write_text(text, encoding="utf-8")
+    fast, slow, used = both(path)
+    assert not used
+    same(fast, slow)
+
+
+def test_cp1252_is_re_encoded_for_arrow(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes("SKU;Nom;Prix\nA;Thé;12,5\n".encode("cp1252"))
+    fast, slow, used = both(path)
+    assert used and read_raw(path, columnar=True).encoding == "cp1252"
+    same(fast, slow)
+    assert fast.products[0].name == "Thé" and fast.products[0].variants[0].price.amount == Decimal("12.5")
+
+
+def test_invalid_utf8_after_the_head(tmp_path):
+    """The head looks like UTF-8, Arrow finds out later: the whole file is decoded as cp1252 instead."""
+    path = tmp_path / "c.csv"
+    body = "".join(f"S{i},n{i},1\n" for i in range(9000)).encode()  # past the 64 KiB head
+    path.write_bytes(b"SKU,Name,Price\n" + body + "Z,Thé,2\n".encode("cp1252"))
+    fast, slow, used = both(path)
+    assert used and read_raw(path).encoding == "cp1252"
+    same(fast, slow)
+    assert fast.products[-1].name == "Thé" and len(fast.products) == 9001
+
+
+def test_utf16_goes_through_arrow_too(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes("SKU\tName\tPrice\nA\tملح\t3\n".encode("utf-16"))
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert fast.products[0].name == "ملح"
+
+
+def test_sep_line_bom_and_quoted_newlines(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"\xef\xbb\xbfsep=;\r\nSKU;Name;Description;Price\r\nA;a;\"l1\r\nl2; \"\"q\"\"\";\"1,5\"\r\n")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    (p,) = fast.products
+    assert p.description == 'l1\r\nl2; "q"' and p.ref.row == 2
+
+
+_CELLS = ["a", "", " ", "\t", "b c", '"', '""', '"x"', "x,y", "x;y", "\n", "\r\n", "\r", "é", "\xa0", "1,5", '"a"b']
+
+
+def _fuzz_text(rnd: random.Random) -> str:
+    """A small CSV, sometimes well formed (quoted as Excel would), sometimes written carelessly."""
+    width = rnd.randint(1, 3)
+    lines = []
+    for _ in range(rnd.randint(1, 4)):
+        cells = [rnd.choice(_CELLS) for _ in range(width + (rnd.random() < 0.1))]
+        if rnd.random() < 0.5:
+            cells = ['"' + c.replace('"', '""') + '"' if any(x in c for x in ',"\r\n') else c for c in cells]
+        lines.append(",".join(cells))
+    return rnd.choice(["\n", "\r\n"]).join(lines) + rnd.choice(["", "\n", "\r\n", "\n\n"])
+
+
+def _blank_as_empty(rows: list[list]) -> list[list]:
+    """Blank rows as [] and trailing blank rows dropped (the builder reads them all so)."""
+    out = [r if any(r) else [] for r in rows]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _csv_module(text: str, delimiter: str) -> list[list]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def test_differential_against_the_csv_module(tmp_path):
+    """Wherever Arrow accepts a text, its cells are the csv module's (blank rows compared as blank); the
+    line-by-line fallback reader agrees with the csv module's stream reading on every text."""
+    rnd = random.Random(int(__import__("os").environ.get("SEED", "20261123")))
+    path = tmp_path / "f.csv"
+    compared = 0
+    for _ in range(4000):
+        text = _fuzz_text(rnd)
+        path.write_bytes(text.encode())
+        slow = read_raw(path)
+        expected = _blank_as_empty(_csv_module(text, slow.delimiter))
+        assert _blank_as_empty(slow.products.rows) == expected, repr(text)
+        table = read_raw(path, columnar=True).products.table
+        if table is None:
+            continue
+        compared += 1
+        assert _blank_as_empty(head_rows(table, table.num_rows)) == expected, repr(text)
+    assert compared > 300  # the fast path was really exercised
