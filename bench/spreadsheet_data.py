@@ -3,7 +3,8 @@
 ``generate(path, rows, fmt)`` writes ``rows`` Products rows (about a third of them variants sharing a Parent
 SKU, the rest simple products) with every template column filled the way a merchant would fill it.
 
-- ``xlsx``: sheet "Products" plus a "Stock - Warehouse" sheet with one row per SKU (openpyxl write-only).
+- ``xlsx``: sheet "Products" plus a "Stock - Warehouse" sheet with one row per SKU, saved as Excel saves it
+  (shared strings; ``xlsx-inline``: the same cells in openpyxl's write-only form, see ``generate``).
 - ``csv``: UTF-8, comma separated, stock inline in a ``Stock: Warehouse`` column (a CSV has one sheet).
 
 Run ``python bench/spreadsheet_data.py [rows]`` to generate both formats and time ``read_spreadsheet``.
@@ -82,7 +83,14 @@ def _rows(rows: int, seed: int = 7) -> Iterator[tuple[list, int]]:
 
 
 def generate(path: Path, rows: int, fmt: str = "xlsx") -> Path:
-    """Write a benchmark workbook (``fmt`` "xlsx") or CSV (``fmt`` "csv") with ``rows`` Products rows."""
+    """Write a benchmark workbook or CSV with ``rows`` Products rows.  ``fmt``:
+
+    - ``xlsx``: written the way Excel, LibreOffice and Google Sheets save a workbook: text in the shared
+      strings table, empty cells not stored (XlsxWriter).  What a merchant's file looks like.
+    - ``xlsx-inline``: the same cells as openpyxl's write-only mode saves them: every text inline in its
+      cell and empty cells stored, twice the sheet XML for the parser (kept as a second measure).
+    - ``csv``: UTF-8, comma separated, stock inline in a ``Stock: Warehouse`` column.
+    """
     path = Path(path)
     if fmt == "csv":
         with path.open("w", encoding="utf-8", newline="") as fh:
@@ -91,7 +99,9 @@ def generate(path: Path, rows: int, fmt: str = "xlsx") -> Path:
             for row, qty in _rows(rows):
                 w.writerow([*row, qty])
         return path
-    if fmt != "xlsx":
+    if fmt == "xlsx":
+        return _write_like_excel(path, rows)
+    if fmt != "xlsx-inline":
         raise ValueError(f"unknown format {fmt!r}")
     from openpyxl import Workbook
 
@@ -107,13 +117,35 @@ def generate(path: Path, rows: int, fmt: str = "xlsx") -> Path:
     return path
 
 
+def _write_like_excel(path: Path, rows: int) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    products = wb.add_worksheet("Products")
+    stock = wb.add_worksheet("Stock - Warehouse")
+    products.write_row(0, 0, HEADERS)
+    stock.write_row(0, 0, ["SKU*", "Quantity*"])
+    for r, (row, qty) in enumerate(_rows(rows), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                if value:  # an empty cell is not stored
+                    products.write_string(r, c, value)
+            else:
+                products.write_number(r, c, value)
+        stock.write_string(r, 0, row[1])
+        stock.write_number(r, 1, qty)
+    wb.close()
+    return path
+
+
 def main(argv: list[str]) -> None:
     from connector.sources.spreadsheet import read_spreadsheet
 
     rows = int(argv[1]) if len(argv) > 1 else 100_000
     out = Path(argv[2]) if len(argv) > 2 else Path("/tmp")
-    for fmt in ("xlsx", "csv"):
-        path = out / f"bench_{rows}.{fmt}"
+    for fmt, name in (("xlsx", f"bench_{rows}.xlsx"), ("xlsx-inline", f"bench_{rows}_inline.xlsx"),
+                      ("csv", f"bench_{rows}.csv")):
+        path = out / name
         if not path.exists():
             generate(path, rows, fmt)
         best = float("inf")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -45,11 +46,20 @@ def test_shipped_sample():
     check_sample(ROOT / "templates" / "sample_catalogue.xlsx")
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("fmt", ["xlsx", "xlsx-inline", "csv"])
 def test_benchmark_generator_reads_clean(tmp_path, fmt):
-    path = generate(tmp_path / f"bench.{fmt}", 300, fmt)
+    path = generate(tmp_path / f"bench.{fmt.replace('-inline', '')}", 300, fmt)
     result = read_spreadsheet(path)
     assert result.issues == [] and result.warnings == []
     assert sum(len(p.variants) for p in result.products) == 300
     assert any(p.has_variants for p in result.products)
     assert all(v.stock_known for p in result.products for v in p.variants)
+
+
+def test_benchmark_workbook_forms_hold_the_same_catalogue(tmp_path):
+    """The Excel-like workbook (shared strings, empty cells absent) and openpyxl's inline form read alike."""
+    excel = read_spreadsheet(generate(tmp_path / "a.xlsx", 300, "xlsx"))
+    inline = read_spreadsheet(generate(tmp_path / "b.xlsx", 300, "xlsx-inline"))
+    assert excel.products == inline.products and excel.rows == inline.rows
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as zf:
+        assert "xl/sharedStrings.xml" in zf.namelist()
