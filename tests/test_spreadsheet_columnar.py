@@ -66,6 +66,15 @@ def test_blank_lines_keep_row_numbers(tmp_path):
     assert (issue.row, issue.column, issue.value) == (5, "Price", "x")
 
 
+def test_many_trailing_blank_rows_are_not_data(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("SKU,Name,Price\nA,a,1\n,,\nB,b,2\n" + ",,\n" * 5000, encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert [p.key for p in fast.products] == ["A", "B"] and [r.ref.row for r in fast.rows] == [2, 4]
+
+
 @pytest.mark.parametrize("text", [
     "SKU,Name,Price\nA,a,1\nB,b\n",  # a short row
     "SKU,Name,Price\nA,a,1,extra\n",  # a long row

@@ -21,7 +21,7 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, RowRef, SourceResult
 
 from .cells import barcode_problem, converter_for
-from .columnar import ArrowColumns, head_rows, table_row
+from .columnar import ArrowColumns, head_rows, used_rows_end
 from .columns import (
     EXAMPLE_PREFIXES,
     INTEGER,
@@ -164,9 +164,7 @@ class _Sheet:
         self._ragged: list[list] | None = None
         self.columns: Sequence[list]
         if table is not None:  # an Arrow table (CSV fast path): rows of one length, converted column by column
-            end = table.num_rows
-            while end > h + 1 and _blank_cells(table_row(table, end - 1)):
-                end -= 1  # trailing blank rows
+            end = used_rows_end(table, h + 1)  # trailing blank rows dropped
             self.n = end - h - 1
             self.columns = ArrowColumns(table, h + 1, end)
             return

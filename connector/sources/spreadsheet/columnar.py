@@ -90,6 +90,15 @@ def head_rows(table: Any, count: int) -> list[list[str]]:
     return [list(r) for r in zip(*(c.to_pylist() for c in part.columns), strict=True)]
 
 
-def table_row(table: Any, i: int) -> list[str]:
-    """Row ``i`` of ``table`` as a list of cells."""
-    return head_rows(table.slice(i, 1), 1)[0]
+def used_rows_end(table: Any, start: int) -> int:
+    """The end of rows ``start:`` without their trailing blank rows (every cell empty), read back from the
+    end a block at a time: an export with thousands of empty rows at its foot costs a few block reads."""
+    end = table.num_rows
+    while end > start:
+        lo = max(start, end - 256)
+        block = head_rows(table.slice(lo, end - lo), end - lo)
+        for k in range(len(block) - 1, -1, -1):
+            if any(block[k]):
+                return lo + k + 1
+        end = lo
+    return start
