@@ -25,9 +25,9 @@ PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hint: int) -> Any | None:
     """The CSV file ``source`` (UTF-8, BOM or not; or its text re-encoded in UTF-8) as an Arrow table of
     string columns, or ``None`` if Arrow cannot read it exactly like the csv module (the caller falls back
-    to it).  ``columns_hint`` is an upper
-    bound of the number of columns (separators in the header line + 1): every column is declared ``string``
-    so that Arrow infers nothing."""
+    to it).  ``columns_hint`` should bound the number of columns (most separators on one of the first lines,
+    plus one): that many columns are declared ``string`` so that Arrow infers nothing; should a column
+    escape the hint and be typed otherwise, the table is refused."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
