@@ -66,6 +66,23 @@ def test_blank_lines_keep_row_numbers(tmp_path):
     assert (issue.row, issue.column, issue.value) == (5, "Price", "x")
 
 
+def test_column_beyond_the_hint_is_never_typed(tmp_path):
+    """Every record spans two lines, so no line shows all the separators of a record: the last column escapes
+    the declared ones.  Under an empty header Arrow would type it as a number: the table is refused; under a
+    text header it stays text and is read right."""
+    path = tmp_path / "c.csv"
+    path.write_text('SKU,"Name\nfr",\n' + "".join(f'S{i},"n\n{i}",{i}\n' for i in range(30)), encoding="utf-8")
+    fast, slow, used = both(path)
+    assert not used
+    same(fast, slow)
+    path.write_text('SKU,"Name\nfr",Price\n' + "".join(f'S{i},"n\n{i}",x{i}\n' for i in range(30)),
+                    encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert len(fast.issues) == 30 and (fast.issues[1].row, fast.issues[1].value) == (3, "x1")
+
+
 def test_many_trailing_blank_rows_are_not_data(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("SKU,Name,Price\nA,a,1\n,,\nB,b,2\n" + ",,\n" * 5000, encoding="utf-8")
