@@ -142,7 +142,11 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         lines = head.splitlines(keepends=True)
         if len(head) == _HEAD_BYTES and len(lines) > 1:
             lines.pop()  # the file goes on: the head may end inside a line, even inside a character
-        book = _columnar_book(p, suffix, p, lines, "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8")
+        bom = head.startswith(codecs.BOM_UTF8)
+        if bom:
+            lines[0] = lines[0][3:]
+        dialect = _dialect(lines, suffix)
+        book = _columnar_book(p, suffix, p, lines, dialect, "utf-8-sig" if bom else "utf-8") if dialect else None
         if book is not None:
             return book
     try:
@@ -164,12 +168,12 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         utf8 = text.encode()
         del text
         lines = utf8.splitlines(keepends=True)
-        if columnar:
-            book = _columnar_book(p, suffix, utf8, lines, encoding)
-            if book is not None:
-                return book
         dialect = _dialect(lines, suffix)
         assert dialect is not None
+        if columnar:
+            book = _columnar_book(p, suffix, utf8, lines, dialect, encoding)
+            if book is not None:
+                return book
         try:
             rows = _parse_lines(lines, *dialect)
         except csv.Error as e:
@@ -186,14 +190,10 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
     return list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
 
 
-def _columnar_book(p: Path, suffix: str, source: Path | bytes, lines: list[bytes], encoding: str) -> RawBook | None:
+def _columnar_book(p: Path, suffix: str, source: Path | bytes, lines: list[bytes], dialect: tuple[str, int],
+                   encoding: str) -> RawBook | None:
     """The Arrow fast path (columnar.py) for UTF-8 ``source`` (the file, or its text re-encoded) whose first
-    ``lines`` are given; ``None`` when it does not apply."""
-    if lines and lines[0].startswith(codecs.BOM_UTF8):
-        lines = [lines[0][3:], *lines[1:21]]
-    dialect = _dialect(lines, suffix)
-    if dialect is None:
-        return None
+    ``lines`` (BOM removed) gave ``dialect``; ``None`` when it does not apply."""
     delimiter, start = dialect
     hint = max(ln.count(delimiter.encode()) for ln in lines[start:start + 21] or [b""]) + 1
     from .columnar import read_table
