@@ -150,7 +150,9 @@ class _Sheet:
         self.name = raw.name
         self.all_str = raw.all_str
         table = raw.table
-        rows = raw.rows if table is None else head_rows(table, HEADER_SEARCH_ROWS)
+        rows = raw.rows
+        if table is not None:  # the rows above the table, then the table's first rows
+            rows = [*rows[:raw.table_row], *head_rows(table, max(0, HEADER_SEARCH_ROWS - raw.table_row))]
         h, hm = self._find_header(rows, aliases, dynamic)
         for meaning, first, second in hm.duplicates:
             raise SourceError(f"sheet '{self.name}' has two columns for {meaning}: '{first}' and '{second}'")
@@ -163,11 +165,15 @@ class _Sheet:
         self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
         self._ragged: list[list] | None = None
         self.columns: Sequence[list]
-        if table is not None:  # an Arrow table (CSV fast path): rows of one length, converted column by column
-            end = used_rows_end(table, h + 1)  # trailing blank rows dropped
-            self.n = end - h - 1
-            self.columns = ArrowColumns(table, h + 1, end)
+        if table is not None and h + 1 >= raw.table_row:
+            # an Arrow table (the CSV and xlsx fast paths): rows of one length, converted column by column
+            start = h + 1 - raw.table_row
+            end = used_rows_end(table, start)  # trailing blank rows dropped
+            self.n = end - start
+            self.columns = ArrowColumns(table, start, end)
             return
+        if table is not None:  # never so: the xlsx table starts right under the header row
+            raise AssertionError(f"sheet '{self.name}': header row {h + 1} is above the table")
         width = len(rows[h])
         data = rows[h + 1:]
         while data and _blank_cells(data[-1]):
@@ -211,7 +217,8 @@ class _Sheet:
 
     def convert(self, index: int, kind: str, negative_reason: str | None = None) -> list:
         """Convert one column; rejected cells become issues and ``None``."""
-        if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns):
+        if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns) \
+                and self.columns.is_text(index):
             values, bad = self.columns.text(index), {}  # stripped by Arrow: no raw list made
         else:
             raw = self.columns[index] if index < len(self.columns) else [""] * self.n

@@ -51,10 +51,14 @@ def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hin
     return table
 
 
+_NULL_TO_EMPTY = {None: ""}.get
+
+
 class ArrowColumns(Sequence):
-    """The raw cells of rows ``start:`` of an Arrow table, column by column.  ``columns[j]`` is a Python list of
-    ``str`` made on first use (and kept); ``text(j)`` gives the stripped column with ``None`` for empty cells
-    without making the raw list at all."""
+    """The raw cells of rows ``start:`` of an Arrow table, column by column, as the row readers give them:
+    ``columns[j]`` is a Python list made on first use (and kept), with ``""`` for empty cells (CSV tables have
+    none; an xlsx table's typed columns give ``float``/``int``/``bool`` cells and nulls).  ``text(j)`` gives a
+    string column stripped, with ``None`` for empty cells, without making the raw list at all."""
 
     def __init__(self, table: Any, start: int = 0, stop: int | None = None) -> None:
         self._table = table.slice(start, None if stop is None else stop - start)
@@ -68,37 +72,48 @@ class ArrowColumns(Sequence):
             j += len(self)
         got = self._lists.get(j)
         if got is None:
-            got = self._lists[j] = self._table.column(j).to_pylist()
+            column = self._table.column(j)
+            got = column.to_pylist()
+            if column.null_count:
+                got = list(map(_NULL_TO_EMPTY, got, got))
+            self._lists[j] = got
         return got
 
     def __iter__(self) -> Iterator[list]:
         return (self[j] for j in range(len(self)))
 
+    def is_text(self, j: int) -> bool:
+        """Whether column ``j`` holds strings (``text(j)`` applies)."""
+        import pyarrow as pa
+
+        return self._table.schema.types[j] in (pa.string(), pa.large_string())
+
     def text(self, j: int) -> list:
-        """Column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
+        """String column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         col = pc.utf8_trim(self._table.column(j), characters=PY_WHITESPACE)
-        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
         return col.to_pylist()
 
 
-def head_rows(table: Any, count: int) -> list[list[str]]:
-    """Rows ``0:count`` of ``table`` as lists of cells."""
+def head_rows(table: Any, count: int) -> list[list]:
+    """Rows ``0:count`` of ``table`` as lists of cells (``""`` for empty cells, as the row readers give)."""
     part = table.slice(0, count)
-    return [list(r) for r in zip(*(c.to_pylist() for c in part.columns), strict=True)]
+    return [list(map(_NULL_TO_EMPTY, r, r)) for r in zip(*(c.to_pylist() for c in part.columns), strict=True)]
 
 
 def used_rows_end(table: Any, start: int) -> int:
-    """The end of rows ``start:`` without their trailing blank rows (every cell empty), read back from the
-    end a block at a time: an export with thousands of empty rows at its foot costs a few block reads."""
+    """The end of rows ``start:`` without their trailing blank rows (every cell empty: ``""`` or null; ``0``
+    and ``False`` are values), read back from the end a block at a time: an export with thousands of empty
+    rows at its foot costs a few block reads."""
     end = table.num_rows
     while end > start:
         lo = max(start, end - 256)
         block = head_rows(table.slice(lo, end - lo), end - lo)
         for k in range(len(block) - 1, -1, -1):
-            if any(block[k]):
+            if any(v != "" for v in block[k]):
                 return lo + k + 1
         end = lo
     return start

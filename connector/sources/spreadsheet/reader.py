@@ -51,7 +51,11 @@ class RawSheet:
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     all_str: bool = False  # every cell is a str (CSV): converters skip type checks
     prepared: Any = None  # what ``read_raw(prepare_stock=...)`` computed for a stock sheet on the helper thread
-    table: Any = None  # ``read_raw(columnar=True)`` of a CSV: an Arrow table of string cells; ``rows`` is then []
+    # ``read_raw(columnar=True)``: an Arrow table of the sheet's rows from ``table_row`` (0-based) down; ``rows``
+    # then holds only the rows above it.  A CSV's table has every row as string cells (``table_row`` 0); an
+    # xlsx table has typed columns (string, double, int64, bool, null) from sheet row 2, the header in ``rows``.
+    table: Any = None
+    table_row: int = 0
 
 
 @dataclass(slots=True)
@@ -84,7 +88,7 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
         raise SourceError(f"{p}: not a file")
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, suffix, columnar)
-    return _read_workbook(p, suffix, prepare_stock)
+    return _read_workbook(p, suffix, prepare_stock, columnar)
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -226,9 +230,8 @@ def _grid(wb, name: str, p: Path) -> list[list]:
         raise SourceError(f"{p.name}: cannot read sheet '{name}' ({type(e).__name__}: {e})") from None
 
 
-def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None) -> RawBook:
-    wb = _open_calamine(p)
-    names = list(wb.sheet_names)
+def _sheet_roles(p: Path, names: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """(Products sheet, [(stock sheet, location)], unused sheets) of a workbook's sheet names."""
     products = next((n for n in names if is_products_sheet(n)), None)
     if products is None:
         listed = ", ".join(f"'{n}'" for n in names) or "none"
@@ -250,9 +253,36 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                               f"stock of location '{loc}'")
         seen_locations[normalize(loc)] = n
         stock_names.append((n, loc))
+    return products, stock_names, unused
+
+
+def _open_fastexcel(p: Path) -> Any | None:
+    """A fastexcel reader for the xlsx fast path (xlsx_table.py), or ``None`` (not installed, or it cannot
+    open the file: the row reader then opens it and words the error)."""
+    try:
+        import fastexcel
+        import pyarrow  # noqa: F401 -- fastexcel's to_arrow needs it
+    except ImportError:
+        return None
+    try:
+        return fastexcel.read_excel(str(p))
+    except Exception:
+        return None
+
+
+def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
+                   columnar: bool = False) -> RawBook:
+    scan = suffix in (".xlsx", ".xlsm")
+    fast = _open_fastexcel(p) if columnar and scan else None
+    wb = None
+    if fast is None:
+        wb = _open_calamine(p)
+        names = list(wb.sheet_names)
+    else:
+        names = list(fast.sheet_names)
+    products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
-    scan = suffix in (".xlsx", ".xlsm")
 
     def background() -> None:
         try:
@@ -272,8 +302,14 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
 
     thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
     thread.start()
+    table = None
     try:
-        rows = _grid(wb, products, p)
+        if fast is not None:
+            from .xlsx_table import read_products_table
+
+            table = read_products_table(p, fast, products)
+        if table is None:
+            rows = _grid(wb if wb is not None else _open_calamine(p), products, p)
     finally:
         thread.join()
     if "error" in helper:
@@ -282,7 +318,13 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
             raise err
         raise SourceError(f"{p.name}: cannot read the workbook ({type(err).__name__}: {err})") from None
     problems = helper.get("problems", {})
-    sheet = RawSheet(products, rows, problems.get(products, {}))
+    if table is not None and problems.get(products):
+        table = None  # formula/error cells: positioned on the row reader's grid
+        rows = _grid(_open_calamine(p), products, p)
+    if table is not None:
+        sheet = RawSheet(products, [table[1]], table=table[0], table_row=1)
+    else:
+        sheet = RawSheet(products, rows, problems.get(products, {}))
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
 
 
