@@ -43,6 +43,11 @@ def test_generated_catalogue_same_records_both_ways(tmp_path, monkeypatch):
     assert len(calls) == 1  # read_spreadsheet takes the Arrow path
 
 
+def test_whitespace_set_is_what_str_strip_removes():
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == PY_WHITESPACE
+    assert all((f"{c}x{c}").strip() == "x" for c in PY_WHITESPACE)
+
+
 def test_cells_stripped_exactly_like_str_strip(tmp_path):
     path = tmp_path / "c.csv"
     pad = PY_WHITESPACE.replace("\n", "").replace("\r", "")
