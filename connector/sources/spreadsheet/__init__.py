@@ -2,9 +2,10 @@
 
 Public API:
 
-- ``read_spreadsheet(path, *, currency="MRU") -> SourceResult``: .xlsx/.xlsm/.xlsb/.xls/.ods (python-calamine)
-  and .csv/.tsv/.txt (Arrow's CSV parser, or the csv module for what Arrow would read differently) into
-  validated canonical products, issues and one ``RowRef`` per input row.
+- ``read_spreadsheet(path, *, currency="MRU") -> SourceResult``: .xlsx/.xlsm/.xlsb/.xls/.ods (python-calamine;
+  an .xlsx Products sheet through fastexcel's Arrow columns when that reads it exactly alike) and
+  .csv/.tsv/.txt (Arrow's CSV parser, or the csv module for what Arrow would read differently) into validated
+  canonical products, issues and one ``RowRef`` per input row.
   Unreadable input raises ``connector.errors.SourceError``.
 - ``write_template(path, *, lang="en", locations=("Main",), example=True)``: the blank template.
 - ``write_error_copy(source_path, issues, out_path) -> int``: the merchant's file with bad cells in red.

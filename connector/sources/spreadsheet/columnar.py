@@ -1,4 +1,6 @@
-"""Column-major CSV reading through Apache Arrow's CSV parser (the fast path of ``read_spreadsheet``).
+"""Column-major CSV reading through Apache Arrow's CSV parser (the fast path of ``read_spreadsheet``), and the
+column view the builder takes of an Arrow table (``ArrowColumns``: a CSV's, or an xlsx sheet's from
+xlsx_table.py).
 
 Arrow parses on every core, outside the GIL, straight into one string column per CSV column; nothing is typed
 by guessing (every column is read as text and converted by its declared kind in build.py).  The columns stay

@@ -1,6 +1,8 @@
 """Raw reading: a workbook (calamine) or a CSV (csv module) into grids of cell values, nothing converted.
 
-- ``.xlsx .xlsm .xlsb .xls .ods`` through python-calamine.  The Products sheet is read on the calling thread
+- ``.xlsx .xlsm .xlsb .xls .ods`` through python-calamine.  ``read_raw(columnar=True)`` first tries to read an
+  xlsx/xlsm Products sheet column by column through fastexcel (xlsx_table.py), which steps aside for anything
+  the row reader would read differently.  The Products sheet is read on the calling thread
   while a helper thread (calamine and zlib release the GIL) reads the stock sheets, validates their columns
   (``read_raw(prepare_stock=...)``: that needs nothing from the Products sheet) and scans the sheet XML of
   xlsx/xlsm files for formula cells without a cached value and error cells (``#N/A`` ...), which calamine
