@@ -11,23 +11,9 @@ import pytest
 
 from bench.spreadsheet_data import generate
 from connector.sources.spreadsheet import columnar, read_spreadsheet
-from connector.sources.spreadsheet.build import build_result, prepare_stock
 from connector.sources.spreadsheet.columnar import PY_WHITESPACE, head_rows
 from connector.sources.spreadsheet.reader import read_raw
-
-
-def both(path):
-    """(result through Arrow, result through the csv module, whether Arrow was used)."""
-    fast_book = read_raw(path, prepare_stock, columnar=True)
-    used = fast_book.products.table is not None
-    return build_result(fast_book), build_result(read_raw(path, prepare_stock)), used
-
-
-def same(a, b) -> None:
-    assert a.products == b.products
-    assert a.rows == b.rows
-    assert a.issues == b.issues
-    assert a.warnings == b.warnings
+from tests.fast_paths import both, same
 
 
 def test_generated_catalogue_same_records_both_ways(tmp_path, monkeypatch):

@@ -16,23 +16,9 @@ from connector.sources.spreadsheet import read_spreadsheet, reader
 from connector.sources.spreadsheet.build import build_result, prepare_stock
 from connector.sources.spreadsheet.reader import read_raw
 from connector.sources.spreadsheet.xlsx_table import first_row_text_columns
+from tests.fast_paths import both, same
 
 pytest.importorskip("fastexcel")
-
-
-def both(path):
-    """(result of the fast path, result of the row reader, whether the fast path was taken)."""
-    fast_book = read_raw(path, prepare_stock, columnar=True)
-    used = fast_book.products.table is not None
-    return build_result(fast_book), build_result(read_raw(path, prepare_stock)), used
-
-
-def same(a, b) -> None:
-    assert a.products == b.products
-    assert a.rows == b.rows
-    assert a.issues == b.issues
-    assert a.warnings == b.warnings
-    assert a.provided_fields == b.provided_fields
 
 
 def write(path, rows, *, title="Products", stock=None, like_excel=False):
