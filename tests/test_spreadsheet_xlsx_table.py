@@ -18,8 +18,6 @@ from connector.sources.spreadsheet.reader import read_raw
 from connector.sources.spreadsheet.xlsx_table import first_row_text_columns
 from tests.fast_paths import both, same
 
-pytest.importorskip("fastexcel")
-
 
 def write(path, rows, *, title="Products", stock=None, like_excel=False):
     """The workbook of ``rows`` (``None``: no cell), by openpyxl or, ``like_excel``, by XlsxWriter (shared
