@@ -89,8 +89,6 @@ def first_row_text_columns(zf: zipfile.ZipFile, member: str) -> set[int] | None:
 def read_products_table(p: Path, reader: Any, sheet: str) -> tuple[Any, list[str]] | None:
     """(Arrow table of the data rows -- sheet rows 2 and below --, header row as text) of ``sheet`` read with
     the fastexcel ``reader``; ``None`` whenever the row reader must read it instead (see the module doc)."""
-    import pyarrow as pa
-
     try:
         with zipfile.ZipFile(p) as zf:
             member = sheet_members(zf).get(sheet)
@@ -100,20 +98,22 @@ def read_products_table(p: Path, reader: Any, sheet: str) -> tuple[Any, list[str
     if header_columns is None:
         return None
     try:
-        loaded = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="strict")
-        columns = loaded.available_columns()
-    except Exception:
+        return _load(reader, sheet, header_columns)
+    except Exception:  # a mixed column (strict typing), or anything fastexcel cannot do: the row reader decides
         return None
+
+
+def _load(reader: Any, sheet: str, header_columns: set[int]) -> tuple[Any, list[str]] | None:
+    import pyarrow as pa
+
+    loaded = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="strict")
+    columns = loaded.available_columns()
     if [c.absolute_index for c in columns] != list(range(len(columns))):
         return None
     named = {c.absolute_index for c in columns if c.column_name_from == "looked_up"}
     if named != header_columns or any(_DEDUPED.search(c.name) for c in columns if c.absolute_index in named):
         return None
-    try:
-        batch = loaded.to_arrow()
-    except Exception:
-        return None
-    table = pa.Table.from_batches([batch])
+    table = pa.Table.from_batches([loaded.to_arrow()])
     if any(str(t) not in _TAKEN_TYPES for t in table.schema.types):
         return None
     head = [c.name if c.absolute_index in named else "" for c in columns]
