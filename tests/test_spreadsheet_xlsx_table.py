@@ -135,6 +135,27 @@ def test_without_fastexcel_the_row_reader_reads(tmp_path, monkeypatch):
     assert book.products.table is None and book.products.rows
 
 
+class _BrokenReader:
+    """A fastexcel reader that lists the sheets but fails to load one."""
+
+    def __init__(self, names):
+        self.sheet_names = names
+
+    def load_sheet(self, *a, **k):
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("names", [None, ["Products", "Other"]])
+def test_a_failing_or_disagreeing_fastexcel_leaves_it_to_the_row_reader(tmp_path, monkeypatch, names):
+    path = generate(tmp_path / "c.xlsx", 50, "xlsx")
+    expected = build_result(read_raw(path, prepare_stock))
+    sheet_names = names or ["Products", "Stock - Warehouse"]
+    monkeypatch.setattr(reader, "_open_fastexcel", lambda p: _BrokenReader(sheet_names))
+    book = read_raw(path, prepare_stock, columnar=True)
+    assert book.products.table is None
+    same(build_result(book), expected)
+
+
 def test_first_row_peek(tmp_path):
     def peek(xml_rows: str):
         path = tmp_path / "p.xlsx"
@@ -220,3 +241,12 @@ def test_random_workbooks_read_the_same_both_ways(tmp_path):
         taken += used
     print(f"fast path taken by {taken} of 120 workbooks")
     assert 30 <= taken <= 110  # both paths were exercised
+
+
+def test_sheet_names_read_from_the_zip_that_disagree_restart_the_row_reader(tmp_path, monkeypatch):
+    path = generate(tmp_path / "c.xlsx", 50, "xlsx")
+    expected = build_result(read_raw(path, prepare_stock))
+    monkeypatch.setattr(reader, "_zip_sheet_names", lambda p: ["Products", "Notes"])
+    book = read_raw(path, prepare_stock, columnar=True)
+    assert book.products.table is None and [loc for loc, _ in book.stock] == ["Warehouse"]
+    same(build_result(book), expected)

@@ -272,16 +272,25 @@ def _open_fastexcel(p: Path) -> Any | None:
         return None
 
 
+def _zip_sheet_names(p: Path) -> list[str] | None:
+    """The sheet names of an xlsx/xlsm from its workbook.xml (no shared strings parsed), or ``None``."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            return list(sheet_members(zf))
+    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return None
+
+
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
                    columnar: bool = False) -> RawBook:
     scan = suffix in (".xlsx", ".xlsm")
-    fast = _open_fastexcel(p) if columnar and scan else None
+    # The fast path starts the helper on the sheet names of workbook.xml, so that it runs while fastexcel
+    # opens the workbook; both readers must then list the same sheets, or the row reader reads alone.
+    names = _zip_sheet_names(p) if columnar and scan else None
     wb = None
-    if fast is None:
+    if names is None:
         wb = _open_calamine(p)
         names = list(wb.sheet_names)
-    else:
-        names = list(fast.sheet_names)
     products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
@@ -305,13 +314,20 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
     thread.start()
     table = None
+    rows: list[list] = []
     try:
-        if fast is not None:
+        fast = _open_fastexcel(p) if wb is None else None
+        if fast is not None and list(fast.sheet_names) == names:
             from .xlsx_table import read_products_table
 
             table = read_products_table(p, fast, products)
         if table is None:
-            rows = _grid(wb if wb is not None else _open_calamine(p), products, p)
+            if wb is None:
+                wb = _open_calamine(p)
+                if list(wb.sheet_names) != names:  # never seen: the helper worked on other sheets
+                    thread.join()
+                    return _read_workbook(p, suffix, prepare_stock)
+            rows = _grid(wb, products, p)
     finally:
         thread.join()
     if "error" in helper:
