@@ -165,15 +165,14 @@ class _Sheet:
         self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
         self._ragged: list[list] | None = None
         self.columns: Sequence[list]
-        if table is not None and h + 1 >= raw.table_row:
-            # an Arrow table (the CSV and xlsx fast paths): rows of one length, converted column by column
+        if table is not None:  # an Arrow table (the CSV and xlsx fast paths): columns of one length
             start = h + 1 - raw.table_row
+            if start < 0:  # never so: an xlsx table starts right under its header row
+                raise AssertionError(f"sheet '{self.name}': data rows above the table (row {raw.table_row + 1})")
             end = used_rows_end(table, start)  # trailing blank rows dropped
             self.n = end - start
             self.columns = ArrowColumns(table, start, end)
             return
-        if table is not None:  # never so: the xlsx table starts right under the header row
-            raise AssertionError(f"sheet '{self.name}': header row {h + 1} is above the table")
         width = len(rows[h])
         data = rows[h + 1:]
         while data and _blank_cells(data[-1]):

@@ -263,7 +263,6 @@ def _open_fastexcel(p: Path) -> Any | None:
     open the file: the row reader then opens it and words the error)."""
     try:
         import fastexcel
-        import pyarrow  # noqa: F401 -- fastexcel's to_arrow needs it
     except ImportError:
         return None
     try:
@@ -272,11 +271,11 @@ def _open_fastexcel(p: Path) -> Any | None:
         return None
 
 
-def _zip_sheet_names(p: Path) -> list[str] | None:
-    """The sheet names of an xlsx/xlsm from its workbook.xml (no shared strings parsed), or ``None``."""
+def _zip_members(p: Path) -> dict[str, str] | None:
+    """Sheet name -> zip member of an xlsx/xlsm, from its workbook.xml (no shared strings parsed), or ``None``."""
     try:
         with zipfile.ZipFile(p) as zf:
-            return list(sheet_members(zf))
+            return sheet_members(zf)
     except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
         return None
 
@@ -286,18 +285,20 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     scan = suffix in (".xlsx", ".xlsm")
     # The fast path starts the helper on the sheet names of workbook.xml, so that it runs while fastexcel
     # opens the workbook; both readers must then list the same sheets, or the row reader reads alone.
-    names = _zip_sheet_names(p) if columnar and scan else None
+    members = _zip_members(p) if columnar and scan else None
     wb = None
-    if names is None:
+    if members is None:
         wb = _open_calamine(p)
         names = list(wb.sheet_names)
+    else:
+        names = list(members)
     products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
 
     def background() -> None:
         try:
-            problems = scan_problem_cells(p, [products, *(n for n, _ in stock_names)]) if scan else {}
+            problems = scan_problem_cells(p, [products, *(n for n, _ in stock_names)], members) if scan else {}
             helper["problems"] = problems
             if stock_names:
                 wb2 = _open_calamine(p)
@@ -320,7 +321,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         if fast is not None and list(fast.sheet_names) == names:
             from .xlsx_table import read_products_table
 
-            table = read_products_table(p, fast, products)
+            table = read_products_table(p, fast, products, (members or {}).get(products))
         if table is None:
             if wb is None:
                 wb = _open_calamine(p)
@@ -463,12 +464,14 @@ def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[st
     return found
 
 
-def scan_problem_cells(p: Path, sheets: list[str]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
-    """Per sheet name, the formula cells without a cached value and the error cells (see module doc)."""
+def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None
+                       ) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+    """Per sheet name, the formula cells without a cached value and the error cells (see module doc).
+    ``members``: ``sheet_members`` of the file when the caller has it already."""
     out: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
     try:
         with zipfile.ZipFile(p) as zf:
-            members = sheet_members(zf)
+            members = sheet_members(zf) if members is None else members
             for name in sheets:
                 member = members.get(name)
                 if not member or member not in zf.NameToInfo or not _has_markers(zf, member):

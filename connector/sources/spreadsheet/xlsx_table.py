@@ -29,9 +29,8 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from .reader import _col_index, sheet_members
+from .reader import _R_ATTR, _T_ATTR, _col_index
 
 # fastexcel logs a warning for every all-empty column ("falling back to string"): expected here, not news
 logging.getLogger("fastexcel").setLevel(logging.ERROR)
@@ -40,9 +39,7 @@ _PEEK_CHUNK = 1 << 16
 _PEEK_LIMIT = 1 << 22  # the first row is never this far into the sheet XML; give up rather than read on
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_ATTR_R = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
 _ATTR_ROW = re.compile(rb'\sr="([0-9]+)"')
-_ATTR_T = re.compile(rb'\st="([A-Za-z]+)"')
 _TEXT_TYPES = frozenset({b"s", b"str", b"inlineStr"})
 _DEDUPED = re.compile(r"_[0-9]+$")
 _TAKEN_TYPES = ("string", "large_string", "double", "int64", "bool", "null")
@@ -72,28 +69,28 @@ def first_row_text_columns(zf: zipfile.ZipFile, member: str) -> set[int] | None:
     columns: set[int] = set()
     for cell in _CELL.finditer(body):
         attrs, inner = cell.group(1), cell.group(2) or b""
-        ref = _ATTR_R.search(attrs)
+        ref = _R_ATTR.search(attrs)
         if ref is None or ref.group(2) != b"1":
             return None
         if b"<v" not in inner and b"<is" not in inner:
             if b"<f" in inner:
                 return None  # a formula without its value
             continue  # a formatted empty cell
-        t = _ATTR_T.search(attrs)
+        t = _T_ATTR.search(attrs)
         if t is None or t.group(1) not in _TEXT_TYPES or b"<v/>" in inner or b"<v></v>" in inner:
             return None
         columns.add(_col_index(ref.group(1)))
     return columns or None
 
 
-def read_products_table(p: Path, reader: Any, sheet: str) -> tuple[Any, list[str]] | None:
-    """(Arrow table of the data rows -- sheet rows 2 and below --, header row as text) of ``sheet`` read with
-    the fastexcel ``reader``; ``None`` whenever the row reader must read it instead (see the module doc)."""
+def read_products_table(p: Path, reader: Any, sheet: str, member: str | None) -> tuple[Any, list[str]] | None:
+    """(Arrow table of the data rows -- sheet rows 2 and below --, header row as text) of ``sheet`` (zip member
+    ``member``) read with the fastexcel ``reader``; ``None`` whenever the row reader must read it instead (see
+    the module doc)."""
     try:
         with zipfile.ZipFile(p) as zf:
-            member = sheet_members(zf).get(sheet)
             header_columns = first_row_text_columns(zf, member) if member in zf.NameToInfo else None
-    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+    except (OSError, zipfile.BadZipFile):
         return None
     if header_columns is None:
         return None
