@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from connector.http import HttpClient
+from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
 from connector.marketplaces.elryan.errors import ElryanError, unwrap
 
@@ -185,14 +185,10 @@ class ElryanClient:
         return list(data or [])
 
     def iter_search(self, name: str, search: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every result of a ``search_*`` operation, page by page (``start``/``length``)."""
-        start = 0
-        while True:
-            page = self._search(name, search, start, self.page_length)
-            yield from page
-            if len(page) < self.page_length:
-                return
-            start += len(page)
+        """Every result of a ``search_*`` operation, page by page (``start``/``length``) until a short page."""
+        paging = Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
+                        source="Elryan", what=f"{name.removeprefix('search_')} results")
+        yield from iter_items(paging, lambda params: self._search(name, search, params["start"], params["length"]))
 
     # -- general ---------------------------------------------------------------------------------------------
     def health_check(self) -> dict[str, Any]:
