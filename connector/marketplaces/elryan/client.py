@@ -88,6 +88,10 @@ DOCUMENTED = frozenset({
 INFERRED = frozenset(DEFAULT_PATHS) - DOCUMENTED
 
 NO_AUTH = frozenset({"health_check", "generate_token", "cron_start"})
+SAFE_POSTS = frozenset({"generate_token", "update_price_stock"})
+"""POSTs safe to send again after a dropped connection, besides searches and upserts by remote id: the
+absolute price & stock update, and the login (a second login only hands out another token), so a login dropped
+once is retried like any safe call."""
 
 def _op_class(name: str) -> str:
     """Budget class of an operation (the document gives no limits; the classes split the report's counts)."""
@@ -146,7 +150,7 @@ class ElryanClient:
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs["json"] = to_wire(body)
-        idempotent = method != "POST" or name.startswith(("search_", "upsert_", "update_price_stock"))
+        idempotent = method != "POST" or name in SAFE_POSTS or name.startswith(("search_", "upsert_"))
         if name in NO_AUTH:
             return unwrap(self.http.request(method, path, op_class=_op_class(name), idempotent=idempotent,
                                              **kwargs))
