@@ -1,8 +1,9 @@
 """Sync profiles and credentials.
 
 A profile (YAML) says what to read, where to push, the stock policy and where the state lives.  Secrets are
-never in a profile: they come from the environment (``ELEBNE_API_KEY``...) or from a credentials file outside
-the repository (``$CONNECTOR_CREDENTIALS``, default ``~/.config/connector/credentials.yaml``)::
+never in a profile (refused by key name, and by value under any key name: ``connector.secret_patterns``): they
+come from the environment (``ELEBNE_API_KEY``...) or from a credentials file outside the repository
+(``$CONNECTOR_CREDENTIALS``, default ``~/.config/connector/credentials.yaml``)::
 
     elebne:
       api_key: sk_live_...
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import yaml
 
 from connector.errors import ConfigError
+from connector.secret_patterns import secret_kind
 from connector.sync.stock_policy import StockPolicy
 
 
@@ -113,6 +116,12 @@ def load_profile(path: str | Path) -> Profile:
         if _contains_key(data, secret_key):
             raise ConfigError(f"profile {path} contains '{secret_key}': secrets belong in the environment or in "
                               f"{credentials_path()}, never in a profile")
+    found = list(_secret_values(data))
+    if found:
+        shown = "; ".join(f"'{where}' holds what looks like {kind}" for where, kind in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise ConfigError(f"profile {path}: {shown}{more}: secrets belong in the environment (name the variable "
+                          f"with api_key_env / password_env) or in {credentials_path()}, never in a profile")
     name = str(data.get("name") or path.stem)
     source = data.get("source")
     if isinstance(source, str):
@@ -142,6 +151,22 @@ def load_profile(path: str | Path) -> Profile:
     for t in targets:
         profile.stock_policy(t)  # validate early
     return profile
+
+
+def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, kind) of every value, under any key name, that looks like a credential; never the value."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            here = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and (kind := secret_kind(key)):
+                yield f"a key name under {where or 'the top level'}", kind
+                here = f"{where}.<that key>" if where else "<that key>"
+            yield from _secret_values(value, here)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _secret_values(value, f"{where}[{i}]")
+    elif isinstance(obj, str) and (kind := secret_kind(obj)):
+        yield where or "the profile", kind
 
 
 def _contains_key(obj: Any, key: str) -> bool:

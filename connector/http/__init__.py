@@ -2,6 +2,7 @@
 
 from connector.http.budget import Budget, DailyCounter, RateLimit
 from connector.http.client import HttpClient, HttpStats, RateLimitedTooLong, TransportError
+from connector.http.paging import Page, Paging, PagingError, iter_items, iter_pages
 
-__all__ = ["Budget", "DailyCounter", "HttpClient", "HttpStats", "RateLimit", "RateLimitedTooLong",
-           "TransportError"]
+__all__ = ["Budget", "DailyCounter", "HttpClient", "HttpStats", "Page", "Paging", "PagingError", "RateLimit",
+           "RateLimitedTooLong", "TransportError", "iter_items", "iter_pages"]

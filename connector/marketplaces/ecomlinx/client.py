@@ -10,11 +10,11 @@ offered, because a retried adjust counts twice (design §4).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from connector.http import HttpClient
+from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
 from connector.marketplaces.ecomlinx.errors import raise_for_error
 
@@ -71,7 +71,8 @@ class EcomLinxClient:
     def iter_products(self, *, channel: str | None = None, status: str | None = None,
                       q: str | None = None) -> Iterator[dict[str, Any]]:
         """Every product matching the filters, page after page."""
-        yield from self._pages(lambda page: self.list_products(page=page, channel=channel, status=status, q=q))
+        yield from iter_items(self._paging("products"),
+                              lambda params: self.list_products(**params, channel=channel, status=status, q=q))
 
     def get_product(self, product_id: str) -> dict[str, Any]:
         return self._call("GET", self._path("product", product_id))
@@ -103,7 +104,8 @@ class EcomLinxClient:
 
     def iter_orders(self, *, status: str | None = None, channel: str | None = None,
                     since: str | None = None) -> Iterator[dict[str, Any]]:
-        yield from self._pages(lambda page: self.list_orders(status=status, channel=channel, since=since, page=page))
+        yield from iter_items(self._paging("orders"),
+                              lambda params: self.list_orders(**params, status=status, channel=channel, since=since))
 
     def update_order(self, order_id: str, status: str, *, awb: str | None = None,
                      courier: str | None = None) -> dict[str, Any]:
@@ -134,18 +136,7 @@ class EcomLinxClient:
         return self._call("DELETE", self._path("webhook", webhook_id))
 
     # -- paging --------------------------------------------------------------------------------------------
-    @staticmethod
-    def _pages(fetch: Callable[[int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Pages from 1 until a short or empty page, or ``meta.total`` is reached."""
-        page, seen = 1, 0
-        while True:
-            body = fetch(page)
-            items = list(body.get("data") or [])
-            yield from items
-            seen += len(items)
-            meta = body.get("meta") or {}
-            limit = int(meta.get("limit") or 0)
-            total = meta.get("total")
-            if not items or (total is not None and seen >= int(total)) or (limit and len(items) < limit):
-                return
-            page += 1
+    def _paging(self, what: str) -> Paging:
+        """Pages from 1 until an empty page, ``meta.total`` items, or a page shorter than ``meta.limit``."""
+        return Paging("page", items="data", size=self.page_limit, total="meta.total", answer_size="meta.limit",
+                      source="EcomLinx", what=what)

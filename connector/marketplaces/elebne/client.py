@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from connector.http import HttpClient
+from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
 
 DEFAULT_PATHS = {
@@ -79,7 +79,7 @@ class ElebneClient:
                           params={"page": page, "limit": limit or self.page_limit})
 
     def iter_products(self) -> Iterator[dict[str, Any]]:
-        yield from self._pages(self.list_products)
+        yield from iter_items(self._paging("products"), lambda params: self.list_products(**params))
 
     # -- stock ---------------------------------------------------------------------------------------------
     def update_stock(self, ident: str, quantity: int | None = None,
@@ -109,18 +109,13 @@ class ElebneClient:
         return self._call("GET", self._path("inventory"), "read", params=params)
 
     def iter_inventory(self, *, low_stock: bool = False) -> Iterator[dict[str, Any]]:
-        yield from self._pages(lambda page: self.list_inventory(low_stock=low_stock, page=page))
+        yield from iter_items(self._paging("inventory"),
+                              lambda params: self.list_inventory(low_stock=low_stock, **params))
 
-    @staticmethod
-    def _pages(fetch: Any) -> Iterator[dict[str, Any]]:
-        page = 1
-        while True:
-            data = fetch(page)
-            items = data.get("items") or []
-            yield from items
-            if not data.get("hasMore") or not items:
-                return
-            page += 1
+    def _paging(self, what: str) -> Paging:
+        """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty."""
+        return Paging("page", items="items", size=self.page_limit, has_more="hasMore", source="Elebne",
+                      what=what)
 
 
 def _unwrap(resp: requests.Response) -> Any:

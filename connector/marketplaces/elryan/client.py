@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from connector.http import HttpClient
+from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
 from connector.marketplaces.elryan.errors import ElryanError, unwrap
 
@@ -88,6 +88,10 @@ DOCUMENTED = frozenset({
 INFERRED = frozenset(DEFAULT_PATHS) - DOCUMENTED
 
 NO_AUTH = frozenset({"health_check", "generate_token", "cron_start"})
+SAFE_POSTS = frozenset({"generate_token", "update_price_stock"})
+"""POSTs safe to send again after a dropped connection, besides searches and upserts by remote id: the
+absolute price & stock update, and the login (a second login only hands out another token), so a login dropped
+once is retried like any safe call."""
 
 def _op_class(name: str) -> str:
     """Budget class of an operation (the document gives no limits; the classes split the report's counts)."""
@@ -146,7 +150,7 @@ class ElryanClient:
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs["json"] = to_wire(body)
-        idempotent = method != "POST" or name.startswith(("search_", "upsert_", "update_price_stock"))
+        idempotent = method != "POST" or name in SAFE_POSTS or name.startswith(("search_", "upsert_"))
         if name in NO_AUTH:
             return unwrap(self.http.request(method, path, op_class=_op_class(name), idempotent=idempotent,
                                              **kwargs))
@@ -185,14 +189,10 @@ class ElryanClient:
         return list(data or [])
 
     def iter_search(self, name: str, search: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every result of a ``search_*`` operation, page by page (``start``/``length``)."""
-        start = 0
-        while True:
-            page = self._search(name, search, start, self.page_length)
-            yield from page
-            if len(page) < self.page_length:
-                return
-            start += len(page)
+        """Every result of a ``search_*`` operation, page by page (``start``/``length``) until a short page."""
+        paging = Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
+                        source="Elryan", what=f"{name.removeprefix('search_')} results")
+        yield from iter_items(paging, lambda params: self._search(name, search, params["start"], params["length"]))
 
     # -- general ---------------------------------------------------------------------------------------------
     def health_check(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 
 from connector.errors import MarketplaceUnreachable, SourceError
-from connector.http import HttpClient, RateLimitedTooLong, TransportError
+from connector.http import HttpClient, Paging, RateLimitedTooLong, TransportError, iter_pages
 
 log = logging.getLogger("connector.sources.aleta")
 
@@ -199,25 +199,24 @@ class AletaClient:
         """``GET /products`` page by page, following ``pagination.cursor`` while ``has_next_page``."""
         if not 1 <= limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_LIMIT}")
-        base = [("limit", limit), ("status", status), ("vendor", vendor), ("sku", sku),
-                ("updated_since", format_time(updated_since) if updated_since else None)]
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            body = self._get("products", "/products", [*base, ("cursor", cursor)])
+        filters = [("status", status), ("vendor", vendor), ("sku", sku),
+                   ("updated_since", format_time(updated_since) if updated_since else None)]
+        paging = Paging("cursor", items="data", size=limit, has_more="pagination.has_next_page",
+                        next_cursor="pagination.cursor", empty_page_ends=False, source="Aleta", what="products",
+                        error=AletaError)
+
+        def fetch(params: dict[str, Any]) -> dict[str, Any]:
+            body = self._get("products", "/products",
+                             [("limit", params["limit"]), *filters, ("cursor", params.get("cursor"))])
             assert body is not None
-            data = body.get("data")
-            if not isinstance(data, list):
+            if not isinstance(body.get("data"), list):
                 raise AletaError("Aleta answered GET /products without a 'data' list")
-            pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
-            has_next = pagination.get("has_next_page") is True
-            cursor = pagination.get("cursor") if has_next else None
-            yield ProductPage([p for p in data if isinstance(p, dict)], has_next, cursor, body.get("meta") or {})
-            if not has_next:
-                return
-            if not cursor or cursor in seen:
-                raise AletaError("Aleta said there is a next page of products but sent no new cursor")
-            seen.add(cursor)
+            return body
+
+        for page in iter_pages(paging, fetch):
+            yield ProductPage([p for p in page.items if isinstance(p, dict)], page.has_more,
+                              None if page.next_token is None else str(page.next_token),
+                              page.answer.get("meta") or {})
 
     def products(self, **filters: Any) -> list[dict[str, Any]]:
         return [p for page in self.product_pages(**filters) for p in page.products]

@@ -1,0 +1,132 @@
+"""A profile holding a secret is refused by its value too, under any key name, without echoing the secret;
+ordinary values (URLs, names, ``api_key_env: ELEBNE_API_KEY``) are not flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.config import load_profile
+from connector.errors import EXIT_USAGE, ConfigError
+from connector.marketplaces.ecomlinx import SANDBOX_KEY as ECOMLINX_KEY
+from connector.marketplaces.elebne import PLUGIN as ELEBNE
+from connector.secret_patterns import secret_kind
+from connector.sources.aleta.sandbox import SANDBOX_KEY as ALETA_KEY
+
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+BASE = """\
+name: shop
+source: {type: spreadsheet, path: products.xlsx, currency: MRU}
+targets:
+  elebne:
+    account: my-shop
+    api_key_env: ELEBNE_API_KEY
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("extra", "where", "secret"), [
+    ("    settings: {token: sk_live_4eC39HqLyjWDarjtT1zdp7dc}\n", "targets.elebne.settings.token",
+     "4eC39HqLyjWDarjtT1zdp7dc"),
+    ("    settings: {note: sk_test_demo0000connector}\n", "targets.elebne.settings.note", "demo0000connector"),
+    ("    settings: {headers: {Authorization: 'Bearer elx_live_sk_4f8a2b1c9d7e3f6a0b5c2d8e1f4a7b3c'}}\n",
+     "targets.elebne.settings.headers.Authorization", "4f8a2b1c9d7e3f6a0b5c2d8e1f4a7b3c"),
+    ("    settings: {key: elx_test_sk_scale0000connector}\n", "targets.elebne.settings.key", "scale0000connector"),
+    (f"    settings: {{auth: 'Bearer {JWT}'}}\n", "targets.elebne.settings.auth", JWT[10:40]),
+    (f"    settings: {{session: {JWT}}}\n", "targets.elebne.settings.session", JWT[10:40]),
+    ("    settings: {auth: Bearer 9f8e7d6c5b4a39281706}\n", "targets.elebne.settings.auth", "9f8e7d6c5b4a39281706"),
+    ("    settings: {webhook_signing: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n",
+     "targets.elebne.settings.webhook_signing", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ("    stock: {locations: [Main, pk_live_51Habcdefgh12345]}\n", "targets.elebne.stock.locations[1]",
+     "51Habcdefgh12345"),
+    ("  aleta_mirror: {account: x, token: b2b_live1234567xyz}\n", "targets.aleta_mirror.token", "live1234567xyz"),
+    ("    base_url: https://admin:hunter2pass@erp.example.com/api\n", "targets.elebne.base_url", "hunter2pass"),
+    ("    base_url: https://supplier.example/api/v1?api_key=b2b_live1234567xyz\n", "targets.elebne.base_url",
+     "live1234567xyz"),
+])
+def test_a_secret_value_under_any_key_name_is_refused(tmp_path: Path, extra: str, where: str, secret: str) -> None:
+    path = write(tmp_path, BASE + extra)
+    with pytest.raises(ConfigError, match="secrets belong in the environment") as caught:
+        load_profile(path)
+    message = str(caught.value)
+    assert f"'{where}' holds what looks like" in message
+    assert secret not in message
+
+
+def test_a_secret_in_the_source_and_a_list_are_all_named(tmp_path: Path) -> None:
+    text = BASE.replace("currency: MRU}", "currency: MRU, auth: 'Bearer b2b_sandbox_demo0000'}")
+    text += "    settings: {channels: [amazon, 'sk_live_abcdefgh1234']}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_profile(write(tmp_path, text))
+    message = str(caught.value)
+    assert "'source.auth' holds what looks like an Aleta B2B key" in message
+    assert "'targets.elebne.settings.channels[1]' holds what looks like an Elebne API key" in message
+    assert "demo0000" not in message and "abcdefgh1234" not in message
+
+
+def test_a_secret_used_as_a_key_name_is_not_echoed(tmp_path: Path) -> None:
+    text = BASE + "    settings: {sk_live_abcdefgh12345678: true}\n"
+    with pytest.raises(ConfigError, match=r"a key name under targets\.elebne\.settings") as caught:
+        load_profile(write(tmp_path, text))
+    assert "abcdefgh12345678" not in str(caught.value)
+
+
+def test_the_cli_exits_2_naming_the_key_path_not_the_secret(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, BASE + "    settings: {token: sk_live_4eC39HqLyjWDarjtT1zdp7dc}\n")
+    assert main(["sync", "--profile", str(path)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "targets.elebne.settings.token" in err and "4eC39HqLyjWDarjtT1zdp7dc" not in err
+    assert "Traceback" not in err
+
+
+def test_ordinary_values_are_not_flagged(tmp_path: Path) -> None:
+    text = """\
+name: shop-b2b_prices
+source:
+  type: odoo
+  url: https://erp.example.com/odoo?db=prod
+  db: prod
+  user: connector@example.com
+  password_env: ODOO_PASSWORD
+  warehouses: [WH, Shop]
+state: ~/.local/state/connector/shop.sqlite
+stock: {quantity: available, locations: [Warehouse], buffer: 2}
+targets:
+  elebne:
+    account: my-shop
+    api_key_env: ELEBNE_API_KEY
+    base_url: https://api.elebne.com/api/v1/store
+    settings: {bulk_max_items: 200, note: "Bearer authentication, keys start with sk_live_", field: b2b_price_rule}
+  ecomlinx:
+    account: main
+    secret_env: ECOMLINX_API_KEY
+    settings:
+      webhook_url: https://hooks.example.com/ecomlinx/events?source=connector
+      auth_header_template: "Bearer ${ECOMLINX_API_KEY}"
+      dsn: postgresql://connector:${PGPASSWORD}@db.example.com/state
+      token_env: ECOMLINX_TOKEN
+"""
+    profile = load_profile(write(tmp_path, text))
+    assert set(profile.targets) == {"elebne", "ecomlinx"}
+
+
+@pytest.mark.parametrize("key", [ELEBNE.sandbox_key, ECOMLINX_KEY, ALETA_KEY,
+                                 "elx_live_sk_4f8a2b1c9d7e3f6a0b5c2d8e1f4a7b3c", "sk_test_YOUR_KEY"])
+def test_every_documented_key_format_is_recognised(key: str) -> None:
+    assert secret_kind(key) is not None
+    assert secret_kind(f"Authorization: Bearer {key}") is not None
+
+
+@pytest.mark.parametrize("value", ["ELEBNE_API_KEY", "https://api.ecomlinx.com/v1", "Souk Trading", "sk_live_...",
+                                   "b2b_price", "Bearer token", "skirts_live_collection", "desk_test_drive_2024"])
+def test_ordinary_strings_are_not_secrets(value: str) -> None:
+    assert secret_kind(value) is None
