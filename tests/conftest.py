@@ -14,6 +14,15 @@ from connector.marketplaces.elebne import PLUGIN as ELEBNE
 ELEBNE_KEY = ELEBNE.sandbox_key
 
 
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real ``~/.local/state/connector`` or credentials file: a state file left there
+    by another checkout (or a newer schema) would change what a test sees."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CONNECTOR_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("CONNECTOR_CREDENTIALS", str(home / "credentials.yaml"))
+
+
 class SandboxHandle:
     """A started sandbox plus the few admin calls tests need."""
 
