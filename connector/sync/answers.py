@@ -49,10 +49,12 @@ class Rule:
 
 
 # Every marketplace: a spent daily budget or a "come back in hours" waits for the next run (the lane, i.e. the
-# budget class, is deferred); no answer at all after the HTTP layer's retries ends the run as unreachable.
+# budget class, is deferred); no answer at all after the HTTP layer's retries ends the run as unreachable; a
+# refused key (HTTP 401/403) stops the run at the first refusal, before it spends the day's budget on refusals.
 SHARED_RULES: tuple[Rule, ...] = (
     Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
     Rule(Verdict.STOP, (TransportError,), reason="marketplace unreachable ({exc})"),
+    Rule(Verdict.STOP, statuses=frozenset({401, 403}), reason="the marketplace refused the credentials: {exc}"),
 )
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
 from connector.marketplaces.ecomlinx.client import OP_CLASS, EcomLinxClient
-from connector.marketplaces.ecomlinx.errors import EcomLinxError, Forbidden, NotFound, RateLimited, Unauthorized
+from connector.marketplaces.ecomlinx.errors import EcomLinxError, NotFound, RateLimited
 from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
 from connector.marketplaces.ecomlinx.payloads import check, product_body
 from connector.model import Product
@@ -31,12 +31,9 @@ from connector.sync.state import StateStore
 
 NOT_ON_ECOMLINX = "not on EcomLinx: create it there first"
 NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
-# What EcomLinx's answers mean (the rules every marketplace shares follow): 429 still answered after the HTTP
-# layer's retries waits for the next run; a refused key stops the run; any other error answer fails the item.
-CLASSIFIER = Classifier(
-    rules=(Rule(Verdict.DEFER, (RateLimited,)), Rule(Verdict.STOP, (Unauthorized, Forbidden))),
-    errors=(EcomLinxError,),
-)
+# What EcomLinx's answers mean (the rules every marketplace shares follow, a refused key included): 429 still
+# answered after the HTTP layer's retries waits for the next run; any other error answer fails the item.
+CLASSIFIER = Classifier(rules=(Rule(Verdict.DEFER, (RateLimited,)),), errors=(EcomLinxError,))
 
 
 def split_by_sku(products: Sequence[Product]) -> list[Product]:
