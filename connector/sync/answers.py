@@ -14,6 +14,7 @@ from enum import Enum
 
 from connector.errors import BudgetExhausted
 from connector.http import RateLimitedTooLong, TransportError
+from connector.http.client import RETRY_STATUSES
 
 
 class Verdict(Enum):
@@ -48,11 +49,13 @@ class Rule:
         return self.reason.format(exc=exc) if self.reason else str(exc)
 
 
-# Every marketplace: a spent daily budget or a "come back in hours" waits for the next run (the lane, i.e. the
-# budget class, is deferred); no answer at all after the HTTP layer's retries ends the run as unreachable; a
-# refused key (HTTP 401/403) stops the run at the first refusal, before it spends the day's budget on refusals.
+# Every marketplace: a spent daily budget, a "come back in hours", or a call still rate-limited or failing
+# (429, 5xx) after the HTTP layer's retries waits for the next run (the lane, i.e. the budget class, is
+# deferred: exit 3); no answer at all after the retries ends the run as unreachable; a refused key (HTTP
+# 401/403) stops the run at the first refusal, before it spends the day's budget on refusals.
 SHARED_RULES: tuple[Rule, ...] = (
     Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
+    Rule(Verdict.DEFER, statuses=RETRY_STATUSES, reason="still refused after retries ({exc})"),
     Rule(Verdict.STOP, (TransportError,), reason="marketplace unreachable ({exc})"),
     Rule(Verdict.STOP, statuses=frozenset({401, 403}), reason="the marketplace refused the credentials: {exc}"),
 )

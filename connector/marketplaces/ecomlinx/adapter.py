@@ -20,20 +20,20 @@ from typing import Any, ClassVar
 
 from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
 from connector.marketplaces.ecomlinx.client import OP_CLASS, EcomLinxClient
-from connector.marketplaces.ecomlinx.errors import EcomLinxError, NotFound, RateLimited
+from connector.marketplaces.ecomlinx.errors import EcomLinxError, NotFound
 from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
 from connector.marketplaces.ecomlinx.payloads import check, product_body
 from connector.model import Product
-from connector.sync.answers import Classifier, Rule, Verdict
+from connector.sync.answers import Classifier
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 from connector.sync.state import StateStore
 
 NOT_ON_ECOMLINX = "not on EcomLinx: create it there first"
 NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
-# What EcomLinx's answers mean (the rules every marketplace shares follow, a refused key included): 429 still
-# answered after the HTTP layer's retries waits for the next run; any other error answer fails the item.
-CLASSIFIER = Classifier(rules=(Rule(Verdict.DEFER, (RateLimited,)),), errors=(EcomLinxError,))
+# What EcomLinx's answers mean: the rules every marketplace shares (a refused key, 429s after the retries...),
+# and any other error answer fails the item.
+CLASSIFIER = Classifier(errors=(EcomLinxError,))
 
 
 def split_by_sku(products: Sequence[Product]) -> list[Product]:
