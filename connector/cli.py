@@ -272,7 +272,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from connector.console import out, print_summary
     from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet
-    from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.profile import run_profile, worst
+    from connector.sync.runner import SyncOptions
+    from connector.sync.state import StateStore
 
     plugin = get_plugin("elebne")
     with tempfile.TemporaryDirectory(prefix="connector-demo-") as tmp:
@@ -287,10 +289,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 opts = SyncOptions(target="elebne", state_path=Path(tmp) / "state.sqlite", secret=plugin.sandbox_key,
                                    base_url=server.url + plugin.sandbox_base_path, account="demo-shop",
                                    source_label=args.workbook.name)
-                report = run_sync(source, opts).report
-                print_summary(report)
-                report.save(Path(tmp) / f"{report.run_id}.json")
-                code = max(code, report.exit_code)
+                with StateStore.open(opts.state_path) as state:
+                    result = run_profile(source, [opts], state, on_outcome=lambda o, _path: print_summary(o.report))
+                code = worst([code, result.exit_code])
             log = server_request_counts(server)
             out.print(f"sandbox received: {log}")
         finally:

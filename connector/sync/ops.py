@@ -1,6 +1,7 @@
 """The operation types shared by the sync engine and every marketplace plugin, and the protocols between them.
 
-This module sits *below* both: plugins import it (and the state interface), the runner imports plugins.  A
+This module sits *below* both: plugins import it, ``answers`` and ``executor`` (how to classify and send)
+and the state interface, nothing else of ``connector.sync``; the runner imports plugins.  A
 ``PlannedOp`` carries any record (a canonical product today, an order or a shipment tomorrow); ``ItemResult``
 is a marketplace's verdict on one op; a ``ResultSink`` (the push engine) journals and records those verdicts;
 an ``Adapter`` declares every hook the runner calls, optional ones included (``AdapterBase`` gives the

@@ -143,11 +143,12 @@ class EcomLinxAdapter(AdapterBase):
         ex.finish()
 
     def _push_one(self, ex: Executor, op: PlannedOp) -> ItemResult | None:
-        if ex.halt_reason(OP_CLASS) is not None:
+        halted = ex.halt_reason(OP_CLASS)
+        if halted is not None:
             # SKUs the loaded map already says EcomLinx lacks are still reported as such, not deferred
             if self._index is not None and self._index.known_missing(op.key):
                 return ex.record(self._unmatched(op, Match(op.key, None)))
-            ex.defer([op], ex.halt_reason(OP_CLASS) or "")
+            ex.defer([op], halted)
             return None
         problem = self.validate(op)
         if problem:
