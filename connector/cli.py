@@ -154,7 +154,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
     from connector.sources.registry import read_source
-    from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.profile import run_profile
+    from connector.sync.runner import SyncOptions, SyncOutcome
     from connector.sync.state import StateStore
 
     stock_cli: dict[str, Any] = {}
@@ -185,40 +186,32 @@ def cmd_sync(args: argparse.Namespace) -> int:
         label = str(args.source)
         state_path = args.state or default_state_dir() / "default.sqlite"
 
-    worst = EXIT_OK
+    def target_options(target: str) -> SyncOptions:
+        plugin = get_plugin(target)
+        tconf = profile.targets[target] if profile else None
+        profile_stock = profile.stock if profile else {}
+        policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
+        secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
+        return SyncOptions(
+            target=target, state_path=state_path, secret=load_secret(target, secret_env),
+            base_url=args.base_url or (tconf.base_url if tconf else None),
+            account=args.account or (tconf.account if tconf else None),
+            mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
+            stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
+
+    def show(outcome: SyncOutcome, report_path: Path) -> None:
+        if args.dry_run and outcome.plan is not None:
+            print_plan(outcome.plan)
+        print_summary(outcome.report)
+        out.print(f"report: {report_path}")
+
     with StateStore.open(state_path) as state:
         source = read_source(source_config, state, full=args.full, currency=args.currency)
-        for target in targets:
-            plugin = get_plugin(target)
-            tconf = profile.targets[target] if profile else None
-            profile_stock = profile.stock if profile else {}
-            policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
-            secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
-            opts = SyncOptions(
-                target=target, state_path=state_path, secret=load_secret(target, secret_env),
-                base_url=args.base_url or (tconf.base_url if tconf else None),
-                account=args.account or (tconf.account if tconf else None),
-                mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
-                stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
-            outcome = run_sync(source, opts, progress=progress_factory(not args.no_progress), state=state)
-            report = outcome.report
-            if args.dry_run and outcome.plan is not None:
-                print_plan(outcome.plan)
-            print_summary(report)
-            report_path = args.report
-            if report_path is None:
-                report_path = state_path.parent / "reports" / f"{report.run_id}-{target}.json"
-            elif len(targets) > 1:
-                report_path = report_path.with_name(f"{report_path.stem}-{target}{report_path.suffix}")
-            report.save(report_path)
-            out.print(f"report: {report_path}")
-            worst = max(worst, report.exit_code, key=_severity)
-        if source.cursors and worst == EXIT_OK and not args.dry_run:
-            for (src, name), value in source.cursors.items():
-                state.set_cursor(src, name, value)
-        elif source.cursors and not args.dry_run:
-            out.print("incremental cursor kept where it was: the next run reads these changes again")
-    return worst
+        result = run_profile(source, [target_options(t) for t in targets], state, report_to=args.report,
+                             progress=progress_factory(not args.no_progress), on_outcome=show)
+    if result.cursors_kept:
+        out.print("incremental cursor kept where it was: the next run reads these changes again")
+    return result.exit_code
 
 
 def _source_config(source: str, currency: str) -> dict[str, Any]:
@@ -226,11 +219,6 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
     if source in ("odoo", "aleta"):
         return {"type": source, "from_env": True}
     return {"type": "spreadsheet", "path": source, "currency": currency}
-
-
-def _severity(code: int) -> int:
-    """Which exit code wins when several targets ran: unreachable > failed > partial > ok."""
-    return {0: 0, 3: 1, 1: 2, 4: 3}.get(code, 2)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -284,7 +272,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from connector.console import out, print_summary
     from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet
-    from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.profile import run_profile, worst
+    from connector.sync.runner import SyncOptions
+    from connector.sync.state import StateStore
 
     plugin = get_plugin("elebne")
     with tempfile.TemporaryDirectory(prefix="connector-demo-") as tmp:
@@ -299,10 +289,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 opts = SyncOptions(target="elebne", state_path=Path(tmp) / "state.sqlite", secret=plugin.sandbox_key,
                                    base_url=server.url + plugin.sandbox_base_path, account="demo-shop",
                                    source_label=args.workbook.name)
-                report = run_sync(source, opts).report
-                print_summary(report)
-                report.save(Path(tmp) / f"{report.run_id}.json")
-                code = max(code, report.exit_code)
+                with StateStore.open(opts.state_path) as state:
+                    result = run_profile(source, [opts], state, on_outcome=lambda o, _path: print_summary(o.report))
+                code = worst([code, result.exit_code])
             log = server_request_counts(server)
             out.print(f"sandbox received: {log}")
         finally:

@@ -164,11 +164,13 @@ def test_publishable_key_failures_name_the_sku_and_the_marketplace_message(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wb = write_workbook(tmp_path / "products.xlsx")
     code, report = sync(elebne_sandbox, wb, tmp_path, key="pk_test_demo0000connector", monkeypatch=monkeypatch)
-    assert code == 1
-    failed = [r for r in report["rows"] if r["status"] == "failed"]
-    assert {r["sku"] for r in failed} >= {"SOAP-01", "TEE-M-BL", "TEA-500"}
-    assert all(r["marketplace_message"] for r in failed)
-    assert any(r["code"] == "FORBIDDEN" for r in failed)
+    # issue 12 point 7: a refused key stops the run at the first refusal with exit 4 (it was exit 1 after one
+    # refused write per product); every product row still names its SKU and the marketplace's own message
+    assert code == 4
+    refused = {r["sku"]: r for r in report["rows"] if r["sheet"] == "Products"}
+    assert set(refused) >= {"SOAP-01", "TEE-M-BL", "TEA-500"}
+    assert all(r["status"] == "skipped" and "FORBIDDEN" in r["reason"] and "secret key" in r["reason"]
+               for r in refused.values())
 
 
 def test_unreachable_marketplace_exits_4_and_accounts_for_every_row(tmp_path: Path,

@@ -149,10 +149,10 @@ class HttpClient:
                 continue
             log.debug("%s %s -> %s in %.0f ms", method, shown, resp.status_code,
                       (time.monotonic() - started) * 1000)
+            if resp.status_code == 429:  # every one counts, the last one returned after the retries included
+                self.stats.throttled += 1
             if resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
                 return resp
-            if resp.status_code == 429:
-                self.stats.throttled += 1
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self.max_retry_after:
                 raise RateLimitedTooLong(retry_after)

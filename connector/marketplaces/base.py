@@ -1,4 +1,7 @@
-"""What a marketplace plugin provides, and the results its adapter reports back to the push engine.
+"""What a marketplace plugin provides.
+
+The adapter's side of the conversation with the push engine (``PlannedOp``, ``ItemResult``, ``ResultSink``,
+``Adapter``) lives in ``connector.sync.ops``; it is re-exported here for plugins written against this module.
 
 A marketplace is registered in the entry-point group ``connector.marketplaces`` (see ``pyproject.toml``), so
 an integrator's own package can add one without editing this package; Elebne is registered the same way.
@@ -6,54 +9,15 @@ an integrator's own package can add one without editing this package; Elebne is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from connector.http import HttpClient, RateLimit
-from connector.sync.plan import PlannedOp
+from connector.sync.ops import Adapter, AdapterBase, ItemResult, PlannedOp, ResultSink
 
-
-@dataclass(slots=True)
-class ItemResult:
-    """The marketplace's verdict on one planned operation."""
-
-    op: PlannedOp
-    ok: bool
-    remote_id: str | None = None
-    message: str | None = None  # the marketplace's own message on failure
-    code: str | None = None
-    deferred: bool = False  # not attempted: budget spent / rate limited for long; the next run carries on
-    blocked: bool = False  # not attempted because something it depends on failed
-    forget: bool = False  # the remote record is gone: drop our binding so the next run re-creates it
-    skipped: bool = False  # deliberately not sent, not a failure (e.g. "not on EcomLinx: create it there first")
-
-
-class ResultSink(Protocol):
-    """Given by the push engine to an adapter: journals batches and records outcomes as they come."""
-
-    def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int: ...
-
-    def done(self, journal_id: int, results: Sequence[ItemResult]) -> None: ...
-
-
-class Adapter(Protocol):
-    """Marketplace-specific planning hooks and push strategy.
-
-    Optional hooks the runner calls when an adapter defines them:
-    ``prepare(products, state) -> products`` reshapes canonical products before planning (EcomLinx: one
-    product per SKU) and may keep its own caches in the state file; ``report_extras() -> (counts, notes)``
-    adds marketplace-specific counts and notes to the run report.
-    """
-
-    roles: dict[str, str]
-
-    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
-
-    def validate(self, op: PlannedOp) -> str | None: ...
-
-    def push(self, ops: list[PlannedOp], sink: ResultSink) -> None: ...
+__all__ = ["Adapter", "AdapterBase", "ItemResult", "MarketplacePlugin", "PlannedOp", "ResultSink", "lazy"]
 
 
 def lazy(target: str) -> Callable[..., Any]:

@@ -9,34 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
+from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter
 from connector.sync.state import StateStore
-
-CATALOGUE, STOCK = "catalogue", "stock"
-
-
-class PlanningAdapter(Protocol):
-    """What the plan needs from a marketplace adapter."""
-
-    roles: dict[str, str]  # payload kind -> CATALOGUE | STOCK
-
-    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
-
-
-@dataclass(slots=True)
-class PlannedOp:
-    action: str  # create | update | stock | refresh (state only, nothing to send)
-    kind: str  # payload kind, e.g. "product" or "stock"
-    key: str
-    body: dict[str, Any]  # what to send: the full payload, or only the changed fields for an update
-    payload: dict[str, Any]  # the full new payload
-    canonical: str  # canonical JSON of the state body to store once confirmed
-    digest: str
-    product: Product
 
 
 @dataclass

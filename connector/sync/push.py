@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from connector.marketplaces.base import Adapter, ItemResult
-from connector.sync.plan import Plan, PlannedOp
+from connector.sync.ops import Adapter, ItemResult, PlannedOp
+from connector.sync.plan import Plan
 from connector.sync.state import StateStore
 
 
@@ -35,12 +35,10 @@ class PushEngine:
             self.adapter.push(to_send, self)
         return self.results
 
+    # -- ResultSink -------------------------------------------------------------------------------------------
     def confirmed(self, kind: str) -> dict[str, str]:
-        """key -> hash of what the marketplace last confirmed for ``kind``: lets an adapter skip shared records
-        (e.g. Elryan categories and brands) that an earlier run already created."""
         return self.state.hashes(self.plan.marketplace, self.plan.account, kind)
 
-    # -- ResultSink -------------------------------------------------------------------------------------------
     def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int:
         return self.state.journal_sent(self.run_id, self.plan.marketplace, self.plan.account, action,
                                        [op.key for op in ops], idempotency_key)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
-from connector.marketplaces.base import ItemResult
 from connector.sources.base import SourceResult
+from connector.sync.ops import ItemResult
 from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"

@@ -1,44 +1,32 @@
-"""One sync run: source -> canonical -> mapping -> plan -> push -> report."""
+"""The catalogue and stock flow: source -> canonical -> mapping -> plan -> (plan checks) -> push -> report.
+
+``run_sync`` is the flow over one ``TargetSession`` (``session.py``: plugin, account, HTTP client, budget,
+run bookkeeping); ``profile.run_profile`` runs it for every target of a profile.
+"""
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from connector.errors import ConfigError, MarketplaceUnreachable
-from connector.http import Budget, HttpClient
+from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
-from connector.marketplaces.registry import get_plugin
 from connector.sources.base import SourceResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations
-from connector.sync.state import StateStore, utcnow
-from connector.sync.stock_policy import StockPolicy
+from connector.sync.session import SyncOptions, TargetSession, merge_settings
+from connector.sync.state import StateStore
 
 log = logging.getLogger("connector.sync")
 
+__all__ = ["PlanCheck", "SyncOptions", "SyncOutcome", "merge_settings", "run_sync"]
 
-@dataclass
-class SyncOptions:
-    target: str
-    state_path: Path
-    secret: str | None
-    base_url: str | None = None
-    account: str | None = None
-    mapping: str | None = None
-    dry_run: bool = False
-    stock_policy: StockPolicy = field(default_factory=StockPolicy)
-    settings: dict[str, Any] = field(default_factory=dict)
-    source_label: str = ""
-    http_timeout: tuple[float, float] = (5.0, 30.0)
-    max_retries: int = 5
+# A check of the plan before anything is sent (a mass-change guard, a "missing from source" policy, currency
+# checks...): it may add notes to ``session.report``, or raise a ``UserError`` to send nothing (exit 2).
+PlanCheck = Callable[[Plan, SourceResult, TargetSession], None]
 
 
 @dataclass
@@ -47,55 +35,40 @@ class SyncOutcome:
     plan: Plan | None
 
 
-def _merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in override.items():
-        out[k] = _merge_settings(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def run_sync(source: SourceResult, opts: SyncOptions,
              progress: Callable[[int], Callable[[int], None]] | None = None,
-             state: StateStore | None = None) -> SyncOutcome:
+             state: StateStore | None = None, checks: Sequence[PlanCheck] = ()) -> SyncOutcome:
     """Plan and (unless dry-run) push one source result to one marketplace.
 
     ``state`` is an open state store (the caller holds its lock across targets); without one, the file at
-    ``opts.state_path`` is opened and locked for this call.
+    ``opts.state_path`` is opened and locked for this call.  ``checks`` run on the plan before anything is
+    sent, dry runs included.
     """
     if state is None:
         with StateStore.open(opts.state_path) as own:
-            return run_sync(source, opts, progress, own)
-    plugin = get_plugin(opts.target)
-    if not opts.secret and not opts.dry_run:
-        raise ConfigError(f"no credentials for {plugin.title}: set {plugin.credential_env} in the environment "
-                          f"(or add it to the credentials file, see README)")
-    mapping = load_mapping(opts.mapping or plugin.default_mapping)
-    base_url = opts.base_url or plugin.default_base_url
-    account = opts.account or urlsplit(base_url).netloc
-    settings = _merge_settings(plugin.settings, opts.settings)
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-    report = RunReport(run_id=run_id, source=opts.source_label, target=opts.target, dry_run=opts.dry_run,
-                       started_at=utcnow(), warnings=list(source.warnings),
-                       issues=[_issue_json(i) for i in source.issues])
+            return run_sync(source, opts, progress, own, checks)
+    with TargetSession.open(opts, state) as session:
+        plan = _plan_and_push(session, source, progress, checks)
+    return SyncOutcome(report=session.report, plan=plan)
 
+
+def _plan_and_push(session: TargetSession, source: SourceResult,
+                   progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck]) -> Plan:
+    opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
+    mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
+    report.warnings = list(source.warnings)
+    report.issues = [_issue_json(i) for i in source.issues]
     opts.stock_policy.apply(source.products)
-    limits = plugin.limits_with(settings)
-    budget = Budget(limits, state.budget_counter(opts.target, account))
-    secret = opts.secret or ""
-    http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
-                      timeout=opts.http_timeout, max_retries=opts.max_retries)
-    adapter = plugin.make_adapter(http, settings, account, secret)
-    # Optional adapter hook: reshape products before planning (EcomLinx: one product per SKU) and keep the
-    # state for its own caches.
-    prepare = getattr(adapter, "prepare", None)
-    products = prepare(source.products, state) if prepare is not None else source.products
-    plan = build_plan(products, mapping, adapter, state, opts.target, account,
-                      defaults=settings.get("defaults") or {})
+    products = adapter.prepare(source.products, state)
+    plan = build_plan(products, mapping, adapter, state, opts.target, session.account,
+                      defaults=session.settings.get("defaults") or {})
+    for check in checks:
+        check(plan, source, session)
     results: dict = {}
     if not opts.dry_run:
-        state.run_started(run_id)
+        session.start_run()
         on_progress = progress(len(plan.ops)) if progress else None
-        engine = PushEngine(plan, adapter, state, run_id, on_progress)
+        engine = PushEngine(plan, adapter, state, session.run_id, on_progress)
         try:
             results = engine.run()
         except MarketplaceUnreachable as exc:
@@ -107,23 +80,11 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
     report.operations = count_operations(plan, results)
-    extras = getattr(adapter, "report_extras", None)  # optional adapter hook: extra counts and notes
-    if extras is not None and not opts.dry_run:
-        counts, notes = extras()
+    if not opts.dry_run:
+        counts, notes = adapter.report_extras()
         report.operations.update(counts)
         report.notes.extend(notes)
-    report.http = {
-        "requests": dict(http.stats.requests), "total_requests": http.stats.total,
-        "retries": http.stats.retries, "throttled_429": http.stats.throttled,
-        "waited_seconds": round(http.stats.waited_seconds, 2),
-        "budget_remaining_today": {c: budget.remaining_today(c) for c in limits},
-    }
-    report.finished_at = utcnow()
-    report.exit_code = report.compute_exit_code()
-    if not opts.dry_run:
-        state.run_finished(run_id, report.exit_code, {"rows": report.status_counts, "ops": report.operations})
-    http.close()
-    return SyncOutcome(report=report, plan=plan)
+    return plan
 
 
 def _issue_json(issue: Any) -> dict[str, Any]:

@@ -7,9 +7,10 @@ SKU": it PATCHes the existing product with the whole payload.  A SKU EcomLinx do
 listing is next refreshed.
 
 Order: stock first (``PATCH /inventory/{sku}``, absolute quantity), then catalogue (``PATCH /products/{id}``).
-Every call shares one per-key budget: when it is spent (or EcomLinx keeps answering 429 after the HTTP
-layer's retries), everything not yet sent is deferred to the next run.  401/403 and network failure stop
-the run as "unreachable" after accounting for every operation.
+Every call shares one per-key budget, so every request goes in one lane of the shared executor: when the
+budget is spent (or EcomLinx keeps answering 429 after the HTTP layer's retries), everything not yet sent is
+deferred to the next run.  401/403 and network failure stop the run as "unreachable" after accounting for
+every operation.
 """
 
 from __future__ import annotations
@@ -17,22 +18,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from connector.errors import BudgetExhausted, MarketplaceUnreachable
-from connector.http import RateLimitedTooLong, TransportError
-from connector.marketplaces.base import ItemResult, ResultSink
 from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
-from connector.marketplaces.ecomlinx.client import EcomLinxClient
-from connector.marketplaces.ecomlinx.errors import EcomLinxError, Forbidden, NotFound, RateLimited, Unauthorized
+from connector.marketplaces.ecomlinx.client import OP_CLASS, EcomLinxClient
+from connector.marketplaces.ecomlinx.errors import EcomLinxError, NotFound
 from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
 from connector.marketplaces.ecomlinx.payloads import check, product_body
 from connector.model import Product
-from connector.sync.plan import CATALOGUE, STOCK, PlannedOp
+from connector.sync.answers import Classifier
+from connector.sync.executor import Executor
+from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 from connector.sync.state import StateStore
 
 NOT_ON_ECOMLINX = "not on EcomLinx: create it there first"
 NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
-_DEFER = (BudgetExhausted, RateLimitedTooLong, RateLimited)  # the per-key budget: try again next run
-_STOP = (TransportError, Unauthorized, Forbidden)  # nothing else can go through in this run
+# What EcomLinx's answers mean: the rules every marketplace shares (a refused key, 429s after the retries...),
+# and any other error answer fails the item.
+CLASSIFIER = Classifier(errors=(EcomLinxError,))
 
 
 def split_by_sku(products: Sequence[Product]) -> list[Product]:
@@ -58,7 +59,7 @@ def split_by_sku(products: Sequence[Product]) -> list[Product]:
     return out
 
 
-class EcomLinxAdapter:
+class EcomLinxAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
 
     def __init__(self, client: EcomLinxClient, *, account: str, settings: dict[str, Any] | None = None,
@@ -124,66 +125,49 @@ class EcomLinxAdapter:
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
         ordered = [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]
+        ex = Executor(sink, CLASSIFIER)
         if self.read_only and ordered:
-            reason = (f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale plan key "
-                      "(settings.plan)")
-            sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {reason}") for op in ordered])
-            raise MarketplaceUnreachable(reason)
+            ex.stop(ordered, f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale "
+                             "plan key (settings.plan)")
+            ex.finish()
         missing: list[str] = []
         try:
-            for i, op in enumerate(ordered):
-                try:
-                    result = self._push_one(op, sink)
-                except _Stop as stop:
-                    rest = ordered[i + 1:]
-                    # SKUs the loaded map already says EcomLinx lacks are still reported as such, not deferred
-                    lacking = [o for o in rest if self._index is not None and self._index.known_missing(o.key)]
-                    sink.done(0, [self._unmatched(o, Match(o.key, None)) for o in lacking])
-                    missing.extend(o.key for o in lacking)
-                    sink.done(0, [ItemResult(o, ok=False, deferred=True, message=f"not sent: {stop.cause}")
-                                  for o in rest if o not in lacking])
-                    if isinstance(stop.cause, _STOP):
-                        raise MarketplaceUnreachable(str(stop.cause)) from None
-                    return
+            for op in ordered:
+                result = self._push_one(ex, op)
                 if result is not None and result.skipped and result.code == NOT_ON_ECOMLINX_CODE:
                     missing.append(op.key)
         finally:
             self.not_on_ecomlinx.update(missing)
             if missing and self.state is not None:
                 self.index.note_missing(sorted(set(missing)))
+        ex.finish()
 
-    def _lookup(self, op: PlannedOp, sink: ResultSink) -> Match:
-        try:
-            return self.index.lookup(op.key)
-        except (*_DEFER, *_STOP) as exc:
-            sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
-            raise _Stop(exc) from None
-
-    def _push_one(self, op: PlannedOp, sink: ResultSink) -> ItemResult | None:
+    def _push_one(self, ex: Executor, op: PlannedOp) -> ItemResult | None:
+        halted = ex.halt_reason(OP_CLASS)
+        if halted is not None:
+            # SKUs the loaded map already says EcomLinx lacks are still reported as such, not deferred
+            if self._index is not None and self._index.known_missing(op.key):
+                return ex.record(self._unmatched(op, Match(op.key, None)))
+            ex.defer([op], halted)
+            return None
         problem = self.validate(op)
         if problem:
-            result = ItemResult(op, ok=False, code="invalid_payload", message=problem)
-            sink.done(0, [result])
-            return result
-        match = self._lookup(op, sink)
+            return ex.record(ItemResult(op, ok=False, code="invalid_payload", message=problem))
+        looked_up, match = ex.read([op], lambda: self.index.lookup(op.key), lane=OP_CLASS)
+        if not looked_up or match is None:
+            return None
         if not match.found:
-            result = self._unmatched(op, match)
-            sink.done(0, [result])
-            return result
-        jid = sink.sending(op.action, [op])
-        try:
-            result = self._send(op, match)
-        except NotFound:
-            result = self._after_404(op, sink, jid)
-        except (*_DEFER, *_STOP) as exc:
-            sink.done(jid, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
-            raise _Stop(exc) from None
-        except EcomLinxError as exc:
-            result = ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
-        sink.done(jid, [result])
-        return result
+            return ex.record(self._unmatched(op, match))
+        results = ex.send(op.action, [op], lambda: self._send_or_refresh(op, match), lane=OP_CLASS)
+        return results[0] if results else None
 
-    def _after_404(self, op: PlannedOp, sink: ResultSink, jid: int) -> ItemResult:
+    def _send_or_refresh(self, op: PlannedOp, match: Match) -> ItemResult:
+        try:
+            return self._send(op, match)
+        except NotFound:
+            return self._after_404(op)
+
+    def _after_404(self, op: PlannedOp) -> ItemResult:
         """The cached id (or SKU) is gone: read the listing again (once per run) and retry once."""
         try:
             if self.index.refresh_after_404():
@@ -194,11 +178,6 @@ class EcomLinxAdapter:
                 match = self.index.lookup(op.key)
         except NotFound:
             match = Match(op.key, None)
-        except (*_DEFER, *_STOP) as exc:
-            sink.done(jid, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}")])
-            raise _Stop(exc) from None
-        except EcomLinxError as exc:
-            return ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
         if match.found:  # listed, yet 404 again: not something a new listing fixes
             return ItemResult(op, ok=False, code="not_found",
                               message=f"EcomLinx lists SKU {op.key} as {match.product_id} but answers 404 for it")
@@ -222,11 +201,3 @@ class EcomLinxAdapter:
         if fields:
             self.client.update_product(str(match.product_id), fields)
         return ItemResult(op, ok=True, remote_id=match.product_id)
-
-
-class _Stop(Exception):
-    """Internal: nothing more can be sent in this run (budget, 429s, credentials refused, network down)."""
-
-    def __init__(self, cause: Exception) -> None:
-        self.cause = cause
-        super().__init__(str(cause))

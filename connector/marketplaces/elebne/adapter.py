@@ -9,19 +9,25 @@ are deferred to the next run and the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from connector.errors import BudgetExhausted, MarketplaceUnreachable
-from connector.http import RateLimitedTooLong, TransportError
 from connector.jsonutil import digest
-from connector.marketplaces.base import ItemResult, ResultSink
 from connector.marketplaces.elebne.client import ElebneClient, ElebneError
 from connector.marketplaces.elebne.payloads import check
-from connector.sync.plan import CATALOGUE, STOCK, PlannedOp
+from connector.sync.answers import Classifier, Rule, Verdict
+from connector.sync.executor import Executor
+from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
+
+# What Elebne's answers mean (the rules every marketplace shares follow): an update of a product Elebne no
+# longer has drops our binding so the next run re-creates it; any other error answer fails the item.
+CLASSIFIER = Classifier(
+    rules=(Rule(Verdict.FORGET, (ElebneError,), codes=frozenset({"PRODUCT_NOT_FOUND"})),),
+    errors=(ElebneError,),
+)
+WRITE, BULK = "write", "bulk"  # lanes: the budget classes the requests spend
 
 
-class ElebneAdapter:
+class ElebneAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
 
     def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200) -> None:
@@ -56,104 +62,63 @@ class ElebneAdapter:
         creating = {op.key for op in creates}
         stock_now = [op for op in ops if op.action == "stock" and op.key not in creating]
         stock_later = [op for op in ops if op.action == "stock" and op.key in creating]
-        guard = _Guard(sink)
+        ex = Executor(sink, CLASSIFIER)
 
-        guard.run(stock_now, self._push_stock_batches)
-        created = guard.run(creates, self._push_each(self._create))
+        self._push_stock(ex, stock_now)
+        created = ex.each(creates, self._create, lane=WRITE, validate=self.validate,
+                          idempotency_key=self.idempotency_key)
         ready = [op for op in stock_later if op.key in created]
         waiting = [op for op in stock_later if op.key not in created]
-        sink.done(0, [_dependent(op, guard.deferred) for op in waiting])
-        guard.run(ready, self._push_stock_batches)
-        guard.run(updates, self._push_each(self._update))
-        guard.raise_if_unreachable()
-
-    def _push_each(self, send: Callable[[PlannedOp], ItemResult]) -> Callable[[list[PlannedOp], ResultSink], set]:
-        def run(ops: list[PlannedOp], sink: ResultSink) -> set[str]:
-            done: set[str] = set()
-            for i, op in enumerate(ops):
-                problem = self.validate(op)
-                if problem:
-                    sink.done(0, [ItemResult(op, ok=False, code="INVALID_PAYLOAD", message=problem)])
-                    continue
-                key = self.idempotency_key(op) if op.action == "create" else None
-                jid = sink.sending(op.action, [op], key)
-                try:
-                    result = send(op)
-                except (BudgetExhausted, RateLimitedTooLong, TransportError) as exc:
-                    sink.done(jid, [ItemResult(op, ok=False, message=str(exc), deferred=True)])
-                    raise _Stop(exc, ops[i + 1:], done) from None
-                sink.done(jid, [result])
-                if result.ok:
-                    done.add(op.key)
-            return done
-
-        return run
+        ex.defer([op for op in waiting if op.key in ex.deferred_keys], "the product's creation was deferred")
+        ex.block([op for op in waiting if op.key not in ex.deferred_keys], "not sent: the product could not be created")
+        self._push_stock(ex, ready)
+        ex.each(updates, self._update, lane=WRITE, validate=self.validate)
+        ex.finish()
 
     def _create(self, op: PlannedOp) -> ItemResult:
         try:
             data = self.client.create_product(op.body, self.idempotency_key(op))
-            return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
         except ElebneError as exc:
             if exc.code == "DUPLICATE_EXTERNAL_ID":
                 return self._adopt(op)
-            return _failed(op, exc)
+            raise
+        return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
 
     def _adopt(self, op: PlannedOp) -> ItemResult:
         """The product already exists on Elebne (created by hand, or by a run killed before it saved its
         state): take it over and bring it in line with the payload instead of failing."""
-        try:
-            existing = self.client.get_product(op.key)
-            body = {k: v for k, v in op.payload.items() if k != "externalId"}
-            self.client.update_product(op.key, body)
-            return ItemResult(op, ok=True, remote_id=str(existing.get("id") or "") or None,
-                              message="already on Elebne: adopted and updated")
-        except ElebneError as exc:
-            return _failed(op, exc)
+        existing = self.client.get_product(op.key)
+        body = {k: v for k, v in op.payload.items() if k != "externalId"}
+        self.client.update_product(op.key, body)
+        return ItemResult(op, ok=True, remote_id=str(existing.get("id") or "") or None,
+                          message="already on Elebne: adopted and updated")
 
     def _update(self, op: PlannedOp) -> ItemResult:
         body = {k: v for k, v in op.body.items() if k != "externalId"}
-        try:
-            data = self.client.update_product(op.key, body)
-            return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
-        except ElebneError as exc:
-            result = _failed(op, exc)
-            result.forget = exc.code == "PRODUCT_NOT_FOUND"
-            return result
+        data = self.client.update_product(op.key, body)
+        return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
 
-    def _push_stock_batches(self, ops: list[PlannedOp], sink: ResultSink) -> set[str]:
-        done: set[str] = set()
-        valid = []
-        for op in ops:
-            problem = self.validate(op)
-            if problem:
-                sink.done(0, [ItemResult(op, ok=False, code="INVALID_PAYLOAD", message=problem)])
-            else:
-                valid.append(op)
+    def _push_stock(self, ex: Executor, ops: list[PlannedOp]) -> None:
+        """Absolute stock in bulk requests of up to ``bulk_max_items`` products."""
+        valid = ex.valid(ops, self.validate)
         for start in range(0, len(valid), self.bulk_max_items):
             batch = valid[start:start + self.bulk_max_items]
-            jid = sink.sending("stock", batch)
-            try:
-                result = self.client.bulk_inventory([op.body for op in batch])
-            except (BudgetExhausted, RateLimitedTooLong, TransportError) as exc:
-                sink.done(jid, [ItemResult(op, ok=False, message=str(exc), deferred=True) for op in batch])
-                raise _Stop(exc, valid[start + self.bulk_max_items:], done) from None
-            except ElebneError as exc:
-                sink.done(jid, [_failed(op, exc) for op in batch])
-                continue
-            errors = {str(e.get("externalId")): e for e in result.errors}
-            results = []
-            for op in batch:
-                err = errors.get(op.key)
-                if err is None:
-                    results.append(ItemResult(op, ok=True))
-                    done.add(op.key)
-                else:
-                    code = str(err.get("code") or "")
-                    results.append(ItemResult(op, ok=False, code=code or None,
-                                              message=str(err.get("error") or err.get("message") or code),
-                                              forget=_product_gone(code, str(err.get("error", "")))))
-            sink.done(jid, results)
-        return done
+            ex.send("stock", batch, lambda batch=batch: self._bulk(batch), lane=BULK)
+
+    def _bulk(self, batch: list[PlannedOp]) -> list[ItemResult]:
+        result = self.client.bulk_inventory([op.body for op in batch])
+        errors = {str(e.get("externalId")): e for e in result.errors}
+        results = []
+        for op in batch:
+            err = errors.get(op.key)
+            if err is None:
+                results.append(ItemResult(op, ok=True))
+            else:
+                code = str(err.get("code") or "")
+                results.append(ItemResult(op, ok=False, code=code or None,
+                                          message=str(err.get("error") or err.get("message") or code),
+                                          forget=_product_gone(code, str(err.get("error", "")))))
+        return results
 
 
 def _product_gone(code: str, message: str) -> bool:
@@ -164,56 +129,3 @@ def _product_gone(code: str, message: str) -> bool:
         return code == "PRODUCT_NOT_FOUND"
     text = message.lower()
     return "not found" in text and "variant" not in text
-
-
-def _dependent(op: PlannedOp, deferred: set[str]) -> ItemResult:
-    """Stock of a product that was not created: deferred with it, or blocked by its failure."""
-    if op.key in deferred:
-        return ItemResult(op, ok=False, deferred=True, message="not sent: the product's creation was deferred")
-    return ItemResult(op, ok=False, blocked=True, message="not sent: the product could not be created")
-
-
-def _failed(op: PlannedOp, exc: ElebneError) -> ItemResult:
-    return ItemResult(op, ok=False, code=exc.code, message=exc.message or str(exc))
-
-
-class _Stop(Exception):
-    """Internal: a class of operations cannot go on (budget spent, network down)."""
-
-    def __init__(self, cause: Exception, rest: Sequence[PlannedOp], done: set[str]) -> None:
-        self.cause, self.rest, self.done = cause, list(rest), done
-        super().__init__(str(cause))
-
-
-class _Guard:
-    """Runs one class of operations; on a stop, defers what is left of that class (budget) or stops the
-    whole push (the marketplace is unreachable) after accounting for every remaining operation."""
-
-    def __init__(self, sink: ResultSink) -> None:
-        self.sink = sink
-        self.unreachable: TransportError | None = None
-        self.deferred: set[str] = set()  # keys whose operation was deferred (budget, long rate limit, network)
-
-    def run(self, ops: list[PlannedOp], fn: Callable[[list[PlannedOp], ResultSink], set[str]]) -> set[str]:
-        if not ops:
-            return set()
-        if self.unreachable is not None:
-            self.deferred.update(op.key for op in ops)
-            self.sink.done(0, [ItemResult(op, ok=False, deferred=True,
-                                          message=f"not sent: marketplace unreachable ({self.unreachable})")
-                               for op in ops])
-            return set()
-        try:
-            return fn(ops, self.sink)
-        except _Stop as stop:
-            done = stop.done
-            self.deferred.update(op.key for op in ops if op.key not in done)
-            self.sink.done(0, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {stop.cause}")
-                               for op in stop.rest])
-            if isinstance(stop.cause, TransportError):
-                self.unreachable = stop.cause
-            return done
-
-    def raise_if_unreachable(self) -> None:
-        if self.unreachable is not None:
-            raise MarketplaceUnreachable(str(self.unreachable))

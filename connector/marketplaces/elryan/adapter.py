@@ -16,24 +16,32 @@ failed is reported *blocked*, not sent; and the price & stock of a product that 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from connector.errors import BudgetExhausted, MarketplaceUnreachable
-from connector.http import RateLimitedTooLong, TransportError
 from connector.jsonutil import canonical_json, digest
-from connector.marketplaces.base import ItemResult, ResultSink
 from connector.marketplaces.elryan.client import ElryanClient
 from connector.marketplaces.elryan.errors import ElryanError
 from connector.marketplaces.elryan.payloads import check
-from connector.sync.plan import CATALOGUE, STOCK, PlannedOp
+from connector.sync.answers import Classifier, Rule, Verdict
+from connector.sync.executor import Executor
+from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 
 DEPENDENCY_KINDS = ("category", "brand", "attribute", "attribute_value")
 TREE_FIELD = "category_tree"  # added by normalize: the category path as records, root first; never sent
 _UPSERT = {"category": "upsert_category", "brand": "upsert_brand", "attribute": "upsert_attribute",
            "attribute_value": "upsert_attribute_value"}
-_STOPPERS = (BudgetExhausted, RateLimitedTooLong, TransportError)
+LANE = "api"  # Elryan documents no budget classes: whatever halts one request halts them all
+
+
+def answer_classifier(email: str) -> Classifier:
+    """What Elryan's answers mean (the rules every marketplace shares follow): a refused login or token (after
+    the client renewed it once) stops the run; any other error answer fails the item."""
+    shown = email.replace("{", "{{").replace("}", "}}")
+    refused = Rule(Verdict.STOP, (ElryanError,), when=lambda exc: getattr(exc, "auth_rejected", False),
+                   reason=f"Elryan refused the credentials of {shown}: {{exc.message}}")
+    return Classifier(rules=(refused,), errors=(ElryanError,))
 
 
 def slug(text: str) -> str:
@@ -70,7 +78,7 @@ class _Dependency:
         return f"{self.kind}:{self.remote_id}"
 
 
-class ElryanAdapter:
+class ElryanAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "price_stock": STOCK}
 
     def __init__(self, client: ElryanClient, *, account: str, batch_size: int = 100,
@@ -81,6 +89,7 @@ class ElryanAdapter:
         self.account = account
         self.batch_size = batch_size
         self.category_prefix = category_prefix
+        self.classifier = answer_classifier(client.email)
 
     # -- planning hooks --------------------------------------------------------------------------------------
     def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -119,40 +128,89 @@ class ElryanAdapter:
 
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
-        run = _Run(self, sink)
+        ex = Executor(sink, self.classifier)
         products = [op for op in ops if op.kind == "product" and op.action in ("create", "update")]
         stock = [op for op in ops if op.action == "stock"]
-        ready = []
-        for op in products:
-            problem = self.validate(op)
-            if problem:
-                run.fail(op, problem, code="INVALID_PAYLOAD")
-            else:
-                ready.append(op)
+        ready = ex.valid(products, self.validate)
         dependencies = collect_dependencies(ready)
-        failed = run.push_dependencies(dependencies)
+        failed = self._push_dependencies(ex, dependencies, sink)
         needs = _needs_by_product(dependencies)
+        accepted: set[str] = set()
         for op in ready:
             broken = [d for d in needs.get(op.key, []) if d in failed]
-            if run.stopped is not None:
-                run.deferred([op])
-            elif broken:
+            if broken and ex.halt_reason(LANE) is None:
                 kind, rid = broken[0]
-                run.blocked(op, f"not sent: {kind.replace('_', ' ')} {rid} failed: {failed[broken[0]]}")
+                ex.block([op], f"not sent: {kind.replace('_', ' ')} {rid} failed: {failed[broken[0]]}")
             else:
-                run.each(op, self._upsert_product)
-        not_accepted = {op.key for op in products} - run.accepted
+                accepted |= ex.each([op], self._upsert_product, lane=LANE)
+        not_accepted = {op.key for op in products} - accepted
         for op in stock:
-            if op.key in run.deferred_keys:
-                run.deferred([op])
+            if op.key in ex.deferred_keys:
+                ex.defer([op], ex.halt_reason(LANE) or "the product was deferred")
             elif op.key in not_accepted:
-                run.blocked(op, "not sent: the product was not accepted by Elryan")
-        run.price_stock([op for op in stock if op.key not in not_accepted])
-        run.finish()
+                ex.block([op], "not sent: the product was not accepted by Elryan")
+        valid = ex.valid([op for op in stock if op.key not in not_accepted], self.validate)
+        for group in _batches(valid, self.batch_size):
+            ex.send("stock", group, lambda group=group: self._price_stock(group, accepted), lane=LANE)
+        ex.finish()
 
     def _upsert_product(self, op: PlannedOp) -> ItemResult:
         data = self.client.upsert_product(request_body(op.payload)) or {}
         return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
+
+    def _push_dependencies(self, ex: Executor, deps: list[_Dependency],
+                           sink: ResultSink) -> dict[tuple[str, str], str]:
+        """Send the shared records that are new or changed; returns those that failed, with why."""
+        known = {kind: sink.confirmed(kind) for kind in DEPENDENCY_KINDS}
+        failed: dict[tuple[str, str], str] = {}
+        for dep in deps:
+            text = canonical_json(dep.body)
+            h = digest(text)
+            previous = known[dep.kind].get(dep.state_key)
+            op = PlannedOp("create" if previous is None else "update", dep.kind, dep.state_key, dep.body, dep.body,
+                           text, h, dep.products[0].record)
+            if dep.parent is not None and dep.parent in failed:
+                failed[dep.ident] = f"its parent {dep.parent[1]} failed"
+                ex.block([op], f"not sent: {dep.parent[0].replace('_', ' ')} {dep.parent[1]} failed")
+                continue
+            if previous == h:
+                continue
+            problem = check(dep.kind, dep.body)
+            if problem:
+                failed[dep.ident] = problem
+                ex.fail([op], problem, code="INVALID_PAYLOAD")
+                continue
+            results = ex.send(op.action, [op], lambda op=op, kind=dep.kind: self._upsert(kind, op), lane=LANE)
+            if results is None:
+                failed[dep.ident] = f"not sent ({ex.halt_reason(LANE)})"
+            elif not results[0].ok:
+                failed[dep.ident] = results[0].message or "refused"
+        return failed
+
+    def _upsert(self, kind: str, op: PlannedOp) -> ItemResult:
+        data = getattr(self.client, _UPSERT[kind])(op.body) or {}
+        return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
+
+    def _price_stock(self, group: list[PlannedOp], accepted: set[str]) -> list[ItemResult]:
+        """One group of whole products, in requests of at most ``batch_size`` SKUs."""
+        items = [item for op in group for item in op.payload["items"]]
+        found: set[str] = set()
+        not_found: set[str] = set()
+        for start in range(0, len(items), self.batch_size):
+            answer = self.client.update_price_stock(items[start:start + self.batch_size])
+            found.update(answer.found)
+            not_found.update(answer.not_found)
+        results = []
+        for op in group:
+            skus = [str(item["sku"]) for item in op.payload["items"]]
+            missing = [s for s in skus if s not in found]
+            if not missing:
+                results.append(ItemResult(op, ok=True))
+                continue
+            gone = all(s in not_found for s in skus) and op.key not in accepted
+            results.append(ItemResult(op, ok=False, code="SKU_NOT_FOUND", forget=gone,
+                                      message=f"SKU(s) not found on Elryan: {', '.join(missing)}"))
+        return results
 
 
 def request_body(payload: dict[str, Any]) -> dict[str, Any]:
@@ -211,152 +269,6 @@ def _needs_by_product(deps: list[_Dependency]) -> dict[str, list[tuple[str, str]
     return needs
 
 
-class _Run:
-    """One push: sends, records every outcome through the sink, and stops cleanly when it has to."""
-
-    def __init__(self, adapter: ElryanAdapter, sink: ResultSink) -> None:
-        self.adapter, self.client, self.sink = adapter, adapter.client, sink
-        self.accepted: set[str] = set()
-        self.deferred_keys: set[str] = set()
-        self.stopped: Exception | None = None  # budget spent / unreachable / credentials refused
-
-    # outcomes
-    def fail(self, op: PlannedOp, message: str, *, code: str | None = None, journal: int = 0,
-             forget: bool = False) -> None:
-        self.sink.done(journal, [ItemResult(op, ok=False, code=code, message=message, forget=forget)])
-
-    def blocked(self, op: PlannedOp, message: str) -> None:
-        self.sink.done(0, [ItemResult(op, ok=False, blocked=True, message=message)])
-
-    def deferred(self, ops: list[PlannedOp], journal: int = 0) -> None:
-        reason = f"not sent: {self.stopped}"
-        self.deferred_keys.update(op.key for op in ops)
-        self.sink.done(journal, [ItemResult(op, ok=False, deferred=True, message=reason) for op in ops])
-
-    def _stop_on(self, exc: Exception) -> bool:
-        """Whether ``exc`` ends the push (remaining operations are deferred to the next run)."""
-        if isinstance(exc, _STOPPERS):
-            self.stopped = exc
-            return True
-        if isinstance(exc, ElryanError) and exc.auth_rejected:
-            self.stopped = MarketplaceUnreachable(f"Elryan refused the credentials of {self.client.email}: "
-                                                  f"{exc.message}")
-            return True
-        return False
-
-    def each(self, op: PlannedOp, send: Callable[[PlannedOp], ItemResult]) -> ItemResult | None:
-        if self.stopped is not None:
-            self.deferred([op])
-            return None
-        journal = self.sink.sending(op.action, [op])
-        try:
-            result = send(op)
-        except ElryanError as exc:
-            if self._stop_on(exc):
-                self.deferred([op], journal)
-                return None
-            result = ItemResult(op, ok=False, code=exc.code, message=exc.message, forget=False)
-        except _STOPPERS as exc:
-            self._stop_on(exc)
-            self.deferred([op], journal)
-            return None
-        self.sink.done(journal, [result])
-        if result.ok:
-            self.accepted.add(op.key)
-        return result
-
-    # dependencies
-    def push_dependencies(self, deps: list[_Dependency]) -> dict[tuple[str, str], str]:
-        known = {kind: _confirmed(self.sink, kind) for kind in DEPENDENCY_KINDS}
-        failed: dict[tuple[str, str], str] = {}
-        for dep in deps:
-            text = canonical_json(dep.body)
-            h = digest(text)
-            previous = known[dep.kind].get(dep.state_key)
-            op = PlannedOp("create" if previous is None else "update", dep.kind, dep.state_key, dep.body, dep.body,
-                           text, h, dep.products[0].product)
-            if dep.parent is not None and dep.parent in failed:
-                failed[dep.ident] = f"its parent {dep.parent[1]} failed"
-                self.blocked(op, f"not sent: {dep.parent[0].replace('_', ' ')} {dep.parent[1]} failed")
-                continue
-            if previous == h:
-                continue
-            problem = check(dep.kind, dep.body)
-            if problem:
-                failed[dep.ident] = problem
-                self.fail(op, problem, code="INVALID_PAYLOAD")
-                continue
-            result = self.each(op, self._upsert(dep.kind))
-            if result is None:
-                failed[dep.ident] = f"not sent ({self.stopped})"
-            elif not result.ok:
-                failed[dep.ident] = result.message or "refused"
-        return failed
-
-    def _upsert(self, kind: str) -> Callable[[PlannedOp], ItemResult]:
-        method = getattr(self.client, _UPSERT[kind])
-
-        def send(op: PlannedOp) -> ItemResult:
-            data = method(op.body) or {}
-            return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
-
-        return send
-
-    # price & stock
-    def price_stock(self, ops: list[PlannedOp]) -> None:
-        valid = []
-        for op in ops:
-            problem = self.adapter.validate(op)
-            if problem:
-                self.fail(op, problem, code="INVALID_PAYLOAD")
-            else:
-                valid.append(op)
-        for group in _batches(valid, self.adapter.batch_size):
-            if self.stopped is not None:
-                self.deferred(group)
-                continue
-            self._send_group(group)
-
-    def _send_group(self, group: list[PlannedOp]) -> None:
-        journal = self.sink.sending("stock", group)
-        items = [item for op in group for item in op.payload["items"]]
-        found: set[str] = set()
-        not_found: set[str] = set()
-        try:
-            for start in range(0, len(items), self.adapter.batch_size):
-                answer = self.client.update_price_stock(items[start:start + self.adapter.batch_size])
-                found.update(answer.found)
-                not_found.update(answer.not_found)
-        except ElryanError as exc:
-            if self._stop_on(exc):
-                self.deferred(group, journal)
-            else:
-                self.sink.done(journal, [ItemResult(op, ok=False, code=exc.code, message=exc.message)
-                                         for op in group])
-            return
-        except _STOPPERS as exc:
-            self._stop_on(exc)
-            self.deferred(group, journal)
-            return
-        results = []
-        for op in group:
-            skus = [str(item["sku"]) for item in op.payload["items"]]
-            missing = [s for s in skus if s not in found]
-            if not missing:
-                results.append(ItemResult(op, ok=True))
-                continue
-            gone = all(s in not_found for s in skus) and op.key not in self.accepted
-            results.append(ItemResult(op, ok=False, code="SKU_NOT_FOUND", forget=gone,
-                                      message=f"SKU(s) not found on Elryan: {', '.join(missing)}"))
-        self.sink.done(journal, results)
-
-    def finish(self) -> None:
-        if isinstance(self.stopped, MarketplaceUnreachable):
-            raise self.stopped
-        if isinstance(self.stopped, TransportError):
-            raise MarketplaceUnreachable(str(self.stopped))
-
-
 def _batches(ops: list[PlannedOp], size: int) -> list[list[PlannedOp]]:
     """Whole products packed into groups of at most ``size`` SKUs (a bigger product is a group of its own,
     sent in several requests)."""
@@ -373,9 +285,3 @@ def _batches(ops: list[PlannedOp], size: int) -> list[list[PlannedOp]]:
     if current:
         groups.append(current)
     return groups
-
-
-def _confirmed(sink: ResultSink, kind: str) -> dict[str, str]:
-    """What earlier runs confirmed for a dependency kind (a sink without state knows nothing: send all)."""
-    confirmed = getattr(sink, "confirmed", None)
-    return dict(confirmed(kind)) if callable(confirmed) else {}

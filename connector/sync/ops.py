@@ -1,0 +1,111 @@
+"""The operation types shared by the sync engine and every marketplace plugin, and the protocols between them.
+
+This module sits *below* both: plugins import it, ``answers`` and ``executor`` (how to classify and send)
+and the state interface, nothing else of ``connector.sync``; the runner imports plugins.  A
+``PlannedOp`` carries any record (a canonical product today, an order or a shipment tomorrow); ``ItemResult``
+is a marketplace's verdict on one op; a ``ResultSink`` (the push engine) journals and records those verdicts;
+an ``Adapter`` declares every hook the runner calls, optional ones included (``AdapterBase`` gives the
+defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from connector.model import Product
+    from connector.sync.state import StateStore
+
+CATALOGUE, STOCK = "catalogue", "stock"  # payload roles: what a payload kind holds
+
+
+@dataclass(slots=True)
+class PlannedOp:
+    """One thing to send: ``body`` (the changed fields, or the whole payload) for the record ``key``."""
+
+    action: str  # create | update | stock | refresh (state only, nothing to send)
+    kind: str  # payload kind, e.g. "product" or "stock"
+    key: str
+    body: dict[str, Any]  # what to send: the full payload, or only the changed fields for an update
+    payload: dict[str, Any]  # the full new payload
+    canonical: str  # canonical JSON of the state body to store once confirmed
+    digest: str
+    record: Any  # the source record the op was planned from (a canonical Product for catalogue flows)
+
+    @property
+    def product(self) -> Product:
+        """The record, for product flows (catalogue and stock)."""
+        return self.record
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """The marketplace's verdict on one planned operation."""
+
+    op: PlannedOp
+    ok: bool
+    remote_id: str | None = None
+    message: str | None = None  # the marketplace's own message on failure
+    code: str | None = None
+    deferred: bool = False  # not attempted: budget spent / rate limited for long; the next run carries on
+    blocked: bool = False  # not attempted because something it depends on failed
+    forget: bool = False  # the remote record is gone: drop our binding so the next run re-creates it
+    skipped: bool = False  # deliberately not sent, not a failure (e.g. "not on EcomLinx: create it there first")
+
+
+class ResultSink(Protocol):
+    """Given by the push engine to an adapter: journals batches and records outcomes as they come."""
+
+    def sending(self, action: str, ops: Sequence[PlannedOp], idempotency_key: str | None = None) -> int:
+        """Journal the intent before a request; returns the journal id to hand back to ``done``."""
+        ...
+
+    def done(self, journal_id: int, results: Sequence[ItemResult]) -> None:
+        """Record outcomes (``journal_id`` 0: nothing was sent for them)."""
+        ...
+
+    def confirmed(self, kind: str) -> dict[str, str]:
+        """key -> hash of what the marketplace last confirmed for ``kind``: lets an adapter skip shared records
+        (e.g. Elryan categories and brands) that an earlier run already created."""
+        ...
+
+
+class PlanningAdapter(Protocol):
+    """What the plan needs from a marketplace adapter."""
+
+    roles: dict[str, str]  # payload kind -> CATALOGUE | STOCK
+
+    def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+class Adapter(PlanningAdapter, Protocol):
+    """Marketplace-specific planning hooks and push strategy; every hook the runner calls is declared here."""
+
+    def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
+        """Reshape the source records before planning (EcomLinx: one product per SKU); may keep the state for
+        the adapter's own caches."""
+        ...
+
+    def validate(self, op: PlannedOp) -> str | None:
+        """Why ``op`` cannot be sent as it is (the merchant's words), or None."""
+        ...
+
+    def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
+        """Send ``ops`` in the marketplace's order, giving every one of them a result through ``sink``."""
+        ...
+
+    def report_extras(self) -> tuple[dict[str, int], list[str]]:
+        """Marketplace-specific counts and notes for the run report (after a push)."""
+        ...
+
+
+class AdapterBase:
+    """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report."""
+
+    def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
+        return records
+
+    def report_extras(self) -> tuple[dict[str, int], list[str]]:
+        return {}, []

@@ -1,0 +1,129 @@
+"""A target session: one marketplace account opened for one run of any flow.
+
+It resolves the plugin, the account, the merged settings and the credentials; builds the HTTP client with its
+call budget and the adapter; keeps the run's report and bookkeeping (``run_started`` / ``run_finished`` in
+the state, the HTTP statistics in the report); and closes the HTTP client whatever happens.  A flow (the
+catalogue and stock push in ``runner.run_sync`` today; orders in, fulfilment out later) is a short function
+that opens a session, does its own reading, planning and sending, and leaves the rest to the session::
+
+    with TargetSession.open(opts, state) as session:
+        session.start_run()                       # unless it only plans (dry run)
+        ...                                       # the flow itself, through session.adapter
+    session.report                                # finished: http stats, exit code, run recorded
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from connector.errors import ConfigError
+from connector.http import Budget, HttpClient, RateLimit
+from connector.marketplaces.base import MarketplacePlugin
+from connector.marketplaces.registry import get_plugin
+from connector.sync.ops import Adapter
+from connector.sync.report import RunReport
+from connector.sync.state import StateStore, utcnow
+from connector.sync.stock_policy import StockPolicy
+
+
+@dataclass
+class SyncOptions:
+    """Everything one run against one target needs (the CLI and the profile runner build these)."""
+
+    target: str
+    state_path: Path
+    secret: str | None
+    base_url: str | None = None
+    account: str | None = None
+    mapping: str | None = None
+    dry_run: bool = False
+    stock_policy: StockPolicy = field(default_factory=StockPolicy)
+    settings: dict[str, Any] = field(default_factory=dict)
+    source_label: str = ""
+    http_timeout: tuple[float, float] = (5.0, 30.0)
+    max_retries: int = 5
+
+
+def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's settings with a profile's overrides, nested dictionaries merged key by key."""
+    out = dict(base)
+    for k, v in override.items():
+        out[k] = merge_settings(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class TargetSession:
+    plugin: MarketplacePlugin
+    opts: SyncOptions
+    state: StateStore
+    account: str
+    settings: dict[str, Any]
+    limits: dict[str, RateLimit]
+    budget: Budget
+    http: HttpClient
+    adapter: Adapter
+    report: RunReport
+    started: bool = False  # run_started was recorded: run_finished will be
+
+    @property
+    def run_id(self) -> str:
+        return self.report.run_id
+
+    @classmethod
+    @contextmanager
+    def open(cls, opts: SyncOptions, state: StateStore) -> Iterator[TargetSession]:
+        """Open the target; on a normal exit the report is finished (see ``finish``); the HTTP client is
+        closed in every case."""
+        plugin = get_plugin(opts.target)
+        if not opts.secret and not opts.dry_run:
+            raise ConfigError(f"no credentials for {plugin.title}: set {plugin.credential_env} in the environment "
+                              f"(or add it to the credentials file, see README)")
+        base_url = opts.base_url or plugin.default_base_url
+        account = opts.account or urlsplit(base_url).netloc
+        settings = merge_settings(plugin.settings, opts.settings)
+        report = RunReport(run_id=new_run_id(), source=opts.source_label, target=opts.target, dry_run=opts.dry_run,
+                           started_at=utcnow())
+        limits = plugin.limits_with(settings)
+        budget = Budget(limits, state.budget_counter(opts.target, account))
+        secret = opts.secret or ""
+        http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
+                          timeout=opts.http_timeout, max_retries=opts.max_retries)
+        try:
+            adapter = plugin.make_adapter(http, settings, account, secret)
+            session = cls(plugin, opts, state, account, settings, limits, budget, http, adapter, report)
+            yield session
+            session.finish()
+        finally:
+            http.close()
+
+    def start_run(self) -> None:
+        """Record in the state that this run is about to send."""
+        self.state.run_started(self.run_id)
+        self.started = True
+
+    def finish(self) -> None:
+        """HTTP statistics into the report, the exit code, and the run's outcome recorded in the state."""
+        report, stats = self.report, self.http.stats
+        report.http = {
+            "requests": dict(stats.requests), "total_requests": stats.total,
+            "retries": stats.retries, "throttled_429": stats.throttled,
+            "waited_seconds": round(stats.waited_seconds, 2),
+            "budget_remaining_today": {c: self.budget.remaining_today(c) for c in self.limits},
+        }
+        report.finished_at = utcnow()
+        report.exit_code = report.compute_exit_code()
+        if self.started:
+            self.state.run_finished(self.run_id, report.exit_code,
+                                    {"rows": report.status_counts, "ops": report.operations})

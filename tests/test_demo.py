@@ -1,0 +1,19 @@
+"""`connector demo`: the bundled workbook synced twice to a local Elebne sandbox through the profile runner."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connector.cli import main
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_demo_creates_everything_then_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    first, second = out.split("second run")
+    assert re.search(r"products created\W+11\b", first)
+    assert "HTTP requests: 0 (none)" in second and "exit code 0" in second
