@@ -709,10 +709,10 @@ def test_state_survives_a_restart_with_a_db_file(tmp_path: Any) -> None:
         assert Api(sandbox).product("THIEB-001")["price"] == 50000
 
 
-def test_many_requests_over_one_connection_are_fast(api: Api) -> None:
-    """A budget check, not a benchmark: 300 requests must not take more than a few seconds."""
+def test_many_requests_over_one_connection(api: Api) -> None:
+    """300 requests on one keep-alive connection all succeed and the last write wins (speed is measured by
+    ``make bench``, never asserted here)."""
     api.created(product(quantity=1))
-    started = time.perf_counter()
     for i in range(300):
         assert api.call("PATCH", "/products/THIEB-001/stock", json={"quantity": i}).status_code == 200
-    assert time.perf_counter() - started < 3.0
+    assert api.product("THIEB-001")["quantity"] == 299
