@@ -19,18 +19,16 @@ import hashlib
 import hmac
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from connector.jsonutil import canonical_json
-from connector.marketplaces.ecomlinx.statedb import ensure_tables
-from connector.sync.state import StateStore
+from connector.marketplaces.ecomlinx.statedb import TABLES
+from connector.sync.state import StateStore, utcnow
 
 log = logging.getLogger("connector.ecomlinx.webhooks")
 
@@ -75,46 +73,31 @@ class EventStore:
     """Accepted events in the state database; safe to use from the receiver's threads."""
 
     def __init__(self, state_path: str | Path) -> None:
-        # create/migrate the state file without taking the sync lock: the receiver runs beside syncs
-        StateStore.open(state_path, lock=False).close()
-        self._conn = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        ensure_tables(self._conn)
-        self._lock = threading.Lock()
+        # without the sync lock: the receiver runs beside syncs
+        self._state = StateStore.open(state_path, lock=False)
+        self._tables = self._state.tables(TABLES)
 
     def add(self, event: dict[str, Any], raw: bytes) -> Stored:
         key = event_key(event)
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO ecomlinx_webhook_events (event_key, event, created_at, received_at, body) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (event_key) DO NOTHING",
-                (key, str(event.get("event")), event.get("created_at"), now, raw.decode("utf-8")))
-            new = cur.rowcount == 1
+        row = {"event_key": key, "event": str(event.get("event")), "created_at": event.get("created_at"),
+               "received_at": utcnow(), "body": raw.decode("utf-8")}
+        with self._state.atomic():
+            new = self._tables.put("webhook_events", [row], on_conflict="ignore") == 1
             if not new:
-                self._conn.execute("UPDATE ecomlinx_webhook_events SET deliveries = deliveries + 1 "
-                                   "WHERE event_key = ?", (key,))
+                self._tables.update("webhook_events", {"event_key": key}, increment={"deliveries": 1})
         return Stored(key, new)
 
     def mark_processed(self, key: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        with self._lock:
-            self._conn.execute("UPDATE ecomlinx_webhook_events SET processed_at = ? WHERE event_key = ?", (now, key))
+        self._tables.update("webhook_events", {"event_key": key}, {"processed_at": utcnow()})
 
     def remove(self, key: str) -> None:
-        with self._lock:
-            self._conn.execute("DELETE FROM ecomlinx_webhook_events WHERE event_key = ?", (key,))
+        self._tables.delete("webhook_events", {"event_key": key})
 
     def events(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute("SELECT event_key, event, created_at, received_at, body, deliveries, "
-                                      "processed_at FROM ecomlinx_webhook_events ORDER BY received_at, event_key")
-            names = [d[0] for d in rows.description]
-            return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+        return self._tables.rows("webhook_events", order_by=("received_at", "event_key"))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._state.close()
 
 
 Handler = Callable[[dict[str, Any]], None]
