@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -30,16 +30,16 @@ class RateLimit:
 
 
 class DailyCounter(Protocol):
-    """Persistent call counts of one account (implemented by the state store): per-day counts, and the recent
-    calls of each per-minute window as wall-clock times (epoch seconds)."""
+    """Persistent call counts of one account (implemented by the state store): per-day counts, and the calls
+    of the last per-minute windows as wall-clock times (epoch seconds)."""
 
     def used_today(self, op_class: str, day: str) -> int: ...
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None: ...
 
-    def recent_calls(self, op_class: str) -> list[float]: ...
+    def recent_calls(self, op_class: str, since: float) -> list[float]: ...
 
-    def save_recent_calls(self, op_class: str, stamps: Sequence[float]) -> None: ...
+    def note_call(self, op_class: str, at: float, forget_before: float) -> None: ...
 
 
 class MemoryCounter:
@@ -47,7 +47,7 @@ class MemoryCounter:
 
     def __init__(self) -> None:
         self._counts: dict[tuple[str, str], int] = {}
-        self._recent: dict[str, list[float]] = {}
+        self._calls: dict[str, list[float]] = {}
 
     def used_today(self, op_class: str, day: str) -> int:
         return self._counts.get((op_class, day), 0)
@@ -55,11 +55,11 @@ class MemoryCounter:
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
 
-    def recent_calls(self, op_class: str) -> list[float]:
-        return list(self._recent.get(op_class, ()))
+    def recent_calls(self, op_class: str, since: float) -> list[float]:
+        return sorted(t for t in self._calls.get(op_class, ()) if t > since)
 
-    def save_recent_calls(self, op_class: str, stamps: Sequence[float]) -> None:
-        self._recent[op_class] = list(stamps)
+    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
+        self._calls[op_class] = [t for t in self._calls.get(op_class, ()) if t >= forget_before] + [at]
 
 
 WINDOW_MARGIN = 0.5
@@ -120,7 +120,7 @@ class Budget:
                     self._sleep(pause)
                     waited += pause
                 window.append(self._clock())
-                self._save_window(op_class, window)
+                self._note_call(op_class, limit)
             self.counter.add_today(op_class, day)
         if waited:
             self.waited[op_class] = self.waited.get(op_class, 0.0) + waited
@@ -132,12 +132,11 @@ class Budget:
         if window is None:
             now, wall = self._clock(), self._wall()
             # a time after ours (the wall clock stepped back) counts as now: never a wait longer than a window
-            recent = sorted(min(t, wall) for t in self.counter.recent_calls(op_class)
-                            if t > wall - limit.window_seconds)
+            recent = [min(t, wall) for t in self.counter.recent_calls(op_class, wall - limit.window_seconds)]
             window = deque(now - (wall - t) for t in recent[-(limit.per_window or 0):])
             self._windows[op_class] = window
         return window
 
-    def _save_window(self, op_class: str, window: deque[float]) -> None:
-        offset = self._wall() - self._clock()
-        self.counter.save_recent_calls(op_class, [t + offset for t in window])
+    def _note_call(self, op_class: str, limit: RateLimit) -> None:
+        wall = self._wall()
+        self.counter.note_call(op_class, wall, forget_before=wall - limit.window_seconds)

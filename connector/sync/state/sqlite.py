@@ -79,13 +79,13 @@ _MIGRATIONS: dict[int, str] = {
         plugin TEXT PRIMARY KEY, version INTEGER NOT NULL, migrated_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
-    # The recent calls of each per-minute budget window (JSON list of epoch seconds), so that a run started
-    # right after another one keeps under the marketplace's window too.
+    # The calls of the last per-minute budget window (epoch seconds), so that a run started right after another
+    # one keeps under the marketplace's window too.  Older calls are deleted as new ones are recorded.
     3: """
-    CREATE TABLE budget_windows (
-        marketplace TEXT NOT NULL, account TEXT NOT NULL, op_class TEXT NOT NULL, calls TEXT NOT NULL,
-        PRIMARY KEY (marketplace, account, op_class)
-    ) WITHOUT ROWID;
+    CREATE TABLE budget_calls (
+        marketplace TEXT NOT NULL, account TEXT NOT NULL, op_class TEXT NOT NULL, at REAL NOT NULL
+    );
+    CREATE INDEX budget_calls_at ON budget_calls (marketplace, account, op_class, at);
     """,
 }
 
@@ -250,15 +250,16 @@ class SqliteState(StateStore):
         self._execute("INSERT INTO budget_usage VALUES (?,?,?,?,?) ON CONFLICT (marketplace, account, op_class, day) "
                       "DO UPDATE SET used = used + excluded.used", (marketplace, account, op_class, day, n))
 
-    def recent_calls(self, marketplace: str, account: str, op_class: str) -> list[float]:
-        rows = self._fetchall("SELECT calls FROM budget_windows WHERE marketplace=? AND account=? AND op_class=?",
-                              (marketplace, account, op_class))
-        return [float(t) for t in json.loads(rows[0][0])] if rows else []
+    def recent_calls(self, marketplace: str, account: str, op_class: str, since: float) -> list[float]:
+        rows = self._fetchall("SELECT at FROM budget_calls WHERE marketplace=? AND account=? AND op_class=? "
+                              "AND at > ? ORDER BY at", (marketplace, account, op_class, since))
+        return [float(r[0]) for r in rows]
 
-    def set_recent_calls(self, marketplace: str, account: str, op_class: str, stamps: Sequence[float]) -> None:
-        calls = json.dumps([round(t, 3) for t in stamps])
-        self._execute("INSERT INTO budget_windows VALUES (?,?,?,?) ON CONFLICT (marketplace, account, op_class) "
-                      "DO UPDATE SET calls=excluded.calls", (marketplace, account, op_class, calls))
+    def note_call(self, marketplace: str, account: str, op_class: str, at: float, forget_before: float) -> None:
+        with self.atomic():
+            self._execute("INSERT INTO budget_calls VALUES (?,?,?,?)", (marketplace, account, op_class, at))
+            self._execute("DELETE FROM budget_calls WHERE marketplace=? AND account=? AND op_class=? AND at < ?",
+                          (marketplace, account, op_class, forget_before))
 
     # -- cursors ---------------------------------------------------------------------------------------------
     def get_cursor(self, source: str, name: str) -> str | None:

@@ -114,11 +114,12 @@ class StateStore(ABC):
     def budget_add(self, marketplace: str, account: str, op_class: str, day: str, n: int = 1) -> None: ...
 
     @abstractmethod
-    def recent_calls(self, marketplace: str, account: str, op_class: str) -> list[float]:
-        """Times (epoch seconds) of the calls in the last per-minute window, as ``set_recent_calls`` left them."""
+    def recent_calls(self, marketplace: str, account: str, op_class: str, since: float) -> list[float]:
+        """Times (epoch seconds) of the calls recorded after ``since``, oldest first."""
 
     @abstractmethod
-    def set_recent_calls(self, marketplace: str, account: str, op_class: str, stamps: Sequence[float]) -> None: ...
+    def note_call(self, marketplace: str, account: str, op_class: str, at: float, forget_before: float) -> None:
+        """Record a call made at ``at``; calls before ``forget_before`` are no longer needed."""
 
     # -- cursors ---------------------------------------------------------------------------------------------
     @abstractmethod
@@ -162,8 +163,8 @@ class StateStore(ABC):
 
 
 class BudgetCounter:
-    """One account's call counts in the state: implements ``connector.http.budget.DailyCounter`` (per-day
-    counts) and ``CallWindows`` (the recent calls of per-minute windows), so both survive between runs."""
+    """One account's call counts in the state (``connector.http.budget.DailyCounter``): per-day counts and the
+    calls of the last per-minute windows, so both survive between runs."""
 
     def __init__(self, store: StateStore, marketplace: str, account: str) -> None:
         self.store, self.marketplace, self.account = store, marketplace, account
@@ -174,8 +175,8 @@ class BudgetCounter:
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self.store.budget_add(self.marketplace, self.account, op_class, day, n)
 
-    def recent_calls(self, op_class: str) -> list[float]:
-        return self.store.recent_calls(self.marketplace, self.account, op_class)
+    def recent_calls(self, op_class: str, since: float) -> list[float]:
+        return self.store.recent_calls(self.marketplace, self.account, op_class, since)
 
-    def save_recent_calls(self, op_class: str, stamps: Sequence[float]) -> None:
-        self.store.set_recent_calls(self.marketplace, self.account, op_class, stamps)
+    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
+        self.store.note_call(self.marketplace, self.account, op_class, at, forget_before)
