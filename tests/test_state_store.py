@@ -220,3 +220,16 @@ def test_sync_through_a_symlink_to_a_locked_state_exits_5(tmp_path: Path, capsys
                      "--state", str(link), "--no-progress"])
     assert code == EXIT_LOCKED
     assert "another run is using" in capsys.readouterr().err
+
+
+def test_no_module_outside_the_state_opens_a_database_connection() -> None:
+    """The state is reached through its interface only (sandboxes keep their own databases)."""
+    root = Path(__file__).resolve().parent.parent / "connector"
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("sync/state/") or "sandbox" in rel:
+            continue
+        if "sqlite3" in path.read_text(encoding="utf-8"):
+            offenders.append(rel)
+    assert offenders == []

@@ -48,7 +48,6 @@ DEFAULT_PATH = "/hooks/ecomlinx"
 DEFAULT_MAX_CONNECTIONS = 32
 DEFAULT_READ_TIMEOUT = 10.0  # seconds a connection may stay silent
 DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds to receive a whole request: request line, headers and body
-JSON_TYPES = ("application/json",)
 
 _BUSY_BODY = b'{"error": "too many connections"}'
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
@@ -257,7 +256,7 @@ class WebhookReceiver:
 def is_json(content_type: str | None) -> bool:
     """True for ``application/json`` (parameters such as ``charset`` allowed) and ``application/*+json``."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -296,7 +295,7 @@ class _BoundedServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
             self._counts["busy"] += 1
-            log.warning("webhook connection from %s refused: %s", client_address[0], "too many connections")
+            log.warning("webhook connection from %s refused: too many connections", client_address[0])
             self._refuse(request)
             return
         try:
@@ -322,4 +321,8 @@ class _BoundedServer(ThreadingHTTPServer):
         self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.info("webhook connection from %s ended abruptly: %r", client_address[0], sys.exc_info()[1])
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # the sender went away mid-request
+            log.info("webhook connection from %s ended abruptly: %r", client_address[0], exc)
+        else:
+            log.error("webhook request from %s failed", client_address[0], exc_info=True)

@@ -151,8 +151,8 @@ class StateStore(ABC):
     @abstractmethod
     def insert_rows(self, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Value]], *,
                     ignore: bool, update: Sequence[str]) -> int:
-        """Insert rows; on a key conflict leave the row (``ignore``) or set the ``update`` columns.
-        Returns how many rows were new."""
+        """Insert rows; on a key conflict leave the row (``ignore``) or set the ``update`` columns (none given:
+        leave it too).  Returns how many rows were written (inserted or updated)."""
 
     @abstractmethod
     def update_rows(self, table: Table, where: Where, values: Mapping[str, Value],

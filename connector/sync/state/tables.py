@@ -131,7 +131,8 @@ class PluginTables:
     def put(self, name: str, rows: Iterable[Mapping[str, Value]], *,
             on_conflict: Literal["update", "ignore"] = "update", update: Sequence[str] | None = None) -> int:
         """Insert rows; a row whose key exists already updates ``update`` (default: every column it gives
-        beyond the key) or, with ``on_conflict="ignore"``, is left as it is.  Returns how many rows were new."""
+        beyond the key) or, with ``on_conflict="ignore"``, is left as it is.  Returns how many rows were written:
+        with ``on_conflict="ignore"``, how many were new."""
         rows = list(rows)
         if not rows:
             return 0
