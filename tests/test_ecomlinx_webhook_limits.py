@@ -38,8 +38,9 @@ def receiver(store: EventStore) -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def bounded(store: EventStore) -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(SECRET, store, max_connections=2, read_timeout=READ_TIMEOUT,
-                         request_timeout=REQUEST_TIMEOUT) as server:
+    """Two connections at most; timeouts long enough that the connections holding them are not dropped before
+    the test is done with them."""
+    with WebhookReceiver(SECRET, store, max_connections=2, read_timeout=10, request_timeout=20) as server:
         yield server
 
 
