@@ -1,8 +1,9 @@
 """Call budgets per operation class, declared by each marketplace from its documented limits.
 
 We slow down *before* the marketplace has to answer 429: a sliding window per class (e.g. Elebne writes
-30/min) makes the caller wait, and a per-day count (kept in the state database, so it survives between runs)
-stops the run cleanly with ``BudgetExhausted`` when the day's allowance is spent.
+30/min) makes the caller wait, and a per-day count stops the run cleanly with ``BudgetExhausted`` when the
+day's allowance is spent.  Both are kept in the state database, so they survive between runs: a run started
+right after another one waits for the window the first one filled instead of drawing a 429.
 """
 
 from __future__ import annotations
@@ -29,24 +30,36 @@ class RateLimit:
 
 
 class DailyCounter(Protocol):
-    """Persistent per-day call counts (implemented by the state store)."""
+    """Persistent call counts of one account (implemented by the state store): per-day counts, and the calls
+    of the last per-minute windows as wall-clock times (epoch seconds)."""
 
     def used_today(self, op_class: str, day: str) -> int: ...
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None: ...
 
+    def recent_calls(self, op_class: str, since: float) -> list[float]: ...
+
+    def note_call(self, op_class: str, at: float, forget_before: float) -> None: ...
+
 
 class MemoryCounter:
-    """Per-day counts kept in memory: for tests and for runs without a state file."""
+    """Call counts kept in memory: for tests and for runs without a state file."""
 
     def __init__(self) -> None:
         self._counts: dict[tuple[str, str], int] = {}
+        self._calls: dict[str, list[float]] = {}
 
     def used_today(self, op_class: str, day: str) -> int:
         return self._counts.get((op_class, day), 0)
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
+
+    def recent_calls(self, op_class: str, since: float) -> list[float]:
+        return sorted(t for t in self._calls.get(op_class, ()) if t > since)
+
+    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
+        self._calls[op_class] = [t for t in self._calls.get(op_class, ()) if t >= forget_before] + [at]
 
 
 WINDOW_MARGIN = 0.5
@@ -58,14 +71,18 @@ def utc_day() -> str:
 
 
 class Budget:
-    """Thread-safe budget over several operation classes."""
+    """Thread-safe budget over several operation classes.
+
+    Windows are timed with ``clock`` (monotonic) and saved to the counter in ``wall`` time (epoch seconds),
+    the only clock two processes share.
+    """
 
     def __init__(self, limits: dict[str, RateLimit], counter: DailyCounter | None = None, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 day: Callable[[], str] | None = None) -> None:
+                 day: Callable[[], str] | None = None, wall: Callable[[], float] = time.time) -> None:
         self.limits = limits
         self.counter = counter or MemoryCounter()
-        self._clock, self._sleep = clock, sleep
+        self._clock, self._sleep, self._wall = clock, sleep, wall
         self._day = day or (lambda: utc_day())  # looked up at call time: the day changes during long runs
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -91,7 +108,7 @@ class Budget:
             if limit.per_day is not None and self.counter.used_today(op_class, day) >= limit.per_day:
                 raise BudgetExhausted(op_class, limit.per_day)
             if limit.per_window:
-                window = self._windows.setdefault(op_class, deque())
+                window = self._window(op_class, limit)
                 while True:
                     now = self._clock()
                     while window and window[0] <= now - limit.window_seconds:
@@ -103,7 +120,23 @@ class Budget:
                     self._sleep(pause)
                     waited += pause
                 window.append(self._clock())
+                self._note_call(op_class, limit)
             self.counter.add_today(op_class, day)
         if waited:
             self.waited[op_class] = self.waited.get(op_class, 0.0) + waited
         return waited
+
+    def _window(self, op_class: str, limit: RateLimit) -> deque[float]:
+        """The class's window, on first use loaded with the calls an earlier run made in it."""
+        window = self._windows.get(op_class)
+        if window is None:
+            now, wall = self._clock(), self._wall()
+            # a time after ours (the wall clock stepped back) counts as now: never a wait longer than a window
+            recent = [min(t, wall) for t in self.counter.recent_calls(op_class, wall - limit.window_seconds)]
+            window = deque(now - (wall - t) for t in recent[-(limit.per_window or 0):])
+            self._windows[op_class] = window
+        return window
+
+    def _note_call(self, op_class: str, limit: RateLimit) -> None:
+        wall = self._wall()
+        self.counter.note_call(op_class, wall, forget_before=wall - limit.window_seconds)

@@ -49,8 +49,9 @@ class PushEngine:
             self.results[(r.op.kind, r.op.key)] = r
             if r.ok:
                 by_kind.setdefault(r.op.kind, []).append((r.op.key, r.op.digest, r.op.canonical, r.remote_id))
-            elif r.forget:
-                self.state.forget(self.plan.marketplace, self.plan.account, r.op.key)
+            elif r.forget:  # the remote record is gone: so is every kind of payload confirmed against it
+                for kind in {r.op.kind, *self.plan.roles}:
+                    self.state.forget(self.plan.marketplace, self.plan.account, kind, r.op.key)
         for kind, items in by_kind.items():
             self.state.confirm(self.plan.marketplace, self.plan.account, kind, items)
         if journal_id:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from connector.marketplaces.ecomlinx.client import EcomLinxClient
-from connector.marketplaces.ecomlinx.statedb import ensure_tables
+from connector.marketplaces.ecomlinx.statedb import TABLES
 from connector.sync.state import StateStore
 
 
@@ -39,16 +39,15 @@ class SkuIndex:
                  max_age: timedelta = timedelta(hours=1), now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.client, self.state, self.account = client, state, account
         self.max_age, self._now = max_age, now
-        ensure_tables(state.conn)
+        self.tables = state.tables(TABLES)
         self._map: dict[str, tuple[str, tuple[str, ...]]] | None = None
         self.refreshes = 0  # listings read during this run
         self.refreshed_for_404 = False
 
     # -- cache -------------------------------------------------------------------------------------------------
     def listing_time(self) -> datetime | None:
-        row = self.state.conn.execute("SELECT refreshed_at FROM ecomlinx_listing WHERE account=?",
-                                      (self.account,)).fetchone()
-        return datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row else None
+        row = self.tables.first("listing", {"account": self.account})
+        return datetime.fromisoformat(row["refreshed_at"].replace("Z", "+00:00")) if row else None
 
     def is_fresh(self) -> bool:
         when = self.listing_time()
@@ -59,9 +58,9 @@ class SkuIndex:
             if not self.is_fresh():
                 self.refresh()
             else:
-                rows = self.state.conn.execute(
-                    "SELECT sku, product_id, duplicate_ids FROM ecomlinx_sku_map WHERE account=?", (self.account,))
-                self._map = {sku: (pid, tuple(json.loads(dups)) if dups else ()) for sku, pid, dups in rows}
+                rows = self.tables.rows("sku_map", {"account": self.account})
+                self._map = {r["sku"]: (r["product_id"], tuple(json.loads(r["duplicate_ids"] or "[]")))
+                             for r in rows}
         assert self._map is not None
         return self._map
 
@@ -86,16 +85,14 @@ class SkuIndex:
                 found.setdefault(sku, []).append(str(pid))
                 count += 1
         now = _iso(self._now())
-        with self.state.transaction() as c:
-            c.execute("DELETE FROM ecomlinx_sku_map WHERE account=?", (self.account,))
-            c.executemany("INSERT INTO ecomlinx_sku_map VALUES (?,?,?,?)",
-                          [(self.account, sku, ids[0], json.dumps(ids) if len(ids) > 1 else None)
-                           for sku, ids in found.items()])
-            c.execute("INSERT INTO ecomlinx_listing VALUES (?,?,?) ON CONFLICT (account) DO UPDATE SET "
-                      "refreshed_at=excluded.refreshed_at, products=excluded.products", (self.account, now, count))
+        with self.state.atomic():
+            self.tables.delete("sku_map", {"account": self.account})
+            self.tables.put("sku_map", ({"account": self.account, "sku": sku, "product_id": ids[0],
+                                         "duplicate_ids": json.dumps(ids) if len(ids) > 1 else None}
+                                        for sku, ids in found.items()))
+            self.tables.put("listing", [{"account": self.account, "refreshed_at": now, "products": count}])
             # SKUs that appeared since: no longer missing
-            c.execute("DELETE FROM ecomlinx_missing WHERE account=? AND sku IN "
-                      "(SELECT sku FROM ecomlinx_sku_map WHERE account=?)", (self.account, self.account))
+            self.tables.delete("missing", {"account": self.account, "sku": [s for s in self.missing() if s in found]})
         self._map = {sku: (ids[0], tuple(ids) if len(ids) > 1 else ()) for sku, ids in found.items()}
         self.refreshes += 1
         return count
@@ -114,13 +111,9 @@ class SkuIndex:
             return
         now = _iso(self._now())
         checked = _iso(self.listing_time() or self._now())
-        with self.state.transaction() as c:
-            c.executemany("INSERT INTO ecomlinx_missing VALUES (?,?,?,?) ON CONFLICT (account, sku) "
-                          "DO UPDATE SET last_checked=excluded.last_checked",
-                          [(self.account, sku, now, checked) for sku in skus])
+        self.tables.put("missing", ({"account": self.account, "sku": sku, "first_seen": now, "last_checked": checked}
+                                    for sku in skus), update=["last_checked"])
 
     def missing(self) -> dict[str, str]:
         """SKU -> when it was first found missing."""
-        rows = self.state.conn.execute("SELECT sku, first_seen FROM ecomlinx_missing WHERE account=?",
-                                       (self.account,))
-        return dict(rows)
+        return {r["sku"]: r["first_seen"] for r in self.tables.rows("missing", {"account": self.account})}

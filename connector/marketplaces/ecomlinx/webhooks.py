@@ -5,7 +5,12 @@ HMAC-SHA256 of the *raw* body with the webhook's secret.  The receiver:
 
 - refuses bodies over ``max_body_bytes`` with 413 before reading them;
 - answers 401 when the signature header is missing or does not match (constant-time comparison);
+- answers 415 for a signed body that is not sent as JSON (``Content-Type: application/json``);
 - answers 400 for a signed body that is not an event object;
+- drops a connection whose request has not fully arrived ``request_timeout`` seconds after it was opened (or
+  after the previous response), or that sends nothing for ``read_timeout`` seconds: a sender that trickles
+  bytes cannot hold a connection;
+- serves at most ``max_connections`` connections at once, and answers 503 to the ones beyond;
 - stores accepted events in the state database (table ``ecomlinx_webhook_events``) under a key derived from
   the event itself, so a redelivered event is acknowledged (200) but stored and processed only once.
 
@@ -17,26 +22,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import logging
-import sqlite3
+import math
+import socket
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from connector.jsonutil import canonical_json
-from connector.marketplaces.ecomlinx.statedb import ensure_tables
-from connector.sync.state import StateStore
+from connector.marketplaces.ecomlinx.statedb import TABLES
+from connector.sync.state import StateStore, utcnow
 
 log = logging.getLogger("connector.ecomlinx.webhooks")
 
 SIGNATURE_HEADER = "X-EcomLinx-Signature"
 DEFAULT_MAX_BODY = 256 * 1024
 DEFAULT_PATH = "/hooks/ecomlinx"
+DEFAULT_MAX_CONNECTIONS = 32
+DEFAULT_READ_TIMEOUT = 10.0  # seconds a connection may stay silent
+DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds to receive a whole request: request line, headers and body
+
+_BUSY_BODY = b'{"error": "too many connections"}'
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+         b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
 
 
 def expected_signature(secret: str | bytes, body: bytes) -> str:
@@ -75,46 +90,31 @@ class EventStore:
     """Accepted events in the state database; safe to use from the receiver's threads."""
 
     def __init__(self, state_path: str | Path) -> None:
-        # create/migrate the state file without taking the sync lock: the receiver runs beside syncs
-        StateStore.open(state_path, lock=False).close()
-        self._conn = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        ensure_tables(self._conn)
-        self._lock = threading.Lock()
+        # without the sync lock: the receiver runs beside syncs
+        self._state = StateStore.open(state_path, lock=False)
+        self._tables = self._state.tables(TABLES)
 
     def add(self, event: dict[str, Any], raw: bytes) -> Stored:
         key = event_key(event)
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO ecomlinx_webhook_events (event_key, event, created_at, received_at, body) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (event_key) DO NOTHING",
-                (key, str(event.get("event")), event.get("created_at"), now, raw.decode("utf-8")))
-            new = cur.rowcount == 1
+        row = {"event_key": key, "event": str(event.get("event")), "created_at": event.get("created_at"),
+               "received_at": utcnow(), "body": raw.decode("utf-8")}
+        with self._state.atomic():
+            new = self._tables.put("webhook_events", [row], on_conflict="ignore") == 1
             if not new:
-                self._conn.execute("UPDATE ecomlinx_webhook_events SET deliveries = deliveries + 1 "
-                                   "WHERE event_key = ?", (key,))
+                self._tables.update("webhook_events", {"event_key": key}, increment={"deliveries": 1})
         return Stored(key, new)
 
     def mark_processed(self, key: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        with self._lock:
-            self._conn.execute("UPDATE ecomlinx_webhook_events SET processed_at = ? WHERE event_key = ?", (now, key))
+        self._tables.update("webhook_events", {"event_key": key}, {"processed_at": utcnow()})
 
     def remove(self, key: str) -> None:
-        with self._lock:
-            self._conn.execute("DELETE FROM ecomlinx_webhook_events WHERE event_key = ?", (key,))
+        self._tables.delete("webhook_events", {"event_key": key})
 
     def events(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute("SELECT event_key, event, created_at, received_at, body, deliveries, "
-                                      "processed_at FROM ecomlinx_webhook_events ORDER BY received_at, event_key")
-            names = [d[0] for d in rows.description]
-            return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+        return self._tables.rows("webhook_events", order_by=("received_at", "event_key"))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._state.close()
 
 
 Handler = Callable[[dict[str, Any]], None]
@@ -125,34 +125,56 @@ class WebhookReceiver:
 
     def __init__(self, secret: str, store: EventStore, *, host: str = "127.0.0.1", port: int = 0,
                  path: str = DEFAULT_PATH, max_body_bytes: int = DEFAULT_MAX_BODY,
-                 handler: Handler | None = None) -> None:
+                 handler: Handler | None = None, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT, request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> None:
         if not secret:
             raise ValueError("a webhook receiver needs the webhook secret")
+        if max_connections < 1 or read_timeout <= 0 or request_timeout <= 0:
+            raise ValueError("connection bounds must be positive")
         self.secret, self.store, self.path = secret, store, path
         self.max_body_bytes, self.handler = max_body_bytes, handler
-        self.counts = {"accepted": 0, "duplicate": 0, "refused": 0}
+        self.counts = {"accepted": 0, "duplicate": 0, "refused": 0, "busy": 0, "dropped": 0}
         receiver = self
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             server_version = "connector-webhooks"
+            timeout = read_timeout
+
+            def setup(self) -> None:
+                super().setup()
+                self.rfile.close()
+                self._reader = _DeadlineReader(self.connection, read_timeout)
+                self.rfile = io.BufferedReader(self._reader)
+
+            def handle_one_request(self) -> None:
+                self._reader.start(request_timeout)  # the time starts while waiting for the request line
+                super().handle_one_request()
 
             def do_POST(self) -> None:
                 status, body = receiver.handle(self.path, dict(self.headers.items()), self.rfile)
-                if status in (411, 413):
-                    self.close_connection = True
+                self.connection.settimeout(read_timeout)  # the answer is not bound by the request's deadline
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                # one delivery per connection: an idle kept-alive connection would hold one of the slots
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def log_error(self, format: str, *args: Any) -> None:
+                if args and isinstance(args[-1], TimeoutError):
+                    receiver.counts["dropped"] += 1
+                    log.info("webhook connection from %s dropped: the request did not arrive in time",
+                             self.client_address[0])
+                else:
+                    super().log_error(format, *args)
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("webhook %s", format % args)
 
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _BoundedServer((host, port), _Handler, max_connections, self.counts)
         self._thread: threading.Thread | None = None
 
     @property
@@ -181,6 +203,9 @@ class WebhookReceiver:
             self.counts["refused"] += 1
             log.warning("webhook refused: missing or bad %s", SIGNATURE_HEADER)
             return 401, {"error": "missing or invalid signature"}
+        if not is_json(lowered.get("content-type")):
+            self.counts["refused"] += 1
+            return 415, {"error": "events must be sent as JSON (Content-Type: application/json)"}
         try:
             event = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -226,3 +251,78 @@ class WebhookReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def is_json(content_type: str | None) -> bool:
+    """True for ``application/json`` (parameters such as ``charset`` allowed) and ``application/*+json``."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket read so that no read waits past the request's deadline: a per-read timeout alone lets a
+    sender that trickles one byte at a time hold the connection for ever."""
+
+    def __init__(self, sock: socket.socket, read_timeout: float) -> None:
+        self.sock, self.read_timeout = sock, read_timeout
+        self.deadline = math.inf
+
+    def start(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self.sock.settimeout(min(self.read_timeout, remaining))
+        return self.sock.recv_into(buffer)
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` at once: the ones beyond get a 503 at once."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int,
+                 counts: dict[str, int]) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._counts = counts
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._counts["busy"] += 1
+            log.warning("webhook connection from %s refused: too many connections", client_address[0])
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        try:
+            request.settimeout(1.0)
+            request.sendall(_BUSY)
+            request.setblocking(False)
+            request.recv(65536)  # what the sender already sent: closing over unread bytes resets the connection
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # the sender went away mid-request
+            log.info("webhook connection from %s ended abruptly: %r", client_address[0], exc)
+        else:
+            log.error("webhook request from %s failed", client_address[0], exc_info=True)

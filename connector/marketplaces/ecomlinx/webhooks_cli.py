@@ -38,6 +38,10 @@ def _parser(action: str) -> argparse.ArgumentParser:
         p.add_argument("--state", type=Path, help="state database the events are stored in "
                                                   "(default: the default sync state file)")
         p.add_argument("--max-body", type=int, default=256 * 1024, help="largest accepted body in bytes")
+        p.add_argument("--max-connections", type=int, default=32,
+                       help="connections served at once; the ones beyond are answered 503 (default 32)")
+        p.add_argument("--request-timeout", type=float, default=30.0,
+                       help="seconds a sender has to deliver a whole request before it is dropped (default 30)")
         p.add_argument("--secret-env", default=SECRET_ENV,
                        help=f"environment variable holding the signing secret (default {SECRET_ENV})")
     return p
@@ -114,18 +118,24 @@ def _show(as_json: bool, payload: Any, lines: list[str]) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from connector.config import default_state_dir
     from connector.console import out
-    from connector.marketplaces.ecomlinx.webhooks import EventStore, WebhookReceiver
+    from connector.marketplaces.ecomlinx.webhooks import DEFAULT_READ_TIMEOUT, EventStore, WebhookReceiver
 
     secret = os.environ.get(args.secret_env)
     if not secret:
         raise ConfigError(f"set {args.secret_env} to the webhook signing secret (the one given at registration)")
     if args.max_body < 1:
         raise ConfigError("--max-body must be a positive number of bytes")
+    if args.max_connections < 1:
+        raise ConfigError("--max-connections must be at least 1")
+    if not args.request_timeout > 0:
+        raise ConfigError("--request-timeout must be a positive number of seconds")
     state_path = args.state or default_state_dir() / "default.sqlite"
     store = EventStore(state_path)
     try:
         receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path,
-                                   max_body_bytes=args.max_body)
+                                   max_body_bytes=args.max_body, max_connections=args.max_connections,
+                                   request_timeout=args.request_timeout,
+                                   read_timeout=min(DEFAULT_READ_TIMEOUT, args.request_timeout))
     except OSError as exc:
         store.close()
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
@@ -136,6 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         store.close()
-        out.print(f"stopped: {receiver.counts['accepted']} accepted, {receiver.counts['duplicate']} duplicate(s), "
-                  f"{receiver.counts['refused']} refused")
+        counts = receiver.counts
+        out.print(f"stopped: {counts['accepted']} accepted, {counts['duplicate']} duplicate(s), {counts['refused']} "
+                  f"refused, {counts['busy']} turned away (too many connections), {counts['dropped']} dropped (slow)")
     return EXIT_OK
