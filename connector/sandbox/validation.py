@@ -114,14 +114,18 @@ def object_items(problems: Problems, field: str, value: Any) -> list[tuple[str, 
 
 
 def check_string(problems: Problems, field: str, value: Any, *, if_none: str | None = None,
-                 non_empty: bool = False, max_length: int | None = None, message: str | None = None) -> None:
-    """A string (``None`` is fine unless ``if_none`` says what to report); ``message`` replaces every other."""
+                 non_empty: bool = False, min_length: int = 0, max_length: int | None = None,
+                 message: str | None = None) -> None:
+    """A string (``None`` is fine unless ``if_none`` says what to report); ``non_empty`` refuses blanks too,
+    ``min_length`` only counts characters; ``message`` replaces every other."""
     if value is None:
         _missing(problems, field, if_none)
     elif not isinstance(value, str):
         problems.add(field, message or f"must be a string, got {problems.type_of(value)}")
     elif non_empty and not value.strip():
         problems.add(field, message or "must not be empty")
+    elif len(value) < min_length:
+        problems.add(field, message or f"must be at least {min_length} characters")
     elif max_length is not None and len(value) > max_length:
         problems.add(field, message or f"must be at most {max_length} characters")
 
