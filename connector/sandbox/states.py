@@ -48,7 +48,7 @@ class StatusMachine:
     def move(self, record: dict[str, Any], target: str, *, field: str = "status", subject: str = "the record"
              ) -> bool:
         """Set ``record[field]`` to ``target`` if allowed (else ``Rejected``); whether it changed."""
-        current = record[field]
+        current = record.get(field)
         self.check(current, target, subject)
         record[field] = target
         return current != target
