@@ -52,8 +52,10 @@ class Collection:
         return (f"CREATE TABLE IF NOT EXISTS {self.table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                 f"{self.key_column} TEXT NOT NULL UNIQUE{cols}, doc TEXT NOT NULL);\n{indexes}")
 
-    def row(self, doc: dict[str, Any]) -> tuple[Any, ...]:
-        return (self.key_of(doc), *(doc.get(f) for f in self.columns.values()), dumps(doc))
+    def row(self, doc: dict[str, Any], extra: dict[str, Any]) -> tuple[Any, ...]:
+        """The key, the columns (from ``extra`` if given there, else from the document) and the document."""
+        values = (extra[c] if c in extra else doc.get(f) for c, f in self.columns.items())
+        return (self.key_of(doc), *values, dumps(doc))
 
 
 def dumps(doc: Any) -> str:
@@ -97,9 +99,18 @@ class RecordStore:
     def find(self, c: Collection, where: str = "", params: Params = (), *, order: str = "seq",
              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Documents matching an SQL condition on the collection's columns, in ``order``."""
+        return [r[-1] for r in self.find_rows(c, where, params, order=order, limit=limit, offset=offset)]
+
+    def find_rows(self, c: Collection, where: str = "", params: Params = (), *, columns: Sequence[str] = (),
+                  order: str = "seq", limit: int | None = None, offset: int = 0, with_doc: bool = True
+                  ) -> list[tuple[Any, ...]]:
+        """``(*columns, doc)`` per matching record (``doc`` left out unless ``with_doc``)."""
         paging = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        rows = self._rows(f"SELECT doc FROM {c.table}{_where(where)} ORDER BY {order}{paging}", params)
-        return [json.loads(r[0]) for r in rows]
+        names = ", ".join((*columns, "doc") if with_doc else columns)
+        rows = self._rows(f"SELECT {names} FROM {c.table}{_where(where)} ORDER BY {order}{paging}", params)
+        if not with_doc:
+            return [tuple(r) for r in rows]
+        return [(*r[:-1], json.loads(r[-1])) for r in rows]
 
     def count(self, c: Collection, where: str = "", params: Params = ()) -> int:
         return int(self._rows(f"SELECT COUNT(*) FROM {c.table}{_where(where)}", params)[0][0])
@@ -107,18 +118,21 @@ class RecordStore:
     def exists(self, c: Collection, where: str, params: Params = ()) -> bool:
         return bool(self._rows(f"SELECT 1 FROM {c.table} WHERE {where} LIMIT 1", params))
 
-    def insert(self, c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
+    def insert(self, c: Collection, doc: dict[str, Any], **columns: Any) -> dict[str, Any]:
+        """Add a record (an existing key is an error); ``columns`` gives column values the document lacks."""
         names = ", ".join((c.key_column, *c.columns, "doc"))
         marks = ", ".join("?" * (len(c.columns) + 2))
-        self._rows(f"INSERT INTO {c.table} ({names}) VALUES ({marks})", c.row(doc))
+        self._rows(f"INSERT INTO {c.table} ({names}) VALUES ({marks})", c.row(doc, columns))
         return doc
 
-    def put(self, c: Collection, doc: dict[str, Any]) -> dict[str, Any]:
-        """Insert, or replace the record with the same key (keeping its place in ``seq`` order)."""
+    def put(self, c: Collection, doc: dict[str, Any], **columns: Any) -> dict[str, Any]:
+        """Insert, or replace the record with the same key (keeping its place in ``seq`` order); a column the
+        document does not hold and ``columns`` does not give keeps its value."""
         names = (c.key_column, *c.columns, "doc")
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:] if n in columns or n not in c.columns
+                            or c.columns[n] in doc)
         self._rows(f"INSERT INTO {c.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-                   f"ON CONFLICT ({c.key_column}) DO UPDATE SET {updates}", c.row(doc))
+                   f"ON CONFLICT ({c.key_column}) DO UPDATE SET {updates}", c.row(doc, columns))
         return doc
 
     def delete(self, c: Collection, key: str) -> bool:
@@ -139,9 +153,8 @@ class RecordStore:
               ) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
         """Keyset paging: up to ``limit`` ``(seq, doc)`` after ``seq``, and whether more follow."""
         cond = f"seq > ?{' AND ' + where if where else ''}"
-        rows = self._rows(f"SELECT seq, doc FROM {c.table} WHERE {cond} ORDER BY seq LIMIT ?",
-                          (seq, *params, limit + 1))
-        return [(r[0], json.loads(r[1])) for r in rows[:limit]], len(rows) > limit
+        rows = self.find_rows(c, cond, (seq, *params), columns=("seq",), limit=limit + 1)
+        return [(r[0], r[1]) for r in rows[:limit]], len(rows) > limit
 
 
 # -- idempotency ---------------------------------------------------------------------------------------------
