@@ -98,14 +98,23 @@ def check_object(problems: Problems, prefix: str, value: Any, allowed: Iterable[
     return value
 
 
+def check_array(problems: Problems, field: str, value: Any, *, none_ok: bool = False, what: str = "an array"
+                ) -> list[Any]:
+    """``value`` if it is an array; else a problem (``must be <what>, got <type>``) and an empty list.
+    ``None`` is an empty array if ``none_ok``."""
+    if value is None and none_ok:
+        return []
+    if not isinstance(value, list):
+        problems.add(field, f"must be {what}, got {problems.type_of(value)}")
+        return []
+    return value
+
+
 def object_items(problems: Problems, field: str, value: Any) -> list[tuple[str, dict[str, Any]]]:
     """The entries of an array-of-objects field with their paths (``variants[2]``); anything else is reported
     and left out."""
-    if not isinstance(value, list):
-        problems.add(field, f"must be an array, got {problems.type_of(value)}")
-        return []
     out = []
-    for i, entry in enumerate(value):
+    for i, entry in enumerate(check_array(problems, field, value)):
         if isinstance(entry, dict):
             out.append((f"{field}[{i}]", entry))
         else:

@@ -12,6 +12,7 @@ from connector.sandbox.validation import (
     MAX_INT,
     Problems,
     Rejected,
+    check_array,
     check_integer,
     check_string,
     check_unknown,
@@ -34,12 +35,7 @@ def _body_object(problems: Problems, body: Any) -> dict[str, Any]:
 
 
 def check_images(problems: Problems, value: Any) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        problems.add("images", f"must be an array of URLs, got {problems.type_of(value)}")
-        return
-    for i, url in enumerate(value):
+    for i, url in enumerate(check_array(problems, "images", value, none_ok=True, what="an array of URLs")):
         if not isinstance(url, str) or not _URL.fullmatch(url):
             problems.add(f"images[{i}]", "must be an http(s) URL string")
 
@@ -74,15 +70,11 @@ def check_unique_labels(problems: Problems, field: str, entries: list[Any]) -> N
 
 
 def check_variants(problems: Problems, value: Any, *, unique_labels: bool = True) -> None:
-    if value is None:
-        return
-    if not isinstance(value, list):
-        problems.add("variants", f"must be an array, got {problems.type_of(value)}")
-        return
-    for i, variant in enumerate(value):
+    variants = check_array(problems, "variants", value, none_ok=True)
+    for i, variant in enumerate(variants):
         check_variant(problems, f"variants[{i}]", variant)
     if unique_labels:
-        check_unique_labels(problems, "variants", value)
+        check_unique_labels(problems, "variants", variants)
 
 
 def check_product(body: Any, *, partial: bool, unique_labels: bool = True) -> dict[str, Any]:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from connector.marketplaces.elryan.errors import VALIDATION
-from connector.sandbox.validation import Problems, check_boolean, check_number, check_object, check_string
+from connector.sandbox.validation import (
+    Problems,
+    check_array,
+    check_boolean,
+    check_number,
+    check_object,
+    check_string,
+)
 
 ENTITY_FIELDS = {
     "category": ("parent_id", "name", "remote_id", "remote_parent_id", "is_active"),
@@ -55,10 +62,7 @@ def non_empty_array(p: Problems, body: dict[str, Any], name: str) -> list[Any]:
 
 
 def check_translations(p: Problems, value: Any, field: str, *, with_description: bool) -> None:
-    if not isinstance(value, list):
-        p.add(field, f"must be an array, got {p.type_of(value)}")
-        return
-    for i, tr in enumerate(value):
+    for i, tr in enumerate(check_array(p, field, value)):
         allowed = ("language", "name", "description") if with_description else ("language", "name")
         tr = check_object(p, f"{field}[{i}].", tr, allowed)
         text(p, tr, "language", f"{field}[{i}].", required=True)
@@ -92,12 +96,8 @@ def check_variant(p: Problems, variant: Any, prefix: str, *, new: bool, in_produ
         text(p, supplier, "remote_id", prefix + "supplier.", required=True)
     if variant.get("translations") is not None or "translations" in required:
         check_translations(p, variant.get("translations"), prefix + "translations", with_description=True)
-    attributes = variant.get("attributes")
-    if attributes is None and "attributes" not in required:
-        return
-    if not isinstance(attributes, list):
-        p.add(prefix + "attributes", f"must be an array, got {p.type_of(attributes)}")
-        return
+    attributes = check_array(p, prefix + "attributes", variant.get("attributes"),
+                             none_ok="attributes" not in required)
     for j, attr in enumerate(attributes):
         where = f"{prefix}attributes[{j}]."
         names = ("name", "value", "remote_attribute_id", "remote_attribute_value_id")
