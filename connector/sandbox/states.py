@@ -35,12 +35,12 @@ class StatusMachine:
     def is_final(self, state: str) -> bool:
         return state in self.states and not self.targets(state)
 
-    def allows(self, current: str, target: str) -> bool:
-        if target not in self.states:
+    def allows(self, current: str | None, target: str) -> bool:
+        if target not in self.states or current is None:
             return False
         return (self.same_state_ok and current == target) or target in self.targets(current)
 
-    def check(self, current: str, target: str, subject: str = "the record") -> None:
+    def check(self, current: str | None, target: str, subject: str = "the record") -> None:
         """Nothing if the move is allowed, else ``Rejected`` with this machine's code and message."""
         if not self.allows(current, target):
             raise Rejected(self.code, self.refusal.format(subject=subject, current=current, target=target))
