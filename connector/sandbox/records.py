@@ -15,8 +15,8 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,12 +54,19 @@ class Collection:
 
     def row(self, doc: dict[str, Any], extra: dict[str, Any]) -> tuple[Any, ...]:
         """The key, the columns (from ``extra`` if given there, else from the document) and the document."""
-        values = (extra[c] if c in extra else doc.get(f) for c, f in self.columns.items())
-        return (self.key_of(doc), *values, dumps(doc))
+        if extra:
+            return (self.key_of(doc), *[extra[c] if c in extra else doc.get(f) for c, f in self.columns.items()],
+                    dumps(doc))
+        return (self.key_of(doc), *[doc.get(f) for f in self.columns.values()], dumps(doc))
 
 
 def dumps(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def snapshot(doc: Any) -> Any:
+    """A deep copy of a JSON document (faster than ``copy.deepcopy`` for plain JSON values)."""
+    return json.loads(dumps(doc))
 
 
 def _where(where: str) -> str:
@@ -79,22 +86,22 @@ class RecordStore:
         with self.store.lock:
             self.store.conn.executescript(c.ddl())
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.store.transaction():
-            yield
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One transaction over every collection (nested calls join the outer one)."""
+        return self.store.transaction()
 
     def _rows(self, sql: str, params: Params = ()) -> list[Any]:
-        with self.store.transaction() as conn:
-            return conn.execute(sql, tuple(params)).fetchall()
+        # One statement is atomic on its own (autocommit); inside a ``transaction`` the lock is already ours.
+        with self.store.lock:
+            return self.store.conn.execute(sql, tuple(params)).fetchall()
 
     def get(self, c: Collection, key: str) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT doc FROM {c.table} WHERE {c.key_column} = ?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
     def first(self, c: Collection, where: str, params: Params = ()) -> dict[str, Any] | None:
-        docs = self.find(c, where, params, limit=1)
-        return docs[0] if docs else None
+        rows = self._rows(f"SELECT doc FROM {c.table} WHERE {where} ORDER BY seq LIMIT 1", params)
+        return json.loads(rows[0][0]) if rows else None
 
     def find(self, c: Collection, where: str = "", params: Params = (), *, order: str = "seq",
              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
@@ -135,9 +142,21 @@ class RecordStore:
                    f"ON CONFLICT ({c.key_column}) DO UPDATE SET {updates}", c.row(doc, columns))
         return doc
 
+    def update(self, c: Collection, doc: dict[str, Any], **columns: Any) -> dict[str, Any]:
+        """Rewrite a record that exists (cheaper than ``put``); ``KeyError`` if it does not."""
+        names = [n for n in c.columns if n in columns or c.columns[n] in doc]
+        values = [columns[n] if n in columns else doc.get(c.columns[n]) for n in names]
+        sets = "".join(f"{n} = ?, " for n in names)
+        with self.store.lock:
+            cur = self.store.conn.execute(f"UPDATE {c.table} SET {sets}doc = ? WHERE {c.key_column} = ?",
+                                          (*values, dumps(doc), c.key_of(doc)))
+        if cur.rowcount == 0:
+            raise KeyError(c.key_of(doc))
+        return doc
+
     def delete(self, c: Collection, key: str) -> bool:
-        with self.store.transaction() as conn:
-            return conn.execute(f"DELETE FROM {c.table} WHERE {c.key_column} = ?", (key,)).rowcount > 0
+        with self.store.lock:
+            return self.store.conn.execute(f"DELETE FROM {c.table} WHERE {c.key_column} = ?", (key,)).rowcount > 0
 
     def clear(self, c: Collection) -> None:
         self._rows(f"DELETE FROM {c.table}")

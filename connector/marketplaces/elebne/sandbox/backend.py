@@ -6,10 +6,9 @@ routes give them their HTTP status and envelope.  Request bodies arrive already 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from connector.sandbox.records import Collection, RecordStore, object_id
+from connector.sandbox.records import Collection, RecordStore, object_id, snapshot
 from connector.sandbox.store import utc_now_iso
 from connector.sandbox.validation import MAX_INT, Rejected
 
@@ -131,7 +130,7 @@ class ElebneBackend:
         """Write ``doc`` back if it changed (bumping ``updatedAt``); returns it."""
         if doc != before:
             doc["updatedAt"] = utc_now_iso()
-            self.records.put(PRODUCTS, doc)
+            self.records.update(PRODUCTS, doc)
         return doc
 
     def create(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +139,7 @@ class ElebneBackend:
     def update(self, ref: str, fields: dict[str, Any]) -> dict[str, Any]:
         with self.records.transaction():
             doc = self.get(ref)
-            before = copy.deepcopy(doc)
+            before = snapshot(doc)
             if "externalId" in fields:
                 self._refuse_taken(fields["externalId"], other_than=doc["id"])
             apply_fields(doc, {k: v for k, v in fields.items() if k != "variants"})
@@ -151,7 +150,7 @@ class ElebneBackend:
         """Absolute quantities for the product and/or variants by label; all or nothing."""
         with self.records.transaction():
             doc = self.get(ref)
-            before = copy.deepcopy(doc)
+            before = snapshot(doc)
             targets = [(resolve_variant(doc, v["label"]), v["quantity"]) for v in body.get("variants", [])]
             if "quantity" in body:
                 doc["quantity"] = body["quantity"]
@@ -165,7 +164,7 @@ class ElebneBackend:
         doc = self.records.first(PRODUCTS, "external_id = ?", (item["externalId"],))
         if doc is None:
             raise Rejected("PRODUCT_NOT_FOUND", "Product not found")
-        before = copy.deepcopy(doc)
+        before = snapshot(doc)
         targets = [(resolve_variant(doc, entry["label"]), entry_mode, entry) for entry_mode, entry in variant_entries]
         updates = [(variant, new_quantity(variant["quantity"], entry_mode, entry))
                    for variant, entry_mode, entry in targets]
