@@ -30,13 +30,14 @@ class Collection:
     """One table of documents.
 
     ``key`` is the document field (or fields, joined) that identifies a record, stored in ``key_column``;
-    ``columns`` maps a column to the document field copied into it; ``unique`` and ``indexes`` name columns.
+    ``columns`` maps a column to the document field copied into it (``None``: no field, the caller gives the
+    value on insert and later writes keep it); ``unique`` and ``indexes`` name columns.
     """
 
     table: str
     key: str | tuple[str, ...] = "id"
     key_column: str = "id"
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | None] = field(default_factory=dict)
     unique: tuple[str, ...] = ()
     indexes: tuple[str, ...] = ()
 
@@ -52,12 +53,18 @@ class Collection:
         return (f"CREATE TABLE IF NOT EXISTS {self.table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                 f"{self.key_column} TEXT NOT NULL UNIQUE{cols}, doc TEXT NOT NULL);\n{indexes}")
 
+    def holds(self, column: str, doc: dict[str, Any], extra: dict[str, Any]) -> bool:
+        """Whether a write of ``doc`` (with ``extra`` column values) says what ``column`` holds."""
+        field = self.columns[column]
+        return column in extra or (field is not None and field in doc)
+
+    def value(self, column: str, doc: dict[str, Any], extra: dict[str, Any]) -> Any:
+        field = self.columns[column]
+        return extra[column] if column in extra else None if field is None else doc.get(field)
+
     def row(self, doc: dict[str, Any], extra: dict[str, Any]) -> tuple[Any, ...]:
         """The key, the columns (from ``extra`` if given there, else from the document) and the document."""
-        if extra:
-            return (self.key_of(doc), *[extra[c] if c in extra else doc.get(f) for c, f in self.columns.items()],
-                    dumps(doc))
-        return (self.key_of(doc), *[doc.get(f) for f in self.columns.values()], dumps(doc))
+        return (self.key_of(doc), *[self.value(c, doc, extra) for c in self.columns], dumps(doc))
 
 
 def dumps(doc: Any) -> str:
@@ -136,16 +143,15 @@ class RecordStore:
         """Insert, or replace the record with the same key (keeping its place in ``seq`` order); a column the
         document does not hold and ``columns`` does not give keeps its value."""
         names = (c.key_column, *c.columns, "doc")
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:] if n in columns or n not in c.columns
-                            or c.columns[n] in doc)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:] if n == "doc" or c.holds(n, doc, columns))
         self._rows(f"INSERT INTO {c.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                    f"ON CONFLICT ({c.key_column}) DO UPDATE SET {updates}", c.row(doc, columns))
         return doc
 
     def update(self, c: Collection, doc: dict[str, Any], **columns: Any) -> dict[str, Any]:
         """Rewrite a record that exists (cheaper than ``put``); ``KeyError`` if it does not."""
-        names = [n for n in c.columns if n in columns or c.columns[n] in doc]
-        values = [columns[n] if n in columns else doc.get(c.columns[n]) for n in names]
+        names = [n for n in c.columns if c.holds(n, doc, columns)]
+        values = [c.value(n, doc, columns) for n in names]
         sets = "".join(f"{n} = ?, " for n in names)
         with self.store.lock:
             cur = self.store.conn.execute(f"UPDATE {c.table} SET {sets}doc = ? WHERE {c.key_column} = ?",

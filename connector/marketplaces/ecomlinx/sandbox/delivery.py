@@ -31,12 +31,11 @@ def sign(secret: str, body: bytes) -> str:
 class Deliverer:
     """POSTs events to the backend's active webhooks subscribed to them."""
 
-    def __init__(self, backend: EcomLinxBackend | None = None) -> None:
+    def __init__(self, backend: EcomLinxBackend) -> None:
         self.backend = backend
 
     def emit(self, event: str, data: dict[str, Any], times: int = 1) -> list[dict[str, Any]]:
         """POST the event to every active webhook subscribed to it (the same body ``times`` times)."""
-        assert self.backend is not None
         body = json.dumps({"event": event, "created_at": now_iso(), "data": data}, separators=(",", ":")).encode()
         out = []
         for hook in self.backend.webhooks():
@@ -47,7 +46,6 @@ class Deliverer:
         return out
 
     def _deliver(self, hook: dict[str, Any], event: str, body: bytes) -> dict[str, Any]:
-        assert self.backend is not None
         secret = hook.get("secret")
         headers = {"Content-Type": "application/json", "User-Agent": "EcomLinx-Webhooks/sandbox"}
         if secret:

@@ -139,9 +139,8 @@ class EcomLinxSandbox(SandboxServer):
         else:
             self.keys = {k: "pro" if k == PRO_KEY else "scale" for k in keys}
         super().__init__(**kwargs)
-        self.deliverer = Deliverer()
-        self.backend = EcomLinxBackend(RecordStore(self.store), self.deliverer.emit)
-        self.deliverer.backend = self.backend
+        self.backend = EcomLinxBackend(RecordStore(self.store), notify=self.emit)
+        self.deliverer = Deliverer(self.backend)
         for method, path, handler in (("POST", "/webhooks/emit", self._admin_emit),
                                       ("GET", "/webhooks/deliveries", self._admin_deliveries)):
             self._admin_routes.append(Route(method, re.compile(re.escape(ADMIN_PREFIX + path)), handler))

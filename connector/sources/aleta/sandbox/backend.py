@@ -23,7 +23,7 @@ PRODUCTS = Collection("aleta_products", columns={"vendor": "vendor", "status": "
 #: a variant's document is the API's own; which product it belongs to, and where, live in columns only (no
 #: document field: given on insert, kept on later writes).
 VARIANTS = Collection("aleta_variants", key="sku", key_column="sku", indexes=("product_id",),
-                      columns={"product_id": "", "position": "", "inventory_item_id": "inventory_item_id"})
+                      columns={"product_id": None, "position": None, "inventory_item_id": "inventory_item_id"})
 STOCK = Collection("aleta_stock", key=("inventory_item_id", "location_id"), indexes=("inventory_item_id",),
                    columns={name: name for name in ("inventory_item_id", "location_id", *QUANTITIES)})
 
