@@ -1,7 +1,9 @@
-"""Rate limits as marketplaces document them: N per IP per window (sliding) and M per API key per day.
+"""Rate limits as marketplaces document them: sliding windows (N per second, per minute...) and M per day.
 
-Limits are per *operation class* (``read``, ``write``, ...): the sandbox decides which class a route
-belongs to.  A refused request is not counted.  Days are UTC calendar days.
+Limits are per *operation class* (``read``, ``write``, ...; or a plan, when a marketplace limits a key by its
+plan): the sandbox decides which class a request belongs to.  Windows count per client IP (Elebne) or per API
+key (EcomLinx), as the limiter is told; days count per API key and are UTC calendar days.  A refused request
+is not counted.
 """
 
 from __future__ import annotations
@@ -13,17 +15,28 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` requests in any ``seconds`` (sliding)."""
+
+    limit: int
+    seconds: float
 
 
 @dataclass(frozen=True)
 class Limit:
-    """``per_window`` requests per client IP per window, ``per_day`` per API key per UTC day.
+    """``per_window`` requests per window of the limiter's ``window_seconds``, ``per_day`` per API key per UTC
+    day, and any further ``windows`` of their own lengths (EcomLinx: per second beside per minute).
 
     ``None`` means unlimited.
     """
 
     per_window: int | None
     per_day: int | None
+    windows: tuple[Window, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,50 +60,64 @@ def _utc_now() -> datetime:
 class RateLimiter:
     """Thread-safe sliding-window and per-day counters.
 
-    ``clock`` (monotonic seconds) drives the sliding window; ``now`` (an aware UTC datetime) drives the day
-    counters.  Both are injectable so tests need not sleep.
+    ``clock`` (monotonic seconds) drives the sliding windows; ``now`` (an aware UTC datetime) drives the day
+    counters.  Both are injectable so tests need not sleep.  ``windows_per`` says who a window counts: the
+    client IP or the API key.  ``refused`` counts the refusals since the last reset.
     """
 
     def __init__(self, limits: Mapping[str, Limit | tuple[int | None, int | None]], *,
                  window_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = _utc_now) -> None:
+                 now: Callable[[], datetime] = _utc_now, windows_per: Literal["ip", "key"] = "ip") -> None:
         if window_seconds <= 0:
             raise ValueError("window_seconds must be positive")
         self.limits = {name: lim if isinstance(lim, Limit) else Limit(*lim) for name, lim in limits.items()}
         self.window_seconds = window_seconds
+        self.windows_per = windows_per
         self._clock = clock
         self._now = now
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._days: dict[tuple[str, str], tuple[str, int]] = {}
+        self.refused = 0
 
     def acquire(self, op_class: str | None, ip: str, key: str) -> Refusal | None:
         """Count one request, or return a ``Refusal`` (and count nothing) if a limit is reached."""
         limit = self.limits.get(op_class or "")
         if limit is None:
             return None
+        windows = self._windows_of(limit)
+        horizon = max((w.seconds for w in windows), default=0.0)
         with self._lock:
-            window = self._windows.setdefault((op_class or "", ip), deque())
+            seen = self._windows.setdefault((op_class or "", ip if self.windows_per == "ip" else key), deque())
             now = self._clock()
-            while window and window[0] <= now - self.window_seconds:
-                window.popleft()
+            while seen and seen[0] <= now - horizon:
+                seen.popleft()
             today = self._now().date().isoformat()
             day, used = self._days.get((op_class or "", key), (today, 0))
             if day != today:
                 used = 0
-            refusal = self._refusal(limit, window, now, used)
+            refusal = self._refusal(limit, windows, horizon, seen, now, used)
             if refusal is None:
-                window.append(now)
+                seen.append(now)
                 self._days[(op_class or "", key)] = (today, used + 1)
+            else:
+                self.refused += 1
             return refusal
 
-    def _refusal(self, limit: Limit, window: deque[float], now: float, used_today: int) -> Refusal | None:
+    def _windows_of(self, limit: Limit) -> list[Window]:
+        first = [] if limit.per_window is None else [Window(limit.per_window, self.window_seconds)]
+        return first + list(limit.windows)
+
+    def _refusal(self, limit: Limit, windows: list[Window], horizon: float, seen: deque[float], now: float,
+                 used_today: int) -> Refusal | None:
         refusals = []
-        if limit.per_window is not None and len(window) >= limit.per_window:
-            # The window frees when the oldest counted request leaves it (the one `per_window` back).
-            oldest = window[-limit.per_window] if limit.per_window else now
-            wait = oldest + self.window_seconds - now
-            refusals.append(Refusal(max(1, math.ceil(wait)), "window", limit.per_window))
+        for window in windows:
+            recent = seen if window.seconds >= horizon else [t for t in seen if t > now - window.seconds]
+            if len(recent) >= window.limit:
+                # The window frees when the oldest counted request leaves it (the one `limit` back).
+                oldest = recent[-window.limit] if window.limit else now
+                wait = oldest + window.seconds - now
+                refusals.append(Refusal(max(1, math.ceil(wait)), "window", window.limit))
         if limit.per_day is not None and used_today >= limit.per_day:
             refusals.append(Refusal(self._seconds_to_midnight(), "day", limit.per_day))
         return max(refusals, key=lambda r: r.retry_after) if refusals else None
@@ -114,3 +141,4 @@ class RateLimiter:
         with self._lock:
             self._windows.clear()
             self._days.clear()
+            self.refused = 0

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from connector.sandbox.ratelimit import RateLimiter, Refusal
 from connector.sandbox.store import SandboxStore
+from connector.sandbox.validation import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
+
+    def bearer(self) -> str | None:
+        """The token of ``Authorization: Bearer <token>``, or ``None``."""
+        scheme, _, token = (self.header("Authorization") or "").strip().partition(" ")
+        token = token.strip()
+        return token if scheme.lower() == "bearer" and token else None
 
     def json(self) -> Any:
         """The body parsed as JSON; raises ``InvalidJSONError`` (NaN and Infinity are not JSON)."""
@@ -406,6 +413,10 @@ class SandboxServer:
     def invalid_json_response(self, request: Request, error: InvalidJSONError) -> Response:
         return self.error_response(400, "INVALID_JSON", str(error))
 
+    def rejected_response(self, rejected: Rejected) -> Response:
+        """How this marketplace words a refusal raised by its backend or its checks (its envelope)."""
+        return self.error_response(400, str(rejected.code), rejected.first())
+
     def rate_limited_response(self, request: Request, refusal: Refusal) -> Response:
         scope = "per-IP window" if refusal.scope == "window" else "per-key daily"
         return self.error_response(429, "RATE_LIMITED",
@@ -475,6 +486,8 @@ class SandboxServer:
             return self.before_handle(request, route) or route.handler(request)
         except HTTPError as exc:
             return exc.response
+        except Rejected as exc:
+            return self.rejected_response(exc)
         except InvalidJSONError as exc:
             return self.invalid_json_response(request, exc)
         except Exception:
