@@ -147,7 +147,8 @@ class RunProgress:
     """Progress of a push on stderr, called as the runner's progress factory (``progress(total)`` returns
     ``advance(n)``) and told of the HTTP layer's waits (``waiting``, an ``on_wait`` hook).
 
-    On a terminal: a bar (runs of at least 50 operations) that says when it waits for the rate limit.
+    On a terminal: a bar (runs of at least 50 operations) that says when it waits for the rate limit (shorter
+    runs: a line when a long wait starts).
     Otherwise: lines, at the start and the end and at least every ``interval`` seconds while things happen,
     and whenever a wait starts that long enough to matter ("waiting for the rate limit until 21:55:03 UTC").
     """
@@ -190,8 +191,8 @@ class RunProgress:
         text = f"waiting for {what} until {until.astimezone(UTC):%H:%M:%S} UTC ({seconds:.0f} s)"
         if self._bar is not None:
             self._bar.update(self._task, status=text)
-        elif not self.terminal and (seconds >= self.interval or self.clock() - self.last >= self.interval):
-            self._line(text)
+        elif seconds >= self.interval or (not self.terminal and self.clock() - self.last >= self.interval):
+            self._line(text)  # on a terminal without a bar (a short run): only a long wait is said
 
     def _line(self, extra: str = "") -> None:
         self.last = self.clock()

@@ -119,6 +119,17 @@ def test_on_a_terminal_the_bar_says_when_it_waits() -> None:
     assert progress._bar is None
 
 
+def test_on_a_terminal_a_short_run_without_a_bar_says_only_long_waits() -> None:
+    lines: list[str] = []
+    progress = RunProgress(terminal=True, interval=30, clock=FakeClock(), write=lines.append)
+    advance = progress(3)
+    progress.waiting(2, datetime(2026, 12, 1, 8, 0, 2, tzinfo=UTC), "rate limit")
+    advance(1)
+    assert lines == []
+    progress.waiting(45, datetime(2026, 12, 1, 8, 0, 47, tzinfo=UTC), "rate limit")
+    assert lines == ["progress: 1/3 operation(s) done; waiting for the rate limit until 08:00:47 UTC (45 s)"]
+
+
 def test_the_budget_and_the_http_layer_say_before_they_wait(elebne_sandbox: SandboxHandle) -> None:
     clock = [0.0]
     told: list[tuple[float, datetime, str]] = []
