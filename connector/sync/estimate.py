@@ -89,7 +89,8 @@ def estimate_push(title: str, calls: Mapping[str, int] | None, limits: Mapping[s
         text = (f"this push needs {days} days under {title}'s documented daily limits: '{worst.op_class}' allows "
                 f"{limit.per_day:,} calls a day ({'' if left is None else f'{left:,} left today, '}"
                 f"{worst.calls:,} needed); each run stops when the day's budget is spent (exit 3) and the next "
-                f"run carries on ({shown})")
+                f"run carries on" + (f"; each day's share takes at least {duration(seconds)}" if seconds else "")
+                + f" ({shown})")
     elif seconds > 0:
         bound = "window"
         text = f"this push takes at least {duration(seconds)} under {title}'s documented limits ({shown})"
