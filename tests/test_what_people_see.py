@@ -294,6 +294,11 @@ def test_a_stop_ends_a_budget_wait_and_the_next_call_is_deferred() -> None:
         budget.acquire("write")
     assert budget.counter.used_today("write", budget._day()) == 1  # nothing taken for the stopped call
     stop.sleep(3600)  # returns at once once a stop was asked for
+    http = HttpClient("http://127.0.0.1:9", sleep=lambda s: pytest.fail("no pause after a stop"))
+    http.stop = stop
+    with pytest.raises(StopRequested):
+        http.request("GET", "/anything", op_class="read")  # nothing new goes out
+    assert http.stats.total == 0
 
 
 def test_sigterm_ends_a_real_run_like_a_budget_stop_and_the_next_run_finishes_without_duplicates(
