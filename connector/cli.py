@@ -6,8 +6,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-max", type=int, help="never list more than this")
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
     s.add_argument("--full", action="store_true", help="read everything, not only what changed since the last run")
-    s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    s.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
+                   help="without a terminal, a progress line at least this often (default 30)")
 
     e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
     e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
@@ -150,11 +155,12 @@ def _issue_dict(issue: Any) -> dict[str, Any]:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from connector.config import default_state_dir, load_profile, load_secret, make_stock_policy
-    from connector.console import out, print_plan, print_summary, progress_factory
+    from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
+    from connector.http.stop import StopSignal
     from connector.marketplaces.registry import get_plugin
     from connector.sources.registry import read_source
-    from connector.sync.profile import run_profile
+    from connector.sync.profile import KEEP_REPORTS, run_profile
     from connector.sync.runner import SyncOptions, SyncOutcome
     from connector.sync.state import StateStore
 
@@ -186,6 +192,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         label = str(args.source)
         state_path = args.state or default_state_dir() / "default.sqlite"
 
+    progress = progress_factory(not args.no_progress, args.progress_every)
+    stop = StopSignal()
+
     def target_options(target: str) -> SyncOptions:
         plugin = get_plugin(target)
         tconf = profile.targets[target] if profile else None
@@ -197,7 +206,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
             base_url=args.base_url or (tconf.base_url if tconf else None),
             account=args.account or (tconf.account if tconf else None),
             mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
-            stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
+            stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
+            on_wait=progress.waiting if progress else None, stop=stop,
+            announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"))
 
     def show(outcome: SyncOutcome, report_path: Path) -> None:
         if args.dry_run and outcome.plan is not None:
@@ -205,13 +216,32 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print_summary(outcome.report)
         out.print(f"report: {report_path}")
 
-    with StateStore.open(state_path) as state:
+    with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         source = read_source(source_config, state, full=args.full, currency=args.currency)
         result = run_profile(source, [target_options(t) for t in targets], state, report_to=args.report,
-                             progress=progress_factory(not args.no_progress), on_outcome=show)
+                             progress=progress, on_outcome=show,
+                             keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
     return result.exit_code
+
+
+@contextmanager
+def _stop_on_sigterm(stop: Any) -> Iterator[None]:
+    """While syncing, SIGTERM ends the run like a spent budget: the request in flight finishes, the rest is
+    deferred, the state is saved, the summary printed and the report written (exit 3)."""
+    def handler(_signum: int, _frame: Any) -> None:
+        stop.set("SIGTERM received")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding application): its own signals stay its own
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _source_config(source: str, currency: str) -> dict[str, Any]:

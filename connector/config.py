@@ -78,6 +78,7 @@ class Profile:
     state: Path
     stock: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    reports_keep: int = 100  # `reports: {keep: N}`: the newest N reports are kept beside the state file
 
     def stock_policy(self, target: str) -> StockPolicy:
         return make_stock_policy({**self.stock, **self.targets[target].stock})
@@ -147,7 +148,7 @@ def load_profile(path: str | Path) -> Profile:
     if state and not state_path.is_absolute():
         state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
-                      path=path)
+                      path=path, reports_keep=_reports_keep(path, data.get("reports")))
     for t in targets:
         profile.stock_policy(t)  # validate early
     return profile
@@ -167,6 +168,13 @@ def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:
             yield from _secret_values(value, f"{where}[{i}]")
     elif isinstance(obj, str) and (kind := secret_kind(obj)):
         yield where or "the profile", kind
+
+
+def _reports_keep(path: Path, reports: Any) -> int:
+    keep = (reports or {}).get("keep", 100) if isinstance(reports, dict) or reports is None else None
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ConfigError(f"profile {path}: 'reports' must be like `reports: {{keep: 50}}` (a whole number >= 1)")
+    return keep
 
 
 def _contains_key(obj: Any, key: str) -> bool:

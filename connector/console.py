@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,7 +25,7 @@ EXIT_MEANING = {
     EXIT_OK: "everything pushed or unchanged",
     EXIT_FAILED: "some rows failed or were skipped: see the report",
     EXIT_USAGE: "nothing was sent: fix the command, configuration or file",
-    EXIT_PARTIAL: "daily budget spent: state saved, the next run carries on",
+    EXIT_PARTIAL: "daily budget spent or run stopped: state saved, the next run carries on",
     EXIT_UNREACHABLE: "the marketplace could not be reached or refused the credentials",
     EXIT_LOCKED: "another run holds the state file",
 }
@@ -92,6 +95,9 @@ def print_summary(report: RunReport) -> None:
         per_class = ", ".join(f"{k} {v}" for k, v in sorted(http.get("requests", {}).items())) or "none"
         out.print(f"HTTP requests: {http.get('total_requests', 0)} ({per_class}); retries {http.get('retries', 0)}, "
                   f"429 answers {http.get('throttled_429', 0)}, waited {http.get('waited_seconds', 0)}s")
+    out.print(product_line(report))
+    if report.estimate and report.dry_run:
+        out.print(f"estimate: {escape(report.estimate['text'])}")
     bad = [r for r in report.rows if r.status in (FAILED, SKIPPED)]
     for r in bad[:25]:
         where = f"{r.sheet} row {r.row}" if r.row else (r.sheet or "")
@@ -103,29 +109,98 @@ def print_summary(report: RunReport) -> None:
         out.print(f"note: {escape(note)}")
     if report.unreachable:
         out.print(f"[red]marketplace unreachable:[/] {escape(report.unreachable)}")
+    print_warnings(report)
     out.print(f"exit code {report.exit_code}: {EXIT_MEANING.get(report.exit_code, '')}")
 
 
-def progress_factory(enabled: bool) -> Callable[[int], Callable[[int], None]] | None:
-    """A progress bar on stderr for long runs (a terminal and at least 50 operations)."""
-    if not enabled or not sys.stderr.isatty():
+def product_line(report: RunReport) -> str:
+    """Products and SKUs per status, e.g. "products: 12 pushed (64 SKUs), 3 unchanged (9 SKUs)"."""
+    counts = report.product_counts
+    verbs = {"pushed": "to push" if report.dry_run else "pushed", "unchanged": "unchanged", "skipped": "skipped",
+             "failed": "failed"}
+    parts = [f"{c['products']} {verbs[status]} ({c['skus']} SKU{'' if c['skus'] == 1 else 's'})"
+             for status, c in counts.items() if c["products"] or c["skus"]]
+    return "products: " + (", ".join(parts) if parts else "none")
+
+
+WARNINGS_SHOWN = 5
+
+
+def print_warnings(report: RunReport) -> None:
+    """The run's warnings (the source's, and input issues of warning severity): how many, and the first few."""
+    warnings = list(report.warnings) + [
+        f"{i.get('sheet') or ''} row {i.get('row')}: {i.get('reason')}" if i.get("row") else str(i.get("reason"))
+        for i in report.issues if i.get("severity") == "warning"]
+    if not warnings:
+        return
+    out.print(f"[yellow]{len(warnings)} warning(s)[/]" + (":" if len(warnings) <= WARNINGS_SHOWN else
+                                                           f", the first {WARNINGS_SHOWN} (see the report for all):"))
+    for w in warnings[:WARNINGS_SHOWN]:
+        out.print(f"  [yellow]warning:[/] {escape(w)}")
+
+
+PROGRESS_INTERVAL = 30.0
+"""Seconds between progress lines when stderr is not a terminal (cron, a log file)."""
+
+
+class RunProgress:
+    """Progress of a push on stderr, called as the runner's progress factory (``progress(total)`` returns
+    ``advance(n)``) and told of the HTTP layer's waits (``waiting``, an ``on_wait`` hook).
+
+    On a terminal: a bar (runs of at least 50 operations) that says when it waits for the rate limit (shorter
+    runs: a line when a long wait starts).
+    Otherwise: lines, at the start and the end and at least every ``interval`` seconds while things happen,
+    and whenever a wait starts that long enough to matter ("waiting for the rate limit until 21:55:03 UTC").
+    """
+
+    def __init__(self, *, terminal: bool, interval: float = PROGRESS_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic, write: Callable[[str], None] | None = None) -> None:
+        self.terminal, self.interval, self.clock = terminal, interval, clock
+        self.write = write or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.total = self.done = 0
+        self.last = 0.0  # clock of the last line
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def __call__(self, total: int) -> Callable[[int], None]:
+        self.total, self.done = total, 0
+        if self.terminal:
+            if total >= 50:
+                self._bar = Progress(TextColumn("pushing"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), TextColumn("{task.fields[status]}"), console=err,
+                                     transient=True)
+                self._task = self._bar.add_task("push", total=total, status="")
+                self._bar.start()
+        elif total:
+            self._line()
+        return self.advance
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        finished = self.done >= self.total
+        if self._bar is not None:
+            self._bar.update(self._task, advance=n, status="")
+            if finished:
+                self._bar.stop()
+                self._bar = None
+        elif not self.terminal and (finished or self.clock() - self.last >= self.interval):
+            self._line()
+
+    def waiting(self, seconds: float, until: datetime, reason: str) -> None:
+        what = "the rate limit" if reason == "rate limit" else f"a {reason}"
+        text = f"waiting for {what} until {until.astimezone(UTC):%H:%M:%S} UTC ({seconds:.0f} s)"
+        if self._bar is not None:
+            self._bar.update(self._task, status=text)
+        elif seconds >= self.interval or (not self.terminal and self.clock() - self.last >= self.interval):
+            self._line(text)  # on a terminal without a bar (a short run): only a long wait is said
+
+    def _line(self, extra: str = "") -> None:
+        self.last = self.clock()
+        self.write(f"progress: {self.done}/{self.total} operation(s) done" + (f"; {extra}" if extra else ""))
+
+
+def progress_factory(enabled: bool, interval: float = PROGRESS_INTERVAL) -> RunProgress | None:
+    """A bar on a terminal, lines otherwise (``--no-progress``: nothing)."""
+    if not enabled:
         return None
-
-    def start(total: int) -> Callable[[int], None]:
-        if total < 50:
-            return lambda _n: None
-        bar = Progress(TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                       console=err, transient=True)
-        task = bar.add_task("push", total=total)
-        bar.start()
-        done = [0]
-
-        def advance(n: int) -> None:
-            done[0] += n
-            bar.update(task, advance=n)
-            if done[0] >= total:
-                bar.stop()
-
-        return advance
-
-    return start
+    return RunProgress(terminal=sys.stderr.isatty(), interval=interval)

@@ -13,10 +13,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from connector.errors import BudgetExhausted
+from connector.http.stop import StopSignal
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,15 @@ class MemoryCounter:
         self._calls[op_class] = [t for t in self._calls.get(op_class, ()) if t >= forget_before] + [at]
 
 
+WaitHook = Callable[[float, datetime, str], None]
+"""Told before the HTTP layer sleeps: (seconds, until when (UTC), why: "rate limit" or "retry")."""
+
+
+def notify_wait(hook: WaitHook | None, seconds: float, reason: str) -> None:
+    if hook is not None and seconds > 0:
+        hook(seconds, datetime.now(UTC) + timedelta(seconds=seconds), reason)
+
+
 WINDOW_MARGIN = 0.5
 """Seconds added to a window wait so that a call never lands on the marketplace's window edge."""
 
@@ -87,6 +97,8 @@ class Budget:
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.waited: dict[str, float] = {}
+        self.on_wait: WaitHook | None = None  # told before every window wait (progress lines, the bar)
+        self.stop: StopSignal | None = None  # a stop asked for during a window wait ends it: nothing is taken
 
     def remaining_today(self, op_class: str) -> int | None:
         limit = self.limits.get(op_class)
@@ -117,7 +129,10 @@ class Budget:
                         break
                     # a little past the edge: the marketplace's clock and window are not exactly ours
                     pause = window[0] + limit.window_seconds - now + WINDOW_MARGIN
+                    notify_wait(self.on_wait, pause, "rate limit")
                     self._sleep(pause)
+                    if self.stop is not None:
+                        self.stop.check()
                     waited += pause
                 window.append(self._clock())
                 self._note_call(op_class, limit)

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import requests
 
 from connector import __version__
-from connector.http.budget import Budget
+from connector.http.budget import Budget, WaitHook, notify_wait
+from connector.http.stop import StopSignal
 
 log = logging.getLogger("connector.http")
 
@@ -96,14 +97,20 @@ class HttpClient:
         self.budget = budget
         self._sleep = sleep
         self.stats = HttpStats()
+        self.on_wait: WaitHook | None = None  # told before a Retry-After / backoff pause
+        self.stop: StopSignal | None = None  # checked before every attempt (see ``connector.http.stop``)
 
     def close(self) -> None:
         self.session.close()
 
-    def _pause(self, seconds: float) -> None:
+    def _pause(self, seconds: float, reason: str = "retry") -> None:
         if seconds > 0:
             self.stats.waited_seconds += seconds
-            self._sleep(seconds)
+            notify_wait(self.on_wait, seconds, reason)
+            if self.stop is not None:
+                self.stop.sleep(seconds)
+            else:
+                self._sleep(seconds)
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff: uniform in [0.5, 1] × min(cap, base × 2^attempt)."""
@@ -130,6 +137,8 @@ class HttpClient:
         shown = urlsplit(url).path  # never the query string: it may carry an api_key
         attempt = 0
         while True:
+            if self.stop is not None:
+                self.stop.check()
             if self.budget is not None:
                 waited = self.budget.acquire(op_class)
                 self.stats.waited_seconds += waited
@@ -161,4 +170,4 @@ class HttpClient:
             wait = retry_after * random.uniform(1.0, 1.1) if retry_after is not None else self.backoff(attempt)
             log.info("%s %s -> %s, retrying in %.2fs", method, shown, resp.status_code, wait)
             resp.close()
-            self._pause(wait)
+            self._pause(wait, "rate limit" if resp.status_code == 429 else "retry")

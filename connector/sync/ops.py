@@ -100,6 +100,11 @@ class Adapter(PlanningAdapter, Protocol):
         """Marketplace-specific counts and notes for the run report (after a push)."""
         ...
 
+    def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int] | None:
+        """How many calls of each budget class (the plugin's ``limits`` keys) sending ``ops`` takes, batching
+        included: the time estimate of a dry run and of a long first sync.  None: the adapter cannot say."""
+        ...
+
 
 class AdapterBase:
     """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report."""
@@ -109,3 +114,6 @@ class AdapterBase:
 
     def report_extras(self) -> tuple[dict[str, int], list[str]]:
         return {}, []
+
+    def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int] | None:
+        return None

@@ -7,6 +7,8 @@ confirmed its push (Singer's rule: a bookmark moves after the write is confirmed
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,8 @@ from connector.sources.base import SourceResult
 from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
+
+log = logging.getLogger("connector.sync")
 
 # Which exit code wins when several targets ran: unreachable > failed > partial > ok (others rank as failed).
 _SEVERITY = {EXIT_OK: 0, EXIT_PARTIAL: 1, EXIT_FAILED: 2, EXIT_UNREACHABLE: 3}
@@ -39,6 +43,33 @@ def report_path(run_id: str, target: str, *, state_path: Path, requested: Path |
     return requested
 
 
+KEEP_REPORTS = 100
+"""Reports kept per profile unless the profile says ``reports: {keep: N}``."""
+REPORT_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}-[A-Za-z0-9_.-]+\.json")
+"""The name of a report the connector writes by default (``<run id>-<target>.json``)."""
+
+
+def rotate_reports(saved: Path, state_path: Path, keep: int) -> list[Path]:
+    """Note ``saved`` in the profile's list of the reports it wrote (``.<state file>.reports`` in the same
+    folder, several profiles may share it), then delete the oldest of them beyond the newest ``keep``; returns
+    the deleted files.  Only files on that list with a report's name are ever deleted."""
+    listing = saved.parent / f".{state_path.name}.reports"
+    try:
+        names = [n for n in listing.read_text(encoding="utf-8").splitlines() if n.strip()]
+    except FileNotFoundError:
+        names = []
+    names = [n for n in names if n != saved.name] + [saved.name]
+    old, names = names[:max(0, len(names) - keep)], names[max(0, len(names) - keep):]
+    deleted = []
+    for name in old:
+        path = saved.parent / name
+        if REPORT_NAME.fullmatch(name) and path.is_file():
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    listing.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+    return deleted
+
+
 @dataclass
 class ProfileOutcome:
     exit_code: int = EXIT_OK
@@ -51,9 +82,11 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
                 report_to: Path | None = None,
                 progress: Callable[[int], Callable[[int], None]] | None = None,
                 checks: Sequence[PlanCheck] = (),
-                on_outcome: Callable[[SyncOutcome, Path], None] | None = None) -> ProfileOutcome:
-    """Push ``source`` to each target in turn (one state, locked by the caller); save each report; promote the
-    source's cursors when every target ended with exit 0 (never on a dry run)."""
+                on_outcome: Callable[[SyncOutcome, Path], None] | None = None,
+                keep_reports: int = KEEP_REPORTS) -> ProfileOutcome:
+    """Push ``source`` to each target in turn (one state, locked by the caller); save each report (in the
+    default folder, the newest ``keep_reports`` are kept); promote the source's cursors when every target ended
+    with exit 0 (never on a dry run)."""
     result = ProfileOutcome()
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
@@ -61,6 +94,11 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
         path = report_path(report.run_id, opts.target, state_path=opts.state_path, requested=report_to,
                            several=len(targets) > 1)
         report.save(path)
+        if report_to is None:
+            try:
+                rotate_reports(path, opts.state_path, keep_reports)
+            except OSError as exc:  # old reports left behind never fail a run
+                log.warning("reports not rotated in %s: %s", path.parent, exc)
         result.outcomes[opts.target] = outcome
         result.exit_code = worst([result.exit_code, report.exit_code])
         if on_outcome is not None:

@@ -48,6 +48,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unreachable: str | None = None
+    estimate: dict[str, Any] | None = None  # how long the push takes under the documented limits (estimate.py)
+    stopped: str | None = None  # why the run was asked to stop (SIGTERM): ends like a budget stop, exit 3
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -55,6 +57,20 @@ class RunReport:
         for row in self.rows:
             counts[row.status] += 1
         return counts
+
+    @property
+    def product_counts(self) -> dict[str, dict[str, int]]:
+        """Products and SKUs per status, each counted once: a product or SKU with several rows (a stock sheet
+        row, a variant row) takes the most telling status of its rows (failed, skipped, pushed, unchanged)."""
+        rank = {FAILED: 3, SKIPPED: 2, PUSHED: 1, UNCHANGED: 0}
+        products: dict[str, str] = {}
+        skus: dict[str, str] = {}
+        for row in self.rows:
+            for seen, key in ((products, row.product), (skus, row.sku)):
+                if key and rank[row.status] >= rank[seen.get(key, UNCHANGED)]:
+                    seen[key] = row.status
+        return {status: {"products": sum(1 for s in products.values() if s == status),
+                         "skus": sum(1 for s in skus.values() if s == status)} for status in rank}
 
     @property
     def deferred(self) -> int:
@@ -66,7 +82,7 @@ class RunReport:
             return EXIT_UNREACHABLE
         if counts[FAILED] or any(r.attention for r in self.rows):
             return EXIT_FAILED
-        if self.deferred:
+        if self.deferred or self.stopped:
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -74,7 +90,8 @@ class RunReport:
         return {
             "run_id": self.run_id, "source": self.source, "target": self.target, "dry_run": self.dry_run,
             "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
-            "summary": {"rows": self.status_counts, "operations": self.operations},
+            "summary": {"rows": self.status_counts, "products": self.product_counts, "operations": self.operations},
+            "estimate": self.estimate, "stopped": self.stopped,
             "http": self.http, "unreachable": self.unreachable, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues, "rows": [asdict(r) for r in self.rows],
         }

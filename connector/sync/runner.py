@@ -64,6 +64,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                       defaults=session.settings.get("defaults") or {})
     for check in checks:
         check(plan, source, session)
+    session.estimate(plan.ops)
     results: dict = {}
     if not opts.dry_run:
         session.start_run()

@@ -14,8 +14,10 @@ that opens a session, does its own reading, planning and sending, and leaves the
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,9 +27,12 @@ from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
 from connector.http import Budget, HttpClient, RateLimit
+from connector.http.budget import WaitHook
+from connector.http.stop import StopSignal
 from connector.marketplaces.base import MarketplacePlugin
 from connector.marketplaces.registry import get_plugin
-from connector.sync.ops import Adapter
+from connector.sync.estimate import estimate_push
+from connector.sync.ops import Adapter, PlannedOp
 from connector.sync.report import RunReport
 from connector.sync.state import StateStore, utcnow
 from connector.sync.stock_policy import StockPolicy
@@ -49,6 +54,12 @@ class SyncOptions:
     source_label: str = ""
     http_timeout: tuple[float, float] = (5.0, 30.0)
     max_retries: int = 5
+    on_wait: WaitHook | None = None  # told before the HTTP layer or the call budget sleeps (progress output)
+    announce: Callable[[str], None] | None = None  # says something before the push starts (default: a log warning)
+    stop: StopSignal | None = None  # set (by SIGTERM): the run ends like a budget stop, exit 3
+
+
+log = logging.getLogger("connector.sync")
 
 
 def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -96,10 +107,13 @@ class TargetSession:
         report = RunReport(run_id=new_run_id(), source=opts.source_label, target=opts.target, dry_run=opts.dry_run,
                            started_at=utcnow())
         limits = plugin.limits_with(settings)
-        budget = Budget(limits, state.budget_counter(opts.target, account))
+        budget = Budget(limits, state.budget_counter(opts.target, account),
+                        sleep=opts.stop.sleep if opts.stop else time.sleep)
         secret = opts.secret or ""
         http = HttpClient(base_url, auth=lambda: plugin.auth_headers(secret), budget=budget,
                           timeout=opts.http_timeout, max_retries=opts.max_retries)
+        budget.on_wait = http.on_wait = opts.on_wait
+        budget.stop = http.stop = opts.stop
         try:
             adapter = plugin.make_adapter(http, settings, account, secret)
             session = cls(plugin, opts, state, account, settings, limits, budget, http, adapter, report)
@@ -113,6 +127,17 @@ class TargetSession:
         self.state.run_started(self.run_id)
         self.started = True
 
+    def estimate(self, ops: Sequence[PlannedOp]) -> None:
+        """How long sending ``ops`` takes under the documented limits, into the report; a long push (hours,
+        or days when a daily budget is the bound) is announced before a real run starts sending."""
+        sent = [op for op in ops if op.action != "refresh"]
+        hook = getattr(self.adapter, "calls_needed", None)  # optional: adapters not built on AdapterBase lack it
+        calls = (hook(sent) if hook else None) if sent else {}
+        remaining = {c: self.budget.remaining_today(c) for c in self.limits}
+        self.report.estimate = estimate_push(self.plugin.title, calls, self.limits, remaining)
+        if self.report.estimate["long"] and not self.opts.dry_run:
+            (self.opts.announce or log.warning)(self.report.estimate["text"])
+
     def finish(self) -> None:
         """HTTP statistics into the report, the exit code, and the run's outcome recorded in the state."""
         report, stats = self.report, self.http.stats
@@ -123,6 +148,9 @@ class TargetSession:
             "budget_remaining_today": {c: self.budget.remaining_today(c) for c in self.limits},
         }
         report.finished_at = utcnow()
+        if self.opts.stop is not None and self.opts.stop.requested and self.started:
+            report.stopped = self.opts.stop.reason
+            report.notes.append(f"stopped ({report.stopped}): what was confirmed is saved; the next run carries on")
         report.exit_code = report.compute_exit_code()
         if self.started:
             self.state.run_finished(self.run_id, report.exit_code,

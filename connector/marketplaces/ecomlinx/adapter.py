@@ -122,6 +122,12 @@ class EcomLinxAdapter(AdapterBase):
                            "(settings.currency): not sent")
         return problem
 
+    def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
+        """One call per SKU (stock or product fields), plus at least one page of the product listing when the
+        SKU map is not cached; every call spends the one budget class."""
+        n = sum(1 for op in ops if op.action in ("create", "update", "stock"))
+        return {OP_CLASS: n + (1 if n else 0)}
+
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
         ordered = [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]

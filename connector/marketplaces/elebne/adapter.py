@@ -9,6 +9,7 @@ are deferred to the next run and the others go on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from connector.jsonutil import digest
@@ -51,6 +52,15 @@ class ElebneAdapter(AdapterBase):
 
     def validate(self, op: PlannedOp) -> str | None:
         return check(op.action, op.body)
+
+    def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
+        """Stock in bulk requests of ``bulk_max_items`` (existing products, then the ones just created); one
+        write per create and per update."""
+        creating = {op.key for op in ops if op.action == "create"}
+        stock_now = sum(1 for op in ops if op.action == "stock" and op.key not in creating)
+        stock_later = sum(1 for op in ops if op.action == "stock" and op.key in creating)
+        writes = sum(1 for op in ops if op.action in ("create", "update"))
+        return {BULK: -(-stock_now // self.bulk_max_items) + -(-stock_later // self.bulk_max_items), WRITE: writes}
 
     def idempotency_key(self, op: PlannedOp) -> str:
         return "create-" + digest(f"{self.account}\n{op.key}\n{op.digest}")

@@ -16,7 +16,7 @@ failed is reported *blocked*, not sent; and the price & stock of a product that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -125,6 +125,16 @@ class ElryanAdapter(AdapterBase):
             if problem:
                 return f"items[{i}] ({item.get('sku')}): {problem}"
         return None
+
+    def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
+        """At most: one login, one upsert per shared record the products refer to (those an earlier run sent
+        are skipped when pushing) and per product, and price & stock in requests of ``batch_size`` SKUs."""
+        products = [op for op in ops if op.kind == "product" and op.action in ("create", "update")]
+        stock = [op for op in ops if op.action == "stock"]
+        writes = len(collect_dependencies(products)) + len(products)
+        stock_calls = sum(-(-max(1, sum(len(op.payload.get("items") or []) for op in group)) // self.batch_size)
+                          for group in _batches(stock, self.batch_size))
+        return {"auth": 1 if writes or stock_calls else 0, "write": writes, "stock": stock_calls}
 
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
