@@ -186,6 +186,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         state_path = args.state or default_state_dir() / "default.sqlite"
 
     worst = EXIT_OK
+    cursors_ok = True  # every valid row confirmed by every target (rows skipped as invalid do not count)
     with StateStore.open(state_path) as state:
         source = read_source(source_config, state, full=args.full, currency=args.currency)
         for target in targets:
@@ -213,7 +214,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             report.save(report_path)
             out.print(f"report: {report_path}")
             worst = max(worst, report.exit_code, key=_severity)
-        if source.cursors and worst == EXIT_OK and not args.dry_run:
+            cursors_ok = cursors_ok and source.cursors_may_advance(report)
+        if source.cursors and cursors_ok and not args.dry_run:
             for (src, name), value in source.cursors.items():
                 state.set_cursor(src, name, value)
         elif source.cursors and not args.dry_run:

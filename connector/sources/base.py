@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.model import Product, SourceRef
 
 
@@ -76,3 +79,47 @@ class SourceResult:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == "error"]
+
+    def cursors_may_advance(self, report: Any) -> bool:
+        """Whether one target's run report lets the incremental cursors advance: every *valid* row was
+        confirmed.
+
+        Rows this source skipped for data problems (no SKU, duplicate, bad barcode...) do not hold the cursor
+        back: holding it would make every later run read everything again and never see archivals.  The
+        source keeps those rows in its own cursors (``SKIPPED_CURSOR``) and reports them again on every run
+        until they are fixed.  Anything else that is not ``ok`` (a failed or deferred push, an unreachable
+        marketplace) keeps the cursor where it was, so the next run reads the same changes again.
+        """
+        code = getattr(report, "exit_code", None)
+        if code == EXIT_OK:
+            return True
+        if code != EXIT_FAILED or getattr(report, "unreachable", None) or getattr(report, "deferred", 0):
+            return False
+        ours = {(r.sku, r.skipped_reason) for r in self.rows if r.skipped_reason}
+        for row in getattr(report, "rows", []):
+            if row.status == "failed":
+                return False
+            if row.attention and (row.sku, row.reason) not in ours:
+                return False
+        return True
+
+
+#: the cursor name under which a source remembers the records it skipped for data problems (see
+#: ``SourceResult.cursors_may_advance``): a JSON list of record ids, re-read on every incremental run.
+SKIPPED_CURSOR = "skipped"
+
+
+def encode_ids(ids: Iterable[Any]) -> str:
+    """Record ids as the value of a cursor (sorted, deduplicated JSON)."""
+    return json.dumps(sorted({str(i) for i in ids}))
+
+
+def decode_ids(value: str | None) -> list[str]:
+    """The ids stored by ``encode_ids``; an unreadable value is an empty list (a full read follows anyway)."""
+    if not value:
+        return []
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return []
+    return [str(i) for i in data] if isinstance(data, list) else []
