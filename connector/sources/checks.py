@@ -12,9 +12,14 @@ from connector.model import ABSENT, Product
 from connector.sources.base import Issue, RowRef
 
 
-def _barcode_problem(code: object) -> str | None:
-    from connector.sources.spreadsheet.cells import barcode_problem  # the workbook's own rule
+def barcode_problem(code: str) -> str | None:
+    """The workbook's own rule (``spreadsheet/cells.py``), imported when first needed."""
+    from connector.sources.spreadsheet.cells import barcode_problem as rule
 
+    return rule(code)
+
+
+def _barcode_problem(code: object) -> str | None:
     return barcode_problem(code) if isinstance(code, str) and code else None
 
 
