@@ -111,3 +111,28 @@ def test_a_variant_without_sku_does_not_freeze_the_cursor(aleta: AletaSandbox, e
     assert elebne_sandbox.products()[handle]["status"] == "INACTIVE"  # the archival reached the marketplace
     with StateStore.open(state_path) as state:
         assert state.get_cursor(cursor_source, CURSOR_NAME) >= first
+
+
+def test_only_rows_the_source_skipped_let_the_cursors_advance() -> None:
+    """The commit rule itself: a failed, deferred or unreachable push keeps the cursors; invalid rows do not."""
+    from connector.model import SourceRef
+    from connector.sources.base import RowRef, SourceResult
+    from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
+
+    source = SourceResult(rows=[RowRef("A", SourceRef("aleta")), RowRef(None, SourceRef("aleta"), "has no SKU")])
+
+    def report(*rows: RowOutcome, **kw: Any) -> RunReport:
+        r = RunReport("run", "aleta", "elebne", False, "2026-01-01T00:00:00Z", rows=list(rows), **kw)
+        r.exit_code = r.compute_exit_code()
+        return r
+
+    ok = RowOutcome("A", "a", "aleta", None, PUSHED)
+    invalid = RowOutcome(None, None, "aleta", None, SKIPPED, reason="has no SKU", attention=True)
+    assert report(ok, invalid).exit_code == 1 and source.cursors_may_advance(report(ok, invalid))
+    assert source.cursors_may_advance(report(ok))
+    failed = RowOutcome("A", "a", "aleta", None, FAILED, reason="update failed: 500", attention=True)
+    assert not source.cursors_may_advance(report(failed, invalid))
+    assert not source.cursors_may_advance(report(ok, invalid, operations={"deferred": 1}))
+    assert not source.cursors_may_advance(report(ok, unreachable="refused"))
+    other = RowOutcome("B", "b", "aleta", None, SKIPPED, reason="has no SKU", attention=True)  # not ours
+    assert not source.cursors_may_advance(report(ok, other))
