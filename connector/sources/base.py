@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,9 +84,10 @@ class SourceResult:
 
         Rows this source skipped for data problems (no SKU, duplicate, bad barcode...) do not hold the cursor
         back: holding it would make every later run read everything again and never see archivals.  The
-        source keeps those rows in its own cursors (``SKIPPED_CURSOR``) and reports them again on every run
-        until they are fixed.  Anything else that is not ``ok`` (a failed or deferred push, an unreachable
-        marketplace) keeps the cursor where it was, so the next run reads the same changes again.
+        source remembers those rows next to its cursors (Odoo: the catalogue index; Aleta: the snapshot) and
+        reports them again on every run until they are fixed.  Anything else that is not ``ok`` (a failed or
+        deferred push, an unreachable marketplace) keeps the cursor where it was, so the next run reads the same
+        changes again.
         """
         code = getattr(report, "exit_code", None)
         if code == EXIT_OK:
@@ -103,23 +102,3 @@ class SourceResult:
                 return False
         return True
 
-
-#: the cursor name under which a source remembers the records it skipped for data problems (see
-#: ``SourceResult.cursors_may_advance``): a JSON list of record ids, re-read on every incremental run.
-SKIPPED_CURSOR = "skipped"
-
-
-def encode_ids(ids: Iterable[Any]) -> str:
-    """Record ids as the value of a cursor (sorted, deduplicated JSON)."""
-    return json.dumps(sorted({str(i) for i in ids}))
-
-
-def decode_ids(value: str | None) -> list[str]:
-    """The ids stored by ``encode_ids``; an unreadable value is an empty list (a full read follows anyway)."""
-    if not value:
-        return []
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return []
-    return [str(i) for i in data] if isinstance(data, list) else []
