@@ -82,6 +82,12 @@ class _FakeOdoo19(BaseHTTPRequestHandler):
         self.log.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body})
         if self.path == "/web/database/list":
             return self._send(200, {"jsonrpc": "2.0", "id": None, "result": ["shop19"]})
+        if self.headers.get("X-Odoo-Database") == "shop92":  # the other answer seen for unknown routes: a redirect
+            self.send_response(303)
+            self.send_header("Location", "/web/login?redirect=" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if self.headers.get("X-Odoo-Database") != "shop19":  # outside a database no JSON-2 route exists
             return self._send(404, {})
         if self.headers.get("Authorization") != "bearer good-key":
@@ -149,10 +155,11 @@ def test_json2_bad_key(fake19: str, monkeypatch: pytest.MonkeyPatch) -> None:
         Json2Backend(settings, "bad-key").connect()
 
 
-def test_json2_unknown_database_says_so(fake19: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("db", ["shop91", "shop92"], ids=["404", "redirect"])
+def test_json2_unknown_database_says_so(db: str, fake19: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONNECTOR_TEST_KEY", "good-key")
-    settings = OdooSettings(url=fake19, db="shop91", backend="json2", password_env="CONNECTOR_TEST_KEY")
-    with pytest.raises(SourceError, match=rf"database 'shop91' does not exist on {fake19} .*shop19") as exc:
+    settings = OdooSettings(url=fake19, db=db, backend="json2", password_env="CONNECTOR_TEST_KEY")
+    with pytest.raises(SourceError, match=rf"database '{db}' does not exist on {fake19} .*shop19") as exc:
         OdooSource(settings).read()
     assert exc.value.exit_code == 2
 

@@ -48,7 +48,8 @@ class Json2Backend(OdooBackend):
             if method == "GET":
                 resp = self._session.get(self._base + path, timeout=self.settings.timeout)
             else:
-                resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout)
+                resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout,
+                                          allow_redirects=False)  # a redirect (to a login page) is no answer
         except requests.RequestException as exc:
             raise SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
         self.calls += 1
@@ -106,15 +107,22 @@ class Json2Backend(OdooBackend):
                 raise ValueError(f"JSON-2 {model}.{method}: positional arguments other than ids are not supported")
             body["ids"] = args[0]
         resp = self._request("POST", f"/json/2/{model}/{method}", body)
+        s = self.settings
         if resp.status_code == 200:
-            return resp.json()
+            try:
+                return resp.json()
+            except ValueError:
+                raise SourceError(f"Odoo at {s.url} answered /json/2/{model}/{method} with something that is not "
+                                  f"JSON (settings 'url', 'backend')") from None
+        if 300 <= resp.status_code < 400:  # outside a database Odoo redirects unknown routes (to a login page)
+            raise _NoRoute(f"Odoo at {s.url} redirected /json/2/{model}/{method} (HTTP {resp.status_code}; "
+                           f"settings 'url', 'db', 'backend')")
         try:
             err = resp.json()
         except ValueError:
             err = {}
         name = err.get("name") if isinstance(err, dict) else None
         message = (err.get("message") if isinstance(err, dict) else None) or resp.reason or "error"
-        s = self.settings
         if resp.status_code == 401 or (name or "").endswith("AccessDenied"):
             raise SourceError(f"Odoo refused the API key for database {s.db!r} (setting 'password_env': check "
                               f"${s.password_env}): {message}")
