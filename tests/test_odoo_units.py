@@ -80,6 +80,16 @@ class _FakeOdoo19(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.log.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body})
+        if self.path == "/web/database/list":
+            return self._send(200, {"jsonrpc": "2.0", "id": None, "result": ["shop19"]})
+        if self.headers.get("X-Odoo-Database") == "shop92":  # the other answer seen for unknown routes: a redirect
+            self.send_response(303)
+            self.send_header("Location", "/web/login?redirect=" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if self.headers.get("X-Odoo-Database") != "shop19":  # outside a database no JSON-2 route exists
+            return self._send(404, {})
         if self.headers.get("Authorization") != "bearer good-key":
             return self._send(401, {"name": "odoo.exceptions.AccessDenied", "message": "Access Denied"})
         model, method = self.path.split("/")[3:5]
@@ -143,6 +153,15 @@ def test_json2_bad_key(fake19: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = OdooSettings(url=fake19, db="shop19", backend="json2", password_env="CONNECTOR_TEST_KEY")
     with pytest.raises(SourceError, match=r"refused the API key.*CONNECTOR_TEST_KEY"):
         Json2Backend(settings, "bad-key").connect()
+
+
+@pytest.mark.parametrize("db", ["shop91", "shop92"], ids=["404", "redirect"])
+def test_json2_unknown_database_says_so(db: str, fake19: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTOR_TEST_KEY", "good-key")
+    settings = OdooSettings(url=fake19, db=db, backend="json2", password_env="CONNECTOR_TEST_KEY")
+    with pytest.raises(SourceError, match=rf"database '{db}' does not exist on {fake19} .*shop19") as exc:
+        OdooSource(settings).read()
+    assert exc.value.exit_code == 2
 
 
 # -- cassette hygiene -------------------------------------------------------------------------------------------

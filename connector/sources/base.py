@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.model import Product, SourceRef
 
 
@@ -76,3 +77,28 @@ class SourceResult:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == "error"]
+
+    def cursors_may_advance(self, report: Any) -> bool:
+        """Whether one target's run report lets the incremental cursors advance: every *valid* row was
+        confirmed.
+
+        Rows this source skipped for data problems (no SKU, duplicate, bad barcode...) do not hold the cursor
+        back: holding it would make every later run read everything again and never see archivals.  The
+        source remembers those rows next to its cursors (Odoo: the catalogue index; Aleta: the snapshot) and
+        reports them again on every run until they are fixed.  Anything else that is not ``ok`` (a failed or
+        deferred push, an unreachable marketplace) keeps the cursor where it was, so the next run reads the same
+        changes again.
+        """
+        code = getattr(report, "exit_code", None)
+        if code == EXIT_OK:
+            return True
+        if code != EXIT_FAILED or getattr(report, "unreachable", None) or getattr(report, "deferred", 0):
+            return False
+        ours = {(r.sku, r.skipped_reason) for r in self.rows if r.skipped_reason}
+        for row in getattr(report, "rows", []):
+            if row.status == "failed":
+                return False
+            if row.attention and (row.sku, row.reason) not in ours:
+                return False
+        return True
+

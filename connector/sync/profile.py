@@ -85,9 +85,10 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
                 on_outcome: Callable[[SyncOutcome, Path], None] | None = None,
                 keep_reports: int = KEEP_REPORTS) -> ProfileOutcome:
     """Push ``source`` to each target in turn (one state, locked by the caller); save each report (in the
-    default folder, the newest ``keep_reports`` are kept); promote the source's cursors when every target ended
-    with exit 0 (never on a dry run)."""
+    default folder, the newest ``keep_reports`` are kept); promote the source's cursors when every target confirmed
+    every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
     result = ProfileOutcome()
+    cursors_ok = True  # every valid row confirmed by every target (rows the source skipped as invalid do not count)
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
@@ -101,11 +102,12 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
                 log.warning("reports not rotated in %s: %s", path.parent, exc)
         result.outcomes[opts.target] = outcome
         result.exit_code = worst([result.exit_code, report.exit_code])
+        cursors_ok = cursors_ok and source.cursors_may_advance(report)
         if on_outcome is not None:
             on_outcome(outcome, path)
     dry_run = any(opts.dry_run for opts in targets)
     if source.cursors and not dry_run:
-        if result.exit_code == EXIT_OK:
+        if cursors_ok:
             for (src, name), value in source.cursors.items():
                 state.set_cursor(src, name, value)
             result.cursors_saved = True

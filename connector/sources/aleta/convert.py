@@ -121,9 +121,12 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
     active = doc.get("status") == "active" and not withdrawn
     single = len(raw_variants) == 1
     variants: list[Variant] = []
+    padded: dict[str, str] = {}  # trimmed SKU -> the SKU as Aleta spells it (its stock is keyed by that)
     for raw in raw_variants:
         sku = _text(raw.get("sku"))
         vid = _text(raw.get("id"))
+        if sku is not None and raw.get("sku") != sku:
+            padded[sku] = str(raw.get("sku"))
         if sku is None:
             skip(None, vid, f"variant {vid or '?'} of product '{key}' has no SKU")
             continue
@@ -158,6 +161,10 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
         )
         variants.append(variant)
         out.rows.append(RowRef(sku, variant.ref))
+        if sku in padded:
+            out.issues.append(Issue(f"SKU {padded[sku]!r} has spaces around it: sent as {sku!r} (its stock is read "
+                                    f"under the SKU as Aleta spells it)", sheet=ORIGIN, sku=sku,
+                                    value=padded[sku], severity="warning"))
     if not variants:
         return
     category = _text(doc.get("product_type"))
@@ -171,7 +178,8 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
         variants=variants,
         ref=pref,
         extra={"aleta_id": pid, "handle": _text(doc.get("handle")), "updated_at": _text(doc.get("updated_at")),
-               "aleta_status": doc.get("status")},
+               "aleta_status": doc.get("status"),
+               **({"aleta_raw_skus": padded} if padded else {})},
     ))
 
 
@@ -209,7 +217,7 @@ def apply_stock(products: Iterable[Product], rows: Iterable[dict[str, Any]], *, 
     by_sku = {v.sku: v for p in products for v in p.variants}
     seen: set[str] = set()
     for row in rows:
-        variant = by_sku.get(str(row.get("sku")))
+        variant = by_sku.get(_text(row.get("sku")) or "")  # a padded SKU's row: see ``raw_skus``
         if variant is None:
             continue
         seen.add(variant.sku)
@@ -231,6 +239,12 @@ def apply_stock(products: Iterable[Product], rows: Iterable[dict[str, Any]], *, 
         variant.stock = {}
         variant.stock_known = missing_stock == "zero"
     return missing
+
+
+def raw_skus(products: Iterable[Product]) -> dict[str, str]:
+    """Trimmed SKU -> the SKU as Aleta spells it, for SKUs that had spaces around them.  Aleta keys stock by
+    its own spelling (the inventory item), so their stock is asked for under that spelling."""
+    return {sku: raw for p in products for sku, raw in (p.extra.get("aleta_raw_skus") or {}).items()}
 
 
 def zero_stock(products: Iterable[Product]) -> None:

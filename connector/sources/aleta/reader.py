@@ -9,10 +9,19 @@ from typing import Any
 from connector.config import load_secret
 from connector.errors import ConfigError
 from connector.sources.aleta.client import AletaClient
-from connector.sources.aleta.convert import ConvertOptions, apply_stock, convert_products, location_names, zero_stock
+from connector.sources.aleta.convert import (
+    ORIGIN,
+    ConvertOptions,
+    apply_stock,
+    convert_products,
+    location_names,
+    raw_skus,
+    zero_stock,
+)
 from connector.sources.aleta.incremental import CURSOR_NAME, SNAPSHOT_NAME, Snapshot, next_cursor, plan_read
 from connector.sources.aleta.settings import STATUSES, AletaSettings
 from connector.sources.base import SourceResult
+from connector.sources.checks import drop_invalid_barcodes, refuse_invalid_barcodes
 
 log = logging.getLogger("connector.sources.aleta")
 
@@ -81,8 +90,16 @@ class AletaSource:
         seen: dict[str, str] = {}
         current = convert_products(docs.values(), opts, seen_skus=seen)
         gone = convert_products(withdrawn.values(), opts, force_inactive=withdrawn.keys(), seen_skus=seen)
+        refuse_invalid_barcodes(current.products, current.issues, current.rows, ORIGIN)
+        drop_invalid_barcodes(gone.products)
+        padded = raw_skus(current.products)
         skus = [v.sku for p in current.products for v in p.variants]
-        rows = self.client.stock(skus, location_id=next(iter(chosen)) if chosen and len(chosen) == 1 else None)
+        rows = self.client.stock([sku for sku in skus if sku not in padded],
+                                 location_id=next(iter(chosen)) if chosen and len(chosen) == 1 else None)
+        for sku in skus:  # a SKU with spaces around it: its stock row is keyed by Aleta's own spelling
+            row = self.client.stock_one(padded[sku]) if sku in padded else None
+            if row is not None:
+                rows.append(row)
         missing = apply_stock(current.products, rows, chosen=chosen, names=names, missing_stock=s.missing_stock)
         zero_stock(gone.products)
         if missing:

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from connector.sources.base import SourceResult
-from connector.sources.odoo.reader import CURSOR_NAME, OdooSource
+from connector.sources.odoo.reader import OdooSource
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -34,6 +34,5 @@ def read_profile_source(config: dict[str, Any], state: Any, full: bool) -> Sourc
                 data.setdefault(key, os.environ[env])
     source = OdooSource(OdooSettings.from_dict(data))
     result = source.read(state, full=full or state is None, commit_cursor=False)
-    if source.next_cursor is not None:
-        result.cursors[(source.settings.cursor_source, CURSOR_NAME)] = source.next_cursor
+    result.cursors.update(source.pending_cursors())
     return result

@@ -25,6 +25,10 @@ from connector.sources.odoo.version import parse_version
 USER_AGENT = "connector-odoo-source/0.1"
 
 
+class _NoRoute(SourceError):
+    """HTTP 404 without Odoo's JSON error body: no such route (outside a database, no JSON-2 route exists)."""
+
+
 class Json2Backend(OdooBackend):
     """``OdooBackend`` over Odoo 19's JSON-2 API with an API key."""
 
@@ -44,7 +48,8 @@ class Json2Backend(OdooBackend):
             if method == "GET":
                 resp = self._session.get(self._base + path, timeout=self.settings.timeout)
             else:
-                resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout)
+                resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout,
+                                          allow_redirects=False)  # a redirect (to a login page) is no answer
         except requests.RequestException as exc:
             raise SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
         self.calls += 1
@@ -71,9 +76,27 @@ class Json2Backend(OdooBackend):
         if self.version_info[0] < 19:
             raise SourceError(f"Odoo {self.server_version} at {s.url} has no JSON-2 API (19.0+); set "
                               f"'backend: jsonrpc' in the odoo settings")
-        # context_get doubles as the credentials check: a bad key answers 401 here
-        self.user_context = dict(self.call("res.users", "context_get", [], {}) or {})
+        # context_get doubles as the credentials check: a bad key answers 401 here, and an unknown database
+        # (X-Odoo-Database) a plain 404: the JSON-2 routes exist only inside a database
+        try:
+            self.user_context = dict(self.call("res.users", "context_get", [], {}) or {})
+        except _NoRoute:
+            raise SourceError(self._unknown_database()) from None
         self.uid = self.user_context.get("uid")
+
+    def _unknown_database(self) -> str:
+        """Why a 19+ server has no JSON-2 route for us: the database is unknown (or hidden by its dbfilter)."""
+        s = self.settings
+        names: list[str] | None = None
+        with contextlib.suppress(SourceError, ValueError):  # list_db may be disabled: then it cannot be listed
+            resp = self._request("POST", "/web/database/list", {"jsonrpc": "2.0", "method": "call", "params": {}})
+            listed = resp.json().get("result") if resp.status_code == 200 else None
+            names = [str(n) for n in listed] if isinstance(listed, list) else None
+        if names is not None:
+            known = ", ".join(names) or "none"
+            return f"database {s.db!r} does not exist on {s.url} (setting 'db'; databases there: {known})"
+        return (f"database {s.db!r} does not exist on {s.url}, or the server's dbfilter hides it (setting 'db'; "
+                f"the server does not list its databases)")
 
     def call(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
@@ -84,21 +107,28 @@ class Json2Backend(OdooBackend):
                 raise ValueError(f"JSON-2 {model}.{method}: positional arguments other than ids are not supported")
             body["ids"] = args[0]
         resp = self._request("POST", f"/json/2/{model}/{method}", body)
+        s = self.settings
         if resp.status_code == 200:
-            return resp.json()
+            try:
+                return resp.json()
+            except ValueError:
+                raise SourceError(f"Odoo at {s.url} answered /json/2/{model}/{method} with something that is not "
+                                  f"JSON (settings 'url', 'backend')") from None
+        if 300 <= resp.status_code < 400:  # outside a database Odoo redirects unknown routes (to a login page)
+            raise _NoRoute(f"Odoo at {s.url} redirected /json/2/{model}/{method} (HTTP {resp.status_code}; "
+                           f"settings 'url', 'db', 'backend')")
         try:
             err = resp.json()
         except ValueError:
             err = {}
         name = err.get("name") if isinstance(err, dict) else None
         message = (err.get("message") if isinstance(err, dict) else None) or resp.reason or "error"
-        s = self.settings
         if resp.status_code == 401 or (name or "").endswith("AccessDenied"):
             raise SourceError(f"Odoo refused the API key for database {s.db!r} (setting 'password_env': check "
                               f"${s.password_env}): {message}")
         if resp.status_code == 404 and name is None:
-            raise SourceError(f"Odoo at {s.url} has no JSON-2 endpoint /json/2/{model}/{method} (HTTP 404; "
-                              f"settings 'url', 'db', 'backend')")
+            raise _NoRoute(f"Odoo at {s.url} has no JSON-2 endpoint /json/2/{model}/{method} (HTTP 404; "
+                           f"settings 'url', 'db', 'backend')")
         raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name)
 
     def close(self) -> None:

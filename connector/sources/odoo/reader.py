@@ -13,7 +13,7 @@ variants to a simple product therefore changes its key (documented in docs/odoo.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +22,9 @@ from typing import Any
 from connector.errors import SourceError
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
+from connector.sources.checks import barcode_problem, refuse_invalid_barcodes
 from connector.sources.odoo.backend import OdooBackend
+from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.stock import QTY_FIELDS, StockTarget, read_quantities, resolve_targets, to_level
 
@@ -95,6 +97,10 @@ def _decimal(value: Any, digits: int) -> Decimal:
     return Decimal(repr(float(value or 0))).quantize(Decimal(1).scaleb(-digits))
 
 
+def _barcode_ok(value: Any) -> bool:
+    return not isinstance(value, str) or not value or barcode_problem(value) is None
+
+
 def parse_cursor(value: str) -> datetime:
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
@@ -112,6 +118,7 @@ class OdooSource:
         self._backend = backend
         self.backend: OdooBackend | None = backend
         self.next_cursor: str | None = None  # what a successful run would store (see commit_cursor)
+        self.next_index: CatalogueIndex | None = None  # stored with the cursor (catalogue_index.py)
         self.changed_template_ids: list[int] | None = None  # incremental runs: the templates re-read
 
     # -- connection -----------------------------------------------------------------------------------------
@@ -131,10 +138,19 @@ class OdooSource:
         self.backend = backend
         return backend
 
+    def pending_cursors(self) -> dict[tuple[str, str], str]:
+        """The cursors the last read would store: ``{(source, name): value}`` (see ``SourceResult.cursors``)."""
+        out: dict[tuple[str, str], str] = {}
+        if self.next_cursor is not None:
+            out[(self.settings.cursor_source, CURSOR_NAME)] = self.next_cursor
+            if self.next_index is not None:
+                out[(self.settings.cursor_source, INDEX_NAME)] = self.next_index.encode()
+        return out
+
     def commit_cursor(self, state: Any) -> None:
         """Store the cursor of the last read; call it once the changes were pushed and confirmed."""
-        if self.next_cursor is not None:
-            state.set_cursor(self.settings.cursor_source, CURSOR_NAME, self.next_cursor)
+        for (src, name), value in self.pending_cursors().items():
+            state.set_cursor(src, name, value)
 
     # -- main entry ------------------------------------------------------------------------------------------
     def read(self, state: Any = None, full: bool = True, commit_cursor: bool = True) -> SourceResult:
@@ -162,16 +178,24 @@ class OdooSource:
 
         domain: list[Any] = list(s.domain)
         cursor = state.get_cursor(s.cursor_source, CURSOR_NAME) if (state is not None and not full) else None
+        index = CatalogueIndex.decode(state.get_cursor(s.cursor_source, INDEX_NAME)) if cursor else None
+        if index is None or index.domain != domain_key(s.domain):
+            cursor, index = None, None  # no (or another domain's) index: duplicates need a full read
         result = SourceResult()
-        if cursor:
-            tmpl_ids = self._changed_templates(backend, parse_cursor(cursor), ctx)
-            self.changed_template_ids = tmpl_ids
-            domain = [*domain, ("product_tmpl_id", "in", tmpl_ids)]
         rows: list[dict[str, Any]] = []
         extra: dict[int, dict[str, Any]] = defaultdict(dict)
-        if not cursor or self.changed_template_ids:
+        if cursor and index is not None:
+            rows = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets, extra)
+        else:
             rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
-        self._build(rows, extra, caps, languages, targets, default_lang, result)
+        known = index.others(r["id"] for r in rows) if index is not None else {}
+        self._build(rows, extra, caps, languages, targets, default_lang, result, known)
+        refuse_invalid_barcodes(result.products, result.issues, result.rows, PRODUCT)
+        self._warn_private_images(caps, result)
+        self.next_index = index or CatalogueIndex(domain_key(s.domain))
+        self.next_index.update(rows, full=index is None)
+        self.next_index.skipped_ids = {int(row.ref.ident) for row in result.rows
+                                       if row.skipped_reason and row.ref.origin == PRODUCT and row.ref.ident}
         result.provided_fields = {"sku", "name", "description", "category_path", "price", "cost", "barcode",
                                   "weight", "active", "attributes", "translations", "kind"}
         if caps.has_hs_code:
@@ -215,12 +239,45 @@ class OdooSource:
         visible with active_test=False.  The overlap window covers write_date being the transaction start.
         """
         value = (since - timedelta(seconds=self.settings.overlap_seconds)).astimezone(UTC).strftime(ODOO_DT)
-        dom: list[Any] = ["|", ("write_date", ">=", value), ("product_tmpl_id.write_date", ">=", value)]
+        # attribute price extras and value names, and category names, live on other models (design §7)
+        dom: list[Any] = ["|", "|", "|", "|", ("write_date", ">=", value), ("product_tmpl_id.write_date", ">=", value),
+                          ("product_template_attribute_value_ids.write_date", ">=", value),
+                          ("product_template_attribute_value_ids.product_attribute_value_id.write_date", ">=", value),
+                          ("categ_id.write_date", ">=", value)]
         if self.settings.read_stock:
             dom = ["|", "|", *dom, ("stock_move_ids.write_date", ">=", value),
                    ("stock_quant_ids.write_date", ">=", value)]
         rows = backend.search_read(PRODUCT, [*self.settings.domain, *dom], ["product_tmpl_id"], context=ctx)
         return sorted({t for t in (_m2o(r["product_tmpl_id"])[0] for r in rows) if t})
+
+    def _read_changes(self, backend: OdooBackend, caps: Capabilities, since: datetime, index: CatalogueIndex,
+                      ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
+                      extra: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        """An incremental read: the changed templates, whole, plus the variants skipped last time (alone, so
+        they are reported again).  A skipped variant that became valid without being edited itself (the other
+        holder of its SKU changed) has its whole template read, so a product is never sent in part."""
+        s = self.settings
+        tmpl_ids = self._changed_templates(backend, since, ctx)
+        self.changed_template_ids = tmpl_ids
+        skipped = sorted(index.skipped_ids)
+        if not tmpl_ids and not skipped:
+            return []
+        which: list[Any] = [("product_tmpl_id", "in", tmpl_ids)]
+        if skipped:
+            which = ["|", *which, ("id", "in", skipped)]
+        rows = self._read_pages(backend, caps, [*s.domain, *which], ctx, languages, targets, extra)
+        changed = set(tmpl_ids)
+        partial = [r for r in rows if _m2o(r["product_tmpl_id"])[0] not in changed]
+        if partial:
+            dups = self._duplicates(rows, index.others(r["id"] for r in rows), SourceResult())
+            fixed = sorted({_m2o(r["product_tmpl_id"])[0] for r in partial
+                            if _text(r.get("default_code")) and r["id"] not in dups
+                            and _barcode_ok(r.get("barcode"))} - {None})
+            if fixed:
+                rows += self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
+                                                         ("id", "not in", [r["id"] for r in rows])],
+                                         ctx, languages, targets, extra)
+        return rows
 
     # -- pages -----------------------------------------------------------------------------------------------
     def _read_pages(self, backend: OdooBackend, caps: Capabilities, domain: list[Any], ctx: dict[str, Any],
@@ -232,6 +289,8 @@ class OdooSource:
             fields.append("is_storable")
         if caps.has_hs_code:
             fields.append("hs_code")
+        if s.image_base_url and "is_published" in caps.fields:  # website_sale: only published images are public
+            fields.append("is_published")
         if targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
         rows: list[dict[str, Any]] = []
@@ -289,30 +348,13 @@ class OdooSource:
 
     # -- building canonical records --------------------------------------------------------------------------
     def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,
-               languages: list[str], targets: list[StockTarget], default_lang: str, result: SourceResult) -> None:
+               languages: list[str], targets: list[StockTarget], default_lang: str, result: SourceResult,
+               known: dict[str, list[tuple[int, bool]]] | None = None) -> None:
+        """``known``: SKU -> (id, active) of variants not read this time (an incremental read), so duplicates
+        are decided against the whole catalogue, as a full read would."""
         s = self.settings
         base_url = s.image_base_url.rstrip("/") if s.image_base_url else None
-        skus = Counter(r["default_code"] for r in rows if _text(r.get("default_code")))
-        by_sku: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            if _text(r.get("default_code")) and skus[r["default_code"]] > 1:
-                by_sku[r["default_code"]].append(r)
-        dup_skip: dict[int, str] = {}
-        for sku, group in by_sku.items():
-            active = [r for r in group if r.get("active")]
-            ids = ", ".join(str(r["id"]) for r in group)
-            if len(active) == 1:  # an archived old product sharing the SKU of its replacement: keep the live one
-                for r in group:
-                    if r is not active[0]:
-                        dup_skip[r["id"]] = f"duplicate SKU {sku!r} (product.product ids {ids}): archived copy ignored"
-                        result.issues.append(Issue(dup_skip[r["id"]], sheet=PRODUCT, value=sku, sku=sku,
-                                                   severity="warning"))
-            else:
-                for r in group:
-                    dup_skip[r["id"]] = f"duplicate SKU {sku!r} shared by product.product ids {ids}: skipped"
-                result.issues.append(Issue(f"duplicate SKU {sku!r} shared by product.product ids {ids}: "
-                                           f"all skipped (Odoo does not enforce unique Internal References)",
-                                           sheet=PRODUCT, value=sku, sku=sku))
+        dup_skip = self._duplicates(rows, known or {}, result)
 
         templates: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
@@ -331,7 +373,8 @@ class OdooSource:
                 category_path=[p.strip() for p in (_m2o(first.get("categ_id"))[1] or "").split(" / ") if p.strip()],
                 active=any(r.get("active") for r in variants), kind=kind,
                 ref=SourceRef(TEMPLATE, ident=str(tmpl_id)),
-                extra={"odoo_template_id": tmpl_id, "odoo_type": first.get("type")},
+                extra={"odoo_template_id": tmpl_id, "odoo_type": first.get("type"),
+                       **({"odoo_published": bool(first["is_published"])} if "is_published" in first else {})},
             )
             if base_url:
                 product.images = ([f"{base_url}/web/image/{TEMPLATE}/{tmpl_id}/image_1920"]
@@ -364,6 +407,73 @@ class OdooSource:
                 product.extra["image_bytes"] = image_bytes
             if product.variants:
                 result.products.append(product)
+
+    @staticmethod
+    def _duplicates(rows: list[dict[str, Any]], known: dict[str, list[tuple[int, bool]]],
+                    result: SourceResult) -> dict[int, str]:
+        """product.product id -> why it is skipped, for every read variant whose SKU another variant holds."""
+        by_sku: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        for r in rows:
+            if _text(r.get("default_code")):
+                by_sku[r["default_code"]].append((r["id"], bool(r.get("active"))))
+        dup_skip: dict[int, str] = {}
+        for sku, read in by_sku.items():
+            group = sorted(read + known.get(sku, []))
+            if len(group) < 2:
+                continue
+            read_ids = {pid for pid, _ in read}
+            active = [pid for pid, is_active in group if is_active]
+            ids = ", ".join(str(pid) for pid, _ in group)
+            if len(active) == 1:  # an archived old product sharing the SKU of its replacement: keep the live one
+                for pid in sorted(read_ids - set(active)):
+                    dup_skip[pid] = f"duplicate SKU {sku!r} (product.product ids {ids}): archived copy ignored"
+                    result.issues.append(Issue(dup_skip[pid], sheet=PRODUCT, value=sku, sku=sku, severity="warning"))
+            else:
+                for pid in sorted(read_ids):
+                    dup_skip[pid] = f"duplicate SKU {sku!r} shared by product.product ids {ids}: skipped"
+                result.issues.append(Issue(f"duplicate SKU {sku!r} shared by product.product ids {ids}: "
+                                           f"all skipped (Odoo does not enforce unique Internal References)",
+                                           sheet=PRODUCT, value=sku, sku=sku))
+        return dup_skip
+
+    @staticmethod
+    def _negative_stock(v: Variant, targets: list[StockTarget], result: SourceResult) -> None:
+        """Rule (docs/odoo.md): a negative quantity is sent as it is, so it is netted against the other
+        warehouses' stock, as Odoo's own company-wide totals do; only the listed total is floored at 0."""
+        negative = [t for t in targets if (v.stock[t.name].on_hand or 0) < 0]
+        if not negative:
+            return
+        parts = ", ".join(f"{t.name} {v.stock[t.name].available or 0:+d}" for t in targets)
+        net = sum(v.stock[t.name].available or 0 for t in targets)
+        kind = "warehouses" if any(t.kind == "warehouse" for t in targets) else "locations"
+        for t in negative:
+            on_hand = v.stock[t.name].on_hand
+            result.issues.append(Issue(
+                f"negative stock for {v.sku} in {t.name}: on hand {on_hand}; it is netted against the other "
+                f"{kind} (available: {parts}; {net} in all), so {max(0, net)} is listed when the stock policy "
+                f"counts all of them (never less than 0)", sheet=PRODUCT, value=on_hand, sku=v.sku,
+                severity="warning"))
+
+    def _warn_private_images(self, caps: Capabilities, result: SourceResult) -> None:
+        """``/web/image`` serves a product's picture only to whoever may read the product: anyone else (a
+        marketplace fetching the URL) gets Odoo's placeholder with HTTP 200.  Said once per run, not per variant."""
+        if not self.settings.image_base_url:
+            return
+        with_images = [p for p in result.products
+                       if (isinstance(p.images, list) and p.images)
+                       or any(isinstance(v.images, list) and v.images for v in p.variants)]
+        website = "is_published" in caps.fields
+        private = [p for p in with_images if not (website and p.extra.get("odoo_published"))]
+        if not private:
+            return
+        first = private[0]
+        url = (first.images or next(v.images for v in first.variants if isinstance(v.images, list) and v.images))[0]
+        why = ("not published on the website" if website else
+               "the website shop (website_sale) is not installed, so no product image is public")
+        result.warnings.append(
+            f"{len(private)} product(s) with images, e.g. {first.key!r}: Odoo answers their image URLs (such as "
+            f"{url}) with its placeholder picture to anyone not logged in, marketplaces included ({why}); publish "
+            f"them, or point the odoo setting 'image_base_url' at a public copy of the images")
 
     def _translations(self, product: Product, first: dict[str, Any], by_lang: dict[str, dict[str, Any]],
                       languages: list[str], default_lang: str, result: SourceResult) -> None:
@@ -407,13 +517,8 @@ class OdooSource:
             v.stock_known = True
             raw = ex.get("stock", {})
             for t in targets:
-                q = raw.get(t.name, {f: 0 for f in QTY_FIELDS})
-                level = to_level(t, q)
-                v.stock[t.name] = level
-                if (level.on_hand or 0) < 0:
-                    result.issues.append(Issue(
-                        f"negative stock for {sku} in {t.name}: on hand {q.get('qty_available')} (listed as 0)",
-                        sheet=PRODUCT, value=q.get("qty_available"), sku=sku, severity="warning"))
+                v.stock[t.name] = to_level(t, raw.get(t.name, {f: 0 for f in QTY_FIELDS}))
+            self._negative_stock(v, targets, result)
             here = sum(abs(float(raw.get(t.name, {}).get("qty_available") or 0)) for t in targets)
             total = float(r.get("qty_available") or 0)
             if here == 0 and total != 0:
