@@ -12,16 +12,16 @@ from connector.errors import MappingError
 from connector.mapping.compiler import CompiledMapping, compile_mapping
 from connector.mapping.schema import MappingSpec
 from connector.mapping.yaml_lines import LineDict, line_of, load_yaml
+from connector.shipped import MAPPINGS_PACKAGE, shipped_file
 
 MAX_EXTENDS_DEPTH = 5
 MAX_FILE_BYTES = 1_000_000
 
-SHIPPED_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-"""``mappings/`` at the top of the project: one declarative file per marketplace."""
 
 
 def shipped_mapping(name: str) -> Path:
-    return SHIPPED_MAPPINGS / f"{name}.yaml"
+    """A mapping shipped with the package (``mappings/<name>.yaml`` in the project)."""
+    return shipped_file(MAPPINGS_PACKAGE, f"{name}.yaml")
 
 
 def _read(path: Path) -> tuple[Any, str]:
