@@ -18,7 +18,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
-from connector.mapping.ops import Op, OpError, compile_op
+from connector.mapping.limits import LimitError, measure
+from connector.mapping.ops import Op, OpError, OpLimitError, compile_op
 from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT
@@ -208,6 +209,8 @@ class _Level:
                     values[name] = fn(**names)
                 except (UndefinedError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
                     raise RecordMappingError(f"{self.path}{name}", str(exc)) from None
+                except Exception as exc:  # anything else an untrusted expression can raise (recursion...)
+                    raise RecordMappingError(f"{self.path}{name}", f"{type(exc).__name__}: {exc}") from None
         for name, _fn, ops in self.exprs:
             value = values.get(name, ABSENT)
             if value is not ABSENT and ops:
@@ -283,15 +286,30 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
     ops_t = tuple(ops)
     if spec.expr is not None:
         try:
-            return name, None, (compile_expression(spec.expr), spec.expr), ops_t, spec.required
+            return (name, None, (compile_expression(spec.expr, check_constants=True), spec.expr), ops_t,
+                    spec.required)
         except ValueError as exc:
             raise ValueError(f"{where}.expr: {exc}") from None
     if "const" in spec.model_fields_set:
         const = spec.const
+        _check_constant(const, ops_t, where)
         idx, getter = 0, (lambda _obj: const)
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
     return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
+
+
+def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
+    """A constant and its operations give the same value for every record: one over a bound is a mapping
+    error now, not a failure of every record (other failures are left to the records, as before)."""
+    try:
+        measure(value)
+        for op in ops:
+            value = op(value)
+    except (LimitError, OpLimitError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    except Exception:
+        return
 
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
