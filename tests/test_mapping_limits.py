@@ -62,7 +62,8 @@ BOMBS = {
     "method replace chain": "'ab'" + ".replace('a', 'aaaaaaaaaa')" * 7,
     "batch fill": "[1] | batch(10**8, 0) | list",
     "quadratic sum of lists": "range(3000) | batch(1) | sum(start=[]) | length",
-    "work budget": "[" + ", ".join(["(range(100000) | join(',')) | length"] * 9) + "]",
+    "work budget": "[" + ", ".join(["(range(10000) | join('" + "-" * 20 + "')) | length"] * 12) + "]",
+    "calls budget": "range(10000)" + " | map('string')" * 9 + " | list",
 }
 
 
@@ -89,11 +90,12 @@ def test_a_sync_with_a_heavy_mapping_sends_nothing_and_exits_2(tmp_path: Path, m
 
 
 def test_values_that_depend_on_the_record_are_bounded_per_record(tmp_path: Path) -> None:
-    grow = "(range(100000) | join(',')) | replace(',', product.name ~ product.name ~ product.name)"
+    grow = "(range(10000) | join(',')) | replace(',', product.description)"
     mapping = load_mapping(with_field(tmp_path, expr(grow)))
+    assert len(mapping.apply(product(description="d" * 20))["p"]["x"]) == 48_889 + 9_999 * 19
     with pytest.raises(RecordMappingError,
-                       match=r"mapping field 'x': replace would make a text of 1,688,878 characters \(limit 1,"):
-        mapping.apply(product())
+                       match=r"mapping field 'x': replace would make a text of 2,038,690 characters \(limit 1,"):
+        mapping.apply(product(description="d" * 200))
 
 
 def test_an_operation_result_is_bounded(tmp_path: Path) -> None:
@@ -105,9 +107,9 @@ def test_an_operation_result_is_bounded(tmp_path: Path) -> None:
 
 def test_a_constant_whose_operations_exceed_a_bound_is_a_mapping_error(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    items = ", ".join(["a"] * 20_000)
+    items = ", ".join(["a"] * 5_000)
     code, text = check(with_field(tmp_path, f"{{const: [{items}], ops: [{{join: '{'y' * 5000}'}}]}}"), capsys)
-    assert code == 2 and "payloads.p.fields.x: 'join' of 20,000 items would make a text over" in text
+    assert code == 2 and "payloads.p.fields.x: 'join' of 5,000 items would make a text over" in text
 
 
 @pytest.mark.parametrize("source", [

@@ -18,7 +18,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
-from connector.mapping.limits import LimitError, measure
+from connector.mapping.limits import Evaluation, LimitError, measure
 from connector.mapping.ops import Op, OpError, OpLimitError, compile_op
 from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
@@ -372,7 +372,8 @@ def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = No
     rtype = record_type(spec.record)
     for name, pspec in spec.payloads.items():
         try:
-            payloads[name] = compile_payload(name, pspec, spec.tables, rtype)
+            with Evaluation():  # one budget for every constant part of the file checked while compiling
+                payloads[name] = compile_payload(name, pspec, spec.tables, rtype)
         except ValueError as exc:
             msg = str(exc)
             path, _, detail = msg.partition(": ")

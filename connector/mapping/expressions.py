@@ -31,9 +31,11 @@ from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.mapping.limits import (
+    ITEM_COST,
     MAX_ITEMS,
     Evaluation,
     LimitError,
+    charge,
     check_text_growth,
     checked,
     join_growth,
@@ -100,6 +102,10 @@ def _pre_sum(_value: Any, attribute: Any = None, start: Any = 0, **kwargs: Any) 
         raise LimitError("'sum' adds numbers only")
 
 
+# Filters that look the items of their input up one by one (sandboxed attribute access): charged per item.
+_ITEMWISE = frozenset({"sort", "unique", "groupby", "dictsort", "map", "select", "reject", "selectattr",
+                       "rejectattr", "sum", "min", "max"})
+
 # Filters whose result can be far larger than their input, and the check that runs before them.
 _PRECHECKS: dict[str, Callable[..., None]] = {
     "replace": _pre_replace, "batch": _pre_count, "slice": _pre_count, "sum": _pre_sum,
@@ -110,10 +116,13 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` with its result measured and charged; ``join`` and the filters in ``_PRECHECKS`` checked first."""
     passes_arg = getattr(fn, "jinja_pass_arg", None) is not None
     precheck = _PRECHECKS.get(name)
+    itemwise = name in _ITEMWISE
 
     @functools.wraps(fn)  # keeps ``jinja_pass_arg``: Jinja still hands the filter its context
     def bounded(*args: Any, **kwargs: Any) -> Any:
         at = 1 if passes_arg else 0
+        if itemwise and len(args) > at and isinstance(args[at], list | tuple | dict | range):
+            charge(len(args[at]) * ITEM_COST)
         if name == "join" and len(args) > at:
             items = _materialised(args[at])
             sep = args[at + 1] if len(args) > at + 1 else kwargs.get("d", "")
@@ -276,7 +285,7 @@ def _check_constant_parts(env: MappingSandbox, expr: nodes.Expr) -> None:
     records (the part may sit in a branch that is never taken)."""
     for part in _constant_parts(env, expr):
         try:
-            with Evaluation():
+            with Evaluation(shared=True):
                 measure(_compile_node(env, part)())
         except SecurityError as exc:  # a bound, or an operation the sandbox refuses
             raise ValueError(f"expression exceeds a limit: {exc}") from None

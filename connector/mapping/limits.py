@@ -1,8 +1,9 @@
 """Bounds on what a mapping file can make the connector compute (issue 12, point 8).
 
 Mapping files are untrusted: every value an expression, a filter, a method call or an operation produces is
-measured (text length, list length, nesting depth), and one evaluation of an expression has a budget of work,
-so no file can make a run allocate or loop without bound, at load time (``connector mapping check``) or per
+measured (text length, list length, nesting depth), and one evaluation of an expression has a budget of work
+(the size of what it produced plus a cost per call, so a ``map`` over a long list counts each item), so no
+file can make a run allocate or loop without bound, at load time (``connector mapping check``) or per
 record.  A value over a bound raises ``LimitError``; the message says which bound.
 """
 
@@ -15,12 +16,14 @@ from typing import Any
 from jinja2.exceptions import SecurityError
 
 MAX_TEXT = 1_000_000  # characters in one text value
-MAX_ITEMS = 100_000  # items in one list or table
+MAX_ITEMS = 10_000  # items in one list or table (and in a range()): a product has far fewer variants or images
 MAX_DEPTH = 32  # lists and tables nested in one value
 MAX_INT_BITS = 4096  # about 1,200 decimal digits
 MAX_DECIMAL_EXPONENT = 300  # |adjusted exponent| of a decimal number a mapping produces
 MAX_FACTOR_EXPONENT = 30  # |adjusted exponent| of a number argument of an operation (multiply)
-BUDGET = 5_000_000  # units of work (characters + items produced) in one evaluation of one expression
+BUDGET = 2_000_000  # units of work (characters + items produced, CALL_COST a call) in one evaluation
+CALL_COST = 20  # units charged for each filter, method call or operator result, whatever its size
+ITEM_COST = 50  # units charged per input item of a filter that looks items up one by one (sort, groupby, map...)
 MAX_OP_TEXT = 10_000  # characters in an operation's text argument (prefix, suffix, join and split separators)
 
 
@@ -86,21 +89,27 @@ def charge(units: int) -> None:
 
 
 def checked(value: Any) -> Any:
-    """Measure a produced value, charge it to the budget, and return it."""
-    charge(measure(value))
+    """Measure a produced value, charge it (and the call that made it) to the budget, and return it."""
+    charge(CALL_COST + measure(value))
     return value
 
 
 class Evaluation:
-    """``with Evaluation():`` gives the code inside one fresh budget."""
+    """``with Evaluation():`` gives the code inside one fresh budget; ``Evaluation(shared=True)`` keeps the
+    budget already running, if any (loading a mapping: its constant parts share one budget)."""
 
-    __slots__ = ("_token",)
+    __slots__ = ("_shared", "_token")
+
+    def __init__(self, shared: bool = False) -> None:
+        self._shared = shared
 
     def __enter__(self) -> None:
-        self._token = _BUDGET.set([BUDGET])
+        keep = self._shared and _BUDGET.get() is not None
+        self._token = None if keep else _BUDGET.set([BUDGET])
 
     def __exit__(self, *_exc: object) -> None:
-        _BUDGET.reset(self._token)
+        if self._token is not None:
+            _BUDGET.reset(self._token)
 
 
 def check_text_growth(length: int, what: str) -> None:
