@@ -23,6 +23,9 @@ class OpError(ValueError):
     """A value could not be transformed; the message is shown to the user with the field name."""
 
 
+WIDE_SEPARATOR = 100  # characters: a longer join separator is checked against the list's length first
+
+
 class OpLimitError(OpError):
     """An operation's result would exceed a bound (see ``connector/mapping/limits.py``)."""
 
@@ -152,8 +155,6 @@ def op_join(arg: Any, _tables: dict) -> Op:
     def op(x: Any) -> Any:
         if x is ABSENT or x is None or type(x) is str:
             return x
-        if width and hasattr(x, "__len__") and width * len(x) > MAX_TEXT:
-            raise OpLimitError(f"'join' of {len(x):,} items would make a text over {MAX_TEXT:,} characters")
         try:
             out = sep.join(x)  # the usual case: a list of text
         except TypeError:
@@ -162,7 +163,13 @@ def op_join(arg: Any, _tables: dict) -> Op:
             raise OpLimitError(f"'join' made a text of {len(out):,} characters (limit {MAX_TEXT:,})")
         return out
 
-    return op
+    def wide(x: Any) -> Any:
+        """A long separator could multiply a long list: refused before the text is built."""
+        if hasattr(x, "__len__") and type(x) is not str and width * len(x) > MAX_TEXT:
+            raise OpLimitError(f"'join' of {len(x):,} items would make a text over {MAX_TEXT:,} characters")
+        return op(x)
+
+    return wide if width > WIDE_SEPARATOR else op
 
 
 def op_split(arg: Any, _tables: dict) -> Op:
