@@ -16,9 +16,9 @@ from typing import Any
 
 from connector import __version__
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, ConnectorError, UserError
+from connector.shipped import sample_workbook
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_WORKBOOK = REPO_ROOT / "templates" / "sample_catalogue.xlsx"
+SAMPLE_WORKBOOK = sample_workbook()
 
 
 def _parser() -> argparse.ArgumentParser:

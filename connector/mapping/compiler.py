@@ -18,16 +18,15 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
-from connector.mapping.ops import Op, OpError, compile_op
+from connector.mapping.limits import Evaluation, LimitError, measure
+from connector.mapping.ops import Op, OpError, OpLimitError, compile_op
+from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
-from connector.model import ABSENT, Product, Variant
+from connector.model import ABSENT
 
 _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 Getter = Callable[[tuple[Any, ...]], Any]
-
-ROOTS = ("product", "defaults")
-"""Names every path and expression can start with; a child collection adds its ``as`` name."""
 
 
 class RecordMappingError(ValueError):
@@ -46,17 +45,6 @@ def _step(obj: Any, name: str) -> Any:
     return getattr(obj, name, ABSENT)
 
 
-def _known_attributes(cls: type) -> frozenset[str]:
-    fields = set(getattr(cls, "__dataclass_fields__", {}))
-    props = {n for n in dir(cls) if isinstance(getattr(cls, n, None), property)}
-    return frozenset(f for f in fields | props if not f.startswith("_"))
-
-
-ROOT_TYPES: dict[str, type] = {"product": Product}
-"""Roots whose type is known at compile time: a misspelt attribute is a load error, not a runtime one."""
-CHILD_TYPES: dict[str, type] = {"variants": Variant}
-_ATTRS = {cls: _known_attributes(cls) for cls in (Product, Variant)}
-
 RootGetter = Callable[[Any], Any]
 
 Copy = tuple[str, int, RootGetter, RootGetter, tuple]
@@ -67,9 +55,10 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
                  root_types: dict[str, type] | None = None) -> tuple[int, RootGetter]:
     """``product.price.amount`` -> (index of the root in the context, getter applied to that root).
 
-    A first segment on a root of known type compiles to ``operator.attrgetter`` (C speed, and a typo is
-    reported when the mapping is loaded); deeper segments step through attributes or keys, stopping at an
-    absent or empty value.
+    ``roots`` are the record type's root and ``defaults``, then the ``as`` name of each enclosing child
+    level; ``root_types`` gives the class of the roots whose class is known.  A first segment on such a root
+    compiles to ``operator.attrgetter`` (C speed, and a typo is reported when the mapping is loaded); deeper
+    segments step through attributes or keys, stopping at an absent or empty value.
     """
     parts = path.split(".")
     if parts[0] not in roots:
@@ -83,8 +72,9 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
     cls = (root_types or {}).get(parts[0])
     first_fast = None
     if cls is not None:
-        if rest[0] not in _ATTRS[cls]:
-            known = ", ".join(sorted(_ATTRS[cls]))
+        attributes = known_attributes(cls)
+        if rest[0] not in attributes:
+            known = ", ".join(sorted(attributes))
             raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
         first_fast = operator.attrgetter(rest[0])
         if len(rest) == 1:
@@ -219,6 +209,8 @@ class _Level:
                     values[name] = fn(**names)
                 except (UndefinedError, SecurityError, ArithmeticError, TypeError, ValueError) as exc:
                     raise RecordMappingError(f"{self.path}{name}", str(exc)) from None
+                except Exception as exc:  # anything else an untrusted expression can raise (recursion...)
+                    raise RecordMappingError(f"{self.path}{name}", f"{type(exc).__name__}: {exc}") from None
         for name, _fn, ops in self.exprs:
             value = values.get(name, ABSENT)
             if value is not ABSENT and ops:
@@ -248,7 +240,7 @@ class _Child:
 
 @dataclass(slots=True)
 class CompiledPayload:
-    """One payload kind of a marketplace (e.g. Elebne ``product`` or ``stock``)."""
+    """One payload kind of a marketplace (e.g. Elebne ``product`` or ``stock``), built from one record."""
 
     name: str
     key_field: str
@@ -256,8 +248,8 @@ class CompiledPayload:
     match_keys: dict[str, str]  # child collection field -> match key
     level: _Level
 
-    def build(self, product: Product, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
-        payload = self.level.build((product, defaults if defaults is not None else {}))
+    def build(self, record: Any, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload = self.level.build((record, defaults if defaults is not None else {}))
         if payload.get(self.key_field) in (None, "", ABSENT):
             raise RecordMappingError(f"{self.name}.{self.key_field}", "the key field has no value")
         return payload
@@ -268,15 +260,17 @@ class CompiledMapping:
     marketplace: str
     payloads: dict[str, CompiledPayload]
     source_files: list[str] = field(default_factory=list)
+    record: str = PRODUCT.name  # the record type this mapping maps (``record:`` in the file)
 
-    def apply(self, product: Product, defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-        """Map one product to every payload kind.  Raises ``RecordMappingError`` for this record only.
+    def apply(self, record: Any, defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Map one record (of the mapping's record type) to every payload kind.  Raises
+        ``RecordMappingError`` for this record only.
 
         ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
         marks them ``required`` so a missing one is reported, never invented.
         """
         ctx_defaults = defaults if defaults is not None else {}
-        return {name: p.build(product, ctx_defaults) for name, p in self.payloads.items()}
+        return {name: p.build(record, ctx_defaults) for name, p in self.payloads.items()}
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
@@ -292,19 +286,34 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
     ops_t = tuple(ops)
     if spec.expr is not None:
         try:
-            return name, None, (compile_expression(spec.expr), spec.expr), ops_t, spec.required
+            return (name, None, (compile_expression(spec.expr, check_constants=True), spec.expr), ops_t,
+                    spec.required)
         except ValueError as exc:
             raise ValueError(f"{where}.expr: {exc}") from None
     if "const" in spec.model_fields_set:
         const = spec.const
+        _check_constant(const, ops_t, where)
         idx, getter = 0, (lambda _obj: const)
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
     return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
 
 
+def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
+    """A constant and its operations give the same value for every record: one over a bound is a mapping
+    error now, not a failure of every record (other failures are left to the records, as before)."""
+    try:
+        measure(value)
+        for op in ops:
+            value = op(value)
+    except (LimitError, OpLimitError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    except Exception:
+        return
+
+
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
-                   tables: dict, where: str, types: dict[str, type]) -> _Level:
+                   tables: dict, where: str, types: dict[str, type], rtype: RecordType) -> _Level:
     plain, exprs, required = [], [], set()
     for name, spec in fields.items():
         fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}", types)
@@ -326,10 +335,10 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
         cwhere = f"{where}.children.{cname}"
         croots = (*roots, child.as_)
         ctypes = dict(types)
-        source_parts = child.source.split(".")
-        if len(source_parts) == 2 and source_parts[0] == "product" and source_parts[1] in CHILD_TYPES:
-            ctypes[child.as_] = CHILD_TYPES[source_parts[1]]
-        level = _compile_level(child.fields, child.children, croots, tables, cwhere, ctypes)
+        element_class = rtype.child_class(child.source)
+        if element_class is not None:
+            ctypes[child.as_] = element_class
+        level = _compile_level(child.fields, child.children, croots, tables, cwhere, ctypes, rtype)
         level.path = f"{cname}[]."
         if child.match_key not in child.fields:
             raise ValueError(f"{cwhere}.match_key: {child.match_key!r} is not one of its fields")
@@ -345,9 +354,10 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
                   required=frozenset(required), children=tuple(compiled_children))
 
 
-def compile_payload(name: str, spec: PayloadSpec, tables: dict) -> CompiledPayload:
+def compile_payload(name: str, spec: PayloadSpec, tables: dict, rtype: RecordType = PRODUCT) -> CompiledPayload:
     where = f"payloads.{name}"
-    level = _compile_level(spec.fields, spec.children, ROOTS, tables, where, ROOT_TYPES)
+    types = {rtype.name: rtype.cls} if rtype.cls is not None else {}
+    level = _compile_level(spec.fields, spec.children, rtype.roots, tables, where, types, rtype)
     if spec.key not in spec.fields:
         raise ValueError(f"{where}.key: {spec.key!r} is not one of its fields")
     return CompiledPayload(name=name, key_field=spec.key, create_only=frozenset(spec.create_only),
@@ -359,9 +369,11 @@ def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = No
     from connector.mapping.yaml_lines import line_of
 
     payloads = {}
+    rtype = record_type(spec.record)
     for name, pspec in spec.payloads.items():
         try:
-            payloads[name] = compile_payload(name, pspec, spec.tables)
+            with Evaluation():  # one budget for every constant part of the file checked while compiling
+                payloads[name] = compile_payload(name, pspec, spec.tables, rtype)
         except ValueError as exc:
             msg = str(exc)
             path, _, detail = msg.partition(": ")
@@ -369,4 +381,4 @@ def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = No
             line = line_of(doc, keys) if doc is not None else None
             raise MappingError(detail or msg, file=file, path=path, line=line) from None
     return CompiledMapping(marketplace=spec.marketplace, payloads=payloads,
-                           source_files=[file] if file else [])
+                           source_files=[file] if file else [], record=rtype.name)

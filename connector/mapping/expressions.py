@@ -6,27 +6,53 @@ with ``**``, ``*`` and ``%`` intercepted (a big exponent burns CPU, ``'x' * 10**
 ``'%999999999d' % 1`` likewise), padding methods removed, and a cap on expression length.
 There is no escape hatch to Python; custom filters come only from installed code (entry points group
 ``connector.filters``), never from the YAML.
+
+Time and memory are bounded too (``limits.py``): every filter, method call, ``+``, ``*`` and ``~`` result is
+measured and charged to the evaluation's budget, and the filters and methods whose result can be far larger
+than their input (``replace``, ``join``, ``batch``, ``slice``, ``sum``) are checked *before* they run.
+Jinja's own compile-time constant folding is off (it would run filters while compiling, unbounded); instead
+the constant parts of an expression are evaluated once, under the same bounds, when the mapping is loaded, so
+``connector mapping check`` refuses ``range(10**9)`` or a join that would make a gigabyte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
+from itertools import islice
 from typing import Any
 
-from jinja2 import StrictUndefined, Undefined
+from jinja2 import StrictUndefined, Undefined, nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from connector.mapping.limits import (
+    ITEM_COST,
+    MAX_ITEMS,
+    Evaluation,
+    LimitError,
+    charge,
+    check_text_growth,
+    checked,
+    join_growth,
+    measure,
+    replace_growth,
+)
 from connector.model import ABSENT
 
 MAX_EXPRESSION_LENGTH = 2000
+MAX_EXPRESSION_DEPTH = 48  # nodes nested in one expression's syntax tree
 MAX_EXPONENT = 64
 MAX_BASE = 10**9
-MAX_SEQUENCE = 100_000
+MAX_SEQUENCE = MAX_ITEMS
 
 # str methods that allocate a result as large as an argument says.
-_BLOCKED_ATTRIBUTES = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"})
+_BLOCKED_ATTRIBUTES = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map",
+                                 "translate", "maketrans"})
 # Filters that pad or format to a caller-given width, or that are not needed in mappings.
 _BLOCKED_FILTERS = ("center", "format", "indent", "wordwrap", "xmlattr", "pprint", "urlize", "filesizeformat")
 
@@ -50,26 +76,118 @@ def resolve(value: Any) -> Any:
     return value
 
 
+def _materialised(value: Any) -> Any:
+    """An iterable as a list of at most ``MAX_ITEMS`` items (strings and tables are returned as they are)."""
+    if isinstance(value, str | dict | list | tuple):
+        return value
+    items = list(islice(value, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise LimitError(f"a list of more than {MAX_ITEMS:,} items")
+    return items
+
+
+def _pre_replace(s: Any, old: Any = "", new: Any = "", count: Any = None, *_: Any, **__: Any) -> None:
+    if isinstance(s, str) and isinstance(old, str) and isinstance(new, str):
+        check_text_growth(replace_growth(s, old, new, count if isinstance(count, int) else None), "replace")
+
+
+def _pre_count(_value: Any, n: Any = 1, *_: Any, **__: Any) -> None:
+    if isinstance(n, int) and n > MAX_ITEMS:
+        raise LimitError(f"{n:,} is over the limit of {MAX_ITEMS:,} items")
+
+
+def _pre_sum(_value: Any, attribute: Any = None, start: Any = 0, **kwargs: Any) -> None:
+    start = kwargs.get("start", start)
+    if isinstance(start, bool) or not isinstance(start, int | float):
+        raise LimitError("'sum' adds numbers only")
+
+
+# Filters that look the items of their input up one by one (sandboxed attribute access): charged per item.
+_ITEMWISE = frozenset({"sort", "unique", "groupby", "dictsort", "map", "select", "reject", "selectattr",
+                       "rejectattr", "sum", "min", "max"})
+
+# Filters whose result can be far larger than their input, and the check that runs before them.
+_PRECHECKS: dict[str, Callable[..., None]] = {
+    "replace": _pre_replace, "batch": _pre_count, "slice": _pre_count, "sum": _pre_sum,
+}
+
+
+def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with its result measured and charged; ``join`` and the filters in ``_PRECHECKS`` checked first."""
+    passes_arg = getattr(fn, "jinja_pass_arg", None) is not None
+    precheck = _PRECHECKS.get(name)
+    itemwise = name in _ITEMWISE
+
+    @functools.wraps(fn)  # keeps ``jinja_pass_arg``: Jinja still hands the filter its context
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        at = 1 if passes_arg else 0
+        if itemwise and len(args) > at and isinstance(args[at], list | tuple | dict | range):
+            charge(len(args[at]) * ITEM_COST)
+        if name == "join" and len(args) > at:
+            items = _materialised(args[at])
+            sep = args[at + 1] if len(args) > at + 1 else kwargs.get("d", "")
+            if not isinstance(items, str) and isinstance(sep, str):
+                check_text_growth(join_growth(sep, list(items)), "join")
+            args = (*args[:at], items, *args[at + 1:])
+        elif precheck is not None and len(args) > at:
+            precheck(*args[at:], **kwargs)
+        return checked(fn(*args, **kwargs))  # a lazy result (map, select...) counts as one
+
+    return bounded
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``a ~ b`` to a call the environment bounds (Jinja joins the parts inline)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.concat((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class MappingSandbox(ImmutableSandboxedEnvironment):
     """The only environment mapping expressions run in."""
 
-    intercepted_binops = frozenset({"**", "*", "%"})
+    intercepted_binops = frozenset({"**", "*", "%", "+"})
+    code_generator_class = _BoundedCodeGenerator
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False)
+        # optimized=False: no constant folding while compiling (see the module docstring).
+        super().__init__(undefined=StrictUndefined, autoescape=False, optimized=False)
         self.globals.clear()
         self.globals["range"] = self._small_range
         for name in _BLOCKED_FILTERS:
             self.filters.pop(name, None)
         for ep in entry_points(group="connector.filters"):
             self.filters[ep.name] = ep.load()
+        self.filters = {name: _bounded_filter(name, fn) for name, fn in self.filters.items()}
 
     @staticmethod
     def _small_range(*args: int) -> range:
         r = range(*args)
         if len(r) > MAX_SEQUENCE:
-            raise SecurityError(f"range too big ({len(r)} > {MAX_SEQUENCE})")
+            raise SecurityError(f"range too big ({len(r):,} > {MAX_SEQUENCE:,})")
         return r
+
+    def concat(self, parts: tuple[Any, ...]) -> str:
+        texts = [p if type(p) is str else str(p) for p in parts]
+        check_text_growth(sum(map(len, texts)), "'~'")
+        return checked("".join(texts))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str) and args:
+            method = getattr(__obj, "__name__", "")
+            if method == "replace" and len(args) >= 2:
+                _pre_replace(owner, *args)
+            elif method == "join":
+                items = _materialised(args[0])
+                if not isinstance(items, str):
+                    check_text_growth(join_growth(owner, list(items)), "join")
+                args = (items, *args[1:])
+        return checked(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
@@ -83,10 +201,10 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
                     raise SecurityError(f"sequence repetition too large (limit {MAX_SEQUENCE} items)")
         elif operator == "%" and isinstance(left, str):
             raise SecurityError("'%' string formatting is not allowed in mappings; use '~' to join text")
-        return super().call_binop(context, operator, left, right)
+        return checked(super().call_binop(context, operator, left, right))
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, str) and attr in _BLOCKED_ATTRIBUTES:
+        if isinstance(obj, str | bytes | bytearray) and attr in _BLOCKED_ATTRIBUTES:
             return False
         return super().is_safe_attribute(obj, attr, value)
 
@@ -120,21 +238,86 @@ def sandbox() -> MappingSandbox:
     return _ENV
 
 
-def compile_expression(source: str) -> Callable[..., Any]:
+def _tree_depth(node: nodes.Node) -> int:
+    """Depth of a syntax tree, measured without recursion (the tree may be too deep to recurse into)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_EXPRESSION_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in current.iter_child_nodes())
+    return deepest
+
+
+def _parse(env: MappingSandbox, source: str) -> nodes.Expr:
+    parser = Parser(env, source, state="variable")
+    expr = parser.parse_expression()
+    if not parser.stream.eos:
+        raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
+    depth = _tree_depth(expr)
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise ValueError(f"expression nested too deeply (more than {MAX_EXPRESSION_DEPTH} levels)")
+    expr.set_environment(env)
+    return expr
+
+
+def _compile_node(env: MappingSandbox, expr: nodes.Expr) -> TemplateExpression:
+    body = [nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)]
+    return TemplateExpression(env.from_string(nodes.Template(body, lineno=1)), False)
+
+
+def _constant_parts(env: MappingSandbox, expr: nodes.Expr) -> Iterator[nodes.Expr]:
+    """The largest sub-expressions that use no record value (only literals and the sandbox's globals)."""
+    stack: list[nodes.Node] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, nodes.Expr) and not isinstance(node, nodes.Const | nodes.Name) and all(
+                n.name in env.globals for n in node.find_all(nodes.Name)):
+            yield node
+        else:
+            stack.extend(node.iter_child_nodes())
+
+
+def _check_constant_parts(env: MappingSandbox, expr: nodes.Expr) -> None:
+    """Evaluate the constant parts once, under the bounds: one that breaks a bound (or that the sandbox
+    refuses) does so for every record, so it is a mapping error now.  Other failures are left to the
+    records (the part may sit in a branch that is never taken)."""
+    for part in _constant_parts(env, expr):
+        try:
+            with Evaluation(shared=True):
+                measure(_compile_node(env, part)())
+        except SecurityError as exc:  # a bound, or an operation the sandbox refuses
+            raise ValueError(f"expression exceeds a limit: {exc}") from None
+        except (MemoryError, RecursionError):
+            raise ValueError("expression exceeds a limit: too much memory or recursion") from None
+        except Exception:
+            continue
+
+
+def compile_expression(source: str, *, check_constants: bool = False) -> Callable[..., Any]:
     """Compile once; the callable takes the context names as keyword arguments.
 
-    Raises ``ValueError`` with a readable message on a syntax error or an over-long expression.
-    The result of calling it is ``ABSENT`` when the expression's value is an absent canonical value; any
-    other undefined value (a misspelt name) raises ``UndefinedError``.
+    Raises ``ValueError`` with a readable message on a syntax error, an over-long or over-nested expression,
+    or (``check_constants``, as the mapping loader asks) a constant part that exceeds a bound.  The result
+    of calling it is ``ABSENT`` when the expression's value is an absent canonical value; any other undefined
+    value (a misspelt name) raises ``UndefinedError``; a value over a bound raises ``LimitError``.
     """
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise ValueError(f"expression is {len(source)} characters long (limit {MAX_EXPRESSION_LENGTH})")
+    env = sandbox()
     try:
-        compiled = sandbox().compile_expression(source, undefined_to_none=False)
+        expr = _parse(env, source)
+        if check_constants:
+            _check_constant_parts(env, expr)
+        compiled = _compile_node(env, expr)
     except TemplateSyntaxError as exc:
         raise ValueError(f"expression syntax error: {exc.message}") from None
+    except RecursionError:
+        raise ValueError("expression nested too deeply") from None
 
     def run(**context: Any) -> Any:
-        return resolve(compiled(**context))
+        with Evaluation():
+            return checked(resolve(compiled(**context)))
 
     return run

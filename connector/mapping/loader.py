@@ -1,8 +1,15 @@
-"""Load a mapping file: parse YAML (safely, with lines), resolve ``extends:``, validate, compile."""
+"""Load a mapping file: parse YAML (safely, with lines), resolve ``extends:``, validate, compile.
+
+Mapping files are untrusted: only regular files are read, and never more than ``MAX_FILE_BYTES``;
+``extends`` names a shipped mapping or a file inside the extending file's own folder (no absolute path, no
+``..``, no link out of the folder); YAML nesting and alias expansion are bounded (``yaml_lines.py``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+import stat
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -12,26 +19,40 @@ from connector.errors import MappingError
 from connector.mapping.compiler import CompiledMapping, compile_mapping
 from connector.mapping.schema import MappingSpec
 from connector.mapping.yaml_lines import LineDict, line_of, load_yaml
+from connector.shipped import MAPPINGS_PACKAGE, shipped_file, shipped_names
 
 MAX_EXTENDS_DEPTH = 5
 MAX_FILE_BYTES = 1_000_000
-
-SHIPPED_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-"""``mappings/`` at the top of the project: one declarative file per marketplace."""
+_SHIPPED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def shipped_mapping(name: str) -> Path:
-    return SHIPPED_MAPPINGS / f"{name}.yaml"
+    """A mapping shipped with the package (``mappings/<name>.yaml`` in the project)."""
+    return shipped_file(MAPPINGS_PACKAGE, f"{name}.yaml")
+
+
+def _read_bounded(path: Path) -> str:
+    """The text of a regular file of at most ``MAX_FILE_BYTES`` (a device or a FIFO is refused unread)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise MappingError("cannot read mapping file: not a regular file", file=str(path))
+        if info.st_size > MAX_FILE_BYTES:
+            raise MappingError(f"mapping file is {info.st_size} bytes (limit {MAX_FILE_BYTES})", file=str(path))
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise MappingError(f"cannot read mapping file: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew since stat()
+        raise MappingError(f"mapping file is over {MAX_FILE_BYTES} bytes", file=str(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"mapping file is not UTF-8 text (byte {exc.start})", file=str(path)) from None
 
 
 def _read(path: Path) -> tuple[Any, str]:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise MappingError(f"cannot read mapping file: {exc.strerror}", file=str(path)) from None
-    if size > MAX_FILE_BYTES:
-        raise MappingError(f"mapping file is {size} bytes (limit {MAX_FILE_BYTES})", file=str(path))
-    text = path.read_text(encoding="utf-8")
+    text = _read_bounded(path)
     try:
         doc = load_yaml(text)
     except yaml.YAMLError as exc:
@@ -73,19 +94,38 @@ def _resolve(path: Path, depth: int = 0) -> tuple[dict, list[str]]:
     if not isinstance(parent, str):
         raise MappingError("'extends' takes a mapping name or a file path", file=str(path), path="extends",
                            line=line_of(doc, ("extends",)))
-    candidate = Path(parent)
-    if "/" not in parent and not parent.endswith((".yaml", ".yml")):
-        candidate = shipped_mapping(parent)
-    elif not candidate.is_absolute():
-        candidate = path.parent / candidate
-    if not candidate.exists():
-        raise MappingError(f"'extends' names {parent!r}, which does not exist ({candidate})", file=str(path),
-                           path="extends", line=line_of(doc, ("extends",)))
+    try:
+        candidate = _extends_target(parent, path)
+    except ValueError as exc:
+        raise MappingError(str(exc), file=str(path), path="extends", line=line_of(doc, ("extends",))) from None
     base, files = _resolve(candidate, depth + 1)
     merged = _merge(base, {k: v for k, v in doc.items() if k != "extends"})
     if isinstance(merged, LineDict):
         merged.key_lines = {**getattr(base, "key_lines", {}), **doc.key_lines}
     return merged, [*files, str(path)]
+
+
+def _extends_target(parent: str, path: Path) -> Path:
+    """The file ``extends: parent`` names in the mapping file ``path``: a shipped mapping by name, or a file
+    inside ``path``'s own folder.  ``ValueError`` says why anything else is refused."""
+    if "/" not in parent and "\\" not in parent and not parent.endswith((".yaml", ".yml")):
+        shipped = shipped_names(MAPPINGS_PACKAGE, ".yaml")
+        if not _SHIPPED_NAME.match(parent) or parent not in shipped:
+            raise ValueError(f"'extends' names {parent!r}, which is not a shipped mapping "
+                             f"(shipped: {', '.join(shipped)}; or give a .yaml file in this mapping's folder)")
+        return shipped_mapping(parent)
+    relative = PurePath(parent)
+    if relative.is_absolute() or "\\" in parent or ".." in relative.parts:
+        raise ValueError(f"'extends' names {parent!r}: only a shipped mapping or a file in this mapping's "
+                         "folder can be extended (no absolute path, no '..')")
+    folder = path.parent.resolve()
+    candidate = folder / relative
+    if not candidate.exists():
+        raise ValueError(f"'extends' names {parent!r}, which does not exist ({candidate})")
+    if not candidate.resolve().is_relative_to(folder):
+        raise ValueError(f"'extends' names {parent!r}, which leads out of this mapping's folder "
+                         f"(to {candidate.resolve()})")
+    return candidate
 
 
 def load_spec(path: str | Path) -> tuple[MappingSpec, Any, list[str]]:

@@ -2,6 +2,9 @@
 
 Every operation passes ``ABSENT`` through untouched (absent means "don't touch"), except ``default``.
 ``None`` (an explicit empty) also passes through, except for ``default``.
+
+Mapping files are untrusted: text arguments and number factors are bounded when the mapping loads, and the
+operations whose result can outgrow their input (``join``, ``int``) check the size before building it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from connector.mapping.limits import MAX_FACTOR_EXPONENT, MAX_OP_TEXT, MAX_TEXT
 from connector.model import ABSENT, Money
 
 Op = Callable[[Any], Any]
@@ -17,6 +21,22 @@ Op = Callable[[Any], Any]
 
 class OpError(ValueError):
     """A value could not be transformed; the message is shown to the user with the field name."""
+
+
+WIDE_SEPARATOR = 100  # characters: a longer join separator is checked against the list's length first
+
+
+class OpLimitError(OpError):
+    """An operation's result would exceed a bound (see ``connector/mapping/limits.py``)."""
+
+
+def _arg_text(arg: Any, name: str, *, empty: bool = True) -> str:
+    if not isinstance(arg, str) or (not empty and not arg):
+        kind = "text" if empty else "non-empty text"
+        raise ValueError(f"'{name}' needs {kind}, got {arg!r}")
+    if len(arg) > MAX_OP_TEXT:
+        raise ValueError(f"'{name}' takes at most {MAX_OP_TEXT:,} characters, got {len(arg):,}")
+    return arg
 
 
 def _passthrough(fn: Op) -> Op:
@@ -78,6 +98,9 @@ def op_if_empty(arg: Any, _tables: dict) -> Op:
 
 def op_multiply(arg: Any, _tables: dict) -> Op:
     factor = _arg_decimal(arg, "multiply")
+    if not factor.is_finite() or (factor and abs(factor.adjusted()) > MAX_FACTOR_EXPONENT):
+        raise ValueError(f"'multiply' takes a factor between 1e-{MAX_FACTOR_EXPONENT} and 1e{MAX_FACTOR_EXPONENT}, "
+                         f"got {arg!r}")
     return _passthrough(lambda x: _to_decimal(x) * factor)
 
 
@@ -126,25 +149,31 @@ def op_truncate(arg: Any, _tables: dict) -> Op:
 
 
 def op_join(arg: Any, _tables: dict) -> Op:
-    sep = ", " if arg is None else arg
-    if not isinstance(sep, str):
-        raise ValueError(f"'join' needs a text separator, got {sep!r}")
+    sep = _arg_text(", " if arg is None else arg, "join")
+    width = len(sep)
 
     def op(x: Any) -> Any:
         if x is ABSENT or x is None or type(x) is str:
             return x
         try:
-            return sep.join(x)  # the usual case: a list of text
+            out = sep.join(x)  # the usual case: a list of text
         except TypeError:
-            return sep.join([i if type(i) is str else str(i) for i in x if i is not None and i is not ABSENT])
+            out = sep.join([i if type(i) is str else str(i) for i in x if i is not None and i is not ABSENT])
+        if len(out) > MAX_TEXT:
+            raise OpLimitError(f"'join' made a text of {len(out):,} characters (limit {MAX_TEXT:,})")
+        return out
 
-    return op
+    def wide(x: Any) -> Any:
+        """A long separator could multiply a long list: refused before the text is built."""
+        if hasattr(x, "__len__") and type(x) is not str and width * len(x) > MAX_TEXT:
+            raise OpLimitError(f"'join' of {len(x):,} items would make a text over {MAX_TEXT:,} characters")
+        return op(x)
+
+    return wide if width > WIDE_SEPARATOR else op
 
 
 def op_split(arg: Any, _tables: dict) -> Op:
-    sep = "," if arg is None else arg
-    if not isinstance(sep, str) or not sep:
-        raise ValueError(f"'split' needs a non-empty text separator, got {sep!r}")
+    sep = _arg_text("," if arg is None else arg, "split", empty=False)
     return _passthrough(lambda x: [p.strip() for p in str(x).split(sep) if p.strip()])
 
 
@@ -180,6 +209,8 @@ def op_lookup(arg: Any, tables: dict) -> Op:
             raise ValueError(f"'lookup' takes table and default, not {', '.join(sorted(unknown))}")
     else:
         name, has_default, fallback = arg, False, None
+    if not isinstance(name, str):
+        raise ValueError(f"'lookup' needs a table name, or {{table: name, default: value}}, got {arg!r}")
     if name not in tables:
         known = ", ".join(sorted(tables)) or "none declared"
         raise ValueError(f"'lookup' names table {name!r}, which is not under tables: ({known})")
@@ -236,6 +267,8 @@ def op_str(_arg: Any, _tables: dict) -> Op:
 def op_int(_arg: Any, _tables: dict) -> Op:
     def fn(x: Any) -> int:
         d = _to_decimal(x)
+        if d.is_finite() and d and d.adjusted() > MAX_FACTOR_EXPONENT:
+            raise OpLimitError(f"{x!r} is too large for a whole number (limit 1e{MAX_FACTOR_EXPONENT})")
         if d != d.to_integral_value():
             raise OpError(f"{x!r} is not a whole number")
         return int(d)
@@ -252,15 +285,13 @@ def op_bool(_arg: Any, _tables: dict) -> Op:
 
 
 def op_prefix(arg: Any, _tables: dict) -> Op:
-    if not isinstance(arg, str):
-        raise ValueError(f"'prefix' needs text, got {arg!r}")
-    return _passthrough(lambda x: arg + str(x))
+    text = _arg_text(arg, "prefix")
+    return _passthrough(lambda x: text + str(x))
 
 
 def op_suffix(arg: Any, _tables: dict) -> Op:
-    if not isinstance(arg, str):
-        raise ValueError(f"'suffix' needs text, got {arg!r}")
-    return _passthrough(lambda x: str(x) + arg)
+    text = _arg_text(arg, "suffix")
+    return _passthrough(lambda x: str(x) + text)
 
 
 def op_count(_arg: Any, _tables: dict) -> Op:
@@ -303,7 +334,10 @@ def compile_op(spec: str | dict[str, Any], tables: dict[str, dict[str, Any]]) ->
         ((name, arg),) = spec.items()
     else:
         raise ValueError("an operation is a name (upper) or a one-key table ({truncate: 80})")
-    factory = OPS.get(name)
+    factory = OPS.get(name) if isinstance(name, str) else None
     if factory is None:
         raise ValueError(f"unknown operation {name!r} (known: {', '.join(sorted(OPS))})")
-    return name, factory(arg, tables)
+    try:
+        return name, factory(arg, tables)
+    except (TypeError, ArithmeticError) as exc:  # an argument of the wrong kind ({lookup: [a]}...)
+        raise ValueError(f"'{name}' cannot take {arg!r}: {exc}") from None

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from connector.mapping.records import ORDER, PRODUCT, record_type
 
 OpSpec = str | dict[str, Any]
+BUILTIN_RECORD_TYPES = (PRODUCT, ORDER)
 
 
 class FieldSpec(BaseModel):
@@ -44,7 +47,7 @@ class ChildSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    source: str = Field(description="Path of the list to iterate, e.g. product.variants")
+    source: str = Field(description="Path of the list to iterate, e.g. product.variants or order.lines")
     as_: str = Field(default="item", alias="as", pattern=r"^[a-z][a-z0-9_]*$",
                      description="Name of each element in paths and expressions")
     match_key: str = Field(description="Field that identifies an element across runs (e.g. label)")
@@ -67,11 +70,21 @@ class MappingSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = 1
+    record: str = Field(
+        default=PRODUCT.name, pattern=r"^[a-z][a-z0-9_]*$", examples=[t.name for t in BUILTIN_RECORD_TYPES],
+        description="Record type this file maps; its name starts every path (product.name, order.number). "
+                    "Registered types: " + "; ".join(f"{t.name}: {t.description}" for t in BUILTIN_RECORD_TYPES))
     marketplace: str
     description: str | None = None
     extends: str | None = Field(default=None, description="Shipped mapping name or path this file overrides")
     tables: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Lookup tables for ops")
     payloads: dict[str, PayloadSpec]
+
+    @field_validator("record")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        record_type(value)  # ValueError naming the known types
+        return value
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""YAML loading that remembers the line of every key, so errors can point at the mapping file's line."""
+"""YAML loading that remembers the line of every key, so errors can point at the mapping file's line.
+
+Mapping files are untrusted: nesting is bounded while the document is composed (before Python's recursion
+limit is reached), and so is the number of nodes the document stands for once its aliases are expanded, so a
+"billion laughs" file (aliases of aliases) is refused before anything walks it.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,34 @@ class LineList(list):
     item_lines: list[int]
 
 
+MAX_YAML_DEPTH = 40  # collections nested in one document
+MAX_YAML_NODES = 100_000  # nodes of one document, each alias counted as the whole node it stands for
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader (no Python object tags) that records line numbers."""
+    """SafeLoader (no Python object tags) that records line numbers, with bounded nesting and aliases."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> yaml.Node:  # type: ignore[override]
+        node = super().compose_document()
+        expanded = _expanded_size(node, {})
+        if expanded > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases expand to {expanded:,} nodes (limit {MAX_YAML_NODES:,})", node.start_mark)
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
         self.flatten_mapping(node)
@@ -46,6 +77,21 @@ class _LineLoader(yaml.SafeLoader):
         out.line = node.start_mark.line + 1
         out.item_lines = [child.start_mark.line + 1 for child in node.value]
         return out
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes ``node`` stands for with every alias expanded (an alias is the same node object again)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)

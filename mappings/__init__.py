@@ -1,0 +1,1 @@
+"""The shipped mapping files, one per marketplace; installed as the package ``connector.mappings``."""

@@ -1,0 +1,90 @@
+"""The package works when installed from a wheel, not only from the checkout (issue 11, point 8).
+
+Builds the wheel from a copy of the project's build inputs, installs it into a fresh virtualenv whose only
+other packages are this test environment's dependencies (reached through a ``.pth`` file, so nothing is
+downloaded), and runs ``connector demo`` and ``connector mapping check`` there from a folder outside the
+checkout: the shipped mappings and workbooks must come from inside the installed package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "connector", "mappings", "templates")
+
+pytestmark = pytest.mark.slow
+
+
+def _run(cmd: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``bin`` folder of a fresh virtualenv with the project's wheel installed."""
+    tmp = tmp_path_factory.mktemp("installed")
+    src = tmp / "src"
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            src.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
+    wheels = tmp / "wheels"
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+                  "-w", str(wheels), str(src)], cwd=tmp)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = wheels.glob("connector-*.whl")
+
+    venv = tmp / "venv"
+    made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp)
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=tmp)
+    # The dependencies: this environment's site-packages, added after the fresh one (no download).
+    Path(purelib.stdout.strip(), "test-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    done = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
+                 str(wheel)], cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return venv / "bin"
+
+
+def test_the_wheel_ships_the_mappings_and_workbooks(installed: Path, tmp_path: Path) -> None:
+    probe = _run([str(installed / "python"), "-c",
+                  "import connector; from connector.mapping import shipped_mapping; "
+                  "from connector.shipped import sample_workbook; "
+                  "print(connector.__file__); print(shipped_mapping('elebne')); print(sample_workbook())"],
+                 cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    venv = installed.parent.resolve()
+    for line in probe.stdout.splitlines():
+        path = Path(line).resolve()
+        assert path.is_relative_to(venv), f"{path} is not inside the installed package"
+        assert path.is_file()
+
+
+def test_connector_demo_runs_from_the_installed_package(installed: Path, tmp_path: Path) -> None:
+    demo = _run([str(installed / "connector"), "demo"], cwd=tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "first run: everything is new" in demo.stdout
+    assert "second run: nothing changed, nothing is sent" in demo.stdout
+    assert demo.stdout.count("exit code 0: everything pushed or unchanged") == 2
+    assert "products created   │ 11" in demo.stdout
+
+
+def test_a_mapping_extending_a_shipped_one_checks_from_the_installed_package(installed: Path,
+                                                                             tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: elebne\npayloads:\n  product:\n    fields:\n      brand: null\n")
+    check = _run([str(installed / "connector"), "mapping", "check", str(mine)], cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "valid mapping for elebne" in " ".join(check.stdout.split())
