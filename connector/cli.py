@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--errors-copy", type=Path, help="write a copy with bad cells highlighted and commented")
     v.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"))
     v.add_argument("--json", action="store_true", help="print the issues as JSON")
+    v.add_argument("--target", action="append", metavar="NAME",
+                   help="also check every row against this marketplace's rules, as a dry run would (lengths, "
+                        "number ranges, variants, image URLs...); repeatable; nothing is sent")
+    v.add_argument("--profile", type=Path, help="with --target: a sync profile whose target settings, mapping and "
+                                                "stock policy to use")
 
     s = sub.add_parser("sync", help="push a source to a marketplace")
     src = s.add_mutually_exclusive_group(required=True)
@@ -123,9 +128,13 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from connector.console import out, print_issues
+    from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet, write_error_copy
 
     result = read_spreadsheet(args.file, currency=args.currency)
+    titles = [get_plugin(t).title for t in dict.fromkeys(args.target or ())]
+    if args.target:
+        result.issues.extend(_target_issues(args, result))
     errors = result.errors
     if args.json:
         print(json.dumps({"products": len(result.products), "rows": len(result.rows), "warnings": result.warnings,
@@ -134,12 +143,53 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print_issues(result.issues, result.warnings)
         good = sum(1 for r in result.rows if not r.skipped_reason)
         skipped = len(result.rows) - good
+        refused = sum(1 for i in result.issues if i.severity == "error" and i.reason.split(":")[0] in titles)
         out.print(f"{args.file}: {len(result.products)} product(s), {good} good row(s)"
-                  + (f", {skipped} row(s) would be skipped (problems above)" if skipped else ""))
+                  + (f", {skipped} row(s) would be skipped (problems above)" if skipped else "")
+                  + (f"; {refused} problem(s) for {', '.join(titles)}" if args.target else ""))
     if args.errors_copy and result.issues:
         marked = write_error_copy(args.file, result.issues, args.errors_copy)
         out.print(f"error copy with {marked} marked cell(s) written to {args.errors_copy}")
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
+    """What each ``--target`` would refuse, as issues of the file: a dry run against a fresh state (every
+    product planned as new, so every rule applies), nothing sent, no credentials needed."""
+    from connector.config import load_profile, make_stock_policy
+    from connector.errors import ConfigError
+    from connector.marketplaces.registry import get_plugin
+    from connector.sources.base import Issue
+    from connector.sync.report import FAILED
+    from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.state import StateStore
+
+    profile = load_profile(args.profile) if args.profile else None
+    issues: list[Issue] = []
+    for target in dict.fromkeys(args.target):
+        plugin = get_plugin(target)
+        tconf = profile.targets.get(target) if profile else None
+        if profile and tconf is None:
+            raise ConfigError(f"profile {args.profile} has no target {target!r} (it has: {', '.join(profile.targets)})")
+        settings = dict(tconf.settings) if tconf else {}
+        settings.setdefault("email", "validate@localhost")  # a login name some plugins need; nothing is sent
+        stock = {**(profile.stock if profile else {}), **(tconf.stock if tconf else {})}
+        opts = SyncOptions(target=target, state_path=Path(":memory:"), secret=None, dry_run=True,
+                           mapping=tconf.mapping if tconf else None, settings=settings,
+                           stock_policy=make_stock_policy(stock), source_label=str(args.file))
+        with StateStore.open(":memory:") as state:
+            report = run_sync(result, opts, state=state).report
+        located: set[str | None] = set()  # SKUs (and products) with a problem named cell by cell
+        for i in report.issues:
+            if i.get("target") == target:
+                located.add(i["sku"])
+                issues.append(Issue(f"{plugin.title}: {i['reason']}", sheet=i["sheet"], row=i["row"],
+                                    column=i["column"], value=i["value"], sku=i["sku"]))
+        located |= {row.product for row in report.rows if row.sku in located}
+        for row in report.rows:  # refused otherwise (mapping, blocked...): the row's own reason
+            if row.status == FAILED and row.product not in located:
+                issues.append(Issue(f"{plugin.title}: {row.reason}", sheet=row.sheet, row=row.row, sku=row.sku))
+    return issues
 
 
 def _issue_dict(issue: Any) -> dict[str, Any]:
