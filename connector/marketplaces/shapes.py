@@ -102,8 +102,10 @@ def shape_problems(shape: type[BaseModel] | None, body: dict[str, Any], *,
             path = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p in _TYPE_TAGS or "[" in p)))
             if path in out:
                 continue
-            given = err["type"] != "missing"
-            out[path] = Problem(path, plain_reason(err, missing), err.get("input") if given else None, given)
+            # a null where a value is needed is a missing value to the merchant, whatever type was expected
+            given = err["type"] != "missing" and err.get("input") is not None
+            reason = plain_reason(err, missing) if given or err["type"].startswith("value_") else missing
+            out[path] = Problem(path, reason, err.get("input") if given else None, given)
         return list(out.values())
     return []
 

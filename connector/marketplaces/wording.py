@@ -67,10 +67,10 @@ class FieldProblem:
 
 def describe(problems: Iterable[FieldProblem], limit: int = 5) -> str | None:
     """Several problems as one reason for a report row, or None."""
-    items = list(problems)
+    items = list(dict.fromkeys(str(p) for p in problems))
     if not items:
         return None
-    text = "; ".join(str(p) for p in items[:limit])
+    text = "; ".join(items[:limit])
     return text + (f"; and {len(items) - limit} more" if len(items) > limit else "")
 
 
