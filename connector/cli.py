@@ -166,6 +166,8 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
 
     profile = load_profile(args.profile) if args.profile else None
     issues: list[Issue] = []
+    products_sheet = next((r.ref.origin for r in result.rows), None)
+    headers_sheet, headers = products_sheet, _column_headers(args.file, products_sheet)
     for target in dict.fromkeys(args.target):
         plugin = get_plugin(target)
         tconf = profile.targets.get(target) if profile else None
@@ -183,13 +185,55 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
         for i in report.issues:
             if i.get("target") == target:
                 located.add(i["sku"])
+                column = headers.get(i["column"] or "", i["column"]) if i["sheet"] == headers_sheet else i["column"]
                 issues.append(Issue(f"{plugin.title}: {i['reason']}", sheet=i["sheet"], row=i["row"],
-                                    column=i["column"], value=i["value"], sku=i["sku"]))
+                                    column=column, value=i["value"], sku=i["sku"]))
         located |= {row.product for row in report.rows if row.sku in located}
         for row in report.rows:  # refused otherwise (mapping, blocked...): the row's own reason
             if row.status == FAILED and row.product not in located:
                 issues.append(Issue(f"{plugin.title}: {row.reason}", sheet=row.sheet, row=row.row, sku=row.sku))
     return issues
+
+
+def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
+    """The template's English column name -> the header as written in the merchant's file (``Price`` ->
+    ``Prix*``), so a marketplace's problem names the column the merchant has, and the error copy marks its
+    cell.  Reads only the first rows of an .xlsx/.xlsm or CSV file; other formats keep the English names."""
+    import csv
+
+    from connector.sources.spreadsheet.columns import PRODUCT_ALIASES, match_headers
+    from connector.sources.spreadsheet.reader import decode_bytes, sniff_delimiter
+
+    suffix = path.suffix.lower()
+    rows: list[list[Any]] = []
+    try:
+        if suffix in (".csv", ".tsv", ".txt"):
+            with path.open("rb") as fh:
+                head = fh.read(1 << 16)
+            text = decode_bytes(head[:head.rfind(b"\n") + 1] or head)[0]
+            lines = text.splitlines()[:10]
+            rows = list(csv.reader(lines, delimiter=sniff_delimiter(next((ln for ln in lines if ln.strip()), ""))))
+        elif suffix in (".xlsx", ".xlsm") and sheet:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = [list(r) for r in wb[sheet].iter_rows(max_row=10, values_only=True)]
+            finally:
+                wb.close()
+    except (OSError, KeyError, ValueError, csv.Error):
+        return {}
+    found = next((hm for hm in (match_headers(r, PRODUCT_ALIASES) for r in rows) if "sku" in hm.fields), None)
+    if found is None:
+        return {}
+    out: dict[str, str] = {}
+    for spec_key, match in found.fields.items():
+        assert match.spec is not None
+        out[match.spec.labels["en"]] = match.header
+        out.setdefault(spec_key, match.header)
+    for match in found.attributes:
+        out[f"Attribute: {match.name}"] = match.header
+    return out
 
 
 def _issue_dict(issue: Any) -> dict[str, Any]:

@@ -283,3 +283,20 @@ def test_prices_keep_their_decimals_in_the_words() -> None:
     from connector.marketplaces.wording import FieldProblem
 
     assert str(FieldProblem("A", "Price", Decimal("12.50"), "is too large")) == "SKU A: Price '12.50' is too large"
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_validate_target_names_the_column_as_the_merchant_wrote_it(tmp_path: Path, suffix: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    if suffix == ".csv":
+        wb = tmp_path / "produits.csv"
+        wb.write_text("SKU;Nom;Prix;Images\nA-1;Savon;99999999;ftp://x/y.png\n", encoding="utf-8")
+    else:
+        wb = write_workbook(tmp_path / "produits.xlsx", stock={}, headers=["SKU*", "Nom*", "Prix*", "Images"],
+                            rows=[{"SKU*": "A-1", "Nom*": "Savon", "Prix*": 99_999_999, "Images": "ftp://x/y.png"}])
+    assert main(["validate", str(wb), "--target", "elebne", "--json"]) == 1
+    issues = {i["column"]: i for i in json.loads(capsys.readouterr().out)["issues"]}
+    assert set(issues) == {"Prix*" if suffix == ".xlsx" else "Prix", "Images"}
+    if suffix == ".xlsx":  # the error copy marks the merchant's own Prix cell
+        assert main(["validate", str(wb), "--target", "elebne", "--errors-copy", str(tmp_path / "e.xlsx")]) == 1
+        assert "is too large" in load_workbook(tmp_path / "e.xlsx")["Products"]["C2"].comment.text
