@@ -166,8 +166,6 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
 
     profile = load_profile(args.profile) if args.profile else None
     issues: list[Issue] = []
-    products_sheet = next((r.ref.origin for r in result.rows), None)
-    headers_sheet, headers = products_sheet, _column_headers(args.file, products_sheet)
     for target in dict.fromkeys(args.target):
         plugin = get_plugin(target)
         tconf = profile.targets.get(target) if profile else None
@@ -181,18 +179,33 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
                            stock_policy=make_stock_policy(stock), source_label=str(args.file))
         with StateStore.open(":memory:") as state:
             report = run_sync(result, opts, state=state).report
+        _merchant_columns(report.issues, args.file)
         located: set[str | None] = set()  # SKUs (and products) with a problem named cell by cell
         for i in report.issues:
             if i.get("target") == target:
                 located.add(i["sku"])
-                column = headers.get(i["column"] or "", i["column"]) if i["sheet"] == headers_sheet else i["column"]
                 issues.append(Issue(f"{plugin.title}: {i['reason']}", sheet=i["sheet"], row=i["row"],
-                                    column=column, value=i["value"], sku=i["sku"]))
+                                    column=i["column"], value=i["value"], sku=i["sku"]))
         located |= {row.product for row in report.rows if row.sku in located}
         for row in report.rows:  # refused otherwise (mapping, blocked...): the row's own reason
             if row.status == FAILED and row.product not in located:
                 issues.append(Issue(f"{plugin.title}: {row.reason}", sheet=row.sheet, row=row.row, sku=row.sku))
     return issues
+
+
+def _merchant_columns(issues: list[dict[str, Any]], path: Path) -> bool:
+    """Name the columns of a marketplace's problems (``issues`` of a report with a ``target``) as the file
+    ``path`` writes them; True when one was renamed."""
+    mine = [i for i in issues if i.get("target") and i.get("column") and i.get("sheet")]
+    if not mine:
+        return False
+    changed = False
+    for sheet in {i["sheet"] for i in mine}:
+        headers = _column_headers(path, sheet)
+        for i in mine:
+            if i["sheet"] == sheet and headers.get(i["column"], i["column"]) != i["column"]:
+                i["column"], changed = headers[i["column"]], True
+    return changed
 
 
 def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
@@ -293,7 +306,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
             stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
 
+    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
+
     def show(outcome: SyncOutcome, report_path: Path) -> None:
+        if workbook is not None and _merchant_columns(outcome.report.issues, workbook):
+            outcome.report.save(report_path)  # the marketplace's problems under the file's own column names
         if args.dry_run and outcome.plan is not None:
             print_plan(outcome.plan)
         print_summary(outcome.report)

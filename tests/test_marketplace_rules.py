@@ -300,3 +300,16 @@ def test_validate_target_names_the_column_as_the_merchant_wrote_it(tmp_path: Pat
     if suffix == ".xlsx":  # the error copy marks the merchant's own Prix cell
         assert main(["validate", str(wb), "--target", "elebne", "--errors-copy", str(tmp_path / "e.xlsx")]) == 1
         assert "is too large" in load_workbook(tmp_path / "e.xlsx")["Products"]["C2"].comment.text
+
+
+def test_dry_run_report_names_the_column_as_the_merchant_wrote_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "produits.xlsx", stock={}, headers=["SKU*", "Nom*", "Prix*"],
+                        rows=[{"SKU*": "A-1", "Nom*": "Savon", "Prix*": 99_999_999}])
+    report = tmp_path / "report.json"
+    monkeypatch.delenv("ELEBNE_API_KEY", raising=False)
+    code = main(["sync", "--source", str(wb), "--target", "elebne", "--dry-run", "--state", str(tmp_path / "s.sqlite"),
+                 "--report", str(report), "--no-progress"])
+    assert code == 1
+    issues = [i for i in json.loads(report.read_text(encoding="utf-8"))["issues"] if i.get("target")]
+    assert [(i["sku"], i["column"], i["value"]) for i in issues] == [("A-1", "Prix*", "99999999")]

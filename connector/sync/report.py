@@ -147,7 +147,8 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
         r = failures[0]
         out.status = FAILED
         out.actions = [r.op.action]
-        out.reason = ("blocked: " if r.blocked else f"{r.op.action} failed: ") + (r.message or "")
+        failed = f"{r.op.action} would fail: " if dry_run else f"{r.op.action} failed: "
+        out.reason = ("blocked: " if r.blocked else failed) + (r.message or "")
         out.marketplace_message, out.code = r.message, r.code
         out.attention = True
     elif skipped:
