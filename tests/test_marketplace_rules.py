@@ -107,8 +107,10 @@ def test_payload_problems_are_in_plain_words(problems: Any, action: str, body: d
 
 
 def test_mapping_failures_are_reported_in_plain_words() -> None:
-    assert plain_mapping_reason("mapping field 'price': [<class 'decimal.InvalidOperation'>]") == \
-        "mapping field 'price': the number is too large or not a number"
+    assert plain_mapping_reason("mapping field 'payloads.product.fields.price': [<class 'decimal.InvalidOperation'>]"
+                                ) == "Price: the number is too large or not a number"
+    assert plain_mapping_reason("mapping field 'variants[].supplier': required value is missing") == \
+        "supplier (profile setting defaults.supplier): required value is missing"
     assert "'dict object'" not in plain_mapping_reason("mapping field 'brand': 'dict object' has no attribute 'brand'")
 
 
@@ -313,3 +315,13 @@ def test_dry_run_report_names_the_column_as_the_merchant_wrote_it(tmp_path: Path
     assert code == 1
     issues = [i for i in json.loads(report.read_text(encoding="utf-8"))["issues"] if i.get("target")]
     assert [(i["sku"], i["column"], i["value"]) for i in issues] == [("A-1", "Prix*", "99999999")]
+
+
+def test_a_price_no_marketplace_can_take_is_reported_in_plain_words(tmp_path: Path) -> None:
+    wb = write_workbook(tmp_path / "big.xlsx", rows=[{"SKU": "A", "Name": "n", "Price": 1e30}], stock={})
+    for target in ("elebne", "ecomlinx"):
+        opts = SyncOptions(target=target, state_path=tmp_path / f"{target}.sqlite", secret=None, dry_run=True)
+        report = run_sync(read_spreadsheet(wb, currency="MRU"), opts).report
+        assert [(r.sku, r.status, r.reason) for r in report.rows] == [
+            ("A", FAILED, "Price: the number is too large or not a number")]
+        no_internal_text(report)

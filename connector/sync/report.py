@@ -209,12 +209,22 @@ _MAPPING_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\[<class 'decimal\.\w+'>(?:, <class 'decimal\.\w+'>)*\]|<class 'decimal\.\w+'>"),
      "the number is too large or not a number"),
     (re.compile(r"cannot convert (?:float )?(?:NaN|Infinity) to integer"), "the number is not finite"),
+    (re.compile(r"unsupported operand type\(s\)[^;]*|can only concatenate [^;]*|'\w+' object is not \w+"),
+     "holds values that cannot be combined this way (check the mapping)"),
 )
+_MAPPING_FIELD = re.compile(r"^mapping field '(?:[^']*\.)?([A-Za-z_]\w*)(?:\[\])?': ")
 
 
 def plain_mapping_reason(message: str) -> str:
-    """A mapping failure for a report row: Jinja's and Python's own texts translated (``'dict object' has no
-    attribute 'brand'``, ``[<class 'decimal.InvalidOperation'>]``), the field path kept."""
+    """A mapping failure for a report row: the payload field as the merchant knows it (``Price``), and Jinja's
+    and Python's own texts translated (``'dict object' has no attribute 'brand'``,
+    ``[<class 'decimal.InvalidOperation'>]``)."""
+    from connector.marketplaces.wording import FIELD_WORDS
+
+    field = _MAPPING_FIELD.match(message)
+    if field:
+        name = FIELD_WORDS.get(field.group(1), field.group(1))
+        message = f"{name}: {message[field.end():]}"
     for pattern, words in _MAPPING_WORDS:
         match = pattern.search(message)
         if match:
