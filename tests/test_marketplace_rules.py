@@ -325,3 +325,11 @@ def test_a_price_no_marketplace_can_take_is_reported_in_plain_words(tmp_path: Pa
         assert [(r.sku, r.status, r.reason) for r in report.rows] == [
             ("A", FAILED, "Price: the number is too large or not a number")]
         no_internal_text(report)
+
+
+def test_ecomlinx_dry_run_with_a_read_only_key_says_nothing_would_be_sent(ecomlinx, tmp_path: Path) -> None:
+    opts = ecomlinx_opts(ecomlinx, tmp_path, secret=ECOMLINX.sandbox_key, dry_run=True)
+    opts.settings = {"plan": "pro"}
+    report = run_sync(read_spreadsheet(write_workbook(tmp_path / "ok.xlsx"), currency="INR"), opts).report
+    assert report.status_counts[PUSHED] == 0 and report.operations["create"] == 0
+    assert all(r.status == SKIPPED and "read-only" in (r.reason or "") for r in report.rows)

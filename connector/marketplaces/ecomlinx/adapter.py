@@ -142,6 +142,9 @@ class EcomLinxAdapter(AdapterBase):
         """What ``push`` would give, without writing: invalid ops, and with credentials the SKUs the listing
         (read, and cached as a real run caches it) does not have; without them, first pushes are matched at
         push time."""
+        if self.read_only:  # the push would stop before sending anything
+            return [ItemResult(op, ok=False, deferred=True, message=f"not sent: {self._read_only_reason()}")
+                    for op in ops]
         results = []
         for op in [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]:
             problem = self.validate(op)
@@ -170,8 +173,7 @@ class EcomLinxAdapter(AdapterBase):
         ordered = [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]
         ex = Executor(sink, CLASSIFIER)
         if self.read_only and ordered:
-            ex.stop(ordered, f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale "
-                             "plan key (settings.plan)")
+            ex.stop(ordered, self._read_only_reason())
             ex.finish()
         missing: list[str] = []
         try:
@@ -184,6 +186,10 @@ class EcomLinxAdapter(AdapterBase):
             if missing and self.state is not None:
                 self.index.note_missing(sorted(set(missing)))
         ex.finish()
+
+    def _read_only_reason(self) -> str:
+        return f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale plan key " \
+               "(settings.plan)"
 
     def _push_one(self, ex: Executor, op: PlannedOp) -> ItemResult | None:
         halted = ex.halt_reason(OP_CLASS)
