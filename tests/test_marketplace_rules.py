@@ -333,3 +333,21 @@ def test_ecomlinx_dry_run_with_a_read_only_key_says_nothing_would_be_sent(ecomli
     report = run_sync(read_spreadsheet(write_workbook(tmp_path / "ok.xlsx"), currency="INR"), opts).report
     assert report.status_counts[PUSHED] == 0 and report.operations["create"] == 0
     assert all(r.status == SKIPPED and "read-only" in (r.reason or "") for r in report.rows)
+
+
+def test_problems_name_the_column_a_value_came_from() -> None:
+    from connector.marketplaces.wording import explain
+    from connector.model import Money, Product, SourceRef, Variant
+
+    tee = Product(key="T" * 101, name="Tee", ref=SourceRef("Products", 2), variants=[
+        Variant("TEE-M", {"Size": "M"}, price=Money(Decimal("25"), "MRU"), ref=SourceRef("Products", 2)),
+        Variant("TEE-L", {"Size": "L"}, price=Money(Decimal("-1"), "MRU"), ref=SourceRef("Products", 3))])
+    body = {"externalId": tee.key, "variants": [{"label": "M", "sku": "TEE-M", "price": 2500},
+                                                {"label": "L", "sku": "TEE-L", "price": -100}]}
+    found = {(p.sku, p.field): p for p in explain(elebne_problems("update", body), body, tee)}
+    assert found[(None, "Parent SKU")].reason == "is too long: at most 100 characters"
+    price = found[("TEE-L", "Price")]
+    assert (price.value, price.reason, price.ref) == (Decimal("-1"), "must not be negative", SourceRef("Products", 3))
+    body = {"spu": "T", "translations": [{"language": "fr", "name": ""}]}
+    words = [str(p) for p in explain(elryan_problems("product", body), body, None) if "(fr)" in str(p)]
+    assert words == ["product: Name (fr) must not be empty"]

@@ -98,6 +98,10 @@ def _explain_one(problem: Problem, body: dict[str, Any], product: Product | None
     field = FIELD_WORDS.get(name, name)
     if name in ("value", "name") and "remote_attribute_id" in entry:
         field = f"Attribute: {entry.get('name')}"  # an attribute reference: its column
+    elif name in ("name", "description") and isinstance(entry.get("language"), str):
+        field = f"{field} ({entry['language']})"  # a translation: its column, e.g. "Name (fr)"
+    elif name == "externalId" and product is not None and product.has_variants:
+        field = "Parent SKU"
     if variant is None and product is not None and len(product.variants) == 1:
         variant = product.variants[0]
     value = _source_value(name, variant, product, problem)
