@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--target", action="append", metavar="NAME",
                    help="also check every row against this marketplace's rules, as a dry run would (lengths, "
                         "number ranges, variants, image URLs...); repeatable; nothing is sent")
-    v.add_argument("--profile", type=Path, help="with --target: a sync profile whose target settings, mapping and "
-                                                "stock policy to use")
+    v.add_argument("--profile", type=Path, help="a sync profile whose target settings, mapping and stock policy "
+                                                "to use with --target (alone: check against each of its targets)")
 
     s = sub.add_parser("sync", help="push a source to a marketplace")
     src = s.add_mutually_exclusive_group(required=True)
@@ -131,6 +131,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet, write_error_copy
 
+    if args.profile and not args.target:  # a profile alone: every target it pushes to
+        from connector.config import load_profile
+
+        args.target = list(load_profile(args.profile).targets)
     result = read_spreadsheet(args.file, currency=args.currency)
     titles = [get_plugin(t).title for t in dict.fromkeys(args.target or ())]
     if args.target:

@@ -278,6 +278,11 @@ def test_validate_target_with_a_profile_uses_its_settings(tmp_path: Path, capsys
     assert main(["validate", str(wb), "--target", "elryan", "--currency", "IQD"]) == 1  # no defaults: refused
     assert "supplier" in capsys.readouterr().out
     assert main(["validate", str(wb), "--target", "elryan", "--profile", str(profile), "--currency", "IQD"]) == 0
+    assert main(["validate", str(wb), "--profile", str(profile), "--currency", "IQD", "--json"]) == 0
+    capsys.readouterr()
+    bad = bad_workbook(tmp_path / "bad.xlsx")
+    assert main(["validate", str(bad), "--profile", str(profile), "--currency", "IQD", "--json"]) == 1
+    assert any(i["reason"].startswith("Elryan: ") for i in json.loads(capsys.readouterr().out)["issues"])
 
 
 def test_prices_keep_their_decimals_in_the_words() -> None:
