@@ -356,3 +356,19 @@ def test_problems_name_the_column_a_value_came_from() -> None:
     body = {"spu": "T", "translations": [{"language": "fr", "name": ""}]}
     words = [str(p) for p in explain(elryan_problems("product", body), body, None) if "(fr)" in str(p)]
     assert words == ["product: Name (fr) must not be empty"]
+
+
+def test_elryan_names_every_missing_value_of_an_incomplete_product() -> None:
+    from connector.marketplaces.elryan.adapter import ElryanAdapter
+    from connector.model import Product, Variant
+    from connector.sync.ops import PlannedOp
+
+    class Client:
+        email = "merchant@example.com"
+
+    product = Product("P", variants=[Variant("P")])
+    body = {"spu": "P", "brand": None, "category": None}
+    op = PlannedOp("create", "product", "P", body, body, "", "", product)
+    found = {p.field: p.reason for p in ElryanAdapter(Client(), account="a").problems(op)}  # type: ignore[arg-type]
+    assert found["Brand"] == found["Category"] == "is required by Elryan"
+    assert found["tax (profile setting defaults.tax)"] == "is required by Elryan"

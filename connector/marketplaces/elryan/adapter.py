@@ -129,7 +129,7 @@ class ElryanAdapter(AdapterBase):
         if op.kind == "product":
             body = request_body(op.payload)
             found = explain(problems("product", body), body, op.record)
-            for dep in collect_dependencies([op]):
+            for dep in collect_dependencies([op]) if not found else ():  # built from a valid product only
                 field = _DEPENDENCY_FIELDS[dep.kind]
                 if dep.kind == "attribute_value":
                     field = f"Attribute: {dep.body['attribute'].get('name')}"
