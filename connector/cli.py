@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--errors-copy", type=Path, help="write a copy with bad cells highlighted and commented")
     v.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"))
     v.add_argument("--json", action="store_true", help="print the issues as JSON")
+    v.add_argument("--target", action="append", metavar="NAME",
+                   help="also check every row against this marketplace's rules, as a dry run would (lengths, "
+                        "number ranges, variants, image URLs...); repeatable; nothing is sent")
+    v.add_argument("--profile", type=Path, help="a sync profile whose target settings, mapping and stock policy "
+                                                "to use with --target (alone: check against each of its targets)")
 
     s = sub.add_parser("sync", help="push a source to a marketplace")
     src = s.add_mutually_exclusive_group(required=True)
@@ -128,9 +133,17 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from connector.console import out, print_issues
+    from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet, write_error_copy
 
+    if args.profile and not args.target:  # a profile alone: every target it pushes to
+        from connector.config import load_profile
+
+        args.target = list(load_profile(args.profile).targets)
     result = read_spreadsheet(args.file, currency=args.currency)
+    titles = [get_plugin(t).title for t in dict.fromkeys(args.target or ())]
+    if args.target:
+        result.issues.extend(_target_issues(args, result))
     errors = result.errors
     if args.json:
         print(json.dumps({"products": len(result.products), "rows": len(result.rows), "warnings": result.warnings,
@@ -139,12 +152,110 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print_issues(result.issues, result.warnings)
         good = sum(1 for r in result.rows if not r.skipped_reason)
         skipped = len(result.rows) - good
+        refused = sum(1 for i in result.issues if i.severity == "error" and i.reason.split(":")[0] in titles)
         out.print(f"{args.file}: {len(result.products)} product(s), {good} good row(s)"
-                  + (f", {skipped} row(s) would be skipped (problems above)" if skipped else ""))
+                  + (f", {skipped} row(s) would be skipped (problems above)" if skipped else "")
+                  + (f"; {refused} problem(s) for {', '.join(titles)}" if args.target else ""))
     if args.errors_copy and result.issues:
         marked = write_error_copy(args.file, result.issues, args.errors_copy)
         out.print(f"error copy with {marked} marked cell(s) written to {args.errors_copy}")
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
+    """What each ``--target`` would refuse, as issues of the file: a dry run against a fresh state (every
+    product planned as new, so every rule applies), nothing sent, no credentials needed."""
+    from connector.config import load_profile, make_stock_policy
+    from connector.errors import ConfigError
+    from connector.marketplaces.registry import get_plugin
+    from connector.sources.base import Issue
+    from connector.sync.report import FAILED
+    from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.state import StateStore
+
+    profile = load_profile(args.profile) if args.profile else None
+    issues: list[Issue] = []
+    for target in dict.fromkeys(args.target):
+        plugin = get_plugin(target)
+        tconf = profile.targets.get(target) if profile else None
+        if profile and tconf is None:
+            raise ConfigError(f"profile {args.profile} has no target {target!r} (it has: {', '.join(profile.targets)})")
+        settings = dict(tconf.settings) if tconf else {}
+        settings.setdefault("email", "validate@localhost")  # a login name some plugins need; nothing is sent
+        stock = {**(profile.stock if profile else {}), **(tconf.stock if tconf else {})}
+        opts = SyncOptions(target=target, state_path=Path(":memory:"), secret=None, dry_run=True,
+                           mapping=tconf.mapping if tconf else None, settings=settings,
+                           stock_policy=make_stock_policy(stock), source_label=str(args.file))
+        with StateStore.open(":memory:") as state:
+            report = run_sync(result, opts, state=state).report
+        _merchant_columns(report.issues, args.file)
+        located: set[str | None] = set()  # SKUs (and products) with a problem named cell by cell
+        for i in report.issues:
+            if i.get("target") == target:
+                located.add(i["sku"])
+                issues.append(Issue(f"{plugin.title}: {i['reason']}", sheet=i["sheet"], row=i["row"],
+                                    column=i["column"], value=i["value"], sku=i["sku"]))
+        located |= {row.product for row in report.rows if row.sku in located}
+        for row in report.rows:  # refused otherwise (mapping, blocked...): the row's own reason
+            if row.status == FAILED and row.product not in located:
+                issues.append(Issue(f"{plugin.title}: {row.reason}", sheet=row.sheet, row=row.row, sku=row.sku))
+    return issues
+
+
+def _merchant_columns(issues: list[dict[str, Any]], path: Path) -> bool:
+    """Name the columns of a marketplace's problems (``issues`` of a report with a ``target``) as the file
+    ``path`` writes them; True when one was renamed."""
+    mine = [i for i in issues if i.get("target") and i.get("column") and i.get("sheet")]
+    if not mine:
+        return False
+    changed = False
+    for sheet in {i["sheet"] for i in mine}:
+        headers = _column_headers(path, sheet)
+        for i in mine:
+            if i["sheet"] == sheet and headers.get(i["column"], i["column"]) != i["column"]:
+                i["column"], changed = headers[i["column"]], True
+    return changed
+
+
+def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
+    """The template's English column name -> the header as written in the merchant's file (``Price`` ->
+    ``Prix*``), so a marketplace's problem names the column the merchant has, and the error copy marks its
+    cell.  Reads only the first rows of an .xlsx/.xlsm or CSV file; other formats keep the English names."""
+    import csv
+
+    from connector.sources.spreadsheet.columns import PRODUCT_ALIASES, match_headers
+    from connector.sources.spreadsheet.reader import decode_bytes, sniff_delimiter
+
+    suffix = path.suffix.lower()
+    rows: list[list[Any]] = []
+    try:
+        if suffix in (".csv", ".tsv", ".txt"):
+            with path.open("rb") as fh:
+                head = fh.read(1 << 16)
+            text = decode_bytes(head[:head.rfind(b"\n") + 1] or head)[0]
+            lines = text.splitlines()[:10]
+            rows = list(csv.reader(lines, delimiter=sniff_delimiter(next((ln for ln in lines if ln.strip()), ""))))
+        elif suffix in (".xlsx", ".xlsm") and sheet:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = [list(r) for r in wb[sheet].iter_rows(max_row=10, values_only=True)]
+            finally:
+                wb.close()
+    except (OSError, KeyError, ValueError, csv.Error):
+        return {}
+    found = next((hm for hm in (match_headers(r, PRODUCT_ALIASES) for r in rows) if "sku" in hm.fields), None)
+    if found is None:
+        return {}
+    out: dict[str, str] = {}
+    for spec_key, match in found.fields.items():
+        assert match.spec is not None
+        out[match.spec.labels["en"]] = match.header
+        out.setdefault(spec_key, match.header)
+    for match in found.attributes:
+        out[f"Attribute: {match.name}"] = match.header
+    return out
 
 
 def _issue_dict(issue: Any) -> dict[str, Any]:
@@ -210,7 +321,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             on_wait=progress.waiting if progress else None, stop=stop,
             announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"))
 
+    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
+
     def show(outcome: SyncOutcome, report_path: Path) -> None:
+        if workbook is not None and _merchant_columns(outcome.report.issues, workbook):
+            outcome.report.save(report_path)  # the marketplace's problems under the file's own column names
         if args.dry_run and outcome.plan is not None:
             print_plan(outcome.plan)
         print_summary(outcome.report)

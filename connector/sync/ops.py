@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from connector.marketplaces.wording import FieldProblem
     from connector.model import Product
     from connector.sync.state import StateStore
 
@@ -92,6 +93,17 @@ class Adapter(PlanningAdapter, Protocol):
         """Why ``op`` cannot be sent as it is (the merchant's words), or None."""
         ...
 
+    def problems(self, op: PlannedOp) -> list[FieldProblem]:
+        """Every reason ``op`` cannot be sent, one per value, located for the merchant (``validate`` is their
+        text); what ``connector validate --target`` lists."""
+        ...
+
+    def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
+        """For a dry run: the results ``push`` would give without sending anything (refused as invalid, blocked
+        by a refused op, skipped...), as far as they can be known; ``can_read``: credentials are given and the
+        adapter may read from the marketplace (never write).  Ops without a result would be sent."""
+        ...
+
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
         """Send ``ops`` in the marketplace's order, giving every one of them a result through ``sink``."""
         ...
@@ -107,7 +119,42 @@ class Adapter(PlanningAdapter, Protocol):
 
 
 class AdapterBase:
-    """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report."""
+    """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report, a
+    dry run foresees the ops ``validate`` refuses and the stock of a product whose create is refused."""
+
+    invalid_code = "INVALID_PAYLOAD"  # the code of an op refused by ``validate`` (as ``push`` records it)
+    # which refused catalogue ops block the stock of the same record, and what the stock op then says
+    stock_blocked_by: tuple[str, ...] = ("create",)
+    stock_blocked_message = "not sent: the product could not be created"
+
+    def validate(self, op: PlannedOp) -> str | None:
+        from connector.marketplaces.wording import describe
+
+        return describe(self.problems(op))
+
+    def problems(self, op: PlannedOp) -> list[FieldProblem]:
+        return []
+
+    def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
+        results: list[ItemResult] = []
+        blocked: set[str] = set()
+        for op in ops:
+            if op.action == "stock":
+                continue
+            problem = self.validate(op)
+            if problem:
+                results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
+                if op.action in self.stock_blocked_by:
+                    blocked.add(op.key)
+        for op in ops:
+            if op.action != "stock":
+                continue
+            problem = self.validate(op)  # said even when blocked: the merchant fixes both at once
+            if problem:
+                results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
+            elif op.key in blocked:
+                results.append(ItemResult(op, ok=False, blocked=True, message=self.stock_blocked_message))
+        return results
 
     def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
         return records

@@ -6,13 +6,14 @@ A console table for people, JSON for machines; the exit code tells cron what hap
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
 from connector.sources.base import SourceResult
-from connector.sync.ops import ItemResult
+from connector.sync.ops import Adapter, ItemResult
 from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
@@ -112,7 +113,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     if plan:
         for product, message in plan.mapping_failures:
             for v in product.variants:
-                mapping_failed[v.sku] = message
+                mapping_failed[v.sku] = plain_mapping_reason(message)
                 sku_to_key[v.sku] = product.key
     planned: dict[str, list[tuple[str, str]]] = {}
     for op in plan.ops if plan else []:
@@ -140,17 +141,19 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
                  results: dict[tuple[str, str], ItemResult], catalogue_kind: str | None, stock_row: bool,
                  dry_run: bool) -> None:
     failures, deferred, skipped, pushed = [], [], [], []
+    foreseen: str | None = None  # a dry run's word on an op that would be sent ("would be matched by SKU...")
     for kind, action in planned:
         if action == "refresh" or (stock_row and kind == catalogue_kind):
             continue
-        if dry_run:
-            pushed.append(action)
-            continue
         r = results.get((kind, key))
         if r is None:
+            if dry_run:  # nothing foreseen against it: it would be sent
+                pushed.append(action)
             continue
         if r.ok:
             pushed.append(action)
+            if dry_run and r.message:
+                foreseen = foreseen or r.message
         elif r.skipped:
             skipped.append(r)
         elif r.deferred:
@@ -161,7 +164,8 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
         r = failures[0]
         out.status = FAILED
         out.actions = [r.op.action]
-        out.reason = ("blocked: " if r.blocked else f"{r.op.action} failed: ") + (r.message or "")
+        failed = f"{r.op.action} would fail: " if dry_run else f"{r.op.action} failed: "
+        out.reason = ("blocked: " if r.blocked else failed) + (r.message or "")
         out.marketplace_message, out.code = r.message, r.code
         out.attention = True
     elif skipped:
@@ -171,7 +175,7 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
     elif pushed:
         out.status, out.actions = PUSHED, pushed
         if dry_run:
-            out.reason = "dry run: would be sent"
+            out.reason = f"dry run: {foreseen or 'would be sent'}"
 
 
 def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResult]) -> dict[str, int]:
@@ -183,7 +187,9 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
         if op.action == "refresh":
             continue
         r = results.get((op.kind, op.key))
-        if r is None or r.ok:
+        if r is not None and r.ok and r.code:  # accepted, counted apart (e.g. a dry run's "match_at_push")
+            ops[r.code] = ops.get(r.code, 0) + 1
+        elif r is None or r.ok:
             ops[op.action] += 1
         elif r.skipped:
             ops["skipped"] += 1
@@ -193,3 +199,52 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
             ops["failed"] += 1
     ops["mapping_failed"] = len(plan.mapping_failures)
     return ops
+
+
+def record_payload_problems(report: RunReport, results: dict[tuple[str, str], ItemResult], adapter: Adapter) -> None:
+    """Ops refused as invalid before sending (dry run or not): each problem becomes an issue of the report,
+    per value, in the merchant's words (SKU, field, value, reason, sheet and row when known)."""
+    code = getattr(adapter, "invalid_code", None)
+    seen: set[tuple[str | None, str | None, str, str]] = set()
+    for r in results.values():
+        if r.ok or r.code != code or code is None:
+            continue
+        for p in adapter.problems(r.op):
+            if (p.sku, p.product, p.field, p.reason) in seen:
+                continue
+            seen.add((p.sku, p.product, p.field, p.reason))
+            report.issues.append({
+                "sheet": p.ref.origin if p.ref else None, "row": p.ref.row if p.ref else None,
+                "column": p.field or None, "value": p.shown_value or None, "reason": p.reason,
+                "sku": p.sku or p.product, "severity": "error", "target": report.target})
+
+
+# what the mapping engine's errors (Jinja's, Python's decimal module's) say, in plain words
+_MAPPING_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"'[\w ]+ object' has no attribute '(\w+)'|'(\w+)' is undefined"),
+     "has no value: '{0}' is neither in the source nor in the profile's defaults"),
+    (re.compile(r"\[<class 'decimal\.\w+'>(?:, <class 'decimal\.\w+'>)*\]|<class 'decimal\.\w+'>"),
+     "the number is too large or not a number"),
+    (re.compile(r"cannot convert (?:float )?(?:NaN|Infinity) to integer"), "the number is not finite"),
+    (re.compile(r"unsupported operand type\(s\)[^;]*|can only concatenate [^;]*|'\w+' object is not \w+"),
+     "holds values that cannot be combined this way (check the mapping)"),
+)
+_MAPPING_FIELD = re.compile(r"^mapping field '(?:[^']*\.)?([A-Za-z_]\w*)(?:\[\])?': ")
+
+
+def plain_mapping_reason(message: str) -> str:
+    """A mapping failure for a report row: the payload field as the merchant knows it (``Price``), and Jinja's
+    and Python's own texts translated (``'dict object' has no attribute 'brand'``,
+    ``[<class 'decimal.InvalidOperation'>]``)."""
+    from connector.marketplaces.wording import FIELD_WORDS
+
+    field = _MAPPING_FIELD.match(message)
+    if field:
+        name = FIELD_WORDS.get(field.group(1), field.group(1))
+        message = f"{name}: {message[field.end():]}"
+    for pattern, words in _MAPPING_WORDS:
+        match = pattern.search(message)
+        if match:
+            name = next((g for g in match.groups() if g), "")
+            message = message[:match.start()] + words.format(name) + message[match.end():]
+    return message

@@ -16,7 +16,7 @@ from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan
 from connector.sync.push import PushEngine
-from connector.sync.report import RunReport, account_rows, count_operations
+from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 
@@ -66,7 +66,10 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         check(plan, source, session)
     session.estimate(plan.ops)
     results: dict = {}
-    if not opts.dry_run:
+    if opts.dry_run:  # what the push would answer, as far as it can be known without writing
+        sendable = [op for op in plan.ops if op.action != "refresh"]
+        results = {(r.op.kind, r.op.key): r for r in adapter.preview(sendable, bool(opts.secret))}
+    else:
         session.start_run()
         on_progress = progress(len(plan.ops)) if progress else None
         engine = PushEngine(plan, adapter, state, session.run_id, on_progress)
@@ -80,11 +83,11 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                                 "they were planned again (creates reuse their idempotency keys)")
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
+    record_payload_problems(report, results, adapter)
     report.operations = count_operations(plan, results)
-    if not opts.dry_run:
-        counts, notes = adapter.report_extras()
-        report.operations.update(counts)
-        report.notes.extend(notes)
+    counts, notes = adapter.report_extras()
+    report.operations.update(counts)
+    report.notes.extend(notes)
     return plan
 
 

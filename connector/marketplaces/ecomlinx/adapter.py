@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from connector.errors import ConnectorError
+from connector.http import RateLimitedTooLong, TransportError
 from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
 from connector.marketplaces.ecomlinx.client import OP_CLASS, EcomLinxClient
 from connector.marketplaces.ecomlinx.errors import EcomLinxError, NotFound
 from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
-from connector.marketplaces.ecomlinx.payloads import check, product_body
+from connector.marketplaces.ecomlinx.payloads import problems, product_body
+from connector.marketplaces.wording import FieldProblem, explain
 from connector.model import Product
 from connector.sync.answers import Classifier
 from connector.sync.executor import Executor
@@ -31,6 +34,9 @@ from connector.sync.state import StateStore
 
 NOT_ON_ECOMLINX = "not on EcomLinx: create it there first"
 NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
+# a dry run without credentials cannot read the SKU listing: what it says of a SKU pushed for the first time
+MATCH_AT_PUSH = "would be matched by SKU at push time"
+MATCH_AT_PUSH_CODE = "match_at_push"
 # What EcomLinx's answers mean: the rules every marketplace shares (a refused key, 429s after the retries...),
 # and any other error answer fails the item.
 CLASSIFIER = Classifier(errors=(EcomLinxError,))
@@ -61,6 +67,7 @@ def split_by_sku(products: Sequence[Product]) -> list[Product]:
 
 class EcomLinxAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
+    invalid_code = "invalid_payload"
 
     def __init__(self, client: EcomLinxClient, *, account: str, settings: dict[str, Any] | None = None,
                  state: StateStore | None = None) -> None:
@@ -75,6 +82,8 @@ class EcomLinxAdapter(AdapterBase):
         self.state = state
         self._index: SkuIndex | None = None
         self.not_on_ecomlinx: set[str] = set()
+        self.unmatched_in_dry_run = 0  # first pushes a dry run could not match (no credentials, listing unread)
+        self.listing_unread: str | None = None  # why a dry run could not read the listing
 
     # -- optional runner hooks --------------------------------------------------------------------------------
     def prepare(self, products: list[Product], state: StateStore) -> list[Product]:
@@ -85,11 +94,18 @@ class EcomLinxAdapter(AdapterBase):
     def report_extras(self) -> tuple[dict[str, int], list[str]]:
         """Counts and notes for the run summary."""
         n = len(self.not_on_ecomlinx)
-        if not n:
-            return {NOT_ON_ECOMLINX_CODE: 0}, []
-        return {NOT_ON_ECOMLINX_CODE: n}, [
-            f"{n} SKU(s) are not on EcomLinx: create them there first; they are checked again when the product "
-            f"listing is next refreshed (every {self.max_age.total_seconds() / 60:.0f} min, or after a 404)"]
+        notes = []
+        if n:
+            notes.append(f"{n} SKU(s) are not on EcomLinx: create them there first; they are checked again when "
+                         f"the product listing is next refreshed (every {self.max_age.total_seconds() / 60:.0f} "
+                         "min, or after a 404)")
+        if self.unmatched_in_dry_run:
+            why = f"the listing could not be read ({self.listing_unread})" if self.listing_unread else \
+                "no credentials to read the listing"
+            notes.append(f"{self.unmatched_in_dry_run} SKU(s) would be matched by SKU at push time ({why}): "
+                         "EcomLinx has no create call, so a SKU it does not have will be skipped as "
+                         f"'{NOT_ON_ECOMLINX}'")
+        return {NOT_ON_ECOMLINX_CODE: n}, notes
 
     @property
     def index(self) -> SkuIndex:
@@ -113,14 +129,44 @@ class EcomLinxAdapter(AdapterBase):
             payload["allocations"] = allocate(quantity, shares)
         return payload
 
-    def validate(self, op: PlannedOp) -> str | None:
-        problem = check(op.action, op.body)
-        if problem is None and op.kind == "product" and self.currency:
+    def problems(self, op: PlannedOp) -> list[FieldProblem]:
+        found = explain(problems(op.action, op.body), op.body, op.record)
+        if not found and op.kind == "product" and self.currency:
             currency = op.payload.get("currency")
             if currency not in (None, self.currency):
-                problem = (f"price is in {currency} but the EcomLinx account sells in {self.currency} "
-                           "(settings.currency): not sent")
-        return problem
+                found.append(FieldProblem(op.key, "", None, f"price is in {currency} but the EcomLinx account "
+                                          f"sells in {self.currency} (settings.currency): not sent"))
+        return found
+
+    def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
+        """What ``push`` would give, without writing: invalid ops, and with credentials the SKUs the listing
+        (read, and cached as a real run caches it) does not have; without them, first pushes are matched at
+        push time."""
+        if self.read_only:  # the push would stop before sending anything
+            return [ItemResult(op, ok=False, deferred=True, message=f"not sent: {self._read_only_reason()}")
+                    for op in ops]
+        results = []
+        for op in [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]:
+            problem = self.validate(op)
+            if problem:
+                results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
+                continue
+            match = None
+            if can_read and self.listing_unread is None:
+                try:
+                    match = self.index.lookup(op.key)
+                except (EcomLinxError, ConnectorError, TransportError, RateLimitedTooLong) as exc:
+                    self.listing_unread = str(exc)
+            if match is None:
+                if op.action == "create":
+                    self.unmatched_in_dry_run += 1
+                    results.append(ItemResult(op, ok=True, code=MATCH_AT_PUSH_CODE, message=MATCH_AT_PUSH))
+            elif not match.found:
+                result = self._unmatched(op, match)
+                if result.skipped:
+                    self.not_on_ecomlinx.add(op.key)
+                results.append(result)
+        return results
 
     def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
         """One call per SKU (stock or product fields), plus at least one page of the product listing when the
@@ -133,8 +179,7 @@ class EcomLinxAdapter(AdapterBase):
         ordered = [op for op in ops if op.action == "stock"] + [op for op in ops if op.action != "stock"]
         ex = Executor(sink, CLASSIFIER)
         if self.read_only and ordered:
-            ex.stop(ordered, f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale "
-                             "plan key (settings.plan)")
+            ex.stop(ordered, self._read_only_reason())
             ex.finish()
         missing: list[str] = []
         try:
@@ -147,6 +192,10 @@ class EcomLinxAdapter(AdapterBase):
             if missing and self.state is not None:
                 self.index.note_missing(sorted(set(missing)))
         ex.finish()
+
+    def _read_only_reason(self) -> str:
+        return f"EcomLinx {self.plan_name or 'this'} plan keys are read-only: writes need a Scale plan key " \
+               "(settings.plan)"
 
     def _push_one(self, ex: Executor, op: PlannedOp) -> ItemResult | None:
         halted = ex.halt_reason(OP_CLASS)

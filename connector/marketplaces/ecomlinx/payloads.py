@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connector.marketplaces.shapes import shape_problem
+from connector.marketplaces.shapes import MAX_INT, Problem, shape_problem, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 SKU_FIELD = "sku"
@@ -63,7 +63,7 @@ class ProductPatch(BaseModel):
 class InventoryPatch(BaseModel):
     model_config = _STRICT
     sku: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_INT)
     allocations: dict[str, int] | None = None
 
     @model_validator(mode="after")
@@ -81,8 +81,13 @@ SHAPES: dict[str, type[BaseModel]] = {"create": ProductPatch, "update": ProductP
 
 
 def check(action: str, body: dict[str, Any]) -> str | None:
-    """None when ``body`` is a valid request for ``action``, else a readable reason naming the fields."""
+    """None when ``body`` is a valid request for ``action``, else pydantic's reason naming the fields."""
     return shape_problem(SHAPES.get(action), body)
+
+
+def problems(action: str, body: dict[str, Any]) -> list[Problem]:
+    """Every reason EcomLinx would refuse ``body`` for ``action``, in plain words."""
+    return shape_problems(SHAPES.get(action), body)
 
 
 def product_body(body: dict[str, Any]) -> dict[str, Any]:

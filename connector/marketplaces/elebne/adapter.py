@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 from connector.jsonutil import digest
 from connector.marketplaces.elebne.client import ElebneClient, ElebneError
-from connector.marketplaces.elebne.payloads import check
+from connector.marketplaces.elebne.payloads import problems
+from connector.marketplaces.wording import FieldProblem, explain, sibling_problems
 from connector.sync.answers import Classifier, Rule, Verdict
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
@@ -50,8 +51,15 @@ class ElebneAdapter(AdapterBase):
             return None
         return payload
 
-    def validate(self, op: PlannedOp) -> str | None:
-        return check(op.action, op.body)
+    def problems(self, op: PlannedOp) -> list[FieldProblem]:
+        """The request's problems (lengths, integer ranges, URLs, unique labels...) and, when variants are sent,
+        the rules of sibling variants, in the merchant's words."""
+        found = explain(problems(op.action, op.body), op.body, op.record)
+        if op.action != "stock" and op.body.get("variants") and op.kind == "product":
+            siblings = sibling_problems(op.product)
+            if siblings:  # they say better than the shape's "labels must be unique" which variants clash
+                found = [p for p in found if p.field] + siblings
+        return found
 
     def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
         """Stock in bulk requests of ``bulk_max_items`` (existing products, then the ones just created); one

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import repeated, shape_problem
+from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problem, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
-Name = str
-Price = int
+
+
+def _fits_minor_units(value: int) -> int:
+    if value > MAX_INT:
+        raise ValueError(f"is too large: Elebne takes prices in minor units (cents), at most {MAX_INT:,} "
+                         f"(i.e. {MAX_INT / 100:,.2f})")
+    return value
+
+
+# "integer" in the document: the sandbox (and the API) take 0..2,147,483,647
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+Price = Annotated[int, Field(ge=0), AfterValidator(_fits_minor_units)]
+Url = Annotated[str, Field(pattern=HTTP_URL)]
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(not_blank)]
 
 
 class VariantIn(BaseModel):
     model_config = _STRICT
-    label: str = Field(min_length=1, max_length=200)
+    label: Label
     sku: str | None = None
-    price: int | None = Field(default=None, ge=0)
+    price: Price | None = None
     barcode: str | None = None
-    quantity: int | None = Field(default=None, ge=0)
+    quantity: Count | None = None
 
 
 class _ProductFields(BaseModel):
     model_config = _STRICT
     description: str | None = None
-    quantity: int | None = Field(default=None, ge=0)
+    quantity: Count | None = None
     status: Literal["ACTIVE", "INACTIVE", "DRAFT"] | None = None
     category: str | None = None
     brand: str | None = None
-    images: list[str] | None = None
+    images: list[Url] | None = None
     barcode: str | None = None
     variants: list[VariantIn] | None = None
 
@@ -43,35 +55,43 @@ class _ProductFields(BaseModel):
 
 
 class ProductCreate(_ProductFields):
-    name: str = Field(min_length=1, max_length=200)
-    price: int = Field(ge=0)
+    name: Label
+    price: Price
     externalId: str = Field(min_length=1, max_length=100)
 
 
 class ProductUpdate(_ProductFields):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    price: int | None = Field(default=None, ge=0)
+    name: Label | None = None
+    price: Price | None = None
     externalId: str = Field(min_length=1, max_length=100)
 
 
 class StockVariant(BaseModel):
     model_config = _STRICT
-    label: str = Field(min_length=1)
-    quantity: int = Field(ge=0)
+    label: Label
+    quantity: Count
 
 
 class BulkItem(BaseModel):
     model_config = _STRICT
     externalId: str = Field(min_length=1)
     mode: Literal["set"]
-    quantity: int | None = Field(default=None, ge=0)
+    quantity: Count | None = None
     variants: list[StockVariant] | None = None
 
 
 SHAPES: dict[str, type[BaseModel]] = {"create": ProductCreate, "update": ProductUpdate, "stock": BulkItem}
 
 
+def _missing(action: str) -> str:
+    return "is required to create a product on Elebne" if action == "create" else "is required"
+
+
 def check(action: str, body: dict) -> str | None:
-    """None when ``body`` is a valid request for ``action``, else a readable reason naming the fields."""
-    missing = "is required to create a product on Elebne" if action == "create" else "is required"
-    return shape_problem(SHAPES.get(action), body, missing=missing)
+    """None when ``body`` is a valid request for ``action``, else pydantic's reason naming the fields."""
+    return shape_problem(SHAPES.get(action), body, missing=_missing(action))
+
+
+def problems(action: str, body: dict[str, Any]) -> list[Problem]:
+    """Every reason Elebne would refuse ``body`` for ``action``, in plain words."""
+    return shape_problems(SHAPES.get(action), body, missing=_missing(action))

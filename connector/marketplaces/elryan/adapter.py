@@ -17,13 +17,15 @@ failed is reported *blocked*, not sent; and the price & stock of a product that 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from connector.jsonutil import canonical_json, digest
 from connector.marketplaces.elryan.client import ElryanClient
 from connector.marketplaces.elryan.errors import ElryanError
-from connector.marketplaces.elryan.payloads import check
+from connector.marketplaces.elryan.payloads import problems
+from connector.marketplaces.shapes import join_problems
+from connector.marketplaces.wording import FieldProblem, explain, sibling_problems
 from connector.sync.answers import Classifier, Rule, Verdict
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
@@ -33,6 +35,8 @@ TREE_FIELD = "category_tree"  # added by normalize: the category path as records
 _UPSERT = {"category": "upsert_category", "brand": "upsert_brand", "attribute": "upsert_attribute",
            "attribute_value": "upsert_attribute_value"}
 LANE = "api"  # Elryan documents no budget classes: whatever halts one request halts them all
+_DEPENDENCY_FIELDS = {"category": "Category", "brand": "Brand", "attribute": "Attribute column",
+                      "attribute_value": "Attribute"}
 
 
 def answer_classifier(email: str) -> Classifier:
@@ -80,6 +84,8 @@ class _Dependency:
 
 class ElryanAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "price_stock": STOCK}
+    stock_blocked_by = ("create", "update")  # price & stock waits for its product's upsert, create or update
+    stock_blocked_message = "not sent: the product was not accepted by Elryan"
 
     def __init__(self, client: ElryanClient, *, account: str, batch_size: int = 100,
                  category_prefix: str = "cat-") -> None:
@@ -117,14 +123,28 @@ class ElryanAdapter(AdapterBase):
                     payload["category"] = None
         return payload
 
-    def validate(self, op: PlannedOp) -> str | None:
+    def problems(self, op: PlannedOp) -> list[FieldProblem]:
+        """The product (with the categories, brand and attribute values it needs, and the rules of sibling
+        variants) or each price & stock item, in the merchant's words."""
         if op.kind == "product":
-            return check("product", request_body(op.payload))
+            body = request_body(op.payload)
+            found = explain(problems("product", body), body, op.record)
+            for dep in collect_dependencies([op]) if not found else ():  # built from a valid product only
+                field = _DEPENDENCY_FIELDS[dep.kind]
+                if dep.kind == "attribute_value":
+                    field = f"Attribute: {dep.body['attribute'].get('name')}"
+                shown = dep.body.get("name", dep.body.get("value"))
+                found.extend(FieldProblem(None, field, shown, p.reason if p.field in ("name", "value") else
+                                          f"makes an Elryan {dep.kind.replace('_', ' ')} it refuses: {p}",
+                                          op.product.ref, op.key)
+                             for p in problems(dep.kind, dep.body))
+            found.extend(p for p in sibling_problems(op.product) if p not in found)
+            return found
+        found = []
         for i, item in enumerate(op.payload.get("items") or []):
-            problem = check("price_stock_item", item)
-            if problem:
-                return f"items[{i}] ({item.get('sku')}): {problem}"
-        return None
+            found.extend(explain([replace(p, path=("items", i, *p.path)) for p in problems("price_stock_item", item)],
+                                 op.payload, op.record))
+        return found
 
     def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
         """At most: one login, one upsert per shared record the products refer to (those an earlier run sent
@@ -185,7 +205,7 @@ class ElryanAdapter(AdapterBase):
                 continue
             if previous == h:
                 continue
-            problem = check(dep.kind, dep.body)
+            problem = join_problems(problems(dep.kind, dep.body))
             if problem:
                 failed[dep.ident] = problem
                 ex.fail([op], problem, code="INVALID_PAYLOAD")

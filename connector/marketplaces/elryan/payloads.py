@@ -10,16 +10,17 @@ dimensions, freight) when the source has them; docs/elryan.md says so.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import repeated, shape_problem
+from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problem, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1), AfterValidator(not_blank)]
 Number = Annotated[int | Decimal | float, Field(ge=0)]
-Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
+Url = Annotated[str, Field(pattern=HTTP_URL)]
+Stock = Annotated[int, Field(ge=0, le=MAX_INT)]  # a stock "number": whole units, in the 32-bit integer range
 
 
 class CategoryUpsert(BaseModel):
@@ -98,7 +99,7 @@ class VariantIn(BaseModel):
     retail_price: Number
     price: Number
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    stock: Annotated[int, Field(ge=0)] | None = None
+    stock: Stock | None = None
     barcode: str | None = None
     hs_code: str | None = None
     gtin: str | None = None
@@ -150,7 +151,7 @@ class ProductUpsert(BaseModel):
 class PriceStockItem(BaseModel):
     model_config = _STRICT
     sku: Text
-    stock: Annotated[int, Field(ge=0)] | None = None
+    stock: Stock | None = None
     price: Number | None = None
     retail_price: Number | None = None
 
@@ -168,5 +169,10 @@ SHAPES: dict[str, type[BaseModel]] = {
 
 
 def check(kind: str, body: dict) -> str | None:
-    """None when ``body`` is a valid request of ``kind``, else a readable reason naming the fields."""
+    """None when ``body`` is a valid request of ``kind``, else pydantic's reason naming the fields."""
     return shape_problem(SHAPES[kind], body, missing="is required by Elryan")
+
+
+def problems(kind: str, body: dict[str, Any]) -> list[Problem]:
+    """Every reason Elryan would refuse ``body`` as a ``kind`` request, in plain words."""
+    return shape_problems(SHAPES[kind], body, missing="is required by Elryan")
