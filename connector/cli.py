@@ -46,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mapping", help="mapping file (default: the marketplace's shipped mapping)")
     s.add_argument("--base-url", help="marketplace API base URL (e.g. a sandbox)")
     s.add_argument("--account", help="name of the marketplace account in the state file (default: API host)")
-    s.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"),
-                   help="currency of prices in a workbook without a Currency column")
+    s.add_argument("--currency", help="currency of prices in a workbook without a Currency column, or of the "
+                   "supplier feed (default: $CONNECTOR_CURRENCY, else MRU for workbooks)")
     s.add_argument("--report", type=Path, help="write the JSON report here")
     s.add_argument("--stock-locations", help="only these stock locations count, comma-separated")
     s.add_argument("--stock-buffer", type=int, default=0, help="list 0 at or below this quantity")
@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
     s.add_argument("--full", action="store_true", help="read everything, not only what changed since the last run")
     s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--allow-mass-change", action="store_true",  # issue 12: connector/sync/guard.py
+                   help="send even if the run would set to 0 or disable more than the guard allows")
+    s.add_argument("--missing", choices=("zero", "disable", "keep"),
+                   help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
     e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
     e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
@@ -150,13 +154,17 @@ def _issue_dict(issue: Any) -> dict[str, Any]:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from connector.config import default_state_dir, load_profile, load_secret, make_stock_policy
-    from connector.console import out, print_plan, print_summary, progress_factory
+    from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
     from connector.sources.registry import read_source
+    from connector.sync.currency import require_source_currency
     from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
 
+    args.currency_given = args.currency  # issue 12: a supplier feed must be told its currency
+    args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
     stock_cli: dict[str, Any] = {}
     if args.stock_locations:
         stock_cli["locations"] = [x.strip() for x in args.stock_locations.split(",") if x.strip()]
@@ -186,6 +194,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         state_path = args.state or default_state_dir() / "default.sqlite"
 
     worst = EXIT_OK
+    require_source_currency(source_config, args.currency_given, dict(os.environ))  # issue 12
     with StateStore.open(state_path) as state:
         source = read_source(source_config, state, full=args.full, currency=args.currency)
         for target in targets:
@@ -199,12 +208,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 base_url=args.base_url or (tconf.base_url if tconf else None),
                 account=args.account or (tconf.account if tconf else None),
                 mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
-                stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label)
+                stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
+                safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
+                                      tconf.settings if tconf else {}, allow_mass_change=args.allow_mass_change,
+                                      missing=args.missing))  # issue 12
             outcome = run_sync(source, opts, progress=progress_factory(not args.no_progress), state=state)
             report = outcome.report
             if args.dry_run and outcome.plan is not None:
                 print_plan(outcome.plan)
             print_summary(report)
+            if report.refused:  # issue 12: the mass-change guard
+                err.print(f"[red]error:[/] {_escape(report.refused)}")
             report_path = args.report
             if report_path is None:
                 report_path = state_path.parent / "reports" / f"{report.run_id}-{target}.json"
@@ -230,7 +244,7 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
 
 def _severity(code: int) -> int:
     """Which exit code wins when several targets ran: unreachable > failed > partial > ok."""
-    return {0: 0, 3: 1, 1: 2, 4: 3}.get(code, 2)
+    return {0: 0, 3: 1, 1: 2, 2: 3, 4: 4}.get(code, 3)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.marketplaces.base import ItemResult
 from connector.sources.base import SourceResult
 from connector.sync.plan import Plan
@@ -48,6 +48,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unreachable: str | None = None
+    refused: str | None = None  # the mass-change guard refused the plan: nothing was sent (exit 2)
+    guard: dict[str, Any] = field(default_factory=dict)  # listed / affected SKU counts of the guard
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -62,6 +64,8 @@ class RunReport:
 
     def compute_exit_code(self) -> int:
         counts = self.status_counts
+        if self.refused:
+            return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
         if counts[FAILED] or any(r.attention for r in self.rows):
@@ -75,7 +79,8 @@ class RunReport:
             "run_id": self.run_id, "source": self.source, "target": self.target, "dry_run": self.dry_run,
             "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
             "summary": {"rows": self.status_counts, "operations": self.operations},
-            "http": self.http, "unreachable": self.unreachable, "notes": self.notes, "warnings": self.warnings,
+            "http": self.http, "unreachable": self.unreachable,
+            "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues, "rows": [asdict(r) for r in self.rows],
         }
 

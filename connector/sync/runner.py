@@ -19,6 +19,7 @@ from connector.sources.base import SourceResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations
+from connector.sync.safety import SafetyOptions, SafetyOutcome, account_safety, after_plan, before_plan  # issue 12
 from connector.sync.state import StateStore, utcnow
 from connector.sync.stock_policy import StockPolicy
 
@@ -39,6 +40,7 @@ class SyncOptions:
     source_label: str = ""
     http_timeout: tuple[float, float] = (5.0, 30.0)
     max_retries: int = 5
+    safety: SafetyOptions = field(default_factory=SafetyOptions)  # issue 12: missing policy, guard, currency
 
 
 @dataclass
@@ -79,6 +81,8 @@ def run_sync(source: SourceResult, opts: SyncOptions,
                        issues=[_issue_json(i) for i in source.issues])
 
     opts.stock_policy.apply(source.products)
+    safety = SafetyOutcome()  # issue 12 hook 1/3: unknown stock locations, prices in the account currency
+    safe_products = before_plan(source, opts.stock_policy, opts.safety, settings, plugin.title, safety)
     limits = plugin.limits_with(settings)
     budget = Budget(limits, state.budget_counter(opts.target, account))
     secret = opts.secret or ""
@@ -88,11 +92,14 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     # Optional adapter hook: reshape products before planning (EcomLinx: one product per SKU) and keep the
     # state for its own caches.
     prepare = getattr(adapter, "prepare", None)
-    products = prepare(source.products, state) if prepare is not None else source.products
+    products = prepare(safe_products, state) if prepare is not None else safe_products
     plan = build_plan(products, mapping, adapter, state, opts.target, account,
                       defaults=settings.get("defaults") or {})
+    # issue 12 hook 2/3: SKUs no longer in the source, then the mass-change guard on the whole plan
+    after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety,
+               settings.get("defaults") or {}, safety)
     results: dict = {}
-    if not opts.dry_run:
+    if not opts.dry_run and not safety.blocked:
         state.run_started(run_id)
         on_progress = progress(len(plan.ops)) if progress else None
         engine = PushEngine(plan, adapter, state, run_id, on_progress)
@@ -105,7 +112,9 @@ def run_sync(source: SourceResult, opts: SyncOptions,
             report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded outcome; "
                                 "they were planned again (creates reuse their idempotency keys)")
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
-    account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
+    account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
+                 dry_run=opts.dry_run or safety.blocked)
+    account_safety(report, safety, results)  # issue 12 hook 3/3: missing SKUs' rows, refusals, guard notes
     report.operations = count_operations(plan, results)
     extras = getattr(adapter, "report_extras", None)  # optional adapter hook: extra counts and notes
     if extras is not None and not opts.dry_run:
@@ -120,7 +129,7 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     }
     report.finished_at = utcnow()
     report.exit_code = report.compute_exit_code()
-    if not opts.dry_run:
+    if not opts.dry_run and not safety.blocked:
         state.run_finished(run_id, report.exit_code, {"rows": report.status_counts, "ops": report.operations})
     http.close()
     return SyncOutcome(report=report, plan=plan)
