@@ -194,9 +194,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         state_path = args.state or default_state_dir() / "default.sqlite"
 
     worst = EXIT_OK
-    require_source_currency(source_config, args.currency_given, dict(os.environ))  # issue 12
+    currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))  # issue 12
     with StateStore.open(state_path) as state:
         source = read_source(source_config, state, full=args.full, currency=args.currency)
+        if currency_warning:  # issue 12
+            source.warnings.append(currency_warning)
         for target in targets:
             plugin = get_plugin(target)
             tconf = profile.targets[target] if profile else None

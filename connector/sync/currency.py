@@ -76,15 +76,21 @@ def currency_settings(target: str, global_data: Any = None, target_data: Any = N
                             minor_units=minor)
 
 
-def require_source_currency(config: dict[str, Any], explicit: str | None, environ: dict[str, str]) -> None:
-    """A supplier feed states no currency: the profile, ``--currency`` or the environment must."""
+def require_source_currency(config: dict[str, Any], explicit: str | None, environ: dict[str, str]) -> str | None:
+    """A supplier feed states no currency: the profile, ``--currency`` or the environment must.
+
+    A profile's source without one is an error.  ``--source aleta`` (settings from the environment) keeps its
+    historical MRU default for compatibility, and the returned warning says so in the run's report."""
     if config.get("type") != "aleta" or config.get("currency"):
-        return
+        return None
     if explicit:
         config["currency"] = _code(explicit, "--currency")
-        return
+        return None
     if environ.get("ALETA_CURRENCY") or environ.get("CONNECTOR_CURRENCY"):
-        return
+        return None
+    if config.get("from_env"):
+        return ("the Aleta feed does not say which currency its prices are in: assumed MRU; set ALETA_CURRENCY "
+                "or pass --currency")
     raise ConfigError("the Aleta feed does not say which currency its prices are in: set currency: EUR (or the "
                       "right code) in the profile's source, ALETA_CURRENCY, or pass --currency; nothing was sent")
 
