@@ -26,7 +26,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product, Variant
 from connector.sources.base import SourceResult
-from connector.sync.payload_shape import KindShape, get_path, match_value, set_path
+from connector.sync.payload_shape import KindShape, get_path, match_value, revive, set_path
 from connector.sync.plan import CATALOGUE, STOCK, Plan, PlannedOp, diff_payload
 from connector.sync.state import StateStore
 
@@ -116,7 +116,8 @@ def _missing_products(plan: Plan, state: StateStore, mapping: CompiledMapping, s
     candidates = sorted(known - in_source)
     if not candidates:
         return
-    bodies = {k: state.bodies(plan.marketplace, plan.account, k, candidates) for k in kinds}
+    bodies = {k: {key: revive(b, shapes[k]) for key, b in state.bodies(plan.marketplace, plan.account, k,
+                                                                      candidates).items()} for k in kinds}
     for key in candidates:
         skus = _skus_of([bodies[k].get(key) for k in kinds], [shapes[k] for k in kinds])
         if any(s in in_source for s in skus):
@@ -185,6 +186,7 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             old = old_bodies.get(op.key)
             if not old:
                 continue
+            revive(old, shape)
             present = _present_children(plan.products[op.key], mapping, defaults, adapter) | in_source_folded
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:

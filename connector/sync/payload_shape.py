@@ -10,10 +10,11 @@ mapping gives an inactive record, e.g. ``"INACTIVE"`` or ``false``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.mapping import CompiledMapping, RecordMappingError
@@ -40,6 +41,7 @@ class KindShape:
     product_status: dict[Path, Any] = field(default_factory=dict)  # path -> value of an inactive product
     variant_status: dict[Path, Any] = field(default_factory=dict)  # path -> value of an inactive variant
     sku_paths: list[Path] = field(default_factory=list)  # where a variant's SKU is written
+    decimal_paths: list[Path] = field(default_factory=list)  # Decimals, kept as text in the state's bodies
 
     @property
     def child_quantity_fields(self) -> set[str]:
@@ -103,6 +105,7 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
         shape.variant_status = {p: v for p, v in _changed(flat["base"], flat["variant_off"]).items()
                                 if p not in zero and p[:1] in {(k,) for k in shape.match_keys}}
         shape.sku_paths = [p for p, v in flat["base"].items() if v in PROBE_SKUS]
+        shape.decimal_paths = [p for p, v in flat["base"].items() if isinstance(v, Decimal)]
         shapes[kind] = shape
     return shapes
 
@@ -131,6 +134,30 @@ def set_path(body: dict[str, Any], path: Path, value: Any) -> None:
                 set_path(item, rest[1:], value)
     elif isinstance(body[head], dict):
         set_path(body[head], rest, value)
+
+
+def revive(body: dict[str, Any], shape: KindShape) -> dict[str, Any]:
+    """A confirmed body as the mapping produced it: canonical JSON keeps Decimals as text (``"25000.5"``), an
+    adapter validating a payload wants them back as Decimals before the body is sent again."""
+    for path in shape.decimal_paths:
+        _revive(body, path)
+    return body
+
+
+def _revive(obj: Any, path: Path) -> None:
+    if not isinstance(obj, dict) or path[0] not in obj:
+        return
+    head, rest = path[0], path[1:]
+    if not rest:
+        if isinstance(obj[head], str):
+            with contextlib.suppress(InvalidOperation):
+                obj[head] = Decimal(obj[head])
+    elif rest[0] == "*":
+        for item in obj[head] or []:
+            if len(rest) > 1:
+                _revive(item, rest[1:])
+    else:
+        _revive(obj[head], rest)
 
 
 def match_value(item: dict[str, Any], match_key: str) -> str:
