@@ -284,3 +284,29 @@ def test_a_supplier_profile_without_a_currency_is_refused(tmp_path: Path, monkey
                        "targets:\n  elebne: {}\n", encoding="utf-8")
     assert main(["sync", "--profile", str(profile), "--no-progress"]) == EXIT_USAGE
     assert "does not say which currency" in capsys.readouterr().err
+
+
+def test_ecomlinx_prices_are_converted_to_the_stated_account_currency(tmp_path: Path) -> None:
+    from connector.marketplaces.ecomlinx import PLUGIN
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+    from connector.sync.currency import currency_settings
+    from connector.sync.runner import SyncOptions, run_sync
+    from tests.test_ecomlinx_sync import ON_ECOMLINX, products, sample
+
+    server = create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite")).start()
+    server.seed_products([{"sku": sku, "name": f"old name of {sku}", **f} for sku, f in ON_ECOMLINX.items()])
+    try:
+        source = sample()
+        want = {v.sku: v.price for p in source.products for v in p.variants}["CHARGER-USBC-20W"]
+        assert want.currency == "MRU"
+        opts = SyncOptions(target="ecomlinx", state_path=tmp_path / "state.sqlite", secret=PLUGIN.sandbox_key,
+                           base_url=server.api_url, account="test-shop", source_label="sample",
+                           safety=SafetyOptions(currency=currency_settings("ecomlinx", {"account": "INR",
+                                                                                        "rates": {"MRU": "2.1"}})))
+        report = run_sync(source, opts).report
+        assert report.exit_code == EXIT_OK, report.to_json()
+        got = Decimal(str(products(server)["CHARGER-USBC-20W"]["price"]))
+        assert got == (want.amount * Decimal("2.1")).quantize(Decimal("0.01")) and got != want.amount
+        assert not report.warnings or all("currency is not set" not in w for w in report.warnings)
+    finally:
+        server.stop()

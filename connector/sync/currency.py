@@ -18,12 +18,14 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.model import ABSENT, Money, Product
 
-# What each marketplace's document fixes (see docs/<marketplace>.md); Elryan variants carry their own currency
-# code, so without a configured account currency a price goes out labelled with the currency it has.
+# What each marketplace's document fixes (see docs/<marketplace>.md).  Elryan variants carry their own currency
+# code, so without a configured account currency a price goes out labelled with the currency it has.  EcomLinx
+# says "INR (or currency set on account)": the account decides, so the profile must say it; without it prices
+# are sent as they are and the report warns (``unstated_warning``).
 DOCUMENTED: dict[str, str] = {
     "elebne": "MRU",  # inferred: the document's examples are a Mauritanian shop (50000 = 500.00 MRU)
-    "ecomlinx": "INR",  # "Base price in INR (or currency set on account)"
 }
+STATED_PER_PRICE = {"elryan"}  # the payload names each price's currency
 DEFAULT_MINOR_UNITS = 2
 
 
@@ -74,6 +76,18 @@ def currency_settings(target: str, global_data: Any = None, target_data: Any = N
         raise ConfigError(f"currency minor_units must be a whole number, not {merged.get('minor_units')!r}") from None
     return CurrencySettings(account=_code(account, "currency.account") if account else None, rates=rates,
                             minor_units=minor)
+
+
+def unstated_warning(target: str, title: str, settings: CurrencySettings | None,
+                     products: Iterable[Product]) -> str | None:
+    """A warning for a target whose account currency nobody stated, when prices would be sent unlabelled."""
+    if (settings is not None and settings.account) or target in STATED_PER_PRICE:
+        return None
+    codes = sorted({v.price.currency for p in products for v in p.variants if isinstance(v.price, Money)})
+    if not codes:
+        return None
+    return (f"the {title} account currency is not set: prices were sent as they are ({', '.join(codes)}); "
+            f"set currency: {{account: ...}} for this target so another currency is converted or refused")
 
 
 def require_source_currency(config: dict[str, Any], explicit: str | None, environ: dict[str, str]) -> str | None:

@@ -82,7 +82,8 @@ def run_sync(source: SourceResult, opts: SyncOptions,
 
     opts.stock_policy.apply(source.products)
     safety = SafetyOutcome()  # issue 12 hook 1/3: unknown stock locations, prices in the account currency
-    safe_products = before_plan(source, opts.stock_policy, opts.safety, settings, plugin.title, safety)
+    safe_products = before_plan(source, opts.stock_policy, opts.safety, settings, opts.target, plugin.title,
+                                safety)
     limits = plugin.limits_with(settings)
     budget = Budget(limits, state.budget_counter(opts.target, account))
     secret = opts.secret or ""

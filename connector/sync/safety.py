@@ -19,7 +19,7 @@ from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
 from connector.sources.base import SourceResult
-from connector.sync.currency import CurrencySettings, convert_products
+from connector.sync.currency import CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
 from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
 from connector.sync.payload_shape import probe_shapes
@@ -43,6 +43,7 @@ class SafetyOptions:
 @dataclass
 class SafetyOutcome:
     refused_currency: dict[str, str] = field(default_factory=dict)  # SKU -> reason
+    currency_warning: str | None = None  # the account currency was not stated (EcomLinx)
     missing: MissingResult = field(default_factory=MissingResult)
     verdict: GuardVerdict = field(default_factory=GuardVerdict)
 
@@ -52,13 +53,14 @@ class SafetyOutcome:
 
 
 def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOptions, settings: dict[str, Any],
-                title: str, outcome: SafetyOutcome) -> list[Product]:
+                target: str, title: str, outcome: SafetyOutcome) -> list[Product]:
     """Check the stock locations and convert prices; returns the products to plan."""
     check_stock_locations(policy, source.products)
     currency = options.currency
     if currency is None and settings.get("currency"):
         currency = CurrencySettings(account=str(settings["currency"]).strip().upper())
     products, outcome.refused_currency = convert_products(source.products, currency, title)
+    outcome.currency_warning = unstated_warning(target, title, currency, products)
     return products
 
 
@@ -94,6 +96,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         else:
             row.reason = f"{NO_LONGER_IN_SOURCE} (dry run: would be sent)"
         report.rows.append(row)
+    if outcome.currency_warning:
+        report.warnings.append(outcome.currency_warning)
     if outcome.missing.skus:
         report.notes.append(f"{len(outcome.missing.skus)} SKU(s) no longer in source: "
                             + ", ".join(m.sku for m in outcome.missing.skus[:5])
