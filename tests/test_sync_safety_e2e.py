@@ -310,3 +310,45 @@ def test_ecomlinx_prices_are_converted_to_the_stated_account_currency(tmp_path: 
         assert not report.warnings or all("currency is not set" not in w for w in report.warnings)
     finally:
         server.stop()
+
+
+def test_a_supplier_deleting_one_variant_takes_it_off_sale_on_an_incremental_read(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
+    from tests.test_aleta_e2e import active_catalogue, stock_sum, sync_once
+
+    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
+    aleta = create_sandbox(variants=40, seed=3, locations=2, db_path=str(tmp_path / "aleta.sqlite")).start()
+    try:
+        state_path = tmp_path / "state.sqlite"
+        assert sync_once(aleta, elebne_sandbox, state_path)[0].exit_code == EXIT_OK
+        handle, variants = next((h, vs) for h, vs in active_catalogue(aleta).items()
+                                if len(vs) > 1 and stock_sum(aleta, vs[-1]["sku"]) > 0)
+        gone = variants[-1]
+        with aleta.store.transaction() as conn:
+            row = conn.execute("SELECT product_id FROM aleta_variants WHERE sku = ?", (gone["sku"],)).fetchone()
+            conn.execute("DELETE FROM aleta_variants WHERE sku = ?", (gone["sku"],))
+            aleta._touch(conn, row["product_id"])
+        report = sync_once(aleta, elebne_sandbox, state_path)[0]  # incremental: only that product is new
+        assert report.exit_code == EXIT_OK, report.to_json()
+        remote = {v["sku"]: v["quantity"] for v in elebne_sandbox.products()[handle]["variants"]}
+        assert remote[gone["sku"]] == 0 and all(remote[v["sku"]] == stock_sum(aleta, v["sku"]) for v in variants[:-1])
+        assert [(r.sku, r.status) for r in report.rows if r.reason == "no longer in source"] == [(gone["sku"], PUSHED)]
+    finally:
+        aleta.stop()
+
+
+def test_an_incremental_read_does_not_take_unread_products_off_sale(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sync.runner import SyncOptions, run_sync
+
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    source = _without(read_spreadsheet(wb), {"SPICE-0", "TEE-L-RD"})
+    source.full_read = False  # as an incremental Odoo read: only what changed
+    opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
+                       base_url=elebne_sandbox.base_url)
+    report = run_sync(source, opts).report
+    assert report.exit_code == EXIT_OK
+    assert quantities(elebne_sandbox)["SPICE-0"] == 5  # not read this time: left alone
+    assert quantities(elebne_sandbox)["TEE/L / Red"] == 0  # a product read whole lost a variant
