@@ -102,7 +102,14 @@ def test_a_profile_sets_the_guard_share(elebne_sandbox: SandboxHandle, tmp_path:
     write_workbook(wb, ROWS, stock)  # 4 of 12 (33%): over the default 20%, under the profile's 50%
     assert main(args) == EXIT_OK
     assert quantities(elebne_sandbox)["SPICE-0"] == 0
-    profile.write_text(profile.read_text(encoding="utf-8").replace("0.5", "1.5"), encoding="utf-8")
+    # even a profile that allows any share never lets a run take every listed SKU off sale (more than 5 listed)
+    profile.write_text(profile.read_text(encoding="utf-8").replace("0.5", "1"), encoding="utf-8")
+    write_workbook(wb, ROWS, {loc: {sku: 0 for sku in qty} for loc, qty in BIG_STOCK.items()})
+    mark = elebne_sandbox.last_id()
+    assert main(args) == EXIT_USAGE and elebne_sandbox.writes(since=mark) == []
+    assert "every one of the 8 SKUs listed with stock" in json.loads((tmp_path / "r.json").read_text())["refused"]
+    profile.write_text(profile.read_text(encoding="utf-8").replace("max_share: 1", "max_share: 1.5"),
+                       encoding="utf-8")
     assert main(args) == EXIT_USAGE  # a bad setting is an error before anything is read
 
 

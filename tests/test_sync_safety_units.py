@@ -105,6 +105,8 @@ def test_account_currency_comes_from_the_profile_then_the_document() -> None:
     assert currency_settings("elebne").account == "MRU"
     assert currency_settings("ecomlinx").account is None  # "INR (or currency set on account)": the profile says
     assert currency_settings("ecomlinx", settings={"currency": "EUR"}).account == "EUR"
+    with pytest.raises(ConfigError, match="disagree"):
+        currency_settings("ecomlinx", {"account": "EUR"}, settings={"currency": "INR"})
     assert currency_settings("elryan").account is None  # Elryan variants carry their own currency code
     both = currency_settings("elebne", {"account": "MRU", "rates": {"EUR": "43"}},
                              {"rates": {"USD": "39.5"}, "minor_units": 0})

@@ -60,7 +60,12 @@ def currency_settings(target: str, global_data: Any = None, target_data: Any = N
                               "minor_units)")
         rates = {**merged.get("rates", {}), **(data.get("rates") or {})}
         merged = {**merged, **data, "rates": rates}
-    account = merged.get("account") or (settings or {}).get("currency") or DOCUMENTED.get(target)
+    legacy = (settings or {}).get("currency")  # EcomLinx's settings.currency: the same account currency
+    if merged.get("account") and legacy and _code(legacy, "settings.currency") != _code(merged["account"],
+                                                                                          "currency.account"):
+        raise ConfigError(f"{target}: currency.account ({merged['account']}) and settings.currency ({legacy}) "
+                          "disagree: keep one")
+    account = merged.get("account") or legacy or DOCUMENTED.get(target)
     rates: dict[str, Decimal] = {}
     for code, rate in (merged.get("rates") or {}).items():
         try:
