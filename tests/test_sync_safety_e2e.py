@@ -359,3 +359,23 @@ def test_an_incremental_read_does_not_take_unread_products_off_sale(
     assert report.exit_code == EXIT_OK
     assert quantities(elebne_sandbox)["SPICE-0"] == 5  # not read this time: left alone
     assert quantities(elebne_sandbox)["TEE/L / Red"] == 0  # a product read whole lost a variant
+
+
+def test_elryan_disable_a_dropped_variant_through_its_status(elryan_server: Any, tmp_path: Path) -> None:
+    from connector.sync.guard import GuardSettings
+    from tests.test_elryan_sync import souk_workbook
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    safety = SafetyOptions(missing="disable", guard=GuardSettings(max_share=Decimal(1)))
+    assert elryan_run(elryan_server, tmp_path, read_spreadsheet(wb, currency="IQD"), safety).exit_code == EXIT_OK
+    source = _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"})
+    report = elryan_run(elryan_server, tmp_path, source, safety)
+    assert report.exit_code == EXIT_OK, report.to_json()
+    gone, kept = elryan_variants(elryan_server)["TEE-M-BL"], elryan_variants(elryan_server)["TEE-L-BL"]
+    assert (gone["is_active"], gone["stock"]) == (False, 0) and (kept["is_active"], kept["stock"]) == (True, 3)
+    rows = [r for r in report.rows if r.reason == "no longer in source"]
+    assert [(r.sku, r.status, sorted(r.actions)) for r in rows] == [("TEE-M-BL", PUSHED, ["stock", "update"])]
+    mark = max((r["id"] for r in elryan_server.requests_log()), default=0)
+    again = elryan_run(elryan_server, tmp_path, _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"}), safety)
+    assert again.exit_code == EXIT_OK
+    assert [r for r in elryan_server.requests_log(mark) if r["method"] in ("POST", "PUT", "PATCH")] == []

@@ -17,6 +17,7 @@ payload's status field.  The mass-change guard (``guard.py``) counts them like a
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,8 @@ def add_missing_ops(plan: Plan, source: SourceResult, state: StateStore, mapping
     if full_read:
         _missing_products(plan, state, mapping, shapes, policy, in_source, result)
     _missing_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
+    if policy == "disable":
+        _disable_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
     return result
 
 
@@ -250,3 +253,64 @@ def _child_skus(body: dict[str, Any] | None, shape: KindShape | None) -> dict[st
                 if isinstance(child, dict) and isinstance(get_path(child, path[2:]), str):
                     out[match_value(child, shape.match_keys[path[0]])] = get_path(child, path[2:])
     return out
+
+
+def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+                      in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
+    """``disable`` for a variant dropped from a product: the catalogue payload's variant status field (Elryan
+    ``variants[].is_active``), where the mapping has one; elsewhere its stock 0 is what disables it."""
+    in_source_folded = {s.casefold() for s in in_source}
+    for kind in _kinds(plan, shapes, CATALOGUE):
+        shape = shapes[kind]
+        fields = {p[0] for p in shape.variant_status if len(p) > 2 and p[0] in shape.match_keys}
+        ops = [op for op in plan.ops if op.kind == kind and op.action in ("update", "refresh")
+               and op.key in plan.products]
+        if not fields or not ops:
+            continue
+        compiled = mapping.payloads[kind]
+        old_bodies = state.bodies(plan.marketplace, plan.account, kind, [op.key for op in ops])
+        hashes = state.hashes(plan.marketplace, plan.account, kind)
+        for op in ops:
+            old = old_bodies.get(op.key)
+            if not old:
+                continue
+            revive(old, shape)
+            present = _present_children(plan.products[op.key], mapping, defaults, adapter) | in_source_folded
+            changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+            for name in fields:
+                mk = shape.match_keys[name]
+                have = {match_value(c, mk) for c in op.payload.get(name) or [] if isinstance(c, dict)}
+                for child in old.get(name) or []:
+                    if not isinstance(child, dict) or match_value(child, mk) in have | present:
+                        continue
+                    off = copy.deepcopy(child)
+                    for path, value in shape.variant_status.items():
+                        if path[0] == name and len(path) > 2:
+                            set_path(off, path[2:], value)
+                    op.payload.setdefault(name, []).append(off)
+                    if off != child:
+                        changed.append((name, child, off))
+            op.digest = digest(canonical_json(op.payload))
+            if not changed:
+                if op.digest == hashes.get(op.key) and op.action == "refresh":
+                    plan.ops.remove(op)
+                    plan.unchanged.setdefault(kind, set()).add(op.key)
+                continue
+            body = dict(op.body) if op.action == "update" else {compiled.key_field: op.payload[compiled.key_field]}
+            for name, _child, off in changed:
+                body.setdefault(name, []).append(off)
+            op.action, op.body = "update", body
+            merged = json.loads(op.canonical) if op.canonical else dict(old)
+            for name, child, off in changed:
+                mk = shape.match_keys[name]
+                merged[name] = [off if isinstance(c, dict) and match_value(c, mk) == match_value(child, mk) else c
+                                for c in merged.get(name) or []]
+            op.canonical = canonical_json(merged)
+            for name, child, _off in changed:
+                sku = child.get("sku")
+                sku = sku if isinstance(sku, str) else match_value(child, shape.match_keys[name])
+                entry = next((m for m in result.skus if m.key == op.key and m.sku == sku), None)
+                if entry is None:
+                    result.skus.append(MissingSku(op.key, sku, [kind], whole_product=False))
+                elif kind not in entry.kinds:
+                    entry.kinds.append(kind)

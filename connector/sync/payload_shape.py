@@ -52,7 +52,12 @@ def _probe(*, qty: int = _PROBE_QTY, product_active: bool = True, variant_active
            currency: str = "XXX") -> Product:
     variants = []
     for sku, size in zip(PROBE_SKUS, ("S", "M"), strict=True):
-        variants.append(Variant(sku=sku, attributes={"Size": size}, price=Money(Decimal("1"), currency),
+        # every Decimal field filled, so that ``decimal_paths`` knows them all
+        variants.append(Variant(sku=sku, attributes={"Size": size}, price=Money(Decimal("1.5"), currency),
+                                cost=Money(Decimal("1.5"), currency), weight=Decimal("1.5"), hs_code="0101",
+                                barcode="4006381333931", images=["https://probe.invalid/v.jpg"],
+                                dimensions={"length": Decimal("1.5"), "width": Decimal("1.5"),
+                                            "height": Decimal("1.5")},
                                 active=variant_active, stock={"probe": StockLevel("probe", available=qty)},
                                 stock_known=True, qty=qty))
     return Product(key=PROBE_KEY, name="Probe", description="probe", brand="probe", category_path=["Probe"],
