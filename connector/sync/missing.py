@@ -190,7 +190,7 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             if not old:
                 continue
             revive(old, shape)
-            present = _present_children(plan.products[op.key], mapping, defaults, adapter) | in_source_folded
+            present: set[str] | None = None  # mapped only for a product that lost a child: most runs never do
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
                 mk = shape.match_keys[name]
@@ -200,7 +200,11 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
                     if not isinstance(child, dict):
                         continue
                     mv = match_value(child, mk)
-                    if mv in have or mv in present:
+                    if mv in have:
+                        continue
+                    if present is None:
+                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
+                    if mv in present or mv in in_source_folded:
                         continue
                     zeroed = copy.deepcopy(child)
                     for path, value in shape.zero_values.items():
@@ -275,13 +279,17 @@ def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             if not old:
                 continue
             revive(old, shape)
-            present = _present_children(plan.products[op.key], mapping, defaults, adapter) | in_source_folded
+            present = None
             changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
             for name in fields:
                 mk = shape.match_keys[name]
                 have = {match_value(c, mk) for c in op.payload.get(name) or [] if isinstance(c, dict)}
                 for child in old.get(name) or []:
-                    if not isinstance(child, dict) or match_value(child, mk) in have | present:
+                    if not isinstance(child, dict) or match_value(child, mk) in have:
+                        continue
+                    if present is None:
+                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
+                    if match_value(child, mk) in present or match_value(child, mk) in in_source_folded:
                         continue
                     off = copy.deepcopy(child)
                     for path, value in shape.variant_status.items():
