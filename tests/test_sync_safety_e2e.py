@@ -379,3 +379,18 @@ def test_elryan_disable_a_dropped_variant_through_its_status(elryan_server: Any,
     again = elryan_run(elryan_server, tmp_path, _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"}), safety)
     assert again.exit_code == EXIT_OK
     assert [r for r in elryan_server.requests_log(mark) if r["method"] in ("POST", "PUT", "PATCH")] == []
+
+
+def test_a_renamed_stock_sheet_leaves_its_stock_untouched(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    book = load_workbook(wb)
+    book["Stock - Warehouse"].title = "Warehouse"  # no longer read as a stock sheet
+    book.save(wb)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK and "sheet 'Warehouse' is not used" in report["warnings"]
+    # SKUs whose only stock was on that sheet are not "stock 0": the source says nothing about them
+    assert quantities(elebne_sandbox)["TEA-500"] == 30 and quantities(elebne_sandbox)["SPICE-3"] == 5

@@ -146,3 +146,24 @@ def test_the_template_says_what_happens_to_a_deleted_row(tmp_path: Path, lang: s
     wb = load_workbook(path)
     text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
     assert words in text
+
+
+def test_likely_causes_name_an_empty_location_an_unused_sheet_missing_and_archived_products() -> None:
+    from connector.sources.base import SourceResult
+    from connector.sync.guard import likely_causes
+
+    def variant(sku: str, **stock: int) -> Variant:
+        return Variant(sku=sku, stock={k: StockLevel(k, available=q) for k, q in stock.items()}, stock_known=True,
+                       qty=sum(stock.values()))
+
+    source = SourceResult(products=[Product(key="A", variants=[variant("A", WH=0, Shop=2)]),
+                                    Product(key="B", active=False, variants=[variant("B", WH=0, Shop=0)])],
+                          warnings=["sheet 'Warehouse' is not used"])
+    causes = likely_causes(source, StockPolicy(), missing_count=3, missing_policy="zero")
+    assert "stock location / warehouse 'WH' holds no stock at all in the source" in causes
+    assert any("3 SKU(s) are no longer in the source (missing: zero)" in c for c in causes)
+    assert "1 product(s) are archived / inactive in the source" in causes
+    assert "sheet 'Warehouse' is not used (a renamed stock sheet?)" in causes
+    nothing = SourceResult(products=[Product(key="A", variants=[variant("A", WH=0)])])
+    causes = likely_causes(nothing, StockPolicy(locations=("Shop",)))
+    assert any("every stocked SKU of the source lists 0" in c for c in causes)

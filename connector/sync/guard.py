@@ -208,5 +208,5 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     if inactive:
         causes.append(f"{inactive} product(s) are archived / inactive in the source")
     sheet_notes = [w for w in source.warnings if "sheet" in w.lower()]
-    causes.extend(f"source warning: {w}" for w in sheet_notes[:2])
+    causes.extend(f"{w} (a renamed stock sheet?)" for w in sheet_notes[:2])
     return causes
