@@ -245,7 +245,7 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
 
 
 def _severity(code: int) -> int:
-    """Which exit code wins when several targets ran: unreachable > failed > partial > ok."""
+    """Which exit code wins when several targets ran: unreachable > refused (2) > failed > partial > ok."""
     return {0: 0, 3: 1, 1: 2, 2: 3, 4: 4}.get(code, 3)
 
 

@@ -143,10 +143,10 @@ def load_profile(path: str | Path) -> Profile:
         state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
                       path=path, safety={k: data[k] for k in SAFETY_KEYS if k in data})
+    from connector.sync.safety import safety_options  # issue 12
+
     for t in targets:
         profile.stock_policy(t)  # validate early
-        from connector.sync.safety import safety_options
-
         safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # issue 12: validate early
     return profile
 

@@ -99,7 +99,7 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     # issue 12 hook 2/3: SKUs no longer in the source, then the mass-change guard on the whole plan
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety,
                settings.get("defaults") or {}, safety)
-    results: dict = {}
+    results: dict = dict(safety.results)  # issue 12: a refused plan's operations are all "not sent"
     if not opts.dry_run and not safety.blocked:
         state.run_started(run_id)
         on_progress = progress(len(plan.ops)) if progress else None
@@ -114,7 +114,7 @@ def run_sync(source: SourceResult, opts: SyncOptions,
                                 "they were planned again (creates reuse their idempotency keys)")
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
-                 dry_run=opts.dry_run or safety.blocked)
+                 dry_run=opts.dry_run and not safety.blocked)
     account_safety(report, safety, results)  # issue 12 hook 3/3: missing SKUs' rows, refusals, guard notes
     report.operations = count_operations(plan, results)
     extras = getattr(adapter, "report_extras", None)  # optional adapter hook: extra counts and notes

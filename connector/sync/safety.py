@@ -28,7 +28,8 @@ from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import StockPolicy
 
-GUARD_REFUSED = "not sent: the mass-change guard refused this run (see the notes)"
+GUARD_REFUSED = "not sent: the mass-change guard refused this run"
+GUARD_CODE = "mass_change_guard"
 
 
 @dataclass
@@ -46,6 +47,8 @@ class SafetyOutcome:
     currency_warning: str | None = None  # the account currency was not stated (EcomLinx)
     missing: MissingResult = field(default_factory=MissingResult)
     verdict: GuardVerdict = field(default_factory=GuardVerdict)
+    # a refused plan: every operation "skipped" (not sent), so rows and counts say so
+    results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
 
     @property
     def blocked(self) -> bool:
@@ -75,6 +78,10 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     if options.guard is not None:
         causes = likely_causes(source, policy, len(outcome.missing.skus), options.missing)
         outcome.verdict = check_mass_change(plan, state, shapes, options.guard, causes)
+        if outcome.verdict.blocked:
+            outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
+                                                             code=GUARD_CODE)
+                               for op in plan.ops if op.action != "refresh"}
 
 
 def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
@@ -83,14 +90,12 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         if row.sku in outcome.refused_currency and not row.attention:
             row.status, row.reason, row.attention = FAILED, outcome.refused_currency[row.sku], True
             row.actions = []
-        elif outcome.blocked and row.status == PUSHED:
-            row.status, row.reason, row.actions = SKIPPED, GUARD_REFUSED, []
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
                          actions=["stock" if k in ("stock", "price_stock") else "update" for k in m.kinds],
                          reason=NO_LONGER_IN_SOURCE)
         if outcome.blocked:
-            row.status, row.reason = SKIPPED, f"{NO_LONGER_IN_SOURCE}; {GUARD_REFUSED}"
+            row.status, row.reason, row.code = SKIPPED, f"{NO_LONGER_IN_SOURCE}; {GUARD_REFUSED}", GUARD_CODE
         elif not report.dry_run:
             _missing_outcome(row, [results.get((k, m.key)) for k in m.kinds])
         else:
@@ -102,9 +107,10 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         report.notes.append(f"{len(outcome.missing.skus)} SKU(s) no longer in source: "
                             + ", ".join(m.sku for m in outcome.missing.skus[:5])
                             + (" ..." if len(outcome.missing.skus) > 5 else ""))
-    if outcome.verdict.message:
-        report.notes.insert(0, ("mass-change guard: " if outcome.blocked else "mass-change guard (allowed): ")
-                            + outcome.verdict.message)
+    if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
+        report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (reason: 'refused')")
+    elif outcome.verdict.message:
+        report.notes.insert(0, "mass-change guard (allowed): " + outcome.verdict.message)
     report.guard = {"listed": outcome.verdict.listed, "affected": outcome.verdict.affected,
                     "refused": outcome.blocked, "allowed": outcome.verdict.allowed}
     if outcome.blocked:
