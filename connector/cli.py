@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mapping", help="mapping file (default: the marketplace's shipped mapping)")
     s.add_argument("--base-url", help="marketplace API base URL (e.g. a sandbox)")
     s.add_argument("--account", help="name of the marketplace account in the state file (default: API host)")
-    s.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"),
-                   help="currency of prices in a workbook without a Currency column")
+    s.add_argument("--currency", help="currency of prices in a workbook without a Currency column, or of the "
+                   "supplier feed (default: $CONNECTOR_CURRENCY, else MRU for workbooks)")
     s.add_argument("--report", type=Path, help="write the JSON report here")
     s.add_argument("--stock-locations", help="only these stock locations count, comma-separated")
     s.add_argument("--stock-buffer", type=int, default=0, help="list 0 at or below this quantity")
@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     s.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
                    help="without a terminal, a progress line at least this often (default 30)")
+    s.add_argument("--allow-mass-change", action="store_true",
+                   help="send even if the run would set to 0 or disable more than the guard allows")
+    s.add_argument("--missing", choices=("zero", "disable", "keep"),
+                   help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
     e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
     e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
@@ -271,10 +275,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from connector.http.stop import StopSignal
     from connector.marketplaces.registry import get_plugin
     from connector.sources.registry import read_source
+    from connector.sync.currency import require_source_currency
     from connector.sync.profile import KEEP_REPORTS, run_profile
     from connector.sync.runner import SyncOptions, SyncOutcome
+    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
 
+    args.currency_given = args.currency  # a supplier feed must be told its currency
+    args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
     stock_cli: dict[str, Any] = {}
     if args.stock_locations:
         stock_cli["locations"] = [x.strip() for x in args.stock_locations.split(",") if x.strip()]
@@ -319,7 +327,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
             stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
             on_wait=progress.waiting if progress else None, stop=stop,
-            announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"))
+            announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
+            safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
+                                  tconf.settings if tconf else {}, allow_mass_change=args.allow_mass_change,
+                                  missing=args.missing))
 
     workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
 
@@ -329,10 +340,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if args.dry_run and outcome.plan is not None:
             print_plan(outcome.plan)
         print_summary(outcome.report)
+        if outcome.report.refused:  # the mass-change guard: its reason is printed last
+            err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")
         out.print(f"report: {report_path}")
 
+    currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         source = read_source(source_config, state, full=args.full, currency=args.currency)
+        if currency_warning:
+            source.warnings.append(currency_warning)
         result = run_profile(source, [target_options(t) for t in targets], state, report_to=args.report,
                              progress=progress, on_outcome=show,
                              keep_reports=profile.reports_keep if profile else KEEP_REPORTS)

@@ -24,6 +24,8 @@ from connector.errors import ConfigError
 from connector.secret_patterns import secret_kind
 from connector.sync.stock_policy import StockPolicy
 
+SAFETY_KEYS = ("missing", "guard", "currency")  # read by connector.sync.safety.safety_options
+
 
 def default_state_dir() -> Path:
     if os.environ.get("CONNECTOR_STATE_DIR"):
@@ -68,6 +70,7 @@ class TargetConfig:
     secret_env: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     stock: dict[str, Any] = field(default_factory=dict)  # per-channel stock policy overrides
+    safety: dict[str, Any] = field(default_factory=dict)  # issue 12: missing, guard, currency (connector/sync/safety)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Profile:
     stock: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     reports_keep: int = 100  # `reports: {keep: N}`: the newest N reports are kept beside the state file
+    safety: dict[str, Any] = field(default_factory=dict)  # global missing, guard, currency (connector.sync.safety)
 
     def stock_policy(self, target: str) -> StockPolicy:
         return make_stock_policy({**self.stock, **self.targets[target].stock})
@@ -142,15 +146,19 @@ def load_profile(path: str | Path) -> Profile:
         targets[tname] = TargetConfig(
             name=tname, base_url=tdata.get("base_url"), account=tdata.get("account"), mapping=tdata.get("mapping"),
             secret_env=tdata.get("api_key_env") or tdata.get("secret_env"), settings=tdata.get("settings") or {},
-            stock=tdata.get("stock") or {})
+            stock=tdata.get("stock") or {}, safety={k: tdata[k] for k in SAFETY_KEYS if k in tdata})
     state = data.get("state")
     state_path = Path(os.path.expanduser(state)) if state else default_state_dir() / f"{name}.sqlite"
     if state and not state_path.is_absolute():
         state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
-                      path=path, reports_keep=_reports_keep(path, data.get("reports")))
+                      path=path, reports_keep=_reports_keep(path, data.get("reports")),
+                      safety={k: data[k] for k in SAFETY_KEYS if k in data})
+    from connector.sync.safety import safety_options
+
     for t in targets:
         profile.stock_policy(t)  # validate early
+        safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # validate early
     return profile
 
 

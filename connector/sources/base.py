@@ -73,6 +73,9 @@ class SourceResult:
     # Incremental cursors to save once every target confirmed the push: {(source, name): value}.
     # Saving them earlier would lose the changes of a run that failed (design §10, Singer).
     cursors: dict[tuple[str, str], str] = field(default_factory=dict)
+    # True when the read returned the whole catalogue (a workbook, a --full or first Odoo read, the supplier
+    # feed with its snapshot): a product the marketplace holds that is not here left the source.
+    full_read: bool = False
 
     @property
     def errors(self) -> list[Issue]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import SourceResult
 from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
 from connector.sync.session import SyncOptions
@@ -21,12 +21,13 @@ from connector.sync.state import StateStore
 
 log = logging.getLogger("connector.sync")
 
-# Which exit code wins when several targets ran: unreachable > failed > partial > ok (others rank as failed).
-_SEVERITY = {EXIT_OK: 0, EXIT_PARTIAL: 1, EXIT_FAILED: 2, EXIT_UNREACHABLE: 3}
+# Which exit code wins when several targets ran: unreachable > refused (nothing sent) > failed > partial > ok
+# (others rank as refused).
+_SEVERITY = {EXIT_OK: 0, EXIT_PARTIAL: 1, EXIT_FAILED: 2, EXIT_USAGE: 3, EXIT_UNREACHABLE: 4}
 
 
 def severity(code: int) -> int:
-    return _SEVERITY.get(code, 2)
+    return _SEVERITY.get(code, 3)
 
 
 def worst(codes: Sequence[int]) -> int:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import SourceResult
 from connector.sync.ops import Adapter, ItemResult
 from connector.sync.plan import Plan
@@ -51,6 +51,8 @@ class RunReport:
     unreachable: str | None = None
     estimate: dict[str, Any] | None = None  # how long the push takes under the documented limits (estimate.py)
     stopped: str | None = None  # why the run was asked to stop (SIGTERM): ends like a budget stop, exit 3
+    refused: str | None = None  # the mass-change guard refused the plan: nothing was sent (exit 2)
+    guard: dict[str, Any] = field(default_factory=dict)  # listed / affected SKU counts of the guard
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -79,6 +81,8 @@ class RunReport:
 
     def compute_exit_code(self) -> int:
         counts = self.status_counts
+        if self.refused:
+            return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
         if counts[FAILED] or any(r.attention for r in self.rows):
@@ -93,7 +97,8 @@ class RunReport:
             "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
             "summary": {"rows": self.status_counts, "products": self.product_counts, "operations": self.operations},
             "estimate": self.estimate, "stopped": self.stopped,
-            "http": self.http, "unreachable": self.unreachable, "notes": self.notes, "warnings": self.warnings,
+            "http": self.http, "unreachable": self.unreachable,
+            "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues, "rows": [asdict(r) for r in self.rows],
         }
 

@@ -17,6 +17,7 @@ from connector.sources.base import SourceResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
+from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 
@@ -59,36 +60,53 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.warnings = list(source.warnings)
     report.issues = [_issue_json(i) for i in source.issues]
     opts.stock_policy.apply(source.products)
-    products = adapter.prepare(source.products, state)
-    plan = build_plan(products, mapping, adapter, state, opts.target, session.account,
-                      defaults=session.settings.get("defaults") or {})
+    # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
+    # error, prices are converted to the account currency, SKUs no longer in the source follow the ``missing``
+    # policy, and the mass-change guard may refuse the whole plan.
+    safety = SafetyOutcome()
+    safe_products = before_plan(source, opts.stock_policy, opts.safety, session.settings, opts.target,
+                                session.plugin.title, safety)
+    products = adapter.prepare(safe_products, state)
+    defaults = session.settings.get("defaults") or {}
+    plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults)
+    after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
-    session.estimate(plan.ops)
-    results: dict = {}
-    if opts.dry_run:  # what the push would answer, as far as it can be known without writing
-        sendable = [op for op in plan.ops if op.action != "refresh"]
-        results = {(r.op.kind, r.op.key): r for r in adapter.preview(sendable, bool(opts.secret))}
-    else:
-        session.start_run()
-        on_progress = progress(len(plan.ops)) if progress else None
-        engine = PushEngine(plan, adapter, state, session.run_id, on_progress)
-        try:
-            results = engine.run()
-        except MarketplaceUnreachable as exc:
-            results = engine.results
-            report.unreachable = str(exc)
-        if engine.stale_batches:
-            report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded outcome; "
-                                "they were planned again (creates reuse their idempotency keys)")
+    results: dict = dict(safety.results)  # a refused plan: every operation "not sent"
+    if not safety.blocked:
+        session.estimate(plan.ops)
+        results = _preview(session, plan) if opts.dry_run else _push(session, plan, progress)
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
-    account_rows(report, source, plan, results, catalogue_kind=catalogue_kind, dry_run=opts.dry_run)
+    account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
+                 dry_run=opts.dry_run and not safety.blocked)
     record_payload_problems(report, results, adapter)
+    account_safety(report, safety, results)  # rows of SKUs no longer in the source, refusals, guard notes
     report.operations = count_operations(plan, results)
     counts, notes = adapter.report_extras()
     report.operations.update(counts)
     report.notes.extend(notes)
     return plan
+
+
+def _preview(session: TargetSession, plan: Plan) -> dict:
+    """What the push would answer, as far as it can be known without writing."""
+    sendable = [op for op in plan.ops if op.action != "refresh"]
+    return {(r.op.kind, r.op.key): r for r in session.adapter.preview(sendable, bool(session.opts.secret))}
+
+
+def _push(session: TargetSession, plan: Plan, progress: Callable[[int], Callable[[int], None]] | None) -> dict:
+    session.start_run()
+    on_progress = progress(len(plan.ops)) if progress else None
+    engine = PushEngine(plan, session.adapter, session.state, session.run_id, on_progress)
+    try:
+        results = engine.run()
+    except MarketplaceUnreachable as exc:
+        results = engine.results
+        session.report.unreachable = str(exc)
+    if engine.stale_batches:
+        session.report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded "
+                                    "outcome; they were planned again (creates reuse their idempotency keys)")
+    return results
 
 
 def _issue_json(issue: Any) -> dict[str, Any]:

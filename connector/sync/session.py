@@ -34,6 +34,7 @@ from connector.marketplaces.registry import get_plugin
 from connector.sync.estimate import estimate_push
 from connector.sync.ops import Adapter, PlannedOp
 from connector.sync.report import RunReport
+from connector.sync.safety import SafetyOptions
 from connector.sync.state import StateStore, utcnow
 from connector.sync.stock_policy import StockPolicy
 
@@ -54,6 +55,7 @@ class SyncOptions:
     source_label: str = ""
     http_timeout: tuple[float, float] = (5.0, 30.0)
     max_retries: int = 5
+    safety: SafetyOptions = field(default_factory=SafetyOptions)  # missing policy, mass-change guard, currency
     on_wait: WaitHook | None = None  # told before the HTTP layer or the call budget sleeps (progress output)
     announce: Callable[[str], None] | None = None  # says something before the push starts (default: a log warning)
     stop: StopSignal | None = None  # set (by SIGTERM): the run ends like a budget stop, exit 3

@@ -121,6 +121,7 @@ class AletaSource:
             (s.cursor_source, CURSOR_NAME): next_cursor(self.client.stats.data_as_of, started),
             (s.cursor_source, SNAPSHOT_NAME): snapshot.encode(),
         }
+        result.full_read = True  # issue 12: incremental reads add the changes to the snapshot: always whole
         log.info("aleta: %s; %d product(s), %d request(s)", plan.reason, len(result.products),
                  self.client.stats.total)
         return result

@@ -205,6 +205,7 @@ class OdooSource:
         if targets:
             result.provided_fields.add("stock")
         self.next_cursor = format_cursor(started)
+        result.full_read = not cursor  # issue 12: only a full read says that a product left Odoo
         if state is not None and commit_cursor:
             self.commit_cursor(state)
         return result

@@ -61,7 +61,9 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_result(read_raw(path, prepare_stock, columnar=True), currency=currency.strip().upper() or "MRU")
+        result = build_result(read_raw(path, prepare_stock, columnar=True), currency=currency.strip().upper() or "MRU")
+        result.full_read = True  # a workbook is the whole catalogue (issue 12: what leaves it leaves the shop)
+        return result
     finally:
         if was_enabled:
             gc.enable()

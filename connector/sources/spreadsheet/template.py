@@ -108,6 +108,8 @@ INSTRUCTIONS = {
         "7. Columns are recognised by their header, in any order. A column you delete leaves that "
         "information unchanged on the marketplaces; an empty cell in a column clears it.",
         "8. Translations: 'Name (fr)', 'Name (ar)', 'Description (fr)', 'Description (ar)'.",
+        "9. A row you delete is no longer in source: by default its stock is set to 0 on the marketplaces "
+        "(the listing stays); the sync profile can disable it instead, or keep it as it is.",
         "Column | Required | Explanation",
     ],
     "fr": [
@@ -129,6 +131,9 @@ INSTRUCTIONS = {
         "7. Les colonnes sont reconnues par leur en-tête, dans n'importe quel ordre. Une colonne supprimée "
         "laisse cette information inchangée sur les marketplaces ; une cellule vide l'efface.",
         "8. Traductions : 'Nom (fr)', 'Nom (ar)', 'Description (fr)', 'Description (ar)'.",
+        "9. Une ligne supprimée n'est plus dans la source : par défaut son stock passe à 0 sur les "
+        "marketplaces (l'annonce reste) ; le profil de synchronisation peut la désactiver, ou la laisser telle "
+        "quelle.",
         "Colonne | Obligatoire | Explication",
     ],
     "ar": [
@@ -147,6 +152,8 @@ INSTRUCTIONS = {
         "7. يتم التعرف على الأعمدة من عناوينها، بأي ترتيب. العمود المحذوف يترك المعلومة دون تغيير في "
         "المتاجر؛ والخلية الفارغة تمسحها.",
         "8. الترجمات: 'الاسم (fr)'، 'الاسم (ar)'، 'الوصف (fr)'، 'الوصف (ar)'.",
+        "9. السطر المحذوف لم يعد في المصدر: افتراضيًا يصبح مخزونه 0 في المتاجر (ويبقى الإعلان)؛ ويمكن لملف "
+        "المزامنة تعطيله بدلًا من ذلك، أو تركه كما هو.",
         "العمود | إلزامي | الشرح",
     ],
 }

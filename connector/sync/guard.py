@@ -1,0 +1,212 @@
+"""The mass-change guard: a run that would empty a shop sends nothing and says why (exit 2).
+
+Before pushing, the plan is compared with what the marketplace last confirmed (the state: stock payloads hold
+the quantities).  A run that would set to 0 or disable more than ``max_share`` of the SKUs listed with stock
+(default 20%; a single SKU never counts as a mass change), or *all* of them when more than 5 are listed, is
+refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant.
+A stock location named by the command line or the profile that the source does not have is an error of its
+own, never "stock 0".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connector.errors import ConfigError
+from connector.model import STOCK_KINDS, Product
+from connector.sources.base import SourceResult
+from connector.sync.payload_shape import KindShape, get_path, match_value, stock_items
+from connector.sync.plan import CATALOGUE, STOCK, Plan
+from connector.sync.state import StateStore
+from connector.sync.stock_policy import StockPolicy
+
+DEFAULT_MAX_SHARE = Decimal("0.2")
+ALL_RULE_ABOVE = 5  # with more listed SKUs than this, a run never takes every one of them off sale
+OVERRIDE_HINT = ("to send it anyway: --allow-mass-change, or in the profile guard: {allow_mass_change: true} "
+                 "(or a higher guard: {max_share: ...})")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSettings:
+    max_share: Decimal = DEFAULT_MAX_SHARE
+    allow_mass_change: bool = False
+
+
+def guard_settings(data: Any, *, allow_flag: bool = False) -> GuardSettings:
+    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change`` flag."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError("guard: must be a table, e.g. guard: {max_share: 0.2, allow_mass_change: false}")
+    unknown = set(data) - {"max_share", "allow_mass_change"}
+    if unknown:
+        raise ConfigError(f"unknown guard setting(s): {', '.join(sorted(unknown))} (known: max_share, "
+                          "allow_mass_change)")
+    try:
+        share = Decimal(str(data.get("max_share", DEFAULT_MAX_SHARE)))
+    except InvalidOperation:
+        raise ConfigError(f"guard max_share must be a number between 0 and 1, not {data['max_share']!r}") from None
+    if not Decimal(0) <= share <= Decimal(1):
+        raise ConfigError(f"guard max_share must be between 0 and 1 (0.2 = 20%), not {data['max_share']!r}")
+    allow = data.get("allow_mass_change", False)
+    if not isinstance(allow, bool):
+        raise ConfigError(f"guard allow_mass_change must be true or false, not {allow!r}")
+    return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag)
+
+
+@dataclass
+class GuardVerdict:
+    listed: int = 0  # SKUs the marketplace was last confirmed to hold with stock (or active)
+    affected: int = 0  # of those, the ones this run would set to 0 or disable
+    blocked: bool = False
+    allowed: bool = False  # over the limit, but the user said it is meant
+    causes: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def share(self) -> Decimal:
+        return Decimal(self.affected) / Decimal(self.listed) if self.listed else Decimal(0)
+
+
+def check_stock_locations(policy: StockPolicy, products: Iterable[Product]) -> None:
+    """A location the stock policy names but the source does not have is a mistake, not "stock 0"."""
+    if not policy.locations:
+        return
+    known: set[str] = set()
+    any_stock = False
+    for product in products:
+        for v in product.variants:
+            if v.stock_known:
+                any_stock = True
+                known.update(v.stock)
+    if not any_stock:
+        return  # the source says nothing about stock: nothing would be set to 0
+    unknown = [loc for loc in policy.locations if loc not in known]
+    if unknown:
+        names = ", ".join(repr(x) for x in unknown)
+        raise ConfigError(f"stock location(s) {names} (from --stock-locations or the profile's stock.locations) "
+                          f"are not in the source, whose locations are: {', '.join(sorted(known)) or 'none'}; "
+                          "nothing was sent (check the spelling, or a renamed stock sheet / warehouse)")
+
+
+def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape], settings: GuardSettings,
+                      causes: list[str] | None = None) -> GuardVerdict:
+    """How many listed SKUs the plan would take off sale, and whether that is too many."""
+    verdict = GuardVerdict(causes=list(causes or []))
+    stock_kinds = [k for k, r in plan.roles.items() if r == STOCK and k in shapes]
+    if not stock_kinds:
+        return verdict
+    listed: dict[str, set[str]] = {}  # key -> item ids listed with stock
+    old_stock: dict[tuple[str, str], dict[str, int]] = {}
+    for kind in stock_kinds:
+        keys = list(state.hashes(plan.marketplace, plan.account, kind))
+        for key, body in state.bodies(plan.marketplace, plan.account, kind, keys).items():
+            items = stock_items(body, shapes[kind])
+            old_stock[(kind, key)] = items
+            on_sale = {i for i, q in items.items() if q > 0}
+            if on_sale:
+                listed.setdefault(key, set()).update(on_sale)
+    affected: set[tuple[str, str]] = set()
+    catalogue_ops = []
+    for op in plan.ops:
+        if op.kind in stock_kinds and op.action == "stock":
+            new = stock_items(op.payload, shapes[op.kind])
+            for item, qty in new.items():
+                if qty == 0 and item in listed.get(op.key, ()):
+                    affected.add((op.key, item))
+        elif plan.roles.get(op.kind) == CATALOGUE and op.kind in shapes and op.key in listed:
+            catalogue_ops.append(op)
+    if catalogue_ops:
+        _disabled(plan, state, shapes, catalogue_ops, listed, affected)
+    verdict.listed = sum(len(v) for v in listed.values())
+    verdict.affected = len(affected)
+    over_share = verdict.affected > 1 and verdict.share > settings.max_share
+    takes_all = verdict.listed > ALL_RULE_ABOVE and verdict.affected == verdict.listed
+    if over_share or takes_all:
+        if settings.allow_mass_change:
+            verdict.allowed = True
+        else:
+            verdict.blocked = True
+        verdict.message = _message(plan, verdict, settings, takes_all)
+    return verdict
+
+
+def _disabled(plan: Plan, state: StateStore, shapes: dict[str, KindShape], ops: list, listed: dict[str, set[str]],
+              affected: set[tuple[str, str]]) -> None:
+    """Listed items of products (or variants) whose status the plan turns to the mapping's inactive value."""
+    by_kind: dict[str, list] = {}
+    for op in ops:
+        by_kind.setdefault(op.kind, []).append(op)
+    for kind, kind_ops in by_kind.items():
+        shape = shapes[kind]
+        old = state.bodies(plan.marketplace, plan.account, kind, [op.key for op in kind_ops])
+        for op in kind_ops:
+            before = old.get(op.key) or {}
+            for path, off in shape.product_status.items():
+                if "*" not in path and get_path(op.payload, path) == off and get_path(before, path) != off:
+                    affected.update((op.key, item) for item in listed[op.key])
+            for path, off in shape.variant_status.items():
+                name, rest = path[0], path[2:]
+                mk = shape.match_keys.get(name)
+                if mk is None or len(path) < 3:
+                    continue
+                was = {match_value(c, mk): get_path(c, rest) for c in before.get(name) or [] if isinstance(c, dict)}
+                for child in op.payload.get(name) or []:
+                    if isinstance(child, dict) and get_path(child, rest) == off:
+                        mv = match_value(child, mk)
+                        if was.get(mv) != off and mv in listed[op.key]:
+                            affected.add((op.key, mv))
+
+
+def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_all: bool) -> str:
+    pct = (verdict.share * 100).quantize(Decimal(1))
+    limit = (settings.max_share * 100).normalize()
+    why = (f"every one of the {verdict.listed} SKUs listed with stock" if takes_all
+           else f"{verdict.affected} of the {verdict.listed} SKUs listed with stock ({pct}%, more than the "
+                f"{limit:f}% allowed)")
+    text = f"this run would set to 0 or disable {why} on {plan.marketplace}"
+    if verdict.causes:
+        text += "; likely cause: " + "; ".join(verdict.causes)
+    if settings.allow_mass_change:
+        return text + " (sent anyway: mass change allowed)"
+    return text + f"; nothing was sent. {OVERRIDE_HINT[0].upper()}{OVERRIDE_HINT[1:]}"
+
+
+def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int = 0,
+                  missing_policy: str = "zero") -> list[str]:
+    """What the guard can see that explains a mass change, in the merchant's words."""
+    causes: list[str] = []
+    totals: dict[str, int] = {}
+    stocked = any_positive = 0
+    inactive = 0
+    for product in source.products:
+        if not product.active:
+            inactive += 1
+        if product.kind not in STOCK_KINDS:
+            continue
+        for v in product.variants:
+            if not v.stock_known:
+                continue
+            stocked += 1
+            for name, level in v.stock.items():
+                q = level.available if level.available is not None else level.on_hand
+                totals[name] = totals.get(name, 0) + max(0, q or 0)
+            if isinstance(v.qty, int) and v.qty > 0:
+                any_positive += 1
+    chosen = policy.locations if policy.locations is not None else tuple(totals)
+    empty = [loc for loc in chosen if loc in totals and totals[loc] == 0]
+    for loc in empty:
+        causes.append(f"stock location / warehouse '{loc}' holds no stock at all in the source")
+    if stocked and not any_positive and not empty:
+        causes.append("every stocked SKU of the source lists 0 (a stock sheet renamed or emptied, a warehouse "
+                      "with no stock, or a stock policy buffer/percent that leaves nothing?)")
+    if missing_count:
+        causes.append(f"{missing_count} SKU(s) are no longer in the source (missing: {missing_policy}); a renamed "
+                      "or truncated product sheet, or a supplier/ERP filter that changed?")
+    if inactive:
+        causes.append(f"{inactive} product(s) are archived / inactive in the source")
+    sheet_notes = [w for w in source.warnings if "sheet" in w.lower()]
+    causes.extend(f"{w} (a renamed stock sheet?)" for w in sheet_notes[:2])
+    return causes

@@ -1,0 +1,324 @@
+"""What leaves the source leaves the shop: SKUs the marketplace holds that the source no longer has.
+
+Policy per target (``missing:`` in the profile): ``zero`` (default: stock 0, the listing stays), ``disable``
+(the product's status field as the mapping expresses it, and stock 0), ``keep`` (left as they are).
+
+- A product the state knows but a *full* read (a workbook, a ``--full`` Odoo or supplier read) did not return
+  is missing, unless one of its SKUs is still somewhere in the source (a row skipped for a data problem, a
+  product whose mapping failed): those are reported by their own rows, never zeroed.
+- A variant the state knows under a product the source returned (any read returns a product whole) but that
+  the product no longer has is missing.
+
+The operations built here are ordinary plan operations: the stock payload the marketplace last confirmed with
+every quantity set to 0 goes through the adapter's normal stock path, and ``disable`` through the product
+payload's status field.  The mass-change guard (``guard.py``) counts them like any other change.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.errors import ConfigError
+from connector.jsonutil import canonical_json, digest
+from connector.mapping import CompiledMapping, RecordMappingError
+from connector.model import Product, Variant
+from connector.sources.base import SourceResult
+from connector.sync.payload_shape import KindShape, get_path, match_value, revive, set_path
+from connector.sync.plan import CATALOGUE, STOCK, Plan, PlannedOp, diff_payload
+from connector.sync.state import StateStore
+
+MISSING_POLICIES = ("zero", "disable", "keep")
+NO_LONGER_IN_SOURCE = "no longer in source"
+
+
+def missing_policy(value: Any) -> str:
+    policy = str(value if value is not None else "zero").strip().lower()
+    if policy not in MISSING_POLICIES:
+        raise ConfigError(f"missing: must be one of {', '.join(MISSING_POLICIES)}, not {value!r}")
+    return policy
+
+
+@dataclass
+class MissingSku:
+    """One SKU the marketplace holds that the source no longer has (a report row of its own)."""
+
+    key: str  # the product key in the state
+    sku: str
+    kinds: list[str] = field(default_factory=list)  # payload kinds of the operations sent for it
+    whole_product: bool = True
+
+
+@dataclass
+class MissingResult:
+    skus: list[MissingSku] = field(default_factory=list)
+
+    @property
+    def keys(self) -> set[str]:
+        return {m.key for m in self.skus}
+
+
+def source_skus(source: SourceResult, plan: Plan) -> set[str]:
+    """Every SKU and product key the source mentions, valid or not."""
+    out = {r.sku for r in source.rows if r.sku}
+    for product in [*source.products, *plan.products.values(), *(p for p, _ in plan.mapping_failures)]:
+        out.add(product.key)
+        out.update(v.sku for v in product.variants)
+    return out
+
+
+def add_missing_ops(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping,
+                    shapes: dict[str, KindShape], *, policy: str, full_read: bool,
+                    defaults: dict[str, Any] | None = None, adapter: Any = None) -> MissingResult:
+    """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report)."""
+    result = MissingResult()
+    if policy == "keep":
+        return result
+    in_source = source_skus(source, plan)
+    if full_read:
+        _missing_products(plan, state, mapping, shapes, policy, in_source, result)
+    _missing_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
+    if policy == "disable":
+        _disable_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
+    return result
+
+
+def _kinds(plan: Plan, shapes: dict[str, KindShape], role: str) -> list[str]:
+    return [k for k, r in plan.roles.items() if r == role and k in shapes]
+
+
+def _skus_of(bodies: Iterable[dict[str, Any] | None], shapes: Iterable[KindShape]) -> list[str]:
+    found: list[str] = []
+    for body, shape in zip(bodies, shapes, strict=True):
+        for path in shape.sku_paths:
+            for value in _values(body, path):
+                if isinstance(value, str) and value and value not in found:
+                    found.append(value)
+    return found
+
+
+def _values(body: Any, path: tuple[str, ...]) -> list[Any]:
+    if body is None:
+        return []
+    if not path:
+        return [body]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [v for item in (body if isinstance(body, list) else []) for v in _values(item, rest)]
+    return _values(body.get(head) if isinstance(body, dict) else None, rest)
+
+
+def _missing_products(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+                      policy: str, in_source: set[str], result: MissingResult) -> None:
+    kinds = [k for k in mapping.payloads if k in shapes]
+    confirmed = {k: state.hashes(plan.marketplace, plan.account, k) for k in kinds}
+    known = set().union(*(set(h) for h in confirmed.values())) if confirmed else set()
+    candidates = sorted(known - in_source)
+    if not candidates:
+        return
+    bodies = {k: {key: revive(b, shapes[k]) for key, b in state.bodies(plan.marketplace, plan.account, k,
+                                                                      candidates).items()} for k in kinds}
+    for key in candidates:
+        skus = _skus_of([bodies[k].get(key) for k in kinds], [shapes[k] for k in kinds])
+        if any(s in in_source for s in skus):
+            continue  # still in the source, e.g. on a row skipped for a data problem: reported there
+        sent: list[str] = []
+        for kind in kinds:
+            body = bodies[kind].get(key)
+            if body is None:
+                continue
+            op = _zeroed_op(kind, key, body, shapes[kind], policy, mapping, skus, plan.roles.get(kind))
+            if op is not None:
+                plan.ops.append(op)
+                sent.append(kind)
+        if sent:
+            for sku in skus or [key]:
+                result.skus.append(MissingSku(key, sku, sent))
+
+
+def _placeholder(key: str, skus: list[str]) -> Product:
+    return Product(key=key, active=False, variants=[Variant(sku=s, active=False) for s in skus or [key]])
+
+
+def _zeroed_op(kind: str, key: str, body: dict[str, Any], shape: KindShape, policy: str,
+               mapping: CompiledMapping, skus: list[str], role: str | None) -> PlannedOp | None:
+    new = copy.deepcopy(body)
+    if role == STOCK:
+        for path, value in shape.zero_values.items():
+            set_path(new, path, value)
+    elif role == CATALOGUE and policy == "disable":
+        for path, value in {**shape.product_status, **shape.variant_status}.items():
+            set_path(new, path, value)
+    if new == body:
+        return None  # already 0 / already disabled
+    text = canonical_json(new)
+    h = digest(text)
+    product = _placeholder(key, skus)
+    if role == STOCK:
+        return PlannedOp("stock", kind, key, new, new, text, h, product)
+    compiled = mapping.payloads[kind]
+    changes = diff_payload(body, new, compiled.create_only, compiled.match_keys)
+    changes[compiled.key_field] = body.get(compiled.key_field, key)
+    return PlannedOp("update", kind, key, changes, new, text, h, product)
+
+
+def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+                      in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
+    """Children (variants) a confirmed stock body has that the product's new stock payload lacks."""
+    stock_kinds = set(_kinds(plan, shapes, STOCK))
+    candidates = [op for op in plan.ops if op.kind in stock_kinds and op.action == "stock"
+                  and op.key in plan.products and shapes[op.kind].child_quantity_fields]
+    if not candidates:
+        return
+    by_kind: dict[str, list[PlannedOp]] = {}
+    for op in candidates:
+        by_kind.setdefault(op.kind, []).append(op)
+    catalogue = _kinds(plan, shapes, CATALOGUE)
+    for kind, ops in by_kind.items():
+        shape = shapes[kind]
+        keys = [op.key for op in ops]
+        old_bodies = state.bodies(plan.marketplace, plan.account, kind, keys)
+        cat_bodies = state.bodies(plan.marketplace, plan.account, catalogue[0], keys) if catalogue else {}
+        hashes = state.hashes(plan.marketplace, plan.account, kind)
+        in_source_folded = {s.casefold() for s in in_source}
+        drop: list[PlannedOp] = []
+        for op in ops:
+            old = old_bodies.get(op.key)
+            if not old:
+                continue
+            revive(old, shape)
+            present: set[str] | None = None  # mapped only for a product that lost a child: most runs never do
+            added: list[tuple[str, dict[str, Any]]] = []
+            for name in shape.child_quantity_fields:
+                mk = shape.match_keys[name]
+                new_children = op.payload.get(name)
+                have = {match_value(c, mk) for c in new_children or [] if isinstance(c, dict)}
+                for child in old.get(name) or []:
+                    if not isinstance(child, dict):
+                        continue
+                    mv = match_value(child, mk)
+                    if mv in have:
+                        continue
+                    if present is None:
+                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
+                    if mv in present or mv in in_source_folded:
+                        continue
+                    zeroed = copy.deepcopy(child)
+                    for path, value in shape.zero_values.items():
+                        if path[0] == name and len(path) > 2:
+                            set_path(zeroed, path[2:], value)
+                    op.payload.setdefault(name, []).append(zeroed)
+                    if child != zeroed:
+                        added.append((mv, child))
+            op.canonical = canonical_json(op.payload)
+            op.digest = digest(op.canonical)
+            if op.digest == hashes.get(op.key):
+                drop.append(op)
+                continue
+            sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
+            for mv, child in added:
+                sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child.get(mv, mv)
+                result.skus.append(MissingSku(op.key, sku, [kind], whole_product=False))
+        for op in drop:
+            plan.ops.remove(op)
+            plan.unchanged.setdefault(op.kind, set()).add(op.key)
+
+
+def _present_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any],
+                      adapter: Any) -> set[str]:
+    """Match values (labels, SKUs) of every child the product's new payloads have, in any kind: a variant
+    whose stock is unknown is left out of the stock payload but is still in the source."""
+    out: set[str] = set()
+    for kind, compiled in mapping.payloads.items():
+        try:
+            payload = compiled.build(product, defaults)
+        except RecordMappingError:
+            continue
+        if adapter is not None:
+            payload = adapter.normalize(kind, copy.deepcopy(payload)) or {}
+        for name, mk in compiled.match_keys.items():
+            for child in payload.get(name) or []:
+                if isinstance(child, dict):
+                    out.add(match_value(child, mk))
+    return out
+
+
+def _child_skus(body: dict[str, Any] | None, shape: KindShape | None) -> dict[str, str]:
+    """match value -> SKU of the children of a confirmed catalogue body (Elebne variants: label -> sku)."""
+    out: dict[str, str] = {}
+    if not body or shape is None:
+        return out
+    for path in shape.sku_paths:
+        if len(path) == 3 and path[1] == "*" and path[0] in shape.match_keys:
+            for child in body.get(path[0]) or []:
+                if isinstance(child, dict) and isinstance(get_path(child, path[2:]), str):
+                    out[match_value(child, shape.match_keys[path[0]])] = get_path(child, path[2:])
+    return out
+
+
+def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+                      in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
+    """``disable`` for a variant dropped from a product: the catalogue payload's variant status field (Elryan
+    ``variants[].is_active``), where the mapping has one; elsewhere its stock 0 is what disables it."""
+    in_source_folded = {s.casefold() for s in in_source}
+    for kind in _kinds(plan, shapes, CATALOGUE):
+        shape = shapes[kind]
+        fields = {p[0] for p in shape.variant_status if len(p) > 2 and p[0] in shape.match_keys}
+        ops = [op for op in plan.ops if op.kind == kind and op.action in ("update", "refresh")
+               and op.key in plan.products]
+        if not fields or not ops:
+            continue
+        compiled = mapping.payloads[kind]
+        old_bodies = state.bodies(plan.marketplace, plan.account, kind, [op.key for op in ops])
+        hashes = state.hashes(plan.marketplace, plan.account, kind)
+        for op in ops:
+            old = old_bodies.get(op.key)
+            if not old:
+                continue
+            revive(old, shape)
+            present = None
+            changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+            for name in fields:
+                mk = shape.match_keys[name]
+                have = {match_value(c, mk) for c in op.payload.get(name) or [] if isinstance(c, dict)}
+                for child in old.get(name) or []:
+                    if not isinstance(child, dict) or match_value(child, mk) in have:
+                        continue
+                    if present is None:
+                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
+                    if match_value(child, mk) in present or match_value(child, mk) in in_source_folded:
+                        continue
+                    off = copy.deepcopy(child)
+                    for path, value in shape.variant_status.items():
+                        if path[0] == name and len(path) > 2:
+                            set_path(off, path[2:], value)
+                    op.payload.setdefault(name, []).append(off)
+                    if off != child:
+                        changed.append((name, child, off))
+            op.digest = digest(canonical_json(op.payload))
+            if not changed:
+                if op.digest == hashes.get(op.key) and op.action == "refresh":
+                    plan.ops.remove(op)
+                    plan.unchanged.setdefault(kind, set()).add(op.key)
+                continue
+            body = dict(op.body) if op.action == "update" else {compiled.key_field: op.payload[compiled.key_field]}
+            for name, _child, off in changed:
+                body.setdefault(name, []).append(off)
+            op.action, op.body = "update", body
+            merged = json.loads(op.canonical) if op.canonical else dict(old)
+            for name, child, off in changed:
+                mk = shape.match_keys[name]
+                merged[name] = [off if isinstance(c, dict) and match_value(c, mk) == match_value(child, mk) else c
+                                for c in merged.get(name) or []]
+            op.canonical = canonical_json(merged)
+            for name, child, _off in changed:
+                sku = child.get("sku")
+                sku = sku if isinstance(sku, str) else match_value(child, shape.match_keys[name])
+                entry = next((m for m in result.skus if m.key == op.key and m.sku == sku), None)
+                if entry is None:
+                    result.skus.append(MissingSku(op.key, sku, [kind], whole_product=False))
+                elif kind not in entry.kinds:
+                    entry.kinds.append(kind)

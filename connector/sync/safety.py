@@ -1,0 +1,150 @@
+"""The runner's hooks for issue 12: unattended runs never damage a live marketplace silently.
+
+``run_sync`` calls, in this order (each a few clearly marked lines there):
+
+1. ``before_plan``: unknown stock locations are an error; prices converted to the account currency.
+2. ``after_plan``: operations for SKUs no longer in the source (``missing.py``), then the mass-change guard
+   (``guard.py``) on the whole plan.  A refused plan is not pushed.
+3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
+   converted; a refused run's rows say they were not sent, and its exit code is 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.mapping import CompiledMapping
+from connector.marketplaces.base import ItemResult
+from connector.model import Product
+from connector.sources.base import SourceResult
+from connector.sync.currency import CurrencySettings, convert_products, unstated_warning
+from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
+from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
+from connector.sync.payload_shape import probe_shapes
+from connector.sync.plan import Plan
+from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
+from connector.sync.state import StateStore
+from connector.sync.stock_policy import StockPolicy
+
+GUARD_REFUSED = "not sent: the mass-change guard refused this run"
+GUARD_CODE = "mass_change_guard"
+
+
+@dataclass
+class SafetyOptions:
+    """Per-target settings (profile ``missing:``, ``guard:``, ``currency:``; ``--allow-mass-change``)."""
+
+    missing: str = "zero"
+    guard: GuardSettings | None = field(default_factory=GuardSettings)  # None: no guard
+    currency: CurrencySettings | None = None  # None: EcomLinx's settings.currency only, if given
+
+
+@dataclass
+class SafetyOutcome:
+    refused_currency: dict[str, str] = field(default_factory=dict)  # SKU -> reason
+    currency_warning: str | None = None  # the account currency was not stated (EcomLinx)
+    missing: MissingResult = field(default_factory=MissingResult)
+    verdict: GuardVerdict = field(default_factory=GuardVerdict)
+    # a refused plan: every operation "skipped" (not sent), so rows and counts say so
+    results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        return self.verdict.blocked
+
+
+def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOptions, settings: dict[str, Any],
+                target: str, title: str, outcome: SafetyOutcome) -> list[Product]:
+    """Check the stock locations and convert prices; returns the products to plan."""
+    check_stock_locations(policy, source.products)
+    currency = options.currency
+    if currency is None and settings.get("currency"):
+        currency = CurrencySettings(account=str(settings["currency"]).strip().upper())
+    products, outcome.refused_currency = convert_products(source.products, currency, title)
+    outcome.currency_warning = unstated_warning(target, title, currency, products)
+    return products
+
+
+def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping, adapter: Any,
+               policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
+               outcome: SafetyOutcome) -> None:
+    if options.missing == "keep" and options.guard is None:
+        return
+    shapes = probe_shapes(mapping, adapter, defaults)
+    outcome.missing = add_missing_ops(plan, source, state, mapping, shapes, policy=options.missing,
+                                      full_read=source.full_read, defaults=defaults, adapter=adapter)
+    if options.guard is not None:
+        causes = likely_causes(source, policy, len(outcome.missing.skus), options.missing)
+        outcome.verdict = check_mass_change(plan, state, shapes, options.guard, causes)
+        if outcome.verdict.blocked:
+            outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
+                                                             code=GUARD_CODE)
+                               for op in plan.ops if op.action != "refresh"}
+
+
+def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
+    """Rows of their own for missing SKUs; currency refusals; a refused run's rows and notes."""
+    for row in report.rows:
+        if row.sku in outcome.refused_currency and not row.attention:
+            row.status, row.reason, row.attention = FAILED, outcome.refused_currency[row.sku], True
+            row.actions = []
+    for m in outcome.missing.skus:
+        row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
+                         actions=["stock" if k in ("stock", "price_stock") else "update" for k in m.kinds],
+                         reason=NO_LONGER_IN_SOURCE)
+        if outcome.blocked:
+            row.status, row.reason, row.code = SKIPPED, f"{NO_LONGER_IN_SOURCE}; {GUARD_REFUSED}", GUARD_CODE
+        elif not report.dry_run:
+            _missing_outcome(row, [results.get((k, m.key)) for k in m.kinds])
+        else:
+            row.reason = f"{NO_LONGER_IN_SOURCE} (dry run: would be sent)"
+        report.rows.append(row)
+    if outcome.currency_warning:
+        report.warnings.append(outcome.currency_warning)
+    if outcome.missing.skus:
+        report.notes.append(f"{len(outcome.missing.skus)} SKU(s) no longer in source: "
+                            + ", ".join(m.sku for m in outcome.missing.skus[:5])
+                            + (" ..." if len(outcome.missing.skus) > 5 else ""))
+    if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
+        report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (reason: 'refused')")
+    elif outcome.verdict.message:
+        report.notes.insert(0, "mass-change guard (allowed): " + outcome.verdict.message)
+    report.guard = {"listed": outcome.verdict.listed, "affected": outcome.verdict.affected,
+                    "refused": outcome.blocked, "allowed": outcome.verdict.allowed}
+    if outcome.blocked:
+        report.refused = outcome.verdict.message
+
+
+def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> None:
+    for r in results:
+        if r is None or r.ok:
+            continue
+        if r.skipped or r.deferred:
+            row.status = SKIPPED
+            row.reason = f"{NO_LONGER_IN_SOURCE}; " + ("deferred to the next run: " if r.deferred else "") \
+                + (r.message or "")
+        else:
+            row.status, row.attention = FAILED, True
+            row.reason = f"{NO_LONGER_IN_SOURCE}; {r.op.action} failed: {r.message or ''}"
+            row.marketplace_message, row.code = r.message, r.code
+        return
+
+
+def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
+                   settings: dict[str, Any], *, allow_mass_change: bool = False,
+                   missing: str | None = None) -> SafetyOptions:
+    """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
+    and the command line (``--allow-mass-change``, ``--missing``)."""
+    from connector.sync.currency import currency_settings
+    from connector.sync.guard import guard_settings
+    from connector.sync.missing import missing_policy
+
+    glob, own = profile_data or {}, target_data or {}
+    guard = {**(glob.get("guard") or {}), **(own.get("guard") or {})} if (
+        isinstance(glob.get("guard") or {}, dict) and isinstance(own.get("guard") or {}, dict)) else own.get("guard")
+    return SafetyOptions(
+        missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
+        guard=guard_settings(guard, allow_flag=allow_mass_change),
+        currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))

@@ -1,0 +1,396 @@
+"""Issue 12 end to end against the sandboxes: the mass-change guard, SKUs no longer in the source, currencies."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from connector.sources.base import SourceResult
+from connector.sources.spreadsheet import read_spreadsheet
+from connector.sync.report import PUSHED
+from connector.sync.safety import SafetyOptions
+from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.workbooks import CATALOGUE, STOCK, write_workbook
+
+pytestmark = pytest.mark.sandbox
+
+# the shared test catalogue plus eight simple products: 12 SKUs listed with stock
+EXTRA = [{"SKU": f"SPICE-{i}", "Name": f"Spice {i}", "Price": 3 + i} for i in range(8)]
+ROWS = CATALOGUE + EXTRA
+BIG_STOCK = {"Warehouse": {**STOCK["Warehouse"], **{r["SKU"]: 5 for r in EXTRA}}, "Shop": STOCK["Shop"]}
+
+
+def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         *extra: str) -> tuple[int, dict[str, Any]]:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    report = tmp_path / "report.json"
+    report.unlink(missing_ok=True)
+    code = main(["sync", "--source", str(workbook), "--target", "elebne", "--base-url", sandbox.base_url,
+                 "--state", str(tmp_path / "state.sqlite"), "--report", str(report), "--no-progress", *extra])
+    return code, json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+
+
+def quantities(sandbox: SandboxHandle) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, p in sandbox.products().items():
+        out[key] = p["quantity"]
+        for v in p.get("variants") or []:
+            out[f"{key}/{v['label']}"] = v["quantity"]
+    return out
+
+
+# -- 1. the mass-change guard ---------------------------------------------------------------------------------
+def test_a_typo_in_a_stock_location_is_an_error_not_stock_zero(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before, mark = quantities(elebne_sandbox), elebne_sandbox.last_id()
+    capsys.readouterr()
+    code, _ = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--stock-locations", "Warehose")
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "'Warehose'" in err and "Shop, Warehouse" in err and "Traceback" not in err
+    assert elebne_sandbox.writes(since=mark) == [] and quantities(elebne_sandbox) == before
+
+
+def test_a_run_that_would_empty_the_shop_sends_nothing_until_allowed(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before, mark = quantities(elebne_sandbox), elebne_sandbox.last_id()
+    # the Warehouse sheet was emptied (every quantity 0): only the Shop's few units are left
+    emptied = {"Warehouse": {sku: 0 for sku in BIG_STOCK["Warehouse"]}, "Shop": STOCK["Shop"]}
+    write_workbook(wb, ROWS, emptied)
+    capsys.readouterr()
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--dry-run")
+    assert code == EXIT_USAGE  # a dry run says what the guard would say
+    assert report["refused"] and "'Warehouse' holds no stock at all" in report["refused"]
+    assert report["guard"]["affected"] == 9 and report["guard"]["listed"] == 12
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "9 of the 12 SKUs" in err and "--allow-mass-change" in err and "nothing was sent" in err
+    assert elebne_sandbox.writes(since=mark) == [] and quantities(elebne_sandbox) == before
+    assert {r["status"] for r in report["rows"] if r["sku"] == "TEA-500"} == {"skipped"}
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--allow-mass-change")
+    assert code == EXIT_OK
+    assert quantities(elebne_sandbox)["TEA-500"] == 0 and quantities(elebne_sandbox)["SOAP-01"] == 2
+    assert report["guard"]["allowed"] is True
+
+
+def test_a_profile_sets_the_guard_share(elebne_sandbox: SandboxHandle, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    profile = tmp_path / "shop.yaml"
+    profile.write_text(f"source: {wb}\nstate: {tmp_path / 'p.sqlite'}\nguard: {{max_share: 0.5}}\n"
+                       f"targets:\n  elebne:\n    base_url: {elebne_sandbox.base_url}\n", encoding="utf-8")
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    args = ["sync", "--profile", str(profile), "--no-progress", "--report", str(tmp_path / "r.json")]
+    assert main(args) == EXIT_OK
+    stock = {"Warehouse": {**BIG_STOCK["Warehouse"], **{r["SKU"]: 0 for r in EXTRA[:4]}}, "Shop": STOCK["Shop"]}
+    write_workbook(wb, ROWS, stock)  # 4 of 12 (33%): over the default 20%, under the profile's 50%
+    assert main(args) == EXIT_OK
+    assert quantities(elebne_sandbox)["SPICE-0"] == 0
+    # even a profile that allows any share never lets a run take every listed SKU off sale (more than 5 listed)
+    profile.write_text(profile.read_text(encoding="utf-8").replace("0.5", "1"), encoding="utf-8")
+    write_workbook(wb, ROWS, {loc: {sku: 0 for sku in qty} for loc, qty in BIG_STOCK.items()})
+    mark = elebne_sandbox.last_id()
+    assert main(args) == EXIT_USAGE and elebne_sandbox.writes(since=mark) == []
+    assert "every one of the 8 SKUs listed with stock" in json.loads((tmp_path / "r.json").read_text())["refused"]
+    profile.write_text(profile.read_text(encoding="utf-8").replace("max_share: 1", "max_share: 1.5"),
+                       encoding="utf-8")
+    assert main(args) == EXIT_USAGE  # a bad setting is an error before anything is read
+
+
+# -- 2. what leaves the source leaves the shop -----------------------------------------------------------------
+def _deleted(skus: set[str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The workbook's rows and stock sheets with the rows of ``skus`` deleted."""
+    return ([r for r in ROWS if r["SKU"] not in skus],
+            {loc: {s: q for s, q in qty.items() if s not in skus} for loc, qty in BIG_STOCK.items()})
+
+
+def test_a_deleted_row_and_a_dropped_variant_go_to_zero_and_stay_listed(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert quantities(elebne_sandbox)["TEE/L / Red"] == 8 and quantities(elebne_sandbox)["SPICE-7"] == 5
+    write_workbook(wb, *_deleted({"TEE-L-RD", "SPICE-7"}))
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report["rows"]
+    remote = elebne_sandbox.products()
+    assert remote["SPICE-7"]["quantity"] == 0 and remote["SPICE-7"]["status"] == "ACTIVE"  # listing kept
+    assert {v["label"]: v["quantity"] for v in remote["TEE"]["variants"]}["L / Red"] == 0
+    gone = {r["sku"]: r for r in report["rows"] if r["reason"] == "no longer in source"}
+    assert set(gone) == {"SPICE-7", "TEE-L-RD"} and {r["status"] for r in gone.values()} == {PUSHED}
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK and elebne_sandbox.writes(since=mark) == []  # said once, then nothing to send
+
+
+def test_missing_disable_and_keep(elebne_sandbox: SandboxHandle, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    write_workbook(wb, *_deleted({"SPICE-6"}))
+    mark = elebne_sandbox.last_id()
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--missing", "keep")[0] == EXIT_OK
+    assert elebne_sandbox.writes(since=mark) == []
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--missing", "disable")[0] == EXIT_OK
+    spice = elebne_sandbox.products()["SPICE-6"]
+    assert (spice["status"], spice["quantity"]) == ("INACTIVE", 0)
+
+
+def test_a_row_skipped_for_bad_data_is_not_taken_off_sale(elebne_sandbox: SandboxHandle, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    bad = [dict(r, Price="twelve") if r["SKU"] == "SPICE-5" else r for r in ROWS]
+    write_workbook(wb, bad, BIG_STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED
+    assert elebne_sandbox.products()["SPICE-5"]["quantity"] == 5
+    assert not [r for r in report["rows"] if r["reason"] == "no longer in source"]
+
+
+def _without(source: SourceResult, skus: set[str]) -> SourceResult:
+    """The same read with some SKUs gone (rows and variants), as a supplier feed that dropped them."""
+    for product in source.products:
+        product.variants = [v for v in product.variants if v.sku not in skus]
+    source.products = [p for p in source.products if p.variants]
+    source.rows = [r for r in source.rows if r.sku not in skus]
+    return source
+
+
+def elryan_run(server: Any, tmp_path: Path, source: SourceResult, safety: SafetyOptions) -> Any:
+    from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
+    from connector.sync.runner import SyncOptions, run_sync
+    from tests.test_elryan_sync import DEFAULTS
+
+    opts = SyncOptions(target="elryan", state_path=tmp_path / "state.sqlite", secret=SANDBOX_PASSWORD,
+                       base_url=server.api_url, settings={"email": SANDBOX_EMAIL, "defaults": DEFAULTS},
+                       source_label="test", safety=safety)
+    return run_sync(source, opts).report
+
+
+@pytest.fixture
+def elryan_server(tmp_path: Path) -> Any:
+    from connector.marketplaces.elryan import PLUGIN
+
+    server = PLUGIN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def elryan_variants(server: Any) -> dict[str, dict[str, Any]]:
+    import requests
+
+    state = requests.get(f"{server.url}/__sandbox/state", timeout=5).json()
+    return {v["sku"]: v for p in state["products"] for v in p["variants"]}
+
+
+def test_elryan_missing_variant_goes_to_zero(elryan_server: Any, tmp_path: Path) -> None:
+    from connector.sync.guard import GuardSettings
+    from tests.test_elryan_sync import souk_workbook
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    safety = SafetyOptions(guard=GuardSettings(max_share=Decimal(1)))  # 1 of 3 is over 20% of a tiny catalogue
+    assert elryan_run(elryan_server, tmp_path, read_spreadsheet(wb, currency="IQD"), safety).exit_code == EXIT_OK
+    assert elryan_variants(elryan_server)["TEE-M-BL"]["stock"] == 5
+    source = _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"})
+    report = elryan_run(elryan_server, tmp_path, source, safety)
+    assert report.exit_code == EXIT_OK, report.to_json()
+    variants = elryan_variants(elryan_server)
+    assert variants["TEE-M-BL"]["stock"] == 0 and variants["TEE-L-BL"]["stock"] == 3
+    assert [(r.sku, r.status) for r in report.rows if r.reason == "no longer in source"] == [("TEE-M-BL", PUSHED)]
+    # with the default guard, a feed that lost everything is refused: nothing is sent
+    source = _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL", "TEE-L-BL", "PHONE-1"})
+    report = elryan_run(elryan_server, tmp_path, source, SafetyOptions())
+    assert report.exit_code == EXIT_USAGE and report.guard == {"listed": 2, "affected": 2, "refused": True,
+                                                               "allowed": False}
+    assert elryan_variants(elryan_server)["TEE-L-BL"]["stock"] == 3
+
+
+def test_ecomlinx_missing_sku_goes_to_zero(tmp_path: Path) -> None:
+    from connector.marketplaces.ecomlinx import PLUGIN
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+    from connector.sync.guard import GuardSettings
+    from connector.sync.runner import SyncOptions, run_sync
+    from tests.test_ecomlinx_sync import ON_ECOMLINX, products, sample
+
+    server = create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite")).start()
+    server.seed_products([{"sku": sku, "name": f"old name of {sku}", **f} for sku, f in ON_ECOMLINX.items()])
+    try:
+        def run(source: SourceResult, missing: str = "zero") -> Any:
+            opts = SyncOptions(target="ecomlinx", state_path=tmp_path / "state.sqlite", secret=PLUGIN.sandbox_key,
+                               base_url=server.api_url, account="test-shop", source_label="sample",
+                               safety=SafetyOptions(missing=missing, guard=GuardSettings(max_share=Decimal(1))))
+            return run_sync(source, opts).report
+
+        assert run(sample()).exit_code == EXIT_OK
+        assert products(server)["TEA-MINT-500"]["stock"] > 0
+        report = run(_without(sample(), {"TEA-MINT-500"}), "disable")
+        assert report.exit_code == EXIT_OK
+        tea = products(server)["TEA-MINT-500"]
+        assert (tea["stock"], tea["status"]) == (0, "inactive")
+        assert ("TEA-MINT-500", PUSHED) in [(r.sku, r.status) for r in report.rows if r.reason == "no longer in source"]
+    finally:
+        server.stop()
+
+
+# -- 3. currencies ---------------------------------------------------------------------------------------------
+def test_euro_prices_are_converted_for_an_ouguiya_shop_or_not_sent(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx")
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--currency", "EUR")
+    assert code == EXIT_FAILED and elebne_sandbox.products() == {}  # 10 EUR never goes out as 10 MRU
+    reasons = {r["reason"] for r in report["rows"] if r["sheet"] == "Products"}
+    assert len(reasons) == 1 and "price is in EUR but the Elebne account sells in MRU" in reasons.pop()
+
+    profile = tmp_path / "shop.yaml"
+    profile.write_text(f"source: {{type: spreadsheet, path: {wb}, currency: EUR}}\nstate: {tmp_path / 'p.sqlite'}\n"
+                       "currency: {rates: {EUR: \"43.2\"}}\n"
+                       f"targets:\n  elebne:\n    base_url: {elebne_sandbox.base_url}\n", encoding="utf-8")
+    assert main(["sync", "--profile", str(profile), "--no-progress", "--report", str(tmp_path / "r.json")]) == 0
+    remote = elebne_sandbox.products()
+    assert remote["SOAP-01"]["price"] == 54000  # 12.50 EUR x 43.2 = 540.00 MRU, in minor units
+    assert remote["TEA-500"]["price"] == 38448  # 8.90 x 43.2 = 384.48
+
+
+def test_elryan_account_currency_converts_the_variant_price_and_its_code(elryan_server: Any,
+                                                                         tmp_path: Path) -> None:
+    from connector.sync.currency import currency_settings
+    from tests.test_elryan_sync import souk_workbook
+
+    source = read_spreadsheet(souk_workbook(tmp_path / "souk.xlsx"), currency="IQD")
+    currency = currency_settings("elryan", {"account": "USD", "rates": {"IQD": "0.000763"}})
+    report = elryan_run(elryan_server, tmp_path, source, SafetyOptions(currency=currency))
+    assert report.exit_code == EXIT_OK, report.to_json()
+    tee = elryan_variants(elryan_server)["TEE-M-BL"]
+    assert (Decimal(str(tee["price"])), tee["currency"]) == (Decimal("19.08"), "USD")  # 25000 IQD x 0.000763
+
+
+def test_a_supplier_profile_without_a_currency_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("ALETA_CURRENCY", raising=False)
+    monkeypatch.delenv("CONNECTOR_CURRENCY", raising=False)
+    profile = tmp_path / "supplier.yaml"
+    profile.write_text(f"source: {{type: aleta, base_url: 'http://127.0.0.1:9'}}\nstate: {tmp_path / 's.sqlite'}\n"
+                       "targets:\n  elebne: {}\n", encoding="utf-8")
+    assert main(["sync", "--profile", str(profile), "--no-progress"]) == EXIT_USAGE
+    assert "does not say which currency" in capsys.readouterr().err
+
+
+def test_ecomlinx_prices_are_converted_to_the_stated_account_currency(tmp_path: Path) -> None:
+    from connector.marketplaces.ecomlinx import PLUGIN
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+    from connector.sync.currency import currency_settings
+    from connector.sync.runner import SyncOptions, run_sync
+    from tests.test_ecomlinx_sync import ON_ECOMLINX, products, sample
+
+    server = create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite")).start()
+    server.seed_products([{"sku": sku, "name": f"old name of {sku}", **f} for sku, f in ON_ECOMLINX.items()])
+    try:
+        source = sample()
+        want = {v.sku: v.price for p in source.products for v in p.variants}["CHARGER-USBC-20W"]
+        assert want.currency == "MRU"
+        opts = SyncOptions(target="ecomlinx", state_path=tmp_path / "state.sqlite", secret=PLUGIN.sandbox_key,
+                           base_url=server.api_url, account="test-shop", source_label="sample",
+                           safety=SafetyOptions(currency=currency_settings("ecomlinx", {"account": "INR",
+                                                                                        "rates": {"MRU": "2.1"}})))
+        report = run_sync(source, opts).report
+        assert report.exit_code == EXIT_OK, report.to_json()
+        got = Decimal(str(products(server)["CHARGER-USBC-20W"]["price"]))
+        assert got == (want.amount * Decimal("2.1")).quantize(Decimal("0.01")) and got != want.amount
+        assert not report.warnings or all("currency is not set" not in w for w in report.warnings)
+    finally:
+        server.stop()
+
+
+def test_a_supplier_deleting_one_variant_takes_it_off_sale_on_an_incremental_read(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
+    from tests.test_aleta_e2e import active_catalogue, stock_sum, sync_once
+
+    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
+    aleta = create_sandbox(variants=40, seed=3, locations=2, db_path=str(tmp_path / "aleta.sqlite")).start()
+    try:
+        state_path = tmp_path / "state.sqlite"
+        assert sync_once(aleta, elebne_sandbox, state_path)[0].exit_code == EXIT_OK
+        handle, variants = next((h, vs) for h, vs in active_catalogue(aleta).items()
+                                if len(vs) > 1 and stock_sum(aleta, vs[-1]["sku"]) > 0)
+        gone = variants[-1]
+        with aleta.store.transaction() as conn:
+            row = conn.execute("SELECT product_id FROM aleta_variants WHERE sku = ?", (gone["sku"],)).fetchone()
+            conn.execute("DELETE FROM aleta_variants WHERE sku = ?", (gone["sku"],))
+            aleta._touch(conn, row["product_id"])
+        report = sync_once(aleta, elebne_sandbox, state_path)[0]  # incremental: only that product is new
+        assert report.exit_code == EXIT_OK, report.to_json()
+        remote = {v["sku"]: v["quantity"] for v in elebne_sandbox.products()[handle]["variants"]}
+        assert remote[gone["sku"]] == 0 and all(remote[v["sku"]] == stock_sum(aleta, v["sku"]) for v in variants[:-1])
+        assert [(r.sku, r.status) for r in report.rows if r.reason == "no longer in source"] == [(gone["sku"], PUSHED)]
+    finally:
+        aleta.stop()
+
+
+def test_an_incremental_read_does_not_take_unread_products_off_sale(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sync.runner import SyncOptions, run_sync
+
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    source = _without(read_spreadsheet(wb), {"SPICE-0", "TEE-L-RD"})
+    source.full_read = False  # as an incremental Odoo read: only what changed
+    opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
+                       base_url=elebne_sandbox.base_url)
+    report = run_sync(source, opts).report
+    assert report.exit_code == EXIT_OK
+    assert quantities(elebne_sandbox)["SPICE-0"] == 5  # not read this time: left alone
+    assert quantities(elebne_sandbox)["TEE/L / Red"] == 0  # a product read whole lost a variant
+
+
+def test_elryan_disable_a_dropped_variant_through_its_status(elryan_server: Any, tmp_path: Path) -> None:
+    from connector.sync.guard import GuardSettings
+    from tests.test_elryan_sync import souk_workbook
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    safety = SafetyOptions(missing="disable", guard=GuardSettings(max_share=Decimal(1)))
+    assert elryan_run(elryan_server, tmp_path, read_spreadsheet(wb, currency="IQD"), safety).exit_code == EXIT_OK
+    source = _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"})
+    report = elryan_run(elryan_server, tmp_path, source, safety)
+    assert report.exit_code == EXIT_OK, report.to_json()
+    gone, kept = elryan_variants(elryan_server)["TEE-M-BL"], elryan_variants(elryan_server)["TEE-L-BL"]
+    assert (gone["is_active"], gone["stock"]) == (False, 0) and (kept["is_active"], kept["stock"]) == (True, 3)
+    rows = [r for r in report.rows if r.reason == "no longer in source"]
+    assert [(r.sku, r.status, sorted(r.actions)) for r in rows] == [("TEE-M-BL", PUSHED, ["stock", "update"])]
+    mark = max((r["id"] for r in elryan_server.requests_log()), default=0)
+    again = elryan_run(elryan_server, tmp_path, _without(read_spreadsheet(wb, currency="IQD"), {"TEE-M-BL"}), safety)
+    assert again.exit_code == EXIT_OK
+    assert [r for r in elryan_server.requests_log(mark) if r["method"] in ("POST", "PUT", "PATCH")] == []
+
+
+def test_a_renamed_stock_sheet_leaves_its_stock_untouched(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    book = load_workbook(wb)
+    book["Stock - Warehouse"].title = "Warehouse"  # no longer read as a stock sheet
+    book.save(wb)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK and "sheet 'Warehouse' is not used" in report["warnings"]
+    # SKUs whose only stock was on that sheet are not "stock 0": the source says nothing about them
+    assert quantities(elebne_sandbox)["TEA-500"] == 30 and quantities(elebne_sandbox)["SPICE-3"] == 5
