@@ -332,10 +332,7 @@ def test_a_supplier_deleting_one_variant_takes_it_off_sale_on_an_incremental_rea
         handle, variants = next((h, vs) for h, vs in active_catalogue(aleta).items()
                                 if len(vs) > 1 and stock_sum(aleta, vs[-1]["sku"]) > 0)
         gone = variants[-1]
-        with aleta.store.transaction() as conn:
-            row = conn.execute("SELECT product_id FROM aleta_variants WHERE sku = ?", (gone["sku"],)).fetchone()
-            conn.execute("DELETE FROM aleta_variants WHERE sku = ?", (gone["sku"],))
-            aleta._touch(conn, row["product_id"])
+        aleta.delete_variant(gone["sku"])
         report = sync_once(aleta, elebne_sandbox, state_path)[0]  # incremental: only that product is new
         assert report.exit_code == EXIT_OK, report.to_json()
         remote = {v["sku"]: v["quantity"] for v in elebne_sandbox.products()[handle]["variants"]}

@@ -197,6 +197,15 @@ class AletaBackend:
             self.records.put(VARIANTS, {**doc, **fields})
             self._touch(product_id)
 
+    def delete_variant(self, sku: str) -> None:
+        """The supplier deletes one variant; bumps the product's ``updated_at``."""
+        with self.records.transaction():
+            rows = self.records.find_rows(VARIANTS, "sku = ?", (sku,), columns=("product_id",))
+            if not rows:
+                raise ValueError(f"unknown SKU {sku!r}")
+            self.records.delete(VARIANTS, sku)
+            self._touch(rows[0][0])
+
     def update_product(self, product_id: str, **fields: Any) -> None:
         """Change product fields (``title``, ``status``...); bumps its ``updated_at``."""
         with self.records.transaction():

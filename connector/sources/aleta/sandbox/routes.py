@@ -97,6 +97,9 @@ class AletaSandbox(SandboxServer):
     def update_variant(self, sku: str, **fields: Any) -> None:
         self.backend.update_variant(sku, **fields)
 
+    def delete_variant(self, sku: str) -> None:
+        self.backend.delete_variant(sku)
+
     def update_product(self, product_id: str, **fields: Any) -> None:
         self.backend.update_product(product_id, **fields)
 
