@@ -31,10 +31,12 @@ from xml.etree import ElementTree
 
 from connector.errors import SourceError
 
+from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+_ZIPPED = frozenset({".xlsx", ".xlsm", ".xlsb", ".ods"})
 CSV_SHEET = "Products"  # sheet name used in issues for a CSV file
 _HEAD_BYTES = 1 << 16  # the start of a CSV read to check it and find its dialect (the first 21 lines)
 
@@ -193,7 +195,20 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
     and CRLF, as ``open(newline="")`` does): the csv module then reads exactly what it reads from the file,
     quoted line breaks included, while each line is only decoded when the reader asks for it (the whole text
     as ``str`` would take two to four times the file's size)."""
-    return list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
+    reader = csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as e:
+        raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+
+
+def _csv_problem(e: csv.Error, line: int) -> str:
+    """The csv module's complaint in the merchant's words."""
+    text = str(e)
+    m = re.match(r"field larger than field limit \((\d+)\)", text)
+    if m:
+        return f"line {line}: a cell holds more than {int(m.group(1)):,} characters (a quote left open?)"
+    return f"line {line}: {text}"
 
 
 def _columnar_book(p: Path, suffix: str, source: Path | bytes, lines: list[bytes], dialect: tuple[str, int],
@@ -222,14 +237,27 @@ def _open_calamine(p: Path):
         raise SourceError(f"{p.name}: the workbook is password-protected; save a copy without a password") \
             from None
     except Exception as e:  # calamine raises several unrelated types for corrupt/unknown files
-        raise SourceError(f"{p.name}: cannot read the workbook ({type(e).__name__}: {e})") from None
+        raise SourceError(f"{p.name}: cannot read the workbook ({_plain(e)})") from None
+
+
+def _plain(e: BaseException) -> str:
+    """A native reader's error in the merchant's words where we know them, else its own text (never a Python
+    exception name)."""
+    text = str(e).strip()
+    m = re.search(r"Cell limit exceeded \((\d+) cells requested, max (\d+)\)", text)
+    if m:
+        return (f"a sheet spans {int(m.group(1)):,} cells, at most {int(m.group(2)):,} are read; "
+                f"{guard.REMEDY}")
+    if "larger than its declared" in text:
+        return "a part of the file is larger than the file says: it is damaged or built to exhaust memory"
+    return text or "the file is damaged or not a spreadsheet"
 
 
 def _grid(wb, name: str, p: Path) -> list[list]:
     try:
         return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as e:
-        raise SourceError(f"{p.name}: cannot read sheet '{name}' ({type(e).__name__}: {e})") from None
+        raise SourceError(f"{p.name}: cannot read sheet '{name}' ({_plain(e)})") from None
 
 
 def _sheet_roles(p: Path, names: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
@@ -280,9 +308,39 @@ def _zip_members(p: Path) -> dict[str, str] | None:
         return None
 
 
+def _check_zip(p: Path) -> None:
+    """The zip directory's bounds (guard.py); a file that is not a zip is left to calamine to word."""
+    try:
+        zf = zipfile.ZipFile(p)
+    except (OSError, zipfile.BadZipFile):
+        return
+    with zf:
+        guard.check_archive(p, zf)
+
+
+def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, guard.SheetScan]:
+    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``."""
+    out: dict[str, guard.SheetScan] = {}
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = sheet_members(zf) if members is None else members
+            for name in sheets:
+                member = members.get(name)
+                if member and member in zf.NameToInfo:
+                    out[name] = guard.scan_sheet(p, zf, member, name)
+    except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
+        raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
+                          "again") from None
+    except (OSError, KeyError, ElementTree.ParseError):
+        return out  # calamine words what is wrong with the file
+    return out
+
+
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
                    columnar: bool = False) -> RawBook:
     scan = suffix in (".xlsx", ".xlsm")
+    if suffix in _ZIPPED:
+        _check_zip(p)
     # The fast path starts the helper on the sheet names of workbook.xml, so that it runs while fastexcel
     # opens the workbook; both readers must then list the same sheets, or the row reader reads alone.
     members = _zip_members(p) if columnar and scan else None
@@ -292,13 +350,24 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         names = list(wb.sheet_names)
     else:
         names = list(members)
+    guard.check_sheet_count(p, len(names))
     products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
+    guarded = threading.Event()  # set once every sheet to read was measured (or the measure failed)
+    to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
         try:
-            problems = scan_problem_cells(p, [products, *(n for n, _ in stock_names)], members) if scan else {}
+            scans = guard_sheets(p, to_read, members) if scan else {}
+        except BaseException as e:  # re-raised on the calling thread
+            helper["error"] = e
+            return
+        finally:
+            guarded.set()
+        try:
+            problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
+                if scan else {}
             helper["problems"] = problems
             if stock_names:
                 wb2 = _open_calamine(p)
@@ -312,6 +381,12 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
 
+    def checked() -> None:
+        """Wait until the helper measured the sheets: no reader loads a sheet before."""
+        guarded.wait()
+        if "error" in helper:
+            _raise_helper_error(p, helper["error"])
+
     thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
     thread.start()
     table = None
@@ -321,6 +396,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         if fast is not None and list(fast.sheet_names) == names:
             from .xlsx_table import read_products_table
 
+            checked()
             table = read_products_table(p, fast, products, (members or {}).get(products))
         if table is None:
             if wb is None:
@@ -328,14 +404,12 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 if list(wb.sheet_names) != names:  # never seen: the helper worked on other sheets
                     thread.join()
                     return _read_workbook(p, suffix, prepare_stock)
+            checked()
             rows = _grid(wb, products, p)
     finally:
         thread.join()
     if "error" in helper:
-        err = helper["error"]
-        if isinstance(err, SourceError):
-            raise err
-        raise SourceError(f"{p.name}: cannot read the workbook ({type(err).__name__}: {err})") from None
+        _raise_helper_error(p, helper["error"])
     problems = helper.get("problems", {})
     if table is not None and problems.get(products):
         table = None  # formula/error cells: positioned on the row reader's grid
@@ -345,6 +419,12 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
+
+
+def _raise_helper_error(p: Path, err: BaseException) -> None:
+    if isinstance(err, SourceError):
+        raise err
+    raise SourceError(f"{p.name}: cannot read the workbook ({_plain(err)})") from None
 
 
 # --- formula / error cells in xlsx ----------------------------------------------------------------------
@@ -464,17 +544,20 @@ def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[st
     return found
 
 
-def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None
-                       ) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None,
+                       markers: dict[str, bool] | None = None) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
     """Per sheet name, the formula cells without a cached value and the error cells (see module doc).
-    ``members``: ``sheet_members`` of the file when the caller has it already."""
+    ``members``: ``sheet_members`` of the file when the caller has it already; ``markers``: per sheet, whether
+    its XML holds formula or error cells at all, when the guard's scan found out already."""
+    markers = markers or {}
     out: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
     try:
         with zipfile.ZipFile(p) as zf:
             members = sheet_members(zf) if members is None else members
             for name in sheets:
                 member = members.get(name)
-                if not member or member not in zf.NameToInfo or not _has_markers(zf, member):
+                if not member or member not in zf.NameToInfo or not markers.get(name, True) \
+                        or (name not in markers and not _has_markers(zf, member)):
                     continue
                 cells = locate_problem_cells(zf.read(member))
                 out[name] = cells if cells is not None else _locate_with_openpyxl(p, name)

@@ -1,0 +1,223 @@
+"""Bounds checked before a workbook reaches a native reader (calamine, fastexcel), which would abort the whole
+process on a hostile file (a Rust allocation failure is not an exception) or allocate without bound.
+
+- **The zip directory** (``check_archive``, before any reader opens the file): member count, each member's
+  declared size, the total, and the compression ratio of large members (a zip bomb inflates 1000:1; a real
+  workbook 5-20:1); a shared-strings table whose ``count`` claims more strings than the limit (calamine
+  reserves that many up front).  Declared sizes can lie; the readers stop at the declared size (Python's
+  zipfile checks length and CRC; calamine refuses "larger than its declared size"), and the sheet scan
+  below counts the bytes it actually inflates.
+- **The sheet XML** (``scan_sheet``, on the reader's helper thread, before the sheet is loaded): calamine turns
+  a sheet into a dense grid from A1 to its farthest cell, so one cell at XFD1048576 means 17 billion cells.
+  The grid is measured from the cells themselves, never from the ``<dimension>`` tag (which can lie).  The
+  common case costs one pass of byte counts and one regex search that matches nothing: cell references are
+  only parsed when their column is beyond ``_FAST_COLUMNS`` or their row beyond ``_FAST_ROWS``; when those
+  bounds alone could exceed the limit, an exact pass follows each ``<row>`` and ``<c>`` as calamine does.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from connector.errors import SourceError
+
+MAX_MEMBERS = 10_000
+MAX_SHEETS = 256
+MAX_MEMBER_BYTES = 256 << 20  # one part of the workbook, inflated
+MAX_TOTAL_BYTES = 512 << 20  # all parts, inflated
+MAX_RATIO = 200  # inflated / compressed, for members over _RATIO_FROM bytes
+_RATIO_FROM = 1 << 20
+MAX_SHARED_STRINGS = 3_000_000
+_SST_COUNT_FROM = 48 << 20  # a shared-strings table this large has its <si> elements counted
+MAX_GRID_CELLS = 10_000_000  # rows x columns of one sheet's grid, from A1 to its farthest cell
+MAX_ROWS = 300_000  # the sheet's last row (each row costs a list and a record: 1M rows took 1.3 GB)
+MAX_CELLS = 6_000_000  # cell elements in one sheet (a 100k-row template uses about 2 million)
+MAX_EXCEL_ROWS = 1_048_576
+MAX_EXCEL_COLUMNS = 16_384
+
+_FAST_COLUMNS = 104  # column CZ
+_FAST_ROWS = 199_999
+# a cell reference beyond column CZ or row 199,999, or a row number beyond 199,999
+_BIG_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
+_REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_SST_COUNT = re.compile(rb'\s(?:uniqueCount|count)="([0-9]+)"')
+_CHUNK = 1 << 22
+_TAIL = 32
+
+REMEDY = "delete the rows and columns beyond your data (select them, right-click, Delete) and save the file again"
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MB"
+
+
+def column_letters(index: int) -> str:
+    """1-based column number -> letters (1 -> A, 16384 -> XFD)."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_archive(p: Path, zf: zipfile.ZipFile) -> None:
+    """Refuse a zip-based workbook whose directory promises more than a reader should inflate."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SourceError(f"{p.name}: the workbook holds {len(infos):,} parts (at most {MAX_MEMBERS:,} are read); "
+                          "it is not a spreadsheet saved by Excel or LibreOffice")
+    total = 0
+    for info in infos:
+        size = info.file_size
+        total += size
+        if size > MAX_MEMBER_BYTES:
+            raise SourceError(f"{p.name}: part '{info.filename}' of the workbook inflates to {_mb(size)} (at most "
+                              f"{_mb(MAX_MEMBER_BYTES)} are read); split the file or {REMEDY}")
+        if size > _RATIO_FROM and size > MAX_RATIO * max(info.compress_size, 1):
+            raise SourceError(f"{p.name}: part '{info.filename}' of the workbook is compressed "
+                              f"{size // max(info.compress_size, 1):,} to 1 (a real workbook: about 10 to 1); "
+                              "the file looks built to exhaust memory and is not read")
+    if total > MAX_TOTAL_BYTES:
+        raise SourceError(f"{p.name}: the workbook inflates to {_mb(total)} (at most {_mb(MAX_TOTAL_BYTES)} are "
+                          f"read); split the file or {REMEDY}")
+    sst = next((i for i in infos if i.filename.lower() == "xl/sharedstrings.xml"), None)
+    if sst is not None:
+        _check_shared_strings(p, zf, sst)
+
+
+def _check_shared_strings(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    with zf.open(info) as fh:
+        head = fh.read(1024)
+        counts = [int(m.group(1)) for m in _SST_COUNT.finditer(head[:head.find(b">", head.find(b"<sst")) + 1])]
+        n = max(counts, default=0)
+        if info.file_size > _SST_COUNT_FROM and n <= MAX_SHARED_STRINGS:
+            n = head.count(b"<si>") + head.count(b"<si ")
+            tail = head[-_TAIL:]
+            while n <= MAX_SHARED_STRINGS:
+                block = fh.read(_CHUNK)
+                if not block:
+                    break
+                chunk = tail + block
+                n += chunk.count(b"<si>") + chunk.count(b"<si ") - tail.count(b"<si>") - tail.count(b"<si ")
+                tail = chunk[-_TAIL:]
+    if n > MAX_SHARED_STRINGS:
+        raise SourceError(f"{p.name}: the workbook's shared-strings table holds {n:,} texts (at most "
+                          f"{MAX_SHARED_STRINGS:,} are read); split the file")
+
+
+def check_sheet_count(p: Path, count: int) -> None:
+    if count > MAX_SHEETS:
+        raise SourceError(f"{p.name}: the workbook has {count:,} sheets (at most {MAX_SHEETS} are read); delete the "
+                          "sheets you do not need")
+
+
+@dataclass(slots=True)
+class SheetScan:
+    """What one pass over a sheet's XML found: the grid calamine would build, and whether formula (``<f``) or
+    error (``t="e"``) cells occur at all (reader.py then locates them)."""
+
+    rows: int = 0
+    columns: int = 0
+    cells: int = 0
+    markers: bool = False
+
+
+def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetScan:
+    """Measure sheet ``sheet`` (zip member ``member``); raise ``SourceError`` when it is beyond the limits."""
+    info = zf.getinfo(member)
+    scan = SheetScan()
+    max_row = max_col = 0
+    row_elems = refs = inflated = 0
+    tail = b""
+    with zf.open(info) as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                break
+            inflated += len(block)
+            if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
+                raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
+            chunk = tail + block
+            scan.cells += _count(chunk, tail, (b"<c ", b"<c>", b"<c/>", b":c ", b":c>", b":c/>"))
+            row_elems += _count(chunk, tail, (b"<row", b":row"))
+            refs += _count(chunk, tail, (b' r="',))
+            if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
+                scan.markers = True
+            if _BIG_REF.search(chunk) is not None:
+                for m in _REF.finditer(chunk):
+                    letters, digits = m.group(1), m.group(2)
+                    max_row = max(max_row, int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1)
+                    if letters:
+                        max_col = max(max_col, _column_number(letters) if len(letters) < 5 else MAX_EXCEL_COLUMNS + 1)
+            if scan.cells > MAX_CELLS:
+                raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
+                                  f"or {REMEDY}")
+            tail = chunk[-_TAIL:]
+    if not scan.cells:
+        return scan
+    rows = max(max_row, _FAST_ROWS, row_elems)
+    cols = max(max_col, _FAST_COLUMNS)
+    if refs < scan.cells:  # cells without a reference: each one moves one column right
+        cols = max(cols, min(scan.cells, MAX_EXCEL_COLUMNS))
+    if rows * cols > MAX_GRID_CELLS:
+        rows, cols = _exact_grid(zf, info)
+    scan.rows, scan.columns = rows, cols
+    if rows > MAX_ROWS:
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches row {min(rows, MAX_EXCEL_ROWS):,} (at most "
+                          f"{MAX_ROWS:,} rows are read); {REMEDY}")
+    if cols > MAX_EXCEL_COLUMNS or rows * cols > MAX_GRID_CELLS:
+        corner = f"{column_letters(min(cols, MAX_EXCEL_COLUMNS))}{min(rows, MAX_EXCEL_ROWS)}"
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
+                          f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
+    return scan
+
+
+def _count(chunk: bytes, tail: bytes, needles: tuple[bytes, ...]) -> int:
+    """Occurrences in ``chunk`` not wholly inside ``tail`` (its first bytes, counted with the previous chunk)."""
+    return sum(chunk.count(n) - tail.count(n) for n in needles)
+
+
+def _exact_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, last column) of the cells, following ``<row>`` and ``<c>`` elements as calamine does: a
+    cell's reference wins; without one, the cell is right of the previous one, on the current row."""
+    max_row = max_col = 0
+    row = 0
+    col = 0
+    pending = b""
+    with zf.open(info) as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            data = pending + block
+            cut = len(data) if not block else data.rfind(b"<")
+            if cut < 0:
+                cut = 0
+            for m in _TAG.finditer(data, 0, cut):
+                attrs = m.group(2)
+                ref = _REF.search(attrs)
+                if m.group(1) == b"row":
+                    row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
+                    col = 0
+                    continue
+                if ref is not None and ref.group(1):
+                    col = _column_number(ref.group(1))
+                    r = int(ref.group(2))
+                else:
+                    col += 1
+                    r = row
+                max_row = max(max_row, r)
+                max_col = max(max_col, col)
+            if not block:
+                break
+            pending = data[cut:]
+    return max_row, max_col
