@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.errors import SourceError
@@ -43,6 +43,7 @@ _FAST_ROWS = 199_999
 # a cell reference beyond column CZ or row 199,999, or a row number beyond 199,999
 _BIG_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
 _REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
 _SST_COUNT = re.compile(rb'\s(?:uniqueCount|count)="([0-9]+)"')
 _CHUNK = 1 << 22
@@ -131,6 +132,7 @@ class SheetScan:
     columns: int = 0
     cells: int = 0
     markers: bool = False
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
 
 
 def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetScan:
@@ -139,6 +141,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
     scan = SheetScan()
     max_row = max_col = 0
     row_elems = refs = inflated = 0
+    merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
     with zf.open(info) as fh:
         while True:
@@ -154,6 +157,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
             refs += _count(chunk, tail, (b' r="',))
             if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
                 scan.markers = True
+            if b"mergeCell " in chunk:
+                merged.update(_MERGE.findall(chunk))
             if _BIG_REF.search(chunk) is not None:
                 for m in _REF.finditer(chunk):
                     letters, digits = m.group(1), m.group(2)
@@ -164,6 +169,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
                 raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
                                   f"or {REMEDY}")
             tail = chunk[-_TAIL:]
+    scan.merged = sorted((int(r0) - 1, _column_number(c0) - 1, int(r1) - 1, _column_number(c1) - 1)
+                         for c0, r0, c1, r1 in merged if len(c0) < 4 and len(c1) < 4 and len(r0) < 8 and len(r1) < 8)
     if not scan.cells:
         return scan
     rows = max(max_row, _FAST_ROWS, row_elems)

@@ -9,7 +9,8 @@
   reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
   ``t="e"`` occurs at all.
 - ``.csv .tsv .txt``: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252; separator ``,`` ``;`` or tab
-  taken from the header line (or an Excel ``sep=;`` first line).  ``read_raw(columnar=True)`` first tries
+  taken from the header line (or an Excel ``sep=;`` first line).  A cell written behind an apostrophe so
+  that it is not evaluated (``'=x``, see inert.py) reads as the text after it.  ``read_raw(columnar=True)`` first tries
   Arrow's parser (columnar.py), which steps aside for anything the csv module would read differently.
 
 Grids always start at cell A1: ``rows[r][c]`` is the cell at 1-based row ``r + 1``, column ``c + 1``.
@@ -33,6 +34,7 @@ from connector.errors import SourceError
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
+from .inert import ESCAPED_MARKERS, unescape_rows
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
@@ -55,6 +57,7 @@ class RawSheet:
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     all_str: bool = False  # every cell is a str (CSV): converters skip type checks
     prepared: Any = None  # what ``read_raw(prepare_stock=...)`` computed for a stock sheet on the helper thread
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # merged ranges, 0-based, inclusive
     # ``read_raw(columnar=True)``: an Arrow table of the sheet's rows from ``table_row`` (0-based) down; ``rows``
     # then holds only the rows above it.  A CSV's table has every row as string cells (``table_row`` 0); an
     # xlsx table has typed columns (string, double, int64, bool, null) from sheet row 2, the header in ``rows``.
@@ -170,6 +173,14 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         rows = None
     except csv.Error as e:
         raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+    bad = _non_utf8_lines(lines, encoding == "utf-8-sig") if rows is None and not utf16 else None
+    if bad:  # UTF-8 with some lines in another encoding: those lines' texts are reported, never guessed
+        try:
+            rows, problems, delimiter = _parse_mixed(lines, suffix, bad)
+        except csv.Error as e:
+            raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+        return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, problems, all_str=True), delimiter=delimiter,
+                       encoding=encoding)
     if rows is None:  # not UTF-8: decoded whole (UTF-16, cp1252...), then read as UTF-8 like the others
         text, encoding = decode_bytes(data)
         del data
@@ -197,9 +208,62 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
     as ``str`` would take two to four times the file's size)."""
     reader = csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter)
     try:
-        return list(reader)
+        rows = list(reader)
     except csv.Error as e:
         raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    joined = b"".join(lines)
+    if any(m in joined for m in ESCAPED_MARKERS):  # text exported behind an apostrophe (inert.py)
+        unescape_rows(rows)
+    return rows
+
+
+MIXED_ENCODING = ("line {} is not in UTF-8 like the rest of the file (pasted from another program?): check "
+                  "this text and save the file again as UTF-8")
+
+
+def _non_utf8_lines(lines: list[bytes], bom: bool) -> set[int] | None:
+    """Indexes of the lines that are not UTF-8 when the file is otherwise UTF-8 (a UTF-8 BOM, or other
+    non-ASCII lines that are UTF-8); ``None`` for a file in one encoding."""
+    bad: set[int] = set()
+    utf8 = bom
+    for i, ln in enumerate(lines):
+        if ln.isascii():
+            continue
+        try:
+            ln.decode()
+            utf8 = True
+        except UnicodeDecodeError:
+            bad.add(i)
+    return bad if bad and utf8 else None
+
+
+def _parse_mixed(lines: list[bytes], suffix: str, bad: set[int]
+                 ) -> tuple[list[list[str]], dict[tuple[int, int], tuple[str, str]], str]:
+    """(rows, problems, separator) of a UTF-8 CSV whose ``bad`` lines are not UTF-8: those are shown as
+    Windows-1252 would read them, and each non-ASCII cell of their rows is a problem (reported, not used)."""
+    texts = [ln.decode("cp1252", "replace") if i in bad else ln.decode() for i, ln in enumerate(lines)]
+    dialect = _dialect([t.encode() for t in texts[:21]], suffix)
+    assert dialect is not None
+    delimiter, start = dialect
+    reader = csv.reader(islice(texts, start, None), delimiter=delimiter)
+    rows: list[list[str]] = []
+    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    done = start
+    try:
+        for row in reader:
+            upto = reader.line_num + start
+            hit = next((k for k in range(done, upto) if k in bad), None)
+            if hit is not None:
+                for c, v in enumerate(row):
+                    if not v.isascii():
+                        problems[(len(rows), c)] = (v, MIXED_ENCODING.format(hit + 1))
+            rows.append(row)
+            done = upto
+    except csv.Error as e:
+        raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    if any(m in t.encode() for t in texts for m in ESCAPED_MARKERS):
+        unescape_rows(rows)
+    return rows, problems, delimiter
 
 
 def _csv_problem(e: csv.Error, line: int) -> str:
@@ -253,11 +317,22 @@ def _plain(e: BaseException) -> str:
     return text or "the file is damaged or not a spreadsheet"
 
 
-def _grid(wb, name: str, p: Path) -> list[list]:
+def _grid(wb, name: str, p: Path, merged: list | None = None) -> list[list]:
+    """The sheet's cells from A1; its merged ranges are added to ``merged`` when given."""
     try:
-        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_name(name)
+        if merged is not None:
+            merged.extend(_merged_ranges(sheet))
+        return sheet.to_python(skip_empty_area=False)
     except Exception as e:
         raise SourceError(f"{p.name}: cannot read sheet '{name}' ({_plain(e)})") from None
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    try:
+        return [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
+    except Exception:  # an older python-calamine, or a format without merges: nothing known
+        return []
 
 
 def _sheet_roles(p: Path, names: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
@@ -359,7 +434,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
 
     def background() -> None:
         try:
-            scans = guard_sheets(p, to_read, members) if scan else {}
+            scans = helper["scans"] = guard_sheets(p, to_read, members) if scan else {}
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
             return
@@ -373,7 +448,9 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 wb2 = _open_calamine(p)
                 stock = []
                 for n, loc in stock_names:
-                    sheet = RawSheet(n, _grid(wb2, n, p), problems.get(n, {}))
+                    merged = list(scans[n].merged) if n in scans else []
+                    sheet = RawSheet(n, _grid(wb2, n, p, None if scan else merged), problems.get(n, {}),
+                                     merged=merged)
                     if prepare_stock is not None:
                         sheet.prepared = prepare_stock(sheet, loc)
                     stock.append((loc, sheet))
@@ -391,6 +468,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     thread.start()
     table = None
     rows: list[list] = []
+    merged_products: list[tuple[int, int, int, int]] = []  # .xls/.ods: from calamine (xlsx: the guard's scan)
     try:
         fast = _open_fastexcel(p) if wb is None else None
         if fast is not None and list(fast.sheet_names) == names:
@@ -405,7 +483,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                     thread.join()
                     return _read_workbook(p, suffix, prepare_stock)
             checked()
-            rows = _grid(wb, products, p)
+            rows = _grid(wb, products, p, None if scan else merged_products)
     finally:
         thread.join()
     if "error" in helper:
@@ -418,6 +496,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         sheet = RawSheet(products, [table[1]], table=table[0], table_row=1)
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
+    scans = helper.get("scans", {})
+    sheet.merged = list(scans[products].merged) if products in scans else merged_products
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
 
 
