@@ -146,3 +146,19 @@ def test_export_csv_is_a_csv(tmp_path: Path) -> None:
     write_catalogue(_catalogue(), out)
     header = next(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert header[:3] == ["Parent SKU", "SKU*", "Name*"] and "Stock: Main" in header and "Stock: Shop" in header
+
+
+def test_csv_fast_path_unescapes_like_the_row_reader(tmp_path: Path) -> None:
+    from tests.fast_paths import both, same
+
+    path = tmp_path / "esc.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["SKU", "Name", "Description", "Price"])
+        for i, text in enumerate([*HOSTILE_TEXTS, " '=spaced", "l'eau", "'"]):
+            w.writerow([csv_cell(f"-S{i}"), csv_cell(text), text, "1"])
+    fast, rows, used = both(path)
+    assert used
+    same(fast, rows)
+    assert [p.name for p in rows.products] == [t.strip() for t in [*HOSTILE_TEXTS, " '=spaced", "l'eau", "'"]]
+    assert [p.key for p in rows.products][:2] == ["-S0", "-S1"]

@@ -38,11 +38,14 @@ MAX_CELLS = 6_000_000  # cell elements in one sheet (a 100k-row template uses ab
 MAX_EXCEL_ROWS = 1_048_576
 MAX_EXCEL_COLUMNS = 16_384
 
-_FAST_COLUMNS = 104  # column CZ
-_FAST_ROWS = 199_999
-# a cell reference beyond column CZ or row 199,999, or a row number beyond 199,999
-_BIG_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
+_FAST_COLUMNS = 50  # column AX
+_FAST_ROWS = 199_999  # _FAST_COLUMNS * _FAST_ROWS <= MAX_GRID_CELLS: no exact pass below both
+# a cell reference beyond column AX or row 199,999, or a row number beyond 199,999 (a literal first: Python's
+# regex engine then only tries the rest at each ``r="``); a false alarm only costs the exact parse of the refs
+_BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z]|[A-Z]{0,3}[2-9][0-9]{5}|[A-Z]{0,3}[0-9]{7})')
+_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
 _REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
 _SST_COUNT = re.compile(rb'\s(?:uniqueCount|count)="([0-9]+)"')
@@ -143,6 +146,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
     row_elems = refs = inflated = 0
     merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
+    cell_tag = row_tag = b""
     with zf.open(info) as fh:
         while True:
             block = fh.read(_CHUNK)
@@ -152,8 +156,13 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
             if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
                 raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
             chunk = tail + block
-            scan.cells += _count(chunk, tail, (b"<c ", b"<c>", b"<c/>", b":c ", b":c>", b":c/>"))
-            row_elems += _count(chunk, tail, (b"<row", b":row"))
+            if not cell_tag:  # the root element's namespace prefix, if any, is every element's
+                root = _ROOT.search(chunk)
+                prefix = (root.group(1) or b"") if root is not None else b""
+                cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
+            # "<c" also counts <col, <cols, <cfRule... (a handful): an upper bound is what is needed
+            scan.cells += _count(chunk, tail, (cell_tag,))
+            row_elems += _count(chunk, tail, (row_tag,))
             refs += _count(chunk, tail, (b' r="',))
             if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
                 scan.markers = True
