@@ -33,7 +33,7 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   ``error value in the cell (#N/A)``
 - ``expected Yes or No``, ``currency must be a 3-letter code such as MRU``,
   ``stock of 'X' at 'L' is also given in sheet 'Products' with a different quantity (N)``
-- ``number too large (at most 999,999,999,999.99)`` (prices, costs, weights) and
+- ``number too large (at most 999,999,999,999.99)`` (prices) and
   ``number too large (at most 2,147,483,647)`` (stock)
 - ``merged cells A2:A4: unmerge them and type the value in every cell`` (every data row under the range)
 - ``invisible character (zero width space, U+200B) at position 3: delete it and type the value again`` (SKU,

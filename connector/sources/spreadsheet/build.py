@@ -42,6 +42,7 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
 NEGATIVE_STOCK = "negative stock"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
@@ -246,14 +247,14 @@ class _Sheet:
         cells = self._ragged[i] if self._ragged is not None else map(itemgetter(i), self.columns)
         return all(v is None or (v.__class__ is str and not v.strip()) for v in cells)
 
-    def convert(self, index: int, kind: str, negative_reason: str | None = None) -> list:
-        """Convert one column; rejected cells become issues and ``None``."""
+    def convert(self, index: int, kind: str, negative_reason: str | None = None, limited: bool = False) -> list:
+        """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``)."""
         if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns) \
                 and self.columns.is_text(index):
             values, bad = self.columns.text(index), {}  # stripped by Arrow: no raw list made
         else:
             raw = self.columns[index] if index < len(self.columns) else [""] * self.n
-            values, bad = converter_for(kind, negative_reason)(raw, self.all_str)
+            values, bad = converter_for(kind, negative_reason, limited)(raw, self.all_str)
             for i, reason in bad.items():
                 self.add(i, reason, index, raw[i])
         if self.problems:
@@ -270,7 +271,7 @@ class _Sheet:
         if m is None:
             return None
         assert m.spec is not None
-        return self.convert(m.index, m.spec.kind, _negative_reason(m.spec))
+        return self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:
@@ -328,7 +329,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         cols[key] = c if c is not None else absent
     attrs = [(m.name, sheet.convert(m.index, TEXT)) for m in hm.attributes]
     trans = [(m, sheet.convert(m.index, TEXT)) for m in hm.translations]
-    inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK)) for m in hm.stock]
+    inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK, True)) for m in hm.stock]
     if "barcode" in hm.fields:
         _check_barcodes(sheet, cols["barcode"], hm.fields["barcode"].index)
 

@@ -447,14 +447,17 @@ def _bounded(convert: Converter, limit: Decimal | int, reason: str, negative_rea
     return bounded
 
 
-def converter_for(kind: str, negative_reason: str | None = None) -> Converter:
-    """The column converter for a declared column kind (built once per sheet)."""
+def converter_for(kind: str, negative_reason: str | None = None, limited: bool = False) -> Converter:
+    """The column converter for a declared column kind (built once per sheet).  ``limited``: numbers beyond
+    ``MAX_AMOUNT`` (decimal) or ``MAX_QUANTITY`` (integer) are rejected (prices and stock: what is sent)."""
     if kind == TEXT:
         return convert_text
     if kind == DECIMAL:
-        return _bounded(_decimal_converter(negative_reason), MAX_AMOUNT, AMOUNT_TOO_LARGE, negative_reason)
+        dec = _decimal_converter(negative_reason)
+        return _bounded(dec, MAX_AMOUNT, AMOUNT_TOO_LARGE, negative_reason) if limited else dec
     if kind == INTEGER:
-        return _bounded(_integer_converter(negative_reason), MAX_QUANTITY, QUANTITY_TOO_LARGE, negative_reason)
+        whole = _integer_converter(negative_reason)
+        return _bounded(whole, MAX_QUANTITY, QUANTITY_TOO_LARGE, negative_reason) if limited else whole
     if kind == BOOL:
         return convert_bool
     if kind == LIST:

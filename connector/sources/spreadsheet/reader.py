@@ -317,8 +317,14 @@ def _plain(e: BaseException) -> str:
     return text or "the file is damaged or not a spreadsheet"
 
 
-def _grid(wb, name: str, p: Path, merged: list | None = None) -> list[list]:
-    """The sheet's cells from A1; its merged ranges are added to ``merged`` when given."""
+def _grid(wb, name: str, p: Path) -> list[list]:
+    """The sheet's cells from A1."""
+    return _load_grid(wb, name, p)
+
+
+def _load_grid(wb, name: str, p: Path, merged: list | None = None) -> list[list]:
+    """The sheet's cells from A1; its merged ranges are added to ``merged`` when given (formats other than
+    xlsx/xlsm: the guard's scan finds those of an xlsx)."""
     try:
         sheet = wb.get_sheet_by_name(name)
         if merged is not None:
@@ -449,8 +455,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 stock = []
                 for n, loc in stock_names:
                     merged = list(scans[n].merged) if n in scans else []
-                    sheet = RawSheet(n, _grid(wb2, n, p, None if scan else merged), problems.get(n, {}),
-                                     merged=merged)
+                    grid = _grid(wb2, n, p) if scan else _load_grid(wb2, n, p, merged)
+                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged)
                     if prepare_stock is not None:
                         sheet.prepared = prepare_stock(sheet, loc)
                     stock.append((loc, sheet))
@@ -483,7 +489,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                     thread.join()
                     return _read_workbook(p, suffix, prepare_stock)
             checked()
-            rows = _grid(wb, products, p, None if scan else merged_products)
+            rows = _grid(wb, products, p) if scan else _load_grid(wb, products, p, merged_products)
     finally:
         thread.join()
     if "error" in helper:
