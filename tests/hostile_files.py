@@ -94,6 +94,13 @@ def hidden_far_cell(path: Path) -> Path:
     return write_xlsx(path, [("Products", sheet_xml(rows, b"A1:C3"))])
 
 
+def stock_far_cell(path: Path) -> Path:
+    """A clean Products sheet and a stock sheet with a cell at XFD200000 (loaded on the reader's helper)."""
+    stock = sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is>'
+                      b'<t>Quantity</t></is></c></row><row r="9"><c r="XFD200000"><v>1</v></c></row>')
+    return write_xlsx(path, [("Products", sheet_xml(HEADER_ROW + DATA_ROW)), ("Stock - Main", stock)])
+
+
 def lying_dimension(path: Path) -> Path:
     """A normal sheet whose ``<dimension>`` claims the whole grid."""
     return write_xlsx(path, [("Products", sheet_xml(HEADER_ROW + DATA_ROW, b"A1:XFD1048576"))])
@@ -236,6 +243,7 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_corner": ("xlsx", far_corner),
     "last_row": ("xlsx", last_row),
     "hidden_far_cell": ("xlsx", hidden_far_cell),
+    "stock_far_cell": ("xlsx", stock_far_cell),
     "lying_dimension": ("xlsx", lying_dimension),
     "zip_bomb": ("xlsx", zip_bomb),
     "lying_zip_sizes": ("xlsx", lying_zip_sizes),

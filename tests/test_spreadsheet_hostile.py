@@ -22,6 +22,7 @@ EXPECTED = {
     "far_corner": "reaches row 1,048,576",
     "last_row": "reaches row 1,048,576",
     "hidden_far_cell": "reaches cell XFD250000",
+    "stock_far_cell": "sheet 'Stock - Main' reaches cell XFD200000",
     "zip_bomb": "inflates to",
     "lying_zip_sizes": "damaged",
     "huge_shared_strings": "compressed 411 to 1",

@@ -17,8 +17,11 @@ process on a hostile file (a Rust allocation failure is not an exception) or all
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +43,13 @@ MAX_EXCEL_COLUMNS = 16_384
 
 _FAST_COLUMNS = 50  # column AX
 _FAST_ROWS = 199_999  # _FAST_COLUMNS * _FAST_ROWS <= MAX_GRID_CELLS: no exact pass below both
-# a cell reference beyond column AX or row 199,999, or a row number beyond 199,999 (a literal first: Python's
-# regex engine then only tries the rest at each ``r="``); a false alarm only costs the exact parse of the refs
-_BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z]|[A-Z]{0,3}[2-9][0-9]{5}|[A-Z]{0,3}[0-9]{7})')
+# letters to "A", digits to "0" (what _far_refs counts); a column beyond AX; the columns of references; the
+# byte before a reference's row number (a column letter) or a row element's (its quote)
+_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
+_BIG_COLUMN = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z])[0-9]')
+_REF_COLUMN = re.compile(rb'\sr="([A-Z]+)[0-9]')
+_REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
+_REF = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z]|[A-Z]{0,3}[2-9][0-9]{5}|[A-Z]{0,3}[0-9]{7})')
 _REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
 _REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
@@ -143,49 +150,43 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
     info = zf.getinfo(member)
     scan = SheetScan()
     max_row = max_col = 0
-    row_elems = refs = inflated = 0
+    row_elems = first_refs = inflated = 0
     merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
-    cell_tag = row_tag = b""
-    with zf.open(info) as fh:
-        while True:
-            block = fh.read(_CHUNK)
-            if not block:
-                break
-            inflated += len(block)
-            if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
-                raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
-            chunk = tail + block
-            if not cell_tag:  # the root element's namespace prefix, if any, is every element's
-                root = _ROOT.search(chunk)
-                prefix = (root.group(1) or b"") if root is not None else b""
-                cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
-            # "<c" also counts <col, <cols, <cfRule... (a handful): an upper bound is what is needed
-            scan.cells += _count(chunk, tail, (cell_tag,))
-            row_elems += _count(chunk, tail, (row_tag,))
-            refs += _count(chunk, tail, (b' r="',))
-            if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
-                scan.markers = True
-            if b"mergeCell " in chunk:
-                merged.update(_MERGE.findall(chunk))
-            if _BIG_REF.search(chunk) is not None:
-                for m in _REF.finditer(chunk):
-                    letters, digits = m.group(1), m.group(2)
-                    max_row = max(max_row, int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1)
-                    if letters:
-                        max_col = max(max_col, _column_number(letters) if len(letters) < 5 else MAX_EXCEL_COLUMNS + 1)
-            if scan.cells > MAX_CELLS:
-                raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
-                                  f"or {REMEDY}")
-            tail = chunk[-_TAIL:]
+    cell_tag = row_tag = ref_first = b""
+    for block in _inflated(zf, info):
+        inflated += len(block)
+        if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
+            raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
+        chunk = tail + block
+        if not cell_tag:  # the root element's namespace prefix, if any, is every element's
+            root = _ROOT.search(chunk)
+            prefix = (root.group(1) or b"") if root is not None else b""
+            cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
+            ref_first = cell_tag + b' r="'
+        # "<c" also counts <col>, <cfRule>... elements (a handful): an upper bound of the cells, and of the
+        # cells whose reference is not their first attribute (or is missing: those are counted along a row)
+        scan.cells += _count(chunk, tail, (cell_tag,))
+        first_refs += _count(chunk, tail, (ref_first,))
+        row_elems += _count(chunk, tail, (row_tag,))
+        if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
+            scan.markers = True
+        if b"mergeCell " in chunk:
+            merged.update(_MERGE.findall(chunk))
+        found = _far_refs(chunk)
+        max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
+        if scan.cells > MAX_CELLS:
+            raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
+                              f"or {REMEDY}")
+        tail = chunk[-_TAIL:]
     scan.merged = sorted((int(r0) - 1, _column_number(c0) - 1, int(r1) - 1, _column_number(c1) - 1)
                          for c0, r0, c1, r1 in merged if len(c0) < 4 and len(c1) < 4 and len(r0) < 8 and len(r1) < 8)
     if not scan.cells:
         return scan
+    # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
+    # row is its row element's (whose r="..." the far-reference search reads) or, without one, their count.
     rows = max(max_row, _FAST_ROWS, row_elems)
-    cols = max(max_col, _FAST_COLUMNS)
-    if refs < scan.cells:  # cells without a reference: each one moves one column right
-        cols = max(cols, min(scan.cells, MAX_EXCEL_COLUMNS))
+    cols = max(max_col, _FAST_COLUMNS) + (scan.cells - first_refs)
     if rows * cols > MAX_GRID_CELLS:
         rows, cols = _exact_grid(zf, info)
     scan.rows, scan.columns = rows, cols
@@ -197,6 +198,71 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
         raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
                           f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
     return scan
+
+
+def _far_refs(chunk: bytes) -> tuple[int, int]:
+    """(row, column) bounds of the references in ``chunk`` that are beyond the fast bounds (0 when none).
+    With letters and digits folded to ``A`` and ``0`` (one C pass), a column of two letters or more and a
+    number of six digits or more are each one count; only then are the references parsed."""
+    folded = chunk.translate(_FOLD)
+    max_row = max_col = 0
+    # column AA or beyond: if beyond AX, the exact columns, from the references themselves
+    if b' r="AA' in folded and _BIG_COLUMN.search(chunk) is not None:
+        max_col = max(_column_number(c) if len(c) < 5 else MAX_EXCEL_COLUMNS + 1 for c in _REF_COLUMN.findall(chunk))
+    many = folded.count(b'000000"')  # a number of six digits or more before a quote (rows 100,000 on)
+    if many:
+        if many > 20_000:
+            return MAX_EXCEL_ROWS + 1, max_col  # a long sheet: the exact pass measures it
+        pos = folded.find(b'000000"')
+        while pos >= 0:
+            start = pos
+            while start > 0 and folded[start - 1] == 48:  # "0"
+                start -= 1
+            if chunk[start - 1:start] in _REF_BEFORE_DIGITS:
+                digits = chunk[start:pos + 6]
+                max_row = max(max_row, int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1)
+            pos = folded.find(b'000000"', pos + 7)
+    return max_row, max_col
+
+
+def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes, a block at a time, inflated on a thread of their own: zlib releases the GIL, so
+    inflating the next block overlaps the byte counts on this one."""
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            with zf.open(info) as fh:
+                while not stop.is_set():
+                    block = fh.read(_CHUNK)
+                    _put(block)
+                    if not block:
+                        return
+        except BaseException as e:  # re-raised by the consumer
+            _put(e)
+
+    def _put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                blocks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=produce, name="spreadsheet-inflate", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = blocks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _count(chunk: bytes, tail: bytes, needles: tuple[bytes, ...]) -> int:

@@ -435,18 +435,20 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
-    guarded = threading.Event()  # set once every sheet to read was measured (or the measure failed)
+    guarded = threading.Event()  # set once the Products sheet was measured (or the measure failed)
     to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
-        try:
-            scans = helper["scans"] = guard_sheets(p, to_read, members) if scan else {}
+        try:  # the Products sheet first: the calling thread waits for it before loading the sheet
+            scans = helper["scans"] = guard_sheets(p, [products], members) if scan else {}
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
             return
         finally:
             guarded.set()
         try:
+            if scan:  # the stock sheets, before this thread loads them
+                scans.update(guard_sheets(p, to_read[1:], members))
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
