@@ -230,6 +230,16 @@ def ods_repeated(path: Path) -> Path:
     return write_ods(path, header + repeated)
 
 
+def ods_wide_rows(path: Path) -> Path:
+    """An .ods with a value cell repeated 16,000 times on a row repeated 6,000 times (96 million cells, under
+    calamine's own limit of 100 million: 9.5 GB and 35 s before the guard)."""
+    header = b"<table:table-row>" + _ods_cell("SKU") + _ods_cell("Name") + _ods_cell("Price") + b"</table:table-row>"
+    repeated = (b'<table:table-row table:number-rows-repeated="6000"><table:table-cell '
+                b'table:number-columns-repeated="16000" office:value-type="float" office:value="1">'
+                b"<text:p>1</text:p></table:table-cell></table:table-row>")
+    return write_ods(path, header + repeated)
+
+
 def csv_long_line(path: Path, megabytes: int = 20) -> Path:
     """A CSV whose second line is one 20 MB field."""
     with path.open("wb") as fh:
@@ -253,6 +263,7 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "many_sheets": ("xlsx", many_sheets),
     "many_cells": ("xlsx", many_cells),
     "ods_repeated": ("ods", ods_repeated),
+    "ods_wide_rows": ("ods", ods_wide_rows),
     "csv_long_line": ("csv", csv_long_line),
 }
 

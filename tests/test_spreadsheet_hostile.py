@@ -30,7 +30,8 @@ EXPECTED = {
     "deep_nesting": "compressed",
     "many_sheets": "5,001 sheets",
     "many_cells": "compressed 411 to 1",
-    "ods_repeated": "cells",
+    "ods_repeated": "reaches cell XFD1048576",
+    "ods_wide_rows": "reaches cell WQJ6001",
     "csv_long_line": "line 2: a cell holds more than",
 }
 _RUNNER = """
@@ -107,3 +108,15 @@ def test_cell_count_and_shared_strings_are_counted(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(guard, "_SST_COUNT_FROM", 1000)
     with pytest.raises(SourceError, match="shared-strings table holds 5,000 texts"):  # its count attribute says 1
         read_spreadsheet(hf.huge_shared_strings(tmp_path / "sst.xlsx", count=5000))
+
+
+def test_ods_filler_rows_and_cells_as_libreoffice_saves_them_still_read(tmp_path: Path) -> None:
+    rows = (b"<table:table-row>" + hf._ods_cell("SKU") + hf._ods_cell("Name") + hf._ods_cell("Price")
+            + b'<table:table-cell table:number-columns-repeated="1021"/></table:table-row>'
+            + b"<table:table-row>" + hf._ods_cell("A-1") + hf._ods_cell("Tea")
+            + b'<table:table-cell office:value-type="float" office:value="3"><text:p>3</text:p></table:table-cell>'
+            + b'<table:table-cell table:number-columns-repeated="1021"/></table:table-row>'
+            + b'<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+            + b'table:number-columns-repeated="1024"/></table:table-row>')
+    result = read_spreadsheet(hf.write_ods(tmp_path / "lo.ods", rows))
+    assert [v.sku for p in result.products for v in p.variants] == ["A-1"] and result.issues == []

@@ -303,3 +303,60 @@ def _exact_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
                 break
             pending = data[cut:]
     return max_row, max_col
+
+
+# --- OpenDocument (.ods) ---------------------------------------------------------------------------------
+
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
+_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
+_ODS_COLS_REPEATED = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+
+
+def check_ods(p: Path, zf: zipfile.ZipFile) -> None:
+    """An .ods repeats rows and cells by attributes (``number-rows-repeated="1048575"``): 1 KB can describe
+    17 billion cells, which calamine materializes.  Each table's grid is measured up to its last non-empty cell
+    (a cell with a value type or content; LibreOffice's empty filler rows and cells count for nothing)."""
+    if "content.xml" not in zf.NameToInfo:
+        return
+    info = zf.getinfo("content.xml")
+    with zf.open(info) as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    name = "?"
+    row = 0  # rows before the current row element
+    row_repeat = 1
+    col = 0  # columns before the current cell
+    last_row = last_col = 0
+    cells = 0
+    for m in _ODS_TAG.finditer(data):
+        closing, tag, attrs, empty = m.group(1), m.group(2), m.group(3), m.group(4)
+        if tag == b"table":
+            if not closing:
+                found = _ODS_NAME.search(attrs)
+                name = found.group(1).decode("utf-8", "replace") if found else "?"
+                row = last_row = last_col = 0
+            continue
+        if tag == b"table-row":
+            if closing:
+                row += row_repeat
+            else:
+                found = _ODS_ROWS_REPEATED.search(attrs)
+                row_repeat = int(found.group(1)) if found else 1
+                col = 0
+                if empty:
+                    row += row_repeat
+            continue
+        if closing:
+            continue
+        found = _ODS_COLS_REPEATED.search(attrs)
+        repeat = int(found.group(1)) if found else 1
+        col += repeat
+        if not empty or b"value-type" in attrs:  # a value: the grid reaches this cell on every repeated row
+            last_row = max(last_row, row + row_repeat)
+            last_col = max(last_col, col)
+            cells += repeat * row_repeat
+            if last_row > MAX_ROWS or last_row * last_col > MAX_GRID_CELLS or cells > MAX_CELLS:
+                corner = f"{column_letters(min(last_col, MAX_EXCEL_COLUMNS))}{min(last_row, MAX_EXCEL_ROWS)}"
+                raise SourceError(f"{p.name}: sheet '{name}' reaches cell {corner} ({last_row:,} rows x {last_col:,} "
+                                  f"columns, repeated rows and cells included; at most {MAX_ROWS:,} rows and "
+                                  f"{MAX_GRID_CELLS:,} cells are read); {REMEDY}")

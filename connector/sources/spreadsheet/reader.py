@@ -390,13 +390,20 @@ def _zip_members(p: Path) -> dict[str, str] | None:
 
 
 def _check_zip(p: Path) -> None:
-    """The zip directory's bounds (guard.py); a file that is not a zip is left to calamine to word."""
+    """The zip directory's bounds, and an .ods's repeated rows and cells (guard.py); a file that is not a zip
+    is left to calamine to word."""
     try:
         zf = zipfile.ZipFile(p)
     except (OSError, zipfile.BadZipFile):
         return
     with zf:
         guard.check_archive(p, zf)
+        if p.suffix.lower() == ".ods":
+            try:
+                guard.check_ods(p, zf)
+            except zipfile.BadZipFile as e:
+                raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in LibreOffice and save it "
+                                  "again") from None
 
 
 def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, guard.SheetScan]:
