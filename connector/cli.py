@@ -127,7 +127,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from connector.sources.spreadsheet.outputs import output_format
 
     if args.errors_copy:
-        output_format(args.errors_copy, "--errors-copy", [args.file])  # refused before anything is read
+        output_format(args.errors_copy, "--errors-copy", [args.file],  # refused before anything is read
+                      xlsm=args.file.suffix.lower() == ".xlsm")
     result = read_spreadsheet(args.file, currency=args.currency)
     errors = result.errors
     if args.json:

@@ -80,7 +80,7 @@ def test_errors_copy_csv_is_a_csv_with_a_problems_column(tmp_path: Path, capsys)
     assert rows[2] == ["B", "Tea", "2", ""]
 
 
-@pytest.mark.parametrize("name", ["errors.txt", "errors", "errors.ods"])
+@pytest.mark.parametrize("name", ["errors.txt", "errors", "errors.ods", "errors.xlsm"])
 def test_errors_copy_with_an_unknown_suffix_is_refused(tmp_path: Path, capsys, name: str) -> None:
     src = write_xlsx(tmp_path / "p.xlsx", {"Products": [["SKU", "Name", "Price"], ["A", "a", "x"]]})
     assert main(["validate", str(src), "--errors-copy", str(tmp_path / name)]) == 2

@@ -41,7 +41,7 @@ def write_error_copy(source_path: str | Path, issues: list[Issue], out_path: str
     would evaluate is written inert (inert.py).  Raises ``ConfigError`` for another suffix or when
     ``out_path`` is ``source_path``."""
     src, out = Path(source_path), Path(out_path)
-    if output_format(out, "error copy", [src]) == "csv":
+    if output_format(out, "error copy", [src], xlsm=src.suffix.lower() == ".xlsm") == "csv":
         return _write_csv_copy(src, issues, out)
     if src.suffix.lower() in (".xlsx", ".xlsm"):
         try:

@@ -11,16 +11,18 @@ XLSX_OUTPUTS = (".xlsx", ".xlsm")
 CSV_OUTPUTS = (".csv",)
 
 
-def output_format(out: Path, what: str, inputs: list[Path] | tuple[Path, ...] = ()) -> str:
+def output_format(out: Path, what: str, inputs: list[Path] | tuple[Path, ...] = (), xlsm: bool = False) -> str:
     """``"xlsx"`` or ``"csv"``, the format ``out``'s suffix asks for; raises ``ConfigError`` for another suffix
-    or when ``out`` is one of ``inputs`` (also through a symbolic link, a relative path or a hard link)."""
+    (``.xlsm`` only when ``xlsm``: a copy of a workbook with macros) or when ``out`` is one of ``inputs`` (also
+    through a symbolic link, a relative path or a hard link)."""
     suffix = out.suffix.lower()
-    if suffix in XLSX_OUTPUTS:
+    if suffix == ".xlsx" or (xlsm and suffix in XLSX_OUTPUTS):
         kind = "xlsx"
     elif suffix in CSV_OUTPUTS:
         kind = "csv"
     else:
-        raise ConfigError(f"{what} {out}: the file name must end in .xlsx or .csv (it says which format is "
+        also = " (or .xlsm for a workbook with macros)" if xlsm else ""
+        raise ConfigError(f"{what} {out}: the file name must end in .xlsx or .csv{also} (it says which format is "
                           "written)")
     for source in inputs:
         if same_file(out, source):
