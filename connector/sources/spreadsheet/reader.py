@@ -406,8 +406,10 @@ def _check_zip(p: Path) -> None:
                                   "again") from None
 
 
-def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, guard.SheetScan]:
-    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``."""
+def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, details: bool = True,
+                 scans: dict[str, guard.SheetScan] | None = None) -> dict[str, guard.SheetScan]:
+    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``.
+    ``details``: see ``guard.scan_sheet``; the sheets of ``scans`` (measured without details) only get them."""
     out: dict[str, guard.SheetScan] = {}
     try:
         with zipfile.ZipFile(p) as zf:
@@ -415,7 +417,10 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> 
             for name in sheets:
                 member = members.get(name)
                 if member and member in zf.NameToInfo:
-                    out[name] = guard.scan_sheet(p, zf, member, name)
+                    if scans is not None and name in scans:
+                        guard.sheet_details(zf, member, scans[name])
+                    else:
+                        out[name] = guard.scan_sheet(p, zf, member, name, details)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
         raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
                           "again") from None
@@ -446,16 +451,17 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
-        try:  # the Products sheet first: the calling thread waits for it before loading the sheet
-            scans = helper["scans"] = guard_sheets(p, [products], members) if scan else {}
+        try:  # the Products sheet first, measured only: the calling thread waits for it to load the sheet
+            scans = helper["scans"] = guard_sheets(p, [products], members, details=False) if scan else {}
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
             return
         finally:
             guarded.set()
         try:
-            if scan:  # the stock sheets, before this thread loads them
+            if scan:  # the stock sheets before this thread loads them; the Products sheet's merges and markers
                 scans.update(guard_sheets(p, to_read[1:], members))
+                guard_sheets(p, [products], members, scans=scans)
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
