@@ -139,7 +139,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from connector.console import out, print_issues
     from connector.marketplaces.registry import get_plugin
     from connector.sources.spreadsheet import read_spreadsheet, write_error_copy
+    from connector.sources.spreadsheet.outputs import output_format
 
+    if args.errors_copy:
+        output_format(args.errors_copy, "--errors-copy", [args.file],  # refused before anything is read
+                      xlsm=args.file.suffix.lower() == ".xlsm")
     if args.profile and not args.target:  # a profile alone: every target it pushes to
         from connector.config import load_profile
 
@@ -387,8 +391,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from connector.console import out
     from connector.sources.registry import read_source
     from connector.sources.spreadsheet.export import write_catalogue
+    from connector.sources.spreadsheet.outputs import output_format
 
     config = dict(load_profile(args.profile).source) if args.profile else _source_config(args.source, args.currency)
+    inputs = [Path(str(config["path"]))] if config.get("path") else []
+    output_format(args.output, "export -o", inputs)  # refused before anything is read
     result = read_source(config, None, full=True, currency=args.currency)
     rows = write_catalogue(result.products, args.output, lang=args.lang)
     out.print(f"{args.output}: {len(result.products)} product(s), {rows} row(s) in the template format")

@@ -8,7 +8,8 @@ Public API:
   canonical products, issues and one ``RowRef`` per input row.
   Unreadable input raises ``connector.errors.SourceError``.
 - ``write_template(path, *, lang="en", locations=("Main",), example=True)``: the blank template.
-- ``write_error_copy(source_path, issues, out_path) -> int``: the merchant's file with bad cells in red.
+- ``write_error_copy(source_path, issues, out_path) -> int``: the merchant's file with bad cells in red (.xlsx),
+  or its Products rows with a Problems column (.csv); nothing written is a formula (inert.py).
 - ``write_sample(path)``: the bundled demo catalogue.
 
 Example rows: a row whose SKU starts with ``EXAMPLE-`` (also ``EXEMPLE-`` / ``مثال-``; any case) is ignored,
@@ -32,6 +33,16 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   ``error value in the cell (#N/A)``
 - ``expected Yes or No``, ``currency must be a 3-letter code such as MRU``,
   ``stock of 'X' at 'L' is also given in sheet 'Products' with a different quantity (N)``
+- ``number too large (at most 999,999,999,999.99)`` (prices) and
+  ``number too large (at most 2,147,483,647)`` (stock)
+- ``merged cells A2:A4: unmerge them and type the value in every cell`` (every data row under the range)
+- ``invisible character (zero width space, U+200B) at position 3: delete it and type the value again`` (SKU,
+  Parent SKU; zero-width characters, bidi controls, soft hyphen, BOM...)
+- ``line N is not in UTF-8 like the rest of the file (...)`` (a CSV mixing encodings: the cells with
+  non-ASCII text of that line)
+
+Hostile files are refused (``SourceError``, exit 2) before a native reader sees them: see guard.py for the
+bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).
 
 A product whose rows all lack a name: the first row gets the issue, the others ``skipped_reason`` "product 'P'
 has no name (row N)".  A stock row whose SKU was skipped in Products gets ``skipped_reason`` only.

@@ -8,6 +8,8 @@ per-row Python code is what dominates the time on 100k rows.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import MISSING, fields
@@ -34,8 +36,13 @@ from .columns import (
     match_headers,
     normalize,
 )
+from .guard import column_letters
 from .reader import RawBook, RawSheet
 
+# zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
 NEGATIVE_STOCK = "negative stock"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
@@ -210,18 +217,44 @@ class _Sheet:
                       col_index=col)
         self.issues.setdefault(i, []).append(issue)
 
+    def check_merged(self, merged: list[tuple[int, int, int, int]]) -> None:
+        """Merged cells over data rows: only the first cell of a range holds the value, the others read as
+        empty, so every data row the range covers is reported (with the range) instead of read half empty."""
+        h = self.first_row - 2
+        for r0, c0, r1, c1 in merged:
+            label = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
+            for r in range(max(r0, h + 1), r1 + 1):
+                i = r - h - 1
+                if i >= self.n:
+                    break
+                self.add(i, f"merged cells {label}: unmerge them and type the value in every cell", c0)
+
+    def check_invisible(self, key: str, values: list) -> None:
+        """SKUs holding invisible characters (zero-width, bidi controls...): two SKUs that look alike would
+        be two products on the marketplace, or one would overwrite the other."""
+        m = self.hm.fields.get(key)
+        if m is None or not _INVISIBLE.search("".join(filter(None, values))):
+            return
+        for i, v in enumerate(values):
+            found = _INVISIBLE.search(v) if v is not None else None
+            if found is not None:
+                ch = found.group()
+                name = unicodedata.name(ch, "control character").lower()
+                self.add(i, f"invisible character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: "
+                            "delete it and type the value again", m.index, v)
+
     def blank_row(self, i: int) -> bool:
         cells = self._ragged[i] if self._ragged is not None else map(itemgetter(i), self.columns)
         return all(v is None or (v.__class__ is str and not v.strip()) for v in cells)
 
-    def convert(self, index: int, kind: str, negative_reason: str | None = None) -> list:
-        """Convert one column; rejected cells become issues and ``None``."""
+    def convert(self, index: int, kind: str, negative_reason: str | None = None, limited: bool = False) -> list:
+        """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``)."""
         if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns) \
                 and self.columns.is_text(index):
             values, bad = self.columns.text(index), {}  # stripped by Arrow: no raw list made
         else:
             raw = self.columns[index] if index < len(self.columns) else [""] * self.n
-            values, bad = converter_for(kind, negative_reason)(raw, self.all_str)
+            values, bad = converter_for(kind, negative_reason, limited)(raw, self.all_str)
             for i, reason in bad.items():
                 self.add(i, reason, index, raw[i])
         if self.problems:
@@ -238,7 +271,7 @@ class _Sheet:
         if m is None:
             return None
         assert m.spec is not None
-        return self.convert(m.index, m.spec.kind, _negative_reason(m.spec))
+        return self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:
@@ -285,15 +318,18 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
 
     # --- convert every column by its declared type
     absent = [ABSENT] * n
+    sheet.check_merged(book.products.merged)
     skus: list = sheet.field("sku")  # type: ignore[assignment]
     parents = sheet.field("parent_sku") or [None] * n
+    sheet.check_invisible("sku", skus)
+    sheet.check_invisible("parent_sku", parents)
     cols: dict[str, list] = {}
     for key in (*_PRODUCT_LEVEL, *_VARIANT_LEVEL):
         c = sheet.field(key)
         cols[key] = c if c is not None else absent
     attrs = [(m.name, sheet.convert(m.index, TEXT)) for m in hm.attributes]
     trans = [(m, sheet.convert(m.index, TEXT)) for m in hm.translations]
-    inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK)) for m in hm.stock]
+    inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK, True)) for m in hm.stock]
     if "barcode" in hm.fields:
         _check_barcodes(sheet, cols["barcode"], hm.fields["barcode"].index)
 
@@ -651,7 +687,9 @@ class StockPrep:
             self.warnings = collected.warnings
             if "quantity" not in sheet.hm.fields:
                 raise SourceError(f"sheet '{sheet.name}' has no Quantity column")
+            sheet.check_merged(raw.merged)
             self.skus: list = sheet.field("sku")  # type: ignore[assignment]
+            sheet.check_invisible("sku", self.skus)
             qtys: list = sheet.field("quantity")  # type: ignore[assignment]
             self.qtys = qtys
             self.refs = _source_refs(sheet.name, sheet.first_row, sheet.n)

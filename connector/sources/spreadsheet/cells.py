@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from math import isfinite
+from operator import is_
 
 from .columns import BOOL, CURRENCY, DECIMAL, INTEGER, LIST, PATH, TEXT
 
@@ -24,6 +25,14 @@ NOT_WHOLE = "not a whole number"
 DATE_IN_NUMBER = "a date in a number column"
 NOT_YES_NO = "expected Yes or No"
 BAD_CURRENCY = "currency must be a 3-letter code such as MRU"
+
+# Beyond these a number is a typo (or hostile): no marketplace stores it, and minor units of a larger amount
+# overflow the 64-bit integers of their APIs and of the state file.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_QUANTITY = 2_147_483_647
+TOO_LARGE = "number too large (at most {:,})"
+AMOUNT_TOO_LARGE = TOO_LARGE.format(MAX_AMOUNT)
+QUANTITY_TOO_LARGE = TOO_LARGE.format(MAX_QUANTITY)
 
 YES = frozenset({"yes", "y", "true", "1", "oui", "o", "vrai", "نعم", "x"})
 NO = frozenset({"no", "n", "false", "0", "non", "faux", "لا"})
@@ -411,14 +420,44 @@ def convert_currency(values: list, all_str: bool = False) -> Converted:
     return _finish(list(map(table.__getitem__, values)), _has_bad(table))
 
 
-def converter_for(kind: str, negative_reason: str | None = None) -> Converter:
-    """The column converter for a declared column kind (built once per sheet)."""
+def _too_large(x: Decimal | int, limit: Decimal | int) -> bool:
+    if isinstance(x, Decimal) and x.adjusted() > 20:
+        return True
+    return abs(x) > limit
+
+
+def _bounded(convert: Converter, limit: Decimal | int, reason: str, negative_reason: str | None) -> Converter:
+    """``convert``, then every number whose magnitude exceeds ``limit`` rejected with ``reason`` (one C pass
+    over the column in the usual case)."""
+    def bounded(values: list, all_str: bool = False) -> Converted:
+        out, bad = convert(values, all_str)
+        present = out if not any(map(is_, out, repeat(None))) else [x for x in out if x is not None]
+        try:
+            beyond = bool(present) and (max(present) > limit or (negative_reason is None and min(present) < -limit))
+        except ArithmeticError:  # a Decimal beyond the context's exponent range (1E+99999999) cannot compare
+            beyond = True
+        if beyond:
+            bad = dict(bad)
+            for i, x in enumerate(out):
+                if x is not None and _too_large(x, limit):
+                    out[i] = None
+                    bad[i] = reason
+        return out, bad
+
+    return bounded
+
+
+def converter_for(kind: str, negative_reason: str | None = None, limited: bool = False) -> Converter:
+    """The column converter for a declared column kind (built once per sheet).  ``limited``: numbers beyond
+    ``MAX_AMOUNT`` (decimal) or ``MAX_QUANTITY`` (integer) are rejected (prices and stock: what is sent)."""
     if kind == TEXT:
         return convert_text
     if kind == DECIMAL:
-        return _decimal_converter(negative_reason)
+        dec = _decimal_converter(negative_reason)
+        return _bounded(dec, MAX_AMOUNT, AMOUNT_TOO_LARGE, negative_reason) if limited else dec
     if kind == INTEGER:
-        return _integer_converter(negative_reason)
+        whole = _integer_converter(negative_reason)
+        return _bounded(whole, MAX_QUANTITY, QUANTITY_TOO_LARGE, negative_reason) if limited else whole
     if kind == BOOL:
         return convert_bool
     if kind == LIST:

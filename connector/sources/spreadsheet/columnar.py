@@ -52,7 +52,25 @@ def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hin
         return None  # ragged rows, invalid UTF-8, a quote the csv module reads differently...
     if table.num_rows == 0 or any(t != pa.string() for t in table.schema.types):
         return None
-    return table
+    return _unescaped(table)
+
+
+def _unescaped(table: Any) -> Any:
+    """``table`` with the apostrophe of escaped cells removed, as ``inert.unescape_rows`` does for the csv
+    module's rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .inert import ESCAPED_PATTERN
+
+    columns = list(table.columns)
+    changed = False
+    for j, col in enumerate(columns):
+        if pc.any(pc.starts_with(col, "'")).as_py():
+            columns[j] = pc.replace_substring_regex(col, pattern=ESCAPED_PATTERN, replacement="\\1",
+                                                    max_replacements=1)
+            changed = True
+    return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
 
 
 _NULL_TO_EMPTY = {None: ""}.get

@@ -2,11 +2,13 @@
 
 An .xlsx/.xlsm file is re-opened with openpyxl (formatting, formulas and other sheets are kept).  Any other
 input (.csv, .xls, .ods, .xlsb) is rewritten as an .xlsx of the data as read.  A row-level issue (no
-column) marks the row's SKU cell.
+column) marks the row's SKU cell.  An output named .csv gets the Products rows with a Problems column.
+Nothing written is a formula: text starting with ``=`` is a string cell, and a CSV escapes it (inert.py).
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from connector.errors import SourceError
 from connector.sources.base import Issue
 
 from .columns import PRODUCT_ALIASES, STOCK_ALIASES, header_text, match_headers, normalize
+from .inert import csv_cell, string_cell
+from .outputs import output_format
 from .reader import read_raw
 
 ERRORS_SHEET = "Errors"
@@ -31,19 +35,24 @@ ERROR_HEADERS = ("Sheet", "Row", "Column", "Value", "SKU", "Problem", "Severity"
 
 
 def write_error_copy(source_path: str | Path, issues: list[Issue], out_path: str | Path) -> int:
-    """Write ``out_path`` (an .xlsx) marking the cells of ``issues`` in ``source_path``; return the number of
-    cells marked."""
-    src = Path(source_path)
+    """Write ``out_path`` marking the cells of ``issues`` in ``source_path``; return the number of cells marked.
+    The suffix of ``out_path`` says the format: .xlsx/.xlsm (cells in red with a comment, and an Errors
+    sheet) or .csv (the Products rows as read, plus a ``Problems`` column).  Text that a spreadsheet program
+    would evaluate is written inert (inert.py).  Raises ``ConfigError`` for another suffix or when
+    ``out_path`` is ``source_path``."""
+    src, out = Path(source_path), Path(out_path)
+    if output_format(out, "error copy", [src], xlsm=src.suffix.lower() == ".xlsm") == "csv":
+        return _write_csv_copy(src, issues, out)
     if src.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            wb = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
+            wb = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm" == out.suffix.lower())
         except Exception as e:
             raise SourceError(f"{src.name}: cannot open the workbook to mark errors ({e})") from None
     else:
         wb = _workbook_from_raw(src)
     where = _mark(wb, issues)
     _errors_sheet(wb, issues, where)
-    wb.save(Path(out_path))
+    wb.save(out)
     return len(set(where.values()))
 
 
@@ -57,8 +66,50 @@ def _workbook_from_raw(src: Path) -> Workbook:
         ws = wb.create_sheet(sheet.name[:31])
         for row in sheet.rows:
             ws.append([None if v == "" else v for v in row])
+            for cell in ws[ws.max_row]:
+                string_cell(cell)
         ws.freeze_panes = "A2"
     return wb
+
+
+PROBLEMS_HEADER = "Problems"
+
+
+def _write_csv_copy(src: Path, issues: list[Issue], out: Path) -> int:
+    """The Products rows as read, each with its problems in a last column; problems of other sheets (stock
+    sheets) follow in rows of their own.  Written UTF-8 with a BOM (Excel then reads it as UTF-8)."""
+    book = read_raw(src)
+    rows = [list(r) for r in book.products.rows]
+    width = max(map(len, rows), default=0)
+    per_row: dict[int, list[str]] = {}
+    others: list[str] = []
+    for issue in issues:
+        text = f"{issue.column}: {issue.reason}" if issue.column else issue.reason
+        if issue.sheet == book.products.name and issue.row is not None and 1 <= issue.row <= len(rows):
+            per_row.setdefault(issue.row, []).append(text)
+        else:
+            where = f"{issue.sheet} row {issue.row}: " if issue.sheet and issue.row is not None else ""
+            others.append(where + text)
+    header_row = next((r for r in range(1, len(rows) + 1) if _has_sku_header(rows[r - 1])), 1)
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        for r, row in enumerate(rows, start=1):
+            last = PROBLEMS_HEADER if r == header_row else "; ".join(dict.fromkeys(per_row.get(r, ())))
+            w.writerow([csv_cell(_csv_value(v)) for v in [*row, *[""] * (width - len(row)), last]])
+        for text in others:
+            w.writerow([*[""] * width, csv_cell(text)])
+    return len(per_row) + len(others)
+
+
+def _has_sku_header(row: list) -> bool:
+    return "sku" in match_headers(row, PRODUCT_ALIASES, dynamic=True).fields
+
+
+def _csv_value(v: Any) -> Any:
+    """A cell as read (calamine: 12.0 for 12) as the merchant typed it."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return "" if v is None else v
 
 
 def _sku_column(ws: Worksheet) -> tuple[int, int] | None:
@@ -128,6 +179,8 @@ def _errors_sheet(wb: Workbook, issues: list[Issue], where: dict[int, tuple[str,
         if value is not None and not isinstance(value, str | int | float | bool):
             value = str(value)
         ws.append([issue.sheet, issue.row, issue.column, value, issue.sku, issue.reason, issue.severity])
+        for cell in ws[ws.max_row]:
+            string_cell(cell)
         if id(issue) in where:
             sheet, row, col = where[id(issue)]
             link = ws.cell(row=ws.max_row, column=2)

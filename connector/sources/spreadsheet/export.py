@@ -14,11 +14,16 @@ reads back through ``read_spreadsheet`` to the same products:
   are among the product's images, so the product's list reads back the same);
 - ``Attribute: <name>`` columns, ``Name (fr)``-style translation columns, and one ``Stock - <location>`` sheet
   per location holding the available quantity (an inline ``Stock: <location>`` column when the location's
-  name cannot be a sheet name); a negative available quantity (oversold) is written as 0.
+  name cannot be a sheet name, and always in a .csv, which has one sheet); a negative available quantity
+  (oversold) is netted against the SKU's other locations (``netted_stock``), so the file lists in total what
+  the source lists (the reader refuses negative stock);
+- nothing written is a formula: text starting with ``=`` is a string cell, and a CSV escapes text that a
+  spreadsheet program would evaluate with an apostrophe, which the reader removes (inert.py).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from decimal import Decimal
@@ -47,6 +52,8 @@ from .columns import (
     YES_WORDS,
     ColumnSpec,
 )
+from .inert import csv_cell, needs_escape, string_cell
+from .outputs import output_format
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _HEADER_FONT = Font(bold=True)
@@ -60,10 +67,12 @@ _PRODUCT_FIELDS = {"description": "description", "brand": "brand", "category": "
 _INSTRUCTIONS = {
     "en": ["Catalogue exported by connector. Review or edit it, then sync this file instead of the source.",
            "One row per SKU. Variants of one product share the Parent SKU.",
-           "Stock sheets hold the available quantity per location at the time of the export."],
+           "Stock sheets hold the available quantity per location at the time of the export "
+           "(an oversold location is netted against the SKU's other locations)."],
     "fr": ["Catalogue exporté par connector. Relisez-le ou modifiez-le, puis synchronisez ce fichier.",
            "Une ligne par SKU. Les déclinaisons d'un même produit partagent le SKU parent.",
-           "Les feuilles de stock donnent la quantité disponible par emplacement au moment de l'export."],
+           "Les feuilles de stock donnent la quantité disponible par emplacement au moment de l'export "
+           "(un emplacement en survente est compensé par les autres emplacements du SKU)."],
     "ar": ["كتالوج مُصدَّر بواسطة connector. راجعه أو عدّله ثم زامن هذا الملف بدل المصدر.",
            "سطر لكل رمز منتج. متغيرات المنتج الواحد تشترك في رمز المنتج الأب.",
            "أوراق المخزون تحتوي الكمية المتاحة لكل موقع وقت التصدير."],
@@ -100,7 +109,7 @@ def _translation_header(field_label: str, locale: str, lang: str) -> str:
 
 
 def _header_cell(ws: Worksheet, text: str, note: str | None, required: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=text)
+    cell = string_cell(WriteOnlyCell(ws, value=text))
     cell.font = _HEADER_FONT
     if required:
         cell.fill = _REQUIRED_FILL
@@ -117,34 +126,65 @@ def _amount(value: Any) -> Any:
     return value
 
 
-def _cell(ws: Worksheet, value: Any, spec: ColumnSpec) -> Any:
+def _cell(ws: Worksheet, value: Any, spec: ColumnSpec | None) -> Any:
+    """A value for the xlsx writer: text as a string cell (never a formula), money with two decimals."""
     if value is None or value is ABSENT or value == "" or value == []:
         return None
-    if spec.text_format:
-        cell = WriteOnlyCell(ws, value=str(value))
+    if spec is not None and spec.text_format:
+        cell = string_cell(WriteOnlyCell(ws, value=str(value)))
         cell.number_format = "@"
         return cell
-    if spec.key in ("price", "cost"):
+    if spec is not None and spec.key in ("price", "cost"):
         cell = WriteOnlyCell(ws, value=_amount(value))
         cell.number_format = _MONEY_FORMAT
         return cell
+    if isinstance(value, str):
+        return string_cell(WriteOnlyCell(ws, value=value)) if needs_escape(value) else value
     return _amount(value)
 
 
-def _product_rows(ws: Worksheet, product: Product, columns: list[ColumnSpec], attr_names: list[str],
-                  translations: list[tuple[str, str]], inline_stock: list[str], lang: str) -> list[list[Any]]:
+def _csv_value(value: Any, spec: ColumnSpec | None) -> Any:
+    """A value for the CSV writer: amounts exactly as held (``12.50``), text escaped (inert.py)."""
+    if value is None or value is ABSENT or value == []:
+        return ""
+    if isinstance(value, Money):
+        value = value.amount
+    if isinstance(value, Decimal):
+        return str(value)
+    return csv_cell(value)
+
+
+def netted_stock(v: Variant) -> dict[str, int]:
+    """Available quantity per location of ``v`` (locations without one left out), an oversold (negative)
+    location netted against the others in their order: every quantity is 0 or more and they add up to what
+    the stock policy lists for all locations, ``max(0, sum)`` (the reader refuses negative stock)."""
+    if not v.stock_known:
+        return {}
+    levels = {loc: lv.available for loc, lv in v.stock.items() if lv is not None and lv.available is not None}
+    debt = -sum(q for q in levels.values() if q < 0)
+    out: dict[str, int] = {}
+    for loc, q in levels.items():
+        q = max(0, q)
+        taken = min(q, debt)
+        debt -= taken
+        out[loc] = q - taken
+    return out
+
+
+def _product_rows(product: Product, columns: list[ColumnSpec], attr_names: list[str],
+                  translations: list[tuple[str, str]], inline_stock: list[str], lang: str
+                  ) -> list[list[tuple[ColumnSpec | None, Any]]]:
+    """Per variant, the (column spec or None, value) of each cell of its row."""
     simple = not product.has_variants and len(product.variants) == 1 and product.variants[0].sku == product.key
     rows = []
     for i, v in enumerate(product.variants):
-        row = []
-        for spec in columns:
-            row.append(_cell(ws, _value(spec.key, product, v, i, simple, lang), spec))
-        row += [v.attributes.get(name) for name in attr_names]
+        row: list[tuple[ColumnSpec | None, Any]] = [(spec, _value(spec.key, product, v, i, simple, lang))
+                                                    for spec in columns]
+        row += [(None, v.attributes.get(name)) for name in attr_names]
         for locale, field in translations:
-            row.append(product.translations.get(locale, {}).get(field) if i == 0 else None)
-        for loc in inline_stock:
-            level = v.stock.get(loc) if v.stock_known else None
-            row.append(None if level is None or level.available is None else max(0, level.available))
+            row.append((None, product.translations.get(locale, {}).get(field) if i == 0 else None))
+        stock = netted_stock(v) if inline_stock else {}
+        row += [(None, stock.get(loc)) for loc in inline_stock]
         rows.append(row)
     return rows
 
@@ -172,37 +212,52 @@ def _value(key: str, product: Product, v: Variant, i: int, simple: bool, lang: s
 
 
 def write_catalogue(products: Iterable[Product], path: str | Path, *, lang: str = "en") -> int:
-    """Write ``products`` as a template-format workbook at ``path``; returns the number of product rows."""
+    """Write ``products`` as a template-format workbook at ``path`` (.xlsx, or .csv: one sheet, stock in
+    ``Stock: <location>`` columns); returns the number of product rows."""
     if lang not in PRODUCTS_SHEET:
         raise ValueError(f"lang must be one of {', '.join(PRODUCTS_SHEET)}")
     products = list(products)
     path = Path(path)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(PRODUCTS_SHEET[lang])
+    csv_output = output_format(path, "export -o") == "csv"
     columns = _columns(products)
     attr_names = list(dict.fromkeys(name for p in products for v in p.variants for name in v.attributes))
     translations = sorted({(loc, field) for p in products for loc, fields in p.translations.items()
                            for field in fields if field in ("name", "description")})
     locations = list(dict.fromkeys(loc for p in products for v in p.variants if v.stock_known for loc in v.stock))
-    sheet_locations = [loc for loc in locations if _sheet_name_ok(STOCK_SHEET[lang].format(loc))]
+    sheet_locations = [] if csv_output else [loc for loc in locations
+                                             if _sheet_name_ok(STOCK_SHEET[lang].format(loc))]
     inline_stock = [loc for loc in locations if loc not in sheet_locations]
+    headers = [(spec.header(lang), spec.notes[lang], spec.required) for spec in columns]
+    headers += [(ATTRIBUTE_LABEL[lang].format(name), None, False) for name in attr_names]
+    headers += [(_translation_header(_SPECS[field].labels[lang], loc, lang), None, False)
+                for loc, field in translations]
+    headers += [(STOCK_COLUMN_LABEL[lang].format(loc), None, False) for loc in inline_stock]
+    rows = (row for product in products
+            for row in _product_rows(product, columns, attr_names, translations, inline_stock, lang))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if csv_output:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([csv_cell(text) for text, _, _ in headers])
+            written = 0
+            for row in rows:
+                w.writerow([_csv_value(value, spec) for spec, value in row])
+                written += 1
+        return written
 
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(PRODUCTS_SHEET[lang])
     for i, spec in enumerate(columns):
         ws.column_dimensions[_letter(i)].width = spec.width
     ws.freeze_panes = "C2"
-    header = [_header_cell(ws, spec.header(lang), spec.notes[lang], spec.required) for spec in columns]
-    header += [_header_cell(ws, ATTRIBUTE_LABEL[lang].format(name), None) for name in attr_names]
-    header += [_header_cell(ws, _translation_header(_SPECS[field].labels[lang], loc, lang), None)
-               for loc, field in translations]
-    header += [_header_cell(ws, STOCK_COLUMN_LABEL[lang].format(loc), None) for loc in inline_stock]
-    ws.append(header)
+    ws.append([_header_cell(ws, text, note, required) for text, note, required in headers])
     written = 0
-    for product in products:
-        for row in _product_rows(ws, product, columns, attr_names, translations, inline_stock, lang):
-            ws.append(row)
-            written += 1
+    for row in rows:
+        ws.append([_cell(ws, value, spec) for spec, value in row])
+        written += 1
 
     sku_spec, qty_spec = STOCK_COLUMNS
+    stock_by_sku = {v.sku: netted_stock(v) for p in products for v in p.variants} if sheet_locations else {}
     for loc in sheet_locations:
         sheet = wb.create_sheet(STOCK_SHEET[lang].format(loc))
         sheet.column_dimensions["A"].width = sku_spec.width
@@ -211,14 +266,13 @@ def write_catalogue(products: Iterable[Product], path: str | Path, *, lang: str 
                       _header_cell(sheet, qty_spec.header(lang), qty_spec.notes[lang], True)])
         for product in products:
             for v in product.variants:
-                level = v.stock.get(loc) if v.stock_known else None
-                if level is not None and level.available is not None:
-                    sheet.append([_cell(sheet, v.sku, sku_spec), max(0, level.available)])
+                qty = stock_by_sku[v.sku].get(loc)
+                if qty is not None:
+                    sheet.append([_cell(sheet, v.sku, sku_spec), qty])
 
     info = wb.create_sheet(INSTRUCTIONS_SHEET[lang])
     for line in _INSTRUCTIONS[lang]:
         info.append([line])
-    path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return written
 

@@ -9,7 +9,8 @@
   reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
   ``t="e"`` occurs at all.
 - ``.csv .tsv .txt``: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252; separator ``,`` ``;`` or tab
-  taken from the header line (or an Excel ``sep=;`` first line).  ``read_raw(columnar=True)`` first tries
+  taken from the header line (or an Excel ``sep=;`` first line).  A cell written behind an apostrophe so
+  that it is not evaluated (``'=x``, see inert.py) reads as the text after it.  ``read_raw(columnar=True)`` first tries
   Arrow's parser (columnar.py), which steps aside for anything the csv module would read differently.
 
 Grids always start at cell A1: ``rows[r][c]`` is the cell at 1-based row ``r + 1``, column ``c + 1``.
@@ -31,10 +32,13 @@ from xml.etree import ElementTree
 
 from connector.errors import SourceError
 
+from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
+from .inert import ESCAPED_MARKERS, unescape_rows
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+_ZIPPED = frozenset({".xlsx", ".xlsm", ".xlsb", ".ods"})
 CSV_SHEET = "Products"  # sheet name used in issues for a CSV file
 _HEAD_BYTES = 1 << 16  # the start of a CSV read to check it and find its dialect (the first 21 lines)
 
@@ -53,6 +57,7 @@ class RawSheet:
     problems: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     all_str: bool = False  # every cell is a str (CSV): converters skip type checks
     prepared: Any = None  # what ``read_raw(prepare_stock=...)`` computed for a stock sheet on the helper thread
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # merged ranges, 0-based, inclusive
     # ``read_raw(columnar=True)``: an Arrow table of the sheet's rows from ``table_row`` (0-based) down; ``rows``
     # then holds only the rows above it.  A CSV's table has every row as string cells (``table_row`` 0); an
     # xlsx table has typed columns (string, double, int64, bool, null) from sheet row 2, the header in ``rows``.
@@ -168,6 +173,14 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         rows = None
     except csv.Error as e:
         raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+    bad = _non_utf8_lines(lines, encoding == "utf-8-sig") if rows is None and not utf16 else None
+    if bad:  # UTF-8 with some lines in another encoding: those lines' texts are reported, never guessed
+        try:
+            rows, problems, delimiter = _parse_mixed(lines, suffix, bad)
+        except csv.Error as e:
+            raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
+        return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, problems, all_str=True), delimiter=delimiter,
+                       encoding=encoding)
     if rows is None:  # not UTF-8: decoded whole (UTF-16, cp1252...), then read as UTF-8 like the others
         text, encoding = decode_bytes(data)
         del data
@@ -193,7 +206,73 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
     and CRLF, as ``open(newline="")`` does): the csv module then reads exactly what it reads from the file,
     quoted line breaks included, while each line is only decoded when the reader asks for it (the whole text
     as ``str`` would take two to four times the file's size)."""
-    return list(csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter))
+    reader = csv.reader(map(bytes.decode, islice(lines, start, None)), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    joined = b"".join(lines)
+    if any(m in joined for m in ESCAPED_MARKERS):  # text exported behind an apostrophe (inert.py)
+        unescape_rows(rows)
+    return rows
+
+
+MIXED_ENCODING = ("line {} is not in UTF-8 like the rest of the file (pasted from another program?): check "
+                  "this text and save the file again as UTF-8")
+
+
+def _non_utf8_lines(lines: list[bytes], bom: bool) -> set[int] | None:
+    """Indexes of the lines that are not UTF-8 when the file is otherwise UTF-8 (a UTF-8 BOM, or other
+    non-ASCII lines that are UTF-8); ``None`` for a file in one encoding."""
+    bad: set[int] = set()
+    utf8 = bom
+    for i, ln in enumerate(lines):
+        if ln.isascii():
+            continue
+        try:
+            ln.decode()
+            utf8 = True
+        except UnicodeDecodeError:
+            bad.add(i)
+    return bad if bad and utf8 else None
+
+
+def _parse_mixed(lines: list[bytes], suffix: str, bad: set[int]
+                 ) -> tuple[list[list[str]], dict[tuple[int, int], tuple[str, str]], str]:
+    """(rows, problems, separator) of a UTF-8 CSV whose ``bad`` lines are not UTF-8: those are shown as
+    Windows-1252 would read them, and each non-ASCII cell of their rows is a problem (reported, not used)."""
+    texts = [ln.decode("cp1252", "replace") if i in bad else ln.decode() for i, ln in enumerate(lines)]
+    dialect = _dialect([t.encode() for t in texts[:21]], suffix)
+    assert dialect is not None
+    delimiter, start = dialect
+    reader = csv.reader(islice(texts, start, None), delimiter=delimiter)
+    rows: list[list[str]] = []
+    problems: dict[tuple[int, int], tuple[str, str]] = {}
+    done = start
+    try:
+        for row in reader:
+            upto = reader.line_num + start
+            hit = next((k for k in range(done, upto) if k in bad), None)
+            if hit is not None:
+                for c, v in enumerate(row):
+                    if not v.isascii():
+                        problems[(len(rows), c)] = (v, MIXED_ENCODING.format(hit + 1))
+            rows.append(row)
+            done = upto
+    except csv.Error as e:
+        raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    if any(m in t.encode() for t in texts for m in ESCAPED_MARKERS):
+        unescape_rows(rows)
+    return rows, problems, delimiter
+
+
+def _csv_problem(e: csv.Error, line: int) -> str:
+    """The csv module's complaint in the merchant's words."""
+    text = str(e)
+    m = re.match(r"field larger than field limit \((\d+)\)", text)
+    if m:
+        return f"line {line}: a cell holds more than {int(m.group(1)):,} characters (a quote left open?)"
+    return f"line {line}: {text}"
 
 
 def _columnar_book(p: Path, suffix: str, source: Path | bytes, lines: list[bytes], dialect: tuple[str, int],
@@ -222,14 +301,44 @@ def _open_calamine(p: Path):
         raise SourceError(f"{p.name}: the workbook is password-protected; save a copy without a password") \
             from None
     except Exception as e:  # calamine raises several unrelated types for corrupt/unknown files
-        raise SourceError(f"{p.name}: cannot read the workbook ({type(e).__name__}: {e})") from None
+        raise SourceError(f"{p.name}: cannot read the workbook ({_plain(e)})") from None
+
+
+def _plain(e: BaseException) -> str:
+    """A native reader's error in the merchant's words where we know them, else its own text (never a Python
+    exception name)."""
+    text = str(e).strip()
+    m = re.search(r"Cell limit exceeded \((\d+) cells requested, max (\d+)\)", text)
+    if m:
+        return (f"a sheet spans {int(m.group(1)):,} cells, at most {int(m.group(2)):,} are read; "
+                f"{guard.REMEDY}")
+    if "larger than its declared" in text:
+        return "a part of the file is larger than the file says: it is damaged or built to exhaust memory"
+    return text or "the file is damaged or not a spreadsheet"
 
 
 def _grid(wb, name: str, p: Path) -> list[list]:
+    """The sheet's cells from A1."""
+    return _load_grid(wb, name, p)
+
+
+def _load_grid(wb, name: str, p: Path, merged: list | None = None) -> list[list]:
+    """The sheet's cells from A1; its merged ranges are added to ``merged`` when given (formats other than
+    xlsx/xlsm: the guard's scan finds those of an xlsx)."""
     try:
-        return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_name(name)
+        if merged is not None:
+            merged.extend(_merged_ranges(sheet))
+        return sheet.to_python(skip_empty_area=False)
     except Exception as e:
-        raise SourceError(f"{p.name}: cannot read sheet '{name}' ({type(e).__name__}: {e})") from None
+        raise SourceError(f"{p.name}: cannot read sheet '{name}' ({_plain(e)})") from None
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    try:
+        return [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
+    except Exception:  # an older python-calamine, or a format without merges: nothing known
+        return []
 
 
 def _sheet_roles(p: Path, names: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
@@ -280,9 +389,51 @@ def _zip_members(p: Path) -> dict[str, str] | None:
         return None
 
 
+def _check_zip(p: Path) -> None:
+    """The zip directory's bounds, and an .ods's repeated rows and cells (guard.py); a file that is not a zip
+    is left to calamine to word."""
+    try:
+        zf = zipfile.ZipFile(p)
+    except (OSError, zipfile.BadZipFile):
+        return
+    with zf:
+        guard.check_archive(p, zf)
+        if p.suffix.lower() == ".ods":
+            try:
+                guard.check_ods(p, zf)
+            except zipfile.BadZipFile as e:
+                raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in LibreOffice and save it "
+                                  "again") from None
+
+
+def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, details: bool = True,
+                 scans: dict[str, guard.SheetScan] | None = None) -> dict[str, guard.SheetScan]:
+    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``.
+    ``details``: see ``guard.scan_sheet``; the sheets of ``scans`` (measured without details) only get them."""
+    out: dict[str, guard.SheetScan] = {}
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = sheet_members(zf) if members is None else members
+            for name in sheets:
+                member = members.get(name)
+                if member and member in zf.NameToInfo:
+                    if scans is not None and name in scans:
+                        guard.sheet_details(zf, member, scans[name])
+                    else:
+                        out[name] = guard.scan_sheet(p, zf, member, name, details)
+    except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
+        raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
+                          "again") from None
+    except (OSError, KeyError, ElementTree.ParseError):
+        return out  # calamine words what is wrong with the file
+    return out
+
+
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
                    columnar: bool = False) -> RawBook:
     scan = suffix in (".xlsx", ".xlsm")
+    if suffix in _ZIPPED:
+        _check_zip(p)
     # The fast path starts the helper on the sheet names of workbook.xml, so that it runs while fastexcel
     # opens the workbook; both readers must then list the same sheets, or the row reader reads alone.
     members = _zip_members(p) if columnar and scan else None
@@ -292,19 +443,35 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         names = list(wb.sheet_names)
     else:
         names = list(members)
+    guard.check_sheet_count(p, len(names))
     products, stock_names, unused = _sheet_roles(p, names)
 
     helper: dict = {}
+    guarded = threading.Event()  # set once the Products sheet was measured (or the measure failed)
+    to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
+        try:  # the Products sheet first, measured only: the calling thread waits for it to load the sheet
+            scans = helper["scans"] = guard_sheets(p, [products], members, details=False) if scan else {}
+        except BaseException as e:  # re-raised on the calling thread
+            helper["error"] = e
+            return
+        finally:
+            guarded.set()
         try:
-            problems = scan_problem_cells(p, [products, *(n for n, _ in stock_names)], members) if scan else {}
+            if scan:  # the stock sheets before this thread loads them; the Products sheet's merges and markers
+                scans.update(guard_sheets(p, to_read[1:], members))
+                guard_sheets(p, [products], members, scans=scans)
+            problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
+                if scan else {}
             helper["problems"] = problems
             if stock_names:
                 wb2 = _open_calamine(p)
                 stock = []
                 for n, loc in stock_names:
-                    sheet = RawSheet(n, _grid(wb2, n, p), problems.get(n, {}))
+                    merged = list(scans[n].merged) if n in scans else []
+                    grid = _grid(wb2, n, p) if scan else _load_grid(wb2, n, p, merged)
+                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged)
                     if prepare_stock is not None:
                         sheet.prepared = prepare_stock(sheet, loc)
                     stock.append((loc, sheet))
@@ -312,15 +479,23 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
 
+    def checked() -> None:
+        """Wait until the helper measured the sheets: no reader loads a sheet before."""
+        guarded.wait()
+        if "error" in helper:
+            _raise_helper_error(p, helper["error"])
+
     thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
     thread.start()
     table = None
     rows: list[list] = []
+    merged_products: list[tuple[int, int, int, int]] = []  # .xls/.ods: from calamine (xlsx: the guard's scan)
     try:
         fast = _open_fastexcel(p) if wb is None else None
         if fast is not None and list(fast.sheet_names) == names:
             from .xlsx_table import read_products_table
 
+            checked()
             table = read_products_table(p, fast, products, (members or {}).get(products))
         if table is None:
             if wb is None:
@@ -328,14 +503,12 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 if list(wb.sheet_names) != names:  # never seen: the helper worked on other sheets
                     thread.join()
                     return _read_workbook(p, suffix, prepare_stock)
-            rows = _grid(wb, products, p)
+            checked()
+            rows = _grid(wb, products, p) if scan else _load_grid(wb, products, p, merged_products)
     finally:
         thread.join()
     if "error" in helper:
-        err = helper["error"]
-        if isinstance(err, SourceError):
-            raise err
-        raise SourceError(f"{p.name}: cannot read the workbook ({type(err).__name__}: {err})") from None
+        _raise_helper_error(p, helper["error"])
     problems = helper.get("problems", {})
     if table is not None and problems.get(products):
         table = None  # formula/error cells: positioned on the row reader's grid
@@ -344,7 +517,15 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         sheet = RawSheet(products, [table[1]], table=table[0], table_row=1)
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
+    scans = helper.get("scans", {})
+    sheet.merged = list(scans[products].merged) if products in scans else merged_products
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
+
+
+def _raise_helper_error(p: Path, err: BaseException) -> None:
+    if isinstance(err, SourceError):
+        raise err
+    raise SourceError(f"{p.name}: cannot read the workbook ({_plain(err)})") from None
 
 
 # --- formula / error cells in xlsx ----------------------------------------------------------------------
@@ -464,17 +645,20 @@ def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[st
     return found
 
 
-def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None
-                       ) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None,
+                       markers: dict[str, bool] | None = None) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
     """Per sheet name, the formula cells without a cached value and the error cells (see module doc).
-    ``members``: ``sheet_members`` of the file when the caller has it already."""
+    ``members``: ``sheet_members`` of the file when the caller has it already; ``markers``: per sheet, whether
+    its XML holds formula or error cells at all, when the guard's scan found out already."""
+    markers = markers or {}
     out: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
     try:
         with zipfile.ZipFile(p) as zf:
             members = sheet_members(zf) if members is None else members
             for name in sheets:
                 member = members.get(name)
-                if not member or member not in zf.NameToInfo or not _has_markers(zf, member):
+                if not member or member not in zf.NameToInfo or not markers.get(name, True) \
+                        or (name not in markers and not _has_markers(zf, member)):
                     continue
                 cells = locate_problem_cells(zf.read(member))
                 out[name] = cells if cells is not None else _locate_with_openpyxl(p, name)

@@ -1,0 +1,387 @@
+"""Bounds checked before a workbook reaches a native reader (calamine, fastexcel), which would abort the whole
+process on a hostile file (a Rust allocation failure is not an exception) or allocate without bound.
+
+- **The zip directory** (``check_archive``, before any reader opens the file): member count, each member's
+  declared size, the total, and the compression ratio of large members (a zip bomb inflates 1000:1; a real
+  workbook 5-20:1); a shared-strings table whose ``count`` claims more strings than the limit (calamine
+  reserves that many up front).  Declared sizes can lie; the readers stop at the declared size (Python's
+  zipfile checks length and CRC; calamine refuses "larger than its declared size"), and the sheet scan
+  below counts the bytes it actually inflates.
+- **The sheet XML** (``scan_sheet``, on the reader's helper thread, before the sheet is loaded): calamine turns
+  a sheet into a dense grid from A1 to its farthest cell, so one cell at XFD1048576 means 17 billion cells.
+  The grid is measured from the cells themselves, never from the ``<dimension>`` tag (which can lie).  The
+  common case costs one pass of byte counts and one regex search that matches nothing: cell references are
+  only parsed when their column is beyond ``_FAST_COLUMNS`` or their row beyond ``_FAST_ROWS``; when those
+  bounds alone could exceed the limit, an exact pass follows each ``<row>`` and ``<c>`` as calamine does.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connector.errors import SourceError
+
+MAX_MEMBERS = 10_000
+MAX_SHEETS = 256
+MAX_MEMBER_BYTES = 256 << 20  # one part of the workbook, inflated
+MAX_TOTAL_BYTES = 512 << 20  # all parts, inflated
+MAX_RATIO = 200  # inflated / compressed, for members over _RATIO_FROM bytes
+_RATIO_FROM = 1 << 20
+MAX_SHARED_STRINGS = 3_000_000
+_SST_COUNT_FROM = 48 << 20  # a shared-strings table this large has its <si> elements counted
+MAX_GRID_CELLS = 10_000_000  # rows x columns of one sheet's grid, from A1 to its farthest cell
+MAX_ROWS = 300_000  # the sheet's last row (each row costs a list and a record: 1M rows took 1.3 GB)
+MAX_CELLS = 6_000_000  # cell elements in one sheet (a 100k-row template uses about 2 million)
+MAX_EXCEL_ROWS = 1_048_576
+MAX_EXCEL_COLUMNS = 16_384
+
+_FAST_COLUMNS = 50  # column AX
+_FAST_ROWS = 199_999  # _FAST_COLUMNS * _FAST_ROWS <= MAX_GRID_CELLS: no exact pass below both
+# letters to "A", digits to "0" (what _far_refs counts); a column beyond AX; the columns of references; the
+# byte before a reference's row number (a column letter) or a row element's (its quote)
+_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
+_BIG_COLUMN = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z])[0-9]')
+_REF_COLUMN = re.compile(rb'\sr="([A-Z]+)[0-9]')
+_REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
+_REF = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z]|[A-Z]{0,3}[2-9][0-9]{5}|[A-Z]{0,3}[0-9]{7})')
+_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
+_REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+_SST_COUNT = re.compile(rb'\s(?:uniqueCount|count)="([0-9]+)"')
+_CHUNK = 1 << 22
+_TAIL = 32
+
+REMEDY = "delete the rows and columns beyond your data (select them, right-click, Delete) and save the file again"
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MB"
+
+
+def column_letters(index: int) -> str:
+    """1-based column number -> letters (1 -> A, 16384 -> XFD)."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_archive(p: Path, zf: zipfile.ZipFile) -> None:
+    """Refuse a zip-based workbook whose directory promises more than a reader should inflate."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SourceError(f"{p.name}: the workbook holds {len(infos):,} parts (at most {MAX_MEMBERS:,} are read); "
+                          "it is not a spreadsheet saved by Excel or LibreOffice")
+    total = 0
+    for info in infos:
+        size = info.file_size
+        total += size
+        if size > MAX_MEMBER_BYTES:
+            raise SourceError(f"{p.name}: part '{info.filename}' of the workbook inflates to {_mb(size)} (at most "
+                              f"{_mb(MAX_MEMBER_BYTES)} are read); split the file or {REMEDY}")
+        if size > _RATIO_FROM and size > MAX_RATIO * max(info.compress_size, 1):
+            raise SourceError(f"{p.name}: part '{info.filename}' of the workbook is compressed "
+                              f"{size // max(info.compress_size, 1):,} to 1 (a real workbook: about 10 to 1); "
+                              "the file looks built to exhaust memory and is not read")
+    if total > MAX_TOTAL_BYTES:
+        raise SourceError(f"{p.name}: the workbook inflates to {_mb(total)} (at most {_mb(MAX_TOTAL_BYTES)} are "
+                          f"read); split the file or {REMEDY}")
+    sst = next((i for i in infos if i.filename.lower() == "xl/sharedstrings.xml"), None)
+    if sst is not None:
+        _check_shared_strings(p, zf, sst)
+
+
+def _check_shared_strings(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    with zf.open(info) as fh:
+        head = fh.read(1024)
+        counts = [int(m.group(1)) for m in _SST_COUNT.finditer(head[:head.find(b">", head.find(b"<sst")) + 1])]
+        n = max(counts, default=0)
+        if info.file_size > _SST_COUNT_FROM and n <= MAX_SHARED_STRINGS:
+            n = head.count(b"<si>") + head.count(b"<si ")
+            tail = head[-_TAIL:]
+            while n <= MAX_SHARED_STRINGS:
+                block = fh.read(_CHUNK)
+                if not block:
+                    break
+                chunk = tail + block
+                n += chunk.count(b"<si>") + chunk.count(b"<si ") - tail.count(b"<si>") - tail.count(b"<si ")
+                tail = chunk[-_TAIL:]
+    if n > MAX_SHARED_STRINGS:
+        raise SourceError(f"{p.name}: the workbook's shared-strings table holds {n:,} texts (at most "
+                          f"{MAX_SHARED_STRINGS:,} are read); split the file")
+
+
+def check_sheet_count(p: Path, count: int) -> None:
+    if count > MAX_SHEETS:
+        raise SourceError(f"{p.name}: the workbook has {count:,} sheets (at most {MAX_SHEETS} are read); delete the "
+                          "sheets you do not need")
+
+
+@dataclass(slots=True)
+class SheetScan:
+    """What one pass over a sheet's XML found: the grid calamine would build, and whether formula (``<f``) or
+    error (``t="e"``) cells occur at all (reader.py then locates them)."""
+
+    rows: int = 0
+    columns: int = 0
+    cells: int = 0
+    markers: bool = False
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
+
+
+def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, details: bool = True) -> SheetScan:
+    """Measure sheet ``sheet`` (zip member ``member``); raise ``SourceError`` when it is beyond the limits.
+    ``details``: also find merged ranges and whether formula or error cells occur (``SheetScan.markers``,
+    ``merged``); without them (a sheet another thread waits for) ``markers`` is True and ``sheet_details``
+    finds both later."""
+    info = zf.getinfo(member)
+    scan = SheetScan()
+    max_row = max_col = 0
+    row_elems = first_refs = inflated = 0
+    merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
+    tail = b""
+    cell_tag = row_tag = ref_first = b""
+    for block in _inflated(zf, info):
+        inflated += len(block)
+        if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
+            raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
+        chunk = tail + block
+        if not cell_tag:  # the root element's namespace prefix, if any, is every element's
+            root = _ROOT.search(chunk)
+            prefix = (root.group(1) or b"") if root is not None else b""
+            cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
+            ref_first = cell_tag + b' r="'
+        # "<c" also counts <col>, <cfRule>... elements (a handful): an upper bound of the cells, and of the
+        # cells whose reference is not their first attribute (or is missing: those are counted along a row)
+        scan.cells += _count(chunk, tail, (cell_tag,))
+        first_refs += _count(chunk, tail, (ref_first,))
+        row_elems += _count(chunk, tail, (row_tag,))
+        if details:
+            _find_details(chunk, scan, merged)
+        found = _far_refs(chunk)
+        max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
+        if scan.cells > MAX_CELLS:
+            raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
+                              f"or {REMEDY}")
+        tail = chunk[-_TAIL:]
+    scan.merged = _merged_ranges(merged)
+    scan.markers = scan.markers or not details
+    if not scan.cells:
+        return scan
+    # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
+    # row is its row element's (whose r="..." the far-reference search reads) or, without one, their count.
+    rows = max(max_row, _FAST_ROWS, row_elems)
+    cols = max(max_col, _FAST_COLUMNS) + (scan.cells - first_refs)
+    if rows * cols > MAX_GRID_CELLS:
+        rows, cols = _exact_grid(zf, info)
+    scan.rows, scan.columns = rows, cols
+    if rows > MAX_ROWS:
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches row {min(rows, MAX_EXCEL_ROWS):,} (at most "
+                          f"{MAX_ROWS:,} rows are read); {REMEDY}")
+    if cols > MAX_EXCEL_COLUMNS or rows * cols > MAX_GRID_CELLS:
+        corner = f"{column_letters(min(cols, MAX_EXCEL_COLUMNS))}{min(rows, MAX_EXCEL_ROWS)}"
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
+                          f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
+    return scan
+
+
+def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:
+    if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
+        scan.markers = True
+    if b"mergeCell " in chunk:
+        merged.update(_MERGE.findall(chunk))
+
+
+def _merged_ranges(merged: set) -> list[tuple[int, int, int, int]]:
+    return sorted((int(r0) - 1, _column_number(c0) - 1, int(r1) - 1, _column_number(c1) - 1)
+                  for c0, r0, c1, r1 in merged if len(c0) < 4 and len(c1) < 4 and len(r0) < 8 and len(r1) < 8)
+
+
+def sheet_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
+    """Fill ``scan.markers`` and ``scan.merged`` of a sheet measured with ``details=False`` (one more pass)."""
+    scan.markers = False
+    merged: set = set()
+    tail = b""
+    for block in _inflated(zf, zf.getinfo(member)):
+        chunk = tail + block
+        _find_details(chunk, scan, merged)
+        tail = chunk[-_TAIL:]
+    scan.merged = _merged_ranges(merged)
+
+
+def _far_refs(chunk: bytes) -> tuple[int, int]:
+    """(row, column) bounds of the references in ``chunk`` that are beyond the fast bounds (0 when none).
+    With letters and digits folded to ``A`` and ``0`` (one C pass), a column of two letters or more and a
+    number of six digits or more are each one count; only then are the references parsed."""
+    folded = chunk.translate(_FOLD)
+    max_row = max_col = 0
+    # column AA or beyond: if beyond AX, the exact columns, from the references themselves
+    if b' r="AA' in folded and _BIG_COLUMN.search(chunk) is not None:
+        max_col = max(_column_number(c) if len(c) < 5 else MAX_EXCEL_COLUMNS + 1 for c in _REF_COLUMN.findall(chunk))
+    many = folded.count(b'000000"')  # a number of six digits or more before a quote (rows 100,000 on)
+    if many:
+        if many > 20_000:
+            return MAX_EXCEL_ROWS + 1, max_col  # a long sheet: the exact pass measures it
+        pos = folded.find(b'000000"')
+        while pos >= 0:
+            start = pos
+            while start > 0 and folded[start - 1] == 48:  # "0"
+                start -= 1
+            if chunk[start - 1:start] in _REF_BEFORE_DIGITS:
+                digits = chunk[start:pos + 6]
+                max_row = max(max_row, int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1)
+            pos = folded.find(b'000000"', pos + 7)
+    return max_row, max_col
+
+
+def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes, a block at a time, inflated on a thread of their own: zlib releases the GIL, so
+    inflating the next block overlaps the byte counts on this one."""
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            with zf.open(info) as fh:
+                while not stop.is_set():
+                    block = fh.read(_CHUNK)
+                    _put(block)
+                    if not block:
+                        return
+        except BaseException as e:  # re-raised by the consumer
+            _put(e)
+
+    def _put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                blocks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=produce, name="spreadsheet-inflate", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = blocks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _count(chunk: bytes, tail: bytes, needles: tuple[bytes, ...]) -> int:
+    """Occurrences in ``chunk`` not wholly inside ``tail`` (its first bytes, counted with the previous chunk)."""
+    return sum(chunk.count(n) - tail.count(n) for n in needles)
+
+
+def _exact_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, last column) of the cells, following ``<row>`` and ``<c>`` elements as calamine does: a
+    cell's reference wins; without one, the cell is right of the previous one, on the current row."""
+    max_row = max_col = 0
+    row = 0
+    col = 0
+    pending = b""
+    with zf.open(info) as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            data = pending + block
+            cut = len(data) if not block else data.rfind(b"<")
+            if cut < 0:
+                cut = 0
+            for m in _TAG.finditer(data, 0, cut):
+                attrs = m.group(2)
+                ref = _REF.search(attrs)
+                if m.group(1) == b"row":
+                    row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
+                    col = 0
+                    continue
+                if ref is not None and ref.group(1):
+                    col = _column_number(ref.group(1))
+                    r = int(ref.group(2))
+                else:
+                    col += 1
+                    r = row
+                max_row = max(max_row, r)
+                max_col = max(max_col, col)
+            if not block:
+                break
+            pending = data[cut:]
+    return max_row, max_col
+
+
+# --- OpenDocument (.ods) ---------------------------------------------------------------------------------
+
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
+_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
+_ODS_COLS_REPEATED = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+
+
+def check_ods(p: Path, zf: zipfile.ZipFile) -> None:
+    """An .ods repeats rows and cells by attributes (``number-rows-repeated="1048575"``): 1 KB can describe
+    17 billion cells, which calamine materializes.  Each table's grid is measured up to its last non-empty cell
+    (a cell with a value type or content; LibreOffice's empty filler rows and cells count for nothing)."""
+    if "content.xml" not in zf.NameToInfo:
+        return
+    info = zf.getinfo("content.xml")
+    with zf.open(info) as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    name = "?"
+    row = 0  # rows before the current row element
+    row_repeat = 1
+    col = 0  # columns before the current cell
+    last_row = last_col = 0
+    cells = 0
+    for m in _ODS_TAG.finditer(data):
+        closing, tag, attrs, empty = m.group(1), m.group(2), m.group(3), m.group(4)
+        if tag == b"table":
+            if not closing:
+                found = _ODS_NAME.search(attrs)
+                name = found.group(1).decode("utf-8", "replace") if found else "?"
+                row = last_row = last_col = 0
+            continue
+        if tag == b"table-row":
+            if closing:
+                row += row_repeat
+            else:
+                found = _ODS_ROWS_REPEATED.search(attrs)
+                row_repeat = int(found.group(1)) if found else 1
+                col = 0
+                if empty:
+                    row += row_repeat
+            continue
+        if closing:
+            continue
+        found = _ODS_COLS_REPEATED.search(attrs)
+        repeat = int(found.group(1)) if found else 1
+        col += repeat
+        if not empty or b"value-type" in attrs:  # a value: the grid reaches this cell on every repeated row
+            last_row = max(last_row, row + row_repeat)
+            last_col = max(last_col, col)
+            cells += repeat * row_repeat
+            if last_row > MAX_ROWS or last_row * last_col > MAX_GRID_CELLS or cells > MAX_CELLS:
+                corner = f"{column_letters(min(last_col, MAX_EXCEL_COLUMNS))}{min(last_row, MAX_EXCEL_ROWS)}"
+                raise SourceError(f"{p.name}: sheet '{name}' reaches cell {corner} ({last_row:,} rows x {last_col:,} "
+                                  f"columns, repeated rows and cells included; at most {MAX_ROWS:,} rows and "
+                                  f"{MAX_GRID_CELLS:,} cells are read); {REMEDY}")

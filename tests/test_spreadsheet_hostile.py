@@ -1,0 +1,122 @@
+"""Hostile files end with a clear error (exit 2) within bounded time and memory, never an abort (issue 12.5).
+
+The files are read in a subprocess: a Rust reader that aborts would otherwise take pytest down with it.  Time
+and memory are measured by hand with ``python -m tests.hostile_files DIR`` (never asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from connector.errors import SourceError
+from connector.sources.spreadsheet import guard, read_spreadsheet
+from tests import hostile_files as hf
+
+# file -> words the error must contain
+EXPECTED = {
+    "far_corner": "reaches row 1,048,576",
+    "last_row": "reaches row 1,048,576",
+    "hidden_far_cell": "reaches cell XFD250000",
+    "stock_far_cell": "sheet 'Stock - Main' reaches cell XFD200000",
+    "zip_bomb": "inflates to",
+    "lying_zip_sizes": "damaged",
+    "huge_shared_strings": "compressed 411 to 1",
+    "lying_shared_strings_count": "shared-strings table holds",
+    "deep_nesting": "compressed",
+    "many_sheets": "5,001 sheets",
+    "many_cells": "compressed 411 to 1",
+    "ods_repeated": "reaches cell XFD1048576",
+    "ods_wide_rows": "reaches cell WQJ6001",
+    "csv_long_line": "line 2: a cell holds more than",
+}
+_RUNNER = """
+import io, json, sys
+from contextlib import redirect_stderr, redirect_stdout
+from connector.cli import main
+for name, path in json.loads(sys.argv[1]).items():
+    buf = io.StringIO()
+    with redirect_stderr(buf), redirect_stdout(buf):
+        code = main(["validate", path])
+    print(json.dumps([name, code, buf.getvalue()]), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
+    folder = tmp_path_factory.mktemp("hostile")
+    files = {name: str(hf.build(name, folder)) for name in EXPECTED}
+    proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps(files)], capture_output=True, text=True,
+                          timeout=600, env={"COLUMNS": "300", "PATH": "/usr/bin:/bin"})
+    got = {}
+    for line in proc.stdout.splitlines():
+        name, code, text = json.loads(line)
+        got[name] = (code, " ".join(text.split()))
+    missing = [n for n in EXPECTED if n not in got]
+    assert not missing, f"the reader died (exit {proc.returncode}) on {missing[0]}: {proc.stderr[-2000:]}"
+    return got
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_file_is_refused_with_a_clear_message(outcomes: dict[str, tuple[int, str]], name: str) -> None:
+    code, text = outcomes[name]
+    assert code == 2, text
+    assert EXPECTED[name] in text, text
+    for internal in ("Traceback", "Error:", "Exception", "CalamineError", "XmlError"):
+        assert internal not in text, text
+
+
+def test_lying_dimension_is_ignored_and_the_sheet_reads(tmp_path: Path) -> None:
+    result = read_spreadsheet(hf.lying_dimension(tmp_path / "d.xlsx"))
+    assert [v.sku for p in result.products for v in p.variants] == ["A-1"]
+
+
+def _scan(path: Path) -> guard.SheetScan:
+    with zipfile.ZipFile(path) as zf:
+        return guard.scan_sheet(path, zf, "xl/worksheets/sheet1.xml", "Products")
+
+
+def test_scan_measures_the_grid_from_the_cells(tmp_path: Path) -> None:
+    rows = hf.HEADER_ROW + b"".join(b'<row r="%d"><c r="B%d"><v>1</v></c></row>' % (r, r) for r in range(2, 250_001))
+    scan = _scan(hf.write_xlsx(tmp_path / "long.xlsx", [("Products", hf.sheet_xml(rows, b"A1:A1"))]))
+    assert (scan.rows, scan.columns) == (250_000, 3)  # beyond the fast bounds: measured exactly
+    wide = hf.HEADER_ROW + b'<row r="2"><c r="BZ2"><v>1</v></c></row>'
+    scan = _scan(hf.write_xlsx(tmp_path / "wide.xlsx", [("Products", hf.sheet_xml(wide))]))
+    assert scan.cells == 4 and not scan.markers
+
+
+def test_scan_follows_cells_without_references(tmp_path: Path) -> None:
+    row = b'<row r="5000">' + b"<c><v>1</v></c>" * 3000 + b"</row>"
+    with pytest.raises(SourceError, match="reaches cell DKJ5000"):
+        _scan(hf.write_xlsx(tmp_path / "norefs.xlsx", [("Products", hf.sheet_xml(hf.HEADER_ROW + row))]))
+
+
+def test_column_letters() -> None:
+    assert [guard.column_letters(n) for n in (1, 26, 27, 702, 703, 16_384)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
+
+
+def test_cell_count_and_shared_strings_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard, "MAX_CELLS", 1000)
+    with pytest.raises(SourceError, match="more than 1,000 cells"):
+        _scan(hf.many_cells(tmp_path / "cells.xlsx", count=200_000))
+    monkeypatch.setattr(guard, "MAX_RATIO", 10_000)
+    monkeypatch.setattr(guard, "MAX_SHARED_STRINGS", 1000)
+    monkeypatch.setattr(guard, "_SST_COUNT_FROM", 1000)
+    with pytest.raises(SourceError, match="shared-strings table holds 5,000 texts"):  # its count attribute says 1
+        read_spreadsheet(hf.huge_shared_strings(tmp_path / "sst.xlsx", count=5000))
+
+
+def test_ods_filler_rows_and_cells_as_libreoffice_saves_them_still_read(tmp_path: Path) -> None:
+    rows = (b"<table:table-row>" + hf._ods_cell("SKU") + hf._ods_cell("Name") + hf._ods_cell("Price")
+            + b'<table:table-cell table:number-columns-repeated="1021"/></table:table-row>'
+            + b"<table:table-row>" + hf._ods_cell("A-1") + hf._ods_cell("Tea")
+            + b'<table:table-cell office:value-type="float" office:value="3"><text:p>3</text:p></table:table-cell>'
+            + b'<table:table-cell table:number-columns-repeated="1021"/></table:table-row>'
+            + b'<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
+            + b'table:number-columns-repeated="1024"/></table:table-row>')
+    result = read_spreadsheet(hf.write_ods(tmp_path / "lo.ods", rows))
+    assert [v.sku for p in result.products for v in p.variants] == ["A-1"] and result.issues == []
