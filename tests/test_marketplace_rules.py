@@ -28,6 +28,7 @@ from connector.marketplaces.elryan import PLUGIN as ELRYAN
 from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.payloads import problems as elryan_problems
 from connector.marketplaces.shapes import MAX_INT, join_problems
+from connector.model import Money
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RunReport, plain_mapping_reason
 from connector.sync.runner import SyncOptions, run_sync
@@ -56,7 +57,9 @@ def bad_workbook(path: Path) -> Path:
         {"SKU": "MUG", "Name": "Mug", "Price": 4, "Category": "Home > Kitchen", "Brand": "Clay",
          "Images": "https://img.example/mug.png"},
     ]
-    stock = {"Warehouse": {**STOCK["Warehouse"], "TEE-L-RD": 3_000_000_000, "MUG": 2}, "Shop": STOCK["Shop"]}
+    # each cell is a valid quantity (the reader refuses a single cell beyond 2,147,483,647); their sum is not
+    stock = {"Warehouse": {**STOCK["Warehouse"], "TEE-L-RD": 2_000_000_000, "MUG": 2},
+             "Shop": {**STOCK["Shop"], "TEE-L-RD": 1_000_000_001}}
     return write_workbook(path, rows=rows, stock=stock, headers=[*HEADERS, "Images"])
 
 
@@ -323,10 +326,14 @@ def test_dry_run_report_names_the_column_as_the_merchant_wrote_it(tmp_path: Path
 
 
 def test_a_price_no_marketplace_can_take_is_reported_in_plain_words(tmp_path: Path) -> None:
-    wb = write_workbook(tmp_path / "big.xlsx", rows=[{"SKU": "A", "Name": "n", "Price": 1e30}], stock={})
+    """A workbook refuses such a price per cell; a feed (Odoo, the supplier) can still carry one to the mapping."""
+    wb = write_workbook(tmp_path / "big.xlsx", rows=[{"SKU": "A", "Name": "n", "Price": 1}], stock={})
     for target in ("elebne", "ecomlinx"):
         opts = SyncOptions(target=target, state_path=tmp_path / f"{target}.sqlite", secret=None, dry_run=True)
-        report = run_sync(read_spreadsheet(wb, currency="MRU"), opts).report
+        source = read_spreadsheet(wb, currency="MRU")
+        variant = source.products[0].variants[0]
+        variant.price = Money(Decimal("1e30"), variant.price.currency)
+        report = run_sync(source, opts).report
         assert [(r.sku, r.status, r.reason) for r in report.rows] == [
             ("A", FAILED, "Price: the number is too large or not a number")]
         no_internal_text(report)
