@@ -342,7 +342,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if workbook is not None and _merchant_columns(outcome.report.issues, workbook):
             outcome.report.save(report_path)  # the marketplace's problems under the file's own column names
         if args.dry_run and outcome.plan is not None:
-            print_plan(outcome.plan)
+            print_plan(outcome.plan, outcome.results)
         print_summary(outcome.report)
         if outcome.report.refused:  # the mass-change guard: its reason is printed last
             err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")

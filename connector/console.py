@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from rich.table import Table
 
 from connector.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import Issue
+from connector.sync.ops import ItemResult, PlannedOp
 from connector.sync.plan import Plan
 from connector.sync.report import FAILED, SKIPPED, RunReport
 
@@ -49,22 +50,55 @@ def print_issues(issues: Sequence[Issue], warnings: Sequence[str] = (), limit: i
         out.print(f"... and {len(issues) - limit} more (see the JSON report)")
 
 
-def print_plan(plan: Plan) -> None:
-    counts = plan.counts()
+# the plan's own words for an operation nothing foresees against: it goes as planned
+PLANNED = {"create": "create product", "update": "update product (changed fields)", "stock": "stock update"}
+PLAN_LINES = 15
+
+
+def foreseen(op: PlannedOp, result: ItemResult | None) -> tuple[str, str, str]:
+    """What the push will really do with ``op``, as far as the dry run's preview (or a refused plan) says:
+    (table label, verb of its line, detail of its line).  No result: sent as planned; an accepted result with
+    words: sent as those words say (EcomLinx: "would be matched by SKU at push time"); otherwise not sent, and
+    why (skipped, deferred, blocked by another op, refused before sending)."""
+    if result is None or (result.ok and not result.message):
+        fields = ", ".join(sorted(k for k in op.body if k != "externalId")) if op.action == "update" else ""
+        return PLANNED.get(op.action, op.action), op.action, fields
+    message = result.message or ""
+    detail = f"{op.kind}: {message}"
+    if result.ok:
+        return message, "push", detail
+    if result.skipped:
+        return f"not sent: {message}", "skip", detail
+    if result.deferred or result.blocked:
+        return message, "skip", detail
+    return f"refused before sending ({op.kind})", "refuse", detail
+
+
+def print_plan(plan: Plan, results: Mapping[tuple[str, str], ItemResult] | None = None) -> None:
+    """The plan as the marketplace's adapter will carry it out: ``results`` are what its preview foresees
+    (``SyncOutcome.results`` of a dry run), so an operation is counted and listed under what will really happen
+    to it, not under the plan's action alone (an EcomLinx "create" is a SKU matched by SKU, or skipped)."""
+    results = results or {}
+    sendable = [op for op in plan.ops if op.action != "refresh"]
+    said = [(op, foreseen(op, results.get((op.kind, op.key)))) for op in sendable]
+    counts: dict[str, int] = {}
+    for _op, (label, _verb, _detail) in said:
+        counts[label] = counts.get(label, 0) + 1
+    plan_counts = plan.counts()
     table = Table(title=f"Plan for {plan.marketplace} ({plan.account})", title_justify="left")
     table.add_column("operation")
     table.add_column("count", justify="right")
-    for label, key in (("create product", "create"), ("update product (changed fields)", "update"),
-                       ("stock update", "stock"), ("unchanged product", "unchanged"),
-                       ("unchanged stock", "stock_unchanged"), ("mapping failed", "mapping_failed")):
-        table.add_row(label, str(counts.get(key, 0)))
+    for label in (*PLANNED.values(), *(k for k in counts if k not in PLANNED.values())):
+        if counts.get(label) or (label in PLANNED.values() and not sendable):
+            table.add_row(escape(label), str(counts.get(label, 0)))
+    for label, key in (("unchanged product", "unchanged"), ("unchanged stock", "stock_unchanged"),
+                       ("mapping failed", "mapping_failed")):
+        table.add_row(label, str(plan_counts.get(key, 0)))
     out.print(table)
-    for op in plan.ops[:15]:
-        if op.action != "refresh":
-            fields = ", ".join(sorted(k for k in op.body if k != "externalId")) if op.action == "update" else ""
-            out.print(f"  {op.action:<7} {escape(op.key)}" + (f"  [dim]({escape(fields)})[/]" if fields else ""))
-    if len(plan.ops) > 15:
-        out.print(f"  ... and {len(plan.ops) - 15} more")
+    for op, (_label, verb, detail) in said[:PLAN_LINES]:
+        out.print(f"  {verb:<7} {escape(op.key)}" + (f"  [dim]({escape(detail)})[/]" if detail else ""))
+    if len(said) > PLAN_LINES:
+        out.print(f"  ... and {len(said) - PLAN_LINES} more")
     for product, message in plan.mapping_failures[:20]:
         out.print(f"  [red]mapping failed[/] {escape(product.key)}: {escape(message)}")
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
+from connector.sync.ops import ItemResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
@@ -34,6 +35,9 @@ PlanCheck = Callable[[Plan, SourceResult, TargetSession], None]
 class SyncOutcome:
     report: RunReport
     plan: Plan | None
+    # (kind, key) -> what the push answered or, in a dry run, what the adapter's preview foresees (an op without
+    # one would be sent as planned): what the printed plan says of each operation
+    results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
 
 
 def run_sync(source: SourceResult, opts: SyncOptions,
@@ -49,12 +53,13 @@ def run_sync(source: SourceResult, opts: SyncOptions,
         with StateStore.open(opts.state_path) as own:
             return run_sync(source, opts, progress, own, checks)
     with TargetSession.open(opts, state) as session:
-        plan = _plan_and_push(session, source, progress, checks)
-    return SyncOutcome(report=session.report, plan=plan)
+        plan, results = _plan_and_push(session, source, progress, checks)
+    return SyncOutcome(report=session.report, plan=plan, results=results)
 
 
 def _plan_and_push(session: TargetSession, source: SourceResult,
-                   progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck]) -> Plan:
+                   progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck],
+                   ) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
     mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
     report.warnings = list(source.warnings)
@@ -85,7 +90,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     counts, notes = adapter.report_extras()
     report.operations.update(counts)
     report.notes.extend(notes)
-    return plan
+    return plan, results
 
 
 def _preview(session: TargetSession, plan: Plan) -> dict:

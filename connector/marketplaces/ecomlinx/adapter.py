@@ -37,6 +37,9 @@ NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
 # a dry run without credentials cannot read the SKU listing: what it says of a SKU pushed for the first time
 MATCH_AT_PUSH = "would be matched by SKU at push time"
 MATCH_AT_PUSH_CODE = "match_at_push"
+# what a dry run that read the listing says of a SKU pushed for the first time and found there (no code: it is
+# counted as the "create" the real run performs, a PATCH of every field of the product EcomLinx has)
+MATCHED = "matched by SKU: every field would be sent"
 # What EcomLinx's answers mean: the rules every marketplace shares (a refused key, 429s after the retries...),
 # and any other error answer fails the item.
 CLASSIFIER = Classifier(errors=(EcomLinxError,))
@@ -161,7 +164,10 @@ class EcomLinxAdapter(AdapterBase):
                 if op.action == "create":
                     self.unmatched_in_dry_run += 1
                     results.append(ItemResult(op, ok=True, code=MATCH_AT_PUSH_CODE, message=MATCH_AT_PUSH))
-            elif not match.found:
+            elif match.found:
+                if op.action == "create":
+                    results.append(ItemResult(op, ok=True, remote_id=match.product_id, message=MATCHED))
+            else:
                 result = self._unmatched(op, match)
                 if result.skipped:
                     self.not_on_ecomlinx.add(op.key)

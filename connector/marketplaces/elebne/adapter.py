@@ -3,8 +3,10 @@
 Order (design §5, "stock first, catalogue edits after"): stock of products Elebne already has, in bulk
 requests of up to 200 products; then creates (one request each, with an idempotency key derived from the
 content so a retried create is the same create); then stock of the products just created; then updates
-(changed fields only).  Each operation class has its own budget: when one is spent, its remaining operations
-are deferred to the next run and the others go on.
+(changed fields only); then the stock of the products whose update touches their variants.  Elebne finds a
+variant by its label, so when the source renames one (an attribute value "Silk" becomes "Satin") the stock
+naming the new label can only go once the update has given Elebne that label.  Each operation class has its
+own budget: when one is spent, its remaining operations are deferred to the next run and the others go on.
 """
 
 from __future__ import annotations
@@ -62,13 +64,11 @@ class ElebneAdapter(AdapterBase):
         return found
 
     def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
-        """Stock in bulk requests of ``bulk_max_items`` (existing products, then the ones just created); one
-        write per create and per update."""
-        creating = {op.key for op in ops if op.action == "create"}
-        stock_now = sum(1 for op in ops if op.action == "stock" and op.key not in creating)
-        stock_later = sum(1 for op in ops if op.action == "stock" and op.key in creating)
+        """Stock in bulk requests of ``bulk_max_items`` (existing products, the ones just created, the ones whose
+        variants an update touches: see ``_stock_groups``); one write per create and per update."""
+        groups = _stock_groups(ops)
         writes = sum(1 for op in ops if op.action in ("create", "update"))
-        return {BULK: -(-stock_now // self.bulk_max_items) + -(-stock_later // self.bulk_max_items), WRITE: writes}
+        return {BULK: sum(-(-len(g) // self.bulk_max_items) for g in groups), WRITE: writes}
 
     def idempotency_key(self, op: PlannedOp) -> str:
         return "create-" + digest(f"{self.account}\n{op.key}\n{op.digest}")
@@ -77,9 +77,7 @@ class ElebneAdapter(AdapterBase):
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
         creates = [op for op in ops if op.action == "create"]
         updates = [op for op in ops if op.action == "update"]
-        creating = {op.key for op in creates}
-        stock_now = [op for op in ops if op.action == "stock" and op.key not in creating]
-        stock_later = [op for op in ops if op.action == "stock" and op.key in creating]
+        stock_now, stock_later, stock_after_update = _stock_groups(ops)
         ex = Executor(sink, CLASSIFIER)
 
         self._push_stock(ex, stock_now)
@@ -91,6 +89,9 @@ class ElebneAdapter(AdapterBase):
         ex.block([op for op in waiting if op.key not in ex.deferred_keys], "not sent: the product could not be created")
         self._push_stock(ex, ready)
         ex.each(updates, self._update, lane=WRITE, validate=self.validate)
+        # sent even when the update did not go (deferred, refused): most variant updates rename nothing, and stock
+        # is what stops overselling; a label Elebne does not know then fails that product's stock with its message
+        self._push_stock(ex, stock_after_update)
         ex.finish()
 
     def _create(self, op: PlannedOp) -> ItemResult:
@@ -137,6 +138,18 @@ class ElebneAdapter(AdapterBase):
                                           message=str(err.get("error") or err.get("message") or code),
                                           forget=_product_gone(code, str(err.get("error", "")))))
         return results
+
+
+def _stock_groups(ops: Sequence[PlannedOp]) -> tuple[list[PlannedOp], list[PlannedOp], list[PlannedOp]]:
+    """Stock ops in the order they are sent: products Elebne has (first), products being created (after their
+    create), products whose update touches their variants (after that update: a renamed variant is known to
+    Elebne by its new label only once the update is through)."""
+    creating = {op.key for op in ops if op.action == "create"}
+    relabelling = {op.key for op in ops if op.action == "update" and "variants" in op.body}
+    stock = [op for op in ops if op.action == "stock"]
+    return ([op for op in stock if op.key not in creating and op.key not in relabelling],
+            [op for op in stock if op.key in creating],
+            [op for op in stock if op.key in relabelling and op.key not in creating])
 
 
 def _product_gone(code: str, message: str) -> bool:

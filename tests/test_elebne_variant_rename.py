@@ -1,0 +1,55 @@
+"""A variant's attribute value renamed in the source (Silk -> Satin): Elebne matches variants by label, so the
+stock of that product must follow the update that renames its variant (the rest keeps "stock first")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SandboxHandle
+from tests.test_sync_elebne_e2e import sync
+from tests.workbooks import set_cell, write_workbook
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_a_renamed_variant_gets_its_stock_in_the_same_run(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)[0] == 0
+    set_cell(wb, "Products", "TEE-L-RD", "Attribute: Color", "Crimson")  # "L / Red" becomes "L / Crimson"
+    set_cell(wb, "Stock - Warehouse", "TEE-L-RD", "Quantity", 9)
+    set_cell(wb, "Stock - Warehouse", "SOAP-01", "Quantity", 3)  # another product's stock: still sent first
+    mark = elebne_sandbox.last_id()
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)
+
+    assert code == 0, [r for r in report["rows"] if r["status"] != "pushed"]
+    assert report["summary"]["rows"]["failed"] == 0
+    tee = elebne_sandbox.products()["TEE"]
+    quantities = {v["label"]: v["quantity"] for v in tee["variants"]}
+    assert quantities["L / Crimson"] == 9 + 1
+    assert elebne_sandbox.products()["SOAP-01"]["quantity"] == 3 + 2
+    writes = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in elebne_sandbox.writes(since=mark)]
+    assert writes == [("PATCH", "bulk"), ("PATCH", "TEE"), ("PATCH", "bulk")]
+
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)
+    assert code == 0 and elebne_sandbox.writes(since=mark) == []
+
+
+def test_the_estimate_counts_the_stock_sent_after_a_variant_update_as_its_own_bulk_request() -> None:
+    from connector.marketplaces.elebne.adapter import ElebneAdapter
+    from connector.sync.ops import PlannedOp
+
+    def op(action: str, kind: str, key: str, body: dict) -> PlannedOp:
+        return PlannedOp(action, kind, key, body, body, "", "", None)
+
+    adapter = ElebneAdapter(None, account="shop")  # type: ignore[arg-type]  # never sends here
+    ops = [op("stock", "stock", "A", {"externalId": "A", "quantity": 1}),
+           op("update", "product", "B", {"externalId": "B", "variants": [{"label": "Satin"}]}),
+           op("stock", "stock", "B", {"externalId": "B", "variants": [{"label": "Satin", "quantity": 2}]})]
+    assert adapter.calls_needed(ops) == {"bulk": 2, "write": 1}
+    price_only = op("update", "product", "B", {"externalId": "B", "price": 5})
+    assert adapter.calls_needed([ops[0], price_only, ops[2]]) == {"bulk": 1, "write": 1}
