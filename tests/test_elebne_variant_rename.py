@@ -30,6 +30,9 @@ def test_a_renamed_variant_gets_its_stock_in_the_same_run(
     tee = elebne_sandbox.products()["TEE"]
     quantities = {v["label"]: v["quantity"] for v in tee["variants"]}
     assert quantities["L / Crimson"] == 9 + 1
+    assert quantities["L / Red"] == 0  # the old label stays on Elebne (updates only add variants): off sale
+    renamed = [r["reason"] for r in report["rows"] if r["sku"] == "TEE-L-RD" and r["sheet"] is None]
+    assert renamed == ["variant renamed: its old label 'L / Red' is no longer in source"]  # not "SKU gone"
     assert elebne_sandbox.products()["SOAP-01"]["quantity"] == 3 + 2
     writes = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in elebne_sandbox.writes(since=mark)]
     assert writes == [("PATCH", "bulk"), ("PATCH", "TEE"), ("PATCH", "bulk")]

@@ -50,6 +50,7 @@ class MissingSku:
     sku: str
     kinds: list[str] = field(default_factory=list)  # payload kinds of the operations sent for it
     whole_product: bool = True
+    reason: str = NO_LONGER_IN_SOURCE  # what the report row says
 
 
 @dataclass
@@ -221,7 +222,12 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
             for mv, child in added:
                 sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child.get(mv, mv)
-                result.skus.append(MissingSku(op.key, sku, [kind], whole_product=False))
+                missing = MissingSku(op.key, sku, [kind], whole_product=False)
+                if sku in in_source or sku.casefold() in in_source_folded:  # the SKU lives on under a new label
+                    label = next((child[k] for k in (shape.match_keys[n] for n in shape.child_quantity_fields)
+                                  if isinstance(child.get(k), str)), mv)
+                    missing.reason = f"variant renamed: its old label '{label}' is no longer in source"
+                result.skus.append(missing)
         for op in drop:
             plan.ops.remove(op)
             plan.unchanged.setdefault(op.kind, set()).add(op.key)

@@ -93,20 +93,23 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
                          actions=["stock" if k in ("stock", "price_stock") else "update" for k in m.kinds],
-                         reason=NO_LONGER_IN_SOURCE)
+                         reason=m.reason)
         if outcome.blocked:
-            row.status, row.reason, row.code = SKIPPED, f"{NO_LONGER_IN_SOURCE}; {GUARD_REFUSED}", GUARD_CODE
+            row.status, row.reason, row.code = SKIPPED, f"{m.reason}; {GUARD_REFUSED}", GUARD_CODE
         elif not report.dry_run:
             _missing_outcome(row, [results.get((k, m.key)) for k in m.kinds])
         else:
-            row.reason = f"{NO_LONGER_IN_SOURCE} (dry run: would be sent)"
+            row.reason = f"{m.reason} (dry run: would be sent)"
         report.rows.append(row)
     if outcome.currency_warning:
         report.warnings.append(outcome.currency_warning)
-    if outcome.missing.skus:
-        report.notes.append(f"{len(outcome.missing.skus)} SKU(s) no longer in source: "
-                            + ", ".join(m.sku for m in outcome.missing.skus[:5])
-                            + (" ..." if len(outcome.missing.skus) > 5 else ""))
+    gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]
+    if gone:
+        report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
+                            + (" ..." if len(gone) > 5 else ""))
+    if len(gone) < len(outcome.missing.skus):
+        report.notes.append(f"{len(outcome.missing.skus) - len(gone)} renamed variant(s): the old labels were taken "
+                            "off sale on the marketplace")
     if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
         report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (reason: 'refused')")
     elif outcome.verdict.message:
@@ -123,11 +126,11 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
             continue
         if r.skipped or r.deferred:
             row.status = SKIPPED
-            row.reason = f"{NO_LONGER_IN_SOURCE}; " + ("deferred to the next run: " if r.deferred else "") \
+            row.reason = f"{row.reason}; " + ("deferred to the next run: " if r.deferred else "") \
                 + (r.message or "")
         else:
             row.status, row.attention = FAILED, True
-            row.reason = f"{NO_LONGER_IN_SOURCE}; {r.op.action} failed: {r.message or ''}"
+            row.reason = f"{row.reason}; {r.op.action} failed: {r.message or ''}"
             row.marketplace_message, row.code = r.message, r.code
         return
 
