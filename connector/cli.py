@@ -155,7 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     errors = result.errors
     if args.json:
         print(json.dumps({"products": len(result.products), "rows": len(result.rows), "warnings": result.warnings,
-                          "issues": [_issue_dict(i) for i in result.issues]}, ensure_ascii=False, indent=2))
+                          "issues": [i.to_json() for i in result.issues]}, ensure_ascii=False, indent=2))
     else:
         print_issues(result.issues, result.warnings)
         good = sum(1 for r in result.rows if not r.skipped_reason)
@@ -264,12 +264,6 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
     for match in found.attributes:
         out[f"Attribute: {match.name}"] = match.header
     return out
-
-
-def _issue_dict(issue: Any) -> dict[str, Any]:
-    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column,
-            "value": issue.shown_value if issue.value is not None else None, "reason": issue.reason,
-            "sku": issue.sku, "severity": issue.severity}
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
