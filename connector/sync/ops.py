@@ -84,6 +84,8 @@ class PlanningAdapter(Protocol):
 class Adapter(PlanningAdapter, Protocol):
     """Marketplace-specific planning hooks and push strategy; every hook the runner calls is declared here."""
 
+    invalid_code: str  # the code of an op refused by ``validate`` (as ``push`` and ``preview`` record it)
+
     def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
         """Reshape the source records before planning (EcomLinx: one product per SKU); may keep the state for
         the adapter's own caches."""
