@@ -74,6 +74,26 @@ def elebne_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
         yield handle
 
 
+@contextmanager
+def running_aleta(monkeypatch: pytest.MonkeyPatch, db_path: Path, **options: Any) -> Iterator[Any]:
+    """An Aleta sandbox on loopback (state in ``db_path``, ``options`` for its generated catalogue), its key in
+    ``ALETA_API_KEY``; stopped on exit."""
+    from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
+
+    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
+    with create_sandbox(db_path=str(db_path), **options) as server:
+        yield server
+
+
+@pytest.fixture
+def elryan_sandbox(tmp_path: Path) -> Iterator[Any]:
+    """A started Elryan sandbox on loopback, its state in ``elryan.sqlite`` of the test's folder."""
+    from connector.marketplaces.elryan import PLUGIN as ELRYAN
+
+    with ELRYAN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")) as server:
+        yield server
+
+
 @pytest.fixture
 def fast_elebne_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
     """An Elebne sandbox, and client budgets, with the per-minute windows lifted: for tests about data that
