@@ -267,7 +267,7 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from connector.config import default_state_dir, load_profile, load_secret, make_stock_policy
+    from connector.config import default_state_file, load_profile, load_secret, make_stock_policy
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
     from connector.http.stop import StopSignal
@@ -307,7 +307,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         targets = [args.target]
         source_config = _source_config(args.source, args.currency)
         label = str(args.source)
-        state_path = args.state or default_state_dir() / "default.sqlite"
+        state_path = args.state or default_state_file()
 
     progress = progress_factory(not args.no_progress, args.progress_every)
     stop = StopSignal()
