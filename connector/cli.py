@@ -155,7 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     errors = result.errors
     if args.json:
         print(json.dumps({"products": len(result.products), "rows": len(result.rows), "warnings": result.warnings,
-                          "issues": [_issue_dict(i) for i in result.issues]}, ensure_ascii=False, indent=2))
+                          "issues": [i.to_json() for i in result.issues]}, ensure_ascii=False, indent=2))
     else:
         print_issues(result.issues, result.warnings)
         good = sum(1 for r in result.rows if not r.skipped_reason)
@@ -266,14 +266,8 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
     return out
 
 
-def _issue_dict(issue: Any) -> dict[str, Any]:
-    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column,
-            "value": issue.shown_value if issue.value is not None else None, "reason": issue.reason,
-            "sku": issue.sku, "severity": issue.severity}
-
-
 def cmd_sync(args: argparse.Namespace) -> int:
-    from connector.config import default_state_dir, load_profile, load_secret, make_stock_policy
+    from connector.config import default_state_file, load_profile, load_secret, make_stock_policy
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
     from connector.http.stop import StopSignal
@@ -313,7 +307,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         targets = [args.target]
         source_config = _source_config(args.source, args.currency)
         label = str(args.source)
-        state_path = args.state or default_state_dir() / "default.sqlite"
+        state_path = args.state or default_state_file()
 
     progress = progress_factory(not args.no_progress, args.progress_every)
     stop = StopSignal()

@@ -34,6 +34,11 @@ def default_state_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "connector"
 
 
+def default_state_file() -> Path:
+    """The state file of a run without a profile (a profile's own is ``<profile name>.sqlite`` beside it)."""
+    return default_state_dir() / "default.sqlite"
+
+
 def credentials_path() -> Path:
     env = os.environ.get("CONNECTOR_CREDENTIALS")
     return Path(env) if env else Path.home() / ".config" / "connector" / "credentials.yaml"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from connector.http.paging import Paging, iter_items
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 
 ELEBNE_KEY = ELEBNE.sandbox_key
@@ -50,26 +52,46 @@ class SandboxHandle:
 
     def products(self) -> dict[str, dict[str, Any]]:
         """Products by externalId, read through the public API with a publishable key."""
-        out: dict[str, dict[str, Any]] = {}
-        page = 1
-        while True:
-            body = requests.get(f"{self.base_url}/products", params={"page": page, "limit": 100},
+        paging = Paging("page", items="data.items", size=100, has_more="data.hasMore")
+
+        def fetch(params: dict[str, Any]) -> Any:
+            return requests.get(f"{self.base_url}/products", params=params,
                                 headers={"Authorization": "Bearer pk_test_demo0000connector"}, timeout=5).json()
-            for item in body["data"]["items"]:
-                out[item["externalId"]] = item
-            if not body["data"]["hasMore"]:
-                return out
-            page += 1
+
+        return {item["externalId"]: item for item in iter_items(paging, fetch)}
+
+
+@contextmanager
+def running_elebne(db_path: Path, **options: Any) -> Iterator[SandboxHandle]:
+    """An Elebne sandbox on loopback with its state in ``db_path``, stopped on exit."""
+    with ELEBNE.create_sandbox(port=0, db_path=str(db_path), **options) as server:
+        yield SandboxHandle(server)
 
 
 @pytest.fixture
 def elebne_sandbox(tmp_path: Path) -> Iterator[SandboxHandle]:
-    server = ELEBNE.create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite"))
-    server.start()
-    try:
-        yield SandboxHandle(server)
-    finally:
-        server.stop()
+    with running_elebne(tmp_path / "sandbox.sqlite") as handle:
+        yield handle
+
+
+@contextmanager
+def running_aleta(monkeypatch: pytest.MonkeyPatch, db_path: Path, **options: Any) -> Iterator[Any]:
+    """An Aleta sandbox on loopback (state in ``db_path``, ``options`` for its generated catalogue), its key in
+    ``ALETA_API_KEY``; stopped on exit."""
+    from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
+
+    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
+    with create_sandbox(db_path=str(db_path), **options) as server:
+        yield server
+
+
+@pytest.fixture
+def elryan_sandbox(tmp_path: Path) -> Iterator[Any]:
+    """A started Elryan sandbox on loopback, its state in ``elryan.sqlite`` of the test's folder."""
+    from connector.marketplaces.elryan import PLUGIN as ELRYAN
+
+    with ELRYAN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -81,9 +103,5 @@ def fast_elebne_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     lifted = {"write": (10_000, 100_000), "bulk": (10_000, 100_000), "read": (10_000, 100_000)}
     for op_class, (per_window, per_day) in lifted.items():
         monkeypatch.setitem(ELEBNE.limits, op_class, RateLimit(op_class, per_window, per_day))
-    server = ELEBNE.create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite"), rate_limits=lifted)
-    server.start()
-    try:
-        yield SandboxHandle(server)
-    finally:
-        server.stop()
+    with running_elebne(tmp_path / "sandbox.sqlite", rate_limits=lifted) as handle:
+        yield handle

@@ -12,10 +12,11 @@ import pytest
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.sources.aleta import read_profile_source
 from connector.sources.aleta.pricing import PriceRule
-from connector.sources.aleta.sandbox import SANDBOX_KEY, AletaSandbox, create_sandbox
+from connector.sources.aleta.sandbox import SANDBOX_KEY, AletaSandbox
 from connector.sources.base import SourceResult
 from connector.sync.runner import SyncOptions, run_sync
 from connector.sync.state import StateStore
+from tests.conftest import running_aleta
 
 pytestmark = pytest.mark.sandbox
 RULE = PriceRule(field="client_price", percent=Decimal(30), ending=Decimal("0.90"))
@@ -23,13 +24,8 @@ RULE = PriceRule(field="client_price", percent=Decimal(30), ending=Decimal("0.90
 
 @pytest.fixture
 def aleta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AletaSandbox]:
-    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
-    server = create_sandbox(variants=40, seed=3, locations=2, db_path=str(tmp_path / "aleta.sqlite"))
-    server.start()
-    try:
+    with running_aleta(monkeypatch, tmp_path / "aleta.sqlite", variants=40, seed=3, locations=2) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def config(server: AletaSandbox) -> dict[str, Any]:

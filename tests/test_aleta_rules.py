@@ -13,9 +13,10 @@ import pytest
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.sources.aleta import read_profile_source
 from connector.sources.aleta.incremental import CURSOR_NAME
-from connector.sources.aleta.sandbox import SANDBOX_KEY, AletaSandbox, create_sandbox
+from connector.sources.aleta.sandbox import AletaSandbox
 from connector.sources.spreadsheet.cells import barcode_problem
 from connector.sync.state import StateStore
+from tests.conftest import running_aleta
 
 pytestmark = pytest.mark.sandbox
 MAIN = "gid://shopify/Location/1"
@@ -23,13 +24,8 @@ MAIN = "gid://shopify/Location/1"
 
 @pytest.fixture
 def aleta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AletaSandbox]:
-    monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
-    server = create_sandbox(variants=12, seed=5, locations=1, db_path=str(tmp_path / "aleta.sqlite"))
-    server.start()
-    try:
+    with running_aleta(monkeypatch, tmp_path / "aleta.sqlite", variants=12, seed=5, locations=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def product(n: int, *variants: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,12 @@ a 429 with ``Retry-After``, with the shared HTTP layer's policy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connector.http import HttpClient, TransportError
-from connector.marketplaces.elryan import PLUGIN, SANDBOX_EMAIL, SANDBOX_PASSWORD
+from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.client import ElryanClient
 
 pytestmark = pytest.mark.sandbox
@@ -23,12 +21,8 @@ class Sleeps(list):
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
-    server = PLUGIN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def server(elryan_sandbox: Any) -> Any:
+    return elryan_sandbox
 
 
 def client(server: Any, sleeps: Sleeps, max_retries: int = 3) -> ElryanClient:

@@ -3,7 +3,6 @@ that sends nothing, 200-with-error_code failures per SKU, blocked products, batc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 import requests
 from openpyxl import Workbook
 
-from connector.marketplaces.elryan import PLUGIN, SANDBOX_EMAIL, SANDBOX_PASSWORD
+from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.adapter import category_tree, slug
 from connector.sources.base import SourceResult
 from connector.sources.spreadsheet import read_spreadsheet
@@ -51,12 +50,8 @@ class Elryan:
 
 
 @pytest.fixture
-def elryan(tmp_path: Path) -> Iterator[Elryan]:
-    server = PLUGIN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")).start()
-    try:
-        yield Elryan(server, tmp_path)
-    finally:
-        server.stop()
+def elryan(elryan_sandbox: Any, tmp_path: Path) -> Elryan:
+    return Elryan(elryan_sandbox, tmp_path)
 
 
 def souk_workbook(path: Path) -> Path:

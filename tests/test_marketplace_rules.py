@@ -24,7 +24,6 @@ from connector.marketplaces.ecomlinx.payloads import problems as ecomlinx_proble
 from connector.marketplaces.ecomlinx.sandbox import create_sandbox as ecomlinx_sandbox
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.payloads import problems as elebne_problems
-from connector.marketplaces.elryan import PLUGIN as ELRYAN
 from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.payloads import problems as elryan_problems
 from connector.marketplaces.shapes import MAX_INT, join_problems
@@ -224,12 +223,8 @@ def test_ecomlinx_dry_run_with_credentials_reads_the_listing_and_plans_what_the_
 
 # -- Elryan -----------------------------------------------------------------------------------------------------
 @pytest.fixture
-def elryan(tmp_path: Path) -> Iterator[Any]:
-    server = ELRYAN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def elryan(elryan_sandbox: Any) -> Any:
+    return elryan_sandbox
 
 
 def test_elryan_dry_run_plans_what_the_real_run_does(elryan, tmp_path: Path) -> None:

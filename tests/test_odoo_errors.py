@@ -141,3 +141,20 @@ def test_stock_context_key_per_version(version: tuple[int, int], key: str) -> No
     others = {"warehouse", "warehouse_id", "location"} - {key}
     assert not any(o in c for c in stock_ctx for o in others)
     assert stock_ctx[0][key] == (11 if key == "location" else 1)
+
+
+def test_a_server_that_ignores_the_page_domain_is_an_error_not_an_endless_read() -> None:
+    """The variant pages go through the shared paging helper: ``id > last id`` per page (the calls the
+    cassettes hold), and the same page answered again ends the read with a message instead of looping."""
+    row = {"id": 7, "default_code": "A1", "name": "A", "product_tmpl_id": [1, "A"], "lst_price": 2.5,
+           "standard_price": 1.0, "weight": 0.0, "categ_id": False, "active": True,
+           "product_template_attribute_value_ids": [], "type": "consu", "currency_id": [2, "EUR"],
+           "barcode": False, "description_sale": False, "write_date": "2025-01-01 00:00:00"}
+    backend = FakeBackend((17, 0), {("product.product", "fields_get"): NO_STOCK_FIELDS,
+                                    ("product.product", "search_read"): [row]})
+    settings = OdooSettings(url="http://odoo.example", db="shop", read_stock=False, page_size=1)
+    with pytest.raises(SourceError, match=r"Odoo at http://odoo\.example.*same items as page 1"):
+        OdooSource(settings, backend=backend).read()
+    pages = [kw for m, meth, kw in backend.sent if (m, meth) == ("product.product", "search_read")]
+    assert [kw["domain"][-1] for kw in pages] == [("id", ">", 0), ("id", ">", 7)]
+    assert all(kw["limit"] == 1 and kw["order"] == "id" for kw in pages)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.marketplaces.elebne import PLUGIN
-from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.conftest import ELEBNE_KEY, SandboxHandle, running_elebne
 from tests.workbooks import set_cell, write_workbook
 
 pytestmark = pytest.mark.sandbox
@@ -20,12 +19,8 @@ pytestmark = pytest.mark.sandbox
 @pytest.fixture
 def emptied_shop(tmp_path: Path) -> Iterator[SandboxHandle]:
     """A second, empty sandbox: the shop as it is after someone deleted every product by hand."""
-    server = PLUGIN.create_sandbox(port=0, db_path=str(tmp_path / "emptied.sqlite"))
-    server.start()
-    try:
-        yield SandboxHandle(server)
-    finally:
-        server.stop()
+    with running_elebne(tmp_path / "emptied.sqlite") as handle:
+        yield handle
 
 
 def sync(shop: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict]:

@@ -184,14 +184,8 @@ def elryan_run(server: Any, tmp_path: Path, source: SourceResult, safety: Safety
 
 
 @pytest.fixture
-def elryan_server(tmp_path: Path) -> Any:
-    from connector.marketplaces.elryan import PLUGIN
-
-    server = PLUGIN.create_sandbox(port=0, db_path=str(tmp_path / "elryan.sqlite")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def elryan_server(elryan_sandbox: Any) -> Any:
+    return elryan_sandbox
 
 
 def elryan_variants(server: Any) -> dict[str, dict[str, Any]]:

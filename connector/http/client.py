@@ -60,6 +60,11 @@ class HttpStats:
         return sum(self.requests.values())
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization: Bearer`` header every API here authenticates with."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """``Retry-After`` is delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:

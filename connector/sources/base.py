@@ -50,6 +50,12 @@ class Issue:
         val = f" (value: {self.shown_value!r})" if self.shown_value else ""
         return f"{self.where()}: {self.reason}{val}" if self.where() else f"{self.reason}{val}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The issue as ``connector validate --json`` prints it and a run report lists it."""
+        return {"sheet": self.sheet, "row": self.row, "column": self.column,
+                "value": self.shown_value if self.value is not None else None, "reason": self.reason,
+                "sku": self.sku, "severity": self.severity}
+
 
 @dataclass(slots=True)
 class RowRef:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from connector.errors import MarketplaceUnreachable
 from connector.sync.answers import Classifier, Verdict, describe_error
-from connector.sync.ops import ItemResult, PlannedOp, ResultSink
+from connector.sync.ops import INVALID_PAYLOAD, ItemResult, PlannedOp, ResultSink
 
 T = TypeVar("T")
 Sent = Callable[[], ItemResult | Sequence[ItemResult]]
@@ -55,7 +55,7 @@ class Executor:
         self.sink.done(0, [ItemResult(op, ok=False, code=code, message=message) for op in ops])
 
     def valid(self, ops: Iterable[PlannedOp], validate: Callable[[PlannedOp], str | None],
-              code: str = "INVALID_PAYLOAD") -> list[PlannedOp]:
+              code: str = INVALID_PAYLOAD) -> list[PlannedOp]:
         """The ops ``validate`` accepts; the others fail here with ``code`` and the problem."""
         out = []
         for op in ops:

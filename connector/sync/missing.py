@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product, Variant
 from connector.sources.base import SourceResult
-from connector.sync.payload_shape import KindShape, get_path, match_value, revive, set_path
+from connector.sync.payload_shape import KindShape, Path, get_path, match_value, revive, set_path
 from connector.sync.plan import CATALOGUE, STOCK, Plan, PlannedOp, diff_payload
 from connector.sync.state import StateStore
 
@@ -191,29 +191,11 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             if not old:
                 continue
             revive(old, shape)
-            present: set[str] | None = None  # mapped only for a product that lost a child: most runs never do
+            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
-                mk = shape.match_keys[name]
-                new_children = op.payload.get(name)
-                have = {match_value(c, mk) for c in new_children or [] if isinstance(c, dict)}
-                for child in old.get(name) or []:
-                    if not isinstance(child, dict):
-                        continue
-                    mv = match_value(child, mk)
-                    if mv in have:
-                        continue
-                    if present is None:
-                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
-                    if mv in present or mv in in_source_folded:
-                        continue
-                    zeroed = copy.deepcopy(child)
-                    for path, value in shape.zero_values.items():
-                        if path[0] == name and len(path) > 2:
-                            set_path(zeroed, path[2:], value)
-                    op.payload.setdefault(name, []).append(zeroed)
-                    if child != zeroed:
-                        added.append((mv, child))
+                added += [(mv, child) for mv, child, _zeroed in
+                          _carry_children(op, old, name, shape.match_keys[name], shape.zero_values, gone)]
             op.canonical = canonical_json(op.payload)
             op.digest = digest(op.canonical)
             if op.digest == hashes.get(op.key):
@@ -231,6 +213,45 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
         for op in drop:
             plan.ops.remove(op)
             plan.unchanged.setdefault(op.kind, set()).add(op.key)
+
+
+def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any], adapter: Any,
+                   in_source_folded: set[str]) -> Callable[[str], bool]:
+    """Whether a child (by its match value) left the source: neither mapped from ``product`` nor a SKU the
+    source still has.  The product is mapped only when asked, for a product that lost a child (most runs
+    never do), and once."""
+    present: set[str] | None = None
+
+    def gone(mv: str) -> bool:
+        nonlocal present
+        if present is None:
+            present = _present_children(product, mapping, defaults, adapter)
+        return mv not in present and mv not in in_source_folded
+
+    return gone
+
+
+def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: str, values: dict[Path, Any],
+                    gone: Callable[[str], bool]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """The children under ``name`` of the confirmed body ``old`` that the new payload lacks and that left the
+    source: appended to ``op.payload`` with ``values`` (paths under ``name``: quantity 0, or inactive) set.
+    Returns (match value, confirmed child, appended child) of those the values changed."""
+    have = {match_value(c, match_key) for c in op.payload.get(name) or [] if isinstance(c, dict)}
+    changed = []
+    for child in old.get(name) or []:
+        if not isinstance(child, dict):
+            continue
+        mv = match_value(child, match_key)
+        if mv in have or not gone(mv):
+            continue
+        carried = copy.deepcopy(child)
+        for path, value in values.items():
+            if path[0] == name and len(path) > 2:
+                set_path(carried, path[2:], value)
+        op.payload.setdefault(name, []).append(carried)
+        if carried != child:
+            changed.append((mv, child, carried))
+    return changed
 
 
 def _present_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any],
@@ -285,25 +306,11 @@ def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             if not old:
                 continue
             revive(old, shape)
-            present = None
+            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
             changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
             for name in fields:
-                mk = shape.match_keys[name]
-                have = {match_value(c, mk) for c in op.payload.get(name) or [] if isinstance(c, dict)}
-                for child in old.get(name) or []:
-                    if not isinstance(child, dict) or match_value(child, mk) in have:
-                        continue
-                    if present is None:
-                        present = _present_children(plan.products[op.key], mapping, defaults, adapter)
-                    if match_value(child, mk) in present or match_value(child, mk) in in_source_folded:
-                        continue
-                    off = copy.deepcopy(child)
-                    for path, value in shape.variant_status.items():
-                        if path[0] == name and len(path) > 2:
-                            set_path(off, path[2:], value)
-                    op.payload.setdefault(name, []).append(off)
-                    if off != child:
-                        changed.append((name, child, off))
+                changed += [(name, child, off) for _mv, child, off in
+                            _carry_children(op, old, name, shape.match_keys[name], shape.variant_status, gone)]
             op.digest = digest(canonical_json(op.payload))
             if not changed:
                 if op.digest == hashes.get(op.key) and op.action == "refresh":

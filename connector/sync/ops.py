@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from connector.sync.state import StateStore
 
 CATALOGUE, STOCK = "catalogue", "stock"  # payload roles: what a payload kind holds
+INVALID_PAYLOAD = "INVALID_PAYLOAD"  # the default code of an op refused by ``validate`` before sending
 
 
 @dataclass(slots=True)
@@ -84,6 +85,8 @@ class PlanningAdapter(Protocol):
 class Adapter(PlanningAdapter, Protocol):
     """Marketplace-specific planning hooks and push strategy; every hook the runner calls is declared here."""
 
+    invalid_code: str  # the code of an op refused by ``validate`` (as ``push`` and ``preview`` record it)
+
     def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
         """Reshape the source records before planning (EcomLinx: one product per SKU); may keep the state for
         the adapter's own caches."""
@@ -122,7 +125,7 @@ class AdapterBase:
     """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report, a
     dry run foresees the ops ``validate`` refuses and the stock of a product whose create is refused."""
 
-    invalid_code = "INVALID_PAYLOAD"  # the code of an op refused by ``validate`` (as ``push`` records it)
+    invalid_code = INVALID_PAYLOAD  # the code of an op refused by ``validate`` (as ``push`` records it)
     # which refused catalogue ops block the stock of the same record, and what the stock op then says
     stock_blocked_by: tuple[str, ...] = ("create",)
     stock_blocked_message = "not sent: the product could not be created"

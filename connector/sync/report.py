@@ -209,10 +209,10 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
 def record_payload_problems(report: RunReport, results: dict[tuple[str, str], ItemResult], adapter: Adapter) -> None:
     """Ops refused as invalid before sending (dry run or not): each problem becomes an issue of the report,
     per value, in the merchant's words (SKU, field, value, reason, sheet and row when known)."""
-    code = getattr(adapter, "invalid_code", None)
+    code = adapter.invalid_code
     seen: set[tuple[str | None, str | None, str, str]] = set()
     for r in results.values():
-        if r.ok or r.code != code or code is None:
+        if r.ok or r.code != code:
             continue
         for p in adapter.problems(r.op):
             if (p.sku, p.product, p.field, p.reason) in seen:

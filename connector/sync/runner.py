@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
@@ -63,7 +62,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
     mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
     report.warnings = list(source.warnings)
-    report.issues = [_issue_json(i) for i in source.issues]
+    report.issues = [i.to_json() for i in source.issues]
     opts.stock_policy.apply(source.products)
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
     # error, prices are converted to the account currency, SKUs no longer in the source follow the ``missing``
@@ -112,9 +111,3 @@ def _push(session: TargetSession, plan: Plan, progress: Callable[[int], Callable
         session.report.notes.append(f"{engine.stale_batches} batch(es) of an interrupted run had no recorded "
                                     "outcome; they were planned again (creates reuse their idempotency keys)")
     return results
-
-
-def _issue_json(issue: Any) -> dict[str, Any]:
-    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column,
-            "value": issue.shown_value if issue.value is not None else None, "reason": issue.reason,
-            "sku": issue.sku, "severity": issue.severity}

@@ -133,8 +133,7 @@ class TargetSession:
         """How long sending ``ops`` takes under the documented limits, into the report; a long push (hours,
         or days when a daily budget is the bound) is announced before a real run starts sending."""
         sent = [op for op in ops if op.action != "refresh"]
-        hook = getattr(self.adapter, "calls_needed", None)  # optional: adapters not built on AdapterBase lack it
-        calls = (hook(sent) if hook else None) if sent else {}
+        calls = self.adapter.calls_needed(sent) if sent else {}
         remaining = {c: self.budget.remaining_today(c) for c in self.limits}
         self.report.estimate = estimate_push(self.plugin.title, calls, self.limits, remaining)
         if self.report.estimate["long"] and not self.opts.dry_run:

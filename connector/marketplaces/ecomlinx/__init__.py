@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.errors import ConfigError
-from connector.http import HttpClient, RateLimit
+from connector.http import HttpClient, RateLimit, bearer
 from connector.mapping.loader import shipped_mapping
 from connector.marketplaces.base import MarketplacePlugin, lazy
 from connector.marketplaces.ecomlinx.client import DEFAULT_PATHS, OP_CLASS
@@ -84,7 +84,7 @@ PLUGIN = MarketplacePlugin(
     default_mapping=shipped_mapping("ecomlinx"),
     credential_env="ECOMLINX_API_KEY",
     make_adapter=_make_adapter,
-    auth_headers=lambda secret: {"Authorization": f"Bearer {secret}"},
+    auth_headers=bearer,
     create_sandbox=lazy("connector.marketplaces.ecomlinx.sandbox:create_sandbox"),
     sandbox_base_path="/v1",
     sandbox_key=SANDBOX_KEY,

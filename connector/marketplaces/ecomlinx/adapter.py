@@ -213,7 +213,7 @@ class EcomLinxAdapter(AdapterBase):
             return None
         problem = self.validate(op)
         if problem:
-            return ex.record(ItemResult(op, ok=False, code="invalid_payload", message=problem))
+            return ex.record(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
         looked_up, match = ex.read([op], lambda: self.index.lookup(op.key), lane=OP_CLASS)
         if not looked_up or match is None:
             return None

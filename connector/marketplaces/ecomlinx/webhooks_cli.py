@@ -116,7 +116,7 @@ def _show(as_json: bool, payload: Any, lines: list[str]) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from connector.config import default_state_dir
+    from connector.config import default_state_file
     from connector.console import out
     from connector.marketplaces.ecomlinx.webhooks import DEFAULT_READ_TIMEOUT, EventStore, WebhookReceiver
 
@@ -129,7 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--max-connections must be at least 1")
     if not args.request_timeout > 0:
         raise ConfigError("--request-timeout must be a positive number of seconds")
-    state_path = args.state or default_state_dir() / "default.sqlite"
+    state_path = args.state or default_state_file()
     store = EventStore(state_path)
     try:
         receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path,

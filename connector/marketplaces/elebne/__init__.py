@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.http import HttpClient, RateLimit
+from connector.http import HttpClient, RateLimit, bearer
 from connector.mapping.loader import shipped_mapping
 from connector.marketplaces.base import MarketplacePlugin, lazy
 
@@ -51,7 +51,7 @@ PLUGIN = MarketplacePlugin(
     default_mapping=shipped_mapping("elebne"),
     credential_env="ELEBNE_API_KEY",
     make_adapter=_make_adapter,
-    auth_headers=lambda secret: {"Authorization": f"Bearer {secret}"},
+    auth_headers=bearer,
     create_sandbox=lazy("connector.marketplaces.elebne.sandbox:create_sandbox"),
     sandbox_base_path="/api/v1/dev/store",
     sandbox_key="sk_test_demo0000connector",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from connector.http import HttpClient, Paging, iter_items
+from connector.http import HttpClient, Paging, bearer, iter_items
 from connector.jsonutil import to_wire
 from connector.marketplaces.elryan.errors import ElryanError, unwrap
 
@@ -157,13 +157,13 @@ class ElryanClient:
         token = self.token()
         try:
             return unwrap(self.http.request(method, path, op_class=_op_class(name), idempotent=idempotent,
-                                             headers={"Authorization": f"Bearer {token}"}, **kwargs))
+                                             headers=bearer(token), **kwargs))
         except ElryanError as exc:
             if not exc.auth_rejected:
                 raise
         token = self.token(renew_after=token)
         return unwrap(self.http.request(method, path, op_class=_op_class(name), idempotent=idempotent,
-                                         headers={"Authorization": f"Bearer {token}"}, **kwargs))
+                                         headers=bearer(token), **kwargs))
 
     def token(self, renew_after: str | None = None) -> str:
         """The cached token, or a new one (when there is none, or ``renew_after`` was rejected)."""

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 
 from connector.errors import MarketplaceUnreachable, SourceError
-from connector.http import HttpClient, Paging, RateLimitedTooLong, TransportError, iter_pages
+from connector.http import HttpClient, Paging, RateLimitedTooLong, TransportError, bearer, iter_pages
 
 log = logging.getLogger("connector.sources.aleta")
 
@@ -129,7 +129,7 @@ class AletaClient:
     @classmethod
     def connect(cls, api_base: str, api_key: str, *, auth: str = "header", timeout: float = 30.0,
                 max_retries: int = 5, stock_url_limit: int = 4000) -> AletaClient:
-        headers_auth = (lambda: {"Authorization": f"Bearer {api_key}"}) if auth == "header" else None
+        headers_auth = (lambda: bearer(api_key)) if auth == "header" else None
         http = HttpClient(api_base, auth=headers_auth, timeout=(5.0, timeout), max_retries=max_retries)
         return cls(http, api_key, auth=auth, stock_url_limit=stock_url_limit)
 

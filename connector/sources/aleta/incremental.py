@@ -15,15 +15,13 @@ are stored by the CLI only once every target confirmed the push (a failed run re
 
 from __future__ import annotations
 
-import base64
-import json
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from connector.sources.aleta.client import format_time, parse_time
+from connector.sources.packed import pack, unpack
 
 CURSOR_NAME = "updated_since"
 SNAPSHOT_NAME = "catalogue"
@@ -40,19 +38,12 @@ class Snapshot:
 
     def encode(self) -> str:
         docs = {pid: {k: doc[k] for k in KEPT_FIELDS if k in doc} for pid, doc in self.products.items()}
-        text = json.dumps({"v": SNAPSHOT_VERSION, "filters": self.filters, "products": docs},
-                          separators=(",", ":"), ensure_ascii=False, default=_json_default)
-        return "z1:" + base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+        return pack({"v": SNAPSHOT_VERSION, "filters": self.filters, "products": docs}, default=_json_default)
 
     @classmethod
     def decode(cls, value: str | None) -> Snapshot | None:
         """``None`` for a missing or unreadable snapshot (the run then reads everything)."""
-        if not value or not value.startswith("z1:"):
-            return None
-        try:
-            data = json.loads(zlib.decompress(base64.b64decode(value[3:])).decode("utf-8"), parse_float=Decimal)
-        except (ValueError, zlib.error):
-            return None
+        data = unpack(value, parse_float=Decimal)
         if not isinstance(data, dict) or data.get("v") != SNAPSHOT_VERSION or not isinstance(data.get("products"),
                                                                                              dict):
             return None

@@ -11,19 +11,20 @@ An incremental read sees only what changed; two facts need the rest of the catal
   the cursor back (``SourceResult.cursors_may_advance``); their ids are remembered here and read again
   on every incremental run, so they stay reported until fixed and are sent as soon as they are.
 
-Stored as one cursor value (zlib + base64 JSON, like the Aleta snapshot), saved with the cursor only once the
-push was confirmed.  An index written for another ``domain`` setting, or none at all, means a full read.
+Stored as one cursor value (packed by ``connector.sources.packed``, like the Aleta snapshot), saved with the
+cursor only once the push was confirmed.  An index written for another ``domain`` setting, or none at all,
+means a full read.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from connector.sources.packed import pack, unpack
 
 INDEX_NAME = "catalogue"
 INDEX_VERSION = 1
@@ -43,20 +44,19 @@ class CatalogueIndex:
         data = {"v": INDEX_VERSION, "domain": self.domain,
                 "skus": {str(pid): [sku, active] for pid, (sku, active) in self.skus.items()},
                 "skipped_ids": sorted(self.skipped_ids)}
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        return "z1:" + base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+        return pack(data)
 
     @classmethod
     def decode(cls, value: str | None) -> CatalogueIndex | None:
         """``None`` for a missing or unreadable index (the run then reads everything)."""
-        if not value or not value.startswith("z1:"):
+        data = unpack(value)
+        if data is None:
             return None
         try:
-            data = json.loads(zlib.decompress(base64.b64decode(value[3:])).decode("utf-8"))
             return cls(domain=str(data["domain"]),
                        skus={int(pid): (str(sku), bool(active)) for pid, (sku, active) in data["skus"].items()},
                        skipped_ids={int(t) for t in data["skipped_ids"]})
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError, KeyError):
             return None
 
     def others(self, read_ids: Iterable[int]) -> dict[str, list[tuple[int, bool]]]:

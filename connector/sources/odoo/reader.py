@@ -13,6 +13,7 @@ variants to a simple product therefore changes its key (documented in docs/odoo.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.errors import SourceError
+from connector.http.paging import Paging, iter_pages
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
 from connector.sources.checks import barcode_problem, refuse_invalid_barcodes
@@ -294,18 +296,22 @@ class OdooSource:
             fields.append("is_published")
         if targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
+        # Keyset paging (``id > last id``, ordered by id) read through the shared helper: the cursor is the last
+        # id of a page, so the RPC calls are the ones the cassettes hold, and a server that ignores the domain
+        # (the same page again) is an error instead of an endless loop.  Ids only grow: no page cap is needed.
+        paging = Paging("cursor", items="rows", next_cursor="last_id", size=s.page_size, short_page_ends=True,
+                        max_pages=sys.maxsize, source=f"Odoo at {s.url}", what=PRODUCT, error=SourceError)
+
+        def fetch(params: dict[str, Any]) -> dict[str, Any]:
+            page = backend.search_read(PRODUCT, [*domain, ("id", ">", params.get("cursor", 0))], fields,
+                                       limit=params["limit"], order="id", context=ctx)
+            return {"rows": page, "last_id": page[-1]["id"] if page else None}
+
         rows: list[dict[str, Any]] = []
-        last_id = 0
-        while True:
-            page = backend.search_read(PRODUCT, [*domain, ("id", ">", last_id)], fields, limit=s.page_size,
-                                       order="id", context=ctx)
-            if not page:
-                break
-            rows.extend(page)
-            last_id = page[-1]["id"]
-            self._page_details(backend, caps, page, ctx, languages, targets, extra)
-            if len(page) < s.page_size:
-                break
+        for page in iter_pages(paging, fetch):
+            if page.items:
+                rows.extend(page.items)
+                self._page_details(backend, caps, page.items, ctx, languages, targets, extra)
         return rows
 
     def _page_details(self, backend: OdooBackend, caps: Capabilities, page: list[dict[str, Any]],
