@@ -127,8 +127,13 @@ def _escape(text: str) -> str:
 # -- commands ----------------------------------------------------------------------------------------------------
 def cmd_template(args: argparse.Namespace) -> int:
     from connector.console import out
+    from connector.errors import ConfigError
     from connector.sources.spreadsheet import write_template
+    from connector.sources.spreadsheet.outputs import check_output_path
 
+    if args.output.suffix.lower() != ".xlsx":
+        raise ConfigError(f"template -o {args.output}: the template is a workbook: the file name must end in .xlsx")
+    check_output_path(args.output, "template -o")
     locations = [x.strip() for x in args.locations.split(",") if x.strip()]
     write_template(args.output, lang=args.lang, locations=locations, example=not args.no_example)
     out.print(f"template written to {args.output} ({args.lang}, stock sheets: {', '.join(locations)})")
@@ -348,6 +353,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")
         out.print(f"report: {report_path}")
 
+    if args.report is not None:  # refused before anything is read or sent
+        from connector.sources.spreadsheet.outputs import check_output_path
+
+        check_output_path(args.report, "--report", [p for p in (workbook, Path(state_path)) if p is not None],
+                          folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         source = read_source(source_config, state, full=args.full, currency=args.currency)
