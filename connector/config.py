@@ -127,6 +127,12 @@ def load_profile(path: str | Path) -> Profile:
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
         raise ConfigError(f"profile {path}: {shown}{more}: secrets belong in the environment (name the variable "
                           f"with api_key_env / password_env) or in {credentials_path()}, never in a profile")
+    named = list(_secret_names(data))
+    if named:
+        shown = ", ".join(f"'{where}'" for where in named[:5])
+        raise ConfigError(f"profile {path}: {shown} {'is' if len(named) == 1 else 'are'} named like a secret: "
+                          f"secrets belong in the environment (name the variable with api_key_env / password_env) "
+                          f"or in {credentials_path()}, never in a profile")
     name = str(data.get("name") or path.stem)
     source = data.get("source")
     if isinstance(source, str):
@@ -174,8 +180,30 @@ def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             yield from _secret_values(value, f"{where}[{i}]")
-    elif isinstance(obj, str) and (kind := secret_kind(obj)):
+    elif isinstance(obj, bytes | str) and (kind := secret_kind(obj if isinstance(obj, str) else
+                                                            obj.decode("latin-1"))):  # !!binary too
         yield where or "the profile", kind
+
+
+_SECRET_NAME_ENDINGS = ("apikey", "password", "passwd", "secret", "token", "accesskey", "privatekey",
+                        "authorization")
+
+
+def _secret_names(obj: Any, where: str = "") -> Iterator[str]:
+    """Key paths whose name says they hold a credential (``client_secret``, ``apiKey``, ``odoo-password``,
+    ``Authorization``...) and that hold a value; ``*_env`` names (the variable to read) end otherwise."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            here = f"{where}.{key}" if where else str(key)
+            name = "".join(ch for ch in str(key).lower() if ch.isalnum())
+            if (name.endswith(_SECRET_NAME_ENDINGS) and not isinstance(value, dict | list | bool)
+                    and value is not None and str(value).strip()):
+                yield here
+            else:
+                yield from _secret_names(value, here)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _secret_names(value, f"{where}[{i}]")
 
 
 def _reports_keep(path: Path, reports: Any) -> int:

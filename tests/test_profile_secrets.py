@@ -130,3 +130,34 @@ def test_every_documented_key_format_is_recognised(key: str) -> None:
                                    "b2b_price", "Bearer token", "skirts_live_collection", "desk_test_drive_2024"])
 def test_ordinary_strings_are_not_secrets(value: str) -> None:
     assert secret_kind(value) is None
+
+
+@pytest.mark.parametrize(("extra", "where"), [
+    ("    settings: {client_secret: hunter2hunter2}\n", "targets.elebne.settings.client_secret"),
+    ("    settings: {apiKey: abc123}\n", "targets.elebne.settings.apiKey"),
+    ("    settings: {odoo-password: correct horse}\n", "targets.elebne.settings.odoo-password"),
+    ("    settings: {token: 12345678}\n", "targets.elebne.settings.token"),
+    ("    settings: {headers: {Authorization: 'Token abc'}}\n", "targets.elebne.settings.headers.Authorization"),
+])
+def test_a_value_under_a_secret_name_is_refused_without_echoing_it(tmp_path: Path, extra: str, where: str) -> None:
+    with pytest.raises(ConfigError, match="named like a secret") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    message = str(caught.value)
+    assert f"'{where}'" in message
+    assert not any(s in message for s in ("hunter2", "abc123", "correct horse", "12345678", "Token abc"))
+
+
+@pytest.mark.parametrize("extra", [
+    "    settings: {headers: {Authorization: 'Basic dXNlcjpwYXNzd29yZA=='}}\n",
+    "    settings: {auth: 'Basic YWxhZGRpbjpvcGVuc2VzYW1l'}\n",
+    "    settings: {note: !!binary c2tfbGl2ZV9hYmNkZWZnaGlqa2xtbm9wMTIzNA==}\n",
+])
+def test_basic_auth_and_binary_values_are_recognised(tmp_path: Path, extra: str) -> None:
+    with pytest.raises(ConfigError, match="secrets belong in the environment") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    assert "dXNlcjpwYXNzd29yZA" not in str(caught.value) and "YWxhZGRpbjpv" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["Basic authentication", "Basic Trading Company", "basic plan"])
+def test_prose_about_basic_auth_is_not_a_secret(value: str) -> None:
+    assert secret_kind(value) is None
