@@ -108,7 +108,7 @@ def print_summary(report: RunReport) -> None:
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     if report.unreachable:
-        out.print(f"[red]marketplace unreachable:[/] {escape(report.unreachable)}")
+        out.print(f"[red]stopped:[/] {escape(report.unreachable)}")  # unreachable, or the credentials refused
     print_warnings(report)
     out.print(f"exit code {report.exit_code}: {EXIT_MEANING.get(report.exit_code, '')}")
 
