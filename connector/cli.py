@@ -452,6 +452,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from connector.sources.spreadsheet import read_spreadsheet
     from connector.sync.profile import run_profile, worst
     from connector.sync.runner import SyncOptions
+    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
 
     plugin = get_plugin("elebne")
@@ -466,7 +467,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 source = read_spreadsheet(args.workbook, currency="MRU")
                 opts = SyncOptions(target="elebne", state_path=Path(tmp) / "state.sqlite", secret=plugin.sandbox_key,
                                    base_url=server.url + plugin.sandbox_base_path, account="demo-shop",
-                                   source_label=args.workbook.name)
+                                   source_label=args.workbook.name, safety=safety_options("elebne", {}, {}, {}))
                 with StateStore.open(opts.state_path) as state:
                     result = run_profile(source, [opts], state, on_outcome=lambda o, _path: print_summary(o.report))
                 code = worst([code, result.exit_code])
