@@ -133,6 +133,7 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"profile {path}: {shown} {'is' if len(named) == 1 else 'are'} named like a secret: "
                           f"secrets belong in the environment (name the variable with api_key_env / password_env) "
                           f"or in {credentials_path()}, never in a profile")
+    _refuse_unknown_keys(path, "", data, PROFILE_KEYS)
     name = str(data.get("name") or path.stem)
     source = data.get("source")
     if isinstance(source, str):
@@ -147,6 +148,9 @@ def load_profile(path: str | Path) -> Profile:
     targets = {}
     for tname, tdata in targets_raw.items():
         tdata = tdata or {}
+        if not isinstance(tdata, dict):
+            raise ConfigError(f"profile {path}: 'targets.{tname}' must be a table (account:, api_key_env:, ...)")
+        _refuse_unknown_keys(path, f"targets.{tname}.", tdata, TARGET_KEYS)
         if tdata.get("mapping") and not Path(tdata["mapping"]).is_absolute():
             tdata["mapping"] = str((path.parent / tdata["mapping"]).resolve())
         targets[tname] = TargetConfig(
@@ -166,6 +170,19 @@ def load_profile(path: str | Path) -> Profile:
         profile.stock_policy(t)  # validate early
         safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # validate early
     return profile
+
+
+PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", *SAFETY_KEYS)
+TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", *SAFETY_KEYS)
+
+
+def _refuse_unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+    """A misspelt key is never ignored: ``base-url:`` would otherwise send to the production API, ``mising:``
+    apply another policy than the one written."""
+    unknown = [str(k) for k in data if k not in known]
+    if unknown:
+        raise ConfigError(f"profile {path}: unknown key(s) {', '.join(f'{where}{k}' for k in unknown)} (a typo? "
+                          f"known here: {', '.join(known)})")
 
 
 def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:

@@ -161,3 +161,16 @@ def test_basic_auth_and_binary_values_are_recognised(tmp_path: Path, extra: str)
 @pytest.mark.parametrize("value", ["Basic authentication", "Basic Trading Company", "basic plan"])
 def test_prose_about_basic_auth_is_not_a_secret(value: str) -> None:
     assert secret_kind(value) is None
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ("    base-url: https://merchantstaging.elryan.com/api\n", "targets.elebne.base-url"),
+    ("    mising: keep\n", "targets.elebne.mising"),
+    ("gaurd: {max_share: 0.5}\n", "gaurd"),
+])
+def test_a_misspelt_profile_key_is_refused_not_ignored(tmp_path: Path, extra: str, key: str) -> None:
+    """``base-url`` ignored would send to the production API; ``mising`` another policy than the one written."""
+    with pytest.raises(ConfigError, match="unknown key") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    assert key in str(caught.value) and "a typo?" in str(caught.value)
+
