@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from connector.errors import ConfigError
+from connector.mapping.yaml_lines import load_yaml
 from connector.secret_patterns import secret_kind
 from connector.sync.stock_policy import StockPolicy
 
@@ -51,7 +52,7 @@ def load_secret(target: str, env_name: str) -> str | None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8"))  # bounded: nesting, aliases (a profile may be shared) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"credentials file {path} is not valid YAML: {exc}") from None
     entry = data.get(target) if isinstance(data, dict) else None
@@ -110,7 +111,7 @@ def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))  # bounded: nesting, aliases (a profile may be shared)
     except OSError as exc:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -174,3 +174,14 @@ def test_a_misspelt_profile_key_is_refused_not_ignored(tmp_path: Path, extra: st
         load_profile(write(tmp_path, BASE + extra))
     assert key in str(caught.value) and "a typo?" in str(caught.value)
 
+
+@pytest.mark.parametrize(("yaml_text", "said"), [
+    ("x0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)), "aliases expand to"),
+    ("x: &a [*a]\n", "an alias refers to the collection that holds it"),
+])
+def test_a_profile_with_exploding_or_recursive_aliases_is_refused(tmp_path: Path, yaml_text: str,
+                                                                  said: str) -> None:
+    """Walking such a profile for secrets hung for minutes (aliases of aliases) or overflowed Python's stack."""
+    with pytest.raises(ConfigError, match=said):
+        load_profile(write(tmp_path, yaml_text + BASE))
