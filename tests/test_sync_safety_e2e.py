@@ -408,3 +408,13 @@ def test_a_product_row_deleted_but_left_in_a_stock_sheet_goes_to_zero_like_a_dro
     assert [r["sku"] for r in gone] == ["SPICE-7"]
     assert any(r["sku"] == "SPICE-7" and r["status"] == "skipped" and "not found" in r["reason"]
                for r in report["rows"])
+
+
+def test_products_refused_for_their_currency_are_counted_as_products(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The summary said "products: 0 failed (5 SKUs)" for three products refused before planning."""
+    wb = write_workbook(tmp_path / "products.xlsx")
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--currency", "EUR")
+    assert code == EXIT_FAILED
+    assert report["summary"]["products"]["failed"] == {"products": 3, "skus": 5}
+    assert "products: 3 failed (5 SKUs)" in " ".join(capsys.readouterr().out.split())
