@@ -136,7 +136,8 @@ def cmd_template(args: argparse.Namespace) -> int:
     check_output_path(args.output, "template -o")
     locations = [x.strip() for x in args.locations.split(",") if x.strip()]
     write_template(args.output, lang=args.lang, locations=locations, example=not args.no_example)
-    out.print(f"template written to {args.output} ({args.lang}, stock sheets: {', '.join(locations)})")
+    out.print(f"template written to {_escape(str(args.output))} ({args.lang}, stock sheets: "
+              f"{_escape(', '.join(locations))})")
     return EXIT_OK
 
 

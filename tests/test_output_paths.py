@@ -56,3 +56,18 @@ def test_report_over_the_input_workbook_or_the_state_file_is_refused(tmp_path: P
     (tmp_path / "folder").mkdir()
     assert main([*base, "--report", str(tmp_path / "folder")]) == 2
     assert "is a folder" in flat(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("locations", ["A/B", "[x]", "x" * 40, "Main,Main"])
+def test_template_refuses_a_location_its_sheet_name_would_change(tmp_path: Path, capsys, locations: str) -> None:
+    """'A/B' became the sheet 'Stock - A B' (location 'A B') while the command said "stock sheets: A/B"; '[x]'
+    was swallowed by the console's markup."""
+    out = tmp_path / "t.xlsx"
+    assert main(["template", "-o", str(out), "--locations", locations]) == 2
+    assert "stock location(s)" in flat(capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_template_prints_the_locations_it_wrote(tmp_path: Path, capsys) -> None:
+    assert main(["template", "-o", str(tmp_path / "t.xlsx"), "--locations", "Entrepôt,Boutique"]) == 0
+    assert "stock sheets: Entrepôt, Boutique" in flat(capsys.readouterr().out)
