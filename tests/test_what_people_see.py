@@ -352,3 +352,12 @@ def test_refused_credentials_are_not_called_unreachable(capsys: pytest.CaptureFi
     printed = " ".join(capsys.readouterr().out.split())
     assert "stopped: the marketplace refused the credentials" in printed
     assert "unreachable" not in printed.replace("could not be reached", "")
+
+
+def test_exit_3_after_a_429_storm_does_not_blame_the_daily_budget(capsys: pytest.CaptureFixture) -> None:
+    report = RunReport(run_id="r", source="wb.xlsx", target="elebne", dry_run=False, started_at="now")
+    report.operations = {"deferred": 4}
+    report.exit_code = report.compute_exit_code()
+    print_summary(report)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "exit code 3:" in printed and "429" in printed
