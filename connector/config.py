@@ -52,7 +52,8 @@ def load_secret(target: str, env_name: str) -> str | None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))  # bounded: nesting, aliases (a profile may be shared) or {}
+        # bounded (nesting, aliases: a profile may be shared), then plain dicts and lists for the code that reads it
+        data = _plain(load_yaml(path.read_text(encoding="utf-8"))) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"credentials file {path} is not valid YAML: {exc}") from None
     entry = data.get(target) if isinstance(data, dict) else None
@@ -111,7 +112,8 @@ def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))  # bounded: nesting, aliases (a profile may be shared)
+        # bounded (nesting, aliases: a profile may be shared), then plain dicts and lists for the code that reads it
+        data = _plain(load_yaml(path.read_text(encoding="utf-8")))
     except OSError as exc:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -171,6 +173,14 @@ def load_profile(path: str | Path) -> Profile:
         profile.stock_policy(t)  # validate early
         safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # validate early
     return profile
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
 
 
 PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", *SAFETY_KEYS)
