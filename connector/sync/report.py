@@ -230,7 +230,7 @@ def record_payload_problems(report: RunReport, results: dict[tuple[str, str], It
 
 # what the mapping engine's errors (Jinja's, Python's decimal module's) say, in plain words
 _MAPPING_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"'[\w ]+ object' has no attribute '(\w+)'|'(\w+)' is undefined"),
+    (re.compile(r"'[\w. ]+ object' has no attribute '(\w+)'|'(\w+)' is undefined"),
      "has no value: '{0}' is neither in the source nor in the profile's defaults"),
     (re.compile(r"\[<class 'decimal\.\w+'>(?:, <class 'decimal\.\w+'>)*\]|<class 'decimal\.\w+'>"),
      "the number is too large or not a number"),
