@@ -52,10 +52,9 @@ def load_secret(target: str, env_name: str) -> str | None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
     try:
-        # bounded (nesting, aliases: a profile may be shared), then plain dicts and lists for the code that reads it
         data = _plain(load_yaml(path.read_text(encoding="utf-8"))) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"credentials file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"credentials file {path} is not valid YAML: {yaml_problem(exc)}") from None
     entry = data.get(target) if isinstance(data, dict) else None
     if isinstance(entry, dict):
         secret = entry.get("api_key") or entry.get("secret") or entry.get("password")
@@ -117,7 +116,7 @@ def load_profile(path: str | Path) -> Profile:
     except OSError as exc:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"profile {path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"profile {path} must be a YAML table")
     for secret_key in ("api_key", "password", "secret"):
@@ -173,6 +172,13 @@ def load_profile(path: str | Path) -> Profile:
         profile.stock_policy(t)  # validate early
         safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # validate early
     return profile
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong and where, without PyYAML's copy of the offending line: that line may hold a secret."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else str(problem)
 
 
 def _plain(obj: Any) -> Any:

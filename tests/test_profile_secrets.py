@@ -185,3 +185,22 @@ def test_a_profile_with_exploding_or_recursive_aliases_is_refused(tmp_path: Path
     """Walking such a profile for secrets hung for minutes (aliases of aliases) or overflowed Python's stack."""
     with pytest.raises(ConfigError, match=said):
         load_profile(write(tmp_path, yaml_text + BASE))
+
+
+def test_a_yaml_error_does_not_echo_the_line_that_holds_a_secret(tmp_path: Path, monkeypatch) -> None:
+    """PyYAML's message copies the offending line: in a credentials file (or a profile holding a key by mistake)
+    that line is the secret."""
+    from connector.config import load_secret
+
+    broken = write(tmp_path, 'name: x\ntargets:\n  elebne: {api_key_env: X, note: "sk_live_SECRETSECRET123\n')
+    with pytest.raises(ConfigError, match="not valid YAML: line") as caught:
+        load_profile(broken)
+    assert "SECRETSECRET" not in str(caught.value)
+    creds = tmp_path / "credentials.yaml"
+    creds.write_text("elebne: {api_key: sk_live_SECRETSECRET123\n", encoding="utf-8")
+    creds.chmod(0o600)
+    monkeypatch.setenv("CONNECTOR_CREDENTIALS", str(creds))
+    monkeypatch.delenv("ELEBNE_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="not valid YAML: line") as caught:
+        load_secret("elebne", "ELEBNE_API_KEY")
+    assert "SECRETSECRET" not in str(caught.value)
