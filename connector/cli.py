@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sb = sub.add_parser("sandbox", help="run a local marketplace sandbox on 127.0.0.1")
     sb.add_argument("marketplace")
-    sb.add_argument("--port", type=int, default=8787)
+    sb.add_argument("--port", type=port_number, default=8787)
     sb.add_argument("--db", help="SQLite file for the sandbox state (default: in memory)")
     sb.add_argument("--key", action="append", help="accepted API key (repeatable; default: any test key)")
 
@@ -96,6 +96,17 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
     return p
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535 (a larger one ended in a traceback)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text!r}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
