@@ -368,8 +368,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.report is not None:  # refused before anything is read or sent
         from connector.sources.spreadsheet.outputs import check_output_path
 
-        check_output_path(args.report, "--report", [p for p in (workbook, Path(state_path)) if p is not None],
-                          folder_must_exist=False)
+        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
+        inputs = [workbook, Path(state_path), args.profile, *(Path(m) for m in mappings if m)]
+        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         source = read_source(source_config, state, full=args.full, currency=args.currency)

@@ -71,3 +71,18 @@ def test_template_refuses_a_location_its_sheet_name_would_change(tmp_path: Path,
 def test_template_prints_the_locations_it_wrote(tmp_path: Path, capsys) -> None:
     assert main(["template", "-o", str(tmp_path / "t.xlsx"), "--locations", "Entrepôt,Boutique"]) == 0
     assert "stock sheets: Entrepôt, Boutique" in flat(capsys.readouterr().out)
+
+
+def test_report_over_the_profile_or_the_mapping_is_refused(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text("SKU,Name,Price\nA,Tea,2\n", encoding="utf-8")
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text("extends: elebne\n", encoding="utf-8")
+    profile = tmp_path / "shop.yaml"
+    profile.write_text(f"source: {src}\nstate: {tmp_path / 's.sqlite'}\ntargets:\n  elebne:\n    mapping: {mapping}\n",
+                       encoding="utf-8")
+    before = profile.read_bytes(), mapping.read_bytes()
+    for victim in (profile, mapping):
+        assert main(["sync", "--profile", str(profile), "--dry-run", "--no-progress", "--report", str(victim)]) == 2
+        assert "is the input file" in flat(capsys.readouterr().err)
+    assert (profile.read_bytes(), mapping.read_bytes()) == before
