@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lang", choices=("en", "fr", "ar"), default="en")
     t.add_argument("--locations", default="Main", help="stock locations, comma-separated (one sheet each)")
     t.add_argument("--no-example", action="store_true", help="leave out the example row")
+    t.add_argument("--force", action="store_true", help="replace an existing file")
 
     v = sub.add_parser("validate", help="check a workbook without sending anything")
     v.add_argument("file", type=Path)
@@ -145,6 +146,9 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".xlsx":
         raise ConfigError(f"template -o {args.output}: the template is a workbook: the file name must end in .xlsx")
     check_output_path(args.output, "template -o")
+    if args.output.exists() and not args.force:  # most likely the merchant's filled-in catalogue
+        raise ConfigError(f"template -o {args.output}: the file exists (a filled-in catalogue?); choose another "
+                          "name, or add --force to replace it with a blank template")
     locations = [x.strip() for x in args.locations.split(",") if x.strip()]
     write_template(args.output, lang=args.lang, locations=locations, example=not args.no_example)
     out.print(f"template written to {_escape(str(args.output))} ({args.lang}, stock sheets: "

@@ -86,3 +86,14 @@ def test_report_over_the_profile_or_the_mapping_is_refused(tmp_path: Path, capsy
         assert main(["sync", "--profile", str(profile), "--dry-run", "--no-progress", "--report", str(victim)]) == 2
         assert "is the input file" in flat(capsys.readouterr().err)
     assert (profile.read_bytes(), mapping.read_bytes()) == before
+
+
+def test_template_never_replaces_an_existing_workbook_without_force(tmp_path: Path, bad_workbook: Path,
+                                                                   capsys) -> None:
+    """Running the README's first command again must not blank the catalogue the merchant filled in."""
+    before = bad_workbook.read_bytes()
+    assert main(["template", "-o", str(bad_workbook)]) == 2
+    assert "--force" in flat(capsys.readouterr().err)
+    assert bad_workbook.read_bytes() == before
+    assert main(["template", "-o", str(bad_workbook), "--force"]) == 0
+    assert bad_workbook.read_bytes() != before
