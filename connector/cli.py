@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lang", choices=("en", "fr", "ar"), default="en")
     t.add_argument("--locations", default="Main", help="stock locations, comma-separated (one sheet each)")
     t.add_argument("--no-example", action="store_true", help="leave out the example row")
+    t.add_argument("--force", action="store_true", help="replace an existing file")
 
     v = sub.add_parser("validate", help="check a workbook without sending anything")
     v.add_argument("file", type=Path)
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sb = sub.add_parser("sandbox", help="run a local marketplace sandbox on 127.0.0.1")
     sb.add_argument("marketplace")
-    sb.add_argument("--port", type=int, default=8787)
+    sb.add_argument("--port", type=port_number, default=8787)
     sb.add_argument("--db", help="SQLite file for the sandbox state (default: in memory)")
     sb.add_argument("--key", action="append", help="accepted API key (repeatable; default: any test key)")
 
@@ -96,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
     return p
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535 (a larger one ended in a traceback)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text!r}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,11 +139,20 @@ def _escape(text: str) -> str:
 # -- commands ----------------------------------------------------------------------------------------------------
 def cmd_template(args: argparse.Namespace) -> int:
     from connector.console import out
+    from connector.errors import ConfigError
     from connector.sources.spreadsheet import write_template
+    from connector.sources.spreadsheet.outputs import check_output_path
 
+    if args.output.suffix.lower() != ".xlsx":
+        raise ConfigError(f"template -o {args.output}: the template is a workbook: the file name must end in .xlsx")
+    check_output_path(args.output, "template -o")
+    if args.output.exists() and not args.force:  # most likely the merchant's filled-in catalogue
+        raise ConfigError(f"template -o {args.output}: the file exists (a filled-in catalogue?); choose another "
+                          "name, or add --force to replace it with a blank template")
     locations = [x.strip() for x in args.locations.split(",") if x.strip()]
     write_template(args.output, lang=args.lang, locations=locations, example=not args.no_example)
-    out.print(f"template written to {args.output} ({args.lang}, stock sheets: {', '.join(locations)})")
+    out.print(f"template written to {_escape(str(args.output))} ({args.lang}, stock sheets: "
+              f"{_escape(', '.join(locations))})")
     return EXIT_OK
 
 
@@ -342,6 +363,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
             err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")
         out.print(f"report: {report_path}")
 
+    if args.report is not None:  # refused before anything is read or sent
+        from connector.sources.spreadsheet.outputs import check_output_path
+
+        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
+        inputs = [workbook, Path(state_path), args.profile, *(Path(m) for m in mappings if m)]
+        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         source = read_source(source_config, state, full=args.full, currency=args.currency)
@@ -436,6 +463,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from connector.sources.spreadsheet import read_spreadsheet
     from connector.sync.profile import run_profile, worst
     from connector.sync.runner import SyncOptions
+    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
 
     plugin = get_plugin("elebne")
@@ -450,7 +478,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 source = read_spreadsheet(args.workbook, currency="MRU")
                 opts = SyncOptions(target="elebne", state_path=Path(tmp) / "state.sqlite", secret=plugin.sandbox_key,
                                    base_url=server.url + plugin.sandbox_base_path, account="demo-shop",
-                                   source_label=args.workbook.name)
+                                   source_label=args.workbook.name, safety=safety_options("elebne", {}, {}, {}))
                 with StateStore.open(opts.state_path) as state:
                     result = run_profile(source, [opts], state, on_outcome=lambda o, _path: print_summary(o.report))
                 code = worst([code, result.exit_code])

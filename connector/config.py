@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from connector.errors import ConfigError
+from connector.mapping.yaml_lines import load_yaml
 from connector.secret_patterns import secret_kind
 from connector.sync.stock_policy import StockPolicy
 
@@ -56,9 +57,9 @@ def load_secret(target: str, env_name: str) -> str | None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _plain(load_yaml(path.read_text(encoding="utf-8"))) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"credentials file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"credentials file {path} is not valid YAML: {yaml_problem(exc)}") from None
     entry = data.get(target) if isinstance(data, dict) else None
     if isinstance(entry, dict):
         secret = entry.get("api_key") or entry.get("secret") or entry.get("password")
@@ -115,11 +116,12 @@ def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
 def load_profile(path: str | Path) -> Profile:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # bounded (nesting, aliases: a profile may be shared), then plain dicts and lists for the code that reads it
+        data = _plain(load_yaml(path.read_text(encoding="utf-8")))
     except OSError as exc:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"profile {path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"profile {path} must be a YAML table")
     for secret_key in ("api_key", "password", "secret"):
@@ -132,6 +134,13 @@ def load_profile(path: str | Path) -> Profile:
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
         raise ConfigError(f"profile {path}: {shown}{more}: secrets belong in the environment (name the variable "
                           f"with api_key_env / password_env) or in {credentials_path()}, never in a profile")
+    named = list(_secret_names(data))
+    if named:
+        shown = ", ".join(f"'{where}'" for where in named[:5])
+        raise ConfigError(f"profile {path}: {shown} {'is' if len(named) == 1 else 'are'} named like a secret: "
+                          f"secrets belong in the environment (name the variable with api_key_env / password_env) "
+                          f"or in {credentials_path()}, never in a profile")
+    _refuse_unknown_keys(path, "", data, PROFILE_KEYS)
     name = str(data.get("name") or path.stem)
     source = data.get("source")
     if isinstance(source, str):
@@ -146,6 +155,9 @@ def load_profile(path: str | Path) -> Profile:
     targets = {}
     for tname, tdata in targets_raw.items():
         tdata = tdata or {}
+        if not isinstance(tdata, dict):
+            raise ConfigError(f"profile {path}: 'targets.{tname}' must be a table (account:, api_key_env:, ...)")
+        _refuse_unknown_keys(path, f"targets.{tname}.", tdata, TARGET_KEYS)
         if tdata.get("mapping") and not Path(tdata["mapping"]).is_absolute():
             tdata["mapping"] = str((path.parent / tdata["mapping"]).resolve())
         targets[tname] = TargetConfig(
@@ -167,6 +179,34 @@ def load_profile(path: str | Path) -> Profile:
     return profile
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong and where, without PyYAML's copy of the offending line: that line may hold a secret."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else str(problem)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", *SAFETY_KEYS)
+TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", *SAFETY_KEYS)
+
+
+def _refuse_unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+    """A misspelt key is never ignored: ``base-url:`` would otherwise send to the production API, ``mising:``
+    apply another policy than the one written."""
+    unknown = [str(k) for k in data if k not in known]
+    if unknown:
+        raise ConfigError(f"profile {path}: unknown key(s) {', '.join(f'{where}{k}' for k in unknown)} (a typo? "
+                          f"known here: {', '.join(known)})")
+
+
 def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:
     """(key path, kind) of every value, under any key name, that looks like a credential; never the value."""
     if isinstance(obj, dict):
@@ -179,8 +219,30 @@ def _secret_values(obj: Any, where: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             yield from _secret_values(value, f"{where}[{i}]")
-    elif isinstance(obj, str) and (kind := secret_kind(obj)):
+    elif isinstance(obj, bytes | str) and (kind := secret_kind(obj if isinstance(obj, str) else
+                                                            obj.decode("latin-1"))):  # !!binary too
         yield where or "the profile", kind
+
+
+_SECRET_NAME_ENDINGS = ("apikey", "password", "passwd", "secret", "token", "accesskey", "privatekey",
+                        "authorization")
+
+
+def _secret_names(obj: Any, where: str = "") -> Iterator[str]:
+    """Key paths whose name says they hold a credential (``client_secret``, ``apiKey``, ``odoo-password``,
+    ``Authorization``...) and that hold a value; ``*_env`` names (the variable to read) end otherwise."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            here = f"{where}.{key}" if where else str(key)
+            name = "".join(ch for ch in str(key).lower() if ch.isalnum())
+            if (name.endswith(_SECRET_NAME_ENDINGS) and not isinstance(value, dict | list | bool)
+                    and value is not None and str(value).strip()):
+                yield here
+            else:
+                yield from _secret_names(value, here)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _secret_names(value, f"{where}[{i}]")
 
 
 def _reports_keep(path: Path, reports: Any) -> int:

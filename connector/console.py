@@ -26,7 +26,8 @@ EXIT_MEANING = {
     EXIT_OK: "everything pushed or unchanged",
     EXIT_FAILED: "some rows failed or were skipped: see the report",
     EXIT_USAGE: "nothing was sent: fix the command, configuration or file",
-    EXIT_PARTIAL: "daily budget spent or run stopped: state saved, the next run carries on",
+    EXIT_PARTIAL: ("partial: a daily budget is spent, calls were still refused (429/5xx) after their retries, or the "
+                   "run was stopped; state saved, the next run carries on"),
     EXIT_UNREACHABLE: "the marketplace could not be reached or refused the credentials",
     EXIT_LOCKED: "another run holds the state file",
 }
@@ -142,7 +143,7 @@ def print_summary(report: RunReport) -> None:
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     if report.unreachable:
-        out.print(f"[red]marketplace unreachable:[/] {escape(report.unreachable)}")
+        out.print(f"[red]stopped:[/] {escape(report.unreachable)}")  # unreachable, or the credentials refused
     print_warnings(report)
     out.print(f"exit code {report.exit_code}: {EXIT_MEANING.get(report.exit_code, '')}")
 

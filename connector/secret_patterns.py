@@ -22,6 +22,9 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")),
     # "Bearer <token>": a token has a digit or is long; "Bearer authentication" is prose
     ("a bearer token", re.compile(r"(?i:\bbearer)\s+(?=" + _TOKEN + r"*[0-9]|" + _TOKEN + r"{20})" + _TOKEN + "{8,}")),
+    # "Basic <base64 of user:password>": base64 has a digit, '+', '/', '=' or a capital inside; prose does not
+    ("a basic-auth credential",
+     re.compile(r"(?i:\bbasic)\s+(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{12,}={0,2}")),
     ("a URL with a password", re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?![$*{])[^/\s@]+@")),
     ("a credential in a URL query",
      re.compile(r"(?i)[?&](?:api_?key|access_token|token|password|secret)=(?![$*{])[^&#\s]{4,}")),

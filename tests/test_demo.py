@@ -17,3 +17,11 @@ def test_demo_creates_everything_then_sends_nothing(capsys: pytest.CaptureFixtur
     first, second = out.split("second run")
     assert re.search(r"products created\W+11\b", first)
     assert "HTTP requests: 0 (none)" in second and "exit code 0" in second
+
+
+def test_demo_runs_with_the_same_safety_settings_as_a_sync(capsys: pytest.CaptureFixture[str]) -> None:
+    """Elebne's account currency is fixed by its document (MRU): the demo, like `connector sync`, does not warn
+    that nobody stated it."""
+    assert main(["demo"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "account currency is not set" not in out and "warning" not in out

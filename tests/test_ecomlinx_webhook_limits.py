@@ -159,3 +159,24 @@ def test_serve_refuses_bounds_that_are_not_positive(monkeypatch, capsys) -> None
     assert "--max-connections" in capsys.readouterr().err
     assert main(["webhooks", "serve", "--port", "0", "--request-timeout", "0"]) == 2
     assert "--request-timeout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["webhooks", "serve", "--port", "99999"], "from 0 to 65535"),
+    (["webhooks", "serve", "--path", "nopath"], "--path must start with '/'"),
+    (["sandbox", "elebne", "--port", "70000"], "from 0 to 65535"),
+])
+def test_a_bad_port_or_path_is_a_usage_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                             said: str) -> None:
+    from connector.cli import main
+
+    monkeypatch.setenv("ECOMLINX_WEBHOOK_SECRET", "whsec_testtesttest1234")
+    if argv[0] == "webhooks":
+        argv = [*argv, "--state", str(tmp_path / "s.sqlite")]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage error
+        code = exc.code
+    assert code == 2
+    assert said in " ".join(capsys.readouterr().err.split())

@@ -297,3 +297,26 @@ def test_cli_sync_with_a_profile_target(elryan: Elryan, tmp_path: Path, monkeypa
     before = elryan.last()
     assert main(["sync", "--profile", str(profile), "--no-progress"]) == 0
     assert write_paths(elryan.log(before)) == []
+
+
+def test_a_profile_without_a_default_brand_is_reported_in_plain_words(elryan: Elryan, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's tables reach the mapping as plain dicts: no internal type name in the report."""
+    import json
+
+    from connector.cli import main
+
+    src = tmp_path / "p.csv"
+    src.write_text("SKU,Name,Price,Category\nA-1,Soap,12,Beauty\n", encoding="utf-8")
+    profile = tmp_path / "shop.yaml"
+    profile.write_text(
+        f"source: {src}\nstate: {tmp_path / 's.sqlite'}\ntargets:\n  elryan:\n"
+        f"    base_url: {elryan.server.api_url}\n    settings:\n      email: {SANDBOX_EMAIL}\n      defaults:\n"
+        "        tax: 0\n        guarantee: 12\n        fulfillment_day: 2\n"
+        "        supplier: {name: Souk Trading, remote_id: sup-souk}\n", encoding="utf-8")
+    monkeypatch.setenv("ELRYAN_PASSWORD", SANDBOX_PASSWORD)
+    report = tmp_path / "r.json"
+    assert main(["sync", "--profile", str(profile), "--no-progress", "--report", str(report)]) == 1
+    reason = json.loads(report.read_text(encoding="utf-8"))["rows"][0]["reason"]
+    assert "'brand' is neither in the source nor in the profile's defaults" in reason
+    assert "object" not in reason and "LineDict" not in reason

@@ -246,3 +246,31 @@ def test_a_level_with_only_computed_fields(tmp_path: Path) -> None:
           n: {expr: "product.variants | length"}
     """)
     assert load_mapping(path).apply(simple())["p"] == {"id": "S-1", "n": 1}
+
+
+def test_extends_replaces_a_copied_field_by_an_expression_as_the_readme_shows(tmp_path: Path) -> None:
+    """The README's own example: a shipped ``copy`` field overridden by an ``expr`` (or a ``const``) takes the new
+    source instead of being refused as a field holding two sources."""
+    path = write(tmp_path, """
+    extends: elebne
+    payloads:
+      product:
+        fields:
+          name: {copy: product.name, ops: [strip, upper, {truncate: 80}]}
+          description: {expr: "product.description | default(product.name)"}
+          brand: {const: House brand}
+    """)
+    out = load_mapping(path).apply(simple(brand="Acme"))["product"]
+    assert out["name"] == "SOAP"
+    assert out["description"] == "Soap"
+    assert out["brand"] == "House brand"
+
+
+def test_a_schema_error_is_worded_without_pydantic_text(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE + """
+      title: {copy: product.name, expr: "product.name"}
+""")
+    with pytest.raises(MappingError) as exc:
+        load_mapping(path)
+    assert "exactly one of copy, const, expr" in str(exc.value)
+    assert "Value error" not in str(exc.value)

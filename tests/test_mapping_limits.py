@@ -148,6 +148,14 @@ def test_yaml_aliases_cannot_expand_beyond_a_bound(tmp_path: Path, capsys: pytes
     assert code == 2 and "not valid YAML: its aliases expand to 23,456,829 nodes (limit 100,000)" in text
 
 
+def test_an_alias_inside_its_own_anchor_is_an_error_not_a_recursion(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "self.yaml"
+    path.write_text(HEAD.replace("payloads:", "tables:\n  t: {z: &a [*a]}\npayloads:"))
+    code, text = check(path, capsys)
+    assert code == 2 and "an alias refers to the collection that holds it" in text and "Traceback" not in text
+
+
 def test_a_few_aliases_are_still_fine(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(HEAD.replace("payloads:", "tables:\n  t: {z: &n [a, b]}\npayloads:") + "      x: {const: *n}\n")

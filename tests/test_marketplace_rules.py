@@ -374,3 +374,10 @@ def test_elryan_names_every_missing_value_of_an_incomplete_product() -> None:
     found = {p.field: p.reason for p in ElryanAdapter(Client(), account="a").problems(op)}  # type: ignore[arg-type]
     assert found["Brand"] == found["Category"] == "is required by Elryan"
     assert found["tax (profile setting defaults.tax)"] == "is required by Elryan"
+
+
+def test_a_missing_attribute_of_any_object_type_is_worded_plainly() -> None:
+    """A qualified type name (``connector.mapping.yaml_lines.LineDict object``) is translated like ``dict object``."""
+    said = plain_mapping_reason("mapping field 'payloads.product.fields.brand': "
+                                "'connector.mapping.yaml_lines.LineDict object' has no attribute 'brand'")
+    assert said == "Brand: has no value: 'brand' is neither in the source nor in the profile's defaults"

@@ -130,3 +130,77 @@ def test_every_documented_key_format_is_recognised(key: str) -> None:
                                    "b2b_price", "Bearer token", "skirts_live_collection", "desk_test_drive_2024"])
 def test_ordinary_strings_are_not_secrets(value: str) -> None:
     assert secret_kind(value) is None
+
+
+@pytest.mark.parametrize(("extra", "where"), [
+    ("    settings: {client_secret: hunter2hunter2}\n", "targets.elebne.settings.client_secret"),
+    ("    settings: {apiKey: abc123}\n", "targets.elebne.settings.apiKey"),
+    ("    settings: {odoo-password: correct horse}\n", "targets.elebne.settings.odoo-password"),
+    ("    settings: {token: 12345678}\n", "targets.elebne.settings.token"),
+    ("    settings: {headers: {Authorization: 'Token abc'}}\n", "targets.elebne.settings.headers.Authorization"),
+])
+def test_a_value_under_a_secret_name_is_refused_without_echoing_it(tmp_path: Path, extra: str, where: str) -> None:
+    with pytest.raises(ConfigError, match="named like a secret") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    message = str(caught.value)
+    assert f"'{where}'" in message
+    assert not any(s in message for s in ("hunter2", "abc123", "correct horse", "12345678", "Token abc"))
+
+
+@pytest.mark.parametrize("extra", [
+    "    settings: {headers: {Authorization: 'Basic dXNlcjpwYXNzd29yZA=='}}\n",
+    "    settings: {auth: 'Basic YWxhZGRpbjpvcGVuc2VzYW1l'}\n",
+    "    settings: {note: !!binary c2tfbGl2ZV9hYmNkZWZnaGlqa2xtbm9wMTIzNA==}\n",
+])
+def test_basic_auth_and_binary_values_are_recognised(tmp_path: Path, extra: str) -> None:
+    with pytest.raises(ConfigError, match="secrets belong in the environment") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    assert "dXNlcjpwYXNzd29yZA" not in str(caught.value) and "YWxhZGRpbjpv" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["Basic authentication", "Basic Trading Company", "basic plan"])
+def test_prose_about_basic_auth_is_not_a_secret(value: str) -> None:
+    assert secret_kind(value) is None
+
+
+@pytest.mark.parametrize(("extra", "key"), [
+    ("    base-url: https://merchantstaging.elryan.com/api\n", "targets.elebne.base-url"),
+    ("    mising: keep\n", "targets.elebne.mising"),
+    ("gaurd: {max_share: 0.5}\n", "gaurd"),
+])
+def test_a_misspelt_profile_key_is_refused_not_ignored(tmp_path: Path, extra: str, key: str) -> None:
+    """``base-url`` ignored would send to the production API; ``mising`` another policy than the one written."""
+    with pytest.raises(ConfigError, match="unknown key") as caught:
+        load_profile(write(tmp_path, BASE + extra))
+    assert key in str(caught.value) and "a typo?" in str(caught.value)
+
+
+@pytest.mark.parametrize(("yaml_text", "said"), [
+    ("x0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)), "aliases expand to"),
+    ("x: &a [*a]\n", "an alias refers to the collection that holds it"),
+])
+def test_a_profile_with_exploding_or_recursive_aliases_is_refused(tmp_path: Path, yaml_text: str,
+                                                                  said: str) -> None:
+    """Walking such a profile for secrets hung for minutes (aliases of aliases) or overflowed Python's stack."""
+    with pytest.raises(ConfigError, match=said):
+        load_profile(write(tmp_path, yaml_text + BASE))
+
+
+def test_a_yaml_error_does_not_echo_the_line_that_holds_a_secret(tmp_path: Path, monkeypatch) -> None:
+    """PyYAML's message copies the offending line: in a credentials file (or a profile holding a key by mistake)
+    that line is the secret."""
+    from connector.config import load_secret
+
+    broken = write(tmp_path, 'name: x\ntargets:\n  elebne: {api_key_env: X, note: "sk_live_SECRETSECRET123\n')
+    with pytest.raises(ConfigError, match="not valid YAML: line") as caught:
+        load_profile(broken)
+    assert "SECRETSECRET" not in str(caught.value)
+    creds = tmp_path / "credentials.yaml"
+    creds.write_text("elebne: {api_key: sk_live_SECRETSECRET123\n", encoding="utf-8")
+    creds.chmod(0o600)
+    monkeypatch.setenv("CONNECTOR_CREDENTIALS", str(creds))
+    monkeypatch.delenv("ELEBNE_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="not valid YAML: line") as caught:
+        load_secret("elebne", "ELEBNE_API_KEY")
+    assert "SECRETSECRET" not in str(caught.value)

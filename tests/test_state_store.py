@@ -233,3 +233,25 @@ def test_no_module_outside_the_state_opens_a_database_connection() -> None:
         if "sqlite3" in path.read_text(encoding="utf-8"):
             offenders.append(rel)
     assert offenders == []
+
+
+@pytest.mark.parametrize("kind", ["workbook", "folder"])
+def test_a_state_path_that_is_not_a_state_file_is_exit_2_and_left_alone(tmp_path: Path, capsys, kind: str) -> None:
+    """``--state products.xlsx`` (or a folder) is a usage mistake: exit 2 with a message, no traceback, the file
+    untouched and no lock file left beside it."""
+    src = tmp_path / "products.csv"
+    src.write_text("SKU,Name,Price\nA,Tea,2\n", encoding="utf-8")
+    target = tmp_path / "not-state"
+    if kind == "folder":
+        target.mkdir()
+    else:
+        target.write_bytes(b"PK\x03\x04 a workbook, not a database" * 100)
+    before = target.read_bytes() if kind == "workbook" else None
+    code = main(["sync", "--source", str(src), "--target", "elebne", "--state", str(target), "--dry-run",
+                 "--no-progress"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "Traceback" not in err and f"state file {target}" in err
+    if before is not None:
+        assert target.read_bytes() == before
+    assert not (tmp_path / "not-state.lock").exists() or kind == "workbook"

@@ -385,3 +385,30 @@ def test_a_renamed_stock_sheet_leaves_its_stock_untouched(
     assert code == EXIT_OK and "sheet 'Warehouse' is not used" in report["warnings"]
     # SKUs whose only stock was on that sheet are not "stock 0": the source says nothing about them
     assert quantities(elebne_sandbox)["TEA-500"] == 30 and quantities(elebne_sandbox)["SPICE-3"] == 5
+
+
+def test_a_product_row_deleted_but_left_in_a_stock_sheet_goes_to_zero_like_a_dropped_variant(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merchant deletes a product's row from Products and forgets its stock-sheet row: the stock row names a
+    product the workbook no longer has, so it does not keep the listing on sale (a variant in the same case
+    already went to 0); the stock row is still reported as skipped."""
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    write_workbook(wb, [r for r in ROWS if r["SKU"] != "SPICE-7"], BIG_STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED  # the orphan stock row is still a problem to fix
+    assert elebne_sandbox.products()["SPICE-7"]["quantity"] == 0
+    gone = [r for r in report["rows"] if r["reason"] == "no longer in source"]
+    assert [r["sku"] for r in gone] == ["SPICE-7"]
+    assert any(r["sku"] == "SPICE-7" and r["status"] == "skipped" and "not found" in r["reason"]
+               for r in report["rows"])
+
+
+def test_products_refused_for_their_currency_are_counted_as_products(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The summary said "products: 0 failed (5 SKUs)" for three products refused before planning."""
+    wb = write_workbook(tmp_path / "products.xlsx")
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--currency", "EUR")
+    assert code == EXIT_FAILED
+    assert report["summary"]["products"]["failed"] == {"products": 3, "skus": 5}
+    assert "products: 3 failed (5 SKUs)" in " ".join(capsys.readouterr().out.split())

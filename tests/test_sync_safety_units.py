@@ -167,3 +167,12 @@ def test_likely_causes_name_an_empty_location_an_unused_sheet_missing_and_archiv
     nothing = SourceResult(products=[Product(key="A", variants=[variant("A", WH=0)])])
     causes = likely_causes(nothing, StockPolicy(locations=("Shop",)))
     assert any("every stocked SKU of the source lists 0" in c for c in causes)
+
+
+def test_the_unstated_currency_warning_does_not_claim_anything_was_sent() -> None:
+    """It is printed after dry runs and runs stopped at a refused key too, where nothing went out."""
+    from connector.sync.currency import unstated_warning
+
+    products = [Product(key="A", variants=[Variant(sku="A", price=Money(Decimal("2"), "MRU"))])]
+    text = unstated_warning("ecomlinx", "EcomLinx", None, products)
+    assert text is not None and "MRU" in text and "were sent" not in text

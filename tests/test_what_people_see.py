@@ -343,3 +343,21 @@ def test_sigterm_ends_a_real_run_like_a_budget_stop_and_the_next_run_finishes_wi
         assert len(creates) == 40  # no create was sent twice
     finally:
         server.stop()
+
+
+def test_refused_credentials_are_not_called_unreachable(capsys: pytest.CaptureFixture) -> None:
+    report = RunReport(run_id="r", source="wb.xlsx", target="elebne", dry_run=False, started_at="now")
+    report.unreachable = "the marketplace refused the credentials: UNAUTHORIZED (401): Invalid API key"
+    print_summary(report)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "stopped: the marketplace refused the credentials" in printed
+    assert "unreachable" not in printed.replace("could not be reached", "")
+
+
+def test_exit_3_after_a_429_storm_does_not_blame_the_daily_budget(capsys: pytest.CaptureFixture) -> None:
+    report = RunReport(run_id="r", source="wb.xlsx", target="elebne", dry_run=False, started_at="now")
+    report.operations = {"deferred": 4}
+    report.exit_code = report.compute_exit_code()
+    print_summary(report)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "exit code 3:" in printed and "429" in printed

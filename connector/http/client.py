@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connector import __version__
+from connector.errors import ConfigError
 from connector.http.budget import Budget, WaitHook, notify_wait
 from connector.http.stop import StopSignal
 
@@ -81,6 +82,23 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def checked_base_url(url: str) -> str:
+    """``url`` if it can be an API's base address; ``ConfigError`` (exit 2, nothing sent) otherwise: without this a
+    typo (no scheme, ``ftp://``, a port out of range) ended in a traceback, and a query string or a password in
+    it would go with every request."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (not port_ok or parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username is not None):
+        shown = url.split("://", 1)[0] + "://…@" + url.rsplit("@", 1)[1] if "@" in url else url  # no password
+        raise ConfigError(f"base URL {shown!r} is not an API address: give it as https://host[:port]/path (http "
+                          "for a local sandbox), without user, password, '?' or '#'")
+    return url
+
+
 class HttpClient:
     """One ``requests.Session`` per marketplace account."""
 
@@ -89,7 +107,7 @@ class HttpClient:
                  max_retries: int = 5, backoff_base: float = 0.5, backoff_cap: float = 30.0,
                  max_retry_after: float = 120.0, budget: Budget | None = None,
                  sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url).rstrip("/")
         self.session = session or requests.Session()
         self.session.headers.update({"User-Agent": f"connector/{__version__}", "Accept": "application/json"})
         if headers:

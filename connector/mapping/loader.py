@@ -65,12 +65,19 @@ def _read(path: Path) -> tuple[Any, str]:
     return doc, text
 
 
+_FIELD_SOURCES = ("copy", "const", "expr")
+
+
 def _merge(base: Any, override: Any) -> Any:
     """Deep-merge ``override`` into ``base``: tables merge key by key, a ``null`` deletes a key, anything
-    else replaces.  Line information is kept from the file that provided each key."""
+    else replaces.  A field that names its source (``copy``, ``const`` or ``expr``) replaces the inherited
+    source rather than adding a second one.  Line information is kept from the file that provided each key."""
     if not isinstance(base, dict) or not isinstance(override, dict):
         return override
     out = LineDict(base)
+    if any(k in override for k in _FIELD_SOURCES):
+        for k in _FIELD_SOURCES:
+            out.pop(k, None)
     out.line = getattr(override, "line", getattr(base, "line", 0))
     out.key_lines = {**getattr(base, "key_lines", {}), **getattr(override, "key_lines", {})}
     for key, value in override.items():
@@ -138,7 +145,7 @@ def load_spec(path: str | Path) -> tuple[MappingSpec, Any, list[str]]:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         key_path = ".".join(str(p) for p in loc)
-        msg = first["msg"]
+        msg = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""

@@ -83,7 +83,11 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     """Nodes ``node`` stands for with every alias expanded (an alias is the same node object again)."""
     known = sizes.get(id(node))
     if known is not None:
+        if known < 0:  # still being counted: an alias inside the collection its anchor names (&a [*a])
+            raise yaml.composer.ComposerError(None, None, "an alias refers to the collection that holds it",
+                                              node.start_mark)
         return known
+    sizes[id(node)] = -1
     if isinstance(node, yaml.SequenceNode):
         size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
     elif isinstance(node, yaml.MappingNode):

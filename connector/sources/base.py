@@ -82,6 +82,9 @@ class SourceResult:
     # True when the read returned the whole catalogue (a workbook, a --full or first Odoo read, the supplier
     # feed with its snapshot): a product the marketplace holds that is not here left the source.
     full_read: bool = False
+    # SKUs mentioned only on rows that name a product the source does not have (a stock sheet row whose SKU is
+    # not in the Products sheet): such a row does not keep the SKU's listing on sale (sync/missing.py).
+    orphan_skus: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[Issue]:

@@ -91,7 +91,7 @@ def unstated_warning(target: str, title: str, settings: CurrencySettings | None,
     codes = sorted({v.price.currency for p in products for v in p.variants if isinstance(v.price, Money)})
     if not codes:
         return None
-    return (f"the {title} account currency is not set: prices were sent as they are ({', '.join(codes)}); "
+    return (f"the {title} account currency is not set: prices go out as they are, unconverted ({', '.join(codes)}); "
             f"set currency: {{account: ...}} for this target so another currency is converted or refused")
 
 

@@ -124,10 +124,14 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     for op in plan.ops if plan else []:
         planned.setdefault(op.key, []).append((op.kind, op.action))
 
+    read_keys = {v.sku: p.key for p in source.products for v in p.variants}  # also products left out of the plan
     for ref in source.rows:
         sheet, row = ref.ref.origin, ref.ref.row
         key = sku_to_key.get(ref.sku or "")
-        out = RowOutcome(sku=ref.sku, product=key, sheet=sheet, row=row, status=UNCHANGED)
+        # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
+        # currency, is still one product)
+        out = RowOutcome(sku=ref.sku, product=key or read_keys.get(ref.sku or ""), sheet=sheet, row=row,
+                         status=UNCHANGED)
         # a row from another sheet than its product's own (a per-location stock sheet, in any language)
         product = plan.products.get(key) if (plan and key) else None
         is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
@@ -226,7 +230,7 @@ def record_payload_problems(report: RunReport, results: dict[tuple[str, str], It
 
 # what the mapping engine's errors (Jinja's, Python's decimal module's) say, in plain words
 _MAPPING_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"'[\w ]+ object' has no attribute '(\w+)'|'(\w+)' is undefined"),
+    (re.compile(r"'[\w. ]+ object' has no attribute '(\w+)'|'(\w+)' is undefined"),
      "has no value: '{0}' is neither in the source nor in the profile's defaults"),
     (re.compile(r"\[<class 'decimal\.\w+'>(?:, <class 'decimal\.\w+'>)*\]|<class 'decimal\.\w+'>"),
      "the number is too large or not a number"),

@@ -19,6 +19,8 @@ SECRET_ENV = "ECOMLINX_WEBHOOK_SECRET"
 
 
 def _parser(action: str) -> argparse.ArgumentParser:
+    from connector.cli import port_number  # here: cli imports this module when the command runs
+
     p = argparse.ArgumentParser(prog=f"connector webhooks {action}")
     if action in ("register", "list", "delete"):
         p.add_argument("--base-url", help="EcomLinx API base URL (default: the real API; a sandbox for tests)")
@@ -33,7 +35,7 @@ def _parser(action: str) -> argparse.ArgumentParser:
         p.add_argument("webhook_id")
     elif action == "serve":
         p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8788)
+        p.add_argument("--port", type=port_number, default=8788)
         p.add_argument("--path", default="/hooks/ecomlinx")
         p.add_argument("--state", type=Path, help="state database the events are stored in "
                                                   "(default: the default sync state file)")
@@ -129,6 +131,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise ConfigError("--max-connections must be at least 1")
     if not args.request_timeout > 0:
         raise ConfigError("--request-timeout must be a positive number of seconds")
+    if not args.path.startswith("/"):
+        raise ConfigError(f"--path must start with '/' (e.g. /hooks/ecomlinx), not {args.path!r}")
     state_path = args.state or default_state_file()
     store = EventStore(state_path)
     try:

@@ -757,6 +757,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
                               f"(row {products.first_row + product_rows[sku]})")
             else:
                 sheet.add(i, f"SKU not found in sheet '{products.name}'", sku_col, sku)
+                result.orphan_skus.add(sku)
             continue
         level = v.stock.get(location) if inline else None
         if level is not None and level.available != q:

@@ -21,6 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from connector.errors import ConfigError
+
 from .cells import gs1_check_digit
 from .columns import (
     ATTRIBUTE_LABEL,
@@ -273,7 +275,19 @@ def build_workbook(*, lang: str = "en", locations: Sequence[str] = ("Main",),
 
 def write_template(path: str | Path, *, lang: str = "en", locations: Sequence[str] = ("Main",),
                    example: bool = True) -> None:
-    """Write the blank catalogue template in ``lang`` ("en", "fr" or "ar") with one stock sheet per location."""
+    """Write the blank catalogue template in ``lang`` ("en", "fr" or "ar") with one stock sheet per location.
+
+    A location that cannot be a sheet's name as it is (Excel refuses ``[]:*?/\\`` and names over 31 characters),
+    or that is given twice, is refused: the sheet would name another location than the one the merchant will
+    later give to ``--stock-locations``."""
+    altered = [loc for loc in locations
+               if lang in STOCK_SHEET and _stock_title(lang, loc) != STOCK_SHEET[lang].format(loc)]
+    if altered:
+        raise ConfigError(f"stock location(s) {', '.join(repr(x) for x in altered)} cannot be a sheet name as given "
+                          f"(no [ ] : * ? / \\, and at most {31 - len(STOCK_SHEET[lang].format(''))} characters)")
+    twice = sorted({loc for loc in locations if list(locations).count(loc) > 1})
+    if twice:
+        raise ConfigError(f"stock location(s) given twice: {', '.join(repr(x) for x in twice)}")
     wb = build_workbook(lang=lang, locations=locations, example=example)
     wb.save(Path(path))
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from connector.errors import StateLockedError
+from connector.errors import ConfigError, StateLockedError
 from connector.sync.state.lock import FileLock
 from connector.sync.state.store import ConfirmedItem, StateStore, utcnow
 from connector.sync.state.tables import AddColumn, Column, PluginSchema, Row, Table, Value, Where
@@ -107,6 +107,9 @@ class SqliteState(StateStore):
         file_lock = None
         if str(location) != ":memory:":
             path = path.resolve()
+            if path.exists() and not path.is_file():
+                raise ConfigError(f"state file {location} is a folder or a device: give a file name (e.g. "
+                                  "shop.sqlite)")
             path.parent.mkdir(parents=True, exist_ok=True)
             if lock:
                 file_lock = FileLock(path).acquire()
@@ -117,11 +120,14 @@ class SqliteState(StateStore):
             conn.execute("PRAGMA synchronous=NORMAL")
             store = cls(path, conn, file_lock)
             store._migrate()
-        except BaseException:
+        except BaseException as exc:
             if conn is not None:
                 conn.close()
             if file_lock is not None:
                 file_lock.release()
+            if isinstance(exc, sqlite3.DatabaseError) and "locked" not in str(exc):  # a workbook given as state
+                raise ConfigError(f"state file {location} cannot be used: it is not a connector state file "
+                                  f"({exc}); give another file name (a new one starts an empty state)") from None
             raise
         return store
 
