@@ -145,7 +145,17 @@ def print_summary(report: RunReport) -> None:
     if report.unreachable:
         out.print(f"[red]stopped:[/] {escape(report.unreachable)}")  # unreachable, or the credentials refused
     print_warnings(report)
-    out.print(f"exit code {report.exit_code}: {EXIT_MEANING.get(report.exit_code, '')}")
+    out.print(exit_line(report))
+
+
+def exit_line(report: RunReport) -> str:
+    """The summary's closing line: the exit code and what it means for this run.  Exit 0 with rows skipped for a
+    benign reason (EcomLinx: "not on EcomLinx: create it there first") does not claim everything was pushed."""
+    skipped = report.status_counts[SKIPPED]
+    if report.exit_code == EXIT_OK and skipped:
+        return (f"exit code {EXIT_OK}: nothing failed; {skipped} row(s) skipped "
+                "(see the reasons above)")
+    return f"exit code {report.exit_code}: {EXIT_MEANING.get(report.exit_code, '')}"
 
 
 def product_line(report: RunReport) -> str:

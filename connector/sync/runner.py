@@ -93,9 +93,16 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
 
 
 def _preview(session: TargetSession, plan: Plan) -> dict:
-    """What the push would answer, as far as it can be known without writing."""
+    """What the push would answer, as far as it can be known without writing.  A read the marketplace refuses
+    (its key, or no answer at all) ends the dry run as it would end the real one: unreachable (exit 4), nothing
+    sent."""
     sendable = [op for op in plan.ops if op.action != "refresh"]
-    return {(r.op.kind, r.op.key): r for r in session.adapter.preview(sendable, bool(session.opts.secret))}
+    try:
+        previewed = session.adapter.preview(sendable, bool(session.opts.secret))
+    except MarketplaceUnreachable as exc:
+        session.report.unreachable = str(exc)
+        previewed = [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}") for op in sendable]
+    return {(r.op.kind, r.op.key): r for r in previewed}
 
 
 def _push(session: TargetSession, plan: Plan, progress: Callable[[int], Callable[[int], None]] | None) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from connector.errors import ConnectorError
+from connector.errors import ConnectorError, MarketplaceUnreachable
 from connector.http import RateLimitedTooLong, TransportError
 from connector.marketplaces.ecomlinx.allocations import Share, allocate, parse_policy
 from connector.marketplaces.ecomlinx.client import OP_CLASS, EcomLinxClient
@@ -27,7 +27,7 @@ from connector.marketplaces.ecomlinx.matching import Match, SkuIndex
 from connector.marketplaces.ecomlinx.payloads import problems, product_body
 from connector.marketplaces.wording import FieldProblem, explain
 from connector.model import Product
-from connector.sync.answers import Classifier
+from connector.sync.answers import Classifier, Verdict
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 from connector.sync.state import StateStore
@@ -144,7 +144,8 @@ class EcomLinxAdapter(AdapterBase):
     def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
         """What ``push`` would give, without writing: invalid ops, and with credentials the SKUs the listing
         (read, and cached as a real run caches it) does not have; without them, first pushes are matched at
-        push time."""
+        push time.  An answer that would stop the real run (a refused key, no answer at all) raises
+        ``MarketplaceUnreachable``, as the push does."""
         if self.read_only:  # the push would stop before sending anything
             return [ItemResult(op, ok=False, deferred=True, message=f"not sent: {self._read_only_reason()}")
                     for op in ops]
@@ -159,6 +160,9 @@ class EcomLinxAdapter(AdapterBase):
                 try:
                     match = self.index.lookup(op.key)
                 except (EcomLinxError, ConnectorError, TransportError, RateLimitedTooLong) as exc:
+                    rule = CLASSIFIER.classify(exc)
+                    if rule is not None and rule.verdict is Verdict.STOP:  # a refused key: the real run stops
+                        raise MarketplaceUnreachable(rule.describe(exc)) from exc
                     self.listing_unread = str(exc)
             if match is None:
                 if op.action == "create":
