@@ -22,7 +22,7 @@ from connector.errors import SourceError
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
 
-from .cells import barcode_problem, converter_for
+from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, head_rows, used_rows_end
 from .columns import (
     EXAMPLE_PREFIXES,
@@ -271,7 +271,13 @@ class _Sheet:
         if m is None:
             return None
         assert m.spec is not None
-        return self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
+        values = self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
+        if m.spec.text_format and m.index < len(self.columns) and not (
+                isinstance(self.columns, ArrowColumns) and self.columns.is_text(m.index)):
+            raw = self.columns[m.index]
+            for i in long_numbers(raw, self.all_str):
+                self.add(i, LONG_NUMBER, m.index, raw[i])  # the row is skipped; its text is kept for the report
+        return values
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:
@@ -461,6 +467,8 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
             b = code.encode()
             if (base[size] - 3 * sum(b[-2::-2]) - sum(b[-3::-2])) % 10 == b[-1] - 48:
                 continue
+        if i in sheet.issues and any(x.col_index == col and x.reason == LONG_NUMBER for x in sheet.issues[i]):
+            continue  # already reported
         problem = barcode_problem(code, raw[i].__class__ is float)
         if problem:
             sheet.add(i, problem, col, raw[i])

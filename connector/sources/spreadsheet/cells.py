@@ -469,6 +469,28 @@ def converter_for(kind: str, negative_reason: str | None = None, limited: bool =
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+# --- identifiers typed as numbers -----------------------------------------------------------------------
+
+# A spreadsheet keeps a number as a double: Excel keeps 15 significant digits (the rest become zeros), a double
+# beyond 2**53 loses the last digits.  An identifier typed as a number of more than 15 digits is therefore
+# already wrong in the file; read as text it would be pushed as another SKU/barcode.
+MAX_EXACT_NUMBER = 10 ** 15
+LONG_NUMBER = ("a number this long cannot be stored exactly by a spreadsheet: format the column as Text and "
+               "type it again")
+_NUMBERS = frozenset({float, int})
+
+
+def long_numbers(values: list, all_str: bool = False) -> list[int]:
+    """Positions of the number cells of an identifier column with more than 15 digits before the point."""
+    if all_str or not _NUMBERS & set(map(type, values)):
+        return []  # CSV, or a column of text: nothing was stored as a number
+    numbers = [abs(v) for v in values if v.__class__ is float or v.__class__ is int]
+    if max(numbers) < MAX_EXACT_NUMBER:
+        return []
+    return [i for i, v in enumerate(values)
+            if (v.__class__ is float or v.__class__ is int) and abs(v) >= MAX_EXACT_NUMBER]
+
+
 # --- barcodes -------------------------------------------------------------------------------------------
 
 BARCODE_LENGTHS = (8, 12, 13, 14)
