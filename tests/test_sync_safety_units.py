@@ -176,3 +176,19 @@ def test_the_unstated_currency_warning_does_not_claim_anything_was_sent() -> Non
     products = [Product(key="A", variants=[Variant(sku="A", price=Money(Decimal("2"), "MRU"))])]
     text = unstated_warning("ecomlinx", "EcomLinx", None, products)
     assert text is not None and "MRU" in text and "were sent" not in text
+
+
+def test_likely_causes_name_stock_held_only_outside_the_counted_locations() -> None:
+    """`--stock-locations Shop` lists 0 for SKUs whose stock is all in Warehouse: the guard says so."""
+    from connector.sources.base import SourceResult
+    from connector.sync.guard import likely_causes
+
+    variant = Variant(sku="A", stock={"Warehouse": StockLevel("Warehouse", available=5),
+                                      "Shop": StockLevel("Shop", available=0)}, stock_known=True, qty=0)
+    causes = likely_causes(SourceResult(products=[Product(key="A", variants=[variant])]),
+                           StockPolicy(locations=("Shop",)))
+    assert any("counts only 'Shop'" in c and "have stock in 'Warehouse'" in c for c in causes), causes
+    counted = Variant(sku="B", stock={"Shop": StockLevel("Shop", available=3)}, stock_known=True, qty=3)
+    causes = likely_causes(SourceResult(products=[Product(key="B", variants=[counted])]),
+                           StockPolicy(locations=("Shop",)))
+    assert not any("counts only" in c for c in causes)

@@ -181,6 +181,7 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     totals: dict[str, int] = {}
     stocked = any_positive = 0
     inactive = 0
+    only_elsewhere: set[str] = set()  # locations holding the stock of SKUs the policy lists as 0
     for product in source.products:
         if not product.active:
             inactive += 1
@@ -195,10 +196,18 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
                 totals[name] = totals.get(name, 0) + max(0, q or 0)
             if isinstance(v.qty, int) and v.qty > 0:
                 any_positive += 1
+            elif policy.locations is not None:
+                only_elsewhere.update(name for name, level in v.stock.items() if name not in policy.locations
+                                      and max(0, (level.available if level.available is not None
+                                                  else level.on_hand) or 0) > 0)
     chosen = policy.locations if policy.locations is not None else tuple(totals)
     empty = [loc for loc in chosen if loc in totals and totals[loc] == 0]
     for loc in empty:
         causes.append(f"stock location / warehouse '{loc}' holds no stock at all in the source")
+    if only_elsewhere and policy.locations is not None:
+        causes.append(f"the stock policy counts only {', '.join(repr(x) for x in policy.locations)} "
+                      "(--stock-locations or stock.locations), while SKUs it lists as 0 have stock in "
+                      f"{', '.join(repr(x) for x in sorted(only_elsewhere))}")
     if stocked and not any_positive and not empty:
         causes.append("every stocked SKU of the source lists 0 (a stock sheet renamed or emptied, a warehouse "
                       "with no stock, or a stock policy buffer/percent that leaves nothing?)")
