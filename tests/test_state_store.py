@@ -3,6 +3,7 @@ declared as migrations and reached through the rows API, atomic blocks, and the 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -209,6 +210,25 @@ def test_a_symlinked_state_path_takes_the_same_lock(tmp_path: Path) -> None:
     with StateStore.open(link), pytest.raises(StateLockedError):
         StateStore.open(real)
     StateStore.open(link).close()  # released
+
+
+def test_a_hard_link_to_a_state_in_use_is_locked_too(tmp_path: Path) -> None:
+    """A hard link in another folder has a real path of its own: the lock on the file itself still holds."""
+    real = tmp_path / "a" / "state.sqlite"
+    real.parent.mkdir()
+    StateStore.open(real).close()
+    other = tmp_path / "b" / "copy.sqlite"
+    other.parent.mkdir()
+    os.link(real, other)
+    with StateStore.open(real), pytest.raises(StateLockedError, match="hard link"):
+        StateStore.open(other)
+    with StateStore.open(other), pytest.raises(StateLockedError):
+        StateStore.open(real)
+    StateStore.open(real).close()  # released
+    with StateStore.open(tmp_path / "a" / "new.sqlite"):  # a new file is locked as soon as it exists
+        assert (tmp_path / "a" / "new.sqlite").exists()
+        with pytest.raises(StateLockedError):
+            StateStore.open(tmp_path / "a" / "new.sqlite")
 
 
 def test_sync_through_a_symlink_to_a_locked_state_exits_5(tmp_path: Path, capsys) -> None:

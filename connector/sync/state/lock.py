@@ -1,13 +1,17 @@
 """One run per state file: an exclusive ``flock`` on ``<state file>.lock``, beside the *resolved* file.
 
 The lock file is named after the state file's real path (symlinks followed), so two paths to the same state
-(one of them a symlink, or through a symlinked folder) take the same lock and exclude each other.
+(one of them a symlink, or through a symlinked folder) take the same lock and exclude each other.  A hard link
+has a real path of its own, so a second lock is taken on the file itself, by device and inode, in a folder
+of the system's temporary directory shared by every run of this user.  The database file is never opened
+for it: closing a descriptor of the database would drop SQLite's own POSIX locks held by this process.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 from connector.errors import StateLockedError
@@ -20,6 +24,7 @@ class FileLock:
         self.state_path = state_path
         self.path = state_path.with_name(state_path.name + ".lock")
         self._fd: int | None = None
+        self._inode_fd: int | None = None
 
     def acquire(self) -> FileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -34,10 +39,40 @@ class FileLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        try:
+            self._inode_fd = self._lock_inode()
+        except BaseException:
+            self.release()
+            raise
         return self
 
+    def _lock_inode(self) -> int | None:
+        try:
+            os.close(os.open(self.state_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # a new, empty state
+        except FileExistsError:
+            pass
+        except OSError:
+            return None  # not a place a file can be made: opening the state says why
+        st = os.stat(self.state_path)
+        folder = Path(tempfile.gettempdir()) / f"connector-state-locks-{os.getuid()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / f"{st.st_dev}-{st.st_ino}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise StateLockedError(
+                f"another run is using the state file {self.state_path} under another name (a hard link to it; "
+                f"held by pid {holder}); wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return fd
+
     def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        for name in ("_inode_fd", "_fd"):
+            fd = getattr(self, name, None)
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                setattr(self, name, None)
