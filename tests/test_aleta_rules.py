@@ -133,3 +133,19 @@ def test_only_rows_the_source_skipped_let_the_cursors_advance() -> None:
     assert not source.cursors_may_advance(report(ok, unreachable="refused"))
     other = RowOutcome("B", "b", "aleta", None, SKIPPED, reason="has no SKU", attention=True)  # not ours
     assert not source.cursors_may_advance(report(ok, other))
+
+
+def test_an_erp_barcode_that_is_no_gtin_is_withheld_not_the_product() -> None:
+    """Odoo's barcode field also holds internal codes: the product is pushed, the barcode is not sent."""
+    from connector.model import ABSENT, Product, Variant
+    from connector.sources.checks import withhold_invalid_barcodes
+
+    good = "4006381333931"
+    products = [Product(key="P", variants=[Variant(sku="P-1", barcode="INT-0042"), Variant(sku="P-2", barcode=good),
+                                           Variant(sku="P-3", barcode="4006381333932")])]
+    issues: list = []
+    withhold_invalid_barcodes(products, issues, "product.product")
+    assert [v.sku for v in products[0].variants] == ["P-1", "P-2", "P-3"]  # nothing skipped
+    assert [v.barcode for v in products[0].variants] == [ABSENT, good, ABSENT]  # never sent
+    assert [(i.sku, i.severity) for i in issues] == [("P-1", "warning"), ("P-3", "warning")]
+    assert "check digit" in issues[1].reason and "not sent" in issues[1].reason

@@ -1,7 +1,10 @@
 """Rules every source applies to what it read, so a value refused from a workbook is refused from any source.
 
-The spreadsheet checks its cells while reading them (``spreadsheet/cells.py``); an API source (Odoo, Aleta)
-calls ``refuse_invalid_barcodes`` on its canonical records with the very same ``barcode_problem`` rule.
+The spreadsheet checks its cells while reading them (``spreadsheet/cells.py``); an API source calls one of the
+functions below on its canonical records with the very same ``barcode_problem`` rule: a supplier feed
+(Aleta) refuses the variant, as a workbook refuses the row; an ERP (Odoo), whose barcode field also holds
+internal codes that are no GTIN at all, keeps the product on sale and withholds only the barcode.  Either
+way an invalid barcode is never sent.
 """
 
 from __future__ import annotations
@@ -53,3 +56,16 @@ def drop_invalid_barcodes(products: Iterable[Product]) -> None:
         for variant in product.variants:
             if _barcode_problem(variant.barcode) is not None:
                 variant.barcode = ABSENT
+
+
+def withhold_invalid_barcodes(products: Iterable[Product], issues: list[Issue], origin: str) -> None:
+    """Leave out (``ABSENT``: "don't touch") every barcode that is not a valid GTIN; the variant itself is
+    pushed, and a warning names the SKU, the value and the rule."""
+    for product in products:
+        for variant in product.variants:
+            problem = _barcode_problem(variant.barcode)
+            if problem is None:
+                continue
+            issues.append(Issue(f"{problem}: the barcode is not sent (the product is)", sheet=origin,
+                                column="barcode", value=variant.barcode, sku=variant.sku, severity="warning"))
+            variant.barcode = ABSENT

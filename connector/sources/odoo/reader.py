@@ -24,7 +24,7 @@ from connector.errors import SourceError
 from connector.http.paging import Paging, iter_pages
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
-from connector.sources.checks import barcode_problem, refuse_invalid_barcodes
+from connector.sources.checks import withhold_invalid_barcodes
 from connector.sources.odoo.backend import OdooBackend
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
@@ -97,10 +97,6 @@ def _text(value: Any) -> str | None:
 
 def _decimal(value: Any, digits: int) -> Decimal:
     return Decimal(repr(float(value or 0))).quantize(Decimal(1).scaleb(-digits))
-
-
-def _barcode_ok(value: Any) -> bool:
-    return not isinstance(value, str) or not value or barcode_problem(value) is None
 
 
 def parse_cursor(value: str) -> datetime:
@@ -192,7 +188,7 @@ class OdooSource:
             rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
         known = index.others(r["id"] for r in rows) if index is not None else {}
         self._build(rows, extra, caps, languages, targets, default_lang, result, known)
-        refuse_invalid_barcodes(result.products, result.issues, result.rows, PRODUCT)
+        withhold_invalid_barcodes(result.products, result.issues, PRODUCT)
         self._warn_private_images(caps, result)
         self.next_index = index or CatalogueIndex(domain_key(s.domain))
         self.next_index.update(rows, full=index is None)
@@ -274,8 +270,7 @@ class OdooSource:
         if partial:
             dups = self._duplicates(rows, index.others(r["id"] for r in rows), SourceResult())
             fixed = sorted({_m2o(r["product_tmpl_id"])[0] for r in partial
-                            if _text(r.get("default_code")) and r["id"] not in dups
-                            and _barcode_ok(r.get("barcode"))} - {None})
+                            if _text(r.get("default_code")) and r["id"] not in dups} - {None})
             if fixed:
                 rows += self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
                                                          ("id", "not in", [r["id"] for r in rows])],
