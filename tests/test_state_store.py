@@ -275,3 +275,11 @@ def test_a_state_path_that_is_not_a_state_file_is_exit_2_and_left_alone(tmp_path
     if before is not None:
         assert target.read_bytes() == before
     assert not (tmp_path / "not-state.lock").exists() or kind == "workbook"
+
+
+def test_no_usable_temporary_folder_still_locks_by_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hard-link lock lives in the temporary folder; without one the lock beside the state file still holds."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "missing" / "tmp"))
+    state = tmp_path / "state.sqlite"
+    with StateStore.open(state), pytest.raises(StateLockedError):
+        StateStore.open(state)

@@ -53,10 +53,13 @@ class FileLock:
             pass
         except OSError:
             return None  # not a place a file can be made: opening the state says why
-        st = os.stat(self.state_path)
-        folder = Path(tempfile.gettempdir()) / f"connector-state-locks-{os.getuid()}"
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(folder / f"{st.st_dev}-{st.st_ino}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            st = os.stat(self.state_path)
+            folder = Path(tempfile.gettempdir()) / f"connector-state-locks-{os.getuid()}"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(folder / f"{st.st_dev}-{st.st_ino}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # no usable temporary folder: the lock beside the state file still holds
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
