@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from connector.errors import StateLockedError
@@ -27,18 +28,9 @@ class FileLock:
         self._inode_fd: int | None = None
 
     def acquire(self) -> FileLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise StateLockedError(
-                f"another run is using the state file {self.state_path} (held by pid {holder}); wait for it to "
-                f"finish, or remove {self.path} if no connector is running") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+        self._fd = _take(self.path, lambda holder: (
+            f"another run is using the state file {self.state_path} (held by pid {holder}); wait for it to "
+            f"finish, or remove {self.path} if no connector is running"))
         try:
             self._inode_fd = self._lock_inode()
         except BaseException:
@@ -57,20 +49,11 @@ class FileLock:
             st = os.stat(self.state_path)
             folder = Path(tempfile.gettempdir()) / f"connector-state-locks-{os.getuid()}"
             folder.mkdir(mode=0o700, exist_ok=True)
-            fd = os.open(folder / f"{st.st_dev}-{st.st_ino}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            return _take(folder / f"{st.st_dev}-{st.st_ino}.lock", lambda holder: (
+                f"another run is using the state file {self.state_path} under another name (a hard link to "
+                f"it; held by pid {holder}); wait for it to finish"))
         except OSError:  # no usable temporary folder: the lock beside the state file still holds
             return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise StateLockedError(
-                f"another run is using the state file {self.state_path} under another name (a hard link to it; "
-                f"held by pid {holder}); wait for it to finish") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        return fd
 
     def release(self) -> None:
         for name in ("_inode_fd", "_fd"):
@@ -79,3 +62,18 @@ class FileLock:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
                 setattr(self, name, None)
+
+
+def _take(path: Path, refused: Callable[[str], str]) -> int:
+    """An exclusive ``flock`` on ``path`` with this pid written in it; ``refused(holder pid)`` is the message
+    when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise StateLockedError(refused(holder)) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
