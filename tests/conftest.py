@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,18 @@ def running_aleta(monkeypatch: pytest.MonkeyPatch, db_path: Path, **options: Any
 
     monkeypatch.setenv("ALETA_API_KEY", SANDBOX_KEY)
     with create_sandbox(db_path=str(db_path), **options) as server:
+        yield server
+
+
+@contextmanager
+def running_ecomlinx(db_path: Path, listed: Iterable[str] = ()) -> Iterator[Any]:
+    """An EcomLinx sandbox on loopback whose catalogue already lists the SKUs ``listed`` (EcomLinx has no create
+    call: products exist there first), stopped on exit."""
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+
+    with create_sandbox(port=0, db_path=str(db_path)) as server:
+        server.seed_products([{"sku": sku, "name": f"old {sku}", "price": 1, "stock": 0, "status": "live"}
+                              for sku in listed])
         yield server
 
 

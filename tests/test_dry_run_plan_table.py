@@ -15,8 +15,7 @@ import pytest
 from connector.cli import main
 from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
 from connector.marketplaces.ecomlinx.adapter import MATCH_AT_PUSH, MATCHED, NOT_ON_ECOMLINX
-from connector.marketplaces.ecomlinx.sandbox import create_sandbox
-from tests.conftest import SandboxHandle
+from tests.conftest import SandboxHandle, running_ecomlinx
 from tests.test_marketplace_rules import bad_workbook
 from tests.test_sync_elebne_e2e import sync as elebne_sync
 from tests.workbooks import CATALOGUE, write_workbook
@@ -29,13 +28,8 @@ SKUS = [r["SKU"] for r in CATALOGUE]
 
 @pytest.fixture
 def ecomlinx(tmp_path: Path) -> Iterator[Any]:
-    server = create_sandbox(port=0, db_path=str(tmp_path / "ecomlinx.sqlite")).start()
-    server.seed_products([{"sku": sku, "name": f"old {sku}", "price": 1, "stock": 0, "status": "live"}
-                          for sku in ON_ECOMLINX])
-    try:
+    with running_ecomlinx(tmp_path / "ecomlinx.sqlite", ON_ECOMLINX) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def plan_table(out: str) -> dict[str, int]:

@@ -21,7 +21,6 @@ from connector.cli import main
 from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
 from connector.marketplaces.ecomlinx.adapter import MATCH_AT_PUSH, NOT_ON_ECOMLINX
 from connector.marketplaces.ecomlinx.payloads import problems as ecomlinx_problems
-from connector.marketplaces.ecomlinx.sandbox import create_sandbox as ecomlinx_sandbox
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.payloads import problems as elebne_problems
 from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
@@ -31,7 +30,7 @@ from connector.model import Money
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RunReport, plain_mapping_reason
 from connector.sync.runner import SyncOptions, run_sync
-from tests.conftest import SandboxHandle
+from tests.conftest import SandboxHandle, running_ecomlinx
 from tests.workbooks import CATALOGUE, HEADERS, STOCK, write_workbook
 
 pytestmark = pytest.mark.sandbox
@@ -177,13 +176,8 @@ ON_ECOMLINX = ("SOAP-01", "TEE-M-BL", "TEE-L-RD", "MUG", "HAT-2")
 
 @pytest.fixture
 def ecomlinx(tmp_path: Path) -> Iterator[Any]:
-    server = ecomlinx_sandbox(port=0, db_path=str(tmp_path / "ecomlinx.sqlite")).start()
-    server.seed_products([{"sku": sku, "name": f"old {sku}", "price": 1, "stock": 0, "status": "live"}
-                          for sku in ON_ECOMLINX])
-    try:
+    with running_ecomlinx(tmp_path / "ecomlinx.sqlite", ON_ECOMLINX) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def ecomlinx_opts(server: Any, tmp_path: Path, *, secret: str | None, dry_run: bool) -> SyncOptions:
