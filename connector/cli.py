@@ -18,7 +18,12 @@ from connector import __version__
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, ConnectorError, UserError
 from connector.shipped import sample_workbook
 
-SAMPLE_WORKBOOK = sample_workbook()
+
+def __getattr__(name: str) -> Any:
+    """``SAMPLE_WORKBOOK`` is located on first use, not on every ``connector`` start."""
+    if name == "SAMPLE_WORKBOOK":
+        return sample_workbook()
+    raise AttributeError(name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--key", action="append", help="accepted API key (repeatable; default: any test key)")
 
     d = sub.add_parser("demo", help="sync the bundled sample workbook to a local Elebne sandbox, twice")
-    d.add_argument("--workbook", type=Path, default=SAMPLE_WORKBOOK)
+    d.add_argument("--workbook", type=Path, help="default: the bundled sample workbook")
 
     m = sub.add_parser("mapping", help="check a mapping file, or print the mapping JSON Schema")
     m.add_argument("action", choices=("check", "schema"))
@@ -467,6 +472,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from connector.sync.state import StateStore
 
     plugin = get_plugin("elebne")
+    workbook = args.workbook or sample_workbook()
     with tempfile.TemporaryDirectory(prefix="connector-demo-") as tmp:
         server = plugin.create_sandbox(port=0, db_path=str(Path(tmp) / "sandbox.sqlite"))
         server.start()
@@ -475,10 +481,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             code = EXIT_OK
             for attempt in ("first run: everything is new", "second run: nothing changed, nothing is sent"):
                 out.rule(attempt)
-                source = read_spreadsheet(args.workbook, currency="MRU")
+                source = read_spreadsheet(workbook, currency="MRU")
                 opts = SyncOptions(target="elebne", state_path=Path(tmp) / "state.sqlite", secret=plugin.sandbox_key,
                                    base_url=server.url + plugin.sandbox_base_path, account="demo-shop",
-                                   source_label=args.workbook.name, safety=safety_options("elebne", {}, {}, {}))
+                                   source_label=workbook.name, safety=safety_options("elebne", {}, {}, {}))
                 with StateStore.open(opts.state_path) as state:
                     result = run_profile(source, [opts], state, on_outcome=lambda o, _path: print_summary(o.report))
                 code = worst([code, result.exit_code])

@@ -58,10 +58,6 @@ def record_type(name: str) -> RecordType:
         raise ValueError(f"unknown record type {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
 
 
-def record_type_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
 @cache
 def known_attributes(cls: type) -> frozenset[str]:
     """Public dataclass fields and properties of ``cls``: what a path may name on it."""

@@ -49,7 +49,6 @@ class MissingSku:
     key: str  # the product key in the state
     sku: str
     kinds: list[str] = field(default_factory=list)  # payload kinds of the operations sent for it
-    whole_product: bool = True
     reason: str = NO_LONGER_IN_SOURCE  # what the report row says
 
 
@@ -57,9 +56,6 @@ class MissingSku:
 class MissingResult:
     skus: list[MissingSku] = field(default_factory=list)
 
-    @property
-    def keys(self) -> set[str]:
-        return {m.key for m in self.skus}
 
 
 def source_skus(source: SourceResult, plan: Plan) -> set[str]:
@@ -205,8 +201,8 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
             sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
             for mv, child in added:
                 sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child.get(mv, mv)
-                missing = MissingSku(op.key, sku, [kind], whole_product=False)
-                if sku in in_source or sku.casefold() in in_source_folded:  # the SKU lives on under a new label
+                missing = MissingSku(op.key, sku, [kind])
+                if sku.casefold() in in_source_folded:  # the SKU lives on under a new label
                     label = next((child[k] for k in (shape.match_keys[n] for n in shape.child_quantity_fields)
                                   if isinstance(child.get(k), str)), mv)
                     missing.reason = f"variant renamed: its old label '{label}' is no longer in source"
@@ -333,6 +329,6 @@ def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
                 sku = sku if isinstance(sku, str) else match_value(child, shape.match_keys[name])
                 entry = next((m for m in result.skus if m.key == op.key and m.sku == sku), None)
                 if entry is None:
-                    result.skus.append(MissingSku(op.key, sku, [kind], whole_product=False))
+                    result.skus.append(MissingSku(op.key, sku, [kind]))
                 elif kind not in entry.kinds:
                     entry.kinds.append(kind)

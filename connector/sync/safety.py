@@ -22,6 +22,7 @@ from connector.sources.base import SourceResult
 from connector.sync.currency import CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
 from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
+from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
@@ -49,6 +50,7 @@ class SafetyOutcome:
     verdict: GuardVerdict = field(default_factory=GuardVerdict)
     # a refused plan: every operation "skipped" (not sent), so rows and counts say so
     results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # payload kind -> CATALOGUE | STOCK (the plan's)
 
     @property
     def blocked(self) -> bool:
@@ -70,6 +72,7 @@ def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOption
 def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping, adapter: Any,
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
+    outcome.roles = dict(plan.roles)
     if options.missing == "keep" and options.guard is None:
         return
     shapes = probe_shapes(mapping, adapter, defaults)
@@ -92,7 +95,7 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
             row.actions = []
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
-                         actions=["stock" if k in ("stock", "price_stock") else "update" for k in m.kinds],
+                         actions=["stock" if outcome.roles.get(k) == STOCK else "update" for k in m.kinds],
                          reason=m.reason)
         if outcome.blocked:
             row.status, row.reason, row.code = SKIPPED, f"{m.reason}; {GUARD_REFUSED}", GUARD_CODE

@@ -86,7 +86,7 @@ class ElebneAdapter(AdapterBase):
         ready = [op for op in stock_later if op.key in created]
         waiting = [op for op in stock_later if op.key not in created]
         ex.defer([op for op in waiting if op.key in ex.deferred_keys], "the product's creation was deferred")
-        ex.block([op for op in waiting if op.key not in ex.deferred_keys], "not sent: the product could not be created")
+        ex.block([op for op in waiting if op.key not in ex.deferred_keys], self.stock_blocked_message)
         self._push_stock(ex, ready)
         ex.each(updates, self._update, lane=WRITE, validate=self.validate)
         # sent even when the update did not go (deferred, refused): most variant updates rename nothing, and stock

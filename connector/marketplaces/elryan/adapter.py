@@ -28,7 +28,7 @@ from connector.marketplaces.shapes import join_problems
 from connector.marketplaces.wording import FieldProblem, explain, sibling_problems
 from connector.sync.answers import Classifier, Rule, Verdict
 from connector.sync.executor import Executor
-from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
+from connector.sync.ops import CATALOGUE, INVALID_PAYLOAD, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 
 DEPENDENCY_KINDS = ("category", "brand", "attribute", "attribute_value")
 TREE_FIELD = "category_tree"  # added by normalize: the category path as records, root first; never sent
@@ -178,7 +178,7 @@ class ElryanAdapter(AdapterBase):
             if op.key in ex.deferred_keys:
                 ex.defer([op], ex.halt_reason(LANE) or "the product was deferred")
             elif op.key in not_accepted:
-                ex.block([op], "not sent: the product was not accepted by Elryan")
+                ex.block([op], self.stock_blocked_message)
         valid = ex.valid([op for op in stock if op.key not in not_accepted], self.validate)
         for group in _batches(valid, self.batch_size):
             ex.send("stock", group, lambda group=group: self._price_stock(group, accepted), lane=LANE)
@@ -208,7 +208,7 @@ class ElryanAdapter(AdapterBase):
             problem = join_problems(problems(dep.kind, dep.body))
             if problem:
                 failed[dep.ident] = problem
-                ex.fail([op], problem, code="INVALID_PAYLOAD")
+                ex.fail([op], problem, code=INVALID_PAYLOAD)
                 continue
             results = ex.send(op.action, [op], lambda op=op, kind=dep.kind: self._upsert(kind, op), lane=LANE)
             if results is None:

@@ -49,8 +49,6 @@ _FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0
 _BIG_COLUMN = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z])[0-9]')
 _REF_COLUMN = re.compile(rb'\sr="([A-Z]+)[0-9]')
 _REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
-_REF = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z]|[A-Z]{0,3}[2-9][0-9]{5}|[A-Z]{0,3}[0-9]{7})')
-_REF = re.compile(rb'\sr="(?:[A-Z]{3,}|[D-Z][A-Z])[0-9]|\sr="[A-Z]{0,2}(?:[0-9]{7,}|[2-9][0-9]{5})"')
 _REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
