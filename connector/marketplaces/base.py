@@ -58,4 +58,7 @@ class MarketplacePlugin:
     settings: dict[str, Any] = field(default_factory=dict)  # inferred paths, batch sizes: overridable
     # When the limits depend on the account's settings (EcomLinx: per plan): settings -> limits.
     limits_for: Callable[[dict[str, Any]], dict[str, RateLimit]] | None = None
+    # (http, settings, account, secret) -> a ``connector.orders.reader.OrderReader`` for the account (the
+    # secret as for ``make_adapter``); None: the marketplace's orders are not read.
+    make_order_reader: Callable[[HttpClient, dict[str, Any], str, str], Any] | None = None
     docs: str = ""

@@ -1,0 +1,24 @@
+"""What an order destination (Odoo, the orders workbook) provides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from connector.orders.book import OrderBook
+from connector.orders.model import Order
+from connector.orders.outcome import OrderOutcome
+
+
+class OrderDestination(Protocol):
+    name: str  # "odoo", "workbook": the book's import kind is ``import.<name>``
+    # True when an order this destination imported is already deducted from the stock the profile's source
+    # reads (Odoo: a confirmed sale order reserves it, so the free quantity holds it): the oversell guard
+    # then reserves only orders not yet imported.  False (workbook, supplier feed): every open order.
+    reserves_imported: bool
+
+    def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
+        """Import what is new, leave what is there; one outcome per order, in order.  Exactly once: an order
+        is looked up in the destination (by ``Order.reference``) before it is created, and the create is
+        journalled, so a run killed at any point and re-run never creates it twice."""
+        ...
