@@ -3,7 +3,7 @@ the order reader grouping lines into canonical orders, all against the real Elry
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -82,7 +82,7 @@ def shop(elryan_sandbox: Any) -> Iterator[Shop]:
     s.http.close()
 
 
-def pull(reader: ElryanOrderReader, *, cursor: str | None = None, known_open: list[Order] = (),  # type: ignore[assignment]
+def pull(reader: ElryanOrderReader, *, cursor: str | None = None, known_open: Sequence[Order] = (),
          now: datetime = NOW) -> dict[str, Order]:
     result = pull_orders(reader, previous_cursor=cursor, known={o.key: o for o in known_open},
                          known_open=known_open, now=now, settings=PullSettings())
@@ -248,6 +248,8 @@ def test_an_order_takes_elryans_stock_and_a_cancellation_gives_it_back(shop: Sho
     assert shop.control("/orders", {"lines": [{"sku": "EDP-50", "quantity": 4},
                                               {"sku": "EDP-50", "quantity": 3}]})["error_code"] == 1005
     assert shop.control("/orders", {"lines": [{"sku": "NOPE", "quantity": 1}]})["error_code"] == 1002
+    shop.client.disable_variant("EDP-100")
+    assert shop.control("/orders", {"lines": [{"sku": "EDP-100", "quantity": 1}]})["error_code"] == 1001
     assert shop.stock("EDP-50") == 6  # a refused order takes nothing
 
     shop.client.cancel_order(line[0]["POlineID"], "out_of_stock")
@@ -308,6 +310,7 @@ def test_a_malformed_line_is_a_clear_error_naming_the_order(elryan_sandbox: Any)
     since = datetime(2026, 11, 1, tzinfo=UTC)
     cases = [({"Quantity": "two"}, "Quantity 'two' is not a whole number"),
              ({"Selling Price": "ten"}, "Selling Price 'ten' is not an amount"),
+             ({"Selling Price": ""}, "Selling Price is missing"),
              ({"Item": ""}, "Item (the SKU) is missing"),
              ({"Status": "Lost in Space"}, "unknown status 'Lost in Space'; add it to the target setting "
                                            "order_statuses")]
@@ -317,6 +320,8 @@ def test_a_malformed_line_is_a_clear_error_naming_the_order(elryan_sandbox: Any)
             list(shop.reader().changed_since(since))
         assert isinstance(err.value, ConnectorError)  # the CLI prints it as a message, no traceback
         assert str(err.value).startswith("Elryan order PO55, line 5501: ") and words in str(err.value)
+    with pytest.raises(ElryanOrderError, match=r"^Elryan order PO55, line 5501: dateISO 'yesterday' / Date None"):
+        list(shop.reader().group([{**base, "dateISO": "yesterday"}]))  # e.g. read by refresh
     # a status unknown to the table is read once the profile maps it
     (order,) = shop.reader(order_statuses={"lost in space": "cancelled"}).changed_since(since)
     assert order.status is OrderStatus.CANCELLED and order.raw_status == "Lost in Space"

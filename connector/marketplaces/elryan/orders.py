@@ -183,13 +183,13 @@ class ElryanOrderReader:
         created = day_start
         if updates and day_start <= min(updates):
             created = min(min(updates), day_start + timedelta(days=1))
-        totals = [self._money(number, r, "Total Amount", required=False) for r in records]
+        totals = [self._amount(number, r, "Total Amount") for r in records]
         total = sum((line.unit_price * line.quantity if t is None else t
                      for t, line in zip(totals, lines, strict=True)), Decimal("0"))
-        net = [self._money(number, r, "Net Amount", required=False) for r in records]
+        net = [n for n in (self._amount(number, r, "Net Amount") for r in records) if n is not None]
         first = records[0]
         extra = {"purchase_order_id": str(first.get("Purchase Order ID") or "") or None,
-                 "net_amount": None if any(n is None for n in net) else str(sum(net, Decimal("0"))),  # type: ignore[arg-type]
+                 "net_amount": str(sum(net, Decimal("0"))) if len(net) == len(records) else None,
                  "iqd_exchange_rate": first.get("Magento IQD Exchange Rate")}
         return Order(marketplace=MARKETPLACE, account=self.account, remote_id=number, channel_order_id=number,
                      status=status, raw_status=raw, created_at=created, updated_at=max(updates) if updates else None,
@@ -204,7 +204,7 @@ class ElryanOrderReader:
             raise ElryanOrderError(f"Elryan order {number}, line {line_id}: unknown status {raw!r}; add it to the "
                                    "target setting order_statuses (e.g. {" + repr(raw or "…") + ": processing})")
         return OrderLine(line_id=line_id, sku=self._sku(number, r), quantity=self._quantity(number, r),
-                         unit_price=self._money(number, r, "Selling Price"), currency=self.currency,  # type: ignore[arg-type]
+                         unit_price=self._price(number, r), currency=self.currency,
                          name=str(r.get("Description") or "") or None, status=status, raw_status=raw)
 
     def _sku(self, number: str, r: dict[str, Any]) -> str:
@@ -227,11 +227,16 @@ class ElryanOrderReader:
             raise self._bad(number, r, f"Quantity {raw!r} is not a whole number")
         return int(value)
 
-    def _money(self, number: str, r: dict[str, Any], field: str, *, required: bool = True) -> Decimal | None:
+    def _price(self, number: str, r: dict[str, Any]) -> Decimal:
+        price = self._amount(number, r, "Selling Price")
+        if price is None:
+            raise self._bad(number, r, "Selling Price is missing")
+        return price
+
+    def _amount(self, number: str, r: dict[str, Any], field: str) -> Decimal | None:
+        """``field`` as a ``Decimal`` (``"1,250.00"`` reads too); None when it is missing or blank."""
         raw = r.get(field)
         if raw is None or str(raw).strip() == "":
-            if required:
-                raise self._bad(number, r, f"{field} is missing")
             return None
         try:
             value = Decimal(str(raw).strip().replace(",", ""))
