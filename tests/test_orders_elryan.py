@@ -179,6 +179,25 @@ def test_the_documents_own_sample_record_reads(elryan_sandbox: Any) -> None:
     shop.http.close()
 
 
+def test_customer_fields_are_read_when_an_account_gives_them(elryan_sandbox: Any) -> None:
+    shop = Shop(elryan_sandbox)
+    elryan_sandbox.seed({"orders": [{"POlineID": "8801", "Order Number": "PO88", "Item": "X", "Quantity": "1",
+                                     "Selling Price": "10", "Status": "Pending Confirmation",
+                                     "dateISO": "2026-11-30T00:00:00", "Customer Name": "Ali Hassan",
+                                     "Customer Phone": "+9647700000000", "City": " Basra "}]})
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    assert next(iter(shop.reader().changed_since(since))).customer is None  # the document shows none
+    mapped = shop.reader(order_customer_fields={"name": "Customer Name", "phone": "Customer Phone", "city": "City",
+                                                "email": "Customer Email"})
+    customer = next(iter(mapped.changed_since(since))).customer
+    assert customer is not None
+    assert (customer.name, customer.phone, customer.city, customer.email) == (
+        "Ali Hassan", "+9647700000000", "Basra", None)
+    with pytest.raises(ConfigError, match="not one of them: nickname"):
+        shop.reader(order_customer_fields={"nickname": "Customer Name"})
+    shop.http.close()
+
+
 # -- pages, changes after creation -----------------------------------------------------------------------------
 
 def test_the_pull_reads_pages_to_the_end(elryan_sandbox: Any) -> None:

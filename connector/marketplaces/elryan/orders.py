@@ -83,7 +83,7 @@ def parse_timezone(value: Any) -> tzinfo:
         return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[4:])))
     try:
         return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"Elryan setting order_timezone: {value!r} is neither an offset like '+03:00' nor a "
                           "time zone name like 'Asia/Baghdad'") from None
 
@@ -120,10 +120,10 @@ class ElryanOrderReader:
         self.tz = parse_timezone(settings.get("order_timezone", "+03:00"))
         self.currency = str(settings.get("order_currency") or "USD")
         fields = settings.get("order_customer_fields") or {}
-        unknown = set(fields) - set(CUSTOMER_FIELDS)
-        if not isinstance(fields, dict) or unknown:
+        unknown = sorted(set(fields) - set(CUSTOMER_FIELDS)) if isinstance(fields, dict) else [repr(fields)]
+        if unknown:
             raise ConfigError(f"Elryan setting order_customer_fields maps {', '.join(CUSTOMER_FIELDS)} to the "
-                              f"order line's field names; unknown: {', '.join(sorted(unknown)) or fields!r}")
+                              f"order line's field names; not one of them: {', '.join(unknown)}")
         self.customer_fields: dict[str, str] = {k: str(v) for k, v in fields.items()}
 
     # -- OrderReader -----------------------------------------------------------------------------------------
