@@ -14,7 +14,8 @@ from connector.errors import ConfigError
 from connector.http import HttpClient, RateLimit
 from connector.mapping.loader import shipped_mapping
 from connector.marketplaces.base import MarketplacePlugin, lazy
-from connector.marketplaces.elryan.client import DEFAULT_PATHS, INFERRED
+from connector.marketplaces.elryan.client import DEFAULT_PATHS, INFERRED, ORDER_FILTERS
+from connector.marketplaces.elryan.orders import DEFAULT_ORDER_STATUSES
 
 # The document gives no rate limits; none are enforced here (a profile cannot add any yet).
 LIMITS: dict[str, RateLimit] = {}
@@ -34,22 +35,48 @@ SETTINGS: dict[str, Any] = {
     "price_stock_batch_size": 100,
     "page_length": 100,
     "category_prefix": "cat-",
+    # orders (docs/elryan.md, "Orders"): Elryan's line status -> canonical (merged over
+    # orders.DEFAULT_ORDER_STATUSES), the time zone of `dateISO` (the document's sample: UTC+3), the currency
+    # of the amounts (the document names none; its "Magento IQD Exchange Rate" says they are not IQD), the
+    # search's date filter names, and the order-line fields holding customer data (the document shows none).
+    "order_statuses": dict(DEFAULT_ORDER_STATUSES),
+    "order_timezone": "+03:00",
+    "order_currency": "USD",
+    "order_filters": dict(ORDER_FILTERS),
+    "order_customer_fields": {},
 }
 
 
-def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
-    from connector.marketplaces.elryan.adapter import ElryanAdapter
+def _make_client(http: HttpClient, settings: dict[str, Any], secret: str) -> Any:
+    """The logged-in client both the adapter and the order reader use (one login and token code)."""
     from connector.marketplaces.elryan.client import ElryanClient
 
     email = settings.get("email") or os.environ.get(EMAIL_ENV)
     if not email:
         raise ConfigError(f"Elryan needs the merchant's login email: set `email:` under the elryan target's "
                           f"settings in the profile, or {EMAIL_ENV} in the environment")
+    return ElryanClient(http, email=str(email), password=secret, paths=settings.get("paths"),
+                        page_length=int(settings.get("page_length") or 100),
+                        order_filters=settings.get("order_filters"))
+
+
+def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    from connector.marketplaces.elryan.adapter import ElryanAdapter
+
     try:
-        client = ElryanClient(http, email=str(email), password=secret, paths=settings.get("paths"),
-                              page_length=int(settings.get("page_length") or 100))
+        client = _make_client(http, settings, secret)
         return ElryanAdapter(client, account=account, batch_size=int(settings["price_stock_batch_size"]),
                              category_prefix=str(settings.get("category_prefix") or ""))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Elryan settings: {exc}") from None
+
+
+def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    """An ``OrderReader`` for the account (connector/marketplaces/elryan/orders.py)."""
+    from connector.marketplaces.elryan.orders import ElryanOrderReader
+
+    try:
+        return ElryanOrderReader(_make_client(http, settings, secret), account=account, settings=settings)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Elryan settings: {exc}") from None
 
@@ -63,6 +90,7 @@ PLUGIN = MarketplacePlugin(
     default_mapping=shipped_mapping("elryan"),
     credential_env=PASSWORD_ENV,
     make_adapter=_make_adapter,
+    make_order_reader=_make_order_reader,
     auth_headers=lambda _secret: {},  # the password never leaves in a header: it buys a token (client.py)
     create_sandbox=lazy("connector.marketplaces.elryan.sandbox:create_sandbox"),
     sandbox_base_path="/api",

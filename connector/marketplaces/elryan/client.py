@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -87,6 +88,12 @@ DOCUMENTED = frozenset({
 """Operations whose method and path the document spells out; every other one is inferred (docs/elryan.md)."""
 INFERRED = frozenset(DEFAULT_PATHS) - DOCUMENTED
 
+ORDER_FILTERS: dict[str, str] = {
+    "updated_from": "updatedFrom", "updated_to": "updatedTo", "created_from": "dateFrom", "created_to": "dateTo"}
+"""The order search's date filters (inferred: the document's sample leaves ``search`` empty): ``updated_*`` take
+an ISO 8601 UTC time and filter on ``updatedTime``, ``created_*`` a ``YYYY-MM-DD`` day (Elryan's local day) and
+filter on ``dateISO``; both bounds inclusive.  The setting ``order_filters`` renames them."""
+
 NO_AUTH = frozenset({"health_check", "generate_token", "cron_start"})
 SAFE_POSTS = frozenset({"generate_token", "update_price_stock"})
 """POSTs safe to send again after a dropped connection, besides searches and upserts by remote id: the
@@ -118,8 +125,9 @@ class PriceStockResult:
 
 class ElryanClient:
     def __init__(self, http: HttpClient, *, email: str, password: str, paths: dict[str, str] | None = None,
-                 page_length: int = 100) -> None:
+                 page_length: int = 100, order_filters: dict[str, str] | None = None) -> None:
         self.http = http
+        self.order_filters = {**ORDER_FILTERS, **(order_filters or {})}
         self.email = email
         self._password = password
         self.paths = {**DEFAULT_PATHS, **(paths or {})}
@@ -188,10 +196,13 @@ class ElryanClient:
         data = self.call(name, body={"start": start, "length": length or self.page_length, "search": search or {}})
         return list(data or [])
 
+    def _paging(self, what: str) -> Paging:
+        return Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
+                      source="Elryan", what=what)
+
     def iter_search(self, name: str, search: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every result of a ``search_*`` operation, page by page (``start``/``length``) until a short page."""
-        paging = Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
-                        source="Elryan", what=f"{name.removeprefix('search_')} results")
+        paging = self._paging(f"{name.removeprefix('search_')} results")
         yield from iter_items(paging, lambda params: self._search(name, search, params["start"], params["length"]))
 
     # -- general ---------------------------------------------------------------------------------------------
@@ -291,9 +302,28 @@ class ElryanClient:
     def order_details(self, po_line_id: str) -> dict[str, Any]:
         return self.call("order_details", po_line_id)
 
+    def iter_orders(self, search: dict[str, Any] | None = None, *, updated_from: datetime | None = None,
+                    updated_to: datetime | None = None, created_from: date | None = None,
+                    created_to: date | None = None) -> Iterator[dict[str, Any]]:
+        """Every order line the search finds, pages read to the end; the date filters (``ORDER_FILTERS``) are
+        added to ``search``: times as ISO 8601 UTC, days as ``YYYY-MM-DD``."""
+        wanted = dict(search or {})
+        for name, value in (("updated_from", updated_from), ("updated_to", updated_to)):
+            if value is not None:
+                wanted[self.order_filters[name]] = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        for name, day in (("created_from", created_from), ("created_to", created_to)):
+            if day is not None:
+                wanted[self.order_filters[name]] = day.isoformat()
+        yield from self.iter_search("search_orders", wanted)
+
     def unfulfilled_orders(self, start: int = 0, length: int | None = None) -> list[dict[str, Any]]:
         return list(self.call("unfulfilled_orders", body={"start": start, "length": length or self.page_length})
                     or [])
+
+    def iter_unfulfilled_orders(self) -> Iterator[dict[str, Any]]:
+        """Every unfulfilled order line, pages read to the end."""
+        yield from iter_items(self._paging("unfulfilled order lines"),
+                              lambda params: self.unfulfilled_orders(params["start"], params["length"]))
 
     def cancel_order(self, po_line_id: str, reason: str) -> dict[str, Any]:
         return self.call("cancel_order", po_line_id, body={"reason": reason})

@@ -19,6 +19,7 @@ BAD_CREDENTIALS = 1403
 VALIDATION = 1001
 UNKNOWN_REFERENCE = 1002
 NOT_FOUND = 1004
+INSUFFICIENT_STOCK = 1005  # the sandbox's order control call: more units ordered than the variant has
 
 
 class ElryanError(Exception):

@@ -12,21 +12,14 @@ from typing import Any
 
 from connector.marketplaces.elryan.errors import BAD_CREDENTIALS, NOT_FOUND, UNKNOWN_REFERENCE, VALIDATION
 from connector.sandbox.records import Collection, RecordStore, object_id
-from connector.sandbox.states import StatusMachine
 from connector.sandbox.store import utc_now_iso
 from connector.sandbox.validation import Rejected
 
 from .checks import ENTITY_FIELDS, PRODUCT_FIELDS
+from .orders import CANCEL, CANCELLED, PREPARE, READY, UNFULFILLED, OrderDesk, window_filter
 
 USER_ID = "6630c317826ae800363d051e"
 CANCELLATION_REASONS = ("out_of_stock", "incorrect_pricing", "sourcing_delay")
-PENDING, READY, CANCELLED = "Pending Confirmation", "Ready to Ship", "Cancelled"
-UNFULFILLED = (PENDING, READY)
-#: what an order line may become through ``cancel`` and ``prepare`` (other statuses are Elryan's own doing).
-CANCEL = StatusMachine({s: [CANCELLED] for s in UNFULFILLED}, code=VALIDATION, same_state_ok=False,
-                       refusal="order line {subject} is {current}: it cannot be cancelled")
-PREPARE = StatusMachine({PENDING: [READY]}, code=VALIDATION, same_state_ok=False,
-                        refusal="order line {subject} is {current}: only a pending one can be prepared")
 
 #: kind -> the field a record is known by (ours: ``remote_id``, ``spu``, ``sku``; Elryan's for the rest).
 KEYS = {"category": "remote_id", "brand": "remote_id", "attribute": "remote_id", "attribute_value": "remote_id",
@@ -89,6 +82,7 @@ class ElryanBackend:
         for c in (*KINDS.values(), USERS, TOKENS):
             records.create(c)
         self.add_users()
+        self.orders = OrderDesk(self, KINDS["order"])
 
     # -- records -------------------------------------------------------------------------------------------
 
@@ -118,9 +112,12 @@ class ElryanBackend:
         return out
 
     def search(self, kind: str, search: dict[str, Any]) -> list[dict[str, Any]]:
+        keep = None
+        if kind == "order":  # the date filters (orders.window_filter), then the others as for every kind
+            search, keep = window_filter(search)
         with self.records.transaction():
             docs = [self.expand(kind, d) for d in self.all(kind)]
-        return [d for d in docs if matches(kind, d, search)]
+        return [d for d in docs if matches(kind, d, search) and (keep is None or keep(d))]
 
     def info(self, kind: str, key: str) -> dict[str, Any]:
         with self.records.transaction():
@@ -292,17 +289,10 @@ class ElryanBackend:
     def cancel_order(self, key: str, reason: str) -> dict[str, Any]:
         if reason not in CANCELLATION_REASONS:
             raise Rejected(VALIDATION, f"reason: must be one of {', '.join(CANCELLATION_REASONS)}")
-        with self.records.transaction():
-            order = self.get_or_refuse("order", key)
-            CANCEL.move(order, CANCELLED, field="Status", subject=key)
-            order.update({"Status (AR)": "ملغى", "cancelReason": reason})
-            return self.put("order", order)
+        return self.orders.set_status(key, CANCELLED, CANCEL, reason=reason)
 
     def prepare_order(self, key: str) -> dict[str, Any]:
-        with self.records.transaction():
-            order = self.get_or_refuse("order", key)
-            PREPARE.move(order, READY, field="Status", subject=key)
-            return self.put("order", order)
+        return self.orders.set_status(key, READY, PREPARE)
 
     def create_package(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.records.transaction():

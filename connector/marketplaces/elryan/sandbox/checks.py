@@ -222,3 +222,20 @@ def check_texts(body: Any, allowed: tuple[str, ...], required: tuple[str, ...] =
         text(p, body, name, required=name in required)
     p.raise_if_any()
     return body
+
+
+def check_sandbox_order(body: Any) -> dict[str, Any]:
+    """The sandbox-only order control call: ``{"lines": [{"sku", "quantity", "price"?}], "order_number"?,
+    "created_at"?}``."""
+    p = problems()
+    body = check_object(p, "", body, ("lines", "order_number", "created_at"))
+    text(p, body, "order_number")
+    text(p, body, "created_at")
+    for i, line in enumerate(non_empty_array(p, body, "lines")):
+        where = f"lines[{i}]."
+        line = check_object(p, where, line, ("sku", "quantity", "price"))
+        text(p, line, "sku", where, required=True)
+        check_number(p, f"{where}quantity", line.get("quantity"), if_none=REQUIRED, integer=True, minimum=1)
+        number(p, line, "price", where)
+    p.raise_if_any()
+    return body

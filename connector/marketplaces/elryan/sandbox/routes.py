@@ -21,6 +21,7 @@ from .checks import (
     check_package,
     check_price_stock,
     check_product,
+    check_sandbox_order,
     check_texts,
     check_variant_body,
     check_variant_keys,
@@ -28,6 +29,7 @@ from .checks import (
 )
 
 PATH_PREFIX = "/api"
+CONTROL = "/_sandbox"  # sandbox-only calls (not Elryan's): docs/elryan.md, "Orders in the sandbox"
 DEFAULT_USERS = {"merchant@example.com": "sandbox-password"}
 ID = r"(?P<id>[^/]+)"
 PLURALS = {"category": "categories", "brand": "brands", "attribute": "attributes",
@@ -104,6 +106,8 @@ class ElryanSandbox(SandboxServer):
         r("POST", f"/packages/fulfill/{ID}", self.fulfill_package, op_class="write")
         r("POST", f"/packages/fulfill-online/{ID}", self.fulfill_online_package, op_class="write")
         r("GET", f"/packages/{ID}", self._info("package"), op_class="read")
+        r("POST", f"{CONTROL}/orders", self.place_order, op_class="write")
+        r("POST", f"{CONTROL}/orders/{ID}/status", self.move_order_line, op_class="write")
 
     # -- envelope for the base server's own errors ----------------------------------------------------------
     def error_response(self, status: int, code: str, message: str, *,
@@ -203,6 +207,17 @@ class ElryanSandbox(SandboxServer):
 
     def cancellation_reasons(self, request: Request) -> Response:
         return ok(list(CANCELLATION_REASONS))
+
+    # -- sandbox-only control calls ------------------------------------------------------------------------
+    def place_order(self, request: Request) -> Response:
+        """``POST /_sandbox/orders``: a customer's order, one record per line, taking the units from stock."""
+        return ok(self.backend.orders.place(check_sandbox_order(request.json())))
+
+    def move_order_line(self, request: Request) -> Response:
+        """``POST /_sandbox/orders/{POlineID}/status`` ``{"status", "reason"?}``: what Elryan, the courier or the
+        customer does to a line (ship, deliver, return, cancel)."""
+        body = check_texts(request.json(), ("status", "reason"), required=("status",), optional=("reason",))
+        return ok(self.backend.orders.move(request.params["id"], body["status"], body.get("reason")))
 
     # -- packages ------------------------------------------------------------------------------------------
     def create_package(self, request: Request) -> Response:
