@@ -82,6 +82,10 @@ def test_an_order_takes_its_units_and_a_cancel_gives_them_back(tmp_path: Path) -
         assert refused.status_code == 409
         assert refused.json() == {"success": False, "error": {
             "code": "INSUFFICIENT_STOCK", "message": "'THIEB-001 / Grand' has 0 in stock, the order needs 1"}}
+        half = call(server, "POST", "/orders/simulate", json={"items": [
+            {"externalId": "THIEB-001", "variantLabel": "Normal", "quantity": 1},
+            {"externalId": "THIEB-001", "variantLabel": "Grand", "quantity": 1}]})
+        assert half.status_code == 409 and quantities(server, "THIEB-001") == (2, {"Normal": 2, "Grand": 0})
         simulate(server, items=[{"externalId": "THIEB-001", "variantLabel": "Normal", "quantity": 2},
                                 {"externalId": "BISSAP", "quantity": 5}])  # down to 0: allowed
         assert quantities(server, "THIEB-001") == (0, {"Normal": 0, "Grand": 0})

@@ -149,8 +149,7 @@ class ElebneOrders:
                 variant = resolve_variant(product, item["variantLabel"]) if item.get("variantLabel") else None
                 price = item.get("unitPrice")
                 if price is None:
-                    price = (variant or {}).get("price") if (variant or {}).get("price") is not None \
-                        else product["price"]
+                    price = variant["price"] if variant and variant.get("price") is not None else product["price"]
                 quantity = item["quantity"]
                 lines.append({"id": object_id(), "productId": product["id"], "externalId": product["externalId"],
                               "variantId": variant and variant["variantId"],
@@ -188,7 +187,7 @@ class ElebneOrders:
         from_product = variant is not None and product["quantity"] is not None
         if from_product:
             product["quantity"] = max(0, product["quantity"] - quantity)
-        self.products._save(product, before)
+        self.products.save(product, before)
         return {"productId": product["id"], "variantId": variant and variant["variantId"], "quantity": quantity,
                 "fromProduct": from_product}
 
@@ -203,7 +202,7 @@ class ElebneOrders:
             target["quantity"] = min(MAX_INT, target["quantity"] + taken["quantity"])
         if taken["fromProduct"] and product["quantity"] is not None:
             product["quantity"] = min(MAX_INT, product["quantity"] + taken["quantity"])
-        self.products._save(product, before)
+        self.products.save(product, before)
 
     def move(self, order_id: str, status: Any) -> dict[str, Any]:
         """Move an order to ``status`` along ``ORDER_STATUS``; a cancel before it ships gives its units back."""
