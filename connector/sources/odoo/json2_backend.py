@@ -131,5 +131,14 @@ class Json2Backend(OdooBackend):
                            f"settings 'url', 'db', 'backend')")
         raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name)
 
+    def create(self, model: str, vals_list: list[dict[str, Any]],
+               context: dict[str, Any] | None = None) -> list[int]:
+        """JSON-2 takes named arguments only: ``vals_list``."""
+        kwargs: dict[str, Any] = {"vals_list": vals_list}
+        if context is not None:
+            kwargs["context"] = context
+        ids = self.call(model, "create", [], kwargs)
+        return [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+
     def close(self) -> None:
         self._session.close()
