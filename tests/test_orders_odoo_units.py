@@ -155,6 +155,8 @@ def dest(fake: FakeOdoo, **extra: Any) -> OdooOrderDestination:
     ({"connection": CONNECTION, "marketplaces": {"elryan": {"tags": [["x"]]}}},
      "orders.odoo.marketplaces.elryan.tags[0]"),
     ({"connection": {"url": "ftp://x", "db": "d"}}, "orders.odoo.connection: odoo setting 'url'"),
+    ({"connection": CONNECTION, "marketplaces": {"elrayn": {}}}, "orders.odoo.marketplaces: unknown marketplace(s) "
+                                                                  "elrayn; installed: ecomlinx, elebne, elryan"),
     ({}, "orders.odoo.connection is required"),
 ])
 def test_settings_refused_with_the_setting_named(section: dict[str, Any], message: str) -> None:
@@ -278,3 +280,38 @@ def test_pages_created_and_confirmed_per_page_lookups_once(book: OrderBook) -> N
     assert m.count("sale.order.search_read") == m.count("product.product.search_read") == 1
     assert m.count("res.partner.create") == 1 and m.count("res.country.search_read") == 1
     assert [len(arg) for model, meth, arg in fake.log if (model, meth) == ("sale.order", "create")] == [2, 2, 1]
+
+
+# -- JSON-2 (19): create takes named arguments only -----------------------------------------------------------
+class _Answer:
+    status_code, headers = 200, {}
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def json(self) -> Any:
+        return self.body
+
+
+class _Session:
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.posted: list[tuple[str, Any]] = []
+
+    def post(self, url: str, json: Any, **kw: Any) -> _Answer:
+        self.posted.append((url.split("/json/2/")[1], json))
+        return _Answer([41, 42] if url.endswith("/create") else True)
+
+
+def test_json2_create_and_confirm_use_named_arguments() -> None:
+    from connector.sources.odoo.json2_backend import Json2Backend
+    from connector.sources.odoo.settings import OdooSettings
+
+    session = _Session()
+    backend = Json2Backend(OdooSettings(url="http://127.0.0.1:9", db="shop19", backend="json2"), "key",
+                           session=session)  # type: ignore[arg-type]
+    assert backend.create("sale.order", [{"client_order_ref": "a"}, {"client_order_ref": "b"}]) == [41, 42]
+    backend.call_on("sale.order", "action_confirm", [41, 42])
+    assert session.posted == [("sale.order/create", {"vals_list": [{"client_order_ref": "a"},
+                                                                   {"client_order_ref": "b"}]}),
+                              ("sale.order/action_confirm", {"ids": [41, 42]})]

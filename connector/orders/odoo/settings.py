@@ -98,6 +98,16 @@ def _routing(data: Any, where: str, base: Routing) -> Routing:
     )
 
 
+def _known_marketplaces(markets: dict[Any, Any]) -> None:
+    from connector.marketplaces.registry import plugins
+
+    known = plugins()
+    unknown = sorted(str(m) for m in markets if str(m) not in known)
+    if unknown:
+        raise ConfigError(f"{PREFIX}.marketplaces: unknown marketplace(s) {', '.join(unknown)}; "
+                          f"installed: {', '.join(sorted(known)) or 'none'}")
+
+
 def _connection(section: dict[str, Any], source: dict[str, Any] | None) -> OdooSettings:
     if "connection" in section:
         conn = section["connection"]
@@ -149,6 +159,7 @@ def parse_settings(section: Any, source: dict[str, Any] | None) -> OdooOrderSett
     markets = section.get("marketplaces") or {}
     if not isinstance(markets, dict):
         raise ConfigError(f"{PREFIX}.marketplaces: expected a table of marketplace names, got {markets!r}")
+    _known_marketplaces(markets)
     per = {str(name): _routing(data, f"{PREFIX}.marketplaces.{name}", default) for name, data in markets.items()}
     return OdooOrderSettings(connection=_connection(section, source), delivery_product=delivery and delivery.strip(),
                              taxes=taxes, tax_included=tax_included, page_size=page_size, default=default,
