@@ -16,7 +16,7 @@ import pytest
 
 from connector.orders.book import OrderBook
 from connector.orders.odoo import OdooOrderDestination, open_odoo_destination
-from connector.orders.odoo.destination import CREATE_ACTION
+from connector.orders.odoo.destination import CREATE_ACTION, DRAFT
 from connector.orders.odoo.partners import partner_key
 from connector.orders.outcome import OrderResult
 from connector.sources.odoo import OdooSettings, OdooSource
@@ -109,6 +109,7 @@ def test_two_pages_imported_confirmed_and_reserved_then_rerun(version: int, stat
     confirmed = [arg for m, meth, arg in made if (m, meth) == ("sale.order", "action_confirm")]
     assert sorted(i for ids in confirmed for i in ids) == sorted(int(o.remote_id) for o in outcomes)
     assert all(b["confirmed"] for b in book.imported_bodies("odoo", [o.key for o in orders]).values())
+    assert len(book.imported("odoo")) == 200 and book.imported(DRAFT) == {}
 
     # the same orders again: the book holds them, nothing is sent (no connection at all)
     again = destination(version)
@@ -179,8 +180,8 @@ def test_killed_run_rerun_never_makes_a_second_sale_order(version: int, state: S
         assert book.imported("odoo") == {}  # created in Odoo, never recorded
         assert [e["action"] for e in state.journal_open("elryan", "main")] == [CREATE_ACTION]
     else:
-        assert len(book.imported("odoo")) == 3  # recorded, never confirmed
-        assert not any(b["confirmed"] for b in book.imported_bodies("odoo", [o.key for o in orders]).values())
+        assert len(book.imported(DRAFT)) == 3  # recorded as drafts, never confirmed
+        assert book.imported("odoo") == {}  # so the oversell guard still reserves them
 
     with odoo_cassette(version, f"orders_kill_{kill}_2") as cass:
         dest = destination(version)
@@ -192,6 +193,7 @@ def test_killed_run_rerun_never_makes_a_second_sale_order(version: int, state: S
     count = methods(cass)
     assert count["sale.order.create"] == 0 and count["sale.order.action_confirm"] == 1
     assert all(b["confirmed"] for b in book.imported_bodies("odoo", [o.key for o in orders]).values())
+    assert len(book.imported("odoo")) == 3 and book.imported(DRAFT) == {}
     assert state.journal_open("elryan", "main") == []
     assert dest.interrupted == (1 if kill == "after_create" else 0)
     if kill == "after_create":

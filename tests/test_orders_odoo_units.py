@@ -263,11 +263,24 @@ def test_refused_confirmation_is_tried_again_next_run_without_a_second_order(boo
     assert out[0].result is OrderResult.FAILED
     assert "created but Odoo refused to confirm it (tried again next run)" in out[0].reason
     assert "No route for product" in out[0].reason
+    assert book.imported("odoo") == {} and list(book.imported("odoo.draft")) == ["O1"]  # no reservation in Odoo
     del fake.refuse[("sale.order", "action_confirm")]
     fake.log.clear()
     again = dest(fake).import_orders([order(1)], book, "r2")
     assert again[0].result is OrderResult.IMPORTED and "sale.order.create" not in fake.methods()
     assert len(fake.db["sale.order"]) == 1 and fake.db["sale.order"][0]["state"] == "sale"
+    assert list(book.imported("odoo")) == ["O1"] and book.imported("odoo.draft") == {}
+
+
+def test_draft_of_an_order_cancelled_since_is_left_unconfirmed(book: OrderBook) -> None:
+    fake = FakeOdoo()
+    fake.refuse[("sale.order", "action_confirm")] = lambda sid: "No route for product"
+    dest(fake).import_orders([order(1)], book, "r")
+    del fake.refuse[("sale.order", "action_confirm")]
+    fake.log.clear()
+    out = dest(fake).import_orders([order(1, status=OrderStatus.CANCELLED)], book, "r2")
+    assert out[0].result is OrderResult.UNCHANGED and "left unconfirmed in Odoo: cancelled" in out[0].reason
+    assert fake.log == [] and fake.db["sale.order"][0]["state"] == "draft"
 
 
 def test_pages_created_and_confirmed_per_page_lookups_once(book: OrderBook) -> None:

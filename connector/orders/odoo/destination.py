@@ -13,8 +13,12 @@ Exactly once:
 - every other order is first looked up in Odoo by its reference, so a sale order created by a run that was
   killed before it could record it is found, recorded, and confirmed if it was left in draft;
 - the create is journalled (``journal_sent`` before the call, ``journal_done`` with the recorded ids after),
-  and the ids are recorded before the confirmation, whose success is recorded in its turn: a run killed
-  between create and confirm confirms on the next run.
+  and the ids are recorded as drafts (``import.odoo.draft``) before the confirmation; a confirmed order moves
+  to ``import.odoo``: a run killed between create and confirm confirms on the next run.
+
+``OrderBook.imported("odoo")`` holds confirmed sale orders only, so the oversell guard (``reserves_imported``)
+never counts on a reservation Odoo does not hold: a draft whose confirmation Odoo refused is still reserved
+by the guard.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connector.orders.book import OrderBook
+from connector.orders.book import OrderBook, import_kind
 from connector.orders.model import Order
 from connector.orders.odoo.batch import call_each, create_each
 from connector.orders.odoo.partners import Partners
@@ -36,7 +40,7 @@ from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backe
 SALE_ORDER = "sale.order"
 PRODUCT = "product.product"
 CREATE_ACTION = "odoo:sale.order.create"
-CONFIRMED_STATES = ("sale", "done")  # 'done' (locked) exists up to 16 only
+DRAFT = "odoo.draft"  # the book's import kind of sale orders created but not confirmed yet (no reservation)
 LOOKUP_SIZE = 1000  # orders whose sale orders, products and partners are looked up together
 
 
@@ -85,16 +89,19 @@ class OdooOrderDestination:
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
         unique = list({o.key: o for o in orders}.values())
         imported = book.imported(self.name)
-        bodies = book.imported_bodies(self.name, [o.key for o in unique if o.key in imported])
+        drafts = book.imported(DRAFT)
         outcomes: dict[str, OrderOutcome] = {}
         new: list[Order] = []
         unconfirmed: list[tuple[Order, int]] = []
         for o in unique:
             if o.key in imported:
-                if bodies.get(o.key, {}).get("confirmed") is False:
-                    unconfirmed.append((o, int(imported[o.key])))
+                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key])
+            elif o.key in drafts:
+                if o.is_open:
+                    unconfirmed.append((o, int(drafts[o.key])))
                 else:
-                    outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key])
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=drafts[o.key], reason=(
+                        f"left unconfirmed in Odoo: {o.status.value} on the marketplace"))
             elif not o.is_open:
                 outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, reason=(
                     f"not imported: {o.status.value} on the marketplace before it reached Odoo"))
@@ -169,10 +176,10 @@ class OdooOrderDestination:
                 left.append(o)
                 continue
             state = str(r.get("state"))
-            confirmed = state in CONFIRMED_STATES
-            book.mark_imported(self.name, o, str(r["id"]), {"reference": o.reference, "name": r.get("name"),
-                                                            "confirmed": confirmed or state == "cancel"})
-            if state in ("draft", "sent"):
+            draft = state in ("draft", "sent")
+            book.mark_imported(DRAFT if draft else self.name, o, str(r["id"]),
+                               {"reference": o.reference, "name": r.get("name"), "confirmed": not draft})
+            if draft:
                 to_confirm.append((o, int(r["id"]), f"{r.get('name')} was created by an interrupted run; "
                                                     f"confirmed now"))
             else:
@@ -311,7 +318,7 @@ class OdooOrderDestination:
                     outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED, reason=f"Odoo refused the sale order: "
                                                                                f"{result}")
                     continue
-                book.mark_imported(self.name, o, str(result), {"reference": o.reference, "confirmed": False})
+                book.mark_imported(DRAFT, o, str(result), {"reference": o.reference, "confirmed": False})
                 to_confirm.append((o, result, None))
             state.journal_done(journal_id, ok=not refused, message="; ".join(refused[:5]) or None)
 
@@ -325,5 +332,6 @@ class OdooOrderDestination:
                         f"sale order {sid} created but Odoo refused to confirm it (tried again next run): {result}"))
                     continue
                 book.mark_imported(self.name, o, str(sid), {"reference": o.reference, "confirmed": True})
+                book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
                 outcomes[o.key] = OrderOutcome(o, OrderResult.IMPORTED, remote_id=str(sid), reason=note)
 
