@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.errors import SourceError
+from connector.sources.odoo.settings import OdooSettings
 
 
 class OdooRPCError(SourceError):
@@ -85,8 +86,7 @@ class OdooBackend(ABC):
                context: dict[str, Any] | None = None) -> list[int]:
         """Create many records in one call (``create`` takes a list of values since 12); their ids, in order.
         JSON-RPC passes the list positionally: Odoo's ``call_kw`` looks at ``args[0]`` to shape the answer."""
-        ids = self.call(model, "create", [vals_list], {} if context is None else {"context": context})
-        return [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+        return created_ids(self.call(model, "create", [vals_list], {} if context is None else {"context": context}))
 
     def call_on(self, model: str, method: str, ids: list[int], context: dict[str, Any] | None = None) -> Any:
         """A record method on ``ids`` in one call, e.g. ``sale.order.action_confirm``."""
@@ -96,7 +96,12 @@ class OdooBackend(ABC):
         """Release the connection (nothing to do for stateless HTTP backends)."""
 
 
-def open_backend(settings: Any) -> OdooBackend:
+def created_ids(value: Any) -> list[int]:
+    """What ``create`` answered (an id, or a list of ids) as a list of ids."""
+    return [int(i) for i in (value if isinstance(value, list) else [value])]
+
+
+def open_backend(settings: OdooSettings) -> OdooBackend:
     """A connected backend for ``settings`` (an ``OdooSettings``): odoorpc, or JSON-2 with ``backend: json2``."""
     password = settings.password()
     backend: OdooBackend

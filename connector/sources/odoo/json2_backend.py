@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, created_ids
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -137,8 +137,7 @@ class Json2Backend(OdooBackend):
         kwargs: dict[str, Any] = {"vals_list": vals_list}
         if context is not None:
             kwargs["context"] = context
-        ids = self.call(model, "create", [], kwargs)
-        return [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+        return created_ids(self.call(model, "create", [], kwargs))
 
     def close(self) -> None:
         self._session.close()
