@@ -15,9 +15,19 @@ from connector.sources.odoo.reader import OdooSource
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
-__all__ = ["OdooSettings", "OdooSource", "parse_version", "read_profile_source"]
+__all__ = ["OdooSettings", "OdooSource", "parse_version", "read_profile_source", "settings_from_profile"]
 
 _ENV_SETTINGS = {"url": "ODOO_URL", "db": "ODOO_DB", "user": "ODOO_USER"}
+
+
+def settings_from_profile(config: dict[str, Any]) -> OdooSettings:
+    """``OdooSettings`` from a profile's ``source:`` section (``from_env``: the ``ODOO_*`` variables fill in)."""
+    data = {k: v for k, v in config.items() if k not in ("type", "from_env")}
+    if config.get("from_env"):
+        for key, env in _ENV_SETTINGS.items():
+            if os.environ.get(env):
+                data.setdefault(key, os.environ[env])
+    return OdooSettings.from_dict(data)
 
 
 def read_profile_source(config: dict[str, Any], state: Any, full: bool) -> SourceResult:
@@ -27,12 +37,7 @@ def read_profile_source(config: dict[str, Any], state: Any, full: bool) -> Sourc
     The incremental cursor is returned in ``SourceResult.cursors``: the CLI saves it only once every target
     confirmed the push, so a failed run reads the same changes again.
     """
-    data = {k: v for k, v in config.items() if k not in ("type", "from_env")}
-    if config.get("from_env"):
-        for key, env in _ENV_SETTINGS.items():
-            if os.environ.get(env):
-                data.setdefault(key, os.environ[env])
-    source = OdooSource(OdooSettings.from_dict(data))
+    source = OdooSource(settings_from_profile(config))
     result = source.read(state, full=full or state is None, commit_cursor=False)
     result.cursors.update(source.pending_cursors())
     return result

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.errors import SourceError
+from connector.sources.odoo.settings import OdooSettings
 
 
 class OdooRPCError(SourceError):
@@ -81,5 +82,36 @@ class OdooBackend(ABC):
             kwargs["context"] = context
         return self.call(model, "read_group", [], kwargs) or []
 
+    def create(self, model: str, vals_list: list[dict[str, Any]],
+               context: dict[str, Any] | None = None) -> list[int]:
+        """Create many records in one call (``create`` takes a list of values since 12); their ids, in order.
+        JSON-RPC passes the list positionally: Odoo's ``call_kw`` looks at ``args[0]`` to shape the answer."""
+        return created_ids(self.call(model, "create", [vals_list], {} if context is None else {"context": context}))
+
+    def call_on(self, model: str, method: str, ids: list[int], context: dict[str, Any] | None = None) -> Any:
+        """A record method on ``ids`` in one call, e.g. ``sale.order.action_confirm``."""
+        return self.call(model, method, [ids], {} if context is None else {"context": context})
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release the connection (nothing to do for stateless HTTP backends)."""
+
+
+def created_ids(value: Any) -> list[int]:
+    """What ``create`` answered (an id, or a list of ids) as a list of ids."""
+    return [int(i) for i in (value if isinstance(value, list) else [value])]
+
+
+def open_backend(settings: OdooSettings) -> OdooBackend:
+    """A connected backend for ``settings`` (an ``OdooSettings``): odoorpc, or JSON-2 with ``backend: json2``."""
+    password = settings.password()
+    backend: OdooBackend
+    if settings.backend == "json2":
+        from connector.sources.odoo.json2_backend import Json2Backend
+
+        backend = Json2Backend(settings, password)
+    else:
+        from connector.sources.odoo.odoorpc_backend import OdooRPCBackend
+
+        backend = OdooRPCBackend(settings, password)
+    backend.connect()
+    return backend

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, created_ids
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -130,6 +130,14 @@ class Json2Backend(OdooBackend):
             raise _NoRoute(f"Odoo at {s.url} has no JSON-2 endpoint /json/2/{model}/{method} (HTTP 404; "
                            f"settings 'url', 'db', 'backend')")
         raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name)
+
+    def create(self, model: str, vals_list: list[dict[str, Any]],
+               context: dict[str, Any] | None = None) -> list[int]:
+        """JSON-2 takes named arguments only: ``vals_list``."""
+        kwargs: dict[str, Any] = {"vals_list": vals_list}
+        if context is not None:
+            kwargs["context"] = context
+        return created_ids(self.call(model, "create", [], kwargs))
 
     def close(self) -> None:
         self._session.close()

@@ -25,7 +25,7 @@ from connector.http.paging import Paging, iter_pages
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
 from connector.sources.checks import withhold_invalid_barcodes
-from connector.sources.odoo.backend import OdooBackend
+from connector.sources.odoo.backend import OdooBackend, open_backend
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.stock import QTY_FIELDS, StockTarget, read_quantities, resolve_targets, to_level
@@ -123,16 +123,9 @@ class OdooSource:
     def _connect(self) -> OdooBackend:
         backend = self._backend
         if backend is None:
-            password = self.settings.password()
-            if self.settings.backend == "json2":
-                from connector.sources.odoo.json2_backend import Json2Backend
-
-                backend = Json2Backend(self.settings, password)
-            else:
-                from connector.sources.odoo.odoorpc_backend import OdooRPCBackend
-
-                backend = OdooRPCBackend(self.settings, password)
-        backend.connect()
+            backend = open_backend(self.settings)
+        else:
+            backend.connect()
         self.backend = backend
         return backend
 

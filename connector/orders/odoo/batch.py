@@ -1,0 +1,53 @@
+"""One call for a page; when Odoo refuses it, one call per record, so only the refused records fail.
+
+Odoo runs each RPC call in one transaction: a refused ``create`` of a list creates nothing, so trying the
+records one by one afterwards never makes a record twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+
+T = TypeVar("T")
+
+
+def each_or_refusal(items: list[T], call: Callable[[list[T]], list[Any]]) -> list[Any | OdooRPCError]:
+    """``call(items)`` once; if Odoo refuses it, ``call([item])`` per item: a result or the refusal, per item."""
+    if not items:
+        return []
+    try:
+        return list(call(items))
+    except OdooRPCError:
+        if len(items) == 1:
+            raise
+    out: list[Any | OdooRPCError] = []
+    for item in items:
+        try:
+            out.append(call([item])[0])
+        except OdooRPCError as exc:
+            out.append(exc)
+    return out
+
+
+def create_each(backend: OdooBackend, model: str, vals_list: list[dict[str, Any]],
+                context: dict[str, Any] | None = None) -> list[int | OdooRPCError]:
+    try:
+        return each_or_refusal(vals_list, lambda vals: backend.create(model, vals, context))
+    except OdooRPCError as exc:  # a single record refused
+        return [exc]
+
+
+def call_each(backend: OdooBackend, model: str, method: str, ids: list[int]) -> list[bool | OdooRPCError]:
+    """``model.method(ids)`` (e.g. ``action_confirm``) for the page; True per record that went through."""
+
+    def run(chunk: list[int]) -> list[bool]:
+        backend.call_on(model, method, chunk)
+        return [True] * len(chunk)
+
+    try:
+        return each_or_refusal(ids, run)
+    except OdooRPCError as exc:  # a single record refused
+        return [exc]

@@ -1,0 +1,337 @@
+"""Marketplace orders into Odoo: one confirmed ``sale.order`` per order, exactly once, in a few calls per page.
+
+Looked up together for up to 1,000 new orders (``LOOKUP_SIZE``), one call each: the sale orders already
+holding their references (``client_order_ref``), the products by SKU (SKUs not seen earlier in the run), the
+partners by key, the countries of new customers; then one ``create`` of the new partners.  Per page of
+``page_size`` orders (default 100): one ``create`` of all the page's sale orders (lines as ``(0, 0, {...})``)
+and one ``action_confirm`` of their ids.  Before the
+first page: the connection (3 calls with JSON-RPC), ``fields_get`` of the order lines and one lookup per kind
+of record the settings name (``resolve.py``).  An order the book already holds costs nothing.
+
+Exactly once:
+- the book (``import.odoo``) says which orders Odoo holds; those are never looked at again;
+- every other order is first looked up in Odoo by its reference, so a sale order created by a run that was
+  killed before it could record it is found, recorded, and confirmed if it was left in draft;
+- the create is journalled (``journal_sent`` before the call, ``journal_done`` with the recorded ids after),
+  and the ids are recorded as drafts (``import.odoo.draft``) before the confirmation; a confirmed order moves
+  to ``import.odoo``: a run killed between create and confirm confirms on the next run.
+
+``OrderBook.imported("odoo")`` holds confirmed sale orders only, so the oversell guard (``reserves_imported``)
+never counts on a reservation Odoo does not hold: a draft whose confirmation Odoo refused is still reserved
+by the guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from connector.orders.book import OrderBook, import_kind
+from connector.orders.model import Order
+from connector.orders.odoo.batch import call_each, create_each
+from connector.orders.odoo.partners import Partners
+from connector.orders.odoo.resolve import Resolved, resolve, tax_disagrees
+from connector.orders.odoo.settings import PREFIX, OdooOrderSettings
+from connector.orders.outcome import OrderOutcome, OrderResult
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backend
+
+SALE_ORDER = "sale.order"
+PRODUCT = "product.product"
+CREATE_ACTION = "odoo:sale.order.create"
+DRAFT = "odoo.draft"  # the book's import kind of sale orders created but not confirmed yet (no reservation)
+LOOKUP_SIZE = 1000  # orders whose sale orders, products and partners are looked up together
+
+
+@dataclass(slots=True)
+class _Product:
+    id: int
+    taxes: list[int]
+
+
+class OdooOrderDestination:
+    """``OrderDestination`` into one Odoo database (settings: ``orders.odoo``)."""
+
+    name = "odoo"
+    reserves_imported = True  # a confirmed sale order is in Odoo's free quantity: never subtract it twice
+
+    def __init__(self, settings: OdooOrderSettings, backend: OdooBackend | None = None) -> None:
+        self.settings = settings
+        self._backend = backend
+        self._connected = False
+        self.backend: OdooBackend | None = backend
+        self._resolved: Resolved | None = None
+        self._partners: Partners | None = None
+        self._products: dict[str, list[_Product]] = {}  # SKU -> variants holding it (empty: unknown)
+        self._tax_included: dict[int, tuple[str, bool]] = {}  # tax id -> (name, price_include)
+        self.interrupted = 0  # journalled creates of an earlier run whose outcome was never recorded
+
+    # -- connection ---------------------------------------------------------------------------------------
+    def _connect(self) -> tuple[OdooBackend, Resolved]:
+        if not self._connected:
+            if self._backend is None:
+                self.backend = open_backend(self.settings.connection)
+            else:
+                self._backend.connect()
+            self._connected = True
+        assert self.backend is not None
+        if self._resolved is None:
+            self._resolved = resolve(self.backend, self.settings)
+            self._partners = Partners(self.backend)
+        return self.backend, self._resolved
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+
+    # -- the contract -------------------------------------------------------------------------------------
+    def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
+        unique = list({o.key: o for o in orders}.values())
+        imported = book.imported(self.name)
+        drafts = book.imported(DRAFT)
+        outcomes: dict[str, OrderOutcome] = {}
+        new: list[Order] = []
+        unconfirmed: list[tuple[Order, int]] = []
+        for o in unique:
+            if o.key in imported:
+                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key])
+            elif o.key in drafts:
+                if o.is_open:
+                    unconfirmed.append((o, int(drafts[o.key])))
+                else:
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=drafts[o.key], reason=(
+                        f"left unconfirmed in Odoo: {o.status.value} on the marketplace"))
+            elif not o.is_open:
+                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, reason=(
+                    f"not imported: {o.status.value} on the marketplace before it reached Odoo"))
+            else:
+                new.append(o)
+        if new or unconfirmed:
+            self._connect()
+            self._close_interrupted(book)
+            chunks = [new[i:i + LOOKUP_SIZE] for i in range(0, len(new), LOOKUP_SIZE)] or [[]]
+            for n, chunk in enumerate(chunks):
+                self._import_chunk(chunk, unconfirmed if n == 0 else [], book, run_id, outcomes)
+        return [outcomes[o.key] for o in orders]
+
+    def _close_interrupted(self, book: OrderBook) -> None:
+        state = book.state
+        for entry in state.journal_open(book.marketplace, book.account):
+            if entry["action"] == CREATE_ACTION:
+                self.interrupted += 1
+                state.journal_done(entry["id"], ok=False, message=(
+                    "interrupted run: outcome unknown; its orders are looked up by reference in Odoo"))
+
+    # -- a chunk of orders: looked up together, created and confirmed page by page ------------------------
+    def _import_chunk(self, chunk: list[Order], unconfirmed: list[tuple[Order, int]], book: OrderBook, run_id: str,
+                      outcomes: dict[str, OrderOutcome]) -> None:
+        backend, resolved = self._connect()
+        to_confirm: list[tuple[Order, int, str | None]] = [(o, sid, "created by an earlier run; confirmed now")
+                                                           for o, sid in unconfirmed]
+        creatable = self._found_in_odoo(backend, chunk, book, outcomes, to_confirm) if chunk else []
+        if creatable:
+            self._look_up_products(backend, creatable)
+        reasons = {o.key: self._attention(o, resolved) for o in creatable}
+        valid = [o for o in creatable if reasons[o.key] is None]
+        assert self._partners is not None
+        partners = self._partners.for_page(valid, {m: r.partner for m, r in self._routings(valid).items()}) \
+            if valid else {}
+        ready: list[tuple[Order, dict[str, Any]]] = []
+        for o in creatable:
+            why = reasons[o.key]
+            if why is not None:
+                outcomes[o.key] = OrderOutcome(o, OrderResult.ATTENTION, reason=why)
+                continue
+            partner = partners[o.key]
+            if isinstance(partner, str):
+                refused = partner.startswith("Odoo refused")
+                outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED if refused else OrderResult.ATTENTION,
+                                               reason=partner)
+                continue
+            ready.append((o, self._order_values(o, partner, resolved)))
+        size = self.settings.page_size
+        for i in range(0, max(len(ready), 1), size):
+            page = ready[i:i + size]
+            if page:
+                self._create(backend, page, book, run_id, outcomes, to_confirm)
+            if to_confirm:
+                self._confirm(backend, to_confirm, book, outcomes)
+                to_confirm = []
+
+    def _found_in_odoo(self, backend: OdooBackend, page: list[Order], book: OrderBook,
+                       outcomes: dict[str, OrderOutcome], to_confirm: list[tuple[Order, int, str | None]]
+                       ) -> list[Order]:
+        """Record the page's orders Odoo already holds (created by a run that could not record them); the
+        others are returned, to be created."""
+        rows = backend.search_read(SALE_ORDER, [("client_order_ref", "in", [o.reference for o in page])],
+                                   ["id", "name", "state", "client_order_ref"], order="id")
+        by_ref: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            by_ref.setdefault(str(r["client_order_ref"]), r)  # the oldest, should a person have copied one
+        left = []
+        for o in page:
+            r = by_ref.get(o.reference)
+            if r is None:
+                left.append(o)
+                continue
+            state = str(r.get("state"))
+            draft = state in ("draft", "sent")
+            book.mark_imported(DRAFT if draft else self.name, o, str(r["id"]),
+                               {"reference": o.reference, "name": r.get("name"), "confirmed": not draft})
+            if draft:
+                to_confirm.append((o, int(r["id"]), f"{r.get('name')} was created by an interrupted run; "
+                                                    f"confirmed now"))
+            else:
+                note = "cancelled in Odoo" if state == "cancel" else "already in Odoo"
+                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=str(r["id"]),
+                                               reason=f"{note} as {r.get('name')}")
+        return left
+
+    def _look_up_products(self, backend: OdooBackend, orders: list[Order]) -> None:
+        skus = {ln.sku for o in orders for ln in o.lines}
+        if self.settings.delivery_product and any(o.shipping_fee > 0 for o in orders):
+            skus.add(self.settings.delivery_product)
+        wanted = sorted(s for s in skus if s not in self._products)
+        if not wanted:
+            return
+        fields = ["id", "default_code"]
+        check_taxes = self.settings.tax_included is not None and self.settings.explicit_taxes is None
+        if check_taxes:
+            fields.append("taxes_id")
+        rows = backend.search_read(PRODUCT, [("default_code", "in", wanted)], fields, order="id")
+        for sku in wanted:
+            self._products[sku] = []
+        for r in rows:
+            product = _Product(r["id"], list(r.get("taxes_id") or []))
+            self._products.setdefault(str(r["default_code"]), []).append(product)
+        if check_taxes:
+            unknown = sorted({t for r in rows for t in (r.get("taxes_id") or []) if t not in self._tax_included})
+            if unknown:
+                for t in backend.search_read("account.tax", [("id", "in", unknown)], ["id", "name", "price_include"],
+                                             context={"active_test": False}):
+                    self._tax_included[t["id"]] = (str(t["name"]), bool(t.get("price_include")))
+
+    # -- what makes an order importable -------------------------------------------------------------------
+    def _routings(self, orders: Sequence[Order]) -> dict[str, Any]:
+        return {o.marketplace: self.settings.routing(o.marketplace) for o in orders}
+
+    def _product(self, sku: str) -> tuple[_Product | None, str | None]:
+        found = self._products.get(sku) or []
+        if not found:
+            return None, f"SKU {sku} is not in Odoo (no active product variant with Internal Reference {sku!r})"
+        if len(found) > 1:
+            return None, (f"SKU {sku} is the Internal Reference of {len(found)} Odoo variants (ids "
+                          f"{', '.join(str(p.id) for p in found)}): keep it on one")
+        return found[0], None
+
+    def _attention(self, o: Order, resolved: Resolved) -> str | None:
+        """Why ``o`` cannot be imported as it is (a person must act), or None."""
+        reasons: list[str] = []
+        if not o.lines:
+            reasons.append("the order has no lines")
+        for ln in o.lines:
+            product, why = self._product(ln.sku)
+            if why:
+                reasons.append(why)
+            elif product is not None:
+                reasons.extend(self._tax_problems(ln.sku, product))
+            if ln.quantity <= 0:
+                reasons.append(f"line {ln.line_id} ({ln.sku}) has quantity {ln.quantity}")
+            if ln.currency and ln.currency != o.currency:
+                reasons.append(f"line {ln.line_id} ({ln.sku}) is in {ln.currency}, the order in {o.currency}")
+        if o.shipping_fee > 0:
+            code = self.settings.delivery_product
+            if code is None:
+                reasons.append(f"shipping fee {o.shipping_fee} {o.currency} and no {PREFIX}.delivery_product to put "
+                               f"it on")
+            else:
+                product, why = self._product(code)
+                if why:
+                    reasons.append(f"{PREFIX}.delivery_product: {why}")
+                elif product is not None:
+                    reasons.extend(self._tax_problems(code, product))
+        _, why = resolved.pricelist_for(self.settings.routing(o.marketplace).pricelist, o.currency)
+        if why:
+            reasons.append(why)
+        return "; ".join(dict.fromkeys(reasons)) or None
+
+    def _tax_problems(self, sku: str, product: _Product) -> list[str]:
+        wanted = self.settings.tax_included
+        if wanted is None or self.settings.explicit_taxes is not None:
+            return []
+        out = []
+        for t in product.taxes:
+            name, included = self._tax_included.get(t, (str(t), wanted))
+            if included != wanted:
+                out.append(f"{sku}: {tax_disagrees(name, included, wanted)}")
+        return out
+
+    # -- values -------------------------------------------------------------------------------------------
+    def _line(self, product_id: int, quantity: int, price: Decimal, resolved: Resolved,
+              delivery: bool = False) -> tuple[int, int, dict[str, Any]]:
+        vals: dict[str, Any] = {"product_id": product_id, "product_uom_qty": quantity, "price_unit": float(price),
+                                "discount": 0.0}
+        if resolved.taxes is not None:
+            vals[resolved.line.tax] = [(6, 0, list(resolved.taxes))]
+        if delivery and resolved.line.is_delivery:
+            vals["is_delivery"] = True
+        return (0, 0, vals)
+
+    def _order_values(self, o: Order, partner_id: int, resolved: Resolved) -> dict[str, Any]:
+        routing = self.settings.routing(o.marketplace)
+        pricelist, _ = resolved.pricelist_for(routing.pricelist, o.currency)
+        assert pricelist is not None  # checked in _attention
+        lines = []
+        for ln in o.lines:
+            product, _ = self._product(ln.sku)
+            assert product is not None
+            lines.append(self._line(product.id, ln.quantity, ln.unit_price, resolved))
+        if o.shipping_fee > 0 and self.settings.delivery_product:
+            ship, _ = self._product(self.settings.delivery_product)
+            assert ship is not None
+            lines.append(self._line(ship.id, 1, o.shipping_fee, resolved, delivery=True))
+        vals: dict[str, Any] = {"partner_id": partner_id, "client_order_ref": o.reference, "origin": o.reference,
+                                "pricelist_id": pricelist.id, "order_line": lines}
+        if routing.team is not None:
+            vals["team_id"] = resolved.teams[routing.team]
+        if routing.warehouse is not None:
+            vals["warehouse_id"] = resolved.warehouses[routing.warehouse]
+        if routing.tags:
+            vals["tag_ids"] = [(6, 0, [resolved.tags[t] for t in routing.tags])]
+        if o.sla_deadline is not None:
+            vals["commitment_date"] = o.sla_deadline.strftime("%Y-%m-%d %H:%M:%S")
+        return vals
+
+    # -- create and confirm -------------------------------------------------------------------------------
+    def _create(self, backend: OdooBackend, ready: list[tuple[Order, dict[str, Any]]], book: OrderBook, run_id: str,
+                outcomes: dict[str, OrderOutcome], to_confirm: list[tuple[Order, int, str | None]]) -> None:
+        state = book.state
+        journal_id = state.journal_sent(run_id, book.marketplace, book.account, CREATE_ACTION,
+                                        [o.key for o, _ in ready])
+        results = create_each(backend, SALE_ORDER, [vals for _, vals in ready])
+        refused = []
+        with state.atomic():
+            for (o, _), result in zip(ready, results, strict=True):
+                if isinstance(result, OdooRPCError):
+                    refused.append(f"{o.key}: {result}")
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED, reason=f"Odoo refused the sale order: "
+                                                                               f"{result}")
+                    continue
+                book.mark_imported(DRAFT, o, str(result), {"reference": o.reference, "confirmed": False})
+                to_confirm.append((o, result, None))
+            state.journal_done(journal_id, ok=not refused, message="; ".join(refused[:5]) or None)
+
+    def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,
+                 outcomes: dict[str, OrderOutcome]) -> None:
+        results = call_each(backend, SALE_ORDER, "action_confirm", [sid for _, sid, _ in to_confirm])
+        with book.state.atomic():
+            for (o, sid, note), result in zip(to_confirm, results, strict=True):
+                if isinstance(result, OdooRPCError):
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED, remote_id=str(sid), reason=(
+                        f"sale order {sid} created but Odoo refused to confirm it (tried again next run): {result}"))
+                    continue
+                book.mark_imported(self.name, o, str(sid), {"reference": o.reference, "confirmed": True})
+                book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
+                outcomes[o.key] = OrderOutcome(o, OrderResult.IMPORTED, remote_id=str(sid), reason=note)
+

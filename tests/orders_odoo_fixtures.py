@@ -1,0 +1,104 @@
+"""Shared set-up of the recorded Odoo orders tests: the orders database of their own, the settings, the orders.
+
+Recorded against databases seeded by tests/fixtures/odoo_orders_seed.py (never the shared odoo16 / odoo18):
+``ODOO_RECORD=1 ODOO_PASSWORD=... .venv/bin/pytest tests/test_orders_odoo.py``; the servers default to
+http://127.0.0.1:8017 (db odoo16_orders) and http://127.0.0.1:8070 (db odoo18_orders), or
+``ODOO16_ORDERS_URL`` / ``ODOO16_ORDERS_DB`` (18 alike).  Before each recorded test the seed cancels and deletes
+the orders and customers the tests made, so each recording starts from the same database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from connector.orders.model import Customer, Order, OrderLine, OrderStatus
+from tests.odoo_vcr import RECORDING, seed_data
+
+ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
+CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+def _load_orders_seed() -> Any:
+    path = Path(__file__).resolve().parent / "fixtures" / "odoo_orders_seed.py"
+    spec = importlib.util.spec_from_file_location("odoo_orders_seed", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("odoo_orders_seed", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+orders_seed = _load_orders_seed()
+
+
+def server(version: int) -> tuple[str, str]:
+    url, db = ORDERS_SERVERS[version]
+    return os.environ.get(f"ODOO{version}_ORDERS_URL", url), os.environ.get(f"ODOO{version}_ORDERS_DB", db)
+
+
+def password_env(version: int) -> str:
+    return f"CONNECTOR_TEST_ODOO{version}_PASSWORD"
+
+
+def section(version: int, **extra: Any) -> dict[str, Any]:
+    """The profile's ``orders.odoo`` table the recordings use."""
+    url, db = server(version)
+    out: dict[str, Any] = {
+        "connection": {"url": url, "db": db, "user": os.environ.get("ODOO_USER", "admin"),
+                       "password_env": password_env(version)},
+        "delivery_product": orders_seed.SHIP,
+        "marketplaces": {"elryan": {"team": orders_seed.TEAM, "warehouse": "WH", "pricelist": "Elryan IQD",
+                                    "tags": [orders_seed.TAG], "partner": orders_seed.WALK_IN}},
+    }
+    out.update(extra)
+    return out
+
+
+def reset_database(version: int, password: str) -> None:
+    """Recording only: the orders database as the seed leaves it (no test orders, full stock)."""
+    if not RECORDING:
+        return
+    url, db = server(version)
+    rpc = seed_data.Rpc(url, db, os.environ.get("ODOO_USER", "admin"), password)
+    orders_seed.reset_orders(rpc)
+
+
+def customer(i: int) -> Customer | None:
+    """Every 10th order has no customer data (walk-in), every 10th has an email only, the rest a customer id
+    (150 customers, so some buy twice)."""
+    if i % 10 == 9:
+        return None
+    if i % 10 == 8:
+        return Customer(name=f"Email buyer {i % 20}", email=f"Buyer{i % 20}@Example.com")
+    n = i % 150
+    return Customer(remote_id=f"C{n:03d}", name=f"Customer {n:03d}", phone=f"+964 770 {n:04d}",
+                    street=f"{n} Karrada St", city="Baghdad", country="IQ")
+
+
+def make_order(tag: str, i: int, *, marketplace: str = "elryan", currency: str = "IQD",
+               skus: tuple[str, ...] | None = None, shipping: Decimal | None = None,
+               cust: Customer | bool | None = True) -> Order:
+    all_skus = orders_seed.SKUS
+    picked = skus or ((all_skus[i % 30], all_skus[(i * 7 + 3) % 30]) if i % 4 == 0 else (all_skus[i % 30],))
+    lines = tuple(OrderLine(f"{tag}-{i}-{k}", sku, 1 + (i + k) % 3, Decimal(15000 + 250 * ((i + k) % 4)), currency)
+                  for k, sku in enumerate(picked))
+    fee = shipping if shipping is not None else (Decimal("5000") if i % 2 else Decimal("0"))
+    return Order(marketplace=marketplace, account="main", remote_id=f"{tag}-{i:04d}", status=OrderStatus.NEW,
+                 raw_status="pending", created_at=CREATED + timedelta(minutes=i), currency=currency, lines=lines,
+                 channel_order_id=f"{tag}-{i:04d}", shipping_fee=fee,
+                 customer=customer(i) if cust is True else (cust or None),
+                 sla_deadline=CREATED + timedelta(days=2))
+
+
+def ordered_quantities(orders: list[Order]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for o in orders:
+        for sku, qty in o.open_quantities().items():
+            out[sku] = out.get(sku, 0) + qty
+    return out
