@@ -1,6 +1,6 @@
 """A real PostgreSQL for the tests, from the ``pgserver`` package (installed by pip with the dev extras).
 
-One server per test session (``pg_server``), on a Unix socket in the session's temporary folder; every test
+One server per test session (``pg_server``), on a Unix socket in a temporary folder of its own; every test
 gets a database of its own (``pg_url``).  As root (CI), pgserver runs the server as a system user
 ``pgserver`` it creates itself (PostgreSQL refuses to run as root): nothing to set up by hand.
 """
@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import subprocess
+import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,17 +45,38 @@ class PgServer:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_server() -> Iterator[PgServer]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR (cron, CI)
-        import pgserver
-
-        folder: Path = tmp_path_factory.mktemp("pg")
-        server = pgserver.get_server(folder / "data", cleanup_mode="delete")
+        # not under pytest's temporary folder: another pytest session on the machine may delete old ones
+        folder = Path(tempfile.mkdtemp(prefix="connector-pg-"))
+        server = _start(folder / "data")
     try:
         yield PgServer(server)
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(pgdata: Path) -> Any:
+    """pgserver's server on ``pgdata``.  pgserver gives ``pg_ctl start`` 10 s: on a loaded machine the server may
+    be up only later, so a timed-out start is waited for (bounded) instead of failing the session."""
+    import pgserver
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import PostmasterInfo
+
+    try:
+        return pgserver.get_server(pgdata, cleanup_mode="delete")
+    except subprocess.TimeoutExpired:
+        server = PostgresServer._instances[pgdata.resolve()]
+    for _ in range(600):
+        info = PostmasterInfo.read_from_pgdata(server.pgdata)
+        if info is not None and info.is_running() and info.status == "ready":
+            break
+        time.sleep(0.2)
+    server.ensure_postgres_running()  # finds the running server
+    server.global_process_id_list.get_and_add(os.getpid())  # what get_server does last: cleanup stops it
+    return server
 
 
 @pytest.fixture
