@@ -174,3 +174,37 @@ def test_the_global_state_url_serves_profiles_without_a_state(
         assert state.hashes("elebne", "shop", "product")
     reports = list((Path(os.environ["CONNECTOR_STATE_DIR"]) / "reports").glob("*-elebne.json"))
     assert len(reports) == 1  # reports stay files on the machine that ran
+
+
+def test_the_order_book_and_plugin_tables_live_in_a_postgresql_state(pg_url: str) -> None:
+    from connector.marketplaces.ecomlinx.statedb import TABLES
+    from connector.orders.book import OrderBook
+    from connector.orders.model import OrderStatus
+    from tests.test_orders_model import order
+
+    with StateStore.open(in_schema(pg_url, "shop")) as state:
+        book = OrderBook(state, "ecomlinx", "main")
+        book.remember([order("A"), order("B")])
+        book.remember([order("A", OrderStatus.CANCELLED)])
+        book.mark_imported("odoo", order("B"), "42", {"reference": "ecomlinx:CH-B"})
+        tables = state.tables(TABLES)
+        tables.put("missing", [{"account": "main", "sku": "GONE-1", "first_seen": "t0", "last_checked": "t0"}])
+    with StateStore.open(in_schema(pg_url, "shop")) as state:
+        book = OrderBook(state, "ecomlinx", "main")
+        assert [o.key for o in book.open_orders()] == ["B"]
+        assert book.load(["A"])["A"].status is OrderStatus.CANCELLED
+        assert book.imported("odoo") == {"B": "42"}
+        assert [r["sku"] for r in state.tables(TABLES).rows("missing")] == ["GONE-1"]
+
+
+def test_a_connection_lost_midway_is_state_unreachable_not_a_traceback(pg_url: str) -> None:
+    from connector.sync.state.postgres import StateUnreachable
+
+    with StateStore.open(in_schema(pg_url, "shop")) as state:
+        state.set_cursor("src", "c", "1")
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # the server ends the run's session
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name LIKE 'connector pid %'")
+        with pytest.raises(StateUnreachable) as caught:
+            state.set_cursor("src", "c", "2")
+        assert caught.value.exit_code == EXIT_UNREACHABLE and "state postgresql://" in str(caught.value)
