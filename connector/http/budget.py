@@ -76,10 +76,6 @@ class DailyCounter(Protocol):
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None: ...
 
-    def recent_calls(self, op_class: str, since: float) -> list[float]: ...
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None: ...
-
     def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
              window_seconds: float, now: float) -> Taken:
         """Check the day's count of ``op_class`` and the window of ``window_class`` at ``now`` (epoch seconds)
@@ -98,12 +94,6 @@ class MemoryCounter:
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
-
-    def recent_calls(self, op_class: str, since: float) -> list[float]:
-        return sorted(t for t in self._calls.get(op_class, ()) if t > since)
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
-        self._calls[op_class] = [t for t in self._calls.get(op_class, ()) if t >= forget_before] + [at]
 
     def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
              window_seconds: float, now: float) -> Taken:

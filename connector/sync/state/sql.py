@@ -129,12 +129,6 @@ class SqlState(StateStore):
                           "AND at > ? ORDER BY at", (marketplace, account, op_class, since))
         return [float(r[0]) for r in rows]
 
-    def note_call(self, marketplace: str, account: str, op_class: str, at: float, forget_before: float) -> None:
-        with self.atomic():
-            self._run("INSERT INTO budget_calls VALUES (?,?,?,?)", (marketplace, account, op_class, at))
-            self._run("DELETE FROM budget_calls WHERE marketplace=? AND account=? AND op_class=? AND at < ?",
-                      (marketplace, account, op_class, forget_before))
-
     def budget_take(self, marketplace: str, account: str, op_class: str, *, day: str, per_day: int | None,
                     window_class: str, per_window: int | None, window_seconds: float, now: float) -> Taken:
         with self.atomic():

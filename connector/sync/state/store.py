@@ -129,10 +129,6 @@ class StateStore(ABC):
         """Times (epoch seconds) of the calls recorded after ``since``, oldest first."""
 
     @abstractmethod
-    def note_call(self, marketplace: str, account: str, op_class: str, at: float, forget_before: float) -> None:
-        """Record a call made at ``at``; calls before ``forget_before`` are no longer needed."""
-
-    @abstractmethod
     def budget_take(self, marketplace: str, account: str, op_class: str, *, day: str, per_day: int | None,
                     window_class: str, per_window: int | None, window_seconds: float, now: float) -> Taken:
         """One call of ``op_class``, checked and recorded in one transaction under a lock on (marketplace,
@@ -192,12 +188,6 @@ class BudgetCounter:
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self.store.budget_add(self.marketplace, self.account, op_class, day, n)
-
-    def recent_calls(self, op_class: str, since: float) -> list[float]:
-        return self.store.recent_calls(self.marketplace, self.account, op_class, since)
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
-        self.store.note_call(self.marketplace, self.account, op_class, at, forget_before)
 
     def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
              window_seconds: float, now: float) -> Taken:
