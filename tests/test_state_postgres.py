@@ -208,3 +208,11 @@ def test_a_connection_lost_midway_is_state_unreachable_not_a_traceback(pg_url: s
         with pytest.raises(StateUnreachable) as caught:
             state.set_cursor("src", "c", "2")
         assert caught.value.exit_code == EXIT_UNREACHABLE and "state postgresql://" in str(caught.value)
+
+
+def test_no_module_outside_the_state_uses_the_postgresql_driver() -> None:
+    root = Path(__file__).resolve().parent.parent / "connector"
+    offenders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                 if not p.relative_to(root).as_posix().startswith("sync/state/")
+                 and "psycopg" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -36,7 +36,8 @@ CONNECT_TIMEOUT = 10
 
 BASELINE = 3
 """The first schema version a PostgreSQL state exists in: a new schema is created at it in one step (SQLite
-files went through 1 and 2 before); later versions are migrations of both backends, numbered alike."""
+files went through 1 and 2 before); later versions are migrations of both backends, numbered alike.  Statements
+on the shared schema must be idempotent (``IF NOT EXISTS``): every profile schema's migration runs them."""
 
 _MIGRATIONS: dict[int, str] = {
     BASELINE: f"""
