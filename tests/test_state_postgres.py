@@ -5,6 +5,7 @@ passwords never shown, and a whole sync with ``state: postgresql://...``."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -118,7 +119,9 @@ def test_a_password_in_the_url_is_never_shown() -> None:
     assert "S3cret" not in scrub(said, url) and "other-Secret" not in scrub(said, url)
 
 
-def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Path, capsys) -> None:
+def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Path, capsys,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     src = tmp_path / "products.csv"
     src.write_text("SKU,Name,Price\nA,Tea,2\n", encoding="utf-8")
     url = f"postgresql://conn:{SECRET}@127.0.0.1:9/state?connect_timeout=2"
@@ -128,6 +131,7 @@ def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Pa
     assert code == EXIT_UNREACHABLE
     assert "cannot be reached" in said and "Traceback" not in said
     assert "S3cret" not in said and "conn:***@127.0.0.1:9" in said
+    assert "S3cret" not in caplog.text  # nor in any log line (psycopg's included)
 
 
 # -- a whole sync ------------------------------------------------------------------------------------------------
