@@ -220,3 +220,23 @@ def test_no_module_outside_the_state_uses_the_postgresql_driver() -> None:
                  if not p.relative_to(root).as_posix().startswith("sync/state/")
                  and "psycopg" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+@pytest.mark.sandbox
+def test_an_ecomlinx_sync_keeps_its_sku_map_in_a_postgresql_state(pg_url: str, tmp_path: Path) -> None:
+    """EcomLinx's own tables (the SKU map, missing SKUs) through a real sync: the second run sends nothing."""
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+    from tests.test_ecomlinx_sync import ON_ECOMLINX
+    from tests.test_ecomlinx_sync import sync as ecomlinx_sync
+
+    server = create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite")).start()
+    try:
+        server.seed_products([{"sku": sku, "name": f"old {sku}", **fields} for sku, fields in ON_ECOMLINX.items()])
+        state = in_schema(pg_url, "ecomlinx-shop")
+        first = ecomlinx_sync(server, state)
+        mark = max(r["id"] for r in server.requests_log())
+        second = ecomlinx_sync(server, state)
+        assert first.exit_code == second.exit_code == 0
+        assert server.requests_log(mark) == []  # not even the listing: the SKU map is in the state
+    finally:
+        server.stop()
