@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from connector.cli import main
-from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, StateLockedError
+from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, ConfigError, StateLockedError
 from connector.sync.state import StateStore
 from connector.sync.state.location import schema_name, scrub, shown, with_namespace
 from connector.sync.state.sqlite import SCHEMA_VERSION
@@ -63,10 +63,13 @@ def test_a_new_schema_is_created_at_the_current_version_and_a_newer_one_is_refus
         StateStore.open(url)
 
 
-def test_profile_names_become_distinct_schema_names() -> None:
+def test_profile_names_become_distinct_schema_names(pg_url: str) -> None:
     assert schema_name("shop") == "connector_shop"
-    odd = {schema_name(n) for n in ("Shop", "shop-1", "shop_1", "x" * 80, "x" * 81)}
-    assert len(odd) == 5 and all(len(n) <= 63 and n.isidentifier() for n in odd)
+    odd = {schema_name(n) for n in ("Shop", "shop-1", "shop_1", "x" * 80, "x" * 81, "shared")}
+    assert len(odd) == 6 and all(len(n) <= 63 and n.isidentifier() for n in odd)
+    assert "connector_shared" not in odd  # the budgets' schema is no profile's
+    with pytest.raises(ConfigError, match="budgets every profile shares"):
+        StateStore.open(pg_url + "&schema=connector_shared")
 
 
 # -- the lock ----------------------------------------------------------------------------------------------------
