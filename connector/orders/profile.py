@@ -1,0 +1,92 @@
+"""A profile's ``orders:`` section put to work: which marketplaces' orders are read, where they go, and what
+the open ones hold back from the stock push (``connector orders`` and ``connector sync --profile``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from connector.config import OrdersSection, Profile
+from connector.errors import ConfigError
+from connector.marketplaces.registry import get_plugin
+from connector.orders.destination import OrderDestination
+from connector.orders.model import Order
+from connector.orders.reservation import Reservation, accounted_by, reserve
+from connector.sync.session import SyncOptions, account_name
+from connector.sync.state import StateStore
+
+
+def section_for(profile: Profile, to: str | None) -> OrdersSection:
+    """The profile's ``orders:`` section, its destination replaced by ``--to`` (``odoo``, or a .xlsx / .csv file,
+    relative to the current folder)."""
+    if to is None:
+        if profile.orders is None:
+            raise ConfigError(f"profile {profile.path} has no 'orders:' section: add one (see README, Orders) or "
+                              "give --to orders.xlsx")
+        return profile.orders
+    section = profile.orders or OrdersSection(to="workbook")
+    if to == "odoo":
+        return dataclasses.replace(section, to="odoo")
+    path = Path(to).expanduser()
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ConfigError(f"--to {to}: give 'odoo' or an orders workbook whose name ends in .xlsx or .csv")
+    return dataclasses.replace(section, to="workbook", workbook=path.resolve())
+
+
+def order_targets(profile: Profile, section: OrdersSection) -> list[str]:
+    """The profile's targets whose orders are read: ``from``, else every target whose marketplace has an order
+    reader."""
+    if section.from_targets is not None:
+        for name in section.from_targets:
+            plugin = get_plugin(name)
+            if plugin.make_order_reader is None:
+                raise ConfigError(f"profile {profile.path}: 'orders.from' names {name}, but {plugin.title} orders "
+                                  "cannot be read by this installation")
+        return list(section.from_targets)
+    found = [t for t in profile.targets if get_plugin(t).make_order_reader is not None]
+    if not found:
+        raise ConfigError(f"profile {profile.path}: none of its marketplaces ({', '.join(profile.targets)}) has an "
+                          "order reader in this installation")
+    return found
+
+
+def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDestination, str]:
+    """(the destination, how reports name it), checked before anything is read or sent."""
+    if section.to == "workbook":
+        from connector.orders.workbook import WorkbookDestination
+
+        assert section.workbook is not None  # orders_section / section_for
+        inputs = [Path(p) for p in (profile.source.get("path"), profile.state, profile.path) if p]
+        return WorkbookDestination.open(section.workbook, inputs), str(section.workbook)
+    try:
+        from connector.orders.odoo import open_odoo_destination  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("connector.orders.odoo"):
+            raise
+        raise ConfigError("orders to Odoo are not available in this installation; use 'orders: {to: workbook, "
+                          "workbook: orders.xlsx}'") from None
+    source = profile.source if profile.source.get("type") == "odoo" else None
+    base = profile.path.parent if profile.path else Path.cwd()
+    return open_odoo_destination(section.odoo, source, base), "Odoo"
+
+
+def reservation(profile: Profile, section: OrdersSection, destination: OrderDestination, state: StateStore,
+                options: Callable[[str], SyncOptions], *, pulled: Iterable[Order] = ()) -> Reservation:
+    """What open orders of every marketplace the profile reads orders from hold back (``reservation.reserve``);
+    nothing when ``reserve_open_orders`` is off."""
+    if not section.reserve_open_orders:
+        return Reservation()
+    accounts: list[tuple[str, str]] = []
+    for target in order_targets(profile, section):
+        accounts.append((get_plugin(target).name, account_name(options(target), get_plugin(target))))
+    held_by = accounted_by(destination.name, destination.reserves_imported, profile.source.get("type"))
+    return reserve(state, accounts, pulled=pulled, accounted=held_by)
+
+
+def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[SyncOptions]:
+    """Each target's options with the held-back quantities in its stock policy."""
+    if not held.quantities:
+        return list(targets)
+    return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, reserved=held.quantities))
+            for opts in targets]
