@@ -97,7 +97,7 @@ def run_orders(targets: Sequence[SyncOptions], destination: OrderDestination, st
 def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination: OrderDestination,
                      pull: PullSettings, label: str, now: datetime) -> None:
     plugin, state, report, dry = session.plugin, session.state, session.report, session.opts.dry_run
-    report.source = f"{plugin.title} orders"
+    report.source = plugin.title
     report.target = f"{plugin.name} orders -> {label}"
     section: dict[str, Any] = {
         "marketplace": plugin.name, "account": session.account, "destination": label, "read": 0,

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.console import EXIT_MEANING, http_line, out, print_warnings
-from connector.errors import EXIT_FAILED
+from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.orders.outcome import OrderResult
 from connector.orders.reservation import Reservation
 from connector.sync.report import RunReport
@@ -48,8 +48,9 @@ def print_orders_summary(report: RunReport) -> None:
     if report.unreachable:
         out.print(f"[red]stopped:[/] {escape(report.unreachable)}")
     print_warnings(report)
-    meaning = ("some orders failed or need attention: see above and the report" if report.exit_code == EXIT_FAILED
-               else EXIT_MEANING.get(report.exit_code, ""))
+    meaning = {EXIT_OK: "nothing failed (dry run: nothing written or saved)" if report.dry_run else
+               "every order read is in the destination", EXIT_FAILED: "some orders failed or need "
+               "attention: see above and the report"}.get(report.exit_code, EXIT_MEANING.get(report.exit_code, ""))
     out.print(f"exit code {report.exit_code}: {meaning}")
 
 
