@@ -379,7 +379,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         options = [target_options(t) for t in targets]
         orders_code = EXIT_OK
         if orders is not None:  # orders first: what they hold back is known before stock is planned
-            orders_code, options = orders.run(state, options, dry_run=args.dry_run, report_to=args.report)
+            try:
+                orders_code, options = orders.run(state, options, report_to=args.report)
+            finally:
+                orders.close()
         source = read_source(source_config, state, full=args.full, currency=args.currency)
         if currency_warning:
             source.warnings.append(currency_warning)
@@ -449,7 +452,12 @@ class _OrdersStep:
                           report_to=report_to, several_reports=several, keep_reports=self.profile.reports_keep,
                           on_run=show)
 
-    def run(self, state: Any, options: list[Any], *, dry_run: bool, report_to: Path | None) -> tuple[int, list[Any]]:
+    def close(self) -> None:
+        close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)
+        if close is not None:
+            close()
+
+    def run(self, state: Any, options: list[Any], *, report_to: Path | None) -> tuple[int, list[Any]]:
         """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
         from connector.orders.profile import reservation, with_reservation
         from connector.orders.summary import print_reservation
@@ -512,8 +520,11 @@ def cmd_orders(args: argparse.Namespace) -> int:
     if args.report is not None:
         inputs = [Path(p) for p in (profile.path, state_path, profile.source.get("path"), section.workbook) if p]
         check_output_path(args.report, "--report", inputs, folder_must_exist=False)
-    with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
-        result = step.pull(state, report_to=args.report, several=False)
+    try:
+        with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
+            result = step.pull(state, report_to=args.report, several=False)
+    finally:
+        step.close()
     return result.exit_code
 
 

@@ -270,3 +270,43 @@ def test_sync_reports_an_unreadable_orders_marketplace_and_still_pushes_stock(
     assert code == EXIT_FAILED  # the orders part failed; the stock push itself went through
     assert report["exit_code"] == EXIT_OK and elebne_sandbox.products()["TEA-500"]["quantity"] == 1
     assert iso(NOW) is not None
+
+
+class HalfwayDestination:
+    """Imports like Odoo does, but the first time leaves every order unconfirmed (a run killed in between)."""
+
+    name = "odoo"
+    reserves_imported = True
+
+    def __init__(self) -> None:
+        self.handed: list[list[str]] = []
+
+    def import_orders(self, orders, book, run_id):
+        from connector.orders.outcome import OrderOutcome, OrderResult
+
+        self.handed.append([o.key for o in orders])
+        confirmed = len(self.handed) > 1
+        for o in orders:
+            book.mark_imported(self.name, o, "7", {"reference": o.reference, "confirmed": confirmed})
+        return [OrderOutcome(o, OrderResult.IMPORTED, remote_id="7") for o in orders]
+
+
+def test_orders_the_destination_holds_are_not_handed_again_unless_unfinished(tmp_path: Path,
+                                                                               reader: ListReader) -> None:
+    from connector.orders.reader import PullSettings
+    from connector.orders.run import run_orders
+    from connector.sync.session import SyncOptions
+
+    reader.put(make_order("A1"))
+    dest = HalfwayDestination()
+    opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY, base_url=OFFLINE,
+                       account="shop")
+    with StateStore.open(opts.state_path) as state:
+        for _ in range(3):
+            result = run_orders([opts], dest, state, pull=PullSettings(), label="Odoo", report_to=tmp_path / "r.json")
+            assert result.exit_code == EXIT_OK
+        assert dest.handed == [["A1"], ["A1"]]  # handed again while unconfirmed, then never
+        assert [o.result.value for o in result.runs[0].outcomes] == ["unchanged"]
+        reader.put(moved(make_order("A1"), OrderStatus.CANCELLED))  # a new version is handed on
+        run_orders([opts], dest, state, pull=PullSettings(), label="Odoo", report_to=tmp_path / "r.json")
+        assert dest.handed[-1] == ["A1"]

@@ -66,9 +66,8 @@ def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDes
             raise
         raise ConfigError("orders to Odoo are not available in this installation; use 'orders: {to: workbook, "
                           "workbook: orders.xlsx}'") from None
-    source = profile.source if profile.source.get("type") == "odoo" else None
     base = profile.path.parent if profile.path else Path.cwd()
-    return open_odoo_destination(section.odoo, source, base), "Odoo"
+    return open_odoo_destination(section.odoo, profile.source, base), "Odoo"
 
 
 def reservation(profile: Profile, section: OrdersSection, destination: OrderDestination, state: StateStore,
@@ -81,6 +80,9 @@ def reservation(profile: Profile, section: OrdersSection, destination: OrderDest
     for target in order_targets(profile, section):
         accounts.append((get_plugin(target).name, account_name(options(target), get_plugin(target))))
     held_by = accounted_by(destination.name, destination.reserves_imported, profile.source.get("type"))
+    connection = section.odoo.get("connection") if section.to == "odoo" else None
+    if isinstance(connection, dict) and connection.get("url") not in (None, profile.source.get("url")):
+        held_by = None  # the orders go to another Odoo than the one the stock is read from
     return reserve(state, accounts, pulled=pulled, accounted=held_by)
 
 

@@ -127,9 +127,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
         report.notes.append(f"{len(pulled.missed)} order(s) an earlier run should have read were found by the "
                             f"lookback: {', '.join(section['missed'][:10])}")
 
-    held = state.hashes(plugin.name, session.account, import_kind(destination.name))
-    fresh = [o for o in pulled.orders if held.get(o.key) != o.fingerprint()]
-    ids = book.imported(destination.name) if len(fresh) < len(pulled.orders) else {}
+    fresh, ids = _not_held(pulled.orders, destination, book)
     if not dry:
         session.start_run()
         book.remember(pulled.orders)
@@ -141,6 +139,17 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
         state.set_cursor(cursor_name, session.account, pulled.cursor)
         section["cursor"]["saved"] = True
     _account(section, run.outcomes)
+
+
+def _not_held(orders: list[Order], destination: OrderDestination, book: OrderBook) -> tuple[list[Order], dict]:
+    """(the orders to hand to the destination, the destination's ids of the others): an order whose very version
+    the destination recorded, and finished (not ``"confirmed": false``), is not handed again."""
+    hashes = book.state.hashes(book.marketplace, book.account, import_kind(destination.name))
+    same = [o.key for o in orders if hashes.get(o.key) == o.fingerprint()]
+    if not same:
+        return orders, {}
+    done = {k for k, body in book.imported_bodies(destination.name, same).items() if body.get("confirmed") is not False}
+    return [o for o in orders if o.key not in done], book.imported(destination.name)
 
 
 def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
