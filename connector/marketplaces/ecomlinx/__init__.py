@@ -59,18 +59,32 @@ SETTINGS: dict[str, Any] = {
     "listing_max_age_minutes": 60,
     "currency": None,  # e.g. "INR": refuse to send prices in another currency
     "defaults": {"allocations": {}},  # per-channel policy, e.g. {amazon_in: "50%", flipkart: 20}
+    # Orders (docs/ecomlinx.md, "Orders"): EcomLinx status -> canonical status, merged over the shipped table;
+    # the currency of order amounts (the document's carry none).
+    "order_statuses": {},
+    "order_currency": "INR",
 }
+
+
+def _client(http: HttpClient, settings: dict[str, Any]) -> Any:
+    from connector.marketplaces.ecomlinx.client import EcomLinxClient
+
+    return EcomLinxClient(http, paths=settings.get("paths"), page_limit=int(settings.get("page_limit", 100)))
 
 
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
     from connector.marketplaces.ecomlinx.adapter import EcomLinxAdapter
-    from connector.marketplaces.ecomlinx.client import EcomLinxClient
 
     name, plan = resolve_plan(settings)
-    client = EcomLinxClient(http, paths=settings.get("paths"), page_limit=int(settings.get("page_limit", 100)))
+    client = _client(http, settings)
     return EcomLinxAdapter(client, account=account,
                            settings={**settings, "plan": name, "read_only": bool(plan.get("read_only"))})
 
+
+def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    from connector.marketplaces.ecomlinx.orders import EcomLinxOrderReader
+
+    return EcomLinxOrderReader(_client(http, settings), account, settings)
 
 
 SANDBOX_KEY = "elx_test_sk_scale0000connector"
@@ -90,5 +104,6 @@ PLUGIN = MarketplacePlugin(
     sandbox_key=SANDBOX_KEY,
     settings=SETTINGS,
     limits_for=lambda settings: plan_limits(resolve_plan(settings)[1]),
+    make_order_reader=_make_order_reader,
     docs="docs/ecomlinx.md",
 )

@@ -107,6 +107,11 @@ class EcomLinxClient:
         yield from iter_items(self._paging("orders"),
                               lambda params: self.list_orders(**params, status=status, channel=channel, since=since))
 
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        """``GET /orders/{id}`` (inferred from ``GET /products/{id}``: the document lists none; path setting
+        ``paths.order``)."""
+        return self._call("GET", self._path("order", order_id))
+
     def update_order(self, order_id: str, status: str, *, awb: str | None = None,
                      courier: str | None = None) -> dict[str, Any]:
         """``PATCH /orders/{id}``: status, and the airway bill and courier once shipped."""

@@ -9,6 +9,10 @@ side.  Besides the base admin endpoints (``/__sandbox/requests``, ``reset``, ``f
   signed body again, as a redelivery);
 - ``GET /__sandbox/webhooks/deliveries`` lists what was POSTed to registered URLs.
 
+Sandbox-only order control, under the API with a key (``/v1/_sandbox/``): ``POST /v1/_sandbox/orders`` places an
+order (its units leave the stock) and ``POST /v1/_sandbox/orders/{id}/status`` moves it; in Python
+``create_order`` / ``set_order_status``.
+
 Webhooks are really POSTed, signed ``X-EcomLinx-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, but
 only to loopback URLs: a sandbox never calls out to the internet.
 """

@@ -20,11 +20,21 @@ DEFAULT_CHANNELS = (("amazon_in", "Amazon India"), ("flipkart", "Flipkart"), ("s
 ORDER_UPDATE_STATUSES = ("processing", "ready", "shipped", "delivered", "cancelled")
 FINAL_ORDER_STATUSES = ("delivered", "cancelled", "return")
 OPEN_ORDER_STATUSES = ("new", "processing", "ready", "shipped")
+RESERVING_ORDER_STATUSES = ("new", "processing", "ready")  # the units have not left: a cancel gives them back
 DEFAULT_REORDER_POINT = 10
-#: an order not yet delivered, cancelled or returned may be set to any update status; a final one never moves.
-ORDER_STATUS = StatusMachine({**{s: ORDER_UPDATE_STATUSES for s in OPEN_ORDER_STATUSES},
-                              **{s: () for s in FINAL_ORDER_STATUSES}},
-                             code="conflict", refusal="{subject} is {current}: its status cannot change")
+#: forward moves only (inferred: the document lists the statuses, not the moves): an order goes on to a later
+#: status or is cancelled before it ships; a final one never moves.
+ORDER_MOVES: dict[str, tuple[str, ...]] = {
+    "new": ("processing", "ready", "shipped", "cancelled"),
+    "processing": ("ready", "shipped", "cancelled"),
+    "ready": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    **{s: () for s in FINAL_ORDER_STATUSES},
+}
+ORDER_STATUS = StatusMachine(ORDER_MOVES, code="conflict", refusal="{subject} is {current}: it cannot become {target}")
+#: the sandbox-only control call also plays the customer: a delivered order may come back (``return``).
+SANDBOX_ORDER_STATUS = StatusMachine({**ORDER_MOVES, "delivered": ("return",)}, code="conflict",
+                                     refusal=ORDER_STATUS.refusal)
 
 PRODUCTS = Collection("ecl_products", columns={"sku": "sku"}, indexes=("sku",))
 ORDERS = Collection("ecl_orders", columns={"created_at": "created_at"})
@@ -199,28 +209,99 @@ class EcomLinxBackend:
     # -- orders ------------------------------------------------------------------------------------------
 
     def insert_order(self, f: dict[str, Any]) -> dict[str, Any]:
+        """An order as given (seeded: no stock moves; ``place_order`` is the one that sells)."""
         items = list(f.get("items") or [])
+        created = f.get("created_at") or now_iso()
         return self.records.insert(ORDERS, {
             "id": f.get("id") or new_id("ord"), "channel": f.get("channel", "amazon_in"),
             "channel_order_id": f.get("channel_order_id"), "status": f.get("status", "new"),
             "customer": f.get("customer") or {}, "items": items,
-            "total": f.get("total", sum(i.get("qty", 1) * i.get("price", 0) for i in items)),
+            "total": f["total"] if "total" in f else sum(i.get("qty", 1) * i.get("price", 0) for i in items),
             "awb": f.get("awb"), "courier": f.get("courier"), "sla_deadline": f.get("sla_deadline"),
-            "created_at": f.get("created_at") or now_iso()})
+            "created_at": created, "updated_at": f.get("updated_at") or created})
+
+    def place_order(self, f: dict[str, Any]) -> dict[str, Any]:
+        """A customer buys on a channel (sandbox-only control call): the order arrives ``new`` and its units leave
+        the SKUs' stock at once, as on a real marketplace.  Refused (``conflict``) when a SKU has fewer units than
+        ordered: stock may reach 0, never below (inferred: the document is silent)."""
+        channel = f.get("channel") or DEFAULT_CHANNELS[0][0]
+        if channel not in self.channel_ids():
+            raise Rejected("bad_request", f"channel: {channel} is not a connected channel")
+        wanted: dict[str, int] = {}
+        for item in f["items"]:
+            wanted[item["sku"]] = wanted.get(item["sku"], 0) + item["qty"]
+        touched: list[tuple[dict[str, Any], int]] = []
+        with self.records.transaction():
+            for sku, qty in wanted.items():
+                doc = self._one_product(sku)
+                if doc["stock"] < qty:
+                    raise Rejected("conflict", f"SKU {sku} has {doc['stock']} in stock: an order of {qty} cannot be "
+                                               "placed")
+            for sku, qty in wanted.items():
+                doc = self._one_product(sku)
+                touched.append((doc, doc["stock"]))
+                self._restock(doc, -qty, channel)
+            items = [{"sku": i["sku"], "qty": i["qty"],
+                      "price": i["price"] if i.get("price") is not None else self._one_product(i["sku"])["price"]}
+                     for i in f["items"]]
+            order = self.insert_order({**f, "channel": channel, "status": "new", "items": items,
+                                       "channel_order_id": f.get("channel_order_id") or new_id(channel.upper()),
+                                       "created_at": f.get("created_at") or now_iso(), "updated_at": None})
+            order["_stock_taken"] = wanted
+            self.records.put(ORDERS, order)
+        for doc, before in touched:
+            self._stock_events(doc, before)
+        self.notify("order.new", {k: order.get(k) for k in ("id", "channel", "total", "status")})
+        return order
+
+    def _one_product(self, sku: str) -> dict[str, Any]:
+        docs = self.records.find(PRODUCTS, "sku = ?", (sku,))
+        if not docs:
+            raise not_found(f"SKU {sku}")
+        if len(docs) > 1:
+            raise Rejected("conflict", f"SKU {sku} matches {len(docs)} products")
+        return docs[0]
+
+    def _restock(self, doc: dict[str, Any], change: int, channel: str) -> None:
+        """Stock moved by an order on ``channel``: that channel's allocation moves with it (never below 0), the
+        others are cut down in order to fit the new total."""
+        doc["stock"] += change
+        allocations = dict(doc["allocations"])
+        if channel in allocations:
+            allocations[channel] = max(0, allocations[channel] + change)
+        doc["allocations"] = fit_allocations(allocations, doc["stock"])
+        self._save_product(doc)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        doc = self.records.get(ORDERS, order_id)
+        if doc is None:
+            raise not_found(f"Order {order_id}")
+        return doc
 
     def orders(self, *, newest_first: bool = True) -> list[dict[str, Any]]:
         """Newest first (as listed), or in the order they arrived."""
         return self.records.find(ORDERS, order="created_at DESC, seq DESC" if newest_first else "seq")
 
-    def update_order(self, order_id: str, status: str, shipping: dict[str, Any]) -> dict[str, Any]:
+    def update_order(self, order_id: str, status: str, shipping: dict[str, Any], *,
+                     machine: StatusMachine = ORDER_STATUS) -> dict[str, Any]:
+        """Move an order along ``machine`` (``PATCH /orders/{id}``; the control call passes its own).  Cancelling an
+        order whose units have not left gives them back to the stock they were taken from."""
+        touched: list[tuple[dict[str, Any], int]] = []
         with self.records.transaction():
-            doc = self.records.get(ORDERS, order_id)
-            if doc is None:
-                raise not_found(f"Order {order_id}")
-            changed = ORDER_STATUS.move(doc, status, subject=f"Order {doc['id']}")
+            doc = self.order(order_id)
+            before = doc["status"]
+            changed = machine.move(doc, status, subject=f"Order {doc['id']}")
             doc.update(shipping)
             doc["updated_at"] = now_iso()
+            if changed and status == "cancelled" and before in RESERVING_ORDER_STATUSES:
+                for sku, qty in (doc.pop("_stock_taken", None) or {}).items():
+                    product = self.records.first(PRODUCTS, "sku = ?", (sku,))
+                    if product is not None:
+                        touched.append((product, product["stock"]))
+                        self._restock(product, qty, doc["channel"])
             self.records.put(ORDERS, doc)
+        for product, stock_before in touched:
+            self._stock_events(product, stock_before)
         if changed and doc["status"] in ("shipped", "cancelled"):
             self.notify(f"order.{doc['status']}",
                         {k: doc.get(k) for k in ("id", "channel", "status", "awb", "courier")})

@@ -27,10 +27,11 @@ from connector.sandbox.validation import (
     check_string,
 )
 
-from .backend import ORDER_UPDATE_STATUSES, EcomLinxBackend, stock_status, without_secret
+from .backend import ORDER_UPDATE_STATUSES, SANDBOX_ORDER_STATUS, EcomLinxBackend, stock_status, without_secret
 from .delivery import LOOPBACK_HOSTS, Deliverer
 
 PATH_PREFIX = "/v1"
+SANDBOX_ORDERS = "/_sandbox/orders"  # sandbox-only control calls under /v1 (docs/ecomlinx.md, "Sandbox notes")
 KEY_PATTERN = re.compile(r"elx_(live|test)_sk_[A-Za-z0-9]{8,}")
 SCALE_KEY = "elx_test_sk_scale0000connector"
 PRO_KEY = "elx_test_sk_pro00000connector"
@@ -109,6 +110,11 @@ def inventory_view(doc: dict[str, Any], channel: str | None = None) -> dict[str,
             "allocations": allocations}
 
 
+def order_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """An order as listed: the sandbox's own bookkeeping (``_stock_taken``) left out."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
 def webhook_view(doc: dict[str, Any]) -> dict[str, Any]:
     view = without_secret(doc)
     if doc.get("secret"):
@@ -156,7 +162,10 @@ class EcomLinxSandbox(SandboxServer):
             ("GET", "/inventory", self.list_inventory, "read"),
             ("PATCH", "/inventory" + ident, self.update_inventory, "write"),
             ("GET", "/orders", self.list_orders, "read"),
+            ("GET", "/orders" + ident, self.get_order, "read"),
             ("PATCH", "/orders" + ident, self.update_order, "write"),
+            ("POST", SANDBOX_ORDERS, self.place_order, "write"),
+            ("POST", SANDBOX_ORDERS + ident + "/status", self.move_order, "write"),
             ("GET", "/channels", self.list_channels, "read"),
             ("POST", "/channels" + ident + "/sync", self.sync_channel, "write"),
             ("GET", "/webhooks", self.list_webhooks, "read"),
@@ -300,7 +309,11 @@ class EcomLinxSandbox(SandboxServer):
                 raise bad_request("from must be an ISO 8601 date, e.g. 2026-04-01") from None
         docs = [d for d in self.backend.orders() if (status is None or d["status"] == status)
                 and (channel is None or d["channel"] == channel) and (since is None or d["created_at"] >= since)]
-        return page_envelope(docs, page, limit)
+        return page_envelope(docs, page, limit, order_view)
+
+    def get_order(self, request: Request) -> Response:
+        """``GET /orders/{id}`` (inferred from ``GET /products/{id}``; the document lists no order read by id)."""
+        return Response(200, order_view(self.backend.order(request.params["ident"])))
 
     def update_order(self, request: Request) -> Response:
         body = object_body(request, {"status", "awb", "courier"}, "an order update takes status, awb, courier")
@@ -313,6 +326,59 @@ class EcomLinxSandbox(SandboxServer):
         shipping = {name: body[name] for name in ("awb", "courier") if name in body}
         doc = self.backend.update_order(request.params["ident"], body["status"], shipping)
         return Response(200, {k: doc.get(k) for k in ("id", "status", "awb", "courier", "updated_at")})
+
+    # -- sandbox-only order control ---------------------------------------------------------------------
+
+    def place_order(self, request: Request) -> Response:
+        """``POST /v1/_sandbox/orders``: a customer buys (sandbox only; see ``create_order``)."""
+        return Response(201, self.create_order(request.json()))
+
+    def move_order(self, request: Request) -> Response:
+        """``POST /v1/_sandbox/orders/{id}/status`` ``{"status"}``: any documented status, along the moves."""
+        body = object_body(request, {"status"}, "a status move takes status")
+        return Response(200, self.set_order_status(request.params["ident"], body.get("status")))
+
+    def create_order(self, body: Any) -> dict[str, Any]:
+        """Place an order (Python side of ``POST /v1/_sandbox/orders``): ``{"items": [{"sku", "qty", "price"?}],
+        "channel"?, "channel_order_id"?, "customer"?, "sla_deadline"?, "created_at"?}``.  The units leave the
+        SKUs' stock; ``Rejected`` (409) when a SKU has fewer than ordered, 404 for an unknown SKU."""
+        if not isinstance(body, dict):
+            raise bad_request("The body must be a JSON object")
+        unknown = sorted(set(body) - {"items", "channel", "channel_order_id", "customer", "sla_deadline",
+                                      "created_at"})
+        if unknown:
+            raise bad_request(f"Unknown field '{unknown[0]}': an order takes items, channel, channel_order_id, "
+                              "customer, sla_deadline, created_at")
+        items = body.get("items")
+        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            raise bad_request("items is required: a non-empty array of {sku, qty, price}")
+        problems = Problems("bad_request")
+        for n, item in enumerate(items):
+            check_string(problems, f"items[{n}].sku", item.get("sku"), if_none=NON_EMPTY_STRING, non_empty=True,
+                         message=NON_EMPTY_STRING)
+            check_integer(problems, f"items[{n}].qty", item.get("qty"), if_none="must be a positive integer",
+                          minimum=1, message="must be a positive integer")
+            if item.get("price") is not None:
+                check_number(problems, f"items[{n}].price", item["price"], finite=True, message=NON_NEGATIVE)
+        for name in ("channel", "channel_order_id"):
+            check_string(problems, name, body.get(name), min_length=1, message=NON_EMPTY_STRING)
+        if body.get("customer") is not None and not isinstance(body["customer"], dict):
+            problems.add("customer", "must be an object")
+        for name in ("sla_deadline", "created_at"):
+            if body.get(name) is not None and not _iso_time(body[name]):
+                problems.add(name, "must be an ISO 8601 time, e.g. 2026-04-17T07:45:00Z")
+        problems.raise_if_any()
+        fields = {**body, "items": [{k: i[k] for k in ("sku", "qty", "price") if k in i} for i in items]}
+        if body.get("created_at"):
+            fields["created_at"] = _utc_text(body["created_at"])
+        return order_view(self.backend.place_order(fields))
+
+    def set_order_status(self, order_id: str, status: Any) -> dict[str, Any]:
+        """Move an order to any documented status (Python side of ``POST /v1/_sandbox/orders/{id}/status``)."""
+        problems = Problems("bad_request")
+        check_choice(problems, "status", status, ORDER_STATUSES, f"is required, one of {' | '.join(ORDER_STATUSES)}")
+        problems.raise_if_any()
+        return order_view(self.backend.update_order(order_id, status, {}, machine=SANDBOX_ORDER_STATUS))
 
     # -- channels ----------------------------------------------------------------------------------------
 
@@ -390,6 +456,21 @@ class EcomLinxSandbox(SandboxServer):
 
     def seed_products(self, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.seed({"products": products}).get("products", [])
+
+
+def _iso_time(value: Any) -> bool:
+    try:
+        _utc_text(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _utc_text(value: str) -> str:
+    """An ISO 8601 time as the sandbox stores times: UTC, seconds, ``Z`` (a naive time is taken as UTC)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def create_sandbox(*, port: int = 0, db_path: str | None = None,

@@ -1,0 +1,95 @@
+"""EcomLinx orders as canonical ``Order`` records (``connector.orders.reader.OrderReader``).
+
+``GET /orders`` filters on creation time only (``from``, an ISO date): ``changed_since`` reads every order
+created since that day, pages to the end; a later change to an older order (a cancellation) is seen through
+``refresh``, which re-reads each order with ``GET /orders/{id}`` (inferred path, setting ``paths.order``).
+Statuses are normalised through the ``order_statuses`` setting; the raw one is kept.  Contract and inferences:
+docs/ecomlinx.md, "Orders".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from connector.marketplaces.ecomlinx.client import EcomLinxClient
+from connector.marketplaces.ecomlinx.errors import NotFound
+from connector.orders.fields import RecordFields, status_table
+from connector.orders.model import Customer, Order, OrderLine
+
+SOURCE = "EcomLinx"
+#: EcomLinx status -> canonical status (setting ``order_statuses``; a profile's entries are merged on top).
+ORDER_STATUSES: dict[str, str] = {
+    "new": "new", "processing": "processing", "ready": "ready", "shipped": "shipped", "delivered": "delivered",
+    "cancelled": "cancelled", "return": "returned",
+}
+ORDER_CURRENCY = "INR"  # the document's amounts are rupees (Amazon India, Flipkart) and carry no currency
+CUSTOMER_FIELDS = {"remote_id": "id", "name": "name", "phone": "phone", "email": "email", "street": "address",
+                   "city": "city", "zip": "pincode", "country": "country"}
+
+
+class EcomLinxOrderReader:
+    marketplace = "ecomlinx"
+
+    def __init__(self, client: EcomLinxClient, account: str, settings: dict[str, Any]) -> None:
+        self.client, self.account = client, account
+        self.statuses = status_table(ORDER_STATUSES, settings.get("order_statuses"), setting="order_statuses")
+        self.currency = str(settings.get("order_currency") or settings.get("currency") or ORDER_CURRENCY)
+
+    def changed_since(self, since: datetime) -> Iterator[Order]:
+        """Orders created on or after ``since``'s day (``from`` takes a date), newest first, every page."""
+        for raw in self.client.iter_orders(since=since.date().isoformat()):
+            yield self.order(raw)
+
+    def refresh(self, orders: Sequence[Order]) -> Iterator[Order]:
+        for known in orders:
+            try:
+                raw = self.client.get_order(known.remote_id)
+            except NotFound:
+                continue
+            yield self.order(raw)
+
+    def order(self, raw: Any) -> Order:
+        """One EcomLinx order record as an ``Order``; ``OrderRecordError`` names the order and the bad field."""
+        order_id = raw.get("id") if isinstance(raw, dict) else None
+        f = RecordFields(SOURCE, None if order_id is None else str(order_id))
+        if not isinstance(raw, dict):
+            raise f.error("record", f"is not an object: {raw!r}"[:200])
+        remote_id = f.text(order_id, "id")
+        raw_status = f.text(raw.get("status"), "status")
+        currency = f.optional_text(raw.get("currency")) or self.currency
+        items = raw.get("items")
+        if not isinstance(items, list) or not items:
+            raise f.error("items", "is missing or empty")
+        lines = []
+        for n, item in enumerate(items):
+            where = f"items[{n}]"
+            if not isinstance(item, dict):
+                raise f.error(where, "is not an object")
+            lines.append(OrderLine(
+                line_id=f.optional_text(item.get("id")) or f"{remote_id}-{n + 1}",
+                sku=f.text(item.get("sku"), f"{where}.sku"), quantity=f.quantity(item.get("qty"), f"{where}.qty"),
+                unit_price=f.money(item.get("price"), f"{where}.price"), currency=currency,
+                name=f.optional_text(item.get("name"))))
+        return Order(
+            marketplace=self.marketplace, account=self.account, remote_id=remote_id,
+            channel_order_id=f.optional_text(raw.get("channel_order_id")), channel=f.optional_text(raw.get("channel")),
+            status=f.status(raw_status, self.statuses), raw_status=raw_status,
+            created_at=f.time(raw.get("created_at"), "created_at", required=True),  # type: ignore[arg-type]
+            updated_at=f.time(raw.get("updated_at"), "updated_at"), currency=currency, lines=tuple(lines),
+            customer=customer(raw.get("customer"), f), shipping_fee=f.money(raw.get("shipping_fee"), "shipping_fee",
+                                                                           default=Decimal("0")),
+            total=None if raw.get("total") is None else f.money(raw.get("total"), "total"),
+            sla_deadline=f.time(raw.get("sla_deadline"), "sla_deadline"),
+            extra={k: raw[k] for k in ("awb", "courier") if raw.get(k) is not None},
+        )
+
+
+def customer(raw: Any, f: RecordFields) -> Customer | None:
+    if not isinstance(raw, dict):
+        return None
+    found = Customer(**{name: f.optional_text(raw.get(key)) for name, key in CUSTOMER_FIELDS.items()})
+    return None if all(getattr(found, name) is None for name in CUSTOMER_FIELDS) else found
+

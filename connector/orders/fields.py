@@ -1,0 +1,116 @@
+"""Reading the fields of one marketplace order record into the canonical types, with errors that name the order.
+
+A marketplace that sends an unparsable price, a fractional quantity or a time without a date stops the read with
+``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not a number"), never a traceback: the
+order cannot be imported as it is, and a person must look at it on the marketplace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connector.errors import EXIT_FAILED, ConfigError, ConnectorError
+from connector.orders.model import OrderStatus, parse_time
+
+
+class OrderRecordError(ConnectorError):
+    """An order record from a marketplace that cannot be read (a bad or missing field)."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, source: str, order_id: str | None, problem: str) -> None:
+        self.source, self.order_id, self.problem = source, order_id, problem
+        which = f"order {order_id}" if order_id else "an order without an id"
+        super().__init__(f"{source} {which}: {problem}")
+
+
+def status_table(defaults: Mapping[str, str], override: Any, *, setting: str) -> dict[str, OrderStatus]:
+    """The raw -> normalised status table: ``defaults`` with a profile's entries (``override``) on top; a value
+    that is no canonical status is a ``ConfigError`` naming ``setting``."""
+    if override is not None and not isinstance(override, Mapping):
+        raise ConfigError(f"settings.{setting} must be a mapping of marketplace status -> canonical status")
+    table: dict[str, OrderStatus] = {}
+    for raw, value in {**defaults, **(override or {})}.items():
+        try:
+            table[str(raw)] = OrderStatus(str(value).lower())
+        except ValueError:
+            known = ", ".join(s.value for s in OrderStatus)
+            raise ConfigError(f"settings.{setting}: {raw!r} maps to {value!r}, not one of {known}") from None
+    return table
+
+
+class RecordFields:
+    """The field readers for one order record of ``source`` (the marketplace's title)."""
+
+    def __init__(self, source: str, order_id: str | None) -> None:
+        self.source, self.order_id = source, order_id
+
+    def error(self, where: str, problem: str) -> OrderRecordError:
+        return OrderRecordError(self.source, self.order_id, f"{where} {problem}")
+
+    def money(self, value: Any, where: str, *, default: Decimal | None = None) -> Decimal:
+        """A non-negative amount as ``Decimal`` (a JSON number or a numeric string; a float through its text, so
+        899.9 stays 899.9)."""
+        if value is None or value == "":
+            if default is not None:
+                return default
+            raise self.error(where, "is missing")
+        if isinstance(value, bool):
+            raise self.error(where, f"{value!r} is not a number")
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.error(where, f"{value!r} is not a number") from None
+        if not amount.is_finite():
+            raise self.error(where, f"{value!r} is not a number")
+        if amount < 0:
+            raise self.error(where, f"{value!r} is negative")
+        return amount
+
+    def quantity(self, value: Any, where: str) -> int:
+        """A whole number of units, at least 1 (``2``, ``2.0`` and ``"2"`` are 2; ``1.5`` is refused)."""
+        if isinstance(value, bool) or value is None:
+            raise self.error(where, f"{value!r} is not a whole number of units")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self.error(where, f"{value!r} is not a whole number of units") from None
+        if not number.is_finite() or number != number.to_integral_value() or number < 1:
+            raise self.error(where, f"{value!r} is not a whole number of units (1 or more)")
+        return int(number)
+
+    def time(self, value: Any, where: str, *, required: bool = False) -> datetime | None:
+        """An ISO 8601 time as aware UTC (a time without an offset is taken as UTC)."""
+        try:
+            moment = parse_time(value)
+        except (TypeError, ValueError):
+            raise self.error(where, f"{value!r} is not an ISO 8601 time") from None
+        if moment is None and required:
+            raise self.error(where, "is missing")
+        return moment
+
+    def text(self, value: Any, where: str) -> str:
+        if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, dict | list):
+            raise self.error(where, "is missing")
+        return str(value).strip()
+
+    def optional_text(self, value: Any) -> str | None:
+        if value is None or isinstance(value, dict | list):
+            return None
+        text = str(value).strip()
+        return text or None
+
+    def status(self, raw: Any, table: Mapping[str, OrderStatus], where: str = "status") -> OrderStatus:
+        """The canonical status of ``raw`` (exact, then case-insensitive); an unknown one names the setting to
+        extend."""
+        text = self.text(raw, where)
+        if text in table:
+            return table[text]
+        folded = {k.casefold(): v for k, v in table.items()}
+        if text.casefold() in folded:
+            return folded[text.casefold()]
+        raise self.error(where, f"{text!r} is not in the status table (add it to the marketplace's "
+                                "order_statuses setting)")
