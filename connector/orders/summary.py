@@ -21,9 +21,9 @@ SHOWN = 25
 def print_orders_summary(report: RunReport) -> None:
     section = report.orders or {}
     counts = section.get("counts", {})
-    title = f"{'Dry run: orders' if report.dry_run else 'Orders'} {report.source} ({section.get('account')}) -> " \
-            f"{section.get('destination')}"
-    table = Table(title=escape(title), title_justify="left")
+    out.print(escape(f"{'Dry run: orders' if report.dry_run else 'Orders'} {report.source} ({section.get('account')})"
+                     f" -> {section.get('destination')}"))
+    table = Table()
     table.add_column("orders", justify="left")
     table.add_column("", justify="right")
     table.add_row("read", str(section.get("read", 0)))
