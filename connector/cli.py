@@ -431,10 +431,10 @@ class _OrdersStep:
         from connector.orders.profile import open_destination, order_targets
 
         self.profile, self.section, self.options = profile, section, options
-        readers = order_targets(profile, section)
+        self.readers = order_targets(profile, section)
         if only is not None and only not in profile.targets:
             raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
-        self.targets = [t for t in readers if only is None or t == only]
+        self.targets = [t for t in self.readers if only is None or t == only]
         self.destination, self.label = open_destination(section, profile)
 
     def pull(self, state: Any, *, report_to: Path | None, several: bool) -> Any:
@@ -459,9 +459,14 @@ class _OrdersStep:
 
     def run(self, state: Any, options: list[Any], *, report_to: Path | None) -> tuple[int, list[Any]]:
         """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
+        from connector.console import out
         from connector.orders.profile import reservation, with_reservation
         from connector.orders.summary import print_reservation
 
+        skipped = [t for t in self.readers if t not in self.targets]
+        if skipped:
+            out.print(f"orders of {', '.join(skipped)} not read by this run (--target): their open orders as last "
+                      "read are held back")
         pulled = self.pull(state, report_to=report_to, several=True) if self.targets else None
         held = reservation(self.profile, self.section, self.destination, state, self.options,
                            pulled=pulled.pulled if pulled else ())
@@ -516,7 +521,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
     step = _OrdersStep(profile, section, args.target, options)
     if args.target and args.target not in step.targets:
         raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
-                          f"({', '.join(step.targets)})")
+                          f"({', '.join(step.readers)})")
     if args.report is not None:
         inputs = [Path(p) for p in (profile.path, state_path, profile.source.get("path"), section.workbook) if p]
         check_output_path(args.report, "--report", inputs, folder_must_exist=False)

@@ -110,6 +110,11 @@ def test_the_last_unit_sold_on_ecomlinx_is_sent_as_0_to_elebne_and_comes_back_on
     ecomlinx.set_order_status(order["id"], "cancelled")
     assert ecomlinx_stock(ecomlinx)["TEA-500"] == 1
 
+    # a run for Elebne alone does not read EcomLinx's orders: the order as last read still holds the unit
+    assert sync(shop, "--target", "elebne")[0] == EXIT_OK
+    assert elebne_stock(elebne_sandbox)["TEA-500"] == 0
+    assert "orders of ecomlinx not read by this run" in " ".join(capsys.readouterr().out.split())
+
     code, reports = sync(shop)
     assert code == EXIT_OK, reports
     assert elebne_stock(elebne_sandbox) == {"TEA-500": 1, "SOAP-01": 5}  # back on sale everywhere

@@ -174,6 +174,8 @@ def test_an_order_an_earlier_run_missed_is_imported_and_reported(tmp_path: Path,
     ("{to: workbook, workbook: orders.xlsx, overlap_minutes: ten}", "'orders.overlap_minutes' must be a number"),
     ("{to: workbook, workbook: orders.xlsx, reserve_open_orders: maybe}", "must be true or false"),
     ("[workbook]", "'orders' must be a table"),
+    ("{to: workbook, workbook: products.xlsx}", "is the input file"),  # the catalogue is never overwritten
+    ("{to: workbook, workbook: no/such/folder/orders.xlsx}", "does not exist"),
 ])
 def test_profile_mistakes_in_the_orders_section_exit_2_with_the_key(tmp_path: Path, reader: ListReader,
                                                                      orders_yaml: str, words: str,

@@ -189,3 +189,12 @@ def test_preview_writes_nothing(tmp_path: Path, book: OrderBook) -> None:
     got = dest.preview([make_order("A1")], book)
     assert got[0].result is OrderResult.IMPORTED and got[0].reason.startswith("dry run")
     assert not path.exists() and book.imported("workbook") == {}
+
+
+def test_a_symbolic_link_is_followed_and_stays_a_link(tmp_path: Path, book: OrderBook) -> None:
+    real = tmp_path / "shared" / "orders.xlsx"
+    real.parent.mkdir()
+    link = tmp_path / "orders.xlsx"
+    link.symlink_to(real)
+    WorkbookDestination.open(link).import_orders([make_order("A1")], book, "run1")
+    assert link.is_symlink() and [r["Order ID"] for r in rows_of(real)] == ["A1"]

@@ -397,7 +397,9 @@ def merge(sheet: Sheet, orders: Sequence[Order]) -> tuple[list[OrderOutcome], bo
 
 def replace_file(path: Path, write: Callable[[Path], None]) -> None:
     """Write a new version of ``path`` through ``write(temporary path)`` beside it, flush it to disk and rename it
-    over ``path``: a run killed at any point leaves the old file or the new one, never half of one."""
+    over ``path``: a run killed at any point leaves the old file or the new one, never half of one.  A symbolic
+    link is followed: the file it points to is replaced, the link stays."""
+    path = Path(os.path.realpath(path))
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     tmp = Path(name)
@@ -422,6 +424,7 @@ def _umask() -> int:
 def workbook_lock(path: Path) -> Iterator[None]:
     """An exclusive lock on ``.<file>.lock`` beside the orders file while it is read and written: a second run
     writing the same file gets exit 5 instead of losing the first one's rows."""
+    path = Path(os.path.realpath(path))  # two names of one file take one lock
     lock = path.with_name(f".{path.name}.lock")
     fd = take_lock(lock, lambda holder: (
         f"another run is writing the orders workbook {path} (pid {holder}); wait for it to finish"))
