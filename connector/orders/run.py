@@ -34,7 +34,7 @@ from connector.errors import (
     StateLockedError,
 )
 from connector.http.client import RateLimitedTooLong, TransportError
-from connector.orders.book import OrderBook, import_kind
+from connector.orders.book import OrderBook
 from connector.orders.destination import OrderDestination
 from connector.orders.model import Order, iso
 from connector.orders.outcome import OrderOutcome, OrderResult
@@ -144,7 +144,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
 def _not_held(orders: list[Order], destination: OrderDestination, book: OrderBook) -> tuple[list[Order], dict]:
     """(the orders to hand to the destination, the destination's ids of the others): an order whose very version
     the destination recorded, and finished (not ``"confirmed": false``), is not handed again."""
-    hashes = book.state.hashes(book.marketplace, book.account, import_kind(destination.name))
+    hashes = book.imported_versions(destination.name)
     same = [o.key for o in orders if hashes.get(o.key) == o.fingerprint()]
     if not same:
         return orders, {}
