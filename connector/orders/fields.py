@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.errors import EXIT_FAILED, ConfigError, ConnectorError
-from connector.orders.model import OrderStatus, parse_time
+from connector.orders.model import Customer, OrderStatus, parse_time
 
 
 class OrderRecordError(ConnectorError):
@@ -114,3 +114,12 @@ class RecordFields:
             return folded[text.casefold()]
         raise self.error(where, f"{text!r} is not in the status table (add it to the marketplace's "
                                 "order_statuses setting)")
+
+
+def read_customer(raw: Any, f: RecordFields, keys: Mapping[str, str]) -> Customer | None:
+    """A ``Customer`` from a record's customer object; ``keys`` maps each ``Customer`` field to the marketplace's
+    key.  None when the record has no customer or none of its fields."""
+    if not isinstance(raw, Mapping):
+        return None
+    found = {name: f.optional_text(raw.get(key)) for name, key in keys.items()}
+    return Customer(**found) if any(v is not None for v in found.values()) else None

@@ -16,8 +16,8 @@ from typing import Any
 
 from connector.marketplaces.ecomlinx.client import EcomLinxClient
 from connector.marketplaces.ecomlinx.errors import NotFound
-from connector.orders.fields import RecordFields, status_table
-from connector.orders.model import Customer, Order, OrderLine
+from connector.orders.fields import RecordFields, read_customer, status_table
+from connector.orders.model import Order, OrderLine
 
 SOURCE = "EcomLinx"
 #: EcomLinx status -> canonical status (setting ``order_statuses``; a profile's entries are merged on top).
@@ -79,17 +79,10 @@ class EcomLinxOrderReader:
             status=f.status(raw_status, self.statuses), raw_status=raw_status,
             created_at=f.time(raw.get("created_at"), "created_at", required=True),  # type: ignore[arg-type]
             updated_at=f.time(raw.get("updated_at"), "updated_at"), currency=currency, lines=tuple(lines),
-            customer=customer(raw.get("customer"), f), shipping_fee=f.money(raw.get("shipping_fee"), "shipping_fee",
-                                                                           default=Decimal("0")),
+            customer=read_customer(raw.get("customer"), f, CUSTOMER_FIELDS),
+            shipping_fee=f.money(raw.get("shipping_fee"), "shipping_fee", default=Decimal("0")),
             total=None if raw.get("total") is None else f.money(raw.get("total"), "total"),
             sla_deadline=f.time(raw.get("sla_deadline"), "sla_deadline"),
             extra={k: raw[k] for k in ("awb", "courier") if raw.get(k) is not None},
         )
-
-
-def customer(raw: Any, f: RecordFields) -> Customer | None:
-    if not isinstance(raw, dict):
-        return None
-    found = Customer(**{name: f.optional_text(raw.get(key)) for name, key in CUSTOMER_FIELDS.items()})
-    return None if all(getattr(found, name) is None for name in CUSTOMER_FIELDS) else found
 

@@ -26,20 +26,41 @@ SETTINGS: dict[str, Any] = {
         "product_stock": "/products/{id}/stock",
         "bulk_inventory": "/inventory/bulk",
         "inventory": "/inventory",
+        "orders": "/orders",
+        "order": "/orders/{id}",
     },
     "bulk_max_items": 200,
     "page_limit": 100,
     "idempotency_header": "X-Idempotency-Key",
+    # Orders (docs/elebne.md, "Orders"; all inferred: the document shows no order): the list's time filter
+    # (null: none, every page is read), the raw -> canonical status table (merged over the shipped one), where
+    # a line's SKU is (first field present), the minor units per currency unit of order amounts, the currency
+    # when an order carries none.
+    "orders_since_param": "updatedSince",
+    "order_statuses": {},
+    "order_line_sku": ["sku", "externalId"],
+    "order_amount_scale": 100,
+    "order_currency": "MRU",
 }
+
+
+def _client(http: HttpClient, settings: dict[str, Any]) -> Any:
+    from connector.marketplaces.elebne.client import ElebneClient
+
+    return ElebneClient(http, paths=settings.get("paths"), idempotency_header=settings["idempotency_header"],
+                        page_limit=int(settings["page_limit"]))
 
 
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
     from connector.marketplaces.elebne.adapter import ElebneAdapter
-    from connector.marketplaces.elebne.client import ElebneClient
 
-    client = ElebneClient(http, paths=settings.get("paths"), idempotency_header=settings["idempotency_header"],
-                          page_limit=int(settings["page_limit"]))
-    return ElebneAdapter(client, account=account, bulk_max_items=int(settings["bulk_max_items"]))
+    return ElebneAdapter(_client(http, settings), account=account, bulk_max_items=int(settings["bulk_max_items"]))
+
+
+def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    from connector.marketplaces.elebne.orders import ElebneOrderReader
+
+    return ElebneOrderReader(_client(http, settings), account, settings)
 
 
 
@@ -56,5 +77,6 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/api/v1/dev/store",
     sandbox_key="sk_test_demo0000connector",
     settings=SETTINGS,
+    make_order_reader=_make_order_reader,
     docs="docs/elebne.md",
 )

@@ -23,7 +23,10 @@ DEFAULT_PATHS = {
     "product_stock": "/products/{id}/stock",
     "bulk_inventory": "/inventory/bulk",
     "inventory": "/inventory",
+    "orders": "/orders",  # inferred: the document names "list/get orders" but shows no path
+    "order": "/orders/{id}",  # inferred
 }
+ORDERS_SINCE_PARAM = "updatedSince"  # inferred: the list's time filter (``null`` in the settings: none)
 
 
 class ElebneError(Exception):
@@ -111,6 +114,27 @@ class ElebneClient:
     def iter_inventory(self, *, low_stock: bool = False) -> Iterator[dict[str, Any]]:
         yield from iter_items(self._paging("inventory"),
                               lambda params: self.list_inventory(low_stock=low_stock, **params))
+
+    # -- orders --------------------------------------------------------------------------------------------
+    def list_orders(self, *, page: int = 1, limit: int | None = None, status: str | None = None,
+                    updated_since: str | None = None, since_param: str | None = ORDERS_SINCE_PARAM
+                    ) -> dict[str, Any]:
+        """One page of orders (``data.items``, ``total``, ``page``, ``hasMore``), changed since an ISO time when
+        the account's API takes a time filter (``since_param``)."""
+        params: dict[str, Any] = {"page": page, "limit": limit or self.page_limit}
+        if status is not None:
+            params["status"] = status
+        if updated_since is not None and since_param:
+            params[since_param] = updated_since
+        return self._call("GET", self._path("orders"), "read", params=params)
+
+    def iter_orders(self, *, status: str | None = None, updated_since: str | None = None,
+                    since_param: str | None = ORDERS_SINCE_PARAM) -> Iterator[dict[str, Any]]:
+        yield from iter_items(self._paging("orders"), lambda params: self.list_orders(
+            **params, status=status, updated_since=updated_since, since_param=since_param))
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        return self._call("GET", self._path("order", order_id), "read")
 
     def _paging(self, what: str) -> Paging:
         """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty."""

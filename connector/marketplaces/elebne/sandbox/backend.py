@@ -126,7 +126,7 @@ class ElebneBackend:
             self._refuse_taken(doc["externalId"])
             return self.records.insert(PRODUCTS, doc)
 
-    def _save(self, doc: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    def save(self, doc: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
         """Write ``doc`` back if it changed (bumping ``updatedAt``); returns it."""
         if doc != before:
             doc["updatedAt"] = utc_now_iso()
@@ -144,7 +144,7 @@ class ElebneBackend:
                 self._refuse_taken(fields["externalId"], other_than=doc["id"])
             apply_fields(doc, {k: v for k, v in fields.items() if k != "variants"})
             merge_variants(doc, fields.get("variants") or [])
-            return self._save(doc, before)
+            return self.save(doc, before)
 
     def set_stock(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
         """Absolute quantities for the product and/or variants by label; all or nothing."""
@@ -156,7 +156,7 @@ class ElebneBackend:
                 doc["quantity"] = body["quantity"]
             for variant, quantity in targets:
                 variant["quantity"] = quantity
-            return self._save(doc, before)
+            return self.save(doc, before)
 
     def apply_bulk_item(self, item: dict[str, Any], mode: str, variant_entries: list[tuple[str, dict[str, Any]]]
                         ) -> None:
@@ -172,7 +172,7 @@ class ElebneBackend:
             doc["quantity"] = new_quantity(doc["quantity"], mode, item)
         for variant, quantity in updates:
             variant["quantity"] = quantity
-        self._save(doc, before)
+        self.save(doc, before)
 
     def products(self, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         return self.records.page(PRODUCTS, page, limit)

@@ -19,6 +19,7 @@ from connector.sandbox.validation import Problems, Rejected
 
 from .backend import ElebneBackend, new_product
 from .checks import check_bulk_item, check_product, check_stock_body
+from .orders import STATUSES, ElebneOrders, check_simulation, check_time, public, utc_text
 
 PATH_PREFIX = "/api/v1/dev/store"
 #: class -> (per IP per minute, per key per day), as documented.
@@ -35,7 +36,8 @@ MAX_PAGE_LIMIT = 100
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 #: HTTP status per Elebne error code (anything else is a 400).
 STATUS = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "PRODUCT_NOT_FOUND": 404, "DUPLICATE_EXTERNAL_ID": 409,
-          "IDEMPOTENCY_KEY_REUSED": 409}
+          "IDEMPOTENCY_KEY_REUSED": 409, "ORDER_NOT_FOUND": 404, "INSUFFICIENT_STOCK": 409,
+          "INVALID_STATUS_TRANSITION": 409}
 
 
 def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class ElebneSandbox(SandboxServer):
         self.keys = None if keys is None else frozenset(keys)
         super().__init__(**kwargs)
         self.backend = ElebneBackend(RecordStore(self.store))
+        self.orders = ElebneOrders(self.backend.records, self.backend)
         self.idempotency = IdempotencyKeys(self.store)
 
     # -- plumbing --------------------------------------------------------------------------------------
@@ -88,6 +91,11 @@ class ElebneSandbox(SandboxServer):
         self.add_route("PATCH", ref + "/stock", self.update_stock, op_class="stock")
         self.add_route("PATCH", "/inventory/bulk", self.bulk_inventory, op_class="bulk")
         self.add_route("GET", "/inventory", self.list_inventory, op_class="read")
+        # orders (docs/elebne.md, "Orders"): simulate is the documented sandbox-only call
+        self.add_route("GET", "/orders", self.list_orders, op_class="read")
+        self.add_route("POST", "/orders/simulate", self.simulate_order, op_class="write")
+        self.add_route("GET", r"/orders/(?P<order>[^/]+)", self.get_order, op_class="read")
+        self.add_route("POST", r"/orders/(?P<order>[^/]+)/simulate", self.simulate_status, op_class="write")
 
     def error_response(self, status: int, code: str, message: str, *,
                        headers: dict[str, str] | None = None) -> Response:
@@ -190,21 +198,73 @@ class ElebneSandbox(SandboxServer):
         items, total = self.backend.inventory(page, limit, low_only=low_stock == "true")
         return ok(page_of(items, total, page, limit))
 
+    # -- orders ------------------------------------------------------------------------------------------
+
+    def list_orders(self, request: Request) -> Response:
+        page, limit = self.paging(request)
+        problems = Problems()
+        status = request.query_value("status")
+        if status is not None and status not in STATUSES:
+            problems.add("status", f"must be one of {', '.join(STATUSES)}")
+        since = request.query_value("updatedSince")
+        check_time(problems, "updatedSince", since)
+        if problems.details:
+            raise Rejected("VALIDATION_ERROR", f"Invalid request: {problems.details[0]['field']}: "
+                                               f"{problems.details[0]['message']}", details=problems.details)
+        items, total = self.orders.page(page, limit, status=status,
+                                        updated_since=None if since is None else utc_text(since))
+        return ok(page_of(items, total, page, limit))
+
+    def get_order(self, request: Request) -> Response:
+        return ok(public(self.orders.get(request.params["order"])))
+
+    def simulate_order(self, request: Request) -> Response:
+        """``POST /orders/simulate``: sandbox only (test keys); places one order, its units leave the stock."""
+        self.refuse_live_key(request)
+        return ok(self.create_order(request.json()), 201)
+
+    def simulate_status(self, request: Request) -> Response:
+        """``POST /orders/{id}/simulate`` ``{"status"}``: sandbox only; moves an order as the shop would."""
+        self.refuse_live_key(request)
+        body = request.json()
+        status = body.get("status") if isinstance(body, dict) else None
+        return ok(self.set_order_status(request.params["order"], status))
+
+    def refuse_live_key(self, request: Request) -> None:
+        if self.api_key(request).startswith("sk_live_"):
+            raise Rejected("FORBIDDEN", "Simulating orders is a sandbox feature: use a test key (sk_test_*)")
+
+    def create_order(self, body: Any) -> dict[str, Any]:
+        """Simulate one order (Python side of ``POST /orders/simulate``)."""
+        return self.orders.simulate(check_simulation(body))
+
+    def set_order_status(self, order_id: str, status: Any) -> dict[str, Any]:
+        """Move an order (Python side of ``POST /orders/{id}/simulate``)."""
+        return self.orders.move(order_id, status)
+
     # -- admin -------------------------------------------------------------------------------------------
 
     def dump_state(self) -> dict[str, Any]:
-        return {"products": self.backend.all_products(), "idempotencyKeys": self.idempotency.listing()}
+        return {"products": self.backend.all_products(), "idempotencyKeys": self.idempotency.listing(),
+                "orders": self.orders.all()}
 
     def seed(self, payload: Any) -> dict[str, Any]:
         """``{"products": [...]}`` created without the API's variant-label uniqueness check.
 
         That is how a test gets a product whose labels differ only by case (as a CSV import or an older
-        API version could leave it), to exercise ``VARIANT_LABEL_AMBIGUOUS``.
+        API version could leave it), to exercise ``VARIANT_LABEL_AMBIGUOUS``.  ``"orders": [...]`` are stored as
+        given (no checks, no stock taken): how a test gets an order Elebne could send but the simulate call
+        would never make.
         """
         products = payload.get("products") if isinstance(payload, dict) else None
-        if not isinstance(products, list):
-            raise HTTPError(Response(400, {"error": "seed takes {\"products\": [...]}"}))
-        return {"products": self.seed_products(products)}
+        orders = payload.get("orders") if isinstance(payload, dict) else None
+        if not isinstance(products, list) and not (isinstance(orders, list) and products is None):
+            raise HTTPError(Response(400, {"error": "seed takes {\"products\": [...], \"orders\": [...]}"}))
+        out: dict[str, Any] = {"products": self.seed_products(products or [])}
+        if isinstance(orders, list):
+            with self.backend.records.transaction():
+                out["orders"] = [public(self.orders.insert(dict(o))) for o in orders]
+        return out
 
     def seed_products(self, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert products (same fields as a create), skipping only the label-uniqueness check."""
