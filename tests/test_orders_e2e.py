@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from openpyxl import load_workbook
 
 from connector.cli import main
@@ -33,20 +34,28 @@ def ecomlinx(tmp_path: Path) -> Iterator[Any]:
         yield server
 
 
-@pytest.fixture
-def shop(tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    monkeypatch.setenv("ECOMLINX_API_KEY", ECOMLINX.sandbox_key)
+def write_shop(tmp_path: Path, elebne: SandboxHandle, ecomlinx: Any, orders: str) -> Path:
     write_workbook(tmp_path / "products.xlsx", CATALOGUE, STOCK)
     profile = tmp_path / "shop.yaml"
     profile.write_text(
         "name: shop\nsource: {type: spreadsheet, path: products.xlsx, currency: MRU}\nstate: state.sqlite\n"
         "currency: {account: MRU}\n"
         "targets:\n"
-        f"  elebne: {{account: shop, base_url: '{elebne_sandbox.base_url}'}}\n"
+        f"  elebne: {{account: shop, base_url: '{elebne.base_url}'}}\n"
         f"  ecomlinx: {{account: main, base_url: '{ecomlinx.api_url}'}}\n"
-        "orders: {to: workbook, workbook: orders.xlsx, from: [ecomlinx]}\n", encoding="utf-8")
+        f"orders: {orders}\n", encoding="utf-8")
     return profile
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    monkeypatch.setenv("ECOMLINX_API_KEY", ECOMLINX.sandbox_key)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, keys: None) -> Path:
+    return write_shop(tmp_path, elebne_sandbox, ecomlinx, "{to: workbook, workbook: orders.xlsx, from: [ecomlinx]}")
 
 
 def sync(profile: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -146,3 +155,31 @@ def test_orders_land_in_the_workbook_once_however_often_it_runs(
                 [(placed[0]["id"], "SOAP-01"), (placed[0]["id"], "TEA-500"), (placed[1]["id"], "SOAP-01")])
         else:
             assert out.read_text(encoding="utf-8-sig").count("\n") == 1 + 3
+
+
+def elebne_call(sandbox: SandboxHandle, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = requests.post(sandbox.base_url + path, json=body, timeout=5,
+                             headers={"Authorization": f"Bearer {ELEBNE_KEY}"})
+    assert response.status_code in (200, 201), response.text
+    return response.json()["data"]
+
+
+def test_an_order_simulated_on_elebne_takes_the_unit_off_ecomlinx_too(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, keys: None) -> None:
+    shop = write_shop(tmp_path, elebne_sandbox, ecomlinx, "{to: workbook, workbook: orders.csv}")  # every reader
+    assert sync(shop)[0] == EXIT_OK
+    order = elebne_call(elebne_sandbox, "/orders/simulate", {"items": [{"externalId": "TEA-500", "quantity": 1}],
+                                                             "customer": {"name": "Mohamed", "city": "Atar"}})
+    code, reports = sync(shop)
+    assert code == EXIT_OK, reports
+    assert ecomlinx_stock(ecomlinx) == {"TEA-500": 0, "SOAP-01": 5}
+    assert elebne_stock(elebne_sandbox) == {"TEA-500": 0, "SOAP-01": 5}
+    assert reports["orders-elebne"]["orders"]["counts"]["imported"] == 1
+    assert reports["orders-ecomlinx"]["orders"]["read"] == 0
+    text = (tmp_path / "orders.csv").read_text(encoding="utf-8-sig")
+    assert text.count("\n") == 2 and "Mohamed" in text and "TEA-500" in text
+
+    elebne_call(elebne_sandbox, f"/orders/{order['id']}/simulate", {"status": "CANCELLED"})
+    assert sync(shop)[0] == EXIT_OK
+    assert ecomlinx_stock(ecomlinx) == elebne_stock(elebne_sandbox) == {"TEA-500": 1, "SOAP-01": 5}
+    assert "cancelled" in (tmp_path / "orders.csv").read_text(encoding="utf-8-sig")
