@@ -91,3 +91,15 @@ def test_the_orders_section_defaults_and_paths(tmp_path: Path) -> None:
         "odoo", ["ecomlinx"], {"team": "Marketplaces"}, 2.5)
     profile.write_text("source: products.xlsx\ntargets: {elebne: {}}\n", encoding="utf-8")
     assert load_profile(profile).orders is None
+
+
+def test_the_mass_change_guard_names_open_orders_as_the_cause() -> None:
+    from connector.sources.base import SourceResult
+    from connector.sync.guard import likely_causes
+
+    policy = StockPolicy(reserved={"TEA": 1, "SOAP": 2})
+    products = [Product(key=sku, name=sku, variants=[variant(sku, qty)]) for sku, qty in (("TEA", 1), ("SOAP", 2))]
+    policy.apply(products)
+    causes = likely_causes(SourceResult(products=products), policy)
+    assert any("2 SKU(s) are sold out by open marketplace orders" in c for c in causes)
+    assert not any("sold out" in c for c in likely_causes(SourceResult(products=products), StockPolicy()))
