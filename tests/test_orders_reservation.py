@@ -103,3 +103,36 @@ def test_the_mass_change_guard_names_open_orders_as_the_cause() -> None:
     causes = likely_causes(SourceResult(products=products), policy)
     assert any("2 SKU(s) are sold out by open marketplace orders" in c for c in causes)
     assert not any("sold out" in c for c in likely_causes(SourceResult(products=products), StockPolicy()))
+
+
+class _OdooLike:
+    name, reserves_imported = "odoo", True
+
+
+@pytest.mark.parametrize(("source", "odoo", "held"), [
+    ("{type: odoo, url: 'https://erp.example.com', db: prod, user: c, password_env: P}", "{}", {"TEA": 2}),
+    ("{type: odoo, url: 'https://erp.example.com', db: prod, user: c, password_env: P}",
+     "{connection: {url: 'https://erp.example.com'}}", {"TEA": 2}),
+    ("{type: odoo, url: 'https://erp.example.com', db: prod, user: c, password_env: P}",
+     "{connection: {url: 'https://other.example.com'}}", {"TEA": 3}),  # stock read from another Odoo
+    ("products.xlsx", "{}", {"TEA": 3}),  # a workbook never sees Odoo's reservations
+])
+def test_which_orders_the_profile_holds_back_with_odoo(tmp_path: Path, source: str, odoo: str,
+                                                       held: dict[str, int]) -> None:
+    from connector.orders.profile import reservation
+    from connector.sync.session import SyncOptions
+
+    profile_path = tmp_path / "shop.yaml"
+    profile_path.write_text(f"source: {source}\ntargets: {{elebne: {{account: shop}}}}\n"
+                            f"orders: {{to: odoo, from: [elebne], odoo: {odoo}}}\n", encoding="utf-8")
+    profile = load_profile(profile_path)
+    assert profile.orders is not None
+    with StateStore.open(tmp_path / "s.sqlite") as state:
+        book = OrderBook(state, "elebne", "shop")
+        confirmed = make_order("A", ("TEA", 1))
+        book.remember([confirmed, make_order("B", ("TEA", 2))])
+        book.mark_imported("odoo", confirmed, "41", {"confirmed": True})
+        got = reservation(profile, profile.orders, _OdooLike(), state,  # type: ignore[arg-type]
+                          lambda t: SyncOptions(target=t, state_path=tmp_path / "s.sqlite", secret=None,
+                                                account="shop"))
+    assert got.quantities == held
