@@ -310,6 +310,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
     from connector.http.stop import StopSignal
+    from connector.orders.profile import OrdersStep
     from connector.sources.registry import read_source
     from connector.sync.currency import require_source_currency
     from connector.sync.profile import KEEP_REPORTS, run_profile, worst
@@ -374,7 +375,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             inputs.append(profile.orders.workbook)
         check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
-    orders = _OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
+    orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         options = [target_options(t) for t in targets]
         orders_code = EXIT_OK
@@ -422,58 +423,6 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
                               missing=cli["missing"]))
 
 
-class _OrdersStep:
-    """The orders part of a run (``connector orders``, and ``connector sync --profile`` before its stock push):
-    the destination is opened and checked when this is built, before anything is read or sent."""
-
-    def __init__(self, profile: Any, section: Any, only: str | None, options: Any) -> None:
-        from connector.errors import ConfigError
-        from connector.orders.profile import open_destination, order_targets
-
-        self.profile, self.section, self.options = profile, section, options
-        self.readers = order_targets(profile, section)
-        if only is not None and only not in profile.targets:
-            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
-        self.targets = [t for t in self.readers if only is None or t == only]
-        self.destination, self.label = open_destination(section, profile)
-
-    def pull(self, state: Any, *, report_to: Path | None, several: bool) -> Any:
-        from connector.console import out
-        from connector.orders.reader import PullSettings
-        from connector.orders.run import run_orders
-        from connector.orders.summary import print_orders_summary
-
-        def show(run: Any) -> None:
-            print_orders_summary(run.report)
-            out.print(f"report: {run.report_path}")
-
-        return run_orders([self.options(t) for t in self.targets], self.destination, state,
-                          pull=PullSettings.from_settings(self.section.pull_settings), label=self.label,
-                          report_to=report_to, several_reports=several, keep_reports=self.profile.reports_keep,
-                          on_run=show)
-
-    def close(self) -> None:
-        close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)
-        if close is not None:
-            close()
-
-    def run(self, state: Any, options: list[Any], *, report_to: Path | None) -> tuple[int, list[Any]]:
-        """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
-        from connector.console import out
-        from connector.orders.profile import reservation, with_reservation
-        from connector.orders.summary import print_reservation
-
-        skipped = [t for t in self.readers if t not in self.targets]
-        if skipped:
-            out.print(f"orders of {', '.join(skipped)} not read by this run (--target): their open orders as last "
-                      "read are held back")
-        pulled = self.pull(state, report_to=report_to, several=True) if self.targets else None
-        held = reservation(self.profile, self.section, self.destination, state, self.options,
-                           pulled=pulled.pulled if pulled else ())
-        print_reservation(held)
-        return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
-
-
 @contextmanager
 def _stop_on_sigterm(stop: Any) -> Iterator[None]:
     """While syncing, SIGTERM ends the run like a spent budget: the request in flight finishes, the rest is
@@ -504,7 +453,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
     from connector.console import progress_factory
     from connector.errors import ConfigError
     from connector.http.stop import StopSignal
-    from connector.orders.profile import section_for
+    from connector.orders.profile import OrdersStep, section_for
     from connector.sources.spreadsheet.outputs import check_output_path
     from connector.sync.state import StateStore
 
@@ -518,7 +467,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
         return _target_options(args, profile, target, state_path=state_path, label="orders", stock_cli={},
                                progress=progress, stop=stop)
 
-    step = _OrdersStep(profile, section, args.target, options)
+    step = OrdersStep(profile, section, args.target, options)
     if args.target and args.target not in step.targets:
         raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
                           f"({', '.join(step.readers)})")

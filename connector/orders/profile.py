@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from connector.config import OrdersSection, Profile
-from connector.errors import ConfigError
+from connector.errors import EXIT_OK, ConfigError
 from connector.marketplaces.registry import get_plugin
 from connector.orders.destination import OrderDestination
 from connector.orders.model import Order
 from connector.orders.reservation import Reservation, accounted_by, reserve
+from connector.orders.run import MarketplaceOrders, OrdersOutcome
 from connector.sync.session import SyncOptions, account_name
 from connector.sync.state import StateStore
 
@@ -92,3 +93,54 @@ def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[
         return list(targets)
     return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, reserved=held.quantities))
             for opts in targets]
+
+
+class OrdersStep:
+    """The orders part of a run (``connector orders``, and ``connector sync --profile`` before its stock push): the
+    destination is opened and checked when this is built, before anything is read or sent.  ``options(target)``
+    gives a target's ``SyncOptions`` (the CLI's)."""
+
+    def __init__(self, profile: Profile, section: OrdersSection, only: str | None,
+                 options: Callable[[str], SyncOptions]) -> None:
+        self.profile, self.section, self.options = profile, section, options
+        self.readers = order_targets(profile, section)
+        if only is not None and only not in profile.targets:
+            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
+        self.targets = [t for t in self.readers if only is None or t == only]
+        self.destination, self.label = open_destination(section, profile)
+
+    def pull(self, state: StateStore, *, report_to: Path | None, several: bool) -> OrdersOutcome:
+        from connector.console import out
+        from connector.orders.reader import PullSettings
+        from connector.orders.run import run_orders
+        from connector.orders.summary import print_orders_summary
+
+        def show(run: MarketplaceOrders) -> None:
+            print_orders_summary(run.report)
+            out.print(f"report: {run.report_path}")
+
+        return run_orders([self.options(t) for t in self.targets], self.destination, state,
+                          pull=PullSettings.from_settings(self.section.pull_settings), label=self.label,
+                          report_to=report_to, several_reports=several, keep_reports=self.profile.reports_keep,
+                          on_run=show)
+
+    def run(self, state: StateStore, options: list[SyncOptions], *,
+            report_to: Path | None) -> tuple[int, list[SyncOptions]]:
+        """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
+        from connector.console import out
+        from connector.orders.summary import print_reservation
+
+        skipped = [t for t in self.readers if t not in self.targets]
+        if skipped:
+            out.print(f"orders of {', '.join(skipped)} not read by this run (--target): their open orders as last "
+                      "read are held back")
+        pulled = self.pull(state, report_to=report_to, several=True) if self.targets else None
+        held = reservation(self.profile, self.section, self.destination, state, self.options,
+                           pulled=pulled.pulled if pulled else ())
+        print_reservation(held)
+        return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
+
+    def close(self) -> None:
+        close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)
+        if close is not None:
+            close()
