@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from connector.cli import main
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
+from connector.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    ConfigError,
+    MarketplaceUnreachable,
+    SourceError,
+)
 from connector.http.client import TransportError
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.client import ElebneError
@@ -312,3 +321,23 @@ def test_orders_the_destination_holds_are_not_handed_again_unless_unfinished(tmp
         reader.put(moved(make_order("A1"), OrderStatus.CANCELLED))  # a new version is handed on
         run_orders([opts], dest, state, pull=PullSettings(), label="Odoo", report_to=tmp_path / "r.json")
         assert dest.handed[-1] == ["A1"]
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (ConfigError("orders.odoo.team: no sales team 'Web'"), EXIT_USAGE),
+    (MarketplaceUnreachable("Odoo is down"), EXIT_UNREACHABLE),
+    (SourceError("Odoo refused: AccessError"), EXIT_FAILED),
+])
+def test_a_destination_that_refuses_says_why_with_the_exit_code_of_its_reason(
+        tmp_path: Path, reader: ListReader, monkeypatch: pytest.MonkeyPatch, error: Exception, code: int,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    reader.put(make_order("A1"))
+
+    def refuse(self, orders, book, run_id):
+        raise error
+
+    monkeypatch.setattr("connector.orders.workbook.WorkbookDestination.import_orders", refuse)
+    got, report = orders(write_profile(tmp_path))
+    assert got == code and report["orders"]["orders"][0]["result"] == "failed"
+    assert str(error) in report["orders"]["orders"][0]["reason"] and str(error) in capsys.readouterr().out
+    assert cursor(tmp_path) is None

@@ -29,6 +29,7 @@ from connector.errors import (
     EXIT_OK,
     EXIT_UNREACHABLE,
     BudgetExhausted,
+    ConfigError,
     ConnectorError,
     MarketplaceUnreachable,
     StateLockedError,
@@ -165,7 +166,9 @@ def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
         raise
     except (ConnectorError, OSError) as exc:
         message = str(exc)
-        if getattr(exc, "exit_code", None) == EXIT_UNREACHABLE:
+        if isinstance(exc, ConfigError):  # a setting the destination could only check now (a name Odoo lacks)
+            session.report.refused = message  # exit 2, as for every configuration mistake
+        elif getattr(exc, "exit_code", None) == EXIT_UNREACHABLE:
             session.report.unreachable = message
         return False, [OrderOutcome(o, OrderResult.FAILED, f"not imported: {message}") for o in orders]
     answered = {o.order.key for o in told}

@@ -47,6 +47,8 @@ def print_orders_summary(report: RunReport) -> None:
         out.print(f"note: {escape(note)}")
     if report.unreachable:
         out.print(f"[red]stopped:[/] {escape(report.unreachable)}")
+    if report.refused:
+        out.print(f"[red]error:[/] {escape(report.refused)}")
     print_warnings(report)
     meaning = {EXIT_OK: "nothing failed (dry run: nothing written or saved)" if report.dry_run else
                "every order read is in the destination", EXIT_FAILED: "some orders failed or need "
