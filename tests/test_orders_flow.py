@@ -25,6 +25,7 @@ from connector.errors import (
     SourceError,
 )
 from connector.http.client import TransportError
+from connector.http.stop import StopRequested
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.client import ElebneError
 from connector.orders.book import OrderBook
@@ -129,6 +130,7 @@ def test_to_on_the_command_line_writes_a_csv_without_an_orders_section(tmp_path:
     (ElebneError(401, "unauthorized", "Invalid API key"), EXIT_UNREACHABLE, "refused the credentials"),
     (TransportError("GET /orders: connection error after 6 attempt(s)"), EXIT_UNREACHABLE, "connection error"),
     (ElebneError(503, "unavailable", "try later"), EXIT_PARTIAL, "not read to the end"),
+    (StopRequested("SIGTERM received"), EXIT_PARTIAL, "SIGTERM received"),
     (ElebneError(400, "bad_request", "unknown filter 'updatedSince'"), EXIT_FAILED, "unknown filter"),
 ])
 def test_a_read_that_fails_keeps_the_cursor_and_says_why(tmp_path: Path, reader: ListReader, error: Exception,
