@@ -158,10 +158,11 @@ def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
     """(whether the destination handled the orders, one outcome per order handed)."""
     if not orders:
         return True, []
-    if session.opts.dry_run:
-        return True, preview(destination, orders, book)
     try:
-        told = list(destination.import_orders(orders, book, session.run_id))
+        if session.opts.dry_run:
+            told = preview(destination, orders, book)
+        else:
+            told = list(destination.import_orders(orders, book, session.run_id))
     except StateLockedError:
         raise
     except (ConnectorError, OSError) as exc:
