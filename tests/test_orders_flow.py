@@ -29,7 +29,7 @@ from connector.http.stop import StopRequested
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.client import ElebneError
 from connector.orders.book import OrderBook
-from connector.orders.model import OrderStatus, iso
+from connector.orders.model import OrderStatus
 from connector.orders.reader import cursor_source
 from connector.sync.state import StateStore
 from tests.conftest import ELEBNE_KEY, SandboxHandle
@@ -274,6 +274,7 @@ def test_shipped_orders_and_reserve_open_orders_off_hold_nothing_back(
     assert elebne_sandbox.products()["SOAP-01"]["quantity"] == 5
 
 
+@pytest.mark.sandbox
 def test_sync_reports_an_unreadable_orders_marketplace_and_still_pushes_stock(
         tmp_path: Path, elebne_sandbox: SandboxHandle, reader: ListReader) -> None:
     write_workbook(tmp_path / "products.xlsx", LAST_UNIT, {"Warehouse": {"TEA-500": 1, "SOAP-01": 5}})
@@ -282,7 +283,6 @@ def test_sync_reports_an_unreadable_orders_marketplace_and_still_pushes_stock(
     code, report = sync(profile)
     assert code == EXIT_FAILED  # the orders part failed; the stock push itself went through
     assert report["exit_code"] == EXIT_OK and elebne_sandbox.products()["TEA-500"]["quantity"] == 1
-    assert iso(NOW) is not None
 
 
 class HalfwayDestination:
