@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
+    o = sub.add_parser("orders", help="bring marketplace orders into Odoo or the orders workbook")
+    o.add_argument("--profile", type=Path, required=True, help="a sync profile (YAML) with its marketplaces")
+    o.add_argument("--to", metavar="odoo|FILE",
+                   help="where the orders go: odoo, or an orders workbook (.xlsx or .csv; default: the profile's "
+                        "orders: section)")
+    o.add_argument("--target", help="only this marketplace's orders (default: every one the profile reads)")
+    o.add_argument("--dry-run", action="store_true", help="read the orders and say what would happen; nothing is "
+                                                          "written or saved")
+    o.add_argument("--state", type=Path, help="state file (default: the profile's)")
+    o.add_argument("--report", type=Path, help="write the JSON report here")
+    o.add_argument("--no-progress", action="store_true", help="no progress lines")
+    o.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+
     e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
     e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
     e.add_argument("--profile", type=Path, help="a sync profile whose source settings to use")
@@ -296,16 +309,15 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from connector.config import default_state_file, load_profile, load_secret, make_stock_policy
+    from connector.config import default_state_file, load_profile
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
     from connector.http.stop import StopSignal
-    from connector.marketplaces.registry import get_plugin
+    from connector.orders.profile import OrdersStep
     from connector.sources.registry import read_source
     from connector.sync.currency import require_source_currency
-    from connector.sync.profile import KEEP_REPORTS, run_profile
+    from connector.sync.profile import KEEP_REPORTS, run_profile, worst
     from connector.sync.runner import SyncOptions, SyncOutcome
-    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
     from connector.sync.state.location import is_database_url, with_namespace
 
@@ -343,22 +355,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     stop = StopSignal()
 
     def target_options(target: str) -> SyncOptions:
-        plugin = get_plugin(target)
-        tconf = profile.targets[target] if profile else None
-        profile_stock = profile.stock if profile else {}
-        policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
-        secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
-        return SyncOptions(
-            target=target, state_path=state_path, secret=load_secret(target, secret_env),
-            base_url=args.base_url or (tconf.base_url if tconf else None),
-            account=args.account or (tconf.account if tconf else None),
-            mapping=args.mapping or (tconf.mapping if tconf else None), dry_run=args.dry_run,
-            stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
-            on_wait=progress.waiting if progress else None, stop=stop,
-            announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
-            safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
-                                  tconf.settings if tconf else {}, allow_mass_change=args.allow_mass_change,
-                                  missing=args.missing))
+        return _target_options(args, profile, target, state_path=state_path, label=label, stock_cli=stock_cli,
+                               progress=progress, stop=stop)
 
     workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
 
@@ -378,18 +376,56 @@ def cmd_sync(args: argparse.Namespace) -> int:
         mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
         state_file = None if is_database_url(state_path) else Path(state_path)
         inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
+        if profile and profile.orders and profile.orders.workbook:
+            inputs.append(profile.orders.workbook)
         check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
+    orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
+        options = [target_options(t) for t in targets]
+        orders_code = EXIT_OK
+        if orders is not None:  # orders first: what they hold back is known before stock is planned
+            try:
+                orders_code, options = orders.run(state, options, report_to=args.report)
+            finally:
+                orders.close()
         source = read_source(source_config, state, full=args.full, currency=args.currency)
         if currency_warning:
             source.warnings.append(currency_warning)
-        result = run_profile(source, [target_options(t) for t in targets], state, report_to=args.report,
+        result = run_profile(source, options, state, report_to=args.report,
                              progress=progress, on_outcome=show,
                              keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
-    return result.exit_code
+    return worst([orders_code, result.exit_code])
+
+
+def _target_options(args: argparse.Namespace, profile: Any, target: str, *, state_path: Path, label: str,
+                    stock_cli: dict[str, Any], progress: Any, stop: Any) -> Any:
+    """One target's ``SyncOptions`` from the profile and the command line (``sync`` and ``orders``)."""
+    from connector.config import load_secret, make_stock_policy
+    from connector.console import err
+    from connector.marketplaces.registry import get_plugin
+    from connector.sync.runner import SyncOptions
+    from connector.sync.safety import safety_options
+
+    plugin = get_plugin(target)
+    tconf = profile.targets[target] if profile else None
+    profile_stock = profile.stock if profile else {}
+    policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
+    secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
+    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing")}
+    return SyncOptions(
+        target=target, state_path=state_path, secret=load_secret(target, secret_env),
+        base_url=cli["base_url"] or (tconf.base_url if tconf else None),
+        account=cli["account"] or (tconf.account if tconf else None),
+        mapping=cli["mapping"] or (tconf.mapping if tconf else None), dry_run=args.dry_run,
+        stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
+        on_wait=progress.waiting if progress else None, stop=stop,
+        announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
+        safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
+                              tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
+                              missing=cli["missing"]))
 
 
 @contextmanager
@@ -415,6 +451,42 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
     if source in ("odoo", "aleta"):
         return {"type": source, "from_env": True}
     return {"type": "spreadsheet", "path": source, "currency": currency}
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    from connector.config import load_profile
+    from connector.console import progress_factory
+    from connector.errors import ConfigError
+    from connector.http.stop import StopSignal
+    from connector.orders.profile import OrdersStep, section_for
+    from connector.sources.spreadsheet.outputs import check_output_path
+    from connector.sync.state import StateStore
+    from connector.sync.state.location import is_database_url, with_namespace
+
+    profile = load_profile(args.profile)
+    section = section_for(profile, args.to)
+    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
+    progress = progress_factory(not args.no_progress, args.progress_every)
+    stop = StopSignal()
+
+    def options(target: str) -> Any:
+        return _target_options(args, profile, target, state_path=state_path, label="orders", stock_cli={},
+                               progress=progress, stop=stop)
+
+    step = OrdersStep(profile, section, args.target, options)
+    if args.target and args.target not in step.targets:
+        raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
+                          f"({', '.join(step.readers)})")
+    if args.report is not None:
+        state_file = None if is_database_url(state_path) else state_path
+        inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
+        check_output_path(args.report, "--report", inputs, folder_must_exist=False)
+    try:
+        with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
+            result = step.pull(state, report_to=args.report, several=False)
+    finally:
+        step.close()
+    return result.exit_code
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -92,9 +92,84 @@ class Profile:
     path: Path | None = None
     reports_keep: int = 100  # `reports: {keep: N}`: the newest N reports are kept beside the state file
     safety: dict[str, Any] = field(default_factory=dict)  # global missing, guard, currency (connector.sync.safety)
+    orders: OrdersSection | None = None  # `orders:` (issue 13): marketplace orders in, before the stock push
 
     def stock_policy(self, target: str) -> StockPolicy:
         return make_stock_policy({**self.stock, **self.targets[target].stock})
+
+
+ORDER_DESTINATIONS = ("odoo", "workbook")
+ORDERS_KEYS = ("to", "workbook", "from", "lookback_days", "overlap_minutes", "reserve_open_orders", "odoo")
+
+
+@dataclass
+class OrdersSection:
+    """A profile's ``orders:`` table: where marketplace orders go and how they are read (connector.orders).
+
+    ``from_targets`` None means every target whose marketplace has an order reader; ``odoo`` is handed as it is
+    to the Odoo destination, which validates it."""
+
+    to: str
+    workbook: Path | None = None
+    from_targets: list[str] | None = None
+    lookback_days: float = 7
+    overlap_minutes: float = 10
+    reserve_open_orders: bool = True
+    odoo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pull_settings(self) -> dict[str, float]:
+        return {"lookback_days": self.lookback_days, "overlap_minutes": self.overlap_minutes}
+
+
+def orders_section(path: Path, data: Any, targets: dict[str, TargetConfig]) -> OrdersSection:
+    """The ``orders:`` table, checked: unknown keys, a destination without its settings, ``from`` naming a
+    marketplace the profile does not push to, numbers that are not numbers are all errors (exit 2)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"profile {path}: 'orders' must be a table (to: workbook, workbook: orders.xlsx, ...)")
+    _refuse_unknown_keys(path, "orders.", data, ORDERS_KEYS)
+    to = data.get("to") or ("workbook" if data.get("workbook") else "odoo" if data.get("odoo") else None)
+    if to not in ORDER_DESTINATIONS:
+        raise ConfigError(f"profile {path}: 'orders.to' must be one of {', '.join(ORDER_DESTINATIONS)}"
+                          + (f", not {to!r}" if to is not None else ""))
+    workbook = data.get("workbook")
+    if workbook is not None and (not isinstance(workbook, str) or not workbook.strip()):
+        raise ConfigError(f"profile {path}: 'orders.workbook' must be a file name (orders.xlsx or orders.csv)")
+    if to == "workbook" and not workbook:
+        raise ConfigError(f"profile {path}: 'orders.to: workbook' needs 'orders.workbook: orders.xlsx' (or .csv)")
+    if workbook and Path(workbook).suffix.lower() not in (".xlsx", ".csv"):
+        raise ConfigError(f"profile {path}: 'orders.workbook: {workbook}': the file name must end in .xlsx or .csv "
+                          "(it says which format is written)")
+    wb_path = Path(os.path.expanduser(workbook)) if workbook else None
+    if wb_path is not None and not wb_path.is_absolute():
+        wb_path = (path.parent / wb_path).resolve()
+    sources = data.get("from")
+    if sources is not None:
+        if isinstance(sources, str):
+            sources = [sources]
+        if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
+            raise ConfigError(f"profile {path}: 'orders.from' must list target names, e.g. [elebne, ecomlinx]")
+        unknown = [s for s in sources if s not in targets]
+        if unknown:
+            raise ConfigError(f"profile {path}: 'orders.from' names {', '.join(map(repr, unknown))}, not a target of "
+                              f"this profile (its targets: {', '.join(targets)})")
+    odoo = data.get("odoo") or {}
+    if not isinstance(odoo, dict):
+        raise ConfigError(f"profile {path}: 'orders.odoo' must be a table")
+    reserve = data.get("reserve_open_orders", True)
+    if not isinstance(reserve, bool):
+        raise ConfigError(f"profile {path}: 'orders.reserve_open_orders' must be true or false")
+    return OrdersSection(to=to, workbook=wb_path, from_targets=list(dict.fromkeys(sources)) if sources else None,
+                         lookback_days=_number(path, data, "lookback_days", 7, 1, 3650),
+                         overlap_minutes=_number(path, data, "overlap_minutes", 10, 0, 7 * 24 * 60),
+                         reserve_open_orders=reserve, odoo=odoo)
+
+
+def _number(path: Path, data: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"profile {path}: 'orders.{key}' must be a number from {low:g} to {high:g}, not {value!r}")
+    return value
 
 
 def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
@@ -177,7 +252,8 @@ def load_profile(path: str | Path) -> Profile:
             state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
                       path=path, reports_keep=_reports_keep(path, data.get("reports")),
-                      safety={k: data[k] for k in SAFETY_KEYS if k in data})
+                      safety={k: data[k] for k in SAFETY_KEYS if k in data},
+                      orders=orders_section(path, data["orders"], targets) if "orders" in data else None)
     from connector.sync.safety import safety_options
 
     for t in targets:
@@ -201,7 +277,7 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", *SAFETY_KEYS)
+PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", "orders", *SAFETY_KEYS)
 TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", *SAFETY_KEYS)
 
 

@@ -125,12 +125,11 @@ def print_summary(report: RunReport) -> None:
     for (lname, lval), (rname, rval) in zip(left + [("", "")] * (len(right) - len(left)), right, strict=True):
         table.add_row(lname, str(lval), rname, str(rval))
     out.print(table)
-    http = report.http
-    if http:
-        per_class = ", ".join(f"{k} {v}" for k, v in sorted(http.get("requests", {}).items())) or "none"
-        out.print(f"HTTP requests: {http.get('total_requests', 0)} ({per_class}); retries {http.get('retries', 0)}, "
-                  f"429 answers {http.get('throttled_429', 0)}, waited {http.get('waited_seconds', 0)}s")
+    if report.http:
+        out.print(http_line(report))
     out.print(product_line(report))
+    for line in reserved_lines(report):
+        out.print(line)
     if report.estimate and report.dry_run:
         out.print(f"estimate: {escape(report.estimate['text'])}")
     bad = [r for r in report.rows if r.status in (FAILED, SKIPPED)]
@@ -146,6 +145,29 @@ def print_summary(report: RunReport) -> None:
         out.print(f"[red]stopped:[/] {escape(report.unreachable)}")  # unreachable, or the credentials refused
     print_warnings(report)
     out.print(exit_line(report))
+
+
+def http_line(report: RunReport) -> str:
+    http = report.http
+    per_class = ", ".join(f"{k} {v}" for k, v in sorted(http.get("requests", {}).items())) or "none"
+    return (f"HTTP requests: {http.get('total_requests', 0)} ({per_class}); retries {http.get('retries', 0)}, "
+            f"429 answers {http.get('throttled_429', 0)}, waited {http.get('waited_seconds', 0)}s")
+
+
+RESERVED_SHOWN = 10
+
+
+def reserved_lines(report: RunReport) -> list[str]:
+    """The oversell guard's part of a stock run: per SKU, what open orders held back (the report has all)."""
+    held = report.reserved
+    if not held:
+        return []
+    lines = [f"held back for open orders: {sum(h['reserved'] for h in held.values())} unit(s) of {len(held)} SKU(s)"]
+    for sku, h in sorted(held.items())[:RESERVED_SHOWN]:
+        lines.append(f"  {escape(sku)}: reserved {h['reserved']} for open orders, listed {h['listed']}")
+    if len(held) > RESERVED_SHOWN:
+        lines.append(f"  ... and {len(held) - RESERVED_SHOWN} more (see the JSON report)")
+    return lines
 
 
 def exit_line(report: RunReport) -> str:

@@ -56,6 +56,10 @@ class OrderBook:
         """key -> the destination's id of every order it holds."""
         return self.state.remote_ids(self.marketplace, self.account, import_kind(destination))
 
+    def imported_versions(self, destination: str) -> dict[str, str]:
+        """key -> fingerprint of the order's version the destination recorded (``mark_imported``)."""
+        return self.state.hashes(self.marketplace, self.account, import_kind(destination))
+
     def imported_bodies(self, destination: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         return self.state.bodies(self.marketplace, self.account, import_kind(destination), keys)
 

@@ -22,3 +22,8 @@ class OrderDestination(Protocol):
         is looked up in the destination (by ``Order.reference``) before it is created, and the create is
         journalled, so a run killed at any point and re-run never creates it twice."""
         ...
+
+    # Optional (looked up with getattr by connector.orders.run and the CLI):
+    # - ``preview(orders, book) -> list[OrderOutcome]``: what ``import_orders`` would do, nothing written (a dry
+    #   run); without it a dry run says "would be imported" / "would be updated" from the book;
+    # - ``close()``: called once the run is over (a destination holding a connection).

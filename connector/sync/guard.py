@@ -182,6 +182,7 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     stocked = any_positive = 0
     inactive = 0
     only_elsewhere: set[str] = set()  # locations holding the stock of SKUs the policy lists as 0
+    sold_out = 0  # SKUs listed as 0 because open marketplace orders hold back their last units
     for product in source.products:
         if not product.active:
             inactive += 1
@@ -196,6 +197,8 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
                 totals[name] = totals.get(name, 0) + max(0, q or 0)
             if isinstance(v.qty, int) and v.qty > 0:
                 any_positive += 1
+            elif policy.reserved.get(v.sku):
+                sold_out += 1
             elif policy.locations is not None:
                 only_elsewhere.update(name for name, level in v.stock.items() if name not in policy.locations
                                       and max(0, (level.available if level.available is not None
@@ -211,6 +214,9 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     if stocked and not any_positive and not empty:
         causes.append("every stocked SKU of the source lists 0 (a stock sheet renamed or emptied, a warehouse "
                       "with no stock, or a stock policy buffer/percent that leaves nothing?)")
+    if sold_out:
+        causes.append(f"{sold_out} SKU(s) are sold out by open marketplace orders (orders.reserve_open_orders holds "
+                      "back what is sold until it ships or is cancelled)")
     if missing_count:
         causes.append(f"{missing_count} SKU(s) are no longer in the source (missing: {missing_policy}); a renamed "
                       "or truncated product sheet, or a supplier/ERP filter that changed?")

@@ -16,6 +16,7 @@ from pathlib import Path
 from connector.config import default_state_dir
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import SourceResult
+from connector.sync.report import RunReport
 from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
@@ -73,6 +74,21 @@ def rotate_reports(saved: Path, state_path: Path, keep: int) -> list[Path]:
     return deleted
 
 
+def save_report(report: RunReport, name: str, state_path: Path, *, requested: Path | None, several: bool,
+                keep: int = KEEP_REPORTS) -> Path:
+    """Save ``report`` where ``report_path`` says (``name``: the target, or ``orders-<target>``); in the default
+    folder, the profile's newest ``keep`` reports are kept.  Returns the path."""
+    anchor = report_anchor(state_path, default_state_dir())  # a PostgreSQL state: the default folder
+    path = report_path(report.run_id, name, state_path=anchor, requested=requested, several=several)
+    report.save(path)
+    if requested is None:
+        try:
+            rotate_reports(path, anchor, keep)
+        except OSError as exc:  # old reports left behind never fail a run
+            log.warning("reports not rotated in %s: %s", path.parent, exc)
+    return path
+
+
 @dataclass
 class ProfileOutcome:
     exit_code: int = EXIT_OK
@@ -95,15 +111,8 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
-        anchor = report_anchor(opts.state_path, default_state_dir())  # a PostgreSQL state: the default folder
-        path = report_path(report.run_id, opts.target, state_path=anchor, requested=report_to,
-                           several=len(targets) > 1)
-        report.save(path)
-        if report_to is None:
-            try:
-                rotate_reports(path, anchor, keep_reports)
-            except OSError as exc:  # old reports left behind never fail a run
-                log.warning("reports not rotated in %s: %s", path.parent, exc)
+        path = save_report(report, opts.target, opts.state_path, requested=report_to, several=len(targets) > 1,
+                           keep=keep_reports)
         result.outcomes[opts.target] = outcome
         result.exit_code = worst([result.exit_code, report.exit_code])
         cursors_ok = cursors_ok and source.cursors_may_advance(report)

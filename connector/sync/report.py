@@ -53,6 +53,10 @@ class RunReport:
     stopped: str | None = None  # why the run was asked to stop (SIGTERM): ends like a budget stop, exit 3
     refused: str | None = None  # the mass-change guard refused the plan: nothing was sent (exit 2)
     guard: dict[str, Any] = field(default_factory=dict)  # listed / affected SKU counts of the guard
+    # SKU -> {"reserved": n, "listed": quantity}: stock held back for open marketplace orders (connector.orders)
+    reserved: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the orders flow's run (connector.orders.run): one entry per order, counts, missed orders
+    orders: dict[str, Any] | None = None
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -85,7 +89,7 @@ class RunReport:
             return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if counts[FAILED] or any(r.attention for r in self.rows):
+        if counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention"):
             return EXIT_FAILED
         if self.deferred or self.stopped:
             return EXIT_PARTIAL
@@ -100,6 +104,8 @@ class RunReport:
             "http": self.http, "unreachable": self.unreachable,
             "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues, "rows": [asdict(r) for r in self.rows],
+            **({"reserved": self.reserved} if self.reserved else {}),
+            **({"orders": self.orders} if self.orders is not None else {}),
         }
 
     def save(self, path: Path) -> None:

@@ -64,6 +64,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
     opts.stock_policy.apply(source.products)
+    report.reserved = opts.stock_policy.reservations(source.products)  # held back for open orders
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
     # error, prices are converted to the account currency, SKUs no longer in the source follow the ``missing``
     # policy, and the mass-change guard may refuse the whole plan.

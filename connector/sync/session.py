@@ -72,6 +72,11 @@ def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, 
     return out
 
 
+def account_name(opts: SyncOptions, plugin: MarketplacePlugin) -> str:
+    """The account's name in the state: the profile's ``account``, else the API host."""
+    return opts.account or urlsplit(opts.base_url or plugin.default_base_url).netloc
+
+
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
@@ -104,7 +109,7 @@ class TargetSession:
             raise ConfigError(f"no credentials for {plugin.title}: set {plugin.credential_env} in the environment "
                               f"(or add it to the credentials file, see README)")
         base_url = opts.base_url or plugin.default_base_url
-        account = opts.account or urlsplit(base_url).netloc
+        account = account_name(opts, plugin)
         settings = merge_settings(plugin.settings, opts.settings)
         report = RunReport(run_id=new_run_id(), source=opts.source_label, target=opts.target, dry_run=opts.dry_run,
                            started_at=utcnow())

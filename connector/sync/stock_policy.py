@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from connector.errors import ConfigError
 from connector.model import ABSENT, STOCK_KINDS, Product, Variant
@@ -16,13 +16,16 @@ class StockPolicy:
     """``quantity``: ``available`` (free to sell: on hand minus reserved, the usual choice), ``on_hand``, or
     ``incoming_total`` (available plus incoming, like Odoo's forecast).  ``locations``: which locations count
     (None = all).  A listed quantity at or below ``buffer`` shows 0; ``maximum`` caps it; ``percent`` of it is
-    listed, rounded down; never below 0."""
+    listed, rounded down; never below 0.  ``reserved``: SKU -> quantity of open marketplace orders the source
+    does not account for yet (the oversell guard, ``connector.orders.reservation``), taken off before the
+    buffer, the maximum and the percentage."""
 
     quantity: str = "available"
     locations: tuple[str, ...] | None = None
     buffer: int = 0
     maximum: int | None = None
     percent: int = 100
+    reserved: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.quantity not in QUANTITY_FIELDS:
@@ -55,7 +58,7 @@ class StockPolicy:
                 if self.quantity == "incoming_total":
                     q = (q or 0) + (level.incoming or 0)
             total += q or 0
-        total = max(0, total)
+        total = max(0, total - self.reserved.get(variant.sku, 0))
         if total <= self.buffer:
             return 0
         if self.maximum is not None:
@@ -67,3 +70,14 @@ class StockPolicy:
         for product in products:
             for variant in product.variants:
                 variant.qty = self.listed(variant, product.kind)
+
+    def reservations(self, products: Iterable[Product]) -> dict[str, dict[str, int]]:
+        """SKU -> ``{"reserved": n, "listed": quantity}`` for every SKU whose listed stock the open orders
+        lowered (after ``apply``): what the report and the dry run show."""
+        out: dict[str, dict[str, int]] = {}
+        for product in products:
+            for variant in product.variants:
+                n = self.reserved.get(variant.sku, 0)
+                if n and isinstance(variant.qty, int) and variant.active:
+                    out[variant.sku] = {"reserved": n, "listed": variant.qty}
+        return out

@@ -1,0 +1,146 @@
+"""A profile's ``orders:`` section put to work: which marketplaces' orders are read, where they go, and what
+the open ones hold back from the stock push (``connector orders`` and ``connector sync --profile``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from connector.config import OrdersSection, Profile
+from connector.errors import EXIT_OK, ConfigError
+from connector.marketplaces.registry import get_plugin
+from connector.orders.destination import OrderDestination
+from connector.orders.model import Order
+from connector.orders.reservation import Reservation, accounted_by, reserve
+from connector.orders.run import MarketplaceOrders, OrdersOutcome
+from connector.sync.session import SyncOptions, account_name
+from connector.sync.state import StateStore
+
+
+def section_for(profile: Profile, to: str | None) -> OrdersSection:
+    """The profile's ``orders:`` section, its destination replaced by ``--to`` (``odoo``, or a .xlsx / .csv file,
+    relative to the current folder)."""
+    if to is None:
+        if profile.orders is None:
+            raise ConfigError(f"profile {profile.path} has no 'orders:' section: add one (see README, Orders) or "
+                              "give --to orders.xlsx")
+        return profile.orders
+    section = profile.orders or OrdersSection(to="workbook")
+    if to == "odoo":
+        return dataclasses.replace(section, to="odoo")
+    path = Path(to).expanduser()
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ConfigError(f"--to {to}: give 'odoo' or an orders workbook whose name ends in .xlsx or .csv")
+    return dataclasses.replace(section, to="workbook", workbook=path.resolve())
+
+
+def order_targets(profile: Profile, section: OrdersSection) -> list[str]:
+    """The profile's targets whose orders are read: ``from``, else every target whose marketplace has an order
+    reader."""
+    if section.from_targets is not None:
+        for name in section.from_targets:
+            plugin = get_plugin(name)
+            if plugin.make_order_reader is None:
+                raise ConfigError(f"profile {profile.path}: 'orders.from' names {name}, but {plugin.title} orders "
+                                  "cannot be read by this installation")
+        return list(section.from_targets)
+    found = [t for t in profile.targets if get_plugin(t).make_order_reader is not None]
+    if not found:
+        raise ConfigError(f"profile {profile.path}: none of its marketplaces ({', '.join(profile.targets)}) has an "
+                          "order reader in this installation")
+    return found
+
+
+def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDestination, str]:
+    """(the destination, how reports name it), checked before anything is read or sent."""
+    if section.to == "workbook":
+        from connector.orders.workbook import WorkbookDestination
+
+        assert section.workbook is not None  # orders_section / section_for
+        inputs = [Path(p) for p in (profile.source.get("path"), profile.state, profile.path) if p]
+        return WorkbookDestination.open(section.workbook, inputs), str(section.workbook)
+    try:
+        from connector.orders.odoo import open_odoo_destination  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("connector.orders.odoo"):
+            raise
+        raise ConfigError("orders to Odoo are not available in this installation; use 'orders: {to: workbook, "
+                          "workbook: orders.xlsx}'") from None
+    base = profile.path.parent if profile.path else Path.cwd()
+    return open_odoo_destination(section.odoo, profile.source, base), "Odoo"
+
+
+def reservation(profile: Profile, section: OrdersSection, destination: OrderDestination, state: StateStore,
+                options: Callable[[str], SyncOptions], *, pulled: Iterable[Order] = ()) -> Reservation:
+    """What open orders of every marketplace the profile reads orders from hold back (``reservation.reserve``);
+    nothing when ``reserve_open_orders`` is off."""
+    if not section.reserve_open_orders:
+        return Reservation()
+    accounts: list[tuple[str, str]] = []
+    for target in order_targets(profile, section):
+        accounts.append((get_plugin(target).name, account_name(options(target), get_plugin(target))))
+    held_by = accounted_by(destination.name, destination.reserves_imported, profile.source.get("type"))
+    connection = section.odoo.get("connection") if section.to == "odoo" else None
+    if isinstance(connection, dict) and connection.get("url") not in (None, profile.source.get("url")):
+        held_by = None  # the orders go to another Odoo than the one the stock is read from
+    return reserve(state, accounts, pulled=pulled, accounted=held_by)
+
+
+def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[SyncOptions]:
+    """Each target's options with the held-back quantities in its stock policy."""
+    if not held.quantities:
+        return list(targets)
+    return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, reserved=held.quantities))
+            for opts in targets]
+
+
+class OrdersStep:
+    """The orders part of a run (``connector orders``, and ``connector sync --profile`` before its stock push): the
+    destination is opened and checked when this is built, before anything is read or sent.  ``options(target)``
+    gives a target's ``SyncOptions`` (the CLI's)."""
+
+    def __init__(self, profile: Profile, section: OrdersSection, only: str | None,
+                 options: Callable[[str], SyncOptions]) -> None:
+        self.profile, self.section, self.options = profile, section, options
+        self.readers = order_targets(profile, section)
+        if only is not None and only not in profile.targets:
+            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
+        self.targets = [t for t in self.readers if only is None or t == only]
+        self.destination, self.label = open_destination(section, profile)
+
+    def pull(self, state: StateStore, *, report_to: Path | None, several: bool) -> OrdersOutcome:
+        from connector.console import out
+        from connector.orders.reader import PullSettings
+        from connector.orders.run import run_orders
+        from connector.orders.summary import print_orders_summary
+
+        def show(run: MarketplaceOrders) -> None:
+            print_orders_summary(run.report)
+            out.print(f"report: {run.report_path}")
+
+        return run_orders([self.options(t) for t in self.targets], self.destination, state,
+                          pull=PullSettings.from_settings(self.section.pull_settings), label=self.label,
+                          report_to=report_to, several_reports=several, keep_reports=self.profile.reports_keep,
+                          on_run=show)
+
+    def run(self, state: StateStore, options: list[SyncOptions], *,
+            report_to: Path | None) -> tuple[int, list[SyncOptions]]:
+        """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
+        from connector.console import out
+        from connector.orders.summary import print_reservation
+
+        skipped = [t for t in self.readers if t not in self.targets]
+        if skipped:
+            out.print(f"orders of {', '.join(skipped)} not read by this run (--target): their open orders as last "
+                      "read are held back")
+        pulled = self.pull(state, report_to=report_to, several=True) if self.targets else None
+        held = reservation(self.profile, self.section, self.destination, state, self.options,
+                           pulled=pulled.pulled if pulled else ())
+        print_reservation(held)
+        return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
+
+    def close(self) -> None:
+        close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)
+        if close is not None:
+            close()

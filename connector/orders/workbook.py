@@ -1,0 +1,435 @@
+"""The merchant's orders workbook as an order destination (``orders: {to: workbook, workbook: orders.xlsx}``, or
+``connector orders --to orders.xlsx``), for merchants without an ERP.
+
+- One row per order line, the order's columns repeated on each of its lines, in an ``Orders`` sheet (a CSV
+  holds the same columns).  A row is keyed by (Marketplace, Order ID, Line ID): a re-run never adds a row
+  twice.
+- Three columns are the merchant's: **Status**, **Tracking number**, **Courier** (``MERCHANT_COLUMNS``, read back
+  by the fulfilment flow).  The connector writes them empty when it adds a row and never touches them again.
+  Of a row already there, only **Marketplace status** is updated (a cancellation); every other cell, the
+  merchant's own columns, formatting and other sheets are left as they are.  Columns may be moved or
+  renamed in case only; a column the merchant deleted is not written.
+- Nothing written is a formula: text cells stay text (inert.py).  A file that exists but has no
+  Marketplace / Order ID / Line ID header is not ours and is refused, never overwritten.
+- Kill-safe: the new version is written beside the file and renamed over it (the old file or the new one,
+  never half of one); a lock beside it keeps two runs from writing it at once (exit 5).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from connector.errors import ConfigError, UserError
+from connector.orders.book import OrderBook
+from connector.orders.model import Customer, Order, OrderLine
+from connector.orders.outcome import OrderOutcome, OrderResult
+from connector.sources.spreadsheet.inert import csv_cell, csv_text, string_cell
+from connector.sources.spreadsheet.outputs import output_format
+from connector.sync.state.lock import _take as take_lock
+
+SHEET = "Orders"
+NAME = "workbook"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    header: str
+    width: int
+    text: bool = False  # written as text: identifiers keep leading zeros and long digits
+    merchant: bool = False  # the merchant's: written empty on a new row, never after
+
+
+COLUMNS = (
+    Column("marketplace", "Marketplace", 12, text=True),
+    Column("order_id", "Order ID", 16, text=True),
+    Column("order_number", "Order number", 16, text=True),
+    Column("created", "Created (UTC)", 17),
+    Column("marketplace_status", "Marketplace status", 12),
+    Column("line_id", "Line ID", 16, text=True),
+    Column("sku", "SKU", 16, text=True),
+    Column("product", "Product", 28),
+    Column("quantity", "Quantity", 9),
+    Column("unit_price", "Unit price", 11),
+    Column("currency", "Currency", 9),
+    Column("shipping_fee", "Shipping fee", 11),
+    Column("total", "Order total", 11),
+    Column("customer", "Customer", 20),
+    Column("phone", "Phone", 15, text=True),
+    Column("email", "Email", 22),
+    Column("address", "Address", 28),
+    Column("city", "City", 14),
+    Column("country", "Country", 8),
+    Column("channel", "Channel", 12),
+    Column("ship_by", "Ship by (UTC)", 17),
+    Column("status", "Status", 12, merchant=True),
+    Column("tracking", "Tracking number", 18, text=True, merchant=True),
+    Column("courier", "Courier", 14, merchant=True),
+)
+BY_KEY = {c.key: c for c in COLUMNS}
+KEY_COLUMNS = ("marketplace", "order_id", "line_id")
+MERCHANT_COLUMNS = tuple(c.header for c in COLUMNS if c.merchant)
+_MERCHANT_NOTE = "Yours to fill in: the connector writes this column empty on a new row and never changes it."
+_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+RowKey = tuple[str, str, str]
+
+
+def line_status(order: Order, line: OrderLine) -> str:
+    """What the Marketplace status column says of a line: its own status where the marketplace has one."""
+    return (line.status or order.status).value
+
+
+def line_values(order: Order, line: OrderLine) -> dict[str, Any]:
+    c = order.customer or Customer()
+    return {
+        "marketplace": order.marketplace, "order_id": order.remote_id, "order_number": order.channel_order_id,
+        "created": order.created_at, "marketplace_status": line_status(order, line), "line_id": line.line_id,
+        "sku": line.sku, "product": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
+        "currency": line.currency or order.currency, "shipping_fee": order.shipping_fee, "total": order.total,
+        "customer": c.name, "phone": c.phone, "email": c.email,
+        "address": ", ".join(x for x in (c.street, c.zip) if x) or None, "city": c.city, "country": c.country,
+        "channel": order.channel, "ship_by": order.sla_deadline,
+    }
+
+
+def key_text(value: Any) -> str:
+    """A key cell as text, however the spreadsheet program stored it (``1234.0`` typed as a number)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _norm(header: Any) -> str:
+    return " ".join(str(header or "").split()).casefold()
+
+
+_HEADER_KEYS = {_norm(c.header): c.key for c in COLUMNS}
+
+
+def header_columns(headers: Sequence[Any]) -> dict[str, int]:
+    """Column key -> 0-based index of a header row (case and spacing ignored; the first of duplicates)."""
+    found: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        key = _HEADER_KEYS.get(_norm(h))
+        if key is not None:
+            found.setdefault(key, i)
+    return found
+
+
+class Sheet(Protocol):
+    """The rows of an orders file, loaded: read, change, append, then written back whole."""
+
+    columns: dict[str, int]
+
+    def rows(self) -> list[list[Any]]: ...
+
+    def set_cell(self, row: int, key: str, value: Any) -> None: ...
+
+    def append(self, values: dict[str, Any]) -> int: ...
+
+    def save(self, path: Path) -> None: ...
+
+
+# -- xlsx --------------------------------------------------------------------------------------------------------
+class XlsxSheet:
+    def __init__(self, workbook: Any, sheet: Any, columns: dict[str, int]) -> None:
+        self.workbook, self.sheet, self.columns = workbook, sheet, columns
+
+    @classmethod
+    def new(cls) -> XlsxSheet:
+        from openpyxl import Workbook
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = SHEET
+        for i, col in enumerate(COLUMNS, start=1):
+            cell = string_cell(ws.cell(row=1, column=i, value=col.header))
+            cell.font = Font(bold=True)
+            if col.merchant:
+                cell.comment = Comment(_MERCHANT_NOTE, "connector")
+            ws.column_dimensions[get_column_letter(i)].width = col.width
+        ws.freeze_panes = "A2"
+        return cls(wb, ws, {c.key: i for i, c in enumerate(COLUMNS)})
+
+    @classmethod
+    def load(cls, path: Path) -> XlsxSheet:
+        from openpyxl import load_workbook
+
+        from connector.sources.spreadsheet.guard import check_archive
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                check_archive(path, zf)
+            wb = load_workbook(path)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            raise ConfigError(f"orders workbook {path} cannot be read ({exc}): is it an .xlsx file?") from None
+        names = [SHEET, *(n for n in wb.sheetnames if n != SHEET)]
+        for name in names:
+            if name not in wb.sheetnames:
+                continue
+            ws = wb[name]
+            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            columns = header_columns(list(first))
+            if all(k in columns for k in KEY_COLUMNS):
+                return cls(wb, ws, columns)
+        raise not_ours(path)
+
+    def rows(self) -> list[list[Any]]:
+        return [list(r) for r in self.sheet.iter_rows(min_row=2, values_only=True)]
+
+    def set_cell(self, row: int, key: str, value: Any) -> None:
+        self._put(self.sheet.cell(row=row + 2, column=self.columns[key] + 1), BY_KEY[key], value)
+
+    def append(self, values: dict[str, Any]) -> int:
+        row = self.sheet.max_row + 1
+        for key, index in self.columns.items():
+            self._put(self.sheet.cell(row=row, column=index + 1), BY_KEY[key], values.get(key))
+        return row - 2
+
+    @staticmethod
+    def _put(cell: Any, column: Column, value: Any) -> None:
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None)  # UTC, as the header says (Excel has no time zones)
+            cell.number_format = _TIME_FORMAT
+        elif isinstance(value, Decimal):
+            cell.number_format = "0.00"
+        elif column.text and value is not None:
+            value = str(value)
+            cell.number_format = "@"
+        cell.value = value
+        string_cell(cell)  # text starting with '=' stays text
+
+    def save(self, path: Path) -> None:
+        self.workbook.save(path)
+
+
+# -- csv ---------------------------------------------------------------------------------------------------------
+class CsvSheet:
+    """A CSV orders file: read with the dialect it has (a merchant may save it from Excel with ';'), written
+    back in UTF-8 with a BOM and the same separator; text a spreadsheet would evaluate is escaped (inert.py)."""
+
+    def __init__(self, header: list[str], data: list[list[Any]], delimiter: str = ",") -> None:
+        self.header, self.data, self.delimiter = header, data, delimiter
+        self.columns = header_columns(header)
+
+    @classmethod
+    def new(cls) -> CsvSheet:
+        return cls([c.header for c in COLUMNS], [])
+
+    @classmethod
+    def load(cls, path: Path) -> CsvSheet:
+        from connector.sources.spreadsheet.reader import decode_bytes, sniff_delimiter
+
+        try:
+            text = decode_bytes(path.read_bytes())[0]
+        except OSError as exc:
+            raise ConfigError(f"orders file {path} cannot be read: {exc.strerror}") from None
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        delimiter = sniff_delimiter(first)
+        try:
+            rows = [[csv_text(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        except csv.Error as exc:
+            raise ConfigError(f"orders file {path} is not a readable CSV: {exc}") from None
+        rows = [r for r in rows if any(c.strip() for c in r)]
+        sheet = cls(rows[0] if rows else [], rows[1:], delimiter)
+        if not all(k in sheet.columns for k in KEY_COLUMNS):
+            raise not_ours(path)
+        return sheet
+
+    def rows(self) -> list[list[Any]]:
+        return self.data
+
+    def set_cell(self, row: int, key: str, value: Any) -> None:
+        cells = self.data[row]
+        index = self.columns[key]
+        cells.extend([""] * (index + 1 - len(cells)))
+        cells[index] = _csv_value(value)
+
+    def append(self, values: dict[str, Any]) -> int:
+        cells = [""] * len(self.header)
+        for key, index in self.columns.items():
+            cells[index] = _csv_value(values.get(key))
+        self.data.append(cells)
+        return len(self.data) - 1
+
+    def save(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, delimiter=self.delimiter)
+            w.writerow([csv_cell(h) for h in self.header])
+            w.writerows([csv_cell(c) for c in row] for row in self.data)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def not_ours(path: Path) -> UserError:
+    headers = ", ".join(BY_KEY[k].header for k in KEY_COLUMNS)
+    return ConfigError(f"orders workbook {path} exists but is not an orders file written by connector (no "
+                       f"{headers} columns): it is left as it is; give another file name")
+
+
+# -- the destination ---------------------------------------------------------------------------------------------
+class WorkbookDestination:
+    """``OrderDestination`` writing the orders workbook (see the module's docstring)."""
+
+    name = NAME
+    reserves_imported = False  # a row in a workbook reserves nothing: every open order is held back
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.csv = path.suffix.lower() == ".csv"
+
+    @classmethod
+    def open(cls, path: Path, inputs: Sequence[Path] = ()) -> WorkbookDestination:
+        """Checked before anything is read or sent: a .xlsx or .csv name, not one of ``inputs`` (the catalogue,
+        the state, the profile), in a folder that exists, and, when it exists, a file of ours."""
+        output_format(path, "orders workbook", list(inputs))
+        dest = cls(path)
+        if path.exists():
+            dest._load()
+        return dest
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    def _load(self) -> Sheet:
+        if not self.path.exists():
+            return CsvSheet.new() if self.csv else XlsxSheet.new()
+        return CsvSheet.load(self.path) if self.csv else XlsxSheet.load(self.path)
+
+    def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
+        """What ``import_orders`` would do, nothing written (a dry run)."""
+        outcomes, _changed = merge(self._load(), orders)
+        for o in outcomes:
+            o.reason = f"dry run: {o.reason}" if o.reason else "dry run"
+        return outcomes
+
+    def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
+        if not orders:
+            return []
+        with workbook_lock(self.path):
+            sheet = self._load()
+            outcomes, changed = merge(sheet, orders)
+            if changed:
+                try:
+                    replace_file(self.path, sheet.save)
+                except OSError as exc:
+                    message = (f"{self.path} could not be written ({exc.strerror or exc}); is it open in another "
+                               "program?")
+                    for o in outcomes:
+                        if o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
+                            o.result, o.reason = OrderResult.FAILED, message
+        with book.state.atomic():
+            for o in outcomes:
+                if o.ok:
+                    book.mark_imported(NAME, o.order, o.remote_id or "", {
+                        "workbook": str(self.path), "lines": len(o.order.lines), "status": o.order.status.value})
+        return outcomes
+
+
+def merge(sheet: Sheet, orders: Sequence[Order]) -> tuple[list[OrderOutcome], bool]:
+    """Add the rows of new lines, update the Marketplace status of rows already there; one outcome per order and
+    whether anything changed."""
+    index: dict[RowKey, int] = {}
+    cols = sheet.columns
+    existing = [list(r) for r in sheet.rows()]
+    for i, row in enumerate(existing):
+        key = tuple(key_text(row[cols[k]]) if cols[k] < len(row) else "" for k in KEY_COLUMNS)
+        index.setdefault(key, i)  # type: ignore[arg-type]
+    outcomes: list[OrderOutcome] = []
+    changed = False
+    for order in orders:
+        if not order.lines:
+            outcomes.append(OrderOutcome(order, OrderResult.ATTENTION, "the marketplace gave this order no lines"))
+            continue
+        added, updated, rows = 0, [], []
+        for line in order.lines:
+            key = (order.marketplace, order.remote_id, line.line_id)
+            row = index.get(key)
+            if row is None:
+                row = index[key] = sheet.append(line_values(order, line))
+                added += 1
+            elif "marketplace_status" in cols and row < len(existing):
+                now = line_status(order, line)
+                cells = existing[row]
+                before = key_text(cells[cols["marketplace_status"]]) if cols["marketplace_status"] < len(cells) else ""
+                if before != now:
+                    sheet.set_cell(row, "marketplace_status", now)
+                    updated.append(f"{line.sku}: {before or 'empty'} -> {now}")
+            rows.append(row + 2)
+        where = f"row {rows[0]}" if len(rows) == 1 else f"rows {min(rows)}-{max(rows)}"
+        if added == len(order.lines):
+            outcome = OrderOutcome(order, OrderResult.IMPORTED, f"{added} line(s) added", remote_id=where)
+        elif added or updated:
+            words = [f"{added} line(s) added"] if added else []
+            words += [f"marketplace status {u}" for u in updated]
+            outcome = OrderOutcome(order, OrderResult.UPDATED, "; ".join(words), remote_id=where)
+        else:
+            outcome = OrderOutcome(order, OrderResult.UNCHANGED, remote_id=where)
+        changed = changed or bool(added or updated)
+        outcomes.append(outcome)
+    return outcomes, changed
+
+
+def replace_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a new version of ``path`` through ``write(temporary path)`` beside it, flush it to disk and rename it
+    over ``path``: a run killed at any point leaves the old file or the new one, never half of one.  A symbolic
+    link is followed: the file it points to is replaced, the link stays."""
+    path = Path(os.path.realpath(path))
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def workbook_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``.<file>.lock`` beside the orders file while it is read and written: a second run
+    writing the same file gets exit 5 instead of losing the first one's rows."""
+    path = Path(os.path.realpath(path))  # two names of one file take one lock
+    lock = path.with_name(f".{path.name}.lock")
+    fd = take_lock(lock, lambda holder: (
+        f"another run is writing the orders workbook {path} (pid {holder}); wait for it to finish"))
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
