@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector.errors import EXIT_FAILED, ConfigError
+from connector.errors import EXIT_USAGE, ConfigError
 from connector.marketplaces.elebne import PLUGIN
 from connector.orders.fields import OrderRecordError
 from connector.orders.model import OrderStatus
@@ -205,4 +205,4 @@ def test_a_bad_field_names_the_order_instead_of_a_traceback(tmp_path: Path, item
         with pytest.raises(OrderRecordError) as caught:
             pull(order_reader(PLUGIN, handle.base_url, KEY), tmp_path / "state.db")
     assert str(caught.value).startswith(f"Elebne order bad-1: {problem}")
-    assert caught.value.exit_code == EXIT_FAILED
+    assert caught.value.exit_code == EXIT_USAGE

@@ -2,7 +2,12 @@
 
 A marketplace that sends an unparsable price, a fractional quantity or a time without a date stops the read with
 ``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not a number"), never a traceback: the
-order cannot be imported as it is, and a person must look at it on the marketplace.
+order cannot be imported as it is, and a person must look at it on the marketplace (or map its status).
+
+One error and one exit code for every marketplace: ``EXIT_USAGE`` (2), as for any input that cannot be read.
+The pull of that account stops at the bad record, so the run imported nothing from the account (not "some rows
+failed", 1); the marketplace answered (not "unreachable", 4); and the next run meets the same record until a
+person acts (not "resumable", 3).
 """
 
 from __future__ import annotations
@@ -12,14 +17,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector.errors import EXIT_FAILED, ConfigError, ConnectorError
+from connector.errors import EXIT_USAGE, ConfigError, ConnectorError
 from connector.orders.model import Customer, OrderStatus, parse_time
 
 
 class OrderRecordError(ConnectorError):
-    """An order record from a marketplace that cannot be read (a bad or missing field)."""
+    """An order record from a marketplace that cannot be read (a bad or missing field): the account's pull stops."""
 
-    exit_code = EXIT_FAILED
+    exit_code = EXIT_USAGE
 
     def __init__(self, source: str, order_id: str | None, problem: str) -> None:
         self.source, self.order_id, self.problem = source, order_id, problem
