@@ -166,7 +166,7 @@ def test_times_become_utc_and_money_decimal(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "problem"), [
-    ("price", "abc", "items[0].price 'abc' is not a number"),
+    ("price", "abc", "items[0].price 'abc' is not an amount"),
     ("qty", 1.5, "items[0].qty 1.5 is not a whole number of units"),
 ])
 def test_a_bad_field_names_the_order_instead_of_a_traceback(tmp_path: Path, field: str, value: object,

@@ -194,7 +194,7 @@ def test_settings_change_the_scale_the_statuses_and_the_time_filter(tmp_path: Pa
 
 
 @pytest.mark.parametrize(("item", "problem"), [
-    ({"externalId": "A", "quantity": 1, "unitPrice": "abc"}, "items[0].unitPrice 'abc' is not a number"),
+    ({"externalId": "A", "quantity": 1, "unitPrice": "abc"}, "items[0].unitPrice 'abc' is not an amount"),
     ({"externalId": "A", "quantity": 0, "unitPrice": 1}, "items[0].quantity 0 is not a whole number of units"),
     ({"quantity": 1, "unitPrice": 1}, "items[0].sku/externalId is missing"),
 ])
