@@ -14,7 +14,8 @@ person acts (not "resumable", 3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -142,6 +143,18 @@ class RecordFields:
                                     f"target setting order_statuses, e.g. {{{text!r}: processing}})")
         return status
 
+    def lines(self, value: Any, where: str, order_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """The line objects of a record that holds its lines in a list (``items``): each with its place
+        (``items[0]``) and its line id (its ``id``, else ``<order id>-<n>``, n from 1).  A list that is missing or
+        empty, or an entry that is no object, is an error."""
+        if not isinstance(value, list) or not value:
+            raise self.error(where, "is missing or empty")
+        for n, item in enumerate(value):
+            place = f"{where}[{n}]"
+            if not isinstance(item, dict):
+                raise self.error(place, "is not an object")
+            yield place, self.optional_text(item.get("id")) or f"{order_id}-{n + 1}", item
+
 
 def record_fields(source: str, raw: Any, *, id_key: str = "id", line_key: str | None = None,
                   thousands: str = "") -> tuple[RecordFields, dict[str, Any]]:
@@ -157,6 +170,33 @@ def record_fields(source: str, raw: Any, *, id_key: str = "id", line_key: str | 
     if not isinstance(raw, dict):
         raise f.error("record", f"is not an object: {raw!r}"[:200])
     return f, raw
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """What an order record given as one JSON object (EcomLinx, Elebne) starts with: the field readers naming
+    the order, the record, its ``id``, its ``status`` (raw and canonical) and its ``currency`` (else the
+    reader's)."""
+
+    fields: RecordFields
+    record: dict[str, Any]
+    remote_id: str
+    raw_status: str
+    status: OrderStatus
+    currency: str
+
+
+def read_head(source: str, raw: Any, statuses: Mapping[str, OrderStatus], currency: str) -> RecordHead:
+    f, record = record_fields(source, raw)
+    raw_status = f.text(record.get("status"), "status")
+    return RecordHead(fields=f, record=record, remote_id=f.text(record.get("id"), "id"), raw_status=raw_status,
+                      status=f.status(raw_status, statuses),
+                      currency=f.optional_text(record.get("currency")) or currency)
+
+
+#: A record's customer object as the readers infer it where a document shows none: ``Customer`` field -> key.
+CUSTOMER_KEYS = {"remote_id": "id", "name": "name", "phone": "phone", "email": "email", "street": "address",
+                 "city": "city", "zip": "zip", "country": "country"}
 
 
 def read_customer(raw: Any, f: RecordFields, keys: Mapping[str, str]) -> Customer | None:

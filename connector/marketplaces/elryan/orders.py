@@ -30,7 +30,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connector.errors import ConfigError
 from connector.marketplaces.elryan.client import ElryanClient
 from connector.marketplaces.elryan.errors import ElryanError
-from connector.orders.fields import OrderRecordError, RecordFields, read_customer, record_fields, status_table
+from connector.orders.fields import (
+    CUSTOMER_KEYS,
+    OrderRecordError,
+    RecordFields,
+    read_customer,
+    record_fields,
+    status_table,
+)
 from connector.orders.model import Order, OrderLine, OrderStatus, utc
 
 MARKETPLACE = "elryan"
@@ -60,7 +67,7 @@ this order that a line not cancelled has (the order is as far as its least advan
 pending keeps the whole order new; shipped wins over delivered until every line is delivered; returned only
 when every line not cancelled is returned)."""
 
-CUSTOMER_FIELDS = ("remote_id", "name", "phone", "email", "street", "city", "zip", "country")
+CUSTOMER_FIELDS = tuple(CUSTOMER_KEYS)  # the canonical customer fields
 
 
 def order_status(statuses: Iterable[OrderStatus]) -> OrderStatus:
