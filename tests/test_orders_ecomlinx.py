@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector.errors import EXIT_USAGE, ConfigError
+from connector.errors import EXIT_FAILED, ConfigError
 from connector.http import HttpClient
 from connector.marketplaces.ecomlinx import PLUGIN
 from connector.marketplaces.ecomlinx.client import EcomLinxClient
@@ -166,7 +166,7 @@ def test_times_become_utc_and_money_decimal(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "problem"), [
-    ("price", "abc", "items[0].price 'abc' is not an amount"),
+    ("price", "abc", "items[0].price 'abc' is not a number"),
     ("qty", 1.5, "items[0].qty 1.5 is not a whole number of units"),
 ])
 def test_a_bad_field_names_the_order_instead_of_a_traceback(tmp_path: Path, field: str, value: object,
@@ -177,7 +177,7 @@ def test_a_bad_field_names_the_order_instead_of_a_traceback(tmp_path: Path, fiel
         with pytest.raises(OrderRecordError) as caught:
             pull(order_reader(PLUGIN, server.api_url, KEY), tmp_path / "state.db")
     assert str(caught.value).startswith(f"EcomLinx order ord_BAD: {problem}")
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == EXIT_FAILED
 
 
 def test_an_unknown_status_and_a_bad_status_table_are_named(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector.errors import EXIT_USAGE, ConfigError
+from connector.errors import EXIT_FAILED, ConfigError
 from connector.marketplaces.elebne import PLUGIN
 from connector.orders.fields import OrderRecordError
 from connector.orders.model import OrderStatus
@@ -194,7 +194,7 @@ def test_settings_change_the_scale_the_statuses_and_the_time_filter(tmp_path: Pa
 
 
 @pytest.mark.parametrize(("item", "problem"), [
-    ({"externalId": "A", "quantity": 1, "unitPrice": "abc"}, "items[0].unitPrice 'abc' is not an amount"),
+    ({"externalId": "A", "quantity": 1, "unitPrice": "abc"}, "items[0].unitPrice 'abc' is not a number"),
     ({"externalId": "A", "quantity": 0, "unitPrice": 1}, "items[0].quantity 0 is not a whole number of units"),
     ({"quantity": 1, "unitPrice": 1}, "items[0].sku/externalId is missing"),
 ])
@@ -205,4 +205,4 @@ def test_a_bad_field_names_the_order_instead_of_a_traceback(tmp_path: Path, item
         with pytest.raises(OrderRecordError) as caught:
             pull(order_reader(PLUGIN, handle.base_url, KEY), tmp_path / "state.db")
     assert str(caught.value).startswith(f"Elebne order bad-1: {problem}")
-    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.exit_code == EXIT_FAILED

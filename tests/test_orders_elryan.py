@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector.errors import EXIT_USAGE, ConfigError, ConnectorError, MarketplaceUnreachable
+from connector.errors import EXIT_FAILED, ConfigError, ConnectorError, MarketplaceUnreachable
 from connector.http import HttpClient
 from connector.marketplaces.elryan import PLUGIN, SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.client import ElryanClient
@@ -359,8 +359,8 @@ def test_a_malformed_line_exits_like_any_marketplaces_and_grouped_amounts_read(e
     elryan_sandbox.seed({"orders": [{**base, "Quantity": "1.5"}]})
     with pytest.raises(OrderRecordError) as err:
         list(shop.reader().changed_since(since))
-    # Elryan answered: not "unreachable" (4), but the exit code of every marketplace's unreadable order (2)
-    assert err.value.exit_code == EXIT_USAGE and not isinstance(err.value, MarketplaceUnreachable)
+    # Elryan answered: not "unreachable" (4), but the exit code of every marketplace's unreadable order (1)
+    assert err.value.exit_code == EXIT_FAILED and not isinstance(err.value, MarketplaceUnreachable)
     elryan_sandbox.seed({"orders": [base]})
     (order,) = shop.reader().changed_since(since)
     assert order.lines[0].unit_price == Decimal("1250.00") and order.total == Decimal("2500.00")

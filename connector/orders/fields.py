@@ -1,15 +1,16 @@
 """Reading the fields of one marketplace order record into the canonical types, with errors that name the order.
 
 A marketplace that sends an unparsable price, a fractional quantity or a time without a date stops the read with
-``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not an amount"; for a marketplace that
+``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not a number"; for a marketplace that
 lists order lines, "Elryan order PO55, line 5501: Quantity 'two' is not a whole number of units"), never a
 traceback: the order cannot be imported as it is, and a person must look at it on the marketplace (or map its
 status).
 
-One error and one exit code for every marketplace: ``EXIT_USAGE`` (2), as for any input that cannot be read.
-The pull of that account stops at the bad record, so the run imported nothing from the account (not "some rows
-failed", 1); the marketplace answered (not "unreachable", 4); and the next run meets the same record until a
-person acts (not "resumable", 3).
+One error and one exit code for every marketplace: ``EXIT_FAILED`` (1).  The pull of that account stops at the
+bad record, so nothing is imported from the account; the orders run reports that account's read as failed
+(needs attention) and carries on with the other accounts and the stock push, so the run as a whole is "finished,
+something failed" (1), not "nothing sent" (2).  The marketplace answered, so it is not "unreachable" (4); and the
+next run meets the same record until a person acts, so it is not "resumable" (3).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector.errors import EXIT_USAGE, ConfigError, ConnectorError
+from connector.errors import EXIT_FAILED, ConfigError, ConnectorError
 from connector.orders.model import Customer, OrderStatus, parse_time
 
 
 class OrderRecordError(ConnectorError):
     """An order record from a marketplace that cannot be read (a bad or missing field): the account's pull stops."""
 
-    exit_code = EXIT_USAGE
+    exit_code = EXIT_FAILED
 
     def __init__(self, source: str, order_id: str | None, problem: str, *, line: str | None = None) -> None:
         self.source, self.order_id, self.line, self.problem = source, order_id, line, problem
@@ -66,7 +67,7 @@ def _blank(value: Any) -> bool:
 class RecordFields:
     """The field readers for one order record of ``source`` (the marketplace's title), naming its order and, for
     a marketplace that lists order lines, the ``line``.  ``thousands``: a separator between digit groups that
-    the marketplace writes in amounts (Elryan's ``"1,250.00"``); none by default."""
+    the marketplace writes in amounts (Elryan's ``"1,250.00"``); none by default (a plain number)."""
 
     def __init__(self, source: str, order_id: str | None, *, line: str | None = None, thousands: str = "") -> None:
         self.source, self.order_id, self.line, self.thousands = source, order_id, line, thousands
@@ -81,17 +82,16 @@ class RecordFields:
             if default is not None:
                 return default
             raise self.error(where, "is missing")
-        if isinstance(value, bool):
-            raise self.error(where, f"{value!r} is not an amount")
         text = str(value).strip()
         if self.thousands:
             text = text.replace(self.thousands, "")
         try:
-            amount = Decimal(text)
+            amount = None if isinstance(value, bool) else Decimal(text)
         except InvalidOperation:
-            raise self.error(where, f"{value!r} is not an amount") from None
-        if not amount.is_finite():
-            raise self.error(where, f"{value!r} is not an amount")
+            amount = None
+        if amount is None or not amount.is_finite():
+            expected = f"an amount (like '1{self.thousands}250.00')" if self.thousands else "a number"
+            raise self.error(where, f"{value!r} is not {expected}")
         if amount < 0:
             raise self.error(where, f"{value!r} is negative")
         return amount
