@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 import requests
 
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import EXIT_FAILED, ConfigError, ConnectorError, MarketplaceUnreachable
 from connector.http import HttpClient
 from connector.marketplaces.elryan import PLUGIN, SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.marketplaces.elryan.client import ElryanClient
 from connector.marketplaces.elryan.errors import ElryanError
-from connector.marketplaces.elryan.orders import ElryanOrderError, ElryanOrderReader, order_status
+from connector.marketplaces.elryan.orders import ElryanOrderReader, order_status
+from connector.orders.fields import OrderRecordError
 from connector.orders.model import Order, OrderStatus
 from connector.orders.reader import PullSettings, pull_orders
 from connector.sync.session import merge_settings
@@ -335,18 +336,34 @@ def test_a_malformed_line_is_a_clear_error_naming_the_order(elryan_sandbox: Any)
                                            "order_statuses")]
     for change, words in cases:
         elryan_sandbox.seed({"orders": [{**base, **change}]})
-        with pytest.raises(ElryanOrderError) as err:
+        with pytest.raises(OrderRecordError) as err:
             list(shop.reader().changed_since(since))
         assert isinstance(err.value, ConnectorError)  # the CLI prints it as a message, no traceback
         assert str(err.value).startswith("Elryan order PO55, line 5501: ") and words in str(err.value)
-    with pytest.raises(ElryanOrderError, match=r"^Elryan order PO55, line 5501: dateISO 'yesterday' / Date None"):
+    with pytest.raises(OrderRecordError, match=r"^Elryan order PO55, line 5501: dateISO 'yesterday' / Date None"):
         list(shop.reader().group([{**base, "dateISO": "yesterday"}]))  # e.g. read by refresh
     # a status unknown to the table is read once the profile maps it
     (order,) = shop.reader(order_statuses={"lost in space": "cancelled"}).changed_since(since)
     assert order.status is OrderStatus.CANCELLED and order.raw_status == "Lost in Space"
     elryan_sandbox.seed({"orders": [{**base, "POlineID": "5502", "Order Number": ""}]})
-    with pytest.raises(ElryanOrderError, match="line 5502 has no Order Number"):
+    with pytest.raises(OrderRecordError, match="line 5502 has no Order Number"):
         list(shop.reader().changed_since(since))
+    shop.http.close()
+
+
+def test_a_malformed_line_exits_like_any_marketplaces_and_grouped_amounts_read(elryan_sandbox: Any) -> None:
+    shop = Shop(elryan_sandbox)
+    base = {"POlineID": "6601", "Order Number": "PO66", "Item": "X", "Quantity": "2", "Selling Price": "1,250.00",
+            "Total Amount": "2,500.00", "Status": "Pending Confirmation", "dateISO": "2026-11-30T00:00:00"}
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    elryan_sandbox.seed({"orders": [{**base, "Quantity": "1.5"}]})
+    with pytest.raises(OrderRecordError) as err:
+        list(shop.reader().changed_since(since))
+    # Elryan answered: not "unreachable" (4), but the exit code of every marketplace's unreadable order (1)
+    assert err.value.exit_code == EXIT_FAILED and not isinstance(err.value, MarketplaceUnreachable)
+    elryan_sandbox.seed({"orders": [base]})
+    (order,) = shop.reader().changed_since(since)
+    assert order.lines[0].unit_price == Decimal("1250.00") and order.total == Decimal("2500.00")
     shop.http.close()
 
 

@@ -1,13 +1,22 @@
 """Reading the fields of one marketplace order record into the canonical types, with errors that name the order.
 
 A marketplace that sends an unparsable price, a fractional quantity or a time without a date stops the read with
-``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not a number"), never a traceback: the
-order cannot be imported as it is, and a person must look at it on the marketplace.
+``OrderRecordError`` ("EcomLinx order ord_8FZ2K: items[0].price 'abc' is not a number"; for a marketplace that
+lists order lines, "Elryan order PO55, line 5501: Quantity 'two' is not a whole number of units"), never a
+traceback: the order cannot be imported as it is, and a person must look at it on the marketplace (or map its
+status).
+
+One error and one exit code for every marketplace: ``EXIT_FAILED`` (1).  The pull of that account stops at the
+bad record, so nothing is imported from the account; the orders run reports that account's read as failed
+(needs attention) and carries on with the other accounts and the stock push, so the run as a whole is "finished,
+something failed" (1), not "nothing sent" (2).  The marketplace answered, so it is not "unreachable" (4); and the
+next run meets the same record until a person acts, so it is not "resumable" (3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,58 +26,79 @@ from connector.orders.model import Customer, OrderStatus, parse_time
 
 
 class OrderRecordError(ConnectorError):
-    """An order record from a marketplace that cannot be read (a bad or missing field)."""
+    """An order record from a marketplace that cannot be read (a bad or missing field): the account's pull stops."""
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, source: str, order_id: str | None, problem: str) -> None:
-        self.source, self.order_id, self.problem = source, order_id, problem
-        which = f"order {order_id}" if order_id else "an order without an id"
+    def __init__(self, source: str, order_id: str | None, problem: str, *, line: str | None = None) -> None:
+        self.source, self.order_id, self.line, self.problem = source, order_id, line, problem
+        which = f"order {order_id}" if order_id else "order without an id"
+        if line:
+            which += f", line {line}"
         super().__init__(f"{source} {which}: {problem}")
 
 
+def fold_status(raw: Any) -> str:
+    """A raw status as a status table keys it: blanks collapsed and case folded (``" Ready to  Ship"`` is
+    ``"ready to ship"``), so a marketplace's or a profile's spelling never hides an entry."""
+    return " ".join(str(raw).split()).casefold()
+
+
 def status_table(defaults: Mapping[str, str], override: Any, *, setting: str) -> dict[str, OrderStatus]:
-    """The raw -> normalised status table: ``defaults`` with a profile's entries (``override``) on top; a value
-    that is no canonical status is a ``ConfigError`` naming ``setting``."""
+    """The raw -> normalised status table, keyed by ``fold_status``: ``defaults`` with a profile's entries
+    (``override``) on top (its ``Pending`` replaces a default ``PENDING``); a value that is no canonical status
+    is a ``ConfigError`` naming ``setting``."""
     if override is not None and not isinstance(override, Mapping):
         raise ConfigError(f"settings.{setting} must be a mapping of marketplace status -> canonical status")
     table: dict[str, OrderStatus] = {}
     for raw, value in {**defaults, **(override or {})}.items():
         try:
-            table[str(raw)] = OrderStatus(str(value).lower())
+            table[fold_status(raw)] = OrderStatus(str(value).strip().lower())
         except ValueError:
             known = ", ".join(s.value for s in OrderStatus)
             raise ConfigError(f"settings.{setting}: {raw!r} maps to {value!r}, not one of {known}") from None
     return table
 
 
-class RecordFields:
-    """The field readers for one order record of ``source`` (the marketplace's title)."""
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
-    def __init__(self, source: str, order_id: str | None) -> None:
-        self.source, self.order_id = source, order_id
+
+class RecordFields:
+    """The field readers for one order record of ``source`` (the marketplace's title), naming its order and, for
+    a marketplace that lists order lines, the ``line``.  ``thousands``: a separator between digit groups that
+    the marketplace writes in amounts (Elryan's ``"1,250.00"``); none by default (a plain number)."""
+
+    def __init__(self, source: str, order_id: str | None, *, line: str | None = None, thousands: str = "") -> None:
+        self.source, self.order_id, self.line, self.thousands = source, order_id, line, thousands
 
     def error(self, where: str, problem: str) -> OrderRecordError:
-        return OrderRecordError(self.source, self.order_id, f"{where} {problem}")
+        return OrderRecordError(self.source, self.order_id, f"{where} {problem}", line=self.line)
 
     def money(self, value: Any, where: str, *, default: Decimal | None = None) -> Decimal:
         """A non-negative amount as ``Decimal`` (a JSON number or a numeric string; a float through its text, so
         899.9 stays 899.9)."""
-        if value is None or value == "":
+        if _blank(value):
             if default is not None:
                 return default
             raise self.error(where, "is missing")
-        if isinstance(value, bool):
-            raise self.error(where, f"{value!r} is not a number")
+        text = str(value).strip()
+        if self.thousands:
+            text = text.replace(self.thousands, "")
         try:
-            amount = Decimal(str(value).strip())
+            amount = None if isinstance(value, bool) else Decimal(text)
         except InvalidOperation:
-            raise self.error(where, f"{value!r} is not a number") from None
-        if not amount.is_finite():
-            raise self.error(where, f"{value!r} is not a number")
+            amount = None
+        if amount is None or not amount.is_finite():
+            expected = f"an amount (like '1{self.thousands}250.00')" if self.thousands else "a number"
+            raise self.error(where, f"{value!r} is not {expected}")
         if amount < 0:
             raise self.error(where, f"{value!r} is negative")
         return amount
+
+    def optional_money(self, value: Any, where: str) -> Decimal | None:
+        """``money``, or None when the field is absent or blank."""
+        return None if _blank(value) else self.money(value, where)
 
     def quantity(self, value: Any, where: str) -> int:
         """A whole number of units, at least 1 (``2``, ``2.0`` and ``"2"`` are 2; ``1.5`` is refused)."""
@@ -93,7 +123,7 @@ class RecordFields:
         return moment
 
     def text(self, value: Any, where: str) -> str:
-        if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, dict | list):
+        if _blank(value) or isinstance(value, dict | list):
             raise self.error(where, "is missing")
         return str(value).strip()
 
@@ -104,16 +134,69 @@ class RecordFields:
         return text or None
 
     def status(self, raw: Any, table: Mapping[str, OrderStatus], where: str = "status") -> OrderStatus:
-        """The canonical status of ``raw`` (exact, then case-insensitive); an unknown one names the setting to
-        extend."""
+        """The canonical status of ``raw`` in a ``status_table`` (blanks and case do not matter); an unknown one
+        names the setting to extend."""
         text = self.text(raw, where)
-        if text in table:
-            return table[text]
-        folded = {k.casefold(): v for k, v in table.items()}
-        if text.casefold() in folded:
-            return folded[text.casefold()]
-        raise self.error(where, f"{text!r} is not in the status table (add it to the marketplace's "
-                                "order_statuses setting)")
+        status = table.get(fold_status(text))
+        if status is None:
+            raise self.error(where, f"{text!r} is not in the status table (unknown status {text!r}; add it to the "
+                                    f"target setting order_statuses, e.g. {{{text!r}: processing}})")
+        return status
+
+    def lines(self, value: Any, where: str, order_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """The line objects of a record that holds its lines in a list (``items``): each with its place
+        (``items[0]``) and its line id (its ``id``, else ``<order id>-<n>``, n from 1).  A list that is missing or
+        empty, or an entry that is no object, is an error."""
+        if not isinstance(value, list) or not value:
+            raise self.error(where, "is missing or empty")
+        for n, item in enumerate(value):
+            place = f"{where}[{n}]"
+            if not isinstance(item, dict):
+                raise self.error(place, "is not an object")
+            yield place, self.optional_text(item.get("id")) or f"{order_id}-{n + 1}", item
+
+
+def record_fields(source: str, raw: Any, *, id_key: str = "id", line_key: str | None = None,
+                  thousands: str = "") -> tuple[RecordFields, dict[str, Any]]:
+    """The field readers for one record of ``source`` and the record: the readers name the order by the
+    record's ``id_key`` and, where each record is an order line, the line by its ``line_key``.  A record that
+    is not an object is an ``OrderRecordError``."""
+
+    def named(key: str | None) -> str | None:
+        value = raw.get(key) if key and isinstance(raw, dict) else None
+        return None if _blank(value) else str(value).strip()
+
+    f = RecordFields(source, named(id_key), line=named(line_key), thousands=thousands)
+    if not isinstance(raw, dict):
+        raise f.error("record", f"is not an object: {raw!r}"[:200])
+    return f, raw
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """What an order record given as one JSON object (EcomLinx, Elebne) starts with: the field readers naming
+    the order, the record, its ``id``, its ``status`` (raw and canonical) and its ``currency`` (else the
+    reader's)."""
+
+    fields: RecordFields
+    record: dict[str, Any]
+    remote_id: str
+    raw_status: str
+    status: OrderStatus
+    currency: str
+
+
+def read_head(source: str, raw: Any, statuses: Mapping[str, OrderStatus], currency: str) -> RecordHead:
+    f, record = record_fields(source, raw)
+    raw_status = f.text(record.get("status"), "status")
+    return RecordHead(fields=f, record=record, remote_id=f.text(record.get("id"), "id"), raw_status=raw_status,
+                      status=f.status(raw_status, statuses),
+                      currency=f.optional_text(record.get("currency")) or currency)
+
+
+#: A record's customer object as the readers infer it where a document shows none: ``Customer`` field -> key.
+CUSTOMER_KEYS = {"remote_id": "id", "name": "name", "phone": "phone", "email": "email", "street": "address",
+                 "city": "city", "zip": "zip", "country": "country"}
 
 
 def read_customer(raw: Any, f: RecordFields, keys: Mapping[str, str]) -> Customer | None:

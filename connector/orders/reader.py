@@ -10,10 +10,10 @@ saved only after the orders were handed to the destination (like every cursor: d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from connector.orders.model import Order, iso, parse_time
 
@@ -92,3 +92,18 @@ def pull_orders(reader: OrderReader, *, previous_cursor: str | None, known: dict
         horizon = seen_before - settings.overlap
         missed = sorted(k for k, o in by_key.items() if k not in known and o.created_at < horizon)
     return PullResult(orders=list(by_key.values()), since=since, cursor=iso(now) or "", missed=missed)
+
+
+def refresh_by_id(orders: Sequence[Order], fetch: Callable[[str], Any], read: Callable[[Any], Order], *,
+                  gone: Callable[[Exception], bool]) -> Iterator[Order]:
+    """``OrderReader.refresh`` for a marketplace that gets one order by its id (EcomLinx, Elebne): each of
+    ``orders`` fetched again (``fetch(remote_id)``) and read (``read(record)``); an order the marketplace no
+    longer has (``gone`` says so of the fetch's error, e.g. a 404) is left out, any other error is raised."""
+    for known in orders:
+        try:
+            record = fetch(known.remote_id)
+        except Exception as exc:
+            if gone(exc):
+                continue
+            raise
+        yield read(record)

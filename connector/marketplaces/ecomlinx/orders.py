@@ -16,8 +16,9 @@ from typing import Any
 
 from connector.marketplaces.ecomlinx.client import EcomLinxClient
 from connector.marketplaces.ecomlinx.errors import NotFound
-from connector.orders.fields import RecordFields, read_customer, status_table
+from connector.orders.fields import CUSTOMER_KEYS, read_customer, read_head, status_table
 from connector.orders.model import Order, OrderLine
+from connector.orders.reader import refresh_by_id
 
 SOURCE = "EcomLinx"
 #: EcomLinx status -> canonical status (setting ``order_statuses``; a profile's entries are merged on top).
@@ -26,8 +27,7 @@ ORDER_STATUSES: dict[str, str] = {
     "cancelled": "cancelled", "return": "returned",
 }
 ORDER_CURRENCY = "INR"  # the document's amounts are rupees (Amazon India, Flipkart) and carry no currency
-CUSTOMER_FIELDS = {"remote_id": "id", "name": "name", "phone": "phone", "email": "email", "street": "address",
-                   "city": "city", "zip": "pincode", "country": "country"}
+CUSTOMER_FIELDS = {**CUSTOMER_KEYS, "zip": "pincode"}
 
 
 class EcomLinxOrderReader:
@@ -44,44 +44,27 @@ class EcomLinxOrderReader:
             yield self.order(raw)
 
     def refresh(self, orders: Sequence[Order]) -> Iterator[Order]:
-        for known in orders:
-            try:
-                raw = self.client.get_order(known.remote_id)
-            except NotFound:
-                continue
-            yield self.order(raw)
+        return refresh_by_id(orders, self.client.get_order, self.order, gone=lambda exc: isinstance(exc, NotFound))
 
     def order(self, raw: Any) -> Order:
         """One EcomLinx order record as an ``Order``; ``OrderRecordError`` names the order and the bad field."""
-        order_id = raw.get("id") if isinstance(raw, dict) else None
-        f = RecordFields(SOURCE, None if order_id is None else str(order_id))
-        if not isinstance(raw, dict):
-            raise f.error("record", f"is not an object: {raw!r}"[:200])
-        remote_id = f.text(order_id, "id")
-        raw_status = f.text(raw.get("status"), "status")
-        currency = f.optional_text(raw.get("currency")) or self.currency
-        items = raw.get("items")
-        if not isinstance(items, list) or not items:
-            raise f.error("items", "is missing or empty")
-        lines = []
-        for n, item in enumerate(items):
-            where = f"items[{n}]"
-            if not isinstance(item, dict):
-                raise f.error(where, "is not an object")
-            lines.append(OrderLine(
-                line_id=f.optional_text(item.get("id")) or f"{remote_id}-{n + 1}",
-                sku=f.text(item.get("sku"), f"{where}.sku"), quantity=f.quantity(item.get("qty"), f"{where}.qty"),
-                unit_price=f.money(item.get("price"), f"{where}.price"), currency=currency,
-                name=f.optional_text(item.get("name"))))
+        head = read_head(SOURCE, raw, self.statuses, self.currency)
+        f, raw, currency = head.fields, head.record, head.currency
+        lines = tuple(OrderLine(
+            line_id=line_id, sku=f.text(item.get("sku"), f"{where}.sku"),
+            quantity=f.quantity(item.get("qty"), f"{where}.qty"),
+            unit_price=f.money(item.get("price"), f"{where}.price"), currency=currency,
+            name=f.optional_text(item.get("name")))
+            for where, line_id, item in f.lines(raw.get("items"), "items", head.remote_id))
         return Order(
-            marketplace=self.marketplace, account=self.account, remote_id=remote_id,
+            marketplace=self.marketplace, account=self.account, remote_id=head.remote_id,
             channel_order_id=f.optional_text(raw.get("channel_order_id")), channel=f.optional_text(raw.get("channel")),
-            status=f.status(raw_status, self.statuses), raw_status=raw_status,
+            status=head.status, raw_status=head.raw_status,
             created_at=f.time(raw.get("created_at"), "created_at", required=True),  # type: ignore[arg-type]
-            updated_at=f.time(raw.get("updated_at"), "updated_at"), currency=currency, lines=tuple(lines),
+            updated_at=f.time(raw.get("updated_at"), "updated_at"), currency=currency, lines=lines,
             customer=read_customer(raw.get("customer"), f, CUSTOMER_FIELDS),
             shipping_fee=f.money(raw.get("shipping_fee"), "shipping_fee", default=Decimal("0")),
-            total=None if raw.get("total") is None else f.money(raw.get("total"), "total"),
+            total=f.optional_money(raw.get("total"), "total"),
             sla_deadline=f.time(raw.get("sla_deadline"), "sla_deadline"),
             extra={k: raw[k] for k in ("awb", "courier") if raw.get(k) is not None},
         )

@@ -16,8 +16,9 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.marketplaces.elebne.client import ORDERS_SINCE_PARAM, ElebneClient, ElebneError
-from connector.orders.fields import RecordFields, read_customer, status_table
+from connector.orders.fields import CUSTOMER_KEYS, RecordFields, read_customer, read_head, status_table
 from connector.orders.model import Order, OrderLine, iso
+from connector.orders.reader import refresh_by_id
 
 SOURCE = "Elebne"
 #: Elebne status -> canonical status (setting ``order_statuses``; a profile's entries are merged on top).
@@ -25,8 +26,6 @@ ORDER_STATUSES: dict[str, str] = {
     "PENDING": "new", "CONFIRMED": "processing", "PREPARING": "processing", "READY": "ready", "SHIPPED": "shipped",
     "DELIVERED": "delivered", "CANCELLED": "cancelled", "RETURNED": "returned",
 }
-CUSTOMER_FIELDS = {"remote_id": "id", "name": "name", "phone": "phone", "email": "email", "street": "address",
-                   "city": "city", "zip": "zip", "country": "country"}
 
 
 class ElebneOrderReader:
@@ -50,49 +49,33 @@ class ElebneOrderReader:
                 yield order
 
     def refresh(self, orders: Sequence[Order]) -> Iterator[Order]:
-        for known in orders:
-            try:
-                raw = self.client.get_order(known.remote_id)
-            except ElebneError as exc:
-                if exc.status == 404:
-                    continue
-                raise
-            yield self.order(raw)
+        return refresh_by_id(orders, self.client.get_order, self.order,
+                             gone=lambda exc: isinstance(exc, ElebneError) and exc.status == 404)
 
     def order(self, raw: Any) -> Order:
         """One Elebne order record as an ``Order``; ``OrderRecordError`` names the order and the bad field."""
-        order_id = raw.get("id") if isinstance(raw, dict) else None
-        f = RecordFields(SOURCE, None if order_id is None else str(order_id))
-        if not isinstance(raw, dict):
-            raise f.error("record", f"is not an object: {raw!r}"[:200])
-        remote_id = f.text(order_id, "id")
-        raw_status = f.text(raw.get("status"), "status")
-        currency = f.optional_text(raw.get("currency")) or self.currency
-        items = raw.get("items")
-        if not isinstance(items, list) or not items:
-            raise f.error("items", "is missing or empty")
-        lines = []
-        for n, item in enumerate(items):
-            where = f"items[{n}]"
-            if not isinstance(item, dict):
-                raise f.error(where, "is not an object")
-            sku = next((item[k] for k in self.sku_fields if f.optional_text(item.get(k))), None)
-            lines.append(OrderLine(
-                line_id=f.optional_text(item.get("id")) or f"{remote_id}-{n + 1}",
-                sku=f.text(sku, f"{where}.{'/'.join(self.sku_fields)}"),
-                quantity=f.quantity(item.get("quantity"), f"{where}.quantity"),
-                unit_price=self.amount(f, item.get("unitPrice"), f"{where}.unitPrice"), currency=currency,
-                name=f.optional_text(item.get("name"))))
+        head = read_head(SOURCE, raw, self.statuses, self.currency)
+        f, raw, currency = head.fields, head.record, head.currency
+        lines = tuple(OrderLine(
+            line_id=line_id, sku=f.text(self.sku(f, item), f"{where}.{'/'.join(self.sku_fields)}"),
+            quantity=f.quantity(item.get("quantity"), f"{where}.quantity"),
+            unit_price=self.amount(f, item.get("unitPrice"), f"{where}.unitPrice"), currency=currency,
+            name=f.optional_text(item.get("name")))
+            for where, line_id, item in f.lines(raw.get("items"), "items", head.remote_id))
         return Order(
-            marketplace=self.marketplace, account=self.account, remote_id=remote_id,
+            marketplace=self.marketplace, account=self.account, remote_id=head.remote_id,
             channel_order_id=f.optional_text(raw.get("orderNumber")),
-            status=f.status(raw_status, self.statuses), raw_status=raw_status,
+            status=head.status, raw_status=head.raw_status,
             created_at=f.time(raw.get("createdAt"), "createdAt", required=True),  # type: ignore[arg-type]
-            updated_at=f.time(raw.get("updatedAt"), "updatedAt"), currency=currency, lines=tuple(lines),
-            customer=read_customer(raw.get("customer"), f, CUSTOMER_FIELDS),
+            updated_at=f.time(raw.get("updatedAt"), "updatedAt"), currency=currency, lines=lines,
+            customer=read_customer(raw.get("customer"), f, CUSTOMER_KEYS),
             shipping_fee=self.amount(f, raw.get("deliveryFee"), "deliveryFee", default=Decimal("0")),
             total=None if raw.get("total") is None else self.amount(f, raw["total"], "total"),
         )
+
+    def sku(self, f: RecordFields, item: dict[str, Any]) -> Any:
+        """The first of the line's ``order_line_sku`` fields that holds a value."""
+        return next((item[k] for k in self.sku_fields if f.optional_text(item.get(k))), None)
 
     def amount(self, f: RecordFields, value: Any, where: str, *, default: Decimal | None = None) -> Decimal:
         """Minor units (``50000``) as currency units (``Decimal("500")``)."""

@@ -3,7 +3,9 @@
 Elryan lists **order lines**, one record per ``POlineID``, each with its own ``Status``; the lines of one order
 share its ``Order Number``.  The reader groups them into one ``Order`` per order number: each line keeps its
 ``POlineID`` as ``line_id`` and its own status, and the order's status is derived from its lines
-(``order_status``).  Everything Elryan sends is a string; quantities become ``int``, money ``Decimal``.
+(``order_status``).  Everything Elryan sends is a string; the fields are read with the readers every
+marketplace shares (``connector.orders.fields``): quantities become ``int``, money ``Decimal`` (Elryan's
+``"1,250.00"`` too), and a bad field is an ``OrderRecordError`` naming the order and the line.
 
 Times (docs/elryan.md, "Orders"): ``dateISO`` is the order's day at midnight **without an offset**, in
 Elryan's local time; the document's own sample shows ``updatedLocalTime`` three hours after ``updatedTime``
@@ -21,16 +23,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.errors import ConfigError, MarketplaceUnreachable
+from connector.errors import ConfigError
 from connector.marketplaces.elryan.client import ElryanClient
 from connector.marketplaces.elryan.errors import ElryanError
-from connector.orders.model import Customer, Order, OrderLine, OrderStatus, parse_time, utc
+from connector.orders.fields import (
+    CUSTOMER_KEYS,
+    OrderRecordError,
+    RecordFields,
+    read_customer,
+    record_fields,
+    status_table,
+)
+from connector.orders.model import Order, OrderLine, OrderStatus, utc
 
 MARKETPLACE = "elryan"
+SOURCE = "Elryan"
 
 DEFAULT_ORDER_STATUSES: dict[str, str] = {
     "Pending Confirmation": "new",  # documented (unfulfilled list sample)
@@ -45,9 +56,9 @@ DEFAULT_ORDER_STATUSES: dict[str, str] = {
     "Rejected": "cancelled",
     "Returned": "returned",
 }
-"""Elryan's line status -> canonical status (setting ``order_statuses``, merged over this table; matched
-without regard to case or surrounding blanks).  Only ``Pending Confirmation`` and ``Delivered`` are in the
-document; the others are inferred."""
+"""Elryan's line status -> canonical status (setting ``order_statuses``, merged over this table by the shared
+``status_table``; matched without regard to case or blanks).  Only ``Pending Confirmation`` and ``Delivered``
+are in the document; the others are inferred."""
 
 PRECEDENCE = (OrderStatus.NEW, OrderStatus.PROCESSING, OrderStatus.READY, OrderStatus.SHIPPED,
               OrderStatus.DELIVERED, OrderStatus.RETURNED)
@@ -56,12 +67,7 @@ this order that a line not cancelled has (the order is as far as its least advan
 pending keeps the whole order new; shipped wins over delivered until every line is delivered; returned only
 when every line not cancelled is returned)."""
 
-CUSTOMER_FIELDS = ("remote_id", "name", "phone", "email", "street", "city", "zip", "country")
-
-
-class ElryanOrderError(MarketplaceUnreachable):
-    """An order line Elryan sent cannot be read (a field missing or not a number): the message names the order
-    and the line.  The pull stops rather than import a wrong order or miss one."""
+CUSTOMER_FIELDS = tuple(CUSTOMER_KEYS)  # the canonical customer fields
 
 
 def order_status(statuses: Iterable[OrderStatus]) -> OrderStatus:
@@ -88,26 +94,6 @@ def parse_timezone(value: Any) -> tzinfo:
                           "time zone name like 'Asia/Baghdad'") from None
 
 
-def status_table(overrides: Any) -> dict[str, OrderStatus]:
-    """The default table with the profile's ``order_statuses`` over it, keys folded; bad values are a
-    ``ConfigError``."""
-    if overrides is not None and not isinstance(overrides, dict):
-        raise ConfigError("Elryan setting order_statuses must map Elryan's status to one of "
-                          f"{', '.join(s.value for s in OrderStatus)}")
-    table: dict[str, OrderStatus] = {}
-    for raw, canonical in {**DEFAULT_ORDER_STATUSES, **(overrides or {})}.items():
-        try:
-            table[fold(raw)] = OrderStatus(str(canonical).strip().lower())
-        except ValueError:
-            raise ConfigError(f"Elryan setting order_statuses: {raw!r} -> {canonical!r}: the status must be one "
-                              f"of {', '.join(s.value for s in OrderStatus)}") from None
-    return table
-
-
-def fold(text: Any) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
 class ElryanOrderReader:
     """Reads one Elryan account's orders (settings: docs/elryan.md, "Orders")."""
 
@@ -116,7 +102,7 @@ class ElryanOrderReader:
     def __init__(self, client: ElryanClient, *, account: str, settings: dict[str, Any] | None = None) -> None:
         settings = settings or {}
         self.client, self.account = client, account
-        self.statuses = status_table(settings.get("order_statuses"))
+        self.statuses = status_table(DEFAULT_ORDER_STATUSES, settings.get("order_statuses"), setting="order_statuses")
         self.tz = parse_timezone(settings.get("order_timezone", "+03:00"))
         self.currency = str(settings.get("order_currency") or "USD")
         fields = settings.get("order_customer_fields") or {}
@@ -131,8 +117,7 @@ class ElryanOrderReader:
         """Every order whose day (Elryan's local day) is on or after ``since``'s, pages read to the end.  The
         lines are also checked here, so a server that ignores the filter only costs more pages."""
         first_day = utc(since).astimezone(self.tz).date()
-        lines = [r for r in self.client.iter_orders(created_from=first_day) if self._day(r) >= first_day]
-        yield from self.group(lines)
+        yield from self.group(self.client.iter_orders(created_from=first_day), first_day=first_day)
 
     def refresh(self, orders: Sequence[Order]) -> Iterator[Order]:
         """The current version of ``orders``: their lines still in the unfulfilled list, the order details of
@@ -156,120 +141,73 @@ class ElryanOrderReader:
         yield from self.group(found.values())
 
     # -- grouping --------------------------------------------------------------------------------------------
-    def group(self, records: Iterable[dict[str, Any]]) -> Iterator[Order]:
-        """One ``Order`` per order number, in the order first seen; a line read twice keeps the later read."""
-        by_order: dict[str, dict[str, dict[str, Any]]] = {}
+    def group(self, records: Iterable[Any], *, first_day: date | None = None) -> Iterator[Order]:
+        """One ``Order`` per order number, in the order first seen; a line read twice keeps the later read.  With
+        ``first_day``, lines of an earlier day are left out."""
+        by_order: dict[str, dict[str, tuple[RecordFields, dict[str, Any]]]] = {}
         for record in records:
-            if not isinstance(record, dict):
-                raise ElryanOrderError(f"Elryan sent an order line that is not an object: {record!r:.80}")
-            number = str(record.get("Order Number") or "").strip()
-            line_id = str(record.get("POlineID") or "").strip()
-            if not number:
-                raise ElryanOrderError(f"Elryan order line {line_id or '(no POlineID)'} has no Order Number")
-            if not line_id:
-                raise ElryanOrderError(f"Elryan order {number}: a line has no POlineID")
-            by_order.setdefault(number, {})[line_id] = record
+            f, line = record_fields(SOURCE, record, id_key="Order Number", line_key="POlineID", thousands=",")
+            if f.order_id is None:
+                raise OrderRecordError(SOURCE, None, f"line {f.line or '(no POlineID)'} has no Order Number")
+            if f.line is None:
+                raise f.error("a line", "has no POlineID")
+            if first_day is None or self._day(f, line) >= first_day:
+                by_order.setdefault(f.order_id, {})[f.line] = (f, line)
         for number, lines in by_order.items():
             # lines in POlineID order (numbers: shorter first), whichever call read them: the same order read
             # by the window or by ``refresh`` has the same fingerprint
             yield self.to_order(number, [lines[k] for k in sorted(lines, key=lambda k: (len(k), k))])
 
-    def to_order(self, number: str, records: list[dict[str, Any]]) -> Order:
-        lines = tuple(self._line(number, r) for r in records)
+    def to_order(self, number: str, records: list[tuple[RecordFields, dict[str, Any]]]) -> Order:
+        lines = tuple(self._line(f, r) for f, r in records)
         status = order_status(line.status for line in lines if line.status is not None)
         raw = next((line.raw_status for line in lines if line.status is status), None) or status.value
-        updates = [t for t in (self._updated(number, r) for r in records) if t is not None]
-        day_start = min(self._day_start(number, r) for r in records)
+        updates = [t for t in (f.time(r.get("updatedTime"), "updatedTime") for f, r in records) if t is not None]
+        day_start = min(self._day_start(f, r) for f, r in records)
         created = day_start
         if updates and day_start <= min(updates):
             created = min(min(updates), day_start + timedelta(days=1))
-        totals = [self._amount(number, r, "Total Amount") for r in records]
+        totals = [f.optional_money(r.get("Total Amount"), "Total Amount") for f, r in records]
         total = sum((line.unit_price * line.quantity if t is None else t
                      for t, line in zip(totals, lines, strict=True)), Decimal("0"))
-        net = [n for n in (self._amount(number, r, "Net Amount") for r in records) if n is not None]
-        first = records[0]
+        net = [n for n in (f.optional_money(r.get("Net Amount"), "Net Amount") for f, r in records) if n is not None]
+        first_fields, first = records[0]
+        customer = read_customer(first, first_fields, self.customer_fields)  # the lines carry none by default
         extra = {"purchase_order_id": str(first.get("Purchase Order ID") or "") or None,
                  "net_amount": str(sum(net, Decimal("0"))) if len(net) == len(records) else None,
                  "iqd_exchange_rate": first.get("Magento IQD Exchange Rate")}
         return Order(marketplace=MARKETPLACE, account=self.account, remote_id=number, channel_order_id=number,
                      status=status, raw_status=raw, created_at=created, updated_at=max(updates) if updates else None,
-                     currency=self.currency, lines=lines, customer=self._customer(first), total=total,
+                     currency=self.currency, lines=lines, customer=customer, total=total,
                      extra={k: v for k, v in extra.items() if v is not None})
 
-    def _line(self, number: str, r: dict[str, Any]) -> OrderLine:
-        line_id = str(r["POlineID"])
-        raw = str(r.get("Status") or "").strip()
-        status = self.statuses.get(fold(raw))
-        if status is None:
-            raise ElryanOrderError(f"Elryan order {number}, line {line_id}: unknown status {raw!r}; add it to the "
-                                   "target setting order_statuses (e.g. {" + repr(raw or "…") + ": processing})")
-        return OrderLine(line_id=line_id, sku=self._sku(number, r), quantity=self._quantity(number, r),
-                         unit_price=self._price(number, r), currency=self.currency,
-                         name=str(r.get("Description") or "") or None, status=status, raw_status=raw)
+    def _line(self, f: RecordFields, r: dict[str, Any]) -> OrderLine:
+        raw = f.text(r.get("Status"), "Status")
+        return OrderLine(line_id=str(f.line), sku=self._sku(f, r), quantity=f.quantity(r.get("Quantity"), "Quantity"),
+                         unit_price=f.money(r.get("Selling Price"), "Selling Price"), currency=self.currency,
+                         name=f.optional_text(r.get("Description")), status=f.status(raw, self.statuses, "Status"),
+                         raw_status=raw)
 
-    def _sku(self, number: str, r: dict[str, Any]) -> str:
+    @staticmethod
+    def _sku(f: RecordFields, r: dict[str, Any]) -> str:
         """``Item`` is the SKU and ``-<userId>`` (the document's sample): the suffix is taken off."""
         item = str(r.get("Item") or "").strip()
         owner = str(r.get("userId") or "").strip()
         if owner and item.endswith(f"-{owner}"):
             item = item[: -len(owner) - 1]
-        if not item:
-            raise self._bad(number, r, "Item (the SKU) is missing")
-        return item
+        return f.text(item, "Item (the SKU)")
 
-    def _quantity(self, number: str, r: dict[str, Any]) -> int:
-        raw = r.get("Quantity")
-        try:
-            value = Decimal(str(raw).strip())
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if isinstance(raw, bool) or not value.is_finite() or value != value.to_integral_value() or value < 0:
-            raise self._bad(number, r, f"Quantity {raw!r} is not a whole number")
-        return int(value)
-
-    def _price(self, number: str, r: dict[str, Any]) -> Decimal:
-        price = self._amount(number, r, "Selling Price")
-        if price is None:
-            raise self._bad(number, r, "Selling Price is missing")
-        return price
-
-    def _amount(self, number: str, r: dict[str, Any], field: str) -> Decimal | None:
-        """``field`` as a ``Decimal`` (``"1,250.00"`` reads too); None when it is missing or blank."""
-        raw = r.get(field)
-        if raw is None or str(raw).strip() == "":
-            return None
-        try:
-            value = Decimal(str(raw).strip().replace(",", ""))
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if isinstance(raw, bool) or not value.is_finite():
-            raise self._bad(number, r, f"{field} {raw!r} is not an amount")
-        return value
-
-    def _updated(self, number: str, r: dict[str, Any]) -> datetime | None:
-        try:
-            return parse_time(r.get("updatedTime"))
-        except ValueError:
-            raise self._bad(number, r, f"updatedTime {r.get('updatedTime')!r} is not an ISO 8601 time") from None
-
-    def _day(self, r: dict[str, Any]) -> date:
-        number = str(r.get("Order Number") or "?")
+    @staticmethod
+    def _day(f: RecordFields, r: dict[str, Any]) -> date:
+        """The order's day (Elryan's local day): ``dateISO``, else ``Date`` (``dd/mm/yyyy``)."""
         iso_day = str(r.get("dateISO") or "").strip()
         try:
             if iso_day:
                 return date.fromisoformat(iso_day[:10])
             return datetime.strptime(str(r.get("Date") or "").strip(), "%d/%m/%Y").date()
         except ValueError:
-            raise self._bad(number, r, f"dateISO {r.get('dateISO')!r} / Date {r.get('Date')!r} is not a day") from None
+            raise f.error("dateISO", f"{r.get('dateISO')!r} / Date {r.get('Date')!r} is not a day") from None
 
-    def _day_start(self, number: str, r: dict[str, Any]) -> datetime:
-        day = self._day(r)
+    def _day_start(self, f: RecordFields, r: dict[str, Any]) -> datetime:
+        day = self._day(f, r)
         return datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(UTC)
-
-    def _customer(self, r: dict[str, Any]) -> Customer | None:
-        values = {k: str(r[f]).strip() for k, f in self.customer_fields.items() if str(r.get(f) or "").strip()}
-        return Customer(**values) if values else None
-
-    @staticmethod
-    def _bad(number: str, r: dict[str, Any], problem: str) -> ElryanOrderError:
-        return ElryanOrderError(f"Elryan order {number}, line {r.get('POlineID')}: {problem}")
