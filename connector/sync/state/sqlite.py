@@ -19,7 +19,7 @@ from connector.sync.state.lock import FileLock
 from connector.sync.state.store import ConfirmedItem, StateStore, utcnow
 from connector.sync.state.tables import AddColumn, Column, PluginSchema, Row, Table, Value, Where
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another connection's transaction (a webhook receiver writes beside a sync)."""
@@ -86,6 +86,11 @@ _MIGRATIONS: dict[int, str] = {
         marketplace TEXT NOT NULL, account TEXT NOT NULL, op_class TEXT NOT NULL, at REAL NOT NULL
     );
     CREATE INDEX budget_calls_at ON budget_calls (marketplace, account, op_class, at);
+    """,
+    # The fingerprint of the canonical record (and mapping context) whose mapping gave a confirmed payload, so
+    # an unchanged record is not mapped again (``StateStore.record_marks``).  NULL: not known (yet).
+    4: """
+    ALTER TABLE payloads ADD COLUMN record TEXT;
     """,
 }
 
@@ -195,6 +200,16 @@ class SqliteState(StateStore):
                 out[key] = json.loads(body)
         return out
 
+    def record_marks(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
+        return dict(self._fetchall("SELECT key, record FROM payloads WHERE marketplace=? AND account=? AND kind=? "
+                                   "AND record IS NOT NULL", (marketplace, account, kind)))
+
+    def mark_records(self, marketplace: str, account: str, kind: str, items: Iterable[tuple[str, str, str]]) -> None:
+        with self.atomic(), self._mutex:
+            self._conn.executemany(
+                "UPDATE payloads SET record=? WHERE marketplace=? AND account=? AND kind=? AND key=? AND hash=?",
+                [(record, marketplace, account, kind, key, digest) for key, digest, record in items])
+
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
         return dict(self._fetchall("SELECT key, remote_id FROM bindings WHERE marketplace=? AND account=? "
                                    "AND kind=? AND remote_id IS NOT NULL", (marketplace, account, kind)))
@@ -204,8 +219,10 @@ class SqliteState(StateStore):
         with self.atomic():
             for key, digest, body, remote_id in items:
                 self._execute(
-                    "INSERT INTO payloads VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account, kind, key) "
-                    "DO UPDATE SET hash=excluded.hash, body=excluded.body, confirmed_at=excluded.confirmed_at",
+                    "INSERT INTO payloads (marketplace, account, key, kind, hash, body, confirmed_at) "
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account, kind, key) "
+                    "DO UPDATE SET hash=excluded.hash, body=excluded.body, confirmed_at=excluded.confirmed_at, "
+                    "record=NULL",  # a new body: which record it was mapped from is marked apart (mark_records)
                     (marketplace, account, key, kind, digest, body, now))
                 if remote_id is not None:
                     self._execute(
