@@ -15,6 +15,7 @@ from pathlib import Path
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import SourceResult
+from connector.sync.report import RunReport
 from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
@@ -84,10 +85,11 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
                 progress: Callable[[int], Callable[[int], None]] | None = None,
                 checks: Sequence[PlanCheck] = (),
                 on_outcome: Callable[[SyncOutcome, Path], None] | None = None,
-                keep_reports: int = KEEP_REPORTS) -> ProfileOutcome:
-    """Push ``source`` to each target in turn (one state, locked by the caller); save each report (in the
-    default folder, the newest ``keep_reports`` are kept); promote the source's cursors when every target confirmed
-    every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
+                keep_reports: int = KEEP_REPORTS,
+                before_save: Callable[[RunReport], None] | None = None) -> ProfileOutcome:
+    """Push ``source`` to each target in turn (one state, locked by the caller); save each report once, after
+    ``before_save`` (in the default folder, the newest ``keep_reports`` are kept); promote the source's cursors
+    when every target confirmed every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
     result = ProfileOutcome()
     cursors_ok = True  # every valid row confirmed by every target (rows the source skipped as invalid do not count)
     for opts in targets:
@@ -95,6 +97,8 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
         report = outcome.report
         path = report_path(report.run_id, opts.target, state_path=opts.state_path, requested=report_to,
                            several=len(targets) > 1)
+        if before_save is not None:
+            before_save(report)
         report.save(path)
         if report_to is None:
             try:
