@@ -111,6 +111,8 @@ def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, Kin
     catalogue_ops = []
     for op in plan.ops:
         if op.kind in stock_kinds and op.action == "stock":
+            if op.key not in listed:
+                continue  # nothing of it is listed with stock: nothing to take off sale
             new = stock_items(op.payload, shapes[op.kind])
             for item, qty in new.items():
                 if qty == 0 and item in listed.get(op.key, ()):

@@ -73,8 +73,8 @@ def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, m
                     defaults: dict[str, Any] | None = None, adapter: Any = None) -> MissingResult:
     """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report)."""
     result = MissingResult()
-    if policy == "keep":
-        return result
+    if policy == "keep" or not any(plan.confirmed.get(kind) for kind in shapes):
+        return result  # (nothing confirmed on this account yet: nothing can have left it)
     in_source = source_skus(source, plan)
     if full_read:
         _missing_products(plan, bodies, mapping, shapes, policy, in_source, result)
@@ -166,7 +166,8 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
     """Children (variants) a confirmed stock body has that the product's new stock payload lacks."""
     stock_kinds = set(_kinds(plan, shapes, STOCK))
     candidates = [op for op in plan.ops if op.kind in stock_kinds and op.action == "stock"
-                  and op.key in plan.products and shapes[op.kind].child_quantity_fields]
+                  and op.key in plan.confirmed.get(op.kind, ()) and op.key in plan.products
+                  and shapes[op.kind].child_quantity_fields]  # children only a confirmed body can hold
     if not candidates:
         return
     by_kind: dict[str, list[PlannedOp]] = {}

@@ -92,11 +92,13 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
-               defaults: dict[str, Any] | None = None, context: str | None = None) -> Plan:
+               defaults: dict[str, Any] | None = None, context: str | None = None,
+               note_marks: bool = True) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
-    payload kind in the state is unchanged without being mapped; None maps every product."""
+    payload kind in the state is unchanged without being mapped; None maps every product.  ``note_marks``: keep
+    the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
@@ -108,7 +110,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     for product in products:
         key = product.key
-        fingerprint = record_fingerprint(product, context) if context else None
+        # a fingerprint costs about what mapping costs: computed only to compare with marks, or to save them
+        fingerprint = record_fingerprint(product, context) if context and (
+            note_marks or all(key in marks[kind] for kind in kinds)) else None
         if fingerprint is not None and all(marks[kind].get(key) == fingerprint for kind in kinds):
             plan.products[key] = product  # mapped before to what is confirmed: unchanged
             for kind in kinds:
@@ -127,7 +131,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 continue
             text = canonical_json(payload)
             h = digest(text)
-            if fingerprint is not None:
+            if fingerprint is not None and note_marks:
                 plan.new_marks[(kind, key)] = (h, fingerprint)
             prev = confirmed[kind].get(key)
             if prev == h:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,15 +107,19 @@ class RunReport:
     def product_counts(self) -> dict[str, dict[str, int]]:
         """Products and SKUs per status, each counted once: a product or SKU with several rows (a stock sheet
         row, a variant row) takes the most telling status of its rows (failed, skipped, pushed, unchanged)."""
-        rank = {FAILED: 3, SKIPPED: 2, PUSHED: 1, UNCHANGED: 0}
-        products: dict[str, str] = {}
-        skus: dict[str, str] = {}
+        statuses = (UNCHANGED, PUSHED, SKIPPED, FAILED)  # least to most telling
+        rank = {status: i for i, status in enumerate(statuses)}
+        products: dict[str, int] = {}
+        skus: dict[str, int] = {}
         for row in self.rows:
-            for seen, key in ((products, row.product), (skus, row.sku)):
-                if key and rank[row.status] >= rank[seen.get(key, UNCHANGED)]:
-                    seen[key] = row.status
-        return {status: {"products": sum(1 for s in products.values() if s == status),
-                         "skus": sum(1 for s in skus.values() if s == status)} for status in rank}
+            r = rank[row.status]
+            if (key := row.product) and r >= products.get(key, 0):
+                products[key] = r
+            if (key := row.sku) and r >= skus.get(key, 0):
+                skus[key] = r
+        by_product, by_sku = Counter(products.values()), Counter(skus.values())
+        return {status: {"products": by_product[rank[status]], "skus": by_sku[rank[status]]}
+                for status in reversed(statuses)}
 
     @property
     def deferred(self) -> int:

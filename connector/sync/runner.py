@@ -75,7 +75,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     defaults = session.settings.get("defaults") or {}
     context = mapping_context(mapping, adapter, defaults, session.settings)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
-                      context=context)
+                      context=context, note_marks=not opts.dry_run)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
