@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.whole_run import bench_whole_run
 from connector.jsonutil import canonical_json, digest
 from connector.mapping import load_mapping, shipped_mapping
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
@@ -235,13 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
-    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,odoo,aleta")
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta")
     ap.add_argument("--time-read", metavar="FILE", help="(internal) time reads of FILE; print JSON")
     args = ap.parse_args(argv)
     if args.time_read:
         print(json.dumps(time_reads(Path(args.time_read), READ_REPEAT)))
         return 0
-    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "odoo", "aleta"}
+    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         steps = [("read", lambda: bench_read(args.rows, tmp)), ("mapping", lambda: bench_mapping(args.rows)),
                  ("plan", lambda: bench_plan(args.rows, tmp)),
                  ("stock", lambda: bench_stock_requests(args.stock_changes, tmp)),
+                 ("whole", lambda: bench_whole_run(args.rows, tmp)),  # bench/whole_run.py
                  ("odoo", bench_odoo),
                  ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta"))]
         for name, step in steps:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -186,14 +187,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.errors_copy:
         output_format(args.errors_copy, "--errors-copy", [args.file],  # refused before anything is read
                       xlsm=args.file.suffix.lower() == ".xlsm")
-    if args.profile and not args.target:  # a profile alone: every target it pushes to
+    profile = None
+    if args.profile:
         from connector.config import load_profile
 
-        args.target = list(load_profile(args.profile).targets)
+        profile = load_profile(args.profile)
+        if not args.target:  # a profile alone: every target it pushes to
+            args.target = list(profile.targets)
     result = read_spreadsheet(args.file, currency=args.currency)
     titles = [get_plugin(t).title for t in dict.fromkeys(args.target or ())]
     if args.target:
-        result.issues.extend(_target_issues(args, result))
+        result.issues.extend(_target_issues(args, result, profile))
     errors = result.errors
     if args.json:
         print(json.dumps({"products": len(result.products), "rows": len(result.rows), "warnings": result.warnings,
@@ -212,10 +216,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
-def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
+def _target_issues(args: argparse.Namespace, result: Any, profile: Any = None) -> list[Any]:
     """What each ``--target`` would refuse, as issues of the file: a dry run against a fresh state (every
     product planned as new, so every rule applies), nothing sent, no credentials needed."""
-    from connector.config import load_profile, make_stock_policy
+    from connector.config import make_stock_policy
     from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
     from connector.sources.base import Issue
@@ -223,8 +227,8 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
     from connector.sync.runner import SyncOptions, run_sync
     from connector.sync.state import StateStore
 
-    profile = load_profile(args.profile) if args.profile else None
     issues: list[Issue] = []
+    headers = _headers_reader()
     for target in dict.fromkeys(args.target):
         plugin = get_plugin(target)
         tconf = profile.targets.get(target) if profile else None
@@ -238,7 +242,7 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
                            stock_policy=make_stock_policy(stock), source_label=str(args.file))
         with StateStore.open(":memory:") as state:
             report = run_sync(result, opts, state=state).report
-        _merchant_columns(report.issues, args.file)
+        _merchant_columns(report.issues, args.file, headers)
         located: set[str | None] = set()  # SKUs (and products) with a problem named cell by cell
         for i in report.issues:
             if i.get("target") == target:
@@ -252,15 +256,22 @@ def _target_issues(args: argparse.Namespace, result: Any) -> list[Any]:
     return issues
 
 
-def _merchant_columns(issues: list[dict[str, Any]], path: Path) -> bool:
+def _headers_reader() -> Callable[[Path, str | None], dict[str, str]]:
+    """``_column_headers`` that reads each file's sheet once per command (several targets share it)."""
+    return functools.cache(_column_headers)
+
+
+def _merchant_columns(issues: list[dict[str, Any]], path: Path,
+                      headers_of: Callable[[Path, str | None], dict[str, str]] | None = None) -> bool:
     """Name the columns of a marketplace's problems (``issues`` of a report with a ``target``) as the file
-    ``path`` writes them; True when one was renamed."""
+    ``path`` writes them; True when one was renamed.  ``headers_of``: where to read the headers from
+    (default: the file, each time)."""
     mine = [i for i in issues if i.get("target") and i.get("column") and i.get("sheet")]
     if not mine:
         return False
     changed = False
     for sheet in {i["sheet"] for i in mine}:
-        headers = _column_headers(path, sheet)
+        headers = (headers_of or _column_headers)(path, sheet)
         for i in mine:
             if i["sheet"] == sheet and headers.get(i["column"], i["column"]) != i["column"]:
                 i["column"], changed = headers[i["column"]], True
@@ -360,9 +371,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
 
+    headers = _headers_reader()
+
+    def merchant_columns(report: Any) -> None:  # the marketplace's problems under the file's own column names
+        if workbook is not None:
+            _merchant_columns(report.issues, workbook, headers)
+
     def show(outcome: SyncOutcome, report_path: Path) -> None:
-        if workbook is not None and _merchant_columns(outcome.report.issues, workbook):
-            outcome.report.save(report_path)  # the marketplace's problems under the file's own column names
         if args.dry_run and outcome.plan is not None:
             print_plan(outcome.plan, outcome.results)
         print_summary(outcome.report)
@@ -393,7 +408,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if currency_warning:
             source.warnings.append(currency_warning)
         result = run_profile(source, options, state, report_to=args.report,
-                             progress=progress, on_outcome=show,
+                             progress=progress, on_outcome=show, before_save=merchant_columns,
                              keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")

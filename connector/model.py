@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+MAX_INT = 2_147_483_647
+"""The largest whole number (a stock, a price in minor units) the marketplaces store: "integer" in their documents
+is a signed 32-bit number, as their sandboxes enforce it; the spreadsheet reader refuses a larger quantity."""
+
 
 class _Absent:
     """Singleton marking a field the source did not provide."""

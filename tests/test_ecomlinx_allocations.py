@@ -8,7 +8,8 @@ import pytest
 
 from connector.errors import ConfigError
 from connector.marketplaces.ecomlinx.allocations import allocate, parse_policy
-from connector.marketplaces.ecomlinx.payloads import check, product_body
+from connector.marketplaces.ecomlinx.payloads import product_body
+from tests.payload_checks import ecomlinx_check as check
 
 
 def test_percentages_are_rounded_down() -> None:

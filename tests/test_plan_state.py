@@ -153,7 +153,7 @@ def test_money_is_decimal_and_wire_numbers_are_exact() -> None:
 
 
 def test_payloads_are_checked_strictly_before_sending() -> None:
-    from connector.marketplaces.elebne.payloads import check
+    from tests.payload_checks import elebne_check as check
 
     assert check("create", {"externalId": "A", "name": "n", "price": 100}) is None
     assert "price Input should be a valid integer" in check("create", {"externalId": "A", "name": "n", "price": "7"})

@@ -1,9 +1,9 @@
 """Checking a payload against a marketplace's request shape before anything is sent.
 
-Two readers: ``shape_problem`` gives pydantic's own text (for developers and the payload tests), and
 ``shape_problems`` gives ``Problem``s in plain words, which is what reaches a merchant's report (through the
 adapters' ``validate`` and ``describe``): pydantic's messages (``Input should be a valid integer``...) are
-translated here, in one place, for every marketplace.
+translated here, in one place, for every marketplace.  (The payload tests read pydantic's own text:
+``tests/payload_checks.py``.)
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-# "integer" in the marketplaces' documents: a signed 32-bit number, as their sandboxes enforce it (a price in
-# minor units above 21,474,836.47 or a stock above 2,147,483,647 is refused there).
-MAX_INT = 2_147_483_647
+# "integer" in the marketplaces' documents: MAX_INT (a price in minor units above 21,474,836.47 or a stock above
+# 2,147,483,647 is refused there)
+from connector.model import MAX_INT as MAX_INT
+
 # the documents ask for URLs of images: absolute http(s) web addresses
 HTTP_URL = r"^https?://[^\s/]+\S*$"
 
@@ -45,25 +46,6 @@ def repeated(values: list[Any]) -> list[Any]:
     for v in values:
         (twice if v in seen else seen).add(v)
     return sorted(twice)
-
-
-def shape_problem(shape: type[BaseModel] | None, body: dict[str, Any], *, missing: str = "is required",
-                  limit: int = 5) -> str | None:
-    """None when ``body`` fits ``shape`` (strict pydantic model), else pydantic's reason naming the fields,
-    e.g. ``price Input should be a valid integer; name is required to create a product`` (developers' words:
-    a report uses ``shape_problems``)."""
-    if shape is None:
-        return None
-    try:
-        shape.model_validate(body)
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:limit]:
-            where = ".".join(str(p) for p in err["loc"]) or "payload"
-            msg = missing if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
-            parts.append(f"{where} {msg}")
-        return "; ".join(parts)
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-MAX_INT = 2_147_483_647
+from connector.model import MAX_INT as MAX_INT  # the sandboxes' integer bound
 
 
 class Rejected(Exception):

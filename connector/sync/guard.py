@@ -18,9 +18,9 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
+from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.payload_shape import KindShape, get_path, match_value, stock_items
 from connector.sync.plan import CATALOGUE, STOCK, Plan
-from connector.sync.state import StateStore
 from connector.sync.stock_policy import StockPolicy
 
 DEFAULT_MAX_SHARE = Decimal("0.2")
@@ -91,7 +91,7 @@ def check_stock_locations(policy: StockPolicy, products: Iterable[Product]) -> N
                           "nothing was sent (check the spelling, or a renamed stock sheet / warehouse)")
 
 
-def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape], settings: GuardSettings,
+def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape], settings: GuardSettings,
                       causes: list[str] | None = None) -> GuardVerdict:
     """How many listed SKUs the plan would take off sale, and whether that is too many."""
     verdict = GuardVerdict(causes=list(causes or []))
@@ -101,8 +101,7 @@ def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape
     listed: dict[str, set[str]] = {}  # key -> item ids listed with stock
     old_stock: dict[tuple[str, str], dict[str, int]] = {}
     for kind in stock_kinds:
-        keys = list(state.hashes(plan.marketplace, plan.account, kind))
-        for key, body in state.bodies(plan.marketplace, plan.account, kind, keys).items():
+        for key, body in bodies.get(kind, plan.confirmed.get(kind, ())).items():
             items = stock_items(body, shapes[kind])
             old_stock[(kind, key)] = items
             on_sale = {i for i, q in items.items() if q > 0}
@@ -112,6 +111,8 @@ def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape
     catalogue_ops = []
     for op in plan.ops:
         if op.kind in stock_kinds and op.action == "stock":
+            if op.key not in listed:
+                continue  # nothing of it is listed with stock: nothing to take off sale
             new = stock_items(op.payload, shapes[op.kind])
             for item, qty in new.items():
                 if qty == 0 and item in listed.get(op.key, ()):
@@ -119,7 +120,7 @@ def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape
         elif plan.roles.get(op.kind) == CATALOGUE and op.kind in shapes and op.key in listed:
             catalogue_ops.append(op)
     if catalogue_ops:
-        _disabled(plan, state, shapes, catalogue_ops, listed, affected)
+        _disabled(bodies, shapes, catalogue_ops, listed, affected)
     verdict.listed = sum(len(v) for v in listed.values())
     verdict.affected = len(affected)
     over_share = verdict.affected > 1 and verdict.share > settings.max_share
@@ -133,7 +134,7 @@ def check_mass_change(plan: Plan, state: StateStore, shapes: dict[str, KindShape
     return verdict
 
 
-def _disabled(plan: Plan, state: StateStore, shapes: dict[str, KindShape], ops: list, listed: dict[str, set[str]],
+def _disabled(bodies: ConfirmedBodies, shapes: dict[str, KindShape], ops: list, listed: dict[str, set[str]],
               affected: set[tuple[str, str]]) -> None:
     """Listed items of products (or variants) whose status the plan turns to the mapping's inactive value."""
     by_kind: dict[str, list] = {}
@@ -141,7 +142,7 @@ def _disabled(plan: Plan, state: StateStore, shapes: dict[str, KindShape], ops: 
         by_kind.setdefault(op.kind, []).append(op)
     for kind, kind_ops in by_kind.items():
         shape = shapes[kind]
-        old = state.bodies(plan.marketplace, plan.account, kind, [op.key for op in kind_ops])
+        old = bodies.get(kind, [op.key for op in kind_ops])
         for op in kind_ops:
             before = old.get(op.key) or {}
             for path, off in shape.product_status.items():

@@ -27,9 +27,9 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product, Variant
 from connector.sources.base import SourceResult
-from connector.sync.payload_shape import KindShape, Path, get_path, match_value, revive, set_path
+from connector.sync.confirmed import ConfirmedBodies
+from connector.sync.payload_shape import KindShape, Path, get_path, match_value, set_path
 from connector.sync.plan import CATALOGUE, STOCK, Plan, PlannedOp, diff_payload
-from connector.sync.state import StateStore
 
 MISSING_POLICIES = ("zero", "disable", "keep")
 NO_LONGER_IN_SOURCE = "no longer in source"
@@ -68,19 +68,19 @@ def source_skus(source: SourceResult, plan: Plan) -> set[str]:
     return out
 
 
-def add_missing_ops(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping,
+def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, mapping: CompiledMapping,
                     shapes: dict[str, KindShape], *, policy: str, full_read: bool,
                     defaults: dict[str, Any] | None = None, adapter: Any = None) -> MissingResult:
     """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report)."""
     result = MissingResult()
-    if policy == "keep":
-        return result
+    if policy == "keep" or not any(plan.confirmed.get(kind) for kind in shapes):
+        return result  # (nothing confirmed on this account yet: nothing can have left it)
     in_source = source_skus(source, plan)
     if full_read:
-        _missing_products(plan, state, mapping, shapes, policy, in_source, result)
-    _missing_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
+        _missing_products(plan, bodies, mapping, shapes, policy, in_source, result)
+    _missing_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter)
     if policy == "disable":
-        _disable_children(plan, state, mapping, shapes, in_source, result, defaults or {}, adapter)
+        _disable_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter)
     return result
 
 
@@ -109,23 +109,21 @@ def _values(body: Any, path: tuple[str, ...]) -> list[Any]:
     return _values(body.get(head) if isinstance(body, dict) else None, rest)
 
 
-def _missing_products(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+def _missing_products(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapping, shapes: dict[str, KindShape],
                       policy: str, in_source: set[str], result: MissingResult) -> None:
     kinds = [k for k in mapping.payloads if k in shapes]
-    confirmed = {k: state.hashes(plan.marketplace, plan.account, k) for k in kinds}
-    known = set().union(*(set(h) for h in confirmed.values())) if confirmed else set()
+    known = set().union(*(set(plan.confirmed.get(k, ())) for k in kinds)) if kinds else set()
     candidates = sorted(known - in_source)
     if not candidates:
         return
-    bodies = {k: {key: revive(b, shapes[k]) for key, b in state.bodies(plan.marketplace, plan.account, k,
-                                                                      candidates).items()} for k in kinds}
+    confirmed = {k: bodies.get(k, candidates) for k in kinds}
     for key in candidates:
-        skus = _skus_of([bodies[k].get(key) for k in kinds], [shapes[k] for k in kinds])
+        skus = _skus_of([confirmed[k].get(key) for k in kinds], [shapes[k] for k in kinds])
         if any(s in in_source for s in skus):
             continue  # still in the source, e.g. on a row skipped for a data problem: reported there
         sent: list[str] = []
         for kind in kinds:
-            body = bodies[kind].get(key)
+            body = confirmed[kind].get(key)
             if body is None:
                 continue
             op = _zeroed_op(kind, key, body, shapes[kind], policy, mapping, skus, plan.roles.get(kind))
@@ -163,12 +161,13 @@ def _zeroed_op(kind: str, key: str, body: dict[str, Any], shape: KindShape, poli
     return PlannedOp("update", kind, key, changes, new, text, h, product)
 
 
-def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapping, shapes: dict[str, KindShape],
                       in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
     """Children (variants) a confirmed stock body has that the product's new stock payload lacks."""
     stock_kinds = set(_kinds(plan, shapes, STOCK))
     candidates = [op for op in plan.ops if op.kind in stock_kinds and op.action == "stock"
-                  and op.key in plan.products and shapes[op.kind].child_quantity_fields]
+                  and op.key in plan.confirmed.get(op.kind, ()) and op.key in plan.products
+                  and shapes[op.kind].child_quantity_fields]  # children only a confirmed body can hold
     if not candidates:
         return
     by_kind: dict[str, list[PlannedOp]] = {}
@@ -178,16 +177,15 @@ def _missing_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
     for kind, ops in by_kind.items():
         shape = shapes[kind]
         keys = [op.key for op in ops]
-        old_bodies = state.bodies(plan.marketplace, plan.account, kind, keys)
-        cat_bodies = state.bodies(plan.marketplace, plan.account, catalogue[0], keys) if catalogue else {}
-        hashes = state.hashes(plan.marketplace, plan.account, kind)
+        old_bodies = bodies.get(kind, keys)
+        cat_bodies = bodies.get(catalogue[0], keys) if catalogue else {}
+        hashes = plan.confirmed.get(kind, {})
         in_source_folded = {s.casefold() for s in in_source}
         drop: list[PlannedOp] = []
         for op in ops:
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            revive(old, shape)
             gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
@@ -283,7 +281,7 @@ def _child_skus(body: dict[str, Any] | None, shape: KindShape | None) -> dict[st
     return out
 
 
-def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, shapes: dict[str, KindShape],
+def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapping, shapes: dict[str, KindShape],
                       in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
     """``disable`` for a variant dropped from a product: the catalogue payload's variant status field (Elryan
     ``variants[].is_active``), where the mapping has one; elsewhere its stock 0 is what disables it."""
@@ -296,13 +294,12 @@ def _disable_children(plan: Plan, state: StateStore, mapping: CompiledMapping, s
         if not fields or not ops:
             continue
         compiled = mapping.payloads[kind]
-        old_bodies = state.bodies(plan.marketplace, plan.account, kind, [op.key for op in ops])
-        hashes = state.hashes(plan.marketplace, plan.account, kind)
+        old_bodies = bodies.get(kind, [op.key for op in ops])
+        hashes = plan.confirmed.get(kind, {})
         for op in ops:
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            revive(old, shape)
             gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
             changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
             for name in fields:

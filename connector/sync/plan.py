@@ -14,6 +14,7 @@ from typing import Any
 from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
+from connector.sync.fingerprint import record_fingerprint
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter
 from connector.sync.state import StateStore
 
@@ -28,6 +29,12 @@ class Plan:
     products: dict[str, Product] = field(default_factory=dict)  # key -> product (planned ones)
     no_stock: set[str] = field(default_factory=set)  # keys whose source said nothing about stock
     roles: dict[str, str] = field(default_factory=dict)  # payload kind -> CATALOGUE | STOCK (from the adapter)
+    # kind -> key -> hash of what the marketplace last confirmed, as the plan read it (read once per run: the
+    # missing policy and the guard use it too)
+    confirmed: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (kind, key) -> (payload hash, record fingerprint) of mapped records whose mark in the state is not that
+    # fingerprint yet: saved after a real run (``save_record_marks``) where the confirmed hash is that hash
+    new_marks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
@@ -85,30 +92,47 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
-               defaults: dict[str, Any] | None = None) -> Plan:
+               defaults: dict[str, Any] | None = None, context: str | None = None,
+               note_marks: bool = True) -> Plan:
+    """Map each product and compare its payloads with what the marketplace last confirmed.
+
+    ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
+    payload kind in the state is unchanged without being mapped; None maps every product.  ``note_marks``: keep
+    the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
-    confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
+    confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
+    marks = {kind: state.record_marks(marketplace, account, kind) for kind in kinds} if context else {}
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
     for kind in kinds:
         plan.unchanged[kind] = set()
     pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     for product in products:
+        key = product.key
+        # a fingerprint costs about what mapping costs: computed only to compare with marks, or to save them
+        fingerprint = record_fingerprint(product, context) if context and (
+            note_marks or all(key in marks[kind] for kind in kinds)) else None
+        if fingerprint is not None and all(marks[kind].get(key) == fingerprint for kind in kinds):
+            plan.products[key] = product  # mapped before to what is confirmed: unchanged
+            for kind in kinds:
+                plan.unchanged[kind].add(key)
+            continue
         try:
             payloads = mapping.apply(product, defaults)
         except RecordMappingError as exc:
             plan.mapping_failures.append((product, str(exc)))
             continue
-        plan.products[product.key] = product
+        plan.products[key] = product
         for kind, payload in payloads.items():
             payload = adapter.normalize(kind, payload)
-            key = product.key
             if payload is None:
                 plan.no_stock.add(key)
                 continue
             text = canonical_json(payload)
             h = digest(text)
+            if fingerprint is not None and note_marks:
+                plan.new_marks[(kind, key)] = (h, fingerprint)
             prev = confirmed[kind].get(key)
             if prev == h:
                 plan.unchanged[kind].add(key)
@@ -120,6 +144,17 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
     _plan_updates(plan, pending_updates, mapping, state)
     return plan
+
+
+def save_record_marks(plan: Plan, state: StateStore) -> None:
+    """After a real run: mark the confirmed payloads with the fingerprint of the record that maps to them (only
+    where the state's hash is the mapped one: a payload the missing policy changed, or one not confirmed, is
+    left unmarked and its record mapped again next time)."""
+    by_kind: dict[str, list[tuple[str, str, str]]] = {}
+    for (kind, key), (h, fingerprint) in plan.new_marks.items():
+        by_kind.setdefault(kind, []).append((key, h, fingerprint))
+    for kind, items in by_kind.items():
+        state.mark_records(plan.marketplace, plan.account, kind, items)
 
 
 def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore) -> None:

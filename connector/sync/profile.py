@@ -102,15 +102,18 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
                 progress: Callable[[int], Callable[[int], None]] | None = None,
                 checks: Sequence[PlanCheck] = (),
                 on_outcome: Callable[[SyncOutcome, Path], None] | None = None,
-                keep_reports: int = KEEP_REPORTS) -> ProfileOutcome:
-    """Push ``source`` to each target in turn (one state, locked by the caller); save each report (in the
-    default folder, the newest ``keep_reports`` are kept); promote the source's cursors when every target confirmed
-    every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
+                keep_reports: int = KEEP_REPORTS,
+                before_save: Callable[[RunReport], None] | None = None) -> ProfileOutcome:
+    """Push ``source`` to each target in turn (one state, locked by the caller); save each report once, after
+    ``before_save`` (in the default folder, the newest ``keep_reports`` are kept); promote the source's cursors
+    when every target confirmed every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
     result = ProfileOutcome()
     cursors_ok = True  # every valid row confirmed by every target (rows the source skipped as invalid do not count)
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
+        if before_save is not None:
+            before_save(report)
         path = save_report(report, opts.target, opts.state_path, requested=report_to, several=len(targets) > 1,
                            keep=keep_reports)
         result.outcomes[opts.target] = outcome

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,47 @@ class RowOutcome:
     marketplace_message: str | None = None
     code: str | None = None
     attention: bool = False  # counts as "something failed" for the exit code (failures, invalid input rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": self.status,
+                "actions": list(self.actions), "reason": self.reason,
+                "marketplace_message": self.marketplace_message, "code": self.code, "attention": self.attention}
+
+
+ROWS_IN_FULL = 10_000
+"""A report of up to this many rows lists each row as an object (``rows``); a larger one groups its rows by
+outcome (``row_groups``, see ``group_rows``): a 100,000-row catalogue's report stays a few MB."""
+_GROUPED = ("status", "actions", "reason", "marketplace_message", "code", "attention", "sheet")
+
+
+def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
+    """Rows with the same outcome and sheet, as one object each: the outcome's fields once, ``count``, and
+    ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = (r.status, tuple(r.actions), r.reason, r.marketplace_message, r.code, r.attention, r.sheet)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {**dict(zip(_GROUPED, key, strict=True)), "actions": list(r.actions),
+                                   "count": 0, "rows": []}
+        group["count"] += 1
+        group["rows"].append([r.row, r.sku] if r.product == r.sku and r.sku is not None else [r.row, r.sku, r.product])
+    return list(groups.values())
+
+
+def report_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row of a saved JSON report as an object (the fields of ``RowOutcome``), whichever form it was saved
+    in: ``rows`` (one object per row) or ``row_groups`` (a large run)."""
+    if "rows" in data:
+        return list(data["rows"])
+    out: list[dict[str, Any]] = []
+    for group in data.get("row_groups") or []:
+        fields = {name: group[name] for name in _GROUPED}
+        for item in group["rows"]:
+            row, sku = item[0], item[1]
+            out.append({"sku": sku, "product": item[2] if len(item) > 2 else sku, **fields, "row": row,
+                        "actions": list(group["actions"])})
+    return out
 
 
 @dataclass
@@ -69,15 +111,19 @@ class RunReport:
     def product_counts(self) -> dict[str, dict[str, int]]:
         """Products and SKUs per status, each counted once: a product or SKU with several rows (a stock sheet
         row, a variant row) takes the most telling status of its rows (failed, skipped, pushed, unchanged)."""
-        rank = {FAILED: 3, SKIPPED: 2, PUSHED: 1, UNCHANGED: 0}
-        products: dict[str, str] = {}
-        skus: dict[str, str] = {}
+        statuses = (UNCHANGED, PUSHED, SKIPPED, FAILED)  # least to most telling
+        rank = {status: i for i, status in enumerate(statuses)}
+        products: dict[str, int] = {}
+        skus: dict[str, int] = {}
         for row in self.rows:
-            for seen, key in ((products, row.product), (skus, row.sku)):
-                if key and rank[row.status] >= rank[seen.get(key, UNCHANGED)]:
-                    seen[key] = row.status
-        return {status: {"products": sum(1 for s in products.values() if s == status),
-                         "skus": sum(1 for s in skus.values() if s == status)} for status in rank}
+            r = rank[row.status]
+            if (key := row.product) and r >= products.get(key, 0):
+                products[key] = r
+            if (key := row.sku) and r >= skus.get(key, 0):
+                skus[key] = r
+        by_product, by_sku = Counter(products.values()), Counter(skus.values())
+        return {status: {"products": by_product[rank[status]], "skus": by_sku[rank[status]]}
+                for status in reversed(statuses)}
 
     @property
     def deferred(self) -> int:
@@ -103,14 +149,19 @@ class RunReport:
             "estimate": self.estimate, "stopped": self.stopped,
             "http": self.http, "unreachable": self.unreachable,
             "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
-            "issues": self.issues, "rows": [asdict(r) for r in self.rows],
+            "issues": self.issues,
+            **({"rows": [r.to_json() for r in self.rows]} if len(self.rows) <= ROWS_IN_FULL
+               else {"row_groups": group_rows(self.rows)}),
             **({"reserved": self.reserved} if self.reserved else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
         }
 
     def save(self, path: Path) -> None:
+        """Write the JSON report (indented for people; a large one compact, see ``ROWS_IN_FULL``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        indent = 2 if len(self.rows) <= ROWS_IN_FULL else None
+        # one dumps, not dump: only a one-shot encoding without indent runs in C
+        path.write_text(json.dumps(self.to_json(), indent=indent, ensure_ascii=False, default=str), encoding="utf-8")
 
 
 def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,

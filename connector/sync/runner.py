@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
+from connector.sync.fingerprint import mapping_context
 from connector.sync.ops import ItemResult
-from connector.sync.plan import CATALOGUE, Plan, build_plan
+from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
 from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan
@@ -73,7 +74,9 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                                 session.plugin.title, safety)
     products = adapter.prepare(safe_products, state)
     defaults = session.settings.get("defaults") or {}
-    plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults)
+    context = mapping_context(mapping, adapter, defaults, session.settings)
+    plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
+                      context=context, note_marks=not opts.dry_run)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
@@ -81,6 +84,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     if not safety.blocked:
         session.estimate(plan.ops)
         results = _preview(session, plan) if opts.dry_run else _push(session, plan, progress)
+    if not opts.dry_run:
+        save_record_marks(plan, state)  # the next plan skips mapping the records that did not change
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)

@@ -19,6 +19,7 @@ from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
 from connector.sources.base import SourceResult
+from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
 from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
@@ -76,11 +77,12 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     if options.missing == "keep" and options.guard is None:
         return
     shapes = probe_shapes(mapping, adapter, defaults)
-    outcome.missing = add_missing_ops(plan, source, state, mapping, shapes, policy=options.missing,
+    bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for both
+    outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter)
     if options.guard is not None:
         causes = likely_causes(source, policy, len(outcome.missing.skus), options.missing)
-        outcome.verdict = check_mass_change(plan, state, shapes, options.guard, causes)
+        outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard, causes)
         if outcome.verdict.blocked:
             outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
                                                              code=GUARD_CODE)

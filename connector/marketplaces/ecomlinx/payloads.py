@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connector.marketplaces.shapes import MAX_INT, Problem, shape_problem, shape_problems
+from connector.marketplaces.shapes import MAX_INT, Problem, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 SKU_FIELD = "sku"
@@ -78,11 +78,6 @@ class InventoryPatch(BaseModel):
 
 
 SHAPES: dict[str, type[BaseModel]] = {"create": ProductPatch, "update": ProductPatch, "stock": InventoryPatch}
-
-
-def check(action: str, body: dict[str, Any]) -> str | None:
-    """None when ``body`` is a valid request for ``action``, else pydantic's reason naming the fields."""
-    return shape_problem(SHAPES.get(action), body)
 
 
 def problems(action: str, body: dict[str, Any]) -> list[Problem]:

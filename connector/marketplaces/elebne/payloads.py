@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problem, shape_problems
+from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -83,15 +83,11 @@ class BulkItem(BaseModel):
 SHAPES: dict[str, type[BaseModel]] = {"create": ProductCreate, "update": ProductUpdate, "stock": BulkItem}
 
 
-def _missing(action: str) -> str:
+def required_text(action: str) -> str:
+    """What a missing required field of an ``action`` request is told."""
     return "is required to create a product on Elebne" if action == "create" else "is required"
-
-
-def check(action: str, body: dict) -> str | None:
-    """None when ``body`` is a valid request for ``action``, else pydantic's reason naming the fields."""
-    return shape_problem(SHAPES.get(action), body, missing=_missing(action))
 
 
 def problems(action: str, body: dict[str, Any]) -> list[Problem]:
     """Every reason Elebne would refuse ``body`` for ``action``, in plain words."""
-    return shape_problems(SHAPES.get(action), body, missing=_missing(action))
+    return shape_problems(SHAPES.get(action), body, missing=required_text(action))

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problem, shape_problems
+from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problems
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1), AfterValidator(not_blank)]
@@ -166,11 +166,6 @@ SHAPES: dict[str, type[BaseModel]] = {
     "category": CategoryUpsert, "brand": BrandUpsert, "attribute": AttributeUpsert,
     "attribute_value": AttributeValueUpsert, "product": ProductUpsert, "price_stock_item": PriceStockItem,
 }
-
-
-def check(kind: str, body: dict) -> str | None:
-    """None when ``body`` is a valid request of ``kind``, else pydantic's reason naming the fields."""
-    return shape_problem(SHAPES[kind], body, missing="is required by Elryan")
 
 
 def problems(kind: str, body: dict[str, Any]) -> list[Problem]:

@@ -15,6 +15,8 @@ from itertools import repeat
 from math import isfinite
 from operator import is_
 
+from connector.model import MAX_INT
+
 from .columns import BOOL, CURRENCY, DECIMAL, INTEGER, LIST, PATH, TEXT
 
 Converted = tuple[list, dict[int, str]]
@@ -29,7 +31,7 @@ BAD_CURRENCY = "currency must be a 3-letter code such as MRU"
 # Beyond these a number is a typo (or hostile): no marketplace stores it, and minor units of a larger amount
 # overflow the 64-bit integers of their APIs and of the state file.
 MAX_AMOUNT = Decimal("999999999999.99")
-MAX_QUANTITY = 2_147_483_647
+MAX_QUANTITY = MAX_INT
 TOO_LARGE = "number too large (at most {:,})"
 AMOUNT_TOO_LARGE = TOO_LARGE.format(MAX_AMOUNT)
 QUANTITY_TOO_LARGE = TOO_LARGE.format(MAX_QUANTITY)

@@ -76,6 +76,10 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX IF NOT EXISTS budget_calls_at ON {SHARED_SCHEMA}.budget_calls (marketplace, account, op_class, at);
     """,
+    # As SQLite's 4: the fingerprint of the record whose mapping gave a confirmed payload (``record_marks``).
+    4: """
+    ALTER TABLE payloads ADD COLUMN record TEXT;
+    """,
 }
 
 _TYPES = {"text": "TEXT", "integer": "BIGINT"}
@@ -211,11 +215,15 @@ class PostgresState(SqlState):
             version = int(rows[0][0] or 0)
             if version > SCHEMA_VERSION:
                 raise StateLockedError(f"state {self.label} was written by a newer connector (schema {version})")
-            for target in sorted(v for v in _MIGRATIONS if version < v <= SCHEMA_VERSION):
+            steps = sorted(v for v in _MIGRATIONS if version < v <= SCHEMA_VERSION)
+            for target in steps:
                 for stmt in _MIGRATIONS[target].split(";"):
                     if stmt.strip():
                         self._run(stmt)
-                self._run("INSERT INTO connector_schema_version VALUES (?, now()::text)", (target,))
+                if version:  # an upgrade records each step; a new schema is created at the current version
+                    self._run("INSERT INTO connector_schema_version VALUES (?, now()::text)", (target,))
+            if steps and not version:
+                self._run("INSERT INTO connector_schema_version VALUES (?, now()::text)", (steps[-1],))
         # the search path is a session setting: set again outside the transaction, which may have rolled back
         with self._mutex, self._guard():
             self._conn.execute(pgsql.SQL("SET search_path TO {}, {}").format(

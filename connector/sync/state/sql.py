@@ -65,6 +65,16 @@ class SqlState(StateStore):
                 out[key] = json.loads(body)
         return out
 
+    def record_marks(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
+        return dict(self._rows("SELECT key, record FROM payloads WHERE marketplace=? AND account=? AND kind=? "
+                               "AND record IS NOT NULL", (marketplace, account, kind)))
+
+    def mark_records(self, marketplace: str, account: str, kind: str, items: Iterable[tuple[str, str, str]]) -> None:
+        with self.atomic():
+            self._run_many(
+                "UPDATE payloads SET record=? WHERE marketplace=? AND account=? AND kind=? AND key=? AND hash=?",
+                [(record, marketplace, account, kind, key, digest) for key, digest, record in items])
+
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
         return dict(self._rows("SELECT key, remote_id FROM bindings WHERE marketplace=? AND account=? "
                                "AND kind=? AND remote_id IS NOT NULL", (marketplace, account, kind)))
@@ -74,8 +84,10 @@ class SqlState(StateStore):
         with self.atomic():
             for key, digest, body, remote_id in items:
                 self._run(
-                    "INSERT INTO payloads VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account, kind, key) "
-                    "DO UPDATE SET hash=excluded.hash, body=excluded.body, confirmed_at=excluded.confirmed_at",
+                    "INSERT INTO payloads (marketplace, account, key, kind, hash, body, confirmed_at) "
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account, kind, key) "
+                    "DO UPDATE SET hash=excluded.hash, body=excluded.body, confirmed_at=excluded.confirmed_at, "
+                    "record=NULL",  # a new body: which record it was mapped from is marked apart (mark_records)
                     (marketplace, account, key, kind, digest, body, now))
                 if remote_id is not None:
                     self._run(

@@ -18,7 +18,7 @@ from connector.sync.state.lock import FileLock
 from connector.sync.state.sql import SqlState, plugin_ddl
 from connector.sync.state.tables import AddColumn, PluginSchema, Table
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another connection's transaction (a webhook receiver writes beside a sync)."""
@@ -83,6 +83,11 @@ _MIGRATIONS: dict[int, str] = {
         marketplace TEXT NOT NULL, account TEXT NOT NULL, op_class TEXT NOT NULL, at REAL NOT NULL
     );
     CREATE INDEX budget_calls_at ON budget_calls (marketplace, account, op_class, at);
+    """,
+    # The fingerprint of the canonical record (and mapping context) whose mapping gave a confirmed payload, so
+    # an unchanged record is not mapped again (``StateStore.record_marks``).  NULL: not known (yet).
+    4: """
+    ALTER TABLE payloads ADD COLUMN record TEXT;
     """,
 }
 

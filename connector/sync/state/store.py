@@ -86,6 +86,17 @@ class StateStore(ABC):
         """key -> last confirmed body of this kind, for those of ``keys`` that have one."""
 
     @abstractmethod
+    def record_marks(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
+        """key -> fingerprint of the canonical record (and mapping context) whose mapping gave the confirmed
+        payload of this kind, for the keys that have one (see ``mark_records``)."""
+
+    @abstractmethod
+    def mark_records(self, marketplace: str, account: str, kind: str, items: Iterable[tuple[str, str, str]]) -> None:
+        """Items of (key, payload hash, record fingerprint): the record with that fingerprint maps to that payload
+        hash.  Noted only where the confirmed payload of ``key`` still has that hash; ``confirm`` drops the mark
+        (a new body), ``forget`` the whole row.  A plan maps a record again unless its mark is unchanged."""
+
+    @abstractmethod
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
         """key -> the marketplace's id of the record a payload of this kind was confirmed against."""
 

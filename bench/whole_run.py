@@ -1,0 +1,195 @@
+"""``make bench`` rows for whole ``connector sync`` commands on a 100,000-row workbook (issue 16).
+
+Each command runs in a fresh interpreter (``python -m bench.whole_run --command ...``, which calls
+``connector.cli.main``), and its wall time and peak RSS are read from the operating system for that process
+alone (``os.wait4``).  Beside them, anchors measured in the same run: ``connector validate`` of the same file
+(the read and its checks, nothing planned) and the plan mapping every record (what a no-change plan cost before
+unchanged records skipped mapping).
+
+- ``sync --dry-run`` against an empty state (every product planned as new), and its JSON report;
+- a real sync to a local Elebne sandbox with the rate limits lifted on both sides, and its JSON report;
+- the no-change second run (the plan finds nothing to send), and the plan alone, in this process, mapping every
+  record and with unchanged records skipping mapping; the same for a 10,000-product sample to Elryan, whose
+  mapping (expressions, translations) costs far more than the fingerprint that lets a record skip it.
+
+The targets are those of issue 16 for 100,000 rows (``--rows`` smaller does not scale them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str, str, str]
+ROOT = Path(__file__).resolve().parents[1]
+LIFTED = {"bulk": (100_000, 1_000_000), "write": (100_000, 1_000_000), "read": (100_000, 1_000_000),
+          "stock": (100_000, 1_000_000)}
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def run_command(argv: list[str], *, lift_limits: bool = False) -> dict[str, Any]:
+    """Run ``connector ARGV`` in a fresh interpreter: exit code, wall seconds, peak RSS (MB) of that process."""
+    cmd = [sys.executable, "-m", "bench.whole_run", "--command", json.dumps({"argv": argv, "lift": lift_limits})]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    return {"code": proc.returncode, "seconds": seconds, "rss_mb": usage.ru_maxrss / 1024,
+            "stderr": err.decode(errors="replace")[-2000:]}
+
+
+def _child(spec: str) -> int:
+    """(in the fresh interpreter) lift the Elebne limits if asked, then run the command."""
+    data = json.loads(spec)
+    if data["lift"]:
+        from connector.http import RateLimit
+        from connector.marketplaces.elebne import PLUGIN
+
+        PLUGIN.limits.update({name: RateLimit(name, per_minute, per_day)
+                              for name, (per_minute, per_day) in LIFTED.items() if name in PLUGIN.limits})
+    from connector.cli import main
+
+    return main(data["argv"])
+
+
+def _report_rows(path: Path, expected: int) -> tuple[float, bool]:
+    """The report's size in MB, and whether every input row is in it with its key and outcome."""
+    from connector.sync.report import report_rows
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = report_rows(data)
+    keyed = {(r["sheet"], r["row"]) for r in rows if r["sheet"] is not None and r["sku"] and r["status"]}
+    return path.stat().st_size / 1e6, len(keyed) == expected == sum(data["summary"]["rows"].values())
+
+
+ELRYAN_DEFAULTS = {"tax": 0, "guarantee": 12, "fulfillment_day": 2, "brand": "House",
+                   "supplier": {"name": "Souk Trading", "remote_id": "sup-souk"}}
+
+
+def plan_seconds(products: list[Any], target: str, settings: dict[str, Any]) -> tuple[float, float]:
+    """Best of 3 of the plan alone (mapping, hashes, comparison) of ``products`` against a state where a push
+    the marketplace accepted whole left them (confirmed and marked): mapping every record (as before), and with
+    unchanged records skipping mapping.  Both must plan nothing."""
+    import tempfile
+
+    from connector.mapping import load_mapping
+    from connector.marketplaces.registry import get_plugin
+    from connector.sync.fingerprint import mapping_context
+    from connector.sync.plan import build_plan, save_record_marks
+    from connector.sync.session import merge_settings
+    from connector.sync.state import StateStore
+
+    plugin = get_plugin(target)
+    mapping = load_mapping(plugin.default_mapping)
+    merged = merge_settings(plugin.settings, settings)  # as the runner merges them
+    defaults = merged.get("defaults") or {}
+    adapter = plugin.make_adapter(None, merged, "bench", "")  # type: ignore[arg-type]
+    context = mapping_context(mapping, adapter, defaults, merged)
+    with tempfile.TemporaryDirectory(prefix="connector-bench-plan-") as tmp, \
+            StateStore.open(Path(tmp) / "state.sqlite") as state:
+        first = build_plan(products, mapping, adapter, state, target, "bench", defaults=defaults, context=context)
+        assert not first.mapping_failures, first.mapping_failures[:1]
+        for kind in {op.kind for op in first.ops}:
+            state.confirm(target, "bench", kind, [(op.key, op.digest, op.canonical, None)
+                                                  for op in first.ops if op.kind == kind])
+        save_record_marks(first, state)
+        best = {}
+        for _ in range(3):
+            for name, ctx in (("mapped", None), ("skipped", context)):
+                start = time.perf_counter()
+                plan = build_plan(products, mapping, adapter, state, target, "bench", defaults=defaults,
+                                  context=ctx, note_marks=False)
+                best[name] = min(best.get(name, float("inf")), time.perf_counter() - start)
+                assert not plan.ops, (target, name, plan.ops[:1])
+    return best["mapped"], best["skipped"]
+
+
+def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
+    import requests
+
+    from bench.spreadsheet_data import generate
+    from connector.marketplaces.elebne import PLUGIN
+
+    workbook = generate(tmp / "whole-run.xlsx", rows, "xlsx")
+    expected_rows = 2 * rows  # each Products row and its stock sheet row
+    out: list[Row] = []
+
+    validate = run_command(["validate", str(workbook)])
+    out.append((f"anchor: `connector validate`, {rows:,} rows .xlsx (read + checks, nothing planned)",
+                f"{validate['seconds']:.2f} s, {validate['rss_mb']:.0f} MB", "", ""))
+
+    dry_state, dry_report = tmp / "dry.sqlite", tmp / "dry-report.json"
+    dry = run_command(["sync", "--source", str(workbook), "--target", "elebne", "--dry-run", "--state",
+                       str(dry_state), "--report", str(dry_report), "--no-progress"])
+    assert dry["code"] == 0, dry["stderr"]
+    ok = dry["seconds"] <= 4 and dry["rss_mb"] <= 400
+    out.append(("`sync --dry-run`, whole command (first run: every product new)",
+                f"{dry['seconds']:.2f} s, {dry['rss_mb']:.0f} MB peak RSS", "<= 4 s, <= 400 MB", _verdict(ok)))
+    size, complete = _report_rows(dry_report, expected_rows)
+    out.append(("  its JSON report", f"{size:.1f} MB, every row {'accounted for' if complete else 'NOT accounted'}",
+                "<= 10 MB, every row", _verdict(size <= 10 and complete)))
+
+    server = PLUGIN.create_sandbox(port=0, rate_limits=LIFTED)
+    server.start()
+    try:
+        base = server.url + PLUGIN.sandbox_base_path
+        state, real_report = tmp / "real.sqlite", tmp / "real-report.json"
+        argv = ["sync", "--source", str(workbook), "--target", "elebne", "--state", str(state), "--base-url", base,
+                "--account", "bench", "--no-progress"]
+        os.environ["ELEBNE_API_KEY"] = PLUGIN.sandbox_key
+        real = run_command([*argv, "--report", str(real_report)], lift_limits=True)
+        assert real["code"] == 0, real["stderr"]
+        out.append(("real sync to a local Elebne sandbox, limits lifted (whole command)",
+                    f"{real['seconds']:.1f} s, {real['rss_mb']:.0f} MB peak RSS", "<= 500 MB",
+                    _verdict(real["rss_mb"] <= 500)))
+        size, complete = _report_rows(real_report, expected_rows)
+        out.append(("  its JSON report", f"{size:.1f} MB, every row {'accounted for' if complete else 'NOT accounted'}",
+                    "<= 10 MB, every row", _verdict(size <= 10 and complete)))
+        before = len(requests.get(server.url + "/__sandbox/requests", timeout=60).json()["requests"])
+        again = run_command([*argv, "--report", str(tmp / "again-report.json")], lift_limits=True)
+        sent = len(requests.get(server.url + "/__sandbox/requests", timeout=60).json()["requests"]) - before
+        assert again["code"] == 0, again["stderr"]
+        out.append((f"no-change second run, whole command ({sent} request(s) sent)",
+                    f"{again['seconds']:.2f} s, {again['rss_mb']:.0f} MB peak RSS", "<= 2 s",
+                    _verdict(again["seconds"] <= 2 and sent == 0)))
+    finally:
+        server.stop()
+    from connector.sources.spreadsheet import read_spreadsheet
+    from connector.sync.stock_policy import StockPolicy
+
+    products = read_spreadsheet(workbook, currency="MRU").products
+    StockPolicy().apply(products)
+    mapped, skipped = plan_seconds(products, "elebne", {})
+    out.append(("  anchor: its plan mapping every record (before unchanged records skipped mapping)",
+                f"{mapped:.2f} s", "", ""))
+    out.append(("  its plan (unchanged records skip mapping; the fingerprint costs about what Elebne's mapping does)",
+                f"{skipped:.2f} s", "<= 0.5 s", _verdict(skipped <= 0.5)))
+    few = products[:10_000]  # Elryan's mapping (expressions, translations) is far slower: a sample
+    mapped, skipped = plan_seconds(few, "elryan", {"defaults": ELRYAN_DEFAULTS, "email": "bench@localhost"})
+    out.append((f"  no-change plan of {len(few):,} products to Elryan, mapping every record (anchor)",
+                f"{mapped:.2f} s", "", ""))
+    out.append(("  the same, unchanged records skip mapping", f"{skipped:.2f} s ({mapped / skipped:.0f}x faster)",
+                "", ""))
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--command":
+        sys.exit(_child(sys.argv[2]))
+    import tempfile
+
+    from bench.run import print_table
+
+    with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
+        print_table(bench_whole_run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, Path(tmp_s)))
