@@ -48,8 +48,12 @@ class OdooBackend(ABC):
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], offset: int = 0,
                     limit: int | None = None, order: str | None = None,
-                    context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                    context: dict[str, Any] | None = None, ids_only: bool = False) -> list[dict[str, Any]]:
+        """``ids_only``: many2one values come back as bare ids (``load=''``), so the server never computes the
+        related records' display names (a product's costs a read of its attribute values)."""
         kwargs: dict[str, Any] = {"domain": domain, "fields": fields}
+        if ids_only:
+            kwargs["load"] = ""
         if offset:
             kwargs["offset"] = offset
         if limit:

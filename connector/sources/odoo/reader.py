@@ -28,7 +28,15 @@ from connector.sources.checks import withhold_invalid_barcodes
 from connector.sources.odoo.backend import OdooBackend
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
-from connector.sources.odoo.stock import QTY_FIELDS, StockTarget, read_quantities, resolve_targets, to_level
+from connector.sources.odoo.stock import (
+    GROUPED_VERSIONS,
+    QTY_FIELDS,
+    GroupedStock,
+    StockTarget,
+    read_quantities,
+    resolve_stock,
+    to_level,
+)
 
 PRODUCT = "product.product"
 TEMPLATE = "product.template"
@@ -118,6 +126,8 @@ class OdooSource:
         self.next_cursor: str | None = None  # what a successful run would store (see commit_cursor)
         self.next_index: CatalogueIndex | None = None  # stored with the cursor (catalogue_index.py)
         self.changed_template_ids: list[int] | None = None  # incremental runs: the templates re-read
+        self.stock_targets: list[StockTarget] = []  # the last read's warehouses / locations
+        self.grouped_stock: GroupedStock | None = None  # 16/18: every target's stock from two reads per page
 
     # -- connection -----------------------------------------------------------------------------------------
     def _connect(self) -> OdooBackend:
@@ -172,7 +182,13 @@ class OdooSource:
         if s.company is not None:
             ctx["allowed_company_ids"] = [self._company_id(backend, ctx)]
         languages = self._languages(backend, default_lang, ctx)
-        targets = resolve_targets(backend, s.warehouses, s.locations, ctx) if wants_stock else []
+        targets: list[StockTarget] = []
+        self.grouped_stock = None
+        if wants_stock:
+            grouped = (backend.version()[0] in GROUPED_VERSIONS
+                       and {"stock_quant_ids", "stock_move_ids"} <= set(caps.fields))
+            targets, self.grouped_stock = resolve_stock(backend, s.warehouses, s.locations, ctx, grouped=grouped)
+        self.stock_targets = targets
 
         domain: list[Any] = list(s.domain)
         cursor = state.get_cursor(s.cursor_source, CURSOR_NAME) if (state is not None and not full) else None
@@ -180,13 +196,13 @@ class OdooSource:
         if index is None or index.domain != domain_key(s.domain):
             cursor, index = None, None  # no (or another domain's) index: duplicates need a full read
         result = SourceResult()
-        rows: list[dict[str, Any]] = []
         extra: dict[int, dict[str, Any]] = defaultdict(dict)
+        known: dict[str, list[tuple[int, bool]]] = {}
         if cursor and index is not None:
-            rows = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets, extra)
+            rows, known = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets,
+                                             extra)
         else:
             rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
-        known = index.others(r["id"] for r in rows) if index is not None else {}
         self._build(rows, extra, caps, languages, targets, default_lang, result, known)
         withhold_invalid_barcodes(result.products, result.issues, PRODUCT)
         self._warn_private_images(caps, result)
@@ -251,31 +267,43 @@ class OdooSource:
 
     def _read_changes(self, backend: OdooBackend, caps: Capabilities, since: datetime, index: CatalogueIndex,
                       ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
-                      extra: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+                      extra: dict[int, dict[str, Any]]
+                      ) -> tuple[list[dict[str, Any]], dict[str, list[tuple[int, bool]]]]:
         """An incremental read: the changed templates, whole, plus the variants skipped last time (alone, so
         they are reported again).  A skipped variant that became valid without being edited itself (the other
-        holder of its SKU changed) has its whole template read, so a product is never sent in part."""
+        holder of its SKU changed) has its whole template read, so a product is never sent in part.
+
+        Returns the rows and the index's other variants by SKU (``CatalogueIndex.others``), computed once: it
+        walks the whole index."""
         s = self.settings
         tmpl_ids = self._changed_templates(backend, since, ctx)
         self.changed_template_ids = tmpl_ids
         skipped = sorted(index.skipped_ids)
         if not tmpl_ids and not skipped:
-            return []
+            return [], {}
         which: list[Any] = [("product_tmpl_id", "in", tmpl_ids)]
         if skipped:
             which = ["|", *which, ("id", "in", skipped)]
         rows = self._read_pages(backend, caps, [*s.domain, *which], ctx, languages, targets, extra)
+        known = index.others(r["id"] for r in rows)
         changed = set(tmpl_ids)
         partial = [r for r in rows if _m2o(r["product_tmpl_id"])[0] not in changed]
         if partial:
-            dups = self._duplicates(rows, index.others(r["id"] for r in rows), SourceResult())
+            partial_skus = {r["default_code"] for r in partial if _text(r.get("default_code"))}
+            dups = self._duplicates([r for r in rows if r.get("default_code") in partial_skus], known,
+                                    SourceResult())
             fixed = sorted({_m2o(r["product_tmpl_id"])[0] for r in partial
                             if _text(r.get("default_code")) and r["id"] not in dups} - {None})
             if fixed:
-                rows += self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
-                                                         ("id", "not in", [r["id"] for r in rows])],
-                                         ctx, languages, targets, extra)
-        return rows
+                more = self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
+                                                        ("id", "not in", [r["id"] for r in rows])],
+                                        ctx, languages, targets, extra)
+                rows += more
+                for r in more:  # now read: no longer one of the others
+                    old = index.skus.get(r["id"])
+                    if old is not None and old[0] in known:
+                        known[old[0]] = [g for g in known[old[0]] if g[0] != r["id"]]
+        return rows, known
 
     # -- pages -----------------------------------------------------------------------------------------------
     def _read_pages(self, backend: OdooBackend, caps: Capabilities, domain: list[Any], ctx: dict[str, Any],
@@ -289,7 +317,9 @@ class OdooSource:
             fields.append("hs_code")
         if s.image_base_url and "is_published" in caps.fields:  # website_sale: only published images are public
             fields.append("is_published")
-        if targets:
+        if targets and self.grouped_stock is not None:
+            fields.append("uom_id")  # the grouped stock rounds to it
+        elif targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
         # Keyset paging (``id > last id``, ordered by id) read through the shared helper: the cursor is the last
         # id of a page, so the RPC calls are the ones the cassettes hold, and a server that ignores the domain
@@ -321,16 +351,25 @@ class OdooSource:
             for r in page:
                 extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
                                                 or [] if i in names]
-        for lang in languages:
-            for t in backend.search_read(PRODUCT, [("id", "in", ids)], list(_TRANSLATED),
-                                         context={**ctx, "lang": lang}):
-                extra[t["id"]].setdefault("lang", {})[lang] = t
-        stocked = [r["id"] for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
-        for name, by_id in read_quantities(backend, stocked, targets, ctx).items():
+        tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
+        for lang in languages:  # template fields: read once per template, not once per variant
+            by_tmpl = {t["id"]: t for t in backend.search_read(TEMPLATE, [("id", "in", tmpl_ids)], ["id", *_TRANSLATED],
+                                                               context={**ctx, "lang": lang})}
+            for r in page:
+                t = by_tmpl.get(_m2o(r["product_tmpl_id"])[0])
+                if t is not None:
+                    extra[r["id"]].setdefault("lang", {})[lang] = t
+        stocked = [r for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
+        if targets and stocked and self.grouped_stock is not None:
+            per_target, company = self.grouped_stock.read(backend, stocked, ctx)
+            for r in stocked:
+                extra[r["id"]]["company_on_hand"] = company.get(r["id"], 0.0)
+        else:
+            per_target = read_quantities(backend, [r["id"] for r in stocked], targets, ctx)
+        for name, by_id in per_target.items():
             for pid, q in by_id.items():
                 extra[pid].setdefault("stock", {})[name] = q
         if self.settings.image_base_url:
-            tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
             atts = backend.search_read(
                 "ir.attachment",
                 ["|", "&", ("res_model", "=", TEMPLATE), ("res_id", "in", tmpl_ids),
@@ -522,7 +561,7 @@ class OdooSource:
                 v.stock[t.name] = to_level(t, raw.get(t.name, {f: 0 for f in QTY_FIELDS}))
             self._negative_stock(v, targets, result)
             here = sum(abs(float(raw.get(t.name, {}).get("qty_available") or 0)) for t in targets)
-            total = float(r.get("qty_available") or 0)
+            total = float(ex["company_on_hand"] if "company_on_hand" in ex else r.get("qty_available") or 0)
             if here == 0 and total != 0:
                 result.issues.append(Issue(
                     f"{sku} has {total:g} on hand only outside the configured "
