@@ -7,6 +7,7 @@ Every backend counts its HTTP round trips in ``calls`` so tests and the bench ca
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ class OdooBackend(ABC):
 
     def __init__(self) -> None:
         self.calls = 0  # HTTP round trips, login and version included
+        self._calls_lock = threading.Lock()  # a page's calls may be sent from several threads (parallel_calls)
         self.server_version = ""  # as reported, e.g. "18.0+e-20241005"
         self.version_info: tuple[int, int] = (0, 0)
         self.user_context: dict[str, Any] = {}
@@ -41,6 +43,10 @@ class OdooBackend(ABC):
     def call(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
         """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip)."""
+
+    def count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
 
     # -- helpers built on call() ----------------------------------------------------------------------------
     def version(self) -> tuple[int, int]:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from connector.errors import SourceError
@@ -342,41 +345,57 @@ class OdooSource:
     def _page_details(self, backend: OdooBackend, caps: Capabilities, page: list[dict[str, Any]],
                       ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
                       extra: dict[int, dict[str, Any]]) -> None:
+        """Everything a page needs besides its variants: independent reads, sent together (``_run``)."""
         ids = [r["id"] for r in page]
         ptav_ids = sorted({i for r in page for i in r.get("product_template_attribute_value_ids") or []})
-        if ptav_ids:
-            ptavs = backend.search_read("product.template.attribute.value", [("id", "in", ptav_ids)],
-                                        ["id", "attribute_id", "name"], context=ctx)
-            names = {p["id"]: (_m2o(p["attribute_id"])[1] or "", p["name"]) for p in ptavs}
-            for r in page:
-                extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
-                                                or [] if i in names]
         tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
-        for lang in languages:  # template fields: read once per template, not once per variant
-            by_tmpl = {t["id"]: t for t in backend.search_read(TEMPLATE, [("id", "in", tmpl_ids)], ["id", *_TRANSLATED],
-                                                               context={**ctx, "lang": lang})}
-            for r in page:
-                t = by_tmpl.get(_m2o(r["product_tmpl_id"])[0])
-                if t is not None:
-                    extra[r["id"]].setdefault("lang", {})[lang] = t
         stocked = [r for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
-        if targets and stocked and self.grouped_stock is not None:
-            per_target, company = self.grouped_stock.read(backend, stocked, ctx)
-            for r in stocked:
-                extra[r["id"]]["company_on_hand"] = company.get(r["id"], 0.0)
-        else:
-            per_target = read_quantities(backend, [r["id"] for r in stocked], targets, ctx)
-        for name, by_id in per_target.items():
-            for pid, q in by_id.items():
-                extra[pid].setdefault("stock", {})[name] = q
+        grouped = self.grouped_stock
+        tasks: dict[str, Callable[[], Any]] = {}
+        if ptav_ids:
+            tasks["attributes"] = partial(backend.search_read, "product.template.attribute.value",
+                                          [("id", "in", ptav_ids)], ["id", "attribute_id", "name"], context=ctx)
+        for lang in languages:  # template fields: read once per template, not once per variant
+            tasks[f"lang {lang}"] = partial(backend.search_read, TEMPLATE, [("id", "in", tmpl_ids)],
+                                            ["id", *_TRANSLATED], context={**ctx, "lang": lang})
+        if targets and stocked and grouped is not None:
+            tasks["stock"] = partial(grouped.read, backend, stocked, ctx)
+        elif targets and stocked:
+            for t in targets:
+                tasks[f"stock {t.name}"] = partial(read_quantities, backend, [r["id"] for r in stocked], [t], ctx)
         if self.settings.image_base_url:
-            atts = backend.search_read(
-                "ir.attachment",
+            tasks["images"] = partial(
+                backend.search_read, "ir.attachment",
                 ["|", "&", ("res_model", "=", TEMPLATE), ("res_id", "in", tmpl_ids),
                  "&", ("res_model", "=", PRODUCT), ("res_id", "in", ids),
                  ("res_field", "in", ["image_1920", "image_variant_1920"])],
                 ["res_model", "res_id", "res_field"], context=ctx)
-            with_image = {(a["res_model"], a["res_id"]) for a in atts}
+        done = self._run(tasks)
+
+        if "attributes" in done:
+            names = {p["id"]: (_m2o(p["attribute_id"])[1] or "", p["name"]) for p in done["attributes"]}
+            for r in page:
+                extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
+                                                or [] if i in names]
+        for lang in languages:
+            by_tmpl = {t["id"]: t for t in done[f"lang {lang}"]}
+            for r in page:
+                t = by_tmpl.get(_m2o(r["product_tmpl_id"])[0])
+                if t is not None:
+                    extra[r["id"]].setdefault("lang", {})[lang] = t
+        per_target: dict[str, dict[int, dict[str, Any]]] = {}
+        if "stock" in done:
+            per_target, company = done["stock"]
+            for r in stocked:
+                extra[r["id"]]["company_on_hand"] = company.get(r["id"], 0.0)
+        for key, value in done.items():
+            if key.startswith("stock "):
+                per_target.update(value)
+        for name, by_id in per_target.items():
+            for pid, q in by_id.items():
+                extra[pid].setdefault("stock", {})[name] = q
+        if "images" in done:
+            with_image = {(a["res_model"], a["res_id"]) for a in done["images"]}
             for r in page:
                 tid = _m2o(r["product_tmpl_id"])[0]
                 extra[r["id"]]["tmpl_image"] = (TEMPLATE, tid) in with_image
@@ -386,6 +405,17 @@ class OdooSource:
                 if with_bytes:
                     for b in backend.search_read(PRODUCT, [("id", "in", with_bytes)], ["image_1920"], context=ctx):
                         extra[b["id"]]["image_bytes"] = b.get("image_1920") or None
+
+    def _run(self, tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent reads, up to ``parallel_calls`` at a time: a page's calls then cost about the
+        slowest of them instead of their sum (each round trip also pays Odoo's per-request overhead).  With
+        ``parallel_calls: 1``, or a single task, they are sent one after the other, in the order given."""
+        workers = min(self.settings.parallel_calls, len(tasks))
+        if workers <= 1:
+            return {key: task() for key, task in tasks.items()}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odoo-read") as pool:
+            futures = {key: pool.submit(task) for key, task in tasks.items()}
+            return {key: future.result() for key, future in futures.items()}
 
     # -- building canonical records --------------------------------------------------------------------------
     def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,
