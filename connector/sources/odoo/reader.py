@@ -1,9 +1,11 @@
 """Odoo products, variants and stock -> canonical ``Product``s (design §7).
 
 Reading is O(pages): per page of ``page_size`` variants, one ``search_read`` of the variants with their
-template fields, one of their attribute values, one per configured language, one per stock target and one
-for image presence.  Before the pages: version, login, user context, ``fields_get``, languages and
-warehouses.  Nothing is read record by record.
+template fields, then, sent together (``parallel_calls``), one of their attribute values, one of their
+templates per configured language, the stock (16 and 18: one quant and one open-move read for every target
+together; other versions: one context read per target, ``stock.py``) and one for image presence.  Before the
+pages: version, login, user context, ``fields_get``, languages, warehouses and (16, 18) the location tree.
+Nothing is read record by record; docs/odoo.md gives the count.
 
 Product key (``Product.key``, the marketplace's parent key): the variant's SKU when the template has exactly
 one variant (archived ones included) without attribute values, i.e. what Odoo shows as the template's
