@@ -209,17 +209,11 @@ def optional_rows(module: str, func: str) -> list[Row]:
 
 
 def bench_odoo() -> list[Row]:
-    """Odoo read from recorded 1,000-variant catalogues (replay: RPC count and parsing, not the server)."""
-    from bench.odoo_bench import bench_odoo_replay
+    """Odoo: recorded 1,000-variant catalogues (replay: RPC count and parsing), and the live lab servers when
+    they answer (full read vs one raw search_read of the same variants and fields)."""
+    from bench.odoo_bench import odoo_rows
 
-    rows: list[Row] = []
-    for version in (16, 18):
-        r = bench_odoo_replay(version)
-        rows.append((f"odoo{version} read, replayed: 1,000 variants x 2 warehouses x 2 languages",
-                     f"{r['variants_per_second']:,.0f} variants/s", "", ""))
-        rows.append((f"odoo{version} RPC calls for that read (recorded requests)", str(r["rpc_calls"]), "<= 15",
-                     verdict(r["rpc_calls"] <= 15)))
-    return rows
+    return odoo_rows()
 
 
 def print_table(rows: list[Row]) -> None:

@@ -163,8 +163,11 @@ def password(version: int) -> str:
 
 def settings_kwargs(version: int, **kw: Any) -> dict[str, Any]:
     url, db = server(version)
+    # parallel_calls 1: vcrpy is not thread-safe (its connection stub briefly un-patches http.client while it
+    # builds the real connection, so a concurrent request escapes the cassette); tests/test_odoo_parallel.py
+    # covers the parallel path
     base: dict[str, Any] = {"url": url, "db": db, "user": os.environ.get("ODOO_USER", "admin"),
-                            "password_env": f"CONNECTOR_TEST_ODOO{version}_PASSWORD"}
+                            "password_env": f"CONNECTOR_TEST_ODOO{version}_PASSWORD", "parallel_calls": 1}
     base.update(kw)
     return base
 

@@ -7,6 +7,7 @@ Every backend counts its HTTP round trips in ``calls`` so tests and the bench ca
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ class OdooBackend(ABC):
 
     def __init__(self) -> None:
         self.calls = 0  # HTTP round trips, login and version included
+        self._calls_lock = threading.Lock()  # a page's calls may be sent from several threads (parallel_calls)
         self.server_version = ""  # as reported, e.g. "18.0+e-20241005"
         self.version_info: tuple[int, int] = (0, 0)
         self.user_context: dict[str, Any] = {}
@@ -43,14 +45,22 @@ class OdooBackend(ABC):
              kwargs: dict[str, Any] | None = None) -> Any:
         """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip)."""
 
+    def count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
+
     # -- helpers built on call() ----------------------------------------------------------------------------
     def version(self) -> tuple[int, int]:
         return self.version_info
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], offset: int = 0,
                     limit: int | None = None, order: str | None = None,
-                    context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                    context: dict[str, Any] | None = None, ids_only: bool = False) -> list[dict[str, Any]]:
+        """``ids_only``: many2one values come back as bare ids (``load=''``), so the server never computes the
+        related records' display names (a product's costs a read of its attribute values)."""
         kwargs: dict[str, Any] = {"domain": domain, "fields": fields}
+        if ids_only:
+            kwargs["load"] = ""
         if offset:
             kwargs["offset"] = offset
         if limit:

@@ -52,7 +52,7 @@ class Json2Backend(OdooBackend):
                                           allow_redirects=False)  # a redirect (to a login page) is no answer
         except requests.RequestException as exc:
             raise SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
-        self.calls += 1
+        self.count_call()
         if self.first_response_date is None and resp.headers.get("Date"):
             with contextlib.suppress(TypeError, ValueError):
                 self.first_response_date = parsedate_to_datetime(resp.headers["Date"])

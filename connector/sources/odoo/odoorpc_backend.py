@@ -29,7 +29,7 @@ class _Observer(urllib.request.BaseHandler):
         self.backend = backend
 
     def http_response(self, request: urllib.request.Request, response: Any) -> Any:
-        self.backend.calls += 1
+        self.backend.count_call()
         if self.backend.first_response_date is None:
             date = response.headers.get("Date") if getattr(response, "headers", None) is not None else None
             if date:

@@ -1,9 +1,11 @@
 """Odoo products, variants and stock -> canonical ``Product``s (design §7).
 
 Reading is O(pages): per page of ``page_size`` variants, one ``search_read`` of the variants with their
-template fields, one of their attribute values, one per configured language, one per stock target and one
-for image presence.  Before the pages: version, login, user context, ``fields_get``, languages and
-warehouses.  Nothing is read record by record.
+template fields, then, sent together (``parallel_calls``), one of their attribute values, one of their
+templates per configured language, the stock (16 and 18: one quant and one open-move read for every target
+together; other versions: one context read per target, ``stock.py``) and one for image presence.  Before the
+pages: version, login, user context, ``fields_get``, languages, warehouses and (16, 18) the location tree.
+Nothing is read record by record; docs/odoo.md gives the count.
 
 Product key (``Product.key``, the marketplace's parent key): the variant's SKU when the template has exactly
 one variant (archived ones included) without attribute values, i.e. what Odoo shows as the template's
@@ -15,9 +17,12 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from connector.errors import SourceError
@@ -28,7 +33,15 @@ from connector.sources.checks import withhold_invalid_barcodes
 from connector.sources.odoo.backend import OdooBackend, open_backend
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
-from connector.sources.odoo.stock import QTY_FIELDS, StockTarget, read_quantities, resolve_targets, to_level
+from connector.sources.odoo.stock import (
+    GROUPED_VERSIONS,
+    QTY_FIELDS,
+    GroupedStock,
+    StockTarget,
+    read_quantities,
+    resolve_stock,
+    to_level,
+)
 
 PRODUCT = "product.product"
 TEMPLATE = "product.template"
@@ -118,6 +131,8 @@ class OdooSource:
         self.next_cursor: str | None = None  # what a successful run would store (see commit_cursor)
         self.next_index: CatalogueIndex | None = None  # stored with the cursor (catalogue_index.py)
         self.changed_template_ids: list[int] | None = None  # incremental runs: the templates re-read
+        self.stock_targets: list[StockTarget] = []  # the last read's warehouses / locations
+        self.grouped_stock: GroupedStock | None = None  # 16/18: every target's stock from two reads per page
 
     # -- connection -----------------------------------------------------------------------------------------
     def _connect(self) -> OdooBackend:
@@ -165,7 +180,13 @@ class OdooSource:
         if s.company is not None:
             ctx["allowed_company_ids"] = [self._company_id(backend, ctx)]
         languages = self._languages(backend, default_lang, ctx)
-        targets = resolve_targets(backend, s.warehouses, s.locations, ctx) if wants_stock else []
+        targets: list[StockTarget] = []
+        self.grouped_stock = None
+        if wants_stock:
+            grouped = (backend.version()[0] in GROUPED_VERSIONS
+                       and {"stock_quant_ids", "stock_move_ids"} <= set(caps.fields))
+            targets, self.grouped_stock = resolve_stock(backend, s.warehouses, s.locations, ctx, grouped=grouped)
+        self.stock_targets = targets
 
         domain: list[Any] = list(s.domain)
         cursor = state.get_cursor(s.cursor_source, CURSOR_NAME) if (state is not None and not full) else None
@@ -173,13 +194,13 @@ class OdooSource:
         if index is None or index.domain != domain_key(s.domain):
             cursor, index = None, None  # no (or another domain's) index: duplicates need a full read
         result = SourceResult()
-        rows: list[dict[str, Any]] = []
         extra: dict[int, dict[str, Any]] = defaultdict(dict)
+        known: dict[str, list[tuple[int, bool]]] = {}
         if cursor and index is not None:
-            rows = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets, extra)
+            rows, known = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets,
+                                             extra)
         else:
             rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
-        known = index.others(r["id"] for r in rows) if index is not None else {}
         self._build(rows, extra, caps, languages, targets, default_lang, result, known)
         withhold_invalid_barcodes(result.products, result.issues, PRODUCT)
         self._warn_private_images(caps, result)
@@ -244,31 +265,43 @@ class OdooSource:
 
     def _read_changes(self, backend: OdooBackend, caps: Capabilities, since: datetime, index: CatalogueIndex,
                       ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
-                      extra: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+                      extra: dict[int, dict[str, Any]]
+                      ) -> tuple[list[dict[str, Any]], dict[str, list[tuple[int, bool]]]]:
         """An incremental read: the changed templates, whole, plus the variants skipped last time (alone, so
         they are reported again).  A skipped variant that became valid without being edited itself (the other
-        holder of its SKU changed) has its whole template read, so a product is never sent in part."""
+        holder of its SKU changed) has its whole template read, so a product is never sent in part.
+
+        Returns the rows and the index's other variants by SKU (``CatalogueIndex.others``), computed once: it
+        walks the whole index."""
         s = self.settings
         tmpl_ids = self._changed_templates(backend, since, ctx)
         self.changed_template_ids = tmpl_ids
         skipped = sorted(index.skipped_ids)
         if not tmpl_ids and not skipped:
-            return []
+            return [], {}
         which: list[Any] = [("product_tmpl_id", "in", tmpl_ids)]
         if skipped:
             which = ["|", *which, ("id", "in", skipped)]
         rows = self._read_pages(backend, caps, [*s.domain, *which], ctx, languages, targets, extra)
+        known = index.others(r["id"] for r in rows)
         changed = set(tmpl_ids)
         partial = [r for r in rows if _m2o(r["product_tmpl_id"])[0] not in changed]
         if partial:
-            dups = self._duplicates(rows, index.others(r["id"] for r in rows), SourceResult())
+            partial_skus = {r["default_code"] for r in partial if _text(r.get("default_code"))}
+            dups = self._duplicates([r for r in rows if r.get("default_code") in partial_skus], known,
+                                    SourceResult())
             fixed = sorted({_m2o(r["product_tmpl_id"])[0] for r in partial
                             if _text(r.get("default_code")) and r["id"] not in dups} - {None})
             if fixed:
-                rows += self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
-                                                         ("id", "not in", [r["id"] for r in rows])],
-                                         ctx, languages, targets, extra)
-        return rows
+                more = self._read_pages(backend, caps, [*s.domain, ("product_tmpl_id", "in", fixed),
+                                                        ("id", "not in", [r["id"] for r in rows])],
+                                        ctx, languages, targets, extra)
+                rows += more
+                for r in more:  # now read: no longer one of the others
+                    old = index.skus.get(r["id"])
+                    if old is not None and old[0] in known:
+                        known[old[0]] = [g for g in known[old[0]] if g[0] != r["id"]]
+        return rows, known
 
     # -- pages -----------------------------------------------------------------------------------------------
     def _read_pages(self, backend: OdooBackend, caps: Capabilities, domain: list[Any], ctx: dict[str, Any],
@@ -282,7 +315,9 @@ class OdooSource:
             fields.append("hs_code")
         if s.image_base_url and "is_published" in caps.fields:  # website_sale: only published images are public
             fields.append("is_published")
-        if targets:
+        if targets and self.grouped_stock is not None:
+            fields.append("uom_id")  # the grouped stock rounds to it
+        elif targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
         # Keyset paging (``id > last id``, ordered by id) read through the shared helper: the cursor is the last
         # id of a page, so the RPC calls are the ones the cassettes hold, and a server that ignores the domain
@@ -305,32 +340,57 @@ class OdooSource:
     def _page_details(self, backend: OdooBackend, caps: Capabilities, page: list[dict[str, Any]],
                       ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],
                       extra: dict[int, dict[str, Any]]) -> None:
+        """Everything a page needs besides its variants: independent reads, sent together (``_run``)."""
         ids = [r["id"] for r in page]
         ptav_ids = sorted({i for r in page for i in r.get("product_template_attribute_value_ids") or []})
+        tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
+        stocked = [r for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
+        grouped = self.grouped_stock
+        tasks: dict[str, Callable[[], Any]] = {}
         if ptav_ids:
-            ptavs = backend.search_read("product.template.attribute.value", [("id", "in", ptav_ids)],
-                                        ["id", "attribute_id", "name"], context=ctx)
-            names = {p["id"]: (_m2o(p["attribute_id"])[1] or "", p["name"]) for p in ptavs}
-            for r in page:
-                extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
-                                                or [] if i in names]
-        for lang in languages:
-            for t in backend.search_read(PRODUCT, [("id", "in", ids)], list(_TRANSLATED),
-                                         context={**ctx, "lang": lang}):
-                extra[t["id"]].setdefault("lang", {})[lang] = t
-        stocked = [r["id"] for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
-        for name, by_id in read_quantities(backend, stocked, targets, ctx).items():
-            for pid, q in by_id.items():
-                extra[pid].setdefault("stock", {})[name] = q
+            tasks["attributes"] = partial(backend.search_read, "product.template.attribute.value",
+                                          [("id", "in", ptav_ids)], ["id", "attribute_id", "name"], context=ctx)
+        for lang in languages:  # template fields: read once per template, not once per variant
+            tasks[f"lang {lang}"] = partial(backend.search_read, TEMPLATE, [("id", "in", tmpl_ids)],
+                                            ["id", *_TRANSLATED], context={**ctx, "lang": lang})
+        if targets and stocked and grouped is not None:
+            tasks["stock"] = partial(grouped.read, backend, stocked, ctx)
+        elif targets and stocked:
+            for t in targets:
+                tasks[f"stock {t.name}"] = partial(read_quantities, backend, [r["id"] for r in stocked], [t], ctx)
         if self.settings.image_base_url:
-            tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
-            atts = backend.search_read(
-                "ir.attachment",
+            tasks["images"] = partial(
+                backend.search_read, "ir.attachment",
                 ["|", "&", ("res_model", "=", TEMPLATE), ("res_id", "in", tmpl_ids),
                  "&", ("res_model", "=", PRODUCT), ("res_id", "in", ids),
                  ("res_field", "in", ["image_1920", "image_variant_1920"])],
                 ["res_model", "res_id", "res_field"], context=ctx)
-            with_image = {(a["res_model"], a["res_id"]) for a in atts}
+        done = self._run(tasks)
+
+        if "attributes" in done:
+            names = {p["id"]: (_m2o(p["attribute_id"])[1] or "", p["name"]) for p in done["attributes"]}
+            for r in page:
+                extra[r["id"]]["attributes"] = [names[i] for i in r.get("product_template_attribute_value_ids")
+                                                or [] if i in names]
+        for lang in languages:
+            by_tmpl = {t["id"]: t for t in done[f"lang {lang}"]}
+            for r in page:
+                t = by_tmpl.get(_m2o(r["product_tmpl_id"])[0])
+                if t is not None:
+                    extra[r["id"]].setdefault("lang", {})[lang] = t
+        per_target: dict[str, dict[int, dict[str, Any]]] = {}
+        if "stock" in done:
+            per_target, company = done["stock"]
+            for r in stocked:
+                extra[r["id"]]["company_on_hand"] = company.get(r["id"], 0.0)
+        for key, value in done.items():
+            if key.startswith("stock "):
+                per_target.update(value)
+        for name, by_id in per_target.items():
+            for pid, q in by_id.items():
+                extra[pid].setdefault("stock", {})[name] = q
+        if "images" in done:
+            with_image = {(a["res_model"], a["res_id"]) for a in done["images"]}
             for r in page:
                 tid = _m2o(r["product_tmpl_id"])[0]
                 extra[r["id"]]["tmpl_image"] = (TEMPLATE, tid) in with_image
@@ -340,6 +400,17 @@ class OdooSource:
                 if with_bytes:
                     for b in backend.search_read(PRODUCT, [("id", "in", with_bytes)], ["image_1920"], context=ctx):
                         extra[b["id"]]["image_bytes"] = b.get("image_1920") or None
+
+    def _run(self, tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent reads, up to ``parallel_calls`` at a time: a page's calls then cost about the
+        slowest of them instead of their sum (each round trip also pays Odoo's per-request overhead).  With
+        ``parallel_calls: 1``, or a single task, they are sent one after the other, in the order given."""
+        workers = min(self.settings.parallel_calls, len(tasks))
+        if workers <= 1:
+            return {key: task() for key, task in tasks.items()}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odoo-read") as pool:
+            futures = {key: pool.submit(task) for key, task in tasks.items()}
+            return {key: future.result() for key, future in futures.items()}
 
     # -- building canonical records --------------------------------------------------------------------------
     def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,
@@ -515,7 +586,7 @@ class OdooSource:
                 v.stock[t.name] = to_level(t, raw.get(t.name, {f: 0 for f in QTY_FIELDS}))
             self._negative_stock(v, targets, result)
             here = sum(abs(float(raw.get(t.name, {}).get("qty_available") or 0)) for t in targets)
-            total = float(r.get("qty_available") or 0)
+            total = float(ex["company_on_hand"] if "company_on_hand" in ex else r.get("qty_available") or 0)
             if here == 0 and total != 0:
                 result.issues.append(Issue(
                     f"{sku} has {total:g} on hand only outside the configured "

@@ -1,16 +1,26 @@
-"""Per-warehouse / per-location quantities, with the context key the server's version honours.
+"""Per-warehouse / per-location quantities: grouped quant and move reads on 16 and 18, else one context read
+per target.
 
 Odoo computes ``qty_available``, ``free_qty``, ``virtual_available``, ``incoming_qty`` and ``outgoing_qty`` for
 the locations named in the context.  The key changed between versions (design §7): 16 reads ``warehouse``,
 18 and 19 read ``warehouse_id``.  A wrong key is silently ignored and company-wide totals come back, so the
 key is chosen here, in one place, from the version, and 17 (not measured) uses the portable
 ``location`` = the warehouse's view location, which every version honours.
+
+On 16 and 18 the same numbers come from two reads per page whatever the number of targets (``GroupedStock``):
+the page's quants and its open moves, with bare ids, summed here per target exactly as Odoo's
+``_compute_quantities_dict`` sums them for a context (quants under the target's root location; open moves
+entering or leaving it; 18 counts an open move at its ``location_final_id`` when it has one), rounded to the
+product's unit of measure.  ``tests/test_odoo_stock_grouped.py`` holds them against the context reads on both
+servers.  Other versions keep the context reads (their rules were not measured).
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from connector.errors import SourceError
@@ -18,6 +28,8 @@ from connector.model import StockLevel
 from connector.sources.odoo.backend import OdooBackend
 
 QTY_FIELDS = ["free_qty", "qty_available", "virtual_available", "incoming_qty", "outgoing_qty"]
+OPEN_MOVE_STATES = ["waiting", "confirmed", "assigned", "partially_available"]  # Odoo's "to do" moves
+GROUPED_VERSIONS = (16, 18)  # majors whose quantity rules the grouped reads follow (recorded differential test)
 
 
 @dataclass(slots=True)
@@ -28,6 +40,7 @@ class StockTarget:
     kind: str  # "warehouse" | "location"
     odoo_id: int
     context: dict[str, Any] = field(default_factory=dict)
+    root_location: int | None = None  # the warehouse's view location, or the location itself
 
 
 def warehouse_context(version: tuple[int, int], warehouse_id: int, view_location_id: int | None) -> dict[str, Any]:
@@ -46,14 +59,19 @@ def _m2o_id(value: Any) -> int | None:
     return value[0] if isinstance(value, list | tuple) and value else (value or None)
 
 
-def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations: list[str | int],
-                    context: dict[str, Any]) -> list[StockTarget]:
-    """Look the configured warehouses / locations up (one call each); all warehouses when none is configured."""
+def resolve_stock(backend: OdooBackend, warehouses: list[str | int], locations: list[str | int],
+                  context: dict[str, Any], grouped: bool = False) -> tuple[list[StockTarget], GroupedStock | None]:
+    """Look the configured warehouses / locations up (one call each; all warehouses when none is configured),
+    and with ``grouped`` the locations the grouped reads sum over (one more call)."""
     version = backend.version()
     targets: list[StockTarget] = []
-    if warehouses or not locations:
-        rows = backend.search_read("stock.warehouse", [], ["id", "name", "code", "view_location_id"],
-                                   order="id", context={**context, "active_test": True})
+    company_roots: list[int] = []
+    if warehouses or not locations or grouped:
+        # archived ones too: Odoo's company-wide totals count every warehouse of the company (grouped reads)
+        every = backend.search_read("stock.warehouse", [], ["id", "name", "code", "view_location_id", "active"],
+                                    order="id", context={**context, "active_test": False})
+        company_roots = [v for v in (_m2o_id(r.get("view_location_id")) for r in every) if v]
+        rows = [r for r in every if r.get("active", True)]
         by_key: dict[Any, dict[str, Any]] = {}
         for r in rows:
             by_key[r["id"]] = r
@@ -69,11 +87,11 @@ def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations
                                       f"known: {known}")
                 # keyed by what the profile says (e.g. the code "WH"), so the stock policy can use the same names
                 chosen.append((str(r["name"]) if isinstance(w, int) else str(w).strip(), r))
-        else:
+        elif not locations:
             chosen = [(str(r["name"]), r) for r in rows]
         for label, r in chosen:
-            ctx = warehouse_context(version, r["id"], _m2o_id(r.get("view_location_id")))
-            targets.append(StockTarget(label, "warehouse", r["id"], ctx))
+            view = _m2o_id(r.get("view_location_id"))
+            targets.append(StockTarget(label, "warehouse", r["id"], warehouse_context(version, r["id"], view), view))
     if locations:
         ids = [x for x in locations if isinstance(x, int)]
         names = [str(x) for x in locations if not isinstance(x, int)]
@@ -87,8 +105,114 @@ def resolve_targets(backend: OdooBackend, warehouses: list[str | int], locations
                 raise SourceError(f"odoo setting 'locations': no active location {loc!r} in Odoo "
                                   f"(use the full name, e.g. 'WH/Stock', or the id)")
             label = str(r["complete_name"]) if isinstance(loc, int) else str(loc)
-            targets.append(StockTarget(label, "location", r["id"], {"location": r["id"]}))
-    return targets
+            targets.append(StockTarget(label, "location", r["id"], {"location": r["id"]}, r["id"]))
+    if not grouped or not targets:
+        return targets, None
+    roots = sorted({t.root_location for t in targets if t.root_location} | set(company_roots))
+    locs = backend.search_read("stock.location", [("id", "child_of", roots)], ["id", "parent_path"],
+                               context={**context, "active_test": False}, ids_only=True)
+    return targets, GroupedStock(targets, {r["id"]: str(r["parent_path"]) for r in locs}, company_roots,
+                                 final_dest=version[0] >= 18)
+
+
+class GroupedStock:
+    """Every target's five quantities from two reads per page (see the module docstring).
+
+    ``locations`` maps each location under a target or a warehouse (archived ones included, as Odoo counts
+    them) to its ``parent_path``; a location is in a target when its path starts with the root's path.
+    """
+
+    def __init__(self, targets: list[StockTarget], locations: dict[int, str], company_roots: list[int],
+                 final_dest: bool) -> None:
+        self.final_dest = final_dest
+        self.locations = locations
+        self._targets = [t.name for t in targets]
+        roots = {t.name: locations.get(t.root_location or 0) for t in targets}
+        company = [p for p in (locations.get(r) for r in company_roots) if p]
+        # location id -> the targets it counts for, and whether it is under a warehouse (company-wide totals)
+        self._in: dict[int, list[str]] = {
+            loc: [name for name, root in roots.items() if root and path.startswith(root)]
+            for loc, path in locations.items()}
+        self._company = {loc for loc, path in locations.items() if any(path.startswith(c) for c in company)}
+        self._rounding: dict[int, Decimal] = {}  # uom id -> rounding, read only when a sum is not whole
+
+    def read(self, backend: OdooBackend, products: list[dict[str, Any]], context: dict[str, Any]
+             ) -> tuple[dict[str, dict[int, dict[str, float]]], dict[int, float]]:
+        """(target name -> product id -> the five quantities, product id -> company-wide on hand)."""
+        ids = [p["id"] for p in products]
+        ctx = {**context, "active_test": False}
+        quants = backend.search_read("stock.quant", [("product_id", "in", ids), ("location_id", "in",
+                                                                                   sorted(self.locations))],
+                                     ["product_id", "location_id", "quantity", "reserved_quantity"],
+                                     context=ctx, ids_only=True)
+        move_fields = ["product_id", "location_id", "location_dest_id", "product_qty"]
+        if self.final_dest:
+            move_fields.append("location_final_id")
+        moves = backend.search_read("stock.move", [("product_id", "in", ids), ("state", "in", OPEN_MOVE_STATES)],
+                                    move_fields, context=ctx, ids_only=True)
+        zero = Decimal(0)
+        sums: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(
+            lambda: {"on_hand": zero, "reserved": zero, "in": zero, "out": zero})
+        company: dict[int, Decimal] = defaultdict(Decimal)
+        for q in quants:
+            pid, loc = _m2o_id(q["product_id"]), _m2o_id(q["location_id"]) or 0
+            qty, reserved = _dec(q.get("quantity")), _dec(q.get("reserved_quantity"))
+            for name in self._in.get(loc, ()):
+                acc = sums[(name, pid)]
+                acc["on_hand"] += qty
+                acc["reserved"] += reserved
+            if loc in self._company:
+                company[pid] += qty
+        for m in moves:
+            pid, src = _m2o_id(m["product_id"]), _m2o_id(m["location_id"]) or 0
+            dest = (self.final_dest and _m2o_id(m.get("location_final_id"))) or _m2o_id(m["location_dest_id"]) or 0
+            into, out_of = set(self._in.get(dest, ())), set(self._in.get(src, ()))
+            qty = _dec(m.get("product_qty"))
+            for name in into - out_of:
+                sums[(name, pid)]["in"] += qty
+            for name in out_of - into:
+                sums[(name, pid)]["out"] += qty
+        uom = {p["id"]: _m2o_id(p.get("uom_id")) for p in products}
+        self._load_roundings(backend, uom, sums, company, context)
+        out: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in self._targets}
+        for name, by_id in out.items():
+            for pid in ids:  # every product gets every target, zeros included, as a context read answers
+                got = sums.get((name, pid))
+                r = self._rounding.get(uom.get(pid) or 0)
+                if got is None:
+                    by_id[pid] = {"id": pid, **dict.fromkeys(QTY_FIELDS, 0.0)}
+                    continue
+                on_hand, incoming, outgoing = _round(got["on_hand"], r), _round(got["in"], r), _round(got["out"], r)
+                by_id[pid] = {"id": pid, "free_qty": float(_round(got["on_hand"] - got["reserved"], r)),
+                              "qty_available": float(on_hand), "incoming_qty": float(incoming),
+                              "outgoing_qty": float(outgoing),
+                              "virtual_available": float(_round(on_hand + incoming - outgoing, r))}
+        totals = {pid: float(_round(q, self._rounding.get(uom.get(pid) or 0))) for pid, q in company.items()}
+        return out, totals
+
+    def _load_roundings(self, backend: OdooBackend, uom: dict[int, int | None],
+                        sums: dict[tuple[str, int], dict[str, Decimal]], company: dict[int, Decimal],
+                        context: dict[str, Any]) -> None:
+        """Odoo rounds each quantity to the product's unit of measure; a whole number stays what it is under
+        any rounding that divides 1, so the roundings are read (once per unit) only for fractional sums."""
+        values = [(pid, v) for (_, pid), s in sums.items() for v in s.values()] + list(company.items())
+        wanted = {uom.get(pid) for pid, v in values if v != v.to_integral_value()} - set(self._rounding) - {None}
+        if wanted:
+            rows = backend.search_read("uom.uom", [("id", "in", sorted(wanted))], ["id", "rounding"],
+                                       context={**context, "active_test": False})
+            self._rounding.update({r["id"]: _dec(r.get("rounding")) for r in rows})
+
+
+def _dec(value: Any) -> Decimal:
+    """An Odoo float as the decimal it stands for (quantities are stored as numerics of a few digits)."""
+    return Decimal(repr(float(value or 0)))
+
+
+def _round(value: Decimal, rounding: Decimal | None) -> Decimal:
+    """Odoo's ``float_round(value, precision_rounding=rounding)`` (half away from zero)."""
+    if not rounding:
+        return value
+    return (value / rounding).quantize(Decimal(1), rounding=ROUND_HALF_UP) * rounding
 
 
 def _floor(q: Any) -> int:
