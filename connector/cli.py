@@ -17,6 +17,7 @@ from typing import Any
 from connector import __version__
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, ConnectorError, UserError
 from connector.shipped import sample_workbook
+from connector.sync.state.location import state_location
 
 
 def __getattr__(name: str) -> Any:
@@ -56,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--profile", type=Path, help="a sync profile (YAML): source, targets, stock policy, state")
     s.add_argument("--target", help="marketplace name (default: every target of the profile)")
     s.add_argument("--dry-run", action="store_true", help="plan only: print and save what would be sent")
-    s.add_argument("--state", type=Path, help="state file (default: one per profile under ~/.local/state/connector)")
+    s.add_argument("--state", type=state_location,
+                   help="state file, or a postgresql:// URL (default: $CONNECTOR_STATE_URL, else one file per "
+                        "profile under ~/.local/state/connector)")
     s.add_argument("--mapping", help="mapping file (default: the marketplace's shipped mapping)")
     s.add_argument("--base-url", help="marketplace API base URL (e.g. a sandbox)")
     s.add_argument("--account", help="name of the marketplace account in the state file (default: API host)")
@@ -304,6 +307,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from connector.sync.runner import SyncOptions, SyncOutcome
     from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
+    from connector.sync.state.location import is_database_url, with_namespace
 
     args.currency_given = args.currency  # a supplier feed must be told its currency
     args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
@@ -325,7 +329,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 raise ConfigError(f"profile {args.profile} has no target {t!r} (it has: {', '.join(profile.targets)})")
         source_config = dict(profile.source)
         label = str(profile.source.get("path") or profile.source.get("type"))
-        state_path = args.state or profile.state
+        state_path = with_namespace(args.state, profile.name) if args.state else profile.state
     else:
         if not args.target:
             raise ConfigError("--target is required with --source (e.g. --target elebne)")
@@ -372,7 +376,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         from connector.sources.spreadsheet.outputs import check_output_path
 
         mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
-        inputs = [workbook, Path(state_path), args.profile, *(Path(m) for m in mappings if m)]
+        state_file = None if is_database_url(state_path) else Path(state_path)
+        inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
         check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):

@@ -23,6 +23,7 @@ import yaml
 from connector.errors import ConfigError
 from connector.mapping.yaml_lines import load_yaml
 from connector.secret_patterns import secret_kind
+from connector.sync.state.location import Location, global_state_url, is_database_url, with_namespace
 from connector.sync.stock_policy import StockPolicy
 
 SAFETY_KEYS = ("missing", "guard", "currency")  # read by connector.sync.safety.safety_options
@@ -35,9 +36,11 @@ def default_state_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "connector"
 
 
-def default_state_file() -> Path:
-    """The state file of a run without a profile (a profile's own is ``<profile name>.sqlite`` beside it)."""
-    return default_state_dir() / "default.sqlite"
+def default_state_file() -> Location:
+    """The state file of a run without a profile (a profile's own is ``<profile name>.sqlite`` beside it), or
+    with ``$CONNECTOR_STATE_URL`` the schema ``connector_default`` of that database."""
+    url = global_state_url()
+    return with_namespace(url, "default") if url else default_state_dir() / "default.sqlite"
 
 
 def credentials_path() -> Path:
@@ -84,7 +87,7 @@ class Profile:
     name: str
     source: dict[str, Any]
     targets: dict[str, TargetConfig]
-    state: Path
+    state: Location  # a file (SQLite) or a postgresql:// URL with this profile's schema
     stock: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     reports_keep: int = 100  # `reports: {keep: N}`: the newest N reports are kept beside the state file
@@ -164,10 +167,14 @@ def load_profile(path: str | Path) -> Profile:
             name=tname, base_url=tdata.get("base_url"), account=tdata.get("account"), mapping=tdata.get("mapping"),
             secret_env=tdata.get("api_key_env") or tdata.get("secret_env"), settings=tdata.get("settings") or {},
             stock=tdata.get("stock") or {}, safety={k: tdata[k] for k in SAFETY_KEYS if k in tdata})
-    state = data.get("state")
-    state_path = Path(os.path.expanduser(state)) if state else default_state_dir() / f"{name}.sqlite"
-    if state and not state_path.is_absolute():
-        state_path = (path.parent / state_path).resolve()
+    state = data.get("state") or global_state_url()
+    state_path: Location
+    if is_database_url(state):
+        state_path = with_namespace(str(state), name)  # this profile's schema of the shared database
+    else:
+        state_path = Path(os.path.expanduser(state)) if state else default_state_dir() / f"{name}.sqlite"
+        if state and not state_path.is_absolute():
+            state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
                       path=path, reports_keep=_reports_keep(path, data.get("reports")),
                       safety={k: data[k] for k in SAFETY_KEYS if k in data})

@@ -12,6 +12,7 @@ import requests
 
 from connector.http.paging import Paging, iter_items
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
+from tests.postgres_support import pg_server, pg_url, state_location  # noqa: F401  (fixtures)
 
 ELEBNE_KEY = ELEBNE.sandbox_key
 
@@ -23,6 +24,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CONNECTOR_STATE_DIR", str(home / "state"))
     monkeypatch.setenv("CONNECTOR_CREDENTIALS", str(home / "credentials.yaml"))
+    for name in ("CONNECTOR_STATE_URL", "CONNECTOR_IP_GROUP"):  # a developer's service settings
+        monkeypatch.delenv(name, raising=False)
 
 
 class SandboxHandle:

@@ -42,7 +42,7 @@ def budget(state: StateStore, t: FakeTime) -> Budget:
     return Budget(LIMITS, state.budget_counter("elebne", "acct"), clock=t.clock, sleep=t.sleep, wall=t.wall)
 
 
-def run_filling_the_window(path: Path) -> FakeTime:
+def run_filling_the_window(path: str | Path) -> FakeTime:
     """A first run on the state at ``path`` that makes the three writes a minute allows; its clock."""
     first = FakeTime(monotonic=0.0, wall=1_800_000_000.0)
     with StateStore.open(path) as state:
@@ -52,8 +52,8 @@ def run_filling_the_window(path: Path) -> FakeTime:
     return first
 
 
-def test_the_next_run_waits_for_the_window_the_previous_run_filled(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
+def test_the_next_run_waits_for_the_window_the_previous_run_filled(state_location: str | Path) -> None:
+    path = state_location
     first = FakeTime(monotonic=5_000.0, wall=1_800_000_000.0)
     with StateStore.open(path) as state:
         b = budget(state, first)
@@ -68,8 +68,8 @@ def test_the_next_run_waits_for_the_window_the_previous_run_filled(tmp_path: Pat
     assert second.sleeps == [pytest.approx(50.5)]
 
 
-def test_calls_older_than_the_window_do_not_hold_the_next_run(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
+def test_calls_older_than_the_window_do_not_hold_the_next_run(state_location: str | Path) -> None:
+    path = state_location
     first = run_filling_the_window(path)
     later = FakeTime(monotonic=0.0, wall=first.wall_now + 61)
     with StateStore.open(path) as state:
@@ -81,8 +81,8 @@ def test_calls_older_than_the_window_do_not_hold_the_next_run(tmp_path: Path) ->
         assert other.acquire("write") == 0
 
 
-def test_a_wall_clock_stepped_back_never_means_a_wait_longer_than_the_window(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
+def test_a_wall_clock_stepped_back_never_means_a_wait_longer_than_the_window(state_location: str | Path) -> None:
+    path = state_location
     first = run_filling_the_window(path)
     stepped_back = FakeTime(monotonic=0.0, wall=first.wall_now - 3600)
     with StateStore.open(path) as state:

@@ -26,8 +26,8 @@ def product(key: str, price: str = "10", qty: int = 5, name: str = "P") -> Produ
 
 
 @pytest.fixture
-def state(tmp_path: Path):
-    with StateStore.open(tmp_path / "state.sqlite") as s:
+def state(state_location: str | Path):
+    with StateStore.open(state_location) as s:
         yield s
 
 
@@ -100,8 +100,8 @@ def test_create_only_fields_never_in_updates() -> None:
         "name": "n"}
 
 
-def test_state_lock_is_exclusive(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
+def test_state_lock_is_exclusive(state_location: str | Path) -> None:
+    path = state_location
     with StateStore.open(path), pytest.raises(StateLockedError, match="another run is using"):
         StateStore.open(path)
     StateStore.open(path).close()  # released
@@ -115,8 +115,8 @@ def test_journal_and_stale_batches(state: StateStore) -> None:
     state.journal_done(jid, ok=True)
 
 
-def test_budget_counts_and_cursors_survive_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
+def test_budget_counts_and_cursors_survive_reopen(state_location: str | Path) -> None:
+    path = state_location
     with StateStore.open(path) as s:
         c = s.budget_counter("elebne", "acct")
         c.add_today("write", "2026-11-23", 3)

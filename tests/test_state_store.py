@@ -19,8 +19,9 @@ M, A = "elebne", "acct"
 
 
 @pytest.fixture
-def state(tmp_path: Path):
-    with StateStore.open(tmp_path / "state.sqlite") as s:
+def state(state_location: str | Path):
+    """An open state, once per backend (SQLite file, PostgreSQL database)."""
+    with StateStore.open(state_location) as s:
         yield s
 
 
@@ -118,8 +119,8 @@ NOTES_V1 = {1: (Table("notes", (Column("account"), Column("sku"), Column("text",
 NOTES_V2 = {**NOTES_V1, 2: (AddColumn("notes", Column("lang", default="en")),)}
 
 
-def test_plugin_tables_are_created_by_their_migrations_and_used_through_rows(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite"
+def test_plugin_tables_are_created_by_their_migrations_and_used_through_rows(state_location: str | Path) -> None:
+    path = state_location
     with StateStore.open(path) as s:
         notes = s.tables(PluginSchema("demo", NOTES_V1))
         assert notes.put("notes", [{"account": "a", "sku": "X", "text": "one"},
@@ -176,8 +177,8 @@ def test_ecomlinx_tables_written_before_they_were_versioned_keep_their_rows(tmp_
                                                      "last_checked": "2026-11-01T00:00:00Z"}]
 
 
-def test_the_store_can_be_shared_by_threads(tmp_path: Path) -> None:
-    with StateStore.open(tmp_path / "s.sqlite", lock=False) as s:
+def test_the_store_can_be_shared_by_threads(state_location: str | Path) -> None:
+    with StateStore.open(state_location, lock=False) as s:
         notes = s.tables(PluginSchema("demo", NOTES_V1))
         notes.put("notes", [{"account": "a", "sku": "X"}])
 

@@ -4,17 +4,24 @@ We slow down *before* the marketplace has to answer 429: a sliding window per cl
 30/min) makes the caller wait, and a per-day count stops the run cleanly with ``BudgetExhausted`` when the
 day's allowance is spent.  Both are kept in the state database, so they survive between runs: a run started
 right after another one waits for the window the first one filled instead of drawing a 429.
+
+A call is taken with one ``take`` of the counter, which checks both limits and records the call together (in
+one transaction of the state, under a lock per key and class), so any number of processes on any number of
+machines sharing one state never exceed a key's limits together.  A limit the marketplace counts per IP
+(``window_scope="ip"``) has its window per host: machines that reach the marketplace through one public
+address set the same ``CONNECTOR_IP_GROUP`` to share it.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from connector.errors import BudgetExhausted
 from connector.http.stop import StopSignal
@@ -28,6 +35,37 @@ class RateLimit:
     per_window: int | None = None  # calls per window (per minute unless window_seconds says otherwise)
     per_day: int | None = None
     window_seconds: float = 60.0
+    window_scope: Literal["key", "ip"] = "key"  # whom the marketplace counts the window for: the key, or an IP
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """The answer of one ``take``: the call was granted (and recorded), or the window is full for ``wait``
+    more seconds, or the day's allowance is spent (``exhausted``)."""
+
+    granted: bool
+    wait: float = 0.0
+    exhausted: bool = False
+
+
+def settle(used_today: int, calls: Sequence[float], *, per_day: int | None, per_window: int | None,
+           window_seconds: float, now: float) -> Taken:
+    """Whether one more call fits: ``used_today`` calls today, ``calls`` the times in the current window."""
+    if per_day is not None and used_today >= per_day:
+        return Taken(False, exhausted=True)
+    inside = sorted(min(t, now) for t in calls if t > now - window_seconds)
+    if per_window and len(inside) >= per_window:
+        return Taken(False, wait=inside[-per_window] + window_seconds - now)
+    return Taken(True)
+
+
+IP_GROUP_ENV = "CONNECTOR_IP_GROUP"
+
+
+def ip_group() -> str:
+    """The name under which this machine's per-IP windows are kept: ``$CONNECTOR_IP_GROUP`` (machines behind
+    one public address share it), else the host name (each machine has its own address)."""
+    return os.environ.get(IP_GROUP_ENV, "").strip() or socket.gethostname()
 
 
 class DailyCounter(Protocol):
@@ -38,9 +76,10 @@ class DailyCounter(Protocol):
 
     def add_today(self, op_class: str, day: str, n: int = 1) -> None: ...
 
-    def recent_calls(self, op_class: str, since: float) -> list[float]: ...
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None: ...
+    def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
+             window_seconds: float, now: float) -> Taken:
+        """Check the day's count of ``op_class`` and the window of ``window_class`` at ``now`` (epoch seconds)
+        and, when the call fits, record it in both, atomically."""
 
 
 class MemoryCounter:
@@ -56,11 +95,18 @@ class MemoryCounter:
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self._counts[(op_class, day)] = self._counts.get((op_class, day), 0) + n
 
-    def recent_calls(self, op_class: str, since: float) -> list[float]:
-        return sorted(t for t in self._calls.get(op_class, ()) if t > since)
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
-        self._calls[op_class] = [t for t in self._calls.get(op_class, ()) if t >= forget_before] + [at]
+    def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
+             window_seconds: float, now: float) -> Taken:
+        # a call "after now" (a clock stepped back) counts as made now
+        self._calls[window_class] = [min(t, now) for t in self._calls.get(window_class, ())
+                                     if t > now - window_seconds]
+        taken = settle(self.used_today(op_class, day), self._calls[window_class], per_day=per_day,
+                       per_window=per_window, window_seconds=window_seconds, now=now)
+        if taken.granted:
+            if per_window:
+                self._calls[window_class].append(now)
+            self.add_today(op_class, day)
+        return taken
 
 
 WaitHook = Callable[[float, datetime, str], None]
@@ -83,18 +129,21 @@ def utc_day() -> str:
 class Budget:
     """Thread-safe budget over several operation classes.
 
-    Windows are timed with ``clock`` (monotonic) and saved to the counter in ``wall`` time (epoch seconds),
-    the only clock two processes share.
+    Windows are timed on the wall clock (epoch seconds), the only clock processes and machines share; within
+    one process it advances with ``clock`` (monotonic) from the wall time at the start, so a wall clock stepped
+    during a run does not bend its windows.
     """
 
     def __init__(self, limits: dict[str, RateLimit], counter: DailyCounter | None = None, *,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 day: Callable[[], str] | None = None, wall: Callable[[], float] = time.time) -> None:
+                 day: Callable[[], str] | None = None, wall: Callable[[], float] = time.time,
+                 host: str | None = None) -> None:
         self.limits = limits
         self.counter = counter or MemoryCounter()
-        self._clock, self._sleep, self._wall = clock, sleep, wall
+        self._clock, self._sleep = clock, sleep
+        self._start = (wall(), clock())
         self._day = day or (lambda: utc_day())  # looked up at call time: the day changes during long runs
-        self._windows: dict[str, deque[float]] = {}
+        self.host = host or ip_group()
         self._lock = threading.Lock()
         self.waited: dict[str, float] = {}
         self.on_wait: WaitHook | None = None  # told before every window wait (progress lines, the bar)
@@ -106,6 +155,14 @@ class Budget:
             return None
         return max(0, limit.per_day - self.counter.used_today(op_class, self._day()))
 
+    def now(self) -> float:
+        wall, mono = self._start
+        return wall + (self._clock() - mono)
+
+    def window_class(self, limit: RateLimit) -> str:
+        """The name the window is kept under: the class, and for a per-IP limit this machine's IP group."""
+        return f"{limit.op_class}@{self.host}" if limit.window_scope == "ip" else limit.op_class
+
     def acquire(self, op_class: str) -> float:
         """Take one call from the budget, waiting for the window if needed; returns seconds waited.
 
@@ -116,42 +173,21 @@ class Budget:
             return 0.0
         waited = 0.0
         with self._lock:
-            day = self._day()
-            if limit.per_day is not None and self.counter.used_today(op_class, day) >= limit.per_day:
-                raise BudgetExhausted(op_class, limit.per_day)
-            if limit.per_window:
-                window = self._window(op_class, limit)
-                while True:
-                    now = self._clock()
-                    while window and window[0] <= now - limit.window_seconds:
-                        window.popleft()
-                    if len(window) < limit.per_window:
-                        break
-                    # a little past the edge: the marketplace's clock and window are not exactly ours
-                    pause = window[0] + limit.window_seconds - now + WINDOW_MARGIN
-                    notify_wait(self.on_wait, pause, "rate limit")
-                    self._sleep(pause)
-                    if self.stop is not None:
-                        self.stop.check()
-                    waited += pause
-                window.append(self._clock())
-                self._note_call(op_class, limit)
-            self.counter.add_today(op_class, day)
+            while True:
+                taken = self.counter.take(op_class, day=self._day(), per_day=limit.per_day,
+                                          window_class=self.window_class(limit), per_window=limit.per_window,
+                                          window_seconds=limit.window_seconds, now=self.now())
+                if taken.exhausted:
+                    raise BudgetExhausted(op_class, limit.per_day or 0)
+                if taken.granted:
+                    break
+                # a little past the edge: the marketplace's clock and window are not exactly ours
+                pause = taken.wait + WINDOW_MARGIN
+                notify_wait(self.on_wait, pause, "rate limit")
+                self._sleep(pause)
+                if self.stop is not None:
+                    self.stop.check()
+                waited += pause
         if waited:
             self.waited[op_class] = self.waited.get(op_class, 0.0) + waited
         return waited
-
-    def _window(self, op_class: str, limit: RateLimit) -> deque[float]:
-        """The class's window, on first use loaded with the calls an earlier run made in it."""
-        window = self._windows.get(op_class)
-        if window is None:
-            now, wall = self._clock(), self._wall()
-            # a time after ours (the wall clock stepped back) counts as now: never a wait longer than a window
-            recent = [min(t, wall) for t in self.counter.recent_calls(op_class, wall - limit.window_seconds)]
-            window = deque(now - (wall - t) for t in recent[-(limit.per_window or 0):])
-            self._windows[op_class] = window
-        return window
-
-    def _note_call(self, op_class: str, limit: RateLimit) -> None:
-        wall = self._wall()
-        self.counter.note_call(op_class, wall, forget_before=wall - limit.window_seconds)

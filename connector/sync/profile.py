@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connector.config import default_state_dir
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import SourceResult
 from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
+from connector.sync.state.location import report_anchor
 
 log = logging.getLogger("connector.sync")
 
@@ -93,12 +95,13 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
-        path = report_path(report.run_id, opts.target, state_path=opts.state_path, requested=report_to,
+        anchor = report_anchor(opts.state_path, default_state_dir())  # a PostgreSQL state: the default folder
+        path = report_path(report.run_id, opts.target, state_path=anchor, requested=report_to,
                            several=len(targets) > 1)
         report.save(path)
         if report_to is None:
             try:
-                rotate_reports(path, opts.state_path, keep_reports)
+                rotate_reports(path, anchor, keep_reports)
             except OSError as exc:  # old reports left behind never fail a run
                 log.warning("reports not rotated in %s: %s", path.parent, exc)
         result.outcomes[opts.target] = outcome

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +35,7 @@ from connector.sync.ops import Adapter, PlannedOp
 from connector.sync.report import RunReport
 from connector.sync.safety import SafetyOptions
 from connector.sync.state import StateStore, utcnow
+from connector.sync.state.location import Location
 from connector.sync.stock_policy import StockPolicy
 
 
@@ -44,7 +44,7 @@ class SyncOptions:
     """Everything one run against one target needs (the CLI and the profile runner build these)."""
 
     target: str
-    state_path: Path
+    state_path: Location  # a state file, or a postgresql:// URL (connector.sync.state.location)
     secret: str | None
     base_url: str | None = None
     account: str | None = None

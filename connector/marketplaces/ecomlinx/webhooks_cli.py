@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from connector.errors import EXIT_OK, EXIT_USAGE, ConfigError, MarketplaceUnreachable
+from connector.sync.state.location import shown, state_location
 
 SECRET_ENV = "ECOMLINX_WEBHOOK_SECRET"
 
@@ -37,7 +37,7 @@ def _parser(action: str) -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=port_number, default=8788)
         p.add_argument("--path", default="/hooks/ecomlinx")
-        p.add_argument("--state", type=Path, help="state database the events are stored in "
+        p.add_argument("--state", type=state_location, help="state database the events are stored in "
                                                   "(default: the default sync state file)")
         p.add_argument("--max-body", type=int, default=256 * 1024, help="largest accepted body in bytes")
         p.add_argument("--max-connections", type=int, default=32,
@@ -143,7 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         store.close()
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    out.print(f"receiving EcomLinx webhooks on {receiver.url} (events stored in {state_path}; Ctrl-C to stop)")
+    out.print(f"receiving EcomLinx webhooks on {receiver.url} (events stored in {shown(state_path)}; Ctrl-C to stop)")
     try:
         receiver.serve_forever()
     except KeyboardInterrupt:

@@ -10,11 +10,11 @@ from connector.marketplaces.base import MarketplacePlugin, lazy
 
 # Documented limits (seed 000): per IP per minute, per API key per day.
 LIMITS = {
-    "read": RateLimit("read", per_window=60, per_day=2000),
-    "write": RateLimit("write", per_window=30, per_day=500),
-    "stock": RateLimit("stock", per_window=120, per_day=5000),
-    "bulk": RateLimit("bulk", per_window=30, per_day=500),
-    "import": RateLimit("import", per_window=5, per_day=50, window_seconds=3600),
+    "read": RateLimit("read", per_window=60, per_day=2000, window_scope="ip"),
+    "write": RateLimit("write", per_window=30, per_day=500, window_scope="ip"),
+    "stock": RateLimit("stock", per_window=120, per_day=5000, window_scope="ip"),
+    "bulk": RateLimit("bulk", per_window=30, per_day=500, window_scope="ip"),
+    "import": RateLimit("import", per_window=5, per_day=50, window_seconds=3600, window_scope="ip"),
 }
 
 # Inferred from the documents' own patterns (docs/elebne.md); a profile may override any of them under

@@ -1,15 +1,17 @@
 """The state's interface: every operation the rest of the connector performs on the sync state.
 
 ``StateStore`` is what plans, pushes, sources, budgets and plugins hold; ``StateStore.open(location)`` opens
-the backend for a location (a file path: SQLite, the only backend so far).  A second backend (PostgreSQL)
-implements the abstract methods below and nothing else: no code outside ``connector.sync.state`` sees a
-database connection or writes SQL against the state.
+the backend for a location: a file path is SQLite (``sqlite``), a ``postgresql://`` URL is PostgreSQL
+(``postgres``).  Both implement the abstract methods below and nothing else (their SQL is shared, ``sql``): no
+code outside ``connector.sync.state`` sees a database connection or writes SQL against the state.
 
 What the state holds (design §3), per marketplace and account: bindings (the remote id of a key, per payload
 kind) and the payload of each kind the marketplace last *confirmed*; a journal of in-flight batches (intent
 written before sending, outcome after); per-day call counts and the recent calls of each per-minute window
 for budgets; cursors of incremental reads; runs; and the tables plugins declare (``tables``).  One run per
-state at a time: ``open(lock=True)`` takes the state's lock, ``close`` releases it.
+state at a time: ``open(lock=True)`` takes the state's lock, ``close`` releases it.  Budgets are taken with
+``budget_take``, which checks and records a call in one transaction, so processes sharing a state share the
+limits too.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.sync.state.tables import PluginSchema, PluginTables, Row, Table, Value, Where
+
+if TYPE_CHECKING:
+    from connector.http.budget import Taken
 
 ConfirmedItem = tuple[str, str, str, str | None]
 """(key, payload hash, canonical JSON body, remote id or None)"""
@@ -47,6 +52,12 @@ class StateStore(ABC):
     def open(cls, location: str | Path, *, lock: bool = True) -> StateStore:
         """Open (creating and migrating if needed) the state at ``location``; with ``lock``, hold it
         exclusively until ``close`` (``StateLockedError`` when another run holds it)."""
+        from connector.sync.state.location import is_database_url
+
+        if is_database_url(location):
+            from connector.sync.state.postgres import PostgresState
+
+            return PostgresState.open(str(location), lock=lock)
         from connector.sync.state.sqlite import SqliteState
 
         return SqliteState.open(location, lock=lock)
@@ -118,8 +129,11 @@ class StateStore(ABC):
         """Times (epoch seconds) of the calls recorded after ``since``, oldest first."""
 
     @abstractmethod
-    def note_call(self, marketplace: str, account: str, op_class: str, at: float, forget_before: float) -> None:
-        """Record a call made at ``at``; calls before ``forget_before`` are no longer needed."""
+    def budget_take(self, marketplace: str, account: str, op_class: str, *, day: str, per_day: int | None,
+                    window_class: str, per_window: int | None, window_seconds: float, now: float) -> Taken:
+        """One call of ``op_class``, checked and recorded in one transaction under a lock on (marketplace,
+        account, op_class): granted when today's count is under ``per_day`` and the window of ``window_class``
+        (the class, or the class and an IP group) at ``now`` holds fewer than ``per_window`` calls."""
 
     # -- cursors ---------------------------------------------------------------------------------------------
     @abstractmethod
@@ -175,8 +189,8 @@ class BudgetCounter:
     def add_today(self, op_class: str, day: str, n: int = 1) -> None:
         self.store.budget_add(self.marketplace, self.account, op_class, day, n)
 
-    def recent_calls(self, op_class: str, since: float) -> list[float]:
-        return self.store.recent_calls(self.marketplace, self.account, op_class, since)
-
-    def note_call(self, op_class: str, at: float, forget_before: float) -> None:
-        self.store.note_call(self.marketplace, self.account, op_class, at, forget_before)
+    def take(self, op_class: str, *, day: str, per_day: int | None, window_class: str, per_window: int | None,
+             window_seconds: float, now: float) -> Taken:
+        return self.store.budget_take(self.marketplace, self.account, op_class, day=day, per_day=per_day,
+                                      window_class=window_class, per_window=per_window,
+                                      window_seconds=window_seconds, now=now)
