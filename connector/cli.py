@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", nargs="?", type=Path)
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
+    from connector.service.commands import add_parsers as add_service_parsers
+
+    add_service_parsers(sub)  # worker, schedule, status, watch, service (issue 15)
     return p
 
 
@@ -539,6 +542,36 @@ def cmd_marketplaces(_args: argparse.Namespace) -> int:
         out.print(f"{name}: {plugin.title} ({plugin.default_base_url}); key from ${plugin.credential_env}; "
                   f"mapping {plugin.default_mapping}")
     return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from connector.service.commands import cmd_worker as run
+
+    return run(args)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from connector.service.commands import cmd_schedule as run
+
+    return run(args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from connector.service.commands import cmd_status as run
+
+    return run(args)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from connector.service.commands import cmd_watch as run
+
+    return run(args)
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from connector.service.commands import cmd_service as run
+
+    return run(args)
 
 
 if __name__ == "__main__":
