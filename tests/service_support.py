@@ -20,7 +20,7 @@ def migrated(url: str) -> str:
 
 def csv_catalogue(path: Path, skus: dict[str, int], price: str = "2") -> Path:
     """A CSV workbook of simple products ``sku -> stock``."""
-    lines = ["SKU,Name,Price,Stock"] + [f"{sku},Product {sku},{price},{qty}" for sku, qty in skus.items()]
+    lines = ["SKU,Name,Price,Stock: Main"] + [f"{sku},Product {sku},{price},{qty}" for sku, qty in skus.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
