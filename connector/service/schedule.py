@@ -99,7 +99,7 @@ def stored(url: str) -> list[dict[str, Any]]:
 
 def tick(app: Any, url: str, now: datetime | None = None) -> list[tuple[str, str, str]]:
     """Enqueue every schedule whose cron time came in (last enqueued, now]; returns (profile, target, kind) of
-    each.  Rows are taken ``FOR UPDATE SKIP LOCKED``: two ticks at once never enqueue one schedule twice."""
+    each job queued.  Rows are taken ``FOR UPDATE SKIP LOCKED``: two ticks at once never enqueue one schedule twice."""
     from connector.service.jobs import JobSpec, defer
 
     now = now or datetime.now(UTC)
@@ -112,12 +112,13 @@ def tick(app: Any, url: str, now: datetime | None = None) -> list[tuple[str, str
             if next_time(cron, since) > now:
                 continue
             try:
-                defer(app, JobSpec(profile, target, kind))
+                job_id = defer(app, JobSpec(profile, target, kind))
             except ConfigError:  # the profile file changed or went away: the schedule waits for `connector schedule`
                 continue
             conn.execute(f"UPDATE {SERVICE_SCHEMA}.schedules SET last_enqueued = %s WHERE profile = %s AND"
                          " target = %s AND kind = %s", (now, profile, target, kind))
-            fired.append((name, target, kind))
+            if job_id is not None:  # None: the previous one still waits (a slow account is not queued twice)
+                fired.append((name, target, kind))
     return fired
 
 

@@ -53,7 +53,23 @@ async def _stalled_loop(app: Any, settings: WorkerSettings) -> None:
         await asyncio.sleep(settings.stalled_check)
 
 
+class _ExitCodesWithoutTraceback(logging.Filter):
+    """A job that ended with exit 2, 4 or 5 is logged by procrastinate as an error: its reason, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from connector.service.jobs import JobOutcome
+
+        if record.exc_info and isinstance(record.exc_info[1], JobOutcome):
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+_REASONS_ONLY = _ExitCodesWithoutTraceback()
+
+
 def run_worker(url: str, settings: WorkerSettings) -> None:
+    logging.getLogger("procrastinate.worker").addFilter(_REASONS_ONLY)  # once: a logger keeps a set of filters
     with connection(url) as conn:
         require_queue(conn, url)
     app = make_app(url)
