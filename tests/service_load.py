@@ -13,8 +13,8 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
