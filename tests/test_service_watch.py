@@ -106,3 +106,32 @@ def test_watch_refuses_a_source_without_a_cheap_change_check(tmp_path: Path, cap
     prof.write_text("name: a\nsource: {type: aleta}\ntargets: {elebne: {}}\n", encoding="utf-8")
     assert main(["watch", "--profile", str(prof), "--once"]) == 2
     assert "no cheap change check" in capsys.readouterr().err
+
+
+@pytest.mark.sandbox
+def test_a_stock_change_in_odoo_reaches_the_marketplace_and_an_idle_poll_is_one_rpc(
+        fast_elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.scripted_odoo import ScriptedCatalogue, install
+
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    monkeypatch.setenv("ODOO_PASSWORD", "scripted")
+    catalogue = ScriptedCatalogue({"O-1": 4, "O-2": 9})
+    install(catalogue, monkeypatch.setattr)
+    prof = tmp_path / "odoo.yaml"
+    prof.write_text(f"name: odoo\nstate: {tmp_path / 'state.sqlite'}\nmissing: keep\n"
+                    "source: {type: odoo, url: 'http://odoo.example', db: shop}\n"
+                    f"targets:\n  elebne: {{account: o, base_url: '{fast_elebne_sandbox.base_url}'}}\n",
+                    encoding="utf-8")
+    calls: list[int] = []
+
+    def between_polls(seconds: float) -> None:  # 10 s pass on Odoo's clock, in steps of 0.5 s
+        catalogue.advance(seconds)
+        calls.append(catalogue.calls)
+        if len(calls) == 3 * 20:
+            catalogue.set_stock("O-1", 1)  # a delivery validated in Odoo
+
+    assert watch(prof, "elebne", every=10, sleep=between_polls, polls=4) == 0
+    assert {sku: p["quantity"] for sku, p in fast_elebne_sandbox.products().items()} == {"O-1": 1, "O-2": 9}
+    # poll 1: the full push; poll 2: the watcher logs in, and the products changed in the cursor's own second
+    # are pushed again (nothing to send); poll 3: idle; poll 4: the change
+    assert calls[40] - calls[20] == 1  # an idle poll: one RPC
