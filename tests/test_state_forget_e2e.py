@@ -23,11 +23,12 @@ def emptied_shop(tmp_path: Path) -> Iterator[SandboxHandle]:
         yield handle
 
 
-def sync(shop: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict]:
+def sync(shop: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         state: str | Path) -> tuple[int, dict]:
     monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
     report = tmp_path / "report.json"
     code = main(["sync", "--source", str(workbook), "--target", "elebne", "--base-url", shop.base_url,
-                 "--account", "shop", "--state", str(tmp_path / "state.sqlite"), "--report", str(report),
+                 "--account", "shop", "--state", str(state), "--report", str(report),
                  "--no-progress"])
     return code, json.loads(report.read_text(encoding="utf-8"))
 
@@ -38,14 +39,15 @@ def sync(shop: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytes
 ])
 def test_a_product_gone_from_the_marketplace_comes_back_whole(
         elebne_sandbox: SandboxHandle, emptied_shop: SandboxHandle, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, sheet: str, header: str, value: float, sku: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, sheet: str, header: str, value: float, sku: str,
+        state_location: str | Path) -> None:
     wb = write_workbook(tmp_path / "products.xlsx")
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == 0
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch, state_location)[0] == 0
     before = elebne_sandbox.products()[sku]
     set_cell(wb, sheet, sku, header, value)
-    code, _report = sync(emptied_shop, wb, tmp_path, monkeypatch)  # the change meets a deleted product
+    code, _report = sync(emptied_shop, wb, tmp_path, monkeypatch, state_location)  # the change meets a deleted product
     assert code == 1
-    code, report = sync(emptied_shop, wb, tmp_path, monkeypatch)
+    code, report = sync(emptied_shop, wb, tmp_path, monkeypatch, state_location)
     assert code == 0, report["rows"]
     again = emptied_shop.products()[sku]
     expected_quantity = 5 if sku == "SOAP-01" else before["quantity"]

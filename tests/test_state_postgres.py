@@ -5,6 +5,7 @@ passwords never shown, and a whole sync with ``state: postgresql://...``."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import psycopg
 import pytest
 
 from connector.cli import main
-from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, StateLockedError
+from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, ConfigError, StateLockedError
 from connector.sync.state import StateStore
 from connector.sync.state.location import schema_name, scrub, shown, with_namespace
 from connector.sync.state.sqlite import SCHEMA_VERSION
@@ -62,10 +63,13 @@ def test_a_new_schema_is_created_at_the_current_version_and_a_newer_one_is_refus
         StateStore.open(url)
 
 
-def test_profile_names_become_distinct_schema_names() -> None:
+def test_profile_names_become_distinct_schema_names(pg_url: str) -> None:
     assert schema_name("shop") == "connector_shop"
-    odd = {schema_name(n) for n in ("Shop", "shop-1", "shop_1", "x" * 80, "x" * 81)}
-    assert len(odd) == 5 and all(len(n) <= 63 and n.isidentifier() for n in odd)
+    odd = {schema_name(n) for n in ("Shop", "shop-1", "shop_1", "x" * 80, "x" * 81, "shared")}
+    assert len(odd) == 6 and all(len(n) <= 63 and n.isidentifier() for n in odd)
+    assert "connector_shared" not in odd  # the budgets' schema is no profile's
+    with pytest.raises(ConfigError, match="budgets every profile shares"):
+        StateStore.open(pg_url + "&schema=connector_shared")
 
 
 # -- the lock ----------------------------------------------------------------------------------------------------
@@ -118,7 +122,9 @@ def test_a_password_in_the_url_is_never_shown() -> None:
     assert "S3cret" not in scrub(said, url) and "other-Secret" not in scrub(said, url)
 
 
-def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Path, capsys) -> None:
+def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Path, capsys,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     src = tmp_path / "products.csv"
     src.write_text("SKU,Name,Price\nA,Tea,2\n", encoding="utf-8")
     url = f"postgresql://conn:{SECRET}@127.0.0.1:9/state?connect_timeout=2"
@@ -128,6 +134,7 @@ def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Pa
     assert code == EXIT_UNREACHABLE
     assert "cannot be reached" in said and "Traceback" not in said
     assert "S3cret" not in said and "conn:***@127.0.0.1:9" in said
+    assert "S3cret" not in caplog.text  # nor in any log line (psycopg's included)
 
 
 # -- a whole sync ------------------------------------------------------------------------------------------------
@@ -208,3 +215,31 @@ def test_a_connection_lost_midway_is_state_unreachable_not_a_traceback(pg_url: s
         with pytest.raises(StateUnreachable) as caught:
             state.set_cursor("src", "c", "2")
         assert caught.value.exit_code == EXIT_UNREACHABLE and "state postgresql://" in str(caught.value)
+
+
+def test_no_module_outside_the_state_uses_the_postgresql_driver() -> None:
+    root = Path(__file__).resolve().parent.parent / "connector"
+    offenders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                 if not p.relative_to(root).as_posix().startswith("sync/state/")
+                 and "psycopg" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+@pytest.mark.sandbox
+def test_an_ecomlinx_sync_keeps_its_sku_map_in_a_postgresql_state(pg_url: str, tmp_path: Path) -> None:
+    """EcomLinx's own tables (the SKU map, missing SKUs) through a real sync: the second run sends nothing."""
+    from connector.marketplaces.ecomlinx.sandbox import create_sandbox
+    from tests.test_ecomlinx_sync import ON_ECOMLINX
+    from tests.test_ecomlinx_sync import sync as ecomlinx_sync
+
+    server = create_sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite")).start()
+    try:
+        server.seed_products([{"sku": sku, "name": f"old {sku}", **fields} for sku, fields in ON_ECOMLINX.items()])
+        state = in_schema(pg_url, "ecomlinx-shop")
+        first = ecomlinx_sync(server, state)
+        mark = max(r["id"] for r in server.requests_log())
+        second = ecomlinx_sync(server, state)
+        assert first.exit_code == second.exit_code == 0
+        assert server.requests_log(mark) == []  # not even the listing: the SKU map is in the state
+    finally:
+        server.stop()

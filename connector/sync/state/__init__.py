@@ -1,7 +1,9 @@
-"""Sync state (design §3): the ``StateStore`` interface (``store``), its SQLite backend (``sqlite``), the run
-lock (``lock``) and the tables plugins declare (``tables``).
+"""Sync state (design §3): the ``StateStore`` interface (``store``), its SQL shared by two backends (``sql``):
+SQLite files (``sqlite``, with the file lock ``lock``) and PostgreSQL (``postgres``), where a state is
+(``location``), and the tables plugins declare (``tables``).
 
-``StateStore.open(path)`` opens a state file; everything else goes through the store's methods.
+``StateStore.open(location)`` opens a state file or a ``postgresql://`` URL; everything else goes through the
+store's methods.
 """
 
 from connector.sync.state.store import BudgetCounter, Confirmed, ConfirmedItem, StateStore, utcnow

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_PARAM = "schema"
+SHARED_SCHEMA = "connector_shared"
+"""The schema every profile of a database shares: the API budgets (``postgres``); no profile's own."""
 STATE_URL_ENV = "CONNECTOR_STATE_URL"
 """A global setting: the PostgreSQL state of every profile whose own ``state:`` is not given."""
 
@@ -42,11 +44,11 @@ def split_schema(url: str) -> tuple[str, str | None]:
 
 def schema_name(name: str) -> str:
     """A PostgreSQL schema name for a profile: ``connector_`` and the name in lower-case letters, digits and
-    ``_``; a name that had to be changed (or cut to PostgreSQL's 63 bytes) ends with a short hash of itself, so
-    two different profile names never share a schema."""
+    ``_``; a name that had to be changed (or cut to PostgreSQL's 63 bytes, or that would be the shared schema)
+    ends with a short hash of itself, so two different profile names never share a schema."""
     plain = re.sub(r"[^a-z0-9_]", "_", name.lower())
     out = f"connector_{plain}"
-    if plain != name or len(out) > 63:
+    if plain != name or len(out) > 63 or out == SHARED_SCHEMA:
         out = f"{out[:54]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
     return out
 

@@ -25,18 +25,18 @@ import psycopg
 from psycopg import sql as pgsql
 
 from connector.errors import EXIT_UNREACHABLE, ConfigError, ConnectorError, StateLockedError
-from connector.sync.state.location import scrub, shown, split_schema
+from connector.sync.state.location import SHARED_SCHEMA, scrub, shown, split_schema
 from connector.sync.state.sql import SqlState, plugin_ddl
 from connector.sync.state.sqlite import SCHEMA_VERSION
 from connector.sync.state.tables import AddColumn, PluginSchema, Table
 
-SHARED_SCHEMA = "connector_shared"
 DEFAULT_SCHEMA = "connector_default"
 CONNECT_TIMEOUT = 10
 
 BASELINE = 3
 """The first schema version a PostgreSQL state exists in: a new schema is created at it in one step (SQLite
-files went through 1 and 2 before); later versions are migrations of both backends, numbered alike."""
+files went through 1 and 2 before); later versions are migrations of both backends, numbered alike.  Statements
+on the shared schema must be idempotent (``IF NOT EXISTS``): every profile schema's migration runs them."""
 
 _MIGRATIONS: dict[int, str] = {
     BASELINE: f"""
@@ -103,9 +103,9 @@ class PostgresState(SqlState):
     def open(cls, location: str, *, lock: bool = True) -> PostgresState:
         url, schema = split_schema(location)
         schema = schema or DEFAULT_SCHEMA
-        if not schema.isidentifier() or len(schema) > 63:
+        if not schema.isidentifier() or len(schema) > 63 or schema == SHARED_SCHEMA:
             raise ConfigError(f"state {shown(location)}: schema {schema!r} must be letters, digits and _ "
-                              "(at most 63)")
+                              f"(at most 63), and not {SHARED_SCHEMA} (the budgets every profile shares)")
         try:
             conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                                    application_name=f"connector pid {os.getpid()} on {socket.gethostname()}")
