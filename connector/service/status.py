@@ -101,7 +101,7 @@ def collect(url: str, now: datetime | None = None) -> list[dict[str, Any]]:
 def render(entries: list[dict[str, Any]]) -> list[str]:
     """Readable lines: one per profile, target and kind."""
     if not entries:
-        return ["no schedules and no runs yet: `connector schedule --profile ...` or `connector enqueue ...`"]
+        return ["no schedules and no runs yet: `connector schedule --profile ...` or `connector service enqueue ...`"]
     lines = []
     for e in entries:
         last = e["last_run"]
