@@ -544,34 +544,14 @@ def cmd_marketplaces(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
-    from connector.service.commands import cmd_worker as run
+def _service_command(args: argparse.Namespace) -> int:
+    """``worker``, ``schedule``, ``status``, ``watch`` and ``service`` (issue 15): connector/service/commands.py."""
+    from connector.service.commands import run
 
     return run(args)
 
 
-def cmd_schedule(args: argparse.Namespace) -> int:
-    from connector.service.commands import cmd_schedule as run
-
-    return run(args)
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from connector.service.commands import cmd_status as run
-
-    return run(args)
-
-
-def cmd_watch(args: argparse.Namespace) -> int:
-    from connector.service.commands import cmd_watch as run
-
-    return run(args)
-
-
-def cmd_service(args: argparse.Namespace) -> int:
-    from connector.service.commands import cmd_service as run
-
-    return run(args)
+cmd_worker = cmd_schedule = cmd_status = cmd_watch = cmd_service = _service_command
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connector.cli import main
+from connector.errors import ConfigError
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.service.jobs import JobSpec, account_lock, account_of
 from tests.conftest import ELEBNE_KEY, SandboxHandle
@@ -74,3 +75,33 @@ def test_jobs_are_locked_per_marketplace_account(tmp_path: Path, pg_url: str) ->
     assert account_lock("elryan", account_of(str(one), "elryan")[1]) == "account:elryan:acc-1"
     host = urlsplit(ELEBNE.default_base_url).netloc
     assert account_of(str(three), "elebne")[1] == host  # no account: the API host, as a run names it
+
+
+def test_orders_and_fulfilment_plug_in_as_one_kind_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.service import kinds as registry
+
+    monkeypatch.setattr(registry, "_KINDS", dict(registry._KINDS))
+    monkeypatch.setattr(registry, "_command_exists", lambda name: name == "orders")
+    assert registry.get_kind("orders").argv("/p.yaml", "elebne") == ["orders", "--profile", "/p.yaml",
+                                                                      "--target", "elebne"]
+    assert "fulfilment" not in registry.kinds()  # not in this installation yet: no such kind
+    with pytest.raises(ConfigError, match="unknown job kind 'fulfilment'"):
+        registry.get_kind("fulfilment")
+    assert registry.get_kind("catalogue").argv("/p.yaml", "elebne")[:5] == ["sync", "--profile", "/p.yaml",
+                                                                            "--target", "elebne"]
+    assert "--full" in registry.get_kind("catalogue").argv("/p.yaml", "elebne")
+    assert "--full" not in registry.get_kind("stock").argv("/p.yaml", "elebne")
+
+
+@pytest.mark.sandbox
+def test_a_watch_job_polls_once_and_pushes_what_changed(
+        pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    url = migrated(pg_url)
+    source = csv_catalogue(tmp_path / "shop.csv", {"W-1": 3})
+    prof = profile(tmp_path / "shop.yaml", "shop", source, pg_url,
+                   {"elebne": {"account": "w", "base_url": fast_elebne_sandbox.base_url}})
+    assert main(["service", "enqueue", "--db", url, "--profile", str(prof), "--kind", "watch"]) == 0
+    assert main(["worker", "--db", url, "--once"]) == 0
+    assert fast_elebne_sandbox.products()["W-1"]["quantity"] == 3
+    assert [r[2] for r in runs(url)] == ["watch"] and runs(url)[0][5] == 0

@@ -56,6 +56,10 @@ def add_parsers(sub: Any) -> None:
     sv.add_argument("--kind", default="stock", help="enqueue: catalogue, stock, watch, ... (default stock)")
 
 
+def run(args: argparse.Namespace) -> int:
+    return int(_COMMANDS[args.command](args))
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from connector.service.queue import service_url
     from connector.service.worker import WorkerSettings, run_worker
@@ -152,3 +156,7 @@ def enqueue(url: str, profile: Path, target: str | None, kind: str) -> list[tupl
     app = make_app(url)
     with app.open():
         return [(s.target, defer(app, s)) for s in specs]
+
+
+_COMMANDS = {"worker": cmd_worker, "schedule": cmd_schedule, "status": cmd_status, "watch": cmd_watch,
+             "service": cmd_service}
