@@ -83,7 +83,7 @@ def test_orders_and_fulfilment_plug_in_as_one_kind_each(monkeypatch: pytest.Monk
     monkeypatch.setattr(registry, "_KINDS", dict(registry._KINDS))
     monkeypatch.setattr(registry, "_command_exists", lambda name: name == "orders")
     assert registry.get_kind("orders").argv("/p.yaml", "elebne") == ["orders", "--profile", "/p.yaml",
-                                                                      "--target", "elebne"]
+                                                                      "--target", "elebne", "--no-progress"]
     assert "fulfilment" not in registry.kinds()  # not in this installation yet: no such kind
     with pytest.raises(ConfigError, match="unknown job kind 'fulfilment'"):
         registry.get_kind("fulfilment")

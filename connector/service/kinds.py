@@ -51,12 +51,18 @@ def _command_exists(name: str) -> bool:
     return False
 
 
+_PLUGGABLE = {  # kinds whose command other issues add: registered once this installation's connector has it
+    "orders": ("new and changed orders pulled from the marketplace into the destination (issue 13)",
+               ["--no-progress"]),
+    "fulfilment": ("shipped orders' tracking numbers pushed to the marketplace (issue 14)", []),
+}
+
+
 def kinds() -> dict[str, Kind]:
-    for name, help_text in (("orders", "new and changed orders pulled from the marketplace into the destination"),
-                            ("fulfilment", "shipped orders' tracking numbers pushed to the marketplace")):
+    for name, (help_text, extra) in _PLUGGABLE.items():
         if name not in _KINDS and _command_exists(name):
-            register_kind(Kind(name, help_text, lambda profile, target, n=name: [n, "--profile", profile,
-                                                                                    "--target", target]))
+            register_kind(Kind(name, help_text, lambda profile, target, n=name, x=tuple(extra): [
+                n, "--profile", profile, "--target", target, *x]))
     return dict(_KINDS)
 
 
