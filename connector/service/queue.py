@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from connector.errors import ConfigError
-from connector.sync.state.location import global_state_url, is_database_url, scrub, shown, split_schema
+from connector.sync.state.location import global_state_url, is_database_url, shown, split_schema
 
 QUEUE_SCHEMA = "connector_queue"
 SERVICE_SCHEMA = "connector_service"
@@ -68,16 +68,10 @@ def connect_kwargs() -> dict[str, Any]:
 
 @contextmanager
 def connection(url: str) -> Iterator[Any]:
-    """A psycopg connection (autocommit) to the service database; unreachable: exit 4, password scrubbed."""
-    import psycopg
+    """A connection (autocommit) to the service database; unreachable: exit 4, password scrubbed."""
+    from connector.sync.state.database import connect
 
-    from connector.sync.state.postgres import CONNECT_TIMEOUT, StateUnreachable
-
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **connect_kwargs())
-    except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StateUnreachable(f"service database {shown(url)} cannot be reached: {scrub(reason, url)}") from None
+    conn = connect(url, **connect_kwargs())
     try:
         yield conn
     finally:
@@ -116,7 +110,8 @@ def make_app(url: str) -> Any:
     import procrastinate
 
     from connector.service.jobs import register_tasks
+    from connector.sync.state.database import queue_connector
 
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url, kwargs=connect_kwargs()))
+    app = procrastinate.App(connector=queue_connector(url, **connect_kwargs()))
     register_tasks(app)
     return app
