@@ -105,19 +105,24 @@ def build(folder: Path, state_url: str, accounts: int, products: int = 2, *,
 
 def run_workers(url: str, folder: Path, workers: int, *, kill_one: bool = True, concurrency: int = 1,
                 timeout: float = 600.0, expected_runs: int | None = None) -> dict[str, Any]:
-    """Start ``workers`` worker processes; with ``kill_one``, SIGKILL the first as soon as it is in a job; wait
-    until every queued job has run (``expected_runs`` finished runs), stop the others.  Returns when it killed."""
+    """Start ``workers`` worker processes; with ``kill_one``, SIGKILL the first one seen in the middle of a job;
+    wait until every queued job has run (``expected_runs`` finished runs), stop the others.  Returns which worker
+    was killed, and when."""
     fast_death = ("--heartbeat", "0.5", "--stalled-after", "3", "--stalled-check", "0.5")
     procs = [start_worker(url, folder / f"worker{w}.log", *fast_death, "--name", f"w{w}",
                           "--concurrency", str(concurrency), env=ENV) for w in range(workers)]
+    names = {f"w{w}": w for w in range(workers)}
     killed_at: float | None = None
+    killed: str | None = None
     end = time.monotonic() + timeout
     try:
         while time.monotonic() < end:
             rows = runs(url)
-            if kill_one and killed_at is None and any(r[4] == "w0" and r[7] is None for r in rows):
-                procs[0].send_signal(signal.SIGKILL)
-                procs[0].wait(10)
+            busy = [r[4] for r in rows if r[7] is None and r[4] in names]
+            if kill_one and killed_at is None and busy:  # the first worker seen in the middle of a job
+                killed = busy[0]
+                procs[names[killed]].send_signal(signal.SIGKILL)
+                procs[names[killed]].wait(10)
                 killed_at = time.time()
             finished = [r for r in rows if r[5] is not None]
             if expected_runs is not None and len(finished) >= expected_runs and (killed_at or not kill_one):
@@ -134,7 +139,7 @@ def run_workers(url: str, folder: Path, workers: int, *, kill_one: bool = True, 
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
-    return {"killed_at": killed_at}
+    return {"killed_at": killed_at, "killed": killed}
 
 
 def _ts(text: str) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.service_load import build, check, enqueue_all, run_workers
-from tests.service_support import migrated
+from tests.service_support import migrated, runs
 
 ACCOUNTS = 9
 
@@ -23,9 +23,13 @@ def test_three_workers_nine_accounts_one_worker_killed(pg_url: str, tmp_path: Pa
         enqueue_all(url, fleet)
         killed = run_workers(url, tmp_path, 3, expected_runs=ACCOUNTS)
         result = check(fleet, url, killed["killed_at"])
+        history = runs(url)
     finally:
         fleet.stop()
     assert result["problems"] == [], result
     assert (result["duplicates"], result["throttled_429"], result["overlaps"]) == (0, 0, 0)
     assert result["interrupted"] == 1 and result["runs"] == ACCOUNTS + 1  # the killed run, then its retry
-    assert {"w1", "w2"} <= set(result["workers_seen"])
+    [dead_run] = [r for r in history if r[5] is None]
+    assert dead_run[4] == killed["killed"]
+    [retry] = [r for r in history if r[0] == dead_run[0] and r[5] is not None]
+    assert retry[4] != killed["killed"] and retry[5] == 0  # finished by another worker
