@@ -230,13 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
-    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta")
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,service")
     ap.add_argument("--time-read", metavar="FILE", help="(internal) time reads of FILE; print JSON")
     args = ap.parse_args(argv)
     if args.time_read:
         print(json.dumps(time_reads(Path(args.time_read), READ_REPEAT)))
         return 0
-    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta"}
+    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta",
+                                                        "service"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                  ("stock", lambda: bench_stock_requests(args.stock_changes, tmp)),
                  ("whole", lambda: bench_whole_run(args.rows, tmp)),  # bench/whole_run.py
                  ("odoo", bench_odoo),
-                 ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta"))]
+                 ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta")),
+                 ("service", lambda: optional_rows("bench.service_bench", "bench_service"))]
         for name, step in steps:
             if name in only:
                 print(f"running {name}...", file=sys.stderr, flush=True)

@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", nargs="?", type=Path)
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
+    from connector.service.commands import add_parsers as add_service_parsers
+
+    add_service_parsers(sub)  # worker, schedule, status, watch, service (issue 15)
     return p
 
 
@@ -626,6 +629,16 @@ def cmd_marketplaces(_args: argparse.Namespace) -> int:
         out.print(f"{name}: {plugin.title} ({plugin.default_base_url}); key from ${plugin.credential_env}; "
                   f"mapping {plugin.default_mapping}")
     return EXIT_OK
+
+
+def _service_command(args: argparse.Namespace) -> int:
+    """``worker``, ``schedule``, ``status``, ``watch`` and ``service`` (issue 15): connector/service/commands.py."""
+    from connector.service.commands import run
+
+    return run(args)
+
+
+cmd_worker = cmd_schedule = cmd_status = cmd_watch = cmd_service = _service_command
 
 
 if __name__ == "__main__":

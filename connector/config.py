@@ -80,6 +80,7 @@ class TargetConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     stock: dict[str, Any] = field(default_factory=dict)  # per-channel stock policy overrides
     safety: dict[str, Any] = field(default_factory=dict)  # issue 12: missing, guard, currency (connector/sync/safety)
+    schedule: dict[str, Any] = field(default_factory=dict)  # issue 15: kind -> cron (connector/service/schedule)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Profile:
     reports_keep: int = 100  # `reports: {keep: N}`: the newest N reports are kept beside the state file
     safety: dict[str, Any] = field(default_factory=dict)  # global missing, guard, currency (connector.sync.safety)
     orders: OrdersSection | None = None  # `orders:` (issue 13): marketplace orders in, before the stock push
+    schedule: dict[str, Any] = field(default_factory=dict)  # issue 15: kind -> cron, for every target
 
     def stock_policy(self, target: str) -> StockPolicy:
         return make_stock_policy({**self.stock, **self.targets[target].stock})
@@ -241,7 +243,8 @@ def load_profile(path: str | Path) -> Profile:
         targets[tname] = TargetConfig(
             name=tname, base_url=tdata.get("base_url"), account=tdata.get("account"), mapping=tdata.get("mapping"),
             secret_env=tdata.get("api_key_env") or tdata.get("secret_env"), settings=tdata.get("settings") or {},
-            stock=tdata.get("stock") or {}, safety={k: tdata[k] for k in SAFETY_KEYS if k in tdata})
+            stock=tdata.get("stock") or {}, safety={k: tdata[k] for k in SAFETY_KEYS if k in tdata},
+            schedule=tdata.get("schedule") or {})
     state = data.get("state") or global_state_url()
     state_path: Location
     if is_database_url(state):
@@ -252,7 +255,7 @@ def load_profile(path: str | Path) -> Profile:
             state_path = (path.parent / state_path).resolve()
     profile = Profile(name=name, source=source, targets=targets, state=state_path, stock=data.get("stock") or {},
                       path=path, reports_keep=_reports_keep(path, data.get("reports")),
-                      safety={k: data[k] for k in SAFETY_KEYS if k in data},
+                      safety={k: data[k] for k in SAFETY_KEYS if k in data}, schedule=data.get("schedule") or {},
                       orders=orders_section(path, data["orders"], targets) if "orders" in data else None)
     from connector.sync.safety import safety_options
 
@@ -277,8 +280,9 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", "orders", *SAFETY_KEYS)
-TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", *SAFETY_KEYS)
+PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", "orders", "schedule", *SAFETY_KEYS)
+TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", "schedule",
+               *SAFETY_KEYS)
 
 
 def _refuse_unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:

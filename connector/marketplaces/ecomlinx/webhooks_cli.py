@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from connector.errors import EXIT_OK, EXIT_USAGE, ConfigError, MarketplaceUnreachable
@@ -46,6 +47,10 @@ def _parser(action: str) -> argparse.ArgumentParser:
                        help="seconds a sender has to deliver a whole request before it is dropped (default 30)")
         p.add_argument("--secret-env", default=SECRET_ENV,
                        help=f"environment variable holding the signing secret (default {SECRET_ENV})")
+        p.add_argument("--enqueue-profile", type=Path, metavar="PROFILE",
+                       help="queue an order pull and a stock push of this profile's ecomlinx target for each order "
+                            "event (service mode: connector worker runs them; the queue is --db)")
+        p.add_argument("--db", help="the service's PostgreSQL database (default: $CONNECTOR_STATE_URL)")
     return p
 
 
@@ -134,9 +139,15 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.path.startswith("/"):
         raise ConfigError(f"--path must start with '/' (e.g. /hooks/ecomlinx), not {args.path!r}")
     state_path = args.state or default_state_file()
+    handler = None
+    if args.enqueue_profile is not None:  # issue 15: events become jobs for the workers
+        from connector.service.queue import service_url
+        from connector.service.webhooks import enqueue_handler
+
+        handler = enqueue_handler(service_url(args.db), args.enqueue_profile, "ecomlinx")
     store = EventStore(state_path)
     try:
-        receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path,
+        receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path, handler=handler,
                                    max_body_bytes=args.max_body, max_connections=args.max_connections,
                                    request_timeout=args.request_timeout,
                                    read_timeout=min(DEFAULT_READ_TIMEOUT, args.request_timeout))

@@ -251,7 +251,14 @@ class OdooSource:
         reservations) and moves are written (done, confirmed incoming); archivals bump write_date and are
         visible with active_test=False.  The overlap window covers write_date being the transaction start.
         """
-        value = (since - timedelta(seconds=self.settings.overlap_seconds)).astimezone(UTC).strftime(ODOO_DT)
+        dom = self.changes_domain(since - timedelta(seconds=self.settings.overlap_seconds))
+        rows = backend.search_read(PRODUCT, dom, ["product_tmpl_id"], context=ctx)
+        return sorted({t for t in (_m2o(r["product_tmpl_id"])[0] for r in rows) if t})
+
+    def changes_domain(self, since: datetime) -> list[Any]:
+        """The ``product.product`` domain of variants changed at or after ``since`` (what an incremental read
+        re-reads, and what ``connector watch`` asks about with one call)."""
+        value = since.astimezone(UTC).strftime(ODOO_DT)
         # attribute price extras and value names, and category names, live on other models (design §7)
         dom: list[Any] = ["|", "|", "|", "|", ("write_date", ">=", value), ("product_tmpl_id.write_date", ">=", value),
                           ("product_template_attribute_value_ids.write_date", ">=", value),
@@ -260,8 +267,7 @@ class OdooSource:
         if self.settings.read_stock:
             dom = ["|", "|", *dom, ("stock_move_ids.write_date", ">=", value),
                    ("stock_quant_ids.write_date", ">=", value)]
-        rows = backend.search_read(PRODUCT, [*self.settings.domain, *dom], ["product_tmpl_id"], context=ctx)
-        return sorted({t for t in (_m2o(r["product_tmpl_id"])[0] for r in rows) if t})
+        return [*self.settings.domain, *dom]
 
     def _read_changes(self, backend: OdooBackend, caps: Capabilities, since: datetime, index: CatalogueIndex,
                       ctx: dict[str, Any], languages: list[str], targets: list[StockTarget],

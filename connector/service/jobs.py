@@ -1,0 +1,172 @@
+"""One job per (profile, target, kind), locked per marketplace account, and what each run of it ended with.
+
+- ``lock``: ``account:<marketplace>:<account>``: procrastinate starts no job while another with the same lock is
+  running, so one marketplace account never runs twice at once (on any worker, any machine); different accounts
+  run in parallel.
+- ``queueing_lock``: ``job:<profile>:<target>:<kind>``: at most one such job waiting; enqueueing it again while
+  one waits is a no-op (a schedule firing while the last run still waits, a burst of webhooks).
+- A job runs ``connector.cli.main`` with the command line of its kind (``kinds.py``): the same code path as
+  ``connector sync --profile P --target T``.  Its exit code decides what follows (``RETRY`` below) and is kept
+  in ``connector_service.job_runs`` for ``connector status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from connector.errors import EXIT_LOCKED, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError
+from connector.service.kinds import get_kind
+from connector.service.queue import QUEUE_NAME, SERVICE_SCHEMA, connection
+
+log = logging.getLogger("connector.service")
+
+TASK_NAME = "connector.run_job"
+STATE_BUSY_RETRY_SECONDS = 15  # exit 5: another job of the same profile state (another target) runs
+STATE_BUSY_ATTEMPTS = 40  # ... for up to 10 minutes
+UNREACHABLE_RETRY_SECONDS = 60  # exit 4: 1, 2, 4, 8, 16 minutes, then the job is failed (next schedule)
+UNREACHABLE_ATTEMPTS = 6
+PARTIAL_FOLLOW_UP_SECONDS = 300  # exit 3 (budget spent, stopped, 429 after retries): carried on 5 minutes later
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    profile: str  # absolute path of the profile file (the same path on every worker machine)
+    target: str
+    kind: str
+
+    @classmethod
+    def of(cls, profile: str | Path, target: str, kind: str) -> JobSpec:
+        from connector.config import load_profile
+
+        path = Path(profile).expanduser().resolve()
+        loaded = load_profile(path)
+        if target not in loaded.targets:
+            raise ConfigError(f"profile {path} has no target {target!r} (it has: {', '.join(loaded.targets)})")
+        get_kind(kind)
+        return cls(str(path), target, kind)
+
+    def args(self) -> dict[str, str]:
+        return {"profile": self.profile, "target": self.target, "kind": self.kind}
+
+
+def account_of(profile: str, target: str) -> tuple[str, str]:
+    """(profile name, marketplace account) of a profile's target: the account is ``account:`` or, as in a run
+    without one, the API host."""
+    from connector.config import load_profile
+    from connector.marketplaces.registry import get_plugin
+
+    loaded = load_profile(profile)
+    tconf = loaded.targets[target]
+    base_url = tconf.base_url or get_plugin(target).default_base_url
+    return loaded.name, tconf.account or urlsplit(base_url).netloc
+
+
+def account_lock(target: str, account: str) -> str:
+    return f"account:{target}:{account}"
+
+
+def queueing_lock(profile_name: str, target: str, kind: str) -> str:
+    return f"job:{profile_name}:{target}:{kind}"
+
+
+def defer(app: Any, spec: JobSpec, *, schedule_in: float | None = None) -> int | None:
+    """Enqueue ``spec`` (``app`` open); None when the same job already waits."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    name, account = account_of(spec.profile, spec.target)
+    options: dict[str, Any] = {"lock": account_lock(spec.target, account),
+                               "queueing_lock": queueing_lock(name, spec.target, spec.kind), "queue": QUEUE_NAME}
+    if schedule_in:
+        options["schedule_in"] = {"seconds": schedule_in}
+    try:
+        return int(app.configure_task(TASK_NAME, **options).defer(**spec.args()))
+    except AlreadyEnqueued:
+        return None
+
+
+# -- what follows an exit code --------------------------------------------------------------------------------
+class JobOutcome(Exception):
+    """A run that did not end well: ``retry_in`` seconds later (up to ``attempts`` attempts), or never."""
+
+    def __init__(self, message: str, code: int | None, retry_in: float | None = None, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.code, self.retry_in, self.attempts = code, retry_in, attempts
+
+
+def outcome_of(code: int) -> JobOutcome | None:
+    if code == EXIT_LOCKED:
+        return JobOutcome("the profile's state is held by another run", code, STATE_BUSY_RETRY_SECONDS,
+                          STATE_BUSY_ATTEMPTS)
+    if code == EXIT_UNREACHABLE:
+        return JobOutcome("the marketplace or the source could not be reached", code, UNREACHABLE_RETRY_SECONDS,
+                          UNREACHABLE_ATTEMPTS)
+    if code == EXIT_USAGE:
+        return JobOutcome("nothing sent: configuration, input or the mass-change guard (see the report)", code)
+    return None
+
+
+def _retry_strategy() -> Any:
+    from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+    class ByExitCode(BaseRetryStrategy):
+        def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
+            if not isinstance(exception, JobOutcome) or exception.retry_in is None:
+                return None
+            if job.attempts + 1 >= exception.attempts:
+                return None
+            wait = exception.retry_in * (2 ** job.attempts if exception.code == EXIT_UNREACHABLE else 1)
+            return RetryDecision(retry_in={"seconds": int(wait)})
+
+    return ByExitCode()
+
+
+# -- the task ----------------------------------------------------------------------------------------------------
+def run_command(argv: list[str]) -> int:
+    """``connector <argv>`` in this process (its summary goes to the worker's output, its report to the reports
+    folder as for a run by hand): the exit code."""
+    from connector.cli import main
+
+    return int(main(argv))
+
+
+def run_job(context: Any, profile: str, target: str, kind: str) -> int:
+    url = context.additional_context["url"]
+    job = context.job
+    profile_name, account = account_of(profile, target)
+    worker = context.additional_context.get("worker_label") or f"{socket.gethostname()}:{os.getpid()}"
+    with connection(url) as conn:
+        run_id = conn.execute(
+            f"INSERT INTO {SERVICE_SCHEMA}.job_runs (job_id, profile, profile_name, target, kind, account, worker,"
+            " attempt) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (job.id, profile, profile_name, target, kind, account, worker, job.attempts)).fetchone()[0]
+    code: int | None = None
+    message = ""
+    try:
+        code = run_command(get_kind(kind).argv(profile, target))
+        failure = outcome_of(code)
+        message = str(failure) if failure else ""
+    except BaseException as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with connection(url) as conn:
+            conn.execute(f"UPDATE {SERVICE_SCHEMA}.job_runs SET finished_at = now(), exit_code = %s, message = %s"
+                         " WHERE id = %s", (code, message[-2000:], run_id))
+    if failure is not None:
+        raise failure
+    if code == EXIT_PARTIAL:
+        defer(context.app, JobSpec(profile, target, kind), schedule_in=PARTIAL_FOLLOW_UP_SECONDS)
+    return code
+
+
+def register_tasks(app: Any) -> None:
+    app.task(name=TASK_NAME, pass_context=True, queue=QUEUE_NAME, retry=_retry_strategy())(run_job)
+    from connector.service.schedule import register_tick
+
+    register_tick(app)

@@ -1,0 +1,73 @@
+"""What a job of each kind runs: the command line of ``connector`` it stands for.
+
+A job runs the very code path a person runs by hand (``connector.cli.main`` with the same arguments), so a job
+and ``connector sync --profile P --target T`` can never drift apart.  Orders (``connector orders``) and
+fulfilment plug in as one ``Kind`` each: ``register_kind`` below, or the built-in entry that appears once the
+command exists in this installation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from connector.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    help: str
+    argv: Callable[[str, str], list[str]]  # (profile path, target) -> the connector command line
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register_kind(kind: Kind) -> None:
+    _KINDS[kind.name] = kind
+
+
+def _sync(*extra: str) -> Callable[[str, str], list[str]]:
+    return lambda profile, target: ["sync", "--profile", profile, "--target", target, "--no-progress", *extra]
+
+
+register_kind(Kind("catalogue", "everything the source has (a full read): products, prices and stock", _sync("--full")))
+register_kind(Kind("stock", "what changed since the last run (incremental read where the source has a cursor)",
+                   _sync()))
+register_kind(Kind("watch", "one cheap poll of the source's cursor; a stock push only when something changed",
+                   lambda profile, target: ["watch", "--profile", profile, "--target", target, "--once"]))
+
+
+def _command_exists(name: str) -> bool:
+    """True when this installation's ``connector`` has the sub-command ``name`` (issues 13 and 14 add them)."""
+    from connector.cli import _parser
+
+    parser = _parser()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = getattr(action, "choices", None) or {}
+        if name in choices:
+            return True
+    return False
+
+
+_PLUGGABLE = {  # kinds whose command other issues add: registered once this installation's connector has it
+    "orders": ("new and changed orders pulled from the marketplace into the destination (issue 13)",
+               ["--no-progress"]),
+    "fulfilment": ("shipped orders' tracking numbers pushed to the marketplace (issue 14)", []),
+}
+
+
+def kinds() -> dict[str, Kind]:
+    for name, (help_text, extra) in _PLUGGABLE.items():
+        if name not in _KINDS and _command_exists(name):
+            register_kind(Kind(name, help_text, lambda profile, target, n=name, x=tuple(extra): [
+                n, "--profile", profile, "--target", target, *x]))
+    return dict(_KINDS)
+
+
+def get_kind(name: str) -> Kind:
+    known = kinds()
+    if name not in known:
+        raise ConfigError(f"unknown job kind {name!r} (known: {', '.join(known)})")
+    return known[name]

@@ -1,0 +1,90 @@
+"""``connector worker``: runs jobs; any number of them, on any machine that reaches the database.
+
+Each worker sends procrastinate's heartbeat every ``heartbeat`` seconds (``update_heartbeat_interval``).  A job
+still ``doing`` whose worker sent none for ``stalled_after`` seconds belongs to a dead worker (SIGKILL, a lost
+machine): every live worker looks for such jobs at start and every ``stalled_check`` seconds and puts them back
+in the queue (``JobManager.get_stalled_jobs`` + ``retry_job``, procrastinate's documented recipe), where the next
+free worker takes them.  With the defaults (10 s, 60 s, 60 s) a job of a dead worker runs again within about two
+minutes, well inside the ten the service promises.  The run it interrupted left its state as a killed
+``connector sync`` does: confirmed work is kept, open journal batches are re-planned, so it ends exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from connector.service.queue import connection, make_app, require_queue
+
+log = logging.getLogger("connector.service")
+
+
+@dataclass
+class WorkerSettings:
+    concurrency: int = 1
+    heartbeat: float = 10.0  # procrastinate's update_heartbeat_interval
+    stalled_after: float = 60.0  # a worker silent this long is dead; also procrastinate's stalled_worker_timeout
+    stalled_check: float = 60.0  # how often a live worker looks for jobs of dead ones
+    poll: float = 5.0  # fetch_job_polling_interval (LISTEN/NOTIFY wakes workers at once anyway)
+    once: bool = False  # leave when the queue is empty (tests, a cron-driven worker)
+    name: str | None = None
+
+
+async def retry_stalled(app: Any, stalled_after: float) -> list[int]:
+    """Put back in the queue every running job whose worker has been silent ``stalled_after`` seconds."""
+    retried = []
+    for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+        await app.job_manager.retry_job(job)
+        log.warning("job %s (%s) of a dead worker is back in the queue", job.id, job.call_string)
+        retried.append(job.id)
+    return retried
+
+
+async def _stalled_loop(app: Any, settings: WorkerSettings) -> None:
+    while True:
+        try:
+            await retry_stalled(app, settings.stalled_after)
+        except Exception as exc:
+            log.warning("could not look for stalled jobs: %s", exc)
+        await asyncio.sleep(settings.stalled_check)
+
+
+class _ExitCodesWithoutTraceback(logging.Filter):
+    """A job that ended with exit 2, 4 or 5 is logged by procrastinate as an error: its reason, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from connector.service.jobs import JobOutcome
+
+        if record.exc_info and isinstance(record.exc_info[1], JobOutcome):
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+_REASONS_ONLY = _ExitCodesWithoutTraceback()
+
+
+def run_worker(url: str, settings: WorkerSettings) -> None:
+    logging.getLogger("procrastinate.worker").addFilter(_REASONS_ONLY)  # once: a logger keeps a set of filters
+    with connection(url) as conn:
+        require_queue(conn, url)
+    app = make_app(url)
+    name = settings.name or f"{socket.gethostname()}:{os.getpid()}"
+
+    async def main() -> None:
+        async with app.open_async():
+            checker = asyncio.create_task(_stalled_loop(app, settings))
+            try:
+                await app.run_worker_async(
+                    name=name, concurrency=settings.concurrency, wait=not settings.once,
+                    update_heartbeat_interval=settings.heartbeat, stalled_worker_timeout=settings.stalled_after,
+                    fetch_job_polling_interval=settings.poll, delete_jobs="successful",
+                    additional_context={"url": url, "worker_label": name})
+            finally:
+                checker.cancel()
+
+    asyncio.run(main())

@@ -1,0 +1,30 @@
+"""The PostgreSQL database of the state, for what runs beside the state store on it: the service's job queue
+(procrastinate) and its tables (issue 15).  With ``postgres.py``, the only place that names the driver: a
+connection per call (autocommit), and procrastinate's connector over the same URL.  An unreachable server is
+``StateUnreachable`` (exit 4) with the URL's password scrubbed, as for the state itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.sync.state.location import scrub, shown
+from connector.sync.state.postgres import CONNECT_TIMEOUT, StateUnreachable
+
+
+def connect(url: str, **options: Any) -> Any:
+    """A psycopg connection in autocommit mode; ``options`` are libpq's (``options``, ``application_name``)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **options)
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StateUnreachable(f"database {shown(url)} cannot be reached: {scrub(reason, url)}") from None
+
+
+def queue_connector(url: str, **options: Any) -> Any:
+    """procrastinate's connector (psycopg 3, a pool opened with the app) over ``url``."""
+    import procrastinate
+
+    return procrastinate.PsycopgConnector(conninfo=url, kwargs=options)

@@ -1,0 +1,84 @@
+"""Cron schedules from profiles: stored by `connector schedule`, enqueued by the periodic tick once per cron
+time, shown by `connector status`; a bad cron expression is refused with the place it is written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from connector.cli import main
+from connector.service.queue import connection, make_app
+from connector.service.schedule import tick
+from tests.service_support import csv_catalogue, migrated, profile
+
+SCHEDULE = 'schedule: {stock: "*/5 * * * *", catalogue: "0 2 * * *"}\n'
+
+
+def shop(tmp_path: Path, pg_url: str, extra: str = SCHEDULE) -> Path:
+    source = csv_catalogue(tmp_path / "shop.csv", {"A": 1})
+    prof = profile(tmp_path / "shop.yaml", "shop", source, pg_url,
+                   {"elebne": {"account": "shop-e"}, "elryan": {"account": "shop-r"}}, extra=extra)
+    text = prof.read_text(encoding="utf-8").replace('  elryan: {account: "shop-r"}',
+                                                    '  elryan:\n    account: shop-r\n'
+                                                    '    schedule: {catalogue: "off", stock: "*/2 * * * *"}')
+    prof.write_text(text, encoding="utf-8")
+    return prof
+
+
+def queued(url: str) -> list[tuple[str, str, str]]:
+    with connection(url) as conn:
+        rows = conn.execute("SELECT args->>'target', args->>'kind', lock FROM procrastinate_jobs"
+                            " WHERE status = 'todo' ORDER BY id").fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_schedules_are_stored_per_target_and_kind_and_fire_once_per_cron_time(
+        pg_url: str, tmp_path: Path, capsys) -> None:
+    url = migrated(pg_url)
+    prof = shop(tmp_path, pg_url)
+    assert main(["schedule", "--db", url, "--profile", str(prof)]) == 0
+    said = capsys.readouterr().out
+    assert "shop elebne stock: */5 * * * *" in said and "shop elebne catalogue: 0 2 * * *" in said
+    assert "shop elryan stock: */2 * * * *" in said and "elryan catalogue" not in said  # "off" under the target
+    assert "3 schedule(s) stored" in said
+    with connection(url) as conn:
+        conn.execute("UPDATE connector_service.schedules SET last_enqueued = %s",
+                     (datetime(2026, 12, 1, 10, 1, tzinfo=UTC),))
+    app = make_app(url)
+    with app.open():
+        assert tick(app, url, datetime(2026, 12, 1, 10, 3, tzinfo=UTC)) == [("shop", "elryan", "stock")]
+        assert tick(app, url, datetime(2026, 12, 1, 10, 3, 30, tzinfo=UTC)) == []  # that time already fired
+        fired = tick(app, url, datetime(2026, 12, 1, 10, 5, tzinfo=UTC))
+        assert fired == [("shop", "elebne", "stock")]  # elryan's own stock job still waits: not queued twice
+    assert queued(url) == [("elryan", "stock", "account:elryan:shop-r"), ("elebne", "stock", "account:elebne:shop-e")]
+    assert main(["status", "--db", url, "--json"]) == 0
+    entries = {(e["target"], e["kind"]): e for e in json.loads(capsys.readouterr().out)["entries"]}
+    assert entries[("elebne", "catalogue")]["next_run"].endswith("T02:00:00+00:00")
+    assert entries[("elebne", "stock")]["jobs"]["waiting"] == 1
+    assert entries[("elebne", "catalogue")]["last_run"] is None
+    assert main(["schedule", "--db", url, "--profile", str(prof), "--remove"]) == 0
+    assert "3 schedule(s) removed" in capsys.readouterr().out
+
+
+def test_a_bad_cron_expression_names_its_place(pg_url: str, tmp_path: Path, capsys) -> None:
+    url = migrated(pg_url)
+    prof = shop(tmp_path, pg_url, extra='schedule: {stock: "every 5 minutes"}\n')
+    assert main(["schedule", "--db", url, "--profile", str(prof)]) == 2
+    err = capsys.readouterr().err
+    assert "'schedule.stock'" in err and "not a cron expression" in err
+
+
+def test_an_unknown_job_kind_in_a_schedule_is_refused(pg_url: str, tmp_path: Path, capsys) -> None:
+    url = migrated(pg_url)
+    prof = shop(tmp_path, pg_url, extra='schedule: {stocks: "*/5 * * * *"}\n')
+    assert main(["schedule", "--db", url, "--profile", str(prof)]) == 2
+    assert "unknown job kind 'stocks'" in capsys.readouterr().err
+
+
+def test_the_next_run_follows_the_cron_in_utc() -> None:
+    from connector.service.schedule import next_time
+
+    now = datetime(2026, 12, 1, 23, 58, tzinfo=UTC)
+    assert next_time("0 2 * * *", now) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    assert next_time("*/5 * * * *", now) - now == timedelta(minutes=2)
