@@ -206,6 +206,8 @@ def test_orders_into_odoo_through_the_cli_and_the_stock_that_follows(
     assert {k: v for k, v in ecomlinx_stock(ecomlinx).items() if k in SKUS} == want
     out = " ".join(capsys.readouterr().out.split())
     assert "Orders EcomLinx (main) -> Odoo" in out
+    assert "open orders: 0 hold back 0 unit(s) of 0 SKU(s) on every marketplace (2 more already reserved by the " \
+           "source, not counted twice)" in out
 
     # an order of a SKU Odoo does not know: needs attention (exit 1), on every run until it imports
     place(ecomlinx, "FLOW-3", UNKNOWN, 1)
