@@ -3,7 +3,7 @@
 Rows: reading 100k rows (.xlsx, .csv) into validated canonical records; mapping µs/record next to a
 hand-written dict-building floor measured in the same run; plan time of a no-change re-run of 100k SKUs;
 HTTP requests for 10,000 stock changes against the Elebne sandbox; plus the Odoo and Aleta source rows
-when those sources are installed.
+when those sources are installed, and the recorded RPC calls per 100 orders into Odoo (bench/orders_odoo_bench.py).
 """
 
 from __future__ import annotations
@@ -235,13 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
-    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,odoo,aleta")
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,odoo,aleta,orders")
     ap.add_argument("--time-read", metavar="FILE", help="(internal) time reads of FILE; print JSON")
     args = ap.parse_args(argv)
     if args.time_read:
         print(json.dumps(time_reads(Path(args.time_read), READ_REPEAT)))
         return 0
-    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "odoo", "aleta"}
+    only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "odoo", "aleta",
+                                                                 "orders"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
@@ -250,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                  ("plan", lambda: bench_plan(args.rows, tmp)),
                  ("stock", lambda: bench_stock_requests(args.stock_changes, tmp)),
                  ("odoo", bench_odoo),
-                 ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta"))]
+                 ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta")),
+                 ("orders", lambda: optional_rows("bench.orders_odoo_bench", "bench_orders_odoo"))]
         for name, step in steps:
             if name in only:
                 print(f"running {name}...", file=sys.stderr, flush=True)
