@@ -8,6 +8,7 @@ look them up again.  The counts are those of the recorded requests (`bench/order
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ import pytest
 
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order
+from connector.orders.odoo.cache import CURSOR_SOURCE, name_of
 from connector.orders.outcome import OrderResult
 from connector.sync.state import StateStore
 from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, password
-from tests.orders_odoo_fixtures import make_order, password_env, reset_database
-from tests.test_orders_odoo import destination, methods
+from tests.orders_odoo_fixtures import make_order, orders_seed, password_env, reset_database
+from tests.test_orders_odoo import calls, destination, methods
 
 TARGET_PER_100 = 10
 COLD = {16: 15, 18: 15}  # connection 3, fields_get 1, team, warehouse, tags, pricelists 4, per page 7
@@ -63,3 +65,31 @@ def test_100_new_orders_cold_then_warm(version: int, tmp_path: Path) -> None:
         assert cold["methods"][kind] == 1 and warm["methods"][kind] == 0, kind
     for m in ("sale.order.create", "sale.order.action_confirm", "res.partner.create", "res.partner.search_read"):
         assert cold["methods"][m] == warm["methods"][m] == 1, m
+
+
+def test_a_cached_id_odoo_no_longer_has_is_looked_up_again(version: int, tmp_path: Path) -> None:
+    """A cached sales team id that no longer exists in Odoo (as after the team was deleted): Odoo refuses the page,
+    the cache is dropped, the ids looked up again, and the page created once more."""
+    reset_database(version, password(version))
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        book = OrderBook(state, "elryan", "main")
+        with odoo_cassette(version, "orders_rpc_stale_1"):
+            first = destination(version)
+            first.import_orders(new_orders("RS")[:2], book, "stale-1")
+        assert first.backend is not None and first._cache is not None
+        key = first._cache.key
+        cached = json.loads(state.get_cursor(CURSOR_SOURCE, key) or "{}")
+        team = cached["crm.team"][name_of(orders_seed.TEAM)]
+        cached["crm.team"][name_of(orders_seed.TEAM)] = 2_000_000_000  # an id Odoo does not have
+        state.set_cursor(CURSOR_SOURCE, key, json.dumps(cached))
+
+        with odoo_cassette(version, "orders_rpc_stale_2") as cass:
+            again = destination(version)
+            outcomes = again.import_orders(new_orders("RS")[2:4], book, "stale-2")
+        assert [o.result for o in outcomes] == [OrderResult.IMPORTED] * 2
+        count = methods(cass)
+        assert count["sale.order.create"] == 2 and count["crm.team.search_read"] == 1  # refused, then fresh
+        creates = [arg for m, meth, arg in calls(cass) if (m, meth) == ("sale.order", "create")]
+        assert [v["team_id"] for v in creates[0]] == [2_000_000_000] * 2
+        assert [v["team_id"] for v in creates[1]] == [team] * 2
+        assert json.loads(state.get_cursor(CURSOR_SOURCE, key) or "{}")["crm.team"][name_of(orders_seed.TEAM)] == team
