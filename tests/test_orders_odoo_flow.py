@@ -193,9 +193,11 @@ def test_orders_into_odoo_through_the_cli_and_the_stock_that_follows(
 
     # another order, for 3 of OR-002; `connector sync` imports it, then reads Odoo's stock, which holds both
     place(ecomlinx, "FLOW-2", SKUS[1], 3)
-    with odoo_only(version, "flow_4_sync"):
+    with odoo_only(version, "flow_4_sync") as cass:
         code, reports = run("sync", shop)
     assert code == EXIT_OK, reports
+    # one connection for the orders and the stock read of the same Odoo (the orders step hands it over)
+    assert [c[0] for c in odoo_calls(cass)].count("/web/webclient/version_info") == 1
     assert order_results(reports["orders-ecomlinx"])["FLOW-2"] == ("imported", None)
     assert "FLOW-1" not in order_results(reports["orders-ecomlinx"]) or \
         order_results(reports["orders-ecomlinx"])["FLOW-1"][0] == "unchanged"

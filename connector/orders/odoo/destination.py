@@ -37,6 +37,7 @@ from connector.orders.odoo.resolve import Resolved, resolve, tax_disagrees
 from connector.orders.odoo.settings import PREFIX, OdooOrderSettings
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backend
+from connector.sources.odoo.settings import OdooSettings
 
 SALE_ORDER = "sale.order"
 PRODUCT = "product.product"
@@ -61,6 +62,7 @@ class OdooOrderDestination:
         self.settings = settings
         self._backend = backend
         self._connected = False
+        self._handed_over = False  # the connection now belongs to the stock read (hand_over)
         self.backend: OdooBackend | None = backend
         self._resolved: Resolved | None = None
         self._cache: IdCache | None = None  # the ids earlier runs resolved on this Odoo (cache.py)
@@ -106,8 +108,16 @@ class OdooOrderDestination:
         resolved = self._resolve([o for o, _ in ready])
         return [self._order_values(o, vals["partner_id"], resolved) for o, vals in ready]
 
+    def hand_over(self, settings: OdooSettings) -> OdooBackend | None:
+        """This run's logged-in connection, for a stock read of the same Odoo with the same ``settings`` (then
+        ``close`` leaves it open for its new owner); None when not connected or another Odoo."""
+        if not self._connected or self.backend is None or settings != self.settings.connection:
+            return None
+        self._handed_over = True
+        return self.backend
+
     def close(self) -> None:
-        if self.backend is not None:
+        if self.backend is not None and not self._handed_over:
             self.backend.close()
 
     # -- the contract -------------------------------------------------------------------------------------
