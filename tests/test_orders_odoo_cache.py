@@ -111,3 +111,19 @@ def test_a_pricelist_in_a_currency_the_cache_does_not_hold_is_looked_up(book: Or
     out = dest(fake).import_orders([order(2, marketplace="ecomlinx", currency="USD")], book, "r2")
     assert out[0].result is OrderResult.IMPORTED and fake.db["sale.order"][-1]["pricelist_id"] == 2
     assert fake.methods().count("product.pricelist.search_read") == 1
+
+
+def test_the_connection_is_handed_to_a_stock_read_of_the_same_odoo_only(book: OrderBook) -> None:
+    from dataclasses import replace
+
+    fake = FakeOdoo()
+    d = dest(fake)
+    same = d.settings.connection
+    assert d.hand_over(same) is None  # not connected: nothing to share
+    d.import_orders([order(1)], book, "r1")
+    assert d.hand_over(replace(same, db="other")) is None  # another database: its own connection
+    closed: list[bool] = []
+    fake.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    assert d.hand_over(same) is fake
+    d.close()
+    assert closed == []  # the stock read owns it now
