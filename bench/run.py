@@ -3,7 +3,7 @@
 Rows: reading 100k rows (.xlsx, .csv) into validated canonical records; mapping µs/record next to a
 hand-written dict-building floor measured in the same run; plan time of a no-change re-run of 100k SKUs;
 HTTP requests for 10,000 stock changes against the Elebne sandbox; plus the Odoo and Aleta source rows
-when those sources are installed.
+when those sources are installed, and the recorded RPC calls per 100 orders into Odoo (bench/orders_odoo_bench.py).
 """
 
 from __future__ import annotations
@@ -230,14 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
-    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,service")
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,orders,service")
     ap.add_argument("--time-read", metavar="FILE", help="(internal) time reads of FILE; print JSON")
     args = ap.parse_args(argv)
     if args.time_read:
         print(json.dumps(time_reads(Path(args.time_read), READ_REPEAT)))
         return 0
     only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta",
-                                                        "service"}
+                                                        "orders", "service"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                  ("whole", lambda: bench_whole_run(args.rows, tmp)),  # bench/whole_run.py
                  ("odoo", bench_odoo),
                  ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta")),
+                 ("orders", lambda: optional_rows("bench.orders_odoo_bench", "bench_orders_odoo")),
                  ("service", lambda: optional_rows("bench.service_bench", "bench_service"))]
         for name, step in steps:
             if name in only:

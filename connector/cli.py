@@ -401,13 +401,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         options = [target_options(t) for t in targets]
-        orders_code = EXIT_OK
+        orders_code, shared = EXIT_OK, None
         if orders is not None:  # orders first: what they hold back is known before stock is planned
             try:
                 orders_code, options = orders.run(state, options, report_to=args.report)
+                shared = orders.hand_over_odoo(source_config)  # the same Odoo: one connection for both
             finally:
                 orders.close()
-        source = read_source(source_config, state, full=args.full, currency=args.currency)
+        source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
         if currency_warning:
             source.warnings.append(currency_warning)
         result = run_profile(source, options, state, report_to=args.report,

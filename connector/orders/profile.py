@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from connector.config import OrdersSection, Profile
 from connector.errors import EXIT_OK, ConfigError
@@ -139,6 +140,16 @@ class OrdersStep:
                            pulled=pulled.pulled if pulled else ())
         print_reservation(held)
         return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
+
+    def hand_over_odoo(self, source: dict[str, Any]) -> Any:
+        """The Odoo destination's logged-in connection when the profile's source is that same Odoo, for the stock
+        read of the same ``connector sync`` (3 calls fewer); None otherwise."""
+        hand_over = getattr(self.destination, "hand_over", None)
+        if hand_over is None or source.get("type") != "odoo":
+            return None
+        from connector.sources.odoo import settings_from_profile
+
+        return hand_over(settings_from_profile(source))
 
     def close(self) -> None:
         close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)

@@ -20,7 +20,7 @@ SOURCES = {
 
 
 def read_source(config: dict[str, Any], state: StateStore | None = None, *, full: bool = False,
-                currency: str = "MRU") -> SourceResult:
+                currency: str = "MRU", odoo_backend: Any = None) -> SourceResult:
     kind = config.get("type")
     if kind == "spreadsheet":
         from pathlib import Path
@@ -35,4 +35,6 @@ def read_source(config: dict[str, Any], state: StateStore | None = None, *, full
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise ConfigError(f"source type {kind!r} is not available in this installation ({exc.name})") from None
+    if odoo_backend is not None and kind == "odoo":  # logged in by the orders step of the same run
+        return module.read_profile_source(config, state, full, odoo_backend)
     return module.read_profile_source(config, state, full)

@@ -23,6 +23,10 @@ def each_or_refusal(items: list[T], call: Callable[[list[T]], list[Any]]) -> lis
     except OdooRPCError:
         if len(items) == 1:
             raise
+    return one_by_one(items, call)
+
+
+def one_by_one(items: list[T], call: Callable[[list[T]], list[Any]]) -> list[Any | OdooRPCError]:
     out: list[Any | OdooRPCError] = []
     for item in items:
         try:
@@ -38,6 +42,23 @@ def create_each(backend: OdooBackend, model: str, vals_list: list[dict[str, Any]
         return each_or_refusal(vals_list, lambda vals: backend.create(model, vals, context))
     except OdooRPCError as exc:  # a single record refused
         return [exc]
+
+
+def create_page(backend: OdooBackend, model: str, vals_list: list[dict[str, Any]],
+                fresh: Callable[[], list[dict[str, Any]] | None]) -> list[int | OdooRPCError]:
+    """``create_each``, except that when Odoo refuses the whole page and ``fresh()`` gives it built anew (ids
+    from an earlier run dropped and looked up again), that page is created instead, once."""
+    if not vals_list:
+        return []
+    try:
+        return list(backend.create(model, vals_list))
+    except OdooRPCError as exc:
+        again = fresh()
+        if again is not None:
+            return create_each(backend, model, again)
+        if len(vals_list) == 1:
+            return [exc]
+    return one_by_one(vals_list, lambda vals: backend.create(model, vals))
 
 
 def call_each(backend: OdooBackend, model: str, method: str, ids: list[int]) -> list[bool | OdooRPCError]:

@@ -30,12 +30,14 @@ from typing import Any
 
 from connector.orders.book import OrderBook, import_kind
 from connector.orders.model import Order
-from connector.orders.odoo.batch import call_each, create_each
+from connector.orders.odoo.batch import call_each, create_page
+from connector.orders.odoo.cache import IdCache
 from connector.orders.odoo.partners import Partners
 from connector.orders.odoo.resolve import Resolved, resolve, tax_disagrees
 from connector.orders.odoo.settings import PREFIX, OdooOrderSettings
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backend
+from connector.sources.odoo.settings import OdooSettings
 
 SALE_ORDER = "sale.order"
 PRODUCT = "product.product"
@@ -60,15 +62,17 @@ class OdooOrderDestination:
         self.settings = settings
         self._backend = backend
         self._connected = False
+        self._handed_over = False  # the connection now belongs to the stock read (hand_over)
         self.backend: OdooBackend | None = backend
         self._resolved: Resolved | None = None
+        self._cache: IdCache | None = None  # the ids earlier runs resolved on this Odoo (cache.py)
         self._partners: Partners | None = None
         self._products: dict[str, list[_Product]] = {}  # SKU -> variants holding it (empty: unknown)
         self._tax_included: dict[int, tuple[str, bool]] = {}  # tax id -> (name, price_include)
         self.interrupted = 0  # journalled creates of an earlier run whose outcome was never recorded
 
     # -- connection ---------------------------------------------------------------------------------------
-    def _connect(self) -> tuple[OdooBackend, Resolved]:
+    def _connect(self, book: OrderBook) -> OdooBackend:
         if not self._connected:
             if self._backend is None:
                 self.backend = open_backend(self.settings.connection)
@@ -76,13 +80,44 @@ class OdooOrderDestination:
                 self._backend.connect()
             self._connected = True
         assert self.backend is not None
-        if self._resolved is None:
-            self._resolved = resolve(self.backend, self.settings)
-            self._partners = Partners(self.backend)
-        return self.backend, self._resolved
+        if self._cache is None or self._cache.state is not book.state:
+            conn = self.settings.connection
+            self._cache = IdCache(book.state, IdCache.key_for(conn.url, conn.db, self.backend.server_version,
+                                                              conn.user))
+            self._partners = Partners(self.backend, self._cache)
+        return self.backend
+
+    def _resolve(self, orders: Sequence[Order]) -> Resolved:
+        """The ids the orders' marketplaces need (their routing, a pricelist per currency), from the cache or
+        looked up; kept for the rest of the run."""
+        assert self.backend is not None and self._cache is not None
+        self._resolved = resolve(self.backend, self.settings, cache=self._cache, into=self._resolved,
+                                 marketplaces={o.marketplace for o in orders},
+                                 currencies={(o.marketplace, o.currency) for o in orders})
+        return self._resolved
+
+    def _fresh_values(self, ready: list[tuple[Order, dict[str, Any]]]) -> list[dict[str, Any]] | None:
+        """Odoo refused a page: when ids from an earlier run went into it (one may have been deleted since),
+        they are dropped, looked up again, and the page's values built anew; None when every id was looked up
+        by this run (then the ids are not the cause)."""
+        assert self._cache is not None
+        if not self._cache.used:
+            return None
+        self._cache.drop()
+        self._resolved = None
+        resolved = self._resolve([o for o, _ in ready])
+        return [self._order_values(o, vals["partner_id"], resolved) for o, vals in ready]
+
+    def hand_over(self, settings: OdooSettings) -> OdooBackend | None:
+        """This run's logged-in connection, for a stock read of the same Odoo with the same ``settings`` (then
+        ``close`` leaves it open for its new owner); None when not connected or another Odoo."""
+        if not self._connected or self.backend is None or settings != self.settings.connection:
+            return None
+        self._handed_over = True
+        return self.backend
 
     def close(self) -> None:
-        if self.backend is not None:
+        if self.backend is not None and not self._handed_over:
             self.backend.close()
 
     # -- the contract -------------------------------------------------------------------------------------
@@ -108,7 +143,7 @@ class OdooOrderDestination:
             else:
                 new.append(o)
         if new or unconfirmed:
-            self._connect()
+            self._connect(book)
             self._close_interrupted(book)
             chunks = [new[i:i + LOOKUP_SIZE] for i in range(0, len(new), LOOKUP_SIZE)] or [[]]
             for n, chunk in enumerate(chunks):
@@ -126,12 +161,14 @@ class OdooOrderDestination:
     # -- a chunk of orders: looked up together, created and confirmed page by page ------------------------
     def _import_chunk(self, chunk: list[Order], unconfirmed: list[tuple[Order, int]], book: OrderBook, run_id: str,
                       outcomes: dict[str, OrderOutcome]) -> None:
-        backend, resolved = self._connect()
+        backend = self._connect(book)
         to_confirm: list[tuple[Order, int, str | None]] = [(o, sid, "created by an earlier run; confirmed now")
                                                            for o, sid in unconfirmed]
         creatable = self._found_in_odoo(backend, chunk, book, outcomes, to_confirm) if chunk else []
         if creatable:
             self._look_up_products(backend, creatable)
+            self._resolve(creatable)
+        resolved = self._resolved
         reasons = {o.key: self._attention(o, resolved) for o in creatable}
         valid = [o for o in creatable if reasons[o.key] is None]
         assert self._partners is not None
@@ -309,7 +346,7 @@ class OdooOrderDestination:
         state = book.state
         journal_id = state.journal_sent(run_id, book.marketplace, book.account, CREATE_ACTION,
                                         [o.key for o, _ in ready])
-        results = create_each(backend, SALE_ORDER, [vals for _, vals in ready])
+        results = create_page(backend, SALE_ORDER, [vals for _, vals in ready], lambda: self._fresh_values(ready))
         refused = []
         with state.atomic():
             for (o, _), result in zip(ready, results, strict=True):
@@ -325,6 +362,8 @@ class OdooOrderDestination:
     def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,
                  outcomes: dict[str, OrderOutcome]) -> None:
         results = call_each(backend, SALE_ORDER, "action_confirm", [sid for _, sid, _ in to_confirm])
+        if self._cache is not None and self._cache.used and any(isinstance(r, OdooRPCError) for r in results):
+            self._cache.drop()  # the refused orders are confirmed again next run, with every id looked up afresh
         with book.state.atomic():
             for (o, sid, note), result in zip(to_confirm, results, strict=True):
                 if isinstance(result, OdooRPCError):

@@ -18,11 +18,13 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.orders.model import Customer, Order
-from connector.orders.odoo.batch import create_each
+from connector.orders.odoo.batch import create_page
+from connector.orders.odoo.cache import IdCache
 from connector.orders.odoo.settings import PREFIX, Ref
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError
 
 PARTNER = "res.partner"
+COUNTRY = "res.country"
 
 
 def partner_key(order: Order) -> str | None:
@@ -64,8 +66,9 @@ def partner_values(order: Order, key: str, country_id: int | None) -> dict[str, 
 class Partners:
     """Finds or creates the partner of each order, page by page; remembers what it found for the run."""
 
-    def __init__(self, backend: OdooBackend) -> None:
+    def __init__(self, backend: OdooBackend, cache: IdCache | None = None) -> None:
         self.backend = backend
+        self.cache = cache  # country ids kept by earlier runs (cache.py)
         self.by_key: dict[str, int] = {}
         self.fallback: dict[Ref, int] = {}
         self.countries: dict[str, int | None] = {}  # code or name -> id (None: unknown to Odoo)
@@ -129,6 +132,10 @@ class Partners:
         codes, names = set(), set()
         for o in orders:
             code, name = _country_keys(o.customer.country if o.customer else None)
+            for known in (code, name):
+                cached = self.cache.get(COUNTRY, known) if known and self.cache is not None else None
+                if known and isinstance(cached, int):
+                    self.countries.setdefault(known, cached)
             if code and code not in self.countries:
                 codes.add(code)
             if name and name not in self.countries:
@@ -138,18 +145,33 @@ class Partners:
         rows = self.backend.search_read("res.country", ["|", ("code", "in", sorted(codes)),
                                                         ("name", "in", sorted(names))], ["id", "code", "name"])
         for r in rows:
-            self.countries[str(r.get("code") or "").upper()] = r["id"]
-            self.countries[str(r.get("name") or "")] = r["id"]
+            for known in (str(r.get("code") or "").upper(), str(r.get("name") or "")):
+                self.countries[known] = r["id"]
+                if self.cache is not None and known in codes | names:
+                    self.cache.put(COUNTRY, known, r["id"])
+        if self.cache is not None:
+            self.cache.save()
         for missing in codes | names:
             self.countries.setdefault(missing, None)
 
+    def _fresh_countries(self, new: dict[str, Order]) -> list[dict[str, Any]] | None:
+        """Odoo refused the page of new partners: when a country id came from an earlier run, the cache is
+        dropped and the countries looked up again (None: every id was looked up by this run)."""
+        if self.cache is None or not self.cache.used:
+            return None
+        self.cache.drop()
+        self.countries = {}
+        self._country_ids(list(new.values()))
+        return [self._values(key, o) for key, o in new.items()]
+
+    def _values(self, key: str, o: Order) -> dict[str, Any]:
+        code, name = _country_keys(o.customer.country if o.customer else None)
+        return partner_values(o, key, self.countries.get(code or name or ""))
+
     def _create(self, new: dict[str, Order]) -> None:
         self._country_ids(list(new.values()))
-        vals = []
-        for key, o in new.items():
-            code, name = _country_keys(o.customer.country if o.customer else None)
-            vals.append(partner_values(o, key, self.countries.get(code or name or "")))
-        results = create_each(self.backend, PARTNER, vals)
+        vals = [self._values(key, o) for key, o in new.items()]
+        results = create_page(self.backend, PARTNER, vals, lambda: self._fresh_countries(new))
         self._refused = {}
         for key, result in zip(new, results, strict=True):
             if isinstance(result, OdooRPCError):

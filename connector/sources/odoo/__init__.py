@@ -30,14 +30,14 @@ def settings_from_profile(config: dict[str, Any]) -> OdooSettings:
     return OdooSettings.from_dict(data)
 
 
-def read_profile_source(config: dict[str, Any], state: Any, full: bool) -> SourceResult:
+def read_profile_source(config: dict[str, Any], state: Any, full: bool, backend: Any = None) -> SourceResult:
     """Read Odoo for a sync profile (``source: {type: odoo, url: ..., db: ..., ...}``) or, with
     ``connector sync --source odoo``, from ``ODOO_URL``/``ODOO_DB``/``ODOO_USER``/``ODOO_PASSWORD``.
 
     The incremental cursor is returned in ``SourceResult.cursors``: the CLI saves it only once every target
     confirmed the push, so a failed run reads the same changes again.
     """
-    source = OdooSource(settings_from_profile(config))
+    source = OdooSource(settings_from_profile(config), backend, connected=backend is not None)  # backend: shared
     result = source.read(state, full=full or state is None, commit_cursor=False)
     result.cursors.update(source.pending_cursors())
     return result

@@ -124,9 +124,10 @@ def format_cursor(dt: datetime) -> str:
 class OdooSource:
     """Reads one Odoo database.  ``backend`` defaults to odoorpc (or JSON-2 when ``settings.backend='json2'``)."""
 
-    def __init__(self, settings: OdooSettings, backend: OdooBackend | None = None) -> None:
+    def __init__(self, settings: OdooSettings, backend: OdooBackend | None = None, *, connected: bool = False) -> None:
         self.settings = settings
         self._backend = backend
+        self._connected = connected  # ``backend`` is logged in already (shared with the orders step of a sync)
         self.backend: OdooBackend | None = backend
         self.next_cursor: str | None = None  # what a successful run would store (see commit_cursor)
         self.next_index: CatalogueIndex | None = None  # stored with the cursor (catalogue_index.py)
@@ -139,6 +140,8 @@ class OdooSource:
         backend = self._backend
         if backend is None:
             backend = open_backend(self.settings)
+        elif self._connected:
+            self._connected = False  # once: a second read() logs in again, as before
         else:
             backend.connect()
         self.backend = backend
