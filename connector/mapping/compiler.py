@@ -147,7 +147,14 @@ def _specialise(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str
         lines.append(f"        v = g{i}(ctx[{int(idx)}])")
         for j, op in enumerate(ops):
             namespace[f"o{i}_{j}"] = op
-            lines.append(f"        v = o{i}_{j}(v)")
+            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
+            if inline is None:
+                lines.append(f"        v = o{i}_{j}(v)")
+                continue
+            source, values = inline
+            names = {key: f"o{i}_{j}_{k}" for k, key in enumerate(values)}
+            namespace.update({names[key]: value for key, value in values.items()})
+            lines += ["        " + line for line in source.format(**names).splitlines()]
         lines += ["        if v is not ABSENT:", f"            out[n{i}] = v"]
     lines += ["    except ERRORS:", "        return slow(ctx)", "    return out"]
     exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
