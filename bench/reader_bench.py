@@ -26,6 +26,7 @@ Row = tuple[str, str, str, str]  # (measure, value, target, met)
 READ_TARGET = 2.0  # read -> validated canonical, at most this many times its anchor
 MAPPING_TARGET = 2.0  # mapping engine, at most this many times the hand-written floor
 PAIRS = 5  # alternating (anchor, read) pairs per file, best of each
+MAPPING_PAIRS = 15  # alternating (floor, engine) runs: a second each, so more of them to find quiet moments
 OPENPYXL_RUNS = 1  # openpyxl is an order of magnitude slower: one run tells where it stands
 
 
@@ -130,7 +131,7 @@ def bench_reads(rows: int, tmp: Path) -> list[Row]:
 
 
 def bench_mapping(n: int) -> list[Row]:
-    """The mapping engine beside the hand-written floor, alternating, best of 5 each."""
+    """The mapping engine beside the hand-written floor, alternating, best of ``MAPPING_PAIRS`` each."""
     from bench.run import floor_map, make_products
     from connector.mapping import load_mapping, shipped_mapping
 
@@ -139,7 +140,7 @@ def bench_mapping(n: int) -> list[Row]:
     assert engine(products[1]) == floor_map(products[1]), (engine(products[1]), floor_map(products[1]))
     floor: list[float] = []
     mapped: list[float] = []
-    for _ in range(5):
+    for _ in range(MAPPING_PAIRS):
         floor.append(_timed(lambda: [floor_map(p) for p in products])[0])
         mapped.append(_timed(lambda: [engine(p) for p in products])[0])
     ratio = min(mapped) / min(floor)
