@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.verdict import met
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -124,7 +126,7 @@ def odoo_rows() -> list[tuple[str, str, str, str]]:
         rows.append((f"odoo{version} read, replayed: 1,000 variants x 2 warehouses x 2 languages",
                      f"{r['variants_per_second']:,.0f} variants/s", "", ""))
         rows.append((f"odoo{version} RPC calls for that read (recorded requests)", str(r["rpc_calls"]),
-                     f"<= {REPLAY_MAX_CALLS}", "ok" if r["rpc_calls"] <= REPLAY_MAX_CALLS else "MISSED"))
+                     f"<= {REPLAY_MAX_CALLS}", met(r["rpc_calls"] <= REPLAY_MAX_CALLS)))
     for version in (16, 18):
         live = bench_odoo_live(version)
         if live is None:
@@ -136,10 +138,10 @@ def odoo_rows() -> list[tuple[str, str, str, str]]:
                      f"{live['anchor_seconds']:.2f} s", "", ""))
         rows.append((f"{what}: full read ({live['rpc_calls']} calls)",
                      f"{live['full_seconds']:.2f} s = {live['full_ratio']:.2f}x", f"<= {LIVE_TARGET:g}x",
-                     "met yes" if live["full_ratio"] <= LIVE_TARGET else "met no (MISSED)"))
+                     met(live["full_ratio"] <= LIVE_TARGET)))
         rows.append((f"{what}: the same without connect() (login)",
                      f"{live['read_seconds']:.2f} s = {live['read_ratio']:.2f}x", f"<= {LIVE_TARGET:g}x",
-                     "met yes" if live["read_ratio"] <= LIVE_TARGET else "met no (MISSED)"))
+                     met(live["read_ratio"] <= LIVE_TARGET)))
     return rows
 
 

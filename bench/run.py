@@ -1,7 +1,7 @@
 """``make bench``: measures the issue targets and prints a table (never asserted in the test suite).
 
-Rows: reading 100k rows (.xlsx, .csv) into validated canonical records; mapping µs/record next to a
-hand-written dict-building floor measured in the same run; plan time of a no-change re-run of 100k SKUs;
+Rows: reading 100k rows (.xlsx, .csv) into validated canonical records and mapping µs/record, each beside
+its anchor measured in the same run (reader_bench.py); plan time of a no-change re-run of 100k SKUs;
 HTTP requests for 10,000 stock changes against the Elebne sandbox; plus the Odoo and Aleta source rows
 when those sources are installed, and the recorded RPC calls per 100 orders into Odoo (bench/orders_odoo_bench.py).
 """
@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.reader_bench import bench_mapping, bench_reads
+from bench.verdict import met
 from bench.whole_run import bench_whole_run
 from connector.jsonutil import canonical_json, digest
 from connector.mapping import load_mapping, shipped_mapping
@@ -32,7 +32,6 @@ from connector.sync.state import StateStore
 from connector.sync.stock_policy import StockPolicy
 
 Row = tuple[str, str, str, str]  # (measure, value, target, verdict)
-READ_REPEAT = 5  # reads: best of 5 in a fresh process (the first one also pays for imports and warm-up)
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[list[float], Any]:
@@ -62,10 +61,6 @@ def reference_work() -> float:
     return best_of(lambda: [(str(i), i * 1.5) for i in range(1_000_000)], repeat=3)[0]
 
 
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
 def make_products(n: int) -> list[Product]:
     products = []
     for i in range(n):
@@ -91,52 +86,6 @@ def floor_map(p: Product) -> dict[str, Any]:
     }
 
 
-def time_reads(path: Path, repeat: int) -> dict[str, Any]:
-    """Read ``path`` ``repeat`` times in this process: wall times, variants and errors of the last read."""
-    from connector.sources.spreadsheet import read_spreadsheet
-
-    times, result = timed(lambda: read_spreadsheet(path), repeat=repeat)
-    return {"times": times, "variants": sum(len(p.variants) for p in result.products),
-            "errors": [str(e) for e in result.errors[:3]]}
-
-
-def bench_read(rows: int, tmp: Path) -> list[Row]:
-    """Each file is read in a fresh interpreter (``--time-read``), away from the generator's garbage."""
-    from bench.spreadsheet_data import generate
-
-    out: list[Row] = []
-    for fmt, target in (("xlsx", 2.5), ("xlsx-inline", None), ("csv", 1.0)):
-        path = tmp / ("bench-inline.xlsx" if fmt == "xlsx-inline" else f"bench.{fmt}")
-        generate(path, rows, fmt)
-        proc = subprocess.run([sys.executable, "-m", "bench.run", "--time-read", str(path)],
-                              capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
-        got = json.loads(proc.stdout)
-        assert not got["errors"], got["errors"]
-        times = got["times"]
-        seconds, median = min(times), sorted(times)[len(times) // 2]
-        label = {"xlsx": ".xlsx (saved as Excel saves it: shared strings)",
-                 "xlsx-inline": "  same cells, openpyxl write-only form (inline strings)", "csv": ".csv"}[fmt]
-        out.append((f"read {rows:,} rows {label} -> validated canonical ({got['variants']:,} variants)",
-                    f"{seconds:.2f} s (median {median:.2f})", f"<= {target} s" if target else "",
-                    verdict(seconds <= target * rows / 100_000) if target else ""))
-    return out
-
-
-def bench_mapping(n: int) -> list[Row]:
-    products = make_products(n)
-    mapping = load_mapping(shipped_mapping("elebne"))
-    engine = mapping.apply
-    assert engine(products[1]) == floor_map(products[1]), (engine(products[1]), floor_map(products[1]))
-    t_floor, _ = best_of(lambda: [floor_map(p) for p in products])
-    t_engine, _ = best_of(lambda: [engine(p) for p in products])
-    ratio = t_engine / t_floor
-    return [
-        (f"mapping floor (hand-written dicts), {n:,} records", f"{t_floor / n * 1e6:.2f} µs/record", "", ""),
-        ("mapping engine, shipped elebne.yaml (copies + ops)", f"{t_engine / n * 1e6:.2f} µs/record",
-         "<= 3x floor", f"{ratio:.2f}x {verdict(ratio <= 3)}"),
-    ]
-
-
 def bench_plan(n: int, tmp: Path) -> list[Row]:
     products = make_products(n)
     mapping = load_mapping(shipped_mapping("elebne"))
@@ -149,7 +98,7 @@ def bench_plan(n: int, tmp: Path) -> list[Row]:
         seconds, plan = best_of(lambda: build_plan(products, mapping, adapter, state, "elebne", "bench"))
     assert not plan.ops, "a no-change re-run must plan nothing"
     return [(f"plan of a no-change re-run, {n:,} SKUs (map + hash + compare)", f"{seconds:.2f} s", "<= 3 s",
-             verdict(seconds <= 3 * n / 100_000))]
+             met(seconds <= 3 * n / 100_000))]
 
 
 def bench_stock_requests(n: int, tmp: Path) -> list[Row]:
@@ -193,7 +142,7 @@ def bench_stock_requests(n: int, tmp: Path) -> list[Row]:
         ELEBNE.limits.update(saved)
         server.stop()
     return [(f"HTTP requests for {n:,} stock changes (bulk, 200/request)", f"{sent} requests in {seconds:.1f} s",
-             "<= 50", verdict(sent <= 50 * n / 10_000))]
+             "<= 50", met(sent <= 50 * n / 10_000))]
 
 
 def optional_rows(module: str, func: str) -> list[Row]:
@@ -217,7 +166,7 @@ def bench_odoo() -> list[Row]:
 
 
 def print_table(rows: list[Row]) -> None:
-    headers = ("measure", "value", "target", "verdict")
+    headers = ("measure", "value", "target", "met")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     print(line)
@@ -231,18 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
     ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,orders,service")
-    ap.add_argument("--time-read", metavar="FILE", help="(internal) time reads of FILE; print JSON")
     args = ap.parse_args(argv)
-    if args.time_read:
-        print(json.dumps(time_reads(Path(args.time_read), READ_REPEAT)))
-        return 0
     only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta",
                                                         "orders", "service"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
         tmp = Path(tmp_s)
-        steps = [("read", lambda: bench_read(args.rows, tmp)), ("mapping", lambda: bench_mapping(args.rows)),
+        steps = [("read", lambda: bench_reads(args.rows, tmp)), ("mapping", lambda: bench_mapping(args.rows)),
                  ("plan", lambda: bench_plan(args.rows, tmp)),
                  ("stock", lambda: bench_stock_requests(args.stock_changes, tmp)),
                  ("whole", lambda: bench_whole_run(args.rows, tmp)),  # bench/whole_run.py
@@ -258,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("machine speed: a million small tuples, before / after (quiet machine here: 0.15 s)",
                  f"{before:.2f} / {after:.2f} s", "", ""))
     print_table(rows)
-    return 0 if all("MISSED" not in r[3] for r in rows) else 1
+    return 0 if all(r[3] != "no" for r in rows) else 1
 
 
 if __name__ == "__main__":

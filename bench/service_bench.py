@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.verdict import met
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -218,7 +220,7 @@ def _bench_service() -> dict[str, Any]:
         rows.append((f"service: {proof['accounts']} accounts x 3 sandboxes, documented limits, 3 workers, 1 killed",
                      f"{proof['runs']} runs in {proof['seconds']:.0f} s; exact {exact}/{proof['accounts']}, "
                      f"dup {proof['duplicates']}, 429 {proof['throttled_429']}, overlaps {proof['overlaps']}",
-                     "all exact, 0/0/0", "ok" if ok else "MISSED"))
+                     "all exact, 0/0/0", met(ok)))
         try:
             from bench.service_watch import bench_watch
 

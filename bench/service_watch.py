@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.verdict import met
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -116,9 +118,9 @@ def bench_watch(changes: int = 8, seed: int = 15) -> list[tuple[str, str, str, s
     return [
         (f"watch: Odoo stock change -> Elebne sandbox, {POLL:.0f} s poll, p95 of {len(latencies)} changes",
          f"{p95:.1f} s (median {statistics.median(latencies):.1f} s, max {max(latencies):.1f} s)", "<= 30 s",
-         "ok" if p95 <= 30 else "MISSED"),
+         met(p95 <= 30)),
         ("watch: Odoo RPCs per idle poll", f"{per_poll:.1f} ({idle_calls} calls / {idle_polls} polls)", "1",
-         "ok" if per_poll == 1 else "MISSED"),
+         met(per_poll == 1)),
     ]
 
 

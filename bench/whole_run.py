@@ -25,14 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.verdict import met
+
 Row = tuple[str, str, str, str]
 ROOT = Path(__file__).resolve().parents[1]
 LIFTED = {"bulk": (100_000, 1_000_000), "write": (100_000, 1_000_000), "read": (100_000, 1_000_000),
           "stock": (100_000, 1_000_000)}
 
 
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def run_command(argv: list[str], *, lift_limits: bool = False) -> dict[str, Any]:
@@ -135,10 +135,10 @@ def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
     assert dry["code"] == 0, dry["stderr"]
     ok = dry["seconds"] <= 4 and dry["rss_mb"] <= 400
     out.append(("`sync --dry-run`, whole command (first run: every product new)",
-                f"{dry['seconds']:.2f} s, {dry['rss_mb']:.0f} MB peak RSS", "<= 4 s, <= 400 MB", _verdict(ok)))
+                f"{dry['seconds']:.2f} s, {dry['rss_mb']:.0f} MB peak RSS", "<= 4 s, <= 400 MB", met(ok)))
     size, complete = _report_rows(dry_report, expected_rows)
     out.append(("  its JSON report", f"{size:.1f} MB, every row {'accounted for' if complete else 'NOT accounted'}",
-                "<= 10 MB, every row", _verdict(size <= 10 and complete)))
+                "<= 10 MB, every row", met(size <= 10 and complete)))
 
     server = PLUGIN.create_sandbox(port=0, rate_limits=LIFTED)
     server.start()
@@ -152,17 +152,17 @@ def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
         assert real["code"] == 0, real["stderr"]
         out.append(("real sync to a local Elebne sandbox, limits lifted (whole command)",
                     f"{real['seconds']:.1f} s, {real['rss_mb']:.0f} MB peak RSS", "<= 500 MB",
-                    _verdict(real["rss_mb"] <= 500)))
+                    met(real["rss_mb"] <= 500)))
         size, complete = _report_rows(real_report, expected_rows)
         out.append(("  its JSON report", f"{size:.1f} MB, every row {'accounted for' if complete else 'NOT accounted'}",
-                    "<= 10 MB, every row", _verdict(size <= 10 and complete)))
+                    "<= 10 MB, every row", met(size <= 10 and complete)))
         before = len(requests.get(server.url + "/__sandbox/requests", timeout=60).json()["requests"])
         again = run_command([*argv, "--report", str(tmp / "again-report.json")], lift_limits=True)
         sent = len(requests.get(server.url + "/__sandbox/requests", timeout=60).json()["requests"]) - before
         assert again["code"] == 0, again["stderr"]
         out.append((f"no-change second run, whole command ({sent} request(s) sent)",
                     f"{again['seconds']:.2f} s, {again['rss_mb']:.0f} MB peak RSS", "<= 2 s",
-                    _verdict(again["seconds"] <= 2 and sent == 0)))
+                    met(again["seconds"] <= 2 and sent == 0)))
     finally:
         server.stop()
     from connector.sources.spreadsheet import read_spreadsheet
@@ -174,7 +174,7 @@ def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
     out.append(("  anchor: its plan mapping every record (before unchanged records skipped mapping)",
                 f"{mapped:.2f} s", "", ""))
     out.append(("  its plan (unchanged records skip mapping; the fingerprint costs about what Elebne's mapping does)",
-                f"{skipped:.2f} s", "<= 0.5 s", _verdict(skipped <= 0.5)))
+                f"{skipped:.2f} s", "<= 0.5 s", met(skipped <= 0.5)))
     few = products[:10_000]  # Elryan's mapping (expressions, translations) is far slower: a sample
     mapped, skipped = plan_seconds(few, "elryan", {"defaults": ELRYAN_DEFAULTS, "email": "bench@localhost"})
     out.append((f"  no-change plan of {len(few):,} products to Elryan, mapping every record (anchor)",

@@ -138,12 +138,17 @@ class Product:
     @property
     def barcode(self) -> Any:
         """Barcode of a simple product (its only SKU's); ``ABSENT`` for a product with real variants."""
-        return ABSENT if self.has_variants or not self.variants else self.variants[0].barcode
+        variants = self.variants  # has_variants spelled out: mappings read this once per product
+        return variants[0].barcode if len(variants) == 1 and not variants[0].attributes else ABSENT
 
     @property
     def qty(self) -> Any:
         """Listed quantity of the product: the sum of its variants' known listed quantities, else ABSENT."""
-        known = [v.qty for v in self.variants if v.qty is not ABSENT and v.qty is not None]
+        variants = self.variants
+        if len(variants) == 1:  # a simple product (most): no list built; 0 + q is what sum([q]) gives
+            q = variants[0].qty
+            return ABSENT if q is ABSENT or q is None else 0 + q
+        known = [v.qty for v in variants if v.qty is not ABSENT and v.qty is not None]
         return sum(known) if known else ABSENT
 
 

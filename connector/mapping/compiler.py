@@ -132,26 +132,55 @@ def _apply_ops(value: Any, ops: tuple[Op, ...], field_path: str) -> Any:
     return value
 
 
-def _specialise(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    """One straight-line function for the copies of a level: getters and operations called inline, no loop.
+def _specialise(level: _Level) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """One straight-line function for a whole level, in ``_Level.build``'s order: the copies (getters and
+    operations inline, no loop), the computed fields, each child behind its ``when``, the required fields.
 
     The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...); field names, getters
     and operations from the mapping file are bound as values in the function's namespace, never written into
-    the code.  When an operation fails, the level falls back to the per-field path, which names the field.
+    the code.  When an operation fails, the copies fall back to the per-field path, which names the field.
     """
+    plain = level.plain
     namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
-                                 "slow": _slow_copy(plain)}
-    lines = ["def copy(ctx):", "    out = {}", "    try:", "        pass"]
+                                 "slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), "level": level,
+                                 "RecordMappingError": RecordMappingError}
+    lines = ["def build(ctx):", "    out = {}", "    try:", "        pass"]
+    lines += [f"        r{int(idx)} = ctx[{int(idx)}]" for idx in sorted({idx for _n, idx, *_rest in plain})]
     for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
         namespace[f"g{i}"], namespace[f"n{i}"] = raw_get, name
-        lines.append(f"        v = g{i}(ctx[{int(idx)}])")
+        const = getattr(raw_get, "const", None)
+        if const is not None:
+            namespace[f"g{i}"] = const[0]
+        lines.append(f"        v = g{i}" if const is not None else f"        v = g{i}(r{int(idx)})")
         for j, op in enumerate(ops):
             namespace[f"o{i}_{j}"] = op
-            lines.append(f"        v = o{i}_{j}(v)")
+            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
+            if inline is None:
+                lines.append(f"        v = o{i}_{j}(v)")
+                continue
+            source, values = inline
+            names = {key: f"o{i}_{j}_{k}" for k, key in enumerate(values)}
+            namespace.update({names[key]: value for key, value in values.items()})
+            lines += ["        " + line for line in source.format(**names).splitlines()]
         lines += ["        if v is not ABSENT:", f"            out[n{i}] = v"]
-    lines += ["    except ERRORS:", "        return slow(ctx)", "    return out"]
+    lines += ["    except ERRORS:", "        out = slow(ctx)"]
+    if level.exprs:
+        lines.append("    level._eval_exprs(ctx, out)")
+    for k, child in enumerate(level.children):
+        namespace[f"c{k}"], namespace[f"cn{k}"] = child.build, child.name
+        indent = "    "
+        if child.when is not None:  # checked here: most records (simple products) have no variants to build
+            namespace[f"w{k}"] = child.when[1]
+            lines.append(f"    if w{k}(ctx[{int(child.when[0])}]):")
+            indent += "    "
+        lines += [f"{indent}v = c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[cn{k}] = v"]
+    for k, name in enumerate(level.required):
+        namespace[f"q{k}"], namespace[f"qp{k}"] = name, f"{level.path}{name}"
+        lines += [f"    if out.get(q{k}) in EMPTY:",
+                  f"        raise RecordMappingError(qp{k}, 'required value is missing')"]
+    lines.append("    return out")
     exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
-    return namespace["copy"]
+    return namespace["build"]
 
 
 def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -177,22 +206,8 @@ class _Level:
     required: frozenset[str]
     children: tuple[_Child, ...] = ()
     path: str = ""
-    _copy: Callable[[tuple[Any, ...]], dict[str, Any]] | None = None
-
-    def build(self, ctx: tuple[Any, ...]) -> dict[str, Any]:
-        if self._copy is None:
-            self._copy = _specialise(self.plain)
-        out = self._copy(ctx)
-        if self.exprs:
-            self._eval_exprs(ctx, out)
-        for child in self.children:
-            value = child.build(ctx)
-            if value is not ABSENT:
-                out[child.name] = value
-        for name in self.required:
-            if out.get(name) in (None, "", ABSENT):
-                raise RecordMappingError(f"{self.path}{name}", "required value is missing")
-        return out
+    # the level as one generated function (``_specialise``), made once the level is complete
+    build: Callable[[tuple[Any, ...]], dict[str, Any]] = field(init=False)
 
     def _eval_exprs(self, ctx: tuple[Any, ...], out: dict[str, Any]) -> None:
         names = dict(zip(self.roots, ctx, strict=True))
@@ -228,8 +243,7 @@ class _Child:
     match_key: str
 
     def build(self, ctx: tuple[Any, ...]) -> Any:
-        if self.when is not None and not self.when[1](ctx[self.when[0]]):
-            return ABSENT
+        """The child's elements; its ``when`` is checked by the level before (``_Level.build``)."""
         items = self.source[1](ctx[self.source[0]])
         if items is ABSENT:
             return ABSENT
@@ -250,9 +264,13 @@ class CompiledPayload:
 
     def build(self, record: Any, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
         payload = self.level.build((record, defaults if defaults is not None else {}))
-        if payload.get(self.key_field) in (None, "", ABSENT):
-            raise RecordMappingError(f"{self.name}.{self.key_field}", "the key field has no value")
+        if payload.get(self.key_field) in _EMPTY:
+            raise RecordMappingError(f"{self.name}.{self.key_field}", NO_KEY)
         return payload
+
+
+_EMPTY = (None, "", ABSENT)
+NO_KEY = "the key field has no value"
 
 
 @dataclass(slots=True)
@@ -261,6 +279,13 @@ class CompiledMapping:
     payloads: dict[str, CompiledPayload]
     source_files: list[str] = field(default_factory=list)
     record: str = PRODUCT.name  # the record type this mapping maps (``record:`` in the file)
+    # per payload kind: (name, its level's build, key field, the key's path in errors): ``apply`` does what
+    # ``CompiledPayload.build`` does for each, without a call of its own per payload and record
+    _steps: tuple[tuple[str, Callable[[tuple[Any, ...]], dict[str, Any]], str, str], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._steps = tuple((name, p.level.build, p.key_field, f"{p.name}.{p.key_field}")
+                            for name, p in self.payloads.items())
 
     def apply(self, record: Any, defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """Map one record (of the mapping's record type) to every payload kind.  Raises
@@ -269,8 +294,14 @@ class CompiledMapping:
         ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
         marks them ``required`` so a missing one is reported, never invented.
         """
-        ctx_defaults = defaults if defaults is not None else {}
-        return {name: p.build(record, ctx_defaults) for name, p in self.payloads.items()}
+        ctx = (record, defaults if defaults is not None else {})
+        out = {}
+        for name, build, key, where in self._steps:  # a loop, not a comprehension: no frame per record
+            payload = build(ctx)
+            if payload.get(key) in _EMPTY:
+                raise RecordMappingError(where, NO_KEY)
+            out[name] = payload
+        return out
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
@@ -294,6 +325,7 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
         const = spec.const
         _check_constant(const, ops_t, where)
         idx, getter = 0, (lambda _obj: const)
+        getter.const = (const,)  # type: ignore[attr-defined]  # written as a value by _specialise, not called
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
     return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
@@ -313,7 +345,7 @@ def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
 
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
-                   tables: dict, where: str, types: dict[str, type], rtype: RecordType) -> _Level:
+                   tables: dict, where: str, types: dict[str, type], rtype: RecordType, path: str = "") -> _Level:
     plain, exprs, required = [], [], set()
     for name, spec in fields.items():
         fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}", types)
@@ -338,8 +370,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
         element_class = rtype.child_class(child.source)
         if element_class is not None:
             ctypes[child.as_] = element_class
-        level = _compile_level(child.fields, child.children, croots, tables, cwhere, ctypes, rtype)
-        level.path = f"{cname}[]."
+        level = _compile_level(child.fields, child.children, croots, tables, cwhere, ctypes, rtype, f"{cname}[].")
         if child.match_key not in child.fields:
             raise ValueError(f"{cwhere}.match_key: {child.match_key!r} is not one of its fields")
         compiled_children.append(_Child(
@@ -350,8 +381,10 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
             match_key=child.match_key,
         ))
     single = tuple((n, f, o) for n, f, o, _s in exprs)
-    return _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
-                  required=frozenset(required), children=tuple(compiled_children))
+    level = _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
+                   required=frozenset(required), children=tuple(compiled_children), path=path)
+    level.build = _specialise(level)
+    return level
 
 
 def compile_payload(name: str, spec: PayloadSpec, tables: dict, rtype: RecordType = PRODUCT) -> CompiledPayload:

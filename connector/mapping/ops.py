@@ -39,6 +39,23 @@ def _arg_text(arg: Any, name: str, *, empty: bool = True) -> str:
     return arg
 
 
+def _inline(fn: Op, source: str, **values: Any) -> Op:
+    """Attach to operation ``fn`` its straight-line form for the compiler (``compiler._specialise``), which
+    writes it into a level's generated copy function instead of calling ``fn``: no call per operation.
+
+    ``source`` reads and assigns ``v``; ``{name}`` in it stands for ``values[name]`` (the compiler binds each
+    value under a name of its own, so nothing from a mapping file is ever written into code).  It must give
+    exactly what ``fn`` gives, and raise one of ``OpError``, ``ArithmeticError``, ``TypeError``, ``ValueError``
+    wherever ``fn`` raises (the level then runs its fields through ``fn`` itself, which words the error);
+    it may also raise where ``fn`` would not (the same fallback then gives ``fn``'s result).  ``{op}`` may
+    name ``fn`` itself, for the cases it is left to."""
+    fn.inline = (source, values)  # type: ignore[attr-defined]
+    return fn
+
+
+_PRESENT = "if v is not ABSENT and v is not None:\n    "
+
+
 def _passthrough(fn: Op) -> Op:
     def op(x: Any) -> Any:
         if x is ABSENT or x is None:
@@ -84,7 +101,7 @@ def op_default(arg: Any, _tables: dict) -> Op:
     def op(x: Any) -> Any:
         return arg if x is ABSENT or x is None or x == "" or x == [] else x
 
-    return op
+    return _inline(op, 'if v is ABSENT or v is None or v == "" or v == []:\n    v = {arg}', arg=arg)
 
 
 def op_if_empty(arg: Any, _tables: dict) -> Op:
@@ -93,7 +110,7 @@ def op_if_empty(arg: Any, _tables: dict) -> Op:
     def op(x: Any) -> Any:
         return arg if x is None else x
 
-    return op
+    return _inline(op, "if v is None:\n    v = {arg}", arg=arg)
 
 
 def op_multiply(arg: Any, _tables: dict) -> Op:
@@ -121,7 +138,9 @@ def op_minor_units(arg: Any, _tables: dict) -> Op:
         amount = x.amount if type(x) is Money else _to_decimal(x)
         return int((amount * scale).quantize(one, rounding=ROUND_HALF_UP))
 
-    return op
+    return _inline(op, _PRESENT + "v = int(((v.amount if type(v) is {money} else {to_decimal}(v)) * {scale})"
+                       ".quantize({one}, rounding={half_up}))",
+                   money=Money, to_decimal=_to_decimal, scale=scale, one=one, half_up=ROUND_HALF_UP)
 
 
 def op_amount(_arg: Any, _tables: dict) -> Op:
@@ -145,7 +164,7 @@ def op_truncate(arg: Any, _tables: dict) -> Op:
             return x
         return (x if type(x) is str else str(x))[:n]
 
-    return op
+    return _inline(op, _PRESENT + "v = (v if type(v) is str else str(v))[:{n}]", n=n)
 
 
 def op_join(arg: Any, _tables: dict) -> Op:
@@ -162,6 +181,10 @@ def op_join(arg: Any, _tables: dict) -> Op:
         if len(out) > MAX_TEXT:
             raise OpLimitError(f"'join' made a text of {len(out):,} characters (limit {MAX_TEXT:,})")
         return out
+
+    # a list holding other than text raises TypeError inline: the level then runs ``op``, which joins it
+    _inline(op, "if v is not ABSENT and v is not None and type(v) is not str:\n    v = {sep}.join(v)\n"
+                "    if len(v) > {limit}:\n        raise {error}('')", sep=sep, limit=MAX_TEXT, error=OpLimitError)
 
     def wide(x: Any) -> Any:
         """A long separator could multiply a long list: refused before the text is built."""
@@ -196,7 +219,7 @@ def op_values(_arg: Any, _tables: dict) -> Op:
             raise OpError(f"'values' needs a table of values, got {type(x).__name__}")
         return list(x.values())
 
-    return op
+    return _inline(op, _PRESENT + "v = list(v.values()) if isinstance(v, dict) else {op}(v)", op=op)
 
 
 def op_lookup(arg: Any, tables: dict) -> Op:
@@ -231,7 +254,8 @@ def op_lookup(arg: Any, tables: dict) -> Op:
             return fallback
         raise OpError(f"{x!r} is not in table '{name}'")
 
-    return op
+    return _inline(op, _PRESENT + "v = {exact}[v] if type(v) is bool and v in {exact} else {op}(v)",
+                   exact=exact, op=op)
 
 
 def _table_key(x: Any) -> str:
@@ -250,7 +274,7 @@ def _str_method(name: str) -> Callable[[Any, dict], Op]:
                 return x
             return method(x if type(x) is str else str(x))
 
-        return op
+        return _inline(op, _PRESENT + "v = {method}(v if type(v) is str else str(v))", method=method)
 
     return factory
 

@@ -143,11 +143,10 @@ class SheetScan:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
 
 
-def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, details: bool = True) -> SheetScan:
+def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetScan:
     """Measure sheet ``sheet`` (zip member ``member``); raise ``SourceError`` when it is beyond the limits.
-    ``details``: also find merged ranges and whether formula or error cells occur (``SheetScan.markers``,
-    ``merged``); without them (a sheet another thread waits for) ``markers`` is True and ``sheet_details``
-    finds both later."""
+    The same pass finds merged ranges and whether formula or error cells occur (``SheetScan.merged``,
+    ``markers``): three byte searches per block, where a second pass would inflate the sheet again."""
     info = zf.getinfo(member)
     scan = SheetScan()
     max_row = max_col = 0
@@ -170,8 +169,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, details: b
         scan.cells += _count(chunk, tail, (cell_tag,))
         first_refs += _count(chunk, tail, (ref_first,))
         row_elems += _count(chunk, tail, (row_tag,))
-        if details:
-            _find_details(chunk, scan, merged)
+        _find_details(chunk, scan, merged)
         found = _far_refs(chunk)
         max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
         if scan.cells > MAX_CELLS:
@@ -179,7 +177,6 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, details: b
                               f"or {REMEDY}")
         tail = chunk[-_TAIL:]
     scan.merged = _merged_ranges(merged)
-    scan.markers = scan.markers or not details
     if not scan.cells:
         return scan
     # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
@@ -209,18 +206,6 @@ def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:
 def _merged_ranges(merged: set) -> list[tuple[int, int, int, int]]:
     return sorted((int(r0) - 1, _column_number(c0) - 1, int(r1) - 1, _column_number(c1) - 1)
                   for c0, r0, c1, r1 in merged if len(c0) < 4 and len(c1) < 4 and len(r0) < 8 and len(r1) < 8)
-
-
-def sheet_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
-    """Fill ``scan.markers`` and ``scan.merged`` of a sheet measured with ``details=False`` (one more pass)."""
-    scan.markers = False
-    merged: set = set()
-    tail = b""
-    for block in _inflated(zf, zf.getinfo(member)):
-        chunk = tail + block
-        _find_details(chunk, scan, merged)
-        tail = chunk[-_TAIL:]
-    scan.merged = _merged_ranges(merged)
 
 
 def _far_refs(chunk: bytes) -> tuple[int, int]:

@@ -15,13 +15,17 @@ The CSV reader (reader.py, columnar.py) removes that one apostrophe from every r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import compress, repeat
+from operator import contains
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED_NEXT = frozenset((*FORMULA_STARTS, "'"))
-# Arrow (RE2) pattern of an escaped raw cell, and the bytes that show one may be present in a CSV
+# Arrow (RE2) pattern of an escaped raw cell, and the texts that show one may be present in a CSV
 ESCAPED_PATTERN = "^'([=+\\-@\t\r'])"
-ESCAPED_MARKERS = tuple(b"'" + c.encode() for c in sorted(_ESCAPED_NEXT))
+_TEXT_MARKERS = tuple("'" + c for c in sorted(_ESCAPED_NEXT))
+_BYTE_MARKERS = tuple(m.encode() for m in _TEXT_MARKERS)
 
 
 def needs_escape(text: str) -> bool:
@@ -40,6 +44,17 @@ def csv_text(raw: str) -> str:
     if raw[:1] == "'" and raw[1:2] in _ESCAPED_NEXT:
         return raw[1:]
     return raw
+
+
+def may_hold_escapes(lines: Sequence[bytes] | Sequence[str]) -> bool:
+    """Whether some line of a CSV (``bytes`` or ``str`` lines) holds an apostrophe followed by a character that
+    ``csv_text`` removes it before: ``unescape_rows`` is only needed then.  Line by line, without joining the
+    text into a second copy: a line without an apostrophe (nearly all) costs one C-level test."""
+    if not lines:
+        return False
+    quote, markers = ("'", _TEXT_MARKERS) if isinstance(lines[0], str) else (b"'", _BYTE_MARKERS)
+    quoted = compress(lines, map(contains, lines, repeat(quote)))
+    return any(m in ln for ln in quoted for m in markers)  # type: ignore[operator]
 
 
 def unescape_rows(rows: list[list[str]]) -> None:

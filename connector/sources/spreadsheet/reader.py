@@ -34,7 +34,7 @@ from connector.errors import SourceError
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
-from .inert import ESCAPED_MARKERS, unescape_rows
+from .inert import may_hold_escapes, unescape_rows
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
@@ -211,8 +211,7 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
         rows = list(reader)
     except csv.Error as e:
         raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
-    joined = b"".join(lines)
-    if any(m in joined for m in ESCAPED_MARKERS):  # text exported behind an apostrophe (inert.py)
+    if may_hold_escapes(lines):  # text exported behind an apostrophe (inert.py)
         unescape_rows(rows)
     return rows
 
@@ -261,7 +260,7 @@ def _parse_mixed(lines: list[bytes], suffix: str, bad: set[int]
             done = upto
     except csv.Error as e:
         raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
-    if any(m in t.encode() for t in texts for m in ESCAPED_MARKERS):
+    if may_hold_escapes(texts):
         unescape_rows(rows)
     return rows, problems, delimiter
 
@@ -406,10 +405,8 @@ def _check_zip(p: Path) -> None:
                                   "again") from None
 
 
-def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, details: bool = True,
-                 scans: dict[str, guard.SheetScan] | None = None) -> dict[str, guard.SheetScan]:
-    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``.
-    ``details``: see ``guard.scan_sheet``; the sheets of ``scans`` (measured without details) only get them."""
+def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, guard.SheetScan]:
+    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``."""
     out: dict[str, guard.SheetScan] = {}
     try:
         with zipfile.ZipFile(p) as zf:
@@ -417,10 +414,7 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, det
             for name in sheets:
                 member = members.get(name)
                 if member and member in zf.NameToInfo:
-                    if scans is not None and name in scans:
-                        guard.sheet_details(zf, member, scans[name])
-                    else:
-                        out[name] = guard.scan_sheet(p, zf, member, name, details)
+                    out[name] = guard.scan_sheet(p, zf, member, name)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
         raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
                           "again") from None
@@ -451,17 +445,16 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
-        try:  # the Products sheet first, measured only: the calling thread waits for it to load the sheet
-            scans = helper["scans"] = guard_sheets(p, [products], members, details=False) if scan else {}
+        try:  # the Products sheet first: the calling thread waits for its scan to load the sheet
+            scans = helper["scans"] = guard_sheets(p, [products], members) if scan else {}
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
             return
         finally:
             guarded.set()
         try:
-            if scan:  # the stock sheets before this thread loads them; the Products sheet's merges and markers
+            if scan:  # the stock sheets before this thread loads them
                 scans.update(guard_sheets(p, to_read[1:], members))
-                guard_sheets(p, [products], members, scans=scans)
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
