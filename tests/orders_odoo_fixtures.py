@@ -9,32 +9,18 @@ the orders and customers the tests made, so each recording starts from the same 
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
-from tests.odoo_vcr import RECORDING, seed_data
+from tests.odoo_vcr import RECORDING, load_fixture_module, seed_data
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
-
-def _load_orders_seed() -> Any:
-    path = Path(__file__).resolve().parent / "fixtures" / "odoo_orders_seed.py"
-    spec = importlib.util.spec_from_file_location("odoo_orders_seed", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("odoo_orders_seed", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-orders_seed = _load_orders_seed()
+orders_seed = load_fixture_module("odoo_orders_seed")
 
 
 def server(version: int) -> tuple[str, str]:
