@@ -9,6 +9,7 @@ the orders and customers the tests made, so each recording starts from the same 
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -87,4 +88,17 @@ def ordered_quantities(orders: list[Order]) -> dict[str, int]:
     for o in orders:
         for sku, qty in o.open_quantities().items():
             out[sku] = out.get(sku, 0) + qty
+    return out
+
+
+def calls(cass: Any) -> list[tuple[str, str, Any]]:
+    """(model, method, first argument) of each recorded execute_kw; the path for the other requests."""
+    out = []
+    for r in cass.requests:
+        params = json.loads(r.body).get("params", {})
+        if params.get("method") == "execute_kw":
+            args = params["args"]
+            out.append((args[3], args[4], args[5][0] if args[5] else args[6]))
+        else:
+            out.append((r.path, params.get("method", ""), None))
     return out

@@ -7,7 +7,6 @@ and re-run, orders that need attention.  The RPC calls are counted on the record
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from connector.sources.odoo.backend import OdooBackend
 from connector.sync.state import StateStore
 from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, password
 from tests.orders_odoo_fixtures import (
+    calls,
     make_order,
     ordered_quantities,
     orders_seed,
@@ -38,19 +38,6 @@ CALLS_PER_100 = 10
 
 class SimulatedKill(BaseException):
     """The process dies here (nothing catches a BaseException that is not an Exception)."""
-
-
-def calls(cass: Any) -> list[tuple[str, str, Any]]:
-    """(model, method, first argument) of each recorded execute_kw; the path for the other requests."""
-    out = []
-    for r in cass.requests:
-        params = json.loads(r.body).get("params", {})
-        if params.get("method") == "execute_kw":
-            args = params["args"]
-            out.append((args[3], args[4], args[5][0] if args[5] else args[6]))
-        else:
-            out.append((r.path, params.get("method", ""), None))
-    return out
 
 
 def methods(cass: Any) -> Counter[str]:
