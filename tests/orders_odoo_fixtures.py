@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
-from tests.odoo_vcr import RECORDING, load_fixture_module, seed_data
+from tests.odoo_vcr import RECORDING, block_network, load_fixture_module, password, seed_data
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -31,6 +33,15 @@ def server(version: int) -> tuple[str, str]:
 
 def password_env(version: int) -> str:
     return f"CONNECTOR_TEST_ODOO{version}_PASSWORD"
+
+
+def odoo_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """What a test's ``version`` fixture does: the Odoo version it runs on, that Odoo's password where the
+    settings read it, and (in replay) the network blocked."""
+    v = int(request.param)
+    monkeypatch.setenv(password_env(v), password(v))
+    block_network(monkeypatch)
+    return v
 
 
 def section(version: int, **extra: Any) -> dict[str, Any]:

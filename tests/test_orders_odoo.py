@@ -21,10 +21,11 @@ from connector.orders.outcome import OrderResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
 from connector.sync.state import StateStore
-from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, password
+from tests.odoo_vcr import VERSIONS, odoo_cassette, password
 from tests.orders_odoo_fixtures import (
     calls,
     make_order,
+    odoo_version,
     ordered_quantities,
     orders_seed,
     password_env,
@@ -53,10 +54,7 @@ def state(tmp_path: Path) -> StateStore:
 
 @pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
 def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    v = int(request.param)
-    monkeypatch.setenv(password_env(v), password(v))
-    block_network(monkeypatch)
-    return v
+    return odoo_version(request, monkeypatch)
 
 
 def destination(version: int, **extra: Any) -> OdooOrderDestination:
