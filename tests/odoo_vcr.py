@@ -39,17 +39,18 @@ RECORDING = os.environ.get("ODOO_RECORD") == "1"
 _SECRET_HEADERS = ("cookie", "authorization", "x-openerp-session-id")
 
 
-def _load_seed() -> Any:
-    path = Path(__file__).resolve().parent / "fixtures" / "odoo_seed.py"
-    spec = importlib.util.spec_from_file_location("odoo_seed", path)
+def load_fixture_module(name: str) -> Any:
+    """The script ``tests/fixtures/<name>.py`` (a seed that also runs on its own) loaded as module ``name``."""
+    path = Path(__file__).resolve().parent / "fixtures" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("odoo_seed", module)
+    sys.modules.setdefault(name, module)
     spec.loader.exec_module(module)
     return module
 
 
-seed_data = _load_seed()
+seed_data = load_fixture_module("odoo_seed")
 
 
 # -- scrubbing ---------------------------------------------------------------------------------------------------

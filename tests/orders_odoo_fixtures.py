@@ -9,32 +9,21 @@ the orders and customers the tests made, so each recording starts from the same 
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
-from tests.odoo_vcr import RECORDING, seed_data
+from tests.odoo_vcr import RECORDING, block_network, load_fixture_module, password, seed_data
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
-
-def _load_orders_seed() -> Any:
-    path = Path(__file__).resolve().parent / "fixtures" / "odoo_orders_seed.py"
-    spec = importlib.util.spec_from_file_location("odoo_orders_seed", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("odoo_orders_seed", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-orders_seed = _load_orders_seed()
+orders_seed = load_fixture_module("odoo_orders_seed")
 
 
 def server(version: int) -> tuple[str, str]:
@@ -44,6 +33,15 @@ def server(version: int) -> tuple[str, str]:
 
 def password_env(version: int) -> str:
     return f"CONNECTOR_TEST_ODOO{version}_PASSWORD"
+
+
+def odoo_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """What a test's ``version`` fixture does: the Odoo version it runs on, that Odoo's password where the
+    settings read it, and (in replay) the network blocked."""
+    v = int(request.param)
+    monkeypatch.setenv(password_env(v), password(v))
+    block_network(monkeypatch)
+    return v
 
 
 def section(version: int, **extra: Any) -> dict[str, Any]:
@@ -101,4 +99,17 @@ def ordered_quantities(orders: list[Order]) -> dict[str, int]:
     for o in orders:
         for sku, qty in o.open_quantities().items():
             out[sku] = out.get(sku, 0) + qty
+    return out
+
+
+def calls(cass: Any) -> list[tuple[str, str, Any]]:
+    """(model, method, first argument) of each recorded execute_kw; the path for the other requests."""
+    out = []
+    for r in cass.requests:
+        params = json.loads(r.body).get("params", {})
+        if params.get("method") == "execute_kw":
+            args = params["args"]
+            out.append((args[3], args[4], args[5][0] if args[5] else args[6]))
+        else:
+            out.append((r.path, params.get("method", ""), None))
     return out

@@ -7,7 +7,6 @@ and re-run, orders that need attention.  The RPC calls are counted on the record
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ from connector.orders.outcome import OrderResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
 from connector.sync.state import StateStore
-from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, password
+from tests.odoo_vcr import VERSIONS, odoo_cassette, password
 from tests.orders_odoo_fixtures import (
+    calls,
     make_order,
+    odoo_version,
     ordered_quantities,
     orders_seed,
     password_env,
@@ -40,19 +41,6 @@ class SimulatedKill(BaseException):
     """The process dies here (nothing catches a BaseException that is not an Exception)."""
 
 
-def calls(cass: Any) -> list[tuple[str, str, Any]]:
-    """(model, method, first argument) of each recorded execute_kw; the path for the other requests."""
-    out = []
-    for r in cass.requests:
-        params = json.loads(r.body).get("params", {})
-        if params.get("method") == "execute_kw":
-            args = params["args"]
-            out.append((args[3], args[4], args[5][0] if args[5] else args[6]))
-        else:
-            out.append((r.path, params.get("method", ""), None))
-    return out
-
-
 def methods(cass: Any) -> Counter[str]:
     return Counter(f"{m}.{meth}" for m, meth, _ in calls(cass))
 
@@ -66,10 +54,7 @@ def state(tmp_path: Path) -> StateStore:
 
 @pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
 def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    v = int(request.param)
-    monkeypatch.setenv(password_env(v), password(v))
-    block_network(monkeypatch)
-    return v
+    return odoo_version(request, monkeypatch)
 
 
 def destination(version: int, **extra: Any) -> OdooOrderDestination:

@@ -25,7 +25,7 @@ from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
 from tests.conftest import ELEBNE_KEY, SandboxHandle
 from tests.conftest import running_ecomlinx as ecomlinx_sandbox
 from tests.odoo_vcr import CASSETTES, RECORDING, VERSIONS, make_vcr, password
-from tests.orders_odoo_fixtures import orders_seed, password_env, reset_database, server
+from tests.orders_odoo_fixtures import calls, orders_seed, password_env, reset_database, server
 
 pytestmark = pytest.mark.sandbox
 
@@ -56,18 +56,6 @@ def odoo_only(version: int, name: str) -> Iterator[Any]:
         yield cass
     if not RECORDING:
         assert cass.all_played, f"{name}: recorded Odoo calls this run did not make"
-
-
-def odoo_calls(cass: Any) -> list[tuple[str, str, Any]]:
-    out = []
-    for r in cass.requests:
-        params = json.loads(r.body).get("params", {})
-        if params.get("method") == "execute_kw":
-            args = params["args"]
-            out.append((args[3], args[4], args[5][0] if args[5] else args[6]))
-        else:
-            out.append((r.path, params.get("method", ""), None))
-    return out
 
 
 @pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
@@ -172,7 +160,7 @@ def test_orders_into_odoo_through_the_cli_and_the_stock_that_follows(
         code, reports = run("orders", shop)
     assert code == EXIT_OK, reports
     assert order_results(reports["report"]) == {"FLOW-1": ("imported", None)}
-    made = odoo_calls(cass)
+    made = calls(cass)
     assert [(m, meth) for m, meth, _ in made if meth in ("create", "action_confirm")] == [
         ("res.partner", "create"), ("sale.order", "create"), ("sale.order", "action_confirm")]
     vals = next(arg for m, meth, arg in made if (m, meth) == ("sale.order", "create"))[0]
@@ -197,7 +185,7 @@ def test_orders_into_odoo_through_the_cli_and_the_stock_that_follows(
         code, reports = run("sync", shop)
     assert code == EXIT_OK, reports
     # one connection for the orders and the stock read of the same Odoo (the orders step hands it over)
-    assert [c[0] for c in odoo_calls(cass)].count("/web/webclient/version_info") == 1
+    assert [c[0] for c in calls(cass)].count("/web/webclient/version_info") == 1
     assert order_results(reports["orders-ecomlinx"])["FLOW-2"] == ("imported", None)
     assert "FLOW-1" not in order_results(reports["orders-ecomlinx"]) or \
         order_results(reports["orders-ecomlinx"])["FLOW-1"][0] == "unchanged"

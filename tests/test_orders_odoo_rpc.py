@@ -19,8 +19,8 @@ from connector.orders.model import Customer, Order
 from connector.orders.odoo.cache import CURSOR_SOURCE, name_of
 from connector.orders.outcome import OrderResult
 from connector.sync.state import StateStore
-from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, password
-from tests.orders_odoo_fixtures import make_order, orders_seed, password_env, reset_database
+from tests.odoo_vcr import VERSIONS, odoo_cassette, password
+from tests.orders_odoo_fixtures import make_order, odoo_version, orders_seed, reset_database
 from tests.test_orders_odoo import calls, destination, methods
 
 TARGET_PER_100 = 10
@@ -30,10 +30,7 @@ WARM = {16: 9, 18: 9}  # connection 3; orders, products, partners by key, partne
 
 @pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
 def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    v = int(request.param)
-    monkeypatch.setenv(password_env(v), password(v))
-    block_network(monkeypatch)
-    return v
+    return odoo_version(request, monkeypatch)
 
 
 def new_orders(tag: str) -> list[Order]:

@@ -151,21 +151,9 @@ class PostgresState(SqlState):
 
     # -- connection ------------------------------------------------------------------------------------------
     @contextmanager
-    def atomic(self) -> Iterator[None]:
-        with self._mutex:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._depth = 1
-            try:
-                with self._guard(), self._conn.transaction():
-                    yield
-            finally:
-                self._depth = 0
+    def _transaction(self) -> Iterator[None]:
+        with self._guard(), self._conn.transaction():
+            yield
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

@@ -2,14 +2,16 @@
 
 Statements are written once, with ``?`` placeholders and the SQL both databases accept (``ON CONFLICT``
 upserts, ``IN`` lists in chunks); a backend supplies the connection (``_run``, ``_rows``, ``_run_many``,
-``_insert_id``, ``atomic``), its own DDL for plugin tables (``_ddl``) and its migrations.
+``_insert_id``, ``_transaction``), its own DDL for plugin tables (``_ddl``) and its migrations.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from connector.errors import StateLockedError
@@ -25,6 +27,8 @@ class SqlState(StateStore):
 
     label: str
     _schemas: dict[str, int]  # plugin -> version known to be applied
+    _mutex: threading.RLock  # held by every use of the connection, and by ``atomic`` for its whole block
+    _depth: int  # nesting of atomic()
 
     # -- what a backend supplies -----------------------------------------------------------------------------
     @abstractmethod
@@ -44,9 +48,31 @@ class SqlState(StateStore):
     @abstractmethod
     def _ddl(self, schema: PluginSchema, step: Table | AddColumn) -> str: ...
 
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[None]:
+        """One database transaction: committed when the block ends, rolled back if it raises."""
+
     def _lock_budget(self, marketplace: str, account: str, op_class: str) -> None:
         """Inside ``atomic``: hold one key's budget until the block ends (SQLite's ``BEGIN IMMEDIATE`` holds the
         whole file already)."""
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction for the block; a nested ``atomic`` joins the outer one."""
+        with self._mutex:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
+            try:
+                with self._transaction():
+                    yield
+            finally:
+                self._depth = 0
 
     # -- bindings and confirmed payloads ---------------------------------------------------------------------
     def hashes(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
