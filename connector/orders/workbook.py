@@ -316,6 +316,14 @@ class WorkbookDestination:
     def label(self) -> str:
         return str(self.path)
 
+    def holds(self, body: dict[str, Any]) -> bool:
+        """Whether the import record ``body`` is of this file, and the file is still there: orders an earlier run
+        wrote to another file (``--to``), or to this one before the merchant deleted or moved it, are written
+        again rather than called unchanged."""
+        written = body.get("workbook")
+        return (isinstance(written, str) and self.path.exists()
+                and os.path.realpath(written) == os.path.realpath(self.path))
+
     def _load(self) -> Sheet:
         if not self.path.exists():
             return CsvSheet.new() if self.csv else XlsxSheet.new()
@@ -347,7 +355,8 @@ class WorkbookDestination:
             for o in outcomes:
                 if o.ok:
                     book.mark_imported(NAME, o.order, o.remote_id or "", {
-                        "workbook": str(self.path), "lines": len(o.order.lines), "status": o.order.status.value})
+                        "workbook": os.path.realpath(self.path), "lines": len(o.order.lines),
+                        "status": o.order.status.value})
         return outcomes
 
 
