@@ -222,3 +222,14 @@ def test_a_key_column_the_merchant_deleted_or_renamed_is_named(tmp_path: Path, b
     message = str(refused.value)
     assert "has no 'Line ID' column" in message and "not an orders file" not in message
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["orders.xlsx", "orders.csv"])
+def test_an_empty_file_is_started_as_a_new_orders_file(tmp_path: Path, book: OrderBook, name: str) -> None:
+    """A merchant who created the file empty (``touch orders.csv``, a new file in a file manager) gets the
+    orders in it: an empty file holds nothing to lose, so it is not refused as someone else's."""
+    path = tmp_path / name
+    path.touch()
+    outcomes = WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run-1")
+    assert [o.result for o in outcomes] == [OrderResult.IMPORTED]
+    assert [r["Order ID"] for r in rows_of(path)] == ["A1"]

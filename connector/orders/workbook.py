@@ -337,7 +337,8 @@ class WorkbookDestination:
                 and os.path.realpath(written) == os.path.realpath(self.path))
 
     def _load(self) -> Sheet:
-        if not self.path.exists():
+        """The file as it is, or a new sheet when there is none yet or it is empty (nothing in it to keep)."""
+        if not self.path.exists() or (self.path.is_file() and self.path.stat().st_size == 0):
             return CsvSheet.new() if self.csv else XlsxSheet.new()
         return CsvSheet.load(self.path) if self.csv else XlsxSheet.load(self.path)
 
