@@ -183,3 +183,33 @@ def test_an_order_simulated_on_elebne_takes_the_unit_off_ecomlinx_too(
     assert sync(shop)[0] == EXIT_OK
     assert ecomlinx_stock(ecomlinx) == elebne_stock(elebne_sandbox) == {"TEA-500": 1, "SOAP-01": 5}
     assert "cancelled" in (tmp_path / "orders.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("body", ["<html>Bad gateway</html>", {"unexpected": True}, {"success": True, "data": {}}])
+def test_a_page_of_orders_without_its_list_is_an_error_not_no_orders(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, keys: None, body: Any) -> None:
+    """A marketplace (or a proxy before it) answering 200 with something that is not a page of orders: the run
+    says so and exits 1, and the cursor stays where it was, instead of reading "no orders", exit 0."""
+    from connector.orders.reader import cursor_source
+    from connector.sync.state import StateStore
+
+    shop = write_shop(tmp_path, elebne_sandbox, ecomlinx, "{to: workbook, workbook: orders.csv}")
+    report = tmp_path / "orders.json"
+    args = ["orders", "--profile", str(shop), "--no-progress", "--report", str(report)]
+    assert main(args) == EXIT_OK
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        before = {m: state.get_cursor(cursor_source(m), a) for m, a in (("elebne", "shop"), ("ecomlinx", "main"))}
+    for url in (elebne_sandbox.server.url, ecomlinx.url):
+        response = requests.post(f"{url}/__sandbox/faults", json={"status": 200, "path": ".*orders", "body": body},
+                                 timeout=5)
+        assert response.status_code == 201, response.text
+    assert main(args) in (1, 4)  # the marketplace's own error (1), or a listing that cannot be read (4)
+    reports = {p.stem.rsplit("-", 1)[-1]: json.loads(p.read_text(encoding="utf-8"))
+               for p in tmp_path.glob("orders-*.json")}
+    for name in ("elebne", "ecomlinx"):
+        section = reports[name]["orders"]
+        assert section["read"] == 0 and section["cursor"]["saved"] is False, reports[name]
+        assert reports[name]["exit_code"] != EXIT_OK
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        after = {m: state.get_cursor(cursor_source(m), a) for m, a in (("elebne", "shop"), ("ecomlinx", "main"))}
+    assert after == before

@@ -405,3 +405,15 @@ def test_the_plugin_makes_the_reader_with_the_login_and_the_settings(elryan_sand
     with pytest.raises(ConfigError, match="order_statuses"):
         PLUGIN.make_order_reader(http, {**settings, "order_statuses": {"X": "lost"}}, "main", SANDBOX_PASSWORD)
     http.close()
+
+
+@pytest.mark.parametrize("body", [{"error_code": 0}, {"error_code": 0, "data": {"unexpected": True}}])
+def test_an_order_search_answered_without_its_list_is_an_error_not_no_orders(shop: Shop, body: Any) -> None:
+    """Elryan (or a proxy) answering an order search with success but no list of order lines: the read fails
+    (the run keeps its cursor and says so), it is not an empty search."""
+    shop.place(("EDP-50", 1))
+    resp = requests.post(f"{shop.server.url}/__sandbox/faults", timeout=5,
+                         json={"status": 200, "path": ".*orders.*", "body": body})
+    assert resp.status_code == 201, resp.text
+    with pytest.raises(ElryanError, match="without a list"):
+        pull(shop.reader())

@@ -343,3 +343,26 @@ def test_a_destination_that_refuses_says_why_with_the_exit_code_of_its_reason(
     assert got == code and report["orders"]["orders"][0]["result"] == "failed"
     assert str(error) in report["orders"]["orders"][0]["reason"] and str(error) in capsys.readouterr().out
     assert cursor(tmp_path) is None
+
+
+def test_orders_an_earlier_run_put_in_another_file_are_written_to_this_one(tmp_path: Path, reader: ListReader) -> None:
+    """The book remembers that the workbook destination holds an order, but of which file: a run with ``--to
+    another.csv``, or after the merchant deleted or moved the orders workbook, writes the lookback's orders there
+    instead of calling them unchanged and writing nothing."""
+    reader.put(make_order("A1"), make_order("A2"))
+    profile = write_profile(tmp_path)
+    assert orders(profile)[0] == EXIT_OK
+    assert len(workbook_rows(tmp_path / "orders.xlsx")) == 2
+
+    code, report = orders(profile, "--to", str(tmp_path / "other.csv"))
+    assert code == EXIT_OK and report["orders"]["counts"]["imported"] == 2
+    assert (tmp_path / "other.csv").read_text(encoding="utf-8-sig").count("\n") == 3
+
+    (tmp_path / "orders.xlsx").rename(tmp_path / "orders-old.xlsx")
+    code, report = orders(profile)
+    assert code == EXIT_OK and report["orders"]["counts"]["imported"] == 2
+    assert len(workbook_rows(tmp_path / "orders.xlsx")) == 2
+
+    code, report = orders(profile)  # and the file that holds them: unchanged, not asked
+    assert code == EXIT_OK and report["orders"]["counts"]["unchanged"] == 2
+    assert len(workbook_rows(tmp_path / "orders.xlsx")) == 2

@@ -198,3 +198,38 @@ def test_a_symbolic_link_is_followed_and_stays_a_link(tmp_path: Path, book: Orde
     link.symlink_to(real)
     WorkbookDestination.open(link).import_orders([make_order("A1")], book, "run1")
     assert link.is_symlink() and [r["Order ID"] for r in rows_of(real)] == ["A1"]
+
+
+@pytest.mark.parametrize("name", ["orders.xlsx", "orders.csv"])
+def test_a_key_column_the_merchant_deleted_or_renamed_is_named(tmp_path: Path, book: OrderBook, name: str) -> None:
+    """Our file with its Line ID column deleted (or renamed) is refused, saying which column is missing, not
+    that the file is not ours."""
+    path = tmp_path / name
+    WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run-1")
+    if name.endswith(".xlsx"):
+        wb = load_workbook(path)
+        ws = wb["Orders"]
+        ws.delete_cols([c.value for c in ws[1]].index("Line ID") + 1)
+        wb.save(path)
+    else:
+        rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+        rows[0][rows[0].index("Line ID")] = "Line number"
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    before = path.read_bytes()
+    with pytest.raises(ConfigError) as refused:
+        WorkbookDestination.open(path)
+    message = str(refused.value)
+    assert "has no 'Line ID' column" in message and "not an orders file" not in message
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["orders.xlsx", "orders.csv"])
+def test_an_empty_file_is_started_as_a_new_orders_file(tmp_path: Path, book: OrderBook, name: str) -> None:
+    """A merchant who created the file empty (``touch orders.csv``, a new file in a file manager) gets the
+    orders in it: an empty file holds nothing to lose, so it is not refused as someone else's."""
+    path = tmp_path / name
+    path.touch()
+    outcomes = WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run-1")
+    assert [o.result for o in outcomes] == [OrderResult.IMPORTED]
+    assert [r["Order ID"] for r in rows_of(path)] == ["A1"]

@@ -49,6 +49,7 @@ class Paging:
     answer_size: str | None = None  # the page size the server applied: a page shorter than it is the last
     short_page_ends: bool = False  # a page shorter than ``size`` is the last
     empty_page_ends: bool = True  # an empty page is the last
+    items_required: bool = False  # an answer without its ``items`` list is an error, not an empty page
     max_pages: int = MAX_PAGES
     source: str = "the server"  # names the listing in messages: "<source> ... <what>"
     what: str = "items"
@@ -161,7 +162,7 @@ def _fingerprint(items: list[Any]) -> bytes:
 
 def _items(paging: Paging, answer: Any) -> list[Any]:
     value = at(answer, paging.items)
-    if value is None:
+    if value is None and not paging.items_required:
         return []
     if not isinstance(value, list):
         where = f"'{paging.items}'" if paging.items else "the answer"

@@ -26,4 +26,6 @@ class OrderDestination(Protocol):
     # Optional (looked up with getattr by connector.orders.run and the CLI):
     # - ``preview(orders, book) -> list[OrderOutcome]``: what ``import_orders`` would do, nothing written (a dry
     #   run); without it a dry run says "would be imported" / "would be updated" from the book;
+    # - ``holds(body) -> bool``: whether the import record ``body`` (``mark_imported``) is of this destination as
+    #   configured now (the workbook: the same file, still there); False: the order is handed again;
     # - ``close()``: called once the run is over (a destination holding a connection).

@@ -144,12 +144,15 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
 
 def _not_held(orders: list[Order], destination: OrderDestination, book: OrderBook) -> tuple[list[Order], dict]:
     """(the orders to hand to the destination, the destination's ids of the others): an order whose very version
-    the destination recorded, and finished (not ``"confirmed": false``), is not handed again."""
+    the destination recorded, and finished (not ``"confirmed": false``), is not handed again, unless the
+    destination's optional ``holds(body)`` says that record is not of it (the workbook: another file)."""
     hashes = book.imported_versions(destination.name)
     same = [o.key for o in orders if hashes.get(o.key) == o.fingerprint()]
     if not same:
         return orders, {}
-    done = {k for k, body in book.imported_bodies(destination.name, same).items() if body.get("confirmed") is not False}
+    holds = getattr(destination, "holds", None)
+    done = {k for k, body in book.imported_bodies(destination.name, same).items()
+            if body.get("confirmed") is not False and (holds is None or holds(body))}
     return [o for o in orders if o.key not in done], book.imported(destination.name)
 
 

@@ -85,6 +85,7 @@ _MERCHANT_NOTE = "Yours to fill in: the connector writes this column empty on a 
 _TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 RowKey = tuple[str, str, str]
+_OURS_FROM = 3  # a header row with this many of our columns is our file, however a key column went missing
 
 
 def line_status(order: Order, line: OrderLine) -> str:
@@ -182,6 +183,7 @@ class XlsxSheet:
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise ConfigError(f"orders workbook {path} cannot be read ({exc}): is it an .xlsx file?") from None
         names = [SHEET, *(n for n in wb.sheetnames if n != SHEET)]
+        closest: dict[str, int] = {}
         for name in names:
             if name not in wb.sheetnames:
                 continue
@@ -190,7 +192,9 @@ class XlsxSheet:
             columns = header_columns(list(first))
             if all(k in columns for k in KEY_COLUMNS):
                 return cls(wb, ws, columns)
-        raise not_ours(path)
+            if len(columns) > len(closest):
+                closest = columns
+        raise not_ours(path, closest)
 
     def rows(self) -> list[list[Any]]:
         return [list(r) for r in self.sheet.iter_rows(min_row=2, values_only=True)]
@@ -251,7 +255,7 @@ class CsvSheet:
         rows = [r for r in rows if any(c.strip() for c in r)]
         sheet = cls(rows[0] if rows else [], rows[1:], delimiter)
         if not all(k in sheet.columns for k in KEY_COLUMNS):
-            raise not_ours(path)
+            raise not_ours(path, sheet.columns)
         return sheet
 
     def rows(self) -> list[list[Any]]:
@@ -285,8 +289,16 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def not_ours(path: Path) -> UserError:
+def not_ours(path: Path, found: dict[str, int] | None = None) -> UserError:
+    """The refusal of a file without the key columns: when it has some of ours (the merchant deleted or renamed
+    a key column of our file), the missing ones are named; else it is someone else's file."""
     headers = ", ".join(BY_KEY[k].header for k in KEY_COLUMNS)
+    missing = [BY_KEY[k].header for k in KEY_COLUMNS if k not in (found or {})]
+    if found and len(found) >= _OURS_FROM:
+        names = " and ".join(f"'{h}'" for h in missing)
+        return ConfigError(f"orders workbook {path} has no {names} column{'s' if len(missing) > 1 else ''} (deleted "
+                           f"or renamed?): {headers} identify each row, so the file is left as it is; put the column "
+                           "back with that header")
     return ConfigError(f"orders workbook {path} exists but is not an orders file written by connector (no "
                        f"{headers} columns): it is left as it is; give another file name")
 
@@ -316,8 +328,17 @@ class WorkbookDestination:
     def label(self) -> str:
         return str(self.path)
 
+    def holds(self, body: dict[str, Any]) -> bool:
+        """Whether the import record ``body`` is of this file, and the file is still there: orders an earlier run
+        wrote to another file (``--to``), or to this one before the merchant deleted or moved it, are written
+        again rather than called unchanged."""
+        written = body.get("workbook")
+        return (isinstance(written, str) and self.path.exists()
+                and os.path.realpath(written) == os.path.realpath(self.path))
+
     def _load(self) -> Sheet:
-        if not self.path.exists():
+        """The file as it is, or a new sheet when there is none yet or it is empty (nothing in it to keep)."""
+        if not self.path.exists() or (self.path.is_file() and self.path.stat().st_size == 0):
             return CsvSheet.new() if self.csv else XlsxSheet.new()
         return CsvSheet.load(self.path) if self.csv else XlsxSheet.load(self.path)
 
@@ -347,7 +368,8 @@ class WorkbookDestination:
             for o in outcomes:
                 if o.ok:
                     book.mark_imported(NAME, o.order, o.remote_id or "", {
-                        "workbook": str(self.path), "lines": len(o.order.lines), "status": o.order.status.value})
+                        "workbook": os.path.realpath(self.path), "lines": len(o.order.lines),
+                        "status": o.order.status.value})
         return outcomes
 
 

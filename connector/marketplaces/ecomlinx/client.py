@@ -144,4 +144,4 @@ class EcomLinxClient:
     def _paging(self, what: str) -> Paging:
         """Pages from 1 until an empty page, ``meta.total`` items, or a page shorter than ``meta.limit``."""
         return Paging("page", items="data", size=self.page_limit, total="meta.total", answer_size="meta.limit",
-                      source="EcomLinx", what=what)
+                      source="EcomLinx", what=what, items_required=what == "orders")

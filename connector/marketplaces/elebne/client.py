@@ -139,7 +139,7 @@ class ElebneClient:
     def _paging(self, what: str) -> Paging:
         """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty."""
         return Paging("page", items="items", size=self.page_limit, has_more="hasMore", source="Elebne",
-                      what=what)
+                      what=what, items_required=what == "orders")
 
 
 def _unwrap(resp: requests.Response) -> Any:

@@ -194,7 +194,9 @@ class ElryanClient:
 
     def _search(self, name: str, search: dict[str, Any] | None, start: int, length: int | None) -> list[Any]:
         data = self.call(name, body={"start": start, "length": length or self.page_length, "search": search or {}})
-        return list(data or [])
+        if not isinstance(data, list):  # not "no results": a read that stopped on it keeps its cursor
+            raise ElryanError(200, None, f"{name} answered without a list of results ({str(data)[:80]})")
+        return data
 
     def _paging(self, what: str) -> Paging:
         return Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
