@@ -29,6 +29,7 @@ from connector.http.stop import StopRequested
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.marketplaces.elebne.client import ElebneError
 from connector.orders.book import OrderBook
+from connector.orders.destination import DestinationBase
 from connector.orders.model import OrderStatus
 from connector.orders.reader import cursor_source
 from connector.sync.state import StateStore
@@ -285,7 +286,7 @@ def test_sync_reports_an_unreadable_orders_marketplace_and_still_pushes_stock(
     assert report["exit_code"] == EXIT_OK and elebne_sandbox.products()["TEA-500"]["quantity"] == 1
 
 
-class HalfwayDestination:
+class HalfwayDestination(DestinationBase):
     """Imports like Odoo does, but the first time leaves every order unconfirmed (a run killed in between)."""
 
     name = "odoo"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from connector.orders.book import OrderBook
 from connector.orders.model import Order
-from connector.orders.outcome import OrderOutcome
+from connector.orders.outcome import OrderOutcome, OrderResult
 
 
 class OrderDestination(Protocol):
@@ -23,9 +23,44 @@ class OrderDestination(Protocol):
         journalled, so a run killed at any point and re-run never creates it twice."""
         ...
 
-    # Optional (looked up with getattr by connector.orders.run and the CLI):
-    # - ``preview(orders, book) -> list[OrderOutcome]``: what ``import_orders`` would do, nothing written (a dry
-    #   run); without it a dry run says "would be imported" / "would be updated" from the book;
-    # - ``holds(body) -> bool``: whether the import record ``body`` (``mark_imported``) is of this destination as
-    #   configured now (the workbook: the same file, still there); False: the order is handed again;
-    # - ``close()``: called once the run is over (a destination holding a connection).
+    def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
+        """What ``import_orders`` would do, nothing written (a dry run)."""
+        ...
+
+    def holds(self, body: dict[str, Any]) -> bool:
+        """Whether the import record ``body`` (``mark_imported``) is of this destination as configured now (the
+        workbook: the same file, still there); False: the order is handed again."""
+        ...
+
+    def hand_over(self, settings: Any) -> Any:
+        """The destination's logged-in connection for the stock read of the same run when the source is that same
+        system (Odoo), else None."""
+        ...
+
+    def close(self) -> None:
+        """Called once the run is over (a destination holding a connection)."""
+        ...
+
+
+class DestinationBase:
+    """The defaults of a destination's optional methods: a plugin implements ``import_orders`` and overrides
+    only what it needs."""
+
+    name: str
+    reserves_imported: bool
+
+    def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
+        """What the book says: an order the destination holds would be updated, any other imported."""
+        held = book.imported(self.name)
+        return [OrderOutcome(o, OrderResult.UPDATED, "dry run: would be updated", remote_id=held[o.key])
+                if o.key in held else OrderOutcome(o, OrderResult.IMPORTED, "dry run: would be imported")
+                for o in orders]
+
+    def holds(self, body: dict[str, Any]) -> bool:
+        return True
+
+    def hand_over(self, settings: Any) -> Any:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -144,14 +144,11 @@ class OrdersStep:
     def hand_over_odoo(self, source: dict[str, Any]) -> Any:
         """The Odoo destination's logged-in connection when the profile's source is that same Odoo, for the stock
         read of the same ``connector sync`` (3 calls fewer); None otherwise."""
-        hand_over = getattr(self.destination, "hand_over", None)
-        if hand_over is None or source.get("type") != "odoo":
+        if source.get("type") != "odoo":
             return None
         from connector.sources.odoo import settings_from_profile
 
-        return hand_over(settings_from_profile(source))
+        return self.destination.hand_over(settings_from_profile(source))
 
     def close(self) -> None:
-        close = getattr(self.destination, "close", None)  # a destination holding a connection (Odoo)
-        if close is not None:
-            close()
+        self.destination.close()

@@ -145,14 +145,13 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
 def _not_held(orders: list[Order], destination: OrderDestination, book: OrderBook) -> tuple[list[Order], dict]:
     """(the orders to hand to the destination, the destination's ids of the others): an order whose very version
     the destination recorded, and finished (not ``"confirmed": false``), is not handed again, unless the
-    destination's optional ``holds(body)`` says that record is not of it (the workbook: another file)."""
+    destination's ``holds(body)`` says that record is not of it (the workbook: another file)."""
     hashes = book.imported_versions(destination.name)
     same = [o.key for o in orders if hashes.get(o.key) == o.fingerprint()]
     if not same:
         return orders, {}
-    holds = getattr(destination, "holds", None)
     done = {k for k, body in book.imported_bodies(destination.name, same).items()
-            if body.get("confirmed") is not False and (holds is None or holds(body))}
+            if body.get("confirmed") is not False and destination.holds(body)}
     return [o for o in orders if o.key not in done], book.imported(destination.name)
 
 
@@ -163,7 +162,7 @@ def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
         return True, []
     try:
         if session.opts.dry_run:
-            told = preview(destination, orders, book)
+            told = list(destination.preview(orders, book))
         else:
             told = list(destination.import_orders(orders, book, session.run_id))
     except StateLockedError:
@@ -179,18 +178,6 @@ def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
     told += [OrderOutcome(o, OrderResult.FAILED, "the destination gave no outcome for this order")
              for o in orders if o.key not in answered]
     return True, told
-
-
-def preview(destination: OrderDestination, orders: list[Order], book: OrderBook) -> list[OrderOutcome]:
-    """What the destination would do with ``orders``: its own ``preview(orders, book)`` when it has one (it
-    checks what it can without writing), else what the book says (held: updated; not held: imported)."""
-    own = getattr(destination, "preview", None)
-    if own is not None:
-        return list(own(orders, book))
-    held = book.imported(destination.name)
-    return [OrderOutcome(o, OrderResult.UPDATED, "dry run: would be updated", remote_id=held[o.key])
-            if o.key in held else OrderOutcome(o, OrderResult.IMPORTED, "dry run: would be imported")
-            for o in orders]
 
 
 def _account(section: dict[str, Any], outcomes: list[OrderOutcome]) -> None:

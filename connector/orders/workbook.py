@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from connector.errors import ConfigError, UserError
 from connector.orders.book import OrderBook
+from connector.orders.destination import DestinationBase
 from connector.orders.model import Customer, Order, OrderLine
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.sources.spreadsheet.inert import csv_cell, csv_text, string_cell
@@ -304,7 +305,7 @@ def not_ours(path: Path, found: dict[str, int] | None = None) -> UserError:
 
 
 # -- the destination ---------------------------------------------------------------------------------------------
-class WorkbookDestination:
+class WorkbookDestination(DestinationBase):
     """``OrderDestination`` writing the orders workbook (see the module's docstring)."""
 
     name = NAME

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.orders.book import OrderBook, import_kind
+from connector.orders.destination import DestinationBase
 from connector.orders.model import Order
 from connector.orders.odoo.batch import call_each, create_page
 from connector.orders.odoo.cache import IdCache
@@ -52,7 +53,7 @@ class _Product:
     taxes: list[int]
 
 
-class OdooOrderDestination:
+class OdooOrderDestination(DestinationBase):
     """``OrderDestination`` into one Odoo database (settings: ``orders.odoo``)."""
 
     name = "odoo"
