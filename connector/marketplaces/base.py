@@ -61,4 +61,8 @@ class MarketplacePlugin:
     # (http, settings, account, secret) -> a ``connector.orders.reader.OrderReader`` for the account (the
     # secret as for ``make_adapter``); None: the marketplace's orders are not read.
     make_order_reader: Callable[[HttpClient, dict[str, Any], str, str], Any] | None = None
+    # (http, settings, account, secret) -> a ``connector.fulfilment.writer.FulfilmentWriter``; None: shipments
+    # and cancellations are not sent, and ``fulfilment_unsupported`` says why in the report (Elebne).
+    make_fulfilment_writer: Callable[[HttpClient, dict[str, Any], str, str], Any] | None = None
+    fulfilment_unsupported: str = ""
     docs: str = ""

@@ -1,0 +1,108 @@
+"""What a marketplace's fulfilment writer provides, and the step log that makes each of its calls exactly once.
+
+A writer turns an order's progress into the calls its marketplace documents (EcomLinx: ``PATCH /v1/orders/{id}``
+through ready -> shipped -> delivered; Elryan: prepare the items, create a package with its items and tracking,
+cancel with a reason code).  Each call is a *step* named by the writer (``status:shipped``,
+``package:<shipment id>``, ``cancel``).  Before a step is sent, ``StepLog.begin`` records it as being sent (and
+journals it); once the marketplace answers, ``confirm`` keeps what the writer needs later (a package id) and
+``refused`` drops the mark.  A run killed in between leaves the mark: the next run's writer sees
+``interrupted(...)`` and looks on the marketplace (Elryan: a package search by ``remote_id``) before sending
+again, so a package is never created twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from connector.fulfilment.model import FulfilOutcome, OrderProgress
+from connector.orders.model import Order
+from connector.sync.state import StateStore
+
+STEP = "fulfil.step"  # key "<order key>|<step>": confirmed by the marketplace; body: what it answered
+SENDING = "fulfil.sending"  # key "<order key>|<step>": sent, answer not recorded (a run killed mid-call)
+PROGRESS = "fulfil.progress"  # key order key: the progress last read from the source (hash: its fingerprint)
+CONFIRMED = "fulfil.confirmed"  # key order key: the progress whose every step the marketplace confirmed
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilPlan:
+    """What the profile adds to an order's progress for one marketplace: the marketplace's courier name for each
+    shipment (mapped from the source's carrier by ``orders.fulfilment.carriers``), the cancellation reason code
+    (``orders.fulfilment.cancel_reasons``) and the writer's settings from the profile."""
+
+    couriers: dict[str, str] = field(default_factory=dict)  # shipment id -> marketplace courier name
+    cancel_reason: str | None = None
+    shipped_when: str = "all_lines"  # order-level marketplaces (EcomLinx): "all_lines" or "any_line"
+
+
+class StepLog:
+    """The steps of one marketplace account's fulfilment calls, in the state (kinds ``fulfil.step`` and
+    ``fulfil.sending``; the journal gets one entry per call with action ``fulfil:<step kind>``)."""
+
+    def __init__(self, state: StateStore, marketplace: str, account: str, run_id: str) -> None:
+        self.state, self.marketplace, self.account, self.run_id = state, marketplace, account, run_id
+        self._journal: dict[str, int] = {}
+
+    @staticmethod
+    def key(order_key: str, step: str) -> str:
+        return f"{order_key}|{step}"
+
+    def done(self, order_key: str, step: str) -> dict[str, Any] | None:
+        """What the marketplace answered when it confirmed ``step`` (None: not confirmed)."""
+        key = self.key(order_key, step)
+        return self.state.bodies(self.marketplace, self.account, STEP, [key]).get(key)
+
+    def interrupted(self, order_key: str, step: str) -> bool:
+        """``step`` was sent by a run that died before recording the answer: look before sending again."""
+        key = self.key(order_key, step)
+        return key in self.state.bodies(self.marketplace, self.account, SENDING, [key])
+
+    def begin(self, order_key: str, step: str) -> None:
+        key = self.key(order_key, step)
+        with self.state.atomic():
+            self.state.confirm(self.marketplace, self.account, SENDING, [(key, "", _dump({"run": self.run_id}), None)])
+            self._journal[key] = self.state.journal_sent(self.run_id, self.marketplace, self.account,
+                                                         f"fulfil:{step.split(':', 1)[0]}", [order_key])
+
+    def confirm(self, order_key: str, step: str, body: dict[str, Any] | None = None,
+                remote_id: str | None = None) -> None:
+        key = self.key(order_key, step)
+        with self.state.atomic():
+            self.state.confirm(self.marketplace, self.account, STEP, [(key, "", _dump(body or {}), remote_id)])
+            self.state.forget(self.marketplace, self.account, SENDING, key)
+            entry = self._journal.pop(key, None)
+            if entry is not None:
+                self.state.journal_done(entry, ok=True)
+
+    def refused(self, order_key: str, step: str, message: str) -> None:
+        """The marketplace answered no: the step was not applied, nothing to look up next run."""
+        key = self.key(order_key, step)
+        with self.state.atomic():
+            self.state.forget(self.marketplace, self.account, SENDING, key)
+            entry = self._journal.pop(key, None)
+            if entry is not None:
+                self.state.journal_done(entry, ok=False, message=message)
+
+
+class FulfilmentWriter(Protocol):
+    """Registered as ``MarketplacePlugin.make_fulfilment_writer(http, settings, account, secret)``."""
+
+    marketplace: str
+    needs_tracking: bool  # a shipment without a tracking number is held as needs attention, never sent
+
+    def apply(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
+        """Send what ``progress`` says that the step log does not hold as confirmed; one outcome.  ``order`` is
+        the order as last read from the marketplace (its status decides where the status machine starts).
+        A refusal is ``FAILED`` with the marketplace's message; an unreachable marketplace raises (the run stops
+        for this account, exit 4)."""
+        ...
+
+    def preview(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
+        """What ``apply`` would send (a dry run): nothing sent, nothing recorded."""
+        ...
+
+
+def _dump(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
