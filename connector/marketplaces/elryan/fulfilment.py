@@ -136,14 +136,15 @@ class ElryanFulfilmentWriter:
 
     def _step(self, run: _Run, step: str, describe: str, send: Callable[[], Any],
               keep: Callable[[Any], dict[str, Any]], lookup: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
-        """One call, exactly once: the body Elryan confirmed (``{}`` in a dry run for a step not yet sent)."""
+        """One call, exactly once: the body Elryan confirmed (``{"dry_run": True}`` in a dry run for a step not
+        yet sent)."""
         done = run.steps.done(run.key, step)
         if done is not None:
             return done
         interrupted = run.steps.interrupted(run.key, step)
         if run.dry:
             run.would.append((step, describe + (" (looked up first: a killed run sent it)" if interrupted else "")))
-            return {}
+            return {"dry_run": True}
         if interrupted:
             found = lookup()
             if found is not None:
@@ -173,21 +174,30 @@ class ElryanFulfilmentWriter:
         if not progress.shipments and progress.delivered:
             raise _Held("delivered, but no shipment of it is known: nothing to tell Elryan")
         # every shipment is checked before anything is sent: a held order sends nothing
-        to_send = [s for s in progress.shipments
-                   if run.steps.done(run.key, f"package:{s.shipment_id}") is not None
-                   or not self._shipped_elsewhere(run.order, s, plan)]
+        for shipment in progress.shipments:
+            package = run.steps.done(run.key, f"package:{shipment.shipment_id}") or {}
+            if (shipment.tracking_number and package.get("tracking_barcode") != shipment.tracking_number
+                    and not plan.couriers.get(shipment.shipment_id)):
+                raise _Held(f"shipment {shipment.shipment_id}: carrier {shipment.carrier or '(none)'} has no Elryan "
+                            "courier mapped")
+        to_send = [s for s in progress.shipments if self._packed(run, s.shipment_id)
+                   or not self._shipped_elsewhere(run.order, s)]
         for shipment in to_send:
             self._send_shipment(run, shipment, plan, delivered=progress.delivered)
         sent = run.sent + [step for step, _ in run.would]
         return FulfilResult.DELIVERED if any(s.startswith("delivered:") for s in sent) else FulfilResult.SHIPPED
 
-    def _shipped_elsewhere(self, order: Order, shipment: Shipment, plan: FulfilPlan) -> bool:
+    @staticmethod
+    def _packed(run: _Run, name: str) -> bool:
+        """The shipment's package was sent: confirmed, or begun by a killed run (then looked up)."""
+        step = f"package:{name}"
+        return run.steps.done(run.key, step) is not None or run.steps.interrupted(run.key, step)
+
+    def _shipped_elsewhere(self, order: Order, shipment: Shipment) -> bool:
         """Checks a shipment not yet packed: ``_Held`` when it cannot be sent; True when Elryan already shows
         every line of it shipped (packed in its back office: nothing to send)."""
         lines = {ln.line_id: ln for ln in order.lines}
         name = shipment.shipment_id
-        if shipment.tracking_number and not plan.couriers.get(name):
-            raise _Held(f"shipment {name}: carrier {shipment.carrier or '(none)'} has no Elryan courier mapped")
         if self.needs_tracking and not shipment.tracking_number:
             raise _Held(f"shipment {name}: no tracking number (an Elryan package needs one)")
         gone = []
@@ -230,7 +240,7 @@ class ElryanFulfilmentWriter:
                              send=lambda: self.client.create_package(body), keep=_package_body,
                              lookup=lambda: self._package(remote_id))
         package_id = package.get("id") or f"<package {remote_id}>"
-        if tracking and package.get("tracking_barcode") != tracking["tracking_barcode"]:
+        if tracking and not package.get("dry_run") and package.get("tracking_barcode") != tracking["tracking_barcode"]:
             self._step(run, f"fulfill:{name}", f"tracking {shipment.tracking_number} on package {package_id}",
                        send=lambda: self.client.fulfill_package(package_id, tracking), keep=_package_body,
                        lookup=lambda: self._tracked(package_id, tracking["tracking_barcode"]))

@@ -294,6 +294,7 @@ class ElryanBackend:
         if reason not in CANCELLATION_REASONS:
             raise Rejected(VALIDATION, f"reason: must be one of {', '.join(CANCELLATION_REASONS)}")
         with self.records.transaction():
+            CANCEL.check(self.get_or_refuse("order", key).get("Status"), CANCELLED, subject=key)  # shipped: no
             packed = self.packages.packed(key)
             if packed:
                 raise Rejected(VALIDATION, f"order line {key} has {packed} unit(s) in a package: cancel the package "
