@@ -288,6 +288,40 @@ def test_a_reason_not_in_elryans_list_is_held_naming_the_allowed_codes(desk: Des
     assert desk.line(a["POlineID"])["Status"] == "Pending Confirmation"
 
 
+def test_a_cancellation_killed_after_its_call_is_looked_up_by_the_line_status_not_sent_again(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = desk.shop.place(("EDP-50", 1))[0]
+    number = a["Order Number"]
+    real_cancel = desk.shop.client.cancel_order
+
+    def cancel_then_die(line_id: str, reason: str) -> dict[str, Any]:
+        real_cancel(line_id, reason)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(desk.shop.client, "cancel_order", cancel_then_die)
+    order = desk.order(number)  # read before the cancellation: the line still pending
+    with StateStore.open(desk.state_path) as state, pytest.raises(KeyboardInterrupt):
+        desk.writer.apply(order, progress(number, cancelled=True), FulfilPlan(cancel_reason="out_of_stock"),
+                          StepLog(state, "elryan", "main", "run-killed"))
+    monkeypatch.undo()
+    before = desk.last_request()
+    with StateStore.open(desk.state_path) as state:
+        outcome = desk.writer.apply(order, progress(number, cancelled=True), FulfilPlan(cancel_reason="out_of_stock"),
+                                    StepLog(state, "elryan", "main", "run-again"))
+    assert outcome.result is FulfilResult.CANCELLED and outcome.sent == [f"cancel:{a['POlineID']}"]
+    assert desk.calls(before) == [f"GET /orders/get/{a['POlineID']}"]  # looked up, not sent again
+
+
+def test_an_order_the_customer_already_cancelled_on_elryan_sends_nothing_even_without_a_reason(desk: Desk) -> None:
+    a = desk.shop.place(("EDP-50", 1))[0]
+    number = a["Order Number"]
+    desk.shop.move(a["POlineID"], "Cancelled")
+    before = desk.last_request()
+    outcome = desk.run(number, progress(number, cancelled=True), FulfilPlan())
+    assert outcome.result is FulfilResult.UNCHANGED and outcome.sent == []
+    assert [c for c in desk.calls(before) if not c.startswith("POST /orders/search")] == []
+
+
 def test_the_reason_list_is_read_once_per_run(desk: Desk) -> None:
     first = desk.shop.place(("EDP-50", 1))[0]
     second = desk.shop.place(("EDP-100", 1))[0]

@@ -270,12 +270,6 @@ class ElryanFulfilmentWriter:
     # -- cancellation --------------------------------------------------------------------------------------
     def _cancel(self, run: _Run, progress: OrderProgress, plan: FulfilPlan) -> FulfilResult:
         order = run.order
-        reason = plan.cancel_reason
-        if not reason:
-            raise _Held(f"cancelled, but no Elryan cancellation reason is mapped for {progress.cancel_reason!r} "
-                        f"(orders.fulfilment.cancel_reasons); Elryan accepts: {', '.join(self.reasons())}")
-        if reason not in self.reasons():
-            raise _Held(f"cancellation reason {reason!r} is not one Elryan accepts: {', '.join(self.reasons())}")
         if progress.shipments:
             packed = [s.shipment_id for s in progress.shipments
                       if run.steps.done(run.key, f"package:{s.shipment_id}") is not None]
@@ -286,13 +280,21 @@ class ElryanFulfilmentWriter:
         gone = [ln.line_id for ln in order.lines if ln.status in GONE]
         if gone:
             raise _Held(f"cancelled, but line(s) {', '.join(gone)} already shipped on Elryan")
-        for line in order.lines:
-            if line.status is OrderStatus.CANCELLED:
-                continue
-            self._step(run, f"cancel:{line.line_id}", f"cancel line {line.line_id} ({reason})",
-                       send=lambda i=line.line_id: self.client.cancel_order(i, reason),
+        open_lines = [ln.line_id for ln in order.lines if ln.status is not OrderStatus.CANCELLED
+                      and run.steps.done(run.key, f"cancel:{ln.line_id}") is None]
+        if not open_lines:
+            return FulfilResult.UNCHANGED  # already cancelled on Elryan (by us, the customer or Elryan)
+        reason = plan.cancel_reason
+        if not reason:
+            raise _Held(f"cancelled, but no Elryan cancellation reason is mapped for {progress.cancel_reason!r} "
+                        f"(orders.fulfilment.cancel_reasons); Elryan accepts: {', '.join(self.reasons())}")
+        if reason not in self.reasons():
+            raise _Held(f"cancellation reason {reason!r} is not one Elryan accepts: {', '.join(self.reasons())}")
+        for line_id in open_lines:
+            self._step(run, f"cancel:{line_id}", f"cancel line {line_id} ({reason})",
+                       send=lambda i=line_id: self.client.cancel_order(i, reason),
                        keep=lambda data: {"status": data.get("Status"), "reason": data.get("cancelReason")},
-                       lookup=lambda i=line.line_id: self._line_at(i, OrderStatus.CANCELLED))
+                       lookup=lambda i=line_id: self._line_at(i, OrderStatus.CANCELLED))
         return FulfilResult.CANCELLED
 
     # -- lookups (what Elryan holds now) -------------------------------------------------------------------
