@@ -44,6 +44,11 @@ SETTINGS: dict[str, Any] = {
     "order_currency": "USD",
     "order_filters": dict(ORDER_FILTERS),
     "order_customer_fields": {},
+    # fulfilment (docs/elryan.md, "Fulfilment"): whether a package must carry a tracking number when it is
+    # created (else it is created without and given one later with Fulfill Package), and the delivery status
+    # set once a package is created / once the order is delivered (null: none).
+    "needs_tracking": True,
+    "delivery_statuses": {"shipped": "in_transit", "delivered": "delivered"},
 }
 
 
@@ -81,6 +86,15 @@ def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str,
         raise ConfigError(f"Elryan settings: {exc}") from None
 
 
+def _make_fulfilment_writer(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    """A ``FulfilmentWriter`` for the account (connector/marketplaces/elryan/fulfilment.py)."""
+    from connector.marketplaces.elryan.fulfilment import ElryanFulfilmentWriter
+
+    try:
+        return ElryanFulfilmentWriter(_make_client(http, settings, secret), account=account, settings=settings)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Elryan settings: {exc}") from None
+
 
 PLUGIN = MarketplacePlugin(
     name="elryan",
@@ -91,6 +105,7 @@ PLUGIN = MarketplacePlugin(
     credential_env=PASSWORD_ENV,
     make_adapter=_make_adapter,
     make_order_reader=_make_order_reader,
+    make_fulfilment_writer=_make_fulfilment_writer,
     auth_headers=lambda _secret: {},  # the password never leaves in a header: it buys a token (client.py)
     create_sandbox=lazy("connector.marketplaces.elryan.sandbox:create_sandbox"),
     sandbox_base_path="/api",

@@ -348,6 +348,11 @@ class ElryanClient:
                         length: int | None = None) -> list[dict[str, Any]]:
         return self._search("search_packages", search, start, length)
 
+    def package_by_remote_id(self, remote_id: str) -> dict[str, Any] | None:
+        """The package we created with ``remote_id`` (the documented search filter), or None."""
+        return next((p for p in self.search_packages({"remote_id": remote_id})
+                     if isinstance(p, dict) and p.get("remote_id") == remote_id), None)
+
     def create_package(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.call("create_package", body=body)
 

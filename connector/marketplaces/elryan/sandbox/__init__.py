@@ -15,7 +15,8 @@ What it enforces (the document's rules, and our inferences where it is silent, l
 HTTP side.  Start one with ``create_sandbox()``; test helpers: ``/__sandbox/state``, ``/__sandbox/requests``,
 ``/__sandbox/faults``, ``/__sandbox/seed`` (``{"orders": [...], "transactions": [...], "revoke_tokens": true}``).
 Orders: the sandbox-only control calls ``POST /api/_sandbox/orders`` (place one, taking Elryan's stock) and
-``POST /api/_sandbox/orders/{POlineID}/status`` (move a line), in ``orders.py``.
+``POST /api/_sandbox/orders/{POlineID}/status`` (move a line), in ``orders.py``.  Packages and deliveries (items of
+the order only, prepared lines, quantities, the line moves they cause): ``packages.py``.
 """
 
 from .backend import ElryanBackend

@@ -17,6 +17,7 @@ from connector.sandbox.validation import Rejected
 
 from .checks import ENTITY_FIELDS, PRODUCT_FIELDS
 from .orders import CANCEL, CANCELLED, PREPARE, READY, UNFULFILLED, OrderDesk, window_filter
+from .packages import PackageDesk
 
 USER_ID = "6630c317826ae800363d051e"
 CANCELLATION_REASONS = ("out_of_stock", "incorrect_pricing", "sourcing_delay")
@@ -83,6 +84,7 @@ class ElryanBackend:
             records.create(c)
         self.add_users()
         self.orders = OrderDesk(self, KINDS["order"])
+        self.packages = PackageDesk(self, KINDS["package"], stamp)
 
     # -- records -------------------------------------------------------------------------------------------
 
@@ -102,7 +104,9 @@ class ElryanBackend:
         return doc
 
     def expand(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
-        """A record as Elryan shows it: a product with its variants."""
+        """A record as Elryan shows it: a product with its variants, a package without its delivery."""
+        if kind == "package":
+            return self.packages.shown(doc)
         if kind != "product":
             return doc
         with self.records.transaction():
@@ -289,33 +293,25 @@ class ElryanBackend:
     def cancel_order(self, key: str, reason: str) -> dict[str, Any]:
         if reason not in CANCELLATION_REASONS:
             raise Rejected(VALIDATION, f"reason: must be one of {', '.join(CANCELLATION_REASONS)}")
-        return self.orders.set_status(key, CANCELLED, CANCEL, reason=reason)
+        with self.records.transaction():
+            CANCEL.check(self.get_or_refuse("order", key).get("Status"), CANCELLED, subject=key)  # shipped: no
+            packed = self.packages.packed(key)
+            if packed:
+                raise Rejected(VALIDATION, f"order line {key} has {packed} unit(s) in a package: cancel the package "
+                                           "first")
+            return self.orders.set_status(key, CANCELLED, CANCEL, reason=reason)
 
     def prepare_order(self, key: str) -> dict[str, Any]:
         return self.orders.set_status(key, READY, PREPARE)
 
     def create_package(self, body: dict[str, Any]) -> dict[str, Any]:
-        with self.records.transaction():
-            if self.records.exists(KINDS["package"], "json_extract(doc, '$.remote_id') = ?", (body["remote_id"],)):
-                raise Rejected(VALIDATION, f"remote_id: package {body['remote_id']!r} already exists")
-            return self.put("package", stamp(None, {**body, "status": body.get("status") or "created",
-                                                    "tracking": body.get("tracking") or {},
-                                                    "invoice": body.get("invoice") or {}}))
+        return self.packages.create(body)
 
     def cancel_package(self, key: str) -> dict[str, Any]:
-        with self.records.transaction():
-            doc = self.get_or_refuse("package", key)
-            if doc["status"] == "fulfilled":
-                raise Rejected(VALIDATION, "a fulfilled package cannot be cancelled")
-            return self.put("package", stamp(doc, {"status": "cancelled"}))
+        return self.packages.cancel(key)
 
     def fulfill_package(self, key: str, tracking: dict[str, Any]) -> dict[str, Any]:
-        with self.records.transaction():
-            doc = self.get_or_refuse("package", key)
-            if doc["status"] == "cancelled":
-                raise Rejected(VALIDATION, "a cancelled package cannot be fulfilled")
-            return self.put("package", stamp(doc, {"status": "fulfilled",
-                                                   "tracking": {**doc.get("tracking", {}), **tracking}}))
+        return self.packages.fulfill(key, tracking)
 
     # -- seeding -------------------------------------------------------------------------------------------
 
@@ -333,6 +329,7 @@ class ElryanBackend:
             "categories": self.all("category"), "brands": self.all("brand"), "attributes": self.all("attribute"),
             "attribute_values": self.all("attribute_value"),
             "products": [self.expand("product", p) for p in self.all("product")],
-            "orders": self.all("order"), "packages": self.all("package"), "transactions": self.all("transaction"),
+            "orders": self.all("order"), "packages": self.all("package"),  # with their deliveries
+            "transactions": self.all("transaction"),
             "tokens": self.token_count(),
         }

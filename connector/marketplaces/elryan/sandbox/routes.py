@@ -106,6 +106,8 @@ class ElryanSandbox(SandboxServer):
         r("POST", f"/packages/fulfill/{ID}", self.fulfill_package, op_class="write")
         r("POST", f"/packages/fulfill-online/{ID}", self.fulfill_online_package, op_class="write")
         r("GET", f"/packages/{ID}", self._info("package"), op_class="read")
+        r("GET", f"/deliveries/{ID}/?", self.delivery_info, op_class="read")
+        r("POST", f"/deliveries/{ID}/status", self.update_delivery_status, op_class="write")
         r("POST", f"{CONTROL}/orders", self.place_order, op_class="write")
         r("POST", f"{CONTROL}/orders/{ID}/status", self.move_order_line, op_class="write")
 
@@ -234,6 +236,14 @@ class ElryanSandbox(SandboxServer):
         body = check_texts(request.json(), ("tracking_provider", "provider"), required=("provider",),
                            optional=("tracking_provider",))
         return ok(self.backend.fulfill_package(request.params["id"], body))
+
+    # -- deliveries (a package's: docs/elryan.md, "Fulfilment") ---------------------------------------------
+    def delivery_info(self, request: Request) -> Response:
+        return ok(self.backend.packages.delivery(request.params["id"]))
+
+    def update_delivery_status(self, request: Request) -> Response:
+        body = check_texts(request.json(), ("status",), required=("status",), optional=())
+        return ok(self.backend.packages.set_delivery_status(request.params["id"], body["status"]))
 
     # -- admin ---------------------------------------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
