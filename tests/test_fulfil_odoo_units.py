@@ -213,3 +213,11 @@ def test_idle_read_is_two_calls_and_16_reads_quantity_done() -> None:
     assert idle.progress == [] and fake.calls == 3 + 2
     full = source(DeliveriesOdoo([], fake.pickings, fake.moves, picked=False)).read(items, None, NOW)
     assert full.progress[0].shipped_quantities() == {"7-0": 2}
+
+
+def test_dry_run_says_a_cancelled_order_would_cancel_its_sale_order(book: OrderBook) -> None:
+    fake = CancellingOdoo()
+    imported(book, fake, order(1), order(2))
+    out = dest(fake).preview([cancelled(order(1)), order(2)], book)
+    assert out[0].reason.startswith("dry run: cancelled on the marketplace: its sale order would be cancelled")
+    assert out[1].reason == "dry run: would be updated" and fake.log == []

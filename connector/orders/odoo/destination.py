@@ -123,6 +123,15 @@ class OdooOrderDestination(DestinationBase):
             self.backend.close()
 
     # -- the contract -------------------------------------------------------------------------------------
+    def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
+        """As ``DestinationBase.preview``; an imported order cancelled on the marketplace says what a run does."""
+        out = super().preview(orders, book)
+        for outcome in out:
+            if outcome.result is OrderResult.UPDATED and outcome.order.status is OrderStatus.CANCELLED:
+                outcome.reason = ("dry run: cancelled on the marketplace: its sale order would be cancelled in Odoo, "
+                                  "unless a delivery of it is done (then it needs attention)")
+        return out
+
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
         unique = list({o.key: o for o in orders}.values())
         imported = book.imported(self.name)
