@@ -61,11 +61,12 @@ def create_page(backend: OdooBackend, model: str, vals_list: list[dict[str, Any]
     return one_by_one(vals_list, lambda vals: backend.create(model, vals))
 
 
-def call_each(backend: OdooBackend, model: str, method: str, ids: list[int]) -> list[bool | OdooRPCError]:
+def call_each(backend: OdooBackend, model: str, method: str, ids: list[int],
+              context: dict[str, Any] | None = None) -> list[bool | OdooRPCError]:
     """``model.method(ids)`` (e.g. ``action_confirm``) for the page; True per record that went through."""
 
     def run(chunk: list[int]) -> list[bool]:
-        backend.call_on(model, method, chunk)
+        backend.call_on(model, method, chunk, context)
         return [True] * len(chunk)
 
     try:

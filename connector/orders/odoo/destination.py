@@ -30,7 +30,7 @@ from typing import Any
 
 from connector.orders.book import OrderBook, import_kind
 from connector.orders.destination import DestinationBase
-from connector.orders.model import Order
+from connector.orders.model import Order, OrderStatus
 from connector.orders.odoo.batch import call_each, create_page
 from connector.orders.odoo.cache import IdCache
 from connector.orders.odoo.partners import Partners
@@ -45,6 +45,7 @@ PRODUCT = "product.product"
 CREATE_ACTION = "odoo:sale.order.create"
 DRAFT = "odoo.draft"  # the book's import kind of sale orders created but not confirmed yet (no reservation)
 LOOKUP_SIZE = 1000  # orders whose sale orders, products and partners are looked up together
+CANCEL_CONTEXT = {"disable_cancel_warning": True}  # action_cancel cancels instead of opening its wizard (16, 18)
 
 
 @dataclass(slots=True)
@@ -122,6 +123,15 @@ class OdooOrderDestination(DestinationBase):
             self.backend.close()
 
     # -- the contract -------------------------------------------------------------------------------------
+    def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
+        """As ``DestinationBase.preview``; an imported order cancelled on the marketplace says what a run does."""
+        out = super().preview(orders, book)
+        for outcome in out:
+            if outcome.result is OrderResult.UPDATED and outcome.order.status is OrderStatus.CANCELLED:
+                outcome.reason = ("dry run: cancelled on the marketplace: its sale order would be cancelled in Odoo, "
+                                  "unless a delivery of it is done (then it needs attention)")
+        return out
+
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
         unique = list({o.key: o for o in orders}.values())
         imported = book.imported(self.name)
@@ -129,9 +139,13 @@ class OdooOrderDestination(DestinationBase):
         outcomes: dict[str, OrderOutcome] = {}
         new: list[Order] = []
         unconfirmed: list[tuple[Order, int]] = []
+        cancelled: list[Order] = []
         for o in unique:
             if o.key in imported:
-                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key])
+                if o.status is OrderStatus.CANCELLED:
+                    cancelled.append(o)
+                else:
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key])
             elif o.key in drafts:
                 if o.is_open:
                     unconfirmed.append((o, int(drafts[o.key])))
@@ -149,7 +163,76 @@ class OdooOrderDestination(DestinationBase):
             chunks = [new[i:i + LOOKUP_SIZE] for i in range(0, len(new), LOOKUP_SIZE)] or [[]]
             for n, chunk in enumerate(chunks):
                 self._import_chunk(chunk, unconfirmed if n == 0 else [], book, run_id, outcomes)
+        if cancelled:
+            self._cancel(cancelled, imported, book, outcomes)
         return [outcomes[o.key] for o in orders]
+
+    # -- orders cancelled on the marketplace after they were imported -------------------------------------
+    def _cancel(self, orders: list[Order], imported: dict[str, str], book: OrderBook,
+                outcomes: dict[str, OrderOutcome]) -> None:
+        """Cancel the sale orders of ``orders`` (cancelled on the marketplace) that have shipped nothing.
+
+        Orders whose import record already says cancelled cost nothing.  The others, together: one read of the
+        sale orders' states, one of their done outgoing deliveries, one ``action_cancel`` of those to cancel
+        (with ``disable_cancel_warning``: no confirmation wizard on 16 and 18) and one read of the states again
+        (Odoo's answer, not the call's, says it is cancelled).  A sale order Odoo shows cancelled already is
+        unchanged; one with a done delivery needs attention (a person decides: a return, a refund).  Each
+        outcome but attention records the order's new version, so the run hands it no more."""
+        bodies = book.imported_bodies(self.name, [o.key for o in orders])
+        todo: list[Order] = []
+        for o in orders:
+            body = bodies.get(o.key) or {}
+            if body.get("cancelled"):
+                book.mark_imported(self.name, o, imported[o.key], body)
+                outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=imported[o.key],
+                                               reason="sale order already cancelled in Odoo")
+            else:
+                todo.append(o)
+        if not todo:
+            return
+        backend = self._connect(book)
+        ids = sorted({int(imported[o.key]) for o in todo})
+        sales = {r["id"]: r for r in backend.search_read(SALE_ORDER, [("id", "in", ids)], ["id", "name", "state"])}
+        shipped: dict[int, list[str]] = {}
+        for p in backend.search_read("stock.picking", [("sale_id", "in", ids), ("picking_type_code", "=", "outgoing"),
+                                                       ("state", "=", "done")], ["name", "sale_id"], order="id"):
+            shipped.setdefault(int(p["sale_id"][0]), []).append(str(p["name"]))
+        to_cancel = [i for i in ids if i in sales and sales[i]["state"] != "cancel" and i not in shipped]
+        refused: dict[int, str] = {}
+        states: dict[int, str] = {}
+        if to_cancel:
+            results = call_each(backend, SALE_ORDER, "action_cancel", to_cancel, context=CANCEL_CONTEXT)
+            refused = {i: str(r) for i, r in zip(to_cancel, results, strict=True) if isinstance(r, OdooRPCError)}
+            states = {r["id"]: r["state"] for r in backend.search_read(SALE_ORDER, [("id", "in", to_cancel)],
+                                                                        ["id", "state"])}
+        with book.state.atomic():
+            for o in todo:
+                sid = int(imported[o.key])
+                result, reason = self._cancel_outcome(sid, sales.get(sid), shipped.get(sid), refused.get(sid),
+                                                      states.get(sid))
+                if result in (OrderResult.UPDATED, OrderResult.UNCHANGED):  # Odoo shows it cancelled: recorded
+                    book.mark_imported(self.name, o, str(sid), {"reference": o.reference, "name": sales[sid]["name"],
+                                                                "confirmed": True, "cancelled": True})
+                outcomes[o.key] = OrderOutcome(o, result, remote_id=str(sid), reason=reason)
+
+    @staticmethod
+    def _cancel_outcome(sid: int, sale: dict[str, Any] | None, shipped: list[str] | None, refused: str | None,
+                        state_after: str | None) -> tuple[OrderResult, str]:
+        if sale is None:
+            return OrderResult.ATTENTION, f"cancelled on the marketplace, but its sale order {sid} is no longer in Odoo"
+        name = sale["name"]
+        if sale["state"] == "cancel":
+            return OrderResult.UNCHANGED, f"cancelled on the marketplace; {name} already cancelled in Odoo"
+        if shipped:
+            return OrderResult.ATTENTION, (f"cancelled on the marketplace after it shipped: {name} has done "
+                                           f"deliveries {', '.join(shipped)}; not cancelled in Odoo")
+        if refused is not None:
+            return OrderResult.FAILED, (f"cancelled on the marketplace, but Odoo refused to cancel {name} (tried "
+                                        f"again next run): {refused}")
+        if state_after != "cancel":
+            return OrderResult.FAILED, (f"cancelled on the marketplace; Odoo took the cancellation of {name} but "
+                                        f"shows it {state_after} (tried again next run)")
+        return OrderResult.UPDATED, f"cancelled on the marketplace: {name} cancelled in Odoo"
 
     def _close_interrupted(self, book: OrderBook) -> None:
         state = book.state

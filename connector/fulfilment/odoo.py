@@ -1,0 +1,258 @@
+"""Odoo as a fulfilment source: done deliveries (tracking reference, carrier) and cancelled sale orders of the
+orders the connector imported (``OdooOrderDestination``: ``ImportedOrder.destination_id`` is the sale order id).
+
+A read, incremental on Odoo's ``write_date`` from ``cursor - overlap`` (``overlap_seconds`` of the connection,
+300 by default: ``write_date`` is the transaction's start, to the second), costs after the login:
+
+1. ``sale.order``: the ids of sale orders cancelled in the window;
+2. ``stock.picking``: the done outgoing deliveries (``picking_type_code = outgoing``, state ``done``) of every
+   sale order having a delivery written in the window (``sale_id.picking_ids.write_date``), or cancelled in
+   it: so an order with a new delivery comes with ALL its done deliveries, as the contract wants its whole
+   progress.  Returns are incoming pickings: never read.  Pages of ``PAGE_SIZE`` pickings;
+
+and, only when deliveries were found: ``fields_get`` of ``stock.move`` (once per source: 16 ``quantity_done``,
+17+ ``quantity`` with ``picked``), per page the done moves of its pickings, and the SKUs (``default_code``) of
+their products not known yet.  An idle read (nothing changed) is 2 calls.
+
+The domains do not list the imported ids (a merchant with 50,000 imported orders would send them all on every
+read): what Odoo changed in the window is read and kept for the imported orders; deliveries of other sale
+orders are counted in a note.  Without a cursor, the window starts at the oldest imported order's creation on
+the marketplace (its sale order, and so its deliveries, came later).
+
+The next cursor is the server's clock (HTTP ``Date``) at this read's first answer, so a delivery validated
+while the read runs is in the next window.  Each delivery is one ``Shipment`` (``odoo:picking:<id>``); its
+moves are summed per SKU and spread over the marketplace's lines with ``assign_lines``, deliveries in the order
+they were done (a backorder after the delivery it completes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connector.fulfilment.model import OrderProgress, Shipment, assign_lines
+from connector.fulfilment.source import ImportedOrder, SourceRead
+from connector.orders.model import iso, parse_time
+from connector.orders.odoo.destination import SALE_ORDER
+from connector.orders.odoo.settings import OdooOrderSettings, parse_settings
+from connector.sources.odoo.backend import OdooBackend, open_backend
+
+PICKING = "stock.picking"
+MOVE = "stock.move"
+PRODUCT = "product.product"
+PAGE_SIZE = 500  # done deliveries per search_read
+ODOO_DT = "%Y-%m-%d %H:%M:%S"
+PICKING_FIELDS = ["id", "name", "sale_id", "carrier_tracking_ref", "carrier_id", "date_done", "write_date"]
+OUTGOING_DONE: list[Any] = [("picking_type_code", "=", "outgoing"), ("state", "=", "done"), ("sale_id", "!=", False)]
+
+
+def odoo_time(value: datetime) -> str:
+    """A UTC time as Odoo's domains take it (naive, to the second)."""
+    return value.astimezone(UTC).strftime(ODOO_DT)
+
+
+def from_odoo_time(text: Any) -> datetime | None:
+    if not text:
+        return None
+    return datetime.strptime(str(text), ODOO_DT).replace(tzinfo=UTC)
+
+
+def window_start(cursor: str | None, overlap: timedelta, imported: Sequence[ImportedOrder]) -> datetime | None:
+    """Where a read starts: ``cursor - overlap``; without a cursor, the oldest imported order's creation on the
+    marketplace minus the overlap (nothing of it can be older); None when nothing is imported."""
+    start = parse_time(cursor) if cursor else None
+    if start is None:
+        created = [i.order.created_at for i in imported]
+        if not created:
+            return None
+        start = min(created)
+    return start - overlap
+
+
+def next_cursor(cursor: str | None, server_start: datetime | None, now: datetime) -> str | None:
+    """The cursor to save after a read: the server's clock at the read's first answer (the local ``now`` when
+    the backend gives none), never behind the previous cursor."""
+    at = server_start or now
+    previous = parse_time(cursor) if cursor else None
+    if previous is not None and previous > at:
+        at = previous
+    return iso(at)
+
+
+@dataclass(slots=True)
+class _Picking:
+    id: int
+    name: str
+    sale_id: int
+    tracking: str | None
+    carrier: str | None
+    done_at: datetime | None
+    quantities: dict[str, int]
+
+
+def _m2o(value: Any) -> tuple[int | None, str | None]:
+    if isinstance(value, list | tuple) and value:
+        return int(value[0]), (str(value[1]) if len(value) > 1 else None)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, None
+    return None, None
+
+
+class OdooFulfilmentSource:
+    """``FulfilmentSource`` reading the Odoo that ``orders.odoo`` imports into (its ``connection``)."""
+
+    name = "odoo"
+
+    def __init__(self, settings: OdooOrderSettings, backend: OdooBackend | None = None,
+                 page_size: int = PAGE_SIZE) -> None:
+        self.settings = settings
+        self.backend: OdooBackend | None = backend
+        self._connected = False
+        self.page_size = page_size
+        self._quantity_fields: list[str] | None = None  # stock.move: ["quantity_done"] or ["quantity", "picked"]
+        self._skus: dict[int, str | None] = {}  # product id -> default_code
+
+    @property
+    def overlap(self) -> timedelta:
+        return timedelta(seconds=self.settings.connection.overlap_seconds)
+
+    def _connect(self) -> OdooBackend:
+        if not self._connected:
+            if self.backend is None:
+                self.backend = open_backend(self.settings.connection)
+            else:
+                self.backend.connect()
+            self._connected = True
+        assert self.backend is not None
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None and self._connected:
+            self.backend.close()
+
+    # -- the read -------------------------------------------------------------------------------------------
+    def read(self, imported: Sequence[ImportedOrder], cursor: str | None, now: datetime) -> SourceRead:
+        by_sale: dict[int, ImportedOrder] = {}
+        for item in imported:
+            if str(item.destination_id).isdigit():
+                by_sale[int(item.destination_id)] = item
+        since = window_start(cursor, self.overlap, list(by_sale.values()))
+        if since is None or not by_sale:  # no sale order imported: nothing to ask Odoo
+            return SourceRead(progress=[], cursor=cursor)
+        backend = self._connect()
+        backend.first_response_date = None  # this read's first answer gives the next cursor (the server's clock)
+        cancelled = self._cancelled(backend, since, by_sale)
+        pickings, ignored = self._deliveries(backend, since, cancelled, by_sale)
+        notes = []
+        if ignored:
+            notes.append(f"{sum(ignored.values())} done Odoo deliveries of {len(ignored)} sale orders the connector "
+                         f"did not import were ignored")
+        per_sale: dict[int, list[_Picking]] = {}
+        for p in pickings:
+            per_sale.setdefault(p.sale_id, []).append(p)
+        progress = []
+        for sale_id in sorted(set(per_sale) | cancelled):
+            item = by_sale[sale_id]
+            shipments, left = self._shipments(item, per_sale.get(sale_id, []))
+            notes.extend(left)
+            progress.append(OrderProgress(marketplace=item.marketplace, account=item.account, order_key=item.order.key,
+                                          source=self.name, shipments=tuple(shipments), cancelled=sale_id in cancelled,
+                                          extra={"sale_order_id": sale_id}))
+        return SourceRead(progress=progress, cursor=next_cursor(cursor, backend.first_response_date, now),
+                          notes=notes)
+
+    def _pages(self, backend: OdooBackend, model: str, domain: list[Any], fields: list[str], *,
+               ids_only: bool = False) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = backend.search_read(model, domain, fields, offset=len(rows), limit=self.page_size, order="id",
+                                       ids_only=ids_only)
+            rows.extend(page)
+            if len(page) < self.page_size:
+                return rows
+
+    def _cancelled(self, backend: OdooBackend, since: datetime, by_sale: dict[int, ImportedOrder]) -> set[int]:
+        rows = self._pages(backend, SALE_ORDER, [("state", "=", "cancel"), ("write_date", ">=", odoo_time(since))],
+                           ["id"])
+        return {int(r["id"]) for r in rows if int(r["id"]) in by_sale}
+
+    def _deliveries(self, backend: OdooBackend, since: datetime, cancelled: set[int],
+                    by_sale: dict[int, ImportedOrder]) -> tuple[list[_Picking], dict[int, int]]:
+        """(done outgoing deliveries of imported sale orders with anything new, sale id -> count of the others)."""
+        changed: list[Any] = [("sale_id.picking_ids.write_date", ">=", odoo_time(since))]
+        if cancelled:
+            changed = ["|", *changed, ("sale_id", "in", sorted(cancelled))]
+        rows = self._pages(backend, PICKING, [*OUTGOING_DONE, *changed], PICKING_FIELDS)
+        ignored: dict[int, int] = {}
+        pickings: list[_Picking] = []
+        for r in rows:
+            sale_id, _ = _m2o(r.get("sale_id"))
+            if sale_id is None:
+                continue
+            if sale_id not in by_sale:
+                ignored[sale_id] = ignored.get(sale_id, 0) + 1
+                continue
+            _, carrier = _m2o(r.get("carrier_id"))
+            pickings.append(_Picking(id=int(r["id"]), name=str(r.get("name") or r["id"]), sale_id=sale_id,
+                                     tracking=(str(r["carrier_tracking_ref"]).strip() or None)
+                                     if r.get("carrier_tracking_ref") else None,
+                                     carrier=carrier, done_at=from_odoo_time(r.get("date_done")), quantities={}))
+        for i in range(0, len(pickings), self.page_size):
+            self._done_quantities(backend, pickings[i:i + self.page_size])
+        return pickings, ignored
+
+    def _done_quantities(self, backend: OdooBackend, page: list[_Picking]) -> None:
+        """Each picking's done quantity per SKU, from its done moves (one call, plus the unknown SKUs)."""
+        if self._quantity_fields is None:
+            meta = backend.fields_get(MOVE, ["type"])
+            self._quantity_fields = ["quantity", "picked"] if "picked" in meta else ["quantity_done"]
+        qty_field = self._quantity_fields[0]
+        domain: list[Any] = [("picking_id", "in", [p.id for p in page]), ("state", "=", "done")]
+        if "picked" in self._quantity_fields:
+            domain.append(("picked", "=", True))
+        moves = backend.search_read(MOVE, domain, ["picking_id", "product_id", qty_field], order="id", ids_only=True)
+        unknown = sorted({int(m["product_id"]) for m in moves if m.get("product_id")} - set(self._skus))
+        if unknown:
+            found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
+                                        context={"active_test": False})
+            codes = {int(r["id"]): (str(r["default_code"]) if r.get("default_code") else None) for r in found}
+            self._skus.update({pid: codes.get(pid) for pid in unknown})
+        by_id = {p.id: p for p in page}
+        for m in moves:
+            picking = by_id.get(int(m["picking_id"]))
+            quantity = round(float(m.get(qty_field) or 0))
+            if picking is None or quantity <= 0:
+                continue
+            sku = self._skus.get(int(m["product_id"])) or f"product id {m['product_id']} (no Internal Reference)"
+            picking.quantities[sku] = picking.quantities.get(sku, 0) + quantity
+
+    def _shipments(self, item: ImportedOrder, pickings: list[_Picking]) -> tuple[list[Shipment], list[str]]:
+        """One shipment per delivery, in the order they were done; (shipments, notes on what no line takes)."""
+        shipments: list[Shipment] = []
+        notes: list[str] = []
+        taken: dict[str, int] = {}
+        far = datetime.max.replace(tzinfo=UTC)
+        for p in sorted(pickings, key=lambda p: (p.done_at or far, p.id)):
+            lines, left = assign_lines(item.order, p.quantities, taken)
+            for line in lines:
+                taken[line.line_id] = taken.get(line.line_id, 0) + line.quantity
+            if left:
+                what = ", ".join(f"{sku} x{n}" for sku, n in sorted(left.items()))
+                notes.append(f"{item.order.reference}: Odoo delivery {p.name} shipped {what}, which no line of the "
+                             f"order takes (not ordered, or more than ordered): not sent")
+            if lines:
+                shipments.append(Shipment(shipment_id=f"odoo:picking:{p.id}", lines=tuple(lines),
+                                          tracking_number=p.tracking, carrier=p.carrier, shipped_at=p.done_at))
+        return shipments, notes
+
+
+def open_odoo_source(odoo_section: dict[str, Any] | None, source: dict[str, Any] | None,
+                     base_dir: Path) -> OdooFulfilmentSource:
+    """The source for a profile: ``odoo_section`` is its ``orders.odoo`` table (the Odoo the orders go to),
+    ``source`` its ``source:`` section (the connection's default when it is Odoo).  Nothing is sent before
+    ``read``; a wrong setting is a ``ConfigError`` now."""
+    del base_dir  # no file settings: kept for the sources' common factory signature
+    return OdooFulfilmentSource(parse_settings(odoo_section, source))
