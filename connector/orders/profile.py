@@ -17,6 +17,7 @@ from connector.orders.reservation import Reservation, accounted_by, reserve
 from connector.orders.run import MarketplaceOrders, OrdersOutcome
 from connector.sync.session import SyncOptions, account_name
 from connector.sync.state import StateStore
+from connector.sync.stock_policy import Hold
 
 
 def section_for(profile: Profile, to: str | None) -> OrdersSection:
@@ -96,6 +97,32 @@ def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[
             for opts in targets]
 
 
+def unread_hold(outcome: OrdersOutcome, state: StateStore, options: Callable[[str], SyncOptions]) -> Hold | None:
+    """When some marketplace's orders were not read to the end this run, an order placed there since the last
+    good read is unknown: no listed quantity may go up (``connector.sync.hold``; lowering one cannot oversell).
+    The hold names why, and what is listed on those marketplaces (only that can have been sold there)."""
+    failed = [run for run in outcome.runs if run.unread]
+    if not failed:
+        return None
+    from connector.sync.hold import listed_keys
+
+    listed: set[str] | None = set()
+    for run in failed:
+        opts = options(run.target)
+        keys = listed_keys(state, run.target, run.account, opts.mapping or get_plugin(run.target).default_mapping)
+        listed = None if keys is None or listed is None else listed | keys
+    return Hold("; ".join(outcome.unread) + "; open orders there are unknown",
+                None if listed is None else frozenset(listed))
+
+
+def with_hold(targets: Sequence[SyncOptions], hold: Hold | None) -> list[SyncOptions]:
+    """Each target's options with ``hold`` in its stock policy."""
+    if hold is None:
+        return list(targets)
+    return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, hold=hold))
+            for opts in targets]
+
+
 class OrdersStep:
     """The orders part of a run (``connector orders``, and ``connector sync --profile`` before its stock push): the
     destination is opened and checked when this is built, before anything is read or sent.  ``options(target)``
@@ -128,6 +155,8 @@ class OrdersStep:
     def run(self, state: StateStore, options: list[SyncOptions], *,
             report_to: Path | None) -> tuple[int, list[SyncOptions]]:
         """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
+        from rich.markup import escape
+
         from connector.console import out
         from connector.orders.summary import print_reservation
 
@@ -139,7 +168,11 @@ class OrdersStep:
         held = reservation(self.profile, self.section, self.destination, state, self.options,
                            pulled=pulled.pulled if pulled else ())
         print_reservation(held)
-        return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
+        hold = unread_hold(pulled, state, self.options) if pulled and self.section.reserve_open_orders else None
+        if hold is not None:
+            out.print(f"[yellow]oversell guard: no listed quantity is raised by this run:[/] {escape(hold.reason)} "
+                      "(lowered quantities are sent)")
+        return (pulled.exit_code if pulled else EXIT_OK), with_hold(with_reservation(options, held), hold)
 
     def hand_over_odoo(self, source: dict[str, Any]) -> Any:
         """The Odoo destination's logged-in connection when the profile's source is that same Odoo, for the stock
