@@ -54,6 +54,22 @@ def order_targets(profile: Profile, section: OrdersSection) -> list[str]:
     return found
 
 
+def unused_settings(profile: Profile, section: OrdersSection) -> list[str]:
+    """The profile's ``orders:`` keys this run does not use because they are for the other destination: said as a
+    warning, not refused (``--to odoo`` may use the ``odoo:`` table of a profile whose orders go to a workbook).
+    Keys no destination knows are refused when the profile loads (config.py)."""
+    declared = profile.orders
+    if declared is None or declared.to != section.to:
+        return []  # --to chose another destination than the profile's: its settings for the other are expected
+    if section.to == "workbook" and section.odoo:
+        return [f"profile {profile.path}: 'orders.odoo' is not used: the orders go to the workbook {section.workbook}, "
+                "not to Odoo (set 'orders.to: odoo' to send them to Odoo, or remove 'orders.odoo')"]
+    if section.to == "odoo" and section.workbook is not None:
+        return [f"profile {profile.path}: 'orders.workbook' is not used: the orders go to Odoo (orders.to: odoo), "
+                "not to the workbook (set 'orders.to: workbook' to write them there, or remove 'orders.workbook')"]
+    return []
+
+
 def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDestination, str]:
     """(the destination, how reports name it), checked before anything is read or sent."""
     if section.to == "workbook":
@@ -136,6 +152,12 @@ class OrdersStep:
             raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
         self.targets = [t for t in self.readers if only is None or t == only]
         self.destination, self.label = open_destination(section, profile)
+        from rich.markup import escape
+
+        from connector.console import out
+
+        for warning in unused_settings(profile, section):
+            out.print(f"[yellow]warning:[/] {escape(warning)}")
 
     def pull(self, state: StateStore, *, report_to: Path | None, several: bool) -> OrdersOutcome:
         from connector.console import out

@@ -140,6 +140,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
         session.start_run()
         book.remember(pulled.orders)
     handled, told = _hand(destination, fresh, book, session)
+    report.notes.extend(destination.take_notes())
     outcomes = {o.order.key: o for o in told}
     run.outcomes = [outcomes.get(o.key) or OrderOutcome(o, OrderResult.UNCHANGED, remote_id=ids.get(o.key))
                     for o in pulled.orders]
