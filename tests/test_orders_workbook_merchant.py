@@ -6,6 +6,7 @@ message and the right exit code, never a traceback, and nothing the merchant typ
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import zipfile
 from collections.abc import Iterator
@@ -360,3 +361,61 @@ def test_a_csv_with_a_bom_semicolons_and_excels_sep_line_is_read_and_written_bac
                      strict=False)) for ln in lines[2:]]
     assert [(d["Order ID"], d["Marketplace status"], d["Tracking number"]) for d in data] == [
         ("A1", "cancelled", "AWB;7"), ("A2", "new", "")]
+
+
+def add_parts(path: Path, parts: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path) as zin:
+        old = {n: zin.read(n) for n in zin.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in {**old, **parts}.items():
+            zout.writestr(name, data)
+
+
+SHAPE = (b'<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"><xdr:twoCellAnchor>'
+         b'<xdr:sp macro="" textlink=""><xdr:txBody/></xdr:sp></xdr:twoCellAnchor></xdr:wsDr>')
+
+
+@pytest.mark.parametrize(("parts", "words"), [
+    ({"xl/drawings/drawing1.xml": SHAPE}, "shapes or text boxes"),
+    ({"xl/threadedComments/threadedComment1.xml": b"<ThreadedComments/>"}, "threaded comments"),
+    ({"xl/media/image1.png": b"\x89PNG\r\n\x1a\n"}, "pictures"),
+])
+def test_a_workbook_holding_what_a_save_would_drop_is_not_written(tmp_path: Path, book: OrderBook,
+                                                                  parts: dict[str, bytes], words: str) -> None:
+    """openpyxl drops shapes, threaded comments (and pictures without Pillow) when it saves: the merchant's
+    text box or logo would vanish, so the file is not written and the orders say why."""
+    if words == "pictures" and importlib.util.find_spec("PIL") is not None:
+        pytest.skip("Pillow is installed: openpyxl keeps pictures")
+    path = tmp_path / "orders.xlsx"
+    dest = WorkbookDestination.open(path)
+    dest.import_orders([make_order("A1")], book, "run1")
+    add_parts(path, parts)
+    before = path.read_bytes()
+    dest = WorkbookDestination.open(path)
+    assert dest.preview([make_order("A2")], book)[0].result is OrderResult.FAILED
+    got = dest.import_orders([make_order("A2"), make_order("A1")], book, "run2")
+    assert [o.result for o in got] == [OrderResult.FAILED, OrderResult.UNCHANGED]
+    assert f"holds {words}, which the connector cannot keep" in (got[0].reason or "")
+    assert path.read_bytes() == before
+
+
+def test_a_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(1024))  # an encrypted package is an OLE2 file
+    with pytest.raises(ConfigError, match="is password-protected"):
+        WorkbookDestination.open(path)
+
+
+def test_the_column_added_back_is_in_the_report_and_the_summary(
+        tmp_path: Path, reader: ListReader, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    reader.put(make_order("A1"))
+    profile = write_profile(tmp_path)
+    assert orders(profile)[0] == EXIT_OK
+    path = tmp_path / "orders.xlsx"
+    rewrite(path, lambda ws: ws.delete_cols([c.value for c in ws[1]].index("Marketplace status") + 1))
+    reader.put(moved(make_order("A1"), OrderStatus.CANCELLED))
+    code, report = orders(profile)
+    assert code == EXIT_OK and report["orders"]["counts"]["updated"] == 1
+    assert any("'Marketplace status' column was missing" in n for n in report["notes"])
+    assert "note:" in capsys.readouterr().out
+    assert records(path)[0]["Marketplace status"] == "cancelled"

@@ -145,6 +145,7 @@ class Sheet(Protocol):
 
     columns: dict[str, int]
     first_row: int
+    lost_on_save: str | None  # what saving would drop of the file (pictures, shapes...): then it is not written
 
     def rows(self) -> list[list[Any]]: ...
 
@@ -164,6 +165,7 @@ class XlsxSheet:
     def __init__(self, workbook: Any, sheet: Any, columns: dict[str, int], header_row: int = 1) -> None:
         self.workbook, self.sheet, self.columns, self.header_row = workbook, sheet, columns, header_row
         self.first_row = header_row + 1
+        self.lost_on_save: str | None = None  # what of the file saving it would drop (``unkept_parts``)
 
     @classmethod
     def new(cls) -> XlsxSheet:
@@ -195,8 +197,12 @@ class XlsxSheet:
         try:
             with zipfile.ZipFile(path) as zf:
                 check_archive(path, zf)
+                lost = unkept_parts(zf)
             wb = load_workbook(path)
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            if _encrypted(path):
+                raise ConfigError(f"orders workbook {path} is password-protected (or an old .xls file): save it "
+                                  "without a password as .xlsx, or give another file name") from None
             raise ConfigError(f"orders workbook {path} cannot be read ({exc}): is it an .xlsx file?") from None
         names = [SHEET, *(n for n in wb.sheetnames if n != SHEET)]
         closest: dict[str, int] = {}
@@ -207,7 +213,9 @@ class XlsxSheet:
             for number, values in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True), 1):
                 columns = header_columns(list(values))
                 if all(k in columns for k in KEY_COLUMNS):
-                    return cls(wb, ws, columns, number)
+                    sheet = cls(wb, ws, columns, number)
+                    sheet.lost_on_save = lost
+                    return sheet
                 if len(columns) > len(closest):
                     closest = columns
         raise not_ours(path, closest)
@@ -252,6 +260,35 @@ class XlsxSheet:
         self.workbook.save(path)
 
 
+def _encrypted(path: Path) -> bool:
+    """A password-protected .xlsx (and an old .xls) is an OLE2 compound file, not a zip."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8) == bytes.fromhex("D0CF11E0A1B11AE1")
+    except OSError:
+        return False
+
+
+def unkept_parts(zf: zipfile.ZipFile) -> str | None:
+    """What saving the workbook with openpyxl would drop, in the merchant's words, or None: shapes and text
+    boxes, form controls, slicers, threaded comments, and pictures when Pillow is not installed."""
+    names = zf.namelist()
+    found = []
+    try:
+        from PIL import Image  # noqa: F401  (openpyxl keeps pictures only with Pillow)
+    except ImportError:
+        if any(n.startswith("xl/media/") for n in names):
+            found.append("pictures")
+    drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
+    if any(tag in zf.read(n) for n in drawings for tag in (b":sp>", b":sp ", b":grpSp", b":cxnSp")):
+        found.append("shapes or text boxes")
+    for prefix, words in (("xl/ctrlProps/", "form controls"), ("xl/slicers/", "slicers"),
+                          ("xl/threadedComments/", "threaded comments")):
+        if any(n.startswith(prefix) for n in names):
+            found.append(words)
+    return " and ".join(found) or None
+
+
 # -- csv ---------------------------------------------------------------------------------------------------------
 class CsvSheet:
     """A CSV orders file: read with the dialect it has (a merchant may save it from Excel with ';'), written
@@ -261,6 +298,7 @@ class CsvSheet:
     def __init__(self, header: list[str], data: list[list[Any]], delimiter: str = ",", above: str = "") -> None:
         self.header, self.data, self.delimiter, self.above = header, data, delimiter, above
         self.columns = header_columns(header)
+        self.lost_on_save: str | None = None
         self.first_row = above.count("\n") + 2
 
     @classmethod
@@ -405,8 +443,8 @@ class WorkbookDestination(DestinationBase):
 
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
         """What ``import_orders`` would do, nothing written (a dry run)."""
-        _sheet, outcomes, changed = self._merge(orders, dry_run=True)
-        blocked = unwritable(self.path) if changed else None
+        sheet, outcomes, changed = self._merge(orders, dry_run=True)
+        blocked = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
         for o in outcomes:
             if blocked and o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
                 o.result, o.reason = OrderResult.FAILED, f"dry run: {blocked}"
@@ -422,7 +460,7 @@ class WorkbookDestination(DestinationBase):
             return [OrderOutcome(o, OrderResult.FAILED, blocked) for o in orders]
         with workbook_lock(self.path):
             sheet, outcomes, changed = self._merge(orders, dry_run=False)
-            message = unwritable(self.path) if changed else None
+            message = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
             if changed and message is None:
                 try:
                     replace_file(self.path, sheet.save)
@@ -444,6 +482,14 @@ class WorkbookDestination(DestinationBase):
     def take_notes(self) -> list[str]:
         notes, self.notes = self.notes, []
         return notes
+
+
+def kept(path: Path, sheet: Sheet) -> str | None:
+    """Why the file is not written although it could be: saving it would drop what the merchant put in it."""
+    if sheet.lost_on_save is None:
+        return None
+    return (f"{path} holds {sheet.lost_on_save}, which the connector cannot keep when it saves the file: move them to "
+            "another workbook (or give the orders another file name), then run again")
 
 
 def lock_files(path: Path) -> list[Path]:
