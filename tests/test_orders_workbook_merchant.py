@@ -419,3 +419,19 @@ def test_the_column_added_back_is_in_the_report_and_the_summary(
     assert any("'Marketplace status' column was missing" in n for n in report["notes"])
     assert "note:" in capsys.readouterr().out
     assert records(path)[0]["Marketplace status"] == "cancelled"
+
+
+def test_new_rows_go_under_the_last_filled_row_not_under_formatted_empty_ones(tmp_path: Path,
+                                                                             book: OrderBook) -> None:
+    from openpyxl.styles import Border, Side
+
+    path = tmp_path / "orders.xlsx"
+    WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run1")
+    wb = load_workbook(path)
+    ws = wb["Orders"]
+    for r in range(3, 60):  # borders drawn down the sheet, ready for more orders
+        ws.cell(r, 1).border = Border(bottom=Side(style="thin"))
+    wb.save(path)
+    got = WorkbookDestination.open(path).import_orders([make_order("A2"), make_order("A3")], book, "run2")
+    assert [o.remote_id for o in got] == ["row 3", "row 4"]
+    assert [r[1] for r in grid(path)[1:4]] == ["A1", "A2", "A3"]

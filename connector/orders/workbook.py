@@ -166,6 +166,7 @@ class XlsxSheet:
         self.workbook, self.sheet, self.columns, self.header_row = workbook, sheet, columns, header_row
         self.first_row = header_row + 1
         self.lost_on_save: str | None = None  # what of the file saving it would drop (``unkept_parts``)
+        self._next: int | None = None  # the row ``append`` writes next
 
     @classmethod
     def new(cls) -> XlsxSheet:
@@ -238,7 +239,13 @@ class XlsxSheet:
         self._put(self.sheet.cell(row=row + self.first_row, column=self.columns[key] + 1), BY_KEY[key], value)
 
     def append(self, values: dict[str, Any]) -> int:
-        row = max(self.sheet.max_row + 1, self.first_row)
+        """Under the last row holding a value: rows the merchant only formatted (borders down to row 500) are
+        filled, not left as a gap above the new ones."""
+        if self._next is None:
+            filled = [i for i, r in enumerate(self.sheet.iter_rows(min_row=self.first_row, values_only=True))
+                      if any(v is not None and v != "" for v in r)]
+            self._next = self.first_row + (filled[-1] + 1 if filled else 0)
+        row, self._next = self._next, self._next + 1
         for key, index in self.columns.items():
             self._put(self.sheet.cell(row=row, column=index + 1), BY_KEY[key], values.get(key))
         return row - self.first_row
