@@ -254,3 +254,31 @@ def test_the_hold_names_every_unread_marketplace_and_what_is_listed_there(tmp_pa
         assert unread_hold(OrdersOutcome(runs=[run("elryan", "acct", None)]), state, options) is None
     assert hold == Hold("Elebne orders could not be read (a); EcomLinx orders were not read to the end (b); open "
                         "orders there are unknown", frozenset({"TEE", "SOAP"}))
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(("reserve", "listed"), [("true", 1), ("false", 3)])
+def test_the_marketplace_whose_own_orders_failed_is_held_unless_the_guard_is_off(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, reserve: str,
+        listed: int) -> None:
+    """Elebne's own orders cannot be read (its answer is not a page of orders): the tea restocked in the shop is
+    not raised on Elebne; with ``reserve_open_orders: false`` (no oversell guard) it is, as before."""
+    from connector.marketplaces.elebne import PLUGIN as ELEBNE
+    from connector.marketplaces.elebne.client import ElebneError
+    from tests.orders_fixtures import ListReader
+    from tests.test_orders_flow import LAST_UNIT, write_profile
+    from tests.test_orders_flow import sync as sync_one
+
+    reader = ListReader("elebne")
+    monkeypatch.setattr(ELEBNE, "make_order_reader", lambda http, settings, account, secret: reader)
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    write_workbook(tmp_path / "products.xlsx", LAST_UNIT, {"Warehouse": {"TEA-500": 1, "SOAP-01": 5}})
+    profile = write_profile(tmp_path, base_url=elebne_sandbox.base_url,
+                            orders=f"{{to: workbook, workbook: orders.xlsx, reserve_open_orders: {reserve}}}")
+    assert sync_one(profile)[0] == EXIT_OK
+    write_workbook(tmp_path / "products.xlsx", LAST_UNIT, {"Warehouse": {"TEA-500": 3, "SOAP-01": 4}})
+    reader.error = ElebneError(400, "bad_request", "unknown filter")
+    code, report = sync_one(profile)
+    assert code == EXIT_FAILED
+    assert elebne_stock(elebne_sandbox) == {"TEA-500": listed, "SOAP-01": 4}
+    assert ("not_raised" in report) is (reserve == "true")
