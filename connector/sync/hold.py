@@ -6,8 +6,8 @@ way), an order placed there since the last good read is unknown, and raising a q
 unit back on sale: the last unit would be sold twice.  Lowering a quantity, or leaving it, cannot oversell; so
 the run goes on, but each variant's listed quantity is capped at what the marketplace last confirmed for it.  A
 variant it never confirmed a quantity for is sent with 0 when it is listed on a marketplace whose orders are
-unknown (``Hold.listed``); otherwise it is sent as it is (nobody can have bought it there).  The next run that reads every
-marketplace's orders sends the real quantities.
+unknown (``Hold.listed``); otherwise it is sent as it is (nobody can have bought it there).  The next run that
+reads every marketplace's orders sends the real quantities.
 
 What a marketplace confirmed is a payload (Elebne ``variants[].quantity`` by label, Elryan ``items[].stock`` by
 SKU, EcomLinx ``quantity``, an integrator's mapping anything else), not a number per SKU.  So which sellable
