@@ -15,6 +15,7 @@ from rich.table import Table
 
 from connector.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import Issue
+from connector.sync.hold import held_lines
 from connector.sync.ops import ItemResult, PlannedOp
 from connector.sync.plan import Plan
 from connector.sync.report import FAILED, SKIPPED, RunReport
@@ -130,6 +131,8 @@ def print_summary(report: RunReport) -> None:
     out.print(product_line(report))
     for line in reserved_lines(report):
         out.print(line)
+    for line in held_lines(report):  # some marketplace's orders unknown: no quantity raised (sync/hold.py)
+        out.print(f"[yellow]{escape(line)}[/]")
     if report.estimate and report.dry_run:
         out.print(f"estimate: {escape(report.estimate['text'])}")
     bad = [r for r in report.rows if r.status in (FAILED, SKIPPED)]
@@ -174,6 +177,9 @@ def exit_line(report: RunReport) -> str:
     """The summary's closing line: the exit code and what it means for this run.  Exit 0 with rows skipped for a
     benign reason (EcomLinx: "not on EcomLinx: create it there first") does not claim everything was pushed."""
     skipped = report.status_counts[SKIPPED]
+    if report.exit_code == EXIT_OK and report.not_raised:  # the run's exit code is the order read's (sync/hold.py)
+        return (f"exit code {EXIT_OK} for this push: nothing failed; {len(report.not_raised['skus'])} SKU(s) not "
+                "raised until every marketplace's orders are read (see above)")
     if report.exit_code == EXIT_OK and skipped:
         return (f"exit code {EXIT_OK}: nothing failed; {skipped} row(s) skipped "
                 "(see the reasons above)")

@@ -41,6 +41,11 @@ class OrderDestination(Protocol):
         """Called once the run is over (a destination holding a connection)."""
         ...
 
+    def take_notes(self) -> list[str]:
+        """What the destination has to tell the run's report since it was last asked (the workbook: a column it
+        added back), once."""
+        ...
+
 
 class DestinationBase:
     """The defaults of a destination's optional methods: a plugin implements ``import_orders`` and overrides
@@ -64,3 +69,6 @@ class DestinationBase:
 
     def close(self) -> None:
         return None
+
+    def take_notes(self) -> list[str]:
+        return []

@@ -17,6 +17,7 @@ from connector.orders.reservation import Reservation, accounted_by, reserve
 from connector.orders.run import MarketplaceOrders, OrdersOutcome
 from connector.sync.session import SyncOptions, account_name
 from connector.sync.state import StateStore
+from connector.sync.stock_policy import Hold
 
 
 def section_for(profile: Profile, to: str | None) -> OrdersSection:
@@ -51,6 +52,22 @@ def order_targets(profile: Profile, section: OrdersSection) -> list[str]:
         raise ConfigError(f"profile {profile.path}: none of its marketplaces ({', '.join(profile.targets)}) has an "
                           "order reader in this installation")
     return found
+
+
+def unused_settings(profile: Profile, section: OrdersSection) -> list[str]:
+    """The profile's ``orders:`` keys this run does not use because they are for the other destination: said as a
+    warning, not refused (``--to odoo`` may use the ``odoo:`` table of a profile whose orders go to a workbook).
+    Keys no destination knows are refused when the profile loads (config.py)."""
+    declared = profile.orders
+    if declared is None or declared.to != section.to:
+        return []  # --to chose another destination than the profile's: its settings for the other are expected
+    if section.to == "workbook" and section.odoo:
+        return [f"profile {profile.path}: 'orders.odoo' is not used: the orders go to the workbook {section.workbook}, "
+                "not to Odoo (set 'orders.to: odoo' to send them to Odoo, or remove 'orders.odoo')"]
+    if section.to == "odoo" and section.workbook is not None:
+        return [f"profile {profile.path}: 'orders.workbook' is not used: the orders go to Odoo (orders.to: odoo), "
+                "not to the workbook (set 'orders.to: workbook' to write them there, or remove 'orders.workbook')"]
+    return []
 
 
 def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDestination, str]:
@@ -96,6 +113,32 @@ def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[
             for opts in targets]
 
 
+def unread_hold(outcome: OrdersOutcome, state: StateStore, options: Callable[[str], SyncOptions]) -> Hold | None:
+    """When some marketplace's orders were not read to the end this run, an order placed there since the last
+    good read is unknown: no listed quantity may go up (``connector.sync.hold``; lowering one cannot oversell).
+    The hold names why, and what is listed on those marketplaces (only that can have been sold there)."""
+    failed = [run for run in outcome.runs if run.unread]
+    if not failed:
+        return None
+    from connector.sync.hold import listed_keys
+
+    listed: set[str] | None = set()
+    for run in failed:
+        opts = options(run.target)
+        keys = listed_keys(state, run.target, run.account, opts.mapping or get_plugin(run.target).default_mapping)
+        listed = None if keys is None or listed is None else listed | keys
+    return Hold("; ".join(outcome.unread) + "; open orders there are unknown",
+                None if listed is None else frozenset(listed))
+
+
+def with_hold(targets: Sequence[SyncOptions], hold: Hold | None) -> list[SyncOptions]:
+    """Each target's options with ``hold`` in its stock policy."""
+    if hold is None:
+        return list(targets)
+    return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, hold=hold))
+            for opts in targets]
+
+
 class OrdersStep:
     """The orders part of a run (``connector orders``, and ``connector sync --profile`` before its stock push): the
     destination is opened and checked when this is built, before anything is read or sent.  ``options(target)``
@@ -109,6 +152,12 @@ class OrdersStep:
             raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
         self.targets = [t for t in self.readers if only is None or t == only]
         self.destination, self.label = open_destination(section, profile)
+        from rich.markup import escape
+
+        from connector.console import out
+
+        for warning in unused_settings(profile, section):
+            out.print(f"[yellow]warning:[/] {escape(warning)}")
 
     def pull(self, state: StateStore, *, report_to: Path | None, several: bool) -> OrdersOutcome:
         from connector.console import out
@@ -128,6 +177,8 @@ class OrdersStep:
     def run(self, state: StateStore, options: list[SyncOptions], *,
             report_to: Path | None) -> tuple[int, list[SyncOptions]]:
         """Pull the orders, then return (their exit code, ``options`` with what open orders hold back)."""
+        from rich.markup import escape
+
         from connector.console import out
         from connector.orders.summary import print_reservation
 
@@ -139,7 +190,11 @@ class OrdersStep:
         held = reservation(self.profile, self.section, self.destination, state, self.options,
                            pulled=pulled.pulled if pulled else ())
         print_reservation(held)
-        return (pulled.exit_code if pulled else EXIT_OK), with_reservation(options, held)
+        hold = unread_hold(pulled, state, self.options) if pulled and self.section.reserve_open_orders else None
+        if hold is not None:
+            out.print(f"[yellow]oversell guard: no listed quantity is raised by this run:[/] {escape(hold.reason)} "
+                      "(lowered quantities are sent)")
+        return (pulled.exit_code if pulled else EXIT_OK), with_hold(with_reservation(options, held), hold)
 
     def hand_over_odoo(self, source: dict[str, Any]) -> Any:
         """The Odoo destination's logged-in connection when the profile's source is that same Odoo, for the stock

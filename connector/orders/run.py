@@ -62,6 +62,7 @@ class MarketplaceOrders:
     outcomes: list[OrderOutcome] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)  # keys an earlier pull should have seen
     report_path: Path | None = None
+    unread: str | None = None  # why this account's orders were not read to the end: its open orders are unknown
 
 
 @dataclass
@@ -72,6 +73,12 @@ class OrdersOutcome:
     @property
     def pulled(self) -> list[Order]:
         return [o for run in self.runs for o in run.orders]
+
+    @property
+    def unread(self) -> list[str]:
+        """Why each account whose orders were not read to the end was not (the stock push then raises nothing:
+        ``connector.sync.hold``)."""
+        return [run.unread for run in self.runs if run.unread]
 
 
 def run_orders(targets: Sequence[SyncOptions], destination: OrderDestination, state: StateStore, *,
@@ -117,7 +124,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
     except _BUGS:
         raise
     except Exception as exc:  # each marketplace client raises its own errors: classified here
-        _read_failed(report, plugin.title, exc)
+        run.unread = _read_failed(report, plugin.title, exc)
         return
     run.orders, run.missed = pulled.orders, pulled.missed
     section["read"], section["cursor"]["next"] = len(pulled.orders), pulled.cursor
@@ -133,6 +140,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
         session.start_run()
         book.remember(pulled.orders)
     handled, told = _hand(destination, fresh, book, session)
+    report.notes.extend(destination.take_notes())
     outcomes = {o.order.key: o for o in told}
     run.outcomes = [outcomes.get(o.key) or OrderOutcome(o, OrderResult.UNCHANGED, remote_id=ids.get(o.key))
                     for o in pulled.orders]
@@ -192,12 +200,13 @@ def _account(section: dict[str, Any], outcomes: list[OrderOutcome]) -> None:
                             + (1 if section["read_error"] else 0))
 
 
-def _read_failed(report: RunReport, title: str, exc: Exception) -> None:
+def _read_failed(report: RunReport, title: str, exc: Exception) -> str:
     """A read that did not finish: nothing is handed on, the cursor stays.  Unreachable or credentials refused:
     exit 4; a spent budget, a stop or a marketplace still busy after the retries: exit 3 (the next run carries
-    on); anything else the marketplace answered: exit 1 with its message."""
+    on); anything else the marketplace answered: exit 1 with its message.  Returns why, for the stock push."""
     section = report.orders or {}
     status = getattr(exc, "status", None)
+    why = f"{title} orders could not be read ({exc})"
     if isinstance(exc, MarketplaceUnreachable | TransportError):
         report.unreachable = f"{title}: {exc}"
     elif status in (401, 403) or getattr(exc, "auth_rejected", False):
@@ -205,7 +214,9 @@ def _read_failed(report: RunReport, title: str, exc: Exception) -> None:
     elif isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
         report.operations["deferred"] = report.operations.get("deferred", 0) + 1
         report.notes.append(f"orders not read to the end ({exc}); the next run reads them again")
+        why = f"{title} orders were not read to the end ({exc})"
     else:
         section["read_error"] = f"{title} orders could not be read: {exc}"
         section["attention"] = 1
     log.debug("reading %s orders failed", title, exc_info=exc)
+    return why

@@ -8,11 +8,16 @@
   by the fulfilment flow).  The connector writes them empty when it adds a row and never touches them again.
   Of a row already there, only **Marketplace status** is updated (a cancellation); every other cell, the
   merchant's own columns, formatting and other sheets are left as they are.  Columns may be moved or
-  renamed in case only; a column the merchant deleted is not written.
+  renamed in case only; a column the merchant deleted is not written, except Marketplace status, added back at
+  the end of the header row (else a cancellation would be lost; the report's notes say so).
+- The header row is the first of the first ``HEADER_ROWS`` rows with the key columns: rows above it (a title,
+  Excel's ``sep=;``) are left as they are.
 - Nothing written is a formula: text cells stay text (inert.py).  A file that exists but has no
   Marketplace / Order ID / Line ID header is not ours and is refused, never overwritten.
 - Kill-safe: the new version is written beside the file and renamed over it (the old file or the new one,
-  never half of one); a lock beside it keeps two runs from writing it at once (exit 5).
+  never half of one); a lock beside it keeps two runs from writing it at once (exit 5).  A file open in a
+  spreadsheet program (its lock file beside it), read-only, or in a folder that is, is not written: the orders
+  that would change it fail with the reason (``unwritable``) and a later run writes them.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ _TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 RowKey = tuple[str, str, str]
 _OURS_FROM = 3  # a header row with this many of our columns is our file, however a key column went missing
+HEADER_ROWS = 10  # the header row is looked for in this many first rows: a merchant may add a title above it
 
 
 def line_status(order: Order, line: OrderLine) -> str:
@@ -134,11 +140,18 @@ def header_columns(headers: Sequence[Any]) -> dict[str, int]:
 
 
 class Sheet(Protocol):
-    """The rows of an orders file, loaded: read, change, append, then written back whole."""
+    """The rows of an orders file, loaded: read, change, append, then written back whole.  ``rows()`` are the
+    data rows under the header row; ``first_row`` is the row number the merchant sees for the first of them."""
 
     columns: dict[str, int]
+    first_row: int
+    lost_on_save: str | None  # what saving would drop of the file (pictures, shapes...): then it is not written
 
     def rows(self) -> list[list[Any]]: ...
+
+    def add_column(self, key: str) -> str:
+        """Add our column ``key`` at the end of the header row (a column the merchant deleted); says where."""
+        ...
 
     def set_cell(self, row: int, key: str, value: Any) -> None: ...
 
@@ -149,8 +162,11 @@ class Sheet(Protocol):
 
 # -- xlsx --------------------------------------------------------------------------------------------------------
 class XlsxSheet:
-    def __init__(self, workbook: Any, sheet: Any, columns: dict[str, int]) -> None:
-        self.workbook, self.sheet, self.columns = workbook, sheet, columns
+    def __init__(self, workbook: Any, sheet: Any, columns: dict[str, int], header_row: int = 1) -> None:
+        self.workbook, self.sheet, self.columns, self.header_row = workbook, sheet, columns, header_row
+        self.first_row = header_row + 1
+        self.lost_on_save: str | None = None  # what of the file saving it would drop (``unkept_parts``)
+        self._next: int | None = None  # the row ``append`` writes next
 
     @classmethod
     def new(cls) -> XlsxSheet:
@@ -173,6 +189,8 @@ class XlsxSheet:
 
     @classmethod
     def load(cls, path: Path) -> XlsxSheet:
+        """The ``Orders`` sheet (else the first sheet with our key columns), its header row being the first of
+        its first ``HEADER_ROWS`` rows with our key columns: rows above it (a title) are left as they are."""
         from openpyxl import load_workbook
 
         from connector.sources.spreadsheet.guard import check_archive
@@ -180,34 +198,57 @@ class XlsxSheet:
         try:
             with zipfile.ZipFile(path) as zf:
                 check_archive(path, zf)
+                lost = unkept_parts(zf)
             wb = load_workbook(path)
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            if _encrypted(path):
+                raise ConfigError(f"orders workbook {path} is password-protected (or an old .xls file): save it "
+                                  "without a password as .xlsx, or give another file name") from None
             raise ConfigError(f"orders workbook {path} cannot be read ({exc}): is it an .xlsx file?") from None
         names = [SHEET, *(n for n in wb.sheetnames if n != SHEET)]
         closest: dict[str, int] = {}
         for name in names:
-            if name not in wb.sheetnames:
+            if name not in wb.sheetnames or not hasattr(wb[name], "iter_rows"):  # a chart sheet has no cells
                 continue
             ws = wb[name]
-            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-            columns = header_columns(list(first))
-            if all(k in columns for k in KEY_COLUMNS):
-                return cls(wb, ws, columns)
-            if len(columns) > len(closest):
-                closest = columns
+            for number, values in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True), 1):
+                columns = header_columns(list(values))
+                if all(k in columns for k in KEY_COLUMNS):
+                    sheet = cls(wb, ws, columns, number)
+                    sheet.lost_on_save = lost
+                    return sheet
+                if len(columns) > len(closest):
+                    closest = columns
         raise not_ours(path, closest)
 
+    def add_column(self, key: str) -> str:
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        index = self.sheet.max_column + 1  # beyond every cell the merchant filled, with a header or not
+        cell = string_cell(self.sheet.cell(row=self.header_row, column=index, value=BY_KEY[key].header))
+        cell.font = Font(bold=True)
+        self.sheet.column_dimensions[get_column_letter(index)].width = BY_KEY[key].width
+        self.columns[key] = index - 1
+        return f"column {get_column_letter(index)}"
+
     def rows(self) -> list[list[Any]]:
-        return [list(r) for r in self.sheet.iter_rows(min_row=2, values_only=True)]
+        return [list(r) for r in self.sheet.iter_rows(min_row=self.first_row, values_only=True)]
 
     def set_cell(self, row: int, key: str, value: Any) -> None:
-        self._put(self.sheet.cell(row=row + 2, column=self.columns[key] + 1), BY_KEY[key], value)
+        self._put(self.sheet.cell(row=row + self.first_row, column=self.columns[key] + 1), BY_KEY[key], value)
 
     def append(self, values: dict[str, Any]) -> int:
-        row = self.sheet.max_row + 1
+        """Under the last row holding a value: rows the merchant only formatted (borders down to row 500) are
+        filled, not left as a gap above the new ones."""
+        if self._next is None:
+            filled = [i for i, r in enumerate(self.sheet.iter_rows(min_row=self.first_row, values_only=True))
+                      if any(v is not None and v != "" for v in r)]
+            self._next = self.first_row + (filled[-1] + 1 if filled else 0)
+        row, self._next = self._next, self._next + 1
         for key, index in self.columns.items():
             self._put(self.sheet.cell(row=row, column=index + 1), BY_KEY[key], values.get(key))
-        return row - 2
+        return row - self.first_row
 
     @staticmethod
     def _put(cell: Any, column: Column, value: Any) -> None:
@@ -226,14 +267,46 @@ class XlsxSheet:
         self.workbook.save(path)
 
 
+def _encrypted(path: Path) -> bool:
+    """A password-protected .xlsx (and an old .xls) is an OLE2 compound file, not a zip."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8) == bytes.fromhex("D0CF11E0A1B11AE1")
+    except OSError:
+        return False
+
+
+def unkept_parts(zf: zipfile.ZipFile) -> str | None:
+    """What saving the workbook with openpyxl would drop, in the merchant's words, or None: shapes and text
+    boxes, form controls, slicers, threaded comments, and pictures when Pillow is not installed."""
+    names = zf.namelist()
+    found = []
+    try:
+        from PIL import Image  # noqa: F401  (openpyxl keeps pictures only with Pillow)
+    except ImportError:
+        if any(n.startswith("xl/media/") for n in names):
+            found.append("pictures")
+    drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
+    if any(tag in zf.read(n) for n in drawings for tag in (b":sp>", b":sp ", b":grpSp", b":cxnSp")):
+        found.append("shapes or text boxes")
+    for prefix, words in (("xl/ctrlProps/", "form controls"), ("xl/slicers/", "slicers"),
+                          ("xl/threadedComments/", "threaded comments")):
+        if any(n.startswith(prefix) for n in names):
+            found.append(words)
+    return " and ".join(found) or None
+
+
 # -- csv ---------------------------------------------------------------------------------------------------------
 class CsvSheet:
     """A CSV orders file: read with the dialect it has (a merchant may save it from Excel with ';'), written
-    back in UTF-8 with a BOM and the same separator; text a spreadsheet would evaluate is escaped (inert.py)."""
+    back in UTF-8 with a BOM and the same separator; text a spreadsheet would evaluate is escaped (inert.py).
+    Lines above the header row (a title, Excel's ``sep=;``) are written back as they were."""
 
-    def __init__(self, header: list[str], data: list[list[Any]], delimiter: str = ",") -> None:
-        self.header, self.data, self.delimiter = header, data, delimiter
+    def __init__(self, header: list[str], data: list[list[Any]], delimiter: str = ",", above: str = "") -> None:
+        self.header, self.data, self.delimiter, self.above = header, data, delimiter, above
         self.columns = header_columns(header)
+        self.lost_on_save: str | None = None
+        self.first_row = above.count("\n") + 2
 
     @classmethod
     def new(cls) -> CsvSheet:
@@ -241,23 +314,39 @@ class CsvSheet:
 
     @classmethod
     def load(cls, path: Path) -> CsvSheet:
+        """The header row is the first of the first ``HEADER_ROWS`` lines with our key columns."""
         from connector.sources.spreadsheet.reader import decode_bytes, sniff_delimiter
 
         try:
             text = decode_bytes(path.read_bytes())[0]
         except OSError as exc:
             raise ConfigError(f"orders file {path} cannot be read: {exc.strerror}") from None
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
-        delimiter = sniff_delimiter(first)
+        lines = text.splitlines(keepends=True)
+        closest: dict[str, int] = {}
+        found: tuple[int, str] | None = None
+        for i, line in enumerate(lines[:HEADER_ROWS]):
+            delimiter = sniff_delimiter(line)
+            columns = header_columns(next(csv.reader([line], delimiter=delimiter), []))
+            if all(k in columns for k in KEY_COLUMNS):
+                found = i, delimiter
+                break
+            closest = columns if len(columns) > len(closest) else closest
+        if found is None:
+            raise not_ours(path, closest)
+        i, delimiter = found
         try:
-            rows = [[csv_text(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+            rows = [[csv_text(c) for c in r] for r in csv.reader(io.StringIO("".join(lines[i:]), newline=""),
+                                                                 delimiter=delimiter)]
         except csv.Error as exc:
             raise ConfigError(f"orders file {path} is not a readable CSV: {exc}") from None
         rows = [r for r in rows if any(c.strip() for c in r)]
-        sheet = cls(rows[0] if rows else [], rows[1:], delimiter)
-        if not all(k in sheet.columns for k in KEY_COLUMNS):
-            raise not_ours(path, sheet.columns)
-        return sheet
+        above = "".join(lines[:i])
+        return cls(rows[0], rows[1:], delimiter, above if not above or above.endswith("\n") else above + "\n")
+
+    def add_column(self, key: str) -> str:
+        self.header.append(BY_KEY[key].header)
+        self.columns[key] = len(self.header) - 1
+        return f"column {len(self.header)}"
 
     def rows(self) -> list[list[Any]]:
         return self.data
@@ -277,6 +366,7 @@ class CsvSheet:
 
     def save(self, path: Path) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            fh.write(self.above)
             w = csv.writer(fh, delimiter=self.delimiter)
             w.writerow([csv_cell(h) for h in self.header])
             w.writerows([csv_cell(c) for c in row] for row in self.data)
@@ -314,6 +404,7 @@ class WorkbookDestination(DestinationBase):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.csv = path.suffix.lower() == ".csv"
+        self.notes: list[str] = []  # for the run's report (``take_notes``)
 
     @classmethod
     def open(cls, path: Path, inputs: Sequence[Path] = ()) -> WorkbookDestination:
@@ -343,28 +434,50 @@ class WorkbookDestination(DestinationBase):
             return CsvSheet.new() if self.csv else XlsxSheet.new()
         return CsvSheet.load(self.path) if self.csv else XlsxSheet.load(self.path)
 
+    def _merge(self, orders: Sequence[Order], *, dry_run: bool) -> tuple[Sheet, list[OrderOutcome], bool]:
+        """Load and merge; a Marketplace status column the merchant deleted is added back at the end of the header
+        row first (the merchant's columns and data stay where they are), else a cancellation would be lost."""
+        sheet = self._load()
+        restored = None
+        if "marketplace_status" not in sheet.columns and orders:
+            restored = sheet.add_column("marketplace_status")
+            self.notes.append(f"{self.path}: the 'Marketplace status' column was missing (deleted?): "
+                              + ("it would be added back" if dry_run else "added back")
+                              + f" at the end of the header row ({restored}), so that a cancellation is written; "
+                              "your other columns and data are left as they are")
+        outcomes, changed = merge(sheet, orders)
+        return sheet, outcomes, changed or restored is not None
+
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
         """What ``import_orders`` would do, nothing written (a dry run)."""
-        outcomes, _changed = merge(self._load(), orders)
+        sheet, outcomes, changed = self._merge(orders, dry_run=True)
+        blocked = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
         for o in outcomes:
-            o.reason = f"dry run: {o.reason}" if o.reason else "dry run"
+            if blocked and o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
+                o.result, o.reason = OrderResult.FAILED, f"dry run: {blocked}"
+            else:
+                o.reason = f"dry run: {o.reason}" if o.reason else "dry run"
         return outcomes
 
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
         if not orders:
             return []
+        blocked = unwritable(self.path, folder_only=True)  # our own lock file is made there
+        if blocked:
+            return [OrderOutcome(o, OrderResult.FAILED, blocked) for o in orders]
         with workbook_lock(self.path):
-            sheet = self._load()
-            outcomes, changed = merge(sheet, orders)
-            if changed:
+            sheet, outcomes, changed = self._merge(orders, dry_run=False)
+            message = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
+            if changed and message is None:
                 try:
                     replace_file(self.path, sheet.save)
                 except OSError as exc:
                     message = (f"{self.path} could not be written ({exc.strerror or exc}); is it open in another "
                                "program?")
-                    for o in outcomes:
-                        if o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
-                            o.result, o.reason = OrderResult.FAILED, message
+            if message:
+                for o in outcomes:
+                    if o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
+                        o.result, o.reason = OrderResult.FAILED, message
         with book.state.atomic():
             for o in outcomes:
                 if o.ok:
@@ -372,6 +485,45 @@ class WorkbookDestination(DestinationBase):
                         "workbook": os.path.realpath(self.path), "lines": len(o.order.lines),
                         "status": o.order.status.value})
         return outcomes
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
+
+def kept(path: Path, sheet: Sheet) -> str | None:
+    """Why the file is not written although it could be: saving it would drop what the merchant put in it."""
+    if sheet.lost_on_save is None:
+        return None
+    return (f"{path} holds {sheet.lost_on_save}, which the connector cannot keep when it saves the file: move them to "
+            "another workbook (or give the orders another file name), then run again")
+
+
+def lock_files(path: Path) -> list[Path]:
+    """The lock files a spreadsheet program leaves beside a file it has open: LibreOffice's ``.~lock.<name>#``,
+    Excel's ``~$<name>`` (``~$`` over the first two characters of a longer name)."""
+    names = [f".~lock.{path.name}#", f"~${path.name}", f"~${path.name[2:]}"]
+    return [path.with_name(n) for n in dict.fromkeys(names)]
+
+
+def unwritable(path: Path, *, folder_only: bool = False) -> str | None:
+    """Why the orders file cannot be written now, or None: it is open in a spreadsheet program (whose next save
+    would put back its own copy, without the rows written meanwhile), it is read-only, or its folder is.  The
+    orders then fail with this reason and are written by a run once it can (nothing is lost: the stock push
+    still holds them back)."""
+    real = Path(os.path.realpath(path))
+    # lock files beside the name the program opened: the file, or a link to it
+    held = None if folder_only else next(
+        (f for f in [*lock_files(Path(os.path.abspath(path))), *lock_files(real)] if f.exists()), None)
+    if held is not None:
+        return (f"{path} is open in another program (its lock file {held.name} is beside it): close it, then run "
+                f"again (if no program has it open, delete {held})")
+    if not folder_only and real.exists() and not os.access(real, os.W_OK):
+        return f"{path} is read-only: make it writable (chmod u+w {path}), then run again"
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        return (f"the folder {real.parent} cannot be written (the new version of {path.name} is written beside it "
+                "and renamed over it): make it writable, then run again")
+    return None
 
 
 def merge(sheet: Sheet, orders: Sequence[Order]) -> tuple[list[OrderOutcome], bool]:
@@ -403,7 +555,7 @@ def merge(sheet: Sheet, orders: Sequence[Order]) -> tuple[list[OrderOutcome], bo
                 if before != now:
                     sheet.set_cell(row, "marketplace_status", now)
                     updated.append(f"{line.sku}: {before or 'empty'} -> {now}")
-            rows.append(row + 2)
+            rows.append(row + sheet.first_row)
         where = f"row {rows[0]}" if len(rows) == 1 else f"rows {min(rows)}-{max(rows)}"
         if added == len(order.lines):
             outcome = OrderOutcome(order, OrderResult.IMPORTED, f"{added} line(s) added", remote_id=where)

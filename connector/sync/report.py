@@ -97,6 +97,9 @@ class RunReport:
     guard: dict[str, Any] = field(default_factory=dict)  # listed / affected SKU counts of the guard
     # SKU -> {"reserved": n, "listed": quantity}: stock held back for open marketplace orders (connector.orders)
     reserved: dict[str, dict[str, int]] = field(default_factory=dict)
+    # {"reason": why, "skus": SKU -> {"wanted": n, "listed": m}}: quantities not raised because some
+    # marketplace's orders are unknown this run (connector.sync.hold)
+    not_raised: dict[str, Any] = field(default_factory=dict)
     # the orders flow's run (connector.orders.run): one entry per order, counts, missed orders
     orders: dict[str, Any] | None = None
 
@@ -153,6 +156,7 @@ class RunReport:
             **({"rows": [r.to_json() for r in self.rows]} if len(self.rows) <= ROWS_IN_FULL
                else {"row_groups": group_rows(self.rows)}),
             **({"reserved": self.reserved} if self.reserved else {}),
+            **({"not_raised": self.not_raised} if self.not_raised else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
         }
 

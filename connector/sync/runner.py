@@ -14,6 +14,7 @@ from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
 from connector.sync.fingerprint import mapping_context
+from connector.sync.hold import account_held, hold_increases
 from connector.sync.ops import ItemResult
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
@@ -74,6 +75,9 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                                 session.plugin.title, safety)
     products = adapter.prepare(safe_products, state)
     defaults = session.settings.get("defaults") or {}
+    hold = opts.stock_policy.hold  # some marketplace's orders are unknown: no quantity goes up (hold.py)
+    held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
+                          defaults, hold) if hold else {}
     context = mapping_context(mapping, adapter, defaults, session.settings)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run)
@@ -91,6 +95,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                  dry_run=opts.dry_run and not safety.blocked)
     record_payload_problems(report, results, adapter)
     account_safety(report, safety, results)  # rows of SKUs no longer in the source, refusals, guard notes
+    if hold:
+        account_held(report, held, hold.reason)
     report.operations = count_operations(plan, results)
     counts, notes = adapter.report_extras()
     report.operations.update(counts)

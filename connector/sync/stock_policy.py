@@ -12,13 +12,25 @@ QUANTITY_FIELDS = ("available", "on_hand", "incoming_total")
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """Why no listed quantity may go up this run (some marketplace's orders are unknown: ``connector.sync.hold``),
+    and the product keys and SKUs listed on those marketplaces (only they can have been sold there; None: not
+    known, any may be)."""
+
+    reason: str
+    listed: frozenset[str] | None = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class StockPolicy:
     """``quantity``: ``available`` (free to sell: on hand minus reserved, the usual choice), ``on_hand``, or
     ``incoming_total`` (available plus incoming, like Odoo's forecast).  ``locations``: which locations count
     (None = all).  A listed quantity at or below ``buffer`` shows 0; ``maximum`` caps it; ``percent`` of it is
     listed, rounded down; never below 0.  ``reserved``: SKU -> quantity of open marketplace orders the source
     does not account for yet (the oversell guard, ``connector.orders.reservation``), taken off before the
-    buffer, the maximum and the percentage."""
+    buffer, the maximum and the percentage.  ``hold``: no listed quantity may go up this run (some
+    marketplace's orders are unknown): the runner caps each at what the marketplace last confirmed
+    (``connector.sync.hold``)."""
 
     quantity: str = "available"
     locations: tuple[str, ...] | None = None
@@ -26,6 +38,7 @@ class StockPolicy:
     maximum: int | None = None
     percent: int = 100
     reserved: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False)
+    hold: Hold | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.quantity not in QUANTITY_FIELDS:
