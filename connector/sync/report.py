@@ -99,6 +99,8 @@ class RunReport:
     reserved: dict[str, dict[str, int]] = field(default_factory=dict)
     # the orders flow's run (connector.orders.run): one entry per order, counts, missed orders
     orders: dict[str, Any] | None = None
+    # the fulfilment flow's run (connector.fulfilment.run): one entry per order handed on, counts
+    fulfilment: dict[str, Any] | None = None
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -135,7 +137,8 @@ class RunReport:
             return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention"):
+        if (counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention")
+                or (self.fulfilment or {}).get("attention")):
             return EXIT_FAILED
         if self.deferred or self.stopped:
             return EXIT_PARTIAL
@@ -154,6 +157,7 @@ class RunReport:
                else {"row_groups": group_rows(self.rows)}),
             **({"reserved": self.reserved} if self.reserved else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
+            **({"fulfilment": self.fulfilment} if self.fulfilment is not None else {}),
         }
 
     def save(self, path: Path) -> None:

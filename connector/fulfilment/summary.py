@@ -1,0 +1,47 @@
+"""What people see of a fulfilment run: per marketplace, how many orders ended how, and why the ones held back or
+refused were (the same style as an orders run)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from connector.console import http_line, out
+from connector.fulfilment.model import FulfilResult
+from connector.orders.summary import SHOWN, print_tail
+from connector.sync.report import RunReport
+
+LABELS = {FulfilResult.SHIPPED: ("shipped", "to ship"), FulfilResult.DELIVERED: ("delivered", "to deliver"),
+          FulfilResult.CANCELLED: ("cancelled", "to cancel"), FulfilResult.UNCHANGED: ("unchanged", "unchanged"),
+          FulfilResult.ATTENTION: ("needs attention", "needs attention"),
+          FulfilResult.FAILED: ("failed", "would fail"), FulfilResult.UNSUPPORTED: ("unsupported", "unsupported")}
+LISTED = (FulfilResult.ATTENTION, FulfilResult.FAILED)
+
+
+def print_fulfil_summary(report: RunReport) -> None:
+    section = report.fulfilment or {}
+    counts = section.get("counts", {})
+    out.print(escape(f"{'Dry run: fulfilment' if report.dry_run else 'Fulfilment'} {section.get('source')} -> "
+                     f"{report.target.split()[0]} ({section.get('account')})"))
+    table = Table()
+    table.add_column("orders", justify="left")
+    table.add_column("", justify="right")
+    for result, (done, would) in LABELS.items():
+        table.add_row(would if report.dry_run else done, str(counts.get(result.value, 0)))
+    out.print(table)
+    if report.http:
+        out.print(http_line(report))
+    if section.get("read_error"):
+        out.print(f"  [red]failed[/] {escape(section['read_error'])}")
+    if section.get("unsupported") and counts.get(FulfilResult.UNSUPPORTED.value):
+        out.print(f"  unsupported: {escape(section['unsupported'])}")
+    bad = [o for o in section.get("orders", []) if o["result"] in LISTED]
+    for o in bad[:SHOWN]:
+        colour = "red" if o["result"] == FulfilResult.FAILED else "yellow"
+        word = LABELS[FulfilResult(o["result"])][1 if report.dry_run else 0]
+        out.print(f"  [{colour}]{word}[/] {escape(o['reference'])}: {escape(o['reason'] or '')}")
+    if len(bad) > SHOWN:
+        out.print(f"  ... and {len(bad) - SHOWN} more (see the JSON report)")
+    print_tail(report, "nothing failed (dry run: nothing sent or saved)" if report.dry_run else
+               "every shipment and cancellation read is on the marketplace (or said unsupported)",
+               "some orders failed or need attention: see above and the report")
