@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from connector.cli import main
-from connector.errors import EXIT_FAILED, EXIT_OK
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
 from tests.conftest import ELEBNE_KEY, SandboxHandle
 from tests.conftest import running_ecomlinx as ecomlinx_sandbox
@@ -255,3 +255,38 @@ def test_elebne_orders_are_reported_unsupported_and_the_run_exits_0(
     [row] = report["fulfilment"]["orders"]
     assert row["result"] == "unsupported" and "Elebne's documents give no call" in row["reason"]
     assert report["http"]["total_requests"] == 0
+
+
+def test_sync_sends_the_shipments_after_the_orders_in_and_folds_their_exit_code(
+        shop: Path, ecomlinx: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    first = bring_in(shop, ecomlinx, {"sku": "TEA-500", "qty": 1})
+    second = ecomlinx.create_order({"items": [{"sku": "SOAP-01", "qty": 1}]})
+    assert main(["orders", "--profile", str(shop), "--no-progress"]) == EXIT_OK
+    book = shop.parent / "orders.xlsx"
+    mark(book, "TEA-500", "shipped", "AWB-5", "Delhivery Express")
+    mark(book, "SOAP-01", "shipped", "AWB-6", "Aramex")  # not mapped: held, and the run says so
+    capsys.readouterr()
+    code = main(["sync", "--profile", str(shop), "--no-progress"])
+    assert code == EXIT_FAILED
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.index("Orders EcomLinx") < text.index("Fulfilment") < text.index("Sync")
+    assert "needs attention ecomlinx:" in text and "carrier 'Aramex' is not mapped" in text
+    assert remote(ecomlinx, first["id"])["status"] == "shipped"
+    assert remote(ecomlinx, second["id"])["status"] == "new"
+
+
+def test_fulfil_needs_an_orders_section_and_a_target_it_reads(tmp_path: Path, ecomlinx: Any,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    write_workbook(tmp_path / "products.xlsx", CATALOGUE, STOCK)
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(f"source: products.xlsx\ntargets: {{ecomlinx: {{base_url: '{ecomlinx.api_url}'}}}}\n",
+                    encoding="utf-8")
+    assert main(["fulfil", "--profile", str(bare)]) == EXIT_USAGE
+    assert "has no 'orders:' section" in " ".join(capsys.readouterr().err.split())
+    shop = write_shop(tmp_path, ecomlinx, "{to: workbook, workbook: orders.xlsx, from: [ecomlinx]}")
+    assert main(["fulfil", "--profile", str(shop), "--target", "elryan"]) == EXIT_USAGE
+    assert "has no target 'elryan'" in " ".join(capsys.readouterr().err.split())
+    off = write_shop(tmp_path, ecomlinx, "{to: workbook, workbook: orders.xlsx, fulfilment: {enabled: false}}")
+    assert main(["fulfil", "--profile", str(off)]) == EXIT_USAGE
+    assert main(["sync", "--profile", str(off), "--no-progress"]) == EXIT_OK
+    assert "Fulfilment" not in capsys.readouterr().out

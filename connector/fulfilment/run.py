@@ -101,6 +101,8 @@ def run_fulfil(targets: Sequence[SyncOptions], source: FulfilmentSource, destina
     orders flow records imports under; ``label``: how reports name the source); save each report
     (``fulfil-<target>`` in the default folder, or ``report_to``)."""
     result = FulfilRunOutcome()
+    if not targets:
+        return result
     clock = now or (lambda: datetime.now(UTC))
     dry = any(o.dry_run for o in targets)
     accounts = [(opts, get_plugin(opts.target)) for opts in targets]
