@@ -140,7 +140,7 @@ def test_an_unmapped_courier_or_a_missing_tracking_number_is_held_and_never_sent
     assert code == EXIT_FAILED
     [row] = report["fulfilment"]["orders"]
     assert row["result"] == "needs_attention"
-    assert row["reason"] == ("carrier 'Aramex' is not mapped to a EcomLinx courier: add it under "
+    assert row["reason"] == ("carrier 'Aramex' is not mapped to a courier of EcomLinx: add it under "
                              "orders.fulfilment.carriers.ecomlinx")
     assert "needs attention" in capsys.readouterr().out
     assert patches(ecomlinx) == []

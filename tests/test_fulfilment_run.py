@@ -123,7 +123,7 @@ def test_what_is_held_back_is_never_handed_to_the_writer(state: Any, tmp_path: P
     assert result.exit_code == EXIT_FAILED
     assert sorted(rows(result)) == [
         ("A", "shipped", None),
-        ("B", "needs_attention", "carrier 'Aramex' is not mapped to a EcomLinx courier: add it under "
+        ("B", "needs_attention", "carrier 'Aramex' is not mapped to a courier of EcomLinx: add it under "
                                  "orders.fulfilment.carriers.ecomlinx"),
         ("C", "unchanged", "already cancelled on the marketplace"),
         ("D", "needs_attention", "shipped in the source, but cancelled on EcomLinx"),

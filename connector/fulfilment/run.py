@@ -284,7 +284,7 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
             return held(f"shipped in the source, but cancelled on {plugin.title}")
         if unmapped:
             named = ", ".join(f"'{c}'" if c else "none given" for c in dict.fromkeys(unmapped))
-            return held(f"carrier {named} is not mapped to a {plugin.title} courier: add it under "
+            return held(f"carrier {named} is not mapped to a courier of {plugin.title}: add it under "
                         f"orders.fulfilment.carriers.{session.opts.target}")
         untracked = [s.shipment_id for s in progress.shipments if not s.tracking_number]
         if untracked and writer.needs_tracking:

@@ -16,6 +16,7 @@ LABELS = {FulfilResult.SHIPPED: ("shipped", "to ship"), FulfilResult.DELIVERED: 
           FulfilResult.ATTENTION: ("needs attention", "needs attention"),
           FulfilResult.FAILED: ("failed", "would fail"), FulfilResult.UNSUPPORTED: ("unsupported", "unsupported")}
 LISTED = (FulfilResult.ATTENTION, FulfilResult.FAILED)
+COLOURS = {FulfilResult.FAILED: "red", FulfilResult.ATTENTION: "yellow"}
 
 
 def print_fulfil_summary(report: RunReport) -> None:
@@ -35,13 +36,18 @@ def print_fulfil_summary(report: RunReport) -> None:
         out.print(f"  [red]failed[/] {escape(section['read_error'])}")
     if section.get("unsupported") and counts.get(FulfilResult.UNSUPPORTED.value):
         out.print(f"  unsupported: {escape(section['unsupported'])}")
-    bad = [o for o in section.get("orders", []) if o["result"] in LISTED]
-    for o in bad[:SHOWN]:
-        colour = "red" if o["result"] == FulfilResult.FAILED else "yellow"
-        word = LABELS[FulfilResult(o["result"])][1 if report.dry_run else 0]
-        out.print(f"  [{colour}]{word}[/] {escape(o['reference'])}: {escape(o['reason'] or '')}")
-    if len(bad) > SHOWN:
-        out.print(f"  ... and {len(bad) - SHOWN} more (see the JSON report)")
+    # held back and refused orders first, then the others with something to say (waiting for the rest of an
+    # order, already cancelled, what a dry run would send)
+    orders = section.get("orders", [])
+    told = ([o for o in orders if o["result"] in LISTED]
+            + [o for o in orders if o["result"] not in LISTED and o["reason"] and o["result"] != "unsupported"])
+    for o in told[:SHOWN]:
+        result = FulfilResult(o["result"])
+        word = LABELS[result][1 if report.dry_run else 0]
+        word = f"[{COLOURS[result]}]{word}[/]" if result in COLOURS else word
+        out.print(f"  {word} {escape(o['reference'])}: {escape(o['reason'] or '')}")
+    if len(told) > SHOWN:
+        out.print(f"  ... and {len(told) - SHOWN} more (see the JSON report)")
     print_tail(report, "nothing failed (dry run: nothing sent or saved)" if report.dry_run else
                "every shipment and cancellation read is on the marketplace (or said unsupported)",
                "some orders failed or need attention: see above and the report")
