@@ -217,3 +217,35 @@ def test_a_marketplace_that_cannot_be_reached_stops_its_account_and_keeps_the_re
     assert report.unreachable == "EcomLinx: EcomLinx did not answer"
     assert report.notes[-1] == "2 order(s) not sent this run (EcomLinx did not answer): the next run sends them"
     assert state.hashes("ecomlinx", ACCOUNT, CONFIRMED) == {}
+
+
+def test_a_spent_budget_defers_the_rest_with_exit_3(
+        state: Any, tmp_path: Path, writer: FakeWriter, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.errors import EXIT_PARTIAL, BudgetExhausted
+
+    imported(state, order("A"))
+
+    def spent(*args: Any) -> FulfilOutcome:
+        raise BudgetExhausted("api", 1000)
+
+    monkeypatch.setattr(writer, "apply", spent)
+    result = run(state, tmp_path, FakeSource([shipped("A")]))
+    assert result.exit_code == EXIT_PARTIAL and rows(result) == []
+    assert "1 order(s) not sent this run" in result.runs[0].report.notes[-1]
+    monkeypatch.undo()
+    monkeypatch.setattr(ECOMLINX, "make_fulfilment_writer", lambda *args: writer)
+    assert rows(run(state, tmp_path, FakeSource([]))) == [("A", "shipped", None)]  # carried on from the state
+
+
+def test_a_marketplace_without_a_writer_is_unsupported_once_per_change(
+        state: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ECOMLINX, "make_fulfilment_writer", None)
+    monkeypatch.setattr(ECOMLINX, "fulfilment_unsupported", "no documented call")
+    imported(state, order("A"), order("B", OrderStatus.CANCELLED))
+    source = FakeSource([shipped("A", carrier="Unmapped"), cancelled("B")])
+    result = run(state, tmp_path, source)
+    assert result.exit_code == EXIT_OK
+    assert sorted(rows(result)) == [("A", "unsupported", "no documented call"),
+                                    ("B", "unchanged", "already cancelled on the marketplace")]
+    assert result.runs[0].report.fulfilment["unsupported"] == "no documented call"
+    assert rows(run(state, tmp_path, source)) == []

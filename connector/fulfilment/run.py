@@ -275,7 +275,7 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
     if progress.cancelled:
         if order.status in _SHIPPED_ON_MARKETPLACE:
             return held(f"cancelled in the source, but {plugin.title} shows it {order.status.value}")
-        if plan.cancel_reason is None and getattr(writer, "needs_cancel_reason", False):
+        if plan.cancel_reason is None and getattr(writer, "needs_cancel_reason", False):  # optional (writer.py)
             words = f"'{progress.cancel_reason}'" if progress.cancel_reason else "no reason given"
             return held(f"cancelled ({words}), but orders.fulfilment.cancel_reasons.{session.opts.target} maps no "
                         f"{plugin.title} reason code for it (and has no default)")

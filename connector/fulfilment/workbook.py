@@ -74,8 +74,9 @@ class WorkbookSource:
         orders: dict[tuple[str, str], _OrderRows] = {}
         strangers: set[str] = set()
         cols = sheet.columns
+        first = int(getattr(sheet, "first_row", 2))  # a title row above the header moves the rows down
         for i, cells in enumerate(sheet.rows()):
-            number = i + 2  # the header is row 1
+            number = first + i
             key = tuple(_cell(cells, cols, k) for k in KEY_COLUMNS)
             marketplace, order_id, line_id = key
             status_text = _cell(cells, cols, "status")
