@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.console import http_line, out
+from connector.errors import EXIT_OK
 from connector.fulfilment.model import FulfilResult
 from connector.orders.summary import SHOWN, print_tail
 from connector.sync.report import RunReport
@@ -22,8 +23,12 @@ COLOURS = {FulfilResult.FAILED: "red", FulfilResult.ATTENTION: "yellow"}
 def print_fulfil_summary(report: RunReport) -> None:
     section = report.fulfilment or {}
     counts = section.get("counts", {})
-    out.print(escape(f"{'Dry run: fulfilment' if report.dry_run else 'Fulfilment'} {section.get('source')} -> "
-                     f"{report.target.split()[0]} ({section.get('account')})"))
+    title = (f"{'Dry run: fulfilment' if report.dry_run else 'Fulfilment'} {section.get('source')} -> "
+             f"{report.target.split()[0]} ({section.get('account')})")
+    if not any(counts.values()) and report.exit_code == EXIT_OK and not report.notes and not report.warnings:
+        out.print(escape(f"{title}: nothing new to send back (exit code 0)"))  # most runs: one line
+        return
+    out.print(escape(title))
     table = Table()
     table.add_column("orders", justify="left")
     table.add_column("", justify="right")
