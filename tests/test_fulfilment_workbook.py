@@ -124,3 +124,26 @@ def test_a_bad_fulfilment_table_is_refused_with_exit_2(tmp_path: Path, table: st
 
     assert main(["fulfil", "--profile", str(profile(tmp_path, table))]) == EXIT_USAGE
     assert words in " ".join(capsys.readouterr().err.split())
+
+
+def test_without_the_odoo_fulfilment_source_fulfil_says_so_and_sync_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from connector.cli import fulfil_step
+    from connector.fulfilment.profile import SourceUnavailable, open_source
+
+    monkeypatch.setitem(sys.modules, "connector.fulfilment.odoo", None)  # an installation without it
+    path = tmp_path / "shop.yaml"
+    path.write_text("source: {type: spreadsheet, path: products.xlsx}\ntargets: {ecomlinx: {}}\n"
+                    "orders: {to: odoo, odoo: {delivery_product: SHIP}}\n", encoding="utf-8")
+    shop = load_profile(path)
+    assert shop.orders is not None
+    with pytest.raises(SourceUnavailable, match="fulfilment from Odoo is not available in this installation"):
+        open_source(shop.orders, shop)
+    from connector.cli import main
+
+    assert main(["fulfil", "--profile", str(path)]) == EXIT_USAGE
+    assert "fulfilment from Odoo is not available" in " ".join(capsys.readouterr().err.split())
+    assert fulfil_step(shop, None, lambda target: None) is None  # sync: a note, and the rest of the run
+    assert "no shipments or cancellations are sent back by this run" in " ".join(capsys.readouterr().out.split())
