@@ -93,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--no-progress", action="store_true", help="no progress lines")
     o.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
 
+    from connector.fulfilment.command import add_parser as add_fulfil_parser
+
+    add_fulfil_parser(sub)  # fulfil (issue 14): connector/fulfilment/command.py
+
     e = sub.add_parser("export", help="write a source's catalogue as a workbook in the template format")
     e.add_argument("--source", required=True, help="aleta, odoo, or a workbook/CSV file")
     e.add_argument("--profile", type=Path, help="a sync profile whose source settings to use")
@@ -399,15 +403,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
         check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
+    fulfil = fulfil_step(profile, args.target, target_options)
     with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         options = [target_options(t) for t in targets]
-        orders_code, shared = EXIT_OK, None
+        orders_code, fulfil_code, shared = EXIT_OK, EXIT_OK, None
         if orders is not None:  # orders first: what they hold back is known before stock is planned
             try:
                 orders_code, options = orders.run(state, options, report_to=args.report)
                 shared = orders.hand_over_odoo(source_config)  # the same Odoo: one connection for both
             finally:
                 orders.close()
+        if fulfil is not None:  # then shipments and cancellations back, before the stock push
+            try:
+                fulfil_code = fulfil.run(state, report_to=args.report, several=True).exit_code
+            finally:
+                fulfil.close()
         source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
         if currency_warning:
             source.warnings.append(currency_warning)
@@ -416,7 +426,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
                              keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
-    return worst([orders_code, result.exit_code])
+    return worst([orders_code, fulfil_code, result.exit_code])
+
+
+def fulfil_step(profile: Any, only: str | None, options: Callable[[str], Any]) -> Any:
+    """The fulfilment part of ``sync --profile`` (a ``FulfilStep``), or None: no ``orders:`` section, or
+    ``orders.fulfilment.enabled: false``."""
+    if profile is None or profile.orders is None or not profile.orders.fulfilment.enabled:
+        return None
+    from connector.console import out
+    from connector.fulfilment.profile import FulfilStep, SourceUnavailable
+
+    try:
+        return FulfilStep(profile, profile.orders, only, options)
+    except SourceUnavailable as exc:  # orders in still run, and the stock push: fulfilment is said to be missing
+        out.print(f"note: {_escape(str(exc))}: no shipments or cancellations are sent back by this run")
+        return None
 
 
 def _target_options(args: argparse.Namespace, profile: Any, target: str, *, state_path: Path, label: str,
@@ -506,6 +531,12 @@ def cmd_orders(args: argparse.Namespace) -> int:
     finally:
         step.close()
     return result.exit_code
+
+
+def cmd_fulfil(args: argparse.Namespace) -> int:
+    from connector.fulfilment.command import run
+
+    return run(args, _target_options, _stop_on_sigterm)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -101,7 +101,23 @@ class Profile:
 
 
 ORDER_DESTINATIONS = ("odoo", "workbook")
-ORDERS_KEYS = ("to", "workbook", "from", "lookback_days", "overlap_minutes", "reserve_open_orders", "odoo")
+ORDERS_KEYS = ("to", "workbook", "from", "lookback_days", "overlap_minutes", "reserve_open_orders", "odoo",
+               "fulfilment")
+FULFILMENT_KEYS = ("enabled", "carriers", "cancel_reasons", "shipped_when")
+SHIPPED_WHEN = ("all_lines", "any_line")
+
+
+@dataclass
+class FulfilmentSection:
+    """``orders.fulfilment``: what is sent back to the marketplaces (connector.fulfilment).  Per target: the
+    source's carrier name -> the marketplace's courier name (keys trimmed and case-folded), the source's
+    cancellation words -> the marketplace's reason code (``default`` for any other), and when an order-level
+    marketplace is told an order shipped (``all_lines`` or ``any_line``)."""
+
+    enabled: bool = True
+    carriers: dict[str, dict[str, str]] = field(default_factory=dict)
+    cancel_reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    shipped_when: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +134,7 @@ class OrdersSection:
     overlap_minutes: float = 10
     reserve_open_orders: bool = True
     odoo: dict[str, Any] = field(default_factory=dict)
+    fulfilment: FulfilmentSection = field(default_factory=FulfilmentSection)
 
     @property
     def pull_settings(self) -> dict[str, float]:
@@ -164,7 +181,56 @@ def orders_section(path: Path, data: Any, targets: dict[str, TargetConfig]) -> O
     return OrdersSection(to=to, workbook=wb_path, from_targets=list(dict.fromkeys(sources)) if sources else None,
                          lookback_days=_number(path, data, "lookback_days", 7, 1, 3650),
                          overlap_minutes=_number(path, data, "overlap_minutes", 10, 0, 7 * 24 * 60),
-                         reserve_open_orders=reserve, odoo=odoo)
+                         reserve_open_orders=reserve, odoo=odoo,
+                         fulfilment=fulfilment_section(path, data.get("fulfilment"), targets))
+
+
+def fulfilment_section(path: Path, data: Any, targets: dict[str, TargetConfig]) -> FulfilmentSection:
+    """``orders.fulfilment``, checked like the rest of ``orders:`` (exit 2 on an unknown key, a target the
+    profile does not push to, a value that is not text)."""
+    if data is None:
+        return FulfilmentSection()
+    where = "orders.fulfilment"
+    if not isinstance(data, dict):
+        raise ConfigError(f"profile {path}: '{where}' must be a table (carriers:, cancel_reasons:, shipped_when:, "
+                          "enabled:)")
+    _refuse_unknown_keys(path, f"{where}.", data, FULFILMENT_KEYS)
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"profile {path}: '{where}.enabled' must be true or false")
+
+    def per_target(key: str) -> dict[str, Any]:
+        table = data.get(key) or {}
+        if not isinstance(table, dict):
+            raise ConfigError(f"profile {path}: '{where}.{key}' must be a table of target -> ...")
+        unknown = [str(t) for t in table if t not in targets]
+        if unknown:
+            raise ConfigError(f"profile {path}: '{where}.{key}' names {', '.join(map(repr, unknown))}, not a target "
+                              f"of this profile (its targets: {', '.join(targets)})")
+        return table
+
+    def names(key: str, example: str) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for target, table in per_target(key).items():
+            if not isinstance(table, dict) or not all(
+                    isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in table.items()):
+                raise ConfigError(f"profile {path}: '{where}.{key}.{target}' must map text to text, e.g. {example}")
+            out[target] = {matching_name(k): v.strip() for k, v in table.items()}
+        return out
+
+    shipped_when = per_target("shipped_when")
+    for target, value in shipped_when.items():
+        if value not in SHIPPED_WHEN:
+            raise ConfigError(f"profile {path}: '{where}.shipped_when.{target}' must be one of "
+                              f"{', '.join(SHIPPED_WHEN)}, not {value!r}")
+    return FulfilmentSection(enabled=enabled, carriers=names("carriers", '{"DHL Express": "Delhivery"}'),
+                             cancel_reasons=names("cancel_reasons", '{"out of stock": "OOS", default: "OTHER"}'),
+                             shipped_when=dict(shipped_when))
+
+
+def matching_name(text: str) -> str:
+    """How carrier names and cancellation words are matched: trimmed, inner spaces collapsed, case-folded."""
+    return " ".join(text.split()).casefold()
 
 
 def _number(path: Path, data: dict[str, Any], key: str, default: float, low: float, high: float) -> float:

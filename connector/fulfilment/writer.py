@@ -91,6 +91,9 @@ class FulfilmentWriter(Protocol):
 
     marketplace: str
     needs_tracking: bool  # a shipment without a tracking number is held as needs attention, never sent
+    # a cancellation the profile maps no reason code for (``orders.fulfilment.cancel_reasons``) is held as needs
+    # attention, never sent (Elryan); optional: a writer without it takes cancellations without a code
+    needs_cancel_reason: bool
 
     def apply(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
         """Send what ``progress`` says that the step log does not hold as confirmed; one outcome.  ``order`` is

@@ -43,6 +43,14 @@ def print_orders_summary(report: RunReport) -> None:
         out.print(f"  [{colour}]{word}[/] {escape(o['reference'])}: {escape(o['reason'] or '')}")
     if len(bad) > SHOWN:
         out.print(f"  ... and {len(bad) - SHOWN} more (see the JSON report)")
+    ok = "nothing failed (dry run: nothing written or saved)" if report.dry_run else \
+        "every order read is in the destination"
+    print_tail(report, ok, "some orders failed or need attention: see above and the report")
+
+
+def print_tail(report: RunReport, ok: str, failed: str) -> None:
+    """The end of an orders or fulfilment summary: notes, why it stopped, warnings, the exit code and its
+    meaning (``ok`` for 0, ``failed`` for 1)."""
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     if report.unreachable:
@@ -50,9 +58,7 @@ def print_orders_summary(report: RunReport) -> None:
     if report.refused:
         out.print(f"[red]error:[/] {escape(report.refused)}")
     print_warnings(report)
-    meaning = {EXIT_OK: "nothing failed (dry run: nothing written or saved)" if report.dry_run else
-               "every order read is in the destination", EXIT_FAILED: "some orders failed or need "
-               "attention: see above and the report"}.get(report.exit_code, EXIT_MEANING.get(report.exit_code, ""))
+    meaning = {EXIT_OK: ok, EXIT_FAILED: failed}.get(report.exit_code, EXIT_MEANING.get(report.exit_code, ""))
     out.print(f"exit code {report.exit_code}: {meaning}")
 
 

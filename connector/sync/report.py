@@ -102,6 +102,8 @@ class RunReport:
     not_raised: dict[str, Any] = field(default_factory=dict)
     # the orders flow's run (connector.orders.run): one entry per order, counts, missed orders
     orders: dict[str, Any] | None = None
+    # the fulfilment flow's run (connector.fulfilment.run): one entry per order handed on, counts
+    fulfilment: dict[str, Any] | None = None
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -138,7 +140,8 @@ class RunReport:
             return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention"):
+        if (counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention")
+                or (self.fulfilment or {}).get("attention")):
             return EXIT_FAILED
         if self.deferred or self.stopped:
             return EXIT_PARTIAL
@@ -158,6 +161,7 @@ class RunReport:
             **({"reserved": self.reserved} if self.reserved else {}),
             **({"not_raised": self.not_raised} if self.not_raised else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
+            **({"fulfilment": self.fulfilment} if self.fulfilment is not None else {}),
         }
 
     def save(self, path: Path) -> None:

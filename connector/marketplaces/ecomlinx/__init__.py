@@ -87,6 +87,12 @@ def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str,
     return EcomLinxOrderReader(_client(http, settings), account, settings)
 
 
+def _make_fulfilment_writer(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
+    from connector.marketplaces.ecomlinx.fulfilment import EcomLinxFulfilmentWriter
+
+    return EcomLinxFulfilmentWriter(_client(http, settings), account)
+
+
 SANDBOX_KEY = "elx_test_sk_scale0000connector"
 SANDBOX_PRO_KEY = "elx_test_sk_pro00000connector"
 
@@ -105,5 +111,6 @@ PLUGIN = MarketplacePlugin(
     settings=SETTINGS,
     limits_for=lambda settings: plan_limits(resolve_plan(settings)[1]),
     make_order_reader=_make_order_reader,
+    make_fulfilment_writer=_make_fulfilment_writer,
     docs="docs/ecomlinx.md",
 )

@@ -78,5 +78,7 @@ PLUGIN = MarketplacePlugin(
     sandbox_key="sk_test_demo0000connector",
     settings=SETTINGS,
     make_order_reader=_make_order_reader,
+    fulfilment_unsupported=("Elebne's documents give no call to mark an order shipped or cancelled: nothing is "
+                            "sent (docs/elebne.md, \"Fulfilment\")"),
     docs="docs/elebne.md",
 )

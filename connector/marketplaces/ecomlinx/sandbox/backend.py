@@ -8,7 +8,7 @@ them their status and envelope.  Changes that EcomLinx announces by webhook call
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,11 @@ from connector.sandbox.states import StatusMachine
 from connector.sandbox.validation import Rejected
 
 DEFAULT_CHANNELS = (("amazon_in", "Amazon India"), ("flipkart", "Flipkart"), ("shopify", "Shopify"))
+#: couriers a ``shipped`` PATCH may name (inferred: the document names Delhivery only, "Courier name, e.g.
+#: Delhivery"; marketplaces refuse carriers they do not know).  ``create_sandbox(couriers=...)`` replaces the
+#: list, ``POST /__sandbox/seed {"couriers": [...]}`` adds to it.
+DEFAULT_COURIERS = ("Delhivery", "Blue Dart", "DTDC", "Ecom Express", "Xpressbees", "Shadowfax", "Ekart",
+                    "India Post", "Amazon Shipping")
 ORDER_UPDATE_STATUSES = ("processing", "ready", "shipped", "delivered", "cancelled")
 FINAL_ORDER_STATUSES = ("delivered", "cancelled", "return")
 OPEN_ORDER_STATUSES = ("new", "processing", "ready", "shipped")
@@ -40,9 +45,14 @@ PRODUCTS = Collection("ecl_products", columns={"sku": "sku"}, indexes=("sku",))
 ORDERS = Collection("ecl_orders", columns={"created_at": "created_at"})
 CHANNELS = Collection("ecl_channels")
 WEBHOOKS = Collection("ecl_webhooks", columns={"url": "url"})
+COURIERS = Collection("ecl_couriers", key="key")
 DELIVERIES = Collection("ecl_deliveries")
 
 Notify = Callable[[str, dict[str, Any]], object]
+
+
+def courier_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def now_iso() -> str:
@@ -81,12 +91,14 @@ def without_secret(doc: dict[str, Any]) -> dict[str, Any]:
 class EcomLinxBackend:
     """EcomLinx's records and the rules that change them."""
 
-    def __init__(self, records: RecordStore, notify: Notify) -> None:
+    def __init__(self, records: RecordStore, notify: Notify, couriers: Sequence[str] = DEFAULT_COURIERS) -> None:
         self.records = records
         self.notify = notify
-        for c in (PRODUCTS, ORDERS, CHANNELS, WEBHOOKS, DELIVERIES):
+        self.default_couriers = tuple(couriers)
+        for c in (PRODUCTS, ORDERS, CHANNELS, WEBHOOKS, DELIVERIES, COURIERS):
             records.create(c)
         self.install_channels()
+        self.install_couriers()
 
     # -- channels ----------------------------------------------------------------------------------------
 
@@ -119,6 +131,28 @@ class EcomLinxBackend:
                "created_at": now_iso()}
         self.notify("sync.completed", {"sync_id": job["sync_id"], "channel": cid, "status": "completed"})
         return job
+
+    # -- couriers ----------------------------------------------------------------------------------------
+
+    def install_couriers(self) -> None:
+        with self.records.transaction():
+            if not self.records.count(COURIERS):
+                for name in self.default_couriers:
+                    self.insert_courier(name)
+
+    def insert_courier(self, name: Any) -> dict[str, Any]:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a seeded courier is a non-empty name")
+        return self.records.put(COURIERS, {"key": courier_key(name), "name": name.strip()})
+
+    def courier(self, name: str) -> str:
+        """The known courier ``name`` stands for (case and spacing aside), as EcomLinx spells it; ``Rejected``
+        (400 ``bad_request``) for one it does not know."""
+        doc = self.records.get(COURIERS, courier_key(name))
+        if doc is None:
+            known = ", ".join(d["name"] for d in self.records.find(COURIERS))
+            raise Rejected("bad_request", f"courier {name} is not a known courier (known: {known})")
+        return str(doc["name"])
 
     # -- products and stock ------------------------------------------------------------------------------
 

@@ -27,7 +27,14 @@ from connector.sandbox.validation import (
     check_string,
 )
 
-from .backend import ORDER_UPDATE_STATUSES, SANDBOX_ORDER_STATUS, EcomLinxBackend, stock_status, without_secret
+from .backend import (
+    DEFAULT_COURIERS,
+    ORDER_UPDATE_STATUSES,
+    SANDBOX_ORDER_STATUS,
+    EcomLinxBackend,
+    stock_status,
+    without_secret,
+)
 from .delivery import LOOPBACK_HOSTS, Deliverer
 
 PATH_PREFIX = "/v1"
@@ -139,13 +146,14 @@ class EcomLinxSandbox(SandboxServer):
     path_prefix = PATH_PREFIX
     idempotency_header = "Idempotency-Key"
 
-    def __init__(self, *, keys: Mapping[str, str] | Iterable[str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, keys: Mapping[str, str] | Iterable[str] | None = None,
+                 couriers: Iterable[str] = DEFAULT_COURIERS, **kwargs: Any) -> None:
         if keys is None or isinstance(keys, Mapping):
             self.keys: dict[str, str] | None = None if keys is None else dict(keys)
         else:
             self.keys = {k: "pro" if k == PRO_KEY else "scale" for k in keys}
         super().__init__(**kwargs)
-        self.backend = EcomLinxBackend(RecordStore(self.store), notify=self.emit)
+        self.backend = EcomLinxBackend(RecordStore(self.store), notify=self.emit, couriers=tuple(couriers))
         self.deliverer = Deliverer(self.backend)
         for method, path, handler in (("POST", "/webhooks/emit", self._admin_emit),
                                       ("GET", "/webhooks/deliveries", self._admin_deliveries)):
@@ -210,6 +218,7 @@ class EcomLinxSandbox(SandboxServer):
 
     def on_reset(self) -> None:
         self.backend.install_channels()
+        self.backend.install_couriers()
 
     @staticmethod
     def paging(request: Request) -> tuple[int, int]:
@@ -322,8 +331,14 @@ class EcomLinxSandbox(SandboxServer):
                      f"is required, one of {' | '.join(ORDER_UPDATE_STATUSES)}")
         for name in ("awb", "courier"):
             check_string(problems, name, body.get(name), min_length=1, message=NON_EMPTY_STRING)
+        if body.get("status") == "shipped":  # a parcel needs its airway bill and a courier EcomLinx knows
+            for name in ("awb", "courier"):
+                if body.get(name) is None:
+                    problems.add(name, "is required when status is shipped")
         problems.raise_if_any()
         shipping = {name: body[name] for name in ("awb", "courier") if name in body}
+        if "courier" in shipping:
+            shipping["courier"] = self.backend.courier(shipping["courier"])
         doc = self.backend.update_order(request.params["ident"], body["status"], shipping)
         return Response(200, {k: doc.get(k) for k in ("id", "status", "awb", "courier", "updated_at")})
 
@@ -444,12 +459,13 @@ class EcomLinxSandbox(SandboxServer):
     def seed(self, payload: Any) -> dict[str, Any]:
         """Pre-load ``{"products": [...], "orders": [...], "channels": [...]}`` (no API validation of names:
         duplicate SKUs are allowed here, to exercise the connector's handling of them)."""
-        if not isinstance(payload, dict) or not set(payload) <= {"products", "orders", "channels"}:
-            raise ValueError("seed takes {\"products\": [...], \"orders\": [...], \"channels\": [...]}")
+        if not isinstance(payload, dict) or not set(payload) <= {"products", "orders", "channels", "couriers"}:
+            raise ValueError("seed takes {\"products\": [...], \"orders\": [...], \"channels\": [...], "
+                             "\"couriers\": [names]}")
         out: dict[str, list[Any]] = {}
         with self.backend.records.transaction():
             for kind, insert in (("channels", self.backend.insert_channel), ("products", self.backend.insert_product),
-                                 ("orders", self.backend.insert_order)):
+                                 ("orders", self.backend.insert_order), ("couriers", self.backend.insert_courier)):
                 for fields in payload.get(kind) or []:
                     out.setdefault(kind, []).append(insert(fields))
         return out
@@ -476,11 +492,12 @@ def _utc_text(value: str) -> str:
 def create_sandbox(*, port: int = 0, db_path: str | None = None,
                    keys: Mapping[str, str] | Iterable[str] | None = None,
                    plan_limits: Mapping[str, tuple[int | None, int | None]] | None = None,
-                   second_seconds: float = 1.0, minute_seconds: float = 60.0) -> EcomLinxSandbox:
+                   second_seconds: float = 1.0, minute_seconds: float = 60.0,
+                   couriers: Iterable[str] = DEFAULT_COURIERS) -> EcomLinxSandbox:
     """An EcomLinx sandbox on 127.0.0.1, not yet started (``with create_sandbox() as s:`` or ``.start()``).
 
     ``plan_limits`` overrides ``(per second, per minute)`` per plan; ``second_seconds`` / ``minute_seconds``
     shorten the two windows so a test reaches 429s in seconds.
     """
     limiter = plan_limiter({**PLAN_LIMITS, **(plan_limits or {})}, second=second_seconds, minute=minute_seconds)
-    return EcomLinxSandbox(port=port, db_path=db_path, keys=keys, rate_limiter=limiter)
+    return EcomLinxSandbox(port=port, db_path=db_path, keys=keys, rate_limiter=limiter, couriers=couriers)

@@ -1,0 +1,64 @@
+"""``connector fulfil --profile P [--dry-run] [--target T] [--report PATH]``: shipments and cancellations from
+the merchant's system (the orders workbook, or Odoo) back to the marketplaces the orders came from."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from connector.errors import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    f = sub.add_parser("fulfil", help="send shipments, tracking numbers and cancellations back to the marketplaces")
+    f.add_argument("--profile", type=Path, required=True, help="a sync profile (YAML) with an orders: section")
+    f.add_argument("--target", help="only this marketplace (default: every one the profile reads orders from)")
+    f.add_argument("--dry-run", action="store_true", help="read the source and say what would be sent; nothing is "
+                                                          "sent or saved")
+    f.add_argument("--state", type=Path, help="state file (default: the profile's)")
+    f.add_argument("--report", type=Path, help="write the JSON report here")
+    f.add_argument("--no-progress", action="store_true", help="no progress lines")
+    f.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_sigterm: Callable[[Any], Any]) -> int:
+    """``target_options`` and ``stop_on_sigterm``: the CLI's, as ``connector orders`` uses them."""
+    from connector.config import load_profile
+    from connector.console import progress_factory
+    from connector.fulfilment.profile import FulfilStep
+    from connector.http.stop import StopSignal
+    from connector.sources.spreadsheet.outputs import check_output_path
+    from connector.sync.state import StateStore
+    from connector.sync.state.location import is_database_url, with_namespace
+
+    profile = load_profile(args.profile)
+    section = profile.orders
+    if section is None:
+        raise ConfigError(f"profile {profile.path} has no 'orders:' section: fulfilment sends back what happened to "
+                          "the orders it brought in (see README, Orders)")
+    if not section.fulfilment.enabled:
+        raise ConfigError(f"profile {profile.path}: 'orders.fulfilment.enabled' is false: nothing to do")
+    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
+    progress = progress_factory(not args.no_progress, args.progress_every)
+    stop = StopSignal()
+
+    def options(target: str) -> Any:
+        return target_options(args, profile, target, state_path=state_path, label="fulfilment", stock_cli={},
+                              progress=progress, stop=stop)
+
+    step = FulfilStep(profile, section, args.target, options)
+    try:
+        if args.target and args.target not in step.targets:
+            raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
+                              f"({', '.join(step.readers)})")
+        if args.report is not None:
+            state_file = None if is_database_url(state_path) else state_path
+            inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
+            check_output_path(args.report, "--report", inputs, folder_must_exist=False)
+        with StateStore.open(state_path) as state, stop_on_sigterm(stop):
+            result = step.run(state, report_to=args.report, several=False)
+    finally:
+        step.close()
+    return result.exit_code

@@ -1,0 +1,66 @@
+"""A profile's ``orders:`` section put to work for fulfilment: the source is where the orders went
+(``orders.to``), the marketplaces are the ones the orders come from (``connector fulfil`` and ``connector sync
+--profile`` after the orders-in step)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from connector.config import OrdersSection, Profile
+from connector.errors import ConfigError
+from connector.fulfilment.run import FulfilRunOutcome, MarketplaceFulfilment, run_fulfil
+from connector.fulfilment.source import FulfilmentSource
+from connector.orders.profile import order_targets
+from connector.sync.session import SyncOptions
+from connector.sync.state import StateStore
+
+
+class SourceUnavailable(ConfigError):
+    """This installation has no fulfilment source for ``orders.to`` (Odoo without its fulfilment module)."""
+
+
+def open_source(section: OrdersSection, profile: Profile) -> tuple[FulfilmentSource, str]:
+    """(the fulfilment source, how reports name it): the orders workbook, or Odoo."""
+    if section.to == "workbook":
+        from connector.fulfilment.workbook import open_workbook_source
+
+        return open_workbook_source(section.workbook), str(section.workbook)
+    try:
+        from connector.fulfilment.odoo import open_odoo_source  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("connector.fulfilment.odoo"):
+            raise
+        raise SourceUnavailable("fulfilment from Odoo is not available in this installation; ship from the orders "
+                          "workbook ('orders: {to: workbook, workbook: orders.xlsx}')") from None
+    base = profile.path.parent if profile.path else Path.cwd()
+    return open_odoo_source(section.odoo, profile.source, base), "Odoo"
+
+
+class FulfilStep:
+    """The fulfilment part of a run (``connector fulfil``, and ``connector sync --profile`` between the orders in
+    and the stock push): the source is opened when this is built, before anything is read or sent."""
+
+    def __init__(self, profile: Profile, section: OrdersSection, only: str | None,
+                 options: Callable[[str], SyncOptions]) -> None:
+        self.profile, self.section, self.options = profile, section, options
+        self.readers = order_targets(profile, section)
+        if only is not None and only not in profile.targets:
+            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
+        self.targets = [t for t in self.readers if only is None or t == only]
+        self.source, self.label = open_source(section, profile)
+
+    def run(self, state: StateStore, *, report_to: Path | None, several: bool) -> FulfilRunOutcome:
+        from connector.console import out
+        from connector.fulfilment.summary import print_fulfil_summary
+
+        def show(run: MarketplaceFulfilment) -> None:
+            print_fulfil_summary(run.report)
+            out.print(f"report: {run.report_path}")
+
+        return run_fulfil([self.options(t) for t in self.targets], self.source, self.section.to, state,
+                          settings=self.section.fulfilment, label=self.label, report_to=report_to,
+                          several_reports=several, keep_reports=self.profile.reports_keep, on_run=show)
+
+    def close(self) -> None:
+        self.source.close()
