@@ -410,12 +410,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if orders is not None:  # orders first: what they hold back is known before stock is planned
             try:
                 orders_code, options = orders.run(state, options, report_to=args.report)
-                shared = orders.hand_over_odoo(source_config)  # the same Odoo: one connection for both
+                if fulfil is not None:
+                    fulfil.share_odoo(orders)  # the same Odoo: one connection for the orders, fulfilment, stock
+                shared = orders.hand_over_odoo(source_config)
             finally:
                 orders.close()
         if fulfil is not None:  # then shipments and cancellations back, before the stock push
             try:
                 fulfil_code = fulfil.run(state, report_to=args.report, several=True).exit_code
+                shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
         source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)

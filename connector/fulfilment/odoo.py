@@ -111,6 +111,8 @@ class OdooFulfilmentSource:
         self.settings = settings
         self.backend: OdooBackend | None = backend
         self._connected = False
+        self._borrowed = False  # logged in by the orders destination of the same run
+        self._handed_over = False  # given to the stock read of the same run, which closes it
         self.page_size = page_size
         self._quantity_fields: list[str] | None = None  # stock.move: ["quantity_done"] or ["quantity", "picked"]
         self._skus: dict[int, str | None] = {}  # product id -> default_code
@@ -129,8 +131,21 @@ class OdooFulfilmentSource:
         assert self.backend is not None
         return self.backend
 
+    def adopt(self, backend: OdooBackend | None) -> None:
+        """Use ``backend``, already logged in by this run's orders destination (the same Odoo): no second login."""
+        if backend is not None and not self._connected:
+            self.backend, self._connected, self._borrowed = backend, True, True
+
+    def hand_over(self, settings: Any) -> OdooBackend | None:
+        """The logged-in connection for the stock read of the same run when it reads this same Odoo (``settings``
+        equal to ours), which then closes it; None when not connected or another Odoo."""
+        if not self._connected or self.backend is None or settings != self.settings.connection:
+            return None
+        self._handed_over = True
+        return self.backend
+
     def close(self) -> None:
-        if self.backend is not None and self._connected:
+        if self.backend is not None and self._connected and not self._handed_over:
             self.backend.close()
 
     # -- the read -------------------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from connector.config import OrdersSection, Profile
 from connector.errors import ConfigError
 from connector.fulfilment.run import FulfilRunOutcome, MarketplaceFulfilment, run_fulfil
 from connector.fulfilment.source import FulfilmentSource
-from connector.orders.profile import order_targets
+from connector.orders.profile import OrdersStep, order_targets
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
 
@@ -61,6 +62,28 @@ class FulfilStep:
         return run_fulfil([self.options(t) for t in self.targets], self.source, self.section.to, state,
                           settings=self.section.fulfilment, label=self.label, report_to=report_to,
                           several_reports=several, keep_reports=self.profile.reports_keep, on_run=show)
+
+    def share_odoo(self, orders: OrdersStep | None) -> None:
+        """With Odoo as both the orders destination and the fulfilment source: the destination's logged-in
+        connection is used, not a second login."""
+        if orders is None or self.section.to != "odoo":
+            return
+        from connector.fulfilment.odoo import OdooFulfilmentSource
+
+        if isinstance(self.source, OdooFulfilmentSource):
+            self.source.adopt(orders.destination.hand_over(self.source.settings.connection))
+
+    def hand_over_odoo(self, source: dict[str, Any]) -> Any:
+        """The Odoo source's connection for the stock read of the same ``connector sync`` when the profile's stock
+        source is that same Odoo; None otherwise."""
+        if source.get("type") != "odoo" or self.section.to != "odoo":
+            return None
+        from connector.fulfilment.odoo import OdooFulfilmentSource
+        from connector.sources.odoo import settings_from_profile
+
+        if not isinstance(self.source, OdooFulfilmentSource):
+            return None
+        return self.source.hand_over(settings_from_profile(source))
 
     def close(self) -> None:
         self.source.close()
