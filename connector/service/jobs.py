@@ -32,6 +32,7 @@ STATE_BUSY_ATTEMPTS = 40  # ... for up to 10 minutes
 UNREACHABLE_RETRY_SECONDS = 60  # exit 4: 1, 2, 4, 8, 16 minutes, then the job is failed (next schedule)
 UNREACHABLE_ATTEMPTS = 6
 PARTIAL_FOLLOW_UP_SECONDS = 300  # exit 3 (budget spent, stopped, 429 after retries): carried on 5 minutes later
+SHUTDOWN = "the worker is shutting down"  # a run stopped at the end of the worker's grace period: queued again now
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,16 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
             (job.id, profile, profile_name, target, kind, account, worker, job.attempts)).fetchone()[0]
     code: int | None = None
     message = ""
+    # the worker's SIGTERM reaches no job thread: at the end of its grace period procrastinate asks the job to
+    # abort, and the run's own stop (connector.http.stop) hears it: the request in flight ends, the rest waits
+    stopping = context.should_abort
     try:
-        code = run_command(get_kind(kind).argv(profile, target))
+        from connector.http.stop import stop_asked_by
+
+        with stop_asked_by(lambda: SHUTDOWN if stopping() else None):
+            code = run_command(get_kind(kind).argv(profile, target))
         failure = outcome_of(code)
-        message = str(failure) if failure else ""
+        message = str(failure) if failure else (f"stopped: {SHUTDOWN}; queued again" if stopping() else "")
     except BaseException as exc:
         message = f"{type(exc).__name__}: {exc}"
         raise
@@ -160,8 +167,9 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
                          " WHERE id = %s", (code, message[-2000:], run_id))
     if failure is not None:
         raise failure
-    if code == EXIT_PARTIAL:
-        defer(context.app, JobSpec(profile, target, kind), schedule_in=PARTIAL_FOLLOW_UP_SECONDS)
+    if code == EXIT_PARTIAL:  # stopped by the worker's shutdown: the next free worker carries on at once
+        defer(context.app, JobSpec(profile, target, kind),
+              schedule_in=None if stopping() else PARTIAL_FOLLOW_UP_SECONDS)
     return code
 
 
