@@ -53,7 +53,7 @@ SETTINGS: dict[str, Any] = {
         "time_field": "createdAt",
         "tolerance_seconds": 300,
         "order_events": ["order.created", "order.updated", "order.cancelled"],
-        "stock_events": ["inventory.updated", "inventory.low"],
+        "stock_events": ["product.stock_low", "product.stock_out"],  # the two the Inventory page names
     },
 }
 
