@@ -164,7 +164,7 @@ def _figures(latencies: list[float | None]) -> tuple[str, bool]:
     missed = len(latencies) - len(seen)
     if not seen:
         return f"none of {len(latencies)} arrived within {TARGET:.0f} s", False
-    p95 = statistics.quantiles(seen, n=20)[-1] if len(seen) >= 2 else seen[0]
+    p95 = statistics.quantiles(seen, n=20, method="inclusive")[-1] if len(seen) >= 2 else seen[0]
     text = (f"p50 {statistics.median(seen):.1f} s, p95 {p95:.1f} s, max {max(seen):.1f} s "
             f"({len(seen)} orders" + (f", {missed} not within {TARGET:.0f} s" if missed else "") + ")")
     return text, not missed and max(seen) <= TARGET
