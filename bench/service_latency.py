@@ -48,6 +48,7 @@ TARGET = 300.0  # seconds: the issue's 5 minutes
 SECRET = "whsec_bench_latency_0001"
 SKUS = {"LAT-1": 1000, "LAT-2": 1000, "LAT-3": 1000}
 CURRENCY = {"ecomlinx": "INR", "elebne": "MRU"}
+COURIER = "Delhivery"  # a courier the EcomLinx sandbox knows
 Row = tuple[str, str, str, str]
 
 
@@ -318,7 +319,7 @@ def fulfil_available() -> bool:
     return _command_exists("fulfil")
 
 
-def write_tracking(book: Path, order_id: str, awb: str, courier: str = "Aramex") -> None:
+def write_tracking(book: Path, order_id: str, awb: str, courier: str = "") -> None:
     """What the merchant does: Status, Tracking number and Courier of the order's rows in the orders workbook."""
     raw = book.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
@@ -328,7 +329,7 @@ def write_tracking(book: Path, order_id: str, awb: str, courier: str = "Aramex")
     col = {h: i for i, h in enumerate(header)}
     for row in rows[1:]:
         if row[col["Order ID"]] == order_id:
-            row[col["Status"]], row[col["Tracking number"]], row[col["Courier"]] = "shipped", awb, courier
+            row[col["Status"]], row[col["Tracking number"]], row[col["Courier"]] = "shipped", awb, courier or COURIER
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n" if "\r\n" in text else "\n").writerows(rows)
     book.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8"))
@@ -351,7 +352,9 @@ def tracking_to_marketplace(pg: Any, orders: int = 3, seed: int = 15) -> list[fl
         elx, elb = _sandboxes(tmp)
         stack.callback(elx.stop)
         stack.callback(elb.stop)
-        prof = _profile(tmp, url, "ecomlinx", elx.api_url, schedule={"fulfilment": "* * * * *"})
+        orders_to = {"to": "workbook", "workbook": str(tmp / "orders-ecomlinx.csv"), "from": ["ecomlinx"],
+                     "fulfilment": {"carriers": {"ecomlinx": {COURIER: COURIER}}}}  # the merchant's name for it
+        prof = _profile(tmp, url, "ecomlinx", elx.api_url, orders=orders_to, schedule={"fulfilment": "* * * * *"})
         book = tmp / "orders-ecomlinx.csv"
         ids = [_place("ecomlinx", elx, elb, n) for n in range(orders)]
         main(["orders", "--profile", str(prof), "--no-progress"])  # imported before the clock starts
