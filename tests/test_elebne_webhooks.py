@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,3 +155,51 @@ def test_an_order_simulated_on_elebne_queues_its_jobs_once_and_a_worker_imports_
     assert [(r["Order ID"], r["SKU"]) for r in rows] == [(order["id"], "TEA-1")], rows
     assert [r[2:4] for r in runs(url)] == [("orders", "shop-e"), ("stock", "shop-e")] and all(
         r[5] == 0 for r in runs(url))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.sandbox
+def test_connector_webhooks_serve_for_elebne_uses_the_targets_settings_and_queues_jobs(
+        pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    url = migrated(pg_url)
+    sandbox = fast_elebne_sandbox.server
+    sandbox.seed_products([{"externalId": "TEA-1", "name": "Thé", "price": 500, "quantity": 5}])
+    source = tmp_path / "shop.csv"
+    source.write_text("SKU,Name,Price,Stock: Main\nTEA-1,Thé,5,5\n", encoding="utf-8")
+    # the merchant's Elebne account names its order event differently: a setting of the target
+    prof = profile(tmp_path / "shop.yaml", "shop", source, pg_url,
+                   {"elebne": {"account": "shop-e", "base_url": fast_elebne_sandbox.base_url}})
+    prof.write_text(prof.read_text(encoding="utf-8").replace(
+        f'  elebne: {{account: "shop-e", base_url: "{fast_elebne_sandbox.base_url}"}}',
+        f'  elebne:\n    account: shop-e\n    base_url: "{fast_elebne_sandbox.base_url}"\n'
+        '    settings: {webhooks: {order_events: [order.updated]}}'), encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "connector.cli", "webhooks", "serve", "--marketplace", "elebne",
+                             "--port", str(port), "--state", str(tmp_path / "events.sqlite"),
+                             "--enqueue-profile", str(prof), "--db", url],
+                            env={**os.environ, "ELEBNE_WEBHOOK_SECRET": SECRET}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        hook = f"http://127.0.0.1:{port}/hooks/elebne"
+        for _ in range(300):  # bounded: the receiver listens within seconds
+            try:
+                requests.get(hook, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        sandbox.register_webhook(hook, SECRET)
+        order = sandbox.create_order({"items": [{"externalId": "TEA-1", "quantity": 1}]})
+        assert sandbox.deliveries()[-1]["status"] == 200
+        assert queued(url) == []  # order.created is not an order event of this account
+        sandbox.set_order_status(order["id"], "CONFIRMED")
+        assert sandbox.deliveries()[-1]["status"] == 200
+        assert queued(url) == [("elebne", "orders"), ("elebne", "stock")]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        said = proc.communicate(timeout=30)[0].decode()
+    assert "receiving Elebne webhooks" in said and "2 accepted" in said, said
