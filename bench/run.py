@@ -179,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--stock-changes", type=int, default=10_000)
-    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,orders,service")
+    ap.add_argument("--only", help="comma-separated: read,mapping,plan,stock,whole,odoo,aleta,orders,service,latency")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else {"read", "mapping", "plan", "stock", "whole", "odoo", "aleta",
-                                                        "orders", "service"}
+                                                        "orders", "service", "latency"}
     rows: list[Row] = []
     before = reference_work()
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp_s:
@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                  ("odoo", bench_odoo),
                  ("aleta", lambda: optional_rows("bench.aleta_bench", "bench_aleta")),
                  ("orders", lambda: optional_rows("bench.orders_odoo_bench", "bench_orders_odoo")),
-                 ("service", lambda: optional_rows("bench.service_bench", "bench_service"))]
+                 ("service", lambda: optional_rows("bench.service_bench", "bench_service")),
+                 ("latency", lambda: optional_rows("bench.service_latency", "bench_latency"))]
         for name, step in steps:
             if name in only:
                 print(f"running {name}...", file=sys.stderr, flush=True)

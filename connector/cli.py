@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=("en", "fr", "ar"), default="en")
     e.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"))
 
-    w = sub.add_parser("webhooks", help="EcomLinx webhooks: register, list, delete, or serve a receiver")
+    w = sub.add_parser("webhooks", help="EcomLinx webhooks: register, list, delete; serve a receiver (+Elebne)")
     w.add_argument("action", choices=("register", "list", "delete", "serve"))
     w.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of the action (see --help of each)")
 

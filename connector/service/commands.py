@@ -28,6 +28,9 @@ def add_parsers(sub: Any) -> None:
     w.add_argument("--stalled-check", type=float, default=60.0, metavar="SECONDS",
                    help="how often to look for jobs of dead workers (default 60)")
     w.add_argument("--name", help="this worker's name in logs and `connector status` (default host:pid)")
+    w.add_argument("--grace", type=float, metavar="SECONDS",
+                   help="after SIGTERM, how long running jobs may go on before their runs are asked to stop and "
+                        "queued again (default 15, less if --stalled-after leaves no room for it)")
 
     s = sub.add_parser("schedule", help="store the cron schedules of profiles (`schedule:` in each profile)")
     s.add_argument("--db", help=_DB_HELP)
@@ -64,13 +67,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from connector.service.queue import service_url
     from connector.service.worker import WorkerSettings, run_worker
 
-    if args.concurrency < 1:
-        from connector.errors import ConfigError
-
-        raise ConfigError("--concurrency must be 1 or more")
     run_worker(service_url(args.db), WorkerSettings(
         concurrency=args.concurrency, heartbeat=args.heartbeat, stalled_after=args.stalled_after,
-        stalled_check=args.stalled_check, once=args.once, name=args.name))
+        stalled_check=args.stalled_check, once=args.once, name=args.name, grace=args.grace))
     return EXIT_OK
 
 

@@ -32,6 +32,8 @@ STATE_BUSY_ATTEMPTS = 40  # ... for up to 10 minutes
 UNREACHABLE_RETRY_SECONDS = 60  # exit 4: 1, 2, 4, 8, 16 minutes, then the job is failed (next schedule)
 UNREACHABLE_ATTEMPTS = 6
 PARTIAL_FOLLOW_UP_SECONDS = 300  # exit 3 (budget spent, stopped, 429 after retries): carried on 5 minutes later
+SHUTDOWN = "the worker is shutting down"  # a run stopped at the end of the worker's grace period: queued again now
+ABORTED = "the job was aborted"  # procrastinate's abort asked for by a person: not queued again
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,16 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
             (job.id, profile, profile_name, target, kind, account, worker, job.attempts)).fetchone()[0]
     code: int | None = None
     message = ""
+    # the worker's SIGTERM reaches no job thread: at the end of its grace period procrastinate asks the job to
+    # abort, and the run's own stop (connector.http.stop) hears it: the request in flight ends, the rest waits
     try:
-        code = run_command(get_kind(kind).argv(profile, target))
+        from connector.http.stop import stop_asked_by
+
+        with stop_asked_by(lambda: stop_reason(context)):
+            code = run_command(get_kind(kind).argv(profile, target))
         failure = outcome_of(code)
-        message = str(failure) if failure else ""
+        stopped = stop_reason(context)
+        message = str(failure) if failure else f"stopped: {stopped}" if stopped else ""
     except BaseException as exc:
         message = f"{type(exc).__name__}: {exc}"
         raise
@@ -160,9 +168,20 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
                          " WHERE id = %s", (code, message[-2000:], run_id))
     if failure is not None:
         raise failure
-    if code == EXIT_PARTIAL:
-        defer(context.app, JobSpec(profile, target, kind), schedule_in=PARTIAL_FOLLOW_UP_SECONDS)
+    if code == EXIT_PARTIAL and stopped != ABORTED:  # stopped by the worker's shutdown: the next worker at once
+        defer(context.app, JobSpec(profile, target, kind),
+              schedule_in=None if stopped == SHUTDOWN else PARTIAL_FOLLOW_UP_SECONDS)
     return code
+
+
+def stop_reason(context: Any) -> str | None:
+    """Why procrastinate asks this job to stop (the worker's shutdown, or a person's abort), or None."""
+    from procrastinate.job_context import AbortReason
+
+    reason = context.abort_reason()
+    if reason is None:
+        return None
+    return SHUTDOWN if reason == AbortReason.SHUTDOWN else ABORTED
 
 
 def register_tasks(app: Any) -> None:

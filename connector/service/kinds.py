@@ -2,12 +2,13 @@
 
 A job runs the very code path a person runs by hand (``connector.cli.main`` with the same arguments), so a job
 and ``connector sync --profile P --target T`` can never drift apart.  Orders (``connector orders``) and
-fulfilment plug in as one ``Kind`` each: ``register_kind`` below, or the built-in entry that appears once the
-command exists in this installation.
+fulfilment (``connector fulfil``) plug in as one ``Kind`` each: ``register_kind`` below, or the built-in entry
+that appears once the command exists in this installation.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,33 +42,42 @@ register_kind(Kind("watch", "one cheap poll of the source's cursor; a stock push
 
 def _command_exists(name: str) -> bool:
     """True when this installation's ``connector`` has the sub-command ``name`` (issues 13 and 14 add them)."""
+    return name in _commands()
+
+
+@functools.cache
+def _commands() -> frozenset[str]:
     from connector.cli import _parser
 
     parser = _parser()
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        choices = getattr(action, "choices", None) or {}
-        if name in choices:
-            return True
-    return False
+    return frozenset(name for action in (parser._subparsers._group_actions if parser._subparsers else ())
+                     for name in (getattr(action, "choices", None) or {}))
 
 
-_PLUGGABLE = {  # kinds whose command other issues add: registered once this installation's connector has it
-    "orders": ("new and changed orders pulled from the marketplace into the destination (issue 13)",
+#: kinds whose command other issues add, offered once this installation's connector has it:
+#: kind -> (help, the command, its extra arguments)
+_PLUGGABLE = {
+    "orders": ("new and changed orders pulled from the marketplace into the destination (issue 13)", "orders",
                ["--no-progress"]),
-    "fulfilment": ("shipped orders' tracking numbers pushed to the marketplace (issue 14)", []),
+    "fulfilment": ("validated deliveries' tracking numbers (and cancellations) pushed to the marketplace (issue 14)",
+                   "fulfil", []),
 }
 
 
 def kinds() -> dict[str, Kind]:
-    for name, (help_text, extra) in _PLUGGABLE.items():
-        if name not in _KINDS and _command_exists(name):
-            register_kind(Kind(name, help_text, lambda profile, target, n=name, x=tuple(extra): [
-                n, "--profile", profile, "--target", target, *x]))
-    return dict(_KINDS)
+    """The registered kinds, and the pluggable ones whose command this installation has."""
+    found = dict(_KINDS)
+    for name, (help_text, command, extra) in _PLUGGABLE.items():
+        if name not in found and _command_exists(command):
+            found[name] = Kind(name, help_text, lambda profile, target, c=command, x=tuple(extra): [
+                c, "--profile", profile, "--target", target, *x])
+    return found
 
 
 def get_kind(name: str) -> Kind:
     known = kinds()
     if name not in known:
-        raise ConfigError(f"unknown job kind {name!r} (known: {', '.join(known)})")
+        missing = (f"; this installation has no `connector {_PLUGGABLE[name][1]}` command yet"
+                   if name in _PLUGGABLE else "")
+        raise ConfigError(f"unknown job kind {name!r} (known: {', '.join(known)}){missing}")
     return known[name]

@@ -32,6 +32,35 @@ class WorkerSettings:
     poll: float = 5.0  # fetch_job_polling_interval (LISTEN/NOTIFY wakes workers at once anyway)
     once: bool = False  # leave when the queue is empty (tests, a cron-driven worker)
     name: str | None = None
+    grace: float | None = None  # seconds running jobs may go on after SIGTERM before their runs are asked to
+    # stop; None: DEFAULT_GRACE, shortened to what --stalled-after leaves room for
+
+
+DEFAULT_GRACE = 15.0
+
+
+#: what a run asked to stop may still take: the request in flight (the HTTP timeout)
+STOP_MARGIN = 30.0
+
+
+def grace_of(settings: WorkerSettings) -> float:
+    """The grace period: the one asked for (refused when it does not fit in ``stalled_after``), else the default
+    shortened to fit (0: runs are asked to stop at once)."""
+    from connector.errors import ConfigError
+
+    if settings.concurrency < 1:
+        raise ConfigError("--concurrency must be 1 or more")
+    room = settings.stalled_after - settings.heartbeat - STOP_MARGIN
+    if settings.grace is None:
+        return max(0.0, min(DEFAULT_GRACE, room))
+    if settings.grace < 0:
+        raise ConfigError("--grace must be 0 or more seconds")
+    if settings.grace > 0 and settings.grace >= room:
+        raise ConfigError(f"--grace {settings.grace:g} is too long for --stalled-after {settings.stalled_after:g}: "
+                          f"a stopping worker sends no heartbeat, so --heartbeat + --grace + {STOP_MARGIN:g} s (the "
+                          "request in flight) must stay under --stalled-after, or another worker would run the job "
+                          "while it is still ending here")
+    return settings.grace
 
 
 async def retry_stalled(app: Any, stalled_after: float) -> list[int]:
@@ -69,6 +98,7 @@ _REASONS_ONLY = _ExitCodesWithoutTraceback()
 
 
 def run_worker(url: str, settings: WorkerSettings) -> None:
+    grace = grace_of(settings)
     logging.getLogger("procrastinate.worker").addFilter(_REASONS_ONLY)  # once: a logger keeps a set of filters
     with connection(url) as conn:
         require_queue(conn, url)
@@ -83,6 +113,7 @@ def run_worker(url: str, settings: WorkerSettings) -> None:
                     name=name, concurrency=settings.concurrency, wait=not settings.once,
                     update_heartbeat_interval=settings.heartbeat, stalled_worker_timeout=settings.stalled_after,
                     fetch_job_polling_interval=settings.poll, delete_jobs="successful",
+                    shutdown_graceful_timeout=grace,
                     additional_context={"url": url, "worker_label": name})
             finally:
                 checker.cancel()

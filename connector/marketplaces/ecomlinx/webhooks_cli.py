@@ -1,4 +1,5 @@
-"""``connector webhooks register|list|delete|serve`` (wired in connector/cli.py).
+"""``connector webhooks register|list|delete|serve`` (wired in connector/cli.py); ``serve`` is shared with
+Elebne (``--marketplace elebne``, connector/webhooks/serve_cli.py).
 
 The API key comes from ``ECOMLINX_API_KEY`` (or the credentials file), the webhook secret from
 ``ECOMLINX_WEBHOOK_SECRET`` (or ``--secret-env NAME``): secrets are never command-line arguments, which any
@@ -10,17 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from connector.errors import EXIT_OK, EXIT_USAGE, ConfigError, MarketplaceUnreachable
-from connector.sync.state.location import shown, state_location
 
 SECRET_ENV = "ECOMLINX_WEBHOOK_SECRET"
 
 
 def _parser(action: str) -> argparse.ArgumentParser:
-    from connector.cli import port_number  # here: cli imports this module when the command runs
 
     p = argparse.ArgumentParser(prog=f"connector webhooks {action}")
     if action in ("register", "list", "delete"):
@@ -35,22 +33,9 @@ def _parser(action: str) -> argparse.ArgumentParser:
     elif action == "delete":
         p.add_argument("webhook_id")
     elif action == "serve":
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=port_number, default=8788)
-        p.add_argument("--path", default="/hooks/ecomlinx")
-        p.add_argument("--state", type=state_location, help="state database the events are stored in "
-                                                  "(default: the default sync state file)")
-        p.add_argument("--max-body", type=int, default=256 * 1024, help="largest accepted body in bytes")
-        p.add_argument("--max-connections", type=int, default=32,
-                       help="connections served at once; the ones beyond are answered 503 (default 32)")
-        p.add_argument("--request-timeout", type=float, default=30.0,
-                       help="seconds a sender has to deliver a whole request before it is dropped (default 30)")
-        p.add_argument("--secret-env", default=SECRET_ENV,
-                       help=f"environment variable holding the signing secret (default {SECRET_ENV})")
-        p.add_argument("--enqueue-profile", type=Path, metavar="PROFILE",
-                       help="queue an order pull and a stock push of this profile's ecomlinx target for each order "
-                            "event (service mode: connector worker runs them; the queue is --db)")
-        p.add_argument("--db", help="the service's PostgreSQL database (default: $CONNECTOR_STATE_URL)")
+        from connector.webhooks.serve_cli import add_arguments
+
+        add_arguments(p)
     return p
 
 
@@ -123,45 +108,7 @@ def _show(as_json: bool, payload: Any, lines: list[str]) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from connector.config import default_state_file
-    from connector.console import out
-    from connector.marketplaces.ecomlinx.webhooks import DEFAULT_READ_TIMEOUT, EventStore, WebhookReceiver
+    """``serve`` is the shared receiver's command (EcomLinx, Elebne): connector/webhooks/serve_cli.py."""
+    from connector.webhooks.serve_cli import serve
 
-    secret = os.environ.get(args.secret_env)
-    if not secret:
-        raise ConfigError(f"set {args.secret_env} to the webhook signing secret (the one given at registration)")
-    if args.max_body < 1:
-        raise ConfigError("--max-body must be a positive number of bytes")
-    if args.max_connections < 1:
-        raise ConfigError("--max-connections must be at least 1")
-    if not args.request_timeout > 0:
-        raise ConfigError("--request-timeout must be a positive number of seconds")
-    if not args.path.startswith("/"):
-        raise ConfigError(f"--path must start with '/' (e.g. /hooks/ecomlinx), not {args.path!r}")
-    state_path = args.state or default_state_file()
-    handler = None
-    if args.enqueue_profile is not None:  # issue 15: events become jobs for the workers
-        from connector.service.queue import service_url
-        from connector.service.webhooks import enqueue_handler
-
-        handler = enqueue_handler(service_url(args.db), args.enqueue_profile, "ecomlinx")
-    store = EventStore(state_path)
-    try:
-        receiver = WebhookReceiver(secret, store, host=args.host, port=args.port, path=args.path, handler=handler,
-                                   max_body_bytes=args.max_body, max_connections=args.max_connections,
-                                   request_timeout=args.request_timeout,
-                                   read_timeout=min(DEFAULT_READ_TIMEOUT, args.request_timeout))
-    except OSError as exc:
-        store.close()
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    out.print(f"receiving EcomLinx webhooks on {receiver.url} (events stored in {shown(state_path)}; Ctrl-C to stop)")
-    try:
-        receiver.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        store.close()
-        counts = receiver.counts
-        out.print(f"stopped: {counts['accepted']} accepted, {counts['duplicate']} duplicate(s), {counts['refused']} "
-                  f"refused, {counts['busy']} turned away (too many connections), {counts['dropped']} dropped (slow)")
-    return EXIT_OK
+    return serve(args)

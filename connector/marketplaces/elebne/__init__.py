@@ -41,6 +41,20 @@ SETTINGS: dict[str, Any] = {
     "order_line_sku": ["sku", "externalId"],
     "order_amount_scale": 100,
     "order_currency": "MRU",
+    # Webhooks (docs/elebne.md, "Webhooks"; all inferred: the document lists the page, not its contents): the
+    # signature header, its HMAC algorithm and prefix over the raw body, where an event's name, delivery id and
+    # time are, the replay window in seconds (null: none), and which events queue which jobs in service mode.
+    "webhooks": {
+        "signature_header": "X-Elebne-Signature",
+        "algorithm": "sha256",
+        "signature_prefix": "sha256=",
+        "event_field": "event",
+        "id_field": "id",
+        "time_field": "createdAt",
+        "tolerance_seconds": 300,
+        "order_events": ["order.created", "order.updated", "order.cancelled"],
+        "stock_events": ["product.stock_low", "product.stock_out"],  # the two the Inventory page names
+    },
 }
 
 

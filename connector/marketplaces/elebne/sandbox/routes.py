@@ -14,12 +14,21 @@ from connector.sandbox.auth import require_key
 from connector.sandbox.paging import has_more, page_params
 from connector.sandbox.ratelimit import Limit, RateLimiter
 from connector.sandbox.records import IdempotencyKeys, KeyReusedError, RecordStore
-from connector.sandbox.server import HTTPError, InvalidJSONError, Request, Response, Route, SandboxServer
+from connector.sandbox.server import (
+    ADMIN_PREFIX,
+    HTTPError,
+    InvalidJSONError,
+    Request,
+    Response,
+    Route,
+    SandboxServer,
+)
 from connector.sandbox.validation import Problems, Rejected
 
 from .backend import ElebneBackend, new_product
 from .checks import check_bulk_item, check_product, check_stock_body
 from .orders import STATUSES, ElebneOrders, check_simulation, check_time, public, utc_text
+from .webhooks import EVENTS, ElebneWebhooks, order_event
 
 PATH_PREFIX = "/api/v1/dev/store"
 #: class -> (per IP per minute, per key per day), as documented.
@@ -79,6 +88,11 @@ class ElebneSandbox(SandboxServer):
         self.backend = ElebneBackend(RecordStore(self.store))
         self.orders = ElebneOrders(self.backend.records, self.backend)
         self.idempotency = IdempotencyKeys(self.store)
+        self.webhooks = ElebneWebhooks(self.backend.records)
+        for method, path, handler in (("POST", "/webhooks", self._admin_register_webhook),
+                                      ("POST", "/webhooks/emit", self._admin_emit),
+                                      ("GET", "/webhooks/deliveries", self._admin_deliveries)):
+            self._admin_routes.append(Route(method, re.compile(re.escape(ADMIN_PREFIX + path)), handler))
 
     # -- plumbing --------------------------------------------------------------------------------------
 
@@ -235,12 +249,53 @@ class ElebneSandbox(SandboxServer):
             raise Rejected("FORBIDDEN", "Simulating orders is a sandbox feature: use a test key (sk_test_*)")
 
     def create_order(self, body: Any) -> dict[str, Any]:
-        """Simulate one order (Python side of ``POST /orders/simulate``)."""
-        return self.orders.simulate(check_simulation(body))
+        """Simulate one order (Python side of ``POST /orders/simulate``), announced as ``order.created``."""
+        order = self.orders.simulate(check_simulation(body))
+        self.webhooks.emit("order.created", order)
+        return order
 
     def set_order_status(self, order_id: str, status: Any) -> dict[str, Any]:
-        """Move an order (Python side of ``POST /orders/{id}/simulate``)."""
-        return self.orders.move(order_id, status)
+        """Move an order (Python side of ``POST /orders/{id}/simulate``), announced when its status changed."""
+        before = public(self.orders.get(order_id))["status"]
+        order = self.orders.move(order_id, status)
+        if order["status"] != before:
+            self.webhooks.emit(order_event(order["status"]), order)
+        return order
+
+    # -- webhooks (sandbox control calls: Elebne documents no registration API) -------------------------
+
+    def register_webhook(self, url: str, secret: str, events: list[str] | None = None) -> dict[str, Any]:
+        """Deliver signed events to ``url`` (Python side of ``POST /__sandbox/webhooks``)."""
+        try:
+            return self.webhooks.register(url, secret, events)
+        except Rejected as exc:
+            raise HTTPError(refusal(exc)) from None
+
+    def emit(self, event: str, data: dict[str, Any], times: int = 1, **fields: Any) -> list[dict[str, Any]]:
+        return self.webhooks.emit(event, data, times, **fields)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self.webhooks.deliveries()
+
+    def _admin_register_webhook(self, request: Request) -> Response:
+        body = request.json()
+        body = body if isinstance(body, dict) else {}
+        return Response(201, self.register_webhook(body.get("url"), body.get("secret"), body.get("events")))
+
+    def _admin_emit(self, request: Request) -> Response:
+        """``{"event", "data", "times"?, "id"?, "createdAt"?}``: a delivery as Elebne would send it (a given
+        ``id``/``createdAt`` plays a redelivery or a replay of an old one)."""
+        body = request.json()
+        if not isinstance(body, dict) or body.get("event") not in EVENTS:
+            raise ValueError(f"emit takes {{\"event\": one of {', '.join(EVENTS)}, \"data\": {{...}}, \"times\": n}}")
+        times = body.get("times", 1)
+        if type(times) is not int or not 1 <= times <= 10:
+            raise ValueError("times must be an integer from 1 to 10")
+        return Response(200, {"deliveries": self.emit(body["event"], dict(body.get("data") or {}), times,
+                                                      event_id=body.get("id"), created_at=body.get("createdAt"))})
+
+    def _admin_deliveries(self, request: Request) -> Response:
+        return Response(200, {"deliveries": self.deliveries()})
 
     # -- admin -------------------------------------------------------------------------------------------
 
