@@ -290,3 +290,34 @@ def test_fulfil_needs_an_orders_section_and_a_target_it_reads(tmp_path: Path, ec
     assert main(["fulfil", "--profile", str(off)]) == EXIT_USAGE
     assert main(["sync", "--profile", str(off), "--no-progress"]) == EXIT_OK
     assert "Fulfilment" not in capsys.readouterr().out
+
+
+def test_the_service_brings_the_order_in_and_its_tracking_number_out(
+        tmp_path: Path, ecomlinx: Any, pg_url: str) -> None:
+    """The same round trip run by the service: the state in PostgreSQL, an `orders` job and then a `fulfilment`
+    job taken by `connector worker`; the marketplace ends shipped with the awb, and a second fulfilment job
+    sends nothing."""
+    from tests.service_support import migrated, runs
+
+    url = migrated(pg_url)
+    shop = write_shop(tmp_path, ecomlinx, "{to: workbook, workbook: orders.xlsx, from: [ecomlinx], "
+                                          f"{FULFILMENT}}}")
+    shop.write_text(shop.read_text(encoding="utf-8").replace("state: state.sqlite", f"state: '{pg_url}'"),
+                    encoding="utf-8")
+    assert main(["sync", "--profile", str(shop), "--no-progress"]) == EXIT_OK
+    order = ecomlinx.create_order({"items": [{"sku": "TEA-500", "qty": 1}], "customer": {"name": "Aicha"}})
+
+    def job(kind: str) -> None:
+        assert main(["service", "enqueue", "--db", url, "--profile", str(shop), "--kind", kind,
+                     "--target", "ecomlinx"]) == 0
+        assert main(["worker", "--db", url, "--once"]) == 0
+
+    job("orders")
+    mark(shop.parent / "orders.xlsx", "TEA-500", "shipped", "AWB-77", "Delhivery Express")
+    job("fulfilment")
+    shipped = remote(ecomlinx, order["id"])
+    assert (shipped["status"], shipped["awb"], shipped["courier"]) == ("shipped", "AWB-77", "Delhivery")
+    seen = len(patches(ecomlinx))
+    job("fulfilment")
+    assert len(patches(ecomlinx)) == seen  # confirmed in PostgreSQL: nothing sent twice
+    assert [(r[2], r[5]) for r in runs(url)][-3:] == [("orders", 0), ("fulfilment", 0), ("fulfilment", 0)]
