@@ -225,3 +225,47 @@ def test_orders_into_odoo_through_the_cli_and_the_stock_that_follows(
         out = " ".join(capsys.readouterr().out.split())
         assert "needs attention" in out and UNKNOWN in out
         assert elebne_stock(elebne_sandbox) == want  # the other SKUs' stock is as Odoo says
+
+
+def test_shipped_or_cancelled_in_odoo_reaches_ecomlinx_once(
+        version: int, tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any) -> None:
+    """The ERP admin's round trip: two EcomLinx orders come into Odoo; one delivery is validated with a tracking
+    reference and a carrier, the other sale order is cancelled; `connector sync` sends EcomLinx the shipment
+    (awb, the carrier mapped to EcomLinx's courier name) and the cancellation, and the next run sends nothing."""
+    from tests.fixtures import odoo_fulfil_seed as fulfil_seed
+    from tests.odoo_vcr import seed_data
+
+    reset_database(version, password(version))
+    shop = write_profile(tmp_path, version, elebne_sandbox, ecomlinx)
+    shop.write_text(shop.read_text(encoding="utf-8") + "  fulfilment:\n    carriers: {ecomlinx: {"
+                    f"'{fulfil_seed.CARRIER}': Delhivery}}}}\n", encoding="utf-8")
+    with odoo_only(version, "round_1_sync"):
+        assert run("sync", shop)[0] == EXIT_OK
+    shipped, cancelled = place(ecomlinx, "ROUND-1", SKUS[0], 2), place(ecomlinx, "ROUND-2", SKUS[1], 1)
+    with odoo_only(version, "round_2_orders"):
+        code, reports = run("orders", shop)
+    assert code == EXIT_OK, reports
+    sale = {r["order_number"]: r["destination_id"] for r in reports["report"]["orders"]["orders"]}
+
+    if RECORDING:  # what the admin does in Odoo (replays never reach a server: the next cassettes hold it)
+        rpc = seed_data.Rpc(*server(version), "admin", password(version))
+        picking = fulfil_seed.deliveries(rpc, int(sale["ROUND-1"]), state="assigned")[0]
+        fulfil_seed.validate(rpc, picking["id"], tracking="TRK-ROUND-1", carrier_id=fulfil_seed.carrier(rpc))
+        fulfil_seed.cancel(rpc, int(sale["ROUND-2"]))
+
+    with odoo_only(version, "round_3_sync") as cass:
+        code, reports = run("sync", shop)
+    assert code == EXIT_OK, reports
+    assert [c[0] for c in calls(cass)].count("/web/webclient/version_info") <= 1  # one login for the whole run
+    rows = {r["reference"]: r for r in reports["fulfil-ecomlinx"]["fulfilment"]["orders"]}
+    assert rows["ecomlinx:ROUND-1"]["result"] == "shipped" and rows["ecomlinx:ROUND-2"]["result"] == "cancelled"
+    remote = {o["id"]: o for o in ecomlinx.dump_state()["orders"]}
+    assert (remote[shipped["id"]]["status"], remote[shipped["id"]]["awb"], remote[shipped["id"]]["courier"]) == (
+        "shipped", "TRK-ROUND-1", "Delhivery")
+    assert remote[cancelled["id"]]["status"] == "cancelled"
+
+    before = len(ecomlinx.requests_log())
+    with odoo_only(version, "round_4_sync"):
+        code, reports = run("sync", shop)
+    assert code == EXIT_OK, reports
+    assert [r for r in ecomlinx.requests_log(before) if r["method"] == "PATCH"] == []  # nothing sent twice
