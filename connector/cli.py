@@ -502,38 +502,13 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
 
 def cmd_orders(args: argparse.Namespace) -> int:
     from connector.config import load_profile
-    from connector.console import progress_factory
-    from connector.errors import ConfigError
-    from connector.http.stop import StopSignal
     from connector.orders.profile import OrdersStep, section_for
-    from connector.sources.spreadsheet.outputs import check_output_path
-    from connector.sync.state import StateStore
-    from connector.sync.state.location import is_database_url, with_namespace
+    from connector.orders.step_command import run_step
 
     profile = load_profile(args.profile)
-    section = section_for(profile, args.to)
-    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
-    progress = progress_factory(not args.no_progress, args.progress_every)
-    stop = StopSignal()
-
-    def options(target: str) -> Any:
-        return _target_options(args, profile, target, state_path=state_path, label="orders", stock_cli={},
-                               progress=progress, stop=stop)
-
-    step = OrdersStep(profile, section, args.target, options)
-    if args.target and args.target not in step.targets:
-        raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
-                          f"({', '.join(step.readers)})")
-    if args.report is not None:
-        state_file = None if is_database_url(state_path) else state_path
-        inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
-        check_output_path(args.report, "--report", inputs, folder_must_exist=False)
-    try:
-        with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
-            result = step.pull(state, report_to=args.report, several=False)
-    finally:
-        step.close()
-    return result.exit_code
+    return run_step(args, profile, section_for(profile, args.to), label="orders", make_step=OrdersStep,
+                    go=lambda step, state, **kw: step.pull(state, **kw), target_options=_target_options,
+                    stop_on_sigterm=_stop_on_sigterm)
 
 
 def cmd_fulfil(args: argparse.Namespace) -> int:

@@ -26,12 +26,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_sigterm: Callable[[Any], Any]) -> int:
     """``target_options`` and ``stop_on_sigterm``: the CLI's, as ``connector orders`` uses them."""
     from connector.config import load_profile
-    from connector.console import progress_factory
     from connector.fulfilment.profile import FulfilStep
-    from connector.http.stop import StopSignal
-    from connector.sources.spreadsheet.outputs import check_output_path
-    from connector.sync.state import StateStore
-    from connector.sync.state.location import is_database_url, with_namespace
+    from connector.orders.step_command import run_step
 
     profile = load_profile(args.profile)
     section = profile.orders
@@ -40,25 +36,6 @@ def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_si
                           "the orders it brought in (see README, Orders)")
     if not section.fulfilment.enabled:
         raise ConfigError(f"profile {profile.path}: 'orders.fulfilment.enabled' is false: nothing to do")
-    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
-    progress = progress_factory(not args.no_progress, args.progress_every)
-    stop = StopSignal()
-
-    def options(target: str) -> Any:
-        return target_options(args, profile, target, state_path=state_path, label="fulfilment", stock_cli={},
-                              progress=progress, stop=stop)
-
-    step = FulfilStep(profile, section, args.target, options)
-    try:
-        if args.target and args.target not in step.targets:
-            raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
-                              f"({', '.join(step.readers)})")
-        if args.report is not None:
-            state_file = None if is_database_url(state_path) else state_path
-            inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
-            check_output_path(args.report, "--report", inputs, folder_must_exist=False)
-        with StateStore.open(state_path) as state, stop_on_sigterm(stop):
-            result = step.run(state, report_to=args.report, several=False)
-    finally:
-        step.close()
-    return result.exit_code
+    return run_step(args, profile, section, label="fulfilment", make_step=FulfilStep,
+                    go=lambda step, state, **kw: step.run(state, **kw), target_options=target_options,
+                    stop_on_sigterm=stop_on_sigterm)
