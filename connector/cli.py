@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
+    from connector.orders.step_command import add_step_options
+
     o = sub.add_parser("orders", help="bring marketplace orders into Odoo or the orders workbook")
     o.add_argument("--profile", type=Path, required=True, help="a sync profile (YAML) with its marketplaces")
     o.add_argument("--to", metavar="odoo|FILE",
@@ -88,10 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--target", help="only this marketplace's orders (default: every one the profile reads)")
     o.add_argument("--dry-run", action="store_true", help="read the orders and say what would happen; nothing is "
                                                           "written or saved")
-    o.add_argument("--state", type=Path, help="state file (default: the profile's)")
-    o.add_argument("--report", type=Path, help="write the JSON report here")
-    o.add_argument("--no-progress", action="store_true", help="no progress lines")
-    o.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    add_step_options(o)
 
     from connector.fulfilment.command import add_parser as add_fulfil_parser
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import ConfigError
+from connector.orders.step_command import add_step_options
 
 
 def add_parser(sub: Any) -> None:
@@ -17,10 +18,7 @@ def add_parser(sub: Any) -> None:
     f.add_argument("--target", help="only this marketplace (default: every one the profile reads orders from)")
     f.add_argument("--dry-run", action="store_true", help="read the source and say what would be sent; nothing is "
                                                           "sent or saved")
-    f.add_argument("--state", type=Path, help="state file (default: the profile's)")
-    f.add_argument("--report", type=Path, help="write the JSON report here")
-    f.add_argument("--no-progress", action="store_true", help="no progress lines")
-    f.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    add_step_options(f)
 
 
 def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_sigterm: Callable[[Any], Any]) -> int:

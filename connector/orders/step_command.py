@@ -6,10 +6,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connector.config import OrdersSection, Profile
 from connector.errors import ConfigError
+
+if TYPE_CHECKING:
+    from connector.config import OrdersSection, Profile
+
+
+def add_step_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``run_step`` reads besides ``--profile`` and ``--target``: state, report and progress."""
+    parser.add_argument("--state", type=Path, help="state file (default: the profile's)")
+    parser.add_argument("--report", type=Path, help="write the JSON report here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines")
+    parser.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
 
 
 def run_step(args: argparse.Namespace, profile: Profile, section: OrdersSection, *, label: str,
