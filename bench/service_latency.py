@@ -121,6 +121,23 @@ def _sandboxes(tmp: Path, skus: dict[str, int] = SKUS) -> tuple[Any, Any]:
     return elx, elb
 
 
+@contextlib.contextmanager
+def _scenario(pg: Any, skus: dict[str, int] = SKUS) -> Iterator[tuple[Path, str, dict[str, str],
+                                                                      contextlib.ExitStack, Any, Any]]:
+    """What every scenario starts from: a scratch folder, a fresh migrated database, the sandboxes' keys in the
+    environment and both sandboxes started; (folder, database url, environment, exit stack, EcomLinx, Elebne).
+    All of it is undone on the way out."""
+    with tempfile.TemporaryDirectory(prefix="connector-bench-latency-") as tmp_s, _database(pg) as url, \
+            contextlib.ExitStack() as stack:
+        tmp = Path(tmp_s)
+        env = _env(tmp)
+        stack.enter_context(_environment(env))
+        elx, elb = _sandboxes(tmp, skus)
+        stack.callback(elx.stop)
+        stack.callback(elb.stop)
+        yield tmp, url, env, stack, elx, elb
+
+
 def _profile(tmp: Path, url: str, target: str, base_url: str, *, orders: dict[str, Any] | None = None,
              schedule: dict[str, str] | None = None, skus: dict[str, int] = SKUS) -> Path:
     import yaml
@@ -158,6 +175,21 @@ def _until(check: Callable[[], Any], timeout: float) -> float | None:
             return time.monotonic() - t0
         time.sleep(0.2)
     return None
+
+
+def _since(t0: float, check: Callable[[], Any]) -> float | None:
+    """Seconds from ``t0`` (a ``time.monotonic()``) until ``check()`` is true, None if not within TARGET of it."""
+    left = TARGET - (time.monotonic() - t0)
+    return None if _until(check, max(left, 0)) is None else time.monotonic() - t0
+
+
+def _scheduled_worker(stack: contextlib.ExitStack, tmp: Path, url: str, env: dict[str, str], prof: Path) -> None:
+    """The profile's schedules stored in the database, then one worker started (stopped by ``stack``)."""
+    from connector.service import schedule
+
+    path = str(prof.resolve())
+    schedule.store(url, schedule.schedules_of(path), [path])
+    stack.enter_context(_workers(url, tmp, 1, env))
 
 
 def _figures(latencies: list[float | None]) -> tuple[str, bool]:
@@ -208,14 +240,7 @@ def orders_by_webhook(pg: Any, orders: int = 6, workers: int = 2, seed: int = 15
     """Per marketplace, seconds from an order placed to its row in the orders workbook (None: not in time)."""
     rng = random.Random(seed)
     out: dict[str, list[float | None]] = {"ecomlinx": [], "elebne": []}
-    with tempfile.TemporaryDirectory(prefix="connector-bench-latency-") as tmp_s, _database(pg) as url, \
-            contextlib.ExitStack() as stack:
-        tmp = Path(tmp_s)
-        env = _env(tmp)
-        stack.enter_context(_environment(env))
-        elx, elb = _sandboxes(tmp)
-        stack.callback(elx.stop)
-        stack.callback(elb.stop)
+    with _scenario(pg) as (tmp, url, env, stack, elx, elb):
         profiles = {"ecomlinx": _profile(tmp, url, "ecomlinx", elx.api_url),
                     "elebne": _profile(tmp, url, "elebne", elb.api_url)}
         _receivers(stack, tmp, url, elx, elb, profiles)
@@ -260,14 +285,7 @@ def orders_into_odoo(pg: Any, url_db: tuple[str, str], orders: int = 3) -> list[
         raise RuntimeError("the lab's Odoo has no saleable product with an Internal Reference")
     stock = {s: 1000 for s in skus}
     out: list[float | None] = []
-    with tempfile.TemporaryDirectory(prefix="connector-bench-latency-") as tmp_s, _database(pg) as url, \
-            contextlib.ExitStack() as stack:
-        tmp = Path(tmp_s)
-        env = _env(tmp)
-        stack.enter_context(_environment(env))
-        elx, elb = _sandboxes(tmp, stock)
-        stack.callback(elx.stop)
-        stack.callback(elb.stop)
+    with _scenario(pg, stock) as (tmp, url, env, stack, elx, elb):
         prof = _profile(tmp, url, "ecomlinx", elx.api_url, skus=stock,
                         orders={"to": "odoo", "from": ["ecomlinx"], "odoo": {"connection": connection}})
         _receivers(stack, tmp, url, elx, elb, {"ecomlinx": prof})
@@ -282,33 +300,18 @@ def orders_into_odoo(pg: Any, url_db: tuple[str, str], orders: int = 3) -> list[
 # -- orders by schedule only ---------------------------------------------------------------------------------
 def orders_by_schedule(pg: Any, orders: int = 3, seed: int = 15) -> list[float | None]:
     """EcomLinx orders, no webhook: an ``orders`` job every minute; orders placed at random moments."""
-    from connector.service import schedule
-
     rng = random.Random(seed)
     out: list[float | None] = []
-    with tempfile.TemporaryDirectory(prefix="connector-bench-latency-") as tmp_s, _database(pg) as url, \
-            contextlib.ExitStack() as stack:
-        tmp = Path(tmp_s)
-        env = _env(tmp)
-        stack.enter_context(_environment(env))
-        elx, elb = _sandboxes(tmp)
-        stack.callback(elx.stop)
-        stack.callback(elb.stop)
+    with _scenario(pg) as (tmp, url, env, stack, elx, elb):
         prof = _profile(tmp, url, "ecomlinx", elx.api_url, schedule={"orders": "* * * * *"})
-        path = str(prof.resolve())
-        schedule.store(url, schedule.schedules_of(path), [path])
-        stack.enter_context(_workers(url, tmp, 1, env))
+        _scheduled_worker(stack, tmp, url, env, prof)
         book = tmp / "orders-ecomlinx.csv"
         placed: list[tuple[str, float]] = []
         for n in range(orders):
             time.sleep(rng.uniform(5, 25))
             placed.append((_place("ecomlinx", elx, elb, n), time.monotonic()))
         for order_id, t0 in placed:
-            left = TARGET - (time.monotonic() - t0)
-            if _until(lambda o=order_id: o in workbook_orders(book), max(left, 0)) is None:
-                out.append(None)
-            else:
-                out.append(time.monotonic() - t0)
+            out.append(_since(t0, lambda o=order_id: o in workbook_orders(book)))
     return out
 
 
@@ -340,27 +343,16 @@ def tracking_to_marketplace(pg: Any, orders: int = 3, seed: int = 15) -> list[fl
     ``fulfilment`` kind scheduled every minute pushes them: seconds until the sandbox shows each order shipped
     with its AWB."""
     from connector.cli import main
-    from connector.service import schedule
-
     rng = random.Random(seed)
     out: list[float | None] = []
-    with tempfile.TemporaryDirectory(prefix="connector-bench-latency-") as tmp_s, _database(pg) as url, \
-            contextlib.ExitStack() as stack:
-        tmp = Path(tmp_s)
-        env = _env(tmp)
-        stack.enter_context(_environment(env))
-        elx, elb = _sandboxes(tmp)
-        stack.callback(elx.stop)
-        stack.callback(elb.stop)
+    with _scenario(pg) as (tmp, url, env, stack, elx, elb):
         orders_to = {"to": "workbook", "workbook": str(tmp / "orders-ecomlinx.csv"), "from": ["ecomlinx"],
                      "fulfilment": {"carriers": {"ecomlinx": {COURIER: COURIER}}}}  # the merchant's name for it
         prof = _profile(tmp, url, "ecomlinx", elx.api_url, orders=orders_to, schedule={"fulfilment": "* * * * *"})
         book = tmp / "orders-ecomlinx.csv"
         ids = [_place("ecomlinx", elx, elb, n) for n in range(orders)]
         main(["orders", "--profile", str(prof), "--no-progress"])  # imported before the clock starts
-        path = str(prof.resolve())
-        schedule.store(url, schedule.schedules_of(path), [path])
-        stack.enter_context(_workers(url, tmp, 1, env))
+        _scheduled_worker(stack, tmp, url, env, prof)
 
         def shipped(order_id: str, awb: str) -> bool:
             return any(o["id"] == order_id and o.get("status") == "shipped" and o.get("awb") == awb
@@ -373,9 +365,7 @@ def tracking_to_marketplace(pg: Any, orders: int = 3, seed: int = 15) -> list[fl
             write_tracking(book, order_id, awb)
             typed.append((order_id, awb, time.monotonic()))
         for order_id, awb, t0 in typed:
-            left = TARGET - (time.monotonic() - t0)
-            ok = _until(lambda o=order_id, a=awb: shipped(o, a), max(left, 0))
-            out.append(None if ok is None else time.monotonic() - t0)
+            out.append(_since(t0, lambda o=order_id, a=awb: shipped(o, a)))
     return out
 
 

@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
+    from connector.orders.step_command import add_step_options
+
     o = sub.add_parser("orders", help="bring marketplace orders into Odoo or the orders workbook")
     o.add_argument("--profile", type=Path, required=True, help="a sync profile (YAML) with its marketplaces")
     o.add_argument("--to", metavar="odoo|FILE",
@@ -88,10 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--target", help="only this marketplace's orders (default: every one the profile reads)")
     o.add_argument("--dry-run", action="store_true", help="read the orders and say what would happen; nothing is "
                                                           "written or saved")
-    o.add_argument("--state", type=Path, help="state file (default: the profile's)")
-    o.add_argument("--report", type=Path, help="write the JSON report here")
-    o.add_argument("--no-progress", action="store_true", help="no progress lines")
-    o.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    add_step_options(o)
 
     from connector.fulfilment.command import add_parser as add_fulfil_parser
 
@@ -502,38 +501,13 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
 
 def cmd_orders(args: argparse.Namespace) -> int:
     from connector.config import load_profile
-    from connector.console import progress_factory
-    from connector.errors import ConfigError
-    from connector.http.stop import StopSignal
     from connector.orders.profile import OrdersStep, section_for
-    from connector.sources.spreadsheet.outputs import check_output_path
-    from connector.sync.state import StateStore
-    from connector.sync.state.location import is_database_url, with_namespace
+    from connector.orders.step_command import run_step
 
     profile = load_profile(args.profile)
-    section = section_for(profile, args.to)
-    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
-    progress = progress_factory(not args.no_progress, args.progress_every)
-    stop = StopSignal()
-
-    def options(target: str) -> Any:
-        return _target_options(args, profile, target, state_path=state_path, label="orders", stock_cli={},
-                               progress=progress, stop=stop)
-
-    step = OrdersStep(profile, section, args.target, options)
-    if args.target and args.target not in step.targets:
-        raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
-                          f"({', '.join(step.readers)})")
-    if args.report is not None:
-        state_file = None if is_database_url(state_path) else state_path
-        inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
-        check_output_path(args.report, "--report", inputs, folder_must_exist=False)
-    try:
-        with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
-            result = step.pull(state, report_to=args.report, several=False)
-    finally:
-        step.close()
-    return result.exit_code
+    return run_step(args, profile, section_for(profile, args.to), label="orders", make_step=OrdersStep,
+                    go=lambda step, state, **kw: step.pull(state, **kw), target_options=_target_options,
+                    stop_on_sigterm=_stop_on_sigterm)
 
 
 def cmd_fulfil(args: argparse.Namespace) -> int:

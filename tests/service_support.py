@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from connector.service.queue import connection, migrate
@@ -42,6 +43,12 @@ def start_worker(url: str, log: Path, *args: str, env: dict[str, str] | None = N
         return subprocess.Popen([sys.executable, "-m", "connector.cli", "worker", "--db", url, *args],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, **(env or {})})
+
+
+def last_enqueued(url: str, when: datetime) -> None:
+    """Every stored schedule as last enqueued at ``when``: the next ``tick`` fires what is due after it."""
+    with connection(url) as conn:
+        conn.execute("UPDATE connector_service.schedules SET last_enqueued = %s", (when,))
 
 
 def job_statuses(url: str) -> dict[str, int]:

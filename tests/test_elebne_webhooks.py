@@ -114,18 +114,23 @@ def queued(url: str) -> list[tuple[str, str]]:
                                                " WHERE status = 'todo' ORDER BY id").fetchall()]
 
 
+def tea_shop(tmp_path: Path, pg_url: str, handle: SandboxHandle, extra: str = "") -> tuple[Any, Path]:
+    """The Elebne sandbox listing TEA-1 (5 in stock), and the profile of a shop (account shop-e) selling it."""
+    sandbox = handle.server
+    sandbox.seed_products([{"externalId": "TEA-1", "name": "Thé", "price": 500, "quantity": 5}])
+    source = tmp_path / "shop.csv"
+    source.write_text("SKU,Name,Price,Stock: Main\nTEA-1,Thé,5,5\n", encoding="utf-8")
+    return sandbox, profile(tmp_path / "shop.yaml", "shop", source, pg_url,
+                            {"elebne": {"account": "shop-e", "base_url": handle.base_url}}, extra=extra)
+
+
 @pytest.mark.sandbox
 def test_an_order_simulated_on_elebne_queues_its_jobs_once_and_a_worker_imports_it(
         pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
     url = migrated(pg_url)
-    sandbox = fast_elebne_sandbox.server
-    sandbox.seed_products([{"externalId": "TEA-1", "name": "Thé", "price": 500, "quantity": 5}])
-    source = tmp_path / "shop.csv"
-    source.write_text("SKU,Name,Price,Stock: Main\nTEA-1,Thé,5,5\n", encoding="utf-8")
-    prof = profile(tmp_path / "shop.yaml", "shop", source, pg_url,
-                   {"elebne": {"account": "shop-e", "base_url": fast_elebne_sandbox.base_url}},
-                   extra="orders: {to: workbook, workbook: orders.csv, from: [elebne]}\n")
+    sandbox, prof = tea_shop(tmp_path, pg_url, fast_elebne_sandbox,
+                             extra="orders: {to: workbook, workbook: orders.csv, from: [elebne]}\n")
     settings = webhook_settings()
     store = EventStore(tmp_path / "events.sqlite", settings)
     handler = enqueue_handler(url, prof, "elebne", kinds_of=job_kinds(settings))
@@ -167,13 +172,8 @@ def free_port() -> int:
 def test_connector_webhooks_serve_for_elebne_uses_the_targets_settings_and_queues_jobs(
         pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
     url = migrated(pg_url)
-    sandbox = fast_elebne_sandbox.server
-    sandbox.seed_products([{"externalId": "TEA-1", "name": "Thé", "price": 500, "quantity": 5}])
-    source = tmp_path / "shop.csv"
-    source.write_text("SKU,Name,Price,Stock: Main\nTEA-1,Thé,5,5\n", encoding="utf-8")
+    sandbox, prof = tea_shop(tmp_path, pg_url, fast_elebne_sandbox)
     # the merchant's Elebne account names its order event differently: a setting of the target
-    prof = profile(tmp_path / "shop.yaml", "shop", source, pg_url,
-                   {"elebne": {"account": "shop-e", "base_url": fast_elebne_sandbox.base_url}})
     prof.write_text(prof.read_text(encoding="utf-8").replace(
         f'  elebne: {{account: "shop-e", base_url: "{fast_elebne_sandbox.base_url}"}}',
         f'  elebne:\n    account: shop-e\n    base_url: "{fast_elebne_sandbox.base_url}"\n'

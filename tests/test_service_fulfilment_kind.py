@@ -15,7 +15,7 @@ from connector.errors import ConfigError
 from connector.service import kinds as registry
 from connector.service.queue import connection, make_app
 from connector.service.schedule import schedules_of, tick
-from tests.service_support import csv_catalogue, migrated, profile
+from tests.service_support import csv_catalogue, last_enqueued, migrated, profile
 
 SCHEDULE = 'schedule: {stock: "*/5 * * * *"}\n'
 
@@ -59,9 +59,7 @@ def test_fulfilment_is_scheduled_per_target_locked_per_account_and_shown_in_stat
                      ("ecomlinx", "fulfilment"): "*/2 * * * *"}
     assert main(["schedule", "--db", url, "--profile", str(prof)]) == 0
     assert "shop ecomlinx fulfilment: */2 * * * * (account shop-x)" in capsys.readouterr().out
-    with connection(url) as conn:
-        conn.execute("UPDATE connector_service.schedules SET last_enqueued = %s",
-                     (datetime(2026, 12, 1, 10, 1, tzinfo=UTC),))
+    last_enqueued(url, datetime(2026, 12, 1, 10, 1, tzinfo=UTC))
     app = make_app(url)
     with app.open():
         assert tick(app, url, datetime(2026, 12, 1, 10, 2, tzinfo=UTC)) == [("shop", "ecomlinx", "fulfilment")]

@@ -10,7 +10,7 @@ from pathlib import Path
 from connector.cli import main
 from connector.service.queue import connection, make_app
 from connector.service.schedule import tick
-from tests.service_support import csv_catalogue, migrated, profile
+from tests.service_support import csv_catalogue, last_enqueued, migrated, profile
 
 SCHEDULE = 'schedule: {stock: "*/5 * * * *", catalogue: "0 2 * * *"}\n'
 
@@ -42,9 +42,7 @@ def test_schedules_are_stored_per_target_and_kind_and_fire_once_per_cron_time(
     assert "shop elebne stock: */5 * * * *" in said and "shop elebne catalogue: 0 2 * * *" in said
     assert "shop elryan stock: */2 * * * *" in said and "elryan catalogue" not in said  # "off" under the target
     assert "3 schedule(s) stored" in said
-    with connection(url) as conn:
-        conn.execute("UPDATE connector_service.schedules SET last_enqueued = %s",
-                     (datetime(2026, 12, 1, 10, 1, tzinfo=UTC),))
+    last_enqueued(url, datetime(2026, 12, 1, 10, 1, tzinfo=UTC))
     app = make_app(url)
     with app.open():
         assert tick(app, url, datetime(2026, 12, 1, 10, 3, tzinfo=UTC)) == [("shop", "elryan", "stock")]

@@ -5,8 +5,10 @@ saved) and is queued again at once; the next worker finishes it exact, without d
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,19 @@ def creates(sandbox: SandboxHandle) -> list[dict]:
     return [r for r in sandbox.writes() if r["method"] == "POST" and r["status"] in (200, 201)]
 
 
+@contextlib.contextmanager
+def sigtermed_worker(url: str, log: Path, *args: str) -> Iterator[None]:
+    """A worker process for the block; then SIGTERM, and it must exit 0 (killed if the block failed first)."""
+    worker = start_worker(url, log, *ALIVE, *args)
+    try:
+        yield
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 @pytest.mark.sandbox
 def test_after_the_grace_period_the_run_stops_and_its_job_is_finished_by_the_next_worker(
         pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,15 +53,9 @@ def test_after_the_grace_period_the_run_stops_and_its_job_is_finished_by_the_nex
     url = migrated(pg_url)
     prof = shop(tmp_path, pg_url, fast_elebne_sandbox, "slow", 10)
     fast_elebne_sandbox.fault(kind="delay", method="POST", path="/products$", delay=1.5, count=100)
-    worker = start_worker(url, tmp_path / "a.log", *ALIVE, "--grace", "0.5", "--name", "first")
-    try:
+    with sigtermed_worker(url, tmp_path / "a.log", "--grace", "0.5", "--name", "first"):
         assert main(["service", "enqueue", "--db", url, "--profile", str(prof), "--kind", "catalogue"]) == 0
         wait_for("the first create", lambda: creates(fast_elebne_sandbox))
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(60) == 0, (tmp_path / "a.log").read_text()
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     [stopped] = runs(url)
     assert stopped[4:6] == ("first", 3), (tmp_path / "a.log").read_text()  # ended, like a SIGTERM'd sync
     assert job_statuses(url) == {"todo": 1}  # queued again at once, for the next worker
@@ -66,16 +75,10 @@ def test_within_the_grace_period_the_running_job_finishes_and_no_new_job_is_take
     running = shop(tmp_path, pg_url, fast_elebne_sandbox, "running", 3)
     waiting = shop(tmp_path, pg_url, fast_elebne_sandbox, "waiting", 1)
     fast_elebne_sandbox.fault(kind="delay", method="POST", path="/products$", delay=1.0, count=100)
-    worker = start_worker(url, tmp_path / "w.log", *ALIVE, "--grace", "25", "--name", "only")
-    try:
+    with sigtermed_worker(url, tmp_path / "w.log", "--grace", "25", "--name", "only"):
         assert main(["service", "enqueue", "--db", url, "--profile", str(running), "--kind", "catalogue"]) == 0
         wait_for("the first create", lambda: creates(fast_elebne_sandbox))
         assert main(["service", "enqueue", "--db", url, "--profile", str(waiting), "--kind", "catalogue"]) == 0
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(60) == 0, (tmp_path / "w.log").read_text()
-    finally:
-        if worker.poll() is None:
-            worker.kill()
     assert [(r[0], r[5]) for r in runs(url)] == [("running", 0)]  # finished its run; the other never started
     assert job_statuses(url) == {"todo": 1}
     assert set(fast_elebne_sandbox.products()) == {"RUNNING-0", "RUNNING-1", "RUNNING-2"}

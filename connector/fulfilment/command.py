@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import ConfigError
+from connector.orders.step_command import add_step_options
 
 
 def add_parser(sub: Any) -> None:
@@ -17,21 +18,14 @@ def add_parser(sub: Any) -> None:
     f.add_argument("--target", help="only this marketplace (default: every one the profile reads orders from)")
     f.add_argument("--dry-run", action="store_true", help="read the source and say what would be sent; nothing is "
                                                           "sent or saved")
-    f.add_argument("--state", type=Path, help="state file (default: the profile's)")
-    f.add_argument("--report", type=Path, help="write the JSON report here")
-    f.add_argument("--no-progress", action="store_true", help="no progress lines")
-    f.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    add_step_options(f)
 
 
 def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_sigterm: Callable[[Any], Any]) -> int:
     """``target_options`` and ``stop_on_sigterm``: the CLI's, as ``connector orders`` uses them."""
     from connector.config import load_profile
-    from connector.console import progress_factory
     from connector.fulfilment.profile import FulfilStep
-    from connector.http.stop import StopSignal
-    from connector.sources.spreadsheet.outputs import check_output_path
-    from connector.sync.state import StateStore
-    from connector.sync.state.location import is_database_url, with_namespace
+    from connector.orders.step_command import run_step
 
     profile = load_profile(args.profile)
     section = profile.orders
@@ -40,25 +34,6 @@ def run(args: argparse.Namespace, target_options: Callable[..., Any], stop_on_si
                           "the orders it brought in (see README, Orders)")
     if not section.fulfilment.enabled:
         raise ConfigError(f"profile {profile.path}: 'orders.fulfilment.enabled' is false: nothing to do")
-    state_path = with_namespace(args.state, profile.name) if args.state else profile.state
-    progress = progress_factory(not args.no_progress, args.progress_every)
-    stop = StopSignal()
-
-    def options(target: str) -> Any:
-        return target_options(args, profile, target, state_path=state_path, label="fulfilment", stock_cli={},
-                              progress=progress, stop=stop)
-
-    step = FulfilStep(profile, section, args.target, options)
-    try:
-        if args.target and args.target not in step.targets:
-            raise ConfigError(f"{args.target} is not among the marketplaces whose orders this profile reads "
-                              f"({', '.join(step.readers)})")
-        if args.report is not None:
-            state_file = None if is_database_url(state_path) else state_path
-            inputs = [Path(p) for p in (profile.path, state_file, profile.source.get("path"), section.workbook) if p]
-            check_output_path(args.report, "--report", inputs, folder_must_exist=False)
-        with StateStore.open(state_path) as state, stop_on_sigterm(stop):
-            result = step.run(state, report_to=args.report, several=False)
-    finally:
-        step.close()
-    return result.exit_code
+    return run_step(args, profile, section, label="fulfilment", make_step=FulfilStep,
+                    go=lambda step, state, **kw: step.run(state, **kw), target_options=target_options,
+                    stop_on_sigterm=stop_on_sigterm)

@@ -12,7 +12,7 @@ from connector.config import OrdersSection, Profile
 from connector.errors import ConfigError
 from connector.fulfilment.run import FulfilRunOutcome, MarketplaceFulfilment, run_fulfil
 from connector.fulfilment.source import FulfilmentSource
-from connector.orders.profile import OrdersStep, order_targets
+from connector.orders.profile import OrdersStep, optional_odoo, step_targets
 from connector.sync.session import SyncOptions
 from connector.sync.state import StateStore
 
@@ -27,15 +27,9 @@ def open_source(section: OrdersSection, profile: Profile) -> tuple[FulfilmentSou
         from connector.fulfilment.workbook import open_workbook_source
 
         return open_workbook_source(section.workbook), str(section.workbook)
-    try:
-        from connector.fulfilment.odoo import open_odoo_source  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("connector.fulfilment.odoo"):
-            raise
-        raise SourceUnavailable("fulfilment from Odoo is not available in this installation; ship from the orders "
-                          "workbook ('orders: {to: workbook, workbook: orders.xlsx}')") from None
-    base = profile.path.parent if profile.path else Path.cwd()
-    return open_odoo_source(section.odoo, profile.source, base), "Odoo"
+    missing = SourceUnavailable("fulfilment from Odoo is not available in this installation; ship from the orders "
+                                "workbook ('orders: {to: workbook, workbook: orders.xlsx}')")
+    return optional_odoo("connector.fulfilment.odoo", "open_odoo_source", missing, section, profile), "Odoo"
 
 
 class FulfilStep:
@@ -45,10 +39,7 @@ class FulfilStep:
     def __init__(self, profile: Profile, section: OrdersSection, only: str | None,
                  options: Callable[[str], SyncOptions]) -> None:
         self.profile, self.section, self.options = profile, section, options
-        self.readers = order_targets(profile, section)
-        if only is not None and only not in profile.targets:
-            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
-        self.targets = [t for t in self.readers if only is None or t == only]
+        self.readers, self.targets = step_targets(profile, section, only)
         self.source, self.label = open_source(section, profile)
 
     def run(self, state: StateStore, *, report_to: Path | None, several: bool) -> FulfilRunOutcome:

@@ -44,7 +44,8 @@ from connector.marketplaces.base import MarketplacePlugin
 from connector.marketplaces.registry import get_plugin
 from connector.orders.book import OrderBook
 from connector.orders.model import Order, OrderStatus, iso
-from connector.sync.profile import KEEP_REPORTS, save_report, worst
+from connector.orders.run import record_run
+from connector.sync.profile import KEEP_REPORTS
 from connector.sync.report import RunReport
 from connector.sync.session import SyncOptions, TargetSession, account_name
 from connector.sync.state import StateStore
@@ -112,12 +113,8 @@ def run_fulfil(targets: Sequence[SyncOptions], source: FulfilmentSource, destina
         with TargetSession.open(opts, state) as session:
             run = MarketplaceFulfilment(opts.target, session.account, session.report)
             _send(session, run, read.progress.get((plugin.name, account), []), read, settings, label)
-        run.report_path = save_report(run.report, f"fulfil-{opts.target}", opts.state_path, requested=report_to,
-                                      several=several_reports or len(targets) > 1, keep=keep_reports)
-        result.runs.append(run)
-        result.exit_code = worst([result.exit_code, run.report.exit_code])
-        if on_run is not None:
-            on_run(run)
+        record_run(result, run, f"fulfil-{opts.target}", opts, several=several_reports or len(targets) > 1,
+                   report_to=report_to, keep_reports=keep_reports, on_run=on_run)
     return result
 
 

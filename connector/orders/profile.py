@@ -4,6 +4,7 @@ the open ones hold back from the stock push (``connector orders`` and ``connecto
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,29 @@ def order_targets(profile: Profile, section: OrdersSection) -> list[str]:
     return found
 
 
+def step_targets(profile: Profile, section: OrdersSection, only: str | None) -> tuple[list[str], list[str]]:
+    """(the targets whose orders the profile reads, those of them this run works on: ``only``, the ``--target``,
+    when given; it must be one of the profile's targets)."""
+    readers = order_targets(profile, section)
+    if only is not None and only not in profile.targets:
+        raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
+    return readers, [t for t in readers if only is None or t == only]
+
+
+def optional_odoo(module: str, opener: str, missing: ConfigError, section: OrdersSection, profile: Profile) -> Any:
+    """What ``module.opener`` opens from the section's ``odoo:`` table (paths relative to the profile's folder);
+    ``missing`` is raised when this installation lacks ``module`` (a module it imports that is missing is a bug,
+    raised as is)."""
+    try:
+        open_odoo = getattr(importlib.import_module(module), opener)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(module):
+            raise
+        raise missing from None
+    base = profile.path.parent if profile.path else Path.cwd()
+    return open_odoo(section.odoo, profile.source, base)
+
+
 def unused_settings(profile: Profile, section: OrdersSection) -> list[str]:
     """The profile's ``orders:`` keys this run does not use because they are for the other destination: said as a
     warning, not refused (``--to odoo`` may use the ``odoo:`` table of a profile whose orders go to a workbook).
@@ -78,15 +102,9 @@ def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDes
         assert section.workbook is not None  # orders_section / section_for
         inputs = [Path(p) for p in (profile.source.get("path"), profile.state, profile.path) if p]
         return WorkbookDestination.open(section.workbook, inputs), str(section.workbook)
-    try:
-        from connector.orders.odoo import open_odoo_destination  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("connector.orders.odoo"):
-            raise
-        raise ConfigError("orders to Odoo are not available in this installation; use 'orders: {to: workbook, "
-                          "workbook: orders.xlsx}'") from None
-    base = profile.path.parent if profile.path else Path.cwd()
-    return open_odoo_destination(section.odoo, profile.source, base), "Odoo"
+    missing = ConfigError("orders to Odoo are not available in this installation; use 'orders: {to: workbook, "
+                          "workbook: orders.xlsx}'")
+    return optional_odoo("connector.orders.odoo", "open_odoo_destination", missing, section, profile), "Odoo"
 
 
 def reservation(profile: Profile, section: OrdersSection, destination: OrderDestination, state: StateStore,
@@ -147,10 +165,7 @@ class OrdersStep:
     def __init__(self, profile: Profile, section: OrdersSection, only: str | None,
                  options: Callable[[str], SyncOptions]) -> None:
         self.profile, self.section, self.options = profile, section, options
-        self.readers = order_targets(profile, section)
-        if only is not None and only not in profile.targets:
-            raise ConfigError(f"profile {profile.path} has no target {only!r} (it has: {', '.join(profile.targets)})")
-        self.targets = [t for t in self.readers if only is None or t == only]
+        self.readers, self.targets = step_targets(profile, section, only)
         self.destination, self.label = open_destination(section, profile)
         from rich.markup import escape
 

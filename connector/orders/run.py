@@ -93,13 +93,22 @@ def run_orders(targets: Sequence[SyncOptions], destination: OrderDestination, st
         with TargetSession.open(opts, state) as session:
             run = MarketplaceOrders(opts.target, session.account, session.report)
             _pull_and_import(session, run, destination, pull, label, clock())
-        run.report_path = save_report(run.report, f"orders-{opts.target}", opts.state_path, requested=report_to,
-                                      several=several_reports or len(targets) > 1, keep=keep_reports)
-        result.runs.append(run)
-        result.exit_code = worst([result.exit_code, run.report.exit_code])
-        if on_run is not None:
-            on_run(run)
+        record_run(result, run, f"orders-{opts.target}", opts, several=several_reports or len(targets) > 1,
+                   report_to=report_to, keep_reports=keep_reports, on_run=on_run)
     return result
+
+
+def record_run(result: Any, run: Any, name: str, opts: SyncOptions, *, several: bool, report_to: Path | None,
+               keep_reports: int, on_run: Callable[[Any], None] | None) -> None:
+    """One marketplace account's part of a run is over (orders in, or fulfilment): its report saved as ``name``
+    (or to ``report_to``; ``several``: one of several reports of the run), the part added to ``result`` (its
+    ``runs`` and worst ``exit_code``), then ``on_run`` told."""
+    run.report_path = save_report(run.report, name, opts.state_path, requested=report_to, several=several,
+                                  keep=keep_reports)
+    result.runs.append(run)
+    result.exit_code = worst([result.exit_code, run.report.exit_code])
+    if on_run is not None:
+        on_run(run)
 
 
 def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination: OrderDestination,

@@ -139,6 +139,14 @@ class RecordStore:
         self._rows(f"INSERT INTO {c.table} ({names}) VALUES ({marks})", c.row(doc, columns))
         return doc
 
+    def append_numbered(self, c: Collection, doc: dict[str, Any]) -> int:
+        """Add ``doc`` with the next number of the collection as its ``id`` (1, 2, ... since it was emptied: a log,
+        such as a sandbox's webhook deliveries); that number."""
+        with self.transaction():
+            numbered = {"id": self.count(c) + 1, **doc}
+            self.insert(c, numbered)
+        return int(numbered["id"])
+
     def put(self, c: Collection, doc: dict[str, Any], **columns: Any) -> dict[str, Any]:
         """Insert, or replace the record with the same key (keeping its place in ``seq`` order); a column the
         document does not hold and ``columns`` does not give keeps its value."""

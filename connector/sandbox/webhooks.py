@@ -8,7 +8,7 @@ internet: a URL off loopback is logged as not delivered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,17 @@ from connector.webhooks.signature import sign
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DELIVERY_TIMEOUT = 3.0
 
+
+
+def checked_emit(body: Any, events: Sequence[str]) -> tuple[str, dict[str, Any], int]:
+    """(event, data, times) of a sandbox's admin ``emit`` call ``{"event", "data", "times"?, ...}``; ValueError (a
+    400) when the event is not one of ``events`` or ``times`` is not 1 to 10."""
+    if not isinstance(body, dict) or body.get("event") not in events:
+        raise ValueError(f"emit takes {{\"event\": one of {', '.join(events)}, \"data\": {{...}}, \"times\": n}}")
+    times = body.get("times", 1)
+    if type(times) is not int or not 1 <= times <= 10:
+        raise ValueError("times must be an integer from 1 to 10")
+    return body["event"], dict(body.get("data") or {}), times
 
 class WebhookSender:
     """POSTs a body to every active registration subscribed to its event."""

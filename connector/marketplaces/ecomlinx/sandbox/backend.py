@@ -362,10 +362,7 @@ class EcomLinxBackend:
 
     def record_delivery(self, delivery: dict[str, Any]) -> int:
         """Log one webhook POST; its id (1, 2, ... since the last reset)."""
-        with self.records.transaction():
-            delivery = {"id": self.records.count(DELIVERIES) + 1, **delivery}
-            self.records.insert(DELIVERIES, delivery)
-        return int(delivery["id"])
+        return self.records.append_numbered(DELIVERIES, delivery)
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.records.find(DELIVERIES)

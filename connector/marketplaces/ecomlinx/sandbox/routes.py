@@ -26,6 +26,7 @@ from connector.sandbox.validation import (
     check_number,
     check_string,
 )
+from connector.sandbox.webhooks import checked_emit
 
 from .backend import (
     DEFAULT_COURIERS,
@@ -439,13 +440,8 @@ class EcomLinxSandbox(SandboxServer):
         return self.backend.deliveries()
 
     def _admin_emit(self, request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict) or body.get("event") not in EVENTS:
-            raise ValueError(f"emit takes {{\"event\": one of {', '.join(EVENTS)}, \"data\": {{...}}, \"times\": n}}")
-        times = body.get("times", 1)
-        if type(times) is not int or not 1 <= times <= 10:
-            raise ValueError("times must be an integer from 1 to 10")
-        return Response(200, {"deliveries": self.emit(body["event"], dict(body.get("data") or {}), times)})
+        event, data, times = checked_emit(request.json(), EVENTS)
+        return Response(200, {"deliveries": self.emit(event, data, times)})
 
     def _admin_deliveries(self, request: Request) -> Response:
         return Response(200, {"deliveries": self.deliveries()})

@@ -24,6 +24,7 @@ from connector.sandbox.server import (
     SandboxServer,
 )
 from connector.sandbox.validation import Problems, Rejected
+from connector.sandbox.webhooks import checked_emit
 
 from .backend import ElebneBackend, new_product
 from .checks import check_bulk_item, check_product, check_stock_body
@@ -286,13 +287,9 @@ class ElebneSandbox(SandboxServer):
         """``{"event", "data", "times"?, "id"?, "createdAt"?}``: a delivery as Elebne would send it (a given
         ``id``/``createdAt`` plays a redelivery or a replay of an old one)."""
         body = request.json()
-        if not isinstance(body, dict) or body.get("event") not in EVENTS:
-            raise ValueError(f"emit takes {{\"event\": one of {', '.join(EVENTS)}, \"data\": {{...}}, \"times\": n}}")
-        times = body.get("times", 1)
-        if type(times) is not int or not 1 <= times <= 10:
-            raise ValueError("times must be an integer from 1 to 10")
-        return Response(200, {"deliveries": self.emit(body["event"], dict(body.get("data") or {}), times,
-                                                      event_id=body.get("id"), created_at=body.get("createdAt"))})
+        event, data, times = checked_emit(body, EVENTS)
+        return Response(200, {"deliveries": self.emit(event, data, times, event_id=body.get("id"),
+                                                      created_at=body.get("createdAt"))})
 
     def _admin_deliveries(self, request: Request) -> Response:
         return Response(200, {"deliveries": self.deliveries()})

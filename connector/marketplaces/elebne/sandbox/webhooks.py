@@ -57,10 +57,7 @@ class ElebneWebhooks:
         return self.records.find(HOOKS)
 
     def record(self, delivery: dict[str, Any]) -> int:
-        with self.records.transaction():
-            delivery = {"id": self.records.count(DELIVERIES) + 1, **delivery}
-            self.records.insert(DELIVERIES, delivery)
-        return int(delivery["id"])
+        return self.records.append_numbered(DELIVERIES, delivery)
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.records.find(DELIVERIES)
