@@ -64,3 +64,42 @@ def test_the_collector_is_paused_for_the_read_and_left_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_every_row_has_its_outcome_whether_its_product_had_something_planned_or_not() -> None:
+    """Rows of a product with nothing planned are unchanged without working out an outcome; the others as before:
+    a stock sheet row ignores its product's catalogue op, a product refused before planning is still named."""
+    from connector.sources.base import RowRef, SourceResult
+    from connector.sync.ops import ItemResult, PlannedOp
+    from connector.sync.plan import Plan
+    from connector.sync.report import FAILED, PUSHED, SKIPPED, UNCHANGED, RunReport, account_rows
+
+    def product(key: str) -> Product:
+        return Product(key=key, name=key, variants=[Variant(sku=key, ref=SourceRef("Products", 2))],
+                       ref=SourceRef("Products", 2))
+
+    same, changed, refused, failing = product("SAME"), product("CHANGED"), product("REFUSED"), product("BAD")
+    plan = Plan("elebne", "shop", products={"SAME": same, "CHANGED": changed, "BAD": failing},
+                roles={"product": "catalogue", "stock": "stock"})
+    update = PlannedOp("update", "product", "CHANGED", {"name": "x"}, {"name": "x"}, "{}", "h", changed)
+    stock = PlannedOp("stock", "stock", "CHANGED", {"quantity": 1}, {"quantity": 1}, "{}", "h2", changed)
+    bad = PlannedOp("create", "product", "BAD", {}, {}, "{}", "h3", failing)
+    plan.ops = [update, stock, bad]
+    results = {("product", "CHANGED"): ItemResult(update, ok=True), ("stock", "CHANGED"): ItemResult(stock, ok=True),
+               ("product", "BAD"): ItemResult(bad, ok=False, message="refused")}
+    source = SourceResult(products=[same, changed, refused, failing], rows=[
+        RowRef("SAME", SourceRef("Products", 2)), RowRef("SAME", SourceRef("Stock - Main", 2)),
+        RowRef("CHANGED", SourceRef("Products", 3)), RowRef("CHANGED", SourceRef("Stock - Main", 3)),
+        RowRef("REFUSED", SourceRef("Products", 4)), RowRef(None, SourceRef("Products", 5), "SKU is empty"),
+        RowRef("BAD", SourceRef("Products", 6))])
+    report = RunReport("r", "s", "elebne", False, "now")
+    account_rows(report, source, plan, results, catalogue_kind="product", dry_run=False)
+    assert [(r.sku, r.product, r.sheet, r.row, r.status, list(r.actions), r.attention) for r in report.rows] == [
+        ("SAME", "SAME", "Products", 2, UNCHANGED, [], False),
+        ("SAME", "SAME", "Stock - Main", 2, UNCHANGED, [], False),
+        ("CHANGED", "CHANGED", "Products", 3, PUSHED, ["update", "stock"], False),
+        ("CHANGED", "CHANGED", "Stock - Main", 3, PUSHED, ["stock"], False),  # its catalogue op is not this row's
+        ("REFUSED", "REFUSED", "Products", 4, SKIPPED, [], False),  # not planned, still counted as its product
+        (None, None, "Products", 5, SKIPPED, [], True),
+        ("BAD", "BAD", "Products", 6, FAILED, ["create"], True)]
+    assert report.rows[4].reason == "not part of any product that was read"
