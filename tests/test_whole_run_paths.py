@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connector.model import Money, Product, SourceRef, StockLevel, Variant
 from connector.sync.state import StateStore
 
@@ -40,8 +42,6 @@ def test_hashes_and_marks_read_together_are_those_read_apart(tmp_path: Path) -> 
 
 def test_the_collector_is_paused_for_the_read_and_left_as_it_was() -> None:
     import gc
-
-    import pytest
 
     from connector.sync.collector import RUN_THRESHOLD, source_kept
 
@@ -103,3 +103,17 @@ def test_every_row_has_its_outcome_whether_its_product_had_something_planned_or_
         (None, None, "Products", 5, SKIPPED, [], True),
         ("BAD", "BAD", "Products", 6, FAILED, ["create"], True)]
     assert report.rows[4].reason == "not part of any product that was read"
+
+
+def test_what_the_read_freed_is_released_once_when_it_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sync import collector
+
+    released: list[int] = []
+    monkeypatch.setattr(collector, "release_freed_memory", lambda: released.append(1))
+    with collector.source_kept() as read_done:
+        assert released == []
+        read_done()
+        read_done()
+    assert released == [1]
+    monkeypatch.undo()
+    collector.release_freed_memory()  # the real one runs anywhere (without glibc there is nothing to trim)
