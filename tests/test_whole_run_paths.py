@@ -117,3 +117,23 @@ def test_what_the_read_freed_is_released_once_when_it_is_done(monkeypatch: pytes
     assert released == [1]
     monkeypatch.undo()
     collector.release_freed_memory()  # the real one runs anywhere (without glibc there is nothing to trim)
+
+
+def test_a_dry_runs_rows_say_what_would_be_sent() -> None:
+    from connector.sources.base import RowRef, SourceResult
+    from connector.sync.ops import ItemResult, PlannedOp
+    from connector.sync.plan import Plan
+    from connector.sync.report import PUSHED, RunReport, account_rows
+
+    products = [Product(key=k, name=k, variants=[Variant(sku=k, ref=SourceRef("Products", 2))],
+                        ref=SourceRef("Products", 2)) for k in ("A", "B")]
+    plan = Plan("ecomlinx", "shop", products={p.key: p for p in products}, roles={"product": "catalogue"})
+    plan.ops = [PlannedOp("create", "product", p.key, {}, {}, "{}", "h", p) for p in products]
+    matched = ItemResult(plan.ops[1], ok=True, message="would be matched by SKU at push time")
+    source = SourceResult(products=products, rows=[RowRef(p.key, SourceRef("Products", i + 2))
+                                                   for i, p in enumerate(products)])
+    report = RunReport("r", "s", "ecomlinx", True, "now")
+    account_rows(report, source, plan, {("product", "B"): matched}, catalogue_kind="product", dry_run=True)
+    assert [(r.status, r.actions, r.reason) for r in report.rows] == [
+        (PUSHED, ["create"], "dry run: would be sent"),
+        (PUSHED, ["create"], "dry run: would be matched by SKU at push time")]

@@ -18,6 +18,7 @@ from connector.sync.ops import Adapter, ItemResult
 from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
+DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
 @dataclass(slots=True)
@@ -247,8 +248,8 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
         out.status, out.reason = SKIPPED, f"deferred to the next run: {deferred[0].message}"
     elif pushed:
         out.status, out.actions = PUSHED, pushed
-        if dry_run:
-            out.reason = f"dry run: {foreseen or 'would be sent'}"
+        if dry_run:  # one text shared by the rows of a large dry run, not a copy per row
+            out.reason = f"dry run: {foreseen}" if foreseen else DRY_RUN_SENT
 
 
 def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResult]) -> dict[str, int]:
