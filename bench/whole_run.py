@@ -45,8 +45,24 @@ def run_command(argv: list[str], *, lift_limits: bool = False) -> dict[str, Any]
     _pid, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    return {"code": proc.returncode, "seconds": seconds, "rss_mb": usage.ru_maxrss / 1024,
-            "stderr": err.decode(errors="replace")[-2000:]}
+    text = err.decode(errors="replace")
+    # Linux carries a process's peak RSS across exec: the child's ru_maxrss starts at this (bench) process's peak,
+    # which holds the sandbox and its catalogue.  The child's own peak is its VmHWM, which it prints last.
+    peak = [line for line in text.splitlines() if line.startswith(PEAK_MARK)]
+    rss_mb = int(peak[-1].removeprefix(PEAK_MARK)) / 1024 if peak else usage.ru_maxrss / 1024
+    return {"code": proc.returncode, "seconds": seconds, "rss_mb": rss_mb, "stderr": text[-2000:]}
+
+
+PEAK_MARK = "bench peak RSS kB: "
+
+
+def _own_peak_kb() -> int | None:
+    """This process's peak RSS since its exec (``VmHWM``; Linux only)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), None)
+    except OSError:
+        return None
 
 
 def _child(spec: str) -> int:
@@ -60,7 +76,12 @@ def _child(spec: str) -> int:
                               for name, (per_minute, per_day) in LIFTED.items() if name in PLUGIN.limits})
     from connector.cli import main
 
-    return main(data["argv"])
+    try:
+        return main(data["argv"])
+    finally:
+        peak = _own_peak_kb()
+        if peak is not None:
+            print(f"{PEAK_MARK}{peak}", file=sys.stderr, flush=True)
 
 
 def _report_rows(path: Path, expected: int) -> tuple[float, bool]:

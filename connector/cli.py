@@ -332,6 +332,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from connector.http.stop import StopSignal
     from connector.orders.profile import OrdersStep
     from connector.sources.registry import read_source
+    from connector.sync.collector import source_kept
     from connector.sync.currency import require_source_currency
     from connector.sync.profile import KEEP_REPORTS, run_profile, worst
     from connector.sync.runner import SyncOptions, SyncOutcome
@@ -420,12 +421,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
-        source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
-        if currency_warning:
-            source.warnings.append(currency_warning)
-        result = run_profile(source, options, state, report_to=args.report,
-                             progress=progress, on_outcome=show, before_save=merchant_columns,
-                             keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
+        with source_kept() as read_done:  # a large source's records live to the end: kept out of gc traversals
+            source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
+            read_done()
+            if currency_warning:
+                source.warnings.append(currency_warning)
+            result = run_profile(source, options, state, report_to=args.report,
+                                 progress=progress, on_outcome=show, before_save=merchant_columns,
+                                 keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
     return worst([orders_code, fulfil_code, result.exit_code])

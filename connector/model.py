@@ -154,3 +154,15 @@ class Product:
 
 STOCK_KINDS = frozenset({"stocked"})
 """Product kinds whose stock is tracked; services, combos and non-stored consumables carry none."""
+
+
+def _plain_repr(*classes: type) -> None:
+    """Give the canonical records their generated ``repr`` without the guard dataclasses wrap it in (a set of
+    instances being printed, kept per call, for an instance that contains itself).  Records are trees, the text
+    is the same, and it is three to four times faster: a plan prints every record for its fingerprint
+    (``connector.sync.fingerprint``)."""
+    for cls in classes:
+        cls.__repr__ = getattr(cls.__repr__, "__wrapped__", cls.__repr__)  # type: ignore[method-assign]
+
+
+_plain_repr(Money, StockLevel, SourceRef, Variant, Product)

@@ -101,22 +101,29 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
-    confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
-    marks = {kind: state.record_marks(marketplace, account, kind) for kind in kinds} if context else {}
+    if context:  # hashes and marks in one read of the confirmed payloads
+        both = {kind: state.hashes_and_marks(marketplace, account, kind) for kind in kinds}
+        confirmed = plan.confirmed = {kind: hashes for kind, (hashes, _marks) in both.items()}
+        mark_maps = [marks for _hashes, marks in both.values()]
+    else:
+        confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
+        mark_maps = []
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
     for kind in kinds:
         plan.unchanged[kind] = set()
+    unchanged_sets = list(plan.unchanged.values())
     pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
+    planned_products = plan.products
     for product in products:
         key = product.key
         # a fingerprint costs about what mapping costs: computed only to compare with marks, or to save them
         fingerprint = record_fingerprint(product, context) if context and (
-            note_marks or all(key in marks[kind] for kind in kinds)) else None
-        if fingerprint is not None and all(marks[kind].get(key) == fingerprint for kind in kinds):
-            plan.products[key] = product  # mapped before to what is confirmed: unchanged
-            for kind in kinds:
-                plan.unchanged[kind].add(key)
+            note_marks or all(key in marks for marks in mark_maps)) else None
+        if fingerprint is not None and all(marks.get(key) == fingerprint for marks in mark_maps):
+            planned_products[key] = product  # mapped before to what is confirmed: unchanged
+            for keys in unchanged_sets:
+                keys.add(key)
             continue
         try:
             payloads = mapping.apply(product, defaults)

@@ -18,6 +18,7 @@ from connector.sync.ops import Adapter, ItemResult
 from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
+DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
 @dataclass(slots=True)
@@ -189,26 +190,33 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     for op in plan.ops if plan else []:
         planned.setdefault(op.key, []).append((op.kind, op.action))
 
-    read_keys = {v.sku: p.key for p in source.products for v in p.variants}  # also products left out of the plan
+    read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
+    products = plan.products if plan else {}
+    rows = report.rows
     for ref in source.rows:
-        sheet, row = ref.ref.origin, ref.ref.row
-        key = sku_to_key.get(ref.sku or "")
+        sku, where = ref.sku, ref.ref
+        sheet = where.origin
+        key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
         # currency, is still one product)
-        out = RowOutcome(sku=ref.sku, product=key or read_keys.get(ref.sku or ""), sheet=sheet, row=row,
-                         status=UNCHANGED)
-        # a row from another sheet than its product's own (a per-location stock sheet, in any language)
-        product = plan.products.get(key) if (plan and key) else None
-        is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
+        owner = key
+        if not key:
+            if read_keys is None:  # also products left out of the plan
+                read_keys = {v.sku: p.key for p in source.products for v in p.variants}
+            owner = read_keys.get(sku or "")
+        out = RowOutcome(sku, owner, sheet, where.row, UNCHANGED)
         if ref.skipped_reason:
             out.status, out.reason, out.attention = SKIPPED, ref.skipped_reason, True
-        elif ref.sku in mapping_failed:
-            out.status, out.reason, out.attention = FAILED, mapping_failed[ref.sku], True
+        elif sku in mapping_failed:
+            out.status, out.reason, out.attention = FAILED, mapping_failed[sku], True
         elif key is None:
             out.status, out.reason = SKIPPED, "not part of any product that was read"
-        else:
-            _row_outcome(out, key, planned.get(key, []), results, catalogue_kind, is_stock_row, dry_run)
-        report.rows.append(out)
+        elif ops := planned.get(key):  # nothing planned for the product: the row is unchanged
+            # a row from another sheet than its product's own (a per-location stock sheet, in any language)
+            product = products.get(key) if key else None
+            is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
+            _row_outcome(out, key, ops, results, catalogue_kind, is_stock_row, dry_run)
+        rows.append(out)
 
 
 def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
@@ -248,8 +256,8 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
         out.status, out.reason = SKIPPED, f"deferred to the next run: {deferred[0].message}"
     elif pushed:
         out.status, out.actions = PUSHED, pushed
-        if dry_run:
-            out.reason = f"dry run: {foreseen or 'would be sent'}"
+        if dry_run:  # one text shared by the rows of a large dry run, not a copy per row
+            out.reason = f"dry run: {foreseen}" if foreseen else DRY_RUN_SENT
 
 
 def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResult]) -> dict[str, int]:

@@ -52,15 +52,24 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 from connector.sources.base import SourceResult
 
 from .build import build_result, prepare_stock
 from .columns import EXAMPLE_PREFIXES
-from .error_copy import write_error_copy
 from .reader import read_raw
-from .sample import write_sample
-from .template import write_template
+
+# the writers load openpyxl (about a second on a busy machine): imported when first used, not by every read
+_WRITERS = {"write_error_copy": ".error_copy", "write_sample": ".sample", "write_template": ".template"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WRITERS:
+        import importlib
+
+        return getattr(importlib.import_module(_WRITERS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["EXAMPLE_PREFIXES", "read_spreadsheet", "write_error_copy", "write_sample", "write_template"]
 

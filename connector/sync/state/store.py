@@ -90,6 +90,10 @@ class StateStore(ABC):
         """key -> fingerprint of the canonical record (and mapping context) whose mapping gave the confirmed
         payload of this kind, for the keys that have one (see ``mark_records``)."""
 
+    def hashes_and_marks(self, marketplace: str, account: str, kind: str) -> tuple[dict[str, str], dict[str, str]]:
+        """``hashes`` and ``record_marks`` of one kind together (a backend may read them in one pass)."""
+        return self.hashes(marketplace, account, kind), self.record_marks(marketplace, account, kind)
+
     @abstractmethod
     def mark_records(self, marketplace: str, account: str, kind: str, items: Iterable[tuple[str, str, str]]) -> None:
         """Items of (key, payload hash, record fingerprint): the record with that fingerprint maps to that payload
