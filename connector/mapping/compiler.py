@@ -298,7 +298,8 @@ class CompiledMapping:
         out = {}
         for name, build, key, where in self._steps:  # a loop, not a comprehension: no frame per record
             payload = build(ctx)
-            if payload.get(key) in _EMPTY:
+            value = payload.get(key)  # ``in _EMPTY`` spelled out: no == against None and ABSENT per record
+            if value is None or value is ABSENT or value == "":
                 raise RecordMappingError(where, NO_KEY)
             out[name] = payload
         return out
