@@ -7,9 +7,12 @@ recorded RPC calls, not the server's time.
 ``bench_odoo_live`` reads a real server's whole catalogue (every warehouse, two extra languages, image
 presence) next to its anchor measured in the same run: ONE raw ``search_read`` of the same variants with the
 fields the reader asks for per variant plus the company-wide ``qty_available`` / ``free_qty`` (what a
-hand-written integration would send).  Target: the full read within 2x the anchor.  The read is timed twice:
-the whole ``OdooSource.read()``, and without ``connect()`` (version, login and user context: the login alone
-costs a password hash on the server, a second or two on the lab machines, whatever the catalogue).
+hand-written integration would send), on a connection that is already logged in.  Target (issue 16): the full
+read within 2x that single ``search_read``.  The comparison is made with both sides logged in: the anchor is
+timed without a login, so the full read is timed after ``connect()`` too (``OdooSource(connected=True)``).
+The login is not hidden: ``connect()`` (version, login and user context) is timed on its own and shown as its
+own row, and the whole read with its login beside it.  The login costs a password hash on the server (a second
+or two on the lab machines, whatever the catalogue), which a single ``search_read`` never pays.
 """
 
 from __future__ import annotations
@@ -68,22 +71,15 @@ REPLAY_MAX_CALLS = 15
 
 
 def bench_odoo_live(version: int, repeats: int = 3) -> dict[str, Any] | None:
-    """Best of ``repeats``: the full read, the same without ``connect()``, the anchor; ``None`` when the server
-    is not reachable or no password is set (``ODOO_PASSWORD`` or ``ODOO<version>_PASSWORD``)."""
+    """Best of ``repeats`` each: the login (``connect()``), the full read after it, the anchor (one raw
+    ``search_read`` on the same logged-in connection); ``None`` when the server is not reachable or no password is
+    set (``ODOO_PASSWORD`` or ``ODOO<version>_PASSWORD``)."""
     import socket
     from urllib.parse import urlsplit
 
     from connector.sources.odoo import OdooSettings, OdooSource
     from connector.sources.odoo.odoorpc_backend import OdooRPCBackend
     from connector.sources.odoo.reader import _BASE_FIELDS, PRODUCT
-
-    class TimedBackend(OdooRPCBackend):
-        connect_seconds = 0.0
-
-        def connect(self) -> None:
-            t0 = time.perf_counter()
-            super().connect()
-            self.connect_seconds = time.perf_counter() - t0
 
     url_env, url, db_env, db = LIVE_SERVERS[version]
     url, db = os.environ.get(url_env, url), os.environ.get(db_env, db)
@@ -97,14 +93,18 @@ def bench_odoo_live(version: int, repeats: int = 3) -> dict[str, Any] | None:
         return None
     settings = OdooSettings(url=url, db=db, user=os.environ.get("ODOO_USER", "admin"), password_env=env_name,
                             languages=["fr_FR", "ar_001"], image_base_url="https://shop.example.com")
-    full = read = anchor = float("inf")
-    variants = calls = 0
+    login = read = anchor = whole = float("inf")
+    variants = calls = login_calls = 0
     for _ in range(repeats):
-        backend = TimedBackend(settings, settings.password())
+        backend = OdooRPCBackend(settings, settings.password())
         t0 = time.perf_counter()
-        result = OdooSource(settings, backend=backend).read()
-        whole = time.perf_counter() - t0
-        full = min(full, whole)
+        backend.connect()
+        connected = time.perf_counter()
+        login_calls = backend.calls
+        result = OdooSource(settings, backend=backend, connected=True).read()
+        done = time.perf_counter()
+        login, read = min(login, connected - t0), min(read, done - connected)
+        whole = min(whole, done - t0)
         calls = backend.calls
         variants = sum(len(p.variants) for p in result.products)
         fields = list(_BASE_FIELDS) + [f for f in ("is_storable", "hs_code") if f in backend.fields_get(PRODUCT)]
@@ -112,10 +112,10 @@ def bench_odoo_live(version: int, repeats: int = 3) -> dict[str, Any] | None:
         t0 = time.perf_counter()
         rows = backend.search_read(PRODUCT, [], [*fields, "qty_available", "free_qty"], context=ctx)
         anchor = min(anchor, time.perf_counter() - t0)
-        read = min(read, whole - backend.connect_seconds)
     return {"version": version, "variants": variants, "anchor_rows": len(rows), "rpc_calls": calls,
-            "full_seconds": round(full, 2), "read_seconds": round(read, 2), "anchor_seconds": round(anchor, 2),
-            "full_ratio": round(full / anchor, 2), "read_ratio": round(read / anchor, 2)}
+            "login_calls": login_calls, "login_seconds": round(login, 2), "read_seconds": round(read, 2),
+            "full_seconds": round(whole, 2), "anchor_seconds": round(anchor, 2),
+            "read_ratio": round(read / anchor, 2), "full_ratio": round(whole / anchor, 2)}
 
 
 def odoo_rows() -> list[tuple[str, str, str, str]]:
@@ -134,14 +134,15 @@ def odoo_rows() -> list[tuple[str, str, str, str]]:
                          "ODOO_PASSWORD)", f"<= {LIVE_TARGET:g}x", ""))
             continue
         what = f"odoo{version} live, {live['variants']:,} variants, all warehouses, 2 languages"
-        rows.append((f"{what}: anchor, one raw search_read ({live['anchor_rows']:,} rows)",
+        rows.append((f"{what}: anchor, one raw search_read on a logged-in connection ({live['anchor_rows']:,} rows)",
                      f"{live['anchor_seconds']:.2f} s", "", ""))
-        rows.append((f"{what}: full read ({live['rpc_calls']} calls)",
-                     f"{live['full_seconds']:.2f} s = {live['full_ratio']:.2f}x", f"<= {LIVE_TARGET:g}x",
-                     met(live["full_ratio"] <= LIVE_TARGET)))
-        rows.append((f"{what}: the same without connect() (login)",
-                     f"{live['read_seconds']:.2f} s = {live['read_ratio']:.2f}x", f"<= {LIVE_TARGET:g}x",
-                     met(live["read_ratio"] <= LIVE_TARGET)))
+        rows.append((f"{what}: full read, both sides logged in ({live['rpc_calls'] - live['login_calls']} calls "
+                     "after the login)", f"{live['read_seconds']:.2f} s = {live['read_ratio']:.2f}x",
+                     f"<= {LIVE_TARGET:g}x", met(live["read_ratio"] <= LIVE_TARGET)))
+        rows.append((f"  its login, connect(): version, login (a password hash on the server), user context "
+                     f"({live['login_calls']} calls)", f"{live['login_seconds']:.2f} s", "", ""))
+        rows.append(("  the full read with its login (the anchor has none)",
+                     f"{live['full_seconds']:.2f} s = {live['full_ratio']:.2f}x", "", ""))
     return rows
 
 

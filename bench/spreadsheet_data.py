@@ -1,11 +1,17 @@
 """Generate realistic spreadsheet catalogues for the spreadsheet-reader benchmark.
 
-``generate(path, rows, fmt)`` writes ``rows`` Products rows (about a third of them variants sharing a Parent
-SKU, the rest simple products) with every template column filled the way a merchant would fill it.
+``generate(path, rows, fmt)`` writes the catalogue of issue 16: ``rows`` Products rows (about a third of them
+variants sharing a Parent SKU, the rest simple products) in 21 columns, every template column filled the way a
+merchant would fill it (three attributes, two translations of name and description), and the stock of two
+locations (``LOCATIONS``: Warehouse and Shop).
 
-- ``xlsx``: sheet "Products" plus a "Stock - Warehouse" sheet with one row per SKU, saved as Excel saves it
-  (shared strings; ``xlsx-inline``: the same cells in openpyxl's write-only form, see ``generate``).
-- ``csv``: UTF-8, comma separated, stock inline in a ``Stock: Warehouse`` column (a CSV has one sheet).
+- ``xlsx``: sheet "Products" plus one stock sheet per location ("Stock - Warehouse", "Stock - Shop") with one
+  row per SKU, saved as Excel saves it (shared strings; ``xlsx-inline``: the same cells in openpyxl's
+  write-only form, see ``generate``).
+- ``csv``: UTF-8, comma separated, the stock inline in one ``Stock: <location>`` column per location (a CSV has
+  one sheet).
+
+``locations`` (keyword) gives other stock locations, e.g. ``("Warehouse",)`` for one stock sheet.
 
 Run ``python bench/spreadsheet_data.py [rows]`` to generate both formats and time ``read_spreadsheet``.
 """
@@ -22,8 +28,9 @@ from pathlib import Path
 HEADERS = [
     "Parent SKU", "SKU*", "Name*", "Description", "Brand", "Category", "Price*", "Currency", "Cost",
     "Barcode", "Weight (kg)", "HS code", "Active", "Images", "Attribute: Size", "Attribute: Color",
-    "Name (fr)", "Name (ar)", "Description (fr)", "Description (ar)",
+    "Attribute: Material", "Name (fr)", "Name (ar)", "Description (fr)", "Description (ar)",
 ]
+LOCATIONS = ("Warehouse", "Shop")  # one stock sheet each (xlsx), one "Stock: <location>" column each (csv)
 BRANDS = ["Acme", "Sahel Textiles", "Nouakchott Home", "Atlas", "Dune", "Oasis", "Baobab", "Chinguetti"]
 CATEGORIES = [
     "Home > Kitchen > Cookware", "Home > Kitchen > Tableware", "Fashion > Men > T-shirts",
@@ -34,6 +41,7 @@ NOUNS = ["Teapot", "Shirt", "Kettle", "Dress", "Charger", "Cream", "Tea", "Tent"
 ADJ = ["Classic", "Premium", "Light", "Family", "Travel", "Organic", "Deluxe", "Mini", "Pro"]
 SIZES = ["S", "M", "L", "XL"]
 COLORS = ["Blue", "Red", "Black", "White", "Sand"]
+MATERIALS = ["Cotton", "Linen", "Steel", "Clay", "Wool"]
 
 
 def ean13(n: int) -> str:
@@ -43,8 +51,8 @@ def ean13(n: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def _rows(rows: int, seed: int = 7) -> Iterator[tuple[list, int]]:
-    """Yield (Products row as a list of values, stock quantity)."""
+def _rows(rows: int, seed: int = 7, locations: int = 1) -> Iterator[tuple[list, list[int]]]:
+    """Yield (Products row as a list of values, stock quantity at each of ``locations`` locations)."""
     rnd = random.Random(seed)
     i = 0
     product = 0
@@ -60,9 +68,11 @@ def _rows(rows: int, seed: int = 7) -> Iterator[tuple[list, int]]:
             parent = f"P{product:07d}"
             combos = [(s, c) for s in SIZES[: rnd.randint(2, 4)] for c in COLORS[: rnd.randint(1, 3)]]
             combos = combos[: rows - i]
+            material = rnd.choice(MATERIALS)
         else:
             parent = ""
             combos = [("", "")]
+            material = ""
         for k, (size, color) in enumerate(combos):
             i += 1
             sku = f"{parent}-{size}-{color}" if parent else f"S{product:07d}"
@@ -74,66 +84,70 @@ def _rows(rows: int, seed: int = 7) -> Iterator[tuple[list, int]]:
                 price, "MRU", round(price * 0.6, 2), ean13(i), round(rnd.uniform(0.1, 20), 3), "950300",
                 "Yes" if rnd.random() > 0.05 else "No",
                 f"https://cdn.example.com/p/{sku}/1.jpg https://cdn.example.com/p/{sku}/2.jpg",
-                size, color,
+                size, color, material,
                 f"{noun} {adj} {product}" if first else "", f"منتج {product}" if first else "",
                 f"Article {product}, qualité {adj.lower()}." if first else "",
                 f"وصف المنتج {product}" if first else "",
             ]
-            yield row, rnd.randint(0, 500)
+            yield row, [rnd.randint(0, 500) for _ in range(locations)]
 
 
-def generate(path: Path, rows: int, fmt: str = "xlsx") -> Path:
-    """Write a benchmark workbook or CSV with ``rows`` Products rows.  ``fmt``:
+def generate(path: Path, rows: int, fmt: str = "xlsx", *, locations: tuple[str, ...] = LOCATIONS) -> Path:
+    """Write a benchmark workbook or CSV with ``rows`` Products rows and the stock of ``locations``.  ``fmt``:
 
     - ``xlsx``: written the way Excel, LibreOffice and Google Sheets save a workbook: text in the shared
       strings table, empty cells not stored (XlsxWriter).  What a merchant's file looks like.
     - ``xlsx-inline``: the same cells as openpyxl's write-only mode saves them: every text inline in its
       cell and empty cells stored, twice the sheet XML for the parser (kept as a second measure).
-    - ``csv``: UTF-8, comma separated, stock inline in a ``Stock: Warehouse`` column.
+    - ``csv``: UTF-8, comma separated, stock inline in one ``Stock: <location>`` column per location.
     """
     path = Path(path)
     if fmt == "csv":
         with path.open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow([*HEADERS, "Stock: Warehouse"])
-            for row, qty in _rows(rows):
-                w.writerow([*row, qty])
+            w.writerow([*HEADERS, *(f"Stock: {loc}" for loc in locations)])
+            for row, qtys in _rows(rows, locations=len(locations)):
+                w.writerow([*row, *qtys])
         return path
     if fmt == "xlsx":
-        return _write_like_excel(path, rows)
+        return _write_like_excel(path, rows, locations)
     if fmt != "xlsx-inline":
         raise ValueError(f"unknown format {fmt!r}")
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     products = wb.create_sheet("Products")
-    stock = wb.create_sheet("Stock - Warehouse")
+    stocks = [wb.create_sheet(f"Stock - {loc}") for loc in locations]
     products.append(HEADERS)
-    stock.append(["SKU*", "Quantity*"])
-    for row, qty in _rows(rows):
+    for stock in stocks:
+        stock.append(["SKU*", "Quantity*"])
+    for row, qtys in _rows(rows, locations=len(locations)):
         products.append(row)
-        stock.append([row[1], qty])
+        for stock, qty in zip(stocks, qtys, strict=True):
+            stock.append([row[1], qty])
     wb.save(path)
     return path
 
 
-def _write_like_excel(path: Path, rows: int) -> Path:
+def _write_like_excel(path: Path, rows: int, locations: tuple[str, ...]) -> Path:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path))
     products = wb.add_worksheet("Products")
-    stock = wb.add_worksheet("Stock - Warehouse")
+    stocks = [wb.add_worksheet(f"Stock - {loc}") for loc in locations]
     products.write_row(0, 0, HEADERS)
-    stock.write_row(0, 0, ["SKU*", "Quantity*"])
-    for r, (row, qty) in enumerate(_rows(rows), start=1):
+    for stock in stocks:
+        stock.write_row(0, 0, ["SKU*", "Quantity*"])
+    for r, (row, qtys) in enumerate(_rows(rows, locations=len(locations)), start=1):
         for c, value in enumerate(row):
             if isinstance(value, str):
                 if value:  # an empty cell is not stored
                     products.write_string(r, c, value)
             else:
                 products.write_number(r, c, value)
-        stock.write_string(r, 0, row[1])
-        stock.write_number(r, 1, qty)
+        for stock, qty in zip(stocks, qtys, strict=True):
+            stock.write_string(r, 0, row[1])
+            stock.write_number(r, 1, qty)
     wb.close()
     return path
 

@@ -139,11 +139,11 @@ def plan_seconds(products: list[Any], target: str, settings: dict[str, Any]) -> 
 def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
     import requests
 
-    from bench.spreadsheet_data import generate
+    from bench.spreadsheet_data import LOCATIONS, generate
     from connector.marketplaces.elebne import PLUGIN
 
     workbook = generate(tmp / "whole-run.xlsx", rows, "xlsx")
-    expected_rows = 2 * rows  # each Products row and its stock sheet row
+    expected_rows = (1 + len(LOCATIONS)) * rows  # each Products row and its row in every stock sheet
     out: list[Row] = []
 
     validate = run_command(["validate", str(workbook)])

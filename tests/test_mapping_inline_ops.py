@@ -54,3 +54,17 @@ def test_every_inline_form_is_used_by_the_shipped_operations() -> None:
     for spec in ("strip", "upper", {"truncate": 3}, {"if_empty": ""}, {"default": 1}, {"minor_units": 2},
                  {"join": ","}, "values", {"lookup": "status"}):
         assert getattr(compile_op(spec, tables)[1], "inline", None) is not None, spec
+
+
+@pytest.mark.parametrize("key", [None, "", ABSENT])
+def test_a_payload_without_its_key_fails_naming_the_key_field(tmp_path: Path, key) -> None:
+    doc = {"version": 1, "marketplace": "test",
+           "payloads": {"product": {"key": "id", "fields": {"id": "product.extra.value", "name": "product.name"}}}}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    mapping = load_mapping(path)
+    extra = {} if key is ABSENT else {"value": key}
+    with pytest.raises(RecordMappingError) as exc:
+        mapping.apply(Product(key="P", name="Tea", extra=extra))
+    assert exc.value.field_path == "product.id"
+    assert mapping.apply(Product(key="P", name="Tea", extra={"value": 0}))["product"] == {"id": 0, "name": "Tea"}

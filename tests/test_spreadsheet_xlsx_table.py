@@ -69,7 +69,21 @@ def test_generated_catalogue_takes_the_fast_path(tmp_path, monkeypatch):
     real = reader._grid
     monkeypatch.setattr(reader, "_grid", lambda wb, name, p: grids.append(name) or real(wb, name, p))
     same(read_spreadsheet(path), fast)
-    assert grids == ["Stock - Warehouse"]  # the Products sheet was not read row by row
+    assert grids == []  # neither the Products sheet nor the stock sheets were read row by row
+
+
+def test_each_stock_sheet_through_fastexcel_or_else_the_row_reader(tmp_path):
+    """A stock sheet is taken column by column under the Products sheet's conditions; one that fastexcel would
+    type differently (a quantity typed as text among numbers) is read by the row reader, and both read alike."""
+    rows = [["SKU", "Name", "Price"], ["A", "Tea", 1.0], ["B", "Oil", 2.0]]
+    path = write(tmp_path / "s.xlsx", rows, stock={"Main": [("A", 3), ("B", 4)], "Shop": [("A", 1), ("B", "x")]},
+                 like_excel=True)
+    book = read_raw(path, prepare_stock, columnar=True)
+    assert [(loc, sheet.table is not None) for loc, sheet in book.stock] == [("Main", True), ("Shop", False)]
+    fast = build_result(book)
+    same(fast, build_result(read_raw(path, prepare_stock)))
+    assert [(x.sheet, x.row, x.reason) for x in fast.issues] == [("Stock - Shop", 3, "text in a number column")]
+    assert fast.products[0].variants[0].stock["Main"].available == 3
 
 
 def test_typed_cells_convert_as_the_row_reader_does(tmp_path):
@@ -248,5 +262,5 @@ def test_sheet_names_read_from_the_zip_that_disagree_restart_the_row_reader(tmp_
     expected = build_result(read_raw(path, prepare_stock))
     monkeypatch.setattr(reader, "_zip_members", lambda p: {"Products": "xl/worksheets/sheet1.xml", "Notes": "x"})
     book = read_raw(path, prepare_stock, columnar=True)
-    assert book.products.table is None and [loc for loc, _ in book.stock] == ["Warehouse"]
+    assert book.products.table is None and [loc for loc, _ in book.stock] == ["Warehouse", "Shop"]
     same(build_result(book), expected)

@@ -140,47 +140,77 @@ def _specialise(level: _Level) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     and operations from the mapping file are bound as values in the function's namespace, never written into
     the code.  When an operation fails, the copies fall back to the per-field path, which names the field.
     """
-    plain = level.plain
-    namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
-                                 "slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), "level": level,
-                                 "RecordMappingError": RecordMappingError}
-    lines = ["def build(ctx):", "    out = {}", "    try:", "        pass"]
-    lines += [f"        r{int(idx)} = ctx[{int(idx)}]" for idx in sorted({idx for _n, idx, *_rest in plain})]
-    for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
-        namespace[f"g{i}"], namespace[f"n{i}"] = raw_get, name
-        const = getattr(raw_get, "const", None)
-        if const is not None:
-            namespace[f"g{i}"] = const[0]
-        lines.append(f"        v = g{i}" if const is not None else f"        v = g{i}(r{int(idx)})")
-        for j, op in enumerate(ops):
-            namespace[f"o{i}_{j}"] = op
-            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
-            if inline is None:
-                lines.append(f"        v = o{i}_{j}(v)")
-                continue
-            source, values = inline
-            names = {key: f"o{i}_{j}_{k}" for k, key in enumerate(values)}
-            namespace.update({names[key]: value for key, value in values.items()})
-            lines += ["        " + line for line in source.format(**names).splitlines()]
-        lines += ["        if v is not ABSENT:", f"            out[n{i}] = v"]
-    lines += ["    except ERRORS:", "        out = slow(ctx)"]
-    if level.exprs:
-        lines.append("    level._eval_exprs(ctx, out)")
-    for k, child in enumerate(level.children):
-        namespace[f"c{k}"], namespace[f"cn{k}"] = child.build, child.name
-        indent = "    "
-        if child.when is not None:  # checked here: most records (simple products) have no variants to build
-            namespace[f"w{k}"] = child.when[1]
-            lines.append(f"    if w{k}(ctx[{int(child.when[0])}]):")
-            indent += "    "
-        lines += [f"{indent}v = c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[cn{k}] = v"]
-    for k, name in enumerate(level.required):
-        namespace[f"q{k}"], namespace[f"qp{k}"] = name, f"{level.path}{name}"
-        lines += [f"    if out.get(q{k}) in EMPTY:",
-                  f"        raise RecordMappingError(qp{k}, 'required value is missing')"]
-    lines.append("    return out")
+    namespace: dict[str, Any] = {}
+    lines = ["def build(ctx):", *_level_lines(level, "", namespace, {}), "    return out"]
     exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
     return namespace["build"]
+
+
+def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str]) -> list[str]:
+    """The body of ``_specialise``'s function for ``level`` (it leaves the level's dict in ``out``), its names
+    prefixed with ``p`` and bound in ``namespace``.  ``whens``: a child's ``when`` already evaluated earlier
+    in the same function (same root, same path) is not evaluated again (``_fuse``)."""
+    plain = level.plain
+    namespace.update({"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
+                      f"{p}slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), f"{p}level": level,
+                      "RecordMappingError": RecordMappingError})
+    lines = ["    try:", "        pass"]
+    lines += [f"        r{int(idx)} = ctx[{int(idx)}]" for idx in sorted({idx for _n, idx, *_rest in plain})]
+    for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
+        namespace[f"{p}g{i}"], namespace[f"{p}n{i}"] = raw_get, name
+        const = getattr(raw_get, "const", None)
+        if const is not None:
+            namespace[f"{p}g{i}"] = const[0]
+        lines.append(f"        v = {p}g{i}" if const is not None else f"        v = {p}g{i}(r{int(idx)})")
+        for j, op in enumerate(ops):
+            namespace[f"{p}o{i}_{j}"] = op
+            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
+            if inline is None:
+                lines.append(f"        v = {p}o{i}_{j}(v)")
+                continue
+            source, values = inline
+            names = {key: f"{p}o{i}_{j}_{k}" for k, key in enumerate(values)}
+            namespace.update({names[key]: value for key, value in values.items()})
+            lines += ["        " + line for line in source.format(**names).splitlines()]
+        lines += ["        if v is not ABSENT:", f"            out[{p}n{i}] = v"]
+    lines = ["    out = {}", *lines, "    except ERRORS:", f"        out = {p}slow(ctx)"]
+    if level.exprs:
+        lines.append(f"    {p}level._eval_exprs(ctx, out)")
+    for k, child in enumerate(level.children):
+        namespace[f"{p}c{k}"], namespace[f"{p}cn{k}"] = child.build, child.name
+        indent = "    "
+        if child.when is not None:  # checked here: most records (simple products) have no variants to build
+            seen = (int(child.when[0]), child.when_path)
+            if seen not in whens:
+                whens[seen] = f"{p}wv{k}"
+                namespace[f"{p}w{k}"] = child.when[1]
+                lines.append(f"    {p}wv{k} = {p}w{k}(ctx[{int(child.when[0])}])")
+            lines.append(f"    if {whens[seen]}:")
+            indent += "    "
+        lines += [f"{indent}v = {p}c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
+    for k, name in enumerate(level.required):
+        namespace[f"{p}q{k}"], namespace[f"{p}qp{k}"] = name, f"{level.path}{name}"
+        lines += [f"    if out.get({p}q{k}) in EMPTY:",
+                  f"        raise RecordMappingError({p}qp{k}, 'required value is missing')"]
+    return lines
+
+
+def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """``CompiledMapping.apply``'s work as one generated function: every payload level's body in turn (see
+    ``_level_lines``), each followed by its key check, so a record costs one call instead of one per payload,
+    and a ``when`` that several payloads share (``product.has_variants``) is read once per record."""
+    namespace: dict[str, Any] = {"ABSENT": ABSENT, "NO_KEY": NO_KEY}
+    whens: dict[tuple[int, str], str] = {}
+    lines = ["def apply(ctx):"]
+    for s, (name, level, key, where) in enumerate(steps):
+        p = f"p{s}_"
+        namespace[f"{p}name"], namespace[f"{p}key"], namespace[f"{p}where"] = name, key, where
+        lines += _level_lines(level, p, namespace, whens)
+        lines += [f"    value = out.get({p}key)", "    if value is None or value is ABSENT or value == '':",
+                  f"        raise RecordMappingError({p}where, NO_KEY)", f"    {p}out = out"]
+    lines.append("    return {" + ", ".join(f"p{s}_name: p{s}_out" for s in range(len(steps))) + "}")
+    exec(compile("\n".join(lines), "<mapping>", "exec"), namespace)
+    return namespace["apply"]
 
 
 def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -241,6 +271,7 @@ class _Child:
     when: tuple[int, RootGetter] | None
     level: _Level
     match_key: str
+    when_path: str = ""  # the ``when`` as written (``_fuse`` reads a shared one once per record)
 
     def build(self, ctx: tuple[Any, ...]) -> Any:
         """The child's elements; its ``when`` is checked by the level before (``_Level.build``)."""
@@ -279,13 +310,13 @@ class CompiledMapping:
     payloads: dict[str, CompiledPayload]
     source_files: list[str] = field(default_factory=list)
     record: str = PRODUCT.name  # the record type this mapping maps (``record:`` in the file)
-    # per payload kind: (name, its level's build, key field, the key's path in errors): ``apply`` does what
+    # every payload kind's level and key check as one generated function (``_fuse``): ``apply`` does what
     # ``CompiledPayload.build`` does for each, without a call of its own per payload and record
-    _steps: tuple[tuple[str, Callable[[tuple[Any, ...]], dict[str, Any]], str, str], ...] = field(init=False)
+    _fused: Callable[[tuple[Any, ...]], dict[str, dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._steps = tuple((name, p.level.build, p.key_field, f"{p.name}.{p.key_field}")
-                            for name, p in self.payloads.items())
+        self._fused = _fuse(tuple((name, p.level, p.key_field, f"{p.name}.{p.key_field}")
+                                  for name, p in self.payloads.items()))
 
     def apply(self, record: Any, defaults: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """Map one record (of the mapping's record type) to every payload kind.  Raises
@@ -294,14 +325,7 @@ class CompiledMapping:
         ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
         marks them ``required`` so a missing one is reported, never invented.
         """
-        ctx = (record, defaults if defaults is not None else {})
-        out = {}
-        for name, build, key, where in self._steps:  # a loop, not a comprehension: no frame per record
-            payload = build(ctx)
-            if payload.get(key) in _EMPTY:
-                raise RecordMappingError(where, NO_KEY)
-            out[name] = payload
-        return out
+        return self._fused((record, defaults if defaults is not None else {}))
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
@@ -379,6 +403,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
             when=compile_path(child.when, roots, f"{cwhere}.when", types) if child.when else None,
             level=level,
             match_key=child.match_key,
+            when_path=child.when or "",
         ))
     single = tuple((n, f, o) for n, f, o, _s in exprs)
     level = _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,

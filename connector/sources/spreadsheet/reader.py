@@ -2,8 +2,10 @@
 
 - ``.xlsx .xlsm .xlsb .xls .ods`` through python-calamine.  ``read_raw(columnar=True)`` first tries to read an
   xlsx/xlsm Products sheet column by column through fastexcel (xlsx_table.py), which steps aside for anything
-  the row reader would read differently.  The Products sheet is read on the calling thread
-  while a helper thread (calamine and zlib release the GIL) reads the stock sheets, validates their columns
+  the row reader would read differently; the stock sheets then go through the same fastexcel reader, one by
+  one under the same conditions (``_fast_stock``: the shared strings are parsed once, not again by calamine).
+  The Products sheet is read on the calling thread while a helper thread measures the sheets (guard.py),
+  reads the stock sheets when fastexcel does not (calamine and zlib release the GIL), validates their columns
   (``read_raw(prepare_stock=...)``: that needs nothing from the Products sheet) and scans the sheet XML of
   xlsx/xlsm files for formula cells without a cached value and error cells (``#N/A`` ...), which calamine
   reports as empty strings.  The scan is a plain byte search; cells are only located when ``<f`` or
@@ -80,8 +82,9 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
              columnar: bool = False) -> RawBook:
     """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``.
 
-    ``prepare_stock(sheet, location)``, if given, is run on each stock sheet by the helper thread while the
-    Products sheet is being parsed; its result is stored in ``RawSheet.prepared`` (it must not raise).
+    ``prepare_stock(sheet, location)``, if given, is run on each stock sheet once it is read (by the helper
+    thread while the Products sheet is being parsed, or after it when fastexcel reads the stock sheets); its
+    result is stored in ``RawSheet.prepared`` (it must not raise).
     ``columnar``: a CSV that Arrow reads exactly like the csv module is returned as ``RawSheet.table``
     (column-major, see columnar.py) instead of ``rows``; the builder takes both."""
     p = Path(path)
@@ -442,6 +445,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
 
     helper: dict = {}
     guarded = threading.Event()  # set once the Products sheet was measured (or the measure failed)
+    # set once the calling thread knows whether its fastexcel reader takes the stock sheets (``fast_stock``)
+    decided = threading.Event()
     to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
@@ -458,7 +463,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
-            if stock_names:
+            decided.wait()
+            if stock_names and not helper.get("fast_stock"):
                 wb2 = _open_calamine(p)
                 stock = []
                 for n, loc in stock_names:
@@ -485,7 +491,11 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     merged_products: list[tuple[int, int, int, int]] = []  # .xls/.ods: from calamine (xlsx: the guard's scan)
     try:
         fast = _open_fastexcel(p) if wb is None else None
-        if fast is not None and list(fast.sheet_names) == names:
+        if fast is not None and list(fast.sheet_names) != names:
+            fast = None
+        helper["fast_stock"] = fast is not None  # the helper then only measures and scans the stock sheets
+        decided.set()
+        if fast is not None:
             from .xlsx_table import read_products_table
 
             checked()
@@ -499,10 +509,12 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
             checked()
             rows = _grid(wb, products, p) if scan else _load_grid(wb, products, p, merged_products)
     finally:
+        decided.set()
         thread.join()
     if "error" in helper:
         _raise_helper_error(p, helper["error"])
     problems = helper.get("problems", {})
+    scans = helper.get("scans", {})
     if table is not None and problems.get(products):
         table = None  # formula/error cells: positioned on the row reader's grid
         rows = _grid(_open_calamine(p), products, p)
@@ -510,9 +522,37 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         sheet = RawSheet(products, [table[1]], table=table[0], table_row=1)
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
-    scans = helper.get("scans", {})
     sheet.merged = list(scans[products].merged) if products in scans else merged_products
-    return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
+    stock = helper.get("stock", [])
+    if fast is not None and stock_names:
+        stock = _fast_stock(p, fast, stock_names, members or {}, problems, scans, prepare_stock)
+    return RawBook(p, suffix[1:], sheet, stock, unused)
+
+
+def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members: dict[str, str],
+                problems: dict[str, dict], scans: dict[str, guard.SheetScan],
+                prepare_stock: Callable[[RawSheet, str], Any] | None) -> list[tuple[str, RawSheet]]:
+    """The stock sheets through the fastexcel reader that read the Products sheet (its shared strings are
+    parsed already; fastexcel's reader cannot serve two threads at once, so this runs on the calling thread,
+    once the helper measured every sheet).  Each sheet is taken column by column under the Products sheet's
+    conditions (xlsx_table.py); a sheet it refuses, or one holding formula/error cells, is read by the row
+    reader.  Either way the sheet reads exactly as the row reader reads it."""
+    from .xlsx_table import read_products_table
+
+    wb = None
+    out: list[tuple[str, RawSheet]] = []
+    for n, loc in stock_names:
+        merged = list(scans[n].merged) if n in scans else []
+        table = None if problems.get(n) else read_products_table(p, fast, n, members.get(n))
+        if table is not None:
+            sheet = RawSheet(n, [table[1]], table=table[0], table_row=1, merged=merged)
+        else:
+            wb = wb if wb is not None else _open_calamine(p)
+            sheet = RawSheet(n, _grid(wb, n, p), problems.get(n, {}), merged=merged)
+        if prepare_stock is not None:
+            sheet.prepared = prepare_stock(sheet, loc)
+        out.append((loc, sheet))
+    return out
 
 
 def _raise_helper_error(p: Path, err: BaseException) -> None:
