@@ -5,8 +5,9 @@ processes on a real PostgreSQL (pgserver) and the sandboxes.
   the EcomLinx sandbox and on the Elebne sandbox (their own control calls) is delivered signed to the
   connector's receiver, which queues the orders job (and a stock job); a worker imports it into the orders
   workbook.  Measured from the placement to the order's row in the workbook.  Into Odoo as well when the lab's
-  Odoo 18 is reachable (``ODOO18_URL``, default http://127.0.0.1:8069, db ``odoo18``, ``ODOO_PASSWORD`` set):
-  otherwise that row says it was not measured.
+  orders Odoo 18 is reachable (``ODOO18_ORDERS_URL``, default http://127.0.0.1:8070, db ``odoo18_orders``, seeded
+  by tests/fixtures/odoo_orders_seed.py as docs/odoo.md says; ``ODOO_PASSWORD`` set): otherwise that row says it
+  was not measured.
 - The same **without webhooks**: an ``orders`` job scheduled every minute (``schedule: {orders: "* * * * *"}``;
   the connector's schedules are cron times of one minute at the finest, enqueued by procrastinate's periodic
   tick, which runs once a minute), orders placed at random moments of the minute: the latency is bounded by the
@@ -139,7 +140,8 @@ def _scenario(pg: Any, skus: dict[str, int] = SKUS) -> Iterator[tuple[Path, str,
 
 
 def _profile(tmp: Path, url: str, target: str, base_url: str, *, orders: dict[str, Any] | None = None,
-             schedule: dict[str, str] | None = None, skus: dict[str, int] = SKUS) -> Path:
+             schedule: dict[str, str] | None = None, skus: dict[str, int] = SKUS,
+             settings: dict[str, Any] | None = None) -> Path:
     import yaml
 
     name = f"lat-{target}"
@@ -148,7 +150,8 @@ def _profile(tmp: Path, url: str, target: str, base_url: str, *, orders: dict[st
         f"{s},Item {s},10,{CURRENCY[target]},{q}\n" for s, q in skus.items()), encoding="utf-8")
     data: dict[str, Any] = {"name": name, "state": url, "missing": "keep",
                             "source": {"type": "spreadsheet", "path": str(source)},
-                            "targets": {target: {"account": name, "base_url": base_url}},
+                            "targets": {target: {"account": name, "base_url": base_url,
+                                                 **({"settings": settings} if settings else {})}},
                             "orders": orders or {"to": "workbook", "workbook": str(tmp / f"orders-{target}.csv"),
                                                  "from": [target]}}
     if schedule:
@@ -256,9 +259,9 @@ def orders_by_webhook(pg: Any, orders: int = 6, workers: int = 2, seed: int = 15
 
 # -- orders into Odoo ----------------------------------------------------------------------------------------
 def odoo_lab() -> tuple[str, str] | None:
-    """(url, db) of the lab's Odoo 18 when it answers and ``ODOO_PASSWORD`` is set; else None."""
-    url = os.environ.get("ODOO18_URL", "http://127.0.0.1:8069")
-    db = os.environ.get("ODOO18_DB", "odoo18")
+    """(url, db) of the lab's orders Odoo 18 when it answers and ``ODOO_PASSWORD`` is set; else None."""
+    url = os.environ.get("ODOO18_ORDERS_URL", "http://127.0.0.1:8070")
+    db = os.environ.get("ODOO18_ORDERS_DB", "odoo18_orders")
     if not os.environ.get("ODOO_PASSWORD"):
         return None
     parts = urlsplit(url)
@@ -270,30 +273,33 @@ def odoo_lab() -> tuple[str, str] | None:
 
 
 def orders_into_odoo(pg: Any, url_db: tuple[str, str], orders: int = 3) -> list[float | None]:
-    """An order placed on EcomLinx -> webhook -> orders job -> a sale order in the lab's Odoo 18, whose products
-    are SKUs Odoo already has (read from it first)."""
+    """An order placed on EcomLinx -> webhook -> orders job -> a confirmed sale order in the lab's orders Odoo 18
+    (its products, pricelist, delivery product and walk-in customer from tests/fixtures/odoo_orders_seed.py)."""
     from connector.sources.odoo import OdooSettings, OdooSource
+    from tests.odoo_vcr import load_fixture_module
+
+    seed = load_fixture_module("odoo_orders_seed")
 
     odoo_url, odoo_db = url_db
     connection = {"url": odoo_url, "db": odoo_db, "user": os.environ.get("ODOO_USER", "admin"),
                   "password_env": "ODOO_PASSWORD"}
     backend = OdooSource(OdooSettings.from_dict(dict(connection)))._connect()
-    skus = [r["default_code"] for r in backend.search_read("product.product", [("default_code", "!=", False),
-                                                                              ("sale_ok", "=", True)],
-                                                           ["default_code"], limit=3)]
-    if not skus:
-        raise RuntimeError("the lab's Odoo has no saleable product with an Internal Reference")
-    stock = {s: 1000 for s in skus}
+    stock = dict.fromkeys(seed.SKUS[:3], 1000)
+    odoo = {"connection": connection, "delivery_product": seed.SHIP,
+            "marketplaces": {"ecomlinx": {"pricelist": "Marketplace USD", "partner": seed.WALK_IN}}}
     out: list[float | None] = []
     with _scenario(pg, stock) as (tmp, url, env, stack, elx, elb):
         prof = _profile(tmp, url, "ecomlinx", elx.api_url, skus=stock,
-                        orders={"to": "odoo", "from": ["ecomlinx"], "odoo": {"connection": connection}})
+                        orders={"to": "odoo", "from": ["ecomlinx"], "odoo": odoo},
+                        settings={"order_currency": "USD"})
         _receivers(stack, tmp, url, elx, elb, {"ecomlinx": prof})
         stack.enter_context(_workers(url, tmp, 1, {**env, "ODOO_PASSWORD": os.environ["ODOO_PASSWORD"]}))
         for n in range(orders):
-            order_id = _place("ecomlinx", elx, elb, n, stock)
-            out.append(_until(lambda o=order_id: backend.search_read(
-                "sale.order", [("client_order_ref", "ilike", o)], ["id"], limit=1), TARGET))
+            sku = list(stock)[n % len(stock)]
+            placed = elx.create_order({"items": [{"sku": sku, "qty": 1}]})
+            reference = f"ecomlinx:{placed.get('channel_order_id') or placed['id']}"  # Order.reference
+            out.append(_until(lambda r=reference: backend.search_read(
+                "sale.order", [("client_order_ref", "=", r), ("state", "=", "sale")], ["id"], limit=1), TARGET))
     return out
 
 
@@ -398,7 +404,7 @@ def bench_latency() -> dict[str, Any]:
             lab = odoo_lab()
             odoo_what = "latency: order on the EcomLinx sandbox -> Odoo 18 sale order (webhook, 1 worker)"
             if lab is None:
-                rows.append((odoo_what, "not measured: no Odoo (lab Odoo 18 on :8069 with ODOO_PASSWORD)",
+                rows.append((odoo_what, "not measured: no Odoo (the orders lab Odoo 18 on :8070 with ODOO_PASSWORD)",
                              f"<= {TARGET:.0f} s", ""))
             else:
                 rows.append(_row(odoo_what, lambda: orders_into_odoo(pg, lab)))
