@@ -44,3 +44,34 @@ def test_a_tracking_number_typed_as_a_number_is_sent_as_its_digits(shop: Path, e
     mark(shop.parent / "orders.xlsx", "SOAP-01", "shipped", typed, "Delhivery Express")
     assert fulfil(shop)[0] == EXIT_OK
     assert remote(ecomlinx, order["id"])["awb"] == "1234567890123"
+
+
+def test_a_status_cleared_or_a_row_deleted_after_the_shipment_went_never_unships(shop: Path, ecomlinx: Any) -> None:
+    from openpyxl import load_workbook
+
+    order = bring_in(shop, ecomlinx, {"sku": "SOAP-01", "qty": 1})
+    book = shop.parent / "orders.xlsx"
+    mark(book, "SOAP-01", "shipped", "AWB-1", "Delhivery Express")
+    assert fulfil(shop)[0] == EXIT_OK
+    sent = len(ecomlinx.requests_log())
+    mark(book, "SOAP-01", None, None, None)  # the merchant empties the row's Status
+    code, report = fulfil(shop)
+    assert code == EXIT_OK and report["fulfilment"]["orders"] == []
+    wb = load_workbook(book)
+    wb["Orders"].delete_rows(2)  # ... then deletes the row
+    wb.save(book)
+    code, report = fulfil(shop)
+    assert code == EXIT_OK and report["fulfilment"]["orders"] == []
+    assert ecomlinx.requests_log(sent) == [] and remote(ecomlinx, order["id"])["status"] == "shipped"
+
+
+def test_a_date_typed_in_status_is_held_naming_its_cell(shop: Path, ecomlinx: Any) -> None:
+    from datetime import datetime
+
+    order = bring_in(shop, ecomlinx, {"sku": "SOAP-01", "qty": 1})
+    mark(shop.parent / "orders.xlsx", "SOAP-01", datetime(2026, 12, 1), "AWB-1", "Delhivery Express")  # type: ignore[arg-type]
+    code, report = fulfil(shop)
+    assert code == EXIT_FAILED
+    [row] = report["fulfilment"]["orders"]
+    assert row["result"] == "needs_attention" and "row 2, column Status" in row["reason"]
+    assert patches(ecomlinx) == [] and remote(ecomlinx, order["id"])["status"] == "new"
