@@ -36,6 +36,8 @@ def test_a_marketplace_failing_mid_run_ends_resumable_and_the_next_run_finishes(
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     assert code == 3, report  # resumable: the marketplace asked to wait longer than the run does
+    waiting = f"ecomlinx:{made[1]['channel_order_id']}"
+    assert waiting in out.out.replace("\n", "") and waiting not in str(report["fulfilment"]["orders"])
     ecomlinx.faults.clear()
     code, report = fulfil(shop)
     assert code == EXIT_OK, report
