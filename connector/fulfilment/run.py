@@ -227,8 +227,9 @@ def _send(session: TargetSession, run: MarketplaceFulfilment, fresh: list[OrderP
             outcome = _one(session, writer, order, progress, settings, steps)
         except _Stop as stop:  # the marketplace cannot be reached, or its budget is spent: the rest waits
             waiting = [_name(orders.get(p.key), p) for p in ordered[n:]]
-            report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run sends them: "
-                                f"{', '.join(waiting[:10])}{', ...' if len(waiting) > 10 else ''}")
+            report.notes.append(f"waiting for the next run: {', '.join(waiting[:10])}"
+                                f"{', ...' if len(waiting) > 10 else ''}")
+            report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run sends them")
             break
         if outcome.ok and not dry:
             state.confirm(plugin.name, session.account, CONFIRMED,
