@@ -223,7 +223,10 @@ def _send(session: TargetSession, run: MarketplaceFulfilment, fresh: list[OrderP
         try:
             outcome = _one(session, writer, order, progress, settings, steps)
         except _Stop as stop:  # the marketplace cannot be reached, or its budget is spent: the rest waits
-            report.notes.append(f"{len(ordered) - n} order(s) not sent this run ({stop}): the next run sends them")
+            waiting = [_name(orders.get(p.key), p) for p in ordered[n:]]
+            report.notes.append(f"waiting for the next run: {', '.join(waiting[:10])}"
+                                f"{', ...' if len(waiting) > 10 else ''}")
+            report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run sends them")
             break
         if outcome.ok and not dry:
             state.confirm(plugin.name, session.account, CONFIRMED,
@@ -308,10 +311,14 @@ class _Stop(Exception):
     """The account's sending stops here (unreachable, credentials refused, budget spent, stop asked)."""
 
 
+def _name(order: Order | None, progress: OrderProgress) -> str:
+    return order.reference if order is not None else progress.key
+
+
 def _account(section: dict[str, Any], outcome: FulfilOutcome, order: Order | None) -> None:
     section["counts"][outcome.result.value] += 1
     section["orders"].append({
-        "reference": order.reference if order is not None else outcome.progress.key,
+        "reference": _name(order, outcome.progress),
         "order_id": outcome.progress.key, "result": outcome.result.value, "reason": outcome.reason,
         "sent": list(outcome.sent), "shipments": [s.shipment_id for s in outcome.progress.shipments],
         "cancelled": outcome.progress.cancelled})

@@ -33,6 +33,7 @@ NAME = "workbook"
 SHIPPED, DELIVERED, CANCELLED = "shipped", "delivered", "cancelled"
 STATUSES = (SHIPPED, DELIVERED, CANCELLED)
 UNTRACKED = "untracked"
+TRACKING_MAX = 100  # longer is a paste gone wrong (a whole address, a note), not a carrier's number
 
 
 @dataclass
@@ -94,8 +95,11 @@ class WorkbookSource:
                     f"sheet {where}, row {number}, column {BY_KEY['status'].header}: {status_text!r} is not a status "
                     f"(write {', '.join(STATUSES)}, or leave it empty)")
                 status = ""
-            entry.rows.append(_Row(number, line_id, status, _cell(cells, cols, "tracking"),
-                                   _cell(cells, cols, "courier")))
+            tracking = _cell(cells, cols, "tracking")
+            if status in (SHIPPED, DELIVERED) and (wrong := tracking_problem(tracking)):
+                entry.problems.append(f"sheet {where}, row {number}, column {BY_KEY['tracking'].header}: "
+                                      f"{_shown(tracking)} {wrong}")
+            entry.rows.append(_Row(number, line_id, status, tracking, _cell(cells, cols, "courier")))
         progress = [p for entry in orders.values() if (p := order_progress(entry, where)) is not None]
         notes = [f"{len(strangers)} order(s) with a Status in {self.path.name} are not orders this connector "
                  f"imported into it, ignored: {', '.join(sorted(strangers)[:10])}"] if strangers else []
@@ -108,6 +112,22 @@ class WorkbookSource:
 def load_sheet(path: Path) -> Sheet:
     """The orders file as the orders workbook destination reads it (its header lookup and key columns)."""
     return CsvSheet.load(path) if path.suffix.lower() == ".csv" else XlsxSheet.load(path)
+
+
+def tracking_problem(tracking: str) -> str | None:
+    """Why a tracking number cannot go to a marketplace as typed (None when it can): a formula (the file holds
+    ``=HYPERLINK(...)``, not the number it shows), a line break or tab inside, or text far too long for one."""
+    if tracking.startswith("="):
+        return "is a formula, not a tracking number: type the number itself"
+    if any(not ch.isprintable() for ch in tracking):
+        return "has a line break or another invisible character inside: type the number on one line"
+    if len(tracking) > TRACKING_MAX:
+        return f"is {len(tracking)} characters long, not a tracking number (at most {TRACKING_MAX})"
+    return None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _cell(cells: Sequence[Any], cols: dict[str, int], key: str) -> str:
