@@ -259,8 +259,7 @@ class Partners:
         order's address (one ``create`` of those missing)."""
         unread = sorted({self.by_key[k] for k in elsewhere} - set(self._deliveries))
         if unread:
-            rows = self.backend.search_read(PARTNER, ["|", ("id", "in", unread), "&", ("parent_id", "in", unread),
-                                                      ("type", "=", "delivery")],
+            rows = self.backend.search_read(PARTNER, ["|", ("id", "in", unread), ("parent_id", "in", unread)],
                                             ["id", "ref", "parent_id", "type", *ADDRESS_FIELDS], order="id",
                                             context={"active_test": False})
             for pid in unread:
