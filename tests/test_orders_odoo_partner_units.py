@@ -157,3 +157,14 @@ def test_refused_address_fails_the_order_and_is_tried_again(book: OrderBook) -> 
     again = run(fake, book, moved)
     assert [o.result for o in again] == [OrderResult.IMPORTED, OrderResult.UNCHANGED]
     assert fake.writes() == [([bad], {"city": "Basra"})]
+
+
+def test_customer_created_earlier_in_the_run_is_updated_by_a_later_page(book: OrderBook) -> None:
+    fake = AddressOdoo()
+    d = dest(fake)
+    d.import_orders([order(1, customer=customer(1, zip=None))], book, "r")  # created without a zip
+    assert fake.writes() == []
+    d.import_orders([order(2, customer=customer(1, zip="61001"))], book, "r")
+    pid = fake.partner("elryan:customer:c1")["id"]
+    assert fake.writes() == [([pid], {"zip": "61001"})]
+    assert fake.methods().count("res.partner.search_read") == 1  # known from the first page: not looked up again

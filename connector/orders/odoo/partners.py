@@ -203,7 +203,7 @@ class Partners:
                 self._refused[key] = f"Odoo refused the customer: {result}"
             else:
                 self.by_key[key] = result
-                self.rows[key] = address_of(values)
+                self.rows[key] = {f: values.get(f) for f in ADDRESS_FIELDS}  # as Odoo holds it now
                 created.append((key, result))
         self.ownership.record(created)
 
