@@ -83,7 +83,8 @@ def test_changed_address_updates_our_partner_once(version: int, state: StateStor
     assert partner["id"] == ship["id"] and partner["street"] == "1 Karrada St"
     assert methods(cass)["res.partner.create"] == 1 and methods(cass)["res.partner.write"] == 0
 
-    cass, sale, partner, ship, _ = import_one(version, "partner_2_moved", order("PA", 1, MOVED), book)
+    cass, sale, partner, ship, outcome = import_one(version, "partner_2_moved", order("PA", 1, MOVED), book)
+    assert outcome.reason == "the customer's new address written in Odoo (city, email, street, zip)"
     made = calls(cass)
     lookups = [arg for m, meth, arg in made if (m, meth) == ("res.partner", "search_read")]
     assert {"street", "city", "zip", "country_id", "phone", "email"} <= set(lookups[0]["fields"])  # one lookup
@@ -137,7 +138,8 @@ def test_partner_not_ours_ships_to_a_delivery_contact_made_once(version: int, st
     _linked_partner(version)
     book = OrderBook(state, "elryan", "main")
 
-    cass, sale, partner, ship, _ = import_one(version, "partner_linked_1", order("PL", 0, LINKED), book)
+    cass, sale, partner, ship, outcome = import_one(version, "partner_linked_1", order("PL", 0, LINKED), book)
+    assert outcome.reason.startswith("ships to a delivery contact of Linked Person")
     assert methods(cass)["res.partner.write"] == 0  # never written: a person made it
     assert (partner["street"], partner["city"]) == ("3 Old Market", "Mosul")
     assert ship["id"] != partner["id"] and ship["type"] == "delivery" and ship["parent_id"][0] == partner["id"]

@@ -88,6 +88,8 @@ def test_changed_addresses_written_batched_empty_never_overwrites_then_nothing(b
              order(6, customer=customer(3, street="9 New St"))]
     out = run(fake, book, moved)
     assert [o.result for o in out] == [OrderResult.IMPORTED] * 3
+    assert [o.reason for o in out] == ["the customer's new address written in Odoo (city)"] * 2 + [
+        "the customer's new address written in Odoo (street)"]
     ids = {n: fake.partner(f"elryan:customer:c{n}")["id"] for n in (1, 2, 3)}
     # one write per distinct change set, before the sale orders are created; only the changed fields
     assert fake.writes() == [([ids[1], ids[2]], {"city": "Basra"}), ([ids[3]], {"street": "9 New St"})]
@@ -119,6 +121,7 @@ def test_partners_not_ours_never_written_orders_ship_to_one_delivery_contact(boo
     moved = customer(9, street="8 Gift Rd", city="Erbil", phone=None)
     out = run(fake, book, [order(2, customer=moved), order(3, customer=moved)])
     assert [o.result for o in out] == [OrderResult.IMPORTED] * 2
+    assert all(o.reason.startswith("ships to a delivery contact of C 9") for o in out)
     assert fake.writes() == []
     assert (fake.partner("elryan:customer:c9")["street"], fake.partner("elryan:customer:c9")["city"]) == (
         "5 Hand St", "Mosul")

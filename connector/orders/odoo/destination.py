@@ -446,7 +446,7 @@ class OdooOrderDestination(DestinationBase):
                                                                                f"{result}")
                     continue
                 book.mark_imported(DRAFT, o, str(result), {"reference": o.reference, "confirmed": False})
-                to_confirm.append((o, result, None))
+                to_confirm.append((o, result, self._partners.notes.get(o.key) if self._partners else None))
             state.journal_done(journal_id, ok=not refused, message="; ".join(refused[:5]) or None)
 
     def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,

@@ -83,6 +83,8 @@ class Partners:
         self.shipping: dict[str, int] = {}  # order key -> delivery contact to ship to (this page)
         self._deliveries: dict[int, list[dict[str, Any]]] = {}  # partner id -> its delivery contacts (read)
         self._ship_to: dict[str, int] = {}  # customer key -> delivery contact (this page)
+        self._moved: dict[str, str] = {}  # customer key -> what changed for its address (this page)
+        self.notes: dict[str, str] = {}  # order key -> what was done for its customer's address (this page)
         self.fallback: dict[Ref, int] = {}
         self.countries: dict[str, int | None] = {}  # code or name -> id (None: unknown to Odoo)
         self._refused: dict[str, str] = {}  # key -> Odoo's refusal of the partner (this page)
@@ -104,7 +106,7 @@ class Partners:
         new = {k: o for k, o in latest.items() if k not in self.by_key}
         if new:
             self._create(new)
-        self.shipping = {}
+        self.shipping, self.notes = {}, {}
         unsent = self._sync_addresses({k: o for k, o in latest.items() if k in self.by_key and k not in new})
         out: dict[str, int | str] = {}
         for o in orders:
@@ -116,6 +118,8 @@ class Partners:
                 out[o.key] = self.by_key.get(k) or self._refused.get(k, "the customer could not be created")
                 if k in self._ship_to:
                     self.shipping[o.key] = self._ship_to[k]
+                if k in self._moved:
+                    self.notes[o.key] = self._moved[k]
                 continue
             ref = fallback_of.get(o.marketplace)
             if ref is None:
@@ -219,7 +223,7 @@ class Partners:
         """Bring the partners of ``known`` (key -> the page's latest order) to the orders' address: our
         partners written, the others given a delivery contact (``self._ship_to``).  Returns key -> why the
         order cannot go (Odoo refused the new address)."""
-        self._ship_to = {}
+        self._ship_to, self._moved = {}, {}
         if not known:
             return {}
         self._country_ids([o for o in known.values() if o.customer and o.customer.country])
@@ -251,7 +255,13 @@ class Partners:
                         refused[key] = f"Odoo refused the customer's new address (tried again next run): {result}"
                     else:
                         self.rows[key].update(vals)
+                        self._moved[key] = f"the customer's new address written in Odoo ({', '.join(sorted(vals))})"
         return refused
+
+    def _elsewhere_note(self, key: str) -> str:
+        name = self.rows.get(key, {}).get("name") or key
+        return (f"ships to a delivery contact of {name} with the order's address (a partner the connector did not "
+                f"create: left as it is)")
 
     def _deliver_elsewhere(self, elsewhere: dict[str, dict[str, Any]]) -> dict[str, str]:
         """Partners that are not ours: one read of those not read yet with their delivery contacts; the sale
@@ -280,6 +290,7 @@ class Partners:
             same = next((c for c in self._deliveries[pid] if not changes(c, wanted)), None)
             if same is not None:
                 self._ship_to[key] = same["id"]
+                self._moved[key] = self._elsewhere_note(key)
             else:
                 missing[key] = {**wanted, "name": wanted.get("name") or self.rows.get(key, {}).get("name") or key,
                                 "type": "delivery", "parent_id": pid}
@@ -293,5 +304,6 @@ class Partners:
                 refused[key] = f"Odoo refused the delivery address of the customer (tried again next run): {result}"
                 continue
             self._ship_to[key] = result
+            self._moved[key] = self._elsewhere_note(key)
             self._deliveries[v["parent_id"]].append({"id": result, **v})
         return refused
