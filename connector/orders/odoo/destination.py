@@ -31,6 +31,7 @@ from typing import Any
 from connector.orders.book import OrderBook, import_kind
 from connector.orders.destination import DestinationBase
 from connector.orders.model import Order, OrderStatus
+from connector.orders.odoo.addresses import Ownership
 from connector.orders.odoo.batch import call_each, create_page
 from connector.orders.odoo.cache import IdCache
 from connector.orders.odoo.partners import Partners
@@ -86,7 +87,7 @@ class OdooOrderDestination(DestinationBase):
             conn = self.settings.connection
             self._cache = IdCache(book.state, IdCache.key_for(conn.url, conn.db, self.backend.server_version,
                                                               conn.user))
-            self._partners = Partners(self.backend, self._cache)
+            self._partners = Partners(self.backend, self._cache, Ownership(book.state, conn.url, conn.db))
         return self.backend
 
     def _resolve(self, orders: Sequence[Order]) -> Resolved:
@@ -108,7 +109,8 @@ class OdooOrderDestination(DestinationBase):
         self._cache.drop()
         self._resolved = None
         resolved = self._resolve([o for o, _ in ready])
-        return [self._order_values(o, vals["partner_id"], resolved) for o, vals in ready]
+        return [self._order_values(o, vals["partner_id"], resolved, vals.get("partner_shipping_id"))
+                for o, vals in ready]
 
     def hand_over(self, settings: OdooSettings) -> OdooBackend | None:
         """This run's logged-in connection, for a stock read of the same Odoo with the same ``settings`` (then
@@ -270,7 +272,7 @@ class OdooOrderDestination(DestinationBase):
                 outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED if refused else OrderResult.ATTENTION,
                                                reason=partner)
                 continue
-            ready.append((o, self._order_values(o, partner, resolved)))
+            ready.append((o, self._order_values(o, partner, resolved, self._partners.shipping.get(o.key))))
         size = self.settings.page_size
         for i in range(0, max(len(ready), 1), size):
             page = ready[i:i + size]
@@ -399,7 +401,9 @@ class OdooOrderDestination(DestinationBase):
             vals["is_delivery"] = True
         return (0, 0, vals)
 
-    def _order_values(self, o: Order, partner_id: int, resolved: Resolved) -> dict[str, Any]:
+    def _order_values(self, o: Order, partner_id: int, resolved: Resolved,
+                      shipping_id: int | None = None) -> dict[str, Any]:
+        """``shipping_id``: the delivery contact the order ships to, when it is not the partner (addresses.py)."""
         routing = self.settings.routing(o.marketplace)
         pricelist, _ = resolved.pricelist_for(routing.pricelist, o.currency)
         assert pricelist is not None  # checked in _attention
@@ -414,6 +418,8 @@ class OdooOrderDestination(DestinationBase):
             lines.append(self._line(ship.id, 1, o.shipping_fee, resolved, delivery=True))
         vals: dict[str, Any] = {"partner_id": partner_id, "client_order_ref": o.reference, "origin": o.reference,
                                 "pricelist_id": pricelist.id, "order_line": lines}
+        if shipping_id is not None:
+            vals["partner_shipping_id"] = shipping_id
         if routing.team is not None:
             vals["team_id"] = resolved.teams[routing.team]
         if routing.warehouse is not None:
@@ -440,7 +446,7 @@ class OdooOrderDestination(DestinationBase):
                                                                                f"{result}")
                     continue
                 book.mark_imported(DRAFT, o, str(result), {"reference": o.reference, "confirmed": False})
-                to_confirm.append((o, result, None))
+                to_confirm.append((o, result, self._partners.notes.get(o.key) if self._partners else None))
             state.journal_done(journal_id, ok=not refused, message="; ".join(refused[:5]) or None)
 
     def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,
