@@ -117,7 +117,8 @@ def test_shipped_in_the_back_office_holds_too_and_a_cancelled_order_is_released_
         shop: Path, ecomlinx: Any) -> None:
     order = sold_two(shop, ecomlinx)
     ecomlinx.set_order_status(order["id"], "shipped")
-    sync(shop, "--dry-run")  # not yet remembered: the dry run holds it all the same
+    dry = sync(shop, "--dry-run")  # read back shipped, not remembered: the dry run holds it all the same
+    assert dry["reserved"] == {"TEA-500": {"reserved": 2, "listed": 1}} and shipped_holds(shop) == {}
     assert sync(shop)["reserved"] == {"TEA-500": {"reserved": 2, "listed": 1}}
     assert tea(ecomlinx) == 1
 
