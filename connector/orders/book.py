@@ -56,6 +56,11 @@ def line_status(order: Order, line: OrderLine) -> OrderStatus:
     return line.status or order.status
 
 
+def hold_key(order: Order, line: OrderLine) -> str:
+    """A line's key in ``order.shipped``."""
+    return f"{order.key}/{line.line_id}"
+
+
 def import_kind(destination: str) -> str:
     return f"import.{destination}"
 
@@ -113,7 +118,7 @@ class OrderBook:
                 continue
             was = {line.line_id: line_status(previous, line) for line in previous.lines} if previous else {}
             for line in order.lines:
-                key = f"{order.key}/{line.line_id}"
+                key = hold_key(order, line)
                 if line_status(order, line) not in LEFT or key in held or (
                         previous is not None and was.get(line.line_id, OrderStatus.NEW) not in OPEN_STATUSES):
                     continue
@@ -126,7 +131,7 @@ class OrderBook:
         if not held:
             return []
         return [key for o in orders for line in o.lines
-                if (key := f"{o.key}/{line.line_id}") in held and line_status(o, line) in BACK]
+                if (key := hold_key(o, line)) in held and line_status(o, line) in BACK]
 
     def shipped_holds(self) -> list[ShippedHold]:
         keys = self.state.hashes(self.marketplace, self.account, SHIPPED)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connector.orders.book import BACK, OrderBook, line_status
+from connector.orders.book import BACK, OrderBook, hold_key, line_status
 from connector.orders.model import Order
 from connector.sync.state import StateStore
 
@@ -136,7 +136,7 @@ def hold_shipped(out: Reservation, book: OrderBook, pulled: dict[str, Order], st
     released, orders = [], set()
     for hold in holds:
         order = pulled.get(hold.order)
-        line = next((x for x in order.lines if f"{order.key}/{x.line_id}" == hold.key), None) if order else None
+        line = next((x for x in order.lines if hold_key(order, x) == hold.key), None) if order else None
         if order is not None and line is not None and line_status(order, line) in BACK:
             continue  # cancelled or returned since: the book forgets it when it remembers the order
         if stock.saved is not None and stock.saved > hold.seen:
