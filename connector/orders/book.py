@@ -2,6 +2,11 @@
 
 - ``order``: the last seen version of every order (hash = fingerprint, body = ``Order.to_json``);
 - ``order.open``: the same for the orders still open, so the oversell guard and ``refresh`` load only those;
+- ``order.shipped``: each order line seen leaving the warehouse (shipped or delivered) after the book knew it
+  open, or in an order new to a book that already knew orders (placed and shipped between two runs), with the
+  moment it was first seen so (key ``<order key>/<line id>``, hash = that moment, body = ``ShippedHold``): with a
+  stock file that does not deduct shipped orders itself, the oversell guard holds it back until the file is saved
+  after that moment (``reservation.reserve``), then forgets it; a line cancelled or returned is forgotten at once;
 - ``import.<destination>``: which orders a destination holds (remote id = Odoo ``sale.order`` id, workbook
   row key; body = what was imported, e.g. ``{"reference": ..., "confirmed": true}``).
 """
@@ -10,13 +15,50 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from connector.orders.model import Order
+from connector.orders.model import OPEN_STATUSES, Order, OrderLine, OrderStatus, iso, parse_time
 from connector.sync.state.store import StateStore
 
 SEEN = "order"
 OPEN = "order.open"
+SHIPPED = "order.shipped"
+LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})  # the units left the warehouse
+BACK = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})  # they never left, or came back
+
+
+@dataclass(frozen=True)
+class ShippedHold:
+    """One order line seen shipped: ``quantity`` of ``sku`` gone from the shelf since ``seen``."""
+
+    key: str
+    order: str  # the order's key in the book
+    reference: str
+    sku: str
+    quantity: int
+    seen: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "seen": iso(self.seen)}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ShippedHold:
+        seen = parse_time(body["seen"])
+        if seen is None:
+            raise ValueError(f"shipped hold {body['key']} has no time")
+        return cls(body["key"], body["order"], body["reference"], body["sku"], int(body["quantity"]), seen)
+
+
+def line_status(order: Order, line: OrderLine) -> OrderStatus:
+    """A line's own status where the marketplace has one (Elryan), else its order's."""
+    return line.status or order.status
+
+
+def hold_key(order: Order, line: OrderLine) -> str:
+    """A line's key in ``order.shipped``."""
+    return f"{order.key}/{line.line_id}"
 
 
 def import_kind(destination: str) -> str:
@@ -38,10 +80,17 @@ class OrderBook:
         keys = self.state.hashes(self.marketplace, self.account, OPEN)
         return [Order.from_json(v) for v in self.state.bodies(self.marketplace, self.account, OPEN, keys).values()]
 
-    def remember(self, orders: Iterable[Order]) -> None:
-        """Save the latest version of each order (and its open-ness) in one transaction."""
+    def remember(self, orders: Iterable[Order], *, now: datetime | None = None) -> None:
+        """Save the latest version of each order (its open-ness, and the lines it shipped since the book's version,
+        seen so at ``now``) in one transaction."""
         orders = list(orders)
+        shipped = self.newly_shipped(orders, now or datetime.now(UTC))
+        back = self.came_back(orders)
         with self.state.atomic():
+            if shipped:
+                self.state.confirm(self.marketplace, self.account, SHIPPED,
+                                   [(h.key, iso(h.seen) or "", _dump(h.to_json()), None) for h in shipped])
+            self.release_shipped(back)
             items = [(o.key, o.fingerprint(), _dump(o.to_json()), None) for o in orders]
             self.state.confirm(self.marketplace, self.account, SEEN, items)
             open_items = [item for item, o in zip(items, orders, strict=True) if o.is_open]
@@ -50,6 +99,50 @@ class OrderBook:
             for o in orders:
                 if not o.is_open:
                     self.state.forget(self.marketplace, self.account, OPEN, o.key)
+
+    # -- lines that left the warehouse (the oversell guard of a stock file) ------------------------------------
+    def newly_shipped(self, orders: Iterable[Order], seen: datetime) -> list[ShippedHold]:
+        """The lines of ``orders`` that left the warehouse since the book's version of them (open there), or in an
+        order the book does not know when it already knows others (the first read of an account finds orders
+        the stock file already counts); none already held."""
+        orders = [o for o in orders if any(line_status(o, line) in LEFT for line in o.lines)]
+        if not orders:
+            return []
+        held = self.state.hashes(self.marketplace, self.account, SHIPPED)
+        before = self.load(o.key for o in orders)
+        fresh_book = not before and not self.known()
+        out: list[ShippedHold] = []
+        for order in orders:
+            previous = before.get(order.key)
+            if previous is None and fresh_book:
+                continue
+            was = {line.line_id: line_status(previous, line) for line in previous.lines} if previous else {}
+            for line in order.lines:
+                key = hold_key(order, line)
+                if line_status(order, line) not in LEFT or key in held or (
+                        previous is not None and was.get(line.line_id, OrderStatus.NEW) not in OPEN_STATUSES):
+                    continue
+                out.append(ShippedHold(key, order.key, order.reference, line.sku, line.quantity, seen))
+        return out
+
+    def came_back(self, orders: Iterable[Order]) -> list[str]:
+        """Keys of the held lines of ``orders`` now cancelled or returned."""
+        held = self.state.hashes(self.marketplace, self.account, SHIPPED)
+        if not held:
+            return []
+        return [key for o in orders for line in o.lines
+                if (key := hold_key(o, line)) in held and line_status(o, line) in BACK]
+
+    def shipped_holds(self) -> list[ShippedHold]:
+        keys = self.state.hashes(self.marketplace, self.account, SHIPPED)
+        if not keys:
+            return []
+        bodies = self.state.bodies(self.marketplace, self.account, SHIPPED, keys)
+        return [ShippedHold.from_json(body) for body in bodies.values()]
+
+    def release_shipped(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.state.forget(self.marketplace, self.account, SHIPPED, key)
 
     # -- what a destination holds --------------------------------------------------------------------------
     def imported(self, destination: str) -> dict[str, str]:

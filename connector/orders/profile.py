@@ -14,7 +14,7 @@ from connector.errors import EXIT_OK, ConfigError
 from connector.marketplaces.registry import get_plugin
 from connector.orders.destination import OrderDestination
 from connector.orders.model import Order
-from connector.orders.reservation import Reservation, accounted_by, reserve
+from connector.orders.reservation import Reservation, accounted_by, reserve, stock_file
 from connector.orders.run import MarketplaceOrders, OrdersOutcome
 from connector.sync.session import SyncOptions, account_name
 from connector.sync.state import StateStore
@@ -109,18 +109,21 @@ def open_destination(section: OrdersSection, profile: Profile) -> tuple[OrderDes
 
 def reservation(profile: Profile, section: OrdersSection, destination: OrderDestination, state: StateStore,
                 options: Callable[[str], SyncOptions], *, pulled: Iterable[Order] = ()) -> Reservation:
-    """What open orders of every marketplace the profile reads orders from hold back (``reservation.reserve``);
-    nothing when ``reserve_open_orders`` is off."""
+    """What open orders of every marketplace the profile reads orders from hold back (``reservation.reserve``; with
+    a stock file, also the orders shipped since it was last saved); nothing when ``reserve_open_orders`` is off."""
     if not section.reserve_open_orders:
         return Reservation()
     accounts: list[tuple[str, str]] = []
+    dry = False
     for target in order_targets(profile, section):
         accounts.append((get_plugin(target).name, account_name(options(target), get_plugin(target))))
+        dry = dry or options(target).dry_run
     held_by = accounted_by(destination.name, destination.reserves_imported, profile.source.get("type"))
     connection = section.odoo.get("connection") if section.to == "odoo" else None
     if isinstance(connection, dict) and connection.get("url") not in (None, profile.source.get("url")):
         held_by = None  # the orders go to another Odoo than the one the stock is read from
-    return reserve(state, accounts, pulled=pulled, accounted=held_by)
+    return reserve(state, accounts, pulled=pulled, accounted=held_by, stock=stock_file(profile.source),
+                   release=not dry)
 
 
 def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[SyncOptions]:

@@ -11,14 +11,23 @@ off the listed stock (``StockPolicy.reserved``), never below 0:
   (``OrderDestination.reserves_imported``: Odoo as the source and the destination): only the orders not yet
   imported and confirmed there (never subtract twice);
 - any other source (a workbook, a supplier feed, an Odoo that does not receive the orders): every open order.
+
+A stock file (the spreadsheet source) does not deduct shipped orders itself: the merchant lowers it, some time
+after shipping.  So there, the lines an order shipped (``OrderBook.newly_shipped``) keep holding their units back
+until the file is saved after they were first seen shipped (its modification time), then are released for good.
+Odoo lowers its on-hand quantity with the done delivery; a supplier feed (Aleta) is the supplier's stock, which
+the merchant's shipments do not change: shipped orders hold nothing back there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from connector.orders.book import OrderBook
+from connector.orders.book import BACK, OrderBook, hold_key, line_status
 from connector.orders.model import Order
 from connector.sync.state import StateStore
 
@@ -28,15 +37,47 @@ class Reservation:
     quantities: dict[str, int] = field(default_factory=dict)  # SKU -> units held back
     orders: int = 0  # open orders counted
     accounted: int = 0  # open orders left out: the source already holds them (imported and confirmed)
+    shipped: dict[str, int] = field(default_factory=dict)  # SKU -> of ``quantities``, units of shipped orders
+    shipped_orders: int = 0  # orders shipped since the stock file was last saved
+    stock_file: str | None = None  # the stock file's name
 
     @property
     def note(self) -> str:
-        units = sum(self.quantities.values())
-        text = (f"open orders: {self.orders} hold back {units} unit(s) of {len(self.quantities)} SKU(s) on every "
-                "marketplace")
+        units = sum(self.quantities.values()) - sum(self.shipped.values())
+        open_skus = sum(1 for sku, n in self.quantities.items() if n > self.shipped.get(sku, 0))
+        text = f"open orders: {self.orders} hold back {units} unit(s) of {open_skus} SKU(s) on every marketplace"
         if self.accounted:
             text += f" ({self.accounted} more already reserved by the source, not counted twice)"
+        if self.shipped_orders:
+            text += (f"; orders shipped since {self.stock_file} was last saved: {self.shipped_orders} hold back "
+                     f"{sum(self.shipped.values())} unit(s) of {len(self.shipped)} SKU(s) until you save it with "
+                     "the stock left")
         return text
+
+    def add(self, sku: str, quantity: int) -> None:
+        self.quantities[sku] = self.quantities.get(sku, 0) + quantity
+
+
+@dataclass(frozen=True)
+class StockFile:
+    """The stock file of a source that does not deduct shipped orders itself, and when it was last saved (None:
+    it cannot be read: every shipped order is held)."""
+
+    name: str
+    saved: datetime | None
+
+
+def stock_file(source: dict[str, Any]) -> StockFile | None:
+    """The profile source's stock file (``source.type: spreadsheet``), or None: the source's stock already goes
+    down when an order ships (Odoo's done delivery) or is not the merchant's shelf (a supplier feed)."""
+    if source.get("type") != "spreadsheet" or not source.get("path"):
+        return None
+    path = Path(source["path"])
+    try:
+        saved: datetime | None = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        saved = None
+    return StockFile(path.name, saved)
 
 
 def accounted_by(destination_name: str, reserves_imported: bool, source_type: str | None) -> str | None:
@@ -46,10 +87,13 @@ def accounted_by(destination_name: str, reserves_imported: bool, source_type: st
 
 
 def reserve(state: StateStore, accounts: Sequence[tuple[str, str]], *, pulled: Iterable[Order] = (),
-            accounted: str | None = None) -> Reservation:
+            accounted: str | None = None, stock: StockFile | None = None, release: bool = True,
+            now: datetime | None = None) -> Reservation:
     """Open quantities per SKU over the order books of ``accounts`` ((marketplace, account) of every marketplace
     of the profile).  ``pulled``: orders this run read, newer than the book's (a dry run does not remember
-    them); ``accounted``: see ``accounted_by``."""
+    them); ``accounted``: see ``accounted_by``; ``stock``: the source's stock file (``stock_file``), whose
+    shipped orders are held until it is saved (``hold_shipped``); ``release``: forget the shipped lines no longer
+    held (not in a dry run)."""
     latest: dict[tuple[str, str], dict[str, Order]] = {}
     for order in pulled:
         latest.setdefault((order.marketplace, order.account), {})[order.key] = order
@@ -73,5 +117,35 @@ def reserve(state: StateStore, accounts: Sequence[tuple[str, str]], *, pulled: I
                 continue
             out.orders += 1
             for sku, qty in quantities.items():
-                out.quantities[sku] = out.quantities.get(sku, 0) + qty
+                out.add(sku, qty)
+        hold_shipped(out, book, latest.get((marketplace, account), {}), stock, release=release,
+                     now=now or datetime.now(UTC))
     return out
+
+
+def hold_shipped(out: Reservation, book: OrderBook, pulled: dict[str, Order], stock: StockFile | None, *,
+                 release: bool, now: datetime) -> None:
+    """Add to ``out`` the lines ``book`` saw shipped after the stock file was last saved (and those ``pulled``
+    shipped, which a dry run did not remember: seen so ``now``); forget the others when ``release``."""
+    holds = book.shipped_holds()
+    if stock is None:  # the source deducts shipped orders itself, or they are not its stock
+        if release:
+            book.release_shipped(h.key for h in holds)
+        return
+    holds += book.newly_shipped(pulled.values(), now)
+    released, orders = [], set()
+    for hold in holds:
+        order = pulled.get(hold.order)
+        line = next((x for x in order.lines if hold_key(order, x) == hold.key), None) if order else None
+        if order is not None and line is not None and line_status(order, line) in BACK:
+            continue  # cancelled or returned since: the book forgets it when it remembers the order
+        if stock.saved is not None and stock.saved > hold.seen:
+            released.append(hold.key)
+            continue
+        out.add(hold.sku, hold.quantity)
+        out.shipped[hold.sku] = out.shipped.get(hold.sku, 0) + hold.quantity
+        orders.add(hold.order)
+    out.shipped_orders += len(orders)
+    out.stock_file = stock.name
+    if release:
+        book.release_shipped(released)

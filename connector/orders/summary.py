@@ -64,5 +64,8 @@ def print_tail(report: RunReport, ok: str, failed: str) -> None:
 
 def print_reservation(held: Reservation) -> None:
     """Before a stock push: what open orders hold back (per SKU in each target's summary)."""
-    if held.orders or held.accounted:
+    if held.orders or held.accounted or held.shipped_orders:
         out.print(f"oversell guard: {escape(held.note)}")
+    for sku, n in sorted(held.shipped.items()):
+        out.print(f"  {escape(sku)}: reserved {n} for orders shipped since {escape(held.stock_file or '')} was last "
+                  "saved")
