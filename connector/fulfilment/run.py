@@ -31,20 +31,16 @@ from typing import Any
 from connector.config import FulfilmentSection, matching_name
 from connector.errors import (
     EXIT_OK,
-    EXIT_UNREACHABLE,
-    BudgetExhausted,
-    MarketplaceUnreachable,
     UserError,
 )
 from connector.fulfilment.model import FulfilOutcome, FulfilResult, OrderProgress
 from connector.fulfilment.source import FulfilmentSource, ImportedOrder, SourceRead
 from connector.fulfilment.writer import CONFIRMED, PROGRESS, FulfilPlan, StepLog
-from connector.http.client import RateLimitedTooLong, TransportError
 from connector.marketplaces.base import MarketplacePlugin
 from connector.marketplaces.registry import get_plugin
 from connector.orders.book import OrderBook
 from connector.orders.model import Order, OrderStatus, iso
-from connector.orders.run import record_run
+from connector.orders.run import classify, record_run
 from connector.sync.profile import KEEP_REPORTS
 from connector.sync.report import RunReport
 from connector.sync.session import SyncOptions, TargetSession, account_name
@@ -138,7 +134,7 @@ def _read_source(source: FulfilmentSource, destination: str, state: StateStore, 
     except (*_BUGS, UserError):
         raise
     except Exception as exc:  # each source raises its own errors: classified here
-        kind, message = classify(exc)
+        kind, message = _classified(exc)
         message = f"the {source.name} source could not be read: {message}"
         setattr(out, {"unreachable": "unreachable", "deferred": "deferred"}.get(kind, "error"), message)
         log.debug("reading %s failed", source.name, exc_info=exc)
@@ -158,16 +154,10 @@ def _read_source(source: FulfilmentSource, destination: str, state: StateStore, 
     return out
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    """("unreachable" | "deferred" | "failed", message) of an error a source or a marketplace raised."""
-    status = getattr(exc, "status", None)
-    if isinstance(exc, MarketplaceUnreachable | TransportError) or getattr(exc, "exit_code", None) == EXIT_UNREACHABLE:
-        return "unreachable", str(exc)
-    if status in (401, 403) or getattr(exc, "auth_rejected", False):
-        return "unreachable", f"the credentials were refused: {exc}"
-    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
-        return "deferred", str(exc)
-    return "failed", str(exc)
+def _classified(exc: BaseException) -> tuple[str, str]:
+    """``classify``, refused credentials counted as unreachable (exit 4) with what was refused said."""
+    kind, message = classify(exc)
+    return ("unreachable", f"the credentials were refused: {message}") if kind == "credentials" else (kind, message)
 
 
 def plan_for(target: str, progress: OrderProgress, settings: FulfilmentSection) -> tuple[FulfilPlan, list[str]]:
@@ -296,7 +286,7 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
     except (*_BUGS, UserError):
         raise
     except Exception as exc:  # each marketplace client raises its own errors: classified here
-        kind, message = classify(exc)
+        kind, message = _classified(exc)
         if kind == "failed":
             return FulfilOutcome(progress, FulfilResult.FAILED, message)
         if kind == "unreachable":

@@ -209,18 +209,31 @@ def _account(section: dict[str, Any], outcomes: list[OrderOutcome]) -> None:
                             + (1 if section["read_error"] else 0))
 
 
+def classify(exc: BaseException) -> tuple[str, str]:
+    """("unreachable" | "credentials" | "deferred" | "failed", message) of an error a marketplace client or a
+    source raised: the one reading of such errors the orders and fulfilment flows share."""
+    status = getattr(exc, "status", None)
+    if isinstance(exc, MarketplaceUnreachable | TransportError) or getattr(exc, "exit_code", None) == EXIT_UNREACHABLE:
+        return "unreachable", str(exc)
+    if status in (401, 403) or getattr(exc, "auth_rejected", False):
+        return "credentials", str(exc)
+    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
+        return "deferred", str(exc)
+    return "failed", str(exc)
+
+
 def _read_failed(report: RunReport, title: str, exc: Exception) -> str:
     """A read that did not finish: nothing is handed on, the cursor stays.  Unreachable or credentials refused:
     exit 4; a spent budget, a stop or a marketplace still busy after the retries: exit 3 (the next run carries
     on); anything else the marketplace answered: exit 1 with its message.  Returns why, for the stock push."""
     section = report.orders or {}
-    status = getattr(exc, "status", None)
+    kind, _ = classify(exc)
     why = f"{title} orders could not be read ({exc})"
-    if isinstance(exc, MarketplaceUnreachable | TransportError):
+    if kind == "unreachable":
         report.unreachable = f"{title}: {exc}"
-    elif status in (401, 403) or getattr(exc, "auth_rejected", False):
+    elif kind == "credentials":
         report.unreachable = f"{title} refused the credentials while reading orders: {exc}"
-    elif isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
+    elif kind == "deferred":
         report.operations["deferred"] = report.operations.get("deferred", 0) + 1
         report.notes.append(f"orders not read to the end ({exc}); the next run reads them again")
         why = f"{title} orders were not read to the end ({exc})"
