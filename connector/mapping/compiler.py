@@ -233,7 +233,7 @@ class _Level:
     plain: tuple[Copy, ...]  # copies and constants (with ops)
     exprs: tuple[tuple[str, Callable[..., Any], tuple[Op, ...]], ...]  # per-field, for error reporting
     batch: Callable[..., Any] | None  # all expressions of the level in one call
-    required: frozenset[str]
+    required: tuple[str, ...]  # in the file's order: the first missing one is the one reported
     children: tuple[_Child, ...] = ()
     path: str = ""
     # the level as one generated function (``_specialise``), made once the level is complete
@@ -370,11 +370,11 @@ def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
                    tables: dict, where: str, types: dict[str, type], rtype: RecordType, path: str = "") -> _Level:
-    plain, exprs, required = [], [], set()
+    plain, exprs, required = [], [], []
     for name, spec in fields.items():
         fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}", types)
         if req:
-            required.add(fname)
+            required.append(fname)
         if getter is not None:
             plain.append((fname, *getter))
         elif expr is not None:
@@ -407,7 +407,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
         ))
     single = tuple((n, f, o) for n, f, o, _s in exprs)
     level = _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
-                   required=frozenset(required), children=tuple(compiled_children), path=path)
+                   required=tuple(required), children=tuple(compiled_children), path=path)
     level.build = _specialise(level)
     return level
 
