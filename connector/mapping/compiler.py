@@ -12,6 +12,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any
 
 from jinja2.exceptions import SecurityError, UndefinedError
@@ -47,8 +48,20 @@ def _step(obj: Any, name: str) -> Any:
 
 RootGetter = Callable[[Any], Any]
 
-Copy = tuple[str, int, RootGetter, RootGetter, tuple]
-"""A compiled copy/const field: name, root index, getter with ops (names the field on error), bare getter, ops."""
+Copy = tuple[str, int, RootGetter, RootGetter, tuple, "PathRead | None"]
+"""A compiled copy/const field: name, root index, getter with ops (names the field on error), bare getter, ops,
+and the path as the generated code reads it (``None`` for a constant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathRead:
+    """A path as the generated code reads it (``_read_lines``), once ``path_read`` has checked it."""
+
+    idx: int  # the root's index in the context
+    attr: str | None = None  # first segment when the root's class is known: one of its fields or properties
+    fget: Callable[[Any], Any] | None = None  # ``attr`` is a property: its getter, for a root of exactly ``cls``
+    cls: type | None = None  # the root's known class
+    steps: tuple[str, ...] = ()  # the segments after those, stepped through attributes or keys (``_step``)
 
 
 def compile_path(path: str, roots: tuple[str, ...], where: str,
@@ -60,6 +73,17 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
     compiles to ``operator.attrgetter`` (C speed, and a typo is reported when the mapping is loaded); deeper
     segments step through attributes or keys, stopping at an absent or empty value.
     """
+    read = path_read(path, roots, where, root_types)
+    deeper = read.steps
+    if read.attr is None:
+        return read.idx, (lambda obj: _walk(obj, deeper)) if deeper else _identity
+    first_fast = operator.attrgetter(read.attr)
+    return read.idx, (lambda obj: _walk(first_fast(obj), deeper)) if deeper else first_fast
+
+
+def path_read(path: str, roots: tuple[str, ...], where: str, root_types: dict[str, type] | None = None) -> PathRead:
+    """``compile_path``'s checks; the path as the generated code reads it.  A first segment on a root whose
+    class is known must be one of its fields or properties (a typo is reported when the mapping is loaded)."""
     parts = path.split(".")
     if parts[0] not in roots:
         raise ValueError(f"{where}: path {path!r} must start with {' or '.join(roots)}")
@@ -67,22 +91,16 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
         if not _SEGMENT.match(seg):
             raise ValueError(f"{where}: {seg!r} in {path!r} is not a plain name")
     idx, rest = roots.index(parts[0]), parts[1:]
-    if not rest:
-        return idx, _identity
     cls = (root_types or {}).get(parts[0])
-    first_fast = None
-    if cls is not None:
-        attributes = known_attributes(cls)
-        if rest[0] not in attributes:
-            known = ", ".join(sorted(attributes))
-            raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
-        first_fast = operator.attrgetter(rest[0])
-        if len(rest) == 1:
-            return idx, first_fast
-        deeper = tuple(rest[1:])
-        return idx, lambda obj: _walk(first_fast(obj), deeper)
-    segments = tuple(rest)
-    return idx, lambda obj: _walk(obj, segments)
+    if not rest or cls is None:
+        return PathRead(idx, steps=tuple(rest))
+    attributes = known_attributes(cls)
+    if rest[0] not in attributes:
+        known = ", ".join(sorted(attributes))
+        raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
+    prop = getattr(cls, rest[0], None)
+    fget = prop.fget if isinstance(prop, property) and isinstance(prop.fget, FunctionType) else None
+    return PathRead(idx, attr=rest[0], fget=fget, cls=cls, steps=tuple(rest[1:]))
 
 
 def _walk(obj: Any, segments: tuple[str, ...]) -> Any:
@@ -149,19 +167,32 @@ def _specialise(level: _Level) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
 def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str]) -> list[str]:
     """The body of ``_specialise``'s function for ``level`` (it leaves the level's dict in ``out``), its names
     prefixed with ``p`` and bound in ``namespace``.  ``whens``: a child's ``when`` already evaluated earlier
-    in the same function (same root, same path) is not evaluated again (``_fuse``)."""
+    in the same function (same root, same path) is not evaluated again (``_fuse``).
+
+    A copy reads its path inline (``_read_lines``); a property of a root's known class is read by calling its
+    getter, which is only right for a root of exactly that class: for any other root the copies take the
+    per-field path (``slow``), as when an operation fails.  A constant without operations is stored as it is."""
     plain = level.plain
     namespace.update({"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
                       f"{p}slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), f"{p}level": level,
-                      "RecordMappingError": RecordMappingError})
+                      "RecordMappingError": RecordMappingError, "NotExact": _NotExact})
     lines = ["    try:", "        pass"]
-    lines += [f"        r{int(idx)} = ctx[{int(idx)}]" for idx in sorted({idx for _n, idx, *_rest in plain})]
-    for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
-        namespace[f"{p}g{i}"], namespace[f"{p}n{i}"] = raw_get, name
-        const = getattr(raw_get, "const", None)
-        if const is not None:
-            namespace[f"{p}g{i}"] = const[0]
-        lines.append(f"        v = {p}g{i}" if const is not None else f"        v = {p}g{i}(r{int(idx)})")
+    exact = {read.idx: read.cls for *_copy, read in plain if read is not None and read.fget is not None}
+    for idx in sorted({idx for _n, idx, *_rest in plain}):
+        lines.append(f"        r{int(idx)} = ctx[{int(idx)}]")
+        if idx in exact:
+            namespace[f"{p}t{int(idx)}"] = exact[idx]
+            lines.append(f"        if type(r{int(idx)}) is not {p}t{int(idx)}: raise NotExact")
+    for i, (name, _idx, _chained, raw_get, ops, read) in enumerate(plain):
+        namespace[f"{p}n{i}"] = name
+        if read is None:  # a constant
+            namespace[f"{p}g{i}"] = raw_get.const[0]
+            if not ops:
+                lines.append(f"        out[{p}n{i}] = {p}g{i}")
+                continue
+            lines.append(f"        v = {p}g{i}")
+        else:
+            lines += ["        " + line for line in _read_lines(read, f"{p}g{i}", namespace)]
         for j, op in enumerate(ops):
             namespace[f"{p}o{i}_{j}"] = op
             inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
@@ -184,7 +215,8 @@ def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[t
             if seen not in whens:
                 whens[seen] = f"{p}wv{k}"
                 namespace[f"{p}w{k}"] = child.when[1]
-                lines.append(f"    {p}wv{k} = {p}w{k}(ctx[{int(child.when[0])}])")
+                lines += [f"    {line}" for line in _when_lines(child.when_read, f"{p}w{k}", namespace)]
+                lines.append(f"    {p}wv{k} = v")
             lines.append(f"    if {whens[seen]}:")
             indent += "    "
         lines += [f"{indent}v = {p}c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
@@ -193,6 +225,43 @@ def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[t
         lines += [f"    if out.get({p}q{k}) in EMPTY:",
                   f"        raise RecordMappingError({p}qp{k}, 'required value is missing')"]
     return lines
+
+
+class _NotExact(TypeError):
+    """A root is not of exactly the class whose property getters the generated copies call: the level's
+    copies take the per-field path instead (``_level_lines``)."""
+
+
+def _read_lines(read: PathRead, name: str, namespace: dict[str, Any], root: str | None = None,
+                guarded: bool = True) -> list[str]:
+    """Lines leaving the value of path ``read`` in ``v``: what ``compile_path``'s getter gives, without its call.
+
+    The root is ``r<idx>`` (or ``root``).  ``guarded``: the root is known to be exactly of ``read.cls``, so a
+    property is read by calling its getter (a plain Python call, cheaper than the descriptor's); otherwise that
+    is checked here.  A field is read as an attribute: its name is one of the class's own (``path_read``
+    checked it against the class), never other text from the mapping file; the segments after it are bound
+    as values (``{name}s<j>``)."""
+    root = root or f"r{int(read.idx)}"
+    if read.attr is not None and not (read.attr in known_attributes(read.cls) and _SEGMENT.fullmatch(read.attr)):
+        raise ValueError(f"cannot read {read.attr!r} inline")  # path_read let nothing else through
+    if read.fget is not None:
+        namespace[f"{name}f"], namespace[f"{name}t"] = read.fget, read.cls
+        lines = [f"v = {name}f({root})" if guarded else
+                 f"v = {name}f({root}) if type({root}) is {name}t else {root}.{read.attr}"]
+    elif read.attr is not None:
+        lines = [f"v = {root}.{read.attr}"]
+    else:
+        lines = [f"v = {root}"]
+    for j, seg in enumerate(read.steps):  # _walk's steps, inline
+        namespace[f"{name}s{j}"] = seg
+        lines += ["if v is not ABSENT and v is not None:",
+                  f"    v = v.get({name}s{j}, ABSENT) if isinstance(v, dict) else getattr(v, {name}s{j}, ABSENT)"]
+    return lines
+
+
+def _when_lines(read: PathRead, name: str, namespace: dict[str, Any]) -> list[str]:
+    """A child's ``when``, read into ``v`` outside the copies' ``try`` (no root guard there)."""
+    return [f"w = ctx[{int(read.idx)}]", *_read_lines(read, name, namespace, "w", guarded=False)]
 
 
 def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -216,7 +285,7 @@ def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[[tuple[An
 def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     def copy(ctx: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, idx, get, _raw, _ops in plain:
+        for name, idx, get, _raw, _ops, _read in plain:
             value = get(ctx[idx])
             if value is not ABSENT:
                 out[name] = value
@@ -272,6 +341,7 @@ class _Child:
     level: _Level
     match_key: str
     when_path: str = ""  # the ``when`` as written (``_fuse`` reads a shared one once per record)
+    when_read: PathRead | None = None  # the ``when`` as the generated code reads it
 
     def build(self, ctx: tuple[Any, ...]) -> Any:
         """The child's elements; its ``when`` is checked by the level before (``_Level.build``)."""
@@ -330,7 +400,7 @@ class CompiledMapping:
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
                    types: dict[str, type]
-                   ) -> tuple[str, tuple[int, RootGetter, RootGetter, tuple] | None,
+                   ) -> tuple[str, tuple[int, RootGetter, RootGetter, tuple, PathRead | None] | None,
                               tuple[Callable[..., Any], str] | None, tuple[Op, ...], bool]:
     ops = []
     for i, op_spec in enumerate(spec.ops):
@@ -350,9 +420,11 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
         _check_constant(const, ops_t, where)
         idx, getter = 0, (lambda _obj: const)
         getter.const = (const,)  # type: ignore[attr-defined]  # written as a value by _specialise, not called
+        read = None
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
-    return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
+        read = path_read(spec.copy_ or "", roots, where, types)
+    return name, (idx, _chain(getter, ops_t, where), getter, ops_t, read), None, (), spec.required
 
 
 def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
@@ -404,6 +476,7 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
             level=level,
             match_key=child.match_key,
             when_path=child.when or "",
+            when_read=path_read(child.when, roots, f"{cwhere}.when", types) if child.when else None,
         ))
     single = tuple((n, f, o) for n, f, o, _s in exprs)
     level = _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
