@@ -154,45 +154,77 @@ def _specialise(level: _Level) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     """One straight-line function for a whole level, in ``_Level.build``'s order: the copies (getters and
     operations inline, no loop), the computed fields, each child behind its ``when``, the required fields.
 
-    The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...); field names, getters
-    and operations from the mapping file are bound as values in the function's namespace, never written into
-    the code.  When an operation fails, the copies fall back to the per-field path, which names the field.
+    The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...) and the names of the
+    record classes' own fields (``_read_lines``); field names, getters and operations from the mapping file
+    are bound as values in the function's namespace, never written into the code.  When an operation fails,
+    the copies fall back to the per-field path, which names the field.
     """
-    namespace: dict[str, Any] = {}
-    lines = ["def build(ctx):", *_level_lines(level, "", namespace, {}), "    return out"]
-    exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
-    return namespace["build"]
+    def body(exact: bool, namespace: dict[str, Any]) -> list[str]:
+        return [*_level_lines(level, "", namespace, {}, exact, None), "    return out"]
+
+    return _generated("build", "ctx", _roots_read([level]), _exact_roots([level]), body)
 
 
-def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str]) -> list[str]:
-    """The body of ``_specialise``'s function for ``level`` (it leaves the level's dict in ``out``), its names
-    prefixed with ``p`` and bound in ``namespace``.  ``whens``: a child's ``when`` already evaluated earlier
-    in the same function (same root, same path) is not evaluated again (``_fuse``).
+def _generated(name: str, params: str, roots: set[int], exact: dict[int, type],
+               body: Callable[[bool, dict[str, Any]], list[str]]) -> Callable[..., Any]:
+    """Compile function ``name(params)``: it reads context roots ``roots`` into ``r<idx>``, then runs ``body``.
 
-    A copy reads its path inline (``_read_lines``); a property of a root's known class is read by calling its
-    getter, which is only right for a root of exactly that class: for any other root the copies take the
-    per-field path (``slow``), as when an operation fails.  A constant without operations is stored as it is."""
+    ``exact``: roots whose class's property getters the body calls directly (a plain Python call, cheaper than
+    going through the descriptor), which is right only for a root of exactly that class; for any other root
+    the function hands over to a twin whose body reads those properties as attributes."""
+    namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
+                                 "EMPTY": (None, "", ABSENT), "RecordMappingError": RecordMappingError,
+                                 "NO_KEY": NO_KEY}
+    head = [f"    r{idx} = ctx[{idx}]" if params == "ctx" else f"    r{idx} = {{}} if d is None else d"
+            for idx in sorted(roots) if params == "ctx" or idx > 0]
+    lines = [f"def {name}_any({params}):", *head, *body(False, namespace)]
+    if exact:
+        args = params.replace("=None", "")
+        namespace.update({f"exact{idx}": cls for idx, cls in exact.items()})
+        guard = " or ".join(f"type(r{idx}) is not exact{idx}" for idx in sorted(exact))
+        lines += [f"def {name}({params}):", *head, f"    if {guard}:", f"        return {name}_any({args})",
+                  *body(True, namespace)]
+    exec(compile("\n".join(lines), "<mapping>" if name == "apply" else "<mapping-level>", "exec"), namespace)
+    return namespace[name if exact else f"{name}_any"]
+
+
+def _roots_read(levels: list[_Level]) -> set[int]:
+    """The context roots the levels' own copies and children's ``when`` read."""
+    return {read.idx for level in levels for read in _reads(level)}
+
+
+def _exact_roots(levels: list[_Level]) -> dict[int, type]:
+    """The roots on which the levels read a property through its getter (``_generated``)."""
+    return {read.idx: read.cls for level in levels for read in _reads(level) if read.fget is not None}
+
+
+def _reads(level: _Level) -> list[PathRead]:
+    return [*(read for *_copy, read in level.plain if read is not None),
+            *(child.when_read for child in level.children if child.when_read is not None)]
+
+
+def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str],
+                 exact: bool, key: str | None) -> list[str]:
+    """The body of a generated function for ``level`` (it leaves the level's dict in ``out``), its names
+    prefixed with ``p`` and bound in ``namespace``; the roots are in ``r<idx>`` (``_generated``), the context
+    in ``ctx`` or, when ``_fuse`` calls, made from ``r0`` and ``d`` where needed.  ``whens``: a child's ``when``
+    already evaluated earlier in the same function (same root, same path) is not evaluated again (``_fuse``).
+    ``exact``: see ``_generated``.  ``key``: the key field, left in ``<p>k`` (``_fuse``'s key check).
+
+    A constant without operations is stored as it is."""
     plain = level.plain
-    namespace.update({"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
-                      f"{p}slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), f"{p}level": level,
-                      "RecordMappingError": RecordMappingError, "NotExact": _NotExact})
+    ctx = "(r0, {} if d is None else d)" if key is not None else "ctx"
+    namespace.update({f"{p}slow": _slow_copy(plain), f"{p}level": level})
+    keep_key = key is not None and key in {name for name, *_rest in plain} and key not in {
+        child.name for child in level.children}
     lines = ["    try:", "        pass"]
-    exact = {read.idx: read.cls for *_copy, read in plain if read is not None and read.fget is not None}
-    for idx in sorted({idx for _n, idx, *_rest in plain}):
-        lines.append(f"        r{int(idx)} = ctx[{int(idx)}]")
-        if idx in exact:
-            namespace[f"{p}t{int(idx)}"] = exact[idx]
-            lines.append(f"        if type(r{int(idx)}) is not {p}t{int(idx)}: raise NotExact")
     for i, (name, _idx, _chained, raw_get, ops, read) in enumerate(plain):
         namespace[f"{p}n{i}"] = name
         if read is None:  # a constant
             namespace[f"{p}g{i}"] = raw_get.const[0]
-            if not ops:
-                lines.append(f"        out[{p}n{i}] = {p}g{i}")
-                continue
             lines.append(f"        v = {p}g{i}")
         else:
-            lines += ["        " + line for line in _read_lines(read, f"{p}g{i}", namespace)]
+            lines += ["        " + line for line in _read_lines(read, f"{p}g{i}", namespace, exact)]
         for j, op in enumerate(ops):
             namespace[f"{p}o{i}_{j}"] = op
             inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
@@ -203,51 +235,54 @@ def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[t
             names = {key: f"{p}o{i}_{j}_{k}" for k, key in enumerate(values)}
             namespace.update({names[key]: value for key, value in values.items()})
             lines += ["        " + line for line in source.format(**names).splitlines()]
-        lines += ["        if v is not ABSENT:", f"            out[{p}n{i}] = v"]
-    lines = ["    out = {}", *lines, "    except ERRORS:", f"        out = {p}slow(ctx)"]
+        if keep_key and name == key:
+            lines.append(f"        {p}k = v")
+        if read is None and not ops:
+            lines.append(f"        out[{p}n{i}] = v")
+        else:
+            lines += ["        if v is not ABSENT:", f"            out[{p}n{i}] = v"]
+    lines = ["    out = {}", *lines, "    except ERRORS:", f"        out = {p}slow({ctx})"]
     if level.exprs:
-        lines.append(f"    {p}level._eval_exprs(ctx, out)")
+        lines.append(f"    {p}level._eval_exprs({ctx}, out)")
     for k, child in enumerate(level.children):
         namespace[f"{p}c{k}"], namespace[f"{p}cn{k}"] = child.build, child.name
         indent = "    "
-        if child.when is not None:  # checked here: most records (simple products) have no variants to build
-            seen = (int(child.when[0]), child.when_path)
+        if child.when_read is not None:  # checked here: most records (simple products) have no variants to build
+            seen = (int(child.when_read.idx), child.when_path)
             if seen not in whens:
                 whens[seen] = f"{p}wv{k}"
-                namespace[f"{p}w{k}"] = child.when[1]
-                lines += [f"    {line}" for line in _when_lines(child.when_read, f"{p}w{k}", namespace)]
+                lines += [f"    {line}" for line in _read_lines(child.when_read, f"{p}w{k}", namespace, exact)]
                 lines.append(f"    {p}wv{k} = v")
             lines.append(f"    if {whens[seen]}:")
             indent += "    "
-        lines += [f"{indent}v = {p}c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
+        lines += [f"{indent}v = {p}c{k}({ctx})", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
     for k, name in enumerate(level.required):
         namespace[f"{p}q{k}"], namespace[f"{p}qp{k}"] = name, f"{level.path}{name}"
         lines += [f"    if out.get({p}q{k}) in EMPTY:",
                   f"        raise RecordMappingError({p}qp{k}, 'required value is missing')"]
+    if key is not None:
+        namespace[f"{p}key"] = key
+        if not keep_key:
+            lines.append(f"    {p}k = out.get({p}key)")
+        else:  # the fast path left it in <p>k; the per-field path did not
+            lines.insert(lines.index("    except ERRORS:") + 2, f"        {p}k = out.get({p}key)")
     return lines
 
 
-class _NotExact(TypeError):
-    """A root is not of exactly the class whose property getters the generated copies call: the level's
-    copies take the per-field path instead (``_level_lines``)."""
+def _read_lines(read: PathRead, name: str, namespace: dict[str, Any], exact: bool) -> list[str]:
+    """Lines leaving the value of path ``read`` on root ``r<idx>`` in ``v``: what ``compile_path``'s getter
+    gives, without its call.
 
-
-def _read_lines(read: PathRead, name: str, namespace: dict[str, Any], root: str | None = None,
-                guarded: bool = True) -> list[str]:
-    """Lines leaving the value of path ``read`` in ``v``: what ``compile_path``'s getter gives, without its call.
-
-    The root is ``r<idx>`` (or ``root``).  ``guarded``: the root is known to be exactly of ``read.cls``, so a
-    property is read by calling its getter (a plain Python call, cheaper than the descriptor's); otherwise that
-    is checked here.  A field is read as an attribute: its name is one of the class's own (``path_read``
-    checked it against the class), never other text from the mapping file; the segments after it are bound
-    as values (``{name}s<j>``)."""
-    root = root or f"r{int(read.idx)}"
+    ``exact``: the root is known to be exactly of ``read.cls``, so a property is read by calling its getter
+    (``_generated``).  A field or property is read as an attribute otherwise: its name is one of the class's
+    own (``path_read`` checked it against the class), never other text from the mapping file; the segments
+    after it are bound as values (``<name>s<j>``)."""
+    root = f"r{int(read.idx)}"
     if read.attr is not None and not (read.attr in known_attributes(read.cls) and _SEGMENT.fullmatch(read.attr)):
         raise ValueError(f"cannot read {read.attr!r} inline")  # path_read let nothing else through
-    if read.fget is not None:
-        namespace[f"{name}f"], namespace[f"{name}t"] = read.fget, read.cls
-        lines = [f"v = {name}f({root})" if guarded else
-                 f"v = {name}f({root}) if type({root}) is {name}t else {root}.{read.attr}"]
+    if read.fget is not None and exact:
+        namespace[f"{name}f"] = read.fget
+        lines = [f"v = {name}f({root})"]
     elif read.attr is not None:
         lines = [f"v = {root}.{read.attr}"]
     else:
@@ -259,27 +294,25 @@ def _read_lines(read: PathRead, name: str, namespace: dict[str, Any], root: str 
     return lines
 
 
-def _when_lines(read: PathRead, name: str, namespace: dict[str, Any]) -> list[str]:
-    """A child's ``when``, read into ``v`` outside the copies' ``try`` (no root guard there)."""
-    return [f"w = ctx[{int(read.idx)}]", *_read_lines(read, name, namespace, "w", guarded=False)]
+def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[..., dict[str, dict[str, Any]]]:
+    """``CompiledMapping.apply``'s work as one generated function ``apply(record, defaults=None)``: every
+    payload level's body in turn (see ``_level_lines``), each followed by its key check, so a record costs one
+    call instead of one per payload, and a ``when`` that several payloads share (``product.has_variants``)
+    is read once per record."""
+    levels = [level for _name, level, _key, _where in steps]
 
+    def body(exact: bool, namespace: dict[str, Any]) -> list[str]:
+        whens: dict[tuple[int, str], str] = {}
+        lines = []
+        for s, (name, level, key, where) in enumerate(steps):
+            p = f"p{s}_"
+            namespace[f"{p}name"], namespace[f"{p}where"] = name, where
+            lines += _level_lines(level, p, namespace, whens, exact, key)
+            lines += [f"    if {p}k is None or {p}k is ABSENT or {p}k == '':",
+                      f"        raise RecordMappingError({p}where, NO_KEY)", f"    {p}out = out"]
+        return [*lines, "    return {" + ", ".join(f"p{s}_name: p{s}_out" for s in range(len(steps))) + "}"]
 
-def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    """``CompiledMapping.apply``'s work as one generated function: every payload level's body in turn (see
-    ``_level_lines``), each followed by its key check, so a record costs one call instead of one per payload,
-    and a ``when`` that several payloads share (``product.has_variants``) is read once per record."""
-    namespace: dict[str, Any] = {"ABSENT": ABSENT, "NO_KEY": NO_KEY}
-    whens: dict[tuple[int, str], str] = {}
-    lines = ["def apply(ctx):"]
-    for s, (name, level, key, where) in enumerate(steps):
-        p = f"p{s}_"
-        namespace[f"{p}name"], namespace[f"{p}key"], namespace[f"{p}where"] = name, key, where
-        lines += _level_lines(level, p, namespace, whens)
-        lines += [f"    value = out.get({p}key)", "    if value is None or value is ABSENT or value == '':",
-                  f"        raise RecordMappingError({p}where, NO_KEY)", f"    {p}out = out"]
-    lines.append("    return {" + ", ".join(f"p{s}_name: p{s}_out" for s in range(len(steps))) + "}")
-    exec(compile("\n".join(lines), "<mapping>", "exec"), namespace)
-    return namespace["apply"]
+    return _generated("apply", "r0, d=None", _roots_read(levels), _exact_roots(levels), body)
 
 
 def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -382,7 +415,7 @@ class CompiledMapping:
     record: str = PRODUCT.name  # the record type this mapping maps (``record:`` in the file)
     # every payload kind's level and key check as one generated function (``_fuse``): ``apply`` does what
     # ``CompiledPayload.build`` does for each, without a call of its own per payload and record
-    _fused: Callable[[tuple[Any, ...]], dict[str, dict[str, Any]]] = field(init=False)
+    _fused: Callable[..., dict[str, dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._fused = _fuse(tuple((name, p.level, p.key_field, f"{p.name}.{p.key_field}")
@@ -395,7 +428,7 @@ class CompiledMapping:
         ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
         marks them ``required`` so a missing one is reported, never invented.
         """
-        return self._fused((record, defaults if defaults is not None else {}))
+        return self._fused(record, defaults)
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
