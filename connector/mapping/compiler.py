@@ -20,7 +20,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.limits import Evaluation, LimitError, measure
-from connector.mapping.ops import Op, OpError, OpLimitError, compile_op
+from connector.mapping.ops import TEXT, Op, OpError, OpLimitError, compile_op
 from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT
@@ -225,16 +225,7 @@ def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[t
             lines.append(f"        v = {p}g{i}")
         else:
             lines += ["        " + line for line in _read_lines(read, f"{p}g{i}", namespace, exact)]
-        for j, op in enumerate(ops):
-            namespace[f"{p}o{i}_{j}"] = op
-            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
-            if inline is None:
-                lines.append(f"        v = {p}o{i}_{j}(v)")
-                continue
-            source, values = inline
-            names = {key: f"{p}o{i}_{j}_{k}" for k, key in enumerate(values)}
-            namespace.update({names[key]: value for key, value in values.items()})
-            lines += ["        " + line for line in source.format(**names).splitlines()]
+        lines += ["        " + line for line in _ops_lines(ops, f"{p}o{i}_", namespace)]
         if keep_key and name == key:
             lines.append(f"        {p}k = v")
         if read is None and not ops:
@@ -266,6 +257,34 @@ def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[t
             lines.append(f"    {p}k = out.get({p}key)")
         else:  # the fast path left it in <p>k; the per-field path did not
             lines.insert(lines.index("    except ERRORS:") + 2, f"        {p}k = out.get({p}key)")
+    return lines
+
+
+def _ops_lines(ops: tuple[Op, ...], name: str, namespace: dict[str, Any]) -> list[str]:
+    """Lines applying ``ops`` to ``v``, each in its own straight-line form where it has one (``ops._inline``),
+    else as a call.  Consecutive operations that pass the empties through share one presence check, each
+    written in the form its input allows (``ops._inline_present``: after ``strip``, ``truncate`` knows it
+    slices a ``str``)."""
+    lines: list[str] = []
+    known = None  # what v is inside the open presence check (ops.TEXT, ops.PRESENT), None outside one
+    for j, op in enumerate(ops):
+        namespace[f"{name}{j}"] = op
+        inline = getattr(op, "inline", None)
+        if inline is None:
+            lines.append(f"v = {name}{j}(v)")
+            known = None
+            continue
+        source, values = inline
+        present = getattr(op, "inline_present", None)
+        if present is not None:
+            if known is None:
+                lines.append("if v is not ABSENT and v is not None:")
+            source = present[1] if known == TEXT else present[0]
+        names = {key: f"{name}{j}_{k}" for k, key in enumerate(values)}
+        namespace.update({names[key]: value for key, value in values.items()})
+        indent = "    " if present is not None else ""
+        lines += [indent + line for line in source.format(**names).splitlines()]
+        known = present[2] if present is not None else None
     return lines
 
 
