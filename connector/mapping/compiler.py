@@ -12,6 +12,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any
 
 from jinja2.exceptions import SecurityError, UndefinedError
@@ -19,7 +20,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.limits import Evaluation, LimitError, measure
-from connector.mapping.ops import Op, OpError, OpLimitError, compile_op
+from connector.mapping.ops import TEXT, Op, OpError, OpLimitError, compile_op
 from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
 from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT
@@ -47,8 +48,20 @@ def _step(obj: Any, name: str) -> Any:
 
 RootGetter = Callable[[Any], Any]
 
-Copy = tuple[str, int, RootGetter, RootGetter, tuple]
-"""A compiled copy/const field: name, root index, getter with ops (names the field on error), bare getter, ops."""
+Copy = tuple[str, int, RootGetter, RootGetter, tuple, "PathRead | None"]
+"""A compiled copy/const field: name, root index, getter with ops (names the field on error), bare getter, ops,
+and the path as the generated code reads it (``None`` for a constant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathRead:
+    """A path as the generated code reads it (``_read_lines``), once ``path_read`` has checked it."""
+
+    idx: int  # the root's index in the context
+    attr: str | None = None  # first segment when the root's class is known: one of its fields or properties
+    fget: Callable[[Any], Any] | None = None  # ``attr`` is a property: its getter, for a root of exactly ``cls``
+    cls: type | None = None  # the root's known class
+    steps: tuple[str, ...] = ()  # the segments after those, stepped through attributes or keys (``_step``)
 
 
 def compile_path(path: str, roots: tuple[str, ...], where: str,
@@ -60,6 +73,17 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
     compiles to ``operator.attrgetter`` (C speed, and a typo is reported when the mapping is loaded); deeper
     segments step through attributes or keys, stopping at an absent or empty value.
     """
+    read = path_read(path, roots, where, root_types)
+    deeper = read.steps
+    if read.attr is None:
+        return read.idx, (lambda obj: _walk(obj, deeper)) if deeper else _identity
+    first_fast = operator.attrgetter(read.attr)
+    return read.idx, (lambda obj: _walk(first_fast(obj), deeper)) if deeper else first_fast
+
+
+def path_read(path: str, roots: tuple[str, ...], where: str, root_types: dict[str, type] | None = None) -> PathRead:
+    """``compile_path``'s checks; the path as the generated code reads it.  A first segment on a root whose
+    class is known must be one of its fields or properties (a typo is reported when the mapping is loaded)."""
     parts = path.split(".")
     if parts[0] not in roots:
         raise ValueError(f"{where}: path {path!r} must start with {' or '.join(roots)}")
@@ -67,22 +91,16 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
         if not _SEGMENT.match(seg):
             raise ValueError(f"{where}: {seg!r} in {path!r} is not a plain name")
     idx, rest = roots.index(parts[0]), parts[1:]
-    if not rest:
-        return idx, _identity
     cls = (root_types or {}).get(parts[0])
-    first_fast = None
-    if cls is not None:
-        attributes = known_attributes(cls)
-        if rest[0] not in attributes:
-            known = ", ".join(sorted(attributes))
-            raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
-        first_fast = operator.attrgetter(rest[0])
-        if len(rest) == 1:
-            return idx, first_fast
-        deeper = tuple(rest[1:])
-        return idx, lambda obj: _walk(first_fast(obj), deeper)
-    segments = tuple(rest)
-    return idx, lambda obj: _walk(obj, segments)
+    if not rest or cls is None:
+        return PathRead(idx, steps=tuple(rest))
+    attributes = known_attributes(cls)
+    if rest[0] not in attributes:
+        known = ", ".join(sorted(attributes))
+        raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
+    prop = getattr(cls, rest[0], None)
+    fget = prop.fget if isinstance(prop, property) and isinstance(prop.fget, FunctionType) else None
+    return PathRead(idx, attr=rest[0], fget=fget, cls=cls, steps=tuple(rest[1:]))
 
 
 def _walk(obj: Any, segments: tuple[str, ...]) -> Any:
@@ -136,87 +154,190 @@ def _specialise(level: _Level) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     """One straight-line function for a whole level, in ``_Level.build``'s order: the copies (getters and
     operations inline, no loop), the computed fields, each child behind its ``when``, the required fields.
 
-    The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...); field names, getters
-    and operations from the mapping file are bound as values in the function's namespace, never written into
-    the code.  When an operation fails, the copies fall back to the per-field path, which names the field.
+    The generated source holds only identifiers made here (``g0``, ``o0_1``, ``n0``...) and the names of the
+    record classes' own fields (``_read_lines``); field names, getters and operations from the mapping file
+    are bound as values in the function's namespace, never written into the code.  When an operation fails,
+    the copies fall back to the per-field path, which names the field.
     """
-    namespace: dict[str, Any] = {}
-    lines = ["def build(ctx):", *_level_lines(level, "", namespace, {}), "    return out"]
-    exec(compile("\n".join(lines), "<mapping-level>", "exec"), namespace)
-    return namespace["build"]
+    def body(exact: bool, namespace: dict[str, Any]) -> list[str]:
+        return [*_level_lines(level, "", namespace, {}, exact, None), "    return out"]
+
+    return _generated("build", "ctx", _roots_read([level]), _exact_roots([level]), body)
 
 
-def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str]) -> list[str]:
-    """The body of ``_specialise``'s function for ``level`` (it leaves the level's dict in ``out``), its names
-    prefixed with ``p`` and bound in ``namespace``.  ``whens``: a child's ``when`` already evaluated earlier
-    in the same function (same root, same path) is not evaluated again (``_fuse``)."""
+def _generated(name: str, params: str, roots: set[int], exact: dict[int, type],
+               body: Callable[[bool, dict[str, Any]], list[str]]) -> Callable[..., Any]:
+    """Compile function ``name(params)``: it reads context roots ``roots`` into ``r<idx>``, then runs ``body``.
+
+    ``exact``: roots whose class's property getters the body calls directly (a plain Python call, cheaper than
+    going through the descriptor), which is right only for a root of exactly that class; for any other root
+    the function hands over to a twin whose body reads those properties as attributes."""
+    namespace: dict[str, Any] = {"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
+                                 "EMPTY": (None, "", ABSENT), "RecordMappingError": RecordMappingError,
+                                 "NO_KEY": NO_KEY}
+    head = [f"    r{idx} = ctx[{idx}]" if params == "ctx" else f"    r{idx} = {{}} if d is None else d"
+            for idx in sorted(roots) if params == "ctx" or idx > 0]
+    lines = [f"def {name}_any({params}):", *head, *body(False, namespace)]
+    if exact:
+        args = params.replace("=None", "")
+        namespace.update({f"exact{idx}": cls for idx, cls in exact.items()})
+        guard = " or ".join(f"type(r{idx}) is not exact{idx}" for idx in sorted(exact))
+        lines += [f"def {name}({params}):", *head, f"    if {guard}:", f"        return {name}_any({args})",
+                  *body(True, namespace)]
+    exec(compile("\n".join(lines), "<mapping>" if name == "apply" else "<mapping-level>", "exec"), namespace)
+    return namespace[name if exact else f"{name}_any"]
+
+
+def _roots_read(levels: list[_Level]) -> set[int]:
+    """The context roots the levels' own copies and children's ``when`` read."""
+    return {read.idx for level in levels for read in _reads(level)}
+
+
+def _exact_roots(levels: list[_Level]) -> dict[int, type]:
+    """The roots on which the levels read a property through its getter (``_generated``)."""
+    return {read.idx: read.cls for level in levels for read in _reads(level) if read.fget is not None}
+
+
+def _reads(level: _Level) -> list[PathRead]:
+    return [*(read for *_copy, read in level.plain if read is not None),
+            *(child.when_read for child in level.children if child.when_read is not None)]
+
+
+def _level_lines(level: _Level, p: str, namespace: dict[str, Any], whens: dict[tuple[int, str], str],
+                 exact: bool, key: str | None) -> list[str]:
+    """The body of a generated function for ``level`` (it leaves the level's dict in ``out``), its names
+    prefixed with ``p`` and bound in ``namespace``; the roots are in ``r<idx>`` (``_generated``), the context
+    in ``ctx`` or, when ``_fuse`` calls, made from ``r0`` and ``d`` where needed.  ``whens``: a child's ``when``
+    already evaluated earlier in the same function (same root, same path) is not evaluated again (``_fuse``).
+    ``exact``: see ``_generated``.  ``key``: the key field, left in ``<p>k`` (``_fuse``'s key check).
+
+    A constant without operations is stored as it is."""
     plain = level.plain
-    namespace.update({"ABSENT": ABSENT, "ERRORS": (OpError, ArithmeticError, TypeError, ValueError),
-                      f"{p}slow": _slow_copy(plain), "EMPTY": (None, "", ABSENT), f"{p}level": level,
-                      "RecordMappingError": RecordMappingError})
+    ctx = "(r0, {} if d is None else d)" if key is not None else "ctx"
+    namespace.update({f"{p}slow": _slow_copy(plain), f"{p}level": level})
+    keep_key = key is not None and key in {name for name, *_rest in plain} and key not in {
+        child.name for child in level.children}
     lines = ["    try:", "        pass"]
-    lines += [f"        r{int(idx)} = ctx[{int(idx)}]" for idx in sorted({idx for _n, idx, *_rest in plain})]
-    for i, (name, idx, _chained, raw_get, ops) in enumerate(plain):
-        namespace[f"{p}g{i}"], namespace[f"{p}n{i}"] = raw_get, name
-        const = getattr(raw_get, "const", None)
-        if const is not None:
-            namespace[f"{p}g{i}"] = const[0]
-        lines.append(f"        v = {p}g{i}" if const is not None else f"        v = {p}g{i}(r{int(idx)})")
-        for j, op in enumerate(ops):
-            namespace[f"{p}o{i}_{j}"] = op
-            inline = getattr(op, "inline", None)  # the operation's own straight-line form (ops._inline)
-            if inline is None:
-                lines.append(f"        v = {p}o{i}_{j}(v)")
-                continue
-            source, values = inline
-            names = {key: f"{p}o{i}_{j}_{k}" for k, key in enumerate(values)}
-            namespace.update({names[key]: value for key, value in values.items()})
-            lines += ["        " + line for line in source.format(**names).splitlines()]
-        lines += ["        if v is not ABSENT:", f"            out[{p}n{i}] = v"]
-    lines = ["    out = {}", *lines, "    except ERRORS:", f"        out = {p}slow(ctx)"]
+    for i, (name, _idx, _chained, raw_get, ops, read) in enumerate(plain):
+        namespace[f"{p}n{i}"] = name
+        if read is None:  # a constant
+            namespace[f"{p}g{i}"] = raw_get.const[0]
+            lines.append(f"        v = {p}g{i}")
+        else:
+            lines += ["        " + line for line in _read_lines(read, f"{p}g{i}", namespace, exact)]
+        lines += ["        " + line for line in _ops_lines(ops, f"{p}o{i}_", namespace)]
+        if keep_key and name == key:
+            lines.append(f"        {p}k = v")
+        if read is None and not ops:
+            lines.append(f"        out[{p}n{i}] = v")
+        else:
+            lines += ["        if v is not ABSENT:", f"            out[{p}n{i}] = v"]
+    lines = ["    out = {}", *lines, "    except ERRORS:", f"        out = {p}slow({ctx})"]
     if level.exprs:
-        lines.append(f"    {p}level._eval_exprs(ctx, out)")
+        lines.append(f"    {p}level._eval_exprs({ctx}, out)")
     for k, child in enumerate(level.children):
         namespace[f"{p}c{k}"], namespace[f"{p}cn{k}"] = child.build, child.name
         indent = "    "
-        if child.when is not None:  # checked here: most records (simple products) have no variants to build
-            seen = (int(child.when[0]), child.when_path)
+        if child.when_read is not None:  # checked here: most records (simple products) have no variants to build
+            seen = (int(child.when_read.idx), child.when_path)
             if seen not in whens:
                 whens[seen] = f"{p}wv{k}"
-                namespace[f"{p}w{k}"] = child.when[1]
-                lines.append(f"    {p}wv{k} = {p}w{k}(ctx[{int(child.when[0])}])")
+                lines += [f"    {line}" for line in _read_lines(child.when_read, f"{p}w{k}", namespace, exact)]
+                lines.append(f"    {p}wv{k} = v")
             lines.append(f"    if {whens[seen]}:")
             indent += "    "
-        lines += [f"{indent}v = {p}c{k}(ctx)", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
+        lines += [f"{indent}v = {p}c{k}({ctx})", f"{indent}if v is not ABSENT:", f"{indent}    out[{p}cn{k}] = v"]
     for k, name in enumerate(level.required):
         namespace[f"{p}q{k}"], namespace[f"{p}qp{k}"] = name, f"{level.path}{name}"
         lines += [f"    if out.get({p}q{k}) in EMPTY:",
                   f"        raise RecordMappingError({p}qp{k}, 'required value is missing')"]
+    if key is not None:
+        namespace[f"{p}key"] = key
+        if not keep_key:
+            lines.append(f"    {p}k = out.get({p}key)")
+        else:  # the fast path left it in <p>k; the per-field path did not
+            lines.insert(lines.index("    except ERRORS:") + 2, f"        {p}k = out.get({p}key)")
     return lines
 
 
-def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    """``CompiledMapping.apply``'s work as one generated function: every payload level's body in turn (see
-    ``_level_lines``), each followed by its key check, so a record costs one call instead of one per payload,
-    and a ``when`` that several payloads share (``product.has_variants``) is read once per record."""
-    namespace: dict[str, Any] = {"ABSENT": ABSENT, "NO_KEY": NO_KEY}
-    whens: dict[tuple[int, str], str] = {}
-    lines = ["def apply(ctx):"]
-    for s, (name, level, key, where) in enumerate(steps):
-        p = f"p{s}_"
-        namespace[f"{p}name"], namespace[f"{p}key"], namespace[f"{p}where"] = name, key, where
-        lines += _level_lines(level, p, namespace, whens)
-        lines += [f"    value = out.get({p}key)", "    if value is None or value is ABSENT or value == '':",
-                  f"        raise RecordMappingError({p}where, NO_KEY)", f"    {p}out = out"]
-    lines.append("    return {" + ", ".join(f"p{s}_name: p{s}_out" for s in range(len(steps))) + "}")
-    exec(compile("\n".join(lines), "<mapping>", "exec"), namespace)
-    return namespace["apply"]
+def _ops_lines(ops: tuple[Op, ...], name: str, namespace: dict[str, Any]) -> list[str]:
+    """Lines applying ``ops`` to ``v``, each in its own straight-line form where it has one (``ops._inline``),
+    else as a call.  Consecutive operations that pass the empties through share one presence check, each
+    written in the form its input allows (``ops._inline_present``: after ``strip``, ``truncate`` knows it
+    slices a ``str``)."""
+    lines: list[str] = []
+    known = None  # what v is inside the open presence check (ops.TEXT, ops.PRESENT), None outside one
+    for j, op in enumerate(ops):
+        namespace[f"{name}{j}"] = op
+        inline = getattr(op, "inline", None)
+        if inline is None:
+            lines.append(f"v = {name}{j}(v)")
+            known = None
+            continue
+        source, values = inline
+        present = getattr(op, "inline_present", None)
+        if present is not None:
+            if known is None:
+                lines.append("if v is not ABSENT and v is not None:")
+            source = present[1] if known == TEXT else present[0]
+        names = {key: f"{name}{j}_{k}" for k, key in enumerate(values)}
+        namespace.update({names[key]: value for key, value in values.items()})
+        indent = "    " if present is not None else ""
+        lines += [indent + line for line in source.format(**names).splitlines()]
+        known = present[2] if present is not None else None
+    return lines
+
+
+def _read_lines(read: PathRead, name: str, namespace: dict[str, Any], exact: bool) -> list[str]:
+    """Lines leaving the value of path ``read`` on root ``r<idx>`` in ``v``: what ``compile_path``'s getter
+    gives, without its call.
+
+    ``exact``: the root is known to be exactly of ``read.cls``, so a property is read by calling its getter
+    (``_generated``).  A field or property is read as an attribute otherwise: its name is one of the class's
+    own (``path_read`` checked it against the class), never other text from the mapping file; the segments
+    after it are bound as values (``<name>s<j>``)."""
+    root = f"r{int(read.idx)}"
+    if read.attr is not None and not (read.attr in known_attributes(read.cls) and _SEGMENT.fullmatch(read.attr)):
+        raise ValueError(f"cannot read {read.attr!r} inline")  # path_read let nothing else through
+    if read.fget is not None and exact:
+        namespace[f"{name}f"] = read.fget
+        lines = [f"v = {name}f({root})"]
+    elif read.attr is not None:
+        lines = [f"v = {root}.{read.attr}"]
+    else:
+        lines = [f"v = {root}"]
+    for j, seg in enumerate(read.steps):  # _walk's steps, inline
+        namespace[f"{name}s{j}"] = seg
+        lines += ["if v is not ABSENT and v is not None:",
+                  f"    v = v.get({name}s{j}, ABSENT) if isinstance(v, dict) else getattr(v, {name}s{j}, ABSENT)"]
+    return lines
+
+
+def _fuse(steps: tuple[tuple[str, _Level, str, str], ...]) -> Callable[..., dict[str, dict[str, Any]]]:
+    """``CompiledMapping.apply``'s work as one generated function ``apply(record, defaults=None)``: every
+    payload level's body in turn (see ``_level_lines``), each followed by its key check, so a record costs one
+    call instead of one per payload, and a ``when`` that several payloads share (``product.has_variants``)
+    is read once per record."""
+    levels = [level for _name, level, _key, _where in steps]
+
+    def body(exact: bool, namespace: dict[str, Any]) -> list[str]:
+        whens: dict[tuple[int, str], str] = {}
+        lines = []
+        for s, (name, level, key, where) in enumerate(steps):
+            p = f"p{s}_"
+            namespace[f"{p}name"], namespace[f"{p}where"] = name, where
+            lines += _level_lines(level, p, namespace, whens, exact, key)
+            lines += [f"    if {p}k is None or {p}k is ABSENT or {p}k == '':",
+                      f"        raise RecordMappingError({p}where, NO_KEY)", f"    {p}out = out"]
+        return [*lines, "    return {" + ", ".join(f"p{s}_name: p{s}_out" for s in range(len(steps))) + "}"]
+
+    return _generated("apply", "r0, d=None", _roots_read(levels), _exact_roots(levels), body)
 
 
 def _slow_copy(plain: tuple[Copy, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     def copy(ctx: tuple[Any, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, idx, get, _raw, _ops in plain:
+        for name, idx, get, _raw, _ops, _read in plain:
             value = get(ctx[idx])
             if value is not ABSENT:
                 out[name] = value
@@ -233,7 +354,7 @@ class _Level:
     plain: tuple[Copy, ...]  # copies and constants (with ops)
     exprs: tuple[tuple[str, Callable[..., Any], tuple[Op, ...]], ...]  # per-field, for error reporting
     batch: Callable[..., Any] | None  # all expressions of the level in one call
-    required: frozenset[str]
+    required: tuple[str, ...]  # in the file's order: the first missing one is the one reported
     children: tuple[_Child, ...] = ()
     path: str = ""
     # the level as one generated function (``_specialise``), made once the level is complete
@@ -272,6 +393,7 @@ class _Child:
     level: _Level
     match_key: str
     when_path: str = ""  # the ``when`` as written (``_fuse`` reads a shared one once per record)
+    when_read: PathRead | None = None  # the ``when`` as the generated code reads it
 
     def build(self, ctx: tuple[Any, ...]) -> Any:
         """The child's elements; its ``when`` is checked by the level before (``_Level.build``)."""
@@ -312,7 +434,7 @@ class CompiledMapping:
     record: str = PRODUCT.name  # the record type this mapping maps (``record:`` in the file)
     # every payload kind's level and key check as one generated function (``_fuse``): ``apply`` does what
     # ``CompiledPayload.build`` does for each, without a call of its own per payload and record
-    _fused: Callable[[tuple[Any, ...]], dict[str, dict[str, Any]]] = field(init=False)
+    _fused: Callable[..., dict[str, dict[str, Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._fused = _fuse(tuple((name, p.level, p.key_field, f"{p.name}.{p.key_field}")
@@ -325,12 +447,12 @@ class CompiledMapping:
         ``defaults`` are the profile's values for fields no source has (``defaults.guarantee``...): a mapping
         marks them ``required`` so a missing one is reported, never invented.
         """
-        return self._fused((record, defaults if defaults is not None else {}))
+        return self._fused(record, defaults)
 
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
                    types: dict[str, type]
-                   ) -> tuple[str, tuple[int, RootGetter, RootGetter, tuple] | None,
+                   ) -> tuple[str, tuple[int, RootGetter, RootGetter, tuple, PathRead | None] | None,
                               tuple[Callable[..., Any], str] | None, tuple[Op, ...], bool]:
     ops = []
     for i, op_spec in enumerate(spec.ops):
@@ -350,9 +472,11 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
         _check_constant(const, ops_t, where)
         idx, getter = 0, (lambda _obj: const)
         getter.const = (const,)  # type: ignore[attr-defined]  # written as a value by _specialise, not called
+        read = None
     else:
         idx, getter = compile_path(spec.copy_ or "", roots, where, types)
-    return name, (idx, _chain(getter, ops_t, where), getter, ops_t), None, (), spec.required
+        read = path_read(spec.copy_ or "", roots, where, types)
+    return name, (idx, _chain(getter, ops_t, where), getter, ops_t, read), None, (), spec.required
 
 
 def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
@@ -370,11 +494,11 @@ def _check_constant(value: Any, ops: tuple[Op, ...], where: str) -> None:
 
 def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec], roots: tuple[str, ...],
                    tables: dict, where: str, types: dict[str, type], rtype: RecordType, path: str = "") -> _Level:
-    plain, exprs, required = [], [], set()
+    plain, exprs, required = [], [], []
     for name, spec in fields.items():
         fname, getter, expr, ops, req = _compile_field(name, spec, roots, tables, f"{where}.fields.{name}", types)
         if req:
-            required.add(fname)
+            required.append(fname)
         if getter is not None:
             plain.append((fname, *getter))
         elif expr is not None:
@@ -404,10 +528,11 @@ def _compile_level(fields: dict[str, FieldValue], children: dict[str, ChildSpec]
             level=level,
             match_key=child.match_key,
             when_path=child.when or "",
+            when_read=path_read(child.when, roots, f"{cwhere}.when", types) if child.when else None,
         ))
     single = tuple((n, f, o) for n, f, o, _s in exprs)
     level = _Level(roots=roots, plain=tuple(plain), exprs=single, batch=batch,
-                   required=frozenset(required), children=tuple(compiled_children), path=path)
+                   required=tuple(required), children=tuple(compiled_children), path=path)
     level.build = _specialise(level)
     return level
 

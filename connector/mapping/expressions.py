@@ -42,7 +42,8 @@ from connector.mapping.limits import (
     measure,
     replace_growth,
 )
-from connector.model import ABSENT
+from connector.mapping.records import known_attributes
+from connector.model import ABSENT, Money, Product, StockLevel, Variant
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPRESSION_DEPTH = 48  # nodes nested in one expression's syntax tree
@@ -147,6 +148,15 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write("))")
 
 
+# The canonical record classes' public fields and properties (plain data): the sandbox's checks allow every one
+# of them (not internal, not a mutating method, not ``str.format``), so ``getattr`` reads them without running
+# the checks per access; anything else, and a field holding a callable, goes through the checks.
+_PUBLIC = {cls: known_attributes(cls) for cls in (Product, Variant, Money, StockLevel)}
+# What a plain dict has as attributes: any other ``table.name`` is the key ``name``, as Jinja reads it after
+# ``getattr`` fails.
+_DICT_NAMES = frozenset(dir(dict))
+
+
 class MappingSandbox(ImmutableSandboxedEnvironment):
     """The only environment mapping expressions run in."""
 
@@ -211,7 +221,18 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
     # Absent canonical values look undefined to expressions: ``product.brand | default('none')`` works and a
     # bare use of an absent value is an error instead of the text "ABSENT".
     def getattr(self, obj: Any, attribute: str) -> Any:
-        value = super().getattr(obj, attribute)
+        public = _PUBLIC.get(type(obj))
+        if public is not None and attribute in public:  # a canonical record's field: what the checks allow
+            value = getattr(obj, attribute)
+            if callable(value):  # never a field's value from a source; the full checks decide
+                value = super().getattr(obj, attribute)
+        elif type(obj) is dict and attribute not in _DICT_NAMES:  # ``a.b`` on a table: its key, as Jinja reads it
+            try:
+                value = obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        else:
+            value = super().getattr(obj, attribute)
         return AbsentUndefined(obj=obj, name=attribute) if value is ABSENT else value
 
     def getitem(self, obj: Any, argument: Any) -> Any:

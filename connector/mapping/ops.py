@@ -53,7 +53,21 @@ def _inline(fn: Op, source: str, **values: Any) -> Op:
     return fn
 
 
-_PRESENT = "if v is not ABSENT and v is not None:\n    "
+TEXT, PRESENT = "text", "present"
+"""What an operation's result is whenever its input is present (neither ``ABSENT`` nor ``None``): ``TEXT``, a
+``str`` (exactly); ``PRESENT``, some other value that is neither."""
+
+
+def _inline_present(fn: Op, source: str, on_text: str | None = None, gives: str | None = None,
+                    **values: Any) -> Op:
+    """``_inline`` for an operation that passes ``ABSENT`` and ``None`` through: ``source`` is its form for an
+    input known to be present, ``on_text`` (if given) its form for an input known to be a ``str``, ``gives``
+    what its result then is (``TEXT``, ``PRESENT`` or ``None``: unknown).  The compiler writes a chain of such
+    operations under one presence check, each in the form its input allows (``compiler._ops_lines``)."""
+    body = "\n".join("    " + line for line in source.splitlines())
+    _inline(fn, "if v is not ABSENT and v is not None:\n" + body, **values)
+    fn.inline_present = (source, on_text or source, gives)  # type: ignore[attr-defined]
+    return fn
 
 
 def _passthrough(fn: Op) -> Op:
@@ -138,8 +152,8 @@ def op_minor_units(arg: Any, _tables: dict) -> Op:
         amount = x.amount if type(x) is Money else _to_decimal(x)
         return int((amount * scale).quantize(one, rounding=ROUND_HALF_UP))
 
-    return _inline(op, _PRESENT + "v = int(((v.amount if type(v) is {money} else {to_decimal}(v)) * {scale})"
-                       ".quantize({one}, rounding={half_up}))",
+    return _inline_present(op, "v = int(((v.amount if type(v) is {money} else {to_decimal}(v)) * {scale})"
+                               ".quantize({one}, rounding={half_up}))", gives=PRESENT,
                    money=Money, to_decimal=_to_decimal, scale=scale, one=one, half_up=ROUND_HALF_UP)
 
 
@@ -164,7 +178,7 @@ def op_truncate(arg: Any, _tables: dict) -> Op:
             return x
         return (x if type(x) is str else str(x))[:n]
 
-    return _inline(op, _PRESENT + "v = (v if type(v) is str else str(v))[:{n}]", n=n)
+    return _inline_present(op, "v = (v if type(v) is str else str(v))[:{n}]", "v = v[:{n}]", TEXT, n=n)
 
 
 def op_join(arg: Any, _tables: dict) -> Op:
@@ -183,8 +197,9 @@ def op_join(arg: Any, _tables: dict) -> Op:
         return out
 
     # a list holding other than text raises TypeError inline: the level then runs ``op``, which joins it
-    _inline(op, "if v is not ABSENT and v is not None and type(v) is not str:\n    v = {sep}.join(v)\n"
-                "    if len(v) > {limit}:\n        raise {error}('')", sep=sep, limit=MAX_TEXT, error=OpLimitError)
+    _inline_present(op, "if type(v) is not str:\n    v = {sep}.join(v)\n"
+                        "    if len(v) > {limit}:\n        raise {error}('')",
+                    "pass", TEXT, sep=sep, limit=MAX_TEXT, error=OpLimitError)
 
     def wide(x: Any) -> Any:
         """A long separator could multiply a long list: refused before the text is built."""
@@ -219,7 +234,7 @@ def op_values(_arg: Any, _tables: dict) -> Op:
             raise OpError(f"'values' needs a table of values, got {type(x).__name__}")
         return list(x.values())
 
-    return _inline(op, _PRESENT + "v = list(v.values()) if isinstance(v, dict) else {op}(v)", op=op)
+    return _inline_present(op, "v = list(v.values()) if isinstance(v, dict) else {op}(v)", gives=PRESENT, op=op)
 
 
 def op_lookup(arg: Any, tables: dict) -> Op:
@@ -254,8 +269,10 @@ def op_lookup(arg: Any, tables: dict) -> Op:
             return fallback
         raise OpError(f"{x!r} is not in table '{name}'")
 
-    return _inline(op, _PRESENT + "v = {exact}[v] if type(v) is bool and v in {exact} else {op}(v)",
-                   exact=exact, op=op)
+    if len(exact) == 2:  # a yes/no table (the usual one): no table lookup for a bool, and ``op`` passes the empties
+        return _inline(op, "v = {yes} if v is True else {no} if v is False else {op}(v)",
+                       yes=exact[True], no=exact[False], op=op)
+    return _inline_present(op, "v = {exact}[v] if type(v) is bool and v in {exact} else {op}(v)", exact=exact, op=op)
 
 
 def _table_key(x: Any) -> str:
@@ -274,7 +291,8 @@ def _str_method(name: str) -> Callable[[Any, dict], Op]:
                 return x
             return method(x if type(x) is str else str(x))
 
-        return _inline(op, _PRESENT + "v = {method}(v if type(v) is str else str(v))", method=method)
+        return _inline_present(op, "v = {method}(v if type(v) is str else str(v))", "v = {method}(v)", TEXT,
+                               method=method)
 
     return factory
 
