@@ -326,18 +326,11 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    # only what deciding that nothing changed needs is imported before it (sync/unchanged.py): the rest below
     from connector.config import default_state_file, load_profile
-    from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
-    from connector.http.stop import StopSignal
-    from connector.orders.profile import OrdersStep
-    from connector.sources.registry import read_source
-    from connector.sync.collector import source_kept
-    from connector.sync.currency import require_source_currency
-    from connector.sync.profile import KEEP_REPORTS, run_profile, worst
-    from connector.sync.runner import SyncOptions, SyncOutcome
-    from connector.sync.state import StateStore
     from connector.sync.state.location import is_database_url, with_namespace
+    from connector.sync.unchanged import target_inputs
 
     args.currency_given = args.currency  # a supplier feed must be told its currency
     args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
@@ -369,14 +362,39 @@ def cmd_sync(args: argparse.Namespace) -> int:
         label = str(args.source)
         state_path = args.state or default_state_file()
 
+    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
+    if args.report is not None:  # refused before anything is read or sent
+        from connector.sources.spreadsheet.outputs import check_output_path
+
+        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
+        state_file = None if is_database_url(state_path) else Path(state_path)
+        inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
+        if profile and profile.orders and profile.orders.workbook:
+            inputs.append(profile.orders.workbook)
+        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
+    unchanged = {t: target_inputs(args, profile, t, stock_cli, source_config, args.currency) for t in targets}
+    if not args.dry_run and not args.full and not (profile and profile.orders):
+        code = _sync_unchanged(args, profile, source_config, label, state_path, unchanged)
+        if code is not None:  # the source did not change since the last clean run: not read
+            return code
+
+    from connector.console import err, out, print_plan, print_summary, progress_factory
+    from connector.http.stop import StopSignal
+    from connector.orders.profile import OrdersStep
+    from connector.sources.registry import read_source
+    from connector.sync.collector import source_kept
+    from connector.sync.currency import require_source_currency
+    from connector.sync.profile import KEEP_REPORTS, run_profile, worst
+    from connector.sync.runner import SyncOptions, SyncOutcome
+    from connector.sync.state import StateStore
+    from connector.sync.unchanged import CleanRuns, SourceFile
+
     progress = progress_factory(not args.no_progress, args.progress_every)
     stop = StopSignal()
 
     def target_options(target: str) -> SyncOptions:
         return _target_options(args, profile, target, state_path=state_path, label=label, stock_cli=stock_cli,
                                progress=progress, stop=stop)
-
-    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
 
     headers = _headers_reader()
 
@@ -391,16 +409,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if outcome.report.refused:  # the mass-change guard: its reason is printed last
             err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")
         out.print(f"report: {report_path}")
+        if clean_runs is not None:  # the next run with the same inputs need not read the source
+            clean_runs.note(outcome, source, others_clean=orders_code == fulfil_code == EXIT_OK)
 
-    if args.report is not None:  # refused before anything is read or sent
-        from connector.sources.spreadsheet.outputs import check_output_path
-
-        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
-        state_file = None if is_database_url(state_path) else Path(state_path)
-        inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
-        if profile and profile.orders and profile.orders.workbook:
-            inputs.append(profile.orders.workbook)
-        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     fulfil = fulfil_step(profile, args.target, target_options)
@@ -421,6 +432,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
+        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before it is read
+        if source_file is not None and not args.full and all(o.stock_policy.hold is None for o in options):
+            code = _report_unchanged(state, source_file, {o.target: (unchanged[o.target], o.stock_policy.reserved)
+                                                          for o in options}, args, profile, label, state_path)
+            if code is not None:  # orders and fulfilment ran; the stock file did not change since
+                return worst([orders_code, fulfil_code, code])
+        clean_runs = None if args.dry_run else CleanRuns(state, source_file, unchanged, options)
         with source_kept() as read_done:  # a large source's records live to the end: kept out of gc traversals
             source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
             read_done()
@@ -432,6 +450,41 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
     return worst([orders_code, fulfil_code, result.exit_code])
+
+
+def _sync_unchanged(args: argparse.Namespace, profile: Any, source_config: dict[str, Any], label: str,
+                    state_path: Any, inputs: dict[str, dict[str, Any]]) -> int | None:
+    """The whole run when its source file did not change since the last clean run of every target (and no
+    orders step runs first): the exit code, or None to run as usual."""
+    from connector.sync.state import StateStore
+    from connector.sync.unchanged import SourceFile
+
+    source = SourceFile.of(source_config)
+    if source is None:
+        return None
+    with StateStore.open(state_path) as state:
+        return _report_unchanged(state, source, {t: (i, {}) for t, i in inputs.items()}, args, profile, label,
+                                 state_path)
+
+
+def _report_unchanged(state: Any, source: Any, targets: dict[str, tuple[dict[str, Any], Any]],
+                      args: argparse.Namespace, profile: Any, label: str, state_path: Any) -> int | None:
+    """If every target of ``targets`` (target -> its inputs and reservations) would plan nothing: its report
+    saved and a line printed for each (exit 0); else None."""
+    from connector.config import load_secret
+    from connector.sync.profile import KEEP_REPORTS, save_report
+    from connector.sync.unchanged import find_unchanged, inputs_key
+
+    keys = {t: inputs_key(inputs, reserved) for t, (inputs, reserved) in targets.items()}
+    found = find_unchanged(state, source, keys, label, load_secret)
+    if found is None:
+        return None
+    for item in found:
+        path = save_report(item.report, item.target, state_path, requested=args.report, several=len(targets) > 1,
+                           keep=profile.reports_keep if profile else KEEP_REPORTS)
+        print(f"Sync {label} -> {item.target}: {item.message}")
+        print(f"report: {path}")
+    return EXIT_OK
 
 
 def fulfil_step(profile: Any, only: str | None, options: Callable[[str], Any]) -> Any:
