@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-buffer", type=int, default=0, help="list 0 at or below this quantity")
     s.add_argument("--stock-max", type=int, help="never list more than this")
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
-    s.add_argument("--full", action="store_true", help="read everything, not only what changed since the last run")
+    s.add_argument("--full", action="store_true",
+                   help="read everything, not only what changed since the last run (a workbook or CSV: read and "
+                        "plan it even if it did not change since the last clean run)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     s.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
                    help="without a terminal, a progress line at least this often (default 30)")
@@ -142,20 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from connector.console import err
-
     try:
         handler = globals()[f"cmd_{args.command}"]
         return int(handler(args))
     except UserError as exc:
-        err.print(f"[red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[red]error:[/] {_escape(str(exc))}")
         return exc.exit_code
     except ConnectorError as exc:
-        err.print(f"[red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[red]error:[/] {_escape(str(exc))}")
         return getattr(exc, "exit_code", EXIT_UNREACHABLE)
     except KeyboardInterrupt:
-        err.print("interrupted: state holds everything confirmed so far; run again to carry on")
+        _err().print("interrupted: state holds everything confirmed so far; run again to carry on")
         return 130
+
+
+def _err() -> Any:
+    """The console's stderr, imported when there is something to say (a run that reads nothing needs no console)."""
+    from connector.console import err
+
+    return err
 
 
 def _escape(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +239,42 @@ def test_a_version_4_state_file_is_migrated_with_its_payloads(tmp_path: Path) ->
         state.confirm("elebne", "a", "stock", [("K", "h2", "{}", None)])
         assert state.generations("elebne") == {("a", "stock"): 1}
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+
+
+@pytest.fixture
+def orders_shop(tmp_path: Path, elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """test_orders_e2e's shop: a workbook synced to Elebne and EcomLinx, EcomLinx's orders into orders.xlsx."""
+    from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
+    from tests.conftest import running_ecomlinx
+    from tests.test_orders_e2e import CATALOGUE, write_shop
+
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    monkeypatch.setenv("ECOMLINX_API_KEY", ECOMLINX.sandbox_key)
+    with running_ecomlinx(tmp_path / "ecomlinx.sqlite", listed=[r["SKU"] for r in CATALOGUE]) as server:
+        yield write_shop(tmp_path, elebne_sandbox, server, "{to: workbook, workbook: orders.xlsx, from: [ecomlinx]}"), \
+            server
+
+
+def test_with_orders_the_stock_file_is_not_read_while_the_open_orders_hold_the_same(
+        orders_shop: tuple[Path, Any], elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_orders_e2e import elebne_stock, sync
+
+    shop, ecomlinx = orders_shop
+    reads = Reads(monkeypatch)
+    assert sync(shop)[0] == 0 and reads.count == 1
+    capsys.readouterr()
+    code, reports = sync(shop)  # the orders step runs (nothing new), the stock file is not read
+    assert code == 0 and reads.count == 1
+    assert capsys.readouterr().out.count(UNCHANGED_LINE) == 2  # both targets
+    stock = {t: r["summary"]["rows"] for t, r in reports.items() if t in ("elebne", "ecomlinx")}
+    assert stock == {t: {"pushed": 0, "unchanged": 4, "skipped": 0, "failed": 0} for t in ("elebne", "ecomlinx")}
+
+    order = ecomlinx.create_order({"channel": "amazon_in", "items": [{"sku": "TEA-500", "qty": 1, "price": 8.9}],
+                                   "customer": {"name": "Fatimetou", "city": "Nouakchott"}})
+    assert sync(shop)[0] == 0 and reads.count == 2  # an open order holds a unit back: read and planned
+    assert elebne_stock(elebne_sandbox)["TEA-500"] == 0
+    assert sync(shop)[0] == 0 and reads.count == 2  # held back as before: not read
+    ecomlinx.set_order_status(order["id"], "cancelled")
+    assert sync(shop)[0] == 0 and reads.count == 3  # released: read, and the unit goes back on sale
+    assert elebne_stock(elebne_sandbox)["TEA-500"] == 1
