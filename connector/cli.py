@@ -487,6 +487,7 @@ def _report_unchanged(state: Any, source: Any, targets: dict[str, tuple[dict[str
     if found is None:
         return None
     for item in found:
+        item.record(state)
         path = save_report(item.report, item.target, state_path, requested=args.report, several=len(targets) > 1,
                            keep=profile.reports_keep if profile else KEEP_REPORTS)
         print(f"Sync {label} -> {item.target}: {item.message}")

@@ -64,6 +64,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                    progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck],
                    mapping_files: list[str]) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
+    if not opts.dry_run:  # its clean run is saved again only if this one ends clean (unchanged.py)
+        state.forget_clean_runs(opts.target, session.account)
     mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)

@@ -131,6 +131,13 @@ class Unchanged:
                 f"{rows:,} row(s), nothing to send")
 
 
+    def record(self, state: StateStore) -> None:
+        """The run in the state's runs, as a run that sent nothing records itself."""
+        state.run_started(self.report.run_id)
+        state.run_finished(self.report.run_id, self.report.exit_code,
+                           {"rows": self.report.status_counts, "ops": self.report.operations})
+
+
 def find_unchanged(state: StateStore, source: SourceFile | None, keys: Mapping[str, str], label: str,
                    secret: Any) -> list[Unchanged] | None:
     """Every target of ``keys`` (target -> ``inputs_key``) with its report when each one's last clean run had
