@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -641,6 +640,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     plugin = get_plugin("elebne")
     workbook = args.workbook or sample_workbook()
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="connector-demo-") as tmp:
         server = plugin.create_sandbox(port=0, db_path=str(Path(tmp) / "sandbox.sqlite"))
         server.start()

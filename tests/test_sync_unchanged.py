@@ -101,9 +101,13 @@ def test_a_large_run_still_accounts_for_every_row(tmp_path: Path, elebne_sandbox
     assert main([*argv, "--report", str(tmp_path / "b.json")]) == 0 and reads.count == 1
     from connector.sync.report import report_rows
 
-    got = report_rows(load(tmp_path / "b.json"))
+    shortcut = load(tmp_path / "b.json")
+    got = report_rows(shortcut)
     assert sorted((r["row"], r["sku"]) for r in got) == [(i + 2, f"S-{i}") for i in range(40)]
-    assert {r["status"] for r in got} == {"unchanged"}
+    assert {r["status"] for r in got} == {"unchanged"} and "rows" not in shortcut
+    assert main([*argv, "--full", "--report", str(tmp_path / "c.json")]) == 0 and reads.count == 2
+    full = load(tmp_path / "c.json")  # read and planned: the same report, its rows grouped alike
+    assert shortcut["summary"] == full["summary"] and shortcut["row_groups"] == full["row_groups"]
 
 
 def _profile(tmp_path: Path, sandbox: SandboxHandle, *, account: str = "shop", bulk: int = 200) -> Path:
