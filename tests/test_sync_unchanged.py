@@ -4,6 +4,7 @@ and it does not after anything that could change the plan, on both state backend
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -282,3 +283,21 @@ def test_with_orders_the_stock_file_is_not_read_while_the_open_orders_hold_the_s
     ecomlinx.set_order_status(order["id"], "cancelled")
     assert sync(shop)[0] == 0 and reads.count == 3  # released: read, and the unit goes back on sale
     assert elebne_stock(elebne_sandbox)["TEA-500"] == 1
+
+
+def test_a_clean_run_saved_in_another_form_is_not_used(tmp_path: Path, elebne_sandbox: SandboxHandle,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    reads = Reads(monkeypatch)
+    source = tmp_path / "p.csv"
+    source.write_text(CSV, encoding="utf-8")
+    state = tmp_path / "s.sqlite"
+    argv = ["sync", "--source", str(source), "--target", "elebne", "--state", str(state), "--no-progress",
+            "--base-url", elebne_sandbox.base_url, "--account", "shop", "--report", str(tmp_path / "r.json")]
+    assert main(argv) == 0 and main(argv) == 0 and reads.count == 1
+    with StateStore.open(state) as s:
+        (clean,) = s.clean_runs("elebne")
+        s.save_clean_run(dataclasses.replace(clean, detail=b"not zlib"))
+    assert main(argv) == 0 and reads.count == 2  # read and planned; a new clean run saved
+    assert main(argv) == 0 and reads.count == 2
+

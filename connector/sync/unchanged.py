@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from connector.sync.runner import SyncOutcome
     from connector.sync.session import SyncOptions
 
+FORMAT = 1
+"""The version of what a clean run saves (``checks`` and ``detail``): another one is not used."""
 STANDARD_OPERATIONS = ("create", "update", "stock", "unchanged", "failed", "deferred", "skipped", "mapping_failed")
 """The keys ``report.count_operations`` gives; the others a clean run's report holds are the adapter's."""
 
@@ -152,10 +154,15 @@ def find_unchanged(state: StateStore, source: SourceFile | None, keys: Mapping[s
         if len(runs) != 1:
             return None
         clean = runs[0]
-        checks = json.loads(clean.checks)
-        if not _still_true(state, clean, checks, source) or not secret(target, checks["credential_env"]):
+        try:
+            checks = json.loads(clean.checks)
+            if checks.get("format") != FORMAT or not _still_true(state, clean, checks, source) \
+                    or not secret(target, checks["credential_env"]):
+                return None
+            report = _report(state, clean, checks, label)
+        except (KeyError, TypeError, ValueError, zlib.error):  # not what this version saves: run as usual
             return None
-        found.append(Unchanged(target, clean, source, _report(state, clean, checks, label)))
+        found.append(Unchanged(target, clean, source, report))
     return found
 
 
@@ -285,7 +292,8 @@ class CleanRuns:
             mapping_files = [[str(Path(f).resolve()), file_sha256(Path(f))] for f in outcome.mapping_files]
         except OSError:
             return False
-        checks = {"source": asdict(self.source), "generations": {k: now.get((account, k), 0) for k in kinds},
+        checks = {"format": FORMAT, "source": asdict(self.source),
+                  "generations": {k: now.get((account, k), 0) for k in kinds},
                   "mapping_files": mapping_files, "credential_env": opts_secret_env(opts, plugin, self.inputs),
                   "per_day": {c: limit.per_day for c, limit in plugin.limits_with(settings).items()}}
         key = inputs_key(self.inputs[marketplace], opts.stock_policy.reserved)

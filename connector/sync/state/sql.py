@@ -156,11 +156,12 @@ class SqlState(StateStore):
             return {(a, k): n for (m, a, k), n in self._own_writes.items() if m == marketplace}
 
     # -- clean runs ------------------------------------------------------------------------------------------
-    def clean_runs(self, marketplace: str, inputs: str) -> list[CleanRun]:
-        return [CleanRun(marketplace, account, inputs, run_id, finished_at, checks, bytes(detail))
-                for account, run_id, finished_at, checks, detail in self._rows(
-                    "SELECT account, run_id, finished_at, checks, detail FROM clean_runs "
-                    "WHERE marketplace=? AND inputs=?", (marketplace, inputs))]
+    def clean_runs(self, marketplace: str, inputs: str | None = None) -> list[CleanRun]:
+        sql = "SELECT account, inputs, run_id, finished_at, checks, detail FROM clean_runs WHERE marketplace=?"
+        rows = self._rows(sql, (marketplace,)) if inputs is None else self._rows(sql + " AND inputs=?",
+                                                                                  (marketplace, inputs))
+        return [CleanRun(marketplace, account, key, run_id, finished_at, checks, bytes(detail))
+                for account, key, run_id, finished_at, checks, detail in sorted(rows)]
 
     def save_clean_run(self, run: CleanRun) -> None:
         self._run("INSERT INTO clean_runs VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account) DO UPDATE SET "

@@ -144,8 +144,9 @@ class StateStore(ABC):
 
     # -- clean runs (connector.sync.unchanged) ---------------------------------------------------------------
     @abstractmethod
-    def clean_runs(self, marketplace: str, inputs: str) -> list[CleanRun]:
-        """The saved clean runs of ``marketplace`` (one per account at most) whose inputs digest is ``inputs``."""
+    def clean_runs(self, marketplace: str, inputs: str | None = None) -> list[CleanRun]:
+        """The saved clean runs of ``marketplace`` (one per account at most; by account) whose inputs digest is
+        ``inputs`` (any without it)."""
 
     @abstractmethod
     def save_clean_run(self, run: CleanRun) -> None:
