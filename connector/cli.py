@@ -438,7 +438,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
-        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before it is read
+        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before the read
         if source_file is not None and not args.full and all(o.stock_policy.hold is None for o in options):
             code = _report_unchanged(state, source_file, {o.target: (unchanged[o.target], o.stock_policy.reserved)
                                                           for o in options}, args, profile, label, state_path)

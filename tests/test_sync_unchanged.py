@@ -301,3 +301,29 @@ def test_a_clean_run_saved_in_another_form_is_not_used(tmp_path: Path, elebne_sa
     assert main(argv) == 0 and reads.count == 2  # read and planned; a new clean run saved
     assert main(argv) == 0 and reads.count == 2
 
+
+
+def test_a_file_written_while_it_is_read_leaves_no_clean_run(tmp_path: Path, elebne_sandbox: SandboxHandle,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    source = tmp_path / "p.csv"
+    source.write_text(CSV, encoding="utf-8")
+    real = spreadsheet.read_spreadsheet
+    reads: list[Path] = []
+
+    def written_meanwhile(path: Path, **kwargs: Any) -> Any:
+        result = real(path, **kwargs)
+        if not reads:  # the first read: the merchant saves the file as the connector reads it
+            info = os.stat(path)
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+        reads.append(path)
+        return result
+
+    monkeypatch.setattr(spreadsheet, "read_spreadsheet", written_meanwhile)
+    argv = ["sync", "--source", str(source), "--target", "elebne", "--state", str(tmp_path / "s.sqlite"),
+            "--no-progress", "--base-url", elebne_sandbox.base_url, "--report", str(tmp_path / "r.json")]
+    assert main(argv) == 0 and len(reads) == 1
+    assert main(argv) == 0 and len(reads) == 2  # what the first run read is not known: read again
+    assert main(argv) == 0 and len(reads) == 2

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -61,28 +62,38 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """The workbook or CSV file of a spreadsheet source, as it is now: resolved path, size, sha256."""
+    """The workbook or CSV file of a spreadsheet source: resolved path, size and modification time as it was
+    found, and its sha256 (read on first use, so that a size that differs already costs no hashing)."""
 
     path: str
     size: int
-    sha256: str
+    mtime_ns: int
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> SourceFile | None:
-        """The source file of ``config`` (a ``source:`` section), or None: not a spreadsheet, or not readable
-        (the normal run says why)."""
+        """The source file of ``config`` (a ``source:`` section), or None: not a spreadsheet, or not there (the
+        normal run says why)."""
         if config.get("type") != "spreadsheet" or not config.get("path"):
             return None
         path = Path(str(config["path"])).resolve()
         try:
-            before = path.stat()
-            digest = file_sha256(path)
-            after = path.stat()
+            found = path.stat()
         except OSError:
             return None
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-            return None  # written while it was hashed
-        return cls(str(path), after.st_size, digest)
+        return cls(str(path), found.st_size, found.st_mtime_ns)
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The sha256 of the file's bytes; "" when it cannot be read or was written while it was hashed."""
+        try:
+            digest = file_sha256(Path(self.path))
+            after = os.stat(self.path)
+        except OSError:
+            return ""
+        return digest if (after.st_size, after.st_mtime_ns) == (self.size, self.mtime_ns) else ""
+
+    def identity(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
 
 
 def _plain(value: Any) -> Any:
@@ -133,7 +144,6 @@ class Unchanged:
         return (f"source unchanged since the run at {when:%Y-%m-%d %H:%M:%S} UTC (sha256 {self.source.sha256[:12]}): "
                 f"{rows:,} row(s), nothing to send")
 
-
     def record(self, state: StateStore) -> None:
         """The run in the state's runs, as a run that sent nothing records itself."""
         state.run_started(self.report.run_id)
@@ -167,7 +177,10 @@ def find_unchanged(state: StateStore, source: SourceFile | None, keys: Mapping[s
 
 
 def _still_true(state: StateStore, clean: CleanRun, checks: dict[str, Any], source: SourceFile) -> bool:
-    if checks["source"] != {"path": source.path, "size": source.size, "sha256": source.sha256}:
+    known = checks["source"]
+    if (known["path"], known["size"]) != (source.path, source.size):  # (the quick test first, never alone)
+        return False
+    if not source.sha256 or known["sha256"] != source.sha256:
         return False
     generations = state.generations(clean.marketplace)
     if any(generations.get((clean.account, kind), 0) != n for kind, n in checks["generations"].items()):
@@ -261,6 +274,8 @@ class CleanRuns:
         from connector.sync.session import account_name, merge_settings
 
         self.state, self.source = state, source
+        if source is not None:
+            _ = source.sha256  # before the source is read: what the run reads is no older than this
         self.targets: dict[str, tuple[SyncOptions, str, Any, dict[str, Any]]] = {}
         for opts in options:
             plugin = get_plugin(opts.target)
@@ -292,7 +307,14 @@ class CleanRuns:
             mapping_files = [[str(Path(f).resolve()), file_sha256(Path(f))] for f in outcome.mapping_files]
         except OSError:
             return False
-        checks = {"format": FORMAT, "source": asdict(self.source),
+        try:
+            now_file = os.stat(self.source.path)
+        except OSError:
+            return False
+        if not self.source.sha256 or (now_file.st_size, now_file.st_mtime_ns) != (self.source.size,
+                                                                                 self.source.mtime_ns):
+            return False  # written since it was hashed (before the read): what was read is not known
+        checks = {"format": FORMAT, "source": self.source.identity(),
                   "generations": {k: now.get((account, k), 0) for k in kinds},
                   "mapping_files": mapping_files, "credential_env": opts_secret_env(opts, plugin, self.inputs),
                   "per_day": {c: limit.per_day for c, limit in plugin.limits_with(settings).items()}}
