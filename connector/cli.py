@@ -335,8 +335,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     # only what deciding that nothing changed needs is imported before it (sync/unchanged.py): the rest below
     from connector.config import default_state_file, load_profile
     from connector.errors import ConfigError
+    from connector.sync.state import StateStore
     from connector.sync.state.location import is_database_url, with_namespace
-    from connector.sync.unchanged import target_inputs
+    from connector.sync.unchanged import SourceFile, target_inputs
 
     args.currency_given = args.currency  # a supplier feed must be told its currency
     args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
@@ -379,10 +380,24 @@ def cmd_sync(args: argparse.Namespace) -> int:
             inputs.append(profile.orders.workbook)
         check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     unchanged = {t: target_inputs(args, profile, t, stock_cli, source_config, args.currency) for t in targets}
-    if not args.dry_run and not args.full and not (profile and profile.orders):
-        code = _sync_unchanged(args, profile, source_config, label, state_path, unchanged)
+    setup = (args, profile, targets, source_config, label, state_path, stock_cli, workbook, unchanged)
+    source = SourceFile.of(source_config)
+    if source is None or args.dry_run or args.full or (profile and profile.orders):
+        return _sync_read(*setup, state=None)
+    with StateStore.open(state_path) as state:  # (once for both: a PostgreSQL lock is not let go in between)
+        code = _report_unchanged(state, source, {t: (i, {}) for t, i in unchanged.items()}, args, profile, label,
+                                 state_path)
         if code is not None:  # the source did not change since the last clean run: not read
             return code
+        return _sync_read(*setup, state=state)
+
+
+def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], source_config: dict[str, Any], label: str,
+               state_path: Any, stock_cli: dict[str, Any], workbook: Path | None, unchanged: dict[str, Any], *,
+               state: Any) -> int:
+    """``sync`` as it reads its source (and, with ``orders:``, runs the orders and fulfilment steps first), in
+    ``state`` if it is open already."""
+    from contextlib import nullcontext
 
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.http.stop import StopSignal
@@ -421,7 +436,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     fulfil = fulfil_step(profile, args.target, target_options)
-    with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
+    with nullcontext(state) if state is not None else StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         options = [target_options(t) for t in targets]
         orders_code, fulfil_code, shared = EXIT_OK, EXIT_OK, None
         if orders is not None:  # orders first: what they hold back is known before stock is planned
@@ -456,21 +471,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
     return worst([orders_code, fulfil_code, result.exit_code])
-
-
-def _sync_unchanged(args: argparse.Namespace, profile: Any, source_config: dict[str, Any], label: str,
-                    state_path: Any, inputs: dict[str, dict[str, Any]]) -> int | None:
-    """The whole run when its source file did not change since the last clean run of every target (and no
-    orders step runs first): the exit code, or None to run as usual."""
-    from connector.sync.state import StateStore
-    from connector.sync.unchanged import SourceFile
-
-    source = SourceFile.of(source_config)
-    if source is None:
-        return None
-    with StateStore.open(state_path) as state:
-        return _report_unchanged(state, source, {t: (i, {}) for t, i in inputs.items()}, args, profile, label,
-                                 state_path)
 
 
 def _report_unchanged(state: Any, source: Any, targets: dict[str, tuple[dict[str, Any], Any]],
