@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-buffer", type=int, default=0, help="list 0 at or below this quantity")
     s.add_argument("--stock-max", type=int, help="never list more than this")
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
-    s.add_argument("--full", action="store_true", help="read everything, not only what changed since the last run")
+    s.add_argument("--full", action="store_true",
+                   help="read everything, not only what changed since the last run (a workbook or CSV: read and "
+                        "plan it even if it did not change since the last clean run)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     s.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
                    help="without a terminal, a progress line at least this often (default 30)")
@@ -142,20 +143,25 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from connector.console import err
-
     try:
         handler = globals()[f"cmd_{args.command}"]
         return int(handler(args))
     except UserError as exc:
-        err.print(f"[red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[red]error:[/] {_escape(str(exc))}")
         return exc.exit_code
     except ConnectorError as exc:
-        err.print(f"[red]error:[/] {_escape(str(exc))}")
+        _err().print(f"[red]error:[/] {_escape(str(exc))}")
         return getattr(exc, "exit_code", EXIT_UNREACHABLE)
     except KeyboardInterrupt:
-        err.print("interrupted: state holds everything confirmed so far; run again to carry on")
+        _err().print("interrupted: state holds everything confirmed so far; run again to carry on")
         return 130
+
+
+def _err() -> Any:
+    """The console's stderr, imported when there is something to say (a run that reads nothing needs no console)."""
+    from connector.console import err
+
+    return err
 
 
 def _escape(text: str) -> str:
@@ -326,18 +332,12 @@ def _column_headers(path: Path, sheet: str | None) -> dict[str, str]:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    # only what deciding that nothing changed needs is imported before it (sync/unchanged.py): the rest below
     from connector.config import default_state_file, load_profile
-    from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.errors import ConfigError
-    from connector.http.stop import StopSignal
-    from connector.orders.profile import OrdersStep
-    from connector.sources.registry import read_source
-    from connector.sync.collector import source_kept
-    from connector.sync.currency import require_source_currency
-    from connector.sync.profile import KEEP_REPORTS, run_profile, worst
-    from connector.sync.runner import SyncOptions, SyncOutcome
     from connector.sync.state import StateStore
     from connector.sync.state.location import is_database_url, with_namespace
+    from connector.sync.unchanged import SourceFile, target_inputs
 
     args.currency_given = args.currency  # a supplier feed must be told its currency
     args.currency = args.currency or os.environ.get("CONNECTOR_CURRENCY", "MRU")
@@ -369,14 +369,53 @@ def cmd_sync(args: argparse.Namespace) -> int:
         label = str(args.source)
         state_path = args.state or default_state_file()
 
+    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
+    if args.report is not None:  # refused before anything is read or sent
+        from connector.sources.spreadsheet.outputs import check_output_path
+
+        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
+        state_file = None if is_database_url(state_path) else Path(state_path)
+        inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
+        if profile and profile.orders and profile.orders.workbook:
+            inputs.append(profile.orders.workbook)
+        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
+    unchanged = {t: target_inputs(args, profile, t, stock_cli, source_config, args.currency) for t in targets}
+    setup = (args, profile, targets, source_config, label, state_path, stock_cli, workbook, unchanged)
+    source = SourceFile.of(source_config)
+    if source is None or args.dry_run or args.full or (profile and profile.orders):
+        return _sync_read(*setup, state=None)
+    with StateStore.open(state_path) as state:  # (once for both: a PostgreSQL lock is not let go in between)
+        code = _report_unchanged(state, source, {t: (i, {}) for t, i in unchanged.items()}, args, profile, label,
+                                 state_path)
+        if code is not None:  # the source did not change since the last clean run: not read
+            return code
+        return _sync_read(*setup, state=state)
+
+
+def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], source_config: dict[str, Any], label: str,
+               state_path: Any, stock_cli: dict[str, Any], workbook: Path | None, unchanged: dict[str, Any], *,
+               state: Any) -> int:
+    """``sync`` as it reads its source (and, with ``orders:``, runs the orders and fulfilment steps first), in
+    ``state`` if it is open already."""
+    from contextlib import nullcontext
+
+    from connector.console import err, out, print_plan, print_summary, progress_factory
+    from connector.http.stop import StopSignal
+    from connector.orders.profile import OrdersStep
+    from connector.sources.registry import read_source
+    from connector.sync.collector import source_kept
+    from connector.sync.currency import require_source_currency
+    from connector.sync.profile import KEEP_REPORTS, run_profile, worst
+    from connector.sync.runner import SyncOptions, SyncOutcome
+    from connector.sync.state import StateStore
+    from connector.sync.unchanged import CleanRuns, SourceFile
+
     progress = progress_factory(not args.no_progress, args.progress_every)
     stop = StopSignal()
 
     def target_options(target: str) -> SyncOptions:
         return _target_options(args, profile, target, state_path=state_path, label=label, stock_cli=stock_cli,
                                progress=progress, stop=stop)
-
-    workbook = Path(source_config["path"]) if source_config.get("type") == "spreadsheet" else None
 
     headers = _headers_reader()
 
@@ -391,20 +430,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if outcome.report.refused:  # the mass-change guard: its reason is printed last
             err.print(f"[red]error:[/] {_escape(outcome.report.refused)}")
         out.print(f"report: {report_path}")
+        if clean_runs is not None:  # the next run with the same inputs need not read the source
+            clean_runs.note(outcome, source, others_clean=orders_code == fulfil_code == EXIT_OK)
 
-    if args.report is not None:  # refused before anything is read or sent
-        from connector.sources.spreadsheet.outputs import check_output_path
-
-        mappings = [args.mapping, *(profile.targets[t].mapping for t in targets)] if profile else [args.mapping]
-        state_file = None if is_database_url(state_path) else Path(state_path)
-        inputs = [workbook, state_file, args.profile, *(Path(m) for m in mappings if m)]
-        if profile and profile.orders and profile.orders.workbook:
-            inputs.append(profile.orders.workbook)
-        check_output_path(args.report, "--report", [p for p in inputs if p is not None], folder_must_exist=False)
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     fulfil = fulfil_step(profile, args.target, target_options)
-    with StateStore.open(state_path) as state, _stop_on_sigterm(stop):
+    with nullcontext(state) if state is not None else StateStore.open(state_path) as state, _stop_on_sigterm(stop):
         options = [target_options(t) for t in targets]
         orders_code, fulfil_code, shared = EXIT_OK, EXIT_OK, None
         if orders is not None:  # orders first: what they hold back is known before stock is planned
@@ -421,6 +453,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
+        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before the read
+        if source_file is not None and not args.full and all(o.stock_policy.hold is None for o in options):
+            code = _report_unchanged(state, source_file, {o.target: (unchanged[o.target], o.stock_policy.reserved)
+                                                          for o in options}, args, profile, label, state_path)
+            if code is not None:  # orders and fulfilment ran; the stock file did not change since
+                return worst([orders_code, fulfil_code, code])
+        clean_runs = None if args.dry_run else CleanRuns(state, source_file, unchanged, options)
         with source_kept() as read_done:  # a large source's records live to the end: kept out of gc traversals
             source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
             read_done()
@@ -432,6 +471,27 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
     return worst([orders_code, fulfil_code, result.exit_code])
+
+
+def _report_unchanged(state: Any, source: Any, targets: dict[str, tuple[dict[str, Any], Any]],
+                      args: argparse.Namespace, profile: Any, label: str, state_path: Any) -> int | None:
+    """If every target of ``targets`` (target -> its inputs and reservations) would plan nothing: its report
+    saved and a line printed for each (exit 0); else None."""
+    from connector.config import load_secret
+    from connector.sync.profile import KEEP_REPORTS, save_report
+    from connector.sync.unchanged import find_unchanged, inputs_key
+
+    keys = {t: inputs_key(inputs, reserved) for t, (inputs, reserved) in targets.items()}
+    found = find_unchanged(state, source, keys, label, load_secret)
+    if found is None:
+        return None
+    for item in found:
+        item.record(state)
+        path = save_report(item.report, item.target, state_path, requested=args.report, several=len(targets) > 1,
+                           keep=profile.reports_keep if profile else KEEP_REPORTS)
+        print(f"Sync {label} -> {item.target}: {item.message}")
+        print(f"report: {path}")
+    return EXIT_OK
 
 
 def fulfil_step(profile: Any, only: str | None, options: Callable[[str], Any]) -> Any:
@@ -580,6 +640,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     plugin = get_plugin("elebne")
     workbook = args.workbook or sample_workbook()
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="connector-demo-") as tmp:
         server = plugin.create_sandbox(port=0, db_path=str(Path(tmp) / "sandbox.sqlite"))
         server.start()

@@ -16,15 +16,15 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConfigError
-from connector.mapping.yaml_lines import load_yaml
 from connector.secret_patterns import secret_kind
 from connector.sync.state.location import Location, global_state_url, is_database_url, with_namespace
 from connector.sync.stock_policy import StockPolicy
+
+if TYPE_CHECKING:
+    import yaml
 
 SAFETY_KEYS = ("missing", "guard", "currency")  # read by connector.sync.safety.safety_options
 
@@ -59,6 +59,10 @@ def load_secret(target: str, env_name: str) -> str | None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(f"credentials file {path} is readable by other users; run: chmod 600 {path}")
+    import yaml  # (not at import: a run that reads nothing needs neither)
+
+    from connector.mapping.yaml_lines import load_yaml
+
     try:
         data = _plain(load_yaml(path.read_text(encoding="utf-8"))) or {}
     except yaml.YAMLError as exc:
@@ -260,6 +264,10 @@ def make_stock_policy(data: dict[str, Any]) -> StockPolicy:
 
 
 def load_profile(path: str | Path) -> Profile:
+    import yaml
+
+    from connector.mapping.yaml_lines import load_yaml
+
     path = Path(path)
     try:
         # bounded (nesting, aliases: a profile may be shared), then plain dicts and lists for the code that reads it

@@ -12,15 +12,18 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from connector.config import default_state_dir
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
-from connector.sources.base import SourceResult
-from connector.sync.report import RunReport
-from connector.sync.runner import PlanCheck, SyncOutcome, run_sync
-from connector.sync.session import SyncOptions
-from connector.sync.state import StateStore
 from connector.sync.state.location import report_anchor
+
+if TYPE_CHECKING:  # (saving a report needs none of them: sync/unchanged.py saves one without planning)
+    from connector.sources.base import SourceResult
+    from connector.sync.report import RunReport
+    from connector.sync.runner import PlanCheck, SyncOutcome
+    from connector.sync.session import SyncOptions
+    from connector.sync.state import StateStore
 
 log = logging.getLogger("connector.sync")
 
@@ -87,6 +90,13 @@ def save_report(report: RunReport, name: str, state_path: Path, *, requested: Pa
         except OSError as exc:  # old reports left behind never fail a run
             log.warning("reports not rotated in %s: %s", path.parent, exc)
     return path
+
+
+def run_sync(source: SourceResult, opts: SyncOptions, *args: Any, **kwargs: Any) -> SyncOutcome:
+    """``runner.run_sync``, imported on first use: saving a report (``save_report``) needs no planning modules."""
+    from connector.sync.runner import run_sync as run
+
+    return run(source, opts, *args, **kwargs)
 
 
 @dataclass

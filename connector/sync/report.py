@@ -10,12 +10,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
-from connector.sources.base import SourceResult
-from connector.sync.ops import Adapter, ItemResult
-from connector.sync.plan import Plan
+
+if TYPE_CHECKING:  # (annotations only: a report is written without the planning modules, sync/unchanged.py)
+    from connector.sources.base import SourceResult
+    from connector.sync.ops import Adapter, ItemResult
+    from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
 DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it

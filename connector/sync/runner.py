@@ -39,6 +39,7 @@ class SyncOutcome:
     # (kind, key) -> what the push answered or, in a dry run, what the adapter's preview foresees (an op without
     # one would be sent as planned): what the printed plan says of each operation
     results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
+    mapping_files: list[str] = field(default_factory=list)  # the mapping's files (``extends`` chain): unchanged.py
 
 
 def run_sync(source: SourceResult, opts: SyncOptions,
@@ -53,16 +54,20 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     if state is None:
         with StateStore.open(opts.state_path) as own:
             return run_sync(source, opts, progress, own, checks)
+    files: list[str] = []
     with TargetSession.open(opts, state) as session:
-        plan, results = _plan_and_push(session, source, progress, checks)
-    return SyncOutcome(report=session.report, plan=plan, results=results)
+        plan, results = _plan_and_push(session, source, progress, checks, files)
+    return SyncOutcome(report=session.report, plan=plan, results=results, mapping_files=files)
 
 
 def _plan_and_push(session: TargetSession, source: SourceResult,
                    progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck],
-                   ) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
+                   mapping_files: list[str]) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
+    if not opts.dry_run:  # its clean run is saved again only if this one ends clean (unchanged.py)
+        state.forget_clean_runs(opts.target, session.account)
     mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
+    mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
     opts.stock_policy.apply(source.products)

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +32,7 @@ from connector.sync.estimate import estimate_push
 from connector.sync.ops import Adapter, PlannedOp
 from connector.sync.report import RunReport
 from connector.sync.safety import SafetyOptions
-from connector.sync.state import StateStore, utcnow
+from connector.sync.state import StateStore, new_run_id, utcnow
 from connector.sync.state.location import Location
 from connector.sync.stock_policy import StockPolicy
 
@@ -75,10 +73,6 @@ def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, 
 def account_name(opts: SyncOptions, plugin: MarketplacePlugin) -> str:
     """The account's name in the state: the profile's ``account``, else the API host."""
     return opts.account or urlsplit(opts.base_url or plugin.default_base_url).netloc
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
 
 
 @dataclass

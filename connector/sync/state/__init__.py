@@ -6,8 +6,8 @@ SQLite files (``sqlite``, with the file lock ``lock``) and PostgreSQL (``postgre
 store's methods.
 """
 
-from connector.sync.state.store import BudgetCounter, Confirmed, ConfirmedItem, StateStore, utcnow
+from connector.sync.state.store import BudgetCounter, CleanRun, Confirmed, ConfirmedItem, StateStore, new_run_id, utcnow
 from connector.sync.state.tables import AddColumn, Column, PluginSchema, PluginTables, Table
 
-__all__ = ["AddColumn", "BudgetCounter", "Column", "Confirmed", "ConfirmedItem", "PluginSchema", "PluginTables",
-           "StateStore", "Table", "utcnow"]
+__all__ = ["AddColumn", "BudgetCounter", "CleanRun", "Column", "Confirmed", "ConfirmedItem", "PluginSchema",
+           "PluginTables", "StateStore", "Table", "new_run_id", "utcnow"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -80,6 +81,18 @@ _MIGRATIONS: dict[int, str] = {
     4: """
     ALTER TABLE payloads ADD COLUMN record TEXT;
     """,
+    # As SQLite's 5: payload generations and the last clean run per account (``connector.sync.unchanged``).
+    5: """
+    CREATE TABLE payload_generations (
+        marketplace TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL, generation BIGINT NOT NULL,
+        PRIMARY KEY (marketplace, account, kind)
+    );
+    CREATE TABLE clean_runs (
+        marketplace TEXT NOT NULL, account TEXT NOT NULL, inputs TEXT NOT NULL, run_id TEXT NOT NULL,
+        finished_at TEXT NOT NULL, checks TEXT NOT NULL, detail BYTEA NOT NULL,
+        PRIMARY KEY (marketplace, account)
+    );
+    """,
 }
 
 _TYPES = {"text": "TEXT", "integer": "BIGINT"}
@@ -101,6 +114,7 @@ class PostgresState(SqlState):
         self._mutex = threading.RLock()
         self._depth = 0  # nesting of atomic()
         self._schemas: dict[str, int] = {}
+        self._own_writes: Counter[tuple[str, str, str]] = Counter()
         self._locked = False
 
     @classmethod

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import threading
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import StateLockedError
-from connector.http.budget import Taken, settle
-from connector.sync.state.store import ConfirmedItem, StateStore, utcnow
+from connector.sync.state.store import CleanRun, ConfirmedItem, StateStore, utcnow
 from connector.sync.state.tables import AddColumn, Column, PluginSchema, Row, Table, Value, Where
+
+if TYPE_CHECKING:
+    from connector.http.budget import Taken
 
 CHUNK = 500  # keys per ``IN (...)``: under SQLite's bound-parameter limit
 
@@ -29,6 +32,7 @@ class SqlState(StateStore):
     _schemas: dict[str, int]  # plugin -> version known to be applied
     _mutex: threading.RLock  # held by every use of the connection, and by ``atomic`` for its whole block
     _depth: int  # nesting of atomic()
+    _own_writes: Counter[tuple[str, str, str]]  # (marketplace, account, kind) -> generations this store raised
 
     # -- what a backend supplies -----------------------------------------------------------------------------
     @abstractmethod
@@ -106,6 +110,7 @@ class SqlState(StateStore):
             self._run_many(
                 "UPDATE payloads SET record=? WHERE marketplace=? AND account=? AND kind=? AND key=? AND hash=?",
                 [(record, marketplace, account, kind, key, digest) for key, digest, record in items])
+            self._written(marketplace, account, kind)
 
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
         return dict(self._rows("SELECT key, remote_id FROM bindings WHERE marketplace=? AND account=? "
@@ -126,12 +131,49 @@ class SqlState(StateStore):
                         "INSERT INTO bindings VALUES (?,?,?,?,?,?) ON CONFLICT (marketplace, account, kind, key) "
                         "DO UPDATE SET remote_id=excluded.remote_id",
                         (marketplace, account, kind, key, remote_id, now))
+            self._written(marketplace, account, kind)
 
     def forget(self, marketplace: str, account: str, kind: str, key: str) -> None:
         with self.atomic():
             for table in ("payloads", "bindings"):
                 self._run(f"DELETE FROM {table} WHERE marketplace=? AND account=? AND kind=? AND key=?",
                           (marketplace, account, kind, key))
+            self._written(marketplace, account, kind)
+
+    def _written(self, marketplace: str, account: str, kind: str) -> None:
+        """Inside the transaction of a write to the confirmed payloads (or bindings) of one kind: raise its
+        generation, so a later run can tell in one read whether anything was written since (``generations``)."""
+        self._run("INSERT INTO payload_generations VALUES (?,?,?,1) ON CONFLICT (marketplace, account, kind) "
+                  "DO UPDATE SET generation = payload_generations.generation + 1", (marketplace, account, kind))
+        self._own_writes[(marketplace, account, kind)] += 1
+
+    def generations(self, marketplace: str) -> dict[tuple[str, str], int]:
+        return {(account, kind): int(n) for account, kind, n in self._rows(
+            "SELECT account, kind, generation FROM payload_generations WHERE marketplace=?", (marketplace,))}
+
+    def own_writes(self, marketplace: str) -> dict[tuple[str, str], int]:
+        with self._mutex:
+            return {(a, k): n for (m, a, k), n in self._own_writes.items() if m == marketplace}
+
+    # -- clean runs ------------------------------------------------------------------------------------------
+    def clean_runs(self, marketplace: str, inputs: str | None = None) -> list[CleanRun]:
+        sql = "SELECT account, inputs, run_id, finished_at, checks, detail FROM clean_runs WHERE marketplace=?"
+        rows = self._rows(sql, (marketplace,)) if inputs is None else self._rows(sql + " AND inputs=?",
+                                                                                  (marketplace, inputs))
+        return [CleanRun(marketplace, account, key, run_id, finished_at, checks, bytes(detail))
+                for account, key, run_id, finished_at, checks, detail in sorted(rows)]
+
+    def save_clean_run(self, run: CleanRun) -> None:
+        self._run("INSERT INTO clean_runs VALUES (?,?,?,?,?,?,?) ON CONFLICT (marketplace, account) DO UPDATE SET "
+                  "inputs=excluded.inputs, run_id=excluded.run_id, finished_at=excluded.finished_at, "
+                  "checks=excluded.checks, detail=excluded.detail",
+                  (run.marketplace, run.account, run.inputs, run.run_id, run.finished_at, run.checks, run.detail))
+
+    def forget_clean_runs(self, marketplace: str, account: str | None = None) -> None:
+        if account is None:
+            self._run("DELETE FROM clean_runs WHERE marketplace=?", (marketplace,))
+        else:
+            self._run("DELETE FROM clean_runs WHERE marketplace=? AND account=?", (marketplace, account))
 
     # -- journal ---------------------------------------------------------------------------------------------
     def journal_sent(self, run_id: str, marketplace: str, account: str, action: str, keys: list[str],
@@ -175,6 +217,8 @@ class SqlState(StateStore):
 
     def budget_take(self, marketplace: str, account: str, op_class: str, *, day: str, per_day: int | None,
                     window_class: str, per_window: int | None, window_seconds: float, now: float) -> Taken:
+        from connector.http.budget import settle  # (not at import: the HTTP layer is not needed to read a state)
+
         with self.atomic():
             self._lock_budget(marketplace, account, op_class)
             used = self.budget_used(marketplace, account, op_class, day)

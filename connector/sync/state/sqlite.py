@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from connector.sync.state.lock import FileLock
 from connector.sync.state.sql import SqlState, plugin_ddl
 from connector.sync.state.tables import AddColumn, PluginSchema, Table
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another connection's transaction (a webhook receiver writes beside a sync)."""
@@ -89,6 +90,21 @@ _MIGRATIONS: dict[int, str] = {
     4: """
     ALTER TABLE payloads ADD COLUMN record TEXT;
     """,
+    # What lets a run whose inputs did not change skip reading its source (``connector.sync.unchanged``): a
+    # counter per payload kind, raised in the transaction of every write to the confirmed payloads (confirm,
+    # forget, marks), and the last run of each account that ended clean (its inputs, and the rows it accounted
+    # for, zlib-compressed).
+    5: """
+    CREATE TABLE payload_generations (
+        marketplace TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL, generation INTEGER NOT NULL,
+        PRIMARY KEY (marketplace, account, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE clean_runs (
+        marketplace TEXT NOT NULL, account TEXT NOT NULL, inputs TEXT NOT NULL, run_id TEXT NOT NULL,
+        finished_at TEXT NOT NULL, checks TEXT NOT NULL, detail BLOB NOT NULL,
+        PRIMARY KEY (marketplace, account)
+    ) WITHOUT ROWID;
+    """,
 }
 
 
@@ -103,6 +119,7 @@ class SqliteState(SqlState):
         self._mutex = threading.RLock()
         self._depth = 0  # nesting of atomic()
         self._schemas: dict[str, int] = {}
+        self._own_writes: Counter[tuple[str, str, str]] = Counter()
 
     @classmethod
     def open(cls, location: str | Path, *, lock: bool = True) -> SqliteState:

@@ -16,6 +16,7 @@ limits too.
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -35,6 +36,25 @@ ConfirmedItem = tuple[str, str, str, str | None]
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_run_id() -> str:
+    """A run's id: its start time (UTC) and six random hex digits (``20261202T045012Z-3f2a9c``)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+@dataclass(slots=True)
+class CleanRun:
+    """The last run of an account that ended clean, as ``connector.sync.unchanged`` saved it: the digest of its
+    inputs, and what a later run with the same inputs checks (``checks``, JSON) and reports (``detail``)."""
+
+    marketplace: str
+    account: str
+    inputs: str
+    run_id: str
+    finished_at: str
+    checks: str
+    detail: bytes
 
 
 @dataclass(slots=True)
@@ -101,6 +121,15 @@ class StateStore(ABC):
         (a new body), ``forget`` the whole row.  A plan maps a record again unless its mark is unchanged."""
 
     @abstractmethod
+    def generations(self, marketplace: str) -> dict[tuple[str, str], int]:
+        """(account, kind) -> how many times the confirmed payloads (or bindings) of that kind were written:
+        raised in the same transaction as every ``confirm``, ``forget`` and ``mark_records``, by any process."""
+
+    @abstractmethod
+    def own_writes(self, marketplace: str) -> dict[tuple[str, str], int]:
+        """(account, kind) -> how many of those generations this store (this run) raised."""
+
+    @abstractmethod
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:
         """key -> the marketplace's id of the record a payload of this kind was confirmed against."""
 
@@ -112,6 +141,20 @@ class StateStore(ABC):
     def forget(self, marketplace: str, account: str, kind: str, key: str) -> None:
         """Drop the confirmed payload and the binding of one kind of ``key`` (e.g. the remote record was
         deleted on the marketplace); other kinds under the same key are kept."""
+
+    # -- clean runs (connector.sync.unchanged) ---------------------------------------------------------------
+    @abstractmethod
+    def clean_runs(self, marketplace: str, inputs: str | None = None) -> list[CleanRun]:
+        """The saved clean runs of ``marketplace`` (one per account at most; by account) whose inputs digest is
+        ``inputs`` (any without it)."""
+
+    @abstractmethod
+    def save_clean_run(self, run: CleanRun) -> None:
+        """Save ``run`` as its account's last clean run (replacing the one before)."""
+
+    @abstractmethod
+    def forget_clean_runs(self, marketplace: str, account: str | None = None) -> None:
+        """Drop the saved clean run of one account of ``marketplace`` (every account's without one)."""
 
     # -- journal ---------------------------------------------------------------------------------------------
     @abstractmethod
