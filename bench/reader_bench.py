@@ -137,7 +137,8 @@ def bench_mapping(n: int) -> list[Row]:
 
     products = make_products(n)
     engine = load_mapping(shipped_mapping("elebne")).apply
-    assert engine(products[1]) == floor_map(products[1]), (engine(products[1]), floor_map(products[1]))
+    for p in products[1::97]:  # the floor writes what the engine maps, on records all through the catalogue
+        assert engine(p) == floor_map(p), (engine(p), floor_map(p))
     floor: list[float] = []
     mapped: list[float] = []
     for _ in range(MAPPING_PAIRS):
