@@ -84,6 +84,9 @@ def test_an_identical_run_reads_nothing_sends_nothing_and_reports_what_a_full_ru
 
     # the run after a clean run that read the file takes the shortcut too
     assert main([*argv, "--report", str(tmp_path / "third.json")]) == 0 and reads.count == 2
+    # another marketplace (no clean run there, nor credentials): read, then refused as always
+    other = [a if a != "elebne" else "elryan" for a in argv]
+    assert main([*other, "--report", str(tmp_path / "elryan.json")]) != 0 and reads.count == 3
 
 
 def test_a_large_run_still_accounts_for_every_row(tmp_path: Path, elebne_sandbox: SandboxHandle,
@@ -111,14 +114,15 @@ def test_a_large_run_still_accounts_for_every_row(tmp_path: Path, elebne_sandbox
     assert shortcut["summary"] == full["summary"] and shortcut["row_groups"] == full["row_groups"]
 
 
-def _profile(tmp_path: Path, sandbox: SandboxHandle, *, account: str = "shop", bulk: int = 200) -> Path:
+def _profile(tmp_path: Path, sandbox: SandboxHandle, *, account: str = "shop", bulk: int = 200,
+             origin: str = "MR") -> Path:
     profile = tmp_path / "shop.yaml"
     profile.write_text(
         "source: {type: spreadsheet, path: products.csv, currency: MRU}\n"
         "currency: {account: MRU}\n"
         "targets:\n"
         f"  elebne: {{account: {account}, base_url: '{sandbox.base_url}', mapping: mine.yaml,\n"
-        f"           settings: {{bulk_max_items: {bulk}}}}}\n", encoding="utf-8")
+        f"           settings: {{bulk_max_items: {bulk}, defaults: {{origin: {origin}}}}}}}\n", encoding="utf-8")
     return profile
 
 
@@ -162,6 +166,9 @@ def test_no_shortcut_after_anything_that_can_change_the_plan(
     _profile(tmp_path, elebne_sandbox, bulk=100)  # a setting
     assert run() == (0, True)
     shortcut()
+    _profile(tmp_path, elebne_sandbox, bulk=100, origin="SN")  # a default
+    assert run() == (0, True)
+    shortcut()
 
     assert run("--stock-buffer", "1") == (0, True)  # the stock policy (it lists 0 for 1 or less)
     assert run() == (0, True)  # and back: the buffer is no more
@@ -200,7 +207,7 @@ def test_no_shortcut_after_anything_that_can_change_the_plan(
     assert run() == (0, True)  # (a refused run leaves no clean run behind)
     shortcut()
 
-    _profile(tmp_path, elebne_sandbox, account="other", bulk=100)  # another account of the marketplace
+    _profile(tmp_path, elebne_sandbox, account="other", bulk=100, origin="SN")  # another account of the marketplace
     assert run()[1] is True
 
 
