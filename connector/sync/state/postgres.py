@@ -14,6 +14,7 @@ with ``PGPASSWORD`` or a ``~/.pgpass`` file, and every error text is scrubbed of
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -146,11 +147,20 @@ class PostgresState(SqlState):
     def close(self) -> None:
         with self._mutex:
             if not self._conn.closed:
+                if self._locked:  # let go of it first: the server ends a closed session a moment later, when
+                    # the next run (of this process too) may already ask for the lock; a connection gone has none
+                    with contextlib.suppress(psycopg.Error):
+                        self._conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self._lock_key,))
+                    self._locked = False
                 self._conn.close()  # a session-level advisory lock ends with its connection
 
     # -- the run lock ----------------------------------------------------------------------------------------
+    @property
+    def _lock_key(self) -> str:
+        return f"connector-state:{self.schema}"
+
     def _take_lock(self) -> None:
-        key = f"connector-state:{self.schema}"
+        key = self._lock_key
         if self._rows("SELECT pg_try_advisory_lock(hashtextextended(?, 0))", (key,))[0][0]:
             self._locked = True
             return
