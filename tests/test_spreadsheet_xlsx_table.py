@@ -264,3 +264,14 @@ def test_sheet_names_read_from_the_zip_that_disagree_restart_the_row_reader(tmp_
     book = read_raw(path, prepare_stock, columnar=True)
     assert book.products.table is None and [loc for loc, _ in book.stock] == ["Warehouse", "Shop"]
     same(build_result(book), expected)
+
+
+@pytest.mark.parametrize("header", ["__UNNAMED__1", "__UNNAMED__0", "__UNNAMED__7"])
+def test_a_header_spelled_like_a_generated_name_goes_the_row_way(tmp_path, header):
+    """The eager load names a column only by fastexcel's generated ``__UNNAMED__<position>``: a header spelled
+    like one is left to the row reader, which reads it as written."""
+    rows = [["SKU", header, "Price"], ["A", "x", 1.0], ["B", "y", 2.0]]
+    fast, slow, used = both(write(tmp_path / "u.xlsx", rows))
+    assert not used
+    same(fast, slow)
+    assert fast.warnings == slow.warnings and any(header in w for w in fast.warnings)

@@ -27,6 +27,7 @@ from .columnar import ArrowColumns, head_rows, used_rows_end
 from .columns import (
     EXAMPLE_PREFIXES,
     INTEGER,
+    LIST,
     PRODUCT_ALIASES,
     STOCK_ALIASES,
     TEXT,
@@ -248,10 +249,25 @@ class _Sheet:
         return all(v is None or (v.__class__ is str and not v.strip()) for v in cells)
 
     def convert(self, index: int, kind: str, negative_reason: str | None = None, limited: bool = False) -> list:
-        """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``)."""
-        if kind == TEXT and isinstance(self.columns, ArrowColumns) and index < len(self.columns) \
-                and self.columns.is_text(index):
-            values, bad = self.columns.text(index), {}  # stripped by Arrow: no raw list made
+        """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``).
+        An Arrow string column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``:
+        every converter gives a cell what it gives any equal cell; the image lists' is left out, each cell
+        needing a list of its own)."""
+        columns = self.columns
+        arrow = isinstance(columns, ArrowColumns) and index < len(columns) and columns.is_text(index)
+        coded = columns.coded(index) if arrow and kind not in (TEXT, LIST) else None  # type: ignore[union-attr]
+        bad: dict[int, str] = {}
+        if kind == TEXT and arrow:
+            values = columns.text(index)  # type: ignore[union-attr]  # stripped by Arrow: no raw list made
+        elif coded is not None:
+            cells, codes = coded
+            converted, bad_cells = converter_for(kind, negative_reason, limited)(cells, True)
+            values = list(map(converted.__getitem__, codes))
+            if bad_cells:
+                for i, c in enumerate(codes):
+                    if c in bad_cells:
+                        bad[i] = bad_cells[c]
+                        self.add(i, bad_cells[c], index, cells[c])
         else:
             raw = self.columns[index] if index < len(self.columns) else [""] * self.n
             values, bad = converter_for(kind, negative_reason, limited)(raw, self.all_str)

@@ -112,12 +112,35 @@ class ArrowColumns(Sequence):
 
     def text(self, j: int) -> list:
         """String column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
-        import pyarrow as pa
+        return _stripped(self._table.column(j)).to_pylist()
+
+    def coded(self, j: int) -> tuple[list, list[int]] | None:
+        """(distinct raw cells -- ``""`` for an empty cell --, and per row the position of its cell among them)
+        of string column ``j`` when at most half of its rows are distinct, else ``None``.  A converter then
+        works once per distinct cell, and equal cells share one Python object (a stock quantity, a weight, a
+        currency: one object instead of one per row)."""
+        if not self.is_text(j):
+            return None
         import pyarrow.compute as pc
 
-        col = pc.utf8_trim(self._table.column(j), characters=PY_WHITESPACE)
-        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
-        return col.to_pylist()
+        col = self._table.column(j)
+        coded = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0),
+                                     null_encoding="encode")
+        if 2 * len(coded.dictionary) > len(col):
+            return None
+        cells = coded.dictionary.to_pylist()
+        if None in cells:
+            cells[cells.index(None)] = ""
+        return cells, coded.indices.to_pylist()
+
+
+def _stripped(col: Any) -> Any:
+    """A string column ``str.strip()``-ed, with its empty cells null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = pc.utf8_trim(col, characters=PY_WHITESPACE)
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
 
 
 def head_rows(table: Any, count: int) -> list[list]:

@@ -101,16 +101,23 @@ def read_products_table(p: Path, reader: Any, sheet: str, member: str | None) ->
 
 
 def _load(reader: Any, sheet: str, header_columns: set[int]) -> tuple[Any, list[str]] | None:
+    """The sheet loaded eagerly: fastexcel parses the sheet with borrowed shared strings and builds the Arrow
+    columns without the GIL (a lazy sheet copies every text cell once more).  An eager load reports its
+    columns only through ``use_columns`` (name and position, not where the name came from): a column is
+    named when its name is not fastexcel's generated ``__UNNAMED__<position>``; a header spelled like a
+    generated name is left to the row reader."""
     import pyarrow as pa
 
-    loaded = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="strict")
-    columns = loaded.available_columns()
-    if [c.absolute_index for c in columns] != list(range(len(columns))):
+    columns: list[Any] = []
+    batch = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="strict", eager=True,
+                              use_columns=lambda c: columns.append(c) is None)
+    if [c.absolute_index for c in columns] != list(range(len(columns))) or batch.num_columns != len(columns):
         return None
-    named = {c.absolute_index for c in columns if c.column_name_from == "looked_up"}
-    if named != header_columns or any(_DEDUPED.search(c.name) for c in columns if c.absolute_index in named):
+    named = {c.absolute_index for c in columns if c.name != f"__UNNAMED__{c.absolute_index}"}
+    if named != header_columns or any(_DEDUPED.search(c.name) or c.name.startswith("__UNNAMED__")
+                                      for c in columns if c.absolute_index in named):
         return None
-    table = pa.Table.from_batches([loaded.to_arrow()])
+    table = pa.Table.from_batches([batch])
     if any(str(t) not in _TAKEN_TYPES for t in table.schema.types):
         return None
     head = [c.name if c.absolute_index in named else "" for c in columns]
