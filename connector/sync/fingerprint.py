@@ -3,27 +3,53 @@
 A confirmed payload in the state is marked with the fingerprint of the record it was mapped from
 (``StateStore.mark_records``).  The fingerprint covers everything that feeds the payload:
 
-- the record as the plan receives it, every field of it (``repr`` of the canonical dataclasses: stock levels,
-  the listed quantity the stock policy and any reservation left in ``Variant.qty``, prices after currency
-  conversion, the source reference), and
+- the record as the plan receives it, every field of it (stock levels, the listed quantity the stock policy and
+  any reservation left in ``Variant.qty``, prices after currency conversion, the source reference), and
 - the mapping context: the mapping files' content (``extends`` included), the profile's defaults, the target's
   settings, the adapter and the connector version.
 
 A record whose fingerprint equals the mark of every payload kind maps, by construction, to the payloads already
-confirmed: it is unchanged without being mapped.  Anything a fingerprint cannot tell apart safely (an object
-printed with its memory address, a set whose order changes between runs) only makes the fingerprint differ,
-and the record is mapped as before.
+confirmed: it is unchanged without being mapped.
+
+How a record becomes bytes (``record_bytes``): an *injective* encoding into values ``marshal`` writes (format 2:
+no references between objects, so the bytes depend on the values only, never on which objects are shared), then
+one hash.  ``marshal`` itself refuses any type it cannot write exactly (a ``str`` or ``int`` subclass, a
+``Decimal`` left inside a container, any other object), and a record it refuses is encoded by the generic walk;
+a value that walk does not know either gives no fingerprint (None): the record is mapped, as before fingerprints.
+The one thing written by content rather than by type is a bytes-like value (``bytes`` and ``bytearray`` of the
+same content write the same bytes); canonical records hold none.
+
+- The fast encoding (the shapes every source produces): a model object is ``(codes, values, children)``:
+  ``values`` are its fields in declaration order (``dataclasses.fields``: a new field is covered without a
+  change here), ``codes`` one byte per field saying how its value is written: 0 as it is, 1 ``ABSENT`` (written
+  as None), 2 a ``Money`` (its fields, the amount as the exact text of its ``Decimal``), 3 a ``Decimal`` (its
+  exact text: ``str`` keeps sign, digits and exponent), 4 a ``SourceRef`` (its fields).  ``children``: a
+  product's variants, a variant's stock levels (location key and the level's fields), or None when that field
+  is not the usual list / dict of model objects (it is then written by its code like any other).
+- The generic walk (``_generic``): scalars as they are, anything else as a tuple whose first item says what it
+  is; records fall back to it as a whole, tagged apart from the fast encoding.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import sys
+from dataclasses import fields
+from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from connector import __version__
 from connector.jsonutil import digest
 from connector.mapping import CompiledMapping
+from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
+
+FORMAT = 2  # marshal format: no object references
+MARK_PREFIX = "r2:"  # marks of this encoding; earlier marks (bare hex) never equal one: their records map again
+_SCHEME = f"{MARK_PREFIX}python{sys.version_info[0]}.{sys.version_info[1]}:marshal{FORMAT}:".encode()
 
 
 def mapping_context(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any] | None,
@@ -44,6 +70,120 @@ def mapping_context(mapping: CompiledMapping, adapter: Any, defaults: dict[str, 
     return digest(text)
 
 
-def record_fingerprint(record: Any, context: str) -> str:
-    """The fingerprint of one canonical record under a mapping context (see the module's docstring)."""
-    return digest(context + repr(record))
+def record_fingerprint(record: Any, context: str) -> str | None:
+    """The fingerprint of one canonical record under a mapping context (see the module's docstring); None when the
+    record holds a value the encoding does not know (the record is then always mapped)."""
+    data = record_bytes(record)
+    if data is None:
+        return None
+    return MARK_PREFIX + hashlib.sha256(_SCHEME + context.encode() + data).hexdigest()[:32]
+
+
+def record_bytes(record: Any) -> bytes | None:
+    """The record's exact bytes (an injective encoding, see the module's docstring), or None."""
+    if type(record) is Product:
+        try:
+            return marshal.dumps((0, _product(record)), FORMAT)
+        except (_Unfit, ValueError):
+            pass  # a value outside the usual shapes: the generic walk
+    try:
+        return marshal.dumps((1, _generic(record)), FORMAT)
+    except (_Unfit, ValueError):
+        return None
+
+
+class _Unfit(Exception):
+    """A value the encoding does not write exactly."""
+
+
+# -- the fast encoding --------------------------------------------------------------------------------------------
+_RAW, _ABSENT, _MONEY, _DECIMAL, _REF = range(5)
+_CODE_OF_TYPE = {type(ABSENT): _ABSENT, Money: _MONEY, Decimal: _DECIMAL, SourceRef: _REF}
+_MAX_SHAPES = 4096  # shapes (the types of an object's fields) encoded by a function made for them; past it, generic
+
+
+def _money_expression() -> str:
+    """A ``Money`` at ``v[{i}]``: the exact text of its amount (a ``Decimal``, else the generic walk), then its other
+    fields as they are."""
+    amount = "(str(v[{i}].amount) if type(v[{i}].amount) is Decimal else _unfit())"
+    return "(" + "".join((amount if f.name == "amount" else f"v[{{i}}].{f.name}") + ", " for f in fields(Money)) + ")"
+
+
+_VALUE = {_RAW: "v[{i}]", _ABSENT: "None", _MONEY: _money_expression(), _DECIMAL: "str(v[{i}])", _REF: "_ref(v[{i}])"}
+
+
+def _shape_encoder(cls: type, children_at: int, container: type, children: str) -> Any:
+    """``encode(obj)``: ``(codes, values, children)`` of one model object, by a function made (once) for each
+    shape, i.e. the types of its fields: the codes are the shape's and each value is written by its code with no
+    test left to run.  ``children`` is the expression of the children when the field at ``children_at`` holds
+    them (the usual list / dict); they are then None in ``values``."""
+    getter = attrgetter(*(f.name for f in fields(cls)))
+    made: dict[tuple[type, ...], Any] = {}
+    env: dict[str, Any] = {"Decimal": Decimal, "_ref": _ref_fields, "_unfit": _unfit, "_level": _level_fields,
+                           "StockLevel": StockLevel, "Variant": Variant}
+
+    def encode(obj: Any) -> Any:
+        values = getter(obj)
+        shape = tuple(map(type, values))
+        fn = made.get(shape)
+        if fn is None:
+            if len(made) >= _MAX_SHAPES:
+                raise _Unfit
+            fn = made[shape] = _make(shape)
+        return fn(values)
+
+    def _make(shape: tuple[type, ...]) -> Any:
+        codes = bytes(_CODE_OF_TYPE.get(t, _RAW) for t in shape)
+        items = [_VALUE[c].format(i=i) for i, c in enumerate(codes)]
+        kids = "None"
+        if shape[children_at] is container:
+            items[children_at], kids = "None", children.format(i=children_at)
+        source = f"lambda v: ({codes!r}, ({', '.join(items)},), {kids})"
+        return eval(source, env)  # the text is made here from field positions and fixed templates
+
+    return encode, env
+
+
+def _unfit() -> Any:
+    raise _Unfit
+
+
+_ref_fields = attrgetter(*(f.name for f in fields(SourceRef)))
+_level_fields = attrgetter(*(f.name for f in fields(StockLevel)))
+_variant, _ = _shape_encoder(
+    Variant, [f.name for f in fields(Variant)].index("stock"),
+    dict, "[(k, *_level(s)) if type(s) is StockLevel else _unfit() for k, s in v[{i}].items()]")
+_product, _product_env = _shape_encoder(
+    Product, [f.name for f in fields(Product)].index("variants"),
+    list, "[_variant(x) if type(x) is Variant else _unfit() for x in v[{i}]]")
+_product_env["_variant"] = _variant
+
+
+# -- the generic walk ---------------------------------------------------------------------------------------------
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+_MODEL = {cls: (i, attrgetter(*(f.name for f in fields(cls))))
+          for i, cls in enumerate((Product, Variant, StockLevel, Money, SourceRef))}
+_G_ABSENT, _G_DECIMAL, _G_LIST, _G_TUPLE, _G_DICT, _G_SET, _G_FROZENSET, _G_MODEL = range(1, 9)
+
+
+def _generic(value: Any) -> Any:
+    """Scalars as they are; anything else a tuple whose first item says what it is (see the module's docstring)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if value is ABSENT:
+        return (_G_ABSENT,)
+    if kind is Decimal:
+        return (_G_DECIMAL, str(value))
+    if kind is list:
+        return (_G_LIST, [_generic(v) for v in value])
+    if kind is tuple:
+        return (_G_TUPLE, [_generic(v) for v in value])
+    if kind is dict:
+        return (_G_DICT, [(_generic(k), _generic(v)) for k, v in value.items()])
+    if kind is set or kind is frozenset:  # written in iteration order: the same set may write differently (safe)
+        return (_G_SET if kind is set else _G_FROZENSET, [_generic(v) for v in value])
+    model = _MODEL.get(kind)
+    if model is not None:
+        return (_G_MODEL, model[0], [_generic(v) for v in model[1](value)])
+    raise _Unfit

@@ -104,10 +104,10 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     if context:  # hashes and marks in one read of the confirmed payloads
         both = {kind: state.hashes_and_marks(marketplace, account, kind) for kind in kinds}
         confirmed = plan.confirmed = {kind: hashes for kind, (hashes, _marks) in both.items()}
-        mark_maps = [marks for _hashes, marks in both.values()]
+        marks = _common_marks([marks for _hashes, marks in both.values()])
     else:
         confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
-        mark_maps = []
+        marks = None
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
     for kind in kinds:
         plan.unchanged[kind] = set()
@@ -117,14 +117,17 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     planned_products = plan.products
     for product in products:
         key = product.key
-        # a fingerprint costs about what mapping costs: computed only to compare with marks, or to save them
-        fingerprint = record_fingerprint(product, context) if context and (
-            note_marks or all(key in marks for marks in mark_maps)) else None
-        if fingerprint is not None and all(marks.get(key) == fingerprint for marks in mark_maps):
-            planned_products[key] = product  # mapped before to what is confirmed: unchanged
-            for keys in unchanged_sets:
-                keys.add(key)
-            continue
+        fingerprint = None
+        if marks is not None:
+            # computed only to compare with a mark, or to save it
+            mark = marks.get(key)
+            if mark is not None or note_marks:
+                fingerprint = record_fingerprint(product, context)  # type: ignore[arg-type]
+                if fingerprint is not None and fingerprint == mark:
+                    planned_products[key] = product  # mapped before to what is confirmed: unchanged
+                    for keys in unchanged_sets:
+                        keys.add(key)
+                    continue
         try:
             payloads = mapping.apply(product, defaults)
         except RecordMappingError as exc:
@@ -151,6 +154,17 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
     _plan_updates(plan, pending_updates, mapping, state)
     return plan
+
+
+def _common_marks(mark_maps: list[dict[str, str]]) -> dict[str, str]:
+    """key -> the mark every payload kind has for it (keys whose kinds disagree, or lack one, are left out): a
+    record is unchanged when its fingerprint is that mark.  No payload kind at all: none."""
+    if not mark_maps:
+        return {}
+    first, *others = mark_maps
+    if not others:
+        return first
+    return {key: mark for key, mark in first.items() if all(other.get(key) == mark for other in others)}
 
 
 def save_record_marks(plan: Plan, state: StateStore) -> None:
