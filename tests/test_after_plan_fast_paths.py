@@ -1,6 +1,7 @@
 """The work of a run after its plan, done in bulk (issue 16), against the row-by-row way it was done before: the
-report's rows, counts and groups, the JSON text of a large report, the dry-run plan table and the payload checks
-give the same results.  No timing is asserted here: ``make bench`` measures."""
+report's counts and groups (and its rows, against an independent reference), the JSON text of a large report, the
+dry-run plan table, the payload checks and the mass-change guard give the same results.  No timing is asserted
+here: ``make bench`` measures."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def test_a_large_report_file_is_byte_for_byte_the_one_dumps_gives(tmp_path: Path
 def slow_account_rows(report: RunReport, source: SourceResult, plan: Plan,
                       results: dict[tuple[str, str], ItemResult], *, catalogue_kind: str | None,
                       dry_run: bool) -> None:
-    """Every row given its outcome on its own (what ``account_rows`` shares between a product's rows)."""
+    """Every row given its outcome on its own, all lookups built up front: what ``account_rows`` must give."""
     sku_to_key = {v.sku: key for key, p in plan.products.items() for v in p.variants}
     mapping_failed = {}
     for product, message in plan.mapping_failures:
@@ -200,7 +201,7 @@ def mixed_run(seed: int) -> tuple[SourceResult, Plan, dict[tuple[str, str], Item
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("dry_run", [True, False])
-def test_rows_sharing_an_outcome_get_the_outcome_each_row_had_on_its_own(seed: int, dry_run: bool) -> None:
+def test_every_row_gets_the_outcome_it_has_on_its_own(seed: int, dry_run: bool) -> None:
     source, plan, results = mixed_run(seed)
     fast = RunReport(run_id="r", source="s", target="elebne", dry_run=dry_run, started_at="t")
     slow = RunReport(run_id="r", source="s", target="elebne", dry_run=dry_run, started_at="t")
@@ -249,3 +250,43 @@ def test_shape_problems_are_those_model_validate_finds(shapes: dict[str, Any], a
         assert found and len(found) <= len(exc.errors())
     else:
         assert found == []
+
+
+class Bodies:
+    """What ``ConfirmedBodies`` gives the guard: key -> confirmed body of a kind."""
+
+    def __init__(self, bodies: dict[str, dict[str, Any]]) -> None:
+        self.bodies = bodies
+
+    def get(self, kind: str, keys: Any) -> dict[str, Any]:
+        return {k: self.bodies[k] for k in keys if k in self.bodies} if kind == "stock" else {}
+
+
+def test_the_guard_asks_for_its_likely_causes_only_when_a_plan_is_over_the_limit() -> None:
+    from connector.sync.guard import GuardSettings, check_mass_change
+    from tests.test_sync_safety_units import shapes_of
+
+    shapes = shapes_of("elebne")
+    keys = [f"K{i}" for i in range(10)]
+    plan = Plan("elebne", "shop", roles={"product": "catalogue", "stock": "stock"},
+                confirmed={"stock": dict.fromkeys(keys, "h")})
+    bodies = Bodies({k: {"externalId": k, "mode": "set", "quantity": 5} for k in keys})
+    asked: list[int] = []
+
+    def causes() -> list[str]:
+        asked.append(1)
+        return ["a renamed stock sheet"]
+
+    plan.ops = [PlannedOp("stock", "stock", k, {}, {"externalId": k, "mode": "set", "quantity": 0 if k == "K0" else 5},
+                          "", "", None) for k in keys]
+    verdict = check_mass_change(plan, bodies, shapes, GuardSettings(), causes)  # one SKU: not a mass change
+    assert (verdict.listed, verdict.affected, verdict.blocked) == (10, 1, False) and asked == []
+    for op in plan.ops:
+        op.payload = {**op.payload, "quantity": 0}
+    verdict = check_mass_change(plan, bodies, shapes, GuardSettings(), causes)
+    assert verdict.blocked and asked == [1] and "likely cause: a renamed stock sheet" in verdict.message
+    given = check_mass_change(plan, bodies, shapes, GuardSettings(), ["a renamed stock sheet"])  # a list, as before
+    assert given.message == verdict.message and given.causes == verdict.causes == ["a renamed stock sheet"]
+    nothing_listed = check_mass_change(plan, Bodies({}), shapes, GuardSettings(), causes)
+    assert (nothing_listed.listed, nothing_listed.affected, nothing_listed.blocked) == (0, 0, False)
+    assert asked == [1]

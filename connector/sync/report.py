@@ -259,9 +259,6 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     products = plan.products if plan else {}
-    # (product key, sheet) -> the outcome's fields (status, actions, reason, message, code, attention): the rows
-    # of one product on one sheet (its variants' rows, a stock sheet's rows) share their outcome
-    outcomes: dict[tuple[str, str | None], tuple[Any, ...]] = {}
     rows = report.rows
     for ref in source.rows:
         sku, where = ref.sku, ref.ref
@@ -274,27 +271,19 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             if read_keys is None:  # also products left out of the plan
                 read_keys = {v.sku: p.key for p in source.products for v in p.variants}
             owner = read_keys.get(sku or "")
+        out = RowOutcome(sku, owner, sheet, where.row, UNCHANGED)
         if ref.skipped_reason:
-            rows.append(RowOutcome(sku, owner, sheet, where.row, SKIPPED, [], ref.skipped_reason, attention=True))
+            out.status, out.reason, out.attention = SKIPPED, ref.skipped_reason, True
         elif sku in mapping_failed:
-            rows.append(RowOutcome(sku, owner, sheet, where.row, FAILED, [], mapping_failed[sku], attention=True))
+            out.status, out.reason, out.attention = FAILED, mapping_failed[sku], True
         elif key is None:
-            rows.append(RowOutcome(sku, owner, sheet, where.row, SKIPPED, [], "not part of any product that was read"))
+            out.status, out.reason = SKIPPED, "not part of any product that was read"
         elif ops := planned.get(key):  # nothing planned for the product: the row is unchanged
-            done = outcomes.get((key, sheet))
-            if done is None:
-                # a row from another sheet than its product's own (a per-location stock sheet, in any language)
-                product = products.get(key) if key else None
-                is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
-                out = RowOutcome(sku, owner, sheet, where.row, UNCHANGED)
-                _row_outcome(out, key, ops, results, catalogue_kind, is_stock_row, dry_run)
-                outcomes[(key, sheet)] = done = (out.status, out.actions, out.reason, out.marketplace_message,
-                                                 out.code, out.attention)
-            status, actions, reason, message, code, attention = done
-            rows.append(RowOutcome(sku, owner, sheet, where.row, status, list(actions), reason, message, code,
-                                   attention))
-        else:
-            rows.append(RowOutcome(sku, owner, sheet, where.row, UNCHANGED))
+            # a row from another sheet than its product's own (a per-location stock sheet, in any language)
+            product = products.get(key) if key else None
+            is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
+            _row_outcome(out, key, ops, results, catalogue_kind, is_stock_row, dry_run)
+        rows.append(out)
 
 
 def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
