@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from rich.console import Console
@@ -62,7 +63,7 @@ def foreseen(op: PlannedOp, result: ItemResult | None) -> tuple[str, str, str]:
     (table label, verb of its line, detail of its line).  No result: sent as planned; an accepted result with
     words: sent as those words say (EcomLinx: "would be matched by SKU at push time"); otherwise not sent, and
     why (skipped, deferred, blocked by another op, refused before sending)."""
-    if result is None or (result.ok and not result.message):
+    if _as_planned(result):
         fields = ", ".join(sorted(k for k in op.body if k != "externalId")) if op.action == "update" else ""
         return PLANNED.get(op.action, op.action), op.action, fields
     message = result.message or ""
@@ -76,16 +77,23 @@ def foreseen(op: PlannedOp, result: ItemResult | None) -> tuple[str, str, str]:
     return f"refused before sending ({op.kind})", "refuse", detail
 
 
+def _as_planned(result: ItemResult | None) -> bool:
+    """Nothing foreseen against an op (or an accepted result without words): it goes as planned."""
+    return result is None or (result.ok and not result.message)
+
+
 def print_plan(plan: Plan, results: Mapping[tuple[str, str], ItemResult] | None = None) -> None:
     """The plan as the marketplace's adapter will carry it out: ``results`` are what its preview foresees
     (``SyncOutcome.results`` of a dry run), so an operation is counted and listed under what will really happen
     to it, not under the plan's action alone (an EcomLinx "create" is a SKU matched by SKU, or skipped)."""
     results = results or {}
     sendable = [op for op in plan.ops if op.action != "refresh"]
-    said = [(op, foreseen(op, results.get((op.kind, op.key)))) for op in sendable]
     counts: dict[str, int] = {}
-    for _op, (label, _verb, _detail) in said:
+    for op in sendable:  # each op's label; ``foreseen`` in full only for an op with something foreseen
+        result = results.get((op.kind, op.key)) if results else None
+        label = PLANNED.get(op.action, op.action) if _as_planned(result) else foreseen(op, result)[0]
         counts[label] = counts.get(label, 0) + 1
+    said = [(op, foreseen(op, results.get((op.kind, op.key)))) for op in sendable[:PLAN_LINES]]
     plan_counts = plan.counts()
     table = Table(title=f"Plan for {plan.marketplace} ({plan.account})", title_justify="left")
     table.add_column("operation")
@@ -99,8 +107,8 @@ def print_plan(plan: Plan, results: Mapping[tuple[str, str], ItemResult] | None 
     out.print(table)
     for op, (_label, verb, detail) in said[:PLAN_LINES]:
         out.print(f"  {verb:<7} {escape(op.key)}" + (f"  [dim]({escape(detail)})[/]" if detail else ""))
-    if len(said) > PLAN_LINES:
-        out.print(f"  ... and {len(said) - PLAN_LINES} more")
+    if len(sendable) > PLAN_LINES:
+        out.print(f"  ... and {len(sendable) - PLAN_LINES} more")
     for product, message in plan.mapping_failures[:20]:
         out.print(f"  [red]mapping failed[/] {escape(product.key)}: {escape(message)}")
 
@@ -135,13 +143,13 @@ def print_summary(report: RunReport) -> None:
         out.print(f"[yellow]{escape(line)}[/]")
     if report.estimate and report.dry_run:
         out.print(f"estimate: {escape(report.estimate['text'])}")
-    bad = [r for r in report.rows if r.status in (FAILED, SKIPPED)]
-    for r in bad[:25]:
+    bad = counts[FAILED] + counts[SKIPPED]
+    for r in islice((r for r in report.rows if r.status in (FAILED, SKIPPED)), 25) if bad else ():
         where = f"{r.sheet} row {r.row}" if r.row else (r.sheet or "")
         colour = "red" if r.status == FAILED else "yellow"
         out.print(f"  [{colour}]{r.status}[/] {escape(r.sku or '?')} ({escape(where)}): {escape(r.reason or '')}")
-    if len(bad) > 25:
-        out.print(f"  ... and {len(bad) - 25} more (see the JSON report)")
+    if bad > 25:
+        out.print(f"  ... and {bad - 25} more (see the JSON report)")
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     if report.unreachable:

@@ -76,6 +76,8 @@ def describe(problems: Iterable[FieldProblem], limit: int = 5) -> str | None:
 
 def explain(problems: Sequence[Problem], body: dict[str, Any], record: Any) -> list[FieldProblem]:
     """``problems`` of ``body`` (a payload made from ``record``) in the merchant's words."""
+    if not problems:
+        return []
     product = record if isinstance(record, Product) else None
     return [_explain_one(p, body, product) for p in problems]
 

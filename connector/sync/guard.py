@@ -10,7 +10,7 @@ own, never "stock 0".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -92,9 +92,10 @@ def check_stock_locations(policy: StockPolicy, products: Iterable[Product]) -> N
 
 
 def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape], settings: GuardSettings,
-                      causes: list[str] | None = None) -> GuardVerdict:
-    """How many listed SKUs the plan would take off sale, and whether that is too many."""
-    verdict = GuardVerdict(causes=list(causes or []))
+                      causes: list[str] | Callable[[], list[str]] | None = None) -> GuardVerdict:
+    """How many listed SKUs the plan would take off sale, and whether that is too many.  ``causes``, or what
+    gives them (``likely_causes``, a pass over the whole source): asked for only when the plan is over the limit."""
+    verdict = GuardVerdict()
     stock_kinds = [k for k, r in plan.roles.items() if r == STOCK and k in shapes]
     if not stock_kinds:
         return verdict
@@ -107,6 +108,8 @@ def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, Kin
             on_sale = {i for i, q in items.items() if q > 0}
             if on_sale:
                 listed.setdefault(key, set()).update(on_sale)
+    if not listed:  # nothing listed with stock (a first run): nothing to take off sale
+        return verdict
     affected: set[tuple[str, str]] = set()
     catalogue_ops = []
     for op in plan.ops:
@@ -126,6 +129,7 @@ def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, Kin
     over_share = verdict.affected > 1 and verdict.share > settings.max_share
     takes_all = verdict.listed > ALL_RULE_ABOVE and verdict.affected == verdict.listed
     if over_share or takes_all:
+        verdict.causes = list((causes() if callable(causes) else causes) or [])
         if settings.allow_mass_change:
             verdict.allowed = True
         else:

@@ -131,9 +131,12 @@ class AdapterBase:
     stock_blocked_message = "not sent: the product could not be created"
 
     def validate(self, op: PlannedOp) -> str | None:
+        problems = self.problems(op)
+        if not problems:  # the usual answer, without the import and the text of ``describe``
+            return None
         from connector.marketplaces.wording import describe
 
-        return describe(self.problems(op))
+        return describe(problems)
 
     def problems(self, op: PlannedOp) -> list[FieldProblem]:
         return []

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # (annotations only: a report is written without the planning
     from connector.sync.plan import Plan
 
 PUSHED, UNCHANGED, SKIPPED, FAILED = "pushed", "unchanged", "skipped", "failed"
+_STATUS, _PRODUCT, _SKU = attrgetter("status"), attrgetter("product"), attrgetter("sku")
 DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
@@ -48,18 +51,28 @@ outcome (``row_groups``, see ``group_rows``): a 100,000-row catalogue's report s
 _GROUPED = ("status", "actions", "reason", "marketplace_message", "code", "attention", "sheet")
 
 
+_OUTCOME = attrgetter("status", "reason", "marketplace_message", "code", "attention", "sheet")  # with actions: a group
+
+
 def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
     """Rows with the same outcome and sheet, as one object each: the outcome's fields once, ``count``, and
-    ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU."""
+    ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU
+    (tuples here: JSON arrays in the file)."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    members: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
     for r in rows:
-        key = (r.status, tuple(r.actions), r.reason, r.marketplace_message, r.code, r.attention, r.sheet)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = {**dict(zip(_GROUPED, key, strict=True)), "actions": list(r.actions),
-                                   "count": 0, "rows": []}
-        group["count"] += 1
-        group["rows"].append([r.row, r.sku] if r.product == r.sku and r.sku is not None else [r.row, r.sku, r.product])
+        key = (_OUTCOME(r), tuple(r.actions))
+        items = members.get(key)
+        if items is None:
+            status, reason, message, code, attention, sheet = key[0]
+            items = members[key] = []
+            groups[key] = {"status": status, "actions": list(r.actions), "reason": reason,
+                           "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
+                           "count": 0, "rows": items}
+        sku = r.sku
+        items.append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
+    for key, group in groups.items():
+        group["count"] = len(members[key])
     return list(groups.values())
 
 
@@ -111,8 +124,8 @@ class RunReport:
     @property
     def status_counts(self) -> dict[str, int]:
         counts = {PUSHED: 0, UNCHANGED: 0, SKIPPED: 0, FAILED: 0}
-        for row in self.rows:
-            counts[row.status] += 1
+        for status, n in Counter(map(_STATUS, self.rows)).items():
+            counts[status] += n
         return counts
 
     @property
@@ -120,18 +133,25 @@ class RunReport:
         """Products and SKUs per status, each counted once: a product or SKU with several rows (a stock sheet
         row, a variant row) takes the most telling status of its rows (failed, skipped, pushed, unchanged)."""
         statuses = (UNCHANGED, PUSHED, SKIPPED, FAILED)  # least to most telling
-        rank = {status: i for i, status in enumerate(statuses)}
-        products: dict[str, int] = {}
-        skus: dict[str, int] = {}
-        for row in self.rows:
-            r = rank[row.status]
-            if (key := row.product) and r >= products.get(key, 0):
-                products[key] = r
-            if (key := row.sku) and r >= skus.get(key, 0):
-                skus[key] = r
-        by_product, by_sku = Counter(products.values()), Counter(skus.values())
-        return {status: {"products": by_product[rank[status]], "skus": by_sku[rank[status]]}
-                for status in reversed(statuses)}
+        rows = self.rows
+        present = Counter(map(_STATUS, rows))
+        by_status: dict[str, list[RowOutcome]] = {s: [] for s in statuses}
+        if len(present) == 1:  # the usual run: every row pushed (or unchanged)
+            by_status[next(iter(present))] = rows
+        else:
+            for row in rows:
+                by_status[row.status].append(row)
+        out: dict[str, dict[str, int]] = {status: {} for status in reversed(statuses)}
+        for name, get in (("products", _PRODUCT), ("skus", _SKU)):
+            best: dict[Any, int] = {}  # key -> rank of its most telling status: a later (higher) rank overrides
+            for rank, status in enumerate(statuses):
+                best.update(dict.fromkeys(map(get, by_status[status]), rank))
+            best.pop(None, None)  # rows without a product / SKU count for none
+            best.pop("", None)
+            counted = Counter(best.values())
+            for rank, status in enumerate(statuses):
+                out[status][name] = counted[rank]
+        return out
 
     @property
     def deferred(self) -> int:
@@ -170,9 +190,56 @@ class RunReport:
     def save(self, path: Path) -> None:
         """Write the JSON report (indented for people; a large one compact, see ``ROWS_IN_FULL``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        indent = 2 if len(self.rows) <= ROWS_IN_FULL else None
-        # one dumps, not dump: only a one-shot encoding without indent runs in C
-        path.write_text(json.dumps(self.to_json(), indent=indent, ensure_ascii=False, default=str), encoding="utf-8")
+        data = self.to_json()
+        with path.open("w", encoding="utf-8") as file:
+            if len(self.rows) <= ROWS_IN_FULL:
+                file.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+            else:  # compact, written piece by piece: never the whole report as one string
+                write_json(data, file)
+
+
+JSON_PIECE = 2_000
+"""Items of a list encoded at once by ``write_json``: pieces of a few hundred kB."""
+
+
+def write_json(value: Any, file: IO[str]) -> None:
+    """``json.dumps(value, ensure_ascii=False, default=str)`` written to ``file`` in pieces, the same text byte for
+    byte: objects member by member, long arrays (and objects) ``JSON_PIECE`` items at a time, a short array of
+    objects (the row groups) object by object; each piece one ``dumps``.  (``json.dump`` would encode everything
+    in pure Python: only a one-shot encoding without indent runs in C.)"""
+    if type(value) is dict and all(type(k) is str for k in value):
+        if len(value) > JSON_PIECE:
+            items = list(value.items())
+            _write_pieces((_dumps(dict(items[i:i + JSON_PIECE]))[1:-1] for i in range(0, len(items), JSON_PIECE)),
+                          "{}", file)
+            return
+        file.write("{")
+        for i, (key, item) in enumerate(value.items()):
+            file.write(f"{', ' if i else ''}{_dumps(key)}: ")
+            write_json(item, file)
+        file.write("}")
+    elif isinstance(value, list | tuple) and len(value) > JSON_PIECE:
+        _write_pieces((_dumps(value[i:i + JSON_PIECE])[1:-1] for i in range(0, len(value), JSON_PIECE)), "[]", file)
+    elif isinstance(value, list | tuple) and dict in set(map(type, value)):
+        file.write("[")
+        for i, item in enumerate(value):
+            if i:
+                file.write(", ")
+            write_json(item, file)
+        file.write("]")
+    else:
+        file.write(_dumps(value))
+
+
+def _write_pieces(pieces: Iterable[str], brackets: str, file: IO[str]) -> None:
+    file.write(brackets[0])
+    for i, piece in enumerate(pieces):
+        file.write(f", {piece}" if i else piece)
+    file.write(brackets[1])
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,

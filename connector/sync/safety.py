@@ -81,8 +81,9 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter)
     if options.guard is not None:
-        causes = likely_causes(source, policy, len(outcome.missing.skus), options.missing)
-        outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard, causes)
+        missing = len(outcome.missing.skus)
+        outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard,
+                                            lambda: likely_causes(source, policy, missing, options.missing))
         if outcome.verdict.blocked:
             outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
                                                              code=GUARD_CODE)
@@ -91,7 +92,7 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
 
 def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
     """Rows of their own for missing SKUs; currency refusals; a refused run's rows and notes."""
-    for row in report.rows:
+    for row in report.rows if outcome.refused_currency else ():
         if row.sku in outcome.refused_currency and not row.attention:
             row.status, row.reason, row.attention = FAILED, outcome.refused_currency[row.sku], True
             row.actions = []
