@@ -61,7 +61,7 @@ class MissingResult:
 def source_skus(source: SourceResult, plan: Plan) -> set[str]:
     """Every SKU and product key the source mentions, valid or not (a stock row for a product the source does
     not have excepted: the product's row was deleted)."""
-    out = {r.sku for r in source.rows if r.sku and r.sku not in source.orphan_skus}
+    out = {sku for sku in source.rows.skus() if sku and sku not in source.orphan_skus}
     for product in [*source.products, *plan.products.values(), *(p for p, _ in plan.mapping_failures)]:
         out.add(product.key)
         out.update(v.sku for v in product.variants)

@@ -262,9 +262,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     products = plan.products if plan else {}
     rows = report.rows
-    for ref in source.rows:
-        sku, where = ref.sku, ref.ref
-        sheet = where.origin
+    for sku, sheet, row, skipped_reason in source.rows.columns():  # no RowRef built per row
         key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
         # currency, is still one product)
@@ -273,9 +271,9 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             if read_keys is None:  # also products left out of the plan
                 read_keys = {v.sku: p.key for p in source.products for v in p.variants}
             owner = read_keys.get(sku or "")
-        out = RowOutcome(sku, owner, sheet, where.row, UNCHANGED)
-        if ref.skipped_reason:
-            out.status, out.reason, out.attention = SKIPPED, ref.skipped_reason, True
+        out = RowOutcome(sku, owner, sheet, row, UNCHANGED)
+        if skipped_reason:
+            out.status, out.reason, out.attention = SKIPPED, skipped_reason, True
         elif sku in mapping_failed:
             out.status, out.reason, out.attention = FAILED, mapping_failed[sku], True
         elif key is None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from connector.errors import SourceError
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
-from connector.sources.base import Issue, RowRef, SourceResult
+from connector.sources.base import Issue, SourceResult
 
 from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, head_rows, used_rows_end
@@ -297,11 +297,8 @@ class _Sheet:
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:
-        """One RowRef per data row (blank and example rows excepted); issues go to ``result``."""
-        n = self.n
-        if refs is None:
-            refs = _source_refs(self.name, self.first_row, n)
-        why: list[str | None] = [None] * n
+        """One row in ``result.rows`` per data row (blank and example rows excepted); issues go to ``result``."""
+        why: dict[int, str] = {}
         for i in sorted(set(self.issues) | set(reasons or ())):
             row_issues = self.issues.get(i)
             if row_issues:
@@ -312,8 +309,7 @@ class _Sheet:
                 why[i] = "; ".join(f"{x.column}: {x.reason}" if x.column else x.reason for x in row_issues)
             else:
                 why[i] = (reasons or {})[i]
-        rows = _construct_all(RowRef, n, {"sku": skus, "ref": refs, "skipped_reason": why})
-        result.rows.extend(compress(rows, (not s for s in skip)) if skip is not None and any(skip) else rows)
+        result.rows.add_sheet(self.name, self.first_row, skus, why, skip)
         return refs
 
 
@@ -716,7 +712,6 @@ class StockPrep:
             sheet.check_invisible("sku", self.skus)
             qtys: list = sheet.field("quantity")  # type: ignore[assignment]
             self.qtys = qtys
-            self.refs = _source_refs(sheet.name, sheet.first_row, sheet.n)
             if not _has_none(qtys):
                 self.levels = _construct_all(StockLevel, sheet.n, {"location": repeat(location), "available": qtys})
         except Exception as e:  # raised in build_result, in order
@@ -796,4 +791,6 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
         levels = _construct_all(StockLevel, len(quantities), {"location": repeat(location), "available": quantities})
     deque(map(dict.__setitem__, map(attrgetter("stock"), targets), repeat(location), levels), maxlen=0)
     deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
+    if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
+        skus = list(map(attrgetter("sku"), targets))
     sheet.row_refs(result, skus, skip, prep.refs, skipped)
