@@ -215,7 +215,8 @@ def test_every_row_gets_the_outcome_it_has_on_its_own(seed: int, dry_run: bool) 
 def test_the_plan_table_counts_every_op_under_what_foreseen_says(monkeypatch: pytest.MonkeyPatch) -> None:
     _source, plan, results = mixed_run(3)
     sink = io.StringIO()
-    monkeypatch.setattr(console.out, "file", sink)
+    # a console of its own: setting ``console.out.file`` would leave the shared console on this test's stream
+    monkeypatch.setattr(console, "out", console.Console(file=sink, highlight=False, soft_wrap=False))
     console.print_plan(plan, results)
     text = sink.getvalue()
     sendable = [op for op in plan.ops if op.action != "refresh"]
