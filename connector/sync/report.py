@@ -31,6 +31,8 @@ class RowOutcome:
     sheet: str | None
     row: int | None
     status: str
+    # what was (or would be) sent; rows with the same actions may share one list (``account_rows``: 100,000
+    # rows), so a row's actions are replaced, never changed in place
     actions: list[str] = field(default_factory=list)
     reason: str | None = None
     marketplace_message: str | None = None
@@ -259,6 +261,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     products = plan.products if plan else {}
+    shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     rows = report.rows
     for ref in source.rows:
         sku, where = ref.sku, ref.ref
@@ -283,6 +286,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             product = products.get(key) if key else None
             is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
             _row_outcome(out, key, ops, results, catalogue_kind, is_stock_row, dry_run)
+        out.actions = shared.setdefault(tuple(out.actions), out.actions)
         rows.append(out)
 
 
