@@ -33,6 +33,8 @@ class RowOutcome:
     sheet: str | None
     row: int | None
     status: str
+    # what was (or would be) sent; rows with the same actions may share one list (``account_rows``: 100,000
+    # rows), so a row's actions are replaced, never changed in place
     actions: list[str] = field(default_factory=list)
     reason: str | None = None
     marketplace_message: str | None = None
@@ -261,6 +263,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     products = plan.products if plan else {}
+    shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
+    no_actions = shared[()] = []
     rows = report.rows
     for sku, sheet, row, skipped_reason in source.rows.columns():  # no RowRef built per row
         key = sku_to_key.get(sku or "")
@@ -271,7 +275,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             if read_keys is None:  # also products left out of the plan
                 read_keys = {v.sku: p.key for p in source.products for v in p.variants}
             owner = read_keys.get(sku or "")
-        out = RowOutcome(sku, owner, sheet, row, UNCHANGED)
+        out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
         if skipped_reason:
             out.status, out.reason, out.attention = SKIPPED, skipped_reason, True
         elif sku in mapping_failed:
@@ -283,6 +287,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             product = products.get(key) if key else None
             is_stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
             _row_outcome(out, key, ops, results, catalogue_kind, is_stock_row, dry_run)
+        if out.actions is not no_actions:
+            out.actions = shared.setdefault(tuple(out.actions), out.actions)
         rows.append(out)
 
 
@@ -294,7 +300,7 @@ def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],
     for kind, action in planned:
         if action == "refresh" or (stock_row and kind == catalogue_kind):
             continue
-        r = results.get((kind, key))
+        r = results.get((kind, key)) if results else None
         if r is None:
             if dry_run:  # nothing foreseen against it: it would be sent
                 pushed.append(action)
