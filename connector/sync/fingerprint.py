@@ -76,7 +76,16 @@ def record_fingerprint(record: Any, context: str) -> str | None:
     data = record_bytes(record)
     if data is None:
         return None
-    return MARK_PREFIX + hashlib.sha256(_SCHEME + context.encode() + data).hexdigest()[:32]
+    prefix = _PREFIXES.get(context)
+    if prefix is None:
+        text = context.encode()
+        prefix = _PREFIXES[context] = hashlib.sha256(_SCHEME + len(text).to_bytes(8, "big") + text)
+    hashed = prefix.copy()
+    hashed.update(data)
+    return MARK_PREFIX + hashed.hexdigest()[:32]
+
+
+_PREFIXES: dict[str, Any] = {}  # context -> the hash of the scheme and the context, to go on with a record's bytes
 
 
 def record_bytes(record: Any) -> bytes | None:
