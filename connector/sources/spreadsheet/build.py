@@ -234,7 +234,8 @@ class _Sheet:
         """SKUs holding invisible characters (zero-width, bidi controls...): two SKUs that look alike would
         be two products on the marketplace, or one would overwrite the other."""
         m = self.hm.fields.get(key)
-        if m is None or not _INVISIBLE.search("".join(filter(None, values))):
+        joined = "".join(filter(None, values)) if m is not None else ""
+        if joined.isascii() or not _INVISIBLE.search(joined):  # every invisible character is outside ASCII
             return
         for i, v in enumerate(values):
             found = _INVISIBLE.search(v) if v is not None else None
@@ -386,7 +387,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     if "name" in hm.fields:
         names = cols["name"]
         name_col = hm.fields["name"].index
-        if None in map(names.__getitem__, map(itemgetter(0), groups.values())):
+        if any(map(is_, map(names.__getitem__, map(itemgetter(0), groups.values())), repeat(None))):
             for key, idxs in groups.items():
                 i0 = idxs[0]
                 if names[i0] is None and (key not in resolved or resolved[key].get(name_col) is None):

@@ -116,14 +116,17 @@ class ArrowColumns(Sequence):
 
     def coded(self, j: int) -> tuple[list, list[int]] | None:
         """(distinct raw cells -- ``""`` for an empty cell --, and per row the position of its cell among them)
-        of string column ``j`` when at most half of its rows are distinct, else ``None``.  A converter then
-        works once per distinct cell, and equal cells share one Python object (a stock quantity, a weight, a
-        currency: one object instead of one per row)."""
+        of string column ``j`` when at most half of its rows are distinct, and of its first ``_SAMPLE`` rows,
+        else ``None``.  A converter then works once per distinct cell, and equal cells share one Python object
+        (a stock quantity, a currency, Yes/No: one object instead of one per row)."""
         if not self.is_text(j):
             return None
         import pyarrow.compute as pc
 
         col = self._table.column(j)
+        sample = col.slice(0, _SAMPLE)
+        if 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
+            return None  # mostly distinct at the top (prices, costs): encoding the whole column would be wasted
         coded = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0),
                                      null_encoding="encode")
         if 2 * len(coded.dictionary) > len(col):
@@ -132,6 +135,9 @@ class ArrowColumns(Sequence):
         if None in cells:
             cells[cells.index(None)] = ""
         return cells, coded.indices.to_pylist()
+
+
+_SAMPLE = 2048  # the first rows of a column, whose distinct cells tell whether to encode it (ArrowColumns.coded)
 
 
 def _stripped(col: Any) -> Any:
