@@ -67,3 +67,4 @@ def test_a_source_result_holds_its_rows_in_a_store_whatever_it_is_given() -> Non
     result.rows = [r for r in result.rows if r.sku != "A"]
     assert isinstance(result.rows, SourceRows) and result.rows == [r for r in rows if r.sku != "A"]
     assert isinstance(SourceResult().rows, SourceRows)
+

@@ -93,6 +93,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     if not safety.blocked:
         session.estimate(plan.ops)
         results = _preview(session, plan) if opts.dry_run else _push(session, plan, progress)
+        release_sent(plan, results, adapter.invalid_code)
     if not opts.dry_run:
         save_record_marks(plan, state)  # the next plan skips mapping the records that did not change
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
@@ -107,6 +108,24 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.operations.update(counts)
     report.notes.extend(notes)
     return plan, results
+
+
+RELEASED: dict = {}
+"""What a released op's payload (and body) is once the push, or the dry run's preview, is over; never changed."""
+
+
+def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid_code: str) -> None:
+    """Let go of what the ops carried for sending once the push (or the dry run's preview) is over: their payloads
+    and canonical texts, about 100 MB for 100,000 products, freed before the report is built.  Kept is what the
+    report and the printed plan still read: the body of an update (its changed fields are listed) and every op
+    refused as invalid before sending (its problems are listed per value, from its payload)."""
+    for op in plan.ops:
+        r = results.get((op.kind, op.key))
+        if r is not None and not r.ok and r.code == invalid_code:
+            continue
+        op.payload, op.canonical = RELEASED, ""
+        if op.action != "update":
+            op.body = RELEASED
 
 
 def _preview(session: TargetSession, plan: Plan) -> dict:
