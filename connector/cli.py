@@ -490,6 +490,10 @@ def _report_unchanged(state: Any, source: Any, targets: dict[str, tuple[dict[str
         path = save_report(item.report, item.target, state_path, requested=args.report, several=len(targets) > 1,
                            keep=profile.reports_keep if profile else KEEP_REPORTS)
         print(f"Sync {label} -> {item.target}: {item.message}")
+        if item.report.warnings or item.report.issues:  # still true of the file: said again, as a run that reads
+            from connector.console import print_warnings
+
+            print_warnings(item.report)
         print(f"report: {path}")
     return EXIT_OK
 

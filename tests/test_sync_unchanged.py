@@ -336,3 +336,20 @@ def test_a_file_written_while_it_is_read_leaves_no_clean_run(tmp_path: Path, ele
     assert main(argv) == 0 and len(reads) == 1
     assert main(argv) == 0 and len(reads) == 2  # what the first run read is not known: read again
     assert main(argv) == 0 and len(reads) == 2
+
+
+def test_the_warnings_of_the_file_are_said_again_when_it_is_not_read(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    reads = Reads(monkeypatch)
+    source = tmp_path / "products.csv"
+    source.write_text("SKU,Name,Price,Stock: Warehouse,Shelf\nTEA-500,Green tea,8.90,3,A1\n", encoding="utf-8")
+    argv = ["sync", "--source", str(source), "--target", "elebne", "--state", str(tmp_path / "state.sqlite"),
+            "--no-progress", "--base-url", elebne_sandbox.base_url]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert "'Shelf'" in first and "not used" in first
+    assert main(argv) == 0 and reads.count == 1
+    again = capsys.readouterr().out
+    assert UNCHANGED_LINE in again and "1 warning(s)" in again and "'Shelf'" in again
