@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connector.mapping import RecordMappingError, load_mapping
-from connector.mapping.compiler import _slow_copy
-from connector.model import Product
-from tests.test_mapping_inline_ops import VALUES
+from tests.test_mapping_inline_ops import VALUES, assert_inline_matches_closures
 
 TABLES = {"status": {"true": "ACTIVE", "false": "INACTIVE"}, "yes": {"true": " Yes "},
           "nulls": {"true": None, "false": "", "x": "ex"}}
@@ -25,24 +22,7 @@ CHAINS = [["strip", "upper", {"truncate": 3}], [{"truncate": 4}, "strip", "title
           ["strip", {"default": "d"}, {"truncate": 1}], ["amount", "strip"], ["upper", "count"]]
 
 
-def _outcome(fn, record):
-    try:
-        return "ok", fn(record)
-    except RecordMappingError as exc:
-        return "error", str(exc)
-
-
 @pytest.mark.parametrize("ops", CHAINS, ids=lambda ops: yaml.safe_dump(ops, default_flow_style=True).strip())
 def test_chained_inline_operations_match_the_closures(tmp_path: Path, ops: list) -> None:
-    doc = {"version": 1, "marketplace": "test", "tables": TABLES,
-           "payloads": {"product": {"key": "id", "fields": {
-               "id": "product.key", "out": {"copy": "product.extra.value", "ops": ops}}}}}
-    path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    mapping = load_mapping(path)
-    slow_copy = _slow_copy(mapping.payloads["product"].level.plain)
-    for value in [*VALUES, " \u00a0", "ab" * 200, ["  x ", " y"], {"k": " V "}, "x"]:
-        record = Product(key="K", extra={"value": value})
-        fast = _outcome(mapping.apply, record)
-        expected = _outcome(lambda r: {"product": {**slow_copy((r, {}))}}, record)
-        assert fast == expected, (ops, value, fast, expected)
+    assert_inline_matches_closures(tmp_path, ops, TABLES,
+                                   [*VALUES, " \u00a0", "ab" * 200, ["  x ", " y"], {"k": " V "}, "x"])
