@@ -81,7 +81,11 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = build_result(read_raw(path, prepare_stock, columnar=True), currency=currency.strip().upper() or "MRU")
+        book = read_raw(path, prepare_stock, columnar=True)
+        try:
+            result = build_result(book, currency=currency.strip().upper() or "MRU")
+        finally:  # the stock sheets load while the Products sheet is built; their error, if any, comes first
+            book.stock  # noqa: B018 (joins the loading thread)
         result.full_read = True  # a workbook is the whole catalogue (issue 12: what leaves it leaves the shop)
         return result
     finally:

@@ -331,7 +331,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         provided.add("attributes")
     if hm.translations:
         provided.add("translations")
-    if hm.stock or book.stock:
+    if hm.stock or book.has_stock:
         provided.add("stock")
     result.provided_fields = provided
 

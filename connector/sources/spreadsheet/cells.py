@@ -247,20 +247,28 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
         # Fast paths, one C-level pass over the cells (touching cells is what costs on 100k rows):
         # a CSV column parsed by Decimal(); a workbook column of numbers through repr() (12.0 -> "12").
         # Anything unusual (empty cells, decimal comma, text, NaN...) raises and takes the general way.
+        # Texts: Decimal() spells NaN and the infinities with an n or N (in any case), a negative number with a
+        # minus sign; a column whose joined text has neither is finite and not negative, without comparing.
         out: list | None = None
+        lo = None
         try:
             if all_str:
                 out = list(map(Decimal, values))
+                text = "".join(values)
+                special, signed = "n" in text or "N" in text, "-" in text
             else:
                 out = list(map(Decimal, map(str.removesuffix, map(repr, values), repeat(".0"))))
-            if out:
+                special = signed = True
+            if out and special:
                 lo, hi = min(out), max(out)  # NaN raises; infinities are caught below
                 if not (lo.is_finite() and hi.is_finite()):
                     out = None
         except InvalidOperation:
             out = None
         if out is not None:
-            has_bad = bool(negative_reason and out and lo < 0) and _mark_negative(out, negative_reason)
+            has_bad = False
+            if negative_reason and out and signed:
+                has_bad = (lo if lo is not None else min(out)) < 0 and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         types = set(map(type, values))
         if types <= _FLOAT_STR:
@@ -430,9 +438,16 @@ def _too_large(x: Decimal | int, limit: Decimal | int) -> bool:
 
 def _bounded(convert: Converter, limit: Decimal | int, reason: str, negative_reason: str | None) -> Converter:
     """``convert``, then every number whose magnitude exceeds ``limit`` rejected with ``reason`` (one C pass
-    over the column in the usual case)."""
+    over the column in the usual case).  A column of texts of at most ``digits`` characters without an exponent
+    cannot exceed ``limit`` (each character is at most one digit; 10 ** digits - 1 <= limit): not compared."""
+    digits = len(str(int(limit) + 1)) - 1
+
     def bounded(values: list, all_str: bool = False) -> Converted:
         out, bad = convert(values, all_str)
+        if all_str and max(map(len, values), default=0) <= digits:
+            text = "".join(values)
+            if "e" not in text and "E" not in text:
+                return out, bad
         present = out if not any(map(is_, out, repeat(None))) else [x for x in out if x is not None]
         try:
             beyond = bool(present) and (max(present) > limit or (negative_reason is None and min(present) < -limit))

@@ -72,10 +72,50 @@ class RawBook:
     path: Path
     fmt: str  # file suffix without the dot: "xlsx", "csv", ...
     products: RawSheet
-    stock: list[tuple[str, RawSheet]] = field(default_factory=list)  # (location, sheet)
+    stock_sheets: list[tuple[str, RawSheet]] = field(default_factory=list)  # (location, sheet): see ``stock``
     unused_sheets: list[str] = field(default_factory=list)
     delimiter: str | None = None  # CSV only
     encoding: str | None = None  # CSV only
+    # the fast xlsx path: a thread loading the stock sheets while the Products sheet is built (fastexcel
+    # releases the GIL as it loads a sheet); ``stock`` joins it
+    loading: _StockLoad | None = None
+
+    @property
+    def has_stock(self) -> bool:
+        """Whether the book has stock sheets, without waiting for them to load."""
+        return bool(self.stock_sheets) or self.loading is not None
+
+    @property
+    def stock(self) -> list[tuple[str, RawSheet]]:
+        """(location, sheet) of the stock sheets, once loaded; the loading thread's error, if any, is raised
+        here (at every access)."""
+        if self.loading is not None:
+            self.stock_sheets = self.loading.result()
+            self.loading = None
+        return self.stock_sheets
+
+
+class _StockLoad:
+    """``_fast_stock`` on a thread of its own: its result, or its error re-raised, on ``result()``."""
+
+    def __init__(self, load: Callable[[], list[tuple[str, RawSheet]]]) -> None:
+        self._out: list[tuple[str, RawSheet]] = []
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._out = load()
+            except BaseException as e:  # re-raised by result(), on the calling thread
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="spreadsheet-stock", daemon=True)
+        self._thread.start()
+
+    def result(self) -> list[tuple[str, RawSheet]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
 
 
 def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | None = None,
@@ -86,7 +126,8 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
     thread while the Products sheet is being parsed, or after it when fastexcel reads the stock sheets); its
     result is stored in ``RawSheet.prepared`` (it must not raise).
     ``columnar``: a CSV that Arrow reads exactly like the csv module is returned as ``RawSheet.table``
-    (column-major, see columnar.py) instead of ``rows``; the builder takes both."""
+    (column-major, see columnar.py) instead of ``rows``; the builder takes both.  An xlsx read by fastexcel
+    then has its stock sheets still loading on a thread: ``RawBook.stock`` waits for them."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES:
@@ -523,10 +564,10 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
     sheet.merged = list(scans[products].merged) if products in scans else merged_products
-    stock = helper.get("stock", [])
     if fast is not None and stock_names:
-        stock = _fast_stock(p, fast, stock_names, members or {}, problems, scans, prepare_stock)
-    return RawBook(p, suffix[1:], sheet, stock, unused)
+        load = _StockLoad(lambda: _fast_stock(p, fast, stock_names, members or {}, problems, scans, prepare_stock))
+        return RawBook(p, suffix[1:], sheet, [], unused, loading=load)
+    return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
 
 
 def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members: dict[str, str],
