@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
-from tests.odoo_vcr import RECORDING, block_network, load_fixture_module, password, seed_data
+from connector.sync.state import StateStore
+from tests.odoo_vcr import RECORDING, VERSIONS, block_network, load_fixture_module, password, seed_data
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -42,6 +46,28 @@ def odoo_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(password_env(v), password(v))
     block_network(monkeypatch)
     return v
+
+
+@pytest.fixture
+def state_fixture(tmp_path: Path) -> Iterator[StateStore]:
+    """A state file of the test's own (a test module takes it as ``state = state_fixture``)."""
+    st = StateStore.open(tmp_path / "state.sqlite")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def book_fixture(tmp_path: Path) -> Iterator[OrderBook]:
+    """Elryan's orders of the account "main" in a state file of the test's own (``book = book_fixture``)."""
+    state = StateStore.open(tmp_path / "state.sqlite")
+    yield OrderBook(state, "elryan", "main")
+    state.close()
+
+
+@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
+def version_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Each recorded Odoo version in turn (a test module takes it as ``version = version_fixture``)."""
+    return odoo_version(request, monkeypatch)
 
 
 def section(version: int, **extra: Any) -> dict[str, Any]:

@@ -20,8 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connector.fulfilment.model import ShippedLine
 from connector.fulfilment.odoo import (
     OdooFulfilmentSource,
@@ -37,8 +35,16 @@ from connector.orders.model import Order, OrderLine, OrderStatus
 from connector.orders.odoo import open_odoo_destination
 from connector.orders.outcome import OrderResult
 from connector.sync.state import StateStore
-from tests.odoo_vcr import RECORDING, VERSIONS, load_fixture_module, odoo_cassette, password, seed_data
-from tests.orders_odoo_fixtures import CREATED, calls, odoo_version, reset_database, section, server
+from tests.odoo_vcr import RECORDING, load_fixture_module, odoo_cassette, password, seed_data
+from tests.orders_odoo_fixtures import (
+    CREATED,
+    calls,
+    reset_database,
+    section,
+    server,
+    state_fixture,
+    version_fixture,
+)
 
 fulfil_seed = load_fixture_module("odoo_fulfil_seed")
 LOGIN = 3  # version, login, user context (JSON-RPC)
@@ -46,16 +52,10 @@ OVERLAP = 1  # seconds: the recordings wait longer than this between a change an
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)  # the local clock (the cursor is the server's: recorded)
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
-def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    return odoo_version(request, monkeypatch)
+version = version_fixture
 
 
-@pytest.fixture
-def state(tmp_path: Path) -> StateStore:
-    st = StateStore.open(tmp_path / "state.sqlite")
-    yield st
-    st.close()
+state = state_fixture
 
 
 def odoo_section(version: int) -> dict[str, Any]:

@@ -21,17 +21,18 @@ from connector.orders.outcome import OrderResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
 from connector.sync.state import StateStore
-from tests.odoo_vcr import VERSIONS, odoo_cassette, password
+from tests.odoo_vcr import odoo_cassette, password
 from tests.orders_odoo_fixtures import (
     calls,
     make_order,
-    odoo_version,
     ordered_quantities,
     orders_seed,
     password_env,
     reset_database,
     section,
     server,
+    state_fixture,
+    version_fixture,
 )
 
 CALLS_PER_100 = 10
@@ -45,16 +46,10 @@ def methods(cass: Any) -> Counter[str]:
     return Counter(f"{m}.{meth}" for m, meth, _ in calls(cass))
 
 
-@pytest.fixture
-def state(tmp_path: Path) -> StateStore:
-    st = StateStore.open(tmp_path / "state.sqlite")
-    yield st
-    st.close()
+state = state_fixture
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
-def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    return odoo_version(request, monkeypatch)
+version = version_fixture
 
 
 def destination(version: int, **extra: Any) -> OdooOrderDestination:

@@ -15,15 +15,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order
 from connector.orders.odoo import OdooOrderDestination, open_odoo_destination
 from connector.orders.outcome import OrderResult
 from connector.sync.state import StateStore
-from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, password, seed_data
-from tests.orders_odoo_fixtures import calls, make_order, odoo_version, reset_database, section, server
+from tests.odoo_vcr import RECORDING, odoo_cassette, password, seed_data
+from tests.orders_odoo_fixtures import (
+    calls,
+    make_order,
+    reset_database,
+    section,
+    server,
+    state_fixture,
+    version_fixture,
+)
 
 HOME = Customer(remote_id="PA1", name="Partner Probe", phone="+964 770 1111", email="probe@example.com",
                 street="1 Karrada St", city="Baghdad", zip="10001", country="IQ")
@@ -34,16 +40,10 @@ LINKED = Customer(email=LINKED_EMAIL.upper(), name="Linked Person", street="7 Pa
                   country="IQ")
 
 
-@pytest.fixture
-def state(tmp_path: Path) -> StateStore:
-    st = StateStore.open(tmp_path / "state.sqlite")
-    yield st
-    st.close()
+state = state_fixture
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
-def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    return odoo_version(request, monkeypatch)
+version = version_fixture
 
 
 def destination(version: int) -> OdooOrderDestination:

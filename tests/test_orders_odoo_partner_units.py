@@ -4,17 +4,14 @@ nothing sent when nothing changed, a refused address fails the order)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer
 from connector.orders.odoo.addresses import change_sets, changes
 from connector.orders.outcome import OrderResult
 from connector.sources.odoo.backend import OdooRPCError
-from connector.sync.state import StateStore
+from tests.orders_odoo_fixtures import book_fixture
 from tests.test_orders_odoo_units import FakeOdoo, dest, order
 
 HOME = {"phone": "+964 1", "email": "a@example.com", "street": "1 Old St", "city": "Baghdad", "zip": "10001",
@@ -49,11 +46,7 @@ class AddressOdoo(FakeOdoo):
         return next(r for r in self.db["res.partner"] if r.get("ref") == ref)
 
 
-@pytest.fixture
-def book(tmp_path: Path) -> OrderBook:
-    state = StateStore.open(tmp_path / "state.sqlite")
-    yield OrderBook(state, "elryan", "main")
-    state.close()
+book = book_fixture
 
 
 def customer(n: int, **fields: Any) -> Customer:

@@ -19,7 +19,7 @@ from connector.orders.odoo import OdooOrderDestination, open_odoo_destination, p
 from connector.orders.odoo.partners import partner_key
 from connector.orders.outcome import OrderResult
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError
-from connector.sync.state import StateStore
+from tests.orders_odoo_fixtures import book_fixture
 
 CONNECTION = {"url": "http://127.0.0.1:9", "db": "shop", "password_env": "FAKE_ODOO_PW"}
 FIELDS_16 = {"tax_id": {}, "product_uom": {}, "is_delivery": {}}
@@ -133,11 +133,7 @@ def settings(**extra: Any) -> dict[str, Any]:
     return out
 
 
-@pytest.fixture
-def book(tmp_path: Path) -> OrderBook:
-    state = StateStore.open(tmp_path / "state.sqlite")
-    yield OrderBook(state, "elryan", "main")
-    state.close()
+book = book_fixture
 
 
 def dest(fake: FakeOdoo, **extra: Any) -> OdooOrderDestination:
