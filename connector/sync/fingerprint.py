@@ -118,7 +118,15 @@ def _money_expression() -> str:
     return "(" + "".join((amount if f.name == "amount" else f"v[{{i}}].{f.name}") + ", " for f in fields(Money)) + ")"
 
 
-_VALUE = {_RAW: "v[{i}]", _ABSENT: "None", _MONEY: _money_expression(), _DECIMAL: "str(v[{i}])", _REF: "_ref(v[{i}])"}
+def _fields_expression(cls: type, obj: str, first: str = "") -> str:
+    """``(first, obj.a, obj.b, ...)``: the fields of a model object in declaration order, read in the functions made
+    here (where the interpreter reads a slot directly) instead of by an ``attrgetter``."""
+    items = ([first] if first else []) + [f"{obj}.{f.name}" for f in fields(cls)]
+    return "(" + "".join(f"{item}, " for item in items) + ")"
+
+
+_VALUE = {_RAW: "v[{i}]", _ABSENT: "None", _MONEY: _money_expression(), _DECIMAL: "str(v[{i}])",
+          _REF: _fields_expression(SourceRef, "v[{i}]")}
 
 
 def _shape_encoder(cls: type, children_at: int, container: type, children: str) -> Any:
@@ -126,20 +134,24 @@ def _shape_encoder(cls: type, children_at: int, container: type, children: str) 
     shape, i.e. the types of its fields: the codes are the shape's and each value is written by its code with no
     test left to run.  ``children`` is the expression of the children when the field at ``children_at`` holds
     them (the usual list / dict); they are then None in ``values``."""
-    getter = attrgetter(*(f.name for f in fields(cls)))
     made: dict[tuple[type, ...], Any] = {}
-    env: dict[str, Any] = {"Decimal": Decimal, "_ref": _ref_fields, "_unfit": _unfit, "_level": _level_fields,
-                           "StockLevel": StockLevel, "Variant": Variant}
+    env: dict[str, Any] = {"Decimal": Decimal, "_unfit": _unfit, "StockLevel": StockLevel, "Variant": Variant}
 
-    def encode(obj: Any) -> Any:
-        values = getter(obj)
+    def first_of(values: tuple[Any, ...]) -> Any:
+        """The function of a shape not met yet."""
         shape = tuple(map(type, values))
-        fn = made.get(shape)
-        if fn is None:
-            if len(made) >= _MAX_SHAPES:
-                raise _Unfit
-            fn = made[shape] = _make(shape)
-        return fn(values)
+        if len(made) >= _MAX_SHAPES:
+            raise _Unfit
+        fn = made[shape] = _make(shape)
+        return fn
+
+    # encode(obj): its fields read in place (the interpreter reads a slot directly), then its shape's function
+    source = (f"def encode(o):\n    v = {_fields_expression(cls, 'o')}\n"
+              "    fn = _made_get(tuple(map(type, v)))\n    if fn is None:\n        fn = _first_of(v)\n"
+              "    return fn(v)\n")
+    scope: dict[str, Any] = {"_made_get": made.get, "_first_of": first_of}
+    exec(source, scope)  # the text is made here from the model's field names
+    encode = scope["encode"]
 
     def _make(shape: tuple[type, ...]) -> Any:
         codes = bytes(_CODE_OF_TYPE.get(t, _RAW) for t in shape)
@@ -157,11 +169,10 @@ def _unfit() -> Any:
     raise _Unfit
 
 
-_ref_fields = attrgetter(*(f.name for f in fields(SourceRef)))
-_level_fields = attrgetter(*(f.name for f in fields(StockLevel)))
 _variant, _ = _shape_encoder(
     Variant, [f.name for f in fields(Variant)].index("stock"),
-    dict, "[(k, *_level(s)) if type(s) is StockLevel else _unfit() for k, s in v[{i}].items()]")
+    dict, f"[{_fields_expression(StockLevel, 's', 'k')} if type(s) is StockLevel else _unfit() "
+    "for k, s in v[{i}].items()]")
 _product, _product_env = _shape_encoder(
     Product, [f.name for f in fields(Product)].index("variants"),
     list, "[_variant(x) if type(x) is Variant else _unfit() for x in v[{i}]]")
