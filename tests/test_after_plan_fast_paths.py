@@ -86,6 +86,19 @@ def test_counts_and_groups_are_those_of_the_row_by_row_way(seed: int) -> None:
     assert json.dumps(grouped) == json.dumps(slow_group_rows(report.rows))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_as_unchanged_are_those_of_a_copy_of_each_row_made_unchanged(seed: int) -> None:
+    rows = random_rows(seed)
+    view = RunReport(run_id="r", source="s", target="elebne", dry_run=False, started_at="t")
+    view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in rows]
+    counts, products, groups = report_module.as_unchanged(rows)
+    # the same JSON text, key order included (what the clean run stores and a later report writes)
+    assert json.dumps(counts) == json.dumps(view.status_counts)
+    assert json.dumps(products) == json.dumps(view.product_counts)
+    assert json.dumps(groups) == json.dumps(group_rows(view.rows))
+    assert len(groups) >= 2 and products[UNCHANGED]["products"] > 0
+
+
 def test_counts_of_a_run_whose_rows_all_have_one_status() -> None:
     rows = [RowOutcome(f"S{i}", f"P{i // 3}", "Products", i, PUSHED) for i in range(30)]
     rows.append(RowOutcome(None, None, "Products", 99, PUSHED))
