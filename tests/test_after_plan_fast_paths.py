@@ -274,6 +274,21 @@ def test_rows_of_products_alike_share_the_outcome_each_has_on_its_own(seed: int,
     assert [r.to_json() for r in fast.rows] == [r.to_json() for r in slow.rows]
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_groups_of_rows_sharing_their_outcomes_objects_are_those_of_the_row_by_row_way(seed: int) -> None:
+    source, plan, results = alike_run(seed)
+    report = RunReport(run_id="r", source="s", target="elebne", dry_run=bool(seed % 2), started_at="t")
+    account_rows(report, source, plan, results, catalogue_kind="product", dry_run=report.dry_run)
+    rows = report.rows
+    # and rows alike whose fields are equal objects, not the same ones, between and after them
+    rows[5:5] = [RowOutcome(r.sku, r.product, r.sheet, r.row, str(r.status), list(r.actions),
+                            None if r.reason is None else f"{r.reason}", r.marketplace_message, r.code, r.attention)
+                 for r in rows[:12]]
+    rows.append(RowOutcome("S", "S", "Products", 1, PUSHED, ["stock"]))
+    rows.append(RowOutcome("S", "S", "Products", 2, PUSHED, ["create"]))
+    assert json.dumps(group_rows(rows)) == json.dumps(slow_group_rows(rows))
+
+
 def test_the_plan_table_counts_every_op_under_what_foreseen_says() -> None:
     _source, plan, results = mixed_run(3)
     with console.out.capture() as captured:

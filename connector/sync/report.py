@@ -62,15 +62,23 @@ def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
     (tuples here: JSON arrays in the file)."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     members: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
+    items: list[tuple[Any, ...]] = []
     for r in rows:
-        key = (_OUTCOME(r), tuple(r.actions))
-        items = members.get(key)
-        if items is None:
-            status, reason, message, code, attention, sheet = key[0]
-            items = members[key] = []
-            groups[key] = {"status": status, "actions": list(r.actions), "reason": reason,
-                           "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
-                           "count": 0, "rows": items}
+        # a row of the same product and sheet as the row before shares its outcome's very objects (account_rows):
+        # the same group, told without building and hashing its key
+        if not (last is not None and r.actions is last.actions and r.status is last.status and r.sheet is last.sheet
+                and r.reason is last.reason and r.code is last.code
+                and r.marketplace_message is last.marketplace_message and r.attention is last.attention):
+            key = (_OUTCOME(r), tuple(r.actions))
+            found = members.get(key)
+            if found is None:
+                status, reason, message, code, attention, sheet = key[0]
+                found = members[key] = []
+                groups[key] = {"status": status, "actions": list(r.actions), "reason": reason,
+                               "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
+                               "count": 0, "rows": found}
+            items, last = found, r
         sku = r.sku
         items.append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
     for key, group in groups.items():
