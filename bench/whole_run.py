@@ -76,8 +76,9 @@ def _child(spec: str) -> int:
                               for name, (per_minute, per_day) in LIFTED.items() if name in PLUGIN.limits})
     from connector.cli import main
 
+    sys.argv = ["connector", *data["argv"]]  # run as the installed command runs: main() of the process's arguments
     try:
-        return main(data["argv"])
+        return main()
     finally:
         peak = _own_peak_kb()
         if peak is not None:

@@ -141,6 +141,7 @@ def port_number(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.process_ends = argv is None  # the process's own command line: it ends when this returns
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -470,6 +471,10 @@ def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], sourc
                                  keep_reports=profile.reports_keep if profile else KEEP_REPORTS)
     if result.cursors_kept:
         out.print("incremental cursor kept where it was: the next run reads these changes again")
+    if getattr(args, "process_ends", False):  # reports written, nothing left to free by hand: the process ends
+        from connector.sync.collector import leave_for_exit
+
+        leave_for_exit(source, result)
     return worst([orders_code, fulfil_code, result.exit_code])
 
 

@@ -86,6 +86,19 @@ def test_counts_and_groups_are_those_of_the_row_by_row_way(seed: int) -> None:
     assert json.dumps(grouped) == json.dumps(slow_group_rows(report.rows))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_as_unchanged_are_those_of_a_copy_of_each_row_made_unchanged(seed: int) -> None:
+    rows = random_rows(seed)
+    view = RunReport(run_id="r", source="s", target="elebne", dry_run=False, started_at="t")
+    view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in rows]
+    counts, products, groups = report_module.as_unchanged(rows)
+    # the same JSON text, key order included (what the clean run stores and a later report writes)
+    assert json.dumps(counts) == json.dumps(view.status_counts)
+    assert json.dumps(products) == json.dumps(view.product_counts)
+    assert json.dumps(groups) == json.dumps(group_rows(view.rows))
+    assert len(groups) >= 2 and products[UNCHANGED]["products"] > 0
+
+
 def test_counts_of_a_run_whose_rows_all_have_one_status() -> None:
     rows = [RowOutcome(f"S{i}", f"P{i // 3}", "Products", i, PUSHED) for i in range(30)]
     rows.append(RowOutcome(None, None, "Products", 99, PUSHED))
@@ -211,6 +224,69 @@ def test_every_row_gets_the_outcome_it_has_on_its_own(seed: int, dry_run: bool) 
     assert len({r.status for r in fast.rows}) >= 3  # the run mixes outcomes
     # rows with the same actions share one list (memory of a large run)
     assert len({id(r.actions) for r in fast.rows}) == len({tuple(r.actions) for r in fast.rows})
+
+
+def alike_run(seed: int) -> tuple[SourceResult, Plan, dict[tuple[str, str], ItemResult]]:
+    """Many products with the same few planned ops, most results absent or plainly accepted (the rows that share a
+    worked-out outcome), a few with words or failures, some products without a source reference (every row of
+    theirs is on their own sheet), rows on the sheets in any order."""
+    rnd = random.Random(seed)
+    plan = Plan("elebne", "shop")
+    source = SourceResult()
+    results: dict[tuple[str, str], ItemResult] = {}
+    patterns = [[("product", "create"), ("stock", "stock")], [("stock", "stock")], [("product", "update")],
+                [("product", "refresh"), ("stock", "stock")], [("stock", "stock"), ("product", "create")]]
+    for i in range(150):
+        key = f"K{i}"
+        variants = [Variant(sku=f"{key}-{j}", ref=SourceRef("Products", 10 * i + j)) for j in range(rnd.randint(1, 2))]
+        product = Product(key=key, name=key, variants=variants,
+                          ref=None if rnd.random() < 0.2 else SourceRef(rnd.choice(["Products", "Stock - Main"]), i))
+        source.products.append(product)
+        plan.products[key] = product
+        for v in variants:
+            for sheet in rnd.sample(["Products", "Stock - Main", "Stock - Shop"], 3):
+                source.rows.append(RowRef(v.sku, SourceRef(sheet, 10 * i)))
+        for kind, action in rnd.choice([*patterns, []]):
+            op = PlannedOp(action, kind, key, {}, {}, "{}", "d", product)
+            plan.ops.append(op)
+            result = rnd.choice([None] * 4 + [ItemResult(op, ok=True)] * 4 + [
+                ItemResult(op, ok=True, message="matched"), ItemResult(op, ok=True, code="match_at_push"),
+                ItemResult(op, ok=False, message="refused", code="INVALID_PAYLOAD")])
+            if result is not None:
+                results[(kind, key)] = result
+    return source, plan, results
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_rows_of_products_alike_share_the_outcome_each_has_on_its_own(seed: int, dry_run: bool) -> None:
+    source, plan, results = alike_run(seed)
+    fast = RunReport(run_id="r", source="s", target="elebne", dry_run=dry_run, started_at="t")
+    slow = RunReport(run_id="r", source="s", target="elebne", dry_run=dry_run, started_at="t")
+    account_rows(fast, source, plan, results, catalogue_kind="product", dry_run=dry_run)
+    slow_account_rows(slow, source, plan, results, catalogue_kind="product", dry_run=dry_run)
+    assert [r.to_json() for r in fast.rows] == [r.to_json() for r in slow.rows]
+    assert {r.status for r in fast.rows} >= {PUSHED, UNCHANGED, FAILED}
+    # no results at all (a clean dry run): the same again
+    fast.rows, slow.rows = [], []
+    account_rows(fast, source, plan, {}, catalogue_kind="product", dry_run=dry_run)
+    slow_account_rows(slow, source, plan, {}, catalogue_kind="product", dry_run=dry_run)
+    assert [r.to_json() for r in fast.rows] == [r.to_json() for r in slow.rows]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_groups_of_rows_sharing_their_outcomes_objects_are_those_of_the_row_by_row_way(seed: int) -> None:
+    source, plan, results = alike_run(seed)
+    report = RunReport(run_id="r", source="s", target="elebne", dry_run=bool(seed % 2), started_at="t")
+    account_rows(report, source, plan, results, catalogue_kind="product", dry_run=report.dry_run)
+    rows = report.rows
+    # and rows alike whose fields are equal objects, not the same ones, between and after them
+    rows[5:5] = [RowOutcome(r.sku, r.product, r.sheet, r.row, str(r.status), list(r.actions),
+                            None if r.reason is None else f"{r.reason}", r.marketplace_message, r.code, r.attention)
+                 for r in rows[:12]]
+    rows.append(RowOutcome("S", "S", "Products", 1, PUSHED, ["stock"]))
+    rows.append(RowOutcome("S", "S", "Products", 2, PUSHED, ["create"]))
+    assert json.dumps(group_rows(rows)) == json.dumps(slow_group_rows(rows))
 
 
 def test_the_plan_table_counts_every_op_under_what_foreseen_says() -> None:

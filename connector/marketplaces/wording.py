@@ -143,6 +143,20 @@ def sibling_problems(product: Product) -> list[FieldProblem]:
     attribute columns filled, or two variants with the same values (the marketplace cannot tell them apart)."""
     if not product.has_variants:
         return []
+    variants = product.variants
+    names = variants[0].attributes.keys()
+    if names and all(v.attributes.keys() == names for v in variants):
+        # the usual product: every variant has the same attribute columns filled, so none lacks one and only
+        # values alike can clash; none do when each variant's values (as compared below) are its own
+        every = list(names)
+        distinct = {tuple(str(v.attributes[n]).strip().casefold() for n in every) for v in variants}
+        if len(distinct) == len(variants):
+            return []
+    return _sibling_problems_in_full(product)
+
+
+def _sibling_problems_in_full(product: Product) -> list[FieldProblem]:
+    """``sibling_problems`` of a product with variants, each rule checked variant by variant."""
     out: list[FieldProblem] = []
     names = [tuple(v.attributes) for v in product.variants]
     every = list(dict.fromkeys(n for ns in names for n in ns))

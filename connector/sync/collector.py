@@ -10,6 +10,10 @@ less often (``RUN_THRESHOLD`` new objects instead of 700: a reference cycle live
 the whole run).  On the way out, ``gc.unfreeze`` hands those objects back to the collector (a long-lived
 process frees them as usual) and the collector is as it was.
 
+When the command is the process's own (``connector sync`` from a shell or cron, not a library call or a service
+job), the source and the run's outcome are left for the operating system to take back when the process ends
+(``leave_for_exit``) instead of being freed object by object on the way out (about 0.2 s for 100,000 rows).
+
 When the read is done, the memory it freed outside Python's allocator (Arrow's pool, the native readers' buffers in
 the C heap) is given back to the operating system (``release_freed_memory``): Python's objects cannot reuse those
 pages, and the rest of the run would otherwise grow on top of them (a 100,000-row dry run: 128 MB less after the
@@ -65,3 +69,15 @@ def release_freed_memory() -> None:
         arrow.default_memory_pool().release_unused()
     with suppress(OSError, AttributeError):  # AttributeError: not glibc
         ctypes.CDLL(None).malloc_trim(0)
+
+
+def leave_for_exit(*objects: object) -> None:
+    """For a command that ends its process right after (``connector.cli.main`` of the process's own command line):
+    ``objects`` (plain data: the source read, the run's outcome, millions of objects for a 100,000-row catalogue)
+    are not freed one by one on the way out; the operating system takes their memory back with the process.  They
+    are held by a reference cycle the collector never looks at (``gc.freeze``: nor does its last pass at exit).
+    Never call it where the process goes on (a service's worker, tests): the memory would stay taken until
+    something calls ``gc.unfreeze``.  Files and the state must be closed before; nothing of theirs is held here."""
+    holder: list[object] = [*objects]
+    holder.append(holder)
+    gc.freeze()

@@ -57,6 +57,18 @@ class ItemResult:
     skipped: bool = False  # deliberately not sent, not a failure (e.g. "not on EcomLinx: create it there first")
 
 
+RELEASED: dict = {}
+"""What a released op's payload (and body) is once it was sent, or the dry run's preview is over; never changed."""
+
+
+def release(op: PlannedOp) -> None:
+    """Let go of what ``op`` carried for sending (its payload, canonical text and, but for an update, its body),
+    once nothing sends it any more; an update's body is kept: its changed fields are listed."""
+    op.payload, op.canonical = RELEASED, ""
+    if op.action != "update":
+        op.body = RELEASED
+
+
 class ResultSink(Protocol):
     """Given by the push engine to an adapter: journals batches and records outcomes as they come."""
 

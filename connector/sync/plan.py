@@ -93,12 +93,14 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
                defaults: dict[str, Any] | None = None, context: str | None = None,
-               note_marks: bool = True) -> Plan:
+               note_marks: bool = True, keep_texts: bool = True) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
     payload kind in the state is unchanged without being mapped; None maps every product.  ``note_marks``: keep
-    the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not)."""
+    the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not).
+    ``keep_texts``: keep the canonical text of each new payload (creates and stock: ``PlannedOp.canonical``), what
+    the state stores once it is confirmed; a dry run confirms nothing (about 40 MB less for 100,000 products)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     if context:  # hashes and marks in one read of the confirmed payloads
@@ -141,15 +143,16 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 continue
             text = canonical_json(payload)
             h = digest(text)
+            kept = text if keep_texts else ""
             if fingerprint is not None and note_marks:
                 plan.new_marks[(kind, key)] = (h, fingerprint)
             prev = confirmed[kind].get(key)
             if prev == h:
                 plan.unchanged[kind].add(key)
             elif adapter.roles.get(kind) == STOCK:
-                plan.ops.append(PlannedOp("stock", kind, key, payload, payload, text, h, product))
+                plan.ops.append(PlannedOp("stock", kind, key, payload, payload, kept, h, product))
             elif prev is None and key not in known_products:
-                plan.ops.append(PlannedOp("create", kind, key, payload, payload, text, h, product))
+                plan.ops.append(PlannedOp("create", kind, key, payload, payload, kept, h, product))
             else:
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
     _plan_updates(plan, pending_updates, mapping, state)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from connector.sync.ops import Adapter, ItemResult, PlannedOp
+from connector.sync.ops import Adapter, ItemResult, PlannedOp, release
 from connector.sync.plan import Plan
 from connector.sync.state import StateStore
 
@@ -54,6 +54,9 @@ class PushEngine:
                     self.state.forget(self.plan.marketplace, self.plan.account, kind, r.op.key)
         for kind, items in by_kind.items():
             self.state.confirm(self.plan.marketplace, self.plan.account, kind, items)
+        for r in results:  # confirmed: nothing sends it again (a large push holds no more than it has left to send)
+            if r.ok:
+                release(r.op)
         if journal_id:
             failed = [r for r in results if not r.ok]
             message = "; ".join(f"{r.op.key}: {r.message}" for r in failed[:5]) if failed else None

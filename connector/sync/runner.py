@@ -15,7 +15,7 @@ from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
-from connector.sync.ops import ItemResult
+from connector.sync.ops import RELEASED, ItemResult, release
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
@@ -25,7 +25,7 @@ from connector.sync.state import StateStore
 
 log = logging.getLogger("connector.sync")
 
-__all__ = ["PlanCheck", "SyncOptions", "SyncOutcome", "merge_settings", "run_sync"]
+__all__ = ["RELEASED", "PlanCheck", "SyncOptions", "SyncOutcome", "merge_settings", "run_sync"]
 
 # A check of the plan before anything is sent (a mass-change guard, a "missing from source" policy, currency
 # checks...): it may add notes to ``session.report``, or raise a ``UserError`` to send nothing (exit 2).
@@ -85,7 +85,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
                           defaults, hold) if hold else {}
     context = mapping_context(mapping, adapter, defaults, session.settings)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
-                      context=context, note_marks=not opts.dry_run)
+                      context=context, note_marks=not opts.dry_run, keep_texts=not opts.dry_run)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
@@ -110,22 +110,17 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     return plan, results
 
 
-RELEASED: dict = {}
-"""What a released op's payload (and body) is once the push, or the dry run's preview, is over; never changed."""
-
-
 def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid_code: str) -> None:
     """Let go of what the ops carried for sending once the push (or the dry run's preview) is over: their payloads
-    and canonical texts, about 100 MB for 100,000 products, freed before the report is built.  Kept is what the
-    report and the printed plan still read: the body of an update (its changed fields are listed) and every op
-    refused as invalid before sending (its problems are listed per value, from its payload)."""
+    and canonical texts, about 100 MB for 100,000 products, freed before the report is built (``ops.release``; the
+    push lets go of each accepted op as soon as it is confirmed).  Kept is what the report and the printed plan
+    still read: the body of an update (its changed fields are listed) and every op refused as invalid before
+    sending (its problems are listed per value, from its payload)."""
     for op in plan.ops:
         r = results.get((op.kind, op.key))
         if r is not None and not r.ok and r.code == invalid_code:
             continue
-        op.payload, op.canonical = RELEASED, ""
-        if op.action != "update":
-            op.body = RELEASED
+        release(op)
 
 
 def _preview(session: TargetSession, plan: Plan) -> dict:

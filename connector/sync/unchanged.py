@@ -359,21 +359,24 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     kept as its report writes them (grouped, JSON text after the first line)."""
     from connector.sync.estimate import estimate_push
     from connector.sync.ops import CATALOGUE
-    from connector.sync.report import ROWS_IN_FULL, UNCHANGED, RowOutcome, RunReport, group_rows
+    from connector.sync.report import ROWS_IN_FULL, UNCHANGED, RowOutcome, RunReport, as_unchanged
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
+    rows = report.rows[:len(source.rows)]  # the source's rows, every one unchanged
+    large = len(rows) > ROWS_IN_FULL
     view = RunReport(run_id=report.run_id, source=report.source, target=report.target, dry_run=False,
-                     started_at=report.started_at)  # the source's rows, every one unchanged
-    view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in report.rows[:len(source.rows)]]
+                     started_at=report.started_at)
+    if not large:
+        view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in rows]
+    counts, products, groups = as_unchanged(rows) if large else (view.status_counts, view.product_counts, [])
     unchanged = 0  # what ``Plan.counts`` says of a plan where every product is unchanged
     for kind, role in plan.roles.items():
         if role == CATALOGUE:
             keys = set(plan.unchanged.get(kind, ()))
             keys.update(op.key for op in plan.ops if op.kind == kind and op.key in plan.products)
             unchanged += len(keys)
-    large = len(view.rows) > ROWS_IN_FULL
-    detail = {"status_counts": view.status_counts, "product_counts": view.product_counts,
+    detail = {"status_counts": counts, "product_counts": products,
               "warnings": report.warnings, "issues": report.issues, "reserved": report.reserved,
               "unchanged": unchanged,
               "extras": {k: v for k, v in report.operations.items() if k not in STANDARD_OPERATIONS},
@@ -381,5 +384,5 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
               **({} if large else {"rows": [r.to_json() for r in view.rows]})}
     text = json.dumps(detail, ensure_ascii=False, default=str, separators=(",", ":"))
     if large:
-        text += "\n" + json.dumps(group_rows(view.rows), ensure_ascii=False, default=str)
+        text += "\n" + json.dumps(groups, ensure_ascii=False, default=str)
     return zlib.compress(text.encode("utf-8"), 6)
