@@ -25,6 +25,7 @@ from connector.sources.base import Issue, SourceResult
 from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, head_rows, used_rows_end
 from .columns import (
+    DECIMAL,
     EXAMPLE_PREFIXES,
     INTEGER,
     LIST,
@@ -43,6 +44,9 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_NUMBERS = frozenset({DECIMAL, INTEGER})
+# a typed (xlsx) number column is converted once per distinct cell up to this share of distinct cells
+_MOSTLY_DISTINCT = 0.9
 _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
 NEGATIVE_STOCK = "negative stock"
@@ -251,18 +255,28 @@ class _Sheet:
 
     def convert(self, index: int, kind: str, negative_reason: str | None = None, limited: bool = False) -> list:
         """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``).
-        An Arrow string column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``:
-        every converter gives a cell what it gives any equal cell; the image lists' is left out, each cell
-        needing a list of its own)."""
+        An Arrow column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``: every
+        converter gives a cell what it gives any equal cell, and equal cells then share one object; the image
+        lists' is left out, each cell needing a list of its own).  Also a typed xlsx column, even a number
+        column with mostly distinct cells (a float's ``repr`` and its Decimal cost more than the encoding;
+        parsing a CSV's text does not), and a text column when at most half of its cells are distinct (brands,
+        attribute values, HS codes: one string each instead of one per row)."""
         columns = self.columns
-        arrow = isinstance(columns, ArrowColumns) and index < len(columns) and columns.is_text(index)
-        coded = columns.coded(index) if arrow and kind not in (TEXT, LIST) else None  # type: ignore[union-attr]
+        arrow = isinstance(columns, ArrowColumns) and index < len(columns)
+        text = arrow and columns.is_text(index)  # type: ignore[union-attr]
+        coded = None
+        if arrow and kind not in (TEXT, LIST):
+            coded = columns.coded(index)  # type: ignore[union-attr]
+            if coded is None and kind in _NUMBERS and not text:
+                coded = columns.distinct(index, _MOSTLY_DISTINCT)  # type: ignore[union-attr]
+        elif kind == TEXT and text:
+            coded = columns.distinct(index, 0.5)  # type: ignore[union-attr]
         bad: dict[int, str] = {}
-        if kind == TEXT and arrow:
+        if kind == TEXT and text and coded is None:
             values = columns.text(index)  # type: ignore[union-attr]  # stripped by Arrow: no raw list made
         elif coded is not None:
             cells, codes = coded
-            converted, bad_cells = converter_for(kind, negative_reason, limited)(cells, True)
+            converted, bad_cells = converter_for(kind, negative_reason, limited)(cells, text)
             values = list(map(converted.__getitem__, codes))
             if bad_cells:
                 for i, c in enumerate(codes):

@@ -114,27 +114,44 @@ class ArrowColumns(Sequence):
         """String column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
         return _stripped(self._table.column(j)).to_pylist()
 
-    def coded(self, j: int) -> tuple[list, list[int]] | None:
+    def coded(self, j: int) -> tuple[list, Sequence[int]] | None:
         """(distinct raw cells -- ``""`` for an empty cell --, and per row the position of its cell among them)
-        of string column ``j`` when at most half of its rows are distinct, and of its first ``_SAMPLE`` rows,
-        else ``None``.  A converter then works once per distinct cell, and equal cells share one Python object
+        of column ``j`` when at most half of its rows are distinct, and of its first ``_SAMPLE`` rows, else
+        ``None``.  A converter then works once per distinct cell, and equal cells share one Python object
         (a stock quantity, a currency, Yes/No: one object instead of one per row)."""
-        if not self.is_text(j):
-            return None
+        return self.distinct(j, 0.5)
+
+    def distinct(self, j: int, share: float) -> tuple[list, Sequence[int]] | None:
+        """``coded(j)`` for a column whose distinct cells are at most ``share`` of its rows (and, for a string
+        column, of its first ``_SAMPLE`` rows), else ``None``.  Any column type: cells are distinct as Arrow
+        hashes them (``-0.0`` and ``0.0`` are two cells, each converted as itself).  The positions are read
+        from Arrow's buffer as they are used, not made into a list of ints."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         col = self._table.column(j)
-        sample = col.slice(0, _SAMPLE)
-        if 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
-            return None  # mostly distinct at the top (prices, costs): encoding the whole column would be wasted
+        if pa.types.is_null(col.type):
+            return None  # an empty column (xlsx): no kernel takes it, and nothing to share
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            sample = col.slice(0, _SAMPLE)  # hashing texts costs: a mostly distinct top (names, SKUs) ends it
+            if pc.count_distinct(sample, mode="all").as_py() > share * len(sample):
+                return None
         coded = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0),
                                      null_encoding="encode")
-        if 2 * len(coded.dictionary) > len(col):
+        if len(coded.dictionary) > share * len(col):
             return None
         cells = coded.dictionary.to_pylist()
         if None in cells:
             cells[cells.index(None)] = ""
-        return cells, coded.indices.to_pylist()
+        return cells, _int32_view(coded.indices)
+
+
+def _int32_view(indices: Any) -> Sequence[int]:
+    """The values of an int32 Arrow array without nulls, as a memoryview of its buffer."""
+    if indices.type.bit_width != 32 or indices.null_count:  # never so for dictionary_encode's indices
+        return indices.to_pylist()
+    view = memoryview(indices.buffers()[1]).cast("i")
+    return view[indices.offset:indices.offset + len(indices)]
 
 
 _SAMPLE = 2048  # the first rows of a column, whose distinct cells tell whether to encode it (ArrowColumns.coded)

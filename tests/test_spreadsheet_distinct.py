@@ -1,0 +1,82 @@
+"""Arrow columns converted once per distinct cell beyond the repeated string columns of test_spreadsheet_coded.py
+(``ArrowColumns.distinct``): typed xlsx number columns (even with mostly distinct cells) and text columns whose
+cells repeat.  The records are exactly the row reader's, down to each Decimal's exponent and sign."""
+
+from __future__ import annotations
+
+import random
+
+from connector.sources.spreadsheet import columnar
+from tests.fast_paths import both, same
+from tests.test_spreadsheet_xlsx_table import write
+
+# floats whose Decimals differ in representation only (-0.0 and 0.0, 1.0 and 1, tiny and huge exponents)
+_NUMBERS = [0.0, -0.0, 1.0, 1, 2.5, -2.5, 12.34, 1e-7, 1e16, 1234567.891, 0.1, 3.0, None]
+_TEXTS = ["Acme", " Acme", "Acme ", "acme", "\u00a0Acme\u2003", "", None, "Sahel Textiles", "x\ty"]
+
+
+def _distinct_calls(monkeypatch) -> list[tuple[int, bool]]:
+    """(column, whether it was taken) of each ``distinct`` call."""
+    calls: list[tuple[int, bool]] = []
+    real = columnar.ArrowColumns.distinct
+
+    def spy(self, j, share):
+        got = real(self, j, share)
+        calls.append((j, got is not None))
+        return got
+
+    monkeypatch.setattr(columnar.ArrowColumns, "distinct", spy)
+    return calls
+
+
+def _same_records(fast, slow) -> None:
+    same(fast, slow)
+    assert repr(fast.products) == repr(slow.products)  # Decimal('-0') == Decimal('0'): compared as written too
+
+
+def test_typed_number_columns_read_as_the_row_reader_reads_them(tmp_path, monkeypatch):
+    calls = _distinct_calls(monkeypatch)
+    rng = random.Random(1616)
+    for k in range(5):
+        n = rng.choice([30, 200, 700])
+        spread = [round(rng.uniform(0, 5000), 2) for _ in range(n // 2)]  # mostly distinct prices
+        rows = [["SKU", "Name", "Price", "Cost", "Weight (kg)", "Stock: Main", "Brand", "Attribute: Size"]]
+        for i in range(n):
+            rows.append([f"S{i}", f"Name {i}", rng.choice(spread + _NUMBERS[:-1]), rng.choice(_NUMBERS),
+                         rng.choice([*_NUMBERS, -1.0]), rng.choice([1, 2, 3.0, 0, None]), rng.choice(_TEXTS),
+                         rng.choice(_TEXTS)])
+        path = write(tmp_path / f"n{k}.xlsx", rows, like_excel=k % 2 == 1)
+        fast, slow, used = both(path)
+        assert used
+        _same_records(fast, slow)
+    assert {j for j, taken in calls if taken} >= {2, 3, 4}  # the number columns, mostly distinct prices too
+
+
+def test_equal_cells_share_one_object(tmp_path):
+    rows = [["SKU", "Name", "Price", "Weight (kg)", "Brand"]]
+    rows += [[f"S{i}", f"N{i}", float(i), 1.5 if i % 2 else -0.0, " Acme " if i % 3 else "Dune"] for i in range(40)]
+    fast, slow, used = both(write(tmp_path / "w.xlsx", rows))
+    assert used
+    _same_records(fast, slow)
+    variants = [v for p in fast.products for v in p.variants]
+    assert len({id(v.weight) for v in variants}) == 2 and str(variants[0].weight) == "-0"
+    assert len({id(p.brand) for p in fast.products}) == 2 and fast.products[1].brand == "Acme"
+
+
+def test_repeated_csv_texts_are_stripped_like_the_csv_module(tmp_path, monkeypatch):
+    calls = _distinct_calls(monkeypatch)
+    rng = random.Random(61)
+    for k in range(5):
+        n = rng.choice([20, 150, 600])
+        lines = ["SKU,Name,Price,Brand,HS code,Attribute: Color,Description"]
+        for i in range(n):
+            lines.append(",".join(f'"{c}"' for c in (f"S{i}", f"N{i}", "1", rng.choice(_TEXTS[:-1]) or "",
+                                                     rng.choice(["950300", " 950300", ""]),
+                                                     rng.choice(_TEXTS[:-1]) or "", f"d{i}")))
+        path = tmp_path / f"t{k}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        fast, slow, used = both(path)
+        assert used
+        _same_records(fast, slow)
+    taken = {j for j, t in calls if t}
+    assert {3, 4, 5} <= taken and not taken & {0, 1, 6}  # repeated texts coded; distinct ones left to Arrow's text
