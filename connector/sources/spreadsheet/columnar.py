@@ -101,6 +101,21 @@ class ArrowColumns(Sequence):
             self._lists[j] = got
         return got
 
+    def release(self) -> None:
+        """Drop the table and the lists made of it (the view is empty afterwards)."""
+        self._table = self._table.schema.empty_table()
+        self._lists.clear()
+
+    def cells(self, j: int) -> list:
+        """``self[j]``, without keeping the list when it was not kept already: a column converted once (prices,
+        image lists) then leaves its raw cells to be freed before the records are built."""
+        got = self._lists.get(j if j >= 0 else j + len(self))
+        if got is not None:
+            return got
+        got = self[j]
+        del self._lists[j if j >= 0 else j + len(self)]
+        return got
+
     def __iter__(self) -> Iterator[list]:
         return (self[j] for j in range(len(self)))
 
@@ -164,6 +179,37 @@ def _stripped(col: Any) -> Any:
 
     col = pc.utf8_trim(col, characters=PY_WHITESPACE)
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+
+
+def release_memory() -> None:
+    """Give back to the system the memory that Arrow's pool and the C allocator keep after a table is dropped:
+    the Python objects built next do not take it otherwise (they live in the interpreter's own arenas), and a
+    100,000-row sheet leaves 40 to 70 MB behind.  Best effort: ``malloc_trim`` where the C library has it."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or ``None`` (another C library, another system)."""
+    global _TRIM
+    if _TRIM is _UNKNOWN:
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = None
+    return _TRIM
+
+
+_UNKNOWN = object()
+_TRIM: Any = _UNKNOWN
 
 
 def head_rows(table: Any, count: int) -> list[list]:
