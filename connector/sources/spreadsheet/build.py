@@ -391,7 +391,11 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     if len(first_row) != n or _any_example(skus):
         first_row = _check_rows(sheet, skus, prices, price_col, skip)
     # Parent SKU, or the SKU itself
-    keys = skus if parents.count(None) == n else [p or s for p, s in zip(parents, skus, strict=True)]
+    keys = skus
+    if not _all_none(parents):  # a Parent SKU is a text: None or not empty
+        keys = parents[:]
+        own = list(compress(range(n), map(is_, parents, repeat(None))))
+        deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
     _check_parent_conflicts(sheet, skus, parents, skip, first_row)
     _check_example_parents(sheet, parents, skip)
 
@@ -720,7 +724,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
     if "active" in hm.fields:
         active = list(map(is_not, map(actives_col.__getitem__, first), repeat(False)))
         for g, idxs in multi:
-            active[g] = any(actives_col[i] is not False for i in idxs)
+            active[g] = not all(map(is_, map(actives_col.__getitem__, idxs), repeat(False)))  # a row not "No"
         columns["active"] = active
     return _construct_all(Product, len(live), columns)
 
