@@ -23,7 +23,7 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, SourceResult
 
 from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
-from .columnar import ArrowColumns, head_rows, release_memory, used_rows_end
+from .columnar import ArrowColumns, decimal_texts, head_rows, release_memory, used_rows_end
 from .columns import (
     DECIMAL,
     EXAMPLE_PREFIXES,
@@ -288,8 +288,10 @@ class _Sheet:
         if kind == TEXT and text and coded is None:
             values = columns.text(index)  # type: ignore[union-attr]  # stripped by Arrow: no raw list made
         elif coded is not None:
-            cells, codes = coded
-            converted, bad_cells = converter_for(kind, negative_reason, limited)(cells, text)
+            cells, codes, distinct = coded
+            texts = decimal_texts(distinct) if kind == DECIMAL and not text else None  # typed numbers (xlsx)
+            converted, bad_cells = converter_for(kind, negative_reason, limited)(
+                cells if texts is None else texts, text or texts is not None)
             values = list(map(converted.__getitem__, codes))
             if bad_cells:
                 for i, c in enumerate(codes):
@@ -299,7 +301,10 @@ class _Sheet:
         else:
             raw = (columns.cells(index) if arrow else columns[index]) if index < len(columns) \
                 else [""] * self.n  # type: ignore[union-attr]
-            values, bad = converter_for(kind, negative_reason, limited)(raw, self.all_str)
+            texts = decimal_texts(columns.array(index)) if arrow and kind == DECIMAL and not text \
+                else None  # type: ignore[union-attr]
+            values, bad = converter_for(kind, negative_reason, limited)(
+                raw if texts is None else texts, self.all_str or texts is not None)
             for i, reason in bad.items():
                 self.add(i, reason, index, raw[i])
         if self.problems:

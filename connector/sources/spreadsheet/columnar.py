@@ -129,14 +129,15 @@ class ArrowColumns(Sequence):
         """String column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
         return _stripped(self._table.column(j)).to_pylist()
 
-    def coded(self, j: int) -> tuple[list, Sequence[int]] | None:
-        """(distinct raw cells -- ``""`` for an empty cell --, and per row the position of its cell among them)
-        of column ``j`` when at most half of its rows are distinct, and of its first ``_SAMPLE`` rows, else
-        ``None``.  A converter then works once per distinct cell, and equal cells share one Python object
-        (a stock quantity, a currency, Yes/No: one object instead of one per row)."""
+    def coded(self, j: int) -> tuple[list, Sequence[int], Any] | None:
+        """(distinct raw cells -- ``""`` for an empty cell --, per row the position of its cell among them, and
+        the distinct cells as an Arrow array) of column ``j`` when at most half of its rows are distinct, and
+        of its first ``_SAMPLE`` rows, else ``None``.  A converter then works once per distinct cell, and equal
+        cells share one Python object (a stock quantity, a currency, Yes/No: one object instead of one per
+        row)."""
         return self.distinct(j, 0.5)
 
-    def distinct(self, j: int, share: float) -> tuple[list, Sequence[int]] | None:
+    def distinct(self, j: int, share: float) -> tuple[list, Sequence[int], Any] | None:
         """``coded(j)`` for a column whose distinct cells are at most ``share`` of its rows (and, for a string
         column, of its first ``_SAMPLE`` rows), else ``None``.  Any column type: cells are distinct as Arrow
         hashes them (``-0.0`` and ``0.0`` are two cells, each converted as itself).  The positions are read
@@ -158,7 +159,37 @@ class ArrowColumns(Sequence):
         cells = coded.dictionary.to_pylist()
         if None in cells:
             cells[cells.index(None)] = ""
-        return cells, _int32_view(coded.indices)
+        return cells, _int32_view(coded.indices), coded.dictionary
+
+    def array(self, j: int) -> Any:
+        """Column ``j`` as one Arrow array."""
+        col = self._table.column(j)
+        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+
+
+def decimal_texts(values: Any) -> list[str] | None:
+    """The doubles of Arrow array ``values`` as the texts the decimal converter makes of them (``repr`` without
+    a trailing ``.0``; ``""`` for a null), or ``None`` when they are not finite doubles or hold a ``-0.0``.
+    Arrow's formatter writes them for a tenth of the cost of ``repr``: both write the shortest digits that read
+    back as the same double, and the same text wherever Arrow writes no exponent and the magnitude is 0 or at
+    least 1e-4 (below it Python writes ``1e-05``; Arrow switches to exponents earlier, by its own rule); any
+    other value is written by ``repr`` (a differential test compares both on a million doubles)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.type != pa.float64() or not pc.all(pc.is_finite(values)).as_py():
+        return None
+    texts = pc.cast(values, pa.string())
+    if pc.any(pc.equal(texts, "-0")).as_py():
+        return None  # the converter may take -0.0 for 0.0 (a set of floats keeps one of them): left to it
+    magnitude = pc.abs(values)
+    alike = pc.and_(pc.invert(pc.match_substring(texts, "e")),
+                    pc.or_(pc.equal(magnitude, 0.0), pc.greater_equal(magnitude, 1e-4)))
+    out = texts.to_pylist()
+    out = list(map(_NULL_TO_EMPTY, out, out))
+    for i in pc.indices_nonzero(pc.invert(pc.fill_null(alike, True))).to_pylist():
+        out[i] = repr(values[i].as_py()).removesuffix(".0")
+    return out
 
 
 def _int32_view(indices: Any) -> Sequence[int]:
