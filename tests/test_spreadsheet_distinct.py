@@ -23,8 +23,8 @@ def _distinct_calls(monkeypatch) -> list[tuple[int, bool]]:
     calls: list[tuple[int, bool]] = []
     real = columnar.ArrowColumns.distinct
 
-    def spy(self, j, share):
-        got = real(self, j, share)
+    def spy(self, j, share, sample=True):
+        got = real(self, j, share, sample)
         calls.append((j, got is not None))
         return got
 

@@ -137,20 +137,20 @@ class ArrowColumns(Sequence):
         row)."""
         return self.distinct(j, 0.5)
 
-    def distinct(self, j: int, share: float) -> tuple[list, Sequence[int], Any] | None:
+    def distinct(self, j: int, share: float, sample: bool = True) -> tuple[list, Sequence[int], Any] | None:
         """``coded(j)`` for a column whose distinct cells are at most ``share`` of its rows (and, for a string
-        column, of its first ``_SAMPLE`` rows), else ``None``.  Any column type: cells are distinct as Arrow
-        hashes them (``-0.0`` and ``0.0`` are two cells, each converted as itself).  The positions are read
-        from Arrow's buffer as they are used, not made into a list of ints."""
+        column unless ``sample`` is false, of its first ``_SAMPLE`` rows), else ``None``.  Any column type:
+        cells are distinct as Arrow hashes them (``-0.0`` and ``0.0`` are two cells, each converted as itself).
+        The positions are read from Arrow's buffer as they are used, not made into a list of ints."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         col = self._table.column(j)
         if pa.types.is_null(col.type):
             return None  # an empty column (xlsx): no kernel takes it, and nothing to share
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            sample = col.slice(0, _SAMPLE)  # hashing texts costs: a mostly distinct top (names, SKUs) ends it
-            if pc.count_distinct(sample, mode="all").as_py() > share * len(sample):
+        if sample and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            top = col.slice(0, _SAMPLE)  # hashing texts costs: a mostly distinct top (names, SKUs) ends it
+            if pc.count_distinct(top, mode="all").as_py() > share * len(top):
                 return None
         coded = pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0),
                                      null_encoding="encode")
