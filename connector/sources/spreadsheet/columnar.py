@@ -234,7 +234,7 @@ def _malloc_trim() -> Any:
             import ctypes
 
             _TRIM = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):
+        except (OSError, AttributeError, TypeError):  # no such function, or no C library loadable by None
             _TRIM = None
     return _TRIM
 
