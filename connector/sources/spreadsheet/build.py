@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import MISSING, fields
-from itertools import chain, compress, islice, repeat
+from itertools import chain, compress, islice, repeat, starmap
 from operator import attrgetter, is_, is_not, itemgetter
 from types import MemberDescriptorType
 from typing import Any
@@ -23,8 +23,9 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, SourceResult
 
 from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
-from .columnar import ArrowColumns, head_rows, used_rows_end
+from .columnar import ArrowColumns, decimal_texts, head_rows, release_memory, used_rows_end
 from .columns import (
+    DECIMAL,
     EXAMPLE_PREFIXES,
     INTEGER,
     LIST,
@@ -43,6 +44,9 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_NUMBERS = frozenset({DECIMAL, INTEGER})
+# a typed (xlsx) number column is converted once per distinct cell up to this share of distinct cells
+_MOSTLY_DISTINCT = 0.9
 _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
 NEGATIVE_STOCK = "negative stock"
@@ -201,6 +205,19 @@ class _Sheet:
         else:
             self._ragged = data
 
+    def release(self, raw: RawSheet) -> None:
+        """Let go of the raw cells (of ``raw``'s Arrow table too), every column being converted and checked:
+        the records built next then take their memory instead of adding to it.  Rows of different lengths are
+        kept (``blank_row``)."""
+        if self._ragged is not None:
+            return
+        columns = self.columns
+        self.columns = []
+        if isinstance(columns, ArrowColumns):
+            columns.release()
+            raw.table = None
+            release_memory()
+
     def _find_header(self, rows: list[list], aliases: dict[str, ColumnSpec],
                      dynamic: bool) -> tuple[int, HeaderMap]:
         for h, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -251,18 +268,31 @@ class _Sheet:
 
     def convert(self, index: int, kind: str, negative_reason: str | None = None, limited: bool = False) -> list:
         """Convert one column; rejected cells become issues and ``None`` (``limited``: see ``converter_for``).
-        An Arrow string column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``:
-        every converter gives a cell what it gives any equal cell; the image lists' is left out, each cell
-        needing a list of its own)."""
+        An Arrow column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``: every
+        converter gives a cell what it gives any equal cell, and equal cells then share one object; the image
+        lists' is left out, each cell needing a list of its own).  A number column is encoded whole (its top
+        rows may look distinct when the column is not); a typed xlsx one even with mostly distinct cells (a
+        float's ``repr`` and its Decimal cost more than the encoding; parsing a CSV's text does not).  And a
+        text column when at most half of its cells are distinct (brands, attribute values, HS codes: one
+        string each instead of one per row)."""
         columns = self.columns
-        arrow = isinstance(columns, ArrowColumns) and index < len(columns) and columns.is_text(index)
-        coded = columns.coded(index) if arrow and kind not in (TEXT, LIST) else None  # type: ignore[union-attr]
+        arrow = isinstance(columns, ArrowColumns) and index < len(columns)
+        text = arrow and columns.is_text(index)  # type: ignore[union-attr]
+        coded = None
+        if arrow and kind not in (TEXT, LIST):
+            coded = columns.coded(index)  # type: ignore[union-attr]
+            if coded is None and kind in _NUMBERS:  # the top rows do not tell (weights: 95% distinct, the column 20%)
+                coded = columns.distinct(index, 0.5 if text else _MOSTLY_DISTINCT, False)  # type: ignore[union-attr]
+        elif kind == TEXT and text:
+            coded = columns.distinct(index, 0.5)  # type: ignore[union-attr]
         bad: dict[int, str] = {}
-        if kind == TEXT and arrow:
+        if kind == TEXT and text and coded is None:
             values = columns.text(index)  # type: ignore[union-attr]  # stripped by Arrow: no raw list made
         elif coded is not None:
-            cells, codes = coded
-            converted, bad_cells = converter_for(kind, negative_reason, limited)(cells, True)
+            cells, codes, distinct = coded
+            texts = decimal_texts(distinct) if kind == DECIMAL and not text else None  # typed numbers (xlsx)
+            converted, bad_cells = converter_for(kind, negative_reason, limited)(
+                cells if texts is None else texts, text or texts is not None)
             values = list(map(converted.__getitem__, codes))
             if bad_cells:
                 for i, c in enumerate(codes):
@@ -270,8 +300,12 @@ class _Sheet:
                         bad[i] = bad_cells[c]
                         self.add(i, bad_cells[c], index, cells[c])
         else:
-            raw = self.columns[index] if index < len(self.columns) else [""] * self.n
-            values, bad = converter_for(kind, negative_reason, limited)(raw, self.all_str)
+            raw = (columns.cells(index) if arrow else columns[index]) if index < len(columns) \
+                else [""] * self.n  # type: ignore[union-attr]
+            texts = decimal_texts(columns.array(index)) if arrow and kind == DECIMAL and not text \
+                else None  # type: ignore[union-attr]
+            values, bad = converter_for(kind, negative_reason, limited)(
+                raw if texts is None else texts, self.all_str or texts is not None)
             for i, reason in bad.items():
                 self.add(i, reason, index, raw[i])
         if self.problems:
@@ -363,7 +397,11 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     if len(first_row) != n or _any_example(skus):
         first_row = _check_rows(sheet, skus, prices, price_col, skip)
     # Parent SKU, or the SKU itself
-    keys = skus if parents.count(None) == n else [p or s for p, s in zip(parents, skus, strict=True)]
+    keys = skus
+    if not _all_none(parents):  # a Parent SKU is a text: None or not empty
+        keys = parents[:]
+        own = list(compress(range(n), map(is_, parents, repeat(None))))
+        deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
     _check_parent_conflicts(sheet, skus, parents, skip, first_row)
     _check_example_parents(sheet, parents, skip)
 
@@ -371,15 +409,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     good: Any = range(n)
     if issues or True in skip:
         good = [i for i in good if not skip[i] and i not in issues]
-    groups: dict[str, list[int]] = {}
-    get = groups.get
-    for i in good:
-        k = keys[i]
-        g = get(k)
-        if g is None:
-            groups[k] = [i]
-        else:
-            g.append(i)
+    groups: dict[str, list[int]] = {}  # key -> its rows, in order; one C pass (a new list offered per row)
+    good_keys = keys if good.__class__ is range else list(map(keys.__getitem__, good))
+    deque(map(list.append, map(groups.setdefault, good_keys, starmap(list, repeat(()))), good), maxlen=0)
     level_cols = [(hm.fields[k].index, cols[k]) for k in _PRODUCT_LEVEL if k in hm.fields]
     level_cols += [(m.index, col) for m, col in trans]
     resolved = _resolve_product_values(sheet, groups, level_cols, skus)
@@ -396,7 +428,8 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
                         group_skip[i] = f"product '{key}' has no name (row {sheet.first_row + i0})"
                     idxs.clear()
 
-    # --- canonical records, built column-wise
+    # --- canonical records, built column-wise, once the raw cells are gone (they would share the peak)
+    sheet.release(book.products)
     refs = _source_refs(sheet.name, sheet.first_row, n)
     variants = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
     live = [(k, idxs) for k, idxs in groups.items() if idxs]
@@ -527,10 +560,17 @@ def _check_example_parents(sheet: _Sheet, parents: list, skip: list[bool]) -> No
 def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_cols: list[tuple[int, list]],
                             skus: list) -> dict[str, dict[int, Any]]:
     """For products with several rows: the first non-empty value of each product-level column (blank =
-    inherit).  A later row with a different value is an error (the row is removed from its group)."""
+    inherit).  A later row with a different value is an error (the row is removed from its group).  A product
+    whose later rows are blank in every such column (the usual variant rows) takes its first row's values,
+    and is left out (callers read its first row)."""
     resolved: dict[str, dict[int, Any]] = {}
+    multi = [idxs for idxs in groups.values() if len(idxs) > 1]
+    later = list(chain.from_iterable(islice(idxs, 1, None) for idxs in multi))
+    busy = [col for _, col in level_cols if not _all_none(map(col.__getitem__, later))]
+    if not busy:
+        return resolved  # checked in C: no later row has a product-level value
     for key, idxs in groups.items():
-        if len(idxs) < 2:
+        if len(idxs) < 2 or all(_all_none(map(col.__getitem__, islice(idxs, 1, None))) for col in busy):
             continue
         values: dict[int, Any] = {}
         bad: set[int] = set()
@@ -555,6 +595,11 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
                                          col[idxs[0]])
         resolved[key] = values
     return resolved
+
+
+def _all_none(values: Iterable) -> bool:
+    """Every value is ``None`` (by identity, in C)."""
+    return all(map(is_, values, repeat(None)))
 
 
 def _has_none(values: list) -> bool:
@@ -650,12 +695,13 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
                     hm: HeaderMap) -> list[Product]:
     idx_lists = [idxs for _, idxs in live]
     first = list(map(itemgetter(0), idx_lists))
-    # products with several rows take their resolved (first non-empty) values
-    multi = [(g, resolved[key], idxs) for g, (key, idxs) in enumerate(live) if len(idxs) > 1 and key in resolved]
+    multi = [(g, idxs) for g, idxs in enumerate(idx_lists) if len(idxs) > 1]  # products with several rows
+    # which take their resolved (first non-empty) values, when they are not their first row's
+    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved]
 
     def pick(col: list, ci: int) -> list:
         values = list(map(col.__getitem__, first))
-        for g, res, _ in multi:
+        for g, res in differ:
             values[g] = res[ci]
         return values
 
@@ -678,13 +724,13 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
     actives_col = cols["active"]
     if "images" in hm.fields:
         images = list(map(list, map(images_col.__getitem__, first)))  # a copy of the first variant's list
-        for g, _, idxs in multi:
+        for g, idxs in multi:
             images[g] = list(dict.fromkeys(chain.from_iterable(map(images_col.__getitem__, idxs))))
         columns["images"] = images
     if "active" in hm.fields:
         active = list(map(is_not, map(actives_col.__getitem__, first), repeat(False)))
-        for g, _, idxs in multi:
-            active[g] = any(actives_col[i] is not False for i in idxs)
+        for g, idxs in multi:
+            active[g] = not all(map(is_, map(actives_col.__getitem__, idxs), repeat(False)))  # a row not "No"
         columns["active"] = active
     return _construct_all(Product, len(live), columns)
 
@@ -795,3 +841,5 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
         skus = list(map(attrgetter("sku"), targets))
     sheet.row_refs(result, skus, skip, prep.refs, skipped)
+    raw.prepared = None
+    sheet.release(raw)

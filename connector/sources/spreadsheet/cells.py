@@ -385,12 +385,13 @@ def split_list(s: str) -> list[str]:
 
 
 def convert_list(values: list, all_str: bool = False) -> Converted:
-    """Image URLs; an empty cell gives an empty list (a new list per cell)."""
+    """Image URLs; an empty cell gives an empty list (a new list per cell).  Each list is copied to its exact
+    size: ``str.split`` leaves room for 12 items (152 bytes instead of 72 for two URLs, per variant kept)."""
     try:
-        return list(map(str.split, map(str.replace, values, repeat(","), repeat(" ")))), {}
+        return list(map(list, map(str.split, map(str.replace, values, repeat(","), repeat(" "))))), {}
     except TypeError:  # not all strings
         pass
-    return [split_list(v) if v.__class__ is str else split_list(text_of(v) or "") for v in values], {}
+    return [list(split_list(v if v.__class__ is str else text_of(v) or "")) for v in values], {}
 
 
 def split_path(s: str) -> list[str]:
