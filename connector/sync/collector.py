@@ -22,11 +22,11 @@ read, a peak about 95 MB lower).
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+
+from connector.memory import release_freed_memory  # tests replace this module's name
 
 RUN_THRESHOLD = 100_000
 """Allocations (net of frees) between two young collections while a large source's run goes on."""
@@ -58,17 +58,6 @@ def source_kept() -> Iterator[Callable[[], None]]:
             gc.unfreeze()
         if was_enabled:
             gc.enable()
-
-
-def release_freed_memory() -> None:
-    """Give the operating system back what a read freed outside Python's own allocator: Arrow's memory pool (the
-    sheet's columns) and the C heap (the native readers' buffers).  Python objects are allocated elsewhere and
-    cannot reuse those pages."""
-    arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
-    with suppress(OSError, AttributeError):  # AttributeError: not glibc
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def leave_for_exit(*objects: object) -> None:

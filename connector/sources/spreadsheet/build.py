@@ -19,11 +19,12 @@ from types import MemberDescriptorType
 from typing import Any
 
 from connector.errors import SourceError
+from connector.memory import release_freed_memory
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, SourceResult
 
 from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
-from .columnar import ArrowColumns, decimal_texts, head_rows, release_memory, used_rows_end
+from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
 from .columns import (
     DECIMAL,
     EXAMPLE_PREFIXES,
@@ -216,7 +217,7 @@ class _Sheet:
         if isinstance(columns, ArrowColumns):
             columns.release()
             raw.table = None
-            release_memory()
+            release_freed_memory()
 
     def _find_header(self, rows: list[list], aliases: dict[str, ColumnSpec],
                      dynamic: bool) -> tuple[int, HeaderMap]:

@@ -212,37 +212,6 @@ def _stripped(col: Any) -> Any:
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
 
 
-def release_memory() -> None:
-    """Give back to the system the memory that Arrow's pool and the C allocator keep after a table is dropped:
-    the Python objects built next do not take it otherwise (they live in the interpreter's own arenas), and a
-    100,000-row sheet leaves 40 to 70 MB behind.  Best effort: ``malloc_trim`` where the C library has it."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        return
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim``, or ``None`` (another C library, another system)."""
-    global _TRIM
-    if _TRIM is _UNKNOWN:
-        try:
-            import ctypes
-
-            _TRIM = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError, TypeError):  # no such function, or no C library loadable by None
-            _TRIM = None
-    return _TRIM
-
-
-_UNKNOWN = object()
-_TRIM: Any = _UNKNOWN
-
-
 def head_rows(table: Any, count: int) -> list[list]:
     """Rows ``0:count`` of ``table`` as lists of cells (``""`` for empty cells, as the row readers give)."""
     part = table.slice(0, count)
