@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from connector.http.paging import Paging, iter_items
+from connector.mapping import CompiledMapping
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from tests.postgres_support import pg_server, pg_url, state_location  # noqa: F401  (fixtures)
 
@@ -120,3 +121,17 @@ def fast_elebne_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.setitem(ELEBNE.limits, op_class, RateLimit(op_class, per_window, per_day))
     with running_elebne(tmp_path / "sandbox.sqlite", rate_limits=lifted) as handle:
         yield handle
+
+
+@pytest.fixture
+def mapped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the records the mapping engine maps (every call of ``CompiledMapping.apply``)."""
+    keys: list[str] = []
+    real = CompiledMapping.apply
+
+    def counting(self: CompiledMapping, record: Any, defaults: dict[str, Any] | None = None) -> Any:
+        keys.append(record.key)
+        return real(self, record, defaults)
+
+    monkeypatch.setattr(CompiledMapping, "apply", counting)
+    return keys

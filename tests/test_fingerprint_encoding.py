@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connector.mapping import CompiledMapping, load_mapping, shipped_mapping
+from connector.mapping import load_mapping, shipped_mapping
 from connector.marketplaces.elebne.adapter import ElebneAdapter
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sync.fingerprint import FORMAT, _generic, _Unfit, mapping_context, record_bytes, record_fingerprint
@@ -191,20 +191,6 @@ def test_each_field_varied_alone_gives_another_fingerprint_and_the_same_values_t
                 assert changed not in seen, (label, seen.get(changed))
                 seen[changed] = label
     assert len(seen) > 500
-
-
-@pytest.fixture
-def mapped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The keys of the records the mapping engine maps."""
-    keys: list[str] = []
-    real = CompiledMapping.apply
-
-    def counting(self: CompiledMapping, record: Any, defaults: dict[str, Any] | None = None) -> Any:
-        keys.append(record.key)
-        return real(self, record, defaults)
-
-    monkeypatch.setattr(CompiledMapping, "apply", counting)
-    return keys
 
 
 def catalogue() -> list[Product]:

@@ -22,33 +22,9 @@ class _FakeSheet:
 
 
 def _walk(sheet, groups, level_cols, skus) -> dict[str, dict[int, Any]]:
-    """Every product with several rows walked row by row, the way the values are defined."""
-    resolved: dict[str, dict[int, Any]] = {}
-    for key, idxs in groups.items():
-        if len(idxs) < 2:
-            continue
-        values: dict[int, Any] = {}
-        bad: set[int] = set()
-        for col_index, col in level_cols:
-            ref = None
-            for i in idxs:
-                v = col[i]
-                if v is None or v == []:
-                    continue
-                if ref is None:
-                    ref = i
-                elif v != col[ref]:
-                    sheet.add(i, f"differs from row {sheet.first_row + ref} of Parent SKU '{key}' "
-                                 f"('{build._shown(col[ref])}'); leave it blank to inherit",
-                              col_index, sheet.columns[col_index][i], skus[i])
-                    bad.add(i)
-            values[col_index] = col[ref] if ref is not None else col[idxs[0]]
-        if bad:
-            idxs[:] = [i for i in idxs if i not in bad]
-            for col_index, col in level_cols:
-                values[col_index] = next((col[i] for i in idxs if col[i] is not None and col[i] != []), col[idxs[0]])
-        resolved[key] = values
-    return resolved
+    """Every product with several rows walked row by row (``build._walk_product``), with no fast exit."""
+    return {key: build._walk_product(sheet, key, idxs, level_cols, skus)
+            for key, idxs in groups.items() if len(idxs) >= 2}
 
 
 def _case(rng: random.Random):

@@ -13,7 +13,7 @@ import pytest
 
 import connector.cli as cli
 from connector.cli import main
-from connector.mapping import CompiledMapping, load_mapping, shipped_mapping
+from connector.mapping import load_mapping, shipped_mapping
 from connector.marketplaces.elebne.adapter import ElebneAdapter
 from connector.model import MAX_INT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sync import report as report_module
@@ -36,20 +36,6 @@ def catalogue(n: int = 4) -> list[Product]:
         products.append(Product(key=sku, name=f"Product {i}", variants=[v], ref=SourceRef("Products", i + 2)))
     StockPolicy().apply(products)
     return products
-
-
-@pytest.fixture
-def mapped(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The keys of the records the mapping engine maps (every call of ``CompiledMapping.apply``)."""
-    keys: list[str] = []
-    real = CompiledMapping.apply
-
-    def counting(self: CompiledMapping, record: Any, defaults: dict[str, Any] | None = None) -> Any:
-        keys.append(record.key)
-        return real(self, record, defaults)
-
-    monkeypatch.setattr(CompiledMapping, "apply", counting)
-    return keys
 
 
 def confirm_all(plan: Any, state: StateStore) -> None:

@@ -573,29 +573,36 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
     for key, idxs in groups.items():
         if len(idxs) < 2 or all(_all_none(map(col.__getitem__, islice(idxs, 1, None))) for col in busy):
             continue
-        values: dict[int, Any] = {}
-        bad: set[int] = set()
-        for col_index, col in level_cols:
-            ref: int | None = None
-            for i in idxs:
-                v = col[i]
-                if v is None or v == []:
-                    continue
-                if ref is None:
-                    ref = i
-                elif v != col[ref]:
-                    sheet.add(i, f"differs from row {sheet.first_row + ref} of Parent SKU '{key}' "
-                                 f"('{_shown(col[ref])}'); leave it blank to inherit",
-                              col_index, sheet.columns[col_index][i], skus[i])
-                    bad.add(i)
-            values[col_index] = col[ref] if ref is not None else col[idxs[0]]
-        if bad:
-            idxs[:] = [i for i in idxs if i not in bad]
-            for col_index, col in level_cols:  # the values of the rows that remain
-                values[col_index] = next((col[i] for i in idxs if col[i] is not None and col[i] != []),
-                                         col[idxs[0]])
-        resolved[key] = values
+        resolved[key] = _walk_product(sheet, key, idxs, level_cols, skus)
     return resolved
+
+
+def _walk_product(sheet: _Sheet, key: str, idxs: list[int], level_cols: list[tuple[int, list]],
+                  skus: list) -> dict[int, Any]:
+    """The product-level values of one product with several rows, walked row by row; a row with a value that
+    differs from the first one is reported and removed from ``idxs``."""
+    values: dict[int, Any] = {}
+    bad: set[int] = set()
+    for col_index, col in level_cols:
+        ref: int | None = None
+        for i in idxs:
+            v = col[i]
+            if v is None or v == []:
+                continue
+            if ref is None:
+                ref = i
+            elif v != col[ref]:
+                sheet.add(i, f"differs from row {sheet.first_row + ref} of Parent SKU '{key}' "
+                             f"('{_shown(col[ref])}'); leave it blank to inherit",
+                          col_index, sheet.columns[col_index][i], skus[i])
+                bad.add(i)
+        values[col_index] = col[ref] if ref is not None else col[idxs[0]]
+    if bad:
+        idxs[:] = [i for i in idxs if i not in bad]
+        for col_index, col in level_cols:  # the values of the rows that remain
+            values[col_index] = next((col[i] for i in idxs if col[i] is not None and col[i] != []),
+                                     col[idxs[0]])
+    return values
 
 
 def _all_none(values: Iterable) -> bool:
