@@ -33,6 +33,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from connector.errors import SourceError
+from connector.memory import one_malloc_arena
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
@@ -137,6 +138,7 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
         raise SourceError(f"{p}: file not found")
     if not p.is_file():
         raise SourceError(f"{p}: not a file")
+    one_malloc_arena()  # before the threads below (and Arrow's) first allocate: what they free can then be given back
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, suffix, columnar)
     return _read_workbook(p, suffix, prepare_stock, columnar)
