@@ -65,3 +65,19 @@ def test_one_malloc_arena_runs_once_and_anywhere(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("", ""))  # not glibc: nothing to set
     memory.one_malloc_arena()
     assert memory._ONE_ARENA
+
+
+def test_a_csv_table_is_allocated_by_malloc_not_arrows_pool(tmp_path) -> None:
+    """Arrow's default pool (mimalloc) kept the pages its parser threads filled after the table was freed; the C
+    library's are given back (connector/sources/spreadsheet/columnar.py)."""
+    pa = pytest.importorskip("pyarrow")
+    from connector.sources.spreadsheet.columnar import read_table
+
+    path = tmp_path / "p.csv"
+    path.write_text("SKU,Name\n" + "".join(f"S{i},Name {i}\n" for i in range(20_000)))
+    system, default = pa.system_memory_pool(), pa.default_memory_pool()
+    before = system.bytes_allocated(), default.bytes_allocated()
+    table = read_table(path, ",", 0, 2)
+    assert table is not None and table.num_rows == 20_001
+    assert system.bytes_allocated() - before[0] >= table.nbytes
+    assert default.bytes_allocated() == before[1]
