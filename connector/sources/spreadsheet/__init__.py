@@ -54,6 +54,7 @@ import gc
 from pathlib import Path
 from typing import Any
 
+from connector.memory import release_freed_memory
 from connector.sources.base import SourceResult
 
 from .build import build_result, prepare_stock
@@ -86,6 +87,8 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult
             result = build_result(book, currency=currency.strip().upper() or "MRU")
         finally:  # the stock sheets load while the Products sheet is built; their error, if any, comes first
             book.stock  # noqa: B018 (joins the loading thread)
+        del book
+        release_freed_memory()  # the build's columns were freed outside Python's allocator too (connector/memory.py)
         result.full_read = True  # a workbook is the whole catalogue (issue 12: what leaves it leaves the shop)
         return result
     finally:

@@ -33,6 +33,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from connector.errors import SourceError
+from connector.memory import one_malloc_arena
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
@@ -122,9 +123,9 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
              columnar: bool = False) -> RawBook:
     """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``.
 
-    ``prepare_stock(sheet, location)``, if given, is run on each stock sheet once it is read (by the helper
-    thread while the Products sheet is being parsed, or after it when fastexcel reads the stock sheets); its
-    result is stored in ``RawSheet.prepared`` (it must not raise).
+    ``prepare_stock(sheet, location)``, if given, is run on each stock sheet the helper thread reads (calamine,
+    while the Products sheet is being parsed); its result is stored in ``RawSheet.prepared`` (it must not
+    raise).  The stock sheets fastexcel reads are left unprepared (see ``_fast_stock``).
     ``columnar``: a CSV that Arrow reads exactly like the csv module is returned as ``RawSheet.table``
     (column-major, see columnar.py) instead of ``rows``; the builder takes both.  An xlsx read by fastexcel
     then has its stock sheets still loading on a thread: ``RawBook.stock`` waits for them."""
@@ -137,6 +138,7 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
         raise SourceError(f"{p}: file not found")
     if not p.is_file():
         raise SourceError(f"{p}: not a file")
+    one_malloc_arena()  # before the threads below (and Arrow's) first allocate: what they free can then be given back
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, suffix, columnar)
     return _read_workbook(p, suffix, prepare_stock, columnar)
@@ -565,19 +567,24 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         sheet = RawSheet(products, rows, problems.get(products, {}))
     sheet.merged = list(scans[products].merged) if products in scans else merged_products
     if fast is not None and stock_names:
-        load = _StockLoad(lambda: _fast_stock(p, fast, stock_names, members or {}, problems, scans, prepare_stock))
+        load = _StockLoad(lambda: _fast_stock(p, fast, stock_names, members or {}, problems, scans))
         return RawBook(p, suffix[1:], sheet, [], unused, loading=load)
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
 
 
 def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members: dict[str, str],
-                problems: dict[str, dict], scans: dict[str, guard.SheetScan],
-                prepare_stock: Callable[[RawSheet, str], Any] | None) -> list[tuple[str, RawSheet]]:
+                problems: dict[str, dict], scans: dict[str, guard.SheetScan]) -> list[tuple[str, RawSheet]]:
     """The stock sheets through the fastexcel reader that read the Products sheet (its shared strings are
-    parsed already; fastexcel's reader cannot serve two threads at once, so this runs on the calling thread,
-    once the helper measured every sheet).  Each sheet is taken column by column under the Products sheet's
-    conditions (xlsx_table.py); a sheet it refuses, or one holding formula/error cells, is read by the row
-    reader.  Either way the sheet reads exactly as the row reader reads it."""
+    parsed already; fastexcel's reader cannot serve two threads at once, so this runs on a thread of its own
+    once the Products sheet is loaded, while it is built).  Each sheet is taken column by column under the
+    Products sheet's conditions (xlsx_table.py); a sheet it refuses, or one holding formula/error cells, is
+    read by the row reader.  Either way the sheet reads exactly as the row reader reads it.
+
+    ``prepare_stock`` is not run here: the builder validates each sheet when it matches it with the products
+    (``build._stock_sheet``), one sheet after the other.  Run on this thread, it made both stock sheets' SKU
+    texts and quantities while the Products sheet's columns and records were all alive (the read's peak was 14 MB
+    higher with two 100,000-row sheets), and the read was no faster for it (Python code on two threads takes
+    turns with the GIL)."""
     from .xlsx_table import read_products_table
 
     wb = None
@@ -590,8 +597,6 @@ def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members:
         else:
             wb = wb if wb is not None else _open_calamine(p)
             sheet = RawSheet(n, _grid(wb, n, p), problems.get(n, {}), merged=merged)
-        if prepare_stock is not None:
-            sheet.prepared = prepare_stock(sheet, loc)
         out.append((loc, sheet))
     return out
 
