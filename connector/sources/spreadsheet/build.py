@@ -46,7 +46,7 @@ from .reader import RawBook, RawSheet
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 _NUMBERS = frozenset({DECIMAL, INTEGER})
-# a typed (xlsx) number column is converted once per distinct cell up to this share of distinct cells
+# a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
 _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
@@ -272,10 +272,10 @@ class _Sheet:
         An Arrow column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``: every
         converter gives a cell what it gives any equal cell, and equal cells then share one object; the image
         lists' is left out, each cell needing a list of its own).  A number column is encoded whole (its top
-        rows may look distinct when the column is not); a typed xlsx one even with mostly distinct cells (a
-        float's ``repr`` and its Decimal cost more than the encoding; parsing a CSV's text does not).  And a
-        text column when at most half of its cells are distinct (brands, attribute values, HS codes: one
-        string each instead of one per row)."""
+        rows may look distinct when the column is not), and used even with mostly distinct cells: the encoding
+        is made anyway, and a float's ``repr``, a text's parse and their Decimal cost more than reading a
+        position (a CSV's prices, two thirds distinct: half the time).  And a text column when at most half of
+        its cells are distinct (brands, attribute values, HS codes: one string each instead of one per row)."""
         columns = self.columns
         arrow = isinstance(columns, ArrowColumns) and index < len(columns)
         text = arrow and columns.is_text(index)  # type: ignore[union-attr]
@@ -283,7 +283,7 @@ class _Sheet:
         if arrow and kind not in (TEXT, LIST):
             coded = columns.coded(index)  # type: ignore[union-attr]
             if coded is None and kind in _NUMBERS:  # the top rows do not tell (weights: 95% distinct, the column 20%)
-                coded = columns.distinct(index, 0.5 if text else _MOSTLY_DISTINCT, False)  # type: ignore[union-attr]
+                coded = columns.distinct(index, _MOSTLY_DISTINCT, False)  # type: ignore[union-attr]
         elif kind == TEXT and text:
             coded = columns.distinct(index, 0.5)  # type: ignore[union-attr]
         bad: dict[int, str] = {}
