@@ -567,7 +567,7 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
     resolved: dict[str, dict[int, Any]] = {}
     multi = [idxs for idxs in groups.values() if len(idxs) > 1]
     later = list(chain.from_iterable(islice(idxs, 1, None) for idxs in multi))
-    busy = [col for _, col in level_cols if not _all_none(map(col.__getitem__, later))]
+    busy = [col for _, col in level_cols if not _all_none(list(map(col.__getitem__, later)))]
     if not busy:
         return resolved  # checked in C: no later row has a product-level value
     for key, idxs in groups.items():
@@ -606,13 +606,18 @@ def _walk_product(sheet: _Sheet, key: str, idxs: list[int], level_cols: list[tup
 
 
 def _all_none(values: Iterable) -> bool:
-    """Every value is ``None`` (by identity, in C)."""
+    """Every value is ``None`` (by identity, in C).  A list's truth is read first (``any``: no call per value,
+    ``None`` is false), then ``count``, which finds each ``None`` by identity before comparing anything."""
+    if values.__class__ is list:
+        return not any(values) and values.count(None) == len(values)
     return all(map(is_, values, repeat(None)))
 
 
 def _has_none(values: list) -> bool:
-    """``None in values`` by identity: ``==`` against Decimals is slow (an ABC check per element)."""
-    return any(map(is_, values, repeat(None)))
+    """``None in values`` by identity: ``==`` against Decimals is slow (an ABC check per element).  Values that
+    are all true (texts, records, numbers but zero: the usual) hold no ``None``, which ``all`` tells three
+    times faster (no call per value); otherwise each value is checked."""
+    return not all(values) and any(map(is_, values, repeat(None)))
 
 
 def _money(amounts: list, currencies: Any) -> list:
@@ -675,7 +680,7 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
     curs: Any = None  # None: every row in the default currency
     if "currency" in hm.fields:
         given = cols["currency"]
-        curs = given if None not in given else [c or currency for c in given]
+        curs = given if not _has_none(given) else [c or currency for c in given]
     prices = _money(cols["price"], curs or repeat(currency)) if "price" in hm.fields else cols["price"]
     costs = _money(cols["cost"], curs or repeat(currency)) if "cost" in hm.fields else cols["cost"]
     actives = list(map(is_not, cols["active"], repeat(False))) if "active" in hm.fields else repeat(True, n)
@@ -795,8 +800,8 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     issues = sheet.issues
     targets: list = []
     quantities: list[int] = []
-    if not issues and normalize(location) not in inline and None not in skus and len(set(skus)) == sheet.n \
-            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) and None not in qtys:
+    if not issues and normalize(location) not in inline and not _has_none(skus) and len(set(skus)) == sheet.n \
+            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) and not _has_none(qtys):
         targets = list(map(variants.get, skus))  # the common case, checked in C
         if _has_none(targets):
             targets = []
