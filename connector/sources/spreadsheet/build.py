@@ -72,9 +72,6 @@ _WEIGHTED = {w: bytes((w * (b - 48)) % 10 if 48 <= b <= 57 else 0 for b in range
 _NOT_MULTIPLE_OF_10 = bytes(0 if b % 10 == 0 else 1 for b in range(256))
 
 
-_NEVER = object()
-
-
 def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
     """``n`` instances of dataclass ``cls`` built column-wise: ``map(cls, *columns)`` in the model's field
     order (positional calls from C are much cheaper than per-row keyword calls), defaults filled for the
@@ -88,7 +85,7 @@ def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
             args.append(columns[f.name])
             last = len(args)
         elif f.default_factory is not MISSING:
-            args.append(iter(f.default_factory, _NEVER))  # a new default (dict, list) per instance
+            args.append(starmap(f.default_factory, repeat(())))  # a new default (dict, list) per instance
         elif f.default is not MISSING:
             args.append(repeat(f.default))
         else:
@@ -657,7 +654,7 @@ def _dicts(names: list, columns: list[list]) -> list[dict]:
     masks = [list(map(is_not, col, repeat(None))) for col in columns]
     first = masks[0]
     if all(m == first for m in masks[1:]):
-        out = list(map(dict, repeat((), n)))
+        out = list(starmap(dict, repeat((), n)))
         full = _zip_dicts(names, [list(compress(col, first)) for col in columns])
         deque(map(out.__setitem__, compress(range(n), first), full), maxlen=0)
         return out
@@ -710,7 +707,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
     first = list(map(itemgetter(0), idx_lists))
     multi = [(g, idxs) for g, idxs in enumerate(idx_lists) if len(idxs) > 1]  # products with several rows
     # which take their resolved (first non-empty) values, when they are not their first row's
-    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved]
+    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved] if resolved else []
 
     def pick(col: list, ci: int) -> list:
         values = list(map(col.__getitem__, first))
@@ -732,7 +729,10 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
             mine = [(m, col) for m, col in trans if m.locale == loc]
             per_locale.append(_dicts([m.name for m, _ in mine], [pick(col, m.index) for m, col in mine]))
         columns["translations"] = _non_empty_dicts(locales, per_locale)
-    columns["variants"] = list(map(list, map(map, repeat(variants.__getitem__), idx_lists)))
+    product_variants = list(map(list, zip(map(variants.__getitem__, first))))  # [v] from a 1-tuple: no map per product
+    for g, idxs in multi:
+        product_variants[g] = list(map(variants.__getitem__, idxs))
+    columns["variants"] = product_variants
     images_col = cols["images"]
     actives_col = cols["active"]
     if "images" in hm.fields:
