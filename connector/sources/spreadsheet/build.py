@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, fields
 from itertools import chain, compress, islice, repeat, starmap
 from operator import attrgetter, is_, is_not, itemgetter
@@ -435,10 +435,18 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     sheet.row_refs(result, skus, skip, refs, group_skip)
     if book.stock:
         used = list(chain.from_iterable(idxs for _, idxs in live))
-        variants_by_sku = dict(zip(map(skus.__getitem__, used), map(variants.__getitem__, used), strict=True))
+        in_order = (list(map(skus.__getitem__, used)), list(map(variants.__getitem__, used)))
+        by_sku: dict[str, Variant] = {}
+
+        def variants_by_sku() -> dict[str, Variant]:
+            """SKU -> variant, made for the first stock sheet that does not list the SKUs in ``in_order``."""
+            if len(by_sku) != len(used):
+                by_sku.update(zip(*in_order, strict=True))
+            return by_sku
+
         inline = {normalize(m.name) for m in hm.stock}
         for location, raw in book.stock:
-            _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet, inline)
+            _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline)
     return result
 
 
@@ -782,8 +790,11 @@ def prepare_stock(raw: RawSheet, location: str) -> StockPrep:
     return StockPrep(raw, location)
 
 
-def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: dict[str, Variant],
-                 product_rows: dict[str, int], products: _Sheet, inline: set[str]) -> None:
+def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
+                 variants_by_sku: Callable[[], dict[str, Variant]], product_rows: dict[str, int], products: _Sheet,
+                 inline: set[str]) -> None:
+    """The stock of one sheet set on the variants.  ``in_order``: (SKUs, variants) of the Products rows kept, in
+    their order; ``variants_by_sku()`` maps the same SKUs to the same variants."""
     prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location)
     result.warnings.extend(prep.warnings)
     if prep.error is not None:
@@ -800,8 +811,12 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     issues = sheet.issues
     targets: list = []
     quantities: list[int] = []
-    if not issues and normalize(location) not in inline and not _has_none(skus) and len(set(skus)) == sheet.n \
-            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) and not _has_none(qtys):
+    fast = not issues and normalize(location) not in inline and not _has_none(qtys)
+    if fast and skus == in_order[0]:  # the Products sheet's SKUs in its order (a template's stock sheets)
+        targets, quantities = in_order[1], qtys  # none missing, repeated or an example's: nothing looked up
+    variants = variants_by_sku() if quantities is not qtys else {}
+    if fast and quantities is not qtys and not _has_none(skus) and len(set(skus)) == sheet.n \
+            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST):
         targets = list(map(variants.get, skus))  # the common case, checked in C
         if _has_none(targets):
             targets = []
@@ -852,7 +867,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     deque(map(dict.__setitem__, map(attrgetter("stock"), targets), repeat(location), levels), maxlen=0)
     deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
     if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
-        skus = list(map(attrgetter("sku"), targets))
+        skus = in_order[0] if targets is in_order[1] else list(map(attrgetter("sku"), targets))
     sheet.row_refs(result, skus, skip, prep.refs, skipped)
     raw.prepared = None
     sheet.release(raw)
