@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, fields
 from itertools import chain, compress, islice, repeat, starmap
 from operator import attrgetter, is_, is_not, itemgetter
@@ -46,7 +46,7 @@ from .reader import RawBook, RawSheet
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 _NUMBERS = frozenset({DECIMAL, INTEGER})
-# a typed (xlsx) number column is converted once per distinct cell up to this share of distinct cells
+# a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
 _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
@@ -72,9 +72,6 @@ _WEIGHTED = {w: bytes((w * (b - 48)) % 10 if 48 <= b <= 57 else 0 for b in range
 _NOT_MULTIPLE_OF_10 = bytes(0 if b % 10 == 0 else 1 for b in range(256))
 
 
-_NEVER = object()
-
-
 def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
     """``n`` instances of dataclass ``cls`` built column-wise: ``map(cls, *columns)`` in the model's field
     order (positional calls from C are much cheaper than per-row keyword calls), defaults filled for the
@@ -88,7 +85,7 @@ def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
             args.append(columns[f.name])
             last = len(args)
         elif f.default_factory is not MISSING:
-            args.append(iter(f.default_factory, _NEVER))  # a new default (dict, list) per instance
+            args.append(starmap(f.default_factory, repeat(())))  # a new default (dict, list) per instance
         elif f.default is not MISSING:
             args.append(repeat(f.default))
         else:
@@ -272,11 +269,12 @@ class _Sheet:
         An Arrow column whose cells repeat is converted once per distinct cell (``ArrowColumns.coded``: every
         converter gives a cell what it gives any equal cell, and equal cells then share one object; the image
         lists' is left out, each cell needing a list of its own).  A number column is encoded whole (its top
-        rows may look distinct when the column is not), even with mostly distinct cells: a typed xlsx one's
-        float ``repr`` and Decimal cost more than the encoding, and equal cells share one Decimal (a CSV's
-        100,000 prices, costs and weights of 67,000 products: 69,000 Decimals and 7 MB fewer, for no time).  And
-        a text column when at most half of its cells are distinct (brands, attribute values, HS codes: one
-        string each instead of one per row)."""
+        rows may look distinct when the column is not), and used even with mostly distinct cells: the encoding
+        is made anyway, and a float's ``repr``, a text's parse and their Decimal cost more than reading a
+        position (a CSV's prices, two thirds distinct: half the time), and equal cells share one Decimal (a
+        CSV's 100,000 prices, costs and weights of 67,000 products: 69,000 Decimals and 7 MB fewer).  And a text
+        column when at most half of its cells are distinct (brands, attribute values, HS codes: one string each
+        instead of one per row)."""
         columns = self.columns
         arrow = isinstance(columns, ArrowColumns) and index < len(columns)
         text = arrow and columns.is_text(index)  # type: ignore[union-attr]
@@ -439,7 +437,15 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     sheet.row_refs(result, skus, skip, refs, group_skip)
     if book.stock:
         used = list(chain.from_iterable(idxs for _, idxs in live))
-        variants_by_sku = dict(zip(map(skus.__getitem__, used), map(variants.__getitem__, used), strict=True))
+        in_order = (list(map(skus.__getitem__, used)), list(map(variants.__getitem__, used)))
+        by_sku: dict[str, Variant] = {}
+
+        def variants_by_sku() -> dict[str, Variant]:
+            """SKU -> variant, made for the first stock sheet that does not list the SKUs in ``in_order``."""
+            if not by_sku:
+                by_sku.update(zip(*in_order, strict=True))
+            return by_sku
+
         inline = {normalize(m.name) for m in hm.stock}
         # The converted columns, the rows of each product and the lists of rows are not needed to match the stock
         # sheets: let go of now (and the C heap's free pages given back), their memory takes what the stock sheets
@@ -449,7 +455,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         names = own = None  # bound on some paths only
         release_freed_memory()
         for location, raw in book.stock:
-            _stock_sheet(result, raw, location, variants_by_sku, first_row, sheet, inline)
+            _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline)
     return result
 
 
@@ -575,7 +581,7 @@ def _resolve_product_values(sheet: _Sheet, groups: dict[str, list[int]], level_c
     resolved: dict[str, dict[int, Any]] = {}
     multi = [idxs for idxs in groups.values() if len(idxs) > 1]
     later = list(chain.from_iterable(islice(idxs, 1, None) for idxs in multi))
-    busy = [col for _, col in level_cols if not _all_none(map(col.__getitem__, later))]
+    busy = [col for _, col in level_cols if not _all_none(list(map(col.__getitem__, later)))]
     if not busy:
         return resolved  # checked in C: no later row has a product-level value
     for key, idxs in groups.items():
@@ -614,13 +620,18 @@ def _walk_product(sheet: _Sheet, key: str, idxs: list[int], level_cols: list[tup
 
 
 def _all_none(values: Iterable) -> bool:
-    """Every value is ``None`` (by identity, in C)."""
+    """Every value is ``None`` (by identity, in C).  A list's truth is read first (``any``: no call per value,
+    ``None`` is false), then ``count``, which finds each ``None`` by identity before comparing anything."""
+    if values.__class__ is list:
+        return not any(values) and values.count(None) == len(values)
     return all(map(is_, values, repeat(None)))
 
 
 def _has_none(values: list) -> bool:
-    """``None in values`` by identity: ``==`` against Decimals is slow (an ABC check per element)."""
-    return any(map(is_, values, repeat(None)))
+    """``None in values`` by identity: ``==`` against Decimals is slow (an ABC check per element).  Values that
+    are all true (texts, records, numbers but zero: the usual) hold no ``None``, which ``all`` tells three
+    times faster (no call per value); otherwise each value is checked."""
+    return not all(values) and any(map(is_, values, repeat(None)))
 
 
 def _money(amounts: list, currencies: Any) -> list:
@@ -660,7 +671,7 @@ def _dicts(names: list, columns: list[list]) -> list[dict]:
     masks = [list(map(is_not, col, repeat(None))) for col in columns]
     first = masks[0]
     if all(m == first for m in masks[1:]):
-        out = list(map(dict, repeat((), n)))
+        out = list(starmap(dict, repeat((), n)))
         full = _zip_dicts(names, [list(compress(col, first)) for col in columns])
         deque(map(out.__setitem__, compress(range(n), first), full), maxlen=0)
         return out
@@ -683,7 +694,7 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
     curs: Any = None  # None: every row in the default currency
     if "currency" in hm.fields:
         given = cols["currency"]
-        curs = given if None not in given else [c or currency for c in given]
+        curs = given if not _has_none(given) else [c or currency for c in given]
     prices = _money(cols["price"], curs or repeat(currency)) if "price" in hm.fields else cols["price"]
     costs = _money(cols["cost"], curs or repeat(currency)) if "cost" in hm.fields else cols["cost"]
     actives = list(map(is_not, cols["active"], repeat(False))) if "active" in hm.fields else repeat(True, n)
@@ -713,7 +724,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
     first = list(map(itemgetter(0), idx_lists))
     multi = [(g, idxs) for g, idxs in enumerate(idx_lists) if len(idxs) > 1]  # products with several rows
     # which take their resolved (first non-empty) values, when they are not their first row's
-    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved]
+    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved] if resolved else []
 
     def pick(col: list, ci: int) -> list:
         values = list(map(col.__getitem__, first))
@@ -735,7 +746,10 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
             mine = [(m, col) for m, col in trans if m.locale == loc]
             per_locale.append(_dicts([m.name for m, _ in mine], [pick(col, m.index) for m, col in mine]))
         columns["translations"] = _non_empty_dicts(locales, per_locale)
-    columns["variants"] = list(map(list, map(map, repeat(variants.__getitem__), idx_lists)))
+    product_variants = list(map(list, zip(map(variants.__getitem__, first))))  # [v] from a 1-tuple: no map per product
+    for g, idxs in multi:
+        product_variants[g] = list(map(variants.__getitem__, idxs))
+    columns["variants"] = product_variants
     images_col = cols["images"]
     actives_col = cols["active"]
     if "images" in hm.fields:
@@ -785,8 +799,11 @@ def prepare_stock(raw: RawSheet, location: str) -> StockPrep:
     return StockPrep(raw, location)
 
 
-def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: dict[str, Variant],
-                 product_rows: dict[str, int], products: _Sheet, inline: set[str]) -> None:
+def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
+                 variants_by_sku: Callable[[], dict[str, Variant]], product_rows: dict[str, int], products: _Sheet,
+                 inline: set[str]) -> None:
+    """The stock of one sheet set on the variants.  ``in_order``: (SKUs, variants) of the Products rows kept, in
+    their order; ``variants_by_sku()`` maps the same SKUs to the same variants."""
     prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location)
     result.warnings.extend(prep.warnings)
     if prep.error is not None:
@@ -803,8 +820,12 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     issues = sheet.issues
     targets: list = []
     quantities: list[int] = []
-    if not issues and normalize(location) not in inline and None not in skus and len(set(skus)) == sheet.n \
-            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST) and None not in qtys:
+    fast = not issues and normalize(location) not in inline and not _has_none(qtys)
+    if fast and skus == in_order[0]:  # the Products sheet's SKUs in its order (a template's stock sheets)
+        targets, quantities = in_order[1], qtys  # none missing, repeated or an example's: nothing looked up
+    variants = variants_by_sku() if quantities is not qtys else {}
+    if fast and quantities is not qtys and not _has_none(skus) and len(set(skus)) == sheet.n \
+            and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST):
         targets = list(map(variants.get, skus))  # the common case, checked in C
         if _has_none(targets):
             targets = []
@@ -855,7 +876,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, variants: d
     deque(map(dict.__setitem__, map(attrgetter("stock"), targets), repeat(location), levels), maxlen=0)
     deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
     if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
-        skus = list(map(attrgetter("sku"), targets))
+        skus = in_order[0] if targets is in_order[1] else list(map(attrgetter("sku"), targets))
     sheet.row_refs(result, skus, skip, prep.refs, skipped)
     raw.prepared = None
     sheet.release(raw)
