@@ -7,7 +7,7 @@ Nothing is sent here; ``--dry-run`` stops after planning.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
 from connector.sync.fingerprint import record_fingerprint
-from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter
+from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, release
 from connector.sync.state import StateStore
 
 
@@ -93,14 +93,21 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
                defaults: dict[str, Any] | None = None, context: str | None = None,
-               note_marks: bool = True, keep_texts: bool = True) -> Plan:
+               note_marks: bool = True, keep_texts: bool = True,
+               check: Callable[[PlannedOp], str | None] | None = None) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
     payload kind in the state is unchanged without being mapped; None maps every product.  ``note_marks``: keep
     the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not).
     ``keep_texts``: keep the canonical text of each new payload (creates and stock: ``PlannedOp.canonical``), what
-    the state stores once it is confirmed; a dry run confirms nothing (about 40 MB less for 100,000 products)."""
+    the state stores once it is confirmed; without it (the runner's plans: about 40 MB less for 100,000
+    products) the push encodes the payload again when it is confirmed (``ops.stored_text``).  ``check`` (a dry
+    run's, for an adapter whose preview only validates: ``AdapterBase.checks_when_planned``): a create or stock op
+    of a record no payload kind has confirmed is validated as soon as it is planned, and a valid one lets go of its
+    payload there and then (``ops.release``; its preview takes it as valid): nothing after the plan reads it (the
+    missing policy and the guard read the ops of confirmed records only), and the plan of 100,000 products does
+    not hold every payload until the preview (about 65 MB)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     if context:  # hashes and marks in one read of the confirmed payloads
@@ -117,6 +124,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     planned_products = plan.products
+    confirmed_maps = list(confirmed.values())
     for product in products:
         key = product.key
         fingerprint = None
@@ -149,12 +157,17 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             prev = confirmed[kind].get(key)
             if prev == h:
                 plan.unchanged[kind].add(key)
-            elif adapter.roles.get(kind) == STOCK:
-                plan.ops.append(PlannedOp("stock", kind, key, payload, payload, kept, h, product))
+                continue
+            if adapter.roles.get(kind) == STOCK:
+                op = PlannedOp("stock", kind, key, payload, payload, kept, h, product)
             elif prev is None and key not in known_products:
-                plan.ops.append(PlannedOp("create", kind, key, payload, payload, kept, h, product))
+                op = PlannedOp("create", kind, key, payload, payload, kept, h, product)
             else:
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
+                continue
+            plan.ops.append(op)
+            if check is not None and not any(key in hashes for hashes in confirmed_maps) and not check(op):
+                release(op)  # valid, and nothing reads it before the preview, which takes it as valid
     _plan_updates(plan, pending_updates, mapping, state)
     return plan
 

@@ -84,8 +84,11 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
                           defaults, hold) if hold else {}
     context = mapping_context(mapping, adapter, defaults, session.settings)
+    # no canonical text of a new payload is kept: the push encodes it when the op is confirmed (``stored_text``);
+    # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
+    check = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
-                      context=context, note_marks=not opts.dry_run, keep_texts=not opts.dry_run)
+                      context=context, note_marks=not opts.dry_run, keep_texts=False, check=check)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
