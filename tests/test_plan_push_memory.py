@@ -132,3 +132,29 @@ def test_a_real_sync_stores_for_every_confirmed_payload_the_text_its_hash_was_pl
                                                           for key in ("SOAP-01", "TEE", "TEA-500")}
     assert all(digest(body) == h and canonical_json(json.loads(body, parse_float=Decimal)) ==
                body for _kind, _key, h, body in rows)
+
+
+def test_record_marks_are_saved_per_payload_kind_that_the_record_mapped_to_and_where_its_hash_is_confirmed(
+        tmp_path: Path) -> None:
+    from connector.model import Variant
+    from connector.sync.fingerprint import mapping_context, record_fingerprint
+    from connector.sync.plan import save_record_marks
+
+    mapping = load_mapping(shipped_mapping("elebne"))
+    adapter = ElebneAdapter(client=None, account="shop")  # type: ignore[arg-type]
+    context = mapping_context(mapping, adapter, {}, {})
+    assert context is not None
+    products = catalogue(4)
+    products[2].variants = [Variant(sku="SKU-2", price=products[2].variants[0].price)]  # stock unknown: no stock
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        plan = build_plan(products, mapping, adapter, state, "elebne", "shop", context=context, keep_texts=False)
+        assert plan.no_stock == {"SKU-2"} and plan.mark_kinds == ("product", "stock")
+        confirmed = [op for op in plan.ops if op.key != "SKU-3"]  # SKU-3's ops were not confirmed
+        for kind in ("product", "stock"):
+            state.confirm("elebne", "shop", kind, [(op.key, op.digest, stored_text(op), None)
+                                                   for op in confirmed if op.kind == kind])
+        save_record_marks(plan, state)
+        marks = {kind: state.hashes_and_marks("elebne", "shop", kind)[1] for kind in ("product", "stock")}
+    fingerprint = {p.key: record_fingerprint(p, context) for p in products}
+    assert marks == {"product": {k: fingerprint[k] for k in ("SKU-0", "SKU-1", "SKU-2")},
+                     "stock": {k: fingerprint[k] for k in ("SKU-0", "SKU-1")}}
