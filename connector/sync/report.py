@@ -26,25 +26,72 @@ _STATUS, _PRODUCT, _SKU = attrgetter("status"), attrgetter("product"), attrgette
 DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
-@dataclass(slots=True)
+def _outcome_field(i: int, name: str) -> property:
+    """``RowOutcome.<name>``: item ``i`` of the row's outcome; set, it gives the row an outcome of its own."""
+
+    def get(self: RowOutcome) -> Any:
+        return self._outcome[i]
+
+    def set_(self: RowOutcome, value: Any) -> None:
+        o = self._outcome
+        self._outcome = (*o[:i], value, *o[i + 1:])
+
+    return property(get, set_, doc=f"The row's {name} (shared by the rows of the same outcome).")
+
+
 class RowOutcome:
-    sku: str | None
-    product: str | None
-    sheet: str | None
-    row: int | None
-    status: str
-    # what was (or would be) sent; rows with the same actions may share one list (``account_rows``: 100,000
-    # rows), so a row's actions are replaced, never changed in place
-    actions: list[str] = field(default_factory=list)
-    reason: str | None = None
-    marketplace_message: str | None = None
-    code: str | None = None
-    attention: bool = False  # counts as "something failed" for the exit code (failures, invalid input rows)
+    """One input row's outcome.  Its own values (SKU, product, sheet, row number) and its outcome (status, actions,
+    reason, the marketplace's message, code, attention) as one tuple, which the rows of the same outcome share
+    (``account_rows``: 300,000 rows of a few outcomes; 40 bytes less a row than ten fields each); setting one of
+    the outcome's fields gives the row a tuple of its own.  Compared, shown and built like a dataclass of its ten
+    fields."""
+
+    __slots__ = ("_outcome", "product", "row", "sheet", "sku")
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
+
+    def __init__(self, sku: str | None, product: str | None, sheet: str | None, row: int | None, status: str,
+                 actions: list[str] | None = None, reason: str | None = None,
+                 marketplace_message: str | None = None, code: str | None = None, attention: bool = False) -> None:
+        self.sku, self.product, self.sheet, self.row = sku, product, sheet, row
+        self._outcome: tuple[Any, ...] = (status, [] if actions is None else actions, reason, marketplace_message,
+                                          code, attention)
+
+    @classmethod
+    def sharing(cls, sku: str | None, product: str | None, sheet: str | None, row: int | None,
+                outcome: tuple[Any, ...]) -> RowOutcome:
+        """A row with the outcome tuple ``outcome`` (status, actions, reason, marketplace_message, code, attention),
+        shared, not copied."""
+        out = cls.__new__(cls)
+        out.sku, out.product, out.sheet, out.row, out._outcome = sku, product, sheet, row, outcome
+        return out
+
+    status = _outcome_field(0, "status")
+    # what was (or would be) sent; rows with the same actions share one list (``account_rows``: 100,000 rows),
+    # so a row's actions are replaced, never changed in place
+    actions = _outcome_field(1, "actions")
+    reason = _outcome_field(2, "reason")
+    marketplace_message = _outcome_field(3, "marketplace_message")
+    code = _outcome_field(4, "code")
+    attention = _outcome_field(5, "attention")  # counts as "something failed" for the exit code
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.sku, self.product, self.sheet, self.row, *self._outcome)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        names = ("sku", "product", "sheet", "row", "status", "actions", "reason", "marketplace_message", "code",
+                 "attention")
+        return f"RowOutcome({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values(), strict=True))})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": self.status,
-                "actions": list(self.actions), "reason": self.reason,
-                "marketplace_message": self.marketplace_message, "code": self.code, "attention": self.attention}
+        status, actions, reason, message, code, attention = self._outcome
+        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": status,
+                "actions": list(actions), "reason": reason, "marketplace_message": message, "code": code,
+                "attention": attention}
 
 
 ROWS_IN_FULL = 10_000
@@ -67,9 +114,7 @@ def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
     for r in rows:
         # a row of the same product and sheet as the row before shares its outcome's very objects (account_rows):
         # the same group, told without building and hashing its key
-        if not (last is not None and r.actions is last.actions and r.status is last.status and r.sheet is last.sheet
-                and r.reason is last.reason and r.code is last.code
-                and r.marketplace_message is last.marketplace_message and r.attention is last.attention):
+        if not (last is not None and r.sheet is last.sheet and r._outcome is last._outcome):
             key = (_OUTCOME(r), tuple(r.actions))
             found = members.get(key)
             if found is None:
@@ -292,8 +337,10 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 mapping_failed[v.sku] = plain_mapping_reason(message)
                 sku_to_key[v.sku] = product.key
     planned: dict[str, list[tuple[str, str]]] = {}
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one tuple per (kind, action), shared by every product
     for op in plan.ops if plan else []:
-        planned.setdefault(op.key, []).append((op.kind, op.action))
+        pair = (op.kind, op.action)
+        planned.setdefault(op.key, []).append(pairs.setdefault(pair, pair))
     case_of = _outcome_cases(planned, results, dry_run)
     # case -> (status, actions, reason, marketplace_message, code, attention) of a row on its product's own sheet,
     # and of a row on another (a per-location stock sheet, in any language)
@@ -301,6 +348,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     stock_rows: list[tuple[Any, ...] | None] = [None] * len(planned)
     shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     no_actions = shared[()] = []
+    unchanged = (UNCHANGED, no_actions, None, None, None, False)  # (the outcome tuple of ``RowOutcome``)
+    sharing = RowOutcome.sharing  # the rows of one outcome share its tuple
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     append = report.rows.append
@@ -320,7 +369,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         elif key is None:
             append(RowOutcome(sku, owner, sheet, row, SKIPPED, no_actions, "not part of any product that was read"))
         elif (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
-            append(RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions))
+            append(sharing(sku, owner, sheet, row, unchanged))
         else:
             origin = origin_of.get(key, _NO_REF)
             stock_row = origin is not _NO_REF and sheet != origin
@@ -334,7 +383,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                     actions = shared.setdefault(tuple(actions), actions)
                 outcome = outcomes[case] = (out.status, actions, out.reason, out.marketplace_message, out.code,
                                             out.attention)
-            append(RowOutcome(sku, owner, sheet, row, *outcome))
+            append(sharing(sku, owner, sheet, row, outcome))
 
 
 _NO_REF = object()
