@@ -158,3 +158,25 @@ def test_record_marks_are_saved_per_payload_kind_that_the_record_mapped_to_and_w
     fingerprint = {p.key: record_fingerprint(p, context) for p in products}
     assert marks == {"product": {k: fingerprint[k] for k in ("SKU-0", "SKU-1", "SKU-2")},
                      "stock": {k: fingerprint[k] for k in ("SKU-0", "SKU-1")}}
+
+
+def test_report_rows_sharing_one_outcome_are_set_one_by_one_and_compare_show_and_save_like_ten_fields() -> None:
+    from connector.sync.report import FAILED, PUSHED, RowOutcome
+
+    outcome = (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False)
+    a = RowOutcome.sharing("A-1", "A", "Products", 2, outcome)
+    b = RowOutcome.sharing("A-2", "A", "Products", 3, outcome)
+    assert a == RowOutcome("A-1", "A", "Products", 2, PUSHED, ["create", "stock"], "dry run: would be sent")
+    assert a != b and a != RowOutcome("A-1", "A", "Products", 2, PUSHED)
+    assert repr(a) == ("RowOutcome(sku='A-1', product='A', sheet='Products', row=2, status='pushed', "
+                       "actions=['create', 'stock'], reason='dry run: would be sent', marketplace_message=None, "
+                       "code=None, attention=False)")
+    a.status, a.reason, a.attention = FAILED, "refused", True  # (safety.account_safety does so)
+    a.actions = []
+    assert (b.status, b.actions, b.reason, b.attention) == (PUSHED, ["create", "stock"], "dry run: would be sent",
+                                                            False)
+    assert a.to_json() == {"sku": "A-1", "product": "A", "sheet": "Products", "row": 2, "status": FAILED,
+                           "actions": [], "reason": "refused", "marketplace_message": None, "code": None,
+                           "attention": True}
+    assert RowOutcome(**a.to_json()) == a and RowOutcome("X", None, None, None, PUSHED).actions == []
+    assert outcome == (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False)
