@@ -342,10 +342,17 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         pair = (op.kind, op.action)
         planned.setdefault(op.key, []).append(pairs.setdefault(pair, pair))
     case_of = _outcome_cases(planned, results, dry_run)
+    # case -> one product of it and its planned ops, what its rows' outcome is worked out from (the ops of every
+    # product are let go of before the rows are built: 67,000 lists)
+    case_key: list[str] = [""] * (max(case_of.values(), default=-1) + 1)
+    for key, case in reversed(case_of.items()):
+        case_key[case] = key  # (the first product of the case)
+    case_ops = [planned[key] for key in case_key]
+    del planned
     # case -> (status, actions, reason, marketplace_message, code, attention) of a row on its product's own sheet,
     # and of a row on another (a per-location stock sheet, in any language)
-    own_rows: list[tuple[Any, ...] | None] = [None] * len(planned)
-    stock_rows: list[tuple[Any, ...] | None] = [None] * len(planned)
+    own_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
+    stock_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
     shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     no_actions = shared[()] = []
     unchanged = (UNCHANGED, no_actions, None, None, None, False)  # (the outcome tuple of ``RowOutcome``)
@@ -377,7 +384,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             outcome = outcomes[case]
             if outcome is None:
                 out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
-                _row_outcome(out, key, planned[key], results, catalogue_kind, stock_row, dry_run)
+                _row_outcome(out, case_key[case], case_ops[case], results, catalogue_kind, stock_row, dry_run)
                 actions = out.actions
                 if actions is not no_actions:
                     actions = shared.setdefault(tuple(actions), actions)
