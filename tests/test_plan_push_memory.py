@@ -180,3 +180,20 @@ def test_report_rows_sharing_one_outcome_are_set_one_by_one_and_compare_show_and
                            "attention": True}
     assert RowOutcome(**a.to_json()) == a and RowOutcome("X", None, None, None, PUSHED).actions == []
     assert outcome == (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False)
+
+
+@pytest.mark.parametrize("piece", [1, 3, 7, 2_000])
+def test_a_large_report_saved_with_its_rows_made_a_piece_at_a_time_is_the_text_of_one_dumps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    from connector.sync import report as report_module
+    from connector.sync.report import RunReport
+    from tests.test_after_plan_fast_paths import random_rows
+
+    monkeypatch.setattr(report_module, "ROWS_IN_FULL", 20)
+    monkeypatch.setattr(report_module, "JSON_PIECE", piece)  # objects and row lists cut anywhere, or not at all
+    report = RunReport(run_id="r", source="s", target="elebne", dry_run=False, started_at="t")
+    report.rows = random_rows(7, 500)
+    report.save(tmp_path / "r.json")
+    data = report.to_json()
+    assert all(type(g["rows"]) is list for g in data["row_groups"])  # to_json itself: plain lists of tuples
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == json.dumps(data, ensure_ascii=False, default=str)

@@ -103,14 +103,15 @@ _GROUPED = ("status", "actions", "reason", "marketplace_message", "code", "atten
 _OUTCOME = attrgetter("status", "reason", "marketplace_message", "code", "attention", "sheet")  # with actions: a group
 
 
-def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
+def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, Any]]:
     """Rows with the same outcome and sheet, as one object each: the outcome's fields once, ``count``, and
     ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU
-    (tuples here: JSON arrays in the file)."""
+    (tuples here: JSON arrays in the file).  ``lazy`` (a report being saved): each group's ``rows`` is a
+    ``RowItems`` that ``write_json`` writes as that array, its tuples made a piece at a time."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    members: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    members: dict[tuple[Any, ...], list[Any]] = {}
     last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
-    items: list[tuple[Any, ...]] = []
+    items: list[Any] = []
     for r in rows:
         # a row of the same product and sheet as the row before shares its outcome's very objects (account_rows):
         # the same group, told without building and hashing its key
@@ -124,11 +125,38 @@ def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
                                "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
                                "count": 0, "rows": found}
             items, last = found, r
+        if lazy:
+            items.append(r)
+            continue
         sku = r.sku
         items.append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
     for key, group in groups.items():
         group["count"] = len(members[key])
+        if lazy:
+            group["rows"] = RowItems(members[key])
     return list(groups.values())
+
+
+def _row_item(r: RowOutcome) -> tuple[Any, ...]:
+    sku = r.sku
+    return (r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product)
+
+
+class RowItems:
+    """The ``rows`` of a row group being saved (``group_rows(lazy=True)``): its ``RowOutcome`` objects, each made
+    its ``(row number, SKU[, product key])`` tuple only when ``write_json`` encodes its piece of the file, not a
+    tuple per row of a 300,000-row report held at once (about 20 MB)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[RowOutcome]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def items(self, start: int, stop: int) -> list[tuple[Any, ...]]:
+        return [_row_item(r) for r in self.rows[start:stop]]
 
 
 def as_unchanged(rows: list[RowOutcome]) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
@@ -248,6 +276,10 @@ class RunReport:
         return EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
+        return self._json()
+
+    def _json(self, lazy: bool = False) -> dict[str, Any]:
+        """``to_json``; ``lazy``: row groups whose rows ``write_json`` alone writes (``group_rows``)."""
         return {
             "run_id": self.run_id, "source": self.source, "target": self.target, "dry_run": self.dry_run,
             "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
@@ -257,7 +289,7 @@ class RunReport:
             "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues,
             **({"rows": [r.to_json() for r in self.rows]} if len(self.rows) <= ROWS_IN_FULL
-               else {"row_groups": group_rows(self.rows)}),
+               else {"row_groups": group_rows(self.rows, lazy=lazy)}),
             **({"reserved": self.reserved} if self.reserved else {}),
             **({"not_raised": self.not_raised} if self.not_raised else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
@@ -267,9 +299,10 @@ class RunReport:
     def save(self, path: Path) -> None:
         """Write the JSON report (indented for people; a large one compact, see ``ROWS_IN_FULL``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.to_json()
+        small = len(self.rows) <= ROWS_IN_FULL
+        data = self.to_json() if small else self._json(lazy=True)
         with path.open("w", encoding="utf-8") as file:
-            if len(self.rows) <= ROWS_IN_FULL:
+            if small:
                 file.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
             else:  # compact, written piece by piece: never the whole report as one string
                 write_json(data, file)
@@ -283,7 +316,15 @@ def write_json(value: Any, file: IO[str]) -> None:
     """``json.dumps(value, ensure_ascii=False, default=str)`` written to ``file`` in pieces, the same text byte for
     byte: objects member by member, long arrays (and objects) ``JSON_PIECE`` items at a time, a short array of
     objects (the row groups) object by object; each piece one ``dumps``.  (``json.dump`` would encode everything
-    in pure Python: only a one-shot encoding without indent runs in C.)"""
+    in pure Python: only a one-shot encoding without indent runs in C.)  A ``RowItems`` is written as the list of
+    its tuples would be."""
+    if type(value) is RowItems:
+        n = len(value)
+        if n > JSON_PIECE:
+            _write_pieces((_dumps(value.items(i, i + JSON_PIECE))[1:-1] for i in range(0, n, JSON_PIECE)), "[]", file)
+        else:
+            file.write(_dumps(value.items(0, n)))
+        return
     if type(value) is dict and all(type(k) is str for k in value):
         if len(value) > JSON_PIECE:
             items = list(value.items())
@@ -316,7 +357,13 @@ def _write_pieces(pieces: Iterable[str], brackets: str, file: IO[str]) -> None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=_encodable)
+
+
+def _encodable(value: Any) -> Any:
+    """What ``_dumps`` writes for a value JSON has no form of: a ``RowItems``' tuples (one inside an object written
+    whole), anything else as its text (``default=str``)."""
+    return value.items(0, len(value)) if type(value) is RowItems else str(value)
 
 
 def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
