@@ -407,7 +407,13 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     append = report.rows.append
+    numbers: list[int] = []  # n -> one int n, shared by the rows of every sheet with that number (9 MB of 300,000)
     for sku, sheet, row, skipped_reason in source.rows.columns():  # no RowRef built per row
+        if row is not None and row >= 0:
+            if row >= len(numbers) and row < _SHARED_ROW_NUMBERS:
+                numbers.extend(range(len(numbers), min(row + 1024, _SHARED_ROW_NUMBERS)))
+            if row < len(numbers):
+                row = numbers[row]
         key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
         # currency, is still one product)
@@ -441,6 +447,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
 
 _NO_REF = object()
+_SHARED_ROW_NUMBERS = 2_000_000  # row numbers below it are shared ints (a worksheet has at most 1,048,576 rows)
 
 
 def _outcome_cases(planned: dict[str, list[tuple[str, str]]], results: dict[tuple[str, str], ItemResult],
