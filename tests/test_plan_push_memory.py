@@ -197,3 +197,27 @@ def test_a_large_report_saved_with_its_rows_made_a_piece_at_a_time_is_the_text_o
     data = report.to_json()
     assert all(type(g["rows"]) is list for g in data["row_groups"])  # to_json itself: plain lists of tuples
     assert (tmp_path / "r.json").read_text(encoding="utf-8") == json.dumps(data, ensure_ascii=False, default=str)
+
+
+@pytest.mark.parametrize("piece", [3, 2_000])
+def test_a_clean_runs_rows_compressed_a_piece_at_a_time_are_the_text_of_one_dumps(
+        monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    import zlib
+
+    from connector.sync import report as report_module
+    from connector.sync.report import as_unchanged, write_json
+    from connector.sync.unchanged import _Compressed
+    from tests.test_after_plan_fast_paths import random_rows
+
+    monkeypatch.setattr(report_module, "JSON_PIECE", piece)
+    rows = random_rows(11, 5_000)
+    counts, products, groups = as_unchanged(rows)
+    lazy = as_unchanged(rows, lazy=True)
+    assert (lazy[0], lazy[1]) == (counts, products)
+    out = _Compressed()
+    out.write('{"a":1}\n')
+    write_json(lazy[2], out)
+    text = '{"a":1}\n' + json.dumps(groups, ensure_ascii=False, default=str)
+    packed = out.finish()
+    assert zlib.decompress(packed).decode("utf-8") == text
+    assert packed == zlib.compress(text.encode("utf-8"), 6)  # the very bytes a one-shot compression gives

@@ -159,10 +159,11 @@ class RowItems:
         return [_row_item(r) for r in self.rows[start:stop]]
 
 
-def as_unchanged(rows: list[RowOutcome]) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
+def as_unchanged(rows: list[RowOutcome], *, lazy: bool = False) -> tuple[dict[str, int], dict[str, dict[str, int]],
+                                                                         list[dict[str, Any]]]:
     """The status counts, product counts and row groups (``group_rows``) of ``rows`` were each of them unchanged,
     nothing sent (what a later run that finds nothing changed reports: ``sync/unchanged.py``), without a copy of
-    each row (300,000 rows: about 40 MB)."""
+    each row (300,000 rows: about 40 MB).  ``lazy``: each group's ``rows`` is a ``RowItems`` (for ``write_json``)."""
     groups: dict[Any, dict[str, Any]] = {}
     for r in rows:
         sheet = r.sheet
@@ -171,9 +172,12 @@ def as_unchanged(rows: list[RowOutcome]) -> tuple[dict[str, int], dict[str, dict
             group = groups[sheet] = {"status": UNCHANGED, "actions": [], "reason": None, "marketplace_message": None,
                                      "code": None, "attention": False, "sheet": sheet, "count": 0, "rows": []}
         sku = r.sku
-        group["rows"].append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
+        group["rows"].append(r if lazy else (r.row, sku) if r.product == sku and sku is not None else
+                             (r.row, sku, r.product))
     for group in groups.values():
         group["count"] = len(group["rows"])
+        if lazy:
+            group["rows"] = RowItems(group["rows"])
     counts = {PUSHED: 0, UNCHANGED: len(rows), SKIPPED: 0, FAILED: 0}
     products: dict[str, dict[str, int]] = {status: {"products": 0, "skus": 0} for status in (FAILED, SKIPPED, PUSHED)}
     products[UNCHANGED] = {name: len(set(map(get, rows)) - {None, ""}) for name, get in (("products", _PRODUCT),
