@@ -113,8 +113,8 @@ def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, 
     last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
     items: list[Any] = []
     for r in rows:
-        # a row of the same product and sheet as the row before shares its outcome's very objects (account_rows):
-        # the same group, told without building and hashing its key
+        # a row of the same sheet as the row before that shares its outcome tuple (account_rows: the rows of one
+        # outcome do) is of the same group, told without building and hashing its key
         if not (last is not None and r.sheet is last.sheet and r._outcome is last._outcome):
             key = (_OUTCOME(r), tuple(r.actions))
             found = members.get(key)
