@@ -191,8 +191,10 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             for name in shape.child_quantity_fields:
                 added += [(mv, child) for mv, child, _zeroed in
                           _carry_children(op, old, name, shape.match_keys[name], shape.zero_values, gone)]
-            op.canonical = canonical_json(op.payload)
-            op.digest = digest(op.canonical)
+            text = canonical_json(op.payload)
+            op.digest = digest(text)
+            if op.canonical:  # (a plan without the texts of new payloads: encoded again when confirmed)
+                op.canonical = text
             if op.digest == hashes.get(op.key):
                 drop.append(op)
                 continue

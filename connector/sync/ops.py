@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connector.jsonutil import canonical_json
+
 if TYPE_CHECKING:
     from connector.marketplaces.wording import FieldProblem
     from connector.model import Product
@@ -32,7 +34,9 @@ class PlannedOp:
     key: str
     body: dict[str, Any]  # what to send: the full payload, or only the changed fields for an update
     payload: dict[str, Any]  # the full new payload
-    canonical: str  # canonical JSON of the state body to store once confirmed
+    # canonical JSON of the state body to store once confirmed; "" for a create or stock op planned without it:
+    # then it is the payload's own canonical JSON, encoded when confirmed (``stored_text``)
+    canonical: str
     digest: str
     record: Any  # the source record the op was planned from (a canonical Product for catalogue flows)
 
@@ -59,6 +63,20 @@ class ItemResult:
 
 RELEASED: dict = {}
 """What a released op's payload (and body) is once it was sent, or the dry run's preview is over; never changed."""
+
+
+def stored_text(op: PlannedOp) -> str:
+    """What the state stores once ``op`` is confirmed: its canonical text (an update's merged body, a payload the
+    missing policy rebuilt, ...) or, for a create or stock op planned without one, its payload's canonical JSON,
+    encoded only now: the plan does not hold both a payload and its text for the whole push (about 40 MB for
+    100,000 products).  The payload is never changed between planning and confirmation (adapters send copies),
+    so this is the text whose ``digest`` the plan computed."""
+    return op.canonical or canonical_json(op.payload)
+
+
+def released(op: PlannedOp) -> bool:
+    """Whether ``op`` let go of its payload (``release``)."""
+    return op.payload is RELEASED
 
 
 def release(op: PlannedOp) -> None:
@@ -98,6 +116,9 @@ class Adapter(PlanningAdapter, Protocol):
     """Marketplace-specific planning hooks and push strategy; every hook the runner calls is declared here."""
 
     invalid_code: str  # the code of an op refused by ``validate`` (as ``push`` and ``preview`` record it)
+    # a dry run validates each new create and stock op as it is planned and lets go of a valid one's payload at
+    # once (``plan.build_plan``'s ``check``); its ``preview`` takes a released op as valid
+    checks_when_planned: bool
 
     def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
         """Reshape the source records before planning (EcomLinx: one product per SKU); may keep the state for
@@ -141,6 +162,10 @@ class AdapterBase:
     # which refused catalogue ops block the stock of the same record, and what the stock op then says
     stock_blocked_by: tuple[str, ...] = ("create",)
     stock_blocked_message = "not sent: the product could not be created"
+    # True only for an adapter whose ``preview`` is this one (it reads a create's or a stock op's payload only
+    # through ``validate``) and whose ``calls_needed`` reads no such payload: a dry run may then validate those
+    # ops as they are planned and let go of a valid one's payload at once (``Adapter.checks_when_planned``)
+    checks_when_planned = False
 
     def validate(self, op: PlannedOp) -> str | None:
         problems = self.problems(op)
@@ -159,7 +184,7 @@ class AdapterBase:
         for op in ops:
             if op.action == "stock":
                 continue
-            problem = self.validate(op)
+            problem = None if released(op) else self.validate(op)  # released: found valid when planned
             if problem:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
@@ -167,7 +192,8 @@ class AdapterBase:
         for op in ops:
             if op.action != "stock":
                 continue
-            problem = self.validate(op)  # said even when blocked: the merchant fixes both at once
+            # said even when blocked: the merchant fixes both at once (released: found valid when planned)
+            problem = None if released(op) else self.validate(op)
             if problem:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
             elif op.key in blocked:

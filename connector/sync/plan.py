@@ -7,7 +7,7 @@ Nothing is sent here; ``--dry-run`` stops after planning.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
 from connector.sync.fingerprint import record_fingerprint
-from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter
+from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, release
 from connector.sync.state import StateStore
 
 
@@ -32,9 +32,12 @@ class Plan:
     # kind -> key -> hash of what the marketplace last confirmed, as the plan read it (read once per run: the
     # missing policy and the guard use it too)
     confirmed: dict[str, dict[str, str]] = field(default_factory=dict)
-    # (kind, key) -> (payload hash, record fingerprint) of mapped records whose mark in the state is not that
-    # fingerprint yet: saved after a real run (``save_record_marks``) where the confirmed hash is that hash
-    new_marks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # key -> (record fingerprint, then for each payload kind of ``mark_kinds`` the hash of its mapped payload, or
+    # None: no payload of that kind) of mapped records whose mark in the state is not that fingerprint yet: saved
+    # after a real run (``save_record_marks``) where the confirmed hash is that hash.  One small tuple per record
+    # (not a tuple key and a tuple value per payload): about 14 MB less for 100,000 products
+    new_marks: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    mark_kinds: tuple[str, ...] = ()  # the payload kinds of ``new_marks``' hashes, in their order
 
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
@@ -93,16 +96,25 @@ def _merge_body(old: dict[str, Any], new: dict[str, Any], match_keys: dict[str, 
 def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: PlanningAdapter,
                state: StateStore, marketplace: str, account: str,
                defaults: dict[str, Any] | None = None, context: str | None = None,
-               note_marks: bool = True, keep_texts: bool = True) -> Plan:
+               note_marks: bool = True, keep_texts: bool = True,
+               check: Callable[[PlannedOp], str | None] | None = None) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
     payload kind in the state is unchanged without being mapped; None maps every product.  ``note_marks``: keep
     the fingerprints of mapped products for ``save_record_marks`` (a dry run saves nothing: it need not).
     ``keep_texts``: keep the canonical text of each new payload (creates and stock: ``PlannedOp.canonical``), what
-    the state stores once it is confirmed; a dry run confirms nothing (about 40 MB less for 100,000 products)."""
+    the state stores once it is confirmed; without it (the runner's plans: about 40 MB less for 100,000
+    products) the push encodes the payload again when it is confirmed (``ops.stored_text``).  ``check`` (a dry
+    run's, for an adapter whose preview only validates: ``AdapterBase.checks_when_planned``): a create or stock op
+    of a record no payload kind has confirmed is validated as soon as it is planned, and a valid one lets go of its
+    payload there and then (``ops.release``; its preview takes it as valid): nothing after the plan reads it (the
+    missing policy and the guard read the ops of confirmed records only), and the plan of 100,000 products does
+    not hold every payload until the preview (about 65 MB)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
+    plan.mark_kinds = tuple(kinds)
+    kind_index = {kind: i for i, kind in enumerate(kinds, 1)}  # where a kind's hash is in a ``new_marks`` entry
     if context:  # hashes and marks in one read of the confirmed payloads
         both = {kind: state.hashes_and_marks(marketplace, account, kind) for kind in kinds}
         confirmed = plan.confirmed = {kind: hashes for kind, (hashes, _marks) in both.items()}
@@ -117,6 +129,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     planned_products = plan.products
+    confirmed_maps = list(confirmed.values())
     for product in products:
         key = product.key
         fingerprint = None
@@ -136,6 +149,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.mapping_failures.append((product, str(exc)))
             continue
         plan.products[key] = product
+        new_mark: list[str | None] | None = [fingerprint, *([None] * len(kinds))] \
+            if fingerprint is not None and note_marks else None
         for kind, payload in payloads.items():
             payload = adapter.normalize(kind, payload)
             if payload is None:
@@ -144,17 +159,24 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             text = canonical_json(payload)
             h = digest(text)
             kept = text if keep_texts else ""
-            if fingerprint is not None and note_marks:
-                plan.new_marks[(kind, key)] = (h, fingerprint)
+            if new_mark is not None:
+                new_mark[kind_index[kind]] = h
             prev = confirmed[kind].get(key)
             if prev == h:
                 plan.unchanged[kind].add(key)
-            elif adapter.roles.get(kind) == STOCK:
-                plan.ops.append(PlannedOp("stock", kind, key, payload, payload, kept, h, product))
+                continue
+            if adapter.roles.get(kind) == STOCK:
+                op = PlannedOp("stock", kind, key, payload, payload, kept, h, product)
             elif prev is None and key not in known_products:
-                plan.ops.append(PlannedOp("create", kind, key, payload, payload, kept, h, product))
+                op = PlannedOp("create", kind, key, payload, payload, kept, h, product)
             else:
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
+                continue
+            plan.ops.append(op)
+            if check is not None and not any(key in hashes for hashes in confirmed_maps) and not check(op):
+                release(op)  # valid, and nothing reads it before the preview, which takes it as valid
+        if new_mark is not None and any(h is not None for h in new_mark[1:]):
+            plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)
     return plan
 
@@ -174,11 +196,10 @@ def save_record_marks(plan: Plan, state: StateStore) -> None:
     """After a real run: mark the confirmed payloads with the fingerprint of the record that maps to them (only
     where the state's hash is the mapped one: a payload the missing policy changed, or one not confirmed, is
     left unmarked and its record mapped again next time)."""
-    by_kind: dict[str, list[tuple[str, str, str]]] = {}
-    for (kind, key), (h, fingerprint) in plan.new_marks.items():
-        by_kind.setdefault(kind, []).append((key, h, fingerprint))
-    for kind, items in by_kind.items():
-        state.mark_records(plan.marketplace, plan.account, kind, items)
+    for i, kind in enumerate(plan.mark_kinds, 1):
+        items = [(key, mark[i], mark[0]) for key, mark in plan.new_marks.items() if mark[i] is not None]
+        if items:
+            state.mark_records(plan.marketplace, plan.account, kind, items)
 
 
 def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore) -> None:

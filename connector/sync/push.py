@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from connector.sync.ops import Adapter, ItemResult, PlannedOp, release
+from connector.sync.ops import Adapter, ItemResult, PlannedOp, release, stored_text
 from connector.sync.plan import Plan
 from connector.sync.state import StateStore
 
@@ -48,7 +48,7 @@ class PushEngine:
         for r in results:
             self.results[(r.op.kind, r.op.key)] = r
             if r.ok:
-                by_kind.setdefault(r.op.kind, []).append((r.op.key, r.op.digest, r.op.canonical, r.remote_id))
+                by_kind.setdefault(r.op.kind, []).append((r.op.key, r.op.digest, stored_text(r.op), r.remote_id))
             elif r.forget:  # the remote record is gone: so is every kind of payload confirmed against it
                 for kind in {r.op.kind, *self.plan.roles}:
                     self.state.forget(self.plan.marketplace, self.plan.account, kind, r.op.key)

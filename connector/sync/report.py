@@ -26,25 +26,72 @@ _STATUS, _PRODUCT, _SKU = attrgetter("status"), attrgetter("product"), attrgette
 DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
-@dataclass(slots=True)
+def _outcome_field(i: int, name: str) -> property:
+    """``RowOutcome.<name>``: item ``i`` of the row's outcome; set, it gives the row an outcome of its own."""
+
+    def get(self: RowOutcome) -> Any:
+        return self._outcome[i]
+
+    def set_(self: RowOutcome, value: Any) -> None:
+        o = self._outcome
+        self._outcome = (*o[:i], value, *o[i + 1:])
+
+    return property(get, set_, doc=f"The row's {name} (shared by the rows of the same outcome).")
+
+
 class RowOutcome:
-    sku: str | None
-    product: str | None
-    sheet: str | None
-    row: int | None
-    status: str
-    # what was (or would be) sent; rows with the same actions may share one list (``account_rows``: 100,000
-    # rows), so a row's actions are replaced, never changed in place
-    actions: list[str] = field(default_factory=list)
-    reason: str | None = None
-    marketplace_message: str | None = None
-    code: str | None = None
-    attention: bool = False  # counts as "something failed" for the exit code (failures, invalid input rows)
+    """One input row's outcome.  Its own values (SKU, product, sheet, row number) and its outcome (status, actions,
+    reason, the marketplace's message, code, attention) as one tuple, which the rows of the same outcome share
+    (``account_rows``: 300,000 rows of a few outcomes; 40 bytes less a row than ten fields each); setting one of
+    the outcome's fields gives the row a tuple of its own.  Compared, shown and built like a dataclass of its ten
+    fields."""
+
+    __slots__ = ("_outcome", "product", "row", "sheet", "sku")
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
+
+    def __init__(self, sku: str | None, product: str | None, sheet: str | None, row: int | None, status: str,
+                 actions: list[str] | None = None, reason: str | None = None,
+                 marketplace_message: str | None = None, code: str | None = None, attention: bool = False) -> None:
+        self.sku, self.product, self.sheet, self.row = sku, product, sheet, row
+        self._outcome: tuple[Any, ...] = (status, [] if actions is None else actions, reason, marketplace_message,
+                                          code, attention)
+
+    @classmethod
+    def sharing(cls, sku: str | None, product: str | None, sheet: str | None, row: int | None,
+                outcome: tuple[Any, ...]) -> RowOutcome:
+        """A row with the outcome tuple ``outcome`` (status, actions, reason, marketplace_message, code, attention),
+        shared, not copied."""
+        out = cls.__new__(cls)
+        out.sku, out.product, out.sheet, out.row, out._outcome = sku, product, sheet, row, outcome
+        return out
+
+    status = _outcome_field(0, "status")
+    # what was (or would be) sent; rows with the same actions share one list (``account_rows``: 100,000 rows),
+    # so a row's actions are replaced, never changed in place
+    actions = _outcome_field(1, "actions")
+    reason = _outcome_field(2, "reason")
+    marketplace_message = _outcome_field(3, "marketplace_message")
+    code = _outcome_field(4, "code")
+    attention = _outcome_field(5, "attention")  # counts as "something failed" for the exit code
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.sku, self.product, self.sheet, self.row, *self._outcome)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        names = ("sku", "product", "sheet", "row", "status", "actions", "reason", "marketplace_message", "code",
+                 "attention")
+        return f"RowOutcome({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values(), strict=True))})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": self.status,
-                "actions": list(self.actions), "reason": self.reason,
-                "marketplace_message": self.marketplace_message, "code": self.code, "attention": self.attention}
+        status, actions, reason, message, code, attention = self._outcome
+        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": status,
+                "actions": list(actions), "reason": reason, "marketplace_message": message, "code": code,
+                "attention": attention}
 
 
 ROWS_IN_FULL = 10_000
@@ -56,20 +103,19 @@ _GROUPED = ("status", "actions", "reason", "marketplace_message", "code", "atten
 _OUTCOME = attrgetter("status", "reason", "marketplace_message", "code", "attention", "sheet")  # with actions: a group
 
 
-def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
+def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, Any]]:
     """Rows with the same outcome and sheet, as one object each: the outcome's fields once, ``count``, and
     ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU
-    (tuples here: JSON arrays in the file)."""
+    (tuples here: JSON arrays in the file).  ``lazy`` (a report being saved): each group's ``rows`` is a
+    ``RowItems`` that ``write_json`` writes as that array, its tuples made a piece at a time."""
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    members: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    members: dict[tuple[Any, ...], list[Any]] = {}
     last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
-    items: list[tuple[Any, ...]] = []
+    items: list[Any] = []
     for r in rows:
-        # a row of the same product and sheet as the row before shares its outcome's very objects (account_rows):
-        # the same group, told without building and hashing its key
-        if not (last is not None and r.actions is last.actions and r.status is last.status and r.sheet is last.sheet
-                and r.reason is last.reason and r.code is last.code
-                and r.marketplace_message is last.marketplace_message and r.attention is last.attention):
+        # a row of the same sheet as the row before that shares its outcome tuple (account_rows: the rows of one
+        # outcome do) is of the same group, told without building and hashing its key
+        if not (last is not None and r.sheet is last.sheet and r._outcome is last._outcome):
             key = (_OUTCOME(r), tuple(r.actions))
             found = members.get(key)
             if found is None:
@@ -79,17 +125,45 @@ def group_rows(rows: list[RowOutcome]) -> list[dict[str, Any]]:
                                "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
                                "count": 0, "rows": found}
             items, last = found, r
+        if lazy:
+            items.append(r)
+            continue
         sku = r.sku
         items.append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
     for key, group in groups.items():
         group["count"] = len(members[key])
+        if lazy:
+            group["rows"] = RowItems(members[key])
     return list(groups.values())
 
 
-def as_unchanged(rows: list[RowOutcome]) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
+def _row_item(r: RowOutcome) -> tuple[Any, ...]:
+    sku = r.sku
+    return (r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product)
+
+
+class RowItems:
+    """The ``rows`` of a row group being saved (``group_rows(lazy=True)``): its ``RowOutcome`` objects, each made
+    its ``(row number, SKU[, product key])`` tuple only when ``write_json`` encodes its piece of the file, not a
+    tuple per row of a 300,000-row report held at once (about 20 MB)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[RowOutcome]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def items(self, start: int, stop: int) -> list[tuple[Any, ...]]:
+        return [_row_item(r) for r in self.rows[start:stop]]
+
+
+def as_unchanged(rows: list[RowOutcome], *, lazy: bool = False) -> tuple[dict[str, int], dict[str, dict[str, int]],
+                                                                         list[dict[str, Any]]]:
     """The status counts, product counts and row groups (``group_rows``) of ``rows`` were each of them unchanged,
     nothing sent (what a later run that finds nothing changed reports: ``sync/unchanged.py``), without a copy of
-    each row (300,000 rows: about 40 MB)."""
+    each row (300,000 rows: about 40 MB).  ``lazy``: each group's ``rows`` is a ``RowItems`` (for ``write_json``)."""
     groups: dict[Any, dict[str, Any]] = {}
     for r in rows:
         sheet = r.sheet
@@ -98,9 +172,12 @@ def as_unchanged(rows: list[RowOutcome]) -> tuple[dict[str, int], dict[str, dict
             group = groups[sheet] = {"status": UNCHANGED, "actions": [], "reason": None, "marketplace_message": None,
                                      "code": None, "attention": False, "sheet": sheet, "count": 0, "rows": []}
         sku = r.sku
-        group["rows"].append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
+        group["rows"].append(r if lazy else (r.row, sku) if r.product == sku and sku is not None else
+                             (r.row, sku, r.product))
     for group in groups.values():
         group["count"] = len(group["rows"])
+        if lazy:
+            group["rows"] = RowItems(group["rows"])
     counts = {PUSHED: 0, UNCHANGED: len(rows), SKIPPED: 0, FAILED: 0}
     products: dict[str, dict[str, int]] = {status: {"products": 0, "skus": 0} for status in (FAILED, SKIPPED, PUSHED)}
     products[UNCHANGED] = {name: len(set(map(get, rows)) - {None, ""}) for name, get in (("products", _PRODUCT),
@@ -203,6 +280,10 @@ class RunReport:
         return EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
+        return self._json()
+
+    def _json(self, lazy: bool = False) -> dict[str, Any]:
+        """``to_json``; ``lazy``: row groups whose rows ``write_json`` alone writes (``group_rows``)."""
         return {
             "run_id": self.run_id, "source": self.source, "target": self.target, "dry_run": self.dry_run,
             "started_at": self.started_at, "finished_at": self.finished_at, "exit_code": self.exit_code,
@@ -212,7 +293,7 @@ class RunReport:
             "refused": self.refused, "guard": self.guard, "notes": self.notes, "warnings": self.warnings,
             "issues": self.issues,
             **({"rows": [r.to_json() for r in self.rows]} if len(self.rows) <= ROWS_IN_FULL
-               else {"row_groups": group_rows(self.rows)}),
+               else {"row_groups": group_rows(self.rows, lazy=lazy)}),
             **({"reserved": self.reserved} if self.reserved else {}),
             **({"not_raised": self.not_raised} if self.not_raised else {}),
             **({"orders": self.orders} if self.orders is not None else {}),
@@ -222,9 +303,10 @@ class RunReport:
     def save(self, path: Path) -> None:
         """Write the JSON report (indented for people; a large one compact, see ``ROWS_IN_FULL``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.to_json()
+        small = len(self.rows) <= ROWS_IN_FULL
+        data = self.to_json() if small else self._json(lazy=True)
         with path.open("w", encoding="utf-8") as file:
-            if len(self.rows) <= ROWS_IN_FULL:
+            if small:
                 file.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
             else:  # compact, written piece by piece: never the whole report as one string
                 write_json(data, file)
@@ -238,7 +320,15 @@ def write_json(value: Any, file: IO[str]) -> None:
     """``json.dumps(value, ensure_ascii=False, default=str)`` written to ``file`` in pieces, the same text byte for
     byte: objects member by member, long arrays (and objects) ``JSON_PIECE`` items at a time, a short array of
     objects (the row groups) object by object; each piece one ``dumps``.  (``json.dump`` would encode everything
-    in pure Python: only a one-shot encoding without indent runs in C.)"""
+    in pure Python: only a one-shot encoding without indent runs in C.)  A ``RowItems`` is written as the list of
+    its tuples would be."""
+    if type(value) is RowItems:
+        n = len(value)
+        if n > JSON_PIECE:
+            _write_pieces((_dumps(value.items(i, i + JSON_PIECE))[1:-1] for i in range(0, n, JSON_PIECE)), "[]", file)
+        else:
+            file.write(_dumps(value.items(0, n)))
+        return
     if type(value) is dict and all(type(k) is str for k in value):
         if len(value) > JSON_PIECE:
             items = list(value.items())
@@ -271,7 +361,13 @@ def _write_pieces(pieces: Iterable[str], brackets: str, file: IO[str]) -> None:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=_encodable)
+
+
+def _encodable(value: Any) -> Any:
+    """What ``_dumps`` writes for a value JSON has no form of: a ``RowItems``' tuples (one inside an object written
+    whole), anything else as its text (``default=str``)."""
+    return value.items(0, len(value)) if type(value) is RowItems else str(value)
 
 
 def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
@@ -292,19 +388,36 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 mapping_failed[v.sku] = plain_mapping_reason(message)
                 sku_to_key[v.sku] = product.key
     planned: dict[str, list[tuple[str, str]]] = {}
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one tuple per (kind, action), shared by every product
     for op in plan.ops if plan else []:
-        planned.setdefault(op.key, []).append((op.kind, op.action))
+        pair = (op.kind, op.action)
+        planned.setdefault(op.key, []).append(pairs.setdefault(pair, pair))
     case_of = _outcome_cases(planned, results, dry_run)
+    # case -> one product of it and its planned ops, what its rows' outcome is worked out from (the ops of every
+    # product are let go of before the rows are built: 67,000 lists)
+    case_key: list[str] = [""] * (max(case_of.values(), default=-1) + 1)
+    for key, case in reversed(case_of.items()):
+        case_key[case] = key  # (the first product of the case)
+    case_ops = [planned[key] for key in case_key]
+    del planned
     # case -> (status, actions, reason, marketplace_message, code, attention) of a row on its product's own sheet,
     # and of a row on another (a per-location stock sheet, in any language)
-    own_rows: list[tuple[Any, ...] | None] = [None] * len(planned)
-    stock_rows: list[tuple[Any, ...] | None] = [None] * len(planned)
+    own_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
+    stock_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
     shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     no_actions = shared[()] = []
+    unchanged = (UNCHANGED, no_actions, None, None, None, False)  # (the outcome tuple of ``RowOutcome``)
+    sharing = RowOutcome.sharing  # the rows of one outcome share its tuple
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     append = report.rows.append
+    numbers: list[int] = []  # n -> one int n, shared by the rows of every sheet with that number (9 MB of 300,000)
     for sku, sheet, row, skipped_reason in source.rows.columns():  # no RowRef built per row
+        if row is not None and row >= 0:
+            if row >= len(numbers) and row < _SHARED_ROW_NUMBERS:
+                numbers.extend(range(len(numbers), min(row + 1024, _SHARED_ROW_NUMBERS)))
+            if row < len(numbers):
+                row = numbers[row]
         key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
         # currency, is still one product)
@@ -320,7 +433,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         elif key is None:
             append(RowOutcome(sku, owner, sheet, row, SKIPPED, no_actions, "not part of any product that was read"))
         elif (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
-            append(RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions))
+            append(sharing(sku, owner, sheet, row, unchanged))
         else:
             origin = origin_of.get(key, _NO_REF)
             stock_row = origin is not _NO_REF and sheet != origin
@@ -328,16 +441,17 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             outcome = outcomes[case]
             if outcome is None:
                 out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
-                _row_outcome(out, key, planned[key], results, catalogue_kind, stock_row, dry_run)
+                _row_outcome(out, case_key[case], case_ops[case], results, catalogue_kind, stock_row, dry_run)
                 actions = out.actions
                 if actions is not no_actions:
                     actions = shared.setdefault(tuple(actions), actions)
                 outcome = outcomes[case] = (out.status, actions, out.reason, out.marketplace_message, out.code,
                                             out.attention)
-            append(RowOutcome(sku, owner, sheet, row, *outcome))
+            append(sharing(sku, owner, sheet, row, outcome))
 
 
 _NO_REF = object()
+_SHARED_ROW_NUMBERS = 2_000_000  # row numbers below it are shared ints (a worksheet has at most 1,048,576 rows)
 
 
 def _outcome_cases(planned: dict[str, list[tuple[str, str]]], results: dict[tuple[str, str], ItemResult],

@@ -28,7 +28,9 @@ log = logging.getLogger("connector.sync")
 __all__ = ["RELEASED", "PlanCheck", "SyncOptions", "SyncOutcome", "merge_settings", "run_sync"]
 
 # A check of the plan before anything is sent (a mass-change guard, a "missing from source" policy, currency
-# checks...): it may add notes to ``session.report``, or raise a ``UserError`` to send nothing (exit 2).
+# checks...): it may add notes to ``session.report``, or raise a ``UserError`` to send nothing (exit 2).  In a dry
+# run, the create and stock ops of records no payload kind has confirmed may have let go of their payloads
+# already (found valid as they were planned: ``build_plan``'s ``check``).
 PlanCheck = Callable[[Plan, SourceResult, TargetSession], None]
 
 
@@ -84,8 +86,11 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
                           defaults, hold) if hold else {}
     context = mapping_context(mapping, adapter, defaults, session.settings)
+    # no canonical text of a new payload is kept: the push encodes it when the op is confirmed (``stored_text``);
+    # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
+    early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
-                      context=context, note_marks=not opts.dry_run, keep_texts=not opts.dry_run)
+                      context=context, note_marks=not opts.dry_run, keep_texts=False, check=early)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)

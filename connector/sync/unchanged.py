@@ -359,7 +359,7 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     kept as its report writes them (grouped, JSON text after the first line)."""
     from connector.sync.estimate import estimate_push
     from connector.sync.ops import CATALOGUE
-    from connector.sync.report import ROWS_IN_FULL, UNCHANGED, RowOutcome, RunReport, as_unchanged
+    from connector.sync.report import ROWS_IN_FULL, UNCHANGED, RowOutcome, RunReport, as_unchanged, write_json
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
@@ -369,7 +369,8 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
                      started_at=report.started_at)
     if not large:
         view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in rows]
-    counts, products, groups = as_unchanged(rows) if large else (view.status_counts, view.product_counts, [])
+    counts, products, groups = as_unchanged(rows, lazy=True) if large else (view.status_counts, view.product_counts,
+                                                                             [])
     unchanged = 0  # what ``Plan.counts`` says of a plan where every product is unchanged
     for kind, role in plan.roles.items():
         if role == CATALOGUE:
@@ -383,6 +384,26 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
               "estimate": estimate_push(title, {}, {}, {}),
               **({} if large else {"rows": [r.to_json() for r in view.rows]})}
     text = json.dumps(detail, ensure_ascii=False, default=str, separators=(",", ":"))
-    if large:
-        text += "\n" + json.dumps(groups, ensure_ascii=False, default=str)
-    return zlib.compress(text.encode("utf-8"), 6)
+    if not large:
+        return zlib.compress(text.encode("utf-8"), 6)
+    # the groups' text (that of ``json.dumps(groups, ensure_ascii=False, default=str)``) written and compressed a
+    # piece at a time: neither a tuple per row nor the whole text held at once (300,000 rows: about 40 MB)
+    out = _Compressed()
+    out.write(text + "\n")
+    write_json(groups, out)
+    return out.finish()
+
+
+class _Compressed:
+    """A text file whose text is compressed as it is written (``zlib.compress(text, 6)`` of all of it)."""
+
+    def __init__(self) -> None:
+        self._z = zlib.compressobj(6)
+        self._parts: list[bytes] = []
+
+    def write(self, text: str) -> None:
+        self._parts.append(self._z.compress(text.encode("utf-8")))
+
+    def finish(self) -> bytes:
+        self._parts.append(self._z.flush())
+        return b"".join(self._parts)

@@ -33,6 +33,7 @@ WRITE, BULK = "write", "bulk"  # lanes: the budget classes the requests spend
 
 class ElebneAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
+    checks_when_planned = True  # its preview only validates; ``calls_needed`` reads only an update's body
 
     def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200) -> None:
         self.client = client
