@@ -105,18 +105,22 @@ def test_equal_cells_share_one_object(tmp_path):
     assert len({id(p.brand) for p in fast.products}) == 2 and fast.products[1].brand == "Acme"
 
 
+def _quoted_csv(path, header: str, rows: list[tuple[str, ...]]):
+    """A CSV file of ``header`` and ``rows``, every cell quoted."""
+    lines = [header] + [",".join(f'"{c}"' for c in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def test_repeated_csv_texts_are_stripped_like_the_csv_module(tmp_path, monkeypatch):
     calls = _distinct_calls(monkeypatch)
     rng = random.Random(61)
     for k in range(5):
         n = rng.choice([20, 150, 600])
-        lines = ["SKU,Name,Price,Brand,HS code,Attribute: Color,Description"]
-        for i in range(n):
-            lines.append(",".join(f'"{c}"' for c in (f"S{i}", f"N{i}", "1", rng.choice(_TEXTS[:-1]) or "",
-                                                     rng.choice(["950300", " 950300", ""]),
-                                                     rng.choice(_TEXTS[:-1]) or "", f"d{i}")))
-        path = tmp_path / f"t{k}.csv"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path = _quoted_csv(tmp_path / f"t{k}.csv", "SKU,Name,Price,Brand,HS code,Attribute: Color,Description",
+                           [(f"S{i}", f"N{i}", "1", rng.choice(_TEXTS[:-1]) or "",
+                             rng.choice(["950300", " 950300", ""]), rng.choice(_TEXTS[:-1]) or "", f"d{i}")
+                            for i in range(n)])
         fast, slow, used = both(path)
         assert used
         _same_records(fast, slow)
@@ -139,13 +143,10 @@ def test_mostly_distinct_csv_number_columns_read_as_the_csv_module_reads_them(tm
     rng = random.Random(2616)
     for k in range(6):
         n = rng.choice([60, 250, 800])
-        lines = ["SKU,Name,Price,Cost,Weight (kg),Stock: Main"]
-        for i in range(n):
-            stock = rng.choice([str(rng.randint(0, 10 ** 6)), "-1", "2.5", " 4 ", "", "3000000000", "x"])
-            lines.append(",".join(f'"{c}"' for c in (f"S{i}", f"N{i}", _number_text(rng), _number_text(rng),
-                                                     _number_text(rng), stock)))
-        path = tmp_path / f"m{k}.csv"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        stocks = [str(rng.randint(0, 10 ** 6)), "-1", "2.5", " 4 ", "", "3000000000", "x"]
+        path = _quoted_csv(tmp_path / f"m{k}.csv", "SKU,Name,Price,Cost,Weight (kg),Stock: Main",
+                           [(f"S{i}", f"N{i}", _number_text(rng), _number_text(rng), _number_text(rng),
+                             rng.choice(stocks)) for i in range(n)])
         fast, slow, used = both(path)
         assert used
         _same_records(fast, slow)
