@@ -195,9 +195,11 @@ def _common_marks(mark_maps: list[dict[str, str]]) -> dict[str, str]:
 def save_record_marks(plan: Plan, state: StateStore) -> None:
     """After a real run: mark the confirmed payloads with the fingerprint of the record that maps to them (only
     where the state's hash is the mapped one: a payload the missing policy changed, or one not confirmed, is
-    left unmarked and its record mapped again next time)."""
+    left unmarked and its record mapped again next time).  The marks are then let go of: saved once, they are
+    not read again, and the report built next would otherwise hold them (about 13 MB for 100,000 products)."""
+    marks, plan.new_marks = plan.new_marks, {}
     for i, kind in enumerate(plan.mark_kinds, 1):
-        items = [(key, mark[i], mark[0]) for key, mark in plan.new_marks.items() if mark[i] is not None]
+        items = [(key, mark[i], mark[0]) for key, mark in marks.items() if mark[i] is not None]
         if items:
             state.mark_records(plan.marketplace, plan.account, kind, items)
 
