@@ -168,6 +168,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _default_sigint() -> None:
+    """(in the child, before exec) Ctrl-C's default action: a suite started in the background (``make test &``)
+    ignores SIGINT, and a child inherits that, so the receiver would never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.sandbox
 def test_connector_webhooks_serve_for_elebne_uses_the_targets_settings_and_queues_jobs(
         pg_url: str, fast_elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
@@ -183,7 +189,7 @@ def test_connector_webhooks_serve_for_elebne_uses_the_targets_settings_and_queue
                              "--port", str(port), "--state", str(tmp_path / "events.sqlite"),
                              "--enqueue-profile", str(prof), "--db", url],
                             env={**os.environ, "ELEBNE_WEBHOOK_SECRET": SECRET}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, preexec_fn=_default_sigint)
     try:
         hook = f"http://127.0.0.1:{port}/hooks/elebne"
         for _ in range(300):  # bounded: the receiver listens within seconds
@@ -201,5 +207,9 @@ def test_connector_webhooks_serve_for_elebne_uses_the_targets_settings_and_queue
         assert queued(url) == [("elebne", "orders"), ("elebne", "stock")]
     finally:
         proc.send_signal(signal.SIGINT)
-        said = proc.communicate(timeout=30)[0].decode()
+        try:
+            said = proc.communicate(timeout=30)[0].decode()
+        except subprocess.TimeoutExpired:
+            proc.kill()  # not left running, holding the port and its database connections
+            pytest.fail(f"the receiver did not stop on Ctrl-C: {proc.communicate()[0].decode()}")
     assert "receiving Elebne webhooks" in said and "2 accepted" in said, said
