@@ -452,7 +452,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         # allocate instead of adding to the read's peak (22 MB lower with two 100,000-row stock sheets).
         del cols, attrs, trans, inline_stock, level_cols, resolved, groups, live, used, keys, parents, prices
         del absent, good, good_keys, skus, skip, refs, variants
-        names = own = None  # bound on some paths only
+        names = own = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
         release_freed_memory()
         for location, raw in book.stock:
             _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline)
