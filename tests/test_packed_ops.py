@@ -97,3 +97,59 @@ def test_a_real_plan_packs_its_creates_and_stock_and_is_the_same_plan_read_back(
             for op in packed_plan.ops] == \
         [(op.action, op.kind, op.key, _shape(op.body), _shape(op.payload), op.digest, op.record)
          for op in plain.ops]
+
+
+def test_elebne_checks_stock_ops_as_their_batch_fills_and_sends_the_same_batches(tmp_path: Path) -> None:
+    """Each bulk request holds ``bulk_max_items`` valid ops, in order, invalid ones failed on the way; an op's packed
+    payload is still packed when the batches before it go."""
+    from connector.marketplaces.elebne.adapter import ElebneAdapter
+    from connector.marketplaces.elebne.client import BulkResult
+    from connector.sync.plan import Plan
+    from connector.sync.push import PushEngine
+    from connector.sync.state import StateStore
+
+    quantities = [1, 2, -1, 3, 4, "x", 5]
+    ops = [packed(PlannedOp("stock", "stock", f"K{i}", body, body, "", f"h{i}", Product(key=f"K{i}")))
+           for i, q in enumerate(quantities) for body in [{"externalId": f"K{i}", "mode": "set", "quantity": q}]]
+    slot = PlannedOp.__dict__["payload"]
+    sent: list[tuple[list[str], list[str]]] = []  # (the batch's keys, the keys still packed then)
+
+    class Client:
+        def bulk_inventory(self, items: list[dict[str, Any]]) -> BulkResult:
+            sent.append(([i["externalId"] for i in items],
+                         [op.key for op in ops if type(slot.__get__(op)) is bytes]))
+            return BulkResult(updated=len(items), failed=0)
+
+    adapter = ElebneAdapter(client=Client(), account="shop", bulk_max_items=2)  # type: ignore[arg-type]
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        results = PushEngine(Plan("elebne", "shop", ops=ops), adapter, state, "run").run()
+    assert [keys for keys, _packed in sent] == [["K0", "K1"], ["K3", "K4"], ["K6"]]
+    assert sent[0][1] == ["K2", "K3", "K4", "K5", "K6"]  # read only as their batch fills
+    assert {key for (_kind, key), r in results.items() if not r.ok} == {"K2", "K5"}
+    assert all(r.ok for (_kind, key), r in results.items() if key not in ("K2", "K5"))
+
+
+def test_the_push_gives_freed_memory_back_every_so_many_confirmed_ops(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import connector.sync.push as push
+    from connector.sync.ops import AdapterBase, ItemResult
+    from connector.sync.plan import Plan
+    from connector.sync.state import StateStore
+
+    calls: list[int] = []
+    monkeypatch.setattr(push, "GIVE_BACK_EVERY", 3)
+    monkeypatch.setattr(push, "release_freed_memory", lambda: calls.append(len(calls)))
+    ops = [packed(_op({"name": f"n{i}"})) for i in range(7)]
+
+    class Adapter(AdapterBase):
+        def __init__(self) -> None:
+            self.roles = {"product": "catalogue"}
+
+        def push(self, ops: list[PlannedOp], sink: Any) -> None:
+            for op in ops:  # one op a request; the fourth refused (not let go of: not counted)
+                sink.done(sink.sending("create", [op]), [ItemResult(op, ok=op is not ops[3], message="no")])
+
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        push.PushEngine(Plan("elebne", "shop", ops=ops), Adapter(), state, "run").run()
+    assert len(calls) == 2  # after the 3rd and the 6th op let go of
+    assert not released(ops[3]) and all(released(op) for op in ops if op is not ops[3])
