@@ -165,9 +165,9 @@ def test_record_marks_are_saved_per_payload_kind_that_the_record_mapped_to_and_w
 def test_report_rows_sharing_one_outcome_are_set_one_by_one_and_compare_show_and_save_like_ten_fields() -> None:
     from connector.sync.report import FAILED, PUSHED, RowOutcome
 
-    outcome = (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False)
-    a = RowOutcome.sharing("A-1", "A", "Products", 2, outcome)
-    b = RowOutcome.sharing("A-2", "A", "Products", 3, outcome)
+    outcome = (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False, "Products")
+    a = RowOutcome.sharing("A-1", "A", 2, outcome)
+    b = RowOutcome.sharing("A-2", "A", 3, outcome)
     assert a == RowOutcome("A-1", "A", "Products", 2, PUSHED, ["create", "stock"], "dry run: would be sent")
     assert a != b and a != RowOutcome("A-1", "A", "Products", 2, PUSHED)
     assert repr(a) == ("RowOutcome(sku='A-1', product='A', sheet='Products', row=2, status='pushed', "
@@ -181,7 +181,9 @@ def test_report_rows_sharing_one_outcome_are_set_one_by_one_and_compare_show_and
                            "actions": [], "reason": "refused", "marketplace_message": None, "code": None,
                            "attention": True}
     assert RowOutcome(**a.to_json()) == a and RowOutcome("X", None, None, None, PUSHED).actions == []
-    assert outcome == (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False)
+    assert outcome == (PUSHED, ["create", "stock"], "dry run: would be sent", None, None, False, "Products")
+    a.sheet = "Stock"
+    assert (a.sheet, b.sheet, a.to_json()["sheet"]) == ("Stock", "Products", "Stock")
 
 
 @pytest.mark.parametrize("piece", [1, 3, 7, 2_000])

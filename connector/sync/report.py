@@ -40,29 +40,28 @@ def _outcome_field(i: int, name: str) -> property:
 
 
 class RowOutcome:
-    """One input row's outcome.  Its own values (SKU, product, sheet, row number) and its outcome (status, actions,
-    reason, the marketplace's message, code, attention) as one tuple, which the rows of the same outcome share
-    (``account_rows``: 300,000 rows of a few outcomes; 40 bytes less a row than ten fields each); setting one of
-    the outcome's fields gives the row a tuple of its own.  Compared, shown and built like a dataclass of its ten
-    fields."""
+    """One input row's outcome.  Its own values (SKU, product, row number) and its outcome (status, actions,
+    reason, the marketplace's message, code, attention, and the sheet) as one tuple, which the rows of the same
+    outcome on the same sheet share (``account_rows``: 300,000 rows of a few outcomes; 56 bytes less a row than
+    ten fields each); setting one of the outcome's fields gives the row a tuple of its own.  Compared, shown and
+    built like a dataclass of its ten fields."""
 
-    __slots__ = ("_outcome", "product", "row", "sheet", "sku")
+    __slots__ = ("_outcome", "product", "row", "sku")
     __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
 
     def __init__(self, sku: str | None, product: str | None, sheet: str | None, row: int | None, status: str,
                  actions: list[str] | None = None, reason: str | None = None,
                  marketplace_message: str | None = None, code: str | None = None, attention: bool = False) -> None:
-        self.sku, self.product, self.sheet, self.row = sku, product, sheet, row
+        self.sku, self.product, self.row = sku, product, row
         self._outcome: tuple[Any, ...] = (status, [] if actions is None else actions, reason, marketplace_message,
-                                          code, attention)
+                                          code, attention, sheet)
 
     @classmethod
-    def sharing(cls, sku: str | None, product: str | None, sheet: str | None, row: int | None,
-                outcome: tuple[Any, ...]) -> RowOutcome:
-        """A row with the outcome tuple ``outcome`` (status, actions, reason, marketplace_message, code, attention),
-        shared, not copied."""
+    def sharing(cls, sku: str | None, product: str | None, row: int | None, outcome: tuple[Any, ...]) -> RowOutcome:
+        """A row with the outcome tuple ``outcome`` (status, actions, reason, marketplace_message, code, attention,
+        sheet), shared, not copied."""
         out = cls.__new__(cls)
-        out.sku, out.product, out.sheet, out.row, out._outcome = sku, product, sheet, row, outcome
+        out.sku, out.product, out.row, out._outcome = sku, product, row, outcome
         return out
 
     status = _outcome_field(0, "status")
@@ -73,9 +72,11 @@ class RowOutcome:
     marketplace_message = _outcome_field(3, "marketplace_message")
     code = _outcome_field(4, "code")
     attention = _outcome_field(5, "attention")  # counts as "something failed" for the exit code
+    sheet = _outcome_field(6, "sheet")
 
     def _values(self) -> tuple[Any, ...]:
-        return (self.sku, self.product, self.sheet, self.row, *self._outcome)
+        o = self._outcome
+        return (self.sku, self.product, o[6], self.row, *o[:6])
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -88,8 +89,8 @@ class RowOutcome:
         return f"RowOutcome({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values(), strict=True))})"
 
     def to_json(self) -> dict[str, Any]:
-        status, actions, reason, message, code, attention = self._outcome
-        return {"sku": self.sku, "product": self.product, "sheet": self.sheet, "row": self.row, "status": status,
+        status, actions, reason, message, code, attention, sheet = self._outcome
+        return {"sku": self.sku, "product": self.product, "sheet": sheet, "row": self.row, "status": status,
                 "actions": list(actions), "reason": reason, "marketplace_message": message, "code": code,
                 "attention": attention}
 
@@ -113,9 +114,9 @@ def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, 
     last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
     items: list[Any] = []
     for r in rows:
-        # a row of the same sheet as the row before that shares its outcome tuple (account_rows: the rows of one
-        # outcome do) is of the same group, told without building and hashing its key
-        if not (last is not None and r.sheet is last.sheet and r._outcome is last._outcome):
+        # a row that shares the outcome tuple of the row before, sheet included (account_rows: the rows of one
+        # outcome do), is of the same group, told without building and hashing its key
+        if not (last is not None and r._outcome is last._outcome):
             key = (_OUTCOME(r), tuple(r.actions))
             found = members.get(key)
             if found is None:
@@ -404,10 +405,16 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     # and of a row on another (a per-location stock sheet, in any language)
     own_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
     stock_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
+    # sheet -> (case -> the outcome tuple of ``RowOutcome``, i.e. the above and the sheet, of an own row, then of a
+    # stock row; the tuple of an unchanged row): the rows of one outcome on one sheet share one tuple
+    per_sheet: dict[Any, tuple[list[tuple[Any, ...] | None], list[tuple[Any, ...] | None], tuple[Any, ...]]] = {}
     shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     no_actions = shared[()] = []
-    unchanged = (UNCHANGED, no_actions, None, None, None, False)  # (the outcome tuple of ``RowOutcome``)
     sharing = RowOutcome.sharing  # the rows of one outcome share its tuple
+    last_sheet: Any = _NO_REF
+    own_of_sheet: list[tuple[Any, ...] | None] = []
+    stock_of_sheet: list[tuple[Any, ...] | None] = []
+    unchanged: tuple[Any, ...] = ()
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     append = report.rows.append
@@ -432,22 +439,34 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             append(RowOutcome(sku, owner, sheet, row, FAILED, no_actions, mapping_failed[sku], None, None, True))
         elif key is None:
             append(RowOutcome(sku, owner, sheet, row, SKIPPED, no_actions, "not part of any product that was read"))
-        elif (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
-            append(sharing(sku, owner, sheet, row, unchanged))
         else:
+            if sheet is not last_sheet:  # (rows come sheet after sheet)
+                found = per_sheet.get(sheet)
+                if found is None:
+                    found = per_sheet[sheet] = ([None] * len(case_key), [None] * len(case_key),
+                                                (UNCHANGED, no_actions, None, None, None, False, sheet))
+                own_of_sheet, stock_of_sheet, unchanged = found
+                last_sheet = sheet
+            if (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
+                append(sharing(sku, owner, row, unchanged))
+                continue
             origin = origin_of.get(key, _NO_REF)
             stock_row = origin is not _NO_REF and sheet != origin
-            outcomes = stock_rows if stock_row else own_rows
-            outcome = outcomes[case]
+            of_sheet = stock_of_sheet if stock_row else own_of_sheet
+            outcome = of_sheet[case]
             if outcome is None:
-                out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
-                _row_outcome(out, case_key[case], case_ops[case], results, catalogue_kind, stock_row, dry_run)
-                actions = out.actions
-                if actions is not no_actions:
-                    actions = shared.setdefault(tuple(actions), actions)
-                outcome = outcomes[case] = (out.status, actions, out.reason, out.marketplace_message, out.code,
-                                            out.attention)
-            append(sharing(sku, owner, sheet, row, outcome))
+                outcomes = stock_rows if stock_row else own_rows
+                base = outcomes[case]
+                if base is None:
+                    out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
+                    _row_outcome(out, case_key[case], case_ops[case], results, catalogue_kind, stock_row, dry_run)
+                    actions = out.actions
+                    if actions is not no_actions:
+                        actions = shared.setdefault(tuple(actions), actions)
+                    base = outcomes[case] = (out.status, actions, out.reason, out.marketplace_message, out.code,
+                                             out.attention)
+                outcome = of_sheet[case] = (*base, sheet)
+            append(sharing(sku, owner, row, outcome))
 
 
 _NO_REF = object()
