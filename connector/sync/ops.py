@@ -82,13 +82,14 @@ _BODY_SLOT = PlannedOp.__dict__["body"]
 class PackedOp(PlannedOp):
     """A create or stock op of a real run whose payload (its body too: the same dict) is held as ``marshal``
     bytes until something reads it, then as the dict they give back, which is the planned payload exactly: the
-    same types (``marshal`` writes only built-in types, by type, and refuses anything else, a ``Decimal`` or a
-    ``str`` subclass: such a payload stays a ``PlannedOp``), the same key order, the same sharing inside it.
+    same types, the same key order, the same sharing inside it (``packed`` packs only payloads of plain built-in
+    types, which ``marshal`` writes by type and gives back as they were).
 
     Why: a first sync of 100,000 products plans 134,000 payloads at once and sends them over a quarter of an hour
-    (each let go of once confirmed); as dicts they take about 60 MB more than as bytes hold 35 (the bytes copy
-    the strings a dict shares with its record).  Read through ``payload`` or ``body``, it is an op like any
-    other; ``released`` and ``release`` never unpack it."""
+    (each let go of once confirmed); as dicts they hold about 61 MB, as bytes 36 (the bytes copy the strings a
+    dict shares with its record).  Read through ``payload`` or ``body``, it is an op like any other; ``released``
+    and ``release`` never unpack it.  The push gives back what released ops held (``push.GIVE_BACK_EVERY``): the
+    bytes are partly in the C heap, which the objects made afterwards cannot reuse."""
 
     __slots__ = ()
 

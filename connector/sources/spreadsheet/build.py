@@ -638,7 +638,7 @@ def _money(amounts: list, currencies: list | None, currency: str) -> list:
     """Money per cell (None stays None).  Amounts come from the decimal converter: ``Decimal`` or ``None``, one
     ``Decimal`` for equal cells (``_converted``); ``currencies``: each row's currency (a currency column), or None
     for ``currency`` in every row.  Cells of the same amount and currency share one ``Money`` (frozen): the
-    variants of a product usually have one price (about 34,000 fewer objects for 100,000 rows)."""
+    variants of a product usually have one price (prices and costs of 100,000 rows: about 68,000 fewer objects)."""
     if currencies is None:
         keys: list = list(map(id, amounts))
         cells = zip(amounts, repeat(currency))
