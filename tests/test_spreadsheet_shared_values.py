@@ -38,33 +38,3 @@ def test_mostly_distinct_csv_prices_share_equal_cells_and_read_as_the_row_reader
             v = p.variants[0]
             by_text.setdefault(prices[int(v.sku[1:])], set()).add(id(v.price.amount))
         assert by_text and all(len(ids) == 1 for ids in by_text.values())  # one Decimal per distinct text
-
-
-def test_cells_of_one_amount_share_one_money_in_one_currency_and_not_across_currencies(tmp_path):
-    """The variants of a product usually repeat its price: one frozen ``Money`` for them; in a currency column's
-    rows, each keeps its own (``1.5 MRU`` is not ``1.5 EUR``)."""
-    rng = random.Random(19)
-    n = 600
-    prices = _price_cells(rng, n, _TEXTS)
-    path = tmp_path / "one.csv"
-    rows = [f'S{i},N{i},"{prices[i]}","{prices[i] if i % 3 else ""}"' for i in range(n)]
-    path.write_text("\n".join(["SKU,Name,Price,Cost", *rows]) + "\n", encoding="utf-8")
-    fast, slow, used = both(path)
-    assert used
-    same(fast, slow)
-    assert repr(fast.products) == repr(slow.products)
-    money: dict[str, set[int]] = {}
-    for p in fast.products:
-        v = p.variants[0]
-        money.setdefault(prices[int(v.sku[1:])], set()).add(id(v.price))
-        assert (v.cost is None) == (int(v.sku[1:]) % 3 == 0)
-    assert all(len(ids) == 1 for ids in money.values()) and len(money) < n  # one Money per distinct amount
-
-    path = tmp_path / "two.csv"
-    currencies = ["MRU", "EUR"]
-    rows = [f'S{i},N{i},"{prices[i]}",{currencies[i % 2]}' for i in range(n)]
-    path.write_text("\n".join(["SKU,Name,Price,Currency", *rows]) + "\n", encoding="utf-8")
-    fast, slow, used = both(path)
-    same(fast, slow)
-    assert repr(fast.products) == repr(slow.products)
-    assert all(p.variants[0].price.currency == currencies[int(p.key[1:]) % 2] for p in fast.products)
