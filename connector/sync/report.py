@@ -126,11 +126,7 @@ def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, 
                                "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
                                "count": 0, "rows": found}
             items, last = found, r
-        if lazy:
-            items.append(r)
-            continue
-        sku = r.sku
-        items.append((r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product))
+        items.append(r if lazy else _row_item(r))
     for key, group in groups.items():
         group["count"] = len(members[key])
         if lazy:
@@ -172,9 +168,7 @@ def as_unchanged(rows: list[RowOutcome], *, lazy: bool = False) -> tuple[dict[st
         if group is None:
             group = groups[sheet] = {"status": UNCHANGED, "actions": [], "reason": None, "marketplace_message": None,
                                      "code": None, "attention": False, "sheet": sheet, "count": 0, "rows": []}
-        sku = r.sku
-        group["rows"].append(r if lazy else (r.row, sku) if r.product == sku and sku is not None else
-                             (r.row, sku, r.product))
+        group["rows"].append(r if lazy else _row_item(r))
     for group in groups.values():
         group["count"] = len(group["rows"])
         if lazy:
