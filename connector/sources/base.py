@@ -221,6 +221,11 @@ class SourceRows(Sequence[RowRef]):
         return zip(self._skus, map(origins.__getitem__, self._origin_ix), map(_ROW_VALUE, self._rows, self._rows),
                    reasons, strict=False)  # repeat(None) is endless
 
+    def shared_columns(self) -> tuple[list[str | None], array]:
+        """The SKU and row-number (``_NO_ROW``: None) columns themselves, for a reader that never changes them
+        (a report's ``RowTable``, which shares them)."""
+        return self._skus, self._rows
+
     def skus(self) -> list[str | None]:
         """The SKU of every row, in order (a copy)."""
         return list(self._skus)

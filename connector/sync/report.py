@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, eq
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
+from connector.sync.rows import RowOutcome, RowTable, row_outcomes
 
 if TYPE_CHECKING:  # (annotations only: a report is written without the planning modules, sync/unchanged.py)
     from connector.sources.base import SourceResult
@@ -26,89 +29,19 @@ _STATUS, _PRODUCT, _SKU = attrgetter("status"), attrgetter("product"), attrgette
 DRY_RUN_SENT = "dry run: would be sent"  # the reason of a dry run's row with nothing foreseen against it
 
 
-def _outcome_field(i: int, name: str) -> property:
-    """``RowOutcome.<name>``: item ``i`` of the row's outcome; set, it gives the row an outcome of its own."""
-
-    def get(self: RowOutcome) -> Any:
-        return self._outcome[i]
-
-    def set_(self: RowOutcome, value: Any) -> None:
-        o = self._outcome
-        self._outcome = (*o[:i], value, *o[i + 1:])
-
-    return property(get, set_, doc=f"The row's {name} (shared by the rows of the same outcome).")
-
-
-class RowOutcome:
-    """One input row's outcome.  Its own values (SKU, product, row number) and its outcome (status, actions,
-    reason, the marketplace's message, code, attention, and the sheet) as one tuple, which the rows of the same
-    outcome on the same sheet share (``account_rows``: 300,000 rows of a few outcomes; 64 bytes a row, 48 less than
-    ten fields each); setting one of the outcome's fields gives the row a tuple of its own.  Compared, shown and
-    built like a dataclass of its ten fields."""
-
-    __slots__ = ("_outcome", "product", "row", "sku")
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
-
-    def __init__(self, sku: str | None, product: str | None, sheet: str | None, row: int | None, status: str,
-                 actions: list[str] | None = None, reason: str | None = None,
-                 marketplace_message: str | None = None, code: str | None = None, attention: bool = False) -> None:
-        self.sku, self.product, self.row = sku, product, row
-        self._outcome: tuple[Any, ...] = (status, [] if actions is None else actions, reason, marketplace_message,
-                                          code, attention, sheet)
-
-    @classmethod
-    def sharing(cls, sku: str | None, product: str | None, row: int | None, outcome: tuple[Any, ...]) -> RowOutcome:
-        """A row with the outcome tuple ``outcome`` (status, actions, reason, marketplace_message, code, attention,
-        sheet), shared, not copied."""
-        out = cls.__new__(cls)
-        out.sku, out.product, out.row, out._outcome = sku, product, row, outcome
-        return out
-
-    status = _outcome_field(0, "status")
-    # what was (or would be) sent; rows with the same actions share one list (``account_rows``: 100,000 rows),
-    # so a row's actions are replaced, never changed in place
-    actions = _outcome_field(1, "actions")
-    reason = _outcome_field(2, "reason")
-    marketplace_message = _outcome_field(3, "marketplace_message")
-    code = _outcome_field(4, "code")
-    attention = _outcome_field(5, "attention")  # counts as "something failed" for the exit code
-    sheet = _outcome_field(6, "sheet")
-
-    def _values(self) -> tuple[Any, ...]:
-        o = self._outcome
-        return (self.sku, self.product, o[6], self.row, *o[:6])
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __repr__(self) -> str:
-        names = ("sku", "product", "sheet", "row", "status", "actions", "reason", "marketplace_message", "code",
-                 "attention")
-        return f"RowOutcome({', '.join(f'{n}={v!r}' for n, v in zip(names, self._values(), strict=True))})"
-
-    def to_json(self) -> dict[str, Any]:
-        status, actions, reason, message, code, attention, sheet = self._outcome
-        return {"sku": self.sku, "product": self.product, "sheet": sheet, "row": self.row, "status": status,
-                "actions": list(actions), "reason": reason, "marketplace_message": message, "code": code,
-                "attention": attention}
-
-
 ROWS_IN_FULL = 10_000
 """A report of up to this many rows lists each row as an object (``rows``); a larger one groups its rows by
 outcome (``row_groups``, see ``group_rows``): a 100,000-row catalogue's report stays a few MB."""
 _GROUPED = ("status", "actions", "reason", "marketplace_message", "code", "attention", "sheet")
 
 
-_OUTCOME = attrgetter("status", "reason", "marketplace_message", "code", "attention", "sheet")  # with actions: a group
-
-
-def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, Any]]:
+def group_rows(rows: list[RowOutcome] | RowTable, *, lazy: bool = False) -> list[dict[str, Any]]:
     """Rows with the same outcome and sheet, as one object each: the outcome's fields once, ``count``, and
     ``rows``: ``[row number, SKU]``, or ``[row number, SKU, product key]`` when the product key is not the SKU
     (tuples here: JSON arrays in the file).  ``lazy`` (a report being saved): each group's ``rows`` is a
     ``RowItems`` that ``write_json`` writes as that array, its tuples made a piece at a time."""
+    if type(rows) is RowTable:
+        return _group_table(rows, lazy)
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     members: dict[tuple[Any, ...], list[Any]] = {}
     last: RowOutcome | None = None  # the row before, when its group is this one's (``items``)
@@ -117,14 +50,11 @@ def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, 
         # a row that shares the outcome tuple of the row before, sheet included (account_rows: the rows of one
         # outcome do), is of the same group, told without building and hashing its key
         if not (last is not None and r._outcome is last._outcome):
-            key = (_OUTCOME(r), tuple(r.actions))
+            key = _group_key(r._outcome)
             found = members.get(key)
             if found is None:
-                status, reason, message, code, attention, sheet = key[0]
                 found = members[key] = []
-                groups[key] = {"status": status, "actions": list(r.actions), "reason": reason,
-                               "marketplace_message": message, "code": code, "attention": attention, "sheet": sheet,
-                               "count": 0, "rows": found}
+                groups[key] = _group(r._outcome, found)
             items, last = found, r
         items.append(r if lazy else _row_item(r))
     for key, group in groups.items():
@@ -134,49 +64,113 @@ def group_rows(rows: list[RowOutcome], *, lazy: bool = False) -> list[dict[str, 
     return list(groups.values())
 
 
+def _group_key(outcome: tuple[Any, ...]) -> tuple[Any, ...]:
+    status, actions, reason, message, code, attention, sheet = outcome
+    return (status, reason, message, code, attention, sheet), tuple(actions)
+
+
+def _group(outcome: tuple[Any, ...], rows: Any) -> dict[str, Any]:
+    status, actions, reason, message, code, attention, sheet = outcome
+    return {"status": status, "actions": list(actions), "reason": reason, "marketplace_message": message,
+            "code": code, "attention": attention, "sheet": sheet, "count": 0, "rows": rows}
+
+
+def _group_table(table: RowTable, lazy: bool) -> list[dict[str, Any]]:
+    """``group_rows`` of a ``RowTable``: its rows' indices gathered per outcome (outcome tuples of equal fields
+    are one group), in the order of each group's first row."""
+    group_of: list[int] = []  # outcome index -> group number
+    keys: dict[tuple[Any, ...], int] = {}
+    groups: list[dict[str, Any]] = []
+    for outcome in table.outcomes:
+        key = _group_key(outcome)
+        n = keys.get(key)
+        if n is None:
+            n = keys[key] = len(groups)
+            groups.append(_group(outcome, None))
+        group_of.append(n)
+    members = [array("I") for _ in groups]
+    adders = [m.append for m in members]
+    add_to = list(map(adders.__getitem__, group_of))
+    for i, ix in enumerate(table.outcome_indices()):
+        add_to[ix](i)
+    out = []
+    for group, indices in sorted(zip(groups, members, strict=True), key=lambda gm: gm[1][0] if gm[1] else -1):
+        if not indices:  # (an outcome no row has any longer)
+            continue
+        group["count"] = len(indices)
+        group["rows"] = RowItems(table, indices) if lazy else list(map(table.item, indices))
+        out.append(group)
+    return out
+
+
+def _distinct(column: Iterable[Any]) -> int:
+    """How many distinct values ``column`` has besides None and "" (one set, not a second for the difference)."""
+    values = set(column)
+    values.discard(None)
+    values.discard("")
+    return len(values)
+
+
 def _row_item(r: RowOutcome) -> tuple[Any, ...]:
     sku = r.sku
     return (r.row, sku) if r.product == sku and sku is not None else (r.row, sku, r.product)
 
 
 class RowItems:
-    """The ``rows`` of a row group being saved (``group_rows(lazy=True)``): its ``RowOutcome`` objects, each made
-    its ``(row number, SKU[, product key])`` tuple only when ``write_json`` encodes its piece of the file, not a
-    tuple per row of a 300,000-row report held at once (about 20 MB)."""
+    """The ``rows`` of a row group being saved (``group_rows(lazy=True)``): its ``RowOutcome`` objects (or a
+    ``RowTable`` and the indices of the group's rows in it), each made its ``(row number, SKU[, product key])``
+    tuple only when ``write_json`` encodes its piece of the file, not a tuple per row of a 300,000-row report held
+    at once (about 20 MB)."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("indices", "rows")
 
-    def __init__(self, rows: list[RowOutcome]) -> None:
-        self.rows = rows
+    def __init__(self, rows: list[RowOutcome] | RowTable, indices: array | None = None) -> None:
+        self.rows, self.indices = rows, indices
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.indices is None else len(self.indices)
 
     def items(self, start: int, stop: int) -> list[tuple[Any, ...]]:
+        if self.indices is not None:
+            return list(map(self.rows.item, self.indices[start:stop]))  # type: ignore[union-attr]
         return [_row_item(r) for r in self.rows[start:stop]]
 
 
-def as_unchanged(rows: list[RowOutcome], *, lazy: bool = False) -> tuple[dict[str, int], dict[str, dict[str, int]],
-                                                                         list[dict[str, Any]]]:
+def as_unchanged(rows: list[RowOutcome] | RowTable, *, lazy: bool = False
+                 ) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
     """The status counts, product counts and row groups (``group_rows``) of ``rows`` were each of them unchanged,
     nothing sent (what a later run that finds nothing changed reports: ``sync/unchanged.py``), without a copy of
     each row (300,000 rows: about 40 MB).  ``lazy``: each group's ``rows`` is a ``RowItems`` (for ``write_json``)."""
     groups: dict[Any, dict[str, Any]] = {}
-    for r in rows:
-        sheet = r.sheet
-        group = groups.get(sheet)
-        if group is None:
-            group = groups[sheet] = {"status": UNCHANGED, "actions": [], "reason": None, "marketplace_message": None,
-                                     "code": None, "attention": False, "sheet": sheet, "count": 0, "rows": []}
-        group["rows"].append(r if lazy else _row_item(r))
-    for group in groups.values():
-        group["count"] = len(group["rows"])
-        if lazy:
-            group["rows"] = RowItems(group["rows"])
+    if type(rows) is RowTable:
+        sheet_of = [o[6] for o in rows.outcomes]
+        members: dict[Any, array] = {}
+        for i, ix in enumerate(rows.outcome_indices()):
+            sheet = sheet_of[ix]
+            found = members.get(sheet)
+            if found is None:
+                found = members[sheet] = array("I")
+                groups[sheet] = _group((UNCHANGED, (), None, None, None, False, sheet), None)
+            found.append(i)
+        for sheet, group in groups.items():
+            group["count"] = len(members[sheet])
+            group["rows"] = RowItems(rows, members[sheet]) if lazy else list(map(rows.item, members[sheet]))
+        row_products, row_skus = rows.products(), rows.skus()
+    else:
+        for r in rows:
+            sheet = r.sheet
+            group = groups.get(sheet)
+            if group is None:
+                group = groups[sheet] = _group((UNCHANGED, (), None, None, None, False, sheet), [])
+            group["rows"].append(r if lazy else _row_item(r))
+        for group in groups.values():
+            group["count"] = len(group["rows"])
+            if lazy:
+                group["rows"] = RowItems(group["rows"])
+        row_products, row_skus = list(map(_PRODUCT, rows)), list(map(_SKU, rows))
     counts = {PUSHED: 0, UNCHANGED: len(rows), SKIPPED: 0, FAILED: 0}
     products: dict[str, dict[str, int]] = {status: {"products": 0, "skus": 0} for status in (FAILED, SKIPPED, PUSHED)}
-    products[UNCHANGED] = {name: len(set(map(get, rows)) - {None, ""}) for name, get in (("products", _PRODUCT),
-                                                                                           ("skus", _SKU))}
+    products[UNCHANGED] = {"products": _distinct(row_products), "skus": _distinct(row_skus)}
     return counts, products, list(groups.values())
 
 
@@ -228,7 +222,12 @@ class RunReport:
     @property
     def status_counts(self) -> dict[str, int]:
         counts = {PUSHED: 0, UNCHANGED: 0, SKIPPED: 0, FAILED: 0}
-        for status, n in Counter(map(_STATUS, self.rows)).items():
+        rows = self.rows
+        if type(rows) is RowTable:
+            for outcome, n in rows.outcome_counts():
+                counts[outcome[0]] += n
+            return counts
+        for status, n in Counter(map(_STATUS, rows)).items():
             counts[status] += n
         return counts
 
@@ -238,18 +237,31 @@ class RunReport:
         row, a variant row) takes the most telling status of its rows (failed, skipped, pushed, unchanged)."""
         statuses = (UNCHANGED, PUSHED, SKIPPED, FAILED)  # least to most telling
         rows = self.rows
-        present = Counter(map(_STATUS, rows))
-        by_status: dict[str, list[RowOutcome]] = {s: [] for s in statuses}
-        if len(present) == 1:  # the usual run: every row pushed (or unchanged)
-            by_status[next(iter(present))] = rows
+        if type(rows) is RowTable:  # read from its columns: no status, product or SKU listed per row
+            status_of = [o[0] for o in rows.outcomes]
+            present = {o[0] for o, _n in rows.outcome_counts()}
+            row_products, row_skus = rows.products(), rows.skus()
+
+            def of_status(status: str) -> Iterable[bool]:
+                return map([s == status for s in status_of].__getitem__, rows.outcome_indices())
         else:
-            for row in rows:
-                by_status[row.status].append(row)
+            row_statuses = [r.status for r in rows]
+            present = set(row_statuses)
+            row_products, row_skus = [r.product for r in rows], [r.sku for r in rows]
+
+            def of_status(status: str) -> Iterable[bool]:
+                return map(eq, row_statuses, repeat(status))
         out: dict[str, dict[str, int]] = {status: {} for status in reversed(statuses)}
-        for name, get in (("products", _PRODUCT), ("skus", _SKU)):
+        for name, column in (("products", row_products), ("skus", row_skus)):
+            if len(present) == 1:  # the usual run: every row pushed (or unchanged); one set, not a dict of ranks
+                only = next(iter(present))
+                for status in statuses:
+                    out[status][name] = _distinct(column) if status == only else 0
+                continue
             best: dict[Any, int] = {}  # key -> rank of its most telling status: a later (higher) rank overrides
             for rank, status in enumerate(statuses):
-                best.update(dict.fromkeys(map(get, by_status[status]), rank))
+                if status in present:
+                    best.update(dict.fromkeys(compress(column, of_status(status)), rank))
             best.pop(None, None)  # rows without a product / SKU count for none
             best.pop("", None)
             counted = Counter(best.values())
@@ -267,7 +279,7 @@ class RunReport:
             return EXIT_USAGE
         if self.unreachable:
             return EXIT_UNREACHABLE
-        if (counts[FAILED] or any(r.attention for r in self.rows) or (self.orders or {}).get("attention")
+        if (counts[FAILED] or any(o[5] for o in row_outcomes(self.rows)) or (self.orders or {}).get("attention")
                 or (self.fulfilment or {}).get("attention")):
             return EXIT_FAILED
         if self.deferred or self.stopped:
@@ -371,9 +383,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     operations, their results and whether the row is on its product's own sheet or a stock sheet: it is worked out
     once per such case (``_outcome_cases``) and shared by every row it fits (300,000 rows of 67,000 products)."""
     sku_to_key: dict[str, str] = {}
-    origin_of: dict[str, Any] = {}  # product key -> the sheet of its own rows (_NO_REF: no source reference)
-    for key, product in (plan.products.items() if plan else []):
-        origin_of[key] = product.ref.origin if product.ref is not None else _NO_REF
+    products = plan.products if plan else {}
+    for key, product in products.items():
         for v in product.variants:
             sku_to_key[v.sku] = key
     mapping_failed: dict[str, str] = {}
@@ -382,19 +393,17 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             for v in product.variants:
                 mapping_failed[v.sku] = plain_mapping_reason(message)
                 sku_to_key[v.sku] = product.key
-    planned: dict[str, list[tuple[str, str]]] = {}
-    pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one tuple per (kind, action), shared by every product
+    # product key -> its planned (kind, action) pairs, one tuple shared by every product with the same ones (not a
+    # list per product: 67,000), then (``_outcome_cases``) the number of its case
+    planned: dict[str, Any] = {}
+    signatures: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
     for op in plan.ops if plan else []:
-        pair = (op.kind, op.action)
-        planned.setdefault(op.key, []).append(pairs.setdefault(pair, pair))
-    case_of = _outcome_cases(planned, results, dry_run)
-    # case -> one product of it and its planned ops, what its rows' outcome is worked out from (the ops of every
-    # product are let go of before the rows are built: 67,000 lists)
-    case_key: list[str] = [""] * (max(case_of.values(), default=-1) + 1)
-    for key, case in reversed(case_of.items()):
-        case_key[case] = key  # (the first product of the case)
-    case_ops = [planned[key] for key in case_key]
-    del planned
+        signature = (*planned.get(op.key, ()), (op.kind, op.action))
+        planned[op.key] = signatures.setdefault(signature, signature)
+    del signatures
+    # case -> one product of it and its planned ops, what its rows' outcome is worked out from
+    case_key, case_ops = _outcome_cases(planned, results, dry_run)
+    case_of: dict[str, int] = planned
     # case -> (status, actions, reason, marketplace_message, code, attention) of a row on its product's own sheet,
     # and of a row on another (a per-location stock sheet, in any language)
     own_rows: list[tuple[Any, ...] | None] = [None] * len(case_key)
@@ -404,21 +413,16 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     per_sheet: dict[Any, tuple[list[tuple[Any, ...] | None], list[tuple[Any, ...] | None], tuple[Any, ...]]] = {}
     shared: dict[tuple[str, ...], list[str]] = {}  # one list per distinct actions: a large run's rows share them
     no_actions = shared[()] = []
-    sharing = RowOutcome.sharing  # the rows of one outcome share its tuple
     last_sheet: Any = _NO_REF
     own_of_sheet: list[tuple[Any, ...] | None] = []
     stock_of_sheet: list[tuple[Any, ...] | None] = []
     unchanged: tuple[Any, ...] = ()
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
-    append = report.rows.append
-    numbers: list[int] = []  # n -> one int n, shared by the rows of every sheet with that number (9 MB of 300,000)
-    for sku, sheet, row, skipped_reason in source.rows.columns():  # no RowRef built per row
-        if row is not None and row >= 0:
-            if row >= len(numbers) and row < _SHARED_ROW_NUMBERS:
-                numbers.extend(range(len(numbers), min(row + 1024, _SHARED_ROW_NUMBERS)))
-            if row < len(numbers):
-                row = numbers[row]
+    # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
+    table = RowTable.over(*source.rows.shared_columns())
+    fill = table.fill
+    for sku, sheet, _row, skipped_reason in source.rows.columns():  # no RowRef built per row
         key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its
         # currency, is still one product)
@@ -428,11 +432,11 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 read_keys = {v.sku: p.key for p in source.products for v in p.variants}
             owner = read_keys.get(sku or "")
         if skipped_reason:
-            append(RowOutcome(sku, owner, sheet, row, SKIPPED, no_actions, skipped_reason, None, None, True))
+            fill(owner, (SKIPPED, no_actions, skipped_reason, None, None, True, sheet))
         elif sku in mapping_failed:
-            append(RowOutcome(sku, owner, sheet, row, FAILED, no_actions, mapping_failed[sku], None, None, True))
+            fill(owner, (FAILED, no_actions, mapping_failed[sku], None, None, True, sheet))
         elif key is None:
-            append(RowOutcome(sku, owner, sheet, row, SKIPPED, no_actions, "not part of any product that was read"))
+            fill(owner, (SKIPPED, no_actions, "not part of any product that was read", None, None, False, sheet))
         else:
             if sheet is not last_sheet:  # (rows come sheet after sheet)
                 found = per_sheet.get(sheet)
@@ -442,17 +446,17 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 own_of_sheet, stock_of_sheet, unchanged = found
                 last_sheet = sheet
             if (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
-                append(sharing(sku, owner, row, unchanged))
+                fill(owner, unchanged)
                 continue
-            origin = origin_of.get(key, _NO_REF)
-            stock_row = origin is not _NO_REF and sheet != origin
+            product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
+            stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
             of_sheet = stock_of_sheet if stock_row else own_of_sheet
             outcome = of_sheet[case]
             if outcome is None:
                 outcomes = stock_rows if stock_row else own_rows
                 base = outcomes[case]
                 if base is None:
-                    out = RowOutcome(sku, owner, sheet, row, UNCHANGED, no_actions)
+                    out = RowOutcome(sku, owner, sheet, None, UNCHANGED, no_actions)
                     _row_outcome(out, case_key[case], case_ops[case], results, catalogue_kind, stock_row, dry_run)
                     actions = out.actions
                     if actions is not no_actions:
@@ -460,24 +464,29 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                     base = outcomes[case] = (out.status, actions, out.reason, out.marketplace_message, out.code,
                                              out.attention)
                 outcome = of_sheet[case] = (*base, sheet)
-            append(sharing(sku, owner, row, outcome))
+            fill(owner, outcome)
+    if report.rows:  # (rows accounted for before these: kept first)
+        table = RowTable([*report.rows, *table])
+    report.rows = table
 
 
 _NO_REF = object()
-_SHARED_ROW_NUMBERS = 2_000_000  # row numbers below it are shared ints (a worksheet has at most 1,048,576 rows)
 
 
-def _outcome_cases(planned: dict[str, list[tuple[str, str]]], results: dict[tuple[str, str], ItemResult],
-                   dry_run: bool) -> dict[str, int]:
-    """Product key -> the number of its case: the rows of two products have the same outcome when both have the
-    same planned (kind, action) pairs and each pair has no result, or a plain accepted one, for both (what
-    ``_row_outcome`` reads of them).  A product with any other result (a failure, a dry run's foreseen words)
-    is a case of its own."""
+def _outcome_cases(planned: dict[str, Any], results: dict[tuple[str, str], ItemResult], dry_run: bool
+                   ) -> tuple[list[str], list[tuple[tuple[str, str], ...]]]:
+    """Number the cases of the products of ``planned`` (product key -> its planned (kind, action) pairs), each
+    key's pairs replaced in ``planned`` by the number of its case; returned: the first product of each case and its
+    pairs.  The rows of two products have the same outcome when both have the same planned pairs and each pair has
+    no result, or a plain accepted one, for both (what ``_row_outcome`` reads of them).  A product with any other
+    result (a failure, a dry run's foreseen words) is a case of its own."""
     cases: dict[Any, int] = {}
-    out: dict[str, int] = {}
+    case_key: list[str] = []
+    case_ops: list[tuple[tuple[str, str], ...]] = []
     get = results.get
     for key, ops in planned.items():
         states: list[bool | None] = []
+        case: Any = key
         for kind, _action in ops:
             r = get((kind, key)) if results else None
             if r is None:
@@ -485,13 +494,16 @@ def _outcome_cases(planned: dict[str, list[tuple[str, str]]], results: dict[tupl
             elif r.ok and not (dry_run and r.message):
                 states.append(True)
             else:
-                out[key] = cases[key] = len(cases)
                 break
         else:
-            case = (tuple(ops), tuple(states))
-            n = cases.get(case)
-            out[key] = cases[case] = len(cases) if n is None else n
-    return out
+            case = (ops, tuple(states))
+        n = cases.get(case)
+        if n is None:
+            n = cases[case] = len(case_key)
+            case_key.append(key)
+            case_ops.append(ops)
+        planned[key] = n  # (a value replaced: the dict's size does not change while it is read)
+    return case_key, case_ops
 
 
 def _row_outcome(out: RowOutcome, key: str, planned: list[tuple[str, str]],

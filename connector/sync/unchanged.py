@@ -334,6 +334,7 @@ def opts_secret_env(opts: SyncOptions, plugin: Any, inputs: Mapping[str, Mapping
 def _clean(outcome: SyncOutcome, source: SourceResult) -> bool:
     from connector.errors import EXIT_OK
     from connector.sync.report import PUSHED, UNCHANGED
+    from connector.sync.rows import row_outcomes
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
@@ -341,7 +342,7 @@ def _clean(outcome: SyncOutcome, source: SourceResult) -> bool:
     if (report.exit_code != EXIT_OK or report.refused or report.unreachable or report.stopped or report.not_raised
             or plan.mapping_failures or any(ops.get(k) for k in ("failed", "deferred", "skipped", "mapping_failed"))):
         return False
-    if any(r.status not in (PUSHED, UNCHANGED) or r.attention for r in report.rows):
+    if any(o[0] not in (PUSHED, UNCHANGED) or o[5] for o in row_outcomes(report.rows)):  # (status, attention)
         return False
     if len(report.rows) < len(source.rows):
         return False
@@ -363,7 +364,8 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
-    rows = report.rows[:len(source.rows)]  # the source's rows, every one unchanged
+    # the source's rows, every one unchanged (the report's own rows when it has no others: not a copy)
+    rows = report.rows if len(report.rows) == len(source.rows) else report.rows[:len(source.rows)]
     large = len(rows) > ROWS_IN_FULL
     view = RunReport(run_id=report.run_id, source=report.source, target=report.target, dry_run=False,
                      started_at=report.started_at)
