@@ -74,9 +74,11 @@ def test_a_dry_runs_plan_checked_as_it_is_planned_previews_exactly_what_the_whol
                            note_marks=False, keep_texts=False)
         checked = build_plan(_products_with_invalid_ones(), mapping, adapter, state, "elebne", "shop",
                              note_marks=False, keep_texts=False, check=adapter.validate)
-    assert [(op.action, op.kind, op.key, op.digest) for op in checked.ops] == \
-        [(op.action, op.kind, op.key, op.digest) for op in whole.ops]
+    assert [(op.action, op.kind, op.key) for op in checked.ops] == [(op.action, op.kind, op.key) for op in whole.ops]
     kept = {(op.kind, op.key) for op in checked.ops if op.payload is not RELEASED}
+    # the ops kept have their digests; a released one lets go of it too (a dry run confirms nothing)
+    assert [op.digest if (op.kind, op.key) in kept else "" for op in whole.ops] == [op.digest for op in checked.ops]
+    assert all(op.digest for op in whole.ops)
     # invalid, or of a record confirmed in some kind
     assert kept == {("product", "SKU-1"), ("product", "SKU-4"), ("product", "SKU-0"), ("stock", "SKU-0")}
     assert all(op.body is RELEASED for op in checked.ops if (op.kind, op.key) not in kept)

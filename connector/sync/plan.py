@@ -108,9 +108,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     products) the push encodes the payload again when it is confirmed (``ops.stored_text``).  ``check`` (a dry
     run's, for an adapter whose preview only validates: ``AdapterBase.checks_when_planned``): a create or stock op
     of a record no payload kind has confirmed is validated as soon as it is planned, and a valid one lets go of its
-    payload there and then (``ops.release``; its preview takes it as valid): nothing after the plan reads it (the
-    missing policy and the guard read the ops of confirmed records only), and the plan of 100,000 products does
-    not hold every payload until the preview (about 65 MB)."""
+    payload there and then (``ops.release``; its preview takes it as valid), and of its digest (a dry run confirms
+    nothing): nothing after the plan reads them (the missing policy and the guard read the ops of confirmed records
+    only), and the plan of 100,000 products does not hold every payload until the preview (about 65 MB)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
@@ -175,6 +175,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.ops.append(op)
             if check is not None and not any(key in hashes for hashes in confirmed_maps) and not check(op):
                 release(op)  # valid, and nothing reads it before the preview, which takes it as valid
+                op.digest = ""  # (never confirmed into the state, nor an idempotency key: 10 MB of 100,000)
         if new_mark is not None and any(h is not None for h in new_mark[1:]):
             plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)
