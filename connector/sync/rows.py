@@ -11,6 +11,7 @@ read the columns directly (``connector.sync.report``).
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence
 from typing import Any, overload
 
@@ -207,10 +208,8 @@ class RowTable(MutableSequence[RowOutcome]):
 
     def outcome_counts(self) -> list[tuple[tuple[Any, ...], int]]:
         """Each outcome tuple in use and its number of rows."""
-        counts = [0] * len(self._outcomes)
-        for ix in self._oix:
-            counts[ix] += 1
-        return [(o, n) for o, n in zip(self._outcomes, counts, strict=True) if n]
+        counts = Counter(self._oix)  # (counted in C)
+        return [(self._outcomes[ix], n) for ix, n in sorted(counts.items())]
 
     def outcome_indices(self) -> array:
         """Each row's index into ``outcomes`` (the table's own array: not to be changed)."""
