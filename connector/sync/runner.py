@@ -90,7 +90,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
-                      context=context, note_marks=not opts.dry_run, keep_texts=False, check=early)
+                      context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
+                      pack=not opts.dry_run)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)

@@ -119,10 +119,17 @@ class ElebneAdapter(AdapterBase):
         return ItemResult(op, ok=True, remote_id=str(data.get("id") or "") or None)
 
     def _push_stock(self, ex: Executor, ops: list[PlannedOp]) -> None:
-        """Absolute stock in bulk requests of up to ``bulk_max_items`` products."""
-        valid = ex.valid(ops, self.validate)
-        for start in range(0, len(valid), self.bulk_max_items):
-            batch = valid[start:start + self.bulk_max_items]
+        """Absolute stock in bulk requests of up to ``bulk_max_items`` valid ops, in order; each op is checked as
+        its batch fills (an invalid one fails there), not all before the first request: a packed payload
+        (``PackedOp``) is read only when its batch is near."""
+        batch: list[PlannedOp] = []
+        for op in ops:
+            if ex.valid([op], self.validate):
+                batch.append(op)
+            if len(batch) == self.bulk_max_items:
+                ex.send("stock", batch, lambda batch=batch: self._bulk(batch), lane=BULK)
+                batch = []
+        if batch:
             ex.send("stock", batch, lambda batch=batch: self._bulk(batch), lane=BULK)
 
     def _bulk(self, batch: list[PlannedOp]) -> list[ItemResult]:
