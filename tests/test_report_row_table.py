@@ -116,3 +116,9 @@ def test_a_rows_copy_and_pickle_are_rows_of_their_own() -> None:
         assert type(row) is RowOutcome and row == _rows()[2]
         row.reason = "changed"
         assert table[2].reason == "update failed: bad"
+    for other in (copy.copy(table), copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
+        assert type(other) is RowTable and other == table
+        other.append(RowOutcome("new", "new", None, None, FAILED, [], "its own outcome"))  # interned anew
+        other[0].status = SKIPPED
+        assert other[-1].reason == "its own outcome" and other[0].status == SKIPPED and table[0].status == PUSHED
+        assert len(table) == len(_rows())

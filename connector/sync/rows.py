@@ -312,6 +312,10 @@ class RowTable(MutableSequence[RowOutcome]):
         self._products, self._oix, self._outcomes, self._index = [], array("I"), [], {}
         self.extend(rows)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (a copy or a pickle is made of its rows: ``_index`` holds the ids of this process's outcome tuples)
+        return (RowTable, (list(map(_detached, self)),))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RowTable | list | tuple):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
