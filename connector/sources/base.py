@@ -71,8 +71,8 @@ class RowRef:
     skipped_reason: str | None = None
 
 
-_NO_ROW = -(2**63)  # the row-number column's "no row number" (``SourceRef.row`` None)
-_ROW_VALUE = {_NO_ROW: None}.get  # (n, n) -> n, except the sentinel -> None: in C, over a whole column
+NO_ROW = -(2**63)  # the row-number column's "no row number" (``SourceRef.row`` None); a report's too (rows.py)
+_ROW_VALUE = {NO_ROW: None}.get  # (n, n) -> n, except the sentinel -> None: in C, over a whole column
 _CHUNK = 4096  # rows built at a time while iterating
 
 
@@ -108,7 +108,7 @@ class SourceRows(Sequence[RowRef]):
         self._skus: list[str | None] = []
         self._origins: dict[str, int] = {}  # origin -> its index, in order of first use
         self._origin_ix = array("I")
-        self._rows = array("q")  # row numbers; _NO_ROW for None
+        self._rows = array("q")  # row numbers; NO_ROW for None
         self._idents: list[str | None] | None = None  # None while no row has an ident
         self._reasons: dict[int, str] = {}  # row index -> skipped reason (rows without one are not here)
         self.extend(rows)
@@ -122,7 +122,7 @@ class SourceRows(Sequence[RowRef]):
         i = len(self._skus)
         self._skus.append(row.sku)
         self._origin_ix.append(self._origin(ref.origin))
-        self._rows.append(_NO_ROW if ref.row is None else ref.row)
+        self._rows.append(NO_ROW if ref.row is None else ref.row)
         if ref.ident is not None and self._idents is None:
             self._idents = [None] * i
         if self._idents is not None:
@@ -222,7 +222,7 @@ class SourceRows(Sequence[RowRef]):
                    reasons, strict=False)  # repeat(None) is endless
 
     def shared_columns(self) -> tuple[list[str | None], array]:
-        """The SKU and row-number (``_NO_ROW``: None) columns themselves, for a reader that never changes them
+        """The SKU and row-number (``NO_ROW``: None) columns themselves, for a reader that never changes them
         (a report's ``RowTable``, which shares them)."""
         return self._skus, self._rows
 

@@ -156,7 +156,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             if fingerprint is not None and note_marks else None
         # a dry run's record that no kind confirmed: its ops are checked as planned, and only an invalid one is kept
         # (and encoded for its digest): nothing to compare a valid one's text with, nor to store
-        checked_new = check is not None and new_mark is None and not any(key in hashes for hashes in confirmed_maps)
+        checked_new = check is not None and not any(key in hashes for hashes in confirmed_maps)
         for kind, payload in payloads.items():
             payload = adapter.normalize(kind, payload)
             if payload is None:
@@ -166,10 +166,15 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 op = PlannedOp("stock" if adapter.roles.get(kind) == STOCK else "create", kind, key, payload, payload,
                                "", "", product)
                 plan.ops.append(op)
-                if check(op):  # (problems: kept for the preview, which lists them, as the whole plan has it)
+                invalid = check(op)
+                if invalid or new_mark is not None:  # (a mark to note, or problems: kept, as the whole plan has it)
                     text = canonical_json(payload)
-                    op.canonical, op.digest = text if keep_texts else "", digest(text)
-                else:  # valid: nothing reads its payload before the preview, which takes it as valid (release)
+                    h = digest(text)
+                    if new_mark is not None:
+                        new_mark[kind_index[kind]] = h
+                    if invalid:
+                        op.canonical, op.digest = text if keep_texts else "", h
+                if not invalid:  # nothing reads its payload before the preview, which takes it as valid
                     release(op)
                 continue
             text = canonical_json(payload)
@@ -188,13 +193,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             else:
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
                 continue
-            if check is not None:
-                plan.ops.append(op)
-                if not any(key in hashes for hashes in confirmed_maps) and not check(op):
-                    release(op)  # (a plan that notes marks: as above, its digest noted first)
-                    op.digest = ""
-            else:
-                plan.ops.append(packed(op) if pack else op)
+            plan.ops.append(packed(op) if pack else op)
         if new_mark is not None and any(h is not None for h in new_mark[1:]):
             plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, eq
+from operator import attrgetter, eq, itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -54,7 +54,7 @@ def group_rows(rows: list[RowOutcome] | RowTable, *, lazy: bool = False) -> list
             found = members.get(key)
             if found is None:
                 found = members[key] = []
-                groups[key] = _group(r._outcome, found)
+                groups[key] = _group(key, found)
             items, last = found, r
         items.append(r if lazy else _row_item(r))
     for key, group in groups.items():
@@ -69,36 +69,25 @@ def _group_key(outcome: tuple[Any, ...]) -> tuple[Any, ...]:
     return (status, reason, message, code, attention, sheet), tuple(actions)
 
 
-def _group(outcome: tuple[Any, ...], rows: Any) -> dict[str, Any]:
-    status, actions, reason, message, code, attention, sheet = outcome
+def _group(key: tuple[Any, ...], rows: Any) -> dict[str, Any]:
+    """The object of a row group of ``key`` (``_group_key``), without its count."""
+    (status, reason, message, code, attention, sheet), actions = key
     return {"status": status, "actions": list(actions), "reason": reason, "marketplace_message": message,
             "code": code, "attention": attention, "sheet": sheet, "count": 0, "rows": rows}
 
 
+def _unchanged_key(sheet: Any) -> tuple[Any, ...]:
+    """The group key of an unchanged row of ``sheet`` (``as_unchanged``)."""
+    return (UNCHANGED, None, None, None, False, sheet), ()
+
+
 def _group_table(table: RowTable, lazy: bool) -> list[dict[str, Any]]:
-    """``group_rows`` of a ``RowTable``: its rows' indices gathered per outcome (outcome tuples of equal fields
-    are one group), in the order of each group's first row."""
-    group_of: list[int] = []  # outcome index -> group number
-    keys: dict[tuple[Any, ...], int] = {}
-    groups: list[dict[str, Any]] = []
-    for outcome in table.outcomes:
-        key = _group_key(outcome)
-        n = keys.get(key)
-        if n is None:
-            n = keys[key] = len(groups)
-            groups.append(_group(outcome, None))
-        group_of.append(n)
-    members = [array("I") for _ in groups]
-    adders = [m.append for m in members]
-    add_to = list(map(adders.__getitem__, group_of))
-    for i, ix in enumerate(table.outcome_indices()):
-        add_to[ix](i)
+    """``group_rows`` of a ``RowTable``: the indices of its rows gathered per group key, in the order of each
+    group's first row."""
     out = []
-    for group, indices in sorted(zip(groups, members, strict=True), key=lambda gm: gm[1][0] if gm[1] else -1):
-        if not indices:  # (an outcome no row has any longer)
-            continue
+    for key, indices in table.indices_by(_group_key).items():
+        group = _group(key, RowItems(table, indices) if lazy else list(map(table.item, indices)))
         group["count"] = len(indices)
-        group["rows"] = RowItems(table, indices) if lazy else list(map(table.item, indices))
         out.append(group)
     return out
 
@@ -143,25 +132,17 @@ def as_unchanged(rows: list[RowOutcome] | RowTable, *, lazy: bool = False
     each row (300,000 rows: about 40 MB).  ``lazy``: each group's ``rows`` is a ``RowItems`` (for ``write_json``)."""
     groups: dict[Any, dict[str, Any]] = {}
     if type(rows) is RowTable:
-        sheet_of = [o[6] for o in rows.outcomes]
-        members: dict[Any, array] = {}
-        for i, ix in enumerate(rows.outcome_indices()):
-            sheet = sheet_of[ix]
-            found = members.get(sheet)
-            if found is None:
-                found = members[sheet] = array("I")
-                groups[sheet] = _group((UNCHANGED, (), None, None, None, False, sheet), None)
-            found.append(i)
-        for sheet, group in groups.items():
-            group["count"] = len(members[sheet])
-            group["rows"] = RowItems(rows, members[sheet]) if lazy else list(map(rows.item, members[sheet]))
+        for sheet, indices in rows.indices_by(itemgetter(6)).items():  # (item 6 of an outcome: its sheet)
+            groups[sheet] = _group(_unchanged_key(sheet), RowItems(rows, indices) if lazy else
+                                   list(map(rows.item, indices)))
+            groups[sheet]["count"] = len(indices)
         row_products, row_skus = rows.products(), rows.skus()
     else:
         for r in rows:
             sheet = r.sheet
             group = groups.get(sheet)
             if group is None:
-                group = groups[sheet] = _group((UNCHANGED, (), None, None, None, False, sheet), [])
+                group = groups[sheet] = _group(_unchanged_key(sheet), [])
             group["rows"].append(r if lazy else _row_item(r))
         for group in groups.values():
             group["count"] = len(group["rows"])
@@ -245,9 +226,9 @@ class RunReport:
             def of_status(status: str) -> Iterable[bool]:
                 return map([s == status for s in status_of].__getitem__, rows.outcome_indices())
         else:
-            row_statuses = [r.status for r in rows]
+            row_statuses = list(map(_STATUS, rows))
             present = set(row_statuses)
-            row_products, row_skus = [r.product for r in rows], [r.sku for r in rows]
+            row_products, row_skus = list(map(_PRODUCT, rows)), list(map(_SKU, rows))
 
             def of_status(status: str) -> Iterable[bool]:
                 return map(eq, row_statuses, repeat(status))

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, MutableSequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, MutableSequence
 from typing import Any, overload
 
-NO_ROW = -(2**63)  # the row-number column's None: the same sentinel as ``SourceRows`` (sources/base.py)
+from connector.sources.base import NO_ROW  # the row-number column's None, as in the source's rows it may share
+
 _OTHER = NO_ROW + 1  # a row "number" an int64 array cannot hold (never from a source), kept in ``_others``
 
 
@@ -211,6 +212,22 @@ class RowTable(MutableSequence[RowOutcome]):
         counts = Counter(self._oix)  # (counted in C)
         return [(self._outcomes[ix], n) for ix, n in sorted(counts.items())]
 
+    def indices_by(self, key: Callable[[tuple[Any, ...]], Hashable]) -> dict[Any, array]:
+        """The indices of the rows gathered by ``key`` of their outcome tuple (worked out once per tuple), the
+        keys in the order of their first row."""
+        groups: dict[Any, array] = {}
+        add_to: list[Any] = [None] * len(self._outcomes)  # outcome index -> the append of its key's indices
+        for i, ix in enumerate(self._oix):
+            add = add_to[ix]
+            if add is None:
+                k = key(self._outcomes[ix])
+                found = groups.get(k)
+                if found is None:
+                    found = groups[k] = array("I")
+                add = add_to[ix] = found.append
+            add(i)
+        return groups
+
     def outcome_indices(self) -> array:
         """Each row's index into ``outcomes`` (the table's own array: not to be changed)."""
         return self._oix
@@ -247,7 +264,7 @@ class RowTable(MutableSequence[RowOutcome]):
         if isinstance(i, slice):  # a table of its own: slices of the columns, a copy of the outcomes
             out = RowTable()
             n = len(self)
-            out._skus, out._numbers, out._products = self._skus[:n][i], self._numbers[:n][i], self._products[i]
+            out._skus, out._numbers, out._products = self.skus()[i], self._numbers[:n][i], self._products[i]
             out._oix = self._oix[i]
             out._outcomes, out._index = list(self._outcomes), dict(self._index)
             if self._others:
