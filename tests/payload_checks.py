@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from connector.marketplaces.ecomlinx import payloads as ecomlinx
 from connector.marketplaces.elebne import payloads as elebne
+from connector.marketplaces.shapes import Shape
 
 
-def shape_problem(shape: type[BaseModel] | None, body: dict[str, Any], *, missing: str = "is required",
+def shape_problem(shape: Shape | None, body: dict[str, Any], *, missing: str = "is required",
                   limit: int = 5) -> str | None:
-    """None when ``body`` fits ``shape`` (strict pydantic model), else pydantic's reason naming the fields,
+    """None when ``body`` fits ``shape`` (a strict pydantic TypedDict), else pydantic's reason naming the fields,
     e.g. ``price Input should be a valid integer; name is required to create a product``."""
     if shape is None:
         return None
     try:
-        shape.model_validate(body)
+        shape.validate(body)
     except ValidationError as exc:
         parts = []
         for err in exc.errors()[:limit]:

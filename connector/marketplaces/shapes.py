@@ -4,6 +4,11 @@
 adapters' ``validate`` and ``describe``): pydantic's messages (``Input should be a valid integer``...) are
 translated here, in one place, for every marketplace.  (The payload tests read pydantic's own text:
 ``tests/payload_checks.py``.)
+
+A shape is a ``TypedDict`` (``Shape``): a body is a dict, and it is checked as one.  A pydantic model would build
+an object of every body and of every nested item only to be dropped (a dry run of 100,000 rows checks 134,000
+bodies: 0.66 s as models, 0.25 s as TypedDicts).  A check of the whole body (unique variant labels...) is an
+``AfterValidator`` of the dict, on the ``Annotated`` type.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from typing_extensions import TypedDict as TypedDict  # the shapes' (pydantic reads typing's only from Python 3.12)
 
 # "integer" in the marketplaces' documents: MAX_INT (a price in minor units above 21,474,836.47 or a stock above
 # 2,147,483,647 is refused there)
@@ -21,6 +27,10 @@ from connector.model import MAX_INT as MAX_INT
 
 # the documents ask for URLs of images: absolute http(s) web addresses
 HTTP_URL = r"^https?://[^\s/]+\S*$"
+
+# every shape's config: "7" is not 7, a bool is not a number, a field the marketplace does not take is refused.  Set on
+# each TypedDict class (``__pydantic_config__``), a subclass's too, so that each class says what it is.
+STRICT = ConfigDict(strict=True, extra="forbid")
 
 # words for a pattern a shape declares (``Field(pattern=...)``)
 PATTERN_WORDS: dict[str, str] = {
@@ -71,13 +81,28 @@ class Problem:
         return f"{where} {self.reason}" if where else self.reason
 
 
-def shape_problems(shape: type[BaseModel] | None, body: dict[str, Any], *,
-                   missing: str = "is required") -> list[Problem]:
+class Shape:
+    """A request shape: the type of a body (a ``TypedDict``, or one ``Annotated`` with checks of the whole body)
+    and its compiled validator."""
+
+    __slots__ = ("type", "validate")
+
+    def __init__(self, body_type: Any) -> None:
+        self.type = body_type
+        # the compiled validator itself, without TypeAdapter's Python wrapper (thousands of bodies); raises
+        # ``ValidationError``
+        self.validate = TypeAdapter(body_type).validator.validate_python
+
+    def __repr__(self) -> str:
+        return f"Shape({getattr(self.type, '__name__', self.type)!r})"
+
+
+def shape_problems(shape: Shape | None, body: dict[str, Any], *, missing: str = "is required") -> list[Problem]:
     """Every reason ``shape`` refuses ``body``, in plain words (one per field: a union's members agree)."""
     if shape is None:
         return []
-    try:  # the model's validator itself: ``model_validate`` without its Python wrapper (thousands of payloads)
-        shape.__pydantic_validator__.validate_python(body)
+    try:
+        shape.validate(body)
     except ValidationError as exc:
         out: dict[tuple[str | int, ...], Problem] = {}
         for err in exc.errors():

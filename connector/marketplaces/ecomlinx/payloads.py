@@ -11,13 +11,12 @@ writes Decimals as their exact text): both are accepted and sent as JSON numbers
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field
 
-from connector.marketplaces.shapes import MAX_INT, Problem, shape_problems
+from connector.marketplaces.shapes import MAX_INT, STRICT, Problem, Shape, TypedDict, shape_problems
 
-_STRICT = ConfigDict(strict=True, extra="forbid")
 SKU_FIELD = "sku"
 
 
@@ -41,43 +40,50 @@ def as_decimal(value: Any) -> Decimal:
     return result
 
 
-class ProductPatch(BaseModel):
-    model_config = _STRICT
-    sku: str = Field(min_length=1, max_length=200)
-    name: str | None = Field(default=None, min_length=1, max_length=500)
-    price: Any = None
-    status: Literal["live", "draft", "inactive"] | None = None
-    currency: str | None = None  # checked against settings.currency, never sent
-
-    @field_validator("price")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        amount = as_decimal(value)
-        if amount < 0:
-            raise ValueError("must not be negative")
-        return amount
+def _price(value: Any) -> Any:
+    if value is None:
+        return value
+    amount = as_decimal(value)
+    if amount < 0:
+        raise ValueError("must not be negative")
+    return amount
 
 
-class InventoryPatch(BaseModel):
-    model_config = _STRICT
-    sku: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(ge=0, le=MAX_INT)
-    allocations: dict[str, int] | None = None
-
-    @model_validator(mode="after")
-    def _fits(self) -> InventoryPatch:
-        for channel, units in (self.allocations or {}).items():
-            if units < 0:
-                raise ValueError(f"allocation for {channel} is negative ({units})")
-        allocated = sum((self.allocations or {}).values())
-        if allocated > self.quantity:
-            raise ValueError(f"allocations sum to {allocated}, more than the quantity {self.quantity}")
-        return self
+class ProductPatch(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    sku: Annotated[str, Field(min_length=1, max_length=200)]
+    name: NotRequired[Annotated[str, Field(min_length=1, max_length=500)] | None]
+    price: NotRequired[Annotated[Any, AfterValidator(_price)]]
+    status: NotRequired[Literal["live", "draft", "inactive"] | None]
+    currency: NotRequired[str | None]  # checked against settings.currency, never sent
 
 
-SHAPES: dict[str, type[BaseModel]] = {"create": ProductPatch, "update": ProductPatch, "stock": InventoryPatch}
+class _InventoryPatch(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    sku: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=0, le=MAX_INT)]
+    allocations: NotRequired[dict[str, int] | None]
+
+
+def _fits(patch: dict[str, Any]) -> dict[str, Any]:
+    """(of a patch whose fields are valid)"""
+    allocations = patch.get("allocations")
+    if not allocations:
+        return patch
+    for channel, units in allocations.items():
+        if units < 0:
+            raise ValueError(f"allocation for {channel} is negative ({units})")
+    allocated = sum(allocations.values())
+    if allocated > patch["quantity"]:
+        raise ValueError(f"allocations sum to {allocated}, more than the quantity {patch['quantity']}")
+    return patch
+
+
+InventoryPatch = Annotated[_InventoryPatch, AfterValidator(_fits)]
+
+
+SHAPES: dict[str, Shape] = {"create": Shape(ProductPatch), "update": Shape(ProductPatch),
+                            "stock": Shape(InventoryPatch)}
 
 
 def problems(action: str, body: dict[str, Any]) -> list[Problem]:

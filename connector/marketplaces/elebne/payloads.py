@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field
 
-from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problems
-
-_STRICT = ConfigDict(strict=True, extra="forbid")
+from connector.marketplaces.shapes import (
+    HTTP_URL,
+    MAX_INT,
+    STRICT,
+    Problem,
+    Shape,
+    TypedDict,
+    not_blank,
+    repeated,
+    shape_problems,
+)
 
 
 def _fits_minor_units(value: int) -> int:
@@ -23,64 +31,75 @@ Count = Annotated[int, Field(ge=0, le=MAX_INT)]
 Price = Annotated[int, Field(ge=0), AfterValidator(_fits_minor_units)]
 Url = Annotated[str, Field(pattern=HTTP_URL)]
 Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(not_blank)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class VariantIn(BaseModel):
-    model_config = _STRICT
+class VariantIn(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     label: Label
-    sku: str | None = None
-    price: Price | None = None
-    barcode: str | None = None
-    quantity: Count | None = None
+    sku: NotRequired[str | None]
+    price: NotRequired[Price | None]
+    barcode: NotRequired[str | None]
+    quantity: NotRequired[Count | None]
 
 
-class _ProductFields(BaseModel):
-    model_config = _STRICT
-    description: str | None = None
-    quantity: Count | None = None
-    status: Literal["ACTIVE", "INACTIVE", "DRAFT"] | None = None
-    category: str | None = None
-    brand: str | None = None
-    images: list[Url] | None = None
-    barcode: str | None = None
-    variants: list[VariantIn] | None = None
-
-    @model_validator(mode="after")
-    def _unique_labels(self) -> _ProductFields:
-        labels = [v.label.casefold() for v in self.variants or []]
-        dupes = repeated(labels)
-        if dupes:
-            raise ValueError(f"variant labels must be unique (case-insensitive): {', '.join(dupes)}")
-        return self
+class _ProductFields(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    description: NotRequired[str | None]
+    quantity: NotRequired[Count | None]
+    status: NotRequired[Literal["ACTIVE", "INACTIVE", "DRAFT"] | None]
+    category: NotRequired[str | None]
+    brand: NotRequired[str | None]
+    images: NotRequired[list[Url] | None]
+    barcode: NotRequired[str | None]
+    variants: NotRequired[list[VariantIn] | None]
 
 
-class ProductCreate(_ProductFields):
+def _unique_labels(body: dict[str, Any]) -> dict[str, Any]:
+    """(of a product body whose fields are valid; run for every body: the usual one, without variants, returns
+    first)"""
+    variants = body.get("variants")
+    if not variants or len(variants) < 2:
+        return body
+    dupes = repeated([v["label"].casefold() for v in variants])
+    if dupes:
+        raise ValueError(f"variant labels must be unique (case-insensitive): {', '.join(dupes)}")
+    return body
+
+
+class _ProductCreate(_ProductFields):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Label
     price: Price
-    externalId: str = Field(min_length=1, max_length=100)
+    externalId: ExternalId
 
 
-class ProductUpdate(_ProductFields):
-    name: Label | None = None
-    price: Price | None = None
-    externalId: str = Field(min_length=1, max_length=100)
+class _ProductUpdate(_ProductFields):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    name: NotRequired[Label | None]
+    price: NotRequired[Price | None]
+    externalId: ExternalId
 
 
-class StockVariant(BaseModel):
-    model_config = _STRICT
+ProductCreate = Annotated[_ProductCreate, AfterValidator(_unique_labels)]
+ProductUpdate = Annotated[_ProductUpdate, AfterValidator(_unique_labels)]
+
+
+class StockVariant(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     label: Label
     quantity: Count
 
 
-class BulkItem(BaseModel):
-    model_config = _STRICT
-    externalId: str = Field(min_length=1)
+class BulkItem(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    externalId: Annotated[str, Field(min_length=1)]
     mode: Literal["set"]
-    quantity: Count | None = None
-    variants: list[StockVariant] | None = None
+    quantity: NotRequired[Count | None]
+    variants: NotRequired[list[StockVariant] | None]
 
 
-SHAPES: dict[str, type[BaseModel]] = {"create": ProductCreate, "update": ProductUpdate, "stock": BulkItem}
+SHAPES: dict[str, Shape] = {"create": Shape(ProductCreate), "update": Shape(ProductUpdate), "stock": Shape(BulkItem)}
 
 
 def required_text(action: str) -> str:

@@ -10,128 +10,144 @@ dimensions, freight) when the source has them; docs/elryan.md says so.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field
 
-from connector.marketplaces.shapes import HTTP_URL, MAX_INT, Problem, not_blank, repeated, shape_problems
+from connector.marketplaces.shapes import (
+    HTTP_URL,
+    MAX_INT,
+    STRICT,
+    Problem,
+    Shape,
+    TypedDict,
+    not_blank,
+    repeated,
+    shape_problems,
+)
 
-_STRICT = ConfigDict(strict=True, extra="forbid")
 Text = Annotated[str, Field(min_length=1), AfterValidator(not_blank)]
 Number = Annotated[int | Decimal | float, Field(ge=0)]
 Url = Annotated[str, Field(pattern=HTTP_URL)]
 Stock = Annotated[int, Field(ge=0, le=MAX_INT)]  # a stock "number": whole units, in the 32-bit integer range
 
 
-class CategoryUpsert(BaseModel):
-    model_config = _STRICT
+class CategoryUpsert(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     remote_id: Text
-    remote_parent_id: str | None = None
-    parent_id: str | None = None
+    remote_parent_id: NotRequired[str | None]
+    parent_id: NotRequired[str | None]
     is_active: bool
 
 
-class BrandUpsert(BaseModel):
-    model_config = _STRICT
+class BrandUpsert(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     remote_id: Text
-    remote_image_url: str | None = None
+    remote_image_url: NotRequired[str | None]
     is_active: bool
 
 
-class AttributeUpsert(BaseModel):
-    model_config = _STRICT
+class AttributeUpsert(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     remote_id: Text
     is_active: bool
 
 
-class AttributeValueUpsert(BaseModel):
-    model_config = _STRICT
+class AttributeValueUpsert(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     value: Text
     remote_id: Text
     is_active: bool
     attribute: AttributeUpsert
 
 
-class CategoryRef(BaseModel):
-    model_config = _STRICT
+class CategoryRef(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     remote_id: Text
-    parent_remote_id: str | None = None
+    parent_remote_id: NotRequired[str | None]
 
 
-class BrandRef(BaseModel):
-    model_config = _STRICT
-    name: Text
-    remote_id: Text
-
-
-class Supplier(BaseModel):
-    model_config = _STRICT
+class BrandRef(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     remote_id: Text
 
 
-class ProductTranslation(BaseModel):
-    model_config = _STRICT
+class Supplier(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    name: Text
+    remote_id: Text
+
+
+class ProductTranslation(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
     name: Text
 
 
 class VariantTranslation(ProductTranslation):
-    description: str | None = None
+    __pydantic_config__ = STRICT  # type: ignore[misc]
+    description: NotRequired[str | None]
 
 
-class AttributeRef(BaseModel):
-    model_config = _STRICT
+class AttributeRef(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     value: Text
     remote_attribute_id: Text
     remote_attribute_value_id: Text
 
 
-class VariantIn(BaseModel):
-    model_config = _STRICT
+class _VariantIn(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     sku: Text
     name: Text
     retail_price: Number
     price: Number
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    stock: Stock | None = None
-    barcode: str | None = None
-    hs_code: str | None = None
-    gtin: str | None = None
-    default_image_url: Url | None = None
-    extra_images: list[Url] | None = None
-    description: str | None = None
-    weight: Number | None = None
-    height: Number | None = None
-    width: Number | None = None
-    length: Number | None = None
-    freight: Number | None = None
+    stock: NotRequired[Stock | None]
+    barcode: NotRequired[str | None]
+    hs_code: NotRequired[str | None]
+    gtin: NotRequired[str | None]
+    default_image_url: NotRequired[Url | None]
+    extra_images: NotRequired[list[Url] | None]
+    description: NotRequired[str | None]
+    weight: NotRequired[Number | None]
+    height: NotRequired[Number | None]
+    width: NotRequired[Number | None]
+    length: NotRequired[Number | None]
+    freight: NotRequired[Number | None]
     is_active: bool
     supplier: Supplier
     translations: list[VariantTranslation]
     attributes: list[AttributeRef]
 
-    @model_validator(mode="after")
-    def _one_value_per_attribute(self) -> VariantIn:
-        ids = [a.remote_attribute_id for a in self.attributes]
-        dupes = repeated(ids)
-        if dupes:
-            raise ValueError(f"attribute given twice: {', '.join(dupes)}")
-        return self
+
+def _one_value_per_attribute(variant: dict[str, Any]) -> dict[str, Any]:
+    """(of a variant whose fields are valid)"""
+    attributes = variant["attributes"]
+    if len(attributes) < 2:
+        return variant
+    dupes = repeated([a["remote_attribute_id"] for a in attributes])
+    if dupes:
+        raise ValueError(f"attribute given twice: {', '.join(dupes)}")
+    return variant
 
 
-class ProductUpsert(BaseModel):
-    model_config = _STRICT
+VariantIn = Annotated[_VariantIn, AfterValidator(_one_value_per_attribute)]
+
+
+class _ProductUpsert(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     name: Text
     spu: Text
     category: CategoryRef
     brand: BrandRef
-    default_image_url: Url | None = None
+    default_image_url: NotRequired[Url | None]
     tax: Number
     is_active: bool
     translations: list[ProductTranslation]
@@ -139,32 +155,42 @@ class ProductUpsert(BaseModel):
     guarantee: Number
     fulfillment_day: Number
 
-    @model_validator(mode="after")
-    def _unique_skus(self) -> ProductUpsert:
-        skus = [v.sku for v in self.variants]
-        dupes = repeated(skus)
-        if dupes:
-            raise ValueError(f"SKU given twice: {', '.join(dupes)}")
-        return self
+
+def _unique_skus(product: dict[str, Any]) -> dict[str, Any]:
+    """(of a product whose fields are valid)"""
+    variants = product["variants"]
+    if len(variants) < 2:
+        return product
+    dupes = repeated([v["sku"] for v in variants])
+    if dupes:
+        raise ValueError(f"SKU given twice: {', '.join(dupes)}")
+    return product
 
 
-class PriceStockItem(BaseModel):
-    model_config = _STRICT
+ProductUpsert = Annotated[_ProductUpsert, AfterValidator(_unique_skus)]
+
+
+class _PriceStockItem(TypedDict):
+    __pydantic_config__ = STRICT  # type: ignore[misc]
     sku: Text
-    stock: Stock | None = None
-    price: Number | None = None
-    retail_price: Number | None = None
-
-    @model_validator(mode="after")
-    def _something_to_update(self) -> PriceStockItem:
-        if self.stock is None and self.price is None and self.retail_price is None:
-            raise ValueError("nothing to update (no stock, price nor retail_price)")
-        return self
+    stock: NotRequired[Stock | None]
+    price: NotRequired[Number | None]
+    retail_price: NotRequired[Number | None]
 
 
-SHAPES: dict[str, type[BaseModel]] = {
-    "category": CategoryUpsert, "brand": BrandUpsert, "attribute": AttributeUpsert,
-    "attribute_value": AttributeValueUpsert, "product": ProductUpsert, "price_stock_item": PriceStockItem,
+def _something_to_update(item: dict[str, Any]) -> dict[str, Any]:
+    if item.get("stock") is None and item.get("price") is None and item.get("retail_price") is None:
+        raise ValueError("nothing to update (no stock, price nor retail_price)")
+    return item
+
+
+PriceStockItem = Annotated[_PriceStockItem, AfterValidator(_something_to_update)]
+
+
+SHAPES: dict[str, Shape] = {
+    "category": Shape(CategoryUpsert), "brand": Shape(BrandUpsert), "attribute": Shape(AttributeUpsert),
+    "attribute_value": Shape(AttributeValueUpsert), "product": Shape(ProductUpsert),
+    "price_stock_item": Shape(PriceStockItem),
 }
 
 
