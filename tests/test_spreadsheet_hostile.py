@@ -95,6 +95,22 @@ def test_scan_follows_cells_without_references(tmp_path: Path) -> None:
         _scan(hf.write_xlsx(tmp_path / "norefs.xlsx", [("Products", hf.sheet_xml(hf.HEADER_ROW + row))]))
 
 
+@pytest.mark.parametrize("marker", [b'<c r="A3"><f>1+1</f><v>2</v></c>', b'<c r="A3" t="e"><v>#DIV/0!</v></c>', b""])
+def test_bounds_first_then_details_find_what_one_pass_finds(tmp_path: Path, marker: bytes) -> None:
+    """(reader.py measures the Products sheet's bounds alone, then its merged ranges and markers while it loads)"""
+    rows = hf.HEADER_ROW + b'<row r="2"><c r="A2"><v>1</v></c></row><row r="3">' + marker + b"</row>"
+    merges = b'<mergeCells count="2"><mergeCell ref="A5:C6"/><mergeCell ref="B8:B9"/></mergeCells>'
+    path = hf.write_xlsx(tmp_path / "m.xlsx", [("Products", hf.sheet_xml(rows).replace(b"</sheetData>",
+                                                                                      b"</sheetData>" + merges))])
+    whole = _scan(path)
+    with zipfile.ZipFile(path) as zf:
+        bounds = guard.scan_sheet(path, zf, "xl/worksheets/sheet1.xml", "Products", details=False)
+        assert (bounds.markers, bounds.merged) == (False, [])
+        guard.scan_details(zf, "xl/worksheets/sheet1.xml", bounds)
+    assert bounds == whole
+    assert whole.merged == [(4, 0, 5, 2), (7, 1, 8, 1)] and whole.markers == bool(marker)
+
+
 def test_column_letters() -> None:
     assert [guard.column_letters(n) for n in (1, 26, 27, 702, 703, 16_384)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
 

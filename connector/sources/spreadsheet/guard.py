@@ -143,10 +143,13 @@ class SheetScan:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
 
 
-def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetScan:
+def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details: bool = True) -> SheetScan:
     """Measure sheet ``sheet`` (zip member ``member``); raise ``SourceError`` when it is beyond the limits.
     The same pass finds merged ranges and whether formula or error cells occur (``SheetScan.merged``,
-    ``markers``): three byte searches per block, where a second pass would inflate the sheet again."""
+    ``markers``): three byte searches per block, where a second pass would inflate the sheet again.
+
+    ``details=False`` leaves those to ``scan_details``: only the bounds must be known before a reader loads the
+    sheet, and a reader that waits for them waits a third less (reader.py: the Products sheet's load)."""
     info = zf.getinfo(member)
     scan = SheetScan()
     max_row = max_col = 0
@@ -169,7 +172,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
         scan.cells += _count(chunk, tail, (cell_tag,))
         first_refs += _count(chunk, tail, (ref_first,))
         row_elems += _count(chunk, tail, (row_tag,))
-        _find_details(chunk, scan, merged)
+        if details:
+            _find_details(chunk, scan, merged)
         found = _far_refs(chunk)
         max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
         if scan.cells > MAX_CELLS:
@@ -194,6 +198,18 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str) -> SheetSc
         raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
                           f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
     return scan
+
+
+def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
+    """The merged ranges and formula/error markers of a sheet ``scan_sheet`` measured without them, by inflating it
+    again (it was measured whole: its size is within the limits)."""
+    merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
+    tail = b""
+    for block in _inflated(zf, zf.getinfo(member)):
+        chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
+        _find_details(chunk, scan, merged)
+        tail = chunk[-_TAIL:]
+    scan.merged = _merged_ranges(merged)
 
 
 def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:

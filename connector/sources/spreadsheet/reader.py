@@ -451,8 +451,10 @@ def _check_zip(p: Path) -> None:
                                   "again") from None
 
 
-def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, guard.SheetScan]:
-    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``."""
+def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
+                 details: bool = True) -> dict[str, guard.SheetScan]:
+    """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``.
+    ``details=False``: the bounds only (``guard_details`` adds the rest)."""
     out: dict[str, guard.SheetScan] = {}
     try:
         with zipfile.ZipFile(p) as zf:
@@ -460,13 +462,25 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None) -> 
             for name in sheets:
                 member = members.get(name)
                 if member and member in zf.NameToInfo:
-                    out[name] = guard.scan_sheet(p, zf, member, name)
+                    out[name] = guard.scan_sheet(p, zf, member, name, details=details)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
         raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
                           "again") from None
     except (OSError, KeyError, ElementTree.ParseError):
         return out  # calamine words what is wrong with the file
     return out
+
+
+def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str, str] | None) -> None:
+    """The merged ranges and formula/error markers of sheets ``guard_sheets`` measured with ``details=False``."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            members = sheet_members(zf) if members is None else members
+            for name, scan in scans.items():
+                guard.scan_details(zf, members[name], scan)
+    except zipfile.BadZipFile as e:
+        raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
+                          "again") from None
 
 
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
@@ -493,15 +507,16 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     to_read = [products, *(n for n, _ in stock_names)]
 
     def background() -> None:
-        try:  # the Products sheet first: the calling thread waits for its scan to load the sheet
-            scans = helper["scans"] = guard_sheets(p, [products], members) if scan else {}
+        try:  # the Products sheet's bounds first: the calling thread waits for them to load the sheet
+            scans = helper["scans"] = guard_sheets(p, [products], members, details=False) if scan else {}
         except BaseException as e:  # re-raised on the calling thread
             helper["error"] = e
             return
         finally:
             guarded.set()
         try:
-            if scan:  # the stock sheets before this thread loads them
+            if scan:  # its merged ranges and markers while it loads; the stock sheets before this thread loads them
+                guard_details(p, scans, members)
                 scans.update(guard_sheets(p, to_read[1:], members))
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
