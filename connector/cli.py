@@ -398,6 +398,41 @@ def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], sourc
                state: Any) -> int:
     """``sync`` as it reads its source (and, with ``orders:``, runs the orders and fulfilment steps first), in
     ``state`` if it is open already."""
+    from connector.sync.unchanged import SourceFile
+
+    # a workbook read started before the imports and setup below, which then overlap its native load (not when an
+    # orders step, which may write the stock file, goes first)
+    path = _background_workbook(source_config) if not (profile and profile.orders) else None
+    early = source_file = None
+    if path is not None:
+        from connector.sources.spreadsheet.background import BackgroundRead
+
+        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before the read
+        early = BackgroundRead(path, source_config.get("currency", args.currency))
+        early.wait_for_load()
+    try:
+        return _sync_read_on(args, profile, targets, source_config, label, state_path, stock_cli, workbook,
+                             unchanged, state=state, early=early, source_file=source_file)
+    finally:
+        if early is not None:  # (a run that stopped before it took the read: a library caller keeps no thread)
+            early.close(wait=not getattr(args, "process_ends", False))
+
+
+def _background_workbook(source_config: dict[str, Any]) -> Path | None:
+    """The workbook of a spreadsheet source that a ``BackgroundRead`` reads (sources/spreadsheet/background.py)."""
+    if source_config.get("type") != "spreadsheet":
+        return None
+    from connector.sources.spreadsheet.background import SUFFIXES
+
+    path = Path(source_config["path"])
+    return path if path.suffix.lower() in SUFFIXES else None
+
+
+def _sync_read_on(args: argparse.Namespace, profile: Any, targets: list[str], source_config: dict[str, Any],
+                  label: str, state_path: Any, stock_cli: dict[str, Any], workbook: Path | None,
+                  unchanged: dict[str, Any], *, state: Any, early: Any, source_file: Any) -> int:
+    """``_sync_read`` with the read ``early`` started (its result taken instead of reading), the file hashed
+    before it as ``source_file``."""
     from contextlib import nullcontext
 
     from connector.console import err, out, print_plan, print_summary, progress_factory
@@ -454,7 +489,8 @@ def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], sourc
                 shared = fulfil.hand_over_odoo(source_config) or shared
             finally:
                 fulfil.close()
-        source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before the read
+        if early is None:
+            source_file = SourceFile.of(source_config) if not args.dry_run else None  # hashed before the read
         if source_file is not None and not args.full and all(o.stock_policy.hold is None for o in options):
             code = _report_unchanged(state, source_file, {o.target: (unchanged[o.target], o.stock_policy.reserved)
                                                           for o in options}, args, profile, label, state_path)
@@ -462,7 +498,8 @@ def _sync_read(args: argparse.Namespace, profile: Any, targets: list[str], sourc
                 return worst([orders_code, fulfil_code, code])
         clean_runs = None if args.dry_run else CleanRuns(state, source_file, unchanged, options)
         with source_kept() as read_done:  # a large source's records live to the end: kept out of gc traversals
-            source = read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
+            source = early.result() if early is not None else \
+                read_source(source_config, state, full=args.full, currency=args.currency, odoo_backend=shared)
             read_done()
             if currency_warning:
                 source.warnings.append(currency_warning)

@@ -312,13 +312,17 @@ def test_a_clean_run_saved_in_another_form_is_not_used(tmp_path: Path, elebne_sa
 
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])  # (an .xlsx is read on a thread started before the setup)
 def test_a_file_written_while_it_is_read_leaves_no_clean_run(tmp_path: Path, elebne_sandbox: SandboxHandle,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                                              monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     import os
 
     monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    source = tmp_path / "p.csv"
-    source.write_text(CSV, encoding="utf-8")
+    source = tmp_path / f"p.{kind}"
+    if kind == "csv":
+        source.write_text(CSV, encoding="utf-8")
+    else:
+        write_workbook(source)
     real = spreadsheet.read_spreadsheet
     reads: list[Path] = []
 

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.memory import release_freed_memory
 from connector.sources.base import SourceResult
@@ -60,6 +60,9 @@ from connector.sources.base import SourceResult
 from .build import build_result, prepare_stock
 from .columns import EXAMPLE_PREFIXES
 from .reader import read_raw
+
+if TYPE_CHECKING:
+    import threading
 
 # the writers load openpyxl (about a second on a busy machine): imported when first used, not by every read
 _WRITERS = {"write_error_copy": ".error_copy", "write_sample": ".sample", "write_template": ".template"}
@@ -75,14 +78,16 @@ def __getattr__(name: str) -> Any:
 __all__ = ["EXAMPLE_PREFIXES", "read_spreadsheet", "write_error_copy", "write_sample", "write_template"]
 
 
-def read_spreadsheet(path: str | Path, *, currency: str = "MRU") -> SourceResult:
-    """Read a catalogue workbook or CSV into canonical products, issues and row references."""
+def read_spreadsheet(path: str | Path, *, currency: str = "MRU",
+                     loading: threading.Event | None = None) -> SourceResult:
+    """Read a catalogue workbook or CSV into canonical products, issues and row references.  ``loading`` is set
+    when the Products sheet of an ``.xlsx`` starts to load in native code (background.py)."""
     # Reading allocates millions of small objects that are all kept: cyclic GC passes over the growing heap
     # would triple the time, and nothing here creates reference cycles worth collecting.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        book = read_raw(path, prepare_stock, columnar=True)
+        book = read_raw(path, prepare_stock, columnar=True, loading=loading)
         try:
             result = build_result(book, currency=currency.strip().upper() or "MRU")
         finally:  # the stock sheets load while the Products sheet is built; their error, if any, comes first

@@ -120,7 +120,7 @@ class _StockLoad:
 
 
 def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | None = None,
-             columnar: bool = False) -> RawBook:
+             columnar: bool = False, loading: threading.Event | None = None) -> RawBook:
     """Read the Products sheet and the stock sheets of ``path`` as raw grids.  Raises ``SourceError``.
 
     ``prepare_stock(sheet, location)``, if given, is run on each stock sheet the helper thread reads (calamine,
@@ -128,7 +128,8 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
     raise).  The stock sheets fastexcel reads are left unprepared (see ``_fast_stock``).
     ``columnar``: a CSV that Arrow reads exactly like the csv module is returned as ``RawSheet.table``
     (column-major, see columnar.py) instead of ``rows``; the builder takes both.  An xlsx read by fastexcel
-    then has its stock sheets still loading on a thread: ``RawBook.stock`` waits for them."""
+    then has its stock sheets still loading on a thread: ``RawBook.stock`` waits for them.  ``loading``, if given,
+    is set when a workbook's Products sheet starts to load (its bounds measured: native code from there on)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES:
@@ -141,7 +142,7 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
     one_malloc_arena()  # before the threads below (and Arrow's) first allocate: what they free can then be given back
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, suffix, columnar)
-    return _read_workbook(p, suffix, prepare_stock, columnar)
+    return _read_workbook(p, suffix, prepare_stock, columnar, loading)
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -484,7 +485,7 @@ def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str,
 
 
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
-                   columnar: bool = False) -> RawBook:
+                   columnar: bool = False, loading: threading.Event | None = None) -> RawBook:
     scan = suffix in (".xlsx", ".xlsm")
     if suffix in _ZIPPED:
         _check_zip(p)
@@ -541,6 +542,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
         guarded.wait()
         if "error" in helper:
             _raise_helper_error(p, helper["error"])
+        if loading is not None:
+            loading.set()
 
     thread = threading.Thread(target=background, name="spreadsheet-helper", daemon=True)
     thread.start()
@@ -563,7 +566,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 wb = _open_calamine(p)
                 if list(wb.sheet_names) != names:  # never seen: the helper worked on other sheets
                     thread.join()
-                    return _read_workbook(p, suffix, prepare_stock)
+                    return _read_workbook(p, suffix, prepare_stock, loading=loading)
             checked()
             rows = _grid(wb, products, p) if scan else _load_grid(wb, products, p, merged_products)
     finally:
