@@ -137,7 +137,12 @@ def convert_products(products: Iterable[Product], settings: CurrencySettings | N
         return products, {}
     out: list[Product] = []
     refused: dict[str, str] = {}
+    account = settings.account
     for product in products:
+        if all((not isinstance(v.price, Money) or v.price.currency == account)
+               and (not isinstance(v.cost, Money) or v.cost.currency == account) for v in product.variants):
+            out.append(product)  # the usual product, priced in the account's currency: what ``_convert_variant``
+            continue  # would leave as it is, without a call and a dict per variant
         try:
             variants = [_convert_variant(v, settings, title) for v in product.variants]
         except ValueError as exc:

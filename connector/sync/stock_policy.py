@@ -88,6 +88,8 @@ class StockPolicy:
         """SKU -> ``{"reserved": n, "listed": quantity}`` for every SKU whose listed stock the open orders
         lowered (after ``apply``): what the report and the dry run show."""
         out: dict[str, dict[str, int]] = {}
+        if not self.reserved:  # (no open orders: nothing to look up for each variant)
+            return out
         for product in products:
             for variant in product.variants:
                 n = self.reserved.get(variant.sku, 0)
