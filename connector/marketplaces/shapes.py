@@ -13,12 +13,12 @@ bodies: 0.64 s as models, 0.44 s as TypedDicts).  A check of the whole body (uni
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import AfterValidator, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict as TypedDict  # the shapes' (pydantic reads typing's only from Python 3.12)
 
 # "integer" in the marketplaces' documents: MAX_INT (a price in minor units above 21,474,836.47 or a stock above
@@ -56,6 +56,21 @@ def repeated(values: list[Any]) -> list[Any]:
     for v in values:
         (twice if v in seen else seen).add(v)
     return sorted(twice)
+
+
+def no_repeats(items: str, field: str, message: str, fold: Callable[[Any], Any] | None = None) -> AfterValidator:
+    """A check of a whole body (``Annotated[Shape, no_repeats(...)]``, run once its fields are valid): the ``field``
+    of the entries of its list ``items`` are all different (compared ``fold``-ed); else ``message: <repeated>``."""
+    def check(body: dict[str, Any]) -> dict[str, Any]:
+        entries = body.get(items)
+        if not entries or len(entries) < 2:  # (the usual body: returns at once)
+            return body
+        dupes = repeated([fold(e[field]) if fold else e[field] for e in entries])
+        if dupes:
+            raise ValueError(f"{message}: {', '.join(dupes)}")
+        return body
+
+    return AfterValidator(check)
 
 
 @dataclass(frozen=True, slots=True)

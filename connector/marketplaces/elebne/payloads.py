@@ -13,8 +13,8 @@ from connector.marketplaces.shapes import (
     Problem,
     Shape,
     TypedDict,
+    no_repeats,
     not_blank,
-    repeated,
     shape_problems,
 )
 
@@ -55,16 +55,8 @@ class _ProductFields(TypedDict):
     variants: NotRequired[list[VariantIn] | None]
 
 
-def _unique_labels(body: dict[str, Any]) -> dict[str, Any]:
-    """(of a product body whose fields are valid; run for every body: the usual one, without variants, returns
-    first)"""
-    variants = body.get("variants")
-    if not variants or len(variants) < 2:
-        return body
-    dupes = repeated([v["label"].casefold() for v in variants])
-    if dupes:
-        raise ValueError(f"variant labels must be unique (case-insensitive): {', '.join(dupes)}")
-    return body
+# (Elebne finds a variant by its label, whatever its case)
+UNIQUE_LABELS = no_repeats("variants", "label", "variant labels must be unique (case-insensitive)", str.casefold)
 
 
 class _ProductCreate(_ProductFields):
@@ -81,8 +73,8 @@ class _ProductUpdate(_ProductFields):
     externalId: ExternalId
 
 
-ProductCreate = Annotated[_ProductCreate, AfterValidator(_unique_labels)]
-ProductUpdate = Annotated[_ProductUpdate, AfterValidator(_unique_labels)]
+ProductCreate = Annotated[_ProductCreate, UNIQUE_LABELS]
+ProductUpdate = Annotated[_ProductUpdate, UNIQUE_LABELS]
 
 
 class StockVariant(TypedDict):

@@ -21,8 +21,8 @@ from connector.marketplaces.shapes import (
     Problem,
     Shape,
     TypedDict,
+    no_repeats,
     not_blank,
-    repeated,
     shape_problems,
 )
 
@@ -127,18 +127,7 @@ class _VariantIn(TypedDict):
     attributes: list[AttributeRef]
 
 
-def _one_value_per_attribute(variant: dict[str, Any]) -> dict[str, Any]:
-    """(of a variant whose fields are valid)"""
-    attributes = variant["attributes"]
-    if len(attributes) < 2:
-        return variant
-    dupes = repeated([a["remote_attribute_id"] for a in attributes])
-    if dupes:
-        raise ValueError(f"attribute given twice: {', '.join(dupes)}")
-    return variant
-
-
-VariantIn = Annotated[_VariantIn, AfterValidator(_one_value_per_attribute)]
+VariantIn = Annotated[_VariantIn, no_repeats("attributes", "remote_attribute_id", "attribute given twice")]
 
 
 class _ProductUpsert(TypedDict):
@@ -156,18 +145,7 @@ class _ProductUpsert(TypedDict):
     fulfillment_day: Number
 
 
-def _unique_skus(product: dict[str, Any]) -> dict[str, Any]:
-    """(of a product whose fields are valid)"""
-    variants = product["variants"]
-    if len(variants) < 2:
-        return product
-    dupes = repeated([v["sku"] for v in variants])
-    if dupes:
-        raise ValueError(f"SKU given twice: {', '.join(dupes)}")
-    return product
-
-
-ProductUpsert = Annotated[_ProductUpsert, AfterValidator(_unique_skus)]
+ProductUpsert = Annotated[_ProductUpsert, no_repeats("variants", "sku", "SKU given twice")]
 
 
 class _PriceStockItem(TypedDict):
