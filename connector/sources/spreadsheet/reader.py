@@ -465,8 +465,7 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
                 if member and member in zf.NameToInfo:
                     out[name] = guard.scan_sheet(p, zf, member, name, details=details)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
-        raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
-                          "again") from None
+        raise _damaged(p, e) from None
     except (OSError, KeyError, ElementTree.ParseError):
         return out  # calamine words what is wrong with the file
     return out
@@ -480,8 +479,11 @@ def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str,
             for name, scan in scans.items():
                 guard.scan_details(zf, members[name], scan)
     except zipfile.BadZipFile as e:
-        raise SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it "
-                          "again") from None
+        raise _damaged(p, e) from None
+
+
+def _damaged(p: Path, e: zipfile.BadZipFile) -> SourceError:
+    return SourceError(f"{p.name}: the workbook is damaged ({e}); open it in Excel or LibreOffice and save it again")
 
 
 def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str], Any] | None,
