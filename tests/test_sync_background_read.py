@@ -76,6 +76,48 @@ def test_a_run_that_stops_before_it_takes_the_read_leaves_no_thread(tmp_path: Pa
     assert not [t for t in threading.enumerate() if t.name == "spreadsheet-read"]
 
 
+CHILD = """
+import sys, time
+from pathlib import Path
+import connector.sources.spreadsheet as spreadsheet
+from connector.cli import main
+from connector.sync.state import StateStore
+
+source, state, marker = map(Path, sys.argv[1:4])
+real = spreadsheet.read_spreadsheet
+
+def slow(*args, **kwargs):  # a read still going on when the command has said its error and returned
+    result = real(*args, **kwargs)
+    time.sleep(1.0)
+    marker.write_text("read to its end", encoding="utf-8")
+    return result
+
+spreadsheet.read_spreadsheet = slow
+with StateStore.open(state):
+    sys.argv = ["connector", "sync", "--source", str(source), "--target", "elebne", "--dry-run", "--no-progress",
+                "--state", str(state)]
+    code = main()  # the process's own command line: the read is not waited for here
+    print(f"returned {code}; read ended: {marker.exists()}", flush=True)
+sys.exit(code)
+"""
+
+
+def test_a_command_that_stops_early_ends_its_process_after_the_read(tmp_path: Path) -> None:
+    """The read thread is not a daemon: a process ending while fastexcel's native load runs would abort
+    (exit 134, "Fatal Python error ... finalizing"); it ends with the command's own exit code once the read ends."""
+    import subprocess
+    import sys
+
+    source = write_workbook(tmp_path / "p.xlsx")
+    marker = tmp_path / "read.done"
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(source), str(tmp_path / "s.sqlite"), str(marker)],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == EXIT_LOCKED, proc.stderr[-2000:]
+    assert "returned 5; read ended: False" in proc.stdout  # the error said at once...
+    assert marker.read_text(encoding="utf-8") == "read to its end"  # ...and the process waited for the read
+    assert "Fatal Python error" not in proc.stderr
+
+
 def test_the_read_is_in_its_native_load_when_it_lets_the_caller_go_on(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from connector.sources.spreadsheet import xlsx_table

@@ -30,8 +30,9 @@ class BackgroundRead:
         self.loading = threading.Event()
         self._outcome: tuple[SourceResult | None, BaseException | None] = (None, None)
         one_malloc_arena()  # before the thread allocates (see memory.py)
-        self._thread = threading.Thread(target=self._run, args=(path, currency), name="spreadsheet-read",
-                                        daemon=True)
+        # not a daemon: a process that ends while the read is in fastexcel's native load would abort (the load
+        # returning to a finalizing interpreter is a fatal error, exit 134); the interpreter waits for it instead
+        self._thread = threading.Thread(target=self._run, args=(path, currency), name="spreadsheet-read")
         self._thread.start()
 
     def _run(self, path: Path, currency: str) -> None:
@@ -49,7 +50,7 @@ class BackgroundRead:
 
     def close(self, *, wait: bool) -> None:
         """Let go of a read nobody took (the run stopped before it): ``wait`` for its thread to end (a library
-        caller's process goes on), or leave it to end with the process."""
+        caller's process goes on), or leave it to end before the process does (the error is said at once)."""
         if wait:
             self._thread.join()
         self._outcome = (None, None)
