@@ -138,3 +138,36 @@ def test_secrets_and_query_strings_never_reach_logs(elebne_sandbox: SandboxHandl
     text = caplog.text
     assert "/inventory" in text
     assert ELEBNE_KEY not in text and "supersecret" not in text and "Authorization" not in text
+
+
+def test_the_session_is_made_with_the_first_request_and_carries_the_headers(elebne_sandbox: SandboxHandle) -> None:
+    http = client(elebne_sandbox, Sleeps())
+    assert http._session is None  # nothing made yet: a run that sends nothing (a dry run) needs no requests
+    http.close()  # closing a client that sent nothing makes nothing
+    assert http._session is None
+    http = HttpClient(elebne_sandbox.base_url, headers={"X-Extra": "1"},
+                      auth=lambda: {"Authorization": f"Bearer {ELEBNE_KEY}"})
+    assert http.request("GET", "/inventory", op_class="read").status_code == 200
+    assert http.session.headers["User-Agent"].startswith("connector/") and http.session.headers["X-Extra"] == "1"
+    import requests
+
+    given = requests.Session()
+    http = HttpClient(elebne_sandbox.base_url, session=given, headers={"X-Extra": "2"})
+    assert http.session is given and given.headers["X-Extra"] == "2"
+    assert given.headers["Accept"] == "application/json"
+
+
+def test_a_dry_run_does_not_import_requests(tmp_path) -> None:
+    """A dry run sends nothing, so the HTTP library (about 5 MB of a 100,000-row dry run's peak) is not loaded."""
+    import subprocess
+    import sys
+
+    from tests.workbooks import write_workbook
+
+    source = write_workbook(tmp_path / "p.xlsx")
+    code = ("import sys\nfrom connector.cli import main\n"
+            f"code = main(['sync', '--source', {str(source)!r}, '--target', 'elebne', '--dry-run', '--no-progress',"
+            f" '--state', {str(tmp_path / 's.sqlite')!r}, '--report', {str(tmp_path / 'r.json')!r}])\n"
+            "print(code, 'requests' in sys.modules, 'urllib3' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stdout[-500:] + done.stderr[-2000:]

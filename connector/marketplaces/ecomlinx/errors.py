@@ -7,9 +7,10 @@ the exception class, so callers catch what they can act on (``NotFound`` -> refr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
+    import requests
 
 
 class EcomLinxError(Exception):

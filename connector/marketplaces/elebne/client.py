@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import requests
 
 from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
+
+if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
+    import requests
 
 DEFAULT_PATHS = {
     "products": "/products",

@@ -7,9 +7,10 @@ never a success: ``unwrap`` raises ``ElryanError`` with the HTTP status, the cod
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
+    import requests
 
 # error_code values the sandbox uses for a refused login / token (inferred, see docs/elryan.md); an HTTP 401
 # or 403 means the same whatever the code.
