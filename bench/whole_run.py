@@ -2,9 +2,10 @@
 
 Each command runs in a fresh interpreter (``python -m bench.whole_run --command ...``, which calls
 ``connector.cli.main``), and its wall time and peak RSS are read from the operating system for that process
-alone (``os.wait4``).  Beside them, anchors measured in the same run: ``connector validate`` of the same file
-(the read and its checks, nothing planned) and the plan mapping every record (what a no-change plan cost before
-unchanged records skipped mapping).
+alone (``os.wait4``); the commands short enough to repeat (``validate``, the dry run) run ``RUNS`` times, best
+and median time as the read rows give them, and the highest peak.  Beside them, anchors measured in the same
+run: ``connector validate`` of the same file (the read and its checks, nothing planned) and the plan mapping
+every record (what a no-change plan cost before unchanged records skipped mapping).
 
 - ``sync --dry-run`` against an empty state (every product planned as new), and its JSON report;
 - a real sync to a local Elebne sandbox with the rate limits lifted on both sides, and its JSON report;
@@ -54,6 +55,22 @@ def run_command(argv: list[str], *, lift_limits: bool = False) -> dict[str, Any]
 
 
 PEAK_MARK = "bench peak RSS kB: "
+RUNS = 3  # runs of each command short enough to repeat (validate, the dry run): a shared VM slows down for seconds
+
+
+def run_repeated(argv: list[str], before: Any = None) -> dict[str, Any]:
+    """``run_command`` ``RUNS`` times (``before()`` first each time, e.g. to empty the state): the best and the
+    median wall time, as the read rows give them, and the highest peak RSS of the runs (memory is not noise)."""
+    runs = []
+    for _ in range(RUNS):
+        if before is not None:
+            before()
+        runs.append(run_command(argv))
+        if runs[-1]["code"] != 0:
+            break
+    times = sorted(r["seconds"] for r in runs)
+    return {"code": max(r["code"] for r in runs), "seconds": times[0], "median": times[len(times) // 2],
+            "rss_mb": max(r["rss_mb"] for r in runs), "stderr": runs[-1]["stderr"], "runs": len(runs)}
 
 
 def _own_peak_kb() -> int | None:
@@ -147,17 +164,24 @@ def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
     expected_rows = (1 + len(LOCATIONS)) * rows  # each Products row and its row in every stock sheet
     out: list[Row] = []
 
-    validate = run_command(["validate", str(workbook)])
+    validate = run_repeated(["validate", str(workbook)])
     out.append((f"anchor: `connector validate`, {rows:,} rows .xlsx (read + checks, nothing planned)",
-                f"{validate['seconds']:.2f} s, {validate['rss_mb']:.0f} MB", "", ""))
+                f"{validate['seconds']:.2f} s (median {validate['median']:.2f}), {validate['rss_mb']:.0f} MB", "",
+                ""))
 
     dry_state, dry_report = tmp / "dry.sqlite", tmp / "dry-report.json"
-    dry = run_command(["sync", "--source", str(workbook), "--target", "elebne", "--dry-run", "--state",
-                       str(dry_state), "--report", str(dry_report), "--no-progress"])
+
+    def empty_state() -> None:  # every run a first run: every product new
+        for path in tmp.glob(dry_state.name + "*"):
+            path.unlink()
+
+    dry = run_repeated(["sync", "--source", str(workbook), "--target", "elebne", "--dry-run", "--state",
+                        str(dry_state), "--report", str(dry_report), "--no-progress"], before=empty_state)
     assert dry["code"] == 0, dry["stderr"]
     ok = dry["seconds"] <= 4 and dry["rss_mb"] <= 400
-    out.append(("`sync --dry-run`, whole command (first run: every product new)",
-                f"{dry['seconds']:.2f} s, {dry['rss_mb']:.0f} MB peak RSS", "<= 4 s, <= 400 MB", met(ok)))
+    out.append((f"`sync --dry-run`, whole command (first run: every product new; best of {dry['runs']}, highest peak)",
+                f"{dry['seconds']:.2f} s (median {dry['median']:.2f}), {dry['rss_mb']:.0f} MB peak RSS",
+                "<= 4 s, <= 400 MB", met(ok)))
     size, complete = _report_rows(dry_report, expected_rows)
     out.append(("  its JSON report", f"{size:.1f} MB, every row {'accounted for' if complete else 'NOT accounted'}",
                 "<= 10 MB, every row", met(size <= 10 and complete)))
