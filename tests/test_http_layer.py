@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
+import requests
 
 from connector.errors import BudgetExhausted
 from connector.http import Budget, HttpClient, RateLimit, RateLimitedTooLong, TransportError
 from connector.http.client import parse_retry_after
 from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.workbooks import write_workbook
 
 
 class Sleeps(list):
@@ -149,21 +154,14 @@ def test_the_session_is_made_with_the_first_request_and_carries_the_headers(eleb
                       auth=lambda: {"Authorization": f"Bearer {ELEBNE_KEY}"})
     assert http.request("GET", "/inventory", op_class="read").status_code == 200
     assert http.session.headers["User-Agent"].startswith("connector/") and http.session.headers["X-Extra"] == "1"
-    import requests
-
     given = requests.Session()
     http = HttpClient(elebne_sandbox.base_url, session=given, headers={"X-Extra": "2"})
     assert http.session is given and given.headers["X-Extra"] == "2"
     assert given.headers["Accept"] == "application/json"
 
 
-def test_a_dry_run_does_not_import_requests(tmp_path) -> None:
+def test_a_dry_run_does_not_import_requests(tmp_path: Path) -> None:
     """A dry run sends nothing, so the HTTP library (about 5 MB of a 100,000-row dry run's peak) is not loaded."""
-    import subprocess
-    import sys
-
-    from tests.workbooks import write_workbook
-
     source = write_workbook(tmp_path / "p.xlsx")
     code = ("import sys\nfrom connector.cli import main\n"
             f"code = main(['sync', '--source', {str(source)!r}, '--target', 'elebne', '--dry-run', '--no-progress',"
