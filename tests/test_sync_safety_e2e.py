@@ -404,6 +404,25 @@ def test_a_product_row_deleted_but_left_in_a_stock_sheet_goes_to_zero_like_a_dro
                for r in report["rows"])
 
 
+def test_a_sku_typed_over_with_another_products_sku_does_not_zero_the_product_it_replaced(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo turns SPICE-7's SKU cell into SPICE-3 (a duplicate: the row is refused).  SPICE-7's stock row now
+    names a SKU that Products lacks, but the refused row may be SPICE-7's own: it is not taken for deleted, and
+    nothing is zeroed or sent for it; both problems are reported and the run exits 1."""
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before = elebne_sandbox.products()["SPICE-7"]["quantity"]
+    write_workbook(wb, [{**r, "SKU": "SPICE-3"} if r["SKU"] == "SPICE-7" else r for r in ROWS], BIG_STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED
+    assert before > 0 and elebne_sandbox.products()["SPICE-7"]["quantity"] == before
+    assert not [r for r in report["rows"] if r["reason"] == "no longer in source"]
+    reasons = {(r["sku"], r["reason"]) for r in report["rows"] if r["status"] == "skipped"}
+    assert any(sku == "SPICE-3" and "duplicate SKU" in reason for sku, reason in reasons)
+    assert any(sku == "SPICE-7" and "not found" in reason and "refused for its SKU" in reason
+               for sku, reason in reasons)
+
+
 def test_products_refused_for_their_currency_are_counted_as_products(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """The summary said "products: 0 failed (5 SKUs)" for three products refused before planning."""

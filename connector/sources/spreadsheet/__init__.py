@@ -28,7 +28,8 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   Category and translation columns of variant rows)
 - ``SKU 'X' is also used as Parent SKU (row N)`` and ``Parent SKU 'X' is also the SKU of another product
   (row N)``
-- ``SKU not found in sheet 'Products'`` (stock rows)
+- ``SKU not found in sheet 'Products'`` (stock rows; with the words of ``build.ORPHAN_KEPT`` when a Products
+  row was refused for its SKU cell: the SKU is then not taken for deleted)
 - ``formula without a cached value (open the file in Excel or LibreOffice and save it again)``,
   ``error value in the cell (#N/A)``
 - ``expected Yes or No``, ``currency must be a 3-letter code such as MRU``,

@@ -799,6 +799,18 @@ def prepare_stock(raw: RawSheet, location: str) -> StockPrep:
     return StockPrep(raw, location)
 
 
+ORPHAN_KEPT = ("a row of that sheet was refused for its SKU and may be this product's: it is not treated as gone "
+               "until that row is fixed")
+
+
+def _sku_cells_refused(products: _Sheet) -> bool:
+    """Whether a Products row was refused for its SKU cell (missing or repeated): that row's real SKU is unknown,
+    so a stock row whose SKU is nowhere in Products may be its product's (a typo that repeated another SKU),
+    and its product must not be zeroed as deleted."""
+    col = products.hm.fields["sku"].index
+    return any(x.col_index == col for row in products.issues.values() for x in row)
+
+
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
                  variants_by_sku: Callable[[], dict[str, Variant]], product_rows: dict[str, int], products: _Sheet,
                  inline: set[str]) -> None:
@@ -858,7 +870,9 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             if sku in product_rows:
                 skipped[i] = (f"SKU '{sku}' skipped in sheet '{products.name}' "
                               f"(row {products.first_row + product_rows[sku]})")
-            else:
+            elif _sku_cells_refused(products):  # the SKU may be a refused row's: the product is not gone
+                sheet.add(i, f"SKU not found in sheet '{products.name}' ({ORPHAN_KEPT})", sku_col, sku)
+            else:  # its product's row was deleted: the product left the source (sync/missing.py)
                 sheet.add(i, f"SKU not found in sheet '{products.name}'", sku_col, sku)
                 result.orphan_skus.add(sku)
             continue
