@@ -828,6 +828,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
     seen: dict[str, int] = {}
     first = sheet.first_row
     skipped: dict[int, str] = {}
+    refused = _sku_cells_refused(products)  # (one pass over the Products sheet's issues, usually none)
     skip = [False] * sheet.n
     issues = sheet.issues
     targets: list = []
@@ -870,7 +871,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             if sku in product_rows:
                 skipped[i] = (f"SKU '{sku}' skipped in sheet '{products.name}' "
                               f"(row {products.first_row + product_rows[sku]})")
-            elif _sku_cells_refused(products):  # the SKU may be a refused row's: the product is not gone
+            elif refused:  # the SKU may be a refused row's: the product is not gone
                 sheet.add(i, f"SKU not found in sheet '{products.name}' ({ORPHAN_KEPT})", sku_col, sku)
             else:  # its product's row was deleted: the product left the source (sync/missing.py)
                 sheet.add(i, f"SKU not found in sheet '{products.name}'", sku_col, sku)
