@@ -42,6 +42,47 @@ def test_a_renamed_variant_gets_its_stock_in_the_same_run(
     assert code == 0 and elebne_sandbox.writes(since=mark) == []
 
 
+def test_a_variant_whose_row_is_skipped_keeps_its_stock_on_the_marketplace(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variant's row is refused (a typo in its price): its SKU is still in the source, on a row of its own
+    that says so; its label is not in the product's payloads any more, but it was not renamed: the variant is
+    left as the marketplace has it, not taken off sale (found killing and re-running syncs of a workbook with
+    such a typo: the run zeroed it as a "renamed variant")."""
+    wb = write_workbook(tmp_path / "products.xlsx")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)[0] == 0
+    before = {v["label"]: v["quantity"] for v in elebne_sandbox.products()["TEE"]["variants"]}
+    assert before["L / Red"] == 7 + 1
+    set_cell(wb, "Products", "TEE-L-RD", "Price", "26,00 abc")
+    set_cell(wb, "Stock - Warehouse", "TEE-M-BL", "Quantity", 6)  # another variant of the product changes
+    mark = elebne_sandbox.last_id()
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)
+
+    assert code == 1  # a row was skipped
+    rows = [r for r in report["rows"] if r["sku"] == "TEE-L-RD"]
+    assert rows and all(r["status"] == "skipped" and r["sheet"] is not None for r in rows), rows
+    assert "renamed" not in " ".join(report["notes"])
+    after = {v["label"]: v["quantity"] for v in elebne_sandbox.products()["TEE"]["variants"]}
+    assert after == {**before, "M / Blue": 6 + 1}
+    assert elebne_sandbox.writes(since=mark)  # (the other variant's stock was sent)
+
+
+def test_a_variant_moved_to_another_product_goes_off_sale_under_the_old_one(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same SKU under another Parent SKU: it is listed there now, so the old product's variant must stop
+    selling the same units (its quantity 0), as for a renamed variant."""
+    wb = write_workbook(tmp_path / "products.xlsx")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)[0] == 0
+    set_cell(wb, "Products", "TEE-L-RD", "Parent SKU", "TEE-RED")
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)
+
+    assert code == 0, [r for r in report["rows"] if r["status"] != "pushed"]
+    products = elebne_sandbox.products()
+    assert {v["label"]: v["quantity"] for v in products["TEE"]["variants"]}["L / Red"] == 0
+    assert products["TEE-RED"]["quantity"] == 7 + 1
+
+
 def test_the_estimate_counts_the_stock_sent_after_a_variant_update_as_its_own_bulk_request() -> None:
     from connector.marketplaces.elebne.adapter import ElebneAdapter
     from connector.sync.ops import PlannedOp

@@ -7,7 +7,10 @@ Policy per target (``missing:`` in the profile): ``zero`` (default: stock 0, the
   is missing, unless one of its SKUs is still somewhere in the source (a row skipped for a data problem, a
   product whose mapping failed): those are reported by their own rows, never zeroed.
 - A variant the state knows under a product the source returned (any read returns a product whole) but that
-  the product no longer has is missing.
+  the product no longer has is missing, unless its SKU is still in the source and no planned product holds it
+  (its row was skipped for a data problem, or its product's mapping failed: reported by that row, left as it
+  is).  A variant matched by its label (Elebne) whose SKU a planned product still holds was renamed or moved:
+  its old label goes.
 
 The operations built here are ordinary plan operations: the stock payload the marketplace last confirmed with
 every quantity set to 0 goes through the adapter's normal stock path, and ``disable`` through the product
@@ -182,12 +185,15 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
         cat_bodies = bodies.get(catalogue[0], keys) if catalogue else {}
         hashes = plan.confirmed.get(kind, {})
         in_source_folded = {s.casefold() for s in in_source}
+        placed = _placed_skus(plan)
         drop: list[PlannedOp] = []
         for op in ops:
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
+            sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
+            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded,
+                                  placed, sku_by_child)
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
                 added += [(mv, child) for mv, child, _zeroed in
@@ -199,7 +205,6 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             if op.digest == hashes.get(op.key):
                 drop.append(op)
                 continue
-            sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
             for mv, child in added:
                 sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child.get(mv, mv)
                 missing = MissingSku(op.key, sku, [kind])
@@ -214,23 +219,48 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
 
 
 def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any], adapter: Any,
-                   in_source_folded: set[str]) -> Callable[[str], bool]:
-    """Whether a child (by its match value) left the source: neither mapped from ``product`` nor a SKU the
-    source still has.  The product is mapped only when asked, for a product that lost a child (most runs
-    never do), and once."""
+                   in_source_folded: set[str], placed: Callable[[], set[str]],
+                   sku_by_child: dict[str, str] | None = None) -> Callable[[str, dict[str, Any]], bool]:
+    """Whether a child (by its match value, and the child itself) left the source: neither mapped from
+    ``product`` nor a SKU the source still has.  The product is mapped only when asked, for a product that lost
+    a child (most runs never do), and once.
+
+    A child matched by something else than its SKU (an Elebne variant by its label) whose SKU the source still
+    has is gone only when a planned product holds that SKU (the variant was renamed, or moved to another
+    product: the old label must go off sale).  Otherwise the SKU is on a row of its own that was skipped, or
+    in a product whose mapping failed: that row says so, and the variant is left as the marketplace has it (a
+    typo in a variant's row must not take it off sale)."""
     present: set[str] | None = None
 
-    def gone(mv: str) -> bool:
+    def gone(mv: str, child: dict[str, Any]) -> bool:
         nonlocal present
         if present is None:
             present = _present_children(product, mapping, defaults, adapter)
-        return mv not in present and mv not in in_source_folded
+        if mv in present or mv in in_source_folded:
+            return False
+        sku = child.get("sku")
+        sku = sku if isinstance(sku, str) else (sku_by_child or {}).get(mv)
+        return sku is None or sku.casefold() not in in_source_folded or sku.casefold() in placed()
 
     return gone
 
 
+def _placed_skus(plan: Plan) -> Callable[[], set[str]]:
+    """The SKUs (case-folded) of every planned product's variants, computed once when first asked (only for a
+    confirmed variant whose match value left the source while its SKU did not: rare)."""
+    cache: list[set[str]] = []
+
+    def placed() -> set[str]:
+        if not cache:
+            cache.append({v.sku.casefold() for p in plan.products.values() for v in p.variants
+                          if isinstance(v.sku, str)})
+        return cache[0]
+
+    return placed
+
+
 def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: str, values: dict[Path, Any],
-                    gone: Callable[[str], bool]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+                    gone: Callable[[str, dict[str, Any]], bool]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """The children under ``name`` of the confirmed body ``old`` that the new payload lacks and that left the
     source: appended to ``op.payload`` with ``values`` (paths under ``name``: quantity 0, or inactive) set.
     Returns (match value, confirmed child, appended child) of those the values changed."""
@@ -240,7 +270,7 @@ def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: st
         if not isinstance(child, dict):
             continue
         mv = match_value(child, match_key)
-        if mv in have or not gone(mv):
+        if mv in have or not gone(mv, child):
             continue
         carried = copy.deepcopy(child)
         for path, value in values.items():
@@ -289,6 +319,7 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
     """``disable`` for a variant dropped from a product: the catalogue payload's variant status field (Elryan
     ``variants[].is_active``), where the mapping has one; elsewhere its stock 0 is what disables it."""
     in_source_folded = {s.casefold() for s in in_source}
+    placed = _placed_skus(plan)
     for kind in _kinds(plan, shapes, CATALOGUE):
         shape = shapes[kind]
         fields = {p[0] for p in shape.variant_status if len(p) > 2 and p[0] in shape.match_keys}
@@ -303,7 +334,7 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded)
+            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded, placed)
             changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
             for name in fields:
                 changed += [(name, child, off) for _mv, child, off in
