@@ -106,6 +106,39 @@ def lying_dimension(path: Path) -> Path:
     return write_xlsx(path, [("Products", sheet_xml(HEADER_ROW + DATA_ROW, b"A1:XFD1048576"))])
 
 
+def rewrite_parts(src: Path, dst: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """A copy of the xlsx ``src`` with each part's bytes passed through ``edit(name, data)``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, edit(info.filename, zin.read(info.filename)))
+    return dst
+
+
+STRICT = [(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+          (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+           b"http://purl.oclc.org/ooxml/officeDocument/relationships")]
+
+
+def strict(name: str, data: bytes) -> bytes:
+    """A part in the namespaces of Excel's "Strict Open XML Spreadsheet" format."""
+    for old, new in STRICT:
+        data = data.replace(old, new)
+    return data
+
+
+def far_corner_strict(path: Path) -> Path:
+    """``far_corner`` saved as Strict Open XML: other namespaces for the same parts."""
+    return rewrite_parts(far_corner(path.with_name(path.stem + "-src.xlsx")), path, strict)
+
+
+def far_corner_other_case(path: Path) -> Path:
+    """``far_corner`` whose relationship names the sheet's part in other letter case (``Worksheets/Sheet1.xml``):
+    calamine finds it, so the guard must too."""
+    def edit(name: str, data: bytes) -> bytes:
+        return data.replace(b"worksheets/sheet1.xml", b"Worksheets/Sheet1.XML") if name.endswith(".rels") else data
+    return rewrite_parts(far_corner(path.with_name(path.stem + "-src.xlsx")), path, edit)
+
+
 def _bomb_chunks(total: int) -> Iterable[bytes]:
     head = sheet_xml(HEADER_ROW + DATA_ROW).split(b"</sheetData>")[0]
     yield head
@@ -251,6 +284,8 @@ def csv_long_line(path: Path, megabytes: int = 20) -> Path:
 
 HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_corner": ("xlsx", far_corner),
+    "far_corner_strict": ("xlsx", far_corner_strict),
+    "far_corner_other_case": ("xlsx", far_corner_other_case),
     "last_row": ("xlsx", last_row),
     "hidden_far_cell": ("xlsx", hidden_far_cell),
     "stock_far_cell": ("xlsx", stock_far_cell),

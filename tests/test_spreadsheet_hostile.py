@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 
 from connector.errors import SourceError
-from connector.sources.spreadsheet import guard, read_spreadsheet
+from connector.sources.spreadsheet import guard, read_spreadsheet, reader
 from tests import hostile_files as hf
+from tests.workbooks import write_workbook
 
 # file -> words the error must contain
 EXPECTED = {
     "far_corner": "reaches row 1,048,576",
+    "far_corner_strict": "reaches row 1,048,576",
+    "far_corner_other_case": "reaches row 1,048,576",
     "last_row": "reaches row 1,048,576",
     "hidden_far_cell": "reaches cell XFD250000",
     "stock_far_cell": "sheet 'Stock - Main' reaches cell XFD200000",
@@ -73,6 +76,34 @@ def test_hostile_file_is_refused_with_a_clear_message(outcomes: dict[str, tuple[
 def test_lying_dimension_is_ignored_and_the_sheet_reads(tmp_path: Path) -> None:
     result = read_spreadsheet(hf.lying_dimension(tmp_path / "d.xlsx"))
     assert [v.sku for p in result.products for v in p.variants] == ["A-1"]
+
+
+def test_a_strict_open_xml_workbook_reads_as_its_transitional_twin(tmp_path: Path) -> None:
+    """Excel's "Strict Open XML" format: the same parts in other namespaces (the sheets were not found: "no
+    'Products' sheet", and the guard measured nothing on the row reader's path)."""
+    plain = write_workbook(tmp_path / "plain.xlsx")
+    twin = hf.rewrite_parts(plain, tmp_path / "strict.xlsx", hf.strict)
+    with zipfile.ZipFile(twin) as zf:
+        assert b"purl.oclc.org" in zf.read("xl/workbook.xml")
+        assert reader.sheet_members(zf) == {"Products": "xl/worksheets/sheet1.xml",
+                                            "Stock - Warehouse": "xl/worksheets/sheet2.xml",
+                                            "Stock - Shop": "xl/worksheets/sheet3.xml"}
+    assert read_spreadsheet(twin).products == read_spreadsheet(plain).products
+    assert reader.read_raw(twin).products.rows == reader.read_raw(plain).products.rows  # the row reader too
+
+
+def test_a_sheet_whose_part_is_not_in_the_file_is_named_not_loaded_unmeasured(tmp_path: Path) -> None:
+    plain = write_workbook(tmp_path / "plain.xlsx")
+
+    def edit(name: str, data: bytes) -> bytes:
+        return data.replace(b"worksheets/sheet1.xml", b"worksheets/gone.xml") if name.endswith(".rels") else data
+
+    broken = hf.rewrite_parts(plain, tmp_path / "broken.xlsx", edit)
+    with pytest.raises(SourceError, match=r"sheet 'Products' has no part of its own in the file "
+                                          r"\(xl/worksheets/gone.xml\)"):
+        reader.guard_sheets(broken, ["Products"], None)
+    with pytest.raises(SourceError):
+        read_spreadsheet(broken)
 
 
 def _scan(path: Path) -> guard.SheetScan:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 from connector.sources.spreadsheet import read_spreadsheet
+from tests import hostile_files as hf
 from tests.test_spreadsheet_read import write_xlsx
 
 HEAD = ["Parent SKU", "SKU*", "Name*", "Price*", "Barcode", "Brand", "Category", "Attribute: Size",
@@ -199,6 +201,42 @@ def test_formula_without_cached_value_and_error_cells(tmp_path):
     ]
     assert [p.key for p in result.products] == ["D", "E"]
     assert result.products[1].brand is None
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _prefixed(name: str, data: bytes) -> bytes:
+    """A part of the main namespace with its elements prefixed (``<x:c>``), as the .NET Open XML SDK saves."""
+    if not name.startswith("xl/") or f'xmlns="{_MAIN_NS}"'.encode() not in data:
+        return data
+    text = data.decode().replace(f'xmlns="{_MAIN_NS}"', f'xmlns:x="{_MAIN_NS}"')
+    return re.sub(r"<(/?)([A-Za-z]\w*)(?=[\s>/])", r"<\1x:\2", text).encode()
+
+
+def test_formula_and_error_cells_of_a_prefixed_workbook_are_found_the_same(tmp_path):
+    """The formula without a cached value was read as an empty cell (an optional column then blank) and the
+    error cell as "missing": the problem cells were looked for under unprefixed names only."""
+    path = write_xlsx(tmp_path / "f.xlsx", {"Products": [
+        ["SKU", "Name", "Price", "Barcode", "Brand"],
+        ["A", "a", "=2*3", None],
+        ["B", "b", "#N/A", None],
+        ["C", "c", 5, "#DIV/0!"],
+        ["D", "d", 7, None, "=A1"],
+    ]})
+    twin = hf.rewrite_parts(path, tmp_path / "x.xlsx", _prefixed)
+    with zipfile.ZipFile(twin) as z:
+        assert b"<x:c " in z.read("xl/worksheets/sheet1.xml")
+    expected = [
+        ("Products", 2, "Price", "=2*3",
+         "formula without a cached value (open the file in Excel or LibreOffice and save it again)"),
+        ("Products", 3, "Price", "#N/A", "error value in the cell (#N/A)"),
+        ("Products", 4, "Barcode", "#DIV/0!", "error value in the cell (#DIV/0!)"),
+        ("Products", 5, "Brand", "=A1",
+         "formula without a cached value (open the file in Excel or LibreOffice and save it again)"),
+    ]
+    assert issue_tuples(read_spreadsheet(path)) == expected
+    assert issue_tuples(read_spreadsheet(twin)) == expected
 
 
 def test_formula_with_cached_value_is_fine(tmp_path):

@@ -163,8 +163,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
             raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
         chunk = tail + block
         if not cell_tag:  # the root element's namespace prefix, if any, is every element's
-            root = _ROOT.search(chunk)
-            prefix = (root.group(1) or b"") if root is not None else b""
+            prefix = root_prefix(chunk)
             cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
             ref_first = cell_tag + b' r="'
         # "<c" also counts <col>, <cfRule>... elements (a handful): an upper bound of the cells, and of the
@@ -212,8 +211,19 @@ def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
     scan.merged = _merged_ranges(merged)
 
 
+def root_prefix(data: bytes) -> bytes:
+    """The namespace prefix (``b"x:"``) of a sheet XML's root element, which is every element's; else b""."""
+    root = _ROOT.search(data, 0, 1 << 16)
+    return (root.group(1) or b"") if root is not None else b""
+
+
+def has_marker(chunk: bytes) -> bool:
+    """Whether a piece of sheet XML may hold a formula (``<f``, or a prefixed ``<x:f``) or an error cell."""
+    return b"<f" in chunk or b't="e"' in chunk or b":f>" in chunk or b":f " in chunk
+
+
 def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:
-    if not scan.markers and (b"<f" in chunk or b't="e"' in chunk):
+    if not scan.markers and has_marker(chunk):
         scan.markers = True
     if b"mergeCell " in chunk:
         merged.update(_MERGE.findall(chunk))

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import posixpath
 import re
 import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -462,8 +463,11 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
             members = sheet_members(zf) if members is None else members
             for name in sheets:
                 member = members.get(name)
-                if member and member in zf.NameToInfo:
-                    out[name] = guard.scan_sheet(p, zf, member, name, details=details)
+                if not member or member not in zf.NameToInfo:  # never loaded unmeasured
+                    raise SourceError(f"{p.name}: sheet '{name}' has no part of its own in the file "
+                                      f"({member or 'no relationship names one'}); open the workbook in Excel or "
+                                      "LibreOffice and save it again")
+                out[name] = guard.scan_sheet(p, zf, member, name, details=details)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
         raise _damaged(p, e) from None
     except (OSError, KeyError, ElementTree.ParseError):
@@ -629,29 +633,47 @@ def _raise_helper_error(p: Path, err: BaseException) -> None:
 
 # --- formula / error cells in xlsx ----------------------------------------------------------------------
 
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _R_ATTR = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
 _T_ATTR = re.compile(rb'\st="([A-Za-z]+)"')
 _F_ELEM = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _V_ELEM = re.compile(rb"<v>(.*?)</v>|<v\s*/>", re.S)
+_PREFIXED: dict[bytes, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}  # prefix -> its _F_ELEM, _V_ELEM
 _CHUNK = 1 << 22
 
 
 def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> zip member of its XML, from xl/workbook.xml and its relationships."""
+    """Sheet name -> zip member of its XML, from xl/workbook.xml and its relationships.
+
+    Elements and the ``r:id`` attribute are matched by local name: Excel's "Strict Open XML" files use other
+    namespaces (``http://purl.oclc.org/ooxml/...``) for the same parts, and calamine reads them."""
     wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter() if _local(r.tag) == "Relationship"}
     out: dict[str, str] = {}
-    for s in wb.iter(f"{_NS_MAIN}sheet"):
-        target = targets.get(s.get(f"{_NS_REL}id"), "")
-        if not target:
+    for s in wb.iter():
+        if _local(s.tag) != "sheet":
             continue
-        member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        out[s.get("name", "")] = member
+        rid = next((v for k, v in s.attrib.items() if k.startswith("{") and _local(k) == "id"), None)
+        target = targets.get(rid, "")
+        if target:
+            out[s.get("name", "")] = _member(zf, target)
     return out
+
+
+def _member(zf: zipfile.ZipFile, target: str) -> str:
+    """The zip member a relationship's target names, as calamine finds it: relative to ``xl/`` unless absolute,
+    ``.`` and ``..`` resolved, and its case ignored when no member has it exactly (a sheet the guard could not
+    find would otherwise be loaded unmeasured)."""
+    path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    if path in zf.NameToInfo:
+        return path
+    folded = path.casefold()
+    return next((name for name in zf.NameToInfo if name.casefold() == folded), path)
+
+
+def _local(name: str) -> str:
+    """An ElementTree tag or attribute name without its ``{namespace}``."""
+    return name.rsplit("}", 1)[-1]
 
 
 def _has_markers(zf: zipfile.ZipFile, member: str) -> bool:
@@ -662,7 +684,7 @@ def _has_markers(zf: zipfile.ZipFile, member: str) -> bool:
             if not block:
                 return False
             chunk = tail + block
-            if b"<f" in chunk or b't="e"' in chunk:
+            if guard.has_marker(chunk):
                 return True
             tail = block[-8:]
 
@@ -685,14 +707,24 @@ def locate_problem_cells(data: bytes) -> dict[tuple[int, int], tuple[str, str]] 
     found: dict[tuple[int, int], tuple[str, str]] = {}
     starts: set[int] = set()
     positions: list[int] = []
-    for marker in (b"<f", b't="e"'):
+    # every element in the root's namespace prefix, if it has one (``<x:c>``: the .NET Open XML SDK writes so)
+    prefix = guard.root_prefix(data)
+    f_open, cell_open, cell_close = b"<" + prefix + b"f", b"<" + prefix + b"c ", b"</" + prefix + b"c>"
+    f_elem, v_elem = _F_ELEM, _V_ELEM
+    if prefix:
+        if prefix not in _PREFIXED:
+            q = re.escape(prefix)
+            _PREFIXED[prefix] = (re.compile(rb"<" + q + rb"f\b[^>]*?(?:/>|>(.*?)</" + q + rb"f>)", re.S),
+                                 re.compile(rb"<" + q + rb"v>(.*?)</" + q + rb"v>|<" + q + rb"v\s*/>", re.S))
+        f_elem, v_elem = _PREFIXED[prefix]
+    for marker in (f_open, b't="e"'):
         pos = data.find(marker)
         while pos >= 0:
-            if marker != b"<f" or data[pos + 2:pos + 3] in (b">", b" ", b"/"):
+            if marker != f_open or data[pos + len(f_open):pos + len(f_open) + 1] in (b">", b" ", b"/"):
                 positions.append(pos)
             pos = data.find(marker, pos + 1)
     for pos in positions:
-        start = data.rfind(b"<c ", 0, pos)
+        start = data.rfind(cell_open, 0, pos)
         if start < 0 or start in starts:
             continue
         starts.add(start)
@@ -701,21 +733,21 @@ def locate_problem_cells(data: bytes) -> dict[tuple[int, int], tuple[str, str]] 
         if head.endswith(b"/>"):
             body = b""
         else:
-            end = data.find(b"</c>", tag_end)
+            end = data.find(cell_close, tag_end)
             body = data[tag_end + 1:end if end >= 0 else tag_end + 1]
         ref = _R_ATTR.search(head)
         if ref is None:
             return None
         t = _T_ATTR.search(head)
         ctype = t.group(1) if t else b"n"
-        v = _V_ELEM.search(body)
+        v = v_elem.search(body)
         value = (v.group(1) or b"") if v else None
         cell = (int(ref.group(2)) - 1, _col_index(ref.group(1)))
         if ctype == b"e":
             text = _unescape(value or b"")
             found[cell] = (text, ERROR_VALUE.format(text or "error"))
             continue
-        f = _F_ELEM.search(body)
+        f = f_elem.search(body)
         if f is None:
             continue
         if value is None or (value == b"" and ctype != b"str"):
