@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from connector.atomic import replace_file
 from connector.config import load_profile
 from connector.errors import EXIT_USAGE
 from connector.fulfilment.source import ImportedOrder
 from connector.fulfilment.workbook import WorkbookSource
 from connector.orders.model import Order, OrderLine, OrderStatus
-from connector.orders.workbook import BY_KEY, CsvSheet, XlsxSheet, line_values, replace_file
+from connector.orders.workbook import BY_KEY, CsvSheet, XlsxSheet, line_values
 
 NOW = datetime(2026, 5, 2, tzinfo=UTC)
 

@@ -26,9 +26,8 @@ import csv
 import fcntl
 import io
 import os
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from connector.atomic import replace_file
 from connector.errors import ConfigError, UserError
 from connector.orders.book import OrderBook
 from connector.orders.destination import DestinationBase
@@ -568,31 +568,6 @@ def merge(sheet: Sheet, orders: Sequence[Order]) -> tuple[list[OrderOutcome], bo
         changed = changed or bool(added or updated)
         outcomes.append(outcome)
     return outcomes, changed
-
-
-def replace_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a new version of ``path`` through ``write(temporary path)`` beside it, flush it to disk and rename it
-    over ``path``: a run killed at any point leaves the old file or the new one, never half of one.  A symbolic
-    link is followed: the file it points to is replaced, the link stays."""
-    path = Path(os.path.realpath(path))
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextmanager

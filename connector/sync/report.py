@@ -16,6 +16,7 @@ from operator import attrgetter, eq, itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from connector.atomic import replace_file
 from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sync.rows import RowOutcome, RowTable, row_outcomes
 
@@ -293,11 +294,15 @@ class RunReport:
         path.parent.mkdir(parents=True, exist_ok=True)
         small = len(self.rows) <= ROWS_IN_FULL
         data = self.to_json() if small else self._json(lazy=True)
-        with path.open("w", encoding="utf-8") as file:
-            if small:
-                file.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-            else:  # compact, written piece by piece: never the whole report as one string
-                write_json(data, file)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8") as file:
+                if small:
+                    file.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+                else:  # compact, written piece by piece: never the whole report as one string
+                    write_json(data, file)
+
+        replace_file(path, write, durable=False)  # a run killed while writing leaves no half report to parse
 
 
 JSON_PIECE = 2_000

@@ -36,6 +36,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from connector.atomic import replace_file
 from connector.model import ABSENT, Money, Product, Variant
 
 from .columns import (
@@ -236,14 +237,19 @@ def write_catalogue(products: Iterable[Product], path: str | Path, *, lang: str 
             for row in _product_rows(product, columns, attr_names, translations, inline_stock, lang))
     path.parent.mkdir(parents=True, exist_ok=True)
     if csv_output:
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([csv_cell(text) for text, _, _ in headers])
-            written = 0
-            for row in rows:
-                w.writerow([_csv_value(value, spec) for spec, value in row])
-                written += 1
-        return written
+        def write_csv(tmp: Path) -> int:
+            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow([csv_cell(text) for text, _, _ in headers])
+                written = 0
+                for row in rows:
+                    w.writerow([_csv_value(value, spec) for spec, value in row])
+                    written += 1
+            return written
+
+        # replaced whole: an export cut short (a killed run, a full disk) is never a shorter catalogue that a
+        # later sync would take for products gone from the source
+        return replace_file(path, write_csv)
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(PRODUCTS_SHEET[lang])
@@ -273,7 +279,7 @@ def write_catalogue(products: Iterable[Product], path: str | Path, *, lang: str 
     info = wb.create_sheet(INSTRUCTIONS_SHEET[lang])
     for line in _INSTRUCTIONS[lang]:
         info.append([line])
-    wb.save(path)
+    replace_file(path, wb.save)
     return written
 
 
