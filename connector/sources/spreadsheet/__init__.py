@@ -43,7 +43,8 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   non-ASCII text of that line)
 
 Hostile files are refused (``SourceError``, exit 2) before a native reader sees them: see guard.py for the
-bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).
+bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).  So is a file that
+changed while it was read (its size, time or inode): still being written, it may be a catalogue cut short.
 
 A product whose rows all lack a name: the first row gets the issue, the others ``skipped_reason`` "product 'P'
 has no name (row N)".  A stock row whose SKU was skipped in Products gets ``skipped_reason`` only.
@@ -52,9 +53,11 @@ has no name (row N)".  A stock row whose SKU was skipped in Products gets ``skip
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from connector.errors import SourceError
 from connector.memory import release_freed_memory
 from connector.sources.base import SourceResult
 
@@ -88,12 +91,18 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU",
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        book = read_raw(path, prepare_stock, columnar=True, loading=loading)
+        before = _stamp(path)
         try:
-            result = build_result(book, currency=currency.strip().upper() or "MRU")
-        finally:  # the stock sheets load while the Products sheet is built; their error, if any, comes first
-            book.stock  # noqa: B018 (joins the loading thread)
-        del book
+            book = read_raw(path, prepare_stock, columnar=True, loading=loading)
+            try:
+                result = build_result(book, currency=currency.strip().upper() or "MRU")
+            finally:  # the stock sheets load while the Products sheet is built; their error, if any, comes first
+                book.stock  # noqa: B018 (joins the loading thread)
+            del book
+        except SourceError:
+            _same_file(path, before)  # (a half-written file's own error says less)
+            raise
+        _same_file(path, before)
         release_freed_memory()  # the build's columns were freed outside Python's allocator too (connector/memory.py)
         result.full_read = True  # a workbook is the whole catalogue (issue 12: what leaves it leaves the shop)
         return result
@@ -101,6 +110,24 @@ def read_spreadsheet(path: str | Path, *, currency: str = "MRU",
         if was_enabled:
             _promote_to_old_generation()
             gc.enable()
+
+
+def _same_file(path: str | Path, before: tuple[int, int, int] | None) -> None:
+    """Raise ``SourceError`` if the file changed since ``before`` (``_stamp``): a file still being written (an
+    export running, a copy not finished) reads as a catalogue cut short, whose products past the cut would look
+    deleted."""
+    if _stamp(path) != before:
+        raise SourceError(f"{Path(path).name}: the file changed while it was read (is another program still "
+                          "writing it?); nothing was sent: run again once it is saved")
+
+
+def _stamp(path: str | Path) -> tuple[int, int, int] | None:
+    """The file's size, modification time and inode (a file renamed over it is another file), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def _promote_to_old_generation() -> None:
