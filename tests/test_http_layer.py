@@ -169,3 +169,27 @@ def test_a_dry_run_does_not_import_requests(tmp_path: Path) -> None:
             "print(code, 'requests' in sys.modules, 'urllib3' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stdout[-500:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("part", ["headers", "header-lines", "body"])
+def test_an_answer_cut_short_is_a_lost_answer_retried_only_when_idempotent(
+        elebne_sandbox: SandboxHandle, part: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The request was done and its answer lost part way (a proxy or a network failing at the worst moment):
+    taken for a dropped connection, never for the answer (a create came back "failed: Created" before, with
+    urllib3's traceback in the log)."""
+    sleeps = Sleeps()
+    http = client(elebne_sandbox, sleeps)
+    elebne_sandbox.fault(method="GET", path="/inventory", kind="cut", part=part, count=1)
+    resp = http.request("GET", "/inventory", op_class="read")
+    assert resp.status_code == 200 and isinstance(resp.json(), dict)
+    assert http.stats.retries == 1
+
+    body = {"name": "x", "price": 1, "externalId": f"X-{part}"}
+    elebne_sandbox.fault(method="POST", path="/products", kind="cut", part=part, count=1)
+    with pytest.raises(TransportError, match="answer cut short after 1 attempt"):
+        http.request("POST", "/products", op_class="write", json=body)  # it may have been done: not sent again
+    elebne_sandbox.fault(method="POST", path="/products", kind="cut", part=part, count=1)
+    resp = http.request("POST", "/products", op_class="write", json={**body, "externalId": f"Y-{part}"},
+                        idempotency_key=f"create-y-{part}")
+    assert resp.status_code == 201 and resp.json()["data"]["externalId"] == f"Y-{part}"  # the replayed answer
+    assert "Traceback" not in caplog.text and "Failed to parse headers" not in caplog.text

@@ -1,7 +1,8 @@
 """HTTP client shared by every marketplace: timeouts, retries, ``Retry-After``, budgets, idempotency keys.
 
-Retried: 429, 500/502/503/504, timeouts and dropped connections, with jittered exponential backoff; a
-``Retry-After`` header (seconds or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
+Retried: 429, 500/502/503/504, timeouts, dropped connections and answers cut short (headers that end part way,
+a body shorter than its ``Content-Length``), with jittered exponential backoff; a ``Retry-After`` header (seconds
+or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
 get better by asking again).  A request that is not idempotent (a POST without an idempotency key) is not
 retried after a timeout or dropped connection, because the first attempt may have been applied.
 Secrets never reach logs: only method, path (without query string), status and timing are logged.
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger("connector.http")
+# urllib3 logs headers it cannot parse as a warning with a traceback, then returns the response: such an answer
+# is taken here for a lost one (``_cut_short``) and said in one line instead
+logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -65,6 +69,24 @@ class HttpStats:
 def bearer(token: str) -> dict[str, str]:
     """The ``Authorization: Bearer`` header every API here authenticates with."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def _cut_short(resp: requests.Response) -> bool:
+    """Whether the answer's headers ended part way (the connection closed in them).  requests then returns the
+    response as if whole, without the headers that say where its body ends (``Content-Length``, chunked), and
+    reads the body to the close.  Taken for a cut: no such header, for a status that has a body, and either a
+    defect http.client noted in the headers (a line cut in two; urllib3 only logs it), or no ``Content-Type``
+    either (every marketplace API answers JSON and says so), or an empty body said to be JSON (which no JSON
+    is).  A server's odd header line alone, with its body framed, is no cut."""
+    headers = resp.headers
+    if "Content-Length" in headers or "Transfer-Encoding" in headers or resp.status_code in (204, 304) \
+            or resp.status_code < 200 or resp.request.method == "HEAD":
+        return False
+    original = getattr(getattr(resp, "raw", None), "_original_response", None)
+    if getattr(getattr(original, "msg", None), "defects", None):
+        return True
+    kind = headers.get("Content-Type")
+    return kind is None or (not resp.content and "json" in kind.lower())
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -186,8 +208,15 @@ class HttpClient:
             try:
                 resp = session.request(method, url, json=json, params=params, data=data,
                                             headers=send_headers, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
+                if _cut_short(resp):
+                    resp.close()
+                    raise requests.exceptions.ChunkedEncodingError("the answer's headers end part way")
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                # (a body shorter than its Content-Length, or headers cut short: the request may have been done,
+                # its answer was lost like a dropped connection's)
+                kind = "timeout" if isinstance(exc, requests.Timeout) else \
+                    "connection error" if isinstance(exc, requests.ConnectionError) else "answer cut short"
                 log.warning("%s %s: %s (attempt %d)", method, shown, kind, attempt + 1)
                 if not idempotent or attempt >= self.max_retries:
                     raise TransportError(f"{method} {shown}: {kind} after {attempt + 1} attempt(s)") from None

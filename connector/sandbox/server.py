@@ -8,7 +8,11 @@ Everything a test needs to drive a scenario is under ``/__sandbox/`` (no auth, n
 
 - ``GET  /__sandbox/requests[?since=<id>]``  the request log (method, path, status, timestamp, ...)
 - ``POST /__sandbox/reset``                  wipe state, log, pending faults and rate-limit counters
-- ``POST /__sandbox/faults``                 enqueue injected faults; ``GET`` lists, ``DELETE`` clears them
+- ``POST /__sandbox/faults``                 enqueue injected faults; ``GET`` lists, ``DELETE`` clears them.
+  Kinds: ``status`` (answer with that status), ``drop`` (close without doing anything), ``delay`` (answer late),
+  ``cut`` (do the request, then close the connection part way through the answer: ``part`` ``headers`` (in a
+  header line), ``header-lines`` (after the status line and a whole header, before the others) or ``body``
+  (half of it), as a proxy or a network that fails at the worst moment)
 - ``GET  /__sandbox/state``                  the sandbox's state as JSON
 - ``POST /__sandbox/seed``                   load raw state, bypassing API validation (if the sandbox has it)
 """
@@ -36,7 +40,8 @@ from connector.sandbox.validation import Rejected
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__sandbox"
-FAULT_KINDS = ("status", "drop", "delay")
+FAULT_KINDS = ("status", "drop", "delay", "cut")
+CUT_PARTS = ("headers", "header-lines", "body")
 
 
 class InvalidJSONError(ValueError):
@@ -110,6 +115,14 @@ class Response:
         return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+@dataclass
+class CutAnswer:
+    """A request done whose answer the connection loses part way (a ``cut`` fault): ``part`` says where."""
+
+    response: Response
+    part: str
+
+
 class HTTPError(Exception):
     """Raise from a handler to answer with ``response``."""
 
@@ -139,6 +152,7 @@ class Fault:
     count: int = 1
     delay: float = 0.0
     body: Any = None
+    part: str = "body"  # a "cut": where the answer stops
     id: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -147,14 +161,14 @@ class Fault:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "method": self.method, "path": self.path,
                 "status": self.status, "retry_after": self.retry_after, "count": self.count,
-                "delay": self.delay, "body": self.body}
+                "delay": self.delay, "body": self.body, "part": self.part}
 
 
 def parse_fault(spec: Any) -> Fault:
     """Validate an admin fault spec; raises ``ValueError`` with a readable reason."""
     if not isinstance(spec, dict):
         raise ValueError("a fault is a JSON object")
-    unknown = set(spec) - {"kind", "method", "path", "status", "retry_after", "count", "delay", "body"}
+    unknown = set(spec) - {"kind", "method", "path", "status", "retry_after", "count", "delay", "body", "part"}
     if unknown:
         raise ValueError(f"unknown fault fields: {sorted(unknown)}")
     kind = spec.get("kind", "status")
@@ -181,8 +195,11 @@ def parse_fault(spec: Any) -> Fault:
     if retry_after is not None and (isinstance(retry_after, bool)
                                     or not isinstance(retry_after, int | float | str)):
         raise ValueError("retry_after must be a number or a string")
+    part = spec.get("part", "body")
+    if part not in CUT_PARTS:
+        raise ValueError(f"part must be one of {CUT_PARTS}")
     return Fault(kind=kind, method=method.upper() if method else None, path=path, status=status,
-                 retry_after=retry_after, count=count, delay=float(delay), body=spec.get("body"))
+                 retry_after=retry_after, count=count, delay=float(delay), body=spec.get("body"), part=part)
 
 
 class FaultQueue:
@@ -260,6 +277,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if response is None:  # injected "drop": close without answering
             self.close_connection = True
             return
+        if isinstance(response, CutAnswer):
+            self.close_connection = True
+            self._write_cut(response)
+            return
         self._write(response)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
@@ -275,6 +296,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _write_cut(self, cut: CutAnswer) -> None:
+        """The answer up to the middle of its headers, or of its body, then nothing (the connection closes)."""
+        payload = cut.response.encoded() or b"{}"
+        head = (f"HTTP/1.1 {cut.response.status} {self.responses.get(cut.response.status, ('',))[0]}\r\n"
+                f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+        first = head.index(b"\r\n") + 2  # after the status line
+        data = head[:first + 10] if cut.part == "headers" else \
+            head[:head.index(b"\r\n", first) + 2] if cut.part == "header-lines" else head + payload[:len(payload) // 2]
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.sandbox.access_log:
@@ -455,8 +487,9 @@ class SandboxServer:
 
     # -- request pipeline --------------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> Response | None:
-        """Answer one request; ``None`` means drop the connection without answering."""
+    def handle(self, request: Request) -> Response | CutAnswer | None:
+        """Answer one request; ``None`` means drop the connection without answering, a ``CutAnswer`` lose the
+        answer part way."""
         if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
             return self._handle_admin(request)
         route, path_known = self._match(self._routes, request)
@@ -475,6 +508,8 @@ class SandboxServer:
             idempotency_key=request.header(self.idempotency_header) or None, body_size=len(request.body),
             op_class=route.op_class if route else None, fault=fault.kind if fault else None,
         )
+        if fault is not None and fault.kind == "cut" and response is not None:
+            return CutAnswer(response, fault.part)
         return response
 
     def _run(self, request: Request, route: Route | None, path_known: bool) -> Response:
