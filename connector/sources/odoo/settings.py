@@ -20,7 +20,8 @@ class OdooSettings:
 
     ``warehouses`` / ``locations`` are names (warehouse name or short code, location full name such as
     ``WH/Stock``) or integer ids.  Each becomes one key of ``Variant.stock``.  When both are empty every active
-    warehouse of the company is read.
+    warehouse the read sees is: of ``company``, or without it of every company the user may access (what Odoo
+    gives an RPC call without ``allowed_company_ids``; docs/odoo.md).
     """
 
     url: str
@@ -33,7 +34,7 @@ class OdooSettings:
     image_base_url: str | None = None  # public base URL for /web/image links; None = no images
     include_image_bytes: bool = False  # also read image_1920 (base64) into Product.extra["image_bytes"]
     page_size: int = DEFAULT_PAGE_SIZE
-    company: str | int | None = None  # restrict to one company (name or id); None = the user's default
+    company: str | int | None = None  # restrict to one company (name or id); None = all the user's companies
     read_stock: bool = True
     domain: list[Any] = field(default_factory=list)  # extra Odoo domain ANDed to every product search
     overlap_seconds: int = DEFAULT_OVERLAP_SECONDS  # incremental cursor overlap (write_date is txn start)
