@@ -106,6 +106,16 @@ def lying_dimension(path: Path) -> Path:
     return write_xlsx(path, [("Products", sheet_xml(HEADER_ROW + DATA_ROW, b"A1:XFD1048576"))])
 
 
+def far_corner_mixed_prefix(path: Path) -> Path:
+    """``far_corner`` whose root element is prefixed (``<x:worksheet>``) and its cells are not: calamine reads
+    elements by local name, so they are cells all the same (the guard counted only ``<x:c>``: none)."""
+    ns = _NS.replace(b'xmlns="', b'xmlns:x="')
+    rows = HEADER_ROW + DATA_ROW + b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><x:worksheet ' + ns + b"><x:sheetData>" + rows
+           + b"</x:sheetData></x:worksheet>")
+    return write_xlsx(path, [("Products", xml)])
+
+
 def rewrite_parts(src: Path, dst: Path, edit: Callable[[str, bytes], bytes]) -> Path:
     """A copy of the xlsx ``src`` with each part's bytes passed through ``edit(name, data)``."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -286,6 +296,7 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_corner": ("xlsx", far_corner),
     "far_corner_strict": ("xlsx", far_corner_strict),
     "far_corner_other_case": ("xlsx", far_corner_other_case),
+    "far_corner_mixed_prefix": ("xlsx", far_corner_mixed_prefix),
     "last_row": ("xlsx", last_row),
     "hidden_far_cell": ("xlsx", hidden_far_cell),
     "stock_far_cell": ("xlsx", stock_far_cell),

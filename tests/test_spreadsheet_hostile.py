@@ -23,6 +23,7 @@ EXPECTED = {
     "far_corner": "reaches row 1,048,576",
     "far_corner_strict": "reaches row 1,048,576",
     "far_corner_other_case": "reaches row 1,048,576",
+    "far_corner_mixed_prefix": "reaches row 1,048,576",
     "last_row": "reaches row 1,048,576",
     "hidden_far_cell": "reaches cell XFD250000",
     "stock_far_cell": "sheet 'Stock - Main' reaches cell XFD200000",

@@ -156,21 +156,25 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     row_elems = first_refs = inflated = 0
     merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
-    cell_tag = row_tag = ref_first = b""
+    cell_tags: tuple[bytes, ...] = ()
+    row_tags: tuple[bytes, ...] = ()
+    ref_firsts: tuple[bytes, ...] = ()
     for block in _inflated(zf, info):
         inflated += len(block)
         if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
             raise SourceError(f"{p.name}: sheet '{sheet}' inflates beyond {_mb(MAX_MEMBER_BYTES)}; {REMEDY}")
         chunk = tail + block
-        if not cell_tag:  # the root element's namespace prefix, if any, is every element's
-            prefix = root_prefix(chunk)
-            cell_tag, row_tag = b"<" + prefix + b"c", b"<" + prefix + b"row"
-            ref_first = cell_tag + b' r="'
+        if not cell_tags:  # the root element's namespace prefix, if any, should be every element's; calamine
+            # reads elements by local name whatever their prefix, so unprefixed ones are counted too
+            prefixes = {b"", root_prefix(chunk)}
+            cell_tags = tuple(b"<" + x + b"c" for x in prefixes)
+            row_tags = tuple(b"<" + x + b"row" for x in prefixes)
+            ref_firsts = tuple(t + b' r="' for t in cell_tags)
         # "<c" also counts <col>, <cfRule>... elements (a handful): an upper bound of the cells, and of the
         # cells whose reference is not their first attribute (or is missing: those are counted along a row)
-        scan.cells += _count(chunk, tail, (cell_tag,))
-        first_refs += _count(chunk, tail, (ref_first,))
-        row_elems += _count(chunk, tail, (row_tag,))
+        scan.cells += _count(chunk, tail, cell_tags)
+        first_refs += _count(chunk, tail, ref_firsts)
+        row_elems += _count(chunk, tail, row_tags)
         if details:
             _find_details(chunk, scan, merged)
         found = _far_refs(chunk)
@@ -180,7 +184,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
                               f"or {REMEDY}")
         tail = chunk[-_TAIL:]
     scan.merged = _merged_ranges(merged)
-    if not scan.cells:
+    if not scan.cells and not max_row and not max_col:  # (far references without cells counted: measured below)
         return scan
     # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
     # row is its row element's (whose r="..." the far-reference search reads) or, without one, their count.
@@ -213,7 +217,7 @@ def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
 
 def root_prefix(data: bytes) -> bytes:
     """The namespace prefix (``b"x:"``) of a sheet XML's root element, which is every element's; else b""."""
-    root = _ROOT.search(data, 0, 1 << 16)
+    root = _ROOT.search(data)
     return (root.group(1) or b"") if root is not None else b""
 
 
