@@ -20,6 +20,7 @@ payload's status field.  The mass-change guard (``guard.py``) counts them like a
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -191,7 +192,8 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            sku_by_child = _child_skus(cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None)
+            sku_by_child = functools.cache(functools.partial(  # read only for a child that left (rare)
+                _child_skus, cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None))
             gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded,
                                   placed, sku_by_child)
             added: list[tuple[str, dict[str, Any]]] = []
@@ -206,7 +208,7 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
                 drop.append(op)
                 continue
             for mv, child in added:
-                sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child.get(mv, mv)
+                sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child().get(mv, mv)
                 missing = MissingSku(op.key, sku, [kind])
                 if sku.casefold() in in_source_folded:  # the SKU lives on under a new label
                     label = next((child[k] for k in (shape.match_keys[n] for n in shape.child_quantity_fields)
@@ -220,7 +222,7 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
 
 def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any], adapter: Any,
                    in_source_folded: set[str], placed: Callable[[], set[str]],
-                   sku_by_child: dict[str, str] | None = None) -> Callable[[str, dict[str, Any]], bool]:
+                   sku_by_child: Callable[[], dict[str, str]] = dict) -> Callable[[str, dict[str, Any]], bool]:
     """Whether a child (by its match value, and the child itself) left the source: neither mapped from
     ``product`` nor a SKU the source still has.  The product is mapped only when asked, for a product that lost
     a child (most runs never do), and once.
@@ -239,7 +241,7 @@ def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[st
         if mv in present or mv in in_source_folded:
             return False
         sku = child.get("sku")
-        sku = sku if isinstance(sku, str) else (sku_by_child or {}).get(mv)
+        sku = sku if isinstance(sku, str) else sku_by_child().get(mv)
         return sku is None or sku.casefold() not in in_source_folded or sku.casefold() in placed()
 
     return gone
@@ -248,15 +250,8 @@ def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[st
 def _placed_skus(plan: Plan) -> Callable[[], set[str]]:
     """The SKUs (case-folded) of every planned product's variants, computed once when first asked (only for a
     confirmed variant whose match value left the source while its SKU did not: rare)."""
-    cache: list[set[str]] = []
-
-    def placed() -> set[str]:
-        if not cache:
-            cache.append({v.sku.casefold() for p in plan.products.values() for v in p.variants
-                          if isinstance(v.sku, str)})
-        return cache[0]
-
-    return placed
+    return functools.cache(lambda: {v.sku.casefold() for p in plan.products.values() for v in p.variants
+                                    if isinstance(v.sku, str)})
 
 
 def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: str, values: dict[Path, Any],

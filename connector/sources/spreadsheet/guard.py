@@ -140,6 +140,7 @@ class SheetScan:
     columns: int = 0
     cells: int = 0
     markers: bool = False
+    prefix: bytes = b""  # the root element's namespace prefix (``x:``), if any
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
 
 
@@ -166,7 +167,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         chunk = tail + block
         if not cell_tags:  # the root element's namespace prefix, if any, should be every element's; calamine
             # reads elements by local name whatever their prefix, so unprefixed ones are counted too
-            prefixes = {b"", root_prefix(chunk)}
+            scan.prefix = root_prefix(chunk)
+            prefixes = {b"", scan.prefix}
             cell_tags = tuple(b"<" + x + b"c" for x in prefixes)
             row_tags = tuple(b"<" + x + b"row" for x in prefixes)
             ref_firsts = tuple(t + b' r="' for t in cell_tags)
@@ -221,13 +223,14 @@ def root_prefix(data: bytes) -> bytes:
     return (root.group(1) or b"") if root is not None else b""
 
 
-def has_marker(chunk: bytes) -> bool:
-    """Whether a piece of sheet XML may hold a formula (``<f``, or a prefixed ``<x:f``) or an error cell."""
-    return b"<f" in chunk or b't="e"' in chunk or b":f>" in chunk or b":f " in chunk
+def has_marker(chunk: bytes, prefix: bytes = b"") -> bool:
+    """Whether a piece of sheet XML may hold a formula (``<f``, or ``<x:f`` under the root's ``prefix``) or an
+    error cell (one more search only for a prefixed sheet)."""
+    return b"<f" in chunk or b't="e"' in chunk or (prefix != b"" and b"<" + prefix + b"f" in chunk)
 
 
 def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:
-    if not scan.markers and has_marker(chunk):
+    if not scan.markers and has_marker(chunk, scan.prefix):
         scan.markers = True
     if b"mergeCell " in chunk:
         merged.update(_MERGE.findall(chunk))

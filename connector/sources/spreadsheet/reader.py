@@ -677,14 +677,16 @@ def _local(name: str) -> str:
 
 
 def _has_markers(zf: zipfile.ZipFile, member: str) -> bool:
-    tail = b""
+    tail = prefix = b""
     with zf.open(member) as fh:
         while True:
             block = fh.read(_CHUNK)
             if not block:
                 return False
             chunk = tail + block
-            if guard.has_marker(chunk):
+            if not tail:  # the first block: the root element
+                prefix = guard.root_prefix(chunk)
+            if guard.has_marker(chunk, prefix):
                 return True
             tail = block[-8:]
 
