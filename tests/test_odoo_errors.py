@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.errors import ConfigError, SourceError, UserError
+from connector.errors import EXIT_UNREACHABLE, ConfigError, SourceError, UserError
 from connector.model import ABSENT
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
@@ -40,8 +40,9 @@ def test_unreachable_server_names_the_url(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CONNECTOR_TEST_PW", "x")
     url = f"http://127.0.0.1:{_closed_port()}"
     with pytest.raises(SourceError) as err:
-        OdooSource(OdooSettings(url=url, db="odoo18", password_env="CONNECTOR_TEST_PW", timeout=5)).read()
+        OdooSource(OdooSettings(url=url, db="odoo18", password_env="CONNECTOR_TEST_PW", timeout=5, retries=1)).read()
     assert "cannot reach Odoo" in str(err.value) and url in str(err.value) and "'url'" in str(err.value)
+    assert err.value.exit_code == EXIT_UNREACHABLE  # as for a marketplace: cron may try again later
 
 
 def test_missing_password_env_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,3 +159,18 @@ def test_a_server_that_ignores_the_page_domain_is_an_error_not_an_endless_read()
     pages = [kw for m, meth, kw in backend.sent if (m, meth) == ("product.product", "search_read")]
     assert [kw["domain"][-1] for kw in pages] == [("id", ">", 0), ("id", ">", 7)]
     assert all(kw["limit"] == 1 and kw["order"] == "id" for kw in pages)
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("page_size", "500x", "a whole number"), ("timeout", "ten", "a number"), ("retries", 2.5, "a whole number"),
+    ("read_stock", "no way", "true or false"), ("parallel_calls", True, "a whole number"), ("db", 42, "a text")])
+def test_a_setting_of_the_wrong_kind_is_named(key: str, value: Any, words: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        OdooSettings.from_dict({"url": "http://odoo.example", "db": "shop", key: value})
+    assert f"odoo setting {key!r}: expected {words}, got {value!r}" == str(err.value)
+
+
+@pytest.mark.parametrize(("key", "value"), [("retries", -1), ("retries", 11), ("timeout", 0)])
+def test_a_setting_out_of_its_range_is_named(key: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=f"odoo setting '{key}' must be"):
+        OdooSettings.from_dict({"url": "http://odoo.example", "db": "shop", key: value})

@@ -126,7 +126,7 @@ class OdooFulfilmentSource:
             if self.backend is None:
                 self.backend = open_backend(self.settings.connection)
             else:
-                self.backend.connect()
+                self.backend.open()
             self._connected = True
         assert self.backend is not None
         return self.backend

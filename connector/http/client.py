@@ -37,6 +37,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
+def backoff_seconds(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
+    """Full-jitter exponential backoff before resend ``attempt + 1``: uniform in [0.5, 1] × min(cap, base × 2^attempt)
+    (the marketplaces' clients, and the Odoo source's reads)."""
+    return min(cap, base * (2**attempt)) * random.uniform(0.5, 1.0)
+
+
 class TransportError(Exception):
     """No usable answer after every retry (connection refused, timeouts, dropped connections)."""
 
@@ -171,8 +177,7 @@ class HttpClient:
                 self._sleep(seconds)
 
     def backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff: uniform in [0.5, 1] × min(cap, base × 2^attempt)."""
-        return min(self.backoff_cap, self.backoff_base * (2**attempt)) * random.uniform(0.5, 1.0)
+        return backoff_seconds(attempt, self.backoff_base, self.backoff_cap)
 
     def request(self, method: str, path: str, *, op_class: str, json: Any = None,
                 params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,

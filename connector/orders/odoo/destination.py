@@ -80,7 +80,7 @@ class OdooOrderDestination(DestinationBase):
             if self._backend is None:
                 self.backend = open_backend(self.settings.connection)
             else:
-                self._backend.connect()
+                self._backend.open()
             self._connected = True
         assert self.backend is not None
         if self._cache is None or self._cache.state is not book.state:

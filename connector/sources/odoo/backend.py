@@ -7,13 +7,26 @@ Every backend counts its HTTP round trips in ``calls`` so tests and the bench ca
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from connector.errors import SourceError
+from connector.errors import EXIT_UNREACHABLE, SourceError
+from connector.http.client import backoff_seconds
 from connector.sources.odoo.settings import OdooSettings
+
+log = logging.getLogger(__name__)
+
+# Methods that only read: one whose answer is lost or cut short is sent again (``OdooBackend.call``).  Anything
+# else (create, write, action_confirm...) is sent once: its answer lost, the server may have done it.
+READ_METHODS = frozenset({
+    "search_read", "read", "search", "search_count", "fields_get", "read_group", "formatted_read_group",
+    "context_get", "name_search", "check_access_rights", "default_get", "get_views", "web_search_read", "web_read"})
+TRANSIENT_HTTP = frozenset({429, 502, 503, 504})  # a gateway's, or a server restarting: a read is sent again
 
 
 class OdooRPCError(SourceError):
@@ -22,6 +35,14 @@ class OdooRPCError(SourceError):
     def __init__(self, message: str, *, name: str | None = None) -> None:
         self.name = name  # Odoo's exception class, e.g. "odoo.exceptions.AccessError"
         super().__init__(message)
+
+
+class OdooUnreachable(SourceError):
+    """The server could not be reached, or its answer was lost or cut short (a dropped connection, a truncated
+    body, a gateway's 502/503/504): exit 4, as for a marketplace that cannot be reached.  Reads are sent again
+    first (``OdooBackend.call``)."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 class OdooBackend(ABC):
@@ -40,10 +61,23 @@ class OdooBackend(ABC):
     def connect(self) -> None:
         """Fetch the version, log in and load the user context.  Raises ``SourceError`` naming the setting."""
 
-    @abstractmethod
     def call(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
-        """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip)."""
+        """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip, ``send``).  A read
+        (``READ_METHODS``) whose answer is lost or cut short (``OdooUnreachable``) is sent again, up to the
+        setting ``retries`` times; anything else is sent once."""
+        retries = getattr(getattr(self, "settings", None), "retries", 0) if method in READ_METHODS else 0
+        return with_retries(lambda: self.send(model, method, args, kwargs), retries, f"Odoo {model}.{method}")
+
+    def open(self) -> None:
+        """``connect()``, done again while the server's answers are lost (its calls only read)."""
+        settings = getattr(self, "settings", None)
+        with_retries(self.connect, getattr(settings, "retries", 0), f"Odoo at {getattr(settings, 'url', '?')}")
+
+    def send(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        """One HTTP round trip of ``call``; a backend raises ``OdooUnreachable`` when the answer is lost."""
+        raise NotImplementedError
 
     def count_call(self) -> None:
         with self._calls_lock:
@@ -123,5 +157,17 @@ def open_backend(settings: OdooSettings) -> OdooBackend:
         from connector.sources.odoo.odoorpc_backend import OdooRPCBackend
 
         backend = OdooRPCBackend(settings, password)
-    backend.connect()
+    backend.open()
     return backend
+
+
+def with_retries(send: Callable[[], Any], retries: int, what: str) -> Any:
+    """``send()``, done again up to ``retries`` times while it raises ``OdooUnreachable``."""
+    for attempt in range(retries):
+        try:
+            return send()
+        except OdooUnreachable as exc:
+            wait = backoff_seconds(attempt)  # as the marketplaces' clients wait
+            log.warning("%s: %s; sent again in %.1f s (%d of %d)", what, exc, wait, attempt + 1, retries)
+            time.sleep(wait)
+    return send()

@@ -5,8 +5,9 @@ arguments only: ``ids`` for record methods, ``context``, and the method's keywor
 successful response is the method's return value, an error is an HTTP 4xx/5xx whose JSON body carries
 ``name`` (the exception class) and ``message``.  The version comes from ``GET /web/version``.
 
-Built to the documented shape and tested against a local fake server only: it has NOT been verified
-against a real Odoo 19 server (none was available when it was written).
+Built to the documented shape, then checked by hand against a real Odoo 19.0 community server (docs/odoo.md:
+the errors of a bad key, an unknown database and an inactive language read as documented); the tests replay a
+local fake server.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Any
 import requests
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError, created_ids
+from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable, created_ids
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
 USER_AGENT = "connector-odoo-source/0.1"
+_CUT = requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError  # an answer cut short
 
 
 class _NoRoute(SourceError):
@@ -50,8 +52,10 @@ class Json2Backend(OdooBackend):
             else:
                 resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout,
                                           allow_redirects=False)  # a redirect (to a login page) is no answer
-        except requests.RequestException as exc:
-            raise SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
+        except requests.RequestException as exc:  # refused, reset, timed out, an answer cut short...
+            lost = isinstance(exc, requests.ConnectionError | requests.Timeout | _CUT)
+            raise (OdooUnreachable if lost else SourceError)(
+                f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
         self.count_call()
         if self.first_response_date is None and resp.headers.get("Date"):
             with contextlib.suppress(TypeError, ValueError):
@@ -61,13 +65,13 @@ class Json2Backend(OdooBackend):
     def connect(self) -> None:
         s = self.settings
         resp = self._request("GET", "/web/version")
+        self._check_lost(resp, "/web/version")
         if resp.status_code != 200:
             raise SourceError(f"{s.url} answered HTTP {resp.status_code} to /web/version: is it an Odoo 19+ "
                               f"server? (settings 'url', 'backend')")
-        try:
-            info = resp.json()
-        except ValueError as exc:
-            raise SourceError(f"{s.url} did not answer like an Odoo server (setting 'url')") from exc
+        info = self._json(resp, "/web/version", f"{s.url} did not answer like an Odoo server (setting 'url')")
+        if not isinstance(info, dict):
+            raise SourceError(f"{s.url} did not answer like an Odoo server (setting 'url')")
         self.server_version = str(info.get("version") or info.get("server_version") or "")
         try:
             self.version_info = parse_version(self.server_version, info.get("version_info"))
@@ -79,7 +83,7 @@ class Json2Backend(OdooBackend):
         # context_get doubles as the credentials check: a bad key answers 401 here, and an unknown database
         # (X-Odoo-Database) a plain 404: the JSON-2 routes exist only inside a database
         try:
-            self.user_context = dict(self.call("res.users", "context_get", [], {}) or {})
+            self.user_context = dict(self.send("res.users", "context_get", [], {}) or {})  # (``open`` retries)
         except _NoRoute:
             raise SourceError(self._unknown_database()) from None
         self.uid = self.user_context.get("uid")
@@ -98,7 +102,7 @@ class Json2Backend(OdooBackend):
         return (f"database {s.db!r} does not exist on {s.url}, or the server's dbfilter hides it (setting 'db'; "
                 f"the server does not list its databases)")
 
-    def call(self, model: str, method: str, args: list[Any] | None = None,
+    def send(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
         """JSON-2 has no positional arguments: ``args`` may only hold the record ids (``[ids]``)."""
         body: dict[str, Any] = dict(kwargs or {})
@@ -106,14 +110,13 @@ class Json2Backend(OdooBackend):
             if len(args) != 1 or not isinstance(args[0], list):
                 raise ValueError(f"JSON-2 {model}.{method}: positional arguments other than ids are not supported")
             body["ids"] = args[0]
-        resp = self._request("POST", f"/json/2/{model}/{method}", body)
+        path = f"/json/2/{model}/{method}"
+        resp = self._request("POST", path, body)
         s = self.settings
         if resp.status_code == 200:
-            try:
-                return resp.json()
-            except ValueError:
-                raise SourceError(f"Odoo at {s.url} answered /json/2/{model}/{method} with something that is not "
-                                  f"JSON (settings 'url', 'backend')") from None
+            return self._json(resp, path, f"Odoo at {s.url} answered {path} with something that is not JSON "
+                                          f"(settings 'url', 'backend')")
+        self._check_lost(resp, path)
         if 300 <= resp.status_code < 400:  # outside a database Odoo redirects unknown routes (to a login page)
             raise _NoRoute(f"Odoo at {s.url} redirected /json/2/{model}/{method} (HTTP {resp.status_code}; "
                            f"settings 'url', 'db', 'backend')")
@@ -130,6 +133,24 @@ class Json2Backend(OdooBackend):
             raise _NoRoute(f"Odoo at {s.url} has no JSON-2 endpoint /json/2/{model}/{method} (HTTP 404; "
                            f"settings 'url', 'db', 'backend')")
         raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name)
+
+    def _json(self, resp: requests.Response, path: str, not_json: str) -> Any:
+        """The JSON of an answer; one cut short is ``OdooUnreachable`` (a read is sent again), another body that
+        is not JSON the ``SourceError`` ``not_json``."""
+        try:
+            return resp.json()
+        except ValueError:
+            text = resp.text.lstrip()
+            if not text or text[:1] in ("{", "[", '"'):  # JSON that stops: the answer was cut short
+                raise OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {path} was cut short (not "
+                                      f"whole JSON)") from None
+            raise SourceError(not_json) from None
+
+    def _check_lost(self, resp: requests.Response, path: str) -> None:
+        """A gateway's 429/502/503/504 (or a server restarting), not an answer of Odoo's: ``OdooUnreachable``."""
+        if resp.status_code in TRANSIENT_HTTP and not resp.headers.get("Content-Type", "").startswith(
+                "application/json"):
+            raise OdooUnreachable(f"Odoo at {self.settings.url} answered HTTP {resp.status_code} to {path}")
 
     def create(self, model: str, vals_list: list[dict[str, Any]],
                context: dict[str, Any] | None = None) -> list[int]:

@@ -8,6 +8,8 @@ and the server's ``Date`` header (its clock, used for incremental cursors) is ca
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
@@ -15,7 +17,7 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -59,7 +61,27 @@ class OdooRPCBackend(OdooBackend):
 
     def _unreachable(self, exc: BaseException) -> SourceError:
         reason = getattr(exc, "reason", None) or exc
-        return SourceError(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {reason}")
+        return OdooUnreachable(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {reason}")
+
+    def _lost(self, exc: BaseException, what: str) -> SourceError | None:
+        """The error of an answer lost on the way (``OdooUnreachable``: reads are sent again), a gateway's HTTP
+        error (``SourceError``), or None: not a transport error."""
+        if isinstance(exc, urllib.error.HTTPError):  # Odoo answers its own errors with HTTP 200: a proxy's
+            message = f"Odoo at {self.settings.url} answered HTTP {exc.code} to {what}"
+            return OdooUnreachable(message) if exc.code in TRANSIENT_HTTP else SourceError(
+                f"{message} (settings 'url', 'db')")
+        if isinstance(exc, http.client.IncompleteRead):
+            return OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {what} was cut short "
+                                   f"({len(exc.partial)} bytes of {len(exc.partial) + (exc.expected or 0)})")
+        if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+            if _cut_json(exc):
+                return OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {what} was cut short "
+                                       f"(not whole JSON)")
+            return SourceError(f"{self.settings.url} answered {what} with something that is not JSON: is it an "
+                               f"Odoo server? (setting 'url')")
+        if isinstance(exc, urllib.error.URLError | OSError | http.client.HTTPException):
+            return self._unreachable(exc)
+        return None
 
     def connect(self) -> None:
         try:
@@ -73,12 +95,13 @@ class OdooRPCBackend(OdooBackend):
             self._odoo = odoorpc.ODOO(s.host, protocol="jsonrpc+ssl" if s.ssl else "jsonrpc", port=s.port,
                                       timeout=s.timeout, version="0.0", opener=opener)
             info = self._odoo.json("/web/webclient/version_info", {}).get("result") or {}
-        except urllib.error.HTTPError as exc:
-            raise SourceError(f"{s.url} answered HTTP {exc.code} to /web/webclient/version_info: is it an Odoo "
-                              f"server? (setting 'url')") from exc
-        except (TimeoutError, urllib.error.URLError, OSError) as exc:
-            raise self._unreachable(exc) from exc
-        except ValueError as exc:  # not JSON
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            lost = self._lost(exc, "/web/webclient/version_info")
+            if isinstance(exc, urllib.error.HTTPError) and not isinstance(lost, OdooUnreachable):
+                raise SourceError(f"{s.url} answered HTTP {exc.code} to /web/webclient/version_info: is it an "
+                                  f"Odoo server? (setting 'url')") from exc
+            if lost is not None:
+                raise lost from exc
             raise SourceError(f"{s.url} did not answer like an Odoo server (setting 'url'): {exc}") from exc
         self.server_version = str(info.get("server_version") or "")
         try:
@@ -88,11 +111,11 @@ class OdooRPCBackend(OdooBackend):
         self._odoo._connector.version = f"{self.version_info[0]}.{self.version_info[1]}"
         try:
             self._odoo.login(s.db, s.user, self._password)
-        except urllib.error.HTTPError as exc:
-            raise SourceError(f"Odoo at {s.url} answered HTTP {exc.code} while logging in to database "
-                              f"{s.db!r} (settings 'url', 'db')") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise self._unreachable(exc) from exc
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            lost = self._lost(exc, f"the login to database {s.db!r}")
+            if lost is None:
+                raise
+            raise lost from exc
         except odoorpc.error.RPCError as exc:
             message, name = _rpc_message(exc)
             if "does not exist" in message or "database" in message.lower() or "KeyError" in str(name):
@@ -104,7 +127,7 @@ class OdooRPCBackend(OdooBackend):
         self.uid = self._odoo.env.uid
         self.user_context = dict(self._odoo.env.context)
 
-    def call(self, model: str, method: str, args: list[Any] | None = None,
+    def send(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
         import odoorpc
 
@@ -113,8 +136,20 @@ class OdooRPCBackend(OdooBackend):
         except odoorpc.error.RPCError as exc:
             message, name = _rpc_message(exc)
             raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise self._unreachable(exc) from exc
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            lost = self._lost(exc, f"{model}.{method}")
+            if lost is None:
+                raise
+            raise lost from exc
 
     def close(self) -> None:
         self._odoo = None
+
+
+def _cut_json(exc: ValueError) -> bool:
+    """Whether a JSON answer that does not parse was cut short (empty, or JSON that stops), rather than a page
+    that is not JSON at all (an HTML page: not an Odoo server)."""
+    if isinstance(exc, UnicodeDecodeError):  # a character cut in two
+        return True
+    doc = getattr(exc, "doc", "") or ""
+    return not doc.strip() or doc.lstrip()[:1] in ("{", "[")

@@ -143,7 +143,7 @@ class OdooSource:
         elif self._connected:
             self._connected = False  # once: a second read() logs in again, as before
         else:
-            backend.connect()
+            backend.open()
         self.backend = backend
         return backend
 

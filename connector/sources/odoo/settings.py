@@ -41,6 +41,7 @@ class OdooSettings:
     backend: str = "jsonrpc"  # jsonrpc (odoorpc) | json2 (Odoo 19+, API key as bearer token)
     timeout: float = 120.0
     parallel_calls: int = 4  # a page's detail reads sent at the same time (1 = one after the other)
+    retries: int = 5  # a read whose answer is lost or cut short is sent again this many times (backend.call)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -54,6 +55,10 @@ class OdooSettings:
             raise ConfigError(f"odoo setting 'backend' must be 'jsonrpc' or 'json2', got {self.backend!r}")
         if self.parallel_calls < 1:
             raise ConfigError(f"odoo setting 'parallel_calls' must be >= 1, got {self.parallel_calls}")
+        if not 0 <= self.retries <= 10:
+            raise ConfigError(f"odoo setting 'retries' must be between 0 and 10, got {self.retries}")
+        if self.timeout <= 0:
+            raise ConfigError(f"odoo setting 'timeout' must be > 0 seconds, got {self.timeout}")
         if self.overlap_seconds < 0:
             raise ConfigError("odoo setting 'overlap_seconds' must be >= 0")
 
@@ -95,9 +100,21 @@ class OdooSettings:
         if missing:
             raise ConfigError(f"odoo settings: missing {', '.join(missing)}")
         kwargs = {k: v for k, v in data.items() if k in known}
+        for key, value in kwargs.items():  # a typo in a number or a yes/no is named, never a traceback
+            want = _KINDS.get(key)
+            if want is not None and (isinstance(value, bool) != (want is bool) or not isinstance(value, want)):
+                raise ConfigError(f"odoo setting {key!r}: expected {_KIND_WORDS[want]}, got {value!r}")
         for key in ("languages", "warehouses", "locations", "domain"):
             if key in kwargs and kwargs[key] is None:
                 kwargs[key] = []
             if key in kwargs and not isinstance(kwargs[key], list):
                 kwargs[key] = [kwargs[key]]
         return cls(**kwargs)
+
+
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "url": str, "db": str, "user": str, "password_env": str, "backend": str, "page_size": int,
+    "overlap_seconds": int, "parallel_calls": int, "retries": int, "timeout": (int, float),
+    "include_image_bytes": bool, "read_stock": bool}
+_KIND_WORDS: dict[type | tuple[type, ...], str] = {str: "a text", int: "a whole number", (int, float): "a number",
+                                                   bool: "true or false"}
