@@ -6,7 +6,9 @@ orders workbook, a JSON report a monitor parses."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -44,3 +46,19 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def remove_leftovers(path: Path) -> None:
+    """Delete the new versions of ``path`` that killed runs left half-written beside it (``replace_file``'s
+    ``.<name>.<8 random characters><suffix>``; a kill skips its clean-up).  Only while no other process may be
+    writing one: the orders workbook calls it under its lock."""
+    real = Path(os.path.realpath(path))
+    pattern = re.compile(re.escape(f".{real.name}.") + r"[a-z0-9_]{8}" + re.escape(real.suffix))
+    try:
+        names = os.listdir(real.parent)
+    except OSError:
+        return
+    for name in names:
+        if pattern.fullmatch(name):
+            with contextlib.suppress(OSError):
+                (real.parent / name).unlink()

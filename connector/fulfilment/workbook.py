@@ -16,6 +16,7 @@ what the marketplace last confirmed, so an unchanged row sends nothing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,7 +97,7 @@ class WorkbookSource:
                     f"(write {', '.join(STATUSES)}, or leave it empty)")
                 status = ""
             tracking = _cell(cells, cols, "tracking")
-            if status in (SHIPPED, DELIVERED) and (wrong := tracking_problem(tracking)):
+            if status in (SHIPPED, DELIVERED) and (wrong := tracking_problem(tracking, _raw(cells, cols, "tracking"))):
                 entry.problems.append(f"sheet {where}, row {number}, column {BY_KEY['tracking'].header}: "
                                       f"{_shown(tracking)} {wrong}")
             entry.rows.append(_Row(number, line_id, status, tracking, _cell(cells, cols, "courier")))
@@ -114,9 +115,21 @@ def load_sheet(path: Path) -> Sheet:
     return CsvSheet.load(path) if path.suffix.lower() == ".csv" else XlsxSheet.load(path)
 
 
-def tracking_problem(tracking: str) -> str | None:
+_ROUNDED = re.compile(r"[0-9](?:[.,][0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+DIGITS_KEPT = 15  # what Excel and LibreOffice keep of a number: longer digit strings typed as numbers are rounded
+
+
+def tracking_problem(tracking: str, raw: Any = None) -> str | None:
     """Why a tracking number cannot go to a marketplace as typed (None when it can): a formula (the file holds
-    ``=HYPERLINK(...)``, not the number it shows), a line break or tab inside, or text far too long for one."""
+    ``=HYPERLINK(...)``, not the number it shows), a line break or tab inside, text far too long for one, or a
+    long number a spreadsheet program rounded (typed as a number: only 15 digits are kept, and a CSV it saved
+    holds ``9.40011E+21``): sending it would give the customer another parcel's number."""
+    rounded = "was typed as a number and the spreadsheet kept only its first 15 digits: format the column as Text " \
+              "and type the tracking number again"
+    if isinstance(raw, float) and abs(raw) >= 10 ** DIGITS_KEPT:
+        return rounded
+    if _ROUNDED.fullmatch(tracking):
+        return rounded.replace("kept only its first 15 digits", "wrote it in scientific notation")
     if tracking.startswith("="):
         return "is a formula, not a tracking number: type the number itself"
     if any(not ch.isprintable() for ch in tracking):
@@ -128,6 +141,11 @@ def tracking_problem(tracking: str) -> str | None:
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _raw(cells: Sequence[Any], cols: dict[str, int], key: str) -> Any:
+    index = cols.get(key)
+    return cells[index] if index is not None and index < len(cells) else None
 
 
 def _cell(cells: Sequence[Any], cols: dict[str, int], key: str) -> str:
@@ -155,6 +173,16 @@ def order_progress(entry: _OrderRows, where: str) -> OrderProgress | None:
         rows = ", ".join(str(r.number) for r in cancelled)
         problems.append(f"sheet {where}, row(s) {rows}: only some lines of order {order.reference} are cancelled: "
                         "cancel the whole order (every line's Status cancelled), or ship the other lines")
+    by_line: dict[str, list[_Row]] = {}
+    for r in shipped:
+        by_line.setdefault(r.line_id, []).append(r)
+    for line_id, repeated in by_line.items():  # a line ships whole, once: a second number on a copy of its row
+        numbers = list(dict.fromkeys(r.tracking for r in repeated))  # would be dropped without a word
+        if len(numbers) > 1:
+            problems.append(f"sheet {where}, rows {', '.join(str(r.number) for r in repeated)}: line {line_id} "
+                            f"({lines[line_id].sku}) is on several rows with different tracking numbers "
+                            f"({', '.join(n or 'none' for n in numbers)}): a line ships whole in one parcel, keep one "
+                            "row for it")
     shipments, courier_problems = _shipments(order, lines, shipped, where) if not whole else ((), [])
     problems += courier_problems
     delivered = bool(shipped) and all(r.status == DELIVERED for r in known if r.status != CANCELLED)

@@ -29,13 +29,14 @@ import os
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from connector.atomic import replace_file
+from connector.atomic import remove_leftovers, replace_file
 from connector.errors import ConfigError, UserError
 from connector.orders.book import OrderBook
 from connector.orders.destination import DestinationBase
@@ -167,6 +168,7 @@ class XlsxSheet:
         self.first_row = header_row + 1
         self.lost_on_save: str | None = None  # what of the file saving it would drop (``unkept_parts``)
         self._next: int | None = None  # the row ``append`` writes next
+        self.notes: list[str] = []  # for the run's report: merged cells split to write a row
 
     @classmethod
     def new(cls) -> XlsxSheet:
@@ -233,10 +235,41 @@ class XlsxSheet:
         return f"column {get_column_letter(index)}"
 
     def rows(self) -> list[list[Any]]:
-        return [list(r) for r in self.sheet.iter_rows(min_row=self.first_row, values_only=True)]
+        """The data rows as the merchant sees them: a cell merged down with the ones above (an order's Order ID
+        merged over its rows) holds the value the merged cells show, not the empty cell the file stores.  Cells
+        merged across columns are read as stored (the value in the first column only)."""
+        rows = [list(r) for r in self.sheet.iter_rows(min_row=self.first_row, values_only=True)]
+        for rng in self.sheet.merged_cells.ranges:
+            if rng.min_row < self.first_row:  # from the header down: not an order's value
+                continue
+            shown = self.sheet.cell(rng.min_row, rng.min_col).value
+            for r in range(rng.min_row, min(rng.max_row, self.first_row + len(rows) - 1) + 1):
+                cells = rows[r - self.first_row]
+                if rng.min_col <= len(cells):
+                    cells[rng.min_col - 1] = shown
+        return rows
 
     def set_cell(self, row: int, key: str, value: Any) -> None:
-        self._put(self.sheet.cell(row=row + self.first_row, column=self.columns[key] + 1), BY_KEY[key], value)
+        self._put(self._writable(row + self.first_row, self.columns[key] + 1), BY_KEY[key], value)
+
+    def _writable(self, row: int, column: int) -> Any:
+        """The cell at (row, column).  When it is part of merged cells they are split first, as ``rows`` read them
+        (the first column's cells each keep the value shown, with the range's style): a merged cell holds no value
+        of its own (writing it fails), and writing the range's first cell would change the rows under it too."""
+        for rng in list(self.sheet.merged_cells.ranges):
+            if rng.min_row <= row <= rng.max_row and rng.min_col <= column <= rng.max_col:
+                first = self.sheet.cell(rng.min_row, rng.min_col)
+                shown, style, coord = first.value, copy(first._style), rng.coord
+                self.sheet.unmerge_cells(coord)
+                for r in range(rng.min_row, rng.max_row + 1):
+                    for c in range(rng.min_col, rng.max_col + 1):
+                        cell = self.sheet.cell(r, c)
+                        cell._style = copy(style)
+                        if c == rng.min_col and rng.min_row >= self.first_row:
+                            cell.value = shown
+                self.notes.append(f"sheet {self.sheet.title}: the merged cells {coord} were split to write row {row} "
+                                  f"(each row keeps the value they showed)")
+        return self.sheet.cell(row=row, column=column)
 
     def append(self, values: dict[str, Any]) -> int:
         """Under the last row holding a value: rows the merchant only formatted (borders down to row 500) are
@@ -247,7 +280,7 @@ class XlsxSheet:
             self._next = self.first_row + (filled[-1] + 1 if filled else 0)
         row, self._next = self._next, self._next + 1
         for key, index in self.columns.items():
-            self._put(self.sheet.cell(row=row, column=index + 1), BY_KEY[key], values.get(key))
+            self._put(self._writable(row, index + 1), BY_KEY[key], values.get(key))
         return row - self.first_row
 
     @staticmethod
@@ -293,7 +326,19 @@ def unkept_parts(zf: zipfile.ZipFile) -> str | None:
                           ("xl/threadedComments/", "threaded comments")):
         if any(n.startswith(prefix) for n in names):
             found.append(words)
+    # openpyxl drops every extension of a worksheet (``<extLst>``): Excel keeps there the drop-down lists that
+    # refer to another sheet, its newer conditional formats (data bars, icon sets) and sparklines
+    sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    extensions = {uri for n in sheets for uri in _SHEET_EXTENSIONS if uri in zf.read(n).upper()}
+    found += [_SHEET_EXTENSIONS[uri] for uri in sorted(extensions)]
     return " and ".join(found) or None
+
+
+_SHEET_EXTENSIONS = {  # extension uri (upper case) -> what the merchant sees
+    b"{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}": "drop-down lists (data validation) that refer to another sheet",
+    b"{78C0D931-6437-407D-A8EE-F0AAD7539E65}": "conditional formats of Excel 2010 and later (data bars, icon sets)",
+    b"{05C60535-1F16-4FD2-B633-F4F36F0B64E0}": "sparklines",
+}
 
 
 # -- csv ---------------------------------------------------------------------------------------------------------
@@ -339,7 +384,8 @@ class CsvSheet:
                                                                  delimiter=delimiter)]
         except csv.Error as exc:
             raise ConfigError(f"orders file {path} is not a readable CSV: {exc}") from None
-        rows = [r for r in rows if any(c.strip() for c in r)]
+        while len(rows) > 1 and not any(c.strip() for c in rows[-1]):
+            rows.pop()  # blank lines at the end; a blank row between others is kept: the rows keep their numbers
         above = "".join(lines[:i])
         return cls(rows[0], rows[1:], delimiter, above if not above or above.endswith("\n") else above + "\n")
 
@@ -446,6 +492,7 @@ class WorkbookDestination(DestinationBase):
                               + f" at the end of the header row ({restored}), so that a cancellation is written; "
                               "your other columns and data are left as they are")
         outcomes, changed = merge(sheet, orders)
+        self.notes.extend(getattr(sheet, "notes", []))
         return sheet, outcomes, changed or restored is not None
 
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
@@ -466,6 +513,7 @@ class WorkbookDestination(DestinationBase):
         if blocked:
             return [OrderOutcome(o, OrderResult.FAILED, blocked) for o in orders]
         with workbook_lock(self.path):
+            remove_leftovers(self.path)
             sheet, outcomes, changed = self._merge(orders, dry_run=False)
             message = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
             if changed and message is None:
