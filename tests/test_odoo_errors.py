@@ -174,3 +174,26 @@ def test_a_setting_of_the_wrong_kind_is_named(key: str, value: Any, words: str) 
 def test_a_setting_out_of_its_range_is_named(key: str, value: Any) -> None:
     with pytest.raises(ConfigError, match=f"odoo setting '{key}' must be"):
         OdooSettings.from_dict({"url": "http://odoo.example", "db": "shop", key: value})
+
+
+def _row(pid: int, code: Any, tmpl: int) -> dict[str, Any]:
+    return {"id": pid, "default_code": code, "name": f"P{pid}", "product_tmpl_id": [tmpl, f"P{pid}"],
+            "lst_price": 2.5, "standard_price": 1.0, "weight": 0.0, "categ_id": False, "active": True,
+            "product_template_attribute_value_ids": [], "type": "consu", "currency_id": [2, "EUR"],
+            "barcode": False, "description_sale": False, "write_date": "2025-01-01 00:00:00"}
+
+
+def test_an_internal_reference_with_spaces_around_is_read_without_them_and_said() -> None:
+    """As the workbook reads a SKU: an order of 'A1' must reserve the stock of the product Odoo holds as ' A1 ',
+    and two variants whose references differ by spaces only are the same SKU."""
+    rows = [_row(1, "  A1\u00a0", 1), _row(2, "B2 ", 2), _row(3, "B2", 3), _row(4, "   ", 4), _row(5, "C 3", 5)]
+    backend = FakeBackend((17, 0), {("product.product", "fields_get"): NO_STOCK_FIELDS,
+                                    ("product.product", "search_read"): lambda kw: rows if kw["domain"][-1][2] == 0
+                                    else []})
+    result = OdooSource(OdooSettings(url="http://odoo.example", db="shop", read_stock=False),
+                        backend=backend).read()
+    assert [p.key for p in result.products] == ["A1", "C 3"]  # B2 twice: a duplicate; "   ": no reference
+    said = [i.reason for i in result.issues]
+    assert any("Internal Reference '  A1\\xa0' has spaces around it: read as 'A1'" in r for r in said), said
+    assert any("duplicate SKU 'B2'" in r for r in said), said
+    assert any("id 4" in r and "no Internal Reference" in r for r in said), said

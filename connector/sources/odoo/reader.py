@@ -104,6 +104,9 @@ def _m2o(value: Any) -> tuple[int | None, str | None]:
     return None, None
 
 
+_TYPED_CODE = "connector_typed_default_code"  # a read row's default_code as Odoo holds it, when it had spaces around
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
@@ -337,6 +340,10 @@ class OdooSource:
         def fetch(params: dict[str, Any]) -> dict[str, Any]:
             page = backend.search_read(PRODUCT, [*domain, ("id", ">", params.get("cursor", 0))], fields,
                                        limit=params["limit"], order="id", context=ctx)
+            for r in page:  # a SKU is read without the spaces around it, as the workbook reads one
+                code = r.get("default_code")
+                if isinstance(code, str) and code != code.strip():
+                    r["default_code"], r[_TYPED_CODE] = code.strip() or False, code
             return {"rows": page, "last_id": page[-1]["id"] if page else None}
 
         rows: list[dict[str, Any]] = []
@@ -466,6 +473,11 @@ class OdooSource:
                     result.issues.append(Issue(reason, sheet=PRODUCT, value=r["id"], severity="error"))
                     result.rows.append(RowRef(None, vref, reason))
                     continue
+                if _TYPED_CODE in r:  # on a marketplace, and in its orders, the SKU would be another text
+                    result.issues.append(Issue(
+                        f"product.product id {r['id']}: Internal Reference {r[_TYPED_CODE]!r} has spaces around it: "
+                        f"read as {sku!r}; remove them in Odoo (an order of {sku!r} is looked up there as typed)",
+                        sheet=PRODUCT, value=r[_TYPED_CODE], sku=sku, severity="warning"))
                 if r["id"] in dup_skip:
                     result.rows.append(RowRef(sku, vref, dup_skip[r["id"]]))
                     continue
