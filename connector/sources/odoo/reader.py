@@ -329,6 +329,8 @@ class OdooSource:
             fields.append("is_published")
         if targets and self.grouped_stock is not None:
             fields.append("uom_id")  # the grouped stock rounds to it
+            if "is_kits" in caps.fields:  # mrp: a kit's stock is its components' (GroupedStock._read_kits)
+                fields.append("is_kits")
         elif targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
         # Keyset paging (``id > last id``, ordered by id) read through the shared helper: the cursor is the last

@@ -126,6 +126,7 @@ class GroupedStock:
                  final_dest: bool) -> None:
         self.final_dest = final_dest
         self.locations = locations
+        self._target_list = list(targets)  # (kits are read with the context reads: ``_read_kits``)
         self._targets = [t.name for t in targets]
         roots = {t.name: locations.get(t.root_location or 0) for t in targets}
         company = [p for p in (locations.get(r) for r in company_roots) if p]
@@ -188,7 +189,22 @@ class GroupedStock:
                               "outgoing_qty": float(outgoing),
                               "virtual_available": float(_round(on_hand + incoming - outgoing, r))}
         totals = {pid: float(_round(q, self._rounding.get(uom.get(pid) or 0))) for pid, q in company.items()}
+        kits = [p["id"] for p in products if p.get("is_kits")]
+        if kits:
+            self._read_kits(backend, kits, context, out, totals)
         return out, totals
+
+    def _read_kits(self, backend: OdooBackend, kits: list[int], context: dict[str, Any],
+                   out: dict[str, dict[int, dict[str, Any]]], totals: dict[int, float]) -> None:
+        """A kit (mrp's bill of materials of type kit; the page read's ``is_kits``, mrp's own test) has no quants
+        or moves of its own: Odoo computes its quantities from its components' (mrp's override of
+        ``_compute_quantities_dict``).  A page's kits are therefore read with Odoo's own context reads: one call
+        per target and one for the company-wide on hand, only for a page that has kits."""
+        for name, by_id in read_quantities(backend, kits, self._target_list, context).items():
+            for pid, row in by_id.items():
+                out[name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
+        for r in backend.search_read("product.product", [("id", "in", kits)], ["qty_available"], context=context):
+            totals[r["id"]] = float(r.get("qty_available") or 0.0)
 
     def _load_roundings(self, backend: OdooBackend, uom: dict[int, int | None],
                         sums: dict[tuple[str, int], dict[str, Decimal]], company: dict[int, Decimal],
