@@ -4,7 +4,8 @@ Retried: 429, 500/502/503/504, timeouts, dropped connections and answers cut sho
 a body shorter than its ``Content-Length``), with jittered exponential backoff; a ``Retry-After`` header (seconds
 or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
 get better by asking again).  A request that is not idempotent (a POST without an idempotency key) is not
-retried after a timeout or dropped connection, because the first attempt may have been applied.
+retried after a timeout, a dropped connection or a 500/502/504, because the first attempt may have been applied;
+only 429 and 503 (not handled) are retried for it.
 Secrets never reach logs: only method, path (without query string), status and timing are logged.
 """
 
@@ -34,6 +35,10 @@ log = logging.getLogger("connector.http")
 logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+UNDONE_STATUSES = frozenset({429, 503})
+"""Retryable statuses that say the request was not handled (rate limited, service unavailable): the only ones a
+request that is not idempotent is sent again after.  A 500, 502 or 504 may come after the marketplace (behind its
+gateway) applied the request: like a lost answer, it is returned to the caller, which looks before sending again."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -233,7 +238,8 @@ class HttpClient:
                       (time.monotonic() - started) * 1000)
             if resp.status_code == 429:  # every one counts, the last one returned after the retries included
                 self.stats.throttled += 1
-            if resp.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+            if resp.status_code not in (RETRY_STATUSES if idempotent else UNDONE_STATUSES) \
+                    or attempt >= self.max_retries:
                 return resp
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self.max_retry_after:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
-from connector.marketplaces.ecomlinx.errors import raise_for_error
+from connector.marketplaces.ecomlinx.errors import EcomLinxError, raise_for_error
 
 OP_CLASS = "api"
 """EcomLinx limits requests per API key, reads and writes together: one budget class for every call."""
@@ -59,6 +59,15 @@ class EcomLinxClient:
         if "json" in kw:
             kw["json"] = to_wire(kw["json"])
         return raise_for_error(self.http.request(method, path, op_class=OP_CLASS, **kw))
+
+    def _object(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        """``_call`` for a call answered with one object (an order): any other JSON (``[]``, ``"ok"``) is an
+        ``EcomLinxError`` ``invalid_response`` naming the call, never a value the caller cannot read."""
+        answer = self._call(method, path, **kw)
+        if not isinstance(answer, dict):
+            raise EcomLinxError(200, "invalid_response", f"{method} {path} answered {str(answer)[:80]!r}, not the "
+                                "JSON object of an order")
+        return answer
 
     # -- products ------------------------------------------------------------------------------------------
     def list_products(self, *, page: int = 1, limit: int | None = None, channel: str | None = None,
@@ -110,13 +119,13 @@ class EcomLinxClient:
     def get_order(self, order_id: str) -> dict[str, Any]:
         """``GET /orders/{id}`` (inferred from ``GET /products/{id}``: the document lists none; path setting
         ``paths.order``)."""
-        return self._call("GET", self._path("order", order_id))
+        return self._object("GET", self._path("order", order_id))
 
     def update_order(self, order_id: str, status: str, *, awb: str | None = None,
                      courier: str | None = None) -> dict[str, Any]:
         """``PATCH /orders/{id}``: status, and the airway bill and courier once shipped."""
         body = _params(status=status, awb=awb, courier=courier)
-        return self._call("PATCH", self._path("order", order_id), json=body, idempotent=True)
+        return self._object("PATCH", self._path("order", order_id), json=body, idempotent=True)
 
     # -- channels ------------------------------------------------------------------------------------------
     def list_channels(self) -> list[dict[str, Any]]:

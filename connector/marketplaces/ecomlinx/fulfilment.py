@@ -70,9 +70,9 @@ class EcomLinxFulfilmentWriter:
                 answer = self.client.update_order(order.key, step.status, awb=step.awb, courier=step.courier)
             except EcomLinxError as exc:
                 if exc.status not in REFUSALS:
-                    if exc.status < 500:  # 401, 403, 429: not applied
+                    if exc.status < 500 and not 200 <= exc.status < 300:  # 401, 403, 429: not applied
                         steps.refused(order.key, step.name, exc.message)
-                    raise  # a 5xx may have been applied: the mark stays, the next run looks first
+                    raise  # a 5xx, or a 2xx we cannot read, may have been applied: the mark stays, looked up next
                 if exc.status == 409 and self._already(order.key, step):
                     steps.confirm(order.key, step.name, step.body())  # moved there in EcomLinx's back office
                     sent.append(step.name)

@@ -95,10 +95,10 @@ an ISO 8601 UTC time and filter on ``updatedTime``, ``created_*`` a ``YYYY-MM-DD
 filter on ``dateISO``; both bounds inclusive.  The setting ``order_filters`` renames them."""
 
 NO_AUTH = frozenset({"health_check", "generate_token", "cron_start"})
-SAFE_POSTS = frozenset({"generate_token", "update_price_stock"})
+SAFE_POSTS = frozenset({"generate_token", "update_price_stock", "unfulfilled_orders"})
 """POSTs safe to send again after a dropped connection, besides searches and upserts by remote id: the
-absolute price & stock update, and the login (a second login only hands out another token), so a login dropped
-once is retried like any safe call."""
+absolute price & stock update, the login (a second login only hands out another token), so a login dropped
+once is retried like any safe call, and the unfulfilled orders list (a read sent as a POST, like the searches)."""
 
 def _op_class(name: str) -> str:
     """Budget class of an operation (the document gives no limits; the classes split the report's counts)."""
