@@ -12,7 +12,9 @@ A read, incremental on Odoo's ``write_date`` from ``cursor - overlap`` (``overla
 
 and, only when deliveries were found: ``fields_get`` of ``stock.move`` (once per source: 16 ``quantity_done``,
 17+ ``quantity`` with ``picked``), per page the done moves of its pickings, and the SKUs (``default_code``) of
-their products not known yet.  An idle read (nothing changed) is 2 calls.
+their products not known yet.  An idle read (nothing changed) is 2 calls.  With mrp, a kit's line is delivered
+as its components' moves (``bom_line_id``): the kits each delivery shipped are worked out from them as Odoo counts
+them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit).
 
 The domains do not list the imported ids (a merchant with 50,000 imported orders would send them all on every
 read): what Odoo changed in the window is read and kept for the imported orders; deliveries of other sale
@@ -115,6 +117,8 @@ class OdooFulfilmentSource:
         self._handed_over = False  # given to the stock read of the same run, which closes it
         self.page_size = page_size
         self._quantity_fields: list[str] | None = None  # stock.move: ["quantity_done"] or ["quantity", "picked"]
+        self._kit_fields = False  # stock.move has sale_line_id and bom_line_id (sale_stock and mrp): kits are read
+        self._kit_moves: list[tuple[_Picking, int, int, float]] = []  # (picking, sale line, bom line, done quantity)
         self._skus: dict[int, str | None] = {}  # product id -> default_code
 
     @property
@@ -215,8 +219,11 @@ class OdooFulfilmentSource:
                                      tracking=(str(r["carrier_tracking_ref"]).strip() or None)
                                      if r.get("carrier_tracking_ref") else None,
                                      carrier=carrier, done_at=from_odoo_time(r.get("date_done")), quantities={}))
+        self._kit_moves = []
         for i in range(0, len(pickings), self.page_size):
             self._done_quantities(backend, pickings[i:i + self.page_size])
+        if self._kit_moves:
+            self._kit_quantities(backend, pickings)
         return pickings, ignored
 
     def _done_quantities(self, backend: OdooBackend, page: list[_Picking]) -> None:
@@ -224,18 +231,27 @@ class OdooFulfilmentSource:
         if self._quantity_fields is None:
             meta = backend.fields_get(MOVE, ["type"])
             self._quantity_fields = ["quantity", "picked"] if "picked" in meta else ["quantity_done"]
+            self._kit_fields = "bom_line_id" in meta and "sale_line_id" in meta
         qty_field = self._quantity_fields[0]
         domain: list[Any] = [("picking_id", "in", [p.id for p in page]), ("state", "=", "done")]
         if "picked" in self._quantity_fields:
             domain.append(("picked", "=", True))
-        moves = backend.search_read(MOVE, domain, ["picking_id", "product_id", qty_field], order="id", ids_only=True)
+        fields = ["picking_id", "product_id", qty_field, *(["sale_line_id", "bom_line_id"] if self._kit_fields else [])]
+        moves = backend.search_read(MOVE, domain, fields, order="id", ids_only=True)
+        by_id = {p.id: p for p in page}
+        kit_moves = [m for m in moves if m.get("bom_line_id") and m.get("sale_line_id")]
+        for m in kit_moves:  # a kit's components: the kit's quantity is worked out from them (_kit_quantities)
+            picking = by_id.get(int(m["picking_id"]))
+            if picking is not None:
+                self._kit_moves.append((picking, int(m["sale_line_id"]), int(m["bom_line_id"]),
+                                        float(m.get(qty_field) or 0)))
+        moves = [m for m in moves if not (m.get("bom_line_id") and m.get("sale_line_id"))]
         unknown = sorted({int(m["product_id"]) for m in moves if m.get("product_id")} - set(self._skus))
         if unknown:
             found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
                                         context={"active_test": False})
             codes = {int(r["id"]): (str(r["default_code"]) if r.get("default_code") else None) for r in found}
             self._skus.update({pid: codes.get(pid) for pid in unknown})
-        by_id = {p.id: p for p in page}
         for m in moves:
             picking = by_id.get(int(m["picking_id"]))
             quantity = round(float(m.get(qty_field) or 0))
@@ -243,6 +259,52 @@ class OdooFulfilmentSource:
                 continue
             sku = self._skus.get(int(m["product_id"])) or f"product id {m['product_id']} (no Internal Reference)"
             picking.quantities[sku] = picking.quantities.get(sku, 0) + quantity
+
+    def _kit_quantities(self, backend: OdooBackend, pickings: list[_Picking]) -> None:
+        """The kits each delivery shipped, from their components' done moves, as Odoo counts a kit line's
+        delivered quantity (mrp's ``_compute_kit_quantities``): for each component (bill of materials line) its
+        done quantity over the quantity one kit takes, the smallest of them, rounded down.  Counted over the
+        sale order's deliveries in the order they were done (a read has them all), each delivery gets what it
+        added.  What one kit takes of a component is its moves' demand to the customer (cancelled remainders
+        included: a delivery validated without a backorder cancels the rest) over the kits ordered: 2 calls."""
+        lines = sorted({line for _p, line, _b, _q in self._kit_moves})
+        demand: dict[tuple[int, int], float] = {}
+        for m in self._pages(backend, MOVE, [("sale_line_id", "in", lines), ("bom_line_id", "!=", False),
+                                             ("location_dest_id.usage", "=", "customer")],
+                             ["sale_line_id", "bom_line_id", "product_uom_qty"], ids_only=True):
+            key = (int(m["sale_line_id"]), int(m["bom_line_id"]))
+            demand[key] = demand.get(key, 0.0) + float(m.get("product_uom_qty") or 0)
+        ordered = {int(r["id"]): r for r in backend.search_read("sale.order.line", [("id", "in", lines)],
+                                                                ["product_id", "product_uom_qty"], ids_only=True)}
+        unknown = sorted({int(r["product_id"]) for r in ordered.values() if r.get("product_id")} - set(self._skus))
+        if unknown:
+            found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
+                                        context={"active_test": False})
+            codes = {int(r["id"]): (str(r["default_code"]) if r.get("default_code") else None) for r in found}
+            self._skus.update({pid: codes.get(pid) for pid in unknown})
+        done: dict[int, dict[int, dict[int, float]]] = {}  # sale line -> picking id -> bom line -> done
+        for picking, line, bom_line, qty in self._kit_moves:
+            per = done.setdefault(line, {}).setdefault(picking.id, {})
+            per[bom_line] = per.get(bom_line, 0.0) + qty
+        far = datetime.max.replace(tzinfo=UTC)
+        order = sorted(pickings, key=lambda p: (p.done_at or far, p.id))
+        for line, by_picking in done.items():
+            row = ordered.get(line) or {}
+            kits = float(row.get("product_uom_qty") or 0)
+            per_kit = {b: q / kits for (ln, b), q in demand.items() if ln == line and kits > 0 and q > 0}
+            pid = int(row["product_id"]) if row.get("product_id") else None
+            sku = (self._skus.get(pid) if pid else None) or f"product id {pid} (no Internal Reference)"
+            total: dict[int, float] = {}
+            before = 0
+            for picking in order:
+                if picking.id not in by_picking:
+                    continue
+                for b, q in by_picking[picking.id].items():
+                    total[b] = total.get(b, 0.0) + q
+                after = min((int(total.get(b, 0.0) / need + 1e-9) for b, need in per_kit.items()), default=0)
+                if after > before:
+                    picking.quantities[sku] = picking.quantities.get(sku, 0) + after - before
+                    before = after
 
     def _shipments(self, item: ImportedOrder, pickings: list[_Picking]) -> tuple[list[Shipment], list[str]]:
         """One shipment per delivery, in the order they were done; (shipments, notes on what no line takes)."""
