@@ -8,6 +8,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
 from connector.orders.book import OrderBook
@@ -42,6 +43,7 @@ def excel_workbook_with_a_dropdown(path: Path) -> None:
             zout.writestr(item, data)
 
 
+@pytest.mark.filterwarnings("ignore:Data Validation extension is not supported:UserWarning")
 def test_a_dropdown_from_another_sheet_is_not_dropped_silently(tmp_path: Path) -> None:
     path = tmp_path / "orders.xlsx"
     excel_workbook_with_a_dropdown(path)
