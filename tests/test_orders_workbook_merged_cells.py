@@ -95,3 +95,27 @@ def test_cells_merged_across_columns_are_read_as_stored_and_split_when_written(t
     sheet.set_cell(1, "marketplace_status", "cancelled")  # row 3, inside D2:D3
     assert [r[3] for r in sheet.rows()] == ["new", "cancelled", "new"]
     assert [str(r) for r in sheet.sheet.merged_cells.ranges] == ["A4:B4"] and len(sheet.notes) == 1
+
+
+def test_a_merge_drawn_down_past_the_data_leaves_the_empty_rows_empty(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from connector.orders.workbook import XlsxSheet
+
+    path = tmp_path / "orders.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Orders"
+    ws.append(["Marketplace", "Order ID", "Line ID", "Marketplace status"])
+    ws.append(["elebne", "A1", "A1-1", "new"])
+    ws.append(["elebne", None, "A1-2", "new"])
+    ws.merge_cells("B2:B6")  # the merchant drew the merge down to row 6; rows 4-6 hold nothing
+    wb.save(path)
+    sheet = XlsxSheet.load(path)
+    assert [r[:3] for r in sheet.rows()] == [["elebne", "A1", "A1-1"], ["elebne", "A1", "A1-2"],
+                                             [None, None, None], [None, None, None], [None, None, None]]
+    row = sheet.append({"marketplace": "elebne", "order_id": "B2", "line_id": "B2-1"})
+    assert row == 2  # the first empty row, under the data
+    assert [r[:3] for r in sheet.rows()][:3] == [["elebne", "A1", "A1-1"], ["elebne", "A1", "A1-2"],
+                                                 ["elebne", "B2", "B2-1"]]
+    assert all(ws_row[1] is None for ws_row in sheet.rows()[3:])  # no stray copies of A1 below

@@ -275,7 +275,19 @@ class OdooFulfilmentSource:
             key = (int(m["sale_line_id"]), int(m["bom_line_id"]))
             demand[key] = demand.get(key, 0.0) + float(m.get("product_uom_qty") or 0)
         ordered = {int(r["id"]): r for r in backend.search_read("sale.order.line", [("id", "in", lines)],
-                                                                ["product_id", "product_uom_qty"], ids_only=True)}
+                                                                ["product_id", "product_template_id",
+                                                                 "product_uom_qty"], ids_only=True)}
+        # What one kit takes of a component is its bill of materials' (as Odoo counts it), not the moves' demand:
+        # a sale order cancelled and confirmed again keeps the first confirmation's moves, cancelled, with the same
+        # sale line and bill of materials line (their demand counted twice, its kits were never shipped)
+        bom_line_ids = sorted({b for _p, _l, b, _q in self._kit_moves})
+        bom_lines = {int(r["id"]): r for r in backend.search_read(
+            "mrp.bom.line", [("id", "in", bom_line_ids)], ["bom_id", "product_qty"], ids_only=True,
+            context={"active_test": False})}
+        bom_ids = sorted({int(r["bom_id"]) for r in bom_lines.values() if r.get("bom_id")})
+        boms = {int(r["id"]): r for r in backend.search_read(
+            "mrp.bom", [("id", "in", bom_ids)], ["product_id", "product_tmpl_id", "product_qty"], ids_only=True,
+            context={"active_test": False})} if bom_ids else {}
         unknown = sorted({int(r["product_id"]) for r in ordered.values() if r.get("product_id")} - set(self._skus))
         if unknown:
             found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
@@ -292,6 +304,12 @@ class OdooFulfilmentSource:
             row = ordered.get(line) or {}
             kits = float(row.get("product_uom_qty") or 0)
             per_kit = {b: q / kits for (ln, b), q in demand.items() if ln == line and kits > 0 and q > 0}
+            for b in list(per_kit):  # a component of the line's own kit: the bill of materials says what one takes
+                bom = boms.get(int((bom_lines.get(b) or {}).get("bom_id") or 0)) or {}
+                own = (bom.get("product_id") == row.get("product_id") if bom.get("product_id")
+                       else bool(bom) and bom.get("product_tmpl_id") == row.get("product_template_id"))
+                if own and float(bom.get("product_qty") or 0) > 0 and float(bom_lines[b].get("product_qty") or 0) > 0:
+                    per_kit[b] = float(bom_lines[b]["product_qty"]) / float(bom["product_qty"])
             pid = int(row["product_id"]) if row.get("product_id") else None
             sku = (self._skus.get(pid) if pid else None) or f"product id {pid} (no Internal Reference)"
             total: dict[int, float] = {}

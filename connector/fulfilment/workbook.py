@@ -126,7 +126,9 @@ def tracking_problem(tracking: str, raw: Any = None) -> str | None:
     holds ``9.40011E+21``): sending it would give the customer another parcel's number."""
     rounded = "was typed as a number and the spreadsheet kept only its first 15 digits: format the column as Text " \
               "and type the tracking number again"
-    if isinstance(raw, float) and abs(raw) >= 10 ** DIGITS_KEPT:
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) >= 10 ** DIGITS_KEPT:
+        # (a float, or an int: Excel writes a 16- or 17-digit number without an exponent, ``<v>1234567890123450</v>``,
+        # which openpyxl reads as an int; its last digits are zeros all the same)
         return rounded
     if _ROUNDED.fullmatch(tracking):
         return rounded.replace("kept only its first 15 digits", "wrote it in scientific notation")

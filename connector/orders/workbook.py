@@ -242,11 +242,12 @@ class XlsxSheet:
         for rng in self.sheet.merged_cells.ranges:
             if rng.min_row < self.first_row:  # from the header down: not an order's value
                 continue
-            shown = self.sheet.cell(rng.min_row, rng.min_col).value
+            shown, col = self.sheet.cell(rng.min_row, rng.min_col).value, rng.min_col - 1
             for r in range(rng.min_row, min(rng.max_row, self.first_row + len(rows) - 1) + 1):
                 cells = rows[r - self.first_row]
-                if rng.min_col <= len(cells):
-                    cells[rng.min_col - 1] = shown
+                # a row of the range holding nothing else is no order's row (a merge drawn down past the data)
+                if col < len(cells) and any(v not in (None, "") for i, v in enumerate(cells) if i != col):
+                    cells[col] = shown
         return rows
 
     def set_cell(self, row: int, key: str, value: Any) -> None:
@@ -265,8 +266,10 @@ class XlsxSheet:
                     for c in range(rng.min_col, rng.max_col + 1):
                         cell = self.sheet.cell(r, c)
                         cell._style = copy(style)
-                        if c == rng.min_col and rng.min_row >= self.first_row:
-                            cell.value = shown
+                        if c == rng.min_col and rng.min_row >= self.first_row and (r == rng.min_row or any(
+                                self.sheet.cell(r, k).value not in (None, "")
+                                for k in range(1, self.sheet.max_column + 1) if k != c)):
+                            cell.value = shown  # (as ``rows`` reads it: not into a row holding nothing else)
                 self.notes.append(f"sheet {self.sheet.title}: the merged cells {coord} were split to write row {row} "
                                   f"(each row keeps the value they showed)")
         return self.sheet.cell(row=row, column=column)

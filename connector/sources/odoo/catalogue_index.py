@@ -27,7 +27,7 @@ from typing import Any
 from connector.sources.packed import pack, unpack
 
 INDEX_NAME = "catalogue"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: SKUs read without the spaces around them; an index of another version is a full read
 
 
 def domain_key(domain: list[Any]) -> str:
@@ -50,7 +50,7 @@ class CatalogueIndex:
     def decode(cls, value: str | None) -> CatalogueIndex | None:
         """``None`` for a missing or unreadable index (the run then reads everything)."""
         data = unpack(value)
-        if data is None:
+        if data is None or not isinstance(data, dict) or data.get("v") != INDEX_VERSION:
             return None
         try:
             return cls(domain=str(data["domain"]),

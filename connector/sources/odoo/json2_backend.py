@@ -129,6 +129,12 @@ class Json2Backend(OdooBackend):
         if resp.status_code == 401 or (name or "").endswith("AccessDenied"):
             raise SourceError(f"Odoo refused the API key for database {s.db!r} (setting 'password_env': check "
                               f"${s.password_env}): {message}")
+        if name is None and resp.status_code >= 500:  # Odoo's errors carry their exception's name: a gateway's
+            # (its JSON or its page): the call may have been done behind it, so never a refusal (``OdooRPCError``,
+            # which the orders' batches answer by sending the records again one by one)
+            raise (OdooUnreachable if resp.status_code in TRANSIENT_HTTP else SourceError)(
+                f"Odoo at {s.url} answered HTTP {resp.status_code} to {path} without an Odoo error: {message} "
+                f"(a proxy in front of it?)")
         if resp.status_code == 404 and name is None:
             raise _NoRoute(f"Odoo at {s.url} has no JSON-2 endpoint /json/2/{model}/{method} (HTTP 404; "
                            f"settings 'url', 'db', 'backend')")

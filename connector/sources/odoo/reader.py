@@ -128,6 +128,7 @@ class OdooSource:
     """Reads one Odoo database.  ``backend`` defaults to odoorpc (or JSON-2 when ``settings.backend='json2'``)."""
 
     def __init__(self, settings: OdooSettings, backend: OdooBackend | None = None, *, connected: bool = False) -> None:
+        self.has_kits = False  # mrp installed (``read``): kits are re-read when their components change
         self.settings = settings
         self._backend = backend
         self._connected = connected  # ``backend`` is logged in already (shared with the orders step of a sync)
@@ -174,6 +175,7 @@ class OdooSource:
         backend = self._connect()
         started = backend.first_response_date or datetime.now(UTC)
         caps = capabilities(backend.fields_get(PRODUCT, ["type", "digits"]))
+        self.has_kits = "is_kits" in caps.fields  # mrp: a kit's stock changes with its components' (changes_domain)
         wants_stock = s.read_stock
         if wants_stock and not caps.has_stock:
             raise SourceError(
@@ -273,6 +275,14 @@ class OdooSource:
         if self.settings.read_stock:
             dom = ["|", "|", *dom, ("stock_move_ids.write_date", ">=", value),
                    ("stock_quant_ids.write_date", ">=", value)]
+            if getattr(self, "has_kits", False):  # a kit has no moves or quants: its components' (a kit of a kit's
+                # too) change its stock, and so does an edit of its bill of materials
+                parts = "product_tmpl_id.bom_ids.bom_line_ids.product_id"
+                kit = [("product_tmpl_id.bom_ids.write_date", ">=", value)]
+                for path in (parts, f"{parts}.{parts}"):
+                    kit += [(f"{path}.stock_move_ids.write_date", ">=", value),
+                            (f"{path}.stock_quant_ids.write_date", ">=", value)]
+                dom = ["|"] * len(kit) + dom + kit
         return [*self.settings.domain, *dom]
 
     def _read_changes(self, backend: OdooBackend, caps: Capabilities, since: datetime, index: CatalogueIndex,
