@@ -221,3 +221,22 @@ def test_dry_run_says_a_cancelled_order_would_cancel_its_sale_order(book: OrderB
     out = dest(fake).preview([cancelled(order(1)), order(2)], book)
     assert out[0].reason.startswith("dry run: cancelled on the marketplace: its sale order would be cancelled")
     assert out[1].reason == "dry run: would be updated" and fake.log == []
+
+
+class SpacedCodes(DeliveriesOdoo):
+    """Odoo holding the Internal Reference with spaces around it (Odoo does not trim it)."""
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        rows = super().call(model, method, args, kwargs)
+        if model == "product.product":
+            return [{**r, "default_code": f"  {r['default_code']}\u00a0"} for r in rows]
+        return rows
+
+
+def test_a_delivery_of_a_product_whose_reference_has_spaces_around_ships_its_line() -> None:
+    """The catalogue read sends the SKU without them, so the marketplace's line carries it so."""
+    fake = SpacedCodes([], [picking(1, 7, "2026-12-02 08:00:00")],
+                       [{"picking_id": 1, "product_id": 1, "quantity": 2.0}])
+    got = source(fake).read([ImportedOrder(order(7, lines=(("SKU-1", 2),)), "7")], None, NOW)
+    assert got.progress[0].shipped_quantities() == {"7-0": 2} and got.notes == []

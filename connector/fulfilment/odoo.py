@@ -246,12 +246,7 @@ class OdooFulfilmentSource:
                 self._kit_moves.append((picking, int(m["sale_line_id"]), int(m["bom_line_id"]),
                                         float(m.get(qty_field) or 0)))
         moves = [m for m in moves if not (m.get("bom_line_id") and m.get("sale_line_id"))]
-        unknown = sorted({int(m["product_id"]) for m in moves if m.get("product_id")} - set(self._skus))
-        if unknown:
-            found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
-                                        context={"active_test": False})
-            codes = {int(r["id"]): (str(r["default_code"]) if r.get("default_code") else None) for r in found}
-            self._skus.update({pid: codes.get(pid) for pid in unknown})
+        self._learn_skus(backend, {int(m["product_id"]) for m in moves if m.get("product_id")})
         for m in moves:
             picking = by_id.get(int(m["picking_id"]))
             quantity = round(float(m.get(qty_field) or 0))
@@ -259,6 +254,17 @@ class OdooFulfilmentSource:
                 continue
             sku = self._skus.get(int(m["product_id"])) or f"product id {m['product_id']} (no Internal Reference)"
             picking.quantities[sku] = picking.quantities.get(sku, 0) + quantity
+
+    def _learn_skus(self, backend: OdooBackend, product_ids: set[int]) -> None:
+        """The SKUs (``default_code``, without the spaces around it, as the catalogue read takes it) of the products
+        not known yet: one call when there are some."""
+        unknown = sorted(product_ids - set(self._skus))
+        if unknown:
+            found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
+                                        context={"active_test": False})
+            codes = {int(r["id"]): (str(r["default_code"]).strip() or None if r.get("default_code") else None)
+                     for r in found}
+            self._skus.update({pid: codes.get(pid) for pid in unknown})
 
     def _kit_quantities(self, backend: OdooBackend, pickings: list[_Picking]) -> None:
         """The kits each delivery shipped, from their components' done moves, as Odoo counts a kit line's
@@ -288,12 +294,7 @@ class OdooFulfilmentSource:
         boms = {int(r["id"]): r for r in backend.search_read(
             "mrp.bom", [("id", "in", bom_ids)], ["product_id", "product_tmpl_id", "product_qty"], ids_only=True,
             context={"active_test": False})} if bom_ids else {}
-        unknown = sorted({int(r["product_id"]) for r in ordered.values() if r.get("product_id")} - set(self._skus))
-        if unknown:
-            found = backend.search_read(PRODUCT, [("id", "in", unknown)], ["default_code"],
-                                        context={"active_test": False})
-            codes = {int(r["id"]): (str(r["default_code"]) if r.get("default_code") else None) for r in found}
-            self._skus.update({pid: codes.get(pid) for pid in unknown})
+        self._learn_skus(backend, {int(r["product_id"]) for r in ordered.values() if r.get("product_id")})
         done: dict[int, dict[int, dict[int, float]]] = {}  # sale line -> picking id -> bom line -> done
         for picking, line, bom_line, qty in self._kit_moves:
             per = done.setdefault(line, {}).setdefault(picking.id, {})
