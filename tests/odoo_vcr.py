@@ -189,3 +189,17 @@ def block_network(mp: pytest.MonkeyPatch) -> None:
 
     mp.setattr(socket.socket, "connect", refuse)
     mp.setattr(socket.socket, "connect_ex", refuse)
+
+
+@contextmanager
+def odoo_test_env(version: int, setup: Any = None) -> Iterator[pytest.MonkeyPatch]:
+    """A recorded test's set-up: the password's variable set; at record time ``setup(seed_rpc(version))`` first
+    (records the test needs on the server), else (replay) the network blocked."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+        if RECORDING:
+            if setup is not None:
+                setup(seed_rpc(version))
+        else:
+            block_network(mp)
+        yield mp

@@ -22,7 +22,7 @@ from connector.fulfilment.odoo import OdooFulfilmentSource
 from connector.fulfilment.source import ImportedOrder, SourceRead
 from connector.orders.odoo.settings import parse_settings
 from connector.sources.odoo.backend import open_backend
-from tests.odoo_vcr import RECORDING, block_network, odoo_cassette, password, seed_data, seed_rpc, server
+from tests.odoo_vcr import odoo_cassette, odoo_test_env, seed_data, server
 from tests.orders_fixtures import make_order
 
 VERSION = 18
@@ -39,12 +39,7 @@ class KitRead:
 
 @pytest.fixture(scope="module")
 def kit_read() -> Iterator[KitRead]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(f"CONNECTOR_TEST_ODOO{VERSION}_PASSWORD", password(VERSION))
-        if RECORDING:
-            seed_data.setup_kit_deliveries(seed_rpc(VERSION))
-        else:
-            block_network(mp)
+    with odoo_test_env(VERSION, seed_data.setup_kit_deliveries):
         url, db = server(VERSION)
         settings = parse_settings({"connection": {"url": url, "db": db, "user": "admin",
                                                   "password_env": f"CONNECTOR_TEST_ODOO{VERSION}_PASSWORD"}}, None)

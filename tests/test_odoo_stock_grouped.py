@@ -24,11 +24,9 @@ from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
 from tests.odoo_vcr import (
     RECORDING,
     VERSIONS,
-    block_network,
     odoo_cassette,
-    password,
+    odoo_test_env,
     seed_data,
-    seed_rpc,
     settings_kwargs,
 )
 
@@ -58,12 +56,7 @@ def _bodies(requests: list[Any]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"odoo{v}")
 def diff(request: pytest.FixtureRequest) -> Iterator[Diff]:
     version = request.param
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
-        if RECORDING:
-            seed_data.setup_stock_diff(seed_rpc(version))
-        else:
-            block_network(mp)
+    with odoo_test_env(version, seed_data.setup_stock_diff):
         settings = OdooSettings(**settings_kwargs(version, warehouses=WAREHOUSES, locations=LOCATIONS,
                                                   domain=DOMAIN))
         with odoo_cassette(version, "stock_grouped") as cass:

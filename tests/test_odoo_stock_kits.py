@@ -21,7 +21,7 @@ import pytest
 from connector.model import Product
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
-from tests.odoo_vcr import RECORDING, block_network, odoo_cassette, password, seed_data, seed_rpc, settings_kwargs
+from tests.odoo_vcr import RECORDING, odoo_cassette, odoo_test_env, seed_data, settings_kwargs
 
 VERSION = 18
 WAREHOUSES = ["WH", "Shop"]
@@ -40,12 +40,7 @@ class Kits:
 
 @pytest.fixture(scope="module")
 def kits() -> Iterator[Kits]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(f"CONNECTOR_TEST_ODOO{VERSION}_PASSWORD", password(VERSION))
-        if RECORDING:
-            seed_data.setup_kits(seed_rpc(VERSION))
-        else:
-            block_network(mp)
+    with odoo_test_env(VERSION, seed_data.setup_kits):
         settings = OdooSettings(**settings_kwargs(VERSION, warehouses=WAREHOUSES, locations=LOCATIONS,
                                                   domain=[["categ_id.name", "=", seed_data.KIT_CATEG]]))
         with odoo_cassette(VERSION, "stock_kits") as cass:

@@ -72,23 +72,29 @@ def test_a_cancellation_under_merged_marketplace_status_cells_is_written_without
     assert [r[col - 1] for r in rows if any(r)] == ["cancelled", "cancelled"]
 
 
-def test_cells_merged_across_columns_are_read_as_stored_and_split_when_written(tmp_path: Path) -> None:
+def orders_sheet(path: Path, rows: list[list[Any]], merges: list[str]) -> Any:
+    """An orders workbook of ``rows`` (under the header) with cells ``merges`` merged, loaded as the run loads it."""
     from openpyxl import Workbook
 
     from connector.orders.workbook import XlsxSheet
 
-    path = tmp_path / "orders.xlsx"
     wb = Workbook()
     ws = wb.active
     ws.title = "Orders"
     ws.append(["Marketplace", "Order ID", "Line ID", "Marketplace status"])
-    ws.append(["elebne", "A1", "A1-1", "new"])
-    ws.append(["elebne", "A1", "A1-2", "new"])
-    ws.append(["note across two columns", None, "X-1", "new"])
-    ws.merge_cells("A4:B4")  # across columns: Order ID stays empty, as stored
-    ws.merge_cells("D2:D3")  # down one column: each row shows "new"
+    for row in rows:
+        ws.append(row)
+    for cells in merges:
+        ws.merge_cells(cells)
     wb.save(path)
-    sheet = XlsxSheet.load(path)
+    return XlsxSheet.load(path)
+
+
+def test_cells_merged_across_columns_are_read_as_stored_and_split_when_written(tmp_path: Path) -> None:
+    # A4:B4 across columns: Order ID stays empty, as stored; D2:D3 down one column: each row shows "new"
+    typed = [["elebne", "A1", "A1-1", "new"], ["elebne", "A1", "A1-2", "new"],
+             ["note across two columns", None, "X-1", "new"]]
+    sheet = orders_sheet(tmp_path / "orders.xlsx", typed, ["A4:B4", "D2:D3"])
     rows = sheet.rows()
     assert [r[:4] for r in rows] == [["elebne", "A1", "A1-1", "new"], ["elebne", "A1", "A1-2", "new"],
                                      ["note across two columns", None, "X-1", "new"]]
@@ -98,20 +104,9 @@ def test_cells_merged_across_columns_are_read_as_stored_and_split_when_written(t
 
 
 def test_a_merge_drawn_down_past_the_data_leaves_the_empty_rows_empty(tmp_path: Path) -> None:
-    from openpyxl import Workbook
-
-    from connector.orders.workbook import XlsxSheet
-
-    path = tmp_path / "orders.xlsx"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Orders"
-    ws.append(["Marketplace", "Order ID", "Line ID", "Marketplace status"])
-    ws.append(["elebne", "A1", "A1-1", "new"])
-    ws.append(["elebne", None, "A1-2", "new"])
-    ws.merge_cells("B2:B6")  # the merchant drew the merge down to row 6; rows 4-6 hold nothing
-    wb.save(path)
-    sheet = XlsxSheet.load(path)
+    # the merchant drew the merge down to row 6; rows 4-6 hold nothing
+    sheet = orders_sheet(tmp_path / "orders.xlsx", [["elebne", "A1", "A1-1", "new"], ["elebne", None, "A1-2", "new"]],
+                         ["B2:B6"])
     assert [r[:3] for r in sheet.rows()] == [["elebne", "A1", "A1-1"], ["elebne", "A1", "A1-2"],
                                              [None, None, None], [None, None, None], [None, None, None]]
     row = sheet.append({"marketplace": "elebne", "order_id": "B2", "line_id": "B2-1"})
