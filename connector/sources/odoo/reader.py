@@ -194,6 +194,8 @@ class OdooSource:
             grouped = (backend.version()[0] in GROUPED_VERSIONS
                        and {"stock_quant_ids", "stock_move_ids"} <= set(caps.fields))
             targets, self.grouped_stock = resolve_stock(backend, s.warehouses, s.locations, ctx, grouped=grouped)
+            if self.grouped_stock is not None:
+                self.grouped_stock.run = self._run
         self.stock_targets = targets
 
         domain: list[Any] = list(s.domain)

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from connector.errors import SourceError
@@ -127,6 +129,8 @@ class GroupedStock:
         self.final_dest = final_dest
         self.locations = locations
         self._target_list = list(targets)  # (kits are read with the context reads: ``_read_kits``)
+        # how a page's independent reads are sent (the source's ``_run``: up to ``parallel_calls`` at a time)
+        self.run: Callable[[dict[str, Callable[[], Any]]], dict[str, Any]] = _in_turn
         self._targets = [t.name for t in targets]
         roots = {t.name: locations.get(t.root_location or 0) for t in targets}
         company = [p for p in (locations.get(r) for r in company_roots) if p]
@@ -200,10 +204,15 @@ class GroupedStock:
         or moves of its own: Odoo computes its quantities from its components' (mrp's override of
         ``_compute_quantities_dict``).  A page's kits are therefore read with Odoo's own context reads: one call
         per target and one for the company-wide on hand, only for a page that has kits."""
-        for name, by_id in read_quantities(backend, kits, self._target_list, context).items():
-            for pid, row in by_id.items():
-                out[name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
-        for r in backend.search_read("product.product", [("id", "in", kits)], ["qty_available"], context=context):
+        reads: dict[str, Callable[[], Any]] = {
+            f"kits {t.name}": partial(read_quantities, backend, kits, [t], context) for t in self._target_list}
+        reads["kits company"] = partial(backend.search_read, "product.product", [("id", "in", kits)],
+                                        ["qty_available"], context=context)
+        done = self.run(reads)  # sent together, as the page's other reads
+        for t in self._target_list:
+            for pid, row in done[f"kits {t.name}"][t.name].items():
+                out[t.name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
+        for r in done["kits company"]:
             totals[r["id"]] = float(r.get("qty_available") or 0.0)
 
     def _load_roundings(self, backend: OdooBackend, uom: dict[int, int | None],
@@ -254,3 +263,7 @@ def read_quantities(backend: OdooBackend, ids: list[int], targets: list[StockTar
                                    context={**context, **t.context})
         out[t.name] = {r["id"]: r for r in rows}
     return out
+
+
+def _in_turn(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    return {key: task() for key, task in tasks.items()}
