@@ -19,14 +19,15 @@ CONNECTION = {"url": "http://127.0.0.1:9", "db": "shop", "password_env": "FAKE_O
 KIT, COMP_A, COMP_B = 10, 11, 12
 BOM, BL_A, BL_B = 50, 51, 52
 LINE = 700
+UNITS, DOZENS = 1, 2  # uom.uom ids
 
 
 class KitOdoo(OdooBackend):
     """One sale order (id 7) of 1 kit (2 x A + 1 x B), confirmed, cancelled, confirmed again and shipped whole."""
 
-    def __init__(self, moves: list[dict[str, Any]], kits_ordered: float = 1.0) -> None:
+    def __init__(self, moves: list[dict[str, Any]], kits_ordered: float = 1.0, b_unit: int = 0) -> None:
         super().__init__()
-        self.moves, self.kits_ordered = moves, kits_ordered
+        self.moves, self.kits_ordered, self.b_unit = moves, kits_ordered, b_unit or UNITS
 
     def connect(self) -> None:
         self.first_response_date = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -52,8 +53,11 @@ class KitOdoo(OdooBackend):
             rows = [{"id": LINE, "product_id": KIT, "product_template_id": KIT + 100,
                      "product_uom_qty": self.kits_ordered}]
         elif model == "mrp.bom.line":
-            rows = [{"id": BL_A, "bom_id": BOM, "product_id": COMP_A, "product_qty": 2.0},
-                    {"id": BL_B, "bom_id": BOM, "product_id": COMP_B, "product_qty": 1.0}]
+            rows = [{"id": BL_A, "bom_id": BOM, "product_id": COMP_A, "product_qty": 2.0, "product_uom_id": UNITS},
+                    {"id": BL_B, "bom_id": BOM, "product_id": COMP_B, "product_qty": 1.0,
+                     "product_uom_id": self.b_unit}]
+        elif model == "uom.uom":
+            rows = [{"id": UNITS, "factor": 1.0}, {"id": DOZENS, "factor": 1 / 12}]
             rows = [r for r in rows if r["id"] in leaf["id"][2]]
         elif model == "mrp.bom":
             rows = [{"id": BOM, "product_id": False, "product_tmpl_id": KIT + 100, "product_qty": 1.0}]
@@ -64,16 +68,18 @@ class KitOdoo(OdooBackend):
         return rows[offset:offset + limit]
 
 
-def move(mid: int, product: int, bom_line: int, demand: float, done: float, state: str, picking: int | None
-         ) -> dict[str, Any]:
+def move(mid: int, product: int, bom_line: int, demand: float, done: float, state: str, picking: int | None,
+         unit: int = UNITS) -> dict[str, Any]:
     return {"id": mid, "picking_id": picking, "product_id": product, "sale_line_id": LINE, "bom_line_id": bom_line,
-            "product_uom_qty": demand, "quantity": done, "picked": state == "done", "state": state}
+            "product_uom_qty": demand, "quantity": done, "picked": state == "done", "state": state,
+            "product_uom": unit}
 
 
-def shipped(moves: list[dict[str, Any]], kits: int = 1) -> list[int]:
+def shipped(moves: list[dict[str, Any]], kits: int = 1, b_unit: int = UNITS) -> list[int]:
     settings = parse_settings({"connection": CONNECTION}, None)
     order = make_order("K1", ("KIT", kits), created=CREATED)
-    got = OdooFulfilmentSource(settings, backend=KitOdoo(moves, kits)).read([ImportedOrder(order, "7")], None, NOW)
+    got = OdooFulfilmentSource(settings, backend=KitOdoo(moves, kits, b_unit)).read([ImportedOrder(order, "7")], None,
+                                                                                  NOW)
     return [sum(line.quantity for line in s.lines) for s in got.progress[0].shipments]
 
 
@@ -86,3 +92,12 @@ def test_a_kit_order_cancelled_and_confirmed_again_ships_its_kit() -> None:
 def test_a_kit_shipped_whole_still_counts_once() -> None:
     moves = [move(3, COMP_A, BL_A, 2, 2, "done", 1), move(4, COMP_B, BL_B, 1, 1, "done", 1)]
     assert shipped(moves) == [1]
+
+
+def test_a_component_counted_in_dozens_by_its_bill_and_moved_in_units_is_converted() -> None:
+    """One kit takes 2 A and 1 dozen B (the bill line's unit); the move of B is in Units (as 16 makes it): 6 units
+    are half a dozen, so no kit is whole; 12 units are one."""
+    first = [move(3, COMP_A, BL_A, 2, 2, "done", 1), move(4, COMP_B, BL_B, 12, 6, "done", 1, unit=UNITS)]
+    assert shipped(first, b_unit=DOZENS) == []  # Odoo's qty_delivered: 0 (unconverted, 6 "dozens" made it 1)
+    whole = [*first[:1], move(4, COMP_B, BL_B, 12, 12, "done", 1, unit=UNITS)]
+    assert shipped(whole, b_unit=DOZENS) == [1]

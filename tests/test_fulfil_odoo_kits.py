@@ -25,7 +25,7 @@ from connector.sources.odoo.backend import open_backend
 from tests.odoo_vcr import odoo_cassette, odoo_test_env, seed_data, server
 from tests.orders_fixtures import make_order
 
-VERSION = 18
+VERSIONS = [16, 18]  # recorded on a real Odoo 16 and 18 with mrp
 CREATED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # before the deliveries: the read's window starts here
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -37,8 +37,9 @@ class KitRead:
     keys: dict[str, str]  # client_order_ref -> the marketplace order's key
 
 
-@pytest.fixture(scope="module")
-def kit_read() -> Iterator[KitRead]:
+@pytest.fixture(scope="module", params=VERSIONS, ids=[f"odoo{v}" for v in VERSIONS])
+def kit_read(request: pytest.FixtureRequest) -> Iterator[KitRead]:
+    VERSION = request.param
     with odoo_test_env(VERSION, seed_data.setup_kit_deliveries):
         url, db = server(VERSION)
         settings = parse_settings({"connection": {"url": url, "db": db, "user": "admin",

@@ -23,7 +23,7 @@ from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
 from tests.odoo_vcr import RECORDING, odoo_cassette, odoo_test_env, seed_data, settings_kwargs
 
-VERSION = 18
+VERSIONS = [16, 18]  # recorded on a real Odoo 16 and 18 with mrp
 WAREHOUSES = ["WH", "Shop"]
 LOCATIONS = ["WH/Stock"]
 KITS = (seed_data.KIT_SKU, seed_data.KIT2_SKU)
@@ -38,15 +38,16 @@ class Kits:
     bodies: list[dict[str, Any]]  # what the reader sent
 
 
-@pytest.fixture(scope="module")
-def kits() -> Iterator[Kits]:
+@pytest.fixture(scope="module", params=VERSIONS, ids=[f"odoo{v}" for v in VERSIONS])
+def kits(request: pytest.FixtureRequest) -> Iterator[Kits]:
+    VERSION = request.param
     with odoo_test_env(VERSION, seed_data.setup_kits):
         settings = OdooSettings(**settings_kwargs(VERSION, warehouses=WAREHOUSES, locations=LOCATIONS,
                                                   domain=[["categ_id.name", "=", seed_data.KIT_CATEG]]))
         with odoo_cassette(VERSION, "stock_kits") as cass:
             source = OdooSource(settings)
             result = source.read()
-            assert source.grouped_stock is not None and source.backend is not None, "18 reads stock grouped"
+            assert source.grouped_stock is not None and source.backend is not None, f"{VERSION} reads stock grouped"
             sent = cass.play_count if not RECORDING else len(cass.requests)
             backend = source.backend
             ctx = {"lang": "en_US", "active_test": False, **({"tz": backend.user_context["tz"]}

@@ -118,7 +118,8 @@ class OdooFulfilmentSource:
         self.page_size = page_size
         self._quantity_fields: list[str] | None = None  # stock.move: ["quantity_done"] or ["quantity", "picked"]
         self._kit_fields = False  # stock.move has sale_line_id and bom_line_id (sale_stock and mrp): kits are read
-        self._kit_moves: list[tuple[_Picking, int, int, float]] = []  # (picking, sale line, bom line, done quantity)
+        # (picking, sale line, bom line, done quantity in the move's unit, move id)
+        self._kit_moves: list[tuple[_Picking, int, int, float, int]] = []
         self._skus: dict[int, str | None] = {}  # product id -> default_code
 
     @property
@@ -244,7 +245,7 @@ class OdooFulfilmentSource:
             picking = by_id.get(int(m["picking_id"]))
             if picking is not None:
                 self._kit_moves.append((picking, int(m["sale_line_id"]), int(m["bom_line_id"]),
-                                        float(m.get(qty_field) or 0)))
+                                        float(m.get(qty_field) or 0), int(m["id"])))
         moves = [m for m in moves if not (m.get("bom_line_id") and m.get("sale_line_id"))]
         self._learn_skus(backend, {int(m["product_id"]) for m in moves if m.get("product_id")})
         for m in moves:
@@ -273,32 +274,36 @@ class OdooFulfilmentSource:
         sale order's deliveries in the order they were done (a read has them all), each delivery gets what it
         added.  What one kit takes of a component is its moves' demand to the customer (cancelled remainders
         included: a delivery validated without a backorder cancels the rest) over the kits ordered: 2 calls."""
-        lines = sorted({line for _p, line, _b, _q in self._kit_moves})
-        demand: dict[tuple[int, int], float] = {}
-        for m in self._pages(backend, MOVE, [("sale_line_id", "in", lines), ("bom_line_id", "!=", False),
-                                             ("location_dest_id.usage", "=", "customer")],
-                             ["sale_line_id", "bom_line_id", "product_uom_qty"], ids_only=True):
-            key = (int(m["sale_line_id"]), int(m["bom_line_id"]))
-            demand[key] = demand.get(key, 0.0) + float(m.get("product_uom_qty") or 0)
+        lines = sorted({line for _p, line, _b, _q, _m in self._kit_moves})
+        component_moves = self._pages(backend, MOVE, [("sale_line_id", "in", lines), ("bom_line_id", "!=", False),
+                                                      ("location_dest_id.usage", "=", "customer")],
+                                      ["sale_line_id", "bom_line_id", "product_uom_qty", "product_uom"], ids_only=True)
         ordered = {int(r["id"]): r for r in backend.search_read("sale.order.line", [("id", "in", lines)],
                                                                 ["product_id", "product_template_id",
                                                                  "product_uom_qty"], ids_only=True)}
         # What one kit takes of a component is its bill of materials' (as Odoo counts it), not the moves' demand:
         # a sale order cancelled and confirmed again keeps the first confirmation's moves, cancelled, with the same
         # sale line and bill of materials line (their demand counted twice, its kits were never shipped)
-        bom_line_ids = sorted({b for _p, _l, b, _q in self._kit_moves})
+        bom_line_ids = sorted({b for _p, _l, b, _q, _m in self._kit_moves})
         bom_lines = {int(r["id"]): r for r in backend.search_read(
-            "mrp.bom.line", [("id", "in", bom_line_ids)], ["bom_id", "product_qty"], ids_only=True,
+            "mrp.bom.line", [("id", "in", bom_line_ids)], ["bom_id", "product_qty", "product_uom_id"], ids_only=True,
             context={"active_test": False})}
+        # A move's quantities are in its own unit, which need not be its bill line's (on 16 a sale's component
+        # move of a line in Dozens is in the product's Units): everything is counted in the bill line's unit
+        to_line = self._to_line_unit(backend, bom_lines, component_moves)
+        demand: dict[tuple[int, int], float] = {}
+        for m in component_moves:
+            key = (int(m["sale_line_id"]), int(m["bom_line_id"]))
+            demand[key] = demand.get(key, 0.0) + to_line(float(m.get("product_uom_qty") or 0), int(m["id"]), key[1])
         bom_ids = sorted({int(r["bom_id"]) for r in bom_lines.values() if r.get("bom_id")})
         boms = {int(r["id"]): r for r in backend.search_read(
             "mrp.bom", [("id", "in", bom_ids)], ["product_id", "product_tmpl_id", "product_qty"], ids_only=True,
             context={"active_test": False})} if bom_ids else {}
         self._learn_skus(backend, {int(r["product_id"]) for r in ordered.values() if r.get("product_id")})
         done: dict[int, dict[int, dict[int, float]]] = {}  # sale line -> picking id -> bom line -> done
-        for picking, line, bom_line, qty in self._kit_moves:
+        for picking, line, bom_line, qty, move_id in self._kit_moves:
             per = done.setdefault(line, {}).setdefault(picking.id, {})
-            per[bom_line] = per.get(bom_line, 0.0) + qty
+            per[bom_line] = per.get(bom_line, 0.0) + to_line(qty, move_id, bom_line)
         far = datetime.max.replace(tzinfo=UTC)
         order = sorted(pickings, key=lambda p: (p.done_at or far, p.id))
         for line, by_picking in done.items():
@@ -324,6 +329,31 @@ class OdooFulfilmentSource:
                 if after > before:
                     picking.quantities[sku] = picking.quantities.get(sku, 0) + after - before
                     before = after
+
+    @staticmethod
+    def _to_line_unit(backend: OdooBackend, bom_lines: dict[int, dict[str, Any]],
+                      moves: list[dict[str, Any]]) -> Any:
+        """``(quantity, move id, bom line id) -> the quantity in the bom line's unit``, as Odoo's
+        ``uom.uom._compute_quantity`` converts it (``/ from.factor * to.factor``); reads the units' factors (one
+        call) only when a move's unit is not its bill line's."""
+        line_uom = {b: int(r["product_uom_id"]) for b, r in bom_lines.items() if r.get("product_uom_id")}
+        move_uom = {int(m["id"]): int(m["product_uom"]) for m in moves if m.get("product_uom")}
+        odd = {(move_uom[int(m["id"])], line_uom[int(m["bom_line_id"])]) for m in moves
+               if int(m["id"]) in move_uom and int(m["bom_line_id"]) in line_uom
+               and move_uom[int(m["id"])] != line_uom[int(m["bom_line_id"])]}
+        factor: dict[int, float] = {}
+        if odd:
+            factor = {int(r["id"]): float(r.get("factor") or 0) for r in backend.search_read(
+                "uom.uom", [("id", "in", sorted({u for pair in odd for u in pair}))], ["factor"], ids_only=True,
+                context={"active_test": False})}
+
+        def convert(quantity: float, move_id: int, bom_line: int) -> float:
+            src, dst = move_uom.get(move_id), line_uom.get(bom_line)
+            if src is None or dst is None or src == dst or not factor.get(src) or not factor.get(dst):
+                return quantity
+            return quantity / factor[src] * factor[dst]
+
+        return convert
 
     def _shipments(self, item: ImportedOrder, pickings: list[_Picking]) -> tuple[list[Shipment], list[str]]:
         """One shipment per delivery, in the order they were done; (shipments, notes on what no line takes)."""
