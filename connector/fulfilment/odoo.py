@@ -272,8 +272,11 @@ class OdooFulfilmentSource:
         delivered quantity (mrp's ``_compute_kit_quantities``): for each component (bill of materials line) its
         done quantity over the quantity one kit takes, the smallest of them, rounded down.  Counted over the
         sale order's deliveries in the order they were done (a read has them all), each delivery gets what it
-        added.  What one kit takes of a component is its moves' demand to the customer (cancelled remainders
-        included: a delivery validated without a backorder cancels the rest) over the kits ordered: 2 calls."""
+        added.  What one kit takes of a component: for the line's own kit, its bill line's quantity over its bill's;
+        for a kit inside a kit, its moves' demand to the customer (cancelled remainders included: a delivery
+        validated without a backorder cancels the rest) over the kits ordered.  Quantities are counted in the bill
+        line's unit.  4 calls (the lines' moves to the customer, the sale lines, the bill lines, the bills), 5 when
+        a move's unit is not its bill line's, and the kits' SKUs when they are not known yet."""
         lines = sorted({line for _p, line, _b, _q, _m in self._kit_moves})
         component_moves = self._pages(backend, MOVE, [("sale_line_id", "in", lines), ("bom_line_id", "!=", False),
                                                       ("location_dest_id.usage", "=", "customer")],
