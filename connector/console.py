@@ -30,7 +30,7 @@ EXIT_MEANING = {
     EXIT_USAGE: "nothing was sent: fix the command, configuration or file",
     EXIT_PARTIAL: ("partial: a daily budget is spent, calls were still refused (429/5xx) after their retries, or the "
                    "run was stopped; state saved, the next run carries on"),
-    EXIT_UNREACHABLE: "the marketplace could not be reached or refused the credentials",
+    EXIT_UNREACHABLE: "a marketplace or Odoo could not be reached, or refused the credentials",
     EXIT_LOCKED: "another run holds the state file",
 }
 

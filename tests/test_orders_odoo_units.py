@@ -18,7 +18,7 @@ from connector.orders.model import Customer, Order, OrderLine, OrderStatus
 from connector.orders.odoo import OdooOrderDestination, open_odoo_destination, parse_settings
 from connector.orders.odoo.partners import partner_key
 from connector.orders.outcome import OrderResult
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, OdooUnreachable
 from tests.orders_odoo_fixtures import book_fixture
 
 CONNECTION = {"url": "http://127.0.0.1:9", "db": "shop", "password_env": "FAKE_ODOO_PW"}
@@ -324,3 +324,74 @@ def test_json2_create_and_confirm_use_named_arguments() -> None:
     assert session.posted == [("sale.order/create", {"vals_list": [{"client_order_ref": "a"},
                                                                    {"client_order_ref": "b"}]}),
                               ("sale.order/action_confirm", {"ids": [41, 42]})]
+
+
+class LostConfirmation(FakeOdoo):
+    """Odoo confirms as the real one does (a sale order not in draft refuses ``action_confirm``); while ``lose``,
+    the answer to a confirmation is lost after Odoo applied it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose = True
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        if (model, method) == ("sale.order", "action_confirm"):
+            ids = (args or [[]])[0]
+            if any(r["state"] != "draft" for r in self.db["sale.order"] if r["id"] in ids):
+                self.log.append((model, method, ids))
+                raise OdooRPCError("Odoo sale.order.action_confirm: Some orders are not in a state requiring "
+                                   "confirmation.", name="odoo.exceptions.UserError")
+            answer = super().call(model, method, args, kwargs)
+            if self.lose:
+                raise OdooUnreachable("cannot reach Odoo (test): the answer was lost")
+            return answer
+        return super().call(model, method, args, kwargs)
+
+
+def test_a_confirmation_whose_answer_was_lost_is_recorded_as_imported_next_run(book: OrderBook) -> None:
+    fake = LostConfirmation()
+    with pytest.raises(OdooUnreachable):
+        dest(fake).import_orders([order(1), order(2, sku="SKU-2")], book, "r")
+    assert sorted(book.imported("odoo.draft")) == ["O1", "O2"]  # Odoo confirmed both; the run could not know
+    assert {r["state"] for r in fake.db["sale.order"]} == {"sale"}
+    fake.lose = False
+    fake.log.clear()
+    again = dest(fake).import_orders([order(1), order(2, sku="SKU-2")], book, "r2")
+    assert [o.result for o in again] == [OrderResult.IMPORTED] * 2, [o.reason for o in again]
+    assert all("confirmed in Odoo already" in (o.reason or "") for o in again)
+    assert sorted(book.imported("odoo")) == ["O1", "O2"] and book.imported("odoo.draft") == {}
+    assert "sale.order.create" not in fake.methods() and len(fake.db["sale.order"]) == 2
+    third = dest(fake).import_orders([order(1), order(2, sku="SKU-2")], book, "r3")
+    assert [o.result for o in third] == [OrderResult.UNCHANGED] * 2
+
+
+def test_a_real_refusal_of_a_draft_is_still_a_failure_tried_next_run(book: OrderBook) -> None:
+    fake = LostConfirmation()
+    fake.lose = False
+    fake.refuse[("sale.order", "action_confirm")] = lambda sid: "No route for product"
+    out = dest(fake).import_orders([order(1)], book, "r")
+    assert out[0].result is OrderResult.FAILED and "refused to confirm it" in out[0].reason
+    assert list(book.imported("odoo.draft")) == ["O1"]
+
+
+def test_orders_imported_before_odoo_stopped_answering_are_said_imported(book: OrderBook) -> None:
+    """A page created and confirmed, then the next page's create lost: the first page's orders are imported (the
+    state holds them), only the others failed (looked up by reference next run)."""
+    from types import SimpleNamespace
+
+    from connector.orders.run import _hand
+
+    class LostSecondPage(FakeOdoo):
+        def call(self, model: str, method: str, args: list[Any] | None = None,
+                 kwargs: dict[str, Any] | None = None) -> Any:
+            if (model, method) == ("sale.order", "create") and self.db["sale.order"]:
+                raise OdooUnreachable("cannot reach Odoo (test)")
+            return super().call(model, method, args, kwargs)
+
+    orders = [order(n, sku=f"SKU-{n % 5}") for n in range(4)]
+    session = SimpleNamespace(opts=SimpleNamespace(dry_run=False), report=SimpleNamespace(), run_id="r")
+    handled, told = _hand(dest(LostSecondPage(), page_size=2), orders, book, session)  # type: ignore[arg-type]
+    assert not handled
+    assert [o.result for o in told] == [OrderResult.IMPORTED] * 2 + [OrderResult.FAILED] * 2
+    assert "cannot reach Odoo" in (told[3].reason or "") and session.report.unreachable

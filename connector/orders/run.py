@@ -190,7 +190,9 @@ def _hand(destination: OrderDestination, orders: list[Order], book: OrderBook,
             session.report.refused = message  # exit 2, as for every configuration mistake
         elif getattr(exc, "exit_code", None) == EXIT_UNREACHABLE:
             session.report.unreachable = message
-        return False, [OrderOutcome(o, OrderResult.FAILED, f"not imported: {message}") for o in orders]
+        done: dict[str, OrderOutcome] = getattr(exc, "outcomes", None) or {}  # what it did before it stopped
+        return False, [done.get(o.key) or OrderOutcome(o, OrderResult.FAILED, f"not imported: {message}")
+                       for o in orders]
     answered = {o.order.key for o in told}
     told += [OrderOutcome(o, OrderResult.FAILED, "the destination gave no outcome for this order")
              for o in orders if o.key not in answered]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from connector.errors import ConnectorError
 from connector.orders.book import OrderBook, import_kind
 from connector.orders.destination import DestinationBase
 from connector.orders.model import Order, OrderStatus
@@ -163,8 +164,12 @@ class OdooOrderDestination(DestinationBase):
             self._connect(book)
             self._close_interrupted(book)
             chunks = [new[i:i + LOOKUP_SIZE] for i in range(0, len(new), LOOKUP_SIZE)] or [[]]
-            for n, chunk in enumerate(chunks):
-                self._import_chunk(chunk, unconfirmed if n == 0 else [], book, run_id, outcomes)
+            try:
+                for n, chunk in enumerate(chunks):
+                    self._import_chunk(chunk, unconfirmed if n == 0 else [], book, run_id, outcomes)
+            except (ConnectorError, OSError) as exc:  # Odoo stopped answering: the pages done are said as they are
+                exc.outcomes = dict(outcomes)  # type: ignore[union-attr]  # (orders.run reports them)
+                raise
         if cancelled:
             self._cancel(cancelled, imported, book, outcomes)
         return [outcomes[o.key] for o in orders]
@@ -311,6 +316,34 @@ class OdooOrderDestination(DestinationBase):
                                                reason=f"{note} as {r.get('name')}")
         return left
 
+    def _settled(self, to_confirm: list[tuple[Order, int, str | None]], results: list[Any],
+                 states: dict[int, dict[str, Any]], book: OrderBook, outcomes: dict[str, OrderOutcome]
+                 ) -> tuple[list[tuple[Order, int, str | None]], list[Any]]:
+        """Of the refused confirmations, record those Odoo shows confirmed (imported) or cancelled (unchanged), as
+        ``_found_in_odoo`` records an order found by reference; the rest (still drafts: a real refusal) are given
+        back with their results."""
+        left: list[tuple[tuple[Order, int, str | None], Any]] = []
+        with book.state.atomic():
+            for item, result in zip(to_confirm, results, strict=True):
+                o, sid, _note = item
+                r = states.get(sid) if isinstance(result, OdooRPCError) else None
+                state = str(r.get("state")) if r is not None else ""
+                if state not in ("sale", "done", "cancel"):
+                    left.append((item, result))
+                    continue
+                assert r is not None
+                book.mark_imported(self.name, o, str(sid), {"reference": o.reference, "name": r.get("name"),
+                                                            "confirmed": True})
+                book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
+                if state == "cancel":
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.UNCHANGED, remote_id=str(sid),
+                                                   reason=f"cancelled in Odoo as {r.get('name')}")
+                else:
+                    outcomes[o.key] = OrderOutcome(o, OrderResult.IMPORTED, remote_id=str(sid), reason=(
+                        f"{r.get('name')} was confirmed in Odoo already (the answer to an earlier confirmation "
+                        f"was lost)"))
+        return [item for item, _ in left], [result for _, result in left]
+
     def _look_up_products(self, backend: OdooBackend, orders: list[Order]) -> None:
         skus = {ln.sku for o in orders for ln in o.lines}
         if self.settings.delivery_product and any(o.shipping_fee > 0 for o in orders):
@@ -452,6 +485,11 @@ class OdooOrderDestination(DestinationBase):
     def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,
                  outcomes: dict[str, OrderOutcome]) -> None:
         results = call_each(backend, SALE_ORDER, "action_confirm", [sid for _, sid, _ in to_confirm])
+        refused = [sid for (_o, sid, _n), r in zip(to_confirm, results, strict=True) if isinstance(r, OdooRPCError)]
+        if refused:  # confirmed already (the answer to an earlier confirmation was lost), or cancelled in Odoo
+            states = {int(r["id"]): r for r in backend.search_read(SALE_ORDER, [("id", "in", refused)],
+                                                                    ["id", "name", "state"])}
+            to_confirm, results = self._settled(to_confirm, results, states, book, outcomes)
         if self._cache is not None and self._cache.used and any(isinstance(r, OdooRPCError) for r in results):
             self._cache.drop()  # the refused orders are confirmed again next run, with every id looked up afresh
         with book.state.atomic():
