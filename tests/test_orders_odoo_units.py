@@ -395,3 +395,39 @@ def test_orders_imported_before_odoo_stopped_answering_are_said_imported(book: O
     assert not handled
     assert [o.result for o in told] == [OrderResult.IMPORTED] * 2 + [OrderResult.FAILED] * 2
     assert "cannot reach Odoo" in (told[3].reason or "") and session.report.unreachable
+
+
+def test_confirmations_sent_one_by_one_record_those_done_before_an_answer_is_lost(book: OrderBook) -> None:
+    """Odoo refuses the page's confirmation, the orders are confirmed one by one, and the second one's answer is
+    lost: the first is recorded imported there and then (else every run would start over and, one lost answer
+    in each, never get through), and the next run settles the rest."""
+
+    class OneByOne(LostConfirmation):
+        def __init__(self) -> None:
+            super().__init__()
+            self.singles = 0
+
+        def call(self, model: str, method: str, args: list[Any] | None = None,
+                 kwargs: dict[str, Any] | None = None) -> Any:
+            if (model, method) == ("sale.order", "action_confirm") and len((args or [[]])[0]) > 1 and self.lose:
+                raise OdooRPCError("Odoo sale.order.action_confirm: a rule refuses the page (test)")
+            if (model, method) == ("sale.order", "action_confirm"):
+                self.singles += 1
+                self_lose, self.lose = self.lose, self.lose and self.singles == 2  # lose the 2nd single answer
+                try:
+                    return super().call(model, method, args, kwargs)
+                finally:
+                    self.lose = self_lose
+            return super().call(model, method, args, kwargs)
+
+    fake = OneByOne()
+    orders = [order(n, sku=f"SKU-{n}") for n in range(3)]
+    with pytest.raises(OdooUnreachable) as lost:
+        dest(fake).import_orders(orders, book, "r")
+    assert list(book.imported("odoo")) == ["O0"] and sorted(book.imported("odoo.draft")) == ["O1", "O2"]
+    assert lost.value.outcomes["O0"].result is OrderResult.IMPORTED  # type: ignore[attr-defined]
+    fake.lose = False
+    again = dest(fake).import_orders(orders, book, "r2")
+    assert [o.result for o in again] == [OrderResult.UNCHANGED, OrderResult.IMPORTED, OrderResult.IMPORTED]
+    assert sorted(book.imported("odoo")) == ["O0", "O1", "O2"] and book.imported("odoo.draft") == {}
+    assert len(fake.db["sale.order"]) == 3 and {r["state"] for r in fake.db["sale.order"]} == {"sale"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, OdooUnreachable
 
 T = TypeVar("T")
 
@@ -27,12 +27,18 @@ def each_or_refusal(items: list[T], call: Callable[[list[T]], list[Any]]) -> lis
 
 
 def one_by_one(items: list[T], call: Callable[[list[T]], list[Any]]) -> list[Any | OdooRPCError]:
+    """``call([item])`` per item.  An answer lost on the way (``OdooUnreachable``) stops there: the exception
+    carries the results of the items before it (``partial``), which went through, so the caller can record them
+    (a write is never sent twice by this module)."""
     out: list[Any | OdooRPCError] = []
     for item in items:
         try:
             out.append(call([item])[0])
         except OdooRPCError as exc:
             out.append(exc)
+        except OdooUnreachable as exc:
+            exc.partial = out  # type: ignore[attr-defined]
+            raise
     return out
 
 

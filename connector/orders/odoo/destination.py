@@ -39,7 +39,7 @@ from connector.orders.odoo.partners import Partners
 from connector.orders.odoo.resolve import Resolved, resolve, tax_disagrees
 from connector.orders.odoo.settings import PREFIX, OdooOrderSettings
 from connector.orders.outcome import OrderOutcome, OrderResult
-from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backend
+from connector.sources.odoo.backend import OdooBackend, OdooRPCError, OdooUnreachable, open_backend
 from connector.sources.odoo.settings import OdooSettings
 
 SALE_ORDER = "sale.order"
@@ -484,7 +484,18 @@ class OdooOrderDestination(DestinationBase):
 
     def _confirm(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], book: OrderBook,
                  outcomes: dict[str, OrderOutcome]) -> None:
-        results = call_each(backend, SALE_ORDER, "action_confirm", [sid for _, sid, _ in to_confirm])
+        try:
+            results = call_each(backend, SALE_ORDER, "action_confirm", [sid for _, sid, _ in to_confirm])
+        except OdooUnreachable as exc:  # one by one, an answer was lost: those before it went through, recorded
+            done = getattr(exc, "partial", None) or []
+            if done:
+                self._confirmed(backend, to_confirm[:len(done)], done, book, outcomes)
+            raise
+        self._confirmed(backend, to_confirm, results, book, outcomes)
+
+    def _confirmed(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], results: list[Any],
+                   book: OrderBook, outcomes: dict[str, OrderOutcome]) -> None:
+        """Record what the confirmations of ``to_confirm`` gave (``results``, one per order)."""
         refused = [sid for (_o, sid, _n), r in zip(to_confirm, results, strict=True) if isinstance(r, OdooRPCError)]
         if refused:  # confirmed already (the answer to an earlier confirmation was lost), or cancelled in Odoo
             states = {int(r["id"]): r for r in backend.search_read(SALE_ORDER, [("id", "in", refused)],

@@ -59,9 +59,10 @@ class OdooRPCBackend(OdooBackend):
         self._password = password
         self._odoo: Any = None
 
-    def _unreachable(self, exc: BaseException) -> SourceError:
+    def _unreachable(self, exc: BaseException, what: str = "") -> SourceError:
         reason = getattr(exc, "reason", None) or exc
-        return OdooUnreachable(f"cannot reach Odoo at {self.settings.url} (setting 'url'): {reason}")
+        call = f" for {what}" if what else ""
+        return OdooUnreachable(f"cannot reach Odoo at {self.settings.url}{call} (setting 'url'): {reason}")
 
     def _lost(self, exc: BaseException, what: str) -> SourceError | None:
         """The error of an answer lost on the way (``OdooUnreachable``: reads are sent again), a gateway's HTTP
@@ -80,7 +81,7 @@ class OdooRPCBackend(OdooBackend):
             return SourceError(f"{self.settings.url} answered {what} with something that is not JSON: is it an "
                                f"Odoo server? (setting 'url')")
         if isinstance(exc, urllib.error.URLError | OSError | http.client.HTTPException):
-            return self._unreachable(exc)
+            return self._unreachable(exc, what)
         return None
 
     def connect(self) -> None:
