@@ -12,6 +12,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -171,3 +172,22 @@ def with_retries(send: Callable[[], Any], retries: int, what: str) -> Any:
             log.warning("%s: %s; sent again in %.1f s (%d of %d)", what, exc, wait, attempt + 1, retries)
             time.sleep(wait)
     return send()
+
+
+def run_reads(tasks: dict[str, Callable[[], Any]], workers: int) -> dict[str, Any]:
+    """Run independent reads, up to ``workers`` at a time: a page's calls then cost about the slowest of them
+    instead of their sum (each round trip also pays Odoo's per-request overhead).  With one worker, or a single
+    task, they are sent one after the other, in the order given."""
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        return {key: task() for key, task in tasks.items()}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odoo-read") as pool:
+        futures = {key: pool.submit(task) for key, task in tasks.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def cut_json(text: str) -> bool:
+    """Whether an answer that does not parse as JSON was cut short (empty, or JSON that stops) rather than a page
+    that is not JSON at all (an HTML page: not an Odoo server)."""
+    text = text.lstrip()
+    return not text or text[:1] in ("{", "[", '"')

@@ -19,7 +19,14 @@ from typing import Any
 import requests
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable, created_ids
+from connector.sources.odoo.backend import (
+    TRANSIENT_HTTP,
+    OdooBackend,
+    OdooRPCError,
+    OdooUnreachable,
+    created_ids,
+    cut_json,
+)
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -146,8 +153,7 @@ class Json2Backend(OdooBackend):
         try:
             return resp.json()
         except ValueError:
-            text = resp.text.lstrip()
-            if not text or text[:1] in ("{", "[", '"'):  # JSON that stops: the answer was cut short
+            if cut_json(resp.text):
                 raise OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {path} was cut short (not "
                                       f"whole JSON)") from None
             raise SourceError(not_json) from None

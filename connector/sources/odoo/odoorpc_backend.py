@@ -17,7 +17,7 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable
+from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable, cut_json
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -75,7 +75,8 @@ class OdooRPCBackend(OdooBackend):
             return OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {what} was cut short "
                                    f"({len(exc.partial)} bytes of {len(exc.partial) + (exc.expected or 0)})")
         if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
-            if _cut_json(exc):
+            # (a character cut in two, or JSON that stops)
+            if isinstance(exc, UnicodeDecodeError) or cut_json(getattr(exc, "doc", "") or ""):
                 return OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {what} was cut short "
                                        f"(not whole JSON)")
             return SourceError(f"{self.settings.url} answered {what} with something that is not JSON: is it an "
@@ -146,11 +147,3 @@ class OdooRPCBackend(OdooBackend):
     def close(self) -> None:
         self._odoo = None
 
-
-def _cut_json(exc: ValueError) -> bool:
-    """Whether a JSON answer that does not parse was cut short (empty, or JSON that stops), rather than a page
-    that is not JSON at all (an HTML page: not an Odoo server)."""
-    if isinstance(exc, UnicodeDecodeError):  # a character cut in two
-        return True
-    doc = getattr(exc, "doc", "") or ""
-    return not doc.strip() or doc.lstrip()[:1] in ("{", "[")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +29,7 @@ from connector.http.paging import Paging, iter_pages
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, Variant
 from connector.sources.base import Issue, RowRef, SourceResult
 from connector.sources.checks import withhold_invalid_barcodes
-from connector.sources.odoo.backend import OdooBackend, open_backend
+from connector.sources.odoo.backend import OdooBackend, open_backend, run_reads
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.stock import (
@@ -277,7 +276,7 @@ class OdooSource:
         if self.settings.read_stock:
             dom = ["|", "|", *dom, ("stock_move_ids.write_date", ">=", value),
                    ("stock_quant_ids.write_date", ">=", value)]
-            if getattr(self, "has_kits", False):  # a kit has no moves or quants: its components' (a kit of a kit's
+            if self.has_kits:  # a kit has no moves or quants: its components' (a kit of a kit's
                 # too) change its stock, and so does an edit of its bill of materials
                 parts = "product_tmpl_id.bom_ids.bom_line_ids.product_id"
                 kit = [("product_tmpl_id.bom_ids.write_date", ">=", value)]
@@ -341,7 +340,7 @@ class OdooSource:
             fields.append("is_published")
         if targets and self.grouped_stock is not None:
             fields.append("uom_id")  # the grouped stock rounds to it
-            if "is_kits" in caps.fields:  # mrp: a kit's stock is its components' (GroupedStock._read_kits)
+            if self.has_kits:  # mrp: a kit's stock is its components' (GroupedStock._read_kits)
                 fields.append("is_kits")
         elif targets:
             fields += ["qty_available", "free_qty"]  # company-wide totals, to spot stock outside the targets
@@ -432,15 +431,8 @@ class OdooSource:
                         extra[b["id"]]["image_bytes"] = b.get("image_1920") or None
 
     def _run(self, tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-        """Run independent reads, up to ``parallel_calls`` at a time: a page's calls then cost about the
-        slowest of them instead of their sum (each round trip also pays Odoo's per-request overhead).  With
-        ``parallel_calls: 1``, or a single task, they are sent one after the other, in the order given."""
-        workers = min(self.settings.parallel_calls, len(tasks))
-        if workers <= 1:
-            return {key: task() for key, task in tasks.items()}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odoo-read") as pool:
-            futures = {key: pool.submit(task) for key, task in tasks.items()}
-            return {key: future.result() for key, future in futures.items()}
+        """The page's independent reads, up to ``parallel_calls`` at a time (``run_reads``)."""
+        return run_reads(tasks, self.settings.parallel_calls)
 
     # -- building canonical records --------------------------------------------------------------------------
     def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,

@@ -27,7 +27,7 @@ from typing import Any
 
 from connector.errors import SourceError
 from connector.model import StockLevel
-from connector.sources.odoo.backend import OdooBackend
+from connector.sources.odoo.backend import OdooBackend, run_reads
 
 QTY_FIELDS = ["free_qty", "qty_available", "virtual_available", "incoming_qty", "outgoing_qty"]
 OPEN_MOVE_STATES = ["waiting", "confirmed", "assigned", "partially_available"]  # Odoo's "to do" moves
@@ -128,10 +128,9 @@ class GroupedStock:
                  final_dest: bool) -> None:
         self.final_dest = final_dest
         self.locations = locations
-        self._target_list = list(targets)  # (kits are read with the context reads: ``_read_kits``)
+        self._targets = list(targets)
         # how a page's independent reads are sent (the source's ``_run``: up to ``parallel_calls`` at a time)
-        self.run: Callable[[dict[str, Callable[[], Any]]], dict[str, Any]] = _in_turn
-        self._targets = [t.name for t in targets]
+        self.run: Callable[[dict[str, Callable[[], Any]]], dict[str, Any]] = partial(run_reads, workers=1)
         roots = {t.name: locations.get(t.root_location or 0) for t in targets}
         company = [p for p in (locations.get(r) for r in company_roots) if p]
         # location id -> the targets it counts for, and whether it is under a warehouse (company-wide totals)
@@ -179,7 +178,7 @@ class GroupedStock:
                 sums[(name, pid)]["out"] += qty
         uom = {p["id"]: _m2o_id(p.get("uom_id")) for p in products}
         self._load_roundings(backend, uom, sums, company, context)
-        out: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in self._targets}
+        out: dict[str, dict[int, dict[str, Any]]] = {t.name: {} for t in self._targets}
         for name, by_id in out.items():
             for pid in ids:  # every product gets every target, zeros included, as a context read answers
                 got = sums.get((name, pid))
@@ -205,11 +204,11 @@ class GroupedStock:
         ``_compute_quantities_dict``).  A page's kits are therefore read with Odoo's own context reads: one call
         per target and one for the company-wide on hand, only for a page that has kits."""
         reads: dict[str, Callable[[], Any]] = {
-            f"kits {t.name}": partial(read_quantities, backend, kits, [t], context) for t in self._target_list}
+            f"kits {t.name}": partial(read_quantities, backend, kits, [t], context) for t in self._targets}
         reads["kits company"] = partial(backend.search_read, "product.product", [("id", "in", kits)],
                                         ["qty_available"], context=context)
         done = self.run(reads)  # sent together, as the page's other reads
-        for t in self._target_list:
+        for t in self._targets:
             for pid, row in done[f"kits {t.name}"][t.name].items():
                 out[t.name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
         for r in done["kits company"]:
@@ -263,7 +262,3 @@ def read_quantities(backend: OdooBackend, ids: list[int], targets: list[StockTar
                                    context={**context, **t.context})
         out[t.name] = {r["id"]: r for r in rows}
     return out
-
-
-def _in_turn(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    return {key: task() for key, task in tasks.items()}
