@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ import requests
 from connector.errors import BudgetExhausted
 from connector.http import Budget, HttpClient, RateLimit, RateLimitedTooLong, TransportError
 from connector.http.client import parse_retry_after
-from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.conftest import ELEBNE_KEY, SandboxHandle, running_elebne
 from tests.workbooks import write_workbook
 
 
@@ -193,3 +194,19 @@ def test_an_answer_cut_short_is_a_lost_answer_retried_only_when_idempotent(
                         idempotency_key=f"create-y-{part}")
     assert resp.status_code == 201 and resp.json()["data"]["externalId"] == f"Y-{part}"  # the replayed answer
     assert "Traceback" not in caplog.text and "Failed to parse headers" not in caplog.text
+
+
+def test_a_request_outliving_its_sandbox_never_reaches_the_closed_database(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A request held by a ``delay`` fault whose client gave up (a timeout) woke after the sandbox stopped and
+    logged a traceback from the closed database into whatever test ran then; a stopped sandbox answers nothing."""
+    with running_elebne(tmp_path / "sandbox.sqlite") as sandbox:
+        sandbox.fault(method="GET", path="/inventory", kind="delay", delay=0.8, count=1)
+        http = HttpClient(sandbox.base_url, auth=lambda: {"Authorization": f"Bearer {ELEBNE_KEY}"},
+                          sleep=Sleeps(), timeout=(1.0, 0.2), max_retries=0)
+        with pytest.raises(TransportError, match="timeout"):
+            http.request("GET", "/inventory", op_class="read")
+        started = time.monotonic()
+    assert time.monotonic() - started < 0.6  # the held request was woken, not waited for
+    time.sleep(1.0)  # past the delay: the held request would have read the database by now
+    assert "Traceback" not in caplog.text and "closed database" not in caplog.text

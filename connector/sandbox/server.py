@@ -24,7 +24,6 @@ import logging
 import re
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -340,6 +339,9 @@ class SandboxServer:
         self._httpd = _HTTPServer((host, port), handler)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._busy = 0  # requests being answered: stop() waits for them before closing the database
+        self._idle = threading.Condition()
+        self._stopping = threading.Event()  # wakes requests held by a ``delay`` fault
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -378,6 +380,13 @@ class SandboxServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
         self._httpd.server_close()
+        self._close_store()
+
+    def _close_store(self) -> None:
+        """Close the database once the requests being answered (a keep-alive connection's) are done."""
+        self._stopping.set()
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=5)
         self.store.close()
 
     def serve_forever(self) -> None:
@@ -389,7 +398,7 @@ class SandboxServer:
         finally:
             self._closed = True
             self._httpd.server_close()
-            self.store.close()
+            self._close_store()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -489,13 +498,28 @@ class SandboxServer:
 
     def handle(self, request: Request) -> Response | CutAnswer | None:
         """Answer one request; ``None`` means drop the connection without answering, a ``CutAnswer`` lose the
-        answer part way."""
+        answer part way.  A stopped sandbox answers nothing: a keep-alive connection's thread outlives ``stop``,
+        and a request it still gets (or one held by a ``delay`` fault) must not reach the closed database."""
+        with self._idle:
+            if self._closed:
+                return None
+            self._busy += 1
+        try:
+            return self._handle(request)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def _handle(self, request: Request) -> Response | CutAnswer | None:
         if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
             return self._handle_admin(request)
         route, path_known = self._match(self._routes, request)
         fault = self.faults.take(request.method, request.path)
         if fault is not None and fault.kind == "delay":
-            time.sleep(fault.delay)  # outside the store lock: other requests go on meanwhile
+            self._stopping.wait(fault.delay)  # outside the store lock: other requests go on meanwhile
+            if self._closed:  # stopped meanwhile (its client gave up waiting): nothing to answer
+                return None
         if fault is not None and fault.kind == "drop":
             response = None
         elif fault is not None and fault.kind == "status":
