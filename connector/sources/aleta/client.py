@@ -24,6 +24,7 @@ import requests
 
 from connector.errors import MarketplaceUnreachable, SourceError
 from connector.http import HttpClient, Paging, RateLimitedTooLong, TransportError, bearer, iter_pages
+from connector.http.paging import at
 
 log = logging.getLogger("connector.sources.aleta")
 
@@ -213,8 +214,11 @@ class AletaClient:
                 raise AletaError("Aleta answered GET /products without a 'data' list")
             return body
 
+        fetched = 0
         for page in iter_pages(paging, fetch):
-            yield ProductPage([p for p in page.items if isinstance(p, dict)], page.has_more,
+            fetched += len(page.items)
+            _check_product_page(page.number, page.items, fetched, page.answer)
+            yield ProductPage(list(page.items), page.has_more,
                               None if page.next_token is None else str(page.next_token),
                               page.answer.get("meta") or {})
 
@@ -292,6 +296,25 @@ class AletaClient:
         if not isinstance(data, list):
             raise AletaError("Aleta answered GET /locations without a 'data' list")
         return [loc for loc in data if isinstance(loc, dict)]
+
+
+def _check_product_page(number: int, items: list[Any], fetched: int, answer: dict[str, Any]) -> None:
+    """Refuse a page of products that does not hold what it announces.
+
+    A product missing from a listing is read as withdrawn (disabled, stock 0 on every marketplace), so a page
+    cut short must stop the read rather than be taken for products removed.  ``pagination.total_fetched`` is
+    the count of products returned so far (docs/aleta.md); its example cannot tell that from the page's own
+    size, so either is accepted.  An item that is not an object cannot be read as a product either.
+    """
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise AletaError(f"Aleta answered page {number} of products with item {i} that is not a product "
+                             f"object ({type(item).__name__}): nothing is taken as removed; try again later")
+    announced = at(answer, "pagination.total_fetched")
+    if isinstance(announced, int) and not isinstance(announced, bool) and announced not in (fetched, len(items)):
+        raise AletaError(f"Aleta answered page {number} of products with {len(items)} product(s) ({fetched} so far) "
+                         f"but pagination.total_fetched {announced}: a listing cut short would be taken for "
+                         "products removed; nothing is taken as removed; try again later")
 
 
 def _filter_locations(row: dict[str, Any], location_id: str | None, low_stock: int | None) -> dict[str, Any]:

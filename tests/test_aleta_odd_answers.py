@@ -1,0 +1,69 @@
+"""Aleta answering 200 with JSON that does not hold what it says (found by a fault-proxy campaign rewriting its
+answers): a product listing cut short must stop the read, never be taken for products withdrawn (disabled and
+zeroed on every marketplace)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.sources.aleta import read_profile_source
+from connector.sources.aleta.client import AletaError
+from connector.sources.aleta.sandbox import SANDBOX_KEY, AletaSandbox
+from connector.sync.state import StateStore
+from tests.conftest import running_aleta
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def aleta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AletaSandbox]:
+    with running_aleta(monkeypatch, tmp_path / "aleta.sqlite", variants=60, seed=2, locations=1) as server:
+        yield server
+
+
+def cfg(server: AletaSandbox) -> dict[str, Any]:
+    return {"type": "aleta", "base_url": server.url, "currency": "MRU", "page_limit": 5}
+
+
+def first_pages(server: AletaSandbox) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pages 1 and 2 of the active listing, as the sandbox answers them (5 products a page)."""
+    headers = {"Authorization": f"Bearer {SANDBOX_KEY}"}
+    first = requests.get(f"{server.api_url}/products", params={"limit": 5, "status": "active"}, headers=headers,
+                         timeout=5).json()
+    return first, requests.get(f"{server.api_url}/products", headers=headers, timeout=5,
+                               params={"limit": 5, "status": "active", "cursor": first["pagination"]["cursor"]}).json()
+
+
+@pytest.mark.parametrize("spoil", ["one product dropped", "data emptied", "an item that is not an object"])
+def test_a_page_that_does_not_hold_what_it_announces_stops_the_read(aleta: AletaSandbox, tmp_path: Path,
+                                                                    spoil: str) -> None:
+    first_page, second_page = first_pages(aleta)
+    odd = copy.deepcopy(second_page)
+    assert odd["pagination"]["has_next_page"] and odd["pagination"]["total_fetched"] == 10
+    if spoil == "one product dropped":
+        del odd["data"][2]
+    elif spoil == "data emptied":
+        odd["data"] = []
+    else:
+        odd["data"][2] = None
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        first = read_profile_source(cfg(aleta), state, True)
+        for (source, name), value in first.cursors.items():
+            state.set_cursor(source, name, value)
+        # the sandbox answers queued faults in order: page 1 as it is, then the spoilt page 2
+        aleta.add_fault(method="GET", path="/products$", status=200, body=first_page, count=1)
+        aleta.add_fault(method="GET", path="/products$", status=200, body=odd, count=1)
+        with pytest.raises(AletaError, match="page 2 of products"):
+            read_profile_source(cfg(aleta), state, True)
+
+
+def test_pages_that_add_up_are_read_whole(aleta: AletaSandbox, tmp_path: Path) -> None:
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        result = read_profile_source(cfg(aleta), state, True)
+    assert len(result.products) > 10 and not any("no longer offered" in w for w in result.warnings)
