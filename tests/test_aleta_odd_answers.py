@@ -67,3 +67,42 @@ def test_pages_that_add_up_are_read_whole(aleta: AletaSandbox, tmp_path: Path) -
     with StateStore.open(tmp_path / "state.sqlite") as state:
         result = read_profile_source(cfg(aleta), state, True)
     assert len(result.products) > 10 and not any("no longer offered" in w for w in result.warnings)
+
+
+def answer(server: AletaSandbox, path: str) -> dict[str, Any]:
+    return requests.get(f"{server.api_url}{path}", headers={"Authorization": f"Bearer {SANDBOX_KEY}"},
+                        timeout=5).json()
+
+
+@pytest.mark.parametrize("variants", ["missing", None, "x", {}])
+def test_a_product_without_a_variants_list_stops_the_read(aleta: AletaSandbox, variants: Any) -> None:
+    page = answer(aleta, "/products?limit=250&status=active")
+    if variants == "missing":
+        del page["data"][0]["variants"]
+    else:
+        page["data"][0]["variants"] = variants
+    aleta.add_fault(method="GET", path="/products$", status=200, body=page, count=1)
+    with pytest.raises(AletaError, match="without a 'variants' list"):  # was: its SKUs gone, zeroed
+        read_profile_source(cfg(aleta) | {"page_limit": 250}, None, True)
+
+
+@pytest.mark.parametrize("row", [None, 7, {"sku": None, "locations": []}, {"sku": "x"}, {"sku": "x", "locations": 3}])
+def test_a_stock_row_that_cannot_be_read_stops_the_read(aleta: AletaSandbox, row: Any) -> None:
+    skus = [v["sku"] for p in answer(aleta, "/products?limit=3&status=active")["data"] for v in p["variants"]]
+    body = answer(aleta, "/stock?sku=" + ",".join(skus))
+    if isinstance(row, dict) and row.get("sku") == "x":
+        row = {**row, "sku": body["data"][0]["sku"]}
+    body["data"][0] = row
+    aleta.add_fault(method="GET", path="/stock$", status=200, body=body, count=1)
+    with pytest.raises(AletaError, match="stock row"):  # was: dropped or read as no location, its SKU listed 0
+        read_profile_source(cfg(aleta), None, True)
+
+
+def test_odd_types_in_a_product_are_no_traceback(aleta: AletaSandbox) -> None:
+    page = answer(aleta, "/products?limit=250&status=active")
+    page["data"][0]["id"] = ["gid://shopify/Product/1"]
+    page["data"][1]["images"] = 7
+    aleta.add_fault(method="GET", path="/products$", status=200, body=page, count=1)
+    result = read_profile_source(cfg(aleta) | {"page_limit": 250}, None, True)  # was: TypeError
+    assert {v.sku for v in result.products[0].variants} == {v["sku"] for v in page["data"][0]["variants"]}
+    assert result.products[1].images == [page["data"][1]["featured_image"]["url"]]

@@ -234,8 +234,9 @@ class AletaClient:
     def stock_one(self, sku: str) -> dict[str, Any] | None:
         """``GET /stock/{sku}``: one SKU across all locations; ``None`` when unknown."""
         body = self._get("stock", "/stock/" + quote(sku, safe=""), allow_404=True)
-        data = body.get("data") if body else None
-        return data if isinstance(data, dict) else None
+        if body is None:
+            return None
+        return _stock_rows([body.get("data")], "GET /stock/{sku}")[0]
 
     def stock(self, skus: Iterable[str], *, location_id: str | None = None,
               low_stock: int | None = None) -> list[dict[str, Any]]:
@@ -287,7 +288,7 @@ class AletaClient:
         data = body.get("data")
         if not isinstance(data, list):
             raise AletaError("Aleta answered GET /stock without a 'data' list")
-        return [row for row in data if isinstance(row, dict)]
+        return _stock_rows(data, "GET /stock")
 
     def locations(self) -> list[dict[str, Any]]:
         """``GET /locations``: the active locations (id, name, is_active)."""
@@ -310,11 +311,26 @@ def _check_product_page(number: int, items: list[Any], fetched: int, answer: dic
         if not isinstance(item, dict):
             raise AletaError(f"Aleta answered page {number} of products with item {i} that is not a product "
                              f"object ({type(item).__name__}): nothing is taken as removed; try again later")
+        if not isinstance(item.get("variants"), list):  # its SKUs would look gone from the feed
+            raise AletaError(f"Aleta answered page {number} of products with product {str(item.get('id'))[:80]!r} "
+                             "without a 'variants' list: nothing is taken as removed; try again later")
     announced = at(answer, "pagination.total_fetched")
     if isinstance(announced, int) and not isinstance(announced, bool) and announced not in (fetched, len(items)):
         raise AletaError(f"Aleta answered page {number} of products with {len(items)} product(s) ({fetched} so far) "
                          f"but pagination.total_fetched {announced}: a listing cut short would be taken for "
                          "products removed; nothing is taken as removed; try again later")
+
+
+def _stock_rows(rows: list[Any], call: str) -> list[dict[str, Any]]:
+    """Stock rows as they must be: an object with its ``sku`` and a ``locations`` list.  A row that is not is
+    refused rather than dropped or read as no location: its SKU would be listed at 0 on every marketplace."""
+    for row in rows:
+        if not (isinstance(row, dict) and isinstance(row.get("sku"), str) and row["sku"]
+                and isinstance(row.get("locations"), list)):
+            shown = str(row.get("sku"))[:80] if isinstance(row, dict) else type(row).__name__
+            raise AletaError(f"Aleta answered {call} with a stock row without its SKU or 'locations' list "
+                             f"({shown!r}): no stock is taken as 0; try again later")
+    return rows
 
 
 def _filter_locations(row: dict[str, Any], location_id: str | None, low_stock: int | None) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def images_of(doc: dict[str, Any]) -> list[str]:
     featured = doc.get("featured_image")
     if isinstance(featured, dict) and _text(featured.get("url")):
         urls.append(str(featured["url"]).strip())
-    for image in doc.get("images") or []:
+    for image in doc.get("images") if isinstance(doc.get("images"), list) else []:
         if isinstance(image, dict) and _text(image.get("url")):
             urls.append(str(image["url"]).strip())
     return list(dict.fromkeys(urls))
@@ -99,7 +99,7 @@ def convert_products(docs: Iterable[dict[str, Any]], opts: ConvertOptions, *, fo
     withdrawn = set(force_inactive)
     skus = {} if seen_skus is None else seen_skus
     for doc in docs:
-        _convert_one(doc, opts, doc.get("id") in withdrawn, skus, out)
+        _convert_one(doc, opts, str(doc.get("id")) in withdrawn, skus, out)  # keyed as the reader keys them
     return out
 
 
