@@ -69,6 +69,20 @@ def test_pages_that_add_up_are_read_whole(aleta: AletaSandbox, tmp_path: Path) -
     assert len(result.products) > 10 and not any("no longer offered" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize("meaning", ["a grand total", "a count before filtering"])
+def test_a_total_fetched_that_means_something_else_is_not_checked(aleta: AletaSandbox, tmp_path: Path,
+                                                                  meaning: str) -> None:
+    """The document's one example cannot tell what ``total_fetched`` counts: a server whose first page says it
+    counts something else than the products returned is read whole, never refused for it."""
+    pages = list(first_pages(aleta))
+    for n, page in enumerate(pages, 1):
+        page["pagination"]["total_fetched"] = 60 if meaning == "a grand total" else 7 * n
+        aleta.add_fault(method="GET", path="/products$", status=200, body=page, count=1)
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        result = read_profile_source(cfg(aleta), state, True)
+    assert len(result.products) > 10 and not any("no longer offered" in w for w in result.warnings)
+
+
 def answer(server: AletaSandbox, path: str) -> dict[str, Any]:
     return requests.get(f"{server.api_url}{path}", headers={"Authorization": f"Bearer {SANDBOX_KEY}"},
                         timeout=5).json()
@@ -106,3 +120,41 @@ def test_odd_types_in_a_product_are_no_traceback(aleta: AletaSandbox) -> None:
     result = read_profile_source(cfg(aleta) | {"page_limit": 250}, None, True)  # was: TypeError
     assert {v.sku for v in result.products[0].variants} == {v["sku"] for v in page["data"][0]["variants"]}
     assert result.products[1].images == [page["data"][1]["featured_image"]["url"]]
+
+
+SPOILS = {"no status": ("status", None), "an empty status": ("status", ""), "another status": ("status", "published"),
+          "ACTIVE": ("status", "ACTIVE"), "a price that is no number": ("client_price", "12,5 MRU"),
+          "a SKU that is not text": ("sku", 7)}
+
+
+@pytest.mark.parametrize("spoil", list(SPOILS))
+def test_a_product_held_back_is_left_as_the_marketplace_has_it(aleta: AletaSandbox, tmp_path: Path,
+                                                               spoil: str) -> None:
+    """A product of one variant in the active listing whose status the document does not list was read as
+    inactive (disabled and zeroed on every marketplace, exit 0); one whose only variant is skipped for a data
+    problem (a price that is no number) was taken for a product gone, as its key (Aleta's handle) is none of its
+    SKUs: zeroed.  Both are skipped with a reason and left as the marketplace has them; a status in other letter
+    case is read as the status it spells."""
+    from connector.marketplaces.elebne import PLUGIN as ELEBNE
+    from connector.sync.runner import SyncOptions, run_sync
+    from tests.conftest import running_elebne
+
+    page = answer(aleta, "/products?limit=250&status=active")
+    doc = next(p for p in page["data"] if len(p["variants"]) == 1)
+    field, value = SPOILS[spoil]
+    with running_elebne(tmp_path / "elebne.sqlite") as elebne, StateStore.open(tmp_path / "s.sqlite") as state:
+        opts = SyncOptions(target="elebne", state_path=tmp_path / "s.sqlite", secret=ELEBNE.sandbox_key,
+                           base_url=elebne.base_url, account="a")
+        assert run_sync(read_profile_source(cfg(aleta), state, True), opts, state=state).report.exit_code == 0
+        before = elebne.products()
+        assert before[doc["handle"]]["quantity"] > 0
+        (doc if field == "status" else doc["variants"][0])[field] = value
+        aleta.add_fault(method="GET", path="/products$", status=200, body=page, count=1)
+        source = read_profile_source(cfg(aleta) | {"page_limit": 250}, state, True)
+        report = run_sync(source, opts, state=state).report
+        after = elebne.products()
+    assert after == before  # nothing disabled, nothing zeroed
+    if spoil == "ACTIVE":
+        assert report.exit_code == 0
+    else:
+        assert report.exit_code == 1 and [r.skipped_reason for r in source.rows if r.skipped_reason]

@@ -254,6 +254,10 @@ class SourceResult:
     # SKUs mentioned only on rows that name a product the source does not have (a stock sheet row whose SKU is
     # not in the Products sheet): such a row does not keep the SKU's listing on sale (sync/missing.py).
     orphan_skus: set[str] = field(default_factory=set)
+    # Keys of products the source has but could not read whole (a variant or the product skipped for a data
+    # problem), when a key is not one of their SKUs (Aleta's handles): such a product is reported by its rows,
+    # never taken for one that left the source (sync/missing.py).
+    held_keys: set[str] = field(default_factory=set)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "rows" and not isinstance(value, SourceRows):

@@ -63,10 +63,10 @@ class MissingResult:
 
 
 def source_skus(source: SourceResult, plan: Plan) -> set[str]:
-    """Every SKU and product key the source mentions, valid or not (a stock row for a product the source does
-    not have excepted: the product's row was deleted; the spreadsheet reader does not count it as such while a
-    Products row is refused for its SKU cell)."""
-    out = {sku for sku in source.rows.skus() if sku and sku not in source.orphan_skus}
+    """Every SKU and product key the source mentions, valid or not, the keys it holds back included (a stock row
+    for a product the source does not have excepted: the product's row was deleted; the spreadsheet reader does
+    not count it as such while a Products row is refused for its SKU cell)."""
+    out = {sku for sku in source.rows.skus() if sku and sku not in source.orphan_skus} | source.held_keys
     for product in [*source.products, *plan.products.values(), *(p for p, _ in plan.mapping_failures)]:
         out.add(product.key)
         out.update(v.sku for v in product.variants)

@@ -215,9 +215,10 @@ class AletaClient:
             return body
 
         fetched = 0
+        counts: bool | None = None  # whether total_fetched counts the products returned (page 1 says)
         for page in iter_pages(paging, fetch):
             fetched += len(page.items)
-            _check_product_page(page.number, page.items, fetched, page.answer)
+            counts = _check_product_page(page.number, page.items, fetched, page.answer, counts)
             yield ProductPage(list(page.items), page.has_more,
                               None if page.next_token is None else str(page.next_token),
                               page.answer.get("meta") or {})
@@ -299,13 +300,18 @@ class AletaClient:
         return [loc for loc in data if isinstance(loc, dict)]
 
 
-def _check_product_page(number: int, items: list[Any], fetched: int, answer: dict[str, Any]) -> None:
-    """Refuse a page of products that does not hold what it announces.
+def _check_product_page(number: int, items: list[Any], fetched: int, answer: dict[str, Any],
+                        counts: bool | None) -> bool:
+    """Refuse a page of products that does not hold what it announces; returns whether ``total_fetched`` counts
+    the products returned (``counts`` for the pages after the first).
 
     A product missing from a listing is read as withdrawn (disabled, stock 0 on every marketplace), so a page
     cut short must stop the read rather than be taken for products removed.  ``pagination.total_fetched`` is
-    the count of products returned so far (docs/aleta.md); its example cannot tell that from the page's own
-    size, so either is accepted.  An item that is not an object cannot be read as a product either.
+    inferred to be the count of products returned so far (docs/aleta.md); the document's one example cannot
+    tell that from the page's own size, so either is accepted.  What the first page says decides whether the
+    count is checked at all: a server whose ``total_fetched`` means something else there (a grand total, a
+    count before filtering) is never refused for it.  An item that is not an object, or a product without its
+    ``variants`` list, cannot be read as a product either.
     """
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict):
@@ -315,10 +321,19 @@ def _check_product_page(number: int, items: list[Any], fetched: int, answer: dic
             raise AletaError(f"Aleta answered page {number} of products with product {str(item.get('id'))[:80]!r} "
                              "without a 'variants' list: nothing is taken as removed; try again later")
     announced = at(answer, "pagination.total_fetched")
-    if isinstance(announced, int) and not isinstance(announced, bool) and announced not in (fetched, len(items)):
+    if not isinstance(announced, int) or isinstance(announced, bool):
+        return bool(counts)
+    matches = announced in (fetched, len(items))
+    if counts is None:  # the first page: on it both meanings are the page's size
+        if not matches:
+            log.debug("Aleta's total_fetched (%s) is not the first page's %d products: not checked", announced,
+                      len(items))
+        return matches
+    if counts and not matches:
         raise AletaError(f"Aleta answered page {number} of products with {len(items)} product(s) ({fetched} so far) "
                          f"but pagination.total_fetched {announced}: a listing cut short would be taken for "
                          "products removed; nothing is taken as removed; try again later")
+    return counts
 
 
 def _stock_rows(rows: list[Any], call: str) -> list[dict[str, Any]]:

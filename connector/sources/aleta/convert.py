@@ -2,7 +2,8 @@
 
 - Product key: the Shopify ``handle`` (or the product ``id``, setting ``product_key``); name = ``title``;
   brand = ``vendor``; category path = ``[product_type]``; images = featured image then the others, deduplicated;
-  active = ``status == "active"``.  Aleta sends no description: it stays ABSENT ("don't touch").
+  active = ``status`` is "active" (any letter case; a product whose status the document does not list is
+  skipped, and left on the marketplaces as it is).  Aleta sends no description: it stays ABSENT ("don't touch").
 - Variant: ``sku``; attributes from the Shopify variant ``title`` (``"Black / M"`` -> ``{"Option 1": "Black",
   "Option 2": "M"}``, names from the ``option_names`` setting); a single ``"Default Title"`` variant is a simple
   product.  Price from the price rule, cost from ``cost_field``, barcode, weight converted to kg (Decimal).
@@ -20,6 +21,7 @@ from typing import Any
 
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.aleta.pricing import MoneyError, PriceRule, parse_money
+from connector.sources.aleta.settings import STATUSES
 from connector.sources.base import Issue, RowRef
 
 ORIGIN = "aleta"
@@ -32,6 +34,7 @@ class Converted:
     products: list[Product] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     rows: list[RowRef] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)  # keys of products with a row skipped (SourceResult.held_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,11 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _sku_text(value: Any) -> str | None:
+    """A SKU as Aleta spells it (text), without the spaces around it; None for anything else."""
+    return _text(value) if isinstance(value, str) else None
 
 
 def product_key(doc: dict[str, Any], how: str = "handle") -> str | None:
@@ -113,18 +121,30 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
     def skip(sku: str | None, ident: str | None, reason: str, value: Any = None) -> None:
         out.issues.append(Issue(reason, sheet=ORIGIN, sku=sku, value=value))
         out.rows.append(RowRef(sku, SourceRef(ORIGIN, None, ident or pid), reason))
+        if key is not None:
+            out.held.add(key)
 
     if key is None:
         for v in raw_variants or [{}]:
             skip(_text(v.get("sku")), _text(v.get("id")), f"product {pid} has no {opts.product_key}")
         return
-    active = doc.get("status") == "active" and not withdrawn
+    status = _text(doc.get("status"))
+    if status is None or status.lower() not in STATUSES:
+        # read as "not active" it would be disabled and zeroed on every marketplace: left as they have it
+        for v in raw_variants or [{}]:
+            skip(_sku_text(v.get("sku")), _text(v.get("id")), f"product '{key}' has status {doc.get('status')!r}, "
+                 f"not one of {', '.join(STATUSES)}: left as the marketplaces have it", doc.get("status"))
+        return
+    active = status.lower() == "active" and not withdrawn
     single = len(raw_variants) == 1
     variants: list[Variant] = []
     padded: dict[str, str] = {}  # trimmed SKU -> the SKU as Aleta spells it (its stock is keyed by that)
     for raw in raw_variants:
         sku = _text(raw.get("sku"))
         vid = _text(raw.get("id"))
+        if sku is not None and not isinstance(raw.get("sku"), str):  # 7, 1e+21, [] are no SKU Aleta spells
+            skip(None, vid, f"variant {vid or '?'} of product '{key}' has a SKU that is not text", raw.get("sku"))
+            continue
         if sku is not None and raw.get("sku") != sku:
             padded[sku] = str(raw.get("sku"))
         if sku is None:

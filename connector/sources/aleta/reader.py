@@ -112,6 +112,7 @@ class AletaSource:
         if self.client.stats.cached_responses:
             result.warnings.append(f"{self.client.stats.cached_responses} Aleta response(s) came from its cache "
                                    f"(up to {self.client.stats.max_cache_age}s old); the next run reads them again")
+        result.held_keys |= current.held  # (a withdrawn product's skipped variant does not keep it on sale)
         for part in (current, gone):
             result.products.extend(part.products)
             result.issues.extend(part.issues)
