@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from connector.errors import EXIT_LOCKED, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError
 from connector.service.kinds import get_kind
 from connector.service.queue import QUEUE_NAME, SERVICE_SCHEMA, connection
+from connector.sync.state.postgres import StateUnreachable
 
 log = logging.getLogger("connector.service")
 
@@ -142,11 +143,15 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
     job = context.job
     profile_name, account = account_of(profile, target)
     worker = context.additional_context.get("worker_label") or f"{socket.gethostname()}:{os.getpid()}"
-    with connection(url) as conn:
-        run_id = conn.execute(
-            f"INSERT INTO {SERVICE_SCHEMA}.job_runs (job_id, profile, profile_name, target, kind, account, worker,"
-            " attempt) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (job.id, profile, profile_name, target, kind, account, worker, job.attempts)).fetchone()[0]
+    try:
+        with connection(url) as conn:
+            run_id = conn.execute(
+                f"INSERT INTO {SERVICE_SCHEMA}.job_runs (job_id, profile, profile_name, target, kind, account, worker,"
+                " attempt) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (job.id, profile, profile_name, target, kind, account, worker, job.attempts)).fetchone()[0]
+    except StateUnreachable as exc:  # nothing ran: retried like a run that could not reach its state
+        raise JobOutcome(f"the service database could not be reached: {exc}", EXIT_UNREACHABLE,
+                         UNREACHABLE_RETRY_SECONDS, UNREACHABLE_ATTEMPTS) from None
     code: int | None = None
     message = ""
     # the worker's SIGTERM reaches no job thread: at the end of its grace period procrastinate asks the job to
@@ -163,9 +168,14 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
         message = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with connection(url) as conn:
-            conn.execute(f"UPDATE {SERVICE_SCHEMA}.job_runs SET finished_at = now(), exit_code = %s, message = %s"
-                         " WHERE id = %s", (code, message[-2000:], run_id))
+        # a database that went away during the run (a restart: the run itself ended with exit 4) must not turn
+        # the run's outcome into an error procrastinate fails for good: the history is only bookkeeping
+        try:
+            with connection(url) as conn:
+                conn.execute(f"UPDATE {SERVICE_SCHEMA}.job_runs SET finished_at = now(), exit_code = %s,"
+                             " message = %s WHERE id = %s", (code, message[-2000:], run_id))
+        except StateUnreachable as exc:
+            log.warning("job %s: its run ended with exit %s, which could not be recorded: %s", job.id, code, exc)
     if failure is not None:
         raise failure
     if code == EXIT_PARTIAL and stopped != ABORTED:  # stopped by the worker's shutdown: the next worker at once

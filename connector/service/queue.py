@@ -68,14 +68,12 @@ def connect_kwargs() -> dict[str, Any]:
 
 @contextmanager
 def connection(url: str) -> Iterator[Any]:
-    """A connection (autocommit) to the service database; unreachable: exit 4, password scrubbed."""
-    from connector.sync.state.database import connect
+    """A connection (autocommit) to the service database; unreachable, or lost while in use: exit 4
+    (``StateUnreachable``), password scrubbed."""
+    from connector.sync.state.database import connected
 
-    conn = connect(url, **connect_kwargs())
-    try:
+    with connected(url, **connect_kwargs()) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def queue_installed(conn: Any) -> bool:

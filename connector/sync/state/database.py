@@ -6,6 +6,8 @@ connection per call (autocommit), and procrastinate's connector over the same UR
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from connector.sync.state.location import scrub, shown
@@ -21,6 +23,22 @@ def connect(url: str, **options: Any) -> Any:
     except psycopg.Error as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise StateUnreachable(f"database {shown(url)} cannot be reached: {scrub(reason, url)}") from None
+
+
+@contextmanager
+def connected(url: str, **options: Any) -> Iterator[Any]:
+    """``connect`` for the length of a block, closed after it; the connection lost while in use (a server
+    restart, a dropped session) is ``StateUnreachable`` too, never a driver traceback."""
+    import psycopg
+
+    conn = connect(url, **options)
+    try:
+        yield conn
+    except psycopg.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StateUnreachable(f"database {shown(url)} connection lost: {scrub(reason, url)}") from None
+    finally:
+        conn.close()
 
 
 def queue_connector(url: str, **options: Any) -> Any:
