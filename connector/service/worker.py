@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.service.queue import connection, make_app, require_queue
+from connector.sync.state.location import scrub, shown
 
 log = logging.getLogger("connector.service")
 
@@ -97,6 +98,33 @@ class _ExitCodesWithoutTraceback(logging.Filter):
 _REASONS_ONLY = _ExitCodesWithoutTraceback()
 
 
+class _LostDatabase(logging.Filter):
+    """procrastinate stops a worker whose side task (the job listener, the heartbeat) failed on the database (a
+    server restart, a dropped connection) as if it had been asked to stop, and logs the driver's tracebacks.  This
+    keeps the reason, in one line and password scrubbed, so that the worker then exits 4 (the database could not
+    be reached: a supervisor restarts it) instead of 0 (a clean stop, which ``restart: on-failure`` leaves be)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.reason: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from procrastinate.exceptions import ConnectorException
+
+        from connector.sync.state.location import scrub
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ConnectorException):
+            cause = exc.__cause__ or exc
+            reason = scrub((str(cause).strip().splitlines() or [type(cause).__name__])[0], self.url)
+            if getattr(record, "action", None) == "side_task_failed":
+                self.reason = self.reason or reason
+            record.msg = f"{record.getMessage().strip().splitlines()[0].rstrip(': ')}: {reason}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
 def run_worker(url: str, settings: WorkerSettings) -> None:
     grace = grace_of(settings)
     logging.getLogger("procrastinate.worker").addFilter(_REASONS_ONLY)  # once: a logger keeps a set of filters
@@ -104,6 +132,9 @@ def run_worker(url: str, settings: WorkerSettings) -> None:
         require_queue(conn, url)
     app = make_app(url)
     name = settings.name or f"{socket.gethostname()}:{os.getpid()}"
+    lost = _LostDatabase(url)
+    loggers = [logging.getLogger(n) for n in ("procrastinate.worker", f"procrastinate.worker.{name}",
+                                              "procrastinate.utils")]
 
     async def main() -> None:
         async with app.open_async():
@@ -118,4 +149,19 @@ def run_worker(url: str, settings: WorkerSettings) -> None:
             finally:
                 checker.cancel()
 
-    asyncio.run(main())
+    from procrastinate.exceptions import ConnectorException
+
+    from connector.sync.state.postgres import StateUnreachable
+
+    for logger in loggers:
+        logger.addFilter(lost)
+    try:
+        asyncio.run(main())
+    except ConnectorException as exc:
+        lost.reason = scrub((str(exc.__cause__ or exc).strip().splitlines() or ["database error"])[0], url)
+    finally:
+        for logger in loggers:
+            logger.removeFilter(lost)
+    if lost.reason:
+        raise StateUnreachable(f"the worker stopped: it lost the service database {shown(url)} ({lost.reason}); "
+                               "the jobs it was running go back to the queue when a worker runs again")
