@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from connector.errors import EXIT_LOCKED, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError
+from connector.errors import EXIT_LOCKED, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError, UserError
 from connector.service.kinds import get_kind
 from connector.service.queue import QUEUE_NAME, SERVICE_SCHEMA, connection
 from connector.sync.state.postgres import StateUnreachable
@@ -141,7 +141,12 @@ def run_command(argv: list[str]) -> int:
 def run_job(context: Any, profile: str, target: str, kind: str) -> int:
     url = context.additional_context["url"]
     job = context.job
-    profile_name, account = account_of(profile, target)
+    unreadable: UserError | None = None
+    try:
+        profile_name, account = account_of(profile, target)
+        argv = get_kind(kind).argv(profile, target)
+    except UserError as exc:  # the profile was edited or removed since the job was queued: a person must look
+        (profile_name, account), unreadable, argv = names_queued(job, target), exc, []
     worker = context.additional_context.get("worker_label") or f"{socket.gethostname()}:{os.getpid()}"
     try:
         with connection(url) as conn:
@@ -159,9 +164,14 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
     try:
         from connector.http.stop import stop_asked_by
 
-        with stop_asked_by(lambda: stop_reason(context)):
-            code = run_command(get_kind(kind).argv(profile, target))
+        if unreadable is not None:
+            code = EXIT_USAGE
+        else:
+            with stop_asked_by(lambda: stop_reason(context)):
+                code = run_command(argv)
         failure = outcome_of(code)
+        if unreadable is not None:
+            failure = JobOutcome(f"nothing sent: {unreadable}", code)
         stopped = stop_reason(context)
         message = str(failure) if failure else f"stopped: {stopped}" if stopped else ""
     except BaseException as exc:
@@ -182,6 +192,15 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
         defer(context.app, JobSpec(profile, target, kind),
               schedule_in=None if stopped == SHUTDOWN else PARTIAL_FOLLOW_UP_SECONDS)
     return code
+
+
+def names_queued(job: Any, target: str) -> tuple[str, str]:
+    """(profile name, account) as the job was queued with them (its queueing lock ``job:<profile>:<target>:<kind>``
+    and its lock ``account:<target>:<account>``): a job whose profile can no longer be read is still recorded
+    under its line of ``connector status``."""
+    name = (job.queueing_lock or "").removeprefix("job:").rsplit(":", 2)[0]
+    account = (job.lock or "").removeprefix(f"account:{target}:")
+    return name or "?", account or "?"
 
 
 def stop_reason(context: Any) -> str | None:
