@@ -65,10 +65,25 @@ def grace_of(settings: WorkerSettings) -> float:
 
 
 async def retry_stalled(app: Any, stalled_after: float) -> list[int]:
-    """Put back in the queue every running job whose worker has been silent ``stalled_after`` seconds."""
+    """Put back in the queue every running job whose worker has been silent ``stalled_after`` seconds.
+
+    A stalled job whose twin (same profile, target and kind: its queueing lock) already waits in the queue — a
+    schedule, a webhook or ``enqueue`` queued it while the dead worker ran it — cannot go back (procrastinate
+    keeps one waiting job per queueing lock): it is marked failed (its run was interrupted), and the waiting one,
+    which runs the same command, carries on where it stopped.  Left ``doing``, it would hold its account's lock
+    for ever: no job of that account would run again."""
+    from procrastinate.exceptions import UniqueViolation
+    from procrastinate.jobs import Status
+
     retried = []
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.warning("job %s (%s) of a dead worker is marked failed: the same job already waits in the queue "
+                        "and carries on", job.id, job.call_string)
+            continue
         log.warning("job %s (%s) of a dead worker is back in the queue", job.id, job.call_string)
         retried.append(job.id)
     return retried
@@ -79,7 +94,7 @@ async def _stalled_loop(app: Any, settings: WorkerSettings) -> None:
         try:
             await retry_stalled(app, settings.stalled_after)
         except Exception as exc:
-            log.warning("could not look for stalled jobs: %s", exc)
+            log.warning("could not look for stalled jobs: %s", str(exc).strip() or type(exc).__name__)
         await asyncio.sleep(settings.stalled_check)
 
 
