@@ -174,6 +174,8 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
             failure = JobOutcome(f"nothing sent: {unreadable}", code)
         stopped = stop_reason(context)
         message = str(failure) if failure else f"stopped: {stopped}" if stopped else ""
+        if failure is not None and failure.retry_in is not None and twin_waits(url, job):
+            message, failure = f"{failure}; the same job waits in the queue and carries on", None
     except BaseException as exc:
         message = f"{type(exc).__name__}: {exc}"
         raise
@@ -192,6 +194,22 @@ def run_job(context: Any, profile: str, target: str, kind: str) -> int:
         defer(context.app, JobSpec(profile, target, kind),
               schedule_in=None if stopped == SHUTDOWN else PARTIAL_FOLLOW_UP_SECONDS)
     return code
+
+
+def twin_waits(url: str, job: Any) -> bool:
+    """True when the same job (its queueing lock) already waits in the queue: a schedule, a webhook or ``enqueue``
+    queued it while this one ran.  This one is then not retried: procrastinate keeps one waiting job per queueing
+    lock, so its retry would fail (``UniqueViolation``) and leave it ``doing`` for good, holding its account's
+    lock while its worker lives; the waiting one runs the same command and carries on."""
+    lock = getattr(job, "queueing_lock", None)
+    if not lock:
+        return False
+    try:
+        with connection(url) as conn:
+            return conn.execute("SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'"
+                                " AND id <> %s", (lock, job.id)).fetchone() is not None
+    except StateUnreachable:
+        return False  # retried as usual
 
 
 def names_queued(job: Any, target: str) -> tuple[str, str]:
