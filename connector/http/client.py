@@ -87,8 +87,9 @@ def _cut_short(resp: requests.Response) -> bool:
     response as if whole, without the headers that say where its body ends (``Content-Length``, chunked), and
     reads the body to the close.  Taken for a cut: no such header, for a status that has a body, and either a
     defect http.client noted in the headers (a line cut in two; urllib3 only logs it), or no ``Content-Type``
-    either (every marketplace API answers JSON and says so), or an empty body said to be JSON (which no JSON
-    is).  A server's odd header line alone, with its body framed, is no cut."""
+    either (every marketplace API answers JSON and says so), or no body at all (the headers never ended: a
+    ``Content-Type`` cut in its value, ``application/js``, is no longer said to be JSON).  A server's odd header
+    line alone, with its body framed, is no cut."""
     headers = resp.headers
     if "Content-Length" in headers or "Transfer-Encoding" in headers or resp.status_code in (204, 304) \
             or resp.status_code < 200 or resp.request.method == "HEAD":
@@ -96,8 +97,7 @@ def _cut_short(resp: requests.Response) -> bool:
     original = getattr(getattr(resp, "raw", None), "_original_response", None)
     if getattr(getattr(original, "msg", None), "defects", None):
         return True
-    kind = headers.get("Content-Type")
-    return kind is None or (not resp.content and "json" in kind.lower())
+    return headers.get("Content-Type") is None or not resp.content
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

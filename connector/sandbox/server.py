@@ -11,8 +11,8 @@ Everything a test needs to drive a scenario is under ``/__sandbox/`` (no auth, n
 - ``POST /__sandbox/faults``                 enqueue injected faults; ``GET`` lists, ``DELETE`` clears them.
   Kinds: ``status`` (answer with that status), ``drop`` (close without doing anything), ``delay`` (answer late),
   ``cut`` (do the request, then close the connection part way through the answer: ``part`` ``headers`` (in a
-  header line), ``header-lines`` (after the status line and a whole header, before the others) or ``body``
-  (half of it), as a proxy or a network that fails at the worst moment)
+  header's name), ``header-value`` (in a header's value), ``header-lines`` (after the status line and a whole
+  header, before the others) or ``body`` (half of it), as a proxy or a network that fails at the worst moment)
 - ``GET  /__sandbox/state``                  the sandbox's state as JSON
 - ``POST /__sandbox/seed``                   load raw state, bypassing API validation (if the sandbox has it)
 """
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__sandbox"
 FAULT_KINDS = ("status", "drop", "delay", "cut")
-CUT_PARTS = ("headers", "header-lines", "body")
+CUT_PARTS = ("headers", "header-value", "header-lines", "body")
 
 
 class InvalidJSONError(ValueError):
@@ -303,6 +303,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
         first = head.index(b"\r\n") + 2  # after the status line
         data = head[:first + 10] if cut.part == "headers" else \
+            head[:first + len("Content-Type: appl")] if cut.part == "header-value" else \
             head[:head.index(b"\r\n", first) + 2] if cut.part == "header-lines" else head + payload[:len(payload) // 2]
         self.wfile.write(data)
         self.wfile.flush()
