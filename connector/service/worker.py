@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.service.queue import connection, make_app, require_queue
-from connector.sync.state.location import scrub, shown
+from connector.sync.state.location import reason_of, shown
 
 log = logging.getLogger("connector.service")
 
@@ -127,12 +127,10 @@ class _LostDatabase(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from procrastinate.exceptions import ConnectorException
 
-        from connector.sync.state.location import scrub
-
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, ConnectorException):
             cause = exc.__cause__ or exc
-            reason = scrub((str(cause).strip().splitlines() or [type(cause).__name__])[0], self.url)
+            reason = reason_of(cause, self.url)
             if getattr(record, "action", None) == "side_task_failed":
                 self.reason = self.reason or reason
             record.msg = f"{record.getMessage().strip().splitlines()[0].rstrip(': ')}: {reason}"
@@ -173,7 +171,7 @@ def run_worker(url: str, settings: WorkerSettings) -> None:
     try:
         asyncio.run(main())
     except ConnectorException as exc:
-        lost.reason = scrub((str(exc.__cause__ or exc).strip().splitlines() or ["database error"])[0], url)
+        lost.reason = reason_of(exc.__cause__ or exc, url)
     finally:
         for logger in loggers:
             logger.removeFilter(lost)

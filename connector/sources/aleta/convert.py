@@ -128,14 +128,14 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
         for v in raw_variants or [{}]:
             skip(_text(v.get("sku")), _text(v.get("id")), f"product {pid} has no {opts.product_key}")
         return
-    status = _text(doc.get("status"))
-    if status is None or status.lower() not in STATUSES:
+    status = (_text(doc.get("status")) or "").lower()
+    if status not in STATUSES:
         # read as "not active" it would be disabled and zeroed on every marketplace: left as they have it
         for v in raw_variants or [{}]:
             skip(_sku_text(v.get("sku")), _text(v.get("id")), f"product '{key}' has status {doc.get('status')!r}, "
                  f"not one of {', '.join(STATUSES)}: left as the marketplaces have it", doc.get("status"))
         return
-    active = status.lower() == "active" and not withdrawn
+    active = status == "active" and not withdrawn
     single = len(raw_variants) == 1
     variants: list[Variant] = []
     padded: dict[str, str] = {}  # trimmed SKU -> the SKU as Aleta spells it (its stock is keyed by that)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from connector.sync.state.location import scrub, shown
+from connector.sync.state.location import reason_of, shown
 from connector.sync.state.postgres import CONNECT_TIMEOUT, StateUnreachable
 
 
@@ -21,8 +21,7 @@ def connect(url: str, **options: Any) -> Any:
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **options)
     except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StateUnreachable(f"database {shown(url)} cannot be reached: {scrub(reason, url)}") from None
+        raise StateUnreachable(f"database {shown(url)} cannot be reached: {reason_of(exc, url)}") from None
 
 
 @contextmanager
@@ -35,8 +34,7 @@ def connected(url: str, **options: Any) -> Iterator[Any]:
     try:
         yield conn
     except psycopg.OperationalError as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StateUnreachable(f"database {shown(url)} connection lost: {scrub(reason, url)}") from None
+        raise StateUnreachable(f"database {shown(url)} connection lost: {reason_of(exc, url)}") from None
     finally:
         conn.close()
 

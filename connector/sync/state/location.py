@@ -104,6 +104,13 @@ def scrub(text: str, location: Location) -> str:
     return text
 
 
+def reason_of(exc: BaseException, location: Location) -> str:
+    """The first line of an error's text (its type's name when it has none), every password scrubbed: how a
+    database error is told in one line."""
+    text = str(exc).strip()
+    return scrub(text.splitlines()[0] if text else type(exc).__name__, location)
+
+
 def report_anchor(location: Location, state_dir: Path) -> Path:
     """The file name reports are kept beside: the state file itself, or for a PostgreSQL state a name in the
     default state folder after its schema (reports are files on the machine that ran)."""

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql as pgsql
 
 from connector.errors import EXIT_UNREACHABLE, ConfigError, ConnectorError, StateLockedError
-from connector.sync.state.location import SHARED_SCHEMA, scrub, shown, split_schema
+from connector.sync.state.location import SHARED_SCHEMA, reason_of, shown, split_schema
 from connector.sync.state.sql import SqlState, plugin_ddl
 from connector.sync.state.sqlite import SCHEMA_VERSION
 from connector.sync.state.tables import AddColumn, PluginSchema, Table
@@ -130,10 +130,10 @@ class PostgresState(SqlState):
                                    application_name=f"connector pid {os.getpid()} on {socket.gethostname()}")
         except psycopg.Error as exc:
             raise StateUnreachable(f"state {shown(location)} cannot be reached: "
-                                   f"{scrub(_first_line(exc), location)}") from None
+                                   f"{reason_of(exc, location)}") from None
         except Exception as exc:  # a URL libpq cannot parse
             raise ConfigError(f"state {shown(location)} is not a usable PostgreSQL URL: "
-                              f"{scrub(_first_line(exc), location)}") from None
+                              f"{reason_of(exc, location)}") from None
         store = cls(location, schema, conn)
         try:
             if lock:
@@ -185,7 +185,7 @@ class PostgresState(SqlState):
         try:
             yield
         except psycopg.OperationalError as exc:
-            raise StateUnreachable(f"state {self.label}: {scrub(_first_line(exc), self.url)}") from None
+            raise StateUnreachable(f"state {self.label}: {reason_of(exc, self.url)}") from None
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._mutex, self._guard():
@@ -245,8 +245,3 @@ class PostgresState(SqlState):
 def _pg(sql: str) -> str:
     """The shared statements use ``?`` placeholders; psycopg's are ``%s`` (no statement holds a literal ``%``)."""
     return sql.replace("?", "%s")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
