@@ -5,6 +5,9 @@ campaign restarting PostgreSQL under running workers)."""
 
 from __future__ import annotations
 
+import io
+import logging
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +15,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from connector.errors import EXIT_UNREACHABLE
+from connector.sync.state.postgres import StateUnreachable
 from tests.postgres_support import PgServer
 from tests.service_support import migrated, start_worker
 
@@ -48,3 +52,20 @@ def test_a_worker_that_lost_its_database_exits_4_without_a_traceback(pg_server: 
     assert code == EXIT_UNREACHABLE, output
     assert "Traceback" not in output
     assert "the worker stopped: it lost the service database" in output
+
+
+def test_a_job_failing_on_the_lost_database_is_logged_in_one_line() -> None:
+    """A job whose follow-up could not be queued (the database restarted just then) fails with StateUnreachable:
+    procrastinate logs it with the traceback, which the worker's filter turns into its reason."""
+    from connector.service.worker import _REASONS_ONLY
+
+    try:
+        raise StateUnreachable("database postgresql://u:***@/shop cannot be reached: server closed the connection")
+    except StateUnreachable:
+        record = logging.LogRecord("procrastinate.worker", logging.ERROR, __file__, 1, "Job %s failed", (7,),
+                                   sys.exc_info())
+    assert _REASONS_ONLY.filter(record)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.handle(record)
+    said = handler.stream.getvalue()
+    assert said == "Job 7 failed: database postgresql://u:***@/shop cannot be reached: server closed the connection\n"

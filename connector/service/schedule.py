@@ -15,6 +15,7 @@ cron time came since it last fired.  Cron times are UTC.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.service.kinds import get_kind
 from connector.service.queue import SERVICE_SCHEMA, connection
+
+log = logging.getLogger(__name__)
 
 TICK_TASK = "connector.schedule_tick"
 OFF = "off"
@@ -123,8 +126,13 @@ def tick(app: Any, url: str, now: datetime | None = None) -> list[tuple[str, str
 
 
 def register_tick(app: Any) -> None:
+    from connector.sync.state.postgres import StateUnreachable
+
     def schedule_tick(context: Any, timestamp: int) -> None:
-        tick(context.app, context.additional_context["url"], datetime.fromtimestamp(timestamp, UTC))
+        try:
+            tick(context.app, context.additional_context["url"], datetime.fromtimestamp(timestamp, UTC))
+        except StateUnreachable as exc:  # a restart: the next minute's tick enqueues what came due meanwhile
+            log.warning("schedules not looked at this minute: %s", exc)
 
     task = app.task(name=TICK_TASK, pass_context=True, queue="connector-periodic")(schedule_tick)
     app.periodic(cron="* * * * *", periodic_id="schedule")(task)

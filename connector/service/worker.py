@@ -99,12 +99,14 @@ async def _stalled_loop(app: Any, settings: WorkerSettings) -> None:
 
 
 class _ExitCodesWithoutTraceback(logging.Filter):
-    """A job that ended with exit 2, 4 or 5 is logged by procrastinate as an error: its reason, not a traceback."""
+    """A job that ended with exit 2, 4 or 5, or lost the service database (a restart while it recorded its end
+    or queued its follow-up), is logged by procrastinate as an error: its reason, not a traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from connector.service.jobs import JobOutcome
+        from connector.sync.state.postgres import StateUnreachable
 
-        if record.exc_info and isinstance(record.exc_info[1], JobOutcome):
+        if record.exc_info and isinstance(record.exc_info[1], JobOutcome | StateUnreachable):
             record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
             record.args, record.exc_info, record.exc_text = (), None, None
         return True
