@@ -7,7 +7,10 @@ and re-run, orders that need attention.  The RPC calls are counted on the record
 
 from __future__ import annotations
 
+import json
+import os
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from connector.orders.outcome import OrderResult
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
 from connector.sync.state import StateStore
-from tests.odoo_vcr import odoo_cassette, password
+from tests.odoo_vcr import RECORDING, odoo_cassette, password, seed_data
 from tests.orders_odoo_fixtures import (
     calls,
     make_order,
@@ -36,6 +39,7 @@ from tests.orders_odoo_fixtures import (
 )
 
 CALLS_PER_100 = 10
+PRODUCT_MODEL = "product.product"
 
 
 class SimulatedKill(BaseException):
@@ -219,3 +223,40 @@ def test_orders_needing_attention_are_reported_every_run(version: int, state: St
     assert second[unknown_sku.key].result is OrderResult.ATTENTION  # every run until it imports
     assert second[no_pricelist.key].result is OrderResult.ATTENTION
     assert second[usd.key].result is second[walk_in.key].result is OrderResult.UNCHANGED
+
+
+def test_an_internal_reference_typed_with_spaces_is_found_by_its_sku(version: int, state: StateStore) -> None:
+    """The catalogue read sends ``' OR-005 '`` to the marketplaces as ``OR-005``, so its orders come back with
+    ``OR-005``: Odoo's exact lookup misses it, the second lookup (only for the SKUs not found) finds it.  A SKU
+    that is only part of other references (``OR-00``) still needs attention."""
+    spaced, part = orders_seed.SKUS[4], "OR-00"
+    rpc = None
+    if RECORDING:
+        reset_database(version, password(version))
+        url, db = server(version)
+        rpc = seed_data.Rpc(url, db, os.environ.get("ODOO_USER", "admin"), password(version))
+        [pid] = rpc(PRODUCT_MODEL, "search", [("default_code", "=", spaced)])
+        rpc(PRODUCT_MODEL, "write", [pid], {"default_code": f" {spaced}\t"})
+    typed = make_order("SP", 0, skus=(spaced,), shipping=Decimal("0"))
+    partial = make_order("SP", 1, skus=(part,), shipping=Decimal("0"))
+    book = OrderBook(state, "elryan", "main")
+    try:
+        with odoo_cassette(version, "orders_spaced_reference") as cass:
+            outcomes = {o.order.key: o for o in destination(version).import_orders([typed, partial], book, "run-1")}
+    finally:
+        if rpc is not None:
+            rpc(PRODUCT_MODEL, "write", [pid], {"default_code": spaced})
+    assert outcomes[typed.key].result is OrderResult.IMPORTED, outcomes[typed.key].reason
+    assert outcomes[partial.key].result is OrderResult.ATTENTION
+    assert f"SKU {part} is not in Odoo" in outcomes[partial.key].reason
+    made = calls(cass)
+    lookups = [i for i, (m, meth, _) in enumerate(made) if (m, meth) == (PRODUCT_MODEL, "search_read")]
+    exact = [["default_code", "in", [part, spaced]]]
+    typed_lookup = [["default_code", "ilike", sku] for sku in (part, spaced)]
+    assert [made[i][2]["domain"] for i in lookups] == [exact, ["|", *typed_lookup]]
+    answer = json.loads(cass.responses[lookups[1]]["body"]["string"])["result"]
+    assert len(answer) > 1  # OR-001..OR-009 contain "OR-00": dropped, only the spaced reference is taken
+    [(pid, code)] = [(r["id"], r["default_code"]) for r in answer if r["default_code"].strip() == spaced]
+    assert code == f" {spaced}\t"
+    [create] = [arg for m, meth, arg in made if (m, meth) == ("sale.order", "create")]
+    assert [ln[2]["product_id"] for ln in create[0]["order_line"]] == [pid]

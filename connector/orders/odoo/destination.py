@@ -56,6 +56,18 @@ class _Product:
     taxes: list[int]
 
 
+def _typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]) -> list[dict[str, Any]]:
+    """The variants whose Internal Reference is one of ``skus`` with spaces around it (``' OR-7 '``): the catalogue
+    read takes a SKU without them (as the workbook does), so the marketplace sells it, and its orders come back,
+    as ``OR-7``.  Asked only for SKUs the exact lookup did not find; Odoo's ``ilike`` also matches other
+    references containing the SKU, which are dropped here."""
+    domain: list[Any] = ["|"] * (len(skus) - 1) + [("default_code", "ilike", s) for s in skus]
+    wanted = set(skus)
+    return [r for r in backend.search_read(PRODUCT, domain, fields, order="id")
+            if isinstance(r.get("default_code"), str) and r["default_code"] != r["default_code"].strip()
+            and r["default_code"].strip() in wanted]
+
+
 class OdooOrderDestination(DestinationBase):
     """``OrderDestination`` into one Odoo database (settings: ``orders.odoo``)."""
 
@@ -356,11 +368,14 @@ class OdooOrderDestination(DestinationBase):
         if check_taxes:
             fields.append("taxes_id")
         rows = backend.search_read(PRODUCT, [("default_code", "in", wanted)], fields, order="id")
+        found = {str(r["default_code"]) for r in rows}
+        if missing := [s for s in wanted if s not in found]:
+            rows += _typed_with_spaces(backend, missing, fields)
         for sku in wanted:
             self._products[sku] = []
         for r in rows:
             product = _Product(r["id"], list(r.get("taxes_id") or []))
-            self._products.setdefault(str(r["default_code"]), []).append(product)
+            self._products.setdefault(str(r["default_code"]).strip(), []).append(product)
         if check_taxes:
             unknown = sorted({t for r in rows for t in (r.get("taxes_id") or []) if t not in self._tax_included})
             if unknown:

@@ -482,7 +482,7 @@ class OdooSource:
                 if _TYPED_CODE in r:  # on a marketplace, and in its orders, the SKU would be another text
                     result.issues.append(Issue(
                         f"product.product id {r['id']}: Internal Reference {r[_TYPED_CODE]!r} has spaces around it: "
-                        f"read as {sku!r}; remove them in Odoo (an order of {sku!r} is looked up there as typed)",
+                        f"read as {sku!r}, as its orders are matched; remove them in Odoo (another program may not)",
                         sheet=PRODUCT, value=r[_TYPED_CODE], sku=sku, severity="warning"))
                 if r["id"] in dup_skip:
                     result.rows.append(RowRef(sku, vref, dup_skip[r["id"]]))
