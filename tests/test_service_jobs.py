@@ -13,6 +13,7 @@ from connector.cli import main
 from connector.errors import ConfigError
 from connector.marketplaces.elebne import PLUGIN as ELEBNE
 from connector.service.jobs import JobSpec, account_lock, account_of
+from connector.service.queue import connection
 from tests.conftest import ELEBNE_KEY, SandboxHandle
 from tests.service_support import csv_catalogue, job_statuses, migrated, profile, runs
 
@@ -105,3 +106,27 @@ def test_a_watch_job_polls_once_and_pushes_what_changed(
     assert main(["worker", "--db", url, "--once"]) == 0
     assert fast_elebne_sandbox.products()["W-1"]["quantity"] == 3
     assert [r[2] for r in runs(url)] == ["watch"] and runs(url)[0][5] == 0
+
+
+def test_status_tells_a_run_whose_end_was_never_recorded_from_one_still_running(
+        pg_url: str, tmp_path: Path, capsys) -> None:
+    """A worker killed during a run (or one that lost the database as the run ended) leaves its run without an
+    end: with no job of that line running, it is no longer "running since" (which it would say for good)."""
+    url = migrated(pg_url)
+    with connection(url) as conn:
+        conn.execute("INSERT INTO connector_service.job_runs (job_id, profile, profile_name, target, kind, account,"
+                     " worker, attempt) VALUES (1, '/p/shop.yaml', 'shop', 'elebne', 'stock', 'shop-a', 'host:42', 0)")
+    assert main(["status", "--db", url, "--json"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)["entries"]
+    assert entry["last_run"]["finished_at"] is None and entry["last_run"]["running"] is False
+    assert main(["status", "--db", url]) == 0
+    line = " ".join(capsys.readouterr().out.split())  # wrapped to the terminal
+    assert "shop elebne stock [shop-a]: started " in line and " on host:42, its end not recorded" in line
+    assert "running since" not in line
+    with connection(url) as conn:  # its job taken by a worker again: that run is running
+        conn.execute("INSERT INTO connector_queue.procrastinate_jobs (queue_name, task_name, args, status) VALUES"
+                     " ('connector', 'connector.run_job', %s, 'doing')",
+                     (json.dumps({"profile": "/p/shop.yaml", "target": "elebne", "kind": "stock"}),))
+    assert main(["status", "--db", url]) == 0
+    line = " ".join(capsys.readouterr().out.split())  # wrapped to the terminal
+    assert " running since " in line and " on host:42;" in line and "1 running" in line

@@ -89,6 +89,9 @@ def collect(url: str, now: datetime | None = None) -> list[dict[str, Any]]:
         e["jobs"]["waiting"] = waiting.get(queueing_lock(e["profile_name"], e["target"], e["kind"]), 0)
         e["jobs"]["running"] = by_args[key]["doing"]
         e["jobs"]["failed"] = by_args[key]["failed"]
+        last = e["last_run"]
+        if last is not None:  # a run not finished whose job no worker runs: its end was never written down
+            last["running"] = last["finished_at"] is None and e["jobs"]["running"] > 0
     budgets: dict[tuple[str, str], dict[str, int] | None] = {}
     for e in entries.values():
         key = (e["profile"], e["target"])
@@ -107,8 +110,11 @@ def render(entries: list[dict[str, Any]]) -> list[str]:
         last = e["last_run"]
         if last is None:
             last_text = "never ran"
-        elif last["finished_at"] is None:
+        elif last["running"]:
             last_text = f"running since {_short(last['started_at'])} on {last['worker']}"
+        elif last["finished_at"] is None:
+            last_text = (f"started {_short(last['started_at'])} on {last['worker']}, its end not recorded (the worker "
+                         "died or lost the database: a job it held is retried)")
         else:
             last_text = f"last {_short(last['finished_at'])} exit {last['exit_code']}"
             if last["message"]:
