@@ -25,9 +25,12 @@ UNITS, DOZENS = 1, 2  # uom.uom ids
 class KitOdoo(OdooBackend):
     """One sale order (id 7) of 1 kit (2 x A + 1 x B), confirmed, cancelled, confirmed again and shipped whole."""
 
-    def __init__(self, moves: list[dict[str, Any]], kits_ordered: float = 1.0, b_unit: int = 0) -> None:
+    def __init__(self, moves: list[dict[str, Any]], kits_ordered: float = 1.0, b_unit: int = 0,
+                 uom19: bool = False) -> None:
         super().__init__()
         self.moves, self.kits_ordered, self.b_unit = moves, kits_ordered, b_unit or UNITS
+        self.uom19 = uom19  # Odoo 19's units: ``factor`` turned round (Dozens 12), beside ``relative_factor``
+        self.calls_made: list[tuple[str, str]] = []
 
     def connect(self) -> None:
         self.first_response_date = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -35,6 +38,9 @@ class KitOdoo(OdooBackend):
     def call(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
+        self.calls_made.append((model, method))
+        if method == "fields_get" and model == "uom.uom":
+            return {"factor": {}, **({"relative_factor": {}} if self.uom19 else {"factor_inv": {}})}
         if method == "fields_get":
             return {"quantity": {}, "picked": {}, "bom_line_id": {}, "sale_line_id": {}}
         domain = kwargs.get("domain", [])
@@ -57,7 +63,7 @@ class KitOdoo(OdooBackend):
                     {"id": BL_B, "bom_id": BOM, "product_id": COMP_B, "product_qty": 1.0,
                      "product_uom_id": self.b_unit}]
         elif model == "uom.uom":
-            rows = [{"id": UNITS, "factor": 1.0}, {"id": DOZENS, "factor": 1 / 12}]
+            rows = [{"id": UNITS, "factor": 1.0}, {"id": DOZENS, "factor": 12.0 if self.uom19 else 1 / 12}]
             rows = [r for r in rows if r["id"] in leaf["id"][2]]
         elif model == "mrp.bom":
             rows = [{"id": BOM, "product_id": False, "product_tmpl_id": KIT + 100, "product_qty": 1.0}]
@@ -75,11 +81,12 @@ def move(mid: int, product: int, bom_line: int, demand: float, done: float, stat
             "product_uom": unit}
 
 
-def shipped(moves: list[dict[str, Any]], kits: int = 1, b_unit: int = UNITS) -> list[int]:
+def shipped(moves: list[dict[str, Any]], kits: int = 1, b_unit: int = UNITS, uom19: bool = False,
+            backend: KitOdoo | None = None) -> list[int]:
     settings = parse_settings({"connection": CONNECTION}, None)
     order = make_order("K1", ("KIT", kits), created=CREATED)
-    got = OdooFulfilmentSource(settings, backend=KitOdoo(moves, kits, b_unit)).read([ImportedOrder(order, "7")], None,
-                                                                                  NOW)
+    odoo = backend or KitOdoo(moves, kits, b_unit, uom19)
+    got = OdooFulfilmentSource(settings, backend=odoo).read([ImportedOrder(order, "7")], None, NOW)
     return [sum(line.quantity for line in s.lines) for s in got.progress[0].shipments]
 
 
@@ -101,3 +108,23 @@ def test_a_component_counted_in_dozens_by_its_bill_and_moved_in_units_is_convert
     assert shipped(first, b_unit=DOZENS) == []  # Odoo's qty_delivered: 0 (unconverted, 6 "dozens" made it 1)
     whole = [*first[:1], move(4, COMP_B, BL_B, 12, 12, "done", 1, unit=UNITS)]
     assert shipped(whole, b_unit=DOZENS) == [1]
+
+
+def test_on_odoo_19_a_component_in_dozens_is_converted_with_its_turned_round_factor() -> None:
+    """Odoo 19 turned ``uom.uom.factor`` round (Dozens 12, not 1/12; ``_compute_quantity`` multiplies by the source's
+    factor).  Measured on a real 19: 2 A and 6 of the 12 units of B shipped, Odoo's qty_delivered 0; the 1/12-style
+    conversion made 6 units 72 dozens and sent 1 kit as shipped.  Which style: ``relative_factor`` (19) in
+    ``fields_get`` of ``uom.uom``, asked only when a move's unit is not its bill line's."""
+    first = [move(3, COMP_A, BL_A, 2, 2, "done", 1), move(4, COMP_B, BL_B, 12, 6, "done", 1, unit=UNITS)]
+    odoo = KitOdoo(first, 1, DOZENS, uom19=True)
+    assert shipped(first, backend=odoo) == []
+    assert odoo.calls_made.count(("uom.uom", "fields_get")) == 1
+    whole = [*first[:1], move(4, COMP_B, BL_B, 12, 12, "done", 1, unit=UNITS)]
+    assert shipped(whole, b_unit=DOZENS, uom19=True) == [1]
+
+
+def test_units_are_not_asked_about_when_every_move_is_in_its_bill_lines_unit() -> None:
+    moves = [move(3, COMP_A, BL_A, 2, 2, "done", 1), move(4, COMP_B, BL_B, 1, 1, "done", 1)]
+    odoo = KitOdoo(moves)
+    assert shipped(moves, backend=odoo) == [1]
+    assert not [c for c in odoo.calls_made if c[0] == "uom.uom"]

@@ -275,8 +275,9 @@ class OdooFulfilmentSource:
         added.  What one kit takes of a component: for the line's own kit, its bill line's quantity over its bill's;
         for a kit inside a kit, its moves' demand to the customer (cancelled remainders included: a delivery
         validated without a backorder cancels the rest) over the kits ordered.  Quantities are counted in the bill
-        line's unit.  4 calls (the lines' moves to the customer, the sale lines, the bill lines, the bills), 5 when
-        a move's unit is not its bill line's, and the kits' SKUs when they are not known yet."""
+        line's unit.  4 calls (the lines' moves to the customer, the sale lines, the bill lines, the bills), 6 when
+        a move's unit is not its bill line's (the units' fields and factors), and the kits' SKUs when they are not
+        known yet."""
         lines = sorted({line for _p, line, _b, _q, _m in self._kit_moves})
         component_moves = self._pages(backend, MOVE, [("sale_line_id", "in", lines), ("bom_line_id", "!=", False),
                                                       ("location_dest_id.usage", "=", "customer")],
@@ -337,15 +338,19 @@ class OdooFulfilmentSource:
     def _to_line_unit(backend: OdooBackend, bom_lines: dict[int, dict[str, Any]],
                       moves: list[dict[str, Any]]) -> Any:
         """``(quantity, move id, bom line id) -> the quantity in the bom line's unit``, as Odoo's
-        ``uom.uom._compute_quantity`` converts it (``/ from.factor * to.factor``); reads the units' factors (one
-        call) only when a move's unit is not its bill line's."""
+        ``uom.uom._compute_quantity`` converts it: up to 18 ``factor`` is the units of this one in the reference
+        unit (Dozens 1/12: ``/ from.factor * to.factor``); 19 turned it round (Dozens 12, beside its new
+        ``relative_factor``: ``* from.factor / to.factor``).  Reads the units' fields (which of the two, by
+        ``relative_factor``) and factors (two calls) only when a move's unit is not its bill line's."""
         line_uom = {b: int(r["product_uom_id"]) for b, r in bom_lines.items() if r.get("product_uom_id")}
         move_uom = {int(m["id"]): int(m["product_uom"]) for m in moves if m.get("product_uom")}
         odd = {(move_uom[int(m["id"])], line_uom[int(m["bom_line_id"])]) for m in moves
                if int(m["id"]) in move_uom and int(m["bom_line_id"]) in line_uom
                and move_uom[int(m["id"])] != line_uom[int(m["bom_line_id"])]}
         factor: dict[int, float] = {}
+        absolute = False  # 19+: factor is the reference units in one of this unit
         if odd:
+            absolute = "relative_factor" in backend.fields_get("uom.uom", ["type"])
             factor = {int(r["id"]): float(r.get("factor") or 0) for r in backend.search_read(
                 "uom.uom", [("id", "in", sorted({u for pair in odd for u in pair}))], ["factor"], ids_only=True,
                 context={"active_test": False})}
@@ -354,7 +359,7 @@ class OdooFulfilmentSource:
             src, dst = move_uom.get(move_id), line_uom.get(bom_line)
             if src is None or dst is None or src == dst or not factor.get(src) or not factor.get(dst):
                 return quantity
-            return quantity / factor[src] * factor[dst]
+            return quantity * factor[src] / factor[dst] if absolute else quantity / factor[src] * factor[dst]
 
         return convert
 
