@@ -3,8 +3,10 @@
 Recorded against databases seeded by tests/fixtures/odoo_orders_seed.py (never the shared odoo16 / odoo18):
 ``ODOO_RECORD=1 ODOO_PASSWORD=... .venv/bin/pytest tests/test_orders_odoo.py``; the servers default to
 http://127.0.0.1:8017 (db odoo16_orders) and http://127.0.0.1:8070 (db odoo18_orders), or
-``ODOO16_ORDERS_URL`` / ``ODOO16_ORDERS_DB`` (18 alike).  Before each recorded test the seed cancels and deletes
-the orders and customers the tests made, so each recording starts from the same database.
+``ODOO16_ORDERS_URL`` / ``ODOO16_ORDERS_DB`` (18 alike).  Odoo 19 (http://127.0.0.1:8069, db odoo19_orders;
+``ODOO19_ORDERS_URL`` / ``ODOO19_ORDERS_DB``) runs only with ``ODOO19_ORDERS=1`` (cassettes/odoo19).  Before
+each recorded test the seed cancels and deletes the orders and customers the tests made, so each recording
+starts from the same database.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from connector.orders.model import Customer, Order, OrderLine, OrderStatus
 from connector.sync.state import StateStore
 from tests.odoo_vcr import RECORDING, VERSIONS, block_network, load_fixture_module, password, seed_data
 
-ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders")}
+ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders"),
+                  19: ("http://127.0.0.1:8069", "odoo19_orders")}
+# Odoo 19 is opt-in (ODOO19_ORDERS=1): its cassettes (cassettes/odoo19) are recorded on request only
+ORDERS_VERSIONS = (*VERSIONS, 19) if os.environ.get("ODOO19_ORDERS") == "1" else VERSIONS
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 orders_seed = load_fixture_module("odoo_orders_seed")
@@ -64,7 +69,7 @@ def book_fixture(tmp_path: Path) -> Iterator[OrderBook]:
     state.close()
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
+@pytest.fixture(params=ORDERS_VERSIONS, ids=lambda v: f"odoo{v}")
 def version_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Each recorded Odoo version in turn (a test module takes it as ``version = version_fixture``)."""
     return odoo_version(request, monkeypatch)

@@ -25,8 +25,8 @@ from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
 from tests.conftest import ELEBNE_KEY, SandboxHandle
 from tests.conftest import running_ecomlinx as ecomlinx_sandbox
-from tests.odoo_vcr import CASSETTES, RECORDING, VERSIONS, make_vcr, normalised_body, password
-from tests.orders_odoo_fixtures import calls, orders_seed, password_env, reset_database, server
+from tests.odoo_vcr import CASSETTES, RECORDING, make_vcr, normalised_body, password
+from tests.orders_odoo_fixtures import ORDERS_VERSIONS, calls, orders_seed, password_env, reset_database, server
 
 pytestmark = pytest.mark.sandbox
 
@@ -71,7 +71,7 @@ def _same_body_but_times(r1: Any, r2: Any) -> None:
     assert a == b, "JSON bodies differ (times aside)"
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
+@pytest.fixture(params=ORDERS_VERSIONS, ids=lambda v: f"odoo{v}")
 def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     v = int(request.param)
     monkeypatch.setenv(password_env(v), password(v))

@@ -19,16 +19,16 @@ from connector.orders.model import Customer, Order
 from connector.orders.odoo.cache import CURSOR_SOURCE, name_of
 from connector.orders.outcome import OrderResult
 from connector.sync.state import StateStore
-from tests.odoo_vcr import VERSIONS, odoo_cassette, password
-from tests.orders_odoo_fixtures import make_order, odoo_version, orders_seed, reset_database
+from tests.odoo_vcr import odoo_cassette, password
+from tests.orders_odoo_fixtures import ORDERS_VERSIONS, make_order, odoo_version, orders_seed, reset_database
 from tests.test_orders_odoo import calls, destination, methods
 
 TARGET_PER_100 = 10
-COLD = {16: 15, 18: 15}  # connection 3, fields_get 1, team, warehouse, tags, pricelists 4, per page 7
-WARM = {16: 9, 18: 9}  # connection 3; orders, products, partners by key, partners created, create, confirm
+COLD = {16: 15, 18: 15, 19: 15}  # connection 3, fields_get 1, team, warehouse, tags, pricelists 4, per page 7
+WARM = {16: 9, 18: 9, 19: 9}  # connection 3; orders, products, partners by key, partners created, create, confirm
 
 
-@pytest.fixture(params=VERSIONS, ids=lambda v: f"odoo{v}")
+@pytest.fixture(params=ORDERS_VERSIONS, ids=lambda v: f"odoo{v}")
 def version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     return odoo_version(request, monkeypatch)
 
