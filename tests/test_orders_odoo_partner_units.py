@@ -11,6 +11,7 @@ from connector.orders.model import Customer
 from connector.orders.odoo.addresses import change_sets, changes
 from connector.orders.outcome import OrderResult
 from connector.sources.odoo.backend import OdooRPCError
+from connector.sources.odoo.json2_backend import Json2Backend
 from tests.orders_odoo_fixtures import book_fixture
 from tests.test_orders_odoo_units import FakeOdoo, dest, order
 
@@ -164,3 +165,30 @@ def test_customer_created_earlier_in_the_run_is_updated_by_a_later_page(book: Or
     pid = fake.partner("elryan:customer:c1")["id"]
     assert fake.writes() == [([pid], {"zip": "61001"})]
     assert fake.methods().count("res.partner.search_read") == 1  # known from the first page: not looked up again
+
+
+class Json2AddressOdoo(AddressOdoo):
+    """The fake shaped as JSON-2 (19) takes its calls: no positional argument but the ids, ``write``'s ``vals``
+    named (``Json2Backend.write``)."""
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        if args and (len(args) != 1 or not isinstance(args[0], list)):  # as Json2Backend.send refuses them
+            raise ValueError(f"JSON-2 {model}.{method}: positional arguments other than ids are not supported")
+        if method == "write":
+            return super().call(model, method, [args[0] if args else [], (kwargs or {})["vals"]])
+        return super().call(model, method, args, kwargs)
+
+    def write(self, model: str, ids: list[int], vals: dict[str, Any]) -> Any:
+        return Json2Backend.write(self, model, ids, vals)  # type: ignore[arg-type]
+
+
+def test_changed_address_is_written_over_json2(book: OrderBook) -> None:
+    """On a real Odoo 19 over JSON-2, the write of a returning customer's new address was sent with ``[ids, vals]``
+    positionally: ``ValueError`` from the backend, a traceback, and the run stopped at every try."""
+    fake = Json2AddressOdoo()
+    assert [o.result for o in run(fake, book, [order(1, customer=customer(1))])] == [OrderResult.IMPORTED]
+    out = run(fake, book, [order(2, customer=customer(1, city="Basra"))])
+    assert [(o.result, o.reason) for o in out] == [(OrderResult.IMPORTED,
+                                                    "the customer's new address written in Odoo (city)")]
+    assert fake.writes() == [([fake.partner("elryan:customer:c1")["id"]], {"city": "Basra"})]

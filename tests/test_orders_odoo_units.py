@@ -321,9 +321,11 @@ def test_json2_create_and_confirm_use_named_arguments() -> None:
                            session=session)  # type: ignore[arg-type]
     assert backend.create("sale.order", [{"client_order_ref": "a"}, {"client_order_ref": "b"}]) == [41, 42]
     backend.call_on("sale.order", "action_confirm", [41, 42])
+    backend.write("res.partner", [7], {"city": "Basra"})  # a returning customer's new address
     assert session.posted == [("sale.order/create", {"vals_list": [{"client_order_ref": "a"},
                                                                    {"client_order_ref": "b"}]}),
-                              ("sale.order/action_confirm", {"ids": [41, 42]})]
+                              ("sale.order/action_confirm", {"ids": [41, 42]}),
+                              ("res.partner/write", {"ids": [7], "vals": {"city": "Basra"}})]
 
 
 class LostConfirmation(FakeOdoo):

@@ -247,7 +247,7 @@ class Partners:
     def _write(self, updates: dict[int, dict[str, Any]], known: dict[str, Order]) -> dict[str, str]:
         refused: dict[str, str] = {}
         for ids, vals in change_sets(updates):
-            results = each_or_refusal(ids, lambda chunk, v=vals: [self.backend.call(PARTNER, "write", [chunk, v])]
+            results = each_or_refusal(ids, lambda chunk, v=vals: [self.backend.write(PARTNER, chunk, v)]
                                       * len(chunk))
             for pid, result in zip(ids, results, strict=True):
                 for key in (k for k in known if self.by_key[k] == pid):

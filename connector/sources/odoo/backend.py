@@ -133,6 +133,10 @@ class OdooBackend(ABC):
         JSON-RPC passes the list positionally: Odoo's ``call_kw`` looks at ``args[0]`` to shape the answer."""
         return created_ids(self.call(model, "create", [vals_list], {} if context is None else {"context": context}))
 
+    def write(self, model: str, ids: list[int], vals: dict[str, Any]) -> Any:
+        """``model.write(vals)`` on ``ids`` in one call (JSON-RPC passes ``[ids, vals]`` positionally)."""
+        return self.call(model, "write", [ids, vals])
+
     def call_on(self, model: str, method: str, ids: list[int], context: dict[str, Any] | None = None) -> Any:
         """A record method on ``ids`` in one call, e.g. ``sale.order.action_confirm``."""
         return self.call(model, method, [ids], {} if context is None else {"context": context})

@@ -172,5 +172,9 @@ class Json2Backend(OdooBackend):
             kwargs["context"] = context
         return created_ids(self.call(model, "create", [], kwargs))
 
+    def write(self, model: str, ids: list[int], vals: dict[str, Any]) -> Any:
+        """JSON-2 takes named arguments only: ``vals`` (``ids`` beside it)."""
+        return self.call(model, "write", [ids], {"vals": vals})
+
     def close(self) -> None:
         self._session.close()
