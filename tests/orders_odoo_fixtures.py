@@ -4,7 +4,8 @@ Recorded against databases seeded by tests/fixtures/odoo_orders_seed.py (never t
 ``ODOO_RECORD=1 ODOO_PASSWORD=... .venv/bin/pytest tests/test_orders_odoo.py``; the servers default to
 http://127.0.0.1:8017 (db odoo16_orders) and http://127.0.0.1:8070 (db odoo18_orders), or
 ``ODOO16_ORDERS_URL`` / ``ODOO16_ORDERS_DB`` (18 alike).  Odoo 19 (http://127.0.0.1:8069, db odoo19_orders;
-``ODOO19_ORDERS_URL`` / ``ODOO19_ORDERS_DB``) runs only with ``ODOO19_ORDERS=1`` (cassettes/odoo19).  Before
+``ODOO19_ORDERS_URL`` / ``ODOO19_ORDERS_DB``) is recorded only with ``ODOO19_ORDERS=1``; its cassettes
+(cassettes/odoo19) always replay.  Before
 each recorded test the seed cancels and deletes the orders and customers the tests made, so each recording
 starts from the same database.
 """
@@ -28,8 +29,9 @@ from tests.odoo_vcr import RECORDING, VERSIONS, block_network, load_fixture_modu
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders"),
                   19: ("http://127.0.0.1:8069", "odoo19_orders")}
-# Odoo 19 is opt-in (ODOO19_ORDERS=1): its cassettes (cassettes/odoo19) are recorded on request only
-ORDERS_VERSIONS = (*VERSIONS, 19) if os.environ.get("ODOO19_ORDERS") == "1" else VERSIONS
+# Odoo 19's cassettes (cassettes/odoo19) always replay; they are recorded on request only (ODOO19_ORDERS=1 beside
+# ODOO_RECORD=1), so that 16 and 18 can be recorded without a 19 server
+ORDERS_VERSIONS = (*VERSIONS, 19) if not RECORDING or os.environ.get("ODOO19_ORDERS") == "1" else VERSIONS
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 orders_seed = load_fixture_module("odoo_orders_seed")
