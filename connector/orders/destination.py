@@ -27,9 +27,10 @@ class OrderDestination(Protocol):
         """What ``import_orders`` would do, nothing written (a dry run)."""
         ...
 
-    def holds(self, body: dict[str, Any]) -> bool:
-        """Whether the import record ``body`` (``mark_imported``) is of this destination as configured now (the
-        workbook: the same file, still there); False: the order is handed again."""
+    def holds(self, body: dict[str, Any], order: Order) -> bool:
+        """Whether the import record ``body`` (``mark_imported``) of ``order`` is of this destination as
+        configured now (the workbook: the same file, still there, with the order's rows); False: the order is
+        handed again."""
         ...
 
     def hand_over(self, settings: Any) -> Any:
@@ -61,7 +62,7 @@ class DestinationBase:
                 if o.key in held else OrderOutcome(o, OrderResult.IMPORTED, "dry run: would be imported")
                 for o in orders]
 
-    def holds(self, body: dict[str, Any]) -> bool:
+    def holds(self, body: dict[str, Any], order: Order) -> bool:
         return True
 
     def hand_over(self, settings: Any) -> Any:

@@ -162,13 +162,15 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
 def _not_held(orders: list[Order], destination: OrderDestination, book: OrderBook) -> tuple[list[Order], dict]:
     """(the orders to hand to the destination, the destination's ids of the others): an order whose very version
     the destination recorded, and finished (not ``"confirmed": false``), is not handed again, unless the
-    destination's ``holds(body)`` says that record is not of it (the workbook: another file)."""
+    destination's ``holds(body, order)`` says that record is not of it (the workbook: another file, or the
+    order's rows deleted from it)."""
     hashes = book.imported_versions(destination.name)
     same = [o.key for o in orders if hashes.get(o.key) == o.fingerprint()]
     if not same:
         return orders, {}
+    by_key = {o.key: o for o in orders}
     done = {k for k, body in book.imported_bodies(destination.name, same).items()
-            if body.get("confirmed") is not False and destination.holds(body)}
+            if body.get("confirmed") is not False and destination.holds(body, by_key[k])}
     return [o for o in orders if o.key not in done], book.imported(destination.name)
 
 

@@ -454,6 +454,8 @@ class WorkbookDestination(DestinationBase):
         self.path = path
         self.csv = path.suffix.lower() == ".csv"
         self.notes: list[str] = []  # for the run's report (``take_notes``)
+        self._present: tuple[tuple[int, int, int], set[RowKey]] | None = None  # (file version, row keys)
+        self._rows_gone: list[str] = []  # orders ``holds`` found without their rows: handed again
 
     @classmethod
     def open(cls, path: Path, inputs: Sequence[Path] = ()) -> WorkbookDestination:
@@ -469,13 +471,43 @@ class WorkbookDestination(DestinationBase):
     def label(self) -> str:
         return str(self.path)
 
-    def holds(self, body: dict[str, Any]) -> bool:
-        """Whether the import record ``body`` is of this file, and the file is still there: orders an earlier run
-        wrote to another file (``--to``), or to this one before the merchant deleted or moved it, are written
-        again rather than called unchanged."""
+    def holds(self, body: dict[str, Any], order: Order | None = None) -> bool:
+        """Whether the import record ``body`` is of this file, the file is still there and (given ``order``)
+        it still has a row for each of the order's lines: orders an earlier run wrote to another file (``--to``),
+        or to this one before the merchant deleted or moved it, emptied it or deleted their rows, are written
+        again rather than called unchanged (the report's notes name those whose rows were gone)."""
         written = body.get("workbook")
-        return (isinstance(written, str) and self.path.exists()
-                and os.path.realpath(written) == os.path.realpath(self.path))
+        if not (isinstance(written, str) and self.path.exists()
+                and os.path.realpath(written) == os.path.realpath(self.path)):
+            return False
+        if order is None:
+            return True
+        present = self._present_keys()
+        if all((order.marketplace, order.remote_id, line.line_id) in present for line in order.lines):
+            return True
+        self._rows_gone.append(order.reference)
+        return False
+
+    def _present_keys(self) -> set[RowKey]:
+        """The (marketplace, order id, line id) of every row in the file as it is now (read once per version of
+        the file: a write of this run, or the merchant's, reads it again)."""
+        stat = self.path.stat()
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if self._present is None or self._present[0] != version:
+            sheet = self._load()
+            cols = sheet.columns
+            keys = {tuple(key_text(row[cols[k]]) if cols[k] < len(row) else "" for k in KEY_COLUMNS)
+                    for row in sheet.rows()}
+            self._present = (version, keys)  # type: ignore[assignment]
+        return self._present[1]
+
+    def _gone_note(self, dry_run: bool) -> None:
+        if self._rows_gone:
+            names = ", ".join(self._rows_gone[:10]) + (", ..." if len(self._rows_gone) > 10 else "")
+            self.notes.append(f"{len(self._rows_gone)} order(s) imported earlier had no row (or not every line's "
+                              f"row) in {self.path} any more (rows deleted, or the file emptied or replaced?): "
+                              + ("they would be written again" if dry_run else "written again") + f": {names}")
+            self._rows_gone = []
 
     def _load(self) -> Sheet:
         """The file as it is, or a new sheet when there is none yet or it is empty (nothing in it to keep)."""
@@ -501,6 +533,7 @@ class WorkbookDestination(DestinationBase):
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
         """What ``import_orders`` would do, nothing written (a dry run)."""
         sheet, outcomes, changed = self._merge(orders, dry_run=True)
+        self._gone_note(dry_run=True)
         blocked = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
         for o in outcomes:
             if blocked and o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
@@ -518,6 +551,7 @@ class WorkbookDestination(DestinationBase):
         with workbook_lock(self.path):
             remove_leftovers(self.path)
             sheet, outcomes, changed = self._merge(orders, dry_run=False)
+            self._gone_note(dry_run=False)
             message = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
             if changed and message is None:
                 try:
