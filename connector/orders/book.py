@@ -7,6 +7,10 @@
   moment it was first seen so (key ``<order key>/<line id>``, hash = that moment, body = ``ShippedHold``): with a
   stock file that does not deduct shipped orders itself, the oversell guard holds it back until the file is saved
   after that moment (``reservation.reserve``), then forgets it; a line cancelled or returned is forgotten at once;
+- ``order.given_back``: each order line seen cancelled after the book knew it open (key ``<order key>/<line
+  id>``, body ``{"sku", "quantity"}``): the marketplace gave its units back to the stock it lists by itself, so
+  that stock is no longer what the connector last sent there; the next stock push to that marketplace sends the
+  SKU's quantity again even when the quantity it wants did not change (``resend_given_back``), then forgets it;
 - ``import.<destination>``: which orders a destination holds (remote id = Odoo ``sale.order`` id, workbook
   row key; body = what was imported, e.g. ``{"reference": ..., "confirmed": true}``).
 """
@@ -25,6 +29,7 @@ from connector.sync.state.store import StateStore
 SEEN = "order"
 OPEN = "order.open"
 SHIPPED = "order.shipped"
+GIVEN_BACK = "order.given_back"
 LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})  # the units left the warehouse
 BACK = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})  # they never left, or came back
 
@@ -86,10 +91,13 @@ class OrderBook:
         orders = list(orders)
         shipped = self.newly_shipped(orders, now or datetime.now(UTC))
         back = self.came_back(orders)
+        given = self.given_back(orders)
         with self.state.atomic():
             if shipped:
                 self.state.confirm(self.marketplace, self.account, SHIPPED,
                                    [(h.key, iso(h.seen) or "", _dump(h.to_json()), None) for h in shipped])
+            if given:
+                self.state.confirm(self.marketplace, self.account, GIVEN_BACK, given)
             self.release_shipped(back)
             items = [(o.key, o.fingerprint(), _dump(o.to_json()), None) for o in orders]
             self.state.confirm(self.marketplace, self.account, SEEN, items)
@@ -132,6 +140,24 @@ class OrderBook:
             return []
         return [key for o in orders for line in o.lines
                 if (key := hold_key(o, line)) in held and line_status(o, line) in BACK]
+
+    def given_back(self, orders: Iterable[Order]) -> list[tuple[str, str, str, None]]:
+        """``order.given_back`` items of the lines of ``orders`` now cancelled that the book knew open (an order
+        placed and cancelled between two runs took nothing from the marketplace's stock and gave nothing back)."""
+        orders = [o for o in orders if any(line_status(o, line) is OrderStatus.CANCELLED for line in o.lines)]
+        if not orders:
+            return []
+        before = self.load(o.key for o in orders)
+        out = []
+        for order in orders:
+            previous = before.get(order.key)
+            if previous is None:
+                continue
+            was = {line.line_id: line_status(previous, line) for line in previous.lines}
+            for line in order.lines:
+                if line_status(order, line) is OrderStatus.CANCELLED and was.get(line.line_id) in OPEN_STATUSES:
+                    out.append((hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None))
+        return out
 
     def shipped_holds(self) -> list[ShippedHold]:
         keys = self.state.hashes(self.marketplace, self.account, SHIPPED)

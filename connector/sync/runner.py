@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from connector.errors import MarketplaceUnreachable
 from connector.mapping import load_mapping
@@ -81,6 +82,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     safe_products = before_plan(source, opts.stock_policy, opts.safety, session.settings, opts.target,
                                 session.plugin.title, safety)
     products = adapter.prepare(safe_products, state)
+    if not opts.dry_run and not opts.stock_policy.hold:  # (a hold caps what was last sent: kept for a later run)
+        resend_given_back(session, products)
     defaults = session.settings.get("defaults") or {}
     hold = opts.stock_policy.hold  # some marketplace's orders are unknown: no quantity goes up (hold.py)
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
@@ -114,6 +117,31 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.operations.update(counts)
     report.notes.extend(notes)
     return plan, results
+
+
+def resend_given_back(session: TargetSession, products: Sequence[Any]) -> None:
+    """Units a cancellation gave back to this marketplace's stock by itself (``OrderBook``'s ``order.given_back``,
+    noted when the orders read sees an open line cancelled): the stock it lists is no longer the one last sent,
+    so the stock payloads of the products holding those SKUs are forgotten and sent again by this run, even when
+    the quantity wanted did not change (0: the last unit sold on two marketplaces, one order cancelled: without
+    this the marketplace lists the unit given back, which the shop does not have).  Forgotten with the notes, in
+    one transaction: a run killed after it sends them on its next run, as for any stock not yet confirmed."""
+    from connector.orders.book import GIVEN_BACK
+    from connector.sync.ops import STOCK
+
+    state, marketplace, account = session.state, session.plugin.name, session.account
+    given = state.hashes(marketplace, account, GIVEN_BACK)
+    if not given:
+        return
+    skus = {body.get("sku") for body in state.bodies(marketplace, account, GIVEN_BACK, given).values()}
+    keys = [p.key for p in products if any(v.sku in skus for v in p.variants)]
+    kinds = [kind for kind, role in session.adapter.roles.items() if role == STOCK]
+    with state.atomic():
+        for kind in kinds:
+            for key in keys:
+                state.forget(session.opts.target, account, kind, key)
+        for key in given:
+            state.forget(marketplace, account, GIVEN_BACK, key)
 
 
 def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid_code: str) -> None:

@@ -1,0 +1,43 @@
+"""A cancellation gives the marketplace its units back by itself: the stock it lists is then no longer what the
+connector last sent.  When the quantity the connector wants is the same as before (0: the last unit sold twice,
+on two marketplaces, before a sync could hold it back), the push used to find its payload unchanged and send
+nothing, and the marketplace kept listing the unit its cancellation gave back, which the shop does not have:
+the last unit was sold once more.  Found by a kill campaign over three sandboxes (Elryan listed OIL-1 at 1 with
+0 wanted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.errors import EXIT_OK
+from tests.conftest import SandboxHandle
+from tests.test_orders_e2e import ecomlinx, ecomlinx_stock, elebne_call, elebne_stock, keys, sync, write_shop  # noqa: F401
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_a_unit_a_cancellation_gives_back_is_set_again_when_the_wanted_quantity_did_not_change(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, keys: None) -> None:  # noqa: F811
+    shop = write_shop(tmp_path, elebne_sandbox, ecomlinx, "{to: workbook, workbook: orders.csv}")
+    assert sync(shop)[0] == EXIT_OK
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == elebne_stock(elebne_sandbox)["TEA-500"] == 1
+    # the last tea is bought on both marketplaces before the next sync could hold it back
+    ecomlinx.create_order({"items": [{"sku": "TEA-500", "qty": 1}], "customer": {"name": "Fatimetou"}})
+    order = elebne_call(elebne_sandbox, "/orders/simulate", {"items": [{"externalId": "TEA-500", "quantity": 1}],
+                                                             "customer": {"name": "Mohamed", "city": "Atar"}})
+    assert sync(shop)[0] == EXIT_OK  # 2 reserved of 1: listed 0 everywhere
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == elebne_stock(elebne_sandbox)["TEA-500"] == 0
+    # the shop cannot send the Elebne one: it is cancelled there, and Elebne gives its unit back
+    elebne_call(elebne_sandbox, f"/orders/{order['id']}/simulate", {"status": "CANCELLED"})
+    assert elebne_stock(elebne_sandbox)["TEA-500"] == 1
+    code, reports = sync(shop)
+    assert code == EXIT_OK, reports
+    assert reports["elebne"]["reserved"]["TEA-500"] == {"reserved": 1, "listed": 0}
+    assert elebne_stock(elebne_sandbox)["TEA-500"] == 0  # the unit is EcomLinx's customer's
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == 0
+    before = len(elebne_sandbox.writes())
+    assert sync(shop)[0] == EXIT_OK
+    assert len(elebne_sandbox.writes()) == before  # said once: the next run sends nothing again
