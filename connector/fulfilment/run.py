@@ -11,11 +11,13 @@
 
 Generic rules (here, never in a writer): a progress with problems (a bad workbook cell) is needs attention; a
 cancellation of an order the marketplace already cancelled is unchanged (no call: the loop Odoo cancel <-
-marketplace cancel stops here); a cancellation of an order the marketplace shows shipped, a shipment of an order
-it cancelled, a shipment whose carrier the profile does not map for that marketplace, a shipment without a
-tracking number where the writer needs one, a cancellation without a reason code where the writer needs one are
-needs attention, never sent to be refused.  A marketplace without a writer (Elebne) is unsupported, said once per
-change of an order.  A dry run asks each writer what it would send: nothing sent, remembered or saved.
+marketplace cancel stops here); a cancellation of an order the marketplace shows shipped, or whose shipment an
+earlier run sent (the writer's ``shipment_steps`` confirmed), a shipment of an order it cancelled, or that an
+earlier run cancelled (``cancel_steps``), a shipment whose carrier the profile does not map for that
+marketplace, a shipment without a tracking number where the writer needs one, a cancellation without a reason
+code where the writer needs one are needs attention, never sent to be refused.  A marketplace without a writer
+(Elebne) is unsupported, said once per change of an order.  A dry run asks each writer what it would send:
+nothing sent, remembered or saved.
 """
 
 from __future__ import annotations
@@ -265,6 +267,11 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
     if progress.cancelled:
         if order.status in _SHIPPED_ON_MARKETPLACE:
             return held(f"cancelled in the source, but {plugin.title} shows it {order.status.value}")
+        shipped = steps.confirmed(order.key, getattr(writer, "shipment_steps", ()))
+        if shipped:  # sent by an earlier run; the order as last read may not show it yet
+            return held(f"cancelled in the source, but its shipment was sent to {plugin.title} already "
+                        f"({', '.join(shipped)}): a shipped order is not cancelled; settle it in {plugin.title}'s "
+                        "back office (or set its Status back to shipped)")
         if plan.cancel_reason is None and getattr(writer, "needs_cancel_reason", False):  # optional (writer.py)
             words = f"'{progress.cancel_reason}'" if progress.cancel_reason else "no reason given"
             return held(f"cancelled ({words}), but orders.fulfilment.cancel_reasons.{session.opts.target} maps no "
@@ -272,6 +279,10 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
     elif progress.shipments:
         if order.status is OrderStatus.CANCELLED:
             return held(f"shipped in the source, but cancelled on {plugin.title}")
+        cancelled = steps.confirmed(order.key, getattr(writer, "cancel_steps", ()))
+        if cancelled:
+            return held(f"shipped in the source, but an earlier run cancelled it on {plugin.title} "
+                        f"({', '.join(cancelled)})")
         if unmapped:
             named = ", ".join(f"'{c}'" if c else "none given" for c in dict.fromkeys(unmapped))
             return held(f"carrier {named} is not mapped to a courier of {plugin.title}: add it under "

@@ -44,6 +44,7 @@ class StepLog:
     def __init__(self, state: StateStore, marketplace: str, account: str, run_id: str) -> None:
         self.state, self.marketplace, self.account, self.run_id = state, marketplace, account, run_id
         self._journal: dict[str, int] = {}
+        self._confirmed: set[str] | None = None  # keys of every confirmed step of the account (``confirmed``)
 
     @staticmethod
     def key(order_key: str, step: str) -> str:
@@ -53,6 +54,17 @@ class StepLog:
         """What the marketplace answered when it confirmed ``step`` (None: not confirmed)."""
         key = self.key(order_key, step)
         return self.state.bodies(self.marketplace, self.account, STEP, [key]).get(key)
+
+    def confirmed(self, order_key: str, prefixes: tuple[str, ...]) -> list[str]:
+        """The steps of ``order_key`` the marketplace confirmed whose names start with one of ``prefixes``
+        (by any run: ``package:`` finds every package sent for the order, whatever its shipment)."""
+        if not prefixes:
+            return []
+        if self._confirmed is None:
+            self._confirmed = set(self.state.hashes(self.marketplace, self.account, STEP))
+        head = f"{order_key}|"
+        steps = (k[len(head):] for k in self._confirmed if k.startswith(head))
+        return sorted(step for step in steps if step.startswith(prefixes))
 
     def interrupted(self, order_key: str, step: str) -> bool:
         """``step`` was sent by a run that died before recording the answer: look before sending again."""
@@ -71,6 +83,8 @@ class StepLog:
         key = self.key(order_key, step)
         with self.state.atomic():
             self.state.confirm(self.marketplace, self.account, STEP, [(key, "", _dump(body or {}), remote_id)])
+            if self._confirmed is not None:
+                self._confirmed.add(key)
             self.state.forget(self.marketplace, self.account, SENDING, key)
             entry = self._journal.pop(key, None)
             if entry is not None:
@@ -94,6 +108,11 @@ class FulfilmentWriter(Protocol):
     # a cancellation the profile maps no reason code for (``orders.fulfilment.cancel_reasons``) is held as needs
     # attention, never sent (Elryan); optional: a writer without it takes cancellations without a code
     needs_cancel_reason: bool
+    # optional: the names (prefixes) of the steps that put an order's shipment on the marketplace, and of those
+    # that cancel it: a cancellation after one of the first, or a shipment after one of the second, confirmed by
+    # an earlier run, is held as needs attention (the order as last read may not show it yet)
+    shipment_steps: tuple[str, ...]
+    cancel_steps: tuple[str, ...]
 
     def apply(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
         """Send what ``progress`` says that the step log does not hold as confirmed; one outcome.  ``order`` is

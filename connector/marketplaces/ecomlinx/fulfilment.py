@@ -47,6 +47,8 @@ class EcomLinxFulfilmentWriter:
     marketplace = "ecomlinx"
     needs_tracking = True  # shipped needs an awb
     needs_cancel_reason = False  # a cancellation is a status: no reason code
+    shipment_steps = ("status:shipped", "status:delivered")
+    cancel_steps = ("status:cancelled",)
 
     def __init__(self, client: EcomLinxClient, account: str) -> None:
         self.client, self.account = client, account

@@ -89,6 +89,8 @@ class ElryanFulfilmentWriter:
     """Sends one Elryan account's shipments and cancellations (settings: docs/elryan.md, "Fulfilment")."""
 
     marketplace = MARKETPLACE
+    shipment_steps = ("package:",)
+    cancel_steps = ("cancel:",)
 
     def __init__(self, client: ElryanClient, *, account: str, settings: dict[str, Any] | None = None) -> None:
         settings = settings or {}
