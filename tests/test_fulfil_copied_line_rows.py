@@ -30,3 +30,16 @@ def test_the_same_row_twice_with_the_same_number_is_fine(tmp_path: Path) -> None
                     f"elebne,A1,{line},shipped,T1,DHL\nelebne,A1,{line},shipped,T1,DHL\n", encoding="utf-8")
     [progress] = WorkbookSource(path).read([ImportedOrder(order, "rows 2")], None, NOW).progress
     assert progress.problems == () and [s.tracking_number for s in progress.shipments] == ["T1"]
+
+
+def test_a_copied_row_saying_cancelled_beside_one_saying_shipped_is_a_problem_not_a_cancellation(
+        tmp_path: Path) -> None:
+    """The copy's cancelled made the whole order cancelled (every line has a cancelled row) and the shipped row
+    was dropped without a word: the run sent the cancellation of an order the merchant says shipped."""
+    order = make_order("A1", ("SOAP", 1))
+    [line] = (ln.line_id for ln in order.lines)
+    path = tmp_path / "orders.csv"
+    path.write_text("Marketplace,Order ID,Line ID,Status,Tracking number,Courier\n"
+                    f"elebne,A1,{line},shipped,T1,DHL\nelebne,A1,{line},cancelled,,\n", encoding="utf-8")
+    [progress] = WorkbookSource(path).read([ImportedOrder(order, "rows 2")], None, NOW).progress
+    assert any("rows 2, 3" in p and "cancelled" in p and "shipped" in p for p in progress.problems), progress

@@ -168,6 +168,15 @@ def order_progress(entry: _OrderRows, where: str) -> OrderProgress | None:
             problems.append(f"sheet {where}, row {r.number}, column {BY_KEY['line_id'].header}: {r.line_id!r} is not "
                             f"a line of order {order.reference} as last read from the marketplace")
     known = [r for r in marked if r.line_id in lines]
+    by_status: dict[str, list[_Row]] = {}
+    for r in known:
+        by_status.setdefault(r.line_id, []).append(r)
+    for line_id, repeated in by_status.items():  # a copied row saying cancelled beside one saying shipped
+        said = {r.status for r in repeated}
+        if CANCELLED in said and said & {SHIPPED, DELIVERED}:
+            problems.append(f"sheet {where}, rows {', '.join(str(r.number) for r in repeated)}: line {line_id} "
+                            f"({lines[line_id].sku}) is on several rows, some cancelled and some "
+                            f"{' / '.join(sorted(said - {CANCELLED}))}: keep one row for it")
     cancelled = [r for r in known if r.status == CANCELLED]
     shipped = [r for r in known if r.status in (SHIPPED, DELIVERED)]
     whole = {r.line_id for r in cancelled} >= set(lines)
