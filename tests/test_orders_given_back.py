@@ -41,3 +41,31 @@ def test_a_unit_a_cancellation_gives_back_is_set_again_when_the_wanted_quantity_
     before = len(elebne_sandbox.writes())
     assert sync(shop)[0] == EXIT_OK
     assert len(elebne_sandbox.writes()) == before  # said once: the next run sends nothing again
+
+
+def test_a_cancellation_typed_in_the_workbook_is_set_again_by_the_same_sync_and_only_once(
+        tmp_path: Path, elebne_sandbox: SandboxHandle, ecomlinx: Any, keys: None) -> None:  # noqa: F811
+    import csv
+
+    shop = write_shop(tmp_path, elebne_sandbox, ecomlinx, "{to: workbook, workbook: orders.csv}")
+    assert sync(shop)[0] == EXIT_OK
+    placed = ecomlinx.create_order({"items": [{"sku": "TEA-500", "qty": 1}], "customer": {"name": "Fatimetou"}})
+    elebne_call(elebne_sandbox, "/orders/simulate", {"items": [{"externalId": "TEA-500", "quantity": 1}],
+                                                     "customer": {"name": "Mohamed", "city": "Atar"}})
+    assert sync(shop)[0] == EXIT_OK
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == 0
+    path = tmp_path / "orders.csv"  # the merchant cancels the EcomLinx order: no tea for it
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    for row in rows[1:]:
+        if row[1] == placed["id"]:
+            row[rows[0].index("Status")] = "cancelled"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    code, reports = sync(shop)  # orders in, the cancellation out (EcomLinx gives the tea back), the stock push
+    assert code == EXIT_OK, reports
+    assert next(o for o in ecomlinx.dump_state()["orders"] if o["id"] == placed["id"])["status"] == "cancelled"
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == 0  # set again by the same sync: the tea is Elebne's customer's
+    before = ecomlinx.requests_log()[-1]["id"]
+    assert sync(shop)[0] == EXIT_OK  # reads the order back cancelled: nothing to set again
+    assert [r for r in ecomlinx.requests_log(before) if r["method"] == "PATCH"] == []
+    assert ecomlinx_stock(ecomlinx)["TEA-500"] == elebne_stock(elebne_sandbox)["TEA-500"] == 0

@@ -221,10 +221,13 @@ def _send(session: TargetSession, run: MarketplaceFulfilment, fresh: list[OrderP
             report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run sends them")
             break
         if outcome.ok and not dry:
-            state.confirm(plugin.name, session.account, CONFIRMED,
-                          [(progress.key, progress.fingerprint(),
-                            _dump({"result": outcome.result.value, "sent": outcome.sent, "run": session.run_id}),
-                            None)])
+            with state.atomic():
+                state.confirm(plugin.name, session.account, CONFIRMED,
+                              [(progress.key, progress.fingerprint(),
+                                _dump({"result": outcome.result.value, "sent": outcome.sent, "run": session.run_id}),
+                                None)])
+                if outcome.result is FulfilResult.CANCELLED and order is not None:
+                    book.note_given_back(order)  # its units are back on the marketplace's stock: sent again
         run.outcomes.append(outcome)
         _account(section, outcome, order)
     section["attention"] = (section["counts"][FulfilResult.FAILED.value]

@@ -30,6 +30,7 @@ SEEN = "order"
 OPEN = "order.open"
 SHIPPED = "order.shipped"
 GIVEN_BACK = "order.given_back"
+FULFIL_CONFIRMED = "fulfil.confirmed"  # (connector.fulfilment.writer.CONFIRMED: what a marketplace confirmed)
 LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})  # the units left the warehouse
 BACK = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})  # they never left, or came back
 
@@ -97,7 +98,7 @@ class OrderBook:
                 self.state.confirm(self.marketplace, self.account, SHIPPED,
                                    [(h.key, iso(h.seen) or "", _dump(h.to_json()), None) for h in shipped])
             if given:
-                self.state.confirm(self.marketplace, self.account, GIVEN_BACK, given)
+                self._given_back(given)
             self.release_shipped(back)
             items = [(o.key, o.fingerprint(), _dump(o.to_json()), None) for o in orders]
             self.state.confirm(self.marketplace, self.account, SEEN, items)
@@ -148,16 +149,32 @@ class OrderBook:
         if not orders:
             return []
         before = self.load(o.key for o in orders)
+        sent = self.state.bodies(self.marketplace, self.account, FULFIL_CONFIRMED, [o.key for o in orders])
         out = []
         for order in orders:
             previous = before.get(order.key)
-            if previous is None:
-                continue
+            if previous is None or sent.get(order.key, {}).get("result") == "cancelled":
+                continue  # (a cancellation ``connector fulfil`` sent noted its lines when it was confirmed)
             was = {line.line_id: line_status(previous, line) for line in previous.lines}
             for line in order.lines:
                 if line_status(order, line) is OrderStatus.CANCELLED and was.get(line.line_id) in OPEN_STATUSES:
                     out.append((hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None))
         return out
+
+    def note_given_back(self, order: Order) -> None:
+        """The marketplace confirmed a cancellation the connector sent (``connector fulfil``): the lines of
+        ``order`` still open as last read gave their units back (``order.given_back``), so the stock push of the
+        same ``sync`` sends them again; the orders read that sees the order cancelled later does not note them
+        twice."""
+        items = [(hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None)
+                 for line in order.lines if line_status(order, line) in OPEN_STATUSES]
+        if items:
+            self._given_back(items)
+
+    def _given_back(self, items: list[tuple[str, str, str, None]]) -> None:
+        """Note them, and forget the account's clean run: the next push must plan (unchanged.py would skip it)."""
+        self.state.confirm(self.marketplace, self.account, GIVEN_BACK, items)
+        self.state.forget_clean_runs(self.marketplace, self.account)
 
     def shipped_holds(self) -> list[ShippedHold]:
         keys = self.state.hashes(self.marketplace, self.account, SHIPPED)
