@@ -343,6 +343,31 @@ def test_a_cancellation_after_a_package_is_held(desk: Desk) -> None:
     assert desk.line(a["POlineID"])["Status"] == "Shipped"
 
 
+@pytest.mark.parametrize("read_again", [False, True], ids=["order-as-last-read", "order-read-again"])
+def test_a_tracking_number_corrected_after_its_package_went_is_held_not_packed_again(
+        desk: Desk, read_again: bool) -> None:
+    """The workbook's shipment id is its tracking number: a number corrected after its package was sent is a new
+    shipment of a line packed whole already.  Elryan refuses to pack it again (on every run, in words that do not
+    say what to do), and with the order read again it was taken as shipped elsewhere, the new number dropped
+    without a word; it is held, saying what to do.  A line packed in part still takes a second package (above)."""
+    a = desk.shop.place(("EDP-50", 2))[0]
+    number = a["Order Number"]
+    stale = desk.order(number)
+    sent = shipment("workbook:TRK-1", (a, 2), tracking="TRK-1")
+    assert desk.run(number, progress(number, sent), couriers("workbook:TRK-1")).result is FulfilResult.SHIPPED
+    before = desk.last_request()
+    corrected = shipment("workbook:TRK-9", (a, 2), tracking="TRK-9")
+    order = desk.order(number) if read_again else stale
+    with StateStore.open(desk.state_path) as state:
+        outcome = desk.writer.apply(order, progress(number, corrected), couriers("workbook:TRK-9"),
+                                    StepLog(state, "elryan", "main", "run-x"))
+    assert outcome.result is FulfilResult.ATTENTION and outcome.sent == []
+    assert f"line {a['POlineID']} (EDP-50) went to Elryan in a package already (tracking TRK-1)" in outcome.reason
+    assert "change it in Elryan's back office" in outcome.reason
+    assert [c for c in desk.calls(before) if not c.startswith("POST /orders/search")] == []
+    assert [p["tracking"]["tracking_barcode"] for p in desk.packages()] == ["TRK-1"]
+
+
 # -- registration ------------------------------------------------------------------------------------------------
 
 def test_the_plugin_registers_the_writer_with_its_settings(elryan_sandbox: Any) -> None:

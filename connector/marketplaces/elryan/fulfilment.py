@@ -182,12 +182,40 @@ class ElryanFulfilmentWriter:
                     and not plan.couriers.get(shipment.shipment_id)):
                 raise _Held(f"shipment {shipment.shipment_id}: carrier {shipment.carrier or '(none)'} has no Elryan "
                             "courier mapped")
+        self._not_packed_twice(run, progress)
         to_send = [s for s in progress.shipments if self._packed(run, s.shipment_id)
                    or not self._shipped_elsewhere(run.order, s)]
         for shipment in to_send:
             self._send_shipment(run, shipment, plan, delivered=progress.delivered)
         sent = run.sent + [step for step, _ in run.would]
         return FulfilResult.DELIVERED if any(s.startswith("delivered:") for s in sent) else FulfilResult.SHIPPED
+
+    @staticmethod
+    def _not_packed_twice(run: _Run, progress: OrderProgress) -> None:
+        """``_Held`` for a shipment not packed yet whose line an earlier run's package already holds whole, under
+        another shipment id: a tracking number corrected in the workbook after its package was sent (the
+        workbook's shipment id is its tracking number), or the line typed into a second parcel.  Elryan refuses
+        to pack a shipped line again, on every run; the merchant is told what to do instead."""
+        before: dict[str, list[tuple[str, Any, int]]] = {}  # line id -> (shipment id, tracking, quantity)
+        for step in run.steps.confirmed(run.key, ("package:",)):
+            body = run.steps.done(run.key, step) or {}
+            for item in body.get("items") or []:
+                quantity = item.get("quantity")
+                before.setdefault(str(item.get("order_item_id")), []).append(
+                    (step.removeprefix("package:"), body.get("tracking_barcode"),
+                     quantity if isinstance(quantity, int) else 0))
+        ordered = {ln.line_id: ln.quantity for ln in run.order.lines}
+        for shipment in progress.shipments:
+            if ElryanFulfilmentWriter._packed(run, shipment.shipment_id):
+                continue
+            for ln in shipment.lines:
+                earlier = before.get(ln.line_id, [])
+                if earlier and sum(q for _, _, q in earlier) >= ordered.get(ln.line_id, 0):
+                    sent = ", ".join(f"tracking {t}" if t else f"shipment {name}" for name, t, _ in earlier)
+                    raise _Held(f"line {ln.line_id} ({ln.sku}) went to Elryan in a package already ({sent}); "
+                                f"shipment {shipment.shipment_id} would pack it again, which Elryan refuses: if the "
+                                "tracking number was corrected, change it in Elryan's back office and type the "
+                                "number sent back in the workbook")
 
     @staticmethod
     def _packed(run: _Run, name: str) -> bool:
