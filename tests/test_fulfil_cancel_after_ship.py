@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connector.errors import EXIT_FAILED, EXIT_OK
+from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from connector.fulfilment.model import FulfilResult
 from connector.fulfilment.run import _one
 from connector.fulfilment.writer import StepLog
@@ -78,3 +78,18 @@ def test_elryan_a_cancellation_without_shipments_after_a_package_is_held(desk: D
     assert outcome.result is FulfilResult.ATTENTION and "package:workbook:TRK-1" in (outcome.reason or "")
     assert desk.calls(before) == []
     assert desk.line(a["POlineID"])["Status"] == "Shipped"
+
+
+def test_an_emptied_orders_workbook_says_so_and_sends_nothing(shop: Path, ecomlinx: Any,  # noqa: F811
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A 0-byte orders.xlsx (emptied, or cut to nothing) is not "a file that is not an .xlsx": the run says it is
+    empty and how it comes back (`connector orders` writes the orders in again), exit 2, nothing sent."""
+    order = bring_in(shop, ecomlinx, {"sku": "TEA-500", "qty": 1})
+    (shop.parent / "orders.xlsx").write_bytes(b"")
+    sent = len(patches(ecomlinx))
+    capsys.readouterr()
+    code, _ = fulfil(shop)
+    said = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_USAGE
+    assert "orders.xlsx is empty (0 bytes)" in said and "`connector orders`" in said and "Traceback" not in said
+    assert len(patches(ecomlinx)) == sent and remote(ecomlinx, order["id"])["status"] != "shipped"

@@ -112,6 +112,9 @@ class WorkbookSource:
 
 def load_sheet(path: Path) -> Sheet:
     """The orders file as the orders workbook destination reads it (its header lookup and key columns)."""
+    if path.is_file() and path.stat().st_size == 0:  # emptied (or cut to nothing): not a damaged .xlsx to repair
+        raise ConfigError(f"orders workbook {path} is empty (0 bytes): no shipment or cancellation to read, nothing "
+                          "sent; `connector orders` (or `connector sync --profile`) writes the orders in it again")
     return CsvSheet.load(path) if path.suffix.lower() == ".csv" else XlsxSheet.load(path)
 
 
