@@ -77,7 +77,7 @@ def test_a_run_that_stops_before_it_takes_the_read_leaves_no_thread(tmp_path: Pa
 
 
 CHILD = """
-import sys, time
+import sys, threading, time
 from pathlib import Path
 import connector.sources.spreadsheet as spreadsheet
 from connector.cli import main
@@ -85,10 +85,12 @@ from connector.sync.state import StateStore
 
 source, state, marker = map(Path, sys.argv[1:4])
 real = spreadsheet.read_spreadsheet
+returned = threading.Event()
 
 def slow(*args, **kwargs):  # a read still going on when the command has said its error and returned
     result = real(*args, **kwargs)
-    time.sleep(1.0)
+    returned.wait(60)  # until main() has returned (bounded: a main() waiting for the read says so, not hangs)
+    time.sleep(1.0)  # and then some: a daemon thread would be cut off by the process's end meanwhile
     marker.write_text("read to its end", encoding="utf-8")
     return result
 
@@ -98,6 +100,7 @@ with StateStore.open(state):
                 "--state", str(state)]
     code = main()  # the process's own command line: the read is not waited for here
     print(f"returned {code}; read ended: {marker.exists()}", flush=True)
+    returned.set()
 sys.exit(code)
 """
 
