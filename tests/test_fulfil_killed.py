@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from connector.cli import main
 from connector.errors import EXIT_OK
 from tests import test_fulfilment_ecomlinx_e2e as e2e
 from tests.test_fulfilment_ecomlinx_e2e import mark, patches, remote
+from tests.test_sync_killed import _kill_after
 
 pytestmark = pytest.mark.sandbox
 ecomlinx, keys, shop = e2e.ecomlinx, e2e.keys, e2e.shop  # the e2e test's sandbox, keys and shop
@@ -43,9 +42,9 @@ def test_fulfil_killed_at_random_points_ships_each_order_once(shop: Path, ecomli
     args = ("fulfil", "--profile", str(shop), "--no-progress")
     for _ in range(6):
         ecomlinx.add_fault("delay", method="PATCH", path="^/v1/orders/", delay=0.3, count=1000)
+        since = max((r["id"] for r in ecomlinx.requests_log()), default=0)
         run = connector(*args)
-        time.sleep(chance.uniform(1.0, 4.0))
-        run.send_signal(signal.SIGKILL)
+        _kill_after(run, lambda since=since: len(patches(ecomlinx, since)), chance.randint(0, 4), chance)
         run.wait()
         ecomlinx.faults.clear()
         dry = connector(*args, "--dry-run")
@@ -53,7 +52,7 @@ def test_fulfil_killed_at_random_points_ships_each_order_once(shop: Path, ecomli
         _, err = dry.communicate(timeout=120)
         assert dry.returncode in (0, 5), err.decode()  # 5: the killed run's lock, if the state keeps one
         assert b"Traceback" not in err
-        time.sleep(0.4)  # a PATCH the killed process had sent, still in the sandbox's delay, lands
+        assert ecomlinx.wait_idle()  # a PATCH the killed process had sent, still in the sandbox's delay, lands
         assert len(patches(ecomlinx)) >= seen
         progress.append(len(patches(ecomlinx)))
     assert any(0 < n < 3 * ORDERS for n in progress), progress  # some kills landed mid-run

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,19 @@ def _catalogue(sandbox: SandboxHandle) -> dict[str, Any]:
     return out
 
 
+def _kill_after(run: subprocess.Popen[bytes], written: Callable[[], int], writes: int, chance: random.Random) -> None:
+    """SIGKILL ``run`` once ``writes`` of its writes were answered (0: at a random moment of its start), a random
+    part of a delayed call later.  Counted, not timed: on a loaded machine a process takes seconds to start, and
+    kills at random times all landed before its first write."""
+    if writes == 0:
+        time.sleep(chance.uniform(0.0, 1.0))
+    else:
+        while run.poll() is None and written() < writes:
+            time.sleep(0.02)
+        time.sleep(chance.uniform(0.0, 0.3))
+    run.send_signal(signal.SIGKILL)
+
+
 def test_a_sync_killed_at_random_points_ends_as_one_clean_run(tmp_path: Path) -> None:
     workbook = generate(tmp_path / "catalogue.xlsx", 240, "xlsx")
     with running_elebne(tmp_path / "reference.sqlite", rate_limits=LIFTED) as reference:
@@ -69,13 +83,13 @@ def test_a_sync_killed_at_random_points_ends_as_one_clean_run(tmp_path: Path) ->
         for _ in range(4):
             sandbox.fault(method="POST", path="/products$", kind="delay", delay=0.02, count=100_000)
             sandbox.fault(method="PATCH", path="/inventory/bulk$", kind="delay", delay=0.3, count=100_000)
+            since = sandbox.last_id()
             run = _sync(sandbox.base_url, workbook, state)
-            time.sleep(chance.uniform(0.8, 4.0))
-            run.send_signal(signal.SIGKILL)
+            _kill_after(run, lambda since=since: len(sandbox.writes(since)), chance.randint(0, 60), chance)
             _, err = run.communicate(timeout=60)
             assert b"Traceback" not in err, err.decode()
             requests.delete(f"{sandbox.server.url}/__sandbox/faults", timeout=5)
-            time.sleep(0.4)  # a call the killed process had sent, still in the sandbox's delay, lands
+            assert sandbox.server.wait_idle()  # a call the killed process had sent, still in the sandbox's delay, lands
             progress.append(len(sandbox.products()))
         assert any(0 < n < len(want) for n in progress), progress  # some kills landed mid-push
 

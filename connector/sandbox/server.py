@@ -390,6 +390,12 @@ class SandboxServer:
             self._idle.wait_for(lambda: self._busy == 0, timeout=5)
         self.store.close()
 
+    def wait_idle(self, timeout: float | None = 60) -> bool:
+        """Wait until no request is being answered (one held by a ``delay`` fault, say, whose client was killed
+        meanwhile, has landed); False if one still is after ``timeout`` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
+
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (Ctrl-C), then close."""
         try:
