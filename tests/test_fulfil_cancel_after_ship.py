@@ -93,3 +93,33 @@ def test_an_emptied_orders_workbook_says_so_and_sends_nothing(shop: Path, ecomli
     assert code == EXIT_USAGE
     assert "orders.xlsx is empty (0 bytes)" in said and "`connector orders`" in said and "Traceback" not in said
     assert len(patches(ecomlinx)) == sent and remote(ecomlinx, order["id"])["status"] != "shipped"
+
+
+def test_elryan_a_line_cancelled_by_an_earlier_run_holds_its_own_shipment_only(desk: Desk) -> None:  # noqa: F811
+    """Elryan cancels line by line: with one line's cancellation confirmed (the other's refused, or the run
+    stopped), a shipment of the other line still goes; one of the cancelled line is held."""
+    from connector.config import FulfilmentSection
+    from connector.sync.state import StateStore
+
+    a, b = desk.shop.place(("EDP-50", 1), ("EDP-100", 1))
+    number = a["Order Number"]
+
+    class Session:
+        class plugin:
+            title = "Elryan"
+            fulfilment_unsupported = None
+
+        class opts:
+            target, dry_run = "elryan", False
+
+    with StateStore.open(desk.state_path) as state:
+        StepLog(state, "elryan", "main", "run-1").confirm(number, f"cancel:{a['POlineID']}", {"status": "Canceled"})
+        steps = StepLog(state, "elryan", "main", "run-2")
+        other = _one(Session, desk.writer, desk.order(number),  # type: ignore[arg-type]
+                     progress(number, shipment("workbook:TRK-B", (b, 1), tracking="TRK-B")), FulfilmentSection(),
+                     steps)
+        own = _one(Session, desk.writer, desk.order(number),  # type: ignore[arg-type]
+                   progress(number, shipment("workbook:TRK-A", (a, 1), tracking="TRK-A")), FulfilmentSection(),
+                   steps)
+    assert "an earlier run cancelled it" not in (other.reason or ""), other
+    assert own.result is FulfilResult.ATTENTION and f"cancel:{a['POlineID']}" in (own.reason or "")

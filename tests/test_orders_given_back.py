@@ -69,3 +69,33 @@ def test_a_cancellation_typed_in_the_workbook_is_set_again_by_the_same_sync_and_
     assert sync(shop)[0] == EXIT_OK  # reads the order back cancelled: nothing to set again
     assert [r for r in ecomlinx.requests_log(before) if r["method"] == "PATCH"] == []
     assert ecomlinx_stock(ecomlinx)["TEA-500"] == elebne_stock(elebne_sandbox)["TEA-500"] == 0
+
+
+def test_a_note_waits_for_the_run_that_plans_its_sku_and_the_payload_keeps_the_quantity_last_sent(
+        tmp_path: Path) -> None:
+    """A run whose products do not hold a noted SKU (an incremental Odoo read that did not bring it, a row skipped
+    this run) keeps the note for the run that plans it; the run that does marks the payload stale instead of
+    forgetting it: its body (the quantity last sent) is what the mass-change guard and a later stock hold read,
+    should the push not confirm it."""
+    from types import SimpleNamespace as NS
+
+    from connector.orders.book import GIVEN_BACK
+    from connector.sync.runner import resend_given_back
+    from connector.sync.state import StateStore
+    from connector.sync.state.store import STALE_HASH
+
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        state.confirm("elryan", "main", GIVEN_BACK, [("o1/l1", "", '{"sku": "OIL-1", "quantity": 1}', None)])
+        state.confirm("elryan", "main", "price_stock", [("OIL-1", "h1", '{"quantity": 0}', "77")])
+        state.mark_records("elryan", "main", "price_stock", [("OIL-1", "h1", "r1")])
+        session = NS(state=state, plugin=NS(name="elryan"), account="main", opts=NS(target="elryan"),
+                     adapter=NS(roles={"product": "catalogue", "price_stock": "stock"}))
+        resend_given_back(session, [NS(key="TEA-1", variants=[NS(sku="TEA-1")])])
+        assert list(state.hashes("elryan", "main", GIVEN_BACK)) == ["o1/l1"]  # kept for a later run
+        assert state.hashes("elryan", "main", "price_stock") == {"OIL-1": "h1"}
+        resend_given_back(session, [NS(key="OIL-1", variants=[NS(sku="OIL-1")])])
+        assert state.hashes("elryan", "main", GIVEN_BACK) == {}
+        assert state.hashes("elryan", "main", "price_stock") == {"OIL-1": STALE_HASH}  # planned and sent again
+        assert state.record_marks("elryan", "main", "price_stock") == {}  # mapped again, not skipped as unchanged
+        assert state.bodies("elryan", "main", "price_stock", ["OIL-1"]) == {"OIL-1": {"quantity": 0}}
+        assert state.remote_ids("elryan", "main", "price_stock") == {"OIL-1": "77"}

@@ -44,7 +44,7 @@ class StepLog:
     def __init__(self, state: StateStore, marketplace: str, account: str, run_id: str) -> None:
         self.state, self.marketplace, self.account, self.run_id = state, marketplace, account, run_id
         self._journal: dict[str, int] = {}
-        self._confirmed: set[str] | None = None  # keys of every confirmed step of the account (``confirmed``)
+        self._confirmed: dict[str, list[str]] | None = None  # order key -> its confirmed steps (``confirmed``)
 
     @staticmethod
     def key(order_key: str, step: str) -> str:
@@ -60,11 +60,12 @@ class StepLog:
         (by any run: ``package:`` finds every package sent for the order, whatever its shipment)."""
         if not prefixes:
             return []
-        if self._confirmed is None:
-            self._confirmed = set(self.state.hashes(self.marketplace, self.account, STEP))
-        head = f"{order_key}|"
-        steps = (k[len(head):] for k in self._confirmed if k.startswith(head))
-        return sorted(step for step in steps if step.startswith(prefixes))
+        if self._confirmed is None:  # one read per run, indexed by order
+            self._confirmed = {}
+            for key in self.state.hashes(self.marketplace, self.account, STEP):
+                order, _, step = key.partition("|")
+                self._confirmed.setdefault(order, []).append(step)
+        return sorted(step for step in self._confirmed.get(order_key, ()) if step.startswith(prefixes))
 
     def interrupted(self, order_key: str, step: str) -> bool:
         """``step`` was sent by a run that died before recording the answer: look before sending again."""
@@ -84,7 +85,7 @@ class StepLog:
         with self.state.atomic():
             self.state.confirm(self.marketplace, self.account, STEP, [(key, "", _dump(body or {}), remote_id)])
             if self._confirmed is not None:
-                self._confirmed.add(key)
+                self._confirmed.setdefault(order_key, []).append(step)
             self.state.forget(self.marketplace, self.account, SENDING, key)
             entry = self._journal.pop(key, None)
             if entry is not None:
@@ -113,6 +114,9 @@ class FulfilmentWriter(Protocol):
     # an earlier run, is held as needs attention (the order as last read may not show it yet)
     shipment_steps: tuple[str, ...]
     cancel_steps: tuple[str, ...]
+    # optional: True when a cancel step cancels one line (``<prefix><line id>``): a shipment is then held only
+    # for a cancelled line of its own (the order's other lines may still ship)
+    cancels_per_line: bool
 
     def apply(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
         """Send what ``progress`` says that the step log does not hold as confirmed; one outcome.  ``order`` is

@@ -122,10 +122,15 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
 def resend_given_back(session: TargetSession, products: Sequence[Any]) -> None:
     """Units a cancellation gave back to this marketplace's stock by itself (``OrderBook``'s ``order.given_back``,
     noted when the orders read sees an open line cancelled): the stock it lists is no longer the one last sent,
-    so the stock payloads of the products holding those SKUs are forgotten and sent again by this run, even when
-    the quantity wanted did not change (0: the last unit sold on two marketplaces, one order cancelled: without
-    this the marketplace lists the unit given back, which the shop does not have).  Forgotten with the notes, in
-    one transaction: a run killed after it sends them on its next run, as for any stock not yet confirmed."""
+    so the stock payloads of the products holding those SKUs are marked stale and sent again by this run, even
+    when the quantity wanted did not change (0: the last unit sold on two marketplaces, one order cancelled:
+    without this the marketplace lists the unit given back, which the shop does not have).
+
+    Marked stale, not forgotten: their body (the quantity last sent) stays for the mass-change guard and for a
+    later stock hold, should this push not confirm them.  A note is let go, in the same transaction, only when a
+    product of this run holds its SKU; the others (a product an incremental read did not bring, a row skipped
+    this run) wait for the run that plans them.  A run killed after it sends them on its next run, as for any
+    stock not yet confirmed."""
     from connector.orders.book import GIVEN_BACK
     from connector.sync.ops import STOCK
 
@@ -133,14 +138,18 @@ def resend_given_back(session: TargetSession, products: Sequence[Any]) -> None:
     given = state.hashes(marketplace, account, GIVEN_BACK)
     if not given:
         return
-    skus = {body.get("sku") for body in state.bodies(marketplace, account, GIVEN_BACK, given).values()}
+    notes = state.bodies(marketplace, account, GIVEN_BACK, given)
+    planned = {v.sku for p in products for v in p.variants}
+    done = [key for key, body in notes.items() if body.get("sku") in planned]
+    if not done:
+        return
+    skus = {notes[key].get("sku") for key in done}
     keys = [p.key for p in products if any(v.sku in skus for v in p.variants)]
     kinds = [kind for kind, role in session.adapter.roles.items() if role == STOCK]
     with state.atomic():
         for kind in kinds:
-            for key in keys:
-                state.forget(session.opts.target, account, kind, key)
-        for key in given:
+            state.mark_stale(session.opts.target, account, kind, keys)
+        for key in done:
             state.forget(marketplace, account, GIVEN_BACK, key)
 
 

@@ -91,6 +91,7 @@ class ElryanFulfilmentWriter:
     marketplace = MARKETPLACE
     shipment_steps = ("package:",)
     cancel_steps = ("cancel:",)
+    cancels_per_line = True  # cancel:<POlineID>
 
     def __init__(self, client: ElryanClient, *, account: str, settings: dict[str, Any] | None = None) -> None:
         settings = settings or {}

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import StateLockedError
-from connector.sync.state.store import CleanRun, ConfirmedItem, StateStore, utcnow
+from connector.sync.state.store import STALE_HASH, CleanRun, ConfirmedItem, StateStore, utcnow
 from connector.sync.state.tables import AddColumn, Column, PluginSchema, Row, Table, Value, Where
 
 if TYPE_CHECKING:
@@ -110,6 +110,12 @@ class SqlState(StateStore):
             self._run_many(
                 "UPDATE payloads SET record=? WHERE marketplace=? AND account=? AND kind=? AND key=? AND hash=?",
                 [(record, marketplace, account, kind, key, digest) for key, digest, record in items])
+            self._written(marketplace, account, kind)
+
+    def mark_stale(self, marketplace: str, account: str, kind: str, keys: Iterable[str]) -> None:
+        with self.atomic():
+            self._run_many("UPDATE payloads SET hash=?, record=NULL WHERE marketplace=? AND account=? AND kind=? AND"
+                           " key=?", [(STALE_HASH, marketplace, account, kind, key) for key in keys])
             self._written(marketplace, account, kind)
 
     def remote_ids(self, marketplace: str, account: str, kind: str) -> dict[str, str]:

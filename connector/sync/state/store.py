@@ -65,6 +65,9 @@ class Confirmed:
     body: dict[str, Any]
 
 
+STALE_HASH = "stale"  # the hash of a confirmed payload the marketplace changed by itself (``mark_stale``)
+
+
 class StateStore(ABC):
     """The sync state.  Open with ``StateStore.open(location)``; use as a context manager to hold the lock."""
 
@@ -119,6 +122,13 @@ class StateStore(ABC):
         """Items of (key, payload hash, record fingerprint): the record with that fingerprint maps to that payload
         hash.  Noted only where the confirmed payload of ``key`` still has that hash; ``confirm`` drops the mark
         (a new body), ``forget`` the whole row.  A plan maps a record again unless its mark is unchanged."""
+
+    @abstractmethod
+    def mark_stale(self, marketplace: str, account: str, kind: str, keys: Iterable[str]) -> None:
+        """The confirmed payloads of ``keys`` are no longer what the marketplace shows (it changed them by itself):
+        their hash becomes ``STALE_HASH``, which no payload has, and their record mark is dropped, so the next plan
+        sends them again; their body and remote id stay (the mass-change guard and a stock hold read the quantity
+        last sent from the body)."""
 
     @abstractmethod
     def generations(self, marketplace: str) -> dict[tuple[str, str], int]:
