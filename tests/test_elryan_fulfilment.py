@@ -364,8 +364,23 @@ def test_a_tracking_number_corrected_after_its_package_went_is_held_not_packed_a
     assert outcome.result is FulfilResult.ATTENTION and outcome.sent == []
     assert f"line {a['POlineID']} (EDP-50) went to Elryan in a package already (tracking TRK-1)" in outcome.reason
     assert "change it in Elryan's back office" in outcome.reason
-    assert [c for c in desk.calls(before) if not c.startswith("POST /orders/search")] == []
+    calls = [c for c in desk.calls(before) if not c.startswith("POST /orders/search")]
+    assert calls == [f"GET /packages/{desk.packages()[0]['id']}"]  # is it still live? A read, nothing sent
     assert [p["tracking"]["tracking_barcode"] for p in desk.packages()] == ["TRK-1"]
+
+
+def test_a_package_cancelled_in_elryans_back_office_does_not_hold_the_next_one(desk: Desk) -> None:
+    """A package the merchant cancelled in Elryan's back office holds nothing any more: a new shipment of its line
+    is packed (Elryan counts only packages not cancelled), not held as "packed already"."""
+    desk.writer = ElryanFulfilmentWriter(desk.shop.client, account="main",
+                                         settings={"needs_tracking": False, "delivery_statuses": {"shipped": None}})
+    a = desk.shop.place(("EDP-50", 1))[0]
+    number = a["Order Number"]
+    assert desk.run(number, progress(number, shipment("s1", (a, 1), tracking=None))).sent[-1] == "package:s1"
+    desk.shop.client.cancel_package(desk.packages()[0]["id"])
+    outcome = desk.run(number, progress(number, shipment("s2", (a, 1), tracking="NEW-1")), couriers("s2"))
+    assert outcome.result is FulfilResult.SHIPPED and "package:s2" in outcome.sent, outcome
+    assert [p["status"] for p in desk.packages()] == ["cancelled", "fulfilled"]
 
 
 # -- registration ------------------------------------------------------------------------------------------------

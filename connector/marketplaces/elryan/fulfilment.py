@@ -191,28 +191,39 @@ class ElryanFulfilmentWriter:
         sent = run.sent + [step for step, _ in run.would]
         return FulfilResult.DELIVERED if any(s.startswith("delivered:") for s in sent) else FulfilResult.SHIPPED
 
-    @staticmethod
-    def _not_packed_twice(run: _Run, progress: OrderProgress) -> None:
+    def _not_packed_twice(self, run: _Run, progress: OrderProgress) -> None:
         """``_Held`` for a shipment not packed yet whose line an earlier run's package already holds whole, under
         another shipment id: a tracking number corrected in the workbook after its package was sent (the
         workbook's shipment id is its tracking number), or the line typed into a second parcel.  Elryan refuses
         to pack a shipped line again, on every run; the merchant is told what to do instead."""
-        before: dict[str, list[tuple[str, Any, int]]] = {}  # line id -> (shipment id, tracking, quantity)
+        before: dict[str, list[tuple[str, Any, int, Any]]] = {}  # line id -> (shipment, tracking, quantity, id)
         for step in run.steps.confirmed(run.key, ("package:",)):
             body = run.steps.done(run.key, step) or {}
             for item in body.get("items") or []:
                 quantity = item.get("quantity")
                 before.setdefault(str(item.get("order_item_id")), []).append(
                     (step.removeprefix("package:"), body.get("tracking_barcode"),
-                     quantity if isinstance(quantity, int) else 0))
+                     quantity if isinstance(quantity, int) else 0, body.get("id")))
         ordered = {ln.line_id: ln.quantity for ln in run.order.lines}
+        cancelled: dict[Any, bool] = {}  # package id -> cancelled since (in Elryan's back office): it holds nothing
+
+        def live(package_id: Any) -> bool:
+            if package_id is None:
+                return True
+            if package_id not in cancelled:
+                info = self._read(lambda: self.client.package_info(package_id)) or {}
+                cancelled[package_id] = str(info.get("status") or "").lower() == "cancelled"
+            return not cancelled[package_id]
+
         for shipment in progress.shipments:
-            if ElryanFulfilmentWriter._packed(run, shipment.shipment_id):
+            if self._packed(run, shipment.shipment_id):
                 continue
             for ln in shipment.lines:
                 earlier = before.get(ln.line_id, [])
-                if earlier and sum(q for _, _, q in earlier) >= ordered.get(ln.line_id, 0):
-                    sent = ", ".join(f"tracking {t}" if t else f"shipment {name}" for name, t, _ in earlier)
+                if earlier and sum(q for _, _, q, _ in earlier) >= ordered.get(ln.line_id, 0):
+                    earlier = [e for e in earlier if live(e[3])]  # read only when it would hold
+                if earlier and sum(q for _, _, q, _ in earlier) >= ordered.get(ln.line_id, 0):
+                    sent = ", ".join(f"tracking {t}" if t else f"shipment {name}" for name, t, _, _ in earlier)
                     raise _Held(f"line {ln.line_id} ({ln.sku}) went to Elryan in a package already ({sent}); "
                                 f"shipment {shipment.shipment_id} would pack it again, which Elryan refuses: if the "
                                 "tracking number was corrected, change it in Elryan's back office and type the "
