@@ -112,3 +112,28 @@ def test_a_tick_while_the_database_is_away_logs_one_line_and_the_next_one_catche
         assert queued(url) == []
         schedule_tick(context, int(datetime(2026, 12, 1, 10, 4, tzinfo=UTC).timestamp()))
     assert queued(url) == [("elryan", "stock", "account:elryan:shop-r")]
+
+
+def test_a_restart_met_by_procrastinates_defer_is_one_line_too(pg_url: str, monkeypatch, caplog) -> None:
+    """A restart that lands in the middle of the tick's ``defer`` reaches it as procrastinate's ConnectorException
+    (not the connector's StateUnreachable): one line as well, password scrubbed."""
+    from procrastinate.exceptions import ConnectorException
+
+    from connector.service import schedule
+
+    url = migrated(pg_url).replace("postgresql://postgres:", "postgresql://postgres:s3cret", 1)
+
+    def restart(*_: object) -> None:
+        try:
+            raise psycopg.OperationalError(f"connection to {url} failed: server closed the connection")
+        except psycopg.OperationalError as exc:
+            raise ConnectorException("Database error.") from exc
+
+    monkeypatch.setattr(schedule, "tick", restart)
+    app = make_app(pg_url)
+    with caplog.at_level(logging.WARNING, logger="connector.service.schedule"):
+        app.tasks[TICK_TASK].func(SimpleNamespace(app=app, additional_context={"url": url}), 0)
+    [record] = caplog.records
+    said = record.getMessage()
+    assert said.startswith("schedules not looked at this minute: ") and "server closed the connection" in said
+    assert "s3cret" not in said and not record.exc_info

@@ -126,13 +126,19 @@ def tick(app: Any, url: str, now: datetime | None = None) -> list[tuple[str, str
 
 
 def register_tick(app: Any) -> None:
+    from procrastinate.exceptions import ConnectorException
+
+    from connector.sync.state.location import reason_of
     from connector.sync.state.postgres import StateUnreachable
 
     def schedule_tick(context: Any, timestamp: int) -> None:
+        url = context.additional_context["url"]
         try:
-            tick(context.app, context.additional_context["url"], datetime.fromtimestamp(timestamp, UTC))
+            tick(context.app, url, datetime.fromtimestamp(timestamp, UTC))
         except StateUnreachable as exc:  # a restart: the next minute's tick enqueues what came due meanwhile
             log.warning("schedules not looked at this minute: %s", exc)
+        except ConnectorException as exc:  # the same, met by procrastinate's defer
+            log.warning("schedules not looked at this minute: %s", reason_of(exc.__cause__ or exc, url))
 
     task = app.task(name=TICK_TASK, pass_context=True, queue="connector-periodic")(schedule_tick)
     app.periodic(cron="* * * * *", periodic_id="schedule")(task)
