@@ -94,3 +94,27 @@ def test_a_dry_run_says_the_rows_would_be_written_again_and_writes_nothing(tmp_p
     assert code == EXIT_OK and report["orders"]["counts"]["imported"] == 2
     assert any("would be written again" in n for n in report["notes"])
     assert (tmp_path / "orders.csv").read_bytes() == b""
+
+
+def test_a_closed_orders_rows_deleted_stay_deleted_and_the_file_is_parsed_once(
+        tmp_path: Path, ecomlinx: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A merchant who clears a cancelled (or shipped) order's rows keeps them cleared: only an open order, which
+    still has to ship from the file, is written again.  And the run that looks for the rows hands the sheet it
+    parsed to the merge (a 50,000-row .xlsx takes seconds to parse), instead of parsing the file twice."""
+    from connector.orders import workbook
+
+    shop, placed = two_orders(tmp_path, ecomlinx, "orders.xlsx")
+    ecomlinx.set_order_status(placed[0], "cancelled")
+    assert orders(shop)[0] == EXIT_OK
+    delete_rows(tmp_path / "orders.xlsx", placed[0])
+    ecomlinx.create_order({"items": [{"sku": "TEA-500", "qty": 1}]})  # something new: the file is merged
+    loads = []
+    real = workbook.XlsxSheet.load
+    monkeypatch.setattr(workbook.XlsxSheet, "load", classmethod(lambda cls, path: loads.append(path) or real(path)))
+    code, report = orders(shop)
+    assert code == EXIT_OK
+    assert placed[0] not in {order_id for order_id, _ in keys_in(tmp_path / "orders.xlsx")}
+    assert [order_id for order_id, _ in keys_in(tmp_path / "orders.xlsx")].count(placed[1]) == 1
+    assert len(keys_in(tmp_path / "orders.xlsx")) == 2  # the open order's row and the new one
+    assert "written again" not in json.dumps(report)
+    assert len(loads) == 1  # opened (checked to be ours), looked at for the rows, merged: one parse

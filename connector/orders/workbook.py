@@ -456,6 +456,7 @@ class WorkbookDestination(DestinationBase):
         self.notes: list[str] = []  # for the run's report (``take_notes``)
         self._present: tuple[tuple[int, int, int], set[RowKey]] | None = None  # (file version, row keys)
         self._rows_gone: list[str] = []  # orders ``holds`` found without their rows: handed again
+        self._parsed: tuple[tuple[int, int, int], Sheet] | None = None  # (file version, the sheet last parsed)
 
     @classmethod
     def open(cls, path: Path, inputs: Sequence[Path] = ()) -> WorkbookDestination:
@@ -464,7 +465,9 @@ class WorkbookDestination(DestinationBase):
         output_format(path, "orders workbook", list(inputs))
         dest = cls(path)
         if path.exists():
-            dest._load()
+            version = cls._version(path)
+            sheet = dest._load()
+            dest._parsed = None if version is None else (version, sheet)  # for ``holds`` and the merge
         return dest
 
     @property
@@ -480,7 +483,7 @@ class WorkbookDestination(DestinationBase):
         if not (isinstance(written, str) and self.path.exists()
                 and os.path.realpath(written) == os.path.realpath(self.path)):
             return False
-        if order is None:
+        if order is None or not order.is_open:  # a closed order's rows may go (the merchant clears shipped ones)
             return True
         present = self._present_keys()
         if all((order.marketplace, order.remote_id, line.line_id) in present for line in order.lines):
@@ -494,12 +497,22 @@ class WorkbookDestination(DestinationBase):
         stat = self.path.stat()
         version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if self._present is None or self._present[0] != version:
-            sheet = self._load()
+            parsed = self._parsed if self._parsed is not None and self._parsed[0] == version else None
+            sheet = parsed[1] if parsed is not None else self._load()
             cols = sheet.columns
             keys = {tuple(key_text(row[cols[k]]) if cols[k] < len(row) else "" for k in KEY_COLUMNS)
                     for row in sheet.rows()}
             self._present = (version, keys)  # type: ignore[assignment]
+            self._parsed = (version, sheet)  # the merge of this run takes it instead of parsing the file again
         return self._present[1]
+
+    @staticmethod
+    def _version(path: Path) -> tuple[int, int, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
     def _gone_note(self, dry_run: bool) -> None:
         if self._rows_gone:
@@ -510,7 +523,12 @@ class WorkbookDestination(DestinationBase):
             self._rows_gone = []
 
     def _load(self) -> Sheet:
-        """The file as it is, or a new sheet when there is none yet or it is empty (nothing in it to keep)."""
+        """The file as it is, or a new sheet when there is none yet or it is empty (nothing in it to keep).  The
+        sheet ``open`` (or ``holds``) parsed is taken once, while the file is still at that version (a 50,000-row
+        .xlsx takes seconds to parse): one parse per run unless the file changes meanwhile."""
+        parsed, self._parsed = self._parsed, None
+        if parsed is not None and parsed[0] == self._version(self.path):
+            return parsed[1]
         if not self.path.exists() or (self.path.is_file() and self.path.stat().st_size == 0):
             return CsvSheet.new() if self.csv else XlsxSheet.new()
         return CsvSheet.load(self.path) if self.csv else XlsxSheet.load(self.path)
