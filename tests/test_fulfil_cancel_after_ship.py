@@ -21,6 +21,17 @@ from tests.test_fulfilment_ecomlinx_e2e import bring_in, ecomlinx, fulfil, keys,
 pytestmark = pytest.mark.sandbox
 
 
+class Session:
+    """What ``_one`` reads of a target session: an Elryan one, not a dry run."""
+
+    class plugin:
+        title = "Elryan"
+        fulfilment_unsupported = None
+
+    class opts:
+        target, dry_run = "elryan", False
+
+
 def test_ecomlinx_a_cancellation_after_the_shipment_was_sent_is_held(shop: Path, ecomlinx: Any) -> None:  # noqa: F811
     order = bring_in(shop, ecomlinx, {"sku": "TEA-500", "qty": 1})
     mark(shop.parent / "orders.xlsx", "TEA-500", "shipped", "1Z999AA10123456784", "Delhivery Express")
@@ -63,14 +74,6 @@ def test_elryan_a_cancellation_without_shipments_after_a_package_is_held(desk: D
                     couriers("workbook:TRK-1")).result is FulfilResult.SHIPPED
     before = desk.last_request()
 
-    class Session:
-        class plugin:
-            title = "Elryan"
-            fulfilment_unsupported = None
-
-        class opts:
-            target, dry_run = "elryan", False
-
     settings = FulfilmentSection(cancel_reasons={"elryan": {"default": "out_of_stock"}})
     with StateStore.open(desk.state_path) as state:
         outcome = _one(Session, desk.writer, stale, progress(number, cancelled=True),  # type: ignore[arg-type]
@@ -103,14 +106,6 @@ def test_elryan_a_line_cancelled_by_an_earlier_run_holds_its_own_shipment_only(d
 
     a, b = desk.shop.place(("EDP-50", 1), ("EDP-100", 1))
     number = a["Order Number"]
-
-    class Session:
-        class plugin:
-            title = "Elryan"
-            fulfilment_unsupported = None
-
-        class opts:
-            target, dry_run = "elryan", False
 
     with StateStore.open(desk.state_path) as state:
         StepLog(state, "elryan", "main", "run-1").confirm(number, f"cancel:{a['POlineID']}", {"status": "Canceled"})
