@@ -62,6 +62,11 @@ def line_status(order: Order, line: OrderLine) -> OrderStatus:
     return line.status or order.status
 
 
+def _given_back_item(order: Order, line: OrderLine) -> tuple[str, str, str, None]:
+    """An ``order.given_back`` note of one line: its SKU and quantity, keyed like a shipped hold."""
+    return hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None
+
+
 def hold_key(order: Order, line: OrderLine) -> str:
     """A line's key in ``order.shipped``."""
     return f"{order.key}/{line.line_id}"
@@ -158,7 +163,7 @@ class OrderBook:
             was = {line.line_id: line_status(previous, line) for line in previous.lines}
             for line in order.lines:
                 if line_status(order, line) is OrderStatus.CANCELLED and was.get(line.line_id) in OPEN_STATUSES:
-                    out.append((hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None))
+                    out.append(_given_back_item(order, line))
         return out
 
     def note_given_back(self, order: Order) -> None:
@@ -166,8 +171,7 @@ class OrderBook:
         ``order`` still open as last read gave their units back (``order.given_back``), so the stock push of the
         same ``sync`` sends them again; the orders read that sees the order cancelled later does not note them
         twice."""
-        items = [(hold_key(order, line), "", _dump({"sku": line.sku, "quantity": line.quantity}), None)
-                 for line in order.lines if line_status(order, line) in OPEN_STATUSES]
+        items = [_given_back_item(order, line) for line in order.lines if line_status(order, line) in OPEN_STATUSES]
         if items:
             self._given_back(items)
 

@@ -494,8 +494,7 @@ class WorkbookDestination(DestinationBase):
     def _present_keys(self) -> set[RowKey]:
         """The (marketplace, order id, line id) of every row in the file as it is now (read once per version of
         the file: a write of this run, or the merchant's, reads it again)."""
-        stat = self.path.stat()
-        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        version = self._version(self.path)
         if self._present is None or self._present[0] != version:
             parsed = self._parsed if self._parsed is not None and self._parsed[0] == version else None
             sheet = parsed[1] if parsed is not None else self._load()
