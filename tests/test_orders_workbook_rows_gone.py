@@ -118,3 +118,23 @@ def test_a_closed_orders_rows_deleted_stay_deleted_and_the_file_is_parsed_once(
     assert len(keys_in(tmp_path / "orders.xlsx")) == 2  # the open order's row and the new one
     assert "written again" not in json.dumps(report)
     assert len(loads) == 1  # opened (checked to be ours), looked at for the rows, merged: one parse
+
+
+def test_rows_deleted_while_the_file_is_open_elsewhere_are_not_said_to_be_written_again(
+        tmp_path: Path, ecomlinx: Any) -> None:  # noqa: F811
+    """The note said "written again" although the file was open in another program and nothing was written: it
+    now says they were not, and the next run (the file closed) writes them."""
+    shop, placed = two_orders(tmp_path, ecomlinx, "orders.xlsx")
+    delete_rows(tmp_path / "orders.xlsx", placed[0])
+    lock = tmp_path / ".~lock.orders.xlsx#"  # LibreOffice has it open
+    lock.write_text("merchant,host,,01.12.2026 10:00,\n", encoding="utf-8")
+    code, report = orders(shop)
+    assert code != EXIT_OK
+    note = next(n for n in report["notes"] if "no row" in n)
+    assert note.startswith("1 order(s)") and "NOT written again" in note, note
+    assert placed[0] not in {order_id for order_id, _ in keys_in(tmp_path / "orders.xlsx")}
+    lock.unlink()
+    code, report = orders(shop)
+    assert code == EXIT_OK
+    assert any("no row" in n and ": written again" in n for n in report["notes"]), report["notes"]
+    assert [order_id for order_id, _ in keys_in(tmp_path / "orders.xlsx")].count(placed[0]) == 2

@@ -513,12 +513,15 @@ class WorkbookDestination(DestinationBase):
             return None
         return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
-    def _gone_note(self, dry_run: bool) -> None:
+    def _gone_note(self, outcome: str) -> None:
+        """The note naming the orders ``holds`` found without their rows; ``outcome`` says what became of them:
+        ``they would be written again`` (a dry run), ``written again``, or why they were not (the file could not
+        be written: they are written by a later run, as the orders' own reasons say)."""
         if self._rows_gone:
             names = ", ".join(self._rows_gone[:10]) + (", ..." if len(self._rows_gone) > 10 else "")
             self.notes.append(f"{len(self._rows_gone)} order(s) imported earlier had no row (or not every line's "
                               f"row) in {self.path} any more (rows deleted, or the file emptied or replaced?): "
-                              + ("they would be written again" if dry_run else "written again") + f": {names}")
+                              f"{outcome}: {names}")
             self._rows_gone = []
 
     def _load(self) -> Sheet:
@@ -550,7 +553,7 @@ class WorkbookDestination(DestinationBase):
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
         """What ``import_orders`` would do, nothing written (a dry run)."""
         sheet, outcomes, changed = self._merge(orders, dry_run=True)
-        self._gone_note(dry_run=True)
+        self._gone_note("they would be written again")
         blocked = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
         for o in outcomes:
             if blocked and o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
@@ -564,11 +567,11 @@ class WorkbookDestination(DestinationBase):
             return []
         blocked = unwritable(self.path, folder_only=True)  # our own lock file is made there
         if blocked:
+            self._gone_note(_NOT_WRITTEN)
             return [OrderOutcome(o, OrderResult.FAILED, blocked) for o in orders]
         with workbook_lock(self.path):
             remove_leftovers(self.path)
             sheet, outcomes, changed = self._merge(orders, dry_run=False)
-            self._gone_note(dry_run=False)
             message = (kept(self.path, sheet) or unwritable(self.path)) if changed else None
             if changed and message is None:
                 try:
@@ -576,6 +579,7 @@ class WorkbookDestination(DestinationBase):
                 except OSError as exc:
                     message = (f"{self.path} could not be written ({exc.strerror or exc}); is it open in another "
                                "program?")
+            self._gone_note(_NOT_WRITTEN if message else "written again")
             if message:
                 for o in outcomes:
                     if o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
@@ -591,6 +595,10 @@ class WorkbookDestination(DestinationBase):
     def take_notes(self) -> list[str]:
         notes, self.notes = self.notes, []
         return notes
+
+
+_NOT_WRITTEN = ("NOT written again: the file could not be written this run (see each order's reason); a later run "
+                "writes them")
 
 
 def kept(path: Path, sheet: Sheet) -> str | None:
