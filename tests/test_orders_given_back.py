@@ -33,6 +33,13 @@ def test_a_unit_a_cancellation_gives_back_is_set_again_when_the_wanted_quantity_
     # the shop cannot send the Elebne one: it is cancelled there, and Elebne gives its unit back
     elebne_call(elebne_sandbox, f"/orders/{order['id']}/simulate", {"status": "CANCELLED"})
     assert elebne_stock(elebne_sandbox)["TEA-500"] == 1
+    before = len(elebne_sandbox.writes())
+    code, reports = sync(shop, "--dry-run")  # shows what the real run sends: the stock given back set again
+    assert code == EXIT_OK, reports
+    assert len(elebne_sandbox.writes()) == before
+    row = next(r for r in reports["elebne"]["rows"] if r["sku"] == "TEA-500" and r["sheet"] == "Products")
+    assert (row["status"], row["actions"]) == ("pushed", ["stock"]), row
+    assert any("would be sent again" in n and "TEA-500" in n for n in reports["elebne"]["notes"])
     code, reports = sync(shop)
     assert code == EXIT_OK, reports
     assert reports["elebne"]["reserved"]["TEA-500"] == {"reserved": 1, "listed": 0}
@@ -88,9 +95,15 @@ def test_a_note_waits_for_the_run_that_plans_its_sku_and_the_payload_keeps_the_q
         state.confirm("elryan", "main", GIVEN_BACK, [("o1/l1", "", '{"sku": "OIL-1", "quantity": 1}', None)])
         state.confirm("elryan", "main", "price_stock", [("OIL-1", "h1", '{"quantity": 0}', "77")])
         state.mark_records("elryan", "main", "price_stock", [("OIL-1", "h1", "r1")])
-        session = NS(state=state, plugin=NS(name="elryan"), account="main", opts=NS(target="elryan"),
+        session = NS(state=state, plugin=NS(name="elryan", title="Elryan"), account="main",
+                     opts=NS(target="elryan", given_back=frozenset()), report=NS(notes=[]),
                      adapter=NS(roles={"product": "catalogue", "price_stock": "stock"}))
         resend_given_back(session, [NS(key="TEA-1", variants=[NS(sku="TEA-1")])])
+        # a dry run: what would be sent again, the state left as it is
+        assert resend_given_back(session, [NS(key="OIL-1", variants=[NS(sku="OIL-1")])], write=False) == {
+            "price_stock": ["OIL-1"]}
+        assert list(state.hashes("elryan", "main", GIVEN_BACK)) == ["o1/l1"]
+        assert state.hashes("elryan", "main", "price_stock") == {"OIL-1": "h1"}
         assert list(state.hashes("elryan", "main", GIVEN_BACK)) == ["o1/l1"]  # kept for a later run
         assert state.hashes("elryan", "main", "price_stock") == {"OIL-1": "h1"}
         resend_given_back(session, [NS(key="OIL-1", variants=[NS(sku="OIL-1")])])

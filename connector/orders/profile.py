@@ -127,11 +127,16 @@ def reservation(profile: Profile, section: OrdersSection, destination: OrderDest
 
 
 def with_reservation(targets: Sequence[SyncOptions], held: Reservation) -> list[SyncOptions]:
-    """Each target's options with the held-back quantities in its stock policy."""
-    if not held.quantities:
-        return list(targets)
-    return [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, reserved=held.quantities))
-            for opts in targets]
+    """Each target's options with the held-back quantities in its stock policy (and, in a dry run, the SKUs its
+    orders read saw given back to that marketplace's stock)."""
+    out = list(targets)
+    if held.quantities:
+        out = [dataclasses.replace(opts, stock_policy=dataclasses.replace(opts.stock_policy, reserved=held.quantities))
+               for opts in out]
+    if held.given_back:
+        out = [dataclasses.replace(opts, given_back=frozenset(held.given_back.get(get_plugin(opts.target).name, ())))
+               for opts in out]
+    return out
 
 
 def unread_hold(outcome: OrdersOutcome, state: StateStore, options: Callable[[str], SyncOptions]) -> Hold | None:

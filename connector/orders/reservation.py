@@ -21,6 +21,7 @@ the merchant's shipments do not change: shipped orders hold nothing back there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,9 @@ class Reservation:
     shipped: dict[str, int] = field(default_factory=dict)  # SKU -> of ``quantities``, units of shipped orders
     shipped_orders: int = 0  # orders shipped since the stock file was last saved
     stock_file: str | None = None  # the stock file's name
+    # a dry run's: marketplace -> SKUs of the lines its orders read saw cancelled after the book knew them open
+    # (the notes a real run would make: ``OrderBook.given_back``), so the dry run's stock push shows them sent again
+    given_back: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def note(self) -> str:
@@ -120,6 +124,10 @@ def reserve(state: StateStore, accounts: Sequence[tuple[str, str]], *, pulled: I
                 out.add(sku, qty)
         hold_shipped(out, book, latest.get((marketplace, account), {}), stock, release=release,
                      now=now or datetime.now(UTC))
+        if not release and latest.get((marketplace, account)):  # a dry run: what the orders read would note
+            given = book.given_back(latest[(marketplace, account)].values())
+            if given:
+                out.given_back.setdefault(marketplace, set()).update(json.loads(item[2])["sku"] for item in given)
     return out
 
 

@@ -17,6 +17,7 @@ from connector.model import Product
 from connector.sync.fingerprint import record_fingerprint
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, packed, release
 from connector.sync.state import StateStore
+from connector.sync.state.store import STALE_HASH
 
 
 @dataclass
@@ -97,7 +98,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                state: StateStore, marketplace: str, account: str,
                defaults: dict[str, Any] | None = None, context: str | None = None,
                note_marks: bool = True, keep_texts: bool = True,
-               check: Callable[[PlannedOp], str | None] | None = None, pack: bool = False) -> Plan:
+               check: Callable[[PlannedOp], str | None] | None = None, pack: bool = False,
+               stale: dict[str, list[str]] | None = None) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
@@ -113,7 +115,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     missing policy and the guard read the ops of confirmed records only), and the plan of 100,000 products does
     not hold every payload until the preview (about 65 MB).  ``pack`` (a real run's): each create or stock op holds
     its payload as ``marshal`` bytes until the push reads it (``ops.PackedOp``: about 25 MB less for 100,000
-    products, held for the whole push)."""
+    products, held for the whole push).  ``stale`` (a dry run's, kind -> keys): payloads planned as
+    ``StateStore.mark_stale`` would leave them, which a real run does before it plans (the state is not touched)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
@@ -125,6 +128,13 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     else:
         confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
         marks = None
+    for kind, keys in (stale or {}).items():
+        hashes = confirmed.get(kind)
+        for key in keys if hashes is not None else ():
+            if key in hashes:
+                hashes[key] = STALE_HASH
+                if marks is not None:
+                    marks.pop(key, None)
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
     for kind in kinds:
         plan.unchanged[kind] = set()

@@ -82,8 +82,9 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     safe_products = before_plan(source, opts.stock_policy, opts.safety, session.settings, opts.target,
                                 session.plugin.title, safety)
     products = adapter.prepare(safe_products, state)
-    if not opts.dry_run and not opts.stock_policy.hold:  # (a hold caps what was last sent: kept for a later run)
-        resend_given_back(session, products)
+    stale: dict[str, list[str]] = {}  # a dry run's: the stock payloads a real run would mark stale (and send)
+    if not opts.stock_policy.hold:  # (a hold caps what was last sent: the notes are kept for a later run)
+        stale = resend_given_back(session, products, write=not opts.dry_run)
     defaults = session.settings.get("defaults") or {}
     hold = opts.stock_policy.hold  # some marketplace's orders are unknown: no quantity goes up (hold.py)
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
@@ -94,7 +95,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
-                      pack=not opts.dry_run)
+                      pack=not opts.dry_run, stale=stale if opts.dry_run else None)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
@@ -119,7 +120,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     return plan, results
 
 
-def resend_given_back(session: TargetSession, products: Sequence[Any]) -> None:
+def resend_given_back(session: TargetSession, products: Sequence[Any], write: bool = True) -> dict[str, list[str]]:
     """Units a cancellation gave back to this marketplace's stock by itself (``OrderBook``'s ``order.given_back``,
     noted when the orders read sees an open line cancelled): the stock it lists is no longer the one last sent,
     so the stock payloads of the products holding those SKUs are marked stale and sent again by this run, even
@@ -130,27 +131,39 @@ def resend_given_back(session: TargetSession, products: Sequence[Any]) -> None:
     later stock hold, should this push not confirm them.  A note is let go, in the same transaction, only when a
     product of this run holds its SKU; the others (a product an incremental read did not bring, a row skipped
     this run) wait for the run that plans them.  A run killed after it sends them on its next run, as for any
-    stock not yet confirmed."""
+    stock not yet confirmed.
+
+    Returns the stock payloads concerned (kind -> product keys), and notes them in the report.  ``write=False``
+    (a dry run): the state is left as it is; the plan is handed them instead (``build_plan``'s ``stale``), so
+    the dry run shows the stock a real run would send again."""
     from connector.orders.book import GIVEN_BACK
     from connector.sync.ops import STOCK
 
     state, marketplace, account = session.state, session.plugin.name, session.account
     given = state.hashes(marketplace, account, GIVEN_BACK)
-    if not given:
-        return
-    notes = state.bodies(marketplace, account, GIVEN_BACK, given)
+    seen = session.opts.given_back if not write else frozenset()  # a dry run's orders read: noted by a real one
+    if not given and not seen:
+        return {}
+    notes = state.bodies(marketplace, account, GIVEN_BACK, given) if given else {}
     planned = {v.sku for p in products for v in p.variants}
     done = [key for key, body in notes.items() if body.get("sku") in planned]
-    if not done:
-        return
-    skus = {notes[key].get("sku") for key in done}
+    skus = {notes[key].get("sku") for key in done} | (seen & planned)
+    if not skus:
+        return {}
     keys = [p.key for p in products if any(v.sku in skus for v in p.variants)]
-    kinds = [kind for kind, role in session.adapter.roles.items() if role == STOCK]
-    with state.atomic():
-        for kind in kinds:
-            state.mark_stale(session.opts.target, account, kind, keys)
-        for key in done:
-            state.forget(marketplace, account, GIVEN_BACK, key)
+    stale = {kind: keys for kind, role in session.adapter.roles.items() if role == STOCK}
+    if write:
+        with state.atomic():
+            for kind, stale_keys in stale.items():
+                state.mark_stale(session.opts.target, account, kind, stale_keys)
+            for key in done:
+                state.forget(marketplace, account, GIVEN_BACK, key)
+    shown = ", ".join(sorted(keys)[:10]) + (", ..." if len(keys) > 10 else "")
+    session.report.notes.append(
+        f"cancelled orders gave units back to {session.plugin.title}'s own stock count: the stock of {len(keys)} "
+        f"product(s) {'would be' if not write else 'is'} sent again, even where the quantity wanted did not "
+        f"change: {shown}")
+    return stale
 
 
 def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid_code: str) -> None:

@@ -57,6 +57,9 @@ class SyncOptions:
     on_wait: WaitHook | None = None  # told before the HTTP layer or the call budget sleeps (progress output)
     announce: Callable[[str], None] | None = None  # says something before the push starts (default: a log warning)
     stop: StopSignal | None = None  # set (by SIGTERM): the run ends like a budget stop, exit 3
+    # a dry run's: SKUs whose units a cancellation gave back to this marketplace's stock, seen by the orders read of
+    # this dry run (which notes nothing: ``OrderBook.given_back``); a real run reads its notes from the state
+    given_back: frozenset[str] = frozenset()
 
 
 log = logging.getLogger("connector.sync")
