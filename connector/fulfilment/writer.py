@@ -60,12 +60,25 @@ class StepLog:
         (by any run: ``package:`` finds every package sent for the order, whatever its shipment)."""
         if not prefixes:
             return []
-        if self._confirmed is None:  # one read per run, indexed by order
+        if self._confirmed is None:  # one read per run, indexed by order (the key up to its first "|")
             self._confirmed = {}
             for key in self.state.hashes(self.marketplace, self.account, STEP):
                 order, _, step = key.partition("|")
                 self._confirmed.setdefault(order, []).append(step)
-        return sorted(step for step in self._confirmed.get(order_key, ()) if step.startswith(prefixes))
+        if "|" in order_key:  # (an order id with a "|" in it: its steps are not under the index's key)
+            head, _, rest = order_key.partition("|")
+            steps = [step.removeprefix(rest + "|") for step in self._confirmed.get(head, ())
+                     if step.startswith(rest + "|")]
+        else:
+            steps = self._confirmed.get(order_key, [])
+        return sorted(step for step in steps if step.startswith(prefixes))
+
+    def done_many(self, order_key: str, steps: list[str]) -> dict[str, dict[str, Any]]:
+        """``done`` of several steps of one order in one read: step -> its answer (confirmed steps only)."""
+        keys = {self.key(order_key, step): step for step in steps}
+        if not keys:
+            return {}
+        return {keys[k]: body for k, body in self.state.bodies(self.marketplace, self.account, STEP, keys).items()}
 
     def interrupted(self, order_key: str, step: str) -> bool:
         """``step`` was sent by a run that died before recording the answer: look before sending again."""

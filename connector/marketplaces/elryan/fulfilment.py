@@ -197,8 +197,10 @@ class ElryanFulfilmentWriter:
         workbook's shipment id is its tracking number), or the line typed into a second parcel.  Elryan refuses
         to pack a shipped line again, on every run; the merchant is told what to do instead."""
         before: dict[str, list[tuple[str, Any, int, Any]]] = {}  # line id -> (shipment, tracking, quantity, id)
-        for step in run.steps.confirmed(run.key, ("package:",)):
-            body = run.steps.done(run.key, step) or {}
+        packages = run.steps.confirmed(run.key, ("package:",))
+        bodies = run.steps.done_many(run.key, packages)  # one read of every earlier package of the order
+        for step in packages:
+            body = bodies.get(step) or {}
             for item in body.get("items") or []:
                 quantity = item.get("quantity")
                 before.setdefault(str(item.get("order_item_id")), []).append(
