@@ -283,9 +283,9 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
         if order.status is OrderStatus.CANCELLED:
             return held(f"shipped in the source, but cancelled on {plugin.title}")
         cancelled = steps.confirmed(order.key, getattr(writer, "cancel_steps", ()))
-        if getattr(writer, "cancels_per_line", False):  # ``cancel:<line id>``: only a line of these shipments counts
-            shipped = {ln.line_id for s in progress.shipments for ln in s.lines}
-            cancelled = [step for step in cancelled if step.partition(":")[2] in shipped]
+        cancels_of = getattr(writer, "cancels_of", None)  # a writer that cancels line by line says which count
+        if cancelled and cancels_of is not None:
+            cancelled = cancels_of(progress.shipments, cancelled)
         if cancelled:
             return held(f"shipped in the source, but an earlier run cancelled it on {plugin.title} "
                         f"({', '.join(cancelled)})")

@@ -13,10 +13,11 @@ again, so a package is never created twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from connector.fulfilment.model import FulfilOutcome, OrderProgress
+from connector.fulfilment.model import FulfilOutcome, OrderProgress, Shipment
 from connector.orders.model import Order
 from connector.sync.state import StateStore
 
@@ -127,9 +128,12 @@ class FulfilmentWriter(Protocol):
     # an earlier run, is held as needs attention (the order as last read may not show it yet)
     shipment_steps: tuple[str, ...]
     cancel_steps: tuple[str, ...]
-    # optional: True when a cancel step cancels one line (``<prefix><line id>``): a shipment is then held only
-    # for a cancelled line of its own (the order's other lines may still ship)
-    cancels_per_line: bool
+
+    def cancels_of(self, shipments: Sequence[Shipment], cancelled: list[str]) -> list[str]:
+        """Optional: of the confirmed cancel steps ``cancelled``, those that cancelled what ``shipments`` ship (a
+        marketplace that cancels line by line: a shipment is held only for a cancelled line of its own, the
+        order's other lines may still ship); without it, any cancel step of the order holds its shipments."""
+        ...
 
     def apply(self, order: Order, progress: OrderProgress, plan: FulfilPlan, steps: StepLog) -> FulfilOutcome:
         """Send what ``progress`` says that the step log does not hold as confirmed; one outcome.  ``order`` is

@@ -26,7 +26,7 @@ message; 5xx, unreachable and refused credentials raise, the step's mark kept fo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +91,6 @@ class ElryanFulfilmentWriter:
     marketplace = MARKETPLACE
     shipment_steps = ("package:",)
     cancel_steps = ("cancel:",)
-    cancels_per_line = True  # cancel:<POlineID>
 
     def __init__(self, client: ElryanClient, *, account: str, settings: dict[str, Any] | None = None) -> None:
         settings = settings or {}
@@ -190,6 +189,13 @@ class ElryanFulfilmentWriter:
             self._send_shipment(run, shipment, plan, delivered=progress.delivered)
         sent = run.sent + [step for step, _ in run.would]
         return FulfilResult.DELIVERED if any(s.startswith("delivered:") for s in sent) else FulfilResult.SHIPPED
+
+    @staticmethod
+    def cancels_of(shipments: Sequence[Shipment], cancelled: list[str]) -> list[str]:
+        """Elryan cancels line by line (step ``cancel:<POlineID>``): only a cancelled line of ``shipments``
+        holds them."""
+        lines = {ln.line_id for s in shipments for ln in s.lines}
+        return [step for step in cancelled if step.removeprefix("cancel:") in lines]
 
     def _not_packed_twice(self, run: _Run, progress: OrderProgress) -> None:
         """``_Held`` for a shipment not packed yet whose line an earlier run's package already holds whole, under
