@@ -1,9 +1,11 @@
-"""vcrpy set-up for the Odoo cassettes (cassettes/odoo16, cassettes/odoo18).
+"""vcrpy set-up for the Odoo cassettes (cassettes/odoo16, cassettes/odoo18, cassettes/odoo19).
 
 Replay (the default, CI): record mode ``none``, the network blocked; the tests never need a server.
 Record: ``ODOO_RECORD=1`` plus, per version, ``ODOO16_URL`` / ``ODOO18_URL`` (default the loopback servers),
 ``ODOO16_DB`` / ``ODOO18_DB``, ``ODOO_USER`` and ``ODOO_PASSWORD`` (or ``ODOO16_PASSWORD`` / ``ODOO18_PASSWORD``);
-see docs/odoo.md.
+see docs/odoo.md.  Odoo 19 (``ODOO19_URL`` / ``ODOO19_DB`` / ``ODOO19_PASSWORD``) is recorded only with
+``ODOO19=1`` beside ``ODOO_RECORD=1``, so that 16 and 18 can be recorded without a 19 server; its cassettes
+always replay.
 
 What is scrubbed at record time (and applied to live requests before matching, so replays match whatever
 password the test uses):
@@ -33,9 +35,12 @@ import vcr
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 PLACEHOLDER = "***"
-VERSIONS = (16, 18)
-DEFAULTS = {16: ("http://127.0.0.1:8016", "odoo16"), 18: ("http://127.0.0.1:8069", "odoo18")}
 RECORDING = os.environ.get("ODOO_RECORD") == "1"
+BASE_VERSIONS = (16, 18)  # recorded together whenever ODOO_RECORD=1
+# the versions the catalogue and stock tests run on: 19 always replays, and is recorded on request only
+VERSIONS = (*BASE_VERSIONS, 19) if not RECORDING or os.environ.get("ODOO19") == "1" else BASE_VERSIONS
+DEFAULTS = {16: ("http://127.0.0.1:8016", "odoo16"), 18: ("http://127.0.0.1:8069", "odoo18"),
+            19: ("http://127.0.0.1:8069", "odoo19_cat")}
 _SECRET_HEADERS = ("cookie", "authorization", "x-openerp-session-id")
 
 
@@ -157,7 +162,7 @@ def password(version: int) -> str:
     if RECORDING:
         value = os.environ.get(f"ODOO{version}_PASSWORD") or os.environ.get("ODOO_PASSWORD")
         if not value:
-            raise RuntimeError("recording needs ODOO_PASSWORD (or ODOO16_PASSWORD / ODOO18_PASSWORD)")
+            raise RuntimeError(f"recording needs ODOO_PASSWORD (or ODOO{version}_PASSWORD)")
         return value
     return PLACEHOLDER
 

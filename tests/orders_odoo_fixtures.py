@@ -25,13 +25,13 @@ import pytest
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
 from connector.sync.state import StateStore
-from tests.odoo_vcr import RECORDING, VERSIONS, block_network, load_fixture_module, password, seed_data
+from tests.odoo_vcr import BASE_VERSIONS, RECORDING, block_network, load_fixture_module, password, seed_data
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders"),
                   19: ("http://127.0.0.1:8069", "odoo19_orders")}
 # Odoo 19's cassettes (cassettes/odoo19) always replay; they are recorded on request only (ODOO19_ORDERS=1 beside
 # ODOO_RECORD=1), so that 16 and 18 can be recorded without a 19 server
-ORDERS_VERSIONS = (*VERSIONS, 19) if not RECORDING or os.environ.get("ODOO19_ORDERS") == "1" else VERSIONS
+ORDERS_VERSIONS = (*BASE_VERSIONS, 19) if not RECORDING or os.environ.get("ODOO19_ORDERS") == "1" else BASE_VERSIONS
 CREATED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 orders_seed = load_fixture_module("odoo_orders_seed")

@@ -1,4 +1,4 @@
-"""Replayed full reads of the seeded catalogue on Odoo 16 and 18: values equal what the seed fixture set."""
+"""Replayed full reads of the seeded catalogue on Odoo 16, 18 and 19: values equal what the seed fixture set."""
 
 from __future__ import annotations
 
@@ -188,9 +188,9 @@ def _bodies(read: Read) -> list[dict[str, Any]]:
 
 
 def test_stock_context_key_matches_the_version(catalogue: Read) -> None:
-    """A wrong key is silently ignored by Odoo (company totals come back): assert what was sent.  16 and 18
-    read every warehouse's stock with two grouped reads that need no context key at all (summed per warehouse
-    in ``stock.py``; the key each version honours is asserted where it is still sent, in the differential test
+    """A wrong key is silently ignored by Odoo (company totals come back): assert what was sent.  16, 18
+    and 19 read every warehouse's stock with two grouped reads that need no context key at all (summed per
+    warehouse in ``stock.py``; the key each version honours is asserted where it is still sent, in the differential test
     ``tests/test_odoo_stock_grouped.py`` that holds the grouped numbers against the context reads)."""
     calls = [b["params"]["args"] for b in _bodies(catalogue) if b["params"].get("method") == "execute_kw"]
     assert not any({"warehouse", "warehouse_id", "location"} & set(a[6].get("context", {})) for a in calls)

@@ -1,8 +1,8 @@
-"""Differential test of the grouped stock reads (16 and 18): every stocked variant's five quantities per
+"""Differential test of the grouped stock reads (16, 18 and 19): every stocked variant's five quantities per
 warehouse and per location, and its company-wide on-hand, equal what Odoo itself computes for the
 per-warehouse (``warehouse`` / ``warehouse_id``) and per-location (``location``) contexts.
 
-Recorded on both servers in one cassette each: the reader's full read (grouped), then the truth read with one
+Recorded on each server in one cassette: the reader's full read (grouped), then the truth read with one
 context per target, as the reader sent it before.  The catalogue covers a reservation (the sale order), an
 incoming receipt, negative stock, stock only in an unconfigured warehouse, and (``seed_data.setup_stock_diff``,
 applied at record time) stock in two locations of one warehouse, a delivery reserving across both, a transfer
@@ -64,7 +64,7 @@ def diff(request: pytest.FixtureRequest) -> Iterator[Diff]:
             result = source.read()
             sent = cass.play_count if not RECORDING else len(cass.requests)
             backend, grouped = source.backend, source.grouped_stock
-            assert backend is not None and grouped is not None, "16 and 18 read stock with grouped reads"
+            assert backend is not None and grouped is not None, f"{version} reads stock with grouped reads"
             ctx = {"lang": "en_US", "active_test": False, **({"tz": backend.user_context["tz"]}
                                                              if backend.user_context.get("tz") else {})}
             ids = sorted(int(v.ref.ident) for p in result.products for v in p.variants if v.stock_known)
@@ -114,7 +114,7 @@ def test_the_catalogue_exercises_what_a_sum_can_get_wrong(diff: Diff) -> None:
     out = seed_data.DIFF_OUT_QTY + seed_data.DIFF_MOVE_QTY + _final_qty(diff)
     assert d["qty_available"] == q["WH"] + q["shelf"]  # two locations of one warehouse
     assert d["free_qty"] == q["WH"] + q["shelf"] - out  # reserved across both
-    assert d["outgoing_qty"] == out  # on 18 also the move to the shelf on its way to the customers
+    assert d["outgoing_qty"] == out  # on 18+ also the move to the shelf on its way to the customers
     assert truth["Shop"][seed_data.DIFF_SKU]["incoming_qty"] == seed_data.DIFF_MOVE_QTY  # between warehouses
     assert truth[SHELF][seed_data.DIFF_SKU]["qty_available"] == q["shelf"]  # a child location alone
     assert truth["WH/Stock"][seed_data.DIFF_SKU]["qty_available"] == q["WH"] + q["shelf"]  # its parent
@@ -125,7 +125,7 @@ def test_the_catalogue_exercises_what_a_sum_can_get_wrong(diff: Diff) -> None:
 
 
 def _final_qty(diff: Diff) -> float:
-    """18 only: the move inside WH whose ``location_final_id`` is the customers (see ``setup_stock_diff``)."""
+    """18 and 19: the move inside WH whose ``location_final_id`` is the customers (see ``setup_stock_diff``)."""
     return seed_data.DIFF_FINAL_QTY if diff.version >= 18 else 0.0
 
 

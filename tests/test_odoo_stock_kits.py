@@ -1,10 +1,10 @@
-"""Kits (mrp's bills of materials of type kit) on a real Odoo 18: their stock is their components'.
+"""Kits (mrp's bills of materials of type kit) on real Odoo 16, 18 and 19: their stock is their components'.
 
 A kit has no quants or moves of its own; Odoo computes its five quantities from its components' (mrp overrides
 ``_compute_quantities_dict``).  The grouped reads sum quants and moves, so they would list every kit at 0: the
 page read asks for ``is_kits`` (mrp's own test) and a page's kits are read with Odoo's context reads.
 
-Recorded on 18 with mrp installed (``seed_data.setup_kits``, applied at record time): CT-KIT = 2 x CT-KIT-A +
+Recorded on 16, 18 and 19 with mrp installed (``seed_data.setup_kits``, applied at record time): CT-KIT = 2 x CT-KIT-A +
 1 x CT-KIT-B, CT-KIT2 = 1 x CT-KIT + 1 x CT-KIT-A (a kit of a kit), stock in the components only, and one
 CT-KIT sold from WH.  One cassette: the reader's read, then Odoo's own numbers per target.
 """
@@ -21,9 +21,8 @@ import pytest
 from connector.model import Product
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
-from tests.odoo_vcr import RECORDING, odoo_cassette, odoo_test_env, seed_data, settings_kwargs
+from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, odoo_test_env, seed_data, settings_kwargs
 
-VERSIONS = [16, 18]  # recorded on a real Odoo 16 and 18 with mrp
 WAREHOUSES = ["WH", "Shop"]
 LOCATIONS = ["WH/Stock"]
 KITS = (seed_data.KIT_SKU, seed_data.KIT2_SKU)

@@ -1,4 +1,4 @@
-"""Recorded Odoo (16 and 18) -> Elebne sandbox, through the same plan, push, state and report as workbooks."""
+"""Recorded Odoo (16, 18 and 19) -> Elebne sandbox, through the same plan, push, state and report as workbooks."""
 
 from __future__ import annotations
 

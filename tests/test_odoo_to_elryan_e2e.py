@@ -1,4 +1,4 @@
-"""Recorded Odoo (16 and 18) -> Elryan sandbox: dependency ordering, translations and stock from a real ERP."""
+"""Recorded Odoo (16, 18 and 19) -> Elryan sandbox: dependency ordering, translations and stock from a real ERP."""
 
 from __future__ import annotations
 

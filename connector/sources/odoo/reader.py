@@ -2,9 +2,9 @@
 
 Reading is O(pages): per page of ``page_size`` variants, one ``search_read`` of the variants with their
 template fields, then, sent together (``parallel_calls``), one of their attribute values, one of their
-templates per configured language, the stock (16 and 18: one quant and one open-move read for every target
+templates per configured language, the stock (16, 18, 19: one quant and one open-move read for every target
 together; other versions: one context read per target, ``stock.py``) and one for image presence.  Before the
-pages: version, login, user context, ``fields_get``, languages, warehouses and (16, 18) the location tree.
+pages: version, login, user context, ``fields_get``, languages, warehouses and (16, 18, 19) the location tree.
 Nothing is read record by record; docs/odoo.md gives the count.
 
 Product key (``Product.key``, the marketplace's parent key): the variant's SKU when the template has exactly
@@ -136,7 +136,7 @@ class OdooSource:
         self.next_index: CatalogueIndex | None = None  # stored with the cursor (catalogue_index.py)
         self.changed_template_ids: list[int] | None = None  # incremental runs: the templates re-read
         self.stock_targets: list[StockTarget] = []  # the last read's warehouses / locations
-        self.grouped_stock: GroupedStock | None = None  # 16/18: every target's stock from two reads per page
+        self.grouped_stock: GroupedStock | None = None  # 16/18/19: every target's stock from two reads per page
 
     # -- connection -----------------------------------------------------------------------------------------
     def _connect(self) -> OdooBackend:

@@ -1,5 +1,5 @@
-"""Per-warehouse / per-location quantities: grouped quant and move reads on 16 and 18, else one context read
-per target.
+"""Per-warehouse / per-location quantities: grouped quant and move reads on 16, 18 and 19, else one context
+read per target.
 
 Odoo computes ``qty_available``, ``free_qty``, ``virtual_available``, ``incoming_qty`` and ``outgoing_qty`` for
 the locations named in the context.  The key changed between versions (design §7): 16 reads ``warehouse``,
@@ -7,12 +7,12 @@ the locations named in the context.  The key changed between versions (design §
 key is chosen here, in one place, from the version, and 17 (not measured) uses the portable
 ``location`` = the warehouse's view location, which every version honours.
 
-On 16 and 18 the same numbers come from two reads per page whatever the number of targets (``GroupedStock``):
+On 16, 18 and 19 the same numbers come from two reads per page whatever the number of targets (``GroupedStock``):
 the page's quants and its open moves, with bare ids, summed here per target exactly as Odoo's
 ``_compute_quantities_dict`` sums them for a context (quants under the target's root location; open moves
-entering or leaving it; 18 counts an open move at its ``location_final_id`` when it has one), rounded to the
-product's unit of measure.  ``tests/test_odoo_stock_grouped.py`` holds them against the context reads on both
-servers.  Other versions keep the context reads (their rules were not measured).
+entering or leaving it; 18 and 19 count an open move at its ``location_final_id`` when it has one), rounded to
+the product's unit of measure.  ``tests/test_odoo_stock_grouped.py`` holds them against the context reads on
+all three servers.  Other versions (17, 20+) keep the context reads (their rules were not measured).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from connector.sources.odoo.backend import OdooBackend, run_reads
 
 QTY_FIELDS = ["free_qty", "qty_available", "virtual_available", "incoming_qty", "outgoing_qty"]
 OPEN_MOVE_STATES = ["waiting", "confirmed", "assigned", "partially_available"]  # Odoo's "to do" moves
-GROUPED_VERSIONS = (16, 18)  # majors whose quantity rules the grouped reads follow (recorded differential test)
+GROUPED_VERSIONS = (16, 18, 19)  # majors whose quantity rules the grouped reads follow (recorded differential test)
 
 
 @dataclass(slots=True)
