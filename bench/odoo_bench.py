@@ -1,6 +1,6 @@
 """Bench rows for ``make bench``: the recorded 1,000-variant Odoo catalogue, and the live servers when up.
 
-``bench_odoo_replay`` replays ``cassettes/odoo18/bulk_1000.yaml`` (and the 16 one) through the real reader,
+``bench_odoo_replay`` replays ``cassettes/odoo18/bulk_1000.yaml`` (and the 16 and 19 ones) through the real reader,
 odoorpc and vcrpy's HTTP stubs, so the figure covers parsing and building canonical records and counts the
 recorded RPC calls, not the server's time.
 
@@ -65,7 +65,8 @@ def bench_odoo_replay(version: int = 18, repeats: int = 5) -> dict[str, Any]:
 
 
 LIVE_SERVERS = {16: ("ODOO16_URL", "http://127.0.0.1:8016", "ODOO16_DB", "odoo16"),
-                18: ("ODOO18_URL", "http://127.0.0.1:8069", "ODOO18_DB", "odoo18")}
+                18: ("ODOO18_URL", "http://127.0.0.1:8069", "ODOO18_DB", "odoo18"),
+                19: ("ODOO19_URL", "http://127.0.0.1:8069", "ODOO19_DB", "odoo19_cat")}
 LIVE_TARGET = 2.0
 REPLAY_MAX_CALLS = 15
 
@@ -121,13 +122,13 @@ def bench_odoo_live(version: int, repeats: int = 3) -> dict[str, Any] | None:
 def odoo_rows() -> list[tuple[str, str, str, str]]:
     """The ``make bench`` rows: replayed RPC counts always, live ratios when a server answers."""
     rows: list[tuple[str, str, str, str]] = []
-    for version in (16, 18):
+    for version in (16, 18, 19):
         r = bench_odoo_replay(version)
         rows.append((f"odoo{version} read, replayed: 1,000 variants x 2 warehouses x 2 languages",
                      f"{r['variants_per_second']:,.0f} variants/s", "", ""))
         rows.append((f"odoo{version} RPC calls for that read (recorded requests)", str(r["rpc_calls"]),
                      f"<= {REPLAY_MAX_CALLS}", met(r["rpc_calls"] <= REPLAY_MAX_CALLS)))
-    for version in (16, 18):
+    for version in (16, 18, 19):
         live = bench_odoo_live(version)
         if live is None:
             rows.append((f"odoo{version} live read vs one raw search_read", "server not reachable (or no "
@@ -147,6 +148,6 @@ def odoo_rows() -> list[tuple[str, str, str, str]]:
 
 
 if __name__ == "__main__":
-    for v in (18, 16):
+    for v in (18, 16, 19):
         print(bench_odoo_replay(v))
         print(bench_odoo_live(v))
