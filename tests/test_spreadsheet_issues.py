@@ -166,6 +166,8 @@ def test_yes_no_and_currency(tmp_path):
 
 
 def _patch_sheet_xml(path: Path, replace: dict[str, str]) -> None:
+    """Edit openpyxl's sheet XML into what Excel saves; Excel also clears openpyxl's ``fullCalcOnLoad`` flag
+    (set because openpyxl calculates no formula: the cached values a test writes would be placeholders)."""
     tmp = path.with_suffix(".tmp")
     shutil.move(path, tmp)
     with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -177,6 +179,8 @@ def _patch_sheet_xml(path: Path, replace: dict[str, str]) -> None:
                     assert old in text, old
                     text = text.replace(old, new)
                 data = text.encode()
+            elif item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
             dst.writestr(item, data)
     tmp.unlink()
 

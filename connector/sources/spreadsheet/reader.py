@@ -47,6 +47,8 @@ CSV_SHEET = "Products"  # sheet name used in issues for a CSV file
 _HEAD_BYTES = 1 << 16  # the start of a CSV read to check it and find its dialect (the first 21 lines)
 
 FORMULA_NO_VALUE = "formula without a cached value (open the file in Excel or LibreOffice and save it again)"
+FORMULA_NOT_CALCULATED = ("formula never calculated: the program that wrote the file left its value to be computed "
+                          "when opened (open the file in Excel or LibreOffice and save it again)")
 ERROR_VALUE = "error value in the cell ({})"
 
 _IGNORED_SHEETS = frozenset(normalize(n) for n in (*INSTRUCTIONS_SHEET.values(), LISTS_SHEET, "Errors",
@@ -704,8 +706,10 @@ def _unescape(b: bytes) -> str:
     return unescape(b.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
 
 
-def locate_problem_cells(data: bytes) -> dict[tuple[int, int], tuple[str, str]] | None:
-    """Formula cells without a cached value and error cells of one sheet XML; ``None`` if cells lack refs."""
+def locate_problem_cells(data: bytes, stale: bool = False) -> dict[tuple[int, int], tuple[str, str]] | None:
+    """Formula cells without a cached value and error cells of one sheet XML; ``None`` if cells lack refs.
+    ``stale``: the workbook asks for a full calculation when opened (``stale_formulas``): every formula cell's
+    cached value is a placeholder, whatever it holds."""
     found: dict[tuple[int, int], tuple[str, str]] = {}
     starts: set[int] = set()
     positions: list[int] = []
@@ -752,13 +756,15 @@ def locate_problem_cells(data: bytes) -> dict[tuple[int, int], tuple[str, str]] 
         f = f_elem.search(body)
         if f is None:
             continue
-        if value is None or (value == b"" and ctype != b"str"):
+        missing = value is None or (value == b"" and ctype != b"str")
+        if missing or stale:
             formula = _unescape(f.group(1) or b"")
-            found[cell] = ("=" + formula if formula else "(shared formula)", FORMULA_NO_VALUE)
+            found[cell] = ("=" + formula if formula else "(shared formula)",
+                           FORMULA_NO_VALUE if missing else FORMULA_NOT_CALCULATED)
     return found
 
 
-def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
+def _locate_with_openpyxl(p: Path, sheet: str, stale: bool = False) -> dict[tuple[int, int], tuple[str, str]]:
     """Slow fallback for sheet XML written without cell references."""
     import openpyxl
 
@@ -770,12 +776,26 @@ def _locate_with_openpyxl(p: Path, sheet: str) -> dict[tuple[int, int], tuple[st
             for c, (fc, vc) in enumerate(zip(frow, vrow, strict=False)):
                 if getattr(vc, "data_type", None) == "e":
                     found[(r, c)] = (str(vc.value), ERROR_VALUE.format(vc.value))
-                elif getattr(fc, "data_type", None) == "f" and vc.value is None:
-                    found[(r, c)] = (str(fc.value), FORMULA_NO_VALUE)
+                elif getattr(fc, "data_type", None) == "f" and (stale or vc.value is None):
+                    found[(r, c)] = (str(fc.value), FORMULA_NO_VALUE if vc.value is None else FORMULA_NOT_CALCULATED)
     finally:
         wf.close()
         wv.close()
     return found
+
+
+_FULL_CALC = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?calcPr\b[^>]*\sfullCalcOnLoad\s*=\s*["\'](?:1|true)["\']')
+
+
+def stale_formulas(zf: zipfile.ZipFile) -> bool:
+    """Whether the workbook asks to be fully calculated when opened (``<calcPr fullCalcOnLoad="1"/>``): its
+    writer computed no formula (XlsxWriter and rust_xlsxwriter store 0 as every formula's value and set this
+    flag; Apache POI sets it when values may be out of date).  Excel and LibreOffice clear it when they save,
+    having calculated.  Those placeholders would be read as prices and quantities of 0."""
+    try:
+        return _FULL_CALC.search(zf.read("xl/workbook.xml")) is not None
+    except KeyError:
+        return False
 
 
 def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | None = None,
@@ -788,13 +808,14 @@ def scan_problem_cells(p: Path, sheets: list[str], members: dict[str, str] | Non
     try:
         with zipfile.ZipFile(p) as zf:
             members = sheet_members(zf) if members is None else members
+            stale = stale_formulas(zf)
             for name in sheets:
                 member = members.get(name)
                 if not member or member not in zf.NameToInfo or not markers.get(name, True) \
                         or (name not in markers and not _has_markers(zf, member)):
                     continue
-                cells = locate_problem_cells(zf.read(member))
-                out[name] = cells if cells is not None else _locate_with_openpyxl(p, name)
+                cells = locate_problem_cells(zf.read(member), stale)
+                out[name] = cells if cells is not None else _locate_with_openpyxl(p, name, stale)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
         return out  # calamine read it; nothing more we can learn
     return out
