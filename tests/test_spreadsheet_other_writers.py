@@ -3,11 +3,14 @@ cell by cell, never read as placeholders."""
 
 from __future__ import annotations
 
+import csv
+from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
 
 from connector.sources.spreadsheet import read_spreadsheet
+from connector.sources.spreadsheet.cells import AMBIGUOUS_COMMA, TEXT_IN_NUMBER
 from connector.sources.spreadsheet.reader import FORMULA_NOT_CALCULATED
 from tests.fast_paths import both, same
 
@@ -44,4 +47,38 @@ def test_formulas_a_writer_never_calculated_are_reported_not_read_as_zero(tmp_pa
     variants = [v for p in result.products for v in p.variants]
     assert [(v.sku, v.price.amount, v.stock["Main"].available) for v in variants] == [("A-1", 100, 3)]
     fast, row, _used = both(path)
+    same(fast, row)
+
+
+def test_thousands_separators_are_never_read_as_a_decimal_comma(tmp_path: Path) -> None:
+    """"1,500" (an English export of a price formatted #,##0) was read as 1.5 and "1,000" in stock as 1; "1_0"
+    as 10 (Python's Decimal and int take underscores).  An ambiguous comma is refused, the unambiguous forms
+    are read, on the fast path and the row reader alike."""
+    path = tmp_path / "c.csv"
+    path.write_text('SKU,Name,Price,Weight (kg),Stock: Main\n'
+                    'A-1,Teapot,"1,500","0,125","1,000"\n'
+                    'A-2,Cup,"1,234.50","1.234,5",7\n'
+                    'A-3,Bowl,1_0,"2,5",1_000\n'
+                    'A-4,Mug,"12,50","1,234,567",3\n', encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
+        (2, "Price", "1,500", AMBIGUOUS_COMMA),
+        (2, "Stock: Main", "1,000", AMBIGUOUS_COMMA),
+        (4, "Price", "1_0", TEXT_IN_NUMBER),
+        (4, "Stock: Main", "1_000", TEXT_IN_NUMBER),
+    ]
+    got = [(v.sku, v.price.amount, v.weight, v.stock["Main"].available) for p in result.products for v in p.variants]
+    assert got == [("A-2", Decimal("1234.50"), Decimal("1234.5"), 7), ("A-4", Decimal("12.50"), Decimal(1234567), 3)]
+    fast, row, used = both(path)
+    assert used
+    same(fast, row)
+    # the same texts in the cells of a workbook (a column formatted as Text)
+    book = tmp_path / "c.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    ws = wb.add_worksheet("Products")
+    for r, line in enumerate(csv.reader(path.read_text().splitlines())):
+        ws.write_row(r, 0, line)  # every cell a text
+    wb.close()
+    assert read_spreadsheet(book).issues == result.issues
+    fast, row, _used = both(book)
     same(fast, row)

@@ -19,7 +19,8 @@ Issue reasons (``Issue.reason``; sheet, 1-based row, header as written, raw valu
 are set on every cell issue; a row-level issue is put on the SKU column):
 
 - ``missing required value`` (SKU, Price, Name on a product's first row, stock SKU/Quantity)
-- ``text in a number column``, ``a date in a number column``, ``not a whole number``
+- ``text in a number column``, ``a date in a number column``, ``not a whole number``, ``ambiguous number: a comma
+  followed by three digits ...`` (``1,500``: thousands or decimals)
 - ``negative price`` / ``negative cost`` / ``negative weight`` / ``negative stock``
 - ``duplicate SKU (first seen on row N)`` (second and later occurrences; in stock sheets too)
 - ``bad barcode check digit (expected D)``, ``barcode must contain only digits``,
@@ -30,7 +31,8 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   (row N)``
 - ``SKU not found in sheet 'Products'`` (stock rows; with the words of ``build.ORPHAN_KEPT`` when a Products
   row was refused for its SKU cell: the SKU is then not taken for deleted)
-- ``formula without a cached value (open the file in Excel or LibreOffice and save it again)``,
+- ``formula without a cached value (open the file in Excel or LibreOffice and save it again)``, ``formula never
+  calculated: ...`` (the workbook asks for a full calculation when opened: its values are placeholders),
   ``error value in the cell (#N/A)``
 - ``expected Yes or No``, ``currency must be a 3-letter code such as MRU``,
   ``stock of 'X' at 'L' is also given in sheet 'Products' with a different quantity (N)``

@@ -9,6 +9,7 @@ data).  A converter takes the list of raw cells of one column and returns the co
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
@@ -39,6 +40,11 @@ QUANTITY_TOO_LARGE = TOO_LARGE.format(MAX_QUANTITY)
 YES = frozenset({"yes", "y", "true", "1", "oui", "o", "vrai", "نعم", "x"})
 NO = frozenset({"no", "n", "false", "0", "non", "faux", "لا"})
 _SPACES = ("\xa0", "\u202f", "\u2009", " ")
+AMBIGUOUS_COMMA = ("ambiguous number: a comma followed by three digits may separate thousands (1,500 = 1500) or "
+                   "decimals (1,500 = 1.5): type 1500 or 1,5")
+_GROUPED_POINT = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+|(?<=,[0-9]{3},[0-9]{3}))\Z")
+_GROUPED_COMMA = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+\Z")
+_THOUSANDS_OR_DECIMAL = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}\Z")
 
 
 _NOT_FOUND = object()
@@ -107,17 +113,28 @@ def convert_text(values: list, all_str: bool = False) -> Converted:
 
 
 def parse_decimal(s: str) -> Decimal | Bad | None:
-    """Text to Decimal: ``12.50``, ``12,50``, ``1 234,50``, ``-3``; anything else is "text in a number"."""
+    """Text to Decimal: ``12.50``, ``12,50``, ``1 234,50``, ``1,234.50``, ``1.234,50``, ``-3``; anything else is
+    "text in a number".  A single comma followed by three digits (``1,500``) is refused as ambiguous: an English
+    export writes one thousand five hundred so, a French one 1.5 with three decimals."""
     s = s.strip()
     if not s:
         return None
     for sp in _SPACES:
         if sp in s:
             s = s.replace(sp, "")
+    if "_" in s:  # Decimal() reads "1_500" as 1500; a spreadsheet shows it as text
+        return Bad(TEXT_IN_NUMBER)
     if "," in s:
-        if "." in s or s.count(",") > 1:
+        if _GROUPED_POINT.match(s):  # 1,234.50 or 1,234,567: commas group thousands
+            s = s.replace(",", "")
+        elif _GROUPED_COMMA.match(s):  # 1.234,50: points group thousands
+            s = s.replace(".", "").replace(",", ".")
+        elif "." in s or s.count(",") > 1:
             return Bad(TEXT_IN_NUMBER)
-        s = s.replace(",", ".")
+        elif _THOUSANDS_OR_DECIMAL.match(s):
+            return Bad(AMBIGUOUS_COMMA)
+        else:
+            s = s.replace(",", ".")
     try:
         d = Decimal(s)
     except InvalidOperation:
@@ -163,7 +180,7 @@ def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tu
     if strings:
         joined = "\x00".join(strings)
         # Decimal() also takes NaN and Infinity: those go the slow way
-        fast = "n" not in joined and "N" not in joined
+        fast = "n" not in joined and "N" not in joined and "_" not in joined  # (Decimal reads 1_500)
         if fast:
             try:
                 table.update(zip(strings, map(Decimal, strings), strict=True))
@@ -223,6 +240,8 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
                 d = scache.get(v)
                 if d is None:
                     try:
+                        if "_" in v:
+                            raise InvalidOperation
                         d = Decimal(v)
                         if not d.is_finite():
                             d = Bad(TEXT_IN_NUMBER)
@@ -253,8 +272,10 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
         lo = None
         try:
             if all_str:
-                out = list(map(Decimal, values))
                 text = "".join(values)
+                if "_" in text:  # Decimal() reads "1_500" as 1500
+                    raise InvalidOperation
+                out = list(map(Decimal, values))
                 special, signed = "n" in text or "N" in text, "-" in text
             else:
                 out = list(map(Decimal, map(str.removesuffix, map(repr, values), repeat(".0"))))
@@ -321,8 +342,8 @@ def _integer_converter(negative_reason: str | None) -> Converter:
     def convert(values: list, all_str: bool = False) -> Converted:
         out: list | None = None
         try:
-            if all_str or all(map(float.is_integer, values)):
-                out = list(map(int, values))
+            if (all_str and "_" not in "".join(values)) or all(map(float.is_integer, values)):
+                out = list(map(int, values))  # (int() reads "1_500" as 1500: such texts go the general way)
         except (ValueError, TypeError):  # empty cells, decimals, text...
             out = None
         if out is not None:
@@ -334,6 +355,8 @@ def _integer_converter(negative_reason: str | None) -> Converter:
             try:
                 table: dict | None = {v: int(v) for v in uniq
                                       if v != "" and (v.__class__ is str or v.is_integer())}
+                if any(v.__class__ is str and "_" in v for v in uniq):
+                    table = None
             except ValueError:
                 table = None
             if table is not None and len(table) + ("" in uniq) == len(uniq):
