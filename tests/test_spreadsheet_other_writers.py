@@ -4,6 +4,7 @@ cell by cell, never read as placeholders."""
 from __future__ import annotations
 
 import csv
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -81,4 +82,23 @@ def test_thousands_separators_are_never_read_as_a_decimal_comma(tmp_path: Path) 
     wb.close()
     assert read_spreadsheet(book).issues == result.issues
     fast, row, _used = both(book)
+    same(fast, row)
+
+
+def test_skus_encoded_differently_are_duplicates(tmp_path: Path) -> None:
+    """"CAFÉ-1" typed with a combining accent (a Mac, a web form) and "CAFÉ-1" typed with one character look
+    the same in the sheet: they were read as two products."""
+    nfd, nfc = unicodedata.normalize("NFD", "CAFÉ-1"), unicodedata.normalize("NFC", "CAFÉ-1")
+    assert nfd != nfc
+    path = tmp_path / "u.csv"
+    path.write_text(f"SKU,Name,Price\n{nfd},Café,5\nTEA-1,Thé,3\n{nfc},Café,5\n{nfc},Café,5\n", encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
+        (4, "SKU", nfc, "duplicate SKU (first seen on row 2: the same characters, encoded differently; type it "
+                        "again)"),
+        (5, "SKU", nfc, "duplicate SKU (first seen on row 4)"),
+    ]
+    assert [v.sku for p in result.products for v in p.variants] == [nfd, "TEA-1"]
+    fast, row, used = both(path)
+    assert used
     same(fast, row)

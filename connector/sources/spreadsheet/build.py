@@ -396,6 +396,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         first_row = dict(zip(skus, range(n), strict=True))  # the common case, checked in C
     if len(first_row) != n or _any_example(skus):
         first_row = _check_rows(sheet, skus, prices, price_col, skip)
+    _check_encoded_alike(sheet, skus, skip)
     # Parent SKU, or the SKU itself
     keys = skus
     if not _all_none(parents):  # a Parent SKU is a text: None or not empty
@@ -488,6 +489,26 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
                 not any(x.col_index == price_col for x in issues.get(i, ())):
             sheet.add(i, MISSING_VALUE, price_col, "")
     return first_row
+
+
+def _check_encoded_alike(sheet: _Sheet, skus: list, skip: list[bool]) -> None:
+    """SKUs that differ only in how their characters are encoded (``É`` as one code point, or as ``E`` and a
+    combining accent: text from a Mac, from a web form): the merchant sees one SKU twice, while they would be two
+    products on the marketplace, or one overwrite the other once it normalizes them.  Reported like a duplicate
+    (the SKUs themselves are kept as written: a catalogue already synced keeps its identities)."""
+    if "".join(filter(None, skus)).isascii():  # the rule: nothing to normalize
+        return
+    seen: dict[str, tuple[str, int]] = {}
+    written: set[str] = set()  # a SKU written alike twice is a duplicate already (_check_rows)
+    sku_col = sheet.hm.fields["sku"].index
+    for i, sku in enumerate(skus):
+        if sku is None or skip[i] or sku.isascii() or sku in written:
+            continue
+        written.add(sku)
+        first = seen.setdefault(unicodedata.normalize("NFC", sku), (sku, i))
+        if first[0] != sku:
+            sheet.add(i, f"duplicate SKU (first seen on row {sheet.first_row + first[1]}: the same characters, "
+                         "encoded differently; type it again)", sku_col, sku)
 
 
 def _barcodes_all_valid(codes: list) -> bool:
