@@ -8,8 +8,10 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 
+from connector.errors import SourceError
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sources.spreadsheet.cells import AMBIGUOUS_COMMA, TEXT_IN_NUMBER
 from connector.sources.spreadsheet.reader import FORMULA_NOT_CALCULATED
@@ -102,3 +104,24 @@ def test_skus_encoded_differently_are_duplicates(tmp_path: Path) -> None:
     fast, row, used = both(path)
     assert used
     same(fast, row)
+
+
+def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> None:
+    """A web page exported as "report.xls", a CSV or an .xls renamed .xlsx, an empty or cut-short file: the
+    merchant read "invalid Zip archive: Could not find EOCD" or "Cfb error: Invalid OLE"."""
+    sample = Path(__file__).resolve().parents[1] / "templates" / "sample_catalogue.xlsx"
+    cases = {
+        "page.xls": (b"<html><body><table><tr><td>SKU</td></tr></table></body></html>", "a web page (HTML)"),
+        "page.xlsx": (b"\xef\xbb\xbf<!DOCTYPE html><html><table></table></html>", "a web page (HTML)"),
+        "list.xlsx": (b"SKU,Name,Price\nA-1,Soap,5\n", "a text file, not a .xlsx workbook: if it is a CSV, rename"),
+        "old.xlsx": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "an Excel 97-2003 workbook (.xls), not .xlsx"),
+        "new.xls": (sample.read_bytes(), "an .xlsx workbook, not .xls: rename it to .xlsx"),
+        "empty.xlsx": (b"", "the file is empty"),
+        "cut.xlsx": (sample.read_bytes()[:3000], "incomplete or damaged (a copy or download cut short?)"),
+    }
+    for name, (data, words) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(SourceError) as e:
+            read_spreadsheet(tmp_path / name)
+        assert words in str(e.value), (name, str(e.value))
+        assert "EOCD" not in str(e.value) and "Cfb" not in str(e.value)

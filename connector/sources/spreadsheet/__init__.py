@@ -22,8 +22,8 @@ are set on every cell issue; a row-level issue is put on the SKU column):
 - ``text in a number column``, ``a date in a number column``, ``not a whole number``, ``ambiguous number: a comma
   followed by three digits ...`` (``1,500``: thousands or decimals)
 - ``negative price`` / ``negative cost`` / ``negative weight`` / ``negative stock``
-- ``duplicate SKU (first seen on row N)`` (second and later occurrences; in stock sheets too); ``duplicate SKU (first seen
-  on row N: the same characters, encoded differently; ...)`` (equal once Unicode-normalized, NFC)
+- ``duplicate SKU (first seen on row N)`` (second and later occurrences; in stock sheets too);
+  ``duplicate SKU (first seen on row N: the same characters, encoded differently; ...)`` (equal once NFC-normalized)
 - ``bad barcode check digit (expected D)``, ``barcode must contain only digits``,
   ``barcode must have 8, 12, 13 or 14 digits, not N`` (+ a leading-zero hint when typed as a number)
 - ``differs from row N of Parent SKU 'P' ('value'); leave it blank to inherit`` (Name, Description, Brand,

@@ -350,7 +350,40 @@ def _open_calamine(p: Path):
         raise SourceError(f"{p.name}: the workbook is password-protected; save a copy without a password") \
             from None
     except Exception as e:  # calamine raises several unrelated types for corrupt/unknown files
-        raise SourceError(f"{p.name}: cannot read the workbook ({_plain(e)})") from None
+        really = _really(p)
+        raise SourceError(f"{p.name}: {really}" if really else
+                          f"{p.name}: cannot read the workbook ({_plain(e)})") from None
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _really(p: Path) -> str | None:
+    """What a file no reader could open really is, when its first bytes tell and its name says otherwise (a web
+    page many sites export as "report.xls", a CSV renamed .xlsx, an .xls renamed .xlsx); ``None`` otherwise."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    suffix = p.suffix.lower()
+    if not head:
+        return "the file is empty (0 bytes): save the workbook again"
+    if head.startswith(_OLE) and suffix in _ZIPPED:
+        return f"this is an Excel 97-2003 workbook (.xls), not {suffix}: rename it to .xls, or save it again as .xlsx"
+    if head.startswith(_ZIP) and suffix == ".xls":
+        return "this is an .xlsx workbook, not .xls: rename it to .xlsx"
+    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return ("this is an Excel 2003 XML spreadsheet, not a workbook this program reads: open it in Excel or "
+                "LibreOffice and save it as .xlsx")
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<table" in text:
+        return ("this is a web page (HTML), as some websites export under a spreadsheet name, not a workbook: "
+                "open it in Excel or LibreOffice and save it as .xlsx")
+    return f"this is a text file, not a {suffix} workbook: if it is a CSV, rename it to .csv"
 
 
 def _plain(e: BaseException) -> str:
@@ -361,6 +394,8 @@ def _plain(e: BaseException) -> str:
     if m:
         return (f"a sheet spans {int(m.group(1)):,} cells, at most {int(m.group(2)):,} are read; "
                 f"{guard.REMEDY}")
+    if "Could not find EOCD" in text:  # the zip directory at the end is missing: the file was cut short
+        return "the file is incomplete or damaged (a copy or download cut short?); save the workbook again"
     if "larger than its declared" in text:
         return "a part of the file is larger than the file says: it is damaged or built to exhaust memory"
     return text or "the file is damaged or not a spreadsheet"
