@@ -88,6 +88,42 @@ def test_thousands_separators_are_never_read_as_a_decimal_comma(tmp_path: Path) 
     same(fast, row)
 
 
+def test_an_ambiguous_comma_is_read_as_the_file_or_its_column_says(tmp_path: Path) -> None:
+    """A French export writes weights with three decimals ("7,377" kg): refusing every "d,ddd" refused them all.
+    A CSV separated by ";" (the separator of the countries whose decimal sign is the comma) reads them as
+    decimals; in a ","-separated CSV or in text cells, the column's other values decide ("0,5" decimals,
+    "2,345.50" thousands); a column that says neither, or both, has them refused."""
+    french = tmp_path / "fr.csv"
+    french.write_text("SKU;Name;Price;Weight (kg);Stock: Main\n"
+                      "A-1;Théière;1 500;7,377;3\nA-2;Tasse;12,50;0,250;1,000\n", encoding="utf-8")
+    result = read_spreadsheet(french)
+    assert result.issues == []
+    got = [(v.sku, v.price.amount, v.weight, v.stock["Main"].available) for p in result.products for v in p.variants]
+    assert got == [("A-1", Decimal(1500), Decimal("7.377"), 3), ("A-2", Decimal("12.50"), Decimal("0.250"), 1)]
+    fast, row, used = both(french)
+    assert used
+    same(fast, row)
+
+    mixed = tmp_path / "en.csv"
+    mixed.write_text('SKU,Name,Price,Weight (kg)\n'
+                     'A-1,Teapot,"1,500","7,377"\n'
+                     'A-2,Cup,"2,345.50","0,5"\n', encoding="utf-8")
+    result = read_spreadsheet(mixed)
+    assert result.issues == []
+    got = [(v.sku, v.price.amount, v.weight) for p in result.products for v in p.variants]
+    assert got == [("A-1", Decimal(1500), Decimal("7.377")), ("A-2", Decimal("2345.50"), Decimal("0.5"))]
+    fast, row, _used = both(mixed)
+    same(fast, row)
+
+    unsaid = tmp_path / "unsaid.csv"  # every weight "d,ddd", nothing else in the column: refused, not guessed
+    unsaid.write_text('SKU,Name,Price,Weight (kg)\nA-1,Teapot,5,"7,377"\nA-2,Cup,3,"1,250"\n', encoding="utf-8")
+    result = read_spreadsheet(unsaid)
+    assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
+        (2, "Weight (kg)", "7,377", AMBIGUOUS_COMMA), (3, "Weight (kg)", "1,250", AMBIGUOUS_COMMA)]
+    fast, row, _used = both(unsaid)
+    same(fast, row)
+
+
 def test_skus_encoded_differently_are_duplicates(tmp_path: Path) -> None:
     """"CAFÉ-1" typed with a combining accent (a Mac, a web form) and "CAFÉ-1" typed with one character look
     the same in the sheet: they were read as two products."""

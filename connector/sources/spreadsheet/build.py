@@ -23,7 +23,7 @@ from connector.memory import release_freed_memory
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, SourceResult
 
-from .cells import LONG_NUMBER, barcode_problem, converter_for, long_numbers
+from .cells import COMMA_DECIMAL, LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
 from .columns import (
     DECIMAL,
@@ -156,9 +156,10 @@ class _Sheet:
     """One sheet being validated: its header, its raw columns and the issues of its rows."""
 
     def __init__(self, raw: RawSheet, aliases: dict[str, ColumnSpec], dynamic: bool,
-                 result: SourceResult) -> None:
+                 result: SourceResult, comma: str | None = None) -> None:
         self.name = raw.name
         self.all_str = raw.all_str
+        self.comma = comma  # what a comma in a number is, when the file says (``cells.comma_of``)
         table = raw.table
         rows = raw.rows
         if table is not None:  # the rows above the table, then the table's first rows
@@ -292,7 +293,7 @@ class _Sheet:
         elif coded is not None:
             cells, codes, distinct = coded
             texts = decimal_texts(distinct) if kind == DECIMAL and not text else None  # typed numbers (xlsx)
-            converted, bad_cells = converter_for(kind, negative_reason, limited)(
+            converted, bad_cells = converter_for(kind, negative_reason, limited, self.comma)(
                 cells if texts is None else texts, text or texts is not None)
             values = list(map(converted.__getitem__, codes))
             if bad_cells:
@@ -305,7 +306,7 @@ class _Sheet:
                 else [""] * self.n  # type: ignore[union-attr]
             texts = decimal_texts(columns.array(index)) if arrow and kind == DECIMAL and not text \
                 else None  # type: ignore[union-attr]
-            values, bad = converter_for(kind, negative_reason, limited)(
+            values, bad = converter_for(kind, negative_reason, limited, self.comma)(
                 raw if texts is None else texts, self.all_str or texts is not None)
             for i, reason in bad.items():
                 self.add(i, reason, index, raw[i])
@@ -369,7 +370,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     result = SourceResult()
     for name in book.unused_sheets:
         result.warnings.append(f"sheet '{name}' is not used")
-    sheet = _Sheet(book.products, PRODUCT_ALIASES, True, result)
+    # a CSV separated by ";" or tabs is written where the comma is the decimal sign (the reason for that separator)
+    comma = COMMA_DECIMAL if book.delimiter in (";", "\t") else None
+    sheet = _Sheet(book.products, PRODUCT_ALIASES, True, result, comma)
     hm = sheet.hm
     n = sheet.n
     for key in ("name", "price"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from math import isfinite
@@ -41,10 +41,37 @@ YES = frozenset({"yes", "y", "true", "1", "oui", "o", "vrai", "نعم", "x"})
 NO = frozenset({"no", "n", "false", "0", "non", "faux", "لا"})
 _SPACES = ("\xa0", "\u202f", "\u2009", " ")
 AMBIGUOUS_COMMA = ("ambiguous number: a comma followed by three digits may separate thousands (1,500 = 1500) or "
-                   "decimals (1,500 = 1.5): type 1500 or 1,5")
+                   "decimals (1,500 = 1.5), and nothing else in the column says which: type it without the "
+                   "thousands comma (1500) or with a decimal point (1.5)")
 _GROUPED_POINT = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+|(?<=,[0-9]{3},[0-9]{3}))\Z")
 _GROUPED_COMMA = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+\Z")
 _THOUSANDS_OR_DECIMAL = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}\Z")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+\Z")  # (tested after the three above: a decimal comma for sure)
+COMMA_DECIMAL, COMMA_THOUSANDS = "decimal", "thousands"  # what a comma is, as a file or a column says (``comma_of``)
+
+
+def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
+    """What the comma of an ambiguous ``1,500`` means in a column: ``default`` when the file says (a CSV separated
+    by ``;`` or tabs writes decimal commas), else what the column's other texts show: ``1,234.50`` or
+    ``1,234,567`` (thousands), ``12,5``, ``0,125`` or ``1.234,50`` (decimals); None when they show neither or
+    both: the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never guessed."""
+    if default is not None:
+        return default
+    decimals = thousands = False
+    for text in texts:
+        if "," not in text:
+            continue
+        for sp in _SPACES:
+            text = text.replace(sp, "")
+        if _GROUPED_POINT.match(text):
+            thousands = True
+        elif _THOUSANDS_OR_DECIMAL.match(text):
+            continue
+        elif _GROUPED_COMMA.match(text) or _DECIMAL_COMMA.match(text):
+            decimals = True
+    if decimals != thousands:
+        return COMMA_DECIMAL if decimals else COMMA_THOUSANDS
+    return None
 
 
 _NOT_FOUND = object()
@@ -112,10 +139,11 @@ def convert_text(values: list, all_str: bool = False) -> Converted:
         return [(v.strip() or None) if v.__class__ is str else text_of(v) for v in values], {}
 
 
-def parse_decimal(s: str) -> Decimal | Bad | None:
+def parse_decimal(s: str, comma: str | None = None) -> Decimal | Bad | None:
     """Text to Decimal: ``12.50``, ``12,50``, ``1 234,50``, ``1,234.50``, ``1.234,50``, ``-3``; anything else is
     "text in a number".  A single comma followed by three digits (``1,500``) is refused as ambiguous: an English
-    export writes one thousand five hundred so, a French one 1.5 with three decimals."""
+    export writes one thousand five hundred so, a French one 1.5 with three decimals), unless ``comma`` says what
+    the comma is in this column (``comma_of``)."""
     s = s.strip()
     if not s:
         return None
@@ -131,8 +159,10 @@ def parse_decimal(s: str) -> Decimal | Bad | None:
             s = s.replace(".", "").replace(",", ".")
         elif "." in s or s.count(",") > 1:
             return Bad(TEXT_IN_NUMBER)
-        elif _THOUSANDS_OR_DECIMAL.match(s):
-            return Bad(AMBIGUOUS_COMMA)
+        elif _THOUSANDS_OR_DECIMAL.match(s) and comma != COMMA_DECIMAL:
+            if comma != COMMA_THOUSANDS:
+                return Bad(AMBIGUOUS_COMMA)
+            s = s.replace(",", "")
         else:
             s = s.replace(",", ".")
     try:
@@ -199,12 +229,14 @@ def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tu
     return table, has_bad
 
 
-def _decimal_converter(negative_reason: str | None) -> Converter:
+def _decimal_converter(negative_reason: str | None, comma: str | None = None) -> Converter:
+    column_comma: list[str | None] = [comma]  # what a comma is in the column being converted (``comma_of``)
+
     def slow(v: object) -> Decimal | Bad | None:
         if v is None or v == "":
             return None
         if v.__class__ is str:
-            d = parse_decimal(v)  # type: ignore[arg-type]
+            d = parse_decimal(v, column_comma[0])  # type: ignore[arg-type]
         elif v.__class__ is bool:
             d = Bad(TEXT_IN_NUMBER)
         elif isinstance(v, int):
@@ -291,9 +323,11 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
             if negative_reason and out and signed:
                 has_bad = (lo if lo is not None else min(out)) < 0 and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
+        uniq = set(values)
+        column_comma[0] = comma_of((v for v in uniq if v.__class__ is str), comma)
         types = set(map(type, values))
         if types <= _FLOAT_STR:
-            found = _decimal_table(set(values), negative_reason, slow)
+            found = _decimal_table(uniq, negative_reason, slow)
             if found is not None:
                 table, has_bad = found
                 return _finish(list(map(table.__getitem__, values)), has_bad)
@@ -302,8 +336,8 @@ def _decimal_converter(negative_reason: str | None) -> Converter:
     return convert
 
 
-def _integer_converter(negative_reason: str | None) -> Converter:
-    to_decimal = _decimal_converter(None)
+def _integer_converter(negative_reason: str | None, comma: str | None = None) -> Converter:
+    to_decimal = _decimal_converter(None, comma)
 
     def general(values: list) -> Converted:
         out: list = []
@@ -319,11 +353,12 @@ def _integer_converter(negative_reason: str | None) -> Converter:
                 slow.append(len(out))
                 out.append(v)
         nbad = 0
-        for i in slow:
-            conv, bad = to_decimal([out[i]])
-            d = conv[0]
-            if bad:
-                out[i] = Bad(bad[0])
+        # converted together: what a comma is, the column's texts say (``comma_of``)
+        conv, bad = to_decimal([out[i] for i in slow]) if slow else ([], {})
+        for j, i in enumerate(slow):
+            d = conv[j]
+            if j in bad:
+                out[i] = Bad(bad[j])
                 nbad += 1
             elif d is None:
                 out[i] = None
@@ -488,16 +523,18 @@ def _bounded(convert: Converter, limit: Decimal | int, reason: str, negative_rea
     return bounded
 
 
-def converter_for(kind: str, negative_reason: str | None = None, limited: bool = False) -> Converter:
+def converter_for(kind: str, negative_reason: str | None = None, limited: bool = False,
+                  comma: str | None = None) -> Converter:
     """The column converter for a declared column kind (built once per sheet).  ``limited``: numbers beyond
-    ``MAX_AMOUNT`` (decimal) or ``MAX_QUANTITY`` (integer) are rejected (prices and stock: what is sent)."""
+    ``MAX_AMOUNT`` (decimal) or ``MAX_QUANTITY`` (integer) are rejected (prices and stock: what is sent).
+    ``comma``: what a comma is in the whole file, when it says (``comma_of``)."""
     if kind == TEXT:
         return convert_text
     if kind == DECIMAL:
-        dec = _decimal_converter(negative_reason)
+        dec = _decimal_converter(negative_reason, comma)
         return _bounded(dec, MAX_AMOUNT, AMOUNT_TOO_LARGE, negative_reason) if limited else dec
     if kind == INTEGER:
-        whole = _integer_converter(negative_reason)
+        whole = _integer_converter(negative_reason, comma)
         return _bounded(whole, MAX_QUANTITY, QUANTITY_TOO_LARGE, negative_reason) if limited else whole
     if kind == BOOL:
         return convert_bool
