@@ -115,8 +115,18 @@ def test_an_ambiguous_comma_is_read_as_the_file_or_its_column_says(tmp_path: Pat
     fast, row, _used = both(mixed)
     same(fast, row)
 
+    points = tmp_path / "points.csv"  # the other prices have a decimal point: the comma groups thousands
+    points.write_text('SKU,Name,Price\nA-1,Teapot,"1,500"\nA-2,Cup,12.50\nA-3,Bowl,0.125\n', encoding="utf-8")
+    result = read_spreadsheet(points)
+    assert result.issues == []
+    assert [v.price.amount for p in result.products for v in p.variants] == [
+        Decimal(1500), Decimal("12.50"), Decimal("0.125")]
+    fast, row, _used = both(points)
+    same(fast, row)
+
     unsaid = tmp_path / "unsaid.csv"  # every weight "d,ddd", nothing else in the column: refused, not guessed
-    unsaid.write_text('SKU,Name,Price,Weight (kg)\nA-1,Teapot,5,"7,377"\nA-2,Cup,3,"1,250"\n', encoding="utf-8")
+    unsaid.write_text('SKU,Name,Price,Weight (kg)\nA-1,Teapot,5,"7,377"\nA-2,Cup,3,"1,250"\nA-3,Bowl,4,2.000\n',
+                      encoding="utf-8")  # (2.000: a point that may group thousands says nothing either)
     result = read_spreadsheet(unsaid)
     assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
         (2, "Weight (kg)", "7,377", AMBIGUOUS_COMMA), (3, "Weight (kg)", "1,250", AMBIGUOUS_COMMA)]

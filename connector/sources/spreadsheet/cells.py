@@ -47,19 +47,24 @@ _GROUPED_POINT = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+|(?<=,[0-9
 _GROUPED_COMMA = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+\Z")
 _THOUSANDS_OR_DECIMAL = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}\Z")
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+\Z")  # (tested after the three above: a decimal comma for sure)
+_DECIMAL_POINT = re.compile(r"\s*[+-]?[0-9]*\.[0-9]+\s*\Z")
+_THOUSANDS_OR_DECIMAL_POINT = re.compile(r"\s*[+-]?[1-9][0-9]{0,2}\.[0-9]{3}\s*\Z")  # 1.500: either, as 1,500
 COMMA_DECIMAL, COMMA_THOUSANDS = "decimal", "thousands"  # what a comma is, as a file or a column says (``comma_of``)
 
 
 def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
     """What the comma of an ambiguous ``1,500`` means in a column: ``default`` when the file says (a CSV separated
-    by ``;`` or tabs writes decimal commas), else what the column's other texts show: ``1,234.50`` or
-    ``1,234,567`` (thousands), ``12,5``, ``0,125`` or ``1.234,50`` (decimals); None when they show neither or
-    both: the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never guessed."""
+    by ``;`` or tabs writes decimal commas), else what the column's other texts show: ``1,234.50``,
+    ``1,234,567`` or a decimal point (``12.50``: thousands), ``12,5``, ``0,125`` or ``1.234,50`` (decimals);
+    None when they show neither or both: the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never
+    guessed."""
     if default is not None:
         return default
     decimals = thousands = False
     for text in texts:
         if "," not in text:
+            if "." in text and _DECIMAL_POINT.match(text) and not _THOUSANDS_OR_DECIMAL_POINT.match(text):
+                thousands = True  # 12.50: the decimal sign is the point, so a comma groups thousands
             continue
         for sp in _SPACES:
             text = text.replace(sp, "")
