@@ -184,8 +184,8 @@ def test_computed_fields_batched_and_failure_names_the_field(tmp_path: Path) -> 
       title: {expr: "product.name ~ ' (' ~ product.key ~ ')'"}
       n: {expr: "product.variants | length"}
       desc: {expr: "product.description | default('-')"}
-      bad: {expr: "product.nmae"}
-""")
+      bad: {expr: "product.brand | upper"}
+""")  # simple() has no brand: this record fails (a misspelt field fails every record: a load error)
     m = load_mapping(path)
     with pytest.raises(RecordMappingError) as exc:
         m.apply(simple())

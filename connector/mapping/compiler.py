@@ -463,8 +463,8 @@ def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: 
     ops_t = tuple(ops)
     if spec.expr is not None:
         try:
-            return (name, None, (compile_expression(spec.expr, check_constants=True), spec.expr), ops_t,
-                    spec.required)
+            compiled = compile_expression(spec.expr, check_constants=True, names=roots, types=types)
+            return name, None, (compiled, spec.expr), ops_t, spec.required
         except ValueError as exc:
             raise ValueError(f"{where}.expr: {exc}") from None
     if "const" in spec.model_fields_set:

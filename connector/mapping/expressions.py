@@ -18,7 +18,7 @@ the constant parts of an expression are evaluated once, under the same bounds, w
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from importlib.metadata import entry_points
 from itertools import islice
 from typing import Any
@@ -316,10 +316,40 @@ def _check_constant_parts(env: MappingSandbox, expr: nodes.Expr) -> None:
             continue
 
 
-def compile_expression(source: str, *, check_constants: bool = False) -> Callable[..., Any]:
+def _check_names(env: MappingSandbox, expr: nodes.Expr, names: Collection[str],
+                 types: Mapping[str, type]) -> None:
+    """What fails for every record, refused when the mapping is loaded (file, key path and line) instead of
+    failing each record with a message that names no file: a Python internal (``__class__``, ``__globals__``:
+    the sandbox refuses it, or a table answers it as an unknown key), a name the expression cannot see
+    (``__import__``, a misspelt ``prodcut``: the context holds only ``names`` and the sandbox's globals), and
+    a first attribute a record of known class does not have (``product.nmae``, as a copy path's typo is)."""
+    kinds = (nodes.Getattr, nodes.Getitem, nodes.Name)
+    for node in [*([expr] if isinstance(expr, kinds) else []), *expr.find_all(kinds)]:  # find_all skips expr
+        if isinstance(node, nodes.Name):
+            if node.name not in names and node.name not in env.globals:
+                known = ", ".join([*names, *sorted(env.globals)])
+                raise ValueError(f"unknown name {node.name!r} (an expression can use: {known})")
+            continue
+        attr = node.attr if isinstance(node, nodes.Getattr) else (
+            node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None)
+        if attr is None:
+            continue
+        if attr.startswith("__"):
+            raise ValueError(f"{attr!r} is a Python internal: a mapping expression cannot reach it")
+        cls = types.get(node.node.name) if isinstance(node.node, nodes.Name) else None
+        if isinstance(node, nodes.Getattr) and cls is not None and attr not in known_attributes(cls) \
+                and not callable(getattr(cls, attr, None)):
+            known = ", ".join(sorted(known_attributes(cls)))
+            raise ValueError(f"{node.node.name} has no field {attr!r} (known: {known})")
+
+
+def compile_expression(source: str, *, check_constants: bool = False, names: Collection[str] | None = None,
+                       types: Mapping[str, type] | None = None) -> Callable[..., Any]:
     """Compile once; the callable takes the context names as keyword arguments.
 
     Raises ``ValueError`` with a readable message on a syntax error, an over-long or over-nested expression,
+    (``names``: the context's names, ``types``: the class of those whose class is known, as the mapping
+    loader gives them) a Python internal, an unknown name or a known record's unknown field (``_check_names``),
     or (``check_constants``, as the mapping loader asks) a constant part that exceeds a bound.  The result
     of calling it is ``ABSENT`` when the expression's value is an absent canonical value; any other undefined
     value (a misspelt name) raises ``UndefinedError``; a value over a bound raises ``LimitError``.
@@ -329,6 +359,8 @@ def compile_expression(source: str, *, check_constants: bool = False) -> Callabl
     env = sandbox()
     try:
         expr = _parse(env, source)
+        if names is not None:
+            _check_names(env, expr, names, types or {})
         if check_constants:
             _check_constant_parts(env, expr)
         compiled = _compile_node(env, expr)
