@@ -156,6 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err().print("interrupted: state holds everything confirmed so far; run again to carry on")
         return 130
+    except BrokenPipeError:  # the output's reader went away (`connector mapping schema | head`): no traceback
+        _silence_stdout()
+        return 128 + signal.SIGPIPE  # what a shell shows for a program ended by SIGPIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a file descriptor (tests)
+        pass
 
 
 def _err() -> Any:
