@@ -88,8 +88,10 @@ class OdooRPCBackend(OdooBackend):
     def connect(self) -> None:
         try:
             import odoorpc
-        except ImportError as exc:  # pragma: no cover - optional dependency
-            raise SourceError("the Odoo source needs the 'odoorpc' package: pip install 'connector[odoo]'") from exc
+        except ImportError as exc:  # an optional dependency (the 'odoo' extra); never a package named connector
+            raise SourceError("the Odoo source (backend: jsonrpc) needs the 'odoorpc' package: pip install odoorpc "
+                              "(or install the connector with its extra: pip install '/path/to/connector[odoo]'); "
+                              "Odoo 19+ can use backend: json2 instead") from exc
         s = self.settings
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _Observer(self))
         try:
