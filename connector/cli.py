@@ -583,7 +583,7 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
     secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
     cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing")}
     return SyncOptions(
-        target=target, state_path=state_path, secret=load_secret(target, secret_env),
+        target=target, state_path=state_path, secret=load_secret(target, secret_env), secret_env=secret_env,
         base_url=cli["base_url"] or (tconf.base_url if tconf else None),
         account=cli["account"] or (tconf.account if tconf else None),
         mapping=cli["mapping"] or (tconf.mapping if tconf else None), dry_run=args.dry_run,

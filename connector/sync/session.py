@@ -44,6 +44,7 @@ class SyncOptions:
     target: str
     state_path: Location  # a state file, or a postgresql:// URL (connector.sync.state.location)
     secret: str | None
+    secret_env: str | None = None  # where the secret was looked for (a profile's api_key_env), for the message
     base_url: str | None = None
     account: str | None = None
     mapping: str | None = None
@@ -103,7 +104,8 @@ class TargetSession:
         closed in every case."""
         plugin = get_plugin(opts.target)
         if not opts.secret and not opts.dry_run:
-            raise ConfigError(f"no credentials for {plugin.title}: set {plugin.credential_env} in the environment "
+            raise ConfigError(f"no credentials for {plugin.title}: set {opts.secret_env or plugin.credential_env} in "
+                              f"the environment "
                               f"(or add it to the credentials file, see README)")
         base_url = opts.base_url or plugin.default_base_url
         account = account_name(opts, plugin)
