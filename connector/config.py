@@ -279,8 +279,9 @@ def load_profile(path: str | Path) -> Profile:
     if not isinstance(data, dict):
         raise ConfigError(f"profile {path} must be a YAML table")
     for secret_key in ("api_key", "password", "secret"):
-        if _contains_key(data, secret_key):
-            raise ConfigError(f"profile {path} contains '{secret_key}': secrets belong in the environment or in "
+        where = _key_path(data, secret_key)
+        if where is not None:
+            raise ConfigError(f"profile {path} contains '{where}': secrets belong in the environment or in "
                               f"{credentials_path()}, never in a profile")
     found = list(_secret_values(data))
     if found:
@@ -413,9 +414,15 @@ def _reports_keep(path: Path, reports: Any) -> int:
     return keep
 
 
-def _contains_key(obj: Any, key: str) -> bool:
-    if isinstance(obj, dict):
-        return any(k == key or _contains_key(v, key) for k, v in obj.items())
-    if isinstance(obj, list):
-        return any(_contains_key(v, key) for v in obj)
-    return False
+def _key_path(obj: Any, key: str, where: str = "") -> str | None:
+    """The path of the first key called ``key`` (``targets.elebne.api_key``), or None: the message names where
+    the secret sits, never its value."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        here = f"{where}[{k}]" if isinstance(obj, list) else f"{where}.{k}" if where else str(k)
+        if k == key and isinstance(obj, dict):
+            return here
+        found = _key_path(v, key, here)
+        if found is not None:
+            return found
+    return None

@@ -204,3 +204,17 @@ def test_a_yaml_error_does_not_echo_the_line_that_holds_a_secret(tmp_path: Path,
     with pytest.raises(ConfigError, match="not valid YAML: line") as caught:
         load_secret("elebne", "ELEBNE_API_KEY")
     assert "SECRETSECRET" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("extra", "where"), [
+    ("    api_key: sk_live_4eC39HqLyjWDarjtT1zdp7dc\n", "targets.elebne.api_key"),
+    ("    settings: {auth: [{user: u}, {password: hunter2}]}\n", "targets.elebne.settings.auth[1].password"),
+    ("    secret: ''\n", "targets.elebne.secret"),
+])
+def test_a_key_called_api_key_password_or_secret_is_named_by_its_path(tmp_path: Path, extra: str,
+                                                                      where: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_profile(write(tmp_path, BASE + extra))
+    said = str(exc.value)
+    assert f"contains '{where}'" in said
+    assert "4eC39HqLyjWDarjtT1zdp7dc" not in said and "hunter2" not in said
