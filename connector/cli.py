@@ -617,6 +617,11 @@ def _source_config(source: str, currency: str) -> dict[str, Any]:
     """``--source FILE`` is a spreadsheet; ``--source odoo|aleta`` reads its settings from the environment."""
     if source in ("odoo", "aleta"):
         return {"type": source, "from_env": True}
+    if not Path(source).suffix and not Path(source).exists():  # `Aleta`, `odo`: neither a source name nor a file
+        from connector.errors import ConfigError
+
+        raise ConfigError(f"--source {source}: no such file, and not a source name: give a workbook or CSV file "
+                          "(.xlsx, .csv...), or odoo or aleta (in lower case)")
     return {"type": "spreadsheet", "path": source, "currency": currency}
 
 
