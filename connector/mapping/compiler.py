@@ -549,7 +549,7 @@ def compile_payload(name: str, spec: PayloadSpec, tables: dict, rtype: RecordTyp
 
 def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = None) -> CompiledMapping:
     """Compile a validated spec.  Errors name the file, key path and (when ``doc`` is given) the line."""
-    from connector.mapping.yaml_lines import line_of
+    from connector.mapping.yaml_lines import file_of, line_of
 
     payloads = {}
     rtype = record_type(spec.record)
@@ -562,6 +562,7 @@ def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = No
             path, _, detail = msg.partition(": ")
             keys = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[(\d+)\]", path) if p)
             line = line_of(doc, keys) if doc is not None else None
-            raise MappingError(detail or msg, file=file, path=path, line=line) from None
+            where = file_of(doc, keys, file) if doc is not None else file  # a base mapping's own problem: its file
+            raise MappingError(detail or msg, file=where, path=path, line=line) from None
     return CompiledMapping(marketplace=spec.marketplace, payloads=payloads,
                            source_files=[file] if file else [], record=rtype.name)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from connector.errors import MappingError
 from connector.mapping.compiler import CompiledMapping, compile_mapping
 from connector.mapping.schema import MappingSpec
-from connector.mapping.yaml_lines import LineDict, line_of, load_yaml
+from connector.mapping.yaml_lines import LineDict, file_of, line_of, load_yaml, tag_file
 from connector.shipped import MAPPINGS_PACKAGE, shipped_file, shipped_names
 
 MAX_EXTENDS_DEPTH = 5
@@ -62,6 +62,7 @@ def _read(path: Path) -> tuple[Any, str]:
                            line=mark.line + 1 if mark else None) from None
     if not isinstance(doc, dict):
         raise MappingError("a mapping file must be a YAML table (key: value lines)", file=str(path), line=1)
+    tag_file(doc, str(path))
     return doc, text
 
 
@@ -80,6 +81,7 @@ def _merge(base: Any, override: Any) -> Any:
             out.pop(k, None)
     out.line = getattr(override, "line", getattr(base, "line", 0))
     out.key_lines = {**getattr(base, "key_lines", {}), **getattr(override, "key_lines", {})}
+    out.key_files = {**getattr(base, "key_files", {}), **getattr(override, "key_files", {})}
     for key, value in override.items():
         if value is None:
             out.pop(key, None)
@@ -109,6 +111,7 @@ def _resolve(path: Path, depth: int = 0) -> tuple[dict, list[str]]:
     merged = _merge(base, {k: v for k, v in doc.items() if k != "extends"})
     if isinstance(merged, LineDict):
         merged.key_lines = {**getattr(base, "key_lines", {}), **doc.key_lines}
+        merged.key_files = {**getattr(base, "key_files", {}), **doc.key_files}
     return merged, [*files, str(path)]
 
 
@@ -149,7 +152,8 @@ def load_spec(path: str | Path) -> tuple[MappingSpec, Any, list[str]]:
         if first["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise MappingError(msg + more, file=files[-1], path=key_path, line=line_of(doc, loc)) from None
+        raise MappingError(msg + more, file=file_of(doc, loc, files[-1]), path=key_path,
+                           line=line_of(doc, loc)) from None
     return spec, doc, files
 
 

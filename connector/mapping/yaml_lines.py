@@ -13,10 +13,12 @@ import yaml
 
 
 class LineDict(dict):
-    """A dict from YAML that knows its own line and the line of each key (1-based)."""
+    """A dict from YAML that knows its own line and the line of each key (1-based), and, once an ``extends``
+    chain merged several files into it, the file each key came from (``key_files``; see ``tag_file``)."""
 
     line: int = 0
     key_lines: dict[Any, int]
+    key_files: dict[Any, str]
 
 
 class LineList(list):
@@ -105,6 +107,33 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_seque
 def load_yaml(text: str) -> Any:
     """Parse YAML safely (no arbitrary tags), keeping line numbers on dicts and lists."""
     return yaml.load(text, Loader=_LineLoader)
+
+
+def tag_file(doc: Any, file: str) -> None:
+    """Record ``file`` as the file of every key of ``doc``'s tables, however deep (before a merge mixes files)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, LineDict):
+            node.key_files = dict.fromkeys(node, file)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def file_of(doc: Any, path: tuple[Any, ...], default: str | None) -> str | None:
+    """The file that wrote the deepest known key of ``path`` (as ``line_of`` finds its line), else ``default``:
+    a problem in a base mapping names the base file, not the file that extends it."""
+    node, file = doc, default
+    for part in path:
+        if isinstance(node, LineDict) and part in node:
+            file = getattr(node, "key_files", {}).get(part, file)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+    return file
 
 
 def line_of(doc: Any, path: tuple[Any, ...]) -> int | None:

@@ -1,0 +1,45 @@
+"""A problem in a mapping that another one extends is reported with the file that holds it (and its line),
+not with the extending file's name and a line that, there, holds something else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+
+BAD_OP = "extends: elebne\npayloads:\n  product:\n    fields:\n      name: {copy: product.name, ops: [shout]}\n"
+TYPO = "extends: elebne\npayloads:\n  product:\n    feilds: {}\n"
+FINE = "extends: elebne\npayloads:\n  product:\n    fields:\n      description: {copy: product.description}\n"
+
+
+def check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["mapping", "check", str(path)])
+    captured = capsys.readouterr()
+    return code, "".join((captured.out + captured.err).split())  # the console wraps long paths anywhere
+
+
+@pytest.mark.parametrize(("base_text", "line", "said"), [
+    (BAD_OP, 5, "payloads.product.fields.name.ops[0]:unknownoperation'shout'"),
+    (TYPO, 4, "payloads.product.feilds:unknownkey(atypo?)"),
+])
+def test_a_problem_of_the_base_names_the_base_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   base_text: str, line: int, said: str) -> None:
+    (tmp_path / "base.yaml").write_text(base_text, encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: base.yaml\npayloads:\n  product:\n    fields:\n      brand: null\n", encoding="utf-8")
+    code, text = check(mine, capsys)
+    assert code == 2, text
+    assert f"{tmp_path / 'base.yaml'}:{line}:{said}" in text
+    assert "mine.yaml" not in text
+
+
+def test_a_problem_of_the_extending_file_names_that_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "base.yaml").write_text(FINE, encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: base.yaml\npayloads:\n  product:\n    fields:\n"
+                    "      name: {copy: product.nmae}\n", encoding="utf-8")
+    code, text = check(mine, capsys)
+    assert code == 2, text
+    assert f"{mine}:5:payloads.product.fields.name:producthasnofield'nmae'" in text
