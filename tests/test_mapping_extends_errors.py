@@ -43,3 +43,21 @@ def test_a_problem_of_the_extending_file_names_that_file(tmp_path: Path, capsys:
     code, text = check(mine, capsys)
     assert code == 2, text
     assert f"{mine}:5:payloads.product.fields.name:producthasnofield'nmae'" in text
+
+
+@pytest.mark.parametrize("text", ["extends: elryan\n", "extends: elebne\nmarketplace: ecomlinx\n"])
+def test_a_mapping_of_another_marketplace_sends_nothing_and_exits_2(tmp_path: Path, text: str,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A real run (not a dry run) to an address nobody answers: any attempt to send would end in exit 4."""
+    from connector.shipped import sample_workbook
+
+    monkeypatch.setenv("ELEBNE_API_KEY", "sk_test_not_used")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(text, encoding="utf-8")
+    code = main(["sync", "--source", str(sample_workbook()), "--target", "elebne", "--mapping", str(mine),
+                 "--state", str(tmp_path / "state.sqlite"), "--base-url", "http://127.0.0.1:9",
+                 "--no-progress", "--report", str(tmp_path / "report.json")])
+    err = "".join(capsys.readouterr().err.split())
+    assert code == 2, err
+    assert f"{mine}:marketplace:thismappingisfor" in err and "notforthetarget'elebne'" in err

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.errors import MarketplaceUnreachable
+from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import load_mapping
 from connector.sources.base import SourceResult
 from connector.sync.fingerprint import mapping_context
@@ -70,6 +70,10 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     if not opts.dry_run:  # its clean run is saved again only if this one ends clean (unchanged.py)
         state.forget_clean_runs(opts.target, session.account)
     mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
+    if mapping.marketplace != opts.target:  # another marketplace's payloads: every row would fail, or worse
+        raise MappingError(f"this mapping is for {mapping.marketplace!r}, not for the target {opts.target!r} "
+                           f"(start from `extends: {opts.target}`)", file=mapping.source_files[-1],
+                           path="marketplace")
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
