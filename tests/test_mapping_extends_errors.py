@@ -61,3 +61,13 @@ def test_a_mapping_of_another_marketplace_sends_nothing_and_exits_2(tmp_path: Pa
     err = "".join(capsys.readouterr().err.split())
     assert code == 2, err
     assert f"{mine}:marketplace:thismappingisfor" in err and "notforthetarget'elebne'" in err
+
+
+def test_a_loop_of_extends_is_named_as_a_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n", encoding="utf-8")
+    (tmp_path / "self.yaml").write_text("extends: self.yaml\n", encoding="utf-8")
+    code, text = check(tmp_path / "a.yaml", capsys)
+    assert code == 2 and "extends:'extends'names'a.yaml',whichleadsbacktothisfile(aloop)" in text, text
+    code, text = check(tmp_path / "self.yaml", capsys)
+    assert code == 2 and f"{tmp_path / 'self.yaml'}:1:extends:" in text and "(aloop)" in text, text

@@ -92,7 +92,7 @@ def _merge(base: Any, override: Any) -> Any:
     return out
 
 
-def _resolve(path: Path, depth: int = 0) -> tuple[dict, list[str]]:
+def _resolve(path: Path, depth: int = 0, chain: tuple[Path, ...] = ()) -> tuple[dict, list[str]]:
     doc, _ = _read(path)
     parent = doc.get("extends")
     if not parent:
@@ -107,7 +107,11 @@ def _resolve(path: Path, depth: int = 0) -> tuple[dict, list[str]]:
         candidate = _extends_target(parent, path)
     except ValueError as exc:
         raise MappingError(str(exc), file=str(path), path="extends", line=line_of(doc, ("extends",))) from None
-    base, files = _resolve(candidate, depth + 1)
+    chain = (*chain, path.resolve())
+    if candidate.resolve() in chain:  # a file that extends itself, or a loop of files
+        raise MappingError(f"'extends' names {parent!r}, which leads back to this file (a loop)", file=str(path),
+                           path="extends", line=line_of(doc, ("extends",)))
+    base, files = _resolve(candidate, depth + 1, chain)
     merged = _merge(base, {k: v for k, v in doc.items() if k != "extends"})
     if isinstance(merged, LineDict):
         merged.key_lines = {**getattr(base, "key_lines", {}), **doc.key_lines}
