@@ -665,14 +665,12 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    import errno
-    import sqlite3
-
     from connector.console import out
     from connector.errors import ConfigError
     from connector.marketplaces.registry import get_plugin
+    from connector.sandbox.start import start_errors
 
-    try:  # a port in use (a sandbox already running) or a --db that cannot be opened: one line, exit 2
+    with start_errors(args.port, args.db):  # a port in use, a --db that cannot be opened: one line, exit 2
         if args.marketplace == "aleta":  # a source, not a marketplace plugin: a generated supplier catalogue
             from connector.sources.aleta.sandbox import SANDBOX_KEY, create_sandbox
 
@@ -685,11 +683,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
                 raise ConfigError(f"{plugin.title} has no sandbox")
             server = plugin.create_sandbox(port=args.port, db_path=args.db, keys=args.key)
             banner = f"{plugin.title} sandbox on {server.url}{plugin.sandbox_base_path}"
-    except OSError as exc:
-        hint = " (another sandbox running there? choose another --port)" if exc.errno == errno.EADDRINUSE else ""
-        raise ConfigError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}{hint}") from None
-    except sqlite3.Error as exc:
-        raise ConfigError(f"sandbox --db {args.db}: {exc}") from None
     out.print(f"{banner} (Ctrl-C to stop)")
     try:
         server.serve_forever()
