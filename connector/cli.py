@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", required=True, type=Path)
     e.add_argument("--lang", choices=("en", "fr", "ar"), default="en")
     e.add_argument("--currency", default=os.environ.get("CONNECTOR_CURRENCY", "MRU"))
+    e.add_argument("--force", action="store_true", help="replace an existing file")
 
     w = sub.add_parser("webhooks", help="EcomLinx webhooks: register, list, delete; serve a receiver (+Elebne)")
     w.add_argument("action", choices=("register", "list", "delete", "serve"))
@@ -645,6 +646,7 @@ def cmd_fulfil(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from connector.config import load_profile
     from connector.console import out
+    from connector.errors import ConfigError
     from connector.sources.registry import read_source
     from connector.sources.spreadsheet.export import write_catalogue
     from connector.sources.spreadsheet.outputs import output_format
@@ -652,6 +654,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = dict(load_profile(args.profile).source) if args.profile else _source_config(args.source, args.currency)
     inputs = [Path(str(config["path"]))] if config.get("path") else []
     output_format(args.output, "export -o", inputs)  # refused before anything is read
+    if args.output.exists() and not args.force:  # an export the merchant has edited since, or their catalogue
+        raise ConfigError(f"export -o {args.output}: the file exists (edited since, or your catalogue?); choose "
+                          "another name, or add --force to replace it")
     result = read_source(config, None, full=True, currency=args.currency)
     rows = write_catalogue(result.products, args.output, lang=args.lang)
     out.print(f"{args.output}: {len(result.products)} product(s), {rows} row(s) in the template format")

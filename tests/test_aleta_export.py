@@ -84,6 +84,11 @@ def test_cli_export_from_environment(sandbox, tmp_path: Path, monkeypatch: pytes
     direct = read_profile_source({"type": "aleta", "base_url": sandbox.url, "price_field": "client_price"}, None, True)
     assert [v.price for p in back.products for v in p.variants] == [v.price for p in direct.products
                                                                     for v in p.variants]
+    # the merchant edits the export: a second export to the same name does not replace their edits
+    edited = out.read_bytes()
+    assert main(["export", "--source", "aleta", "-o", str(out)]) == 2
+    assert "the file exists" in capsys.readouterr().err and out.read_bytes() == edited
+    assert main(["export", "--source", "aleta", "-o", str(out), "--force"]) == 0
 
 
 def test_cli_sync_without_key_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
