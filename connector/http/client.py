@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from connector import __version__
 from connector.errors import ConfigError
 from connector.http.budget import Budget, WaitHook, notify_wait
+from connector.http.reasons import transport_reason
 from connector.http.stop import StopSignal
 
 if TYPE_CHECKING:
@@ -229,7 +230,8 @@ class HttpClient:
                     "connection error" if isinstance(exc, requests.ConnectionError) else "answer cut short"
                 log.warning("%s %s: %s (attempt %d)", method, shown, kind, attempt + 1)
                 if not idempotent or attempt >= self.max_retries:
-                    raise TransportError(f"{method} {shown}: {kind} after {attempt + 1} attempt(s)") from None
+                    why = f" ({transport_reason(exc)})" if kind == "connection error" else ""  # refused, no host...
+                    raise TransportError(f"{method} {shown}: {kind}{why} after {attempt + 1} attempt(s)") from None
                 attempt += 1
                 self.stats.retries += 1
                 self._pause(self.backoff(attempt))

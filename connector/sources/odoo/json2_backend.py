@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from connector.errors import SourceError
+from connector.http.reasons import transport_reason
 from connector.sources.odoo.backend import (
     TRANSIENT_HTTP,
     OdooBackend,
@@ -62,7 +63,7 @@ class Json2Backend(OdooBackend):
         except requests.RequestException as exc:  # refused, reset, timed out, an answer cut short...
             lost = isinstance(exc, requests.ConnectionError | requests.Timeout | _CUT)
             raise (OdooUnreachable if lost else SourceError)(
-                f"cannot reach Odoo at {self.settings.url} (setting 'url'): {exc}") from exc
+                f"cannot reach Odoo at {self.settings.url} (setting 'url'): {transport_reason(exc)}") from exc
         self.count_call()
         if self.first_response_date is None and resp.headers.get("Date"):
             with contextlib.suppress(TypeError, ValueError):
