@@ -17,11 +17,12 @@ import psycopg
 import pytest
 
 from connector.cli import main
-from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, ConfigError, StateLockedError
+from connector.errors import EXIT_LOCKED, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError, StateLockedError
 from connector.sync.state import StateStore
 from connector.sync.state.location import schema_name, scrub, shown, with_namespace
 from connector.sync.state.sqlite import SCHEMA_VERSION
 from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.postgres_support import PgServer
 from tests.workbooks import write_workbook
 
 M, A = "elebne", "acct"
@@ -135,6 +136,18 @@ def test_an_unreachable_state_server_is_exit_4_without_the_password(tmp_path: Pa
     assert "cannot be reached" in said and "Traceback" not in said
     assert "S3cret" not in said and "conn:***@127.0.0.1:9" in said
     assert "S3cret" not in caplog.text  # nor in any log line (psycopg's included)
+
+
+def test_a_state_database_that_does_not_exist_is_a_setting_to_fix_exit_2(pg_server: PgServer, tmp_path: Path,
+                                                                          capsys) -> None:
+    """A misspelt database name is not a server to wait for (exit 4 tells cron to try again later)."""
+    src = tmp_path / "products.csv"
+    src.write_text("SKU,Name,Price\nA,Tea,2\n", encoding="utf-8")
+    url = pg_server.url("no_such_state_db")
+    code = main(["sync", "--source", str(src), "--target", "elebne", "--state", url, "--dry-run", "--no-progress"])
+    said = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_USAGE, said
+    assert 'database "no_such_state_db" does not exist' in said and "createdb" in said and "Traceback" not in said
 
 
 # -- a whole sync ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 from collections import Counter
@@ -99,6 +100,9 @@ _MIGRATIONS: dict[int, str] = {
 _TYPES = {"text": "TEXT", "integer": "BIGINT"}
 
 
+_NO_DATABASE = re.compile(r'database "[^"]*" does not exist')  # PostgreSQL's words (lc_messages: English)
+
+
 class StateUnreachable(ConnectorError):
     """The PostgreSQL server of the state cannot be reached or refused the login: nothing more is sent."""
 
@@ -129,8 +133,12 @@ class PostgresState(SqlState):
             conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                                    application_name=f"connector pid {os.getpid()} on {socket.gethostname()}")
         except psycopg.Error as exc:
-            raise StateUnreachable(f"state {shown(location)} cannot be reached: "
-                                   f"{reason_of(exc, location)}") from None
+            reason = reason_of(exc, location)
+            missing = _NO_DATABASE.search(reason)
+            if missing:  # a setting to fix, not a server to wait for
+                raise ConfigError(f"state {shown(location)}: {missing.group(0)} on that server: create it "
+                                  "(createdb), or correct the database name in the URL") from None
+            raise StateUnreachable(f"state {shown(location)} cannot be reached: {reason}") from None
         except Exception as exc:  # a URL libpq cannot parse
             raise ConfigError(f"state {shown(location)} is not a usable PostgreSQL URL: "
                               f"{reason_of(exc, location)}") from None
