@@ -8,7 +8,6 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pytest
 import xlsxwriter
 
@@ -172,36 +171,3 @@ def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> No
             read_spreadsheet(tmp_path / name)
         assert words in str(e.value), (name, str(e.value))
         assert "EOCD" not in str(e.value) and "Cfb" not in str(e.value)
-
-
-def test_identifiers_typed_as_numbers_read_as_their_format_shows_them(tmp_path: Path) -> None:
-    """A SKU column formatted ``00000`` shows 00123 while the file stores 123, an HS code formatted ``000000``
-    shows 090230: they were pushed as "123" and "90230".  Read as shown when the format pads with zeros; a
-    format that adds text is reported; stock sheets alike; other columns and wide enough numbers unchanged."""
-    path = tmp_path / "f.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Products"
-    ws.append(["SKU", "Name", "Price", "HS code", "Parent SKU"])
-    ws.append([123, "Teapot", 10, 90230, None])
-    ws.append([4567, "Cup", 5, 123456, 77])
-    ws.append([98765, "Bowl", 7, 90230, None])
-    for r in (2, 3, 4):
-        ws.cell(r, 1).number_format = "00000"
-        ws.cell(r, 3).number_format = "00000"  # a price: its value is what counts
-        ws.cell(r, 4).number_format = "000000"
-    ws["E3"].number_format = '"P-"0'
-    stock = wb.create_sheet("Stock - Main")
-    stock.append(["SKU", "Quantity"])
-    stock.append([123, 4])
-    stock["A2"].number_format = "00000"
-    wb.save(path)
-    result = read_spreadsheet(path)
-    assert [(i.sheet, i.row, i.column, i.value) for i in result.issues] == [("Products", 3, "Parent SKU", "77")]
-    assert "a number shown through its cell format (\"P-\"0)" in result.issues[0].reason
-    got = [(v.sku, v.price.amount, v.hs_code, v.stock.get("Main")) for p in result.products for v in p.variants]
-    assert [(sku, price, hs) for sku, price, hs, _ in got] == [("00123", 10, "090230"), ("98765", 7, "090230")]
-    assert got[0][3].available == 4
-    fast, row, used = both(path)
-    assert used
-    same(fast, row)

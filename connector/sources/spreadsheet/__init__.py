@@ -45,10 +45,6 @@ are set on every cell issue; a row-level issue is put on the SKU column):
 - ``line N is not in UTF-8 like the rest of the file (...)`` (a CSV mixing encodings: the cells with
   non-ASCII text of that line)
 
-Identifiers typed as numbers (SKU, Parent SKU, Barcode, HS code; .xlsx/.xlsm) read as their cell format shows them
-when it pads them with zeros (``00000``: 123 reads ``00123``); a format that adds text to them is reported
-(``a number shown through its cell format (...)``): formats.py.
-
 Hostile files are refused (``SourceError``, exit 2) before a native reader sees them: see guard.py for the
 bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).  So is a file that
 changed while it was read (its size, time or inode): still being written, it may be a catalogue cut short.

@@ -174,7 +174,6 @@ class _Sheet:
         self.first_row = h + 2  # 1-based row number of data[0]
         self.issues: dict[int, list[Issue]] = {}
         self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
-        self.shown = {(r - h - 1, c): v for (r, c), v in raw.shown.items() if r > h}
         self._ragged: list[list] | None = None
         self.columns: Sequence[list]
         if table is not None:  # an Arrow table (the CSV and xlsx fast paths): columns of one length
@@ -325,27 +324,12 @@ class _Sheet:
             return None
         assert m.spec is not None
         values = self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
-        if m.spec.text_format and self.shown:
-            self._as_shown(m.index, values)
         if m.spec.text_format and m.index < len(self.columns) and not (
                 isinstance(self.columns, ArrowColumns) and self.columns.is_text(m.index)):
             raw = self.columns[m.index]
             for i in long_numbers(raw, self.all_str):
                 self.add(i, LONG_NUMBER, m.index, raw[i])  # the row is skipped; its text is kept for the report
         return values
-
-    def _as_shown(self, index: int, values: list) -> None:
-        """An identifier typed as a number in a cell whose format shows it otherwise (formats.py): read as the
-        cell shows it (``00123``) when that is certain, else reported."""
-        for (i, c), shown in self.shown.items():
-            if c != index or not 0 <= i < self.n or values[i] is None:
-                continue
-            if shown.text is not None:
-                values[i] = shown.text
-            else:
-                values[i] = None
-                self.add(i, f"a number shown through its cell format ({shown.code}): format the column as Text and "
-                            "type the value as it should read", index, shown.value)
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:

@@ -69,8 +69,6 @@ class RawSheet:
     # xlsx table has typed columns (string, double, int64, bool, null) from sheet row 2, the header in ``rows``.
     table: Any = None
     table_row: int = 0
-    # (row0, col0) -> a number cell its format shows otherwise (``00123`` for 123: formats.py); xlsx/xlsm only
-    shown: dict[tuple[int, int], Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -567,7 +565,6 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
-            shown = helper["shown"] = _shown_cells(p, to_read, members) if scan else {}
             decided.wait()
             if stock_names and not helper.get("fast_stock"):
                 wb2 = _open_calamine(p)
@@ -575,7 +572,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 for n, loc in stock_names:
                     merged = list(scans[n].merged) if n in scans else []
                     grid = _grid(wb2, n, p) if scan else _load_grid(wb2, n, p, merged)
-                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged, shown=shown.get(n, {}))
+                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged)
                     if prepare_stock is not None:
                         sheet.prepared = prepare_stock(sheet, loc)
                     stock.append((loc, sheet))
@@ -630,31 +627,10 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
     sheet.merged = list(scans[products].merged) if products in scans else merged_products
-    shown = helper.get("shown", {})
-    sheet.shown = shown.get(products, {})
     if fast is not None and stock_names:
-        load = _StockLoad(lambda: _with_shown(_fast_stock(p, fast, stock_names, members or {}, problems, scans),
-                                              shown))
+        load = _StockLoad(lambda: _fast_stock(p, fast, stock_names, members or {}, problems, scans))
         return RawBook(p, suffix[1:], sheet, [], unused, loading=load)
     return RawBook(p, suffix[1:], sheet, helper.get("stock", []), unused)
-
-
-def _shown_cells(p: Path, sheets: list[str], members: dict[str, str] | None) -> dict[str, dict]:
-    """formats.shown_cells of an xlsx/xlsm (nothing when its zip cannot be read again: calamine read it)."""
-    from .formats import shown_cells
-
-    try:
-        with zipfile.ZipFile(p) as zf:
-            return shown_cells(zf, sheet_members(zf) if members is None else members, sheets)
-    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return {}
-
-
-def _with_shown(stock: list[tuple[str, RawSheet]], shown: dict[str, dict]) -> list[tuple[str, RawSheet]]:
-    """The stock sheets fastexcel read (left unprepared: the builder converts them) with their shown cells."""
-    for _loc, sheet in stock:
-        sheet.shown = shown.get(sheet.name, {})
-    return stock
 
 
 def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members: dict[str, str],
