@@ -354,8 +354,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     result = SourceResult()
     for name in book.unused_sheets:
         result.warnings.append(f"sheet '{name}' is not used")
-    # a CSV separated by ";" or tabs is written where the comma is the decimal sign (the reason for that separator)
-    comma = COMMA_DECIMAL if book.delimiter in (";", "\t") else None
+    # a CSV separated by ";" is written where the comma is the decimal sign (the reason for that separator);
+    # tabs separate the exports of every locale, and say nothing of it
+    comma = COMMA_DECIMAL if book.delimiter == ";" else None
     sheet = _Sheet(book.products, PRODUCT_ALIASES, True, result, comma)
     hm = sheet.hm
     n = sheet.n

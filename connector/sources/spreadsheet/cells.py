@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from math import isfinite
 from operator import is_
+from typing import Any
 
 from connector.model import MAX_INT
 
@@ -53,13 +54,11 @@ COMMA_DECIMAL, COMMA_THOUSANDS = "decimal", "thousands"  # what a comma is, as a
 
 
 def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
-    """What the comma of an ambiguous ``1,500`` means in a column: ``default`` when the file says (a CSV separated
-    by ``;`` or tabs writes decimal commas), else what the column's other texts show: ``1,234.50``,
-    ``1,234,567`` or a decimal point (``12.50``: thousands), ``12,5``, ``0,125`` or ``1.234,50`` (decimals);
-    None when they show neither or both: the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never
-    guessed."""
-    if default is not None:
-        return default
+    """What the comma of an ambiguous ``1,500`` means in a column: what the column's other texts show:
+    ``1,234.50``, ``1,234,567`` or a decimal point (``12.50``: thousands), ``12,5``, ``0,125`` or ``1.234,50``
+    (decimals); ``default`` (the file's word: a CSV separated by ``;`` writes decimal commas) when they show
+    neither.  None when they show both, neither without a ``default``, or the opposite of the ``default`` (a ``;``
+    file whose prices read 12.50): the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never guessed."""
     decimals = thousands = False
     for text in texts:
         if "," not in text:
@@ -75,8 +74,9 @@ def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
         elif _GROUPED_COMMA.match(text) or _DECIMAL_COMMA.match(text):
             decimals = True
     if decimals != thousands:
-        return COMMA_DECIMAL if decimals else COMMA_THOUSANDS
-    return None
+        found = COMMA_DECIMAL if decimals else COMMA_THOUSANDS
+        return found if default in (None, found) else None  # the column says otherwise than its file: refused
+    return default if not decimals else None
 
 
 _NOT_FOUND = object()
@@ -234,14 +234,26 @@ def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tu
     return table, has_bad
 
 
+_UNDECIDED = object()
+
+
 def _decimal_converter(negative_reason: str | None, comma: str | None = None) -> Converter:
-    column_comma: list[str | None] = [comma]  # what a comma is in the column being converted (``comma_of``)
+    # what a comma is in the column being converted (``comma_of``), decided from the column's distinct cells
+    # only when an ambiguous text needs it: the other columns pay no pass over their cells for it
+    column: list[Any] = [comma, ()]
+
+    def column_comma() -> str | None:
+        if column[0] is _UNDECIDED:
+            column[0] = comma_of((v for v in column[1] if v.__class__ is str), comma)
+        return column[0]
 
     def slow(v: object) -> Decimal | Bad | None:
         if v is None or v == "":
             return None
         if v.__class__ is str:
-            d = parse_decimal(v, column_comma[0])  # type: ignore[arg-type]
+            d = parse_decimal(v, None if column[0] is _UNDECIDED else column[0])  # type: ignore[arg-type]
+            if d.__class__ is Bad and d.reason is AMBIGUOUS_COMMA and column[0] is _UNDECIDED:  # type: ignore
+                d = parse_decimal(v, column_comma())  # type: ignore[arg-type]
         elif v.__class__ is bool:
             d = Bad(TEXT_IN_NUMBER)
         elif isinstance(v, int):
@@ -329,7 +341,7 @@ def _decimal_converter(negative_reason: str | None, comma: str | None = None) ->
                 has_bad = (lo if lo is not None else min(out)) < 0 and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         uniq = set(values)
-        column_comma[0] = comma_of((v for v in uniq if v.__class__ is str), comma)
+        column[0], column[1] = _UNDECIDED, uniq
         types = set(map(type, values))
         if types <= _FLOAT_STR:
             found = _decimal_table(uniq, negative_reason, slow)
