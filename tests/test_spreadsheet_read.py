@@ -266,7 +266,7 @@ def test_unsupported_suffix(tmp_path):
 
 def test_corrupt_workbook(tmp_path):
     (tmp_path / "bad.xlsx").write_bytes(b"this is not a zip file")
-    with pytest.raises(SourceError, match="this is a text file, not a .xlsx workbook"):
+    with pytest.raises(SourceError, match=r"this is a text file, not a \.xlsx workbook"):
         read_spreadsheet(tmp_path / "bad.xlsx")
 
 
