@@ -199,6 +199,14 @@ def test_no_shortcut_after_anything_that_can_change_the_plan(
     assert run() == (0, True)
     shortcut()
 
+    # the connector's code changed (a git pull, a fix installed without a new version number): a reader that
+    # reads the same file differently must read it again, once
+    import connector.sync.unchanged as unchanged
+
+    monkeypatch.setattr(unchanged, "code_identity", lambda: "0.1.0+another-build")
+    assert run() == (0, True)
+    shortcut()
+
     assert run("--dry-run") == (0, True)  # a dry run plans
     assert run("--full") == (0, True)
     shortcut()

@@ -42,7 +42,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from connector import __version__
+from connector.code_identity import code_identity
 from connector.jsonutil import digest
 from connector.mapping import CompiledMapping
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
@@ -65,7 +65,7 @@ def mapping_context(mapping: CompiledMapping, adapter: Any, defaults: dict[str, 
         except OSError:
             return None
     kind = type(adapter)
-    text = json.dumps([__version__, f"{kind.__module__}.{kind.__qualname__}", mapping.marketplace, mapping.record,
+    text = json.dumps([code_identity(), f"{kind.__module__}.{kind.__qualname__}", mapping.marketplace, mapping.record,
                        files, defaults or {}, settings or {}], sort_keys=True, default=repr, ensure_ascii=False)
     return digest(text)
 

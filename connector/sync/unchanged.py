@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connector import __version__
+from connector.code_identity import code_identity
 from connector.sync.state import CleanRun, StateStore, new_run_id, utcnow
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def target_inputs(args: Any, profile: Any, target: str, stock_cli: Mapping[str, 
     cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing")}
     mapping = cli["mapping"] or (tconf.mapping if tconf else None)
     return {
-        "version": __version__, "target": target, "source": dict(source_config), "currency": currency,
+        "version": code_identity(), "target": target, "source": dict(source_config), "currency": currency,
         "cli": cli, "stock_cli": dict(stock_cli), "mapping": str(Path(mapping).resolve()) if mapping else None,
         "profile": {"stock": profile.stock, "safety": profile.safety} if profile else None,
         "target_config": asdict(tconf) if tconf else None,
