@@ -450,12 +450,13 @@ def _sync_read_on(args: argparse.Namespace, profile: Any, targets: list[str], so
 
     from connector.console import err, out, print_plan, print_summary, progress_factory
     from connector.http.stop import StopSignal
+    from connector.marketplaces.registry import get_plugin
     from connector.orders.profile import OrdersStep
     from connector.sources.registry import read_source
     from connector.sync.collector import source_kept
     from connector.sync.currency import require_source_currency
     from connector.sync.profile import KEEP_REPORTS, run_profile, worst
-    from connector.sync.runner import SyncOptions, SyncOutcome
+    from connector.sync.runner import SyncOptions, SyncOutcome, target_mapping
     from connector.sync.state import StateStore
     from connector.sync.unchanged import CleanRuns, SourceFile
 
@@ -483,6 +484,9 @@ def _sync_read_on(args: argparse.Namespace, profile: Any, targets: list[str], so
             clean_runs.note(outcome, source, others_clean=orders_code == fulfil_code == EXIT_OK)
 
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
+    for t in targets:  # every target's mapping loads and is that marketplace's before anything is read or sent
+        target_mapping(t, args.mapping or (profile.targets[t].mapping if profile else None),
+                       get_plugin(t).default_mapping)
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     fulfil = fulfil_step(profile, args.target, target_options)
     with nullcontext(state) if state is not None else StateStore.open(state_path) as state, _stop_on_sigterm(stop):

@@ -71,3 +71,30 @@ def test_a_loop_of_extends_is_named_as_a_loop(tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and "extends:'extends'names'a.yaml',whichleadsbacktothisfile(aloop)" in text, text
     code, text = check(tmp_path / "self.yaml", capsys)
     assert code == 2 and f"{tmp_path / 'self.yaml'}:1:extends:" in text and "(aloop)" in text, text
+
+
+def test_a_profiles_later_target_with_another_marketplaces_mapping_stops_the_run_before_any_target_sends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The check ran as each target planned: EcomLinx, first in the profile, was pushed, then the Elebne target's
+    mapping was refused with exit 2, which the README says means nothing was sent.  Every target's mapping is now
+    loaded and checked before the source is read."""
+    from tests.conftest import running_ecomlinx
+
+    src = tmp_path / "p.csv"
+    src.write_text("SKU,Name,Price,Stock\nA-1,Soap,12,3\nA-2,Cup,5,4\n", encoding="utf-8")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("extends: ecomlinx\nmarketplace: ecomlinx\n", encoding="utf-8")
+    with running_ecomlinx(tmp_path / "ecx.sqlite", listed=["A-1", "A-2"]) as ecx:
+        profile = tmp_path / "shop.yaml"
+        profile.write_text(
+            f"source: {src}\nstate: {tmp_path / 's.sqlite'}\ntargets:\n"
+            f"  ecomlinx:\n    base_url: {ecx.url}/v1\n"
+            f"  elebne:\n    base_url: http://127.0.0.1:9\n    mapping: {wrong}\n", encoding="utf-8")
+        monkeypatch.setenv("ELEBNE_API_KEY", "pk_test_demo0000connector")
+        monkeypatch.setenv("ECOMLINX_API_KEY", "elx_test_sk_scale0000connector")
+        monkeypatch.setenv("CONNECTOR_CREDENTIALS", str(tmp_path / "none.yaml"))
+        code = main(["sync", "--profile", str(profile), "--no-progress"])
+        err = "".join(capsys.readouterr().err.split())
+        assert code == 2, err
+        assert "notforthetarget'elebne'" in err
+        assert [r for r in ecx.requests_log() if r["method"] != "GET"] == []

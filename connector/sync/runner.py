@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.errors import MappingError, MarketplaceUnreachable
-from connector.mapping import load_mapping
+from connector.mapping import CompiledMapping, load_mapping
 from connector.sources.base import SourceResult
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
@@ -69,11 +69,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
     if not opts.dry_run:  # its clean run is saved again only if this one ends clean (unchanged.py)
         state.forget_clean_runs(opts.target, session.account)
-    mapping = load_mapping(opts.mapping or session.plugin.default_mapping)
-    if mapping.marketplace != opts.target:  # another marketplace's payloads: every row would fail, or worse
-        raise MappingError(f"this mapping is for {mapping.marketplace!r}, not for the target {opts.target!r} "
-                           f"(start from `extends: {opts.target}`)", file=mapping.source_files[-1],
-                           path="marketplace")
+    mapping = target_mapping(opts.target, opts.mapping, session.plugin.default_mapping)
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
@@ -122,6 +118,18 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.operations.update(counts)
     report.notes.extend(notes)
     return plan, results
+
+
+def target_mapping(target: str, mapping_file: str | None, default: str) -> CompiledMapping:
+    """The mapping a target's run uses, loaded and checked to be that marketplace's: a mapping of another
+    marketplace (``extends: elryan`` for an Elebne target) is refused, naming the file (its payloads are not the
+    target's: every row would fail, or worse).  ``connector sync`` calls it for every target before it reads or
+    sends anything (``check_target_mappings``); the run calls it again as it plans."""
+    mapping = load_mapping(mapping_file or default)
+    if mapping.marketplace != target:  # another marketplace's payloads: every row would fail, or worse
+        raise MappingError(f"this mapping is for {mapping.marketplace!r}, not for the target {target!r} "
+                           f"(start from `extends: {target}`)", file=mapping.source_files[-1], path="marketplace")
+    return mapping
 
 
 def resend_given_back(session: TargetSession, products: Sequence[Any], write: bool = True) -> dict[str, list[str]]:
