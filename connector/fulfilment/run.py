@@ -285,7 +285,8 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
         cancelled = steps.confirmed(order.key, getattr(writer, "cancel_steps", ()))
         cancels_of = getattr(writer, "cancels_of", None)  # a writer that cancels line by line says which count
         if cancelled and cancels_of is not None:
-            cancelled = cancels_of(progress.shipments, cancelled)
+            picked = cancels_of(progress.shipments, cancelled)
+            cancelled = cancelled if picked is None else picked  # (None: the protocol's own body, not a writer's)
         if cancelled:
             return held(f"shipped in the source, but an earlier run cancelled it on {plugin.title} "
                         f"({', '.join(cancelled)})")

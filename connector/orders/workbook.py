@@ -597,8 +597,7 @@ class WorkbookDestination(DestinationBase):
         return notes
 
 
-_NOT_WRITTEN = ("NOT written again: the file could not be written this run (see each order's reason); a later run "
-                "writes them")
+_NOT_WRITTEN = "NOT written again: the file could not be written this run (each order's reason says why)"
 
 
 def kept(path: Path, sheet: Sheet) -> str | None:
