@@ -164,6 +164,9 @@ def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> No
         "new.xls": (sample.read_bytes(), "an .xlsx workbook, not .xls: rename it to .xlsx"),
         "empty.xlsx": (b"", "the file is empty"),
         "cut.xlsx": (sample.read_bytes()[:3000], "incomplete or damaged (a copy or download cut short?)"),
+        # a password-protected .xlsx is an OLE2 file holding an EncryptedPackage stream, under whatever name
+        "locked.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le")
+                       + bytes(512), "password-protected; save a copy without a password"),
     }
     for name, (data, words) in cases.items():
         (tmp_path / name).write_bytes(data)

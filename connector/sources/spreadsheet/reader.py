@@ -370,6 +370,8 @@ def _really(p: Path) -> str | None:
     suffix = p.suffix.lower()
     if not head:
         return "the file is empty (0 bytes): save the workbook again"
+    if head.startswith(_OLE) and _holds_encrypted_package(p):  # a password-protected .xlsx under any name
+        return "the workbook is password-protected; save a copy without a password"
     if head.startswith(_OLE) and suffix in _ZIPPED:
         return f"this is an Excel 97-2003 workbook (.xls), not {suffix}: rename it to .xls, or save it again as .xlsx"
     if head.startswith(_ZIP) and suffix == ".xls":
@@ -384,6 +386,16 @@ def _really(p: Path) -> str | None:
         return ("this is a web page (HTML), as some websites export under a spreadsheet name, not a workbook: "
                 "open it in Excel or LibreOffice and save it as .xlsx")
     return f"this is a text file, not a {suffix} workbook: if it is a CSV, rename it to .csv"
+
+
+def _holds_encrypted_package(p: Path) -> bool:
+    """Whether an OLE2 file holds the ``EncryptedPackage`` stream of a password-protected Office Open XML file (its
+    name, UTF-16, is in the directory: looked for in the first megabyte)."""
+    try:
+        with p.open("rb") as fh:
+            return "EncryptedPackage".encode("utf-16-le") in fh.read(1 << 20)
+    except OSError:
+        return False
 
 
 def _plain(e: BaseException) -> str:
