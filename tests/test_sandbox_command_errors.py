@@ -33,6 +33,12 @@ def test_a_port_in_use_is_one_line_and_exit_2(busy_port: int, marketplace: str,
     assert "choose another --port" in err
 
 
+def test_a_port_in_use_leaves_no_new_db_file_behind(busy_port: int, tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.sqlite"
+    assert main(["sandbox", "elebne", "--port", str(busy_port), "--db", str(db)]) == 2
+    assert not db.exists()
+
+
 def test_a_db_that_cannot_be_opened_is_one_line_and_exit_2(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "no-such-folder" / "sandbox.sqlite"

@@ -328,7 +328,13 @@ class SandboxServer:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, db_path: str | None = None,
                  rate_limiter: RateLimiter | None = None, access_log: bool = False) -> None:
-        self.store = SandboxStore(db_path or ":memory:", self.schema)
+        handler = type("Handler", (_RequestHandler,), {"sandbox": self})
+        self._httpd = _HTTPServer((host, port), handler)  # first: a port in use leaves no new --db file behind
+        try:
+            self.store = SandboxStore(db_path or ":memory:", self.schema)
+        except BaseException:
+            self._httpd.server_close()
+            raise
         self.rate_limiter = rate_limiter
         self.access_log = access_log
         self.faults = FaultQueue()
@@ -336,8 +342,6 @@ class SandboxServer:
         self._admin_routes: list[Route] = []
         self._register_admin_routes()
         self.register_routes()
-        handler = type("Handler", (_RequestHandler,), {"sandbox": self})
-        self._httpd = _HTTPServer((host, port), handler)
         self._thread: threading.Thread | None = None
         self._closed = False
         self._busy = 0  # requests being answered: stop() waits for them before closing the database
