@@ -41,3 +41,22 @@ def test_a_tab_separated_file_says_nothing_of_the_comma(tmp_path: Path) -> None:
     result = read_spreadsheet(path)
     assert [(i.value, i.reason) for i in result.issues] == [("1,500", AMBIGUOUS_COMMA)]
     assert [(v.sku, v.weight) for p in result.products for v in p.variants] == [("A-2", Decimal("7.377"))]
+
+
+@pytest.mark.parametrize("sep", [";", ","])
+def test_a_point_beside_decimal_commas_groups_thousands(tmp_path: Path, sep: str) -> None:
+    """A German export writes one thousand five hundred "1.500" beside "2,50" and "1.234,50": it was read as
+    1.5.  A column whose own numbers show a decimal comma reads such a point as grouping thousands; a column
+    without a decimal comma keeps reading 1.500 as one and a half (0.750 kg typed with a point stays 0.75)."""
+    path = tmp_path / "de.csv"
+    q = (lambda t: f'"{t}"') if sep == "," else (lambda t: t)
+    rows = [["SKU", "Name", "Price", "Weight (kg)"], ["A-1", "Hemd", q("2,50"), "0.750"],
+            ["A-2", "Mantel", "1.500", "1.250"], ["A-3", "Schal", q("1.234,50"), "2"]]
+    path.write_text("".join(sep.join(r) + "\n" for r in rows), encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    assert [(v.sku, v.price.amount, v.weight) for p in result.products for v in p.variants] == [
+        ("A-1", Decimal("2.50"), Decimal("0.750")), ("A-2", Decimal(1500), Decimal("1.250")),
+        ("A-3", Decimal("1234.50"), Decimal(2))]
+    fast, row, _used = both(path)
+    same(fast, row)

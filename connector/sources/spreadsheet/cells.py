@@ -240,12 +240,18 @@ _UNDECIDED = object()
 def _decimal_converter(negative_reason: str | None, comma: str | None = None) -> Converter:
     # what a comma is in the column being converted (``comma_of``), decided from the column's distinct cells
     # only when an ambiguous text needs it: the other columns pay no pass over their cells for it
-    column: list[Any] = [comma, ()]
+    column: list[Any] = [comma, (), _UNDECIDED]
 
     def column_comma() -> str | None:
         if column[0] is _UNDECIDED:
             column[0] = comma_of((v for v in column[1] if v.__class__ is str), comma)
         return column[0]
+
+    def column_says_decimal_comma() -> bool:
+        """The column's own texts (not its file) show a decimal comma: a point there groups thousands."""
+        if column[2] is _UNDECIDED:
+            column[2] = comma_of(v for v in column[1] if v.__class__ is str) == COMMA_DECIMAL
+        return column[2]  # type: ignore[no-any-return]
 
     def slow(v: object) -> Decimal | Bad | None:
         if v is None or v == "":
@@ -254,6 +260,9 @@ def _decimal_converter(negative_reason: str | None, comma: str | None = None) ->
             d = parse_decimal(v, None if column[0] is _UNDECIDED else column[0])  # type: ignore[arg-type]
             if d.__class__ is Bad and d.reason is AMBIGUOUS_COMMA and column[0] is _UNDECIDED:  # type: ignore
                 d = parse_decimal(v, column_comma())  # type: ignore[arg-type]
+            elif d.__class__ is Decimal and "." in v and _THOUSANDS_OR_DECIMAL_POINT.match(v) \
+                    and column_says_decimal_comma():  # 1.500 beside 2,50 (a German export): one thousand five hundred
+                d = Decimal(v.strip().replace(".", ""))
         elif v.__class__ is bool:
             d = Bad(TEXT_IN_NUMBER)
         elif isinstance(v, int):
@@ -341,7 +350,7 @@ def _decimal_converter(negative_reason: str | None, comma: str | None = None) ->
                 has_bad = (lo if lo is not None else min(out)) < 0 and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         uniq = set(values)
-        column[0], column[1] = _UNDECIDED, uniq
+        column[0], column[1], column[2] = _UNDECIDED, uniq, _UNDECIDED
         types = set(map(type, values))
         if types <= _FLOAT_STR:
             found = _decimal_table(uniq, negative_reason, slow)
