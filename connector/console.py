@@ -199,8 +199,13 @@ def product_line(report: RunReport) -> str:
     counts = report.product_counts
     verbs = {"pushed": "to push" if report.dry_run else "pushed", "unchanged": "unchanged", "skipped": "skipped",
              "failed": "failed"}
-    parts = [f"{c['products']} {verbs[status]} ({c['skus']} SKU{'' if c['skus'] == 1 else 's'})"
-             for status, c in counts.items() if c["products"] or c["skus"]]
+    def part(status: str, c: dict[str, int]) -> str:
+        skus = f"{c['skus']} SKU{'' if c['skus'] == 1 else 's'}"
+        if not c["products"]:  # rows refused before a product was built of them: only their SKUs are known
+            return f"{skus} {verbs[status]}"
+        return f"{c['products']} {verbs[status]} ({skus})"
+
+    parts = [part(status, c) for status, c in counts.items() if c["products"] or c["skus"]]
     return "products: " + (", ".join(parts) if parts else "none")
 
 

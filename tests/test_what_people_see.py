@@ -361,3 +361,15 @@ def test_exit_3_after_a_429_storm_does_not_blame_the_daily_budget(capsys: pytest
     print_summary(report)
     printed = " ".join(capsys.readouterr().out.split())
     assert "exit code 3:" in printed and "429" in printed
+
+
+def test_rows_refused_before_a_product_was_built_are_counted_as_skus(tmp_path: Path, capsys) -> None:
+    """The summary said "products: 0 skipped (1 SKU)" for a row the reader refused (its price not a number):
+    no product was built of it, only its SKU is known; it now says "1 SKU skipped"."""
+    source = tmp_path / "p.csv"
+    source.write_text("SKU,Name,Price\nA-1,Soap,5\nA-2,Cup,abc\n", encoding="utf-8")
+    code = main(["sync", "--source", str(source), "--target", "elebne", "--dry-run", "--no-progress",
+                 "--state", str(tmp_path / "s.sqlite")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 1
+    assert "products: 1 SKU skipped, 1 to push (1 SKU)" in out, out
