@@ -53,12 +53,9 @@ _THOUSANDS_OR_DECIMAL_POINT = re.compile(r"\s*[+-]?[1-9][0-9]{0,2}\.[0-9]{3}\s*\
 COMMA_DECIMAL, COMMA_THOUSANDS = "decimal", "thousands"  # what a comma is, as a file or a column says (``comma_of``)
 
 
-def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
-    """What the comma of an ambiguous ``1,500`` means in a column: what the column's other texts show:
-    ``1,234.50``, ``1,234,567`` or a decimal point (``12.50``: thousands), ``12,5``, ``0,125`` or ``1.234,50``
-    (decimals); ``default`` (the file's word: a CSV separated by ``;`` writes decimal commas) when they show
-    neither.  None when they show both, neither without a ``default``, or the opposite of the ``default`` (a ``;``
-    file whose prices read 12.50): the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never guessed."""
+def comma_evidence(texts: Iterable[str]) -> tuple[bool, bool]:
+    """What a column's texts show of its comma, in one pass: (decimals: ``12,5``, ``0,125``, ``1.234,50``;
+    thousands: ``1,234.50``, ``1,234,567`` or a decimal point, ``12.50``).  ``1,500`` and ``1.500`` show nothing."""
     decimals = thousands = False
     for text in texts:
         if "," not in text:
@@ -73,6 +70,16 @@ def comma_of(texts: Iterable[str], default: str | None = None) -> str | None:
             continue
         elif _GROUPED_COMMA.match(text) or _DECIMAL_COMMA.match(text):
             decimals = True
+    return decimals, thousands
+
+
+def comma_of(evidence: tuple[bool, bool], default: str | None = None) -> str | None:
+    """What the comma of an ambiguous ``1,500`` means in a column whose texts show ``evidence``
+    (``comma_evidence``); ``default`` (the file's word: a CSV separated by ``;`` writes decimal commas) when they
+    show neither.  None when they show both, neither without a ``default``, or the opposite of the ``default`` (a
+    ``;`` file whose prices read 12.50): the ambiguous texts are then refused (``AMBIGUOUS_COMMA``), never
+    guessed."""
+    decimals, thousands = evidence
     if decimals != thousands:
         found = COMMA_DECIMAL if decimals else COMMA_THOUSANDS
         return found if default in (None, found) else None  # the column says otherwise than its file: refused
@@ -234,34 +241,25 @@ def _decimal_table(uniq: set, negative_reason: str | None, slow: Callable) -> tu
     return table, has_bad
 
 
-_UNDECIDED = object()
-
-
 def _decimal_converter(negative_reason: str | None, comma: str | None = None) -> Converter:
-    # what a comma is in the column being converted (``comma_of``), decided from the column's distinct cells
-    # only when an ambiguous text needs it: the other columns pay no pass over their cells for it
-    column: list[Any] = [comma, (), _UNDECIDED]
+    # the column being converted: its distinct cells, and what its texts show of its comma (``comma_evidence``),
+    # read from them only when an ambiguous text needs it: the other columns pay no pass over their cells for it
+    column: list[Any] = [(), None]
 
-    def column_comma() -> str | None:
-        if column[0] is _UNDECIDED:
-            column[0] = comma_of((v for v in column[1] if v.__class__ is str), comma)
-        return column[0]
-
-    def column_says_decimal_comma() -> bool:
-        """The column's own texts (not its file) show a decimal comma: a point there groups thousands."""
-        if column[2] is _UNDECIDED:
-            column[2] = comma_of(v for v in column[1] if v.__class__ is str) == COMMA_DECIMAL
-        return column[2]  # type: ignore[no-any-return]
+    def evidence() -> tuple[bool, bool]:
+        if column[1] is None:
+            column[1] = comma_evidence(v for v in column[0] if v.__class__ is str)
+        return column[1]  # type: ignore[no-any-return]
 
     def slow(v: object) -> Decimal | Bad | None:
         if v is None or v == "":
             return None
         if v.__class__ is str:
-            d = parse_decimal(v, None if column[0] is _UNDECIDED else column[0])  # type: ignore[arg-type]
-            if d.__class__ is Bad and d.reason is AMBIGUOUS_COMMA and column[0] is _UNDECIDED:  # type: ignore
-                d = parse_decimal(v, column_comma())  # type: ignore[arg-type]
+            d = parse_decimal(v)  # type: ignore[arg-type]
+            if d.__class__ is Bad and d.reason is AMBIGUOUS_COMMA:  # type: ignore[union-attr]
+                d = parse_decimal(v, comma_of(evidence(), comma))  # type: ignore[arg-type]
             elif d.__class__ is Decimal and "." in v and _THOUSANDS_OR_DECIMAL_POINT.match(v) \
-                    and column_says_decimal_comma():  # 1.500 beside 2,50 (a German export): one thousand five hundred
+                    and comma_of(evidence()) == COMMA_DECIMAL:  # 1.500 beside 2,50 (German): one thousand five hundred
                 d = Decimal(v.strip().replace(".", ""))
         elif v.__class__ is bool:
             d = Bad(TEXT_IN_NUMBER)
@@ -350,7 +348,7 @@ def _decimal_converter(negative_reason: str | None, comma: str | None = None) ->
                 has_bad = (lo if lo is not None else min(out)) < 0 and _mark_negative(out, negative_reason)
             return _finish(out, has_bad)
         uniq = set(values)
-        column[0], column[1], column[2] = _UNDECIDED, uniq, _UNDECIDED
+        column[0], column[1] = uniq, None
         types = set(map(type, values))
         if types <= _FLOAT_STR:
             found = _decimal_table(uniq, negative_reason, slow)
