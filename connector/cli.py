@@ -446,6 +446,7 @@ def _sync_read_on(args: argparse.Namespace, profile: Any, targets: list[str], so
                   unchanged: dict[str, Any], *, state: Any, early: Any, source_file: Any) -> int:
     """``_sync_read`` with the read ``early`` started (its result taken instead of reading), the file hashed
     before it as ``source_file``."""
+    import dataclasses
     from contextlib import nullcontext
 
     from connector.console import err, out, print_plan, print_summary, progress_factory
@@ -484,13 +485,14 @@ def _sync_read_on(args: argparse.Namespace, profile: Any, targets: list[str], so
             clean_runs.note(outcome, source, others_clean=orders_code == fulfil_code == EXIT_OK)
 
     currency_warning = require_source_currency(source_config, args.currency_given, dict(os.environ))
-    for t in targets:  # every target's mapping loads and is that marketplace's before anything is read or sent
-        target_mapping(t, args.mapping or (profile.targets[t].mapping if profile else None),
-                       get_plugin(t).default_mapping)
+    # every target's mapping loads and is that marketplace's before anything is read or sent (and is not loaded
+    # again as the target plans)
+    mappings = {t: target_mapping(t, args.mapping or (profile.targets[t].mapping if profile else None),
+                                  get_plugin(t).default_mapping) for t in targets}
     orders = OrdersStep(profile, profile.orders, args.target, target_options) if profile and profile.orders else None
     fulfil = fulfil_step(profile, args.target, target_options)
     with nullcontext(state) if state is not None else StateStore.open(state_path) as state, _stop_on_sigterm(stop):
-        options = [target_options(t) for t in targets]
+        options = [dataclasses.replace(target_options(t), loaded_mapping=mappings[t]) for t in targets]
         orders_code, fulfil_code, shared = EXIT_OK, EXIT_OK, None
         if orders is not None:  # orders first: what they hold back is known before stock is planned
             try:

@@ -69,7 +69,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     opts, adapter, state, report = session.opts, session.adapter, session.state, session.report
     if not opts.dry_run:  # its clean run is saved again only if this one ends clean (unchanged.py)
         state.forget_clean_runs(opts.target, session.account)
-    mapping = target_mapping(opts.target, opts.mapping, session.plugin.default_mapping)
+    mapping = opts.loaded_mapping or target_mapping(opts.target, opts.mapping, session.plugin.default_mapping)
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
@@ -124,7 +124,8 @@ def target_mapping(target: str, mapping_file: str | None, default: str) -> Compi
     """The mapping a target's run uses, loaded and checked to be that marketplace's: a mapping of another
     marketplace (``extends: elryan`` for an Elebne target) is refused, naming the file (its payloads are not the
     target's: every row would fail, or worse).  ``connector sync`` calls it for every target before it reads or
-    sends anything (``check_target_mappings``); the run calls it again as it plans."""
+    sends anything and hands the result to the run (``SyncOptions.loaded_mapping``); other callers' runs call it
+    as they plan."""
     mapping = load_mapping(mapping_file or default)
     if mapping.marketplace != target:  # another marketplace's payloads: every row would fail, or worse
         raise MappingError(f"this mapping is for {mapping.marketplace!r}, not for the target {target!r} "

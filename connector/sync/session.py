@@ -61,6 +61,9 @@ class SyncOptions:
     # a dry run's: SKUs whose units a cancellation gave back to this marketplace's stock, seen by the orders read of
     # this dry run (which notes nothing: ``OrderBook.given_back``); a real run reads its notes from the state
     given_back: frozenset[str] = frozenset()
+    # the target's mapping as ``connector sync`` loaded and checked it before reading (``runner.target_mapping``);
+    # None: the run loads it
+    loaded_mapping: Any = None
 
 
 log = logging.getLogger("connector.sync")
