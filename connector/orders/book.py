@@ -148,8 +148,12 @@ class OrderBook:
                 if (key := hold_key(o, line)) in held and line_status(o, line) in BACK]
 
     def given_back(self, orders: Iterable[Order]) -> list[tuple[str, str, str, None]]:
-        """``order.given_back`` items of the lines of ``orders`` now cancelled that the book knew open (an order
-        placed and cancelled between two runs took nothing from the marketplace's stock and gave nothing back)."""
+        """``order.given_back`` items of ``given_back_lines``."""
+        return [_given_back_item(order, line) for order, line in self.given_back_lines(orders)]
+
+    def given_back_lines(self, orders: Iterable[Order]) -> list[tuple[Order, OrderLine]]:
+        """The lines of ``orders`` now cancelled that the book knew open (an order placed and cancelled between two
+        runs took nothing from the marketplace's stock and gave nothing back)."""
         orders = [o for o in orders if any(line_status(o, line) is OrderStatus.CANCELLED for line in o.lines)]
         if not orders:
             return []
@@ -163,7 +167,7 @@ class OrderBook:
             was = {line.line_id: line_status(previous, line) for line in previous.lines}
             for line in order.lines:
                 if line_status(order, line) is OrderStatus.CANCELLED and was.get(line.line_id) in OPEN_STATUSES:
-                    out.append(_given_back_item(order, line))
+                    out.append((order, line))
         return out
 
     def note_given_back(self, order: Order) -> None:

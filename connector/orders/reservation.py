@@ -21,7 +21,6 @@ the merchant's shipments do not change: shipped orders hold nothing back there.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,9 +124,9 @@ def reserve(state: StateStore, accounts: Sequence[tuple[str, str]], *, pulled: I
         hold_shipped(out, book, latest.get((marketplace, account), {}), stock, release=release,
                      now=now or datetime.now(UTC))
         if not release and latest.get((marketplace, account)):  # a dry run: what the orders read would note
-            given = book.given_back(latest[(marketplace, account)].values())
+            given = book.given_back_lines(latest[(marketplace, account)].values())
             if given:
-                out.given_back.setdefault(marketplace, set()).update(json.loads(item[2])["sku"] for item in given)
+                out.given_back.setdefault(marketplace, set()).update(line.sku for _order, line in given)
     return out
 
 

@@ -515,8 +515,8 @@ class WorkbookDestination(DestinationBase):
 
     def _gone_note(self, outcome: str) -> None:
         """The note naming the orders ``holds`` found without their rows; ``outcome`` says what became of them:
-        ``they would be written again`` (a dry run), ``written again``, or why they were not (the file could not
-        be written: they are written by a later run, as the orders' own reasons say)."""
+        ``they would be written again`` (a dry run), ``written again``, or that they were not (the file could not
+        be written: the orders' own reasons say why)."""
         if self._rows_gone:
             names = ", ".join(self._rows_gone[:10]) + (", ..." if len(self._rows_gone) > 10 else "")
             self.notes.append(f"{len(self._rows_gone)} order(s) imported earlier had no row (or not every line's "
