@@ -334,6 +334,7 @@ def load_profile(path: str | Path) -> Profile:
                       orders=orders_section(path, data["orders"], targets) if "orders" in data else None)
     from connector.sync.safety import safety_options
 
+    _check_target_settings(path, targets)
     for t in targets:
         profile.stock_policy(t)  # validate early
         safety_options(t, profile.safety, targets[t].safety, targets[t].settings)  # validate early
@@ -358,6 +359,19 @@ def _plain(obj: Any) -> Any:
 PROFILE_KEYS = ("name", "source", "state", "stock", "targets", "reports", "orders", "schedule", *SAFETY_KEYS)
 TARGET_KEYS = ("base_url", "account", "mapping", "api_key_env", "secret_env", "settings", "stock", "schedule",
                *SAFETY_KEYS)
+
+
+def _check_target_settings(path: Path, targets: dict[str, TargetConfig]) -> None:
+    """Each target's ``settings:`` against what its marketplace reads (``settings_check``); a target naming no
+    installed marketplace is left to the run, which says which ones are."""
+    from connector.marketplaces.registry import plugins
+    from connector.marketplaces.settings_check import settings_problems
+
+    installed = plugins()
+    problems = [problem for name, target in targets.items() if name in installed
+                for problem in settings_problems(installed[name], target.settings, f"targets.{name}.settings")]
+    if problems:
+        raise ConfigError(f"profile {path}: " + "; ".join(problems))
 
 
 def _refuse_unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:

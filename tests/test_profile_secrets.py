@@ -105,15 +105,17 @@ targets:
     account: my-shop
     api_key_env: ELEBNE_API_KEY
     base_url: https://api.elebne.com/api/v1/store
-    settings: {bulk_max_items: 200, note: "Bearer authentication, keys start with sk_live_", field: b2b_price_rule}
+    settings: {bulk_max_items: 200, defaults: {note: "Bearer authentication, keys start with sk_live_",
+                                               field: b2b_price_rule}}
   ecomlinx:
     account: main
     secret_env: ECOMLINX_API_KEY
     settings:
-      webhook_url: https://hooks.example.com/ecomlinx/events?source=connector
-      auth_header_template: "Bearer ${ECOMLINX_API_KEY}"
-      dsn: postgresql://connector:${PGPASSWORD}@db.example.com/state
-      token_env: ECOMLINX_TOKEN
+      defaults:  # (the mapping's defaults: any key)
+        webhook_url: https://hooks.example.com/ecomlinx/events?source=connector
+        auth_header_template: "Bearer ${ECOMLINX_API_KEY}"
+        dsn: postgresql://connector:${PGPASSWORD}@db.example.com/state
+        token_env: ECOMLINX_TOKEN
 """
     profile = load_profile(write(tmp_path, text))
     assert set(profile.targets) == {"elebne", "ecomlinx"}

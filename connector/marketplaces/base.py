@@ -66,3 +66,9 @@ class MarketplacePlugin:
     make_fulfilment_writer: Callable[[HttpClient, dict[str, Any], str, str], Any] | None = None
     fulfilment_unsupported: str = ""
     docs: str = ""
+    # A profile's ``settings:`` for this marketplace are checked (``settings_check``): a key must be one of
+    # ``settings`` (or one every target reads: ``defaults``, ``currency``), and the keys of the tables named here
+    # (``paths``, ``webhooks``) names of that table; a misspelt one is refused instead of silently not used.
+    # ``open_settings``: a plugin that reads keys its ``settings`` do not list (nothing is checked).
+    setting_tables: dict[str, frozenset[str]] = field(default_factory=dict)
+    open_settings: bool = False

@@ -109,6 +109,7 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/v1",
     sandbox_key=SANDBOX_KEY,
     settings=SETTINGS,
+    setting_tables={"paths": frozenset(DEFAULT_PATHS)},
     limits_for=lambda settings: plan_limits(resolve_plan(settings)[1]),
     make_order_reader=_make_order_reader,
     make_fulfilment_writer=_make_fulfilment_writer,
