@@ -96,6 +96,34 @@ def test_skus_with_invisible_characters_are_reported(tmp_path: Path) -> None:
     assert ab.variants[0].stock["Main"].available == 3
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_skus_with_look_alike_characters_are_reported(tmp_path: Path, suffix: str) -> None:
+    """A no-break space, full-width letters or an Arabic presentation form look like the ordinary character:
+    such a SKU would be a second product beside the one typed plainly.  Accents and Arabic letters are SKUs."""
+    rows = [["Parent SKU", "SKU", "Name", "Price"],
+            ["", "AB 1", "a", "1"],
+            ["", "AB\u00a02", "no-break space", "1"],
+            ["", "\uff21\uff22-3", "full width", "1"],
+            ["\ufee0\ufe8e\ufef3", "TEA-1", "presentation forms", "1"],
+            ["", "CAF\u00c9-1", "accented", "1"],
+            ["", "\u0634\u0627\u064a-1", "arabic letters", "1"]]
+    if suffix == ".csv":
+        path = tmp_path / "p.csv"
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        path = write_xlsx(tmp_path / "p.xlsx", {"Products": [[c or None for c in r] for r in rows]})
+    result = read_spreadsheet(path)
+    assert cells(result) == [
+        ("Products", 3, "SKU", "look-alike character (no-break space, U+00A0) at position 3: it looks like a plain "
+                               "space but is another character; type a plain space instead"),
+        ("Products", 4, "SKU", "look-alike character (fullwidth latin capital letter a, U+FF21) at position 1: it "
+                               "looks like 'A' but is another character; type 'A' instead"),
+        ("Products", 5, "Parent SKU", "look-alike character (arabic letter lam medial form, U+FEE0) at position 1: "
+                                      "it looks like '\u0644' but is another character; type '\u0644' instead"),
+    ]
+    assert good_skus(result) == {"AB 1", "CAF\u00c9-1", "\u0634\u0627\u064a-1"}
+
+
 def test_a_latin1_line_in_a_utf8_csv_is_reported_with_its_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "mixed.csv"
     path.write_bytes("SKU,Name,Price\nA,Thé vert,12\n".encode() + b"B,Caf\xe9 noir,3\n" + b'C,"two\nlines",4\n'

@@ -163,6 +163,29 @@ def test_a_row_skipped_for_bad_data_is_not_taken_off_sale(elebne_sandbox: Sandbo
     assert not [r for r in report["rows"] if r["reason"] == "no longer in source"]
 
 
+def test_a_synced_sku_retyped_with_look_alike_characters_is_refused_and_its_listing_kept(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full-width letters or a no-break space look like the SKU synced before: the row is refused (not a new
+    product beside the listing), and the listing under the ordinary SKU is not taken for one gone."""
+    rows = [*ROWS, {"SKU": "SPICE 9", "Name": "Spice 9", "Price": 12}]
+    stock = {**BIG_STOCK, "Warehouse": {**BIG_STOCK["Warehouse"], "SPICE 9": 6}}
+    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    retyped = {"SPICE-5": "\uff33\uff30\uff29\uff23\uff25-5", "SPICE 9": "SPICE\u00a09"}
+    write_workbook(wb, [dict(r, SKU=retyped.get(r["SKU"], r["SKU"])) for r in rows],
+                   {loc: {retyped.get(k, k): q for k, q in levels.items()} for loc, levels in stock.items()})
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED
+    products = elebne_sandbox.products()
+    assert set(products) == {r["SKU"] for r in rows if "Parent SKU" not in r} | {"TEE"}
+    assert products["SPICE-5"]["quantity"] == 5 and products["SPICE 9"]["quantity"] == 6
+    assert not [r for r in report["rows"] if r["reason"] == "no longer in source"]
+    refused = {r["sku"] for r in report["rows"] if "look-alike character" in (r["reason"] or "")}
+    assert refused == set(retyped.values())
+    assert elebne_sandbox.writes(since=mark) == []
+
+
 def _without(source: SourceResult, skus: set[str]) -> SourceResult:
     """The same read with some SKUs gone (rows and variants), as a supplier feed that dropped them."""
     for product in source.products:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,10 @@ def source_skus(source: SourceResult, plan: Plan) -> set[str]:
     for product in [*source.products, *plan.products.values(), *(p for p, _ in plan.mapping_failures)]:
         out.add(product.key)
         out.update(v.sku for v in product.variants)
+    # and the ordinary form of a SKU typed with look-alike characters (a no-break space, full-width letters: the
+    # reader refuses its row): the listing synced under the ordinary form is that row's, reported there
+    out.update([folded for sku in out if sku and not sku.isascii()
+                for folded in (unicodedata.normalize("NFKC", sku),) if folded != sku])
     return out
 
 

@@ -42,6 +42,9 @@ are set on every cell issue; a row-level issue is put on the SKU column):
 - ``merged cells A2:A4: unmerge them and type the value in every cell`` (every data row under the range)
 - ``invisible character (zero width space, U+200B) at position 3: delete it and type the value again`` (SKU,
   Parent SKU; zero-width characters, bidi controls, soft hyphen, BOM...)
+- ``look-alike character (no-break space, U+00A0) at position 4: it looks like a plain space but is another
+  character; type a plain space instead`` (SKU, Parent SKU; other spaces, full-width letters, Arabic
+  presentation forms)
 - ``line N is not in UTF-8 like the rest of the file (...)`` (a CSV mixing encodings: the cells with
   non-ASCII text of that line)
 

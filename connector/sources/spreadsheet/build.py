@@ -45,6 +45,11 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+# characters that show as another, ordinary one: spaces other than the space bar's (no-break, thin, ideographic),
+# full-width ASCII and currency signs (East Asian input methods), Arabic presentation forms (text copied from a
+# PDF): a SKU holding one is another SKU than the one typed with the ordinary character (NFKC folds them)
+_LOOK_ALIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufb50-\ufdff\ufe70-\ufefc"
+                         "\uff01-\uff5e\uffe0-\uffe6]")
 _NUMBERS = frozenset({DECIMAL, INTEGER})
 # a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
@@ -52,6 +57,28 @@ _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as
 MISSING_VALUE = "missing required value"
 NEGATIVE_STOCK = "negative stock"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
+
+
+def _invisible_problem(value: str) -> str | None:
+    found = _INVISIBLE.search(value)
+    if found is None:
+        return None
+    ch = found.group()
+    name = unicodedata.name(ch, "control character").lower()
+    return (f"invisible character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: delete it and type the "
+            "value again")
+
+
+def _look_alike_problem(value: str) -> str | None:
+    found = _LOOK_ALIKE.search(value)
+    if found is None:
+        return None
+    ch = found.group()
+    name = unicodedata.name(ch, "character").lower()
+    plain = unicodedata.normalize("NFKC", ch)
+    instead = "a plain space" if plain.isspace() else repr(plain)
+    return (f"look-alike character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: it looks like "
+            f"{instead} but is another character; type {instead} instead")
 
 # canonical field names reported in SourceResult.provided_fields, per column key
 _PROVIDED = {
@@ -247,19 +274,20 @@ class _Sheet:
                 self.add(i, f"merged cells {label}: unmerge them and type the value in every cell", c0)
 
     def check_invisible(self, key: str, values: list) -> None:
-        """SKUs holding invisible characters (zero-width, bidi controls...): two SKUs that look alike would
-        be two products on the marketplace, or one would overwrite the other."""
+        """SKUs holding invisible characters (zero-width, bidi controls...) or characters that look like an
+        ordinary one (a no-break space, full-width letters): two SKUs that look alike would be two products on
+        the marketplace, or one would overwrite the other, and a synced SKU retyped with one would be taken for a
+        new product and the listing it replaces for one gone."""
         m = self.hm.fields.get(key)
         joined = "".join(filter(None, values)) if m is not None else ""
-        if joined.isascii() or not _INVISIBLE.search(joined):  # every invisible character is outside ASCII
+        if joined.isascii() or not (_INVISIBLE.search(joined) or _LOOK_ALIKE.search(joined)):  # all outside ASCII
             return
         for i, v in enumerate(values):
-            found = _INVISIBLE.search(v) if v is not None else None
-            if found is not None:
-                ch = found.group()
-                name = unicodedata.name(ch, "control character").lower()
-                self.add(i, f"invisible character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: "
-                            "delete it and type the value again", m.index, v)
+            if v is None or v.isascii():
+                continue
+            problem = _invisible_problem(v) or _look_alike_problem(v)
+            if problem is not None:
+                self.add(i, problem, m.index, v)
 
     def blank_row(self, i: int) -> bool:
         cells = self._ragged[i] if self._ragged is not None else map(itemgetter(i), self.columns)
