@@ -26,6 +26,15 @@ def good_skus(result) -> set[str]:
     return {v.sku for p in result.products for v in p.variants}
 
 
+def products_file(tmp_path: Path, suffix: str, rows: list[list[str]], typed: list[list]) -> Path:
+    """The Products sheet as a CSV of ``rows`` (texts) or an .xlsx of ``typed`` (its cells typed)."""
+    if suffix == ".csv":
+        path = tmp_path / "p.csv"
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+        return path
+    return write_xlsx(tmp_path / "p.xlsx", {"Products": typed})
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_numbers_beyond_range_are_reported_per_cell(tmp_path: Path, suffix: str) -> None:
     rows = [["SKU", "Name", "Price", "Cost", "Stock: Main"],
@@ -33,13 +42,8 @@ def test_numbers_beyond_range_are_reported_per_cell(tmp_path: Path, suffix: str)
             ["B", "b", "1E+999999", "1E+999999", "4"],
             ["C", "c", "3", "1", "99999999999999999999"],
             ["D", "d", "999999999999.99", "0", "2147483647"]]
-    if suffix == ".csv":
-        path = tmp_path / "p.csv"
-        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
-    else:
-        typed = [rows[0], *[[r[0], r[1], r[2] if r[0] == "B" else float(r[2]), r[3], float(r[4])] for r in rows[1:]]]
-        path = write_xlsx(tmp_path / "p.xlsx", {"Products": typed})
-    result = read_spreadsheet(path)
+    typed = [rows[0], *[[r[0], r[1], r[2] if r[0] == "B" else float(r[2]), r[3], float(r[4])] for r in rows[1:]]]
+    result = read_spreadsheet(products_file(tmp_path, suffix, rows, typed))
     too_big_amount = "number too large (at most 999,999,999,999.99)"
     expected = [("Products", 2, "Price", too_big_amount), ("Products", 3, "Price", too_big_amount),
                 ("Products", 4, "Stock: Main", "number too large (at most 2,147,483,647)")]

@@ -59,26 +59,21 @@ NEGATIVE_STOCK = "negative stock"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
 
 
-def _invisible_problem(value: str) -> str | None:
-    found = _INVISIBLE.search(value)
-    if found is None:
+def _character_problem(value: str) -> str | None:
+    """The first invisible or look-alike character of a SKU in the merchant's words (None: it has neither)."""
+    for pattern in (_INVISIBLE, _LOOK_ALIKE):
+        found = pattern.search(value)
+        if found is not None:
+            break
+    else:
         return None
     ch = found.group()
-    name = unicodedata.name(ch, "control character").lower()
-    return (f"invisible character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: delete it and type the "
-            "value again")
-
-
-def _look_alike_problem(value: str) -> str | None:
-    found = _LOOK_ALIKE.search(value)
-    if found is None:
-        return None
-    ch = found.group()
-    name = unicodedata.name(ch, "character").lower()
+    where = f"({unicodedata.name(ch, 'control character').lower()}, U+{ord(ch):04X}) at position {found.start() + 1}"
+    if pattern is _INVISIBLE:
+        return f"invisible character {where}: delete it and type the value again"
     plain = unicodedata.normalize("NFKC", ch)
     instead = "a plain space" if plain.isspace() else repr(plain)
-    return (f"look-alike character ({name}, U+{ord(ch):04X}) at position {found.start() + 1}: it looks like "
-            f"{instead} but is another character; type {instead} instead")
+    return f"look-alike character {where}: it looks like {instead} but is another character; type {instead} instead"
 
 # canonical field names reported in SourceResult.provided_fields, per column key
 _PROVIDED = {
@@ -285,7 +280,7 @@ class _Sheet:
         for i, v in enumerate(values):
             if v is None or v.isascii():
                 continue
-            problem = _invisible_problem(v) or _look_alike_problem(v)
+            problem = _character_problem(v)
             if problem is not None:
                 self.add(i, problem, m.index, v)
 
