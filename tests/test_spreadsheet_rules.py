@@ -111,12 +111,7 @@ def test_skus_with_look_alike_characters_are_reported(tmp_path: Path, suffix: st
             ["\ufee0\ufe8e\ufef3", "TEA-1", "presentation forms", "1"],
             ["", "CAF\u00c9-1", "accented", "1"],
             ["", "\u0634\u0627\u064a-1", "arabic letters", "1"]]
-    if suffix == ".csv":
-        path = tmp_path / "p.csv"
-        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
-    else:
-        path = write_xlsx(tmp_path / "p.xlsx", {"Products": [[c or None for c in r] for r in rows]})
-    result = read_spreadsheet(path)
+    result = read_spreadsheet(products_file(tmp_path, suffix, rows, [[c or None for c in r] for r in rows]))
     assert cells(result) == [
         ("Products", 3, "SKU", "look-alike character (no-break space, U+00A0) at position 3: it looks like a plain "
                                "space but is another character; type a plain space instead"),
