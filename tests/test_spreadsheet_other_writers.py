@@ -152,6 +152,30 @@ def test_skus_encoded_differently_are_duplicates(tmp_path: Path) -> None:
     same(fast, row)
 
 
+def test_a_parent_or_stock_sku_encoded_differently_is_the_same_sku(tmp_path: Path) -> None:
+    """A Parent SKU typed with a combining accent on one row and with one character on the next made two products
+    that look the same; a stock row's SKU so typed was "not found" in Products (its stock unread, the run failed);
+    the same SKU twice in a stock sheet, encoded both ways, is a duplicate."""
+    from tests.test_spreadsheet_read import write_xlsx
+
+    nfd, nfc = unicodedata.normalize("NFD", "CAFÉ"), unicodedata.normalize("NFC", "CAFÉ")
+    path = write_xlsx(tmp_path / "u.xlsx", {
+        "Products": [["Parent SKU", "SKU", "Name", "Price", "Attribute: Size"],
+                     [nfc, "CAFÉ-S", "Café", 5, "S"],
+                     [nfd, "CAFÉ-M", "Café", 5, "M"],
+                     [None, "THÉ-1", "Thé", 3, None]],
+        "Stock - Main": [["SKU", "Quantity"], [unicodedata.normalize("NFD", "CAFÉ-S"), 4], ["CAFÉ-M", 2],
+                         ["THÉ-1", 7], [unicodedata.normalize("NFD", "THÉ-1"), 8]],
+    })
+    result = read_spreadsheet(path)
+    assert [(i.sheet, i.row, i.column, i.reason) for i in result.issues] == [
+        ("Stock - Main", 5, "SKU", "duplicate SKU (first seen on row 4)")]
+    assert [(p.key, [(v.sku, v.stock["Main"].available) for v in p.variants]) for p in result.products] == [
+        (nfc, [("CAFÉ-S", 4), ("CAFÉ-M", 2)]), ("THÉ-1", [("THÉ-1", 7)])]
+    fast, row, _used = both(path)
+    same(fast, row)
+
+
 def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> None:
     """A web page exported as "report.xls", a CSV or an .xls renamed .xlsx, an empty or cut-short file: the
     merchant read "invalid Zip archive: Could not find EOCD" or "Cfb error: Invalid OLE"."""

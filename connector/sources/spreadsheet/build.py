@@ -427,6 +427,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     # Parent SKU, or the SKU itself
     keys = skus
     if not _all_none(parents):  # a Parent SKU is a text: None or not empty
+        parents = _one_spelling(parents)
         keys = parents[:]
         own = list(compress(range(n), map(is_, parents, repeat(None))))
         deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
@@ -516,6 +517,16 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
                 not any(x.col_index == price_col for x in issues.get(i, ())):
             sheet.add(i, MISSING_VALUE, price_col, "")
     return first_row
+
+
+def _one_spelling(parents: list) -> list:
+    """The Parent SKUs, each written as its first row writes it where another row encodes the same text otherwise
+    (``É`` as one code point, or as ``E`` and a combining accent): one Parent SKU, one product, as the merchant
+    sees it (the list itself when nothing is to normalize)."""
+    if "".join(filter(None, parents)).isascii():
+        return parents
+    first: dict[str, str] = {}
+    return [p if p is None or p.isascii() else first.setdefault(unicodedata.normalize("NFC", p), p) for p in parents]
 
 
 def _check_encoded_alike(sheet: _Sheet, skus: list, skip: list[bool]) -> None:
@@ -885,6 +896,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
     if fast and skus == in_order[0]:  # the Products sheet's SKUs in its order (a template's stock sheets)
         targets, quantities = in_order[1], qtys  # none missing, repeated or an example's: nothing looked up
     variants = variants_by_sku() if quantities is not qtys else {}
+    encoded: dict[str, Variant] | None = None  # NFC form -> variant, of the SKUs not in ASCII (made when needed)
     if fast and quantities is not qtys and not _has_none(skus) and len(set(skus)) == sheet.n \
             and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST):
         targets = list(map(variants.get, skus))  # the common case, checked in C
@@ -904,8 +916,9 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             skip[i] = True
             issues.pop(i, None)
             continue
-        if seen.setdefault(sku, i) != i:
-            sheet.add(i, f"duplicate SKU (first seen on row {first + seen[sku]})", sku_col, sku)
+        key = sku if sku.isascii() else unicodedata.normalize("NFC", sku)  # (the same text, however encoded)
+        if seen.setdefault(key, i) != i:
+            sheet.add(i, f"duplicate SKU (first seen on row {first + seen[key]})", sku_col, sku)
             continue
         q = qtys[i]
         if q is None:
@@ -915,6 +928,10 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
         if i in issues:
             continue
         v = variants.get(sku)
+        if v is None and key is not sku:  # typed with its accents encoded otherwise than on the Products row
+            if encoded is None:
+                encoded = {unicodedata.normalize("NFC", k): x for k, x in variants.items() if not k.isascii()}
+            v = encoded.get(key)
         if v is None:
             if sku in product_rows:
                 skipped[i] = (f"SKU '{sku}' skipped in sheet '{products.name}' "
