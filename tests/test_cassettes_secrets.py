@@ -12,6 +12,7 @@ CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 LEAKS = [
     ("Authorization header", re.compile(r"^\s*['\"]?authorization['\"]?\s*:", re.I | re.M)),
     ("bearer token", re.compile(r"bearer\s+[A-Za-z0-9_\-.]{6,}", re.I)),
+    ("Odoo API key", re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{40}(?![0-9A-Za-z])")),  # 20 random bytes in hex (JSON-2)
     ("Elebne key", re.compile(r"\b(sk|pk)_(test|live)_[A-Za-z0-9]{4,}")),
     ("EcomLinx key", re.compile(r"elx_(live|test)_sk_[a-f0-9]{8,}")),
     ("Aleta key", re.compile(r"\bb2b_[A-Za-z0-9]{8,}")),
@@ -46,6 +47,7 @@ def test_cassette_holds_no_secret(path: Path) -> None:
     "uri: https://x/products?api_key=b2b_live1234567",
     'body: \'{"params": {"db": "x", "login": "admin", "password": "admin"}}\'',
     "Cookie: session_id=0123456789abcdef",
+    "X-Odoo-Database: shop\nbody: '{\"key\": \"3f9a1c0e5b7d2a4c6e8f0a1b3c5d7e9f1a2b3c4d\"}'",
 ])
 def test_the_scanner_catches_leaks(text: str) -> None:
     assert find_leaks(text)

@@ -1,4 +1,5 @@
-"""Replayed full reads of the seeded catalogue on Odoo 16, 18 and 19: values equal what the seed fixture set."""
+"""Replayed full reads of the seeded catalogue on Odoo 16, 18 and 19 (19 over JSON-RPC and over JSON-2): values
+equal what the seed fixture set."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from connector.sources.odoo import OdooSettings, OdooSource
 from tests.odoo_vcr import (
     PLACEHOLDER,
     RECORDING,
-    VERSIONS,
+    TARGETS,
+    Target,
     block_network,
     odoo_cassette,
     password,
+    password_var,
+    recorded_calls,
     seed_data,
     settings_kwargs,
 )
@@ -30,31 +34,35 @@ CATALOGUE_DOMAIN = [["categ_id.complete_name", "=like", "Connector Test%"]]
 
 @dataclass
 class Read:
-    version: int
+    target: Target
     result: SourceResult
     source: OdooSource
     requests: list[Any]
     play_count: int
 
+    @property
+    def version(self) -> int:
+        return self.target.version
+
     def variants(self) -> dict[str, tuple[Product, Variant]]:
         return {v.sku: (p, v) for p in self.result.products for v in p.variants}
 
 
-def catalogue_settings(version: int) -> OdooSettings:
-    return OdooSettings(**settings_kwargs(version, languages=LANGS, warehouses=seed_data.TEST_WAREHOUSES,
+def catalogue_settings(target: Target) -> OdooSettings:
+    return OdooSettings(**settings_kwargs(target, languages=LANGS, warehouses=seed_data.TEST_WAREHOUSES,
                                           image_base_url="https://shop.example.com", domain=CATALOGUE_DOMAIN))
 
 
-@pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"odoo{v}")
+@pytest.fixture(scope="module", params=TARGETS, ids=lambda t: t.id)
 def catalogue(request: pytest.FixtureRequest) -> Iterator[Read]:
-    version = request.param
+    target = request.param
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+        mp.setenv(password_var(target), password(target))
         block_network(mp)
-        with odoo_cassette(version, "catalogue_full") as cass:
-            source = OdooSource(catalogue_settings(version))
+        with odoo_cassette(target, "catalogue_full") as cass:
+            source = OdooSource(catalogue_settings(target))
             result = source.read()
-            yield Read(version, result, source, list(cass.requests), cass.play_count if not RECORDING else
+            yield Read(target, result, source, list(cass.requests), cass.play_count if not RECORDING else
                        len(cass.requests))
 
 
@@ -192,11 +200,12 @@ def test_stock_context_key_matches_the_version(catalogue: Read) -> None:
     and 19 read every warehouse's stock with two grouped reads that need no context key at all (summed per
     warehouse in ``stock.py``; the key each version honours is asserted where it is still sent, in the differential test
     ``tests/test_odoo_stock_grouped.py`` that holds the grouped numbers against the context reads)."""
-    calls = [b["params"]["args"] for b in _bodies(catalogue) if b["params"].get("method") == "execute_kw"]
-    assert not any({"warehouse", "warehouse_id", "location"} & set(a[6].get("context", {})) for a in calls)
-    stock_reads = [a[3] for a in calls if a[3] in ("stock.quant", "stock.move")]
+    calls = recorded_calls(catalogue.requests)
+    assert calls
+    assert not any({"warehouse", "warehouse_id", "location"} & set(c.kwargs.get("context", {})) for c in calls)
+    stock_reads = [c.model for c in calls if c.model in ("stock.quant", "stock.move")]
     assert sorted(stock_reads) == ["stock.move", "stock.quant"]  # one page: one of each, for both warehouses
-    assert not any(a[3] == "product.product" and "virtual_available" in a[6].get("fields", []) for a in calls)
+    assert not any(c.model == "product.product" and "virtual_available" in c.kwargs.get("fields", []) for c in calls)
 
 
 def test_per_warehouse_values_differ_from_company_totals(catalogue: Read) -> None:
@@ -215,7 +224,32 @@ def test_reading_is_o_pages(catalogue: Read) -> None:
 
 
 def test_no_password_in_requests(catalogue: Read) -> None:
+    for r in catalogue.requests:
+        assert not {h.lower() for h in r.headers} & {"authorization", "cookie"}  # JSON-2's bearer key
     for b in _bodies(catalogue):
-        args = b["params"].get("args")
-        if b["params"].get("service") == "object":
-            assert args[2] == PLACEHOLDER
+        params = b.get("params", {})
+        if params.get("service") == "object":
+            assert params["args"][2] == PLACEHOLDER
+
+
+def _replayed_read(target: Target) -> SourceResult:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(password_var(target), password(target))
+        block_network(mp)
+        with odoo_cassette(target, "catalogue_full"):
+            return OdooSource(catalogue_settings(target)).read()
+
+
+@pytest.mark.skipif(RECORDING, reason="compares two recordings")
+@pytest.mark.parametrize("version", [t.version for t in TARGETS if t.json2])
+def test_json2_reads_what_jsonrpc_reads(version: int) -> None:
+    """Both backends read the same database (recorded one after the other): the same products, variants,
+    values, stock, rows and issues, whatever the wire."""
+    rpc, json2 = _replayed_read(Target(version)), _replayed_read(Target(version, "json2"))
+    assert sum(len(p.variants) for p in json2.products) > 60
+    assert [p.key for p in json2.products] == [p.key for p in rpc.products]
+    for a, b in zip(json2.products, rpc.products, strict=True):
+        assert a == b, a.key
+    assert json2.rows == rpc.rows
+    assert [(i.sku, i.severity, i.reason) for i in json2.issues] == [(i.sku, i.severity, i.reason) for i in rpc.issues]
+    assert json2.provided_fields == rpc.provided_fields
