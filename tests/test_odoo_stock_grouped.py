@@ -1,6 +1,6 @@
-"""Differential test of the grouped stock reads (16, 18 and 19): every stocked variant's five quantities per
-warehouse and per location, and its company-wide on-hand, equal what Odoo itself computes for the
-per-warehouse (``warehouse`` / ``warehouse_id``) and per-location (``location``) contexts.
+"""Differential test of the grouped stock reads (16, 18 and 19, 19 over JSON-RPC and over JSON-2): every stocked
+variant's five quantities per warehouse and per location, and its company-wide on-hand, equal what Odoo itself
+computes for the per-warehouse (``warehouse`` / ``warehouse_id``) and per-location (``location``) contexts.
 
 Recorded on each server in one cassette: the reader's full read (grouped), then the truth read with one
 context per target, as the reader sent it before.  The catalogue covers a reservation (the sale order), an
@@ -11,7 +11,6 @@ between warehouses and a fractional quantity in kg.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +22,12 @@ from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
 from tests.odoo_vcr import (
     RECORDING,
-    VERSIONS,
+    TARGETS,
+    Call,
+    Target,
     odoo_cassette,
     odoo_test_env,
+    recorded_calls,
     seed_data,
     settings_kwargs,
 )
@@ -39,27 +41,28 @@ CONTEXT_KEYS = {"warehouse", "warehouse_id", "location"}
 
 @dataclass
 class Diff:
-    version: int
+    target: Target
     result: SourceResult
     source: OdooSource
     truth: dict[str, dict[int, dict[str, Any]]]  # target -> product id -> the five quantities, Odoo's own
     company: dict[int, dict[str, Any]]  # product id -> company-wide qty_available (no context)
     company_grouped: dict[int, float]  # product id -> the grouped reads' company-wide on hand
-    bodies: list[dict[str, Any]]  # what the reader's read sent
-    truth_bodies: list[dict[str, Any]]
+    calls: list[Call]  # what the reader's read sent
+    truth_calls: list[Call]
+
+    @property
+    def version(self) -> int:
+        return self.target.version
 
 
-def _bodies(requests: list[Any]) -> list[dict[str, Any]]:
-    return [json.loads(r.body)["params"] for r in requests if r.body]
-
-
-@pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"odoo{v}")
+@pytest.fixture(scope="module", params=TARGETS, ids=lambda t: t.id)
 def diff(request: pytest.FixtureRequest) -> Iterator[Diff]:
-    version = request.param
-    with odoo_test_env(version, seed_data.setup_stock_diff):
-        settings = OdooSettings(**settings_kwargs(version, warehouses=WAREHOUSES, locations=LOCATIONS,
+    target = request.param
+    version = target.version
+    with odoo_test_env(target, seed_data.setup_stock_diff):
+        settings = OdooSettings(**settings_kwargs(target, warehouses=WAREHOUSES, locations=LOCATIONS,
                                                   domain=DOMAIN))
-        with odoo_cassette(version, "stock_grouped") as cass:
+        with odoo_cassette(target, "stock_grouped") as cass:
             source = OdooSource(settings)
             result = source.read()
             sent = cass.play_count if not RECORDING else len(cass.requests)
@@ -75,8 +78,8 @@ def diff(request: pytest.FixtureRequest) -> Iterator[Diff]:
             rows = backend.search_read("product.product", [("id", "in", ids)], ["id", "uom_id"], context=ctx)
             _, company_grouped = grouped.read(backend, rows, ctx)
             requests = list(cass.requests)
-        yield Diff(version, result, source, truth, company, company_grouped, _bodies(requests[:sent]),
-                   _bodies(requests[sent:]))
+        yield Diff(target, result, source, truth, company, company_grouped, recorded_calls(requests[:sent]),
+                   recorded_calls(requests[sent:]))
 
 
 def _by_id(diff: Diff) -> dict[int, tuple[str, dict[str, dict[str, Any]]]]:
@@ -142,14 +145,13 @@ def test_listed_levels_follow_the_grouped_numbers(diff: Diff) -> None:
 def test_grouped_reads_send_no_context_key_and_the_truth_reads_the_versions_key(diff: Diff) -> None:
     """A wrong key is silently ignored by Odoo (company totals come back): the grouped reads use none, and
     the context reads they are compared with use the key of the version (the reader's path on 17 and 19)."""
-    for b in diff.bodies:
-        if b.get("method") == "execute_kw":
-            assert not CONTEXT_KEYS & set(b["args"][6].get("context", {})), b["args"][3:5]
-    models = [b["args"][3] for b in diff.bodies if b.get("method") == "execute_kw"]
+    assert diff.calls and diff.truth_calls
+    for c in diff.calls:
+        assert not CONTEXT_KEYS & set(c.kwargs.get("context", {})), (c.model, c.method)
+    models = [c.model for c in diff.calls]
     assert models.count("stock.quant") == models.count("stock.move") == 1
     good = "warehouse" if diff.version == 16 else "warehouse_id"
-    contexts = [b["args"][6]["context"] for b in diff.truth_bodies
-                if b.get("method") == "execute_kw" and "virtual_available" in b["args"][6].get("fields", [])]
+    contexts = [c.kwargs["context"] for c in diff.truth_calls if "virtual_available" in c.kwargs.get("fields", [])]
     assert len(contexts) == len(WAREHOUSES) + len(LOCATIONS)
     assert sum(good in c for c in contexts) == len(WAREHOUSES)
     assert sum("location" in c for c in contexts) == len(LOCATIONS)
