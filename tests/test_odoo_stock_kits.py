@@ -4,14 +4,14 @@ A kit has no quants or moves of its own; Odoo computes its five quantities from 
 ``_compute_quantities_dict``).  The grouped reads sum quants and moves, so they would list every kit at 0: the
 page read asks for ``is_kits`` (mrp's own test) and a page's kits are read with Odoo's context reads.
 
-Recorded on 16, 18 and 19 with mrp installed (``seed_data.setup_kits``, applied at record time): CT-KIT = 2 x CT-KIT-A +
-1 x CT-KIT-B, CT-KIT2 = 1 x CT-KIT + 1 x CT-KIT-A (a kit of a kit), stock in the components only, and one
-CT-KIT sold from WH.  One cassette: the reader's read, then Odoo's own numbers per target.
+Recorded on 16, 18 and 19 (19 over JSON-RPC and over JSON-2) with mrp installed (``seed_data.setup_kits``,
+applied at record time): CT-KIT = 2 x CT-KIT-A + 1 x CT-KIT-B, CT-KIT2 = 1 x CT-KIT + 1 x CT-KIT-A (a kit of a
+kit), stock in the components only, and one CT-KIT sold from WH.  One cassette: the reader's read, then Odoo's
+own numbers per target.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +21,16 @@ import pytest
 from connector.model import Product
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.stock import QTY_FIELDS, read_quantities
-from tests.odoo_vcr import RECORDING, VERSIONS, odoo_cassette, odoo_test_env, seed_data, settings_kwargs
+from tests.odoo_vcr import (
+    RECORDING,
+    TARGETS,
+    Call,
+    odoo_cassette,
+    odoo_test_env,
+    recorded_calls,
+    seed_data,
+    settings_kwargs,
+)
 
 WAREHOUSES = ["WH", "Shop"]
 LOCATIONS = ["WH/Stock"]
@@ -34,10 +43,10 @@ class Kits:
     truth: dict[str, dict[str, dict[str, Any]]]  # target -> SKU -> Odoo's five quantities
     company: dict[str, float]  # SKU -> Odoo's company-wide on hand
     company_grouped: dict[str, float]  # SKU -> the grouped reads' company-wide on hand
-    bodies: list[dict[str, Any]]  # what the reader sent
+    calls: list[Call]  # what the reader sent
 
 
-@pytest.fixture(scope="module", params=VERSIONS, ids=[f"odoo{v}" for v in VERSIONS])
+@pytest.fixture(scope="module", params=TARGETS, ids=lambda t: t.id)
 def kits(request: pytest.FixtureRequest) -> Iterator[Kits]:
     VERSION = request.param
     with odoo_test_env(VERSION, seed_data.setup_kits):
@@ -58,11 +67,11 @@ def kits(request: pytest.FixtureRequest) -> Iterator[Kits]:
             rows = backend.search_read("product.product", [("id", "in", sorted(sku_of))], ["id", "uom_id", "is_kits"],
                                        context=ctx)
             _, company_grouped = source.grouped_stock.read(backend, rows, ctx)
-            bodies = [json.loads(r.body)["params"] for r in list(cass.requests)[:sent] if r.body]
+            calls = recorded_calls(list(cass.requests)[:sent])
         yield Kits(result.products,
                    {t: {sku_of[pid]: row for pid, row in by_id.items()} for t, by_id in truth.items()},
                    {sku_of[r["id"]]: r["qty_available"] for r in company},
-                   {sku_of[pid]: q for pid, q in company_grouped.items()}, bodies)
+                   {sku_of[pid]: q for pid, q in company_grouped.items()}, calls)
 
 
 def _raw(kits: Kits) -> dict[str, dict[str, dict[str, Any]]]:
@@ -97,7 +106,7 @@ def test_the_company_wide_on_hand_of_a_kit_is_odoos(kits: Kits) -> None:
 
 
 def test_only_a_page_with_kits_costs_context_reads(kits: Kits) -> None:
-    calls = [[*b["args"][3:5], b["args"][6]] for b in kits.bodies if b.get("method") == "execute_kw"]
+    calls = [(c.model, c.method, c.kwargs) for c in kits.calls]
     page = [kw for (model, method, kw) in calls if (model, method) == ("product.product", "search_read")
             and "lst_price" in kw.get("fields", [])]
     assert page and all("is_kits" in kw["fields"] for kw in page)
