@@ -3,30 +3,41 @@ recorded requests."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pytest
 
 from connector.sources.odoo import OdooSettings, OdooSource
-from tests.odoo_vcr import RECORDING, VERSIONS, block_network, odoo_cassette, password, seed_data, settings_kwargs
+from tests.odoo_vcr import (
+    RECORDING,
+    TARGETS,
+    Target,
+    block_network,
+    odoo_cassette,
+    password,
+    password_var,
+    recorded_calls,
+    seed_data,
+    settings_kwargs,
+)
 
 MAX_CALLS = 15
 BULK_DOMAIN = [["categ_id.name", "=", seed_data.BULK_CATEG]]
 
 
-def bulk_settings(version: int) -> OdooSettings:
+def bulk_settings(version: int | Target) -> OdooSettings:
     return OdooSettings(**settings_kwargs(version, languages=["fr_FR", "ar_001"],
                                           warehouses=seed_data.TEST_WAREHOUSES,
                                           image_base_url="https://shop.example.com", domain=BULK_DOMAIN))
 
 
-@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
-def test_thousand_variants_in_at_most_15_calls(version: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.id)
+def test_thousand_variants_in_at_most_15_calls(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    version = target.version
+    monkeypatch.setenv(password_var(target), password(target))
     block_network(monkeypatch)
-    with odoo_cassette(version, "bulk_1000") as cass:
-        source = OdooSource(bulk_settings(version))
+    with odoo_cassette(target, "bulk_1000") as cass:
+        source = OdooSource(bulk_settings(target))
         result = source.read()
         requests = list(cass.requests)
         played = cass.play_count if not RECORDING else len(requests)
@@ -35,13 +46,7 @@ def test_thousand_variants_in_at_most_15_calls(version: int, monkeypatch: pytest
     assert played == len(requests) == source.backend.calls
     assert played <= MAX_CALLS, f"{played} RPC calls for 1,000 variants"
     # what the calls were: login/version/context, fields_get, languages, warehouses, then per page
-    methods = Counter()
-    for r in requests:
-        params = json.loads(r.body)["params"]
-        if params.get("method") == "execute_kw":
-            methods[f"{params['args'][3]}.{params['args'][4]}"] += 1
-        else:
-            methods[r.path] += 1
+    methods = Counter(f"{c.model}.{c.method}" for c in recorded_calls(requests))
     assert methods["product.product.fields_get"] == 1
     assert methods["product.template.attribute.value.search_read"] == 1
     # values are the seeded ones

@@ -16,10 +16,13 @@ from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sync.state import StateStore
 from tests.odoo_vcr import (
     RECORDING,
-    VERSIONS,
+    TARGETS,
+    Target,
     block_network,
     odoo_cassette,
     password,
+    password_var,
+    recorded_calls,
     seed_data,
     seed_rpc,
     settings_kwargs,
@@ -28,14 +31,14 @@ from tests.odoo_vcr import (
 DOMAIN = ["|", ["categ_id.complete_name", "=like", "Connector Test%"], ["categ_id.name", "=", "Connector Inc"]]
 
 
-def _settings(version: int) -> OdooSettings:
+def _settings(version: int | Target) -> OdooSettings:
     return OdooSettings(**settings_kwargs(version, warehouses=seed_data.TEST_WAREHOUSES, domain=DOMAIN,
                                           overlap_seconds=1))
 
 
-@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
-def test_inventory_adjustment_is_picked_up(version: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+@pytest.mark.parametrize("version", TARGETS, ids=lambda t: t.id)
+def test_inventory_adjustment_is_picked_up(version: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(password_var(version), password(version))
     if RECORDING:
         rpc = seed_rpc(version)
         seed_data.set_inc_quantity(rpc, seed_data.INC_BEFORE)
@@ -60,31 +63,30 @@ def test_inventory_adjustment_is_picked_up(version: int, tmp_path: Path, monkeyp
     with odoo_cassette(version, "incremental_2_changes") as cass:
         source = OdooSource(_settings(version))
         inc = source.read(state=state, full=False)
-        bodies = [json.loads(r.body) for r in cass.requests]
+        requests = list(cass.requests)
     after = {v.sku: v for p in inc.products for v in p.variants}
     assert set(after) == {seed_data.INC_SKU}  # only the product whose stock changed
     assert after[seed_data.INC_SKU].stock["WH"].on_hand == seed_data.INC_AFTER
     assert after[seed_data.INC_SKU].stock["WH"].available == seed_data.INC_AFTER
     # the change query watches product, template, stock moves and quants since cursor - overlap
-    change_query = [b for b in bodies if b["params"].get("method") == "execute_kw"
-                    and b["params"]["args"][6].get("fields") == ["product_tmpl_id"]]
+    change_query = [c for c in recorded_calls(requests) if c.kwargs.get("fields") == ["product_tmpl_id"]]
     assert len(change_query) == 1
-    domain = json.dumps(change_query[0]["params"]["args"][6]["domain"])
+    domain = json.dumps(change_query[0].kwargs["domain"])
     for probe in ('"write_date"', '"product_tmpl_id.write_date"', '"stock_move_ids.write_date"',
                   '"stock_quant_ids.write_date"'):
         assert probe in domain
-    assert len(bodies) <= full_calls + 1
+    assert len(requests) <= full_calls + 1
     assert state.get_cursor(source_key, "products") >= cursor
     state.close()
 
 
-@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
-def test_incremental_without_cursor_is_a_full_read(version: int, tmp_path: Path,
+@pytest.mark.parametrize("version", TARGETS, ids=lambda t: t.id)
+def test_incremental_without_cursor_is_a_full_read(version: Target, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """First run of a cron job: no cursor yet, so everything is read (replays the full-read cassette)."""
     if RECORDING:
         pytest.skip("replay only: shares the full-read cassette recorded above")
-    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+    monkeypatch.setenv(password_var(version), password(version))
     block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
     with odoo_cassette(version, "incremental_1_full"):
