@@ -15,7 +15,7 @@ password or API key the test uses):
   calls, and ``params.password`` of ``/web/session/authenticate``;
 - odoorpc's random JSON-RPC ``id`` (requests and responses) -> 0;
 - ``Cookie``, ``Authorization`` request headers (JSON-2's bearer API key); ``Set-Cookie`` response headers;
-  ``session_id`` in bodies.
+  ``session_id`` in bodies; the ``debug`` traceback of a JSON-2 error answer (HTTP 4xx/5xx).
 Only JSON-RPC bodies (those with a ``jsonrpc`` member) are scrubbed: a JSON-2 body is the method's named
 arguments and its answer the method's value, where an ``id`` is data (``fields_get`` describes the field ``id``).
 Requests match on method + path + the JSON-normalised (key-sorted, id- and password-scrubbed) body; headers are
@@ -158,7 +158,10 @@ def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
     if body:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         try:
-            scrubbed = json.dumps(_scrub_response_payload(json.loads(text)), ensure_ascii=False)
+            data = _scrub_response_payload(json.loads(text))
+            if response.get("status", {}).get("code", 200) >= 400 and isinstance(data, dict) and "debug" in data:
+                data["debug"] = PLACEHOLDER  # a JSON-2 error's server traceback (Odoo's paths and source lines)
+            scrubbed = json.dumps(data, ensure_ascii=False)
         except ValueError:
             scrubbed = text
         response["body"]["string"] = scrubbed.encode("utf-8")

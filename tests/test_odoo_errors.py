@@ -12,7 +12,19 @@ from connector.errors import EXIT_UNREACHABLE, ConfigError, SourceError, UserErr
 from connector.model import ABSENT
 from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sources.odoo.backend import OdooBackend
-from tests.odoo_vcr import VERSIONS, block_network, odoo_cassette, settings_kwargs
+from tests.odoo_vcr import (
+    JSON2_BAD_KEY,
+    TARGETS,
+    VERSIONS,
+    Target,
+    block_network,
+    odoo_cassette,
+    password,
+    password_var,
+    settings_kwargs,
+)
+
+JSON2_TARGETS = [t for t in TARGETS if t.json2]
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
@@ -26,6 +38,48 @@ def test_bad_credentials_name_the_settings(version: int, monkeypatch: pytest.Mon
     assert "refused the credentials" in msg and "'password_env'" in msg and "CONNECTOR_TEST_BAD_PASSWORD" in msg
     assert "wrong-password-for-test" not in msg
     assert isinstance(err.value, UserError)
+
+
+@pytest.mark.parametrize("target", JSON2_TARGETS, ids=lambda t: t.id)
+def test_json2_bad_key_names_the_settings(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Odoo 19 answers a key it does not know with HTTP 401 (``Invalid apikey``) to the first call."""
+    monkeypatch.setenv("CONNECTOR_TEST_BAD_KEY", JSON2_BAD_KEY)
+    block_network(monkeypatch)
+    settings = OdooSettings(**settings_kwargs(target, password_env="CONNECTOR_TEST_BAD_KEY"))
+    with odoo_cassette(target, "bad_credentials") as cass, pytest.raises(SourceError) as err:
+        OdooSource(settings).read()
+    msg = str(err.value)
+    assert "refused the API key" in msg and "'password_env'" in msg and "CONNECTOR_TEST_BAD_KEY" in msg
+    assert "Invalid apikey" in msg  # Odoo's own reason
+    assert JSON2_BAD_KEY not in msg and "Traceback" not in msg
+    assert isinstance(err.value, UserError) and err.value.exit_code == 2
+    assert [r.path for r in cass.requests] == ["/web/version", "/json/2/res.users/context_get"]
+
+
+@pytest.mark.parametrize("target", JSON2_TARGETS, ids=lambda t: t.id)
+def test_json2_unknown_database_lists_the_servers(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database the server does not serve (``X-Odoo-Database``): Odoo 19 answers JSON-2 with its plain 404
+    page (the routes exist only inside a database); the message names the setting and the databases listed."""
+    monkeypatch.setenv(password_var(target), password(target))
+    block_network(monkeypatch)
+    settings = OdooSettings(**settings_kwargs(target, db="connector_no_such_db"))
+    with odoo_cassette(target, "unknown_database") as cass, pytest.raises(SourceError) as err:
+        OdooSource(settings).read()
+    msg = str(err.value)
+    assert "database 'connector_no_such_db' does not exist" in msg and "(setting 'db'" in msg
+    assert f"databases there: {settings_kwargs(target)['db']}" in msg
+    assert isinstance(err.value, UserError) and err.value.exit_code == 2
+    assert [r.path for r in cass.requests][-1] == "/web/database/list"
+
+
+@pytest.mark.parametrize("target", JSON2_TARGETS, ids=lambda t: t.id)
+def test_json2_inactive_language_names_the_setting(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(password_var(target), password(target))
+    block_network(monkeypatch)
+    settings = OdooSettings(**settings_kwargs(target, languages=["fr_FR", "de_DE"]))
+    with odoo_cassette(target, "inactive_language"), pytest.raises(SourceError) as err:
+        OdooSource(settings).read()
+    assert "'languages': de_DE" in str(err.value)
 
 
 def _closed_port() -> int:
