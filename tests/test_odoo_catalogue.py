@@ -231,25 +231,3 @@ def test_no_password_in_requests(catalogue: Read) -> None:
         if params.get("service") == "object":
             assert params["args"][2] == PLACEHOLDER
 
-
-def _replayed_read(target: Target) -> SourceResult:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(password_var(target), password(target))
-        block_network(mp)
-        with odoo_cassette(target, "catalogue_full"):
-            return OdooSource(catalogue_settings(target)).read()
-
-
-@pytest.mark.skipif(RECORDING, reason="compares two recordings")
-@pytest.mark.parametrize("version", [t.version for t in TARGETS if t.json2])
-def test_json2_reads_what_jsonrpc_reads(version: int) -> None:
-    """Both backends read the same database (recorded one after the other): the same products, variants,
-    values, stock, rows and issues, whatever the wire."""
-    rpc, json2 = _replayed_read(Target(version)), _replayed_read(Target(version, "json2"))
-    assert sum(len(p.variants) for p in json2.products) > 60
-    assert [p.key for p in json2.products] == [p.key for p in rpc.products]
-    for a, b in zip(json2.products, rpc.products, strict=True):
-        assert a == b, a.key
-    assert json2.rows == rpc.rows
-    assert [(i.sku, i.severity, i.reason) for i in json2.issues] == [(i.sku, i.severity, i.reason) for i in rpc.issues]
-    assert json2.provided_fields == rpc.provided_fields

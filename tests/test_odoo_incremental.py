@@ -31,7 +31,7 @@ from tests.odoo_vcr import (
 DOMAIN = ["|", ["categ_id.complete_name", "=like", "Connector Test%"], ["categ_id.name", "=", "Connector Inc"]]
 
 
-def _settings(version: int | Target) -> OdooSettings:
+def incremental_settings(version: int | Target) -> OdooSettings:
     return OdooSettings(**settings_kwargs(version, warehouses=seed_data.TEST_WAREHOUSES, domain=DOMAIN,
                                           overlap_seconds=1))
 
@@ -46,9 +46,9 @@ def test_inventory_adjustment_is_picked_up(version: Target, tmp_path: Path, monk
     else:
         block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
-    source_key = f"odoo:{_settings(version).db}"
+    source_key = f"odoo:{incremental_settings(version).db}"
     with odoo_cassette(version, "incremental_1_full") as cass:
-        full = OdooSource(_settings(version)).read(state=state, full=True)
+        full = OdooSource(incremental_settings(version)).read(state=state, full=True)
         full_calls = len(cass.requests)
     cursor = state.get_cursor(source_key, "products")
     assert cursor and cursor.endswith("Z")
@@ -61,7 +61,7 @@ def test_inventory_adjustment_is_picked_up(version: Target, tmp_path: Path, monk
         seed_data.set_inc_quantity(rpc, seed_data.INC_AFTER)  # stock.quant + done stock.move; no product write
 
     with odoo_cassette(version, "incremental_2_changes") as cass:
-        source = OdooSource(_settings(version))
+        source = OdooSource(incremental_settings(version))
         inc = source.read(state=state, full=False)
         requests = list(cass.requests)
     after = {v.sku: v for p in inc.products for v in p.variants}
@@ -90,6 +90,6 @@ def test_incremental_without_cursor_is_a_full_read(version: Target, tmp_path: Pa
     block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
     with odoo_cassette(version, "incremental_1_full"):
-        result = OdooSource(_settings(version)).read(state=state, full=False)
+        result = OdooSource(incremental_settings(version)).read(state=state, full=False)
     assert len({v.sku for p in result.products for v in p.variants}) > 60
     state.close()

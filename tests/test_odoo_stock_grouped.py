@@ -55,13 +55,16 @@ class Diff:
         return self.target.version
 
 
+def grouped_settings(target: Target) -> OdooSettings:
+    return OdooSettings(**settings_kwargs(target, warehouses=WAREHOUSES, locations=LOCATIONS, domain=DOMAIN))
+
+
 @pytest.fixture(scope="module", params=TARGETS, ids=lambda t: t.id)
 def diff(request: pytest.FixtureRequest) -> Iterator[Diff]:
     target = request.param
     version = target.version
     with odoo_test_env(target, seed_data.setup_stock_diff):
-        settings = OdooSettings(**settings_kwargs(target, warehouses=WAREHOUSES, locations=LOCATIONS,
-                                                  domain=DOMAIN))
+        settings = grouped_settings(target)
         with odoo_cassette(target, "stock_grouped") as cass:
             source = OdooSource(settings)
             result = source.read()

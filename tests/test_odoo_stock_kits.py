@@ -25,6 +25,7 @@ from tests.odoo_vcr import (
     RECORDING,
     TARGETS,
     Call,
+    Target,
     odoo_cassette,
     odoo_test_env,
     recorded_calls,
@@ -46,12 +47,16 @@ class Kits:
     calls: list[Call]  # what the reader sent
 
 
+def kits_settings(target: Target) -> OdooSettings:
+    return OdooSettings(**settings_kwargs(target, warehouses=WAREHOUSES, locations=LOCATIONS,
+                                          domain=[["categ_id.name", "=", seed_data.KIT_CATEG]]))
+
+
 @pytest.fixture(scope="module", params=TARGETS, ids=lambda t: t.id)
 def kits(request: pytest.FixtureRequest) -> Iterator[Kits]:
     VERSION = request.param
     with odoo_test_env(VERSION, seed_data.setup_kits):
-        settings = OdooSettings(**settings_kwargs(VERSION, warehouses=WAREHOUSES, locations=LOCATIONS,
-                                                  domain=[["categ_id.name", "=", seed_data.KIT_CATEG]]))
+        settings = kits_settings(VERSION)
         with odoo_cassette(VERSION, "stock_kits") as cass:
             source = OdooSource(settings)
             result = source.read()
