@@ -42,7 +42,8 @@ record-elryan record-ecomlinx record-aleta: record-%: $(STAMP)
 	CONNECTOR_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_$*_client_cassettes.py
 
 # Odoo cassettes need real servers (never started by this project): see docs/odoo.md for seeding and the
-# ODOO16_URL / ODOO18_URL / ODOO_PASSWORD variables.
+# ODOO16_URL / ODOO18_URL / ODOO_PASSWORD variables (19 over JSON-RPC: ODOO19=1; over JSON-2: ODOO19_JSON2=1 and
+# the API key in ODOO19_JSON2_KEY).
 record-odoo: $(STAMP)
 	ODOO_RECORD=1 $(BIN)/pytest -p no:cacheprovider tests/test_odoo_*.py
 

@@ -5,9 +5,10 @@ arguments only: ``ids`` for record methods, ``context``, and the method's keywor
 successful response is the method's return value, an error is an HTTP 4xx/5xx whose JSON body carries
 ``name`` (the exception class) and ``message``.  The version comes from ``GET /web/version``.
 
-Built to the documented shape, then checked by hand against a real Odoo 19.0 community server (docs/odoo.md:
-the errors of a bad key, an unknown database and an inactive language read as documented); the tests replay a
-local fake server.
+Built to the documented shape, then checked against a real Odoo 19.0 community server: the catalogue and stock
+tests replay its recordings over JSON-2 (``cassettes/odoo19/*_json2.yaml``, the same reading as over JSON-RPC),
+and so do its errors (a bad key, an unknown database, an inactive language); what a real server cannot be made
+to answer on demand (gateways, cut answers, redirects) is played by a local fake server.
 """
 
 from __future__ import annotations
