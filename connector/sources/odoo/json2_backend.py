@@ -36,6 +36,23 @@ USER_AGENT = "connector-odoo-source/0.1"
 _CUT = requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError  # an answer cut short
 
 
+def _cut_short(exc: BaseException) -> str | None:
+    """``N bytes of M`` when a transport error is an answer that stopped before its announced length (urllib3's or
+    http.client's ``IncompleteRead`` somewhere in its chain: ``partial`` read, ``expected`` still to come), else
+    None."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        if type(current).__name__ == "IncompleteRead":
+            partial = getattr(current, "partial", 0)
+            got = len(partial) if isinstance(partial, bytes | bytearray) else int(partial or 0)
+            return f"{got} bytes of {got + int(getattr(current, 'expected', 0) or 0)}"
+        inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = inner or current.__cause__ or current.__context__
+    return None
+
+
 class _NoRoute(SourceError):
     """HTTP 404 without Odoo's JSON error body: no such route (outside a database, no JSON-2 route exists)."""
 
@@ -54,7 +71,11 @@ class Json2Backend(OdooBackend):
         })
         self._base = settings.url.rstrip("/")
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                 what: str = "") -> requests.Response:
+        """One round trip; ``what`` (``model.method``) names the call in the error of an answer lost on the way,
+        as the JSON-RPC backend names it."""
+        url = self.settings.url
         try:
             if method == "GET":
                 resp = self._session.get(self._base + path, timeout=self.settings.timeout)
@@ -62,9 +83,13 @@ class Json2Backend(OdooBackend):
                 resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout,
                                           allow_redirects=False)  # a redirect (to a login page) is no answer
         except requests.RequestException as exc:  # refused, reset, timed out, an answer cut short...
+            cut = _cut_short(exc)
+            if cut is not None:
+                raise OdooUnreachable(f"the answer of Odoo at {url} to {what or path} was cut short ({cut})") from exc
             lost = isinstance(exc, requests.ConnectionError | requests.Timeout | _CUT)
+            call = f" for {what}" if what else ""
             raise (OdooUnreachable if lost else SourceError)(
-                f"cannot reach Odoo at {self.settings.url} (setting 'url'): {transport_reason(exc)}") from exc
+                f"cannot reach Odoo at {url}{call} (setting 'url'): {transport_reason(exc)}") from exc
         self.count_call()
         if self.first_response_date is None and resp.headers.get("Date"):
             with contextlib.suppress(TypeError, ValueError):
@@ -120,11 +145,11 @@ class Json2Backend(OdooBackend):
                 raise ValueError(f"JSON-2 {model}.{method}: positional arguments other than ids are not supported")
             body["ids"] = args[0]
         path = f"/json/2/{model}/{method}"
-        resp = self._request("POST", path, body)
+        resp = self._request("POST", path, body, what=f"{model}.{method}")
         s = self.settings
         if resp.status_code == 200:
-            return self._json(resp, path, f"Odoo at {s.url} answered {path} with something that is not JSON "
-                                          f"(settings 'url', 'backend')")
+            return self._json(resp, f"{model}.{method}", f"Odoo at {s.url} answered {path} with something that is "
+                                                         f"not JSON (settings 'url', 'backend')")
         self._check_lost(resp, path)
         if 300 <= resp.status_code < 400:  # outside a database Odoo redirects unknown routes (to a login page)
             raise _NoRoute(f"Odoo at {s.url} redirected /json/2/{model}/{method} (HTTP {resp.status_code}; "
@@ -149,14 +174,14 @@ class Json2Backend(OdooBackend):
                            f"settings 'url', 'db', 'backend')")
         raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name)
 
-    def _json(self, resp: requests.Response, path: str, not_json: str) -> Any:
-        """The JSON of an answer; one cut short is ``OdooUnreachable`` (a read is sent again), another body that
-        is not JSON the ``SourceError`` ``not_json``."""
+    def _json(self, resp: requests.Response, what: str, not_json: str) -> Any:
+        """The JSON of an answer (to ``what``: a path or ``model.method``); one cut short is ``OdooUnreachable`` (a
+        read is sent again), another body that is not JSON the ``SourceError`` ``not_json``."""
         try:
             return resp.json()
         except ValueError:
             if cut_json(resp.text):
-                raise OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {path} was cut short (not "
+                raise OdooUnreachable(f"the answer of Odoo at {self.settings.url} to {what} was cut short (not "
                                       f"whole JSON)") from None
             raise SourceError(not_json) from None
 
