@@ -15,7 +15,7 @@ import dataclasses
 import http.server
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +66,17 @@ def is_read(path: str, body: str) -> bool:
 class RecordedOdoo(http.server.ThreadingHTTPServer):
     """Serves a cassette's recorded answers (matched on path and scrubbed body, as the replays match them);
     ``faults[i]`` spoils the answer to the i-th request: ``cut`` (the body stops half way, its Content-Length
-    promising the whole), ``drop`` (the connection closes without an answer), ``gateway`` (a proxy's 502)."""
+    promising the whole), ``drop`` (the connection closes without an answer), ``gateway`` (a proxy's 502).
+    ``together``: requests (by path and scrubbed body) answered only once ``barrier`` saw them all under way."""
 
-    def __init__(self, cassette: Path, faults: dict[int, str]) -> None:
+    def __init__(self, cassette: Path, faults: dict[int, str],
+                 together: Callable[[str, str], bool] | None = None, barrier: threading.Barrier | None = None) -> None:
         self.answers: dict[tuple[str, str], dict[str, Any]] = {}
         for item in yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"]:
             path = "/" + item["request"]["uri"].split("/", 3)[3]
             self.answers.setdefault((path, normalised_body(item["request"]["body"])), item["response"])
         self.faults = faults
+        self.together, self.barrier = together, barrier
         self.seen: list[tuple[str, str, str | None]] = []  # (path, scrubbed body, fault)
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -94,6 +97,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             fault = self.server.faults.get(len(self.server.seen))
             self.server.seen.append((self.path, body, fault))
+        if self.server.barrier is not None and self.server.together and self.server.together(self.path, body):
+            self.server.barrier.wait()  # broken (an error, no answer) unless the others are under way too
         if fault == "drop":
             self.close_connection = True
             return
@@ -119,8 +124,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def recorded_odoo(target: Target, faults: dict[int, str]) -> Iterator[RecordedOdoo]:
-    server = RecordedOdoo(cassette(target), faults)
+def recorded_odoo(target: Target, faults: dict[int, str], together: Callable[[str, str], bool] | None = None,
+                  barrier: threading.Barrier | None = None) -> Iterator[RecordedOdoo]:
+    server = RecordedOdoo(cassette(target), faults, together, barrier)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,5 +1,7 @@
 """A page's detail reads are sent together (``parallel_calls``), and the result is the one of sending them one
-after the other."""
+after the other: on a fake backend, and on the recorded answers of real Odoo 18 and 19 (19 over JSON-RPC and over
+JSON-2) served over real HTTP (``tests/test_odoo_lost_answers.RecordedOdoo``: vcrpy's replays are not
+thread-safe)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import pytest
 
 from connector.errors import ConfigError
 from connector.sources.odoo import OdooSettings, OdooSource
+from tests.odoo_vcr import Target, password, password_var
 from tests.test_odoo_errors import STOCK_FIELDS, FakeBackend
+from tests.test_odoo_lost_answers import TARGETS, clean_read, recorded_odoo, settings_at
 
 WAREHOUSES = [{"id": 1, "name": "WH", "code": "WH", "view_location_id": [11, "WH"], "active": True},
               {"id": 2, "name": "Shop", "code": "SHOP", "view_location_id": [21, "SHOP"], "active": True}]
@@ -77,3 +81,23 @@ def test_sequential_reads_keep_their_order() -> None:
 def test_parallel_calls_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="'parallel_calls'"):
         OdooSettings(url="http://odoo.example", db="shop", parallel_calls=0)
+
+
+def _translation_read(path: str, body: str) -> bool:
+    """The catalogue's two translation reads (fr_FR, ar_001) of ``product.template``, over either wire."""
+    template = path == "/json/2/product.template/search_read" or '"product.template", "search_read"' in body
+    return template and ('"lang": "fr_FR"' in body or '"lang": "ar_001"' in body)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.id)
+def test_a_real_servers_answers_read_in_parallel_make_the_same_catalogue(target: Target,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    clean = clean_read(target)  # sent one after the other (parallel_calls 1), replayed by vcrpy
+    monkeypatch.setenv(password_var(target), password(target))
+    barrier = threading.Barrier(2, timeout=10)  # the two translation reads must be under way at once
+    with recorded_odoo(target, {}, together=_translation_read, barrier=barrier) as server:
+        result = OdooSource(settings_at(target, server.url, parallel_calls=4, retries=0)).read()
+    assert [repr(p) for p in result.products] == clean
+    assert not barrier.broken and sum(_translation_read(path, body) for path, body, _ in server.seen) == 2
+    sent = [(path, body) for path, body, _ in server.seen]
+    assert len(sent) == len(set(sent)) == len(server.answers)  # each recorded call sent once, none other
