@@ -7,7 +7,6 @@ live products) -> incremental read -> incremental read with no change at all.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,13 @@ from connector.sources.odoo import OdooSettings, OdooSource
 from connector.sync.state import StateStore
 from tests.odoo_vcr import (
     RECORDING,
-    VERSIONS,
+    TARGETS,
+    Target,
     block_network,
     odoo_cassette,
     password,
+    password_var,
+    recorded_calls,
     seed_data,
     seed_rpc,
     settings_kwargs,
@@ -32,7 +34,7 @@ EDGE_DOMAIN = [["categ_id.complete_name", "=like", f"{seed_data.EDGE_CATEG}%"]]
 MUG_MAT, MUG_GLO = seed_data.EDGE_MUG_SKUS[seed_data.EDGE_VALUE], seed_data.EDGE_MUG_SKUS[seed_data.EDGE_GLOSS]
 
 
-def _settings(version: int) -> OdooSettings:
+def edge_settings(version: Target) -> OdooSettings:
     return OdooSettings(**settings_kwargs(version, warehouses=seed_data.TEST_WAREHOUSES, domain=EDGE_DOMAIN,
                                           overlap_seconds=1))
 
@@ -45,10 +47,10 @@ def _no_sku_rows(result: SourceResult) -> list[Any]:
     return [r for r in result.rows if r.sku is None and "no Internal Reference" in (r.skipped_reason or "")]
 
 
-@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: f"odoo{v}")
-def test_incremental_reads_see_the_whole_catalogue(version: int, tmp_path: Path,
+@pytest.mark.parametrize("version", TARGETS, ids=lambda t: t.id)
+def test_incremental_reads_see_the_whole_catalogue(version: Target, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(f"CONNECTOR_TEST_ODOO{version}_PASSWORD", password(version))
+    monkeypatch.setenv(password_var(version), password(version))
     if RECORDING:
         rpc = seed_rpc(version)
         seed_data.reset_edge(rpc)
@@ -57,7 +59,7 @@ def test_incremental_reads_see_the_whole_catalogue(version: int, tmp_path: Path,
         block_network(monkeypatch)
     state = StateStore.open(tmp_path / "state.sqlite")
     with odoo_cassette(version, "edge_1_full"):
-        full = OdooSource(_settings(version)).read(state=state, full=True)
+        full = OdooSource(edge_settings(version)).read(state=state, full=True)
     before = _variants(full)
     assert set(before) == {seed_data.EDGE_LIVE_SKU, seed_data.EDGE_OLD_SKU, seed_data.EDGE_LAMP_SKU, MUG_MAT, MUG_GLO}
     assert before[MUG_GLO][1].price.amount == seed_data.EDGE_MUG_PRICE + seed_data.EDGE_EXTRA_BEFORE
@@ -70,7 +72,7 @@ def test_incremental_reads_see_the_whole_catalogue(version: int, tmp_path: Path,
         time.sleep(2)  # the third read must not see these changes again through the overlap window
 
     with odoo_cassette(version, "edge_2_changes") as cass:
-        inc = OdooSource(_settings(version)).read(state=state, full=False)
+        inc = OdooSource(edge_settings(version)).read(state=state, full=False)
         calls = len(cass.requests)
     after = _variants(inc)
     # the archived product now holding the live product's SKU is a duplicate: never sent over the live one
@@ -88,14 +90,12 @@ def test_incremental_reads_see_the_whole_catalogue(version: int, tmp_path: Path,
     assert calls <= 15
 
     with odoo_cassette(version, "edge_3_again") as cass:
-        again = OdooSource(_settings(version)).read(state=state, full=False)
-        bodies = [json.loads(r.body) for r in cass.requests if r.body]
+        again = OdooSource(edge_settings(version)).read(state=state, full=False)
+        sent = recorded_calls(list(cass.requests))
     assert _variants(again) == {}  # nothing changed: nothing to send...
     assert len(_no_sku_rows(again)) == 1  # ...but the skipped rows are still reported
     assert any(i.sku == seed_data.EDGE_LIVE_SKU and "duplicate SKU" in i.reason for i in again.issues)
-    pages = [b for b in bodies if b["params"].get("method") == "execute_kw"
-             and b["params"]["args"][3] == "product.product"
-             and "lst_price" in b["params"]["args"][6].get("fields", [])]
+    pages = [c for c in sent if c.model == "product.product" and "lst_price" in c.kwargs.get("fields", [])]
     assert len(pages) == 1  # the remembered rows alone, in one page
     state.close()
 

@@ -14,12 +14,13 @@ from tests.odoo_vcr import JSON2, RECORDING, TARGETS, Target, block_network, odo
 from tests.test_odoo_bulk import bulk_settings
 from tests.test_odoo_catalogue import catalogue_settings
 from tests.test_odoo_incremental import incremental_settings
+from tests.test_odoo_incremental_edges import edge_settings
 from tests.test_odoo_stock_grouped import grouped_settings
 from tests.test_odoo_stock_kits import kits_settings
 
 READS: dict[str, Callable[[Target], OdooSettings]] = {
     "catalogue_full": catalogue_settings, "bulk_1000": bulk_settings, "stock_grouped": grouped_settings,
-    "stock_kits": kits_settings, "incremental_1_full": incremental_settings}
+    "stock_kits": kits_settings, "incremental_1_full": incremental_settings, "edge_1_full": edge_settings}
 JSON2_VERSIONS = [t.version for t in TARGETS if t.json2]
 
 
