@@ -50,8 +50,8 @@ DEFAULTS = {16: ("http://127.0.0.1:8016", "odoo16"), 18: ("http://127.0.0.1:8069
             19: ("http://127.0.0.1:8069", "odoo19_cat")}
 _SECRET_HEADERS = ("cookie", "authorization", "x-openerp-session-id")
 JSON2 = "json2"
-# Odoo 19 over JSON-2 (bearer API key): always replayed, recorded with ODOO19_JSON2=1 beside ODOO_RECORD=1
 JSON2_BAD_KEY = "0badc0de" * 5  # shaped like an Odoo API key (40 hex digits), known to no server
+# Odoo 19 over JSON-2 (bearer API key): always replayed, recorded with ODOO19_JSON2=1 beside ODOO_RECORD=1
 JSON2_VERSIONS = (19,) if not RECORDING or os.environ.get("ODOO19_JSON2") == "1" else ()
 
 
@@ -261,13 +261,12 @@ class Call:
 
 def recorded_calls(requests: list[Any]) -> list[Call]:
     """The model calls among recorded requests: JSON-RPC's ``object.execute_kw`` and JSON-2's
-    ``POST /json/2/<model>/<method>`` (the version, login and context requests are left out)."""
+    ``POST /json/2/<model>/<method>`` (the connection's version, login and ``context_get`` are left out)."""
     calls = []
     for r in requests:
         body = json.loads(r.body) if r.body else {}
-        path = r.path if hasattr(r, "path") else ""
-        if path.startswith("/json/2/"):
-            model, method = path[len("/json/2/"):].split("/", 1)
+        if r.path.startswith("/json/2/") and r.path != "/json/2/res.users/context_get":
+            model, method = r.path[len("/json/2/"):].split("/", 1)
             kwargs = dict(body)
             ids = kwargs.pop("ids", None)
             calls.append(Call(model, method, [ids] if ids is not None else [], kwargs))
