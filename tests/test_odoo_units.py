@@ -18,6 +18,7 @@ from connector.model import ABSENT
 from connector.sources.odoo import OdooSettings, OdooSource, parse_version
 from connector.sources.odoo.json2_backend import Json2Backend
 from connector.sources.odoo.reader import product_kind
+from tests import odoo_vcr
 from tests.odoo_vcr import CASSETTES, JSON2_BAD_KEY, PLACEHOLDER
 
 
@@ -173,6 +174,33 @@ def _odoo_cassettes() -> list[Path]:
 def test_odoo_cassettes_exist_for_both_versions() -> None:
     names = {p.parent.name for p in _odoo_cassettes()}
     assert {"odoo16", "odoo18"} <= names
+
+
+def test_a_json2_recording_keeps_no_key_and_leaves_the_data_alone() -> None:
+    """What ``tests/odoo_vcr.py`` writes of a JSON-2 exchange: no ``Authorization`` header (the bearer key), the
+    body and the answer as sent (an ``id`` there is data, not JSON-RPC's id), an error's traceback dropped; and
+    what it matches on does not hold the key."""
+    from vcr.request import Request
+
+    key = "3f9a1c0e5b7d2a4c6e8f0a1b3c5d7e9f1a2b3c4d"
+    body = json.dumps({"ids": [7], "fields": ["id"], "context": {"lang": "en_US"}})
+    request = Request("POST", "http://127.0.0.1:8069/json/2/product.product/read", body,
+                      {"Authorization": f"bearer {key}", "X-Odoo-Database": "shop"})
+    kept = odoo_vcr.before_record_request(request)
+    assert {h.lower() for h in kept.headers} == {"x-odoo-database"}
+    assert json.loads(kept.body) == json.loads(body)
+    other_key = Request("POST", request.uri, body, {"Authorization": "bearer ***"})
+    odoo_vcr.match_odoo_body(request, other_key)  # raises when they differ
+    answer = {"status": {"code": 200}, "headers": {}, "body": {"string": b'{"id": {"type": "integer"}}'}}
+    assert json.loads(odoo_vcr.before_record_response(answer)["body"]["string"]) == {"id": {"type": "integer"}}
+    error = {"status": {"code": 401}, "headers": {"Set-Cookie": ["session_id=abc"]},
+             "body": {"string": b'{"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey", '
+                                b'"debug": "Traceback (most recent call last): ..."}'}}
+    recorded = odoo_vcr.before_record_response(error)
+    assert recorded["headers"] == {}
+    assert json.loads(recorded["body"]["string"]) == {"name": "werkzeug.exceptions.Unauthorized",
+                                                       "message": "Invalid apikey", "debug": PLACEHOLDER}
+    assert key not in repr(kept.headers) + str(kept.body)
 
 
 @pytest.mark.parametrize("path", _odoo_cassettes(), ids=lambda p: f"{p.parent.name}/{p.name}")
