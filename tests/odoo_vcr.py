@@ -15,7 +15,7 @@ password or API key the test uses):
   calls, and ``params.password`` of ``/web/session/authenticate``;
 - odoorpc's random JSON-RPC ``id`` (requests and responses) -> 0;
 - ``Cookie``, ``Authorization`` request headers (JSON-2's bearer API key); ``Set-Cookie`` response headers;
-  ``session_id`` in bodies; the ``debug`` traceback of a JSON-2 error answer (HTTP 4xx/5xx).
+  ``session_id`` in bodies; the ``debug`` traceback of an error answer (JSON-2: HTTP 4xx/5xx; JSON-RPC: ``error.data``).
 Only JSON-RPC bodies (those with a ``jsonrpc`` member) are scrubbed: a JSON-2 body is the method's named
 arguments and its answer the method's value, where an ``id`` is data (``fields_get`` describes the field ``id``).
 Requests match on method + path + the JSON-normalised (key-sorted, id- and password-scrubbed) body; headers are
@@ -125,6 +125,10 @@ def _scrub_response_payload(data: Any) -> Any:
         result = data.get("result")
         if isinstance(result, dict) and "session_id" in result:
             result["session_id"] = PLACEHOLDER
+        error = data.get("error")
+        details = error.get("data") if isinstance(error, dict) else None
+        if isinstance(details, dict) and details.get("debug"):
+            details["debug"] = PLACEHOLDER  # the server's traceback: Odoo's paths and lines of its source
     return data
 
 

@@ -42,6 +42,22 @@ def test_cassette_holds_no_secret(path: Path) -> None:
     assert not leaks, f"{path} seems to hold: {', '.join(leaks)}"
 
 
+# a server's traceback quotes its source (Odoo's paths and lines): recorded answers keep "***" in its place
+SOURCE_QUOTE = re.compile(r"Traceback \(most recent call last\)|File \\?\"[^\"\\]*\.py\\?\", *line \d+")
+
+
+@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: str(p.relative_to(CASSETTES)))
+def test_cassette_quotes_no_server_source(path: Path) -> None:
+    found = SOURCE_QUOTE.search(path.read_text(encoding="utf-8", errors="replace"))
+    assert found is None, f"{path} quotes a server's source: {found.group()!r}"
+
+
+def test_the_source_scanner_catches_a_traceback() -> None:
+    recorded = ('"debug": "Traceback (most recent call last):\\n  File \\"/opt/odoo18/odoo/api.py\\", '
+                'line 535, in call_kw"')
+    assert SOURCE_QUOTE.search(recorded) and SOURCE_QUOTE.search(recorded.replace("Traceback", "Trace"))
+
+
 @pytest.mark.parametrize("text", [
     "headers:\n  Authorization:\n  - Bearer sk_test_abcdef123\n",
     "uri: https://x/products?api_key=b2b_live1234567",
