@@ -147,7 +147,8 @@ def print_summary(report: RunReport) -> None:
     for r in islice((r for r in report.rows if r.status in (FAILED, SKIPPED)), 25) if bad else ():
         where = f"{r.sheet} row {r.row}" if r.row else (r.sheet or "")
         colour = "red" if r.status == FAILED else "yellow"
-        out.print(f"  [{colour}]{r.status}[/] {escape(r.sku or '?')} ({escape(where)}): {escape(r.reason or '')}")
+        where = f" ({escape(where)})" if where else ""  # (a row of the marketplace's: no sheet)
+        out.print(f"  [{colour}]{r.status}[/] {escape(r.sku or '?')}{where}: {escape(r.reason or '')}")
     if bad > 25:
         out.print(f"  ... and {bad - 25} more (see the JSON report)")
     for note in report.notes:

@@ -138,6 +138,33 @@ def test_a_deleted_row_and_a_dropped_variant_go_to_zero_and_stay_listed(
     assert code == EXIT_OK and elebne_sandbox.writes(since=mark) == []  # said once, then nothing to send
 
 
+@pytest.mark.parametrize("refused", ["", "SPICE-1", "SPICE\u200b-7"], ids=["empty", "repeated", "invisible"])
+def test_while_a_row_is_refused_for_its_sku_cell_nothing_is_taken_for_gone(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str) -> None:
+    """SPICE-7's and TEE-L-RD's SKU cells emptied, repeated or mistyped (and their stock rows gone with them): the
+    SKU each row was meant to carry is unknown, so the product and the variant that left the source may be theirs.
+    Both used to be zeroed; they are left as they are, said per SKU and in a note, until the rows are fixed."""
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    rows, stock = _deleted({"TEE-L-RD", "SPICE-7"})
+    typo = {"SPICE-7": refused, "TEE-L-RD": refused.replace("SPICE-7", "TEE-L-BL").replace("SPICE-1", "TEE-L-BL")}
+    write_workbook(wb, [*rows, *(dict(r, SKU=typo[r["SKU"]] or None) for r in ROWS if r["SKU"] in typo)], stock)
+    before = quantities(elebne_sandbox)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED
+    after = quantities(elebne_sandbox)
+    assert after["SPICE-7"] == 5 and after["TEE/L / Red"] == 8
+    # every variant as it was (TEE's own total is the sum of the variants its rows hold, as for any skipped row)
+    assert {k: q for k, q in after.items() if k != "TEE"} == {k: q for k, q in before.items() if k != "TEE"}
+    held = {r["sku"]: r for r in report["rows"] if (r["reason"] or "").startswith("no longer in source, left")}
+    assert set(held) == {"SPICE-7", "TEE-L-RD"} and {r["status"] for r in held.values()} == {"skipped"}
+    assert "refused for its SKU" in held["SPICE-7"]["reason"]
+    assert any("2 SKU(s) no longer in source left as they are" in note for note in report["notes"])
+    write_workbook(wb, rows, stock)  # the rows deleted for good: now they are gone
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK and quantities(elebne_sandbox)["SPICE-7"] == 0
+
+
 def test_missing_disable_and_keep(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)

@@ -258,6 +258,10 @@ class SourceResult:
     # problem), when a key is not one of their SKUs (Aleta's handles): such a product is reported by its rows,
     # never taken for one that left the source (sync/missing.py).
     held_keys: set[str] = field(default_factory=set)
+    # Rows refused for their SKU cell (e.g. "Products row 3": empty, repeated, an invisible or look-alike
+    # character): the SKU each was meant to carry is unknown, so a product the marketplace holds that the
+    # source lacks may be one of theirs, and is left as it is until they are fixed (sync/missing.py).
+    sku_unread_rows: list[str] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "rows" and not isinstance(value, SourceRows):

@@ -60,6 +60,10 @@ class MissingSku:
 @dataclass
 class MissingResult:
     skus: list[MissingSku] = field(default_factory=list)
+    # (product key, SKU) of what left the source but was left as it is: rows refused for their SKU cell
+    # (``SourceResult.sku_unread_rows``, here ``unread``) may be theirs
+    held: dict[tuple[str, str], None] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
 
 
 
@@ -82,7 +86,7 @@ def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, m
                     shapes: dict[str, KindShape], *, policy: str, full_read: bool,
                     defaults: dict[str, Any] | None = None, adapter: Any = None) -> MissingResult:
     """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report)."""
-    result = MissingResult()
+    result = MissingResult(unread=list(source.sku_unread_rows))
     if policy == "keep" or not any(plan.confirmed.get(kind) for kind in shapes):
         return result  # (nothing confirmed on this account yet: nothing can have left it)
     in_source = source_skus(source, plan)
@@ -131,6 +135,9 @@ def _missing_products(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
         skus = _skus_of([confirmed[k].get(key) for k in kinds], [shapes[k] for k in kinds])
         if any(s in in_source for s in skus):
             continue  # still in the source, e.g. on a row skipped for a data problem: reported there
+        if result.unread:  # a row refused for its SKU cell may be this product's
+            result.held.update(dict.fromkeys((key, sku) for sku in skus or [key]))
+            continue
         sent: list[str] = []
         for kind in kinds:
             body = confirmed[kind].get(key)
@@ -200,7 +207,7 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             sku_by_child = functools.cache(functools.partial(  # read only for a child that left (rare)
                 _child_skus, cat_bodies.get(op.key), shapes.get(catalogue[0]) if catalogue else None))
             gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded,
-                                  placed, sku_by_child)
+                                  placed, result, sku_by_child)
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
                 added += [(mv, child) for mv, child, _zeroed in
@@ -226,7 +233,7 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
 
 
 def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any], adapter: Any,
-                   in_source_folded: set[str], placed: Callable[[], set[str]],
+                   in_source_folded: set[str], placed: Callable[[], set[str]], result: MissingResult,
                    sku_by_child: Callable[[], dict[str, str]] = dict) -> Callable[[str, dict[str, Any]], bool]:
     """Whether a child (by its match value, and the child itself) left the source: neither mapped from
     ``product`` nor a SKU the source still has.  The product is mapped only when asked, for a product that lost
@@ -236,7 +243,8 @@ def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[st
     has is gone only when a planned product holds that SKU (the variant was renamed, or moved to another
     product: the old label must go off sale).  Otherwise the SKU is on a row of its own that was skipped, or
     in a product whose mapping failed: that row says so, and the variant is left as the marketplace has it (a
-    typo in a variant's row must not take it off sale)."""
+    typo in a variant's row must not take it off sale).  A child whose SKU is nowhere in the source is left as
+    it is too while rows refused for their SKU cell may be its own (``result.held``)."""
     present: set[str] | None = None
 
     def gone(mv: str, child: dict[str, Any]) -> bool:
@@ -247,7 +255,12 @@ def _gone_children(product: Product, mapping: CompiledMapping, defaults: dict[st
             return False
         sku = child.get("sku")
         sku = sku if isinstance(sku, str) else sku_by_child().get(mv)
-        return sku is None or sku.casefold() not in in_source_folded or sku.casefold() in placed()
+        if sku is not None and sku.casefold() in in_source_folded:
+            return sku.casefold() in placed()
+        if result.unread:
+            result.held[(product.key, sku or mv)] = None
+            return False
+        return True
 
     return gone
 
@@ -334,7 +347,8 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             old = old_bodies.get(op.key)
             if not old:
                 continue
-            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded, placed)
+            gone = _gone_children(plan.products[op.key], mapping, defaults, adapter, in_source_folded, placed,
+                                  result)
             changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
             for name in fields:
                 changed += [(name, child, off) for _mv, child, off in

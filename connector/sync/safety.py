@@ -107,6 +107,16 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         else:
             row.reason = f"{m.reason} (dry run: would be sent)"
         report.rows.append(row)
+    held = outcome.missing.held
+    if held:
+        unread = outcome.missing.unread
+        rows = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        reason = f"{NO_LONGER_IN_SOURCE}, left as it is: {rows}, refused for its SKU, may be its row (fix it)"
+        report.rows += [RowOutcome(sku=sku, product=key, sheet=None, row=None, status=SKIPPED, reason=reason)
+                        for key, sku in held]
+        report.notes.append(f"{len(held)} SKU(s) no longer in source left as they are on the marketplace while "
+                            f"{rows} {'is' if len(unread) == 1 else 'are'} refused for the SKU cell: "
+                            + ", ".join(sku for _key, sku in list(held)[:5]) + (" ..." if len(held) > 5 else ""))
     if outcome.currency_warning:
         report.warnings.append(outcome.currency_warning)
     gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]

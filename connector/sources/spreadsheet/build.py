@@ -464,6 +464,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     live = [(k, idxs) for k, idxs in groups.items() if idxs]
     result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
     sheet.row_refs(result, skus, skip, refs, group_skip)
+    result.sku_unread_rows = _sku_unread_rows(sheet)
     if book.stock:
         used = list(chain.from_iterable(idxs for _, idxs in live))
         in_order = (list(map(skus.__getitem__, used)), list(map(variants.__getitem__, used)))
@@ -862,12 +863,13 @@ ORPHAN_KEPT = ("a row of that sheet was refused for its SKU and may be this prod
                "until that row is fixed")
 
 
-def _sku_cells_refused(products: _Sheet) -> bool:
-    """Whether a Products row was refused for its SKU cell (missing or repeated): that row's real SKU is unknown,
-    so a stock row whose SKU is nowhere in Products may be its product's (a typo that repeated another SKU),
-    and its product must not be zeroed as deleted."""
+def _sku_unread_rows(products: _Sheet) -> list[str]:
+    """The Products rows refused for their SKU cell ("Products row 3"): ``SourceResult.sku_unread_rows``."""
+    if not products.issues:
+        return []
     col = products.hm.fields["sku"].index
-    return any(x.col_index == col for row in products.issues.values() for x in row)
+    return [f"{products.name} row {products.first_row + i}" for i, row in sorted(products.issues.items())
+            if any(x.col_index == col for x in row)]
 
 
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
@@ -887,7 +889,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
     seen: dict[str, int] = {}
     first = sheet.first_row
     skipped: dict[int, str] = {}
-    refused = _sku_cells_refused(products)  # (one pass over the Products sheet's issues, usually none)
+    refused = bool(result.sku_unread_rows)  # a Products row refused for its SKU cell: its SKU is unknown
     skip = [False] * sheet.n
     issues = sheet.issues
     targets: list = []
