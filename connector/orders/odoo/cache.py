@@ -35,8 +35,10 @@ class IdCache:
         self._dirty = False
 
     @staticmethod
-    def key_for(url: str, db: str, server_version: str, user: str) -> str:
-        return json.dumps([url.rstrip("/"), db, server_version, user])
+    def key_for(url: str, db: str, server_version: str, user: str, company: str | int | None = None) -> str:
+        """A connection restricted to one ``company`` sees other records (its pricelists, warehouses): an entry
+        of its own."""
+        return json.dumps([url.rstrip("/"), db, server_version, user, *([company] if company is not None else [])])
 
     def get(self, section: str, name: str) -> Any:
         value = self.data.get(section, {}).get(name)

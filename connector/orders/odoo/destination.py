@@ -36,7 +36,7 @@ from connector.orders.odoo.addresses import Ownership
 from connector.orders.odoo.batch import call_each, create_page
 from connector.orders.odoo.cache import IdCache
 from connector.orders.odoo.partners import Partners
-from connector.orders.odoo.resolve import Resolved, resolve, tax_disagrees
+from connector.orders.odoo.resolve import Resolved, company_id, resolve, tax_disagrees
 from connector.orders.odoo.settings import PREFIX, OdooOrderSettings
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError, OdooUnreachable, open_backend
@@ -99,8 +99,11 @@ class OdooOrderDestination(DestinationBase):
         if self._cache is None or self._cache.state is not book.state:
             conn = self.settings.connection
             self._cache = IdCache(book.state, IdCache.key_for(conn.url, conn.db, self.backend.server_version,
-                                                              conn.user))
+                                                              conn.user, conn.company))
             self._partners = Partners(self.backend, self._cache, Ownership(book.state, conn.url, conn.db))
+            if conn.company is not None:  # every call of the run in that company (resolve.company_id)
+                cid = company_id(self.backend, conn.company, self._cache)
+                self.backend.default_context = {**self.backend.default_context, "allowed_company_ids": [cid]}
         return self.backend
 
     def _resolve(self, orders: Sequence[Order]) -> Resolved:

@@ -82,6 +82,28 @@ def line_fields(backend: OdooBackend, cache: IdCache | None = None) -> LineField
     return found
 
 
+def company_id(backend: OdooBackend, ref: Ref, cache: IdCache) -> int:
+    """The id of the connection's ``company`` (a name or an id), from the cache or one lookup.
+
+    The destination then sends ``allowed_company_ids`` with every call, as the catalogue read does: Odoo's
+    company rules hide the other companies' pricelists, warehouses and products, and the sale orders are made in
+    that company.  Without it an RPC call sees every company of the user while its sale orders go to the user's
+    default company: another company's pricelist in the order's currency was taken, and Odoo refused every
+    order ("Incompatible companies"); a SKU of each company was 'on 2 variants'."""
+    known = cache.get("res.company", name_of(ref))
+    if isinstance(known, int):
+        return known
+    domain: list[Any] = [("id", "=", ref)] if isinstance(ref, int) else [("name", "=", ref)]
+    rows = backend.search_read("res.company", domain, ["id", "name"], order="id")
+    if len(rows) != 1:
+        why = "no company" if not rows else f"{len(rows)} companies named"
+        raise ConfigError(f"odoo setting 'company' (the orders' connection): {why} {ref!r} visible to this user "
+                          f"in Odoo (give its exact name or its id)")
+    cache.put("res.company", name_of(ref), int(rows[0]["id"]))
+    cache.save()
+    return int(rows[0]["id"])
+
+
 def _by_ref(backend: OdooBackend, model: str, refs: Iterable[Ref], where: str, what: str,
             code_field: str | None = None, extra_fields: tuple[str, ...] = ()) -> dict[Ref, dict[str, Any]]:
     """ref -> row for names (or codes) and ids, in one call; an unknown or ambiguous name is a ConfigError."""

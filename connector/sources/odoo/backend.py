@@ -57,6 +57,9 @@ class OdooBackend(ABC):
         self.user_context: dict[str, Any] = {}
         self.uid: int | None = None
         self.first_response_date: datetime | None = None  # server clock (HTTP Date) at the first response
+        # context keys sent with every call (a call's own keys win), e.g. the orders destination's
+        # ``allowed_company_ids`` when the connection names its ``company``
+        self.default_context: dict[str, Any] = {}
 
     @abstractmethod
     def connect(self) -> None:
@@ -66,8 +69,12 @@ class OdooBackend(ABC):
              kwargs: dict[str, Any] | None = None) -> Any:
         """Call ``model.method(*args, **kwargs)`` on the server (one HTTP round trip, ``send``).  A read
         (``READ_METHODS``) whose answer is lost or cut short (``OdooUnreachable``) is sent again, up to the
-        setting ``retries`` times; anything else is sent once."""
+        setting ``retries`` times; anything else is sent once.  ``default_context`` goes into its context."""
         retries = getattr(getattr(self, "settings", None), "retries", 0) if method in READ_METHODS else 0
+        defaults = getattr(self, "default_context", None)
+        if defaults:
+            kwargs = dict(kwargs or {})
+            kwargs["context"] = {**defaults, **(kwargs.get("context") or {})}
         return with_retries(lambda: self.send(model, method, args, kwargs), retries, f"Odoo {model}.{method}")
 
     def open(self) -> None:
