@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from connector.errors import ConnectorError
@@ -48,12 +48,28 @@ CREATE_ACTION = "odoo:sale.order.create"
 DRAFT = "odoo.draft"  # the book's import kind of sale orders created but not confirmed yet (no reservation)
 LOOKUP_SIZE = 1000  # orders whose sale orders, products and partners are looked up together
 CANCEL_CONTEXT = {"disable_cancel_warning": True}  # action_cancel cancels instead of opening its wizard (16, 18)
+PRICE_PRECISION = "Product Price"  # the decimal.precision of sale.order.line.price_unit
+DEFAULT_PRICE_DIGITS = 2  # Odoo's own default: prices with no more decimals than this never ask Odoo
 
 
 @dataclass(slots=True)
 class _Product:
     id: int
     taxes: list[int]
+
+
+def decimals(amount: Decimal) -> int:
+    """How many decimals ``amount`` needs (``12.340`` needs 2)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _prices(o: Order) -> list[tuple[str, Decimal]]:
+    """(what, amount) of every amount of ``o`` that becomes a ``price_unit``."""
+    out = [(f"line {ln.line_id} ({ln.sku})", ln.unit_price) for ln in o.lines]
+    if o.shipping_fee > 0:
+        out.append(("the shipping fee", o.shipping_fee))
+    return out
 
 
 def _typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]) -> list[dict[str, Any]]:
@@ -85,6 +101,7 @@ class OdooOrderDestination(DestinationBase):
         self._partners: Partners | None = None
         self._products: dict[str, list[_Product]] = {}  # SKU -> variants holding it (empty: unknown)
         self._tax_included: dict[int, tuple[str, bool]] = {}  # tax id -> (name, price_include)
+        self._price_digits: int | None = None  # Odoo's "Product Price" decimals, asked only when a price needs more
         self.interrupted = 0  # journalled creates of an earlier run whose outcome was never recorded
 
     # -- connection ---------------------------------------------------------------------------------------
@@ -273,6 +290,7 @@ class OdooOrderDestination(DestinationBase):
         creatable = self._found_in_odoo(backend, chunk, book, outcomes, to_confirm) if chunk else []
         if creatable:
             self._look_up_products(backend, creatable)
+            self._look_up_price_digits(backend, creatable)
             self._resolve(creatable)
         resolved = self._resolved
         reasons = {o.key: self._attention(o, resolved) for o in creatable}
@@ -386,6 +404,19 @@ class OdooOrderDestination(DestinationBase):
                                              context={"active_test": False}):
                     self._tax_included[t["id"]] = (str(t["name"]), bool(t.get("price_include")))
 
+    def _look_up_price_digits(self, backend: OdooBackend, orders: list[Order]) -> None:
+        """Odoo rounds ``price_unit`` to the decimals of its "Product Price" precision (2 unless changed): a
+        marketplace price of 12.345 became 12.35 and the sale order's total was not what the customer paid
+        (found on a real Odoo 18).  The precision is asked (one call, kept with the other ids) only when a price
+        has more decimals than Odoo's default, once per run (never kept: the order waits for a person to raise it, and
+        the next run must see it raised); a database whose precision is below 2 is not checked."""
+        if self._price_digits is not None:
+            return
+        if not any(decimals(amount) > DEFAULT_PRICE_DIGITS for o in orders for _, amount in _prices(o)):
+            return
+        rows = backend.search_read("decimal.precision", [("name", "=", PRICE_PRECISION)], ["digits"])
+        self._price_digits = int(rows[0]["digits"]) if rows else DEFAULT_PRICE_DIGITS
+
     # -- what makes an order importable -------------------------------------------------------------------
     def _routings(self, orders: Sequence[Order]) -> dict[str, Any]:
         return {o.marketplace: self.settings.routing(o.marketplace) for o in orders}
@@ -425,6 +456,14 @@ class OdooOrderDestination(DestinationBase):
                     reasons.append(f"{PREFIX}.delivery_product: {why}")
                 elif product is not None:
                     reasons.extend(self._tax_problems(code, product))
+        digits = self._price_digits if self._price_digits is not None else DEFAULT_PRICE_DIGITS
+        for what, amount in _prices(o):
+            if decimals(amount) > digits:
+                stored = amount.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+                reasons.append(f"{what}: {amount} {o.currency} has {decimals(amount)} decimals but Odoo keeps "
+                               f"{digits} for prices (Decimal Accuracy {PRICE_PRECISION!r}): it would store {stored} "
+                               f"and the sale order's total would not be the marketplace's; raise that precision in "
+                               f"Odoo (Settings > Technical > Decimal Accuracy)")
         _, why = resolved.pricelist_for(self.settings.routing(o.marketplace).pricelist, o.currency)
         if why:
             reasons.append(why)
