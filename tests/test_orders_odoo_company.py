@@ -18,9 +18,12 @@ from connector.orders.book import OrderBook
 from connector.orders.odoo import OdooOrderDestination, parse_settings
 from connector.orders.outcome import OrderResult
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError
-from tests.test_orders_odoo_units import CONNECTION, FakeOdoo, book, order  # noqa: F401  (book: a fixture)
+from tests.orders_odoo_fixtures import book_fixture
+from tests.test_orders_odoo_units import CONNECTION, FakeOdoo, order
 
 MAIN, OTHER = 1, 2
+
+book = book_fixture
 
 
 class TwoCompanies(FakeOdoo):
@@ -73,7 +76,7 @@ def destination(fake: FakeOdoo, company: str | int | None) -> OdooOrderDestinati
 
 @pytest.mark.parametrize("company", ["Main Co", MAIN])
 def test_the_connections_company_picks_its_pricelist_and_its_products(company: str | int, book: OrderBook
-                                                                      ) -> None:  # noqa: F811
+                                                                      ) -> None:
     fake = TwoCompanies()
     out = destination(fake, company).import_orders([order(1, sku="SKU-1")], book, "r")
     assert out[0].result is OrderResult.IMPORTED, out[0].reason
@@ -82,7 +85,7 @@ def test_the_connections_company_picks_its_pricelist_and_its_products(company: s
     assert all(c.get("allowed_company_ids") == [MAIN] for c in fake.contexts[1:])  # every call after the lookup
 
 
-def test_the_company_is_looked_up_once_and_kept_for_the_next_runs(book: OrderBook) -> None:  # noqa: F811
+def test_the_company_is_looked_up_once_and_kept_for_the_next_runs(book: OrderBook) -> None:
     fake = TwoCompanies()
     destination(fake, "Main Co").import_orders([order(1)], book, "r1")
     again = TwoCompanies()
@@ -91,12 +94,12 @@ def test_the_company_is_looked_up_once_and_kept_for_the_next_runs(book: OrderBoo
     assert again.db["sale.order"][0]["pricelist_id"] == 1
 
 
-def test_an_unknown_company_is_a_config_error_naming_the_setting(book: OrderBook) -> None:  # noqa: F811
-    with pytest.raises(ConfigError, match="odoo setting 'company'.*no company 'Nope'"):
+def test_an_unknown_company_is_a_config_error_naming_the_setting(book: OrderBook) -> None:
+    with pytest.raises(ConfigError, match=r"odoo setting 'company'.*no company 'Nope'"):
         destination(TwoCompanies(), "Nope").import_orders([order(1)], book, "r")
 
 
-def test_without_a_company_calls_carry_no_company_context(book: OrderBook) -> None:  # noqa: F811
+def test_without_a_company_calls_carry_no_company_context(book: OrderBook) -> None:
     fake = TwoCompanies()
     out = destination(fake, None).import_orders([order(1, sku="SKU-2")], book, "r")
     assert "res.company.search_read" not in fake.methods()

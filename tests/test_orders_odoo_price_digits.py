@@ -13,7 +13,10 @@ from decimal import Decimal
 from connector.orders.book import OrderBook
 from connector.orders.model import Order, OrderLine
 from connector.orders.outcome import OrderResult
-from tests.test_orders_odoo_units import FakeOdoo, book, dest, order  # noqa: F401  (book: a fixture)
+from tests.orders_odoo_fixtures import book_fixture
+from tests.test_orders_odoo_units import FakeOdoo, dest, order
+
+book = book_fixture
 
 
 def priced(n: int, price: str, fee: str = "0") -> Order:
@@ -30,7 +33,7 @@ def fake(digits: int) -> FakeOdoo:
     return odoo
 
 
-def test_a_price_odoo_would_round_needs_attention_naming_the_precision(book: OrderBook) -> None:  # noqa: F811
+def test_a_price_odoo_would_round_needs_attention_naming_the_precision(book: OrderBook) -> None:
     odoo = fake(2)
     out = dest(odoo).import_orders([priced(1, "12.345"), priced(2, "12.34")], book, "r")
     assert out[0].result is OrderResult.ATTENTION
@@ -40,19 +43,19 @@ def test_a_price_odoo_would_round_needs_attention_naming_the_precision(book: Ord
     assert [so["client_order_ref"] for so in odoo.db["sale.order"]] == ["elryan:O2"]
 
 
-def test_a_shipping_fee_odoo_would_round_needs_attention(book: OrderBook) -> None:  # noqa: F811
+def test_a_shipping_fee_odoo_would_round_needs_attention(book: OrderBook) -> None:
     out = dest(fake(2)).import_orders([priced(1, "10", fee="4.999")], book, "r")
     assert out[0].result is OrderResult.ATTENTION and "the shipping fee: 4.999 IQD" in str(out[0].reason)
 
 
-def test_a_precision_raised_in_odoo_imports_the_exact_price(book: OrderBook) -> None:  # noqa: F811
+def test_a_precision_raised_in_odoo_imports_the_exact_price(book: OrderBook) -> None:
     odoo = fake(3)
     out = dest(odoo).import_orders([priced(1, "12.345")], book, "r")
     assert out[0].result is OrderResult.IMPORTED
     assert odoo.db["sale.order"][0]["order_line"][0][2]["price_unit"] == 12.345
 
 
-def test_prices_in_cents_never_ask_for_the_precision(book: OrderBook) -> None:  # noqa: F811
+def test_prices_in_cents_never_ask_for_the_precision(book: OrderBook) -> None:
     odoo = fake(2)
     dest(odoo).import_orders([priced(1, "12.30"), priced(2, "1500.5", fee="2.25")], book, "r")
     assert "decimal.precision.search_read" not in odoo.methods()
