@@ -101,11 +101,16 @@ class FakeOdoo(OdooBackend):
             ids = []
             for vals in args[0]:
                 rec = {"id": 1000 + sum(len(v) for v in self.db.values()), **vals}
-                if model == "sale.order":
-                    rec.update(state="draft", name=f"S{rec['id']:05d}")
+                if model == "sale.order":  # no tax modelled: Odoo's amounts are the lines' sum
+                    amount = sum(ln[2]["product_uom_qty"] * ln[2]["price_unit"] for ln in vals.get("order_line", []))
+                    rec.update(state="draft", name=f"S{rec['id']:05d}", amount_untaxed=amount, amount_total=amount,
+                               fiscal_position_id=False)
                 self.db[model].append(rec)
                 ids.append(rec["id"])
             return ids
+        if method == "unlink":
+            self.db[model] = [r for r in self.db[model] if r["id"] not in args[0]]
+            return True
         if method == "action_confirm":
             for r in self.db["sale.order"]:
                 if r["id"] in args[0]:

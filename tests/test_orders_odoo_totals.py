@@ -1,0 +1,116 @@
+"""With ``tax_included`` set, a sale order whose amount in Odoo is not what the marketplace charged is never
+confirmed.
+
+Found on a real Odoo 18: the product's tax was price-included (so the ``tax_included: true`` check passed) but a
+fiscal position Odoo applied from the buyer's country mapped it to a 10% tax added on top: 27,950.00 MRU paid,
+30,745.00 in the confirmed sale order, reported imported with exit code 0.  Odoo's amounts are read before the
+confirmation; here an in-memory Odoo applies such a fiscal position to the customers of one country.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connector.orders.book import OrderBook
+from connector.orders.model import Customer
+from connector.orders.odoo.destination import DRAFT
+from connector.orders.outcome import OrderResult
+from connector.sources.odoo.backend import OdooRPCError
+from tests.orders_odoo_fixtures import book_fixture
+from tests.test_orders_odoo_units import FakeOdoo, dest, order
+
+book = book_fixture
+
+
+class FiscalOdoo(FakeOdoo):
+    """Orders of customers in MR get the fiscal position "Export MR", whose tax is added on top (+10%)."""
+
+    def __init__(self, refuse_unlink: bool = False) -> None:
+        super().__init__()
+        self.refuse_unlink = refuse_unlink
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        if (model, method) == ("sale.order", "unlink") and self.refuse_unlink:
+            self.log.append((model, method, (args or [None])[0]))
+            raise OdooRPCError("Odoo sale.order.unlink: not allowed", name="odoo.exceptions.UserError")
+        out = super().call(model, method, args, kwargs)
+        if (model, method) == ("sale.order", "create"):
+            partners = {p["id"]: p for p in self.db["res.partner"]}
+            for rec in self.db["sale.order"]:
+                if rec["id"] in out and partners.get(rec["partner_id"], {}).get("country_id") == 150:
+                    rec.update(amount_total=round(rec["amount_total"] * 1.1, 2), fiscal_position_id=[1, "Export MR"])
+        return out
+
+
+def fiscal(tax: int = 2) -> FiscalOdoo:
+    """The products' tax: 2 is price-included (``tax_included: true`` agrees), 1 is added on top."""
+    odoo = FiscalOdoo()
+    odoo.db["res.country"].append({"id": 150, "code": "MR", "name": "Mauritania"})
+    for p in odoo.db["product.product"]:
+        p["taxes_id"] = [tax]
+    return odoo
+
+
+def mauritanian(n: int) -> Any:
+    return order(n, customer=Customer(remote_id=f"m{n}", name=f"M {n}", country="MR"))
+
+
+def test_a_total_odoo_changed_is_not_confirmed_and_the_draft_is_deleted(book: OrderBook) -> None:
+    odoo = fiscal()
+    out = dest(odoo, tax_included=True, marketplaces={}).import_orders([mauritanian(1), order(2)], book, "r")
+    assert out[0].result is OrderResult.ATTENTION
+    assert out[0].reason is not None and "Odoo's total of" in out[0].reason
+    assert "is 3301.10 IQD, not the marketplace's 3001.00 (fiscal position 'Export MR')" in out[0].reason
+    assert out[1].result is OrderResult.IMPORTED
+    assert [so["client_order_ref"] for so in odoo.db["sale.order"]] == ["elryan:O2"]  # the draft deleted
+    assert [so["state"] for so in odoo.db["sale.order"]] == ["sale"]
+    assert book.imported(DRAFT) == {} and list(book.imported("odoo")) == [order(2).key]
+
+
+def test_the_next_run_checks_again_and_reports_it_again(book: OrderBook) -> None:
+    dest(fiscal(), tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r1")
+    odoo = fiscal()
+    out = dest(odoo, tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r2")
+    assert out[0].result is OrderResult.ATTENTION and odoo.db["sale.order"] == []
+
+
+def test_a_draft_odoo_will_not_delete_stays_unconfirmed_and_is_checked_again(book: OrderBook) -> None:
+    odoo = fiscal()
+    odoo.refuse_unlink = True
+    out = dest(odoo, tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r1")
+    assert out[0].result is OrderResult.FAILED and "refused to delete the draft" in str(out[0].reason)
+    assert [so["state"] for so in odoo.db["sale.order"]] == ["draft"]
+    out = dest(odoo, tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r2")
+    assert out[0].result is OrderResult.FAILED and "sale.order.action_confirm" not in odoo.methods()
+
+
+@pytest.mark.parametrize("tax_included", [None, False])
+def test_without_the_setting_nothing_is_read(tax_included: bool | None, book: OrderBook) -> None:
+    odoo = fiscal(tax=1)
+    extra = {} if tax_included is None else {"tax_included": tax_included}
+    out = dest(odoo, marketplaces={}, **extra).import_orders([mauritanian(1)], book, "r")
+    if tax_included is None:  # unset: no check, as documented (and no call more)
+        assert out[0].result is OrderResult.IMPORTED
+        assert [m for m in odoo.methods() if m == "sale.order.search_read"] == ["sale.order.search_read"]
+    else:  # prices exclude tax: the untaxed amount is compared, which this fiscal position leaves alone
+        assert out[0].result is OrderResult.IMPORTED
+
+
+def test_prices_excluding_tax_compare_the_untaxed_amount(book: OrderBook) -> None:
+    odoo = fiscal(tax=1)
+
+    def untaxed_changed(model: str, method: str, args: Any = None, kwargs: Any = None) -> Any:
+        out = FakeOdoo.call(odoo, model, method, args, kwargs)
+        if (model, method) == ("sale.order", "create"):
+            for rec in odoo.db["sale.order"]:
+                rec["amount_untaxed"] = round(rec["amount_untaxed"] / 1.15, 2)
+        return out
+
+    odoo.call = untaxed_changed  # type: ignore[method-assign]
+    out = dest(odoo, tax_included=False, marketplaces={}).import_orders([order(1)], book, "r")
+    assert out[0].result is OrderResult.ATTENTION and "Odoo's untaxed amount of" in str(out[0].reason)
+    assert Decimal("3001.00") == sum(ln.unit_price * ln.quantity for ln in order(1).lines)
