@@ -56,11 +56,14 @@ def fixture_rpc() -> Any:
     return seed_data.Rpc(url, db, os.environ.get("ODOO_USER", "admin"), password(VERSION))
 
 
-def destination() -> Any:
+def destination_section() -> dict[str, Any]:
     url, db = server()
-    section = {"connection": {"url": url, "db": db, "user": os.environ.get("ODOO_USER", "admin"),
-                              "password_env": PASSWORD_ENV, "company": MAIN_COMPANY}}
-    return open_odoo_destination(section, None, Path("."))
+    return {"connection": {"url": url, "db": db, "user": os.environ.get("ODOO_USER", "admin"),
+                           "password_env": PASSWORD_ENV, "company": MAIN_COMPANY}}
+
+
+def destination() -> Any:
+    return open_odoo_destination(destination_section(), None, Path("."))
 
 
 def order(n: int, sku: str, quantity: int, price: str) -> Order:
@@ -116,5 +119,36 @@ def test_the_connections_company_and_a_three_decimal_price_on_a_real_odoo(state:
     assert [o.result for o in again] == [OrderResult.UNCHANGED, OrderResult.IMPORTED]
     assert [ln["price_unit"] for ln in exact["lines"]] == [12.345]
     assert Decimal(str(exact["amount_untaxed"])) == Decimal("24.69") == precise.lines[0].unit_price * 2
+    if RECORDING:
+        multi_seed.reset(fixture_rpc())
+
+
+def test_a_fiscal_position_that_taxes_on_top_is_never_confirmed(state: StateStore) -> None:
+    """``tax_included: true`` and a price-included tax on the product, but Odoo's fiscal position for customers in
+    MR maps it to a tax added on top: Odoo's total is not what the customer paid, so the draft is deleted and the
+    order needs attention (before: confirmed, exit 0); the same order for a French customer goes in."""
+    if RECORDING:
+        multi_seed.seed(fixture_rpc())
+    book = OrderBook(state, "elebne", "shop")
+    paid_here, taxed_on_top = order(3, multi_seed.INCL, 2, "115.00"), order(4, multi_seed.INCL, 2, "115.00")
+    paid_here = Order(**{**{f: getattr(paid_here, f) for f in Order.__slots__ if f != "customer"},
+                         "customer": Customer(name="Buyer 3", email=f"buyer3{multi_seed.EMAIL_DOMAIN}", country="FR")})
+
+    def fiscal_run(name: str, orders: list[Order]) -> tuple[list[Any], list[dict[str, Any]]]:
+        with odoo_cassette(VERSION, name):
+            dest = open_odoo_destination({**destination_section(), "tax_included": True}, None, Path("."))
+            out = dest.import_orders(orders, book, name)
+            left = dest.backend.search_read("sale.order", [("client_order_ref", "=", taxed_on_top.reference)],
+                                            ["id", "state"], context={"active_test": False})
+            dest.close()
+        return out, left
+
+    out, left = fiscal_run("multicompany_fiscal_1", [paid_here, taxed_on_top])
+    assert out[0].result is OrderResult.IMPORTED, out[0].reason
+    assert out[1].result is OrderResult.ATTENTION
+    assert "is 253.00 MRU, not the marketplace's 230.00 (fiscal position 'MC Export MR')" in str(out[1].reason)
+    assert left == []  # the draft deleted: nothing confirmed with the wrong total
+    out, left = fiscal_run("multicompany_fiscal_2", [paid_here, taxed_on_top])
+    assert [o.result for o in out] == [OrderResult.UNCHANGED, OrderResult.ATTENTION] and left == []
     if RECORDING:
         multi_seed.reset(fixture_rpc())
