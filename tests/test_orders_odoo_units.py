@@ -36,6 +36,8 @@ def _match(rec: dict[str, Any], term: Any) -> bool:
         return have == value
     if op == "in":
         return have in value
+    if op == "ilike":  # Odoo: case-insensitive containment
+        return isinstance(have, str) and value.lower() in have.lower()
     raise AssertionError(f"operator {op} not faked")
 
 

@@ -72,16 +72,27 @@ def _prices(o: Order) -> list[tuple[str, Decimal]]:
     return out
 
 
-def _typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]) -> list[dict[str, Any]]:
+def _typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]
+                       ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """The variants whose Internal Reference is one of ``skus`` with spaces around it (``' OR-7 '``): the catalogue
     read takes a SKU without them (as the workbook does), so the marketplace sells it, and its orders come back,
     as ``OR-7``.  Asked only for SKUs the exact lookup did not find; Odoo's ``ilike`` also matches other
-    references containing the SKU, which are dropped here."""
+    references containing the SKU, which are dropped here.
+
+    Also returned: SKU -> the references of the same answer that differ from it in case only (Odoo holds
+    ``x-case``, the marketplace sells ``X-CASE``).  Those are not taken (two products may differ so), but the
+    order's attention names them: "not in Odoo" alone sent the merchant looking for a product that is there."""
     domain: list[Any] = ["|"] * (len(skus) - 1) + [("default_code", "ilike", s) for s in skus]
     wanted = set(skus)
-    return [r for r in backend.search_read(PRODUCT, domain, fields, order="id")
-            if isinstance(r.get("default_code"), str) and r["default_code"] != r["default_code"].strip()
-            and r["default_code"].strip() in wanted]
+    by_case = {s.casefold(): s for s in skus}
+    rows = backend.search_read(PRODUCT, domain, fields, order="id")
+    cased: dict[str, list[str]] = {}
+    for r in rows:
+        code = r.get("default_code")
+        if isinstance(code, str) and code.strip() not in wanted and code.strip().casefold() in by_case:
+            cased.setdefault(by_case[code.strip().casefold()], []).append(code)
+    return [r for r in rows if isinstance(r.get("default_code"), str) and r["default_code"] != r["default_code"].strip()
+            and r["default_code"].strip() in wanted], cased
 
 
 class OdooOrderDestination(DestinationBase):
@@ -101,6 +112,7 @@ class OdooOrderDestination(DestinationBase):
         self._partners: Partners | None = None
         self._products: dict[str, list[_Product]] = {}  # SKU -> variants holding it (empty: unknown)
         self._tax_included: dict[int, tuple[str, bool]] = {}  # tax id -> (name, price_include)
+        self._cased: dict[str, list[str]] = {}  # SKU not found -> Odoo references differing from it in case only
         self._price_digits: int | None = None  # Odoo's "Product Price" decimals, asked only when a price needs more
         self.interrupted = 0  # journalled creates of an earlier run whose outcome was never recorded
 
@@ -391,7 +403,9 @@ class OdooOrderDestination(DestinationBase):
         rows = backend.search_read(PRODUCT, [("default_code", "in", wanted)], fields, order="id")
         found = {str(r["default_code"]) for r in rows}
         if missing := [s for s in wanted if s not in found]:
-            rows += _typed_with_spaces(backend, missing, fields)
+            spaced, cased = _typed_with_spaces(backend, missing, fields)
+            rows += spaced
+            self._cased.update(cased)
         for sku in wanted:
             self._products[sku] = []
         for r in rows:
@@ -424,7 +438,11 @@ class OdooOrderDestination(DestinationBase):
     def _product(self, sku: str) -> tuple[_Product | None, str | None]:
         found = self._products.get(sku) or []
         if not found:
-            return None, f"SKU {sku} is not in Odoo (no active product variant with Internal Reference {sku!r})"
+            why = f"SKU {sku} is not in Odoo (no active product variant with Internal Reference {sku!r})"
+            if cased := self._cased.get(sku):
+                why += (f"; Odoo has {', '.join(repr(c) for c in sorted(set(cased)))}, which differs in case only: "
+                        f"use the same reference in Odoo and on the marketplace")
+            return None, why
         if len(found) > 1:
             return None, (f"SKU {sku} is the Internal Reference of {len(found)} Odoo variants (ids "
                           f"{', '.join(str(p.id) for p in found)}): keep it on one")
