@@ -14,7 +14,8 @@ and, only when deliveries were found: ``fields_get`` of ``stock.move`` (once per
 17+ ``quantity`` with ``picked``), per page the done moves of its pickings, and the SKUs (``default_code``) of
 their products not known yet.  An idle read (nothing changed) is 2 calls.  With mrp, a kit's line is delivered
 as its components' moves (``bom_line_id``): the kits each delivery shipped are worked out from them as Odoo counts
-them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit).
+them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit); a service line, in no delivery, ships with the
+latest one once the goods are all shipped (``_ship_services``: 1 call more, only then).
 
 The domains do not list the imported ids (a merchant with 50,000 imported orders would send them all on every
 read): what Odoo changed in the window is read and kept for the imported orders; deliveries of other sale
@@ -35,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connector.fulfilment.model import OrderProgress, Shipment, assign_lines
+from connector.fulfilment.model import OrderProgress, Shipment, ShippedLine, assign_lines
 from connector.fulfilment.source import ImportedOrder, SourceRead
 from connector.orders.model import iso, parse_time
 from connector.orders.odoo.destination import SALE_ORDER
@@ -174,9 +175,11 @@ class OdooFulfilmentSource:
         for p in pickings:
             per_sale.setdefault(p.sale_id, []).append(p)
         progress = []
-        for sale_id in sorted(set(per_sale) | cancelled):
+        built = {sale_id: self._shipments(by_sale[sale_id], per_sale.get(sale_id, []))
+                 for sale_id in sorted(set(per_sale) | cancelled)}
+        self._ship_services(backend, by_sale, per_sale, built)
+        for sale_id, (shipments, left) in built.items():
             item = by_sale[sale_id]
-            shipments, left = self._shipments(item, per_sale.get(sale_id, []))
             notes.extend(left)
             progress.append(OrderProgress(marketplace=item.marketplace, account=item.account, order_key=item.order.key,
                                           source=self.name, shipments=tuple(shipments), cancelled=sale_id in cancelled,
@@ -363,6 +366,45 @@ class OdooFulfilmentSource:
 
         return convert
 
+    def _ship_services(self, backend: OdooBackend, by_sale: dict[int, ImportedOrder],
+                       per_sale: dict[int, list[_Picking]],
+                       built: dict[int, tuple[list[Shipment], list[str]]]) -> None:
+        """Lines of services ship with the delivery that completes the goods.
+
+        Odoo makes no delivery for a service (gift wrap, an installation): such a line never shipped, so an
+        order-level marketplace (EcomLinx, ``shipped_when: all_lines``) waited "for the rest of the order" for
+        ever although every parcel had gone (found on a real Odoo 18).  When all lines whose SKU some done
+        delivery of the order holds are shipped in full, the SKUs of the lines left (in no delivery) are asked
+        (one ``product.product`` read for the whole read, only then); those Odoo holds as services are added, in
+        full, to the order's latest shipment.  A stocked line left (a backorder not done yet) keeps waiting."""
+        waiting: dict[int, list[Any]] = {}
+        for sale_id, (shipments, _) in built.items():
+            if not shipments:
+                continue
+            delivered = {sku for p in per_sale.get(sale_id, []) for sku in p.quantities}
+            taken = _taken(shipments)
+            order = by_sale[sale_id].order
+            open_lines = [ln for ln in order.lines if taken.get(ln.line_id, 0) < ln.quantity
+                          and (ln.status is None or ln.status.value not in ("cancelled", "returned"))]
+            if open_lines and not any(ln.sku in delivered for ln in open_lines):
+                waiting[sale_id] = open_lines
+        if not waiting:
+            return
+        skus = sorted({ln.sku for lines in waiting.values() for ln in lines})
+        rows = backend.search_read(PRODUCT, [("default_code", "in", skus), ("type", "=", "service")],
+                                   ["default_code"], context={"active_test": False})
+        services = {str(r["default_code"]) for r in rows}
+        for sale_id, lines in waiting.items():
+            shipments = built[sale_id][0]
+            taken = _taken(shipments)
+            extra = tuple(ShippedLine(ln.line_id, ln.sku, ln.quantity - taken.get(ln.line_id, 0)) for ln in lines
+                          if ln.sku in services)
+            if extra:
+                last = shipments[-1]
+                shipments[-1] = Shipment(shipment_id=last.shipment_id, lines=(*last.lines, *extra),
+                                         tracking_number=last.tracking_number, carrier=last.carrier,
+                                         shipped_at=last.shipped_at)
+
     def _shipments(self, item: ImportedOrder, pickings: list[_Picking]) -> tuple[list[Shipment], list[str]]:
         """One shipment per delivery, in the order they were done; (shipments, notes on what no line takes)."""
         shipments: list[Shipment] = []
@@ -381,6 +423,15 @@ class OdooFulfilmentSource:
                 shipments.append(Shipment(shipment_id=f"odoo:picking:{p.id}", lines=tuple(lines),
                                           tracking_number=p.tracking, carrier=p.carrier, shipped_at=p.done_at))
         return shipments, notes
+
+
+def _taken(shipments: list[Shipment]) -> dict[str, int]:
+    """Line id -> the quantity ``shipments`` ship of it."""
+    out: dict[str, int] = {}
+    for shipment in shipments:
+        for line in shipment.lines:
+            out[line.line_id] = out.get(line.line_id, 0) + line.quantity
+    return out
 
 
 def open_odoo_source(odoo_section: dict[str, Any] | None, source: dict[str, Any] | None,

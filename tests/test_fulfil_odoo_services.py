@@ -1,0 +1,59 @@
+"""A service line (gift wrap, an installation) ships with the delivery that completes the goods.
+
+Odoo makes no delivery for a service product.  Found on a real Odoo 18 with an EcomLinx order of a kit and a gift
+wrap: the kit's delivery was done, but the order stayed "waiting for the rest of the order (1 of 2 lines
+shipped)" for ever (EcomLinx is told an order shipped once every line shipped).  Now, once every line some
+delivery holds has shipped, the lines left are looked up (one call) and those of services are added to the
+latest shipment; a stocked line still to come (a backorder) keeps the order waiting, with no call more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.fulfilment.source import ImportedOrder
+from tests.test_fulfil_odoo_units import NOW, DeliveriesOdoo, order, picking, source
+
+SERVICES = {"SKU-9"}  # what Odoo holds as services
+
+
+class WithServices(DeliveriesOdoo):
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        domain = (kwargs or {}).get("domain") or []
+        if model == "product.product" and any(t[0] == "default_code" for t in domain):
+            self.calls += 1
+            self.log.append((model, method, kwargs or {}))
+            assert ("type", "=", "service") in domain
+            codes = next(t[2] for t in domain if t[0] == "default_code")
+            return [{"id": 90, "default_code": c} for c in codes if c in SERVICES]
+        return super().call(model, method, args, kwargs)
+
+
+def test_a_service_line_ships_with_the_last_delivery_of_the_goods() -> None:
+    fake = WithServices([], [picking(1, 7, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 2.0}])
+    o = order(7, lines=(("SKU-1", 2), ("SKU-9", 1)))
+    got = source(fake).read([ImportedOrder(o, "7")], None, NOW)
+    [progress] = got.progress
+    assert progress.shipped_quantities() == {"7-0": 2, "7-1": 1}
+    assert progress.fully_shipped(o)
+    assert [ln.sku for ln in progress.shipments[0].lines] == ["SKU-1", "SKU-9"]
+    assert fake.methods().count("product.product.search_read") == 2  # the moves' SKUs, then the lines left
+
+
+def test_a_stocked_line_still_to_deliver_keeps_the_order_waiting_without_a_call() -> None:
+    fake = WithServices([], [picking(1, 7, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 1.0}])
+    o = order(7, lines=(("SKU-1", 2), ("SKU-9", 1)))  # SKU-1: 1 of 2 delivered, the backorder to come
+    [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
+    assert progress.shipped_quantities() == {"7-0": 1} and not progress.fully_shipped(o)
+    assert fake.methods().count("product.product.search_read") == 1  # the moves' SKUs only
+
+
+def test_a_stocked_line_in_no_delivery_yet_is_not_shipped() -> None:
+    fake = WithServices([], [picking(1, 7, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 2.0}])
+    o = order(7, lines=(("SKU-1", 2), ("SKU-5", 1)))  # SKU-5 is stocked: its own delivery is still open
+    [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
+    assert progress.shipped_quantities() == {"7-0": 2} and not progress.fully_shipped(o)
