@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from connector.fulfilment.odoo import open_odoo_source
+from connector.fulfilment.source import ImportedOrder
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
 from connector.orders.odoo import open_odoo_destination
@@ -32,6 +34,7 @@ from tests.odoo_vcr import RECORDING, block_network, load_fixture_module, odoo_c
 from tests.orders_odoo_fixtures import calls
 
 multi_seed = load_fixture_module("odoo_multicompany_seed")
+fulfil_seed = load_fixture_module("odoo_fulfil_seed")
 
 VERSION = 18
 PASSWORD_ENV = "CONNECTOR_TEST_ODOO18_MULTI_PASSWORD"
@@ -150,5 +153,37 @@ def test_a_fiscal_position_that_taxes_on_top_is_never_confirmed(state: StateStor
     assert left == []  # the draft deleted: nothing confirmed with the wrong total
     out, left = fiscal_run("multicompany_fiscal_2", [paid_here, taxed_on_top])
     assert [o.result for o in out] == [OrderResult.UNCHANGED, OrderResult.ATTENTION] and left == []
+    if RECORDING:
+        multi_seed.reset(fixture_rpc())
+
+
+def test_a_service_line_ships_with_the_goods_on_a_real_odoo(state: StateStore) -> None:
+    """An order of goods and a gift wrap (a service: no delivery in Odoo); its delivery validated in Odoo (fixture
+    code, outside the cassettes): the fulfilment read ships both lines (before: the gift wrap never, and EcomLinx
+    waited for the rest of the order for ever)."""
+    if RECORDING:
+        multi_seed.seed(fixture_rpc())
+    book = OrderBook(state, "elebne", "shop")
+    wrapped = order(5, multi_seed.BOTH, 1, "10.00")
+    wrapped = Order(**{**{f: getattr(wrapped, f) for f in Order.__slots__ if f != "lines"},
+                       "lines": (*wrapped.lines, OrderLine("MC-5-2", multi_seed.SERVICE, 1, Decimal("5.00"), "MRU"))})
+    with odoo_cassette(VERSION, "multicompany_services_import"):
+        dest = destination()
+        [out] = dest.import_orders([wrapped], book, "run-1")
+        dest.close()
+    assert out.result is OrderResult.IMPORTED, out.reason
+    if RECORDING:
+        rpc = fixture_rpc()
+        [delivery] = fulfil_seed.deliveries(rpc, int(str(out.remote_id)))
+        fulfil_seed.validate(rpc, delivery["id"], tracking="TRK-MC-5", carrier_id=fulfil_seed.carrier(rpc))
+    with odoo_cassette(VERSION, "multicompany_services_read"):
+        src = open_odoo_source(destination_section(), None, Path("."))
+        got = src.read([ImportedOrder(wrapped, str(out.remote_id))], None, datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
+        src.close()
+    [progress] = got.progress
+    [shipment] = progress.shipments
+    assert shipment.tracking_number == "TRK-MC-5"
+    assert [(ln.sku, ln.quantity) for ln in shipment.lines] == [(multi_seed.BOTH, 1), (multi_seed.SERVICE, 1)]
+    assert progress.fully_shipped(wrapped)
     if RECORDING:
         multi_seed.reset(fixture_rpc())
