@@ -14,8 +14,8 @@ and, only when deliveries were found: ``fields_get`` of ``stock.move`` (once per
 17+ ``quantity`` with ``picked``), per page the done moves of its pickings, and the SKUs (``default_code``) of
 their products not known yet.  An idle read (nothing changed) is 2 calls.  With mrp, a kit's line is delivered
 as its components' moves (``bom_line_id``): the kits each delivery shipped are worked out from them as Odoo counts
-them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit); a service line, in no delivery, ships with the
-latest one once the goods are all shipped (``_ship_services``: 1 call more, only then).
+them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit); a service line, in no delivery,
+ships with the latest one once the goods are all shipped (``_ship_services``: 1 call more, only then).
 
 The domains do not list the imported ids (a merchant with 50,000 imported orders would send them all on every
 read): what Odoo changed in the window is read and kept for the imported orders; deliveries of other sale
