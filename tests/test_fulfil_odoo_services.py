@@ -57,3 +57,14 @@ def test_a_stocked_line_in_no_delivery_yet_is_not_shipped() -> None:
     o = order(7, lines=(("SKU-1", 2), ("SKU-5", 1)))  # SKU-5 is stocked: its own delivery is still open
     [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
     assert progress.shipped_quantities() == {"7-0": 2} and not progress.fully_shipped(o)
+
+
+def test_a_service_waits_while_a_stocked_line_is_in_no_done_delivery_yet() -> None:
+    """SKU-5 is stocked and still in an open delivery (a backorder of another SKU than the one shipped): the
+    service must not ship with the first delivery; it would move to the backorder's shipment once that is done,
+    and Elryan would hold the order ('line already went to Elryan in a package') for ever."""
+    fake = WithServices([], [picking(1, 7, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 2.0}])
+    o = order(7, lines=(("SKU-1", 2), ("SKU-5", 1), ("SKU-9", 1)))
+    [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
+    assert progress.shipped_quantities() == {"7-0": 2} and not progress.fully_shipped(o)

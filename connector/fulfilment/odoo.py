@@ -375,8 +375,9 @@ class OdooFulfilmentSource:
         order-level marketplace (EcomLinx, ``shipped_when: all_lines``) waited "for the rest of the order" for
         ever although every parcel had gone (found on a real Odoo 18).  When all lines whose SKU some done
         delivery of the order holds are shipped in full, the SKUs of the lines left (in no delivery) are asked
-        (one ``product.product`` read for the whole read, only then); those Odoo holds as services are added, in
-        full, to the order's latest shipment.  A stocked line left (a backorder not done yet) keeps waiting."""
+        (one ``product.product`` read for the whole read, only then); when Odoo holds every one of them as a
+        service, they are added, in full, to the order's latest shipment.  A stocked line left (a backorder not
+        done yet, of a SKU shipped or not) keeps the order, and its services, waiting."""
         waiting: dict[int, list[Any]] = {}
         for sale_id, (shipments, _) in built.items():
             if not shipments:
@@ -397,8 +398,10 @@ class OdooFulfilmentSource:
         for sale_id, lines in waiting.items():
             shipments = built[sale_id][0]
             taken = _taken(shipments)
-            extra = tuple(ShippedLine(ln.line_id, ln.sku, ln.quantity - taken.get(ln.line_id, 0)) for ln in lines
-                          if ln.sku in services)
+            if not all(ln.sku in services for ln in lines):
+                continue  # a stocked line in no done delivery yet (a backorder of another SKU): the goods are not
+                #           all shipped; the services would ship now and move to its shipment once it is done
+            extra = tuple(ShippedLine(ln.line_id, ln.sku, ln.quantity - taken.get(ln.line_id, 0)) for ln in lines)
             if extra:
                 last = shipments[-1]
                 shipments[-1] = Shipment(shipment_id=last.shipment_id, lines=(*last.lines, *extra),
