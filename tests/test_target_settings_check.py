@@ -93,3 +93,18 @@ def test_a_plugin_with_open_settings_is_not_checked() -> None:
     elebne = get_plugin("elebne")
     assert settings_problems(elebne, {"own_key": 1}, "s")
     assert settings_problems(replace(elebne, open_settings=True), {"own_key": 1}, "s") == []
+
+
+def test_a_third_party_plugin_that_declares_nothing_keeps_its_settings(tmp_path: Path) -> None:
+    """A plugin written before the check (no ``open_settings``) reads keys of its own with ``settings.get(...)``
+    and lists none in ``settings``: its profiles worked and must still load; the built-in ones are checked."""
+    from connector.marketplaces.base import MarketplacePlugin
+
+    acme = MarketplacePlugin(name="acme", title="Acme", default_base_url="https://acme.test", limits={},
+                             default_mapping=Path("acme.yaml"), credential_env="ACME_KEY",
+                             make_adapter=lambda http, settings, account, secret: None,
+                             auth_headers=lambda s: {})
+    assert settings_problems(acme, {"warehouse": "W1", "page_size": 20}, "targets.acme.settings") == []
+    assert settings_problems(get_plugin("elebne"), {"warehouse": "W1"}, "s")
+    assert settings_problems(get_plugin("elryan"), {"warehouse": "W1"}, "s")
+    assert settings_problems(get_plugin("ecomlinx"), {"warehouse": "W1"}, "s")

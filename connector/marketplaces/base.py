@@ -66,9 +66,11 @@ class MarketplacePlugin:
     make_fulfilment_writer: Callable[[HttpClient, dict[str, Any], str, str], Any] | None = None
     fulfilment_unsupported: str = ""
     docs: str = ""
-    # A profile's ``settings:`` for this marketplace are checked (``settings_check``): a key must be one of
-    # ``settings`` (or one every target reads: ``defaults``, ``currency``), and the keys of the tables named here
-    # (``paths``, ``webhooks``) names of that table; a misspelt one is refused instead of silently not used.
-    # ``open_settings``: a plugin that reads keys its ``settings`` do not list (nothing is checked).
+    # With ``open_settings=False`` (the built-in plugins) a profile's ``settings:`` for this marketplace are
+    # checked (``settings_check``): a key must be one of ``settings`` (or one every target reads: ``defaults``,
+    # ``currency``), and the keys of the tables named here (``paths``, ``webhooks``) names of that table; a
+    # misspelt one is refused instead of silently not used.  ``True``: a plugin that reads keys its ``settings``
+    # do not list.  ``None`` (not said: a plugin written before the check, which may read keys of its own with
+    # ``settings.get``): not checked, as before, so its profiles still load.
     setting_tables: dict[str, frozenset[str]] = field(default_factory=dict)
-    open_settings: bool = False
+    open_settings: bool | None = None

@@ -20,7 +20,7 @@ def settings_problems(plugin: MarketplacePlugin, settings: Any, where: str) -> l
     empty when nothing is."""
     if not isinstance(settings, dict):
         return [f"{where} must be a table of settings (e.g. {{page_limit: 50}}), not {type(settings).__name__}"]
-    if plugin.open_settings:
+    if plugin.open_settings is not False:  # open, or not said (a third-party plugin older than the check)
         return []
     problems = []
     known = sorted(set(plugin.settings) | GENERIC_KEYS)

@@ -109,6 +109,7 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/v1",
     sandbox_key=SANDBOX_KEY,
     settings=SETTINGS,
+    open_settings=False,
     setting_tables={"paths": frozenset(DEFAULT_PATHS)},
     limits_for=lambda settings: plan_limits(resolve_plan(settings)[1]),
     make_order_reader=_make_order_reader,

@@ -91,6 +91,7 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/api/v1/dev/store",
     sandbox_key="sk_test_demo0000connector",
     settings=SETTINGS,
+    open_settings=False,
     setting_tables={"paths": frozenset(SETTINGS["paths"]), "webhooks": frozenset(SETTINGS["webhooks"])},
     make_order_reader=_make_order_reader,
     fulfilment_unsupported=("Elebne's documents give no call to mark an order shipped or cancelled: nothing is "

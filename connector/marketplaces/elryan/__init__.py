@@ -111,6 +111,7 @@ PLUGIN = MarketplacePlugin(
     sandbox_base_path="/api",
     sandbox_key=SANDBOX_PASSWORD,
     settings=SETTINGS,
+    open_settings=False,
     setting_tables={"paths": frozenset(DEFAULT_PATHS), "order_filters": frozenset(ORDER_FILTERS),
                     "delivery_statuses": frozenset(SETTINGS["delivery_statuses"])},
     docs="docs/elryan.md",
