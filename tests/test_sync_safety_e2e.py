@@ -165,6 +165,26 @@ def test_while_a_row_is_refused_for_its_sku_cell_nothing_is_taken_for_gone(
     assert code == EXIT_OK and quantities(elebne_sandbox)["SPICE-7"] == 0
 
 
+def test_a_valid_sku_that_nfkc_folds_onto_a_deleted_one_does_not_keep_it_on_sale(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'TILE-M\u00b2' (a superscript two, no look-alike character: a valid SKU, read as it is) and 'TILE-M2' are two
+    products.  Deleting the row of TILE-M2 must zero it; the look-alike protection folded every non-ASCII SKU of
+    the source (NFKC: '\u00b2' -> '2'), so TILE-M2 was taken for still in the source and stayed on sale, unsaid."""
+    rows = [*ROWS, {"SKU": "TILE-M2", "Name": "Tile", "Price": 7},
+            {"SKU": "TILE-M\u00b2", "Name": "Tile m2", "Price": 9}]
+    stock = {**BIG_STOCK, "Warehouse": {**BIG_STOCK["Warehouse"], "TILE-M2": 4, "TILE-M\u00b2": 3}}
+    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert elebne_sandbox.products()["TILE-M2"]["quantity"] == 4
+    write_workbook(wb, [r for r in rows if r["SKU"] != "TILE-M2"],
+                   {loc: {k: q for k, q in levels.items() if k != "TILE-M2"} for loc, levels in stock.items()})
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report["rows"]
+    assert elebne_sandbox.products()["TILE-M2"]["quantity"] == 0
+    assert elebne_sandbox.products()["TILE-M\u00b2"]["quantity"] == 3
+    assert {r["sku"] for r in report["rows"] if r["reason"] == "no longer in source"} == {"TILE-M2"}
+
+
 def test_missing_disable_and_keep(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)

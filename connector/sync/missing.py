@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product, Variant
 from connector.sources.base import SourceResult
+from connector.sources.lookalike import LOOK_ALIKE, plain_form
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.payload_shape import KindShape, Path, get_path, match_value, set_path
 from connector.sync.plan import CATALOGUE, STOCK, Plan, PlannedOp, diff_payload
@@ -76,9 +76,10 @@ def source_skus(source: SourceResult, plan: Plan) -> set[str]:
         out.add(product.key)
         out.update(v.sku for v in product.variants)
     # and the ordinary form of a SKU typed with look-alike characters (a no-break space, full-width letters: the
-    # reader refuses its row): the listing synced under the ordinary form is that row's, reported there
-    out.update([folded for sku in out if sku and not sku.isascii()
-                for folded in (unicodedata.normalize("NFKC", sku),) if folded != sku])
+    # reader refuses its row): the listing synced under the ordinary form is that row's, reported there (only
+    # those characters: 'TILE-M²' is a SKU of its own, its NFKC form 'TILE-M2' another product)
+    out.update([folded for sku in out if sku and not sku.isascii() and LOOK_ALIKE.search(sku)
+                for folded in (plain_form(sku),) if folded != sku])
     return out
 
 

@@ -22,6 +22,7 @@ from connector.errors import SourceError
 from connector.memory import release_freed_memory
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, SourceResult
+from connector.sources.lookalike import LOOK_ALIKE
 
 from .cells import COMMA_DECIMAL, LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
@@ -45,11 +46,8 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
-# characters that show as another, ordinary one: spaces other than the space bar's (no-break, thin, ideographic),
-# full-width ASCII and currency signs (East Asian input methods), Arabic presentation forms (text copied from a
-# PDF): a SKU holding one is another SKU than the one typed with the ordinary character (NFKC folds them)
-_LOOK_ALIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufb50-\ufdff\ufe70-\ufefc"
-                         "\uff01-\uff5e\uffe0-\uffe6]")
+# characters that show as another, ordinary one (connector/sources/lookalike.py)
+_LOOK_ALIKE = LOOK_ALIKE
 _NUMBERS = frozenset({DECIMAL, INTEGER})
 # a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
