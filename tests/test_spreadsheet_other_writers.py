@@ -176,6 +176,35 @@ def test_a_parent_or_stock_sku_encoded_differently_is_the_same_sku(tmp_path: Pat
     same(fast, row)
 
 
+def test_a_stock_sku_typed_with_one_character_finds_the_products_row_typed_with_a_combining_accent(
+        tmp_path: Path) -> None:
+    """The other way round: the Products row holds the combining accent (a Mac), the stock sheet the one character.
+    The stock row was 'not found in Products' (its stock unread, the run failed): an NFC SKU is its own NFC form,
+    so the lookup by that form was never tried."""
+    from tests.test_spreadsheet_read import write_xlsx
+
+    nfd = unicodedata.normalize("NFD", "CAF\u00c9-S")
+    path = write_xlsx(tmp_path / "u.xlsx", {
+        "Products": [["SKU", "Name", "Price"], [nfd, "Caf\u00e9", 5], ["TEA-1", "Tea", 3]],
+        "Stock - Main": [["SKU", "Quantity"], ["TEA-1", 2], [unicodedata.normalize("NFC", nfd), 4]],
+    })
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    assert [(v.sku, v.stock["Main"].available) for p in result.products for v in p.variants] == [
+        (nfd, 4), ("TEA-1", 2)]
+    assert not result.orphan_skus
+    fast, row, _used = both(path)
+    same(fast, row)
+    # the Products row skipped (no price): its stock row says so, and is not taken for a product deleted
+    path = write_xlsx(tmp_path / "v.xlsx", {
+        "Products": [["SKU", "Name", "Price"], [nfd, "Caf\u00e9", None], ["TEA-1", "Tea", 3]],
+        "Stock - Main": [["SKU", "Quantity"], ["TEA-1", 2], [unicodedata.normalize("NFC", nfd), 4]],
+    })
+    result = read_spreadsheet(path)
+    assert [(i.sheet, i.row, i.column) for i in result.issues] == [("Products", 2, "Price")]
+    assert not result.orphan_skus
+
+
 def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> None:
     """A web page exported as "report.xls", a CSV or an .xls renamed .xlsx, an empty or cut-short file: the
     merchant read "invalid Zip archive: Could not find EOCD" or "Cfb error: Invalid OLE"."""

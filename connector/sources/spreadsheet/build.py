@@ -897,6 +897,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
         targets, quantities = in_order[1], qtys  # none missing, repeated or an example's: nothing looked up
     variants = variants_by_sku() if quantities is not qtys else {}
     encoded: dict[str, Variant] | None = None  # NFC form -> variant, of the SKUs not in ASCII (made when needed)
+    rows_encoded: dict[str, int] | None = None  # NFC form -> Products row, of the SKUs not in ASCII (likewise)
     if fast and quantities is not qtys and not _has_none(skus) and len(set(skus)) == sheet.n \
             and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST):
         targets = list(map(variants.get, skus))  # the common case, checked in C
@@ -928,14 +929,21 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
         if i in issues:
             continue
         v = variants.get(sku)
-        if v is None and key is not sku:  # typed with its accents encoded otherwise than on the Products row
+        if v is None and not sku.isascii():
+            # typed with its accents encoded otherwise than on the Products row (either way round: an NFC SKU is
+            # its own NFC form, the Products row may hold the combining accent)
             if encoded is None:
                 encoded = {unicodedata.normalize("NFC", k): x for k, x in variants.items() if not k.isascii()}
             v = encoded.get(key)
         if v is None:
-            if sku in product_rows:
-                skipped[i] = (f"SKU '{sku}' skipped in sheet '{products.name}' "
-                              f"(row {products.first_row + product_rows[sku]})")
+            row = product_rows.get(sku)
+            if row is None and not sku.isascii():
+                if rows_encoded is None:
+                    rows_encoded = {unicodedata.normalize("NFC", k): r for k, r in product_rows.items()
+                                    if not k.isascii()}
+                row = rows_encoded.get(key)
+            if row is not None:
+                skipped[i] = f"SKU '{sku}' skipped in sheet '{products.name}' (row {products.first_row + row})"
             elif refused:  # the SKU may be a refused row's: the product is not gone
                 sheet.add(i, f"SKU not found in sheet '{products.name}' ({ORPHAN_KEPT})", sku_col, sku)
             else:  # its product's row was deleted: the product left the source (sync/missing.py)
