@@ -18,7 +18,7 @@ from connector.orders.book import OrderBook
 from connector.orders.model import Customer
 from connector.orders.odoo.destination import DRAFT
 from connector.orders.outcome import OrderResult
-from connector.sources.odoo.backend import OdooRPCError
+from connector.sources.odoo.backend import OdooRPCError, OdooUnreachable
 from tests.orders_odoo_fixtures import book_fixture
 from tests.test_orders_odoo_units import FakeOdoo, dest, order
 
@@ -114,3 +114,41 @@ def test_prices_excluding_tax_compare_the_untaxed_amount(book: OrderBook) -> Non
     out = dest(odoo, tax_included=False, marketplaces={}).import_orders([order(1)], book, "r")
     assert out[0].result is OrderResult.ATTENTION and "Odoo's untaxed amount of" in str(out[0].reason)
     assert Decimal("3001.00") == sum(ln.unit_price * ln.quantity for ln in order(1).lines)
+
+
+class LostUnlinkOdoo(FiscalOdoo):
+    """The first ``unlink`` deletes the drafts but its answer is lost on the way; confirming a sale order that no
+    longer exists is refused, as Odoo refuses it (MissingError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose_unlink = True
+
+    def call(self, model: str, method: str, args: list[Any] | None = None,
+             kwargs: dict[str, Any] | None = None) -> Any:
+        if (model, method) == ("sale.order", "action_confirm"):
+            known = {so["id"] for so in self.db["sale.order"]}
+            if any(sid not in known for sid in (args or [[]])[0]):
+                self.log.append((model, method, (args or [None])[0]))
+                raise OdooRPCError("Odoo sale.order.action_confirm: Record does not exist or has been deleted.",
+                                   name="odoo.exceptions.MissingError")
+        out = super().call(model, method, args, kwargs)
+        if (model, method) == ("sale.order", "unlink") and self.lose_unlink:
+            self.lose_unlink = False
+            raise OdooUnreachable("the answer of Odoo to sale.order.unlink was cut short")
+        return out
+
+
+def test_a_deletion_whose_answer_was_lost_leaves_no_draft_record_to_confirm_for_ever(book: OrderBook) -> None:
+    """The draft is deleted but the answer is lost: the run stops (exit 4).  The book still recorded the deleted
+    draft, so every later run tried to confirm a sale order that no longer exists and the order 'failed' for ever
+    (never created again, never said to need attention)."""
+    odoo = fiscal()
+    lossy = LostUnlinkOdoo()
+    lossy.db = odoo.db
+    with pytest.raises(OdooUnreachable):
+        dest(lossy, tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r1")
+    assert lossy.db["sale.order"] == []  # it went through
+    out = dest(lossy, tax_included=True, marketplaces={}).import_orders([mauritanian(1)], book, "r2")
+    assert out[0].result is OrderResult.ATTENTION and "Odoo's total of" in str(out[0].reason)
+    assert "sale.order.action_confirm" not in lossy.methods() and book.imported(DRAFT) == {}

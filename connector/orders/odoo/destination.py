@@ -612,15 +612,22 @@ class OdooOrderDestination(DestinationBase):
                                 f"{expected}{via}: its taxes do not treat the prices as {PREFIX}.tax_included says "
                                 f"(marketplace prices {included} tax)"))
         if wrong:
+            # the drafts are forgotten before they are deleted: should the answer be lost, the next run looks each
+            # order up by its reference (found: checked again; deleted: created and checked again), instead of
+            # confirming a sale order that no longer exists on every run
+            with book.state.atomic():
+                for (o, _sid, _), _why in wrong:
+                    book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
             results = call_each(backend, SALE_ORDER, "unlink", [sid for (_, sid, _), _ in wrong])
             with book.state.atomic():
                 for ((o, sid, _), why), result in zip(wrong, results, strict=True):
                     if isinstance(result, OdooRPCError):
+                        book.mark_imported(DRAFT, o, str(sid), {"reference": o.reference, "name": rows[sid].get("name"),
+                                                                "confirmed": False})
                         outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED, remote_id=str(sid), reason=(
                             f"{why}; not confirmed, and Odoo refused to delete the draft (checked again next run): "
                             f"{result}"))
                         continue
-                    book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
                     outcomes[o.key] = OrderOutcome(o, OrderResult.ATTENTION, reason=(
                         f"{why}; not imported, the draft deleted: check the taxes Odoo puts on it (a fiscal "
                         f"position's tax mapping, the product's taxes)"))
