@@ -123,6 +123,20 @@ def test_skus_with_look_alike_characters_are_reported(tmp_path: Path, suffix: st
     assert good_skus(result) == {"AB 1", "CAF\u00c9-1", "\u0634\u0627\u064a-1"}
 
 
+def test_a_character_of_those_blocks_with_no_ordinary_form_is_a_sku_character(tmp_path: Path) -> None:
+    """The Arabic presentation blocks also hold symbols and ornate parentheses that fold to nothing else (no
+    compatibility form): the reader refused such a SKU saying "it looks like '\ufd3e' ... type '\ufd3e' instead",
+    a row that could never be fixed (and, while refused, every deletion held back); the ogham space mark still
+    reads as a space to type plainly."""
+    rows = [["SKU", "Name", "Price"], ["GIFT\ufd3e1\ufd3f", "ornate", "1"], ["DOT\ufbb2", "symbol", "1"],
+            ["AB\u16802", "ogham space", "1"]]
+    result = read_spreadsheet(products_file(tmp_path, ".csv", rows, rows))
+    assert cells(result) == [
+        ("Products", 4, "SKU", "look-alike character (ogham space mark, U+1680) at position 3: it looks like a plain "
+                               "space but is another character; type a plain space instead")]
+    assert good_skus(result) == {"GIFT\ufd3e1\ufd3f", "DOT\ufbb2"}
+
+
 def test_a_latin1_line_in_a_utf8_csv_is_reported_with_its_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "mixed.csv"
     path.write_bytes("SKU,Name,Price\nA,Thé vert,12\n".encode() + b"B,Caf\xe9 noir,3\n" + b'C,"two\nlines",4\n'

@@ -22,7 +22,7 @@ from connector.errors import SourceError
 from connector.memory import release_freed_memory
 from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, SourceResult
-from connector.sources.lookalike import LOOK_ALIKE
+from connector.sources.lookalike import LOOK_ALIKE, plain_char
 
 from .cells import COMMA_DECIMAL, LONG_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
@@ -69,8 +69,8 @@ def _character_problem(value: str) -> str | None:
     where = f"({unicodedata.name(ch, 'control character').lower()}, U+{ord(ch):04X}) at position {found.start() + 1}"
     if pattern is _INVISIBLE:
         return f"invisible character {where}: delete it and type the value again"
-    plain = unicodedata.normalize("NFKC", ch)
-    instead = "a plain space" if plain.isspace() else repr(plain)
+    plain = plain_char(ch)
+    instead = "a plain space" if plain == " " else repr(plain)
     return f"look-alike character {where}: it looks like {instead} but is another character; type {instead} instead"
 
 # canonical field names reported in SourceResult.provided_fields, per column key
