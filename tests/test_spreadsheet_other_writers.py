@@ -227,3 +227,23 @@ def test_a_file_named_as_a_workbook_says_what_it_really_is(tmp_path: Path) -> No
             read_spreadsheet(tmp_path / name)
         assert words in str(e.value), (name, str(e.value))
         assert "EOCD" not in str(e.value) and "Cfb" not in str(e.value)
+
+
+def test_a_parent_sku_and_a_plain_sku_encoded_differently_are_the_same_sku(tmp_path: Path) -> None:
+    """'CAFÉ' as a Parent SKU (one character) and 'CAFÉ' as another product's own SKU (a combining accent): the
+    same SKU to the merchant, reported on both sides as when typed alike; they were read as two products whose
+    keys look the same."""
+    from tests.test_spreadsheet_read import write_xlsx
+
+    nfd, nfc = unicodedata.normalize("NFD", "CAFÉ"), unicodedata.normalize("NFC", "CAFÉ")
+    path = write_xlsx(tmp_path / "u.xlsx", {
+        "Products": [["Parent SKU", "SKU", "Name", "Price", "Attribute: Size"],
+                     [nfc, "CAFÉ-S", "Café", 5, "S"], [None, nfd, "Café plain", 4, None],
+                     [None, "TEA-1", "Tea", 3, None]]})
+    result = read_spreadsheet(path)
+    assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
+        (2, "Parent SKU", nfc, f"Parent SKU '{nfc}' is also the SKU of another product (row 3)"),
+        (3, "SKU", nfd, f"SKU '{nfd}' is also used as Parent SKU (row 2)")]
+    assert [p.key for p in result.products] == ["TEA-1"]
+    fast, row, _used = both(path)
+    same(fast, row)

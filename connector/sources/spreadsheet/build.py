@@ -595,7 +595,16 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
 
 def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list[bool],
                             first_row: dict[str, int]) -> None:
-    """A Parent SKU that is also the (plain) SKU of another product: both sides are reported."""
+    """A Parent SKU that is also the (plain) SKU of another product: both sides are reported.  The same text
+    encoded otherwise (``É`` as one code point on one row, ``E`` + a combining accent on the other) is the same SKU
+    to the merchant: two products that look alike otherwise."""
+    cells = parents
+    if not "".join(filter(None, parents)).isascii():  # compared in NFC (``_one_spelling``); reported as typed
+        parents = [p if p is None or p.isascii() else unicodedata.normalize("NFC", p) for p in parents]
+        nfc: dict[str, int] = {}
+        for sku, i in first_row.items():
+            nfc.setdefault(sku if sku.isascii() else unicodedata.normalize("NFC", sku), i)
+        first_row = nfc
     if not (set(parents) & first_row.keys()):
         return  # no Parent SKU is also a SKU: the common case, checked in C
     parent_rows: dict[str, int] = {}
@@ -608,12 +617,12 @@ def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list
     sku_col = sheet.hm.fields["sku"].index
     pcol = sheet.hm.fields["parent_sku"].index
     for sku, i in plain.items():
-        sheet.add(i, f"SKU '{sku}' is also used as Parent SKU (row {sheet.first_row + parent_rows[sku]})",
-                  sku_col, sku)
+        sheet.add(i, f"SKU '{skus[i]}' is also used as Parent SKU (row {sheet.first_row + parent_rows[sku]})",
+                  sku_col, skus[i])
     for i, par in enumerate(parents):
         if par in plain and not skip[i]:
-            sheet.add(i, f"Parent SKU '{par}' is also the SKU of another product "
-                         f"(row {sheet.first_row + plain[par]})", pcol, par)
+            sheet.add(i, f"Parent SKU '{cells[i]}' is also the SKU of another product "
+                         f"(row {sheet.first_row + plain[par]})", pcol, cells[i])
 
 
 def _check_example_parents(sheet: _Sheet, parents: list, skip: list[bool]) -> None:
