@@ -580,9 +580,10 @@ class OdooOrderDestination(DestinationBase):
         Odoo applies from the customer's country maps a price-included tax to one added on top (found on a real
         Odoo 18: 27,950.00 MRU paid, 30,745.00 in Odoo, imported with exit code 0).  Odoo's own amounts say it:
         ``amount_total`` (prices include tax) or ``amount_untaxed`` (they exclude it) against the sum of the lines
-        and the shipping fee, one read per page before the confirmation.  Such a draft is deleted (``unlink``) and
-        the order needs attention, on every run until the mapping is fixed; a draft Odoo refuses to delete stays
-        unconfirmed and is checked again by the next run.  Returns the orders to confirm."""
+        and the shipping fee, one read per page before the confirmation.  Such a draft is left as it is, never
+        deleted (it may be a quotation a person made, found by its reference; and a draft made again on every run
+        would take a sale order number each time): the order needs attention, and every run checks the same draft
+        again until its total is the marketplace's.  Returns the orders to confirm."""
         field = "amount_total" if self.settings.tax_included else "amount_untaxed"
         ids = [sid for _, sid, _ in to_confirm]
         rows = {int(r["id"]): r for r in backend.search_read(SALE_ORDER, [("id", "in", ids)],
@@ -611,26 +612,10 @@ class OdooOrderDestination(DestinationBase):
             wrong.append((item, f"Odoo's {what} of {r.get('name')} is {got} {o.currency}, not the marketplace's "
                                 f"{expected}{via}: its taxes do not treat the prices as {PREFIX}.tax_included says "
                                 f"(marketplace prices {included} tax)"))
-        if wrong:
-            # the drafts are forgotten before they are deleted: should the answer be lost, the next run looks each
-            # order up by its reference (found: checked again; deleted: created and checked again), instead of
-            # confirming a sale order that no longer exists on every run
-            with book.state.atomic():
-                for (o, _sid, _), _why in wrong:
-                    book.state.forget(book.marketplace, book.account, import_kind(DRAFT), o.key)
-            results = call_each(backend, SALE_ORDER, "unlink", [sid for (_, sid, _), _ in wrong])
-            with book.state.atomic():
-                for ((o, sid, _), why), result in zip(wrong, results, strict=True):
-                    if isinstance(result, OdooRPCError):
-                        book.mark_imported(DRAFT, o, str(sid), {"reference": o.reference, "name": rows[sid].get("name"),
-                                                                "confirmed": False})
-                        outcomes[o.key] = OrderOutcome(o, OrderResult.FAILED, remote_id=str(sid), reason=(
-                            f"{why}; not confirmed, and Odoo refused to delete the draft (checked again next run): "
-                            f"{result}"))
-                        continue
-                    outcomes[o.key] = OrderOutcome(o, OrderResult.ATTENTION, reason=(
-                        f"{why}; not imported, the draft deleted: check the taxes Odoo puts on it (a fiscal "
-                        f"position's tax mapping, the product's taxes)"))
+        for (o, sid, _), why in wrong:  # left as they are: the book still holds each draft, checked every run
+            outcomes[o.key] = OrderOutcome(o, OrderResult.ATTENTION, remote_id=str(sid), reason=(
+                f"{why}; not confirmed: the draft waits in Odoo, checked again by every run: correct its taxes there "
+                f"(a fiscal position's tax mapping, the product's taxes) and the next run confirms it"))
         return ok
 
     def _confirmed(self, backend: OdooBackend, to_confirm: list[tuple[Order, int, str | None]], results: list[Any],
