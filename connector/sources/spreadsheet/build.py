@@ -13,6 +13,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, fields
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat, starmap
 from operator import attrgetter, is_, is_not, itemgetter
 from types import MemberDescriptorType
@@ -24,7 +25,7 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, SourceResult
 from connector.sources.lookalike import LOOK_ALIKE, plain_char
 
-from .cells import COMMA_DECIMAL, LONG_NUMBER, barcode_problem, converter_for, long_numbers
+from .cells import COMMA_DECIMAL, LONG_NUMBER, MAX_EXACT_NUMBER, barcode_problem, converter_for, long_numbers
 from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
 from .columns import (
     DECIMAL,
@@ -53,6 +54,15 @@ _NUMBERS = frozenset({DECIMAL, INTEGER})
 _MOSTLY_DISTINCT = 0.9
 _LIMITED = frozenset({"price", "quantity"})  # columns whose numbers are sent as they are: bounded (cells.py)
 MISSING_VALUE = "missing required value"
+# identifier columns read as a zero-padding format shows them (``00123`` for 123), and those read as typed
+_READ_AS_SHOWN = frozenset({"barcode", "hs_code"})
+ROUNDED_BY_FORMAT = ("a number with decimals, which the cell's format {code} shows rounded ({shown}): type the code "
+                     "as text, as it should read")
+PADDED_SKU = ("'{sheet}', column '{column}': {count} cell(s) typed as numbers show leading zeros through their "
+              "format {code} (row {row}: Excel shows '{shown}', read as '{read}'). They are read as typed, so that "
+              "SKUs already synced keep their listings. To keep the zeros, type these SKUs as text (format the "
+              "column as Text and type them again), knowing that a changed SKU becomes a new listing and the old "
+              "one leaves the source")
 NEGATIVE_STOCK = "negative stock"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
 
@@ -168,6 +178,11 @@ def _is_example(sku: str) -> bool:
     return sku[0] in _EXAMPLE_FIRST and sku.casefold().startswith(EXAMPLE_PREFIXES)
 
 
+def _rounded(v: float) -> int:
+    """A number as a format without decimals shows it: rounded half away from zero (Excel's rule)."""
+    return int(Decimal(repr(v)).to_integral_value(ROUND_HALF_UP))
+
+
 def _shown(v: Any) -> str:
     return " > ".join(v) if isinstance(v, list) else str(v)
 
@@ -194,6 +209,8 @@ class _Sheet:
         self.first_row = h + 2  # 1-based row number of data[0]
         self.issues: dict[int, list[Issue]] = {}
         self.problems = {(r - h - 1, c): v for (r, c), v in raw.problems.items() if r > h}
+        self.padded = raw.padded
+        self.warnings = result.warnings
         self._ragged: list[list] | None = None
         self.columns: Sequence[list]
         if table is not None:  # an Arrow table (the CSV and xlsx fast paths): columns of one length
@@ -350,7 +367,50 @@ class _Sheet:
             raw = self.columns[m.index]
             for i in long_numbers(raw, self.all_str):
                 self.add(i, LONG_NUMBER, m.index, raw[i])  # the row is skipped; its text is kept for the report
+            if self.padded is not None and self.padded.touches(column_letters(m.index + 1)):
+                self._as_shown(key, m.index, raw, values)
         return values
+
+    def _as_shown(self, key: str, index: int, raw: list, values: list) -> None:
+        """Numbers of an identifier column in cells whose format pads them with zeros (``00000``: 123 shows
+        ``00123``; formats.py).  A barcode or HS code is read as the cell shows it: the marketplace gets the code
+        the merchant sees (a number wider than the format shows as typed).  Such a number with decimals shows
+        rounded: reported, the code is not guessed.  A SKU or Parent SKU is read as typed, so that a SKU already
+        synced keeps its listing, and one warning per column says so (``PADDED_SKU``)."""
+        assert self.padded is not None
+        numbers = [v for v in raw if v.__class__ is float or v.__class__ is int]
+        if not numbers:
+            return
+        fmts = self.padded.formats()
+        least = [f.shows_as_typed_from for f in fmts]
+        if None not in least and min(numbers) >= max(least) and all(v % 1 == 0 for v in numbers):  # type: ignore
+            return  # every number is as wide as its format: shown as typed
+        as_shown = key in _READ_AS_SHOWN
+        found: list[tuple[int, str, str]] = []
+        for row, fmt in self.padded.in_column(column_letters(index + 1)):
+            i = row - self.first_row
+            if not 0 <= i < self.n:
+                continue
+            v = raw[i]
+            if (v.__class__ is not float and v.__class__ is not int) or values[i] is None \
+                    or abs(v) >= MAX_EXACT_NUMBER:
+                continue
+            whole = v % 1 == 0
+            shown = fmt.render(int(v) if whole else _rounded(v))
+            if shown is None or (whole and shown == values[i]):
+                continue
+            if not as_shown:
+                found.append((i, shown, fmt.code))
+            elif whole:
+                values[i] = shown
+            else:
+                values[i] = None
+                self.add(i, ROUNDED_BY_FORMAT.format(code=fmt.code, shown=shown), index, v)
+        if found:
+            i, shown, code = found[0]
+            self.warnings.append(PADDED_SKU.format(sheet=self.name, column=self.headers.get(index, ""),
+                                                   count=len(found), row=self.first_row + i, shown=shown,
+                                                   read=values[i], code=code))
 
     def row_refs(self, result: SourceResult, skus: list, skip: list[bool] | None,
                  refs: list[SourceRef] | None = None, reasons: dict[int, str] | None = None) -> list:

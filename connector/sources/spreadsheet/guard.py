@@ -27,6 +27,8 @@ from pathlib import Path
 
 from connector.errors import SourceError
 
+from .formats import PaddedCells, PaddingFormat, StyledCells, walk
+
 MAX_MEMBERS = 10_000
 MAX_SHEETS = 256
 MAX_MEMBER_BYTES = 256 << 20  # one part of the workbook, inflated
@@ -142,12 +144,15 @@ class SheetScan:
     markers: bool = False
     prefix: bytes = b""  # the root element's namespace prefix (``x:``), if any
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
+    padded: PaddedCells | None = None  # the cells bearing a zero-padding format, when ``styled`` was given
 
 
-def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details: bool = True) -> SheetScan:
+def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details: bool = True,
+               padding: dict[int, PaddingFormat] | None = None) -> SheetScan:
     """Measure sheet ``sheet`` (zip member ``member``); raise ``SourceError`` when it is beyond the limits.
     The same pass finds merged ranges and whether formula or error cells occur (``SheetScan.merged``,
-    ``markers``): three byte searches per block, where a second pass would inflate the sheet again.
+    ``markers``): three byte searches per block, where a second pass would inflate the sheet again; and, given
+    the workbook's zero-padding styles (``formats.padding_styles``), the cells bearing them (``padded``).
 
     ``details=False`` leaves those to ``scan_details``: only the bounds must be known before a reader loads the
     sheet, and a reader that waits for them waits a third less (reader.py: the Products sheet's load)."""
@@ -160,6 +165,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     cell_tags: tuple[bytes, ...] = ()
     row_tags: tuple[bytes, ...] = ()
     ref_firsts: tuple[bytes, ...] = ()
+    styled = StyledCells(padding) if padding and details else None
     for block in _inflated(zf, info):
         inflated += len(block)
         if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
@@ -179,6 +185,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         row_elems += _count(chunk, tail, row_tags)
         if details:
             _find_details(chunk, scan, merged)
+        if styled is not None:
+            styled.feed(block)
         found = _far_refs(chunk)
         max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
         if scan.cells > MAX_CELLS:
@@ -186,6 +194,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
                               f"or {REMEDY}")
         tail = chunk[-_TAIL:]
     scan.merged = _merged_ranges(merged)
+    if styled is not None:
+        scan.padded = _styled_cells(zf, info, styled)
     if not scan.cells and not max_row and not max_col:  # (far references without cells counted: measured below)
         return scan
     # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
@@ -205,16 +215,32 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     return scan
 
 
-def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan) -> None:
-    """The merged ranges and formula/error markers of a sheet ``scan_sheet`` measured without them, by inflating it
-    again (it was measured whole: its size is within the limits)."""
+def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
+                 padding: dict[int, PaddingFormat] | None = None) -> None:
+    """The merged ranges, formula/error markers and padded cells of a sheet ``scan_sheet`` measured without them,
+    by inflating it again (it was measured whole: its size is within the limits)."""
     merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
-    for block in _inflated(zf, zf.getinfo(member)):
+    info = zf.getinfo(member)
+    styled = StyledCells(padding) if padding else None
+    for block in _inflated(zf, info):
         chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
         _find_details(chunk, scan, merged)
+        if styled is not None:
+            styled.feed(block)
         tail = chunk[-_TAIL:]
     scan.merged = _merged_ranges(merged)
+    if styled is not None:
+        scan.padded = _styled_cells(zf, info, styled)
+
+
+def _styled_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo, styled: StyledCells) -> PaddedCells | None:
+    """What ``styled`` found over the whole sheet; a styled cell without a reference (rare: most writers give
+    every cell one) has the sheet walked tag by tag to place it, as calamine does."""
+    found = styled.finish()
+    if not styled.unplaced:
+        return found
+    return walk(_inflated(zf, info), styled.styles)
 
 
 def root_prefix(data: bytes) -> bytes:

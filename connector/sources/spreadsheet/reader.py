@@ -38,6 +38,7 @@ from connector.memory import one_malloc_arena
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
+from .formats import PaddedCells, PaddingFormat, padding_styles
 from .inert import may_hold_escapes, unescape_rows
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
@@ -69,6 +70,8 @@ class RawSheet:
     # xlsx table has typed columns (string, double, int64, bool, null) from sheet row 2, the header in ``rows``.
     table: Any = None
     table_row: int = 0
+    # the cells bearing a number format that pads whole numbers with zeros (``00000``: formats.py); xlsx/xlsm only
+    padded: PaddedCells | None = None
 
 
 @dataclass(slots=True)
@@ -503,9 +506,10 @@ def _check_zip(p: Path) -> None:
 
 
 def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
-                 details: bool = True) -> dict[str, guard.SheetScan]:
+                 details: bool = True, padding: dict[int, PaddingFormat] | None = None) -> dict[str, guard.SheetScan]:
     """Per sheet name, its scan (guard.py), made before any reader loads it; raises ``SourceError``.
-    ``details=False``: the bounds only (``guard_details`` adds the rest)."""
+    ``details=False``: the bounds only (``guard_details`` adds the rest).  ``padding``: the workbook's
+    zero-padding styles, whose cells the scan finds (``SheetScan.padded``)."""
     out: dict[str, guard.SheetScan] = {}
     try:
         with zipfile.ZipFile(p) as zf:
@@ -516,7 +520,7 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
                     raise SourceError(f"{p.name}: sheet '{name}' has no part of its own in the file "
                                       f"({member or 'no relationship names one'}); open the workbook in Excel or "
                                       "LibreOffice and save it again")
-                out[name] = guard.scan_sheet(p, zf, member, name, details=details)
+                out[name] = guard.scan_sheet(p, zf, member, name, details=details, padding=padding)
     except zipfile.BadZipFile as e:  # a part longer than its directory says, a bad CRC...
         raise _damaged(p, e) from None
     except (OSError, KeyError, ElementTree.ParseError):
@@ -524,15 +528,26 @@ def guard_sheets(p: Path, sheets: list[str], members: dict[str, str] | None, *,
     return out
 
 
-def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str, str] | None) -> None:
-    """The merged ranges and formula/error markers of sheets ``guard_sheets`` measured with ``details=False``."""
+def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str, str] | None,
+                  padding: dict[int, PaddingFormat] | None = None) -> None:
+    """The merged ranges, formula/error markers (and cells bearing one of the ``padding`` styles) of sheets
+    ``guard_sheets`` measured with ``details=False``."""
     try:
         with zipfile.ZipFile(p) as zf:
             members = sheet_members(zf) if members is None else members
             for name, scan in scans.items():
-                guard.scan_details(zf, members[name], scan)
+                guard.scan_details(zf, members[name], scan, padding)
     except zipfile.BadZipFile as e:
         raise _damaged(p, e) from None
+
+
+def workbook_padding(p: Path) -> dict[int, PaddingFormat]:
+    """``formats.padding_styles`` of an xlsx/xlsm (nothing when its zip cannot be read: calamine words why)."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            return padding_styles(zf)
+    except (OSError, zipfile.BadZipFile):
+        return {}
 
 
 def _damaged(p: Path, e: zipfile.BadZipFile) -> SourceError:
@@ -572,8 +587,9 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
             guarded.set()
         try:
             if scan:  # its merged ranges and markers while it loads; the stock sheets before this thread loads them
-                guard_details(p, scans, members)
-                scans.update(guard_sheets(p, to_read[1:], members))
+                padding = workbook_padding(p)  # (the styles part, read once: the rule is that it has none)
+                guard_details(p, scans, members, padding)
+                scans.update(guard_sheets(p, to_read[1:], members, padding=padding))
             problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
                 if scan else {}
             helper["problems"] = problems
@@ -584,7 +600,8 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 for n, loc in stock_names:
                     merged = list(scans[n].merged) if n in scans else []
                     grid = _grid(wb2, n, p) if scan else _load_grid(wb2, n, p, merged)
-                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged)
+                    sheet = RawSheet(n, grid, problems.get(n, {}), merged=merged,
+                                     padded=scans[n].padded if n in scans else None)
                     if prepare_stock is not None:
                         sheet.prepared = prepare_stock(sheet, loc)
                     stock.append((loc, sheet))
@@ -639,6 +656,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     else:
         sheet = RawSheet(products, rows, problems.get(products, {}))
     sheet.merged = list(scans[products].merged) if products in scans else merged_products
+    sheet.padded = scans[products].padded if products in scans else None
     if fast is not None and stock_names:
         load = _StockLoad(lambda: _fast_stock(p, fast, stock_names, members or {}, problems, scans))
         return RawBook(p, suffix[1:], sheet, [], unused, loading=load)
@@ -664,12 +682,13 @@ def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members:
     out: list[tuple[str, RawSheet]] = []
     for n, loc in stock_names:
         merged = list(scans[n].merged) if n in scans else []
+        padded = scans[n].padded if n in scans else None
         table = None if problems.get(n) else read_products_table(p, fast, n, members.get(n))
         if table is not None:
-            sheet = RawSheet(n, [table[1]], table=table[0], table_row=1, merged=merged)
+            sheet = RawSheet(n, [table[1]], table=table[0], table_row=1, merged=merged, padded=padded)
         else:
             wb = wb if wb is not None else _open_calamine(p)
-            sheet = RawSheet(n, _grid(wb, n, p), problems.get(n, {}), merged=merged)
+            sheet = RawSheet(n, _grid(wb, n, p), problems.get(n, {}), merged=merged, padded=padded)
         out.append((loc, sheet))
     return out
 
