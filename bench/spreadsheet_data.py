@@ -92,8 +92,11 @@ def _rows(rows: int, seed: int = 7, locations: int = 1) -> Iterator[tuple[list, 
             yield row, [rnd.randint(0, 500) for _ in range(locations)]
 
 
-def generate(path: Path, rows: int, fmt: str = "xlsx", *, locations: tuple[str, ...] = LOCATIONS) -> Path:
-    """Write a benchmark workbook or CSV with ``rows`` Products rows and the stock of ``locations``.  ``fmt``:
+def generate(path: Path, rows: int, fmt: str = "xlsx", *, locations: tuple[str, ...] = LOCATIONS,
+             barcode_format: str | None = None) -> Path:
+    """Write a benchmark workbook or CSV with ``rows`` Products rows and the stock of ``locations``.
+    ``barcode_format`` (``xlsx`` only): the barcodes typed as numbers in cells of that number format
+    (``0000000000000``: a 13-digit EAN whose leading zeros only the format shows).  ``fmt``:
 
     - ``xlsx``: written the way Excel, LibreOffice and Google Sheets save a workbook: text in the shared
       strings table, empty cells not stored (XlsxWriter).  What a merchant's file looks like.
@@ -110,7 +113,7 @@ def generate(path: Path, rows: int, fmt: str = "xlsx", *, locations: tuple[str, 
                 w.writerow([*row, *qtys])
         return path
     if fmt == "xlsx":
-        return _write_like_excel(path, rows, locations)
+        return _write_like_excel(path, rows, locations, barcode_format)
     if fmt != "xlsx-inline":
         raise ValueError(f"unknown format {fmt!r}")
     from openpyxl import Workbook
@@ -129,10 +132,12 @@ def generate(path: Path, rows: int, fmt: str = "xlsx", *, locations: tuple[str, 
     return path
 
 
-def _write_like_excel(path: Path, rows: int, locations: tuple[str, ...]) -> Path:
+def _write_like_excel(path: Path, rows: int, locations: tuple[str, ...], barcode_format: str | None = None) -> Path:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path))
+    barcode = HEADERS.index("Barcode")
+    padded = wb.add_format({"num_format": barcode_format}) if barcode_format else None
     products = wb.add_worksheet("Products")
     stocks = [wb.add_worksheet(f"Stock - {loc}") for loc in locations]
     products.write_row(0, 0, HEADERS)
@@ -140,7 +145,9 @@ def _write_like_excel(path: Path, rows: int, locations: tuple[str, ...]) -> Path
         stock.write_row(0, 0, ["SKU*", "Quantity*"])
     for r, (row, qtys) in enumerate(_rows(rows, locations=len(locations)), start=1):
         for c, value in enumerate(row):
-            if isinstance(value, str):
+            if padded is not None and c == barcode:
+                products.write_number(r, c, int(value), padded)
+            elif isinstance(value, str):
                 if value:  # an empty cell is not stored
                     products.write_string(r, c, value)
             else:

@@ -378,36 +378,55 @@ class _Sheet:
         rounded: reported, the code is not guessed.  A SKU or Parent SKU is read as typed, so that a SKU already
         synced keeps its listing, and one warning per column says so (``PADDED_SKU``)."""
         assert self.padded is not None
-        numbers = [v for v in raw if v.__class__ is float or v.__class__ is int]
-        if not numbers:
+        floats = [v for v in raw if v.__class__ is float]
+        ints = [v for v in raw if v.__class__ is int]
+        if not floats and not ints:
             return
-        fmts = self.padded.formats()
-        least = [f.shows_as_typed_from for f in fmts]
-        if None not in least and min(numbers) >= max(least) and all(v % 1 == 0 for v in numbers):  # type: ignore
+        whole = all(map(float.is_integer, floats))
+        least = [f.shows_as_typed_from for f in self.padded.formats()]
+        smallest = min(min(floats, default=MAX_EXACT_NUMBER), min(ints, default=MAX_EXACT_NUMBER))
+        if whole and None not in least and smallest >= max(least):  # type: ignore[type-var]
             return  # every number is as wide as its format: shown as typed
         as_shown = key in _READ_AS_SHOWN
         found: list[tuple[int, str, str]] = []
-        for row, fmt in self.padded.in_column(column_letters(index + 1)):
-            i = row - self.first_row
-            if not 0 <= i < self.n:
-                continue
-            v = raw[i]
-            if (v.__class__ is not float and v.__class__ is not int) or values[i] is None \
-                    or abs(v) >= MAX_EXACT_NUMBER:
-                continue
-            whole = v % 1 == 0
-            shown = fmt.render(int(v) if whole else _rounded(v))
-            if shown is None or (whole and shown == values[i]):
-                continue
-            if not as_shown:
-                found.append((i, shown, fmt.code))
-            elif whole:
-                values[i] = shown
-            else:
-                values[i] = None
-                self.add(i, ROUNDED_BY_FORMAT.format(code=fmt.code, shown=shown), index, v)
+        first, n = self.first_row, self.n
+        for fmt, rows in self.padded.in_column(column_letters(index + 1)):
+            at = [i for i in map(first.__rsub__, rows) if 0 <= i < n]
+            if fmt.shows_as_typed_from is not None and fmt.zero is None:  # the rule: zeros only (``00000``)
+                limit = fmt.shows_as_typed_from
+                short = [i for i in at if (((v := raw[i]).__class__ is float and v.is_integer()) or v.__class__ is int)
+                         and 0 <= v < limit and values[i] is not None]
+                shown = list(map(str.zfill, map(values.__getitem__, short), repeat(fmt.width)))
+                if as_shown:
+                    deque(map(values.__setitem__, short, shown), maxlen=0)
+                else:
+                    found.extend(zip(short, shown, repeat(fmt.code)))
+                if whole:
+                    continue
+                at = [i for i in at if raw[i].__class__ is float and not raw[i].is_integer()]
+            for i in at:
+                v = raw[i]
+                if (v.__class__ is not float and v.__class__ is not int) or not 0 <= v < MAX_EXACT_NUMBER \
+                        or values[i] is None:
+                    continue  # text, a negative number (shown with its sign), a cell reported already
+                if v % 1 == 0:
+                    text = fmt.render(int(v))
+                    if text is not None and text != values[i]:
+                        if as_shown:
+                            values[i] = text
+                        else:
+                            found.append((i, text, fmt.code))
+                    continue
+                text = fmt.render(_rounded(v))
+                if text is None:
+                    continue
+                if as_shown:
+                    values[i] = None
+                    self.add(i, ROUNDED_BY_FORMAT.format(code=fmt.code, shown=text), index, v)
+                else:
+                    found.append((i, text, fmt.code))
         if found:
-            i, shown, code = found[0]
+            i, shown, code = min(found)
             self.warnings.append(PADDED_SKU.format(sheet=self.name, column=self.headers.get(index, ""),
                                                    count=len(found), row=self.first_row + i, shown=shown,
                                                    read=values[i], code=code))

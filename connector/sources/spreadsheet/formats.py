@@ -21,8 +21,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import itemgetter
+from itertools import chain
 from xml.etree import ElementTree
 
 _COLOR = re.compile(r"\[(?:black|blue|cyan|green|magenta|red|white|yellow|color\s*[0-9]{1,2})\]", re.I)
@@ -208,72 +207,77 @@ def padding_styles(zf: zipfile.ZipFile) -> dict[int, PaddingFormat]:
 
 _CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
+_REFS = re.compile(rb"[A-Z]{1,3}[0-9]{1,7}(?: [A-Z]{1,3}[0-9]{1,7})*")
 _OTHER_SPACE = (b'\ts="', b'\ns="', b'\rs="')
-_MANY = 32  # more hits than this in a block: found by one regex pass over the block reversed
+_HEAD = 1 << 16  # the start of a sheet, where its writer's way of separating attributes shows
 
 
 class StyledCells:
     """The references of the cells of one sheet XML whose style is one of ``styles``, found block by block
     (``feed``, then ``finish``) within the guard's pass over the sheet (guard.py): no second parse of the sheet.
 
-    A block with no ` s="N"` of those styles costs one byte count per style.  Many hits in a block are found by
-    one regex pass over the block reversed, per style: the reference (``r="A2"``) comes before the style in the
-    tag as every writer orders them, so reversed it follows the style's literal text, which the regex engine
-    searches fast, and every reference is taken in C.  Should that not find every hit (another attribute
-    order, a row's style, a tab before the attribute...), the block's hits are located one by one."""
+    A block without ` s="N"` of those styles costs one byte search per style.  Every writer puts a cell's
+    reference right before its style (``<c r="J2" s="1">``): each hit's reference is the text between the
+    ``r="`` before it and the hit, and the block's references are checked as one text (one C pass).  Should one
+    not be a reference (another attribute between them, a row's own style...), the block's hits are located one
+    by one, in their tags."""
 
     def __init__(self, styles: dict[int, PaddingFormat]) -> None:
         self.styles = styles
-        self._needles = {s: b' s="%d"' % s for s in styles}
+        self._needles = {s: re.compile(b' s="%d"' % s) for s in styles}
         self._exact = {s: re.compile(rb'\ss="%d"' % s) for s in styles}
-        self._reversed = {s: re.compile(rb'"' + str(s)[::-1].encode() + rb'"=s (?:"[^"<>]*"=[\w:.-]+\s+)*?'
-                                        rb'"([0-9]{1,7}[A-Z]{1,3})"=r\s') for s in styles}
         self._found: dict[int, list[bytes]] = {s: [] for s in styles}
         self._pending = b""
+        self._odd: bool | None = None  # the writer separates attributes by tabs or line breaks
         self.unplaced = False  # a styled cell without a reference: its place needs the whole walk (``walk``)
 
     def feed(self, block: bytes) -> None:
-        """Search ``block`` (with what was left of the last one): up to its last tag start, every tag is whole."""
-        data = self._pending + block if self._pending else block
-        cut = data.rfind(b"<")
-        if cut <= 0:
-            self._pending = data
+        """Search ``block``: up to its last tag start, every tag is whole; the tag cut by the block's end is
+        searched with the next block's start."""
+        if self._odd is None:
+            self._odd = any(block.find(w, 0, _HEAD) >= 0 for w in _OTHER_SPACE)
+        first = block.find(b"<")
+        if first < 0:
+            self._pending += block
             return
-        self._pending = data[cut:]
-        self._search(data, cut)
+        if self._pending:
+            piece = self._pending + block[:first]
+            self._search(piece, 0, len(piece))
+        last = block.rfind(b"<")
+        self._search(block, first, last)
+        self._pending = block[last:]
 
     def finish(self) -> PaddedCells | None:
         """What was found (``None``: no cell bears those styles)."""
         if self._pending:
-            self._search(self._pending, len(self._pending))
+            self._search(self._pending, 0, len(self._pending))
             self._pending = b""
         found = {s: (self.styles[s], b" ".join(refs)) for s, refs in self._found.items() if refs}
         return PaddedCells(found) if found else None
 
-    def _search(self, data: bytes, end: int) -> None:
-        rev = None
-        odd = any(data.find(w, 0, end) >= 0 for w in _OTHER_SPACE)  # an attribute after a tab or line break
+    def _search(self, data: bytes, start: int, end: int) -> None:
         for s, needle in self._needles.items():
-            count = data.count(needle, 0, end)
-            if not count and not odd:
+            if self._odd:
+                self._one_by_one(s, data, start, end)
                 continue
-            if count > _MANY and not odd:
-                if rev is None:
-                    rev = data[end - 1::-1] if end < len(data) else data[::-1]
-                refs = self._reversed[s].findall(rev)
-                if len(refs) == count:
-                    self._found[s].append(b" ".join(refs)[::-1])
-                    continue
-            self._one_by_one(s, data, end)
+            hits = [m.start() for m in needle.finditer(data, start, end)]
+            if not hits:
+                continue
+            before = data.rfind
+            refs = b" ".join([data[before(b' r="', start, p) + 4:p - 1] for p in hits])
+            if _REFS.fullmatch(refs) is not None:
+                self._found[s].append(refs)
+            else:
+                self._one_by_one(s, data, start, end)
 
-    def _one_by_one(self, s: int, data: bytes, end: int) -> None:
+    def _one_by_one(self, s: int, data: bytes, start: int, end: int) -> None:
         refs: list[bytes] = []
-        for m in self._exact[s].finditer(data, 0, end):
-            start = data.rfind(b"<", 0, m.start())
-            if start < 0 or _CELL_START.match(data, start) is None:
+        for m in self._exact[s].finditer(data, start, end):
+            tag = data.rfind(b"<", start, m.start())
+            if tag < 0 or _CELL_START.match(data, tag) is None:
                 continue  # a row's style, or no tag
-            close = data.find(b">", m.end())
-            ref = _CELL_REF.search(data, start, close if close >= 0 else end)
+            close = data.find(b">", m.end(), end)
+            ref = _CELL_REF.search(data, tag, close if close >= 0 else end)
             if ref is None:
                 self.unplaced = True
                 continue
@@ -302,14 +306,11 @@ class PaddedCells:
     def formats(self) -> list[PaddingFormat]:
         return [fmt for fmt, _ in self.by_style.values()]
 
-    def in_column(self, letters: str) -> list[tuple[int, PaddingFormat]]:
-        """(1-based row, format) of the cells of column ``letters`` bearing such a format, in row order."""
+    def in_column(self, letters: str) -> list[tuple[PaddingFormat, list[int]]]:
+        """Per format, the 1-based rows of the cells of column ``letters`` bearing it."""
         pattern = re.compile(rb"(?:^| )" + letters.encode() + rb"([0-9]+)")
-        out: list[tuple[int, PaddingFormat]] = []
-        for fmt, refs in self.by_style.values():
-            out.extend(zip(map(int, pattern.findall(refs)), repeat(fmt)))
-        out.sort(key=itemgetter(0))
-        return out
+        out = [(fmt, list(map(int, pattern.findall(refs)))) for fmt, refs in self.by_style.values()]
+        return [(fmt, rows) for fmt, rows in out if rows]
 
 
 _WALK_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
