@@ -257,6 +257,18 @@ def test_random_workbooks_read_the_same_both_ways(tmp_path):
     assert 30 <= taken <= 110  # both paths were exercised
 
 
+def test_barcodes_typed_as_numbers_under_a_padding_format_read_the_same_both_ways(tmp_path):
+    """The benchmark catalogue with its barcodes typed as numbers in cells formatted ``0000000000000`` (their
+    leading zeros only shown by the format): both readers read them as the catalogue typed as text reads them."""
+    text = generate(tmp_path / "text.xlsx", 400, "xlsx")
+    padded = generate(tmp_path / "padded.xlsx", 400, "xlsx", barcode_format="0000000000000")
+    fast, slow, used = both(padded)
+    assert used
+    same(fast, slow)
+    expected = build_result(read_raw(text, prepare_stock))
+    assert fast.products == expected.products and fast.issues == [] and fast.warnings == []
+
+
 def test_sheet_names_read_from_the_zip_that_disagree_restart_the_row_reader(tmp_path, monkeypatch):
     path = generate(tmp_path / "c.xlsx", 50, "xlsx")
     expected = build_result(read_raw(path, prepare_stock))
