@@ -47,6 +47,11 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   presentation forms)
 - ``line N is not in UTF-8 like the rest of the file (...)`` (a CSV mixing encodings: the cells with
   non-ASCII text of that line)
+- ``a number with decimals, which the cell's format 000000 shows rounded (090230): ...`` (Barcode, HS code)
+
+Identifiers typed as numbers in a cell whose format pads them with zeros (``00000``; .xlsx/.xlsm: formats.py):
+Barcode and HS code read as the cell shows them (``00123``); SKU and Parent SKU (stock sheets too) read as
+typed, the key of a synced listing, with one warning per sheet and column (``build.PADDED_SKU``).
 
 Hostile files are refused (``SourceError``, exit 2) before a native reader sees them: see guard.py for the
 bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).  So is a file that

@@ -172,35 +172,41 @@ def _styles_member(zf: zipfile.ZipFile) -> str | None:
 def padding_styles(zf: zipfile.ZipFile) -> dict[int, PaddingFormat]:
     """Cell style index (``<c s="N">``: the N-th ``cellXfs/xf``) -> its ``PaddingFormat``, for the styles whose
     number format pads whole numbers with zeros; empty for a workbook without one (or whose styles cannot be
-    read: its cells then read as they are)."""
+    read: its cells then read as they are).  The part is parsed as a stream, each element let go once read (a
+    hostile styles part may be as large as the guard lets a part be)."""
     member = _styles_member(zf)
     if member is None:
         return {}
+    codes: dict[str, str] = {}
+    xf_formats: list[str] = []  # per cellXfs/xf, in order: its numFmtId
     try:
-        data = zf.read(member)
-        if b"formatCode" not in data:  # no format of its own: the built-in ones pad nothing
-            return {}
-        root = ElementTree.fromstring(data)
+        with zf.open(member) as fh:
+            head = fh.read(1 << 20)
+        if b"formatCode" not in head and zf.getinfo(member).file_size <= len(head):
+            return {}  # no format of its own: the built-in ones pad nothing
+        depth = 0
+        in_xfs = False
+        with zf.open(member) as fh:
+            for event, el in ElementTree.iterparse(fh, events=("start", "end")):
+                tag = _local(el.tag)
+                if event == "start":
+                    depth += 1
+                    if tag == "cellXfs" and depth == 2:
+                        in_xfs = True
+                    continue
+                depth -= 1
+                if tag == "numFmt":
+                    codes[el.get("numFmtId", "").strip()] = el.get("formatCode", "")
+                elif tag == "xf" and in_xfs and depth == 2:
+                    xf_formats.append(el.get("numFmtId", "0").strip())
+                elif tag == "cellXfs" and depth == 1:
+                    in_xfs = False
+                if depth <= 2:
+                    el.clear()
     except (ElementTree.ParseError, zipfile.BadZipFile, OSError, KeyError):
         return {}
-    formats: dict[str, PaddingFormat] = {}
-    for el in root.iter():
-        if _local(el.tag) == "numFmt":
-            fmt = padding_format(el.get("formatCode", ""))
-            if fmt is not None:
-                formats[el.get("numFmtId", "").strip()] = fmt
-    if not formats:
-        return {}
-    out: dict[int, PaddingFormat] = {}
-    for section in root.iter():
-        if _local(section.tag) != "cellXfs":
-            continue
-        for i, xf in enumerate(x for x in section if _local(x.tag) == "xf"):
-            fmt = formats.get(xf.get("numFmtId", "0").strip())
-            if fmt is not None:
-                out[i] = fmt
-        break
-    return out
+    formats = {fid: fmt for fid, code in codes.items() if (fmt := padding_format(code)) is not None}
+    return {i: formats[fid] for i, fid in enumerate(xf_formats) if fid in formats}
 
 
 # --- the cells bearing those styles ----------------------------------------------------------------------
