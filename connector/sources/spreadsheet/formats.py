@@ -19,9 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
 from xml.etree import ElementTree
 
 _COLOR = re.compile(r"\[(?:black|blue|cyan|green|magenta|red|white|yellow|color\s*[0-9]{1,2})\]", re.I)
@@ -235,7 +233,7 @@ class StyledCells:
         self._found: dict[int, list[bytes]] = {s: [] for s in styles}
         self._pending = b""
         self._odd: bool | None = None  # the writer separates attributes by tabs or line breaks
-        self.unplaced = False  # a styled cell without a reference: its place needs the whole walk (``walk``)
+        self.unplaced = False  # a styled cell without a reference: its place needs every tag walked (guard.py)
 
     def feed(self, block: bytes) -> None:
         """Search ``block``: up to its last tag start, every tag is whole; the tag cut by the block's end is
@@ -301,9 +299,6 @@ class PaddedCells:
     def __init__(self, by_style: dict[int, tuple[PaddingFormat, bytes]]) -> None:
         self.by_style = by_style
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PaddedCells) and self.by_style == other.by_style
-
     def touches(self, letters: str) -> bool:
         """Whether some cell of column ``letters`` (``"J"``) bears such a format."""
         pattern = re.compile(rb"(?:^| )" + letters.encode() + rb"[0-9]")
@@ -317,55 +312,3 @@ class PaddedCells:
         pattern = re.compile(rb"(?:^| )" + letters.encode() + rb"([0-9]+)")
         out = [(fmt, list(map(int, pattern.findall(refs)))) for fmt, refs in self.by_style.values()]
         return [(fmt, rows) for fmt, rows in out if rows]
-
-
-_WALK_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
-_WALK_REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
-_WALK_STYLE = re.compile(rb'\ss="([0-9]+)"')
-
-
-def walk(blocks: Iterable[bytes], styles: dict[int, PaddingFormat]) -> PaddedCells | None:
-    """``StyledCells`` for a sheet whose styled cells lack a reference: every ``<row>`` and ``<c>`` followed as
-    calamine places them (a cell without a reference is right of the previous one; a row without one is below
-    the previous row).  Only for such sheets: it reads every tag."""
-    found: dict[int, list[bytes]] = {s: [] for s in styles}
-    row = col = 0
-    pending = b""
-    for block in chain(blocks, (b"",)):
-        data = pending + block
-        cut = len(data) if not block else data.rfind(b"<")
-        cut = max(cut, 0)
-        for m in _WALK_TAG.finditer(data, 0, cut):
-            attrs = m.group(2)
-            ref = _WALK_REF.search(attrs)
-            if m.group(1) == b"row":
-                row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
-                col = 0
-                continue
-            if ref is not None and ref.group(1):
-                col = _column_number(ref.group(1))
-                r = int(ref.group(2))
-            else:
-                col += 1
-                r = row
-            style = _WALK_STYLE.search(attrs)
-            if style is not None and int(style.group(1)) in found:
-                found[int(style.group(1))].append(b"%s%d" % (_letters(col).encode(), r))
-        pending = data[cut:]
-    out = {s: (styles[s], b" ".join(refs)) for s, refs in found.items() if refs}
-    return PaddedCells(out) if out else None
-
-
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n
-
-
-def _letters(index: int) -> str:
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out

@@ -21,13 +21,14 @@ import queue
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from connector.errors import SourceError
 
-from .formats import PaddedCells, PaddingFormat, StyledCells, walk
+from .formats import PaddedCells, PaddingFormat, StyledCells
 
 MAX_MEMBERS = 10_000
 MAX_SHEETS = 256
@@ -144,7 +145,7 @@ class SheetScan:
     markers: bool = False
     prefix: bytes = b""  # the root element's namespace prefix (``x:``), if any
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based (row, col, last row, last col)
-    padded: PaddedCells | None = None  # the cells bearing a zero-padding format, when ``styled`` was given
+    padded: PaddedCells | None = None  # the cells bearing a zero-padding style, when the scan was given them
 
 
 def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details: bool = True,
@@ -240,7 +241,7 @@ def _styled_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo, styled: StyledCell
     found = styled.finish()
     if not styled.unplaced:
         return found
-    return walk(_inflated(zf, info), styled.styles)
+    return _walked_styles(zf, info, styled.styles)
 
 
 def root_prefix(data: bytes) -> bytes:
@@ -338,38 +339,67 @@ def _count(chunk: bytes, tail: bytes, needles: tuple[bytes, ...]) -> int:
 
 
 def _exact_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
-    """(last row, last column) of the cells, following ``<row>`` and ``<c>`` elements as calamine does: a
-    cell's reference wins; without one, the cell is right of the previous one, on the current row."""
+    """(last row, last column) of the cells, following ``<row>`` and ``<c>`` elements as calamine does
+    (``_placed_cells``)."""
     max_row = max_col = 0
-    row = 0
-    col = 0
-    pending = b""
+    for r, col, _attrs in _placed_cells(_read_blocks(zf, info)):
+        max_row = max(max_row, r)
+        max_col = max(max_col, col)
+    return max_row, max_col
+
+
+def _read_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     with zf.open(info) as fh:
         while True:
             block = fh.read(_CHUNK)
-            data = pending + block
-            cut = len(data) if not block else data.rfind(b"<")
-            if cut < 0:
-                cut = 0
-            for m in _TAG.finditer(data, 0, cut):
-                attrs = m.group(2)
-                ref = _REF.search(attrs)
-                if m.group(1) == b"row":
-                    row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
-                    col = 0
-                    continue
-                if ref is not None and ref.group(1):
-                    col = _column_number(ref.group(1))
-                    r = int(ref.group(2))
-                else:
-                    col += 1
-                    r = row
-                max_row = max(max_row, r)
-                max_col = max(max_col, col)
             if not block:
-                break
-            pending = data[cut:]
-    return max_row, max_col
+                return
+            yield block
+
+
+def _placed_cells(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(1-based row, 1-based column, attributes) of every ``<c>`` element, placed as calamine places them: a
+    cell's reference wins; without one, the cell is right of the previous one, on the current row (a row
+    without a reference is below the previous row)."""
+    row = 0
+    col = 0
+    pending = b""
+    for block in chain(blocks, (b"",)):
+        data = pending + block
+        cut = len(data) if not block else data.rfind(b"<")
+        if cut < 0:
+            cut = 0
+        for m in _TAG.finditer(data, 0, cut):
+            attrs = m.group(2)
+            ref = _REF.search(attrs)
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
+                col = 0
+                continue
+            if ref is not None and ref.group(1):
+                col = _column_number(ref.group(1))
+                r = int(ref.group(2))
+            else:
+                col += 1
+                r = row
+            yield r, col, attrs
+        pending = data[cut:]
+
+
+_STYLE = re.compile(rb'\ss="([0-9]+)"')
+
+
+def _walked_styles(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                   styles: dict[int, PaddingFormat]) -> PaddedCells | None:
+    """The cells bearing one of ``styles``, every tag followed (``_placed_cells``): for a sheet whose styled cells
+    lack a reference, which ``StyledCells`` cannot place."""
+    found: dict[int, list[bytes]] = {s: [] for s in styles}
+    for r, col, attrs in _placed_cells(_read_blocks(zf, info)):
+        style = _STYLE.search(attrs)
+        if style is not None and int(style.group(1)) in found:
+            found[int(style.group(1))].append(b"%s%d" % (column_letters(col).encode(), r))
+    out = {s: (styles[s], b" ".join(refs)) for s, refs in found.items() if refs}
+    return PaddedCells(out) if out else None
 
 
 # --- OpenDocument (.ods) ---------------------------------------------------------------------------------
