@@ -378,10 +378,11 @@ class _Sheet:
         rounded: reported, the code is not guessed.  A SKU or Parent SKU is read as typed, so that a SKU already
         synced keeps its listing, and one warning per column says so (``PADDED_SKU``)."""
         assert self.padded is not None
-        floats = [v for v in raw if v.__class__ is float]
-        ints = [v for v in raw if v.__class__ is int]
-        if not floats and not ints:
+        kinds = set(map(type, raw))
+        if float not in kinds and int not in kinds:
             return
+        floats = [v for v in raw if v.__class__ is float] if float in kinds else []
+        ints = [v for v in raw if v.__class__ is int] if int in kinds else []
         whole = all(map(float.is_integer, floats))
         least = [f.shows_as_typed_from for f in self.padded.formats()]
         smallest = min(min(floats, default=MAX_EXACT_NUMBER), min(ints, default=MAX_EXACT_NUMBER))
@@ -391,11 +392,19 @@ class _Sheet:
         found: list[tuple[int, str, str]] = []
         first, n = self.first_row, self.n
         for fmt, rows in self.padded.in_column(column_letters(index + 1)):
-            at = [i for i in map(first.__rsub__, rows) if 0 <= i < n]
+            at = list(map(first.__rsub__, rows))  # data row of each cell (the header's may be styled too)
+            if min(at) < 0 or max(at) >= n:
+                at = [i for i in at if 0 <= i < n]
             if fmt.shows_as_typed_from is not None and fmt.zero is None:  # the rule: zeros only (``00000``)
-                limit = fmt.shows_as_typed_from
-                short = [i for i in at if (((v := raw[i]).__class__ is float and v.is_integer()) or v.__class__ is int)
-                         and 0 <= v < limit and values[i] is not None]
+                limit = min(fmt.shows_as_typed_from, MAX_EXACT_NUMBER)
+                cells = list(map(raw.__getitem__, at))
+                if whole and set(map(type, cells)) == {float} and min(cells, default=0) >= 0:
+                    short = list(compress(at, map(float(limit).__gt__, cells)))  # the usual column, in C
+                else:
+                    short = [i for i, v in zip(at, cells, strict=True)
+                             if ((v.__class__ is float and v.is_integer()) or v.__class__ is int) and 0 <= v < limit]
+                if self.problems or self.issues:
+                    short = [i for i in short if values[i] is not None]
                 shown = list(map(str.zfill, map(values.__getitem__, short), repeat(fmt.width)))
                 if as_shown:
                     deque(map(values.__setitem__, short, shown), maxlen=0)
