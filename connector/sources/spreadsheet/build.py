@@ -47,8 +47,6 @@ from .reader import RawBook, RawSheet
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
-# characters that show as another, ordinary one (connector/sources/lookalike.py)
-_LOOK_ALIKE = LOOK_ALIKE
 _NUMBERS = frozenset({DECIMAL, INTEGER})
 # a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
@@ -69,7 +67,7 @@ HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that
 
 def _character_problem(value: str) -> str | None:
     """The first invisible or look-alike character of a SKU in the merchant's words (None: it has neither)."""
-    for pattern in (_INVISIBLE, _LOOK_ALIKE):
+    for pattern in (_INVISIBLE, LOOK_ALIKE):
         found = pattern.search(value)
         if found is not None:
             break
@@ -290,7 +288,7 @@ class _Sheet:
         new product and the listing it replaces for one gone."""
         m = self.hm.fields.get(key)
         joined = "".join(filter(None, values)) if m is not None else ""
-        if joined.isascii() or not (_INVISIBLE.search(joined) or _LOOK_ALIKE.search(joined)):  # all outside ASCII
+        if joined.isascii() or not (_INVISIBLE.search(joined) or LOOK_ALIKE.search(joined)):  # all outside ASCII
             return
         for i, v in enumerate(values):
             if v is None or v.isascii():
@@ -512,12 +510,14 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     _check_encoded_alike(sheet, skus, skip)
     # Parent SKU, or the SKU itself
     keys = skus
+    plain_parents = "".join(filter(None, parents)).isascii()  # nothing to normalize (one pass, for both below)
     if not _all_none(parents):  # a Parent SKU is a text: None or not empty
-        parents = _one_spelling(parents)
+        if not plain_parents:
+            parents = _one_spelling(parents)
         keys = parents[:]
         own = list(compress(range(n), map(is_, parents, repeat(None))))
         deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
-    _check_parent_conflicts(sheet, skus, parents, skip, first_row)
+    _check_parent_conflicts(sheet, skus, parents, skip, first_row, plain_parents)
     _check_example_parents(sheet, parents, skip)
 
     # --- group the good rows into products; product-level values must agree within a product
@@ -609,9 +609,7 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
 def _one_spelling(parents: list) -> list:
     """The Parent SKUs, each written as its first row writes it where another row encodes the same text otherwise
     (``É`` as one code point, or as ``E`` and a combining accent): one Parent SKU, one product, as the merchant
-    sees it (the list itself when nothing is to normalize)."""
-    if "".join(filter(None, parents)).isascii():
-        return parents
+    sees it."""
     first: dict[str, str] = {}
     return [p if p is None or p.isascii() else first.setdefault(unicodedata.normalize("NFC", p), p) for p in parents]
 
@@ -682,12 +680,12 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
 
 
 def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list[bool],
-                            first_row: dict[str, int]) -> None:
+                            first_row: dict[str, int], plain: bool) -> None:
     """A Parent SKU that is also the (plain) SKU of another product: both sides are reported.  The same text
     encoded otherwise (``É`` as one code point on one row, ``E`` + a combining accent on the other) is the same SKU
-    to the merchant: two products that look alike otherwise."""
+    to the merchant: two products that look alike otherwise.  ``plain``: every Parent SKU is ASCII."""
     cells = parents
-    if not "".join(filter(None, parents)).isascii():  # compared in NFC (``_one_spelling``); reported as typed
+    if not plain:  # compared in NFC (``_one_spelling``); reported as typed
         parents = [p if p is None or p.isascii() else unicodedata.normalize("NFC", p) for p in parents]
         nfc: dict[str, int] = {}
         for sku, i in first_row.items():
