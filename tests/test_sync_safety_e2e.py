@@ -154,8 +154,8 @@ def test_while_a_row_is_refused_for_its_sku_cell_nothing_is_taken_for_gone(
     assert code == EXIT_FAILED
     after = quantities(elebne_sandbox)
     assert after["SPICE-7"] == 5 and after["TEE/L / Red"] == 8
-    # every variant as it was (TEE's own total is the sum of the variants its rows hold, as for any skipped row)
-    assert {k: q for k, q in after.items() if k != "TEE"} == {k: q for k, q in before.items() if k != "TEE"}
+    # every variant as it was, and TEE's total still counts the variant left as it is
+    assert after == before
     held = {r["sku"]: r for r in report["rows"] if (r["reason"] or "").startswith("no longer in source, left")}
     assert set(held) == {"SPICE-7", "TEE-L-RD"} and {r["status"] for r in held.values()} == {"skipped"}
     assert "refused for its SKU" in held["SPICE-7"]["reason"]
@@ -208,6 +208,48 @@ def test_a_row_skipped_for_bad_data_is_not_taken_off_sale(elebne_sandbox: Sandbo
     assert code == EXIT_FAILED
     assert elebne_sandbox.products()["SPICE-5"]["quantity"] == 5
     assert not [r for r in report["rows"] if r["reason"] == "no longer in source"]
+
+
+def test_a_variant_left_as_it_is_still_counts_in_its_products_total(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Elebne's product ``quantity`` is the sum of its variants.  A variant row skipped for bad data keeps its
+    listing and its quantity; its product's total must still count it.  Before, the total became the sum of the
+    other rows: with TEE-M-BL and TEE-L-BL sold out, TEE showed 0 (out of stock) while TEE-L-RD held 8."""
+    stock = {"Warehouse": {**BIG_STOCK["Warehouse"], "TEE-M-BL": 0}, "Shop": {**BIG_STOCK["Shop"], "TEE-M-BL": 0}}
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, stock)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before = quantities(elebne_sandbox)
+    assert (before["TEE"], before["TEE/L / Red"]) == (8, 8)
+    bad = [dict(r, Price="twenty") if r["SKU"] == "TEE-L-RD" else r for r in ROWS]
+    write_workbook(wb, bad, stock)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
+    assert quantities(elebne_sandbox) == before
+    # a stock change of another variant moves the total by that change only
+    write_workbook(wb, bad, {**stock, "Warehouse": {**stock["Warehouse"], "TEE-M-BL": 3}})
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
+    after = quantities(elebne_sandbox)
+    assert (after["TEE"], after["TEE/M / Blue"], after["TEE/L / Red"]) == (11, 3, 8)
+    write_workbook(wb, ROWS, stock)  # the row fixed: its own quantity again, and the total from the source
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert quantities(elebne_sandbox) == before
+
+
+def test_a_variant_skipped_then_deleted_is_taken_off_sale(elebne_sandbox: SandboxHandle, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A variant row skipped for bad data in one run, then deleted: it left the source and goes to 0.  Before, the
+    skipped run's stock body was stored without it, so the run that deleted it found nothing to zero: TEE-L-RD
+    stayed on sale with 8 for good."""
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    write_workbook(wb, [dict(r, Price="twenty") if r["SKU"] == "TEE-L-RD" else r for r in ROWS], BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
+    assert quantities(elebne_sandbox)["TEE/L / Red"] == 8
+    write_workbook(wb, *_deleted({"TEE-L-RD"}))
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report["rows"]
+    after = quantities(elebne_sandbox)
+    assert (after["TEE/L / Red"], after["TEE"]) == (0, after["TEE/M / Blue"] + after["TEE/L / Blue"])
+    assert {r["sku"] for r in report["rows"] if r["reason"] == "no longer in source"} == {"TEE-L-RD"}
 
 
 def test_a_synced_sku_retyped_with_look_alike_characters_is_refused_and_its_listing_kept(

@@ -48,6 +48,23 @@ def test_probes_find_where_each_shipped_mapping_writes_quantity_and_status() -> 
     ecomlinx = shapes_of("ecomlinx")
     assert ("quantity",) in ecomlinx["stock"].quantity_paths
     assert ecomlinx["product"].product_status == {("status",): "inactive"}
+    # Elebne's product quantity is the sum of its variants'; no other shipped stock payload has such a total
+    assert elebne["stock"].total_paths == {("quantity",): ("variants", ("quantity",))}
+    assert elryan["price_stock"].total_paths == {} and ecomlinx["stock"].total_paths == {}
+
+
+def test_a_product_quantity_copied_from_one_variant_is_not_taken_for_a_sum(tmp_path: Path) -> None:
+    """An integrator's mapping that writes the first variant's quantity at product level (not the sum): the probe
+    tells them apart, so the missing policy never adds a kept variant's quantity to it."""
+    plugin = get_plugin("elebne")
+    text = Path(plugin.default_mapping).read_text(encoding="utf-8")
+    assert "      quantity: product.qty\n" in text
+    mine = tmp_path / "elebne-first.yaml"
+    first = "      quantity: {expr: '(product.variants | first).qty'}\n"
+    mine.write_text(text.replace("      quantity: product.qty\n", first), encoding="utf-8")
+    adapter = plugin.make_adapter(None, dict(plugin.settings), "acct", "secret")  # type: ignore[arg-type]
+    shapes = probe_shapes(load_mapping(mine), adapter, plugin.settings.get("defaults") or {})
+    assert ("quantity",) in shapes["stock"].quantity_paths and shapes["stock"].total_paths == {}
 
 
 def test_stock_items_are_variants_when_there_are_some_and_bodies_are_revived() -> None:

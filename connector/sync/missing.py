@@ -213,9 +213,16 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             for name in shape.child_quantity_fields:
                 added += [(mv, child) for mv, child, _zeroed in
                           _carry_children(op, old, name, shape.match_keys[name], shape.zero_values, gone)]
-            text = canonical_json(op.payload)
+            kept = _kept_children(op.payload, old, shape)
+            stored = op.payload
+            if kept:
+                _count_kept_children(op.payload, kept, shape)
+                stored = copy.copy(op.payload)
+                for name, children in kept.items():
+                    stored[name] = [*(stored.get(name) or []), *children]
+            text = canonical_json(stored)
             op.digest = digest(text)
-            if op.canonical:  # (a plan without the texts of new payloads: encoded again when confirmed)
+            if op.canonical or kept:  # (a plan without the texts of new payloads: encoded again when confirmed)
                 op.canonical = text
             if op.digest == hashes.get(op.key):
                 drop.append(op)
@@ -294,6 +301,36 @@ def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: st
         if carried != child:
             changed.append((mv, child, carried))
     return changed
+
+
+def _kept_children(payload: dict[str, Any], old: dict[str, Any], shape: KindShape) -> dict[str, list[Any]]:
+    """Child list field -> the children of the confirmed body ``old`` that ``payload`` (gone children already
+    carried into it) leaves out: the marketplace keeps them as they are (a variant whose row was skipped, or whose
+    stock the source does not know).  They stay in the body the state stores, though not sent: it is what the
+    marketplace holds, so that a later run still counts them, and still finds them when they leave the source."""
+    out: dict[str, list[Any]] = {}
+    for name in sorted(shape.child_quantity_fields):
+        match_key = shape.match_keys[name]
+        have = {match_value(c, match_key) for c in payload.get(name) or [] if isinstance(c, dict)}
+        left = [c for c in old.get(name) or [] if isinstance(c, dict) and match_value(c, match_key) not in have]
+        if left:
+            out[name] = left
+    return out
+
+
+def _count_kept_children(payload: dict[str, Any], kept: dict[str, list[Any]], shape: KindShape) -> None:
+    """A product-level quantity that is the sum of its children's (``KindShape.total_paths``) also counts the
+    children kept as they are (``_kept_children``), at their quantity as last confirmed.  Without it, a product
+    whose other variants are sold out shows 0 while a variant left as it is still has stock."""
+    for path, (name, child_path) in shape.total_paths.items():
+        total = get_path(payload, path)
+        if not isinstance(total, int) or isinstance(total, bool):
+            continue
+        for child in kept.get(name, ()):
+            quantity = get_path(child, child_path)
+            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
+                total += quantity
+        set_path(payload, path, total)
 
 
 def _present_children(product: Product, mapping: CompiledMapping, defaults: dict[str, Any],

@@ -42,6 +42,9 @@ class KindShape:
     variant_status: dict[Path, Any] = field(default_factory=dict)  # path -> value of an inactive variant
     sku_paths: list[Path] = field(default_factory=list)  # where a variant's SKU is written
     decimal_paths: list[Path] = field(default_factory=list)  # Decimals, kept as text in the state's bodies
+    # path of a product-level quantity -> (child list field, quantity path in a child) when the mapping writes
+    # the sum of the children's quantities there (Elebne ``quantity``: the sum of ``variants[].quantity``)
+    total_paths: dict[Path, tuple[str, Path]] = field(default_factory=dict)
 
     @property
     def child_quantity_fields(self) -> set[str]:
@@ -49,17 +52,20 @@ class KindShape:
 
 
 def _probe(*, qty: int = _PROBE_QTY, product_active: bool = True, variant_active: bool = True,
-           currency: str = "XXX") -> Product:
+           currency: str = "XXX", split: bool = False) -> Product:
+    """The synthetic product; ``split``: its two variants hold different quantities (``qty`` and 4 times it),
+    so that a product-level sum of them is told apart from either."""
     variants = []
-    for sku, size in zip(PROBE_SKUS, ("S", "M"), strict=True):
+    for i, (sku, size) in enumerate(zip(PROBE_SKUS, ("S", "M"), strict=True)):
+        own = qty * 4 if split and i else qty
         # every Decimal field filled, so that ``decimal_paths`` knows them all
         variants.append(Variant(sku=sku, attributes={"Size": size}, price=Money(Decimal("1.5"), currency),
                                 cost=Money(Decimal("1.5"), currency), weight=Decimal("1.5"), hs_code="0101",
                                 barcode="4006381333931", images=["https://probe.invalid/v.jpg"],
                                 dimensions={"length": Decimal("1.5"), "width": Decimal("1.5"),
                                             "height": Decimal("1.5")},
-                                active=variant_active, stock={"probe": StockLevel("probe", available=qty)},
-                                stock_known=True, qty=qty))
+                                active=variant_active, stock={"probe": StockLevel("probe", available=own)},
+                                stock_known=True, qty=own))
     return Product(key=PROBE_KEY, name="Probe", description="probe", brand="probe", category_path=["Probe"],
                    images=["https://probe.invalid/a.jpg"], active=product_active, variants=variants)
 
@@ -92,13 +98,16 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
     ctx_defaults = {**_FILLER_DEFAULTS, **(defaults or {})}
     probes = {"base": _probe(currency=currency), "zero": _probe(qty=0, currency=currency),
               "off": _probe(product_active=False, currency=currency),
-              "variant_off": _probe(variant_active=False, currency=currency)}
+              "variant_off": _probe(variant_active=False, currency=currency),
+              "split": _probe(currency=currency, split=True)}
     shapes: dict[str, KindShape] = {}
     for kind, compiled in mapping.payloads.items():
         flat: dict[str, dict[Path, Any]] = {}
+        payloads: dict[str, Any] = {}
         try:
             for name, product in probes.items():
-                payload = adapter.normalize(kind, copy.deepcopy(compiled.build(product, ctx_defaults)))
+                payload = payloads[name] = adapter.normalize(kind, copy.deepcopy(compiled.build(product,
+                                                                                                 ctx_defaults)))
                 flat[name] = _flat(payload)
         except (RecordMappingError, ValueError, TypeError, KeyError):
             continue
@@ -111,8 +120,34 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
                                 if p not in zero and p[:1] in {(k,) for k in shape.match_keys}}
         shape.sku_paths = [p for p, v in flat["base"].items() if v in PROBE_SKUS]
         shape.decimal_paths = [p for p, v in flat["base"].items() if isinstance(v, Decimal)]
+        shape.total_paths = _total_paths(shape, payloads["base"], payloads["split"])
         shapes[kind] = shape
     return shapes
+
+
+def _total_paths(shape: KindShape, base: Any, split: Any) -> dict[Path, tuple[str, Path]]:
+    """The product-level quantity paths whose value is the sum of a child list's quantities, in both probes (the
+    split one tells a sum apart from a copy of one child's quantity)."""
+    out: dict[Path, tuple[str, Path]] = {}
+    for path in shape.quantity_paths:
+        if "*" in path:
+            continue
+        for child in shape.quantity_paths:
+            if len(child) > 2 and child[1] == "*" and child[0] in shape.match_keys and all(
+                    _child_sum(body, child[0], child[2:]) == get_path(body, path) for body in (base, split)):
+                out[path] = (child[0], child[2:])
+                break
+    return out
+
+
+def _child_sum(body: Any, name: str, path: Path) -> int | None:
+    children = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(children, list) or not children:
+        return None
+    values = [get_path(c, path) for c in children]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    return sum(values)
 
 
 # -- reading and writing confirmed bodies by path ------------------------------------------------------------
