@@ -14,18 +14,24 @@ from typing import Any
 from connector.fulfilment.source import ImportedOrder
 from tests.test_fulfil_odoo_units import NOW, DeliveriesOdoo, order, picking, source
 
-SERVICES = {"SKU-9"}  # what Odoo holds as services
+SERVICES = {"SKU-9", " WRAP-1\t"}  # what Odoo holds as services (one Internal Reference typed with spaces)
+STOCKED = {"SKU-1", "SKU-5", "SKU-12"}
 
 
 class WithServices(DeliveriesOdoo):
     def call(self, model: str, method: str, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> Any:
         domain = (kwargs or {}).get("domain") or []
-        if model == "product.product" and any(t[0] == "default_code" for t in domain):
+        terms = [t for t in domain if isinstance(t, list | tuple)]
+        if model == "product.product" and any(t[0] == "default_code" for t in terms):
             self.calls += 1
             self.log.append((model, method, kwargs or {}))
+            if any(t[1] == "ilike" for t in terms):  # Odoo's ilike: the reference contains the text, any case
+                parts = [t[2].casefold() for t in terms if t[1] == "ilike"]
+                return [{"id": 90, "default_code": c, "type": "service" if c in SERVICES else "consu"}
+                        for c in sorted(SERVICES | STOCKED) if any(x in c.casefold() for x in parts)]
             assert ("type", "=", "service") in domain
-            codes = next(t[2] for t in domain if t[0] == "default_code")
+            codes = next(t[2] for t in terms if t[0] == "default_code")
             return [{"id": 90, "default_code": c} for c in codes if c in SERVICES]
         return super().call(model, method, args, kwargs)
 
@@ -68,3 +74,19 @@ def test_a_service_waits_while_a_stocked_line_is_in_no_done_delivery_yet() -> No
     o = order(7, lines=(("SKU-1", 2), ("SKU-5", 1), ("SKU-9", 1)))
     [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
     assert progress.shipped_quantities() == {"7-0": 2} and not progress.fully_shipped(o)
+
+
+def test_a_service_whose_internal_reference_has_spaces_ships_too() -> None:
+    """Odoo holds the gift wrap as ' WRAP-1\t': the catalogue sent it as WRAP-1 and the orders step found it so
+    (its second lookup); the services lookup asked for WRAP-1 exactly, found nothing, and the order waited "for
+    the rest of the order" for ever.  A reference that only contains the SKU (SKU-12 for SKU-1) is no match."""
+    fake = WithServices([], [picking(1, 7, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 2.0}])
+    o = order(7, lines=(("SKU-1", 2), ("WRAP-1", 1)))
+    [progress] = source(fake).read([ImportedOrder(o, "7")], None, NOW).progress
+    assert progress.shipped_quantities() == {"7-0": 2, "7-1": 1} and progress.fully_shipped(o)
+    waiting = order(8, lines=(("SKU-1", 2), ("SKU-12", 1)))  # SKU-12 is stocked, in no delivery yet
+    fake = WithServices([], [picking(1, 8, "2026-12-02 08:00:00")], [{"picking_id": 1, "product_id": 1,
+                                                                       "quantity": 2.0}])
+    [progress] = source(fake).read([ImportedOrder(waiting, "8")], None, NOW).progress
+    assert progress.shipped_quantities() == {"8-0": 2} and not progress.fully_shipped(waiting)

@@ -39,7 +39,7 @@ from typing import Any
 from connector.fulfilment.model import OrderProgress, Shipment, ShippedLine, assign_lines
 from connector.fulfilment.source import ImportedOrder, SourceRead
 from connector.orders.model import iso, parse_time
-from connector.orders.odoo.destination import SALE_ORDER
+from connector.orders.odoo.destination import SALE_ORDER, typed_with_spaces
 from connector.orders.odoo.settings import OdooOrderSettings, parse_settings
 from connector.sources.odoo.backend import OdooBackend, open_backend
 
@@ -375,7 +375,8 @@ class OdooFulfilmentSource:
         order-level marketplace (EcomLinx, ``shipped_when: all_lines``) waited "for the rest of the order" for
         ever although every parcel had gone (found on a real Odoo 18).  When all lines whose SKU some done
         delivery of the order holds are shipped in full, the SKUs of the lines left (in no delivery) are asked
-        (one ``product.product`` read for the whole read, only then); when Odoo holds every one of them as a
+        (one ``product.product`` read for the whole read, only then, and one more for those it did not find, whose
+        Internal Reference may have spaces around it); when Odoo holds every one of them as a
         service, they are added, in full, to the order's latest shipment.  A stocked line left (a backorder not
         done yet, of a SKU shipped or not) keeps the order, and its services, waiting."""
         waiting: dict[int, list[Any]] = {}
@@ -395,6 +396,10 @@ class OdooFulfilmentSource:
         rows = backend.search_read(PRODUCT, [("default_code", "in", skus), ("type", "=", "service")],
                                    ["default_code"], context={"active_test": False})
         services = {str(r["default_code"]) for r in rows}
+        if unfound := [sku for sku in skus if sku not in services]:  # a reference typed with spaces around it,
+            #  as the orders step finds it (one call more, only for a SKU the exact lookup did not give)
+            spaced, _ = typed_with_spaces(backend, unfound, ["default_code", "type"])
+            services |= {str(r["default_code"]).strip() for r in spaced if r.get("type") == "service"}
         for sale_id, lines in waiting.items():
             shipments = built[sale_id][0]
             taken = _taken(shipments)

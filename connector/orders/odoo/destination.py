@@ -72,7 +72,7 @@ def _prices(o: Order) -> list[tuple[str, Decimal]]:
     return out
 
 
-def _typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]
+def typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]
                        ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """The variants whose Internal Reference is one of ``skus`` with spaces around it (``' OR-7 '``): the catalogue
     read takes a SKU without them (as the workbook does), so the marketplace sells it, and its orders come back,
@@ -403,7 +403,7 @@ class OdooOrderDestination(DestinationBase):
         rows = backend.search_read(PRODUCT, [("default_code", "in", wanted)], fields, order="id")
         found = {str(r["default_code"]) for r in rows}
         if missing := [s for s in wanted if s not in found]:
-            spaced, cased = _typed_with_spaces(backend, missing, fields)
+            spaced, cased = typed_with_spaces(backend, missing, fields)
             rows += spaced
             self._cased.update(cased)
         for sku in wanted:
