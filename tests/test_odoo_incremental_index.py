@@ -69,3 +69,16 @@ def test_the_index_is_walked_once_and_duplicates_stay_decided(state: StateStore,
     assert sent == {"A-10", "B-20", "B-21"}  # the fixed variant comes with its whole template
     dup = [r for r in result.rows if r.sku == "C-31"]
     assert dup and all("duplicate SKU" in (r.skipped_reason or "") for r in dup)  # 31 still holds C-31
+
+
+def test_the_variants_a_target_skipped_travel_with_the_index() -> None:
+    """``recheck`` keeps the ids of the SKUs a target skipped this run (and only those); an index saved before
+    it existed reads as one without any."""
+    index = CatalogueIndex(domain_key([]), skus={1: ("A", True), 2: ("B", True), 3: ("B", False), 4: ("C", True)})
+    index.recheck({"B", "GONE"})
+    again = CatalogueIndex.decode(index.encode())
+    assert again is not None and again.recheck_ids == {2, 3} and again.skus == index.skus
+    again.recheck(set())
+    assert CatalogueIndex.decode(again.encode()).recheck_ids == set()  # type: ignore[union-attr]
+    older = CatalogueIndex(domain_key([]), skus={1: ("A", True)})
+    assert CatalogueIndex.decode(older.encode()).recheck_ids == set()  # type: ignore[union-attr]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
 from operator import eq
@@ -248,6 +248,9 @@ class SourceResult:
     # Incremental cursors to save once every target confirmed the push: {(source, name): value}.
     # Saving them earlier would lose the changes of a run that failed (design §10, Singer).
     cursors: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Given the SKUs the targets skipped (a marketplace that lacks the product, ...), an incremental source
+    # updates ``cursors`` so that its next read returns them again (sync/profile.py); None: every read does.
+    recheck: Callable[[set[str]], None] | None = None
     # True when the read returned the whole catalogue (a workbook, a --full or first Odoo read, the supplier
     # feed with its snapshot): a product the marketplace holds that is not here left the source.
     full_read: bool = False

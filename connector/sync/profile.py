@@ -117,11 +117,15 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
     """Push ``source`` to each target in turn (one state, locked by the caller); save each report once, after
     ``before_save`` (in the default folder, the newest ``keep_reports`` are kept); promote the source's cursors
     when every target confirmed every valid row (``SourceResult.cursors_may_advance``; never on a dry run)."""
+    from connector.sync.report import SKIPPED
+
     result = ProfileOutcome()
     cursors_ok = True  # every valid row confirmed by every target (rows the source skipped as invalid do not count)
+    skipped: set[str] = set()  # SKUs a target skipped: an incremental source reads them again next time
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
+        skipped.update(row.sku for row in report.rows if row.status == SKIPPED and row.sku)
         if before_save is not None:
             before_save(report)
         path = save_report(report, opts.target, opts.state_path, requested=report_to, several=len(targets) > 1,
@@ -133,6 +137,8 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
             on_outcome(outcome, path)
     dry_run = any(opts.dry_run for opts in targets)
     if source.cursors and not dry_run:
+        if cursors_ok and source.recheck is not None:
+            source.recheck(skipped)
         if cursors_ok:
             for (src, name), value in source.cursors.items():
                 state.set_cursor(src, name, value)

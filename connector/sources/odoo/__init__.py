@@ -40,4 +40,10 @@ def read_profile_source(config: dict[str, Any], state: Any, full: bool, backend:
     source = OdooSource(settings_from_profile(config), backend, connected=backend is not None)  # backend: shared
     result = source.read(state, full=full or state is None, commit_cursor=False)
     result.cursors.update(source.pending_cursors())
+
+    def recheck(skus: set[str]) -> None:
+        source.recheck(skus)
+        result.cursors.update(source.pending_cursors())
+
+    result.recheck = recheck
     return result

@@ -10,6 +10,10 @@ An incremental read sees only what changed; two facts need the rest of the catal
 - **Skipped records.** Variants skipped for data problems (no SKU, duplicate, invalid barcode) no longer hold
   the cursor back (``SourceResult.cursors_may_advance``); their ids are remembered here and read again
   on every incremental run, so they stay reported until fixed and are sent as soon as they are.
+- **Records a marketplace skipped.** A variant a target skipped although the source read it whole (EcomLinx:
+  "not on EcomLinx: create it there first") is read again, with its template, on every incremental run
+  (``recheck_ids``) until no target skips it: the run ended clean, so the cursor moved on, and without this the
+  product would reach that marketplace only once it changed in Odoo.
 
 Stored as one cursor value (packed by ``connector.sources.packed``, like the Aleta snapshot), saved with the
 cursor only once the push was confirmed.  An index written for another ``domain`` setting, or none at all,
@@ -39,11 +43,14 @@ class CatalogueIndex:
     domain: str  # ``domain_key`` of the settings' domain the index was built with
     skus: dict[int, tuple[str, bool]] = field(default_factory=dict)  # product.product id -> (SKU, active)
     skipped_ids: set[int] = field(default_factory=set)
+    recheck_ids: set[int] = field(default_factory=set)  # variants a target skipped (``recheck``)
 
     def encode(self) -> str:
         data = {"v": INDEX_VERSION, "domain": self.domain,
                 "skus": {str(pid): [sku, active] for pid, (sku, active) in self.skus.items()},
                 "skipped_ids": sorted(self.skipped_ids)}
+        if self.recheck_ids:
+            data["recheck_ids"] = sorted(self.recheck_ids)
         return pack(data)
 
     @classmethod
@@ -55,9 +62,16 @@ class CatalogueIndex:
         try:
             return cls(domain=str(data["domain"]),
                        skus={int(pid): (str(sku), bool(active)) for pid, (sku, active) in data["skus"].items()},
-                       skipped_ids={int(t) for t in data["skipped_ids"]})
+                       skipped_ids={int(t) for t in data["skipped_ids"]},
+                       recheck_ids={int(t) for t in data.get("recheck_ids") or ()})
         except (ValueError, TypeError, KeyError):
             return None
+
+    def recheck(self, skus: Iterable[str]) -> None:
+        """The variants of ``skus`` (what the targets skipped this run) are read again by the next incremental
+        run; those of the last run are not, unless skipped again."""
+        wanted = set(skus)
+        self.recheck_ids = {pid for pid, (sku, _active) in self.skus.items() if sku in wanted} if wanted else set()
 
     def others(self, read_ids: Iterable[int]) -> dict[str, list[tuple[int, bool]]]:
         """SKU -> (id, active) of the indexed variants that are not among ``read_ids``."""

@@ -159,6 +159,11 @@ class OdooSource:
                 out[(self.settings.cursor_source, INDEX_NAME)] = self.next_index.encode()
         return out
 
+    def recheck(self, skus: set[str]) -> None:
+        """Read the variants of ``skus`` again on the next incremental run (``SourceResult.recheck``)."""
+        if self.next_index is not None:
+            self.next_index.recheck(skus)
+
     def commit_cursor(self, state: Any) -> None:
         """Store the cursor of the last read; call it once the changes were pushed and confirmed."""
         for (src, name), value in self.pending_cursors().items():
@@ -291,7 +296,8 @@ class OdooSource:
                       extra: dict[int, dict[str, Any]]
                       ) -> tuple[list[dict[str, Any]], dict[str, list[tuple[int, bool]]]]:
         """An incremental read: the changed templates, whole, plus the variants skipped last time (alone, so
-        they are reported again).  A skipped variant that became valid without being edited itself (the other
+        they are reported again) and those a target skipped (``CatalogueIndex.recheck_ids``: with their
+        template, below, as they are valid).  A skipped variant that became valid without being edited itself (the other
         holder of its SKU changed) has its whole template read, so a product is never sent in part.
 
         Returns the rows and the index's other variants by SKU (``CatalogueIndex.others``), computed once: it
@@ -299,7 +305,7 @@ class OdooSource:
         s = self.settings
         tmpl_ids = self._changed_templates(backend, since, ctx)
         self.changed_template_ids = tmpl_ids
-        skipped = sorted(index.skipped_ids)
+        skipped = sorted(index.skipped_ids | index.recheck_ids)
         if not tmpl_ids and not skipped:
             return [], {}
         which: list[Any] = [("product_tmpl_id", "in", tmpl_ids)]
