@@ -292,6 +292,35 @@ def csv_long_line(path: Path, megabytes: int = 20) -> Path:
     return path
 
 
+def _small_xlsx(path: Path, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A one-product workbook whose parts are compressed with ``compression``."""
+    write_xlsx(path, [("Products", sheet_xml(HEADER_ROW + DATA_ROW))])
+    with zipfile.ZipFile(path) as zf:
+        parts = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for name, data in parts:
+            zf.writestr(name, data)
+    return path
+
+
+def zip_encrypted_parts(path: Path) -> Path:
+    """A workbook whose zip entries carry the "encrypted" flag (a zip locked with a password, renamed .xlsx):
+    Python's zipfile raised RuntimeError ("password required for extraction") out of the reader."""
+    data = bytearray(_small_xlsx(path, zipfile.ZIP_STORED).read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
+        i = data.find(signature)
+        while i >= 0:
+            data[i + flags_at] |= 1
+            i = data.find(signature, i + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def zip_bzip2_parts(path: Path) -> Path:
+    """A workbook zipped with bzip2, a method no spreadsheet program writes (calamine cannot inflate it)."""
+    return _small_xlsx(path, zipfile.ZIP_BZIP2)
+
+
 HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_corner": ("xlsx", far_corner),
     "far_corner_strict": ("xlsx", far_corner_strict),
@@ -311,6 +340,8 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "ods_repeated": ("ods", ods_repeated),
     "ods_wide_rows": ("ods", ods_wide_rows),
     "csv_long_line": ("csv", csv_long_line),
+    "zip_encrypted_parts": ("xlsx", zip_encrypted_parts),
+    "zip_bzip2_parts": ("xlsx", zip_bzip2_parts),
 }
 
 

@@ -37,6 +37,8 @@ EXPECTED = {
     "ods_repeated": "reaches cell XFD1048576",
     "ods_wide_rows": "reaches cell WQJ6001",
     "csv_long_line": "line 2: a cell holds more than",
+    "zip_encrypted_parts": "part '[Content_Types].xml' of the workbook is encrypted",
+    "zip_bzip2_parts": "part '[Content_Types].xml' of the workbook is compressed with bzip2",
 }
 _RUNNER = """
 import io, json, sys

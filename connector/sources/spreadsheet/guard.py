@@ -91,6 +91,7 @@ def check_archive(p: Path, zf: zipfile.ZipFile) -> None:
                           "it is not a spreadsheet saved by Excel or LibreOffice")
     total = 0
     for info in infos:
+        _check_readable(p, info)
         size = info.file_size
         total += size
         if size > MAX_MEMBER_BYTES:
@@ -106,6 +107,23 @@ def check_archive(p: Path, zf: zipfile.ZipFile) -> None:
     sst = next((i for i in infos if i.filename.lower() == "xl/sharedstrings.xml"), None)
     if sst is not None:
         _check_shared_strings(p, zf, sst)
+
+
+_COMPRESSIONS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "Deflate64", 99: "AES encryption"}
+
+
+def _check_readable(p: Path, info: zipfile.ZipInfo) -> None:
+    """Refuse a part no spreadsheet program writes so: encrypted at the zip level (a zip locked with a password
+    and renamed; Python's zipfile raised RuntimeError), or compressed otherwise than stored or deflated (calamine
+    inflates nothing else; zipfile raised NotImplementedError for some)."""
+    if info.flag_bits & 0x1:
+        raise SourceError(f"{p.name}: part '{info.filename}' of the workbook is encrypted (a zip file locked with a "
+                          "password, not a workbook Excel or LibreOffice saved); open it in Excel or LibreOffice "
+                          "and save it again")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        method = _COMPRESSIONS.get(info.compress_type, f"method {info.compress_type}")
+        raise SourceError(f"{p.name}: part '{info.filename}' of the workbook is compressed with {method}, which "
+                          "spreadsheet programs do not use; open it in Excel or LibreOffice and save it again")
 
 
 def _check_shared_strings(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
