@@ -95,3 +95,15 @@ def test_empty_csv(tmp_path):
     path.write_text("", encoding="utf-8")
     with pytest.raises(SourceError, match="no SKU column"):
         read_spreadsheet(path)
+
+
+@pytest.mark.parametrize("tail", [b"\x00", b"\x00\xd8A\x00"], ids=["cut-mid-character", "lone-surrogate"])
+def test_damaged_utf16_names_the_line(tmp_path, tail):
+    """A UTF-16 export cut short (an odd number of bytes) or holding half a surrogate pair: the decoder's
+    UnicodeDecodeError came out of validate as a traceback."""
+    path = tmp_path / "c.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + "SKU;Name;Price\r\nA-1;Soap;5\r\nA-2;Tea;".encode("utf-16-le") + tail)
+    for columnar in (True, False):
+        with pytest.raises(SourceError) as e:
+            read_raw(path, columnar=columnar)
+        assert str(e.value).startswith("c.csv: line 3 is not valid UTF-16"), str(e.value)

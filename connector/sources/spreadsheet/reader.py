@@ -235,7 +235,10 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, problems, all_str=True), delimiter=delimiter,
                        encoding=encoding)
     if rows is None:  # not UTF-8: decoded whole (UTF-16, cp1252...), then read as UTF-8 like the others
-        text, encoding = decode_bytes(data)
+        try:
+            text, encoding = decode_bytes(data)
+        except UnicodeDecodeError as e:  # only UTF-16 decodes strictly: cut short, or half a surrogate pair
+            raise SourceError(_bad_utf16(p, data, e)) from None
         del data
         utf8 = text.encode()
         del text
@@ -252,6 +255,13 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
             raise SourceError(f"{p.name}: cannot read the CSV file ({e})") from None
     return RawBook(p, suffix[1:], RawSheet(CSV_SHEET, rows, all_str=True), delimiter=dialect[0],
                    encoding=encoding)
+
+
+def _bad_utf16(p: Path, data: bytes, e: UnicodeDecodeError) -> str:
+    """The merchant's words for a UTF-16 file (BOM) that does not decode: the line of the bad bytes."""
+    line = data[:e.start].decode("utf-16", "replace").count("\n") + 1
+    return (f"{p.name}: line {line} is not valid UTF-16 (the file is cut short or damaged at byte {e.start:,}); "
+            "export it again")
 
 
 def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[str]]:
