@@ -107,3 +107,34 @@ def test_damaged_utf16_names_the_line(tmp_path, tail):
         with pytest.raises(SourceError) as e:
             read_raw(path, columnar=columnar)
         assert str(e.value).startswith("c.csv: line 3 is not valid UTF-16"), str(e.value)
+
+
+@pytest.mark.parametrize("text, line", [
+    ('SKU,Name,Price\r\nA-1,"Soap,5\r\nA-2,Tea,6\r\nA-3,Cup,7\r\n', 2),  # Arrow steps aside (ragged)
+    ('SKU;Name\nA-1;Soap\nA-2;"Tea\nA-3;Cup\n', 3),  # Arrow read this one as two rows
+    ('SKU,Name\nA-1,"Soap ""big"" one\n', 2),
+    ('SKU,Name\nA-1,"Soap\nA-2,Tea\n'.replace("\n", "\r"), 2),
+], ids=["comma", "semicolon", "last-line", "cr-only"])
+def test_a_quote_never_closed_is_refused_not_read_as_one_cell(tmp_path, text, line):
+    """The rest of the file after an open quote was one cell: the products below it vanished from the source
+    without a word (and would be taken for deleted)."""
+    path = tmp_path / "c.csv"
+    path.write_bytes(text.encode())
+    for columnar in (True, False):
+        with pytest.raises(SourceError) as e:
+            read_raw(path, columnar=columnar)
+        assert f"line {line}: a quote (\") opened on this line is never closed" in str(e.value), str(e.value)
+
+
+def test_a_closed_multi_line_cell_at_the_end_still_reads(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b'SKU,Name,Description\r\nA-1,Soap,"one\r\ntwo"\r\nA-2,"Tea ""x""","a\nb\n"')
+    result = read_spreadsheet(path)
+    assert [(p.key, p.description) for p in result.products] == [("A-1", "one\r\ntwo"), ("A-2", "a\nb")]
+
+
+def test_a_mixed_encoding_file_with_a_quote_never_closed_is_refused(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes("SKU;Name\nA-1;Thé\nA-2;\"Caf".encode() + "é\nA-3;x\n".encode("cp1252"))
+    with pytest.raises(SourceError, match="line 3: a quote"):
+        read_raw(path)

@@ -58,6 +58,10 @@ def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hin
         return None  # ragged rows, invalid UTF-8, a quote the csv module reads differently...
     if table.num_rows == 0 or any(t != pa.string() for t in table.schema.types):
         return None
+    from .reader import ends_in_line_break
+
+    if ends_in_line_break(table.column(table.num_columns - 1)[-1].as_py() or ""):
+        return None  # maybe a quote never closed: the csv module's reading finds out (reader.py)
     return _unescaped(table)
 
 

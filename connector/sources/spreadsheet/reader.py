@@ -26,7 +26,7 @@ import posixpath
 import re
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -274,6 +274,7 @@ def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[st
         rows = list(reader)
     except csv.Error as e:
         raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    _check_closed_quotes(rows, lambda: map(bytes.decode, lines), delimiter, start)
     if may_hold_escapes(lines):  # text exported behind an apostrophe (inert.py)
         unescape_rows(rows)
     return rows
@@ -323,9 +324,53 @@ def _parse_mixed(lines: list[bytes], suffix: str, bad: set[int]
             done = upto
     except csv.Error as e:
         raise csv.Error(_csv_problem(e, reader.line_num + start)) from None
+    _check_closed_quotes(rows, lambda: iter(texts), delimiter, start)
     if may_hold_escapes(texts):
         unescape_rows(rows)
     return rows, problems, delimiter
+
+
+def ends_in_line_break(cell: str) -> bool:
+    """Whether the last cell of a file holds a line break: the sign of a quote never closed, which makes the rest
+    of the file one cell (both the csv module and Arrow read it so, without a word)."""
+    return "\n" in cell or "\r" in cell
+
+
+def _check_closed_quotes(rows: list[list[str]], texts: Callable[[], Iterator[str]], delimiter: str,
+                         start: int) -> None:
+    """Raise ``csv.Error`` when the file ends inside a quoted cell.  ``A-1,"Soap,5`` followed by the rest of the
+    catalogue was one product named ``Soap,5\nA-2,...``: every product below it vanished from the source (and
+    would be taken for deleted).  Only a file whose last cell holds a line break is looked at again: its last
+    record is found, and followed field by field as the csv module reads it (``_open_quote``)."""
+    if not rows or not rows[-1] or not ends_in_line_break(rows[-1][-1]):
+        return
+    reader = csv.reader(islice(texts(), start, None), delimiter=delimiter)
+    last = before = 0
+    for _row in reader:
+        last, before = before, reader.line_num
+    if _open_quote("".join(islice(texts(), start + last, None)), delimiter):
+        raise csv.Error(f"line {start + last + 1}: a quote (\") opened on this line is never closed, so the rest "
+                        "of the file would be read as one cell; close it or remove it")
+
+
+_QUOTED = re.compile(r'"[^"]*+(?:""[^"]*+)*+')  # a quote and what follows it up to a lone quote (or the end)
+
+
+def _open_quote(record: str, delimiter: str) -> bool:
+    """Whether the csv module (not strict) ends the text ``record`` inside a quoted field: a field opened by a
+    quote runs to a lone quote; after that, or in a field that did not start with one, quotes are plain text."""
+    plain = re.compile(f"[^{re.escape(delimiter)}\r\n]*")
+    pos, end = 0, len(record)
+    while pos < end:
+        if record[pos] == '"':
+            pos = _QUOTED.match(record, pos).end()  # type: ignore[union-attr]
+            if pos >= end:
+                return True
+            pos += 1  # the closing quote; the field goes on as plain text, if anything follows it
+        pos = plain.match(record, pos).end() + 1  # type: ignore[union-attr]
+        if record[pos - 1:pos] in ("\r", "\n"):
+            return False  # the record ended with its line
+    return False
 
 
 def _csv_problem(e: csv.Error, line: int) -> str:
