@@ -211,3 +211,20 @@ def test_differential_against_the_csv_module(tmp_path):
         compared += 1
         assert _blank_as_empty(head_rows(table, table.num_rows)) == expected, repr(text)
     assert compared > 300 and refused > 20  # the fast path and the refusal were really exercised
+
+
+def test_a_cell_longer_than_the_csv_module_reads_is_refused_both_ways(tmp_path):
+    """A 140,000-character cell (no spreadsheet holds more than 32,767 in a cell): the csv module refuses it, and
+    Arrow read it, so validate accepted a file that the row reader refuses."""
+    import csv as csv_module
+
+    path = tmp_path / "f.csv"
+    limit = csv_module.field_size_limit()
+    path.write_bytes(b"SKU,Name,Price\nA-1,Soap,5\nA-2," + "é".encode() * (limit + 1) + b",6\n")
+    for columnar_path in (True, False):
+        with pytest.raises(SourceError, match="line 3: a cell holds more than 131,072 characters"):
+            read_raw(path, columnar=columnar_path)
+    path.write_bytes(b"SKU,Name,Price\nA-1,Soap,5\nA-2," + "é".encode() * limit + b",6\n")  # at the limit: read
+    fast, slow, used = both(path)
+    assert used and len(fast.products[1].name) == limit
+    same(fast, slow)

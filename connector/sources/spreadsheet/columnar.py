@@ -20,6 +20,7 @@ resident after a 100,000-row file); ``malloc``'s free pages are.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,18 @@ def read_table(source: Path | bytes, delimiter: str, skip_rows: int, columns_hin
 
     if ends_in_line_break(table.column(table.num_columns - 1)[-1].as_py() or ""):
         return None  # maybe a quote never closed: the csv module's reading finds out (reader.py)
+    if _has_cell_longer_than(table, csv.field_size_limit()):
+        return None  # the csv module refuses such a cell (a quote left open?) and says on which line
     return _unescaped(table)
+
+
+def _has_cell_longer_than(table: Any, limit: int) -> bool:
+    """Whether a cell holds more than ``limit`` characters (bytes first: characters are only counted in a
+    column that has a cell of more than ``limit`` bytes)."""
+    import pyarrow.compute as pc
+
+    return any((pc.max(pc.binary_length(col)).as_py() or 0) > limit
+               and (pc.max(pc.utf8_length(col)).as_py() or 0) > limit for col in table.columns)
 
 
 def _unescaped(table: Any) -> Any:
