@@ -170,3 +170,64 @@ def test_ods_filler_rows_and_cells_as_libreoffice_saves_them_still_read(tmp_path
             + b'table:number-columns-repeated="1024"/></table:table-row>')
     result = read_spreadsheet(hf.write_ods(tmp_path / "lo.ods", rows))
     assert [v.sku for p in result.products for v in p.variants] == ["A-1"] and result.issues == []
+
+
+def _inline_row(r: int, sku: bytes, name: bytes, price: bytes, prefix: bytes = b"") -> bytes:
+    cell = b'<%sc r="%s%d" t="inlineStr"><%sis><%st>%s</%st></%sis></%sc>'
+    return (b'<%srow r="%d">' % (prefix, r)
+            + b"".join(cell % (prefix, col, r, prefix, prefix, v, prefix, prefix, prefix) for col, v in
+                       ((b"A", sku), (b"B", name))) + b'<%sc r="C%d"><%sv>%s</%sv></%sc></%srow>'
+            % (prefix, r, prefix, price, prefix, prefix, prefix))
+
+
+@pytest.mark.parametrize("stock", [False, True], ids=["products", "stock"])
+def test_a_row_written_twice_is_refused_not_merged(tmp_path: Path, stock: bool) -> None:
+    """A sheet XML holding ``<row r="2">`` twice (a file damaged, or a program's bug): both readers merged the two
+    rows into one, the second's cells over the first's, so SKU A-1 vanished from the source without a word (it
+    would then be taken for deleted) and B-9 took A-1's other cells."""
+    rows = (hf.HEADER_ROW + _inline_row(2, b"A-1", b"Soap", b"12") + _inline_row(3, b"A-2", b"Tea", b"8")
+            + _inline_row(2, b"B-9", b"Other", b"99"))
+    sheets = [("Products", hf.sheet_xml(rows))]
+    if stock:
+        sheets = [("Products", hf.sheet_xml(hf.HEADER_ROW + hf.DATA_ROW)),
+                  ("Stock - Main", hf.sheet_xml(rows.replace(b">Name<", b">Quantity<")))]
+    path = hf.write_xlsx(tmp_path / "twice.xlsx", sheets)
+    name = "Stock - Main" if stock else "Products"
+    for columnar in (True, False):
+        with pytest.raises(SourceError, match=f"sheet '{name}' holds row 2 twice"):
+            reader.read_raw(path, columnar=columnar).stock  # noqa: B018 (the stock sheets' error)
+
+
+def test_rows_out_of_order_and_prefixed_rows_still_read(tmp_path: Path) -> None:
+    """Rows are placed by their reference, in any order; a prefixed row written twice is found too."""
+    rows = hf.HEADER_ROW + _inline_row(3, b"A-2", b"Tea", b"8") + _inline_row(2, b"A-1", b"Soap", b"12")
+    path = hf.write_xlsx(tmp_path / "order.xlsx", [("Products", hf.sheet_xml(rows))])
+    assert [p.key for p in read_spreadsheet(path).products] == ["A-1", "A-2"]
+    prefixed = rows.replace(b"<", b"<x:").replace(b"<x:/", b"</x:") + _inline_row(4, b"A-3", b"Cup", b"1", b"x:")
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/'
+           b'spreadsheetml/2006/main"><x:sheetData>' + prefixed + b"</x:sheetData></x:worksheet>")
+    path = hf.write_xlsx(tmp_path / "prefixed.xlsx", [("Products", xml)])
+    assert [p.key for p in read_spreadsheet(path).products] == ["A-1", "A-2", "A-3"]
+    twice = xml.replace(b"</x:sheetData>", _inline_row(4, b"A-4", b"Pen", b"2", b"x:") + b"</x:sheetData>")
+    with pytest.raises(SourceError, match="sheet 'Products' holds row 4 twice"):
+        read_spreadsheet(hf.write_xlsx(tmp_path / "prefixed-twice.xlsx", [("Products", twice)]))
+
+
+def test_row_numbers_are_found_whatever_the_blocks(tmp_path: Path) -> None:
+    """A row tag cut by a block's end is read whole with the next block, never twice (which would look like a row
+    written twice) nor never."""
+    import random
+
+    rows = hf.HEADER_ROW + b"".join(_inline_row(r, b"S%d" % r, b'Name "x" <r>', b"1") for r in range(2, 60))
+    rows = rows.replace(b'<row r="7">', b'<row spans="1:3" r="7" ht="15">').replace(b'<row r="9">', b'<x:row r="9">')
+    rng = random.Random(7)
+    for twice in (None, 23):
+        xml = rows + (_inline_row(twice, b"again", b"x", b"1") if twice else b"")
+        for _ in range(50):
+            numbers = guard.RowNumbers()
+            pos = 0
+            while pos < len(xml):
+                step = rng.randint(1, 40)
+                numbers.feed(xml[pos:pos + step])
+                pos += step
+            assert numbers.repeated() == twice

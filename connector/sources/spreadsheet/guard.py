@@ -17,13 +17,15 @@ process on a hostile file (a Rust allocation failure is not an exception) or all
 
 from __future__ import annotations
 
+import operator
 import queue
 import re
 import threading
 import zipfile
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 from connector.errors import SourceError
@@ -185,6 +187,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     row_tags: tuple[bytes, ...] = ()
     ref_firsts: tuple[bytes, ...] = ()
     styled = StyledCells(padding) if padding and details else None
+    numbers: RowNumbers | None = None
     for block in _inflated(zf, info):
         inflated += len(block)
         if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
@@ -204,6 +207,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         row_elems += _count(chunk, tail, row_tags)
         if details:
             _find_details(chunk, scan, merged)
+            numbers = numbers or RowNumbers(scan.prefix)
+            numbers.feed(block)
         if styled is not None:
             styled.feed(block)
         found = _far_refs(chunk)
@@ -212,6 +217,8 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
             raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
                               f"or {REMEDY}")
         tail = chunk[-_TAIL:]
+    if numbers is not None:
+        _check_rows_once(p, sheet, numbers)
     scan.merged = _merged_ranges(merged)
     if styled is not None:
         scan.padded = _styled_cells(zf, info, styled)
@@ -234,20 +241,75 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     return scan
 
 
+class RowNumbers:
+    """The ``r`` numbers of a sheet's row elements, fed block by block, to find a row written twice: both readers
+    (calamine) then merge the two rows into one, the second's cells over the first's, and a product vanishes
+    without a word.  Rows in any order are fine (each is placed by its number).  Only row tags whose first
+    attribute is ``r`` are read (every writer's; one literal search, as fast as a byte count), in the root's
+    namespace prefix too.  The numbers are kept as 4-byte integers; rows that only go up are never sorted."""
+
+    def __init__(self, prefix: bytes = b"") -> None:
+        self._patterns = [_row_number_pattern(x) for x in sorted({b"", prefix})]
+        self._numbers = array("i")
+        self._ordered = True
+        self._pending = b""
+
+    def feed(self, block: bytes) -> None:
+        data = self._pending + block
+        cut = data.rfind(b"<", max(len(data) - _ROW_TAG, 0)) if block else -1  # a tag cut by the block's end
+        if cut < 0:  # is searched with the next block
+            cut = len(data)
+        found = [n for pattern in self._patterns for n in map(int, pattern.findall(data, 0, cut))]
+        if found:
+            if self._ordered:
+                last = self._numbers[-1] if self._numbers else 0
+                self._ordered = len(self._patterns) == 1 and last < found[0] \
+                    and all(map(operator.lt, found, islice(found, 1, None)))
+            self._numbers.extend(found)
+        self._pending = data[cut:]
+
+    def repeated(self) -> int | None:
+        """The lowest row number written twice, or None."""
+        self.feed(b"")
+        if self._ordered:
+            return None
+        numbers = sorted(self._numbers)
+        return next((a for a, b in zip(numbers, islice(numbers, 1, None), strict=False) if a == b), None)
+
+
+_ROW_TAG = 96  # the longest '<prefix:row r="123456789"' searched for across two blocks
+
+
+def _row_number_pattern(prefix: bytes) -> re.Pattern[bytes]:
+    return re.compile(b"<" + re.escape(prefix) + rb'row r="([0-9]{1,9})"')
+
+
+def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers) -> None:
+    twice = numbers.repeated()
+    if twice is not None:
+        raise SourceError(f"{p.name}: sheet '{sheet}' holds row {twice:,} twice (the file is damaged, or the program "
+                          "that wrote it repeated the row: which of the two is right cannot be told); open it in "
+                          "Excel or LibreOffice, check that row and save the file again")
+
+
 def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
-                 padding: dict[int, PaddingFormat] | None = None) -> None:
+                 padding: dict[int, PaddingFormat] | None = None, *, p: Path | None = None, sheet: str = "") -> None:
     """The merged ranges, formula/error markers and padded cells of a sheet ``scan_sheet`` measured without them,
-    by inflating it again (it was measured whole: its size is within the limits)."""
+    by inflating it again (it was measured whole: its size is within the limits); raise ``SourceError`` if it
+    holds a row twice (``RowNumbers``; ``p`` and ``sheet`` name the file and sheet)."""
     merged: set[tuple[bytes, bytes, bytes, bytes]] = set()
     tail = b""
     info = zf.getinfo(member)
     styled = StyledCells(padding) if padding else None
+    numbers = RowNumbers(scan.prefix)
     for block in _inflated(zf, info):
         chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
         _find_details(chunk, scan, merged)
+        numbers.feed(block)
         if styled is not None:
             styled.feed(block)
         tail = chunk[-_TAIL:]
+    _check_rows_once(p or Path(zf.filename or "workbook"), sheet or member, numbers)
     scan.merged = _merged_ranges(merged)
     if styled is not None:
         scan.padded = _styled_cells(zf, info, styled)

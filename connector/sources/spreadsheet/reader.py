@@ -591,7 +591,7 @@ def guard_details(p: Path, scans: dict[str, guard.SheetScan], members: dict[str,
         with zipfile.ZipFile(p) as zf:
             members = sheet_members(zf) if members is None else members
             for name, scan in scans.items():
-                guard.scan_details(zf, members[name], scan, padding)
+                guard.scan_details(zf, members[name], scan, padding, p=p, sheet=name)
     except zipfile.BadZipFile as e:
         raise _damaged(p, e) from None
 
