@@ -231,3 +231,40 @@ def test_row_numbers_are_found_whatever_the_blocks(tmp_path: Path) -> None:
                 numbers.feed(xml[pos:pos + step])
                 pos += step
             assert numbers.repeated() == twice
+
+
+_SHARED_HEADER = (b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c>'
+                  b"</row>")
+
+
+@pytest.mark.parametrize("sheet, shared, words", [
+    (b"", None, "cannot read sheet 'Products' (its XML is empty or cut short before the end of <worksheet>: the "
+                "file is damaged"),
+    (hf.sheet_xml(hf.HEADER_ROW + hf.DATA_ROW)[:-30], None, "cut short before the end of <sheetData>"),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+     + hf.sheet_xml(hf.HEADER_ROW + hf.DATA_ROW.replace(b"Soap", b"&e;"))[21:], None,
+     "its XML uses an entity of its own (&e;), which no spreadsheet program writes"),
+    (hf.sheet_xml(_SHARED_HEADER), b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si>'
+     b"<t>SKU</t></si></sst>", "a cell refers to a shared text the file does not hold"),
+], ids=["empty-sheet", "cut-short", "entity", "no-shared-strings"])
+def test_a_damaged_sheet_is_named_in_plain_words(tmp_path: Path, sheet: bytes, shared: bytes | None,
+                                                 words: str) -> None:
+    """calamine's own words were a bare element name: "cannot read sheet 'Products' (worksheet)"."""
+    path = hf.write_xlsx(tmp_path / "d.xlsx", [("Products", sheet)], shared_strings=shared)
+    for columnar in (True, False):
+        with pytest.raises(SourceError) as e:
+            reader.read_raw(path, columnar=columnar)
+        assert words in str(e.value), str(e.value)
+
+
+def test_a_sheet_calamine_cannot_find_is_named_in_plain_words(tmp_path: Path) -> None:
+    """A relationship's target that the guard resolves and calamine does not: calamine said "(Products)"."""
+    plain = hf.write_xlsx(tmp_path / "plain.xlsx", [("Products", hf.sheet_xml(hf.HEADER_ROW + hf.DATA_ROW))])
+
+    def edit(name: str, data: bytes) -> bytes:
+        return data.replace(b'Target="worksheets/sheet1.xml"', b'Target="../xl/worksheets/sheet1.xml"')
+
+    odd = hf.rewrite_parts(plain, tmp_path / "odd.xlsx", edit)
+    with pytest.raises(SourceError, match=r"cannot read sheet 'Products' \(the workbook does not say where this "
+                                          r"sheet's part is"):
+        read_spreadsheet(odd)

@@ -460,6 +460,19 @@ def _plain(e: BaseException) -> str:
     """A native reader's error in the merchant's words where we know them, else its own text (never a Python
     exception name)."""
     text = str(e).strip()
+    kind = type(e).__name__
+    if kind == "WorksheetNotFound":  # its relationship names a part calamine does not find
+        return "the workbook does not say where this sheet's part is: open it in Excel or LibreOffice and save it again"
+    if kind == "XmlError" and re.fullmatch(r"[A-Za-z_][\w.:-]*", text):  # the element left open at the end
+        return (f"its XML is empty or cut short before the end of <{text}>: the file is damaged; open it in Excel "
+                "or LibreOffice and save it again")
+    m = re.search(r"unrecognized entity `&?([^`;]*);?`", text)
+    if m:
+        return (f"its XML uses an entity of its own (&{m.group(1)};), which no spreadsheet program writes: the file "
+                "is not read")
+    if "not found in shared strings table" in text:
+        return ("a cell refers to a shared text the file does not hold (its shared-strings part is missing or cut "
+                "short): the file is damaged; open it in Excel or LibreOffice and save it again")
     m = re.search(r"Cell limit exceeded \((\d+) cells requested, max (\d+)\)", text)
     if m:
         return (f"a sheet spans {int(m.group(1)):,} cells, at most {int(m.group(2)):,} are read; "
