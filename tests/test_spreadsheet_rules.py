@@ -100,6 +100,22 @@ def test_skus_with_invisible_characters_are_reported(tmp_path: Path) -> None:
     assert ab.variants[0].stock["Main"].available == 3
 
 
+def test_skus_with_control_characters_are_reported(tmp_path: Path) -> None:
+    """Control characters (a DOS end-of-file mark, a bell, DEL, a C1 control) show as nothing in a cell: such a SKU
+    was a second product beside the one typed plainly.  Fast path and row reader alike."""
+    from tests.fast_paths import both, same
+
+    path = tmp_path / "c.csv"
+    path.write_bytes("SKU,Name,Price\nA1,a,1\nA\x1a1,b,1\nB\x071,c,2\nC1\x7f,d,3\nD\x851,e,4\nE\t1,f,5\n".encode())
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert cells(fast) == [("Products", r, "SKU", f"invisible character (control character, U+{code}) at position "
+                                                  f"{at}: delete it and type the value again")
+                           for r, code, at in ((3, "001A", 2), (4, "0007", 2), (5, "007F", 3), (6, "0085", 2))]
+    assert good_skus(fast) == {"A1", "E\t1"}
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_skus_with_look_alike_characters_are_reported(tmp_path: Path, suffix: str) -> None:
     """A no-break space, full-width letters or an Arabic presentation form look like the ordinary character:

@@ -44,8 +44,10 @@ from .columns import (
 from .guard import column_letters
 from .reader import RawBook, RawSheet
 
-# zero-width characters, bidi controls, soft hyphen, word joiners, BOM: invisible in a cell
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
+# zero-width characters, bidi controls, soft hyphen, word joiners, BOM, control characters other than the tab and
+# line breaks (a DOS end-of-file mark, DEL, C1 controls): invisible in a cell
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f"
+                        "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 _NUMBERS = frozenset({DECIMAL, INTEGER})
 # a number column is converted once per distinct cell up to this share of distinct cells
@@ -288,10 +290,10 @@ class _Sheet:
         new product and the listing it replaces for one gone."""
         m = self.hm.fields.get(key)
         joined = "".join(filter(None, values)) if m is not None else ""
-        if joined.isascii() or not (_INVISIBLE.search(joined) or LOOK_ALIKE.search(joined)):  # all outside ASCII
+        if not (_INVISIBLE.search(joined) or (not joined.isascii() and LOOK_ALIKE.search(joined))):
             return
         for i, v in enumerate(values):
-            if v is None or v.isascii():
+            if v is None or (v.isascii() and v.isprintable()):  # (look-alikes are all outside ASCII)
                 continue
             problem = _character_problem(v)
             if problem is not None:
