@@ -321,6 +321,17 @@ def zip_bzip2_parts(path: Path) -> Path:
     return _small_xlsx(path, zipfile.ZIP_BZIP2)
 
 
+def _far_cell_as(ref_attribute: bytes) -> Callable[[Path], Path]:
+    """A header, one product, and a far cell whose reference is written as XML allows and no spreadsheet program
+    writes it (calamine reads it all the same): the guard's byte searches, which expect ``r="XFD250000"``, missed
+    it, and the reader aborted the process allocating the grid ("memory allocation of 131072000000 bytes
+    failed")."""
+    def make(path: Path) -> Path:
+        rows = HEADER_ROW + DATA_ROW + b'<row r="3"><c ' + ref_attribute + b"><v>1</v></c></row>"
+        return write_xlsx(path, [("Products", sheet_xml(rows))])
+    return make
+
+
 HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_corner": ("xlsx", far_corner),
     "far_corner_strict": ("xlsx", far_corner_strict),
@@ -342,6 +353,12 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "csv_long_line": ("csv", csv_long_line),
     "zip_encrypted_parts": ("xlsx", zip_encrypted_parts),
     "zip_bzip2_parts": ("xlsx", zip_bzip2_parts),
+    "far_cell_single_quotes": ("xlsx", _far_cell_as(b"r='XFD250000'")),
+    "far_cell_spaced_equals": ("xlsx", _far_cell_as(b'r = "XFD250000"')),
+    "far_cell_lower_case": ("xlsx", _far_cell_as(b'r="xfd250000"')),
+    "far_cell_mixed_case": ("xlsx", _far_cell_as(b'r="xFd250000"')),
+    "far_cell_long_column": ("xlsx", _far_cell_as(b'r="AAAAAAAAAAAAAAAAAAAAAAAAAAAA2"')),
+    "far_row_single_quotes": ("xlsx", _far_cell_as(b"r='C1048576'")),
 }
 
 

@@ -39,6 +39,12 @@ EXPECTED = {
     "csv_long_line": "line 2: a cell holds more than",
     "zip_encrypted_parts": "part '[Content_Types].xml' of the workbook is encrypted",
     "zip_bzip2_parts": "part '[Content_Types].xml' of the workbook is compressed with bzip2",
+    "far_cell_single_quotes": "reaches cell XFD250000",
+    "far_cell_spaced_equals": "reaches cell XFD250000",
+    "far_cell_lower_case": "reaches cell XFD250000",
+    "far_cell_mixed_case": "reaches cell XFD250000",
+    "far_cell_long_column": "reaches cell XFD2 (2 rows x 16,385 columns",
+    "far_row_single_quotes": "reaches row 1,048,576",
 }
 _RUNNER = """
 import io, json, sys

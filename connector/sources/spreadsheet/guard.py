@@ -48,13 +48,20 @@ MAX_EXCEL_COLUMNS = 16_384
 
 _FAST_COLUMNS = 50  # column AX
 _FAST_ROWS = 199_999  # _FAST_COLUMNS * _FAST_ROWS <= MAX_GRID_CELLS: no exact pass below both
-# letters to "A", digits to "0" (what _far_refs counts); a column beyond AX; the columns of references; the
-# byte before a reference's row number (a column letter) or a row element's (its quote)
-_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
-_BIG_COLUMN = re.compile(rb'r="(?:[A-Z]{3}|[B-Z][A-Z]|A[Y-Z])[0-9]')
-_REF_COLUMN = re.compile(rb'\sr="([A-Z]+)[0-9]')
-_REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZ"')
-_REF = re.compile(rb'\sr="([A-Z]*)([0-9]+)"')
+# capitals to "A", small letters to "a" ("r" kept: the reference attribute's name), digits to "0" and white space
+# to " " (what _far_refs and _odd_syntax look for); a column beyond AX (either case: calamine reads "xfd1" as
+# XFD1); the columns of references; the byte before a reference's row number (a column letter) or a row
+# element's (its quote)
+_SMALL = bytes(c for c in range(ord("a"), ord("z") + 1) if c != ord("r"))
+_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _SMALL + b"0123456789\t\r\n",
+                        b"A" * 26 + b"a" * 25 + b"0" * 10 + b"   ")
+# in folded text: a reference in small letters, apostrophes or white space around "="
+_ODD = re.compile(rb""" r(?:="A{0,3}[ar]| =|= |=')""")
+_BIG_COLUMN = re.compile(rb'r="(?:[A-Za-z]{3,}|[B-Zb-z][A-Za-z]|[Aa][Y-Zy-z])[0-9]')
+_REF_COLUMN = re.compile(rb'\sr="([A-Za-z]+)[0-9]')
+_REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"')
+# a reference as XML allows it: quoted either way, white space around "=" (the exact pass)
+_REF = re.compile(rb'(?:^|\s)r\s*=\s*["\']([A-Za-z]*)([0-9]+)["\']')
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
@@ -80,7 +87,7 @@ def column_letters(index: int) -> str:
 
 def _column_number(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + (ch - 64)
     return n
 
@@ -188,6 +195,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     ref_firsts: tuple[bytes, ...] = ()
     styled = StyledCells(padding) if padding and details else None
     numbers: RowNumbers | None = None
+    odd = False
     for block in _inflated(zf, info):
         inflated += len(block)
         if inflated > MAX_MEMBER_BYTES:  # never so past the directory check, unless the sizes lie
@@ -211,7 +219,9 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
             numbers.feed(block)
         if styled is not None:
             styled.feed(block)
-        found = _far_refs(chunk)
+        folded = chunk.translate(_FOLD)
+        odd = odd or _odd_syntax(folded)
+        found = _far_refs(chunk, folded)
         max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
         if scan.cells > MAX_CELLS:
             raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
@@ -222,13 +232,13 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     scan.merged = _merged_ranges(merged)
     if styled is not None:
         scan.padded = _styled_cells(zf, info, styled)
-    if not scan.cells and not max_row and not max_col:  # (far references without cells counted: measured below)
+    if not scan.cells and not max_row and not max_col and not odd:  # (far references without cells: see below)
         return scan
     # A cell without a reference is right of the previous one: a row is at most that many cells wider.  Its
     # row is its row element's (whose r="..." the far-reference search reads) or, without one, their count.
     rows = max(max_row, _FAST_ROWS, row_elems)
     cols = max(max_col, _FAST_COLUMNS) + (scan.cells - first_refs)
-    if rows * cols > MAX_GRID_CELLS:
+    if rows * cols > MAX_GRID_CELLS or odd:
         rows, cols = _exact_grid(zf, info)
     scan.rows, scan.columns = rows, cols
     if rows > MAX_ROWS:
@@ -348,11 +358,19 @@ def _merged_ranges(merged: set) -> list[tuple[int, int, int, int]]:
                   for c0, r0, c1, r1 in merged if len(c0) < 4 and len(c1) < 4 and len(r0) < 8 and len(r1) < 8)
 
 
-def _far_refs(chunk: bytes) -> tuple[int, int]:
+def _odd_syntax(folded: bytes) -> bool:
+    """Whether a folded chunk (``_FOLD``) may hold a reference written otherwise than ``r="XFD1"``: in small
+    letters, quoted with apostrophes, or with white space around its "=".  XML allows them, calamine reads them
+    and no spreadsheet program writes them; the fast searches, which look for ``r="`` and capitals, missed such a
+    reference (a cell at XFD250000 aborted the process), so the sheet is measured by the exact pass.  One search
+    with a literal start; text that merely looks so ("for r = 1") costs the exact pass, nothing more."""
+    return _ODD.search(folded) is not None
+
+
+def _far_refs(chunk: bytes, folded: bytes) -> tuple[int, int]:
     """(row, column) bounds of the references in ``chunk`` that are beyond the fast bounds (0 when none).
-    With letters and digits folded to ``A`` and ``0`` (one C pass), a column of two letters or more and a
-    number of six digits or more are each one count; only then are the references parsed."""
-    folded = chunk.translate(_FOLD)
+    With letters and digits folded to ``A`` and ``0`` (``folded``: one C pass), a column of two letters or more
+    and a number of six digits or more are each one count; only then are the references parsed."""
     max_row = max_col = 0
     # column AA or beyond: if beyond AX, the exact columns, from the references themselves
     if b' r="AA' in folded and _BIG_COLUMN.search(chunk) is not None:
@@ -457,8 +475,9 @@ def _placed_cells(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
                 col = 0
                 continue
             if ref is not None and ref.group(1):
-                col = _column_number(ref.group(1))
-                r = int(ref.group(2))
+                letters, digits = ref.group(1), ref.group(2)  # (beyond the sheet's last column or row: capped)
+                col = _column_number(letters) if len(letters) < 5 else MAX_EXCEL_COLUMNS + 1
+                r = int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1
             else:
                 col += 1
                 r = row
