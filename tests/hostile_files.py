@@ -359,6 +359,7 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_cell_mixed_case": ("xlsx", _far_cell_as(b'r="xFd250000"')),
     "far_cell_long_column": ("xlsx", _far_cell_as(b'r="AAAAAAAAAAAAAAAAAAAAAAAAAAAA2"')),
     "far_row_single_quotes": ("xlsx", _far_cell_as(b"r='C1048576'")),
+    "far_cell_reference_twice": ("xlsx", _far_cell_as(b'r="C3" r="XFD250000"')),
 }
 
 

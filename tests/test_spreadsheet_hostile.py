@@ -45,6 +45,7 @@ EXPECTED = {
     "far_cell_mixed_case": "reaches cell XFD250000",
     "far_cell_long_column": "reaches cell XFD2 (2 rows x 16,385 columns",
     "far_row_single_quotes": "reaches row 1,048,576",
+    "far_cell_reference_twice": "reaches cell XFD250000",
 }
 _RUNNER = """
 import io, json, sys

@@ -469,13 +469,15 @@ def _placed_cells(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
             cut = 0
         for m in _TAG.finditer(data, 0, cut):
             attrs = m.group(2)
-            ref = _REF.search(attrs)
+            refs = _REF.findall(attrs)
+            if len(refs) > 1:  # the attribute written twice (not XML, yet read): the farther one counts
+                refs = [max(refs, key=_ref_key)]
+            letters, digits = refs[0] if refs else (b"", b"")
             if m.group(1) == b"row":
-                row = int(ref.group(2)) if ref is not None and not ref.group(1) else row + 1
+                row = int(digits) if digits and not letters else row + 1
                 col = 0
                 continue
-            if ref is not None and ref.group(1):
-                letters, digits = ref.group(1), ref.group(2)  # (beyond the sheet's last column or row: capped)
+            if letters:  # (beyond the sheet's last column or row: capped)
                 col = _column_number(letters) if len(letters) < 5 else MAX_EXCEL_COLUMNS + 1
                 r = int(digits) if len(digits) < 9 else MAX_EXCEL_ROWS + 1
             else:
@@ -483,6 +485,12 @@ def _placed_cells(blocks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
                 r = row
             yield r, col, attrs
         pending = data[cut:]
+
+
+def _ref_key(ref: tuple[bytes, bytes]) -> tuple[tuple[int, bytes], tuple[int, bytes]]:
+    """Orders (letters, digits) references by column, then row, without turning them into numbers."""
+    letters, digits = ref
+    return (len(letters), letters.upper()), (len(digits.lstrip(b"0")), digits.lstrip(b"0"))
 
 
 _STYLE = re.compile(rb'\ss="([0-9]+)"')
