@@ -211,6 +211,18 @@ def lying_shared_strings_count(path: Path) -> Path:
     return write_xlsx(path, [("Products", sheet_xml(rows))], shared_strings=body)
 
 
+def _shared_strings_count_as(before_root: bytes, count: bytes) -> Callable[[Path], Path]:
+    """``lying_shared_strings_count`` with its count written as XML allows (apostrophes, spaces around "=") or
+    after a long comment: a search for ``count="`` in the first kilobyte missed it, and calamine aborted the
+    process reserving the strings ("memory allocation of 103079215080 bytes failed")."""
+    def make(path: Path) -> Path:
+        body = (b'<?xml version="1.0" encoding="UTF-8"?>' + before_root + b"<sst " + _NS.split(b" ")[0] + b" "
+                + count + b"><si><t>SKU</t></si></sst>")
+        return write_xlsx(path, [("Products", sheet_xml(b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>'))],
+                          shared_strings=body)
+    return make
+
+
 def deep_nesting(path: Path, depth: int = 2_000_000) -> Path:
     """Two million nested elements inside a cell of the Products sheet."""
     inner = b"<x>" * depth + b"</x>" * depth
@@ -360,6 +372,10 @@ HOSTILE: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "far_cell_long_column": ("xlsx", _far_cell_as(b'r="AAAAAAAAAAAAAAAAAAAAAAAAAAAA2"')),
     "far_row_single_quotes": ("xlsx", _far_cell_as(b"r='C1048576'")),
     "far_cell_reference_twice": ("xlsx", _far_cell_as(b'r="C3" r="XFD250000"')),
+    "shared_strings_count_apostrophes": ("xlsx", _shared_strings_count_as(b"", b"uniqueCount='4294967295'")),
+    "shared_strings_count_spaced": ("xlsx", _shared_strings_count_as(b"", b'count = "4294967295"')),
+    "shared_strings_count_after_comment": ("xlsx", _shared_strings_count_as(b"<!--" + b" x" * 2000
+                                                                            + b" -->", b'uniqueCount="4294967295"')),
 }
 
 

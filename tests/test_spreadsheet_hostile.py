@@ -46,6 +46,9 @@ EXPECTED = {
     "far_cell_long_column": "reaches cell XFD2 (2 rows x 16,385 columns",
     "far_row_single_quotes": "reaches row 1,048,576",
     "far_cell_reference_twice": "reaches cell XFD250000",
+    "shared_strings_count_apostrophes": "shared-strings table holds 4,294,967,295 texts",
+    "shared_strings_count_spaced": "shared-strings table holds 4,294,967,295 texts",
+    "shared_strings_count_after_comment": "shared-strings table holds 4,294,967,295 texts",
 }
 _RUNNER = """
 import io, json, sys

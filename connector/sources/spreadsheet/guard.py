@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
+from xml.parsers import expat
 
 from connector.errors import SourceError
 
@@ -65,7 +66,6 @@ _REF = re.compile(rb'(?:^|\s)r\s*=\s*["\']([A-Za-z]*)([0-9]+)["\']')
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
-_SST_COUNT = re.compile(rb'\s(?:uniqueCount|count)="([0-9]+)"')
 _CHUNK = 1 << 22
 _TAIL = 32
 
@@ -136,13 +136,11 @@ def _check_readable(p: Path, info: zipfile.ZipInfo) -> None:
 
 
 def _check_shared_strings(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    with zf.open(info) as fh:
-        head = fh.read(1024)
-        counts = [int(m.group(1)) for m in _SST_COUNT.finditer(head[:head.find(b">", head.find(b"<sst")) + 1])]
-        n = max(counts, default=0)
-        if info.file_size > _SST_COUNT_FROM and n <= MAX_SHARED_STRINGS:
-            n = head.count(b"<si>") + head.count(b"<si ")
-            tail = head[-_TAIL:]
+    n = _declared_strings(zf, info)
+    if info.file_size > _SST_COUNT_FROM and n <= MAX_SHARED_STRINGS:
+        with zf.open(info) as fh:
+            n = 0
+            tail = b""
             while n <= MAX_SHARED_STRINGS:
                 block = fh.read(_CHUNK)
                 if not block:
@@ -153,6 +151,38 @@ def _check_shared_strings(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -
     if n > MAX_SHARED_STRINGS:
         raise SourceError(f"{p.name}: the workbook's shared-strings table holds {n:,} texts (at most "
                           f"{MAX_SHARED_STRINGS:,} are read); split the file")
+
+
+class _RootFound(Exception):
+    pass
+
+
+def _declared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The largest ``count``/``uniqueCount`` of the shared-strings table's root element, which calamine reserves
+    up front, read by an XML parser: a byte search for ``count="`` in the first kilobyte missed it quoted with
+    apostrophes, with spaces around "=" or after a long comment, and the reader aborted the process reserving
+    96 GB for a count of 4,294,967,295."""
+    found: list[int] = []
+
+    def start(_name: str, attrs: dict[str, str]) -> None:
+        found.append(max((int(v) for k, v in attrs.items()
+                          if k.rsplit(":", 1)[-1] in ("count", "uniqueCount") and v.isdigit()), default=0))
+        raise _RootFound
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        with zf.open(info) as fh:
+            while True:
+                block = fh.read(1 << 16)
+                parser.Parse(block, not block)
+                if not block:
+                    break
+    except _RootFound:
+        pass
+    except expat.ExpatError:
+        pass  # not XML: calamine says so
+    return found[0] if found else 0
 
 
 def check_sheet_count(p: Path, count: int) -> None:
