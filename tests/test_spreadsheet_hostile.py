@@ -36,6 +36,7 @@ EXPECTED = {
     "many_cells": "compressed 411 to 1",
     "ods_repeated": "reaches cell XFD1048576",
     "ods_wide_rows": "reaches cell WQJ6001",
+    "ods_wide_rows_apostrophes": "reaches cell WQJ6001",
     "csv_long_line": "line 2: a cell holds more than",
     "zip_encrypted_parts": "part '[Content_Types].xml' of the workbook is encrypted",
     "zip_bzip2_parts": "part '[Content_Types].xml' of the workbook is compressed with bzip2",
@@ -278,3 +279,10 @@ def test_a_sheet_calamine_cannot_find_is_named_in_plain_words(tmp_path: Path) ->
     with pytest.raises(SourceError, match=r"cannot read sheet 'Products' \(the workbook does not say where this "
                                           r"sheet's part is"):
         read_spreadsheet(odd)
+
+
+def test_ods_repeat_counts_quoted_otherwise_are_measured(tmp_path: Path) -> None:
+    """The guard itself (the subprocess test above would load 9.5 GB on the code before the fix)."""
+    path = hf.ods_wide_rows_apostrophes(tmp_path / "w.ods")
+    with zipfile.ZipFile(path) as zf, pytest.raises(SourceError, match="sheet 'Products' reaches cell WQJ6001"):
+        guard.check_ods(path, zf)

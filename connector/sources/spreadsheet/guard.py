@@ -542,9 +542,10 @@ def _walked_styles(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
 # --- OpenDocument (.ods) ---------------------------------------------------------------------------------
 
 _ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
-_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
-_ODS_COLS_REPEATED = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
-_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+# (attributes as XML allows them: quoted either way, white space around "=")
+_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated\s*=\s*["\']([0-9]+)')
+_ODS_COLS_REPEATED = re.compile(rb'table:number-columns-repeated\s*=\s*["\']([0-9]+)')
+_ODS_NAME = re.compile(rb'table:name\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 
 
 def check_ods(p: Path, zf: zipfile.ZipFile) -> None:
@@ -567,7 +568,7 @@ def check_ods(p: Path, zf: zipfile.ZipFile) -> None:
         if tag == b"table":
             if not closing:
                 found = _ODS_NAME.search(attrs)
-                name = found.group(1).decode("utf-8", "replace") if found else "?"
+                name = (found.group(1) or found.group(2) or b"").decode("utf-8", "replace") if found else "?"
                 row = last_row = last_col = 0
             continue
         if tag == b"table-row":
