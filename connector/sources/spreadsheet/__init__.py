@@ -41,7 +41,7 @@ are set on every cell issue; a row-level issue is put on the SKU column):
   ``number too large (at most 2,147,483,647)`` (stock)
 - ``merged cells A2:A4: unmerge them and type the value in every cell`` (every data row under the range)
 - ``invisible character (zero width space, U+200B) at position 3: delete it and type the value again`` (SKU,
-  Parent SKU; zero-width characters, bidi controls, soft hyphen, BOM...)
+  Parent SKU; zero-width characters, bidi controls, soft hyphen, BOM, control characters...)
 - ``look-alike character (no-break space, U+00A0) at position 4: it looks like a plain space but is another
   character; type a plain space instead`` (SKU, Parent SKU; other spaces, full-width letters, Arabic
   presentation forms)
@@ -54,7 +54,8 @@ Barcode and HS code read as the cell shows them (``00123``); SKU and Parent SKU 
 typed, the key of a synced listing, with one warning per sheet and column (``build.PADDED_SKU``).
 
 Hostile files are refused (``SourceError``, exit 2) before a native reader sees them: see guard.py for the
-bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings).  So is a file that
+bounds (inflated size, compression ratio, sheets, rows, grid, cells, shared strings), measured however the XML
+writes its references, and for encrypted or oddly compressed zip parts and a row written twice.  So is a file that
 changed while it was read (its size, time or inode): still being written, it may be a catalogue cut short.
 
 A product whose rows all lack a name: the first row gets the issue, the others ``skipped_reason`` "product 'P'
