@@ -286,3 +286,36 @@ def test_ods_repeat_counts_quoted_otherwise_are_measured(tmp_path: Path) -> None
     path = hf.ods_wide_rows_apostrophes(tmp_path / "w.ods")
     with zipfile.ZipFile(path) as zf, pytest.raises(SourceError, match="sheet 'Products' reaches cell WQJ6001"):
         guard.check_ods(path, zf)
+
+
+@pytest.mark.parametrize("value", [b"-1", b"1.5", b" 1 ", b"99999999999999999999"])
+@pytest.mark.parametrize("stock", [False, True], ids=["products", "stock"])
+def test_a_shared_text_cell_whose_index_is_not_a_number_is_refused(tmp_path: Path, value: bytes, stock: bool) -> None:
+    """calamine read such a cell as the table's first text: the header "SKU" became the product's SKU and the
+    product typed there vanished without a word."""
+    shared = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>SKU</t></si><si><t>'
+              b"A-1</t></si></sst>")
+    rows = (hf.HEADER_ROW + b'<row r="2"><c r="A2" s="0" t="s"><v>' + value + b'</v></c><c r="B2" t="inlineStr">'
+            b'<is><t>Soap</t></is></c><c r="C2"><v>12</v></c></row>')
+    sheets = [("Products", hf.sheet_xml(rows))]
+    if stock:
+        sheets = [("Products", hf.sheet_xml(hf.HEADER_ROW + hf.DATA_ROW)),
+                  ("Stock - Main", hf.sheet_xml(rows.replace(b">Name<", b">Quantity<")))]
+    path = hf.write_xlsx(tmp_path / "s.xlsx", sheets, shared_strings=shared)
+    name = "Stock - Main" if stock else "Products"
+    for columnar in (True, False):
+        with pytest.raises(SourceError, match=f"sheet '{name}', cell A2 refers to shared text '{value.decode()}', "
+                                              "which is not a text's number"):
+            reader.read_raw(path, columnar=columnar).stock  # noqa: B018 (the stock sheets' error)
+
+
+def test_shared_text_indexes_cut_by_a_block_are_read_whole() -> None:
+    cells = b"".join(b'<c r="A%d" t="s"><v>%d</v></c>' % (r, r % 7) for r in range(1, 400))
+    for bad in (None, b"-3"):
+        xml = cells + (b'<c r="B9" s="2" t="s"><v>' + bad + b"</v></c>" if bad else b"") + cells
+        for step in (1, 7, 33, 100):
+            indexes = guard.SharedIndexes()
+            for pos in range(0, len(xml), step):
+                indexes.feed(xml[pos:pos + step])
+            indexes.feed(b"")
+            assert (indexes.found[1] if indexes.found else None) == bad, step

@@ -225,6 +225,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     ref_firsts: tuple[bytes, ...] = ()
     styled = StyledCells(padding) if padding and details else None
     numbers: RowNumbers | None = None
+    indexes = SharedIndexes()
     odd = False
     for block in _inflated(zf, info):
         inflated += len(block)
@@ -247,6 +248,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
             _find_details(chunk, scan, merged)
             numbers = numbers or RowNumbers(scan.prefix)
             numbers.feed(block)
+            indexes.feed(block)
         if styled is not None:
             styled.feed(block)
         folded = chunk.translate(_FOLD)
@@ -258,7 +260,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
                               f"or {REMEDY}")
         tail = chunk[-_TAIL:]
     if numbers is not None:
-        _check_rows_once(p, sheet, numbers)
+        _check_rows_once(p, sheet, numbers, indexes)
     scan.merged = _merged_ranges(merged)
     if styled is not None:
         scan.padded = _styled_cells(zf, info, styled)
@@ -324,12 +326,48 @@ def _row_number_pattern(prefix: bytes) -> re.Pattern[bytes]:
     return re.compile(b"<" + re.escape(prefix) + rb'row r="([0-9]{1,9})"')
 
 
-def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers) -> None:
+# a shared-text cell whose index is not 1 to 10 digits: calamine read "-1", "1.5" or " 3 " as the first text
+_BAD_SHARED_INDEX = re.compile(rb't\s*=\s*["\']s["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>'
+                               rb"((?:[^<0-9][^<]{0,63})|[0-9]{1,64}[^<0-9][^<]{0,63}|[0-9]{11,64})<")
+_CELL_WINDOW = 512  # a shared-text cell is shorter: one cut by a block's end is searched whole with the next
+
+
+class SharedIndexes:
+    """Finds a shared-text cell (``t="s"``) whose value is not an index: calamine read ``-1``, ``1.5``, `` 3 `` or
+    an index too large for a number as the table's first text (the header "SKU" became the product's SKU, and
+    the product typed there vanished without a word).  One search per block, on the reader's helper thread."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self.found: tuple[bytes, bytes] | None = None  # (the cell element's start, the value)
+
+    def feed(self, block: bytes) -> None:
+        if self.found is not None:
+            return
+        data = self._pending + block
+        m = _BAD_SHARED_INDEX.search(data)
+        if m is not None:
+            start = max(data.rfind(b"<", 0, m.start()), 0)
+            self.found = (data[start:m.start()][:60], m.group(1)[:40])
+            return
+        self._pending = data[-_CELL_WINDOW:] if block else b""  # (a cell found twice is found once: search stops)
+
+
+def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers, indexes: SharedIndexes | None = None) -> None:
     twice = numbers.repeated()
     if twice is not None:
         raise SourceError(f"{p.name}: sheet '{sheet}' holds row {twice:,} twice (the file is damaged, or the program "
                           "that wrote it repeated the row: which of the two is right cannot be told); open it in "
                           "Excel or LibreOffice, check that row and save the file again")
+    if indexes is not None:
+        indexes.feed(b"")
+        if indexes.found is not None:
+            cell, value = indexes.found
+            ref = _REF.search(cell)
+            where = f"cell {ref.group(1).decode().upper()}{ref.group(2).decode()}" if ref is not None else "a cell"
+            raise SourceError(f"{p.name}: sheet '{sheet}', {where} refers to shared text "
+                              f"'{value.decode('utf-8', 'replace')}', which is not a text's number: the file is "
+                              "damaged; open it in Excel or LibreOffice and save it again")
 
 
 def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
@@ -342,14 +380,16 @@ def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
     info = zf.getinfo(member)
     styled = StyledCells(padding) if padding else None
     numbers = RowNumbers(scan.prefix)
+    indexes = SharedIndexes()
     for block in _inflated(zf, info):
         chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
         _find_details(chunk, scan, merged)
         numbers.feed(block)
+        indexes.feed(block)
         if styled is not None:
             styled.feed(block)
         tail = chunk[-_TAIL:]
-    _check_rows_once(p or Path(zf.filename or "workbook"), sheet or member, numbers)
+    _check_rows_once(p or Path(zf.filename or "workbook"), sheet or member, numbers, indexes)
     scan.merged = _merged_ranges(merged)
     if styled is not None:
         scan.padded = _styled_cells(zf, info, styled)
