@@ -314,8 +314,36 @@ def test_shared_text_indexes_cut_by_a_block_are_read_whole() -> None:
     for bad in (None, b"-3"):
         xml = cells + (b'<c r="B9" s="2" t="s"><v>' + bad + b"</v></c>" if bad else b"") + cells
         for step in (1, 7, 33, 100):
-            indexes = guard.SharedIndexes()
+            indexes = guard.BadTypedValues()
             for pos in range(0, len(xml), step):
                 indexes.feed(xml[pos:pos + step])
             indexes.feed(b"")
             assert (indexes.found[1] if indexes.found else None) == bad, step
+
+
+def _active_cell(value: bytes) -> Path:
+    rows = (b'<row r="1"><c r="A1" t="inlineStr"><is><t>SKU</t></is></c><c r="B1" t="inlineStr"><is><t>Name</t>'
+            b'</is></c><c r="C1" t="inlineStr"><is><t>Price</t></is></c><c r="D1" t="inlineStr"><is><t>Active</t>'
+            b'</is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>A-1</t></is></c><c r="B2" t="inlineStr"><is>'
+            b'<t>Soap</t></is></c><c r="C2"><v>5</v></c><c r="D2" t="b"><v>' + value + b"</v></c></row>")
+    return hf.sheet_xml(rows)
+
+
+@pytest.mark.parametrize("value", [b"2", b"-1", b"1.0", b"false", b"FALSE", b"true", b" 1"])
+def test_a_true_false_cell_holding_another_value_is_refused_both_ways(tmp_path: Path, value: bytes) -> None:
+    """fastexcel read Active '2' and 'false' as Yes (the product put on sale) while the row reader refused '2'
+    and read 'false' as No."""
+    path = hf.write_xlsx(tmp_path / "b.xlsx", [("Products", _active_cell(value))])
+    for columnar in (True, False):
+        with pytest.raises(SourceError, match=f"sheet 'Products', cell D2 holds '{value.decode()}' as a TRUE/FALSE "
+                                              "value, which Excel writes 1 or 0"):
+            reader.read_raw(path, columnar=columnar)
+
+
+@pytest.mark.parametrize("value, active", [(b"1", True), (b"0", False)])
+def test_true_false_cells_read_the_same_both_ways(tmp_path: Path, value: bytes, active: bool) -> None:
+    from tests.fast_paths import both, same
+
+    fast, slow, used = both(hf.write_xlsx(tmp_path / "b.xlsx", [("Products", _active_cell(value))]))
+    same(fast, slow)
+    assert used and fast.products[0].active is active

@@ -225,7 +225,7 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     ref_firsts: tuple[bytes, ...] = ()
     styled = StyledCells(padding) if padding and details else None
     numbers: RowNumbers | None = None
-    indexes = SharedIndexes()
+    indexes = BadTypedValues()
     odd = False
     for block in _inflated(zf, info):
         inflated += len(block)
@@ -326,34 +326,43 @@ def _row_number_pattern(prefix: bytes) -> re.Pattern[bytes]:
     return re.compile(b"<" + re.escape(prefix) + rb'row r="([0-9]{1,9})"')
 
 
-# a shared-text cell whose index is not 1 to 10 digits: calamine read "-1", "1.5" or " 3 " as the first text
-_BAD_SHARED_INDEX = re.compile(rb't\s*=\s*["\']s["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>'
-                               rb"((?:[^<0-9][^<]{0,63})|[0-9]{1,64}[^<0-9][^<]{0,63}|[0-9]{11,64})<")
-_CELL_WINDOW = 512  # a shared-text cell is shorter: one cut by a block's end is searched whole with the next
+# a shared-text cell whose index is not 1 to 10 digits (calamine read "-1", "1.5" or " 3 " as the first text), or
+# any TRUE/FALSE cell (rare: its value is checked in Python)
+_BAD_TYPED_VALUE = re.compile(rb't\s*=\s*["\'](?:s["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>'
+                              rb"((?:[^<0-9][^<]{0,63})|[0-9]{1,64}[^<0-9][^<]{0,63}|[0-9]{11,64})<"
+                              rb'|b["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>([^<]{0,64})<)')
+_BOOLEANS = frozenset({b"0", b"1"})  # what Excel writes; fastexcel read "false" as TRUE, the row reader as FALSE
+_CELL_WINDOW = 512  # such a cell is shorter: one cut by a block's end is searched whole with the next
 
 
-class SharedIndexes:
-    """Finds a shared-text cell (``t="s"``) whose value is not an index: calamine read ``-1``, ``1.5``, `` 3 `` or
-    an index too large for a number as the table's first text (the header "SKU" became the product's SKU, and
-    the product typed there vanished without a word).  One search per block, on the reader's helper thread."""
+class BadTypedValues:
+    """Finds a cell whose value its type cannot hold, which the readers take differently or silently: a
+    shared-text cell (``t="s"``) whose value is not an index (calamine read ``-1``, ``1.5``, `` 3 `` or an index
+    too large for a number as the table's first text: the header "SKU" became the product's SKU, and the
+    product typed there vanished without a word), or a TRUE/FALSE cell (``t="b"``) holding other than 1 or 0
+    (fastexcel read ``2`` and ``false`` as Yes, the row reader refused ``2`` and read ``false`` as No).  One
+    search per block, on the reader's helper thread."""
 
     def __init__(self) -> None:
         self._pending = b""
-        self.found: tuple[bytes, bytes] | None = None  # (the cell element's start, the value)
+        self.found: tuple[bytes, bytes, str] | None = None  # (the cell element's start, the value, its kind)
 
     def feed(self, block: bytes) -> None:
         if self.found is not None:
             return
         data = self._pending + block
-        m = _BAD_SHARED_INDEX.search(data)
-        if m is not None:
+        for m in _BAD_TYPED_VALUE.finditer(data):
+            shared, boolean = m.group(1), m.group(2)
+            if shared is None and boolean in _BOOLEANS:
+                continue
             start = max(data.rfind(b"<", 0, m.start()), 0)
-            self.found = (data[start:m.start()][:60], m.group(1)[:40])
+            self.found = (data[start:m.start()][:60], (shared if shared is not None else boolean)[:40],
+                          "shared" if shared is not None else "boolean")
             return
         self._pending = data[-_CELL_WINDOW:] if block else b""  # (a cell found twice is found once: search stops)
 
 
-def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers, indexes: SharedIndexes | None = None) -> None:
+def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers, indexes: BadTypedValues | None = None) -> None:
     twice = numbers.repeated()
     if twice is not None:
         raise SourceError(f"{p.name}: sheet '{sheet}' holds row {twice:,} twice (the file is damaged, or the program "
@@ -362,12 +371,14 @@ def _check_rows_once(p: Path, sheet: str, numbers: RowNumbers, indexes: SharedIn
     if indexes is not None:
         indexes.feed(b"")
         if indexes.found is not None:
-            cell, value = indexes.found
+            cell, value, kind = indexes.found
             ref = _REF.search(cell)
             where = f"cell {ref.group(1).decode().upper()}{ref.group(2).decode()}" if ref is not None else "a cell"
-            raise SourceError(f"{p.name}: sheet '{sheet}', {where} refers to shared text "
-                              f"'{value.decode('utf-8', 'replace')}', which is not a text's number: the file is "
-                              "damaged; open it in Excel or LibreOffice and save it again")
+            shown = value.decode("utf-8", "replace")
+            what = (f"refers to shared text '{shown}', which is not a text's number" if kind == "shared" else
+                    f"holds '{shown}' as a TRUE/FALSE value, which Excel writes 1 or 0 (programs read it differently)")
+            raise SourceError(f"{p.name}: sheet '{sheet}', {where} {what}: the file is damaged; open it in Excel or "
+                              "LibreOffice and save it again")
 
 
 def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
@@ -380,7 +391,7 @@ def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
     info = zf.getinfo(member)
     styled = StyledCells(padding) if padding else None
     numbers = RowNumbers(scan.prefix)
-    indexes = SharedIndexes()
+    indexes = BadTypedValues()
     for block in _inflated(zf, info):
         chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
         _find_details(chunk, scan, merged)

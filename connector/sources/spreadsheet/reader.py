@@ -690,6 +690,7 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     table = None
     rows: list[list] = []
     merged_products: list[tuple[int, int, int, int]] = []  # .xls/.ods: from calamine (xlsx: the guard's scan)
+    failed: SourceError | None = None
     try:
         fast = _open_fastexcel(p) if wb is None else None
         if fast is not None and list(fast.sheet_names) != names:
@@ -709,11 +710,15 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                     return _read_workbook(p, suffix, prepare_stock, loading=loading)
             checked()
             rows = _grid(wb, products, p) if scan else _load_grid(wb, products, p, merged_products)
+    except SourceError as e:  # the helper's finding, if any, says more (calamine: "Unrecognized boolean ...")
+        failed = e
     finally:
         decided.set()
         thread.join()
     if "error" in helper:
         _raise_helper_error(p, helper["error"])
+    if failed is not None:
+        raise failed
     problems = helper.get("problems", {})
     scans = helper.get("scans", {})
     if table is not None and problems.get(products):
