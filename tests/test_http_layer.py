@@ -173,7 +173,7 @@ def test_a_dry_run_does_not_import_requests(tmp_path: Path) -> None:
     assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stdout[-500:] + done.stderr[-2000:]
 
 
-@pytest.mark.parametrize("part", ["headers", "header-value", "header-lines", "body"])
+@pytest.mark.parametrize("part", ["headers", "header-value", "header-lines", "body", "body-unframed"])
 def test_an_answer_cut_short_is_a_lost_answer_retried_only_when_idempotent(
         elebne_sandbox: SandboxHandle, part: str, caplog: pytest.LogCaptureFixture) -> None:
     """The request was done and its answer lost part way (a proxy or a network failing at the worst moment):

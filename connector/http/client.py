@@ -1,8 +1,8 @@
 """HTTP client shared by every marketplace: timeouts, retries, ``Retry-After``, budgets, idempotency keys.
 
 Retried: 429, 500/502/503/504, timeouts, dropped connections and answers cut short (headers that end part way,
-a body shorter than its ``Content-Length``), with jittered exponential backoff; a ``Retry-After`` header (seconds
-or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
+a body shorter than its ``Content-Length``, or framed by the close and not whole JSON), with jittered exponential
+backoff; a ``Retry-After`` header (seconds or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
 get better by asking again).  A request that is not idempotent (a POST without an idempotency key) is not
 retried after a timeout, a dropped connection or a 500/502/504, because the first attempt may have been applied;
 only 429 and 503 (not handled) are retried for it.
@@ -12,6 +12,7 @@ Secrets never reach logs: only method, path (without query string), status and t
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -90,7 +91,9 @@ def _cut_short(resp: requests.Response) -> bool:
     defect http.client noted in the headers (a line cut in two; urllib3 only logs it), or no ``Content-Type``
     either (every marketplace API answers JSON and says so), or no body at all (the headers never ended: a
     ``Content-Type`` cut in its value, ``application/js``, is no longer said to be JSON).  A server's odd header
-    line alone, with its body framed, is no cut."""
+    line alone, with its body framed, is no cut.  Nor is the body whole when only the close frames it (a proxy that
+    re-frames answers sends no length) and what it says is JSON does not parse: the connection closed part way
+    through it, and the body reached the close."""
     headers = resp.headers
     if "Content-Length" in headers or "Transfer-Encoding" in headers or resp.status_code in (204, 304) \
             or resp.status_code < 200 or resp.request.method == "HEAD":
@@ -98,7 +101,19 @@ def _cut_short(resp: requests.Response) -> bool:
     original = getattr(getattr(resp, "raw", None), "_original_response", None)
     if getattr(getattr(original, "msg", None), "defects", None):
         return True
-    return headers.get("Content-Type") is None or not resp.content
+    content_type = headers.get("Content-Type")
+    if content_type is None or not resp.content:
+        return True
+    return "json" in content_type.lower() and not _parses(resp.content)
+
+
+def _parses(body: bytes) -> bool:
+    """Whether ``body`` is whole JSON text."""
+    try:
+        json.loads(body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return False
+    return True
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -12,7 +12,9 @@ Everything a test needs to drive a scenario is under ``/__sandbox/`` (no auth, n
   Kinds: ``status`` (answer with that status), ``drop`` (close without doing anything), ``delay`` (answer late),
   ``cut`` (do the request, then close the connection part way through the answer: ``part`` ``headers`` (in a
   header's name), ``header-value`` (in a header's value), ``header-lines`` (after the status line and a whole
-  header, before the others) or ``body`` (half of it), as a proxy or a network that fails at the worst moment)
+  header, before the others), ``body`` (half of it) or ``body-unframed`` (half of it, the headers saying no
+  length: framed by the close, as a proxy that re-frames answers sends it), as a proxy or a network that fails at
+  the worst moment)
 - ``GET  /__sandbox/state``                  the sandbox's state as JSON
 - ``POST /__sandbox/seed``                   load raw state, bypassing API validation (if the sandbox has it)
 """
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__sandbox"
 FAULT_KINDS = ("status", "drop", "delay", "cut")
-CUT_PARTS = ("headers", "header-value", "header-lines", "body")
+CUT_PARTS = ("headers", "header-value", "header-lines", "body", "body-unframed")
 
 
 class InvalidJSONError(ValueError):
@@ -299,8 +301,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _write_cut(self, cut: CutAnswer) -> None:
         """The answer up to the middle of its headers, or of its body, then nothing (the connection closes)."""
         payload = cut.response.encoded() or b"{}"
+        framing = "Connection: close" if cut.part == "body-unframed" else f"Content-Length: {len(payload)}"
         head = (f"HTTP/1.1 {cut.response.status} {self.responses.get(cut.response.status, ('',))[0]}\r\n"
-                f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+                f"Content-Type: application/json; charset=utf-8\r\n{framing}\r\n\r\n").encode()
         first = head.index(b"\r\n") + 2  # after the status line
         data = head[:first + 10] if cut.part == "headers" else \
             head[:first + len("Content-Type: appl")] if cut.part == "header-value" else \
