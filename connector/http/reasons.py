@@ -30,3 +30,15 @@ def transport_reason(exc: BaseException) -> str:
             if found:
                 return found.group(0).strip().rstrip(",;:") if pattern is _ERRNO else found.group(0).lower()
     return texts[0] or type(chain[-1]).__name__
+
+
+def not_json_reason(status: int, content_type: str | None, body: bytes) -> str:
+    """What a success status answered when its body is not the JSON every marketplace API sends: an empty body,
+    or an HTML page (a gateway's maintenance page, a captive portal), shown by its type and first words, so the
+    report says the answer was odd instead of passing the page off as the marketplace's message (``create failed:
+    OK``, ``create failed: <html>...``, ``error_code None without a message``)."""
+    if not body.strip():
+        return f"the answer is not JSON: HTTP {status} with an empty body"
+    kind = (content_type or "no Content-Type").split(";")[0].strip()
+    words = " ".join(body[:200].decode("utf-8", "replace").split())[:80]
+    return f"the answer is not JSON: HTTP {status} {kind}: {words!r}"

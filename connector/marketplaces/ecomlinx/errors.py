@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connector.http.reasons import not_json_reason
+
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
 
@@ -83,8 +85,9 @@ def raise_for_error(resp: requests.Response) -> Any:
     except ValueError:
         body = None
     if resp.ok:
-        if body is None and resp.content:
-            raise EcomLinxError(resp.status_code, "invalid_response", "the answer is not JSON")
+        if body is None and resp.status_code != 204:  # an empty 200 is no answer either: the call may not be done
+            raise EcomLinxError(resp.status_code, "invalid_response",
+                                not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
         return body
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):

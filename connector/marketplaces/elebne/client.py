@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, iter_items
+from connector.http.reasons import not_json_reason
 from connector.jsonutil import to_wire
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
@@ -150,6 +151,9 @@ def _unwrap(resp: requests.Response) -> Any:
         body = None
     if resp.ok and isinstance(body, dict) and body.get("success") is not False:
         return body.get("data", body)
+    if resp.ok and body is None:  # not JSON: a gateway's page, an empty answer (the request may have been done)
+        raise ElebneError(resp.status_code, "INVALID_RESPONSE",
+                          not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
         raise ElebneError(resp.status_code, str(err.get("code") or "ERROR"), str(err.get("message") or ""),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connector.http.reasons import not_json_reason
+
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
 
@@ -91,6 +93,8 @@ def unwrap(resp: requests.Response) -> Any:
     if resp.ok and isinstance(body, dict) and code in (None, 0):
         return body.get("data")
     message = message_of(body)
+    if resp.ok and body is None:  # not JSON: a gateway's page, an empty answer (the request may have been done)
+        message = not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content)
     if not message:
         text = (resp.text or "")[:300]
         message = (f"error_code {code} without a message" if resp.ok else text or resp.reason or "no message")

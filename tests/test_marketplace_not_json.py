@@ -1,0 +1,84 @@
+"""A success status whose body is not JSON (a gateway's maintenance page, a captive portal, an empty answer; found
+by a fault-proxy campaign between the connector and the three sandboxes): the row fails saying the answer was not
+JSON, with the page's type and first words, instead of passing the page off as the marketplace's own message
+(Elebne: ``create failed: OK`` or ``create failed: <html>...``; Elryan: ``error_code None without a message``).
+The next run, with the marketplace answering again, pushes the row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+from connector.marketplaces.ecomlinx import SANDBOX_KEY as ECOMLINX_KEY
+from connector.marketplaces.elryan import PLUGIN as ELRYAN
+from connector.marketplaces.elryan import SANDBOX_PASSWORD
+from tests.conftest import ELEBNE_KEY, running_ecomlinx, running_elebne
+from tests.workbooks import CATALOGUE, STOCK, write_workbook
+
+pytestmark = pytest.mark.sandbox
+ROWS = [row for row in CATALOGUE if row["SKU"] != "TEA-500"]  # (no brand: Elryan refuses it on every run)
+HELD = {where: {sku: n for sku, n in counts.items() if sku != "TEA-500"} for where, counts in STOCK.items()}
+PAGE = b"<html><body><h1>Down for maintenance</h1></body></html>"
+ELRYAN_SETTINGS = ("{email: merchant@example.com, defaults: {tax: 0, guarantee: 12, fulfillment_day: 2, "
+                   "supplier: {name: Souk, remote_id: sup-souk}}}")
+
+
+@pytest.fixture(params=["elebne", "elryan", "ecomlinx"])
+def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[tuple[str, Any, str]]:
+    """(marketplace, its sandbox server, the path of its product create) with its secret in the environment."""
+    name = request.param
+    if name == "elebne":
+        monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+        with running_elebne(tmp_path / "sb.sqlite") as handle:
+            yield name, handle.server, "/products$"
+    elif name == "elryan":
+        monkeypatch.setenv("ELRYAN_PASSWORD", SANDBOX_PASSWORD)
+        with ELRYAN.create_sandbox(port=0, db_path=str(tmp_path / "sb.sqlite")) as server:
+            yield name, server, "/products/upsert$"
+    else:
+        monkeypatch.setenv("ECOMLINX_API_KEY", ECOMLINX_KEY)
+        skus = [row["SKU"] for row in ROWS]
+        with running_ecomlinx(tmp_path / "sb.sqlite", listed=skus) as server:
+            yield name, server, "/products/[^/]+$"
+
+
+def _shop(tmp_path: Path, name: str, server: Any) -> Path:
+    write_workbook(tmp_path / "products.xlsx", ROWS, HELD)
+    settings = f", settings: {ELRYAN_SETTINGS}" if name == "elryan" else ""
+    profile = tmp_path / "shop.yaml"
+    profile.write_text("name: shop\nsource: {type: spreadsheet, path: products.xlsx, currency: MRU}\n"
+                       "state: state.sqlite\ncurrency: {account: MRU}\ntargets:\n"
+                       f"  {name}: {{account: main, base_url: '{server.api_url}'{settings}}}\n", encoding="utf-8")
+    return profile
+
+
+def _reasons(report: Path) -> list[str]:
+    rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
+    return [f"{r.get('reason') or ''} {r.get('marketplace_message') or ''}" for r in rows
+            if r.get("status") == "failed"]
+
+
+@pytest.mark.parametrize("body", [PAGE, b""], ids=["html-page", "empty"])
+def test_a_success_status_with_a_body_that_is_not_json_says_so(tmp_path: Path, target: tuple[str, Any, str],
+                                                               body: bytes) -> None:
+    name, server, create = target
+    profile = _shop(tmp_path, name, server)
+    server.add_fault(kind="status", status=200, body=body, method="PATCH" if name == "ecomlinx" else "POST",
+                     path=create, count=1)
+    report = tmp_path / "report.json"
+    args = ["sync", "--profile", str(profile), "--no-progress", "--report", str(report)]
+    assert main(args) == 1
+    reasons = _reasons(report)
+    assert reasons, "the faulted call failed no row"
+    said = [r for r in reasons if "the answer is not JSON: HTTP 200" in r]
+    assert said, reasons
+    want = "text" if body else "an empty body"
+    assert all(("Down for maintenance" in r) if body else (want in r) for r in said), said
+    assert not any("without a message" in r or r.endswith("failed: OK") for r in reasons), reasons
+    assert main(args) == 0  # the marketplace answers again: the row goes
