@@ -211,3 +211,55 @@ def test_a_request_outliving_its_sandbox_never_reaches_the_closed_database(
     assert time.monotonic() - started < 0.6  # the held request was woken, not waited for
     time.sleep(1.0)  # past the delay: the held request would have read the database by now
     assert "Traceback" not in caplog.text and "closed database" not in caplog.text
+
+
+class _Dripping:
+    """A server (a proxy or a link failing slowly) that sends each answer a byte at a time, each byte well inside
+    the read timeout: the whole answer takes far longer than any timeout, and no single wait is one."""
+
+    def __init__(self, gap: float) -> None:
+        import socket
+        import threading
+
+        self.gap, self.answers, self.stopped = gap, 0, threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        body = b'{"data": "' + b"x" * 400 + b'"}'
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.answers += 1
+            with conn:
+                conn.recv(65536)
+                try:
+                    conn.sendall(answer)
+                    for i in range(len(body)):
+                        if self.stopped.wait(self.gap):
+                            return
+                        conn.sendall(body[i:i + 1])
+                except OSError:  # the client gave up on the answer and shut the connection
+                    continue
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
+def test_an_answer_dripped_past_its_deadline_is_a_timeout_not_a_hang() -> None:
+    """Each byte came inside the read timeout, so no read ever timed out, and a run waited as long as the drip
+    lasted (hours, for a proxy dripping a page a byte every few seconds): the whole answer now has a deadline, and
+    one that misses it is a timeout, retried like one (an idempotent GET: once more here), then given up."""
+    server = _Dripping(gap=0.05)  # 400 bytes: 20 s an answer, a read timeout of 2 s never reached
+    try:
+        http = HttpClient(server.url, sleep=Sleeps(), timeout=(2.0, 2.0), max_retries=1, answer_deadline=0.5)
+        with pytest.raises(TransportError, match="GET /slow: timeout after 2 attempt"):
+            http.request("GET", "/slow", op_class="read")
+        assert server.answers == 2
+    finally:
+        server.close()

@@ -11,10 +11,13 @@ Secrets never reach logs: only method, path (without query string), status and t
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +39,8 @@ log = logging.getLogger("connector.http")
 # is taken here for a lost one (``_cut_short``) and said in one line instead
 logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 
+ANSWER_DEADLINE = 300.0
+"""Seconds a whole answer may take, its body's last byte included (``_read_body``)."""
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 UNDONE_STATUSES = frozenset({429, 503})
 """Retryable statuses that say the request was not handled (rate limited, service unavailable): the only ones a
@@ -116,6 +121,40 @@ def _parses(body: bytes) -> bool:
     return True
 
 
+def _read_body(resp: requests.Response, deadline: float | None) -> None:
+    """Read the whole body of ``resp`` (asked for with ``stream=True``), by ``deadline`` (``time.monotonic``).
+
+    The read timeout bounds each wait for data, not the answer: a proxy or a network dripping the body a few bytes
+    at a time, each inside the timeout, held a run for hours.  At the deadline the connection is shut, and the
+    answer is a timeout (retried like one when the request is idempotent)."""
+    import requests
+
+    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+    if deadline is None or sock is None:
+        resp.content  # noqa: B018 (reads the body; no socket to watch: a recorded or adapted answer)
+        return
+    expired = threading.Event()
+
+    def shut() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), shut)
+    timer.daemon = True
+    timer.start()
+    try:
+        resp.content  # noqa: B018 (reads the body)
+    except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
+        if expired.is_set():
+            raise requests.exceptions.ReadTimeout("the answer did not arrive whole in time") from exc
+        raise
+    finally:
+        timer.cancel()
+    if expired.is_set():  # shut as the last bytes came: the body may be whole, but the connection is not reusable
+        resp.close()
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """``Retry-After`` is delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
@@ -156,7 +195,8 @@ class HttpClient:
                  auth: Callable[[], Mapping[str, str]] | None = None, timeout: tuple[float, float] = (5.0, 30.0),
                  max_retries: int = 5, backoff_base: float = 0.5, backoff_cap: float = 30.0,
                  max_retry_after: float = 120.0, budget: Budget | None = None,
-                 sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None,
+                 answer_deadline: float | None = ANSWER_DEADLINE) -> None:
         self.base_url = checked_base_url(base_url).rstrip("/")
         self._session = session
         self._headers = {"User-Agent": f"connector/{__version__}", "Accept": "application/json", **(headers or {})}
@@ -164,6 +204,7 @@ class HttpClient:
             session.headers.update(self._headers)
         self._auth = auth
         self.timeout = timeout
+        self.answer_deadline = answer_deadline
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.max_retry_after = max_retry_after
@@ -233,7 +274,8 @@ class HttpClient:
             session = self.session
             try:
                 resp = session.request(method, url, json=json, params=params, data=data,
-                                            headers=send_headers, timeout=self.timeout)
+                                       headers=send_headers, timeout=self.timeout, stream=True)
+                _read_body(resp, None if self.answer_deadline is None else started + self.answer_deadline)
                 if _cut_short(resp):
                     resp.close()
                     raise requests.exceptions.ChunkedEncodingError("the answer's headers end part way")
