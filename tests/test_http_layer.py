@@ -263,3 +263,25 @@ def test_an_answer_dripped_past_its_deadline_is_a_timeout_not_a_hang() -> None:
         assert server.answers == 2
     finally:
         server.close()
+
+
+def test_answer_deadlines_share_one_thread_and_fire_only_when_not_done() -> None:
+    """The deadlines of the answers being read are watched by one thread (a timer thread per request cost about
+    0.25 ms each): an action runs at its deadline unless its answer was read before, and a sooner deadline
+    added while the thread waits for a later one is not missed."""
+    import threading
+    import time as clock
+
+    from connector.http.client import _Deadlines
+
+    deadlines = _Deadlines()
+    fired: list[str] = []
+    late = threading.Event()
+    deadlines.watch(clock.monotonic() + 30, lambda: fired.append("late"))
+    token = deadlines.watch(clock.monotonic() + 0.05, lambda: fired.append("read in time"))
+    deadlines.done(token)
+    deadlines.watch(clock.monotonic() + 0.1, lambda: (fired.append("soon"), late.set()))
+    assert late.wait(5)
+    clock.sleep(0.1)
+    assert fired == ["soon"]
+    assert sum(t.name == "http-answer-deadlines" for t in threading.enumerate()) >= 1
