@@ -125,7 +125,7 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
-        skipped.update(row.sku for row in report.rows if row.status == SKIPPED and row.sku)
+        skipped.update(row.sku for row in getattr(report, "rows", ()) if row.status == SKIPPED and row.sku)
         if before_save is not None:
             before_save(report)
         path = save_report(report, opts.target, opts.state_path, requested=report_to, several=len(targets) > 1,
