@@ -25,7 +25,18 @@ import pytest
 from connector.orders.book import OrderBook
 from connector.orders.model import Customer, Order, OrderLine, OrderStatus
 from connector.sync.state import StateStore
-from tests.odoo_vcr import BASE_VERSIONS, RECORDING, block_network, load_fixture_module, password, seed_data
+from tests.odoo_vcr import (
+    BASE_VERSIONS,
+    JSON2,
+    JSON2_VERSIONS,
+    RECORDING,
+    Target,
+    block_network,
+    load_fixture_module,
+    password,
+    password_var,
+    seed_data,
+)
 
 ORDERS_SERVERS = {16: ("http://127.0.0.1:8017", "odoo16_orders"), 18: ("http://127.0.0.1:8070", "odoo18_orders"),
                   19: ("http://127.0.0.1:8069", "odoo19_orders")}
@@ -146,3 +157,13 @@ def calls(cass: Any) -> list[tuple[str, str, Any]]:
         else:
             out.append((r.path, params.get("method", ""), None))
     return out
+
+
+@pytest.fixture(params=[Target(v, JSON2) for v in JSON2_VERSIONS], ids=lambda t: t.id)
+def json2_target_fixture(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+    """Odoo 19 over JSON-2 (a test module takes it as ``target = json2_target_fixture``): its API key where the
+    settings read it, and (in replay) the network blocked."""
+    t = request.param
+    monkeypatch.setenv(password_var(t), password(t))
+    block_network(monkeypatch)
+    yield t

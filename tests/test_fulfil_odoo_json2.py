@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from connector.fulfilment.odoo import OdooFulfilmentSource, open_odoo_source
 from connector.fulfilment.source import ImportedOrder, SourceRead
@@ -28,26 +25,19 @@ from connector.sources.odoo.json2_backend import Json2Backend
 from connector.sync.state import StateStore
 from tests.odoo_vcr import (
     JSON2,
-    JSON2_VERSIONS,
     Target,
-    block_network,
     odoo_cassette,
     password,
     password_var,
     recorded_calls,
 )
-from tests.orders_odoo_fixtures import reset_database, state_fixture
+from tests.orders_odoo_fixtures import json2_target_fixture, reset_database, state_fixture
 from tests.test_fulfil_odoo import NOW, Odoo, fulfil_seed, lines_of, odoo_section, order
 
 state = state_fixture
 
 
-@pytest.fixture(params=[Target(v, JSON2) for v in JSON2_VERSIONS], ids=lambda t: t.id)
-def target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    t = request.param
-    monkeypatch.setenv(password_var(t), password(t))
-    block_network(monkeypatch)
-    yield t
+target = json2_target_fixture
 
 
 def json2_section(target: Target) -> dict[str, Any]:

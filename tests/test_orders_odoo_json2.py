@@ -12,7 +12,6 @@ tests/orders_odoo_fixtures.py (``ODOO19_ORDERS_URL`` / ``ODOO19_ORDERS_DB``); ca
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,13 @@ from connector.sources.odoo.json2_backend import Json2Backend
 from connector.sync.state import StateStore
 from tests.odoo_vcr import (
     JSON2,
-    JSON2_VERSIONS,
     Target,
-    block_network,
     odoo_cassette,
     password,
     password_var,
     recorded_calls,
 )
-from tests.orders_odoo_fixtures import make_order, reset_database, section, state_fixture
+from tests.orders_odoo_fixtures import json2_target_fixture, make_order, reset_database, section, state_fixture
 
 state = state_fixture
 
@@ -44,12 +41,7 @@ class SimulatedKill(BaseException):
     """The process dies here (nothing catches a BaseException that is not an Exception)."""
 
 
-@pytest.fixture(params=[Target(v, JSON2) for v in JSON2_VERSIONS], ids=lambda t: t.id)
-def target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    t = request.param
-    monkeypatch.setenv(password_var(t), password(t))
-    block_network(monkeypatch)
-    yield t
+target = json2_target_fixture
 
 
 def destination(target: Target, **extra: Any) -> OdooOrderDestination:
