@@ -138,3 +138,48 @@ def test_a_mixed_encoding_file_with_a_quote_never_closed_is_refused(tmp_path):
     path.write_bytes("SKU;Name\nA-1;Thé\nA-2;\"Caf".encode() + "é\nA-3;x\n".encode("cp1252"))
     with pytest.raises(SourceError, match="line 3: a quote"):
         read_raw(path)
+
+
+_DOS_ENDINGS = {"own-line": "\x1a\r\n", "own-line-lf": "\x1a\n", "no-line-break": "\x1a", "marks": "\x1a\x1a\x1a"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize("ending", list(_DOS_ENDINGS.values()), ids=list(_DOS_ENDINGS))
+def test_a_dos_end_of_file_mark_is_the_end_of_the_file(tmp_path, encoding, ending):
+    """Old Windows programs end a text file with Ctrl-Z (``\\x1a``), on a line of its own or right after the last
+    line break: it was read as a row whose SKU held an invisible character, skipped, and every run exited 1."""
+    path = tmp_path / "c.csv"
+    path.write_bytes(f"SKU;Name;Price\r\nA-1;Café;5\r\nA-2;Tea;6\r\n{ending}".encode(encoding))
+    for columnar in (True, False):
+        raw = read_raw(path, columnar=columnar)
+        rows = raw.products.rows if raw.products.table is None else [
+            list(r) for r in zip(*(c.to_pylist() for c in raw.products.table.columns), strict=True)]
+        assert [r for r in rows if any(r)][-1] == ["A-2", "Tea", "6"], (columnar, rows)
+        assert not any("\x1a" in c for r in rows for c in r)
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    assert [p.key for p in result.products] == ["A-1", "A-2"]
+
+
+def test_a_dos_end_of_file_mark_after_the_last_cell_of_a_long_file(tmp_path):
+    """The mark after a last line without a line break, in a file longer than the head read to find its dialect."""
+    path = tmp_path / "c.csv"
+    body = "".join(f"A-{i},Soap {i},{i}.50\r\n" for i in range(8000))
+    path.write_bytes(f"SKU,Name,Price\r\n{body}B-1,Tea,6\x1a".encode())
+    assert path.stat().st_size > 1 << 16
+    result = read_spreadsheet(path)
+    assert result.issues == []
+    assert len(result.products) == 8001 and result.products[-1].key == "B-1"
+    assert result.products[-1].variants[0].price.amount == Decimal("6")
+
+
+@pytest.mark.parametrize("text, row", [
+    ("SKU,Name,Price\nA-1,Soap,5\n\x1a\nA-2,Tea,6\n", 3),  # a line of its own, not the last
+    ("SKU,Name,Price\nA-1,Soap,5\n\x1aA-2,Tea,6\n", 3),  # before the last line's text
+])
+def test_a_ctrl_z_elsewhere_is_still_reported(tmp_path, text, row):
+    path = tmp_path / "c.csv"
+    path.write_bytes(text.encode())
+    result = read_spreadsheet(path)
+    assert [(i.row, i.column) for i in result.issues if "U+001A" in i.reason] == [(row, "SKU")]
+    assert "A-1" in [p.key for p in result.products]

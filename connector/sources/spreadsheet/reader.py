@@ -153,6 +153,48 @@ def read_raw(path: str | Path, prepare_stock: Callable[[RawSheet, str], Any] | N
 
 # --- CSV ------------------------------------------------------------------------------------------------
 
+# A DOS end-of-file mark (Ctrl-Z) as old Windows programs (and ``copy /a``) end a text file with: one or more
+# at the very end, maybe followed by a line break.  Anywhere else it is a character of a cell (and reported).
+_DOS_EOF = re.compile(rb"\x1a+(?:\r\n|\n|\r)?\Z")
+_DOS_EOF_TEXT = re.compile("\x1a+(?:\r\n|\n|\r)?\\Z")
+
+
+def dos_eof_length(tail: bytes) -> int:
+    """How many bytes at the end of an ASCII-compatible text (UTF-8, Windows-1252...; ``tail``: its last bytes)
+    are a DOS end-of-file mark, 0 if none (a UTF-16 file is decoded first: ``without_dos_eof``)."""
+    found = _DOS_EOF.search(tail, max(0, len(tail) - 64))
+    return len(found.group()) if found else 0
+
+
+def without_dos_eof(text: str) -> str:
+    """``text`` without a DOS end-of-file mark at its end (see ``_DOS_EOF``)."""
+    found = _DOS_EOF_TEXT.search(text, max(0, len(text) - 64))
+    return text[:found.start()] if found else text
+
+
+class TextProblem(ValueError):
+    """A text file that cannot be decoded as a whole: what is wrong, in the merchant's words, without the file's
+    name (each caller says which file and what to do)."""
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """``decode_bytes`` for a file read as one text, without a DOS end-of-file mark; raises ``TextProblem``
+    for a damaged UTF-16 file (cut short, half a surrogate pair) and for a UTF-8 file with lines in another
+    encoding (taking the whole file for Windows-1252 would garble its UTF-8 texts)."""
+    try:
+        text, encoding = decode_bytes(data)
+    except UnicodeDecodeError as e:  # UTF-16 cut short or damaged, or lines after a UTF-8 BOM that are not UTF-8
+        if not data.startswith(codecs.BOM_UTF8):
+            raise TextProblem(utf16_problem(data, e)) from None
+        text, encoding = "", "utf-8-sig"
+    if encoding != "utf-8" and not encoding.startswith("utf-16"):
+        bom = encoding == "utf-8-sig"
+        bad = _non_utf8_lines((data[3:] if bom else data).splitlines(), bom)
+        if bad:
+            raise TextProblem(MIXED_ENCODING.format(min(bad) + 1))
+    return without_dos_eof(text), encoding
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 BOM, UTF-16 BOM, plain UTF-8, else cp1252."""
     if data.startswith(codecs.BOM_UTF8):
@@ -197,12 +239,19 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
     try:
         with p.open("rb") as fh:
             head = fh.read(_HEAD_BYTES)
+            tail = head
+            if len(head) == _HEAD_BYTES:
+                fh.seek(max(fh.tell(), fh.seek(0, 2) - 64))
+                tail = fh.read()
     except OSError as e:
         raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if b"\x00" in head[:4096] and not utf16:
         raise SourceError(f"{p.name}: this is not a text (CSV) file")
-    if columnar and not utf16:  # Arrow reads the file itself; the head gives the dialect
+    eof = 0 if utf16 else dos_eof_length(tail)  # a DOS end-of-file mark, not a row (UTF-16: dropped once decoded)
+    if columnar and not utf16:  # Arrow reads the file itself (or, after a DOS end-of-file mark, the text before it)
+        if eof:
+            head = _read_bytes(p)[:-eof]
         lines = head.splitlines(keepends=True)
         if len(head) == _HEAD_BYTES and len(lines) > 1:
             lines.pop()  # the file goes on: the head may end inside a line, even inside a character
@@ -210,13 +259,15 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         if bom:
             lines[0] = lines[0][3:]
         dialect = _dialect(lines, suffix)
-        book = _columnar_book(p, suffix, p, lines, dialect, "utf-8-sig" if bom else "utf-8") if dialect else None
+        book = _columnar_book(p, suffix, head if eof else p, lines, dialect, "utf-8-sig" if bom else "utf-8") \
+            if dialect else None
         if book is not None:
             return book
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    if eof and columnar:
+        data = head  # the text before the mark, read above
+    else:
+        data = _read_bytes(p)
+        data = data[:len(data) - eof]
     encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     lines = data[3:].splitlines(keepends=True) if encoding == "utf-8-sig" else data.splitlines(keepends=True)
     try:
@@ -240,6 +291,7 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
         except UnicodeDecodeError as e:  # only UTF-16 decodes strictly: cut short, or half a surrogate pair
             raise SourceError(_bad_utf16(p, data, e)) from None
         del data
+        text = without_dos_eof(text)
         utf8 = text.encode()
         del text
         lines = utf8.splitlines(keepends=True)
@@ -257,11 +309,21 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
                    encoding=encoding)
 
 
+def _read_bytes(p: Path) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
+
+
 def _bad_utf16(p: Path, data: bytes, e: UnicodeDecodeError) -> str:
+    return f"{p.name}: {utf16_problem(data, e)}; export it again"
+
+
+def utf16_problem(data: bytes, e: UnicodeDecodeError) -> str:
     """The merchant's words for a UTF-16 file (BOM) that does not decode: the line of the bad bytes."""
     line = data[:e.start].decode("utf-16", "replace").count("\n") + 1
-    return (f"{p.name}: line {line} is not valid UTF-16 (the file is cut short or damaged at byte {e.start:,}); "
-            "export it again")
+    return f"line {line} is not valid UTF-16 (the file is cut short or damaged at byte {e.start:,})"
 
 
 def _parse_lines(lines: list[bytes], delimiter: str, start: int) -> list[list[str]]:
