@@ -3,7 +3,9 @@ nothing evaluated as a formula, a file that is not ours never overwritten, kill-
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -233,3 +235,58 @@ def test_an_empty_file_is_started_as_a_new_orders_file(tmp_path: Path, book: Ord
     outcomes = WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run-1")
     assert [o.result for o in outcomes] == [OrderResult.IMPORTED]
     assert [r["Order ID"] for r in rows_of(path)] == ["A1"]
+
+
+def _utf16_damaged(text: str, how: str) -> bytes:
+    data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    return {"cut-mid-character": data[:-1], "lone-surrogate": data + b"\x00\xd8A\x00",
+            "reversed-surrogates": data + b"\x00\xdc\x00\xd8"}[how]
+
+
+@pytest.mark.parametrize("how", ["cut-mid-character", "lone-surrogate", "reversed-surrogates"])
+def test_a_damaged_utf16_orders_csv_is_refused_in_words_and_left_as_it_is(tmp_path: Path, book: OrderBook,
+                                                                          how: str) -> None:
+    """A UTF-16 orders CSV (as Excel's "Unicode text" saves it) cut short or holding half a surrogate pair: the
+    decoder's UnicodeDecodeError came out of the orders and fulfilment commands as a traceback."""
+    from connector.fulfilment.workbook import load_sheet
+
+    path = tmp_path / "orders.csv"
+    WorkbookDestination.open(path).import_orders([make_order("A1")], book, "run1")
+    path.write_bytes(_utf16_damaged(path.read_text(encoding="utf-8-sig").replace(",", "\t"), how))
+    before = path.read_bytes()
+    for read in (WorkbookDestination.open, load_sheet):
+        with pytest.raises(ConfigError) as e:
+            read(path)
+        assert re.match(rf"orders file {re.escape(str(path))}: line [23] is not valid UTF-16", str(e.value)), e.value
+        assert "save it again" in str(e.value)
+    assert path.read_bytes() == before
+
+
+def test_an_orders_csv_mixing_utf8_and_another_encoding_is_refused_not_garbled(tmp_path: Path,
+                                                                               book: OrderBook) -> None:
+    """One line pasted in Windows-1252 into a UTF-8 orders CSV: with a BOM the strict decoder raised a traceback;
+    without one the whole file was taken for Windows-1252, and the connector wrote its UTF-8 names back garbled."""
+    path = tmp_path / "orders.csv"
+    dest = WorkbookDestination.open(path)
+    dest.import_orders([make_order("A1"), make_order("A2")], book, "run1")
+    set_cells(path, "A1", Courier="Müller Logistik")
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    for bom in (b"\xef\xbb\xbf", b""):
+        pasted = lines[2].replace("new", "nouvé").encode("cp1252")
+        path.write_bytes(bom + lines[0].encode() + lines[1].encode() + pasted)
+        before = path.read_bytes()
+        with pytest.raises(ConfigError, match="line 3 is not in UTF-8 like the rest of the file"):
+            WorkbookDestination.open(path).import_orders([make_order("A3")], book, "run2")
+        assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("ending", ["\x1a\r\n", "\x1a"], ids=["own-line", "no-line-break"])
+def test_an_orders_csv_ending_with_a_dos_end_of_file_mark_reads_without_it(tmp_path: Path, book: OrderBook,
+                                                                           ending: str) -> None:
+    path = tmp_path / "orders.csv"
+    dest = WorkbookDestination.open(path)
+    dest.import_orders([make_order("A1")], book, "run1")
+    path.write_bytes(path.read_text(encoding="utf-8-sig").encode("cp1252") + ending.encode())
+    dest.import_orders([make_order("A2")], book, "run2")
+    assert [r["Order ID"] for r in rows_of(path)] == ["A1", "A2"]
+    assert b"\x1a" not in path.read_bytes()

@@ -363,12 +363,16 @@ class CsvSheet:
     @classmethod
     def load(cls, path: Path) -> CsvSheet:
         """The header row is the first of the first ``HEADER_ROWS`` lines with our key columns."""
-        from connector.sources.spreadsheet.reader import decode_bytes, sniff_delimiter
+        from connector.sources.spreadsheet.reader import TextProblem, decode_text, sniff_delimiter
 
         try:
-            text = decode_bytes(path.read_bytes())[0]
+            text = decode_text(path.read_bytes())[0]
         except OSError as exc:
             raise ConfigError(f"orders file {path} cannot be read: {exc.strerror}") from None
+        except TextProblem as exc:  # never guessed: the file is written back, and its texts with it
+            raise ConfigError(f"orders file {path}: {exc}; open it in a spreadsheet program and save it again as "
+                              "CSV UTF-8 (or put back a good copy): it is left as it is, nothing read or written "
+                              "from it") from None
         lines = text.splitlines(keepends=True)
         closest: dict[str, int] = {}
         found: tuple[int, str] | None = None
