@@ -720,8 +720,13 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
                 padding = workbook_padding(p)  # (the styles part, read once: the rule is that it has none)
                 guard_details(p, scans, members, padding)
                 scans.update(guard_sheets(p, to_read[1:], members, padding=padding))
-            problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()}) \
-                if scan else {}
+                problems = scan_problem_cells(p, to_read, members, {n: s.markers for n, s in scans.items()})
+            elif suffix == ".ods":  # calamine reads error cells as empty and gives no merged ranges of an .ods
+                found = _ods_cells(p)
+                problems = {n: c.problems for n, c in found.items() if c.problems}
+                scans.update((n, guard.SheetScan(merged=c.merged)) for n, c in found.items())
+            else:
+                problems = {}
             helper["problems"] = problems
             decided.wait()
             if stock_names and not helper.get("fast_stock"):
@@ -826,6 +831,17 @@ def _fast_stock(p: Path, fast: Any, stock_names: list[tuple[str, str]], members:
             sheet = RawSheet(n, _grid(wb, n, p), problems.get(n, {}), merged=merged, padded=padded)
         out.append((loc, sheet))
     return out
+
+
+def _ods_cells(p: Path) -> dict[str, Any]:
+    """``ods_cells.ods_cells`` of an .ods (nothing when its zip cannot be read: calamine words why)."""
+    from .ods_cells import ods_cells
+
+    try:
+        with zipfile.ZipFile(p) as zf:
+            return ods_cells(p, zf, FORMULA_NO_VALUE, ERROR_VALUE)
+    except (OSError, zipfile.BadZipFile):
+        return {}
 
 
 def _raise_helper_error(p: Path, err: BaseException) -> None:
