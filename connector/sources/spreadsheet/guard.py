@@ -590,6 +590,51 @@ def _walked_styles(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
     return PaddedCells(out) if out else None
 
 
+# --- .xls / .xlsb (and any sheet loaded unmeasured) --------------------------------------------------------
+# An .xls (BIFF in an OLE2 file) has no XML to measure, and calamine parses every sheet of it when it opens the
+# file; an .xlsb's sheets are binary records.  What can be checked: the file's size before any reader opens it
+# (an .xls is not compressed: its size bounds what calamine parses; an .xlsb is a zip, whose directory
+# ``check_archive`` measures), each sheet's grid as calamine reports it before it is turned into Python objects
+# (``check_grid``: the Python grid costs ten times the native one), and the length of its texts (``check_texts``).
+
+MAX_XLS_BYTES = MAX_MEMBER_BYTES
+MAX_CELL_CHARS = 131_072  # the CSV reader's limit (the csv module's); Excel keeps at most 32,767 in a cell
+
+
+def check_file_size(p: Path, size: int) -> None:
+    """Refuse an .xls larger than a reader should parse (calamine loads and parses it whole when it opens it)."""
+    if size > MAX_XLS_BYTES:
+        raise SourceError(f"{p.name}: the workbook is {_mb(size)} (at most {_mb(MAX_XLS_BYTES)} are read); save it "
+                          f"as .xlsx, split it, or {REMEDY}")
+
+
+def check_grid(p: Path, sheet: str, end: tuple[int, int] | None) -> None:
+    """Refuse a sheet whose grid from A1 to its last cell (``end``: calamine's 0-based (row, column) of it) is
+    beyond the limits the .xlsx scan applies (rows, cells, columns)."""
+    if end is None:
+        return
+    rows, cols = end[0] + 1, end[1] + 1
+    if rows > MAX_ROWS:
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches row {rows:,} (at most {MAX_ROWS:,} rows are read); "
+                          f"{REMEDY}")
+    if cols > MAX_EXCEL_COLUMNS or rows * cols > MAX_GRID_CELLS:
+        corner = f"{column_letters(min(cols, MAX_EXCEL_COLUMNS))}{rows}"
+        raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
+                          f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
+
+
+def check_texts(p: Path, sheet: str, rows: list[list]) -> None:
+    """Refuse a sheet with a cell text longer than ``MAX_CELL_CHARS`` (no spreadsheet program writes one; a
+    product field never needs one), naming the cell."""
+    for r, cells in enumerate(rows):
+        for c, value in enumerate(cells):
+            if type(value) is str and len(value) > MAX_CELL_CHARS:
+                raise SourceError(f"{p.name}: sheet '{sheet}', cell {column_letters(c + 1)}{r + 1} holds "
+                                  f"{len(value):,} characters (at most {MAX_CELL_CHARS:,} are read; a spreadsheet "
+                                  "program keeps 32,767): the file is damaged or not a catalogue; shorten that cell "
+                                  "and save the file again")
+
+
 # --- OpenDocument (.ods) ---------------------------------------------------------------------------------
 
 _ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")

@@ -554,13 +554,24 @@ def _grid(wb, name: str, p: Path) -> list[list]:
 def _load_grid(wb, name: str, p: Path, merged: list | None = None) -> list[list]:
     """The sheet's cells from A1; its merged ranges are added to ``merged`` when given (formats other than
     xlsx/xlsm: the guard's scan finds those of an xlsx)."""
+    unmeasured = p.suffix.lower() in _UNMEASURED  # no scan of the sheet before calamine loaded it (guard.py)
     try:
         sheet = wb.get_sheet_by_name(name)
+        if unmeasured:
+            guard.check_grid(p, name, sheet.end)
         if merged is not None:
             merged.extend(_merged_ranges(sheet))
-        return sheet.to_python(skip_empty_area=False)
+        rows = sheet.to_python(skip_empty_area=False)
+    except SourceError:
+        raise
     except Exception as e:
         raise SourceError(f"{p.name}: cannot read sheet '{name}' ({_plain(e)})") from None
+    if unmeasured:
+        guard.check_texts(p, name, rows)
+    return rows
+
+
+_UNMEASURED = frozenset({".xls", ".xlsb"})
 
 
 def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
@@ -689,6 +700,11 @@ def _read_workbook(p: Path, suffix: str, prepare_stock: Callable[[RawSheet, str]
     scan = suffix in (".xlsx", ".xlsm")
     if suffix in _ZIPPED:
         _check_zip(p)
+    elif suffix == ".xls":
+        try:
+            guard.check_file_size(p, p.stat().st_size)
+        except OSError as e:
+            raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
     # The fast path starts the helper on the sheet names of workbook.xml, so that it runs while fastexcel
     # opens the workbook; both readers must then list the same sheets, or the row reader reads alone.
     members = _zip_members(p) if columnar and scan else None
