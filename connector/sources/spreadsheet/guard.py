@@ -273,6 +273,12 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
     if rows * cols > MAX_GRID_CELLS or odd:
         rows, cols = _exact_grid(zf, info)
     scan.rows, scan.columns = rows, cols
+    _check_bounds(p, sheet, rows, cols)
+    return scan
+
+
+def _check_bounds(p: Path, sheet: str, rows: int, cols: int) -> None:
+    """Refuse a grid of ``rows`` x ``cols`` (from A1) beyond the limits."""
     if rows > MAX_ROWS:
         raise SourceError(f"{p.name}: sheet '{sheet}' reaches row {min(rows, MAX_EXCEL_ROWS):,} (at most "
                           f"{MAX_ROWS:,} rows are read); {REMEDY}")
@@ -280,7 +286,6 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         corner = f"{column_letters(min(cols, MAX_EXCEL_COLUMNS))}{min(rows, MAX_EXCEL_ROWS)}"
         raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
                           f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
-    return scan
 
 
 class RowNumbers:
@@ -611,16 +616,8 @@ def check_file_size(p: Path, size: int) -> None:
 def check_grid(p: Path, sheet: str, end: tuple[int, int] | None) -> None:
     """Refuse a sheet whose grid from A1 to its last cell (``end``: calamine's 0-based (row, column) of it) is
     beyond the limits the .xlsx scan applies (rows, cells, columns)."""
-    if end is None:
-        return
-    rows, cols = end[0] + 1, end[1] + 1
-    if rows > MAX_ROWS:
-        raise SourceError(f"{p.name}: sheet '{sheet}' reaches row {rows:,} (at most {MAX_ROWS:,} rows are read); "
-                          f"{REMEDY}")
-    if cols > MAX_EXCEL_COLUMNS or rows * cols > MAX_GRID_CELLS:
-        corner = f"{column_letters(min(cols, MAX_EXCEL_COLUMNS))}{rows}"
-        raise SourceError(f"{p.name}: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {cols:,} columns: "
-                          f"{rows * cols:,} cells, at most {MAX_GRID_CELLS:,} are read); {REMEDY}")
+    if end is not None:
+        _check_bounds(p, sheet, end[0] + 1, end[1] + 1)
 
 
 def check_texts(p: Path, sheet: str, rows: list[list]) -> None:
