@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -215,20 +216,24 @@ def test_a_request_outliving_its_sandbox_never_reaches_the_closed_database(
 
 class _Dripping:
     """A server (a proxy or a link failing slowly) that sends each answer a byte at a time, each byte well inside
-    the read timeout: the whole answer takes far longer than any timeout, and no single wait is one."""
+    the read timeout: the whole answer takes far longer than any timeout, and no single wait is one.  ``part``:
+    what is dripped, the ``body`` (after whole headers) or the ``headers`` (from the status line on: minutes of
+    them, a long header line included)."""
 
-    def __init__(self, gap: float) -> None:
+    def __init__(self, gap: float, part: str = "body") -> None:
         import socket
         import threading
 
-        self.gap, self.answers, self.stopped = gap, 0, threading.Event()
+        self.gap, self.part, self.answers, self.stopped = gap, part, 0, threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
         body = b'{"data": "' + b"x" * 400 + b'"}'
-        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: %s\r\nContent-Length: %d\r\n\r\n" % (
+            b"p" * (4000 if self.part == "headers" else 0), len(body))
+        whole, dripped_from = head + body, (0 if self.part == "headers" else len(head))
         while not self.stopped.is_set():
             try:
                 conn, _ = self.listener.accept()
@@ -238,17 +243,38 @@ class _Dripping:
             with conn:
                 conn.recv(65536)
                 try:
-                    conn.sendall(answer)
-                    for i in range(len(body)):
+                    conn.sendall(whole[:dripped_from])
+                    for i in range(dripped_from, len(whole)):
                         if self.stopped.wait(self.gap):
                             return
-                        conn.sendall(body[i:i + 1])
+                        conn.sendall(whole[i:i + 1])
                 except OSError:  # the client gave up on the answer and shut the connection
                     continue
 
     def close(self) -> None:
         self.stopped.set()
         self.listener.close()
+
+
+def _outcome(call: Callable[[], object]) -> BaseException | object:
+    """What ``call`` returned or raised, run on a thread joined with a generous limit: a call still running then
+    is a hang (the dripping servers here would hold it for minutes), reported as such instead of holding the
+    test suite."""
+    import threading
+
+    out: list[BaseException | object] = []
+
+    def run() -> None:
+        try:
+            out.append(call())
+        except BaseException as exc:
+            out.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the request did not end: it waited as long as the drip lasted"
+    return out[0]
 
 
 def test_an_answer_dripped_past_its_deadline_is_a_timeout_not_a_hang() -> None:
@@ -265,6 +291,25 @@ def test_an_answer_dripped_past_its_deadline_is_a_timeout_not_a_hang() -> None:
         server.close()
 
 
+def test_headers_dripped_past_the_deadline_are_a_timeout_not_a_hang() -> None:
+    """The status line and headers dripped a byte at a time (4,000 bytes, one every 50 ms: more than three minutes,
+    each wait well inside the 2 s read timeout): the answer's deadline counts from the request, not from the body,
+    so the attempt ends at it like a body that came too slowly: a GET is a timeout retried, then given up; a POST
+    without an idempotency key (which may have reached the marketplace) is sent once, never again."""
+    server = _Dripping(gap=0.05, part="headers")
+    try:
+        http = HttpClient(server.url, sleep=Sleeps(), timeout=(2.0, 2.0), max_retries=1, answer_deadline=0.3)
+        got = _outcome(lambda: http.request("GET", "/slow", op_class="read"))
+        assert isinstance(got, TransportError) and "GET /slow: timeout after 2 attempt" in str(got), got
+        assert server.answers == 2 and http.stats.retries == 1
+
+        got = _outcome(lambda: http.request("POST", "/orders", op_class="write", json={"sku": "A"}))
+        assert isinstance(got, TransportError) and "POST /orders: timeout after 1 attempt" in str(got), got
+        assert server.answers == 3  # sent once: its answer was lost, it may have been done
+    finally:
+        server.close()
+
+
 def test_answer_deadlines_share_one_thread_and_fire_only_when_not_done() -> None:
     """The deadlines of the answers being read are watched by one thread (a timer thread per request cost about
     0.25 ms each): an action runs at its deadline unless its answer was read before, and a sooner deadline
@@ -272,7 +317,7 @@ def test_answer_deadlines_share_one_thread_and_fire_only_when_not_done() -> None
     import threading
     import time as clock
 
-    from connector.http.client import _Deadlines
+    from connector.http.deadline import _Deadlines
 
     deadlines = _Deadlines()
     fired: list[str] = []
@@ -280,7 +325,7 @@ def test_answer_deadlines_share_one_thread_and_fire_only_when_not_done() -> None
     deadlines.watch(clock.monotonic() + 30, lambda: fired.append("late"))
     token = deadlines.watch(clock.monotonic() + 0.05, lambda: fired.append("read in time"))
     deadlines.done(token)
-    deadlines.watch(clock.monotonic() + 0.1, lambda: (fired.append("soon"), late.set()))
+    deadlines.watch(clock.monotonic() + 0.1, lambda: fired.append("soon") or late.set())
     assert late.wait(5)
     clock.sleep(0.1)
     assert fired == ["soon"]

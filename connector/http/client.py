@@ -11,15 +11,10 @@ Secrets never reach logs: only method, path (without query string), status and t
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
-import heapq
-import itertools
 import json
 import logging
 import random
-import socket
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +25,7 @@ from urllib.parse import urlsplit
 from connector import __version__
 from connector.errors import ConfigError
 from connector.http.budget import Budget, WaitHook, notify_wait
+from connector.http.deadline import fetch, watch_session
 from connector.http.reasons import transport_reason
 from connector.http.stop import StopSignal
 
@@ -42,7 +38,7 @@ log = logging.getLogger("connector.http")
 logging.getLogger("urllib3.connection").setLevel(logging.ERROR)
 
 ANSWER_DEADLINE = 300.0
-"""Seconds a whole answer may take, its body's last byte included (``_read_body``)."""
+"""Seconds a whole answer may take, from sending the request to its body's last byte (``deadline.fetch``)."""
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 UNDONE_STATUSES = frozenset({429, 503})
 """Retryable statuses that say the request was not handled (rate limited, service unavailable): the only ones a
@@ -123,91 +119,6 @@ def _parses(body: bytes) -> bool:
     return True
 
 
-class _Deadlines:
-    """One thread for the deadlines of every answer being read (``_read_body``), instead of a timer thread per
-    request (a ``threading.Timer`` costs about 0.25 ms to start and cancel: 17 s of a 67,000-request first sync).
-    ``watch`` returns a token and ``done`` lets go of it; at its deadline a watched action runs (once) on the
-    thread, unless done first."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int]] = []
-        self._live: dict[int, Callable[[], None]] = {}
-        self._tokens = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, deadline: float, action: Callable[[], None]) -> int:
-        with self._cond:
-            token = next(self._tokens)
-            self._live[token] = action
-            heapq.heappush(self._heap, (deadline, token))
-            if len(self._heap) > 2 * len(self._live) + 64:  # answers read in time leave their entries behind
-                self._heap = [entry for entry in self._heap if entry[1] in self._live]
-                heapq.heapify(self._heap)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="http-answer-deadlines", daemon=True)
-                self._thread.start()
-            elif self._heap[0][1] == token:  # sooner than what the thread waits for
-                self._cond.notify()
-        return token
-
-    def done(self, token: int) -> None:
-        with self._cond:
-            self._live.pop(token, None)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while self._heap and self._heap[0][1] not in self._live:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                deadline, token = self._heap[0]
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                heapq.heappop(self._heap)
-                action = self._live.pop(token)
-            action()
-
-
-_DEADLINES = _Deadlines()
-
-
-def _read_body(resp: requests.Response, deadline: float | None) -> None:
-    """Read the whole body of ``resp`` (asked for with ``stream=True``), by ``deadline`` (``time.monotonic``).
-
-    The read timeout bounds each wait for data, not the answer: a proxy or a network dripping the body a few bytes
-    at a time, each inside the timeout, held a run for hours.  At the deadline the connection is shut, and the
-    answer is a timeout (retried like one when the request is idempotent)."""
-    import requests
-
-    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
-    if deadline is None or sock is None:
-        resp.content  # noqa: B018 (reads the body; no socket to watch: a recorded or adapted answer)
-        return
-    expired: list[bool] = []
-
-    def shut() -> None:
-        expired.append(True)
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
-
-    token = _DEADLINES.watch(deadline, shut)
-    try:
-        resp.content  # noqa: B018 (reads the body)
-    except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
-        if expired:
-            raise requests.exceptions.ReadTimeout("the answer did not arrive whole in time") from exc
-        raise
-    finally:
-        _DEADLINES.done(token)
-    if expired:  # shut as the last bytes came: the body may be whole, but the connection is not reusable
-        resp.close()
-
-
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """``Retry-After`` is delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
@@ -255,6 +166,7 @@ class HttpClient:
         self._headers = {"User-Agent": f"connector/{__version__}", "Accept": "application/json", **(headers or {})}
         if session is not None:
             session.headers.update(self._headers)
+            watch_session(session)
         self._auth = auth
         self.timeout = timeout
         self.answer_deadline = answer_deadline
@@ -276,6 +188,7 @@ class HttpClient:
 
             self._session = requests.Session()
             self._session.headers.update(self._headers)
+            watch_session(self._session)
         return self._session
 
     def close(self) -> None:
@@ -326,9 +239,9 @@ class HttpClient:
             started = time.monotonic()
             session = self.session
             try:
-                resp = session.request(method, url, json=json, params=params, data=data,
-                                       headers=send_headers, timeout=self.timeout, stream=True)
-                _read_body(resp, None if self.answer_deadline is None else started + self.answer_deadline)
+                resp = fetch(session, method, url, None if self.answer_deadline is None else
+                             started + self.answer_deadline, json=json, params=params, data=data,
+                             headers=send_headers, timeout=self.timeout)
                 if _cut_short(resp):
                     resp.close()
                     raise requests.exceptions.ChunkedEncodingError("the answer's headers end part way")
