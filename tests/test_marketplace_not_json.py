@@ -65,12 +65,31 @@ def _reasons(report: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("body", [PAGE, b""], ids=["html-page", "empty"])
+def test_a_success_status_with_a_body_that_is_not_json_is_asked_again(
+        tmp_path: Path, target: tuple[str, Any, str], body: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each marketplace's create (or update) is safe to repeat (an idempotency key, an upsert, an absolute PATCH):
+    the odd answer is retried like a 502 and the row goes in the same run, sent once more, not failed."""
+    monkeypatch.setattr("connector.http.client.backoff_seconds", lambda *_args: 0.0)
+    name, server, create = target
+    profile = _shop(tmp_path, name, server)
+    method = "PATCH" if name == "ecomlinx" else "POST"
+    server.add_fault(kind="status", status=200, body=body, method=method, path=create, count=1)
+    report = tmp_path / "report.json"
+    assert main(["sync", "--profile", str(profile), "--no-progress", "--report", str(report)]) == 0
+    assert _reasons(report) == []
+    summary = json.loads(report.read_text(encoding="utf-8"))["summary"]["rows"]
+    assert summary["failed"] == 0 and summary["pushed"] > 0, summary
+
+
+@pytest.mark.parametrize("body", [PAGE, b""], ids=["html-page", "empty"])
 def test_a_success_status_with_a_body_that_is_not_json_says_so(tmp_path: Path, target: tuple[str, Any, str],
-                                                               body: bytes) -> None:
+                                                               body: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Odd every time it is asked (the retries spent): the row fails saying what came back."""
+    monkeypatch.setattr("connector.http.client.backoff_seconds", lambda *_args: 0.0)
     name, server, create = target
     profile = _shop(tmp_path, name, server)
     server.add_fault(kind="status", status=200, body=body, method="PATCH" if name == "ecomlinx" else "POST",
-                     path=create, count=1)
+                     path=create, count=6)  # the first attempt and the HTTP layer's 5 retries
     report = tmp_path / "report.json"
     args = ["sync", "--profile", str(profile), "--no-progress", "--report", str(report)]
     assert main(args) == 1

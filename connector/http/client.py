@@ -1,10 +1,13 @@
 """HTTP client shared by every marketplace: timeouts, retries, ``Retry-After``, budgets, idempotency keys.
 
-Retried: 429, 500/502/503/504, timeouts, dropped connections and answers cut short (headers that end part way,
-a body shorter than its ``Content-Length``, or framed by the close and not whole JSON), with jittered exponential
-backoff; a ``Retry-After`` header (seconds or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
+Retried: 429, 500/502/503/504, timeouts (an answer, headers or body, not whole by its deadline included: see
+``deadline``), dropped connections and answers cut short (headers that end part way, a body shorter than its
+``Content-Length``, or framed by the close and not whole JSON), and, for a request safe to repeat, a success status
+whose body is not JSON (a proxy's page, an empty or cut body), with jittered exponential backoff; a ``Retry-After``
+header (seconds or HTTP date) is honoured.  Not retried: other 4xx (validation errors do not
 get better by asking again).  A request that is not idempotent (a POST without an idempotency key) is not
-retried after a timeout, a dropped connection or a 500/502/504, because the first attempt may have been applied;
+retried after a timeout, a dropped connection, a 500/502/504 or a success whose body is not JSON, because the first
+attempt may have been applied;
 only 429 and 503 (not handled) are retried for it.
 Secrets never reach logs: only method, path (without query string), status and timing are logged.
 """
@@ -110,6 +113,14 @@ def _cut_short(resp: requests.Response) -> bool:
     return "json" in content_type.lower() and not _parses(resp.content)
 
 
+def _odd_success(resp: requests.Response) -> bool:
+    """Whether ``resp`` is a success status whose body is not the JSON every API here answers: a proxy's or a
+    gateway's HTML page, an empty body, JSON cut part way behind a length that says it is whole.  (A 204, a 205
+    and the answer to a HEAD have no body to be JSON.)"""
+    return 200 <= resp.status_code < 300 and resp.status_code not in (204, 205) \
+        and resp.request.method != "HEAD" and not _parses(resp.content)
+
+
 def _parses(body: bytes) -> bool:
     """Whether ``body`` is whole JSON text."""
     try:
@@ -210,11 +221,15 @@ class HttpClient:
     def request(self, method: str, path: str, *, op_class: str, json: Any = None,
                 params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
                 idempotency_key: str | None = None, idempotency_header: str = "X-Idempotency-Key",
-                idempotent: bool | None = None, data: bytes | None = None) -> requests.Response:
+                idempotent: bool | None = None, data: bytes | None = None,
+                expect_json: bool = True) -> requests.Response:
         """Send one logical request (with retries) and return the final response.
 
         Non-retryable statuses and the last retryable one are returned, not raised: the marketplace client
-        reads its own error envelope.  ``TransportError`` when no response could be had at all.
+        reads its own error envelope.  ``TransportError`` when no response could be had at all.  With
+        ``expect_json`` (every marketplace API answers JSON), a success whose body is not JSON (``_odd_success``)
+        is retried like a 502 when the request is safe to repeat; one that is not is returned for the client to
+        fail (it may have been applied: never sent twice).
         """
         import requests  # (imported once, with the session: see ``session``)
 
@@ -263,6 +278,15 @@ class HttpClient:
                       (time.monotonic() - started) * 1000)
             if resp.status_code == 429:  # every one counts, the last one returned after the retries included
                 self.stats.throttled += 1
+            if expect_json and idempotent and attempt < self.max_retries and _odd_success(resp):
+                attempt += 1
+                self.stats.retries += 1
+                wait = self.backoff(attempt)
+                log.warning("%s %s -> %s whose body is not JSON, retrying in %.2fs", method, shown,
+                            resp.status_code, wait)
+                resp.close()
+                self._pause(wait)
+                continue
             if resp.status_code not in (RETRY_STATUSES if idempotent else UNDONE_STATUSES) \
                     or attempt >= self.max_retries:
                 return resp
