@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 
-from connector.http.reasons import transport_reason
+from connector.http.reasons import not_json_reason, transport_reason
 
 
 def test_a_refused_connection_and_a_server_that_never_answers() -> None:
@@ -56,3 +56,15 @@ def test_a_reason_without_an_errno_is_the_innermost_text() -> None:
     outer = requests.exceptions.SSLError(inner)
     assert transport_reason(outer) == "certificate verify failed: self-signed certificate"
     assert transport_reason(OSError()) == "OSError"
+
+
+def test_a_page_is_said_by_its_words_not_its_markup() -> None:
+    """A gateway's error page (a 502 after the retries, or a 200 in place of JSON) reaches the report by what it
+    says, not as ``<html><head><title>...``."""
+    page = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{color:red}</style>"
+            b"<script>var x = 1;</script></head><body><!-- edge 7 --><center><h1>502 Bad Gateway</h1></center>"
+            b"<hr><center>nginx</center></body></html>")
+    assert not_json_reason(502, "text/html; charset=utf-8", page) == \
+        "the answer is not JSON: HTTP 502 text/html: '502 Bad Gateway 502 Bad Gateway nginx'"
+    assert not_json_reason(200, "text/plain", b"Service  temporarily\nunavailable") == \
+        "the answer is not JSON: HTTP 200 text/plain: 'Service temporarily unavailable'"

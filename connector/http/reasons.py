@@ -6,9 +6,15 @@ log has to take apart to find the one part that says what to fix."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
+    import requests
 
 _ERRNO = re.compile(r"\[Errno -?\d+\][^\"')\]]*")
 _TIMEOUT = re.compile(r"(Read|Connect|Connection) timed out", re.IGNORECASE)
+_UNSHOWN = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def transport_reason(exc: BaseException) -> str:
@@ -40,5 +46,22 @@ def not_json_reason(status: int, content_type: str | None, body: bytes) -> str:
     if not body.strip():
         return f"the answer is not JSON: HTTP {status} with an empty body"
     kind = (content_type or "no Content-Type").split(";")[0].strip()
-    words = " ".join(body[:200].decode("utf-8", "replace").split())[:80]
-    return f"the answer is not JSON: HTTP {status} {kind}: {words!r}"
+    return f"the answer is not JSON: HTTP {status} {kind}: {_first_words(body)!r}"
+
+
+def _first_words(body: bytes) -> str:
+    """The first words a page says: without its markup (tags, scripts, styles, comments) when it is HTML, so a
+    gateway's ``<html><head><title>502 Bad Gateway</title>...`` reads ``502 Bad Gateway ...``."""
+    text = body[:4000].decode("utf-8", "replace")
+    if "<" in text:
+        text = _TAG.sub(" ", _UNSHOWN.sub(" ", text))
+    return " ".join(text.split())[:80] or " ".join(body[:200].decode("utf-8", "replace").split())[:80]
+
+
+def error_text(resp: requests.Response, parsed: Any) -> str:
+    """What an error answer says when it is not in the marketplace's envelope: a page (a gateway's 502, a proxy's
+    HTML) by its type and first words (``not_json_reason``), never its markup; JSON of another shape as it is;
+    nothing at all: the status's reason phrase."""
+    if parsed is None and resp.content.strip():
+        return not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content)
+    return (resp.text or "")[:300] or resp.reason or "no message"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.http.reasons import not_json_reason
+from connector.http.reasons import error_text, not_json_reason
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
@@ -94,5 +94,5 @@ def raise_for_error(resp: requests.Response) -> Any:
         code = str(err.get("code") or f"http_{resp.status_code}")
         message = str(err.get("message") or resp.reason or "no message")
     else:
-        code, message = f"http_{resp.status_code}", (resp.text or "")[:300] or resp.reason or "no message"
+        code, message = f"http_{resp.status_code}", error_text(resp, body)
     raise error_class(resp.status_code, code)(resp.status_code, code, message)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, iter_items
-from connector.http.reasons import not_json_reason
+from connector.http.reasons import error_text, not_json_reason
 from connector.jsonutil import to_wire
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
@@ -160,5 +160,4 @@ def _unwrap(resp: requests.Response) -> Any:
                           err.get("details"))
     if isinstance(err, str):  # tolerate {"success": false, "error": "message"}
         raise ElebneError(resp.status_code, str(body.get("code") or "ERROR"), err)
-    text = (resp.text or "")[:300]
-    raise ElebneError(resp.status_code, f"HTTP_{resp.status_code}", text or resp.reason or "no message")
+    raise ElebneError(resp.status_code, f"HTTP_{resp.status_code}", error_text(resp, body))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.http.reasons import not_json_reason
+from connector.http.reasons import error_text, not_json_reason
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
@@ -96,8 +96,7 @@ def unwrap(resp: requests.Response) -> Any:
     if resp.ok and body is None:  # not JSON: a gateway's page, an empty answer (the request may have been done)
         message = not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content)
     if not message:
-        text = (resp.text or "")[:300]
-        message = (f"error_code {code} without a message" if resp.ok else text or resp.reason or "no message")
+        message = f"error_code {code} without a message" if resp.ok else error_text(resp, body)
     return _raise(ElryanError(resp.status_code, code, message, body.get("data") if isinstance(body, dict) else None))
 
 
