@@ -137,30 +137,24 @@ class _Attempt:
 _CURRENT = threading.local()
 
 
-def _note(conn: Any) -> None:
-    attempt = getattr(_CURRENT, "attempt", None)
-    if attempt is not None:
-        attempt.conn = conn
+class _NotingPool:
+    """Mixed into urllib3's pool classes: notes the connection it hands out in the thread's current attempt."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        attempt = getattr(_CURRENT, "attempt", None)
+        if attempt is not None:
+            attempt.conn = conn
+        return conn
 
 
 @functools.cache
 def _watched_pools() -> dict[str, type]:
-    """urllib3's pool classes, each noting the connection it hands out in the thread's current attempt."""
+    """urllib3's pool classes, noting the connections they hand out (``_NotingPool``)."""
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    class WatchedHTTPConnectionPool(HTTPConnectionPool):
-        def _get_conn(self, timeout: float | None = None) -> Any:
-            conn = super()._get_conn(timeout)
-            _note(conn)
-            return conn
-
-    class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
-        def _get_conn(self, timeout: float | None = None) -> Any:
-            conn = super()._get_conn(timeout)
-            _note(conn)
-            return conn
-
-    return {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
+    return {"http": type("WatchedHTTPConnectionPool", (_NotingPool, HTTPConnectionPool), {}),
+            "https": type("WatchedHTTPSConnectionPool", (_NotingPool, HTTPSConnectionPool), {})}
 
 
 def _watch_manager(manager: Any) -> Any:
