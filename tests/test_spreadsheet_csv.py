@@ -183,3 +183,23 @@ def test_a_ctrl_z_elsewhere_is_still_reported(tmp_path, text, row):
     result = read_spreadsheet(path)
     assert [(i.row, i.column) for i in result.issues if "U+001A" in i.reason] == [(row, "SKU")]
     assert "A-1" in [p.key for p in result.products]
+
+
+@pytest.mark.parametrize("body", ["", "\n\n", ";;\n", "\n;\n"])
+def test_a_file_without_product_rows_says_so(tmp_path, body):
+    """A catalogue emptied or cut by mistake (only its headers left) is read without error, but not in silence:
+    a run that has nothing to send says why."""
+    p = tmp_path / "shop.csv"
+    p.write_text("SKU;Name;Price\n" + body, encoding="utf-8")
+    result = read_spreadsheet(p)
+    assert result.products == [] and result.issues == []
+    assert result.warnings == ["sheet 'Products' holds no product rows (only headers, blank or example rows): nothing "
+                               "is read from this file"]
+
+
+def test_a_file_whose_rows_are_all_refused_has_no_such_warning(tmp_path):
+    p = tmp_path / "shop.csv"
+    p.write_text("SKU;Name;Price\nA-1;Mug;abc\n", encoding="utf-8")
+    result = read_spreadsheet(p)
+    assert result.products == [] and result.issues
+    assert not any("no product rows" in w for w in result.warnings)

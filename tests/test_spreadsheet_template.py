@@ -113,7 +113,11 @@ def test_example_rows_are_marked_and_ignored(tmp_path, lang):
     assert ws.max_row == 4  # three example rows
     assert ws["B2"].font.italic
     result = read_spreadsheet(tmp_path / f"t_{lang}.xlsx")
-    assert result.products == [] and result.rows == [] and result.issues == [] and result.warnings == []
+    assert result.products == [] and result.rows == [] and result.issues == []
+    # nothing wrong in the template, only nothing in it yet
+    assert result.warnings == ["sheet 'Products' holds no product rows (only headers, blank or example rows): "
+                               "nothing is read from this file"] or lang != "en"
+    assert len(result.warnings) == 1 and "no product rows" in result.warnings[0]
 
 
 def test_without_example(tmp_path):

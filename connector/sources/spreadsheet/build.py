@@ -551,6 +551,10 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     variants = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
     live = [(k, idxs) for k, idxs in groups.items() if idxs]
     result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
+    if not result.products and not sheet.issues:  # a file cut or emptied by mistake says so, even when nothing
+        # would change (no stock known: nothing to take off sale, which the mass-change guard would refuse)
+        result.warnings.append(f"sheet '{sheet.name}' holds no product rows (only headers, blank or example rows): "
+                               "nothing is read from this file")
     sheet.row_refs(result, skus, skip, refs, group_skip)
     result.sku_unread_rows = _sku_unread_rows(sheet)
     if book.stock:
