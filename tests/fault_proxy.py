@@ -10,6 +10,8 @@ expression searched in the path):
 - ``cut-unframed``: passed on; a 200 re-framed by the close (no length), half its body, then closed;
 - ``cut-framed``: passed on; a 200 whose ``Content-Length`` says the half it sends is the whole;
 - ``html-502``: not passed on; a gateway's 502 HTML page;
+- ``html-200``: not passed on; a 200 HTML page (a captive portal, a proxy's maintenance page said with a 200);
+- ``html-200-after``: passed on (the marketplace does it); its answer replaced by that 200 HTML page;
 - ``429-date``: not passed on; a 429 whose ``Retry-After`` is an HTTP date a second or two ahead.
 
 Every answer closes its connection (``Connection: close``).
@@ -28,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
-KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date")
+KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date", "html-200", "html-200-after")
 PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
+PORTAL = b"<html><head><title>Network login</title></head><body><h1>Sign in to continue</h1></body></html>"
 
 
 @dataclass
@@ -100,6 +103,9 @@ class FaultProxy:
         if kind == "html-502":
             conn.sendall(_answer(502, "Bad Gateway", [("Content-Type", "text/html")], PAGE))
             return
+        if kind == "html-200":
+            conn.sendall(_answer(200, "OK", [("Content-Type", "text/html")], PORTAL))
+            return
         if kind == "429-date":
             when = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
             conn.sendall(_answer(429, "Too Many Requests", [("Retry-After", when), ("Content-Type", "text/html")],
@@ -123,6 +129,8 @@ class FaultProxy:
             conn.sendall(_answer(status, reason, kept, half, framed=False))
         elif kind == "cut-framed":
             conn.sendall(_answer(status, reason, kept, half))
+        elif kind == "html-200-after":
+            conn.sendall(_answer(200, "OK", [("Content-Type", "text/html")], PORTAL))
         else:
             conn.sendall(_answer(status, reason, kept, answer))
 

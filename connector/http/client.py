@@ -29,7 +29,7 @@ from connector import __version__
 from connector.errors import ConfigError
 from connector.http.budget import Budget, WaitHook, notify_wait
 from connector.http.deadline import fetch, watch_session
-from connector.http.reasons import transport_reason
+from connector.http.reasons import SENT_ONCE, transport_reason
 from connector.http.stop import StopSignal
 
 if TYPE_CHECKING:
@@ -289,6 +289,7 @@ class HttpClient:
                 continue
             if resp.status_code not in (RETRY_STATUSES if idempotent else UNDONE_STATUSES) \
                     or attempt >= self.max_retries:
+                setattr(resp, SENT_ONCE, not idempotent)  # (read by ``reasons.answer_facts``)
                 return resp
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self.max_retry_after:

@@ -65,3 +65,17 @@ def error_text(resp: requests.Response, parsed: Any) -> str:
     if parsed is None and resp.content.strip():
         return not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content)
     return (resp.text or "")[:300] or resp.reason or "no message"
+
+
+SENT_ONCE = "connector_sent_once"
+"""Attribute the HTTP layer sets on the response it returns: True when the request was not safe to repeat (a POST
+without idempotency key), so an answer that failed or could not be read came from the one attempt made."""
+
+
+def answer_facts(resp: requests.Response, parsed: Any) -> tuple[bool, bool]:
+    """(unread, sent_once) of an answer a marketplace client turns into its error: ``unread`` when a success status
+    came with a body that is not JSON (a gateway's page, an empty or cut body: the request may have been done,
+    like a 502's), ``sent_once`` when the request was not repeated because it was not safe to (see ``SENT_ONCE``).
+    The shared answer rules (``connector.sync.answers``) defer both instead of failing the row."""
+    unread = resp.ok and parsed is None and resp.status_code not in (204, 205)
+    return unread, bool(getattr(resp, SENT_ONCE, False))

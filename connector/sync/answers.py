@@ -53,8 +53,30 @@ class Rule:
 # (429, 5xx) after the HTTP layer's retries waits for the next run (the lane, i.e. the budget class, is
 # deferred: exit 3); no answer at all after the retries ends the run as unreachable; a refused key (HTTP
 # 401/403) stops the run at the first refusal, before it spends the day's budget on refusals.
+#
+# A success status whose body is not JSON (``unread``: a gateway's page, an empty or cut body) says no more than a
+# 502 page does: the request may or may not have been done.  It is deferred like the 502, never failed (a failed
+# row reads as the marketplace refusing it).  An answer to a request that was not safe to repeat (``sent_once``: a
+# POST without idempotency key) came from its one attempt: a 500/502/504 or an unreadable answer may follow a
+# request that was applied, so it is deferred saying so, and nothing sends it again in this run.
+MAY_HAVE_APPLIED = frozenset({500, 502, 504})
+
+
+def _unread(exc: BaseException) -> bool:
+    return bool(getattr(exc, "unread", False))
+
+
+def _sent_once_unknown(exc: BaseException) -> bool:
+    return bool(getattr(exc, "sent_once", False)) and (_unread(exc) or getattr(exc, "status", None)
+                                                         in MAY_HAVE_APPLIED)
+
+
 SHARED_RULES: tuple[Rule, ...] = (
     Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
+    Rule(Verdict.DEFER, when=_sent_once_unknown,
+         reason="outcome unknown: sent once, it may have been applied ({exc}); not sent again in this run, the "
+                "next run finds out"),
+    Rule(Verdict.DEFER, when=_unread, reason="no readable answer after retries ({exc})"),
     Rule(Verdict.DEFER, statuses=RETRY_STATUSES, reason="still refused after retries ({exc})"),
     Rule(Verdict.STOP, (TransportError,), reason="marketplace unreachable ({exc})"),
     Rule(Verdict.STOP, statuses=frozenset({401, 403}), reason="the marketplace refused the credentials: {exc}"),

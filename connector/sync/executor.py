@@ -107,18 +107,21 @@ class Executor:
                 accepted.add(op.key)
         return accepted
 
-    def read(self, ops: Sequence[PlannedOp], call: Callable[[], T], *, lane: str) -> tuple[bool, T | None]:
+    def read(self, ops: Sequence[PlannedOp], call: Callable[[], T], *, lane: str,
+             what: str | None = None) -> tuple[bool, T | None]:
         """A call made on behalf of ``ops`` before sending them (e.g. a lookup), not journalled: (True, value),
-        or (False, None) when the answer was classified and the ops' results recorded."""
+        or (False, None) when the answer was classified and the ops' results recorded.  ``what`` names the read
+        (``reading the product listing``): an op it fails is *blocked* (never sent) with a message naming it,
+        not reported as its own action failing."""
         reason = self.halt_reason(lane)
         if reason is not None:
             self.defer(ops, reason)
             return False, None
-        answered, value = self._attempt(ops, call, lane, 0)
+        answered, value = self._attempt(ops, call, lane, 0, what)
         return (True, value) if answered else (False, None)
 
     def _attempt(self, ops: Sequence[PlannedOp], call: Callable[[], Any], lane: str,
-                 journal_id: int) -> tuple[bool, Any]:
+                 journal_id: int, what: str | None = None) -> tuple[bool, Any]:
         """(True, what ``call`` returned), or (False, the ops' failed results | None when deferred)."""
         tries = 0
         while True:
@@ -134,11 +137,16 @@ class Executor:
                     continue
                 if verdict in (Verdict.FAIL, Verdict.FORGET):
                     code, message = describe_error(exc)
-                    forget = verdict is Verdict.FORGET
-                    results = [ItemResult(op, ok=False, code=code, message=message, forget=forget) for op in ops]
+                    if what is not None:  # the op was never sent: what failed is the read made for it
+                        said = f"{what} failed: {message}"
+                        results = [ItemResult(op, ok=False, code=code, blocked=True, message=said) for op in ops]
+                    else:
+                        forget = verdict is Verdict.FORGET
+                        results = [ItemResult(op, ok=False, code=code, message=message, forget=forget)
+                                   for op in ops]
                     self.sink.done(journal_id, results)
                     return False, results
-                reason = rule.describe(exc)
+                reason = rule.describe(exc) if what is None else f"{what}: {rule.describe(exc)}"
                 if verdict is Verdict.STOP:
                     self.stopped = self.stopped or reason
                 else:

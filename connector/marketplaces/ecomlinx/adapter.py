@@ -37,6 +37,7 @@ NOT_ON_ECOMLINX_CODE = "not_on_ecomlinx"
 # a dry run without credentials cannot read the SKU listing: what it says of a SKU pushed for the first time
 MATCH_AT_PUSH = "would be matched by SKU at push time"
 MATCH_AT_PUSH_CODE = "match_at_push"
+LISTING_READ = "reading the EcomLinx product listing (to match SKUs)"  # what a row says when that read failed
 # what a dry run that read the listing says of a SKU pushed for the first time and found there (no code: it is
 # counted as the "create" the real run performs, a PATCH of every field of the product EcomLinx has)
 MATCHED = "matched by SKU: every field would be sent"
@@ -84,6 +85,7 @@ class EcomLinxAdapter(AdapterBase):
         self.max_age = timedelta(minutes=float(settings.get("listing_max_age_minutes", 60)))
         self.state = state
         self._index: SkuIndex | None = None
+        self._listing_error: EcomLinxError | None = None  # the listing read failed in this run (``_lookup``)
         self.not_on_ecomlinx: set[str] = set()
         self.unmatched_in_dry_run = 0  # first pushes a dry run could not match (no credentials, listing unread)
         self.listing_unread: str | None = None  # why a dry run could not read the listing
@@ -218,13 +220,24 @@ class EcomLinxAdapter(AdapterBase):
         problem = self.validate(op)
         if problem:
             return ex.record(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
-        looked_up, match = ex.read([op], lambda: self.index.lookup(op.key), lane=OP_CLASS)
+        looked_up, match = ex.read([op], lambda: self._lookup(op.key), lane=OP_CLASS, what=LISTING_READ)
         if not looked_up or match is None:
             return None
         if not match.found:
             return ex.record(self._unmatched(op, match))
         results = ex.send(op.action, [op], lambda: self._send_or_refresh(op, match), lane=OP_CLASS)
         return results[0] if results else None
+
+    def _lookup(self, sku: str) -> Match:
+        """``index.lookup``; once the listing read failed in this run, its error again for every later SKU
+        instead of reading every page again for each (the first error tells each row what failed)."""
+        if self._listing_error is not None:
+            raise self._listing_error
+        try:
+            return self.index.lookup(sku)
+        except EcomLinxError as exc:
+            self._listing_error = exc
+            raise
 
     def _send_or_refresh(self, op: PlannedOp, match: Match) -> ItemResult:
         try:

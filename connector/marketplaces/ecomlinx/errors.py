@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.http.reasons import error_text, not_json_reason
+from connector.http.reasons import answer_facts, error_text, not_json_reason
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is s
 
 class EcomLinxError(Exception):
     """An error answer from EcomLinx: HTTP status, the documented code and EcomLinx's own message."""
+
+    unread = False  # a success status whose body is not JSON (``reasons.answer_facts``)
+    sent_once = False  # the request was not safe to repeat: the answer is that of its one attempt
 
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status, self.code, self.message = status, code, message
@@ -84,15 +87,21 @@ def raise_for_error(resp: requests.Response) -> Any:
         body = resp.json()
     except ValueError:
         body = None
-    if resp.ok:
-        if body is None and resp.status_code != 204:  # an empty 200 is no answer either: the call may not be done
-            raise EcomLinxError(resp.status_code, "invalid_response",
-                                not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
+    if resp.ok and (body is not None or resp.status_code == 204):
         return body
+    exc = _error(resp, body)
+    exc.unread, exc.sent_once = answer_facts(resp, body)
+    raise exc
+
+
+def _error(resp: requests.Response, body: Any) -> EcomLinxError:
+    if resp.ok:  # an empty 200 is no answer either: the call may not be done
+        return EcomLinxError(resp.status_code, "invalid_response",
+                             not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
         code = str(err.get("code") or f"http_{resp.status_code}")
         message = str(err.get("message") or resp.reason or "no message")
     else:
         code, message = f"http_{resp.status_code}", error_text(resp, body)
-    raise error_class(resp.status_code, code)(resp.status_code, code, message)
+    return error_class(resp.status_code, code)(resp.status_code, code, message)

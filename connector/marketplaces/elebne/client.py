@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, iter_items
-from connector.http.reasons import error_text, not_json_reason
+from connector.http.reasons import answer_facts, error_text, not_json_reason
 from connector.jsonutil import to_wire
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
@@ -34,6 +34,9 @@ ORDERS_SINCE_PARAM = "updatedSince"  # inferred: the list's time filter (``null`
 class ElebneError(Exception):
     """An error answer from Elebne."""
 
+    unread = False  # a success status whose body is not JSON (``reasons.answer_facts``)
+    sent_once = False  # the request was not safe to repeat: the answer is that of its one attempt
+
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         self.status, self.code, self.message, self.details = status, code, message, details
         super().__init__(f"{code} ({status}): {message}")
@@ -52,7 +55,7 @@ class BulkResult:
 
 class ElebneClient:
     def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None,
-                 idempotency_header: str = "X-Idempotency-Key", page_limit: int = 100) -> None:
+                 idempotency_header: str | None = "X-Idempotency-Key", page_limit: int = 100) -> None:
         self.http = http
         self.paths = {**DEFAULT_PATHS, **(paths or {})}
         self.idempotency_header = idempotency_header
@@ -70,6 +73,12 @@ class ElebneClient:
 
     # -- products ------------------------------------------------------------------------------------------
     def create_product(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """``POST /products`` with ``idempotency_key`` in the ``idempotency_header`` (retried when its answer is
+        lost).  An account whose gateway takes no such header (setting ``idempotency_header: null``) gets none:
+        the create is then sent once, and a lost or unreadable answer defers it (the next run's create of a
+        product that was made is answered ``DUPLICATE_EXTERNAL_ID`` and adopted)."""
+        if not self.idempotency_header:
+            return self._call("POST", self._path("products"), "write", json=payload)
         return self._call("POST", self._path("products"), "write", json=payload, idempotency_key=idempotency_key,
                           idempotency_header=self.idempotency_header)
 
@@ -151,13 +160,19 @@ def _unwrap(resp: requests.Response) -> Any:
         body = None
     if resp.ok and isinstance(body, dict) and body.get("success") is not False:
         return body.get("data", body)
+    exc = _error(resp, body)
+    exc.unread, exc.sent_once = answer_facts(resp, body)
+    raise exc
+
+
+def _error(resp: requests.Response, body: Any) -> ElebneError:
     if resp.ok and body is None:  # not JSON: a gateway's page, an empty answer (the request may have been done)
-        raise ElebneError(resp.status_code, "INVALID_RESPONSE",
-                          not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
+        return ElebneError(resp.status_code, "INVALID_RESPONSE",
+                           not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content))
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
-        raise ElebneError(resp.status_code, str(err.get("code") or "ERROR"), str(err.get("message") or ""),
-                          err.get("details"))
+        return ElebneError(resp.status_code, str(err.get("code") or "ERROR"), str(err.get("message") or ""),
+                           err.get("details"))
     if isinstance(err, str):  # tolerate {"success": false, "error": "message"}
-        raise ElebneError(resp.status_code, str(body.get("code") or "ERROR"), err)
-    raise ElebneError(resp.status_code, f"HTTP_{resp.status_code}", error_text(resp, body))
+        return ElebneError(resp.status_code, str(body.get("code") or "ERROR"), err)
+    return ElebneError(resp.status_code, f"HTTP_{resp.status_code}", error_text(resp, body))

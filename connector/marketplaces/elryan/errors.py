@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector.http.reasons import error_text, not_json_reason
+from connector.http.reasons import answer_facts, error_text, not_json_reason
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
@@ -27,6 +27,9 @@ INSUFFICIENT_STOCK = 1005  # the sandbox's order control call: more units ordere
 
 class ElryanError(Exception):
     """An error answer from Elryan (HTTP error, or a 200 whose ``error_code`` is not 0)."""
+
+    unread = False  # a success status whose body is not JSON (``reasons.answer_facts``)
+    sent_once = False  # the request was not safe to repeat: the answer is that of its one attempt
 
     def __init__(self, status: int, error_code: int | str | None, message: str, data: Any = None) -> None:
         self.status, self.error_code, self.message, self.data = status, error_code, message, data
@@ -97,7 +100,9 @@ def unwrap(resp: requests.Response) -> Any:
         message = not_json_reason(resp.status_code, resp.headers.get("Content-Type"), resp.content)
     if not message:
         message = f"error_code {code} without a message" if resp.ok else error_text(resp, body)
-    return _raise(ElryanError(resp.status_code, code, message, body.get("data") if isinstance(body, dict) else None))
+    exc = ElryanError(resp.status_code, code, message, body.get("data") if isinstance(body, dict) else None)
+    exc.unread, exc.sent_once = answer_facts(resp, body)
+    return _raise(exc)
 
 
 def _raise(exc: ElryanError) -> Any:
