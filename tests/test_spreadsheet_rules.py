@@ -155,8 +155,9 @@ def test_a_character_of_those_blocks_with_no_ordinary_form_is_a_sku_character(tm
 
 def test_a_latin1_line_in_a_utf8_csv_is_reported_with_its_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "mixed.csv"
-    path.write_bytes("SKU,Name,Price\nA,Thé vert,12\n".encode() + b"B,Caf\xe9 noir,3\n" + b'C,"two\nlines",4\n'
-                     + b"D,cr\xe8me,5\n")
+    # (C's description is on two lines: a name may not be, a description may)
+    path.write_bytes("SKU,Name,Price,Description\nA,Thé vert,12,\n".encode() + b"B,Caf\xe9 noir,3,\n"
+                     + b'C,Tea,4,"two\nlines"\n' + b"D,cr\xe8me,5,\n")
     result = read_spreadsheet(path)
     assert [(i.row, i.column, i.value, i.reason) for i in result.issues] == [
         (3, "Name", "Café noir", "line 3 is not in UTF-8 like the rest of the file (pasted from another program?): "

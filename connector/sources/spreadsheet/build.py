@@ -41,6 +41,7 @@ from .columns import (
     match_headers,
     normalize,
 )
+from .controls import MULTI_LINE, control_problems
 from .guard import column_letters
 from .reader import RawBook, RawSheet
 
@@ -91,6 +92,7 @@ _PROVIDED = {
 }
 _PRODUCT_LEVEL = ("name", "description", "brand", "category")
 _VARIANT_LEVEL = ("price", "currency", "cost", "barcode", "weight", "hs_code", "active", "images")
+_CHECKED_TEXT = ("name", "description", "brand", "category", "hs_code")  # for control characters (controls.py)
 _EXAMPLE_FIRST = frozenset(p[0] for p in EXAMPLE_PREFIXES) | frozenset(p[0].upper() for p in EXAMPLE_PREFIXES)
 
 # GS1 check digit of an n-digit code from its ASCII bytes: (base - 3*sum(odd) - sum(even)) % 10, where base
@@ -299,6 +301,11 @@ class _Sheet:
             if problem is not None:
                 self.add(i, problem, m.index, v)
 
+    def check_controls(self, index: int, values: list, multi_line: bool, what: str) -> None:
+        """Cells of the text column ``index`` holding a control character ``what`` may not (``controls.py``)."""
+        for i, reason, shown in control_problems(values, multi_line, what):
+            self.add(i, reason, index, shown)
+
     def blank_row(self, i: int) -> bool:
         cells = self._ragged[i] if self._ragged is not None else map(itemgetter(i), self.columns)
         return all(v is None or (v.__class__ is str and not v.strip()) for v in cells)
@@ -495,6 +502,13 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         cols[key] = c if c is not None else absent
     attrs = [(m.name, sheet.convert(m.index, TEXT)) for m in hm.attributes]
     trans = [(m, sheet.convert(m.index, TEXT)) for m in hm.translations]
+    for key in _CHECKED_TEXT:
+        if key in hm.fields:
+            sheet.check_controls(hm.fields[key].index, cols[key], key in MULTI_LINE, f"a {key.replace('_', ' ')}")
+    for m, (_, col) in zip(hm.attributes, attrs, strict=True):
+        sheet.check_controls(m.index, col, False, "an attribute value")
+    for m, col in trans:
+        sheet.check_controls(m.index, col, m.name in MULTI_LINE, f"a translated {m.name}")
     inline_stock = [(m.name, sheet.convert(m.index, INTEGER, NEGATIVE_STOCK, True)) for m in hm.stock]
     if "barcode" in hm.fields:
         _check_barcodes(sheet, cols["barcode"], hm.fields["barcode"].index)
