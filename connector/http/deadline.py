@@ -23,9 +23,10 @@ import http.client
 import itertools
 import logging
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class _Deadlines:
 DEADLINES = _Deadlines()
 
 
-class _Attempt:
+class Attempt:
     """One attempt's connection (noted by the pool that hands it out) and whether its deadline shut it."""
 
     __slots__ = ("conn", "shut")
@@ -137,14 +138,40 @@ class _Attempt:
 _CURRENT = threading.local()
 
 
+def note_connection(conn: Any) -> None:
+    """Note ``conn`` (an ``http.client``-like connection, connected or about to be) as the one the thread's current
+    attempt uses (``within``), so its deadline can shut it; nothing when no attempt is watched."""
+    attempt = getattr(_CURRENT, "attempt", None)
+    if attempt is not None:
+        attempt.conn = conn
+
+
+@contextlib.contextmanager
+def within(deadline: float | None) -> Iterator[Attempt]:
+    """Watch what the thread sends and reads in the block until ``deadline`` (``time.monotonic``; None: nothing
+    watched, an attempt never shut yielded): at the deadline the socket of the connection last noted
+    (``note_connection``, by a watched pool or handler) is shut, so a blocked read or write ends at once with an
+    error of its library.  The attempt says whether that happened (``shut``, set before the socket is shut), read
+    once the block is left: the deadline no longer acts then, and the caller tells a lost answer by it."""
+    attempt = Attempt()
+    if deadline is None:
+        yield attempt
+        return
+    _CURRENT.attempt = attempt
+    token = DEADLINES.watch(deadline, attempt.expire)
+    try:
+        yield attempt
+    finally:
+        _CURRENT.attempt = None
+        DEADLINES.done(token)
+
+
 class _NotingPool:
     """Mixed into urllib3's pool classes: notes the connection it hands out in the thread's current attempt."""
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)  # type: ignore[misc]
-        attempt = getattr(_CURRENT, "attempt", None)
-        if attempt is not None:
-            attempt.conn = conn
+        note_connection(conn)
         return conn
 
 
@@ -171,7 +198,7 @@ def watch_session(session: requests.Session) -> None:
     adapters, e.g. a test's stub, are left: their answers' deadline is watched from the body on)."""
     from requests.adapters import HTTPAdapter
 
-    for adapter in session.adapters.values():
+    for adapter in getattr(session, "adapters", {}).values():  # (a test's stand-in may have none)
         if not isinstance(adapter, HTTPAdapter) or getattr(adapter, "_connector_watched", False):
             continue
         _watch_manager(adapter.poolmanager)
@@ -197,31 +224,54 @@ def fetch(session: requests.Session, method: str, url: str, deadline: float | No
           ) -> requests.Response:
     """``session.request(method, url, **kwargs)`` with its body read, the whole of it by ``deadline``
     (``time.monotonic``; None: no deadline).  An attempt that misses it is a ``requests.exceptions.ReadTimeout``
-    ("no answer in time"), wherever it was: sending, waiting for the status line, the headers or the body."""
+    ("no answer in time", ``missed_deadline``), wherever it was: sending, waiting for the status line, the headers
+    or the body."""
+
+    def send() -> requests.Response:
+        resp = session.request(method, url, stream=True, **kwargs)
+        attempt = getattr(_CURRENT, "attempt", None)
+        if attempt is not None and attempt.conn is None:  # an adapter whose pools are not watched: the body's
+            attempt.conn = getattr(resp.raw, "connection", None)  # connection, at least
+        resp.content  # noqa: B018 (reads the body)
+        return resp
+
+    return answer_within(deadline, send)
+
+
+def answer_within(deadline: float | None, send: Callable[[], requests.Response]) -> requests.Response:
+    """``send()``, a request sent through a session whose pools are watched (``watch_session``) that reads the
+    body (not streamed, or read by ``send``), ended at ``deadline`` as ``fetch`` says."""
     import requests
 
     if deadline is None:
-        resp = session.request(method, url, stream=True, **kwargs)
-        resp.content  # noqa: B018 (reads the body)
-        return resp
-    attempt = _Attempt()
-    _CURRENT.attempt = attempt
-    token = DEADLINES.watch(deadline, attempt.expire)
+        return send()
+    attempt = Attempt()  # (replaced by the watched one)
     try:
-        try:
-            resp = session.request(method, url, stream=True, **kwargs)
-            if attempt.conn is None:  # an adapter whose pools are not watched: the body's connection, at least
-                attempt.conn = getattr(resp.raw, "connection", None)
-            resp.content  # noqa: B018 (reads the body)
-        finally:
-            _CURRENT.attempt = None
-            DEADLINES.done(token)
+        with within(deadline) as attempt:
+            resp = send()
     except (requests.RequestException, OSError, http.client.HTTPException) as exc:
         if attempt.shut:
-            raise requests.exceptions.ReadTimeout("no answer in time (the answer's deadline passed)") from exc
+            raise _missed_type()(MISSED) from exc
         raise
     if attempt.shut:
         resp.close()  # the connection is not reusable
         if not _framed_whole(resp):  # the body "ended" with the shut: it may be any part of the answer
-            raise requests.exceptions.ReadTimeout("no answer in time (the answer's deadline passed)")
+            raise _missed_type()(MISSED)
     return resp
+
+
+MISSED = "no answer in time (the answer's deadline passed)"
+
+
+@functools.cache
+def _missed_type() -> type[requests.exceptions.ReadTimeout]:
+    """``AnswerDeadlineMissed``: the ``ReadTimeout`` of ``fetch`` when the deadline ended the attempt (made on first
+    use: this module imports ``requests`` only when a request is sent)."""
+    import requests
+
+    return type("AnswerDeadlineMissed", (requests.exceptions.ReadTimeout,), {"__module__": __name__})
+
+
+def missed_deadline(exc: BaseException) -> bool:
+    """Whether ``exc`` (raised by ``fetch``) is its deadline's, not a read timeout or another transport error."""
+    return "requests" in sys.modules and isinstance(exc, _missed_type())
