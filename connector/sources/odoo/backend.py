@@ -152,6 +152,13 @@ class OdooBackend(ABC):
         """Release the connection (nothing to do for stateless HTTP backends)."""
 
 
+def no_whole_answer(settings: OdooSettings, what: str) -> str:
+    """Why a call ended at its ``answer_deadline``: its answer (or a proxy's) still coming, a byte at a time or not
+    at all, each wait inside ``timeout``.  Raised as ``OdooUnreachable``: a lost answer, a write maybe done."""
+    return (f"Odoo at {settings.url} gave no whole answer to {what} within {settings.answer_seconds:g} s (setting "
+            f"'answer_deadline'; a proxy or the network dripping it, or a server stuck in the middle of it)")
+
+
 def created_ids(value: Any) -> list[int]:
     """What ``create`` answered (an id, or a list of ids) as a list of ids."""
     return [int(i) for i in (value if isinstance(value, list) else [value])]

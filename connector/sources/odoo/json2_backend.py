@@ -14,12 +14,14 @@ to answer on demand (gateways, cut answers, redirects) is played by a local fake
 from __future__ import annotations
 
 import contextlib
+import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
 from connector.errors import SourceError
+from connector.http.deadline import answer_within, missed_deadline, watch_session
 from connector.http.reasons import transport_reason
 from connector.sources.odoo.backend import (
     TRANSIENT_HTTP,
@@ -28,6 +30,7 @@ from connector.sources.odoo.backend import (
     OdooUnreachable,
     created_ids,
     cut_json,
+    no_whole_answer,
 )
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
@@ -64,6 +67,7 @@ class Json2Backend(OdooBackend):
         super().__init__()
         self.settings = settings
         self._session = session or requests.Session()
+        watch_session(self._session)  # its connections can be shut at an answer's deadline (``answer_within``)
         self._session.headers.update({
             "Authorization": f"bearer {api_key}",
             "X-Odoo-Database": settings.db,
@@ -75,14 +79,19 @@ class Json2Backend(OdooBackend):
                  what: str = "") -> requests.Response:
         """One round trip; ``what`` (``model.method``) names the call in the error of an answer lost on the way,
         as the JSON-RPC backend names it."""
-        url = self.settings.url
+        s = self.settings
+        url = s.url
+        deadline = time.monotonic() + s.answer_seconds  # the whole answer's (a dripped one is cut there)
         try:
             if method == "GET":
-                resp = self._session.get(self._base + path, timeout=self.settings.timeout)
+                resp = answer_within(deadline, lambda: self._session.get(self._base + path, timeout=s.timeout))
             else:
-                resp = self._session.post(self._base + path, json=body or {}, timeout=self.settings.timeout,
-                                          allow_redirects=False)  # a redirect (to a login page) is no answer
+                resp = answer_within(deadline, lambda: self._session.post(
+                    self._base + path, json=body or {}, timeout=s.timeout,
+                    allow_redirects=False))  # a redirect (to a login page) is no answer
         except requests.RequestException as exc:  # refused, reset, timed out, an answer cut short...
+            if missed_deadline(exc):  # lost like any answer: a read is sent again, a write never
+                raise OdooUnreachable(no_whole_answer(s, what or path)) from exc
             cut = _cut_short(exc)
             if cut is not None:
                 raise OdooUnreachable(f"the answer of Odoo at {url} to {what or path} was cut short ({cut})") from exc

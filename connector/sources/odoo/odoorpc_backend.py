@@ -1,7 +1,10 @@
 """JSON-RPC backend through ``odoorpc`` (Odoo 8 to 19; 19 logs JSON-RPC as deprecated).
 
 odoorpc speaks JSON-RPC over ``urllib``: we hand it our own opener so that every HTTP round trip is counted
-and the server's ``Date`` header (its clock, used for incremental cursors) is captured.  We call
+and the server's ``Date`` header (its clock, used for incremental cursors) is captured, and so that each call's
+whole answer has a deadline (``answer_deadline``): its handlers note the connection in use
+(``connector.http.urllib_deadline``), whose socket the shared deadline thread shuts when the answer, dripped inside
+the per-read ``timeout``, is still not whole; the call's answer is then lost (``OdooUnreachable``).  We call
 ``execute_kw`` directly, never odoorpc's record proxies, which would issue one request per attribute access.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
@@ -17,7 +21,16 @@ from http.cookiejar import CookieJar
 from typing import Any
 
 from connector.errors import SourceError
-from connector.sources.odoo.backend import TRANSIENT_HTTP, OdooBackend, OdooRPCError, OdooUnreachable, cut_json
+from connector.http.deadline import Attempt, within
+from connector.http.urllib_deadline import watched_handlers
+from connector.sources.odoo.backend import (
+    TRANSIENT_HTTP,
+    OdooBackend,
+    OdooRPCError,
+    OdooUnreachable,
+    cut_json,
+    no_whole_answer,
+)
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.version import parse_version
 
@@ -64,9 +77,17 @@ class OdooRPCBackend(OdooBackend):
         call = f" for {what}" if what else ""
         return OdooUnreachable(f"cannot reach Odoo at {self.settings.url}{call} (setting 'url'): {reason}")
 
-    def _lost(self, exc: BaseException, what: str) -> SourceError | None:
-        """The error of an answer lost on the way (``OdooUnreachable``: reads are sent again), a gateway's HTTP
-        error (``SourceError``), or None: not a transport error."""
+    def _round_trip(self) -> contextlib.AbstractContextManager[Attempt]:
+        """One call's round trips (odoorpc's, through the opener's watched handlers), ended at its
+        ``answer_deadline`` by shutting the socket of the connection in use; the attempt says so (``shut``) once
+        the block is left."""
+        return within(time.monotonic() + self.settings.answer_seconds)
+
+    def _lost(self, exc: BaseException, what: str, cut: bool = False) -> SourceError | None:
+        """The error of an answer lost on the way (``OdooUnreachable``: reads are sent again; one its deadline
+        ``cut`` too), a gateway's HTTP error (``SourceError``), or None: not a transport error."""
+        if cut and not isinstance(exc, urllib.error.HTTPError):  # (an HTTP error is a status: the answer came)
+            return OdooUnreachable(no_whole_answer(self.settings, what))
         if isinstance(exc, urllib.error.HTTPError):  # Odoo answers its own errors with HTTP 200: a proxy's
             message = f"Odoo at {self.settings.url} answered HTTP {exc.code} to {what}"
             return OdooUnreachable(message) if exc.code in TRANSIENT_HTTP else SourceError(
@@ -93,14 +114,17 @@ class OdooRPCBackend(OdooBackend):
                               "(or install the connector with its extra: pip install '/path/to/connector[odoo]'); "
                               "Odoo 19+ can use backend: json2 instead") from exc
         s = self.settings
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _Observer(self))
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), _Observer(self),
+                                             *watched_handlers())
+        attempt = Attempt()
         try:
             # version given so odoorpc does not fetch it itself (its SSL connector would fetch it twice)
             self._odoo = odoorpc.ODOO(s.host, protocol="jsonrpc+ssl" if s.ssl else "jsonrpc", port=s.port,
                                       timeout=s.timeout, version="0.0", opener=opener)
-            info = self._odoo.json("/web/webclient/version_info", {}).get("result") or {}
+            with self._round_trip() as attempt:
+                info = self._odoo.json("/web/webclient/version_info", {}).get("result") or {}
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-            lost = self._lost(exc, "/web/webclient/version_info")
+            lost = self._lost(exc, "/web/webclient/version_info", attempt.shut)
             if isinstance(exc, urllib.error.HTTPError) and not isinstance(lost, OdooUnreachable):
                 raise SourceError(f"{s.url} answered HTTP {exc.code} to /web/webclient/version_info: is it an "
                                   f"Odoo server? (setting 'url')") from exc
@@ -113,10 +137,12 @@ class OdooRPCBackend(OdooBackend):
         except ValueError as exc:
             raise SourceError(f"{s.url}: unrecognised Odoo version {self.server_version!r}") from exc
         self._odoo._connector.version = f"{self.version_info[0]}.{self.version_info[1]}"
+        attempt = Attempt()
         try:
-            self._odoo.login(s.db, s.user, self._password)
+            with self._round_trip() as attempt:
+                self._odoo.login(s.db, s.user, self._password)
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-            lost = self._lost(exc, f"the login to database {s.db!r}")
+            lost = self._lost(exc, f"the login to database {s.db!r}", attempt.shut)
             if lost is None:
                 raise
             raise lost from exc
@@ -135,13 +161,15 @@ class OdooRPCBackend(OdooBackend):
              kwargs: dict[str, Any] | None = None) -> Any:
         import odoorpc
 
+        attempt = Attempt()
         try:
-            return self._odoo.execute_kw(model, method, args or [], kwargs or {})
+            with self._round_trip() as attempt:
+                return self._odoo.execute_kw(model, method, args or [], kwargs or {})
         except odoorpc.error.RPCError as exc:
             message, name = _rpc_message(exc)
             raise OdooRPCError(f"Odoo {model}.{method}: {message}", name=name) from exc
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-            lost = self._lost(exc, f"{model}.{method}")
+            lost = self._lost(exc, f"{model}.{method}", attempt.shut)
             if lost is None:
                 raise
             raise lost from exc

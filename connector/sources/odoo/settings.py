@@ -11,6 +11,11 @@ from connector.errors import ConfigError
 
 DEFAULT_PAGE_SIZE = 2000  # a page costs its own reads, so fewer pages cost less (see docs/odoo.md)
 DEFAULT_OVERLAP_SECONDS = 300
+DEFAULT_ANSWER_DEADLINE = 600.0
+"""Seconds for a whole answer when ``answer_deadline`` is unset (at least; five times ``timeout`` when longer): a
+big page or a stock computation legitimately takes minutes on a busy server, and Odoo computes an answer whole
+before it sends the first byte, so a server the per-read ``timeout`` accepts has its answer sent well within it;
+only an answer that drips (a proxy, a failing network) runs into it (docs/odoo.md)."""
 
 
 @dataclass(slots=True)
@@ -40,6 +45,8 @@ class OdooSettings:
     overlap_seconds: int = DEFAULT_OVERLAP_SECONDS  # incremental cursor overlap (write_date is txn start)
     backend: str = "jsonrpc"  # jsonrpc (odoorpc) | json2 (Odoo 19+, API key as bearer token)
     timeout: float = 120.0
+    # seconds for a whole answer (sending, status line, headers, body); None: ``answer_seconds``' default
+    answer_deadline: float | None = None
     parallel_calls: int = 4  # a page's detail reads sent at the same time (1 = one after the other)
     retries: int = 5  # a read whose answer is lost or cut short is sent again this many times (backend.call)
 
@@ -59,8 +66,18 @@ class OdooSettings:
             raise ConfigError(f"odoo setting 'retries' must be between 0 and 10, got {self.retries}")
         if self.timeout <= 0:
             raise ConfigError(f"odoo setting 'timeout' must be > 0 seconds, got {self.timeout}")
+        if self.answer_deadline is not None and self.answer_deadline <= 0:
+            raise ConfigError(f"odoo setting 'answer_deadline' must be > 0 seconds, got {self.answer_deadline}")
         if self.overlap_seconds < 0:
             raise ConfigError("odoo setting 'overlap_seconds' must be >= 0")
+
+    @property
+    def answer_seconds(self) -> float:
+        """Seconds one call's answer may take, whole (``answer_deadline``, or ``DEFAULT_ANSWER_DEADLINE`` and at
+        least five times ``timeout``, so a raised ``timeout`` is never undercut by the default)."""
+        if self.answer_deadline is not None:
+            return float(self.answer_deadline)
+        return max(DEFAULT_ANSWER_DEADLINE, 5 * float(self.timeout))
 
     @property
     def host(self) -> str:
@@ -115,6 +132,7 @@ class OdooSettings:
 _KINDS: dict[str, type | tuple[type, ...]] = {
     "url": str, "db": str, "user": str, "password_env": str, "backend": str, "page_size": int,
     "overlap_seconds": int, "parallel_calls": int, "retries": int, "timeout": (int, float),
+    "answer_deadline": (int, float),
     "include_image_bytes": bool, "read_stock": bool}
 _KIND_WORDS: dict[type | tuple[type, ...], str] = {str: "a text", int: "a whole number", (int, float): "a number",
                                                    bool: "true or false"}
