@@ -25,9 +25,11 @@ import socket
 import socketserver
 import struct
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date", "html-200", "html-200-after")
@@ -140,3 +142,18 @@ def _answer(status: int, reason: str, headers: list[tuple[str, str]], body: byte
     if framed:
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def elebne_behind_proxy(sandbox: Any, monkeypatch: Any) -> Iterator[FaultProxy]:
+    """The body of a test module's fixture: a ``FaultProxy`` in front of an Elebne sandbox (``elebne_sandbox``), the
+    sandbox's key in the environment and the HTTP layer's backoff cut to 10 ms (the retries are what is tested,
+    not their waits)."""
+    from tests.conftest import ELEBNE_KEY
+
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    monkeypatch.setattr("connector.http.client.backoff_seconds", lambda *_args: 0.01)
+    server = FaultProxy(sandbox.base_url)
+    try:
+        yield server
+    finally:
+        server.close()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from connector.cli import main
-from tests.conftest import ELEBNE_KEY, SandboxHandle
-from tests.fault_proxy import FaultProxy
+from tests.conftest import SandboxHandle
+from tests.fault_proxy import FaultProxy, elebne_behind_proxy
 from tests.workbooks import STOCK, write_workbook
 
 pytestmark = pytest.mark.sandbox
@@ -27,11 +27,7 @@ UNREAD = ("html-200", "cut-framed", "html-200-after")  # not passed on / passed 
 
 @pytest.fixture
 def proxy(elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    monkeypatch.setattr("connector.http.client.backoff_seconds", lambda *_args: 0.0)
-    server = FaultProxy(elebne_sandbox.base_url)
-    yield server
-    server.close()
+    yield from elebne_behind_proxy(elebne_sandbox, monkeypatch)
 
 
 def _sync(proxy: FaultProxy, tmp_path: Path, settings: str = "{}") -> tuple[int, dict[str, Any]]:
