@@ -42,6 +42,10 @@ are set on every cell issue; a row-level issue is put on the SKU column):
 - ``merged cells A2:A4: unmerge them and type the value in every cell`` (every data row under the range)
 - ``invisible character (zero width space, U+200B) at position 3: delete it and type the value again`` (SKU,
   Parent SKU; zero-width characters, bidi controls, soft hyphen, BOM, control characters...)
+- ``control character (end-of-file mark, U+001A) at position 9: invisible in the cell; ...`` and ``line break
+  (...) at position 5: a Name holds one line; ...`` (Name, Description, Brand, Category, HS code, attribute and
+  translated texts: ``controls.py``; a description may hold line breaks and tabs), the value shown with
+  ``<U+001A>`` in place of the character
 - ``look-alike character (no-break space, U+00A0) at position 4: it looks like a plain space but is another
   character; type a plain space instead`` (SKU, Parent SKU; other spaces, full-width letters, Arabic
   presentation forms)
