@@ -60,9 +60,12 @@ def control_problems(values: list, multi_line: bool, what: str) -> Iterable[tupl
 
 def _reason(found: re.Match[str], what: str, multi_line: bool) -> str:
     ch = found.group()
-    where = f"({_NAMES.get(ch, 'control character')}, U+{ord(ch):04X}) at position {found.start() + 1}"
+    name = _NAMES.get(ch)
+    code = f"U+{ord(ch):04X}"
+    at = f"at position {found.start() + 1}"
     if ch in "\t\n\r":
-        return f"{_NAMES[ch]} {where}: {what} holds one line; type it without the {_NAMES[ch]}"
+        return f"{name} ({code}) {at}: {what} holds one line; type it without the {name}"
+    where = f"({name}, {code}) {at}" if name else f"({code}) {at}"
     if "\x80" <= ch <= "\x9f":
         return (f"control character {where}: text saved as Windows-1252 and read as Latin-1 gives these (a curly "
                 "quote, a dash, the euro sign); save the file as UTF-8, or delete it and type the value again")
