@@ -532,7 +532,18 @@ def _exact_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
     return max_row, max_col
 
 
-def _read_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def overlapping_chunks(zf: zipfile.ZipFile, member: str | zipfile.ZipInfo, keep: int) -> Iterator[tuple[bytes, bool]]:
+    """(chunk, whether it is the first) of a zip member read a block at a time, each chunk a block after the last
+    ``keep`` bytes of the one before: a marker of up to ``keep + 1`` bytes cut by a block's end is seen whole."""
+    tail = b""
+    first = True
+    for block in _read_blocks(zf, member):
+        yield tail + block, first
+        first = False
+        tail = block[-keep:]
+
+
+def _read_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo | str) -> Iterator[bytes]:
     with zf.open(info) as fh:
         while True:
             block = fh.read(_CHUNK)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
+from .guard import overlapping_chunks
+
 _MARKERS = (b"formula", b"-spanned")  # (whatever the prefix; text that merely holds the word costs a parse)
 _ERROR_TEXT = re.compile(r"#(?:DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!)|Err:[0-9]{3}")
 _MAX_REPEATS = 10_000  # of one error or merged cell: beyond, the first ones are reported (they say enough)
@@ -79,17 +81,7 @@ def ods_cells(p: Path, zf: zipfile.ZipFile, formula_no_value: str,
 
 
 def _has_markers(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    tail = b""
-    with zf.open(info) as fh:
-        while True:
-            block = fh.read(_CHUNK)
-            if not block:
-                return False
-            chunk = tail + block
-            if any(m in chunk for m in _MARKERS):
-                return True
-            tail = chunk[-32:]
-
+    return any(m in chunk for chunk, _first in overlapping_chunks(zf, info, 32) for m in _MARKERS)
 
 class _Walk:
     """The expat handlers: where each cell is, and what the error / formula cells show."""

@@ -873,7 +873,6 @@ _T_ATTR = re.compile(rb'\st="([A-Za-z]+)"')
 _F_ELEM = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _V_ELEM = re.compile(rb"<v>(.*?)</v>|<v\s*/>", re.S)
 _PREFIXED: dict[bytes, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}  # prefix -> its _F_ELEM, _V_ELEM
-_CHUNK = 1 << 22
 
 
 def sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -912,18 +911,13 @@ def _local(name: str) -> str:
 
 
 def _has_markers(zf: zipfile.ZipFile, member: str) -> bool:
-    tail = prefix = b""
-    with zf.open(member) as fh:
-        while True:
-            block = fh.read(_CHUNK)
-            if not block:
-                return False
-            chunk = tail + block
-            if not tail:  # the first block: the root element
-                prefix = guard.root_prefix(chunk)
-            if guard.has_marker(chunk, prefix):
-                return True
-            tail = block[-8:]
+    prefix = b""
+    for chunk, first in guard.overlapping_chunks(zf, member, 8):
+        if first:  # the root element
+            prefix = guard.root_prefix(chunk)
+        if guard.has_marker(chunk, prefix):
+            return True
+    return False
 
 
 def _col_index(letters: bytes) -> int:
