@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from connector.errors import ConfigError
 from connector.orders.odoo.batch import create_page
@@ -190,3 +191,13 @@ def test_the_deadline_is_a_checked_setting_with_a_default_above_the_timeout() ->
         OdooSettings(url="http://odoo.test", db="shop", answer_deadline=0)
     with pytest.raises(ConfigError, match="'answer_deadline': expected a number"):
         OdooSettings.from_dict({"url": "http://odoo.test", "db": "shop", "answer_deadline": "10 min"})
+
+
+def test_a_blank_deadline_in_a_profile_takes_the_default() -> None:
+    """``answer_deadline:`` left blank in YAML is null: the default, as if the key were not there (a number
+    that is not one is still refused above)."""
+    source = yaml.safe_load("url: http://odoo.test\ndb: shop\ntimeout: 300\nanswer_deadline:\n")
+    assert source["answer_deadline"] is None
+    assert OdooSettings.from_dict(source).answer_seconds == 1500
+    with pytest.raises(ConfigError, match="'page_size': expected a whole number"):  # a key with a value to have
+        OdooSettings.from_dict({**source, "page_size": None})

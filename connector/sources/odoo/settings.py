@@ -117,8 +117,11 @@ class OdooSettings:
         if missing:
             raise ConfigError(f"odoo settings: missing {', '.join(missing)}")
         kwargs = {k: v for k, v in data.items() if k in known}
+        unset = {f.name for f in fields(cls) if f.default is None}  # a blank key there takes its default
         for key, value in kwargs.items():  # a typo in a number or a yes/no is named, never a traceback
             want = _KINDS.get(key)
+            if value is None and key in unset:
+                continue
             if want is not None and (isinstance(value, bool) != (want is bool) or not isinstance(value, want)):
                 raise ConfigError(f"odoo setting {key!r}: expected {_KIND_WORDS[want]}, got {value!r}")
         for key in ("languages", "warehouses", "locations", "domain"):
