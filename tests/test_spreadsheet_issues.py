@@ -281,3 +281,28 @@ def test_stock_sheet_with_an_unknown_sku_among_many_known(tmp_path):
         ("Stock - Main", 32, "SKU not found in sheet 'Products'")]
     assert [p.variants[0].stock["Main"].available for p in result.products] == list(range(30))
     assert sum(1 for r in result.rows if r.ref.origin == "Stock - Main") == 31
+
+
+def test_a_refused_row_without_its_name_says_so_too(tmp_path):
+    """Every problem of a row in one run: a row refused for its price that also lacks the name it should hold is
+    reported for both, not for the name only once the price is fixed."""
+    result = read(tmp_path, [
+        [None, "A", None, "abc"],  # refused, and no name: both
+        ["TS", "TS-S", None, "x", None, None, None, "S"],  # no row of TS is good nor named: the first row says so
+        ["TS", "TS-M", None, "y", None, None, None, "M"],  # (a later variant inherits: not twice)
+        ["TU", "TU-S", "Tee", "x", None, None, None, "S"],  # named on a refused row: its variants inherit it
+        ["TU", "TU-M", None, "y", None, None, None, "M"],
+        [None, "B", "ok", 2],
+    ])
+    by_row: dict[int, list[str]] = {}
+    for _sheet, row, column, _value, reason in issue_tuples(result):
+        by_row.setdefault(row, []).append(f"{column}: {reason}")
+    assert by_row == {
+        2: ["Price*: text in a number column", "Name*: missing required value"],
+        3: ["Price*: text in a number column", "Name*: missing required value"],
+        4: ["Price*: text in a number column"],
+        5: ["Price*: text in a number column"],
+        6: ["Price*: text in a number column"],
+    }
+    assert [p.key for p in result.products] == ["B"]
+    assert skipped(result)[2] == "Price*: text in a number column; Name*: missing required value"

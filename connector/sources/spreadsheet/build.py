@@ -558,6 +558,8 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
                     for i in idxs[1:]:
                         group_skip[i] = f"product '{key}' has no name (row {sheet.first_row + i0})"
                     idxs.clear()
+        if issues:
+            _unnamed_refused(sheet, names, name_col, keys, skip, groups)
 
     # --- canonical records, built column-wise, once the raw cells are gone (they would share the peak)
     sheet.release(book.products)
@@ -624,6 +626,26 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
                 not any(x.col_index == price_col for x in issues.get(i, ())):
             sheet.add(i, MISSING_VALUE, price_col, "")
     return first_row
+
+
+def _unnamed_refused(sheet: _Sheet, names: list, name_col: int, keys: list, skip: list[bool],
+                     groups: dict[str, list[int]]) -> None:
+    """A refused row that would hold its product's name and has none (the first row of a product no other row
+    names, and none of whose rows is good: the check above covers those) also says so, with the reasons it was
+    refused: every problem of a row is reported in one run, not one more each time the merchant fixes the last."""
+    issues = sheet.issues
+    unnamed = [i for i in issues if names[i] is None and keys[i] is not None and keys[i] not in groups
+               and not any(x.col_index == name_col for x in issues[i])]
+    if not unnamed:
+        return
+    named = {k for k, v, s in zip(keys, names, skip, strict=True) if v is not None and not s}
+    first: dict[str, int] = {}
+    for i, (k, s) in enumerate(zip(keys, skip, strict=True)):
+        if not s and k is not None:
+            first.setdefault(k, i)
+    for i in unnamed:
+        if keys[i] not in named and first.get(keys[i]) == i:
+            sheet.add(i, MISSING_VALUE, name_col, "")
 
 
 def _one_spelling(parents: list) -> list:
