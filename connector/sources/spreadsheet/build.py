@@ -632,10 +632,14 @@ def _unnamed_refused(sheet: _Sheet, names: list, name_col: int, keys: list, skip
                      groups: dict[str, list[int]]) -> None:
     """A refused row that would hold its product's name and has none (the first row of a product no other row
     names, and none of whose rows is good: the check above covers those) also says so, with the reasons it was
-    refused: every problem of a row is reported in one run, not one more each time the merchant fixes the last."""
+    refused: every problem of a row is reported in one run, not one more each time the merchant fixes the last.
+    Not where the row's SKU or Parent SKU is itself in question (a merged or unreadable Parent SKU cell): which
+    product the row belongs to, and so whether it inherits a name, is not known."""
     issues = sheet.issues
+    fields = sheet.hm.fields
+    unsure = {name_col, *(fields[k].index for k in ("sku", "parent_sku") if k in fields)}
     unnamed = [i for i in issues if names[i] is None and keys[i] is not None and keys[i] not in groups
-               and not any(x.col_index == name_col for x in issues[i])]
+               and not any(x.col_index in unsure for x in issues[i])]
     if not unnamed:
         return
     named = {k for k, v, s in zip(keys, names, skip, strict=True) if v is not None and not s}
