@@ -43,6 +43,7 @@ class _Fault:
     method: str | None
     path: re.Pattern[str]
     count: int
+    query: re.Pattern[str] | None = None
 
 
 class FaultProxy:
@@ -65,11 +66,15 @@ class FaultProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}{parts.path}"
 
-    def fail(self, kind: str, *, method: str | None = None, path: str = "", count: int = 1) -> None:
+    def fail(self, kind: str, *, method: str | None = None, path: str = "", count: int = 1, query: str | None = None
+             ) -> None:
+        """``query``: a regular expression also searched in the request's query string and body (``page=2``,
+        ``"start": 5``): a later page of a listing only."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         with self._lock:
-            self.faults.append(_Fault(kind, method.upper() if method else None, re.compile(path), count))
+            self.faults.append(_Fault(kind, method.upper() if method else None, re.compile(path), count,
+                                      None if query is None else re.compile(query)))
 
     def faulted(self) -> list[tuple[str, str, str | None]]:
         return [entry for entry in self.seen if entry[2] is not None]
@@ -78,10 +83,11 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _take(self, method: str, path: str) -> str | None:
+    def _take(self, method: str, path: str, query: str = "") -> str | None:
         with self._lock:
             for fault in self.faults:
-                if fault.count > 0 and fault.method in (None, method) and fault.path.search(path):
+                if fault.count > 0 and fault.method in (None, method) and fault.path.search(path) and (
+                        fault.query is None or fault.query.search(query)):
                     fault.count -= 1
                     return fault.kind
         return None
@@ -99,7 +105,7 @@ class FaultProxy:
         length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
         body = reader.read(length) if length else b""
         path = urlsplit(target).path
-        kind = self._take(method, path)
+        kind = self._take(method, path, f"{urlsplit(target).query} {body.decode('utf-8', 'replace')}")
         with self._lock:
             self.seen.append((method, path, kind))
         if kind == "html-502":

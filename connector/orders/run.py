@@ -221,7 +221,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return "unreachable", str(exc)
     if status in (401, 403) or getattr(exc, "auth_rejected", False):
         return "credentials", str(exc)
-    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
+    # a success whose body is not JSON (a proxy's page, a body cut behind its length), still so after the retries,
+    # says no more than a 502 page: deferred as the stock push defers it (``connector.sync.answers``), not failed
+    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False) or getattr(
+            exc, "unread", False):
         return "deferred", str(exc)
     return "failed", str(exc)
 
