@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from openpyxl import load_workbook
 
-PAGE = 4  # orders (Elryan: order lines) per page of a listing
+PAGE = 3  # orders (Elryan: order lines) per page of a listing
 NAMES = ("elebne", "ecomlinx", "elryan")
 
 
