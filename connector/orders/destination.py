@@ -16,6 +16,10 @@ class OrderDestination(Protocol):
     # reads (Odoo: a confirmed sale order reserves it, so the free quantity holds it): the oversell guard
     # then reserves only orders not yet imported.  False (workbook, supplier feed): every open order.
     reserves_imported: bool
+    # Why the last ``import_orders`` could take none of its orders (the orders workbook could not be written: open
+    # in a spreadsheet program, read-only), else None: the run then keeps its cursor, so the next run reads those
+    # orders again however long the destination stays unavailable (not only the ones a lookback finds again).
+    not_taken: str | None
 
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
         """Import what is new, leave what is there; one outcome per order, in order.  Exactly once: an order
@@ -54,6 +58,7 @@ class DestinationBase:
 
     name: str
     reserves_imported: bool
+    not_taken: str | None = None
 
     def preview(self, orders: Sequence[Order], book: OrderBook) -> list[OrderOutcome]:
         """What the book says: an order the destination holds would be updated, any other imported."""

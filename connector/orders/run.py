@@ -9,8 +9,8 @@ changed (``pull_orders``: cursor, overlap, lookback, refresh of old open orders)
 2. the orders whose version the destination already holds are ``unchanged`` without asking it; the others are
    handed to the destination, which says of each: imported, updated, needs attention (why) or failed (its
    message);
-3. the cursor is saved only once the destination handled them (an unreachable destination keeps it, so the
-   next run reads the same orders again).
+3. the cursor is saved only once the destination handled them (an unreachable destination, or an orders
+   workbook that could not be written, keeps it, so the next run reads the same orders again).
 
 Orders found by the lookback that an earlier pull should have seen are "missed" (expected 0) and reported.
 A dry run reads, and says what the destination would do, but remembers, writes and saves nothing.
@@ -153,7 +153,7 @@ def _pull_and_import(session: TargetSession, run: MarketplaceOrders, destination
     outcomes = {o.order.key: o for o in told}
     run.outcomes = [outcomes.get(o.key) or OrderOutcome(o, OrderResult.UNCHANGED, remote_id=ids.get(o.key))
                     for o in pulled.orders]
-    if handled and not dry:
+    if handled and not dry and destination.not_taken is None:
         state.set_cursor(cursor_name, session.account, pulled.cursor)
         section["cursor"]["saved"] = True
     _account(section, run.outcomes)

@@ -567,11 +567,13 @@ class WorkbookDestination(DestinationBase):
         return outcomes
 
     def import_orders(self, orders: Sequence[Order], book: OrderBook, run_id: str) -> list[OrderOutcome]:
+        self.not_taken = None
         if not orders:
             return []
         blocked = unwritable(self.path, folder_only=True)  # our own lock file is made there
         if blocked:
             self._gone_note(_NOT_WRITTEN)
+            self.not_taken = blocked
             return [OrderOutcome(o, OrderResult.FAILED, blocked) for o in orders]
         with workbook_lock(self.path):
             remove_leftovers(self.path)
@@ -585,6 +587,7 @@ class WorkbookDestination(DestinationBase):
                                "program?")
             self._gone_note(_NOT_WRITTEN if message else "written again")
             if message:
+                self.not_taken = message
                 for o in outcomes:
                     if o.result in (OrderResult.IMPORTED, OrderResult.UPDATED):
                         o.result, o.reason = OrderResult.FAILED, message
