@@ -10,6 +10,8 @@ expression searched in the path):
 - ``cut-unframed``: passed on; a 200 re-framed by the close (no length), half its body, then closed;
 - ``cut-framed``: passed on; a 200 whose ``Content-Length`` says the half it sends is the whole;
 - ``html-502``: not passed on; a gateway's 502 HTML page;
+- ``html-502-after``: passed on (the marketplace does it); its answer replaced by that 502 page (a gateway that
+  timed out waiting for the answer);
 - ``html-200``: not passed on; a 200 HTML page (a captive portal, a proxy's maintenance page said with a 200);
 - ``html-200-after``: passed on (the marketplace does it); its answer replaced by that 200 HTML page;
 - ``429-date``: not passed on; a 429 whose ``Retry-After`` is an HTTP date a second or two ahead.
@@ -32,7 +34,8 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date", "html-200", "html-200-after")
+KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date", "html-200", "html-200-after",
+         "html-502-after")
 PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
 PORTAL = b"<html><head><title>Network login</title></head><body><h1>Sign in to continue</h1></body></html>"
 
@@ -139,6 +142,8 @@ class FaultProxy:
             conn.sendall(_answer(status, reason, kept, half))
         elif kind == "html-200-after":
             conn.sendall(_answer(200, "OK", [("Content-Type", "text/html")], PORTAL))
+        elif kind == "html-502-after":
+            conn.sendall(_answer(502, "Bad Gateway", [("Content-Type", "text/html")], PAGE))
         else:
             conn.sendall(_answer(status, reason, kept, answer))
 

@@ -40,6 +40,7 @@ from connector.orders.destination import OrderDestination
 from connector.orders.model import Order, iso
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.orders.reader import PullSettings, cursor_source, pull_orders
+from connector.sync.answers import unknown_outcome
 from connector.sync.profile import KEEP_REPORTS, save_report, worst
 from connector.sync.report import RunReport
 from connector.sync.session import SyncOptions, TargetSession
@@ -221,10 +222,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return "unreachable", str(exc)
     if status in (401, 403) or getattr(exc, "auth_rejected", False):
         return "credentials", str(exc)
-    # a success whose body is not JSON (a proxy's page, a body cut behind its length), still so after the retries,
-    # says no more than a 502 page: deferred as the stock push defers it (``connector.sync.answers``), not failed
-    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False) or getattr(
-            exc, "unread", False):
+    unknown = unknown_outcome(exc)  # a page or a cut body for a 2xx, a 5xx to a call sent once: not a refusal
+    if unknown is not None:
+        return "deferred", unknown
+    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
         return "deferred", str(exc)
     return "failed", str(exc)
 

@@ -71,12 +71,17 @@ def _sent_once_unknown(exc: BaseException) -> bool:
                                                          in MAY_HAVE_APPLIED)
 
 
-SHARED_RULES: tuple[Rule, ...] = (
-    Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
+UNKNOWN_OUTCOME: tuple[Rule, ...] = (
     Rule(Verdict.DEFER, when=_sent_once_unknown,
          reason="outcome unknown: sent once, it may have been applied ({exc}); not sent again in this run, the "
                 "next run finds out"),
     Rule(Verdict.DEFER, when=_unread, reason="no readable answer after retries ({exc})"),
+)
+"""The answers that say neither done nor refused (see above): deferred, never failed."""
+
+SHARED_RULES: tuple[Rule, ...] = (
+    Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
+    *UNKNOWN_OUTCOME,
     Rule(Verdict.DEFER, statuses=RETRY_STATUSES, reason="still refused after retries ({exc})"),
     Rule(Verdict.STOP, (TransportError,), reason="marketplace unreachable ({exc})"),
     Rule(Verdict.STOP, statuses=frozenset({401, 403}), reason="the marketplace refused the credentials: {exc}"),
@@ -102,6 +107,13 @@ class Classifier:
 
 
 _FAIL = Rule(Verdict.FAIL)
+
+
+def unknown_outcome(exc: BaseException) -> str | None:
+    """Why ``exc`` is deferred when its answer says neither done nor refused (``UNKNOWN_OUTCOME``); None for any
+    other error.  For flows that classify errors without a ``Classifier`` (orders, fulfilment)."""
+    rule = next((r for r in UNKNOWN_OUTCOME if r.matches(exc)), None)
+    return None if rule is None else rule.describe(exc)
 
 
 def describe_error(exc: BaseException) -> tuple[str | None, str]:

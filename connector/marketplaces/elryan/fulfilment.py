@@ -20,7 +20,8 @@ Exactly once: each call is a ``StepLog`` step, begun before it is sent and confi
 ``POST /packages/search`` on its ``remote_id``, a line by its current status (*Get Order Details*), a delivery
 by its status; found means confirmed, nothing sent.  A refusal (a non-zero ``error_code``) is looked up the same
 way (a line someone already prepared in the back office is adopted), then the order is ``FAILED`` with Elryan's
-message; 5xx, unreachable and refused credentials raise, the step's mark kept for the next run to look up.
+message; 5xx, a 2xx whose body cannot be read, unreachable and refused credentials raise (the run defers or
+stops), the step's mark kept for the next run to look up.
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ class ElryanFulfilmentWriter:
                 run.steps.confirm(run.key, step, found, remote_id=found.get("id"))
                 run.sent.append(step)
                 return found
+            if exc.unread:
+                raise  # a 2xx page or cut body is no refusal: the mark stays, the next run looks it up again
             run.steps.refused(run.key, step, exc.message)
             raise _Refused(step, exc) from None
         body = keep(answer if isinstance(answer, dict) else {})
@@ -349,11 +352,12 @@ class ElryanFulfilmentWriter:
 
     # -- lookups (what Elryan holds now) -------------------------------------------------------------------
     def _read(self, call: Callable[[], Any]) -> Any:
-        """A lookup's read: None when Elryan refuses it (not found...); 5xx and unreachable raise."""
+        """A lookup's read: None when Elryan refuses it (not found...); 5xx, an unreadable 2xx and unreachable
+        raise (no answer is not "not there": a step looked up in vain is sent again)."""
         try:
             return call()
         except ElryanError as exc:
-            if exc.retryable or exc.auth_rejected:
+            if exc.retryable or exc.auth_rejected or exc.unread:
                 raise
             return None
 
