@@ -218,7 +218,8 @@ def _send(session: TargetSession, run: MarketplaceFulfilment, fresh: list[OrderP
             waiting = [_name(orders.get(p.key), p) for p in ordered[n:]]
             report.notes.append(f"waiting for the next run: {', '.join(waiting[:10])}"
                                 f"{', ...' if len(waiting) > 10 else ''}")
-            report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run sends them")
+            report.notes.append(f"{len(waiting)} order(s) not sent this run ({stop}): the next run carries on, "
+                                "looking up first what a call sent may have done")
             break
         if outcome.ok and not dry:
             with state.atomic():
