@@ -194,9 +194,7 @@ class ElryanClient:
 
     def _search(self, name: str, search: dict[str, Any] | None, start: int, length: int | None) -> list[Any]:
         data = self.call(name, body={"start": start, "length": length or self.page_length, "search": search or {}})
-        if not isinstance(data, list):  # not "no results": a read that stopped on it keeps its cursor
-            raise ElryanError(200, None, f"{name} answered without a list of results ({str(data)[:80]})")
-        return data
+        return _results(name, data)
 
     def _paging(self, what: str) -> Paging:
         return Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
@@ -319,8 +317,8 @@ class ElryanClient:
         yield from self.iter_search("search_orders", wanted)
 
     def unfulfilled_orders(self, start: int = 0, length: int | None = None) -> list[dict[str, Any]]:
-        return list(self.call("unfulfilled_orders", body={"start": start, "length": length or self.page_length})
-                    or [])
+        data = self.call("unfulfilled_orders", body={"start": start, "length": length or self.page_length})
+        return _results("unfulfilled_orders", data if data else [])
 
     def iter_unfulfilled_orders(self) -> Iterator[dict[str, Any]]:
         """Every unfulfilled order line, pages read to the end."""
@@ -387,3 +385,11 @@ class ElryanClient:
 
     def update_delivery_status(self, delivery_id: str | int, status: str) -> dict[str, Any]:
         return self.call("update_delivery_status", delivery_id, body={"status": status})
+
+
+def _results(name: str, data: Any) -> list[dict[str, Any]]:
+    """A page of results: a list of objects.  Anything else (an object, a list of texts) is no "no results" and
+    no crash further on: an error naming the operation, and a read that stopped on it keeps its cursor."""
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ElryanError(200, None, f"{name} answered without a list of results ({str(data)[:80]})")
+    return data
