@@ -14,7 +14,9 @@ expression searched in the path):
   timed out waiting for the answer);
 - ``html-200``: not passed on; a 200 HTML page (a captive portal, a proxy's maintenance page said with a 200);
 - ``html-200-after``: passed on (the marketplace does it); its answer replaced by that 200 HTML page;
-- ``429-date``: not passed on; a 429 whose ``Retry-After`` is an HTTP date a second or two ahead.
+- ``429-date``: not passed on; a 429 whose ``Retry-After`` is an HTTP date a second or two ahead;
+- ``json-after``: passed on; its JSON body replaced by ``rewrite(body)`` (valid JSON of another shape: an object
+  where a list was, a field missing), status and headers kept.
 
 Every answer closes its connection (``Connection: close``).
 """
@@ -22,12 +24,13 @@ Every answer closes its connection (``Connection: close``).
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import socketserver
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -36,6 +39,7 @@ from urllib.parse import urlsplit
 
 KINDS = ("reset-body", "cut-unframed", "cut-framed", "html-502", "429-date", "html-200", "html-200-after",
          "html-502-after")
+REWRITE = "json-after"  # not in KINDS (tests run every kind of those alone): it needs its ``rewrite``
 PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
 PORTAL = b"<html><head><title>Network login</title></head><body><h1>Sign in to continue</h1></body></html>"
 
@@ -47,6 +51,7 @@ class _Fault:
     path: re.Pattern[str]
     count: int
     query: re.Pattern[str] | None = None
+    rewrite: Callable[[Any], Any] | None = None
 
 
 class FaultProxy:
@@ -69,15 +74,17 @@ class FaultProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}{parts.path}"
 
-    def fail(self, kind: str, *, method: str | None = None, path: str = "", count: int = 1, query: str | None = None
-             ) -> None:
+    def fail(self, kind: str, *, method: str | None = None, path: str = "", count: int = 1, query: str | None = None,
+             rewrite: Callable[[Any], Any] | None = None) -> None:
         """``query``: a regular expression also searched in the request's query string and body (``page=2``,
-        ``"start": 5``): a later page of a listing only."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}")
+        ``"start": 5``): a later page of a listing only.  ``rewrite``: the new JSON body of ``json-after``."""
+        if kind not in KINDS and kind != REWRITE:
+            raise ValueError(f"kind must be one of {KINDS} or {REWRITE}")
+        if (kind == REWRITE) != (rewrite is not None):
+            raise ValueError(f"{REWRITE} and only it takes a rewrite")
         with self._lock:
             self.faults.append(_Fault(kind, method.upper() if method else None, re.compile(path), count,
-                                      None if query is None else re.compile(query)))
+                                      None if query is None else re.compile(query), rewrite))
 
     def faulted(self) -> list[tuple[str, str, str | None]]:
         return [entry for entry in self.seen if entry[2] is not None]
@@ -86,13 +93,13 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _take(self, method: str, path: str, query: str = "") -> str | None:
+    def _take(self, method: str, path: str, query: str = "") -> _Fault | None:
         with self._lock:
             for fault in self.faults:
                 if fault.count > 0 and fault.method in (None, method) and fault.path.search(path) and (
                         fault.query is None or fault.query.search(query)):
                     fault.count -= 1
-                    return fault.kind
+                    return fault
         return None
 
     def _handle(self, conn: socket.socket) -> None:
@@ -108,7 +115,8 @@ class FaultProxy:
         length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
         body = reader.read(length) if length else b""
         path = urlsplit(target).path
-        kind = self._take(method, path, f"{urlsplit(target).query} {body.decode('utf-8', 'replace')}")
+        fault = self._take(method, path, f"{urlsplit(target).query} {body.decode('utf-8', 'replace')}")
+        kind = fault.kind if fault is not None else None
         with self._lock:
             self.seen.append((method, path, kind))
         if kind == "html-502":
@@ -144,6 +152,8 @@ class FaultProxy:
             conn.sendall(_answer(200, "OK", [("Content-Type", "text/html")], PORTAL))
         elif kind == "html-502-after":
             conn.sendall(_answer(502, "Bad Gateway", [("Content-Type", "text/html")], PAGE))
+        elif fault is not None and fault.rewrite is not None:
+            conn.sendall(_answer(status, reason, kept, json.dumps(fault.rewrite(json.loads(answer))).encode()))
         else:
             conn.sendall(_answer(status, reason, kept, answer))
 

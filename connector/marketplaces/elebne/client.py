@@ -7,7 +7,7 @@ update path (and a few others) are inferred, not documented.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -65,11 +65,17 @@ class ElebneClient:
         path = self.paths[name]
         return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
 
-    def _call(self, method: str, path: str, op_class: str, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, op_class: str, *, shape: Shape | None = None, **kw: Any) -> Any:
+        """The ``data`` of the answer; ``shape`` (default ``one_object``) says what is wrong with it, if anything:
+        a wrong shape is an ``ElebneError`` naming the call, never a value the caller misreads (see ``_misshapen``)."""
         if "json" in kw:
             kw["json"] = to_wire(kw["json"])
         resp = self.http.request(method, path, op_class=op_class, **kw)
-        return _unwrap(resp)
+        data = _unwrap(resp)
+        problem = (shape or one_object)(data)
+        if problem is not None:
+            raise _misshapen(resp, method, path, problem, data)
+        return data
 
     # -- products ------------------------------------------------------------------------------------------
     def create_product(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
@@ -89,7 +95,7 @@ class ElebneClient:
         return self._call("PATCH", self._path("product", ident), "write", json=changes, idempotent=True)
 
     def list_products(self, page: int = 1, limit: int | None = None) -> dict[str, Any]:
-        return self._call("GET", self._path("products"), "read",
+        return self._call("GET", self._path("products"), "read", shape=page_of_objects,
                           params={"page": page, "limit": limit or self.page_limit})
 
     def iter_products(self) -> Iterator[dict[str, Any]]:
@@ -112,15 +118,15 @@ class ElebneClient:
         """
         idempotent = all(item.get("mode") == "set" for item in items)
         data = self._call("PATCH", self._path("bulk_inventory"), "bulk", json={"items": items},
-                          idempotent=idempotent)
-        return BulkResult(updated=int(data.get("updated", 0)), failed=int(data.get("failed", 0)),
+                          idempotent=idempotent, shape=lambda data: bulk_problem(data, items))
+        return BulkResult(updated=data["updated"], failed=len(data.get("errors") or []),
                           errors=list(data.get("errors") or []))
 
     def list_inventory(self, *, low_stock: bool = False, page: int = 1, limit: int | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"page": page, "limit": limit or self.page_limit}
         if low_stock:
             params["lowStock"] = "true"
-        return self._call("GET", self._path("inventory"), "read", params=params)
+        return self._call("GET", self._path("inventory"), "read", params=params, shape=page_of_objects)
 
     def iter_inventory(self, *, low_stock: bool = False) -> Iterator[dict[str, Any]]:
         yield from iter_items(self._paging("inventory"),
@@ -137,7 +143,7 @@ class ElebneClient:
             params["status"] = status
         if updated_since is not None and since_param:
             params[since_param] = updated_since
-        return self._call("GET", self._path("orders"), "read", params=params)
+        return self._call("GET", self._path("orders"), "read", params=params, shape=page_of_objects)
 
     def iter_orders(self, *, status: str | None = None, updated_since: str | None = None,
                     since_param: str | None = ORDERS_SINCE_PARAM) -> Iterator[dict[str, Any]]:
@@ -151,6 +157,55 @@ class ElebneClient:
         """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty."""
         return Paging("page", items="items", size=self.page_limit, has_more="hasMore", source="Elebne",
                       what=what, items_required=what == "orders")
+
+
+Shape = Callable[[Any], "str | None"]
+"""What is wrong with an answer's ``data`` (None: nothing)."""
+
+
+def one_object(data: Any) -> str | None:
+    return None if isinstance(data, dict) else "no JSON object"
+
+
+def page_of_objects(data: Any) -> str | None:
+    """A listing page: an object whose ``items`` is a list of objects and whose ``hasMore`` is true or false.  A
+    page without them is no "no more items": read as such, a catalogue would look empty and an orders read would
+    end (its cursor moving on) before the orders it did not read."""
+    if not isinstance(data, dict):
+        return "no JSON object"
+    items = data.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return "no list of objects under 'items'"
+    if items and not isinstance(data.get("hasMore"), bool):
+        return f"'hasMore' {data.get('hasMore')!r}, not true or false"
+    return None
+
+
+def bulk_problem(data: Any, items: list[dict[str, Any]]) -> str | None:
+    """A bulk answer that does not account for every item sent (``updated`` plus one error per failed item, each
+    naming an item sent): read otherwise, an item the answer says nothing of would count as applied."""
+    if not isinstance(data, dict):
+        return "no JSON object"
+    updated, errors = data.get("updated"), data.get("errors") or []
+    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+        return "'errors' that is no list of objects"
+    counts = [updated, data.get("failed", len(errors))]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        return "no whole numbers 'updated' and 'failed'"
+    sent = {str(item.get("externalId")) for item in items}
+    if counts[1] != len(errors) or updated + len(errors) != len(items) or any(
+            str(e.get("externalId")) not in sent for e in errors):
+        return f"{updated} updated and {len(errors)} error(s) for the {len(items)} item(s) sent"
+    return None
+
+
+def _misshapen(resp: requests.Response, method: str, path: str, problem: str, data: Any) -> ElebneError:
+    """A success answer whose JSON is not what the call answers.  A write's says neither done nor refused: it is
+    ``unread`` (deferred, the next run finds out, as after a gateway's page); a read's fails the read."""
+    exc = ElebneError(resp.status_code, "INVALID_RESPONSE",
+                      f"Elebne answered {method} {path} with {problem} ({str(data)[:80]})")
+    exc.unread, exc.sent_once = method != "GET", answer_facts(resp, data)[1]
+    return exc
 
 
 def _unwrap(resp: requests.Response) -> Any:
