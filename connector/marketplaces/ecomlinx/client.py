@@ -10,7 +10,7 @@ offered, because a retried adjust counts twice (design §4).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -55,25 +55,22 @@ class EcomLinxClient:
         path = self.paths[name]
         return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, *, shape: Shape | None = None, **kw: Any) -> Any:
+        """The parsed answer; ``shape`` says what is wrong with it, if anything: a wrong shape is an
+        ``EcomLinxError`` ``invalid_response`` naming the call (``misshapen``), never a value the caller misreads."""
         if "json" in kw:
             kw["json"] = to_wire(kw["json"])
-        return raise_for_error(self.http.request(method, path, op_class=OP_CLASS, **kw))
-
-    def _object(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        """``_call`` for a call answered with one object (an order): any other JSON (``[]``, ``"ok"``) is an
-        ``EcomLinxError`` ``invalid_response`` naming the call, never a value the caller cannot read."""
-        answer = self._call(method, path, **kw)
-        if not isinstance(answer, dict):
-            raise EcomLinxError(200, "invalid_response", f"{method} {path} answered {str(answer)[:80]!r}, not the "
-                                "JSON object of an order")
+        answer = raise_for_error(self.http.request(method, path, op_class=OP_CLASS, **kw))
+        problem = shape(answer) if shape is not None else None
+        if problem is not None:
+            raise misshapen(method, path, problem, answer)
         return answer
 
     # -- products ------------------------------------------------------------------------------------------
     def list_products(self, *, page: int = 1, limit: int | None = None, channel: str | None = None,
                       status: str | None = None, q: str | None = None) -> dict[str, Any]:
         """One page: ``{"data": [...], "meta": {"total", "page", "limit"}}``."""
-        return self._call("GET", self._path("products"),
+        return self._call("GET", self._path("products"), shape=page_of_objects,
                           params=_params(page=page, limit=limit or self.page_limit, channel=channel, status=status,
                                          q=q))
 
@@ -107,7 +104,7 @@ class EcomLinxClient:
     def list_orders(self, *, status: str | None = None, channel: str | None = None, since: str | None = None,
                     page: int = 1, limit: int | None = None) -> dict[str, Any]:
         """Newest first; ``since`` is the documented ``from`` filter (ISO 8601 date)."""
-        return self._call("GET", self._path("orders"),
+        return self._call("GET", self._path("orders"), shape=page_of_objects,
                           params=_params(status=status, channel=channel, page=page, limit=limit or self.page_limit,
                                          **{"from": since}))
 
@@ -119,17 +116,19 @@ class EcomLinxClient:
     def get_order(self, order_id: str) -> dict[str, Any]:
         """``GET /orders/{id}`` (inferred from ``GET /products/{id}``: the document lists none; path setting
         ``paths.order``)."""
-        return self._object("GET", self._path("order", order_id))
+        return self._call("GET", self._path("order", order_id), shape=one_object)
 
     def update_order(self, order_id: str, status: str, *, awb: str | None = None,
                      courier: str | None = None) -> dict[str, Any]:
-        """``PATCH /orders/{id}``: status, and the airway bill and courier once shipped."""
+        """``PATCH /orders/{id}``: status, and the airway bill and courier once shipped.  The answer is the order:
+        one that is not at ``status`` does not say the move was made (``order_at``)."""
         body = _params(status=status, awb=awb, courier=courier)
-        return self._object("PATCH", self._path("order", order_id), json=body, idempotent=True)
+        return self._call("PATCH", self._path("order", order_id), json=body, idempotent=True,
+                          shape=lambda answer: order_at(answer, status))
 
     # -- channels ------------------------------------------------------------------------------------------
     def list_channels(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", self._path("channels")).get("data") or [])
+        return list(self._call("GET", self._path("channels"), shape=page_of_objects)["data"])
 
     def trigger_channel_sync(self, channel_id: str) -> dict[str, Any]:
         """``POST /channels/{id}/sync``: queues a sync job (not retried after a dropped connection: the first
@@ -138,7 +137,7 @@ class EcomLinxClient:
 
     # -- webhooks ------------------------------------------------------------------------------------------
     def list_webhooks(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", self._path("webhooks")).get("data") or [])
+        return list(self._call("GET", self._path("webhooks"), shape=page_of_objects)["data"])
 
     def register_webhook(self, url: str, events: list[str], secret: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"url": url, "events": list(events)}
@@ -154,3 +153,41 @@ class EcomLinxClient:
         """Pages from 1 until an empty page, ``meta.total`` items, or a page shorter than ``meta.limit``."""
         return Paging("page", items="data", size=self.page_limit, total="meta.total", answer_size="meta.limit",
                       source="EcomLinx", what=what, items_required=what == "orders")
+
+
+Shape = Callable[[Any], "str | None"]
+"""What is wrong with an answer (None: nothing)."""
+
+
+def one_object(answer: Any) -> str | None:
+    return None if isinstance(answer, dict) else "no JSON object"
+
+
+def page_of_objects(answer: Any) -> str | None:
+    """A listing: an object whose ``data`` is a list of objects.  Anything else is no "nothing listed": read as
+    such, every SKU of the source would look missing from EcomLinx, or an orders read would end before its
+    orders."""
+    if not isinstance(answer, dict):
+        return "no JSON object"
+    data = answer.get("data")
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        return "no list of objects under 'data'"
+    return None
+
+
+def order_at(answer: Any, status: str) -> str | None:
+    """The answer to a status move: the order, at the status sent."""
+    if not isinstance(answer, dict):
+        return "no JSON object of the order"
+    if answer.get("status") != status:
+        return f"an order whose status is {answer.get('status')!r}, not {status!r}"
+    return None
+
+
+def misshapen(method: str, path: str, problem: str, answer: Any) -> EcomLinxError:
+    """A 2xx answer whose JSON is not what the call answers.  A write's says neither done nor refused: it is
+    ``unread`` (deferred, the next run finds out, as after a gateway's page); a read's fails the read."""
+    exc = EcomLinxError(200, "invalid_response", f"EcomLinx answered {method} {path} with {problem} "
+                        f"({str(answer)[:80]})")
+    exc.unread = method != "GET"
+    return exc
