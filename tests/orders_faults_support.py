@@ -114,3 +114,45 @@ def cursor(state: Path, name: str, account: str) -> Any:
         return None
     with StateStore.open(state) as store:
         return store.get_cursor(cursor_source(name), account)
+
+
+def orders_run(profile: Path) -> tuple[int, dict[str, Any]]:
+    """``connector orders`` with the profile: (exit code, the report)."""
+    import json
+
+    from connector.cli import main
+
+    report = profile.parent / "orders-report.json"
+    code = main(["orders", "--profile", str(profile), "--no-progress", "--report", str(report)])
+    return code, json.loads(report.read_text(encoding="utf-8"))
+
+
+def misread_then_read(name: str, folder: Path, monkeypatch: Any, rewrite: Any) -> tuple[int, dict[str, Any]]:
+    """``connector orders`` from ``name``'s sandbox with 10 orders, its listing's page 2 rewritten by ``rewrite``
+    (tests/fault_proxy.py ``json-after``): checks the read failed (exit 1) leaving the cursor and the workbook
+    as they were, then runs again unfaulted and checks the workbook holds every order once.  Returns the first
+    run's (exit code, orders section)."""
+    from connector.errors import EXIT_FAILED, EXIT_OK
+    from tests.fault_proxy import REWRITE, FaultProxy
+    from tests.workbooks import write_workbook
+
+    with market(name, folder) as shop:
+        for k, v in shop.env.items():
+            monkeypatch.setenv(k, v)
+        write_workbook(folder / "products.xlsx")
+        rows = shop.seed(0, 10)  # 4 pages of 3
+        proxy = FaultProxy(shop.api)
+        try:
+            proxy.fail(REWRITE, method="GET", path=shop.listing, query=shop.later_page, rewrite=rewrite)
+            profile = shop.profile(folder, proxy.url)
+            first = orders_run(profile)
+            assert proxy.faulted(), "the page was not rewritten"
+            assert first[0] == EXIT_FAILED, first[1]["orders"]
+            assert cursor(folder / "state.sqlite", name, shop.account) is None  # not moved past page 2
+            assert workbook_rows(folder / "orders.xlsx") == []
+            code, report = orders_run(profile)
+        finally:
+            proxy.close()
+    assert code == EXIT_OK, report["orders"]
+    assert sorted(workbook_rows(folder / "orders.xlsx")) == sorted(rows)
+    return first[0], first[1]["orders"]

@@ -7,20 +7,19 @@ and nothing is remembered missing; the next run pushes everything.  An orders pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connector.cli import main
 from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.marketplaces.ecomlinx import SANDBOX_KEY
 from tests.conftest import running_ecomlinx
 from tests.fault_proxy import REWRITE, FaultProxy
-from tests.orders_faults_support import cursor, market, workbook_rows
-from tests.workbooks import CATALOGUE, STOCK, write_workbook
+from tests.orders_faults_support import misread_then_read
+from tests.test_ecomlinx_listing_failure import _sync
+from tests.workbooks import CATALOGUE
 
 pytestmark = pytest.mark.sandbox
 SKUS = [row["SKU"] for row in CATALOGUE]
@@ -31,17 +30,6 @@ LISTINGS: dict[str, Callable[[Any], Any]] = {
     "data texts": lambda body: {**body, "data": [str(p.get("sku") or p["id"]) for p in body["data"]]},
     "the list alone": lambda body: body["data"],
 }
-
-
-def _sync(tmp_path: Path, url: str) -> tuple[int, dict]:
-    if not (tmp_path / "products.xlsx").exists():
-        write_workbook(tmp_path / "products.xlsx", CATALOGUE, STOCK)
-    profile = tmp_path / "shop.yaml"
-    profile.write_text("name: shop\nsource: {type: spreadsheet, path: products.xlsx}\nstate: state.sqlite\n"
-                       f"targets:\n  ecomlinx: {{account: main, base_url: '{url}'}}\n", encoding="utf-8")
-    report = tmp_path / "report.json"
-    code = main(["sync", "--profile", str(profile), "--no-progress", "--report", str(report)])
-    return code, json.loads(report.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("shape", LISTINGS)
@@ -69,29 +57,5 @@ def test_a_misshapen_product_listing_is_a_failed_read_not_an_empty_catalogue(
 @pytest.mark.parametrize("shape", [s for s in LISTINGS if s != "data missing"])
 def test_a_misshapen_orders_page_is_a_failed_read_not_the_end_of_the_orders(
         shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with market("ecomlinx", tmp_path) as shop:
-        for k, v in shop.env.items():
-            monkeypatch.setenv(k, v)
-        write_workbook(tmp_path / "products.xlsx")
-        rows = shop.seed(0, 10)  # 4 pages of 3
-        proxy = FaultProxy(shop.api)
-        try:
-            proxy.fail(REWRITE, method="GET", path=shop.listing, query=r"page=2\b", rewrite=LISTINGS[shape])
-            profile = shop.profile(tmp_path, proxy.url)
-            code, report = _orders(profile)
-            assert proxy.faulted(), "the page was not rewritten"
-            assert code == EXIT_FAILED, report["orders"]
-            assert "EcomLinx answered GET /orders" in report["orders"]["read_error"], report["orders"]
-            assert cursor(tmp_path / "state.sqlite", "ecomlinx", "main") is None
-            assert workbook_rows(tmp_path / "orders.xlsx") == []
-            code, report = _orders(profile)
-        finally:
-            proxy.close()
-    assert code == EXIT_OK, report["orders"]
-    assert sorted(workbook_rows(tmp_path / "orders.xlsx")) == sorted(rows)
-
-
-def _orders(profile: Path) -> tuple[int, dict[str, Any]]:
-    report = profile.parent / "orders-report.json"
-    code = main(["orders", "--profile", str(profile), "--no-progress", "--report", str(report)])
-    return code, json.loads(report.read_text(encoding="utf-8"))
+    _, orders = misread_then_read("ecomlinx", tmp_path, monkeypatch, LISTINGS[shape])
+    assert "EcomLinx answered GET /orders" in orders["read_error"], orders

@@ -7,22 +7,21 @@ row counted as pushed, and the next run sends them, no product twice."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connector.cli import main
-from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from connector.errors import EXIT_OK, EXIT_PARTIAL
 from tests.conftest import SandboxHandle
-from tests.fault_proxy import REWRITE, FaultProxy, elebne_behind_proxy
-from tests.orders_faults_support import cursor, market, workbook_rows
-from tests.workbooks import write_workbook
+from tests.fault_proxy import REWRITE, FaultProxy
+from tests.orders_faults_support import misread_then_read
+from tests.test_http_fault_proxy_e2e import _sync, proxy
 
 pytestmark = pytest.mark.sandbox
 Rewrite = Callable[[Any], Any]
+__all__ = ["proxy"]  # the fixture: the Elebne sandbox behind the fault proxy
 
 
 def _data(**changes: Any) -> Rewrite:
@@ -46,48 +45,8 @@ PAGES: dict[str, Rewrite] = {
 @pytest.mark.parametrize("shape", PAGES)
 def test_a_misshapen_orders_page_is_a_failed_read_not_the_end_of_the_orders(
         shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with market("elebne", tmp_path) as shop:
-        for k, v in shop.env.items():
-            monkeypatch.setenv(k, v)
-        write_workbook(tmp_path / "products.xlsx")
-        rows = shop.seed(0, 10)  # 4 pages of 3
-        proxy = FaultProxy(shop.api)
-        try:
-            proxy.fail(REWRITE, method="GET", path=shop.listing, query=r"page=2\b", rewrite=PAGES[shape])
-            profile = shop.profile(tmp_path, proxy.url)
-            code, report = _orders(profile)
-            assert proxy.faulted(), "the page was not rewritten"
-            assert code == EXIT_FAILED, report["orders"]
-            error = report["orders"]["read_error"]
-            assert "Elebne" in error and "GET" in error and "/orders" in error, error
-            assert cursor(tmp_path / "state.sqlite", "elebne", "shop") is None  # not moved past page 2
-            assert workbook_rows(tmp_path / "orders.xlsx") == []
-            code, report = _orders(profile)
-        finally:
-            proxy.close()
-    assert code == EXIT_OK, report["orders"]
-    assert sorted(workbook_rows(tmp_path / "orders.xlsx")) == sorted(rows)
-
-
-def _orders(profile: Path) -> tuple[int, dict[str, Any]]:
-    report = profile.parent / "orders-report.json"
-    code = main(["orders", "--profile", str(profile), "--no-progress", "--report", str(report)])
-    return code, json.loads(report.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def proxy(elebne_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    yield from elebne_behind_proxy(elebne_sandbox, monkeypatch)
-
-
-def _sync(proxy: FaultProxy, tmp_path: Path) -> tuple[int, dict[str, Any]]:
-    workbook = tmp_path / "products.xlsx"
-    if not workbook.exists():
-        write_workbook(workbook)
-    report = tmp_path / "report.json"
-    code = main(["sync", "--source", str(workbook), "--target", "elebne", "--base-url", proxy.url,
-                 "--state", str(tmp_path / "state.sqlite"), "--report", str(report), "--no-progress"])
-    return code, json.loads(report.read_text(encoding="utf-8"))
+    _, orders = misread_then_read("elebne", tmp_path, monkeypatch, PAGES[shape])
+    assert "Elebne answered GET /orders" in orders["read_error"], orders
 
 
 WRITES: dict[str, tuple[str, str, Rewrite]] = {
