@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--stock-percent", type=int, default=100, help="list this percentage, rounded down")
     s.add_argument("--full", action="store_true",
                    help="read everything, not only what changed since the last run (a workbook or CSV: read and "
-                        "plan it even if it did not change since the last clean run)")
+                        "plan it even if it did not change since the last clean run; EcomLinx: its product listing "
+                        "is read again, whatever the age of the cached one)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     s.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
                    help="without a terminal, a progress line at least this often (default 30)")
@@ -594,6 +595,7 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
         base_url=cli["base_url"] or (tconf.base_url if tconf else None),
         account=cli["account"] or (tconf.account if tconf else None),
         mapping=cli["mapping"] or (tconf.mapping if tconf else None), dry_run=args.dry_run,
+        full=bool(getattr(args, "full", False)),
         stock_policy=policy, settings=tconf.settings if tconf else {}, source_label=label,
         on_wait=progress.waiting if progress else None, stop=stop,
         announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),

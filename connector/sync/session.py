@@ -49,6 +49,9 @@ class SyncOptions:
     account: str | None = None
     mapping: str | None = None
     dry_run: bool = False
+    # ``--full``: besides the whole source, what the marketplace side keeps from earlier runs is read again
+    # (an adapter's ``full_run``: EcomLinx's SKU listing, trusted for ``listing_max_age_minutes`` otherwise)
+    full: bool = False
     stock_policy: StockPolicy = field(default_factory=StockPolicy)
     settings: dict[str, Any] = field(default_factory=dict)
     source_label: str = ""
@@ -125,6 +128,9 @@ class TargetSession:
         budget.stop = http.stop = opts.stop
         try:
             adapter = plugin.make_adapter(http, settings, account, secret)
+            full_run = getattr(adapter, "full_run", None) if opts.full else None
+            if full_run is not None:
+                full_run()
             session = cls(plugin, opts, state, account, settings, limits, budget, http, adapter, report)
             yield session
             session.finish()

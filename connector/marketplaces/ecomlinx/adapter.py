@@ -82,7 +82,8 @@ class EcomLinxAdapter(AdapterBase):
         self.read_only = bool(settings.get("read_only"))
         self.plan_name = str(settings.get("plan") or "")
         self.currency = settings.get("currency") or None
-        self.max_age = timedelta(minutes=float(settings.get("listing_max_age_minutes", 60)))
+        self._max_age_minutes = float(settings.get("listing_max_age_minutes", 60))
+        self.max_age = timedelta(minutes=self._max_age_minutes)
         self.state = state
         self._index: SkuIndex | None = None
         self._listing_error: EcomLinxError | None = None  # the listing read failed in this run (``_lookup``)
@@ -91,6 +92,13 @@ class EcomLinxAdapter(AdapterBase):
         self.listing_unread: str | None = None  # why a dry run could not read the listing
 
     # -- optional runner hooks --------------------------------------------------------------------------------
+    def full_run(self) -> None:
+        """``--full``: the SKU listing is read again whatever its age (a product just created on EcomLinx is
+        matched now, not once the cached listing is ``listing_max_age_minutes`` old)."""
+        from datetime import timedelta
+
+        self.max_age = timedelta(0)
+
     def prepare(self, products: list[Product], state: StateStore) -> list[Product]:
         """Before planning: keep the state (SKU map cache) and split products per SKU."""
         self.state = state
@@ -102,8 +110,8 @@ class EcomLinxAdapter(AdapterBase):
         notes = []
         if n:
             notes.append(f"{n} SKU(s) are not on EcomLinx: create them there first; they are checked again when "
-                         f"the product listing is next refreshed (every {self.max_age.total_seconds() / 60:.0f} "
-                         "min, or after a 404)")
+                         f"the product listing is next refreshed (every {self._max_age_minutes:.0f} min, after a "
+                         "404, or now with --full)")
         if self.unmatched_in_dry_run:
             why = f"the listing could not be read ({self.listing_unread})" if self.listing_unread else \
                 "no credentials to read the listing"
