@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from connector.errors import MarketplaceUnreachable
-from connector.sync.answers import Classifier, Verdict, describe_error
+from connector.sync.answers import UNKNOWN_OUTCOME, Classifier, Verdict, describe_error
 from connector.sync.ops import INVALID_PAYLOAD, ItemResult, PlannedOp, ResultSink
 
 T = TypeVar("T")
@@ -37,10 +37,12 @@ class Executor:
         """Why nothing more goes out in ``lane`` (None: it is open)."""
         return self.stopped or self.halted.get(lane)
 
-    def defer(self, ops: Sequence[PlannedOp], reason: str, journal_id: int = 0) -> None:
+    def defer(self, ops: Sequence[PlannedOp], reason: str, journal_id: int = 0, *, sent: bool = False) -> None:
+        """``sent``: the ops' own request went out and its outcome is unknown (``UNKNOWN_OUTCOME``): the reason
+        says so, not "not sent"."""
         self.deferred_keys.update(op.key for op in ops)
-        self.sink.done(journal_id, [ItemResult(op, ok=False, deferred=True, message=f"not sent: {reason}")
-                                    for op in ops])
+        message = reason if sent else f"not sent: {reason}"
+        self.sink.done(journal_id, [ItemResult(op, ok=False, deferred=True, message=message) for op in ops])
 
     def record(self, result: ItemResult) -> ItemResult:
         """An outcome the adapter decided without sending anything (e.g. "not on the marketplace")."""
@@ -147,9 +149,18 @@ class Executor:
                     self.sink.done(journal_id, results)
                     return False, results
                 reason = rule.describe(exc) if what is None else f"{what}: {rule.describe(exc)}"
+                # the request went out and may have been applied: its ops say so, the ops held back behind it
+                # say which request they wait for (not "not sent: ... sent once")
+                sent = what is None and rule in UNKNOWN_OUTCOME
+                held = f"held back behind {_which(ops)}: {reason}" if sent else reason
                 if verdict is Verdict.STOP:
-                    self.stopped = self.stopped or reason
+                    self.stopped = self.stopped or held
                 else:
-                    self.halted.setdefault(lane, reason)
-                self.defer(ops, reason, journal_id)
+                    self.halted.setdefault(lane, held)
+                self.defer(ops, reason, journal_id, sent=sent)
                 return False, None
+
+
+def _which(ops: Sequence[PlannedOp]) -> str:
+    """The request of ``ops`` in words: ``SOAP-01's create``, or ``a request of 12 operations``."""
+    return f"{ops[0].key}'s {ops[0].action}" if len(ops) == 1 else f"a request of {len(ops)} operations"
