@@ -653,7 +653,7 @@ def cmd_fulfil(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from connector.config import load_profile
-    from connector.console import out
+    from connector.console import out, print_issues, print_warning_lines
     from connector.errors import ConfigError
     from connector.sources.registry import read_source
     from connector.sources.spreadsheet.export import write_catalogue
@@ -667,7 +667,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                           "another name, or add --force to replace it")
     result = read_source(config, None, full=True, currency=args.currency)
     rows = write_catalogue(result.products, args.output, lang=args.lang)
-    out.print(f"{args.output}: {len(result.products)} product(s), {rows} row(s) in the template format")
+    # what was left out, and why (exit 1 alone says nothing); warnings counted, the first few shown
+    print_issues([i for i in result.issues if i.severity == "error"])
+    print_warning_lines(list(result.warnings) + [i.reason for i in result.issues if i.severity == "warning"],
+                        rest="a dry run of `connector sync` reports all")
+    left_out = sum(1 for r in result.rows if r.skipped_reason)
+    out.print(f"{args.output}: {len(result.products)} product(s), {rows} row(s) in the template format"
+              + (f"; {left_out} row(s) not exported (problems above)" if left_out else ""))
     return EXIT_FAILED if result.errors else EXIT_OK
 
 

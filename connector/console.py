@@ -215,13 +215,18 @@ WARNINGS_SHOWN = 5
 
 def print_warnings(report: RunReport) -> None:
     """The run's warnings (the source's, and input issues of warning severity): how many, and the first few."""
-    warnings = list(report.warnings) + [
+    print_warning_lines(list(report.warnings) + [
         f"{i.get('sheet') or ''} row {i.get('row')}: {i.get('reason')}" if i.get("row") else str(i.get("reason"))
-        for i in report.issues if i.get("severity") == "warning"]
+        for i in report.issues if i.get("severity") == "warning"])
+
+
+def print_warning_lines(warnings: Sequence[str], rest: str = "see the report for all") -> None:
+    """How many warnings, and the first few (a catalogue can hold hundreds: a missing translation each);
+    ``rest`` says where the others are."""
     if not warnings:
         return
     out.print(f"[yellow]{len(warnings)} warning(s)[/]" + (":" if len(warnings) <= WARNINGS_SHOWN else
-                                                           f", the first {WARNINGS_SHOWN} (see the report for all):"))
+                                                           f", the first {WARNINGS_SHOWN} ({rest}):"))
     for w in warnings[:WARNINGS_SHOWN]:
         out.print(f"  [yellow]warning:[/] {escape(w)}")
 
