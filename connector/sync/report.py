@@ -21,6 +21,7 @@ from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABL
 from connector.sync.rows import RowOutcome, RowTable, row_outcomes
 
 if TYPE_CHECKING:  # (annotations only: a report is written without the planning modules, sync/unchanged.py)
+    from connector.model import Product
     from connector.sources.base import SourceResult
     from connector.sync.ops import Adapter, ItemResult
     from connector.sync.plan import Plan
@@ -435,7 +436,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 fill(owner, unchanged)
                 continue
             product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
-            stock_row = product is not None and product.ref is not None and sheet != product.ref.origin
+            stock_row = product is not None and product.ref is not None and sheet != _own_sheet(product)
             of_sheet = stock_of_sheet if stock_row else own_of_sheet
             outcome = of_sheet[case]
             if outcome is None:
@@ -457,6 +458,15 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 
 
 _NO_REF = object()
+
+
+def _own_sheet(product: Product) -> str:
+    """The sheet (or Odoo model) of a product's own rows; a row of another sheet is a stock sheet's, whose status
+    is its stock update's alone.  A product's rows are where its variants come from: an Odoo template
+    (``product.template``) has its variants' rows (``product.product``), which are no stock rows (before, a
+    refused price update of an Odoo product, or any refused update of a service, was an "unchanged" row)."""
+    first = product.variants[0].ref if product.variants else None
+    return first.origin if first is not None else product.ref.origin  # type: ignore[union-attr]
 
 
 def _outcome_cases(planned: dict[str, Any], results: dict[tuple[str, str], ItemResult], dry_run: bool
