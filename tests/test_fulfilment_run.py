@@ -250,3 +250,19 @@ def test_a_marketplace_without_a_writer_is_unsupported_once_per_change(
                                     ("B", "unchanged", "already cancelled on the marketplace")]
     assert result.runs[0].report.fulfilment["unsupported"] == "no documented call"
     assert rows(run(state, tmp_path, source)) == []
+
+
+def test_a_shipment_without_a_carrier_says_to_set_one_in_the_source(state: Any, tmp_path: Path,
+                                                                     writer: FakeWriter) -> None:
+    """No carrier at all (an Odoo delivery validated without one, or an Odoo without the delivery module: found on a
+    real Odoo 18) cannot be mapped: the message said "carrier none given is not mapped ...: add it under
+    orders.fulfilment.carriers", which no setting can do."""
+    imported(state, order("A"), order("B"))
+    source = FakeSource([shipped("A", carrier=None), shipped("B", carrier="Aramex")])
+    result = run(state, tmp_path, source)
+    assert result.exit_code == EXIT_FAILED and writer.calls == []
+    reasons = dict((key, reason) for key, _, reason in rows(result))
+    assert reasons["A"] == ("shipment fake:A has no carrier: set the delivery's carrier in the source "
+                            "(orders.fulfilment.carriers.ecomlinx maps a carrier's name to a courier of EcomLinx)")
+    assert reasons["B"] == ("carrier 'Aramex' is not mapped to a courier of EcomLinx: add it under "
+                            "orders.fulfilment.carriers.ecomlinx")

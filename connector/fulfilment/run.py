@@ -292,9 +292,7 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
             return held(f"shipped in the source, but an earlier run cancelled it on {plugin.title} "
                         f"({', '.join(cancelled)})")
         if unmapped:
-            named = ", ".join(f"'{c}'" if c else "none given" for c in dict.fromkeys(unmapped))
-            return held(f"carrier {named} is not mapped to a courier of {plugin.title}: add it under "
-                        f"orders.fulfilment.carriers.{session.opts.target}")
+            return held(_unmapped_words(unmapped, progress, plugin.title, session.opts.target))
         untracked = [s.shipment_id for s in progress.shipments if not s.tracking_number]
         if untracked and writer.needs_tracking:
             return held(f"{plugin.title} needs a tracking number: shipment {', '.join(untracked)} has none")
@@ -314,6 +312,20 @@ def _one(session: TargetSession, writer: Any, order: Order | None, progress: Ord
             session.report.operations["deferred"] = session.report.operations.get("deferred", 0) + 1
         log.debug("sending to %s stopped", plugin.title, exc_info=exc)
         raise _Stop(message) from exc
+
+
+def _unmapped_words(unmapped: list[str], progress: OrderProgress, title: str, target: str) -> str:
+    """Why shipments wait for their courier: a carrier the profile does not map, or none at all (an Odoo delivery
+    validated without one, or an Odoo without the delivery module), which no mapping can cure."""
+    setting = f"orders.fulfilment.carriers.{target}"
+    named = [c for c in dict.fromkeys(unmapped) if c]
+    words = [f"carrier {', '.join(repr(c) for c in named)} is not mapped to a courier of {title}: add it under "
+             f"{setting}"] if named else []
+    if "" in unmapped:
+        bare = ", ".join(s.shipment_id for s in progress.shipments if not s.carrier)
+        words.append(f"shipment {bare} has no carrier: set the delivery's carrier in the source ({setting} maps a "
+                     f"carrier's name to a courier of {title})")
+    return "; ".join(words)
 
 
 class _Stop(Exception):
