@@ -320,3 +320,23 @@ def test_a_profile_without_a_default_brand_is_reported_in_plain_words(elryan: El
     reason = json.loads(report.read_text(encoding="utf-8"))["rows"][0]["reason"]
     assert "'brand' is neither in the source nor in the profile's defaults" in reason
     assert "object" not in reason and "LineDict" not in reason
+
+
+def test_progress_counts_the_planned_operations_only(elryan: Elryan, tmp_path: Path) -> None:
+    """The categories, brands and attributes sent before the products are no planned operations: counted in the
+    progress, a first Odoo catalogue said "progress: 40/28 operation(s) done" (found on a real Odoo 18)."""
+    source = read_spreadsheet(souk_workbook(tmp_path / "souk.xlsx"))
+    totals: list[int] = []
+    done: list[int] = []
+
+    def progress(total: int) -> Any:
+        totals.append(total)
+        return done.append
+
+    opts = SyncOptions(target="elryan", state_path=tmp_path / "state.sqlite", secret=SANDBOX_PASSWORD,
+                       base_url=elryan.server.api_url, settings={"email": SANDBOX_EMAIL, "defaults": DEFAULTS},
+                       source_label="test")
+    outcome = run_sync(source, opts, progress)
+    assert outcome.report.status_counts["failed"] == 0
+    assert len(elryan.state()["categories"]) > 0  # dependencies were sent
+    assert totals and sum(done) == totals[0]

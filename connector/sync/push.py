@@ -26,6 +26,9 @@ class PushEngine:
         self.results: dict[tuple[str, str], ItemResult] = {}
         self.stale_batches = 0  # batches of an interrupted run whose outcome was never recorded
         self._on_progress = on_progress
+        # what the progress counts: the plan's operations, not what an adapter sends before them (Elryan's
+        # categories, brands and attributes), which made a first sync say "40/28 operation(s) done"
+        self._planned_kinds = frozenset(op.kind for op in plan.ops)
         self._released = 0  # ops let go of since freed memory was last given back
 
     def run(self) -> dict[tuple[str, str], ItemResult]:
@@ -73,4 +76,4 @@ class PushEngine:
             message = "; ".join(f"{r.op.key}: {r.message}" for r in failed[:5]) if failed else None
             self.state.journal_done(journal_id, ok=not failed, message=message)
         if self._on_progress:
-            self._on_progress(len(results))
+            self._on_progress(sum(1 for r in results if r.op.kind in self._planned_kinds))
