@@ -406,6 +406,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     unchanged: tuple[Any, ...] = ()
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
+    own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``_own_sheet``), or _NO_REF
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
     table = RowTable.over(*source.rows.shared_columns())
     fill = table.fill
@@ -435,8 +436,12 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             if (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
                 fill(owner, unchanged)
                 continue
-            product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
-            stock_row = product is not None and product.ref is not None and sheet != _own_sheet(product)
+            own = own_sheets.get(key)
+            if own is None:  # (once per product, not per row)
+                product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
+                own = own_sheets[key] = _own_sheet(product) if product is not None and product.ref is not None \
+                    else _NO_REF
+            stock_row = own is not _NO_REF and sheet != own
             of_sheet = stock_of_sheet if stock_row else own_of_sheet
             outcome = of_sheet[case]
             if outcome is None:
