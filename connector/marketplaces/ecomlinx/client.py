@@ -10,12 +10,13 @@ offered, because a retried adjust counts twice (design §4).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, iter_items
 from connector.jsonutil import to_wire
+from connector.marketplaces.answer_checks import AnswerCheck, objects_under, one_object
 from connector.marketplaces.ecomlinx.errors import EcomLinxError, raise_for_error
 
 OP_CLASS = "api"
@@ -55,7 +56,7 @@ class EcomLinxClient:
         path = self.paths[name]
         return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
 
-    def _call(self, method: str, path: str, *, shape: Shape | None = None, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, *, shape: AnswerCheck | None = None, **kw: Any) -> Any:
         """The parsed answer; ``shape`` says what is wrong with it, if anything: a wrong shape is an
         ``EcomLinxError`` ``invalid_response`` naming the call (``misshapen``), never a value the caller misreads."""
         if "json" in kw:
@@ -155,24 +156,9 @@ class EcomLinxClient:
                       source="EcomLinx", what=what, items_required=what == "orders")
 
 
-Shape = Callable[[Any], "str | None"]
-"""What is wrong with an answer (None: nothing)."""
-
-
-def one_object(answer: Any) -> str | None:
-    return None if isinstance(answer, dict) else "no JSON object"
-
-
-def page_of_objects(answer: Any) -> str | None:
-    """A listing: an object whose ``data`` is a list of objects.  Anything else is no "nothing listed": read as
-    such, every SKU of the source would look missing from EcomLinx, or an orders read would end before its
-    orders."""
-    if not isinstance(answer, dict):
-        return "no JSON object"
-    data = answer.get("data")
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        return "no list of objects under 'data'"
-    return None
+page_of_objects = objects_under("data")
+"""A listing: read otherwise, every SKU of the source would look missing from EcomLinx, or an orders read would end
+before its orders."""
 
 
 def order_at(answer: Any, status: str) -> str | None:

@@ -7,7 +7,7 @@ update path (and a few others) are inferred, not documented.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -15,6 +15,7 @@ from urllib.parse import quote
 from connector.http import HttpClient, Paging, iter_items
 from connector.http.reasons import answer_facts, error_text, not_json_reason
 from connector.jsonutil import to_wire
+from connector.marketplaces.answer_checks import AnswerCheck, list_of_objects, objects_under, one_object
 
 if TYPE_CHECKING:  # (requests is imported by the HTTP layer when a request is sent: a dry run needs none)
     import requests
@@ -65,7 +66,7 @@ class ElebneClient:
         path = self.paths[name]
         return path.replace("{id}", quote(ident, safe="")) if ident is not None else path
 
-    def _call(self, method: str, path: str, op_class: str, *, shape: Shape | None = None, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, op_class: str, *, shape: AnswerCheck | None = None, **kw: Any) -> Any:
         """The ``data`` of the answer; ``shape`` (default ``one_object``) says what is wrong with it, if anything:
         a wrong shape is an ``ElebneError`` naming the call, never a value the caller misreads (see ``_misshapen``)."""
         if "json" in kw:
@@ -159,26 +160,16 @@ class ElebneClient:
                       what=what, items_required=what == "orders")
 
 
-Shape = Callable[[Any], "str | None"]
-"""What is wrong with an answer's ``data`` (None: nothing)."""
-
-
-def one_object(data: Any) -> str | None:
-    return None if isinstance(data, dict) else "no JSON object"
+_items = objects_under("items")
 
 
 def page_of_objects(data: Any) -> str | None:
-    """A listing page: an object whose ``items`` is a list of objects and whose ``hasMore`` is true or false.  A
-    page without them is no "no more items": read as such, a catalogue would look empty and an orders read would
-    end (its cursor moving on) before the orders it did not read."""
-    if not isinstance(data, dict):
-        return "no JSON object"
-    items = data.get("items")
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        return "no list of objects under 'items'"
-    if items and not isinstance(data.get("hasMore"), bool):
+    """A listing page: its ``items`` a list of objects and its ``hasMore`` true or false (a page without them is
+    no "no more items": an orders read would end, its cursor moving on, before the orders it did not read)."""
+    problem = _items(data)
+    if problem is None and data["items"] and not isinstance(data.get("hasMore"), bool):
         return f"'hasMore' {data.get('hasMore')!r}, not true or false"
-    return None
+    return problem
 
 
 def bulk_problem(data: Any, items: list[dict[str, Any]]) -> str | None:
@@ -187,7 +178,7 @@ def bulk_problem(data: Any, items: list[dict[str, Any]]) -> str | None:
     if not isinstance(data, dict):
         return "no JSON object"
     updated, errors = data.get("updated"), data.get("errors") or []
-    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+    if not list_of_objects(errors):
         return "'errors' that is no list of objects"
     counts = [updated, data.get("failed", len(errors))]
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from connector.http import HttpClient, Paging, bearer, iter_items
 from connector.jsonutil import to_wire
+from connector.marketplaces.answer_checks import list_of_objects
 from connector.marketplaces.elryan.errors import ElryanError, unwrap
 
 DEFAULT_PATHS: dict[str, str] = {
@@ -390,6 +391,6 @@ class ElryanClient:
 def _results(name: str, data: Any) -> list[dict[str, Any]]:
     """A page of results: a list of objects.  Anything else (an object, a list of texts) is no "no results" and
     no crash further on: an error naming the operation, and a read that stopped on it keeps its cursor."""
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+    if not list_of_objects(data):
         raise ElryanError(200, None, f"{name} answered without a list of results ({str(data)[:80]})")
     return data
