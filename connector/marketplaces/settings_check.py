@@ -10,7 +10,9 @@ from __future__ import annotations
 from difflib import get_close_matches
 from typing import Any
 
+from connector.errors import ConfigError
 from connector.marketplaces.base import MarketplacePlugin
+from connector.sync.stock_policy import untracked_stock
 
 GENERIC_KEYS = frozenset({"defaults", "currency"})  # read for every target (the mapping's defaults, safety.py)
 
@@ -20,9 +22,13 @@ def settings_problems(plugin: MarketplacePlugin, settings: Any, where: str) -> l
     empty when nothing is."""
     if not isinstance(settings, dict):
         return [f"{where} must be a table of settings (e.g. {{page_limit: 50}}), not {type(settings).__name__}"]
-    if plugin.open_settings is not False:  # open, or not said (a third-party plugin older than the check)
-        return []
     problems = []
+    try:
+        untracked_stock(settings)  # read for every target, by the stock policy
+    except ConfigError as exc:
+        problems.append(f"{where}: {exc}")
+    if plugin.open_settings is not False:  # open, or not said (a third-party plugin older than the check)
+        return problems
     known = sorted(set(plugin.settings) | GENERIC_KEYS)
     for key, value in settings.items():
         if key not in known:

@@ -23,6 +23,7 @@ from connector.sync.report import RunReport, account_rows, count_operations, rec
 from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
+from connector.sync.stock_policy import untracked_stock
 
 log = logging.getLogger("connector.sync")
 
@@ -73,7 +74,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
-    opts.stock_policy.apply(source.products)
+    opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     report.reserved = opts.stock_policy.reservations(source.products)  # held back for open orders
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
     # error, prices are converted to the account currency, SKUs no longer in the source follow the ``missing``

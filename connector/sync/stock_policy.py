@@ -6,9 +6,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from connector.errors import ConfigError
-from connector.model import ABSENT, STOCK_KINDS, Product, Variant
+from connector.model import ABSENT, MAX_INT, STOCK_KINDS, Product, Variant
 
 QUANTITY_FIELDS = ("available", "on_hand", "incoming_total")
+UNTRACKED_SETTING = "defaults.untracked_stock"
+"""The target setting giving the quantity listed for products whose stock the source does not track (Odoo
+services, consumables, combos); unset, their stock is not sent (``connector.sync.untracked``)."""
+
+
+def untracked_stock(settings: Mapping[str, object]) -> int | None:
+    """The target's ``defaults.untracked_stock`` (a whole number from 0), or None when it is not set."""
+    defaults = settings.get("defaults")
+    value = defaults.get("untracked_stock") if isinstance(defaults, Mapping) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise ConfigError(f"target setting {UNTRACKED_SETTING} must be a whole number from 0 (the quantity listed "
+                          f"for products whose stock the source does not track), not {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +93,16 @@ class StockPolicy:
             total = min(total, self.maximum)
         return total * self.percent // 100
 
-    def apply(self, products: Iterable[Product]) -> None:
-        """Set ``Variant.qty`` on every variant: what this marketplace will be told."""
+    def apply(self, products: Iterable[Product], untracked: int | None = None) -> None:
+        """Set ``Variant.qty`` on every variant: what this marketplace will be told.  ``untracked`` (the target's
+        ``defaults.untracked_stock``): what a product whose stock the source does not track lists (its archived
+        variants 0), as it is: no buffer, maximum, percentage or reservation applies to a number the source did
+        not give; None: nothing (``ABSENT``)."""
         for product in products:
+            if untracked is not None and product.kind not in STOCK_KINDS:
+                for variant in product.variants:
+                    variant.qty = untracked if variant.active else 0
+                continue
             for variant in product.variants:
                 variant.qty = self.listed(variant, product.kind)
 
@@ -91,6 +113,8 @@ class StockPolicy:
         if not self.reserved:  # (no open orders: nothing to look up for each variant)
             return out
         for product in products:
+            if product.kind not in STOCK_KINDS:  # (an untracked product's listed quantity is not lowered)
+                continue
             for variant in product.variants:
                 n = self.reserved.get(variant.sku, 0)
                 if n and isinstance(variant.qty, int) and variant.active:
