@@ -191,6 +191,9 @@ class Adapter(PlanningAdapter, Protocol):
     """Marketplace-specific planning hooks and push strategy; every hook the runner calls is declared here."""
 
     invalid_code: str  # the code of an op refused by ``validate`` (as ``push`` and ``preview`` record it)
+    # what the marketplace shows for a product sent without a quantity (``{title}``: its name), said in the rows of
+    # products whose stock the source does not track (``connector.sync.untracked``)
+    untracked_stock_left: str
     # a dry run validates each new create and stock op as it is planned and lets go of a valid one's payload at
     # once (``plan.build_plan``'s ``check``); its ``preview`` takes a released op as valid
     checks_when_planned: bool
@@ -237,6 +240,7 @@ class AdapterBase:
     # which refused catalogue ops block the stock of the same record, and what the stock op then says
     stock_blocked_by: tuple[str, ...] = ("create",)
     stock_blocked_message = "not sent: the product could not be created"
+    untracked_stock_left = "{title} keeps whatever quantity it has for them"
     # True only for an adapter whose ``preview`` is this one (it reads a create's or a stock op's payload only
     # through ``validate``) and whose ``calls_needed`` reads no such payload: a dry run may then validate those
     # ops as they are planned and let go of a valid one's payload at once (``Adapter.checks_when_planned``)

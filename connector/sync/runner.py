@@ -24,6 +24,7 @@ from connector.sync.safety import SafetyOutcome, account_safety, after_plan, bef
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import untracked_stock
+from connector.sync.untracked import account_untracked
 
 log = logging.getLogger("connector.sync")
 
@@ -111,6 +112,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)
     record_payload_problems(report, results, adapter)
+    account_untracked(report, source.products, session.plugin.title, adapter.untracked_stock_left)
     account_safety(report, safety, results)  # rows of SKUs no longer in the source, refusals, guard notes
     if hold:
         account_held(report, held, hold.reason)

@@ -71,6 +71,7 @@ def split_by_sku(products: Sequence[Product]) -> list[Product]:
 
 class EcomLinxAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
+    untracked_stock_left = "EcomLinx keeps the quantity it has for the SKU"
     invalid_code = "invalid_payload"
 
     def __init__(self, client: EcomLinxClient, *, account: str, settings: dict[str, Any] | None = None,

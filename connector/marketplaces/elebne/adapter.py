@@ -34,6 +34,10 @@ WRITE, BULK = "write", "bulk"  # lanes: the budget classes the requests spend
 class ElebneAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
     checks_when_planned = True  # its preview only validates; ``calls_needed`` reads only an update's body
+    # documented: Elebne's inventory holds the products "with quantity set" (a variant's null quantity likewise
+    # counts nothing: inferred, as the sandbox does)
+    untracked_stock_left = ("Elebne tracks the stock of a product or variant only once it is given a quantity, so "
+                            "one created without is sold uncounted; one given a quantity before keeps it")
 
     def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200) -> None:
         self.client = client

@@ -86,6 +86,8 @@ class ElryanAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "price_stock": STOCK}
     stock_blocked_by = ("create", "update")  # price & stock waits for its product's upsert, create or update
     stock_blocked_message = "not sent: the product was not accepted by Elryan"
+    untracked_stock_left = ("a variant Elryan creates without stock lists 0 (inferred), so it cannot be bought until "
+                            "a quantity is sent; one already listed keeps its stock")
 
     def __init__(self, client: ElryanClient, *, account: str, batch_size: int = 100,
                  category_prefix: str = "cat-") -> None:
