@@ -109,6 +109,25 @@ def test_translations_and_missing_ones(catalogue: Read) -> None:
     assert (seed_data.LONG_NAME, "fr_FR") in missing
 
 
+def test_missing_translation_warnings_say_language_field_and_what_is_sent(catalogue: Read) -> None:
+    said = [i for i in catalogue.result.issues if "translation" in i.reason]
+    home = [i.reason for i in said if i.value == "Home item 20" and i.column == "name"]
+    assert sorted(home) == [
+        f"product 'CT-HOME-20': its {lang} name reads the same as its en_US one, as Odoo answers (with the en_US "
+        f"text) where no {lang} translation was written: taken as missing, it is not sent as {lang}; the product "
+        f"has no other {lang} text, so nothing of it is sent in {lang}" for lang in ("ar_001", "fr_FR")]
+    assert all(i.severity == "warning" and i.sheet == "product.template" for i in said)
+
+
+def test_a_missing_translation_beside_a_sent_one_says_what_goes_in_its_place() -> None:
+    from connector.sources.odoo.reader import _untranslated
+
+    assert _untranslated("tmpl-7", "name", "fr_FR", "en_US", {"description": "Doux"}) == (
+        "product 'tmpl-7': its fr_FR name reads the same as its en_US one, as Odoo answers (with the en_US text) "
+        "where no fr_FR translation was written: taken as missing, it is not sent as fr_FR; its fr_FR sales "
+        "description is sent, and with it the default mappings send its en_US name as the fr_FR one (Elryan)")
+
+
 def test_long_emoji_rtl_name_round_trips(catalogue: Read) -> None:
     product = catalogue.variants()["CT-LONG"][0]
     assert product.name == seed_data.LONG_NAME and len(product.name) == 300

@@ -114,6 +114,22 @@ def _decimal(value: Any, digits: int) -> Decimal:
     return Decimal(repr(float(value or 0))).quantize(Decimal(1).scaleb(-digits))
 
 
+_LABELS = {"name": "name", "description_sale": "sales description"}  # the translated fields, as Odoo's form says
+
+
+def _untranslated(key: str, odoo_field: str, lang: str, default_lang: str, sent: dict[str, str]) -> str:
+    """What a missing translation does: which language, which field, and what goes in its place (``sent``: the
+    product's other texts that are sent in ``lang``)."""
+    label = _LABELS[odoo_field]
+    said = (f"product {key!r}: its {lang} {label} reads the same as its {default_lang} one, as Odoo answers (with "
+            f"the en_US text) where no {lang} translation was written: taken as missing, it is not sent as {lang}")
+    if not sent:
+        return f"{said}; the product has no other {lang} text, so nothing of it is sent in {lang}"
+    others = " and ".join(_LABELS[f] for f, canon in _TRANSLATED.items() if canon in sent)
+    return (f"{said}; its {lang} {others} is sent, and with it the default mappings send its {default_lang} {label} "
+            f"as the {lang} one (Elryan)")
+
+
 def parse_cursor(value: str) -> datetime:
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
@@ -581,19 +597,20 @@ class OdooSource:
             if t is None:
                 continue
             out: dict[str, str] = {}
+            missing: list[tuple[str, str]] = []  # (Odoo field, its text in the user's language)
             for odoo_field, canon in _TRANSLATED.items():
                 src, val = _text(first.get(odoo_field)), _text(t.get(odoo_field))
                 if src is None or val is None:
                     continue
-                if val == src:  # Odoo falls back to the source text when a translation is missing
-                    result.issues.append(Issue(
-                        f"product {product.key!r}: no {lang} translation of {odoo_field} (Odoo falls back to "
-                        f"{default_lang}); not sent as {lang}", sheet=TEMPLATE, column=odoo_field, value=src,
-                        severity="warning"))
+                if val == src:  # Odoo answers the en_US text where a translation was never written
+                    missing.append((odoo_field, src))
                     continue
                 out[canon] = val
             if out:
                 product.translations[lang] = out
+            for odoo_field, src in missing:
+                result.issues.append(Issue(_untranslated(product.key, odoo_field, lang, default_lang, out),
+                                           sheet=TEMPLATE, column=odoo_field, value=src, severity="warning"))
 
     def _variant(self, r: dict[str, Any], sku: str, vref: SourceRef, ex: dict[str, Any], caps: Capabilities,
                  kind: str, targets: list[StockTarget], base_url: str | None, result: SourceResult) -> Variant:
