@@ -29,7 +29,8 @@ EXIT_MEANING = {
     EXIT_FAILED: "some rows failed or were skipped: see the report",
     EXIT_USAGE: "nothing was sent: fix the command, configuration or file",
     EXIT_PARTIAL: ("partial: a daily budget is spent, calls were still refused (429/5xx) or answered unreadably "
-                   "after their retries, or the run was stopped; state saved, the next run carries on"),
+                   "after their retries, a listing contradicted itself, or the run was stopped; state saved, the "
+                   "next run carries on"),
     EXIT_UNREACHABLE: "a marketplace or Odoo could not be reached, or refused the credentials",
     EXIT_LOCKED: "another run holds the state file",
 }

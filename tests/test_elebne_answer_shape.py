@@ -45,7 +45,7 @@ PAGES: dict[str, Rewrite] = {
 @pytest.mark.parametrize("shape", PAGES)
 def test_a_misshapen_orders_page_is_a_failed_read_not_the_end_of_the_orders(
         shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, orders = misread_then_read("elebne", tmp_path, monkeypatch, PAGES[shape])
+    orders = misread_then_read("elebne", tmp_path, monkeypatch, PAGES[shape])[1]["orders"]
     assert "Elebne answered GET /orders" in orders["read_error"], orders
 
 

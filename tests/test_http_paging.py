@@ -3,6 +3,7 @@ and every client's listing stopping with a clear error on a marketplace that doe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,48 @@ def test_pages_carry_their_token_answer_and_next_token() -> None:
         (1, 0, ["a"], True, 1), (2, 1, ["b"], False, None)]
     assert pages[1].answer["n"] == 2
     assert server.sent == [{"p": 0}, {"p": 1}]
+
+
+class Contradicted(Exception):
+    pass
+
+
+CHECKED = Paging("page", items="data", size=2, total="meta.total", answer_size="meta.limit", checked=True,
+                 contradiction=Contradicted)
+
+
+def _page(items: list[int], total: Any) -> dict[str, Any]:
+    return {"data": items, "meta": {"total": total, "limit": 2}}
+
+
+def test_a_checked_listing_reads_past_its_total_to_an_empty_page() -> None:
+    server = Server([_page([1, 2], 4), _page([3, 4], 4), _page([], 4)])
+    assert list(iter_items(CHECKED, server)) == [1, 2, 3, 4] and len(server.sent) == 3
+
+
+@pytest.mark.parametrize(("pages", "said"), [
+    ([_page([1, 2], 5), _page([], 5)], "2 items read, total said 5 (page 2 was empty before the total was read)"),
+    ([_page([1, 2], 5), _page([3], 5)], "3 items read, total said 5 (page 2 (1 items) ended the listing before"),
+    ([_page([1, 2], 3), _page([3, 4], 3)], "4 items read, total said 3 (page 2 went past the total)"),
+    ([_page([1, 2], 4), _page([3, 4], 6)], "4 items read, total said 6 (page 2 changed the total from 4 to 6)"),
+])
+def test_a_checked_listing_whose_pages_contradict_its_total_is_an_error(pages: list[Any], said: str) -> None:
+    with pytest.raises(Contradicted, match=re.escape(f"the server's listing of items contradicted itself: {said}")) \
+            as caught:
+        list(iter_items(CHECKED, Server(pages)))
+    assert caught.value.contradicted is True  # type: ignore[attr-defined]  # a run defers it (sync.answers)
+
+
+def test_a_checked_listing_with_an_empty_page_that_says_more_is_an_error() -> None:
+    paging = Paging("page", items="items", has_more="hasMore", checked=True, contradiction=Contradicted)
+    with pytest.raises(Contradicted, match=r"1 items read \(page 2 was empty yet said there are more\)"):
+        list(iter_items(paging, Server([{"items": [1], "hasMore": True}, {"items": [], "hasMore": True}])))
+
+
+def test_a_checked_listing_whose_total_is_no_whole_number_is_an_error_not_skipped() -> None:
+    with pytest.raises(Contradicted, match=r"page 1 of items with the total '4', not a whole number") as caught:
+        list(iter_items(CHECKED, Server([_page([1, 2], "4")])))
+    assert not getattr(caught.value, "contradicted", False)  # a misread answer, not a listing that changed
 
 
 # -- offsets -----------------------------------------------------------------------------------------------------

@@ -8,6 +8,12 @@ merged into its own; ``iter_pages`` / ``iter_items`` walk the listing.
 A listing that would never end is an error, not a loop: a cursor, page number or offset asked for twice, a
 "next page" without a next cursor, a page that repeats the items of an earlier one (a server ignoring the
 page parameter), or more pages than ``max_pages``.
+
+A listing declared ``checked`` does not end on its total: it ends on an empty page, a short page or a "no more"
+flag, and the total is checked against what was read.  Pages that contradict their total (an empty or short page
+before the total was read, more items than the total, a total that changes from page to page) or their flag (an
+empty page that says there is more) are an error (``contradiction``), not a listing silently cut short: read as
+such, a catalogue would look smaller than it is and an orders read would end before the orders it did not read.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ class Paging:
     source: str = "the server"  # names the listing in messages: "<source> ... <what>"
     what: str = "items"
     error: Callable[[str], Exception] = PagingError  # the exception raised when the listing does not advance
+    checked: bool = False  # the total does not end the listing, it is checked (see the module's docstring)
+    contradiction: Callable[[str], Exception] | None = None  # raised when pages contradict (default: ``error``)
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -76,6 +84,16 @@ class Paging:
         if self.first is not None:
             return self.first
         return 1 if self.style == "page" else 0
+
+    def contradicted(self, count: int, total: int | None, how: str) -> Exception:
+        """The error of a listing whose pages contradict each other (``count`` items read, ``total`` stated),
+        marked ``contradicted``: the listing may have changed while it was read, so a run defers what needed it
+        (``connector.sync.answers``) rather than failing it."""
+        said = f", total said {total}" if total is not None else ""
+        exc = (self.contradiction or self.error)(
+            f"{self.source}'s listing of {self.what} contradicted itself: {count} {self.what} read{said} ({how})")
+        exc.contradicted = True  # type: ignore[attr-defined]
+        return exc
 
     def request(self, token: int | str | None) -> dict[str, Any]:
         """The paging parameters of one request (the first cursor request carries no cursor)."""
@@ -116,6 +134,7 @@ def iter_pages(paging: Paging, fetch: Callable[[dict[str, Any]], Any]) -> Iterat
     digests: dict[bytes, int] = {}
     count = 0
     number = 0
+    total: int | None = None  # the last total stated (a checked listing's)
     while True:
         if token is not None:
             asked.add(token)
@@ -131,6 +150,9 @@ def iter_pages(paging: Paging, fetch: Callable[[dict[str, Any]], Any]) -> Iterat
                     f"{digests[digest]}: the listing does not advance")
             digests[digest] = number
         more = not _ends(paging, answer, items, count)
+        if paging.checked:
+            total = _stated(paging, answer, number, count, total)
+            _check(paging, answer, items, (count, total), number, more)
         next_token = _next_token(paging, answer, token, items) if more else None
         if more and (next_token is None or next_token == "" or next_token in asked):
             if paging.style == "cursor":
@@ -177,7 +199,7 @@ def _ends(paging: Paging, answer: Any, items: list[Any], count: int) -> bool:
         return True
     if paging.short_page_ends and paging.size and len(items) < paging.size:
         return True
-    if paging.total is not None:
+    if paging.total is not None and not paging.checked:
         total = _int(at(answer, paging.total))
         if total is not None and count >= total:
             return True
@@ -186,6 +208,37 @@ def _ends(paging: Paging, answer: Any, items: list[Any], count: int) -> bool:
         if applied and len(items) < applied:
             return True
     return paging.style == "cursor" and paging.has_more is None and not at(answer, paging.next_cursor or "")
+
+
+def _stated(paging: Paging, answer: Any, number: int, count: int, before: int | None) -> int | None:
+    """The total a page of a ``checked`` listing states, else the one stated before.  One that is no whole number
+    is an error (``contradiction``), not a total to skip; one that differs from the total stated before is a
+    contradiction (the listing changed while it was read: its items may have moved between pages)."""
+    value = at(answer, paging.total) if paging.total is not None else None
+    if value is None:
+        return before
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise (paging.contradiction or paging.error)(
+            f"{paging.source} answered page {number} of {paging.what} with the total {value!r}, not a whole number")
+    if before is not None and value != before:
+        raise paging.contradicted(count, value, f"page {number} changed the total from {before} to {value}")
+    return value
+
+
+def _check(paging: Paging, answer: Any, items: list[Any], read: tuple[int, int | None], number: int,
+           more: bool) -> None:
+    """A ``checked`` listing's page against the total stated so far and its "more" flag (``more``: whether
+    ``_ends`` said it is not the last page); ``read``: the items read so far and that total."""
+    count, total = read
+    if total is not None and count > total:
+        raise paging.contradicted(count, total, f"page {number} went past the total")
+    if more:
+        return
+    if not items and paging.has_more is not None and at(answer, paging.has_more) is True:
+        raise paging.contradicted(count, total, f"page {number} was empty yet said there are more")
+    if total is not None and count < total:
+        page = "was empty" if not items else f"({len(items)} {paging.what}) ended the listing"
+        raise paging.contradicted(count, total, f"page {number} {page} before the total was read")
 
 
 def _next_token(paging: Paging, answer: Any, token: int | str | None, items: list[Any]) -> int | str | None:

@@ -40,7 +40,7 @@ from connector.orders.destination import OrderDestination
 from connector.orders.model import Order, iso
 from connector.orders.outcome import OrderOutcome, OrderResult
 from connector.orders.reader import PullSettings, cursor_source, pull_orders
-from connector.sync.answers import unknown_outcome
+from connector.sync.answers import contradicted, unknown_outcome
 from connector.sync.profile import KEEP_REPORTS, save_report, worst
 from connector.sync.report import RunReport
 from connector.sync.session import SyncOptions, TargetSession
@@ -225,8 +225,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
     unknown = unknown_outcome(exc)  # a page or a cut body for a 2xx, a 5xx to a call sent once: not a refusal
     if unknown is not None:
         return "deferred", unknown
-    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False):
-        return "deferred", str(exc)
+    if isinstance(exc, BudgetExhausted | RateLimitedTooLong) or getattr(exc, "retryable", False) or contradicted(exc):
+        return "deferred", str(exc)  # (a listing that contradicted itself may have changed while it was read)
     return "failed", str(exc)
 
 

@@ -79,9 +79,17 @@ UNKNOWN_OUTCOME: tuple[Rule, ...] = (
 )
 """The answers that say neither done nor refused (see above): deferred, never failed."""
 
+
+def contradicted(exc: BaseException) -> bool:
+    """A listing whose pages contradicted each other (``connector.http.paging``, a ``checked`` listing): it may
+    have changed while it was read, so what needed it is deferred and the next run reads it again."""
+    return bool(getattr(exc, "contradicted", False))
+
+
 SHARED_RULES: tuple[Rule, ...] = (
     Rule(Verdict.DEFER, (BudgetExhausted, RateLimitedTooLong)),
     *UNKNOWN_OUTCOME,
+    Rule(Verdict.DEFER, when=contradicted),
     Rule(Verdict.DEFER, statuses=RETRY_STATUSES, reason="still refused after retries ({exc})"),
     Rule(Verdict.STOP, (TransportError,), reason="marketplace unreachable ({exc})"),
     Rule(Verdict.STOP, statuses=frozenset({401, 403}), reason="the marketplace refused the credentials: {exc}"),

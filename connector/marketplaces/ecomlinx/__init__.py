@@ -56,6 +56,7 @@ SETTINGS: dict[str, Any] = {
     "plans": PLANS,
     "paths": dict(DEFAULT_PATHS),
     "page_limit": 100,
+    "listing_total": "meta.total",  # where a listing page states its total, checked against the pages (null: not)
     "listing_max_age_minutes": 60,
     "currency": None,  # e.g. "INR": refuse to send prices in another currency
     "defaults": {"allocations": {}},  # per-channel policy, e.g. {amazon_in: "50%", flipkart: 20}
@@ -69,7 +70,8 @@ SETTINGS: dict[str, Any] = {
 def _client(http: HttpClient, settings: dict[str, Any]) -> Any:
     from connector.marketplaces.ecomlinx.client import EcomLinxClient
 
-    return EcomLinxClient(http, paths=settings.get("paths"), page_limit=int(settings.get("page_limit", 100)))
+    return EcomLinxClient(http, paths=settings.get("paths"), page_limit=int(settings.get("page_limit", 100)),
+                          listing_total=settings.get("listing_total", "meta.total") or None)
 
 
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:

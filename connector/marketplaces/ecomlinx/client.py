@@ -47,10 +47,12 @@ def _params(**values: Any) -> dict[str, Any]:
 
 
 class EcomLinxClient:
-    def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None, page_limit: int = 100) -> None:
+    def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None, page_limit: int = 100,
+                 listing_total: str | None = "meta.total") -> None:
         self.http = http
         self.paths = {**DEFAULT_PATHS, **(paths or {})}
         self.page_limit = max(1, min(int(page_limit), MAX_PAGE_LIMIT))
+        self.listing_total = listing_total  # where a page states the listing's total (None: nowhere)
 
     def _path(self, name: str, ident: str | None = None) -> str:
         path = self.paths[name]
@@ -151,9 +153,12 @@ class EcomLinxClient:
 
     # -- paging --------------------------------------------------------------------------------------------
     def _paging(self, what: str) -> Paging:
-        """Pages from 1 until an empty page, ``meta.total`` items, or a page shorter than ``meta.limit``."""
-        return Paging("page", items="data", size=self.page_limit, total="meta.total", answer_size="meta.limit",
-                      source="EcomLinx", what=what, items_required=what == "orders")
+        """Pages from 1 until an empty page or a page shorter than ``meta.limit``; ``meta.total`` (setting
+        ``listing_total``) is checked, not trusted to end the listing: pages that contradict it are an
+        ``invalid_response`` (``listing_contradicted``)."""
+        return Paging("page", items="data", size=self.page_limit, total=self.listing_total, answer_size="meta.limit",
+                      checked=True, contradiction=listing_contradicted, source="EcomLinx", what=what,
+                      items_required=what == "orders")
 
 
 page_of_objects = objects_under("data")
@@ -168,6 +173,11 @@ def order_at(answer: Any, status: str) -> str | None:
     if answer.get("status") != status:
         return f"an order whose status is {answer.get('status')!r}, not {status!r}"
     return None
+
+
+def listing_contradicted(message: str) -> EcomLinxError:
+    """A listing whose pages contradict their ``meta.total`` (the paging helper words ``message``)."""
+    return EcomLinxError(200, "invalid_response", message)
 
 
 def misshapen(method: str, path: str, problem: str, answer: Any) -> EcomLinxError:
