@@ -31,6 +31,7 @@ SETTINGS: dict[str, Any] = {
     },
     "bulk_max_items": 200,
     "page_limit": 100,
+    "listing_total": "total",  # where a listing page states its total, checked against the pages (null: not)
     "idempotency_header": "X-Idempotency-Key",
     # Orders (docs/elebne.md, "Orders"; all inferred: the document shows no order): the list's time filter
     # (null: none, every page is read), the raw -> canonical status table (merged over the shipped one), where
@@ -62,7 +63,7 @@ def _client(http: HttpClient, settings: dict[str, Any]) -> Any:
     from connector.marketplaces.elebne.client import ElebneClient
 
     return ElebneClient(http, paths=settings.get("paths"), idempotency_header=settings["idempotency_header"],
-                        page_limit=int(settings["page_limit"]))
+                        page_limit=int(settings["page_limit"]), listing_total=settings.get("listing_total") or None)
 
 
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:

@@ -56,11 +56,13 @@ class BulkResult:
 
 class ElebneClient:
     def __init__(self, http: HttpClient, *, paths: dict[str, str] | None = None,
-                 idempotency_header: str | None = "X-Idempotency-Key", page_limit: int = 100) -> None:
+                 idempotency_header: str | None = "X-Idempotency-Key", page_limit: int = 100,
+                 listing_total: str | None = "total") -> None:
         self.http = http
         self.paths = {**DEFAULT_PATHS, **(paths or {})}
         self.idempotency_header = idempotency_header
         self.page_limit = page_limit
+        self.listing_total = listing_total  # where a page states the listing's total (None: nowhere)
 
     def _path(self, name: str, ident: str | None = None) -> str:
         path = self.paths[name]
@@ -155,9 +157,12 @@ class ElebneClient:
         return self._call("GET", self._path("order", order_id), "read")
 
     def _paging(self, what: str) -> Paging:
-        """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty."""
-        return Paging("page", items="items", size=self.page_limit, has_more="hasMore", source="Elebne",
-                      what=what, items_required=what == "orders")
+        """Elebne lists pages by number (``page``, ``limit``) until ``hasMore`` is false or a page is empty; the
+        ``total`` (setting ``listing_total``) is checked: an empty page that says ``hasMore``, or fewer (or more)
+        items than the total, is an ``INVALID_RESPONSE`` (``listing_contradicted``), not a listing that ended."""
+        return Paging("page", items="items", size=self.page_limit, has_more="hasMore", total=self.listing_total,
+                      checked=True, contradiction=listing_contradicted, source="Elebne", what=what,
+                      items_required=what == "orders")
 
 
 _items = objects_under("items")
@@ -170,6 +175,11 @@ def page_of_objects(data: Any) -> str | None:
     if problem is None and data["items"] and not isinstance(data.get("hasMore"), bool):
         return f"'hasMore' {data.get('hasMore')!r}, not true or false"
     return problem
+
+
+def listing_contradicted(message: str) -> ElebneError:
+    """A listing whose pages contradict their ``total`` or ``hasMore`` (the paging helper words ``message``)."""
+    return ElebneError(200, "INVALID_RESPONSE", message)
 
 
 def bulk_problem(data: Any, items: list[dict[str, Any]]) -> str | None:
