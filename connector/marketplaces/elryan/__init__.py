@@ -44,6 +44,9 @@ SETTINGS: dict[str, Any] = {
     "order_currency": "USD",
     "order_filters": dict(ORDER_FILTERS),
     "order_customer_fields": {},
+    # whether a page shorter than `page_length` ends an orders read (false: only an empty page does; the document
+    # does not say Elryan always sends `length` lines)
+    "orders_short_page_ends": False,
     # fulfilment (docs/elryan.md, "Fulfilment"): whether a package must carry a tracking number when it is
     # created (else it is created without and given one later with Fulfill Package), and the delivery status
     # set once a package is created / once the order is delivered (null: none).
@@ -62,7 +65,8 @@ def _make_client(http: HttpClient, settings: dict[str, Any], secret: str) -> Any
                           f"settings in the profile, or {EMAIL_ENV} in the environment")
     return ElryanClient(http, email=str(email), password=secret, paths=settings.get("paths"),
                         page_length=int(settings.get("page_length") or 100),
-                        order_filters=settings.get("order_filters"))
+                        order_filters=settings.get("order_filters"),
+                        orders_short_page_ends=settings.get("orders_short_page_ends") is True)
 
 
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:

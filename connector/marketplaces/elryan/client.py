@@ -126,8 +126,10 @@ class PriceStockResult:
 
 class ElryanClient:
     def __init__(self, http: HttpClient, *, email: str, password: str, paths: dict[str, str] | None = None,
-                 page_length: int = 100, order_filters: dict[str, str] | None = None) -> None:
+                 page_length: int = 100, order_filters: dict[str, str] | None = None,
+                 orders_short_page_ends: bool = False) -> None:
         self.http = http
+        self.orders_to_empty = not orders_short_page_ends  # an orders read ends on an empty page only
         self.order_filters = {**ORDER_FILTERS, **(order_filters or {})}
         self.email = email
         self._password = password
@@ -197,13 +199,18 @@ class ElryanClient:
         data = self.call(name, body={"start": start, "length": length or self.page_length, "search": search or {}})
         return _results(name, data)
 
-    def _paging(self, what: str) -> Paging:
-        return Paging("offset", param="start", size=self.page_length, size_param="length", short_page_ends=True,
-                      source="Elryan", what=what)
+    def _paging(self, what: str, *, to_empty: bool = False) -> Paging:
+        """``start`` moves on by the results received.  ``to_empty``: the listing ends on an empty page only (an
+        orders read), not on a page shorter than ``length`` (Elryan may send fewer than asked: ending there would
+        drop the rest without a word); otherwise a short page ends it."""
+        return Paging("offset", param="start", size=self.page_length, size_param="length",
+                      short_page_ends=not to_empty, source="Elryan", what=what)
 
-    def iter_search(self, name: str, search: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every result of a ``search_*`` operation, page by page (``start``/``length``) until a short page."""
-        paging = self._paging(f"{name.removeprefix('search_')} results")
+    def iter_search(self, name: str, search: dict[str, Any] | None = None, *,
+                    to_empty: bool = False) -> Iterator[dict[str, Any]]:
+        """Every result of a ``search_*`` operation, page by page (``start``/``length``) until a short page (with
+        ``to_empty``: until an empty page)."""
+        paging = self._paging(f"{name.removeprefix('search_')} results", to_empty=to_empty)
         yield from iter_items(paging, lambda params: self._search(name, search, params["start"], params["length"]))
 
     # -- general ---------------------------------------------------------------------------------------------
@@ -315,15 +322,15 @@ class ElryanClient:
         for name, day in (("created_from", created_from), ("created_to", created_to)):
             if day is not None:
                 wanted[self.order_filters[name]] = day.isoformat()
-        yield from self.iter_search("search_orders", wanted)
+        yield from self.iter_search("search_orders", wanted, to_empty=self.orders_to_empty)
 
     def unfulfilled_orders(self, start: int = 0, length: int | None = None) -> list[dict[str, Any]]:
         data = self.call("unfulfilled_orders", body={"start": start, "length": length or self.page_length})
         return _results("unfulfilled_orders", data if data else [])
 
     def iter_unfulfilled_orders(self) -> Iterator[dict[str, Any]]:
-        """Every unfulfilled order line, pages read to the end."""
-        yield from iter_items(self._paging("unfulfilled order lines"),
+        """Every unfulfilled order line, pages read to an empty page (``orders_short_page_ends``: a short one)."""
+        yield from iter_items(self._paging("unfulfilled order lines", to_empty=self.orders_to_empty),
                               lambda params: self.unfulfilled_orders(params["start"], params["length"]))
 
     def cancel_order(self, po_line_id: str, reason: str) -> dict[str, Any]:
