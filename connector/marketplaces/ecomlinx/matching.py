@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from connector.marketplaces.ecomlinx.client import EcomLinxClient
+from connector.marketplaces.ecomlinx.client import EcomLinxClient, misshapen
 from connector.marketplaces.ecomlinx.statedb import TABLES
 from connector.sync.state import StateStore
 
@@ -80,10 +80,9 @@ class SkuIndex:
         found: dict[str, list[str]] = {}
         count = 0
         for product in self.client.iter_products():
-            sku, pid = product.get("sku"), product.get("id")
-            if isinstance(sku, str) and sku and pid is not None:
-                found.setdefault(sku, []).append(str(pid))
-                count += 1
+            pid = self._text(product, "id", product.get("sku"))
+            found.setdefault(self._text(product, "sku", pid), []).append(pid)
+            count += 1
         now = _iso(self._now())
         with self.state.atomic():
             self.tables.delete("sku_map", {"account": self.account})
@@ -96,6 +95,20 @@ class SkuIndex:
         self._map = {sku: (ids[0], tuple(ids) if len(ids) > 1 else ()) for sku, ids in found.items()}
         self.refreshes += 1
         return count
+
+    def _text(self, product: dict[str, object], key: str, other: object) -> str:
+        """A listed product's ``sku`` or ``id`` as text: a JSON text, or a whole number as its digits (SKU ``1234``
+        is matched as ``"1234"``).  Anything else (a fraction, null, true/false, an object, a blank) fails the read
+        naming the product (``other``: its id, or its SKU when the id is what is wrong): taken as text, ``1.5`` or
+        ``True`` would match no SKU of the source, and skipped, the product would look missing."""
+        value = product.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        name = f"product {other}" if key == "sku" else f"a product (sku {other!r})"
+        raise misshapen("GET", self.client.paths["products"],
+                        f"{name} whose {key} is {value!r}, not a text or a whole number", product)
 
     def refresh_after_404(self) -> bool:
         """Re-read the listing once per run after a 404; False if it was already re-read for one."""
