@@ -123,9 +123,23 @@ class RecordFields:
         return moment
 
     def text(self, value: Any, where: str) -> str:
-        if _blank(value) or isinstance(value, dict | list):
+        """A text field (an id, a status, a SKU): a JSON text, or a whole number as its digits (``1234`` is
+        ``"1234"``).  A fraction, true/false, an object or a list is an error naming ``where``: taken as text,
+        ``1.5`` or ``True`` would be an id, a status or a SKU no one wrote."""
+        if _blank(value):
             raise self.error(where, "is missing")
-        return str(value).strip()
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise self.error(where, f"{value!r} is not a text or a whole number"[:200])
+
+    def first_text(self, record: Mapping[str, Any], keys: list[str], where: str) -> str:
+        """``text`` of the first of ``keys`` that holds a value in ``record``, named ``<where>.<key>``."""
+        key = next((k for k in keys if not _blank(record.get(k))), None)
+        if key is None:
+            raise self.error(f"{where}.{'/'.join(keys)}", "is missing")
+        return self.text(record[key], f"{where}.{key}")
 
     def optional_text(self, value: Any) -> str | None:
         if value is None or isinstance(value, dict | list):
@@ -145,15 +159,16 @@ class RecordFields:
 
     def lines(self, value: Any, where: str, order_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """The line objects of a record that holds its lines in a list (``items``): each with its place
-        (``items[0]``) and its line id (its ``id``, else ``<order id>-<n>``, n from 1).  A list that is missing or
-        empty, or an entry that is no object, is an error."""
+        (``items[0]``) and its line id (its ``id``, read with ``text``, else ``<order id>-<n>``, n from 1).  A list
+        that is missing or empty, or an entry that is no object, is an error."""
         if not isinstance(value, list) or not value:
             raise self.error(where, "is missing or empty")
         for n, item in enumerate(value):
             place = f"{where}[{n}]"
             if not isinstance(item, dict):
                 raise self.error(place, "is not an object")
-            yield place, self.optional_text(item.get("id")) or f"{order_id}-{n + 1}", item
+            line_id = f"{order_id}-{n + 1}" if _blank(item.get("id")) else self.text(item["id"], f"{place}.id")
+            yield place, line_id, item
 
 
 def record_fields(source: str, raw: Any, *, id_key: str = "id", line_key: str | None = None,

@@ -57,7 +57,7 @@ class ElebneOrderReader:
         head = read_head(SOURCE, raw, self.statuses, self.currency)
         f, raw, currency = head.fields, head.record, head.currency
         lines = tuple(OrderLine(
-            line_id=line_id, sku=f.text(self.sku(f, item), f"{where}.{'/'.join(self.sku_fields)}"),
+            line_id=line_id, sku=f.first_text(item, self.sku_fields, where),
             quantity=f.quantity(item.get("quantity"), f"{where}.quantity"),
             unit_price=self.amount(f, item.get("unitPrice"), f"{where}.unitPrice"), currency=currency,
             name=f.optional_text(item.get("name")))
@@ -72,10 +72,6 @@ class ElebneOrderReader:
             shipping_fee=self.amount(f, raw.get("deliveryFee"), "deliveryFee", default=Decimal("0")),
             total=None if raw.get("total") is None else self.amount(f, raw["total"], "total"),
         )
-
-    def sku(self, f: RecordFields, item: dict[str, Any]) -> Any:
-        """The first of the line's ``order_line_sku`` fields that holds a value."""
-        return next((item[k] for k in self.sku_fields if f.optional_text(item.get(k))), None)
 
     def amount(self, f: RecordFields, value: Any, where: str, *, default: Decimal | None = None) -> Decimal:
         """Minor units (``50000``) as currency units (``Decimal("500")``)."""

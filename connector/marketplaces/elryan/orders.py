@@ -151,6 +151,8 @@ class ElryanOrderReader:
                 raise OrderRecordError(SOURCE, None, f"line {f.line or '(no POlineID)'} has no Order Number")
             if f.line is None:
                 raise f.error("a line", "has no POlineID")
+            for key in ("Order Number", "POlineID"):  # a fraction or true/false is no number of Elryan's
+                f.text(line[key], key)
             if first_day is None or self._day(f, line) >= first_day:
                 by_order.setdefault(f.order_id, {})[f.line] = (f, line)
         for number, lines in by_order.items():
@@ -191,7 +193,7 @@ class ElryanOrderReader:
     @staticmethod
     def _sku(f: RecordFields, r: dict[str, Any]) -> str:
         """``Item`` is the SKU and ``-<userId>`` (the document's sample): the suffix is taken off."""
-        item = str(r.get("Item") or "").strip()
+        item = f.text(r.get("Item"), "Item (the SKU)")
         owner = str(r.get("userId") or "").strip()
         if owner and item.endswith(f"-{owner}"):
             item = item[: -len(owner) - 1]
