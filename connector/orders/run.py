@@ -232,8 +232,9 @@ def classify(exc: BaseException) -> tuple[str, str]:
 
 def _read_failed(report: RunReport, title: str, exc: Exception) -> str:
     """A read that did not finish: nothing is handed on, the cursor stays.  Unreachable or credentials refused:
-    exit 4; a spent budget, a stop or a marketplace still busy after the retries: exit 3 (the next run carries
-    on); anything else the marketplace answered: exit 1 with its message.  Returns why, for the stock push."""
+    exit 4; a spent budget, a stop, a marketplace still busy after the retries or a listing that contradicted
+    itself: exit 3 (the next run carries on); anything else the marketplace answered: exit 1 with its message.
+    Returns why, for the stock push."""
     section = report.orders or {}
     kind, _ = classify(exc)
     why = f"{title} orders could not be read ({exc})"
