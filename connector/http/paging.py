@@ -11,14 +11,19 @@ page parameter), or more pages than ``max_pages``.
 
 A listing declared ``checked`` does not end on its total: it ends on an empty page, a short page or a "no more"
 flag, and the total is checked against what was read.  Pages that contradict their total (an empty or short page
-before the total was read, more items than the total, a total that changes from page to page) or their flag (an
-empty page that says there is more) are an error (``contradiction``), not a listing silently cut short: read as
-such, a catalogue would look smaller than it is and an orders read would end before the orders it did not read.
+before the total was read, more items than the total) or their flag (an empty page that says there is more) are
+an error (``contradiction``), not a listing silently cut short: read as such, a catalogue would look smaller than
+it is and an orders read would end before the orders it did not read.  A total that changes from page to page
+is a listing that changed while it was read (an order placed or updated meanwhile): normal on a busy account, so
+it is not an error (refusing it would defer a busy shop's orders read on every run), but the count is then no
+longer checked against it; what such a listing may have missed is read again by the next run (the orders read's
+overlap and lookback; a catalogue listing read again), and the change is logged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,6 +32,7 @@ from connector.errors import MarketplaceUnreachable
 
 PagingStyle = Literal["page", "offset", "cursor"]
 STYLES: tuple[str, ...] = ("page", "offset", "cursor")
+log = logging.getLogger("connector.http")
 MAX_PAGES = 10_000
 """Default page cap: 10,000 pages of 100 items is a million records, more than any catalogue read here."""
 
@@ -135,6 +141,7 @@ def iter_pages(paging: Paging, fetch: Callable[[dict[str, Any]], Any]) -> Iterat
     count = 0
     number = 0
     total: int | None = None  # the last total stated (a checked listing's)
+    drifted = False  # a checked listing's total changed from page to page (it changed while it was read)
     while True:
         if token is not None:
             asked.add(token)
@@ -151,8 +158,13 @@ def iter_pages(paging: Paging, fetch: Callable[[dict[str, Any]], Any]) -> Iterat
             digests[digest] = number
         more = not _ends(paging, answer, items, count)
         if paging.checked:
-            total = _stated(paging, answer, number, count, total)
-            _check(paging, answer, items, (count, total), number, more)
+            stated = _stated(paging, answer, number, total)
+            if total is not None and stated != total and not drifted:
+                drifted = True
+                log.info("%s's listing of %s changed while it was read (page %d: total %s, before %s): its count is "
+                         "not checked against the total", paging.source, paging.what, number, stated, total)
+            total = stated
+            _check(paging, answer, items, (count, None if drifted else total), number, more)
         next_token = _next_token(paging, answer, token, items) if more else None
         if more and (next_token is None or next_token == "" or next_token in asked):
             if paging.style == "cursor":
@@ -210,18 +222,15 @@ def _ends(paging: Paging, answer: Any, items: list[Any], count: int) -> bool:
     return paging.style == "cursor" and paging.has_more is None and not at(answer, paging.next_cursor or "")
 
 
-def _stated(paging: Paging, answer: Any, number: int, count: int, before: int | None) -> int | None:
+def _stated(paging: Paging, answer: Any, number: int, before: int | None) -> int | None:
     """The total a page of a ``checked`` listing states, else the one stated before.  One that is no whole number
-    is an error (``contradiction``), not a total to skip; one that differs from the total stated before is a
-    contradiction (the listing changed while it was read: its items may have moved between pages)."""
+    is an error (``contradiction``), not a total to skip."""
     value = at(answer, paging.total) if paging.total is not None else None
     if value is None:
         return before
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise (paging.contradiction or paging.error)(
             f"{paging.source} answered page {number} of {paging.what} with the total {value!r}, not a whole number")
-    if before is not None and value != before:
-        raise paging.contradicted(count, value, f"page {number} changed the total from {before} to {value}")
     return value
 
 
