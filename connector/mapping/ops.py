@@ -136,13 +136,37 @@ def op_multiply(arg: Any, _tables: dict) -> Op:
 
 
 def op_round(arg: Any, _tables: dict) -> Op:
+    """Round half up to ``arg`` places: for an amount the mapping computed itself (after ``multiply``).  A price as
+    the source has it is never rounded silently: use ``decimals``, which refuses one that would need it."""
     places = _arg_int(2 if arg is None else arg, "round", 0, 12)
     quantum = Decimal(1).scaleb(-places)
     return _passthrough(lambda x: _to_decimal(x).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
+def _needs_rounding(amount: Decimal, places: int) -> OpError:
+    return OpError(f"{amount} has more than {places} decimal(s): it would have to be rounded, and a price is never "
+                   "changed silently (fix it in the source)")
+
+
+def op_decimals(arg: Any, _tables: dict) -> Op:
+    """Money or number -> ``Decimal`` with exactly ``arg`` places (``12.5`` -> ``12.50``); one with more places
+    that are not zeros (``12.345`` for 2) is refused, never rounded."""
+    places = _arg_int(2 if arg is None else arg, "decimals", 0, 12)
+    quantum = Decimal(1).scaleb(-places)
+
+    def fn(x: Any) -> Decimal:
+        amount = _to_decimal(x)
+        exact = amount.quantize(quantum)  # (no rounding mode: an inexact result is refused just below)
+        if exact != amount and amount.is_finite():  # (NaN stays NaN, as ``round`` leaves it)
+            raise _needs_rounding(amount, places)
+        return exact
+
+    return _passthrough(fn)
+
+
 def op_minor_units(arg: Any, _tables: dict) -> Op:
-    """Money or number -> integer count of minor units (``12.50`` with exponent 2 -> ``1250``)."""
+    """Money or number -> integer count of minor units (``12.50`` with exponent 2 -> ``1250``); an amount with
+    more decimals (``12.345``) is refused, never rounded."""
     exponent = _arg_int(2 if arg is None else arg, "minor_units", 0, 6)
     scale, one = Decimal(10) ** exponent, Decimal(1)
 
@@ -150,11 +174,14 @@ def op_minor_units(arg: Any, _tables: dict) -> Op:
         if x is ABSENT or x is None:
             return x
         amount = x.amount if type(x) is Money else _to_decimal(x)
-        return int((amount * scale).quantize(one, rounding=ROUND_HALF_UP))
+        units = amount * scale
+        if units != units.to_integral_value() and units.is_finite():  # (``int`` refuses NaN and the infinities)
+            raise _needs_rounding(amount, exponent)
+        return int(units.quantize(one))  # (more digits than the context holds: InvalidOperation, as it was)
 
-    return _inline_present(op, "v = int(((v.amount if type(v) is {money} else {to_decimal}(v)) * {scale})"
-                               ".quantize({one}, rounding={half_up}))", gives=PRESENT,
-                   money=Money, to_decimal=_to_decimal, scale=scale, one=one, half_up=ROUND_HALF_UP)
+    return _inline_present(op, "v = (v.amount if type(v) is {money} else {to_decimal}(v)) * {scale}\n"
+                               "if v != v.to_integral_value():\n    raise {error}('')\nv = int(v.quantize({one}))",
+                           gives=PRESENT, money=Money, to_decimal=_to_decimal, scale=scale, one=one, error=OpError)
 
 
 def op_amount(_arg: Any, _tables: dict) -> Op:
@@ -346,6 +373,7 @@ OPS: dict[str, Callable[[Any, dict], Op]] = {
     "multiply": op_multiply,
     "round": op_round,
     "minor_units": op_minor_units,
+    "decimals": op_decimals,
     "amount": op_amount,
     "currency": op_currency,
     "truncate": op_truncate,
