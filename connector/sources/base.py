@@ -235,6 +235,11 @@ class SourceRows(Sequence[RowRef]):
         return [self[i] for i in sorted(self._reasons)]
 
 
+PRICE_REFUSED = "price_refused"
+"""The code of a target's row refused for its price (``connector/sync/prices.py``): the source's data, not the
+push, is wrong, so it does not hold the incremental cursors back; the source reads it again (``recheck``)."""
+
+
 @dataclass
 class SourceResult:
     """Products that passed validation, every issue found, and every input row (for the report)."""
@@ -282,9 +287,10 @@ class SourceResult:
         Rows this source skipped for data problems (no SKU, duplicate, bad barcode...) do not hold the cursor
         back: holding it would make every later run read everything again and never see archivals.  The
         source remembers those rows next to its cursors (Odoo: the catalogue index; Aleta: the snapshot) and
-        reports them again on every run until they are fixed.  Anything else that is not ``ok`` (a failed or
-        deferred push, an unreachable marketplace) keeps the cursor where it was, so the next run reads the same
-        changes again.
+        reports them again on every run until they are fixed.  Nor do rows a target refused for their price
+        (``PRICE_REFUSED``): skipped, they are read again by the next run (``recheck``).  Anything else that is
+        not ``ok`` (a failed or deferred push, an unreachable marketplace) keeps the cursor where it was, so the
+        next run reads the same changes again.
         """
         code = getattr(report, "exit_code", None)
         if code == EXIT_OK:
@@ -295,7 +301,7 @@ class SourceResult:
         for row in getattr(report, "rows", []):
             if row.status == "failed":
                 return False
-            if row.attention and (row.sku, row.reason) not in ours:
+            if row.attention and (row.sku, row.reason) not in ours and row.code != PRICE_REFUSED:
                 return False
         return True
 

@@ -2,11 +2,13 @@
 
 ``run_sync`` calls, in this order (each a few clearly marked lines there):
 
-1. ``before_plan``: unknown stock locations are an error; prices converted to the account currency.
+1. ``before_plan``: unknown stock locations are an error; prices converted to the account currency; a product
+   whose price the marketplace would show wrongly (0 or less, more decimals than the currency has) is left out
+   (``prices.py``).
 2. ``after_plan``: operations for SKUs no longer in the source (``missing.py``), then the mass-change guard
    (``guard.py``) on the whole plan.  A refused plan is not pushed.
 3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
-   converted; a refused run's rows say they were not sent, and its exit code is 2.
+   converted or whose price was refused; a refused run's rows say they were not sent, and its exit code is 2.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from connector.marketplaces.base import ItemResult
 from connector.model import Product
 from connector.sources.base import SourceResult
 from connector.sync.confirmed import ConfirmedBodies
-from connector.sync.currency import CurrencySettings, convert_products, unstated_warning
+from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
 from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
 from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
+from connector.sync.prices import PRICE_REFUSED, PriceRefusals, refuse_prices
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import StockPolicy
@@ -46,6 +49,7 @@ class SafetyOptions:
 @dataclass
 class SafetyOutcome:
     refused_currency: dict[str, str] = field(default_factory=dict)  # SKU -> reason
+    prices: PriceRefusals = field(default_factory=PriceRefusals)  # products left out for their price
     currency_warning: str | None = None  # the account currency was not stated (EcomLinx)
     missing: MissingResult = field(default_factory=MissingResult)
     verdict: GuardVerdict = field(default_factory=GuardVerdict)
@@ -60,13 +64,15 @@ class SafetyOutcome:
 
 def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOptions, settings: dict[str, Any],
                 target: str, title: str, outcome: SafetyOutcome) -> list[Product]:
-    """Check the stock locations and convert prices; returns the products to plan."""
+    """Check the stock locations, convert and check prices; returns the products to plan."""
     check_stock_locations(policy, source.products)
     currency = options.currency
     if currency is None and settings.get("currency"):
         currency = CurrencySettings(account=str(settings["currency"]).strip().upper())
     products, outcome.refused_currency = convert_products(source.products, currency, title)
     outcome.currency_warning = unstated_warning(target, title, currency, products)
+    products, outcome.prices = refuse_prices(products, currency.minor_units if currency else DEFAULT_MINOR_UNITS,
+                                             target)
     return products
 
 
@@ -91,11 +97,19 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
 
 
 def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
-    """Rows of their own for missing SKUs; currency refusals; a refused run's rows and notes."""
-    for row in report.rows if outcome.refused_currency else ():
-        if row.sku in outcome.refused_currency and not row.attention:
-            row.status, row.reason, row.attention = FAILED, outcome.refused_currency[row.sku], True
-            row.actions = []
+    """Rows of their own for missing SKUs; currency and price refusals; a refused run's rows and notes."""
+    for refused, status, code in ((outcome.refused_currency, FAILED, None),
+                                  (outcome.prices.reasons, SKIPPED, PRICE_REFUSED)):
+        for row in report.rows if refused else ():
+            if row.sku in refused and not row.attention:
+                row.status, row.reason, row.attention, row.code = status, refused[row.sku], True, code
+                row.actions = []
+    report.issues += outcome.prices.issues
+    if outcome.prices.withheld:
+        skus = outcome.prices.withheld
+        report.notes.append(f"the price of {len(skus)} SKU(s) taken off sale was not sent (0 or less, or more "
+                            "decimals than the account currency has): " + ", ".join(skus[:5])
+                            + (" ..." if len(skus) > 5 else ""))
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
                          actions=["stock" if outcome.roles.get(k) == STOCK else "update" for k in m.kinds],

@@ -1,0 +1,77 @@
+"""A price the marketplace would show wrongly is never sent: the product is refused for that target instead.
+
+Called by ``safety.before_plan`` after the prices were converted to the account currency (``currency.py``).
+The price of a variant on sale is refused when it is
+
+- at or below 0: a typo, or an empty Odoo list price, never puts a product on sale for nothing;
+- more precise than the account currency allows: more decimals than its minor units (``currency.minor_units``
+  of the target in the profile, default 2), which the marketplace would round or cut.
+
+A refused price refuses its whole product for that target: nothing of it is planned or sent (its stock neither),
+each of its rows is skipped with the reason (SKU, value, limit) and the code ``price_refused``, and the run needs
+attention (exit 1).  An incremental Odoo read reads such a product again on its next run (``SourceResult.recheck``)
+until it is sent.  A variant that is not on sale (archived, or its product) is still taken off sale: only its
+price is withheld ("don't touch"), and a note says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from connector.model import ABSENT, Money, Product
+from connector.sources.base import PRICE_REFUSED
+
+__all__ = ["PRICE_REFUSED", "PriceRefusals", "price_problem", "refuse_prices"]
+
+
+@dataclass
+class PriceRefusals:
+    reasons: dict[str, str] = field(default_factory=dict)  # SKU -> reason, every SKU of a refused product
+    issues: list[dict[str, Any]] = field(default_factory=list)  # one per refused price, for the report's issues
+    withheld: list[str] = field(default_factory=list)  # SKUs not on sale whose price is not sent
+
+
+def price_problem(amount: Decimal, minor_units: int, currency: str) -> str | None:
+    """What is wrong with a price of ``amount`` for an account selling in ``currency``; None when nothing is."""
+    if not amount.is_finite():
+        return "is not a number"
+    if amount <= 0:
+        return "is not above 0 (a product is never put on sale for nothing)"
+    if amount != amount.quantize(Decimal(1).scaleb(-minor_units)):
+        return (f"has more decimals than {currency or 'the account currency'} allows (at most {minor_units}: a "
+                "price is never rounded silently)")
+    return None
+
+
+def refuse_prices(products: Iterable[Product], minor_units: int, target: str) -> tuple[list[Product], PriceRefusals]:
+    """The products whose prices may be sent (copies where a withdrawn variant's price is withheld), and what
+    was refused."""
+    out: list[Product] = []
+    refused = PriceRefusals()
+    for product in products:
+        problems = [(v, problem) for v in product.variants
+                    if isinstance(v.price, Money) and (problem := price_problem(v.price.amount, minor_units,
+                                                                                v.price.currency))]
+        if not problems:
+            out.append(product)
+            continue
+        on_sale = [(v, p) for v, p in problems if product.active and v.active]
+        if not on_sale:  # being taken off sale: that goes on, without the price
+            withheld = {id(v) for v, _p in problems}
+            refused.withheld += [v.sku for v, _p in problems]
+            out.append(dataclasses.replace(product, variants=[
+                dataclasses.replace(v, price=ABSENT) if id(v) in withheld else v for v in product.variants]))
+            continue
+        first, problem = on_sale[0]
+        reason = (f"price {first.price.amount} {first.price.currency} of SKU {first.sku} {problem}: "
+                  f"{'product' if len(product.variants) > 1 else 'SKU'} not sent (fix the price in the source)")
+        refused.reasons.update(dict.fromkeys((v.sku for v in product.variants), reason))
+        refused.issues += [{"sheet": v.ref.origin if v.ref else None, "row": v.ref.row if v.ref else None,
+                            "column": "Price", "value": str(v.price.amount), "reason": f"price {p}",
+                            "sku": v.sku, "severity": "error", "target": target}
+                           for v, p in on_sale]
+    return out, refused

@@ -1,0 +1,116 @@
+"""A price the marketplace would show wrongly is never sent (connector/sync/prices.py): a price with more decimals
+than the account currency has (12.345 for a 2-decimal currency), or at or below 0 (a typo, an empty Odoo list
+price), refuses its product for that target: its rows are skipped with the SKU, the value and the limit (code
+price_refused), the run needs attention (exit 1), nothing of the product is sent, and an incremental source's
+cursor still moves on (the product is read again)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connector.cli import main
+from connector.errors import EXIT_FAILED, EXIT_OK
+from connector.model import Money, Product, Variant
+from connector.sources.base import SourceResult
+from connector.sources.spreadsheet import read_spreadsheet
+from connector.sync.prices import refuse_prices
+from connector.sync.report import PUSHED, SKIPPED, RowOutcome, RunReport
+from connector.sync.runner import SyncOptions, run_sync
+from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.workbooks import set_cell, write_workbook
+
+
+def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict]:
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    report = tmp_path / "report.json"
+    code = main(["sync", "--source", str(workbook), "--target", "elebne", "--base-url", sandbox.base_url,
+                 "--state", str(tmp_path / "state.sqlite"), "--report", str(report), "--no-progress"])
+    return code, json.loads(report.read_text(encoding="utf-8"))
+
+
+def written_paths(sandbox: SandboxHandle, since: int) -> str:
+    return " ".join(f"{w['path']} {json.dumps(w.get('body'))}" for w in sandbox.writes(since=since))
+
+
+@pytest.mark.sandbox
+def test_a_price_with_more_decimals_than_the_currency_skips_its_product_and_sends_nothing_of_it(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before, mark = elebne_sandbox.products(), elebne_sandbox.last_id()
+    set_cell(wb, "Products", "TEE-L-RD", "Price", 26.125)  # MRU has 2 decimals: Elebne would get 2613 (26.13)
+    set_cell(wb, "Products", "SOAP-01", "Price", 13.5)
+    set_cell(wb, "Stock - Warehouse", "TEE-M-BL", "Quantity", 9)
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+
+    assert code == EXIT_FAILED
+    tee = [r for r in report["rows"] if r["sku"] in ("TEE-M-BL", "TEE-L-BL", "TEE-L-RD")]
+    assert len(tee) == 8 and {(r["status"], r["code"], r["attention"]) for r in tee} == {(SKIPPED, "price_refused",
+                                                                                            True)}
+    reason = tee[0]["reason"]
+    assert "price 26.125 MRU of SKU TEE-L-RD" in reason and "(at most 2" in reason and "not sent" in reason
+    assert elebne_sandbox.products()["TEE"] == before["TEE"]  # neither the price nor the new stock of 9
+    assert "TEE" not in written_paths(elebne_sandbox, mark)
+    assert elebne_sandbox.products()["SOAP-01"]["price"] == 1350  # the others go on
+    issue = next(i for i in report["issues"] if i.get("target") == "elebne")
+    assert (issue["sheet"], issue["row"], issue["column"], issue["value"], issue["sku"]) == (
+        "Products", 5, "Price", "26.125", "TEE-L-RD")
+
+
+@pytest.mark.sandbox
+def test_a_price_of_zero_from_a_source_is_never_sent(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """An Odoo product whose list price was emptied reads as 0.00: the product is not put on sale for nothing."""
+    source = read_spreadsheet(write_workbook(tmp_path / "products.xlsx"), currency="MRU")
+    tea = next(p for p in source.products if p.key == "TEA-500")
+    tea.variants[0].price = Money(Decimal("0.00"), "MRU")
+    opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
+                       base_url=elebne_sandbox.base_url, source_label="odoo")
+    report = run_sync(source, opts).report
+    rows = {r.sku: r for r in report.rows if r.sheet == "Products"}
+    assert rows["TEA-500"].status == SKIPPED and rows["TEA-500"].code == "price_refused"
+    assert "price 0.00 MRU of SKU TEA-500 is not above 0" in (rows["TEA-500"].reason or "")
+    assert rows["SOAP-01"].status == PUSHED and report.exit_code == EXIT_FAILED
+    assert "TEA-500" not in elebne_sandbox.products()
+
+
+def product(sku: str, price: str, *, active: bool = True, currency: str = "MRU") -> Product:
+    return Product(key=sku, name=sku, variants=[Variant(sku=sku, price=Money(Decimal(price), currency),
+                                                        active=active)])
+
+
+def test_the_limit_is_the_account_currency_minor_units_and_a_withdrawn_price_is_withheld() -> None:
+    products = [product("A", "12.345"), product("B", "-1"), product("C", "12.340"), product("D", "0", active=False)]
+    kept, refused = refuse_prices(products, 2, "elebne")
+    assert [p.key for p in kept] == ["C", "D"] and set(refused.reasons) == {"A", "B"}
+    assert "price 12.345 MRU of SKU A has more decimals than MRU allows (at most 2" in refused.reasons["A"]
+    assert refused.withheld == ["D"] and not kept[1].variants[0].price and products[3].variants[0].price
+    assert [p.key for p in refuse_prices(products[:1], 3, "ecomlinx")[0]] == ["A"]  # a 3-decimal currency (KWD)
+    assert [p.key for p in refuse_prices([product("E", "12.5")], 0, "x")[0]] == []  # none (JPY): 12.5 is refused
+
+
+def test_a_refused_price_does_not_hold_the_incremental_cursor_back() -> None:
+    """The Odoo product is read again by the next incremental run (recheck): holding the cursor would read the
+    whole catalogue again on every run until someone fixed the price."""
+    source = SourceResult(cursors={("odoo", "products"): "2026-01-01"})
+    report = RunReport(run_id="r", source="odoo", target="elebne", dry_run=False, started_at="now")
+    report.rows = [RowOutcome(sku="A", product="A", sheet="product.product", row=None, status=SKIPPED,
+                              reason="price ...", code="price_refused", attention=True),
+                   RowOutcome(sku="B", product="B", sheet="product.product", row=None, status=PUSHED)]
+    report.exit_code = report.compute_exit_code()
+    assert report.exit_code == EXIT_FAILED and source.cursors_may_advance(report)
+    report.rows[0].code = None  # any other row needing attention still holds it
+    assert not source.cursors_may_advance(report)
+
+
+def test_a_conversion_rounded_to_the_minor_units_passes() -> None:
+    from connector.sync.currency import CurrencySettings, convert_products
+
+    converted, _ = convert_products([product("A", "12.345", currency="EUR")],
+                                    CurrencySettings(account="MRU", rates={"EUR": Decimal("43.2")}), "Elebne")
+    assert converted[0].variants[0].price == Money(Decimal("533.30"), "MRU")
+    assert refuse_prices(converted, 2, "elebne")[0] == converted
