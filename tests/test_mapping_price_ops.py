@@ -1,6 +1,6 @@
-"""A price op never changes a price silently: ``minor_units`` and ``decimals`` refuse an amount that would need
-rounding (12.345 with 2 minor units) instead of sending 1235 or 12.35; ``round`` stays for amounts a mapping
-computes itself (after ``multiply``)."""
+"""A price op never changes a price silently: ``minor_units`` refuses an amount that would need rounding (12.345
+with 2 minor units) instead of sending 1235, ``pad_decimals`` writes places without rounding; ``round`` stays for
+amounts a mapping computes itself (after ``multiply``)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,18 @@ def test_minor_units_refuses_an_amount_that_would_need_rounding(value) -> None:
     assert compile_op({"minor_units": 3}, {})[1](Decimal("12.345")) == 12345
 
 
-def test_decimals_writes_the_places_and_refuses_more() -> None:
-    op = compile_op({"decimals": 2}, {})[1]
+def test_pad_decimals_writes_the_places_and_never_rounds() -> None:
+    """EcomLinx's price (a JSON number, 2 decimals for INR) was ``round: 2``: 12.345 of a 3-decimal account
+    currency (KWD) went out as 12.35.  The places are the account currency's (sync/prices.py)."""
+    op = compile_op({"pad_decimals": 2}, {})[1]
     assert str(op(Decimal("12.5"))) == "12.50" and str(op(Money(Decimal("7"), "INR"))) == "7.00"
-    with pytest.raises(OpError, match="more than 2 decimal"):
-        op(Decimal("12.345"))
+    assert str(op(Decimal("12.345"))) == "12.345"
+    record = Product(key="TEA", name="Tea", variants=[Variant(sku="TEA", price=Money(Decimal("12.345"), "KWD"))])
+    assert load_mapping(SHIPPED / "ecomlinx.yaml").apply(record)["product"]["price"] == Decimal("12.345")
 
 
-def test_the_shipped_mappings_refuse_a_price_they_would_round_naming_the_field() -> None:
-    variant = Variant(sku="TEA", price=Money(Decimal("12.345"), "INR"))
-    for name in ("elebne", "ecomlinx"):
-        mapping = load_mapping(SHIPPED / f"{name}.yaml")
-        with pytest.raises(RecordMappingError, match=r"price.*12\.345 has more than 2 decimal"):
-            mapping.apply(Product(key="TEA", name="Tea", variants=[variant]))
+def test_elebne_refuses_a_price_its_minor_units_would_round_naming_the_field() -> None:
+    variant = Variant(sku="TEA", price=Money(Decimal("12.345"), "MRU"))
+    mapping = load_mapping(SHIPPED / "elebne.yaml")
+    with pytest.raises(RecordMappingError, match=r"price.*12\.345 has more than 2 decimal"):
+        mapping.apply(Product(key="TEA", name="Tea", variants=[variant]))

@@ -137,31 +137,30 @@ def op_multiply(arg: Any, _tables: dict) -> Op:
 
 def op_round(arg: Any, _tables: dict) -> Op:
     """Round half up to ``arg`` places: for an amount the mapping computed itself (after ``multiply``).  A price as
-    the source has it is never rounded silently: use ``decimals``, which refuses one that would need it."""
+    the source has it is never rounded silently: use ``pad_decimals``, which writes its places without rounding."""
     places = _arg_int(2 if arg is None else arg, "round", 0, 12)
     quantum = Decimal(1).scaleb(-places)
     return _passthrough(lambda x: _to_decimal(x).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-def _needs_rounding(amount: Decimal, places: int) -> OpError:
-    return OpError(f"{amount} has more than {places} decimal(s): it would have to be rounded, and a price is never "
-                   "changed silently (fix it in the source)")
-
-
-def op_decimals(arg: Any, _tables: dict) -> Op:
-    """Money or number -> ``Decimal`` with exactly ``arg`` places (``12.5`` -> ``12.50``); one with more places
-    that are not zeros (``12.345`` for 2) is refused, never rounded."""
-    places = _arg_int(2 if arg is None else arg, "decimals", 0, 12)
+def op_pad_decimals(arg: Any, _tables: dict) -> Op:
+    """Money or number -> ``Decimal`` written with at least ``arg`` places (``12.5`` -> ``12.50``); one with more
+    keeps them (``12.345``), never rounded: how many a price may have is the account currency's to say
+    (``connector/sync/prices.py`` refuses one with more before it is mapped)."""
+    places = _arg_int(2 if arg is None else arg, "pad_decimals", 0, 12)
     quantum = Decimal(1).scaleb(-places)
 
     def fn(x: Any) -> Decimal:
         amount = _to_decimal(x)
-        exact = amount.quantize(quantum)  # (no rounding mode: an inexact result is refused just below)
-        if exact != amount and amount.is_finite():  # (NaN stays NaN, as ``round`` leaves it)
-            raise _needs_rounding(amount, places)
-        return exact
+        exponent = amount.as_tuple().exponent
+        return amount.quantize(quantum) if isinstance(exponent, int) and exponent > -places else amount
 
     return _passthrough(fn)
+
+
+def _needs_rounding(amount: Decimal, places: int) -> OpError:
+    return OpError(f"{amount} has more than {places} decimal(s): it would have to be rounded, and a price is never "
+                   "changed silently (fix it in the source, or the mapping's minor_units)")
 
 
 def op_minor_units(arg: Any, _tables: dict) -> Op:
@@ -373,7 +372,7 @@ OPS: dict[str, Callable[[Any, dict], Op]] = {
     "multiply": op_multiply,
     "round": op_round,
     "minor_units": op_minor_units,
-    "decimals": op_decimals,
+    "pad_decimals": op_pad_decimals,
     "amount": op_amount,
     "currency": op_currency,
     "truncate": op_truncate,
