@@ -25,7 +25,7 @@ from typing import Any
 from connector.model import ABSENT, Money, Product
 from connector.sources.base import PRICE_REFUSED
 
-__all__ = ["PRICE_REFUSED", "PriceRefusals", "price_problem", "refuse_prices"]
+__all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_problem", "refuse_prices"]
 
 
 @dataclass
@@ -35,13 +35,21 @@ class PriceRefusals:
     withheld: list[str] = field(default_factory=list)  # SKUs not on sale whose price is not sent
 
 
+def decimals(amount: Decimal) -> int:
+    """How many decimals a finite ``amount`` has besides trailing zeros (``12.340``: 2), without the context's
+    precision (a 30-digit price is counted, not rounded)."""
+    _sign, digits, exponent = amount.as_tuple()
+    significant = bytes(digits).rstrip(b"\0")
+    return max(0, -int(exponent) - (len(digits) - len(significant))) if significant else 0
+
+
 def price_problem(amount: Decimal, minor_units: int, currency: str) -> str | None:
     """What is wrong with a price of ``amount`` for an account selling in ``currency``; None when nothing is."""
     if not amount.is_finite():
         return "is not a number"
     if amount <= 0:
         return "is not above 0 (a product is never put on sale for nothing)"
-    if amount != amount.quantize(Decimal(1).scaleb(-minor_units)):
+    if decimals(amount) > minor_units:
         return (f"has more decimals than {currency or 'the account currency'} allows (at most {minor_units}: a "
                 "price is never rounded silently)")
     return None
