@@ -252,6 +252,7 @@ def _target_issues(args: argparse.Namespace, result: Any, profile: Any = None) -
     from connector.sources.base import Issue
     from connector.sync.report import FAILED
     from connector.sync.runner import SyncOptions, run_sync
+    from connector.sync.safety import safety_options
     from connector.sync.state import StateStore
 
     issues: list[Issue] = []
@@ -266,7 +267,9 @@ def _target_issues(args: argparse.Namespace, result: Any, profile: Any = None) -
         stock = {**(profile.stock if profile else {}), **(tconf.stock if tconf else {})}
         opts = SyncOptions(target=target, state_path=Path(":memory:"), secret=None, dry_run=True,
                            mapping=tconf.mapping if tconf else None, settings=settings,
-                           stock_policy=make_stock_policy(stock), source_label=str(args.file))
+                           stock_policy=make_stock_policy(stock), source_label=str(args.file),
+                           safety=safety_options(target, profile.safety if profile else {},  # currency, minor units
+                                                 tconf.safety if tconf else {}, settings))
         with StateStore.open(":memory:") as state:
             report = run_sync(result, opts, state=state).report
         _merchant_columns(report.issues, args.file, headers)

@@ -114,3 +114,33 @@ def test_a_conversion_rounded_to_the_minor_units_passes() -> None:
                                     CurrencySettings(account="MRU", rates={"EUR": Decimal("43.2")}), "Elebne")
     assert converted[0].variants[0].price == Money(Decimal("533.30"), "MRU")
     assert refuse_prices(converted, 2, "elebne")[0] == converted
+
+
+# -- connector validate ------------------------------------------------------------------------------------------
+def test_validate_flags_a_price_of_zero_as_a_cell_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx")
+    set_cell(wb, "Products", "TEA-500", "Price", 0)
+    assert main(["validate", str(wb), "--json"]) == EXIT_FAILED
+    issue = next(i for i in json.loads(capsys.readouterr().out)["issues"] if i["sku"] == "TEA-500" or i["row"] == 6)
+    assert (issue["sheet"], issue["row"], issue["column"], issue["value"]) == ("Products", 6, "Price", "0")
+    assert "never put on sale for nothing" in issue["reason"]
+    products = read_spreadsheet(wb, currency="MRU").products
+    assert "TEA-500" not in {p.key for p in products}  # the row is skipped by a sync as well
+
+
+def test_validate_against_a_target_flags_a_price_with_more_decimals_than_its_currency(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx")
+    set_cell(wb, "Products", "TEA-500", "Price", 8.925)
+    assert main(["validate", str(wb)]) == EXIT_OK  # the workbook itself does not know the shop's currency
+    capsys.readouterr()
+    assert main(["validate", str(wb), "--target", "elebne", "--json"]) == EXIT_FAILED
+    issue = next(i for i in json.loads(capsys.readouterr().out)["issues"] if i["sku"] == "TEA-500")
+    assert (issue["sheet"], issue["row"], issue["column"], issue["value"]) == ("Products", 6, "Price", "8.925")
+    assert issue["reason"].startswith("Elebne: price has more decimals than MRU allows (at most 2")
+    profile = tmp_path / "shop.yaml"  # a shop whose currency has 3 decimals says so in its profile
+    profile.write_text(f"name: shop\nsource: {{type: spreadsheet, path: {wb}}}\nstate: {tmp_path / 's.sqlite'}\n"
+                       "targets:\n  ecomlinx:\n    currency: {account: KWD, minor_units: 3}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", str(wb), "--profile", str(profile), "--currency", "KWD", "--json"]) == EXIT_OK
+    assert not [i for i in json.loads(capsys.readouterr().out)["issues"] if i["sku"] == "TEA-500"]

@@ -65,6 +65,7 @@ PADDED_SKU = ("'{sheet}', column '{column}': {count} cell(s) typed as numbers sh
               "column as Text and type them again), knowing that a changed SKU becomes a new listing and the old "
               "one leaves the source")
 NEGATIVE_STOCK = "negative stock"
+ZERO_PRICE = "price 0: a product is never put on sale for nothing (type its price)"
 HEADER_SEARCH_ROWS = 10  # the header row is the first of the first 10 rows that has a SKU column
 
 
@@ -369,6 +370,10 @@ class _Sheet:
             return None
         assert m.spec is not None
         values = self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
+        if m.spec.positive and 0 in values:  # (None is no 0; negative cells were refused by the converter)
+            for i in [i for i, v in enumerate(values) if v is not None and v == 0]:
+                self.add(i, ZERO_PRICE, m.index, values[i])
+                values[i] = None
         if m.spec.text_format and m.index < len(self.columns) and not (
                 isinstance(self.columns, ArrowColumns) and self.columns.is_text(m.index)):
             raw = self.columns[m.index]

@@ -47,6 +47,7 @@ class ColumnSpec:
     width: int = 14
     level: str = "variant"  # "product": shared by the variants of one product; "variant": per row
     nonnegative: bool = False
+    positive: bool = False  # 0 refused as well (a price: a product is never put on sale for nothing)
 
     def header(self, lang: str) -> str:
         return self.labels[lang] + ("*" if self.required else "")
@@ -97,11 +98,14 @@ PRODUCT_COLUMNS: tuple[ColumnSpec, ...] = (
     ), aliases=("category path", "categorie", "chemin de categorie", "التصنيف"), width=28,
         level="product"),
     _c("price", DECIMAL, "Price", "Prix", "السعر", (
-        "Required. Selling price, a number (12.50 or 12,50), no currency sign.",
-        "Obligatoire. Prix de vente, un nombre (12.50 ou 12,50), sans symbole monétaire.",
-        "إلزامي. سعر البيع، رقم (12.50 أو 12,50) بدون رمز العملة.",
+        "Required. Selling price above 0, a number (12.50 or 12,50), no currency sign, with no more decimals "
+        "than the shop's currency has (2 for most).",
+        "Obligatoire. Prix de vente supérieur à 0, un nombre (12.50 ou 12,50), sans symbole monétaire, sans plus "
+        "de décimales que la devise de la boutique (2 pour la plupart).",
+        "إلزامي. سعر البيع أكبر من 0، رقم (12.50 أو 12,50) بدون رمز العملة، دون منازل عشرية أكثر مما تسمح به "
+        "عملة المتجر (2 لمعظم العملات).",
     ), required=True, aliases=("sale price", "selling price", "prix de vente", "sales price",
-                               "سعر البيع"), nonnegative=True, width=12),
+                               "سعر البيع"), nonnegative=True, positive=True, width=12),
     _c("currency", CURRENCY, "Currency", "Devise", "العملة", (
         "3-letter currency code (MRU, EUR, USD...). Blank = the default currency of the import.",
         "Code devise à 3 lettres (MRU, EUR, USD...). Vide = la devise par défaut de l'import.",
