@@ -10,19 +10,19 @@ The price of a variant on sale is refused when it is
 A refused price refuses its whole product for that target: nothing of it is planned or sent (its stock neither),
 each of its rows is skipped with the reason (SKU, value, limit) and the code ``price_refused``, and the run needs
 attention (exit 1).  An incremental Odoo read reads such a product again on its next run (``SourceResult.recheck``)
-until it is sent.  A variant that is not on sale (archived, or its product) is still taken off sale: only its
-price is withheld ("don't touch"), and a note says so.
+until it is sent.  The price of a variant that is not on sale (archived, or its product) is not checked: it is
+shown nowhere, and refusing it (or leaving it out: Elryan requires a variant's price) would keep the listing on
+sale instead of taking it off.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from connector.model import ABSENT, Money, Product
+from connector.model import Money, Product
 from connector.sources.base import PRICE_REFUSED
 
 __all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_problem", "refuse_prices"]
@@ -32,7 +32,6 @@ __all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_problem", "refus
 class PriceRefusals:
     reasons: dict[str, str] = field(default_factory=dict)  # SKU -> reason, every SKU of a refused product
     issues: list[dict[str, Any]] = field(default_factory=list)  # one per refused price, for the report's issues
-    withheld: list[str] = field(default_factory=list)  # SKUs not on sale whose price is not sent
 
 
 def decimals(amount: Decimal) -> int:
@@ -55,24 +54,25 @@ def price_problem(amount: Decimal, minor_units: int, currency: str) -> str | Non
     return None
 
 
+def _plain(amount: Decimal, step: Decimal) -> bool:
+    """The usual price, above 0 and exact to ``step``, told without counting its decimals (100,000 products)."""
+    try:
+        return amount > 0 and amount == amount.quantize(step)
+    except ArithmeticError:  # NaN, or more digits than the context holds: ``price_problem`` tells
+        return False
+
+
 def refuse_prices(products: Iterable[Product], minor_units: int, target: str) -> tuple[list[Product], PriceRefusals]:
-    """The products whose prices may be sent (copies where a withdrawn variant's price is withheld), and what
-    was refused."""
+    """The products whose prices may be sent, and what was refused."""
     out: list[Product] = []
     refused = PriceRefusals()
+    step = Decimal(1).scaleb(-minor_units)
     for product in products:
-        problems = [(v, problem) for v in product.variants
-                    if isinstance(v.price, Money) and (problem := price_problem(v.price.amount, minor_units,
-                                                                                v.price.currency))]
-        if not problems:
+        on_sale = [(v, problem) for v in product.variants
+                   if product.active and v.active and isinstance(v.price, Money) and not _plain(v.price.amount, step)
+                   and (problem := price_problem(v.price.amount, minor_units, v.price.currency))]
+        if not on_sale:
             out.append(product)
-            continue
-        on_sale = [(v, p) for v, p in problems if product.active and v.active]
-        if not on_sale:  # being taken off sale: that goes on, without the price
-            withheld = {id(v) for v, _p in problems}
-            refused.withheld += [v.sku for v, _p in problems]
-            out.append(dataclasses.replace(product, variants=[
-                dataclasses.replace(v, price=ABSENT) if id(v) in withheld else v for v in product.variants]))
             continue
         first, problem = on_sale[0]
         reason = (f"price {first.price.amount} {first.price.currency} of SKU {first.sku} {problem}: "

@@ -105,11 +105,6 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                 row.status, row.reason, row.attention, row.code = status, refused[row.sku], True, code
                 row.actions = []
     report.issues += outcome.prices.issues
-    if outcome.prices.withheld:
-        skus = outcome.prices.withheld
-        report.notes.append(f"the price of {len(skus)} SKU(s) taken off sale was not sent (0 or less, or more "
-                            "decimals than the account currency has): " + ", ".join(skus[:5])
-                            + (" ..." if len(skus) > 5 else ""))
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
                          actions=["stock" if outcome.roles.get(k) == STOCK else "update" for k in m.kinds],
