@@ -144,3 +144,14 @@ def test_validate_against_a_target_flags_a_price_with_more_decimals_than_its_cur
     capsys.readouterr()
     assert main(["validate", str(wb), "--profile", str(profile), "--currency", "KWD", "--json"]) == EXIT_OK
     assert not [i for i in json.loads(capsys.readouterr().out)["issues"] if i["sku"] == "TEA-500"]
+
+
+@pytest.mark.parametrize("minor_units", [-1, 2.5, "two", True, 7])
+def test_minor_units_must_be_a_number_of_decimals_a_currency_can_have(minor_units) -> None:
+    """The limit every price is checked against: -1 made a step of 10, 2.5 was taken for 2."""
+    from connector.errors import ConfigError
+    from connector.sync.currency import currency_settings
+
+    with pytest.raises(ConfigError, match="minor_units must be a whole number from 0 to 6"):
+        currency_settings("elebne", {"account": "MRU", "minor_units": minor_units})
+    assert currency_settings("ecomlinx", {"account": "KWD", "minor_units": "3"}).minor_units == 3

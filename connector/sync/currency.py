@@ -27,6 +27,7 @@ DOCUMENTED: dict[str, str] = {
 }
 STATED_PER_PRICE = {"elryan"}  # the payload names each price's currency
 DEFAULT_MINOR_UNITS = 2
+MAX_MINOR_UNITS = 6
 
 
 def _code(value: Any, what: str) -> str:
@@ -75,10 +76,13 @@ def currency_settings(target: str, global_data: Any = None, target_data: Any = N
         if not value.is_finite() or value <= 0:
             raise ConfigError(f"currency rate for {code} must be a positive number such as \"43.2\", not {rate!r}")
         rates[_code(code, "a currency.rates key")] = value
-    try:
-        minor = int(merged.get("minor_units", DEFAULT_MINOR_UNITS))
-    except (TypeError, ValueError):
-        raise ConfigError(f"currency minor_units must be a whole number, not {merged.get('minor_units')!r}") from None
+    raw = merged.get("minor_units", DEFAULT_MINOR_UNITS)
+    whole = (isinstance(raw, int) and not isinstance(raw, bool)) or (isinstance(raw, str) and raw.strip().isdigit())
+    minor = int(raw) if whole else -1
+    if not 0 <= minor <= MAX_MINOR_UNITS:
+        # (the decimals a price may have: sync/prices.py; "2.5" or -1 would refuse or pass prices at random)
+        raise ConfigError(f"currency minor_units must be a whole number from 0 to {MAX_MINOR_UNITS} (2 for most "
+                          f"currencies, 3 for KWD, 0 for JPY), not {raw!r}")
     return CurrencySettings(account=_code(account, "currency.account") if account else None, rates=rates,
                             minor_units=minor)
 
