@@ -78,7 +78,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     report.reserved = opts.stock_policy.reservations(source.products)  # held back for open orders
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
-    # error, prices are converted to the account currency, SKUs no longer in the source follow the ``missing``
+    # error, prices are converted to the account currency (a product whose price the marketplace would show wrongly
+    # is left out: prices.py), SKUs no longer in the source follow the ``missing``
     # policy, and the mass-change guard may refuse the whole plan.
     safety = SafetyOutcome()
     safe_products = before_plan(source, opts.stock_policy, opts.safety, session.settings, opts.target,
