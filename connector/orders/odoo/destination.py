@@ -82,10 +82,20 @@ def typed_with_spaces(backend: OdooBackend, skus: list[str], fields: list[str]
     Also returned: SKU -> the references of the same answer that differ from it in case only (Odoo holds
     ``x-case``, the marketplace sells ``X-CASE``).  Those are not taken (two products may differ so), but the
     order's attention names them: "not in Odoo" alone sent the merchant looking for a product that is there."""
+    return spaced_matches(containing(backend, skus, fields), skus)
+
+
+def containing(backend: OdooBackend, skus: list[str], fields: list[str]) -> list[dict[str, Any]]:
+    """The variants whose Internal Reference contains one of ``skus``, in any case (Odoo's ``ilike``): one call."""
     domain: list[Any] = ["|"] * (len(skus) - 1) + [("default_code", "ilike", s) for s in skus]
+    return backend.search_read(PRODUCT, domain, fields, order="id")
+
+
+def spaced_matches(rows: list[dict[str, Any]], skus: list[str]
+                   ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """``typed_with_spaces`` of the answer of ``containing``."""
     wanted = set(skus)
     by_case = {s.casefold(): s for s in skus}
-    rows = backend.search_read(PRODUCT, domain, fields, order="id")
     cased: dict[str, list[str]] = {}
     for r in rows:
         code = r.get("default_code")
