@@ -15,7 +15,8 @@ and, only when deliveries were found: ``fields_get`` of ``stock.move`` (once per
 their products not known yet.  An idle read (nothing changed) is 2 calls.  With mrp, a kit's line is delivered
 as its components' moves (``bom_line_id``): the kits each delivery shipped are worked out from them as Odoo counts
 them (``_kit_quantities``: 2 calls more, only when a delivery holds a kit); a service line, in no delivery,
-ships with the latest one once the goods are all shipped (``_ship_services``: 1 call more, only then).
+ships with the latest one once the goods are all shipped (``_ship_services``: 1 call more, only then); a combo line
+(18+) ships as its items allow, and one without items is a problem of its order (``odoo_combos.py``).
 
 The domains do not list the imported ids (a merchant with 50,000 imported orders would send them all on every
 read): what Odoo changed in the window is read and kept for the imported orders; deliveries of other sale
@@ -37,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from connector.fulfilment.model import OrderProgress, Shipment, ShippedLine, assign_lines
+from connector.fulfilment.odoo_combos import ComboReads
 from connector.fulfilment.source import ImportedOrder, SourceRead
-from connector.orders.model import iso, parse_time
-from connector.orders.odoo.destination import SALE_ORDER, typed_with_spaces
+from connector.orders.model import OrderLine, iso, parse_time
+from connector.orders.odoo.destination import SALE_ORDER, containing, spaced_matches
 from connector.orders.odoo.settings import OdooOrderSettings, parse_settings
 from connector.sources.odoo.backend import OdooBackend, OdooRPCError, open_backend
 
@@ -104,7 +106,7 @@ def _m2o(value: Any) -> tuple[int | None, str | None]:
     return None, None
 
 
-class OdooFulfilmentSource:
+class OdooFulfilmentSource(ComboReads):
     """``FulfilmentSource`` reading the Odoo that ``orders.odoo`` imports into (its ``connection``)."""
 
     name = "odoo"
@@ -176,15 +178,17 @@ class OdooFulfilmentSource:
         for p in pickings:
             per_sale.setdefault(p.sale_id, []).append(p)
         progress = []
+        self._ship_combo_items(backend, by_sale, per_sale)
         built = {sale_id: self._shipments(by_sale[sale_id], per_sale.get(sale_id, []))
                  for sale_id in sorted(set(per_sale) | cancelled)}
-        self._ship_services(backend, by_sale, per_sale, built)
+        combos = self._ship_services(backend, by_sale, per_sale, built)
+        problems = self._bare_combos(backend, by_sale, combos)
         for sale_id, (shipments, left) in built.items():
             item = by_sale[sale_id]
             notes.extend(left)
             progress.append(OrderProgress(marketplace=item.marketplace, account=item.account, order_key=item.order.key,
                                           source=self.name, shipments=tuple(shipments), cancelled=sale_id in cancelled,
-                                          extra={"sale_order_id": sale_id}))
+                                          problems=tuple(problems.get(sale_id, ())), extra={"sale_order_id": sale_id}))
         return SourceRead(progress=progress, cursor=next_cursor(cursor, backend.first_response_date, now),
                           notes=notes)
 
@@ -387,7 +391,7 @@ class OdooFulfilmentSource:
 
     def _ship_services(self, backend: OdooBackend, by_sale: dict[int, ImportedOrder],
                        per_sale: dict[int, list[_Picking]],
-                       built: dict[int, tuple[list[Shipment], list[str]]]) -> None:
+                       built: dict[int, tuple[list[Shipment], list[str]]]) -> dict[int, list[OrderLine]]:
         """Lines of services ship with the delivery that completes the goods.
 
         Odoo makes no delivery for a service (gift wrap, an installation): such a line never shipped, so an
@@ -397,7 +401,8 @@ class OdooFulfilmentSource:
         (one ``product.product`` read for the whole read, only then, and one more for those it did not find, whose
         Internal Reference may have spaces around it); when Odoo holds every one of them as a
         service, they are added, in full, to the order's latest shipment.  A stocked line left (a backorder not
-        done yet, of a SKU shipped or not) keeps the order, and its services, waiting."""
+        done yet, of a SKU shipped or not) keeps the order, and its services, waiting.  Returns, per sale order, the
+        lines left whose SKU Odoo holds as a combo (told by the second lookup's answer: no call more)."""
         waiting: dict[int, list[Any]] = {}
         for sale_id, (shipments, _) in built.items():
             if not shipments:
@@ -410,18 +415,25 @@ class OdooFulfilmentSource:
             if open_lines and not any(ln.sku in delivered for ln in open_lines):
                 waiting[sale_id] = open_lines
         if not waiting:
-            return
+            return {}
         skus = sorted({ln.sku for lines in waiting.values() for ln in lines})
+        left_combos: dict[int, list[OrderLine]] = {}
         rows = backend.search_read(PRODUCT, [("default_code", "in", skus), ("type", "=", "service")],
                                    ["default_code"], context={"active_test": False})
         services = {str(r["default_code"]) for r in rows}
+        combos: set[str] = set()
         if unfound := [sku for sku in skus if sku not in services]:  # a reference typed with spaces around it,
             #  as the orders step finds it (one call more, only for a SKU the exact lookup did not give)
-            spaced, _ = typed_with_spaces(backend, unfound, ["default_code", "type"])
+            found = containing(backend, unfound, ["default_code", "type"])
+            spaced, _ = spaced_matches(found, unfound)
             services |= {str(r["default_code"]).strip() for r in spaced if r.get("type") == "service"}
+            combos = {str(r["default_code"]).strip() for r in found if r.get("type") == "combo"
+                      and isinstance(r.get("default_code"), str) and r["default_code"].strip() in unfound}
         for sale_id, lines in waiting.items():
             shipments = built[sale_id][0]
             taken = _taken(shipments)
+            if any(ln.sku in combos for ln in lines):
+                left_combos[sale_id] = [ln for ln in lines if ln.sku in combos]
             if not all(ln.sku in services for ln in lines):
                 continue  # a stocked line in no done delivery yet (a backorder of another SKU): the goods are not
                 #           all shipped; the services would ship now and move to its shipment once it is done
@@ -431,6 +443,7 @@ class OdooFulfilmentSource:
                 shipments[-1] = Shipment(shipment_id=last.shipment_id, lines=(*last.lines, *extra),
                                          tracking_number=last.tracking_number, carrier=last.carrier,
                                          shipped_at=last.shipped_at)
+        return left_combos
 
     def _shipments(self, item: ImportedOrder, pickings: list[_Picking]) -> tuple[list[Shipment], list[str]]:
         """One shipment per delivery, in the order they were done; (shipments, notes on what no line takes)."""
