@@ -22,8 +22,10 @@ STOCK_NOT_TRACKED = "STOCK_NOT_TRACKED"
 
 
 def untracked_skus(products: Iterable[Product]) -> dict[str, str]:
-    """SKU -> product kind of every variant whose stock the source does not track and that lists no quantity."""
-    return {v.sku: p.kind for p in products if p.kind not in STOCK_KINDS for v in p.variants if v.qty is ABSENT}
+    """SKU -> what the product is (its kind, or the source's ``untracked_as``: Odoo's "consumable kit with no
+    storable component") of every variant whose stock the source does not track and that lists no quantity."""
+    return {v.sku: str(p.extra.get("untracked_as") or p.kind) for p in products if p.kind not in STOCK_KINDS
+            for v in p.variants if v.qty is ABSENT}
 
 
 def account_untracked(report: RunReport, products: Iterable[Product], title: str, left: str) -> None:
