@@ -31,6 +31,7 @@ from connector.sources.base import Issue, RowRef, SourceResult
 from connector.sources.checks import withhold_invalid_barcodes
 from connector.sources.odoo.backend import OdooBackend, open_backend, run_reads
 from connector.sources.odoo.catalogue_index import INDEX_NAME, CatalogueIndex, domain_key
+from connector.sources.odoo.kits import UNTRACKED_KIT
 from connector.sources.odoo.settings import OdooSettings
 from connector.sources.odoo.stock import (
     GROUPED_VERSIONS,
@@ -83,8 +84,12 @@ def capabilities(fields_meta: dict[str, dict[str, Any]]) -> Capabilities:
     )
 
 
+_KIT_COUNTED = "connector_kit_counted"  # a consumable kit's stock read (True: Odoo counts it; False: it does not)
+
+
 def product_kind(row: dict[str, Any], has_storable: bool) -> str:
-    """16/17: type product|consu|service.  18/19: type consu (+ is_storable)|service|combo."""
+    """16/17: type product|consu|service.  18/19: type consu (+ is_storable)|service|combo; a consumable kit
+    whose stock Odoo counts (a storable component: ``kits.py``) is stocked once its stock was read."""
     t = row.get("type")
     if t == "service":
         return "service"
@@ -92,9 +97,16 @@ def product_kind(row: dict[str, Any], has_storable: bool) -> str:
         return "combo"
     if t == "product":
         return "stocked"
-    if has_storable and row.get("is_storable"):
+    if has_storable and (row.get("is_storable") or row.get(_KIT_COUNTED)):
         return "stocked"
     return "consumable"
+
+
+def _consumable_kits(page: list[dict[str, Any]], caps: Capabilities) -> list[dict[str, Any]]:
+    """A page's consumable kits (18+, read with ``is_kits``): their stock is read when Odoo counts it."""
+    if not caps.has_storable:  # 16/17: the storable test (``kits.py``) needs is_storable and ``any``
+        return []
+    return [r for r in page if r.get("is_kits") and product_kind(r, True) == "consumable"]
 
 
 def _m2o(value: Any) -> tuple[int | None, str | None]:
@@ -397,6 +409,7 @@ class OdooSource:
         tmpl_ids = sorted({_m2o(r["product_tmpl_id"])[0] for r in page} - {None})
         stocked = [r for r in page if product_kind(r, caps.has_storable) in STOCK_KINDS]
         grouped = self.grouped_stock
+        kits = _consumable_kits(page, caps) if targets and grouped is not None else []
         tasks: dict[str, Callable[[], Any]] = {}
         if ptav_ids:
             tasks["attributes"] = partial(backend.search_read, "product.template.attribute.value",
@@ -404,8 +417,8 @@ class OdooSource:
         for lang in languages:  # template fields: read once per template, not once per variant
             tasks[f"lang {lang}"] = partial(backend.search_read, TEMPLATE, [("id", "in", tmpl_ids)],
                                             ["id", *_TRANSLATED], context={**ctx, "lang": lang})
-        if targets and stocked and grouped is not None:
-            tasks["stock"] = partial(grouped.read, backend, stocked, ctx)
+        if targets and (stocked or kits) and grouped is not None:
+            tasks["stock"] = partial(grouped.read, backend, stocked, ctx, [r["id"] for r in kits])
         elif targets and stocked:
             for t in targets:
                 tasks[f"stock {t.name}"] = partial(read_quantities, backend, [r["id"] for r in stocked], [t], ctx)
@@ -432,7 +445,9 @@ class OdooSource:
         per_target: dict[str, dict[int, dict[str, Any]]] = {}
         if "stock" in done:
             per_target, company = done["stock"]
-            for r in stocked:
+            for r in kits:  # counted by Odoo: in every answer of the kits' reads (GroupedStock._read_kits)
+                r[_KIT_COUNTED] = r["id"] in company
+            for r in stocked + [r for r in kits if r[_KIT_COUNTED]]:
                 extra[r["id"]]["company_on_hand"] = company.get(r["id"], 0.0)
         for key, value in done.items():
             if key.startswith("stock "):
@@ -486,6 +501,8 @@ class OdooSource:
                 extra={"odoo_template_id": tmpl_id, "odoo_type": first.get("type"),
                        **({"odoo_published": bool(first["is_published"])} if "is_published" in first else {})},
             )
+            if first.get(_KIT_COUNTED) is False:  # what its rows say (untracked.py)
+                product.extra["untracked_as"] = UNTRACKED_KIT
             if base_url:
                 product.images = ([f"{base_url}/web/image/{TEMPLATE}/{tmpl_id}/image_1920"]
                                   if extra[first["id"]].get("tmpl_image") else [])
@@ -509,7 +526,8 @@ class OdooSource:
                 if r["id"] in dup_skip:
                     result.rows.append(RowRef(sku, vref, dup_skip[r["id"]]))
                     continue
-                v = self._variant(r, sku, vref, extra[r["id"]], caps, kind, targets, base_url, result)
+                v = self._variant(r, sku, vref, extra[r["id"]], caps, product_kind(r, caps.has_storable), targets,
+                                  base_url, result)
                 product.variants.append(v)
                 result.rows.append(RowRef(sku, vref))
                 if extra[r["id"]].get("stock"):

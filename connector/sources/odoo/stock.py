@@ -28,6 +28,7 @@ from typing import Any
 from connector.errors import SourceError
 from connector.model import StockLevel
 from connector.sources.odoo.backend import OdooBackend, run_reads
+from connector.sources.odoo.kits import kits_domain
 
 QTY_FIELDS = ["free_qty", "qty_available", "virtual_available", "incoming_qty", "outgoing_qty"]
 OPEN_MOVE_STATES = ["waiting", "confirmed", "assigned", "partially_available"]  # Odoo's "to do" moves
@@ -140,11 +141,18 @@ class GroupedStock:
         self._company = {loc for loc, path in locations.items() if any(path.startswith(c) for c in company)}
         self._rounding: dict[int, Decimal] = {}  # uom id -> rounding, read only when a sum is not whole
 
-    def read(self, backend: OdooBackend, products: list[dict[str, Any]], context: dict[str, Any]
-             ) -> tuple[dict[str, dict[int, dict[str, float]]], dict[int, float]]:
-        """(target name -> product id -> the five quantities, product id -> company-wide on hand)."""
+    def read(self, backend: OdooBackend, products: list[dict[str, Any]], context: dict[str, Any],
+             consumable_kits: list[int] | None = None) -> tuple[dict[str, dict[int, dict[str, Any]]], dict[int, float]]:
+        """(target name -> product id -> the five quantities, product id -> company-wide on hand).  Of
+        ``consumable_kits`` (18+: ``kits.py``), those Odoo counts stock for are in both, the others in neither."""
         ids = [p["id"] for p in products]
         ctx = {**context, "active_test": False}
+        out: dict[str, dict[int, dict[str, Any]]] = {t.name: {} for t in self._targets}
+        if not ids:  # a page whose only products with stock may be its consumable kits: no quant or move
+            totals: dict[int, float] = {}
+            if consumable_kits:
+                self._read_kits(backend, [], context, out, totals, consumable_kits)
+            return out, totals
         quants = backend.search_read("stock.quant", [("product_id", "in", ids), ("location_id", "in",
                                                                                    sorted(self.locations))],
                                      ["product_id", "location_id", "quantity", "reserved_quantity"],
@@ -178,7 +186,6 @@ class GroupedStock:
                 sums[(name, pid)]["out"] += qty
         uom = {p["id"]: _m2o_id(p.get("uom_id")) for p in products}
         self._load_roundings(backend, uom, sums, company, context)
-        out: dict[str, dict[int, dict[str, Any]]] = {t.name: {} for t in self._targets}
         for name, by_id in out.items():
             for pid in ids:  # every product gets every target, zeros included, as a context read answers
                 got = sums.get((name, pid))
@@ -193,26 +200,35 @@ class GroupedStock:
                               "virtual_available": float(_round(on_hand + incoming - outgoing, r))}
         totals = {pid: float(_round(q, self._rounding.get(uom.get(pid) or 0))) for pid, q in company.items()}
         kits = [p["id"] for p in products if p.get("is_kits")]
-        if kits:
-            self._read_kits(backend, kits, context, out, totals)
+        if kits or consumable_kits:
+            self._read_kits(backend, kits, context, out, totals, consumable_kits or [])
         return out, totals
 
     def _read_kits(self, backend: OdooBackend, kits: list[int], context: dict[str, Any],
-                   out: dict[str, dict[int, dict[str, Any]]], totals: dict[int, float]) -> None:
+                   out: dict[str, dict[int, dict[str, Any]]], totals: dict[int, float],
+                   consumable: list[int] | None = None) -> None:
         """A kit (mrp's bill of materials of type kit; the page read's ``is_kits``, mrp's own test) has no quants
         or moves of its own: Odoo computes its quantities from its components' (mrp's override of
         ``_compute_quantities_dict``).  A page's kits are therefore read with Odoo's own context reads: one call
-        per target and one for the company-wide on hand, only for a page that has kits."""
+        per target and one for the company-wide on hand, only for a page that has kits.  The page's consumable
+        kits go in the same calls, whose domain then keeps only those with a storable component (``kits.py``):
+        a consumable kit missing from any answer is not counted (its stock is not tracked)."""
+        domain = kits_domain(kits, consumable or [])
         reads: dict[str, Callable[[], Any]] = {
-            f"kits {t.name}": partial(read_quantities, backend, kits, [t], context) for t in self._targets}
-        reads["kits company"] = partial(backend.search_read, "product.product", [("id", "in", kits)],
-                                        ["qty_available"], context=context)
+            f"kits {t.name}": partial(read_quantities, backend, [], [t], context, domain) for t in self._targets}
+        reads["kits company"] = partial(backend.search_read, "product.product", domain, ["qty_available"],
+                                        context=context)
         done = self.run(reads)  # sent together, as the page's other reads
+        answered = [set(done[f"kits {t.name}"][t.name]) for t in self._targets]
+        answered.append({r["id"] for r in done["kits company"]})
+        counted = set(kits) | set.intersection(*answered)
         for t in self._targets:
             for pid, row in done[f"kits {t.name}"][t.name].items():
-                out[t.name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
+                if pid in counted:
+                    out[t.name][pid] = {"id": pid, **{f: float(row.get(f) or 0.0) for f in QTY_FIELDS}}
         for r in done["kits company"]:
-            totals[r["id"]] = float(r.get("qty_available") or 0.0)
+            if r["id"] in counted:
+                totals[r["id"]] = float(r.get("qty_available") or 0.0)
 
     def _load_roundings(self, backend: OdooBackend, uom: dict[int, int | None],
                         sums: dict[tuple[str, int], dict[str, Decimal]], company: dict[int, Decimal],
@@ -252,13 +268,14 @@ def to_level(target: StockTarget, row: dict[str, Any]) -> StockLevel:
 
 
 def read_quantities(backend: OdooBackend, ids: list[int], targets: list[StockTarget],
-                    context: dict[str, Any]) -> dict[str, dict[int, dict[str, Any]]]:
-    """target name -> product id -> raw quantity row: one call per target for the whole page of ids."""
+                    context: dict[str, Any], domain: list[Any] | None = None) -> dict[str, dict[int, dict[str, Any]]]:
+    """target name -> product id -> raw quantity row: one call per target for the whole page of ``ids`` (or the
+    products of ``domain``)."""
     out: dict[str, dict[int, dict[str, Any]]] = {}
-    if not ids:
+    if not ids and not domain:
         return out
     for t in targets:
-        rows = backend.search_read("product.product", [("id", "in", ids)], QTY_FIELDS,
+        rows = backend.search_read("product.product", domain or [("id", "in", ids)], QTY_FIELDS,
                                    context={**context, **t.context})
         out[t.name] = {r["id"]: r for r in rows}
     return out
