@@ -1,5 +1,6 @@
 """What a run says of the products whose stock the source does not track (Odoo services, consumables and combos:
-``Product.kind`` not in ``STOCK_KINDS``).
+``Product.kind`` not in ``STOCK_KINDS``; an Odoo consumable kit is among them only without a storable component,
+which its rows say).
 
 Their on-hand quantity means nothing (Odoo reads 0), so the stock policy lists none (``ABSENT``) and no stock is
 sent for them: a run never lists 0, or any other number the source did not give, for a service.  Each of their
