@@ -8,8 +8,8 @@ Recorded on Odoo 18 (``seed_data.setup_consumable_kits``, applied at record time
 2 x CT-CK-S (storable) + 1 x CT-CK-C (consumable), CT-CKIT-NONE (consumables only), CT-CKIT2 and CT-CKIT2-NONE
 (kits of each), a storable kit CT-CKIT-ST, stock in CT-CK-S only and one CT-CKIT sold from WH.  Two cassettes:
 a full read, then Odoo's own numbers per target; (recording only: ``seed_data.change_consumable_kits``, an
-inventory adjustment of CT-CK-S in WH) an incremental read, then Odoo's numbers again.  16 and 19 are not
-recorded (docs/odoo.md).
+inventory adjustment of CT-CK-S in WH) an incremental read, then Odoo's numbers again.  A third one reads
+the consumable kits alone (a page without stocked products).  16 and 19 are not recorded (docs/odoo.md).
 
 A database of its own (installing mrp changes every later page read): http://127.0.0.1:8069, db
 ``odoo18_ckits``, or ``ODOO18_CKITS_URL`` / ``ODOO18_CKITS_DB``; a fresh one with ``stock`` and
@@ -194,3 +194,22 @@ def test_elebne_counts_them_or_says_why_not(reads: tuple[Read, Read], fast_elebn
         assert rows[sku].code == STOCK_NOT_TRACKED
         assert "stock not tracked in the source (a consumable kit with no storable component)" in rows[sku].reason
     assert all(rows[sku].code is None for sku in TRACKED)
+
+
+@pytest.mark.usefixtures("reads")  # seeded at record time
+def test_a_page_of_consumable_kits_alone_sends_only_the_kits_reads() -> None:
+    """No stocked product on the page: no quant or move read, and the kits' reads keep the counted kits."""
+    settings = _settings()
+    settings.domain = [*settings.domain, ["default_code", "in", [*seed_data.CKITS_TRACKED,
+                                                                 *seed_data.CKITS_UNTRACKED]]]
+    with odoo_test_env(TARGET), odoo_cassette(TARGET, "consu_kits_alone") as cass:
+        result = OdooSource(settings).read()
+        calls = recorded_calls(list(cass.requests)[:cass.play_count if not RECORDING else len(cass.requests)])
+    variants = _variants(result)
+    assert {sku for sku, (p, v) in variants.items() if v.stock_known} == set(seed_data.CKITS_TRACKED)
+    assert variants[seed_data.CKIT][1].stock["Shop"].available == 2
+    assert not {"stock.quant", "stock.move"} & {c.model for c in calls}
+    kit_reads = [c for c in calls if c.model == "product.product" and c.kwargs.get("fields") in
+                 (QTY_FIELDS, ["qty_available"])]
+    assert len(kit_reads) == len(WAREHOUSES) + len(LOCATIONS) + 1
+    assert all(c.kwargs["domain"][1] == "|" and "variant_bom_ids" in str(c.kwargs["domain"][2]) for c in kit_reads)
