@@ -22,9 +22,11 @@ from urllib.parse import quote
 
 import requests
 
-from connector.errors import MarketplaceUnreachable, SourceError
+from connector.errors import EXIT_PARTIAL, MarketplaceUnreachable, SourceError
 from connector.http import HttpClient, Paging, RateLimitedTooLong, TransportError, bearer, iter_pages
+from connector.http.client import RETRY_STATUSES
 from connector.http.paging import at
+from connector.marketplaces.answer_checks import one_object
 
 log = logging.getLogger("connector.sources.aleta")
 
@@ -55,6 +57,17 @@ class AletaError(SourceError):
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code = status, code
+
+
+class AletaAnswerError(AletaError):
+    """An answer that cannot be read (not JSON, the wrong shape, still 429/5xx after the retries) or a listing
+    whose pages contradict each other: nothing is sent, the run ends deferred (exit 3) and the next one reads
+    again.  Read as it came, a catalogue would look smaller than it is (products taken for withdrawn, stock 0)."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(f"{message}; nothing sent, the next run reads again", status=status, code=code)
 
 
 class UrlTooLong(AletaError):
@@ -154,7 +167,8 @@ class AletaClient:
         return path + ("?" + "&".join(parts) if parts else "")
 
     def _get(self, endpoint: str, path: str, params: Iterable[tuple[str, Any]] = (), *,
-             allow_404: bool = False, with_key: bool = True) -> dict[str, Any] | None:
+             allow_404: bool = False, with_key: bool = True, what: str = "") -> dict[str, Any] | None:
+        """The answer's JSON object; ``what`` names the request in messages (``page 2 of products``)."""
         url = self._url(path, params, with_key=with_key)
         self.stats.count(endpoint)
         sent_at = datetime.now(UTC)
@@ -164,7 +178,7 @@ class AletaClient:
             raise MarketplaceUnreachable(f"Aleta could not be reached: {exc}") from None
         except RateLimitedTooLong as exc:
             raise MarketplaceUnreachable(f"Aleta asks to wait {exc.retry_after:.0f}s: try again later") from None
-        shown = path  # never the query string
+        shown = path + (f" ({what})" if what else "")  # never the query string
         if resp.status_code == 404 and allow_404:
             return None
         if resp.status_code in (401, 403):
@@ -174,15 +188,19 @@ class AletaClient:
                 "check the environment variable named by 'api_key_env' (default ALETA_API_KEY)")
         if resp.status_code == 414:
             raise UrlTooLong(f"Aleta refused a URL of {len(url)} characters on GET {shown} (HTTP 414)", status=414)
+        if resp.status_code in RETRY_STATUSES:
+            raise AletaAnswerError(f"Aleta still answered HTTP {resp.status_code} on GET {shown} after retries: "
+                                   f"{_message(resp)}", status=resp.status_code, code=_code(resp))
         if resp.status_code >= 400:
             raise AletaError(f"Aleta answered HTTP {resp.status_code} on GET {shown}: {_message(resp)}",
                              status=resp.status_code, code=_code(resp))
         try:
             body = resp.json(parse_float=Decimal)
         except ValueError:
-            raise AletaError(f"Aleta answered GET {shown} with something that is not JSON") from None
-        if not isinstance(body, dict):
-            raise AletaError(f"Aleta answered GET {shown} with JSON that is not an object")
+            raise AletaAnswerError(f"Aleta answered GET {shown} with something that is not JSON (an HTML page, a "
+                                   "body cut short)") from None
+        if (wrong := one_object(body)) is not None:
+            raise AletaAnswerError(f"Aleta answered GET {shown} with {wrong}")
         if "meta" in body:
             self.stats.saw_meta(body.get("meta"), sent_at)
         return body
@@ -204,14 +222,18 @@ class AletaClient:
                    ("updated_since", format_time(updated_since) if updated_since else None)]
         paging = Paging("cursor", items="data", size=limit, has_more="pagination.has_next_page",
                         next_cursor="pagination.cursor", empty_page_ends=False, source="Aleta", what="products",
-                        error=AletaError)
+                        error=AletaAnswerError)
+        asked = 0
 
         def fetch(params: dict[str, Any]) -> dict[str, Any]:
+            nonlocal asked
+            asked += 1
+            what = f"page {asked} of {status or 'all'} products"
             body = self._get("products", "/products",
-                             [("limit", params["limit"]), *filters, ("cursor", params.get("cursor"))])
+                             [("limit", params["limit"]), *filters, ("cursor", params.get("cursor"))], what=what)
             assert body is not None
             if not isinstance(body.get("data"), list):
-                raise AletaError("Aleta answered GET /products without a 'data' list")
+                raise AletaAnswerError(f"Aleta answered GET /products ({what}) without a 'data' list")
             return body
 
         fetched = 0
@@ -288,7 +310,8 @@ class AletaClient:
         assert body is not None
         data = body.get("data")
         if not isinstance(data, list):
-            raise AletaError("Aleta answered GET /stock without a 'data' list")
+            raise AletaAnswerError(f"Aleta answered GET /stock (a batch of {len(batch)} SKU(s) from "
+                                   f"{str(batch[0])[:80]!r}) without a 'data' list")
         return _stock_rows(data, "GET /stock")
 
     def locations(self) -> list[dict[str, Any]]:
@@ -296,7 +319,7 @@ class AletaClient:
         body = self._get("locations", "/locations")
         data = body.get("data") if body else None
         if not isinstance(data, list):
-            raise AletaError("Aleta answered GET /locations without a 'data' list")
+            raise AletaAnswerError("Aleta answered GET /locations without a 'data' list")
         return [loc for loc in data if isinstance(loc, dict)]
 
 
@@ -315,11 +338,12 @@ def _check_product_page(number: int, items: list[Any], fetched: int, answer: dic
     """
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            raise AletaError(f"Aleta answered page {number} of products with item {i} that is not a product "
-                             f"object ({type(item).__name__}): nothing is taken as removed; try again later")
+            raise AletaAnswerError(f"Aleta answered page {number} of products with item {i} that is not a product "
+                                   f"object ({type(item).__name__}): nothing is taken as removed")
         if not isinstance(item.get("variants"), list):  # its SKUs would look gone from the feed
-            raise AletaError(f"Aleta answered page {number} of products with product {str(item.get('id'))[:80]!r} "
-                             "without a 'variants' list: nothing is taken as removed; try again later")
+            raise AletaAnswerError(f"Aleta answered page {number} of products with product "
+                                   f"{str(item.get('id'))[:80]!r} without a 'variants' list: nothing is taken as "
+                                   "removed")
     announced = at(answer, "pagination.total_fetched")
     if not isinstance(announced, int) or isinstance(announced, bool):
         return bool(counts)
@@ -330,9 +354,9 @@ def _check_product_page(number: int, items: list[Any], fetched: int, answer: dic
                       len(items))
         return matches
     if counts and not matches:
-        raise AletaError(f"Aleta answered page {number} of products with {len(items)} product(s) ({fetched} so far) "
-                         f"but pagination.total_fetched {announced}: a listing cut short would be taken for "
-                         "products removed; nothing is taken as removed; try again later")
+        raise AletaAnswerError(f"Aleta answered page {number} of products with {len(items)} product(s) ({fetched} so "
+                               f"far) but pagination.total_fetched {announced}: a listing cut short would be taken "
+                               "for products removed; nothing is taken as removed")
     return counts
 
 
@@ -343,8 +367,8 @@ def _stock_rows(rows: list[Any], call: str) -> list[dict[str, Any]]:
         if not (isinstance(row, dict) and isinstance(row.get("sku"), str) and row["sku"]
                 and isinstance(row.get("locations"), list)):
             shown = str(row.get("sku"))[:80] if isinstance(row, dict) else type(row).__name__
-            raise AletaError(f"Aleta answered {call} with a stock row without its SKU or 'locations' list "
-                             f"({shown!r}): no stock is taken as 0; try again later")
+            raise AletaAnswerError(f"Aleta answered {call} with a stock row without its SKU or 'locations' list "
+                                   f"({shown!r}): no stock is taken as 0")
     return rows
 
 

@@ -1,0 +1,131 @@
+"""`connector sync` from Aleta (behind the fault proxy, tests/fault_proxy.py) to the Elebne sandbox, with a state
+where the catalogue was already pushed once.  A later page of the product listing (or a stock batch) that cannot
+be read or contradicts itself, after the retries, used to end the run with exit 2 (a configuration error to cron,
+which then waits for a person); nothing was sent.  It is an answer to read again: the run is deferred (exit 3),
+nothing is written on the marketplace (no product taken for withdrawn, no stock 0), the message names the page,
+and the cursors stay where they were, so the next run reads what this one could not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+from connector.errors import EXIT_OK, EXIT_PARTIAL
+from connector.marketplaces.elebne import PLUGIN as ELEBNE
+from connector.sources.aleta.sandbox import AletaSandbox
+from connector.sync.state import StateStore
+from tests.conftest import SandboxHandle, running_aleta
+from tests.fault_proxy import REWRITE, FaultProxy
+
+pytestmark = pytest.mark.sandbox
+Rewrite = Callable[[Any], Any]
+
+
+@pytest.fixture
+def aleta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AletaSandbox]:
+    with running_aleta(monkeypatch, tmp_path / "aleta.sqlite", variants=30, seed=2, locations=2) as server:
+        yield server
+
+
+@pytest.fixture
+def proxy(aleta: AletaSandbox, elebne_sandbox: SandboxHandle, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """The proxy in front of Aleta, after a first sync that pushed the catalogue to Elebne (exit 0)."""
+    monkeypatch.setattr("connector.http.client.backoff_seconds", lambda *_args: 0.01)
+    server = FaultProxy(aleta.api_url)
+    monkeypatch.setenv("ALETA_BASE_URL", server.url)
+    monkeypatch.setenv("ALETA_PAGE_LIMIT", "4")  # 3 pages of active products
+    monkeypatch.setenv("ALETA_CURRENCY", "MRU")
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE.sandbox_key)
+    try:
+        assert sync(elebne_sandbox, tmp_path) == EXIT_OK
+        yield server
+    finally:
+        server.close()
+
+
+def sync(elebne: SandboxHandle, tmp_path: Path, *extra: str) -> int:
+    return main(["sync", "--source", "aleta", "--target", "elebne", "--base-url", elebne.base_url,
+                 "--state", str(tmp_path / "state.sqlite"), "--no-progress", "--report", str(tmp_path / "r.json"),
+                 *extra])
+
+
+def cursors(tmp_path: Path) -> dict[tuple[str, str], str | None]:
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        sources = [row[0] for row in state._conn.execute("SELECT DISTINCT source FROM cursors")]
+        return {(src, name): state.get_cursor(src, name) for src in sources for name in ("updated_since", "catalogue")}
+
+
+def _pagination(**fields: Any) -> Rewrite:
+    return lambda body: {**body, "pagination": {**body["pagination"], **fields}}
+
+
+PAGES: dict[str, tuple[str, Rewrite | None, str]] = {
+    # a fault on page 2 of the active products, every time it is asked: (kind, rewrite, what the message says)
+    "a 200 HTML page": ("html-200", None, "page 2 of active products) with something that is not JSON"),
+    "a body cut behind its length": ("cut-framed", None, "page 2 of active products) with something that is not"),
+    "a gateway's 502 page": ("html-502", None, "still answered HTTP 502 on GET /products (page 2 of active"),
+    "an empty list before the end": (REWRITE, lambda body: {**body, "data": []}, "page 2 of products"),
+    "a product fewer than total_fetched counts": (REWRITE, lambda body: {**body, "data": body["data"][1:]},
+                                                  "page 2 of products with 3 product(s) (7 so far) but "
+                                                  "pagination.total_fetched 8"),
+    "total_fetched past what was sent": (REWRITE, _pagination(total_fetched=9), "pagination.total_fetched 9"),
+    "a list where the object is": (REWRITE, lambda body: body["data"], "page 2 of active products) with no JSON "
+                                                                       "object"),
+    "no data list": (REWRITE, lambda body: {k: v for k, v in body.items() if k != "data"},
+                     "page 2 of active products) without a 'data' list"),
+    "an item that is no product": (REWRITE, lambda body: {**body, "data": [*body["data"][:-1], "x"]},
+                                   "page 2 of products with item 4 that is not a product object"),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_later_page_that_cannot_be_read_defers_the_run(page: str, proxy: FaultProxy, elebne_sandbox: SandboxHandle,
+                                                         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kind, rewrite, said = PAGES[page]
+    before, mark = cursors(tmp_path), elebne_sandbox.last_id()
+    proxy.fail(kind, method="GET", path="/products$", query=r"status=active.*&cursor=", rewrite=rewrite, count=100)
+    capsys.readouterr()
+    code = sync(elebne_sandbox, tmp_path, "--full")  # a full read: a product not listed is taken for withdrawn
+    err = " ".join(capsys.readouterr().err.split())
+    assert proxy.faulted(), "page 2 was not faulted"
+    assert code == EXIT_PARTIAL, err  # was 2: "unusable configuration" to cron
+    assert said in err and "nothing sent, the next run reads again" in err, err
+    assert elebne_sandbox.writes(mark) == []  # nothing disabled, nothing zeroed
+    assert cursors(tmp_path) == before
+
+
+def test_a_stock_batch_that_cannot_be_read_defers_the_run(proxy: FaultProxy, elebne_sandbox: SandboxHandle,
+                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before, mark = cursors(tmp_path), elebne_sandbox.last_id()
+    proxy.fail("html-200-after", method="GET", path="/stock$", count=100)
+    capsys.readouterr()
+    code = sync(elebne_sandbox, tmp_path)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_PARTIAL and "GET /stock with something that is not JSON" in err, err
+    assert elebne_sandbox.writes(mark) == [] and cursors(tmp_path) == before
+
+
+def test_an_incremental_read_failing_mid_way_keeps_its_cursor(aleta: AletaSandbox, proxy: FaultProxy,
+                                                              elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Page 2 of the products changed since the cursor cannot be read: the cursor (and the catalogue snapshot)
+    stays, nothing is sent, and the next run reads every change again, those of page 3 included."""
+    rows = aleta.store.query("SELECT doc FROM aleta_products WHERE status = 'active' ORDER BY seq")
+    products = [json.loads(row["doc"]) for row in rows]
+    aleta.advance(60)
+    for doc in products:  # every active product changed: 3 pages of changes
+        aleta.update_product(doc["id"], title=doc["title"] + " v2")
+    before, mark = cursors(tmp_path), elebne_sandbox.last_id()
+    proxy.fail("html-200", method="GET", path="/products$", query=r"status=active.*&cursor=", count=100)
+    assert sync(elebne_sandbox, tmp_path) == EXIT_PARTIAL  # was 2
+    assert elebne_sandbox.writes(mark) == [] and cursors(tmp_path) == before
+    proxy.faults.clear()
+    assert sync(elebne_sandbox, tmp_path) == EXIT_OK
+    assert cursors(tmp_path) != before
+    names = {p["name"] for p in elebne_sandbox.products().values()}
+    assert {doc["title"] + " v2" for doc in products} <= names  # the last page's changes too
