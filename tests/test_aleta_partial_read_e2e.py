@@ -129,3 +129,49 @@ def test_an_incremental_read_failing_mid_way_keeps_its_cursor(aleta: AletaSandbo
     assert cursors(tmp_path) != before
     names = {p["name"] for p in elebne_sandbox.products().values()}
     assert {doc["title"] + " v2" for doc in products} <= names  # the last page's changes too
+
+
+def _first_location(field: str, value: Any) -> Rewrite:
+    def rewrite(body: Any) -> Any:
+        location = body["data"][0]["locations"][0]
+        if field == "location_id":
+            location["location_id"] = value
+        elif field == "quantities":
+            location["quantities"] = value
+        else:
+            location["quantities"][field] = value
+        return body
+
+    return rewrite
+
+
+STOCK_VALUES: dict[str, tuple[str, Any, str]] = {
+    "a fraction": ("available", 2.5, "available at location 'gid://shopify/Location/1' is 2.5, not a "
+                                     "whole number"),
+    "text": ("available", "lots", "available at location 'gid://shopify/Location/1' is 'lots', not a whole number"),
+    "a number as text": ("on_hand", "12", "on_hand at location 'gid://shopify/Location/1' is '12', not a whole"),
+    "true": ("available", True, "available at location 'gid://shopify/Location/1' is True, not a whole number"),
+    "a location id that is a number": ("location_id", 1, "a location whose id is no text (location_id 1)"),
+    "no location id": ("location_id", None, "a location whose id is no text (location_id None)"),
+    "quantities that are a list": ("quantities", [1], "has no 'quantities' object ([1])"),
+}
+
+
+@pytest.mark.parametrize("spoil", STOCK_VALUES)
+def test_a_stock_value_of_the_wrong_type_leaves_that_sku_as_it_is(
+        spoil: str, proxy: FaultProxy, elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Was: 2.5 listed as 2, "12" as 12, text or true as unknown (0 once summed), a location without its id text
+    summed under a made-up name or dropped (exit 0)."""
+    field, value, said = STOCK_VALUES[spoil]
+    mark = elebne_sandbox.last_id()
+    proxy.fail(REWRITE, method="GET", path="/stock$", rewrite=_first_location(field, value))
+    assert sync(elebne_sandbox, tmp_path, "--full") == 1
+    assert elebne_sandbox.writes(mark) == []  # the SKU's quantity left as it was, the others unchanged
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    skipped = [r for r in report["rows"] if r["status"] == "skipped"]
+    assert len(skipped) == 1 and skipped[0]["sku"], report["rows"]
+    sku = skipped[0]["sku"]
+    reason = skipped[0]["reason"]
+    assert reason.startswith(f"stock of '{sku}' at Aleta: ") and said in reason, reason
+    assert reason.endswith("; left as the marketplaces have it"), reason
+    assert [r["status"] for r in report["rows"] if r["sku"] == sku] == ["unchanged", "skipped"]  # its product row

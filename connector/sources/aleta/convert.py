@@ -217,22 +217,56 @@ def location_names(locations: Iterable[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _qty(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
+QUANTITIES = (("available", "available"), ("on_hand", "on_hand"), ("reserved", "committed"), ("incoming", "incoming"))
+"""StockLevel field -> Aleta's name in ``quantities``."""
+
+
+class StockValueError(ValueError):
+    """A stock row holding a value of the wrong type: the SKU's stock is not read from it."""
+
+
+def _qty(value: Any, what: str) -> int | None:
+    """A quantity as the document gives it (``<int>``; negative: Shopify's oversold), ``None`` when absent.  A
+    fraction, text or ``true`` is refused: read as a number (2.5 as 2, "12" as 12) or as unknown (0 once summed),
+    it would be stock that is not there."""
+    if value is None:
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)  # 7.0
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = str(value) if isinstance(value, Decimal) else repr(value)  # a JSON 2.5 is shown as 2.5
+        raise StockValueError(f"{what} is {shown}, not a whole number")
+    return value
+
+
+def _levels(row: dict[str, Any], chosen: set[str] | None, names: dict[str, str]) -> dict[str, StockLevel]:
+    """One ``StockLevel`` per chosen location of a stock row; ``StockValueError`` for a value of the wrong type."""
+    levels: dict[str, StockLevel] = {}
+    for loc in row.get("locations") or []:
+        lid = loc.get("location_id") if isinstance(loc, dict) else None
+        if not isinstance(lid, str) or not lid:  # its stock would count under no location, or under the wrong one
+            shown = f"location_id {repr(lid)[:80]}" if isinstance(loc, dict) else repr(loc)[:80]
+            raise StockValueError(f"a location whose id is no text ({shown})")
+        if chosen is not None and lid not in chosen:
+            continue
+        q = loc.get("quantities")
+        if not isinstance(q, dict):
+            raise StockValueError(f"location {lid!r} has no 'quantities' object ({str(q)[:80]})")
+        name = names.get(lid) or _text(loc.get("location_name")) or lid
+        levels[name] = StockLevel(name, **{ours: _qty(q.get(theirs), f"{theirs} at location {lid!r}")
+                                           for ours, theirs in QUANTITIES})
+    return levels
 
 
 def apply_stock(products: Iterable[Product], rows: Iterable[dict[str, Any]], *, chosen: set[str] | None,
-                names: dict[str, str], missing_stock: str = "zero") -> list[str]:
+                names: dict[str, str], missing_stock: str = "zero", out: Converted | None = None) -> list[str]:
     """Put one ``StockLevel`` per chosen location on each variant; returns the SKUs without a stock row.
 
     ``chosen``: location ids that count (``None``: all).  ``names``: location id -> stock key.  A variant
     without a stock row gets an empty, known stock (lists 0) when ``missing_stock == "zero"``, else its stock
-    stays unknown (the marketplace's quantity is left untouched).
+    stays unknown (the marketplace's quantity is left untouched).  A row holding a value of the wrong type (a
+    fraction, text, a location id that is no text) leaves its SKU's stock unknown too, with an issue and a
+    skipped row in ``out``.
     """
     by_sku = {v.sku: v for p in products for v in p.variants}
     seen: set[str] = set()
@@ -241,18 +275,14 @@ def apply_stock(products: Iterable[Product], rows: Iterable[dict[str, Any]], *, 
         if variant is None:
             continue
         seen.add(variant.sku)
-        variant.stock = {}
-        variant.stock_known = True
-        for loc in row.get("locations") or []:
-            if not isinstance(loc, dict):
-                continue
-            lid = str(loc.get("location_id"))
-            if chosen is not None and lid not in chosen:
-                continue
-            name = names.get(lid) or _text(loc.get("location_name")) or lid
-            q = loc.get("quantities") if isinstance(loc.get("quantities"), dict) else {}
-            variant.stock[name] = StockLevel(name, available=_qty(q.get("available")), on_hand=_qty(q.get("on_hand")),
-                                             reserved=_qty(q.get("committed")), incoming=_qty(q.get("incoming")))
+        try:
+            variant.stock, variant.stock_known = _levels(row, chosen, names), True
+        except StockValueError as exc:
+            variant.stock, variant.stock_known = {}, False
+            if out is not None:
+                reason = f"stock of '{variant.sku}' at Aleta: {exc}; left as the marketplaces have it"
+                out.issues.append(Issue(reason, sheet=ORIGIN, sku=variant.sku))
+                out.rows.append(RowRef(variant.sku, SourceRef(ORIGIN, None, f"stock {variant.sku}"), reason))
     missing = [sku for sku in by_sku if sku not in seen]
     for sku in missing:
         variant = by_sku[sku]

@@ -100,7 +100,8 @@ class AletaSource:
             row = self.client.stock_one(padded[sku]) if sku in padded else None
             if row is not None:
                 rows.append(row)
-        missing = apply_stock(current.products, rows, chosen=chosen, names=names, missing_stock=s.missing_stock)
+        missing = apply_stock(current.products, rows, chosen=chosen, names=names, missing_stock=s.missing_stock,
+                              out=current)
         zero_stock(gone.products)
         if missing:
             what = "listed as 0" if s.missing_stock == "zero" else "left unchanged on the marketplaces"
