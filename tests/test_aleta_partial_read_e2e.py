@@ -175,3 +175,42 @@ def test_a_stock_value_of_the_wrong_type_leaves_that_sku_as_it_is(
     assert reason.startswith(f"stock of '{sku}' at Aleta: ") and said in reason, reason
     assert reason.endswith("; left as the marketplaces have it"), reason
     assert [r["status"] for r in report["rows"] if r["sku"] == sku] == ["unchanged", "skipped"]  # its product row
+
+
+def _second_variant(field: str, value: Any) -> Rewrite:
+    def rewrite(body: Any) -> Any:
+        product = next(p for p in body["data"] if len(p["variants"]) > 1)
+        product["variants"][1][field] = value
+        return body
+
+    return rewrite
+
+
+VARIANT_VALUES: dict[str, tuple[str, Any, str]] = {
+    "a SKU that is a fraction": ("sku", 1.5, "has a SKU that is not text"),
+    "a SKU that is true": ("sku", True, "has a SKU that is not text"),
+    "no SKU": ("sku", None, "has no SKU"),
+    "a price that is text": ("retail_price", "abc", "retail_price: not a decimal number: 'abc'"),
+    "a price that is NaN": ("retail_price", "NaN", "retail_price: not a finite number: 'NaN'"),
+}
+
+
+@pytest.mark.parametrize("spoil", VARIANT_VALUES)
+def test_a_variant_value_of_the_wrong_type_skips_it_and_takes_nothing_off_sale(
+        spoil: str, proxy: FaultProxy, elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """The second variant of a product answered with a SKU of the wrong type (or none): its SKU used to be taken
+    for one that left the source, and its quantity set to 0 on Elebne (exit 1, the skipped row the only sign).
+    Now the SKU it carried before is left as it is (the spreadsheet's rule for a row refused for its SKU cell).
+    A price of the wrong type skips the variant, its SKU left as it is (guarded here: the reason names the field).
+    """
+    field, value, said = VARIANT_VALUES[spoil]
+    before = elebne_sandbox.products()
+    proxy.fail(REWRITE, method="GET", path="/products$", query=r"^limit=4&status=active(?!.*cursor)",
+               rewrite=_second_variant(field, value))
+    assert sync(elebne_sandbox, tmp_path, "--full") == 1
+    assert proxy.faulted()
+    assert elebne_sandbox.products() == before  # no quantity set to 0
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    reasons = [str(r["reason"]) for r in report["rows"] if r["status"] == "skipped"]
+    assert any(said in r for r in reasons), reasons
+    assert not [r for r in report["rows"] if r["reason"] == "no longer in source"], report["rows"]

@@ -35,6 +35,9 @@ class Converted:
     issues: list[Issue] = field(default_factory=list)
     rows: list[RowRef] = field(default_factory=list)
     held: set[str] = field(default_factory=set)  # keys of products with a row skipped (SourceResult.held_keys)
+    # variants skipped for their SKU (none, or no text): the SKU each carried before is unknown, so nothing that
+    # left the source is taken off sale while they are (SourceResult.sku_unread_rows)
+    sku_unread: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,14 @@ def convert_products(docs: Iterable[dict[str, Any]], opts: ConvertOptions, *, fo
     return out
 
 
+def _money(raw: dict[str, Any], name: str) -> Decimal | None:
+    """The variant's money field ``name``; a ``MoneyError`` naming the field (``retail_price: not a ...``)."""
+    try:
+        return parse_money(raw.get(name))
+    except MoneyError as exc:
+        raise MoneyError(f"{name}: {exc}") from None
+
+
 def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, skus: dict[str, str],
                  out: Converted) -> None:
     pid = _text(doc.get("id")) or "?"
@@ -142,20 +153,19 @@ def _convert_one(doc: dict[str, Any], opts: ConvertOptions, withdrawn: bool, sku
     for raw in raw_variants:
         sku = _text(raw.get("sku"))
         vid = _text(raw.get("id"))
-        if sku is not None and not isinstance(raw.get("sku"), str):  # 7, 1e+21, [] are no SKU Aleta spells
-            skip(None, vid, f"variant {vid or '?'} of product '{key}' has a SKU that is not text", raw.get("sku"))
+        if sku is None or not isinstance(raw.get("sku"), str):  # 7, 1.5, true, [] are no SKU Aleta spells
+            what = "no SKU" if sku is None else "a SKU that is not text"
+            skip(None, vid, f"variant {vid or '?'} of product '{key}' has {what}", raw.get("sku"))
+            out.sku_unread.append(f"Aleta variant {vid or '?'} of product '{key}'")
             continue
-        if sku is not None and raw.get("sku") != sku:
+        if raw.get("sku") != sku:
             padded[sku] = str(raw.get("sku"))
-        if sku is None:
-            skip(None, vid, f"variant {vid or '?'} of product '{key}' has no SKU")
-            continue
         if sku in skus and skus[sku] != pid:
             skip(sku, vid, f"duplicate SKU (also in product {skus[sku]})", sku)
             continue
         try:
-            base = parse_money(raw.get(opts.price.field))
-            cost = parse_money(raw.get(opts.cost_field)) if opts.cost_field else ABSENT
+            base = _money(raw, opts.price.field)
+            cost = _money(raw, opts.cost_field) if opts.cost_field else ABSENT
             weight = weight_kg(raw.get("weight"), raw.get("weight_unit"))
         except MoneyError as exc:
             skip(sku, vid, str(exc), None)

@@ -118,6 +118,7 @@ class AletaSource:
             result.products.extend(part.products)
             result.issues.extend(part.issues)
             result.rows.extend(part.rows)
+            result.sku_unread_rows.extend(part.sku_unread)
         snapshot = Snapshot(filters=s.filters(), products=docs)
         result.cursors = {
             (s.cursor_source, CURSOR_NAME): next_cursor(self.client.stats.data_as_of, started),
