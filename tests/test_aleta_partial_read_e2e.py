@@ -214,3 +214,18 @@ def test_a_variant_value_of_the_wrong_type_skips_it_and_takes_nothing_off_sale(
     reasons = [str(r["reason"]) for r in report["rows"] if r["status"] == "skipped"]
     assert any(said in r for r in reasons), reasons
     assert not [r for r in report["rows"] if r["reason"] == "no longer in source"], report["rows"]
+
+
+@pytest.mark.parametrize("cut", ["an empty list", "a row dropped"])
+def test_a_stock_answer_cut_short_lists_no_sku_at_0(cut: str, proxy: FaultProxy, elebne_sandbox: SandboxHandle,
+                                                    tmp_path: Path) -> None:
+    """Every /stock batch answered without (some of) its rows: those SKUs were taken for SKUs without a stock
+    row, listed at 0 (``missing_stock: zero``).  Now each SKU left out is asked again alone (GET /stock/{sku}),
+    which answers its row: nothing changes."""
+    before, mark = elebne_sandbox.products(), elebne_sandbox.last_id()
+    rewrite = (lambda body: {**body, "data": []}) if cut == "an empty list" else (
+        lambda body: {**body, "data": body["data"][1:]})
+    proxy.fail(REWRITE, method="GET", path="/stock$", rewrite=rewrite, count=100)
+    assert sync(elebne_sandbox, tmp_path) == EXIT_OK
+    assert proxy.faulted()
+    assert elebne_sandbox.products() == before and elebne_sandbox.writes(mark) == []

@@ -266,7 +266,9 @@ class AletaClient:
         """``GET /stock?sku=A,B,...`` in batches that keep each URL under ``stock_url_limit`` characters.
 
         A SKU holding a comma cannot travel in the list: it is read with ``GET /stock/{sku}``.  A 414 answer
-        splits the batch in two and tries again.
+        splits the batch in two and tries again.  A SKU a batch's answer leaves out is asked again alone with
+        ``GET /stock/{sku}``: an answer cut short (an empty list, rows dropped) would otherwise list its SKUs at 0;
+        only Aleta's 404 for that SKU alone makes it a SKU without a stock row.
         """
         rows: list[dict[str, Any]] = []
         listed, single = [], []
@@ -275,6 +277,9 @@ class AletaClient:
         extra = [("location_id", location_id), ("low_stock", low_stock)]
         for batch in self.stock_batches(listed, extra):
             rows.extend(self._stock_batch(batch, extra))
+        if low_stock is None:  # (a low_stock filter leaves rows out on purpose)
+            answered = {row["sku"] for row in rows}
+            single += [sku for sku in listed if sku not in answered]
         for sku in single:
             row = self.stock_one(sku)
             if row is not None:
