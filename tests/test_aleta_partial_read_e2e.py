@@ -229,3 +229,20 @@ def test_a_stock_answer_cut_short_lists_no_sku_at_0(cut: str, proxy: FaultProxy,
     assert sync(elebne_sandbox, tmp_path) == EXIT_OK
     assert proxy.faulted()
     assert elebne_sandbox.products() == before and elebne_sandbox.writes(mark) == []
+
+
+def test_a_listing_that_says_it_ended_too_soon_takes_nothing_off_sale(
+        proxy: FaultProxy, elebne_sandbox: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Page 2 of a full read says ``has_next_page: false`` (its ``total_fetched`` consistent): Aleta's paging fields
+    cannot show that the listing ended early, and the products of page 3 were disabled and zeroed (exit 0).  Each
+    product a full read no longer lists is now asked for by one of its SKUs: one still active means the listing
+    was cut short, and the run is deferred."""
+    before, mark = cursors(tmp_path), elebne_sandbox.last_id()
+    proxy.fail(REWRITE, method="GET", path="/products$", query=r"status=active.*&cursor=", count=100,
+               rewrite=_pagination(has_next_page=False))
+    capsys.readouterr()
+    code = sync(elebne_sandbox, tmp_path, "--full")
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_PARTIAL, err
+    assert "Aleta's listing of active products ended without product" in err and "cut short" in err, err
+    assert elebne_sandbox.writes(mark) == [] and cursors(tmp_path) == before

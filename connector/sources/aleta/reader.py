@@ -8,7 +8,7 @@ from typing import Any
 
 from connector.config import load_secret
 from connector.errors import ConfigError
-from connector.sources.aleta.client import AletaClient
+from connector.sources.aleta.client import AletaAnswerError, AletaClient
 from connector.sources.aleta.convert import (
     ORIGIN,
     ConvertOptions,
@@ -84,6 +84,7 @@ class AletaSource:
         else:
             docs = {str(doc.get("id")): doc for doc in self.client.products(status=s.status, **filters)}
             withdrawn = {pid: doc for pid, doc in previous.items() if pid not in docs}
+            self._confirm_withdrawn(withdrawn)
 
         opts = ConvertOptions(price=s.price, cost_field=s.cost_field, currency=s.currency,
                               option_names=tuple(s.option_names), product_key=s.product_key)
@@ -128,6 +129,24 @@ class AletaSource:
         log.info("aleta: %s; %d product(s), %d request(s)", plan.reason, len(result.products),
                  self.client.stats.total)
         return result
+
+    def _confirm_withdrawn(self, withdrawn: dict[str, dict[str, Any]]) -> None:
+        """Ask ``GET /products/{sku}`` about each product a full read no longer listed (the last listed first):
+        one Aleta still gives with the listed status means the listing ended early (a page saying
+        ``has_next_page: false`` too soon, which its paging fields cannot show); taken for withdrawn, it would be
+        disabled and zeroed.  Not done with a ``vendor`` or ``sku`` filter (a product may leave it while active)."""
+        s = self.settings
+        if s.vendor or s.sku or not s.status:
+            return
+        for pid, doc in reversed(withdrawn.items()):
+            sku = next((v["sku"] for v in doc.get("variants") or []
+                        if isinstance(v, dict) and isinstance(v.get("sku"), str) and v["sku"].strip()), None)
+            now = self.client.product(sku) if sku is not None else None
+            if now is not None and str(now.get("id")) == pid and str(now.get("status") or "").lower() == s.status:
+                raise AletaAnswerError(
+                    f"Aleta's listing of {s.status} products ended without product '{doc.get('handle') or pid}', "
+                    f"which GET /products/{{sku}} still gives as {s.status} (SKU {sku!r}): the listing was cut "
+                    "short; nothing is taken as removed")
 
     def _locations(self) -> tuple[dict[str, str], set[str] | None]:
         """Location id -> stock key, and the ids that count (``None``: all)."""
