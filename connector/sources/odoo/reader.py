@@ -2,9 +2,10 @@
 
 Reading is O(pages): per page of ``page_size`` variants, one ``search_read`` of the variants with their
 template fields, then, sent together (``parallel_calls``), one of their attribute values, one of their
-templates per configured language, the stock (16, 18, 19: one quant and one open-move read for every target
-together; other versions: one context read per target, ``stock.py``) and one for image presence.  Before the
-pages: version, login, user context, ``fields_get``, languages, warehouses and (16, 18, 19) the location tree.
+templates per configured language (and one in en_US when the user's language is another: ``_languages``), the
+stock (16, 18, 19: one quant and one open-move read for every target together; other versions: one context
+read per target, ``stock.py``) and one for image presence.  Before the pages: version, login, user context,
+``fields_get``, languages, warehouses and (16, 18, 19) the location tree.
 Nothing is read record by record; docs/odoo.md gives the count.
 
 Product key (``Product.key``, the marketplace's parent key): the variant's SKU when the template has exactly
@@ -52,6 +53,7 @@ _BASE_FIELDS = ["id", "default_code", "barcode", "name", "description_sale", "pr
                 "standard_price", "weight", "categ_id", "product_template_attribute_value_ids", "active", "type",
                 "currency_id", "write_date"]
 _TRANSLATED = {"name": "name", "description_sale": "description"}
+ENGLISH = "en_US"  # what Odoo 16+ answers for a language with no translation written
 
 
 @dataclass(slots=True)
@@ -129,12 +131,17 @@ def _decimal(value: Any, digits: int) -> Decimal:
 _LABELS = {"name": "name", "description_sale": "sales description"}  # the translated fields, as Odoo's form says
 
 
-def _untranslated(key: str, odoo_field: str, lang: str, default_lang: str, sent: dict[str, str]) -> str:
+def _untranslated(key: str, odoo_field: str, lang: str, default_lang: str, sent: dict[str, str],
+                  same_as: str | None = None) -> str:
     """What a missing translation does: which language, which field, and what goes in its place (``sent``: the
-    product's other texts that are sent in ``lang``)."""
+    product's other texts that are sent in ``lang``).  ``same_as``: the language whose text it equals (the user's,
+    ``default_lang``, unless said; en_US when the user's language is another one)."""
     label = _LABELS[odoo_field]
-    said = (f"product {key!r}: its {lang} {label} reads the same as its {default_lang} one, as Odoo answers (with "
-            f"the en_US text) where no {lang} translation was written: taken as missing, it is not sent as {lang}")
+    said = (f"product {key!r}: its {lang} {label} reads the same as its {same_as or default_lang} one, as Odoo "
+            f"answers (with the en_US text) where no {lang} translation was written: taken as missing, it is not "
+            f"sent as {lang}")
+    if same_as not in (None, default_lang):  # a text made in ``lang`` is copied to en_US too: say how to send it
+        said += f" (if it is the real {lang} one, give the product its own {same_as} {label} in Odoo)"
     if not sent:
         return f"{said}; the product has no other {lang} text, so nothing of it is sent in {lang}"
     others = " and ".join(_LABELS[f] for f, canon in _TRANSLATED.items() if canon in sent)
@@ -219,7 +226,9 @@ class OdooSource:
             ctx["tz"] = backend.user_context["tz"]
         if s.company is not None:
             ctx["allowed_company_ids"] = [self._company_id(backend, ctx)]
-        languages = self._languages(backend, default_lang, ctx)
+        languages, english = self._languages(backend, default_lang, ctx)
+        # the en_US texts, to tell a missing translation from a real one, read only when no language read has them
+        reads = [*languages, ENGLISH] if english and ENGLISH not in languages else languages
         targets: list[StockTarget] = []
         self.grouped_stock = None
         if wants_stock:
@@ -239,11 +248,11 @@ class OdooSource:
         extra: dict[int, dict[str, Any]] = defaultdict(dict)
         known: dict[str, list[tuple[int, bool]]] = {}
         if cursor and index is not None:
-            rows, known = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, languages, targets,
+            rows, known = self._read_changes(backend, caps, parse_cursor(cursor), index, ctx, reads, targets,
                                              extra)
         else:
-            rows = self._read_pages(backend, caps, domain, ctx, languages, targets, extra)
-        self._build(rows, extra, caps, languages, targets, default_lang, result, known)
+            rows = self._read_pages(backend, caps, domain, ctx, reads, targets, extra)
+        self._build(rows, extra, caps, languages, targets, (default_lang, english), result, known)
         withhold_invalid_barcodes(result.products, result.issues, PRODUCT)
         self._warn_private_images(caps, result)
         self.next_index = index or CatalogueIndex(domain_key(s.domain))
@@ -273,18 +282,22 @@ class OdooSource:
             raise SourceError(f"odoo setting 'company': no company {c!r} visible to user {self.settings.user!r}")
         return int(rows[0]["id"])
 
-    def _languages(self, backend: OdooBackend, default_lang: str, ctx: dict[str, Any]) -> list[str]:
+    def _languages(self, backend: OdooBackend, default_lang: str, ctx: dict[str, Any]) -> tuple[list[str], bool]:
+        """The languages to read besides the user's, and whether a text that reads as the en_US one is a missing
+        translation too: when the user's language is another one and en_US is active (while it is not, Odoo
+        writes every language's text over the en_US one, which is then no sign of a missing translation)."""
         wanted = [lang for lang in self.settings.languages if lang != default_lang]
         if not wanted:
-            return []
-        rows = backend.search_read("res.lang", [("code", "in", wanted)], ["code", "active"],
+            return [], False
+        codes = wanted if default_lang == ENGLISH or ENGLISH in wanted else [*wanted, ENGLISH]
+        rows = backend.search_read("res.lang", [("code", "in", codes)], ["code", "active"],
                                    context={**ctx, "active_test": False})
         active = {r["code"] for r in rows if r.get("active")}
         missing = [lang for lang in wanted if lang not in active]
         if missing:
             raise SourceError(f"odoo setting 'languages': {', '.join(missing)} not active in Odoo database "
                               f"{self.settings.db!r} (activate it under Settings > Languages, or remove it)")
-        return wanted
+        return wanted, default_lang != ENGLISH and ENGLISH in active
 
     def _changed_templates(self, backend: OdooBackend, since: datetime, ctx: dict[str, Any]) -> list[int]:
         """Templates with a variant or template edit, a stock move or a quant change since the cursor.
@@ -473,7 +486,7 @@ class OdooSource:
 
     # -- building canonical records --------------------------------------------------------------------------
     def _build(self, rows: list[dict[str, Any]], extra: dict[int, dict[str, Any]], caps: Capabilities,
-               languages: list[str], targets: list[StockTarget], default_lang: str, result: SourceResult,
+               languages: list[str], targets: list[StockTarget], user_lang: tuple[str, bool], result: SourceResult,
                known: dict[str, list[tuple[int, bool]]] | None = None) -> None:
         """``known``: SKU -> (id, active) of variants not read this time (an incremental read), so duplicates
         are decided against the whole catalogue, as a full read would."""
@@ -506,7 +519,7 @@ class OdooSource:
             if base_url:
                 product.images = ([f"{base_url}/web/image/{TEMPLATE}/{tmpl_id}/image_1920"]
                                   if extra[first["id"]].get("tmpl_image") else [])
-            self._translations(product, first, extra[first["id"]].get("lang", {}), languages, default_lang, result)
+            self._translations(product, first, extra[first["id"]].get("lang", {}), languages, user_lang, result)
             stock_raw: dict[str, dict[str, Any]] = {}
             image_bytes: dict[str, Any] = {}
             for r in variants:
@@ -609,26 +622,33 @@ class OdooSource:
             f"them, or point the odoo setting 'image_base_url' at a public copy of the images")
 
     def _translations(self, product: Product, first: dict[str, Any], by_lang: dict[str, dict[str, Any]],
-                      languages: list[str], default_lang: str, result: SourceResult) -> None:
+                      languages: list[str], user_lang: tuple[str, bool], result: SourceResult) -> None:
+        """``user_lang``: the user's language, and whether a text reading as the en_US one is missing too."""
+        default_lang, english = user_lang
+        en = by_lang.get(ENGLISH, {}) if english else {}
         for lang in languages:
             t = by_lang.get(lang)
             if t is None:
                 continue
             out: dict[str, str] = {}
-            missing: list[tuple[str, str]] = []  # (Odoo field, its text in the user's language)
+            missing: list[tuple[str, str, str]] = []  # (Odoo field, its text, the language it reads the same as)
             for odoo_field, canon in _TRANSLATED.items():
                 src, val = _text(first.get(odoo_field)), _text(t.get(odoo_field))
                 if src is None or val is None:
                     continue
-                if val == src:  # Odoo answers the en_US text where a translation was never written
-                    missing.append((odoo_field, src))
-                    continue
-                out[canon] = val
+                # Odoo answers the en_US text where a translation was never written: the user's text when the
+                # user's language is en_US (or when the product has no en_US text of its own), else the en_US one
+                if val == src:
+                    missing.append((odoo_field, val, default_lang))
+                elif lang != ENGLISH and val == _text(en.get(odoo_field)):
+                    missing.append((odoo_field, val, ENGLISH))
+                else:
+                    out[canon] = val
             if out:
                 product.translations[lang] = out
-            for odoo_field, src in missing:
-                result.issues.append(Issue(_untranslated(product.key, odoo_field, lang, default_lang, out),
-                                           sheet=TEMPLATE, column=odoo_field, value=src, severity="warning"))
+            for odoo_field, val, same_as in missing:
+                result.issues.append(Issue(_untranslated(product.key, odoo_field, lang, default_lang, out, same_as),
+                                           sheet=TEMPLATE, column=odoo_field, value=val, severity="warning"))
 
     def _variant(self, r: dict[str, Any], sku: str, vref: SourceRef, ex: dict[str, Any], caps: Capabilities,
                  kind: str, targets: list[StockTarget], base_url: str | None, result: SourceResult) -> Variant:
