@@ -40,6 +40,7 @@ from tests.odoo_vcr import (
     seed_data,
     settings_kwargs,
 )
+from tests.test_elryan_sync import DEFAULTS, Elryan, elryan  # noqa: F401 - the fixture
 
 seed = load_fixture_module("odoo_userlang_seed")
 TARGET = Target(18)
@@ -151,3 +152,12 @@ def test_while_en_US_is_inactive_a_text_equal_to_it_is_sent(reads: dict[str, Rea
     assert read.warnings("UL-FR-AR") == []
     assert read.warnings("UL-FR") == [_missing("UL-FR", "name", AR, FR, None)]
     assert read.template_reads() == [AR]
+
+
+@pytest.mark.sandbox
+def test_elryan_gets_no_english_text_as_the_arabic_one(reads: dict[str, Read], elryan: Elryan) -> None:  # noqa: F811
+    outcome = elryan.sync(reads["ar"].result, defaults={**DEFAULTS, "brand": "Maison Test"})
+    remote = {v["sku"]: p for p in elryan.state()["products"] for v in p["variants"]}
+    assert set(remote) == set(seed.WITH_EN), outcome.report.to_json()["rows"]
+    names = {sku: {t["language"]: t["name"] for t in p["translations"]} for sku, p in remote.items()}
+    assert names == {"UL-ALL": {"ar": "قميص كتان"}, "UL-NO-AR": {}, "UL-AR-NAME": {"ar": "حزام جلد"}, "UL-EN": {}}
