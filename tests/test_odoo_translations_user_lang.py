@@ -28,21 +28,11 @@ import pytest
 from connector.model import Product
 from connector.sources.base import SourceResult
 from connector.sources.odoo import OdooSettings, OdooSource
-from tests.odoo_vcr import (
-    RECORDING,
-    Call,
-    Target,
-    load_fixture_module,
-    odoo_cassette,
-    odoo_test_env,
-    password,
-    recorded_calls,
-    seed_data,
-    settings_kwargs,
-)
+from tests import odoo_vcr
+from tests.odoo_vcr import RECORDING, Call, Target, odoo_cassette, odoo_test_env, recorded_calls, settings_kwargs
 from tests.test_elryan_sync import DEFAULTS, Elryan, elryan  # noqa: F401 - the fixture
 
-seed = load_fixture_module("odoo_userlang_seed")
+seed = odoo_vcr.load_fixture_module("odoo_userlang_seed")
 TARGET = Target(18)
 URL = os.environ.get("ODOO18_USERLANG_URL", "http://127.0.0.1:8069")
 DB = os.environ.get("ODOO18_USERLANG_DB", "odoo18_userlang")
@@ -76,7 +66,7 @@ def _read(name: str, categ: str, languages: list[str]) -> Read:
 
 @pytest.fixture(scope="module")
 def reads() -> Iterator[dict[str, Read]]:
-    rpc = (lambda: seed_data.Rpc(URL, DB, os.environ.get("ODOO_USER", "admin"), password(TARGET))) \
+    rpc = (lambda: odoo_vcr.seed_data.Rpc(URL, DB, os.environ.get("ODOO_USER", "admin"), odoo_vcr.password(TARGET))) \
         if RECORDING else None
     with odoo_test_env(TARGET):
         out = {}
