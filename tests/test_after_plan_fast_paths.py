@@ -168,7 +168,7 @@ def slow_account_rows(report: RunReport, source: SourceResult, plan: Plan,
             out.status, out.reason = SKIPPED, "not part of any product that was read"
         elif ops := planned.get(key):
             product = plan.products.get(key)
-            stock_row = product is not None and product.ref is not None and sheet != report_module._own_sheet(product)
+            stock_row = product is not None and product.ref is not None and sheet != report_module.own_sheet(product)
             report_module._row_outcome(out, key, ops, results, catalogue_kind, stock_row, dry_run)
         report.rows.append(out)
 

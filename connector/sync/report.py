@@ -406,7 +406,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     unchanged: tuple[Any, ...] = ()
 
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
-    own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``_own_sheet``), or _NO_REF
+    own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``own_sheet``), or _NO_REF
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
     table = RowTable.over(*source.rows.shared_columns())
     fill = table.fill
@@ -439,7 +439,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             own = own_sheets.get(key)
             if own is None:  # (once per product, not per row)
                 product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
-                own = own_sheets[key] = _own_sheet(product) if product is not None and product.ref is not None \
+                own = own_sheets[key] = own_sheet(product) if product is not None and product.ref is not None \
                     else _NO_REF
             stock_row = own is not _NO_REF and sheet != own
             of_sheet = stock_of_sheet if stock_row else own_of_sheet
@@ -465,7 +465,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
 _NO_REF = object()
 
 
-def _own_sheet(product: Product) -> str:
+def own_sheet(product: Product) -> str:
     """The sheet (or Odoo model) of a product's own rows; a row of another sheet is a stock sheet's, whose status
     is its stock update's alone.  A product's rows are where its variants come from: an Odoo template
     (``product.template``) has its variants' rows (``product.product``), which are no stock rows (before, a
