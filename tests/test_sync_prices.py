@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ from connector.sources.spreadsheet import read_spreadsheet
 from connector.sync.prices import refuse_prices
 from connector.sync.report import PUSHED, SKIPPED, RowOutcome, RunReport
 from connector.sync.runner import SyncOptions, run_sync
-from tests.conftest import ELEBNE_KEY, SandboxHandle
-from tests.workbooks import set_cell, write_workbook
+from tests.conftest import ELEBNE_KEY, SandboxHandle, running_ecomlinx
+from tests.workbooks import CATALOGUE, STOCK, set_cell, write_workbook
 
 
 def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict]:
@@ -37,29 +38,73 @@ def written_paths(sandbox: SandboxHandle, since: int) -> str:
 
 
 @pytest.mark.sandbox
-def test_a_price_with_more_decimals_than_the_currency_skips_its_product_and_sends_nothing_of_it(
+def test_a_price_with_more_decimals_than_the_currency_holds_back_the_price_and_the_stock_still_goes(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx")
+    """A product Elebne has: its refused price holds back its product update only; its stock goes in the bulk
+    inventory (a unit sold elsewhere is not left on sale while nobody fixes the price), and the update goes once the
+    price is fixed.  A product whose new variant comes with the refused price (a catalogue change Elebne needs before
+    the stock naming it) still sends nothing."""
+    rows = [*CATALOGUE, {"Parent SKU": "CAP", "SKU": "CAP-M", "Name": "Cap", "Price": 9, "Attribute: Size": "M"}]
+    stock = {**STOCK, "Warehouse": {**STOCK["Warehouse"], "CAP-M": 3}}
+    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
     before, mark = elebne_sandbox.products(), elebne_sandbox.last_id()
+    sent = sent_bodies(monkeypatch)
+    rows = [*rows, {"Parent SKU": "CAP", "SKU": "CAP-L", "Name": "Cap", "Price": 9.995, "Attribute: Size": "L"}]
+    stock["Warehouse"] = {**stock["Warehouse"], "TEE-M-BL": 9, "CAP-M": 1, "CAP-L": 2}
+    write_workbook(wb, rows, stock)
     set_cell(wb, "Products", "TEE-L-RD", "Price", 26.125)  # MRU has 2 decimals: Elebne would get 2613 (26.13)
     set_cell(wb, "Products", "SOAP-01", "Price", 13.5)
-    set_cell(wb, "Stock - Warehouse", "TEE-M-BL", "Quantity", 9)
 
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
 
     assert code == EXIT_FAILED
     tee = [r for r in report["rows"] if r["sku"] in ("TEE-M-BL", "TEE-L-BL", "TEE-L-RD")]
-    assert len(tee) == 8 and {(r["status"], r["code"], r["attention"]) for r in tee} == {(SKIPPED, "price_refused",
-                                                                                            True)}
-    reason = tee[0]["reason"]
-    assert "price 26.125 MRU of SKU TEE-L-RD" in reason and "(at most 2" in reason and "not sent" in reason
-    assert elebne_sandbox.products()["TEE"] == before["TEE"]  # neither the price nor the new stock of 9
-    assert "TEE" not in written_paths(elebne_sandbox, mark)
-    assert elebne_sandbox.products()["SOAP-01"]["price"] == 1350  # the others go on
-    issue = next(i for i in report["issues"] if i.get("target") == "elebne")
-    assert (issue["sheet"], issue["row"], issue["column"], issue["value"], issue["sku"]) == (
-        "Products", 5, "Price", "26.125", "TEE-L-RD")
+    own = [r for r in tee if r["sheet"] == "Products"]
+    assert len(own) == 3 and {(r["status"], r["code"], r["attention"]) for r in own} == {(SKIPPED, "price_refused",
+                                                                                           True)}
+    reason = own[0]["reason"]
+    assert "price 26.125 MRU of SKU TEE-L-RD" in reason and "(at most 2" in reason and "price not sent" in reason
+    assert "its stock was sent" in reason
+    stock_rows = {(r["sku"], r["sheet"]): r for r in tee if r["sheet"] != "Products"}
+    assert stock_rows[("TEE-M-BL", "Stock - Warehouse")]["status"] == PUSHED
+    assert {r["status"] for r in stock_rows.values()} == {PUSHED} and all(  # (one stock payload: the product's)
+        "price held back: price 26.125 MRU of SKU TEE-L-RD" in r["reason"] for r in stock_rows.values())
+    after = elebne_sandbox.products()
+    assert next(v["quantity"] for v in after["TEE"]["variants"] if v["sku"] == "TEE-M-BL") == 10  # 9 + 1 (Shop)
+    assert [v["price"] for v in after["TEE"]["variants"]] == [v["price"] for v in before["TEE"]["variants"]]
+    assert not [w for w in elebne_sandbox.writes(since=mark) if w["path"].endswith("/products/TEE")]
+    assert "2613" not in json.dumps(sent) and "26.125" not in json.dumps(sent)  # not even in the stock's request
+    assert after["CAP"] == before["CAP"] and "CAP" not in json.dumps(sent)  # CAP-L is new: nothing of CAP goes
+    assert {r["status"] for r in report["rows"] if r["sku"] in ("CAP-M", "CAP-L")} == {SKIPPED}
+    assert after["SOAP-01"]["price"] == 1350  # the others go on
+    issue = next(i for i in report["issues"] if i.get("target") == "elebne" and i["sku"] == "TEE-L-RD")
+    assert (issue["sheet"], issue["row"], issue["column"], issue["value"]) == ("Products", 5, "Price", "26.125")
+
+    set_cell(wb, "Products", "TEE-L-RD", "Price", 26.13)  # fixed: the update held back goes, once
+    sent.clear()
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED  # (CAP-L's price is still refused)
+    assert [v["price"] for v in elebne_sandbox.products()["TEE"]["variants"]] == [2500, 2600, 2613]
+    assert [name for name, _body in sent if "TEE" in json.dumps(_body)] == ["update_product"]
+    sent.clear()
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
+    assert "TEE" not in json.dumps(sent)
+
+
+def sent_bodies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """What the Elebne client is asked to send (product updates and bulk inventory), as (method, body)."""
+    from connector.marketplaces.elebne.client import ElebneClient
+
+    sent: list[tuple[str, Any]] = []
+    for name in ("update_product", "bulk_inventory", "create_product"):
+        real = getattr(ElebneClient, name)
+
+        def record(self: ElebneClient, *args: Any, _real: Any = real, _name: str = name) -> Any:
+            sent.append((_name, args[1] if _name == "update_product" else args[0]))
+            return _real(self, *args)
+
+        monkeypatch.setattr(ElebneClient, name, record)
+    return sent
 
 
 @pytest.mark.sandbox
@@ -155,3 +200,62 @@ def test_minor_units_must_be_a_number_of_decimals_a_currency_can_have(minor_unit
     with pytest.raises(ConfigError, match="minor_units must be a whole number from 0 to 6"):
         currency_settings("elebne", {"account": "MRU", "minor_units": minor_units})
     assert currency_settings("ecomlinx", {"account": "KWD", "minor_units": "3"}).minor_units == 3
+
+
+@pytest.mark.sandbox
+def test_ecomlinx_gets_the_stock_of_a_product_whose_price_is_held_back_and_its_update_once_fixed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EcomLinx takes stock apart from the product PATCH: a SKU it has sends its new quantity while its price
+    is refused; the price goes once fixed, once."""
+    from connector.marketplaces.ecomlinx import SANDBOX_KEY
+    from connector.marketplaces.ecomlinx.client import EcomLinxClient
+
+    monkeypatch.setenv("ECOMLINX_API_KEY", SANDBOX_KEY)
+    sent: list[tuple[str, Any]] = []
+    for name in ("update_product", "set_inventory"):
+        real = getattr(EcomLinxClient, name)
+
+        def record(self: EcomLinxClient, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            sent.append((_name, [*args, kw]))
+            return _real(self, *args, **kw)
+
+        monkeypatch.setattr(EcomLinxClient, name, record)
+    wb = write_workbook(tmp_path / "products.xlsx")
+    profile = tmp_path / "shop.yaml"
+    report_path = tmp_path / "report.json"
+
+    def run() -> tuple[int, dict]:
+        code = main(["sync", "--profile", str(profile), "--no-progress", "--report", str(report_path)])
+        return code, json.loads(report_path.read_text(encoding="utf-8"))
+
+    with running_ecomlinx(tmp_path / "sb.sqlite", listed=[row["SKU"] for row in CATALOGUE]) as server:
+        profile.write_text(f"name: shop\nsource: {{type: spreadsheet, path: {wb}}}\nstate: {tmp_path / 's.sqlite'}\n"
+                           f"targets:\n  ecomlinx: {{account: main, base_url: '{server.api_url}'}}\n", encoding="utf-8")
+        assert run()[0] == EXIT_OK
+        set_cell(wb, "Products", "TEE-L-RD", "Price", 26.125)  # a typo: 2 decimals at most (the default)
+        set_cell(wb, "Stock - Warehouse", "TEE-M-BL", "Quantity", 9)
+        sent.clear()
+
+        code, report = run()
+
+        assert code == EXIT_FAILED
+        listed = {d["sku"]: d for d in server.backend.products()}
+        assert listed["TEE-M-BL"]["stock"] == 10 and listed["TEE-L-RD"]["price"] == 26  # 9 + 1 in the Shop
+        assert [(n, args[0], args[1]) for n, args in sent] == [("set_inventory", "TEE-M-BL", 10)]
+        rows = {(r["sku"], r["sheet"]): r for r in report["rows"]}
+        own = rows[("TEE-M-BL", "Products")]
+        assert (own["status"], own["code"], own["attention"]) == (SKIPPED, "price_refused", True)
+        assert "price 26.125 MRU of SKU TEE-L-RD has more decimals" in own["reason"]
+        assert "its stock was sent" in own["reason"]
+        moved = rows[("TEE-M-BL", "Stock - Warehouse")]
+        assert moved["status"] == PUSHED and "price held back: price 26.125" in moved["reason"]
+        assert rows[("TEE-L-RD", "Stock - Warehouse")]["status"] == "unchanged"
+        assert "price held back" in rows[("TEE-L-RD", "Stock - Warehouse")]["reason"]
+
+        set_cell(wb, "Products", "TEE-L-RD", "Price", 27)
+        sent.clear()
+        assert run()[0] == EXIT_OK
+        assert [n for n, _ in sent] == ["update_product"] and list(sent[0][1][1]) == ["price"]
+        assert {d["sku"]: d for d in server.backend.products()}["TEE-L-RD"]["price"] == 27
+        sent.clear()
+        assert run()[0] == EXIT_OK and sent == []

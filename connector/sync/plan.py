@@ -7,7 +7,7 @@ Nothing is sent here; ``--dry-run`` stops after planning.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +99,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                defaults: dict[str, Any] | None = None, context: str | None = None,
                note_marks: bool = True, keep_texts: bool = True,
                check: Callable[[PlannedOp], str | None] | None = None, pack: bool = False,
-               stale: dict[str, list[str]] | None = None) -> Plan:
+               stale: dict[str, list[str]] | None = None, stock_only: Container[str] = frozenset()) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
@@ -116,7 +116,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     not hold every payload until the preview (about 65 MB).  ``pack`` (a real run's): each create or stock op holds
     its payload as ``marshal`` bytes until the push reads it (``ops.PackedOp``: about 25 MB less for 100,000
     products, held for the whole push).  ``stale`` (a dry run's, kind -> keys): payloads planned as
-    ``StateStore.mark_stale`` would leave them, which a real run does before it plans (the state is not touched)."""
+    ``StateStore.mark_stale`` would leave them, which a real run does before it plans (the state is not touched).
+    ``stock_only``: keys of products whose stock payloads alone are mapped and planned (a refused price held back:
+    ``price_hold.py``)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
@@ -157,7 +159,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                         keys.add(key)
                     continue
         try:
-            payloads = mapping.apply(product, defaults)
+            payloads = mapping.apply(product, defaults) if key not in stock_only else {
+                kind: mapping.payloads[kind].build(product, defaults) for kind in kinds
+                if adapter.roles.get(kind) == STOCK}
         except RecordMappingError as exc:
             plan.mapping_failures.append((product, str(exc)))
             continue

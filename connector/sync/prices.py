@@ -9,10 +9,12 @@ The price of a variant on sale is refused when it is
 
 A refused price refuses its whole product for that target: nothing of it is planned or sent (its stock neither),
 each of its rows is skipped with the reason (SKU, value, limit) and the code ``price_refused``, and the run needs
-attention (exit 1).  An incremental Odoo read reads such a product again on its next run (``SourceResult.recheck``)
-until it is sent.  The price of a variant that is not on sale (archived, or its product) is not checked: it is
-shown nowhere, and refusing it (or leaving it out: Elryan requires a variant's price) would keep the listing on
-sale instead of taking it off.
+attention (exit 1).  Except where the marketplace already has the product and takes its stock apart from its
+price (``price_hold.py``): there only the price is held back, and its stock is still sent (a unit sold elsewhere
+is never left on sale while nobody fixes a price).  An incremental Odoo read reads such a product again on its
+next run (``SourceResult.recheck``) until it is sent.  The price of a variant that is not on sale (archived, or its
+product) is not checked: it is shown nowhere, and refusing it (or leaving it out: Elryan requires a variant's
+price) would keep the listing on sale instead of taking it off.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ __all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_problem", "refus
 class PriceRefusals:
     reasons: dict[str, str] = field(default_factory=dict)  # SKU -> reason, every SKU of a refused product
     issues: list[dict[str, Any]] = field(default_factory=list)  # one per refused price, for the report's issues
+    # each refused product and what is wrong ("price 26.125 MRU of SKU X has ..."): its stock may still go
+    products: list[tuple[Product, str]] = field(default_factory=list)
+    # SKU -> (what is wrong, the sheet of its product's own rows) of products whose price alone is held back
+    # (``price_hold.py``): their stock is planned and sent, and their SKUs are no longer in ``reasons``
+    held: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
 
 def decimals(amount: Decimal) -> int:
@@ -75,9 +82,10 @@ def refuse_prices(products: Iterable[Product], minor_units: int, target: str) ->
             out.append(product)
             continue
         first, problem = on_sale[0]
-        reason = (f"price {first.price.amount} {first.price.currency} of SKU {first.sku} {problem}: "
-                  f"{'product' if len(product.variants) > 1 else 'SKU'} not sent (fix the price in the source)")
+        said = f"price {first.price.amount} {first.price.currency} of SKU {first.sku} {problem}"
+        reason = f"{said}: {'product' if len(product.variants) > 1 else 'SKU'} not sent (fix the price in the source)"
         refused.reasons.update(dict.fromkeys((v.sku for v in product.variants), reason))
+        refused.products.append((product, said))
         refused.issues += [{"sheet": v.ref.origin if v.ref else None, "row": v.ref.row if v.ref else None,
                             "column": "Price", "value": str(v.price.amount), "reason": f"price {p}",
                             "sku": v.sku, "severity": "error", "target": target}

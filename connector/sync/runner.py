@@ -20,7 +20,7 @@ from connector.sync.ops import RELEASED, ItemResult, release
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
-from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan
+from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan, stock_alone
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import untracked_stock
@@ -85,10 +85,14 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     safe_products = before_plan(source, opts.stock_policy, opts.safety, session.settings, opts.target,
                                 session.plugin.title, safety)
     products = adapter.prepare(safe_products, state)
+    defaults = session.settings.get("defaults") or {}
+    # a product the marketplace has, refused for its price, still has its stock sent where that goes apart
+    held_prices = stock_alone(safety, adapter, state, mapping, opts.target, session.account, defaults)
+    if held_prices:
+        products = [*products, *held_prices]
     stale: dict[str, list[str]] = {}  # a dry run's: the stock payloads a real run would mark stale (and send)
     if not opts.stock_policy.hold:  # (a hold caps what was last sent: the notes are kept for a later run)
         stale = resend_given_back(session, products, write=not opts.dry_run)
-    defaults = session.settings.get("defaults") or {}
     hold = opts.stock_policy.hold  # some marketplace's orders are unknown: no quantity goes up (hold.py)
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
                           defaults, hold) if hold else {}
@@ -98,7 +102,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
-                      pack=not opts.dry_run, stale=stale if opts.dry_run else None)
+                      pack=not opts.dry_run, stale=stale if opts.dry_run else None,
+                      stock_only=frozenset(p.key for p in held_prices))
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)

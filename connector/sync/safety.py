@@ -4,7 +4,8 @@
 
 1. ``before_plan``: unknown stock locations are an error; prices converted to the account currency; a product
    whose price the marketplace would show wrongly (0 or less, more decimals than the currency has) is left out
-   (``prices.py``).
+   (``prices.py``).  ``stock_alone``, once the target's adapter prepared the products: of those, a product the
+   marketplace already has, whose stock goes apart from its price, still has its stock planned (``price_hold.py``).
 2. ``after_plan``: operations for SKUs no longer in the source (``missing.py``), then the mass-change guard
    (``guard.py``) on the whole plan.  A refused plan is not pushed.
 3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
@@ -28,6 +29,7 @@ from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missi
 from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
+from connector.sync.price_hold import hold_prices
 from connector.sync.prices import PRICE_REFUSED, PriceRefusals, refuse_prices
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
 from connector.sync.state import StateStore
@@ -35,6 +37,8 @@ from connector.sync.stock_policy import StockPolicy
 
 GUARD_REFUSED = "not sent: the mass-change guard refused this run"
 GUARD_CODE = "mass_change_guard"
+# a product the marketplace has, refused for its price, whose stock goes apart from it (``price_hold.py``)
+PRICE_HELD = "price not sent, nor the product's other changes (fix the price in the source)"
 
 
 @dataclass
@@ -76,6 +80,17 @@ def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOption
     return products
 
 
+def stock_alone(outcome: SafetyOutcome, adapter: Any, state: StateStore, mapping: CompiledMapping,
+                marketplace: str, account: str, defaults: dict[str, Any]) -> list[Product]:
+    """The products refused for their price whose stock alone is planned (``build_plan``'s ``stock_only``),
+    prepared by the adapter (none in most runs)."""
+    refused = outcome.prices.products
+    if not refused:
+        return []
+    prepared = adapter.prepare([p for p, _problem in refused], state)
+    return hold_prices(prepared, outcome.prices, mapping, adapter, state, marketplace, account, defaults)
+
+
 def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping, adapter: Any,
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
@@ -104,6 +119,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
             if row.sku in refused and not row.attention:
                 row.status, row.reason, row.attention, row.code = status, refused[row.sku], True, code
                 row.actions = []
+    if outcome.prices.held:
+        _account_held_prices(report, outcome.prices.held)
     report.issues += outcome.prices.issues
     for m in outcome.missing.skus:
         row = RowOutcome(sku=m.sku, product=m.key, sheet=None, row=None, status=PUSHED,
@@ -143,6 +160,28 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                     "refused": outcome.blocked, "allowed": outcome.verdict.allowed}
     if outcome.blocked:
         report.refused = outcome.verdict.message
+
+
+def _account_held_prices(report: RunReport, held: dict[str, tuple[str, Any]]) -> None:
+    """Rows of products whose price alone was held back: a row of the product's own sheet (its catalogue row, or
+    an Odoo variant's only row) is skipped with the reason (code ``price_refused``, attention) unless its stock
+    failed; a stock sheet's row keeps its stock's outcome and says the price was held back."""
+    for row in report.rows:
+        found = held.get(row.sku or "")
+        if found is None:
+            continue
+        said, own = found
+        if own is not None and row.sheet != own:  # a stock sheet's row: its stock's outcome
+            note = f"price held back: {said} (fix the price in the source)"
+            row.reason = f"{row.reason}; {note}" if row.reason else note
+            continue
+        reason = f"{said}: {PRICE_HELD}"
+        if row.attention:  # its stock failed: said first
+            row.reason = f"{row.reason}; {reason}"
+            continue
+        stock = {PUSHED: "its stock would be sent" if report.dry_run else "its stock was sent",
+                 SKIPPED: f"its stock: {row.reason}"}.get(row.status, "its stock is unchanged")
+        row.status, row.reason, row.attention, row.code = SKIPPED, f"{reason}; {stock}", True, PRICE_REFUSED
 
 
 def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> None:
