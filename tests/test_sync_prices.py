@@ -1,8 +1,9 @@
 """A price the marketplace would show wrongly is never sent (connector/sync/prices.py): a price with more decimals
 than the account currency has (12.345 for a 2-decimal currency), or at or below 0 (a typo, an empty Odoo list
 price), refuses its product for that target: its rows are skipped with the SKU, the value and the limit (code
-price_refused), the run needs attention (exit 1), nothing of the product is sent, and an incremental source's
-cursor still moves on (the product is read again)."""
+price_refused), the run needs attention (exit 1), nothing of the product's catalogue is sent (its stock neither,
+unless the marketplace has the product and takes stock apart: price_hold.py), and an incremental source's cursor
+still moves on (the product is read again)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,6 @@ def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: py
     return code, json.loads(report.read_text(encoding="utf-8"))
 
 
-def written_paths(sandbox: SandboxHandle, since: int) -> str:
-    return " ".join(f"{w['path']} {json.dumps(w.get('body'))}" for w in sandbox.writes(since=since))
-
-
 @pytest.mark.sandbox
 def test_a_price_with_more_decimals_than_the_currency_holds_back_the_price_and_the_stock_still_goes(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +46,9 @@ def test_a_price_with_more_decimals_than_the_currency_holds_back_the_price_and_t
     wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
     before, mark = elebne_sandbox.products(), elebne_sandbox.last_id()
-    sent = sent_bodies(monkeypatch)
+    from connector.marketplaces.elebne.client import ElebneClient
+
+    sent = recorded(monkeypatch, ElebneClient, "update_product", "bulk_inventory", "create_product")
     rows = [*rows, {"Parent SKU": "CAP", "SKU": "CAP-L", "Name": "Cap", "Price": 9.995, "Attribute: Size": "L"}]
     stock["Warehouse"] = {**stock["Warehouse"], "TEE-M-BL": 9, "CAP-M": 1, "CAP-L": 2}
     write_workbook(wb, rows, stock)
@@ -85,25 +84,23 @@ def test_a_price_with_more_decimals_than_the_currency_holds_back_the_price_and_t
     sent.clear()
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED  # (CAP-L's price is still refused)
     assert [v["price"] for v in elebne_sandbox.products()["TEE"]["variants"]] == [2500, 2600, 2613]
-    assert [name for name, _body in sent if "TEE" in json.dumps(_body)] == ["update_product"]
+    assert [name for name, args in sent if "TEE" in json.dumps(args)] == ["update_product"]
     sent.clear()
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
     assert "TEE" not in json.dumps(sent)
 
 
-def sent_bodies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """What the Elebne client is asked to send (product updates and bulk inventory), as (method, body)."""
-    from connector.marketplaces.elebne.client import ElebneClient
+def recorded(monkeypatch: pytest.MonkeyPatch, client: type, *names: str) -> list[tuple[str, list[Any]]]:
+    """What ``client``'s methods ``names`` are asked to send, as (method, [arguments..., keyword arguments])."""
+    sent: list[tuple[str, list[Any]]] = []
+    for name in names:
+        real = getattr(client, name)
 
-    sent: list[tuple[str, Any]] = []
-    for name in ("update_product", "bulk_inventory", "create_product"):
-        real = getattr(ElebneClient, name)
+        def record(self: Any, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            sent.append((_name, [*args, kw]))
+            return _real(self, *args, **kw)
 
-        def record(self: ElebneClient, *args: Any, _real: Any = real, _name: str = name) -> Any:
-            sent.append((_name, args[1] if _name == "update_product" else args[0]))
-            return _real(self, *args)
-
-        monkeypatch.setattr(ElebneClient, name, record)
+        monkeypatch.setattr(client, name, record)
     return sent
 
 
@@ -211,15 +208,7 @@ def test_ecomlinx_gets_the_stock_of_a_product_whose_price_is_held_back_and_its_u
     from connector.marketplaces.ecomlinx.client import EcomLinxClient
 
     monkeypatch.setenv("ECOMLINX_API_KEY", SANDBOX_KEY)
-    sent: list[tuple[str, Any]] = []
-    for name in ("update_product", "set_inventory"):
-        real = getattr(EcomLinxClient, name)
-
-        def record(self: EcomLinxClient, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
-            sent.append((_name, [*args, kw]))
-            return _real(self, *args, **kw)
-
-        monkeypatch.setattr(EcomLinxClient, name, record)
+    sent = recorded(monkeypatch, EcomLinxClient, "update_product", "set_inventory")
     wb = write_workbook(tmp_path / "products.xlsx")
     profile = tmp_path / "shop.yaml"
     report_path = tmp_path / "report.json"
