@@ -75,16 +75,18 @@ def souk_workbook(path: Path) -> Path:
 def expected_state(source: SourceResult) -> dict[str, Any]:
     """What the sandbox must hold after a sync of ``source`` with the shipped mapping, derived independently
     of the adapter: every category level, brand, attribute and value once, every SKU with its price, stock,
-    attributes and translations."""
+    attributes and translations.  What is archived is not there: a first sync does not create it."""
     policy = StockPolicy()
     categories, brands, attributes, values, products = {}, {}, {}, {}, {}
     for p in source.products:
+        if not p.active or not any(v.active for v in p.variants):
+            continue
         for node in category_tree(p.category_path, "cat-"):
             categories[node["remote_id"]] = (node["name"], node["remote_parent_id"])
         brands["brand-" + slug(p.brand)] = p.brand
         langs = {loc.split("_")[0]: tr.get("name", p.name) for loc, tr in p.translations.items()}
         variants = {}
-        for v in p.variants:
+        for v in [v for v in p.variants if v.active]:
             attrs = set()
             for name, value in v.attributes.items():
                 aid = "attr-" + slug(name)

@@ -29,7 +29,9 @@ def test_odoo_catalogue_lands_on_elebne(version: int, fast_elebne_sandbox: Sandb
     source = read_recorded(version)
     opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
                        base_url=fast_elebne_sandbox.base_url, account="odoo-shop", source_label=f"odoo{version}",
-                       stock_policy=StockPolicy(locations=tuple(seed_data.TEST_WAREHOUSES)))
+                       stock_policy=StockPolicy(locations=tuple(seed_data.TEST_WAREHOUSES)),
+                       # archived products are created (inactive) only when asked: test_odoo_archived_not_created.py
+                       settings={"defaults": {"create_archived": True}})
     report = run_sync(source, opts).report
     assert report.unreachable is None
     remote = fast_elebne_sandbox.products()

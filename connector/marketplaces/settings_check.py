@@ -12,6 +12,7 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.marketplaces.base import MarketplacePlugin
+from connector.sync.archived import create_archived
 from connector.sync.stock_policy import untracked_stock
 
 GENERIC_KEYS = frozenset({"defaults", "currency"})  # read for every target (the mapping's defaults, safety.py)
@@ -23,10 +24,11 @@ def settings_problems(plugin: MarketplacePlugin, settings: Any, where: str) -> l
     if not isinstance(settings, dict):
         return [f"{where} must be a table of settings (e.g. {{page_limit: 50}}), not {type(settings).__name__}"]
     problems = []
-    try:
-        untracked_stock(settings)  # read for every target, by the stock policy
-    except ConfigError as exc:
-        problems.append(f"{where}: {exc}")
+    for check in (untracked_stock, create_archived):  # read for every target: the stock policy, archived.py
+        try:
+            check(settings)
+        except ConfigError as exc:
+            problems.append(f"{where}: {exc}")
     if plugin.open_settings is not False:  # open, or not said (a third-party plugin older than the check)
         return problems
     known = sorted(set(plugin.settings) | GENERIC_KEYS)

@@ -197,6 +197,10 @@ class Adapter(PlanningAdapter, Protocol):
     # a dry run validates each new create and stock op as it is planned and lets go of a valid one's payload at
     # once (``plan.build_plan``'s ``check``); its ``preview`` takes a released op as valid
     checks_when_planned: bool
+    # the marketplace matches the listings it already has by SKU when a record is first pushed (EcomLinx): an
+    # archived record the state does not know is left to the adapter, which knows after reading its listing
+    # whether the marketplace has it (``connector.sync.archived``)
+    matches_listings: bool
 
     def prepare(self, records: list[Any], state: StateStore) -> list[Any]:
         """Reshape the source records before planning (EcomLinx: one product per SKU); may keep the state for
@@ -245,6 +249,7 @@ class AdapterBase:
     # through ``validate``) and whose ``calls_needed`` reads no such payload: a dry run may then validate those
     # ops as they are planned and let go of a valid one's payload at once (``Adapter.checks_when_planned``)
     checks_when_planned = False
+    matches_listings = False  # (``Adapter.matches_listings``)
 
     def validate(self, op: PlannedOp) -> str | None:
         problems = self.problems(op)

@@ -14,6 +14,7 @@ from typing import Any
 from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
+from connector.sync.archived import ArchivedSift, all_on_sale
 from connector.sync.fingerprint import record_fingerprint
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, packed, release
 from connector.sync.state import StateStore
@@ -39,6 +40,9 @@ class Plan:
     # (not a tuple key and a tuple value per payload): about 14 MB less for 100,000 products
     new_marks: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
     mark_kinds: tuple[str, ...] = ()  # the payload kinds of ``new_marks``' hashes, in their order
+    # SKU -> why it was left out of the plan by ``build_plan``'s ``sift`` (archived.py: an archived product or
+    # variant never listed on the marketplace), with the code of its rows: they are skipped with that reason
+    left_out: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
@@ -99,7 +103,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                defaults: dict[str, Any] | None = None, context: str | None = None,
                note_marks: bool = True, keep_texts: bool = True,
                check: Callable[[PlannedOp], str | None] | None = None, pack: bool = False,
-               stale: dict[str, list[str]] | None = None, stock_only: Container[str] = frozenset()) -> Plan:
+               stale: dict[str, list[str]] | None = None, stock_only: Container[str] = frozenset(),
+               sift: ArchivedSift | None = None) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
@@ -118,7 +123,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     products, held for the whole push).  ``stale`` (a dry run's, kind -> keys): payloads planned as
     ``StateStore.mark_stale`` would leave them, which a real run does before it plans (the state is not touched).
     ``stock_only``: keys of products whose stock payloads alone are mapped and planned (a refused price held back:
-    ``price_hold.py``)."""
+    ``price_hold.py``).  ``sift`` (``archived.ArchivedSift``): a product not wholly on sale is planned as it
+    returns it (``known``: a payload kind of it is confirmed), without the variants it leaves out, or not at all
+    (None)."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
@@ -146,6 +153,11 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     planned_products = plan.products
     confirmed_maps = list(confirmed.values())
     for product in products:
+        if sift is not None and not all_on_sale(product):
+            sifted = sift(product, any(product.key in hashes for hashes in confirmed_maps))
+            if sifted is None:
+                continue
+            product = sifted
         key = product.key
         fingerprint = None
         if marks is not None:
@@ -211,6 +223,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
         if new_mark is not None and any(h is not None for h in new_mark[1:]):
             plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)
+    if sift is not None:
+        plan.left_out = sift.left_out
     return plan
 
 

@@ -405,6 +405,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     stock_of_sheet: list[tuple[Any, ...] | None] = []
     unchanged: tuple[Any, ...] = ()
 
+    left_out = plan.left_out if plan else {}  # SKU -> (reason, code): why the plan left it out
+    left_out_rows: dict[Any, tuple[Any, ...]] = {}  # sheet -> the outcome of a left-out row on it (one reason)
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``own_sheet``), or _NO_REF
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
@@ -423,6 +425,12 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             fill(owner, (SKIPPED, no_actions, skipped_reason, None, None, True, sheet))
         elif sku in mapping_failed:
             fill(owner, (FAILED, no_actions, mapping_failed[sku], None, None, True, sheet))
+        elif key is None and sku in left_out:  # (archived.py: an archived product or variant never listed there)
+            outcome = left_out_rows.get(sheet)
+            if outcome is None:
+                reason, code = left_out[sku]
+                outcome = left_out_rows[sheet] = (SKIPPED, no_actions, reason, None, code, False, sheet)
+            fill(owner, outcome)
         elif key is None:
             fill(owner, (SKIPPED, no_actions, "not part of any product that was read", None, None, False, sheet))
         else:

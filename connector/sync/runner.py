@@ -14,9 +14,11 @@ from typing import Any
 from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import CompiledMapping, load_mapping
 from connector.sources.base import SourceResult
+from connector.sync.archived import target_sift
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
 from connector.sync.ops import RELEASED, ItemResult, release
+from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
@@ -100,10 +102,13 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     # no canonical text of a new payload is kept: the push encodes it when the op is confirmed (``stored_text``);
     # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
+    # an archived product (or variant) the marketplace never listed is not created there (archived.py)
+    sift = target_sift(session.settings, session.plugin.title, state, opts.target, session.account, adapter,
+                       lambda: probe_shapes(mapping, adapter, defaults))
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
                       pack=not opts.dry_run, stale=stale if opts.dry_run else None,
-                      stock_only=frozenset(p.key for p in held_prices))
+                      stock_only=frozenset(p.key for p in held_prices), sift=sift)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)

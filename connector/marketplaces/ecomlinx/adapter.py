@@ -73,6 +73,7 @@ class EcomLinxAdapter(AdapterBase):
     roles: ClassVar[dict[str, str]] = {"product": CATALOGUE, "stock": STOCK}
     untracked_stock_left = "EcomLinx keeps the quantity it has for the SKU"
     invalid_code = "invalid_payload"
+    matches_listings = True  # an archived SKU the state does not know is skipped only if the listing lacks it
 
     def __init__(self, client: EcomLinxClient, *, account: str, settings: dict[str, Any] | None = None,
                  state: StateStore | None = None) -> None:

@@ -1,0 +1,102 @@
+"""An archived product or variant never listed on a marketplace is not created there (connector/sync/archived.py):
+a merchant's workbook (Active column) against the Elebne sandbox, over several runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.errors import EXIT_OK, ConfigError
+from connector.sources.spreadsheet import read_spreadsheet
+from connector.sync.archived import ARCHIVED_NOT_LISTED
+from connector.sync.guard import GuardSettings
+from connector.sync.report import PUSHED, SKIPPED, RunReport
+from connector.sync.runner import SyncOptions, run_sync
+from connector.sync.safety import SafetyOptions
+from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.workbooks import CATALOGUE, HEADERS, write_workbook
+
+pytestmark = pytest.mark.sandbox
+
+
+def catalogue(inactive: set[str]) -> list[dict[str, Any]]:
+    return [{**row, "Active": "No" if row["SKU"] in inactive else "Yes"} for row in CATALOGUE]
+
+
+def run(book: Path, target: str, base_url: str, secret: str, state: Path, *, inactive: set[str],
+        missing: str = "zero", **settings: Any) -> RunReport:
+    write_workbook(book, catalogue(inactive), headers=[*HEADERS, "Active"])
+    opts = SyncOptions(target=target, state_path=state, secret=secret, base_url=base_url, account="shop",
+                       source_label=book.name, settings=settings,
+                       safety=SafetyOptions(missing=missing, guard=GuardSettings(allow_mass_change=True)))
+    report = run_sync(read_spreadsheet(book), opts).report
+    report.exit_code = report.compute_exit_code()
+    return report
+
+
+def statuses(report: RunReport, sku: str) -> set[tuple[str, str | None]]:
+    """(status, code) of every row of ``sku`` (its Products row and its stock rows)."""
+    return {(r.status, r.code) for r in report.rows if r.sku == sku}
+
+
+LEFT_OUT = {(SKIPPED, ARCHIVED_NOT_LISTED)}
+
+
+def test_elebne_archived_never_listed_is_not_created_until_active(elebne_sandbox: SandboxHandle,
+                                                                    tmp_path: Path) -> None:
+    book, state = tmp_path / "book.xlsx", tmp_path / "state.sqlite"
+
+    def sync(inactive: set[str], **kw: Any) -> RunReport:
+        return run(book, "elebne", elebne_sandbox.base_url, ELEBNE_KEY, state, inactive=inactive, **kw)
+
+    # TEA-500 archived, never listed: not created; TEE-L-RD archived under an active product: left out of it
+    first = sync({"TEA-500", "TEE-L-RD"})
+    remote = elebne_sandbox.products()
+    assert set(remote) == {"SOAP-01", "TEE"}
+    assert {v["sku"] for v in remote["TEE"]["variants"]} == {"TEE-M-BL", "TEE-L-BL"}
+    for sku in ("TEA-500", "TEE-L-RD"):
+        assert statuses(first, sku) == LEFT_OUT
+        row = next(r for r in first.rows if r.sku == sku)
+        assert row.reason == "archived in the source and never listed on Elebne: not created"
+        assert not row.attention
+    assert first.exit_code == EXIT_OK  # nothing bad happened
+    assert first.operations["create"] == 2
+
+    # again, with missing: disable: a product left out is not "no longer in source"; nothing is sent
+    mark = elebne_sandbox.last_id()
+    again = sync({"TEA-500", "TEE-L-RD"}, missing="disable")
+    assert elebne_sandbox.writes(since=mark) == []
+    assert statuses(again, "TEA-500") == statuses(again, "TEE-L-RD") == LEFT_OUT
+    assert not any("no longer in source" in (r.reason or "") for r in again.rows)
+    assert again.exit_code == EXIT_OK and again.refused is None
+
+    # TEA-500 active again: created now; SOAP-01 and the variant TEE-L-BL, listed, archived: taken off sale there
+    later = sync({"SOAP-01", "TEE-L-BL", "TEE-L-RD"})
+    remote = elebne_sandbox.products()
+    assert remote["TEA-500"]["status"] == "ACTIVE"
+    assert (remote["SOAP-01"]["status"], remote["SOAP-01"]["quantity"]) == ("INACTIVE", 0)
+    tee = {v["sku"]: v for v in remote["TEE"]["variants"]}
+    assert set(tee) == {"TEE-M-BL", "TEE-L-BL"} and tee["TEE-L-BL"]["quantity"] == 0
+    assert statuses(later, "TEA-500") == {(PUSHED, None)}
+    assert statuses(later, "SOAP-01") == {(PUSHED, None)}
+    assert statuses(later, "TEE-L-RD") == LEFT_OUT
+    assert later.exit_code == EXIT_OK
+
+    # the archived variant on sale again: added to its product
+    sync(set())
+    assert {v["sku"] for v in elebne_sandbox.products()["TEE"]["variants"]} == {"TEE-M-BL", "TEE-L-BL", "TEE-L-RD"}
+
+
+def test_elebne_create_archived_creates_them_inactive(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    def sync(value: Any) -> RunReport:
+        return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY, tmp_path / "state.sqlite",
+                   inactive={"TEA-500"}, defaults={"create_archived": value})
+
+    with pytest.raises(ConfigError, match=r"defaults.create_archived must be true or false, not 'yes'"):
+        sync("yes")  # never read as "not said": a typo would change what is created
+    assert elebne_sandbox.writes() == []
+    report = sync(True)
+    assert elebne_sandbox.products()["TEA-500"]["status"] == "INACTIVE"
+    assert statuses(report, "TEA-500") == {(PUSHED, None)}
