@@ -1,5 +1,5 @@
 """An archived product or variant never listed on a marketplace is not created there (connector/sync/archived.py):
-a merchant's workbook (Active column) against the Elebne sandbox, over several runs."""
+a merchant's workbook (Active column) against the Elebne and EcomLinx sandboxes, over several runs."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from connector.errors import EXIT_OK, ConfigError
+from connector.marketplaces.ecomlinx import PLUGIN as ECOMLINX
+from connector.marketplaces.ecomlinx.adapter import NOT_ON_ECOMLINX_CODE
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sync.archived import ARCHIVED_NOT_LISTED
 from connector.sync.guard import GuardSettings
-from connector.sync.report import PUSHED, SKIPPED, RunReport
+from connector.sync.report import PUSHED, SKIPPED, UNCHANGED, RunReport
 from connector.sync.runner import SyncOptions, run_sync
 from connector.sync.safety import SafetyOptions
-from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.conftest import ELEBNE_KEY, SandboxHandle, running_ecomlinx
 from tests.workbooks import CATALOGUE, HEADERS, write_workbook
 
 pytestmark = pytest.mark.sandbox
@@ -100,3 +102,29 @@ def test_elebne_create_archived_creates_them_inactive(elebne_sandbox: SandboxHan
     report = sync(True)
     assert elebne_sandbox.products()["TEA-500"]["status"] == "INACTIVE"
     assert statuses(report, "TEA-500") == {(PUSHED, None)}
+
+
+def test_ecomlinx_archived_sku_is_skipped_unless_ecomlinx_lists_it(tmp_path: Path) -> None:
+    """EcomLinx matches products by SKU: an archived SKU it lists is taken off sale as before; one it does not
+    list is skipped as archived, not as "not on EcomLinx: create it there first" (nothing to ask the merchant)."""
+    with running_ecomlinx(tmp_path / "sandbox.sqlite", listed=["SOAP-01", "TEE-M-BL", "TEE-L-BL"]) as server:
+        def sync(inactive: set[str], **settings: Any) -> RunReport:
+            return run(tmp_path / "book.xlsx", "ecomlinx", server.api_url, ECOMLINX.sandbox_key,
+                       tmp_path / "state.sqlite", inactive=inactive, **settings)
+
+        report = sync({"SOAP-01", "TEE-L-RD", "TEA-500"})
+        remote = {p["sku"]: p for p in server.dump_state()["products"]}
+        assert remote["SOAP-01"]["status"] == "inactive"  # listed there: taken off sale
+        assert statuses(report, "SOAP-01") == {(PUSHED, None)}
+        for sku in ("TEE-L-RD", "TEA-500"):
+            assert statuses(report, sku) == LEFT_OUT
+            assert next(r for r in report.rows if r.sku == sku).reason == \
+                "archived in the source and never listed on EcomLinx: not created"
+        assert report.operations[NOT_ON_ECOMLINX_CODE] == 0
+        assert not any("not on EcomLinx" in note for note in report.notes)
+        assert report.exit_code == EXIT_OK
+
+        # active again: asked for as any SKU EcomLinx lacks
+        again = sync(set())
+        assert statuses(again, "TEA-500") == {(SKIPPED, NOT_ON_ECOMLINX_CODE)}
+        assert statuses(again, "SOAP-01") <= {(PUSHED, None), (UNCHANGED, None)}

@@ -17,7 +17,7 @@ sent as before: a variant that is on sale is never left out of its product's sto
 
 A marketplace that matches listings it already has by SKU (EcomLinx: ``AdapterBase.matches_listings``) decides at
 push time, once its listing is read: the sift leaves its archived products in the plan, and the adapter skips the
-ones the listing does not have with the same reason and code.
+ones the listing does not have with the same reason and code (``skip_archived``).
 
 ``defaults: {create_archived: true}`` in a target's settings keeps the old behaviour: archived products and
 variants are created (as inactive listings) like any other.
@@ -32,6 +32,7 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.model import Product
+from connector.sync.ops import ItemResult, PlannedOp
 
 ARCHIVED_NOT_LISTED = "ARCHIVED_NOT_LISTED"
 CREATE_ARCHIVED = "create_archived"  # the key under the target's ``defaults``
@@ -131,3 +132,14 @@ def target_sift(settings: dict[str, Any], title: str, state: Any, marketplace: s
     return ArchivedSift(title, listed_skus_reader(state, marketplace, account, shapes),
                         matches_listings=bool(getattr(adapter, "matches_listings", False)))
 
+
+def skip_archived(op: PlannedOp, title: str, settings: dict[str, Any], *, forget: bool = False
+                  ) -> ItemResult | None:
+    """For an adapter that matches listings by SKU (``matches_listings``): the result of an op of an archived
+    record the marketplace does not have (skipped, ``ARCHIVED_NOT_LISTED``), or None (not archived, or
+    ``create_archived``: the adapter says what it says of any record it does not have).  ``forget``: the binding
+    is dropped, as for any record the marketplace no longer has."""
+    if not archived(op.product) or create_archived(settings):
+        return None
+    return ItemResult(op, ok=False, skipped=True, forget=forget, code=ARCHIVED_NOT_LISTED,
+                      message=not_listed_reason(title))

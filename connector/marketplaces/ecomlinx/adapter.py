@@ -4,7 +4,9 @@ EcomLinx is flat: one product per SKU, matched by SKU (``prepare`` splits canoni
 SKU before planning).  There is no create endpoint, so a planned "create" means "first time we push this
 SKU": it PATCHes the existing product with the whole payload.  A SKU EcomLinx does not have is *skipped*
 ("not on EcomLinx: create it there first"), remembered in the state, and re-checked only when the product
-listing is next refreshed.
+listing is next refreshed; an archived one is skipped as "archived in the source and never listed on EcomLinx"
+(``ARCHIVED_NOT_LISTED``: nothing to create, so nothing to ask of the merchant), and one the listing has is
+pushed as today (taken off sale, ``inactive``).
 
 Order: stock first (``PATCH /inventory/{sku}``, absolute quantity), then catalogue (``PATCH /products/{id}``).
 Every call shares one per-key budget, so every request goes in one lane of the shared executor: when the
@@ -28,6 +30,7 @@ from connector.marketplaces.ecomlinx.payloads import problems, product_body
 from connector.marketplaces.wording import FieldProblem, explain
 from connector.model import Product
 from connector.sync.answers import Classifier, Verdict
+from connector.sync.archived import skip_archived
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 from connector.sync.state import StateStore
@@ -79,7 +82,7 @@ class EcomLinxAdapter(AdapterBase):
                  state: StateStore | None = None) -> None:
         from datetime import timedelta
 
-        settings = settings or {}
+        settings = self.settings = settings or {}
         self.client, self.account = client, account
         self.read_only = bool(settings.get("read_only"))
         self.plan_name = str(settings.get("plan") or "")
@@ -185,7 +188,7 @@ class EcomLinxAdapter(AdapterBase):
                     results.append(ItemResult(op, ok=True, remote_id=match.product_id, message=MATCHED))
             else:
                 result = self._unmatched(op, match)
-                if result.skipped:
+                if result.code == NOT_ON_ECOMLINX_CODE:
                     self.not_on_ecomlinx.add(op.key)
                 results.append(result)
         return results
@@ -277,6 +280,9 @@ class EcomLinxAdapter(AdapterBase):
                               message=f"{len(match.duplicate_ids)} EcomLinx products have SKU {op.key} "
                                       f"({', '.join(match.duplicate_ids)}): keep one there")
         # forget: if it had been pushed before, it was deleted there; re-created later, it is pushed in full again
+        archived = skip_archived(op, "EcomLinx", self.settings, forget=True)  # nothing to create: nothing to ask
+        if archived is not None:
+            return archived
         return ItemResult(op, ok=False, skipped=True, forget=True, code=NOT_ON_ECOMLINX_CODE,
                           message=NOT_ON_ECOMLINX)
 
