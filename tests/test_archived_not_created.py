@@ -128,3 +128,45 @@ def test_ecomlinx_archived_sku_is_skipped_unless_ecomlinx_lists_it(tmp_path: Pat
         again = sync(set())
         assert statuses(again, "TEA-500") == {(SKIPPED, NOT_ON_ECOMLINX_CODE)}
         assert statuses(again, "SOAP-01") <= {(PUSHED, None), (UNCHANGED, None)}
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["rows", "row_groups"])
+def test_a_source_unchanged_with_archived_rows_takes_the_shortcut(grouped: bool, elebne_sandbox: SandboxHandle,
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows left out as archived are what a later run reports again: the run that left them out is clean, and the
+    next run of the same file sends nothing without reading it, its report saying the same of those rows."""
+    import json
+
+    from connector.cli import main
+    from connector.sync.report import report_rows
+
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    if grouped:
+        monkeypatch.setattr("connector.sync.report.ROWS_IN_FULL", 3)  # grouped rows, as a large catalogue's
+    source = tmp_path / "p.csv"
+    source.write_text("SKU,Name,Price,Active,Stock: Warehouse\nTEA-500,Green tea,8.90,No,3\n"
+                      "SOAP-01,Aleppo soap,12.50,Yes,5\nOIL-1,Olive oil,9.00,Yes,2\nLAMP-1,Lamp,30.00,No,1\n",
+                      encoding="utf-8")
+    argv = ["sync", "--source", str(source), "--target", "elebne", "--state", str(tmp_path / "s.sqlite"),
+            "--no-progress", "--base-url", elebne_sandbox.base_url, "--account", "shop"]
+    assert main([*argv, "--report", str(tmp_path / "a.json")]) == EXIT_OK
+    assert set(elebne_sandbox.products()) == {"SOAP-01", "OIL-1"}
+    mark = elebne_sandbox.last_id()
+    assert main([*argv, "--report", str(tmp_path / "b.json")]) == EXIT_OK
+    assert elebne_sandbox.requests(since=mark) == []
+    first, again = (json.loads((tmp_path / name).read_text(encoding="utf-8")) for name in ("a.json", "b.json"))
+    assert any("not read or planned again" in note for note in again["notes"])  # the shortcut was taken
+    assert again["exit_code"] == EXIT_OK
+    assert again["summary"]["rows"] == {"pushed": 0, "unchanged": 2, "skipped": 2, "failed": 0}
+    got = {r["sku"]: (r["status"], r["code"], r["reason"]) for r in report_rows(again)}
+    assert got == {sku: (status, code, reason) for sku, status, code, reason in
+                   ((r["sku"], "unchanged" if r["status"] == "pushed" else r["status"], r["code"], r["reason"]
+                     if r["status"] != "pushed" else None) for r in report_rows(first))}
+    assert got["TEA-500"] == (SKIPPED, ARCHIVED_NOT_LISTED,
+                              "archived in the source and never listed on Elebne: not created")
+    # a run that reads and plans (--full) reports the same
+    assert main([*argv, "--full", "--report", str(tmp_path / "c.json")]) == EXIT_OK
+    full = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert again["summary"] == full["summary"]
+    assert again.get("row_groups") == full.get("row_groups") and again.get("rows") == full.get("rows")

@@ -1,7 +1,9 @@
 """A sync whose inputs did not change since the last clean run skips reading and planning (issue 16).
 
 After a run of ``connector sync`` that ended completely clean for a target and account (exit 0, every operation
-confirmed, nothing deferred, failed or skipped, no guard refusal, no quantity held back), the state keeps a
+confirmed, nothing deferred, failed or skipped, no guard refusal, no quantity held back; rows of archived products
+never listed on the marketplace, ``archived.py``, are the same in every run with the same inputs and state: they
+are kept as they are, the other rows reported unchanged), the state keeps a
 *clean run* (``StateStore.save_clean_run``): a digest of everything that decides the plan besides the state,
 and what a later run checks and reports.  A later run of a spreadsheet source with the same inputs knows its
 plan before reading a cell: every operation of that run is confirmed, so the same records against the same
@@ -342,8 +344,8 @@ def _clean(outcome: SyncOutcome, source: SourceResult) -> bool:
     if (report.exit_code != EXIT_OK or report.refused or report.unreachable or report.stopped or report.not_raised
             or plan.mapping_failures or any(ops.get(k) for k in ("failed", "deferred", "skipped", "mapping_failed"))):
         return False
-    if any(o[0] not in (PUSHED, UNCHANGED) or o[5] for o in row_outcomes(report.rows)):  # (status, attention)
-        return False
+    if any((o[0] not in (PUSHED, UNCHANGED) and not _stays(o)) or o[5] for o in row_outcomes(report.rows)):
+        return False  # (status, attention)
     if len(report.rows) < len(source.rows):
         return False
     for op in plan.ops:  # every operation sent was confirmed
@@ -360,7 +362,16 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     kept as its report writes them (grouped, JSON text after the first line)."""
     from connector.sync.estimate import estimate_push
     from connector.sync.ops import CATALOGUE
-    from connector.sync.report import ROWS_IN_FULL, UNCHANGED, RowOutcome, RunReport, as_unchanged, write_json
+    from connector.sync.report import (
+        ROWS_IN_FULL,
+        UNCHANGED,
+        RowOutcome,
+        RunReport,
+        as_unchanged,
+        group_rows,
+        write_json,
+    )
+    from connector.sync.rows import RowTable, row_outcomes
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
@@ -369,10 +380,16 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     large = len(rows) > ROWS_IN_FULL
     view = RunReport(run_id=report.run_id, source=report.source, target=report.target, dry_run=False,
                      started_at=report.started_at)
-    if not large:
+    if any(map(_stays, row_outcomes(rows))):  # rows a later run reports as this one did (``_stays``), others unchanged
+        view.rows = RowTable() if large else []  # (a large one as columns: its outcome tuples shared)
+        _as_later(rows, view.rows)
+        counts, products = view.status_counts, view.product_counts
+        groups = group_rows(view.rows, lazy=True) if large else []
+    elif large:
+        counts, products, groups = as_unchanged(rows, lazy=True)
+    else:
         view.rows = [RowOutcome(r.sku, r.product, r.sheet, r.row, UNCHANGED) for r in rows]
-    counts, products, groups = as_unchanged(rows, lazy=True) if large else (view.status_counts, view.product_counts,
-                                                                             [])
+        counts, products, groups = view.status_counts, view.product_counts, []
     unchanged = 0  # what ``Plan.counts`` says of a plan where every product is unchanged
     for kind, role in plan.roles.items():
         if role == CATALOGUE:
@@ -394,6 +411,32 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     out.write(text + "\n")
     write_json(groups, out)
     return out.finish()
+
+
+def _stays(outcome: tuple[Any, ...]) -> bool:
+    """A row a later run with the same inputs and state reports as this one did, not as unchanged: an archived
+    product or variant never listed on the marketplace (``archived.py``), skipped without attention."""
+    from connector.sync.archived import ARCHIVED_NOT_LISTED
+
+    return outcome[4] == ARCHIVED_NOT_LISTED and not outcome[5]
+
+
+def _as_later(rows: Any, out: Any) -> None:
+    """Append to ``out`` (a list, or a ``RowTable``) ``rows`` as a later run that takes the shortcut reports them:
+    unchanged, the rows that stay (``_stays``) as they are."""
+    from connector.sync.report import UNCHANGED
+    from connector.sync.rows import RowOutcome
+
+    later: dict[int, tuple[Any, ...]] = {}  # id of an outcome -> the later run's (rows share a few outcomes)
+    unchanged: dict[Any, tuple[Any, ...]] = {}  # sheet -> the outcome of an unchanged row on it
+    for r in rows:
+        outcome = r._outcome
+        found = later.get(id(outcome))
+        if found is None:
+            sheet = outcome[6]
+            found = later[id(outcome)] = outcome if _stays(outcome) else unchanged.setdefault(
+                sheet, (UNCHANGED, [], None, None, None, False, sheet))
+        out.append(RowOutcome.sharing(r.sku, r.product, r.row, found))
 
 
 class _Compressed:
