@@ -28,11 +28,14 @@ def catalogue(inactive: set[str]) -> list[dict[str, Any]]:
 
 
 def run(book: Path, target: str, base_url: str, secret: str, state: Path, *, inactive: set[str],
-        missing: str = "zero", **settings: Any) -> RunReport:
+        missing: str = "zero", options: dict[str, Any] | None = None, **settings: Any) -> RunReport:
+    """A sync of the workbook with the products or variants ``inactive`` archived; ``options``: more of
+    ``SyncOptions`` (``full``, ``max_retries``...)."""
     write_workbook(book, catalogue(inactive), headers=[*HEADERS, "Active"])
     opts = SyncOptions(target=target, state_path=state, secret=secret, base_url=base_url, account="shop",
                        source_label=book.name, settings=settings,
-                       safety=SafetyOptions(missing=missing, guard=GuardSettings(allow_mass_change=True)))
+                       safety=SafetyOptions(missing=missing, guard=GuardSettings(allow_mass_change=True)),
+                       **(options or {}))
     report = run_sync(read_spreadsheet(book), opts).report
     report.exit_code = report.compute_exit_code()
     return report

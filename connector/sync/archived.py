@@ -15,6 +15,12 @@ SKU) of the confirmed payloads whose variants carry their SKU (``payload_shape.K
 payload kind says (a mapping that sends no variant SKU), every variant of a known product is taken as listed and
 sent as before: a variant that is on sale is never left out of its product's stock.
 
+Before an archived product the state does not know is left out, a marketplace whose adapter can tell whether it
+lists it (``has_listing``: Elebne, Elryan) is asked (``archived_check.py``): listed, the product is planned as a
+known one (taken off sale, adopted); not listed, left out as above (the answer remembered for
+``archived_check_hours``); the lookup failed, left out with its rows *deferred* (``ARCHIVED_LOOKUP_DEFERRED``,
+exit 3), never skipped as never listed.
+
 A marketplace that matches listings it already has by SKU (EcomLinx: ``AdapterBase.matches_listings``) decides at
 push time, once its listing is read: the sift leaves its archived products in the plan, and the adapter skips the
 ones the listing does not have with the same reason and code (``skip_archived``).
@@ -32,9 +38,11 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.model import Product
+from connector.sync.archived_check import ListingLookup, check_hours
 from connector.sync.ops import ItemResult, PlannedOp
 
 ARCHIVED_NOT_LISTED = "ARCHIVED_NOT_LISTED"
+ARCHIVED_LOOKUP_DEFERRED = "ARCHIVED_LOOKUP_DEFERRED"
 CREATE_ARCHIVED = "create_archived"  # the key under the target's ``defaults``
 _ACTIVE = attrgetter("active")
 
@@ -72,6 +80,8 @@ class ArchivedSift:
     listed_skus: Callable[[str], set[str] | None]
     matches_listings: bool = False  # the adapter matches existing listings by SKU: it decides (``skip_archived``)
     left_out: dict[str, tuple[str, str]] = field(default_factory=dict)
+    lookup: ListingLookup | None = None  # asks the marketplace before an unknown archived product is left out
+    deferred: int = 0  # products left out because the lookup failed (their rows deferred)
 
     def __post_init__(self) -> None:
         self.reason = (not_listed_reason(self.title), ARCHIVED_NOT_LISTED)
@@ -82,6 +92,15 @@ class ArchivedSift:
         if archived(product):
             if known or self.matches_listings:
                 return product
+            found = self.lookup(product.key) if self.lookup is not None else False
+            if found:
+                return product  # listed all the same: taken off sale (and adopted) as a known one
+            if found is None:
+                self.deferred += 1
+                reason = (f"deferred to the next run: could not look it up on {self.title} "
+                          f"({self.lookup.failure if self.lookup else ''})", ARCHIVED_LOOKUP_DEFERRED)
+                self.left_out.update(dict.fromkeys((v.sku for v in product.variants), reason))
+                return None
             self._leave_out(v.sku for v in product.variants)
             return None
         if self.matches_listings:  # (one product per SKU: no variants to leave out)
@@ -125,12 +144,18 @@ def listed_skus_reader(state: Any, marketplace: str, account: str, shapes: Calla
 
 
 def target_sift(settings: dict[str, Any], title: str, state: Any, marketplace: str, account: str,
-                adapter: Any, shapes: Callable[[], dict[str, Any]]) -> ArchivedSift | None:
-    """The sift of a target's plan; None when its ``defaults.create_archived`` asks for the old behaviour."""
+                adapter: Any, shapes: Callable[[], dict[str, Any]], *, full: bool = False,
+                dry_run: bool = False) -> ArchivedSift | None:
+    """The sift of a target's plan; None when its ``defaults.create_archived`` asks for the old behaviour.  An
+    adapter with ``has_listing`` is asked about unknown archived products (``full``: whatever was remembered;
+    ``dry_run``: nothing remembered)."""
     if create_archived(settings):
         return None
+    has_listing = getattr(adapter, "has_listing", None)
+    lookup = ListingLookup(state, marketplace, account, has_listing, hours=check_hours(settings), again=full,
+                           write=not dry_run) if has_listing is not None else None
     return ArchivedSift(title, listed_skus_reader(state, marketplace, account, shapes),
-                        matches_listings=bool(getattr(adapter, "matches_listings", False)))
+                        matches_listings=bool(getattr(adapter, "matches_listings", False)), lookup=lookup)
 
 
 def skip_archived(op: PlannedOp, title: str, settings: dict[str, Any], *, forget: bool = False

@@ -43,6 +43,7 @@ class Plan:
     # SKU -> why it was left out of the plan by ``build_plan``'s ``sift`` (archived.py: an archived product or
     # variant never listed on the marketplace), with the code of its rows: they are skipped with that reason
     left_out: dict[str, tuple[str, str]] = field(default_factory=dict)
+    left_out_deferred: int = 0  # products of ``left_out`` whose lookup failed (counted as deferred operations)
 
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
@@ -224,7 +225,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)
     if sift is not None:
-        plan.left_out = sift.left_out
+        plan.left_out, plan.left_out_deferred = sift.left_out, sift.deferred
     return plan
 
 

@@ -575,6 +575,7 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
             ops["deferred"] += 1
         else:
             ops["failed"] += 1
+    ops["deferred"] += plan.left_out_deferred  # archived products whose lookup failed (archived_check.py)
     ops["mapping_failed"] = len(plan.mapping_failures)
     return ops
 

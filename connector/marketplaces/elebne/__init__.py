@@ -33,6 +33,9 @@ SETTINGS: dict[str, Any] = {
     "page_limit": 100,
     "listing_total": "total",  # where a listing page states its total, checked against the pages (null: not)
     "idempotency_header": "X-Idempotency-Key",
+    # an archived product the state does not know is looked up (GET /products/{externalId}) before it is skipped;
+    # "not on Elebne" is trusted for this many hours (0: asked every run; `sync --full` asks again)
+    "archived_check_hours": 24,
     # Orders (docs/elebne.md, "Orders"; all inferred: the document shows no order): the list's time filter
     # (null: none, every page is read), the raw -> canonical status table (merged over the shipped one), where
     # a line's SKU is (first field present), the minor units per currency unit of order amounts, the currency

@@ -19,6 +19,7 @@ from connector.marketplaces.elebne.client import ElebneClient, ElebneError
 from connector.marketplaces.elebne.payloads import problems
 from connector.marketplaces.wording import FieldProblem, explain, sibling_problems
 from connector.sync.answers import Classifier, Rule, Verdict
+from connector.sync.archived_check import LookupFailed
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 
@@ -77,6 +78,17 @@ class ElebneAdapter(AdapterBase):
 
     def idempotency_key(self, op: PlannedOp) -> str:
         return "create-" + digest(f"{self.account}\n{op.key}\n{op.digest}")
+
+    def has_listing(self, key: str) -> bool:
+        """Whether Elebne lists the product ``key`` (``GET /products/{externalId}``; 404: not), for an archived
+        product the state does not know (``archived_check.py``); an error answer after retries fails the lookup."""
+        try:
+            self.client.get_product(key)
+        except ElebneError as exc:
+            if exc.status == 404:
+                return False
+            raise LookupFailed(str(exc)) from exc
+        return True
 
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:

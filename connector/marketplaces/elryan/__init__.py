@@ -34,6 +34,9 @@ SETTINGS: dict[str, Any] = {
     # SKUs per price & stock request: the document gives no maximum (docs/elryan.md, "Batch size").
     "price_stock_batch_size": 100,
     "page_length": 100,
+    # an archived product the state does not know is looked up (the product search by spu) before it is skipped;
+    # "not on Elryan" is trusted for this many hours (0: asked every run; `sync --full` asks again)
+    "archived_check_hours": 24,
     "category_prefix": "cat-",
     # orders (docs/elryan.md, "Orders"): Elryan's line status -> canonical (merged over
     # orders.DEFAULT_ORDER_STATUSES), the time zone of `dateISO` (the document's sample: UTC+3), the currency

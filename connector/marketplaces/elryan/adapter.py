@@ -27,6 +27,7 @@ from connector.marketplaces.elryan.payloads import problems
 from connector.marketplaces.shapes import join_problems
 from connector.marketplaces.wording import FieldProblem, explain, sibling_problems
 from connector.sync.answers import Classifier, Rule, Verdict
+from connector.sync.archived_check import LookupFailed
 from connector.sync.executor import Executor
 from connector.sync.ops import CATALOGUE, INVALID_PAYLOAD, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
 
@@ -98,6 +99,14 @@ class ElryanAdapter(AdapterBase):
         self.batch_size = batch_size
         self.category_prefix = category_prefix
         self.classifier = answer_classifier(client.email)
+
+    def has_listing(self, key: str) -> bool:
+        """Whether Elryan lists the product ``key``: the documented product search by ``spu`` (exact match kept),
+        for an archived product the state does not know (``archived_check.py``); an error answer fails it."""
+        try:  # (pages read until the exact one: should Elryan match a part of the spu, as it does names)
+            return any(p.get("spu") == key for p in self.client.iter_search("search_products", {"spu": key}))
+        except ElryanError as exc:
+            raise LookupFailed(str(exc)) from exc
 
     # -- planning hooks --------------------------------------------------------------------------------------
     def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,0 +1,108 @@
+"""An archived product the state does not know is looked up on Elebne and Elryan before it is skipped as never
+listed (connector/sync/archived_check.py): a listing there that the state does not know (made by hand, another
+tool, a state file lost) is taken off sale; one on neither side is skipped, and not asked about again for
+``archived_check_hours``; a failed lookup defers its rows (exit 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.errors import EXIT_OK, EXIT_PARTIAL
+from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
+from connector.sync.archived import ARCHIVED_LOOKUP_DEFERRED
+from connector.sync.report import PUSHED, SKIPPED, RunReport
+from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.test_archived_not_created import LEFT_OUT, run, statuses
+from tests.test_elryan_sync import DEFAULTS
+
+pytestmark = pytest.mark.sandbox
+
+
+def lookups(log: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The requests of ``log`` whose path names the product ``key`` (Elebne)."""
+    return [r for r in log if key in r["path"]]
+
+
+def searches(server: Any, since: int = 0) -> list[dict[str, Any]]:
+    """Elryan's product searches (its log keeps no body: the lookups are counted)."""
+    return [r for r in server.requests_log(since) if r["path"].endswith("/products/search")]
+
+
+def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox: SandboxHandle,
+                                                                   tmp_path: Path) -> None:
+    made = requests.post(f"{elebne_sandbox.base_url}/products", timeout=5,
+                         headers={"Authorization": f"Bearer {ELEBNE_KEY}"},
+                         json={"name": "Thé vert (by hand)", "price": 890, "externalId": "TEA-500", "quantity": 12})
+    assert made.status_code == 201, made.text
+
+    def sync(**options: Any) -> RunReport:
+        return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY,
+                   tmp_path / "state.sqlite", inactive={"TEA-500", "SOAP-01"}, options=options)
+
+    first = sync()  # an empty state: TEA-500 is on Elebne all the same, SOAP-01 on neither side
+    remote = elebne_sandbox.products()
+    assert (remote["TEA-500"]["status"], remote["TEA-500"]["quantity"]) == ("INACTIVE", 0)
+    assert "SOAP-01" not in remote
+    assert statuses(first, "TEA-500") == {(PUSHED, None)}
+    assert statuses(first, "SOAP-01") == LEFT_OUT
+    assert first.exit_code == EXIT_OK
+
+    assert [r["method"] for r in lookups(elebne_sandbox.requests(), "SOAP-01")] == ["GET"]
+    mark = elebne_sandbox.last_id()
+    again = sync()  # within archived_check_hours: SOAP-01 is not asked about again
+    assert lookups(elebne_sandbox.requests(mark), "SOAP-01") == []
+    assert statuses(again, "SOAP-01") == LEFT_OUT and again.exit_code == EXIT_OK
+
+    mark = elebne_sandbox.last_id()
+    sync(full=True)  # --full asks again
+    assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
+
+
+def test_elebne_failed_lookup_defers_the_rows(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    elebne_sandbox.fault(method="GET", path="/products/SOAP-01", kind="status", status=503, count=50)
+
+    def sync() -> RunReport:
+        return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY,
+                   tmp_path / "state.sqlite", inactive={"SOAP-01"}, options={"max_retries": 0})
+
+    report = sync()
+    assert statuses(report, "SOAP-01") == {(SKIPPED, ARCHIVED_LOOKUP_DEFERRED)}
+    assert next(r for r in report.rows if r.sku == "SOAP-01").reason.startswith("deferred to the next run:")
+    assert report.exit_code == EXIT_PARTIAL
+    mark = elebne_sandbox.last_id()
+    sync()  # nothing remembered: asked again
+    assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
+
+
+def test_elryan_listing_the_state_does_not_know_is_taken_off_sale(elryan_sandbox: Any, tmp_path: Path) -> None:
+    def sync(state: str, inactive: set[str]) -> RunReport:
+        return run(tmp_path / "book.xlsx", "elryan", elryan_sandbox.api_url, SANDBOX_PASSWORD, tmp_path / state,
+                   inactive=inactive, email=SANDBOX_EMAIL, defaults=DEFAULTS)
+
+    def product(spu: str) -> dict[str, Any] | None:
+        state = requests.get(f"{elryan_sandbox.url}/__sandbox/state", timeout=5).json()
+        return next((p for p in state["products"] if p["spu"] == spu), None)
+
+    # TEE listed on Elryan through its API by another tool (here: a run whose state file is then lost)
+    assert sync("other.sqlite", {"SOAP-01", "TEA-500"}).exit_code == EXIT_OK
+    assert product("TEE")["is_active"] is True and product("SOAP-01") is None
+
+    mark = max((r["id"] for r in elryan_sandbox.requests_log()), default=0)
+    archived = {"SOAP-01", "TEA-500", "TEE-M-BL", "TEE-L-BL", "TEE-L-RD"}
+    first = sync("state.sqlite", archived)  # an empty state
+    assert product("TEE")["is_active"] is False
+    assert {v["sku"]: v["stock"] for v in product("TEE")["variants"]} == {"TEE-M-BL": 0, "TEE-L-BL": 0, "TEE-L-RD": 0}
+    assert len(searches(elryan_sandbox, mark)) == 3  # TEE (found), SOAP-01 and TEA-500 (not there)
+    assert product("SOAP-01") is None
+    assert statuses(first, "TEE-M-BL") == {(PUSHED, None)}
+    assert statuses(first, "SOAP-01") == LEFT_OUT
+    assert first.exit_code == EXIT_OK
+
+    mark = max((r["id"] for r in elryan_sandbox.requests_log()), default=0)
+    again = sync("state.sqlite", archived)
+    assert searches(elryan_sandbox, mark) == []  # TEE known now, the others remembered as not there
+    assert statuses(again, "SOAP-01") == LEFT_OUT and again.exit_code == EXIT_OK
