@@ -62,6 +62,22 @@ def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox
     assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
 
 
+def test_elebne_many_lookups_read_the_listing_once(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """Past ``archived_lookup_gets`` GETs in a run, the listing is read (one page here) instead of a GET each."""
+    made = requests.post(f"{elebne_sandbox.base_url}/products", timeout=5,
+                         headers={"Authorization": f"Bearer {ELEBNE_KEY}"},
+                         json={"name": "Thé vert (by hand)", "price": 890, "externalId": "TEA-500", "quantity": 12})
+    assert made.status_code == 201, made.text
+    mark = elebne_sandbox.last_id()
+    report = run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY, tmp_path / "state.sqlite",
+                 inactive={"SOAP-01", "TEA-500", "TEE-M-BL", "TEE-L-BL", "TEE-L-RD"}, archived_lookup_gets=1)
+    reads = [r["path"].partition("/products")[2] for r in elebne_sandbox.requests(mark) if r["method"] == "GET"]
+    # SOAP-01: a GET; TEE and TEA-500: the listing read once (one page); then the adoption's GET of TEA-500
+    assert reads == ["/SOAP-01", "", "/TEA-500"]
+    assert elebne_sandbox.products()["TEA-500"]["status"] == "INACTIVE"
+    assert statuses(report, "SOAP-01") == statuses(report, "TEE-M-BL") == LEFT_OUT
+
+
 def test_elebne_failed_lookup_defers_the_rows(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
     elebne_sandbox.fault(method="GET", path="/products/SOAP-01", kind="status", status=503, count=50)
 

@@ -36,6 +36,8 @@ SETTINGS: dict[str, Any] = {
     # an archived product the state does not know is looked up (GET /products/{externalId}) before it is skipped;
     # "not on Elebne" is trusted for this many hours (0: asked every run; `sync --full` asks again)
     "archived_check_hours": 24,
+    # ...one GET each for the first this many of a run; past them, the product listing is read once instead
+    "archived_lookup_gets": 100,
     # Orders (docs/elebne.md, "Orders"; all inferred: the document shows no order): the list's time filter
     # (null: none, every page is read), the raw -> canonical status table (merged over the shipped one), where
     # a line's SKU is (first field present), the minor units per currency unit of order amounts, the currency
@@ -72,7 +74,8 @@ def _client(http: HttpClient, settings: dict[str, Any]) -> Any:
 def _make_adapter(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:
     from connector.marketplaces.elebne.adapter import ElebneAdapter
 
-    return ElebneAdapter(_client(http, settings), account=account, bulk_max_items=int(settings["bulk_max_items"]))
+    return ElebneAdapter(_client(http, settings), account=account, bulk_max_items=int(settings["bulk_max_items"]),
+                        archived_lookup_gets=int(settings["archived_lookup_gets"]))
 
 
 def _make_order_reader(http: HttpClient, settings: dict[str, Any], account: str, secret: str = "") -> Any:

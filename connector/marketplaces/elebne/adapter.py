@@ -40,10 +40,14 @@ class ElebneAdapter(AdapterBase):
     untracked_stock_left = ("Elebne tracks the stock of a product or variant only once it is given a quantity, so "
                             "one created without is sold uncounted; one given a quantity before keeps it")
 
-    def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200) -> None:
+    def __init__(self, client: ElebneClient, *, account: str, bulk_max_items: int = 200,
+                 archived_lookup_gets: int = 100) -> None:
         self.client = client
         self.account = account
         self.bulk_max_items = bulk_max_items
+        self.archived_lookup_gets = archived_lookup_gets  # then the listing is read instead (``has_listing``)
+        self._lookup_gets = 0
+        self._listed: set[str] | None = None  # the externalIds of Elebne's listing, once read
 
     # -- planning hooks --------------------------------------------------------------------------------------
     def normalize(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -80,9 +84,16 @@ class ElebneAdapter(AdapterBase):
         return "create-" + digest(f"{self.account}\n{op.key}\n{op.digest}")
 
     def has_listing(self, key: str) -> bool:
-        """Whether Elebne lists the product ``key`` (``GET /products/{externalId}``; 404: not), for an archived
-        product the state does not know (``archived_check.py``); an error answer after retries fails the lookup."""
+        """Whether Elebne lists the product ``key``, for an archived product the state does not know
+        (``archived_check.py``): ``GET /products/{externalId}`` (404: not) for the first ``archived_lookup_gets``
+        of a run, then the product listing read once (``page_limit`` products a request) and asked instead: at
+        most that many requests more than the cheaper of the two.  An error answer after retries fails it."""
         try:
+            if self._listed is None and self._lookup_gets >= self.archived_lookup_gets:
+                self._listed = {str(p.get("externalId")) for p in self.client.iter_products()}
+            if self._listed is not None:
+                return key in self._listed
+            self._lookup_gets += 1
             self.client.get_product(key)
         except ElebneError as exc:
             if exc.status == 404:
