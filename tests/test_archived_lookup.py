@@ -32,12 +32,16 @@ def searches(server: Any, since: int = 0) -> list[dict[str, Any]]:
     return [r for r in server.requests_log(since) if r["path"].endswith("/products/search")]
 
 
+def listed_by_hand(sandbox: SandboxHandle, external_id: str) -> None:
+    """A product made on Elebne through its API, not by the connector: on sale, 12 in stock."""
+    made = requests.post(f"{sandbox.base_url}/products", timeout=5, headers={"Authorization": f"Bearer {ELEBNE_KEY}"},
+                         json={"name": "by hand", "price": 890, "externalId": external_id, "quantity": 12})
+    assert made.status_code == 201, made.text
+
+
 def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox: SandboxHandle,
                                                                    tmp_path: Path) -> None:
-    made = requests.post(f"{elebne_sandbox.base_url}/products", timeout=5,
-                         headers={"Authorization": f"Bearer {ELEBNE_KEY}"},
-                         json={"name": "Thé vert (by hand)", "price": 890, "externalId": "TEA-500", "quantity": 12})
-    assert made.status_code == 201, made.text
+    listed_by_hand(elebne_sandbox, "TEA-500")
 
     def sync(**options: Any) -> RunReport:
         return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY,
@@ -64,10 +68,7 @@ def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox
 
 def test_elebne_many_lookups_read_the_listing_once(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
     """Past ``archived_lookup_gets`` GETs in a run, the listing is read (one page here) instead of a GET each."""
-    made = requests.post(f"{elebne_sandbox.base_url}/products", timeout=5,
-                         headers={"Authorization": f"Bearer {ELEBNE_KEY}"},
-                         json={"name": "Thé vert (by hand)", "price": 890, "externalId": "TEA-500", "quantity": 12})
-    assert made.status_code == 201, made.text
+    listed_by_hand(elebne_sandbox, "TEA-500")
     mark = elebne_sandbox.last_id()
     report = run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY, tmp_path / "state.sqlite",
                  inactive={"SOAP-01", "TEA-500", "TEE-M-BL", "TEE-L-BL", "TEE-L-RD"}, archived_lookup_gets=1)
