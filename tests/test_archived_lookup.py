@@ -66,6 +66,23 @@ def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox
     assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
 
 
+def test_elebne_dry_run_looks_up_and_remembers_nothing(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    listed_by_hand(elebne_sandbox, "TEA-500")
+
+    def sync(**options: Any) -> RunReport:
+        return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY,
+                   tmp_path / "state.sqlite", inactive={"TEA-500", "SOAP-01"}, options=options)
+
+    mark = elebne_sandbox.last_id()
+    dry = sync(dry_run=True)
+    assert elebne_sandbox.writes(since=mark) == []
+    assert statuses(dry, "TEA-500") == {(PUSHED, None)}  # would be taken off sale
+    assert statuses(dry, "SOAP-01") == LEFT_OUT
+    mark = elebne_sandbox.last_id()
+    sync()  # the dry run remembered nothing: SOAP-01 is asked about again
+    assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
+
+
 def test_elebne_many_lookups_read_the_listing_once(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
     """Past ``archived_lookup_gets`` GETs in a run, the listing is read (one page here) instead of a GET each."""
     listed_by_hand(elebne_sandbox, "TEA-500")
