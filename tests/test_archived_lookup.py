@@ -5,6 +5,8 @@ tool, a state file lost) is taken off sale; one on neither side is skipped, and 
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ import requests
 from connector.errors import EXIT_OK, EXIT_PARTIAL
 from connector.marketplaces.elryan import SANDBOX_EMAIL, SANDBOX_PASSWORD
 from connector.sync.archived import ARCHIVED_LOOKUP_DEFERRED
+from connector.sync.archived_check import CHECKED_KIND
 from connector.sync.report import PUSHED, SKIPPED, RunReport
+from connector.sync.state import StateStore
 from tests.conftest import ELEBNE_KEY, SandboxHandle
 from tests.test_archived_not_created import LEFT_OUT, run, statuses
 from tests.test_elryan_sync import DEFAULTS
@@ -66,21 +70,45 @@ def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox
     assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
 
 
-def test_elebne_dry_run_looks_up_and_remembers_nothing(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+def test_elebne_dry_run_asks_nothing_and_says_so(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """A dry run works offline: it sends no lookup.  An archived product remembered as not listed says so; one not
+    asked yet says a real run looks it up first (each row its own reason, on the same sheet)."""
     listed_by_hand(elebne_sandbox, "TEA-500")
 
-    def sync(**options: Any) -> RunReport:
+    def sync(inactive: set[str], **options: Any) -> RunReport:
         return run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY,
-                   tmp_path / "state.sqlite", inactive={"TEA-500", "SOAP-01"}, options=options)
+                   tmp_path / "state.sqlite", inactive=inactive, options=options)
 
+    now = datetime.now(UTC).isoformat()  # SOAP-01 asked just now by a real run: on neither side, remembered
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        state.confirm("elebne", "shop", CHECKED_KIND, [("SOAP-01", now, json.dumps({"checked_at": now}), None)])
     mark = elebne_sandbox.last_id()
-    dry = sync(dry_run=True)
-    assert elebne_sandbox.writes(since=mark) == []
-    assert statuses(dry, "TEA-500") == {(PUSHED, None)}  # would be taken off sale
-    assert statuses(dry, "SOAP-01") == LEFT_OUT
+    dry = sync({"TEA-500", "SOAP-01"}, dry_run=True)
+    assert elebne_sandbox.requests(mark) == []  # not a lookup, nothing
+    assert statuses(dry, "TEA-500") == statuses(dry, "SOAP-01") == LEFT_OUT
+    assert dry.exit_code == EXIT_OK
+    reasons = {r.sku: r.reason for r in dry.rows if r.sku in ("TEA-500", "SOAP-01")}
+    assert reasons["SOAP-01"] == "archived in the source and never listed on Elebne: not created"
+    assert reasons["TEA-500"].startswith("archived in the source and not known on Elebne here: a real run looks it "
+                                         "up there first"), reasons
     mark = elebne_sandbox.last_id()
-    sync()  # the dry run remembered nothing: SOAP-01 is asked about again
-    assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
+    sync({"TEA-500", "SOAP-01"})  # the real run asks about TEA-500 (not SOAP-01, remembered) and takes it off sale
+    assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == []
+    assert elebne_sandbox.products()["TEA-500"]["status"] == "INACTIVE"
+
+
+def test_elebne_unreachable_for_a_lookup_defers_without_a_traceback(tmp_path: Path) -> None:
+    """A lookup that cannot reach Elebne at all (a connection refused) defers the product's rows; the run ends
+    with its report, not an exception."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report = run(tmp_path / "book.xlsx", "elebne", f"http://127.0.0.1:{port}/api/v1/dev/store", ELEBNE_KEY,
+                 tmp_path / "state.sqlite", inactive={"SOAP-01"}, options={"max_retries": 0})
+    assert statuses(report, "SOAP-01") == {(SKIPPED, ARCHIVED_LOOKUP_DEFERRED)}
+    assert report.exit_code != EXIT_OK
 
 
 def test_elebne_many_lookups_read_the_listing_once(elebne_sandbox: SandboxHandle, tmp_path: Path) -> None:

@@ -85,6 +85,9 @@ class ArchivedSift:
 
     def __post_init__(self) -> None:
         self.reason = (not_listed_reason(self.title), ARCHIVED_NOT_LISTED)
+        self.unasked = (f"archived in the source and not known on {self.title} here: a real run looks it up there "
+                        "first (taken off sale if it is listed, else not created); a dry run asks nothing",
+                        ARCHIVED_NOT_LISTED)
 
     def __call__(self, product: Product, known: bool) -> Product | None:
         """``product`` as the plan takes it (``known``: a payload kind of it was confirmed on the target): itself,
@@ -92,6 +95,9 @@ class ArchivedSift:
         if archived(product):
             if known or self.matches_listings:
                 return product
+            if self.lookup is not None and not self.lookup.write and not self.lookup.remembered(product.key):
+                self.left_out.update(dict.fromkeys((v.sku for v in product.variants), self.unasked))
+                return None  # a dry run asks nothing (archived_check.py)
             found = self.lookup(product.key) if self.lookup is not None else False
             if found:
                 return product  # listed all the same: taken off sale (and adopted) as a known one

@@ -14,7 +14,8 @@ before such a product is skipped as never listed, the marketplace is asked, thro
 - the lookup failed (unreachable, an error answer after the retries, the read budget spent): its rows are deferred
   (exit 3), never skipped as never listed; the products after it are not asked in this run (deferred too).
 
-A dry run looks up as well (reads only) and remembers nothing.
+A dry run asks nothing (it works offline, as the rest of a dry run does): an archived product it does not know
+and that is not remembered as not listed is shown skipped, saying that a real run looks it up first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import BudgetExhausted, ConfigError, ConnectorError, MarketplaceUnreachable
+from connector.http.client import RateLimitedTooLong, TransportError
 
 CHECKED_KIND = "archived.not_listed"  # state kind: product key -> (hash: ISO time it was asked, body)
 HOURS_SETTING = "archived_check_hours"
@@ -69,7 +71,7 @@ class ListingLookup:
         self.asked += 1
         try:
             found = self.has_listing(key)
-        except (LookupFailed, MarketplaceUnreachable, BudgetExhausted) as exc:
+        except (LookupFailed, MarketplaceUnreachable, BudgetExhausted, TransportError, RateLimitedTooLong) as exc:
             self.failure = str(exc)
             return None
         if self.write:
@@ -80,6 +82,10 @@ class ListingLookup:
                 self.state.confirm(self.marketplace, self.account, CHECKED_KIND,
                                    [(key, now, json.dumps({"checked_at": now}), None)])
         return found
+
+    def remembered(self, key: str) -> bool:
+        """Whether ``key`` was asked within ``archived_check_hours`` and found not listed."""
+        return key in self._remembered()
 
     def _remembered(self) -> set[str]:
         """Keys asked within ``hours`` and found not listed (read once per run)."""

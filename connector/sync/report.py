@@ -406,7 +406,8 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     unchanged: tuple[Any, ...] = ()
 
     left_out = plan.left_out if plan else {}  # SKU -> (reason, code): why the plan left it out
-    left_out_rows: dict[Any, tuple[Any, ...]] = {}  # sheet -> the outcome of a left-out row on it (one reason)
+    # (sheet, (reason, code)) -> the outcome of the left-out rows on that sheet for that reason (one tuple shared)
+    left_out_rows: dict[Any, tuple[Any, ...]] = {}
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``own_sheet``), or _NO_REF
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
@@ -426,10 +427,11 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         elif sku in mapping_failed:
             fill(owner, (FAILED, no_actions, mapping_failed[sku], None, None, True, sheet))
         elif key is None and sku in left_out:  # (archived.py: an archived product or variant never listed there)
-            outcome = left_out_rows.get(sheet)
+            why = left_out[sku]
+            outcome = left_out_rows.get((sheet, why))
             if outcome is None:
-                reason, code = left_out[sku]
-                outcome = left_out_rows[sheet] = (SKIPPED, no_actions, reason, None, code, False, sheet)
+                reason, code = why
+                outcome = left_out_rows[(sheet, why)] = (SKIPPED, no_actions, reason, None, code, False, sheet)
             fill(owner, outcome)
         elif key is None:
             fill(owner, (SKIPPED, no_actions, "not part of any product that was read", None, None, False, sheet))
