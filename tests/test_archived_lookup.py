@@ -66,7 +66,12 @@ def test_elebne_listing_the_state_does_not_know_is_taken_off_sale(elebne_sandbox
     assert statuses(again, "SOAP-01") == LEFT_OUT and again.exit_code == EXIT_OK
 
     mark = elebne_sandbox.last_id()
-    sync(full=True)  # --full asks again
+    sync(full=True)  # --full does not ask again (a nightly --full would read the listing every night)
+    assert lookups(elebne_sandbox.requests(mark), "SOAP-01") == []
+
+    mark = elebne_sandbox.last_id()
+    run(tmp_path / "book.xlsx", "elebne", elebne_sandbox.base_url, ELEBNE_KEY, tmp_path / "state.sqlite",
+        inactive={"TEA-500", "SOAP-01"}, archived_check_hours=0)  # 0: asked every run
     assert [r["method"] for r in lookups(elebne_sandbox.requests(mark), "SOAP-01")] == ["GET"]
 
 

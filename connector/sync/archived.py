@@ -150,15 +150,14 @@ def listed_skus_reader(state: Any, marketplace: str, account: str, shapes: Calla
 
 
 def target_sift(settings: dict[str, Any], title: str, state: Any, marketplace: str, account: str,
-                adapter: Any, shapes: Callable[[], dict[str, Any]], *, full: bool = False,
-                dry_run: bool = False) -> ArchivedSift | None:
+                adapter: Any, shapes: Callable[[], dict[str, Any]], *, dry_run: bool = False) -> ArchivedSift | None:
     """The sift of a target's plan; None when its ``defaults.create_archived`` asks for the old behaviour.  An
-    adapter with ``has_listing`` is asked about unknown archived products (``full``: whatever was remembered;
-    ``dry_run``: nothing remembered)."""
+    adapter with ``has_listing`` is asked about unknown archived products not remembered as not listed
+    (``dry_run``: none is asked)."""
     if create_archived(settings):
         return None
     has_listing = getattr(adapter, "has_listing", None)
-    lookup = ListingLookup(state, marketplace, account, has_listing, hours=check_hours(settings), again=full,
+    lookup = ListingLookup(state, marketplace, account, has_listing, hours=check_hours(settings),
                            write=not dry_run) if has_listing is not None else None
     return ArchivedSift(title, listed_skus_reader(state, marketplace, account, shapes),
                         matches_listings=bool(getattr(adapter, "matches_listings", False)), lookup=lookup)

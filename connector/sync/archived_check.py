@@ -10,7 +10,9 @@ before such a product is skipped as never listed, the marketplace is asked, thro
   knows it;
 - not listed: its rows are skipped (``ARCHIVED_NOT_LISTED``) and the answer is remembered in the state (the kind
   ``archived.not_listed``: product key -> when it was asked), so the runs of the next ``archived_check_hours``
-  (setting, default 24; 0 asks every run) do not ask again; ``sync --full`` asks again;
+  (setting, default 720: 30 days; 0 asks every run) do not ask again, ``sync --full`` neither (a nightly ``--full``
+  would otherwise read the whole listing every night: the answers are a safety net for a lost state, which has
+  none of them anyway);
 - the lookup failed (unreachable, an error answer after the retries, the read budget spent): its rows are deferred
   (exit 3), never skipped as never listed; the products after it are not asked in this run (deferred too).
 
@@ -31,7 +33,7 @@ from connector.http.client import RateLimitedTooLong, TransportError
 
 CHECKED_KIND = "archived.not_listed"  # state kind: product key -> (hash: ISO time it was asked, body)
 HOURS_SETTING = "archived_check_hours"
-DEFAULT_HOURS = 24.0
+DEFAULT_HOURS = 720.0  # 30 days
 
 
 class LookupFailed(ConnectorError):
@@ -39,7 +41,7 @@ class LookupFailed(ConnectorError):
 
 
 def check_hours(settings: dict[str, Any]) -> float:
-    """The target's ``archived_check_hours`` (default 24); a negative or non-numeric value is a config error."""
+    """The target's ``archived_check_hours`` (default 720); a negative or non-numeric value is a config error."""
     value = settings.get(HOURS_SETTING, DEFAULT_HOURS)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"{HOURS_SETTING} must be a number of hours (0 or more), not {value!r}")

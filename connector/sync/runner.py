@@ -104,7 +104,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     # an archived product (or variant) the marketplace never listed is not created there (archived.py)
     sift = target_sift(session.settings, session.plugin.title, state, opts.target, session.account, adapter,
-                       lambda: probe_shapes(mapping, adapter, defaults), full=opts.full, dry_run=opts.dry_run)
+                       lambda: probe_shapes(mapping, adapter, defaults), dry_run=opts.dry_run)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
                       pack=not opts.dry_run, stale=stale if opts.dry_run else None,

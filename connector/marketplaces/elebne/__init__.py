@@ -35,7 +35,7 @@ SETTINGS: dict[str, Any] = {
     "idempotency_header": "X-Idempotency-Key",
     # an archived product the state does not know is looked up (GET /products/{externalId}) before it is skipped;
     # "not on Elebne" is trusted for this many hours (0: asked every run; `sync --full` asks again)
-    "archived_check_hours": 24,
+    "archived_check_hours": 720,
     # ...one GET each for the first this many of a run; past them, the product listing is read once instead
     "archived_lookup_gets": 100,
     # Orders (docs/elebne.md, "Orders"; all inferred: the document shows no order): the list's time filter

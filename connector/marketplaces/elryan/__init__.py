@@ -36,7 +36,7 @@ SETTINGS: dict[str, Any] = {
     "page_length": 100,
     # an archived product the state does not know is looked up (the product search by spu) before it is skipped;
     # "not on Elryan" is trusted for this many hours (0: asked every run; `sync --full` asks again)
-    "archived_check_hours": 24,
+    "archived_check_hours": 720,
     "category_prefix": "cat-",
     # orders (docs/elryan.md, "Orders"): Elryan's line status -> canonical (merged over
     # orders.DEFAULT_ORDER_STATUSES), the time zone of `dateISO` (the document's sample: UTC+3), the currency
