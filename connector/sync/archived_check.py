@@ -51,15 +51,14 @@ def check_hours(settings: dict[str, Any]) -> float:
 @dataclass
 class ListingLookup:
     """``key -> True`` (listed), ``False`` (not listed: asked now, or remembered), ``None`` (could not tell:
-    ``failure`` says why).  ``again`` (``--full``): what is remembered is not trusted; ``write`` (a real run): the
-    answers are remembered in the state."""
+    ``failure`` says why).  ``write`` (a real run): the answers are remembered in the state (a dry run asks
+    nothing: ``ArchivedSift`` looks at ``remembered`` only)."""
 
     state: Any
     marketplace: str
     account: str
     has_listing: Callable[[str], bool]
     hours: float = DEFAULT_HOURS
-    again: bool = False
     write: bool = True
     asked: int = 0  # lookups sent this run
     failure: str | None = None
@@ -93,7 +92,7 @@ class ListingLookup:
         """Keys asked within ``hours`` and found not listed (read once per run)."""
         if self._recent is None:
             self._recent = set()
-            if not self.again and self.hours > 0:
+            if self.hours > 0:
                 since = datetime.now(UTC) - timedelta(hours=self.hours)
                 for key, asked_at in self.state.hashes(self.marketplace, self.account, CHECKED_KIND).items():
                     try:
