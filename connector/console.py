@@ -72,7 +72,7 @@ def foreseen(op: PlannedOp, result: ItemResult | None) -> tuple[str, str, str]:
     if result.ok:
         return message, "push", detail
     if result.skipped:
-        return f"not sent: {message}", "skip", detail
+        return (message if message.startswith("not sent") else f"not sent: {message}"), "skip", detail
     if result.deferred or result.blocked:
         return message, "skip", detail
     return f"refused before sending ({op.kind})", "refuse", detail

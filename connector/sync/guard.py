@@ -3,7 +3,8 @@
 Before pushing, the plan is compared with what the marketplace last confirmed (the state: stock payloads hold
 the quantities).  A run that would set to 0 or disable more than ``max_share`` of the SKUs listed with stock
 (default 20%; a single SKU never counts as a mass change), or *all* of them when more than 5 are listed, is
-refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant.
+refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant;
+so is one that would empty a field customers see on more than that share of the listed products (``cleared.py``).
 A stock location named by the command line or the profile that the source does not have is an error of its
 own, never "stock 0".
 """
@@ -18,6 +19,7 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
+from connector.sync.cleared import cleared_fields
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.payload_shape import KindShape, get_path, match_value, stock_items
 from connector.sync.plan import CATALOGUE, STOCK, Plan
@@ -62,6 +64,8 @@ class GuardVerdict:
     affected: int = 0  # of those, the ones this run would set to 0 or disable
     blocked: bool = False
     allowed: bool = False  # over the limit, but the user said it is meant
+    cleared: dict[str, int] = field(default_factory=dict)  # field -> listed products it would empty (over the limit)
+    products: int = 0  # products listed (confirmed), what ``cleared`` is counted against
     causes: list[str] = field(default_factory=list)
     message: str = ""
 
@@ -93,23 +97,57 @@ def check_stock_locations(policy: StockPolicy, products: Iterable[Product]) -> N
 
 def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape], settings: GuardSettings,
                       causes: list[str] | Callable[[], list[str]] | None = None) -> GuardVerdict:
-    """How many listed SKUs the plan would take off sale, and whether that is too many.  ``causes``, or what
-    gives them (``likely_causes``, a pass over the whole source): asked for only when the plan is over the limit."""
+    """How many listed SKUs the plan would take off sale, which fields it would empty on many listed products
+    (``cleared.py``), and whether that is too much.  ``causes``, or what gives them (``likely_causes``, a pass over
+    the whole source): asked for only when the plan is over the limit."""
     verdict = GuardVerdict()
+    _count_off_sale(plan, bodies, shapes, verdict)
+    verdict.cleared, verdict.products = _cleared_over_limit(plan, bodies, shapes, settings)
+    over_share = verdict.affected > 1 and verdict.share > settings.max_share
+    takes_all = verdict.listed > ALL_RULE_ABOVE and verdict.affected == verdict.listed
+    if over_share or takes_all or verdict.cleared:
+        verdict.causes = list((causes() if callable(causes) else causes) or []) if over_share or takes_all else []
+        if verdict.cleared:
+            verdict.causes.append("a column emptied or left blank, a sheet of another template, or a source that "
+                                  "no longer fills these fields")
+        if settings.allow_mass_change:
+            verdict.allowed = True
+        else:
+            verdict.blocked = True
+        verdict.message = _message(plan, verdict, settings, takes_all, over_share or takes_all)
+    return verdict
+
+
+def _cleared_over_limit(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape],
+                        settings: GuardSettings) -> tuple[dict[str, int], int]:
+    """The fields the plan would empty on more than ``max_share`` of the listed products (more than one), or on all
+    of them when more than ``ALL_RULE_ABOVE`` are listed: field -> products; and how many products are listed."""
+    listed = max((len(plan.confirmed.get(kind) or ()) for kind, role in plan.roles.items() if role == CATALOGUE),
+                 default=0)
+    if not listed:
+        return {}, 0
+    over = {}
+    for name, keys in cleared_fields(plan, bodies, shapes).items():
+        share = Decimal(len(keys)) / Decimal(listed)
+        if len(keys) > 1 and (share > settings.max_share or (listed > ALL_RULE_ABOVE and len(keys) == listed)):
+            over[name] = len(keys)
+    return dict(sorted(over.items())), listed
+
+
+def _count_off_sale(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape], verdict: GuardVerdict) -> None:
+    """``verdict.listed``: the SKUs listed with stock; ``verdict.affected``: those the plan would set to 0 or
+    disable."""
     stock_kinds = [k for k, r in plan.roles.items() if r == STOCK and k in shapes]
     if not stock_kinds:
-        return verdict
+        return
     listed: dict[str, set[str]] = {}  # key -> item ids listed with stock
-    old_stock: dict[tuple[str, str], dict[str, int]] = {}
     for kind in stock_kinds:
         for key, body in bodies.get(kind, plan.confirmed.get(kind, ())).items():
-            items = stock_items(body, shapes[kind])
-            old_stock[(kind, key)] = items
-            on_sale = {i for i, q in items.items() if q > 0}
+            on_sale = {i for i, q in stock_items(body, shapes[kind]).items() if q > 0}
             if on_sale:
                 listed.setdefault(key, set()).update(on_sale)
     if not listed:  # nothing listed with stock (a first run): nothing to take off sale
-        return verdict
+        return
     affected: set[tuple[str, str]] = set()
     catalogue_ops = []
     for op in plan.ops:
@@ -126,16 +164,6 @@ def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, Kin
         _disabled(bodies, shapes, catalogue_ops, listed, affected)
     verdict.listed = sum(len(v) for v in listed.values())
     verdict.affected = len(affected)
-    over_share = verdict.affected > 1 and verdict.share > settings.max_share
-    takes_all = verdict.listed > ALL_RULE_ABOVE and verdict.affected == verdict.listed
-    if over_share or takes_all:
-        verdict.causes = list((causes() if callable(causes) else causes) or [])
-        if settings.allow_mass_change:
-            verdict.allowed = True
-        else:
-            verdict.blocked = True
-        verdict.message = _message(plan, verdict, settings, takes_all)
-    return verdict
 
 
 def _disabled(bodies: ConfirmedBodies, shapes: dict[str, KindShape], ops: list, listed: dict[str, set[str]],
@@ -165,13 +193,19 @@ def _disabled(bodies: ConfirmedBodies, shapes: dict[str, KindShape], ops: list, 
                             affected.add((op.key, mv))
 
 
-def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_all: bool) -> str:
+def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_all: bool, off_sale: bool) -> str:
     pct = (verdict.share * 100).quantize(Decimal(1))
     limit = (settings.max_share * 100).normalize()
-    why = (f"every one of the {verdict.listed} SKUs listed with stock" if takes_all
-           else f"{verdict.affected} of the {verdict.listed} SKUs listed with stock ({pct}%, more than the "
-                f"{limit:f}% allowed)")
-    text = f"this run would set to 0 or disable {why} on {plan.marketplace}"
+    said = []
+    if off_sale:
+        why = (f"every one of the {verdict.listed} SKUs listed with stock" if takes_all
+               else f"{verdict.affected} of the {verdict.listed} SKUs listed with stock ({pct}%, more than the "
+                    f"{limit:f}% allowed)")
+        said.append(f"set to 0 or disable {why}")
+    if verdict.cleared:
+        fields = ", ".join(f"{name} on {n}" for name, n in verdict.cleared.items())
+        said.append(f"empty {fields} of the {verdict.products} products listed (more than the {limit:f}% allowed)")
+    text = f"this run would {' and '.join(said)} on {plan.marketplace}"
     if verdict.causes:
         text += "; likely cause: " + "; ".join(verdict.causes)
     if settings.allow_mass_change:

@@ -158,6 +158,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         report.notes.insert(0, "mass-change guard (allowed): " + outcome.verdict.message)
     report.guard = {"listed": outcome.verdict.listed, "affected": outcome.verdict.affected,
                     "refused": outcome.blocked, "allowed": outcome.verdict.allowed}
+    if outcome.verdict.cleared:  # fields emptied on many listed products (cleared.py)
+        report.guard["emptied"] = dict(outcome.verdict.cleared)
     if outcome.blocked:
         report.refused = outcome.verdict.message
 
