@@ -157,3 +157,26 @@ def test_nothing_emptied_reads_no_confirmed_body() -> None:
                                               (0, False), (False, False), ("0", False), ([""], False)])
 def test_blank(value: Any, empty: bool) -> None:
     assert blank(value) is empty
+
+
+@pytest.mark.sandbox
+def test_elryan_descriptions_emptied_in_every_variant_are_refused(elryan_sandbox: Any, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from connector.sources.spreadsheet import read_spreadsheet
+    from connector.sync.safety import SafetyOptions
+    from tests.test_elryan_sync import souk_workbook
+    from tests.test_sync_safety_e2e import elryan_run, elryan_variants
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
+        == EXIT_OK
+    book = load_workbook(wb)
+    sheet = book["Products"]
+    column = [c.value for c in sheet[1]].index("Description") + 1
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, column).value = None
+    book.save(wb)
+    report = elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions())
+    assert report.exit_code == EXIT_USAGE and report.guard["emptied"] == {"variants[].description": 2}
+    assert elryan_variants(elryan_sandbox)["PHONE-1"]["description"] == "A phone"
