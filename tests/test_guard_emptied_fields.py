@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ from connector.sync.payload_shape import KindShape
 from connector.sync.plan import CATALOGUE as CATALOGUE_ROLE
 from connector.sync.plan import STOCK as STOCK_ROLE
 from connector.sync.plan import Plan
-from tests.conftest import ELEBNE_KEY, SandboxHandle
+from tests.conftest import SandboxHandle
+from tests.test_sync_safety_e2e import guard_profile, sync
 from tests.workbooks import CATALOGUE as ROWS_BASE
 from tests.workbooks import STOCK as STOCK_BASE
 from tests.workbooks import write_workbook
@@ -29,16 +29,6 @@ SPICES = [{"SKU": f"SPICE-{i}", "Name": f"Spice {i}", "Price": 3 + i, "Descripti
 ROWS = [{**r, "Description": r.get("Description") or f"About {r['SKU']}", "Brand": r.get("Brand") or "House"}
         if not r.get("Parent SKU") else r for r in ROWS_BASE] + SPICES
 STOCK = {"Warehouse": {**STOCK_BASE["Warehouse"], **{f"SPICE-{i}": 5 for i in range(8)}}, "Shop": STOCK_BASE["Shop"]}
-
-
-def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-         *extra: str) -> tuple[int, dict[str, Any]]:
-    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    report = tmp_path / "report.json"
-    report.unlink(missing_ok=True)
-    code = main(["sync", "--source", str(workbook), "--target", "elebne", "--base-url", sandbox.base_url,
-                 "--state", str(tmp_path / "state.sqlite"), "--report", str(report), "--no-progress", *extra])
-    return code, json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
 
 
 def descriptions(sandbox: SandboxHandle) -> dict[str, Any]:
@@ -101,11 +91,7 @@ def test_a_few_products_emptied_are_meant_and_sent(elebne_sandbox: SandboxHandle
 def test_a_profile_share_applies_to_emptied_fields(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     wb = write_workbook(tmp_path / "products.xlsx", ROWS, STOCK)
-    profile = tmp_path / "shop.yaml"
-    profile.write_text(f"source: {wb}\nstate: {tmp_path / 'p.sqlite'}\nguard: {{max_share: 0.5}}\n"
-                       f"targets:\n  elebne:\n    base_url: {elebne_sandbox.base_url}\n", encoding="utf-8")
-    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    args = ["sync", "--profile", str(profile), "--no-progress", "--report", str(tmp_path / "r.json")]
+    args = guard_profile(elebne_sandbox, wb, tmp_path, monkeypatch, "0.5")
     assert main(args) == EXIT_OK
     write_workbook(wb, emptied({f"SPICE-{i}" for i in range(4)}, "Description"), STOCK)  # 36%: under 50%
     assert main(args) == EXIT_OK

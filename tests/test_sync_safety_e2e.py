@@ -45,6 +45,17 @@ def quantities(sandbox: SandboxHandle) -> dict[str, Any]:
     return out
 
 
+def guard_profile(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  max_share: str) -> list[str]:
+    """The arguments of a sync of ``workbook`` to ``sandbox`` by a profile (``tmp_path / "shop.yaml"``) whose guard
+    allows ``max_share``; its report goes to ``tmp_path / "r.json"``."""
+    profile = tmp_path / "shop.yaml"
+    profile.write_text(f"source: {workbook}\nstate: {tmp_path / 'p.sqlite'}\nguard: {{max_share: {max_share}}}\n"
+                       f"targets:\n  elebne:\n    base_url: {sandbox.base_url}\n", encoding="utf-8")
+    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
+    return ["sync", "--profile", str(profile), "--no-progress", "--report", str(tmp_path / "r.json")]
+
+
 # -- 1. the mass-change guard ---------------------------------------------------------------------------------
 def test_a_typo_in_a_stock_location_is_an_error_not_stock_zero(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -92,11 +103,8 @@ def test_a_run_that_would_empty_the_shop_sends_nothing_until_allowed(
 def test_a_profile_sets_the_guard_share(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    args = guard_profile(elebne_sandbox, wb, tmp_path, monkeypatch, "0.5")
     profile = tmp_path / "shop.yaml"
-    profile.write_text(f"source: {wb}\nstate: {tmp_path / 'p.sqlite'}\nguard: {{max_share: 0.5}}\n"
-                       f"targets:\n  elebne:\n    base_url: {elebne_sandbox.base_url}\n", encoding="utf-8")
-    monkeypatch.setenv("ELEBNE_API_KEY", ELEBNE_KEY)
-    args = ["sync", "--profile", str(profile), "--no-progress", "--report", str(tmp_path / "r.json")]
     assert main(args) == EXIT_OK
     stock = {"Warehouse": {**BIG_STOCK["Warehouse"], **{r["SKU"]: 0 for r in EXTRA[:4]}}, "Shop": STOCK["Shop"]}
     write_workbook(wb, ROWS, stock)  # 4 of 12 (33%): over the default 20%, under the profile's 50%
