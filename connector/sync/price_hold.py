@@ -28,7 +28,6 @@ from connector.model import Money, Product
 from connector.sync.ops import CATALOGUE, STOCK
 from connector.sync.payload_shape import match_value
 from connector.sync.prices import PriceRefusals
-from connector.sync.report import own_sheet
 from connector.sync.state import StateStore
 
 Bodies = dict[str, dict[str, dict[str, Any]]]  # kind -> key -> confirmed body
@@ -52,10 +51,7 @@ def hold_prices(refused: list[Product], refusals: PriceRefusals, mapping: Compil
                 not _stock_alone(product, stock, catalogue, mapping, adapter, defaults, known):
             continue
         out.append(product)
-        own = own_sheet(product) if product.ref is not None else None
-        for v in product.variants:
-            refusals.reasons.pop(v.sku, None)
-            refusals.held[v.sku] = (said.get(v.sku, "price refused"), own)
+        refusals.hold(product, said.get(product.variants[0].sku, "price refused") if product.variants else "")
     return out
 
 
@@ -65,15 +61,23 @@ def _stock_alone(product: Product, stock: list[str], catalogue: list[str], mappi
     payloads = _priced(product, Decimal(1), stock, mapping, adapter, defaults)
     if payloads is None or payloads != _priced(product, Decimal(2), stock, mapping, adapter, defaults):
         return False  # the price is in a stock payload (or it does not map: the plan would say so, nothing sent)
+    return children_sent(product.key, payloads, catalogue, mapping, known)
+
+
+def children_sent(key: str, payloads: dict[str, Any], catalogue: list[str], mapping: CompiledMapping,
+                  known: Bodies) -> bool:
+    """Whether every child of ``payloads`` (kind -> payload of ``key``: an Elebne variant, by its label) was sent to
+    the marketplace before, in a confirmed payload of its kind or of a catalogue kind matching it by the same key
+    (``known`` holds them: kind -> key -> body): stock naming a variant whose catalogue update is held back fails."""
     for kind, payload in payloads.items():
         for name, mk in mapping.payloads[kind].match_keys.items():
             new = [match_value(c, mk) for c in (payload or {}).get(name) or [] if isinstance(c, dict)]
             if not new:
                 continue
-            sent = _children(known[kind].get(product.key), name, mk)
+            sent = _children(known.get(kind, {}).get(key), name, mk)
             for other in catalogue:
                 if mapping.payloads[other].match_keys.get(name) == mk:
-                    sent |= _children(known[other].get(product.key), name, mk)
+                    sent |= _children(known.get(other, {}).get(key), name, mk)
             if not sent.issuperset(new):
                 return False
     return True

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from connector.model import Money, Product
+from connector.model import Money, Product, Variant
 from connector.sources.base import PRICE_REFUSED
+from connector.sync.report import own_sheet
 
-__all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_problem", "refuse_prices"]
+__all__ = ["PRICE_REFUSED", "PriceRefusals", "decimals", "price_issue", "price_problem", "refuse_prices"]
 
 
 @dataclass
@@ -39,6 +40,18 @@ class PriceRefusals:
     # SKU -> (what is wrong, the sheet of its product's own rows) of products whose price alone is held back
     # (``price_hold.py``): their stock is planned and sent, and their SKUs are no longer in ``reasons``
     held: dict[str, tuple[str, Any]] = field(default_factory=dict)
+
+    def refuse(self, product: Product, said: str) -> None:
+        """Nothing of ``product`` is sent: each of its SKUs' rows says why (``said``: what is wrong)."""
+        reason = f"{said}: {'product' if len(product.variants) > 1 else 'SKU'} not sent (fix the price in the source)"
+        self.reasons.update(dict.fromkeys((v.sku for v in product.variants), reason))
+
+    def hold(self, product: Product, said: str) -> None:
+        """Only the price of ``product`` is held back: its stock goes (``price_hold.py``)."""
+        own = own_sheet(product) if product.ref is not None else None
+        for v in product.variants:
+            self.reasons.pop(v.sku, None)
+            self.held[v.sku] = (said, own)
 
 
 def decimals(amount: Decimal) -> int:
@@ -83,11 +96,15 @@ def refuse_prices(products: Iterable[Product], minor_units: int, target: str) ->
             continue
         first, problem = on_sale[0]
         said = f"price {first.price.amount} {first.price.currency} of SKU {first.sku} {problem}"
-        reason = f"{said}: {'product' if len(product.variants) > 1 else 'SKU'} not sent (fix the price in the source)"
-        refused.reasons.update(dict.fromkeys((v.sku for v in product.variants), reason))
+        refused.refuse(product, said)
         refused.products.append((product, said))
-        refused.issues += [{"sheet": v.ref.origin if v.ref else None, "row": v.ref.row if v.ref else None,
-                            "column": "Price", "value": str(v.price.amount), "reason": f"price {p}",
-                            "sku": v.sku, "severity": "error", "target": target}
-                           for v, p in on_sale]
+        refused.issues += [price_issue(v, f"price {p}", target) for v, p in on_sale]
     return out, refused
+
+
+def price_issue(variant: Variant, reason: str, target: str) -> dict[str, Any]:
+    """The report's issue for the price cell of ``variant`` (its value as the source gave it, converted)."""
+    ref = variant.ref
+    return {"sheet": ref.origin if ref else None, "row": ref.row if ref else None, "column": "Price",
+            "value": str(variant.price.amount), "reason": reason, "sku": variant.sku, "severity": "error",
+            "target": target}
