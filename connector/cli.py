@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="without a terminal, a progress line at least this often (default 30)")
     s.add_argument("--allow-mass-change", action="store_true",
                    help="send even if the run would set to 0 or disable more than the guard allows")
+    s.add_argument("--allow-price-change", action="store_true",
+                   help="send a price even if it is more than the guard's max_price_change (default 5) times, or "
+                        "less than its fraction of, the price the marketplace last confirmed")
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
@@ -592,7 +595,8 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
     profile_stock = profile.stock if profile else {}
     policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
     secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
-    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing")}
+    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing",
+                                                "allow_price_change")}
     return SyncOptions(
         target=target, state_path=state_path, secret=load_secret(target, secret_env), secret_env=secret_env,
         base_url=cli["base_url"] or (tconf.base_url if tconf else None),
@@ -604,7 +608,7 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
         announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
         safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
                               tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
-                              missing=cli["missing"]))
+                              missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"])))
 
 
 @contextmanager

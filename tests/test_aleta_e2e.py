@@ -126,7 +126,8 @@ def test_price_change_and_withdrawal_reach_elebne_incrementally(aleta, elebne_sa
     assert sync_once(aleta, elebne_sandbox, state_path)[0].exit_code == 0
     catalogue = list(active_catalogue(aleta).items())
     (h1, v1), (h2, _v2) = catalogue[0], catalogue[1]
-    aleta.update_variant(v1[0]["sku"], client_price="10.00")
+    new_price = str(Decimal(v1[0]["client_price"]) * 2)  # (within the price-move limit: price_moves.py)
+    aleta.update_variant(v1[0]["sku"], client_price=new_price)
     pid = aleta.store.query("SELECT id FROM aleta_products WHERE json_extract(doc, '$.handle') = ?", (h2,))[0]["id"]
     aleta.update_product(pid, status="archived")
     mark = elebne_sandbox.last_id()
@@ -136,7 +137,7 @@ def test_price_change_and_withdrawal_reach_elebne_incrementally(aleta, elebne_sa
     assert patched == {h1, h2}
     published = elebne_sandbox.products()
     prices = {v["sku"]: v["price"] for v in published[h1]["variants"]} or {v1[0]["sku"]: published[h1]["price"]}
-    assert prices[v1[0]["sku"]] == minor("10.00") == 1390
+    assert prices[v1[0]["sku"]] == minor(new_price) != minor(v1[0]["client_price"])
     assert published[h2]["status"] == "INACTIVE" and published[h2]["quantity"] == 0
 
 

@@ -6,7 +6,7 @@ the quantities).  A run that would set to 0 or disable more than ``max_share`` o
 refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant;
 so is one that would empty a field customers see on more than that share of the listed products (``cleared.py``).
 A stock location named by the command line or the profile that the source does not have is an error of its
-own, never "stock 0".
+own, never "stock 0".  The same ``guard:`` table holds the per-SKU price-move limit (``price_moves.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from connector.sync.plan import CATALOGUE, STOCK, Plan
 from connector.sync.stock_policy import StockPolicy
 
 DEFAULT_MAX_SHARE = Decimal("0.2")
+# a price more than this many times the one the marketplace last confirmed, or less than its 1/this, is held back
+DEFAULT_MAX_PRICE_CHANGE = Decimal(5)
 ALL_RULE_ABOVE = 5  # with more listed SKUs than this, a run never takes every one of them off sale
 OVERRIDE_HINT = ("to send it anyway: --allow-mass-change, or in the profile guard: {allow_mass_change: true} "
                  "(or a higher guard: {max_share: ...})")
@@ -35,27 +37,46 @@ OVERRIDE_HINT = ("to send it anyway: --allow-mass-change, or in the profile guar
 class GuardSettings:
     max_share: Decimal = DEFAULT_MAX_SHARE
     allow_mass_change: bool = False
+    max_price_change: Decimal = DEFAULT_MAX_PRICE_CHANGE  # (``price_moves.py``)
+    allow_price_change: bool = False
 
 
-def guard_settings(data: Any, *, allow_flag: bool = False) -> GuardSettings:
-    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change`` flag."""
+_KNOWN = ("max_share", "allow_mass_change", "max_price_change", "allow_price_change")
+
+
+def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: bool = False) -> GuardSettings:
+    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change`` and
+    ``--allow-price-change`` flags."""
     data = data or {}
     if not isinstance(data, dict):
         raise ConfigError("guard: must be a table, e.g. guard: {max_share: 0.2, allow_mass_change: false}")
-    unknown = set(data) - {"max_share", "allow_mass_change"}
+    unknown = set(data) - set(_KNOWN)
     if unknown:
-        raise ConfigError(f"unknown guard setting(s): {', '.join(sorted(unknown))} (known: max_share, "
-                          "allow_mass_change)")
+        raise ConfigError(f"unknown guard setting(s): {', '.join(sorted(unknown))} (known: {', '.join(_KNOWN)})")
     try:
         share = Decimal(str(data.get("max_share", DEFAULT_MAX_SHARE)))
     except InvalidOperation:
         raise ConfigError(f"guard max_share must be a number between 0 and 1, not {data['max_share']!r}") from None
     if not Decimal(0) <= share <= Decimal(1):
         raise ConfigError(f"guard max_share must be between 0 and 1 (0.2 = 20%), not {data['max_share']!r}")
-    allow = data.get("allow_mass_change", False)
-    if not isinstance(allow, bool):
-        raise ConfigError(f"guard allow_mass_change must be true or false, not {allow!r}")
-    return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag)
+    allow, allow_price = (data.get(name, False) for name in ("allow_mass_change", "allow_price_change"))
+    for name, value in (("allow_mass_change", allow), ("allow_price_change", allow_price)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"guard {name} must be true or false, not {value!r}")
+    return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag,
+                         max_price_change=_price_factor(data.get("max_price_change", DEFAULT_MAX_PRICE_CHANGE)),
+                         allow_price_change=allow_price or allow_price_flag)
+
+
+def _price_factor(value: Any) -> Decimal:
+    try:
+        factor = Decimal(str(value)) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        factor = None
+    if factor is None or not factor.is_finite() or factor <= 1:
+        raise ConfigError(f"guard max_price_change must be a number above 1 (5: a price may be at most 5 times, or "
+                          f"a fifth of, the one last sent), not {value!r}")
+    return factor
 
 
 @dataclass

@@ -4,8 +4,9 @@ The guard and the missing-SKU policy work on payloads the marketplace confirmed 
 records, and every mapping (shipped or an integrator's own) names its fields differently: Elebne ``quantity``
 and ``variants[].quantity``, Elryan ``items[].stock`` and ``is_active``, EcomLinx ``quantity`` and ``status``.
 So instead of a table per marketplace, one synthetic product is mapped a few times, changing only its
-quantity or its active flag, and the fields that change are the ones that express them (with the value the
-mapping gives an inactive record, e.g. ``"INACTIVE"`` or ``false``).
+quantity, its active flag or its price, and the fields that change are the ones that express them (with the value
+the mapping gives an inactive record, e.g. ``"INACTIVE"`` or ``false``; a price's numbers whatever the mapping makes
+of it: minor units, a markup, a currency conversion).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ Path = tuple[str, ...]  # field names; "*" steps into every element of a child l
 PROBE_KEY = "connector-probe-key"
 PROBE_SKUS = ("connector-probe-sku-a", "connector-probe-sku-b")
 _PROBE_QTY = 7
+_PROBE_PRICE, _PROBE_OTHER_PRICE = Decimal("1.5"), Decimal("2.5")
 # Values no source has and that shipped mappings require (Elryan): only so the probe maps; never sent.
 _FILLER_DEFAULTS = {"tax": 0, "guarantee": 0, "fulfillment_day": 1, "supplier": "probe", "brand": "probe",
                     "freight": 0}
@@ -42,6 +44,9 @@ class KindShape:
     variant_status: dict[Path, Any] = field(default_factory=dict)  # path -> value of an inactive variant
     sku_paths: list[Path] = field(default_factory=list)  # where a variant's SKU is written
     decimal_paths: list[Path] = field(default_factory=list)  # Decimals, kept as text in the state's bodies
+    # where a variant's price is written (Elebne ``price`` and ``variants[].price``, Elryan ``items[].price``...):
+    # the numbers that change when only the prices do (``price_moves.py``)
+    price_paths: list[Path] = field(default_factory=list)
     # path of a product-level quantity -> (child list field, quantity path in a child) when the mapping writes
     # the sum of the children's quantities there (Elebne ``quantity``: the sum of ``variants[].quantity``)
     total_paths: dict[Path, tuple[str, Path]] = field(default_factory=dict)
@@ -52,14 +57,14 @@ class KindShape:
 
 
 def _probe(*, qty: int = _PROBE_QTY, product_active: bool = True, variant_active: bool = True,
-           currency: str = "XXX", split: bool = False) -> Product:
+           currency: str = "XXX", split: bool = False, price: Decimal = _PROBE_PRICE) -> Product:
     """The synthetic product; ``split``: its two variants hold different quantities (``qty`` and 4 times it),
     so that a product-level sum of them is told apart from either."""
     variants = []
     for i, (sku, size) in enumerate(zip(PROBE_SKUS, ("S", "M"), strict=True)):
         own = qty * 4 if split and i else qty
         # every Decimal field filled, so that ``decimal_paths`` knows them all
-        variants.append(Variant(sku=sku, attributes={"Size": size}, price=Money(Decimal("1.5"), currency),
+        variants.append(Variant(sku=sku, attributes={"Size": size}, price=Money(price, currency),
                                 cost=Money(Decimal("1.5"), currency), weight=Decimal("1.5"), hs_code="0101",
                                 barcode="4006381333931", images=["https://probe.invalid/v.jpg"],
                                 dimensions={"length": Decimal("1.5"), "width": Decimal("1.5"),
@@ -99,7 +104,8 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
     probes = {"base": _probe(currency=currency), "zero": _probe(qty=0, currency=currency),
               "off": _probe(product_active=False, currency=currency),
               "variant_off": _probe(variant_active=False, currency=currency),
-              "split": _probe(currency=currency, split=True)}
+              "split": _probe(currency=currency, split=True),
+              "price": _probe(currency=currency, price=_PROBE_OTHER_PRICE)}
     shapes: dict[str, KindShape] = {}
     for kind, compiled in mapping.payloads.items():
         flat: dict[str, dict[Path, Any]] = {}
@@ -120,6 +126,8 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
                                 if p not in zero and p[:1] in {(k,) for k in shape.match_keys}}
         shape.sku_paths = [p for p, v in flat["base"].items() if v in PROBE_SKUS]
         shape.decimal_paths = [p for p, v in flat["base"].items() if isinstance(v, Decimal)]
+        shape.price_paths = [p for p, v in _changed(flat["base"], flat["price"]).items()
+                             if number(v) is not None and number(flat["base"][p]) is not None]
         shape.total_paths = _total_paths(shape, payloads["base"], payloads["split"])
         shapes[kind] = shape
     return shapes
@@ -223,6 +231,18 @@ def stock_items(body: dict[str, Any] | None, shape: KindShape) -> dict[str, int]
     if top:
         return {"": _quantity(body, top)}
     return {}
+
+
+def number(value: Any) -> Decimal | None:
+    """A number of a payload (an int, a Decimal, a float, or text such as ``"12.50"``) as a finite Decimal; None
+    for anything else (``True`` included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    try:
+        out = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return None
+    return out if out.is_finite() else None
 
 
 def _quantity(body: dict[str, Any], paths: list[Path]) -> int:

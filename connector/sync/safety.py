@@ -7,7 +7,8 @@
    (``prices.py``).  ``stock_alone``, once the target's adapter prepared the products: of those, a product the
    marketplace already has, whose stock goes apart from its price, still has its stock planned (``price_hold.py``).
 2. ``after_plan``: operations for SKUs no longer in the source (``missing.py``), then the mass-change guard
-   (``guard.py``) on the whole plan.  A refused plan is not pushed.
+   (``guard.py``) on the whole plan.  A refused plan is not pushed.  Then a price far from the one the marketplace
+   last confirmed (a typo) holds back the payloads of its product that carry it (``price_moves.py``).
 3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
    converted or whose price was refused; a refused run's rows say they were not sent, and its exit code is 2.
 """
@@ -30,6 +31,7 @@ from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
 from connector.sync.price_hold import hold_prices
+from connector.sync.price_moves import PriceMoves, check_price_moves
 from connector.sync.prices import PRICE_REFUSED, PriceRefusals, refuse_prices
 from connector.sync.report import FAILED, PUSHED, SKIPPED, RowOutcome, RunReport
 from connector.sync.state import StateStore
@@ -43,7 +45,8 @@ PRICE_HELD = "price not sent, nor the product's other changes (fix the price in 
 
 @dataclass
 class SafetyOptions:
-    """Per-target settings (profile ``missing:``, ``guard:``, ``currency:``; ``--allow-mass-change``)."""
+    """Per-target settings (profile ``missing:``, ``guard:``, ``currency:``; ``--allow-mass-change``,
+    ``--allow-price-change``)."""
 
     missing: str = "zero"
     guard: GuardSettings | None = field(default_factory=GuardSettings)  # None: no guard
@@ -54,6 +57,7 @@ class SafetyOptions:
 class SafetyOutcome:
     refused_currency: dict[str, str] = field(default_factory=dict)  # SKU -> reason
     prices: PriceRefusals = field(default_factory=PriceRefusals)  # products left out for their price
+    moves: PriceMoves = field(default_factory=PriceMoves)  # prices that moved too far (held back, or allowed)
     currency_warning: str | None = None  # the account currency was not stated (EcomLinx)
     missing: MissingResult = field(default_factory=MissingResult)
     verdict: GuardVerdict = field(default_factory=GuardVerdict)
@@ -98,7 +102,7 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     if options.missing == "keep" and options.guard is None:
         return
     shapes = probe_shapes(mapping, adapter, defaults)
-    bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for both
+    bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for all three
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter)
     if options.guard is not None:
@@ -109,6 +113,8 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
             outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
                                                              code=GUARD_CODE)
                                for op in plan.ops if op.action != "refresh"}
+            return
+        outcome.moves = check_price_moves(plan, bodies, shapes, mapping, options.guard, outcome.prices)
 
 
 def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
@@ -145,6 +151,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                             + ", ".join(sku for _key, sku in list(held)[:5]) + (" ..." if len(held) > 5 else ""))
     if outcome.currency_warning:
         report.warnings.append(outcome.currency_warning)
+    if (moved := outcome.moves.note(report.dry_run)) is not None:
+        report.notes.append(moved)
     gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]
     if gone:
         report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
@@ -203,9 +211,9 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
 
 def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
                    settings: dict[str, Any], *, allow_mass_change: bool = False,
-                   missing: str | None = None) -> SafetyOptions:
+                   missing: str | None = None, allow_price_change: bool = False) -> SafetyOptions:
     """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
-    and the command line (``--allow-mass-change``, ``--missing``)."""
+    and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--missing``)."""
     from connector.sync.currency import currency_settings
     from connector.sync.guard import guard_settings
     from connector.sync.missing import missing_policy
@@ -215,5 +223,5 @@ def safety_options(target: str, profile_data: dict[str, Any] | None, target_data
         isinstance(glob.get("guard") or {}, dict) and isinstance(own.get("guard") or {}, dict)) else own.get("guard")
     return SafetyOptions(
         missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
-        guard=guard_settings(guard, allow_flag=allow_mass_change),
+        guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change),
         currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))

@@ -114,7 +114,8 @@ def target_inputs(args: Any, profile: Any, target: str, stock_cli: Mapping[str, 
     """What decides one target's options and records besides the source file's bytes, as the command line and
     the profile give it (``cli._target_options`` builds the options from exactly these)."""
     tconf = profile.targets[target] if profile else None
-    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing")}
+    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing",
+                                                "allow_price_change")}
     mapping = cli["mapping"] or (tconf.mapping if tconf else None)
     return {
         "version": code_identity(), "target": target, "source": dict(source_config), "currency": currency,
