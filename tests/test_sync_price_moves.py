@@ -240,15 +240,18 @@ def test_only_updates_that_change_a_price_read_a_confirmed_body() -> None:
                                                                                                               "6")))
         body = {"externalId": key, "name": "new name"}
         plan.ops.append(PlannedOp("update", "product", key, body, body, "", "", product(key, "6")))
-    bodies = Bodies({"product": {"P7": {"externalId": "P7", "price": 60000}}})
+    bodies = Bodies({"product": {"P7": {"externalId": "P7", "price": 60000}, "P8": {"externalId": "P8", "price": 0},
+                                 "P9": {"externalId": "P9"}}})
     mapping = load_mapping(get_plugin("elebne").default_mapping)
     shapes = shapes_of("elebne")
     moves = check_price_moves(plan, bodies, shapes, mapping, guard_settings(None), PriceRefusals())  # type: ignore
     assert bodies.read == [] and moves.held == {} and len(plan.ops) == 2000
 
     plan.ops[15].body = {"externalId": "P7", "price": 600}  # 6 MRU where 600 was confirmed
+    for i in (17, 19):  # an old price of 0, or none: nothing to compare, it goes
+        plan.ops[i].body = {"externalId": plan.ops[i].key, "price": 600}
     refusals = PriceRefusals()
     moves = check_price_moves(plan, bodies, shapes, mapping, guard_settings(None), refusals)  # type: ignore
-    assert bodies.read[0] == ("product", ["P7"])
+    assert bodies.read[0] == ("product", ["P7", "P8", "P9"])
     assert list(moves.held) == ["P7"] and "P7" in refusals.held and len(plan.ops) == 1999
     assert [op.kind for op in plan.ops if op.key == "P7"] == ["stock"]  # its stock still goes

@@ -146,7 +146,7 @@ def _hold(plan: Plan, found: dict[str, dict[str, str]], bodies: ConfirmedBodies,
         goes = apart and (not stock or children_sent(key, stock, catalogue, mapping, {
             kind: bodies.get(kind, [key]) for kind in {*catalogue, *stock}}))
         held.update(id(op) for op in ops if op.kind in priced or not goes)
-        product = ops[0].product
+        product = plan.products.get(key) or ops[0].product  # (the planned one, not a missing SKU's placeholder)
         said = "; ".join(by_sku.values()) + f" ({MOVE_HINT})"
         if goes:
             refusals.hold(product, said)
