@@ -409,7 +409,6 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     # (sheet, (reason, code)) -> the outcome of the left-out rows on that sheet for that reason (one tuple shared)
     left_out_rows: dict[Any, tuple[Any, ...]] = {}
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
-    own_sheets: dict[str, Any] = {}  # product key -> the sheet of its own rows (``own_sheet``), or _NO_REF
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
     table = RowTable.over(*source.rows.shared_columns())
     fill = table.fill
@@ -419,8 +418,10 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
         # currency, is still one product)
         owner = key
         if not key:
-            if read_keys is None:  # also products left out of the plan
-                read_keys = {v.sku: p.key for p in source.products for v in p.variants}
+            if read_keys is None:  # also products left out of the plan: only the SKUs the plan has no key of, not
+                # a second dict of every SKU (an archived product never listed left out of 100,000: about 5 MB)
+                read_keys = {v.sku: p.key for p in source.products for v in p.variants
+                             if not sku_to_key.get(v.sku or "")}
             owner = read_keys.get(sku or "")
         if skipped_reason:
             fill(owner, (SKIPPED, no_actions, skipped_reason, None, None, True, sheet))
@@ -446,12 +447,9 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
             if (case := case_of.get(key)) is None:  # nothing planned for the product: the row is unchanged
                 fill(owner, unchanged)
                 continue
-            own = own_sheets.get(key)
-            if own is None:  # (once per product, not per row)
-                product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
-                own = own_sheets[key] = own_sheet(product) if product is not None and product.ref is not None \
-                    else _NO_REF
-            stock_row = own is not _NO_REF and sheet != own
+            # (told row by row, not kept per product: a dict of 100,000 keys held at the run's peak, about 5 MB)
+            product = products.get(key)  # (none for a SKU no longer in the source: safety.py)
+            stock_row = product is not None and product.ref is not None and sheet != own_sheet(product)
             of_sheet = stock_of_sheet if stock_row else own_of_sheet
             outcome = of_sheet[case]
             if outcome is None:
