@@ -110,6 +110,28 @@ def test_a_table_over_a_sources_columns_never_changes_them() -> None:
     assert [(r.sku, r.row) for r in table] == [("A2", 2), ("B", 5), ("C", 9)]
 
 
+def test_a_table_with_other_outcomes_shares_its_columns_and_neither_table_changes_the_other() -> None:
+    rows = _rows()
+    table = RowTable(rows)
+    calls: list[tuple] = []
+
+    def later(outcome: tuple) -> tuple:
+        calls.append(outcome)
+        return outcome if outcome[0] == SKIPPED else (UNCHANGED, [], None, None, None, False, outcome[6])
+
+    other = table.with_outcomes(later)
+    assert len(calls) == len(table.outcomes)  # once per distinct outcome, not per row
+    assert [(r.sku, r.product, r.row) for r in other] == [(r.sku, r.product, r.row) for r in rows]
+    assert [r.status for r in other] == [SKIPPED if r.status == SKIPPED else UNCHANGED for r in rows]
+    assert other.skus() is table.skus() and other.products() is table.products()  # shared, not copied
+    assert other[0]._outcome is other[1]._outcome  # the rows of one outcome share its new one
+    other[0].sku, other[1].product, other[4].row = "X", "Y", 7
+    other.append(RowOutcome("new", "new", None, 3, FAILED))
+    assert table == rows and len(table) == len(rows)  # the first table as it was
+    table[2].sku, table[3].product = "Z", "W"
+    assert (other[2].sku, other[3].product, other[0].sku, other[1].product, other[4].row) == ("B", "A", "X", "Y", 7)
+
+
 def test_a_rows_copy_and_pickle_are_rows_of_their_own() -> None:
     table = RowTable(_rows())
     for row in (copy.copy(table[2]), copy.deepcopy(table[2]), pickle.loads(pickle.dumps(table[2]))):

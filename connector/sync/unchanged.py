@@ -372,7 +372,7 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
         group_rows,
         write_json,
     )
-    from connector.sync.rows import RowTable, row_outcomes
+    from connector.sync.rows import row_outcomes
 
     report, plan = outcome.report, outcome.plan
     assert plan is not None
@@ -382,8 +382,7 @@ def _detail(outcome: SyncOutcome, source: SourceResult, title: str) -> bytes:
     view = RunReport(run_id=report.run_id, source=report.source, target=report.target, dry_run=False,
                      started_at=report.started_at)
     if any(map(_stays, row_outcomes(rows))):  # rows a later run reports as this one did (``_stays``), others unchanged
-        view.rows = RowTable() if large else []  # (a large one as columns: its outcome tuples shared)
-        _as_later(rows, view.rows)
+        view.rows = _as_later(rows, large)
         counts, products = view.status_counts, view.product_counts
         groups = group_rows(view.rows, lazy=True) if large else []
     elif large:
@@ -422,22 +421,34 @@ def _stays(outcome: tuple[Any, ...]) -> bool:
     return outcome[4] == ARCHIVED_NOT_LISTED and not outcome[5]
 
 
-def _as_later(rows: Any, out: Any) -> None:
-    """Append to ``out`` (a list, or a ``RowTable``) ``rows`` as a later run that takes the shortcut reports them:
-    unchanged, the rows that stay (``_stays``) as they are."""
+def _as_later(rows: Any, large: bool) -> Any:
+    """``rows`` as a later run that takes the shortcut reports them: unchanged, the rows that stay (``_stays``) as
+    they are; a list of rows, or (``large``) a ``RowTable``: of a ``RowTable``, one sharing its columns."""
     from connector.sync.report import UNCHANGED
-    from connector.sync.rows import RowOutcome
+    from connector.sync.rows import RowOutcome, RowTable
 
-    later: dict[int, tuple[Any, ...]] = {}  # id of an outcome -> the later run's (rows share a few outcomes)
     unchanged: dict[Any, tuple[Any, ...]] = {}  # sheet -> the outcome of an unchanged row on it
+
+    def later_of(outcome: tuple[Any, ...]) -> tuple[Any, ...]:
+        if _stays(outcome):
+            return outcome
+        sheet = outcome[6]
+        found = unchanged.get(sheet)
+        if found is None:
+            found = unchanged[sheet] = (UNCHANGED, [], None, None, None, False, sheet)
+        return found
+
+    if large and type(rows) is RowTable:  # (no row object, nor a second SKU, number and product per row)
+        return rows.with_outcomes(later_of)
+    out: Any = RowTable() if large else []  # (a large one as columns: its outcome tuples shared)
+    later: dict[int, tuple[Any, ...]] = {}  # id of an outcome -> the later run's (rows share a few outcomes)
     for r in rows:
         outcome = r._outcome
         found = later.get(id(outcome))
         if found is None:
-            sheet = outcome[6]
-            found = later[id(outcome)] = outcome if _stays(outcome) else unchanged.setdefault(
-                sheet, (UNCHANGED, [], None, None, None, False, sheet))
+            found = later[id(outcome)] = later_of(outcome)
         out.append(RowOutcome.sharing(r.sku, r.product, r.row, found))
+    return out
 
 
 class _Compressed:
