@@ -551,3 +551,43 @@ def test_products_refused_for_their_currency_are_counted_as_products(
     assert code == EXIT_FAILED
     assert report["summary"]["products"]["failed"] == {"products": 3, "skus": 5}
     assert "products: 3 failed (5 SKUs)" in " ".join(capsys.readouterr().out.split())
+
+
+def _unparented(names: dict[str, str | None]) -> list[dict[str, Any]]:
+    """The rows with the T-shirt's variants made products of their own (Parent SKU cleared), named as ``names``
+    says (None: the Name cell left empty, a row skipped for a data problem)."""
+    return [{k: v for k, v in {**r, "Name": names[r["SKU"]]}.items() if k != "Parent SKU"} if r["SKU"] in names
+            else r for r in ROWS]
+
+
+def test_variants_moved_out_of_a_product_no_longer_in_source_are_never_on_sale_twice(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    before = quantities(elebne_sandbox)
+    assert before["TEE/M / Blue"] == 5 and before["TEE/L / Red"] == 8
+    # the Parent SKU column cleared for the T-shirt: each variant a product of its own, the product TEE gone
+    write_workbook(wb, _unparented({s: f"T-shirt {s}" for s in ("TEE-M-BL", "TEE-L-BL", "TEE-L-RD")}), BIG_STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report["notes"]
+    after = quantities(elebne_sandbox)
+    # the same units are listed once: under the new products, and no longer under the old one
+    assert after["TEE-M-BL"] == 5 and after["TEE-L-RD"] == 8
+    assert after["TEE"] == 0 and after["TEE/M / Blue"] == 0 and after["TEE/L / Red"] == 0
+    moved = {r["sku"]: r["reason"] for r in report["rows"] if (r["reason"] or "").startswith("moved to another")}
+    assert set(moved) == {"TEE-M-BL", "TEE-L-BL", "TEE-L-RD"} and "under TEE" in moved["TEE-M-BL"]
+    assert any("3 SKU(s) moved to another product" in n for n in report["notes"])
+
+
+def test_only_the_moved_variants_of_a_product_no_longer_in_source_go_off_sale(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    # TEE-M-BL moved to a product of its own; the other two rows lost their Name too: skipped, left as they are
+    write_workbook(wb, _unparented({"TEE-M-BL": "Blue tee", "TEE-L-BL": None, "TEE-L-RD": None}), BIG_STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_FAILED  # the two skipped rows
+    after = quantities(elebne_sandbox)
+    assert after["TEE-M-BL"] == 5 and after["TEE/M / Blue"] == 0
+    assert after["TEE/L / Red"] == 8 and after["TEE"] == 8  # the product's total counts what is left on sale
+    assert [r["sku"] for r in report["rows"] if (r["reason"] or "").startswith("moved to another")] == ["TEE-M-BL"]

@@ -235,7 +235,7 @@ def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_a
 
 
 def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int = 0,
-                  missing_policy: str = "zero") -> list[str]:
+                  missing_policy: str = "zero", moved_count: int = 0) -> list[str]:
     """What the guard can see that explains a mass change, in the merchant's words."""
     causes: list[str] = []
     totals: dict[str, int] = {}
@@ -280,6 +280,9 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     if missing_count:
         causes.append(f"{missing_count} SKU(s) are no longer in the source (missing: {missing_policy}); a renamed "
                       "or truncated product sheet, or a supplier/ERP filter that changed?")
+    if moved_count:
+        causes.append(f"{moved_count} SKU(s) moved to another product (their old listing goes off sale, the new one "
+                      "is created: a Parent SKU cleared or changed?)")
     if inactive:
         causes.append(f"{inactive} product(s) are archived / inactive in the source")
     sheet_notes = [w for w in source.warnings if "sheet" in w.lower()]

@@ -5,7 +5,9 @@ Policy per target (``missing:`` in the profile): ``zero`` (default: stock 0, the
 
 - A product the state knows but a *full* read (a workbook, a ``--full`` Odoo or supplier read) did not return
   is missing, unless one of its SKUs is still somewhere in the source (a row skipped for a data problem, a
-  product whose mapping failed): those are reported by their own rows, never zeroed.
+  product whose mapping failed): those are reported by their own rows, never zeroed.  A SKU a planned product
+  of another key holds was moved there (a Parent SKU cleared or changed): its listing under the missing product
+  goes (only the moved ones when others are on skipped rows), or the same units would be on sale twice.
 - A variant the state knows under a product the source returned (any read returns a product whole) but that
   the product no longer has is missing, unless its SKU is still in the source and no planned product holds it
   (its row was skipped for a data problem, or its product's mapping failed: reported by that row, left as it
@@ -132,12 +134,21 @@ def _missing_products(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
     if not candidates:
         return
     confirmed = {k: bodies.get(k, candidates) for k in kinds}
+    placed = _placed_skus(plan)
+    catalogue = next((k for k in kinds if plan.roles.get(k) == CATALOGUE), None)
     for key in candidates:
         skus = _skus_of([confirmed[k].get(key) for k in kinds], [shapes[k] for k in kinds])
-        if any(s in in_source for s in skus):
-            continue  # still in the source, e.g. on a row skipped for a data problem: reported there
-        if result.unread:  # a row refused for its SKU cell may be this product's
-            result.held.update(dict.fromkeys((key, sku) for sku in skus or [key]))
+        # a SKU a planned product (of another key) holds now was moved there: its old listing must go, or the same
+        # units are on sale twice; one still in the source otherwise is on a row skipped for a data problem (or in
+        # a product whose mapping failed): reported there, left as it is
+        still = [s for s in skus if s in in_source]
+        moved = [s for s in still if s.casefold() in placed()]
+        if (not skus or len(moved) < len(skus)) and (result.unread or still):
+            if not still:  # a row refused for its SKU cell may be this product's
+                result.held.update(dict.fromkeys((key, sku) for sku in skus or [key]))
+            if moved:  # only the moved variants' old listing goes, the others are left as they are
+                labels = _child_skus(confirmed[catalogue].get(key), shapes[catalogue]) if catalogue else {}
+                _zero_moved_children(plan, key, kinds, confirmed, shapes, policy, mapping, moved, labels, result)
             continue
         sent: list[str] = []
         for kind in kinds:
@@ -150,7 +161,57 @@ def _missing_products(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
                 sent.append(kind)
         if sent:
             for sku in skus or [key]:
-                result.skus.append(MissingSku(key, sku, sent))
+                result.skus.append(MissingSku(key, sku, sent, _moved_reason(key) if sku in moved else
+                                              NO_LONGER_IN_SOURCE))
+
+
+MOVED = "moved to another product"  # the start of the reason of a SKU a planned product of another key holds now
+
+
+def _moved_reason(key: str) -> str:
+    return f"{MOVED}: its listing under {key}, no longer in source, was taken off sale"
+
+
+def _zero_moved_children(plan: Plan, key: str, kinds: list[str], confirmed: dict[str, dict[str, Any]],
+                         shapes: dict[str, KindShape], policy: str, mapping: CompiledMapping, moved: list[str],
+                         labels: dict[str, str], result: MissingResult) -> None:
+    """The stock payloads (and, under ``disable``, the variant status) of the product ``key``, no longer in the
+    source, with only its ``moved`` variants set to 0 (off): its other variants stay as they are, each on a row
+    skipped for a data problem.  ``labels``: a child's match value -> its SKU (a child matched by label)."""
+    gone = {s.casefold() for s in moved}
+    sent: list[str] = []
+    for kind in kinds:
+        body, shape, role = confirmed[kind].get(key), shapes[kind], plan.roles.get(kind)
+        values = shape.zero_values if role == STOCK else shape.variant_status if policy == "disable" else {}
+        if body is None or not values:
+            continue
+        new = copy.deepcopy(body)
+        for name, mk in shape.match_keys.items():
+            for child in new.get(name) or []:
+                sku = child.get("sku") if isinstance(child, dict) else None
+                sku = sku if isinstance(sku, str) else labels.get(match_value(child, mk)) if isinstance(child, dict) \
+                    else None
+                if sku is not None and sku.casefold() in gone:
+                    for path, value in values.items():
+                        if path[0] == name and len(path) > 2:
+                            set_path(child, path[2:], value)
+        for path, (name, child_path) in shape.total_paths.items():  # a product total: its children's sum
+            quantities = [get_path(c, child_path) for c in new.get(name) or [] if isinstance(c, dict)]
+            set_path(new, path, sum(q for q in quantities if isinstance(q, int) and not isinstance(q, bool) and q > 0))
+        if new == body:
+            continue
+        text = canonical_json(new)
+        product = _placeholder(key, moved)
+        if role == STOCK:
+            plan.ops.append(PlannedOp("stock", kind, key, new, new, text, digest(text), product))
+        else:
+            compiled = mapping.payloads[kind]
+            changes = diff_payload(body, new, compiled.create_only, compiled.match_keys)
+            changes[compiled.key_field] = body.get(compiled.key_field, key)
+            plan.ops.append(PlannedOp("update", kind, key, changes, new, text, digest(text), product))
+        sent.append(kind)
+    if sent:
+        result.skus += [MissingSku(key, sku, sent, _moved_reason(key)) for sku in moved]
 
 
 def _placeholder(key: str, skus: list[str]) -> Product:

@@ -26,7 +26,7 @@ from connector.sources.base import SourceResult
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
-from connector.sync.missing import NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
+from connector.sync.missing import MOVED, NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
 from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
@@ -106,9 +106,10 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter)
     if options.guard is not None:
-        missing = len(outcome.missing.skus)
+        missing = sum(1 for m in outcome.missing.skus if not m.reason.startswith(MOVED))
         outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard,
-                                            lambda: likely_causes(source, policy, missing, options.missing))
+                                            lambda: likely_causes(source, policy, missing, options.missing,
+                                                                  len(outcome.missing.skus) - missing))
         if outcome.verdict.blocked:
             outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
                                                              code=GUARD_CODE)
@@ -157,9 +158,14 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
     if gone:
         report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
                             + (" ..." if len(gone) > 5 else ""))
-    if len(gone) < len(outcome.missing.skus):
-        report.notes.append(f"{len(outcome.missing.skus) - len(gone)} renamed variant(s): the old labels were taken "
-                            "off sale on the marketplace")
+    moved = [m.sku for m in outcome.missing.skus if m.reason.startswith(MOVED)]
+    if moved:
+        report.notes.append(f"{len(moved)} SKU(s) moved to another product: their listing under the product no longer "
+                            "in the source was taken off sale (the same units are never on sale twice): "
+                            + ", ".join(moved[:5]) + (" ..." if len(moved) > 5 else ""))
+    if len(gone) + len(moved) < len(outcome.missing.skus):
+        report.notes.append(f"{len(outcome.missing.skus) - len(gone) - len(moved)} renamed variant(s): the old labels "
+                            "were taken off sale on the marketplace")
     if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
         report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (reason: 'refused')")
     elif outcome.verdict.message:
