@@ -47,20 +47,13 @@ def cleared_fields(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindSh
     return out
 
 
-def _sends_blank(body: dict[str, Any]) -> bool:
-    return any(True for _path, _value in _blank_leaves(body))
-
-
-def _blank_leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(path, value) of every empty value in ``value``, stepping into tables and lists of tables."""
+def _sends_blank(value: Any) -> bool:
+    """Whether ``value`` holds an empty value anywhere, stepping into tables and lists of tables."""
     if blank(value):
-        yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _blank_leaves(v, (*path, str(k)))
-    elif isinstance(value, list) and all(isinstance(x, dict) for x in value):
-        for item in value:
-            yield from _blank_leaves(item, (*path, "*"))
+        return True
+    if isinstance(value, dict):
+        return any(map(_sends_blank, value.values()))
+    return isinstance(value, list) and all(isinstance(x, dict) for x in value) and any(map(_sends_blank, value))
 
 
 def _emptied(new: dict[str, Any], old: dict[str, Any], match_keys: dict[str, str]) -> set[str]:

@@ -188,28 +188,20 @@ def _zero_moved_children(plan: Plan, key: str, kinds: list[str], confirmed: dict
         new = copy.deepcopy(body)
         for name, mk in shape.match_keys.items():
             for child in new.get(name) or []:
-                sku = child.get("sku") if isinstance(child, dict) else None
-                sku = sku if isinstance(sku, str) else labels.get(match_value(child, mk)) if isinstance(child, dict) \
-                    else None
-                if sku is not None and sku.casefold() in gone:
+                if not isinstance(child, dict):
+                    continue
+                sku = child.get("sku")
+                sku = sku if isinstance(sku, str) else labels.get(match_value(child, mk), "")
+                if sku.casefold() in gone:
                     for path, value in values.items():
                         if path[0] == name and len(path) > 2:
                             set_path(child, path[2:], value)
         for path, (name, child_path) in shape.total_paths.items():  # a product total: its children's sum
             quantities = [get_path(c, child_path) for c in new.get(name) or [] if isinstance(c, dict)]
             set_path(new, path, sum(q for q in quantities if isinstance(q, int) and not isinstance(q, bool) and q > 0))
-        if new == body:
-            continue
-        text = canonical_json(new)
-        product = _placeholder(key, moved)
-        if role == STOCK:
-            plan.ops.append(PlannedOp("stock", kind, key, new, new, text, digest(text), product))
-        else:
-            compiled = mapping.payloads[kind]
-            changes = diff_payload(body, new, compiled.create_only, compiled.match_keys)
-            changes[compiled.key_field] = body.get(compiled.key_field, key)
-            plan.ops.append(PlannedOp("update", kind, key, changes, new, text, digest(text), product))
-        sent.append(kind)
+        if new != body:
+            plan.ops.append(_changed_op(kind, key, body, new, role, mapping, moved))
+            sent.append(kind)
     if sent:
         result.skus += [MissingSku(key, sku, sent, _moved_reason(key)) for sku in moved]
 
@@ -229,6 +221,13 @@ def _zeroed_op(kind: str, key: str, body: dict[str, Any], shape: KindShape, poli
             set_path(new, path, value)
     if new == body:
         return None  # already 0 / already disabled
+    return _changed_op(kind, key, body, new, role, mapping, skus)
+
+
+def _changed_op(kind: str, key: str, body: dict[str, Any], new: dict[str, Any], role: str | None,
+                mapping: CompiledMapping, skus: list[str]) -> PlannedOp:
+    """The op that turns the confirmed ``body`` into ``new``: a stock payload whole, else an update of the changed
+    fields, for the placeholder of a product no longer in the source holding ``skus``."""
     text = canonical_json(new)
     h = digest(text)
     product = _placeholder(key, skus)
