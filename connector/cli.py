@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-price-change", action="store_true",
                    help="send a price even if it is more than the guard's max_price_change (default 5) times, or "
                         "less than its fraction of, the price the marketplace last confirmed")
+    s.add_argument("--allow-sku-case-change", action="store_true",
+                   help="create a product whose SKU is a listed one typed in other letter case (TEAPOT-1L retyped "
+                        "Teapot-1L), the old listing going as no longer in source (default: neither is sent, and "
+                        "the run needs attention)")
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
@@ -589,14 +593,14 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
     from connector.marketplaces.registry import get_plugin
     from connector.sync.runner import SyncOptions
     from connector.sync.safety import safety_options
+    from connector.sync.unchanged import TARGET_FLAGS
 
     plugin = get_plugin(target)
     tconf = profile.targets[target] if profile else None
     profile_stock = profile.stock if profile else {}
     policy = make_stock_policy({**profile_stock, **(tconf.stock if tconf else {}), **stock_cli})
     secret_env = (tconf.secret_env if tconf and tconf.secret_env else plugin.credential_env)
-    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing",
-                                                "allow_price_change")}
+    cli = {k: getattr(args, k, None) for k in TARGET_FLAGS}
     return SyncOptions(
         target=target, state_path=state_path, secret=load_secret(target, secret_env), secret_env=secret_env,
         base_url=cli["base_url"] or (tconf.base_url if tconf else None),
@@ -608,7 +612,8 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
         announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
         safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
                               tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
-                              missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"])))
+                              missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"]),
+                              allow_sku_case_change=bool(cli["allow_sku_case_change"])))
 
 
 @contextmanager

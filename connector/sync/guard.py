@@ -6,7 +6,8 @@ the quantities).  A run that would set to 0 or disable more than ``max_share`` o
 refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant;
 so is one that would empty a field customers see on more than that share of the listed products (``cleared.py``).
 A stock location named by the command line or the profile that the source does not have is an error of its
-own, never "stock 0".  The same ``guard:`` table holds the per-SKU price-move limit (``price_moves.py``).
+own, never "stock 0".  The same ``guard:`` table holds the per-SKU price-move limit (``price_moves.py``) and
+whether a listed SKU retyped in other letter case is created (``case_retyped.py``).
 """
 
 from __future__ import annotations
@@ -39,14 +40,17 @@ class GuardSettings:
     allow_mass_change: bool = False
     max_price_change: Decimal = DEFAULT_MAX_PRICE_CHANGE  # (``price_moves.py``)
     allow_price_change: bool = False
+    allow_sku_case_change: bool = False  # a listed SKU retyped in other letter case is created (``case_retyped.py``)
 
 
-_KNOWN = ("max_share", "allow_mass_change", "max_price_change", "allow_price_change")
+_KNOWN = ("max_share", "allow_mass_change", "max_price_change", "allow_price_change", "allow_sku_case_change")
+_ALLOWS = ("allow_mass_change", "allow_price_change", "allow_sku_case_change")
 
 
-def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: bool = False) -> GuardSettings:
-    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change`` and
-    ``--allow-price-change`` flags."""
+def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: bool = False,
+                   allow_case_flag: bool = False) -> GuardSettings:
+    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change``,
+    ``--allow-price-change`` and ``--allow-sku-case-change`` flags."""
     data = data or {}
     if not isinstance(data, dict):
         raise ConfigError("guard: must be a table, e.g. guard: {max_share: 0.2, allow_mass_change: false}")
@@ -59,13 +63,14 @@ def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: boo
         raise ConfigError(f"guard max_share must be a number between 0 and 1, not {data['max_share']!r}") from None
     if not Decimal(0) <= share <= Decimal(1):
         raise ConfigError(f"guard max_share must be between 0 and 1 (0.2 = 20%), not {data['max_share']!r}")
-    allow, allow_price = (data.get(name, False) for name in ("allow_mass_change", "allow_price_change"))
-    for name, value in (("allow_mass_change", allow), ("allow_price_change", allow_price)):
+    allow, allow_price, allow_case = (data.get(name, False) for name in _ALLOWS)
+    for name, value in zip(_ALLOWS, (allow, allow_price, allow_case), strict=True):
         if not isinstance(value, bool):
             raise ConfigError(f"guard {name} must be true or false, not {value!r}")
     return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag,
                          max_price_change=_price_factor(data.get("max_price_change", DEFAULT_MAX_PRICE_CHANGE)),
-                         allow_price_change=allow_price or allow_price_flag)
+                         allow_price_change=allow_price or allow_price_flag,
+                         allow_sku_case_change=allow_case or allow_case_flag)
 
 
 def _price_factor(value: Any) -> Decimal:

@@ -87,12 +87,15 @@ def source_skus(source: SourceResult, plan: Plan) -> set[str]:
 
 def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, mapping: CompiledMapping,
                     shapes: dict[str, KindShape], *, policy: str, full_read: bool,
-                    defaults: dict[str, Any] | None = None, adapter: Any = None) -> MissingResult:
-    """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report)."""
+                    defaults: dict[str, Any] | None = None, adapter: Any = None,
+                    present: Iterable[str] = ()) -> MissingResult:
+    """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report).
+    ``present``: keys taken as still in the source (a listed SKU retyped in other letter case: ``case_retyped.py``)."""
     result = MissingResult(unread=list(source.sku_unread_rows))
     if policy == "keep" or not any(plan.confirmed.get(kind) for kind in shapes):
         return result  # (nothing confirmed on this account yet: nothing can have left it)
     in_source = source_skus(source, plan)
+    in_source.update(present)
     if full_read:
         _missing_products(plan, bodies, mapping, shapes, policy, in_source, result)
     _missing_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter)

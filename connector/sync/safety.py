@@ -6,11 +6,13 @@
    whose price the marketplace would show wrongly (0 or less, more decimals than the currency has) is left out
    (``prices.py``).  ``stock_alone``, once the target's adapter prepared the products: of those, a product the
    marketplace already has, whose stock goes apart from its price, still has its stock planned (``price_hold.py``).
-2. ``after_plan``: operations for SKUs no longer in the source (``missing.py``), then the mass-change guard
+2. ``after_plan``: a listed SKU retyped in other letter case is not created (``case_retyped.py``); operations
+   for SKUs no longer in the source (``missing.py``), then the mass-change guard
    (``guard.py``) on the whole plan.  A refused plan is not pushed.  Then a price far from the one the marketplace
    last confirmed (a typo) holds back the payloads of its product that carry it (``price_moves.py``).
 3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
-   converted or whose price was refused; a refused run's rows say they were not sent, and its exit code is 2.
+   converted, whose price was refused or whose SKU was retyped in other letter case; a refused run's rows say
+   they were not sent, and its exit code is 2.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
 from connector.sources.base import SourceResult
+from connector.sync.case_retyped import SKU_CASE_CHANGED, CaseRetyped, hold_retyped
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
@@ -46,7 +49,7 @@ PRICE_HELD = "price not sent, nor the product's other changes (fix the price in 
 @dataclass
 class SafetyOptions:
     """Per-target settings (profile ``missing:``, ``guard:``, ``currency:``; ``--allow-mass-change``,
-    ``--allow-price-change``)."""
+    ``--allow-price-change``, ``--allow-sku-case-change``)."""
 
     missing: str = "zero"
     guard: GuardSettings | None = field(default_factory=GuardSettings)  # None: no guard
@@ -64,6 +67,8 @@ class SafetyOutcome:
     # a refused plan: every operation "skipped" (not sent), so rows and counts say so
     results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # payload kind -> CATALOGUE | STOCK (the plan's)
+    retyped: CaseRetyped = field(default_factory=CaseRetyped)  # SKUs retyped in other letter case
+    title: str = ""  # the marketplace's (``before_plan``)
 
     @property
     def blocked(self) -> bool:
@@ -74,6 +79,7 @@ def before_plan(source: SourceResult, policy: StockPolicy, options: SafetyOption
                 target: str, title: str, outcome: SafetyOutcome) -> list[Product]:
     """Check the stock locations, convert and check prices; returns the products to plan."""
     check_stock_locations(policy, source.products)
+    outcome.title = title
     currency = options.currency
     if currency is None and settings.get("currency"):
         currency = CurrencySettings(account=str(settings["currency"]).strip().upper())
@@ -99,12 +105,16 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
     outcome.roles = dict(plan.roles)
+    allow_case = options.guard is not None and options.guard.allow_sku_case_change
+    outcome.retyped = hold_retyped(plan, source, allow=allow_case, title=outcome.title or plan.marketplace,
+                                   missing=options.missing)
     if options.missing == "keep" and options.guard is None:
         return
     shapes = probe_shapes(mapping, adapter, defaults)
     bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for all three
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
-                                      full_read=source.full_read, defaults=defaults, adapter=adapter)
+                                      full_read=source.full_read, defaults=defaults, adapter=adapter,
+                                      present=outcome.retyped.held.values())
     if options.guard is not None:
         missing = sum(1 for m in outcome.missing.skus if not m.reason.startswith(MOVED))
         outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard,
@@ -121,7 +131,8 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
 def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tuple[str, str], ItemResult]) -> None:
     """Rows of their own for missing SKUs; currency and price refusals; a refused run's rows and notes."""
     for refused, status, code in ((outcome.refused_currency, FAILED, None),
-                                  (outcome.prices.reasons, SKIPPED, PRICE_REFUSED)):
+                                  (outcome.prices.reasons, SKIPPED, PRICE_REFUSED),
+                                  (outcome.retyped.reasons, SKIPPED, SKU_CASE_CHANGED)):
         for row in report.rows if refused else ():
             if row.sku in refused and not row.attention:
                 row.status, row.reason, row.attention, row.code = status, refused[row.sku], True, code
@@ -152,8 +163,9 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                             + ", ".join(sku for _key, sku in list(held)[:5]) + (" ..." if len(held) > 5 else ""))
     if outcome.currency_warning:
         report.warnings.append(outcome.currency_warning)
-    if (moved := outcome.moves.note(report.dry_run)) is not None:
-        report.notes.append(moved)
+    for note in (outcome.moves.note(report.dry_run), outcome.retyped.note(report.dry_run, outcome.title)):
+        if note is not None:
+            report.notes.append(note)
     gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]
     if gone:
         report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
@@ -217,9 +229,11 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
 
 def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
                    settings: dict[str, Any], *, allow_mass_change: bool = False,
-                   missing: str | None = None, allow_price_change: bool = False) -> SafetyOptions:
+                   missing: str | None = None, allow_price_change: bool = False,
+                   allow_sku_case_change: bool = False) -> SafetyOptions:
     """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
-    and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--missing``)."""
+    and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--allow-sku-case-change``,
+    ``--missing``)."""
     from connector.sync.currency import currency_settings
     from connector.sync.guard import guard_settings
     from connector.sync.missing import missing_policy
@@ -229,5 +243,6 @@ def safety_options(target: str, profile_data: dict[str, Any] | None, target_data
         isinstance(glob.get("guard") or {}, dict) and isinstance(own.get("guard") or {}, dict)) else own.get("guard")
     return SafetyOptions(
         missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
-        guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change),
+        guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change,
+                             allow_case_flag=allow_sku_case_change),
         currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))

@@ -109,13 +109,17 @@ def digest_of(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=_plain, ensure_ascii=False).encode()).hexdigest()
 
 
+# the command line's options that decide a target's options (``cli._target_options``): part of a clean run's identity
+TARGET_FLAGS = ("base_url", "account", "mapping", "allow_mass_change", "missing", "allow_price_change",
+                "allow_sku_case_change")
+
+
 def target_inputs(args: Any, profile: Any, target: str, stock_cli: Mapping[str, Any],
                   source_config: Mapping[str, Any], currency: str) -> dict[str, Any]:
     """What decides one target's options and records besides the source file's bytes, as the command line and
     the profile give it (``cli._target_options`` builds the options from exactly these)."""
     tconf = profile.targets[target] if profile else None
-    cli = {k: getattr(args, k, None) for k in ("base_url", "account", "mapping", "allow_mass_change", "missing",
-                                                "allow_price_change")}
+    cli = {k: getattr(args, k, None) for k in TARGET_FLAGS}
     mapping = cli["mapping"] or (tconf.mapping if tconf else None)
     return {
         "version": code_identity(), "target": target, "source": dict(source_config), "currency": currency,
