@@ -69,6 +69,57 @@ def test_an_unchanged_record_is_not_mapped_again_and_a_changed_listed_quantity_i
         assert [(op.action, op.key, op.payload.get("quantity")) for op in third.ops] == [("stock", "SKU-1", 4)]
 
 
+def test_a_record_with_no_payload_of_a_kind_still_skips_mapping_when_unchanged(tmp_path: Path,
+                                                                               mapped: list[str]) -> None:
+    """A catalogue without stock (a workbook with no stock sheet, an Odoo service) has no stock payload: its marks
+    say so, and an unchanged record is not mapped again; its plan is the one mapping every record gives."""
+    mapping = load_mapping(shipped_mapping("elebne"))
+    adapter = ElebneAdapter(client=None, account="shop")  # type: ignore[arg-type]
+    context = mapping_context(mapping, adapter, {}, {})
+    products = catalogue()
+    for p in products[:2]:  # two products the source says nothing of the stock of
+        p.variants[0].stock, p.variants[0].stock_known = {}, False
+    StockPolicy().apply(products)
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        first = build_plan(products, mapping, adapter, state, "elebne", "shop", context=context)
+        assert sorted((op.kind, op.key) for op in first.ops if op.kind == "stock") == [("stock", "SKU-2"),
+                                                                                       ("stock", "SKU-3")]
+        confirm_all(first, state)
+        mapped.clear()
+        again = build_plan(products, mapping, adapter, state, "elebne", "shop", context=context)
+        assert mapped == [] and again.ops == []
+        every = build_plan(products, mapping, adapter, state, "elebne", "shop")  # mapping every record
+        assert again.unchanged == every.unchanged == {"product": {p.key for p in products},
+                                                      "stock": {"SKU-2", "SKU-3"}}
+        # the source now gives its stock: mapped again, and its stock planned
+        mapped.clear()
+        products[0].variants[0].stock = {"Main": StockLevel("Main", 4)}
+        products[0].variants[0].stock_known = True
+        StockPolicy().apply(products[:1])
+        third = build_plan(products, mapping, adapter, state, "elebne", "shop", context=context)
+        assert mapped == ["SKU-0"] and [(op.action, op.key) for op in third.ops] == [("stock", "SKU-0")]
+
+
+def test_a_record_whose_stock_alone_was_mapped_is_mapped_again(tmp_path: Path, mapped: list[str]) -> None:
+    """A product whose price was held back has its stock payloads alone mapped (``stock_only``): nothing is known
+    of its other kinds, which are not noted as having no payload; the next plan maps it again."""
+    mapping = load_mapping(shipped_mapping("elebne"))
+    adapter = ElebneAdapter(client=None, account="shop")  # type: ignore[arg-type]
+    context = mapping_context(mapping, adapter, {}, {})
+    products = catalogue(2)
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        confirm_all(build_plan(products, mapping, adapter, state, "elebne", "shop", context=context), state)
+        products[0].variants[0].price = Money(products[0].variants[0].price.amount * 100, "MRU")  # (held back)
+        products[0].variants[0].qty = 1
+        held = build_plan(products, mapping, adapter, state, "elebne", "shop", context=context,
+                          stock_only={"SKU-0"})
+        assert [(op.action, op.key) for op in held.ops] == [("stock", "SKU-0")]
+        confirm_all(held, state)
+        mapped.clear()
+        build_plan(products, mapping, adapter, state, "elebne", "shop", context=context)
+        assert mapped == ["SKU-0"]
+
+
 def test_a_changed_mapping_or_setting_maps_every_record_again(tmp_path: Path, mapped: list[str]) -> None:
     adapter = ElebneAdapter(client=None, account="shop")  # type: ignore[arg-type]
     mine = tmp_path / "mine.yaml"

@@ -134,10 +134,10 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     if context:  # hashes and marks in one read of the confirmed payloads
         both = {kind: state.hashes_and_marks(marketplace, account, kind) for kind in kinds}
         confirmed = plan.confirmed = {kind: hashes for kind, (hashes, _marks) in both.items()}
-        marks = _common_marks([marks for _hashes, marks in both.values()])
+        marks, partial = _common_marks({kind: marks for kind, (_hashes, marks) in both.items()})
     else:
         confirmed = plan.confirmed = {kind: state.hashes(marketplace, account, kind) for kind in kinds}
-        marks = None
+        marks, partial = None, {}
     for kind, keys in (stale or {}).items():
         hashes = confirmed.get(kind)
         for key in keys if hashes is not None else ():
@@ -168,6 +168,11 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 fingerprint = record_fingerprint(product, context)  # type: ignore[arg-type]
                 if fingerprint is not None and fingerprint == mark:
                     planned_products[key] = product  # mapped before to what is confirmed: unchanged
+                    if key in partial:  # (as when mapped: unchanged in the kinds it has a payload of)
+                        for kind in kinds:
+                            if kind not in partial[key]:
+                                plan.unchanged[kind].add(key)
+                        continue
                     for keys in unchanged_sets:
                         keys.add(key)
                     continue
@@ -179,7 +184,10 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.mapping_failures.append((product, str(exc)))
             continue
         plan.products[key] = product
-        new_mark: list[str | None] | None = [fingerprint, *([None] * len(kinds))] \
+        # a kind the whole mapping gave no payload of is noted as such (NO_PAYLOAD), so that the record still skips
+        # mapping next time; a stock-only record's other kinds were not mapped (None: nothing known of them)
+        new_mark: list[str | None] | None = \
+            [fingerprint, *([NO_PAYLOAD if key not in stock_only else None] * len(kinds))] \
             if fingerprint is not None and note_marks else None
         # a dry run's record that no kind confirmed: its ops are checked as planned, and only an invalid one is kept
         # (and encoded for its digest): nothing to compare a valid one's text with, nor to store
@@ -221,7 +229,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 pending_updates.append((kind, key, payload, text, product, {"hash": h}))
                 continue
             plan.ops.append(packed(op) if pack else op)
-        if new_mark is not None and any(h is not None for h in new_mark[1:]):
+        if new_mark is not None and any(new_mark[1:]):  # (a payload hash: NO_PAYLOAD and None are false)
             plan.new_marks[key] = tuple(new_mark)
     _plan_updates(plan, pending_updates, mapping, state)
     if sift is not None:
@@ -229,15 +237,49 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     return plan
 
 
-def _common_marks(mark_maps: list[dict[str, str]]) -> dict[str, str]:
-    """key -> the mark every payload kind has for it (keys whose kinds disagree, or lack one, are left out): a
-    record is unchanged when its fingerprint is that mark.  No payload kind at all: none."""
+NO_PAYLOAD = ""  # in a ``new_marks`` entry: the mapping gave no payload of that kind (a catalogue-only source's stock)
+_NONE_OF = "|"  # a mark is the fingerprint, then this and the JSON list of the kinds its record has no payload of
+
+
+def _common_marks(mark_maps: dict[str, dict[str, str]]) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """key -> the fingerprint every payload kind is marked with, a record being unchanged when its fingerprint is
+    that; and key -> the kinds its record has no payload of, when it lacks some (a workbook without stock, an Odoo
+    service).  A kind with no payload is said so in the marks of the others (``save_record_marks``), so such a
+    record still skips mapping; any other kind without that mark leaves the key out (mapped again)."""
     if not mark_maps:
-        return {}
-    first, *others = mark_maps
+        return {}, {}
+    first, *others = mark_maps.values()
     if not others:
-        return first
-    return {key: mark for key, mark in first.items() if all(other.get(key) == mark for other in others)}
+        common = dict(first)
+    elif len(others) == 1:  # (the usual two kinds: one comparison per key, no generator)
+        second = others[0]
+        common = {key: mark for key, mark in first.items() if second.get(key) == mark}
+    else:
+        common = {key: mark for key, mark in first.items() if all(other.get(key) == mark for other in others)}
+    partial: dict[str, frozenset[str]] = {}
+    # a mark saying which kinds have no payload is on the other kinds' rows only: its key is not in ``common``
+    # (looked for only among those keys: none in most runs)
+    for marks in mark_maps.values():
+        for key in marks.keys() - common.keys() if len(marks) > len(common) else ():
+            mark = marks[key]
+            if _NONE_OF not in mark or key in partial:
+                continue
+            fingerprint, _, listed = mark.partition(_NONE_OF)
+            try:
+                none_of = frozenset(json.loads(listed))
+            except (ValueError, TypeError):
+                continue  # (not a mark this code wrote: mapped again)
+            if all(kind in none_of or kinds_marks.get(key) == mark for kind, kinds_marks in mark_maps.items()) \
+                    and not none_of.issuperset(mark_maps):
+                common[key], partial[key] = fingerprint, none_of
+    return common, partial
+
+
+def _mark_text(mark: tuple[str | None, ...], kinds: tuple[str, ...]) -> str | None:
+    """What ``save_record_marks`` writes for a ``new_marks`` entry: its fingerprint, and the kinds it has no payload
+    of (see ``_common_marks``)."""
+    none_of = [kind for kind, h in zip(kinds, mark[1:], strict=True) if h == NO_PAYLOAD]
+    return mark[0] if not none_of else f"{mark[0]}{_NONE_OF}{json.dumps(none_of, ensure_ascii=False)}"
 
 
 def save_record_marks(plan: Plan, state: StateStore) -> None:
@@ -246,11 +288,13 @@ def save_record_marks(plan: Plan, state: StateStore) -> None:
     left unmarked and its record mapped again next time).  The marks are then let go of: saved once, they are
     not read again, and the report built next would otherwise hold them (about 13 MB for 100,000 products)."""
     marks, plan.new_marks = plan.new_marks, {}
-    for i, kind in enumerate(plan.mark_kinds, 1):
-        if any(mark[i] is not None for mark in marks.values()):  # (the items made as they are written, not a list
-            # of 100,000 tuples beside the state's own: about 7 MB)
+    kinds = plan.mark_kinds
+    partial = {key: _mark_text(mark, kinds) for key, mark in marks.items() if NO_PAYLOAD in mark[1:]}
+    for i, kind in enumerate(kinds, 1):
+        if any(mark[i] for mark in marks.values()):  # (the items made as they are written, not a list of 100,000
+            # tuples beside the state's own: about 7 MB)
             state.mark_records(plan.marketplace, plan.account, kind,
-                               ((key, mark[i], mark[0]) for key, mark in marks.items() if mark[i] is not None))
+                               ((key, mark[i], partial.get(key, mark[0])) for key, mark in marks.items() if mark[i]))
 
 
 def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore) -> None:
