@@ -6,10 +6,11 @@
    whose price the marketplace would show wrongly (0 or less, more decimals than the currency has) is left out
    (``prices.py``).  ``stock_alone``, once the target's adapter prepared the products: of those, a product the
    marketplace already has, whose stock goes apart from its price, still has its stock planned (``price_hold.py``).
-2. ``after_plan``: a listed SKU retyped in other letter case is not created (``case_retyped.py``); operations
-   for SKUs no longer in the source (``missing.py``), then the mass-change guard
-   (``guard.py``) on the whole plan.  A refused plan is not pushed.  Then a price far from the one the marketplace
-   last confirmed (a typo) holds back the payloads of its product that carry it (``price_moves.py``).
+2. ``after_plan``: a listed SKU retyped in other letter case is not created, nor a listed product updated whose
+   variant's SKU was (``case_retyped.py``); operations for SKUs no longer in the source (``missing.py``), then the
+   mass-change guard (``guard.py``) on the whole plan.  A refused plan is not pushed.  Then a price far from the
+   one the marketplace last confirmed (a typo) holds back the payloads of its product that carry it
+   (``price_moves.py``).
 3. ``account_safety``: report rows for the missing SKUs and for products whose currency could not be
    converted, whose price was refused or whose SKU was retyped in other letter case; a refused run's rows say
    they were not sent, and its exit code is 2.
@@ -105,13 +106,13 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
     outcome.roles = dict(plan.roles)
+    shapes = probe_shapes(mapping, adapter, defaults)
+    bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for all four
     allow_case = options.guard is not None and options.guard.allow_sku_case_change
     outcome.retyped = hold_retyped(plan, source, allow=allow_case, title=outcome.title or plan.marketplace,
-                                   missing=options.missing)
+                                   missing=options.missing, bodies=bodies, shapes=shapes)
     if options.missing == "keep" and options.guard is None:
         return
-    shapes = probe_shapes(mapping, adapter, defaults)
-    bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for all three
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter,
                                       present=outcome.retyped.held.values())
@@ -163,9 +164,10 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                             + ", ".join(sku for _key, sku in list(held)[:5]) + (" ..." if len(held) > 5 else ""))
     if outcome.currency_warning:
         report.warnings.append(outcome.currency_warning)
-    for note in (outcome.moves.note(report.dry_run), outcome.retyped.note(report.dry_run, outcome.title)):
-        if note is not None:
-            report.notes.append(note)
+    note = outcome.moves.note(report.dry_run)
+    if note is not None:
+        report.notes.append(note)
+    report.notes += outcome.retyped.notes(report.dry_run, outcome.title)
     gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]
     if gone:
         report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
