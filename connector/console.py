@@ -145,11 +145,14 @@ def print_summary(report: RunReport) -> None:
     if report.estimate and report.dry_run:
         out.print(f"estimate: {escape(report.estimate['text'])}")
     bad = counts[FAILED] + counts[SKIPPED]
+    cells = _cell_values(report.issues) if bad else {}
     for r in islice((r for r in report.rows if r.status in (FAILED, SKIPPED)), 25) if bad else ():
         where = f"{r.sheet} row {r.row}" if r.row else (r.sheet or "")
         colour = "red" if r.status == FAILED else "yellow"
         where = f" ({escape(where)})" if where else ""  # (a row of the marketplace's: no sheet)
-        out.print(f"  [{colour}]{r.status}[/] {escape(r.sku or '?')}{where}: {escape(r.reason or '')}")
+        values = cells.get((r.sheet, r.row)) if r.row else None
+        shown = f" ({escape(values)})" if values else ""  # the cells it names, as they are in the file
+        out.print(f"  [{colour}]{r.status}[/] {escape(r.sku or '?')}{where}: {escape(r.reason or '')}{shown}")
     if bad > 25:
         out.print(f"  ... and {bad - 25} more (see the JSON report)")
     for note in report.notes:
@@ -158,6 +161,23 @@ def print_summary(report: RunReport) -> None:
         out.print(f"[red]stopped:[/] {escape(report.unreachable)}")  # unreachable, or the credentials refused
     print_warnings(report)
     out.print(exit_line(report))
+
+
+_SHOWN_VALUE = 40  # characters of a cell's value shown on a row's line (the report has it whole)
+
+
+def _cell_values(issues: Sequence[dict[str, Any]]) -> dict[tuple[Any, Any], str]:
+    """(sheet, row) -> the values of the cells its problems name ("Price*: '12,5O'"), for the rows printed: a bad
+    cell's line names its sheet, row, column, value and reason, as ``connector validate``'s table does."""
+    out: dict[tuple[Any, Any], list[str]] = {}
+    for issue in issues:
+        value = issue.get("value")
+        if value is None or value == "" or issue.get("row") is None:
+            continue
+        text = str(value)
+        text = text if len(text) <= _SHOWN_VALUE else text[:_SHOWN_VALUE - 1] + "…"
+        out.setdefault((issue.get("sheet"), issue.get("row")), []).append(f"{issue.get('column') or 'value'}: {text!r}")
+    return {where: "; ".join(values) for where, values in out.items()}
 
 
 def http_line(report: RunReport) -> str:

@@ -373,3 +373,18 @@ def test_rows_refused_before_a_product_was_built_are_counted_as_skus(tmp_path: P
     out = " ".join(capsys.readouterr().out.split())
     assert code == 1
     assert "products: 1 SKU skipped, 1 to push (1 SKU)" in out, out
+
+
+def test_a_bad_cells_row_line_shows_the_value_as_it_is_in_the_file(tmp_path: Path, capsys) -> None:
+    """A sync's row line named the sheet, row, column and reason of a bad cell, not its value (only the JSON report
+    and ``connector validate`` did): "12,5O" for 12,50 is seen at once."""
+    source = tmp_path / "p.csv"
+    long = "x" * 80
+    source.write_text(f"SKU,Name,Price,Weight (kg)\nA-1,Soap,5,1\nA-2,Cup,\"12,5O\",1\nA-3,Pot,4,{long}\n",
+                      encoding="utf-8")
+    code = main(["sync", "--source", str(source), "--target", "elebne", "--dry-run", "--no-progress",
+                 "--state", str(tmp_path / "s.sqlite")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 1
+    assert "skipped A-2 (Products row 3): Price: text in a number column (Price: '12,5O')" in out, out
+    assert f"(Weight (kg): '{'x' * 39}…')" in out  # a long value cut short on the line (whole in the report)
