@@ -59,16 +59,29 @@ def _sends_blank(value: Any) -> bool:
 def _emptied(new: dict[str, Any], old: dict[str, Any], match_keys: dict[str, str]) -> set[str]:
     """Names of the fields ``new`` (an update's changed fields) empties where ``old`` (confirmed) shows something."""
     out: set[str] = set()
+    for prefix, _label, table, before in matched_tables(new, old, match_keys):
+        out.update(prefix + path for path in _emptied_paths(table, before))
+    return out
+
+
+def matched_tables(new: dict[str, Any], old: dict[str, Any], match_keys: dict[str, str]
+                   ) -> Iterator[tuple[str, Any, dict[str, Any], dict[str, Any] | None]]:
+    """What an update's changed fields ``new`` are compared with in ``old`` (the confirmed body): (name prefix,
+    child label, new table, old table or None).  Each child of a matched list (by ``match_keys``) with the
+    confirmed child of the same match value, its fields named ``variants[].barcode`` (prefix ``variants[].``, label
+    the child's match key value as written); then the other fields with ``old`` itself (prefix ``""``, label
+    None)."""
+    plain: dict[str, Any] = {}
     for name, value in new.items():
         mk = match_keys.get(name)
         if mk is None or not isinstance(value, list):
-            out.update(_emptied_paths({name: value}, old))
+            plain[name] = value
             continue
         before = {match_value(c, mk): c for c in old.get(name) or [] if isinstance(c, dict)}
         for child in value:
             if isinstance(child, dict):
-                out.update(f"{name}[].{path}" for path in _emptied_paths(child, before.get(match_value(child, mk))))
-    return out
+                yield f"{name}[].", child.get(mk), child, before.get(match_value(child, mk))
+    yield "", None, plain, old
 
 
 def _emptied_paths(new: dict[str, Any], old: Any) -> Iterator[str]:
