@@ -4,7 +4,8 @@ Before pushing, the plan is compared with what the marketplace last confirmed (t
 the quantities).  A run that would set to 0 or disable more than ``max_share`` of the SKUs listed with stock
 (default 20%; a single SKU never counts as a mass change), or *all* of them when more than 5 are listed, is
 refused unless ``--allow-mass-change`` or the profile's ``guard: {allow_mass_change: true}`` says it is meant;
-so is one that would empty a field customers see on more than that share of the listed products (``cleared.py``).
+so is one that would empty a field customers see on more than that share of the listed products (``cleared.py``),
+or give them another listed product's value (a column sorted or shifted on its own: ``moved_values.py``).
 A stock location named by the command line or the profile that the source does not have is an error of its
 own, never "stock 0".  The same ``guard:`` table holds the per-SKU price-move limit (``price_moves.py``) and
 whether a listed SKU retyped in other letter case is created (``case_retyped.py``).
@@ -22,6 +23,8 @@ from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
 from connector.sync.cleared import cleared_fields
 from connector.sync.confirmed import ConfirmedBodies
+from connector.sync.moved_values import CAUSE as MOVED_CAUSE
+from connector.sync.moved_values import MovedField, moved_fields
 from connector.sync.payload_shape import KindShape, get_path, match_value, stock_items
 from connector.sync.plan import CATALOGUE, STOCK, Plan
 from connector.sync.stock_policy import StockPolicy
@@ -91,7 +94,9 @@ class GuardVerdict:
     blocked: bool = False
     allowed: bool = False  # over the limit, but the user said it is meant
     cleared: dict[str, int] = field(default_factory=dict)  # field -> listed products it would empty (over the limit)
-    products: int = 0  # products listed (confirmed), what ``cleared`` is counted against
+    products: int = 0  # products listed (confirmed), what ``cleared`` and ``moved`` are counted against
+    # field -> listed products it would give another listed product's value (over the limit; ``moved_values.py``)
+    moved: dict[str, MovedField] = field(default_factory=dict)
     causes: list[str] = field(default_factory=list)
     message: str = ""
 
@@ -129,13 +134,17 @@ def check_mass_change(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, Kin
     verdict = GuardVerdict()
     _count_off_sale(plan, bodies, shapes, verdict)
     verdict.cleared, verdict.products = _cleared_over_limit(plan, bodies, shapes, settings)
+    if verdict.products:
+        verdict.moved = moved_fields(plan, bodies, shapes, lambda n: _over_limit(n, verdict.products, settings))
     over_share = verdict.affected > 1 and verdict.share > settings.max_share
     takes_all = verdict.listed > ALL_RULE_ABOVE and verdict.affected == verdict.listed
-    if over_share or takes_all or verdict.cleared:
+    if over_share or takes_all or verdict.cleared or verdict.moved:
         verdict.causes = list((causes() if callable(causes) else causes) or []) if over_share or takes_all else []
         if verdict.cleared:
             verdict.causes.append("a column emptied or left blank, a sheet of another template, or a source that "
                                   "no longer fills these fields")
+        if verdict.moved:
+            verdict.causes.append(MOVED_CAUSE)
         if settings.allow_mass_change:
             verdict.allowed = True
         else:
@@ -152,12 +161,16 @@ def _cleared_over_limit(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, K
                  default=0)
     if not listed:
         return {}, 0
-    over = {}
-    for name, keys in cleared_fields(plan, bodies, shapes).items():
-        share = Decimal(len(keys)) / Decimal(listed)
-        if len(keys) > 1 and (share > settings.max_share or (listed > ALL_RULE_ABOVE and len(keys) == listed)):
-            over[name] = len(keys)
+    over = {name: len(keys) for name, keys in cleared_fields(plan, bodies, shapes).items()
+            if _over_limit(len(keys), listed, settings)}
     return dict(sorted(over.items())), listed
+
+
+def _over_limit(count: int, listed: int, settings: GuardSettings) -> bool:
+    """Whether ``count`` of the ``listed`` products is too many for one run: more than one and more than
+    ``max_share`` of them, or all of them when more than ``ALL_RULE_ABOVE`` are listed."""
+    return count > 1 and (Decimal(count) / Decimal(listed) > settings.max_share
+                          or (listed > ALL_RULE_ABOVE and count == listed))
 
 
 def _count_off_sale(plan: Plan, bodies: ConfirmedBodies, shapes: dict[str, KindShape], verdict: GuardVerdict) -> None:
@@ -231,6 +244,9 @@ def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_a
     if verdict.cleared:
         fields = ", ".join(f"{name} on {n}" for name, n in verdict.cleared.items())
         said.append(f"empty {fields} of the {verdict.products} products listed (more than the {limit:f}% allowed)")
+    for name, moved in verdict.moved.items():
+        said.append(f"show another listed product's {name} on {moved.products} of the {verdict.products} products "
+                    f"listed (more than the {limit:f}% allowed; e.g. {'; '.join(moved.examples)})")
     text = f"this run would {' and '.join(said)} on {plan.marketplace}"
     if verdict.causes:
         text += "; likely cause: " + "; ".join(verdict.causes)

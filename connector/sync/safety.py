@@ -188,6 +188,9 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
                     "refused": outcome.blocked, "allowed": outcome.verdict.allowed}
     if outcome.verdict.cleared:  # fields emptied on many listed products (cleared.py)
         report.guard["emptied"] = dict(outcome.verdict.cleared)
+    if outcome.verdict.moved:  # fields given other listed products' values (moved_values.py)
+        report.guard["moved"] = {name: {"products": m.products, "examples": list(m.examples)}
+                                 for name, m in outcome.verdict.moved.items()}
     if outcome.blocked:
         report.refused = outcome.verdict.message
 
