@@ -127,3 +127,37 @@ def test_fields_changed_on_few_products_read_no_confirmed_body() -> None:
     plan = _plan(_update("A", {"name": "a"}), _update("B", {"name": "b"}), _update("C", {"price": 2}))
     assert moved_fields(plan, bodies, SHAPES, lambda n: n > 2) == {} and bodies.asked == []
     assert moved_fields(plan, bodies, SHAPES, _over)["name"].products == 2 and bodies.asked == ["A", "B"]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda p: round(p * 1.1),  # +10%, rounded to whole units: the new prices land on other products' old ones
+    lambda p: p + 1,  # +1 on prices 1 apart
+    lambda p: f"{p * 1.1:.2f}",  # prices as text (a marketplace that takes them so)
+], ids=["+10%-rounded", "+1", "as-text"])
+def test_a_uniform_change_of_dense_prices_is_a_bulk_edit(edit: Any) -> None:
+    """Where nearly every price is another product's too, +10% (or +1) gives many products a price another had:
+    one ratio (or difference) moves them all, so nothing is counted; shuffled, the same prices are."""
+    import random
+
+    prices = list(range(100, 160))  # one product a price, 1 apart, in no particular order of the rows
+    random.Random(3).shuffle(prices)
+    old = {f"P{i}": {"name": f"n{i}", "price": p} for i, p in enumerate(prices)}
+    as_text = isinstance(edit(100), str)
+    if as_text:
+        old = {k: {**v, "price": f"{v['price']:.2f}"} for k, v in old.items()}
+    plan = _plan(*(_update(f"P{i}", {"price": edit(p)}) for i, p in enumerate(prices)))
+    assert moved_fields(plan, _Bodies(old), SHAPES, _over) == {}
+    shuffled = prices[:]
+    random.Random(7).shuffle(shuffled)
+    plan = _plan(*(_update(f"P{i}", {"price": f"{p:.2f}" if as_text else p}) for i, p in enumerate(shuffled)
+                   if p != prices[i]))
+    assert moved_fields(plan, _Bodies(old), SHAPES, _over)["price"].products > 50
+
+
+def test_a_shifted_price_column_of_a_catalogue_sorted_by_price_is_not_taken_for_a_bulk_edit() -> None:
+    """Rows sorted by price, 1 apart: the column shifted by one row is also "every price +1"; the rows' order tells
+    them apart (each row takes its neighbour's old value)."""
+    prices = list(range(100, 160))
+    old = {f"P{i}": {"name": f"n{i}", "price": p} for i, p in enumerate(prices)}
+    plan = _plan(*(_update(f"P{i}", {"price": p}) for i, p in enumerate(prices[1:] + prices[:1])))
+    assert moved_fields(plan, _Bodies(old), SHAPES, _over)["price"].products == 60  # (the last takes the first's)

@@ -20,8 +20,12 @@ column of such values sorted on its own is not told from a bulk edit (it changes
 share of the listed products as the guard's other causes (``max_share``, more than one), the run is refused,
 with examples ("SKU A would show 'X' (now on SKU B)"); ``--allow-mass-change`` lets it go.  Blank values are
 ``cleared.py``'s; quantities are not looked at (stock kinds, and quantity fields of a catalogue payload).
-A uniform change that maps values onto each other (every price +1 on prices 1 apart, or +10% on a catalogue
-where nearly every price is held by one or two products) looks the same, and is sent with ``--allow-mass-change``.
+A uniform change of numbers (every price +10%, rounded, or +1) is a bulk edit however many of its new values
+happen to be other products' old ones (+10% on a catalogue where nearly every price is held by one or two
+products lands on other prices): when most of a field's changed numbers move by one ratio (within 2%) or one
+difference, nothing is counted (``_uniform_change``), unless most products, in the source's order, take their
+neighbour's old value (``_shifted``: a price column of a catalogue sorted by price, shifted by one row, is also
+"+1" or one ratio).  A shuffled column's ratios and differences are spread.
 
 Cost: only updates are looked at.  A first pass counts, per field, the updates that change it (no confirmed body
 read); only a field changed on more than the limit is looked at further, with the confirmed bodies of the updates
@@ -33,6 +37,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 from connector.jsonutil import canonical_json
@@ -136,6 +142,8 @@ def _units(plan: Plan, bodies: ConfirmedBodies, shape: KindShape, kind: str,
 def _moved(units: Iterable[_Unit]) -> MovedField:
     """The products of ``units`` given a rare confirmed value of another product (each occurrence used once)."""
     units = list(units)
+    if _uniform_change(units) and not _shifted(units):
+        return MovedField()  # every price +10% (or +1): values moved by one rule, not between products
     own: dict[str, set[Hashable]] = {}  # key -> its confirmed values (all its children's)
     holders: dict[Hashable, list[_Unit]] = {}  # confirmed value -> the units holding it
     for unit in units:
@@ -155,6 +163,50 @@ def _moved(units: Iterable[_Unit]) -> MovedField:
             moved.examples.append(f"{unit.name} would show {_shown(unit.shown)} (now on {held[0].name})")
     moved.products = len(counted)
     return moved
+
+
+UNIFORM_SHARE = 0.6  # of the changed numbers moved by one ratio (within UNIFORM_RATIO) or one difference
+UNIFORM_RATIO = Decimal("0.02")  # rounding to whole units or cents moves a ratio a little: 105 * 1.1 = 115.5 -> 116
+
+
+def _uniform_change(units: list[_Unit]) -> bool:
+    """Whether most changed values are numbers moved by one rule: the same ratio (a rounded +10%) or the same
+    difference (+1): a bulk edit, however many new values happen to be another product's old one (on a catalogue
+    where nearly every price is held by one or two products, +10% lands on other products' prices).  A shuffled
+    or shifted column's ratios and differences are spread."""
+    pairs = [(old, new) for u in units
+             if (old := _number(u.old)) is not None and (new := _number(u.new)) is not None and old != 0]
+    if not pairs or len(pairs) < len(units) * UNIFORM_SHARE:
+        return False
+    need = len(pairs) * UNIFORM_SHARE
+    ratios = sorted(new / old for old, new in pairs)
+    median = ratios[len(ratios) // 2]
+    if median > 0 and sum(1 for r in ratios if abs(r / median - 1) <= UNIFORM_RATIO) >= need:
+        return True
+    differences = Counter(new - old for old, new in pairs)
+    return differences.most_common(1)[0][1] >= need
+
+
+def _shifted(units: list[_Unit]) -> bool:
+    """Whether most products, in the source's order, take the next one's (or the previous one's) old value: a
+    column shifted by one row.  On a catalogue sorted by price, a shifted price column is also one difference or
+    ratio (+1 on prices 1 apart): the order tells it from a bulk edit, which keeps each value on its own row."""
+    if len(units) < 2:
+        return False
+    takes_next = sum(1 for a, b in pairwise(units) if a.new == b.old)
+    takes_previous = sum(1 for a, b in pairwise(units) if b.new == a.old)
+    return max(takes_next, takes_previous) >= (len(units) - 1) * UNIFORM_SHARE
+
+
+def _number(value: Any) -> Decimal | None:
+    """A number of a payload (an int, a float, or a number written as text, as some marketplaces take prices)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _token(value: Any) -> Hashable:
