@@ -52,6 +52,9 @@ def test_a_name_column_sorted_alone_sends_nothing_until_allowed(
     err = " ".join(capsys.readouterr().err.split())
     assert "show another listed product's name on 8 of the 11 products listed" in err
     assert "a column sorted or shifted on its own" in err and "--allow-mass-change" in err
+    # the note says where the reason is (it said "(reason: 'refused')", a JSON key, on the console)
+    assert report["notes"][0] == ("the mass-change guard refused this run: nothing was sent (why: the error below, "
+                                  "and 'refused' in the JSON report)")
     assert {r["status"] for r in report["rows"] if r["sku"] == "SOAP-01" and r["sheet"] == "Products"} == {"skipped"}
 
     # sent (the T-shirt's other rows, now named unlike its first, are skipped for that: exit 1)

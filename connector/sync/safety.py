@@ -181,7 +181,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         report.notes.append(f"{len(outcome.missing.skus) - len(gone) - len(moved)} renamed variant(s): the old labels "
                             "were taken off sale on the marketplace")
     if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
-        report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (reason: 'refused')")
+        report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (why: the error below, and "
+                               "'refused' in the JSON report)")
     elif outcome.verdict.message:
         report.notes.insert(0, "mass-change guard (allowed): " + outcome.verdict.message)
     report.guard = {"listed": outcome.verdict.listed, "affected": outcome.verdict.affected,
