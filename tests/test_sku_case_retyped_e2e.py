@@ -19,7 +19,7 @@ from tests.workbooks import CATALOGUE, STOCK, write_workbook
 
 pytestmark = pytest.mark.sandbox
 
-SKU_CASE_CHANGED = "sku_case_changed"  # the rows' code (case_retyped.SKU_CASE_CHANGED)
+SKU_CASE_CHANGED = "sku_case_changed"  # the rows' code (sources.base.SKU_CASE_CHANGED)
 
 TEAPOT = {"SKU": "TEAPOT-1L", "Name": "Teapot 1 l", "Price": 15}
 ROWS = [*CATALOGUE, TEAPOT]

@@ -21,7 +21,7 @@ from tests.test_sync_safety_e2e import elryan_variants
 
 pytestmark = pytest.mark.sandbox
 
-SKU_CASE_CHANGED = "sku_case_changed"  # the rows' code (case_retyped.SKU_CASE_CHANGED)
+SKU_CASE_CHANGED = "sku_case_changed"  # the rows' code (sources.base.SKU_CASE_CHANGED)
 
 
 def sync(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tuple[int, dict[str, Any]]:

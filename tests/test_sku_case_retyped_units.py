@@ -169,3 +169,19 @@ def test_a_child_retyped_whose_old_spelling_is_still_in_the_source_or_allowed_is
     out = hold(plan, state, allow=True)
     assert out.allowed_variants == {"Tee-m-bl": ("TEE-M-BL", "TEE")} and len(plan.ops) == 1 and not out.reasons
     assert "would be created on Elryan as new variants" in out.notes(True, "Elryan")[0]
+
+
+def test_a_held_retype_does_not_hold_the_incremental_cursor_back() -> None:
+    """As a refused price: the source's data, read again by the next incremental run (``recheck``), not a reason to
+    read every change since the cursor again on every run until the SKU is typed as before."""
+    from connector.errors import EXIT_FAILED
+    from connector.sync.report import PUSHED, SKIPPED, RowOutcome, RunReport
+
+    source = SourceResult(cursors={("odoo", "products"): "2026-01-01"})
+    report = RunReport(run_id="r", source="odoo", target="elebne", dry_run=False, started_at="now")
+    report.rows = [RowOutcome(sku="Teapot-1L", product="Teapot-1L", sheet="product.product", row=None,
+                              status=SKIPPED, reason="SKU 'Teapot-1L' is the listed ...", code="sku_case_changed",
+                              attention=True),
+                   RowOutcome(sku="B", product="B", sheet="product.product", row=None, status=PUSHED)]
+    report.exit_code = report.compute_exit_code()
+    assert report.exit_code == EXIT_FAILED and source.cursors_may_advance(report)

@@ -238,6 +238,10 @@ class SourceRows(Sequence[RowRef]):
 PRICE_REFUSED = "price_refused"
 """The code of a target's row refused for its price (``connector/sync/prices.py``): the source's data, not the
 push, is wrong, so it does not hold the incremental cursors back; the source reads it again (``recheck``)."""
+SKU_CASE_CHANGED = "sku_case_changed"
+"""The code of a target's row held back for a listed SKU retyped in other letter case (``connector/sync/
+case_retyped.py``): the source's data again, read again by the next run (``recheck``), the cursors not held."""
+_READ_AGAIN = frozenset({PRICE_REFUSED, SKU_CASE_CHANGED})  # codes of rows a source reads again (not held back)
 
 
 @dataclass
@@ -288,7 +292,8 @@ class SourceResult:
         back: holding it would make every later run read everything again and never see archivals.  The
         source remembers those rows next to its cursors (Odoo: the catalogue index; Aleta: the snapshot) and
         reports them again on every run until they are fixed.  Nor do rows a target refused for their price
-        (``PRICE_REFUSED``): skipped, they are read again by the next run (``recheck``).  Anything else that is
+        (``PRICE_REFUSED``) or held back for a SKU retyped in other letter case (``SKU_CASE_CHANGED``): skipped,
+        they are read again by the next run (``recheck``).  Anything else that is
         not ``ok`` (a failed or deferred push, an unreachable marketplace) keeps the cursor where it was, so the
         next run reads the same changes again.
         """
@@ -301,7 +306,7 @@ class SourceResult:
         for row in getattr(report, "rows", []):
             if row.status == "failed":
                 return False
-            if row.attention and (row.sku, row.reason) not in ours and row.code != PRICE_REFUSED:
+            if row.attention and (row.sku, row.reason) not in ours and row.code not in _READ_AGAIN:
                 return False
         return True
 

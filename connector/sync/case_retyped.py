@@ -42,7 +42,6 @@ from connector.sync.missing import NO_LONGER_IN_SOURCE, source_skus
 from connector.sync.payload_shape import KindShape
 from connector.sync.plan import Plan
 
-SKU_CASE_CHANGED = "sku_case_changed"
 ALLOW_HINT = "--allow-sku-case-change"
 # what the missing policy then does to the old listing
 _OLD_LISTING = {"zero": "set to 0", "disable": "disabled", "keep": "left as it is"}

@@ -25,8 +25,8 @@ from typing import Any
 from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
-from connector.sources.base import SourceResult
-from connector.sync.case_retyped import SKU_CASE_CHANGED, CaseRetyped, hold_retyped
+from connector.sources.base import SKU_CASE_CHANGED, SourceResult
+from connector.sync.case_retyped import CaseRetyped, hold_retyped
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
