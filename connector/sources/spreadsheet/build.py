@@ -597,9 +597,28 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         del absent, good, good_keys, skus, skip, refs, variants
         names = own = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
         release_freed_memory()
+        stock_unknown: dict[int, tuple[Variant, str]] = {}
         for location, raw in book.stock:
-            _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline)
+            _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline, stock_unknown)
+        unknown_stock(result, stock_unknown.values())
     return result
+
+
+def unknown_stock(result: SourceResult, refused: Iterable[tuple[Variant, str]]) -> None:
+    """A variant one of whose stock rows was refused for its quantity has its stock unknown, not summed without
+    that location: a blank or mistyped cell would otherwise list less, or 0 (a product on sale taken off it by a
+    typo).  Its stock is left as the marketplace has it (``Variant.qty`` absent: no stock payload of it), its
+    refused row says why, and a warning lists them until the row is fixed."""
+    rows = []
+    for variant, row in refused:
+        variant.stock, variant.stock_known = {}, False
+        rows.append((variant.sku, row))
+    if rows:
+        shown = ", ".join(f"{sku} ({row})" for sku, row in rows[:5]) + (f" and {len(rows) - 5} more"
+                                                                      if len(rows) > 5 else "")
+        result.warnings.append(f"stock of {len(rows)} SKU(s) not sent: a stock row of theirs was refused for its "
+                               f"quantity, so their stock is left as the marketplace has it until it is fixed "
+                               f"(not counted without that location): {shown}")
 
 
 def _any_example(skus: list) -> bool:
@@ -1018,9 +1037,11 @@ def _sku_unread_rows(products: _Sheet) -> list[str]:
 
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
                  variants_by_sku: Callable[[], dict[str, Variant]], product_rows: dict[str, int], products: _Sheet,
-                 inline: set[str]) -> None:
+                 inline: set[str], stock_unknown: dict[int, tuple[Variant, str]]) -> None:
     """The stock of one sheet set on the variants.  ``in_order``: (SKUs, variants) of the Products rows kept, in
-    their order; ``variants_by_sku()`` maps the same SKUs to the same variants."""
+    their order; ``variants_by_sku()`` maps the same SKUs to the same variants.  A variant whose row here is
+    refused for its quantity (empty, not a number, another than its inline stock) goes in ``stock_unknown`` (id ->
+    the variant and that row): ``unknown_stock`` makes its whole stock unknown once every sheet is read."""
     prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location)
     result.warnings.extend(prep.warnings)
     if prep.error is not None:
@@ -1043,6 +1064,19 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
         targets, quantities = in_order[1], qtys  # none missing, repeated or an example's: nothing looked up
     variants = variants_by_sku() if quantities is not qtys else {}
     encoded: dict[str, Variant] | None = None  # NFC form -> variant, of the SKUs not in ASCII (made when needed)
+
+    def variant_of(sku: str, key: str) -> Variant | None:
+        nonlocal encoded
+        v = variants.get(sku)
+        if v is None and not sku.isascii():
+            # typed with its accents encoded otherwise than on the Products row (either way round: an NFC SKU is
+            # its own NFC form, the Products row may hold the combining accent)
+            if encoded is None:
+                encoded = {unicodedata.normalize("NFC", k): x for k, x in variants.items() if not k.isascii()}
+            v = encoded.get(key)
+        return v
+
+    unknown: list[tuple[int, str, str]] = []  # rows refused for their quantity alone: (index, SKU, NFC form)
     rows_encoded: dict[str, int] | None = None  # NFC form -> Products row, of the SKUs not in ASCII (likewise)
     if fast and quantities is not qtys and not _has_none(skus) and len(set(skus)) == sheet.n \
             and not (set(map(itemgetter(0), skus)) & _EXAMPLE_FIRST):
@@ -1068,19 +1102,13 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             sheet.add(i, f"duplicate SKU (first seen on row {first + seen[key]})", sku_col, sku)
             continue
         q = qtys[i]
-        if q is None:
-            if i not in issues:
+        if q is None or i in issues:
+            if q is None and i not in issues:
                 sheet.add(i, MISSING_VALUE, qty_col, "")
+            if all(x.col_index == qty_col for x in issues[i]):  # its SKU is good: that variant's stock is unknown
+                unknown.append((i, sku, key))
             continue
-        if i in issues:
-            continue
-        v = variants.get(sku)
-        if v is None and not sku.isascii():
-            # typed with its accents encoded otherwise than on the Products row (either way round: an NFC SKU is
-            # its own NFC form, the Products row may hold the combining accent)
-            if encoded is None:
-                encoded = {unicodedata.normalize("NFC", k): x for k, x in variants.items() if not k.isascii()}
-            v = encoded.get(key)
+        v = variant_of(sku, key)
         if v is None:
             row = product_rows.get(sku)
             if row is None and not sku.isascii():
@@ -1100,6 +1128,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
         if level is not None and level.available != q:
             sheet.add(i, f"stock of '{sku}' at '{location}' is also given in sheet '{products.name}' with a "
                          f"different quantity ({level.available})", qty_col, sheet.columns[qty_col][i], sku)
+            unknown.append((i, sku, key))
             continue
         targets.append(v)
         quantities.append(q)
@@ -1111,6 +1140,10 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
     deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
     if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
         skus = in_order[0] if targets is in_order[1] else list(map(attrgetter("sku"), targets))
+    for i, sku, key in unknown:
+        v = variant_of(sku, key)
+        if v is not None:
+            stock_unknown.setdefault(id(v), (v, f"{sheet.name} row {first + i}"))
     sheet.row_refs(result, skus, skip, prep.refs, skipped)
     raw.prepared = None
     sheet.release(raw)
