@@ -17,7 +17,7 @@ from connector.sync.plan import CATALOGUE as CATALOGUE_ROLE
 from connector.sync.plan import STOCK as STOCK_ROLE
 from connector.sync.plan import Plan
 from tests.conftest import SandboxHandle
-from tests.test_sync_safety_e2e import guard_profile, sync
+from tests.test_sync_safety_e2e import guard_profile, listed, sync
 from tests.workbooks import CATALOGUE as ROWS_BASE
 from tests.workbooks import STOCK as STOCK_BASE
 from tests.workbooks import write_workbook
@@ -44,8 +44,7 @@ def emptied(skus: set[str], *fields: str) -> list[dict[str, Any]]:
 def test_a_column_emptied_on_every_row_sends_nothing_until_allowed(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, STOCK)
     before, mark = descriptions(elebne_sandbox), elebne_sandbox.last_id()
     assert before["SOAP-01"] == "Olive & laurel"
     write_workbook(wb, emptied({r["SKU"] for r in ROWS}, "Description"), STOCK)
@@ -72,8 +71,7 @@ def test_a_column_emptied_on_every_row_sends_nothing_until_allowed(
 @pytest.mark.sandbox
 def test_a_few_products_emptied_are_meant_and_sent(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, STOCK)
     # 2 of 11 products (18%): under the default 20%
     write_workbook(wb, emptied({"SPICE-0", "SPICE-1"}, "Description"), STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)

@@ -13,7 +13,7 @@ from connector.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from connector.sync.moved_values import moved_fields
 from tests.conftest import SandboxHandle
 from tests.test_guard_emptied_fields import ROWS, SHAPES, STOCK, _Bodies, _plan, _update
-from tests.test_sync_safety_e2e import sync
+from tests.test_sync_safety_e2e import listed, sync
 from tests.workbooks import write_workbook
 
 SKUS = [r["SKU"] for r in ROWS]  # 13 rows: SOAP-01, the T-shirt's 3, TEA-500, SPICE-0..7 (11 products)
@@ -28,17 +28,11 @@ def with_column(header: str, values: list[Any]) -> list[dict[str, Any]]:
     return [{**r, header: v} for r, v in zip(ROWS, values, strict=True)]
 
 
-def listed(sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, STOCK)
-    assert sync(sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
-    return wb
-
-
 @pytest.mark.sandbox
 def test_a_name_column_sorted_alone_sends_nothing_until_allowed(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    wb = listed(elebne_sandbox, tmp_path, monkeypatch)
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, STOCK)
     before, mark = column(elebne_sandbox, "name"), elebne_sandbox.last_id()
     write_workbook(wb, with_column("Name", [r["Name"] for r in reversed(ROWS)]), STOCK)
     capsys.readouterr()
@@ -67,7 +61,7 @@ def test_a_name_column_sorted_alone_sends_nothing_until_allowed(
 @pytest.mark.sandbox
 def test_a_price_column_shifted_by_one_row_is_refused(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = listed(elebne_sandbox, tmp_path, monkeypatch)
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, STOCK)
     before, mark = column(elebne_sandbox, "price"), elebne_sandbox.last_id()
     prices = [r["Price"] for r in ROWS]
     write_workbook(wb, with_column("Price", prices[1:] + prices[:1]), STOCK)  # each row takes the next one's
@@ -86,7 +80,7 @@ def test_a_price_column_shifted_by_one_row_is_refused(elebne_sandbox: SandboxHan
 ], ids=["prices+10%", "new-names", "rebrand"])
 def test_bulk_edits_bringing_new_values_are_sent(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch, header: str, edit: Any) -> None:
-    wb = listed(elebne_sandbox, tmp_path, monkeypatch)
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, STOCK)
     rows = with_column(header, [edit(r) for r in ROWS])
     write_workbook(wb, rows, STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)

@@ -14,7 +14,7 @@ from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.sync.missing import NO_LONGER_IN_SOURCE
 from connector.sync.report import PUSHED, SKIPPED
 from tests.conftest import SandboxHandle
-from tests.test_sync_safety_e2e import quantities, sync
+from tests.test_sync_safety_e2e import listed, quantities, sync
 from tests.workbooks import CATALOGUE, STOCK, write_workbook
 
 pytestmark = pytest.mark.sandbox
@@ -45,8 +45,7 @@ def held_rows(report: dict[str, Any], skus: set[str]) -> list[dict[str, Any]]:
 def test_a_sku_retyped_in_other_letter_case_is_not_created_and_its_listing_is_left_as_it_is(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         old: str, new: str, skus: set[str]) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, WITH_TEAPOT)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, WITH_TEAPOT)
     before, mark = quantities(elebne_sandbox), elebne_sandbox.last_id()
     write_workbook(wb, *retyped(old, new))
 
@@ -72,8 +71,7 @@ def test_a_sku_retyped_in_other_letter_case_is_not_created_and_its_listing_is_le
 
 def test_both_spellings_in_the_source_are_two_products(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, WITH_TEAPOT)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, WITH_TEAPOT)
     write_workbook(wb, *retyped("TEAPOT-1L", "Teapot-1L"))
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED  # held back
     # then the old spelling comes back beside the new one: two products, both synced
@@ -83,14 +81,13 @@ def test_both_spellings_in_the_source_are_two_products(
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
     assert code == EXIT_OK
     assert {r["status"] for r in report["rows"] if r["sku"] in ("Teapot-1L", "TEAPOT-1L")} <= {PUSHED, "unchanged"}
-    listed = quantities(elebne_sandbox)
-    assert listed["Teapot-1L"] == 7 and listed["TEAPOT-1L"] == 4
+    shown = quantities(elebne_sandbox)
+    assert shown["Teapot-1L"] == 7 and shown["TEAPOT-1L"] == 4
 
 
 def test_allowed_the_retyped_sku_is_created_and_the_old_listing_goes(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, WITH_TEAPOT)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, WITH_TEAPOT)
     write_workbook(wb, *retyped("TEAPOT-1L", "Teapot-1L"))
     # the profile's guard setting (a dry run: nothing sent), then the flag
     profile = tmp_path / "shop.yaml"
@@ -105,8 +102,8 @@ def test_allowed_the_retyped_sku_is_created_and_the_old_listing_goes(
 
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--allow-sku-case-change")
     assert code == EXIT_OK
-    listed = quantities(elebne_sandbox)
-    assert listed["Teapot-1L"] == 7 and listed["TEAPOT-1L"] == 0
+    shown = quantities(elebne_sandbox)
+    assert shown["Teapot-1L"] == 7 and shown["TEAPOT-1L"] == 0
     assert [r["sku"] for r in report["rows"] if r["reason"] == NO_LONGER_IN_SOURCE] == ["TEAPOT-1L"]
     assert any("'Teapot-1L' (listed as 'TEAPOT-1L')" in n and "set to 0" in n for n in report["notes"])
 
@@ -125,11 +122,11 @@ def test_ecomlinx_a_variant_sku_retyped_is_held_and_its_listing_left_as_it_is(tm
                                base_url=server.api_url, account="test-shop", source_label="products.xlsx")
             return run_sync(read_spreadsheet(wb, currency="INR"), opts).report
 
-        def listed() -> dict[str, int]:
+        def ecomlinx_stock() -> dict[str, int]:
             return {p["sku"]: p["stock"] for p in server.dump_state()["products"]}
 
         assert sync_ecomlinx(CATALOGUE, STOCK).exit_code == EXIT_OK
-        before = listed()
+        before = ecomlinx_stock()
         rows = [{k: "Tee-M-BL" if v == "TEE-M-BL" else v for k, v in row.items()} for row in CATALOGUE]
         stock = {loc: {"Tee-M-BL" if s == "TEE-M-BL" else s: q for s, q in qty.items()} for loc, qty in STOCK.items()}
         report = sync_ecomlinx(rows, stock)
@@ -138,4 +135,4 @@ def test_ecomlinx_a_variant_sku_retyped_is_held_and_its_listing_left_as_it_is(tm
         assert len(held) == 3 and {(r.status, r.code) for r in held} == {(SKIPPED, SKU_CASE_CHANGED)}
         assert "not created on EcomLinx" in held[0].reason
         assert not [r for r in report.rows if r.sku == "TEE-M-BL"]
-        assert listed() == before and before["TEE-M-BL"] == 5
+        assert ecomlinx_stock() == before and before["TEE-M-BL"] == 5

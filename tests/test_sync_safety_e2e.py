@@ -36,6 +36,15 @@ def sync(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkeypatch: py
     return code, json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
 
 
+def listed(sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]],
+           stock: dict[str, dict[str, Any]]) -> Path:
+    """The workbook ``tmp_path / "products.xlsx"`` of ``rows`` and ``stock``, synced once (exit 0): what the
+    marketplace lists before a test changes the file."""
+    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
+    assert sync(sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    return wb
+
+
 def quantities(sandbox: SandboxHandle) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, p in sandbox.products().items():
@@ -60,8 +69,7 @@ def guard_profile(sandbox: SandboxHandle, workbook: Path, tmp_path: Path, monkey
 def test_a_typo_in_a_stock_location_is_an_error_not_stock_zero(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     before, mark = quantities(elebne_sandbox), elebne_sandbox.last_id()
     capsys.readouterr()
     code, _ = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--stock-locations", "Warehose")
@@ -74,8 +82,7 @@ def test_a_typo_in_a_stock_location_is_an_error_not_stock_zero(
 def test_a_run_that_would_empty_the_shop_sends_nothing_until_allowed(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     before, mark = quantities(elebne_sandbox), elebne_sandbox.last_id()
     # the Warehouse sheet was emptied (every quantity 0): only the Shop's few units are left
     emptied = {"Warehouse": {sku: 0 for sku in BIG_STOCK["Warehouse"]}, "Shop": STOCK["Shop"]}
@@ -130,8 +137,7 @@ def _deleted(skus: set[str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, 
 
 def test_a_deleted_row_and_a_dropped_variant_go_to_zero_and_stay_listed(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     assert quantities(elebne_sandbox)["TEE/L / Red"] == 8 and quantities(elebne_sandbox)["SPICE-7"] == 5
     write_workbook(wb, *_deleted({"TEE-L-RD", "SPICE-7"}))
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
@@ -152,8 +158,7 @@ def test_while_a_row_is_refused_for_its_sku_cell_nothing_is_taken_for_gone(
     """SPICE-7's and TEE-L-RD's SKU cells emptied, repeated or mistyped (and their stock rows gone with them): the
     SKU each row was meant to carry is unknown, so the product and the variant that left the source may be theirs.
     Both used to be zeroed; they are left as they are, said per SKU and in a note, until the rows are fixed."""
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     rows, stock = _deleted({"TEE-L-RD", "SPICE-7"})
     typo = {"SPICE-7": refused, "TEE-L-RD": refused.replace("SPICE-7", "TEE-L-BL").replace("SPICE-1", "TEE-L-BL")}
     write_workbook(wb, [*rows, *(dict(r, SKU=typo[r["SKU"]] or None) for r in ROWS if r["SKU"] in typo)], stock)
@@ -181,8 +186,7 @@ def test_a_valid_sku_that_nfkc_folds_onto_a_deleted_one_does_not_keep_it_on_sale
     rows = [*ROWS, {"SKU": "TILE-M2", "Name": "Tile", "Price": 7},
             {"SKU": "TILE-M\u00b2", "Name": "Tile m2", "Price": 9}]
     stock = {**BIG_STOCK, "Warehouse": {**BIG_STOCK["Warehouse"], "TILE-M2": 4, "TILE-M\u00b2": 3}}
-    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, rows, stock)
     assert elebne_sandbox.products()["TILE-M2"]["quantity"] == 4
     write_workbook(wb, [r for r in rows if r["SKU"] != "TILE-M2"],
                    {loc: {k: q for k, q in levels.items() if k != "TILE-M2"} for loc, levels in stock.items()})
@@ -195,8 +199,7 @@ def test_a_valid_sku_that_nfkc_folds_onto_a_deleted_one_does_not_keep_it_on_sale
 
 def test_missing_disable_and_keep(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     write_workbook(wb, *_deleted({"SPICE-6"}))
     mark = elebne_sandbox.last_id()
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--missing", "keep")[0] == EXIT_OK
@@ -208,8 +211,7 @@ def test_missing_disable_and_keep(elebne_sandbox: SandboxHandle, tmp_path: Path,
 
 def test_a_row_skipped_for_bad_data_is_not_taken_off_sale(elebne_sandbox: SandboxHandle, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     bad = [dict(r, Price="twelve") if r["SKU"] == "SPICE-5" else r for r in ROWS]
     write_workbook(wb, bad, BIG_STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
@@ -224,8 +226,7 @@ def test_a_variant_left_as_it_is_still_counts_in_its_products_total(
     listing and its quantity; its product's total must still count it.  Before, the total became the sum of the
     other rows: with TEE-M-BL and TEE-L-BL sold out, TEE showed 0 (out of stock) while TEE-L-RD held 8."""
     stock = {"Warehouse": {**BIG_STOCK["Warehouse"], "TEE-M-BL": 0}, "Shop": {**BIG_STOCK["Shop"], "TEE-M-BL": 0}}
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, stock)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, stock)
     before = quantities(elebne_sandbox)
     assert (before["TEE"], before["TEE/L / Red"]) == (8, 8)
     bad = [dict(r, Price="twenty") if r["SKU"] == "TEE-L-RD" else r for r in ROWS]
@@ -247,8 +248,7 @@ def test_a_variant_skipped_then_deleted_is_taken_off_sale(elebne_sandbox: Sandbo
     """A variant row skipped for bad data in one run, then deleted: it left the source and goes to 0.  Before, the
     skipped run's stock body was stored without it, so the run that deleted it found nothing to zero: TEE-L-RD
     stayed on sale with 8 for good."""
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     write_workbook(wb, [dict(r, Price="twenty") if r["SKU"] == "TEE-L-RD" else r for r in ROWS], BIG_STOCK)
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_FAILED
     assert quantities(elebne_sandbox)["TEE/L / Red"] == 8
@@ -266,8 +266,7 @@ def test_a_synced_sku_retyped_with_look_alike_characters_is_refused_and_its_list
     product beside the listing), and the listing under the ordinary SKU is not taken for one gone."""
     rows = [*ROWS, {"SKU": "SPICE 9", "Name": "Spice 9", "Price": 12}]
     stock = {**BIG_STOCK, "Warehouse": {**BIG_STOCK["Warehouse"], "SPICE 9": 6}}
-    wb = write_workbook(tmp_path / "products.xlsx", rows, stock)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, rows, stock)
     retyped = {"SPICE-5": "\uff33\uff30\uff29\uff23\uff25-5", "SPICE 9": "SPICE\u00a09"}
     write_workbook(wb, [dict(r, SKU=retyped.get(r["SKU"], r["SKU"])) for r in rows],
                    {loc: {retyped.get(k, k): q for k, q in levels.items()} for loc, levels in stock.items()})
@@ -460,8 +459,7 @@ def test_an_incremental_read_does_not_take_unread_products_off_sale(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from connector.sync.runner import SyncOptions, run_sync
 
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     source = _without(read_spreadsheet(wb), {"SPICE-0", "TEE-L-RD"})
     source.full_read = False  # as an incremental Odoo read: only what changed
     opts = SyncOptions(target="elebne", state_path=tmp_path / "state.sqlite", secret=ELEBNE_KEY,
@@ -496,8 +494,7 @@ def test_a_renamed_stock_sheet_leaves_its_stock_untouched(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook
 
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     book = load_workbook(wb)
     book["Stock - Warehouse"].title = "Warehouse"  # no longer read as a stock sheet
     book.save(wb)
@@ -512,8 +509,7 @@ def test_a_product_row_deleted_but_left_in_a_stock_sheet_goes_to_zero_like_a_dro
     """The merchant deletes a product's row from Products and forgets its stock-sheet row: the stock row names a
     product the workbook no longer has, so it does not keep the listing on sale (a variant in the same case
     already went to 0); the stock row is still reported as skipped."""
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     write_workbook(wb, [r for r in ROWS if r["SKU"] != "SPICE-7"], BIG_STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
     assert code == EXIT_FAILED  # the orphan stock row is still a problem to fix
@@ -529,8 +525,7 @@ def test_a_sku_typed_over_with_another_products_sku_does_not_zero_the_product_it
     """A typo turns SPICE-7's SKU cell into SPICE-3 (a duplicate: the row is refused).  SPICE-7's stock row now
     names a SKU that Products lacks, but the refused row may be SPICE-7's own: it is not taken for deleted, and
     nothing is zeroed or sent for it; both problems are reported and the run exits 1."""
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     before = elebne_sandbox.products()["SPICE-7"]["quantity"]
     write_workbook(wb, [{**r, "SKU": "SPICE-3"} if r["SKU"] == "SPICE-7" else r for r in ROWS], BIG_STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
@@ -562,8 +557,7 @@ def _unparented(names: dict[str, str | None]) -> list[dict[str, Any]]:
 
 def test_variants_moved_out_of_a_product_no_longer_in_source_are_never_on_sale_twice(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     before = quantities(elebne_sandbox)
     assert before["TEE/M / Blue"] == 5 and before["TEE/L / Red"] == 8
     # the Parent SKU column cleared for the T-shirt: each variant a product of its own, the product TEE gone
@@ -581,8 +575,7 @@ def test_variants_moved_out_of_a_product_no_longer_in_source_are_never_on_sale_t
 
 def test_only_the_moved_variants_of_a_product_no_longer_in_source_go_off_sale(
         elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wb = write_workbook(tmp_path / "products.xlsx", ROWS, BIG_STOCK)
-    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = listed(elebne_sandbox, tmp_path, monkeypatch, ROWS, BIG_STOCK)
     # TEE-M-BL moved to a product of its own; the other two rows lost their Name too: skipped, left as they are
     write_workbook(wb, _unparented({"TEE-M-BL": "Blue tee", "TEE-L-BL": None, "TEE-L-RD": None}), BIG_STOCK)
     code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
