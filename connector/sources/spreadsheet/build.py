@@ -25,7 +25,17 @@ from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Varia
 from connector.sources.base import Issue, SourceResult
 from connector.sources.lookalike import LOOK_ALIKE, plain_char
 
-from .cells import COMMA_DECIMAL, LONG_NUMBER, MAX_EXACT_NUMBER, barcode_problem, converter_for, long_numbers
+from .cells import (
+    COMMA_DECIMAL,
+    DATE_IN_CODE,
+    LONG_NUMBER,
+    MAX_EXACT_NUMBER,
+    barcode_problem,
+    converter_for,
+    date_cells,
+    long_numbers,
+    text_of,
+)
 from .columnar import ArrowColumns, decimal_texts, head_rows, used_rows_end
 from .columns import (
     DECIMAL,
@@ -379,6 +389,8 @@ class _Sheet:
             raw = self.columns[m.index]
             for i in long_numbers(raw, self.all_str):
                 self.add(i, LONG_NUMBER, m.index, raw[i])  # the row is skipped; its text is kept for the report
+            for i in date_cells(raw, self.all_str):
+                self.add(i, DATE_IN_CODE, m.index, text_of(raw[i]))  # (skipped too)
             if self.padded is not None and self.padded.touches(column_letters(m.index + 1)):
                 self._as_shown(key, m.index, raw, values)
         return values
@@ -728,6 +740,9 @@ def _barcodes_all_valid(codes: list) -> bool:
     return not lanes.translate(_NOT_MULTIPLE_OF_10).strip(b"\x00")
 
 
+_REPORTED_CODES = (LONG_NUMBER, DATE_IN_CODE)  # a barcode cell refused as such is not reported again
+
+
 def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
     """Digits only, 8/12/13/14 digits, right GS1 check digit."""
     if _barcodes_all_valid(codes):
@@ -742,7 +757,7 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
             b = code.encode()
             if (base[size] - 3 * sum(b[-2::-2]) - sum(b[-3::-2])) % 10 == b[-1] - 48:
                 continue
-        if i in sheet.issues and any(x.col_index == col and x.reason == LONG_NUMBER for x in sheet.issues[i]):
+        if i in sheet.issues and any(x.col_index == col and x.reason in _REPORTED_CODES for x in sheet.issues[i]):
             continue  # already reported
         problem = barcode_problem(code, raw[i].__class__ is float)
         if problem:

@@ -593,6 +593,21 @@ def long_numbers(values: list, all_str: bool = False) -> list[int]:
             if (v.__class__ is float or v.__class__ is int) and abs(v) >= MAX_EXACT_NUMBER]
 
 
+# Excel turns some codes into dates as they are typed in a cell not formatted as Text ("1-3" and "MAR-1" become
+# the 1st of March, "12:30" a time): what was typed is gone, and the date read as text ("2026-03-01") would be
+# pushed as a new SKU or barcode.  A code column holds no dates: such a cell is refused.
+DATE_IN_CODE = ("a date, not a code: Excel turns codes such as 1-3 or MAR-1 into dates as they are typed; format "
+                "the column as Text and type the code again")
+_DATE_TYPES = (dt.date, dt.time, dt.timedelta)  # (a datetime is a date)
+
+
+def date_cells(values: list, all_str: bool = False) -> list[int]:
+    """Positions of the date, time and duration cells of an identifier column (none in a CSV)."""
+    if all_str or not any(issubclass(t, _DATE_TYPES) for t in set(map(type, values))):
+        return []
+    return [i for i, v in enumerate(values) if isinstance(v, _DATE_TYPES)]
+
+
 # --- barcodes -------------------------------------------------------------------------------------------
 
 BARCODE_LENGTHS = (8, 12, 13, 14)
