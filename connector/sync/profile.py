@@ -122,10 +122,14 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
     result = ProfileOutcome()
     cursors_ok = True  # every valid row confirmed by every target (rows the source skipped as invalid do not count)
     skipped: set[str] = set()  # SKUs a target skipped: an incremental source reads them again next time
+    dry_run = any(opts.dry_run for opts in targets)
+    # (gathered only for a source that reads them again: a row at a time, 0.1 s of 300,000 rows)
+    rechecks = source.recheck is not None and not dry_run
     for opts in targets:
         outcome = run_sync(source, opts, progress, state, checks)
         report = outcome.report
-        skipped.update(row.sku for row in getattr(report, "rows", ()) if row.status == SKIPPED and row.sku)
+        if rechecks:
+            skipped.update(row.sku for row in getattr(report, "rows", ()) if row.status == SKIPPED and row.sku)
         if before_save is not None:
             before_save(report)
         path = save_report(report, opts.target, opts.state_path, requested=report_to, several=len(targets) > 1,
@@ -135,7 +139,6 @@ def run_profile(source: SourceResult, targets: Sequence[SyncOptions], state: Sta
         cursors_ok = cursors_ok and source.cursors_may_advance(report)
         if on_outcome is not None:
             on_outcome(outcome, path)
-    dry_run = any(opts.dry_run for opts in targets)
     if source.cursors and not dry_run:
         if cursors_ok and source.recheck is not None:
             source.recheck(skipped)
