@@ -449,6 +449,28 @@ class CompiledMapping:
         """
         return self._fused(record, defaults)
 
+    def copied_from(self, attributes: frozenset[str]) -> dict[str, dict[str | None, frozenset[str]]]:
+        """kind -> where (None: the payload itself; a child collection's name: each of its elements) -> the
+        fields copied from one of the record's ``attributes`` as a whole (``status: {copy: product.active}``),
+        for the kinds that have any.  Fields an expression computes are not looked into."""
+        out: dict[str, dict[str | None, frozenset[str]]] = {}
+        for kind, payload in self.payloads.items():
+            found = {where: names for where, names in _copies_of(payload.level, attributes, None) if names}
+            if found:
+                out[kind] = found
+        return out
+
+
+def _copies_of(level: _Level, attributes: frozenset[str], where: str | None
+               ) -> list[tuple[str | None, frozenset[str]]]:
+    """(where, fields) of ``level`` and its children (``CompiledMapping.copied_from``)."""
+    names = frozenset(name for name, _idx, _get, _raw, _ops, read in level.plain
+                      if read is not None and read.attr in attributes and not read.steps)
+    out = [(where, names)]
+    for child in level.children:
+        out.extend(_copies_of(child.level, attributes, child.name if where is None else f"{where}.{child.name}"))
+    return out
+
 
 def _compile_field(name: str, spec: FieldValue, roots: tuple[str, ...], tables: dict, where: str,
                    types: dict[str, type]

@@ -53,9 +53,10 @@ _SCHEME = f"{MARK_PREFIX}python{sys.version_info[0]}.{sys.version_info[1]}:marsh
 
 
 def mapping_context(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any] | None,
-                    settings: dict[str, Any] | None) -> str | None:
-    """The fingerprint of what, besides the record, decides its payloads; None when the mapping's files are not
-    known (a mapping compiled in memory): records are then always mapped."""
+                    settings: dict[str, Any] | None, untouched: frozenset[str] = frozenset()) -> str | None:
+    """The fingerprint of what, besides the record, decides its payloads (``untouched``: the plan's, which keeps
+    confirmed values of some fields); None when the mapping's files are not known (a mapping compiled in memory):
+    records are then always mapped."""
     if not mapping.source_files:
         return None
     files = []
@@ -66,7 +67,8 @@ def mapping_context(mapping: CompiledMapping, adapter: Any, defaults: dict[str, 
             return None
     kind = type(adapter)
     text = json.dumps([code_identity(), f"{kind.__module__}.{kind.__qualname__}", mapping.marketplace, mapping.record,
-                       files, defaults or {}, settings or {}], sort_keys=True, default=repr, ensure_ascii=False)
+                       files, defaults or {}, settings or {}, *([sorted(untouched)] if untouched else [])],
+                      sort_keys=True, default=repr, ensure_ascii=False)
     return digest(text)
 
 

@@ -105,7 +105,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                note_marks: bool = True, keep_texts: bool = True,
                check: Callable[[PlannedOp], str | None] | None = None, pack: bool = False,
                stale: dict[str, list[str]] | None = None, stock_only: Container[str] = frozenset(),
-               sift: ArchivedSift | None = None) -> Plan:
+               sift: ArchivedSift | None = None, untouched: frozenset[str] = frozenset()) -> Plan:
     """Map each product and compare its payloads with what the marketplace last confirmed.
 
     ``context`` (``fingerprint.mapping_context``): a product whose fingerprint under it is the mark of every
@@ -126,7 +126,10 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     ``stock_only``: keys of products whose stock payloads alone are mapped and planned (a refused price held back:
     ``price_hold.py``).  ``sift`` (``archived.ArchivedSift``): a product not wholly on sale is planned as it
     returns it (``known``: a payload kind of it is confirmed), without the variants it leaves out, or not at all
-    (None)."""
+    (None).  ``untouched``: record fields the source does not provide although they have a default (a workbook
+    without an Active column: every product reads active); an update keeps what the marketplace was last sent for
+    the payload fields copied from them (``keep_values``), as for any field a source leaves absent; a create
+    gets the default.  The caller puts them in ``context`` too: the same record maps otherwise with them."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
@@ -231,7 +234,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.ops.append(packed(op) if pack else op)
         if new_mark is not None and any(new_mark[1:]):  # (a payload hash: NO_PAYLOAD and None are false)
             plan.new_marks[key] = tuple(new_mark)
-    _plan_updates(plan, pending_updates, mapping, state)
+    _plan_updates(plan, pending_updates, mapping, state, mapping.copied_from(untouched) if untouched else {})
     if sift is not None:
         plan.left_out, plan.left_out_deferred = sift.left_out, sift.deferred
     return plan
@@ -297,20 +300,71 @@ def save_record_marks(plan: Plan, state: StateStore) -> None:
                                ((key, mark[i], partial.get(key, mark[0])) for key, mark in marks.items() if mark[i]))
 
 
-def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore) -> None:
-    """Load the confirmed bodies of changed products only, and keep just the changed fields."""
+def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: StateStore,
+                  keep: dict[str, dict[str | None, frozenset[str]]]) -> None:
+    """Load the confirmed bodies of changed products only, and keep just the changed fields.  ``keep`` (kind ->
+    ``CompiledMapping.copied_from``): fields whose confirmed value stays (``keep_values``)."""
     by_kind: dict[str, list] = {}
     for item in pending:
         by_kind.setdefault(item[0], []).append(item)
     for kind, items in by_kind.items():
         compiled = mapping.payloads[kind]
+        kept = keep.get(kind)
+        confirmed = plan.confirmed.get(kind, {})
         old_bodies = state.bodies(plan.marketplace, plan.account, kind, [i[1] for i in items])
         for _kind, key, payload, text, product, meta in items:
             new = json.loads(text)
             old = old_bodies.get(key, {})
+            h = meta["hash"]
+            if kept and old:
+                new = keep_values(old, new, kept, compiled.match_keys)
+                h = digest(canonical_json(new))
+                if h != meta["hash"]:
+                    payload = keep_values(old, payload, kept, compiled.match_keys)  # (what an upsert sends whole)
+                    _note_hash(plan, key, kind, h)
+                    if confirmed.get(key) == h:  # only kept fields differed: nothing to send
+                        plan.unchanged[kind].add(key)
+                        continue
             changes = diff_payload(old, new, compiled.create_only, compiled.match_keys)
             merged = canonical_json(_merge_body(old, new, compiled.match_keys))
             action = "update" if changes else "refresh"
             if changes:
                 changes[compiled.key_field] = new[compiled.key_field]
-            plan.ops.append(PlannedOp(action, kind, key, changes, payload, merged, meta["hash"], product))
+            plan.ops.append(PlannedOp(action, kind, key, changes, payload, merged, h, product))
+
+
+def keep_values(old: dict[str, Any], new: dict[str, Any], fields: dict[str | None, frozenset[str]],
+                match_keys: dict[str, str]) -> dict[str, Any]:
+    """``new`` with the values ``old`` has of ``fields`` (None: the payload's own; a child collection's name: its
+    elements', matched by their match key): a copy where one differs, else ``new`` itself.  An element or field
+    ``old`` lacks keeps its new value (a new variant is created active)."""
+    out = new
+    for name in fields.get(None, ()):
+        if name in old and name in new and old[name] != new[name]:
+            out = out if out is not new else dict(new)
+            out[name] = old[name]
+    for child, names in fields.items():
+        mk = match_keys.get(child) if child is not None else None
+        if mk is None or not isinstance(new.get(child), list) or not isinstance(old.get(child), list):
+            continue
+        before = {_mkey(item.get(mk)): item for item in old[child] if isinstance(item, dict)}
+        items = new[child]
+        for i, item in enumerate(items):
+            was = before.get(_mkey(item.get(mk))) if isinstance(item, dict) else None
+            if was is None or not any(n in was and n in item and was[n] != item[n] for n in names):
+                continue
+            if items is new[child]:
+                items = list(items)
+                out = out if out is not new else dict(new)
+                out[child] = items
+            items[i] = {**item, **{n: was[n] for n in names if n in was and n in item}}
+    return out
+
+
+def _note_hash(plan: Plan, key: str, kind: str, h: str) -> None:
+    """The hash of the payload ``key`` now maps to, once ``keep_values`` changed it: the mark saved with it must
+    name what the state then holds, or the record would be mapped again on every run."""
+    mark = plan.new_marks.get(key)
+    if mark is not None and kind in plan.mark_kinds:
+        at = plan.mark_kinds.index(kind) + 1
+        plan.new_marks[key] = (*mark[:at], h, *mark[at + 1:])

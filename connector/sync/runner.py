@@ -67,6 +67,17 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     return SyncOutcome(report=session.report, plan=plan, results=results, mapping_files=files)
 
 
+DEFAULTED = frozenset({"active"})
+"""Record fields with a default (``Product.active``, ``Variant.active``: True) that a source may not provide."""
+
+
+def untouched_fields(source: SourceResult) -> frozenset[str]:
+    """The defaulted fields ``source`` did not provide (a workbook without an Active column): an update leaves
+    the marketplace's value of what is copied from them as it is (``build_plan``'s ``untouched``), as it does for
+    any column a workbook lacks; a source that says nothing of what it provides provides them all."""
+    return DEFAULTED - source.provided_fields if source.provided_fields else frozenset()
+
+
 def _plan_and_push(session: TargetSession, source: SourceResult,
                    progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck],
                    mapping_files: list[str]) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
@@ -98,7 +109,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     hold = opts.stock_policy.hold  # some marketplace's orders are unknown: no quantity goes up (hold.py)
     held = hold_increases(products, source.products, mapping, adapter, state, opts.target, session.account,
                           defaults, hold) if hold else {}
-    context = mapping_context(mapping, adapter, defaults, session.settings)
+    untouched = untouched_fields(source)
+    context = mapping_context(mapping, adapter, defaults, session.settings, untouched)
     # no canonical text of a new payload is kept: the push encodes it when the op is confirmed (``stored_text``);
     # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
@@ -108,7 +120,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,
                       context=context, note_marks=not opts.dry_run, keep_texts=False, check=early,
                       pack=not opts.dry_run, stale=stale if opts.dry_run else None,
-                      stock_only=frozenset(p.key for p in held_prices), sift=sift)
+                      stock_only=frozenset(p.key for p in held_prices), sift=sift, untouched=untouched)
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)

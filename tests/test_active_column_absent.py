@@ -1,0 +1,139 @@
+"""A workbook without an Active column says nothing of which products are on sale ("absent means don't touch"):
+every product reads active, but a listing the marketplace was last sent as inactive stays inactive.  Before, a
+deleted Active column put back on sale every product the merchant had taken off, with exit 0.  A product created
+without the column goes on sale; the column put back decides again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from connector.errors import EXIT_OK
+from connector.mapping import load_mapping
+from connector.marketplaces.registry import get_plugin
+from connector.sources.base import SourceResult
+from connector.sources.spreadsheet import read_spreadsheet
+from connector.sync.plan import keep_values
+from connector.sync.runner import untouched_fields
+from connector.sync.safety import SafetyOptions
+from tests.conftest import SandboxHandle
+from tests.test_sync_safety_e2e import elryan_run, elryan_variants, sync
+from tests.workbooks import CATALOGUE, HEADERS, STOCK, set_cell, write_workbook
+
+ACTIVE = [*HEADERS, "Active"]
+
+
+def _without_column(path: Path, header: str) -> Path:
+    wb = load_workbook(path)
+    ws = wb["Products"]
+    heads = [c.value for c in ws[1]]
+    ws.delete_cols(heads.index(header) + 1)
+    wb.save(path)
+    return path
+
+
+# -- the pieces ------------------------------------------------------------------------------------------------
+def test_kept_values_top_level_and_children_by_match_key() -> None:
+    old = {"sku": "P", "status": "INACTIVE", "variants": [{"sku": "A", "on": False}, {"sku": "B", "on": True}]}
+    new = {"sku": "P", "status": "ACTIVE", "price": 3,
+           "variants": [{"sku": "a", "on": True, "n": 1}, {"sku": "B", "on": True}, {"sku": "C", "on": True}]}
+    out = keep_values(old, new, {None: frozenset({"status"}), "variants": frozenset({"on"})}, {"variants": "sku"})
+    assert out == {"sku": "P", "status": "INACTIVE", "price": 3,  # a new variant (C) keeps its default
+                   "variants": [{"sku": "a", "on": False, "n": 1}, {"sku": "B", "on": True}, {"sku": "C", "on": True}]}
+    assert new["status"] == "ACTIVE" and new["variants"][0]["on"] is True  # a copy: the payload is not changed
+    same = {"sku": "P", "status": "INACTIVE"}
+    assert keep_values(old, same, {None: frozenset({"status"})}, {}) is same
+    assert keep_values({}, new, {None: frozenset({"status"})}, {}) is new  # nothing confirmed: the default goes
+
+
+def test_the_fields_copied_from_active_in_each_shipped_mapping() -> None:
+    found = {t: load_mapping(get_plugin(t).default_mapping).copied_from(frozenset({"active"}))
+             for t in ("elebne", "elryan", "ecomlinx")}
+    assert found == {"elebne": {"product": {None: {"status"}}}, "ecomlinx": {"product": {None: {"status"}}},
+                     "elryan": {"product": {None: {"is_active"}, "variants": {"is_active"}}}}
+
+
+def test_only_a_source_that_lacks_the_column_leaves_it_untouched(tmp_path: Path) -> None:
+    with_it = write_workbook(tmp_path / "a.xlsx", CATALOGUE, STOCK, ACTIVE)
+    without = write_workbook(tmp_path / "b.xlsx", CATALOGUE, STOCK)
+    assert untouched_fields(read_spreadsheet(with_it)) == frozenset()
+    assert untouched_fields(read_spreadsheet(without)) == {"active"}
+    assert untouched_fields(SourceResult()) == frozenset()  # says nothing of its fields: provides them all
+
+
+# -- end to end ------------------------------------------------------------------------------------------------
+@pytest.mark.sandbox
+def test_a_deleted_active_column_puts_nothing_back_on_sale(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{**r, "Active": "No" if r["SKU"] == "SOAP-01" else "Yes"} for r in CATALOGUE]
+    wb = write_workbook(tmp_path / "products.xlsx", rows, STOCK, ACTIVE)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK  # SOAP-01 archived: never created
+    set_cell(wb, "Products", "SOAP-01", "Active", "Yes")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    set_cell(wb, "Products", "SOAP-01", "Active", "No")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert elebne_sandbox.products()["SOAP-01"]["status"] == "INACTIVE"
+
+    # the column deleted, and a price changed: the price goes, the status stays
+    _without_column(wb, "Active")
+    set_cell(wb, "Products", "SOAP-01", "Price", 13.5)
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report
+    soap = elebne_sandbox.products()["SOAP-01"]
+    assert soap["status"] == "INACTIVE" and soap["price"] == 1350
+    sent = [w for w in elebne_sandbox.writes(since=mark) if w["method"] == "PATCH"]
+    assert sent and all("status" not in (w.get("body") or {}) for w in sent), sent
+    assert all(p["status"] == "ACTIVE" for k, p in elebne_sandbox.products().items() if k != "SOAP-01")
+
+    # the next run with the same file sends nothing, and maps nothing again either
+    set_cell(wb, "Products", "TEA-500", "Name", "Thé vert")  # (a changed file: read and planned)
+    mark = elebne_sandbox.last_id()
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert [w["path"].rsplit("/", 1)[-1] for w in elebne_sandbox.writes(since=mark)] == ["TEA-500"]
+    assert elebne_sandbox.products()["SOAP-01"]["status"] == "INACTIVE"
+
+    # the column put back says Yes: on sale again
+    wb = write_workbook(tmp_path / "products.xlsx", [{**r, "Active": "Yes", **(
+        {"Price": 13.5} if r["SKU"] == "SOAP-01" else {"Name": "Thé vert"} if r["SKU"] == "TEA-500" else {})}
+        for r in CATALOGUE], STOCK, ACTIVE)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert elebne_sandbox.products()["SOAP-01"]["status"] == "ACTIVE"
+
+
+@pytest.mark.sandbox
+def test_elryan_keeps_a_variant_off_sale_when_the_column_is_deleted(elryan_sandbox: Any, tmp_path: Path) -> None:
+    from tests.test_elryan_sync import souk_workbook
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    book = load_workbook(wb)
+    ws = book["Products"]
+    ws.cell(1, ws.max_column + 1, "Active")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, ws.max_column, "No" if ws.cell(r, 2).value == "TEE-L-BL" else "Yes")
+    book.save(wb)
+    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
+        == EXIT_OK
+    book = load_workbook(wb)
+    book["Products"].cell(3, book["Products"].max_column, "Yes")
+    book.save(wb)  # listed, then taken off sale
+    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
+        == EXIT_OK
+    book = load_workbook(wb)
+    book["Products"].cell(3, book["Products"].max_column, "No")
+    book.save(wb)
+    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
+        == EXIT_OK
+    assert elryan_variants(elryan_sandbox)["TEE-L-BL"]["is_active"] is False
+
+    _without_column(wb, "Active")
+    book = load_workbook(wb)
+    book["Products"].cell(3, 10, 27000)  # TEE-L-BL's price: the product is sent whole (an upsert)
+    book.save(wb)
+    report = elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions())
+    assert report.exit_code == EXIT_OK, report.to_json()
+    variants = elryan_variants(elryan_sandbox)
+    assert variants["TEE-L-BL"]["is_active"] is False and variants["TEE-M-BL"]["is_active"] is True
