@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="create a product whose SKU is a listed one typed in other letter case (TEAPOT-1L retyped "
                         "Teapot-1L), the old listing going as no longer in source (default: neither is sent, and "
                         "the run needs attention)")
+    s.add_argument("--allow-location-removal", action="store_true",
+                   help="send the stock even though a stock location of the last run (a 'Stock - <location>' "
+                        "sheet, a CSV's 'Stock: <location>' column) is missing from the file, and forget it "
+                        "(default: the stock is not sent, and the run needs attention)")
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
@@ -613,7 +617,8 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
         safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
                               tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
                               missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"]),
-                              allow_sku_case_change=bool(cli["allow_sku_case_change"])))
+                              allow_sku_case_change=bool(cli["allow_sku_case_change"]),
+                              allow_location_removal=bool(cli["allow_location_removal"])))
 
 
 @contextmanager

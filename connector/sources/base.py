@@ -274,6 +274,10 @@ class SourceResult:
     # character): the SKU each was meant to carry is unknown, so a product the marketplace holds that the
     # source lacks may be one of theirs, and is left as it is until they are fixed (sync/missing.py).
     sku_unread_rows: list[str] = field(default_factory=list)
+    # The stock locations a workbook or CSV gave, each with where it was read (("sheet", "Stock - Shop") or
+    # ("column", "Stock: Shop")); None: a source that does not find its locations in a file (Odoo, Aleta).  A
+    # location the last run had that is gone holds the stock back (sync/vanished_locations.py).
+    stock_locations: dict[str, tuple[str, str]] | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "rows" and not isinstance(value, SourceRows):

@@ -27,6 +27,7 @@ from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import untracked_stock
 from connector.sync.untracked import account_untracked
+from connector.sync.vanished_locations import account_vanished, hold_vanished, remember
 
 log = logging.getLogger("connector.sync")
 
@@ -89,6 +90,9 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
+    # a stock sheet (or CSV column) of the last run gone: no stock computed without it (vanished_locations.py)
+    vanished = hold_vanished(source, opts.stock_policy, state, opts.target, session.account,
+                             allow=opts.safety.guard is not None and opts.safety.guard.allow_location_removal)
     report.reserved = opts.stock_policy.reservations(source.products)  # held back for open orders
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
     # error, prices are converted to the account currency (a product whose price the marketplace would show wrongly
@@ -131,12 +135,15 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         release_sent(plan, results, adapter.invalid_code)
     if not opts.dry_run:
         save_record_marks(plan, state)  # the next plan skips mapping the records that did not change
+        if not safety.blocked and not report.unreachable:  # its stock was sent: its locations are the last run's
+            remember(vanished, state, opts.target, session.account)
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)
     record_payload_problems(report, results, adapter)
     account_untracked(report, source.products, session.plugin.title, adapter.untracked_stock_left)
     account_safety(report, safety, results)  # rows of SKUs no longer in the source, refusals, guard notes
+    account_vanished(report, vanished)
     if hold:
         account_held(report, held, hold.reason)
     report.operations = count_operations(plan, results)

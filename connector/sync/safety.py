@@ -236,10 +236,10 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
 def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
                    settings: dict[str, Any], *, allow_mass_change: bool = False,
                    missing: str | None = None, allow_price_change: bool = False,
-                   allow_sku_case_change: bool = False) -> SafetyOptions:
+                   allow_sku_case_change: bool = False, allow_location_removal: bool = False) -> SafetyOptions:
     """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
     and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--allow-sku-case-change``,
-    ``--missing``)."""
+    ``--allow-location-removal``, ``--missing``)."""
     from connector.sync.currency import currency_settings
     from connector.sync.guard import guard_settings
     from connector.sync.missing import missing_policy
@@ -250,5 +250,5 @@ def safety_options(target: str, profile_data: dict[str, Any] | None, target_data
     return SafetyOptions(
         missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
         guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change,
-                             allow_case_flag=allow_sku_case_change),
+                             allow_case_flag=allow_sku_case_change, allow_location_flag=allow_location_removal),
         currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))

@@ -613,6 +613,10 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         for location, raw in book.stock:
             _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline, stock_unknown)
         unknown_stock(result, stock_unknown.values())
+    # where each stock location was read: a location the last run had that is gone holds the stock back
+    # (sync/vanished_locations.py); a location with both, by its sheet
+    result.stock_locations = {m.name: ("column", m.header) for m in hm.stock}
+    result.stock_locations.update((location, ("sheet", raw.name)) for location, raw in book.stock)
     return result
 
 
