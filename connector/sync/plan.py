@@ -313,18 +313,18 @@ def _plan_updates(plan: Plan, pending: list, mapping: CompiledMapping, state: St
         confirmed = plan.confirmed.get(kind, {})
         old_bodies = state.bodies(plan.marketplace, plan.account, kind, [i[1] for i in items])
         for _kind, key, payload, text, product, meta in items:
-            new = json.loads(text)
             old = old_bodies.get(key, {})
             h = meta["hash"]
             if kept and old:
-                new = keep_values(old, new, kept, compiled.match_keys)
-                h = digest(canonical_json(new))
-                if h != meta["hash"]:
-                    payload = keep_values(old, payload, kept, compiled.match_keys)  # (what an upsert sends whole)
+                kept_payload = keep_values(old, payload, kept, compiled.match_keys)  # (what an upsert sends whole)
+                if kept_payload is not payload:
+                    payload, text = kept_payload, canonical_json(kept_payload)
+                    h = digest(text)
                     _note_hash(plan, key, kind, h)
                     if confirmed.get(key) == h:  # only kept fields differed: nothing to send
                         plan.unchanged[kind].add(key)
                         continue
+            new = json.loads(text)
             changes = diff_payload(old, new, compiled.create_only, compiled.match_keys)
             merged = canonical_json(_merge_body(old, new, compiled.match_keys))
             action = "update" if changes else "refresh"
