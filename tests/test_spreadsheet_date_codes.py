@@ -7,28 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from openpyxl import Workbook
-
 from connector.cli import main
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sources.spreadsheet.cells import DATE_IN_CODE, date_cells
 from tests.fast_paths import both, same
+from tests.workbooks import rows_workbook as _xlsx
 
 MARCH_1 = dt.datetime(2026, 3, 1)
-
-
-def _xlsx(path, rows, stock=None):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Products"
-    for row in rows:
-        ws.append(row)
-    if stock is not None:
-        sheet = wb.create_sheet("Stock - Main")
-        for row in stock:
-            sheet.append(row)
-    wb.save(path)
-    return path
 
 
 def test_date_cells_are_found_in_a_code_column():

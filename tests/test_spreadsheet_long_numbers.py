@@ -4,27 +4,12 @@ numbers (8-digit SKUs, EAN-13 barcodes typed as numbers) read as before; CSV cel
 
 from __future__ import annotations
 
-from openpyxl import Workbook
-
 from connector.sources.spreadsheet import read_spreadsheet
 from connector.sources.spreadsheet.cells import LONG_NUMBER, long_numbers
 from tests.fast_paths import both, same
+from tests.workbooks import rows_workbook as _xlsx
 
 LONG = 12345678901234567890
-
-
-def _xlsx(path, rows, stock=None):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Products"
-    for row in rows:
-        ws.append(row)
-    if stock is not None:
-        sheet = wb.create_sheet("Stock - Main")
-        for row in stock:
-            sheet.append(row)
-    wb.save(path)
-    return path
 
 
 def test_long_number_cells_found_only_beyond_15_digits():

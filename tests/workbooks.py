@@ -60,3 +60,19 @@ def set_cell(path: Path, sheet: str, sku: str, header: str, value: Any) -> None:
             wb.save(path)
             return
     raise KeyError(sku)
+
+
+def rows_workbook(path: Path, rows: list[list[Any]], stock: list[list[Any]] | None = None) -> Path:
+    """A workbook whose Products sheet is ``rows`` as given (header first, cells of any type a program may store:
+    numbers, dates...) and, with ``stock``, a ``Stock - Main`` sheet of those rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Products"
+    for row in rows:
+        ws.append(row)
+    if stock is not None:
+        sheet = wb.create_sheet("Stock - Main")
+        for row in stock:
+            sheet.append(row)
+    wb.save(path)
+    return path
