@@ -3,6 +3,7 @@ stock of that product must follow the update that renames its variant (the rest 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,22 @@ def test_the_estimate_counts_the_stock_sent_after_a_variant_update_as_its_own_bu
     assert adapter.calls_needed(ops) == {"bulk": 2, "write": 1}
     price_only = op("update", "product", "B", {"externalId": "B", "price": 5})
     assert adapter.calls_needed([ops[0], price_only, ops[2]]) == {"bulk": 1, "write": 1}
+
+
+def test_attribute_columns_reordered_are_named_as_the_cause_when_the_guard_refuses(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Color before Size renames every variant ("M / Blue" -> "Blue / M"): the guard refuses it as a mass change,
+    and says why: renamed variants, not SKUs "no longer in the source" (they are all there); nothing said went."""
+    wb = write_workbook(tmp_path / "products.xlsx")
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)[0] == 0
+    headers = ["Parent SKU", "SKU", "Name", "Description", "Brand", "Category", "Price", "Barcode",
+               "Attribute: Color", "Attribute: Size"]
+    write_workbook(wb, headers=headers)
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch=monkeypatch)
+    assert code == 2 and elebne_sandbox.writes(since=mark) == []
+    refused = report["refused"] if isinstance(report["refused"], str) else json.dumps(report["refused"])
+    assert "2 variant(s) renamed" in refused and "order of the Attribute columns" in refused
+    assert "no longer in the source" not in refused
+    note = next(n for n in report["notes"] if "renamed variant(s)" in n)
+    assert "would go off sale" in note and "TEE-M-BL" in note

@@ -260,7 +260,7 @@ def _message(plan: Plan, verdict: GuardVerdict, settings: GuardSettings, takes_a
 
 
 def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int = 0,
-                  missing_policy: str = "zero", moved_count: int = 0) -> list[str]:
+                  missing_policy: str = "zero", moved_count: int = 0, renamed_count: int = 0) -> list[str]:
     """What the guard can see that explains a mass change, in the merchant's words."""
     causes: list[str] = []
     totals: dict[str, int] = {}
@@ -308,6 +308,10 @@ def likely_causes(source: SourceResult, policy: StockPolicy, missing_count: int 
     if moved_count:
         causes.append(f"{moved_count} SKU(s) moved to another product (their old listing goes off sale, the new one "
                       "is created: a Parent SKU cleared or changed?)")
+    if renamed_count:
+        causes.append(f"{renamed_count} variant(s) renamed: their SKUs are in the source under new labels, and a "
+                      "variant's label is its attribute values in the order of the Attribute columns (columns "
+                      "reordered, or attribute values retyped?); the old labels go off sale")
     if inactive:
         causes.append(f"{inactive} product(s) are archived / inactive in the source")
     sheet_notes = [w for w in source.warnings if "sheet" in w.lower()]

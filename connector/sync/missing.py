@@ -169,6 +169,7 @@ def _missing_products(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
 
 
 MOVED = "moved to another product"  # the start of the reason of a SKU a planned product of another key holds now
+RENAMED = "variant renamed"  # the start of the reason of a child whose SKU lives on under a new label
 
 
 def _moved_reason(key: str) -> str:
@@ -296,7 +297,7 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
                 if sku.casefold() in in_source_folded:  # the SKU lives on under a new label
                     label = next((child[k] for k in (shape.match_keys[n] for n in shape.child_quantity_fields)
                                   if isinstance(child.get(k), str)), mv)
-                    missing.reason = f"variant renamed: its old label '{label}' is no longer in source"
+                    missing.reason = f"{RENAMED}: its old label '{label}' is no longer in source"
                 result.skus.append(missing)
         for op in drop:
             plan.ops.remove(op)

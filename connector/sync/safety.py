@@ -30,7 +30,7 @@ from connector.sync.case_retyped import CaseRetyped, hold_retyped
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
 from connector.sync.guard import GuardSettings, GuardVerdict, check_mass_change, check_stock_locations, likely_causes
-from connector.sync.missing import MOVED, NO_LONGER_IN_SOURCE, MissingResult, add_missing_ops
+from connector.sync.missing import MOVED, NO_LONGER_IN_SOURCE, RENAMED, MissingResult, add_missing_ops
 from connector.sync.ops import STOCK
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import Plan
@@ -117,10 +117,12 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
                                       full_read=source.full_read, defaults=defaults, adapter=adapter,
                                       present=outcome.retyped.held.values())
     if options.guard is not None:
-        missing = sum(1 for m in outcome.missing.skus if not m.reason.startswith(MOVED))
+        moved = sum(1 for m in outcome.missing.skus if m.reason.startswith(MOVED))
+        renamed = sum(1 for m in outcome.missing.skus if m.reason.startswith(RENAMED))
+        missing = len(outcome.missing.skus) - moved - renamed
         outcome.verdict = check_mass_change(plan, bodies, shapes, options.guard,
                                             lambda: likely_causes(source, policy, missing, options.missing,
-                                                                  len(outcome.missing.skus) - missing))
+                                                                  moved, renamed))
         if outcome.verdict.blocked:
             outcome.results = {(op.kind, op.key): ItemResult(op, ok=False, skipped=True, message=GUARD_REFUSED,
                                                              code=GUARD_CODE)
@@ -177,9 +179,13 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
         report.notes.append(f"{len(moved)} SKU(s) moved to another product: their listing under the product no longer "
                             "in the source was taken off sale (the same units are never on sale twice): "
                             + ", ".join(moved[:5]) + (" ..." if len(moved) > 5 else ""))
-    if len(gone) + len(moved) < len(outcome.missing.skus):
-        report.notes.append(f"{len(outcome.missing.skus) - len(gone) - len(moved)} renamed variant(s): the old labels "
-                            "were taken off sale on the marketplace")
+    renamed = [m.sku for m in outcome.missing.skus if m.reason.startswith(RENAMED)]
+    if renamed:
+        went = "would go" if report.dry_run or outcome.blocked else "went"
+        report.notes.append(f"{len(renamed)} renamed variant(s): a new label of the same SKU is listed and the old "
+                            f"label {went} off sale on the marketplace (a variant's label is its attribute values in "
+                            "the order of the Attribute columns): " + ", ".join(renamed[:5])
+                            + (" ..." if len(renamed) > 5 else ""))
     if outcome.blocked:  # the reason is the run's error: report.refused, printed last by the CLI
         report.notes.insert(0, "the mass-change guard refused this run: nothing was sent (why: the error below, and "
                                "'refused' in the JSON report)")
