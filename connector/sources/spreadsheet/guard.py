@@ -58,6 +58,9 @@ _FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _SMALL + b"0123456789\t\
                         b"A" * 26 + b"a" * 25 + b"0" * 10 + b"   ")
 # in folded text: a reference in small letters, apostrophes or white space around "="
 _ODD = re.compile(rb""" r(?:="A{0,3}[ar]| =|= |=')""")
+# in folded text: an " r" not followed by what every reference of columns A to Z and every row number starts with
+# (="0, ="A0; or an empty or one-letter value), the first place where _ODD or a column beyond Z may occur
+_UNUSUAL = re.compile(rb""" r(?!="A?[0"])""")
 _BIG_COLUMN = re.compile(rb'r="(?:[A-Za-z]{3,}|[B-Zb-z][A-Za-z]|[Aa][Y-Zy-z])[0-9]')
 _REF_COLUMN = re.compile(rb'\sr="([A-Za-z]+)[0-9]')
 _REF_BEFORE_DIGITS = frozenset(bytes([c]) for c in b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"')
@@ -252,8 +255,9 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         if styled is not None:
             styled.feed(block)
         folded = chunk.translate(_FOLD)
-        odd = odd or _odd_syntax(folded)
-        found = _far_refs(chunk, folded)
+        odd_here, wide = _unusual_refs(folded)
+        odd = odd or odd_here
+        found = _far_refs(chunk, folded, wide)
         max_row, max_col = max(max_row, found[0]), max(max_col, found[1])
         if scan.cells > MAX_CELLS:
             raise SourceError(f"{p.name}: sheet '{sheet}' holds more than {MAX_CELLS:,} cells; split the file "
@@ -336,6 +340,9 @@ def _row_number_pattern(prefix: bytes) -> re.Pattern[bytes]:
 _BAD_TYPED_VALUE = re.compile(rb't\s*=\s*["\'](?:s["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>'
                               rb"((?:[^<0-9][^<]{0,63})|[0-9]{1,64}[^<0-9][^<]{0,63}|[0-9]{11,64})<"
                               rb'|b["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>([^<]{0,64})<)')
+# where _BAD_TYPED_VALUE may match: a shared-text or TRUE/FALSE type, unless it is a shared-text cell's common
+# form whose value is an index (then _BAD_TYPED_VALUE cannot match there: see BadTypedValues.feed)
+_MAYBE_BAD_TYPED = re.compile(rb"""t(?!="s"><v>[0-9]{1,10}<)\s*=\s*["'][sb]["']""")
 _BOOLEANS = frozenset({b"0", b"1"})  # what Excel writes; fastexcel read "false" as TRUE, the row reader as FALSE
 _CELL_WINDOW = 512  # such a cell is shorter: one cut by a block's end is searched whole with the next
 
@@ -356,7 +363,13 @@ class BadTypedValues:
         if self.found is not None:
             return
         data = self._pending + block
-        for m in _BAD_TYPED_VALUE.finditer(data):
+        # Most sheets' texts are shared: a "t" starts each such cell, and _BAD_TYPED_VALUE tries its whole
+        # pattern at each (a fourth of a second for 100,000 rows).  _MAYBE_BAD_TYPED rules out the common form
+        # t="s"><v>123< with one look ahead, and every match of _BAD_TYPED_VALUE starts where it matches (at
+        # t="s"><v>, a value of 1 to 10 digits ended by "<" is no bad index): _BAD_TYPED_VALUE searches from its
+        # first match on, or not at all.  (_pending is searched again: a cell cut by the block's end is whole.)
+        first = _MAYBE_BAD_TYPED.search(data)
+        for m in _BAD_TYPED_VALUE.finditer(data, first.start() if first is not None else len(data)):
             shared, boolean = m.group(1), m.group(2)
             if shared is None and boolean in _BOOLEANS:
                 continue
@@ -453,13 +466,31 @@ def _odd_syntax(folded: bytes) -> bool:
     return _ODD.search(folded) is not None
 
 
-def _far_refs(chunk: bytes, folded: bytes) -> tuple[int, int]:
+def _unusual_refs(folded: bytes) -> tuple[bool, bool]:
+    """(``_odd_syntax(folded)``, whether ``folded`` holds ``' r="AA'``: a column of two letters or more), both
+    exactly, for the price of one search where the sheet's references are all in columns A to Z and written as
+    every program writes them (the common case, on the critical path: the Products sheet loads once measured).
+
+    Both searches stop at each of the sheet's references (" r" starts every one), and ``_ODD`` costs about
+    twice a plain search there.  ``_UNUSUAL`` stops at the same places and only looks ahead two or three bytes:
+    where it finds nothing, neither can (each of their matches starts at one of its matches); where it finds
+    something, both start from there.  A sheet wider than Z costs what it cost before, plus the stretch of its
+    first row up to column AA."""
+    first = _UNUSUAL.search(folded)
+    if first is None:
+        return False, False
+    start = first.start()
+    return _ODD.search(folded, start) is not None, folded.find(b' r="AA', start) >= 0
+
+
+def _far_refs(chunk: bytes, folded: bytes, wide: bool) -> tuple[int, int]:
     """(row, column) bounds of the references in ``chunk`` that are beyond the fast bounds (0 when none).
     With letters and digits folded to ``A`` and ``0`` (``folded``: one C pass), a column of two letters or more
-    and a number of six digits or more are each one count; only then are the references parsed."""
+    (``wide``: ``' r="AA'`` occurs in ``folded``, from ``_unusual_refs``) and a number of six digits or more are
+    each one search; only then are the references parsed."""
     max_row = max_col = 0
     # column AA or beyond: if beyond AX, the exact columns, from the references themselves
-    if b' r="AA' in folded and _BIG_COLUMN.search(chunk) is not None:
+    if wide and _BIG_COLUMN.search(chunk) is not None:
         max_col = max(_column_number(c) if len(c) < 5 else MAX_EXCEL_COLUMNS + 1 for c in _REF_COLUMN.findall(chunk))
     many = folded.count(b'000000"')  # a number of six digits or more before a quote (rows 100,000 on)
     if many:
