@@ -93,12 +93,12 @@ class _WholePatternSearch(guard.BadTypedValues):
 _CELL_PIECES = [b'<c r="A1" t="s"><v>12</v></c>', b'<c r="B1" t="s"><v>1234567890</v></c>', b't="s"><v>',
                 b't="s"', b"t='s'", b't = "s"', b't="b"', b"t='b'", b"<v>", b"</v>", b"<x:v>", b"1", b"0",
                 b"12345678901", b"-", b".", b" ", b"a", b"<", b">", b'"', b"s", b"b", b"t", b"=", b"/>", b"\n",
-                b'<c r="C1" t="b"><v>1</v></c>', b'<c r="C1" t="n"><v>-1</v></c>', b' s="3"']
+                b'<c r="C1" t="b"><v>1</v></c>', b'<c r="C1" t="n"><v>-1</v></c>', b' s="3"', b't="e"', b"e"]
 
 
 def test_bad_typed_values_found_as_by_the_whole_pattern() -> None:
     rng = random.Random(5)
-    found = 0
+    found = errors = 0
     for _ in range(6_000):
         xml = _soup(rng, _CELL_PIECES, 60)
         ours, theirs = guard.BadTypedValues(), _WholePatternSearch()
@@ -112,7 +112,10 @@ def test_bad_typed_values_found_as_by_the_whole_pattern() -> None:
         theirs.feed(b"")
         assert ours.found == theirs.found, xml
         found += theirs.found is not None
-    assert 1000 < found < 5000  # (texts with and without a bad value)
+        if ours.found is None:  # (a sheet with a bad value is refused: its error cells are not looked for)
+            assert ours.error_cells is (b't="e"' in xml), xml
+            errors += ours.error_cells
+    assert 1000 < found < 5000 and errors > 100  # (texts with and without a bad value, or an error cell)
 
 
 @pytest.mark.parametrize("cell, value", [
@@ -135,3 +138,32 @@ def test_a_bad_typed_value_next_to_the_common_form_is_found(cell: bytes, value: 
     indexes.feed(xml)
     indexes.feed(b"")
     assert (indexes.found[1] if indexes.found else None) == value
+
+
+_ERROR_CELL = b'<c r="B5" t="e"><v>#DIV/0!</v></c>'
+
+
+@pytest.mark.parametrize("before", [b"", b'<c r="A5" t="b"><v>1</v></c>', b'<c r="A5" t="s"><v>3</v></c>',
+                                    b'<c r="A5" t="str"><v>x</v></c>'])
+@pytest.mark.parametrize("details", ["scan_sheet", "scan_details"])
+def test_an_error_cell_is_a_marker_wherever_the_blocks_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           before: bytes, details: str) -> None:
+    """The error cells' ``t="e"`` is looked for from the bad-typed-value search's first candidate on (guard.py
+    ``BadTypedValues.error_cells``): found wherever it is, never where it is not."""
+    monkeypatch.setattr(guard, "_CHUNK", 64)
+    for shift in range(0, 64, 3):
+        for error in (True, False):
+            pad = b'<c r="A4"><v>%s</v></c>' % (b"1" * (shift + 1))
+            cell = _ERROR_CELL if error else _ERROR_CELL.replace(b't="e"', b't="n"')
+            rows = (b'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="4">' + pad + b'</row><row r="5">'
+                    + before + cell + b'</row><row r="6"><c r="A6" t="s"><v>1</v></c></row>')
+            path = hf.write_xlsx(tmp_path / f"e{shift}{error}.xlsx", [("Products", hf.sheet_xml(rows))])
+            with zipfile.ZipFile(path) as zf:
+                member = "xl/worksheets/sheet1.xml"
+                if details == "scan_sheet":
+                    scan = guard.scan_sheet(path, zf, member, "Products")
+                else:
+                    scan = guard.scan_sheet(path, zf, member, "Products", details=False)
+                    assert not scan.markers
+                    guard.scan_details(zf, member, scan)
+            assert scan.markers is error, (shift, error)

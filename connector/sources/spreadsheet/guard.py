@@ -248,10 +248,11 @@ def scan_sheet(p: Path, zf: zipfile.ZipFile, member: str, sheet: str, *, details
         first_refs += _count(chunk, tail, ref_firsts)
         row_elems += _count(chunk, tail, row_tags)
         if details:
+            indexes.feed(block)
+            scan.markers = scan.markers or indexes.error_cells
             _find_details(chunk, scan, merged)
             numbers = numbers or RowNumbers(scan.prefix)
             numbers.feed(block)
-            indexes.feed(block)
         if styled is not None:
             styled.feed(block)
         folded = chunk.translate(_FOLD)
@@ -341,8 +342,10 @@ _BAD_TYPED_VALUE = re.compile(rb't\s*=\s*["\'](?:s["\'][^>]{0,200}>\s*<(?:[\w.-]
                               rb"((?:[^<0-9][^<]{0,63})|[0-9]{1,64}[^<0-9][^<]{0,63}|[0-9]{11,64})<"
                               rb'|b["\'][^>]{0,200}>\s*<(?:[\w.-]{1,32}:)?v>([^<]{0,64})<)')
 # where _BAD_TYPED_VALUE may match: a shared-text or TRUE/FALSE type, unless it is a shared-text cell's common
-# form whose value is an index (then _BAD_TYPED_VALUE cannot match there: see BadTypedValues.feed)
-_MAYBE_BAD_TYPED = re.compile(rb"""t(?!="s"><v>[0-9]{1,10}<)\s*=\s*["'][sb]["']""")
+# form whose value is an index (then _BAD_TYPED_VALUE cannot match there: see BadTypedValues.feed); and where an
+# error cell's t="e" (has_marker) may be
+_MAYBE_BAD_TYPED = re.compile(rb"""t(?!="s"><v>[0-9]{1,10}<)\s*=\s*["'][sbe]["']""")
+_ERROR_TYPE = b't="e"'
 _BOOLEANS = frozenset({b"0", b"1"})  # what Excel writes; fastexcel read "false" as TRUE, the row reader as FALSE
 _CELL_WINDOW = 512  # such a cell is shorter: one cut by a block's end is searched whole with the next
 
@@ -358,6 +361,9 @@ class BadTypedValues:
     def __init__(self) -> None:
         self._pending = b""
         self.found: tuple[bytes, bytes, str] | None = None  # (the cell element's start, the value, its kind)
+        # whether an error cell's t="e" occurs (has_marker's second search, answered from this one's first match;
+        # no longer looked for once ``found``: the sheet is then refused)
+        self.error_cells = False
 
     def feed(self, block: bytes) -> None:
         if self.found is not None:
@@ -368,8 +374,12 @@ class BadTypedValues:
         # t="s"><v>123< with one look ahead, and every match of _BAD_TYPED_VALUE starts where it matches (at
         # t="s"><v>, a value of 1 to 10 digits ended by "<" is no bad index): _BAD_TYPED_VALUE searches from its
         # first match on, or not at all.  (_pending is searched again: a cell cut by the block's end is whole.)
+        # It also matches at each t="e": the search for error cells starts there too.
         first = _MAYBE_BAD_TYPED.search(data)
-        for m in _BAD_TYPED_VALUE.finditer(data, first.start() if first is not None else len(data)):
+        start = first.start() if first is not None else len(data)
+        if not self.error_cells and first is not None:
+            self.error_cells = data.find(_ERROR_TYPE, start) >= 0
+        for m in _BAD_TYPED_VALUE.finditer(data, start):
             shared, boolean = m.group(1), m.group(2)
             if shared is None and boolean in _BOOLEANS:
                 continue
@@ -412,9 +422,10 @@ def scan_details(zf: zipfile.ZipFile, member: str, scan: SheetScan,
     indexes = BadTypedValues()
     for block in _inflated(zf, info):
         chunk = tail + block  # (a marker cut by the block's start is found whole; a merged range twice, once kept)
+        indexes.feed(block)
+        scan.markers = scan.markers or indexes.error_cells
         _find_details(chunk, scan, merged)
         numbers.feed(block)
-        indexes.feed(block)
         if styled is not None:
             styled.feed(block)
         tail = chunk[-_TAIL:]
@@ -442,11 +453,17 @@ def root_prefix(data: bytes) -> bytes:
 def has_marker(chunk: bytes, prefix: bytes = b"") -> bool:
     """Whether a piece of sheet XML may hold a formula (``<f``, or ``<x:f`` under the root's ``prefix``) or an
     error cell (one more search only for a prefixed sheet)."""
-    return b"<f" in chunk or b't="e"' in chunk or (prefix != b"" and b"<" + prefix + b"f" in chunk)
+    return _has_formula(chunk, prefix) or _ERROR_TYPE in chunk
+
+
+def _has_formula(chunk: bytes, prefix: bytes) -> bool:
+    return b"<f" in chunk or (prefix != b"" and b"<" + prefix + b"f" in chunk)
 
 
 def _find_details(chunk: bytes, scan: SheetScan, merged: set) -> None:
-    if not scan.markers and has_marker(chunk, scan.prefix):
+    """A formula marker (the error cells' are ``BadTypedValues.error_cells``: one search fewer) and the merged
+    ranges of ``chunk``."""
+    if not scan.markers and _has_formula(chunk, scan.prefix):
         scan.markers = True
     if b"mergeCell " in chunk:
         merged.update(_MERGE.findall(chunk))
