@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="send the stock even though a stock location of the last run (a 'Stock - <location>' "
                         "sheet, a CSV's 'Stock: <location>' column) is missing from the file, and forget it "
                         "(default: the stock is not sent, and the run needs attention)")
+    s.add_argument("--allow-active-column-removal", action="store_true",
+                   help="create the products never listed although the workbook lost the Active column the last run "
+                        "had, on sale (default: they are not created, and the run needs attention)")
     s.add_argument("--missing", choices=("zero", "disable", "keep"),
                    help="what happens on the marketplace to SKUs no longer in the source (default: zero)")
 
@@ -618,7 +621,8 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
                               tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
                               missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"]),
                               allow_sku_case_change=bool(cli["allow_sku_case_change"]),
-                              allow_location_removal=bool(cli["allow_location_removal"])))
+                              allow_location_removal=bool(cli["allow_location_removal"]),
+                              allow_active_column_removal=bool(cli["allow_active_column_removal"])))
 
 
 @contextmanager

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from connector.errors import EXIT_OK
+from connector.errors import EXIT_FAILED, EXIT_OK
 from connector.mapping import load_mapping
 from connector.marketplaces.registry import get_plugin
 from connector.sources.base import SourceResult
 from connector.sources.spreadsheet import read_spreadsheet
+from connector.sync.active_column import untouched_fields
 from connector.sync.plan import keep_values
-from connector.sync.runner import untouched_fields
 from connector.sync.safety import SafetyOptions
 from tests.conftest import SandboxHandle
 from tests.test_sync_safety_e2e import elryan_run, elryan_variants, sync
@@ -137,3 +137,62 @@ def test_elryan_keeps_a_variant_off_sale_when_the_column_is_deleted(elryan_sandb
     assert report.exit_code == EXIT_OK, report.to_json()
     variants = elryan_variants(elryan_sandbox)
     assert variants["TEE-L-BL"]["is_active"] is False and variants["TEE-M-BL"]["is_active"] is True
+
+
+# -- a product never listed, once the column the last run had is gone ------------------------------------------
+def _codes(report: dict[str, Any], sku: str) -> set[Any]:
+    return {r["code"] for r in report["rows"] if r["sku"] == sku}
+
+
+@pytest.mark.sandbox
+def test_a_lost_active_column_creates_nothing_until_allowed(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SOAP-01 says No (never created); the column deleted, it would read as on sale and be created: held (exit 1)
+    on every run until the column is back or the removal is allowed; the listed products' changes still go."""
+    rows = [{**r, "Active": "No" if r["SKU"] == "SOAP-01" else "Yes"} for r in CATALOGUE]
+    wb = write_workbook(tmp_path / "products.xlsx", rows, STOCK, ACTIVE)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    assert "SOAP-01" not in elebne_sandbox.products()
+
+    _without_column(wb, "Active")
+    set_cell(wb, "Products", "TEA-500", "Price", 9.5)
+    for dry in (["--dry-run"], [], []):  # (a held run remembers nothing: the next one holds too)
+        code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, *dry)
+        assert code == EXIT_FAILED, report
+        assert _codes(report, "SOAP-01") == {"active_column_missing"}
+        reason = next(r["reason"] for r in report["rows"] if r["sku"] == "SOAP-01")
+        assert "Active column of the last run is missing" in reason and "--allow-active-column-removal" in reason
+        assert any(n.startswith("1 product(s) not created on Elebne") for n in report["notes"])
+        assert "SOAP-01" not in elebne_sandbox.products()
+    assert elebne_sandbox.products()["TEA-500"]["price"] == 950  # the listed product's change went
+
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--allow-active-column-removal")
+    assert code == EXIT_OK, report
+    assert elebne_sandbox.products()["SOAP-01"]["status"] == "ACTIVE"
+    assert any("created on sale although the Active column" in n for n in report["notes"])
+    assert [w["method"] for w in elebne_sandbox.writes(since=mark) if w["path"].endswith("/products")] == ["POST"]
+    set_cell(wb, "Products", "TEA-500", "Price", 9.9)  # the removal is remembered: the next run holds nothing
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+
+
+@pytest.mark.sandbox
+def test_a_workbook_that_never_had_the_column_creates_its_products(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = {loc: {k: q for k, q in levels.items() if k in ("SOAP-01", "TEE-M-BL")} for loc, levels in STOCK.items()}
+    wb = write_workbook(tmp_path / "products.xlsx", CATALOGUE[:2], first)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    wb = write_workbook(tmp_path / "products.xlsx", CATALOGUE, STOCK)  # products added later, still no column
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == EXIT_OK, report
+    assert set(elebne_sandbox.products()) == {"SOAP-01", "TEE", "TEA-500"}
+
+
+def test_the_guard_setting_is_true_or_false() -> None:
+    from connector.errors import ConfigError
+    from connector.sync.guard import guard_settings
+
+    assert guard_settings({"allow_active_column_removal": True}).allow_active_column_removal
+    assert guard_settings({}, allow_active_flag=True).allow_active_column_removal
+    with pytest.raises(ConfigError, match="allow_active_column_removal must be true or false"):
+        guard_settings({"allow_active_column_removal": "yes"})

@@ -46,17 +46,22 @@ class GuardSettings:
     allow_sku_case_change: bool = False  # a listed SKU retyped in other letter case is created (``case_retyped.py``)
     # the stock is sent without a location the last run had (``vanished_locations.py``)
     allow_location_removal: bool = False
+    # products never listed are created although the last run's Active column is gone (``active_column.py``)
+    allow_active_column_removal: bool = False
 
 
 _KNOWN = ("max_share", "allow_mass_change", "max_price_change", "allow_price_change", "allow_sku_case_change",
-          "allow_location_removal")
-_ALLOWS = ("allow_mass_change", "allow_price_change", "allow_sku_case_change", "allow_location_removal")
+          "allow_location_removal", "allow_active_column_removal")
+_ALLOWS = ("allow_mass_change", "allow_price_change", "allow_sku_case_change", "allow_location_removal",
+           "allow_active_column_removal")
 
 
 def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: bool = False,
-                   allow_case_flag: bool = False, allow_location_flag: bool = False) -> GuardSettings:
+                   allow_case_flag: bool = False, allow_location_flag: bool = False,
+                   allow_active_flag: bool = False) -> GuardSettings:
     """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change``,
-    ``--allow-price-change``, ``--allow-sku-case-change`` and ``--allow-location-removal`` flags."""
+    ``--allow-price-change``, ``--allow-sku-case-change``, ``--allow-location-removal`` and
+    ``--allow-active-column-removal`` flags."""
     data = data or {}
     if not isinstance(data, dict):
         raise ConfigError("guard: must be a table, e.g. guard: {max_share: 0.2, allow_mass_change: false}")
@@ -69,15 +74,16 @@ def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: boo
         raise ConfigError(f"guard max_share must be a number between 0 and 1, not {data['max_share']!r}") from None
     if not Decimal(0) <= share <= Decimal(1):
         raise ConfigError(f"guard max_share must be between 0 and 1 (0.2 = 20%), not {data['max_share']!r}")
-    allow, allow_price, allow_case, allow_location = (data.get(name, False) for name in _ALLOWS)
-    for name, value in zip(_ALLOWS, (allow, allow_price, allow_case, allow_location), strict=True):
+    allow, allow_price, allow_case, allow_location, allow_active = (data.get(name, False) for name in _ALLOWS)
+    for name, value in zip(_ALLOWS, (allow, allow_price, allow_case, allow_location, allow_active), strict=True):
         if not isinstance(value, bool):
             raise ConfigError(f"guard {name} must be true or false, not {value!r}")
     return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag,
                          max_price_change=_price_factor(data.get("max_price_change", DEFAULT_MAX_PRICE_CHANGE)),
                          allow_price_change=allow_price or allow_price_flag,
                          allow_sku_case_change=allow_case or allow_case_flag,
-                         allow_location_removal=allow_location or allow_location_flag)
+                         allow_location_removal=allow_location or allow_location_flag,
+                         allow_active_column_removal=allow_active or allow_active_flag)
 
 
 def _price_factor(value: Any) -> Decimal:

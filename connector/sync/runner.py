@@ -14,6 +14,8 @@ from typing import Any
 from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import CompiledMapping, load_mapping
 from connector.sources.base import SourceResult
+from connector.sync.active_column import remember as remember_active
+from connector.sync.active_column import untouched_fields
 from connector.sync.archived import target_sift
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
@@ -66,17 +68,6 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     with TargetSession.open(opts, state) as session:
         plan, results = _plan_and_push(session, source, progress, checks, files)
     return SyncOutcome(report=session.report, plan=plan, results=results, mapping_files=files)
-
-
-DEFAULTED = frozenset({"active"})
-"""Record fields with a default (``Product.active``, ``Variant.active``: True) that a source may not provide."""
-
-
-def untouched_fields(source: SourceResult) -> frozenset[str]:
-    """The defaulted fields ``source`` did not provide (a workbook without an Active column): an update leaves
-    the marketplace's value of what is copied from them as it is (``build_plan``'s ``untouched``), as it does for
-    any column a workbook lacks; a source that says nothing of what it provides provides them all."""
-    return DEFAULTED - source.provided_fields if source.provided_fields else frozenset()
 
 
 def _plan_and_push(session: TargetSession, source: SourceResult,
@@ -137,6 +128,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         save_record_marks(plan, state)  # the next plan skips mapping the records that did not change
         if not safety.blocked and not report.unreachable:  # its stock was sent: its locations are the last run's
             remember(vanished, state, opts.target, session.account)
+            remember_active(safety.active, state, plan)  # (and whether it had an Active column)
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)

@@ -26,6 +26,8 @@ from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
 from connector.sources.base import SKU_CASE_CHANGED, SourceResult
+from connector.sync.active_column import CODE as ACTIVE_COLUMN_MISSING
+from connector.sync.active_column import ActiveColumnGone, hold_new_listings
 from connector.sync.case_retyped import CaseRetyped, hold_retyped
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.currency import DEFAULT_MINOR_UNITS, CurrencySettings, convert_products, unstated_warning
@@ -69,6 +71,7 @@ class SafetyOutcome:
     results: dict[tuple[str, str], ItemResult] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # payload kind -> CATALOGUE | STOCK (the plan's)
     retyped: CaseRetyped = field(default_factory=CaseRetyped)  # SKUs retyped in other letter case
+    active: ActiveColumnGone = field(default_factory=ActiveColumnGone)  # products not created: Active column gone
     title: str = ""  # the marketplace's (``before_plan``)
 
     @property
@@ -111,6 +114,8 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     allow_case = options.guard is not None and options.guard.allow_sku_case_change
     outcome.retyped = hold_retyped(plan, source, allow=allow_case, title=outcome.title or plan.marketplace,
                                    missing=options.missing, bodies=bodies, shapes=shapes)
+    outcome.active = hold_new_listings(plan, source, state, title=outcome.title or plan.marketplace,
+                                       allow=options.guard is not None and options.guard.allow_active_column_removal)
     if options.missing == "keep" and options.guard is None:
         return
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
@@ -135,7 +140,8 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
     """Rows of their own for missing SKUs; currency and price refusals; a refused run's rows and notes."""
     for refused, status, code in ((outcome.refused_currency, FAILED, None),
                                   (outcome.prices.reasons, SKIPPED, PRICE_REFUSED),
-                                  (outcome.retyped.reasons, SKIPPED, SKU_CASE_CHANGED)):
+                                  (outcome.retyped.reasons, SKIPPED, SKU_CASE_CHANGED),
+                                  (outcome.active.held, SKIPPED, ACTIVE_COLUMN_MISSING)):
         for row in report.rows if refused else ():
             if row.sku in refused and not row.attention:
                 row.status, row.reason, row.attention, row.code = status, refused[row.sku], True, code
@@ -170,6 +176,7 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
     if note is not None:
         report.notes.append(note)
     report.notes += outcome.retyped.notes(report.dry_run, outcome.title)
+    report.notes += outcome.active.notes(report.dry_run, outcome.title)
     gone = [m.sku for m in outcome.missing.skus if m.reason == NO_LONGER_IN_SOURCE]
     if gone:
         report.notes.append(f"{len(gone)} SKU(s) no longer in source: " + ", ".join(gone[:5])
@@ -242,10 +249,11 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
 def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
                    settings: dict[str, Any], *, allow_mass_change: bool = False,
                    missing: str | None = None, allow_price_change: bool = False,
-                   allow_sku_case_change: bool = False, allow_location_removal: bool = False) -> SafetyOptions:
+                   allow_sku_case_change: bool = False, allow_location_removal: bool = False,
+                   allow_active_column_removal: bool = False) -> SafetyOptions:
     """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
     and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--allow-sku-case-change``,
-    ``--allow-location-removal``, ``--missing``)."""
+    ``--allow-location-removal``, ``--allow-active-column-removal``, ``--missing``)."""
     from connector.sync.currency import currency_settings
     from connector.sync.guard import guard_settings
     from connector.sync.missing import missing_policy
@@ -256,5 +264,6 @@ def safety_options(target: str, profile_data: dict[str, Any] | None, target_data
     return SafetyOptions(
         missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
         guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change,
-                             allow_case_flag=allow_sku_case_change, allow_location_flag=allow_location_removal),
+                             allow_case_flag=allow_sku_case_change, allow_location_flag=allow_location_removal,
+                             allow_active_flag=allow_active_column_removal),
         currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))
