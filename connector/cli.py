@@ -598,6 +598,7 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
     from connector.config import load_secret, make_stock_policy
     from connector.console import err
     from connector.marketplaces.registry import get_plugin
+    from connector.sync.guard_flags import ALLOWS
     from connector.sync.runner import SyncOptions
     from connector.sync.safety import safety_options
     from connector.sync.unchanged import TARGET_FLAGS
@@ -618,11 +619,8 @@ def _target_options(args: argparse.Namespace, profile: Any, target: str, *, stat
         on_wait=progress.waiting if progress else None, stop=stop,
         announce=lambda text: err.print(f"[yellow]note:[/] {_escape(text)}"),
         safety=safety_options(target, profile.safety if profile else {}, tconf.safety if tconf else {},
-                              tconf.settings if tconf else {}, allow_mass_change=bool(cli["allow_mass_change"]),
-                              missing=cli["missing"], allow_price_change=bool(cli["allow_price_change"]),
-                              allow_sku_case_change=bool(cli["allow_sku_case_change"]),
-                              allow_location_removal=bool(cli["allow_location_removal"]),
-                              allow_active_column_removal=bool(cli["allow_active_column_removal"])))
+                              tconf.settings if tconf else {}, missing=cli["missing"],
+                              allowed={name for name in ALLOWS if cli[name]}))
 
 
 @contextmanager

@@ -193,6 +193,6 @@ def test_the_guard_setting_is_true_or_false() -> None:
     from connector.sync.guard import guard_settings
 
     assert guard_settings({"allow_active_column_removal": True}).allow_active_column_removal
-    assert guard_settings({}, allow_active_flag=True).allow_active_column_removal
+    assert guard_settings({}, {"allow_active_column_removal"}).allow_active_column_removal
     with pytest.raises(ConfigError, match="allow_active_column_removal must be true or false"):
         guard_settings({"allow_active_column_removal": "yes"})

@@ -64,7 +64,7 @@ def test_an_incremental_read_that_returns_the_retyped_product_holds_it_back() ->
 
 def test_the_guard_setting_is_true_or_false() -> None:
     assert guard_settings({"allow_sku_case_change": True}).allow_sku_case_change
-    assert guard_settings({}, allow_case_flag=True).allow_sku_case_change
+    assert guard_settings({}, {"allow_sku_case_change"}).allow_sku_case_change
     with pytest.raises(ConfigError, match="allow_sku_case_change must be true or false"):
         guard_settings({"allow_sku_case_change": "yes"})
 

@@ -145,7 +145,7 @@ def test_a_profile_guard_allows_the_removal(elebne_sandbox: SandboxHandle, tmp_p
 
 def test_the_guard_setting_must_be_true_or_false() -> None:
     assert guard_settings({"allow_location_removal": True}).allow_location_removal
-    assert guard_settings({}, allow_location_flag=True).allow_location_removal
+    assert guard_settings({}, {"allow_location_removal"}).allow_location_removal
     assert not guard_settings({}).allow_location_removal
     with pytest.raises(Exception, match="allow_location_removal must be true or false"):
         guard_settings({"allow_location_removal": "yes"})

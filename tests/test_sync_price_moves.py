@@ -199,7 +199,7 @@ def test_the_price_change_limit_is_a_guard_setting() -> None:
     assert not guard_settings(None).allow_price_change
     assert guard_settings({"max_price_change": "10"}).max_price_change == 10
     assert guard_settings({"allow_price_change": True}).allow_price_change
-    assert guard_settings({}, allow_price_flag=True).allow_price_change
+    assert guard_settings({}, {"allow_price_change"}).allow_price_change
     for bad in (1, "0.5", "many", True):
         with pytest.raises(ConfigError, match="max_price_change must be a number above 1"):
             guard_settings({"max_price_change": bad})

@@ -80,7 +80,7 @@ def test_stock_items_are_variants_when_there_are_some_and_bodies_are_revived() -
 
 def test_guard_settings_and_missing_policy_are_checked() -> None:
     assert guard_settings(None) == GuardSettings(Decimal("0.2"), False)
-    assert guard_settings({"max_share": "0.5"}, allow_flag=True) == GuardSettings(Decimal("0.5"), True)
+    assert guard_settings({"max_share": "0.5"}, {"allow_mass_change"}) == GuardSettings(Decimal("0.5"), True)
     for bad in ({"max_share": 2}, {"max_share": "lots"}, {"allow_mass_change": "yes"}, {"maxshare": 1}, [1]):
         with pytest.raises(ConfigError):
             guard_settings(bad)

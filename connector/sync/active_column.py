@@ -80,17 +80,8 @@ def hold_new_listings(plan: Plan, source: SourceResult, state: StateStore, *, al
         return out
     reason = (f"not created on {title}: the Active column of the last run is missing from this workbook, so whether "
               f"it is on sale is not known; put the column back, or run once with {ALLOW_HINT} to create it on sale")
-    held = set(new)
-    for key in new:
-        product = plan.products.pop(key, None)
-        for sku in [key, *(v.sku for v in product.variants if v.sku)] if product else [key]:
-            out.held.setdefault(sku, reason)
-        plan.new_marks.pop(key, None)
-        plan.no_stock.discard(key)
-        for keys in plan.unchanged.values():
-            keys.discard(key)
+    plan.take_out(dict.fromkeys(new, reason), out.held)
     out.products = new
-    plan.ops[:] = [op for op in plan.ops if op.key not in held]
     return out
 
 

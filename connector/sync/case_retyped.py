@@ -121,16 +121,8 @@ def hold_retyped(plan: Plan, source: SourceResult, *, allow: bool, title: str, m
                          f"to list it as a new variant of {key} ({_OLD_VARIANT})")
         out.reasons[new] = reason
         held.setdefault(key, reason)
-    for key, reason in held.items():
-        product = plan.products.pop(key, None)
-        for sku in [key, *(v.sku for v in product.variants if v.sku)] if product else [key]:
-            out.reasons.setdefault(sku, reason)
-        plan.new_marks.pop(key, None)  # mapped again next run
-        plan.no_stock.discard(key)
-        for keys in plan.unchanged.values():  # (a listed product unchanged in a kind without its children's SKUs)
-            keys.discard(key)
+    plan.take_out(held, out.reasons)  # nothing of them is planned
     out.held, out.held_variants = retyped, children
-    plan.ops[:] = [op for op in plan.ops if op.key not in held]  # nothing of them is planned
     return out
 
 

@@ -13,7 +13,7 @@ whether a listed SKU retyped in other letter case is created (``case_retyped.py`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +23,7 @@ from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
 from connector.sync.cleared import cleared_fields
 from connector.sync.confirmed import ConfirmedBodies
+from connector.sync.guard_flags import ALLOWS
 from connector.sync.moved_values import CAUSE as MOVED_CAUSE
 from connector.sync.moved_values import MovedField, moved_fields
 from connector.sync.payload_shape import KindShape, get_path, match_value, stock_items
@@ -50,18 +51,12 @@ class GuardSettings:
     allow_active_column_removal: bool = False
 
 
-_KNOWN = ("max_share", "allow_mass_change", "max_price_change", "allow_price_change", "allow_sku_case_change",
-          "allow_location_removal", "allow_active_column_removal")
-_ALLOWS = ("allow_mass_change", "allow_price_change", "allow_sku_case_change", "allow_location_removal",
-           "allow_active_column_removal")
+_KNOWN = ("max_share", "max_price_change", *ALLOWS)
 
 
-def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: bool = False,
-                   allow_case_flag: bool = False, allow_location_flag: bool = False,
-                   allow_active_flag: bool = False) -> GuardSettings:
-    """From the profile's ``guard:`` table (global or per target) and the ``--allow-mass-change``,
-    ``--allow-price-change``, ``--allow-sku-case-change``, ``--allow-location-removal`` and
-    ``--allow-active-column-removal`` flags."""
+def guard_settings(data: Any, allowed: Collection[str] = ()) -> GuardSettings:
+    """From the profile's ``guard:`` table (global or per target) and the ``ALLOWS`` given on the command line
+    (``allowed``: their names)."""
     data = data or {}
     if not isinstance(data, dict):
         raise ConfigError("guard: must be a table, e.g. guard: {max_share: 0.2, allow_mass_change: false}")
@@ -74,16 +69,14 @@ def guard_settings(data: Any, *, allow_flag: bool = False, allow_price_flag: boo
         raise ConfigError(f"guard max_share must be a number between 0 and 1, not {data['max_share']!r}") from None
     if not Decimal(0) <= share <= Decimal(1):
         raise ConfigError(f"guard max_share must be between 0 and 1 (0.2 = 20%), not {data['max_share']!r}")
-    allow, allow_price, allow_case, allow_location, allow_active = (data.get(name, False) for name in _ALLOWS)
-    for name, value in zip(_ALLOWS, (allow, allow_price, allow_case, allow_location, allow_active), strict=True):
+    allows = {}
+    for name in ALLOWS:
+        value = data.get(name, False)
         if not isinstance(value, bool):
             raise ConfigError(f"guard {name} must be true or false, not {value!r}")
-    return GuardSettings(max_share=share, allow_mass_change=allow or allow_flag,
-                         max_price_change=_price_factor(data.get("max_price_change", DEFAULT_MAX_PRICE_CHANGE)),
-                         allow_price_change=allow_price or allow_price_flag,
-                         allow_sku_case_change=allow_case or allow_case_flag,
-                         allow_location_removal=allow_location or allow_location_flag,
-                         allow_active_column_removal=allow_active or allow_active_flag)
+        allows[name] = value or name in allowed
+    factor = _price_factor(data.get("max_price_change", DEFAULT_MAX_PRICE_CHANGE))
+    return GuardSettings(max_share=share, max_price_change=factor, **allows)
 
 
 def _price_factor(value: Any) -> Decimal:

@@ -45,6 +45,21 @@ class Plan:
     left_out: dict[str, tuple[str, str]] = field(default_factory=dict)
     left_out_deferred: int = 0  # products of ``left_out`` whose lookup failed (counted as deferred operations)
 
+    def take_out(self, held: dict[str, str], reasons: dict[str, str]) -> None:
+        """Leave the products of ``held`` (key -> why) out of the plan: their operations, planned product, record
+        marks (mapped again next run) and unchanged kinds; ``reasons`` gets the why of each of their SKUs (a SKU
+        already there keeps its own)."""
+        for key, reason in held.items():
+            product = self.products.pop(key, None)
+            for sku in [key, *(v.sku for v in product.variants if v.sku)] if product else [key]:
+                reasons.setdefault(sku, reason)
+            self.new_marks.pop(key, None)
+            self.no_stock.discard(key)
+            for keys in self.unchanged.values():  # (a listed product unchanged in some kind)
+                keys.discard(key)
+        if held:
+            self.ops[:] = [op for op in self.ops if op.key not in held]
+
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
 

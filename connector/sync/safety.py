@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,13 +247,10 @@ def _missing_outcome(row: RowOutcome, results: Sequence[ItemResult | None]) -> N
 
 
 def safety_options(target: str, profile_data: dict[str, Any] | None, target_data: dict[str, Any] | None,
-                   settings: dict[str, Any], *, allow_mass_change: bool = False,
-                   missing: str | None = None, allow_price_change: bool = False,
-                   allow_sku_case_change: bool = False, allow_location_removal: bool = False,
-                   allow_active_column_removal: bool = False) -> SafetyOptions:
+                   settings: dict[str, Any], *, missing: str | None = None,
+                   allowed: Collection[str] = ()) -> SafetyOptions:
     """A target's options from the profile (``missing:``, ``guard:``, ``currency:``, global then per target)
-    and the command line (``--allow-mass-change``, ``--allow-price-change``, ``--allow-sku-case-change``,
-    ``--allow-location-removal``, ``--allow-active-column-removal``, ``--missing``)."""
+    and the command line (``--missing``; ``allowed``: the guard's ``--allow-...`` flags given, ``guard.ALLOWS``)."""
     from connector.sync.currency import currency_settings
     from connector.sync.guard import guard_settings
     from connector.sync.missing import missing_policy
@@ -263,7 +260,5 @@ def safety_options(target: str, profile_data: dict[str, Any] | None, target_data
         isinstance(glob.get("guard") or {}, dict) and isinstance(own.get("guard") or {}, dict)) else own.get("guard")
     return SafetyOptions(
         missing=missing_policy(missing or own.get("missing") or glob.get("missing")),
-        guard=guard_settings(guard, allow_flag=allow_mass_change, allow_price_flag=allow_price_change,
-                             allow_case_flag=allow_sku_case_change, allow_location_flag=allow_location_removal,
-                             allow_active_flag=allow_active_column_removal),
+        guard=guard_settings(guard, allowed),
         currency=currency_settings(target, glob.get("currency"), own.get("currency"), settings))

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connector.code_identity import code_identity
+from connector.sync.guard_flags import ALLOWS
 from connector.sync.state import CleanRun, StateStore, new_run_id, utcnow
 
 if TYPE_CHECKING:
@@ -110,8 +111,7 @@ def digest_of(value: Any) -> str:
 
 
 # the command line's options that decide a target's options (``cli._target_options``): part of a clean run's identity
-TARGET_FLAGS = ("base_url", "account", "mapping", "allow_mass_change", "missing", "allow_price_change",
-                "allow_sku_case_change", "allow_location_removal", "allow_active_column_removal")
+TARGET_FLAGS = ("base_url", "account", "mapping", "missing", *ALLOWS)
 
 
 def target_inputs(args: Any, profile: Any, target: str, stock_cli: Mapping[str, Any],
