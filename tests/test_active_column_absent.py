@@ -196,3 +196,50 @@ def test_the_guard_setting_is_true_or_false() -> None:
     assert guard_settings({}, {"allow_active_column_removal"}).allow_active_column_removal
     with pytest.raises(ConfigError, match="allow_active_column_removal must be true or false"):
         guard_settings({"allow_active_column_removal": "yes"})
+
+
+@pytest.mark.sandbox
+def test_a_lost_active_column_adds_no_variant_to_a_listed_product(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEE-L-RD says No (its product listed without it); the column deleted, it would read as on sale and be added
+    to the listed product: held (exit 1) until allowed, while the product's listed variants still get their
+    changes and stock."""
+    rows = [{**r, "Active": "No" if r["SKU"] == "TEE-L-RD" else "Yes"} for r in CATALOGUE]
+    wb = write_workbook(tmp_path / "products.xlsx", rows, STOCK, ACTIVE)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    labels = {v["label"] for v in elebne_sandbox.products()["TEE"]["variants"]}
+    assert labels == {"M / Blue", "L / Blue"}
+
+    _without_column(wb, "Active")
+    set_cell(wb, "Products", "TEE-M-BL", "Price", 27)
+    for dry in (["--dry-run"], []):
+        code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, *dry)
+        assert code == EXIT_FAILED, report
+        assert _codes(report, "TEE-L-RD") == {"active_column_missing"}
+        assert _codes(report, "TEE-M-BL") == {None}
+        assert any(n.startswith("1 variant(s) not added on Elebne") for n in report["notes"]), report["notes"]
+    variants = {v["label"]: v for v in elebne_sandbox.products()["TEE"]["variants"]}
+    assert set(variants) == {"M / Blue", "L / Blue"}
+    assert variants["M / Blue"]["price"] == 2700  # the listed variant's change went
+
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--allow-active-column-removal")
+    assert code == EXIT_OK, report
+    assert {v["label"] for v in elebne_sandbox.products()["TEE"]["variants"]} == {"M / Blue", "L / Blue", "L / Red"}
+    assert any("1 variant(s) added on sale although the Active column" in n for n in report["notes"])
+
+
+@pytest.mark.sandbox
+def test_a_listed_product_whose_every_variant_is_new_is_held_whole(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{**r, "Active": "Yes" if r["SKU"] == "TEE-M-BL" else "No" if r["SKU"].startswith("TEE") else "Yes"}
+            for r in CATALOGUE]
+    wb = write_workbook(tmp_path / "products.xlsx", rows, STOCK, ACTIVE)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
+    _without_column(wb, "Active")
+    set_cell(wb, "Products", "TEE-M-BL", "SKU", "TEE-M-BLUE")  # (its stock rows no longer match: skipped too)
+    mark = elebne_sandbox.last_id()
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch, "--missing", "keep")
+    assert code == EXIT_FAILED, report
+    assert _codes(report, "TEE-L-RD") == {"active_column_missing"} == _codes(report, "TEE-M-BLUE")
+    assert {v["label"] for v in elebne_sandbox.products()["TEE"]["variants"]} == {"M / Blue"}
+    assert not [w for w in elebne_sandbox.writes(since=mark) if "/products" in w["path"]]

@@ -14,13 +14,23 @@ nothing, so the next one holds them too, until the column is back or ``--allow-a
 profile's ``guard: {allow_active_column_removal: true}``) creates them on sale; then the column is remembered as
 gone.  A run with nothing to create remembers it as gone too (nothing was at stake).  Sources that always give it
 (Odoo, Aleta) are never concerned.
+
+The same goes for a variant the merchant had marked No on a product that is listed (the product created with its
+other variants): before the plan, the variants of listed products that the marketplace does not have (read from the
+confirmed payloads whose variants carry their SKU, as ``archived.py`` does) are left out of their product
+(``hold_new_variants``), their rows skipped with the same code, while the product's listed variants get their
+changes and stock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from connector.model import Product
 from connector.sources.base import SourceResult
+from connector.sync.archived import child_skus, variant_sku_paths
 from connector.sync.plan import Plan
 from connector.sync.state import StateStore
 
@@ -41,48 +51,109 @@ def untouched_fields(source: SourceResult) -> frozenset[str]:
 
 @dataclass
 class ActiveColumnGone:
-    """What ``hold_new_listings`` found for one target."""
+    """Whether a target's source lost the Active column its last run had, and what that run therefore holds
+    (``hold_new_variants`` before the plan, ``hold_new_listings`` after it)."""
 
-    held: dict[str, str] = field(default_factory=dict)  # SKU -> reason (every SKU of a product not created)
+    lost: bool = False  # the source lacks the column the last run's had
+    now: str = _GIVEN  # what a real run remembers of this source: the column given or not
+    held: dict[str, str] = field(default_factory=dict)  # SKU -> reason (every SKU not created or not added)
     products: list[str] = field(default_factory=list)  # keys of the products not created
+    variants: list[str] = field(default_factory=list)  # SKUs of the variants not added to listed products
     allowed: list[str] = field(default_factory=list)  # keys created although the column is gone (allowed)
+    allowed_variants: list[str] = field(default_factory=list)  # SKUs added although the column is gone (allowed)
     remember: str | None = None  # what a real run that was not refused remembers (None: nothing)
 
     def notes(self, dry_run: bool, title: str) -> list[str]:
-        shown = ", ".join(self.products[:5]) + (f" and {len(self.products) - 5} more" if len(self.products) > 5 else "")
+        out = []
         if self.products:
-            return [f"{len(self.products)} product(s) not created on {title}: the Active column of the last run is "
-                    f"missing from this workbook, so whether they are on sale is not known; put the column back, or "
-                    f"run once with {ALLOW_HINT} to create them on sale: {shown}"]
+            out.append(f"{len(self.products)} product(s) not created on {title}: the Active column of the last run "
+                       f"is missing from this workbook, so whether they are on sale is not known; put the column "
+                       f"back, or run once with {ALLOW_HINT} to create them on sale: {_shown(self.products)}")
+        if self.variants:
+            out.append(f"{len(self.variants)} variant(s) not added on {title} to the products listed there: the "
+                       f"Active column of the last run is missing from this workbook, so whether they are on sale is "
+                       f"not known; put the column back, or run once with {ALLOW_HINT} to add them on sale: "
+                       f"{_shown(self.variants)}")
+        would = "would be " if dry_run else ""
         if self.allowed:
-            allowed = ", ".join(self.allowed[:5]) + (" ..." if len(self.allowed) > 5 else "")
-            return [f"{len(self.allowed)} product(s) {'would be ' if dry_run else ''}created on sale although the "
-                    f"Active column of the last run is missing ({ALLOW_HINT}): {allowed}"]
-        return []
+            out.append(f"{len(self.allowed)} product(s) {would}created on sale although the Active column of the "
+                       f"last run is missing ({ALLOW_HINT}): {_shown(self.allowed)}")
+        if self.allowed_variants:
+            out.append(f"{len(self.allowed_variants)} variant(s) {would}added on sale although the Active column "
+                       f"of the last run is missing ({ALLOW_HINT}): {_shown(self.allowed_variants)}")
+        return out
 
 
-def hold_new_listings(plan: Plan, source: SourceResult, state: StateStore, *, allow: bool,
-                      title: str) -> ActiveColumnGone:
-    """Unless ``allow``, take out of ``plan`` the products no payload kind has confirmed (they would be created)
-    when ``source`` lacks the Active column the last run's had."""
-    out = ActiveColumnGone()
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def column_state(source: SourceResult, state: StateStore, marketplace: str, account: str) -> ActiveColumnGone:
+    """Whether ``source`` lost the Active column the last real run to ``marketplace`` and ``account`` had."""
     given = "active" not in untouched_fields(source)
-    before = state.get_cursor(f"{CURSOR}:{plan.marketplace}", plan.account)
+    before = state.get_cursor(f"{CURSOR}:{marketplace}", account)
     now = _GIVEN if given else _NOT_GIVEN
     if given or before != _GIVEN:
-        out.remember = now if now != before else None
-        return out
+        return ActiveColumnGone(now=now, remember=now if now != before else None)
+    return ActiveColumnGone(lost=True, now=now)
+
+
+def _reason(title: str, what: str, verb: str) -> str:
+    return (f"{what} on {title}: the Active column of the last run is missing from this workbook, so whether it is "
+            f"on sale is not known; put the column back, or run once with {ALLOW_HINT} to {verb} it on sale")
+
+
+def hold_new_variants(found: ActiveColumnGone, products: Sequence[Product], state: StateStore, marketplace: str,
+                      account: str, shapes: Callable[[], dict[str, Any]], *, allow: bool, title: str
+                      ) -> Sequence[Product]:
+    """``products`` without the variants the marketplace does not have of the products it lists, when the source
+    lost the Active column (each would be added on sale, a variant marked No included; unless ``allow``).  What
+    the marketplace has is read from the confirmed payloads whose variants carry their SKU (``archived.py``); a
+    product they say nothing of (not listed, or a mapping that sends no variant SKU) is left as it is: a product
+    not listed is ``hold_new_listings``'."""
+    if not found.lost:
+        return products
+    paths = variant_sku_paths(shapes())
+    keys = [p.key for p in products if p.has_variants]
+    if not paths or not keys:
+        return products
+    bodies = {kind: state.bodies(marketplace, account, kind, keys) for kind in dict.fromkeys(k for k, _ in paths)}
+    out: list[Product] = []
+    for product in products:
+        listed: set[str] = set()
+        for kind, path in paths if product.has_variants else ():
+            listed |= child_skus(bodies[kind].get(product.key), path)
+        new = [v.sku for v in product.variants if v.sku not in listed] if listed else []
+        if not new:
+            out.append(product)
+        elif allow:
+            found.allowed_variants += new
+            out.append(product)
+        else:
+            found.variants += new
+            found.held.update(dict.fromkeys(new, _reason(title, "not added to its product", "add")))
+            kept = [v for v in product.variants if v.sku in listed]
+            if kept:  # (none left, every SKU new: the whole product is held, nothing of it sent)
+                out.append(replace(product, variants=kept))
+    return out
+
+
+def hold_new_listings(plan: Plan, found: ActiveColumnGone, *, allow: bool, title: str) -> None:
+    """Unless ``allow``, take out of ``plan`` the products no payload kind has confirmed (they would be created)
+    when the source lost the Active column (``found.lost``); the column's loss is remembered only by a run that
+    held nothing."""
+    if not found.lost:
+        return
     confirmed = [hashes for hashes in plan.confirmed.values() if hashes]
     new = list(dict.fromkeys(op.key for op in plan.ops if op.action in ("create", "stock")
                              and not any(op.key in hashes for hashes in confirmed)))
-    if allow or not new:
-        out.allowed, out.remember = new, now
-        return out
-    reason = (f"not created on {title}: the Active column of the last run is missing from this workbook, so whether "
-              f"it is on sale is not known; put the column back, or run once with {ALLOW_HINT} to create it on sale")
-    plan.take_out(dict.fromkeys(new, reason), out.held)
-    out.products = new
-    return out
+    if allow:
+        found.allowed = new
+    elif new:
+        plan.take_out(dict.fromkeys(new, _reason(title, "not created", "create")), found.held)
+        found.products = new
+    if not found.held:
+        found.remember = found.now
 
 
 def remember(found: ActiveColumnGone, state: StateStore, plan: Plan) -> None:

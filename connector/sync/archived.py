@@ -134,19 +134,28 @@ def listed_skus_reader(state: Any, marketplace: str, account: str, shapes: Calla
     def listed(key: str) -> set[str] | None:
         nonlocal paths
         if paths is None:
-            paths = [(kind, path) for kind, shape in shapes().items() for path in shape.sku_paths
-                     if len(path) == 3 and path[1] == "*" and path[0] in shape.match_keys]
+            paths = variant_sku_paths(shapes())
         if not paths:
             return None
         found: set[str] = set()
-        for kind, (name, _star, sku_field) in paths:
-            body = state.bodies(marketplace, account, kind, [key]).get(key) or {}
-            children = body.get(name) if isinstance(body, dict) else None
-            found.update(c[sku_field] for c in children or () if isinstance(c, dict)
-                         and isinstance(c.get(sku_field), str))
+        for kind, path in paths:
+            found |= child_skus(state.bodies(marketplace, account, kind, [key]).get(key), path)
         return found
 
     return listed
+
+
+def variant_sku_paths(shapes: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(kind, (children, "*", SKU field)) of the payload kinds whose matched children carry their variant's SKU."""
+    return [(kind, path) for kind, shape in shapes.items() for path in shape.sku_paths
+            if len(path) == 3 and path[1] == "*" and path[0] in shape.match_keys]
+
+
+def child_skus(body: Any, path: tuple[str, ...]) -> set[str]:
+    """The SKUs a confirmed body's children hold at ``path`` (``variant_sku_paths``)."""
+    name, _star, sku_field = path
+    children = body.get(name) if isinstance(body, dict) else None
+    return {c[sku_field] for c in children or () if isinstance(c, dict) and isinstance(c.get(sku_field), str)}
 
 
 def target_sift(settings: dict[str, Any], title: str, state: Any, marketplace: str, account: str,

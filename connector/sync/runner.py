@@ -14,8 +14,8 @@ from typing import Any
 from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import CompiledMapping, load_mapping
 from connector.sources.base import SourceResult
+from connector.sync.active_column import column_state, hold_new_variants, untouched_fields
 from connector.sync.active_column import remember as remember_active
-from connector.sync.active_column import untouched_fields
 from connector.sync.archived import target_sift
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
@@ -24,7 +24,14 @@ from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
-from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan, stock_alone
+from connector.sync.safety import (
+    SafetyOutcome,
+    account_safety,
+    after_plan,
+    allows_active_column_removal,
+    before_plan,
+    stock_alone,
+)
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import untracked_stock
@@ -110,6 +117,11 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     # a dry run's preview that only validates is done as the ops are planned, valid ones let go of their payload
     early = adapter.validate if opts.dry_run and adapter.checks_when_planned else None
     # an archived product (or variant) the marketplace never listed is not created there (archived.py)
+    # the Active column of the last run gone: no variant the marketplace lacks is added to a listed product
+    safety.active = column_state(source, state, opts.target, session.account)
+    products = hold_new_variants(safety.active, products, state, opts.target, session.account,
+                                 lambda: probe_shapes(mapping, adapter, defaults),
+                                 allow=allows_active_column_removal(opts.safety), title=session.plugin.title)
     sift = target_sift(session.settings, session.plugin.title, state, opts.target, session.account, adapter,
                        lambda: probe_shapes(mapping, adapter, defaults), dry_run=opts.dry_run)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,

@@ -105,6 +105,10 @@ def stock_alone(outcome: SafetyOutcome, adapter: Any, state: StateStore, mapping
     return hold_prices(prepared, outcome.prices, mapping, adapter, state, marketplace, account, defaults)
 
 
+def allows_active_column_removal(options: SafetyOptions) -> bool:
+    return options.guard is not None and options.guard.allow_active_column_removal
+
+
 def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping, adapter: Any,
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
@@ -114,8 +118,8 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
     allow_case = options.guard is not None and options.guard.allow_sku_case_change
     outcome.retyped = hold_retyped(plan, source, allow=allow_case, title=outcome.title or plan.marketplace,
                                    missing=options.missing, bodies=bodies, shapes=shapes)
-    outcome.active = hold_new_listings(plan, source, state, title=outcome.title or plan.marketplace,
-                                       allow=options.guard is not None and options.guard.allow_active_column_removal)
+    hold_new_listings(plan, outcome.active, title=outcome.title or plan.marketplace,
+                      allow=allows_active_column_removal(options))
     if options.missing == "keep" and options.guard is None:
         return
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
