@@ -95,14 +95,32 @@ def test_a_variant_sku_retyped_in_other_letter_case_holds_its_product_back(
     assert code == EXIT_OK and writes(synced, mark) == []
 
 
-def test_allowed_a_new_variant_is_created_and_the_old_one_keeps_its_stock(
+def test_allowed_a_new_variant_is_created_and_the_old_one_goes_to_zero(
         synced: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The old behaviour, as asked: Elryan upserts variants by SKU, so the new spelling is a second variant, and
-    the old one, which the plan still matches (case aside) to the new, is left as it is, its stock on sale; the
-    note says so."""
+    """As asked: Elryan upserts variants by SKU, so the new spelling is a second variant; the old one, which the plan
+    matches (case aside) to the new, goes as no longer in source (its stock 0), or the same 5 units would be on sale
+    twice.  Before, it kept its 5 with exit 0."""
     code, report = sync(synced, tmp_path, monkeypatch, "--allow-sku-case-change")
-    assert code == EXIT_OK
-    assert stock(synced) == {"TEE-M-BL": 5, "Tee-m-bl": 5, "TEE-L-BL": 3, "PHONE-1": 7}
-    assert any("created on Elryan as new variants (SKU case change allowed), the old variant stays as it is, its "
-               "last stock still on sale: 'Tee-m-bl' (listed as 'TEE-M-BL' in TEE)" in n for n in report["notes"])
+    assert code == EXIT_OK, report
+    assert stock(synced) == {"TEE-M-BL": 0, "Tee-m-bl": 5, "TEE-L-BL": 3, "PHONE-1": 7}
+    assert any("created on Elryan as new variants (SKU case change allowed), the old variant's stock set to 0 as "
+               "'no longer in source': 'Tee-m-bl' (listed as 'TEE-M-BL' in TEE)" in n for n in report["notes"])
     assert {r["status"] for r in report["rows"] if r["sku"] in {"Tee-m-bl", "TEE-L-BL"}} == {"pushed"}
+    old = [r for r in report["rows"] if r["sku"] == "TEE-M-BL"]
+    assert [(r["status"], r["reason"]) for r in old] == [
+        ("pushed", "no longer in source: typed in other letter case, a new variant (allowed)")]
+    mark = last(synced)  # the next runs: nothing more to do
+    for _ in range(2):
+        code, report = sync(synced, tmp_path, monkeypatch)
+        assert code == EXIT_OK, report
+    assert stock(synced) == {"TEE-M-BL": 0, "Tee-m-bl": 5, "TEE-L-BL": 3, "PHONE-1": 7}
+    assert not [w for w in writes(synced, mark) if "/products" in w["path"] and w["method"] == "POST"]
+
+
+def test_allowed_with_missing_keep_the_old_variant_keeps_its_stock(
+        synced: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, report = sync(synced, tmp_path, monkeypatch, "--allow-sku-case-change", "--missing", "keep")
+    assert code == EXIT_OK, report
+    assert stock(synced) == {"TEE-M-BL": 5, "Tee-m-bl": 5, "TEE-L-BL": 3, "PHONE-1": 7}
+    assert any("the old variant stays as it is, its last stock still on sale: 'Tee-m-bl'" in n
+               for n in report["notes"])

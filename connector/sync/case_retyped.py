@@ -22,9 +22,11 @@ whole product (every op of its key, all kinds): otherwise the marketplace create
 one, which keeps its last stock on sale (the plan and the missing policy see its SKU, case aside, still in the
 source), the same units on sale twice, exit 0.  Which children carry SKUs is learnt from the probed shape
 (``KindShape.sku_paths`` at the child's ``match_keys`` field), so an integrator's mapping is covered.  Allowed,
-the new variant is created as before and the old one left as it is, its last stock still on sale (a note says
-so).  A child matched by something else (an Elebne variant by its label) is not concerned: a SKU retyped there
-only updates that variant's ``sku`` field, and is sent as any other change.  Bodies are read through the run's
+the new variant is created and the old one's stock goes as no longer in source (``missing.add_missing_ops``'
+``retyped``: set to 0, a row of its own says so), unless the missing policy is ``keep``: then it is left as it is,
+its last stock still on sale (a note says so).  A child matched by something else (an Elebne variant by its
+label) is not concerned: a SKU retyped there only updates that variant's ``sku`` field, and is sent as any other
+change.  Bodies are read through the run's
 ``ConfirmedBodies`` (the missing policy and the guard read the same ones), for ops of a kind with SKU-matched
 children only, and a product compares its children's SKU sets first: only a difference is looked at further.
 """
@@ -46,8 +48,10 @@ ALLOW_HINT = "--allow-sku-case-change"
 # what the missing policy then does to the old listing
 _OLD_LISTING = {"zero": "set to 0", "disable": "disabled", "keep": "left as it is"}
 _CHILD_ACTIONS = ("update", "stock")  # ops that send a listed product's children (a refresh sends nothing)
-# what becomes of the old variant when its SKU retyped is allowed (the marketplace keeps it, nothing zeroes it)
-_OLD_VARIANT = "the old variant stays as it is, its last stock still on sale"
+# what becomes of the old variant when its SKU retyped is allowed, by the missing policy (``missing.py``: its stock
+# goes as no longer in source, or, kept, the marketplace keeps it and its last stock on sale)
+_OLD_VARIANT = {"keep": "the old variant stays as it is, its last stock still on sale"}
+_OLD_VARIANT_GOES = f"the old variant's stock set to 0 as '{NO_LONGER_IN_SOURCE}'"
 
 
 @dataclass
@@ -59,6 +63,15 @@ class CaseRetyped:
     allowed: dict[str, str] = field(default_factory=dict)  # new key -> old key, created as asked
     allowed_variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # as ``held_variants``, sent
     old_listing: str = "goes"  # what the missing policy does to the old listing ("set to 0")
+    old_variant: str = _OLD_VARIANT_GOES  # what becomes of an old variant whose SKU retyped is allowed
+
+    def old_variants(self) -> dict[str, set[str]]:
+        """Product key -> the listed spellings of its variant SKUs retyped and allowed (``missing.add_missing_ops``:
+        their stock goes)."""
+        out: dict[str, set[str]] = {}
+        for old, key in self.allowed_variants.values():
+            out.setdefault(key, set()).add(old)
+        return out
 
     def notes(self, dry_run: bool, title: str) -> list[str]:
         """The report's notes of what was held back, or created anyway."""
@@ -76,7 +89,7 @@ class CaseRetyped:
                              f"{self.old_listing} as {NO_LONGER_IN_SOURCE}", hint=False))
         if self.allowed_variants:
             out.append(_note(self.allowed_variants, "variant SKU(s)",
-                             f"{would}created on {title} as new variants (SKU case change allowed), {_OLD_VARIANT}",
+                             f"{would}created on {title} as new variants (SKU case change allowed), {self.old_variant}",
                              hint=False))
         return out
 
@@ -99,7 +112,8 @@ def hold_retyped(plan: Plan, source: SourceResult, *, allow: bool, title: str, m
     """Find the keys of ``plan`` that retype a listed key in other letter case, and (with ``bodies`` and ``shapes``)
     the listed products whose SKU-matched children retype a listed child; unless ``allow``, take them out of the
     plan.  ``missing``: the missing policy, what the reason says becomes of the old listing if allowed."""
-    out = CaseRetyped(old_listing=_OLD_LISTING.get(missing, "goes"))
+    out = CaseRetyped(old_listing=_OLD_LISTING.get(missing, "goes"),
+                      old_variant=_OLD_VARIANT.get(missing, _OLD_VARIANT_GOES))
     confirmed = [hashes for hashes in plan.confirmed.values() if hashes]
     if not confirmed:  # a first run: nothing listed to compare with
         return out
@@ -118,7 +132,7 @@ def hold_retyped(plan: Plan, source: SourceResult, *, allow: bool, title: str, m
     for new, (old, key) in children.items():
         reason = _reason(new, old, f"product {key} not updated on {title} (none of its changes sent), and that "
                                    f"variant is left as it is",
-                         f"to list it as a new variant of {key} ({_OLD_VARIANT})")
+                         f"to list it as a new variant of {key} ({out.old_variant})")
         out.reasons[new] = reason
         held.setdefault(key, reason)
     plan.take_out(held, out.reasons)  # nothing of them is planned

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +88,13 @@ def source_skus(source: SourceResult, plan: Plan) -> set[str]:
 def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, mapping: CompiledMapping,
                     shapes: dict[str, KindShape], *, policy: str, full_read: bool,
                     defaults: dict[str, Any] | None = None, adapter: Any = None,
-                    present: Iterable[str] = ()) -> MissingResult:
+                    present: Iterable[str] = (), retyped: dict[str, set[str]] | None = None) -> MissingResult:
     """Add to ``plan`` the operations the ``policy`` asks for; return the SKUs concerned (for the report).
-    ``present``: keys taken as still in the source (a listed SKU retyped in other letter case: ``case_retyped.py``)."""
+    ``present``: keys taken as still in the source (a listed SKU retyped in other letter case: ``case_retyped.py``).
+    ``retyped``: product key -> the listed spellings of its variants' SKUs retyped in other letter case, the new
+    spelling created as asked (``--allow-sku-case-change`` on a marketplace that matches variants by their exact
+    SKU): each old variant's stock goes as no longer in source, though the plan matches it, case aside, to the
+    new one (else both sell the same units)."""
     result = MissingResult(unread=list(source.sku_unread_rows))
     if policy == "keep" or not any(plan.confirmed.get(kind) for kind in shapes):
         return result  # (nothing confirmed on this account yet: nothing can have left it)
@@ -98,7 +102,7 @@ def add_missing_ops(plan: Plan, source: SourceResult, bodies: ConfirmedBodies, m
     in_source.update(present)
     if full_read:
         _missing_products(plan, bodies, mapping, shapes, policy, in_source, result)
-    _missing_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter)
+    _missing_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter, retyped or {})
     if policy == "disable":
         _disable_children(plan, bodies, mapping, shapes, in_source, result, defaults or {}, adapter)
     return result
@@ -244,8 +248,10 @@ def _changed_op(kind: str, key: str, body: dict[str, Any], new: dict[str, Any], 
 
 
 def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapping, shapes: dict[str, KindShape],
-                      in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any) -> None:
-    """Children (variants) a confirmed stock body has that the product's new stock payload lacks."""
+                      in_source: set[str], result: MissingResult, defaults: dict[str, Any], adapter: Any,
+                      retyped: dict[str, set[str]]) -> None:
+    """Children (variants) a confirmed stock body has that the product's new stock payload lacks (``retyped``: see
+    ``add_missing_ops``)."""
     stock_kinds = set(_kinds(plan, shapes, STOCK))
     candidates = [op for op in plan.ops if op.kind in stock_kinds and op.action == "stock"
                   and op.key in plan.confirmed.get(op.kind, ()) and op.key in plan.products
@@ -276,7 +282,8 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             added: list[tuple[str, dict[str, Any]]] = []
             for name in shape.child_quantity_fields:
                 added += [(mv, child) for mv, child, _zeroed in
-                          _carry_children(op, old, name, shape.match_keys[name], shape.zero_values, gone)]
+                          _carry_children(op, old, name, shape.match_keys[name], shape.zero_values, gone,
+                                          retyped.get(op.key, frozenset()))]
             kept = _kept_children(op.payload, old, shape)
             stored = op.payload
             if kept:
@@ -294,7 +301,9 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             for mv, child in added:
                 sku = child.get("sku") if isinstance(child.get("sku"), str) else sku_by_child().get(mv, mv)
                 missing = MissingSku(op.key, sku, [kind])
-                if sku.casefold() in in_source_folded:  # the SKU lives on under a new label
+                if sku in retyped.get(op.key, ()):
+                    missing.reason = f"{NO_LONGER_IN_SOURCE}: typed in other letter case, a new variant (allowed)"
+                elif sku.casefold() in in_source_folded:  # the SKU lives on under a new label
                     label = next((child[k] for k in (shape.match_keys[n] for n in shape.child_quantity_fields)
                                   if isinstance(child.get(k), str)), mv)
                     missing.reason = f"{RENAMED}: its old label '{label}' is no longer in source"
@@ -345,17 +354,25 @@ def _placed_skus(plan: Plan) -> Callable[[], set[str]]:
 
 
 def _carry_children(op: PlannedOp, old: dict[str, Any], name: str, match_key: str, values: dict[Path, Any],
-                    gone: Callable[[str, dict[str, Any]], bool]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+                    gone: Callable[[str, dict[str, Any]], bool], retyped: Container[str] = frozenset()
+                    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """The children under ``name`` of the confirmed body ``old`` that the new payload lacks and that left the
     source: appended to ``op.payload`` with ``values`` (paths under ``name``: quantity 0, or inactive) set.
-    Returns (match value, confirmed child, appended child) of those the values changed."""
-    have = {match_value(c, match_key) for c in op.payload.get(name) or [] if isinstance(c, dict)}
+    Children are matched case aside, except the match values of ``retyped`` (listed spellings of SKUs retyped in
+    other letter case, allowed): such a child is gone unless the payload has its exact spelling.  Returns (match
+    value, confirmed child, appended child) of those the values changed."""
+    children = [c for c in op.payload.get(name) or [] if isinstance(c, dict)]
+    have = {match_value(c, match_key) for c in children}
+    exact = {c.get(match_key) for c in children} if retyped else set()
     changed = []
     for child in old.get(name) or []:
         if not isinstance(child, dict):
             continue
         mv = match_value(child, match_key)
-        if mv in have or not gone(mv, child):
+        value = child.get(match_key)
+        if isinstance(value, str) and value in retyped and value not in exact:
+            pass  # the old spelling of a variant retyped in other letter case (allowed): it goes
+        elif mv in have or not gone(mv, child):
             continue
         carried = copy.deepcopy(child)
         for path, value in values.items():

@@ -124,7 +124,7 @@ def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: Com
         return
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
                                       full_read=source.full_read, defaults=defaults, adapter=adapter,
-                                      present=outcome.retyped.held.values())
+                                      present=outcome.retyped.held.values(), retyped=outcome.retyped.old_variants())
     if options.guard is not None:
         moved = sum(1 for m in outcome.missing.skus if m.reason.startswith(MOVED))
         renamed = sum(1 for m in outcome.missing.skus if m.reason.startswith(RENAMED))
