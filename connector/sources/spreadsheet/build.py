@@ -21,7 +21,7 @@ from typing import Any
 
 from connector.errors import SourceError
 from connector.memory import release_freed_memory
-from connector.model import ABSENT, Money, Product, SourceRef, StockLevel, Variant
+from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, StockLevel, Variant
 from connector.sources.base import Issue, SourceResult
 from connector.sources.lookalike import LOOK_ALIKE, plain_char
 
@@ -612,7 +612,10 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         stock_unknown: dict[int, tuple[Variant, str]] = {}
         for location, raw in book.stock:
             _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline, stock_unknown)
-        unknown_stock(result, stock_unknown.values())
+        refused_stock = unknown_stock(result, stock_unknown.values())
+    if book.stock or hm.stock:
+        no_stock_given(result, "stock sheet" if not hm.stock else "stock sheet or Stock column" if book.stock
+                       else "Stock column", refused_stock if book.stock else set())
     # where each stock location was read: a location the last run had that is gone holds the stock back
     # (sync/vanished_locations.py); a location with both, by its sheet
     result.stock_locations = {m.name: ("column", m.header) for m in hm.stock}
@@ -620,7 +623,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     return result
 
 
-def unknown_stock(result: SourceResult, refused: Iterable[tuple[Variant, str]]) -> None:
+def unknown_stock(result: SourceResult, refused: Iterable[tuple[Variant, str]]) -> set[str]:
     """A variant one of whose stock rows was refused for its quantity has its stock unknown, not summed without
     that location: a blank or mistyped cell would otherwise list less, or 0 (a product on sale taken off it by a
     typo).  Its stock is left as the marketplace has it (``Variant.qty`` absent: no stock payload of it), its
@@ -635,6 +638,23 @@ def unknown_stock(result: SourceResult, refused: Iterable[tuple[Variant, str]]) 
         result.warnings.append(f"stock of {len(rows)} SKU(s) not sent: a stock row of theirs was refused for its "
                                f"quantity, so their stock is left as the marketplace has it until it is fixed "
                                f"(not counted without that location): {shown}")
+    return {sku for sku, _row in rows}
+
+
+def no_stock_given(result: SourceResult, where: str, refused: set[str]) -> None:
+    """A warning naming the SKUs on sale with no quantity in a workbook that gives stock (``where``: its stock
+    sheets, its Stock columns): no row of theirs on any stock sheet, or every Stock cell of theirs empty.  Their
+    stock is unknown, so none is sent and the marketplace keeps listing what it had: right when the merchant keeps
+    it there, an oversell when the row was deleted because the product sold out.  Said, not refused (exit code
+    unchanged); a variant whose stock row was refused (``refused``) is warned of by ``unknown_stock`` already."""
+    skus = [v.sku for p in result.products if p.active and p.kind in STOCK_KINDS for v in p.variants
+            if not v.stock_known and v.active and v.sku not in refused]
+    if not skus:
+        return
+    shown = ", ".join(skus[:5]) + (f" and {len(skus) - 5} more" if len(skus) > 5 else "")
+    result.warnings.append(f"stock of {len(skus)} SKU(s) on sale not given: no quantity on any {where}, so none is "
+                           f"sent and the marketplace keeps listing what it has (give each a quantity, 0 if sold "
+                           f"out): {shown}")
 
 
 def _any_example(skus: list) -> bool:
