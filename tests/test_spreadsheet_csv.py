@@ -93,8 +93,13 @@ def test_binary_file_with_csv_suffix(tmp_path):
 def test_empty_csv(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("", encoding="utf-8")
-    with pytest.raises(SourceError, match="no SKU column"):
+    with pytest.raises(SourceError, match=r"c.csv: the file is empty \(0 bytes\)"):
         read_spreadsheet(path)
+    path.write_bytes(b"\xef\xbb\xbf \r\n\r\n")  # (a BOM and blank lines: nothing either)
+    with pytest.raises(SourceError, match=r"c.csv: the file is empty \(blank\)"):
+        read_spreadsheet(path)
+    path.write_bytes(b" " * 70_000 + b"\r\nSKU,Name\r\n")  # (blank past the head read first: not said empty)
+    assert read_spreadsheet(path).products == []
 
 
 @pytest.mark.parametrize("tail", [b"\x00", b"\x00\xd8A\x00"], ids=["cut-mid-character", "lone-surrogate"])

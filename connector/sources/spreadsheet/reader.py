@@ -245,6 +245,8 @@ def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
                 tail = fh.read()
     except OSError as e:
         raise SourceError(f"{p}: cannot read the file ({e.strerror or e})") from None
+    if len(head) < _HEAD_BYTES and not head.lstrip(codecs.BOM_UTF8).strip():  # (a header row at the least)
+        raise SourceError(f"{p.name}: the file is empty ({'0 bytes' if not head else 'blank'}): save it again")
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if b"\x00" in head[:4096] and not utf16:
         raise SourceError(f"{p.name}: this is not a text (CSV) file")
