@@ -243,3 +243,27 @@ def test_a_listed_product_whose_every_variant_is_new_is_held_whole(
     assert _codes(report, "TEE-L-RD") == {"active_column_missing"} == _codes(report, "TEE-M-BLUE")
     assert {v["label"] for v in elebne_sandbox.products()["TEE"]["variants"]} == {"M / Blue"}
     assert not [w for w in elebne_sandbox.writes(since=mark) if "/products" in w["path"]]
+
+
+@pytest.mark.sandbox
+def test_elryan_adds_no_variant_marked_no_once_the_column_is_lost(elryan_sandbox: Any, tmp_path: Path) -> None:
+    from connector.errors import EXIT_FAILED as FAILED
+    from tests.test_elryan_sync import souk_workbook
+
+    wb = souk_workbook(tmp_path / "souk.xlsx")
+    book = load_workbook(wb)
+    ws = book["Products"]
+    ws.cell(1, ws.max_column + 1, "Active")
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, ws.max_column, "No" if ws.cell(r, 2).value == "TEE-L-BL" else "Yes")
+    book.save(wb)
+    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
+        == EXIT_OK
+    assert "TEE-L-BL" not in elryan_variants(elryan_sandbox)
+
+    _without_column(wb, "Active")
+    report = elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions())
+    assert report.exit_code == FAILED, report.to_json()
+    assert {r.code for r in report.rows if r.sku == "TEE-L-BL"} == {"active_column_missing"}
+    assert "TEE-L-BL" not in elryan_variants(elryan_sandbox)
+    assert elryan_variants(elryan_sandbox)["TEE-M-BL"]["is_active"] is True
