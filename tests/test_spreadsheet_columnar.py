@@ -196,6 +196,11 @@ def test_differential_against_the_csv_module(tmp_path):
         try:
             slow = read_raw(path)
         except SourceError as e:
+            if "the file is empty" in str(e):  # (blank: no cell to compare; both readers refuse it)
+                assert not text.strip(), repr(text)
+                with pytest.raises(SourceError, match="the file is empty"):
+                    read_raw(path, columnar=True)
+                continue
             delimiter = _dialect(text.encode().splitlines(keepends=True), ".csv")[0]  # type: ignore[index]
             assert "never closed" in str(e) and _swallows_lines(text, delimiter), repr(text)
             with pytest.raises(SourceError, match="never closed"):
