@@ -201,6 +201,12 @@ def test_differential_against_the_csv_module(tmp_path):
                 with pytest.raises(SourceError, match="the file is empty"):
                     read_raw(path, columnar=True)
                 continue
+            if "looks cut short" in str(e):  # (a last line without its line break, short or in a quote: csv_cut.py)
+                assert not text.endswith(("\n", "\r")), repr(text)
+                with pytest.raises(SourceError, match="looks cut short"):
+                    read_raw(path, columnar=True)
+                refused += 1
+                continue
             delimiter = _dialect(text.encode().splitlines(keepends=True), ".csv")[0]  # type: ignore[index]
             assert "never closed" in str(e) and _swallows_lines(text, delimiter), repr(text)
             with pytest.raises(SourceError, match="never closed"):

@@ -38,6 +38,7 @@ from connector.memory import one_malloc_arena
 
 from . import guard
 from .columns import INSTRUCTIONS_SHEET, LISTS_SHEET, is_products_sheet, normalize, stock_sheet_location
+from .csv_cut import check_not_cut
 from .formats import PaddedCells, PaddingFormat, padding_styles
 from .inert import may_hold_escapes, unescape_rows
 
@@ -236,6 +237,20 @@ def _dialect(lines: list[bytes], suffix: str) -> tuple[str, int] | None:
 
 
 def _read_csv(p: Path, suffix: str, columnar: bool = False) -> RawBook:
+    book = _read_csv_book(p, suffix, columnar)
+    sheet = book.products
+    if sheet.table is not None and sheet.table.num_rows:
+        table = sheet.table
+        last = [table.column(i)[-1].as_py() for i in range(table.num_columns)]
+        check_not_cut(p, last, len(last), book.delimiter or ",", _open_quote)
+    elif sheet.rows:
+        rows = sheet.rows
+        width = min(len(rows[0]), len(rows[-2])) if len(rows) > 1 else len(rows[0])
+        check_not_cut(p, rows[-1], width, book.delimiter or ",", _open_quote)
+    return book
+
+
+def _read_csv_book(p: Path, suffix: str, columnar: bool = False) -> RawBook:
     try:
         with p.open("rb") as fh:
             head = fh.read(_HEAD_BYTES)
