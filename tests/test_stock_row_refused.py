@@ -62,3 +62,34 @@ def test_a_blank_quantity_never_takes_a_listed_product_off_sale(elebne_sandbox: 
     write_workbook(wb, CATALOGUE, stock_with("Warehouse", "TEA-500", 12))  # fixed: sent
     assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == EXIT_OK
     assert quantities(elebne_sandbox)["TEA-500"] == 12
+
+
+def _with_stock_row(path: Path, sheet: str, sku: str, qty: object) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb[sheet].append([sku, qty])
+    wb.save(path)
+    return path
+
+
+def test_a_sku_given_twice_with_other_quantities_has_its_stock_unknown(tmp_path: Path) -> None:
+    """TEE-M-BL given 4 then 0 (appended, say, when it sold out): which is right is not known, so neither is sent.
+    Before, the first row won (4) and the product stayed on sale with its last units gone."""
+    wb = _with_stock_row(write_workbook(tmp_path / "p.xlsx", CATALOGUE, STOCK), "Stock - Warehouse", "TEE-M-BL", 0)
+    result = read_spreadsheet(wb, currency="MRU")
+    StockPolicy().apply(result.products)
+    variants = {v.sku: v for p in result.products for v in p.variants}
+    assert variants["TEE-M-BL"].qty is ABSENT and not variants["TEE-M-BL"].stock_known
+    assert variants["TEE-L-RD"].qty == 8  # the others as before
+    issue = next(i for i in result.issues if i.sku == "TEE-M-BL")
+    assert "duplicate SKU (first seen on row 3, with another quantity" in issue.reason
+    assert any("TEE-M-BL (Stock - Warehouse row 7)" in w for w in result.warnings)
+
+
+def test_a_sku_given_twice_with_the_same_quantity_keeps_it(tmp_path: Path) -> None:
+    wb = _with_stock_row(write_workbook(tmp_path / "p.xlsx", CATALOGUE, STOCK), "Stock - Warehouse", "TEE-M-BL", 4)
+    result = read_spreadsheet(wb, currency="MRU")
+    StockPolicy().apply(result.products)
+    assert next(v for p in result.products for v in p.variants if v.sku == "TEE-M-BL").qty == 5
+    assert [i.reason for i in result.issues if i.sku == "TEE-M-BL"] == ["duplicate SKU (first seen on row 3)"]

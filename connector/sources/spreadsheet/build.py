@@ -636,8 +636,9 @@ def unknown_stock(result: SourceResult, refused: Iterable[tuple[Variant, str]]) 
         shown = ", ".join(f"{sku} ({row})" for sku, row in rows[:5]) + (f" and {len(rows) - 5} more"
                                                                       if len(rows) > 5 else "")
         result.warnings.append(f"stock of {len(rows)} SKU(s) not sent: a stock row of theirs was refused for its "
-                               f"quantity, so their stock is left as the marketplace has it until it is fixed "
-                               f"(not counted without that location): {shown}")
+                               f"quantity (unreadable, or in doubt: given twice otherwise), so their stock is left "
+                               f"as the marketplace has it until it is fixed (not counted without that location): "
+                               f"{shown}")
     return {sku for sku, _row in rows}
 
 
@@ -1138,7 +1139,12 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             continue
         key = sku if sku.isascii() else unicodedata.normalize("NFC", sku)  # (the same text, however encoded)
         if seen.setdefault(key, i) != i:
-            sheet.add(i, f"duplicate SKU (first seen on row {first + seen[key]})", sku_col, sku)
+            if qtys[i] == qtys[seen[key]] or qtys[i] is None:
+                sheet.add(i, f"duplicate SKU (first seen on row {first + seen[key]})", sku_col, sku)
+            else:  # which quantity is right is not known: neither is sent (the SKU's stock is unknown)
+                sheet.add(i, f"duplicate SKU (first seen on row {first + seen[key]}, with another quantity: its "
+                             f"stock is not sent until one of the rows is removed)", sku_col, sku)
+                unknown.append((i, sku, key))
             continue
         q = qtys[i]
         if q is None or i in issues:
