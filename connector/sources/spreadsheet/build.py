@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, fields
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat, starmap
@@ -103,6 +103,7 @@ _PROVIDED = {
 }
 _PRODUCT_LEVEL = ("name", "description", "brand", "category")
 _VARIANT_LEVEL = ("price", "currency", "cost", "barcode", "weight", "hs_code", "active", "images")
+_VARIANT_ONLY = ("currency", "price", "cost", "barcode", "weight", "hs_code")  # columns the products do not read
 _CHECKED_TEXT = ("name", "description", "brand", "category", "hs_code")  # for control characters (controls.py)
 _EXAMPLE_FIRST = frozenset(p[0] for p in EXAMPLE_PREFIXES) | frozenset(p[0].upper() for p in EXAMPLE_PREFIXES)
 
@@ -550,7 +551,13 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         keys = parents[:]
         own = list(compress(range(n), map(is_, parents, repeat(None))))
         deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
+    own = None  # (the rows without a Parent SKU: not needed any more)
     _check_parent_conflicts(sheet, skus, parents, skip, first_row, plain_parents)
+    if len(first_row) == n:
+        # every SKU distinct, on rows 0..n-1 in order: the dict is ``dict(zip(skus, range(n)))``, which only a stock
+        # row whose SKU no variant has reads (about 7 MB for 100,000 rows, held through the records' build and the
+        # stock sheets: the read's peak): made again from the SKUs if ever read
+        first_row = _RowsOfSkus(skus)
     _check_example_parents(sheet, parents, skip)
 
     # --- group the good rows into products; product-level values must agree within a product
@@ -582,7 +589,11 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     sheet.release(book.products)
     refs = _source_refs(sheet.name, sheet.first_row, n)
     variants = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
+    for key in _VARIANT_ONLY:  # their values are the variants' now: the lists go before the products are built
+        cols.pop(key, None)
+    attrs = inline_stock = prices = None  # type: ignore[assignment]
     live = [(k, idxs) for k, idxs in groups.items() if idxs]
+    del groups  # (``live`` holds its lists: the dict itself is not needed to build the records)
     result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
     if not result.products and not sheet.issues:  # a file cut or emptied by mistake says so, even when nothing
         # would change (no stock known: nothing to take off sale, which the mass-change guard would refuse)
@@ -605,9 +616,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         # The converted columns, the rows of each product and the lists of rows are not needed to match the stock
         # sheets: let go of now (and the C heap's free pages given back), their memory takes what the stock sheets
         # allocate instead of adding to the read's peak (22 MB lower with two 100,000-row stock sheets).
-        del cols, attrs, trans, inline_stock, level_cols, resolved, groups, live, used, keys, parents, prices
+        del cols, attrs, trans, inline_stock, level_cols, resolved, live, used, keys, parents, prices
         del absent, good, good_keys, skus, skip, refs, variants
-        names = own = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
+        names = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
         release_freed_memory()
         stock_unknown: dict[int, tuple[Variant, str]] = {}
         for location, raw in book.stock:
@@ -1028,6 +1039,28 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
     return _construct_all(Product, len(live), columns)
 
 
+class _RowsOfSkus:
+    """SKU -> index of its row, for SKUs all distinct on rows ``0..n-1``: ``dict(zip(skus, range(n)))``, made when
+    first read (``get``, ``items``) instead of held through the whole read."""
+
+    __slots__ = ("_rows", "_skus")
+
+    def __init__(self, skus: list[str]) -> None:
+        self._skus = skus
+        self._rows: dict[str, int] | None = None
+
+    def _made(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = dict(zip(self._skus, range(len(self._skus)), strict=True))
+        return self._rows
+
+    def get(self, sku: str, default: int | None = None) -> int | None:
+        return self._made().get(sku, default)
+
+    def items(self) -> Any:
+        return self._made().items()
+
+
 class StockPrep:
     """The part of a stock sheet's validation that does not need the Products sheet: header, converted
     columns, row refs and one StockLevel per row.  The reader computes it on its helper thread while the
@@ -1036,7 +1069,7 @@ class StockPrep:
 
     __slots__ = ("error", "levels", "qtys", "refs", "sheet", "skus", "warnings")
 
-    def __init__(self, raw: RawSheet, location: str) -> None:
+    def __init__(self, raw: RawSheet, location: str, levels: bool = True) -> None:
         self.error: BaseException | None = None
         self.levels: list | None = None
         self.refs: list | None = None
@@ -1052,7 +1085,7 @@ class StockPrep:
             sheet.check_invisible("sku", self.skus)
             qtys: list = sheet.field("quantity")  # type: ignore[assignment]
             self.qtys = qtys
-            if not _has_none(qtys):
+            if levels and not _has_none(qtys):
                 self.levels = _construct_all(StockLevel, sheet.n, {"location": repeat(location), "available": qtys})
         except Exception as e:  # raised in build_result, in order
             self.error = e
@@ -1076,13 +1109,14 @@ def _sku_unread_rows(products: _Sheet) -> list[str]:
 
 
 def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: tuple[list, list[Variant]],
-                 variants_by_sku: Callable[[], dict[str, Variant]], product_rows: dict[str, int], products: _Sheet,
-                 inline: set[str], stock_unknown: dict[int, tuple[Variant, str]]) -> None:
+                 variants_by_sku: Callable[[], dict[str, Variant]], product_rows: Mapping[str, int] | _RowsOfSkus,
+                 products: _Sheet, inline: set[str], stock_unknown: dict[int, tuple[Variant, str]]) -> None:
     """The stock of one sheet set on the variants.  ``in_order``: (SKUs, variants) of the Products rows kept, in
     their order; ``variants_by_sku()`` maps the same SKUs to the same variants.  A variant whose row here is
     refused for its quantity (empty, not a number, another than its inline stock) goes in ``stock_unknown`` (id ->
     the variant and that row): ``unknown_stock`` makes its whole stock unknown once every sheet is read."""
-    prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location)
+    # (the levels are made below, once this sheet's own SKU texts are let go of when the Products sheet's serve)
+    prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location, levels=False)
     result.warnings.extend(prep.warnings)
     if prep.error is not None:
         raise prep.error
@@ -1177,14 +1211,15 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
             continue
         targets.append(v)
         quantities.append(q)
+    if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
+        skus = in_order[0] if targets is in_order[1] else list(map(attrgetter("sku"), targets))
+        prep.skus = None  # (this sheet's copies, freed before the levels and rows are made: the read's peak)
     if quantities is qtys and prep.levels is not None:
         levels = prep.levels
     else:
         levels = _construct_all(StockLevel, len(quantities), {"location": repeat(location), "available": quantities})
     deque(map(dict.__setitem__, map(attrgetter("stock"), targets), repeat(location), levels), maxlen=0)
     deque(map(setattr, targets, repeat("stock_known"), repeat(True)), maxlen=0)
-    if quantities is qtys:  # every row is a variant's: the rows keep its SKU, not an equal copy read from this sheet
-        skus = in_order[0] if targets is in_order[1] else list(map(attrgetter("sku"), targets))
     for i, sku, key in unknown:
         v = variant_of(sku, key)
         if v is not None:
