@@ -13,6 +13,7 @@ from typing import Any
 
 from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import CompiledMapping, load_mapping
+from connector.memory import release_freed_memory
 from connector.sources.base import SourceResult
 from connector.sync.active_column import column_state, hold_new_variants, untouched_fields
 from connector.sync.active_column import remember as remember_active
@@ -131,6 +132,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     after_plan(plan, source, state, mapping, adapter, opts.stock_policy, opts.safety, defaults, safety)
     for check in checks:
         check(plan, source, session)
+    release_freed_memory()  # the mapping's and checks' freed C heap: the report's work takes it (connector/memory.py)
     results: dict = dict(safety.results)  # a refused plan: every operation "not sent"
     if not safety.blocked:
         session.estimate(plan.ops)
@@ -144,6 +146,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)
+    release_freed_memory()  # (account_rows' lookup tables, freed)
     record_payload_problems(report, results, adapter)
     account_untracked(report, source.products, session.plugin.title, adapter.untracked_stock_left)
     account_safety(report, safety, results)  # rows of SKUs no longer in the source, refusals, guard notes
