@@ -244,7 +244,8 @@ class RunReport:
             best: dict[Any, int] = {}  # key -> rank of its most telling status: a later (higher) rank overrides
             for rank, status in enumerate(statuses):
                 if status in present:
-                    best.update(dict.fromkeys(compress(column, of_status(status)), rank))
+                    # (pairs, not a dict.fromkeys of them: no second dict of up to 100,000 keys at the report's peak)
+                    best.update(zip(compress(column, of_status(status)), repeat(rank)))
             best.pop(None, None)  # rows without a product / SKU count for none
             best.pop("", None)
             counted = Counter(best.values())

@@ -143,6 +143,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         if not safety.blocked and not report.unreachable:  # its stock was sent: its locations are the last run's
             remember(vanished, state, opts.target, session.account)
             remember_active(safety.active, state, plan)  # (and whether it had an Active column)
+    release_freed_memory()  # (what the push or the preview freed: the rows' accounting takes it)
     catalogue_kind = next((k for k, role in adapter.roles.items() if role == CATALOGUE), None)
     account_rows(report, source, plan, results, catalogue_kind=catalogue_kind,
                  dry_run=opts.dry_run and not safety.blocked)
