@@ -585,6 +585,13 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         if issues:
             _unnamed_refused(sheet, names, name_col, keys, skip, groups)
 
+    # the products to build: their keys, first rows and, for those of several rows, all their rows (not a list of
+    # rows and a tuple per product: 10 MB for 67,000 products, held through the records' build)
+    product_keys = [k for k, idxs in groups.items() if idxs]
+    first = [idxs[0] for idxs in groups.values() if idxs]
+    multi = [(g, idxs) for g, idxs in enumerate(filter(None, groups.values())) if len(idxs) > 1]
+    del groups
+
     # --- canonical records, built column-wise, once the raw cells are gone (they would share the peak)
     sheet.release(book.products)
     refs = _source_refs(sheet.name, sheet.first_row, n)
@@ -592,9 +599,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     for key in _VARIANT_ONLY:  # their values are the variants' now: the lists go before the products are built
         cols.pop(key, None)
     attrs = inline_stock = prices = None  # type: ignore[assignment]
-    live = [(k, idxs) for k, idxs in groups.items() if idxs]
-    del groups  # (``live`` holds its lists: the dict itself is not needed to build the records)
-    result.products = _build_products(live, resolved, cols, trans, variants, refs, hm)
+    result.products = _build_products(product_keys, first, multi, resolved, cols, trans, variants, refs, hm)
     if not result.products and not sheet.issues:  # a file cut or emptied by mistake says so, even when nothing
         # would change (no stock known: nothing to take off sale, which the mass-change guard would refuse)
         result.warnings.append(f"sheet '{sheet.name}' holds no product rows (only headers, blank or example rows): "
@@ -602,7 +607,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     sheet.row_refs(result, skus, skip, refs, group_skip)
     result.sku_unread_rows = _sku_unread_rows(sheet)
     if book.stock:
-        used = list(chain.from_iterable(idxs for _, idxs in live))
+        used = _rows_in_order(first, multi)
         in_order = (list(map(skus.__getitem__, used)), list(map(variants.__getitem__, used)))
         by_sku: dict[str, Variant] = {}
 
@@ -616,7 +621,8 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         # The converted columns, the rows of each product and the lists of rows are not needed to match the stock
         # sheets: let go of now (and the C heap's free pages given back), their memory takes what the stock sheets
         # allocate instead of adding to the read's peak (22 MB lower with two 100,000-row stock sheets).
-        del cols, attrs, trans, inline_stock, level_cols, resolved, live, used, keys, parents, prices
+        del cols, attrs, trans, inline_stock, level_cols, resolved, product_keys, first, multi, used, keys, parents
+        del prices
         del absent, good, good_keys, skus, skip, refs, variants
         names = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
         release_freed_memory()
@@ -991,14 +997,22 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
     return _construct_all(Variant, n, columns)
 
 
-def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[int, Any]],
-                    cols: dict[str, list], trans: list, variants: list[Variant], refs: list[SourceRef],
-                    hm: HeaderMap) -> list[Product]:
-    idx_lists = [idxs for _, idxs in live]
-    first = list(map(itemgetter(0), idx_lists))
-    multi = [(g, idxs) for g, idxs in enumerate(idx_lists) if len(idxs) > 1]  # products with several rows
+def _rows_in_order(first: list[int], multi: list[tuple[int, list[int]]]) -> list[int]:
+    """The rows of the products, product after product: each one's first row, or all its rows (``multi``:
+    product index -> its rows)."""
+    if not multi:
+        return first
+    rows = dict(multi)
+    return list(chain.from_iterable(rows.get(g, (i,)) for g, i in enumerate(first)))
+
+
+def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, list[int]]],
+                    resolved: dict[str, dict[int, Any]], cols: dict[str, list], trans: list, variants: list[Variant],
+                    refs: list[SourceRef], hm: HeaderMap) -> list[Product]:
+    """The products ``keys``, whose first rows are ``first``; those of several rows are ``multi`` (index of the
+    product -> its rows)."""
     # which take their resolved (first non-empty) values, when they are not their first row's
-    differ = [(g, resolved[key]) for g, (key, _) in enumerate(live) if key in resolved] if resolved else []
+    differ = [(g, resolved[key]) for g, key in enumerate(keys) if key in resolved] if resolved else []
 
     def pick(col: list, ci: int) -> list:
         values = list(map(col.__getitem__, first))
@@ -1006,7 +1020,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
             values[g] = res[ci]
         return values
 
-    columns: dict[str, Any] = {"key": [k for k, _ in live], "ref": list(map(refs.__getitem__, first))}
+    columns: dict[str, Any] = {"key": keys, "ref": list(map(refs.__getitem__, first))}
     for key, field in (("name", "name"), ("description", "description"), ("brand", "brand"),
                        ("category", "category_path")):
         if key in hm.fields:
@@ -1036,7 +1050,7 @@ def _build_products(live: list[tuple[str, list[int]]], resolved: dict[str, dict[
         for g, idxs in multi:
             active[g] = not all(map(is_, map(actives_col.__getitem__, idxs), repeat(False)))  # a row not "No"
         columns["active"] = active
-    return _construct_all(Product, len(live), columns)
+    return _construct_all(Product, len(keys), columns)
 
 
 class _RowsOfSkus:
@@ -1117,6 +1131,7 @@ def _stock_sheet(result: SourceResult, raw: RawSheet, location: str, in_order: t
     the variant and that row): ``unknown_stock`` makes its whole stock unknown once every sheet is read."""
     # (the levels are made below, once this sheet's own SKU texts are let go of when the Products sheet's serve)
     prep = raw.prepared if isinstance(raw.prepared, StockPrep) else StockPrep(raw, location, levels=False)
+    release_freed_memory()  # (what Arrow's kernels freed making its columns: the levels and rows take it)
     result.warnings.extend(prep.warnings)
     if prep.error is not None:
         raise prep.error
