@@ -51,7 +51,7 @@ from .columns import (
     match_headers,
     normalize,
 )
-from .controls import MULTI_LINE, control_problems
+from .controls import MULTI_LINE, control_problems, free_of_controls
 from .guard import column_letters
 from .reader import RawBook, RawSheet
 
@@ -60,6 +60,7 @@ from .reader import RawBook, RawSheet
 _INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f"
                         "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f"
                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_VISIBLE_ASCII = bytes(b for b in range(128) if not _INVISIBLE.match(chr(b)))  # the ASCII bytes _INVISIBLE leaves
 _NUMBERS = frozenset({DECIMAL, INTEGER})
 # a number column is converted once per distinct cell up to this share of distinct cells
 _MOSTLY_DISTINCT = 0.9
@@ -303,7 +304,14 @@ class _Sheet:
         the marketplace, or one would overwrite the other, and a synced SKU retyped with one would be taken for a
         new product and the listing it replaces for one gone."""
         m = self.hm.fields.get(key)
-        joined = "".join(filter(None, values)) if m is not None else ""
+        if m is None:
+            return
+        columns = self.columns
+        if isinstance(columns, ArrowColumns) and m.index < len(columns):
+            chunks = columns.utf8_chunks(m.index)  # (its cells stripped are ``values``)
+            if chunks is not None and all(b.isascii() and not b.translate(None, _VISIBLE_ASCII) for b in chunks):
+                return  # checked in C: ASCII bytes (no look-alike), none of them invisible
+        joined = "".join(filter(None, values))
         if not (_INVISIBLE.search(joined) or (not joined.isascii() and LOOK_ALIKE.search(joined))):
             return
         for i, v in enumerate(values):
@@ -314,7 +322,14 @@ class _Sheet:
                 self.add(i, problem, m.index, v)
 
     def check_controls(self, index: int, values: list, multi_line: bool, what: str) -> None:
-        """Cells of the text column ``index`` holding a control character ``what`` may not (``controls.py``)."""
+        """Cells of the text column ``index`` holding a control character ``what`` may not (``controls.py``).  An
+        Arrow string column whose bytes hold none (``free_of_controls``) has no such cell: its cells are not looked
+        at (``values`` are its cells stripped, or split into a category path)."""
+        columns = self.columns
+        if isinstance(columns, ArrowColumns) and index < len(columns):
+            chunks = columns.utf8_chunks(index)
+            if chunks is not None and all(free_of_controls(b, multi_line) for b in chunks):
+                return
         for i, reason, shown in control_problems(values, multi_line, what):
             self.add(i, reason, index, shown)
 

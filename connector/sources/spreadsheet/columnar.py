@@ -88,11 +88,18 @@ def _unescaped(table: Any) -> Any:
     columns = list(table.columns)
     changed = False
     for j, col in enumerate(columns):
-        if pc.any(pc.starts_with(col, "'")).as_py():
+        # no apostrophe anywhere in the column's bytes (the rule; one C pass): no cell starts with one
+        if any(b"'" in data for data in _utf8_chunks(col)) and pc.any(pc.starts_with(col, "'")).as_py():
             columns[j] = pc.replace_substring_regex(col, pattern=ESCAPED_PATTERN, replacement="\\1",
                                                     max_replacements=1)
             changed = True
     return pa.Table.from_arrays(columns, names=table.column_names) if changed else table
+
+
+def _utf8_chunks(col: Any) -> list[bytes]:
+    """The bytes of a string column's cells, one ``bytes`` per chunk: its data buffer (a sliced chunk's holds its
+    rows outside the slice too), copied chunk by chunk (a copy of a whole column costs more: fresh pages)."""
+    return [b.to_pybytes() for b in (chunk.buffers()[2] for chunk in col.chunks) if b is not None]
 
 
 _NULL_TO_EMPTY = {None: ""}.get
@@ -150,6 +157,13 @@ class ArrowColumns(Sequence):
     def text(self, j: int) -> list:
         """String column ``j`` as ``str.strip()``-ed text, ``None`` for empty cells."""
         return _stripped(self._table.column(j)).to_pylist()
+
+    def utf8_chunks(self, j: int) -> list[bytes] | None:
+        """The UTF-8 bytes of string column ``j``, one ``bytes`` per chunk (its data buffer), or ``None`` for a
+        column of another type.  Every cell of the view, and of ``text(j)``, is a part of one of them; they may
+        hold more (the rows outside the view, the header): a check that finds nothing in them finds nothing in
+        any cell, in one C pass over bytes instead of a pass over Python strings."""
+        return _utf8_chunks(self._table.column(j)) if self.is_text(j) else None
 
     def coded(self, j: int) -> tuple[list, Sequence[int], Any] | None:
         """(distinct raw cells -- ``""`` for an empty cell --, per row the position of its cell among them, and

@@ -25,6 +25,11 @@ _IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but the t
 _IN_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _ALLOWED = bytes(range(0x20, 0x7f))  # the printable ASCII bytes
 _ALLOWED_IN_LINES = _ALLOWED + b"\t\n\r"
+# the bytes that cannot be, nor start, a control character in UTF-8: every byte but the C0 controls, DEL and
+# 0xC2 (U+0080-U+009F, the C1 controls, are 0xC2 0x80-0x9F; so are U+00A0-U+00BF, with 0xA0-0xBF)
+_NEVER_CONTROL = bytes(b for b in range(256) if not (b < 0x20 or b == 0x7F or b == 0xC2))
+_NEVER_CONTROL_IN_LINES = _NEVER_CONTROL + b"\t\n\r"
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 _NAMES = {"\x00": "null character", "\t": "tab", "\n": "line break", "\x0b": "vertical tab", "\x0c": "form feed",
           "\r": "carriage return", "\x1a": "end-of-file mark", "\x1b": "escape", "\x7f": "delete character"}
 _SHOWN_AROUND = 30  # characters shown on each side of the first control character of a long value
@@ -56,6 +61,16 @@ def control_problems(values: list, multi_line: bool, what: str) -> Iterable[tupl
         if found is not None:
             out.append((i, _reason(found, what, multi_line), _visible(text, found.start())))
     return out
+
+
+def free_of_controls(data: bytes, multi_line: bool) -> bool:
+    """Whether UTF-8 text ``data`` holds no control character a field may not hold (``multi_line``: a description's
+    line breaks and tabs are allowed), so that ``control_problems`` finds nothing in any cell cut out of it.  Deleting
+    every byte that cannot be one leaves nothing, in one C pass (the rule); what is left is looked at only when it
+    is 0xC2 bytes (a no-break space, a guillemet), for a C1 control.  ``False`` may be a false alarm (a tab in a
+    name's header row), for ``control_problems`` to settle on the cells."""
+    left = data.translate(None, _NEVER_CONTROL_IN_LINES if multi_line else _NEVER_CONTROL)
+    return not left or (not left.strip(b"\xc2") and _C1_UTF8.search(data) is None)
 
 
 def _reason(found: re.Match[str], what: str, multi_line: bool) -> str:
