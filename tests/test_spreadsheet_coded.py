@@ -18,17 +18,26 @@ _CATEGORY = ["Home > Kitchen", "", "Home >  > Tea", ">"]
 
 
 def _coded_calls(monkeypatch) -> list[int]:
-    """Columns the builder took coded (distinct cells converted once)."""
+    """Columns the builder took coded (distinct cells converted once): by ``coded``, or by ``distinct`` encoding
+    a number column whole (``sample=False``)."""
     taken: list[int] = []
-    real = columnar.ArrowColumns.coded
+    real_coded = columnar.ArrowColumns.coded
+    real_distinct = columnar.ArrowColumns.distinct
 
     def spy(self, j):
-        got = real(self, j)
+        got = real_coded(self, j)
         if got is not None:
             taken.append(j)
         return got
 
+    def spy_whole(self, j, share, sample=True):
+        got = real_distinct(self, j, share, sample)
+        if got is not None and not sample:
+            taken.append(j)
+        return got
+
     monkeypatch.setattr(columnar.ArrowColumns, "coded", spy)
+    monkeypatch.setattr(columnar.ArrowColumns, "distinct", spy_whole)
     return taken
 
 

@@ -153,3 +153,27 @@ def test_mostly_distinct_csv_number_columns_read_as_the_csv_module_reads_them(tm
         assert fast.issues
     taken = {j for j, t in calls if t}
     assert {2, 3, 4, 5} <= taken  # every number column, though most of its cells are distinct
+
+
+def test_each_number_column_is_encoded_once(tmp_path, monkeypatch):
+    """A number column is dictionary-encoded whole once, whatever its top rows look like: it was encoded a second
+    time when its top rows looked repeated but the column was not (or its top rows were sampled first for
+    nothing).  Its zero prices are refused as before, beside blank ones."""
+    calls = _distinct_calls(monkeypatch)
+    rng = random.Random(4)
+    rows = [(f"S{i}", f"N{i}", "5" if i < 2500 else f"{i}.{rng.randint(0, 99)}",
+             rng.choice(["0", "0.00", "-0", "", "7"]) if i % 50 == 0 else f"{i % 40}.5", str(i % 7))
+            for i in range(6000)]  # prices: the top rows repeated, the column 58% distinct
+    path = _quoted_csv(tmp_path / "p.csv", "SKU,Name,Price,Cost,Stock: Main", rows)
+    fast, slow, used = both(path)
+    assert used
+    _same_records(fast, slow)
+    assert [j for j, _ in calls if j in (2, 3, 4)] == [2, 3, 4]
+    path = _quoted_csv(tmp_path / "z.csv", "SKU,Name,Price", [("A", "a", "0"), ("B", "b", ""), ("C", "c", "-0"),
+                                                               ("D", "d", "0.00"), ("E", "e", "3")])
+    fast, slow, used = both(path)
+    assert used
+    _same_records(fast, slow)
+    assert [(i.row, i.reason.split(":")[0]) for i in fast.issues] == [
+        (2, "price 0"), (3, "missing required value"), (4, "price 0"), (5, "price 0")]
+    assert [p.key for p in fast.products] == ["E"]

@@ -352,10 +352,10 @@ class _Sheet:
         arrow = isinstance(columns, ArrowColumns) and index < len(columns)
         text = arrow and columns.is_text(index)  # type: ignore[union-attr]
         coded = None
-        if arrow and kind not in (TEXT, LIST):
+        if arrow and kind in _NUMBERS:  # encoded whole (the top rows do not tell: weights 95% distinct, the column 20%)
+            coded = columns.distinct(index, _MOSTLY_DISTINCT, False)  # type: ignore[union-attr]
+        elif arrow and kind not in (TEXT, LIST):
             coded = columns.coded(index)  # type: ignore[union-attr]
-            if coded is None and kind in _NUMBERS:  # the top rows do not tell (weights: 95% distinct, the column 20%)
-                coded = columns.distinct(index, _MOSTLY_DISTINCT, False)  # type: ignore[union-attr]
         elif kind == TEXT and text:
             coded = columns.distinct(index, 0.5)  # type: ignore[union-attr]
         bad: dict[int, str] = {}
@@ -396,7 +396,9 @@ class _Sheet:
             return None
         assert m.spec is not None
         values = self.convert(m.index, m.spec.kind, _negative_reason(m.spec), key in _LIMITED)
-        if m.spec.positive and 0 in values:  # (None is no 0; negative cells were refused by the converter)
+        # (None is no 0; negative cells were refused by the converter; every value true, the rule, holds no 0: known
+        # without comparing each number with 0)
+        if m.spec.positive and not all(values) and 0 in values:
             for i in [i for i, v in enumerate(values) if v is not None and v == 0]:
                 self.add(i, ZERO_PRICE, m.index, values[i])
                 values[i] = None
