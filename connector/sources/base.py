@@ -163,7 +163,7 @@ class SourceRows(Sequence[RowRef]):
             reasons = {i - before[i]: reason for i, reason in reasons.items() if not skip[i]}
         k = len(skus)
         self._skus.extend(skus)
-        self._origin_ix.extend(repeat(self._origin(origin), k))
+        self._origin_ix.extend(array("I", (self._origin(origin),)) * k)  # (an array repeated: no pass per row)
         self._rows.extend(numbers)
         if self._idents is not None:
             self._idents.extend(repeat(None, k))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, fields
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, compress, islice, repeat, starmap
@@ -788,9 +788,11 @@ def _barcodes_all_valid(codes: list) -> bool:
         return False
     size = sizes.pop()
     joined = "".join(present)
-    if size not in _BARCODE_SIZES or not (joined.isdigit() and joined.isascii()):
+    if size not in _BARCODE_SIZES or not joined.isascii():
         return False
     data = joined.encode()
+    if not data.isdigit():  # (ASCII digits: the bytes' test is the text's, without Unicode's tables)
+        return False
     total = 0
     for k in range(size):
         weight = 1 if k == size - 1 else (3 if (size - 1 - k) % 2 else 1)
@@ -1028,6 +1030,7 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
                     refs: list[SourceRef], hm: HeaderMap) -> list[Product]:
     """The products ``keys``, whose first rows are ``first``; those of several rows are ``multi`` (index of the
     product -> its rows)."""
+    many, many_rows = [g for g, _ in multi], [idxs for _, idxs in multi]
     # which take their resolved (first non-empty) values, when they are not their first row's
     differ = [(g, resolved[key]) for g, key in enumerate(keys) if key in resolved] if resolved else []
 
@@ -1052,15 +1055,15 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
             per_locale.append(_dicts([m.name for m, _ in mine], [pick(col, m.index) for m, col in mine]))
         columns["translations"] = _non_empty_dicts(locales, per_locale)
     product_variants = list(map(list, zip(map(variants.__getitem__, first))))  # [v] from a 1-tuple: no map per product
-    for g, idxs in multi:
-        product_variants[g] = list(map(variants.__getitem__, idxs))
+    deque(map(product_variants.__setitem__, many, map(list, _per_product(variants, many_rows))), maxlen=0)
     columns["variants"] = product_variants
     images_col = cols["images"]
     actives_col = cols["active"]
     if "images" in hm.fields:
         images = list(map(list, map(images_col.__getitem__, first)))  # a copy of the first variant's list
-        for g, idxs in multi:
-            images[g] = list(dict.fromkeys(chain.from_iterable(map(images_col.__getitem__, idxs))))
+        # a product with several rows: its variants' images in order, each once
+        deque(map(images.__setitem__, many, map(list, map(dict.fromkeys, map(
+            chain.from_iterable, _per_product(images_col, many_rows))))), maxlen=0)
         columns["images"] = images
     if "active" in hm.fields:
         active = list(map(is_not, map(actives_col.__getitem__, first), repeat(False)))
@@ -1090,6 +1093,12 @@ class _RowsOfSkus:
 
     def items(self) -> Any:
         return self._made().items()
+
+
+def _per_product(values: list, rows: list[list[int]]) -> Iterator[Iterator]:
+    """For each product's ``rows``, an iterator over its rows' ``values``: ``map`` over ``map``, no Python loop per
+    product."""
+    return map(map, repeat(values.__getitem__), rows)
 
 
 class StockPrep:
