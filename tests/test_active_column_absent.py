@@ -104,8 +104,8 @@ def test_a_deleted_active_column_puts_nothing_back_on_sale(
     assert elebne_sandbox.products()["SOAP-01"]["status"] == "ACTIVE"
 
 
-@pytest.mark.sandbox
-def test_elryan_keeps_a_variant_off_sale_when_the_column_is_deleted(elryan_sandbox: Any, tmp_path: Path) -> None:
+def _souk_synced_with_tee_l_bl_off(elryan_sandbox: Any, tmp_path: Path) -> Path:
+    """The Souk workbook with an Active column (TEE-L-BL "No"), synced once to Elryan (exit 0)."""
     from tests.test_elryan_sync import souk_workbook
 
     wb = souk_workbook(tmp_path / "souk.xlsx")
@@ -117,6 +117,12 @@ def test_elryan_keeps_a_variant_off_sale_when_the_column_is_deleted(elryan_sandb
     book.save(wb)
     assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
         == EXIT_OK
+    return wb
+
+
+@pytest.mark.sandbox
+def test_elryan_keeps_a_variant_off_sale_when_the_column_is_deleted(elryan_sandbox: Any, tmp_path: Path) -> None:
+    wb = _souk_synced_with_tee_l_bl_off(elryan_sandbox, tmp_path)
     book = load_workbook(wb)
     book["Products"].cell(3, book["Products"].max_column, "Yes")
     book.save(wb)  # listed, then taken off sale
@@ -248,17 +254,8 @@ def test_a_listed_product_whose_every_variant_is_new_is_held_whole(
 @pytest.mark.sandbox
 def test_elryan_adds_no_variant_marked_no_once_the_column_is_lost(elryan_sandbox: Any, tmp_path: Path) -> None:
     from connector.errors import EXIT_FAILED as FAILED
-    from tests.test_elryan_sync import souk_workbook
 
-    wb = souk_workbook(tmp_path / "souk.xlsx")
-    book = load_workbook(wb)
-    ws = book["Products"]
-    ws.cell(1, ws.max_column + 1, "Active")
-    for r in range(2, ws.max_row + 1):
-        ws.cell(r, ws.max_column, "No" if ws.cell(r, 2).value == "TEE-L-BL" else "Yes")
-    book.save(wb)
-    assert elryan_run(elryan_sandbox, tmp_path, read_spreadsheet(wb, currency="IQD"), SafetyOptions()).exit_code \
-        == EXIT_OK
+    wb = _souk_synced_with_tee_l_bl_off(elryan_sandbox, tmp_path)
     assert "TEE-L-BL" not in elryan_variants(elryan_sandbox)
 
     _without_column(wb, "Active")
