@@ -27,14 +27,15 @@ def test_marks_bad_cells_with_comments(tmp_path):
     result = read_spreadsheet(src)
     out = tmp_path / "c.errors.xlsx"
     marked = write_error_copy(src, result.issues, out)
-    assert marked == 5
+    assert marked == 6
 
     wb = openpyxl.load_workbook(out)
     ws = wb["Products"]
     assert is_red(ws["D2"]) and ws["D2"].comment.text == "text in a number column"
     assert is_red(ws["E2"]) and "check digit" in ws["E2"].comment.text
-    assert is_red(ws["B4"]) and ws["B4"].comment.text == "duplicate SKU (first seen on row 2)"
-    assert not is_red(ws["B2"]) and ws["B2"].comment is None
+    assert is_red(ws["B4"]) and ws["B4"].comment.text.startswith("duplicate SKU (first seen on row 2, with other")
+    assert is_red(ws["B2"]) and ws["B2"].comment.text.startswith("duplicate SKU (seen again on row 4, with other")
+    assert not is_red(ws["A2"]) and ws["A2"].comment is None
     assert not is_red(ws["D3"])
     stock = wb["Stock - Main"]
     assert is_red(stock["B2"]) and stock["B2"].comment.text == "negative stock"

@@ -8,6 +8,8 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from connector.sources.spreadsheet import read_spreadsheet
 from tests import hostile_files as hf
 from tests.test_spreadsheet_read import write_xlsx
@@ -70,13 +72,28 @@ def test_negative_and_fractional_stock(tmp_path):
 
 
 def test_duplicate_sku_names_the_first_row(tmp_path):
-    result = read(tmp_path, [[None, "A", "a", 1], [None, "B", "b", 1], [None, "A", "again", 2],
-                             [None, "A", "third", 3]])
+    """A row copied whole: the first is read, the copy refused."""
+    result = read(tmp_path, [[None, "A", "a", 1], [None, "B", "b", 1], [None, "A", "a", 1], [None, "A", "a", 1]])
     assert issue_tuples(result) == [
         ("Products", 4, "SKU*", "A", "duplicate SKU (first seen on row 2)"),
         ("Products", 5, "SKU*", "A", "duplicate SKU (first seen on row 2)"),
     ]
     assert [(p.key, p.name) for p in result.products] == [("A", "a"), ("B", "b")]
+
+
+def test_a_duplicate_sku_with_other_values_refuses_every_row_of_it(tmp_path):
+    """Which row says what the marketplace should show is not known: a row retyped with another's SKU may be the
+    first (its values would overwrite that listing) as well as a later one.  Before, the first row won."""
+    result = read(tmp_path, [[None, "A", "a", 1], [None, "B", "b", 1], [None, "A", "again", 2],
+                             [None, "A", "third", 3]])
+    neither = "with other values: neither row is sent until one of them is removed)"
+    assert issue_tuples(result) == [
+        ("Products", 2, "SKU*", "A", f"duplicate SKU (seen again on row 4, {neither}"),
+        ("Products", 4, "SKU*", "A", f"duplicate SKU (first seen on row 2, {neither}"),
+        ("Products", 5, "SKU*", "A", f"duplicate SKU (first seen on row 2, {neither}"),
+    ]
+    assert [(p.key, p.name) for p in result.products] == [("B", "b")]
+    assert result.sku_unread_rows == ["Products row 2", "Products row 4", "Products row 5"]  # (nothing taken for gone)
 
 
 def test_barcodes(tmp_path):
@@ -307,3 +324,23 @@ def test_a_refused_row_without_its_name_says_so_too(tmp_path):
     }
     assert [p.key for p in result.products] == ["B"]
     assert skipped(result)[2] == "Price*: text in a number column; Name*: missing required value"
+
+
+@pytest.mark.sandbox
+def test_a_row_retyped_with_a_listed_sku_overwrites_nothing(elebne_sandbox, tmp_path, monkeypatch):
+    """SOAP-01's row (the first) retyped TEA-500: read first, its soap name and price went to the TEA-500 listing
+    (exit 1), and SOAP-01 was taken for gone.  Now neither TEA-500 row is sent, and SOAP-01 is left as it is."""
+    from tests.test_sync_safety_e2e import sync
+    from tests.workbooks import CATALOGUE, STOCK, write_workbook
+
+    wb = write_workbook(tmp_path / "p.xlsx", CATALOGUE, STOCK)
+    assert sync(elebne_sandbox, wb, tmp_path, monkeypatch)[0] == 0
+    before = elebne_sandbox.products()
+    mark = elebne_sandbox.last_id()
+    rows = [{**r, "SKU": "TEA-500"} if r["SKU"] == "SOAP-01" else r for r in CATALOGUE]
+    write_workbook(wb, rows, STOCK)
+    code, report = sync(elebne_sandbox, wb, tmp_path, monkeypatch)
+    assert code == 1, report
+    after = elebne_sandbox.products()
+    assert after["TEA-500"] == before["TEA-500"] and after["SOAP-01"] == before["SOAP-01"]
+    assert not [w for w in elebne_sandbox.writes(since=mark) if "TEA-500" in w["path"] or "SOAP-01" in w["path"]]

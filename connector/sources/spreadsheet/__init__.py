@@ -22,7 +22,10 @@ are set on every cell issue; a row-level issue is put on the SKU column):
 - ``text in a number column``, ``a date in a number column``, ``not a whole number``, ``ambiguous number: a comma
   followed by three digits ...`` (``1,500``: thousands or decimals)
 - ``negative price`` / ``negative cost`` / ``negative weight`` / ``negative stock``
-- ``duplicate SKU (first seen on row N)`` (second and later occurrences; in stock sheets too);
+- ``duplicate SKU (first seen on row N)`` (second and later occurrences of a row copied whole; in stock sheets
+  too); ``duplicate SKU (first seen on row N, with other values: ...)`` and ``(seen again on row N, ...)`` on the
+  first: a SKU on rows that differ refuses them all (which is right is not known); in a stock sheet, ``with
+  another quantity``: that SKU's stock is not sent;
   ``duplicate SKU (first seen on row N: the same characters, encoded differently; ...)`` (equal once NFC-normalized)
 - ``bad barcode check digit (expected D)``, ``barcode must contain only digits``,
   ``barcode must have 8, 12, 13 or 14 digits, not N`` (+ a leading-zero hint when typed as a number)

@@ -557,7 +557,9 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     if not _has_none(skus) and (price_col is None or not _has_none(prices)):
         first_row = dict(zip(skus, range(n), strict=True))  # the common case, checked in C
     if len(first_row) != n or _any_example(skus):
-        first_row = _check_rows(sheet, skus, prices, price_col, skip)
+        row_values = [parents, *cols.values(), *(c for _, c in attrs), *(c for _, c in trans),
+                      *(c for _, c in inline_stock)]
+        first_row = _check_rows(sheet, skus, prices, price_col, skip, row_values)
     _check_encoded_alike(sheet, skus, skip)
     # Parent SKU, or the SKU itself
     keys = skus
@@ -699,8 +701,13 @@ def _any_example(skus: list) -> bool:
     return any("\x00" + c in joined for c in _EXAMPLE_FIRST)
 
 
-def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, skip: list[bool]) -> dict[str, int]:
-    """Blank rows, example rows, missing SKU/price, duplicate SKUs; returns SKU -> first row index."""
+def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, skip: list[bool],
+                row_values: list[list]) -> dict[str, int]:
+    """Blank rows, example rows, missing SKU/price, duplicate SKUs; returns SKU -> first row index.
+
+    A SKU on two rows whose values differ (``row_values``: the converted columns) refuses both: which row says
+    what the marketplace should show is not known (a row retyped with another's SKU may be either), and the first
+    would otherwise overwrite its listing with a mistake.  Rows alike: the first is read, the copies refused."""
     first_row: dict[str, int] = {}
     issues = sheet.issues
     sku_col = sheet.hm.fields["sku"].index
@@ -716,7 +723,15 @@ def _check_rows(sheet: _Sheet, skus: list, prices: list, price_col: int | None, 
             issues.pop(i, None)
             continue
         elif first_row.setdefault(sku, i) != i:
-            sheet.add(i, f"duplicate SKU (first seen on row {sheet.first_row + first_row[sku]})", sku_col, sku)
+            j = first_row[sku]
+            if all(col[i] == col[j] for col in row_values):
+                sheet.add(i, f"duplicate SKU (first seen on row {sheet.first_row + j})", sku_col, sku)
+            else:
+                sheet.add(i, f"duplicate SKU (first seen on row {sheet.first_row + j}, with other values: neither row "
+                             f"is sent until one of them is removed)", sku_col, sku)
+                if not any(x.col_index == sku_col for x in issues.get(j, ())):
+                    sheet.add(j, f"duplicate SKU (seen again on row {sheet.first_row + i}, with other values: neither "
+                                 f"row is sent until one of them is removed)", sku_col, sku)
         if price_col is not None and prices[i] is None and \
                 not any(x.col_index == price_col for x in issues.get(i, ())):
             sheet.add(i, MISSING_VALUE, price_col, "")
