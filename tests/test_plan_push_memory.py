@@ -229,3 +229,19 @@ def test_a_clean_runs_rows_compressed_a_piece_at_a_time_are_the_text_of_one_dump
     packed = out.finish()
     assert zlib.decompress(packed).decode("utf-8") == text
     assert packed == zlib.compress(text.encode("utf-8"), 6)  # the very bytes a one-shot compression gives
+
+
+def test_a_row_table_filled_at_its_full_size_holds_what_one_filled_row_by_row_does() -> None:
+    from array import array
+
+    from connector.sync.rows import RowTable
+
+    skus, numbers = ["A", "B", None, "C"], array("q", [2, 3, 4, 5])
+    outcomes = [("pushed", [], None, None, None, False, "Products"), ("skipped", [], "why", None, None, True, "S")]
+    grown, sized = RowTable.over(skus, numbers), RowTable.over(skus, numbers)
+    fill = sized.filler()
+    for i, product in enumerate(["A", "B", None, "A"]):
+        grown.fill(product, outcomes[i % 2])
+        fill(product, outcomes[i % 2])
+    assert sized == grown and sized.products() == grown.products() == ["A", "B", None, "A"]
+    assert sized.outcome_counts() == grown.outcome_counts() and len(sized) == 4

@@ -412,7 +412,7 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
     read_keys: dict[str, str] | None = None  # SKU -> product key of every product read, built if a row needs it
     # the rows as columns, the SKUs and row numbers those of the source's rows (module rows.py)
     table = RowTable.over(*source.rows.shared_columns())
-    fill = table.fill
+    fill = table.filler()
     for sku, sheet, _row, skipped_reason in source.rows.columns():  # no RowRef built per row
         key = sku_to_key.get(sku or "")
         # the product a row belongs to, counted in the summary (a product refused before planning, e.g. for its

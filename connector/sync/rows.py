@@ -143,6 +143,26 @@ class RowTable(MutableSequence[RowOutcome]):
         table._skus, table._numbers, table._shared = skus, numbers, True
         return table
 
+    def filler(self) -> Callable[[str | None, tuple[Any, ...]], None]:
+        """``fill`` of a table made by ``over`` that is filled with a row for each of its SKUs: its product and
+        outcome columns made at their full size first, each row's put in place, not grown an item at a time (each
+        growth a copy: about 10 MB of the C heap's pages taken for 300,000 rows, given back only once the report
+        is done)."""
+        n = len(self._skus)
+        products: list[str | None] = [None] * n
+        oix = array("I", bytes(4 * n))
+        intern = self._intern
+        at = 0
+
+        def fill(product: str | None, outcome: tuple[Any, ...]) -> None:
+            nonlocal at
+            products[at] = product
+            oix[at] = intern(outcome)
+            at += 1
+
+        self._products, self._oix = products, oix
+        return fill
+
     def with_outcomes(self, change: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> RowTable:
         """The same rows, each with the outcome ``change`` gives for its own (called once per distinct outcome
         tuple): a table sharing this one's SKU, row-number and product columns (each copied before it changes), not
