@@ -19,6 +19,7 @@ from connector.sources.base import Issue
 from connector.sync.hold import held_lines
 from connector.sync.ops import ItemResult, PlannedOp
 from connector.sync.plan import Plan
+from connector.sync.released_ops import op_fields
 from connector.sync.report import FAILED, SKIPPED, RunReport
 
 out = Console(highlight=False, soft_wrap=False)
@@ -88,19 +89,25 @@ def print_plan(plan: Plan, results: Mapping[tuple[str, str], ItemResult] | None 
     (``SyncOutcome.results`` of a dry run), so an operation is counted and listed under what will really happen
     to it, not under the plan's action alone (an EcomLinx "create" is a SKU matched by SKU, or skipped)."""
     results = results or {}
-    sendable = [op for op in plan.ops if op.action != "refresh"]
     counts: dict[str, int] = {}
-    for op in sendable:  # each op's label; ``foreseen`` in full only for an op with something foreseen
-        result = results.get((op.kind, op.key)) if results else None
-        label = PLANNED.get(op.action, op.action) if _as_planned(result) else foreseen(op, result)[0]
+    n_sendable = 0
+    # each op's label, told from its action, kind and key (a dry run's ops are not made one by one to tell it:
+    # ``released_ops``); ``foreseen`` in full only for an op with something foreseen, whose result holds it
+    for action, kind, key in op_fields(plan.ops):
+        if action == "refresh":
+            continue
+        n_sendable += 1
+        result = results.get((kind, key)) if results else None
+        label = PLANNED.get(action, action) if _as_planned(result) else foreseen(result.op, result)[0]  # type: ignore[union-attr]
         counts[label] = counts.get(label, 0) + 1
-    said = [(op, foreseen(op, results.get((op.kind, op.key)))) for op in sendable[:PLAN_LINES]]
+    sendable = islice((op for op in plan.ops if op.action != "refresh"), PLAN_LINES)
+    said = [(op, foreseen(op, results.get((op.kind, op.key)))) for op in sendable]
     plan_counts = plan.counts()
     table = Table(title=f"Plan for {plan.marketplace} ({plan.account})", title_justify="left")
     table.add_column("operation")
     table.add_column("count", justify="right")
     for label in (*PLANNED.values(), *(k for k in counts if k not in PLANNED.values())):
-        if counts.get(label) or (label in PLANNED.values() and not sendable):
+        if counts.get(label) or (label in PLANNED.values() and not n_sendable):
             table.add_row(escape(label), str(counts.get(label, 0)))
     for label, key in (("unchanged product", "unchanged"), ("unchanged stock", "stock_unchanged"),
                        ("mapping failed", "mapping_failed")):
@@ -108,8 +115,8 @@ def print_plan(plan: Plan, results: Mapping[tuple[str, str], ItemResult] | None 
     out.print(table)
     for op, (_label, verb, detail) in said[:PLAN_LINES]:
         out.print(f"  {verb:<7} {escape(op.key)}" + (f"  [dim]({escape(detail)})[/]" if detail else ""))
-    if len(sendable) > PLAN_LINES:
-        out.print(f"  ... and {len(sendable) - PLAN_LINES} more")
+    if n_sendable > PLAN_LINES:
+        out.print(f"  ... and {n_sendable - PLAN_LINES} more")
     for product, message in plan.mapping_failures[:20]:
         out.print(f"  [red]mapping failed[/] {escape(product.key)}: {escape(message)}")
 

@@ -86,3 +86,67 @@ def test_a_dry_runs_plan_holds_no_canonical_text_of_new_payloads_and_is_the_same
         [(op.action, op.kind, op.key, op.body, op.payload, op.digest) for op in real.ops]
     assert all(op.canonical == canonical_json(op.payload) and op.digest == digest(op.canonical) for op in real.ops)
     assert all(op.canonical == "" for op in dry.ops)
+
+
+def _checked_and_whole_plans(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from connector.mapping import load_mapping, shipped_mapping
+    from connector.marketplaces.elebne.adapter import ElebneAdapter
+    from connector.sync.plan import build_plan
+    from connector.sync.state import StateStore
+    from tests.test_plan_push_memory import _products_with_invalid_ones
+
+    mapping = load_mapping(shipped_mapping("elebne"))
+    adapter = ElebneAdapter(client=None, account="shop")  # type: ignore[arg-type]
+    with StateStore.open(tmp_path / "state.sqlite") as state:
+        state.confirm("elebne", "shop", "stock", [("SKU-0", "old", '{"externalId":"SKU-0","quantity":1}', None)])
+        plans = [build_plan(_products_with_invalid_ones(), mapping, adapter, state, "elebne", "shop",
+                            note_marks=False, keep_texts=False, check=check) for check in (adapter.validate, None)]
+    return adapter, *plans
+
+
+def test_a_dry_runs_plan_holds_the_ops_it_released_as_keys_and_gives_them_back_equal(tmp_path: Path) -> None:
+    from connector.sync.ops import RELEASED, PlannedOp
+    from connector.sync.released_ops import ReleasedOps, op_fields, sendable
+
+    adapter, checked, whole = _checked_and_whole_plans(tmp_path)
+    ops = checked.ops
+    assert type(ops) is ReleasedOps
+    # held as they are: the invalid creates, and what the state confirmed of SKU-0 (the missing policy reads them)
+    assert [(op.kind, op.key) for op in ops.kept()] == [("product", "SKU-0"), ("stock", "SKU-0"),
+                                                         ("product", "SKU-1"), ("product", "SKU-4")]
+    assert all(type(op) is PlannedOp for op in ops.kept())
+    # the others are made again as the plan had them once released: equal, with the very key and record
+    expected = [op if (op.kind, op.key) in {(o.kind, o.key) for o in ops.kept()} else
+                PlannedOp(op.action, op.kind, op.key, RELEASED, RELEASED, "", "", op.record) for op in whole.ops]
+    assert list(ops) == expected and ops == expected and len(ops) == len(expected) == 12
+    assert ops[2] == expected[2] and ops[2].record is checked.products[ops[2].key] and ops[-1] == expected[-1]
+    assert ops[3:5] == expected[3:5]
+    assert list(op_fields(ops)) == [(op.action, op.kind, op.key) for op in expected]
+    # previewed, estimated and counted as the list of the same ops
+    said = [(r.op, r.ok, r.code, r.message, r.blocked) for r in adapter.preview(sendable(ops), False)]
+    assert said == [(r.op, r.ok, r.code, r.message, r.blocked) for r in adapter.preview(expected, False)]
+    assert [(op.kind, op.key, blocked) for op, _ok, _code, _m, blocked in said] == [
+        ("product", "SKU-1", False), ("product", "SKU-4", False), ("stock", "SKU-1", True), ("stock", "SKU-4", True)]
+    assert adapter.calls_needed(ops) == adapter.calls_needed(expected)
+    assert checked.counts() == whole.counts()
+    # changed in place as a list is (a plan's products taken out, a missing SKU's op)
+    checked.take_out({"SKU-2": "held"}, {})
+    expected = [op for op in expected if op.key != "SKU-2"]
+    assert list(checked.ops) == expected and type(checked.ops) is ReleasedOps
+    checked.ops.remove(expected[0])
+    checked.ops.append(expected[0])
+    assert list(checked.ops) == [*expected[1:], expected[0]]
+
+
+def test_a_dry_runs_plan_held_as_released_prints_as_the_list_of_its_ops(tmp_path: Path, capsys) -> None:
+    from connector.console import print_plan
+    from connector.sync.plan import Plan
+
+    adapter, checked, _whole = _checked_and_whole_plans(tmp_path)
+    results = {(r.op.kind, r.op.key): r for r in adapter.preview(list(checked.ops), False)}
+    print_plan(checked, results)
+    held = capsys.readouterr().out
+    as_list = Plan(checked.marketplace, checked.account, ops=list(checked.ops), roles=checked.roles)
+    print_plan(as_list, results)
+    assert held == capsys.readouterr().out and "refuse" in held and "SKU-3" in held
+

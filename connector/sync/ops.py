@@ -11,7 +11,7 @@ defaults).
 from __future__ import annotations
 
 import marshal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -149,6 +149,15 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def op_entries(ops: Sequence[PlannedOp]) -> Iterator[tuple[PlannedOp | None, str, str, str]]:
+    """(op, action, kind, key) of each of ``ops``; op None for one a dry run's plan holds as released without
+    making it (``released_ops.ReleasedOps``: ``ops[i]`` makes it)."""
+    entries = getattr(ops, "entries", None)
+    if entries is not None:
+        return entries()  # type: ignore[no-any-return]
+    return ((op, op.action, op.kind, op.key) for op in ops)
+
+
 def released(op: PlannedOp) -> bool:
     """Whether ``op`` let go of its payload (``release``); a packed op is not unpacked to tell."""
     return _PAYLOAD_SLOT.__get__(op) is RELEASED
@@ -265,7 +274,10 @@ class AdapterBase:
     def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
         results: list[ItemResult] = []
         blocked: set[str] = set()
-        for op in ops:
+        # (a dry run's plan holding most ops as released, ``released_ops``: only the others are read, unless a
+        # refused create blocks a stock op)
+        kept = getattr(ops, "kept", None)
+        for op in kept() if kept is not None else ops:
             if op.action == "stock":
                 continue
             problem = None if released(op) else self.validate(op)  # released: found valid when planned
@@ -273,7 +285,7 @@ class AdapterBase:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
                     blocked.add(op.key)
-        for op in ops:
+        for op in kept() if kept is not None and not blocked else ops:
             if op.action != "stock":
                 continue
             # said even when blocked: the merchant fixes both at once (released: found valid when planned)

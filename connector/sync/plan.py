@@ -17,6 +17,7 @@ from connector.model import Product
 from connector.sync.archived import ArchivedSift, all_on_sale
 from connector.sync.fingerprint import record_fingerprint
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, packed, release
+from connector.sync.released_ops import ReleasedOps, op_fields
 from connector.sync.state import StateStore
 from connector.sync.state.store import STALE_HASH
 
@@ -25,6 +26,7 @@ from connector.sync.state.store import STALE_HASH
 class Plan:
     marketplace: str
     account: str
+    # (a dry run's whose adapter checks ops as they are planned: a ``released_ops.ReleasedOps``, read as a list)
     ops: list[PlannedOp] = field(default_factory=list)
     unchanged: dict[str, set[str]] = field(default_factory=dict)  # kind -> keys
     mapping_failures: list[tuple[Product, str]] = field(default_factory=list)
@@ -65,8 +67,8 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ("create", "update", "stock", "refresh")}
-        for op in self.ops:
-            out[op.action] += 1
+        for action, _kind, _key in op_fields(self.ops):
+            out[action] += 1
         out["unchanged"] = sum(len(keys) for kind, keys in self.unchanged.items() if self.roles.get(kind) == CATALOGUE)
         out["stock_unchanged"] = sum(len(keys) for kind, keys in self.unchanged.items()
                                      if self.roles.get(kind) != CATALOGUE)
@@ -146,6 +148,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     the payload fields copied from them (``keep_values``), as for any field a source leaves absent; a create
     gets the default.  The caller puts them in ``context`` too: the same record maps otherwise with them."""
     plan = Plan(marketplace, account, roles=dict(adapter.roles))
+    if check is not None:  # most ops let go of their payload as they are planned: held as little (released_ops.py)
+        plan.ops = ReleasedOps()  # type: ignore[assignment]
     kinds = list(mapping.payloads)
     plan.mark_kinds = tuple(kinds)
     kind_index = {kind: i for i, kind in enumerate(kinds, 1)}  # where a kind's hash is in a ``new_marks`` entry
@@ -218,7 +222,6 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             if checked_new:
                 op = PlannedOp("stock" if adapter.roles.get(kind) == STOCK else "create", kind, key, payload, payload,
                                "", "", product)
-                plan.ops.append(op)
                 invalid = check(op)
                 if invalid or new_mark is not None:  # (a mark to note, or problems: kept, as the whole plan has it)
                     text = canonical_json(payload)
@@ -229,6 +232,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                         op.canonical, op.digest = text if keep_texts else "", h
                 if not invalid:  # nothing reads its payload before the preview, which takes it as valid
                     release(op)
+                    plan.ops.add_released(op.action, kind, key, product)  # type: ignore[attr-defined]
+                else:
+                    plan.ops.append(op)
                 continue
             text = canonical_json(payload)
             h = digest(text)

@@ -383,11 +383,13 @@ def account_rows(report: RunReport, source: SourceResult, plan: Plan | None,
                 sku_to_key[v.sku] = product.key
     # product key -> its planned (kind, action) pairs, one tuple shared by every product with the same ones (not a
     # list per product: 67,000), then (``_outcome_cases``) the number of its case
+    from connector.sync.released_ops import op_fields
+
     planned: dict[str, Any] = {}
     signatures: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
-    for op in plan.ops if plan else []:
-        signature = (*planned.get(op.key, ()), (op.kind, op.action))
-        planned[op.key] = signatures.setdefault(signature, signature)
+    for action, kind, op_key in op_fields(plan.ops) if plan else ():
+        signature = (*planned.get(op_key, ()), (kind, action))
+        planned[op_key] = signatures.setdefault(signature, signature)
     del signatures
     # case -> one product of it and its planned ops, what its rows' outcome is worked out from
     case_key, case_ops = _outcome_cases(planned, results, dry_run)
@@ -561,15 +563,17 @@ def count_operations(plan: Plan | None, results: dict[tuple[str, str], ItemResul
     ops = {"create": 0, "update": 0, "stock": 0, "unchanged": 0, "failed": 0, "deferred": 0, "skipped": 0}
     if plan is None:
         return ops
+    from connector.sync.released_ops import op_fields
+
     ops["unchanged"] = plan.counts()["unchanged"]
-    for op in plan.ops:
-        if op.action == "refresh":
+    for action, kind, key in op_fields(plan.ops):
+        if action == "refresh":
             continue
-        r = results.get((op.kind, op.key))
+        r = results.get((kind, key))
         if r is not None and r.ok and r.code:  # accepted, counted apart (e.g. a dry run's "match_at_push")
             ops[r.code] = ops.get(r.code, 0) + 1
         elif r is None or r.ok:
-            ops[op.action] += 1
+            ops[action] += 1
         elif r.skipped:
             ops["skipped"] += 1
         elif r.deferred:

@@ -24,6 +24,7 @@ from connector.sync.ops import RELEASED, ItemResult, release
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
+from connector.sync.released_ops import sendable
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
 from connector.sync.safety import (
     SafetyOutcome,
@@ -226,7 +227,8 @@ def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid
     push lets go of each accepted op as soon as it is confirmed).  Kept is what the report and the printed plan
     still read: the body of an update (its changed fields are listed) and every op refused as invalid before
     sending (its problems are listed per value, from its payload)."""
-    for op in plan.ops:
+    kept = getattr(plan.ops, "kept", None)  # (a dry run's plan holds most ops as released: ``released_ops``)
+    for op in kept() if kept is not None else plan.ops:
         r = results.get((op.kind, op.key))
         if r is not None and not r.ok and r.code == invalid_code:
             continue
@@ -237,12 +239,12 @@ def _preview(session: TargetSession, plan: Plan) -> dict:
     """What the push would answer, as far as it can be known without writing.  A read the marketplace refuses
     (its key, or no answer at all) ends the dry run as it would end the real one: unreachable (exit 4), nothing
     sent."""
-    sendable = [op for op in plan.ops if op.action != "refresh"]
+    sent = sendable(plan.ops)  # (a dry run's: not a list of every op made, ``released_ops``)
     try:
-        previewed = session.adapter.preview(sendable, bool(session.opts.secret))
+        previewed = session.adapter.preview(sent, bool(session.opts.secret))  # type: ignore[arg-type]
     except MarketplaceUnreachable as exc:
         session.report.unreachable = str(exc)
-        previewed = [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}") for op in sendable]
+        previewed = [ItemResult(op, ok=False, deferred=True, message=f"not sent: {exc}") for op in sent]
     return {(r.op.kind, r.op.key): r for r in previewed}
 
 

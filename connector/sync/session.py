@@ -30,6 +30,7 @@ from connector.marketplaces.base import MarketplacePlugin
 from connector.marketplaces.registry import get_plugin
 from connector.sync.estimate import estimate_push
 from connector.sync.ops import Adapter, PlannedOp
+from connector.sync.released_ops import sendable
 from connector.sync.report import RunReport
 from connector.sync.safety import SafetyOptions
 from connector.sync.state import StateStore, new_run_id, utcnow
@@ -145,7 +146,7 @@ class TargetSession:
     def estimate(self, ops: Sequence[PlannedOp]) -> None:
         """How long sending ``ops`` takes under the documented limits, into the report; a long push (hours,
         or days when a daily budget is the bound) is announced before a real run starts sending."""
-        sent = [op for op in ops if op.action != "refresh"]
+        sent = sendable(ops)  # (a dry run's: not a list of every op made, ``released_ops``)
         calls = self.adapter.calls_needed(sent) if sent else {}
         remaining = {c: self.budget.remaining_today(c) for c in self.limits}
         self.report.estimate = estimate_push(self.plugin.title, calls, self.limits, remaining)

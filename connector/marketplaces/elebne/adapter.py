@@ -21,7 +21,7 @@ from connector.marketplaces.wording import FieldProblem, explain, sibling_proble
 from connector.sync.answers import Classifier, Rule, Verdict
 from connector.sync.archived_check import LookupFailed
 from connector.sync.executor import Executor
-from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink
+from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink, op_entries
 
 # What Elebne's answers mean (the rules every marketplace shares follow): an update of a product Elebne no
 # longer has drops our binding so the next run re-creates it; any other error answer fails the item.
@@ -76,9 +76,24 @@ class ElebneAdapter(AdapterBase):
     def calls_needed(self, ops: Sequence[PlannedOp]) -> dict[str, int]:
         """Stock in bulk requests of ``bulk_max_items`` (existing products, the ones just created, the ones whose
         variants an update touches: see ``_stock_groups``); one write per create and per update."""
-        groups = _stock_groups(ops)
-        writes = sum(1 for op in ops if op.action in ("create", "update"))
-        return {BULK: sum(-(-len(g) // self.bulk_max_items) for g in groups), WRITE: writes}
+        # the sizes of ``_stock_groups``' lists, told without listing the ops (a dry run's ops are made as they are
+        # read: ``released_ops``)
+        creating: set[str] = set()
+        relabelling: set[str] = set()
+        stock: list[str] = []
+        writes = 0
+        for i, (op, action, _kind, key) in enumerate(op_entries(ops)):
+            if action == "create":
+                creating.add(key)
+            elif action == "update" and "variants" in (op if op is not None else ops[i]).body:
+                relabelling.add(key)
+            elif action == "stock":
+                stock.append(key)
+            writes += action in ("create", "update")
+        sizes = [0, 0, 0]
+        for key in stock:
+            sizes[1 if key in creating else 2 if key in relabelling else 0] += 1
+        return {BULK: sum(-(-n // self.bulk_max_items) for n in sizes), WRITE: writes}
 
     def idempotency_key(self, op: PlannedOp) -> str:
         return "create-" + digest(f"{self.account}\n{op.key}\n{op.digest}")
