@@ -150,3 +150,27 @@ def test_a_dry_runs_plan_held_as_released_prints_as_the_list_of_its_ops(tmp_path
     print_plan(as_list, results)
     assert held == capsys.readouterr().out and "refuse" in held and "SKU-3" in held
 
+
+
+def test_ops_taken_out_of_a_plan_in_one_pass_whatever_holds_them() -> None:
+    """The missing policy drops the stock ops that turn out unchanged: one pass over the plan, whether it holds a
+    list or a dry run's ``ReleasedOps`` (where a ``remove`` per op made every op again, once per op)."""
+    from connector.model import Product
+    from connector.sync.ops import RELEASED, PlannedOp
+    from connector.sync.plan import Plan
+    from connector.sync.released_ops import ReleasedOps
+
+    record = Product(key="A")
+    kept = [PlannedOp("stock", "stock", k, {"q": 1}, {"q": 1}, "{}", "h", record) for k in ("K1", "K2", "K3")]
+    for holder in (list, ReleasedOps):
+        ops = holder()
+        ops.append(kept[0])
+        for key in ("N1", "N2"):
+            ops.append(PlannedOp("create", "product", key, RELEASED, RELEASED, "", "", record))  # (held compactly)
+        ops.extend(kept[1:])
+        plan = Plan("elebne", "shop", ops=ops)
+        plan.drop_ops([kept[0], kept[2]])
+        assert [(op.action, op.key) for op in plan.ops] == [("create", "N1"), ("create", "N2"), ("stock", "K2")]
+        assert plan.ops[2] is kept[1]  # (the ops kept whole are the same objects)
+        plan.drop_ops([])
+        assert len(plan.ops) == 3

@@ -308,8 +308,8 @@ def _missing_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
                                   if isinstance(child.get(k), str)), mv)
                     missing.reason = f"{RENAMED}: its old label '{label}' is no longer in source"
                 result.skus.append(missing)
+        plan.drop_ops(drop)
         for op in drop:
-            plan.ops.remove(op)
             plan.unchanged.setdefault(op.kind, set()).add(op.key)
 
 
@@ -462,6 +462,7 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
         compiled = mapping.payloads[kind]
         old_bodies = bodies.get(kind, [op.key for op in ops])
         hashes = plan.confirmed.get(kind, {})
+        dropped: list[PlannedOp] = []
         for op in ops:
             old = old_bodies.get(op.key)
             if not old:
@@ -475,7 +476,7 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
             op.digest = digest(canonical_json(op.payload))
             if not changed:
                 if op.digest == hashes.get(op.key) and op.action == "refresh":
-                    plan.ops.remove(op)
+                    dropped.append(op)
                     plan.unchanged.setdefault(kind, set()).add(op.key)
                 continue
             body = dict(op.body) if op.action == "update" else {compiled.key_field: op.payload[compiled.key_field]}
@@ -496,3 +497,4 @@ def _disable_children(plan: Plan, bodies: ConfirmedBodies, mapping: CompiledMapp
                     result.skus.append(MissingSku(op.key, sku, [kind]))
                 elif kind not in entry.kinds:
                     entry.kinds.append(kind)
+        plan.drop_ops(dropped)

@@ -62,6 +62,13 @@ class Plan:
         if held:
             self.ops[:] = [op for op in self.ops if op.key not in held]
 
+    def drop_ops(self, ops: Iterable[PlannedOp]) -> None:
+        """Take ``ops`` (these objects) out of the plan, in one pass over it: a ``remove`` per op is one pass each
+        (and a dry run's ``released_ops.ReleasedOps`` makes its ops again for each)."""
+        gone = {id(op) for op in ops}  # (the ops are alive in the caller's hands: no other op has their ids)
+        if gone:
+            self.ops[:] = [op for op in self.ops if id(op) not in gone]
+
     def by_action(self, action: str) -> list[PlannedOp]:
         return [op for op in self.ops if op.action == action]
 
