@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connector.model import Product
+from connector.shown import first_few
 from connector.sources.base import SourceResult
 from connector.sync.archived import child_skus, variant_sku_paths
 from connector.sync.plan import Plan
@@ -68,24 +69,20 @@ class ActiveColumnGone:
         if self.products:
             out.append(f"{len(self.products)} product(s) not created on {title}: the Active column of the last run "
                        f"is missing from this workbook, so whether they are on sale is not known; put the column "
-                       f"back, or run once with {ALLOW_HINT} to create them on sale: {_shown(self.products)}")
+                       f"back, or run once with {ALLOW_HINT} to create them on sale: {first_few(self.products)}")
         if self.variants:
             out.append(f"{len(self.variants)} variant(s) not added on {title} to the products listed there: the "
                        f"Active column of the last run is missing from this workbook, so whether they are on sale is "
                        f"not known; put the column back, or run once with {ALLOW_HINT} to add them on sale: "
-                       f"{_shown(self.variants)}")
+                       f"{first_few(self.variants)}")
         would = "would be " if dry_run else ""
         if self.allowed:
             out.append(f"{len(self.allowed)} product(s) {would}created on sale although the Active column of the "
-                       f"last run is missing ({ALLOW_HINT}): {_shown(self.allowed)}")
+                       f"last run is missing ({ALLOW_HINT}): {first_few(self.allowed)}")
         if self.allowed_variants:
             out.append(f"{len(self.allowed_variants)} variant(s) {would}added on sale although the Active column "
-                       f"of the last run is missing ({ALLOW_HINT}): {_shown(self.allowed_variants)}")
+                       f"of the last run is missing ({ALLOW_HINT}): {first_few(self.allowed_variants)}")
         return out
-
-
-def _shown(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def column_state(source: SourceResult, state: StateStore, marketplace: str, account: str) -> ActiveColumnGone:

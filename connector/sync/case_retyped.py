@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.shown import first_few
 from connector.sources.base import SourceResult
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.missing import NO_LONGER_IN_SOURCE, source_skus
@@ -96,10 +97,10 @@ class CaseRetyped:
 
 def _note(pairs: dict[str, str] | dict[str, tuple[str, str]], what: str, done: str, *, hint: bool = True) -> str:
     shown = [f"'{new}' (listed as '{old}')" if isinstance(old, str) else f"'{new}' (listed as '{old[0]}' in {old[1]})"
-             for new, old in list(pairs.items())[:5]]
+             for new, old in pairs.items()]
     return (f"{len(pairs)} {what} retyped in other letter case {done}"
             + (f" (type them as before, or {ALLOW_HINT})" if hint else "") + ": "
-            + ", ".join(shown) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""))
+            + first_few(shown))
 
 
 def _reason(new: str, old: str, done: str, instead: str) -> str:

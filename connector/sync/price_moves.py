@@ -28,6 +28,7 @@ from typing import Any
 
 from connector.mapping import CompiledMapping
 from connector.model import Money, Product
+from connector.shown import first_few
 from connector.sync.confirmed import ConfirmedBodies
 from connector.sync.guard import GuardSettings
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp
@@ -49,7 +50,7 @@ class PriceMoves:
     def note(self, dry_run: bool) -> str | None:
         if not self.sent:
             return None
-        shown = "; ".join(self.sent[:5]) + (f" and {len(self.sent) - 5} more" if len(self.sent) > 5 else "")
+        shown = first_few(self.sent, sep="; ")
         return (f"price change(s) over the guard's limit {'would be ' if dry_run else ''}sent anyway (price change "
                 f"allowed): {shown}")
 

@@ -26,14 +26,7 @@ from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
 from connector.sync.released_ops import sendable
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
-from connector.sync.safety import (
-    SafetyOutcome,
-    account_safety,
-    after_plan,
-    allows_active_column_removal,
-    before_plan,
-    stock_alone,
-)
+from connector.sync.safety import SafetyOutcome, account_safety, after_plan, before_plan, stock_alone
 from connector.sync.session import SyncOptions, TargetSession, merge_settings
 from connector.sync.state import StateStore
 from connector.sync.stock_policy import untracked_stock
@@ -92,7 +85,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     # a stock sheet (or CSV column) of the last run gone: no stock computed without it (vanished_locations.py)
     vanished = hold_vanished(source, opts.stock_policy, state, opts.target, session.account,
-                             allow=opts.safety.guard is not None and opts.safety.guard.allow_location_removal)
+                             allow=opts.safety.allows("allow_location_removal"))
     report.reserved = opts.stock_policy.reservations(source.products)  # held back for open orders
     # Unattended runs never damage a live marketplace silently (safety.py): unknown stock locations are an
     # error, prices are converted to the account currency (a product whose price the marketplace would show wrongly
@@ -123,7 +116,7 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     safety.active = column_state(source, state, opts.target, session.account)
     products = hold_new_variants(safety.active, products, state, opts.target, session.account,
                                  lambda: probe_shapes(mapping, adapter, defaults),
-                                 allow=allows_active_column_removal(opts.safety), title=session.plugin.title)
+                                 allow=opts.safety.allows("allow_active_column_removal"), title=session.plugin.title)
     sift = target_sift(session.settings, session.plugin.title, state, opts.target, session.account, adapter,
                        lambda: probe_shapes(mapping, adapter, defaults), dry_run=opts.dry_run)
     plan = build_plan(products, mapping, adapter, state, opts.target, session.account, defaults=defaults,

@@ -25,6 +25,7 @@ from typing import Any
 from connector.mapping import CompiledMapping
 from connector.marketplaces.base import ItemResult
 from connector.model import Product
+from connector.shown import first_few
 from connector.sources.base import SKU_CASE_CHANGED, SourceResult
 from connector.sync.active_column import CODE as ACTIVE_COLUMN_MISSING
 from connector.sync.active_column import ActiveColumnGone, hold_new_listings
@@ -57,6 +58,10 @@ class SafetyOptions:
     missing: str = "zero"
     guard: GuardSettings | None = field(default_factory=GuardSettings)  # None: no guard
     currency: CurrencySettings | None = None  # None: EcomLinx's settings.currency only, if given
+
+    def allows(self, flag: str) -> bool:
+        """Whether the guard's yes/no setting ``flag`` (``guard_flags.ALLOWS``) is on; no guard allows nothing."""
+        return self.guard is not None and bool(getattr(self.guard, flag))
 
 
 @dataclass
@@ -105,21 +110,17 @@ def stock_alone(outcome: SafetyOutcome, adapter: Any, state: StateStore, mapping
     return hold_prices(prepared, outcome.prices, mapping, adapter, state, marketplace, account, defaults)
 
 
-def allows_active_column_removal(options: SafetyOptions) -> bool:
-    return options.guard is not None and options.guard.allow_active_column_removal
-
-
 def after_plan(plan: Plan, source: SourceResult, state: StateStore, mapping: CompiledMapping, adapter: Any,
                policy: StockPolicy, options: SafetyOptions, defaults: dict[str, Any],
                outcome: SafetyOutcome) -> None:
     outcome.roles = dict(plan.roles)
     shapes = probe_shapes(mapping, adapter, defaults)
     bodies = ConfirmedBodies(state, plan.marketplace, plan.account, shapes)  # each body read once for all four
-    allow_case = options.guard is not None and options.guard.allow_sku_case_change
+    allow_case = options.allows("allow_sku_case_change")
     outcome.retyped = hold_retyped(plan, source, allow=allow_case, title=outcome.title or plan.marketplace,
                                    missing=options.missing, bodies=bodies, shapes=shapes)
     hold_new_listings(plan, outcome.active, title=outcome.title or plan.marketplace,
-                      allow=allows_active_column_removal(options))
+                      allow=options.allows("allow_active_column_removal"))
     if options.missing == "keep" and options.guard is None:
         return
     outcome.missing = add_missing_ops(plan, source, bodies, mapping, shapes, policy=options.missing,
@@ -167,7 +168,7 @@ def account_safety(report: RunReport, outcome: SafetyOutcome, results: dict[tupl
     held = outcome.missing.held
     if held:
         unread = outcome.missing.unread
-        rows = ", ".join(unread[:3]) + (f" and {len(unread) - 3} more" if len(unread) > 3 else "")
+        rows = first_few(unread, 3)
         reason = f"{NO_LONGER_IN_SOURCE}, left as it is: {rows}, refused for its SKU, may be its row (fix it)"
         report.rows += [RowOutcome(sku=sku, product=key, sheet=None, row=None, status=SKIPPED, reason=reason)
                         for key, sku in held]

@@ -22,6 +22,7 @@ from typing import Any
 from connector.errors import SourceError
 from connector.memory import release_freed_memory
 from connector.model import ABSENT, STOCK_KINDS, Money, Product, SourceRef, StockLevel, Variant
+from connector.shown import first_few
 from connector.sources.base import Issue, SourceResult
 from connector.sources.lookalike import LOOK_ALIKE, plain_char
 
@@ -688,7 +689,7 @@ def no_stock_given(result: SourceResult, where: str, refused: set[str]) -> None:
             if not v.stock_known and v.active and v.sku not in refused]
     if not skus:
         return
-    shown = ", ".join(skus[:5]) + (f" and {len(skus) - 5} more" if len(skus) > 5 else "")
+    shown = first_few(skus)
     result.warnings.append(f"stock of {len(skus)} SKU(s) on sale not given: no quantity on any {where}, so none is "
                            f"sent and the marketplace keeps listing what it has (give each a quantity, 0 if sold "
                            f"out): {shown}")
