@@ -11,7 +11,8 @@ defaults).
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterator, Sequence
+from abc import abstractmethod
+from collections.abc import Iterator, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -149,12 +150,33 @@ def _plain(value: Any) -> bool:
     return False
 
 
+class CompactOps(MutableSequence[PlannedOp]):
+    """A plan's operations held compactly: read as a list, each released one is made again
+    (``released_ops.ReleasedOps``, a dry run's; defined there, which imports this module).  ``kept`` and
+    ``entries`` read them without making the released ones."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def kept(self) -> list[PlannedOp]:
+        """The operations held as they are (not released), in their order."""
+
+    @abstractmethod
+    def entries(self) -> Iterator[tuple[PlannedOp | None, str, str, str]]:
+        """(op, action, kind, key) of each operation: op None for one held released, not made."""
+
+
+def kept_ops(ops: Sequence[PlannedOp]) -> Sequence[PlannedOp]:
+    """The operations of ``ops`` that may still carry a payload: all of a list, the kept ones of a ``CompactOps``
+    (a released op was found valid when planned and carries nothing to check or let go of)."""
+    return ops.kept() if isinstance(ops, CompactOps) else ops
+
+
 def op_entries(ops: Sequence[PlannedOp]) -> Iterator[tuple[PlannedOp | None, str, str, str]]:
     """(op, action, kind, key) of each of ``ops``; op None for one a dry run's plan holds as released without
-    making it (``released_ops.ReleasedOps``: ``ops[i]`` makes it)."""
-    entries = getattr(ops, "entries", None)
-    if entries is not None:
-        return entries()  # type: ignore[no-any-return]
+    making it (``CompactOps``: ``ops[i]`` makes it)."""
+    if isinstance(ops, CompactOps):
+        return ops.entries()
     return ((op, op.action, op.kind, op.key) for op in ops)
 
 
@@ -276,8 +298,8 @@ class AdapterBase:
         blocked: set[str] = set()
         # (a dry run's plan holding most ops as released, ``released_ops``: only the others are read, unless a
         # refused create blocks a stock op)
-        kept = getattr(ops, "kept", None)
-        for op in kept() if kept is not None else ops:
+        kept = kept_ops(ops)
+        for op in kept:
             if op.action == "stock":
                 continue
             problem = None if released(op) else self.validate(op)  # released: found valid when planned
@@ -285,7 +307,7 @@ class AdapterBase:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
                     blocked.add(op.key)
-        for op in kept() if kept is not None and not blocked else ops:
+        for op in kept if not blocked else ops:
             if op.action != "stock":
                 continue
             # said even when blocked: the merchant fixes both at once (released: found valid when planned)

@@ -15,17 +15,17 @@ of each without making any; ``sendable`` leaves out the refresh ops without maki
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress
 from typing import Any, overload
 
-from connector.sync.ops import RELEASED, PlannedOp
+from connector.sync.ops import RELEASED, CompactOps, PlannedOp
 
 _KEPT = 255  # the form number of an operation kept as it is
 _MAX_FORMS = 255
 
 
-class ReleasedOps(MutableSequence[PlannedOp]):
+class ReleasedOps(CompactOps):
     """A plan's operations (see the module's docstring), in their order: an operation appended that let go of
     its payload is held as its key, its record and one byte, the others as they are."""
 

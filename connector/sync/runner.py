@@ -20,7 +20,7 @@ from connector.sync.active_column import remember as remember_active
 from connector.sync.archived import target_sift
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
-from connector.sync.ops import RELEASED, ItemResult, release
+from connector.sync.ops import RELEASED, ItemResult, kept_ops, release
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
@@ -220,8 +220,7 @@ def release_sent(plan: Plan, results: dict[tuple[str, str], ItemResult], invalid
     push lets go of each accepted op as soon as it is confirmed).  Kept is what the report and the printed plan
     still read: the body of an update (its changed fields are listed) and every op refused as invalid before
     sending (its problems are listed per value, from its payload)."""
-    kept = getattr(plan.ops, "kept", None)  # (a dry run's plan holds most ops as released: ``released_ops``)
-    for op in kept() if kept is not None else plan.ops:
+    for op in kept_ops(plan.ops):  # (a dry run's plan holds most ops as released: ``released_ops``)
         r = results.get((op.kind, op.key))
         if r is not None and not r.ok and r.code == invalid_code:
             continue
