@@ -22,7 +22,7 @@ from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.limits import Evaluation, LimitError, measure
 from connector.mapping.ops import TEXT, Op, OpError, OpLimitError, compile_op
 from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
-from connector.mapping.schema import ChildSpec, FieldValue, MappingSpec, PayloadSpec
+from connector.mapping.schema import ChildSpec, FieldSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT
 
 _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -565,8 +565,26 @@ def compile_payload(name: str, spec: PayloadSpec, tables: dict, rtype: RecordTyp
     level = _compile_level(spec.fields, spec.children, rtype.roots, tables, where, types, rtype)
     if spec.key not in spec.fields:
         raise ValueError(f"{where}.key: {spec.key!r} is not one of its fields")
+    _check_key_source(spec.fields[spec.key], f"{where}.fields.{spec.key}", rtype)
     return CompiledPayload(name=name, key_field=spec.key, create_only=frozenset(spec.create_only),
                            match_keys={c: s.match_key for c, s in spec.children.items()}, level=level)
+
+
+def _check_key_source(spec: FieldSpec, where: str, rtype: RecordType) -> None:
+    """A key field of a record type that has a key (``product.key``) copies it: the connector finds the listing,
+    its state and its stock by that key, so a key field copying another path or a constant would create listings
+    under one identifier and update them under another (or map many products to one listing).  An expression, or
+    ops after the copy, can only be checked per record (``plan.build_plan``)."""
+    if rtype.key is None:
+        return
+    wanted = f"{rtype.name}.{rtype.key}"
+    if "const" in spec.model_fields_set:
+        raise ValueError(f"{where}: the key field is a constant ({spec.const!r}), so every {rtype.name} would be "
+                         f"the same listing: copy {wanted}")
+    if spec.copy_ is not None and spec.copy_.strip() != wanted:
+        raise ValueError(f"{where}: the key field copies {spec.copy_}, not {wanted}: the connector finds each "
+                         f"listing by {wanted}, so its updates and stock would go to another listing, or two "
+                         f"{rtype.name}s to one")
 
 
 def compile_mapping(spec: MappingSpec, *, file: str | None = None, doc: Any = None) -> CompiledMapping:

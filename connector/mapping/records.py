@@ -28,6 +28,11 @@ class RecordType:
     cls: type | None = None  # the record's class, when attributes can be checked at load time
     children: dict[str, type | None] = field(default_factory=dict)  # child collection -> element class
     description: str = ""
+    # the attribute that identifies a record to the flow that maps it (``product.key``: the state, the
+    # marketplace's listing and every later update are found by it), or None when the flow keys records by what
+    # the mapping gives.  A payload's key field of a type that has one must give that value (``compile_payload``
+    # refuses a copy or constant of anything else; ``plan.build_plan`` a record whose key field gives another)
+    key: str | None = None
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -67,7 +72,7 @@ def known_attributes(cls: type) -> frozenset[str]:
 
 
 PRODUCT = register_record_type(RecordType(
-    "product", Product, {"variants": Variant},
+    "product", Product, {"variants": Variant}, key="key",
     description="a catalogue product (template) with its variants: paths product.*, and e.g. variant.*"))
 
 ORDER = register_record_type(RecordType(

@@ -175,6 +175,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                 if marks is not None:
                     marks.pop(key, None)
     catalogue_kinds = [k for k in kinds if adapter.roles.get(k) == CATALOGUE]
+    key_fields = {kind: mapping.payloads[kind].key_field for kind in kinds}
     for kind in kinds:
         plan.unchanged[kind] = set()
     unchanged_sets = list(plan.unchanged.values())
@@ -209,6 +210,9 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             payloads = mapping.apply(product, defaults) if key not in stock_only else {
                 kind: mapping.payloads[kind].build(product, defaults) for kind in kinds
                 if adapter.roles.get(kind) == STOCK}
+            for kind, payload in payloads.items():
+                if payload.get(key_fields[kind]) != key:
+                    raise _other_key(kind, key_fields[kind], payload.get(key_fields[kind]), key)
         except RecordMappingError as exc:
             plan.mapping_failures.append((product, str(exc)))
             continue
@@ -266,6 +270,18 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     if sift is not None:
         plan.left_out, plan.left_out_deferred = sift.left_out, sift.deferred
     return plan
+
+
+def _other_key(kind: str, field_name: str, value: Any, key: str) -> RecordMappingError:
+    """A product whose payload's key field gives another value than its key: its listing is created, found,
+    updated and stocked by its key, so the payload would create (or overwrite) another listing than the one the
+    state and the stock updates name, or two products would become one listing (an expression such as
+    ``product.brand``).  The product is not planned; ``compiler._check_key_source`` refuses the plain cases when
+    the mapping loads."""
+    return RecordMappingError(f"payloads.{kind}.fields.{field_name}",
+                              f"the mapping's key field {field_name} gives {value!r}, not the product's key "
+                              f"{key!r}: a listing is found by its product's key, so the field must map to it "
+                              f"unchanged (copy product.key)")
 
 
 NO_PAYLOAD = ""  # in a ``new_marks`` entry: the mapping gave no payload of that kind (a catalogue-only source's stock)
