@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +126,11 @@ def tracking_problem(tracking: str, raw: Any = None) -> str | None:
     """Why a tracking number cannot go to a marketplace as typed (None when it can): a formula (the file holds
     ``=HYPERLINK(...)``, not the number it shows), a line break or tab inside, text far too long for one, or a
     long number a spreadsheet program rounded (typed as a number: only 15 digits are kept, and a CSV it saved
-    holds ``9.40011E+21``): sending it would give the customer another parcel's number."""
+    holds ``9.40011E+21``), or a date or time the spreadsheet made of what was typed (``1-3``, ``12:30``: its text,
+    ``2026-03-01 00:00:00``, is no number at all): sending it would give the customer another parcel's number."""
+    if isinstance(raw, date | time | timedelta):  # (a datetime is a date)
+        return ("is a date or a time, not a tracking number: the spreadsheet turned what was typed into one (as "
+                "Excel does with 1-3 or 12:30): format the column as Text and type the tracking number again")
     rounded = "was typed as a number and the spreadsheet kept only its first 15 digits: format the column as Text " \
               "and type the tracking number again"
     if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) >= 10 ** DIGITS_KEPT:
