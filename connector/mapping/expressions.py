@@ -126,6 +126,9 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             charge(len(args[at]) * ITEM_COST)
         if name == "join" and len(args) > at:
             items = _materialised(args[at])
+            if not isinstance(items, str | dict) and "attribute" not in kwargs and None in items:
+                raise ValueError(f"'join' joins an empty value (None), which would be sent as the text 'None': "
+                                 f"leave it out (| select) or {_OR_EMPTY}")
             sep = args[at + 1] if len(args) > at + 1 else kwargs.get("d", "")
             if not isinstance(items, str) and isinstance(sep, str):
                 check_text_growth(join_growth(sep, list(items)), "join")
@@ -135,6 +138,37 @@ def _bounded_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         return checked(fn(*args, **kwargs))  # a lazy result (map, select...) counts as one
 
     return bounded
+
+
+def _chained(*checks: Callable[..., None]) -> Callable[..., None]:
+    def precheck(*args: Any, **kwargs: Any) -> None:
+        for check in checks:
+            check(*args, **kwargs)
+
+    return precheck
+
+
+# what a message about an empty value joined as text says to do instead
+_OR_EMPTY = "write (value or '') to join it as nothing, or test it with 'if'"
+
+
+# Jinja's filters that make text of their input as ``str`` does: an empty value (an empty cell, None) would
+# become the text 'None' ('NONE', 'none'...)
+_TEXT_FILTERS = ("string", "trim", "lower", "upper", "title", "capitalize", "replace", "truncate", "striptags",
+                 "urlencode", "escape", "e", "forceescape")
+
+
+def _no_none_text(name: str) -> Callable[..., None]:
+    def precheck(value: Any = "", *_args: Any, **_kwargs: Any) -> None:
+        if value is None:
+            raise ValueError(f"'{name}' of an empty value (None) would be sent as the text 'None': {_OR_EMPTY}")
+
+    return precheck
+
+
+for _name in _TEXT_FILTERS:
+    _PRECHECKS[_name] = _chained(_PRECHECKS[_name], _no_none_text(_name)) if _name in _PRECHECKS \
+        else _no_none_text(_name)
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -182,6 +216,8 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
         return r
 
     def concat(self, parts: tuple[Any, ...]) -> str:
+        if None in parts:  # (an empty cell: ``product.name ~ ' by ' ~ product.brand``)
+            raise ValueError(f"'~' joins an empty value (None), which would be sent as the text 'None': {_OR_EMPTY}")
         texts = [p if type(p) is str else str(p) for p in parts]
         check_text_growth(sum(map(len, texts)), "'~'")
         return checked("".join(texts))
