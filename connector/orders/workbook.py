@@ -296,6 +296,8 @@ class XlsxSheet:
         elif column.text and value is not None:
             value = str(value)
             cell.number_format = "@"
+        elif column.text and column.merchant:  # an empty cell the merchant types into (Tracking number): as Text,
+            cell.number_format = "@"  # so Excel keeps 0012345, 1-3 or 20 digits as typed, never a number or a date
         cell.value = value
         string_cell(cell)  # text starting with '=' stays text
 
