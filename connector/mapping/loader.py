@@ -54,7 +54,7 @@ def _read_bounded(path: Path) -> str:
 def _read(path: Path) -> tuple[Any, str]:
     text = _read_bounded(path)
     try:
-        doc = load_yaml(text)
+        doc = load_yaml(text, text_keys=True)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

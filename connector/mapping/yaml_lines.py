@@ -61,7 +61,7 @@ class _LineLoader(yaml.SafeLoader):
         out.line = node.start_mark.line + 1
         out.key_lines = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self.construct_key(key_node)
             try:
                 hash(key)
             except TypeError:
@@ -73,6 +73,9 @@ class _LineLoader(yaml.SafeLoader):
             out[key] = self.construct_object(value_node, deep=True)
             out.key_lines[key] = key_node.start_mark.line + 1
         return out
+
+    def construct_key(self, node: yaml.Node) -> Any:
+        return self.construct_object(node, deep=True)
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
         out = LineList(self.construct_object(child, deep=True) for child in node.value)
@@ -104,9 +107,26 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mappi
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 
 
-def load_yaml(text: str) -> Any:
-    """Parse YAML safely (no arbitrary tags), keeping line numbers on dicts and lists."""
-    return yaml.load(text, Loader=_LineLoader)
+# tags YAML gives a plain scalar it reads as other than text: ``true``, ``NO``, ``on``, ``38``, ``1.5``
+_NOT_TEXT_TAGS = frozenset({"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
+class _TextKeyLoader(_LineLoader):
+    """``_LineLoader`` whose keys written plain (unquoted) are the text written when YAML would read them as a
+    boolean or a number: in a mapping file every key is a name (a field, a table, an op) or a lookup table's key,
+    which ``ops._table_key`` matches as text; ``{NO: Norway}`` (NO is false in YAML 1.1), ``{38: M}`` and an
+    unquoted ``true: ACTIVE`` mean the text typed."""
+
+    def construct_key(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in _NOT_TEXT_TAGS:
+            return node.value
+        return super().construct_key(node)
+
+
+def load_yaml(text: str, *, text_keys: bool = False) -> Any:
+    """Parse YAML safely (no arbitrary tags), keeping line numbers on dicts and lists.  ``text_keys``: plain keys
+    are the text written, never a boolean or a number (``_TextKeyLoader``: mapping files)."""
+    return yaml.load(text, Loader=_TextKeyLoader if text_keys else _LineLoader)
 
 
 def tag_file(doc: Any, file: str) -> None:
