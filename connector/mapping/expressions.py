@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Iterator, Mapping
+from decimal import Decimal
 from importlib.metadata import entry_points
 from itertools import islice
 from typing import Any
@@ -194,7 +195,7 @@ _DICT_NAMES = frozenset(dir(dict))
 class MappingSandbox(ImmutableSandboxedEnvironment):
     """The only environment mapping expressions run in."""
 
-    intercepted_binops = frozenset({"**", "*", "%", "+"})
+    intercepted_binops = frozenset({"**", "*", "%", "+", "-", "/", "//"})
     code_generator_class = _BoundedCodeGenerator
 
     def __init__(self) -> None:
@@ -236,6 +237,13 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
         return checked(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        # an amount (Decimal: a price) and a number written with a point (a float: ``* 1.1``) are computed as
+        # decimals, the float as it is written (1.1 is Decimal('1.1')): Python refuses to mix them, and the row
+        # failed with "unsupported operand type(s) for *: 'decimal.Decimal' and 'float'"
+        if type(left) is Decimal and type(right) is float:
+            right = Decimal(repr(right))
+        elif type(right) is Decimal and type(left) is float:
+            left = Decimal(repr(left))
         if operator == "**":
             if not isinstance(right, int | float) or abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponent too large (limit {MAX_EXPONENT})")
