@@ -85,6 +85,9 @@ class Problem:
     reason: str
     value: Any = None
     given: bool = True
+    # the value is of another kind than the field takes (text for a number, a decimal for a whole number): a
+    # source's values are typed by its reader, so a mapping made it so (``wording.explain`` says so)
+    wrong_type: bool = False
 
     @property
     def field(self) -> str:
@@ -127,7 +130,8 @@ def shape_problems(shape: Shape | None, body: dict[str, Any], *, missing: str = 
             # a null where a value is needed is a missing value to the merchant, whatever type was expected
             given = err["type"] != "missing" and err.get("input") is not None
             reason = plain_reason(err, missing) if given or err["type"].startswith("value_") else missing
-            out[path] = Problem(path, reason, err.get("input") if given else None, given)
+            out[path] = Problem(path, reason, err.get("input") if given else None, given,
+                                given and err["type"].endswith("_type"))
         return list(out.values())
     return []
 

@@ -109,7 +109,27 @@ def _explain_one(problem: Problem, body: dict[str, Any], product: Product | None
     value = _source_value(name, variant, product, problem)
     sku = variant.sku if variant is not None else None
     ref = (variant.ref if variant is not None else None) or (product.ref if product is not None else None)
-    return FieldProblem(sku, field, value, problem.reason, ref, product.key if product is not None else None)
+    reason = problem.reason if not problem.wrong_type else \
+        f"{problem.reason}, not {mapped_value(problem.value)} the mapping gives (check the mapping)"
+    return FieldProblem(sku, field, value, reason, ref, product.key if product is not None else None)
+
+
+def mapped_value(value: Any) -> str:
+    """A value a mapping gave, with its kind: shown beside the source's own when the field takes another kind (the
+    source's 350 is a whole number; the decimal 420 a markup made of it is not)."""
+    if isinstance(value, bool):
+        return f"the yes/no value {str(value).lower()}"
+    if isinstance(value, Decimal | float):
+        return f"the decimal number {value:f}" if isinstance(value, Decimal) else f"the decimal number {value!r}"
+    if isinstance(value, int):
+        return f"the whole number {value}"
+    if isinstance(value, str):
+        return f"the text {value[:60]!r}"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a group of fields"
+    return f"a {type(value).__name__}"
 
 
 def _variant_of(product: Product | None, entry: dict[str, Any]) -> Variant | None:
