@@ -42,3 +42,22 @@ def test_a_new_rows_tracking_number_cell_is_text_before_anything_is_typed(tmp_pa
     # a later order's rows too, below rows the merchant typed into
     WorkbookDestination.open(path).import_orders([make_order("A2")], book, "run2")
     assert _formats(path, "Tracking number") == ["@", "@", "@"]
+
+
+def test_an_excel_table_over_the_orders_takes_in_the_rows_added_below_it(tmp_path: Path, book: OrderBook) -> None:
+    """A merchant who made the orders an Excel table (Insert > Table, to filter and sort them, or to feed a pivot
+    table) had each later order written below the table, outside it: left out of its sorting, its filters' view and
+    any pivot table or formula over it.  A row added right below a table that holds every order joins it, as Excel
+    does when one types a row under a table."""
+    from openpyxl.worksheet.table import Table
+
+    path = tmp_path / "orders.xlsx"
+    WorkbookDestination.open(path).import_orders([make_order("A1", ("TEE-M-BL", 2), ("SOAP-01", 1))], book, "run1")
+    wb = load_workbook(path)
+    ws = wb["Orders"]
+    ws.add_table(Table(displayName="Orders", ref=f"A1:{ws.cell(1, ws.max_column).column_letter}3"))
+    wb.save(path)
+    WorkbookDestination.open(path).import_orders([make_order("A2"), make_order("A3")], book, "run2")
+    ws = load_workbook(path)["Orders"]
+    assert ws.max_row == 5
+    assert [t.ref for t in ws.tables.values()] == [f"A1:{ws.cell(1, ws.max_column).column_letter}5"]

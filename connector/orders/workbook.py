@@ -284,7 +284,22 @@ class XlsxSheet:
         row, self._next = self._next, self._next + 1
         for key, index in self.columns.items():
             self._put(self._writable(row, index + 1), BY_KEY[key], values.get(key))
+        self._grow_tables(row)
         return row - self.first_row
+
+    def _grow_tables(self, row: int) -> None:
+        """An Excel table (Insert > Table) from the header row down to the row above ``row`` takes ``row`` in, as
+        Excel does with a row typed right under a table: left below it, a new order is outside its sorting, its
+        filters' view and any pivot table or formula over it.  A table with a totals row, or one not from the header
+        row, is left as it is."""
+        from openpyxl.utils import get_column_letter, range_boundaries
+
+        for table in self.sheet.tables.values():
+            min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+            if min_row == self.header_row and max_row == row - 1 and not table.totalsRowCount:
+                table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{row}"
+                if table.autoFilter is not None:
+                    table.autoFilter.ref = table.ref
 
     @staticmethod
     def _put(cell: Any, column: Column, value: Any) -> None:
