@@ -1,4 +1,7 @@
-"""The empty Tracking number cell of a new order row is formatted as Text, so what the merchant types stays as typed.
+"""New order rows as the merchant then works with them: the Tracking number cell ready for typing, and inside an
+Excel table made of the orders.
+
+The empty Tracking number cell of a new order row is formatted as Text, so what the merchant types stays as typed.
 
 The orders workbook wrote a new row's Tracking number empty in a General cell: Excel and LibreOffice then turned
 ``0012345678`` into 12345678 (the number sent without its zeros: another parcel's), ``1-3`` into a date and a
