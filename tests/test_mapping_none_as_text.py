@@ -16,7 +16,7 @@ import pytest
 from connector.cli import main
 from connector.errors import EXIT_FAILED
 from connector.mapping import RecordMappingError, load_mapping
-from connector.model import Product
+from connector.model import Product, Variant
 from connector.sync.report import report_rows
 
 
@@ -60,3 +60,19 @@ def test_a_dry_run_reports_the_row_with_the_empty_cell_as_failed(
     assert rows["A1"]["status"] == "failed" and "'None'" in rows["A1"]["reason"]
     assert rows["B1"]["status"] != "failed"
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("op", ["-", "*", "+", "/", "//", "%", "**"])
+def test_arithmetic_on_an_empty_value_names_it_in_words(tmp_path: Path, op: str) -> None:
+    """``{expr: "(product.variants[0].weight * 1000) ~ ' g'"}`` (grams from the Weight column) for a row whose
+    Weight cell is empty failed with Python's ``unsupported operand type(s) for *: 'NoneType' and 'int'``; it now
+    says an empty value was computed with."""
+    expr = f"(product.variants[0].weight {op} 2) ~ ' g'"
+    path = tmp_path / "m.yaml"
+    path.write_text(f"extends: elebne\npayloads:\n  product:\n    fields:\n"
+                    f"      description: {{expr: {json.dumps(expr)}}}\n", encoding="utf-8")
+    with pytest.raises(RecordMappingError) as exc:
+        load_mapping(path).apply(Product(key="A1", name="Alpha", variants=[Variant(sku="A1", weight=None)]))
+    said = str(exc.value)
+    assert exc.value.field_path.endswith("description") and "of an empty value (None)" in said, said
+    assert "NoneType" not in said

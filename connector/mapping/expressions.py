@@ -240,6 +240,9 @@ class MappingSandbox(ImmutableSandboxedEnvironment):
         # an amount (Decimal: a price) and a number written with a point (a float: ``* 1.1``) are computed as
         # decimals, the float as it is written (1.1 is Decimal('1.1')): Python refuses to mix them, and the row
         # failed with "unsupported operand type(s) for *: 'decimal.Decimal' and 'float'"
+        if left is None or right is None:  # (an empty cell, an untracked stock: ``product.qty - 2``)
+            raise ValueError(f"'{operator}' of an empty value (None): the source has no value there; test it with "
+                             f"'if', or write (value or 0) to count it as 0")
         if type(left) is Decimal and type(right) is float:
             right = Decimal(repr(right))
         elif type(right) is Decimal and type(left) is float:
