@@ -17,7 +17,7 @@ from rich.table import Table
 from connector.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE
 from connector.sources.base import Issue
 from connector.sync.hold import held_lines
-from connector.sync.ops import ItemResult, PlannedOp
+from connector.sync.ops import CREATE_HELD, ItemResult, PlannedOp
 from connector.sync.plan import Plan
 from connector.sync.released_ops import op_fields
 from connector.sync.report import FAILED, SKIPPED, RunReport
@@ -74,6 +74,8 @@ def foreseen(op: PlannedOp, result: ItemResult | None) -> tuple[str, str, str]:
         return message, "push", detail
     if result.skipped:
         return (message if message.startswith("not sent") else f"not sent: {message}"), "skip", detail
+    if result.code == CREATE_HELD:  # (one label for all: each message says why its stock does not go)
+        return "not created without its stock", "skip", detail
     if result.deferred or result.blocked:
         return message, "skip", detail
     return f"refused before sending ({op.kind})", "refuse", detail

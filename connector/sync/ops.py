@@ -267,6 +267,10 @@ class Adapter(PlanningAdapter, Protocol):
         ...
 
 
+CREATE_HELD = "created_without_stock_held"
+"""The code of a stocked product's create held back because its stock would not go with it (``held_creates``)."""
+
+
 class AdapterBase:
     """Defaults of the optional ``Adapter`` hooks: records planned as they are, nothing extra to report, a
     dry run foresees the ops ``validate`` refuses and the stock of a product whose create is refused."""
@@ -281,6 +285,37 @@ class AdapterBase:
     # ops as they are planned and let go of a valid one's payload at once (``Adapter.checks_when_planned``)
     checks_when_planned = False
     matches_listings = False  # (``Adapter.matches_listings``)
+    # the marketplace sells a product created without a quantity uncounted (Elebne): a stocked product is created
+    # only with its stock in the same push (``held_creates``); a product whose source does not track its stock is
+    # created without, as documented (``untracked_stock_left``)
+    creates_need_stock = False
+    create_held_message = ("not created without its stock: {why}; {title} would sell it uncounted (give it a "
+                           "quantity, 0 if sold out)")
+    title = "the marketplace"
+
+    def held_creates(self, ops: Sequence[PlannedOp]) -> dict[str, str]:
+        """key -> why, for the create ops of stocked products that would go without their stock (none planned:
+        the source gave no quantity; or refused by ``validate``), when ``creates_need_stock``.  A dry run's
+        released ops are told apart without being made again, unless one is held."""
+        if not self.creates_need_stock:
+            return {}
+        from connector.model import STOCK_KINDS
+        from connector.sync.released_ops import op_fields
+
+        creates, stocked = set(), set()
+        for action, _kind, key in op_fields(ops):
+            if action == "create":
+                creates.add(key)
+            elif action == "stock":
+                stocked.add(key)
+        why = dict.fromkeys(creates - stocked, "its stock is not known (no quantity in the source)")
+        for op in kept_ops(ops):
+            if op.action == "stock" and op.key in creates and not released(op) and (problem := self.validate(op)):
+                why[op.key] = f"its stock cannot be sent ({problem})"
+        if not why:
+            return {}
+        return {op.key: why[op.key] for op in ops if op.action == "create" and op.key in why
+                and getattr(op.product, "kind", "stocked") in STOCK_KINDS}
 
     def validate(self, op: PlannedOp) -> str | None:
         problems = self.problems(op)
@@ -299,6 +334,7 @@ class AdapterBase:
         # (a dry run's plan holding most ops as released, ``released_ops``: only the others are read, unless a
         # refused create blocks a stock op)
         kept = kept_ops(ops)
+        held = self.held_creates(ops)
         for op in kept:
             if op.action == "stock":
                 continue
@@ -306,6 +342,12 @@ class AdapterBase:
             if problem:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
+                    blocked.add(op.key)
+        if held:  # (a held create may be a released one: found among every op)
+            for op in ops:
+                if op.action == "create" and op.key in held and op.key not in blocked:
+                    results.append(ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=(
+                        self.create_held_message.format(why=held[op.key], title=self.title))))
                     blocked.add(op.key)
         for op in kept if not blocked else ops:
             if op.action != "stock":

@@ -21,7 +21,16 @@ from connector.marketplaces.wording import FieldProblem, explain, sibling_proble
 from connector.sync.answers import Classifier, Rule, Verdict
 from connector.sync.archived_check import LookupFailed
 from connector.sync.executor import Executor
-from connector.sync.ops import CATALOGUE, STOCK, AdapterBase, ItemResult, PlannedOp, ResultSink, op_entries
+from connector.sync.ops import (
+    CATALOGUE,
+    CREATE_HELD,
+    STOCK,
+    AdapterBase,
+    ItemResult,
+    PlannedOp,
+    ResultSink,
+    op_entries,
+)
 
 # What Elebne's answers mean (the rules every marketplace shares follow): an update of a product Elebne no
 # longer has drops our binding so the next run re-creates it; any other error answer fails the item.
@@ -37,6 +46,8 @@ class ElebneAdapter(AdapterBase):
     checks_when_planned = True  # its preview only validates; ``calls_needed`` reads only an update's body
     # documented: Elebne's inventory holds the products "with quantity set" (a variant's null quantity likewise
     # counts nothing: inferred, as the sandbox does)
+    creates_need_stock = True  # a product created without a quantity is sold uncounted (docs/elebne.md)
+    title = "Elebne"
     untracked_stock_left = ("Elebne tracks the stock of a product or variant only once it is given a quantity, so "
                             "one created without is sold uncounted; one given a quantity before keeps it")
 
@@ -118,10 +129,15 @@ class ElebneAdapter(AdapterBase):
 
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
-        creates = [op for op in ops if op.action == "create"]
+        held = self.held_creates(ops)
+        creates = [op for op in ops if op.action == "create" and op.key not in held]
         updates = [op for op in ops if op.action == "update"]
         stock_now, stock_later, stock_after_update = _stock_groups(ops)
         ex = Executor(sink, CLASSIFIER)
+        for op in ops:  # a stocked product never goes on sale uncounted (``AdapterBase.held_creates``)
+            if op.action == "create" and op.key in held:
+                sink.done(0, [ItemResult(op, ok=False, blocked=True, code=CREATE_HELD,
+                                         message=self.create_held_message.format(why=held[op.key], title=self.title))])
 
         self._push_stock(ex, stock_now)
         created = ex.each(creates, self._create, lane=WRITE, validate=self.validate,
