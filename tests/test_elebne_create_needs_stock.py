@@ -66,3 +66,13 @@ def test_once_given_a_quantity_it_is_created_with_it(
     code, rows = _sync(elebne_sandbox, tmp_path, monkeypatch)
     assert code == 0 and rows["NEW-1"]["status"] == "pushed"
     assert elebne_sandbox.products()["NEW-1"]["quantity"] == 0
+
+
+def test_a_workbook_without_any_stock_column_still_creates_its_products(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalogue without stock (no Stock column, no stock sheet) says nothing on stock for every product: they are
+    created as before, the stock left to whoever manages it on Elebne."""
+    (tmp_path / "products.csv").write_text("SKU,Name,Price\nCAT-1,Catalogue only,5\n", encoding="utf-8")
+    code, rows = _sync(elebne_sandbox, tmp_path, monkeypatch)
+    assert code == 0 and rows["CAT-1"]["status"] == "pushed"
+    assert "CAT-1" in elebne_sandbox.products()

@@ -289,6 +289,9 @@ class AdapterBase:
     # only with its stock in the same push (``held_creates``); a product whose source does not track its stock is
     # created without, as documented (``untracked_stock_left``)
     creates_need_stock = False
+    # False for a workbook that has no stock column at all: the source gives no stock, and its products are created
+    # without, as before (set by the runner from ``SourceResult.stock_locations``)
+    source_gives_stock = True
     create_held_message = ("not created without its stock: {why}; {title} would sell it uncounted (give it a "
                            "quantity, 0 if sold out)")
     title = "the marketplace"
@@ -297,7 +300,7 @@ class AdapterBase:
         """key -> why, for the create ops of stocked products that would go without their stock (none planned:
         the source gave no quantity; or refused by ``validate``), when ``creates_need_stock``.  A dry run's
         released ops are told apart without being made again, unless one is held."""
-        if not self.creates_need_stock:
+        if not self.creates_need_stock or not self.source_gives_stock:
             return {}
         from connector.model import STOCK_KINDS
         from connector.sync.released_ops import op_fields
@@ -314,8 +317,13 @@ class AdapterBase:
                 why[op.key] = f"its stock cannot be sent ({problem})"
         if not why:
             return {}
-        return {op.key: why[op.key] for op in ops if op.action == "create" and op.key in why
-                and getattr(op.product, "kind", "stocked") in STOCK_KINDS}
+        held = {}
+        for i, (op, action, _kind, key) in enumerate(op_entries(ops)):  # (only the held ones made again)
+            if action == "create" and key in why:
+                op = op if op is not None else ops[i]
+                if getattr(op.product, "kind", "stocked") in STOCK_KINDS:
+                    held[key] = why[key]
+        return held
 
     def validate(self, op: PlannedOp) -> str | None:
         problems = self.problems(op)
@@ -343,9 +351,10 @@ class AdapterBase:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
                     blocked.add(op.key)
-        if held:  # (a held create may be a released one: found among every op)
-            for op in ops:
-                if op.action == "create" and op.key in held and op.key not in blocked:
+        if held:  # (a held create may be a released one: made again, it alone)
+            for i, (op, action, _kind, key) in enumerate(op_entries(ops)):
+                if action == "create" and key in held and key not in blocked:
+                    op = op if op is not None else ops[i]
                     results.append(ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=(
                         self.create_held_message.format(why=held[op.key], title=self.title))))
                     blocked.add(op.key)

@@ -20,7 +20,7 @@ from connector.sync.active_column import remember as remember_active
 from connector.sync.archived import target_sift
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
-from connector.sync.ops import RELEASED, ItemResult, kept_ops, release
+from connector.sync.ops import RELEASED, AdapterBase, ItemResult, kept_ops, release
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
 from connector.sync.push import PushEngine
@@ -82,6 +82,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     mapping_files.extend(mapping.source_files)
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
+    if isinstance(adapter, AdapterBase):  # a workbook without any stock column creates its products as ever
+        adapter.source_gives_stock = source.stock_locations != {}
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     # a stock sheet (or CSV column) of the last run gone: no stock computed without it (vanished_locations.py)
     vanished = hold_vanished(source, opts.stock_policy, state, opts.target, session.account,
