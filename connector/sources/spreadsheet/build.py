@@ -554,10 +554,12 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     prices = cols["price"]
     price_col = hm.fields["price"].index if "price" in hm.fields else None
     issues = sheet.issues
-    first_row: dict[str, int] = {}
+    first_row: dict[str, int] | _RowsOfSkus = {}
     if not _has_none(skus) and (price_col is None or not _has_none(prices)):
-        first_row = dict(zip(skus, range(n), strict=True))  # the common case, checked in C
-    if len(first_row) != n or _any_example(skus):
+        every = set(skus)  # the common case, checked in C: each SKU on one row (a set: no dict of row numbers)
+        if len(every) == n:
+            first_row = _RowsOfSkus(skus, every)
+    if first_row.__class__ is dict or _any_example(skus):
         row_values = [parents, *cols.values(), *(c for _, c in attrs), *(c for _, c in trans),
                       *(c for _, c in inline_stock)]
         first_row = _check_rows(sheet, skus, prices, price_col, skip, row_values)
@@ -573,11 +575,11 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
     own = None  # (the rows without a Parent SKU: not needed any more)
     _check_parent_conflicts(sheet, skus, parents, skip, first_row, plain_parents)
-    if len(first_row) == n:
+    if first_row.__class__ is not dict or len(first_row) == n:
         # every SKU distinct, on rows 0..n-1 in order: the dict is ``dict(zip(skus, range(n)))``, which only a stock
         # row whose SKU no variant has reads (about 7 MB for 100,000 rows, held through the records' build and the
         # stock sheets: the read's peak): made again from the SKUs if ever read
-        first_row = _RowsOfSkus(skus)
+        first_row = _RowsOfSkus(skus)  # (without the set of SKUs, let go of)
     _check_example_parents(sheet, parents, skip)
 
     # --- group the good rows into products; product-level values must agree within a product
@@ -842,7 +844,7 @@ def _check_barcodes(sheet: _Sheet, codes: list, col: int) -> None:
 
 
 def _check_parent_conflicts(sheet: _Sheet, skus: list, parents: list, skip: list[bool],
-                            first_row: dict[str, int], plain: bool) -> None:
+                            first_row: dict[str, int] | _RowsOfSkus, plain: bool) -> None:
     """A Parent SKU that is also the (plain) SKU of another product: both sides are reported.  The same text
     encoded otherwise (``É`` as one code point on one row, ``E`` + a combining accent on the other) is the same SKU
     to the merchant: two products that look alike otherwise.  ``plain``: every Parent SKU is ASCII."""
@@ -1091,12 +1093,14 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
 
 class _RowsOfSkus:
     """SKU -> index of its row, for SKUs all distinct on rows ``0..n-1``: ``dict(zip(skus, range(n)))``, made when
-    first read (``get``, ``items``) instead of held through the whole read."""
+    first read (``get``, ``items``) instead of held through the whole read.  ``every``: the set of the SKUs, when
+    already made (``keys`` then reads it instead of making the dict)."""
 
-    __slots__ = ("_rows", "_skus")
+    __slots__ = ("_every", "_rows", "_skus")
 
-    def __init__(self, skus: list[str]) -> None:
+    def __init__(self, skus: list[str], every: set[str] | None = None) -> None:
         self._skus = skus
+        self._every = every
         self._rows: dict[str, int] | None = None
 
     def _made(self) -> dict[str, int]:
@@ -1109,6 +1113,9 @@ class _RowsOfSkus:
 
     def items(self) -> Any:
         return self._made().items()
+
+    def keys(self) -> Any:
+        return self._every if self._every is not None else self._made().keys()
 
 
 def _per_product(values: list, rows: list[list[int]]) -> Iterator[Iterator]:
