@@ -48,3 +48,13 @@ def test_an_empty_stock_cell_of_a_csv(tmp_path: Path) -> None:
     warnings = _stock_warnings(path)
     assert len(warnings) == 1 and warnings[0].startswith(WARNING.format(n=1, where="Stock column"))
     assert warnings[0].endswith(": B-1")
+
+
+def test_stock_columns_that_give_every_row_a_quantity_say_nothing(tmp_path: Path) -> None:
+    # (the reader then knows without looking at each variant; a row refused for its own reason changes nothing)
+    path = tmp_path / "a.csv"
+    path.write_text("SKU,Name,Price,Stock: Shop,Stock: Depot\nA-1,Alpha,10,5,\nB-1,Beta,12,0,3\nC-1,,9,1,1\n",
+                    encoding="utf-8")
+    result = read_spreadsheet(path)
+    assert [w for w in result.warnings if "on sale not given" in w] == []
+    assert [v.sku for p in result.products for v in p.variants if v.stock_known] == ["A-1", "B-1"]

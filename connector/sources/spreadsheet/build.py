@@ -617,7 +617,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     # --- canonical records, built column-wise, once the raw cells are gone (they would share the peak)
     sheet.release(book.products)
     refs = _source_refs(sheet.name, sheet.first_row, n)
-    variants = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
+    variants, every_stock_known = _build_variants(sheet, cols, skus, attrs, inline_stock, refs, currency)
     for key in _VARIANT_ONLY:  # their values are the variants' now: the lists go before the products are built
         cols.pop(key, None)
     attrs = inline_stock = prices = None  # type: ignore[assignment]
@@ -652,7 +652,8 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         for location, raw in book.stock:
             _stock_sheet(result, raw, location, in_order, variants_by_sku, first_row, sheet, inline, stock_unknown)
         refused_stock = unknown_stock(result, stock_unknown.values())
-    if book.stock or hm.stock:
+    # (Stock columns alone, which give every row a quantity: no variant is without one, known without a pass)
+    if book.stock or (hm.stock and not every_stock_known):
         no_stock_given(result, "stock sheet" if not hm.stock else "stock sheet or Stock column" if book.stock
                        else "Stock column", refused_stock if book.stock else set())
     # where each stock location was read: a location the last run had that is gone holds the stock back
@@ -1004,8 +1005,10 @@ def _non_empty_dicts(names: list, dicts: list[list[dict]]) -> list[dict]:
 
 
 def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: list[tuple[str, list]],
-                    inline_stock: list[tuple[str, list]], refs: list[SourceRef], currency: str) -> list[Variant]:
-    """One Variant per data row (rows that end up skipped are simply not used)."""
+                    inline_stock: list[tuple[str, list]], refs: list[SourceRef],
+                    currency: str) -> tuple[list[Variant], bool]:
+    """One Variant per data row (rows that end up skipped are simply not used), and whether the Stock columns give
+    every one of them a quantity (its stock known)."""
     hm = sheet.hm
     n = sheet.n
     curs: Any = None  # None: every row in the default currency
@@ -1021,6 +1024,7 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
     }
     if attrs:
         columns["attributes"] = _dicts([name for name, _ in attrs], [col for _, col in attrs])
+    every_known = False
     if inline_stock:
         levels = []
         for loc, col in inline_stock:
@@ -1030,8 +1034,9 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
             levels.append(lv)
         stock = _dicts([loc for loc, _ in inline_stock], levels)
         columns["stock"] = stock
-        columns["stock_known"] = list(map(bool, stock))
-    return _construct_all(Variant, n, columns)
+        columns["stock_known"] = known = list(map(bool, stock))
+        every_known = all(known)
+    return _construct_all(Variant, n, columns), every_known
 
 
 def _rows_in_order(first: list[int], multi: list[tuple[int, list[int]]]) -> list[int]:
