@@ -29,3 +29,46 @@ def test_products_of_several_rows_beside_simple_ones_and_a_refused_one(tmp_path)
     assert tee.images is not tee.variants[0].images  # the product's list is its own
     assert [r.skipped_reason for r in fast.rows if r.sku.startswith("NN")] == [
         "Name: missing required value", "product 'NN' has no name (row 5)"]
+
+
+def test_interleaved_products_with_every_row_good_keep_the_order_of_their_first_rows(tmp_path) -> None:
+    # (every row good: only the rows with a Parent SKU are grouped, the others are products of their own; a Parent
+    # SKU equal to its own row's SKU groups that row with the others)
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "Parent SKU,SKU,Name,Price,Images\n"
+        ",SOAP,Soap,3,s.jpg\n"
+        "TS,TS-S,Tee,5,a.jpg\n"
+        "MUG,MUG,Mug,4,m.jpg\n"
+        ",TEA,Tea,2,\n"
+        "TS,TS-M,,5,b.jpg a.jpg\n"
+        "MUG,MUG-XL,,6,x.jpg\n"
+        ",OIL,Oil,7,\n"
+        "TS,TS-L,,6,\n",
+        encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert fast.issues == []
+    got = [(p.key, p.name, [v.sku for v in p.variants], p.images) for p in fast.products]
+    assert got == [("SOAP", "Soap", ["SOAP"], ["s.jpg"]), ("TS", "Tee", ["TS-S", "TS-M", "TS-L"], ["a.jpg", "b.jpg"]),
+                   ("MUG", "Mug", ["MUG", "MUG-XL"], ["m.jpg", "x.jpg"]), ("TEA", "Tea", ["TEA"], []),
+                   ("OIL", "Oil", ["OIL"], [])]
+    assert [p.ref.row for p in fast.products] == [2, 3, 4, 5, 8]
+
+
+def test_a_row_refused_as_its_product_is_resolved_leaves_the_rest_grouped(tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "Parent SKU,SKU,Name,Price\n"
+        "TS,TS-S,Tee,5\n"
+        ",SOAP,Soap,3\n"
+        "TS,TS-M,Shirt,5\n"  # another name than its product's first row: refused
+        "TS,TS-L,,6\n",
+        encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    assert [(p.key, [v.sku for v in p.variants]) for p in fast.products] == [("TS", ["TS-S", "TS-L"]),
+                                                                              ("SOAP", ["SOAP"])]
+    assert [(x.row, x.reason.split(" (")[0]) for x in fast.issues] == [(4, "differs from row 2 of Parent SKU 'TS'")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, fields
@@ -567,13 +568,13 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     # Parent SKU, or the SKU itself
     keys = skus
     plain_parents = "".join(filter(None, parents)).isascii()  # nothing to normalize (one pass, for both below)
+    own: Sequence[int] = range(n)  # the rows without a Parent SKU
     if not _all_none(parents):  # a Parent SKU is a text: None or not empty
         if not plain_parents:
             parents = _one_spelling(parents)
         keys = parents[:]
         own = list(compress(range(n), map(is_, parents, repeat(None))))
         deque(map(keys.__setitem__, own, map(skus.__getitem__, own)), maxlen=0)
-    own = None  # (the rows without a Parent SKU: not needed any more)
     _check_parent_conflicts(sheet, skus, parents, skip, first_row, plain_parents)
     if first_row.__class__ is not dict or len(first_row) == n:
         # every SKU distinct, on rows 0..n-1 in order: the dict is ``dict(zip(skus, range(n)))``, which only a stock
@@ -587,13 +588,32 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
     if issues or True in skip:
         good = [i for i in good if not skip[i] and i not in issues]
     groups: dict[str, list[int]] = {}  # key -> its rows, in order; one C pass (a new list offered per row)
-    good_keys = keys if good.__class__ is range else list(map(keys.__getitem__, good))
-    deque(map(list.append, map(groups.setdefault, good_keys, starmap(list, repeat(()))), good), maxlen=0)
+    singles: Sequence[int] | None = None
+    if good.__class__ is range:
+        # No row refused nor skipped: a row without a Parent SKU is a product of its own (its SKU is no other row's
+        # SKU nor Parent SKU: either is an issue), so only the rows with a Parent SKU are grouped, by their Parent SKU
+        singles = own
+        with_parent = list(compress(range(n), map(is_not, parents, repeat(None)))) if own.__class__ is list else []
+        deque(map(list.append, map(groups.setdefault, map(keys.__getitem__, with_parent), starmap(list, repeat(()))),
+                  with_parent), maxlen=0)
+        with_parent = []
+    else:
+        good_keys = list(map(keys.__getitem__, good))
+        deque(map(list.append, map(groups.setdefault, good_keys, starmap(list, repeat(()))), good), maxlen=0)
+    own = good_keys = ()  # (not needed any more)
     level_cols = [(hm.fields[k].index, cols[k]) for k in _PRODUCT_LEVEL if k in hm.fields]
     level_cols += [(m.index, col) for m, col in trans]
-    resolved = _resolve_product_values(sheet, groups, level_cols, skus)
+    resolved = _resolve_product_values(sheet, groups, level_cols, skus)  # (single rows have nothing to resolve)
+    first: list[int] = []  # the first row of each product, in order
+    if singles is not None:
+        first = sorted([*singles, *map(itemgetter(0), groups.values())])  # (two runs in order: merged)
+        singles = None if issues or ("name" in hm.fields and _has_none(list(map(cols["name"].__getitem__, first)))) \
+            else singles
+        if singles is None:  # a row refused as a product's values are resolved, or a product without a name: the
+            # checks below read every product's rows, as grouped for any file
+            groups = {keys[i]: groups.get(keys[i]) or [i] for i in first}
     group_skip: dict[int, str] = {}
-    if "name" in hm.fields:
+    if "name" in hm.fields and singles is None:
         names = cols["name"]
         name_col = hm.fields["name"].index
         if any(map(is_, map(names.__getitem__, map(itemgetter(0), groups.values())), repeat(None))):
@@ -609,10 +629,14 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
 
     # the products to build: their keys, first rows and, for those of several rows, all their rows (not a list of
     # rows and a tuple per product: 10 MB for 67,000 products, held through the records' build)
-    product_keys = [k for k, idxs in groups.items() if idxs]
-    first = [idxs[0] for idxs in groups.values() if idxs]
-    multi = [(g, idxs) for g, idxs in enumerate(filter(None, groups.values())) if len(idxs) > 1]
-    del groups
+    if singles is None:
+        product_keys = [k for k, idxs in groups.items() if idxs]
+        first = [idxs[0] for idxs in groups.values() if idxs]
+        multi = [(g, idxs) for g, idxs in enumerate(filter(None, groups.values())) if len(idxs) > 1]
+    else:  # ``groups``: the products of several rows, whose place among the products their first row tells
+        product_keys = list(map(keys.__getitem__, first))
+        multi = [(bisect_left(first, idxs[0]), idxs) for idxs in groups.values() if len(idxs) > 1]
+    del groups, singles
 
     # --- canonical records, built column-wise, once the raw cells are gone (they would share the peak)
     sheet.release(book.products)
@@ -645,7 +669,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         # allocate instead of adding to the read's peak (22 MB lower with two 100,000-row stock sheets).
         del cols, attrs, trans, inline_stock, level_cols, resolved, product_keys, first, multi, used, keys, parents
         del prices
-        del absent, good, good_keys, skus, skip, refs, variants
+        del absent, good, skus, skip, refs, variants
         names = None  # (not ``del``: unbound on some paths) ``names`` still holds the Name column
         release_freed_memory()
         stock_unknown: dict[int, tuple[Variant, str]] = {}
