@@ -72,3 +72,29 @@ def test_a_row_refused_as_its_product_is_resolved_leaves_the_rest_grouped(tmp_pa
     assert [(p.key, [v.sku for v in p.variants]) for p in fast.products] == [("TS", ["TS-S", "TS-L"]),
                                                                               ("SOAP", ["SOAP"])]
     assert [(x.row, x.reason.split(" (")[0]) for x in fast.issues] == [(4, "differs from row 2 of Parent SKU 'TS'")]
+
+
+def test_translations_and_category_paths_of_the_products(tmp_path) -> None:
+    head = "Parent SKU,SKU,Name,Price,Category,Name (fr),Description (fr),Name (ar),Description (ar)\n"
+    rows = (",SOAP,Soap,3,Home > Bath,Savon,Un savon,صابون,وصف\n"
+            "TS,TS-S,Tee,5,Home > Bath,T-shirt,Un tee,قميص,وصف 2\n"
+            "TS,TS-M,,5,,,,,\n")
+    every = tmp_path / "every.csv"  # every translation given (the template's two languages)
+    every.write_text(head + rows, encoding="utf-8")
+    fast, slow, used = both(every)
+    assert used
+    same(fast, slow)
+    assert [p.translations for p in fast.products] == [
+        {"fr_FR": {"name": "Savon", "description": "Un savon"}, "ar_001": {"name": "صابون", "description": "وصف"}},
+        {"fr_FR": {"name": "T-shirt", "description": "Un tee"}, "ar_001": {"name": "قميص", "description": "وصف 2"}}]
+    soap, tee = fast.products
+    assert soap.category_path == tee.category_path == ["Home", "Bath"] and soap.category_path is not tee.category_path
+    assert soap.translations["fr_FR"] is not tee.translations["fr_FR"]
+    some = tmp_path / "some.csv"  # a product without its Arabic texts, one without a category
+    some.write_text(head + rows.replace("صابون,وصف", ",").replace("Home > Bath,T-shirt", ",T-shirt"), encoding="utf-8")
+    fast, slow, used = both(some)
+    same(fast, slow)
+    assert [p.translations for p in fast.products] == [
+        {"fr_FR": {"name": "Savon", "description": "Un savon"}},
+        {"fr_FR": {"name": "T-shirt", "description": "Un tee"}, "ar_001": {"name": "قميص", "description": "وصف 2"}}]
+    assert [p.category_path for p in fast.products] == [["Home", "Bath"], []]

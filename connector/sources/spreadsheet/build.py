@@ -1092,15 +1092,25 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
                        ("category", "category_path")):
         if key in hm.fields:
             columns[field] = pick(cols[key], hm.fields[key].index)
-    if "category_path" in columns:
-        columns["category_path"] = [c[:] if c is not None else [] for c in columns["category_path"]]
+    if "category_path" in columns:  # a list of its own per product (equal cells share one: cells.convert_path)
+        paths = columns["category_path"]
+        columns["category_path"] = list(map(list.copy, paths)) if not _has_none(paths) else \
+            [c[:] if c is not None else [] for c in paths]
     if trans:
         locales = list(dict.fromkeys(m.locale for m, _ in trans))
-        per_locale = []
-        for loc in locales:
-            mine = [(m, col) for m, col in trans if m.locale == loc]
-            per_locale.append(_dicts([m.name for m, _ in mine], [pick(col, m.index) for m, col in mine]))
-        columns["translations"] = _non_empty_dicts(locales, per_locale)
+        mine = [[(m, col) for m, col in trans if m.locale == loc] for loc in locales]
+        names = [[m.name for m, _ in pairs] for pairs in mine]
+        picked = [[pick(col, m.index) for m, col in pairs] for pairs in mine]
+        if len(locales) == 2 and len(names[0]) == len(names[1]) == 2 and \
+                not any(map(_has_none, chain.from_iterable(picked))):
+            # the template's two languages of a name and a description, every one given (the rule): both levels of
+            # dicts in one pass, as ``_non_empty_dicts`` over ``_dicts`` makes them
+            (l0, l1), ((a0, a1), (b0, b1)) = locales, names
+            columns["translations"] = [{l0: {a0: v, a1: w}, l1: {b0: x, b1: y}}
+                                       for v, w, x, y in zip(*picked[0], *picked[1], strict=True)]
+        else:
+            columns["translations"] = _non_empty_dicts(locales, list(map(_dicts, names, picked)))
+        picked = []
     product_variants = list(map(list, zip(map(variants.__getitem__, first))))  # [v] from a 1-tuple: no map per product
     deque(map(product_variants.__setitem__, many, map(list, _per_product(variants, many_rows))), maxlen=0)
     columns["variants"] = product_variants
