@@ -98,3 +98,23 @@ def test_translations_and_category_paths_of_the_products(tmp_path) -> None:
         {"fr_FR": {"name": "Savon", "description": "Un savon"}},
         {"fr_FR": {"name": "T-shirt", "description": "Un tee"}, "ar_001": {"name": "قميص", "description": "وصف 2"}}]
     assert [p.category_path for p in fast.products] == [["Home", "Bath"], []]
+
+
+def test_attributes_and_stock_of_rows_filled_in_part(tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "Parent SKU,SKU,Name,Price,Attribute: Size,Attribute: Color,Attribute: Material,Stock: Shop,Stock: Depot\n"
+        ",SOAP,Soap,3,,,,4,5\n"
+        "TS,TS-S,Tee,5,S,Blue,Cotton,1,\n"
+        "TS,TS-M,,5,M,,Cotton,,2\n"
+        "TS,TS-L,,5,,Red,,3,3\n",
+        encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    variants = [v for p in fast.products for v in p.variants]
+    assert [v.attributes for v in variants] == [{}, {"Size": "S", "Color": "Blue", "Material": "Cotton"},
+                                                {"Size": "M", "Material": "Cotton"}, {"Color": "Red"}]
+    assert [{loc: level.available for loc, level in v.stock.items()} for v in variants] == [
+        {"Shop": 4, "Depot": 5}, {"Shop": 1}, {"Depot": 2}, {"Shop": 3, "Depot": 3}]
+    assert len({id(v.attributes) for v in variants}) == len({id(v.stock) for v in variants}) == 4

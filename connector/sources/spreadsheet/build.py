@@ -1005,10 +1005,26 @@ def _zip_dicts(names: list, columns: list) -> list[dict]:
 
 
 def _dicts(names: list, columns: list[list]) -> list[dict]:
-    """Per row, ``{name: value}`` of the non-empty cells of ``columns`` (values are never "" here).  Rows
-    whose columns are all filled or all empty (a simple product has no attribute) are built column-wise."""
+    """Per row, ``{name: value}`` of the non-empty cells of ``columns`` (values are never "" nor another false
+    value here: texts, records).  Up to three names (three attributes, a location's two stock columns), a dict
+    display per row, the row's cells tested by identity: one pass, where masks, a list of empty dicts and the
+    filled rows' columns made column-wise took six.  More names: rows whose columns are all filled or all empty
+    (a simple product has no attribute) are built column-wise."""
     if not any(map(_has_none, columns)):
         return _zip_dicts(names, columns)
+    if len(names) == 1:
+        k0, c0 = names[0], columns[0]
+        return [{k0: a} if a is not None else {} for a in c0]
+    if len(names) == 2:
+        (k0, k1), (c0, c1) = names, columns
+        return [{k0: a, k1: b} if a is not None and b is not None else {} if a is None and b is None
+                else {k0: a} if b is None else {k1: b} for a, b in zip(c0, c1, strict=True)]
+    if len(names) == 3:
+        (k0, k1, k2), (c0, c1, c2) = names, columns
+        return [{k0: a, k1: b, k2: c} if a is not None and b is not None and c is not None
+                else {} if a is None and b is None and c is None
+                else {k: v for k, v in ((k0, a), (k1, b), (k2, c)) if v is not None}
+                for a, b, c in zip(c0, c1, c2, strict=True)]
     n = len(columns[0])
     masks = [list(map(is_not, col, repeat(None))) for col in columns]
     first = masks[0]
