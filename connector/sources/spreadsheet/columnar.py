@@ -193,7 +193,7 @@ class ArrowColumns(Sequence):
         if len(coded.dictionary) > share * len(col):
             return None
         cells = coded.dictionary.to_pylist()
-        if None in cells:
+        if coded.dictionary.null_count:  # (Arrow counts it: ``None in cells`` compares every cell with None)
             cells[cells.index(None)] = ""
         return cells, _int32_view(coded.indices), coded.dictionary
 
