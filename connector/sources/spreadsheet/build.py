@@ -55,6 +55,7 @@ from .columns import (
 )
 from .controls import MULTI_LINE, control_problems, free_of_controls
 from .guard import column_letters
+from .presized import Presized
 from .reader import RawBook, RawSheet
 
 # zero-width characters, bidi controls, soft hyphen, word joiners, BOM, control characters other than the tab and
@@ -137,7 +138,7 @@ def _construct_all(cls: type, n: int, columns: dict[str, Any]) -> list:
             args.append(repeat(f.default))
         else:
             raise TypeError(f"{cls.__name__}.{f.name} has no default")
-    out = list(islice(map(cls, *args[:last]), n))
+    out = list(Presized(islice(map(cls, *args[:last]), n), n))
     if len(out) != n:  # a column shorter than the sheet: a bug, never silently drop records
         raise AssertionError(f"{cls.__name__}: {len(out)} records built for {n} rows")
     return out
@@ -151,7 +152,7 @@ def _construct_trusted(cls: type, n: int, columns: dict[str, Any]) -> list:
     decimal converter yields ``Decimal`` or ``None``, and ``None`` never reaches ``Money``).  The instances
     are the same as the constructor's (same fields, equality, hash, frozenness).  Every field must be given
     as a list of ``n`` values or an endless iterator; a missing field raises."""
-    objs = list(map(cls.__new__, repeat(cls, n)))
+    objs = list(Presized(map(cls.__new__, repeat(cls, n)), n))
     for f in fields(cls):
         col = columns[f.name]
         if hasattr(col, "__len__") and len(col) != n:
@@ -368,7 +369,7 @@ class _Sheet:
             texts = decimal_texts(distinct) if kind == DECIMAL and not text else None  # typed numbers (xlsx)
             converted, bad_cells = converter_for(kind, negative_reason, limited, self.comma)(
                 cells if texts is None else texts, text or texts is not None)
-            values = list(map(converted.__getitem__, codes))
+            values = list(Presized(map(converted.__getitem__, codes), len(codes)))
             if bad_cells:
                 for i, c in enumerate(codes):
                     if c in bad_cells:
@@ -634,7 +635,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         first = [idxs[0] for idxs in groups.values() if idxs]
         multi = [(g, idxs) for g, idxs in enumerate(filter(None, groups.values())) if len(idxs) > 1]
     else:  # ``groups``: the products of several rows, whose place among the products their first row tells
-        product_keys = list(map(keys.__getitem__, first))
+        product_keys = list(Presized(map(keys.__getitem__, first), len(first)))
         multi = [(bisect_left(first, idxs[0]), idxs) for idxs in groups.values() if len(idxs) > 1]
     del groups, singles
 
@@ -1057,7 +1058,9 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
         curs = given if not _has_none(given) else [c or currency for c in given]
     prices = _money(cols["price"], curs or repeat(currency)) if "price" in hm.fields else cols["price"]
     costs = _money(cols["cost"], curs or repeat(currency)) if "cost" in hm.fields else cols["cost"]
-    actives = list(map(is_not, cols["active"], repeat(False))) if "active" in hm.fields else repeat(True, n)
+    actives: Any = repeat(True, n)
+    if "active" in hm.fields:
+        actives = list(Presized(map(is_not, cols["active"], repeat(False)), n))
     columns: dict[str, Any] = {
         "sku": skus, "barcode": cols["barcode"], "price": prices, "cost": costs, "weight": cols["weight"],
         "hs_code": cols["hs_code"], "images": cols["images"], "active": actives, "ref": refs,
@@ -1074,7 +1077,7 @@ def _build_variants(sheet: _Sheet, cols: dict[str, list], skus: list, attrs: lis
             levels.append(lv)
         stock = _dicts([loc for loc, _ in inline_stock], levels)
         columns["stock"] = stock
-        columns["stock_known"] = known = list(map(bool, stock))
+        columns["stock_known"] = known = list(Presized(map(bool, stock), n))
         every_known = all(known)
     return _construct_all(Variant, n, columns), every_known
 
@@ -1098,19 +1101,19 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
     differ = [(g, resolved[key]) for g, key in enumerate(keys) if key in resolved] if resolved else []
 
     def pick(col: list, ci: int) -> list:
-        values = list(map(col.__getitem__, first))
+        values = list(Presized(map(col.__getitem__, first), len(first)))
         for g, res in differ:
             values[g] = res[ci]
         return values
 
-    columns: dict[str, Any] = {"key": keys, "ref": list(map(refs.__getitem__, first))}
+    columns: dict[str, Any] = {"key": keys, "ref": list(Presized(map(refs.__getitem__, first), len(first)))}
     for key, field in (("name", "name"), ("description", "description"), ("brand", "brand"),
                        ("category", "category_path")):
         if key in hm.fields:
             columns[field] = pick(cols[key], hm.fields[key].index)
     if "category_path" in columns:  # a list of its own per product (equal cells share one: cells.convert_path)
         paths = columns["category_path"]
-        columns["category_path"] = list(map(list.copy, paths)) if not _has_none(paths) else \
+        columns["category_path"] = list(Presized(map(list.copy, paths), len(paths))) if not _has_none(paths) else \
             [c[:] if c is not None else [] for c in paths]
     if trans:
         locales = list(dict.fromkeys(m.locale for m, _ in trans))
@@ -1127,19 +1130,21 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
         else:
             columns["translations"] = _non_empty_dicts(locales, list(map(_dicts, names, picked)))
         picked = []
-    product_variants = list(map(list, zip(map(variants.__getitem__, first))))  # [v] from a 1-tuple: no map per product
+    # [v] from a 1-tuple: no map per product
+    product_variants = list(Presized(map(list, zip(map(variants.__getitem__, first))), len(first)))
     deque(map(product_variants.__setitem__, many, map(list, _per_product(variants, many_rows))), maxlen=0)
     columns["variants"] = product_variants
     images_col = cols["images"]
     actives_col = cols["active"]
     if "images" in hm.fields:
-        images = list(map(list, map(images_col.__getitem__, first)))  # a copy of the first variant's list
+        # a copy of the first variant's list
+        images = list(Presized(map(list, map(images_col.__getitem__, first)), len(first)))
         # a product with several rows: its variants' images in order, each once
         deque(map(images.__setitem__, many, map(list, map(dict.fromkeys, map(
             chain.from_iterable, _per_product(images_col, many_rows))))), maxlen=0)
         columns["images"] = images
     if "active" in hm.fields:
-        active = list(map(is_not, map(actives_col.__getitem__, first), repeat(False)))
+        active = list(Presized(map(is_not, map(actives_col.__getitem__, first), repeat(False)), len(first)))
         for g, idxs in multi:
             active[g] = not all(map(is_, map(actives_col.__getitem__, idxs), repeat(False)))  # a row not "No"
         columns["active"] = active
