@@ -561,6 +561,7 @@ def build_result(book: RawBook, currency: str = "MRU") -> SourceResult:
         every = set(skus)  # the common case, checked in C: each SKU on one row (a set: no dict of row numbers)
         if len(every) == n:
             first_row = _RowsOfSkus(skus, every)
+        del every  # (held by ``first_row`` until the checks below, not through the records' build: the read's peak)
     if first_row.__class__ is dict or _any_example(skus):
         row_values = [parents, *cols.values(), *(c for _, c in attrs), *(c for _, c in trans),
                       *(c for _, c in inline_stock)]
@@ -1115,6 +1116,7 @@ def _build_products(keys: list[str], first: list[int], multi: list[tuple[int, li
         paths = columns["category_path"]
         columns["category_path"] = list(Presized(map(list.copy, paths), len(paths))) if not _has_none(paths) else \
             [c[:] if c is not None else [] for c in paths]
+        del paths
     if trans:
         locales = list(dict.fromkeys(m.locale for m, _ in trans))
         mine = [[(m, col) for m, col in trans if m.locale == loc] for loc in locales]
