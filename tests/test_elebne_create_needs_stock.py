@@ -76,3 +76,23 @@ def test_a_workbook_without_any_stock_column_still_creates_its_products(
     code, rows = _sync(elebne_sandbox, tmp_path, monkeypatch)
     assert code == 0 and rows["CAT-1"]["status"] == "pushed"
     assert "CAT-1" in elebne_sandbox.products()
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_new_product_one_of_whose_variants_has_no_quantity_is_not_created(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dry_run: bool) -> None:
+    """Its stock op carries the variants with a quantity only: created, the size without one would be on sale
+    uncounted.  The whole product waits (as one without any quantity does), naming that size; the others go on."""
+    (tmp_path / "products.csv").write_text(
+        "Parent SKU,SKU,Name,Price,Attribute: Size,Stock: Warehouse\n"
+        "TEE,TEE-S,Tee,5,S,4\nTEE,TEE-M,Tee,5,M,\nTEE,TEE-L,Tee,5,L,2\n,MUG-1,Mug,6,,40\n", encoding="utf-8")
+    mark = elebne_sandbox.last_id()
+    code, rows = _sync(elebne_sandbox, tmp_path, monkeypatch, *(["--dry-run"] if dry_run else []))
+    assert code == EXIT_FAILED
+    for sku in ("TEE-S", "TEE-M", "TEE-L"):
+        assert rows[sku]["status"] == "failed", rows[sku]
+        assert "the stock of its variant(s) TEE-M is not known" in rows[sku]["reason"], rows[sku]
+    assert rows["MUG-1"]["status"] == "pushed"
+    if not dry_run:
+        assert "TEE" not in elebne_sandbox.products()
+        assert not [w for w in elebne_sandbox.writes(since=mark) if "TEE" in json.dumps(w)]

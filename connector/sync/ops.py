@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import marshal
 from abc import abstractmethod
-from collections.abc import Iterator, MutableSequence, Sequence
+from collections.abc import Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.jsonutil import canonical_json
+from connector.shown import first_few
 
 if TYPE_CHECKING:
     from connector.marketplaces.wording import FieldProblem
@@ -292,6 +294,10 @@ class AdapterBase:
     # False for a workbook that has no stock column at all: the source gives no stock, and its products are created
     # without, as before (set by the runner from ``SourceResult.stock_locations``)
     source_gives_stock = True
+    # product key -> the SKUs of its variants on sale whose stock the source does not give, for the products of
+    # several variants (set by the runner: ``runner.partly_unknown_stock``): when some variants have a quantity,
+    # the product's stock op carries those only, and its create would put the others on sale uncounted
+    unknown_variants: Mapping[str, list[str]] = MappingProxyType({})
     create_held_message = ("not created without its stock: {why}; {title} would sell it uncounted (give it a "
                            "quantity, 0 if sold out)")
     title = "the marketplace"
@@ -312,6 +318,9 @@ class AdapterBase:
             elif action == "stock":
                 stocked.add(key)
         why = dict.fromkeys(creates - stocked, "its stock is not known (no quantity in the source)")
+        for key in creates.intersection(self.unknown_variants).difference(why):
+            why[key] = (f"the stock of its variant(s) {first_few(self.unknown_variants[key])} is not known (no "
+                        "quantity in the source)")
         for op in kept_ops(ops):
             if op.action == "stock" and op.key in creates and not released(op) and (problem := self.validate(op)):
                 why[op.key] = f"its stock cannot be sent ({problem})"

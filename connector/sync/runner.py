@@ -14,6 +14,7 @@ from typing import Any
 from connector.errors import MappingError, MarketplaceUnreachable
 from connector.mapping import CompiledMapping, load_mapping
 from connector.memory import release_freed_memory
+from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
 from connector.sync.active_column import column_state, hold_new_variants, untouched_fields
 from connector.sync.active_column import remember as remember_active
@@ -72,6 +73,18 @@ def run_sync(source: SourceResult, opts: SyncOptions,
     return SyncOutcome(report=session.report, plan=plan, results=results, mapping_files=files)
 
 
+def partly_unknown_stock(products: list[Product]) -> dict[str, list[str]]:
+    """Product key -> the SKUs of its variants on sale whose stock the source does not give (an empty Stock cell, no
+    stock row), for the stocked products on sale of several variants (``AdapterBase.unknown_variants``)."""
+    out = {}
+    for product in products:
+        if len(product.variants) > 1 and product.active and product.kind in STOCK_KINDS:
+            unknown = [v.sku for v in product.variants if v.active and not v.stock_known]
+            if unknown:
+                out[product.key] = unknown
+    return out
+
+
 def _plan_and_push(session: TargetSession, source: SourceResult,
                    progress: Callable[[int], Callable[[int], None]] | None, checks: Sequence[PlanCheck],
                    mapping_files: list[str]) -> tuple[Plan, dict[tuple[str, str], ItemResult]]:
@@ -84,6 +97,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
     report.issues = [i.to_json() for i in source.issues]
     if isinstance(adapter, AdapterBase):  # a workbook without any stock column creates its products as ever
         adapter.source_gives_stock = source.stock_locations != {}
+        if adapter.creates_need_stock and adapter.source_gives_stock:
+            adapter.unknown_variants = partly_unknown_stock(source.products)
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     # a stock sheet (or CSV column) of the last run gone: no stock computed without it (vanished_locations.py)
     vanished = hold_vanished(source, opts.stock_policy, state, opts.target, session.account,
