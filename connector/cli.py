@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mapping", help="check a mapping file, or print the mapping JSON Schema")
     m.add_argument("action", choices=("check", "schema"))
     m.add_argument("file", nargs="?", type=Path)
+    m.add_argument("--minor-units", type=int, default=2, choices=range(7), metavar="N",
+                   help="digits of the account currency's minor units, for a marketplace taking prices in them "
+                        "(default 2; as the profile's currency: {minor_units: N})")
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
     from connector.service.commands import add_parsers as add_service_parsers
@@ -793,9 +796,28 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
         raise ConfigError("mapping check needs a FILE")
     compiled = load_mapping(args.file)
+    _check_price_unit(compiled, args.minor_units)
     kinds = ", ".join(f"{n} ({len(p.level.plain) + len(p.level.exprs)} fields)" for n, p in compiled.payloads.items())
     out.print(f"{args.file}: valid mapping for {compiled.marketplace}: {kinds}")
     return EXIT_OK
+
+
+def _check_price_unit(compiled: Any, digits: int) -> None:
+    """A mapping whose prices are not in the unit its marketplace reads is refused (``sync/price_unit.py``), as a
+    run with it is; a marketplace the registry does not know, or whose adapter needs more than its settings to be
+    made, is not checked here."""
+    from connector.marketplaces.registry import get_plugin
+    from connector.sync.price_unit import price_unit_problems
+    from connector.sync.session import merge_settings
+
+    try:
+        plugin = get_plugin(compiled.marketplace)
+        settings = merge_settings(plugin.settings, {})
+        adapter = plugin.make_adapter(None, settings, "mapping-check", "")  # type: ignore[arg-type]
+    except Exception:  # (an unknown or third-party marketplace: nothing to check it against)
+        return
+    for problem in price_unit_problems(compiled, adapter, settings.get("defaults") or {}, digits):
+        raise problem
 
 
 def cmd_marketplaces(_args: argparse.Namespace) -> int:

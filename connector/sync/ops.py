@@ -298,6 +298,9 @@ class AdapterBase:
     # several variants (set by the runner: ``runner.partly_unknown_stock``): when some variants have a quantity,
     # the product's stock op carries those only, and its create would put the others on sale uncounted
     unknown_variants: Mapping[str, list[str]] = MappingProxyType({})
+    # the marketplace reads a price as a whole number of minor units of the account currency (Elebne): a mapping
+    # giving prices in another unit is refused (``price_unit.py``)
+    prices_in_minor_units = False
     create_held_message = ("not created without its stock: {why}; {title} would sell it uncounted (give it a "
                            "quantity, 0 if sold out)")
     title = "the marketplace"

@@ -27,7 +27,7 @@ PROBE_SKUS = ("connector-probe-sku-a", "connector-probe-sku-b")
 _PROBE_QTY = 7
 _PROBE_PRICE, _PROBE_OTHER_PRICE = Decimal("1.5"), Decimal("2.5")
 # Values no source has and that shipped mappings require (Elryan): only so the probe maps; never sent.
-_FILLER_DEFAULTS = {"tax": 0, "guarantee": 0, "fulfillment_day": 1, "supplier": "probe", "brand": "probe",
+FILLER_DEFAULTS = {"tax": 0, "guarantee": 0, "fulfillment_day": 1, "supplier": "probe", "brand": "probe",
                     "freight": 0}
 
 
@@ -56,7 +56,7 @@ class KindShape:
         return {p[0] for p in self.quantity_paths if len(p) > 2 and p[1] == "*" and p[0] in self.match_keys}
 
 
-def _probe(*, qty: int = _PROBE_QTY, product_active: bool = True, variant_active: bool = True,
+def probe_product(*, qty: int = _PROBE_QTY, product_active: bool = True, variant_active: bool = True,
            currency: str = "XXX", split: bool = False, price: Decimal = _PROBE_PRICE) -> Product:
     """The synthetic product; ``split``: its two variants hold different quantities (``qty`` and 4 times it),
     so that a product-level sum of them is told apart from either."""
@@ -86,26 +86,26 @@ def _leaves(obj: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         yield path, obj
 
 
-def _flat(payload: dict[str, Any] | None) -> dict[Path, Any]:
+def flat_leaves(payload: dict[str, Any] | None) -> dict[Path, Any]:
     out: dict[Path, Any] = {}
     for path, value in _leaves(payload or {}):
         out.setdefault(path, value)  # "*" paths: the first element's value
     return out
 
 
-def _changed(base: dict[Path, Any], other: dict[Path, Any]) -> dict[Path, Any]:
+def changed_leaves(base: dict[Path, Any], other: dict[Path, Any]) -> dict[Path, Any]:
     return {p: other[p] for p in other if p in base and base[p] != other[p]}
 
 
 def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any] | None = None,
                  currency: str = "XXX") -> dict[str, KindShape]:
     """One ``KindShape`` per payload kind of ``mapping`` (kinds whose probe does not map are left out)."""
-    ctx_defaults = {**_FILLER_DEFAULTS, **(defaults or {})}
-    probes = {"base": _probe(currency=currency), "zero": _probe(qty=0, currency=currency),
-              "off": _probe(product_active=False, currency=currency),
-              "variant_off": _probe(variant_active=False, currency=currency),
-              "split": _probe(currency=currency, split=True),
-              "price": _probe(currency=currency, price=_PROBE_OTHER_PRICE)}
+    ctx_defaults = {**FILLER_DEFAULTS, **(defaults or {})}
+    probes = {"base": probe_product(currency=currency), "zero": probe_product(qty=0, currency=currency),
+              "off": probe_product(product_active=False, currency=currency),
+              "variant_off": probe_product(variant_active=False, currency=currency),
+              "split": probe_product(currency=currency, split=True),
+              "price": probe_product(currency=currency, price=_PROBE_OTHER_PRICE)}
     shapes: dict[str, KindShape] = {}
     for kind, compiled in mapping.payloads.items():
         flat: dict[str, dict[Path, Any]] = {}
@@ -114,19 +114,19 @@ def probe_shapes(mapping: CompiledMapping, adapter: Any, defaults: dict[str, Any
             for name, product in probes.items():
                 payload = payloads[name] = adapter.normalize(kind, copy.deepcopy(compiled.build(product,
                                                                                                  ctx_defaults)))
-                flat[name] = _flat(payload)
+                flat[name] = flat_leaves(payload)
         except (RecordMappingError, ValueError, TypeError, KeyError):
             continue
         shape = KindShape(kind, compiled.key_field, dict(compiled.match_keys))
-        zero = _changed(flat["base"], flat["zero"])
+        zero = changed_leaves(flat["base"], flat["zero"])
         shape.quantity_paths = list(zero)
         shape.zero_values = zero
-        shape.product_status = {p: v for p, v in _changed(flat["base"], flat["off"]).items() if p not in zero}
-        shape.variant_status = {p: v for p, v in _changed(flat["base"], flat["variant_off"]).items()
+        shape.product_status = {p: v for p, v in changed_leaves(flat["base"], flat["off"]).items() if p not in zero}
+        shape.variant_status = {p: v for p, v in changed_leaves(flat["base"], flat["variant_off"]).items()
                                 if p not in zero and p[:1] in {(k,) for k in shape.match_keys}}
         shape.sku_paths = [p for p, v in flat["base"].items() if v in PROBE_SKUS]
         shape.decimal_paths = [p for p, v in flat["base"].items() if isinstance(v, Decimal)]
-        shape.price_paths = [p for p, v in _changed(flat["base"], flat["price"]).items()
+        shape.price_paths = [p for p, v in changed_leaves(flat["base"], flat["price"]).items()
                              if number(v) is not None and number(flat["base"][p]) is not None]
         shape.total_paths = _total_paths(shape, payloads["base"], payloads["split"])
         shapes[kind] = shape

@@ -19,11 +19,13 @@ from connector.sources.base import SourceResult
 from connector.sync.active_column import column_state, hold_new_variants, untouched_fields
 from connector.sync.active_column import remember as remember_active
 from connector.sync.archived import target_sift
+from connector.sync.currency import DEFAULT_MINOR_UNITS
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
 from connector.sync.ops import RELEASED, AdapterBase, ItemResult, kept_ops, release
 from connector.sync.payload_shape import probe_shapes
 from connector.sync.plan import CATALOGUE, Plan, build_plan, save_record_marks
+from connector.sync.price_unit import price_unit_problems
 from connector.sync.push import PushEngine
 from connector.sync.released_ops import sendable
 from connector.sync.report import RunReport, account_rows, count_operations, record_payload_problems
@@ -93,6 +95,10 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         state.forget_clean_runs(opts.target, session.account)
     mapping = opts.loaded_mapping or target_mapping(opts.target, opts.mapping, session.plugin.default_mapping)
     mapping_files.extend(mapping.source_files)
+    currency = opts.safety.currency
+    for problem in price_unit_problems(mapping, adapter, session.settings.get("defaults") or {},
+                                       currency.minor_units if currency else DEFAULT_MINOR_UNITS):
+        raise problem  # every product would be listed at a hundredth of its price, or a hundred times it
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
     if isinstance(adapter, AdapterBase):  # a workbook without any stock column creates its products as ever

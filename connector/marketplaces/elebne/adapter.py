@@ -47,6 +47,7 @@ class ElebneAdapter(AdapterBase):
     # documented: Elebne's inventory holds the products "with quantity set" (a variant's null quantity likewise
     # counts nothing: inferred, as the sandbox does)
     creates_need_stock = True  # a product created without a quantity is sold uncounted (docs/elebne.md)
+    prices_in_minor_units = True  # (inferred: docs/elebne.md; a mapping in another unit is refused: price_unit.py)
     title = "Elebne"
     untracked_stock_left = ("Elebne tracks the stock of a product or variant only once it is given a quantity, so "
                             "one created without is sold uncounted; one given a quantity before keeps it")
