@@ -125,6 +125,17 @@ class PackedOp(PlannedOp):
         _BODY_SLOT.__set__(self, value)
 
 
+def read_once(op: PlannedOp) -> PlannedOp:
+    """``op`` to read once and let go of: a ``PackedOp`` still packed gives an equal plain op of its payload
+    unpacked, and stays packed itself (read in place, it would hold the dict until it is sent: 38 MB more for the
+    100,000 stock ops of a first sync, all read before the push begins)."""
+    raw = _PAYLOAD_SLOT.__get__(op)
+    if type(op) is PackedOp and type(raw) is bytes:
+        payload = marshal.loads(raw)
+        return PlannedOp(op.action, op.kind, op.key, payload, payload, op.canonical, op.digest, op.record)
+    return op
+
+
 def packed(op: PlannedOp) -> PlannedOp:
     """``op`` (a create or stock op whose body is its payload) as a ``PackedOp``, or ``op`` itself when its
     payload holds anything but dicts, lists, tuples, ``str``, ``int``, ``float``, ``bool`` and None, of exactly
@@ -325,7 +336,8 @@ class AdapterBase:
             why[key] = (f"the stock of its variant(s) {first_few(self.unknown_variants[key])} is not known (no "
                         "quantity in the source)")
         for op in kept_ops(ops):
-            if op.action == "stock" and op.key in creates and not released(op) and (problem := self.validate(op)):
+            if op.action == "stock" and op.key in creates and not released(op) and (
+                    problem := self.validate(read_once(op))):
                 why[op.key] = f"its stock cannot be sent ({problem})"
         if not why:
             return {}
