@@ -4,12 +4,23 @@ leaves the others whole.  The Arrow reader and the csv module's give the same re
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from connector.sources.base import SourceResult
 from tests.fast_paths import both, same
 
 
+def _read(path: Path, text: str) -> SourceResult:
+    """The file written and read by both readers, which give the same records; the fast one's result."""
+    path.write_text(text, encoding="utf-8")
+    fast, slow, used = both(path)
+    assert used
+    same(fast, slow)
+    return fast
+
+
 def test_products_of_several_rows_beside_simple_ones_and_a_refused_one(tmp_path) -> None:
-    path = tmp_path / "c.csv"
-    path.write_text(
+    fast = _read(tmp_path / "c.csv",
         "Parent SKU,SKU,Name,Price,Images,Active,Attribute: Size\n"
         "TS,TS-S,Tee,5,a.jpg b.jpg,No,S\n"
         "TS,TS-M,,5,\"b.jpg,c.jpg\",Yes,M\n"
@@ -17,11 +28,7 @@ def test_products_of_several_rows_beside_simple_ones_and_a_refused_one(tmp_path)
         "NN,NN-S,,4,n.jpg,Yes,S\n"  # no name on its first row: refused, and its other row with it
         "NN,NN-M,,4,,Yes,M\n"
         "TS,TS-L,,6,a.jpg,No,L\n"
-        ",TEA,Tea,2,,,\n",
-        encoding="utf-8")
-    fast, slow, used = both(path)
-    assert used
-    same(fast, slow)
+        ",TEA,Tea,2,,,\n")
     got = [(p.key, [v.sku for v in p.variants], p.images, p.active) for p in fast.products]
     assert got == [("TS", ["TS-S", "TS-M", "TS-L"], ["a.jpg", "b.jpg", "c.jpg"], True),
                    ("SOAP", ["SOAP"], ["s.jpg"], False), ("TEA", ["TEA"], [], True)]
@@ -34,8 +41,7 @@ def test_products_of_several_rows_beside_simple_ones_and_a_refused_one(tmp_path)
 def test_interleaved_products_with_every_row_good_keep_the_order_of_their_first_rows(tmp_path) -> None:
     # (every row good: only the rows with a Parent SKU are grouped, the others are products of their own; a Parent
     # SKU equal to its own row's SKU groups that row with the others)
-    path = tmp_path / "c.csv"
-    path.write_text(
+    fast = _read(tmp_path / "c.csv",
         "Parent SKU,SKU,Name,Price,Images\n"
         ",SOAP,Soap,3,s.jpg\n"
         "TS,TS-S,Tee,5,a.jpg\n"
@@ -44,11 +50,7 @@ def test_interleaved_products_with_every_row_good_keep_the_order_of_their_first_
         "TS,TS-M,,5,b.jpg a.jpg\n"
         "MUG,MUG-XL,,6,x.jpg\n"
         ",OIL,Oil,7,\n"
-        "TS,TS-L,,6,\n",
-        encoding="utf-8")
-    fast, slow, used = both(path)
-    assert used
-    same(fast, slow)
+        "TS,TS-L,,6,\n")
     assert fast.issues == []
     got = [(p.key, p.name, [v.sku for v in p.variants], p.images) for p in fast.products]
     assert got == [("SOAP", "Soap", ["SOAP"], ["s.jpg"]), ("TS", "Tee", ["TS-S", "TS-M", "TS-L"], ["a.jpg", "b.jpg"]),
@@ -58,17 +60,12 @@ def test_interleaved_products_with_every_row_good_keep_the_order_of_their_first_
 
 
 def test_a_row_refused_as_its_product_is_resolved_leaves_the_rest_grouped(tmp_path) -> None:
-    path = tmp_path / "c.csv"
-    path.write_text(
+    fast = _read(tmp_path / "c.csv",
         "Parent SKU,SKU,Name,Price\n"
         "TS,TS-S,Tee,5\n"
         ",SOAP,Soap,3\n"
         "TS,TS-M,Shirt,5\n"  # another name than its product's first row: refused
-        "TS,TS-L,,6\n",
-        encoding="utf-8")
-    fast, slow, used = both(path)
-    assert used
-    same(fast, slow)
+        "TS,TS-L,,6\n")
     assert [(p.key, [v.sku for v in p.variants]) for p in fast.products] == [("TS", ["TS-S", "TS-L"]),
                                                                               ("SOAP", ["SOAP"])]
     assert [(x.row, x.reason.split(" (")[0]) for x in fast.issues] == [(4, "differs from row 2 of Parent SKU 'TS'")]
@@ -101,17 +98,12 @@ def test_translations_and_category_paths_of_the_products(tmp_path) -> None:
 
 
 def test_attributes_and_stock_of_rows_filled_in_part(tmp_path) -> None:
-    path = tmp_path / "c.csv"
-    path.write_text(
+    fast = _read(tmp_path / "c.csv",
         "Parent SKU,SKU,Name,Price,Attribute: Size,Attribute: Color,Attribute: Material,Stock: Shop,Stock: Depot\n"
         ",SOAP,Soap,3,,,,4,5\n"
         "TS,TS-S,Tee,5,S,Blue,Cotton,1,\n"
         "TS,TS-M,,5,M,,Cotton,,2\n"
-        "TS,TS-L,,5,,Red,,3,3\n",
-        encoding="utf-8")
-    fast, slow, used = both(path)
-    assert used
-    same(fast, slow)
+        "TS,TS-L,,5,,Red,,3,3\n")
     variants = [v for p in fast.products for v in p.variants]
     assert [v.attributes for v in variants] == [{}, {"Size": "S", "Color": "Blue", "Material": "Cotton"},
                                                 {"Size": "M", "Material": "Cotton"}, {"Color": "Red"}]
