@@ -10,6 +10,7 @@ go on.  A product whose source does not track its stock (a service) is still cre
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,23 @@ def test_a_new_product_one_of_whose_variants_has_no_quantity_is_not_created(
     if not dry_run:
         assert "TEE" not in elebne_sandbox.products()
         assert not [w for w in elebne_sandbox.writes(since=mark) if "TEE" in json.dumps(w)]
+
+
+@pytest.mark.parametrize("gives_stock", [False, True])
+def test_a_source_that_reads_no_stock_at_all_creates_its_products(
+        elebne_sandbox: SandboxHandle, tmp_path: Path, gives_stock: bool) -> None:
+    """Any source, not only a workbook: one that says it gives no stock (``provided_fields`` without "stock", e.g.
+    an Odoo read without stock) creates its products as before; the same products from a source giving stock, with
+    none known, wait."""
+    from connector.model import Money, Product, SourceRef, Variant
+    from connector.sources.base import SourceResult
+    from connector.sync.runner import SyncOptions, run_sync
+
+    products = [Product(key="ERP-1", name="From the ERP", ref=SourceRef("product.product", ident="7"),
+                        variants=[Variant(sku="ERP-1", price=Money(Decimal("5"), "MRU"),
+                                          ref=SourceRef("product.product", ident="7"))])]
+    provided = {"sku", "name", "price", *(["stock"] if gives_stock else [])}
+    opts = SyncOptions(target="elebne", state_path=tmp_path / "s.sqlite", secret=ELEBNE_KEY,
+                       base_url=elebne_sandbox.base_url, account="shop", source_label="erp")
+    run_sync(SourceResult(products=products, provided_fields=provided), opts)
+    assert ("ERP-1" in elebne_sandbox.products()) is not gives_stock

@@ -302,8 +302,9 @@ class AdapterBase:
     # only with its stock in the same push (``held_creates``); a product whose source does not track its stock is
     # created without, as documented (``untracked_stock_left``)
     creates_need_stock = False
-    # False for a workbook that has no stock column at all: the source gives no stock, and its products are created
-    # without, as before (set by the runner from ``SourceResult.stock_locations``)
+    # False for a source that gives no stock at all (a workbook without any stock column or sheet, an Odoo read
+    # without stock): its products are created without, as before (set by the runner from
+    # ``SourceResult.provided_fields``)
     source_gives_stock = True
     # product key -> the SKUs of its variants on sale whose stock the source does not give, for the products of
     # several variants (set by the runner: ``runner.partly_unknown_stock``): when some variants have a quantity,

@@ -101,8 +101,8 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         raise problem  # every product would be listed at a hundredth of its price, or a hundred times it
     report.warnings = list(source.warnings)
     report.issues = [i.to_json() for i in source.issues]
-    if isinstance(adapter, AdapterBase):  # a workbook without any stock column creates its products as ever
-        adapter.source_gives_stock = source.stock_locations != {}
+    if isinstance(adapter, AdapterBase):  # a source giving no stock at all creates its products as ever
+        adapter.source_gives_stock = "stock" in source.provided_fields
         if adapter.creates_need_stock and adapter.source_gives_stock:
             adapter.unknown_variants = partly_unknown_stock(source.products)
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
