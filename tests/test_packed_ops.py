@@ -171,5 +171,5 @@ def test_the_check_of_creates_without_their_stock_reads_packed_stock_ops_without
     assert type(good) is PackedOp and type(PlannedOp.__dict__["payload"].__get__(good)) is bytes  # still packed
     bad = packed(PlannedOp("stock", "stock", "A", {"externalId": "A", "mode": "set", "quantity": -7},
                            {"externalId": "A", "mode": "set", "quantity": -7}, "", "h", product))
-    assert "its stock cannot be sent" in adapter.held_creates([create, bad])["A"]
+    assert "its stock cannot be sent" in adapter.held_creates([create, bad])["A"].message
     assert type(PlannedOp.__dict__["payload"].__get__(bad)) is bytes

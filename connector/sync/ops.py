@@ -317,37 +317,35 @@ class AdapterBase:
                            "quantity, 0 if sold out)")
     title = "the marketplace"
 
-    def held_creates(self, ops: Sequence[PlannedOp]) -> dict[str, str]:
-        """key -> why, for the create ops of stocked products that would go without their stock (none planned:
-        the source gave no quantity; or refused by ``validate``), when ``creates_need_stock``.  A dry run's
-        released ops are told apart without being made again, unless one is held."""
+    def held_creates(self, ops: Sequence[PlannedOp]) -> dict[str, ItemResult]:
+        """key -> the result of each create op of a stocked product that would go without its stock (none planned:
+        the source gave no quantity, for it or for one of its variants; or refused by ``validate``), when
+        ``creates_need_stock``, in the order of the ops.  A dry run's released ops are told apart without being
+        made again, but for the held ones."""
         if not self.creates_need_stock or not self.source_gives_stock:
             return {}
         from connector.model import STOCK_KINDS
-        from connector.sync.released_ops import op_fields
 
-        creates, stocked = set(), set()
-        for action, _kind, key in op_fields(ops):
+        creates: dict[str, int] = {}  # key -> where its create op is
+        stocked = set()
+        for i, (_op, action, _kind, key) in enumerate(op_entries(ops)):
             if action == "create":
-                creates.add(key)
+                creates[key] = i
             elif action == "stock":
                 stocked.add(key)
-        why = dict.fromkeys(creates - stocked, "its stock is not known (no quantity in the source)")
-        for key in creates.intersection(self.unknown_variants).difference(why):
+        why = {key: "its stock is not known (no quantity in the source)" for key in creates if key not in stocked}
+        for key in creates.keys() & self.unknown_variants.keys() - why.keys():
             why[key] = (f"the stock of its variant(s) {first_few(self.unknown_variants[key])} is not known (no "
                         "quantity in the source)")
         for op in kept_ops(ops):
             if op.action == "stock" and op.key in creates and not released(op) and (
                     problem := self.validate(read_once(op))):
                 why[op.key] = f"its stock cannot be sent ({problem})"
-        if not why:
-            return {}
         held = {}
-        for i, (op, action, _kind, key) in enumerate(op_entries(ops)):  # (only the held ones made again)
-            if action == "create" and key in why:
-                op = op if op is not None else ops[i]
-                if getattr(op.product, "kind", "stocked") in STOCK_KINDS:
-                    held[key] = why[key]
+        for key, i in creates.items():
+            if key in why and getattr((op := ops[i]).product, "kind", "stocked") in STOCK_KINDS:
+                held[key] = ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=(
+                    self.create_held_message.format(why=why[key], title=self.title)))
         return held
 
     def validate(self, op: PlannedOp) -> str | None:
@@ -376,13 +374,10 @@ class AdapterBase:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
                 if op.action in self.stock_blocked_by:
                     blocked.add(op.key)
-        if held:  # (a held create may be a released one: made again, it alone)
-            for i, (op, action, _kind, key) in enumerate(op_entries(ops)):
-                if action == "create" and key in held and key not in blocked:
-                    op = op if op is not None else ops[i]
-                    results.append(ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=(
-                        self.create_held_message.format(why=held[op.key], title=self.title))))
-                    blocked.add(op.key)
+        for key, result in held.items():
+            if key not in blocked:
+                results.append(result)
+                blocked.add(key)
         for op in kept if not blocked else ops:
             if op.action != "stock":
                 continue

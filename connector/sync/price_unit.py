@@ -35,6 +35,7 @@ def price_unit_problems(mapping: CompiledMapping, adapter: Any, defaults: dict[s
     title = getattr(adapter, "title", "the marketplace")
     context = {**FILLER_DEFAULTS, **(defaults or {})}
     scale = Decimal(10) ** digits
+    wanted = _PRICES[0] * scale  # the first probe's price as the marketplace reads it
     out = []
     for kind, compiled in mapping.payloads.items():
         try:
@@ -44,7 +45,6 @@ def price_unit_problems(mapping: CompiledMapping, adapter: Any, defaults: dict[s
             continue
         for path in changed_leaves(low, high):
             value = number(low[path])
-            wanted = _PRICES[0] * scale
             if value is None or (wanted / FACTOR <= value <= wanted * FACTOR):
                 continue
             shown = (value / scale).quantize(Decimal(1) / scale) if value else value

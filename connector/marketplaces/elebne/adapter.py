@@ -23,7 +23,6 @@ from connector.sync.archived_check import LookupFailed
 from connector.sync.executor import Executor
 from connector.sync.ops import (
     CATALOGUE,
-    CREATE_HELD,
     STOCK,
     AdapterBase,
     ItemResult,
@@ -135,10 +134,8 @@ class ElebneAdapter(AdapterBase):
         updates = [op for op in ops if op.action == "update"]
         stock_now, stock_later, stock_after_update = _stock_groups(ops)
         ex = Executor(sink, CLASSIFIER)
-        for op in ops:  # a stocked product never goes on sale uncounted (``AdapterBase.held_creates``)
-            if op.action == "create" and op.key in held:
-                sink.done(0, [ItemResult(op, ok=False, blocked=True, code=CREATE_HELD,
-                                         message=self.create_held_message.format(why=held[op.key], title=self.title))])
+        for result in held.values():  # a stocked product never goes on sale uncounted (``AdapterBase.held_creates``)
+            sink.done(0, [result])
 
         self._push_stock(ex, stock_now)
         created = ex.each(creates, self._create, lane=WRITE, validate=self.validate,
