@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench bytecode record-elebne record-elryan record-ecomlinx record-aleta record-odoo clean
 
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml setup.py connector/sync/_record_bytes.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -35,7 +35,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = tmp / "src"
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
         else:
             src.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, src / name)
@@ -89,3 +89,15 @@ def test_a_mapping_extending_a_shipped_one_checks_from_the_installed_package(ins
     check = _run([str(installed / "connector"), "mapping", "check", str(mine)], cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "valid mapping for elebne" in " ".join(check.stdout.split())
+
+
+def test_the_wheel_builds_the_native_record_encoding(installed: Path, tmp_path: Path) -> None:
+    """setup.py builds ``connector/sync/_record_bytes.c`` into the wheel (this machine has a C compiler), and the
+    installed package fingerprints records with it (``fingerprint._native``), not with the Python encoding."""
+    probe = _run([str(installed / "python"), "-c",
+                  "from connector.sync import _record_bytes, fingerprint; "
+                  "print(_record_bytes.__file__); print(fingerprint._native is _record_bytes.encode)"], cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    path, uses_it = probe.stdout.split()
+    assert Path(path).resolve().is_relative_to(installed.parent.resolve()) and path.endswith(".so")
+    assert uses_it == "True"

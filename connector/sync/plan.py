@@ -15,7 +15,7 @@ from connector.jsonutil import canonical_json, digest
 from connector.mapping import CompiledMapping, RecordMappingError
 from connector.model import Product
 from connector.sync.archived import ArchivedSift, all_on_sale
-from connector.sync.fingerprint import record_fingerprint
+from connector.sync.fingerprint import fingerprinter
 from connector.sync.ops import CATALOGUE, STOCK, PlannedOp, PlanningAdapter, packed, release
 from connector.sync.released_ops import ReleasedOps, op_fields
 from connector.sync.state import StateStore
@@ -178,11 +178,12 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
     key_fields = {kind: mapping.payloads[kind].key_field for kind in kinds}
     for kind in kinds:
         plan.unchanged[kind] = set()
-    unchanged_sets = list(plan.unchanged.values())
+    unchanged_everywhere: list[str] = []  # records unchanged in every kind: added to each kind's set at the end
     pending_updates: list[tuple[str, str, dict[str, Any], str, Product, dict[str, Any]]] = []
     known_products = confirmed[catalogue_kinds[0]] if catalogue_kinds else {}
     planned_products = plan.products
     confirmed_maps = list(confirmed.values())
+    fingerprint_of = fingerprinter(context) if marks is not None else None  # type: ignore[arg-type]
     for product in products:
         if sift is not None and not all_on_sale(product):
             sifted = sift(product, any(product.key in hashes for hashes in confirmed_maps))
@@ -195,7 +196,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             # computed only to compare with a mark, or to save it
             mark = marks.get(key)
             if mark is not None or note_marks:
-                fingerprint = record_fingerprint(product, context)  # type: ignore[arg-type]
+                fingerprint = fingerprint_of(product)  # type: ignore[misc]
                 if fingerprint is not None and fingerprint == mark:
                     planned_products[key] = product  # mapped before to what is confirmed: unchanged
                     if key in partial:  # (as when mapped: unchanged in the kinds it has a payload of)
@@ -203,8 +204,7 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
                             if kind not in partial[key]:
                                 plan.unchanged[kind].add(key)
                         continue
-                    for keys in unchanged_sets:
-                        keys.add(key)
+                    unchanged_everywhere.append(key)
                     continue
         try:
             payloads = mapping.apply(product, defaults) if key not in stock_only else {
@@ -266,6 +266,8 @@ def build_plan(products: Iterable[Product], mapping: CompiledMapping, adapter: P
             plan.ops.append(packed(op) if pack else op)
         if new_mark is not None and any(new_mark[1:]):  # (a payload hash: NO_PAYLOAD and None are false)
             plan.new_marks[key] = tuple(new_mark)
+    for keys in plan.unchanged.values():
+        keys.update(unchanged_everywhere)
     _plan_updates(plan, pending_updates, mapping, state, mapping.copied_from(untouched) if untouched else {})
     if sift is not None:
         plan.left_out, plan.left_out_deferred = sift.left_out, sift.deferred
