@@ -23,15 +23,26 @@ BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "connector", "mapping
 pytestmark = pytest.mark.slow
 
 
-def _run(cmd: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], cwd: Path, timeout: int = 300,
+         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env.update(extra_env or {})
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``bin`` folder of a fresh virtualenv with the project's wheel installed."""
-    tmp = tmp_path_factory.mktemp("installed")
+    return _install(tmp_path_factory.mktemp("installed"))
+
+
+@pytest.fixture(scope="module")
+def installed_without_compiler(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, the wheel built where no C compiler works (``CC=false``): without the native record encoding."""
+    return _install(tmp_path_factory.mktemp("installed-no-cc"), {"CC": "false"})
+
+
+def _install(tmp: Path, build_env: dict[str, str] | None = None) -> Path:
     src = tmp / "src"
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
@@ -41,7 +52,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(ROOT / name, src / name)
     wheels = tmp / "wheels"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                  "-w", str(wheels), str(src)], cwd=tmp)
+                  "-w", str(wheels), str(src)], cwd=tmp, extra_env=build_env)
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = wheels.glob("connector-*.whl")
 
@@ -101,3 +112,17 @@ def test_the_wheel_builds_the_native_record_encoding(installed: Path, tmp_path: 
     path, uses_it = probe.stdout.split()
     assert Path(path).resolve().is_relative_to(installed.parent.resolve()) and path.endswith(".so")
     assert uses_it == "True"
+
+
+def test_without_a_c_compiler_the_wheel_still_builds_and_works(installed_without_compiler: Path,
+                                                               tmp_path: Path) -> None:
+    """The native module is optional: the wheel builds without it, records are fingerprinted by the Python
+    encoding, and the demo runs as from the wheel built with it (its second run sends nothing)."""
+    bin_dir = installed_without_compiler
+    probe = _run([str(bin_dir / "python"), "-c", "from connector.sync import fingerprint; "
+                  "print(fingerprint.encoding_in_use())"], cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    assert "Python encoding" in probe.stdout
+    demo = _run([str(bin_dir / "connector"), "demo"], cwd=tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "second run: nothing changed, nothing is sent" in demo.stdout
