@@ -240,7 +240,7 @@ put_bytes(Buffer *buf, const void *data, Py_ssize_t length)
     return 0;
 }
 
-/* A tag, then the ASCII text of ``text`` (an exact str made by Decimal's or int's own C code). */
+/* A tag, then the ASCII text of ``text`` (the exact str of a Decimal, made by its own C code). */
 static int
 put_text(Buffer *buf, unsigned char tag, PyObject *text)
 {

@@ -81,7 +81,10 @@ def _native_encoder() -> tuple[Any, Any]:
     module = _native_module
     if module is None or getattr(module, "VERSION", None) != NATIVE_VERSION:
         return None, None
-    module.setup(tuple((cls, tuple(f.name for f in fields(cls))) for cls in NATIVE_CLASSES), ABSENT, Decimal)
+    try:
+        module.setup(tuple((cls, tuple(f.name for f in fields(cls))) for cls in NATIVE_CLASSES), ABSENT, Decimal)
+    except (TypeError, ValueError):  # (a model class it cannot take, e.g. past 64 fields): the Python encoding
+        return None, None
     return module.encode, getattr(module, "fingerprint", None) if getattr(module, "HAS_SHA", False) else None
 
 
