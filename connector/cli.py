@@ -134,17 +134,27 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--workbook", type=Path, help="default: the bundled sample workbook")
 
     m = sub.add_parser("mapping", help="check a mapping file, or print the mapping JSON Schema")
-    m.add_argument("action", choices=("check", "schema"))
-    m.add_argument("file", nargs="?", type=Path)
-    m.add_argument("--minor-units", type=int, default=2, choices=range(7), metavar="N",
-                   help="digits of the account currency's minor units, for a marketplace taking prices in them "
-                        "(default 2; as the profile's currency: {minor_units: N})")
+    _add_minor_units(m, default=2)  # `mapping --minor-units N check FILE`, as before the actions had parsers
+    actions = m.add_subparsers(dest="action", required=True, metavar="{check,schema}")
+    # each action its own parser: with one optional FILE beside the action, argparse gave FILE its empty value
+    # on meeting `check --minor-units N`, and refused the FILE after the option
+    mc = actions.add_parser("check", help="validate a mapping file")
+    mc.add_argument("file", nargs="?", type=Path)
+    _add_minor_units(mc, default=argparse.SUPPRESS)  # absent: the value given before `check`, or 2
+    ms = actions.add_parser("schema", help="print the mapping JSON Schema")
+    ms.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)  # ignored, as it always was
 
     sub.add_parser("marketplaces", help="list installed marketplace plugins")
     from connector.service.commands import add_parsers as add_service_parsers
 
     add_service_parsers(sub)  # worker, schedule, status, watch, service (issue 15)
     return p
+
+
+def _add_minor_units(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument("--minor-units", type=int, default=default, choices=range(7), metavar="N",
+                        help="digits of the account currency's minor units, for a marketplace taking prices in "
+                             "them (default 2; as the profile's currency: {minor_units: N})")
 
 
 def port_number(text: str) -> int:
