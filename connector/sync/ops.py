@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import marshal
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, MutableSequence, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -310,29 +310,42 @@ class AdapterBase:
     # several variants (set by the runner: ``runner.partly_unknown_stock``): when some variants have a quantity,
     # the product's stock op carries those only, and its create would put the others on sale uncounted
     unknown_variants: Mapping[str, list[str]] = MappingProxyType({})
+    # product key -> the SKUs of the variants the marketplace has of it, read from what it last confirmed; None
+    # when the confirmed payloads do not say (a mapping whose variants carry no SKU).  Set by the runner
+    # (``archived.listed_skus_reader``): an update adding one of ``unknown_variants`` is held as a create is
+    listed_variants: Callable[[str], set[str] | None] | None = None
     # the marketplace reads a price as a whole number of minor units of the account currency (Elebne): a mapping
     # giving prices in another unit is refused (``price_unit.py``)
     prices_in_minor_units = False
     create_held_message = ("not created without its stock: {why}; {title} would sell it uncounted (give it a "
                            "quantity, 0 if sold out)")
+    update_held_message = ("not updated: its new variant(s) {skus} would be added without their stock, which is not "
+                           "known (no quantity in the source), and {title} would sell them uncounted (give each a "
+                           "quantity, 0 if sold out); the stock of its other variants is sent, its other changes "
+                           "wait for them")
     title = "the marketplace"
 
     def held_creates(self, ops: Sequence[PlannedOp]) -> dict[str, ItemResult]:
         """key -> the result of each create op of a stocked product that would go without its stock (none planned:
-        the source gave no quantity, for it or for one of its variants; or refused by ``validate``), when
-        ``creates_need_stock``, in the order of the ops.  A dry run's released ops are told apart without being
-        made again, but for the held ones."""
+        the source gave no quantity, for it or for one of its variants; or refused by ``validate``), and of each
+        update op that would add to a listed product a variant whose stock the source does not give
+        (``unknown_variants`` the marketplace does not have: ``listed_variants``), when ``creates_need_stock``, in
+        the order of the ops.  A held update's stock op still goes (it carries the variants with a quantity).  A
+        dry run's released ops are told apart without being made again, but for the held ones."""
         if not self.creates_need_stock or not self.source_gives_stock:
             return {}
         from connector.model import STOCK_KINDS
 
         creates: dict[str, int] = {}  # key -> where its create op is
+        updates: list[int] = []  # where the updates of products with variants of unknown stock are
         stocked = set()
         for i, (_op, action, _kind, key) in enumerate(op_entries(ops)):
             if action == "create":
                 creates[key] = i
             elif action == "stock":
                 stocked.add(key)
+            elif action == "update" and key in self.unknown_variants:
+                updates.append(i)
         why = {key: "its stock is not known (no quantity in the source)" for key in creates if key not in stocked}
         for key in creates.keys() & self.unknown_variants.keys() - why.keys():
             why[key] = (f"the stock of its variant(s) {first_few(self.unknown_variants[key])} is not known (no "
@@ -341,12 +354,31 @@ class AdapterBase:
             if op.action == "stock" and op.key in creates and not released(op) and (
                     problem := self.validate(read_once(op))):
                 why[op.key] = f"its stock cannot be sent ({problem})"
-        held = {}
+        messages: dict[int, str] = {}  # where a held op is -> why
         for key, i in creates.items():
-            if key in why and getattr((op := ops[i]).product, "kind", "stocked") in STOCK_KINDS:
-                held[key] = ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=(
-                    self.create_held_message.format(why=why[key], title=self.title)))
+            if key in why:
+                messages[i] = self.create_held_message.format(why=why[key], title=self.title)
+        for i in updates:
+            if added := self.added_without_stock(ops[i]):
+                messages[i] = self.update_held_message.format(skus=first_few(added), title=self.title)
+        held = {}
+        for i in sorted(messages):
+            if getattr((op := ops[i]).product, "kind", "stocked") in STOCK_KINDS:
+                held[op.key] = ItemResult(op, ok=False, blocked=True, code=CREATE_HELD, message=messages[i])
         return held
+
+    def added_without_stock(self, op: PlannedOp) -> list[str]:
+        """The SKUs of the variants the update ``op`` of a listed product would add without a quantity: planned
+        with it (not left out before planning, as ``active_column.hold_new_variants`` may), their stock not given
+        by the source (``unknown_variants``), and not among those the marketplace has (``listed_variants``).  None
+        of them when what the marketplace has is not known (``listed_variants`` gives None: every variant is taken as
+        listed, as ``archived.py`` and ``active_column.py`` take it then)."""
+        unknown = self.unknown_variants.get(op.key)
+        listed = self.listed_variants(op.key) if unknown and self.listed_variants is not None else None
+        if not unknown or listed is None:
+            return []
+        planned = {v.sku for v in getattr(op.record, "variants", ())}
+        return [sku for sku in unknown if sku not in listed and sku in planned]
 
     def validate(self, op: PlannedOp) -> str | None:
         problems = self.problems(op)
@@ -361,7 +393,8 @@ class AdapterBase:
 
     def preview(self, ops: list[PlannedOp], can_read: bool) -> list[ItemResult]:
         results: list[ItemResult] = []
-        blocked: set[str] = set()
+        blocked: set[str] = set()  # keys whose stock waits: their create is refused or held
+        refused: set[str] = set()  # keys whose catalogue op is refused as invalid
         # (a dry run's plan holding most ops as released, ``released_ops``: only the others are read, unless a
         # refused create blocks a stock op)
         kept = kept_ops(ops)
@@ -372,12 +405,14 @@ class AdapterBase:
             problem = None if released(op) else self.validate(op)  # released: found valid when planned
             if problem:
                 results.append(ItemResult(op, ok=False, code=self.invalid_code, message=problem))
+                refused.add(op.key)
                 if op.action in self.stock_blocked_by:
                     blocked.add(op.key)
         for key, result in held.items():
-            if key not in blocked:
+            if key not in refused:
                 results.append(result)
-                blocked.add(key)
+                if result.op.action == "create":  # (a held update's stock goes, as ``push`` sends it)
+                    blocked.add(key)
         for op in kept if not blocked else ops:
             if op.action != "stock":
                 continue

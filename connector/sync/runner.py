@@ -18,7 +18,7 @@ from connector.model import STOCK_KINDS, Product
 from connector.sources.base import SourceResult
 from connector.sync.active_column import column_state, hold_new_variants, untouched_fields
 from connector.sync.active_column import remember as remember_active
-from connector.sync.archived import target_sift
+from connector.sync.archived import listed_skus_reader, target_sift
 from connector.sync.currency import DEFAULT_MINOR_UNITS
 from connector.sync.fingerprint import mapping_context
 from connector.sync.hold import account_held, hold_increases
@@ -105,6 +105,10 @@ def _plan_and_push(session: TargetSession, source: SourceResult,
         adapter.source_gives_stock = "stock" in source.provided_fields
         if adapter.creates_need_stock and adapter.source_gives_stock:
             adapter.unknown_variants = partly_unknown_stock(source.products)
+            # (an update adding one of those variants to a listed product is held as a create is)
+            adapter.listed_variants = listed_skus_reader(
+                state, opts.target, session.account,
+                lambda: probe_shapes(mapping, adapter, session.settings.get("defaults") or {}))
     opts.stock_policy.apply(source.products, untracked_stock(session.settings))
     # a stock sheet (or CSV column) of the last run gone: no stock computed without it (vanished_locations.py)
     vanished = hold_vanished(source, opts.stock_policy, state, opts.target, session.account,
