@@ -21,7 +21,15 @@ from connector.errors import MappingError
 from connector.mapping.expressions import compile_expression, resolve
 from connector.mapping.limits import Evaluation, LimitError, measure
 from connector.mapping.ops import TEXT, Op, OpError, OpLimitError, compile_op
-from connector.mapping.records import PRODUCT, RecordType, known_attributes, record_type
+from connector.mapping.records import (
+    PRODUCT,
+    KeyedBy,
+    RecordType,
+    field_class,
+    known_attributes,
+    record_type,
+    unknown_field,
+)
 from connector.mapping.schema import ChildSpec, FieldSpec, FieldValue, MappingSpec, PayloadSpec
 from connector.model import ABSENT
 
@@ -83,7 +91,8 @@ def compile_path(path: str, roots: tuple[str, ...], where: str,
 
 def path_read(path: str, roots: tuple[str, ...], where: str, root_types: dict[str, type] | None = None) -> PathRead:
     """``compile_path``'s checks; the path as the generated code reads it.  A first segment on a root whose
-    class is known must be one of its fields or properties (a typo is reported when the mapping is loaded)."""
+    class is known must be one of its fields or properties (a typo is reported when the mapping is loaded), and
+    so must a later one on a value of known class (``product.price.amount``: ``records.FIELD_CLASSES``)."""
     parts = path.split(".")
     if parts[0] not in roots:
         raise ValueError(f"{where}: path {path!r} must start with {' or '.join(roots)}")
@@ -94,13 +103,28 @@ def path_read(path: str, roots: tuple[str, ...], where: str, root_types: dict[st
     cls = (root_types or {}).get(parts[0])
     if not rest or cls is None:
         return PathRead(idx, steps=tuple(rest))
-    attributes = known_attributes(cls)
-    if rest[0] not in attributes:
-        known = ", ".join(sorted(attributes))
-        raise ValueError(f"{where}: {parts[0]} has no field {rest[0]!r} (known: {known})")
+    if rest[0] not in known_attributes(cls):
+        raise ValueError(f"{where}: {unknown_field(parts[0], rest[0], cls)}")
+    _check_deeper(parts[:2], field_class(cls, rest[0]), rest[1:], where)
     prop = getattr(cls, rest[0], None)
     fget = prop.fget if isinstance(prop, property) and isinstance(prop.fget, FunctionType) else None
     return PathRead(idx, attr=rest[0], fget=fget, cls=cls, steps=tuple(rest[1:]))
+
+
+def _check_deeper(head: list[str], inner: type | KeyedBy | None, segments: list[str], where: str) -> None:
+    """The segments after ``head`` (a path whose value is of class ``inner``, when known) must name fields of the
+    values of known class they step into; a dict of them (``variant.stock``) takes any key, as ``_step`` does."""
+    shown = ".".join(head)
+    for seg in segments:
+        if inner is None:
+            return
+        if isinstance(inner, KeyedBy):
+            inner = inner.cls
+        elif seg not in known_attributes(inner):
+            raise ValueError(f"{where}: {unknown_field(shown, seg, inner)}")
+        else:
+            inner = field_class(inner, seg)
+        shown += f".{seg}"
 
 
 def _walk(obj: Any, segments: tuple[str, ...]) -> Any:

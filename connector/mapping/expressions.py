@@ -43,7 +43,7 @@ from connector.mapping.limits import (
     measure,
     replace_growth,
 )
-from connector.mapping.records import known_attributes
+from connector.mapping.records import KeyedBy, field_class, known_attributes, unknown_field
 from connector.model import ABSENT, Money, Product, StockLevel, Variant
 
 MAX_EXPRESSION_LENGTH = 2000
@@ -369,7 +369,8 @@ def _check_names(env: MappingSandbox, expr: nodes.Expr, names: Collection[str],
     failing each record with a message that names no file: a Python internal (``__class__``, ``__globals__``:
     the sandbox refuses it, or a table answers it as an unknown key), a name the expression cannot see
     (``__import__``, a misspelt ``prodcut``: the context holds only ``names`` and the sandbox's globals), and
-    a first attribute a record of known class does not have (``product.nmae``, as a copy path's typo is)."""
+    an attribute a record or value of known class does not have (``product.nmae``, ``product.price.amout``: as a
+    copy path's typo is; ``_static_class``)."""
     kinds = (nodes.Getattr, nodes.Getitem, nodes.Name)
     for node in [*([expr] if isinstance(expr, kinds) else []), *expr.find_all(kinds)]:  # find_all skips expr
         if isinstance(node, nodes.Name):
@@ -383,11 +384,32 @@ def _check_names(env: MappingSandbox, expr: nodes.Expr, names: Collection[str],
             continue
         if attr.startswith("__"):
             raise ValueError(f"{attr!r} is a Python internal: a mapping expression cannot reach it")
-        cls = types.get(node.node.name) if isinstance(node.node, nodes.Name) else None
-        if isinstance(node, nodes.Getattr) and cls is not None and attr not in known_attributes(cls) \
-                and not callable(getattr(cls, attr, None)):
-            known = ", ".join(sorted(known_attributes(cls)))
-            raise ValueError(f"{node.node.name} has no field {attr!r} (known: {known})")
+        cls = _static_class(node.node, types) if isinstance(node, nodes.Getattr) else None
+        if isinstance(cls, type) and attr not in known_attributes(cls) and not callable(getattr(cls, attr, None)):
+            raise ValueError(unknown_field(_shown(node.node), attr, cls))
+
+
+def _static_class(node: nodes.Node, types: Mapping[str, type]) -> type | KeyedBy | None:
+    """The class of what ``node`` gives, when it is sure: a name of known class (``product``), a field of one
+    whose value is of known class (``product.price``: ``records.FIELD_CLASSES``), or a key of a dict of them
+    (``variant.stock.Warehouse``; not a dict's own method, ``variant.stock.values``, which Jinja reads first)."""
+    if isinstance(node, nodes.Name):
+        return types.get(node.name)
+    if not isinstance(node, nodes.Getattr):
+        return None
+    outer = _static_class(node.node, types)
+    if isinstance(outer, KeyedBy):
+        return None if node.attr in _DICT_NAMES else outer.cls
+    return field_class(outer, node.attr) if outer is not None else None
+
+
+def _shown(node: nodes.Node) -> str:
+    """``node`` as the mapping writes it (``product.price``), for a name or a chain of attributes."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_shown(node.node)}.{node.attr}"
+    return "the value"
 
 
 def compile_expression(source: str, *, check_constants: bool = False, names: Collection[str] | None = None,

@@ -11,10 +11,11 @@ A new flow registers its type once (``register_record_type``); the engine itself
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from functools import cache
 
-from connector.model import Product, Variant
+from connector.model import Money, Product, SourceRef, StockLevel, Variant
 
 DEFAULTS_ROOT = "defaults"
 """The profile's values for fields no source has; every record type's paths may start with it."""
@@ -69,6 +70,38 @@ def known_attributes(cls: type) -> frozenset[str]:
     fields = set(getattr(cls, "__dataclass_fields__", {}))
     props = {n for n in dir(cls) if isinstance(getattr(cls, n, None), property)}
     return frozenset(f for f in fields | props if not f.startswith("_"))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedBy:
+    """A dict whose keys are free text (a stock location's name) and whose values are of class ``cls``."""
+
+    cls: type
+
+
+# The class of the value a field of a known class holds, when that value is itself of a known class (the model's
+# annotations say ``Any``: a field may also be None or absent): a path or expression naming a field of it is
+# checked when the mapping loads too (``product.price.amout``, ``variant.stock.Warehouse.availble``).  A field not
+# listed here (``product.extra``, attributes, translations, dimensions, text, lists) is not looked into.
+FIELD_CLASSES: dict[tuple[type, str], type | KeyedBy] = {
+    (Product, "price"): Money, (Variant, "price"): Money, (Variant, "cost"): Money,
+    (Product, "ref"): SourceRef, (Variant, "ref"): SourceRef,
+    (Variant, "stock"): KeyedBy(StockLevel),  # location -> its quantities
+}
+
+
+def field_class(cls: type, name: str) -> type | KeyedBy | None:
+    """The class of what the field ``name`` of a ``cls`` holds, when known (``FIELD_CLASSES``)."""
+    return FIELD_CLASSES.get((cls, name))
+
+
+def unknown_field(owner: str, name: str, cls: type) -> str:
+    """What a mapping is told of a field ``name`` that ``owner`` (a path, of class ``cls``) does not have: the
+    fields it has, and the one most likely meant when one is close (``nmae``: ``name``)."""
+    known = sorted(known_attributes(cls))
+    close = difflib.get_close_matches(name, known, n=1)
+    return (f"{owner} has no field {name!r} (known: {', '.join(known)})"
+            + (f"; did you mean {close[0]!r}?" if close else ""))
 
 
 PRODUCT = register_record_type(RecordType(
