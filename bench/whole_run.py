@@ -9,9 +9,10 @@ every record (what a no-change plan cost before unchanged records skipped mappin
 
 - ``sync --dry-run`` against an empty state (every product planned as new), and its JSON report;
 - a real sync to a local Elebne sandbox with the rate limits lifted on both sides, and its JSON report;
-- the no-change second run (the plan finds nothing to send), and the plan alone, in this process, mapping every
-  record and with unchanged records skipping mapping; the same for a 10,000-product sample to Elryan, whose
-  mapping (expressions, translations) costs far more than the fingerprint that lets a record skip it.
+- the no-change second run (the plan finds nothing to send), and the plan alone, mapping every record and with
+  unchanged records skipping mapping, in a fresh interpreter that read the workbook as the command does
+  (``--plans``); the same for a 10,000-product sample to Elryan, whose mapping (expressions, translations) costs
+  far more than the fingerprint that lets a record skip it.
 
 The targets are those of issue 16 for 100,000 rows (``--rows`` smaller does not scale them).
 """
@@ -246,16 +247,32 @@ def bench_whole_run(rows: int, tmp: Path) -> list[Row]:
                     f"{full['seconds']:.2f} s, {full['rss_mb']:.0f} MB peak RSS", "", ""))
     finally:
         server.stop()
+    out.extend(plan_rows_in_fresh_process(workbook))
+    return out
+
+
+def plan_rows_in_fresh_process(workbook: Path) -> list[Row]:
+    """The plan rows, measured in a fresh interpreter as the commands are (``--plans``): this process has hosted
+    the sandbox and a whole real sync by then, and a plan reads every record, its speed that of the heap they
+    lie in."""
+    done = subprocess.run([sys.executable, "-m", "bench.whole_run", "--plans", str(workbook)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [tuple(row) for row in json.loads(done.stdout.splitlines()[-1])]  # type: ignore[misc]
+
+
+def _plans_child(workbook: str) -> int:
+    """(in the fresh interpreter) read the workbook as `connector sync` does, then time the plans."""
     from connector.sources.spreadsheet import read_spreadsheet
     from connector.sync.collector import source_kept
     from connector.sync.stock_policy import StockPolicy
 
     with source_kept() as read_done:  # the heap as `connector sync` plans: the records read kept out of gc passes
-        products = read_spreadsheet(workbook, currency="MRU").products
+        products = read_spreadsheet(Path(workbook), currency="MRU").products
         read_done()
         StockPolicy().apply(products)
-        out.extend(_plan_rows(products))
-    return out
+        print(json.dumps(_plan_rows(products)))
+    return 0
 
 
 def _plan_rows(products: list[Any]) -> list[Row]:
@@ -285,6 +302,8 @@ def _plan_rows(products: list[Any]) -> list[Row]:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--command":
         sys.exit(_child(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] == "--plans":
+        sys.exit(_plans_child(sys.argv[2]))
     import tempfile
 
     from bench.run import print_table
