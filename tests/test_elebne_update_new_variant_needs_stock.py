@@ -4,7 +4,7 @@ a quantity uncounted (docs/elebne.md), as it does a product created without one.
 Before, a new size row whose stock was not known (no stock row, or its stock row refused) went out in the product's
 update (``PATCH /products/{id}`` adds variants by label) with no quantity, exit 0: the sandbox then took an order of
 1000 of it.  Now that update is held, as the create of a product with a size of unknown stock is
-(``AdapterBase.held_creates``, code ``created_without_stock_held``): its rows failed naming the size (exit 1), the
+(``AdapterBase.held_without_stock``, code ``created_without_stock_held``): its rows failed naming the size (exit 1), the
 product's stock still sent for the sizes Elebne has, in a dry run as in the real run.  Once the size has a quantity it
 is added with it.  A size Elebne already has, whose stock is unknown this run, keeps its quantity: its update goes.
 """

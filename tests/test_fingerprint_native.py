@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 import struct
+from collections.abc import Iterator
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -162,30 +163,21 @@ def test_a_record_the_native_encoding_cannot_write_gets_the_python_encodings_mar
     assert mark is not None and mark == record_fingerprint(p, "ctx")  # (stable)
 
 
-def test_a_mark_of_one_encoding_never_equals_a_fingerprint_of_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_mark_of_one_encoding_never_equals_a_fingerprint_of_the_other() -> None:
     marks = set()
     for natively, hashed in ((True, True), (True, False), (False, False)):
-        with monkeypatch.context() as patch:
-            use_encoding(patch, natively, hashed)
+        with fingerprint.encoding(natively, hashed):
             marks.add(record_fingerprint(product(), "ctx"))
     assert len(marks) == 2  # hashed natively or by hashlib: the same mark; the Python encoding's: another
-
-
-def use_encoding(patch: pytest.MonkeyPatch, natively: bool, hashed: bool) -> None:
-    """Fingerprint with the native encoding (hashed in C or by hashlib) or with the Python one alone."""
-    patch.setattr(fingerprint, "_native", native.encode if natively else None)
-    patch.setattr(fingerprint, "_native_fingerprint",
-                  getattr(native, "fingerprint", None) if natively and hashed and native.HAS_SHA else None)
-    patch.setattr(fingerprint, "_FINGERPRINTERS", {})
 
 
 ENCODINGS = {"native": (True, True), "native bytes, hashlib": (True, False), "python": (False, False)}
 
 
 @pytest.fixture(params=list(ENCODINGS))
-def encoding(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    use_encoding(monkeypatch, *ENCODINGS[request.param])
-    return str(request.param)
+def encoding(request: pytest.FixtureRequest) -> Iterator[str]:
+    with fingerprint.encoding(*ENCODINGS[request.param]):
+        yield str(request.param)
 
 
 def test_every_change_tells_apart_under_each_encoding(encoding: str) -> None:

@@ -156,7 +156,7 @@ def test_the_push_gives_freed_memory_back_every_so_many_confirmed_ops(tmp_path: 
 
 
 def test_the_check_of_creates_without_their_stock_reads_packed_stock_ops_without_unpacking_them() -> None:
-    """Elebne holds a create whose stock op would be refused (``AdapterBase.held_creates``): it validates every
+    """Elebne holds a create whose stock op would be refused (``AdapterBase.held_without_stock``): it validates every
     stock op of a product being created before the push begins.  Read in place, a packed op would keep its payload
     unpacked until sent (38 MB more at the peak of a first sync of 100,000 products); read once, it stays packed,
     and a refused one is still found."""
@@ -167,9 +167,9 @@ def test_the_check_of_creates_without_their_stock_reads_packed_stock_ops_without
     create = PlannedOp("create", "product", "A", {"externalId": "A"}, {"externalId": "A"}, "", "h", product)
     good = packed(PlannedOp("stock", "stock", "A", {"externalId": "A", "mode": "set", "quantity": 3},
                             {"externalId": "A", "mode": "set", "quantity": 3}, "", "h", product))
-    assert adapter.held_creates([create, good]) == {}
+    assert adapter.held_without_stock([create, good]) == {}
     assert type(good) is PackedOp and type(PlannedOp.__dict__["payload"].__get__(good)) is bytes  # still packed
     bad = packed(PlannedOp("stock", "stock", "A", {"externalId": "A", "mode": "set", "quantity": -7},
                            {"externalId": "A", "mode": "set", "quantity": -7}, "", "h", product))
-    assert "its stock cannot be sent" in adapter.held_creates([create, bad])["A"].message
+    assert "its stock cannot be sent" in adapter.held_without_stock([create, bad])["A"].message
     assert type(PlannedOp.__dict__["payload"].__get__(bad)) is bytes

@@ -263,15 +263,15 @@ static int encode_value(Buffer *buf, PyObject *value, int depth);
 static int
 encode_items(Buffer *buf, unsigned char tag, PyObject *sequence, int depth)
 {
-    /* a list or tuple, held (a new reference) by the caller; its size read again at each item */
-    Py_ssize_t count = PyList_CheckExact(sequence) ? PyList_GET_SIZE(sequence) : PyTuple_GET_SIZE(sequence);
+    /* a list or tuple, held (a new reference) by the caller; a list's size read again at each item */
+    int is_list = PyList_CheckExact(sequence);
+    Py_ssize_t count = is_list ? PyList_GET_SIZE(sequence) : PyTuple_GET_SIZE(sequence);
     if (put_byte(buf, tag) < 0 || put_varint(buf, (size_t)count) < 0)
         return -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t now = PyList_CheckExact(sequence) ? PyList_GET_SIZE(sequence) : PyTuple_GET_SIZE(sequence);
-        if (now != count)
+        if (is_list && PyList_GET_SIZE(sequence) != count)
             return 1; /* changed while written (a finalizer run by the collector): not written exactly */
-        PyObject *item = PyList_CheckExact(sequence) ? PyList_GET_ITEM(sequence, i) : PyTuple_GET_ITEM(sequence, i);
+        PyObject *item = is_list ? PyList_GET_ITEM(sequence, i) : PyTuple_GET_ITEM(sequence, i);
         Py_INCREF(item);
         int result = encode_value(buf, item, depth + 1);
         Py_DECREF(item);

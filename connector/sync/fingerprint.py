@@ -123,20 +123,16 @@ def fingerprinter(context: str) -> Callable[[Any], str | None]:
     made = _FINGERPRINTERS.get(context)
     if made is not None:
         return made
-    python_prefix = _scheme_hash(_SCHEME, context)
+    python_mark = _marker(_SCHEME, context, MARK_PREFIX)
 
     def python_fingerprint(record: Any) -> str | None:
         data = record_bytes(record)
-        if data is None:
-            return None
-        hashed = python_prefix.copy()
-        hashed.update(data)
-        return MARK_PREFIX + hashed.hexdigest()[:32]
+        return python_mark(data) if data is not None else None
 
     native, hashed_natively = _native, _native_fingerprint
     if native is None:
         made = python_fingerprint
-    elif hashed_natively is not None:  # encoded and hashed in one call: the same mark as below
+    elif hashed_natively is not None:  # encoded and hashed in one call: the same mark as hashlib's below
         scheme = _scheme_bytes(_NATIVE_SCHEME, context)
 
         def native_fingerprint(record: Any) -> str | None:
@@ -145,16 +141,11 @@ def fingerprinter(context: str) -> Callable[[Any], str | None]:
 
         made = native_fingerprint
     else:
-        native_prefix, mark_prefix = _scheme_hash(_NATIVE_SCHEME, context), NATIVE_PREFIX
-        copy = native_prefix.copy
+        native_mark = _marker(_NATIVE_SCHEME, context, NATIVE_PREFIX)
 
         def hashed_by_hashlib(record: Any) -> str | None:
-            data = native(record)
-            if data is None:  # a value the native encoding does not write: the Python encoding's mark
-                return python_fingerprint(record)
-            hashed = copy()
-            hashed.update(data)
-            return mark_prefix + hashed.hexdigest()[:32]
+            data = native(record)  # None: a value the native encoding does not write: the Python encoding's mark
+            return native_mark(data) if data is not None else python_fingerprint(record)
 
         made = hashed_by_hashlib
     if len(_FINGERPRINTERS) >= 64:  # (a long-lived process planning many mappings)
@@ -163,9 +154,17 @@ def fingerprinter(context: str) -> Callable[[Any], str | None]:
     return made
 
 
-def _scheme_hash(scheme: bytes, context: str) -> Any:
-    """The hash of an encoding's scheme and a mapping context, to go on with a record's bytes."""
-    return hashlib.sha256(_scheme_bytes(scheme, context))
+def _marker(scheme: bytes, context: str, mark_prefix: str) -> Callable[[bytes], str]:
+    """``mark(data)``: ``mark_prefix`` and the first 32 hex digits of SHA-256 of the scheme, the context and
+    ``data`` (a record's bytes in that scheme's encoding); the scheme and context hashed once."""
+    copy = hashlib.sha256(_scheme_bytes(scheme, context)).copy
+
+    def mark(data: bytes) -> str:
+        hashed = copy()
+        hashed.update(data)
+        return mark_prefix + hashed.hexdigest()[:32]
+
+    return mark
 
 
 def _scheme_bytes(scheme: bytes, context: str) -> bytes:
@@ -185,11 +184,15 @@ def encoding_in_use() -> str:
 
 
 @contextmanager
-def python_encoding() -> Iterator[None]:
-    """Fingerprints by the Python encoding alone inside the block (``make bench``'s anchor beside the native one)."""
+def encoding(native: bool, hashed_natively: bool = True) -> Iterator[None]:
+    """Inside the block, records are fingerprinted by the native encoding (hashed by the module where
+    ``hashed_natively`` and the processor lets it, else by hashlib) or, ``native`` false, by the Python encoding
+    alone: ``make bench``'s anchor beside the native one, and the tests of each path."""
     global _native, _native_fingerprint
     kept = _native, _native_fingerprint, dict(_FINGERPRINTERS)
-    _native = _native_fingerprint = None
+    built, built_hashing = _native_encoder()
+    _native = built if native else None
+    _native_fingerprint = built_hashing if native and hashed_natively else None
     _FINGERPRINTERS.clear()
     try:
         yield

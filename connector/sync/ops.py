@@ -281,7 +281,7 @@ class Adapter(PlanningAdapter, Protocol):
 
 
 CREATE_HELD = "created_without_stock_held"
-"""The code of a stocked product's create held back because its stock would not go with it (``held_creates``)."""
+"""The code of a stocked product's create held back because its stock would not go with it (``held_without_stock``)."""
 
 
 class AdapterBase:
@@ -299,7 +299,7 @@ class AdapterBase:
     checks_when_planned = False
     matches_listings = False  # (``Adapter.matches_listings``)
     # the marketplace sells a product created without a quantity uncounted (Elebne): a stocked product is created
-    # only with its stock in the same push (``held_creates``); a product whose source does not track its stock is
+    # only with its stock in the same push (``held_without_stock``); a product whose source does not track its stock is
     # created without, as documented (``untracked_stock_left``)
     creates_need_stock = False
     # False for a source that gives no stock at all (a workbook without any stock column or sheet, an Odoo read
@@ -325,7 +325,7 @@ class AdapterBase:
                            "wait for them")
     title = "the marketplace"
 
-    def held_creates(self, ops: Sequence[PlannedOp]) -> dict[str, ItemResult]:
+    def held_without_stock(self, ops: Sequence[PlannedOp]) -> dict[str, ItemResult]:
         """key -> the result of each create op of a stocked product that would go without its stock (none planned:
         the source gave no quantity, for it or for one of its variants; or refused by ``validate``), and of each
         update op that would add to a listed product a variant whose stock the source does not give
@@ -398,7 +398,7 @@ class AdapterBase:
         # (a dry run's plan holding most ops as released, ``released_ops``: only the others are read, unless a
         # refused create blocks a stock op)
         kept = kept_ops(ops)
-        held = self.held_creates(ops)
+        held = self.held_without_stock(ops)
         for op in kept:
             if op.action == "stock":
                 continue

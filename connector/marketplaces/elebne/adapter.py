@@ -129,12 +129,12 @@ class ElebneAdapter(AdapterBase):
 
     # -- push ------------------------------------------------------------------------------------------------
     def push(self, ops: list[PlannedOp], sink: ResultSink) -> None:
-        held = self.held_creates(ops)
+        held = self.held_without_stock(ops)
         creates = [op for op in ops if op.action == "create" and op.key not in held]
         updates = [op for op in ops if op.action == "update" and op.key not in held]  # (its stock goes)
         stock_now, stock_later, stock_after_update = _stock_groups(ops)
         ex = Executor(sink, CLASSIFIER)
-        for result in held.values():  # nothing goes on sale uncounted (``AdapterBase.held_creates``)
+        for result in held.values():  # nothing goes on sale uncounted (``AdapterBase.held_without_stock``)
             sink.done(0, [result])
 
         self._push_stock(ex, stock_now)
